@@ -1,0 +1,195 @@
+//! The written form of a calendar (as in a contract file) and its compilation into a
+//! [`Calendar`].
+
+use super::{Calendar, SUPPORTED_RANGE, WEEK};
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A day of the week, written as its three-letter English abbreviation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    fn index(self) -> i64 {
+        self as i64
+    }
+}
+
+/// An open window on some weekdays, in local wall-clock time. `to` may be "24:00" (end of day).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The weekdays this window is open on.
+    pub days: Vec<Weekday>,
+    /// Local opening time, "HH:MM" or "HH:MM:SS".
+    pub from: String,
+    /// Local closing time, "HH:MM" or "HH:MM:SS", up to "24:00"; later than `from`.
+    pub to: String,
+}
+
+/// A one-off closure between two local date-times (e.g. a company event).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    /// Local start, "YYYY-MM-DDTHH:MM".
+    pub from: String,
+    /// Local end (exclusive), "YYYY-MM-DDTHH:MM".
+    pub to: String,
+    /// Why coverage is closed; shown to people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A calendar as written in a contract file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    /// What the calendar is, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// IANA time zone name the windows, holidays and closures are written in.
+    pub time_zone: String,
+    /// Weekly open windows.
+    pub windows: Vec<Window>,
+    /// Whole local days on which the calendar is closed, "YYYY-MM-DD".
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// One-off closures.
+    #[serde(default)]
+    pub closures: Vec<Closure>,
+}
+
+/// A calendar that cannot be compiled: where in the spec, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// Key path inside the calendar, e.g. `["windows", "1", "to"]`.
+    pub path: Vec<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn err(path: &[&str], message: impl Into<String>) -> SpecError {
+    SpecError { path: path.iter().map(|s| s.to_string()).collect(), message: message.into() }
+}
+
+/// Parses "HH:MM" or "HH:MM:SS" into seconds since midnight, allowing "24:00" exactly.
+fn parse_time_of_day(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<i64> = parts.iter().map(|p| p.parse().expect("two ASCII digits")).collect();
+    let (h, m, s) = (n[0], n[1], n.get(2).copied().unwrap_or(0));
+    let total = h * 3600 + m * 60 + s;
+    (m < 60 && s < 60 && total <= 86_400).then_some(total)
+}
+
+impl CalendarSpec {
+    /// Checks the spec and builds the query engine.
+    pub fn compile(&self) -> Result<Calendar, SpecError> {
+        let tz = TimeZone::get(&self.time_zone).map_err(|_| {
+            err(&["time_zone"], format!("unknown time zone {:?}; use an IANA name such as \"UTC\" or \"America/New_York\"", self.time_zone))
+        })?;
+        if self.windows.is_empty() {
+            return Err(err(&["windows"], "a calendar needs at least one open window"));
+        }
+        let mut spans: Vec<(i64, i64, usize)> = Vec::new();
+        for (i, w) in self.windows.iter().enumerate() {
+            let idx = i.to_string();
+            let from = parse_time_of_day(&w.from)
+                .filter(|s| *s < 86_400)
+                .ok_or_else(|| err(&["windows", &idx, "from"], format!("invalid time {:?}; write \"HH:MM\" from 00:00 to 23:59", w.from)))?;
+            let to = parse_time_of_day(&w.to)
+                .ok_or_else(|| err(&["windows", &idx, "to"], format!("invalid time {:?}; write \"HH:MM\" up to 24:00", w.to)))?;
+            if to <= from {
+                return Err(err(
+                    &["windows", &idx, "to"],
+                    format!("window closes ({}) at or before it opens ({}); split an overnight window into two windows", w.to, w.from),
+                ));
+            }
+            if w.days.is_empty() {
+                return Err(err(&["windows", &idx, "days"], "a window needs at least one day"));
+            }
+            for d in &w.days {
+                let base = d.index() * 86_400;
+                spans.push((base + from, base + to, i));
+            }
+        }
+        spans.sort_unstable();
+        for pair in spans.windows(2) {
+            let ((_, e1, i1), (s2, _, i2)) = (pair[0], pair[1]);
+            if s2 < e1 {
+                let (a, b) = (i1.min(i2), i1.max(i2));
+                let what = if a == b { format!("window {a} lists a day twice") } else { format!("windows {a} and {b} overlap") };
+                return Err(err(&["windows", &b.to_string()], what));
+            }
+        }
+        debug_assert!(spans.iter().all(|s| s.1 <= WEEK));
+
+        let mut closed = Vec::new();
+        for (i, h) in self.holidays.iter().enumerate() {
+            let idx = i.to_string();
+            let bad = || err(&["holidays", &idx], format!("invalid date {h:?}; write \"YYYY-MM-DD\""));
+            let date: Date = h.parse().map_err(|_| bad())?;
+            let start = local_day_start(&tz, date).ok_or_else(bad)?;
+            let end = date.tomorrow().ok().and_then(|d| local_day_start(&tz, d)).ok_or_else(bad)?;
+            closed.push((start, end));
+        }
+        for (i, c) in self.closures.iter().enumerate() {
+            let idx = i.to_string();
+            let from = local_instant(&tz, &c.from)
+                .ok_or_else(|| err(&["closures", &idx, "from"], format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.from)))?;
+            let to = local_instant(&tz, &c.to)
+                .ok_or_else(|| err(&["closures", &idx, "to"], format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.to)))?;
+            if to <= from {
+                return Err(err(&["closures", &idx, "to"], "a closure must end after it starts"));
+            }
+            closed.push((from, to));
+        }
+        for (s, e) in &closed {
+            if *s < SUPPORTED_RANGE.0 || *e > SUPPORTED_RANGE.1 {
+                return Err(err(&["holidays"], "holidays and closures must fall in the years 1900 to 2199"));
+            }
+        }
+        let weekly = spans.into_iter().map(|(s, e, _)| (s, e)).collect();
+        Ok(Calendar::build(weekly, offset_segments(&tz), closed))
+    }
+}
+
+fn local_day_start(tz: &TimeZone, date: Date) -> Option<i64> {
+    date.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+}
+
+fn local_instant(tz: &TimeZone, text: &str) -> Option<i64> {
+    let dt: DateTime = text.parse().ok()?;
+    dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+}
+
+/// The zone's UTC offsets over the supported range, as (first instant, offset) segments.
+fn offset_segments(tz: &TimeZone) -> Vec<(i64, i64)> {
+    let start = Timestamp::from_second(SUPPORTED_RANGE.0).expect("supported range is valid");
+    let mut segments = vec![(i64::MIN, i64::from(tz.to_offset(start).seconds()))];
+    for transition in tz.following(start) {
+        let at = transition.timestamp().as_second();
+        if at >= SUPPORTED_RANGE.1 {
+            break;
+        }
+        let offset = i64::from(transition.offset().seconds());
+        if segments.last().is_some_and(|s| s.1 != offset) {
+            segments.push((at, offset));
+        }
+    }
+    segments
+}

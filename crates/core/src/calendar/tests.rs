@@ -1,0 +1,198 @@
+use super::*;
+use proptest::prelude::*;
+
+fn spec(tz: &str, windows: &[(&[Weekday], &str, &str)], holidays: &[&str]) -> Calendar {
+    CalendarSpec {
+        description: None,
+        time_zone: tz.into(),
+        windows: windows
+            .iter()
+            .map(|(d, f, t)| Window { days: d.to_vec(), from: (*f).into(), to: (*t).into() })
+            .collect(),
+        holidays: holidays.iter().map(|h| h.to_string()).collect(),
+        closures: vec![],
+    }
+    .compile()
+    .unwrap()
+}
+
+use Weekday::*;
+const WEEKDAYS: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri];
+const ALL: &[Weekday] = &[Mon, Tue, Wed, Thu, Fri, Sat, Sun];
+
+fn pro() -> Calendar {
+    spec("UTC", &[(WEEKDAYS, "00:00", "24:00")], &[])
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+const H: i64 = 3600;
+
+#[test]
+fn contract_examples_on_the_pro_calendar() {
+    // (opened, target, due) — CONTRACT.md "Response targets"; 2026-11-26 is a Thursday.
+    let cases = [
+        ("2026-11-26T15:00:00Z", 24 * H, "2026-11-27T15:00:00Z"), // P3 Thursday → Friday
+        ("2026-11-27T15:00:00Z", 24 * H, "2026-11-30T15:00:00Z"), // P3 Friday → Monday
+        ("2026-11-28T10:00:00Z", 24 * H, "2026-12-01T00:00:00Z"), // P3 Saturday → Tuesday 00:00
+        ("2026-11-27T16:00:00Z", 8 * H, "2026-11-30T00:00:00Z"),  // P2 used up at Friday 24:00 → Monday 00:00
+        ("2026-11-27T20:00:00Z", 8 * H, "2026-11-30T04:00:00Z"),  // P2 across the weekend
+        ("2026-11-28T12:00:00Z", 0, "2026-11-30T00:00:00Z"),      // zero target while closed → next opening
+        ("2026-11-26T12:00:00Z", 0, "2026-11-26T12:00:00Z"),      // zero target while open → now
+    ];
+    let cal = pro();
+    for (opened, target, due) in cases {
+        assert_eq!(cal.due(ts(opened), target), ts(due), "opened {opened}, target {target}s");
+    }
+}
+
+#[test]
+fn windows_are_half_open_and_adjacent_days_merge() {
+    let cal = pro();
+    assert!(cal.is_open(ts("2026-11-30T00:00:00Z")), "Monday 00:00 opens");
+    assert!(cal.is_open(ts("2026-11-27T23:59:59Z")));
+    assert!(!cal.is_open(ts("2026-11-28T00:00:00Z")), "Friday 24:00 is closed");
+    // Tuesday 00:00 is not a close: a target used up then is due then.
+    assert_eq!(cal.due(ts("2026-11-30T00:00:00Z"), 24 * H), ts("2026-12-01T00:00:00Z"));
+    assert_eq!(cal.next_open(ts("2026-11-29T23:59:59Z")), ts("2026-11-30T00:00:00Z"));
+}
+
+#[test]
+fn local_windows_keep_wall_clock_across_dst() {
+    let ny = spec("America/New_York", &[(ALL, "09:00", "17:00")], &[]);
+    // 2026-03-08 is the spring-forward Sunday in New York: 9–17 is still 8 hours.
+    assert_eq!(ny.between(ts("2026-03-08T00:00:00Z"), ts("2026-03-09T00:00:00Z")), 8 * H);
+    assert!(ny.is_open(ts("2026-03-08T13:00:00Z")), "09:00 EDT");
+    assert!(!ny.is_open(ts("2026-03-07T13:00:00Z")), "08:00 EST");
+    let days = spec("America/New_York", &[(ALL, "00:00", "24:00")], &[]);
+    // A 00:00–24:00 window on the 23-hour day is 23 hours; on the 25-hour day 25 hours.
+    assert_eq!(days.between(ts("2026-03-08T05:00:00Z"), ts("2026-03-09T04:00:00Z")), 23 * H);
+    assert_eq!(days.between(ts("2026-11-01T04:00:00Z"), ts("2026-11-02T05:00:00Z")), 25 * H);
+    // Across the spring-forward night: 17:00 EST Saturday + 1 h → Sunday 10:00 EDT;
+    // 16:00 EST + 1 h is used up at the close → due at Sunday's opening, 09:00 EDT.
+    assert_eq!(ny.due(ts("2026-03-07T22:00:00Z"), H), ts("2026-03-08T14:00:00Z"));
+    assert_eq!(ny.due(ts("2026-03-07T21:00:00Z"), H), ts("2026-03-08T13:00:00Z"));
+}
+
+#[test]
+fn holidays_close_whole_local_days() {
+    let cal = spec("Europe/Berlin", &[(WEEKDAYS, "09:00", "17:00")], &["2026-12-24", "2026-12-25"]);
+    // Wednesday 23 Dec 16:00 CET + 2 h: 1 h that day, then Thursday and Friday are holidays → Monday 10:00 CET.
+    assert_eq!(cal.due(ts("2026-12-23T15:00:00Z"), 2 * H), ts("2026-12-28T09:00:00Z"));
+    assert!(!cal.is_open(ts("2026-12-24T10:00:00Z")));
+    assert_eq!(cal.between(ts("2026-12-21T00:00:00Z"), ts("2026-12-28T00:00:00Z")), 3 * 8 * H);
+}
+
+#[test]
+fn two_week_holiday_is_skipped_in_one_step() {
+    let holidays: Vec<String> = (0..14).map(|d| format!("2026-12-{:02}", 14 + d)).collect();
+    let refs: Vec<&str> = holidays.iter().map(String::as_str).collect();
+    let cal = spec("UTC", &[(WEEKDAYS, "09:00", "17:00")], &refs);
+    // Merged into one closed span: 10 business days after Friday 11 Dec 17:00 ends on Monday 11 Jan 17:00.
+    assert_eq!(cal.closed.len(), 1);
+    assert_eq!(cal.due(ts("2026-12-11T17:00:00Z"), 10 * 8 * H), ts("2027-01-11T09:00:00Z"));
+}
+
+#[test]
+fn closures_and_overlaps() {
+    let mut s = CalendarSpec {
+        description: None,
+        time_zone: "UTC".into(),
+        windows: vec![Window { days: vec![Mon], from: "09:00".into(), to: "17:00".into() }],
+        holidays: vec![],
+        closures: vec![Closure { from: "2026-11-30T12:00".into(), to: "2026-11-30T13:00".into(), reason: None }],
+    };
+    let cal = s.compile().unwrap();
+    assert_eq!(cal.between(ts("2026-11-30T00:00:00Z"), ts("2026-12-01T00:00:00Z")), 7 * H);
+    assert_eq!(cal.due(ts("2026-11-30T11:00:00Z"), H), ts("2026-11-30T13:00:00Z"), "used up at the closure start → due at its end");
+    s.windows.push(Window { days: vec![Mon], from: "16:00".into(), to: "18:00".into() });
+    assert_eq!(s.compile().unwrap_err().path, vec!["windows", "1"]);
+    s.windows.pop();
+    s.windows[0].to = "08:00".into();
+    assert!(s.compile().unwrap_err().message.contains("overnight"));
+    s.windows[0].to = "24:01".into();
+    assert!(s.compile().is_err());
+    s.windows[0].to = "17:00".into();
+    s.time_zone = "Mars/Olympus".into();
+    assert_eq!(s.compile().unwrap_err().path, vec!["time_zone"]);
+}
+
+fn arb_calendar() -> impl Strategy<Value = Calendar> {
+    let zone = prop::sample::select(vec!["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]);
+    let window = (prop::collection::vec(0usize..7, 1..4), 0i64..47, 1i64..48);
+    let holidays = prop::collection::vec(0i64..800, 0..6);
+    (zone, prop::collection::vec(window, 1..4), holidays).prop_filter_map("overlapping windows", |(zone, ws, hs)| {
+        let days = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
+        let windows = ws
+            .into_iter()
+            .map(|(d, a, len)| {
+                let end = (a + len).min(48);
+                let fmt = |half: i64| format!("{:02}:{:02}", half / 2, (half % 2) * 30);
+                let mut ds: Vec<Weekday> = d.into_iter().map(|i| days[i]).collect();
+                ds.sort_by_key(|d| *d as u8);
+                ds.dedup();
+                Window { days: ds, from: fmt(a), to: fmt(end.max(a + 1)) }
+            })
+            .collect();
+        let base: jiff::civil::Date = "2026-01-01".parse().unwrap();
+        let holidays = hs.into_iter().map(|h| base.checked_add(jiff::Span::new().days(h)).unwrap().to_string()).collect();
+        CalendarSpec { description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }.compile().ok()
+    })
+}
+
+fn arb_instant() -> impl Strategy<Value = Timestamp> {
+    // 2025-12-01 .. 2028-06-01, whole seconds.
+    (1_764_547_200i64..1_843_603_200).prop_map(|s| Timestamp::from_second(s).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn between_of_due_is_the_target(cal in arb_calendar(), a in arb_instant(), d in 0i64..(40 * 86_400)) {
+        prop_assert_eq!(cal.between(a, cal.due(a, d)), d);
+    }
+
+    #[test]
+    fn due_is_the_last_instant_within_target(cal in arb_calendar(), a in arb_instant(), d in 0i64..(20 * 86_400)) {
+        let due = cal.due(a, d);
+        prop_assert!(cal.is_open(due), "due lands on an open instant");
+        prop_assert!(cal.between(a, due + jiff::SignedDuration::from_secs(1)) > d, "one second later is past the target");
+    }
+
+    #[test]
+    fn due_is_monotone(cal in arb_calendar(), a in arb_instant(), b in arb_instant(), d in 0i64..(20 * 86_400), e in 0i64..(20 * 86_400)) {
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        let (d, e) = if d <= e { (d, e) } else { (e, d) };
+        prop_assert!(cal.due(a, d) <= cal.due(b, d));
+        prop_assert!(cal.due(a, d) <= cal.due(a, e));
+    }
+
+    #[test]
+    fn due_of_zero_is_now_or_next_opening(cal in arb_calendar(), a in arb_instant()) {
+        let expected = if cal.is_open(a) { a } else { cal.next_open(a) };
+        prop_assert_eq!(cal.due(a, 0), expected);
+        prop_assert!(cal.is_open(cal.next_open(a)));
+    }
+
+    #[test]
+    fn between_is_additive(cal in arb_calendar(), a in arb_instant(), b in arb_instant(), c in arb_instant()) {
+        prop_assert_eq!(cal.between(a, b) + cal.between(b, c), cal.between(a, c));
+    }
+
+    #[test]
+    fn between_agrees_with_counting_hour_by_hour(cal in arb_calendar(), a in arb_instant(), hours in 0i64..400) {
+        // Independent slow oracle: sample whole 30-minute steps aligned to the window grid.
+        let start = a.as_second() - a.as_second().rem_euclid(1800);
+        let mut expected = 0;
+        for step in 0..hours * 2 {
+            let t = Timestamp::from_second(start + step * 1800).unwrap();
+            if cal.is_open(t) { expected += 1800; }
+        }
+        let a = Timestamp::from_second(start).unwrap();
+        let b = Timestamp::from_second(start + hours * 3600).unwrap();
+        prop_assert_eq!(cal.between(a, b), expected);
+    }
+}

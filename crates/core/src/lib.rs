@@ -1,0 +1,8 @@
+//! Stringer's pure domain: the support contract as data, business-time calendars, SLA clocks and
+//! escalation rules.
+//!
+//! Nothing here reads a clock, touches IO or runs async: every decision takes the current
+//! instant as a parameter and returns what changes and what must happen next.
+
+pub mod calendar;
+pub mod span;
