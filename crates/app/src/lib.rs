@@ -1,0 +1,13 @@
+//! Stringer's use cases and the ports they need (Store, Clock). The server and the simulator
+//! both drive [`Desk`]; only their adapters differ.
+
+mod clock;
+mod desk;
+mod memory_store;
+pub mod simulate;
+mod store;
+
+pub use clock::{Clock, VirtualClock};
+pub use desk::{AppError, Desk};
+pub use memory_store::{MemoryStore, TimelineEntry};
+pub use store::{Change, Store, StoreError, StoredTicket, Timer};

@@ -6,3 +6,8 @@
 
 pub mod calendar;
 pub mod span;
+pub mod contract;
+pub mod ids;
+pub mod event;
+pub mod sla;
+pub mod ticket;

@@ -1,0 +1,112 @@
+//! An in-memory [`Store`]: the simulator's adapter. Same contract as the SQL stores (atomic
+//! changes, version checks, ordered timers), no durability.
+
+use crate::store::{Change, Store, StoreError, StoredTicket, Timer};
+use jiff::Timestamp;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
+use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ticket::{OrgProfile, Ticket};
+
+/// One entry of a ticket's append-only timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineEntry {
+    /// Something that happened.
+    Event(Event),
+    /// Something the rules decided.
+    Notice(Notice),
+}
+
+#[derive(Default)]
+struct Inner {
+    orgs: HashMap<OrgSlug, OrgProfile>,
+    tickets: HashMap<TicketId, (Ticket, u64)>,
+    timers: BTreeSet<(Timestamp, TicketId, TimerKind)>,
+    timer_at: HashMap<(TicketId, TimerKind), Timestamp>,
+    timelines: HashMap<TicketId, Vec<TimelineEntry>>,
+}
+
+/// The in-memory store.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// A ticket's timeline, oldest first.
+    pub fn timeline(&self, ticket: &TicketId) -> Vec<TimelineEntry> {
+        self.lock().timelines.get(ticket).cloned().unwrap_or_default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Inner {
+    fn set_timer(&mut self, ticket: &TicketId, kind: TimerKind, at: Option<Timestamp>) {
+        if let Some(old) = self.timer_at.remove(&(ticket.clone(), kind.clone())) {
+            self.timers.remove(&(old, ticket.clone(), kind.clone()));
+        }
+        if let Some(at) = at {
+            self.timers.insert((at, ticket.clone(), kind.clone()));
+            self.timer_at.insert((ticket.clone(), kind), at);
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn put_org(&self, org: OrgProfile) -> Result<(), StoreError> {
+        self.lock().orgs.insert(org.slug.clone(), org);
+        Ok(())
+    }
+
+    async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgProfile>, StoreError> {
+        Ok(self.lock().orgs.get(slug).cloned())
+    }
+
+    async fn ticket(&self, id: &TicketId) -> Result<Option<StoredTicket>, StoreError> {
+        Ok(self.lock().tickets.get(id).map(|(ticket, version)| StoredTicket { ticket: ticket.clone(), version: *version }))
+    }
+
+    async fn commit(&self, change: Change) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let id = change.ticket.id.clone();
+        let current = inner.tickets.get(&id).map(|(_, v)| *v);
+        if current != change.expected_version {
+            return Err(StoreError::Conflict(id));
+        }
+        for op in change.timers {
+            match op {
+                TimerOp::Set { kind, at } => inner.set_timer(&id, kind, Some(at)),
+                TimerOp::Cancel { kind } => inner.set_timer(&id, kind, None),
+            }
+        }
+        let timeline = inner.timelines.entry(id.clone()).or_default();
+        timeline.extend(change.event.map(TimelineEntry::Event));
+        timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));
+        inner.tickets.insert(id, (change.ticket, current.map_or(1, |v| v + 1)));
+        Ok(())
+    }
+
+    async fn due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<Timer>, StoreError> {
+        Ok(self
+            .lock()
+            .timers
+            .iter()
+            .take_while(|(at, _, _)| *at <= now)
+            .take(limit)
+            .map(|(at, ticket, kind)| Timer { ticket: ticket.clone(), kind: kind.clone(), at: *at })
+            .collect())
+    }
+
+    async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {
+        Ok(self.lock().timers.first().map(|(at, ticket, kind)| Timer { ticket: ticket.clone(), kind: kind.clone(), at: *at }))
+    }
+}

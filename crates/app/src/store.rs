@@ -1,0 +1,73 @@
+//! The Store port: what the use cases need from persistence. Implementations: [`crate::MemoryStore`]
+//! (the simulator's) and the SQL stores of the server. Every change of a ticket — new state,
+//! timeline entries, notices (the outbox) and timer changes — is committed as one atomic
+//! [`Change`], guarded by the ticket's version so concurrent writers cannot lose updates.
+
+use std::future::Future;
+use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
+use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ticket::{OrgProfile, Ticket};
+use jiff::Timestamp;
+
+/// A ticket as stored, with the version its next change must name.
+#[derive(Clone, Debug)]
+pub struct StoredTicket {
+    /// The rules' state.
+    pub ticket: Ticket,
+    /// Incremented by every committed change.
+    pub version: u64,
+}
+
+/// A pending timer of a ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timer {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// What the timer is for.
+    pub kind: TimerKind,
+    /// When it falls due.
+    pub at: Timestamp,
+}
+
+/// Everything one decision changes, committed atomically.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The ticket's new state.
+    pub ticket: Ticket,
+    /// The version read before deciding; `None` when the ticket is new.
+    pub expected_version: Option<u64>,
+    /// The event that caused the change, for the timeline (`None` for a timer).
+    pub event: Option<Event>,
+    /// Notices to append to the timeline and the outbox.
+    pub notices: Vec<Notice>,
+    /// Timer changes, applied in order.
+    pub timers: Vec<TimerOp>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The ticket changed (or was created) since it was read; read again and retry.
+    #[error("ticket {0} was changed concurrently")]
+    Conflict(TicketId),
+    /// The backend failed.
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+/// Persistence for the use cases.
+pub trait Store: Send + Sync {
+    /// Adds or replaces an org's profile.
+    fn put_org(&self, org: OrgProfile) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// An org's profile.
+    fn org(&self, slug: &OrgSlug) -> impl Future<Output = Result<Option<OrgProfile>, StoreError>> + Send;
+    /// A ticket with its version.
+    fn ticket(&self, id: &TicketId) -> impl Future<Output = Result<Option<StoredTicket>, StoreError>> + Send;
+    /// Commits a change atomically, or fails with [`StoreError::Conflict`] when the ticket's
+    /// version is not `expected_version`.
+    fn commit(&self, change: Change) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Up to `limit` timers due at or before `now`, earliest first (ties by ticket, then kind).
+    fn due_timers(&self, now: Timestamp, limit: usize) -> impl Future<Output = Result<Vec<Timer>, StoreError>> + Send;
+    /// The earliest pending timer.
+    fn next_timer(&self) -> impl Future<Output = Result<Option<Timer>, StoreError>> + Send;
+}

@@ -1,0 +1,276 @@
+//! The support contract as data: calendars, severities, tiers, targets, escalation, security
+//! incidents, reports and general inquiries. Loaded from TOML and checked once; afterwards
+//! every reference in it (a calendar name, a severity, a tier) is known to resolve.
+
+mod load;
+mod raw;
+
+pub use load::{Diagnostic, LoadError};
+
+use crate::calendar::{Calendar, CalendarSpec};
+use crate::ids::{Role, Severity, Tier, Via};
+use crate::span::Span;
+use indexmap::IndexMap;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The seed's contract, compiled into the binary; `--contract FILE` replaces it.
+pub const DEFAULT_CONTRACT: &str = include_str!("default.toml");
+
+/// What a target measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// From opening to the first acknowledgement or public staff reply.
+    FirstResponse,
+    /// From each customer message to the next public staff reply.
+    NextReply,
+    /// From opening to resolution.
+    Resolution,
+}
+
+/// A checked contract.
+#[derive(Clone, Debug, Serialize)]
+pub struct Contract {
+    /// The contract's name.
+    pub name: String,
+    /// The contract's version label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Calendars by name.
+    pub calendars: IndexMap<String, NamedCalendar>,
+    /// Severities, most severe first.
+    pub severities: IndexMap<Severity, SeverityDef>,
+    /// Tiers, in file order.
+    pub tiers: IndexMap<Tier, TierDef>,
+    /// Targets by name; every one has a cell for every tier × severity.
+    pub targets: IndexMap<String, TargetDef>,
+    /// Escalation policy per tier.
+    pub escalation: IndexMap<Tier, EscalationPolicy>,
+    /// Security-incident rules.
+    pub security: SecurityRules,
+    /// The post-incident report rule.
+    pub post_incident: ReportRule,
+    /// The reply target for general inquiries ("Contact us").
+    pub general_inquiry: Target,
+    #[serde(skip)]
+    source: String,
+}
+
+/// A calendar with its written form and its compiled engine.
+#[derive(Clone, Debug, Serialize)]
+pub struct NamedCalendar {
+    /// As written in the file.
+    #[serde(flatten)]
+    pub spec: CalendarSpec,
+    /// Ready for queries.
+    #[serde(skip)]
+    pub engine: Calendar,
+}
+
+/// A severity's display name and definition.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeverityDef {
+    /// E.g. "Critical".
+    pub name: String,
+    /// What tickets of this severity are.
+    pub definition: String,
+}
+
+/// A tier's coverage.
+#[derive(Clone, Debug, Serialize)]
+pub struct TierDef {
+    /// E.g. "Pro".
+    pub name: String,
+    /// The calendar of the tier's coverage hours.
+    pub coverage: String,
+    /// Severities covered at every hour whatever the coverage calendar says.
+    pub always_covered: Vec<Severity>,
+    /// The coverage sentence from the support page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+/// One promise per tier × severity, e.g. "response".
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetDef {
+    /// What it measures.
+    pub measures: Measure,
+    /// Whether the clock stops while the ticket waits on the customer.
+    pub pause_while_waiting: bool,
+    /// The cells.
+    pub tiers: IndexMap<Tier, IndexMap<Severity, Target>>,
+}
+
+/// A length of time, in business time on a calendar or in clock time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// How long.
+    pub within: Span,
+    /// The calendar for business time; `None` for clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+}
+
+/// How a tier's tickets page people.
+#[derive(Clone, Debug, Serialize)]
+pub struct EscalationPolicy {
+    /// Severities that page as soon as the ticket opens (or when raised to them).
+    pub page_on_open: Vec<Severity>,
+    /// Steps, in order of their delay after the page.
+    pub steps: Vec<EscalationStep>,
+    /// When the customer may page.
+    pub customer_page: CustomerPageRule,
+    /// Severities whose new tickets notify the queue (during coverage hours).
+    pub queue_notify: Vec<Severity>,
+}
+
+/// "Page ROLE after DELAY unacknowledged, for these severities."
+#[derive(Clone, Debug, Serialize)]
+pub struct EscalationStep {
+    /// Who is paged.
+    pub notify: Role,
+    /// Clock time after the page that started the escalation.
+    pub after: Span,
+    /// Severities the step applies to; `None` for all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severities: Option<Vec<Severity>>,
+    /// Where the page goes.
+    pub via: Vec<Via>,
+}
+
+/// When a customer may page the on-call line themselves.
+#[derive(Clone, Debug, Serialize)]
+pub struct CustomerPageRule {
+    /// Severities for which the customer may page.
+    pub severities: Vec<Severity>,
+    /// Clock time after opening before the customer may page.
+    pub opens_after: Span,
+    /// Only while the ticket is still unacknowledged.
+    pub while_unacknowledged: bool,
+}
+
+/// Security-incident rules.
+#[derive(Clone, Debug, Serialize)]
+pub struct SecurityRules {
+    /// Per tier.
+    pub tiers: IndexMap<Tier, SecurityTierRule>,
+    /// The incident-bridge promise.
+    pub bridge: BridgeRule,
+}
+
+/// How a tier's security incidents open.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SecurityTierRule {
+    /// The severity the ticket is opened as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Escalate at once as if the ticket had this severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_as: Option<Severity>,
+}
+
+/// "We join your incident bridge within the SLA window with a platform engineer."
+#[derive(Clone, Debug, Serialize)]
+pub struct BridgeRule {
+    /// The staff role that must join.
+    pub role: String,
+    /// The target whose due time is the deadline.
+    pub within_target: String,
+}
+
+/// The post-incident report rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportRule {
+    /// Severities whose resolution calls for a report.
+    pub severities: Vec<Severity>,
+    /// Whether every security incident calls for one.
+    pub security: bool,
+    /// Due this long after resolution.
+    pub within: Target,
+    /// Who is alerted when a report is overdue.
+    pub overdue_notify: Vec<Role>,
+    /// Required sections.
+    pub sections: Vec<String>,
+}
+
+impl Contract {
+    /// The built-in contract (the seed's terms).
+    pub fn default_contract() -> Contract {
+        Contract::from_toml(DEFAULT_CONTRACT, "<built-in default contract>").expect("the built-in contract is valid")
+    }
+
+    /// Parses and checks a contract; `origin` names the file in diagnostics.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Contract, LoadError> {
+        load::load(text, origin)
+    }
+
+    /// The TOML text the contract was read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled calendar of that name.
+    pub fn calendar(&self, name: &str) -> &Calendar {
+        &self.calendars[name].engine
+    }
+
+    /// The severity of that name, if the contract defines it.
+    pub fn severity(&self, name: &str) -> Option<Severity> {
+        self.severities.get_key_value(name).map(|(k, _)| k.clone())
+    }
+
+    /// The tier of that name, if the contract defines it.
+    pub fn tier(&self, name: &str) -> Option<Tier> {
+        self.tiers.get_key_value(name).map(|(k, _)| k.clone())
+    }
+
+    /// Position of a severity, 0 being the most severe.
+    pub fn rank(&self, severity: &Severity) -> usize {
+        self.severities.get_index_of(severity).expect("severity checked at the edge")
+    }
+
+    /// The target cell for a tier and severity.
+    pub fn target(&self, target: &str, tier: &Tier, severity: &Severity) -> &Target {
+        &self.targets[target].tiers[tier][severity]
+    }
+
+    /// The escalation policy of a tier.
+    pub fn escalation(&self, tier: &Tier) -> &EscalationPolicy {
+        &self.escalation[tier]
+    }
+
+    /// Whether a tier's coverage is open for a severity at `t`.
+    pub fn covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> bool {
+        let def = &self.tiers[tier];
+        def.always_covered.contains(severity) || self.calendar(&def.coverage).is_open(t)
+    }
+
+    /// The next instant at or after `t` at which a tier's coverage is open for a severity.
+    pub fn next_covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> Timestamp {
+        let def = &self.tiers[tier];
+        if def.always_covered.contains(severity) { t } else { self.calendar(&def.coverage).next_open(t) }
+    }
+
+    /// When a target started at `start` falls due.
+    pub fn due(&self, target: &Target, start: Timestamp) -> Timestamp {
+        self.due_after(target, start, 0)
+    }
+
+    /// When a target started at `start`, of which `consumed` seconds are already used, falls due.
+    pub fn due_after(&self, target: &Target, start: Timestamp, consumed: i64) -> Timestamp {
+        let left = (target.within.seconds - consumed).max(0);
+        match &target.calendar {
+            Some(name) => self.calendar(name).due(start, left),
+            None => start + jiff::SignedDuration::from_secs(left),
+        }
+    }
+
+    /// Time counted by a target between two instants (business or clock seconds).
+    pub fn elapsed(&self, target: &Target, a: Timestamp, b: Timestamp) -> i64 {
+        match &target.calendar {
+            Some(name) => self.calendar(name).between(a, b),
+            None => b.as_second() - a.as_second(),
+        }
+    }
+}

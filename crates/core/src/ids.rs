@@ -1,0 +1,115 @@
+//! Small value types for the names the domain passes around. Severity and tier names are data
+//! (defined by the contract file); they are checked against the contract at the edges.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The name as written.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                $name(s.to_string())
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A severity name from the contract, e.g. "P1".
+    Severity
+);
+name_type!(
+    /// A tier name from the contract, e.g. "pro".
+    Tier
+);
+name_type!(
+    /// A ticket's identifier.
+    TicketId
+);
+name_type!(
+    /// An org's slug, e.g. "acme".
+    OrgSlug
+);
+
+/// Who a page or alert goes to. Routing a role to a person is the application's job
+/// (on-call schedules, the org's TAM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The on-call engineer (the org's named engineer for Enterprise, the platform rotation otherwise).
+    Oncall,
+    /// The org's technical account manager.
+    Tam,
+    /// The VP of Engineering (critical path).
+    VpEngineering,
+    /// The support lead.
+    SupportLead,
+}
+
+impl Role {
+    /// The name used in files and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Oncall => "oncall",
+            Role::Tam => "tam",
+            Role::VpEngineering => "vp_engineering",
+            Role::SupportLead => "support_lead",
+        }
+    }
+}
+
+/// How an org's platform is deployed; dedicated and federal orgs get their own status page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Deployment {
+    Shared,
+    Dedicated,
+    Federal,
+}
+
+/// Where a request came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Channel {
+    Portal,
+    Email,
+    Slack,
+    Phone,
+    Api,
+}
+
+/// Where a page is delivered besides the paged person's own contact methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The org's shared Slack channel.
+    OrgSlackChannel,
+    /// The paged person's own contact methods (mail, Slack DM, SMS, voice, webhook).
+    ContactMethods,
+}

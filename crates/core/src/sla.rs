@@ -1,0 +1,198 @@
+//! SLA clocks: one per contract target per ticket. A clock knows its target (length and
+//! calendar), when it started counting, the spans it was paused, and whether it was met or
+//! breached. Due times follow CONTRACT.md: the last instant still within the target.
+
+use crate::contract::{Contract, Measure, Target};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Where a clock stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    /// Counting towards `due`.
+    Running,
+    /// Stopped for now (the ticket waits on the customer).
+    Paused,
+    /// Stopped in time.
+    Met,
+    /// The due time passed first.
+    Breached,
+}
+
+/// A span during which the clock did not count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    /// From.
+    pub from: Timestamp,
+    /// Until; `None` while still paused.
+    pub to: Option<Timestamp>,
+}
+
+/// One target's clock on one ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaClock {
+    /// The contract target's name, e.g. "response".
+    pub target: String,
+    /// What it measures.
+    pub measures: Measure,
+    /// Whether waiting on the customer pauses it.
+    pub pause_while_waiting: bool,
+    /// The current cell: length and calendar.
+    pub cell: Target,
+    /// When counting for the current cell began.
+    pub anchor: Timestamp,
+    /// Spans not counted, since `anchor`.
+    pub pauses: Vec<Pause>,
+    /// The due instant while running; kept once met or breached.
+    pub due: Option<Timestamp>,
+    /// State.
+    pub state: ClockState,
+    /// When it was met or (late) stopped.
+    pub stopped_at: Option<Timestamp>,
+    /// The breach instant: the first second after `due`.
+    pub breached_at: Option<Timestamp>,
+}
+
+/// The breach instant of a due time: the first whole second past it.
+pub fn breach_instant(due: Timestamp) -> Timestamp {
+    due + SignedDuration::from_secs(1)
+}
+
+impl SlaClock {
+    /// A running clock started at `at`.
+    pub fn start(contract: &Contract, target: &str, measures: Measure, pause_while_waiting: bool, cell: Target, at: Timestamp) -> SlaClock {
+        let mut clock = SlaClock {
+            target: target.to_string(),
+            measures,
+            pause_while_waiting,
+            cell,
+            anchor: at,
+            pauses: Vec::new(),
+            due: None,
+            state: ClockState::Running,
+            stopped_at: None,
+            breached_at: None,
+        };
+        clock.recompute(contract);
+        clock
+    }
+
+    /// Whether the clock still counts (running or paused).
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, ClockState::Running | ClockState::Paused)
+    }
+
+    /// Target time used between `anchor` and `until`, not counting pauses.
+    pub fn consumed(&self, contract: &Contract, until: Timestamp) -> i64 {
+        let mut used = contract.elapsed(&self.cell, self.anchor, until);
+        for p in &self.pauses {
+            let from = p.from.max(self.anchor).min(until);
+            let to = p.to.unwrap_or(until).min(until);
+            if to > from {
+                used -= contract.elapsed(&self.cell, from, to);
+            }
+        }
+        used
+    }
+
+    /// Target time left at `now`; negative once past due.
+    pub fn remaining(&self, contract: &Contract, now: Timestamp) -> i64 {
+        self.cell.within.seconds - self.consumed(contract, now)
+    }
+
+    fn recompute(&mut self, contract: &Contract) {
+        if self.state != ClockState::Running {
+            return;
+        }
+        let resumed = self.pauses.last().and_then(|p| p.to).unwrap_or(self.anchor).max(self.anchor);
+        let consumed = self.consumed(contract, resumed);
+        self.due = Some(contract.due_after(&self.cell, resumed, consumed));
+    }
+
+    /// Stops counting while the ticket waits.
+    pub fn pause(&mut self, at: Timestamp) {
+        if self.state == ClockState::Running {
+            self.pauses.push(Pause { from: at, to: None });
+            self.state = ClockState::Paused;
+            self.due = None;
+        }
+    }
+
+    /// Counts again after a pause.
+    pub fn resume(&mut self, contract: &Contract, at: Timestamp) {
+        if self.state == ClockState::Paused {
+            if let Some(p) = self.pauses.last_mut() {
+                p.to = Some(at);
+            }
+            self.state = ClockState::Running;
+            self.recompute(contract);
+        }
+    }
+
+    /// The clock's promise was kept (or kept late) at `at`. Returns true when this met the
+    /// target (rather than stopping a breached clock).
+    pub fn stop(&mut self, at: Timestamp) -> bool {
+        match self.state {
+            ClockState::Running | ClockState::Paused => {
+                if let Some(p) = self.pauses.last_mut().filter(|p| p.to.is_none()) {
+                    p.to = Some(at);
+                }
+                self.state = ClockState::Met;
+                self.stopped_at = Some(at);
+                true
+            }
+            ClockState::Breached if self.stopped_at.is_none() => {
+                self.stopped_at = Some(at);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Starts counting anew from `at` (a new customer message for `next_reply`, a reopened
+    /// ticket for `resolution`): keeps nothing of the previous run.
+    pub fn restart(&mut self, contract: &Contract, at: Timestamp) {
+        self.anchor = at;
+        self.pauses.clear();
+        self.state = ClockState::Running;
+        self.stopped_at = None;
+        self.breached_at = None;
+        self.recompute(contract);
+    }
+
+    /// Marks the breach if the clock is running and past due at `now`.
+    pub fn check_breach(&mut self, now: Timestamp) -> Option<Timestamp> {
+        let due = self.due?;
+        if self.state == ClockState::Running && now > due {
+            self.state = ClockState::Breached;
+            self.breached_at = Some(breach_instant(due));
+            return Some(due);
+        }
+        None
+    }
+
+    /// Applies a severity change at `at` (CONTRACT.md): a more severe target starts from the
+    /// change unless the running due time is earlier; a less severe one keeps counting from the
+    /// clock's start with the new length.
+    pub fn change_severity(&mut self, contract: &Contract, new_cell: Target, raised: bool, at: Timestamp) {
+        if !self.is_active() || new_cell == self.cell {
+            return;
+        }
+        if raised {
+            let old_left = self.remaining(contract, at);
+            let paused = self.state == ClockState::Paused;
+            let candidate = SlaClock::start(contract, &self.target, self.measures, self.pause_while_waiting, new_cell, at);
+            let keep_old = if paused { old_left <= candidate.cell.within.seconds } else { self.due <= candidate.due };
+            if !keep_old {
+                *self = candidate;
+                if paused {
+                    self.pause(at);
+                }
+            }
+        } else {
+            self.cell = new_cell;
+            self.recompute(contract);
+        }
+    }
+}

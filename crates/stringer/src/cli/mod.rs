@@ -1,0 +1,56 @@
+//! Command-line interface: argument parsing and dispatch.
+
+mod contract_cmd;
+mod simulate_cmd;
+mod sla_cmd;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Stringer keeps the promises of a support contract: SLA clocks, escalation, simulation.
+#[derive(Parser, Debug)]
+#[command(name = "stringer", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the contract comes from; shared by every command that uses one.
+#[derive(Args, Debug, Clone)]
+pub struct ContractSource {
+    /// Contract file (TOML) replacing the built-in default contract.
+    #[arg(long, env = "STRINGER_CONTRACT", value_name = "FILE")]
+    contract: Option<PathBuf>,
+    /// Config file (TOML) whose `contract` setting names the contract file.
+    #[arg(long, env = "STRINGER_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl ContractSource {
+    fn load(&self) -> Result<stringer_core::contract::Contract> {
+        crate::config::load_contract(self.contract.as_deref(), self.config.as_deref())
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show or check a support contract.
+    #[command(subcommand)]
+    Contract(contract_cmd::ContractCommand),
+    /// SLA computations.
+    #[command(subcommand)]
+    Sla(sla_cmd::SlaCommand),
+    /// Replay a scenario of ticket events through the escalation engine (what-if analysis).
+    Simulate(simulate_cmd::SimulateArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Contract(c) => contract_cmd::run(c),
+        Command::Sla(c) => sla_cmd::run(c),
+        Command::Simulate(a) => simulate_cmd::run(a),
+    }
+}

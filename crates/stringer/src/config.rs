@@ -1,0 +1,57 @@
+//! Configuration: flags override `STRINGER_*` environment variables (both handled by clap),
+//! which override the TOML config file, which overrides built-in defaults.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use stringer_core::contract::Contract;
+
+/// The largest file the CLI reads as a contract or config.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The config file's settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Contract file, relative to the config file's directory.
+    pub contract: Option<PathBuf>,
+}
+
+impl ConfigFile {
+    /// Reads a config file; paths in it are made relative to its directory.
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        let text = read_limited(path)?;
+        let mut config: ConfigFile = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.contract = config.contract.map(|c| base.join(c));
+        Ok(config)
+    }
+}
+
+/// Reads a text file of at most 1 MiB.
+pub fn read_limited(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a file", path.display());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        bail!("{} is larger than {MAX_FILE_BYTES} bytes", path.display());
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+}
+
+/// Loads the contract in force: `--contract`/`STRINGER_CONTRACT`, else the config file's
+/// `contract`, else the built-in default.
+pub fn load_contract(flag: Option<&Path>, config: Option<&Path>) -> Result<Contract> {
+    let from_config = match config {
+        Some(c) => ConfigFile::load(c)?.contract,
+        None => None,
+    };
+    match flag.map(Path::to_path_buf).or(from_config) {
+        Some(path) => {
+            let text = read_limited(&path)?;
+            Contract::from_toml(&text, &path.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))
+        }
+        None => Ok(Contract::default_contract()),
+    }
+}
