@@ -20,6 +20,17 @@ pub enum ClockState {
     Breached,
 }
 
+/// What stopping a clock amounted to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// In time.
+    Met,
+    /// Past this due time, before its breach was noticed.
+    Late(Timestamp),
+    /// Nothing new: the clock was met or breached before.
+    NothingNew,
+}
+
 /// A span during which the clock did not count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
@@ -130,23 +141,32 @@ impl SlaClock {
         }
     }
 
-    /// The clock's promise was kept (or kept late) at `at`. Returns true when this met the
-    /// target (rather than stopping a breached clock).
-    pub fn stop(&mut self, at: Timestamp) -> bool {
+    /// The clock's promise was fulfilled at `at`: met, or — when `at` is already past due and
+    /// the breach timer has not run yet — breached. A breached clock just records when it stopped.
+    pub fn stop(&mut self, at: Timestamp) -> Stopped {
         match self.state {
             ClockState::Running | ClockState::Paused => {
                 if let Some(p) = self.pauses.last_mut().filter(|p| p.to.is_none()) {
                     p.to = Some(at);
                 }
-                self.state = ClockState::Met;
                 self.stopped_at = Some(at);
-                true
+                match self.due {
+                    Some(due) if self.state == ClockState::Running && at > due => {
+                        self.state = ClockState::Breached;
+                        self.breached_at = Some(breach_instant(due));
+                        Stopped::Late(due)
+                    }
+                    _ => {
+                        self.state = ClockState::Met;
+                        Stopped::Met
+                    }
+                }
             }
             ClockState::Breached if self.stopped_at.is_none() => {
                 self.stopped_at = Some(at);
-                false
+                Stopped::NothingNew
             }
-            _ => false,
+            _ => Stopped::NothingNew,
         }
     }
 

@@ -6,7 +6,7 @@
 use crate::contract::{Contract, EscalationPolicy, Measure};
 use crate::event::{Decision, Event, Notice, NoticeBody, TimerKind, TimerOp};
 use crate::ids::{Channel, Deployment, OrgSlug, Role, Severity, Tier, TicketId};
-use crate::sla::{breach_instant, ClockState, SlaClock};
+use crate::sla::{breach_instant, ClockState, SlaClock, Stopped};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +44,11 @@ pub struct Escalation {
     pub reason: String,
     /// Index of the next step to consider.
     pub next_step: usize,
-    /// When it ended (acknowledged or resolved); no step fires after that.
+    /// When it ended (acknowledged, resolved, or its severity lowered below paging); no step
+    /// fires after that.
     pub ended_at: Option<Timestamp>,
+    /// Started by the customer's page rather than by the ticket's severity.
+    pub by_customer: bool,
 }
 
 /// The incident-bridge promise of a security incident.
@@ -176,7 +179,7 @@ impl Ticket {
         if policy.page_on_open.contains(&page_severity) {
             let reason = if t.security { format!("security incident opened ({page_severity})") } else { format!("new {page_severity} ticket") };
             let start = contract.next_covered(&t.tier, &page_severity, at);
-            t.escalation = Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None });
+            t.escalation = Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None, by_customer: false });
             t.advance_escalation(contract, org, at, &mut d);
         } else if policy.queue_notify.contains(&t.severity) {
             let when = contract.next_covered(&t.tier, &t.severity, at);
@@ -311,26 +314,27 @@ impl Ticket {
         if self.responded_at.is_none() {
             self.responded_at = Some(at);
         }
+        let stops = |c: &SlaClock| c.measures == Measure::FirstResponse || (public && c.measures == Measure::NextReply);
+        self.stop_clocks(at, stops, d);
+    }
+
+    /// Stops the clocks `which` selects, noting each one met or (late) breached.
+    fn stop_clocks(&mut self, at: Timestamp, which: impl Fn(&SlaClock) -> bool, d: &mut Decision) {
         let mut notices = Vec::new();
-        for c in &mut self.clocks {
-            let stops = c.measures == Measure::FirstResponse || (public && c.measures == Measure::NextReply);
-            if stops && c.stop(at) {
-                notices.push(NoticeBody::SlaMet { target: c.target.clone(), due: c.due.expect("a met clock had a due time") });
+        for c in self.clocks.iter_mut().filter(|c| which(c)) {
+            match c.stop(at) {
+                Stopped::Met => notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) })),
+                Stopped::Late(due) => notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due })),
+                Stopped::NothingNew => {}
             }
         }
-        d.notices.extend(notices.into_iter().map(|b| self.notice(at, b)));
+        d.notices.extend(notices.into_iter().map(|(at, b)| self.notice(at, b)));
     }
 
     fn resolve(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
         self.status = Status::Resolved;
         self.resolved_at = Some(at);
-        let mut notices = Vec::new();
-        for c in &mut self.clocks {
-            if c.stop(at) {
-                notices.push(NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) });
-            }
-        }
-        d.notices.extend(notices.into_iter().map(|b| self.notice(at, b)));
+        self.stop_clocks(at, |_| true, d);
         self.end_escalation(at, d);
         if self.bridge.as_ref().is_some_and(|b| b.joined.is_none()) {
             d.timers.push(TimerOp::Cancel { kind: TimerKind::BridgeDeadline });
@@ -409,11 +413,18 @@ impl Ticket {
         let page_severity = self.page_severity(contract, self.security_page_as(contract));
         if raised && self.escalation.is_none() && self.acknowledged.is_none() && policy.page_on_open.contains(&page_severity) {
             let start = contract.next_covered(&self.tier, &page_severity, at);
-            self.escalation = Some(Escalation { started_at: start, reason: format!("severity raised to {page_severity}"), next_step: 0, ended_at: None });
+            self.escalation = Some(Escalation { started_at: start, reason: format!("severity raised to {page_severity}"), next_step: 0, ended_at: None, by_customer: false });
             d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
             self.advance_escalation(contract, org, at, d);
         }
+        let by_severity = self.escalation.as_ref().is_some_and(|e| !e.by_customer);
+        if !raised && by_severity && !policy.page_on_open.contains(&page_severity) {
+            self.end_escalation(at, d);
+        }
         let cp = &policy.customer_page;
+        if !raised && !cp.severities.contains(&self.severity) {
+            d.timers.push(TimerOp::Cancel { kind: TimerKind::CustomerPageOpens });
+        }
         if self.customer_page_opens_at.is_none() && cp.severities.contains(&self.severity) {
             let opens = later(self.opened_at, cp.opens_after.seconds).max(at);
             self.customer_page_opens_at = Some(opens);
@@ -449,7 +460,7 @@ impl Ticket {
                 d.notices.push(self.notice(at, NoticeBody::Page { role, reason: "customer page".into(), to: None, via, severity }));
             }
         } else {
-            self.escalation = Some(Escalation { started_at: at, reason: "customer page".into(), next_step: 0, ended_at: None });
+            self.escalation = Some(Escalation { started_at: at, reason: "customer page".into(), next_step: 0, ended_at: None, by_customer: true });
             self.advance_escalation(contract, org, at, d);
         }
     }
