@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use stringer_app::simulate::{MAX_SCENARIO_BYTES, Scenario};
+use stringer_app::simulate::{MAX_SCENARIO_BYTES, Scenario, ScenarioError};
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
@@ -33,9 +33,10 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     }
     let text = std::fs::read_to_string(&args.scenario).with_context(|| format!("cannot read {} as UTF-8 text", args.scenario.display()))?;
     let name = args.scenario.display().to_string();
-    let scenario = Scenario::parse(&text, &contract).map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
+    let located = |e: ScenarioError| anyhow::anyhow!("{name}:{}: {}", e.line, e.message);
+    let scenario = Scenario::parse(&text, &contract).map_err(located)?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let notices = runtime.block_on(scenario.run(contract, until)).map_err(|e| anyhow::anyhow!("{name}:{e}; nothing was simulated"))?;
+    let notices = runtime.block_on(scenario.run(contract, until)).map_err(|e| located(e).context("nothing was simulated"))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for n in &notices {
         serde_json::to_writer(&mut out, n)?;
