@@ -1,0 +1,168 @@
+//! Property tests of the ticket state machine through the Desk: random event streams on
+//! random tickets, with timers run between events as the simulator and server do.
+
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+use std::sync::Arc;
+use stringer_app::{Desk, MemoryStore, VirtualClock};
+use stringer_core::contract::Contract;
+use stringer_core::event::{Event, Notice, NoticeBody};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, TicketId};
+use stringer_core::ticket::OrgProfile;
+
+#[derive(Clone, Debug)]
+enum Step {
+    Ack,
+    Reply(bool),
+    Severity(usize),
+    Wait,
+    CustomerReply,
+    Resolve,
+    Reopen,
+    CustomerPage,
+    Bridge(bool),
+    Publish,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        Just(Step::Ack),
+        any::<bool>().prop_map(Step::Reply),
+        (0usize..4).prop_map(Step::Severity),
+        Just(Step::Wait),
+        Just(Step::CustomerReply),
+        Just(Step::Resolve),
+        Just(Step::Reopen),
+        Just(Step::CustomerPage),
+        any::<bool>().prop_map(Step::Bridge),
+        Just(Step::Publish),
+    ]
+}
+
+/// (tier index, severity index, security, opened offset in minutes, [(gap in minutes, step)])
+type Case = (usize, usize, bool, i64, Vec<(i64, Step)>);
+
+fn case() -> impl Strategy<Value = Case> {
+    (0usize..2, 0usize..4, any::<bool>(), 0i64..20_160, prop::collection::vec((0i64..600, step()), 0..14))
+}
+
+fn event(ticket: &TicketId, at: Timestamp, step: &Step) -> Event {
+    let ticket = ticket.clone();
+    match step {
+        Step::Ack => Event::Acknowledged { at, ticket, by: "eve".into() },
+        Step::Reply(public) => Event::Replied { at, ticket, by: "eve".into(), public: *public },
+        Step::Severity(i) => Event::SeverityChanged { at, ticket, severity: Severity(format!("P{}", i + 1)) },
+        Step::Wait => Event::WaitingOnCustomer { at, ticket },
+        Step::CustomerReply => Event::CustomerReplied { at, ticket },
+        Step::Resolve => Event::Resolved { at, ticket },
+        Step::Reopen => Event::Reopened { at, ticket },
+        Step::CustomerPage => Event::CustomerPageRequested { at, ticket },
+        Step::Bridge(platform) => Event::BridgeJoined { at, ticket, by: "pat".into(), role: if *platform { "platform_engineer" } else { "tam" }.into() },
+        Step::Publish => Event::ReportPublished { at, ticket },
+    }
+}
+
+/// Runs a case; returns every notice and, per event, whether it was accepted.
+fn run(case: &Case) -> (Vec<Notice>, Vec<(Event, bool)>) {
+    let (tier, severity, security, offset, steps) = case;
+    let contract = Arc::new(Contract::default_contract());
+    let start: Timestamp = "2026-11-23T00:00:00Z".parse().unwrap();
+    let opened_at = start + SignedDuration::from_mins(*offset);
+    let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(opened_at));
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let org = OrgProfile { slug: OrgSlug::from("o"), tier: Tier::from(["pro", "enterprise"][*tier]), deployment: Deployment::Shared, tam: Some("tina".into()) };
+        desk.put_org(org).await.unwrap();
+        let id = TicketId::from("T");
+        let mut notices = desk
+            .record(Event::Opened { at: opened_at, ticket: id.clone(), org: OrgSlug::from("o"), severity: Severity(format!("P{}", severity + 1)), channel: None, security: *security })
+            .await
+            .unwrap();
+        let mut log = Vec::new();
+        let mut at = opened_at;
+        let drain = |until: Option<Timestamp>| {
+            let desk = &desk;
+            async move {
+                let mut out = Vec::new();
+                let mut rounds = 0;
+                while let Some(next) = desk.next_timer_at().await.unwrap() {
+                    if until.is_some_and(|u| next >= u) {
+                        break;
+                    }
+                    rounds += 1;
+                    assert!(rounds < 1000, "timers never settle");
+                    desk.clock().set(next);
+                    out.extend(desk.tick().await.unwrap());
+                    assert!(desk.tick().await.unwrap().is_empty(), "running due timers twice does nothing more");
+                }
+                out
+            }
+        };
+        for (gap, s) in steps {
+            at += SignedDuration::from_mins(*gap);
+            notices.extend(drain(Some(at)).await);
+            desk.clock().set(at);
+            let e = event(&id, at, s);
+            match desk.record(e.clone()).await {
+                Ok(n) => {
+                    notices.extend(n);
+                    log.push((e, true));
+                }
+                Err(stringer_app::AppError::Rejected(_)) => log.push((e, false)),
+                Err(other) => panic!("unexpected error {other}"),
+            }
+        }
+        notices.extend(drain(None).await);
+        (notices, log)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn ticket_rules_keep_their_invariants(case in case()) {
+        let (notices, log) = run(&case);
+        // Deterministic.
+        prop_assert_eq!(&notices, &run(&case).0);
+        // In time order.
+        for w in notices.windows(2) {
+            prop_assert!(w[0].at <= w[1].at, "out of order: {:?} then {:?}", w[0], w[1]);
+        }
+        // The response target ends once: met or breached, never both, never twice.
+        let ends = notices.iter().filter(|n| matches!(&n.body, NoticeBody::SlaMet { target, .. } | NoticeBody::SlaBreached { target, .. } if target == "response")).count();
+        prop_assert!(ends <= 1, "response ended {ends} times: {notices:#?}");
+        // A breach comes the second after its due time.
+        for n in &notices {
+            if let NoticeBody::SlaBreached { due, .. } | NoticeBody::BridgeOverdue { due, .. } | NoticeBody::ReportOverdue { due, .. } = &n.body {
+                prop_assert_eq!(n.at, *due + SignedDuration::from_secs(1));
+            }
+        }
+        // No automatic page after an accepted acknowledgement or resolution, until a customer page.
+        let mut quiet_since: Option<Timestamp> = None;
+        let accepted: Vec<&Event> = log.iter().filter(|(_, ok)| *ok).map(|(e, _)| e).collect();
+        for e in &accepted {
+            match e {
+                Event::Acknowledged { at, .. } | Event::Resolved { at, .. } => { quiet_since.get_or_insert(*at); }
+                Event::CustomerPageRequested { .. } | Event::SeverityChanged { .. } | Event::Reopened { .. } => break,
+                _ => {}
+            }
+        }
+        if let Some(q) = quiet_since {
+            let next_change = accepted.iter().map(|e| e.at()).filter(|t| *t > q).find(|t| accepted.iter().any(|e| e.at() == *t && matches!(e, Event::CustomerPageRequested { .. } | Event::SeverityChanged { .. } | Event::Reopened { .. })));
+            for n in &notices {
+                if matches!(n.body, NoticeBody::Page { .. }) && n.at > q && next_change.is_none_or(|c| n.at < c) {
+                    prop_assert!(false, "paged at {} after going quiet at {q}: {notices:#?}", n.at);
+                }
+            }
+        }
+        // Exactly one report.due per accepted resolution that owes one; never an overdue alert
+        // for a report published in time.
+        for n in &notices {
+            if let NoticeBody::ReportOverdue { due, .. } = &n.body {
+                let published = accepted.iter().any(|e| matches!(e, Event::ReportPublished { at, .. } if at <= due));
+                prop_assert!(!published, "overdue alert for a report published in time");
+            }
+        }
+    }
+}
