@@ -71,7 +71,11 @@ impl<S: Store, C: Clock> Desk<S, C> {
     pub async fn put_org(&self, org: OrgProfile) -> Result<(), AppError> {
         if self.contract.tier(org.tier.as_str()).is_none() {
             let tiers: Vec<&str> = self.contract.tiers.keys().map(|t| t.as_str()).collect();
-            return Err(AppError::Rejected(format!("unknown tier {:?}; tiers are {}", org.tier.as_str(), tiers.join(", "))));
+            return Err(AppError::Rejected(format!(
+                "unknown tier {:?}; tiers are {}",
+                org.tier.as_str(),
+                tiers.join(", ")
+            )));
         }
         Ok(self.store.put_org(org).await?)
     }
@@ -85,7 +89,11 @@ impl<S: Store, C: Clock> Desk<S, C> {
             && self.contract.severity(severity.as_str()).is_none()
         {
             let list: Vec<&str> = self.contract.severities.keys().map(|s| s.as_str()).collect();
-            return Err(AppError::Rejected(format!("unknown severity {:?}; severities are {}", severity.as_str(), list.join(", "))));
+            return Err(AppError::Rejected(format!(
+                "unknown severity {:?}; severities are {}",
+                severity.as_str(),
+                list.join(", ")
+            )));
         }
         Ok(())
     }
@@ -102,24 +110,40 @@ impl<S: Store, C: Clock> Desk<S, C> {
                     let (ticket, decision) = Ticket::open(&self.contract, &org, &event)?;
                     (ticket, None, decision)
                 }
-                (Event::Opened { ticket, .. }, Some(_)) => return Err(AppError::Rejected(format!("ticket {ticket} already exists"))),
+                (Event::Opened { ticket, .. }, Some(_)) => {
+                    return Err(AppError::Rejected(format!("ticket {ticket} already exists")));
+                }
                 (_, None) => return Err(AppError::UnknownTicket(event.ticket().to_string())),
                 (_, Some(stored)) => {
-                    let org = self.store.org(&stored.ticket.org).await?.ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
+                    let org = self
+                        .store
+                        .org(&stored.ticket.org)
+                        .await?
+                        .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
                     let mut ticket = stored.ticket;
                     let decision = ticket.apply(&self.contract, &org, &event)?;
                     (ticket, Some(stored.version), decision)
                 }
             };
             let notices = decision.notices.clone();
-            let change = Change { ticket, expected_version, event: Some(event.clone()), notices: decision.notices, timers: decision.timers };
+            let change = Change {
+                ticket,
+                expected_version,
+                event: Some(event.clone()),
+                notices: decision.notices,
+                timers: decision.timers,
+            };
             match self.store.commit(change).await {
                 Ok(()) => return Ok(notices),
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Backend(format!("ticket {} kept changing; gave up after {MAX_ATTEMPTS} attempts", event.ticket())).into())
+        Err(StoreError::Backend(format!(
+            "ticket {} kept changing; gave up after {MAX_ATTEMPTS} attempts",
+            event.ticket()
+        ))
+        .into())
     }
 
     /// Runs every timer due at the clock's current instant, earliest first, and returns the
@@ -134,13 +158,23 @@ impl<S: Store, C: Clock> Desk<S, C> {
             }
             for timer in due {
                 let Some(stored) = self.store.ticket(&timer.ticket).await? else { continue };
-                let org = self.store.org(&stored.ticket.org).await?.ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
+                let org = self
+                    .store
+                    .org(&stored.ticket.org)
+                    .await?
+                    .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
                 let mut ticket = stored.ticket;
                 let decision = ticket.on_timer(&self.contract, &org, &timer.kind, now);
                 let mut timers = vec![TimerOp::Cancel { kind: timer.kind }];
                 timers.extend(decision.timers);
                 let notices = decision.notices.clone();
-                let change = Change { ticket, expected_version: Some(stored.version), event: None, notices: decision.notices, timers };
+                let change = Change {
+                    ticket,
+                    expected_version: Some(stored.version),
+                    event: None,
+                    notices: decision.notices,
+                    timers,
+                };
                 match self.store.commit(change).await {
                     Ok(()) => out.extend(notices),
                     Err(StoreError::Conflict(_)) => {}

@@ -1,6 +1,8 @@
 //! Stringer's use cases and the ports they need (Store, Clock). The server and the simulator
 //! both drive [`Desk`]; only their adapters differ.
 
+#![warn(missing_docs)]
+
 mod clock;
 mod desk;
 mod memory_store;

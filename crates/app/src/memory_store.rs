@@ -72,7 +72,11 @@ impl Store for MemoryStore {
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<StoredTicket>, StoreError> {
-        Ok(self.lock().tickets.get(id).map(|(ticket, version)| StoredTicket { ticket: ticket.clone(), version: *version }))
+        Ok(self
+            .lock()
+            .tickets
+            .get(id)
+            .map(|(ticket, version)| StoredTicket { ticket: ticket.clone(), version: *version }))
     }
 
     async fn commit(&self, change: Change) -> Result<(), StoreError> {
@@ -107,6 +111,10 @@ impl Store for MemoryStore {
     }
 
     async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {
-        Ok(self.lock().timers.first().map(|(at, ticket, kind)| Timer { ticket: ticket.clone(), kind: kind.clone(), at: *at }))
+        Ok(self.lock().timers.first().map(|(at, ticket, kind)| Timer {
+            ticket: ticket.clone(),
+            kind: kind.clone(),
+            at: *at,
+        }))
     }
 }

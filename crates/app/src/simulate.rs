@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, Notice};
-use stringer_core::ids::{Deployment, OrgSlug, Tier, TicketId};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, Tier};
 use stringer_core::ticket::OrgProfile;
 
 /// The largest scenario accepted, in bytes.
@@ -55,7 +55,10 @@ impl Scenario {
     /// severities known, orgs set up and tickets opened before use, events in time order.
     pub fn parse(text: &str, contract: &Contract) -> Result<Scenario, ScenarioError> {
         if text.len() > MAX_SCENARIO_BYTES {
-            return Err(ScenarioError { line: 0, message: format!("the scenario is larger than {MAX_SCENARIO_BYTES} bytes") });
+            return Err(ScenarioError {
+                line: 0,
+                message: format!("the scenario is larger than {MAX_SCENARIO_BYTES} bytes"),
+            });
         }
         let mut orgs: HashMap<OrgSlug, OrgProfile> = HashMap::new();
         let mut org_order = Vec::new();
@@ -69,8 +72,13 @@ impl Scenario {
                 continue;
             }
             let fail = |message: String| ScenarioError { line, message };
-            let mut value: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| fail(format!("not a JSON object: {e}")))?;
-            let kind = value.get("kind").and_then(|k| k.as_str()).map(str::to_string).ok_or_else(|| fail("every line needs a \"kind\"".into()))?;
+            let mut value: serde_json::Value =
+                serde_json::from_str(trimmed).map_err(|e| fail(format!("not a JSON object: {e}")))?;
+            let kind = value
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| fail("every line needs a \"kind\"".into()))?;
             if kind == "org" {
                 value.as_object_mut().expect("has a kind, so an object").remove("kind");
                 let o: OrgLine = serde_json::from_value(value).map_err(|e| fail(format!("org line: {e}")))?;
@@ -82,13 +90,19 @@ impl Scenario {
                     return Err(fail(format!("org {} is set up twice", o.org)));
                 }
                 org_order.push(o.org.clone());
-                orgs.insert(o.org.clone(), OrgProfile { slug: o.org, tier: o.tier, deployment: o.deployment, tam: o.tam });
+                orgs.insert(
+                    o.org.clone(),
+                    OrgProfile { slug: o.org, tier: o.tier, deployment: o.deployment, tam: o.tam },
+                );
                 continue;
             }
             let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
             event.truncate_to_second();
             if last.is_some_and(|l| event.at() < l) {
-                return Err(fail(format!("event at {} is earlier than the line before it; events must be in time order", event.at())));
+                return Err(fail(format!(
+                    "event at {} is earlier than the line before it; events must be in time order",
+                    event.at()
+                )));
             }
             last = Some(event.at());
             match &event {
@@ -98,7 +112,11 @@ impl Scenario {
                     }
                     if contract.severity(severity.as_str()).is_none() {
                         let list: Vec<&str> = contract.severities.keys().map(|s| s.as_str()).collect();
-                        return Err(fail(format!("unknown severity {:?}; severities are {}", severity.as_str(), list.join(", "))));
+                        return Err(fail(format!(
+                            "unknown severity {:?}; severities are {}",
+                            severity.as_str(),
+                            list.join(", ")
+                        )));
                     }
                     if !opened.insert(ticket.clone()) {
                         return Err(fail(format!("ticket {ticket} is opened twice")));
@@ -151,7 +169,11 @@ impl Scenario {
 }
 
 /// Moves the virtual clock from timer to timer while `go(next timer instant)` holds.
-async fn run_timers(desk: &Desk<MemoryStore, VirtualClock>, go: impl Fn(Timestamp) -> bool, out: &mut Vec<Notice>) -> Result<(), AppError> {
+async fn run_timers(
+    desk: &Desk<MemoryStore, VirtualClock>,
+    go: impl Fn(Timestamp) -> bool,
+    out: &mut Vec<Notice>,
+) -> Result<(), AppError> {
     while let Some(next) = desk.next_timer_at().await? {
         if !go(next) {
             break;

@@ -3,11 +3,11 @@
 //! timeline entries, notices (the outbox) and timer changes — is committed as one atomic
 //! [`Change`], guarded by the ticket's version so concurrent writers cannot lose updates.
 
+use jiff::Timestamp;
 use std::future::Future;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
 use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::ticket::{OrgProfile, Ticket};
-use jiff::Timestamp;
 
 /// A ticket as stored, with the version its next change must name.
 #[derive(Clone, Debug)]

@@ -23,10 +23,16 @@ fn when(n: &Notice) -> String {
 
 fn compact(n: &Notice) -> String {
     let detail = match &n.body {
-        NoticeBody::Page { role, to, .. } => format!("{}{}", role.as_str(), to.as_ref().map(|t| format!(" {t}")).unwrap_or_default()),
-        NoticeBody::CustomerPageRefused { opens_at, .. } => opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into()),
+        NoticeBody::Page { role, to, .. } => {
+            format!("{}{}", role.as_str(), to.as_ref().map(|t| format!(" {t}")).unwrap_or_default())
+        }
+        NoticeBody::CustomerPageRefused { opens_at, .. } => {
+            opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into())
+        }
         NoticeBody::SlaBreached { target, due } | NoticeBody::SlaMet { target, due } => format!("{target} due {due}"),
-        NoticeBody::ReportDue { due } | NoticeBody::ReportOverdue { due, .. } | NoticeBody::BridgeOverdue { due, .. } => format!("due {due}"),
+        NoticeBody::ReportDue { due }
+        | NoticeBody::ReportOverdue { due, .. }
+        | NoticeBody::BridgeOverdue { due, .. } => format!("due {due}"),
         NoticeBody::QueueNotified { severity } => severity.to_string(),
         NoticeBody::CustomerPageAvailable => String::new(),
     };
@@ -88,17 +94,32 @@ fn escalation_paths() {
         (
             "Enterprise P1 acknowledged at 20 min: TAM paged, VP not",
             opened("20:00:00", "T1", "acme", "P1") + &ack("20:20:00", "T1"),
-            vec!["20:00:00 T1 page oncall", "20:15:00 T1 page tam tina", "20:20:00 T1 sla.met response due 2026-11-27T21:00:00Z"],
+            vec![
+                "20:00:00 T1 page oncall",
+                "20:15:00 T1 page tam tina",
+                "20:20:00 T1 sla.met response due 2026-11-27T21:00:00Z",
+            ],
         ),
         (
             "Enterprise P2 unacknowledged: on-call, TAM at 15 min, never the VP (critical path is P1 only)",
             opened("20:00:00", "T1", "acme", "P2"),
-            vec!["20:00:00 T1 page oncall", "20:15:00 T1 page tam tina", "2026-11-28T00:00:01Z T1 sla.breached response due 2026-11-28T00:00:00Z"],
+            vec![
+                "20:00:00 T1 page oncall",
+                "20:15:00 T1 page tam tina",
+                "2026-11-28T00:00:01Z T1 sla.breached response due 2026-11-28T00:00:00Z",
+            ],
         ),
         (
             "Enterprise P3: no page, the queue is told; the customer pages from Slack: on-call at once, TAM 15 min later",
-            opened("20:00:00", "T1", "acme", "P3") + &kind("20:05:00", "customer.page_requested", "T1") + &ack("20:25:00", "T1"),
-            vec!["20:00:00 T1 queue.notified P3", "20:05:00 T1 page oncall", "20:20:00 T1 page tam tina", "20:25:00 T1 sla.met response due 2026-11-28T04:00:00Z"],
+            opened("20:00:00", "T1", "acme", "P3")
+                + &kind("20:05:00", "customer.page_requested", "T1")
+                + &ack("20:25:00", "T1"),
+            vec![
+                "20:00:00 T1 queue.notified P3",
+                "20:05:00 T1 page oncall",
+                "20:20:00 T1 page tam tina",
+                "20:25:00 T1 sla.met response due 2026-11-28T04:00:00Z",
+            ],
         ),
         (
             "Pro P1 on a Saturday night pages at once; the customer's page is refused until 30 min, then accepted",
@@ -116,12 +137,20 @@ fn escalation_paths() {
         ),
         (
             "Pro P1 acknowledged at 20 min: the customer page never opens and is refused",
-            opened("20:00:00", "T2", "bolt", "P1") + &ack("20:20:00", "T2") + &kind("20:40:00", "customer.page_requested", "T2"),
-            vec!["20:00:00 T2 page oncall", "20:20:00 T2 sla.met response due 2026-11-28T00:00:00Z", "20:40:00 T2 customer_page.refused never"],
+            opened("20:00:00", "T2", "bolt", "P1")
+                + &ack("20:20:00", "T2")
+                + &kind("20:40:00", "customer.page_requested", "T2"),
+            vec![
+                "20:00:00 T2 page oncall",
+                "20:20:00 T2 sla.met response due 2026-11-28T00:00:00Z",
+                "20:40:00 T2 customer_page.refused never",
+            ],
         ),
         (
             "Pro P2 opened on Saturday never pages: the queue is told at Monday 00:00; a customer page is refused (P1 only)",
-            opened("2026-11-28T10:00:00Z", "T2", "bolt", "P2") + &kind("2026-11-28T11:00:00Z", "customer.page_requested", "T2") + &ack("2026-11-30T01:00:00Z", "T2"),
+            opened("2026-11-28T10:00:00Z", "T2", "bolt", "P2")
+                + &kind("2026-11-28T11:00:00Z", "customer.page_requested", "T2")
+                + &ack("2026-11-30T01:00:00Z", "T2"),
             vec![
                 "2026-11-28T11:00:00Z T2 customer_page.refused never",
                 "2026-11-30T00:00:00Z T2 queue.notified P2",
@@ -130,7 +159,8 @@ fn escalation_paths() {
         ),
         (
             "Enterprise security incident opened as P3 pages at once as P1 (VP at 30 min); no platform engineer on the bridge by the response due time",
-            ev("20:00:00", r#""kind":"ticket.opened","ticket":"S1","org":"acme","severity":"P3","security":true"#) + &ack("20:40:00", "S1"),
+            ev("20:00:00", r#""kind":"ticket.opened","ticket":"S1","org":"acme","severity":"P3","security":true"#)
+                + &ack("20:40:00", "S1"),
             vec![
                 "20:00:00 S1 page oncall",
                 "20:15:00 S1 page tam tina",
@@ -146,18 +176,28 @@ fn escalation_paths() {
                 + &ev("20:30:00", r#""kind":"bridge.joined","ticket":"S2","by":"pat","role":"platform_engineer""#)
                 + &kind("22:00:00", "ticket.resolved", "S2")
                 + &kind("2026-12-03T09:00:00Z", "report.published", "S2"),
-            vec!["20:00:00 S2 page oncall", "20:05:00 S2 sla.met response due 2026-11-28T00:00:00Z", "22:00:00 S2 report.due due 2026-12-04T22:00:00Z"],
+            vec![
+                "20:00:00 S2 page oncall",
+                "20:05:00 S2 sla.met response due 2026-11-28T00:00:00Z",
+                "22:00:00 S2 report.due due 2026-12-04T22:00:00Z",
+            ],
         ),
         (
             "A bridge joined by someone who is not a platform engineer does not count",
             ev("20:00:00", r#""kind":"ticket.opened","ticket":"S3","org":"bolt","severity":"P1","security":true"#)
                 + &ack("20:01:00", "S3")
                 + &ev("20:02:00", r#""kind":"bridge.joined","ticket":"S3","by":"tina","role":"tam""#),
-            vec!["20:00:00 S3 page oncall", "20:01:00 S3 sla.met response due 2026-11-28T00:00:00Z", "2026-11-28T00:00:01Z S3 bridge.overdue due 2026-11-28T00:00:00Z"],
+            vec![
+                "20:00:00 S3 page oncall",
+                "20:01:00 S3 sla.met response due 2026-11-28T00:00:00Z",
+                "2026-11-28T00:00:01Z S3 bridge.overdue due 2026-11-28T00:00:00Z",
+            ],
         ),
         (
             "Post-incident report unpublished past due alerts TAM and support lead; resolved Friday 16:00 → due next Friday 16:00",
-            opened("15:00:00", "T1", "acme", "P2") + &ack("15:01:00", "T1") + &kind("16:00:00", "ticket.resolved", "T1"),
+            opened("15:00:00", "T1", "acme", "P2")
+                + &ack("15:01:00", "T1")
+                + &kind("16:00:00", "ticket.resolved", "T1"),
             vec![
                 "15:00:00 T1 page oncall",
                 "15:01:00 T1 sla.met response due 2026-11-27T19:00:00Z",
@@ -167,22 +207,36 @@ fn escalation_paths() {
         ),
         (
             "P3 and P4 owe no report",
-            opened("15:00:00", "T1", "acme", "P3") + &ack("15:01:00", "T1") + &kind("16:00:00", "ticket.resolved", "T1"),
+            opened("15:00:00", "T1", "acme", "P3")
+                + &ack("15:01:00", "T1")
+                + &kind("16:00:00", "ticket.resolved", "T1"),
             vec!["15:00:00 T1 queue.notified P3", "15:01:00 T1 sla.met response due 2026-11-27T23:00:00Z"],
         ),
         (
             "Raising Enterprise P3 to P1 before the response starts paging and the 1-hour target from the change",
-            opened("12:00:00", "T1", "acme", "P3") + &ev("13:00:00", r#""kind":"ticket.severity_changed","ticket":"T1","severity":"P1""#) + &ack("13:05:00", "T1"),
-            vec!["12:00:00 T1 queue.notified P3", "13:00:00 T1 page oncall", "13:05:00 T1 sla.met response due 2026-11-27T14:00:00Z"],
+            opened("12:00:00", "T1", "acme", "P3")
+                + &ev("13:00:00", r#""kind":"ticket.severity_changed","ticket":"T1","severity":"P1""#)
+                + &ack("13:05:00", "T1"),
+            vec![
+                "12:00:00 T1 queue.notified P3",
+                "13:00:00 T1 page oncall",
+                "13:05:00 T1 sla.met response due 2026-11-27T14:00:00Z",
+            ],
         ),
         (
             "Raising keeps an earlier running due time: P4 → P3 at 23:00 would be due later than P4's",
-            opened("2026-11-27T00:00:00Z", "T1", "acme", "P4") + &ev("23:00:00", r#""kind":"ticket.severity_changed","ticket":"T1","severity":"P3""#),
-            vec!["00:00:00 T1 queue.notified P4", "2026-11-28T00:00:01Z T1 sla.breached response due 2026-11-28T00:00:00Z"],
+            opened("2026-11-27T00:00:00Z", "T1", "acme", "P4")
+                + &ev("23:00:00", r#""kind":"ticket.severity_changed","ticket":"T1","severity":"P3""#),
+            vec![
+                "00:00:00 T1 queue.notified P4",
+                "2026-11-28T00:00:01Z T1 sla.breached response due 2026-11-28T00:00:00Z",
+            ],
         ),
         (
             "Lowering Pro P1 to P3 keeps counting from the opening with 1 business day (Friday 20:00 → Monday 20:00)",
-            opened("20:00:00", "T2", "bolt", "P1") + &ev("20:10:00", r#""kind":"ticket.severity_changed","ticket":"T2","severity":"P3""#) + &ack("2026-11-30T19:00:00Z", "T2"),
+            opened("20:00:00", "T2", "bolt", "P1")
+                + &ev("20:10:00", r#""kind":"ticket.severity_changed","ticket":"T2","severity":"P3""#)
+                + &ack("2026-11-30T19:00:00Z", "T2"),
             vec!["20:00:00 T2 page oncall", "2026-11-30T19:00:00Z T2 sla.met response due 2026-11-30T20:00:00Z"],
         ),
         (
@@ -190,11 +244,18 @@ fn escalation_paths() {
             opened("20:00:00", "T1", "acme", "P2")
                 + &ev("20:01:00", r#""kind":"ticket.replied","ticket":"T1","by":"eve","public":false"#)
                 + &ev("20:20:00", r#""kind":"ticket.replied","ticket":"T1","by":"eve","public":true"#),
-            vec!["20:00:00 T1 page oncall", "20:15:00 T1 page tam tina", "20:20:00 T1 sla.met response due 2026-11-28T00:00:00Z"],
+            vec![
+                "20:00:00 T1 page oncall",
+                "20:15:00 T1 page tam tina",
+                "20:20:00 T1 sla.met response due 2026-11-28T00:00:00Z",
+            ],
         ),
         (
             "A response exactly at the due instant meets the target; the breach is the second after",
-            opened("20:00:00", "T1", "acme", "P1") + &opened("20:00:00", "T3", "acme", "P1") + &ack("21:00:00", "T1") + &ack("21:00:01", "T3"),
+            opened("20:00:00", "T1", "acme", "P1")
+                + &opened("20:00:00", "T3", "acme", "P1")
+                + &ack("21:00:00", "T1")
+                + &ack("21:00:01", "T3"),
             vec![
                 "20:00:00 T1 page oncall",
                 "20:00:00 T3 page oncall",
@@ -214,7 +275,9 @@ fn escalation_paths() {
 
 #[test]
 fn resolution_and_next_reply_targets_pause_while_waiting_on_the_customer() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contracts/berlin-vendor.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contracts/berlin-vendor.toml"))
+            .unwrap();
     let contract = Contract::from_toml(&text, "berlin-vendor.toml").unwrap();
     let orgs = r#"{"kind":"org","org":"kw","tier":"premium","deployment":"shared"}"#;
     // Premium S2 opened Tuesday 1 Dec 09:00 CET (08:00Z): response 4 business hours; next reply
@@ -245,7 +308,12 @@ fn resolution_and_next_reply_targets_pause_while_waiting_on_the_customer() {
 #[test]
 fn rules_reject_impossible_events_with_their_line() {
     let contract = Arc::new(Contract::default_contract());
-    let text = format!("{ORGS}{}{}{}", opened("20:00:00", "T1", "acme", "P1"), kind("20:10:00", "ticket.resolved", "T1"), ack("20:20:00", "T1"));
+    let text = format!(
+        "{ORGS}{}{}{}",
+        opened("20:00:00", "T1", "acme", "P1"),
+        kind("20:10:00", "ticket.resolved", "T1"),
+        ack("20:20:00", "T1")
+    );
     let scenario = Scenario::parse(&text, &contract).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let err = rt.block_on(scenario.run(contract, None)).unwrap_err();
@@ -258,12 +326,27 @@ fn scenario_errors_name_the_line() {
     let contract = Contract::default_contract();
     let cases = [
         (format!("{ORGS}{{not json\n"), 4, "not a JSON object"),
-        (format!("{ORGS}{}{}", opened("20:00:00", "T1", "acme", "P1"), opened("19:00:00", "T2", "acme", "P1")), 5, "time order"),
+        (
+            format!("{ORGS}{}{}", opened("20:00:00", "T1", "acme", "P1"), opened("19:00:00", "T2", "acme", "P1")),
+            5,
+            "time order",
+        ),
         (format!("{ORGS}{}", ack("20:00:00", "T9")), 4, "unknown ticket T9"),
         (format!("{ORGS}{}", opened("20:00:00", "T1", "nope", "P1")), 4, "unknown org nope"),
         (format!("{ORGS}{}", opened("20:00:00", "T1", "acme", "P7")), 4, "unknown severity \"P7\""),
-        (format!("{ORGS}{}", ev("20:00:00", r#""kind":"ticket.opened","ticket":"T1","org":"acme","severity":"P1","colour":"red""#)), 4, "unknown field `colour`"),
-        (format!("{ORGS}{}", ev("20:00:00", r#""kind":"ticket.exploded","ticket":"T1""#)), 4, "unknown variant `ticket.exploded`"),
+        (
+            format!(
+                "{ORGS}{}",
+                ev("20:00:00", r#""kind":"ticket.opened","ticket":"T1","org":"acme","severity":"P1","colour":"red""#)
+            ),
+            4,
+            "unknown field `colour`",
+        ),
+        (
+            format!("{ORGS}{}", ev("20:00:00", r#""kind":"ticket.exploded","ticket":"T1""#)),
+            4,
+            "unknown variant `ticket.exploded`",
+        ),
         ("{\"kind\":\"org\",\"org\":\"x\",\"tier\":\"gold\"}\n".to_string(), 1, "unknown tier \"gold\""),
         ("{\"at\":\"yesterday\",\"kind\":\"ticket.opened\"}\n".to_string(), 1, "ticket.opened"),
     ];

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use stringer_app::{Desk, MemoryStore, VirtualClock};
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, Notice, NoticeBody};
-use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, TicketId};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
 use stringer_core::ticket::OrgProfile;
 
 #[derive(Clone, Debug)]
@@ -57,7 +57,12 @@ fn event(ticket: &TicketId, at: Timestamp, step: &Step) -> Event {
         Step::Resolve => Event::Resolved { at, ticket },
         Step::Reopen => Event::Reopened { at, ticket },
         Step::CustomerPage => Event::CustomerPageRequested { at, ticket },
-        Step::Bridge(platform) => Event::BridgeJoined { at, ticket, by: "pat".into(), role: if *platform { "platform_engineer" } else { "tam" }.into() },
+        Step::Bridge(platform) => Event::BridgeJoined {
+            at,
+            ticket,
+            by: "pat".into(),
+            role: if *platform { "platform_engineer" } else { "tam" }.into(),
+        },
         Step::Publish => Event::ReportPublished { at, ticket },
     }
 }
@@ -71,11 +76,23 @@ fn run(case: &Case) -> (Vec<Notice>, Vec<(Event, bool)>) {
     let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(opened_at));
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     rt.block_on(async {
-        let org = OrgProfile { slug: OrgSlug::from("o"), tier: Tier::from(["pro", "enterprise"][*tier]), deployment: Deployment::Shared, tam: Some("tina".into()) };
+        let org = OrgProfile {
+            slug: OrgSlug::from("o"),
+            tier: Tier::from(["pro", "enterprise"][*tier]),
+            deployment: Deployment::Shared,
+            tam: Some("tina".into()),
+        };
         desk.put_org(org).await.unwrap();
         let id = TicketId::from("T");
         let mut notices = desk
-            .record(Event::Opened { at: opened_at, ticket: id.clone(), org: OrgSlug::from("o"), severity: Severity(format!("P{}", severity + 1)), channel: None, security: *security })
+            .record(Event::Opened {
+                at: opened_at,
+                ticket: id.clone(),
+                org: OrgSlug::from("o"),
+                severity: Severity(format!("P{}", severity + 1)),
+                channel: None,
+                security: *security,
+            })
             .await
             .unwrap();
         let mut log = Vec::new();

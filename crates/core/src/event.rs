@@ -74,7 +74,8 @@ impl Event {
 
     /// Drops any fraction of a second from the instant: the domain counts whole seconds.
     pub fn truncate_to_second(&mut self) {
-        let whole = jiff::Timestamp::from_second(self.at().as_second()).expect("a valid timestamp truncated stays valid");
+        let whole =
+            jiff::Timestamp::from_second(self.at().as_second()).expect("a valid timestamp truncated stays valid");
         match self {
             Event::Opened { at, .. }
             | Event::Acknowledged { at, .. }
@@ -183,7 +184,10 @@ impl NoticeBody {
 #[serde(tag = "timer", rename_all = "snake_case")]
 pub enum TimerKind {
     /// The breach of the named target.
-    Breach { target: String },
+    Breach {
+        /// The contract target's name.
+        target: String,
+    },
     /// The next escalation step (or the start of a deferred escalation).
     Escalation,
     /// The customer-page opening.
@@ -200,9 +204,17 @@ pub enum TimerKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimerOp {
     /// Set (or move) the timer of this kind to fire at `at`.
-    Set { kind: TimerKind, at: Timestamp },
+    Set {
+        /// Which timer.
+        kind: TimerKind,
+        /// When it fires.
+        at: Timestamp,
+    },
     /// Remove the timer of this kind, if any.
-    Cancel { kind: TimerKind },
+    Cancel {
+        /// Which timer.
+        kind: TimerKind,
+    },
 }
 
 /// What a decision produced besides the new ticket state.

@@ -4,10 +4,12 @@
 //! Nothing here reads a clock, touches IO or runs async: every decision takes the current
 //! instant as a parameter and returns what changes and what must happen next.
 
+#![warn(missing_docs)]
+
 pub mod calendar;
-pub mod span;
 pub mod contract;
-pub mod ids;
 pub mod event;
+pub mod ids;
 pub mod sla;
+pub mod span;
 pub mod ticket;

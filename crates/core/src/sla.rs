@@ -72,7 +72,14 @@ pub fn breach_instant(due: Timestamp) -> Timestamp {
 
 impl SlaClock {
     /// A running clock started at `at`.
-    pub fn start(contract: &Contract, target: &str, measures: Measure, pause_while_waiting: bool, cell: Target, at: Timestamp) -> SlaClock {
+    pub fn start(
+        contract: &Contract,
+        target: &str,
+        measures: Measure,
+        pause_while_waiting: bool,
+        cell: Target,
+        at: Timestamp,
+    ) -> SlaClock {
         let mut clock = SlaClock {
             target: target.to_string(),
             measures,
@@ -202,7 +209,8 @@ impl SlaClock {
         if raised {
             let old_left = self.remaining(contract, at);
             let paused = self.state == ClockState::Paused;
-            let candidate = SlaClock::start(contract, &self.target, self.measures, self.pause_while_waiting, new_cell, at);
+            let candidate =
+                SlaClock::start(contract, &self.target, self.measures, self.pause_while_waiting, new_cell, at);
             let keep_old = if paused { old_left <= candidate.cell.within.seconds } else { self.due <= candidate.due };
             if !keep_old {
                 *self = candidate;

@@ -17,7 +17,9 @@ pub struct Span {
 
 /// Why a span could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {text:?}: {reason} (write e.g. \"4 hours\", \"8 business hours\", \"1 business day\", \"15 minutes\", \"30 seconds\")")]
+#[error(
+    "invalid duration {text:?}: {reason} (write e.g. \"4 hours\", \"8 business hours\", \"1 business day\", \"15 minutes\", \"30 seconds\")"
+)]
 pub struct SpanError {
     /// The text that was given.
     pub text: String,
@@ -29,12 +31,8 @@ pub struct SpanError {
 /// instant arithmetic never overflows.
 pub const MAX_SPAN_SECONDS: i64 = 10 * 366 * 86_400;
 
-const UNITS: [(&str, &str, i64); 4] = [
-    ("day", "days", 86_400),
-    ("hour", "hours", 3_600),
-    ("minute", "minutes", 60),
-    ("second", "seconds", 1),
-];
+const UNITS: [(&str, &str, i64); 4] =
+    [("day", "days", 86_400), ("hour", "hours", 3_600), ("minute", "minutes", 60), ("second", "seconds", 1)];
 
 impl Span {
     /// Clock time of `seconds`.
@@ -58,9 +56,7 @@ impl Span {
             if number.starts_with('-') {
                 return Err(err("durations cannot be negative"));
             }
-            let n: i64 = number
-                .parse()
-                .map_err(|_| err("expected a whole number before each unit"))?;
+            let n: i64 = number.parse().map_err(|_| err("expected a whole number before each unit"))?;
             let mut unit = words.next().ok_or_else(|| err("a number needs a unit"))?;
             if unit == "business" {
                 if !first {
@@ -139,7 +135,15 @@ mod tests {
 
     #[test]
     fn prints_canonically() {
-        for text in ["4 hours", "8 business hours", "1 business day", "40 business hours", "90 minutes", "0 minutes", "65 seconds"] {
+        for text in [
+            "4 hours",
+            "8 business hours",
+            "1 business day",
+            "40 business hours",
+            "90 minutes",
+            "0 minutes",
+            "65 seconds",
+        ] {
             assert_eq!(Span::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(Span::parse("24 hours").unwrap().to_string(), "1 day");
@@ -148,7 +152,18 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_span() {
-        for text in ["", "4", "four hours", "-1 hours", "4 fortnights", "1 minute 1 hour", "1 hour 2 business minutes", "business 4 hours", "99999999999 days", "1 hour 1 hour"] {
+        for text in [
+            "",
+            "4",
+            "four hours",
+            "-1 hours",
+            "4 fortnights",
+            "1 minute 1 hour",
+            "1 hour 2 business minutes",
+            "business 4 hours",
+            "99999999999 days",
+            "1 hour 1 hour",
+        ] {
             assert!(Span::parse(text).is_err(), "{text:?} was accepted");
         }
     }

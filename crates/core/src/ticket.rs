@@ -5,8 +5,8 @@
 
 use crate::contract::{Contract, EscalationPolicy, Measure};
 use crate::event::{Decision, Event, Notice, NoticeBody, TimerKind, TimerOp};
-use crate::ids::{Channel, Deployment, OrgSlug, Role, Severity, Tier, TicketId};
-use crate::sla::{breach_instant, ClockState, SlaClock, Stopped};
+use crate::ids::{Channel, Deployment, OrgSlug, Role, Severity, TicketId, Tier};
+use crate::sla::{ClockState, SlaClock, Stopped, breach_instant};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +128,11 @@ impl Ticket {
             return Err(Rejected(format!("ticket.opened names org {org_slug}, not {}", org.slug)));
         }
         let at = *at;
-        let security_rule = if *security { contract.security.tiers.get(&org.tier).cloned().unwrap_or_default() } else { Default::default() };
+        let security_rule = if *security {
+            contract.security.tiers.get(&org.tier).cloned().unwrap_or_default()
+        } else {
+            Default::default()
+        };
         let severity = security_rule.severity.clone().unwrap_or_else(|| severity.clone());
         let clocks = contract
             .targets
@@ -177,9 +181,14 @@ impl Ticket {
         }
         let page_severity = t.page_severity(contract, security_rule.page_as.as_ref());
         if policy.page_on_open.contains(&page_severity) {
-            let reason = if t.security { format!("security incident opened ({page_severity})") } else { format!("new {page_severity} ticket") };
+            let reason = if t.security {
+                format!("security incident opened ({page_severity})")
+            } else {
+                format!("new {page_severity} ticket")
+            };
             let start = contract.next_covered(&t.tier, &page_severity, at);
-            t.escalation = Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None, by_customer: false });
+            t.escalation =
+                Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None, by_customer: false });
             t.advance_escalation(contract, org, at, &mut d);
         } else if policy.queue_notify.contains(&t.severity) {
             let when = contract.next_covered(&t.tier, &t.severity, at);
@@ -224,7 +233,9 @@ impl Ticket {
         let at = event.at();
         let mut d = Decision::default();
         let resolved = self.status == Status::Resolved;
-        let refuse_resolved = |what: &str| if resolved { Err(Rejected(format!("cannot {what} a resolved ticket; reopen it first"))) } else { Ok(()) };
+        let refuse_resolved = |what: &str| {
+            if resolved { Err(Rejected(format!("cannot {what} a resolved ticket; reopen it first"))) } else { Ok(()) }
+        };
         match event {
             Event::Opened { .. } => return Err(Rejected(format!("ticket {} is already open", self.id))),
             Event::Acknowledged { by, .. } => {
@@ -301,7 +312,10 @@ impl Ticket {
                     d.timers.push(TimerOp::Cancel { kind: TimerKind::ReportOverdue });
                 }
                 Some(_) => return Err(Rejected("the report is already published".into())),
-                None => return Err(Rejected("no post-incident report is owed for this ticket (it is owed once a qualifying ticket is resolved)".into())),
+                None => return Err(Rejected(
+                    "no post-incident report is owed for this ticket (it is owed once a qualifying ticket is resolved)"
+                        .into(),
+                )),
             },
         }
         self.set_breach_timers(&mut d);
@@ -323,8 +337,12 @@ impl Ticket {
         let mut notices = Vec::new();
         for c in self.clocks.iter_mut().filter(|c| which(c)) {
             match c.stop(at) {
-                Stopped::Met => notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) })),
-                Stopped::Late(due) => notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due })),
+                Stopped::Met => {
+                    notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) }))
+                }
+                Stopped::Late(due) => {
+                    notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due }))
+                }
                 Stopped::NothingNew => {}
             }
         }
@@ -390,12 +408,25 @@ impl Ticket {
                 format!("{severity} unacknowledged {} after the page", step.after)
             };
             let to = if step.notify == Role::Tam { org.tam.clone() } else { None };
-            pages.push(NoticeBody::Page { role: step.notify, reason, to, via: step.via.clone(), severity: severity.clone() });
+            pages.push(NoticeBody::Page {
+                role: step.notify,
+                reason,
+                to,
+                via: step.via.clone(),
+                severity: severity.clone(),
+            });
         }
         d.notices.extend(pages.into_iter().map(|b| self.notice(now, b)));
     }
 
-    fn change_severity(&mut self, contract: &Contract, org: &OrgProfile, severity: Severity, at: Timestamp, d: &mut Decision) {
+    fn change_severity(
+        &mut self,
+        contract: &Contract,
+        org: &OrgProfile,
+        severity: Severity,
+        at: Timestamp,
+        d: &mut Decision,
+    ) {
         let raised = contract.rank(&severity) < contract.rank(&self.severity);
         self.severity = severity;
         for c in &mut self.clocks {
@@ -404,16 +435,28 @@ impl Ticket {
         }
         if let Some(b) = self.bridge.as_mut().filter(|b| b.joined.is_none()) {
             let target = &contract.security.bridge.within_target;
-            if let Some(due) = self.clocks.iter().find(|c| &c.target == target && c.state == ClockState::Running).and_then(|c| c.due) {
+            if let Some(due) =
+                self.clocks.iter().find(|c| &c.target == target && c.state == ClockState::Running).and_then(|c| c.due)
+            {
                 b.due = due;
                 d.timers.push(TimerOp::Set { kind: TimerKind::BridgeDeadline, at: breach_instant(due) });
             }
         }
         let policy = contract.escalation(&self.tier);
         let page_severity = self.page_severity(contract, self.security_page_as(contract));
-        if raised && self.escalation.is_none() && self.acknowledged.is_none() && policy.page_on_open.contains(&page_severity) {
+        if raised
+            && self.escalation.is_none()
+            && self.acknowledged.is_none()
+            && policy.page_on_open.contains(&page_severity)
+        {
             let start = contract.next_covered(&self.tier, &page_severity, at);
-            self.escalation = Some(Escalation { started_at: start, reason: format!("severity raised to {page_severity}"), next_step: 0, ended_at: None, by_customer: false });
+            self.escalation = Some(Escalation {
+                started_at: start,
+                reason: format!("severity raised to {page_severity}"),
+                next_step: 0,
+                ended_at: None,
+                by_customer: false,
+            });
             d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
             self.advance_escalation(contract, org, at, d);
         }
@@ -445,7 +488,15 @@ impl Ticket {
             Some((None, "the ticket is already acknowledged".to_string()))
         } else {
             let opens = self.customer_page_opens_at.unwrap_or(self.opened_at);
-            (at < opens).then(|| (Some(opens), format!("the on-call line opens for this ticket at {opens}, {} after opening, if still unacknowledged", rule.opens_after)))
+            (at < opens).then(|| {
+                (
+                    Some(opens),
+                    format!(
+                        "the on-call line opens for this ticket at {opens}, {} after opening, if still unacknowledged",
+                        rule.opens_after
+                    ),
+                )
+            })
         };
         if let Some((opens_at, reason)) = refusal {
             d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }));
@@ -457,10 +508,18 @@ impl Ticket {
             let first = policy.steps.first().map(|s| (s.notify, s.via.clone()));
             if let Some((role, via)) = first {
                 let severity = self.severity.clone();
-                d.notices.push(self.notice(at, NoticeBody::Page { role, reason: "customer page".into(), to: None, via, severity }));
+                d.notices.push(
+                    self.notice(at, NoticeBody::Page { role, reason: "customer page".into(), to: None, via, severity }),
+                );
             }
         } else {
-            self.escalation = Some(Escalation { started_at: at, reason: "customer page".into(), next_step: 0, ended_at: None, by_customer: true });
+            self.escalation = Some(Escalation {
+                started_at: at,
+                reason: "customer page".into(),
+                next_step: 0,
+                ended_at: None,
+                by_customer: true,
+            });
             self.advance_escalation(contract, org, at, d);
         }
     }

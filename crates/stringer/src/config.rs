@@ -21,7 +21,8 @@ impl ConfigFile {
     /// Reads a config file; paths in it are made relative to its directory.
     pub fn load(path: &Path) -> Result<ConfigFile> {
         let text = read_limited(path)?;
-        let mut config: ConfigFile = toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
+        let mut config: ConfigFile =
+            toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.contract = config.contract.map(|c| base.join(c));
         Ok(config)

@@ -46,7 +46,14 @@ fn sla_due_answers_with_one_json_object() {
         ("pro", "P2", "2026-11-27T16:00:00Z", "2026-11-30T00:00:00Z", "pro_coverage", "8 business hours"),
         ("pro", "P1", "2026-11-28T10:00:00Z", "2026-11-28T14:00:00Z", "clock", "4 hours"),
         ("pro", "P3", "2026-11-28T10:00:00Z", "2026-12-01T00:00:00Z", "pro_coverage", "1 business day"),
-        ("enterprise", "P4", "2026-11-28T10:00:00+02:00", "2026-11-29T08:00:00Z", "enterprise_coverage", "1 business day"),
+        (
+            "enterprise",
+            "P4",
+            "2026-11-28T10:00:00+02:00",
+            "2026-11-29T08:00:00Z",
+            "enterprise_coverage",
+            "1 business day",
+        ),
         ("enterprise", "P1", "2026-11-27T20:00:00.750Z", "2026-11-27T21:00:00Z", "clock", "1 hour"),
     ];
     for (tier, severity, opened, due, calendar, target) in cases {
@@ -57,20 +64,41 @@ fn sla_due_answers_with_one_json_object() {
         assert_eq!(v["calendar"], calendar);
         assert_eq!(v["target"], target);
     }
-    let v: serde_json::Value = serde_json::from_str(&ok(&["sla", "due", "--general-inquiry", "--opened", "2026-11-27T15:00:00Z"])).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["sla", "due", "--general-inquiry", "--opened", "2026-11-27T15:00:00Z"])).unwrap();
     assert_eq!(v["due"], "2026-11-30T15:00:00Z");
 }
 
 #[test]
 fn sla_due_explains_bad_input() {
     let cases: [(&[&str], &str); 7] = [
-        (&["sla", "due", "--tier", "gold", "--severity", "P2", "--opened", "2026-11-27T20:00:00Z"], "valid tiers: pro, enterprise"),
-        (&["sla", "due", "--tier", "pro", "--severity", "P9", "--opened", "2026-11-27T20:00:00Z"], "valid severities: P1, P2, P3, P4"),
+        (
+            &["sla", "due", "--tier", "gold", "--severity", "P2", "--opened", "2026-11-27T20:00:00Z"],
+            "valid tiers: pro, enterprise",
+        ),
+        (
+            &["sla", "due", "--tier", "pro", "--severity", "P9", "--opened", "2026-11-27T20:00:00Z"],
+            "valid severities: P1, P2, P3, P4",
+        ),
         (&["sla", "due", "--tier", "pro", "--severity", "P2", "--opened", "next tuesday"], "RFC 3339"),
         (&["sla", "due", "--tier", "pro", "--severity", "P2", "--opened", "2026-11-27T20:00:00"], "RFC 3339"),
         (&["sla", "due", "--tier", "pro", "--severity", "P2", "--opened", "2400-01-01T00:00:00Z"], "1900–2199"),
         (&["sla", "due", "--tier", "pro", "--opened", "2026-11-27T20:00:00Z"], "--severity"),
-        (&["sla", "due", "--tier", "pro", "--severity", "P2", "--opened", "2026-11-27T20:00:00Z", "--contract", "/nonexistent.toml"], "cannot read /nonexistent.toml"),
+        (
+            &[
+                "sla",
+                "due",
+                "--tier",
+                "pro",
+                "--severity",
+                "P2",
+                "--opened",
+                "2026-11-27T20:00:00Z",
+                "--contract",
+                "/nonexistent.toml",
+            ],
+            "cannot read /nonexistent.toml",
+        ),
     ];
     for (args, fragment) in cases {
         let err = fails(args);
@@ -113,7 +141,12 @@ fn another_contract_replaces_the_default_by_flag_env_or_config() {
     with_flag.extend(["--contract", berlin]);
     let v: serde_json::Value = serde_json::from_str(&ok(&with_flag)).unwrap();
     assert_eq!(v["due"], expected);
-    let out = Command::new(env!("CARGO_BIN_EXE_stringer")).args(args).current_dir(repo()).env("STRINGER_CONTRACT", berlin).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(args)
+        .current_dir(repo())
+        .env("STRINGER_CONTRACT", berlin)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["due"], expected);
     let config = temp_file("stringer.toml", &format!("contract = \"{}\"\n", repo().join(berlin).display()));
@@ -127,7 +160,10 @@ fn another_contract_replaces_the_default_by_flag_env_or_config() {
 #[test]
 fn contract_check_names_file_line_column_and_key_path() {
     assert!(ok(&["contract", "check", "examples/contracts/berlin-vendor.toml"]).contains("ok"));
-    let broken = stringer_core_default().replace("P2 = { within = \"8 business hours\", calendar = \"pro_coverage\" }", "P2 = { within = \"8 business hours\", calendar = \"nine_to_five\" }");
+    let broken = stringer_core_default().replace(
+        "P2 = { within = \"8 business hours\", calendar = \"pro_coverage\" }",
+        "P2 = { within = \"8 business hours\", calendar = \"nine_to_five\" }",
+    );
     let path = temp_file("broken.toml", &broken);
     let err = fails(&["contract", "check", path.to_str().unwrap()]);
     let line = broken.lines().position(|l| l.contains("nine_to_five")).unwrap() + 1;
@@ -144,7 +180,11 @@ fn contract_check_names_file_line_column_and_key_path() {
 
 #[test]
 fn examples_simulate_as_documented() {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(repo().join("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "jsonl")).collect();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
     names.sort();
     assert!(names.len() >= 7, "an example per escalation path");
     for path in names {
@@ -157,7 +197,10 @@ fn examples_simulate_as_documented() {
 #[test]
 fn simulate_until_stops_the_clock() {
     let out = ok(&["simulate", "examples/enterprise-p1-unacknowledged.jsonl", "--until", "2026-11-27T20:20:00Z"]);
-    let kinds: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["role"].as_str().unwrap_or("-").to_string()).collect();
+    let kinds: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["role"].as_str().unwrap_or("-").to_string())
+        .collect();
     assert_eq!(kinds, ["oncall", "tam"]);
 }
 
@@ -167,10 +210,21 @@ fn simulate_refuses_bad_scenarios_and_simulates_nothing() {
     let open = "{\"at\":\"2026-11-27T20:00:00Z\",\"kind\":\"ticket.opened\",\"ticket\":\"T1\",\"org\":\"acme\",\"severity\":\"P1\"}\n";
     let cases = [
         (format!("{org}{open}{{\"at\":\"2026-11-27T20:01:00Z\"\n"), ":3: not a JSON object"),
-        (format!("{org}{open}{}", open.replace("T20:00", "T19:00").replace("\"T1\"", "\"T2\"")), ":3: event at 2026-11-27T19:00:00Z is earlier"),
+        (
+            format!("{org}{open}{}", open.replace("T20:00", "T19:00").replace("\"T1\"", "\"T2\"")),
+            ":3: event at 2026-11-27T19:00:00Z is earlier",
+        ),
         (format!("{org}{}", open.replace("acme", "zeta")), ":2: unknown org zeta"),
-        (format!("{org}{open}{{\"at\":\"2026-11-27T20:01:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T7\"}}\n"), ":3: unknown ticket T7"),
-        (format!("{org}{open}{{\"at\":\"2026-11-27T20:01:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T1\"}}\n{{\"at\":\"2026-11-27T20:02:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T1\"}}\n"), ":4: cannot resolve a resolved ticket"),
+        (
+            format!("{org}{open}{{\"at\":\"2026-11-27T20:01:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T7\"}}\n"),
+            ":3: unknown ticket T7",
+        ),
+        (
+            format!(
+                "{org}{open}{{\"at\":\"2026-11-27T20:01:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T1\"}}\n{{\"at\":\"2026-11-27T20:02:00Z\",\"kind\":\"ticket.resolved\",\"ticket\":\"T1\"}}\n"
+            ),
+            ":4: cannot resolve a resolved ticket",
+        ),
     ];
     for (text, fragment) in cases {
         let path = temp_file("bad.jsonl", &text);

@@ -15,7 +15,7 @@
 
 mod spec;
 
-pub use spec::{CalendarSpec, Closure, SpecError, Window, Weekday};
+pub use spec::{CalendarSpec, Closure, SpecError, Weekday, Window};
 
 use jiff::Timestamp;
 

@@ -2,9 +2,9 @@
 //! [`Calendar`].
 
 use super::{Calendar, SUPPORTED_RANGE, WEEK};
+use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A day of the week, written as its three-letter English abbreviation.
@@ -100,7 +100,13 @@ impl CalendarSpec {
     /// Checks the spec and builds the query engine.
     pub fn compile(&self) -> Result<Calendar, SpecError> {
         let tz = TimeZone::get(&self.time_zone).map_err(|_| {
-            err(&["time_zone"], format!("unknown time zone {:?}; use an IANA name such as \"UTC\" or \"America/New_York\"", self.time_zone))
+            err(
+                &["time_zone"],
+                format!(
+                    "unknown time zone {:?}; use an IANA name such as \"UTC\" or \"America/New_York\"",
+                    self.time_zone
+                ),
+            )
         })?;
         if self.windows.is_empty() {
             return Err(err(&["windows"], "a calendar needs at least one open window"));
@@ -108,15 +114,22 @@ impl CalendarSpec {
         let mut spans: Vec<(i64, i64, usize)> = Vec::new();
         for (i, w) in self.windows.iter().enumerate() {
             let idx = i.to_string();
-            let from = parse_time_of_day(&w.from)
-                .filter(|s| *s < 86_400)
-                .ok_or_else(|| err(&["windows", &idx, "from"], format!("invalid time {:?}; write \"HH:MM\" from 00:00 to 23:59", w.from)))?;
-            let to = parse_time_of_day(&w.to)
-                .ok_or_else(|| err(&["windows", &idx, "to"], format!("invalid time {:?}; write \"HH:MM\" up to 24:00", w.to)))?;
+            let from = parse_time_of_day(&w.from).filter(|s| *s < 86_400).ok_or_else(|| {
+                err(
+                    &["windows", &idx, "from"],
+                    format!("invalid time {:?}; write \"HH:MM\" from 00:00 to 23:59", w.from),
+                )
+            })?;
+            let to = parse_time_of_day(&w.to).ok_or_else(|| {
+                err(&["windows", &idx, "to"], format!("invalid time {:?}; write \"HH:MM\" up to 24:00", w.to))
+            })?;
             if to <= from {
                 return Err(err(
                     &["windows", &idx, "to"],
-                    format!("window closes ({}) at or before it opens ({}); split an overnight window into two windows", w.to, w.from),
+                    format!(
+                        "window closes ({}) at or before it opens ({}); split an overnight window into two windows",
+                        w.to, w.from
+                    ),
                 ));
             }
             if w.days.is_empty() {
@@ -132,7 +145,11 @@ impl CalendarSpec {
             let ((_, e1, i1), (s2, _, i2)) = (pair[0], pair[1]);
             if s2 < e1 {
                 let (a, b) = (i1.min(i2), i1.max(i2));
-                let what = if a == b { format!("window {a} lists a day twice") } else { format!("windows {a} and {b} overlap") };
+                let what = if a == b {
+                    format!("window {a} lists a day twice")
+                } else {
+                    format!("windows {a} and {b} overlap")
+                };
                 return Err(err(&["windows", &b.to_string()], what));
             }
         }
@@ -149,10 +166,18 @@ impl CalendarSpec {
         }
         for (i, c) in self.closures.iter().enumerate() {
             let idx = i.to_string();
-            let from = local_instant(&tz, &c.from)
-                .ok_or_else(|| err(&["closures", &idx, "from"], format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.from)))?;
-            let to = local_instant(&tz, &c.to)
-                .ok_or_else(|| err(&["closures", &idx, "to"], format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.to)))?;
+            let from = local_instant(&tz, &c.from).ok_or_else(|| {
+                err(
+                    &["closures", &idx, "from"],
+                    format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.from),
+                )
+            })?;
+            let to = local_instant(&tz, &c.to).ok_or_else(|| {
+                err(
+                    &["closures", &idx, "to"],
+                    format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.to),
+                )
+            })?;
             if to <= from {
                 return Err(err(&["closures", &idx, "to"], "a closure must end after it starts"));
             }

@@ -106,7 +106,11 @@ fn closures_and_overlaps() {
     };
     let cal = s.compile().unwrap();
     assert_eq!(cal.between(ts("2026-11-30T00:00:00Z"), ts("2026-12-01T00:00:00Z")), 7 * H);
-    assert_eq!(cal.due(ts("2026-11-30T11:00:00Z"), H), ts("2026-11-30T13:00:00Z"), "used up at the closure start → due at its end");
+    assert_eq!(
+        cal.due(ts("2026-11-30T11:00:00Z"), H),
+        ts("2026-11-30T13:00:00Z"),
+        "used up at the closure start → due at its end"
+    );
     s.windows.push(Window { days: vec![Mon], from: "16:00".into(), to: "18:00".into() });
     assert_eq!(s.compile().unwrap_err().path, vec!["windows", "1"]);
     s.windows.pop();
@@ -120,7 +124,8 @@ fn closures_and_overlaps() {
 }
 
 fn arb_calendar() -> impl Strategy<Value = Calendar> {
-    let zone = prop::sample::select(vec!["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]);
+    let zone =
+        prop::sample::select(vec!["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]);
     let window = (prop::collection::vec(0usize..7, 1..4), 0i64..47, 1i64..48);
     let holidays = prop::collection::vec(0i64..800, 0..6);
     (zone, prop::collection::vec(window, 1..4), holidays).prop_filter_map("overlapping windows", |(zone, ws, hs)| {
@@ -137,7 +142,8 @@ fn arb_calendar() -> impl Strategy<Value = Calendar> {
             })
             .collect();
         let base: jiff::civil::Date = "2026-01-01".parse().unwrap();
-        let holidays = hs.into_iter().map(|h| base.checked_add(jiff::Span::new().days(h)).unwrap().to_string()).collect();
+        let holidays =
+            hs.into_iter().map(|h| base.checked_add(jiff::Span::new().days(h)).unwrap().to_string()).collect();
         CalendarSpec { description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }.compile().ok()
     })
 }

@@ -59,9 +59,8 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Contract, LoadError> {
     if text.len() > MAX_CONTRACT_BYTES {
         return Err(at(0, String::new(), format!("the file is larger than {MAX_CONTRACT_BYTES} bytes")));
     }
-    let deserializer = toml::de::Deserializer::parse(text).map_err(|e| {
-        at(e.span().map_or(0, |s| s.start), String::new(), e.message().trim().to_string())
-    })?;
+    let deserializer = toml::de::Deserializer::parse(text)
+        .map_err(|e| at(e.span().map_or(0, |s| s.start), String::new(), e.message().trim().to_string()))?;
     let raw: RawContract = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -158,14 +157,19 @@ impl Checker {
         if tier_names.is_empty() {
             self.problem(path(&["tiers"]), "define at least one tier");
         }
-        let ctx = Names { calendars: calendar_names, severities: severities.keys().map(|s| s.0.clone()).collect(), tiers: tier_names };
+        let ctx = Names {
+            calendars: calendar_names,
+            severities: severities.keys().map(|s| s.0.clone()).collect(),
+            tiers: tier_names,
+        };
 
         let mut tiers = IndexMap::new();
         for (name, t) in raw.tiers {
             let at = path(&["tiers", &name]);
             ctx.calendar(self, &at, "coverage", &t.coverage);
             let always_covered = ctx.severity_list(self, &at, "always_covered", &t.always_covered);
-            tiers.insert(Tier(name), TierDef { name: t.name, coverage: t.coverage, always_covered, summary: t.summary });
+            tiers
+                .insert(Tier(name), TierDef { name: t.name, coverage: t.coverage, always_covered, summary: t.summary });
         }
 
         let mut targets = IndexMap::new();
@@ -187,7 +191,10 @@ impl Checker {
                     let mut at = at.clone();
                     at.push(severity.clone());
                     if !ctx.severities.contains(severity) {
-                        self.problem(at, format!("unknown severity {severity:?}; severities are {}", ctx.severities.join(", ")));
+                        self.problem(
+                            at,
+                            format!("unknown severity {severity:?}; severities are {}", ctx.severities.join(", ")),
+                        );
                         continue;
                     }
                     if let Some(target) = ctx.target(self, &at, cell, false) {
@@ -196,17 +203,28 @@ impl Checker {
                 }
                 for severity in &ctx.severities {
                     if !row.contains_key(severity) {
-                        self.problem(at.clone(), format!("missing the {severity} cell of tier {tier} (every tier × severity needs a target)"));
+                        self.problem(
+                            at.clone(),
+                            format!(
+                                "missing the {severity} cell of tier {tier} (every tier × severity needs a target)"
+                            ),
+                        );
                     }
                 }
                 cells.insert(Tier(tier), out);
             }
             for tier in &ctx.tiers {
                 if !cells.contains_key(tier.as_str()) {
-                    self.problem(path(&["targets", &name]), format!("missing the row for tier {tier} (every tier × severity needs a target)"));
+                    self.problem(
+                        path(&["targets", &name]),
+                        format!("missing the row for tier {tier} (every tier × severity needs a target)"),
+                    );
                 }
             }
-            targets.insert(name, TargetDef { measures: def.measures, pause_while_waiting: def.pause_while_waiting, tiers: cells });
+            targets.insert(
+                name,
+                TargetDef { measures: def.measures, pause_while_waiting: def.pause_while_waiting, tiers: cells },
+            );
         }
 
         let mut escalation = IndexMap::new();
@@ -266,7 +284,11 @@ impl Checker {
         if !targets.contains_key(&bridge.within_target) {
             self.problem(
                 path(&["security", "bridge", "within_target"]),
-                format!("unknown target {:?}; targets are {}", bridge.within_target, targets.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "unknown target {:?}; targets are {}",
+                    bridge.within_target,
+                    targets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             );
         }
         if bridge.role.trim().is_empty() {
@@ -290,7 +312,10 @@ impl Checker {
             tiers,
             targets,
             escalation,
-            security: SecurityRules { tiers: security_tiers, bridge: BridgeRule { role: bridge.role, within_target: bridge.within_target } },
+            security: SecurityRules {
+                tiers: security_tiers,
+                bridge: BridgeRule { role: bridge.role, within_target: bridge.within_target },
+            },
             post_incident: ReportRule {
                 severities: report_severities,
                 security: r.security,
@@ -371,7 +396,9 @@ impl Names {
             }
         };
         match (&raw.calendar, within.business) {
-            (Some(name), true) => self.calendar(c, at, "calendar", name).then(|| Target { within, calendar: Some(name.clone()) }),
+            (Some(name), true) => {
+                self.calendar(c, at, "calendar", name).then(|| Target { within, calendar: Some(name.clone()) })
+            }
             (None, false) => Some(Target { within, calendar: None }),
             (None, true) => {
                 c.problem(within_at, "business time needs a calendar: add calendar = \"…\"");
@@ -380,7 +407,10 @@ impl Names {
             (Some(_), false) => {
                 let mut p = at.to_vec();
                 p.push("calendar".into());
-                c.problem(p, "clock time ignores calendars: remove the calendar, or write \"business\" in the duration");
+                c.problem(
+                    p,
+                    "clock time ignores calendars: remove the calendar, or write \"business\" in the duration",
+                );
                 None
             }
         }

@@ -51,7 +51,14 @@ pub fn run(command: ContractCommand) -> Result<ExitCode> {
             let text = crate::config::read_limited(&file)?;
             match Contract::from_toml(&text, &file.display().to_string()) {
                 Ok(c) => {
-                    println!("{}: ok ({} tiers, {} severities, {} targets, {} calendars)", file.display(), c.tiers.len(), c.severities.len(), c.targets.len(), c.calendars.len());
+                    println!(
+                        "{}: ok ({} tiers, {} severities, {} targets, {} calendars)",
+                        file.display(),
+                        c.tiers.len(),
+                        c.severities.len(),
+                        c.targets.len(),
+                        c.calendars.len()
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
@@ -78,7 +85,8 @@ fn role_text(r: Role) -> &'static str {
 }
 
 fn table(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for (n, row) in rows.iter().enumerate() {
         let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
@@ -138,22 +146,40 @@ pub fn render(c: &Contract) -> String {
             let _ = writeln!(out, "    - {} tickets page at once", paging.join(" and "));
         }
         for (i, s) in p.steps.iter().enumerate() {
-            let when = if s.after.seconds == 0 { "at once".to_string() } else { format!("after {} unacknowledged", s.after) };
-            let only = s.severities.as_ref().map(|v| format!(" (for {})", v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))).unwrap_or_default();
-            let via: Vec<&str> = s.via.iter().map(|v| match v {
-                stringer_core::ids::Via::OrgSlackChannel => "the org's Slack channel",
-                stringer_core::ids::Via::ContactMethods => "their contact methods",
-            }).collect();
-            let _ = writeln!(out, "    {}. page the {} {when}{only} via {}", i + 1, role_text(s.notify), via.join(" and "));
+            let when =
+                if s.after.seconds == 0 { "at once".to_string() } else { format!("after {} unacknowledged", s.after) };
+            let only = s
+                .severities
+                .as_ref()
+                .map(|v| format!(" (for {})", v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))
+                .unwrap_or_default();
+            let via: Vec<&str> = s
+                .via
+                .iter()
+                .map(|v| match v {
+                    stringer_core::ids::Via::OrgSlackChannel => "the org's Slack channel",
+                    stringer_core::ids::Via::ContactMethods => "their contact methods",
+                })
+                .collect();
+            let _ =
+                writeln!(out, "    {}. page the {} {when}{only} via {}", i + 1, role_text(s.notify), via.join(" and "));
         }
         let cp = &p.customer_page;
         let sevs: Vec<&str> = cp.severities.iter().map(|s| s.as_str()).collect();
-        let when = if cp.opens_after.seconds == 0 { "at any time".to_string() } else { format!("{} after opening", cp.opens_after) };
+        let when = if cp.opens_after.seconds == 0 {
+            "at any time".to_string()
+        } else {
+            format!("{} after opening", cp.opens_after)
+        };
         let unack = if cp.while_unacknowledged { ", while unacknowledged" } else { "" };
         let _ = writeln!(out, "    - the customer may page on-call for {} tickets {when}{unack}", sevs.join("/"));
         if !p.queue_notify.is_empty() {
             let q: Vec<&str> = p.queue_notify.iter().map(|s| s.as_str()).collect();
-            let _ = writeln!(out, "    - {} tickets wait in the queue; the queue is notified during coverage hours", q.join("/"));
+            let _ = writeln!(
+                out,
+                "    - {} tickets wait in the queue; the queue is notified during coverage hours",
+                q.join("/")
+            );
         }
     }
     let _ = writeln!(out, "\nSecurity incidents");
@@ -168,7 +194,12 @@ pub fn render(c: &Contract) -> String {
         let _ = writeln!(out, "  {}: {}", c.tiers[tier].name, parts.join("; "));
     }
     let b = &c.security.bridge;
-    let _ = writeln!(out, "  Join the customer's incident bridge with a {} within the \"{}\" target.", b.role.replace('_', " "), b.within_target);
+    let _ = writeln!(
+        out,
+        "  Join the customer's incident bridge with a {} within the \"{}\" target.",
+        b.role.replace('_', " "),
+        b.within_target
+    );
     let r = &c.post_incident;
     let sevs: Vec<&str> = r.severities.iter().map(|s| s.as_str()).collect();
     let cal = r.within.calendar.as_ref().map(|n| format!(" on calendar {n}")).unwrap_or_default();

@@ -53,7 +53,10 @@ pub fn run(command: SlaCommand) -> Result<ExitCode> {
             bail!("unknown tier {tier:?}; valid tiers: {}", names(contract.tiers.keys().map(|t| t.as_str())));
         };
         let Some(s) = contract.severity(&severity) else {
-            bail!("unknown severity {severity:?}; valid severities: {}", names(contract.severities.keys().map(|s| s.as_str())));
+            bail!(
+                "unknown severity {severity:?}; valid severities: {}",
+                names(contract.severities.keys().map(|s| s.as_str()))
+            );
         };
         if !contract.targets.contains_key(&target) {
             bail!("unknown target {target:?}; valid targets: {}", names(contract.targets.keys().map(String::as_str)));
