@@ -3,7 +3,7 @@
 //! `stringer simulate` both run it, differing only in their Store and Clock.
 
 use crate::clock::Clock;
-use crate::store::{Change, Store, StoreError};
+use crate::store::{Change, Extras, Store, StoreError};
 use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
@@ -101,6 +101,12 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// Records an event on its ticket (opening it for `ticket.opened`) and returns the notices
     /// it caused. Rejected events write nothing.
     pub async fn record(&self, event: Event) -> Result<Vec<Notice>, AppError> {
+        self.record_with(event, Extras::default()).await
+    }
+
+    /// [`Desk::record`] with who did it, a new ticket's fields or a comment, committed in the
+    /// same change.
+    pub async fn record_with(&self, event: Event, extras: Extras) -> Result<Vec<Notice>, AppError> {
         self.check_event(&event)?;
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.store.ticket(event.ticket()).await?;
@@ -127,11 +133,13 @@ impl<S: Store, C: Clock> Desk<S, C> {
             };
             let notices = decision.notices.clone();
             let change = Change {
+                at: event.at(),
                 ticket,
                 expected_version,
                 event: Some(event.clone()),
                 notices: decision.notices,
                 timers: decision.timers,
+                extras: extras.clone(),
             };
             match self.store.commit(change).await {
                 Ok(()) => return Ok(notices),
@@ -169,11 +177,13 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 timers.extend(decision.timers);
                 let notices = decision.notices.clone();
                 let change = Change {
+                    at: now,
                     ticket,
                     expected_version: Some(stored.version),
                     event: None,
                     notices: decision.notices,
                     timers,
+                    extras: Extras::default(),
                 };
                 match self.store.commit(change).await {
                     Ok(()) => out.extend(notices),

@@ -12,4 +12,4 @@ mod store;
 pub use clock::{Clock, VirtualClock};
 pub use desk::{AppError, Desk};
 pub use memory_store::{MemoryStore, TimelineEntry};
-pub use store::{Change, Store, StoreError, StoredTicket, Timer};
+pub use store::{Change, Extras, NewComment, Store, StoreError, StoredTicket, TicketDetails, Timer};

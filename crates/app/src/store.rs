@@ -29,9 +29,46 @@ pub struct Timer {
     pub at: Timestamp,
 }
 
+/// A new ticket's descriptive fields: what people read, not what the rules need.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketDetails {
+    /// One-line summary.
+    pub subject: String,
+    /// The request as written.
+    pub description: String,
+    /// The customer user who asked, if known.
+    pub requester: Option<String>,
+}
+
+/// A comment written with the change (a reply, a note, a customer message).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewComment {
+    /// Its identifier.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// Visible to the customer.
+    pub public: bool,
+    /// The text.
+    pub body: String,
+}
+
+/// What an event carries besides the rules' input: who did it, and the words.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// The user who caused the change (recorded on the timeline).
+    pub actor: Option<String>,
+    /// Fields of a new ticket.
+    pub details: Option<TicketDetails>,
+    /// A comment to store with the change.
+    pub comment: Option<NewComment>,
+}
+
 /// Everything one decision changes, committed atomically.
 #[derive(Clone, Debug)]
 pub struct Change {
+    /// When the change was decided.
+    pub at: Timestamp,
     /// The ticket's new state.
     pub ticket: Ticket,
     /// The version read before deciding; `None` when the ticket is new.
@@ -42,6 +79,8 @@ pub struct Change {
     pub notices: Vec<Notice>,
     /// Timer changes, applied in order.
     pub timers: Vec<TimerOp>,
+    /// Who, new-ticket fields and a comment.
+    pub extras: Extras,
 }
 
 /// Why a store operation failed.
@@ -50,6 +89,12 @@ pub enum StoreError {
     /// The ticket changed (or was created) since it was read; read again and retry.
     #[error("ticket {0} was changed concurrently")]
     Conflict(TicketId),
+    /// A row with the same unique key exists.
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// A row this one refers to does not exist.
+    #[error("{0} refers to something that does not exist")]
+    Missing(String),
     /// The backend failed.
     #[error("store failure: {0}")]
     Backend(String),

@@ -1,0 +1,314 @@
+//! Orgs, users and API tokens.
+
+use crate::{SqlStore, backend_err};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use stringer_app::StoreError;
+use stringer_core::ids::{Deployment, OrgSlug, Tier};
+use stringer_core::ticket::OrgProfile;
+
+/// An org as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OrgRecord {
+    /// URL-safe identifier.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Contract tier.
+    pub tier: String,
+    /// shared | dedicated | federal.
+    pub deployment: Deployment,
+    /// The TAM's user id.
+    pub tam: Option<String>,
+    /// Named on-call engineers' user ids.
+    pub named_engineers: Vec<String>,
+    /// The shared Slack channel.
+    pub slack_channel: Option<String>,
+    /// The routing tag of the org's support address (`support+TAG@…`).
+    pub email_tag: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What creating an org takes.
+pub type NewOrg = OrgRecord;
+
+impl OrgRecord {
+    /// The part of the org the rules need.
+    pub fn profile(&self) -> OrgProfile {
+        OrgProfile {
+            slug: OrgSlug(self.slug.clone()),
+            tier: Tier(self.tier.clone()),
+            deployment: self.deployment,
+            tam: self.tam.clone(),
+        }
+    }
+}
+
+/// A user as stored (staff or customer).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UserRecord {
+    /// Identifier.
+    pub id: String,
+    /// Login and contact address, unique.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role name (staff: engineer, platform_engineer, tam, vp_engineering, support_lead,
+    /// admin; customer: member, org_admin).
+    pub role: String,
+    /// The customer's org; `None` for staff.
+    pub org: Option<String>,
+    /// May see federal orgs' data.
+    pub federal_cleared: bool,
+    /// Argon2 hash, when the user has a password.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What creating a user takes.
+pub type NewUser = UserRecord;
+
+/// An API token as stored: the secret itself is never stored, only its hash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRecord {
+    /// Identifier (shown; not secret).
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// What it is for.
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    #[serde(skip)]
+    pub secret_hash: String,
+    /// Scopes: "read", "write", "admin".
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// Unix seconds, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// What creating a token takes.
+pub type NewToken = TokenRecord;
+
+fn deployment_name(d: Deployment) -> &'static str {
+    match d {
+        Deployment::Shared => "shared",
+        Deployment::Dedicated => "dedicated",
+        Deployment::Federal => "federal",
+    }
+}
+
+fn parse_deployment(s: &str) -> Result<Deployment, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| StoreError::Backend(format!("bad deployment {s:?} in database")))
+}
+
+fn json_list(s: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("bad JSON list in database: {e}")))
+}
+
+fn org_from(row: &AnyRow) -> Result<OrgRecord, StoreError> {
+    Ok(OrgRecord {
+        slug: row.try_get("slug").map_err(backend_err)?,
+        name: row.try_get("name").map_err(backend_err)?,
+        tier: row.try_get("tier").map_err(backend_err)?,
+        deployment: parse_deployment(&row.try_get::<String, _>("deployment").map_err(backend_err)?)?,
+        tam: row.try_get("tam").map_err(backend_err)?,
+        named_engineers: json_list(&row.try_get::<String, _>("named_engineers").map_err(backend_err)?)?,
+        slack_channel: row.try_get("slack_channel").map_err(backend_err)?,
+        email_tag: row.try_get("email_tag").map_err(backend_err)?,
+        created_at: row.try_get("created_at").map_err(backend_err)?,
+    })
+}
+
+fn user_from(row: &AnyRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: row.try_get("id").map_err(backend_err)?,
+        email: row.try_get("email").map_err(backend_err)?,
+        name: row.try_get("name").map_err(backend_err)?,
+        role: row.try_get("role").map_err(backend_err)?,
+        org: row.try_get("org").map_err(backend_err)?,
+        federal_cleared: row.try_get::<i64, _>("federal_cleared").map_err(backend_err)? != 0,
+        password_hash: row.try_get("password_hash").map_err(backend_err)?,
+        created_at: row.try_get("created_at").map_err(backend_err)?,
+    })
+}
+
+fn token_from(row: &AnyRow) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: row.try_get("id").map_err(backend_err)?,
+        user_id: row.try_get("user_id").map_err(backend_err)?,
+        name: row.try_get("name").map_err(backend_err)?,
+        secret_hash: row.try_get("secret_hash").map_err(backend_err)?,
+        scopes: json_list(&row.try_get::<String, _>("scopes").map_err(backend_err)?)?,
+        created_at: row.try_get("created_at").map_err(backend_err)?,
+        expires_at: row.try_get("expires_at").map_err(backend_err)?,
+        revoked_at: row.try_get("revoked_at").map_err(backend_err)?,
+    })
+}
+
+/// A unique-constraint violation becomes [`StoreError::Duplicate`]-like conflict text.
+fn insert_err(e: sqlx::Error, what: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_string()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Missing(what.to_string()),
+        _ => backend_err(e),
+    }
+}
+
+const ORG_COLUMNS: &str = "slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at";
+const USER_COLUMNS: &str = "id, email, name, role, org, federal_cleared, password_hash, created_at";
+const TOKEN_COLUMNS: &str = "id, user_id, name, secret_hash, scopes, created_at, expires_at, revoked_at";
+
+impl SqlStore {
+    /// Creates an org; a taken slug or email tag is a duplicate.
+    pub async fn insert_org(&self, org: &NewOrg) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO orgs ({ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            .bind(&org.slug)
+            .bind(&org.name)
+            .bind(&org.tier)
+            .bind(deployment_name(org.deployment))
+            .bind(&org.tam)
+            .bind(serde_json::to_string(&org.named_engineers).expect("strings serialize"))
+            .bind(&org.slack_channel)
+            .bind(&org.email_tag)
+            .bind(org.created_at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| insert_err(e, &format!("org {} (slug or email tag taken)", org.slug)))?;
+        Ok(())
+    }
+
+    /// An org by slug.
+    pub async fn get_org(&self, slug: &str) -> Result<Option<OrgRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1"))
+            .bind(slug)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(org_from).transpose()
+    }
+
+    /// Every org, by slug.
+    pub async fn list_orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug"))
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend_err)?;
+        rows.iter().map(org_from).collect()
+    }
+
+    /// Creates a user; a taken email is a duplicate.
+    pub async fn insert_user(&self, user: &NewUser) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+            .bind(&user.id)
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(&user.role)
+            .bind(&user.org)
+            .bind(i64::from(user.federal_cleared))
+            .bind(&user.password_hash)
+            .bind(user.created_at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| insert_err(e, &format!("user {} (email taken)", user.email)))?;
+        Ok(())
+    }
+
+    /// A user by id.
+    pub async fn get_user(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    /// A user by email (case-insensitive).
+    pub async fn get_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1)"))
+            .bind(email)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    /// Users, optionally only one org's, by id.
+    pub async fn list_users(&self, org: Option<&str>) -> Result<Vec<UserRecord>, StoreError> {
+        let by_org = format!("SELECT {USER_COLUMNS} FROM users WHERE org = $1 ORDER BY id");
+        let all = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        let rows = match org {
+            Some(org) => sqlx::query(&by_org).bind(org),
+            None => sqlx::query(&all),
+        }
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter().map(user_from).collect()
+    }
+
+    /// Stores a token (its hash only).
+    pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+            .bind(&token.id)
+            .bind(&token.user_id)
+            .bind(&token.name)
+            .bind(&token.secret_hash)
+            .bind(serde_json::to_string(&token.scopes).expect("strings serialize"))
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .bind(token.revoked_at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| insert_err(e, "token"))?;
+        Ok(())
+    }
+
+    /// The token whose secret hashes to `secret_hash`, with its owner.
+    pub async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
+        let Some(row) = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1"))
+            .bind(secret_hash)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?
+        else {
+            return Ok(None);
+        };
+        let token = token_from(&row)?;
+        let user = self.get_user(&token.user_id).await?.ok_or_else(|| StoreError::Missing("token owner".into()))?;
+        Ok(Some((token, user)))
+    }
+
+    /// A user's tokens, newest first.
+    pub async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter().map(token_from).collect()
+    }
+
+    /// Revokes a user's token; false when the user has no such live token.
+    pub async fn revoke_token(&self, user_id: &str, token_id: &str, at: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(token_id)
+                .bind(user_id)
+                .execute(&self.write)
+                .await
+                .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,104 @@
+//! Stringer's SQL stores: an embedded SQLite file by default, PostgreSQL when several
+//! instances share one database. One implementation over sqlx's `Any` driver, with a schema
+//! per backend (`migrations/`), so the same queries and the same conformance suite serve both.
+//!
+//! This is the only crate that speaks SQL.
+
+#![warn(missing_docs)]
+
+mod accounts;
+mod migrate;
+mod tickets;
+
+pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
+pub use tickets::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+use stringer_app::StoreError;
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (WAL mode), one writer at a time.
+    Sqlite,
+    /// A PostgreSQL server, shared by any number of instances.
+    Postgres,
+}
+
+/// The SQL store.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    /// Connections for writes: one for SQLite (writes are serialized there anyway, and a
+    /// single writer avoids lock-upgrade failures), several for PostgreSQL.
+    write: AnyPool,
+    /// Connections for reads.
+    read: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite database file `path` and applies migrations.
+    pub async fn open_sqlite(path: &Path) -> Result<SqlStore, StoreError> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        SqlStore::connect(&url).await
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…` and applies migrations.
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Backend(format!(
+                "unsupported database URL {url:?}: use sqlite://FILE or postgres://…"
+            )));
+        };
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;").await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let (writers, readers) = match backend {
+            Backend::Sqlite => (1, 8),
+            Backend::Postgres => (16, 16),
+        };
+        let write = pool(writers).connect(url).await.map_err(backend_err)?;
+        migrate::run(&write, backend).await?;
+        let read = pool(readers).connect(url).await.map_err(backend_err)?;
+        Ok(SqlStore { write, read, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for in-flight queries.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

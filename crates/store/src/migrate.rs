@@ -1,0 +1,58 @@
+//! Schema migrations, embedded per backend and applied in order, each in its own
+//! transaction, recorded in `schema_migrations`. On PostgreSQL an advisory lock makes
+//! concurrent starts of several instances safe.
+
+use crate::{Backend, backend_err};
+use sqlx::{AnyPool, Executor, Row};
+use stringer_app::StoreError;
+
+/// (version, SQLite text, PostgreSQL text)
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// An arbitrary constant naming Stringer's migration lock.
+const LOCK_KEY: i64 = 0x5354_5249_4E47;
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await.map_err(backend_err)?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(LOCK_KEY).execute(&mut *conn).await.map_err(backend_err)?;
+    }
+    let result = apply(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut *conn).await.map_err(backend_err)?;
+    }
+    result
+}
+
+async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .map_err(backend_err)?;
+    let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend_err)?;
+    let current: i64 = row.try_get("v").map_err(backend_err)?;
+    for (version, sqlite, postgres) in MIGRATIONS {
+        if *version <= current {
+            continue;
+        }
+        let text = match backend {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        };
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(backend_err)?;
+        tx.execute(*text).await.map_err(backend_err)?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(jiff::Timestamp::now().as_second())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+    }
+    Ok(())
+}

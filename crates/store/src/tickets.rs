@@ -1,0 +1,472 @@
+//! Tickets, their timeline, comments, timers and outbox; the [`Store`] port for the Desk;
+//! idempotency keys.
+
+use crate::{Backend, SqlStore, backend_err};
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
+use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
+use stringer_core::event::{TimerKind, TimerOp};
+use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::sla::ClockState;
+use stringer_core::ticket::{OrgProfile, Status, Ticket};
+
+/// A ticket as stored: descriptive fields plus the rules' state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketRecord {
+    /// Identifier.
+    pub id: String,
+    /// The customer org.
+    pub org: String,
+    /// The customer user who asked.
+    pub requester: Option<String>,
+    /// One-line summary.
+    pub subject: String,
+    /// The request as written.
+    pub description: String,
+    /// The rules' state (severity, status, clocks, escalation …).
+    pub state: Ticket,
+    /// Incremented by every change.
+    pub version: i64,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+}
+
+/// A comment as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CommentRecord {
+    /// Identifier.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// Visible to the customer.
+    pub public: bool,
+    /// The text.
+    pub body: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One timeline entry: an event or a notice, in the simulator's vocabulary.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TimelineRecord {
+    /// Position in the timeline.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// `ticket.opened`, `page`, `sla.breached` …
+    pub kind: String,
+    /// Who caused it, when a person did.
+    pub actor: Option<String>,
+    /// The event or notice as JSON.
+    pub body: serde_json::Value,
+}
+
+/// Which tickets a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    /// Only this org's.
+    pub org: Option<String>,
+    /// Hide federal orgs' tickets (for staff not cleared for federal).
+    pub hide_federal: bool,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this severity.
+    pub severity: Option<String>,
+    /// Only tickets with a running clock due at or before this instant (Unix seconds).
+    pub due_before: Option<i64>,
+    /// Only ids before this one (the cursor: ids sort by creation).
+    pub before_id: Option<String>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Open => "open",
+        Status::WaitingOnCustomer => "waiting_on_customer",
+        Status::Resolved => "resolved",
+    }
+}
+
+/// The earliest due time among the ticket's running clocks.
+fn next_due(t: &Ticket) -> Option<i64> {
+    t.clocks.iter().filter(|c| c.state == ClockState::Running).filter_map(|c| c.due).map(|d| d.as_second()).min()
+}
+
+fn ts(secs: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_second(secs).map_err(|e| StoreError::Backend(format!("bad instant in database: {e}")))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("domain values serialize")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("bad JSON in database: {e}")))
+}
+
+fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
+    Ok(TicketRecord {
+        id: row.try_get("id").map_err(backend_err)?,
+        org: row.try_get("org").map_err(backend_err)?,
+        requester: row.try_get("requester").map_err(backend_err)?,
+        subject: row.try_get("subject").map_err(backend_err)?,
+        description: row.try_get("description").map_err(backend_err)?,
+        state: from_json(&row.try_get::<String, _>("state").map_err(backend_err)?)?,
+        version: row.try_get("version").map_err(backend_err)?,
+        updated_at: row.try_get("updated_at").map_err(backend_err)?,
+    })
+}
+
+const TICKET_COLUMNS: &str = "id, org, requester, subject, description, state, version, updated_at";
+
+/// A value bound to a dynamically built query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl SqlStore {
+    /// A ticket with its descriptive fields.
+    pub async fn get_ticket(&self, id: &str) -> Result<Option<TicketRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(ticket_from).transpose()
+    }
+
+    /// Tickets matching `filter`, newest first.
+    pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
+        let mut binds = Vec::new();
+        let mut add = |clause: &str, value: Bind, sql: &mut String| {
+            binds.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(org) = &filter.org {
+            add(" AND org = ?", Bind::Text(org.clone()), &mut sql);
+        }
+        if filter.hide_federal {
+            sql.push_str(" AND org NOT IN (SELECT slug FROM orgs WHERE deployment = 'federal')");
+        }
+        if let Some(status) = filter.status {
+            add(" AND status = ?", Bind::Text(status_name(status).into()), &mut sql);
+        }
+        if let Some(severity) = &filter.severity {
+            add(" AND severity = ?", Bind::Text(severity.clone()), &mut sql);
+        }
+        if let Some(due) = filter.due_before {
+            add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
+        }
+        if let Some(before) = &filter.before_id {
+            add(" AND id < ?", Bind::Text(before.clone()), &mut sql);
+        }
+        add(" ORDER BY id DESC LIMIT ?", Bind::Int(filter.limit), &mut sql);
+        let mut query = sqlx::query::<Any>(&sql);
+        for b in binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(&self.read).await.map_err(backend_err)?;
+        rows.iter().map(ticket_from).collect()
+    }
+
+    /// A ticket's comments, oldest first.
+    pub async fn list_comments(&self, ticket: &str) -> Result<Vec<CommentRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, author, public, body, created_at FROM comments WHERE ticket_id = $1 ORDER BY created_at, id",
+        )
+        .bind(ticket)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommentRecord {
+                    id: r.try_get("id").map_err(backend_err)?,
+                    author: r.try_get("author").map_err(backend_err)?,
+                    public: r.try_get::<i64, _>("public").map_err(backend_err)? != 0,
+                    body: r.try_get("body").map_err(backend_err)?,
+                    created_at: r.try_get("created_at").map_err(backend_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A ticket's timeline, oldest first.
+    pub async fn timeline(&self, ticket: &str) -> Result<Vec<TimelineRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, at, kind, actor, body FROM timeline WHERE ticket_id = $1 ORDER BY id")
+            .bind(ticket)
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TimelineRecord {
+                    seq: r.try_get("id").map_err(backend_err)?,
+                    at: r.try_get("at").map_err(backend_err)?,
+                    kind: r.try_get("kind").map_err(backend_err)?,
+                    actor: r.try_get("actor").map_err(backend_err)?,
+                    body: from_json(&r.try_get::<String, _>("body").map_err(backend_err)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Claims an idempotency key for a user's request: `Ok(None)` when it is new (the caller
+    /// goes on and later calls [`SqlStore::finish_idempotent`]); `Ok(Some(..))` with the
+    /// stored request hash, status and body when it was seen (status 0: still in progress).
+    pub async fn claim_idempotent(
+        &self,
+        user: &str,
+        key: &str,
+        request_hash: &str,
+        at: i64,
+    ) -> Result<Option<(String, i64, String)>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO NOTHING",
+        )
+        .bind(user)
+        .bind(key)
+        .bind(request_hash)
+        .bind(at)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        let row =
+            sqlx::query("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                .bind(user)
+                .bind(key)
+                .fetch_one(&self.write)
+                .await
+                .map_err(backend_err)?;
+        Ok(Some((
+            row.try_get("request_hash").map_err(backend_err)?,
+            row.try_get("status").map_err(backend_err)?,
+            row.try_get("body").map_err(backend_err)?,
+        )))
+    }
+
+    /// Records the response of a claimed idempotent request.
+    pub async fn finish_idempotent(&self, user: &str, key: &str, status: i64, body: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE user_id = $3 AND key = $4")
+            .bind(status)
+            .bind(body)
+            .bind(user)
+            .bind(key)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Releases a claimed key whose request failed before producing a response.
+    pub async fn release_idempotent(&self, user: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 0")
+            .bind(user)
+            .bind(key)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Number of rows in the outbox (for tests and metrics).
+    pub async fn outbox_len(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox").fetch_one(&self.read).await.map_err(backend_err)?;
+        row.try_get("n").map_err(backend_err)
+    }
+}
+
+fn conflict_or(e: sqlx::Error, id: &TicketId) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(id.clone()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Missing(format!("ticket {id}")),
+        _ => backend_err(e),
+    }
+}
+
+impl Store for SqlStore {
+    async fn put_org(&self, org: OrgProfile) -> Result<(), StoreError> {
+        let deployment = json(&org.deployment);
+        sqlx::query(
+            "INSERT INTO orgs (slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at) VALUES ($1, $1, $2, $3, $4, '[]', NULL, $1, 0) ON CONFLICT (slug) DO UPDATE SET tier = excluded.tier, deployment = excluded.deployment, tam = excluded.tam",
+        )
+        .bind(org.slug.as_str())
+        .bind(org.tier.as_str())
+        .bind(deployment.trim_matches('"'))
+        .bind(org.tam)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgProfile>, StoreError> {
+        Ok(self.get_org(slug.as_str()).await?.map(|o| o.profile()))
+    }
+
+    async fn ticket(&self, id: &TicketId) -> Result<Option<StoredTicket>, StoreError> {
+        let row = sqlx::query("SELECT state, version FROM tickets WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.map(|r| {
+            Ok(StoredTicket {
+                ticket: from_json(&r.try_get::<String, _>("state").map_err(backend_err)?)?,
+                version: r.try_get::<i64, _>("version").map_err(backend_err)? as u64,
+            })
+        })
+        .transpose()
+    }
+
+    async fn commit(&self, change: Change) -> Result<(), StoreError> {
+        let t = &change.ticket;
+        let id = &t.id;
+        let at = change.at.as_second();
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        match change.expected_version {
+            None => {
+                let details = change.extras.details.clone().unwrap_or_default();
+                sqlx::query(
+                    "INSERT INTO tickets (id, org, requester, subject, description, severity, status, security, channel, opened_at, next_due, state, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)",
+                )
+                .bind(id.as_str())
+                .bind(t.org.as_str())
+                .bind(details.requester)
+                .bind(details.subject)
+                .bind(details.description)
+                .bind(t.severity.as_str())
+                .bind(status_name(t.status))
+                .bind(i64::from(t.security))
+                .bind(t.channel.map(|c| json(&c).trim_matches('"').to_string()))
+                .bind(t.opened_at.as_second())
+                .bind(next_due(t))
+                .bind(json(t))
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict_or(e, id))?;
+            }
+            Some(version) => {
+                let done = sqlx::query(
+                    "UPDATE tickets SET severity = $1, status = $2, next_due = $3, state = $4, version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
+                )
+                .bind(t.severity.as_str())
+                .bind(status_name(t.status))
+                .bind(next_due(t))
+                .bind(json(t))
+                .bind(at)
+                .bind(id.as_str())
+                .bind(version as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(id.clone()));
+                }
+            }
+        }
+        if let Some(event) = &change.event {
+            let body = serde_json::to_value(event).expect("events serialize");
+            let kind = body["kind"].as_str().unwrap_or_default().to_string();
+            sqlx::query("INSERT INTO timeline (ticket_id, at, kind, actor, body) VALUES ($1, $2, $3, $4, $5)")
+                .bind(id.as_str())
+                .bind(event.at().as_second())
+                .bind(kind)
+                .bind(change.extras.actor.clone())
+                .bind(body.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        for n in &change.notices {
+            let body = json(n);
+            for table in [
+                "timeline (ticket_id, at, kind, actor, body) VALUES ($1, $2, $3, NULL, $4)",
+                "outbox (ticket_id, at, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+            ] {
+                sqlx::query(&format!("INSERT INTO {table}"))
+                    .bind(id.as_str())
+                    .bind(n.at.as_second())
+                    .bind(n.body.kind())
+                    .bind(body.clone())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+            }
+        }
+        if let Some(c) = &change.extras.comment {
+            sqlx::query("INSERT INTO comments (id, ticket_id, author, public, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&c.id)
+                .bind(id.as_str())
+                .bind(&c.author)
+                .bind(i64::from(c.public))
+                .bind(&c.body)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        for op in &change.timers {
+            match op {
+                TimerOp::Set { kind, at } => {
+                    sqlx::query("INSERT INTO timers (ticket_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT (ticket_id, kind) DO UPDATE SET at = excluded.at")
+                        .bind(id.as_str())
+                        .bind(json(kind))
+                        .bind(at.as_second())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend_err)?;
+                }
+                TimerOp::Cancel { kind } => {
+                    sqlx::query("DELETE FROM timers WHERE ticket_id = $1 AND kind = $2")
+                        .bind(id.as_str())
+                        .bind(json(kind))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend_err)?;
+                }
+            }
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<Timer>, StoreError> {
+        let rows =
+            sqlx::query("SELECT ticket_id, kind, at FROM timers WHERE at <= $1 ORDER BY at, ticket_id, kind LIMIT $2")
+                .bind(now.as_second())
+                .bind(limit as i64)
+                .fetch_all(if self.backend == Backend::Sqlite { &self.write } else { &self.read })
+                .await
+                .map_err(backend_err)?;
+        rows.iter().map(timer_from).collect()
+    }
+
+    async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {
+        let row = sqlx::query("SELECT ticket_id, kind, at FROM timers ORDER BY at, ticket_id, kind LIMIT 1")
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(timer_from).transpose()
+    }
+}
+
+fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {
+    Ok(Timer {
+        ticket: TicketId(r.try_get("ticket_id").map_err(backend_err)?),
+        kind: from_json::<TimerKind>(&r.try_get::<String, _>("kind").map_err(backend_err)?)?,
+        at: ts(r.try_get("at").map_err(backend_err)?)?,
+    })
+}

@@ -1,0 +1,179 @@
+//! The Store conformance suite: the same story run against every implementation — the
+//! simulator's MemoryStore, SQLite on a real file, and a real PostgreSQL server when
+//! `STRINGER_TEST_POSTGRES_URL` is set (scripts/test-all starts one and sets
+//! `STRINGER_REQUIRE_POSTGRES=1`, so a missing server fails there instead of skipping).
+
+use jiff::Timestamp;
+use std::sync::Arc;
+use stringer_app::{Change, Desk, Extras, MemoryStore, NewComment, Store, StoreError, TicketDetails, VirtualClock};
+use stringer_core::contract::Contract;
+use stringer_core::event::{Event, TimerKind, TimerOp};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
+use stringer_core::ticket::OrgProfile;
+use stringer_store::SqlStore;
+
+fn at(s: &str) -> Timestamp {
+    format!("2026-11-27T{s}Z").parse().unwrap()
+}
+
+fn opened(ticket: &str, severity: &str, when: &str) -> Event {
+    Event::Opened {
+        at: at(when),
+        ticket: TicketId::from(ticket),
+        org: OrgSlug::from("acme"),
+        severity: Severity::from(severity),
+        channel: None,
+        security: false,
+    }
+}
+
+/// The story every Store must tell the same way.
+async fn conformance<S: Store>(store: S) {
+    let contract = Arc::new(Contract::default_contract());
+    let desk = Desk::new(contract, store, VirtualClock::new(at("20:00:00")));
+    let org = OrgProfile {
+        slug: OrgSlug::from("acme"),
+        tier: Tier::from("enterprise"),
+        deployment: Deployment::Dedicated,
+        tam: Some("tina".into()),
+    };
+    desk.put_org(org.clone()).await.unwrap();
+    assert_eq!(desk.store().org(&OrgSlug::from("acme")).await.unwrap(), Some(org.clone()));
+    assert_eq!(desk.store().org(&OrgSlug::from("nope")).await.unwrap(), None);
+
+    // A new ticket: state, version 1, timers.
+    let extras = Extras {
+        actor: Some("u_customer".into()),
+        details: Some(TicketDetails { subject: "Down".into(), description: "All of it".into(), requester: None }),
+        comment: None,
+    };
+    let notices = desk.record_with(opened("T1", "P1", "20:00:00"), extras).await.unwrap();
+    assert_eq!(notices.len(), 1, "on-call paged at once");
+    let stored = desk.store().ticket(&TicketId::from("T1")).await.unwrap().expect("stored");
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.ticket.severity.as_str(), "P1");
+    let next = desk.store().next_timer().await.unwrap().expect("a timer");
+    assert_eq!((next.at, next.kind), (at("20:15:00"), TimerKind::Escalation));
+
+    // Opening the same ticket twice is refused and writes nothing.
+    assert!(desk.record(opened("T1", "P2", "20:01:00")).await.is_err());
+    assert_eq!(desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap().version, 1);
+
+    // A stale version is a conflict and writes nothing.
+    let mut stale = stored.ticket.clone();
+    stale.severity = Severity::from("P4");
+    let change = Change {
+        at: at("20:02:00"),
+        ticket: stale,
+        expected_version: Some(0),
+        event: None,
+        notices: vec![],
+        timers: vec![TimerOp::Cancel { kind: TimerKind::Escalation }],
+        extras: Extras::default(),
+    };
+    assert!(matches!(desk.store().commit(change).await, Err(StoreError::Conflict(_))));
+    let again = desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap();
+    assert_eq!((again.version, again.ticket.severity.as_str()), (1, "P1"));
+    assert!(desk.store().next_timer().await.unwrap().is_some(), "the timer survived the failed change");
+
+    // Timers come due in order (ties by ticket), are run once, and move on.
+    desk.record(opened("T0", "P1", "20:00:00")).await.unwrap();
+    let due = desk.store().due_timers(at("20:15:00"), 10).await.unwrap();
+    let ids: Vec<&str> = due.iter().map(|t| t.ticket.as_str()).collect();
+    assert_eq!(ids, ["T0", "T1"]);
+    assert!(desk.store().due_timers(at("20:14:59"), 10).await.unwrap().is_empty());
+    desk.clock().set(at("20:15:00"));
+    let pages = desk.tick().await.unwrap();
+    assert_eq!(pages.len(), 2, "TAM paged for both");
+    assert!(desk.tick().await.unwrap().is_empty(), "nothing twice");
+    assert_eq!(desk.next_timer_at().await.unwrap(), Some(at("20:30:00")));
+    assert_eq!(desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap().version, 2);
+
+    // An acknowledgement with a comment cancels the escalation timer.
+    let extras = Extras {
+        actor: Some("u_eve".into()),
+        comment: Some(NewComment { id: "c1".into(), author: "u_eve".into(), public: true, body: "On it".into() }),
+        details: None,
+    };
+    desk.clock().set(at("20:20:00"));
+    let ack = Event::Acknowledged { at: at("20:20:00"), ticket: TicketId::from("T1"), by: "u_eve".into() };
+    desk.record_with(ack, extras).await.unwrap();
+    let left: Vec<(String, TimerKind)> = desk
+        .store()
+        .due_timers(at("23:59:59"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.ticket.to_string(), t.kind))
+        .collect();
+    assert_eq!(
+        left,
+        [("T0".into(), TimerKind::Escalation), ("T0".into(), TimerKind::Breach { target: "response".into() }),]
+    );
+}
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    conformance(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_conforms() {
+    let dir = tempdir();
+    let store = SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap();
+    conformance(store.clone()).await;
+    let timeline = store.timeline("T1").await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|t| t.kind.as_str()).collect();
+    assert_eq!(kinds, ["ticket.opened", "page", "page", "ticket.acknowledged", "sla.met"]);
+    assert_eq!(timeline[0].actor.as_deref(), Some("u_customer"));
+    assert_eq!(store.list_comments("T1").await.unwrap().len(), 1);
+    assert_eq!(store.get_ticket("T1").await.unwrap().unwrap().subject, "Down");
+    // Reopening the file sees everything (migrations are not re-applied).
+    store.close().await;
+    let reopened = SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap();
+    assert_eq!(reopened.timeline("T1").await.unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn postgres_store_conforms() {
+    let Some(url) = postgres_url() else { return };
+    let store = SqlStore::connect(&url).await.unwrap();
+    conformance(store.clone()).await;
+    assert_eq!(store.timeline("T1").await.unwrap().len(), 5);
+}
+
+/// A fresh database on the test server: one per test, dropped first if it exists.
+fn postgres_url() -> Option<String> {
+    match std::env::var("STRINGER_TEST_POSTGRES_URL") {
+        Ok(base) => Some(fresh_postgres_database(&base)),
+        Err(_) if std::env::var("STRINGER_REQUIRE_POSTGRES").is_ok() => {
+            panic!("STRINGER_REQUIRE_POSTGRES is set but STRINGER_TEST_POSTGRES_URL is not")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: set STRINGER_TEST_POSTGRES_URL=postgres://… to run against PostgreSQL");
+            None
+        }
+    }
+}
+
+fn fresh_postgres_database(base: &str) -> String {
+    let name = format!("conformance_{}", std::process::id());
+    let status = std::process::Command::new("psql")
+        .args([base, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "could not create database {name}");
+    let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
+    format!("{prefix}/{name}")
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stringer-store-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
