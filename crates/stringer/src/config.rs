@@ -9,22 +9,31 @@ use stringer_core::contract::Contract;
 /// The largest file the CLI reads as a contract or config.
 const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// The config file's settings.
+/// The config file's settings; every one is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// Contract file, relative to the config file's directory.
     pub contract: Option<PathBuf>,
+    /// Address to listen on, e.g. "127.0.0.1:8080".
+    pub listen: Option<String>,
+    /// Directory of the embedded database, relative to the config file's directory.
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (`sqlite://FILE` or `postgres://…`); overrides `data_dir`.
+    pub database: Option<String>,
 }
 
 impl ConfigFile {
-    /// Reads a config file; paths in it are made relative to its directory.
-    pub fn load(path: &Path) -> Result<ConfigFile> {
+    /// Reads a config file (or nothing when `path` is `None`); paths in it are made relative
+    /// to its directory.
+    pub fn load(path: Option<&Path>) -> Result<ConfigFile> {
+        let Some(path) = path else { return Ok(ConfigFile::default()) };
         let text = read_limited(path)?;
         let mut config: ConfigFile =
             toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.contract = config.contract.map(|c| base.join(c));
+        config.data_dir = config.data_dir.map(|d| base.join(d));
         Ok(config)
     }
 }
@@ -43,12 +52,8 @@ pub fn read_limited(path: &Path) -> Result<String> {
 
 /// Loads the contract in force: `--contract`/`STRINGER_CONTRACT`, else the config file's
 /// `contract`, else the built-in default.
-pub fn load_contract(flag: Option<&Path>, config: Option<&Path>) -> Result<Contract> {
-    let from_config = match config {
-        Some(c) => ConfigFile::load(c)?.contract,
-        None => None,
-    };
-    match flag.map(Path::to_path_buf).or(from_config) {
+pub fn load_contract(flag: Option<&Path>, config: &ConfigFile) -> Result<Contract> {
+    match flag.map(Path::to_path_buf).or_else(|| config.contract.clone()) {
         Some(path) => {
             let text = read_limited(&path)?;
             Contract::from_toml(&text, &path.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))

@@ -1,1 +1,94 @@
-//! placeholder
+//! Stringer's HTTP face: the JSON API under `/api/v1` with its OpenAPI document, accounts,
+//! tenant isolation, idempotent creates, and health endpoints. The only crate that speaks
+//! HTTP; every state change goes through the app's `Desk`.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod bootstrap;
+mod error;
+mod extract;
+mod idempotency;
+pub mod ids;
+mod ratelimit;
+mod routes;
+
+pub use error::ApiError;
+pub use ratelimit::RateLimiter;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use jiff::Timestamp;
+use routes::BearerAuth;
+use std::sync::Arc;
+use std::time::Duration;
+use stringer_app::{Clock, Desk};
+use stringer_core::contract::Contract;
+use stringer_store::SqlStore;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The system clock, in whole seconds: the server's [`Clock`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_second(Timestamp::now().as_second()).expect("now is a valid instant")
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub desk: Arc<Desk<SqlStore, SystemClock>>,
+    /// Direct reads and account writes.
+    pub store: SqlStore,
+    /// Login and token-creation attempts.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// State over a store and contract, with the default rate limit (10 a minute per key).
+    pub fn new(store: SqlStore, contract: Arc<Contract>) -> AppState {
+        AppState {
+            desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
+            store,
+            limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+        }
+    }
+
+    /// The contract in force.
+    pub fn contract(&self) -> &Contract {
+        self.desk.contract()
+    }
+
+    /// Now, whole seconds.
+    pub fn now(&self) -> Timestamp {
+        self.desk.clock().now()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Stringer API", description = "Support desk with live SLA clocks. Errors are RFC 9457 problem documents."),
+    components(schemas(routes::Problem)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = idempotency::MAX_BODY;
+
+/// The router and its OpenAPI document (served at `/api/v1/openapi.json`).
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
+    let doc = Arc::new(doc);
+    Router::new().merge(api).merge(routes::public(doc)).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
+}
+
+/// The OpenAPI document, as served.
+pub fn openapi(state: AppState) -> utoipa::openapi::OpenApi {
+    routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state).split_for_parts().1
+}

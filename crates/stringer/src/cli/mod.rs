@@ -1,6 +1,8 @@
 //! Command-line interface: argument parsing and dispatch.
 
+mod admin_cmd;
 mod contract_cmd;
+mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
 
@@ -22,15 +24,19 @@ pub struct Cli {
 pub struct ContractSource {
     /// Contract file (TOML) replacing the built-in default contract.
     #[arg(long, env = "STRINGER_CONTRACT", value_name = "FILE")]
-    contract: Option<PathBuf>,
+    pub contract: Option<PathBuf>,
     /// Config file (TOML) whose `contract` setting names the contract file.
     #[arg(long, env = "STRINGER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
 impl ContractSource {
+    fn config(&self) -> Result<crate::config::ConfigFile> {
+        crate::config::ConfigFile::load(self.config.as_deref())
+    }
+
     fn load(&self) -> Result<stringer_core::contract::Contract> {
-        crate::config::load_contract(self.contract.as_deref(), self.config.as_deref())
+        crate::config::load_contract(self.contract.as_deref(), &self.config()?)
     }
 }
 
@@ -44,6 +50,11 @@ enum Command {
     Sla(sla_cmd::SlaCommand),
     /// Replay a scenario of ticket events through the escalation engine (what-if analysis).
     Simulate(simulate_cmd::SimulateArgs),
+    /// Run the support desk: HTTP API, live SLA clocks and timers, on SQLite or PostgreSQL.
+    Serve(serve_cmd::ServeArgs),
+    /// Administration: create the first admin.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 /// Runs a parsed command line.
@@ -52,5 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contract(c) => contract_cmd::run(c),
         Command::Sla(c) => sla_cmd::run(c),
         Command::Simulate(a) => simulate_cmd::run(a),
+        Command::Serve(a) => serve_cmd::run(a),
+        Command::Admin(c) => admin_cmd::run(c),
     }
 }

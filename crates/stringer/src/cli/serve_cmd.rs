@@ -1,0 +1,151 @@
+//! `stringer serve`: the HTTP API with live SLA clocks and the timer loop.
+
+use super::ContractSource;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use stringer_store::SqlStore;
+use stringer_web::AppState;
+use stringer_web::bootstrap::{Issued, first_admin, seed_demo};
+use tokio::sync::watch;
+
+/// Where the data lives; shared by `serve` and `admin`.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL: `postgres://user@host/db` (several instances may share it) or
+    /// `sqlite://FILE`. Default: the embedded SQLite file `stringer.db` in --data-dir.
+    #[arg(long, env = "STRINGER_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// Directory of the embedded SQLite database (created if missing). Default: the working directory.
+    #[arg(long, env = "STRINGER_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: ContractSource,
+}
+
+impl DatabaseArgs {
+    /// Opens the store named by flags, environment or config file, applying migrations.
+    pub async fn open(&self, config: &crate::config::ConfigFile) -> Result<SqlStore> {
+        if let Some(url) = self.database.clone().or_else(|| config.database.clone()) {
+            return SqlStore::connect(&url).await.with_context(|| "cannot open the database");
+        }
+        let dir = self.data_dir.clone().or_else(|| config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        let file = dir.join("stringer.db");
+        SqlStore::open_sqlite(&file).await.with_context(|| format!("cannot open {}", file.display()))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "STRINGER_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    /// Seed a demo desk (orgs, staff, customers, tickets) and print how to use it.
+    #[arg(long)]
+    demo: bool,
+    /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
+    #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
+    tick_seconds: u64,
+    #[command(flatten)]
+    db: DatabaseArgs,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    crate::logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+fn print_issued(title: &str, users: &[Issued]) {
+    if users.is_empty() {
+        return;
+    }
+    println!("{title}");
+    for u in users {
+        let org = u.org.as_ref().map(|o| format!(" of {o}")).unwrap_or_default();
+        let password = u.password.as_ref().map(|p| format!("  password {p}")).unwrap_or_default();
+        println!("  {:<28} {:<18}{org}\n      token {}{password}", u.email, u.role, u.token);
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let config = args.db.source.config()?;
+    let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
+    let store = args.db.open(&config).await?;
+    let state = AppState::new(store.clone(), contract);
+    if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
+        print_issued("First run: created the first admin. This token is shown once:", &[admin]);
+    }
+    if args.demo {
+        let users = seed_demo(&state).await?;
+        print_issued("Demo desk seeded (orgs acme, bolt, fedco). Tokens are shown once:", &users);
+    }
+    let listen = args.listen.or(config.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener =
+        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    if args.demo {
+        println!("try: curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/v1/tickets");
+    }
+    println!("API description: http://{addr}/api/v1/openapi.json");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
+    let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let mut shutdown = stop_rx;
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    let signals = tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    server.await.context("server failed")?;
+    signals.abort();
+    let _ = ticker.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs due timers every `every` until told to stop. Each sweep commits per ticket, so a
+/// stop between sweeps leaves nothing half-done, and the next start catches up.
+async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                if let Err(e) = state.desk.tick().await {
+                    tracing::warn!(error = %e, "timer sweep failed; retrying next tick");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,177 @@
+//! First run and demo data: the first admin with a one-time token, and a realistic demo desk.
+
+use crate::AppState;
+use crate::auth::{SCOPES, hash_password, new_secret, token_hash};
+use crate::ids::new_id;
+use stringer_app::{Extras, StoreError, TicketDetails};
+use stringer_core::event::Event;
+use stringer_core::ids::{Channel, Deployment, OrgSlug, Severity, TicketId};
+use stringer_store::{OrgRecord, TokenRecord, UserRecord};
+
+/// A user created here, with a fresh token (shown once).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Email.
+    pub email: String,
+    /// Role.
+    pub role: String,
+    /// Org, for customers.
+    pub org: Option<String>,
+    /// The token secret.
+    pub token: String,
+    /// The password, for demo users.
+    pub password: Option<String>,
+}
+
+fn millis(state: &AppState) -> u64 {
+    state.now().as_millisecond().max(0) as u64
+}
+
+async fn add_user(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    role: &str,
+    org: Option<&str>,
+    cleared: bool,
+    password: Option<&str>,
+) -> Result<(UserRecord, Issued), StoreError> {
+    let user = UserRecord {
+        id: new_id("usr", millis(state)),
+        email: email.into(),
+        name: name.into(),
+        role: role.into(),
+        org: org.map(String::from),
+        federal_cleared: cleared,
+        password_hash: password.map(hash_password),
+        created_at: state.now().as_second(),
+    };
+    state.store.insert_user(&user).await?;
+    let secret = new_secret();
+    let scopes: Vec<String> = if role == "admin" {
+        SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        vec!["read".into(), "write".into()]
+    };
+    let token = TokenRecord {
+        id: new_id("tok", millis(state)),
+        user_id: user.id.clone(),
+        name: "bootstrap".into(),
+        secret_hash: token_hash(&secret),
+        scopes,
+        created_at: state.now().as_second(),
+        expires_at: Some(state.now().as_second() + 90 * 86_400),
+        revoked_at: None,
+    };
+    state.store.insert_token(&token).await?;
+    let issued = Issued {
+        email: email.into(),
+        role: role.into(),
+        org: org.map(String::from),
+        token: secret,
+        password: password.map(String::from),
+    };
+    Ok((user, issued))
+}
+
+/// Creates the first admin when there are no users yet; `None` when users exist.
+pub async fn first_admin(state: &AppState, email: &str) -> Result<Option<Issued>, StoreError> {
+    if !state.store.list_users(None).await?.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(add_user(state, email, "Administrator", "admin", None, true, None).await?.1))
+}
+
+/// Seeds the demo desk unless it is already there: an Enterprise dedicated org with a TAM
+/// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role,
+/// customers, and open tickets at several severities. Returns the users created.
+pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
+    if state.store.get_org("acme").await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut issued = Vec::new();
+    let mut staff = std::collections::HashMap::new();
+    for (key, name, role, cleared) in [
+        ("tina", "Tina TAM", "tam", false),
+        ("sam", "Sam TAM", "tam", true),
+        ("nico", "Nico Engineer", "engineer", false),
+        ("eve", "Eve Engineer", "engineer", false),
+        ("pat", "Pat Platform", "platform_engineer", true),
+        ("vera", "Vera VP", "vp_engineering", true),
+        ("lena", "Lena Lead", "support_lead", false),
+    ] {
+        let email = format!("{key}@stringer.example");
+        let (user, i) =
+            add_user(state, &email, name, role, None, cleared, Some(&format!("demo-{key}-password"))).await?;
+        staff.insert(key, user.id);
+        issued.push(i);
+    }
+    let orgs = [
+        ("acme", "Acme Corp", "enterprise", Deployment::Dedicated, Some("tina"), vec!["nico", "eve"]),
+        ("bolt", "Bolt Labs", "pro", Deployment::Shared, None, vec![]),
+        ("fedco", "Federal Co", "enterprise", Deployment::Federal, Some("sam"), vec!["pat"]),
+    ];
+    for (slug, name, tier, deployment, tam, engineers) in orgs {
+        let enterprise = tier == "enterprise";
+        state
+            .store
+            .insert_org(&OrgRecord {
+                slug: slug.into(),
+                name: name.into(),
+                tier: tier.into(),
+                deployment,
+                tam: tam.map(|t| staff[t].clone()),
+                named_engineers: engineers.iter().map(|e| staff[e].clone()).collect(),
+                slack_channel: enterprise.then(|| format!("#stringer-{slug}")),
+                email_tag: slug.into(),
+                created_at: state.now().as_second(),
+            })
+            .await?;
+    }
+    let mut customers = std::collections::HashMap::new();
+    for (key, org, role) in [("alice", "acme", "org_admin"), ("bob", "bolt", "member"), ("fiona", "fedco", "member")] {
+        let email = format!("{key}@{org}.example");
+        let (user, i) = add_user(
+            state,
+            &email,
+            &format!("{key} of {org}"),
+            role,
+            Some(org),
+            false,
+            Some(&format!("demo-{key}-password")),
+        )
+        .await?;
+        customers.insert(key, user.id);
+        issued.push(i);
+    }
+    let tickets = [
+        ("acme", "alice", "P1", false, Channel::Slack, "Checkout API returns 502 for all EU customers"),
+        ("acme", "alice", "P3", false, Channel::Portal, "Dashboard export drops the last row"),
+        ("bolt", "bob", "P2", false, Channel::Email, "Webhooks delayed by ~20 minutes"),
+        ("bolt", "bob", "P4", false, Channel::Portal, "How do I rotate API keys?"),
+        ("fedco", "fiona", "P2", true, Channel::Phone, "Suspicious admin logins from unknown IPs"),
+    ];
+    for (org, who, severity, security, channel, subject) in tickets {
+        let now = state.now();
+        let id = new_id("tkt", millis(state));
+        let event = Event::Opened {
+            at: now,
+            ticket: TicketId(id),
+            org: OrgSlug::from(org),
+            severity: Severity::from(severity),
+            channel: Some(channel),
+            security,
+        };
+        let extras = Extras {
+            actor: Some(customers[who].clone()),
+            details: Some(TicketDetails {
+                subject: subject.into(),
+                description: format!("{subject}. (demo ticket)"),
+                requester: Some(customers[who].clone()),
+            }),
+            comment: None,
+        };
+        state.desk.record_with(event, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+    }
+    Ok(issued)
+}

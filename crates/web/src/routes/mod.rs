@@ -1,0 +1,83 @@
+//! Routes: public (health, OpenAPI, login) and the authenticated API.
+
+mod accounts;
+mod tickets;
+
+use crate::AppState;
+use crate::auth::authenticate;
+use crate::idempotency::idempotency;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// An RFC 9457 problem document.
+#[derive(ToSchema, serde::Serialize)]
+pub struct Problem {
+    /// Always "about:blank".
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+}
+
+/// Declares the bearer-token scheme in the document.
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The documented API.
+pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppState> {
+    let protected = OpenApiRouter::new()
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::list_orgs, accounts::create_org))
+        .routes(routes!(accounts::get_org))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::get_user))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(tickets::list_tickets, tickets::create_ticket))
+        .routes(routes!(tickets::get_ticket, tickets::update_ticket))
+        .routes(routes!(tickets::list_comments, tickets::add_comment))
+        .routes(routes!(tickets::acknowledge))
+        .routes(routes!(tickets::resolve))
+        .routes(routes!(tickets::reopen))
+        .routes(routes!(tickets::timeline))
+        .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
+        .route_layer(middleware::from_fn_with_state(state, authenticate));
+    base.merge(protected).routes(routes!(accounts::login))
+}
+
+/// Health and the OpenAPI document.
+pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+}
+
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
