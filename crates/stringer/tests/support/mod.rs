@@ -1,0 +1,300 @@
+//! Test harness: the real `stringer serve` binary on port 0 with a fresh database (a SQLite
+//! file in a temp dir, or a fresh database on the PostgreSQL server named by
+//! `STRINGER_TEST_POSTGRES_URL`), and a small HTTP client.
+
+#![allow(dead_code)]
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where a test server keeps its data.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+impl Db {
+    pub fn sqlite() -> Db {
+        let dir = std::env::temp_dir().join(unique("stringer_test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Db::Sqlite(dir)
+    }
+
+    /// A fresh PostgreSQL database, or `None` (skipped) when no server is configured.
+    pub fn postgres() -> Option<Db> {
+        let base = match std::env::var("STRINGER_TEST_POSTGRES_URL") {
+            Ok(base) => base,
+            Err(_) if std::env::var("STRINGER_REQUIRE_POSTGRES").is_ok() => {
+                panic!("STRINGER_REQUIRE_POSTGRES is set but STRINGER_TEST_POSTGRES_URL is not")
+            }
+            Err(_) => {
+                eprintln!("SKIPPED: set STRINGER_TEST_POSTGRES_URL=postgres://… to run against PostgreSQL");
+                return None;
+            }
+        };
+        let name = unique("server");
+        let status = Command::new("psql")
+            .args([base.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
+            .env("PGOPTIONS", "--client-min-messages=warning")
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "could not create database {name}");
+        let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
+        Some(Db::Postgres(format!("{prefix}/{name}")))
+    }
+
+    fn args(&self) -> Vec<String> {
+        match self {
+            Db::Sqlite(dir) => vec!["--data-dir".into(), dir.display().to_string()],
+            Db::Postgres(url) => vec!["--database".into(), url.clone()],
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    /// The first admin's token, when this start created it.
+    pub admin: Option<String>,
+    pub db: Db,
+    client: reqwest::Client,
+}
+
+impl Server {
+    pub fn start(db: &Db, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stringer"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(db.args())
+            .args(extra)
+            .env_remove("STRINGER_CONTRACT")
+            .env_remove("STRINGER_CONFIG")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut admin = None;
+        let mut seen_first_run = false;
+        let base = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("server printed its address in time");
+            if line.starts_with("First run") {
+                seen_first_run = true;
+            }
+            if let Some(token) = line.trim().strip_prefix("token ")
+                && seen_first_run
+                && admin.is_none()
+            {
+                admin = Some(token.split_whitespace().next().unwrap().to_string());
+            }
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                break addr.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Server { child, base, admin, db: db.clone(), client: reqwest::Client::new() }
+    }
+
+    pub fn admin(&self) -> String {
+        self.admin.clone().expect("this start created the admin")
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = resp.text().await.unwrap();
+        if !status.is_success() && status != StatusCode::NOT_MODIFIED && !path.starts_with("/healthz") {
+            assert_eq!(
+                content_type, "application/problem+json",
+                "{status} for {path} is not a problem document: {text}"
+            );
+        }
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method.clone(), path, Some(token), body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A desk with three orgs (acme: enterprise dedicated; bolt: pro shared; fedco: enterprise
+/// federal) and a token for each kind of caller.
+pub struct Desk {
+    pub admin: String,
+    pub engineer: String,
+    pub cleared: String,
+    pub alice: String,
+    pub bob: String,
+    pub fiona: String,
+}
+
+pub async fn desk(server: &Server) -> Desk {
+    let admin = server.admin();
+    for (slug, tier, deployment) in
+        [("acme", "enterprise", "dedicated"), ("bolt", "pro", "shared"), ("fedco", "enterprise", "federal")]
+    {
+        server
+            .ok(
+                Method::POST,
+                "/api/v1/orgs",
+                &admin,
+                Some(json!({"slug": slug, "name": slug, "tier": tier, "deployment": deployment})),
+            )
+            .await;
+    }
+    let mut tokens = Vec::new();
+    for (email, role, org, cleared) in [
+        ("eng@stringer.example", "engineer", None, false),
+        ("pat@stringer.example", "platform_engineer", None, true),
+        ("alice@acme.example", "org_admin", Some("acme"), false),
+        ("bob@bolt.example", "member", Some("bolt"), false),
+        ("fiona@fedco.example", "member", Some("fedco"), false),
+    ] {
+        let password = format!("{email}-password");
+        server
+            .ok(Method::POST, "/api/v1/users", &admin, Some(json!({"email": email, "name": email, "role": role, "org": org, "federal_cleared": cleared, "password": password})))
+            .await;
+        let login =
+            server.ok(Method::POST, "/api/v1/login", "", Some(json!({"email": email, "password": password}))).await;
+        tokens.push(login["token"].as_str().unwrap().to_string());
+    }
+    Desk {
+        admin,
+        engineer: tokens[0].clone(),
+        cleared: tokens[1].clone(),
+        alice: tokens[2].clone(),
+        bob: tokens[3].clone(),
+        fiona: tokens[4].clone(),
+    }
+}
+
+pub async fn open_ticket(server: &Server, token: &str, org: &str, severity: &str) -> Value {
+    server
+        .ok(Method::POST, "/api/v1/tickets", token, Some(json!({"org": org, "severity": severity, "subject": format!("{severity} at {org}"), "description": "details"})))
+        .await
+}
+
+/// Runs an async test body against SQLite and, when configured, PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body(support::Db::sqlite()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = support::Db::postgres() {
+                    $body(db).await;
+                }
+            }
+        }
+    };
+}
