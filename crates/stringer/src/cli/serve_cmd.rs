@@ -42,7 +42,7 @@ impl DatabaseArgs {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free port; the address is printed).
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port (the address is printed).
     #[arg(long, env = "STRINGER_LISTEN", value_name = "ADDR")]
     listen: Option<String>,
     /// Seed a demo desk (orgs, staff, customers, tickets) and print how to use it.
