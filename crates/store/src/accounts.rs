@@ -167,21 +167,24 @@ const USER_COLUMNS: &str = "id, email, name, role, org, federal_cleared, passwor
 const TOKEN_COLUMNS: &str = "id, user_id, name, secret_hash, scopes, created_at, expires_at, revoked_at";
 
 impl SqlStore {
-    /// Creates an org; a taken slug or email tag is a duplicate.
-    pub async fn insert_org(&self, org: &NewOrg) -> Result<(), StoreError> {
-        sqlx::query(&format!("INSERT INTO orgs ({ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-            .bind(&org.slug)
-            .bind(&org.name)
-            .bind(&org.tier)
-            .bind(deployment_name(org.deployment))
-            .bind(&org.tam)
-            .bind(serde_json::to_string(&org.named_engineers).expect("strings serialize"))
-            .bind(&org.slack_channel)
-            .bind(&org.email_tag)
-            .bind(org.created_at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| insert_err(e, &format!("org {} (slug or email tag taken)", org.slug)))?;
+    /// Creates an org, recording who did; a taken slug or email tag is a duplicate.
+    pub async fn insert_org(&self, org: &NewOrg, actor: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO orgs ({ORG_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&org.slug)
+        .bind(&org.name)
+        .bind(&org.tier)
+        .bind(deployment_name(org.deployment))
+        .bind(&org.tam)
+        .bind(serde_json::to_string(&org.named_engineers).expect("strings serialize"))
+        .bind(&org.slack_channel)
+        .bind(&org.email_tag)
+        .bind(org.created_at)
+        .bind(actor)
+        .execute(&self.write)
+        .await
+        .map_err(|e| insert_err(e, &format!("org {} (slug or email tag taken)", org.slug)))?;
         Ok(())
     }
 
@@ -204,20 +207,24 @@ impl SqlStore {
         rows.iter().map(org_from).collect()
     }
 
-    /// Creates a user; a taken email is a duplicate.
-    pub async fn insert_user(&self, user: &NewUser) -> Result<(), StoreError> {
-        sqlx::query(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-            .bind(&user.id)
-            .bind(&user.email)
-            .bind(&user.name)
-            .bind(&user.role)
-            .bind(&user.org)
-            .bind(i64::from(user.federal_cleared))
-            .bind(&user.password_hash)
-            .bind(user.created_at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| insert_err(e, &format!("user {} (email taken)", user.email)))?;
+    /// Creates a user, recording who did (`None` for the first admin); a taken email is a
+    /// duplicate.
+    pub async fn insert_user(&self, user: &NewUser, actor: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.role)
+        .bind(&user.org)
+        .bind(i64::from(user.federal_cleared))
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .bind(actor)
+        .execute(&self.write)
+        .await
+        .map_err(|e| insert_err(e, &format!("user {} (email taken)", user.email)))?;
         Ok(())
     }
 
@@ -255,20 +262,23 @@ impl SqlStore {
         rows.iter().map(user_from).collect()
     }
 
-    /// Stores a token (its hash only).
-    pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
-        sqlx::query(&format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-            .bind(&token.id)
-            .bind(&token.user_id)
-            .bind(&token.name)
-            .bind(&token.secret_hash)
-            .bind(serde_json::to_string(&token.scopes).expect("strings serialize"))
-            .bind(token.created_at)
-            .bind(token.expires_at)
-            .bind(token.revoked_at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| insert_err(e, "token"))?;
+    /// Stores a token (its hash only), recording who issued it.
+    pub async fn insert_token(&self, token: &NewToken, actor: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO api_tokens ({TOKEN_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&token.id)
+        .bind(&token.user_id)
+        .bind(&token.name)
+        .bind(&token.secret_hash)
+        .bind(serde_json::to_string(&token.scopes).expect("strings serialize"))
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(token.revoked_at)
+        .bind(actor)
+        .execute(&self.write)
+        .await
+        .map_err(|e| insert_err(e, "token"))?;
         Ok(())
     }
 
@@ -299,16 +309,18 @@ impl SqlStore {
         rows.iter().map(token_from).collect()
     }
 
-    /// Revokes a user's token; false when the user has no such live token.
+    /// Revokes a user's token (by that user: recorded as `revoked_by`); false when the user
+    /// has no such live token.
     pub async fn revoke_token(&self, user_id: &str, token_id: &str, at: i64) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(at)
-                .bind(token_id)
-                .bind(user_id)
-                .execute(&self.write)
-                .await
-                .map_err(backend_err)?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1, revoked_by = $3 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(token_id)
+        .bind(user_id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
         Ok(done.rows_affected() == 1)
     }
 }

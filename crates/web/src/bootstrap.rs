@@ -46,7 +46,7 @@ async fn add_user(
         password_hash: password.map(hash_password),
         created_at: state.now().as_second(),
     };
-    state.store.insert_user(&user).await?;
+    state.store.insert_user(&user, None).await?;
     let secret = new_secret();
     let scopes: Vec<String> = if role == "admin" {
         SCOPES.iter().map(|s| s.to_string()).collect()
@@ -63,7 +63,7 @@ async fn add_user(
         expires_at: Some(state.now().as_second() + 90 * 86_400),
         revoked_at: None,
     };
-    state.store.insert_token(&token).await?;
+    state.store.insert_token(&token, None).await?;
     let issued = Issued {
         email: email.into(),
         role: role.into(),
@@ -115,17 +115,20 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
         let enterprise = tier == "enterprise";
         state
             .store
-            .insert_org(&OrgRecord {
-                slug: slug.into(),
-                name: name.into(),
-                tier: tier.into(),
-                deployment,
-                tam: tam.map(|t| staff[t].clone()),
-                named_engineers: engineers.iter().map(|e| staff[e].clone()).collect(),
-                slack_channel: enterprise.then(|| format!("#stringer-{slug}")),
-                email_tag: slug.into(),
-                created_at: state.now().as_second(),
-            })
+            .insert_org(
+                &OrgRecord {
+                    slug: slug.into(),
+                    name: name.into(),
+                    tier: tier.into(),
+                    deployment,
+                    tam: tam.map(|t| staff[t].clone()),
+                    named_engineers: engineers.iter().map(|e| staff[e].clone()).collect(),
+                    slack_channel: enterprise.then(|| format!("#stringer-{slug}")),
+                    email_tag: slug.into(),
+                    created_at: state.now().as_second(),
+                },
+                None,
+            )
             .await?;
     }
     let mut customers = std::collections::HashMap::new();

@@ -9,7 +9,8 @@ CREATE TABLE orgs (
     named_engineers TEXT NOT NULL,
     slack_channel TEXT NULL,
     email_tag TEXT NOT NULL UNIQUE,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    created_by TEXT NULL
 );
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
@@ -19,7 +20,8 @@ CREATE TABLE users (
     org TEXT NULL REFERENCES orgs(slug),
     federal_cleared BIGINT NOT NULL,
     password_hash TEXT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    created_by TEXT NULL
 );
 CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,
@@ -29,7 +31,9 @@ CREATE TABLE api_tokens (
     scopes TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NULL,
-    revoked_at BIGINT NULL
+    revoked_at BIGINT NULL,
+    created_by TEXT NULL,
+    revoked_by TEXT NULL
 );
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 CREATE TABLE tickets (

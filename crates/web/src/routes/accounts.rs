@@ -151,7 +151,7 @@ async fn issue_token(
         expires_at,
         revoked_at: None,
     };
-    state.store.insert_token(&record).await?;
+    state.store.insert_token(&record, Some(&user.id)).await?;
     Ok(NewTokenView { id: record.id, token: secret, scopes, expires_at })
 }
 
@@ -252,7 +252,7 @@ pub async fn create_org(
         named_engineers: body.named_engineers,
         created_at: state.now().as_second(),
     };
-    state.store.insert_org(&org).await?;
+    state.store.insert_org(&org, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(OrgView::from(org))))
 }
 
@@ -353,7 +353,7 @@ pub async fn create_user(
         password_hash: body.password.as_deref().map(hash_password),
         created_at: state.now().as_second(),
     };
-    state.store.insert_user(&user).await?;
+    state.store.insert_user(&user, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
 }
 
