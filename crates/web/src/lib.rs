@@ -83,12 +83,8 @@ pub const BODY_LIMIT: usize = idempotency::MAX_BODY;
 
 /// The router and its OpenAPI document (served at `/api/v1/openapi.json`).
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
+    let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
+    routes::document_problems(&mut doc);
     let doc = Arc::new(doc);
     Router::new().merge(api).merge(routes::public(doc)).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
-}
-
-/// The OpenAPI document, as served.
-pub fn openapi(state: AppState) -> utoipa::openapi::OpenApi {
-    routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state).split_for_parts().1
 }

@@ -198,10 +198,12 @@ pub async fn list_orgs(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9-]{1,39}$")]
     slug: String,
+    #[schema(min_length = 1)]
     name: String,
     tier: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = "^(shared|dedicated|federal)$")]
     deployment: Deployment,
     #[serde(default)]
     tam: Option<String>,
@@ -297,14 +299,17 @@ pub async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(pattern = "^[^@]+@[^@]+$", max_length = 254)]
     email: String,
     name: String,
+    #[schema(pattern = "^(engineer|platform_engineer|tam|vp_engineering|support_lead|admin|member|org_admin)$")]
     role: String,
     #[serde(default)]
     org: Option<String>,
     #[serde(default)]
     federal_cleared: bool,
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 256)]
     password: Option<String>,
 }
 
@@ -358,7 +363,7 @@ pub async fn create_user(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = UserView), (status = 404, body = crate::routes::Problem)))]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -394,9 +399,13 @@ pub async fn list_tokens(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// A non-empty subset of the calling token's scopes: read, write, admin.
+    #[schema(min_items = 1)]
     scopes: Vec<String>,
     /// Days until it expires (1–366).
+    #[schema(minimum = 1, maximum = 366)]
     expires_in_days: i64,
 }
 
@@ -427,7 +436,7 @@ pub async fn create_token(
 }
 
 /// Revokes one of the caller's tokens.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tok_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 204), (status = 404, body = crate::routes::Problem)))]
 pub async fn revoke_token(
     State(state): State<AppState>,

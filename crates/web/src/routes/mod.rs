@@ -81,3 +81,46 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }
+
+/// Error statuses any operation may answer (authentication, scopes, body and query parsing,
+/// rate limits, an unavailable database), each an RFC 9457 problem document.
+const COMMON_PROBLEMS: [(&str, &str); 8] = [
+    ("400", "Malformed request: bad JSON, query or id"),
+    ("401", "Missing, unknown, revoked or expired token"),
+    ("403", "The token or role does not allow this"),
+    ("413", "The body is larger than the limit"),
+    ("415", "The body is not application/json"),
+    ("422", "The body is well-formed JSON but its values are invalid"),
+    ("429", "Too many attempts"),
+    ("503", "The database is unavailable"),
+];
+
+/// Makes the document say what the server does for errors: every 4xx/5xx response is
+/// `application/problem+json` with the [`Problem`] schema, and every operation lists the
+/// common error statuses.
+pub fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            for (code, response) in responses.iter_mut() {
+                if let (true, RefOr::T(r)) = (code.starts_with('4') || code.starts_with('5'), response) {
+                    r.content.clear();
+                    r.content.insert("application/problem+json".into(), problem());
+                }
+            }
+            for (code, description) in COMMON_PROBLEMS {
+                responses.entry(code.to_string()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content("application/problem+json", problem())
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+}

@@ -126,8 +126,10 @@ pub struct ListQuery {
     /// Only tickets with a running SLA clock due within this many seconds.
     breaching_within: Option<i64>,
     /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")]
     cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -204,6 +206,7 @@ pub struct CreateTicket {
     /// The customer org; customers may omit it (their own).
     org: Option<String>,
     severity: String,
+    #[schema(min_length = 1, max_length = 300)]
     subject: String,
     description: String,
     #[serde(default)]
@@ -273,7 +276,7 @@ async fn visible_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<(
 }
 
 /// One ticket with its SLA clocks.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem)))]
 pub async fn get_ticket(
     State(state): State<AppState>,
@@ -314,7 +317,7 @@ pub struct UpdateTicket {
 }
 
 /// Changes a ticket's severity (SLA rules of CONTRACT.md apply) or status.
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path)), request_body = UpdateTicket,
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = UpdateTicket,
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn update_ticket(
     State(state): State<AppState>,
@@ -354,6 +357,7 @@ pub async fn update_ticket(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddComment {
+    #[schema(min_length = 1, max_length = 32768)]
     body: String,
     /// Default true.
     public: Option<bool>,
@@ -377,7 +381,7 @@ impl From<CommentRecord> for CommentView {
 }
 
 /// Adds a comment. A public staff reply counts as the response.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path)), request_body = AddComment,
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddComment,
     responses((status = 201, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn add_comment(
     State(state): State<AppState>,
@@ -410,7 +414,7 @@ pub async fn add_comment(
 }
 
 /// A ticket's comments (customers see public ones only).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = Items<CommentView>), (status = 404, body = crate::routes::Problem)))]
 pub async fn list_comments(
     State(state): State<AppState>,
@@ -435,7 +439,7 @@ fn staff_only(caller: &Caller, what: &str) -> Result<(), ApiError> {
 }
 
 /// Acknowledges a ticket (and its pages): stops escalation and counts as the response.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/acknowledge", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/acknowledge", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
@@ -449,7 +453,7 @@ pub async fn acknowledge(
 }
 
 /// Resolves a ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn resolve(
     State(state): State<AppState>,
@@ -461,7 +465,7 @@ pub async fn resolve(
 }
 
 /// Reopens a resolved ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/reopen", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reopen", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn reopen(
     State(state): State<AppState>,
@@ -493,7 +497,7 @@ impl From<TimelineRecord> for TimelineView {
 
 /// The ticket's append-only timeline (events and notices). Staff only see internal entries;
 /// customers see the timeline without internal notes.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/timeline", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/timeline", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = Items<TimelineView>), (status = 404, body = crate::routes::Problem)))]
 pub async fn timeline(
     State(state): State<AppState>,
