@@ -86,5 +86,26 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
     let doc = Arc::new(doc);
-    Router::new().merge(api).merge(routes::public(doc)).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
+    Router::new()
+        .merge(api)
+        .merge(routes::public(doc))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .with_state(state)
+}
+
+/// Answers 413 at once when the declared `Content-Length` is over the limit, without reading
+/// the body (bodies without a length are cut off at the limit while being read).
+async fn refuse_declared_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let length =
+        request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if length.is_some_and(|n| n > BODY_LIMIT as u64) {
+        let detail = format!("the body is larger than {BODY_LIMIT} bytes");
+        return ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, detail).into_response();
+    }
+    next.run(request).await
 }

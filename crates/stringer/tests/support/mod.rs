@@ -208,6 +208,22 @@ impl Server {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// Sends only the head of a POST declaring a `length`-byte JSON body and returns the
+    /// status the server answers without waiting for the body.
+    pub fn declare_oversized_body(&self, path: &str, token: &str, length: usize) -> u16 {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut buf = [0u8; 12];
+        stream.read_exact(&mut buf).unwrap();
+        std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap()
+    }
+
     pub async fn ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
         let (status, value) = self.call(method.clone(), path, Some(token), body).await;
         assert!(status.is_success(), "{method} {path}: {status} {value}");
