@@ -234,3 +234,21 @@ fn simulate_refuses_bad_scenarios_and_simulates_nothing() {
     assert!(fails(&["simulate", "/nonexistent.jsonl"]).contains("cannot read"));
     assert!(fails(&["simulate", "examples/pro-queue-weekend.jsonl", "--until", "soon"]).contains("RFC 3339"));
 }
+
+#[test]
+fn admin_init_uses_the_configured_data_dir_once() {
+    let dir = std::env::temp_dir().join(format!("stringer-admin-{}", std::process::id()));
+    let data = dir.join("data");
+    let config = temp_file("admin.toml", &format!("data_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n", data.display()));
+    let first = ok(&["admin", "init", "--config", config.to_str().unwrap(), "--email", "root@example.com"]);
+    assert!(first.contains("created admin root@example.com") && first.contains("token (shown once): stg_"), "{first}");
+    assert!(data.join("stringer.db").is_file(), "the database went to the configured data_dir");
+    let again = fails(&["admin", "init", "--config", config.to_str().unwrap()]);
+    assert!(again.contains("users exist already"), "{again}");
+    // A flag overrides the config file: another directory, another database.
+    let other = dir.join("other");
+    ok(&["admin", "init", "--config", config.to_str().unwrap(), "--data-dir", other.to_str().unwrap()]);
+    assert!(other.join("stringer.db").is_file());
+    let bad = temp_file("bad-config.toml", "listen = 8080\ncolour = \"red\"\n");
+    assert!(fails(&["admin", "init", "--config", bad.to_str().unwrap()]).contains("invalid config file"));
+}
