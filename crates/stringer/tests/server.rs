@@ -357,3 +357,55 @@ async fn restart_after_sigkill(db: Db) {
     assert!(status.success(), "SIGTERM stops cleanly: {status:?}");
 }
 both_backends!(every_acknowledged_write_survives_sigkill, restart_after_sigkill);
+
+fn fast_contract() -> std::path::PathBuf {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml"))
+        .unwrap()
+        .replace("opens_after = \"30 minutes\"", "opens_after = \"2 seconds\"");
+    let path = std::env::temp_dir().join(format!("stringer-fast-page-{}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn customer_page(db: Db) {
+    let contract = fast_contract();
+    let server = Server::start(&db, &["--contract", contract.to_str().unwrap()]);
+    let d = desk(&server).await;
+    // Pro P1: refused until it has gone unacknowledged for the opening delay, then accepted.
+    let pro = open_ticket(&server, &d.bob, "bolt", "P1").await;
+    let path = format!("/api/v1/tickets/{}/page", pro["id"].as_str().unwrap());
+    let (status, problem) = server.call(Method::POST, &path, Some(&d.bob), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let opens_at: jiff::Timestamp = problem["opens_at"].as_str().unwrap().parse().unwrap();
+    let opened: jiff::Timestamp = pro["opened_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(opens_at.as_second() - opened.as_second(), 2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let accepted = loop {
+        let (status, body) = server.call(Method::POST, &path, Some(&d.bob), None).await;
+        if status == StatusCode::ACCEPTED {
+            break body;
+        }
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(std::time::Instant::now() < deadline, "the customer page never opened");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert_eq!(accepted["paged"], json!(["oncall"]));
+    // Pro P3: never (P1 only).
+    let p3 = open_ticket(&server, &d.bob, "bolt", "P3").await;
+    let (status, problem) = server
+        .call(Method::POST, &format!("/api/v1/tickets/{}/page", p3["id"].as_str().unwrap()), Some(&d.bob), None)
+        .await;
+    assert_eq!((status, &problem["opens_at"]), (StatusCode::CONFLICT, &Value::Null));
+    // Enterprise: any open ticket pages on-call at once.
+    let acme = open_ticket(&server, &d.alice, "acme", "P4").await;
+    let body = server
+        .ok(Method::POST, &format!("/api/v1/tickets/{}/page", acme["id"].as_str().unwrap()), &d.alice, None)
+        .await;
+    assert_eq!(body["paged"], json!(["oncall"]));
+    // Another org's customer cannot page it.
+    let (status, _) = server
+        .call(Method::POST, &format!("/api/v1/tickets/{}/page", acme["id"].as_str().unwrap()), Some(&d.bob), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+both_backends!(customer_page_refused_until_it_opens, customer_page);

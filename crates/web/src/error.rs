@@ -12,12 +12,20 @@ pub struct ApiError {
     pub status: StatusCode,
     /// A specific explanation for this occurrence.
     pub detail: String,
+    /// RFC 9457 extension members (e.g. `opens_at` of a refused customer page).
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     /// An error with this status and detail.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError { status, detail: detail.into() }
+        ApiError { status, detail: detail.into(), extensions: serde_json::Map::new() }
+    }
+
+    /// Adds an extension member to the problem document.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> ApiError {
+        self.extensions.insert(key.to_string(), value);
+        self
     }
 
     /// 400.
@@ -84,12 +92,12 @@ fn title(status: StatusCode) -> &'static str {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": title(self.status),
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
+        let mut body = self.extensions;
+        body.insert("type".into(), "about:blank".into());
+        body.insert("title".into(), title(self.status).into());
+        body.insert("status".into(), self.status.as_u16().into());
+        body.insert("detail".into(), self.detail.into());
+        let body = serde_json::Value::Object(body);
         (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
     }
 }

@@ -62,6 +62,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::resolve))
         .routes(routes!(tickets::reopen))
         .routes(routes!(tickets::timeline))
+        .routes(routes!(tickets::page))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login))

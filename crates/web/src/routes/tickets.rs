@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use stringer_app::{Extras, NewComment, TicketDetails};
 use stringer_core::contract::Contract;
-use stringer_core::event::Event;
+use stringer_core::event::{Event, NoticeBody};
 use stringer_core::ids::{Channel, OrgSlug, Severity, TicketId};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::Status;
@@ -518,4 +518,48 @@ pub async fn timeline(
         .map(Into::into)
         .collect();
     Ok(axum::Json(Items { items }))
+}
+
+/// What a customer page did.
+#[derive(Serialize, ToSchema)]
+pub struct PageView {
+    /// The pages sent, by role.
+    paged: Vec<String>,
+    /// The ticket afterwards.
+    ticket: TicketView,
+}
+
+/// The customer's "page on-call" (portal button, API, or staff taking the phone line):
+/// Enterprise for any open ticket; Pro for a P1 still unacknowledged 30 minutes after opening
+/// — before that it is refused with `opens_at`, the instant it opens. Rate-limited per ticket.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 202, body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_scope("write")?;
+    visible_ticket(&state, &caller, &id).await?;
+    state.limiter.check(&format!("page:{id}"), std::time::Instant::now()).map_err(|wait| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("this ticket was paged a moment ago; try again in {wait} s"),
+        )
+    })?;
+    let event = Event::CustomerPageRequested { at: state.now(), ticket: TicketId(id.clone()) };
+    let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: None };
+    let notices = state.desk.record_with(event, extras).await?;
+    let mut paged = Vec::new();
+    for n in notices {
+        match n.body {
+            NoticeBody::CustomerPageRefused { opens_at, reason } => {
+                return Err(ApiError::conflict(reason).with("opens_at", opens_at.map(|t| t.to_string()).into()));
+            }
+            NoticeBody::Page { role, .. } => paged.push(role.as_str().to_string()),
+            _ => {}
+        }
+    }
+    let t = state.store.get_ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
+    Ok((StatusCode::ACCEPTED, axum::Json(PageView { paged, ticket: view(state.contract(), t, state.now()) })))
 }
