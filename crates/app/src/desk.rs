@@ -3,7 +3,7 @@
 //! `stringer simulate` both run it, differing only in their Store and Clock.
 
 use crate::clock::Clock;
-use crate::store::{Change, Extras, Store, StoreError};
+use crate::store::{Change, Extras, Store, StoreError, Timer};
 use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
@@ -32,6 +32,15 @@ impl From<Rejected> for AppError {
     fn from(r: Rejected) -> Self {
         AppError::Rejected(r.0)
     }
+}
+
+/// A timer that ran, with what it caused.
+#[derive(Clone, Debug)]
+pub struct Fired {
+    /// The timer (its `at` is when it was due).
+    pub timer: Timer,
+    /// The notices it caused (often none: the state had moved on).
+    pub notices: Vec<Notice>,
 }
 
 /// How many times a change is retried when another writer got there first.
@@ -157,6 +166,12 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// Runs every timer due at the clock's current instant, earliest first, and returns the
     /// notices they caused. A timer whose ticket changed under it is read again next round.
     pub async fn tick(&self) -> Result<Vec<Notice>, AppError> {
+        Ok(self.run_due().await?.into_iter().flat_map(|f| f.notices).collect())
+    }
+
+    /// [`Desk::tick`], reporting each timer run with the notices it caused (the server
+    /// measures escalation lag from it).
+    pub async fn run_due(&self) -> Result<Vec<Fired>, AppError> {
         let now = self.clock.now();
         let mut out = Vec::new();
         loop {
@@ -173,7 +188,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                     .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
                 let mut ticket = stored.ticket;
                 let decision = ticket.on_timer(&self.contract, &org, &timer.kind, now);
-                let mut timers = vec![TimerOp::Cancel { kind: timer.kind }];
+                let mut timers = vec![TimerOp::Cancel { kind: timer.kind.clone() }];
                 timers.extend(decision.timers);
                 let notices = decision.notices.clone();
                 let change = Change {
@@ -186,7 +201,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                     extras: Extras::default(),
                 };
                 match self.store.commit(change).await {
-                    Ok(()) => out.extend(notices),
+                    Ok(()) => out.push(Fired { timer, notices }),
                     Err(StoreError::Conflict(_)) => {}
                     Err(e) => return Err(e.into()),
                 }

@@ -10,6 +10,6 @@ pub mod simulate;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
-pub use desk::{AppError, Desk};
+pub use desk::{AppError, Desk, Fired};
 pub use memory_store::{MemoryStore, TimelineEntry};
 pub use store::{Change, Extras, NewComment, Store, StoreError, StoredTicket, TicketDetails, Timer};

@@ -89,6 +89,22 @@ fn status_name(s: Status) -> &'static str {
     }
 }
 
+/// The ticket's worst clock state, for counting: breached, running, paused, met (or `none`).
+fn sla_state(t: &Ticket) -> &'static str {
+    let has = |state| t.clocks.iter().any(|c| c.state == state);
+    if has(ClockState::Breached) {
+        "breached"
+    } else if has(ClockState::Running) {
+        "running"
+    } else if has(ClockState::Paused) {
+        "paused"
+    } else if has(ClockState::Met) {
+        "met"
+    } else {
+        "none"
+    }
+}
+
 /// The earliest due time among the ticket's running clocks.
 fn next_due(t: &Ticket) -> Option<i64> {
     t.clocks.iter().filter(|c| c.state == ClockState::Running).filter_map(|c| c.due).map(|d| d.as_second()).min()
@@ -279,10 +295,15 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Number of rows in the outbox (for tests and metrics).
-    pub async fn outbox_len(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox").fetch_one(&self.read).await.map_err(backend_err)?;
-        row.try_get("n").map_err(backend_err)
+    /// Unresolved tickets counted by their worst SLA clock state.
+    pub async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state")
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("sla_state").map_err(backend_err)?, r.try_get("n").map_err(backend_err)?)))
+            .collect()
     }
 }
 
@@ -338,7 +359,7 @@ impl Store for SqlStore {
             None => {
                 let details = change.extras.details.clone().unwrap_or_default();
                 sqlx::query(
-                    "INSERT INTO tickets (id, org, requester, subject, description, severity, status, security, channel, opened_at, next_due, state, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)",
+                    "INSERT INTO tickets (id, org, requester, subject, description, severity, status, security, channel, opened_at, next_due, sla_state, state, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)",
                 )
                 .bind(id.as_str())
                 .bind(t.org.as_str())
@@ -351,6 +372,7 @@ impl Store for SqlStore {
                 .bind(t.channel.map(|c| json(&c).trim_matches('"').to_string()))
                 .bind(t.opened_at.as_second())
                 .bind(next_due(t))
+                .bind(sla_state(t))
                 .bind(json(t))
                 .bind(at)
                 .execute(&mut *tx)
@@ -359,11 +381,12 @@ impl Store for SqlStore {
             }
             Some(version) => {
                 let done = sqlx::query(
-                    "UPDATE tickets SET severity = $1, status = $2, next_due = $3, state = $4, version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7",
+                    "UPDATE tickets SET severity = $1, status = $2, next_due = $3, sla_state = $4, state = $5, version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8",
                 )
                 .bind(t.severity.as_str())
                 .bind(status_name(t.status))
                 .bind(next_due(t))
+                .bind(sla_state(t))
                 .bind(json(t))
                 .bind(at)
                 .bind(id.as_str())

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod idempotency;
 pub mod ids;
+pub mod metrics;
 mod ratelimit;
 mod routes;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub store: SqlStore,
     /// Login and token-creation attempts.
     pub limiter: Arc<RateLimiter>,
+    /// The Prometheus recorder, when installed (`/metrics`).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
             store,
             limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+            metrics: None,
         }
     }
 

@@ -48,6 +48,7 @@ CREATE TABLE tickets (
     channel TEXT NULL,
     opened_at BIGINT NOT NULL,
     next_due BIGINT NULL,
+    sla_state TEXT NOT NULL,
     state TEXT NOT NULL,
     version BIGINT NOT NULL,
     updated_at BIGINT NOT NULL

@@ -77,7 +77,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = args.db.source.config()?;
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
     let store = args.db.open(&config).await?;
-    let state = AppState::new(store.clone(), contract);
+    let mut state = AppState::new(store.clone(), contract);
+    state.metrics = Some(stringer_web::metrics::install().map_err(anyhow::Error::msg)?);
     if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
         print_issued("First run: created the first admin. This token is shown once:", &[admin]);
     }
@@ -115,18 +116,29 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs due timers every `every` until told to stop. Each sweep commits per ticket, so a
-/// stop between sweeps leaves nothing half-done, and the next start catches up.
+/// Runs due timers until told to stop: after each sweep it sleeps until the next timer falls
+/// due, but never longer than `every`, so timers written by other instances (or by requests
+/// on this one) are seen within `every`. Each sweep commits per ticket, so a stop between
+/// sweeps leaves nothing half-done, and the next start catches up.
 async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = interval.tick() => {
-                if let Err(e) = state.desk.tick().await {
-                    tracing::warn!(error = %e, "timer sweep failed; retrying next tick");
-                }
+        let mut pause = every;
+        let swept = match state.desk.run_due().await {
+            Ok(fired) => {
+                stringer_web::metrics::record_sweep(&fired, jiff::Timestamp::now());
+                true
             }
+            Err(e) => {
+                tracing::warn!(error = %e, "timer sweep failed; retrying");
+                false
+            }
+        };
+        if swept && let Ok(Some(next)) = state.desk.next_timer_at().await {
+            let until = next.duration_since(jiff::Timestamp::now()).as_secs_f64().max(0.0);
+            pause = pause.min(Duration::from_secs_f64(until));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause.max(Duration::from_millis(20))) => {}
             _ = stop.changed() => return,
         }
     }
