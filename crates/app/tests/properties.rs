@@ -183,3 +183,27 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any text, and any damaged version of a valid scenario: an answer, never a panic; an
+    /// error always names a line of the input.
+    #[test]
+    fn scenario_parser_never_panics(text in "(\\PC{0,60}\n){0,6}", cut in 0usize..400, byte in 32u8..127) {
+        let contract = Contract::default_contract();
+        let valid = concat!(
+            "{\"kind\":\"org\",\"org\":\"acme\",\"tier\":\"enterprise\",\"tam\":\"tina\"}\n",
+            "{\"at\":\"2026-11-27T20:00:00Z\",\"kind\":\"ticket.opened\",\"ticket\":\"T1\",\"org\":\"acme\",\"severity\":\"P1\"}\n",
+            "{\"at\":\"2026-11-27T20:05:00Z\",\"kind\":\"ticket.acknowledged\",\"ticket\":\"T1\",\"by\":\"eve\"}\n",
+        );
+        let mut damaged = valid.as_bytes().to_vec();
+        let at = cut % damaged.len();
+        damaged[at] = byte;
+        for candidate in [text, String::from_utf8_lossy(&damaged).into_owned()] {
+            if let Err(e) = stringer_app::simulate::Scenario::parse(&candidate, &contract) {
+                prop_assert!(e.line >= 1 && e.line <= candidate.lines().count(), "{e}");
+            }
+        }
+    }
+}
