@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod contract;
 pub mod event;
 pub mod ids;
+pub mod oncall;
 pub mod sla;
 pub mod span;
 pub mod ticket;
