@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod clock;
+pub mod delivery;
 mod desk;
 mod memory_store;
 pub mod simulate;

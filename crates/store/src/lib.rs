@@ -7,10 +7,12 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod deliveries;
 mod migrate;
 mod tickets;
 
 pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
+pub use deliveries::ContactMethodRecord;
 pub use tickets::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -7,8 +7,14 @@ use sqlx::{AnyPool, Executor, Row};
 use stringer_app::StoreError;
 
 /// (version, SQLite text, PostgreSQL text)
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_delivery.sql"),
+        include_str!("../migrations/postgres/0002_delivery.sql"),
+    ),
+];
 
 /// An arbitrary constant naming Stringer's migration lock.
 const LOCK_KEY: i64 = 0x5354_5249_4E47;

@@ -14,6 +14,8 @@ use stringer_app::Fired;
 pub const ESCALATION_LAG: &str = "stringer_escalation_lag_seconds";
 /// Counter: timers run, by kind.
 pub const TIMERS_RUN: &str = "stringer_timers_run_total";
+/// Counter: delivery attempts, by channel and outcome.
+pub const DELIVERIES: &str = "stringer_deliveries_total";
 /// Gauge: unresolved tickets by worst SLA clock state.
 pub const OPEN_TICKETS: &str = "stringer_open_tickets";
 
@@ -45,6 +47,20 @@ pub fn record_sweep(fired: &[Fired], now: Timestamp) {
             let lag = now.duration_since(f.timer.at).as_secs_f64().max(0.0);
             metrics::histogram!(ESCALATION_LAG).record(lag);
         }
+    }
+}
+
+/// Records delivery outcomes (every delivery is a webhook today).
+pub fn record_deliveries(outcomes: &[(String, stringer_app::delivery::Outcome)]) {
+    use stringer_app::delivery::Outcome;
+    for (_, o) in outcomes {
+        let outcome = match o {
+            Outcome::Sent => "sent",
+            Outcome::Retry(..) => "retried",
+            Outcome::Failed(_) => "failed",
+            Outcome::Cancelled(_) => "cancelled",
+        };
+        metrics::counter!(DELIVERIES, "channel" => "webhook", "outcome" => outcome).increment(1);
     }
 }
 

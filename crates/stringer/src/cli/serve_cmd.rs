@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Seed a demo desk (orgs, staff, customers, tickets) and print how to use it.
     #[arg(long)]
     demo: bool,
+    /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
+    #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
+    allow_private_webhooks: bool,
     /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
@@ -98,6 +101,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
+    let sender = stringer_notify::Webhooks::new(args.allow_private_webhooks);
+    let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, stop_rx.clone()));
     let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let mut shutdown = stop_rx;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -111,6 +116,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     server.await.context("server failed")?;
     signals.abort();
     let _ = ticker.await;
+    let _ = deliverer.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -139,6 +145,27 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
         }
         tokio::select! {
             _ = tokio::time::sleep(pause.max(Duration::from_millis(20))) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Turns outbox notices into deliveries and sends the due ones, every 200 ms until told to
+/// stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
+/// same idempotency key) once the lease ends.
+async fn run_deliveries(store: SqlStore, sender: stringer_notify::Webhooks, mut stop: watch::Receiver<bool>) {
+    use stringer_app::delivery::{deliver, dispatch};
+    loop {
+        let now = jiff::Timestamp::now();
+        if let Err(e) = dispatch(&store, now, 200).await {
+            tracing::warn!(error = %e, "dispatching notices failed; retrying");
+        }
+        match deliver(&store, &sender, now, 50).await {
+            Ok(outcomes) => stringer_web::metrics::record_deliveries(&outcomes),
+            Err(e) => tracing::warn!(error = %e, "delivering failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = stop.changed() => return,
         }
     }

@@ -1,6 +1,7 @@
 //! Routes: public (health, OpenAPI, login) and the authenticated API.
 
 mod accounts;
+mod paging;
 mod tickets;
 
 use crate::AppState;
@@ -63,6 +64,8 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::reopen))
         .routes(routes!(tickets::timeline))
         .routes(routes!(tickets::page))
+        .routes(routes!(paging::list_methods, paging::add_method))
+        .routes(routes!(paging::set_rules))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login))

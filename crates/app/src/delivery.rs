@@ -1,0 +1,260 @@
+//! From notices to people: the dispatcher turns each page (and overdue-report alert) in the
+//! outbox into deliveries — one per recipient × contact method, due when the recipient's
+//! notification rule says — and the deliverer sends the due ones through a [`Sender`],
+//! recording every attempt, retrying with backoff, and cancelling what an acknowledgement
+//! made moot. Every delivery carries an idempotency key derived from the outbox row, the
+//! person and the method, so a redelivery after a crash is recognisable downstream.
+
+use crate::store::StoreError;
+use jiff::{SignedDuration, Timestamp};
+use std::future::Future;
+use stringer_core::event::{Notice, NoticeBody};
+use stringer_core::ids::{OrgSlug, Role, TicketId};
+
+/// A notice in the outbox not yet turned into deliveries.
+#[derive(Clone, Debug)]
+pub struct OutboxEntry {
+    /// The outbox row.
+    pub id: i64,
+    /// The customer org of the ticket.
+    pub org: OrgSlug,
+    /// The notice.
+    pub notice: Notice,
+}
+
+/// How a contact method is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodKind {
+    /// A JSON POST signed with HMAC-SHA256.
+    Webhook,
+}
+
+/// One of a person's contact methods.
+#[derive(Clone, Debug)]
+pub struct ContactMethod {
+    /// Identifier.
+    pub id: String,
+    /// How.
+    pub kind: MethodKind,
+    /// Where (a URL for webhooks).
+    pub address: String,
+}
+
+/// "Notify via method M after N seconds of an unacknowledged page."
+#[derive(Clone, Debug)]
+pub struct NotificationRule {
+    /// The method.
+    pub method_id: String,
+    /// Delay after the page.
+    pub after_seconds: i64,
+}
+
+/// A person who may be notified, with how.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    /// The user.
+    pub user_id: String,
+    /// Their contact methods.
+    pub methods: Vec<ContactMethod>,
+    /// Their rules; none means every method at once.
+    pub rules: Vec<NotificationRule>,
+}
+
+/// Who an org's roles are (from the org record and staff roles).
+#[derive(Clone, Debug, Default)]
+pub struct OrgStaff {
+    /// The TAM's user id.
+    pub tam: Option<String>,
+    /// Named on-call engineers.
+    pub named_engineers: Vec<String>,
+}
+
+/// A delivery to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// The idempotency key, also the row id.
+    pub id: String,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The person.
+    pub user_id: String,
+    /// The method.
+    pub method_id: String,
+    /// What is sent (JSON).
+    pub payload: String,
+    /// When to send.
+    pub due: Timestamp,
+}
+
+/// A delivery claimed for sending.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The idempotency key.
+    pub id: String,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// How.
+    pub kind: MethodKind,
+    /// Where.
+    pub address: String,
+    /// The method's signing secret.
+    pub secret: String,
+    /// What (JSON).
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Whether it is a page (cancelled once the ticket is acknowledged).
+    pub is_page: bool,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the receiver.
+    Sent,
+    /// Failed; try again at the instant.
+    Retry(Timestamp, String),
+    /// Failed for good.
+    Failed(String),
+    /// Not sent: no longer needed.
+    Cancelled(String),
+}
+
+/// Persistence the delivery use cases need.
+pub trait DeliveryStore: Send + Sync {
+    /// Up to `limit` outbox notices not yet dispatched, oldest first.
+    fn undispatched(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+    /// The org's TAM and named engineers.
+    fn org_staff(&self, org: &OrgSlug) -> impl Future<Output = Result<OrgStaff, StoreError>> + Send;
+    /// Staff users with a role.
+    fn staff_with_role(&self, role: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// A user's contact methods and rules.
+    fn recipient(&self, user_id: &str) -> impl Future<Output = Result<Recipient, StoreError>> + Send;
+    /// Stores the deliveries (ignoring ones already stored) and marks the outbox row
+    /// dispatched, atomically.
+    fn dispatch(
+        &self,
+        outbox_id: i64,
+        deliveries: Vec<NewDelivery>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Claims up to `limit` pending deliveries due at `now`, hiding them from other workers
+    /// until `lease_until`.
+    fn claim(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+    /// Records an attempt's outcome.
+    fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether the ticket has been acknowledged or resolved (pages are then moot).
+    fn page_moot(&self, ticket: &TicketId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Why a send failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying (timeouts, 5xx, 429).
+    #[error("{0}")]
+    Temporary(String),
+    /// Not worth retrying (refused address, 4xx).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Sends a delivery over its channel.
+pub trait Sender: Send + Sync {
+    /// Sends once.
+    fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Attempts before a delivery fails for good.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// Who a notice's role reaches.
+async fn people<S: DeliveryStore>(store: &S, org: &OrgSlug, role: Role) -> Result<Vec<String>, StoreError> {
+    Ok(match role {
+        Role::Tam => store.org_staff(org).await?.tam.into_iter().collect(),
+        Role::Oncall => {
+            let named = store.org_staff(org).await?.named_engineers;
+            if named.is_empty() { store.staff_with_role("platform_engineer").await? } else { named }
+        }
+        Role::VpEngineering => store.staff_with_role("vp_engineering").await?,
+        Role::SupportLead => store.staff_with_role("support_lead").await?,
+    })
+}
+
+fn key(outbox_id: i64, user: &str, method: &str) -> String {
+    format!("dlv_{outbox_id}_{user}_{method}")
+}
+
+/// Turns up to `limit` undispatched notices into deliveries; returns how many notices.
+pub async fn dispatch<S: DeliveryStore>(store: &S, now: Timestamp, limit: i64) -> Result<usize, StoreError> {
+    let entries = store.undispatched(limit).await?;
+    for entry in &entries {
+        let roles: Vec<Role> = match &entry.notice.body {
+            NoticeBody::Page { role, .. } => vec![*role],
+            NoticeBody::ReportOverdue { notify, .. } => notify.clone(),
+            _ => vec![],
+        };
+        let mut deliveries = Vec::new();
+        for role in roles {
+            for user in people(store, &entry.org, role).await? {
+                let r = store.recipient(&user).await?;
+                let rules: Vec<NotificationRule> = if r.rules.is_empty() {
+                    r.methods.iter().map(|m| NotificationRule { method_id: m.id.clone(), after_seconds: 0 }).collect()
+                } else {
+                    r.rules.clone()
+                };
+                for rule in rules {
+                    let payload = serde_json::json!({
+                        "idempotency_key": key(entry.id, &user, &rule.method_id),
+                        "org": entry.org,
+                        "user": user,
+                        "notice": entry.notice,
+                    });
+                    deliveries.push(NewDelivery {
+                        id: key(entry.id, &user, &rule.method_id),
+                        ticket: entry.notice.ticket.clone(),
+                        user_id: user.clone(),
+                        method_id: rule.method_id.clone(),
+                        payload: payload.to_string(),
+                        due: entry.notice.at + SignedDuration::from_secs(rule.after_seconds),
+                    });
+                }
+            }
+        }
+        store.dispatch(entry.id, deliveries, now).await?;
+    }
+    Ok(entries.len())
+}
+
+/// Sends up to `limit` due deliveries; returns the outcomes.
+pub async fn deliver<S: DeliveryStore, T: Sender>(
+    store: &S,
+    sender: &T,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<(String, Outcome)>, StoreError> {
+    let lease = now + SignedDuration::from_secs(60);
+    let mut out = Vec::new();
+    for d in store.claim(now, lease, limit).await? {
+        let outcome = if d.is_page && store.page_moot(&d.ticket).await? {
+            Outcome::Cancelled("the ticket was acknowledged or resolved first".into())
+        } else {
+            match sender.send(&d).await {
+                Ok(()) => Outcome::Sent,
+                Err(SendError::Permanent(e)) => Outcome::Failed(e),
+                Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
+                Err(SendError::Temporary(e)) => {
+                    Outcome::Retry(now + SignedDuration::from_secs(2i64.pow(d.attempts as u32 + 1)), e)
+                }
+            }
+        };
+        store.finish(&d.id, outcome.clone(), now).await?;
+        out.push((d.id, outcome));
+    }
+    Ok(out)
+}

@@ -1,0 +1,186 @@
+//! End to end: an Enterprise P1 opened through the API pages the org's on-call engineer at
+//! once, the TAM after 15 s and the VP of Engineering after 30 s (a contract whose minutes
+//! are seconds), each at a local webhook receiver, signed and keyed for idempotency; an
+//! acknowledgement at 10 s stops the rest.
+
+mod support;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{Db, Server, desk, open_ticket};
+
+#[derive(Clone, Debug)]
+struct Received {
+    who: String,
+    at: Instant,
+    body: String,
+    timestamp: i64,
+    signature: String,
+    key: String,
+}
+
+type Log = Arc<Mutex<Vec<Received>>>;
+
+async fn hook(State(log): State<Log>, Path(who): Path<String>, headers: HeaderMap, body: String) -> &'static str {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    log.lock().unwrap().push(Received {
+        who,
+        at: Instant::now(),
+        body,
+        timestamp: header("stringer-timestamp").parse().unwrap_or(0),
+        signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
+        key: header("idempotency-key"),
+    });
+    "ok"
+}
+
+/// A local receiver recording every webhook it gets.
+async fn receiver() -> (String, Log) {
+    let log: Log = Arc::default();
+    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(hook)).with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), log)
+}
+
+fn seconds_contract() -> std::path::PathBuf {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml"))
+        .unwrap()
+        .replace("{ notify = \"tam\", after = \"15 minutes\"", "{ notify = \"tam\", after = \"15 seconds\"")
+        .replace(
+            "{ notify = \"vp_engineering\", after = \"30 minutes\"",
+            "{ notify = \"vp_engineering\", after = \"30 seconds\"",
+        );
+    let path = std::env::temp_dir().join(format!("stringer-seconds-{}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn escalation_reaches_people(db: Db) {
+    let (hooks, log) = receiver().await;
+    let contract = seconds_contract();
+    let server = Server::start(&db, &["--contract", contract.to_str().unwrap(), "--allow-private-webhooks"]);
+    let d = desk(&server).await;
+    let mut secrets = std::collections::HashMap::new();
+    let mut ids = std::collections::HashMap::new();
+    for (name, role) in [("nico", "engineer"), ("tina", "tam"), ("vera", "vp_engineering")] {
+        let user = server
+            .ok(
+                Method::POST,
+                "/api/v1/users",
+                &d.admin,
+                Some(json!({"email": format!("{name}@stringer.example"), "name": name, "role": role})),
+            )
+            .await;
+        let id = user["id"].as_str().unwrap().to_string();
+        let method = server
+            .ok(
+                Method::POST,
+                &format!("/api/v1/users/{id}/contact-methods"),
+                &d.admin,
+                Some(json!({"kind": "webhook", "address": format!("{hooks}/hook/{name}")})),
+            )
+            .await;
+        secrets.insert(name.to_string(), method["secret"].as_str().unwrap().to_string());
+        ids.insert(name, id);
+    }
+    server
+        .ok(Method::POST, "/api/v1/orgs", &d.admin, Some(json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "tam": ids["tina"], "named_engineers": [ids["nico"]]})))
+        .await;
+    let customer = server.ok(Method::POST, "/api/v1/users", &d.admin, Some(json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"}))).await;
+    assert!(customer["id"].is_string());
+    let zoe = server
+        .ok(
+            Method::POST,
+            "/api/v1/login",
+            "",
+            Some(json!({"email": "zoe@zen.example", "password": "zoe-password-123"})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let opened = Instant::now();
+    let unacked = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let acked = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+
+    let wait_for = |count: usize, deadline: Duration| {
+        let log = log.clone();
+        async move {
+            let until = opened + deadline;
+            loop {
+                if log.lock().unwrap().len() >= count {
+                    return;
+                }
+                assert!(
+                    Instant::now() < until,
+                    "only {:?} webhooks by {deadline:?}",
+                    log.lock().unwrap().iter().map(|r| r.who.clone()).collect::<Vec<_>>()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    // On-call paged at once for both tickets.
+    wait_for(2, Duration::from_secs(8)).await;
+    // Acknowledge the second at ~10 s.
+    tokio::time::sleep((opened + Duration::from_secs(10)).saturating_duration_since(Instant::now())).await;
+    server.ok(Method::POST, &format!("/api/v1/tickets/{acked}/acknowledge"), &d.engineer, None).await;
+    // TAM at 15 s and VP at 30 s, for the unacknowledged ticket only.
+    wait_for(4, Duration::from_secs(45)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = log.lock().unwrap().clone();
+    let summary: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(body["notice"]["kind"], "page");
+            (r.who.clone(), body["notice"]["ticket"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let mut firsts = summary[..2].to_vec();
+    firsts.sort();
+    let mut expected_firsts = vec![("nico".to_string(), unacked.clone()), ("nico".to_string(), acked.clone())];
+    expected_firsts.sort();
+    assert_eq!(firsts, expected_firsts);
+    assert_eq!(
+        summary[2..],
+        [("tina".to_string(), unacked.clone()), ("vera".to_string(), unacked.clone())],
+        "{summary:?}"
+    );
+    let after = |i: usize| got[i].at.duration_since(opened).as_secs_f64();
+    assert!(
+        after(2) >= 14.0 && after(3) >= 29.0,
+        "TAM at {:.2} s, VP at {:.2} s: not before they are due",
+        after(2),
+        after(3)
+    );
+    eprintln!(
+        "webhooks received after opening: on-call {:.2} s / {:.2} s, TAM {:.2} s, VP {:.2} s",
+        after(0),
+        after(1),
+        after(2),
+        after(3)
+    );
+    // Signed with the method's secret, keyed for idempotency, keys unique.
+    for r in &got {
+        assert!(
+            stringer_notify::verify(&secrets[&r.who], r.timestamp, &r.body, &r.signature),
+            "bad signature from {}",
+            r.who
+        );
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["idempotency_key"], r.key);
+    }
+    let mut keys: Vec<&str> = got.iter().map(|r| r.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), got.len(), "no delivery twice");
+}
+both_backends!(enterprise_p1_pages_oncall_then_tam_then_vp, escalation_reaches_people);
