@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
 use stringer_core::event::{Notice, NoticeBody};
 use stringer_core::ids::{OrgSlug, Role, TicketId};
+use stringer_core::oncall::{Schedule, ScheduleSpec};
 
 /// A notice in the outbox not yet turned into deliveries.
 #[derive(Clone, Debug)]
@@ -127,6 +128,8 @@ pub trait DeliveryStore: Send + Sync {
     fn undispatched(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
     /// The org's TAM and named engineers.
     fn org_staff(&self, org: &OrgSlug) -> impl Future<Output = Result<OrgStaff, StoreError>> + Send;
+    /// On-call schedules that may cover an org: the org's own first, then platform-wide ones.
+    fn schedules_for(&self, org: &OrgSlug) -> impl Future<Output = Result<Vec<ScheduleSpec>, StoreError>> + Send;
     /// Staff users with a role.
     fn staff_with_role(&self, role: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// A user's contact methods and rules.
@@ -173,11 +176,24 @@ pub trait Sender: Send + Sync {
 /// Attempts before a delivery fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-/// Who a notice's role reaches.
-async fn people<S: DeliveryStore>(store: &S, org: &OrgSlug, role: Role) -> Result<Vec<String>, StoreError> {
+/// Who a notice's role reaches at `at`. On-call: whoever the org's schedule (else the
+/// platform schedule) has on call; with no schedule covering the instant, the org's named
+/// engineers, else every platform engineer — a page never goes nowhere.
+async fn people<S: DeliveryStore>(
+    store: &S,
+    org: &OrgSlug,
+    role: Role,
+    at: Timestamp,
+) -> Result<Vec<String>, StoreError> {
     Ok(match role {
         Role::Tam => store.org_staff(org).await?.tam.into_iter().collect(),
         Role::Oncall => {
+            for spec in store.schedules_for(org).await? {
+                let on_call = Schedule::compile(&spec).ok().and_then(|s| s.on_call_at(at).map(String::from));
+                if let Some(user) = on_call {
+                    return Ok(vec![user]);
+                }
+            }
             let named = store.org_staff(org).await?.named_engineers;
             if named.is_empty() { store.staff_with_role("platform_engineer").await? } else { named }
         }
@@ -201,7 +217,7 @@ pub async fn dispatch<S: DeliveryStore>(store: &S, now: Timestamp, limit: i64) -
         };
         let mut deliveries = Vec::new();
         for role in roles {
-            for user in people(store, &entry.org, role).await? {
+            for user in people(store, &entry.org, role, entry.notice.at).await? {
                 let r = store.recipient(&user).await?;
                 let rules: Vec<NotificationRule> = if r.rules.is_empty() {
                     r.methods.iter().map(|m| NotificationRule { method_id: m.id.clone(), after_seconds: 0 }).collect()

@@ -164,6 +164,13 @@ impl DeliveryStore for SqlStore {
             .unwrap_or_default())
     }
 
+    async fn schedules_for(&self, org: &OrgSlug) -> Result<Vec<stringer_core::oncall::ScheduleSpec>, StoreError> {
+        let mut all = self.list_schedules().await?;
+        all.retain(|s| s.org.as_deref().is_none_or(|o| o == org.as_str()));
+        all.sort_by_key(|s| s.org.is_none());
+        Ok(all.into_iter().map(|s| s.spec).collect())
+    }
+
     async fn staff_with_role(&self, role: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT id FROM users WHERE role = $1 AND org IS NULL ORDER BY id")
             .bind(role)

@@ -9,10 +9,12 @@
 mod accounts;
 mod deliveries;
 mod migrate;
+mod schedules;
 mod tickets;
 
 pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
 pub use deliveries::ContactMethodRecord;
+pub use schedules::ScheduleRecord;
 pub use tickets::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

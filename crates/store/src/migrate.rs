@@ -14,6 +14,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_delivery.sql"),
         include_str!("../migrations/postgres/0002_delivery.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_schedules.sql"),
+        include_str!("../migrations/postgres/0003_schedules.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

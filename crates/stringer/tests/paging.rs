@@ -5,48 +5,10 @@
 
 mod support;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket};
-
-#[derive(Clone, Debug)]
-struct Received {
-    who: String,
-    at: Instant,
-    body: String,
-    timestamp: i64,
-    signature: String,
-    key: String,
-}
-
-type Log = Arc<Mutex<Vec<Received>>>;
-
-async fn hook(State(log): State<Log>, Path(who): Path<String>, headers: HeaderMap, body: String) -> &'static str {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    log.lock().unwrap().push(Received {
-        who,
-        at: Instant::now(),
-        body,
-        timestamp: header("stringer-timestamp").parse().unwrap_or(0),
-        signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
-        key: header("idempotency-key"),
-    });
-    "ok"
-}
-
-/// A local receiver recording every webhook it gets.
-async fn receiver() -> (String, Log) {
-    let log: Log = Arc::default();
-    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(hook)).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), log)
-}
+use support::{Db, Server, desk, open_ticket, receiver};
 
 fn seconds_contract() -> std::path::PathBuf {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml"))

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bootstrap;
 mod error;
 mod extract;
+mod ics;
 mod idempotency;
 pub mod ids;
 pub mod metrics;

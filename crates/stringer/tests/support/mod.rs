@@ -314,3 +314,44 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// One webhook as a local receiver got it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub who: String,
+    pub at: Instant,
+    pub body: String,
+    pub timestamp: i64,
+    pub signature: String,
+    pub key: String,
+}
+
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<Received>>>;
+
+async fn hook(
+    axum::extract::State(log): axum::extract::State<Log>,
+    axum::extract::Path(who): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> &'static str {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    log.lock().unwrap().push(Received {
+        who,
+        at: Instant::now(),
+        body,
+        timestamp: header("stringer-timestamp").parse().unwrap_or(0),
+        signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
+        key: header("idempotency-key"),
+    });
+    "ok"
+}
+
+/// A local receiver recording every webhook it gets at `/hook/{who}`.
+pub async fn receiver() -> (String, Log) {
+    let log: Log = Default::default();
+    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(hook)).with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), log)
+}

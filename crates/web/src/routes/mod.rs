@@ -2,6 +2,7 @@
 
 mod accounts;
 mod paging;
+mod schedules;
 mod tickets;
 
 use crate::AppState;
@@ -66,6 +67,13 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::page))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
+        .routes(routes!(schedules::list_schedules, schedules::create_schedule))
+        .routes(routes!(schedules::get_schedule))
+        .routes(routes!(schedules::on_call))
+        .routes(routes!(schedules::shifts))
+        .routes(routes!(schedules::add_override))
+        .routes(routes!(schedules::replace_override, schedules::remove_override))
+        .routes(routes!(schedules::user_feed))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login))
@@ -77,6 +85,8 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::scrape))
+        .route("/ical/schedules/{file}", get(schedules::schedule_feed))
+        .route("/ical/users/{file}", get(schedules::user_feed_ics))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
 }
 

@@ -1,0 +1,451 @@
+//! On-call schedules: create, read, who is on call, shifts, overrides, and the secret-URL
+//! iCalendar feeds (per schedule and per user).
+
+use super::accounts::{Items, visible_org};
+use crate::AppState;
+use crate::auth::{Caller, new_secret, token_hash};
+use crate::error::ApiError;
+use crate::extract::{Body, Params};
+use crate::ics;
+use crate::ids::{is_id, new_id};
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use stringer_core::oncall::{LayerSpec, Override, Schedule, ScheduleSpec, Source};
+use stringer_store::ScheduleRecord;
+use utoipa::ToSchema;
+
+/// How far back and ahead a calendar feed reaches.
+const FEED_PAST_DAYS: i64 = 7;
+const FEED_AHEAD_DAYS: i64 = 60;
+
+/// A schedule as shown.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleView {
+    id: String,
+    name: String,
+    /// The org it serves; absent for the platform-wide schedule.
+    org: Option<String>,
+    /// Layers and overrides, as written.
+    #[schema(value_type = Object)]
+    spec: ScheduleSpec,
+}
+
+impl From<ScheduleRecord> for ScheduleView {
+    fn from(s: ScheduleRecord) -> ScheduleView {
+        ScheduleView { id: s.id, name: s.name, org: s.org, spec: s.spec }
+    }
+}
+
+/// A new schedule; its feed URL is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewScheduleView {
+    #[serde(flatten)]
+    schedule: ScheduleView,
+    /// The secret iCalendar feed path.
+    ics_path: String,
+}
+
+/// A schedule to create (admins and support leads).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSchedule {
+    #[schema(min_length = 1, max_length = 100)]
+    name: String,
+    /// The org whose named engineers it rotates; omit for the platform-wide schedule.
+    org: Option<String>,
+    /// Rotation layers, later ones taking precedence where their restriction applies.
+    #[schema(value_type = Vec<Object>)]
+    layers: Vec<LayerSpec>,
+}
+
+fn may_edit(caller: &Caller) -> Result<(), ApiError> {
+    caller.require_scope("write")?;
+    if caller.is_staff() && ["admin", "support_lead"].contains(&caller.user.role.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("admins and support leads manage schedules"))
+    }
+}
+
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<ScheduleRecord, ApiError> {
+    if !is_id("sch", id) {
+        return Err(ApiError::bad_request("malformed schedule id"));
+    }
+    let s = state.store.get_schedule(id).await?.ok_or_else(|| ApiError::not_found("schedule"))?;
+    let ok = caller.is_staff()
+        && match &s.org {
+            Some(org) => visible_org(state, caller, org).await.is_ok(),
+            None => true,
+        };
+    if ok { Ok(s) } else { Err(ApiError::not_found("schedule")) }
+}
+
+async fn check_members(state: &AppState, spec: &ScheduleSpec) -> Result<(), ApiError> {
+    let users =
+        spec.layers.iter().flat_map(|l| l.rotation.members.iter()).chain(spec.overrides.iter().map(|o| &o.user));
+    for user in users {
+        if state.store.get_user(user).await?.is_none_or(|u| u.org.is_some()) {
+            return Err(ApiError::unprocessable(format!("{user:?} is not a staff user")));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a schedule.
+#[utoipa::path(post, path = "/api/v1/schedules", security(("bearer" = [])), request_body = CreateSchedule,
+    responses((status = 201, body = NewScheduleView), (status = 422, body = crate::routes::Problem)))]
+pub async fn create_schedule(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body<CreateSchedule>,
+) -> Result<impl IntoResponse, ApiError> {
+    may_edit(&caller)?;
+    if let Some(org) = &body.org {
+        visible_org(&state, &caller, org).await.map_err(|_| ApiError::unprocessable(format!("unknown org {org:?}")))?;
+    }
+    if body.name.trim().is_empty() || body.name.len() > 100 {
+        return Err(ApiError::unprocessable("name: 1 to 100 characters"));
+    }
+    let spec = ScheduleSpec { name: body.name.clone(), layers: body.layers, overrides: vec![] };
+    Schedule::compile(&spec).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    check_members(&state, &spec).await?;
+    let secret = new_secret();
+    let record = ScheduleRecord {
+        id: new_id("sch", state.now().as_millisecond().max(0) as u64),
+        name: body.name,
+        org: body.org,
+        spec,
+        ics_secret_hash: token_hash(&secret),
+        version: 1,
+        created_at: state.now().as_second(),
+    };
+    state.store.insert_schedule(&record, &caller.user.id).await?;
+    let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
+    Ok((StatusCode::CREATED, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
+}
+
+/// Schedules the caller may see (staff).
+#[utoipa::path(get, path = "/api/v1/schedules", security(("bearer" = [])), responses((status = 200, body = Items<ScheduleView>)))]
+pub async fn list_schedules(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<axum::Json<Items<ScheduleView>>, ApiError> {
+    caller.require_scope("read")?;
+    let mut items = Vec::new();
+    for s in state.store.list_schedules().await? {
+        if visible(&state, &caller, &s.id).await.is_ok() {
+            items.push(s.into());
+        }
+    }
+    Ok(axum::Json(Items { items }))
+}
+
+/// One schedule.
+#[utoipa::path(get, path = "/api/v1/schedules/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+pub async fn get_schedule(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
+    caller.require_scope("read")?;
+    Ok(axum::Json(visible(&state, &caller, &id).await?.into()))
+}
+
+/// An instant to ask about (default: now).
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AtQuery {
+    /// RFC 3339.
+    at: Option<String>,
+}
+
+/// Who is on call.
+#[derive(Serialize, ToSchema)]
+pub struct OnCallView {
+    at: String,
+    /// The user on call; absent when nobody is.
+    user: Option<String>,
+    /// "layer N" or "override ID".
+    source: Option<String>,
+}
+
+fn instant(s: &str, what: &str) -> Result<Timestamp, ApiError> {
+    s.parse::<Timestamp>()
+        .map_err(|_| ApiError::bad_request(format!("{what}: an RFC 3339 instant such as 2026-11-27T09:00:00Z")))
+}
+
+fn source_name(s: &Source) -> String {
+    match s {
+        Source::Layer(i) => format!("layer {i}"),
+        Source::Override(id) => format!("override {id}"),
+    }
+}
+
+/// Who is on call now, or at `at`.
+#[utoipa::path(get, path = "/api/v1/schedules/{id}/on-call", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), AtQuery),
+    responses((status = 200, body = OnCallView), (status = 404, body = crate::routes::Problem)))]
+pub async fn on_call(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Params(q): Params<AtQuery>,
+) -> Result<axum::Json<OnCallView>, ApiError> {
+    caller.require_scope("read")?;
+    let s = visible(&state, &caller, &id).await?;
+    let at = q.at.as_deref().map(|a| instant(a, "at")).transpose()?.unwrap_or_else(|| state.now());
+    let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
+    let found = schedule.assignment_at(at);
+    Ok(axum::Json(OnCallView {
+        at: at.to_string(),
+        user: found.as_ref().map(|(u, _)| u.to_string()),
+        source: found.map(|(_, s)| source_name(&s)),
+    }))
+}
+
+/// A window of shifts.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct WindowQuery {
+    /// RFC 3339 start.
+    from: String,
+    /// RFC 3339 end (at most 366 days after `from`).
+    to: String,
+}
+
+/// One shift.
+#[derive(Serialize, ToSchema)]
+pub struct ShiftView {
+    start: String,
+    end: String,
+    user: String,
+    source: String,
+}
+
+/// The final on-call timeline of a window.
+#[utoipa::path(get, path = "/api/v1/schedules/{id}/shifts", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), WindowQuery),
+    responses((status = 200, body = Items<ShiftView>), (status = 400, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn shifts(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Params(q): Params<WindowQuery>,
+) -> Result<axum::Json<Items<ShiftView>>, ApiError> {
+    caller.require_scope("read")?;
+    let s = visible(&state, &caller, &id).await?;
+    let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
+    let list = schedule
+        .shifts(instant(&q.from, "from")?, instant(&q.to, "to")?)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let items = list
+        .into_iter()
+        .map(|sh| ShiftView {
+            start: sh.start.to_string(),
+            end: sh.end.to_string(),
+            user: sh.user,
+            source: source_name(&sh.source),
+        })
+        .collect();
+    Ok(axum::Json(Items { items }))
+}
+
+/// An override to add.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddOverride {
+    /// RFC 3339.
+    from: String,
+    /// RFC 3339, after `from`, at most 90 days later.
+    to: String,
+    /// The staff user on call instead.
+    user: String,
+}
+
+/// A user to put on an existing override.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceOverride {
+    user: String,
+}
+
+async fn edit(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    change: impl FnOnce(&mut Schedule) -> Result<(), ApiError>,
+) -> Result<ScheduleView, ApiError> {
+    may_edit(caller)?;
+    let s = visible(state, caller, id).await?;
+    let mut schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
+    change(&mut schedule)?;
+    let spec = schedule.to_spec();
+    check_members(state, &spec).await?;
+    if !state.store.update_schedule(id, &spec, s.version).await? {
+        return Err(ApiError::conflict("the schedule changed meanwhile; retry"));
+    }
+    Ok(ScheduleView { id: s.id, name: s.name, org: s.org, spec })
+}
+
+/// Adds an override; one overlapping another is refused (409) naming that override.
+#[utoipa::path(post, path = "/api/v1/schedules/{id}/overrides", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddOverride,
+    responses((status = 201, body = ScheduleView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+pub async fn add_override(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Body(body): Body<AddOverride>,
+) -> Result<impl IntoResponse, ApiError> {
+    let o = Override {
+        id: new_id("ovr", state.now().as_millisecond().max(0) as u64),
+        from: instant(&body.from, "from")?,
+        to: instant(&body.to, "to")?,
+        user: body.user,
+    };
+    let view = edit(&state, &caller, &id, |s| s.add_override(o).map_err(|e| ApiError::conflict(e.to_string()))).await?;
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// Puts another user on an override.
+#[utoipa::path(put, path = "/api/v1/schedules/{id}/overrides/{override_id}", security(("bearer" = [])),
+    params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), ("override_id" = String, Path)), request_body = ReplaceOverride,
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+pub async fn replace_override(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, override_id)): Path<(String, String)>,
+    Body(body): Body<ReplaceOverride>,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
+    let view = edit(&state, &caller, &id, |s| {
+        s.replace_override(&override_id, &body.user).map_err(|_| ApiError::not_found("override"))
+    })
+    .await?;
+    Ok(axum::Json(view))
+}
+
+/// Removes an override.
+#[utoipa::path(delete, path = "/api/v1/schedules/{id}/overrides/{override_id}", security(("bearer" = [])),
+    params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), ("override_id" = String, Path)),
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+pub async fn remove_override(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, override_id)): Path<(String, String)>,
+) -> Result<axum::Json<ScheduleView>, ApiError> {
+    let view = edit(&state, &caller, &id, |s| {
+        s.remove_override(&override_id).map(|_| ()).map_err(|_| ApiError::not_found("override"))
+    })
+    .await?;
+    Ok(axum::Json(view))
+}
+
+/// A user's calendar feed path, with a new secret (the old one stops working).
+#[derive(Serialize, ToSchema)]
+pub struct FeedView {
+    ics_path: String,
+}
+
+/// Issues a new secret calendar-feed URL for a staff user's shifts (themself or an admin).
+#[utoipa::path(post, path = "/api/v1/users/{id}/calendar-feed", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 201, body = FeedView), (status = 404, body = crate::routes::Problem)))]
+pub async fn user_feed(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_scope("write")?;
+    if !is_id("usr", &id) {
+        return Err(ApiError::bad_request("malformed user id"));
+    }
+    let allowed = caller.user.id == id || caller.is_admin();
+    if !allowed || state.store.get_user(&id).await?.is_none_or(|u| u.org.is_some()) {
+        return Err(ApiError::not_found("user"));
+    }
+    let secret = new_secret();
+    state.store.set_user_ics_secret(&id, &token_hash(&secret)).await?;
+    Ok((StatusCode::CREATED, axum::Json(FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") })))
+}
+
+/// The `token` of a feed URL.
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    token: String,
+}
+
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn feed_window(state: &AppState) -> (Timestamp, Timestamp) {
+    let now = state.now();
+    (now - SignedDuration::from_hours(24 * FEED_PAST_DAYS), now + SignedDuration::from_hours(24 * FEED_AHEAD_DAYS))
+}
+
+fn calendar_response(body: String) -> axum::response::Response {
+    ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body).into_response()
+}
+
+/// `GET /ical/schedules/{id}.ics?token=…`: the schedule's shifts, a week back to 60 days ahead.
+pub async fn schedule_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let id = file.strip_suffix(".ics").unwrap_or_default();
+    let s = state
+        .store
+        .get_schedule(id)
+        .await?
+        .filter(|s| same_hash(&s.ics_secret_hash, &token_hash(&q.token)))
+        .ok_or_else(|| ApiError::not_found("calendar"))?;
+    let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
+    let (from, to) = feed_window(&state);
+    let list = schedule.shifts(from, to).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let titles: Vec<String> = list.iter().map(|sh| format!("On call: {} ({})", sh.user, s.name)).collect();
+    let events: Vec<ics::Event<'_>> = list
+        .iter()
+        .zip(&titles)
+        .map(|(sh, title)| ics::Event {
+            uid: format!("{}-{}@stringer", s.id, sh.start.as_second()),
+            start: sh.start,
+            end: sh.end,
+            summary: title,
+        })
+        .collect();
+    Ok(calendar_response(ics::calendar(&s.name, &events, state.now())))
+}
+
+/// `GET /ical/users/{id}.ics?token=…`: the user's shifts across every schedule.
+pub async fn user_feed_ics(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let id = file.strip_suffix(".ics").unwrap_or_default();
+    let stored = state.store.user_ics_secret(id).await?;
+    if !stored.is_some_and(|h| same_hash(&h, &token_hash(&q.token))) {
+        return Err(ApiError::not_found("calendar"));
+    }
+    let (from, to) = feed_window(&state);
+    let mut mine = Vec::new();
+    for s in state.store.list_schedules().await? {
+        let Ok(schedule) = Schedule::compile(&s.spec) else { continue };
+        for sh in schedule.shifts(from, to).unwrap_or_default().into_iter().filter(|sh| sh.user == id) {
+            mine.push((
+                format!("{}-{}-{id}@stringer", s.id, sh.start.as_second()),
+                sh.start,
+                sh.end,
+                format!("On call: {}", s.name),
+            ));
+        }
+    }
+    mine.sort_by_key(|m| m.1);
+    let events: Vec<ics::Event<'_>> = mine
+        .iter()
+        .map(|(uid, start, end, title)| ics::Event { uid: uid.clone(), start: *start, end: *end, summary: title })
+        .collect();
+    Ok(calendar_response(ics::calendar("My on-call shifts", &events, state.now())))
+}
