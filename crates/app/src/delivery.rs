@@ -173,6 +173,12 @@ pub trait Sender: Send + Sync {
     fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
+/// Makes the one-click acknowledgement link put in a page's notification.
+pub trait Links: Send + Sync {
+    /// A signed, expiring link that acknowledges `ticket` as `user`.
+    fn ack_url(&self, ticket: &TicketId, user: &str) -> String;
+}
+
 /// Attempts before a delivery fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -207,7 +213,12 @@ fn key(outbox_id: i64, user: &str, method: &str) -> String {
 }
 
 /// Turns up to `limit` undispatched notices into deliveries; returns how many notices.
-pub async fn dispatch<S: DeliveryStore>(store: &S, now: Timestamp, limit: i64) -> Result<usize, StoreError> {
+pub async fn dispatch<S: DeliveryStore, L: Links>(
+    store: &S,
+    links: &L,
+    now: Timestamp,
+    limit: i64,
+) -> Result<usize, StoreError> {
     let entries = store.undispatched(limit).await?;
     for entry in &entries {
         let roles: Vec<Role> = match &entry.notice.body {
@@ -225,12 +236,15 @@ pub async fn dispatch<S: DeliveryStore>(store: &S, now: Timestamp, limit: i64) -
                     r.rules.clone()
                 };
                 for rule in rules {
-                    let payload = serde_json::json!({
+                    let mut payload = serde_json::json!({
                         "idempotency_key": key(entry.id, &user, &rule.method_id),
                         "org": entry.org,
                         "user": user,
                         "notice": entry.notice,
                     });
+                    if matches!(entry.notice.body, NoticeBody::Page { .. }) {
+                        payload["ack_url"] = links.ack_url(&entry.notice.ticket, &user).into();
+                    }
                     deliveries.push(NewDelivery {
                         id: key(entry.id, &user, &rule.method_id),
                         ticket: entry.notice.ticket.clone(),

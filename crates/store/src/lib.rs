@@ -10,6 +10,7 @@ mod accounts;
 mod deliveries;
 mod migrate;
 mod schedules;
+mod settings;
 mod tickets;
 
 pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_schedules.sql"),
         include_str!("../migrations/postgres/0003_schedules.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_settings.sql"),
+        include_str!("../migrations/postgres/0004_settings.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

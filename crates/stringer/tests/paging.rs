@@ -144,5 +144,23 @@ async fn escalation_reaches_people(db: Db) {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), got.len(), "no delivery twice");
+
+    // The one-click link in the TAM's page acknowledges the ticket as the TAM: GET only
+    // shows a button (prefetchers acknowledge nothing), POST acknowledges; a forged link
+    // answers 404.
+    let tam_page: Value = serde_json::from_str(&got[2].body).unwrap();
+    let link = tam_page["ack_url"].as_str().unwrap().to_string();
+    assert!(link.starts_with(&server.base), "{link}");
+    let client = reqwest::Client::new();
+    let shown = client.get(&link).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert!(shown.text().await.unwrap().contains("<form method=\"post\">"));
+    let before = server.ok(Method::GET, &format!("/api/v1/tickets/{unacked}"), &d.admin, None).await;
+    assert!(before["acknowledged_by"].is_null());
+    assert_eq!(client.post(&link).send().await.unwrap().status(), 200);
+    let after_ack = server.ok(Method::GET, &format!("/api/v1/tickets/{unacked}"), &d.admin, None).await;
+    assert_eq!(after_ack["acknowledged_by"], json!(ids["tina"]));
+    let forged = format!("{}x", &link[..link.len() - 1]);
+    assert_eq!(client.post(&forged).send().await.unwrap().status(), 404);
 }
 both_backends!(enterprise_p1_pages_oncall_then_tam_then_vp, escalation_reaches_people);

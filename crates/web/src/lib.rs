@@ -11,6 +11,7 @@ mod extract;
 mod ics;
 mod idempotency;
 pub mod ids;
+pub mod links;
 pub mod metrics;
 mod ratelimit;
 mod routes;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub store: SqlStore,
     /// Login and token-creation attempts.
     pub limiter: Arc<RateLimiter>,
+    /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
+    pub links: Option<links::AckLinks>,
     /// The Prometheus recorder, when installed (`/metrics`).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -61,6 +64,7 @@ impl AppState {
             store,
             limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
             metrics: None,
+            links: None,
         }
     }
 

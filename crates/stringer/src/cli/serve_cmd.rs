@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Seed a demo desk (orgs, staff, customers, tickets) and print how to use it.
     #[arg(long)]
     demo: bool,
+    /// The address people reach this server at, for links in notifications
+    /// [default: http://<listen address>].
+    #[arg(long, env = "STRINGER_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
     #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
     allow_private_webhooks: bool,
@@ -99,10 +103,14 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     println!("API description: http://{addr}/api/v1/openapi.json");
 
+    let key = store.setting_or_init("link_signing_key", &stringer_web::auth::new_secret()).await?;
+    let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    state.links = Some(stringer_web::links::AckLinks::new(&key, &public));
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
     let sender = stringer_notify::Webhooks::new(args.allow_private_webhooks);
-    let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, stop_rx.clone()));
+    let links = state.links.clone().expect("set above");
+    let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, links, stop_rx.clone()));
     let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let mut shutdown = stop_rx;
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -153,11 +161,16 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
 /// Turns outbox notices into deliveries and sends the due ones, every 200 ms until told to
 /// stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
 /// same idempotency key) once the lease ends.
-async fn run_deliveries(store: SqlStore, sender: stringer_notify::Webhooks, mut stop: watch::Receiver<bool>) {
+async fn run_deliveries(
+    store: SqlStore,
+    sender: stringer_notify::Webhooks,
+    links: stringer_web::links::AckLinks,
+    mut stop: watch::Receiver<bool>,
+) {
     use stringer_app::delivery::{deliver, dispatch};
     loop {
         let now = jiff::Timestamp::now();
-        if let Err(e) = dispatch(&store, now, 200).await {
+        if let Err(e) = dispatch(&store, &links, now, 200).await {
             tracing::warn!(error = %e, "dispatching notices failed; retrying");
         }
         match deliver(&store, &sender, now, 50).await {

@@ -1,6 +1,7 @@
 //! Routes: public (health, OpenAPI, login) and the authenticated API.
 
 mod accounts;
+mod ack;
 mod paging;
 mod schedules;
 mod tickets;
@@ -85,6 +86,7 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::scrape))
+        .route("/ack/{token}", get(ack::confirm).post(ack::acknowledge))
         .route("/ical/schedules/{file}", get(schedules::schedule_feed))
         .route("/ical/users/{file}", get(schedules::user_feed_ics))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
