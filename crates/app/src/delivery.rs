@@ -29,6 +29,8 @@ pub struct OutboxEntry {
 pub enum MethodKind {
     /// A JSON POST signed with HMAC-SHA256.
     Webhook,
+    /// A direct message from the Slack app to a member ID, with Acknowledge/Resolve buttons.
+    Slack,
 }
 
 /// One of a person's contact methods.
@@ -261,13 +263,13 @@ pub async fn dispatch<S: DeliveryStore, L: Links>(
     Ok(entries.len())
 }
 
-/// Sends up to `limit` due deliveries; returns the outcomes.
+/// Sends up to `limit` due deliveries; returns each one's key, channel and outcome.
 pub async fn deliver<S: DeliveryStore, T: Sender>(
     store: &S,
     sender: &T,
     now: Timestamp,
     limit: i64,
-) -> Result<Vec<(String, Outcome)>, StoreError> {
+) -> Result<Vec<(String, MethodKind, Outcome)>, StoreError> {
     let lease = now + SignedDuration::from_secs(60);
     let mut out = Vec::new();
     for d in store.claim(now, lease, limit).await? {
@@ -284,7 +286,7 @@ pub async fn deliver<S: DeliveryStore, T: Sender>(
             }
         };
         store.finish(&d.id, outcome.clone(), now).await?;
-        out.push((d.id, outcome));
+        out.push((d.id, d.kind, outcome));
     }
     Ok(out)
 }

@@ -1,4 +1,5 @@
-//! Delivery adapters: how a claimed delivery leaves the building. Today: signed webhooks.
+//! Delivery adapters: how a claimed delivery leaves the building — signed webhooks and
+//! Slack direct messages ([`slack`]), chosen per contact method by [`Channels`].
 //!
 //! A webhook is a JSON `POST` with headers `Stringer-Timestamp` (Unix seconds),
 //! `Stringer-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and
@@ -13,6 +14,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
 use std::time::Duration;
+pub mod slack;
+
 use stringer_app::delivery::{Delivery, MethodKind, SendError, Sender};
 
 /// The signature over a webhook body: hex HMAC-SHA256 of `"<timestamp>.<body>"`.
@@ -104,11 +107,9 @@ impl Webhooks {
     }
 }
 
-impl Sender for Webhooks {
-    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        match d.kind {
-            MethodKind::Webhook => {}
-        }
+impl Webhooks {
+    /// Posts one signed webhook.
+    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
         let url = reqwest::Url::parse(&d.address).map_err(|e| SendError::Permanent(format!("bad URL: {e}")))?;
         self.check_destination(&url).await?;
         let timestamp = jiff::Timestamp::now().as_second();
@@ -130,6 +131,27 @@ impl Sender for Webhooks {
             Err(SendError::Temporary(format!("receiver answered {status}")))
         } else {
             Err(SendError::Permanent(format!("receiver answered {status}")))
+        }
+    }
+}
+
+/// Every configured channel; sends each delivery over its contact method's kind.
+#[derive(Clone, Debug)]
+pub struct Channels {
+    /// Webhooks (always available).
+    pub webhooks: Webhooks,
+    /// The Slack app, when a bot token is configured.
+    pub slack: Option<slack::Slack>,
+}
+
+impl Sender for Channels {
+    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        match d.kind {
+            MethodKind::Webhook => self.webhooks.send(d).await,
+            MethodKind::Slack => match &self.slack {
+                Some(slack) => slack.send(d).await,
+                None => Err(SendError::Permanent("Slack is not configured on this server (--slack-token)".into())),
+            },
         }
     }
 }

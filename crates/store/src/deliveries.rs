@@ -104,6 +104,18 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The staff user whose Slack contact method is this member ID.
+    pub async fn staff_by_slack_member(&self, member: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id AS id FROM contact_methods m JOIN users u ON u.id = m.user_id WHERE m.kind = 'slack' AND m.address = $1 AND u.org IS NULL ORDER BY m.created_at LIMIT 1",
+        )
+        .bind(member)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
+        row.map(|r| r.try_get("id").map_err(backend_err)).transpose()
+    }
+
     /// Deliveries of a ticket as (id, status, attempts), for inspection.
     pub async fn deliveries_of(&self, ticket: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
         let rows =

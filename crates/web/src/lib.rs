@@ -52,6 +52,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
     pub links: Option<links::AckLinks>,
+    /// The Slack app's signing secret, when Slack is configured (`/slack/interactions`).
+    pub slack_signing_secret: Option<String>,
     /// The Prometheus recorder, when installed (`/metrics`).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -65,6 +67,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
             metrics: None,
             links: None,
+            slack_signing_secret: None,
         }
     }
 

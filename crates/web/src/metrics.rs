@@ -50,17 +50,21 @@ pub fn record_sweep(fired: &[Fired], now: Timestamp) {
     }
 }
 
-/// Records delivery outcomes (every delivery is a webhook today).
-pub fn record_deliveries(outcomes: &[(String, stringer_app::delivery::Outcome)]) {
-    use stringer_app::delivery::Outcome;
-    for (_, o) in outcomes {
+/// Records delivery outcomes by channel.
+pub fn record_deliveries(outcomes: &[(String, stringer_app::delivery::MethodKind, stringer_app::delivery::Outcome)]) {
+    use stringer_app::delivery::{MethodKind, Outcome};
+    for (_, kind, o) in outcomes {
+        let channel = match kind {
+            MethodKind::Webhook => "webhook",
+            MethodKind::Slack => "slack",
+        };
         let outcome = match o {
             Outcome::Sent => "sent",
             Outcome::Retry(..) => "retried",
             Outcome::Failed(_) => "failed",
             Outcome::Cancelled(_) => "cancelled",
         };
-        metrics::counter!(DELIVERIES, "channel" => "webhook", "outcome" => outcome).increment(1);
+        metrics::counter!(DELIVERIES, "channel" => channel, "outcome" => outcome).increment(1);
     }
 }
 

@@ -52,6 +52,15 @@ pub struct ServeArgs {
     /// [default: http://<listen address>].
     #[arg(long, env = "STRINGER_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// The Slack app's bot token (enables Slack direct-message pages).
+    #[arg(long, env = "STRINGER_SLACK_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    slack_token: Option<String>,
+    /// The Slack app's signing secret (verifies button presses at /slack/interactions).
+    #[arg(long, env = "STRINGER_SLACK_SIGNING_SECRET", value_name = "SECRET", hide_env_values = true)]
+    slack_signing_secret: Option<String>,
+    /// Base URL of the Slack Web API.
+    #[arg(long, env = "STRINGER_SLACK_API_URL", value_name = "URL", default_value = "https://slack.com/api")]
+    slack_api_url: String,
     /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
     #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
     allow_private_webhooks: bool,
@@ -106,9 +115,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let key = store.setting_or_init("link_signing_key", &stringer_web::auth::new_secret()).await?;
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     state.links = Some(stringer_web::links::AckLinks::new(&key, &public));
+    state.slack_signing_secret = args.slack_signing_secret.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
-    let sender = stringer_notify::Webhooks::new(args.allow_private_webhooks);
+    let sender = stringer_notify::Channels {
+        webhooks: stringer_notify::Webhooks::new(args.allow_private_webhooks),
+        slack: args.slack_token.as_deref().map(|t| stringer_notify::slack::Slack::new(&args.slack_api_url, t)),
+    };
     let links = state.links.clone().expect("set above");
     let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, links, stop_rx.clone()));
     let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -163,7 +176,7 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
 /// same idempotency key) once the lease ends.
 async fn run_deliveries(
     store: SqlStore,
-    sender: stringer_notify::Webhooks,
+    sender: stringer_notify::Channels,
     links: stringer_web::links::AckLinks,
     mut stop: watch::Receiver<bool>,
 ) {

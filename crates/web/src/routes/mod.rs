@@ -4,6 +4,7 @@ mod accounts;
 mod ack;
 mod paging;
 mod schedules;
+mod slack;
 mod tickets;
 
 use crate::AppState;
@@ -87,6 +88,7 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/readyz", get(ready))
         .route("/metrics", get(crate::metrics::scrape))
         .route("/ack/{token}", get(ack::confirm).post(ack::acknowledge))
+        .route("/slack/interactions", axum::routing::post(slack::interactions))
         .route("/ical/schedules/{file}", get(schedules::schedule_feed))
         .route("/ical/users/{file}", get(schedules::user_feed_ics))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))

@@ -38,10 +38,10 @@ pub struct NewMethodView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMethod {
-    /// webhook (mail, Slack, SMS and voice come with their adapters).
-    #[schema(value_type = String, pattern = "^webhook$")]
+    /// webhook | slack (mail, SMS and voice come with their adapters).
+    #[schema(value_type = String, pattern = "^(webhook|slack)$")]
     kind: MethodKind,
-    /// For a webhook: an http(s) URL.
+    /// For a webhook: an http(s) URL; for Slack: the member ID (e.g. U024BE7LH).
     #[schema(min_length = 1, max_length = 2000)]
     address: String,
 }
@@ -111,12 +111,15 @@ pub async fn add_method(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_scope("write")?;
     pageable(&state, &caller, &id).await?;
-    let url = webhook_url(&body.address)?;
+    let address = match body.kind {
+        MethodKind::Webhook => webhook_url(&body.address)?,
+        MethodKind::Slack => slack_member(&body.address)?,
+    };
     let record = ContactMethodRecord {
         id: new_id("cm", state.now().as_millisecond().max(0) as u64),
         user_id: id,
         kind: body.kind,
-        address: url,
+        address,
         secret: new_secret(),
         created_at: state.now().as_second(),
     };
@@ -134,6 +137,18 @@ fn webhook_url(address: &str) -> Result<String, ApiError> {
         return Err(ApiError::unprocessable("address: an http(s) URL with a host"));
     }
     Ok(address.to_string())
+}
+
+/// Checks a Slack member ID: U or W followed by 2–20 upper-case letters and digits.
+fn slack_member(address: &str) -> Result<String, ApiError> {
+    let ok = (3..=21).contains(&address.len())
+        && matches!(address.as_bytes()[0], b'U' | b'W')
+        && address.bytes().skip(1).all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if ok {
+        Ok(address.to_string())
+    } else {
+        Err(ApiError::unprocessable("address: a Slack member ID such as U024BE7LH"))
+    }
 }
 
 /// Replaces a staff user's notification rules ("method M after N seconds"). With no rules,

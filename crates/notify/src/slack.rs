@@ -1,0 +1,122 @@
+//! Slack: pages as direct messages from the Slack app (`chat.postMessage`, base URL
+//! configurable), with Acknowledge and Resolve buttons; and the check of Slack's request
+//! signature on the interactions those buttons send back.
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::time::Duration;
+use stringer_app::delivery::{Delivery, SendError};
+
+/// Action ids of the buttons.
+pub const ACK_ACTION: &str = "stringer_ack";
+/// See [`ACK_ACTION`].
+pub const RESOLVE_ACTION: &str = "stringer_resolve";
+/// Slack's replay window for signed requests.
+pub const MAX_SKEW_SECONDS: i64 = 300;
+
+/// The Slack Web API client of the Slack app.
+#[derive(Clone, Debug)]
+pub struct Slack {
+    client: reqwest::Client,
+    api_base: String,
+    token: String,
+}
+
+impl Slack {
+    /// A client posting to `api_base` (e.g. `https://slack.com/api`) with the bot `token`.
+    pub fn new(api_base: &str, token: &str) -> Slack {
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("the HTTP client builds");
+        Slack { client, api_base: api_base.trim_end_matches('/').to_string(), token: token.to_string() }
+    }
+
+    /// The message for a page delivery: who, why, and the buttons.
+    pub fn message(d: &Delivery) -> Value {
+        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+        let notice = &payload["notice"];
+        let severity = notice["severity"].as_str().unwrap_or("");
+        let reason = notice["reason"].as_str().unwrap_or("page");
+        let ticket = d.ticket.as_str();
+        let text = format!("{severity} page for ticket {ticket} ({}): {reason}", payload["org"].as_str().unwrap_or(""));
+        json!({
+            "channel": d.address,
+            "text": text,
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                {"type": "actions", "block_id": "stringer_page", "elements": [
+                    {"type": "button", "style": "primary", "action_id": ACK_ACTION, "value": ticket, "text": {"type": "plain_text", "text": "Acknowledge"}},
+                    {"type": "button", "action_id": RESOLVE_ACTION, "value": ticket, "text": {"type": "plain_text", "text": "Resolve"}}
+                ]}
+            ],
+            "metadata": {"event_type": "stringer_page", "event_payload": {"idempotency_key": d.id}}
+        })
+    }
+
+    /// Posts the page as a direct message.
+    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let response = self
+            .client
+            .post(format!("{}/chat.postMessage", self.api_base))
+            .bearer_auth(&self.token)
+            .json(&Slack::message(d))
+            .send()
+            .await
+            .map_err(|e| SendError::Temporary(format!("Slack request failed: {e}")))?;
+        let status = response.status();
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(SendError::Temporary(format!("Slack answered {status}")));
+        }
+        let body: Value =
+            response.json().await.map_err(|e| SendError::Temporary(format!("Slack answered unreadably: {e}")))?;
+        match (body["ok"].as_bool(), body["error"].as_str()) {
+            (Some(true), _) => Ok(()),
+            (_, Some("ratelimited")) => Err(SendError::Temporary("Slack rate-limited the message".into())),
+            (_, error) => {
+                Err(SendError::Permanent(format!("Slack refused the message: {}", error.unwrap_or("unknown error"))))
+            }
+        }
+    }
+}
+
+/// Checks Slack's `X-Slack-Signature` (`v0=` + hex HMAC-SHA256 of `"v0:<timestamp>:<body>"`
+/// under the signing secret) in constant time, and that `X-Slack-Request-Timestamp` is
+/// within five minutes of `now`.
+pub fn verify_request(signing_secret: &str, timestamp: &str, body: &[u8], signature: &str, now: i64) -> bool {
+    let Ok(ts) = timestamp.parse::<i64>() else { return false };
+    if (now - ts).abs() > MAX_SKEW_SECONDS {
+        return false;
+    }
+    let Some(given) = signature.strip_prefix("v0=").and_then(|h| hex::decode(h).ok()) else { return false };
+    let mut mac = Hmac::<Sha256>::new_from_slice(signing_secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(b"v0:");
+    mac.update(timestamp.as_bytes());
+    mac.update(b":");
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// Signs a request body as Slack does (for tests and tools).
+pub fn sign_request(signing_secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(signing_secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("v0:{timestamp}:").as_bytes());
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_signatures_verify_within_the_window_only() {
+        let body = b"payload=%7B%7D";
+        let sig = sign_request("sekret", 1_764_000_000, body);
+        assert!(verify_request("sekret", "1764000000", body, &sig, 1_764_000_100));
+        assert!(!verify_request("sekret", "1764000000", body, &sig, 1_764_000_301), "stale");
+        assert!(!verify_request("sekret", "1764000000", b"payload=x", &sig, 1_764_000_000), "tampered");
+        assert!(!verify_request("other", "1764000000", body, &sig, 1_764_000_000));
+        assert!(!verify_request("sekret", "soon", body, &sig, 1_764_000_000));
+        assert!(!verify_request("sekret", "1764000000", body, "v1=00", 1_764_000_000));
+    }
+}
