@@ -31,6 +31,25 @@ pub enum MethodKind {
     Webhook,
     /// A direct message from the Slack app to a member ID, with Acknowledge/Resolve buttons.
     Slack,
+    /// Mail through the SMTP relay.
+    Email,
+    /// A text message through the SMS provider.
+    Sms,
+    /// A phone call reading the page aloud.
+    Voice,
+}
+
+impl MethodKind {
+    /// The name used in JSON, the database and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodKind::Webhook => "webhook",
+            MethodKind::Slack => "slack",
+            MethodKind::Email => "email",
+            MethodKind::Sms => "sms",
+            MethodKind::Voice => "voice",
+        }
+    }
 }
 
 /// One of a person's contact methods.

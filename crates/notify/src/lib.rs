@@ -1,5 +1,6 @@
-//! Delivery adapters: how a claimed delivery leaves the building — signed webhooks and
-//! Slack direct messages ([`slack`]), chosen per contact method by [`Channels`].
+//! Delivery adapters: how a claimed delivery leaves the building — signed webhooks, Slack
+//! direct messages ([`slack`]), mail over SMTP ([`mail`]), and SMS or voice calls through a
+//! Twilio-compatible API ([`phone`]) — chosen per contact method by [`Channels`].
 //!
 //! A webhook is a JSON `POST` with headers `Stringer-Timestamp` (Unix seconds),
 //! `Stringer-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and
@@ -14,6 +15,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
 use std::time::Duration;
+pub mod mail;
+pub mod phone;
 pub mod slack;
 
 use stringer_app::delivery::{Delivery, MethodKind, SendError, Sender};
@@ -142,6 +145,14 @@ pub struct Channels {
     pub webhooks: Webhooks,
     /// The Slack app, when a bot token is configured.
     pub slack: Option<slack::Slack>,
+    /// The SMTP relay, when configured.
+    pub mail: Option<mail::Mail>,
+    /// The SMS/voice provider, when configured.
+    pub phone: Option<phone::Phone>,
+}
+
+fn unconfigured(what: &str, flag: &str) -> SendError {
+    SendError::Permanent(format!("{what} is not configured on this server ({flag})"))
 }
 
 impl Sender for Channels {
@@ -150,7 +161,15 @@ impl Sender for Channels {
             MethodKind::Webhook => self.webhooks.send(d).await,
             MethodKind::Slack => match &self.slack {
                 Some(slack) => slack.send(d).await,
-                None => Err(SendError::Permanent("Slack is not configured on this server (--slack-token)".into())),
+                None => Err(unconfigured("Slack", "--slack-token")),
+            },
+            MethodKind::Email => match &self.mail {
+                Some(mail) => mail.send(d).await,
+                None => Err(unconfigured("Mail", "--smtp-url")),
+            },
+            MethodKind::Sms | MethodKind::Voice => match &self.phone {
+                Some(phone) => phone.send(d).await,
+                None => Err(unconfigured("SMS and voice", "--sms-account")),
             },
         }
     }

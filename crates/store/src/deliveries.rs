@@ -35,10 +35,6 @@ fn kind_from(s: &str) -> Result<MethodKind, StoreError> {
         .map_err(|_| StoreError::Backend(format!("bad contact method kind {s:?}")))
 }
 
-fn kind_name(k: MethodKind) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-}
-
 fn method_from(r: &AnyRow) -> Result<ContactMethodRecord, StoreError> {
     Ok(ContactMethodRecord {
         id: r.try_get("id").map_err(backend_err)?,
@@ -56,7 +52,7 @@ impl SqlStore {
         sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&m.id)
             .bind(&m.user_id)
-            .bind(kind_name(m.kind))
+            .bind(m.kind.as_str())
             .bind(&m.address)
             .bind(&m.secret)
             .bind(m.created_at)

@@ -52,12 +52,9 @@ pub fn record_sweep(fired: &[Fired], now: Timestamp) {
 
 /// Records delivery outcomes by channel.
 pub fn record_deliveries(outcomes: &[(String, stringer_app::delivery::MethodKind, stringer_app::delivery::Outcome)]) {
-    use stringer_app::delivery::{MethodKind, Outcome};
+    use stringer_app::delivery::Outcome;
     for (_, kind, o) in outcomes {
-        let channel = match kind {
-            MethodKind::Webhook => "webhook",
-            MethodKind::Slack => "slack",
-        };
+        let channel = kind.as_str();
         let outcome = match o {
             Outcome::Sent => "sent",
             Outcome::Retry(..) => "retried",

@@ -52,7 +52,7 @@ enum Command {
     /// Replay a scenario of ticket events through the escalation engine (what-if analysis).
     Simulate(simulate_cmd::SimulateArgs),
     /// Run the support desk: HTTP API, live SLA clocks and timers, on SQLite or PostgreSQL.
-    Serve(serve_cmd::ServeArgs),
+    Serve(Box<serve_cmd::ServeArgs>),
     /// Administration: create the first admin.
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
@@ -64,7 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contract(c) => contract_cmd::run(c),
         Command::Sla(c) => sla_cmd::run(c),
         Command::Simulate(a) => simulate_cmd::run(a),
-        Command::Serve(a) => serve_cmd::run(a),
+        Command::Serve(a) => serve_cmd::run(*a),
         Command::Admin(c) => admin_cmd::run(c),
     }
 }

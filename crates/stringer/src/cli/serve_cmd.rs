@@ -61,6 +61,25 @@ pub struct ServeArgs {
     /// Base URL of the Slack Web API.
     #[arg(long, env = "STRINGER_SLACK_API_URL", value_name = "URL", default_value = "https://slack.com/api")]
     slack_api_url: String,
+    /// SMTP relay for mail pages: smtp://host:port, smtp://host:587?tls=required (STARTTLS),
+    /// smtps://host:465; user:password@ for authentication.
+    #[arg(long, env = "STRINGER_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender address of mail pages.
+    #[arg(long, env = "STRINGER_MAIL_FROM", value_name = "ADDRESS", default_value = "Stringer <stringer@localhost>")]
+    mail_from: String,
+    /// Base URL of the Twilio-compatible SMS/voice API.
+    #[arg(long, env = "STRINGER_SMS_API_URL", value_name = "URL", default_value = "https://api.twilio.com")]
+    sms_api_url: String,
+    /// SMS/voice account SID (enables SMS and voice pages, with --sms-token and --sms-from).
+    #[arg(long, env = "STRINGER_SMS_ACCOUNT", value_name = "SID")]
+    sms_account: Option<String>,
+    /// SMS/voice auth token.
+    #[arg(long, env = "STRINGER_SMS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    sms_token: Option<String>,
+    /// The number SMS and calls come from (E.164).
+    #[arg(long, env = "STRINGER_SMS_FROM", value_name = "NUMBER")]
+    sms_from: Option<String>,
     /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
     #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
     allow_private_webhooks: bool,
@@ -92,6 +111,23 @@ fn print_issued(title: &str, users: &[Issued]) {
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = args.db.source.config()?;
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
+    let sender = stringer_notify::Channels {
+        webhooks: stringer_notify::Webhooks::new(args.allow_private_webhooks),
+        slack: args.slack_token.as_deref().map(|t| stringer_notify::slack::Slack::new(&args.slack_api_url, t)),
+        mail: args
+            .smtp_url
+            .as_deref()
+            .map(|url| stringer_notify::mail::Mail::new(url, &args.mail_from))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        phone: match (&args.sms_account, &args.sms_token, &args.sms_from) {
+            (Some(account), Some(token), Some(from)) => {
+                Some(stringer_notify::phone::Phone::new(&args.sms_api_url, account, token, from))
+            }
+            (None, None, None) => None,
+            _ => anyhow::bail!("SMS and voice need all of --sms-account, --sms-token and --sms-from"),
+        },
+    };
     let store = args.db.open(&config).await?;
     let mut state = AppState::new(store.clone(), contract);
     state.metrics = Some(stringer_web::metrics::install().map_err(anyhow::Error::msg)?);
@@ -118,10 +154,6 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.slack_signing_secret = args.slack_signing_secret.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
-    let sender = stringer_notify::Channels {
-        webhooks: stringer_notify::Webhooks::new(args.allow_private_webhooks),
-        slack: args.slack_token.as_deref().map(|t| stringer_notify::slack::Slack::new(&args.slack_api_url, t)),
-    };
     let links = state.links.clone().expect("set above");
     let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, links, stop_rx.clone()));
     let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -38,10 +38,11 @@ pub struct NewMethodView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMethod {
-    /// webhook | slack (mail, SMS and voice come with their adapters).
-    #[schema(value_type = String, pattern = "^(webhook|slack)$")]
+    /// webhook | slack | email | sms | voice
+    #[schema(value_type = String, pattern = "^(webhook|slack|email|sms|voice)$")]
     kind: MethodKind,
-    /// For a webhook: an http(s) URL; for Slack: the member ID (e.g. U024BE7LH).
+    /// A webhook's http(s) URL, a Slack member ID (e.g. U024BE7LH), an email address, or an
+    /// E.164 phone number (e.g. +14155550100) for SMS and voice.
     #[schema(min_length = 1, max_length = 2000)]
     address: String,
 }
@@ -61,10 +62,6 @@ pub struct RuleInput {
     method_id: String,
     #[schema(minimum = 0, maximum = 86400)]
     after_seconds: i64,
-}
-
-fn kind_name(k: MethodKind) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 /// The user whose paging settings the caller may change: themself, or anyone for an admin;
@@ -95,7 +92,7 @@ pub async fn list_methods(
         .contact_methods(&id)
         .await?
         .into_iter()
-        .map(|m| MethodView { id: m.id, kind: kind_name(m.kind), address: m.address })
+        .map(|m| MethodView { id: m.id, kind: m.kind.as_str().to_string(), address: m.address })
         .collect();
     Ok(axum::Json(Items { items }))
 }
@@ -114,6 +111,8 @@ pub async fn add_method(
     let address = match body.kind {
         MethodKind::Webhook => webhook_url(&body.address)?,
         MethodKind::Slack => slack_member(&body.address)?,
+        MethodKind::Email => email_address(&body.address)?,
+        MethodKind::Sms | MethodKind::Voice => phone_number(&body.address)?,
     };
     let record = ContactMethodRecord {
         id: new_id("cm", state.now().as_millisecond().max(0) as u64),
@@ -124,8 +123,12 @@ pub async fn add_method(
         created_at: state.now().as_second(),
     };
     state.store.insert_contact_method(&record).await?;
-    let view =
-        NewMethodView { id: record.id, kind: kind_name(record.kind), address: record.address, secret: record.secret };
+    let view = NewMethodView {
+        id: record.id,
+        kind: record.kind.as_str().to_string(),
+        address: record.address,
+        secret: record.secret,
+    };
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
@@ -148,6 +151,30 @@ fn slack_member(address: &str) -> Result<String, ApiError> {
         Ok(address.to_string())
     } else {
         Err(ApiError::unprocessable("address: a Slack member ID such as U024BE7LH"))
+    }
+}
+
+/// Checks an email address: one @, something on both sides, no spaces, at most 254 bytes.
+fn email_address(address: &str) -> Result<String, ApiError> {
+    let ok = address.len() <= 254
+        && !address.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+        && address
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if ok {
+        Ok(address.to_string())
+    } else {
+        Err(ApiError::unprocessable("address: an email address such as eve@example.com"))
+    }
+}
+
+/// Checks an E.164 phone number: + and 8 to 15 digits.
+fn phone_number(address: &str) -> Result<String, ApiError> {
+    let digits = address.strip_prefix('+').unwrap_or_default();
+    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(address.to_string())
+    } else {
+        Err(ApiError::unprocessable("address: an E.164 phone number such as +14155550100"))
     }
 }
 

@@ -1,0 +1,72 @@
+//! Mail: pages and alerts over SMTP to the configured relay (lettre). The Message-ID is
+//! derived from the delivery's idempotency key, so a redelivery is the same message.
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+use stringer_app::delivery::{Delivery, SendError};
+
+/// An SMTP relay and the sender address.
+#[derive(Clone)]
+pub struct Mail {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail").field("from", &self.from).finish_non_exhaustive()
+    }
+}
+
+impl Mail {
+    /// A relay at `url` (`smtp://host:port` plain, `smtp://host:587?tls=required` STARTTLS,
+    /// `smtps://host:465`; `user:password@` for authentication) sending as `from`.
+    pub fn new(url: &str, from: &str) -> Result<Mail, String> {
+        let transport =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("bad SMTP URL: {e}"))?.build();
+        let from = from.parse().map_err(|e| format!("bad sender address {from:?}: {e}"))?;
+        Ok(Mail { transport, from })
+    }
+
+    /// The message for a delivery.
+    pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
+        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+        let notice = &payload["notice"];
+        let kind = notice["kind"].as_str().unwrap_or("notice");
+        let ticket = d.ticket.as_str();
+        let subject = match kind {
+            "page" => format!("[Stringer] {} page: ticket {ticket}", notice["severity"].as_str().unwrap_or("")),
+            "report.overdue" => format!("[Stringer] post-incident report overdue: ticket {ticket}"),
+            other => format!("[Stringer] {other}: ticket {ticket}"),
+        };
+        let mut body = format!(
+            "{}\n\nTicket {ticket} of {}.\n",
+            notice["reason"].as_str().unwrap_or(&subject),
+            payload["org"].as_str().unwrap_or("")
+        );
+        if let Some(link) = payload["ack_url"].as_str() {
+            body.push_str(&format!("\nAcknowledge (stops the escalation): {link}\n"));
+        }
+        let to: Mailbox =
+            d.address.parse().map_err(|e| SendError::Permanent(format!("bad recipient {:?}: {e}", d.address)))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{}@stringer>", d.id)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+
+    /// Hands the message to the relay.
+    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let message = self.message(d)?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("the relay refused the message: {e}"))),
+            Err(e) => Err(SendError::Temporary(format!("the relay did not take the message: {e}"))),
+        }
+    }
+}

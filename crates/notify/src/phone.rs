@@ -1,0 +1,87 @@
+//! SMS and voice through a Twilio-compatible REST API (base URL configurable): messages
+//! (`…/Messages.json`) and calls that read the page aloud (`…/Calls.json`, TwiML `<Say>`).
+//! The delivery's idempotency key goes in `I-Twilio-Idempotency-Token` and `Idempotency-Key`.
+
+use serde_json::Value;
+use std::time::Duration;
+use stringer_app::delivery::{Delivery, MethodKind, SendError};
+
+/// An account at a Twilio-compatible provider.
+#[derive(Clone, Debug)]
+pub struct Phone {
+    client: reqwest::Client,
+    base: String,
+    account: String,
+    token: String,
+    from: String,
+}
+
+impl Phone {
+    /// The account `account` (auth `token`) at `base` (e.g. `https://api.twilio.com`), sending from `from`.
+    pub fn new(base: &str, account: &str, token: &str, from: &str) -> Phone {
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(15)).build().expect("the HTTP client builds");
+        Phone {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            account: account.into(),
+            token: token.into(),
+            from: from.into(),
+        }
+    }
+
+    fn text(d: &Delivery) -> String {
+        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+        let n = &payload["notice"];
+        let mut text = format!(
+            "Stringer {} page, ticket {}: {}",
+            n["severity"].as_str().unwrap_or(""),
+            d.ticket,
+            n["reason"].as_str().unwrap_or("page")
+        );
+        if d.kind == MethodKind::Sms
+            && let Some(link) = payload["ack_url"].as_str()
+        {
+            text.push_str(&format!(" Ack: {link}"));
+        }
+        text
+    }
+
+    fn escape_xml(s: &str) -> String {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    }
+
+    /// Sends an SMS or places a call.
+    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        let text = Phone::text(d);
+        let (resource, form) = match d.kind {
+            MethodKind::Voice => {
+                let twiml = format!("<Response><Say>{}</Say></Response>", Phone::escape_xml(&text));
+                ("Calls", vec![("To", d.address.clone()), ("From", self.from.clone()), ("Twiml", twiml)])
+            }
+            _ => ("Messages", vec![("To", d.address.clone()), ("From", self.from.clone()), ("Body", text)]),
+        };
+        let url = format!("{}/2010-04-01/Accounts/{}/{resource}.json", self.base, self.account);
+        let response = self
+            .client
+            .post(url)
+            .basic_auth(&self.account, Some(&self.token))
+            .header("I-Twilio-Idempotency-Token", &d.id)
+            .header("Idempotency-Key", &d.id)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| SendError::Temporary(format!("provider request failed: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.is_server_error() || status.as_u16() == 429 {
+            Err(SendError::Temporary(format!("provider answered {status}")))
+        } else {
+            Err(SendError::Permanent(format!(
+                "provider answered {status}: {}",
+                response.text().await.unwrap_or_default()
+            )))
+        }
+    }
+}

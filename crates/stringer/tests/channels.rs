@@ -1,0 +1,193 @@
+//! Mail, SMS and voice pages: a real SMTP conversation with a local SMTP receiver, and a
+//! local stand-in for a Twilio-compatible API recording the requests it gets.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{Db, Server, desk, open_ticket};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+type Mails = Arc<Mutex<Vec<(String, Vec<String>, String)>>>;
+
+/// A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)
+/// recording (sender, recipients, message) of every message it accepts.
+async fn smtp_receiver() -> (u16, Mails) {
+    let mails: Mails = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 receiver ESMTP\r\n").await.unwrap();
+                let (mut from, mut to) = (String::new(), Vec::new());
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-receiver\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        from = line[10..].trim().to_string();
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().to_string());
+                        b"250 OK\r\n"
+                    } else if upper == "DATA" {
+                        write.write_all(b"354 go ahead\r\n").await.unwrap();
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        store.lock().unwrap().push((from.clone(), to.clone(), data));
+                        b"250 queued\r\n"
+                    } else if upper == "QUIT" {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        b"502 not implemented\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+type Calls = Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>;
+
+async fn record(
+    axum::extract::State(calls): axum::extract::State<Calls>,
+    axum::extract::Path((_, resource)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> (axum::http::StatusCode, &'static str) {
+    let key = headers.get("i-twilio-idempotency-token").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    calls.lock().unwrap().push((resource, key, serde_urlencoded::from_str(&body).unwrap()));
+    (axum::http::StatusCode::CREATED, "{}")
+}
+
+async fn phone_api() -> (String, Calls) {
+    let calls: Calls = Arc::default();
+    let app = axum::Router::new()
+        .route("/2010-04-01/Accounts/{account}/{resource}", axum::routing::post(record))
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), calls)
+}
+
+async fn channels(db: Db) {
+    let (smtp_port, mails) = smtp_receiver().await;
+    let (phone, calls) = phone_api().await;
+    let smtp = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = Server::start(
+        &db,
+        &[
+            "--smtp-url",
+            &smtp,
+            "--mail-from",
+            "Stringer <pager@stringer.example>",
+            "--sms-api-url",
+            &phone,
+            "--sms-account",
+            "AC123",
+            "--sms-token",
+            "tok",
+            "--sms-from",
+            "+15550001111",
+        ],
+    );
+    let d = desk(&server).await;
+    let user = server
+        .ok(
+            Method::POST,
+            "/api/v1/users",
+            &d.admin,
+            Some(json!({"email": "omar@stringer.example", "name": "omar", "role": "engineer"})),
+        )
+        .await;
+    let omar = user["id"].as_str().unwrap().to_string();
+    for (kind, address) in [("email", "omar@stringer.example"), ("sms", "+14155550100"), ("voice", "+14155550100")] {
+        server
+            .ok(
+                Method::POST,
+                &format!("/api/v1/users/{omar}/contact-methods"),
+                &d.admin,
+                Some(json!({"kind": kind, "address": address})),
+            )
+            .await;
+    }
+    for (kind, bad) in [("email", "omar"), ("sms", "0800-NOPE"), ("voice", "+1")] {
+        let (status, _) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/users/{omar}/contact-methods"),
+                Some(&d.admin),
+                Some(json!({"kind": kind, "address": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{kind} {bad}");
+    }
+    server.ok(Method::POST, "/api/v1/orgs", &d.admin, Some(json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "named_engineers": [omar]}))).await;
+    server.ok(Method::POST, "/api/v1/users", &d.admin, Some(json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"}))).await;
+    let zoe = server
+        .ok(
+            Method::POST,
+            "/api/v1/login",
+            "",
+            Some(json!({"email": "zoe@zen.example", "password": "zoe-password-123"})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mails.lock().unwrap().is_empty() || calls.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "mails {:?}, calls {:?}",
+            mails.lock().unwrap().len(),
+            calls.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (from, to, message) = mails.lock().unwrap()[0].clone();
+    assert_eq!((from.as_str(), to), ("<pager@stringer.example>", vec!["<omar@stringer.example>".to_string()]));
+    assert!(message.contains(&format!("Subject: [Stringer] P1 page: ticket {ticket}")), "{message}");
+    assert!(message.contains("Message-ID: <dlv_"), "{message}");
+    assert!(message.contains("/ack/"), "the mail carries the acknowledgement link: {message}");
+    let calls = calls.lock().unwrap().clone();
+    let field = |c: &(String, String, Vec<(String, String)>), k: &str| {
+        c.2.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
+    let sms = calls.iter().find(|c| c.0 == "Messages.json").expect("an SMS");
+    let call = calls.iter().find(|c| c.0 == "Calls.json").expect("a call");
+    assert_eq!((field(sms, "To"), field(sms, "From")), ("+14155550100".to_string(), "+15550001111".to_string()));
+    assert!(field(sms, "Body").contains(&ticket) && field(sms, "Body").contains("/ack/"));
+    assert!(field(call, "Twiml").starts_with("<Response><Say>") && field(call, "Twiml").contains(&ticket));
+    assert!(sms.1.starts_with("dlv_") && call.1.starts_with("dlv_") && sms.1 != call.1, "distinct idempotency keys");
+    let metrics = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    for channel in ["email", "sms", "voice"] {
+        assert!(
+            metrics.contains(&format!("stringer_deliveries_total{{channel=\"{channel}\",outcome=\"sent\"}} 1")),
+            "{channel}: {metrics}"
+        );
+    }
+}
+both_backends!(mail_sms_and_voice_pages, channels);
