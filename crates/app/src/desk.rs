@@ -45,6 +45,8 @@ pub struct Fired {
 
 /// How many times a change is retried when another writer got there first.
 const MAX_ATTEMPTS: usize = 8;
+/// How long a sweep holds the timers it claimed before another may take them.
+const TIMER_LEASE_SECONDS: i64 = 30;
 /// Timers read per batch by [`Desk::tick`].
 const TIMER_BATCH: usize = 256;
 
@@ -175,7 +177,8 @@ impl<S: Store, C: Clock> Desk<S, C> {
         let now = self.clock.now();
         let mut out = Vec::new();
         loop {
-            let due = self.store.due_timers(now, TIMER_BATCH).await?;
+            let lease = now + jiff::SignedDuration::from_secs(TIMER_LEASE_SECONDS);
+            let due = self.store.claim_due_timers(now, lease, TIMER_BATCH).await?;
             if due.is_empty() {
                 return Ok(out);
             }
@@ -202,7 +205,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 };
                 match self.store.commit(change).await {
                     Ok(()) => out.push(Fired { timer, notices }),
-                    Err(StoreError::Conflict(_)) => {}
+                    Err(StoreError::Conflict(_)) => self.store.release_timer(&timer).await?,
                     Err(e) => return Err(e.into()),
                 }
             }

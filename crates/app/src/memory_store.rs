@@ -24,6 +24,7 @@ struct Inner {
     tickets: HashMap<TicketId, (Ticket, u64)>,
     timers: BTreeSet<(Timestamp, TicketId, TimerKind)>,
     timer_at: HashMap<(TicketId, TimerKind), Timestamp>,
+    claimed_until: HashMap<(TicketId, TimerKind), Timestamp>,
     timelines: HashMap<TicketId, Vec<TimelineEntry>>,
 }
 
@@ -51,6 +52,7 @@ impl MemoryStore {
 
 impl Inner {
     fn set_timer(&mut self, ticket: &TicketId, kind: TimerKind, at: Option<Timestamp>) {
+        self.claimed_until.remove(&(ticket.clone(), kind.clone()));
         if let Some(old) = self.timer_at.remove(&(ticket.clone(), kind.clone())) {
             self.timers.remove(&(old, ticket.clone(), kind.clone()));
         }
@@ -99,15 +101,33 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        Ok(self
-            .lock()
+    async fn claim_due_timers(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        let mut inner = self.lock();
+        let free = |claims: &HashMap<(TicketId, TimerKind), Timestamp>, ticket: &TicketId, kind: &TimerKind| {
+            claims.get(&(ticket.clone(), kind.clone())).is_none_or(|until| *until <= now)
+        };
+        let due: Vec<Timer> = inner
             .timers
             .iter()
             .take_while(|(at, _, _)| *at <= now)
+            .filter(|(_, ticket, kind)| free(&inner.claimed_until, ticket, kind))
             .take(limit)
             .map(|(at, ticket, kind)| Timer { ticket: ticket.clone(), kind: kind.clone(), at: *at })
-            .collect())
+            .collect();
+        for t in &due {
+            inner.claimed_until.insert((t.ticket.clone(), t.kind.clone()), lease_until);
+        }
+        Ok(due)
+    }
+
+    async fn release_timer(&self, timer: &Timer) -> Result<(), StoreError> {
+        self.lock().claimed_until.remove(&(timer.ticket.clone(), timer.kind.clone()));
+        Ok(())
     }
 
     async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {

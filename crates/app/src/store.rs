@@ -111,8 +111,18 @@ pub trait Store: Send + Sync {
     /// Commits a change atomically, or fails with [`StoreError::Conflict`] when the ticket's
     /// version is not `expected_version`.
     fn commit(&self, change: Change) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Up to `limit` timers due at or before `now`, earliest first (ties by ticket, then kind).
-    fn due_timers(&self, now: Timestamp, limit: usize) -> impl Future<Output = Result<Vec<Timer>, StoreError>> + Send;
+    /// Claims up to `limit` timers due at or before `now` and not claimed by another sweep,
+    /// earliest first (ties by ticket, then kind), hiding them from other sweeps until
+    /// `lease_until` (a crashed sweep's timers come back then). Committing a change that sets
+    /// or cancels a timer ends its claim.
+    fn claim_due_timers(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Timer>, StoreError>> + Send;
+    /// Gives a claimed timer back at once (its ticket changed under the sweep).
+    fn release_timer(&self, timer: &Timer) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The earliest pending timer.
     fn next_timer(&self) -> impl Future<Output = Result<Option<Timer>, StoreError>> + Send;
 }

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_settings.sql"),
         include_str!("../migrations/postgres/0004_settings.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_timer_claims.sql"),
+        include_str!("../migrations/postgres/0005_timer_claims.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

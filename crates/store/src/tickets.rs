@@ -444,7 +444,7 @@ impl Store for SqlStore {
         for op in &change.timers {
             match op {
                 TimerOp::Set { kind, at } => {
-                    sqlx::query("INSERT INTO timers (ticket_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT (ticket_id, kind) DO UPDATE SET at = excluded.at")
+                    sqlx::query("INSERT INTO timers (ticket_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT (ticket_id, kind) DO UPDATE SET at = excluded.at, claimed_until = NULL")
                         .bind(id.as_str())
                         .bind(json(kind))
                         .bind(at.as_second())
@@ -466,15 +466,42 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        let rows =
-            sqlx::query("SELECT ticket_id, kind, at FROM timers WHERE at <= $1 ORDER BY at, ticket_id, kind LIMIT $2")
-                .bind(now.as_second())
-                .bind(limit as i64)
-                .fetch_all(if self.backend == Backend::Sqlite { &self.write } else { &self.read })
-                .await
-                .map_err(backend_err)?;
-        rows.iter().map(timer_from).collect()
+    async fn claim_due_timers(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        let pick = match self.backend {
+            Backend::Postgres => {
+                "SELECT ticket_id, kind FROM timers WHERE at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY at, ticket_id, kind LIMIT $3 FOR UPDATE SKIP LOCKED"
+            }
+            Backend::Sqlite => {
+                "SELECT ticket_id, kind FROM timers WHERE at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY at, ticket_id, kind LIMIT $3"
+            }
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE timers SET claimed_until = $1 WHERE (ticket_id, kind) IN ({pick}) RETURNING ticket_id, kind, at"
+        ))
+        .bind(lease_until.as_second())
+        .bind(now.as_second())
+        .bind(limit as i64)
+        .fetch_all(&self.write)
+        .await
+        .map_err(backend_err)?;
+        let mut timers = rows.iter().map(timer_from).collect::<Result<Vec<_>, _>>()?;
+        timers.sort_by(|a, b| (a.at, &a.ticket, &a.kind).cmp(&(b.at, &b.ticket, &b.kind)));
+        Ok(timers)
+    }
+
+    async fn release_timer(&self, timer: &Timer) -> Result<(), StoreError> {
+        sqlx::query("UPDATE timers SET claimed_until = NULL WHERE ticket_id = $1 AND kind = $2")
+            .bind(timer.ticket.as_str())
+            .bind(json(&timer.kind))
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
     }
 
     async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {

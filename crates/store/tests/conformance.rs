@@ -78,11 +78,19 @@ async fn conformance<S: Store>(store: S) {
 
     // Timers come due in order (ties by ticket), are run once, and move on.
     desk.record(opened("T0", "P1", "20:00:00")).await.unwrap();
-    let due = desk.store().due_timers(at("20:15:00"), 10).await.unwrap();
+    let store = desk.store();
+    assert!(store.claim_due_timers(at("20:14:59"), at("20:15:29"), 10).await.unwrap().is_empty(), "nothing due yet");
+    let due = store.claim_due_timers(at("20:15:00"), at("20:15:30"), 10).await.unwrap();
     let ids: Vec<&str> = due.iter().map(|t| t.ticket.as_str()).collect();
     assert_eq!(ids, ["T0", "T1"]);
-    assert!(desk.store().due_timers(at("20:14:59"), 10).await.unwrap().is_empty());
-    desk.clock().set(at("20:15:00"));
+    // Claimed timers are hidden from another sweep until the lease ends or they are released.
+    assert!(store.claim_due_timers(at("20:15:10"), at("20:15:40"), 10).await.unwrap().is_empty());
+    store.release_timer(&due[0]).await.unwrap();
+    let again = store.claim_due_timers(at("20:15:10"), at("20:15:40"), 10).await.unwrap();
+    assert_eq!(again.iter().map(|t| t.ticket.as_str()).collect::<Vec<_>>(), ["T0"]);
+    let after_lease = store.claim_due_timers(at("20:15:40"), at("20:16:10"), 10).await.unwrap();
+    assert_eq!(after_lease.len(), 2, "a crashed sweep's claims come back when the lease ends");
+    desk.clock().set(at("20:16:10"));
     let pages = desk.tick().await.unwrap();
     assert_eq!(pages.len(), 2, "TAM paged for both");
     assert!(desk.tick().await.unwrap().is_empty(), "nothing twice");
@@ -100,7 +108,7 @@ async fn conformance<S: Store>(store: S) {
     desk.record_with(ack, extras).await.unwrap();
     let left: Vec<(String, TimerKind)> = desk
         .store()
-        .due_timers(at("23:59:59"), 10)
+        .claim_due_timers(at("23:59:59"), at("23:59:59"), 10)
         .await
         .unwrap()
         .into_iter()
