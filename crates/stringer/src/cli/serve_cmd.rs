@@ -203,6 +203,10 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
     }
 }
 
+/// Deliveries claimed per round: small, so a round of slow receivers (each send times out
+/// within 15 s) stays well inside the 60-second claim lease.
+const DELIVERY_BATCH: i64 = 4;
+
 /// Turns outbox notices into deliveries and sends the due ones, every 200 ms until told to
 /// stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
 /// same idempotency key) once the lease ends.
@@ -218,7 +222,7 @@ async fn run_deliveries(
         if let Err(e) = dispatch(&store, &links, now, 200).await {
             tracing::warn!(error = %e, "dispatching notices failed; retrying");
         }
-        match deliver(&store, &sender, now, 50).await {
+        match deliver(&store, &sender, now, DELIVERY_BATCH).await {
             Ok(outcomes) => stringer_web::metrics::record_deliveries(&outcomes),
             Err(e) => tracing::warn!(error = %e, "delivering failed; retrying"),
         }
