@@ -207,8 +207,8 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
 /// within 15 s) stays well inside the 60-second claim lease.
 const DELIVERY_BATCH: i64 = 4;
 
-/// Turns outbox notices into deliveries and sends the due ones, every 200 ms until told to
-/// stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
+/// Turns outbox notices into deliveries and sends the due ones, every 200 ms (at once after
+/// a full round) until told to stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
 /// same idempotency key) once the lease ends.
 async fn run_deliveries(
     store: SqlStore,
@@ -222,12 +222,20 @@ async fn run_deliveries(
         if let Err(e) = dispatch(&store, &links, now, 200).await {
             tracing::warn!(error = %e, "dispatching notices failed; retrying");
         }
-        match deliver(&store, &sender, now, DELIVERY_BATCH).await {
-            Ok(outcomes) => stringer_web::metrics::record_deliveries(&outcomes),
-            Err(e) => tracing::warn!(error = %e, "delivering failed; retrying"),
-        }
+        let full = match deliver(&store, &sender, now, DELIVERY_BATCH).await {
+            Ok(outcomes) => {
+                stringer_web::metrics::record_deliveries(&outcomes);
+                outcomes.len() as i64 == DELIVERY_BATCH
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "delivering failed; retrying");
+                false
+            }
+        };
+        // A full round means more may be waiting: go again at once.
+        let pause = if full { Duration::ZERO } else { Duration::from_millis(200) };
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => return,
         }
     }
