@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket};
+use support::{Db, Server, desk, open_ticket, zen_org};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 type Mails = Arc<Mutex<Vec<(String, Vec<String>, String)>>>;
@@ -142,19 +142,7 @@ async fn channels(db: Db) {
             .await;
         assert_eq!(status, 422, "{kind} {bad}");
     }
-    server.ok(Method::POST, "/api/v1/orgs", &d.admin, Some(json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "named_engineers": [omar]}))).await;
-    server.ok(Method::POST, "/api/v1/users", &d.admin, Some(json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"}))).await;
-    let zoe = server
-        .ok(
-            Method::POST,
-            "/api/v1/login",
-            "",
-            Some(json!({"email": "zoe@zen.example", "password": "zoe-password-123"})),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let zoe = zen_org(&server, &d.admin, None, &[&omar]).await;
     let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
 
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -8,7 +8,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket, receiver};
+use support::{Db, Server, desk, open_ticket, receiver, zen_org};
 
 fn seconds_contract() -> std::path::PathBuf {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml"))
@@ -51,22 +51,7 @@ async fn escalation_reaches_people(db: Db) {
         secrets.insert(name.to_string(), method["secret"].as_str().unwrap().to_string());
         ids.insert(name, id);
     }
-    server
-        .ok(Method::POST, "/api/v1/orgs", &d.admin, Some(json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "tam": ids["tina"], "named_engineers": [ids["nico"]]})))
-        .await;
-    let customer = server.ok(Method::POST, "/api/v1/users", &d.admin, Some(json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"}))).await;
-    assert!(customer["id"].is_string());
-    let zoe = server
-        .ok(
-            Method::POST,
-            "/api/v1/login",
-            "",
-            Some(json!({"email": "zoe@zen.example", "password": "zoe-password-123"})),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let zoe = zen_org(&server, &d.admin, Some(&ids["tina"]), &[&ids["nico"]]).await;
 
     let opened = Instant::now();
     let unacked = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();

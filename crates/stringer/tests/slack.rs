@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket};
+use support::{Db, Server, desk, open_ticket, zen_org};
 
 type Posts = Arc<Mutex<Vec<(String, Value)>>>;
 
@@ -84,19 +84,7 @@ async fn slack(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a Slack member ID, not a channel");
-    server.ok(Method::POST, "/api/v1/orgs", &d.admin, Some(json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "named_engineers": [sia]}))).await;
-    server.ok(Method::POST, "/api/v1/users", &d.admin, Some(json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"}))).await;
-    let zoe = server
-        .ok(
-            Method::POST,
-            "/api/v1/login",
-            "",
-            Some(json!({"email": "zoe@zen.example", "password": "zoe-password-123"})),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let zoe = zen_org(&server, &d.admin, None, &[&sia]).await;
     let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
 
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -289,6 +289,17 @@ pub async fn desk(server: &Server) -> Desk {
     }
 }
 
+/// Creates the Enterprise dedicated org "zen" with its TAM and named engineers, and its
+/// customer zoe; returns zoe's token.
+pub async fn zen_org(server: &Server, admin: &str, tam: Option<&str>, named_engineers: &[&str]) -> String {
+    let org = json!({"slug": "zen", "name": "Zen", "tier": "enterprise", "deployment": "dedicated", "tam": tam, "named_engineers": named_engineers});
+    server.ok(Method::POST, "/api/v1/orgs", admin, Some(org)).await;
+    let zoe = json!({"email": "zoe@zen.example", "name": "zoe", "role": "member", "org": "zen", "password": "zoe-password-123"});
+    server.ok(Method::POST, "/api/v1/users", admin, Some(zoe)).await;
+    let login = json!({"email": "zoe@zen.example", "password": "zoe-password-123"});
+    server.ok(Method::POST, "/api/v1/login", "", Some(login)).await["token"].as_str().unwrap().to_string()
+}
+
 pub async fn open_ticket(server: &Server, token: &str, org: &str, severity: &str) -> Value {
     server
         .ok(Method::POST, "/api/v1/tickets", token, Some(json!({"org": org, "severity": severity, "subject": format!("{severity} at {org}"), "description": "details"})))
