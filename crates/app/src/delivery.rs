@@ -9,7 +9,7 @@ use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
 use stringer_core::event::{Notice, NoticeBody};
-use stringer_core::ids::{OrgSlug, Role, TicketId};
+use stringer_core::ids::{OrgSlug, Role, TicketId, Via};
 use stringer_core::oncall::{Schedule, ScheduleSpec};
 
 /// A notice in the outbox not yet turned into deliveries.
@@ -90,6 +90,8 @@ pub struct OrgStaff {
     pub tam: Option<String>,
     /// Named on-call engineers.
     pub named_engineers: Vec<String>,
+    /// The org's shared Slack channel, e.g. `#stringer-acme`.
+    pub slack_channel: Option<String>,
 }
 
 /// A delivery to create.
@@ -101,8 +103,10 @@ pub struct NewDelivery {
     pub ticket: TicketId,
     /// The person.
     pub user_id: String,
-    /// The method.
+    /// The method (for an org channel, `org_slack_channel`).
     pub method_id: String,
+    /// The org's Slack channel, when the delivery goes there instead of to a person.
+    pub channel: Option<String>,
     /// What is sent (JSON).
     pub payload: String,
     /// When to send.
@@ -229,14 +233,20 @@ async fn people<S: DeliveryStore>(
     })
 }
 
+/// The method id of deliveries to an org's shared Slack channel.
+pub const ORG_CHANNEL: &str = "org_slack_channel";
+
 fn key(outbox_id: i64, user: &str, method: &str) -> String {
     format!("dlv_{outbox_id}_{user}_{method}")
 }
 
 /// Turns up to `limit` undispatched notices into deliveries; returns how many notices.
+/// Pages routed `via` the org's Slack channel go there too when `slack_channels` is on (the
+/// server has a Slack app).
 pub async fn dispatch<S: DeliveryStore, L: Links>(
     store: &S,
     links: &L,
+    slack_channels: bool,
     now: Timestamp,
     limit: i64,
 ) -> Result<usize, StoreError> {
@@ -271,11 +281,33 @@ pub async fn dispatch<S: DeliveryStore, L: Links>(
                         ticket: entry.notice.ticket.clone(),
                         user_id: user.clone(),
                         method_id: rule.method_id.clone(),
+                        channel: None,
                         payload: payload.to_string(),
                         due: entry.notice.at + SignedDuration::from_secs(rule.after_seconds),
                     });
                 }
             }
+        }
+        if let NoticeBody::Page { via, .. } = &entry.notice.body
+            && slack_channels
+            && via.contains(&Via::OrgSlackChannel)
+            && let Some(channel) = store.org_staff(&entry.org).await?.slack_channel
+        {
+            let owner = format!("org:{}", entry.org);
+            let payload = serde_json::json!({
+                "idempotency_key": key(entry.id, &owner, ORG_CHANNEL),
+                "org": entry.org,
+                "notice": entry.notice,
+            });
+            deliveries.push(NewDelivery {
+                id: key(entry.id, &owner, ORG_CHANNEL),
+                ticket: entry.notice.ticket.clone(),
+                user_id: owner,
+                method_id: ORG_CHANNEL.into(),
+                channel: Some(channel),
+                payload: payload.to_string(),
+                due: entry.notice.at,
+            });
         }
         store.dispatch(entry.id, deliveries, now).await?;
     }

@@ -168,7 +168,7 @@ impl DeliveryStore for SqlStore {
         Ok(self
             .get_org(org.as_str())
             .await?
-            .map(|o| OrgStaff { tam: o.tam, named_engineers: o.named_engineers })
+            .map(|o| OrgStaff { tam: o.tam, named_engineers: o.named_engineers, slack_channel: o.slack_channel })
             .unwrap_or_default())
     }
 
@@ -216,7 +216,24 @@ impl DeliveryStore for SqlStore {
 
     async fn dispatch(&self, outbox_id: i64, deliveries: Vec<NewDelivery>, at: Timestamp) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        for d in deliveries {
+        for d in deliveries.iter().filter(|d| d.channel.is_some()) {
+            sqlx::query(
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address) VALUES ($1, $2, $3, $4, $5, 'slack', $6, 'pending', 0, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&d.id)
+            .bind(outbox_id)
+            .bind(d.ticket.as_str())
+            .bind(&d.user_id)
+            .bind(&d.method_id)
+            .bind(&d.payload)
+            .bind(d.due.as_second())
+            .bind(at.as_second())
+            .bind(&d.channel)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        for d in deliveries.iter().filter(|d| d.channel.is_none()) {
             sqlx::query(
                 "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at) SELECT $1, $2, $3, $4, m.id, m.kind, $5, 'pending', 0, $6, $7 FROM contact_methods m WHERE m.id = $8 ON CONFLICT (id) DO NOTHING",
             )
@@ -253,7 +270,7 @@ impl DeliveryStore for SqlStore {
         };
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         let rows = sqlx::query(&format!(
-            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN ({pick}) RETURNING id, ticket_id, method_id, kind, payload, attempts, outbox_id"
+            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN ({pick}) RETURNING id, ticket_id, method_id, kind, payload, attempts, outbox_id, channel_address"
         ))
         .bind(lease_until.as_second())
         .bind(now.as_second())
@@ -265,11 +282,18 @@ impl DeliveryStore for SqlStore {
         for r in &rows {
             let method_id: String = r.try_get("method_id").map_err(backend_err)?;
             let outbox_id: i64 = r.try_get("outbox_id").map_err(backend_err)?;
-            let m = sqlx::query("SELECT address, secret FROM contact_methods WHERE id = $1")
-                .bind(&method_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend_err)?;
+            let channel: Option<String> = r.try_get("channel_address").map_err(backend_err)?;
+            let (address, secret) = match channel {
+                Some(channel) => (channel, String::new()),
+                None => {
+                    let m = sqlx::query("SELECT address, secret FROM contact_methods WHERE id = $1")
+                        .bind(&method_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(backend_err)?;
+                    (m.try_get("address").map_err(backend_err)?, m.try_get("secret").map_err(backend_err)?)
+                }
+            };
             let kind: String = sqlx::query("SELECT kind FROM outbox WHERE id = $1")
                 .bind(outbox_id)
                 .fetch_one(&mut *tx)
@@ -281,8 +305,8 @@ impl DeliveryStore for SqlStore {
                 id: r.try_get("id").map_err(backend_err)?,
                 ticket: TicketId(r.try_get("ticket_id").map_err(backend_err)?),
                 kind: kind_from(&r.try_get::<String, _>("kind").map_err(backend_err)?)?,
-                address: m.try_get("address").map_err(backend_err)?,
-                secret: m.try_get("secret").map_err(backend_err)?,
+                address,
+                secret,
                 payload: r.try_get("payload").map_err(backend_err)?,
                 attempts: r.try_get("attempts").map_err(backend_err)?,
                 is_page: kind == "page",

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_timer_claims.sql"),
         include_str!("../migrations/postgres/0005_timer_claims.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_channel_deliveries.sql"),
+        include_str!("../migrations/postgres/0006_channel_deliveries.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

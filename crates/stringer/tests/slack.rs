@@ -88,11 +88,15 @@ async fn slack(db: Db) {
     let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
 
     let deadline = Instant::now() + Duration::from_secs(20);
-    while posts.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "no Slack message");
+    while posts.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "expected a direct message and an org-channel message");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (auth, message) = posts.lock().unwrap()[0].clone();
+    let mut channels: Vec<String> =
+        posts.lock().unwrap().iter().map(|(_, m)| m["channel"].as_str().unwrap().to_string()).collect();
+    channels.sort();
+    assert_eq!(channels, ["#stringer-zen", "U0SIA123"], "the on-call engineer and the org's shared channel");
+    let (auth, message) = posts.lock().unwrap().iter().find(|(_, m)| m["channel"] == "U0SIA123").unwrap().clone();
     assert_eq!(auth, "Bearer xoxb-test-token");
     assert_eq!(message["channel"], "U0SIA123");
     let buttons: Vec<(&str, &str)> = message["blocks"][1]["elements"]

@@ -219,7 +219,7 @@ async fn run_deliveries(
     use stringer_app::delivery::{deliver, dispatch};
     loop {
         let now = jiff::Timestamp::now();
-        if let Err(e) = dispatch(&store, &links, now, 200).await {
+        if let Err(e) = dispatch(&store, &links, sender.slack.is_some(), now, 200).await {
             tracing::warn!(error = %e, "dispatching notices failed; retrying");
         }
         let full = match deliver(&store, &sender, now, DELIVERY_BATCH).await {
