@@ -204,6 +204,11 @@ pub trait Links: Send + Sync {
     fn ack_url(&self, ticket: &TicketId, user: &str) -> String;
 }
 
+/// How long a claimed delivery stays hidden from other workers: longer than the slowest
+/// adapter's timeout (15 s), short enough that a crashed worker's claims come back soon.
+/// Claim one delivery at a time so the lease covers exactly one send.
+pub const CLAIM_LEASE_SECONDS: i64 = 20;
+
 /// Attempts before a delivery fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -321,7 +326,7 @@ pub async fn deliver<S: DeliveryStore, T: Sender>(
     now: Timestamp,
     limit: i64,
 ) -> Result<Vec<(String, MethodKind, Outcome)>, StoreError> {
-    let lease = now + SignedDuration::from_secs(60);
+    let lease = now + SignedDuration::from_secs(CLAIM_LEASE_SECONDS);
     let mut out = Vec::new();
     for d in store.claim(now, lease, limit).await? {
         let outcome = if d.is_page && store.page_moot(&d.ticket).await? {

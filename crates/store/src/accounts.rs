@@ -282,18 +282,27 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The token whose secret hashes to `secret_hash`, with its owner.
+    /// The token whose secret hashes to `secret_hash`, with its owner (one query).
     pub async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
-        let Some(row) = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1"))
-            .bind(secret_hash)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?
-        else {
-            return Ok(None);
-        };
+        let row = sqlx::query(
+            "SELECT t.id AS id, t.user_id AS user_id, t.name AS name, t.secret_hash AS secret_hash, t.scopes AS scopes, t.created_at AS created_at, t.expires_at AS expires_at, t.revoked_at AS revoked_at, u.email AS u_email, u.name AS u_name, u.role AS u_role, u.org AS u_org, u.federal_cleared AS u_federal_cleared, u.password_hash AS u_password_hash, u.created_at AS u_created_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1",
+        )
+        .bind(secret_hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
+        let Some(row) = row else { return Ok(None) };
         let token = token_from(&row)?;
-        let user = self.get_user(&token.user_id).await?.ok_or_else(|| StoreError::Missing("token owner".into()))?;
+        let user = UserRecord {
+            id: token.user_id.clone(),
+            email: row.try_get("u_email").map_err(backend_err)?,
+            name: row.try_get("u_name").map_err(backend_err)?,
+            role: row.try_get("u_role").map_err(backend_err)?,
+            org: row.try_get("u_org").map_err(backend_err)?,
+            federal_cleared: row.try_get::<i64, _>("u_federal_cleared").map_err(backend_err)? != 0,
+            password_hash: row.try_get("u_password_hash").map_err(backend_err)?,
+            created_at: row.try_get("u_created_at").map_err(backend_err)?,
+        };
         Ok(Some((token, user)))
     }
 

@@ -174,7 +174,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
             }),
             comment: None,
         };
-        state.desk.record_with(event, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        state.record(event, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
     }
     Ok(issued)
 }

@@ -80,6 +80,20 @@ impl AppState {
     pub fn now(&self) -> Timestamp {
         self.desk.clock().now()
     }
+
+    /// Records an event through the Desk on a task of its own, so a client hanging up
+    /// mid-request cannot cancel a commit halfway and leave a pooled connection inside a
+    /// transaction: the change commits or fails as a whole either way.
+    pub async fn record(
+        &self,
+        event: stringer_core::event::Event,
+        extras: stringer_app::Extras,
+    ) -> Result<Vec<stringer_core::event::Notice>, stringer_app::AppError> {
+        let desk = self.desk.clone();
+        tokio::spawn(async move { desk.record_with(event, extras).await }).await.map_err(|e| {
+            stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
+        })?
+    }
 }
 
 #[derive(OpenApi)]

@@ -203,9 +203,8 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
     }
 }
 
-/// Deliveries claimed per round: small, so a round of slow receivers (each send times out
-/// within 15 s) stays well inside the 60-second claim lease.
-const DELIVERY_BATCH: i64 = 4;
+/// Deliveries claimed per round: one, so each claim's lease covers a single send.
+const DELIVERY_BATCH: i64 = 1;
 
 /// Turns outbox notices into deliveries and sends the due ones, every 200 ms (at once after
 /// a full round) until told to stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the

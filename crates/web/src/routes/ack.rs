@@ -35,7 +35,7 @@ pub async fn acknowledge(State(state): State<AppState>, Path(token): Path<String
     let (ticket, user) = checked(&state, &token)?;
     let event = Event::Acknowledged { at: state.now(), ticket: ticket.clone(), by: user.clone() };
     let extras = Extras { actor: Some(user), details: None, comment: None };
-    state.desk.record_with(event, extras).await?;
+    state.record(event, extras).await?;
     Ok(page(
         "Acknowledged",
         &format!("<p>Ticket <code>{ticket}</code> is acknowledged; its escalation has stopped.</p>"),

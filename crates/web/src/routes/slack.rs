@@ -81,7 +81,7 @@ pub async fn interactions(
             _ => continue,
         };
         let extras = Extras { actor: Some(user.clone()), details: None, comment: None };
-        match state.desk.record_with(event, extras).await {
+        match state.record(event, extras).await {
             Ok(_) | Err(stringer_app::AppError::Rejected(_)) => {}
             Err(e) => return Err(e.into()),
         }

@@ -260,7 +260,7 @@ pub async fn create_ticket(
         }),
         comment: None,
     };
-    state.desk.record_with(event, extras).await?;
+    state.record(event, extras).await?;
     let t = state.store.get_ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
 }
@@ -301,7 +301,7 @@ async fn change(
     let mut comment = comment;
     for event in events {
         let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: comment.take() };
-        state.desk.record_with(event, extras).await?;
+        state.record(event, extras).await?;
     }
     let t = state.store.get_ticket(id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok(axum::Json(view(state.contract(), t, state.now())))
@@ -549,7 +549,7 @@ pub async fn page(
     })?;
     let event = Event::CustomerPageRequested { at: state.now(), ticket: TicketId(id.clone()) };
     let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: None };
-    let notices = state.desk.record_with(event, extras).await?;
+    let notices = state.record(event, extras).await?;
     let mut paged = Vec::new();
     for n in notices {
         match n.body {
