@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
 use stringer_core::event::{TimerKind, TimerOp};
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
 
@@ -152,6 +152,21 @@ impl SqlStore {
             .await
             .map_err(backend_err)?;
         row.as_ref().map(ticket_from).transpose()
+    }
+
+    /// A ticket with its org's deployment (what tenant isolation needs), in one query.
+    pub async fn get_ticket_for_access(&self, id: &str) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
+        let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
+        let sql = format!(
+            "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org WHERE t.id = $1",
+            columns.join(", ")
+        );
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await.map_err(backend_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let deployment: String = row.try_get("org_deployment").map_err(backend_err)?;
+        let deployment = serde_json::from_value(serde_json::Value::String(deployment))
+            .map_err(|_| StoreError::Backend("bad deployment in database".into()))?;
+        Ok(Some((ticket_from(&row)?, deployment)))
     }
 
     /// Tickets matching `filter`, newest first.

@@ -55,9 +55,14 @@ impl Caller {
     /// Tenant isolation: customers see their own org; staff see every org except federal
     /// ones, which only staff cleared for federal see.
     pub fn can_see(&self, org: &OrgRecord) -> bool {
+        self.can_see_org(&org.slug, org.deployment)
+    }
+
+    /// [`Caller::can_see`] from an org's slug and deployment alone.
+    pub fn can_see_org(&self, slug: &str, deployment: Deployment) -> bool {
         match &self.user.org {
-            Some(own) => *own == org.slug,
-            None => org.deployment != Deployment::Federal || self.user.federal_cleared,
+            Some(own) => own == slug,
+            None => deployment != Deployment::Federal || self.user.federal_cleared,
         }
     }
 }

@@ -203,6 +203,8 @@ async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<
     }
 }
 
+/// Outbox notices turned into deliveries per round.
+const DISPATCH_BATCH: i64 = 200;
 /// Deliveries claimed per round: one, so each claim's lease covers a single send.
 const DELIVERY_BATCH: i64 = 1;
 
@@ -218,9 +220,13 @@ async fn run_deliveries(
     use stringer_app::delivery::{deliver, dispatch};
     loop {
         let now = jiff::Timestamp::now();
-        if let Err(e) = dispatch(&store, &links, sender.slack.is_some(), now, 200).await {
-            tracing::warn!(error = %e, "dispatching notices failed; retrying");
-        }
+        let dispatched_full = match dispatch(&store, &links, sender.slack.is_some(), now, DISPATCH_BATCH).await {
+            Ok(n) => n as i64 == DISPATCH_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "dispatching notices failed; retrying");
+                false
+            }
+        };
         let full = match deliver(&store, &sender, now, DELIVERY_BATCH).await {
             Ok(outcomes) => {
                 stringer_web::metrics::record_deliveries(&outcomes);
@@ -232,7 +238,7 @@ async fn run_deliveries(
             }
         };
         // A full round means more may be waiting: go again at once.
-        let pause = if full { Duration::ZERO } else { Duration::from_millis(200) };
+        let pause = if full || dispatched_full { Duration::ZERO } else { Duration::from_millis(200) };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => return,

@@ -19,7 +19,7 @@ use stringer_core::event::{Event, NoticeBody};
 use stringer_core::ids::{Channel, OrgSlug, Severity, TicketId};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::Status;
-use stringer_store::{CommentRecord, OrgRecord, TicketFilter, TicketRecord, TimelineRecord};
+use stringer_store::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
 use utoipa::ToSchema;
 
 /// One SLA clock as shown with a ticket.
@@ -266,13 +266,14 @@ pub async fn create_ticket(
 }
 
 /// Resolves a ticket the caller may see, else 404 (exactly as for a missing one).
-async fn visible_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<(TicketRecord, OrgRecord), ApiError> {
+async fn visible_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<TicketRecord, ApiError> {
     if !is_id("tkt", id) {
         return Err(ApiError::bad_request("malformed ticket id"));
     }
-    let t = state.store.get_ticket(id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
-    let org = visible_org(state, caller, &t.org).await.map_err(|_| ApiError::not_found("ticket"))?;
-    Ok((t, org))
+    match state.store.get_ticket_for_access(id).await? {
+        Some((t, deployment)) if caller.can_see_org(&t.org, deployment) => Ok(t),
+        _ => Err(ApiError::not_found("ticket")),
+    }
 }
 
 /// One ticket with its SLA clocks.
@@ -284,7 +285,7 @@ pub async fn get_ticket(
     Path(id): Path<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
     caller.require_scope("read")?;
-    let (t, _) = visible_ticket(&state, &caller, &id).await?;
+    let t = visible_ticket(&state, &caller, &id).await?;
     Ok(axum::Json(view(state.contract(), t, state.now())))
 }
 
@@ -325,7 +326,7 @@ pub async fn update_ticket(
     Path(id): Path<String>,
     Body(body): Body<UpdateTicket>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
-    let (t, _) = visible_ticket(&state, &caller, &id).await?;
+    let t = visible_ticket(&state, &caller, &id).await?;
     let now = state.now();
     let ticket = TicketId(id.clone());
     let mut events = Vec::new();
