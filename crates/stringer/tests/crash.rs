@@ -19,11 +19,11 @@ mod support;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use stringer_store::SqlStore;
-use support::{Db, Log, Received, Server, desk, open_ticket, zen_org};
+use support::{Db, Log, Received, Server, open_ticket, paging_desk};
 
 /// P1 tickets opened, one every `OPEN_EVERY`.
 const TICKETS: usize = 30;
@@ -105,38 +105,6 @@ impl XorShift {
     }
 }
 
-/// Staff with webhooks at the receiver, an enterprise org `zen` whose TAM and named on-call
-/// engineer they are, and a customer of it. Returns the desk, the customer's token and each
-/// person's signing secret.
-async fn setup(server: &Server, hooks: &str) -> (support::Desk, String, HashMap<String, String>) {
-    let d = desk(server).await;
-    let mut secrets = HashMap::new();
-    let mut ids = HashMap::new();
-    for (name, role) in [("nico", "engineer"), ("tina", "tam"), ("vera", "vp_engineering")] {
-        let user = server
-            .ok(
-                Method::POST,
-                "/api/v1/users",
-                &d.admin,
-                Some(json!({"email": format!("{name}@stringer.example"), "name": name, "role": role})),
-            )
-            .await;
-        let id = user["id"].as_str().unwrap().to_string();
-        let method = server
-            .ok(
-                Method::POST,
-                &format!("/api/v1/users/{id}/contact-methods"),
-                &d.admin,
-                Some(json!({"kind": "webhook", "address": format!("{hooks}/hook/{name}")})),
-            )
-            .await;
-        secrets.insert(name.to_string(), method["secret"].as_str().unwrap().to_string());
-        ids.insert(name, id);
-    }
-    let zoe = zen_org(server, &d.admin, Some(&ids["tina"]), &[&ids["nico"]]).await;
-    (d, zoe, secrets)
-}
-
 /// The store the servers use, opened by the test to see which deliveries are unfinished.
 async fn inspect(db: &Db) -> SqlStore {
     match db {
@@ -173,7 +141,7 @@ async fn kill_during_escalations(db: Db, instances: usize, label: &str) {
     let contract = seconds_contract(label);
     let args = ["--contract", contract.to_str().unwrap(), "--allow-private-webhooks"];
     let mut servers = vec![Server::start(&db, &args)];
-    let (d, zoe, secrets) = setup(&servers[0], &hooks).await;
+    let (d, zoe, secrets, _) = paging_desk(&servers[0], &hooks).await;
     while servers.len() < instances {
         servers.push(Server::start(&db, &args));
     }

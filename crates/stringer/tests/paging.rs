@@ -8,7 +8,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket, receiver, zen_org};
+use support::{Db, Server, open_ticket, paging_desk, receiver};
 
 fn seconds_contract() -> std::path::PathBuf {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml"))
@@ -27,31 +27,7 @@ async fn escalation_reaches_people(db: Db) {
     let (hooks, log) = receiver().await;
     let contract = seconds_contract();
     let server = Server::start(&db, &["--contract", contract.to_str().unwrap(), "--allow-private-webhooks"]);
-    let d = desk(&server).await;
-    let mut secrets = std::collections::HashMap::new();
-    let mut ids = std::collections::HashMap::new();
-    for (name, role) in [("nico", "engineer"), ("tina", "tam"), ("vera", "vp_engineering")] {
-        let user = server
-            .ok(
-                Method::POST,
-                "/api/v1/users",
-                &d.admin,
-                Some(json!({"email": format!("{name}@stringer.example"), "name": name, "role": role})),
-            )
-            .await;
-        let id = user["id"].as_str().unwrap().to_string();
-        let method = server
-            .ok(
-                Method::POST,
-                &format!("/api/v1/users/{id}/contact-methods"),
-                &d.admin,
-                Some(json!({"kind": "webhook", "address": format!("{hooks}/hook/{name}")})),
-            )
-            .await;
-        secrets.insert(name.to_string(), method["secret"].as_str().unwrap().to_string());
-        ids.insert(name, id);
-    }
-    let zoe = zen_org(&server, &d.admin, Some(&ids["tina"]), &[&ids["nico"]]).await;
+    let (d, zoe, secrets, ids) = paging_desk(&server, &hooks).await;
 
     let opened = Instant::now();
     let unacked = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();

@@ -366,3 +366,27 @@ pub async fn receiver() -> (String, Log) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}"), log)
 }
+
+/// Staff with webhooks at `hooks` (nico: engineer, tina: TAM, vera: VP of Engineering), the
+/// Enterprise org `zen` whose TAM is tina and named on-call engineer nico, and its customer.
+/// Returns the desk, the customer's token, each person's signing secret and user id.
+pub async fn paging_desk(
+    server: &Server,
+    hooks: &str,
+) -> (Desk, String, std::collections::HashMap<String, String>, std::collections::HashMap<String, String>) {
+    let d = desk(server).await;
+    let mut secrets = std::collections::HashMap::new();
+    let mut ids = std::collections::HashMap::new();
+    for (name, role) in [("nico", "engineer"), ("tina", "tam"), ("vera", "vp_engineering")] {
+        let body = json!({"email": format!("{name}@stringer.example"), "name": name, "role": role});
+        let id =
+            server.ok(Method::POST, "/api/v1/users", &d.admin, Some(body)).await["id"].as_str().unwrap().to_string();
+        let method = json!({"kind": "webhook", "address": format!("{hooks}/hook/{name}")});
+        let created =
+            server.ok(Method::POST, &format!("/api/v1/users/{id}/contact-methods"), &d.admin, Some(method)).await;
+        secrets.insert(name.to_string(), created["secret"].as_str().unwrap().to_string());
+        ids.insert(name.to_string(), id);
+    }
+    let zoe = zen_org(server, &d.admin, Some(&ids["tina"]), &[&ids["nico"]]).await;
+    (d, zoe, secrets, ids)
+}
