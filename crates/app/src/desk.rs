@@ -3,12 +3,14 @@
 //! `stringer simulate` both run it, differing only in their Store and Clock.
 
 use crate::clock::Clock;
-use crate::store::{Change, Extras, Store, StoreError, Timer};
+use crate::store::{Change, Extras, Store, StoreError, StoredTicket, Timer};
 use jiff::Timestamp;
+use std::collections::HashMap;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
 use stringer_core::contract::Contract;
-use stringer_core::event::{Event, Notice, TimerOp};
+use stringer_core::event::{Decision, Event, Notice, TimerOp};
+use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::ticket::{OrgProfile, Rejected, Ticket};
 
 /// Why a use case did not happen.
@@ -32,6 +34,17 @@ impl From<Rejected> for AppError {
     fn from(r: Rejected) -> Self {
         AppError::Rejected(r.0)
     }
+}
+
+/// An event as committed: the ticket's new state and version, and the notices it caused.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// The ticket after the event.
+    pub ticket: Ticket,
+    /// Its version after the event.
+    pub version: u64,
+    /// What the rules decided to say.
+    pub notices: Vec<Notice>,
 }
 
 /// A timer that ran, with what it caused.
@@ -114,50 +127,40 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// Records an event on its ticket (opening it for `ticket.opened`) and returns the notices
     /// it caused. Rejected events write nothing.
     pub async fn record(&self, event: Event) -> Result<Vec<Notice>, AppError> {
-        self.record_with(event, Extras::default()).await
+        Ok(self.record_with(event, Extras::default()).await?.notices)
     }
 
     /// [`Desk::record`] with who did it, a new ticket's fields or a comment, committed in the
-    /// same change.
-    pub async fn record_with(&self, event: Event, extras: Extras) -> Result<Vec<Notice>, AppError> {
+    /// same change; answers the ticket as committed along with the notices.
+    pub async fn record_with(&self, event: Event, extras: Extras) -> Result<Recorded, AppError> {
         self.check_event(&event)?;
+        if let Event::Opened { org, ticket: id, .. } = &event {
+            // A new ticket needs no read first: the insert itself refuses an existing id.
+            let org = self.store.org(org).await?.ok_or_else(|| AppError::UnknownOrg(org.to_string()))?;
+            let (ticket, decision) = Ticket::open(&self.contract, &org, &event)?;
+            return match self.commit(&event, ticket, None, decision, extras).await {
+                Err(AppError::Store(StoreError::Conflict(_))) => {
+                    Err(AppError::Rejected(format!("ticket {id} already exists")))
+                }
+                other => other,
+            };
+        }
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self.store.ticket(event.ticket()).await?;
-            let (ticket, expected_version, decision) = match (&event, stored) {
-                (Event::Opened { org, .. }, None) => {
-                    let org = self.store.org(org).await?.ok_or_else(|| AppError::UnknownOrg(org.to_string()))?;
-                    let (ticket, decision) = Ticket::open(&self.contract, &org, &event)?;
-                    (ticket, None, decision)
-                }
-                (Event::Opened { ticket, .. }, Some(_)) => {
-                    return Err(AppError::Rejected(format!("ticket {ticket} already exists")));
-                }
-                (_, None) => return Err(AppError::UnknownTicket(event.ticket().to_string())),
-                (_, Some(stored)) => {
-                    let org = self
-                        .store
-                        .org(&stored.ticket.org)
-                        .await?
-                        .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
-                    let mut ticket = stored.ticket;
-                    let decision = ticket.apply(&self.contract, &org, &event)?;
-                    (ticket, Some(stored.version), decision)
-                }
-            };
-            let notices = decision.notices.clone();
-            let change = Change {
-                at: event.at(),
-                ticket,
-                expected_version,
-                event: Some(event.clone()),
-                notices: decision.notices,
-                timers: decision.timers,
-                extras: extras.clone(),
-            };
-            match self.store.commit(change).await {
-                Ok(()) => return Ok(notices),
-                Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
+            let stored = self
+                .store
+                .ticket(event.ticket())
+                .await?
+                .ok_or_else(|| AppError::UnknownTicket(event.ticket().to_string()))?;
+            let org = self
+                .store
+                .org(&stored.ticket.org)
+                .await?
+                .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
+            let mut ticket = stored.ticket;
+            let decision = ticket.apply(&self.contract, &org, &event)?;
+            match self.commit(&event, ticket, Some(stored.version), decision, extras.clone()).await {
+                Err(AppError::Store(StoreError::Conflict(_))) => continue,
+                other => return other,
             }
         }
         Err(StoreError::Backend(format!(
@@ -167,51 +170,112 @@ impl<S: Store, C: Clock> Desk<S, C> {
         .into())
     }
 
+    async fn commit(
+        &self,
+        event: &Event,
+        ticket: Ticket,
+        expected_version: Option<u64>,
+        decision: Decision,
+        extras: Extras,
+    ) -> Result<Recorded, AppError> {
+        let change = Change {
+            at: event.at(),
+            ticket: ticket.clone(),
+            expected_version,
+            event: Some(event.clone()),
+            notices: decision.notices.clone(),
+            timers: decision.timers,
+            extras,
+        };
+        self.store.commit(change).await?;
+        Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })
+    }
+
     /// Runs every timer due at the clock's current instant, earliest first, and returns the
     /// notices they caused. A timer whose ticket changed under it is read again next round.
     pub async fn tick(&self) -> Result<Vec<Notice>, AppError> {
-        Ok(self.run_due().await?.into_iter().flat_map(|f| f.notices).collect())
-    }
-
-    /// [`Desk::tick`], reporting each timer run with the notices it caused (the server
-    /// measures escalation lag from it).
-    pub async fn run_due(&self) -> Result<Vec<Fired>, AppError> {
-        let now = self.clock.now();
         let mut out = Vec::new();
         loop {
-            let lease = now + jiff::SignedDuration::from_secs(TIMER_LEASE_SECONDS);
-            let due = self.store.claim_due_timers(now, lease, TIMER_BATCH).await?;
-            if due.is_empty() {
+            let fired = self.run_due_batch().await?;
+            if fired.is_empty() {
                 return Ok(out);
             }
-            for timer in due {
-                let Some(stored) = self.store.ticket(&timer.ticket).await? else { continue };
-                let org = self
-                    .store
-                    .org(&stored.ticket.org)
-                    .await?
-                    .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
-                let mut ticket = stored.ticket;
-                let decision = ticket.on_timer(&self.contract, &org, &timer.kind, now);
-                let mut timers = vec![TimerOp::Cancel { kind: timer.kind.clone() }];
-                timers.extend(decision.timers);
-                let notices = decision.notices.clone();
-                let change = Change {
-                    at: now,
-                    ticket,
-                    expected_version: Some(stored.version),
-                    event: None,
-                    notices: decision.notices,
-                    timers,
-                    extras: Extras::default(),
-                };
-                match self.store.commit(change).await {
-                    Ok(()) => out.push(Fired { timer, notices }),
-                    Err(StoreError::Conflict(_)) => self.store.release_timer(&timer).await?,
-                    Err(e) => return Err(e.into()),
+            out.extend(fired.into_iter().flat_map(|f| f.notices));
+        }
+    }
+
+    /// One round of [`Desk::tick`]: claims a batch of due timers, runs them, commits their
+    /// tickets' changes together and reports each timer run with the notices it caused (the
+    /// server measures escalation lag from it). Empty when nothing was due. Timers of one
+    /// ticket run in order within one change.
+    pub async fn run_due_batch(&self) -> Result<Vec<Fired>, AppError> {
+        let now = self.clock.now();
+        let lease = now + jiff::SignedDuration::from_secs(TIMER_LEASE_SECONDS);
+        let due = self.store.claim_due_timers(now, lease, TIMER_BATCH).await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut per_ticket: Vec<(TicketId, Vec<Timer>)> = Vec::new();
+        let mut slot: HashMap<TicketId, usize> = HashMap::new();
+        for timer in due {
+            let i = *slot.entry(timer.ticket.clone()).or_insert_with(|| {
+                per_ticket.push((timer.ticket.clone(), Vec::new()));
+                per_ticket.len() - 1
+            });
+            per_ticket[i].1.push(timer);
+        }
+        let ids: Vec<TicketId> = per_ticket.iter().map(|(id, _)| id.clone()).collect();
+        let mut stored: HashMap<TicketId, StoredTicket> =
+            self.store.tickets(&ids).await?.into_iter().map(|s| (s.ticket.id.clone(), s)).collect();
+        let mut orgs: HashMap<OrgSlug, OrgProfile> = HashMap::new();
+        let mut changes = Vec::new();
+        let mut runs = Vec::new();
+        for (id, timers) in per_ticket {
+            let Some(stored) = stored.remove(&id) else { continue };
+            let slug = stored.ticket.org.clone();
+            if !orgs.contains_key(&slug) {
+                let org = self.store.org(&slug).await?.ok_or_else(|| AppError::UnknownOrg(slug.to_string()))?;
+                orgs.insert(slug.clone(), org);
+            }
+            let org = &orgs[&slug];
+            let mut ticket = stored.ticket;
+            let mut ops = Vec::new();
+            let mut notices = Vec::new();
+            let mut fired = Vec::new();
+            for timer in timers {
+                let decision = ticket.on_timer(&self.contract, org, &timer.kind, now);
+                ops.push(TimerOp::Cancel { kind: timer.kind.clone() });
+                ops.extend(decision.timers);
+                notices.extend(decision.notices.iter().cloned());
+                fired.push(Fired { timer, notices: decision.notices });
+            }
+            changes.push(Change {
+                at: now,
+                ticket,
+                expected_version: Some(stored.version),
+                event: None,
+                notices,
+                timers: ops,
+                extras: Extras::default(),
+            });
+            runs.push(fired);
+        }
+        let mut out = Vec::new();
+        for (outcome, fired) in self.store.commit_all(changes).await.into_iter().zip(runs) {
+            match outcome {
+                Ok(()) => out.extend(fired),
+                Err(StoreError::Conflict(_)) => {
+                    for f in &fired {
+                        self.store.release_timer(&f.timer).await?;
+                    }
                 }
+                Err(e) => return Err(e.into()),
             }
         }
+        out.sort_by(|a, b| {
+            (a.timer.at, &a.timer.ticket, &a.timer.kind).cmp(&(b.timer.at, &b.timer.ticket, &b.timer.kind))
+        });
+        Ok(out)
     }
 
     /// The instant of the earliest pending timer.

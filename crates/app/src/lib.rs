@@ -11,6 +11,6 @@ pub mod simulate;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
-pub use desk::{AppError, Desk, Fired};
+pub use desk::{AppError, Desk, Fired, Recorded};
 pub use memory_store::{MemoryStore, TimelineEntry};
 pub use store::{Change, Extras, NewComment, Store, StoreError, StoredTicket, TicketDetails, Timer};

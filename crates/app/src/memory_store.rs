@@ -81,6 +81,23 @@ impl Store for MemoryStore {
             .map(|(ticket, version)| StoredTicket { ticket: ticket.clone(), version: *version }))
     }
 
+    async fn tickets(&self, ids: &[TicketId]) -> Result<Vec<StoredTicket>, StoreError> {
+        let inner = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| inner.tickets.get(id))
+            .map(|(ticket, version)| StoredTicket { ticket: ticket.clone(), version: *version })
+            .collect())
+    }
+
+    async fn commit_all(&self, changes: Vec<Change>) -> Vec<Result<(), StoreError>> {
+        let mut out = Vec::with_capacity(changes.len());
+        for change in changes {
+            out.push(self.commit(change).await);
+        }
+        out
+    }
+
     async fn commit(&self, change: Change) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let id = change.ticket.id.clone();

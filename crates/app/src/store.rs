@@ -108,9 +108,14 @@ pub trait Store: Send + Sync {
     fn org(&self, slug: &OrgSlug) -> impl Future<Output = Result<Option<OrgProfile>, StoreError>> + Send;
     /// A ticket with its version.
     fn ticket(&self, id: &TicketId) -> impl Future<Output = Result<Option<StoredTicket>, StoreError>> + Send;
+    /// The tickets with these ids that exist, in any order.
+    fn tickets(&self, ids: &[TicketId]) -> impl Future<Output = Result<Vec<StoredTicket>, StoreError>> + Send;
     /// Commits a change atomically, or fails with [`StoreError::Conflict`] when the ticket's
     /// version is not `expected_version`.
     fn commit(&self, change: Change) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Commits several changes, each as [`Store::commit`] would (one failing leaves the others
+    /// committed), with outcomes in the same order; a store may group them into fewer writes.
+    fn commit_all(&self, changes: Vec<Change>) -> impl Future<Output = Vec<Result<(), StoreError>>> + Send;
     /// Claims up to `limit` timers due at or before `now` and not claimed by another sweep,
     /// earliest first (ties by ticket, then kind), hiding them from other sweeps until
     /// `lease_until` (a crashed sweep's timers come back then). Committing a change that sets

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod commit;
 mod deliveries;
 mod migrate;
 mod schedules;
@@ -42,6 +43,8 @@ pub struct SqlStore {
     /// Connections for reads.
     read: AnyPool,
     backend: Backend,
+    /// Ticket changes go through one group committer (see [`commit`]).
+    committer: commit::Committer,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -83,14 +86,16 @@ impl SqlStore {
                     })
                 })
         };
-        let (writers, readers) = match backend {
-            Backend::Sqlite => (1, 8),
-            Backend::Postgres => (16, 16),
+        // (writer connections, reader connections, group-commit lanes)
+        let (writers, readers, lanes) = match backend {
+            Backend::Sqlite => (1, 8, 1),
+            Backend::Postgres => (16, 16, 4),
         };
         let write = pool(writers).connect(url).await.map_err(backend_err)?;
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
-        Ok(SqlStore { write, read, backend })
+        let committer = commit::Committer::start(write.clone(), lanes);
+        Ok(SqlStore { write, read, backend, committer })
     }
 
     /// The backend in use.

@@ -1,14 +1,14 @@
 //! Tickets, their timeline, comments, timers and outbox; the [`Store`] port for the Desk;
 //! idempotency keys.
 
+use crate::commit::status_name;
 use crate::{Backend, SqlStore, backend_err};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
-use stringer_core::event::{TimerKind, TimerOp};
+use stringer_core::event::TimerKind;
 use stringer_core::ids::{Deployment, OrgSlug, TicketId};
-use stringer_core::sla::ClockState;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
 
 /// A ticket as stored: descriptive fields plus the rules' state.
@@ -79,35 +79,6 @@ pub struct TicketFilter {
     pub before_id: Option<String>,
     /// At most this many.
     pub limit: i64,
-}
-
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Open => "open",
-        Status::WaitingOnCustomer => "waiting_on_customer",
-        Status::Resolved => "resolved",
-    }
-}
-
-/// The ticket's worst clock state, for counting: breached, running, paused, met (or `none`).
-fn sla_state(t: &Ticket) -> &'static str {
-    let has = |state| t.clocks.iter().any(|c| c.state == state);
-    if has(ClockState::Breached) {
-        "breached"
-    } else if has(ClockState::Running) {
-        "running"
-    } else if has(ClockState::Paused) {
-        "paused"
-    } else if has(ClockState::Met) {
-        "met"
-    } else {
-        "none"
-    }
-}
-
-/// The earliest due time among the ticket's running clocks.
-fn next_due(t: &Ticket) -> Option<i64> {
-    t.clocks.iter().filter(|c| c.state == ClockState::Running).filter_map(|c| c.due).map(|d| d.as_second()).min()
 }
 
 fn ts(secs: i64) -> Result<Timestamp, StoreError> {
@@ -322,14 +293,6 @@ impl SqlStore {
     }
 }
 
-fn conflict_or(e: sqlx::Error, id: &TicketId) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(id.clone()),
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Missing(format!("ticket {id}")),
-        _ => backend_err(e),
-    }
-}
-
 impl Store for SqlStore {
     async fn put_org(&self, org: OrgProfile) -> Result<(), StoreError> {
         let deployment = json(&org.deployment);
@@ -356,129 +319,31 @@ impl Store for SqlStore {
             .fetch_optional(&self.read)
             .await
             .map_err(backend_err)?;
-        row.map(|r| {
-            Ok(StoredTicket {
-                ticket: from_json(&r.try_get::<String, _>("state").map_err(backend_err)?)?,
-                version: r.try_get::<i64, _>("version").map_err(backend_err)? as u64,
-            })
-        })
-        .transpose()
+        row.as_ref().map(stored_from).transpose()
+    }
+
+    async fn tickets(&self, ids: &[TicketId]) -> Result<Vec<StoredTicket>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT state, version FROM tickets WHERE id IN ({})", params.join(", "));
+            let mut query = sqlx::query::<Any>(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for r in query.fetch_all(&self.read).await.map_err(backend_err)? {
+                out.push(stored_from(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn commit(&self, change: Change) -> Result<(), StoreError> {
-        let t = &change.ticket;
-        let id = &t.id;
-        let at = change.at.as_second();
-        let mut tx = self.write.begin().await.map_err(backend_err)?;
-        match change.expected_version {
-            None => {
-                let details = change.extras.details.clone().unwrap_or_default();
-                sqlx::query(
-                    "INSERT INTO tickets (id, org, requester, subject, description, severity, status, security, channel, opened_at, next_due, sla_state, state, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)",
-                )
-                .bind(id.as_str())
-                .bind(t.org.as_str())
-                .bind(details.requester)
-                .bind(details.subject)
-                .bind(details.description)
-                .bind(t.severity.as_str())
-                .bind(status_name(t.status))
-                .bind(i64::from(t.security))
-                .bind(t.channel.map(|c| json(&c).trim_matches('"').to_string()))
-                .bind(t.opened_at.as_second())
-                .bind(next_due(t))
-                .bind(sla_state(t))
-                .bind(json(t))
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| conflict_or(e, id))?;
-            }
-            Some(version) => {
-                let done = sqlx::query(
-                    "UPDATE tickets SET severity = $1, status = $2, next_due = $3, sla_state = $4, state = $5, version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8",
-                )
-                .bind(t.severity.as_str())
-                .bind(status_name(t.status))
-                .bind(next_due(t))
-                .bind(sla_state(t))
-                .bind(json(t))
-                .bind(at)
-                .bind(id.as_str())
-                .bind(version as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(id.clone()));
-                }
-            }
-        }
-        if let Some(event) = &change.event {
-            let body = serde_json::to_value(event).expect("events serialize");
-            let kind = body["kind"].as_str().unwrap_or_default().to_string();
-            sqlx::query("INSERT INTO timeline (ticket_id, at, kind, actor, body) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id.as_str())
-                .bind(event.at().as_second())
-                .bind(kind)
-                .bind(change.extras.actor.clone())
-                .bind(body.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
-        for n in &change.notices {
-            let body = json(n);
-            for table in [
-                "timeline (ticket_id, at, kind, actor, body) VALUES ($1, $2, $3, NULL, $4)",
-                "outbox (ticket_id, at, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-            ] {
-                sqlx::query(&format!("INSERT INTO {table}"))
-                    .bind(id.as_str())
-                    .bind(n.at.as_second())
-                    .bind(n.body.kind())
-                    .bind(body.clone())
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?;
-            }
-        }
-        if let Some(c) = &change.extras.comment {
-            sqlx::query("INSERT INTO comments (id, ticket_id, author, public, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&c.id)
-                .bind(id.as_str())
-                .bind(&c.author)
-                .bind(i64::from(c.public))
-                .bind(&c.body)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
-        for op in &change.timers {
-            match op {
-                TimerOp::Set { kind, at } => {
-                    sqlx::query("INSERT INTO timers (ticket_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT (ticket_id, kind) DO UPDATE SET at = excluded.at, claimed_until = NULL")
-                        .bind(id.as_str())
-                        .bind(json(kind))
-                        .bind(at.as_second())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend_err)?;
-                }
-                TimerOp::Cancel { kind } => {
-                    sqlx::query("DELETE FROM timers WHERE ticket_id = $1 AND kind = $2")
-                        .bind(id.as_str())
-                        .bind(json(kind))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend_err)?;
-                }
-            }
-        }
-        tx.commit().await.map_err(backend_err)?;
-        Ok(())
+        self.committer.commit_all(vec![change]).await.pop().unwrap_or(Ok(()))
+    }
+
+    async fn commit_all(&self, changes: Vec<Change>) -> Vec<Result<(), StoreError>> {
+        self.committer.commit_all(changes).await
     }
 
     async fn claim_due_timers(
@@ -526,6 +391,13 @@ impl Store for SqlStore {
             .map_err(backend_err)?;
         row.as_ref().map(timer_from).transpose()
     }
+}
+
+fn stored_from(r: &AnyRow) -> Result<StoredTicket, StoreError> {
+    Ok(StoredTicket {
+        ticket: from_json(&r.try_get::<String, _>("state").map_err(backend_err)?)?,
+        version: r.try_get::<i64, _>("version").map_err(backend_err)? as u64,
+    })
 }
 
 fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {

@@ -9,7 +9,7 @@ use stringer_app::{Change, Desk, Extras, MemoryStore, NewComment, Store, StoreEr
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, TimerKind, TimerOp};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
-use stringer_core::ticket::OrgProfile;
+use stringer_core::ticket::{OrgProfile, Ticket};
 use stringer_store::SqlStore;
 
 fn at(s: &str) -> Timestamp {
@@ -47,8 +47,9 @@ async fn conformance<S: Store>(store: S) {
         details: Some(TicketDetails { subject: "Down".into(), description: "All of it".into(), requester: None }),
         comment: None,
     };
-    let notices = desk.record_with(opened("T1", "P1", "20:00:00"), extras).await.unwrap();
-    assert_eq!(notices.len(), 1, "on-call paged at once");
+    let recorded = desk.record_with(opened("T1", "P1", "20:00:00"), extras).await.unwrap();
+    assert_eq!(recorded.notices.len(), 1, "on-call paged at once");
+    assert_eq!((recorded.version, recorded.ticket.id.as_str()), (1, "T1"));
     let stored = desk.store().ticket(&TicketId::from("T1")).await.unwrap().expect("stored");
     assert_eq!(stored.version, 1);
     assert_eq!(stored.ticket.severity.as_str(), "P1");
@@ -118,6 +119,108 @@ async fn conformance<S: Store>(store: S) {
         left,
         [("T0".into(), TimerKind::Escalation), ("T0".into(), TimerKind::Breach { target: "response".into() }),]
     );
+
+    // Several changes at once: each stands or falls on its own, in the order given.
+    let contract = Contract::default_contract();
+    let (new_ticket, decision) = Ticket::open(&contract, &org, &opened("T9", "P2", "20:30:00")).unwrap();
+    let (duplicate, _) = Ticket::open(&contract, &org, &opened("T1", "P2", "20:30:00")).unwrap();
+    let change = |ticket: Ticket, expected_version, timers| Change {
+        at: at("20:30:00"),
+        ticket,
+        expected_version,
+        event: None,
+        notices: vec![],
+        timers,
+        extras: Extras::default(),
+    };
+    let t1 = desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap();
+    let outcomes = desk
+        .store()
+        .commit_all(vec![
+            change(duplicate, None, vec![]),
+            change(new_ticket, None, decision.timers),
+            change(t1.ticket.clone(), Some(t1.version + 5), vec![]),
+            change(t1.ticket.clone(), Some(t1.version), vec![TimerOp::Cancel { kind: TimerKind::Escalation }]),
+        ])
+        .await;
+    let shape: Vec<&str> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(()) => "ok",
+            Err(StoreError::Conflict(_)) => "conflict",
+            Err(_) => "other",
+        })
+        .collect();
+    assert_eq!(shape, ["conflict", "ok", "conflict", "ok"]);
+    let mut found: Vec<(String, u64)> = desk
+        .store()
+        .tickets(&[TicketId::from("T9"), TicketId::from("T1"), TicketId::from("nope")])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.ticket.id.to_string(), s.version))
+        .collect();
+    found.sort();
+    assert_eq!(found, [("T1".into(), t1.version + 1), ("T9".into(), 1)]);
+    let t9_timers = desk.store().claim_due_timers(at("23:59:59"), at("23:59:59"), 10).await.unwrap();
+    assert!(t9_timers.iter().any(|t| t.ticket.as_str() == "T9"), "the new ticket's timers were written");
+}
+
+/// Concurrent commits (grouped into shared transactions by the SQL stores) each get their own
+/// outcome: of many writers racing on one ticket version exactly one wins, while every new
+/// ticket committed alongside is there.
+async fn concurrent_commits<S: Store + 'static>(store: S) {
+    let contract = Contract::default_contract();
+    let org =
+        OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("pro"), deployment: Deployment::Shared, tam: None };
+    store.put_org(org.clone()).await.unwrap();
+    let store = Arc::new(store);
+    let (base, decision) = Ticket::open(&contract, &org, &opened("R0", "P3", "20:00:00")).unwrap();
+    store
+        .commit(Change {
+            at: at("20:00:00"),
+            ticket: base.clone(),
+            expected_version: None,
+            event: None,
+            notices: vec![],
+            timers: decision.timers,
+            extras: Extras::default(),
+        })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = store.clone();
+        let (ticket, expected_version) = if i % 2 == 0 {
+            (base.clone(), Some(1))
+        } else {
+            (Ticket::open(&contract, &org, &opened(&format!("R{i}"), "P3", "20:00:00")).unwrap().0, None)
+        };
+        tasks.push(tokio::spawn(async move {
+            let change = Change {
+                at: at("20:01:00"),
+                ticket,
+                expected_version,
+                event: None,
+                notices: vec![],
+                timers: vec![],
+                extras: Extras::default(),
+            };
+            store.commit(change).await
+        }));
+    }
+    let mut wins = 0;
+    for (i, task) in tasks.into_iter().enumerate() {
+        match (i % 2, task.await.unwrap()) {
+            (0, Ok(())) => wins += 1,
+            (0, Err(StoreError::Conflict(_))) => {}
+            (_, Ok(())) => {}
+            (_, other) => panic!("writer {i}: {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one writer of version 1 wins");
+    let ids: Vec<TicketId> = (0..40).map(|i| TicketId(format!("R{i}"))).collect();
+    assert_eq!(store.tickets(&ids).await.unwrap().len(), 21, "R0 and the 20 new tickets");
 }
 
 #[tokio::test]
@@ -144,16 +247,32 @@ async fn sqlite_store_conforms() {
 
 #[tokio::test]
 async fn postgres_store_conforms() {
-    let Some(url) = postgres_url() else { return };
+    let Some(url) = postgres_url("conformance") else { return };
     let store = SqlStore::connect(&url).await.unwrap();
     conformance(store.clone()).await;
     assert_eq!(store.timeline("T1").await.unwrap().len(), 5);
 }
 
-/// A fresh database on the test server: one per test, dropped first if it exists.
-fn postgres_url() -> Option<String> {
+#[tokio::test]
+async fn memory_store_concurrent_commits() {
+    concurrent_commits(MemoryStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_concurrent_commits() {
+    concurrent_commits(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_concurrent_commits() {
+    let Some(url) = postgres_url("concurrent") else { return };
+    concurrent_commits(SqlStore::connect(&url).await.unwrap()).await;
+}
+
+/// A fresh database named after `test` on the test server, dropped first if it exists.
+fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("STRINGER_TEST_POSTGRES_URL") {
-        Ok(base) => Some(fresh_postgres_database(&base)),
+        Ok(base) => Some(fresh_postgres_database(&base, test)),
         Err(_) if std::env::var("STRINGER_REQUIRE_POSTGRES").is_ok() => {
             panic!("STRINGER_REQUIRE_POSTGRES is set but STRINGER_TEST_POSTGRES_URL is not")
         }
@@ -164,8 +283,8 @@ fn postgres_url() -> Option<String> {
     }
 }
 
-fn fresh_postgres_database(base: &str) -> String {
-    let name = format!("conformance_{}", std::process::id());
+fn fresh_postgres_database(base: &str, test: &str) -> String {
+    let name = format!("{test}_{}", std::process::id());
     let status = std::process::Command::new("psql")
         .args([base, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
         .env("PGOPTIONS", "--client-min-messages=warning")

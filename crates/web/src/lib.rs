@@ -88,7 +88,7 @@ impl AppState {
         &self,
         event: stringer_core::event::Event,
         extras: stringer_app::Extras,
-    ) -> Result<Vec<stringer_core::event::Notice>, stringer_app::AppError> {
+    ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
         let desk = self.desk.clone();
         tokio::spawn(async move { desk.record_with(event, extras).await }).await.map_err(|e| {
             stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))

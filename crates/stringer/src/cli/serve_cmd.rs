@@ -175,21 +175,25 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs due timers until told to stop: after each sweep it sleeps until the next timer falls
-/// due, but never longer than `every`, so timers written by other instances (or by requests
-/// on this one) are seen within `every`. Each sweep commits per ticket, so a stop between
-/// sweeps leaves nothing half-done, and the next start catches up.
+/// Runs due timers until told to stop: a sweep runs batches until none is due (each batch's
+/// lag is recorded as soon as it is committed), then sleeps until the next timer falls due,
+/// but never longer than `every`, so timers written by other instances (or by requests on
+/// this one) are seen within `every`. Each batch commits per ticket, so a stop between
+/// batches leaves nothing half-done, and the next start catches up.
 async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         let mut pause = every;
-        let swept = match state.desk.run_due().await {
-            Ok(fired) => {
-                stringer_web::metrics::record_sweep(&fired, jiff::Timestamp::now());
-                true
+        let swept = loop {
+            match state.desk.run_due_batch().await {
+                Ok(fired) if fired.is_empty() => break true,
+                Ok(fired) => stringer_web::metrics::record_sweep(&fired, jiff::Timestamp::now()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "timer sweep failed; retrying");
+                    break false;
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "timer sweep failed; retrying");
-                false
+            if *stop.borrow() {
+                return;
             }
         };
         if swept && let Ok(Some(next)) = state.desk.next_timer_at().await {

@@ -260,8 +260,18 @@ pub async fn create_ticket(
         }),
         comment: None,
     };
-    state.record(event, extras).await?;
-    let t = state.store.get_ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
+    let details = extras.details.clone().unwrap_or_default();
+    let recorded = state.record(event, extras).await?;
+    let t = TicketRecord {
+        id,
+        org: org.slug,
+        requester: details.requester,
+        subject: details.subject,
+        description: details.description,
+        state: recorded.ticket,
+        version: recorded.version as i64,
+        updated_at: now.as_second(),
+    };
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
 }
 
@@ -550,7 +560,7 @@ pub async fn page(
     })?;
     let event = Event::CustomerPageRequested { at: state.now(), ticket: TicketId(id.clone()) };
     let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: None };
-    let notices = state.record(event, extras).await?;
+    let notices = state.record(event, extras).await?.notices;
     let mut paged = Vec::new();
     for n in notices {
         match n.body {
