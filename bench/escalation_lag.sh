@@ -34,11 +34,11 @@
 #      per thread (the SQLite writer's worker thread apart), and from the database how late
 #      each sweep started after the due second it picked up.
 #
-# The histogram measures from a timer's due instant to the end of the sweep that ran it (the
-# server records a sweep's lags once the whole sweep has committed), so a long sweep counts
-# every timer in it as late as its last one: an upper bound on each timer's due-to-commit time.
+# The histogram measures from a timer's due instant to the commit of the sweep batch that
+# ran it (up to 256 timers, committed together; the server records a batch's lags once it has
+# committed), so every timer in a batch counts as late as the batch's commit.
 # Due instants are whole seconds, so the timers of all tickets opened in one second fall due
-# together and one sweep runs them one after the other: the lag grows with the create rate
+# together and the sweep works them off a batch at a time: the lag grows with the create rate
 # (CREATE_RPS), which is the knob to find the rate the server sustains.
 #
 # Knobs (environment): STEP1 (TAM delay in seconds; default 30 + TICKETS/1000, or 30 +
@@ -590,7 +590,7 @@ main() {
     echo
     echo "p50/p99: linear interpolation inside the histogram's buckets (... 0.5 1 2 5 10 30 60 s), like histogram_quantile();"
     echo "         '>1s' is exact (1 s is a bucket bound); max_le: upper bound of the highest non-empty bucket."
-    echo "lag:     due instant -> end of the sweep that committed the notices (the server records a sweep's lags when it ends)."
+    echo "lag:     due instant -> commit of the sweep batch (<= 256 timers) that wrote the notices (recorded per batch)."
     echo "drain_s: from 2 s before the first step fell due until the last one was committed (the due window is $window_s s)."
     if [ "$READ_LOAD" = 1 ]; then
         echo "read load during vp: $r_rps req/s (asked: ${READ_RPS}/s, 0 = unpaced), p99 $r_p99 ms, $r_err errors (wrk $READ_THREADS thread(s), $READ_CONNECTIONS connections, GET /api/v1/tickets/{id})"
@@ -676,7 +676,7 @@ main() {
             out = ""
             if (na > 0 && ("tam" in area)) out = sprintf("tam %.3f s", area["tam"] / na)
             if (nb > 0 && ("vp" in area)) out = out (out == "" ? "" : ", ") sprintf("vp %.3f s", area["vp"] / nb)
-            if (out != "") print "mean due->commit from the backlog samples (Little'"'"'s law): " out "  (mean_s above runs to the end of each sweep)"
+            if (out != "") print "mean due->commit from the backlog samples (Little'"'"'s law): " out "  (mean_s above runs to the commit of each batch)"
             for (p in peak) {
                 printf "backlog (%s): at most %d steps due and not run; steps were waiting in %.1f s of the phase", p, peak[p], behind[p]
                 if (ran_ms[p] > 0) printf "; sweep throughput while behind: %d steps/s (due rate ~%d/s)", ran[p] * 1000 / ran_ms[p], rate
