@@ -1,6 +1,7 @@
 //! Slack: pages as direct messages from the Slack app (`chat.postMessage`, base URL
-//! configurable), with Acknowledge and Resolve buttons; and the check of Slack's request
-//! signature on the interactions those buttons send back.
+//! configurable), with Acknowledge and Resolve buttons; the update of a pressed page message
+//! (`chat.update`) to say who took it; and the check of Slack's request signature on the
+//! interactions those buttons send back.
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -55,11 +56,33 @@ impl Slack {
 
     /// Posts the page as a direct message.
     pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        self.call("chat.postMessage", &Slack::message(d)).await
+    }
+
+    /// Replaces a page message (`chat.update` of `channel`/`ts`) with what became of it —
+    /// `outcome` such as "Acknowledged by <@U123>" — and without its buttons, as paging
+    /// tools do once someone has taken the page.
+    pub async fn settle(&self, channel: &str, ts: &str, page_text: &str, outcome: &str) -> Result<(), SendError> {
+        let text = format!("{page_text}\n{outcome}");
+        let message = json!({
+            "channel": channel,
+            "ts": ts,
+            "text": text,
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": page_text}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}
+            ]
+        });
+        self.call("chat.update", &message).await
+    }
+
+    /// One Web API call; Slack answers HTTP 200 with `ok: false` for most failures.
+    async fn call(&self, method: &str, message: &Value) -> Result<(), SendError> {
         let response = self
             .client
-            .post(format!("{}/chat.postMessage", self.api_base))
+            .post(format!("{}/{method}", self.api_base))
             .bearer_auth(&self.token)
-            .json(&Slack::message(d))
+            .json(message)
             .send()
             .await
             .map_err(|e| SendError::Temporary(format!("Slack request failed: {e}")))?;

@@ -11,22 +11,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{Db, Server, desk, open_ticket, zen_org};
 
-type Posts = Arc<Mutex<Vec<(String, Value)>>>;
+/// Web API calls received: (method, authorization header, JSON body).
+type Posts = Arc<Mutex<Vec<(String, String, Value)>>>;
 
-async fn post_message(
+async fn web_api(
     axum::extract::State(posts): axum::extract::State<Posts>,
+    axum::extract::Path(method): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
     body: String,
 ) -> axum::Json<Value> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    posts.lock().unwrap().push((auth, serde_json::from_str(&body).unwrap()));
+    posts.lock().unwrap().push((method, auth, serde_json::from_str(&body).unwrap()));
     axum::Json(json!({"ok": true, "channel": "D1", "ts": "1.0"}))
+}
+
+fn calls(posts: &Posts, method: &str) -> Vec<(String, Value)> {
+    posts.lock().unwrap().iter().filter(|(m, _, _)| m == method).map(|(_, a, b)| (a.clone(), b.clone())).collect()
 }
 
 async fn slack_api() -> (String, Posts) {
     let posts: Posts = Arc::default();
-    let app =
-        axum::Router::new().route("/api/chat.postMessage", axum::routing::post(post_message)).with_state(posts.clone());
+    let app = axum::Router::new().route("/api/{method}", axum::routing::post(web_api)).with_state(posts.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -34,8 +39,13 @@ async fn slack_api() -> (String, Posts) {
 }
 
 async fn press(server: &Server, member: &str, action: &str, ticket: &str, secret: &str, skew: i64) -> StatusCode {
-    let payload =
-        json!({"type": "block_actions", "user": {"id": member}, "actions": [{"action_id": action, "value": ticket}]});
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": member},
+        "actions": [{"action_id": action, "value": ticket}],
+        "container": {"type": "message", "channel_id": "D0SIA", "message_ts": "1700000000.000100"},
+        "message": {"ts": "1700000000.000100", "text": "P1 page for ticket"}
+    });
     let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
     let ts = jiff::Timestamp::now().as_second() - skew;
     let signature = stringer_notify::slack::sign_request(secret, ts, body.as_bytes());
@@ -88,15 +98,15 @@ async fn slack(db: Db) {
     let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
 
     let deadline = Instant::now() + Duration::from_secs(20);
-    while posts.lock().unwrap().len() < 2 {
+    while calls(&posts, "chat.postMessage").len() < 2 {
         assert!(Instant::now() < deadline, "expected a direct message and an org-channel message");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut channels: Vec<String> =
-        posts.lock().unwrap().iter().map(|(_, m)| m["channel"].as_str().unwrap().to_string()).collect();
+    let posted = calls(&posts, "chat.postMessage");
+    let mut channels: Vec<String> = posted.iter().map(|(_, m)| m["channel"].as_str().unwrap().to_string()).collect();
     channels.sort();
     assert_eq!(channels, ["#stringer-zen", "U0SIA123"], "the on-call engineer and the org's shared channel");
-    let (auth, message) = posts.lock().unwrap().iter().find(|(_, m)| m["channel"] == "U0SIA123").unwrap().clone();
+    let (auth, message) = posted.iter().find(|(_, m)| m["channel"] == "U0SIA123").unwrap().clone();
     assert_eq!(auth, "Bearer xoxb-test-token");
     assert_eq!(message["channel"], "U0SIA123");
     let buttons: Vec<(&str, &str)> = message["blocks"][1]["elements"]
@@ -117,11 +127,23 @@ async fn slack(db: Db) {
     assert_eq!(press(&server, "U0NOBODY", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::FORBIDDEN);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert!(t["acknowledged_by"].is_null(), "no refused press acknowledged anything");
+    assert!(calls(&posts, "chat.update").is_empty(), "no refused press touched the message");
     // Accepted: acknowledges as the engineer; pressing again is harmless.
     assert_eq!(press(&server, "U0SIA123", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     assert_eq!(press(&server, "U0SIA123", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert_eq!(t["acknowledged_by"], json!(sia));
+    // The pressed message now says who took the page, and has no buttons left.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while calls(&posts, "chat.update").is_empty() {
+        assert!(Instant::now() < deadline, "expected the pressed message to be updated");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (auth, update) = calls(&posts, "chat.update")[0].clone();
+    assert_eq!(auth, "Bearer xoxb-test-token");
+    assert_eq!((update["channel"].as_str(), update["ts"].as_str()), (Some("D0SIA"), Some("1700000000.000100")));
+    assert_eq!(update["blocks"][1]["elements"][0]["text"], "Acknowledged by <@U0SIA123>");
+    assert!(update["blocks"].as_array().unwrap().iter().all(|b| b["type"] != "actions"), "buttons removed");
     assert_eq!(press(&server, "U0SIA123", "stringer_resolve", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert_eq!(t["status"], "resolved");

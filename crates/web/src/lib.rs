@@ -54,6 +54,9 @@ pub struct AppState {
     pub links: Option<links::AckLinks>,
     /// The Slack app's signing secret, when Slack is configured (`/slack/interactions`).
     pub slack_signing_secret: Option<String>,
+    /// The Slack Web API client, when Slack is configured: a pressed page message is updated
+    /// to say who took it.
+    pub slack_client: Option<stringer_notify::slack::Slack>,
     /// The Prometheus recorder, when installed (`/metrics`).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -68,6 +71,7 @@ impl AppState {
             metrics: None,
             links: None,
             slack_signing_secret: None,
+            slack_client: None,
         }
     }
 

@@ -152,6 +152,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     state.links = Some(stringer_web::links::AckLinks::new(&key, &public));
     state.slack_signing_secret = args.slack_signing_secret.clone();
+    state.slack_client = sender.slack.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
     let links = state.links.clone().expect("set above");
