@@ -1,6 +1,7 @@
 //! Who is calling: bearer API tokens (SHA-256 of a 256-bit random secret is stored, so a
-//! lookup is one indexed query and the secret never rests anywhere), argon2 password hashes,
-//! scopes, and the tenant rules every route applies.
+//! lookup is one indexed query and the secret never rests anywhere; a token seen in the last
+//! second is taken from the [`crate::token_cache`]), argon2 password hashes, scopes, and the
+//! tenant rules every route applies.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -13,6 +14,7 @@ use axum::response::Response;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::time::Instant;
 use stringer_core::ids::Deployment;
 use stringer_store::{OrgRecord, UserRecord};
 
@@ -103,11 +105,21 @@ pub async fn authenticate(
         return Err(ApiError::unauthorized("send Authorization: Bearer <token>"));
     };
     let now = state.now().as_second();
-    let found = state.store.token_by_hash(&token_hash(secret.trim())).await?;
-    let Some((token, user)) = found.filter(|(t, _)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
-    else {
-        return Err(ApiError::unauthorized("the token is unknown, revoked or expired"));
+    let hash = token_hash(secret.trim());
+    let caller = match state.tokens.get(&hash, Instant::now(), now) {
+        Some(caller) => caller,
+        None => {
+            let found = state.store.token_by_hash(&hash).await?;
+            let Some((token, user)) =
+                found.filter(|(t, _)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
+            else {
+                return Err(ApiError::unauthorized("the token is unknown, revoked or expired"));
+            };
+            let caller = Caller { user, scopes: token.scopes };
+            state.tokens.put(hash, token.expires_at, caller.clone(), Instant::now());
+            caller
+        }
     };
-    request.extensions_mut().insert(Caller { user, scopes: token.scopes });
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }

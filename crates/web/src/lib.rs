@@ -15,6 +15,7 @@ pub mod links;
 pub mod metrics;
 mod ratelimit;
 mod routes;
+pub mod token_cache;
 
 pub use error::ApiError;
 pub use ratelimit::RateLimiter;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub store: SqlStore,
     /// Login and token-creation attempts.
     pub limiter: Arc<RateLimiter>,
+    /// Tokens authenticated in the last second (see [`token_cache`]).
+    pub tokens: Arc<token_cache::TokenCache>,
     /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
     pub links: Option<links::AckLinks>,
     /// The Slack app's signing secret, when Slack is configured (`/slack/interactions`).
@@ -68,6 +71,7 @@ impl AppState {
             desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
             store,
             limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+            tokens: Arc::default(),
             metrics: None,
             links: None,
             slack_signing_secret: None,

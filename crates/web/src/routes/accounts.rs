@@ -447,6 +447,7 @@ pub async fn revoke_token(
         return Err(ApiError::bad_request("malformed token id"));
     }
     if state.store.revoke_token(&caller.user.id, &id, state.now().as_second()).await? {
+        state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("token"))
