@@ -124,49 +124,43 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     let mut outcomes: Vec<Result<(), StoreError>> = changes.iter().map(|_| Ok(())).collect();
 
     // The guards: new tickets inserted unless their id exists; changed ones updated only at
-    // the version their change was decided on.
-    let mut new_ids = HashSet::new();
-    let mut inserts = Vec::new();
+    // the version their change was decided on. Changes of one ticket go in rounds (its
+    // first change in the first round, …), so they meet the database in their order.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut rounds: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
     for (i, c) in changes.iter().enumerate() {
+        let n = seen.entry(c.ticket.id.as_str()).or_insert(0);
+        if rounds.len() <= *n {
+            rounds.push(Default::default());
+        }
+        let (inserts, updates) = &mut rounds[*n];
         if c.expected_version.is_none() {
-            if new_ids.insert(c.ticket.id.as_str()) {
-                inserts.push(i);
-            } else {
-                outcomes[i] = Err(StoreError::Conflict(c.ticket.id.clone()));
+            inserts.push(i)
+        } else {
+            updates.push(i)
+        }
+        *n += 1;
+    }
+    for (inserts, updates) in &rounds {
+        let mut written = HashSet::new();
+        for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<&Change> = chunk.iter().map(|&i| changes[i]).collect();
+            let sql = insert_tickets_sql(rows.len());
+            for row in bind_tickets(sqlx::query(&sql), &rows).fetch_all(&mut *tx).await? {
+                written.insert(row.try_get::<String, _>("id")?);
             }
         }
-    }
-    let mut inserted = HashSet::new();
-    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<&Change> = chunk.iter().map(|&i| changes[i]).collect();
-        let sql = insert_tickets_sql(rows.len());
-        for row in bind_tickets(sqlx::query(&sql), &rows).fetch_all(&mut *tx).await? {
-            inserted.insert(row.try_get::<String, _>("id")?);
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<&Change> = chunk.iter().map(|&i| changes[i]).collect();
+            let sql = update_tickets_sql(rows.len());
+            for row in bind_updates(sqlx::query(&sql), &rows).fetch_all(&mut *tx).await? {
+                written.insert(row.try_get::<String, _>("id")?);
+            }
         }
-    }
-    for &i in &inserts {
-        if !inserted.contains(changes[i].ticket.id.as_str()) {
-            outcomes[i] = Err(StoreError::Conflict(changes[i].ticket.id.clone()));
-        }
-    }
-    for (i, c) in changes.iter().enumerate() {
-        let Some(version) = c.expected_version else { continue };
-        let t = &c.ticket;
-        let done = sqlx::query(
-            "UPDATE tickets SET severity = $1, status = $2, next_due = $3, sla_state = $4, state = $5, version = version + 1, updated_at = $6 WHERE id = $7 AND version = $8",
-        )
-        .bind(t.severity.as_str())
-        .bind(status_name(t.status))
-        .bind(next_due(t))
-        .bind(sla_state(t))
-        .bind(json(t))
-        .bind(c.at.as_second())
-        .bind(t.id.as_str())
-        .bind(version as i64)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            outcomes[i] = Err(StoreError::Conflict(t.id.clone()));
+        for &i in inserts.iter().chain(updates) {
+            if !written.contains(changes[i].ticket.id.as_str()) {
+                outcomes[i] = Err(StoreError::Conflict(changes[i].ticket.id.clone()));
+            }
         }
     }
 
@@ -340,6 +334,51 @@ fn bind_tickets<'q>(
             .bind(i64::from(t.security))
             .bind(t.channel.map(|ch| json(&ch).trim_matches('"').to_string()))
             .bind(t.opened_at.as_second())
+            .bind(next_due(t))
+            .bind(sla_state(t))
+            .bind(json(t))
+            .bind(c.at.as_second());
+    }
+    q
+}
+
+/// The multi-row, version-checked update of `rows` tickets, answering the ids it updated.
+/// The values' columns are `column1…column8` on both backends; casts type the integers.
+fn update_tickets_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = |c: usize| format!("${}", r * 8 + c);
+            format!(
+                "({}, CAST({} AS BIGINT), {}, {}, CAST({} AS BIGINT), {}, {}, CAST({} AS BIGINT))",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8)
+            )
+        })
+        .collect();
+    format!(
+        "UPDATE tickets SET severity = v.column3, status = v.column4, next_due = v.column5, sla_state = v.column6, state = v.column7, version = tickets.version + 1, updated_at = v.column8 FROM (VALUES {}) AS v WHERE tickets.id = v.column1 AND tickets.version = v.column2 RETURNING tickets.id AS id",
+        values.join(", ")
+    )
+}
+
+/// Binds the changed tickets' values in the order of [`update_tickets_sql`].
+fn bind_updates<'q>(
+    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+    rows: &[&'q Change],
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    for c in rows {
+        let t = &c.ticket;
+        q = q
+            .bind(t.id.as_str())
+            .bind(c.expected_version.unwrap_or_default() as i64)
+            .bind(t.severity.as_str())
+            .bind(status_name(t.status))
             .bind(next_due(t))
             .bind(sla_state(t))
             .bind(json(t))

@@ -164,6 +164,18 @@ async fn conformance<S: Store>(store: S) {
     assert_eq!(found, [("T1".into(), t1.version + 1), ("T9".into(), 1)]);
     let t9_timers = desk.store().claim_due_timers(at("23:59:59"), at("23:59:59"), 10).await.unwrap();
     assert!(t9_timers.iter().any(|t| t.ticket.as_str() == "T9"), "the new ticket's timers were written");
+    // Changes of one ticket in one call apply in their order, as if committed one by one.
+    let v = t1.version + 1;
+    let chained = desk
+        .store()
+        .commit_all(vec![
+            change(t1.ticket.clone(), Some(v), vec![]),
+            change(t1.ticket.clone(), Some(v), vec![]),
+            change(t1.ticket.clone(), Some(v + 1), vec![]),
+        ])
+        .await;
+    assert_eq!(chained.iter().map(|o| o.is_ok()).collect::<Vec<_>>(), [true, false, true]);
+    assert_eq!(desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap().version, v + 2);
 }
 
 /// Concurrent commits (grouped into shared transactions by the SQL stores) each get their own
