@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_channel_deliveries.sql"),
         include_str!("../migrations/postgres/0006_channel_deliveries.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_rate_limits.sql"),
+        include_str!("../migrations/postgres/0007_rate_limits.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

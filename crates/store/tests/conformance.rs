@@ -281,6 +281,28 @@ async fn postgres_store_concurrent_commits() {
     concurrent_commits(SqlStore::connect(&url).await.unwrap()).await;
 }
 
+/// Rate-limit counting: attempts count up within a window, a passed window starts again,
+/// keys are separate.
+async fn rate_limit_windows(store: SqlStore) {
+    assert_eq!(store.count_attempt("login:a", 1_000, 60).await.unwrap(), (1_000, 1));
+    assert_eq!(store.count_attempt("login:a", 1_030, 60).await.unwrap(), (1_000, 2));
+    assert_eq!(store.count_attempt("login:b", 1_030, 60).await.unwrap(), (1_030, 1), "keys are separate");
+    assert_eq!(store.count_attempt("login:a", 1_059, 60).await.unwrap(), (1_000, 3));
+    assert_eq!(store.count_attempt("login:a", 1_060, 60).await.unwrap(), (1_060, 1), "a new window");
+    assert_eq!(store.count_attempt("login:b", 1_061, 60).await.unwrap(), (1_030, 2));
+}
+
+#[tokio::test]
+async fn sqlite_rate_limit_windows() {
+    rate_limit_windows(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_rate_limit_windows() {
+    let Some(url) = postgres_url("rate_limits") else { return };
+    rate_limit_windows(SqlStore::connect(&url).await.unwrap()).await;
+}
+
 /// A fresh database named after `test` on the test server, dropped first if it exists.
 fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("STRINGER_TEST_POSTGRES_URL") {

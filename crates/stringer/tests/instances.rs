@@ -1,9 +1,11 @@
 //! Several `serve` instances on one PostgreSQL database: every escalation step runs once,
-//! whichever instance's timer sweep claims it. Uses a contract whose minutes are seconds.
+//! whichever instance's timer sweep claims it (with a contract whose minutes are seconds),
+//! and rate limits are one budget for all instances.
 
 mod support;
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use support::{Db, Server, desk, open_ticket};
 
@@ -59,4 +61,22 @@ async fn two_instances_run_each_escalation_step_once() {
         let roles = pages(two.ok(Method::GET, &format!("/api/v1/tickets/{id}/timeline"), &d.engineer, None).await);
         assert_eq!(roles, ["oncall", "tam", "vp_engineering"], "{id}: each step exactly once");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_login_budget() {
+    let Some(db) = Db::postgres() else { return };
+    let one = Server::start(&db, &[]);
+    desk(&one).await;
+    let two = Server::start(&db, &[]);
+    let mut statuses = Vec::new();
+    for i in 0..11 {
+        let server = if i % 2 == 0 { &two } else { &one };
+        let body = json!({"email": "nobody@x.example", "password": "wrong-password!"});
+        statuses.push(server.call(Method::POST, "/api/v1/login", None, Some(body)).await.0);
+    }
+    // The desk's five logins (on instance one) used half of this client address's budget of
+    // ten a minute; the alternating attempts use up the rest, whichever instance gets them.
+    assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5], "{statuses:?}");
+    assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 6], "{statuses:?}");
 }

@@ -18,14 +18,13 @@ mod routes;
 pub mod token_cache;
 
 pub use error::ApiError;
-pub use ratelimit::RateLimiter;
+pub use ratelimit::RateLimit;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
-use std::time::Duration;
 use stringer_app::{Clock, Desk};
 use stringer_core::contract::Contract;
 use stringer_store::SqlStore;
@@ -49,8 +48,8 @@ pub struct AppState {
     pub desk: Arc<Desk<SqlStore, SystemClock>>,
     /// Direct reads and account writes.
     pub store: SqlStore,
-    /// Login and token-creation attempts.
-    pub limiter: Arc<RateLimiter>,
+    /// The budget of login, token-creation and customer-page attempts (counted in the database).
+    pub limits: RateLimit,
     /// Tokens authenticated in the last second (see [`token_cache`]).
     pub tokens: Arc<token_cache::TokenCache>,
     /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
@@ -70,7 +69,7 @@ impl AppState {
         AppState {
             desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
             store,
-            limiter: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+            limits: RateLimit { limit: 10, window: 60 },
             tokens: Arc::default(),
             metrics: None,
             links: None,

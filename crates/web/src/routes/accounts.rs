@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::time::Instant;
 use stringer_core::ids::Deployment;
 use stringer_store::{OrgRecord, TokenRecord, UserRecord};
 use utoipa::ToSchema;
@@ -127,10 +126,13 @@ fn millis(state: &AppState) -> u64 {
     state.now().as_millisecond().max(0) as u64
 }
 
-fn limit(state: &AppState, key: String) -> Result<(), ApiError> {
-    state.limiter.check(&key, Instant::now()).map_err(|wait| {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("too many attempts; try again in {wait} s"))
-    })
+async fn limit(state: &AppState, key: String) -> Result<(), ApiError> {
+    match state.limits.check(&state.store, &key, state.now().as_second()).await? {
+        None => Ok(()),
+        Some(wait) => {
+            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("too many attempts; try again in {wait} s")))
+        }
+    }
 }
 
 async fn issue_token(
@@ -163,8 +165,8 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(body): Body<Login>,
 ) -> Result<impl IntoResponse, ApiError> {
-    limit(&state, format!("login:{}", body.email.to_lowercase()))?;
-    limit(&state, format!("login-ip:{}", peer.ip()))?;
+    limit(&state, format!("login:{}", body.email.to_lowercase())).await?;
+    limit(&state, format!("login-ip:{}", peer.ip())).await?;
     let user = state.store.get_user_by_email(&body.email).await?;
     let ok = user.as_ref().and_then(|u| u.password_hash.as_deref()).is_some_and(|h| verify_password(&body.password, h));
     let Some(user) = user.filter(|_| ok) else {
@@ -417,7 +419,7 @@ pub async fn create_token(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateToken>,
 ) -> Result<impl IntoResponse, ApiError> {
-    limit(&state, format!("token:{}", caller.user.id))?;
+    limit(&state, format!("token:{}", caller.user.id)).await?;
     if body.scopes.is_empty() || body.scopes.iter().any(|s| !caller.scopes.contains(s)) {
         return Err(ApiError::unprocessable(format!(
             "scopes: a non-empty subset of this token's scopes ({})",

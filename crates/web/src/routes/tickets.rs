@@ -552,12 +552,12 @@ pub async fn page(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_scope("write")?;
     visible_ticket(&state, &caller, &id).await?;
-    state.limiter.check(&format!("page:{id}"), std::time::Instant::now()).map_err(|wait| {
-        ApiError::new(
+    if let Some(wait) = state.limits.check(&state.store, &format!("page:{id}"), state.now().as_second()).await? {
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("this ticket was paged a moment ago; try again in {wait} s"),
-        )
-    })?;
+        ));
+    }
     let event = Event::CustomerPageRequested { at: state.now(), ticket: TicketId(id.clone()) };
     let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: None };
     let notices = state.record(event, extras).await?.notices;
