@@ -137,8 +137,9 @@ pub struct Delivery {
 /// How an attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Accepted by the receiver.
-    Sent,
+    /// Accepted by the receiver, with the provider's receipt when what was sent can still be
+    /// changed (a Slack message's channel and timestamp), so it can be settled later.
+    Sent(Option<String>),
     /// Failed; try again at the instant.
     Retry(Timestamp, String),
     /// Failed for good.
@@ -194,8 +195,8 @@ pub enum SendError {
 
 /// Sends a delivery over its channel.
 pub trait Sender: Send + Sync {
-    /// Sends once.
-    fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// Sends once; answers the provider's receipt when the message can be changed later.
+    fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
 }
 
 /// Makes the one-click acknowledgement link put in a page's notification.
@@ -333,7 +334,7 @@ pub async fn deliver<S: DeliveryStore, T: Sender>(
             Outcome::Cancelled("the ticket was acknowledged or resolved first".into())
         } else {
             match sender.send(&d).await {
-                Ok(()) => Outcome::Sent,
+                Ok(receipt) => Outcome::Sent(receipt),
                 Err(SendError::Permanent(e)) => Outcome::Failed(e),
                 Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
                 Err(SendError::Temporary(e)) => {

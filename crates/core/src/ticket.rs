@@ -118,6 +118,12 @@ fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
 }
 
 impl Ticket {
+    /// Whether paging for this ticket is over: it is resolved, or its escalation has ended (or
+    /// never started), so a page not yet sent is moot and one already sent is settled.
+    pub fn paging_over(&self) -> bool {
+        self.status == Status::Resolved || self.escalation.as_ref().is_none_or(|e| e.ended_at.is_some())
+    }
+
     /// Opens a ticket from a `ticket.opened` event. The severity must be one of the contract's
     /// and the org's tier one of its tiers (checked at the edge).
     pub fn open(contract: &Contract, org: &OrgProfile, event: &Event) -> Result<(Ticket, Decision), Rejected> {

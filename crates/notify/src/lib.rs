@@ -156,19 +156,19 @@ fn unconfigured(what: &str, flag: &str) -> SendError {
 }
 
 impl Sender for Channels {
-    async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+    async fn send(&self, d: &Delivery) -> Result<Option<String>, SendError> {
         match d.kind {
-            MethodKind::Webhook => self.webhooks.send(d).await,
+            MethodKind::Webhook => self.webhooks.send(d).await.map(|()| None),
             MethodKind::Slack => match &self.slack {
-                Some(slack) => slack.send(d).await,
+                Some(slack) => slack.send(d).await.map(Some),
                 None => Err(unconfigured("Slack", "--slack-token")),
             },
             MethodKind::Email => match &self.mail {
-                Some(mail) => mail.send(d).await,
+                Some(mail) => mail.send(d).await.map(|()| None),
                 None => Err(unconfigured("Mail", "--smtp-url")),
             },
             MethodKind::Sms | MethodKind::Voice => match &self.phone {
-                Some(phone) => phone.send(d).await,
+                Some(phone) => phone.send(d).await.map(|()| None),
                 None => Err(unconfigured("SMS and voice", "--sms-account")),
             },
         }

@@ -1,7 +1,7 @@
-//! Slack: pages as direct messages from the Slack app (`chat.postMessage`, base URL
-//! configurable), with Acknowledge and Resolve buttons; the update of a pressed page message
-//! (`chat.update`) to say who took it; and the check of Slack's request signature on the
-//! interactions those buttons send back.
+//! Slack: pages as messages from the Slack app (`chat.postMessage`, base URL configurable),
+//! with Acknowledge and Resolve buttons; settling them (`chat.update`) to say who took the
+//! page once paging is over; and the check of Slack's request signature on the interactions
+//! those buttons send back.
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -32,14 +32,19 @@ impl Slack {
         Slack { client, api_base: api_base.trim_end_matches('/').to_string(), token: token.to_string() }
     }
 
-    /// The message for a page delivery: who, why, and the buttons.
-    pub fn message(d: &Delivery) -> Value {
-        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+    /// What a page says: severity, ticket, org and why (from a delivery's payload).
+    pub fn page_text(payload: &str, ticket: &str) -> String {
+        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
         let notice = &payload["notice"];
         let severity = notice["severity"].as_str().unwrap_or("");
         let reason = notice["reason"].as_str().unwrap_or("page");
+        format!("{severity} page for ticket {ticket} ({}): {reason}", payload["org"].as_str().unwrap_or(""))
+    }
+
+    /// The message for a page delivery: who, why, and the buttons.
+    pub fn message(d: &Delivery) -> Value {
         let ticket = d.ticket.as_str();
-        let text = format!("{severity} page for ticket {ticket} ({}): {reason}", payload["org"].as_str().unwrap_or(""));
+        let text = Slack::page_text(&d.payload, ticket);
         json!({
             "channel": d.address,
             "text": text,
@@ -54,30 +59,34 @@ impl Slack {
         })
     }
 
-    /// Posts the page as a direct message.
-    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        self.call("chat.postMessage", &Slack::message(d)).await
+    /// Posts the page; answers the receipt (the message's channel and timestamp, as JSON)
+    /// that [`Slack::settle`] needs to change it later.
+    pub async fn send(&self, d: &Delivery) -> Result<String, SendError> {
+        let body = self.call("chat.postMessage", &Slack::message(d)).await?;
+        Ok(json!({"channel": body["channel"], "ts": body["ts"]}).to_string())
     }
 
-    /// Replaces a page message (`chat.update` of `channel`/`ts`) with what became of it —
-    /// `outcome` such as "Acknowledged by <@U123>" — and without its buttons, as paging
-    /// tools do once someone has taken the page.
-    pub async fn settle(&self, channel: &str, ts: &str, page_text: &str, outcome: &str) -> Result<(), SendError> {
-        let text = format!("{page_text}\n{outcome}");
+    /// Settles a page message (`chat.update` of the message its `receipt` names): the page's
+    /// text with what became of it — `outcome`, such as "Acknowledged by Sia" — and no
+    /// buttons, as paging tools do once someone has taken the page.
+    pub async fn settle(&self, receipt: &str, page_text: &str, outcome: &str) -> Result<(), SendError> {
+        let receipt: Value = serde_json::from_str(receipt)
+            .map_err(|e| SendError::Permanent(format!("unreadable Slack receipt: {e}")))?;
         let message = json!({
-            "channel": channel,
-            "ts": ts,
-            "text": text,
+            "channel": receipt["channel"],
+            "ts": receipt["ts"],
+            "text": format!("{page_text}\n{outcome}"),
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": page_text}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}
             ]
         });
-        self.call("chat.update", &message).await
+        self.call("chat.update", &message).await.map(drop)
     }
 
-    /// One Web API call; Slack answers HTTP 200 with `ok: false` for most failures.
-    async fn call(&self, method: &str, message: &Value) -> Result<(), SendError> {
+    /// One Web API call, answering Slack's body; Slack answers HTTP 200 with `ok: false` for
+    /// most failures.
+    async fn call(&self, method: &str, message: &Value) -> Result<Value, SendError> {
         let response = self
             .client
             .post(format!("{}/{method}", self.api_base))
@@ -93,7 +102,7 @@ impl Slack {
         let body: Value =
             response.json().await.map_err(|e| SendError::Temporary(format!("Slack answered unreadably: {e}")))?;
         match (body["ok"].as_bool(), body["error"].as_str()) {
-            (Some(true), _) => Ok(()),
+            (Some(true), _) => Ok(body),
             (_, Some("ratelimited")) => Err(SendError::Temporary("Slack rate-limited the message".into())),
             (_, error) => {
                 Err(SendError::Permanent(format!("Slack refused the message: {}", error.unwrap_or("unknown error"))))

@@ -11,7 +11,6 @@ use stringer_app::delivery::{
 };
 use stringer_core::event::Notice;
 use stringer_core::ids::{OrgSlug, TicketId};
-use stringer_core::ticket::{Status, Ticket};
 
 /// A contact method as stored (with its signing secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +45,49 @@ fn method_from(r: &AnyRow) -> Result<ContactMethodRecord, StoreError> {
     })
 }
 
+/// A sent message of a ticket that can still be changed and has not been settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsettledMessage {
+    /// The delivery (its idempotency key).
+    pub id: String,
+    /// The provider's receipt (for Slack, the message's channel and timestamp as JSON).
+    pub receipt: String,
+    /// What was sent (JSON), to say it again with the outcome.
+    pub payload: String,
+}
+
 impl SqlStore {
+    /// A ticket's sent messages that can still be changed and are not settled yet.
+    pub async fn unsettled_messages(&self, ticket: &str) -> Result<Vec<UnsettledMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id",
+        )
+        .bind(ticket)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UnsettledMessage {
+                    id: r.try_get("id").map_err(backend_err)?,
+                    receipt: r.try_get("receipt").map_err(backend_err)?,
+                    payload: r.try_get("payload").map_err(backend_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that a message was settled at `at`.
+    pub async fn mark_settled(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deliveries SET settled_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
     /// Adds a contact method.
     pub async fn insert_contact_method(&self, m: &ContactMethodRecord) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -134,7 +175,7 @@ impl SqlStore {
 
 fn outcome_parts(o: &Outcome) -> (&'static str, String) {
     match o {
-        Outcome::Sent => ("sent", String::new()),
+        Outcome::Sent(_) => ("sent", String::new()),
         Outcome::Retry(_, e) => ("retry", e.clone()),
         Outcome::Failed(e) => ("failed", e.clone()),
         Outcome::Cancelled(e) => ("cancelled", e.clone()),
@@ -320,18 +361,23 @@ impl DeliveryStore for SqlStore {
         let (name, detail) = outcome_parts(&outcome);
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         let (status, next, sent) = match &outcome {
-            Outcome::Sent => ("sent", at.as_second(), Some(at.as_second())),
+            Outcome::Sent(_) => ("sent", at.as_second(), Some(at.as_second())),
             Outcome::Retry(when, _) => ("pending", when.as_second(), None),
             Outcome::Failed(_) => ("failed", at.as_second(), None),
             Outcome::Cancelled(_) => ("cancelled", at.as_second(), None),
         };
         let attempted = i64::from(!matches!(outcome, Outcome::Cancelled(_)));
-        sqlx::query("UPDATE deliveries SET status = $1, next_attempt_at = $2, sent_at = $3, attempts = attempts + $4, last_error = $5 WHERE id = $6")
+        let receipt = match &outcome {
+            Outcome::Sent(receipt) => receipt.clone(),
+            _ => None,
+        };
+        sqlx::query("UPDATE deliveries SET status = $1, next_attempt_at = $2, sent_at = $3, attempts = attempts + $4, last_error = $5, receipt = $6 WHERE id = $7")
             .bind(status)
             .bind(next)
             .bind(sent)
             .bind(attempted)
             .bind((!detail.is_empty()).then(|| detail.clone()))
+            .bind(receipt)
             .bind(id)
             .execute(&mut *tx)
             .await
@@ -349,8 +395,6 @@ impl DeliveryStore for SqlStore {
     }
 
     async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
-        let Some(t) = self.get_ticket(ticket.as_str()).await? else { return Ok(true) };
-        let state: &Ticket = &t.state;
-        Ok(state.status == Status::Resolved || state.escalation.as_ref().is_none_or(|e| e.ended_at.is_some()))
+        Ok(self.get_ticket(ticket.as_str()).await?.is_none_or(|t| t.state.paging_over()))
     }
 }

@@ -15,7 +15,7 @@ mod settings;
 mod tickets;
 
 pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
-pub use deliveries::ContactMethodRecord;
+pub use deliveries::{ContactMethodRecord, UnsettledMessage};
 pub use schedules::ScheduleRecord;
 pub use tickets::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
 

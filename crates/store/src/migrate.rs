@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_rate_limits.sql"),
         include_str!("../migrations/postgres/0007_rate_limits.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_delivery_receipts.sql"),
+        include_str!("../migrations/postgres/0008_delivery_receipts.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

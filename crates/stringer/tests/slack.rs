@@ -21,8 +21,12 @@ async fn web_api(
     body: String,
 ) -> axum::Json<Value> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    posts.lock().unwrap().push((method, auth, serde_json::from_str(&body).unwrap()));
-    axum::Json(json!({"ok": true, "channel": "D1", "ts": "1.0"}))
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let mut posts = posts.lock().unwrap();
+    // As Slack does: the channel's id and a message timestamp unique in it.
+    let answer = json!({"ok": true, "channel": format!("C-{}", body["channel"].as_str().unwrap()), "ts": format!("{}.000100", posts.len())});
+    posts.push((method, auth, body));
+    axum::Json(answer)
 }
 
 fn calls(posts: &Posts, method: &str) -> Vec<(String, Value)> {
@@ -42,9 +46,7 @@ async fn press(server: &Server, member: &str, action: &str, ticket: &str, secret
     let payload = json!({
         "type": "block_actions",
         "user": {"id": member},
-        "actions": [{"action_id": action, "value": ticket}],
-        "container": {"type": "message", "channel_id": "D0SIA", "message_ts": "1700000000.000100"},
-        "message": {"ts": "1700000000.000100", "text": "P1 page for ticket"}
+        "actions": [{"action_id": action, "value": ticket}]
     });
     let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
     let ts = jiff::Timestamp::now().as_second() - skew;
@@ -133,19 +135,71 @@ async fn slack(db: Db) {
     assert_eq!(press(&server, "U0SIA123", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert_eq!(t["acknowledged_by"], json!(sia));
-    // The pressed message now says who took the page, and has no buttons left.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while calls(&posts, "chat.update").is_empty() {
-        assert!(Instant::now() < deadline, "expected the pressed message to be updated");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // Both page messages (the direct message and the org channel's) now say who took the
+    // page, and have no buttons left.
+    let settled = settled_messages(&posts, 2).await;
+    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    for (auth, update) in settled.values() {
+        assert_eq!(auth, "Bearer xoxb-test-token");
+        assert_eq!(update["blocks"][1]["elements"][0]["text"], "Acknowledged by sia");
+        assert!(update["blocks"][0]["text"]["text"].as_str().unwrap().starts_with("P1 page for ticket"));
+        assert!(update["blocks"].as_array().unwrap().iter().all(|b| b["type"] != "actions"), "buttons removed");
     }
-    let (auth, update) = calls(&posts, "chat.update")[0].clone();
-    assert_eq!(auth, "Bearer xoxb-test-token");
-    assert_eq!((update["channel"].as_str(), update["ts"].as_str()), (Some("D0SIA"), Some("1700000000.000100")));
-    assert_eq!(update["blocks"][1]["elements"][0]["text"], "Acknowledged by <@U0SIA123>");
-    assert!(update["blocks"].as_array().unwrap().iter().all(|b| b["type"] != "actions"), "buttons removed");
     assert_eq!(press(&server, "U0SIA123", "stringer_resolve", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert_eq!(t["status"], "resolved");
+
+    // Acknowledged through the API instead: that ticket's messages are settled likewise.
+    let other = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while calls(&posts, "chat.postMessage").len() < 4 {
+        assert!(Instant::now() < deadline, "expected the second ticket's two page messages");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let me = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await;
+    server.ok(Method::POST, &format!("/api/v1/tickets/{other}/acknowledge"), &d.engineer, None).await;
+    let settled = settled_messages(&posts, 4).await;
+    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    let by = format!("Acknowledged by {}", me["name"].as_str().unwrap());
+    let of_other: Vec<&Value> = settled
+        .values()
+        .map(|(_, u)| u)
+        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&other))
+        .collect();
+    assert_eq!(of_other.len(), 2);
+    assert!(of_other.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(by)), "{of_other:?}");
+}
+
+/// The (channel, ts) of every page message posted, sorted.
+fn posted_messages(posts: &Posts) -> Vec<(String, String)> {
+    let posts = posts.lock().unwrap();
+    let mut out: Vec<(String, String)> = posts
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _, _))| m == "chat.postMessage")
+        .map(|(i, (_, _, b))| (format!("C-{}", b["channel"].as_str().unwrap()), format!("{i}.000100")))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Waits (with a deadline) until `count` distinct messages were updated; answers the updates
+/// by (channel, ts).
+async fn settled_messages(
+    posts: &Posts,
+    count: usize,
+) -> std::collections::BTreeMap<(String, String), (String, Value)> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let updates: std::collections::BTreeMap<(String, String), (String, Value)> = calls(posts, "chat.update")
+            .into_iter()
+            .map(|(auth, u)| ((u["channel"].as_str().unwrap().into(), u["ts"].as_str().unwrap().into()), (auth, u)))
+            .collect();
+        if updates.len() >= count {
+            return updates;
+        }
+        assert!(Instant::now() < deadline, "expected {count} settled messages, got {}", updates.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 both_backends!(slack_pages_and_buttons, slack);

@@ -15,6 +15,7 @@ pub mod links;
 pub mod metrics;
 mod ratelimit;
 mod routes;
+mod settle;
 pub mod token_cache;
 
 pub use error::ApiError;
@@ -56,8 +57,8 @@ pub struct AppState {
     pub links: Option<links::AckLinks>,
     /// The Slack app's signing secret, when Slack is configured (`/slack/interactions`).
     pub slack_signing_secret: Option<String>,
-    /// The Slack Web API client, when Slack is configured: a pressed page message is updated
-    /// to say who took it.
+    /// The Slack Web API client, when Slack is configured: page messages are settled (updated
+    /// to say who took the page) once paging for their ticket is over.
     pub slack_client: Option<stringer_notify::slack::Slack>,
     /// The Prometheus recorder, when installed (`/metrics`).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -97,9 +98,12 @@ impl AppState {
         extras: stringer_app::Extras,
     ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
         let desk = self.desk.clone();
-        tokio::spawn(async move { desk.record_with(event, extras).await }).await.map_err(|e| {
+        let (event_copy, actor) = (event.clone(), extras.actor.clone());
+        let recorded = tokio::spawn(async move { desk.record_with(event, extras).await }).await.map_err(|e| {
             stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
-        })?
+        })??;
+        settle::after(self, &event_copy, actor.as_deref(), &recorded);
+        Ok(recorded)
     }
 }
 

@@ -56,7 +56,7 @@ pub fn record_deliveries(outcomes: &[(String, stringer_app::delivery::MethodKind
     for (_, kind, o) in outcomes {
         let channel = kind.as_str();
         let outcome = match o {
-            Outcome::Sent => "sent",
+            Outcome::Sent(_) => "sent",
             Outcome::Retry(..) => "retried",
             Outcome::Failed(_) => "failed",
             Outcome::Cancelled(_) => "cancelled",

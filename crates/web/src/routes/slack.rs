@@ -1,7 +1,7 @@
 //! `POST /slack/interactions`: the Acknowledge and Resolve buttons of Slack pages. The
 //! request must carry a valid Slack signature made within the last five minutes; the Slack
-//! member must be a staff user's Slack contact method. A press that changed the ticket
-//! updates the pressed message to say who acknowledged or resolved it.
+//! member must be a staff user's Slack contact method. Once paging is over, the ticket's page
+//! messages are settled (see `settle`), whichever way it was acknowledged.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -26,22 +26,6 @@ struct Interaction {
     user: SlackUser,
     #[serde(default)]
     actions: Vec<Action>,
-    /// Where the pressed message is (absent for presses outside a message).
-    container: Option<Container>,
-    /// The pressed message.
-    message: Option<Message>,
-}
-
-#[derive(Deserialize)]
-struct Container {
-    channel_id: Option<String>,
-    message_ts: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    #[serde(default)]
-    text: String,
 }
 
 #[derive(Deserialize)]
@@ -86,35 +70,22 @@ pub async fn interactions(
         .staff_by_slack_member(&interaction.user.id)
         .await?
         .ok_or_else(|| ApiError::forbidden("this Slack member is not a Stringer staff user"))?;
-    let mut outcome = None;
     for action in interaction.actions {
         let ticket = TicketId(action.value.clone());
         if !crate::ids::is_id("tkt", ticket.as_str()) {
             return Err(ApiError::bad_request("malformed ticket id in the action"));
         }
         let at = state.now();
-        let (event, done) = match action.action_id.as_str() {
-            ACK_ACTION => (Event::Acknowledged { at, ticket, by: user.clone() }, "Acknowledged"),
-            RESOLVE_ACTION => (Event::Resolved { at, ticket }, "Resolved"),
+        let event = match action.action_id.as_str() {
+            ACK_ACTION => Event::Acknowledged { at, ticket, by: user.clone() },
+            RESOLVE_ACTION => Event::Resolved { at, ticket },
             _ => continue,
         };
         let extras = Extras { actor: Some(user.clone()), details: None, comment: None };
         match state.record(event, extras).await {
-            Ok(_) => outcome = Some(format!("{done} by <@{}>", interaction.user.id)),
-            Err(stringer_app::AppError::Rejected(_)) => {}
+            Ok(_) | Err(stringer_app::AppError::Rejected(_)) => {}
             Err(e) => return Err(e.into()),
         }
-    }
-    if let (Some(outcome), Some(client), Some(Container { channel_id: Some(channel), message_ts: Some(ts) })) =
-        (outcome, state.slack_client.clone(), interaction.container)
-    {
-        // Slack wants the answer within 3 s; the message update goes on after it.
-        let page_text = interaction.message.map(|m| m.text).unwrap_or_default();
-        tokio::spawn(async move {
-            if let Err(e) = client.settle(&channel, &ts, &page_text, &outcome).await {
-                tracing::warn!(error = %e, "could not update the Slack page message");
-            }
-        });
     }
     Ok((StatusCode::OK, ""))
 }
