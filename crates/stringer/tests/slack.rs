@@ -168,6 +168,26 @@ async fn slack(db: Db) {
         .collect();
     assert_eq!(of_other.len(), 2);
     assert!(of_other.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(by)), "{of_other:?}");
+
+    // Lowered below paging severity: the messages say why paging stopped.
+    let third = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while calls(&posts, "chat.postMessage").len() < 6 {
+        assert!(Instant::now() < deadline, "expected the third ticket's two page messages");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let patch = json!({"severity": "P3"});
+    server.ok(Method::PATCH, &format!("/api/v1/tickets/{third}"), &d.engineer, Some(patch)).await;
+    let settled = settled_messages(&posts, 6).await;
+    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    let why = format!("Paging stopped: severity changed to P3 by {}", me["name"].as_str().unwrap());
+    let of_third: Vec<&Value> = settled
+        .values()
+        .map(|(_, u)| u)
+        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&third))
+        .collect();
+    assert_eq!(of_third.len(), 2);
+    assert!(of_third.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(why)), "{of_third:?}");
 }
 
 /// The (channel, ts) of every page message posted, sorted.

@@ -1,6 +1,7 @@
-//! Settling page messages: once an acknowledgement or a resolution ends paging for a ticket
-//! — from the API, a one-click link or a Slack button — every Slack message that paged for
-//! it is updated to say who took it, and loses its buttons, as paging tools do. Best effort:
+//! Settling page messages: once an acknowledgement, a resolution or a lower severity ends
+//! paging for a ticket — from the API, a one-click link or a Slack button — every Slack
+//! message that paged for it is updated to say who took it (or why paging stopped), and
+//! loses its buttons, as paging tools do. Best effort:
 //! a message that cannot be updated (or an instance that dies first) leaves the message as
 //! it was, and pressing its buttons then does nothing more than say so.
 
@@ -12,8 +13,9 @@ use stringer_notify::slack::Slack;
 /// Starts settling the ticket's messages when `event` ended its paging; returns at once.
 pub fn after(state: &AppState, event: &Event, actor: Option<&str>, recorded: &Recorded) {
     let done = match event {
-        Event::Acknowledged { .. } => "Acknowledged",
-        Event::Resolved { .. } => "Resolved",
+        Event::Acknowledged { .. } => "Acknowledged".to_string(),
+        Event::Resolved { .. } => "Resolved".to_string(),
+        Event::SeverityChanged { severity, .. } => format!("Paging stopped: severity changed to {severity}"),
         _ => return,
     };
     let Some(slack) = state.slack_client.clone() else { return };
@@ -27,7 +29,7 @@ pub fn after(state: &AppState, event: &Event, actor: Option<&str>, recorded: &Re
             Some(id) => store.get_user(id).await.ok().flatten().map(|u| u.name),
             None => None,
         };
-        let outcome = who.map_or_else(|| done.to_string(), |name| format!("{done} by {name}"));
+        let outcome = who.map_or_else(|| done.clone(), |name| format!("{done} by {name}"));
         let messages = match store.unsettled_messages(&ticket).await {
             Ok(messages) => messages,
             Err(e) => return tracing::warn!(error = %e, ticket, "could not read the page messages to settle"),
