@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_delivery_receipts.sql"),
         include_str!("../migrations/postgres/0008_delivery_receipts.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_open_tickets_index.sql"),
+        include_str!("../migrations/postgres/0009_open_tickets_index.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
