@@ -82,6 +82,72 @@ impl Role {
     }
 }
 
+/// A user's role: one of the vendor's staff roles, or a customer role within an org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    /// A support engineer.
+    Engineer,
+    /// A platform engineer (joins security incident bridges).
+    PlatformEngineer,
+    /// A technical account manager.
+    Tam,
+    /// The VP of Engineering (critical path).
+    VpEngineering,
+    /// The support lead.
+    SupportLead,
+    /// A staff administrator.
+    Admin,
+    /// A customer org's member.
+    Member,
+    /// A customer org's administrator (manages the org's users).
+    OrgAdmin,
+}
+
+impl UserRole {
+    /// Every role, staff first.
+    pub const ALL: [UserRole; 8] = [
+        UserRole::Engineer,
+        UserRole::PlatformEngineer,
+        UserRole::Tam,
+        UserRole::VpEngineering,
+        UserRole::SupportLead,
+        UserRole::Admin,
+        UserRole::Member,
+        UserRole::OrgAdmin,
+    ];
+
+    /// The name used in files, JSON and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Engineer => "engineer",
+            UserRole::PlatformEngineer => "platform_engineer",
+            UserRole::Tam => "tam",
+            UserRole::VpEngineering => "vp_engineering",
+            UserRole::SupportLead => "support_lead",
+            UserRole::Admin => "admin",
+            UserRole::Member => "member",
+            UserRole::OrgAdmin => "org_admin",
+        }
+    }
+
+    /// The role of that name.
+    pub fn parse(name: &str) -> Option<UserRole> {
+        UserRole::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// A role of the vendor's staff (as opposed to a customer's).
+    pub fn is_staff(self) -> bool {
+        !matches!(self, UserRole::Member | UserRole::OrgAdmin)
+    }
+}
+
+impl fmt::Display for UserRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How an org's platform is deployed; dedicated and federal orgs get their own status page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod calendar;
 pub mod contract;
 pub mod event;

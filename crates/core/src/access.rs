@@ -1,0 +1,513 @@
+//! The access policy: the one answer to "may this caller do this?", for every door — the
+//! JSON API, one-click acknowledgement links, Slack button presses, the paging dispatcher (who
+//! may be paged for a ticket) and, as they come, the portal, mail, phone and status pages.
+//! Routes and handlers ask [`decide`] (or [`reach`] for listings); none re-derives a rule.
+//!
+//! The answer never depends on whether something exists unless the caller may see it: the
+//! token's scopes and the caller's role are checked first (they do not depend on the object),
+//! then visibility (another tenant's object answers [`Decision::NotFound`], exactly as a
+//! missing one), and only then the rules about the object itself ([`Decision::Forbidden`]).
+//!
+//! Tenant isolation: a customer sees only their own org; staff see every org except federal
+//! ones, which only staff cleared for federal see. Clearance also bounds who is paged for,
+//! who serves (TAM, named engineer, schedule member) and who acts on a federal org's tickets.
+
+use crate::ids::{Deployment, UserRole};
+use std::fmt;
+
+/// One permission a token carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Read what the caller may see.
+    Read,
+    /// Work tickets, comment, page; manage one's own tokens and contact methods.
+    Write,
+    /// Administer: orgs, users, roles and clearance.
+    Admin,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
+
+    /// The name used in JSON and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// The scope of that name.
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Scope::Read => 1,
+            Scope::Write => 2,
+            Scope::Admin => 4,
+        }
+    }
+}
+
+/// A set of scopes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    /// No scope.
+    pub const NONE: Scopes = Scopes(0);
+    /// Every scope (internal callers such as the paging dispatcher, and admins' sign-ins).
+    pub const ALL: Scopes = Scopes(7);
+
+    /// The set of these scopes.
+    pub fn of(scopes: &[Scope]) -> Scopes {
+        Scopes(scopes.iter().fold(0, |bits, s| bits | s.bit()))
+    }
+
+    /// Parses scope names; `None` when one is unknown.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Option<Scopes> {
+        names.iter().map(|n| Scope::parse(n.as_ref())).collect::<Option<Vec<_>>>().map(|v| Scopes::of(&v))
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn has(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    /// Whether every scope of `other` is in this set.
+    pub fn covers(self, other: Scopes) -> bool {
+        other.0 & !self.0 == 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The names, in the order read, write, admin.
+    pub fn names(self) -> Vec<&'static str> {
+        Scope::ALL.into_iter().filter(|s| self.has(*s)).map(Scope::as_str).collect()
+    }
+
+    /// What signing in with a password grants a role: everything the role may do.
+    pub fn for_role(role: UserRole) -> Scopes {
+        match role {
+            UserRole::Admin | UserRole::OrgAdmin => Scopes::ALL,
+            _ => Scopes::of(&[Scope::Read, Scope::Write]),
+        }
+    }
+}
+
+impl serde::Serialize for Scopes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.names())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scopes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Scopes, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        Scopes::parse(&names).ok_or_else(|| serde::de::Error::custom("scopes are read, write and admin"))
+    }
+}
+
+/// Who asks: a user, with the scopes of the credential they came with.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    /// The user's id.
+    pub user: &'a str,
+    /// Their role.
+    pub role: UserRole,
+    /// The customer's org (`None` for staff).
+    pub org: Option<&'a str>,
+    /// Cleared for federal orgs' data.
+    pub federal_cleared: bool,
+    /// What the credential allows.
+    pub scopes: Scopes,
+}
+
+impl Actor<'_> {
+    /// Staff (not a customer).
+    pub fn is_staff(&self) -> bool {
+        self.org.is_none()
+    }
+
+    /// Whether the actor may see an org's data at all.
+    pub fn sees(&self, org: OrgRef<'_>) -> bool {
+        match self.org {
+            Some(own) => own == org.slug,
+            None => org.deployment != Deployment::Federal || self.federal_cleared,
+        }
+    }
+}
+
+/// An org, as far as the policy needs to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrgRef<'a> {
+    /// Its slug.
+    pub slug: &'a str,
+    /// How its platform is deployed (federal orgs need clearance).
+    pub deployment: Deployment,
+}
+
+/// A user as an object of an action.
+#[derive(Clone, Copy, Debug)]
+pub struct UserRef<'a> {
+    /// Their id.
+    pub id: &'a str,
+    /// Their role.
+    pub role: UserRole,
+    /// The customer's org (`None` for staff).
+    pub org: Option<OrgRef<'a>>,
+    /// Cleared for federal data.
+    pub federal_cleared: bool,
+}
+
+/// What an action is about.
+#[derive(Clone, Copy, Debug)]
+pub enum Object<'a> {
+    /// A ticket of this org, or anything of one (comments, timeline, deliveries).
+    Ticket(OrgRef<'a>),
+    /// An org (also: the org a new user or a new ticket is created in).
+    Org(OrgRef<'a>),
+    /// The vendor's staff as a whole (where a new staff user is created).
+    Staff,
+    /// A user.
+    User(UserRef<'a>),
+    /// An API token: its owner and scopes.
+    Token {
+        /// The owner's id.
+        owner: &'a str,
+        /// What it allows.
+        scopes: Scopes,
+    },
+    /// An on-call schedule: of an org, or platform-wide (`None`).
+    Schedule(Option<OrgRef<'a>>),
+    /// A user's own account (what their tokens belong to), by user id.
+    Account(&'a str),
+}
+
+/// What the caller wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// See a ticket, its public conversation and timeline.
+    ReadTicket,
+    /// See a ticket's internal notes and the staff-only details of its timeline.
+    ReadInternal,
+    /// Open a ticket in an org.
+    OpenTicket,
+    /// Write a public comment (a reply, or the customer's message).
+    CommentPublic,
+    /// Write an internal note.
+    CommentInternal,
+    /// Acknowledge a ticket and its pages (also through a link or a Slack button).
+    Acknowledge,
+    /// Make a ticket more severe.
+    RaiseSeverity,
+    /// Make a ticket less severe (which may stop paging).
+    LowerSeverity,
+    /// Set a ticket to wait on the customer (pauses clocks).
+    WaitOnCustomer,
+    /// Resolve a ticket (also through a Slack button).
+    Resolve,
+    /// Reopen a resolved ticket.
+    Reopen,
+    /// Page the on-call engineer for a ticket (the contract's customer page).
+    PageOnCall,
+    /// See the deliveries of a ticket's pages.
+    ReadDeliveries,
+    /// See an org.
+    ReadOrg,
+    /// Create an org.
+    CreateOrg,
+    /// Change an org (tier, TAM, named engineers, channel, tag).
+    UpdateOrg,
+    /// See a user.
+    ReadUser,
+    /// Create a user with this role, cleared for federal or not.
+    CreateUser {
+        /// The new user's role.
+        role: UserRole,
+        /// Whether they are cleared for federal data.
+        cleared: bool,
+    },
+    /// Change a user's role and/or clearance (`None`: unchanged).
+    UpdateUser {
+        /// The new role.
+        role: Option<UserRole>,
+        /// The new clearance.
+        cleared: Option<bool>,
+    },
+    /// See one's own account and its tokens.
+    ReadAccount,
+    /// Create a token for oneself with these scopes.
+    CreateToken(Scopes),
+    /// Revoke a token.
+    RevokeToken,
+    /// See a schedule, who is on call and its shifts.
+    ReadSchedule,
+    /// Create or change a schedule or its overrides.
+    ManageSchedule,
+    /// See a staff user's contact methods.
+    ReadContactMethods,
+    /// Add contact methods, set notification rules, issue a calendar feed, for a staff user.
+    ManageContactMethods,
+    /// Link a Slack member ID to a user without Slack confirming it is theirs.
+    LinkSlackUnverified,
+    /// Be paged (and sent a link) for a ticket of this org.
+    ReceivePage,
+    /// Serve an org: be its TAM, a named engineer, or on its schedule.
+    ServeOrg,
+}
+
+impl Action {
+    /// The scope the credential must carry (`None`: the action is not taken with a token, e.g.
+    /// being paged).
+    fn scope(self) -> Option<Scope> {
+        use Action::*;
+        match self {
+            ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
+            | ReadContactMethods => Some(Scope::Read),
+            OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
+            | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
+            | ManageContactMethods | LinkSlackUnverified => Some(Scope::Write),
+            CreateOrg | UpdateOrg | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
+            ReceivePage | ServeOrg => None,
+        }
+    }
+}
+
+/// The policy's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Go ahead.
+    Allow,
+    /// Answer exactly as for something that does not exist.
+    NotFound,
+    /// Refused; the reason can be told.
+    Forbidden(&'static str),
+}
+
+impl Decision {
+    /// Whether the action is allowed.
+    pub fn allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Allow => f.write_str("allowed"),
+            Decision::NotFound => f.write_str("not found"),
+            Decision::Forbidden(why) => f.write_str(why),
+        }
+    }
+}
+
+use Decision::{Allow, Forbidden, NotFound};
+
+/// Whether `actor` may take `action` on `object` (`None`: it does not exist).
+pub fn decide(actor: &Actor<'_>, action: Action, object: Option<Object<'_>>) -> Decision {
+    if let Some(scope) = action.scope()
+        && !actor.scopes.has(scope)
+    {
+        return Forbidden(match scope {
+            Scope::Read => "this credential lacks the \"read\" scope",
+            Scope::Write => "this credential lacks the \"write\" scope",
+            Scope::Admin => "this credential lacks the \"admin\" scope",
+        });
+    }
+    if let Some(refusal) = refused_by_role(actor, action) {
+        return Forbidden(refusal);
+    }
+    let Some(object) = object else { return NotFound };
+    on_object(actor, action, object)
+}
+
+/// Refusals that depend only on who asks, never on the object, so they cannot reveal
+/// whether it exists.
+fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
+    use Action::*;
+    let staff = actor.is_staff();
+    match action {
+        CommentInternal if !staff => Some("internal notes are for staff"),
+        Acknowledge if !staff => Some("only staff acknowledge tickets"),
+        LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
+        WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
+        ReadInternal | ReadDeliveries if !staff => Some("this is for staff"),
+        CreateOrg | UpdateOrg if actor.role != UserRole::Admin => Some("only admins manage orgs"),
+        CreateUser { role, .. } if role.is_staff() && actor.role != UserRole::Admin => {
+            Some("only admins create staff users")
+        }
+        CreateUser { .. } | UpdateUser { .. } if !matches!(actor.role, UserRole::Admin | UserRole::OrgAdmin) => {
+            Some("admins, and customer org admins for their own org, manage users")
+        }
+        CreateUser { cleared: true, .. } | UpdateUser { cleared: Some(true), .. }
+            if !(actor.role == UserRole::Admin && actor.federal_cleared) =>
+        {
+            Some("only admins cleared for federal grant clearance")
+        }
+        UpdateUser { role: Some(role), .. } if role.is_staff() && actor.role != UserRole::Admin => {
+            Some("only admins grant staff roles")
+        }
+        ReadContactMethods | ManageContactMethods if !staff => Some("this is for staff"),
+        ManageSchedule if !matches!(actor.role, UserRole::Admin | UserRole::SupportLead) => {
+            Some("admins and support leads manage schedules")
+        }
+        LinkSlackUnverified if actor.role != UserRole::Admin => {
+            Some("only admins link a Slack member ID that Slack does not confirm")
+        }
+        ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
+        _ => None,
+    }
+}
+
+fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision {
+    use Action::*;
+    let seen = |org: OrgRef<'_>| if actor.sees(org) { Allow } else { NotFound };
+    match (action, object) {
+        (
+            ReadTicket | ReadInternal | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
+            | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage,
+            Object::Ticket(org),
+        ) => seen(org),
+        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
+        (CreateOrg, Object::Org(org)) => {
+            if org.deployment == Deployment::Federal && !actor.federal_cleared {
+                Forbidden("only admins cleared for federal create federal orgs")
+            } else {
+                Allow
+            }
+        }
+        (CreateUser { role, .. }, Object::Staff) if role.is_staff() => Allow,
+        (CreateUser { role, cleared }, Object::Org(org)) if !role.is_staff() => {
+            if cleared {
+                Forbidden("customers are not cleared for federal data")
+            } else {
+                seen(org)
+            }
+        }
+        (CreateUser { .. }, Object::Staff | Object::Org(_)) => Forbidden("staff have no org; customers need one"),
+        (ReadUser, Object::User(u)) => match u.org {
+            Some(org) => seen(org),
+            None if actor.is_staff() => Allow,
+            None => NotFound,
+        },
+        (UpdateUser { .. }, Object::User(u)) => {
+            let visible = match u.org {
+                Some(org) => actor.sees(org),
+                None => actor.is_staff(),
+            };
+            if !visible {
+                NotFound
+            } else if u.id == actor.user {
+                Forbidden("ask another admin to change your own role or clearance")
+            } else {
+                Allow
+            }
+        }
+        (ReadAccount, Object::Account(owner)) => {
+            if owner == actor.user {
+                Allow
+            } else {
+                NotFound
+            }
+        }
+        (CreateToken(scopes), Object::Account(owner)) => {
+            if owner != actor.user {
+                NotFound
+            } else if scopes.is_empty() || !actor.scopes.covers(scopes) {
+                Forbidden("a token's scopes are a non-empty subset of the calling credential's")
+            } else {
+                Allow
+            }
+        }
+        (RevokeToken, Object::Token { owner, scopes }) => {
+            if owner != actor.user {
+                NotFound
+            } else if !actor.scopes.covers(scopes) {
+                Forbidden("a token cannot revoke a token with scopes it does not have itself")
+            } else {
+                Allow
+            }
+        }
+        // Customers do not see schedules at all: to them, none exists.
+        (ReadSchedule | ManageSchedule, Object::Schedule(_)) if !actor.is_staff() => NotFound,
+        (ReadSchedule | ManageSchedule, Object::Schedule(org)) => match org {
+            Some(org) => seen(org),
+            None => Allow,
+        },
+        (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
+            let mine = u.id == actor.user || actor.role == UserRole::Admin;
+            if u.org.is_none() && mine { Allow } else { NotFound }
+        }
+        _ => Forbidden("this action does not apply to that"),
+    }
+}
+
+/// Which orgs' data a listing may include for an actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach<'a> {
+    /// Only this org's (a customer).
+    Org(&'a str),
+    /// Every org's; federal ones only when `federal` (staff).
+    AllOrgs {
+        /// Whether federal orgs are included.
+        federal: bool,
+    },
+}
+
+impl Reach<'_> {
+    /// Whether the reach includes the org.
+    pub fn includes(self, org: OrgRef<'_>) -> bool {
+        match self {
+            Reach::Org(own) => own == org.slug,
+            Reach::AllOrgs { federal } => federal || org.deployment != Deployment::Federal,
+        }
+    }
+}
+
+/// The orgs whose data an actor's listings may show ([`Action::ReadTicket`] on each).
+pub fn reach<'a>(actor: &Actor<'a>) -> Reach<'a> {
+    match actor.org {
+        Some(own) => Reach::Org(own),
+        None => Reach::AllOrgs { federal: actor.federal_cleared },
+    }
+}
+
+/// How a timeline entry is shown to someone who may not see a ticket's internals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryView {
+    /// Not shown at all.
+    Hidden,
+    /// Shown without staff-only fields ([`STAFF_ONLY_FIELDS`]).
+    Redacted {
+        /// Whether who acted (the entry's actor and a `by` field) is shown.
+        actor: bool,
+    },
+}
+
+/// What a customer sees of a timeline entry of `kind` (an event or notice name) whose body is
+/// `public` (for `ticket.replied`). Staff ([`Action::ReadInternal`]) see every entry whole.
+/// Customers see what happened and when — that on-call was paged, that the ticket was
+/// acknowledged, targets met or breached — but not who was paged, how, or which staff member
+/// acted, except the author of a public reply (whom the conversation names anyway).
+pub fn customer_view(kind: &str, public: bool) -> EntryView {
+    match kind {
+        "ticket.replied" if !public => EntryView::Hidden,
+        "queue.notified" => EntryView::Hidden,
+        "ticket.opened" | "ticket.customer_replied" | "ticket.replied" => EntryView::Redacted { actor: true },
+        _ => EntryView::Redacted { actor: false },
+    }
+}
+
+/// The body fields [`EntryView::Redacted`] removes; `by` goes too unless the actor is shown.
+pub const STAFF_ONLY_FIELDS: [&str; 3] = ["to", "via", "notify"];
+
+#[cfg(test)]
+mod tests;
