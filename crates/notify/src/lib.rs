@@ -6,15 +6,16 @@
 //! `Stringer-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and
 //! `Idempotency-Key` (the delivery's key, the same on every retry). Receivers verify the
 //! signature in constant time and reject stale timestamps. Outbound URLs are refused when
-//! they resolve to loopback, private, link-local or otherwise internal addresses, unless the
-//! operator allows them (`allow_private`).
+//! they are or resolve to internal addresses ([`guard`]), unless the operator allows them
+//! (`allow_private`).
 
 #![warn(missing_docs)]
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+pub mod guard;
 pub mod mail;
 pub mod phone;
 pub mod slack;
@@ -40,34 +41,6 @@ pub fn verify(secret: &str, timestamp: i64, body: &str, signature_hex: &str) -> 
     mac.verify_slice(&given).is_ok()
 }
 
-/// Whether an address is internal: loopback, private, link-local, unique-local, CGNAT,
-/// unspecified, broadcast, documentation or multicast.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || o[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            let seg = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg[0] & 0xfe00) == 0xfc00
-                || (seg[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
-        }
-    }
-}
-
 /// Sends webhooks.
 #[derive(Clone, Debug)]
 pub struct Webhooks {
@@ -78,43 +51,39 @@ pub struct Webhooks {
 impl Webhooks {
     /// A sender; `allow_private` permits internal addresses (tests, on-premises receivers).
     pub fn new(allow_private: bool) -> Webhooks {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("the HTTP client builds");
-        Webhooks { client, allow_private }
+        let mut builder =
+            reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none());
+        if !allow_private {
+            builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
+        }
+        Webhooks { client: builder.build().expect("the HTTP client builds"), allow_private }
     }
 
-    async fn check_destination(&self, url: &reqwest::Url) -> Result<(), SendError> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(SendError::Permanent(format!("unsupported URL scheme {:?}", url.scheme())));
-        }
+    /// Refuses a destination that is not a public http(s) address (a name's addresses are
+    /// checked again by the client's resolver, which connects to exactly those).
+    pub async fn check_destination(&self, url: &str) -> Result<(), guard::Refused> {
         if self.allow_private {
-            return Ok(());
+            let parsed = reqwest::Url::parse(url).map_err(|e| guard::Refused::BadUrl(format!("not a URL: {e}")))?;
+            return match (parsed.scheme(), parsed.host_str()) {
+                ("http" | "https", Some(_)) => Ok(()),
+                _ => Err(guard::Refused::BadUrl("an http(s) URL with a host".into())),
+            };
         }
-        let host = url.host_str().ok_or_else(|| SendError::Permanent("the URL has no host".into()))?;
-        let port = url.port_or_known_default().unwrap_or(443);
-        let addrs = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| SendError::Temporary(format!("cannot resolve {host}: {e}")))?;
-        for addr in addrs {
-            if is_internal(addr.ip()) {
-                return Err(SendError::Permanent(format!(
-                    "{host} resolves to the internal address {}; refused",
-                    addr.ip()
-                )));
-            }
-        }
-        Ok(())
+        guard::check_url(url).await
     }
 }
 
 impl Webhooks {
     /// Posts one signed webhook.
     pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
+        match self.check_destination(&d.address).await {
+            Ok(()) => {}
+            Err(guard::Refused::Unresolved(host)) => {
+                return Err(SendError::Temporary(format!("cannot resolve {host}")));
+            }
+            Err(refused) => return Err(SendError::Permanent(refused.to_string())),
+        }
         let url = reqwest::Url::parse(&d.address).map_err(|e| SendError::Permanent(format!("bad URL: {e}")))?;
-        self.check_destination(&url).await?;
         let timestamp = jiff::Timestamp::now().as_second();
         let response = self
             .client
@@ -187,28 +156,6 @@ mod tests {
         assert!(!verify("other", 1_764_000_000, "{\"a\":1}", &sig));
         assert!(!verify("k3y", 1_764_000_000, "{\"a\":2}", &sig));
         assert!(!verify("k3y", 1_764_000_000, "{\"a\":1}", "zz"));
-    }
-
-    #[test]
-    fn internal_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fc00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_internal(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
-            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
-        }
     }
 
     #[tokio::test]

@@ -62,7 +62,7 @@ impl Slack {
     /// Posts the page; answers the receipt (the message's channel and timestamp, as JSON)
     /// that [`Slack::settle`] needs to change it later.
     pub async fn send(&self, d: &Delivery) -> Result<String, SendError> {
-        let body = self.call("chat.postMessage", &Slack::message(d)).await?;
+        let body = self.call("chat.postMessage", Args::Json(&Slack::message(d))).await?;
         Ok(json!({"channel": body["channel"], "ts": body["ts"]}).to_string())
     }
 
@@ -81,20 +81,34 @@ impl Slack {
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}
             ]
         });
-        self.call("chat.update", &message).await.map(drop)
+        self.call("chat.update", Args::Json(&message)).await.map(drop)
+    }
+
+    /// The confirmed email address of a Slack member (`users.info`; needs the
+    /// `users:read.email` scope), or `None` when Slack knows no such active member or has not
+    /// confirmed the address.
+    pub async fn member_email(&self, member: &str) -> Result<Option<String>, SendError> {
+        // Read methods take form-encoded arguments, not JSON.
+        let body = match self.call("users.info", Args::Form(&[("user", member)])).await {
+            Ok(body) => body,
+            Err(SendError::Permanent(e)) if e.contains("user_not_found") => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let user = &body["user"];
+        let usable = user["deleted"] != json!(true) && user["is_bot"] != json!(true);
+        let confirmed = user["is_email_confirmed"] != json!(false);
+        Ok(user["profile"]["email"].as_str().filter(|_| usable && confirmed).map(str::to_string))
     }
 
     /// One Web API call, answering Slack's body; Slack answers HTTP 200 with `ok: false` for
     /// most failures.
-    async fn call(&self, method: &str, message: &Value) -> Result<Value, SendError> {
-        let response = self
-            .client
-            .post(format!("{}/{method}", self.api_base))
-            .bearer_auth(&self.token)
-            .json(message)
-            .send()
-            .await
-            .map_err(|e| SendError::Temporary(format!("Slack request failed: {e}")))?;
+    async fn call(&self, method: &str, args: Args<'_>) -> Result<Value, SendError> {
+        let request = self.client.post(format!("{}/{method}", self.api_base)).bearer_auth(&self.token);
+        let request = match args {
+            Args::Json(body) => request.json(body),
+            Args::Form(fields) => request.form(fields),
+        };
+        let response = request.send().await.map_err(|e| SendError::Temporary(format!("Slack request failed: {e}")))?;
         let status = response.status();
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(SendError::Temporary(format!("Slack answered {status}")));
@@ -109,6 +123,12 @@ impl Slack {
             }
         }
     }
+}
+
+/// A Web API call's arguments: write methods take JSON, read methods a form.
+enum Args<'a> {
+    Json(&'a Value),
+    Form(&'a [(&'a str, &'a str)]),
 }
 
 /// Checks Slack's `X-Slack-Signature` (`v0=` + hex HMAC-SHA256 of `"v0:<timestamp>:<body>"`
