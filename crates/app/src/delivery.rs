@@ -8,8 +8,9 @@
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
+use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
 use stringer_core::event::{Notice, NoticeBody};
-use stringer_core::ids::{OrgSlug, Role, TicketId, Via};
+use stringer_core::ids::{Deployment, OrgSlug, Role, TicketId, UserRole, Via};
 use stringer_core::oncall::{Schedule, ScheduleSpec};
 
 /// A notice in the outbox not yet turned into deliveries.
@@ -83,9 +84,36 @@ pub struct Recipient {
     pub rules: Vec<NotificationRule>,
 }
 
+/// A staff member as routing needs to know them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffMember {
+    /// The user.
+    pub id: String,
+    /// Their role.
+    pub role: UserRole,
+    /// Cleared for federal orgs.
+    pub federal_cleared: bool,
+}
+
+impl StaffMember {
+    /// Whether the access policy lets this person be paged for a ticket of `org`.
+    pub fn may_be_paged_for(&self, org: OrgRef<'_>) -> bool {
+        let actor = Actor {
+            user: &self.id,
+            role: self.role,
+            org: None,
+            federal_cleared: self.federal_cleared,
+            scopes: Scopes::ALL,
+        };
+        access::decide(&actor, Action::ReceivePage, Some(Object::Ticket(org))).allowed()
+    }
+}
+
 /// Who an org's roles are (from the org record and staff roles).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct OrgStaff {
+    /// How the org is deployed (federal orgs are served by cleared staff only).
+    pub deployment: Deployment,
     /// The TAM's user id.
     pub tam: Option<String>,
     /// Named on-call engineers.
@@ -157,7 +185,9 @@ pub trait DeliveryStore: Send + Sync {
     /// On-call schedules that may cover an org: the org's own first, then platform-wide ones.
     fn schedules_for(&self, org: &OrgSlug) -> impl Future<Output = Result<Vec<ScheduleSpec>, StoreError>> + Send;
     /// Staff users with a role.
-    fn staff_with_role(&self, role: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn staff_with_role(&self, role: UserRole) -> impl Future<Output = Result<Vec<StaffMember>, StoreError>> + Send;
+    /// A staff user, if there is one with that id.
+    fn staff_member(&self, id: &str) -> impl Future<Output = Result<Option<StaffMember>, StoreError>> + Send;
     /// A user's contact methods and rules.
     fn recipient(&self, user_id: &str) -> impl Future<Output = Result<Recipient, StoreError>> + Send;
     /// Stores the deliveries (ignoring ones already stored) and marks the outbox row
@@ -213,30 +243,50 @@ pub const CLAIM_LEASE_SECONDS: i64 = 20;
 /// Attempts before a delivery fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
 
-/// Who a notice's role reaches at `at`. On-call: whoever the org's schedule (else the
-/// platform schedule) has on call; with no schedule covering the instant, the org's named
-/// engineers, else every platform engineer — a page never goes nowhere.
+/// Who a notice's role reaches at `at`, among the people the access policy lets be paged for
+/// the org (a federal org's pages reach cleared staff only). On-call: whoever the org's
+/// schedule (else the platform schedule) has on call, if they may be paged; else the org's
+/// named engineers, else every platform engineer — a page never goes nowhere while someone
+/// may take it.
 async fn people<S: DeliveryStore>(
     store: &S,
     org: &OrgSlug,
     role: Role,
     at: Timestamp,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(match role {
-        Role::Tam => store.org_staff(org).await?.tam.into_iter().collect(),
+    let staff = store.org_staff(org).await?;
+    let org_ref = OrgRef { slug: org.as_str(), deployment: staff.deployment };
+    let mut eligible = Vec::new();
+    let candidates: Vec<String> = match role {
+        Role::Tam => staff.tam.into_iter().collect(),
         Role::Oncall => {
             for spec in store.schedules_for(org).await? {
                 let on_call = Schedule::compile(&spec).ok().and_then(|s| s.on_call_at(at).map(String::from));
-                if let Some(user) = on_call {
+                if let Some(user) = on_call
+                    && store.staff_member(&user).await?.is_some_and(|m| m.may_be_paged_for(org_ref))
+                {
                     return Ok(vec![user]);
                 }
             }
-            let named = store.org_staff(org).await?.named_engineers;
-            if named.is_empty() { store.staff_with_role("platform_engineer").await? } else { named }
+            staff.named_engineers
         }
-        Role::VpEngineering => store.staff_with_role("vp_engineering").await?,
-        Role::SupportLead => store.staff_with_role("support_lead").await?,
-    })
+        Role::VpEngineering => ids(store.staff_with_role(UserRole::VpEngineering).await?),
+        Role::SupportLead => ids(store.staff_with_role(UserRole::SupportLead).await?),
+    };
+    for id in candidates {
+        if store.staff_member(&id).await?.is_some_and(|m| m.may_be_paged_for(org_ref)) {
+            eligible.push(id);
+        }
+    }
+    if role == Role::Oncall && eligible.is_empty() {
+        let platform = store.staff_with_role(UserRole::PlatformEngineer).await?;
+        eligible = platform.into_iter().filter(|m| m.may_be_paged_for(org_ref)).map(|m| m.id).collect();
+    }
+    Ok(eligible)
+}
+
+fn ids(members: Vec<StaffMember>) -> Vec<String> {
+    members.into_iter().map(|m| m.id).collect()
 }
 
 /// The method id of deliveries to an org's shared Slack channel.

@@ -120,13 +120,16 @@ fn second(s: i64) -> Timestamp {
 
 /// A span in which a named user replaces whoever the layers put on call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Override {
     /// Names the override for removal and replacement; unique within a schedule.
     pub id: String,
     /// Start (inclusive).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub from: Timestamp,
     /// End (exclusive); after `from`, at most [`MAX_OVERRIDE`] later.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub to: Timestamp,
     /// The user on call throughout.
     pub user: String,

@@ -4,7 +4,8 @@ use crate::{SqlStore, backend_err};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_core::ids::{Deployment, OrgSlug, Tier};
+use stringer_core::access::{Scopes, UserRef};
+use stringer_core::ids::{Deployment, OrgSlug, Tier, UserRole};
 use stringer_core::ticket::OrgProfile;
 
 /// An org as stored.
@@ -50,13 +51,14 @@ impl OrgRecord {
 pub struct UserRecord {
     /// Identifier.
     pub id: String,
-    /// Login and contact address, unique.
+    /// Login and contact address: unique among staff and within a customer org (the same
+    /// address may have an account in several orgs).
     pub email: String,
     /// Display name.
     pub name: String,
-    /// Role name (staff: engineer, platform_engineer, tam, vp_engineering, support_lead,
-    /// admin; customer: member, org_admin).
-    pub role: String,
+    /// Role (staff: engineer, platform_engineer, tam, vp_engineering, support_lead, admin;
+    /// customer: member, org_admin).
+    pub role: UserRole,
     /// The customer's org; `None` for staff.
     pub org: Option<String>,
     /// May see federal orgs' data.
@@ -71,6 +73,25 @@ pub struct UserRecord {
 /// What creating a user takes.
 pub type NewUser = UserRecord;
 
+impl UserRecord {
+    /// The user as an object of the access policy, given their org's record.
+    pub fn as_object<'a>(&'a self, org: Option<&'a OrgRecord>) -> UserRef<'a> {
+        UserRef {
+            id: &self.id,
+            role: self.role,
+            org: org.map(OrgRecord::as_ref),
+            federal_cleared: self.federal_cleared,
+        }
+    }
+}
+
+impl OrgRecord {
+    /// The org as the access policy sees it.
+    pub fn as_ref(&self) -> stringer_core::access::OrgRef<'_> {
+        stringer_core::access::OrgRef { slug: &self.slug, deployment: self.deployment }
+    }
+}
+
 /// An API token as stored: the secret itself is never stored, only its hash.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TokenRecord {
@@ -83,8 +104,8 @@ pub struct TokenRecord {
     /// SHA-256 of the secret, hex.
     #[serde(skip)]
     pub secret_hash: String,
-    /// Scopes: "read", "write", "admin".
-    pub scopes: Vec<String>,
+    /// What it allows.
+    pub scopes: Scopes,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds; `None` never expires.
@@ -107,6 +128,18 @@ fn deployment_name(d: Deployment) -> &'static str {
 fn parse_deployment(s: &str) -> Result<Deployment, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|_| StoreError::Backend(format!("bad deployment {s:?} in database")))
+}
+
+fn parse_role(s: &str) -> Result<UserRole, StoreError> {
+    UserRole::parse(s).ok_or_else(|| StoreError::Backend(format!("bad role {s:?} in database")))
+}
+
+fn parse_scopes(s: &str) -> Result<Scopes, StoreError> {
+    Scopes::parse(&json_list(s)?).ok_or_else(|| StoreError::Backend(format!("bad scopes {s:?} in database")))
+}
+
+fn scopes_json(scopes: Scopes) -> String {
+    serde_json::to_string(&scopes.names()).expect("strings serialize")
 }
 
 fn json_list(s: &str) -> Result<Vec<String>, StoreError> {
@@ -132,7 +165,7 @@ fn user_from(row: &AnyRow) -> Result<UserRecord, StoreError> {
         id: row.try_get("id").map_err(backend_err)?,
         email: row.try_get("email").map_err(backend_err)?,
         name: row.try_get("name").map_err(backend_err)?,
-        role: row.try_get("role").map_err(backend_err)?,
+        role: parse_role(&row.try_get::<String, _>("role").map_err(backend_err)?)?,
         org: row.try_get("org").map_err(backend_err)?,
         federal_cleared: row.try_get::<i64, _>("federal_cleared").map_err(backend_err)? != 0,
         password_hash: row.try_get("password_hash").map_err(backend_err)?,
@@ -146,7 +179,7 @@ fn token_from(row: &AnyRow) -> Result<TokenRecord, StoreError> {
         user_id: row.try_get("user_id").map_err(backend_err)?,
         name: row.try_get("name").map_err(backend_err)?,
         secret_hash: row.try_get("secret_hash").map_err(backend_err)?,
-        scopes: json_list(&row.try_get::<String, _>("scopes").map_err(backend_err)?)?,
+        scopes: parse_scopes(&row.try_get::<String, _>("scopes").map_err(backend_err)?)?,
         created_at: row.try_get("created_at").map_err(backend_err)?,
         expires_at: row.try_get("expires_at").map_err(backend_err)?,
         revoked_at: row.try_get("revoked_at").map_err(backend_err)?,
@@ -154,7 +187,7 @@ fn token_from(row: &AnyRow) -> Result<TokenRecord, StoreError> {
 }
 
 /// A unique-constraint violation becomes [`StoreError::Duplicate`]-like conflict text.
-fn insert_err(e: sqlx::Error, what: &str) -> StoreError {
+pub(crate) fn insert_err(e: sqlx::Error, what: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_string()),
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Missing(what.to_string()),
@@ -216,7 +249,7 @@ impl SqlStore {
         .bind(&user.id)
         .bind(&user.email)
         .bind(&user.name)
-        .bind(&user.role)
+        .bind(user.role.as_str())
         .bind(&user.org)
         .bind(i64::from(user.federal_cleared))
         .bind(&user.password_hash)
@@ -224,7 +257,10 @@ impl SqlStore {
         .bind(actor)
         .execute(&self.write)
         .await
-        .map_err(|e| insert_err(e, &format!("user {} (email taken)", user.email)))?;
+        .map_err(|e| {
+            let within = user.org.as_deref().map_or("staff".to_string(), |o| format!("org {o}"));
+            insert_err(e, &format!("a user with the email {} in {within}", user.email))
+        })?;
         Ok(())
     }
 
@@ -238,14 +274,38 @@ impl SqlStore {
         row.as_ref().map(user_from).transpose()
     }
 
-    /// A user by email (case-insensitive).
-    pub async fn get_user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1)"))
-            .bind(email)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
+    /// The account a sign-in with `email` is for: in `org` when given, else the staff
+    /// account, else the address's earliest customer account (ids sort by creation).
+    pub async fn login_account(&self, email: &str, org: Option<&str>) -> Result<Option<UserRecord>, StoreError> {
+        let in_org = format!("SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) AND org = $2");
+        let first = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY org IS NOT NULL, id LIMIT 1"
+        );
+        let row = match org {
+            Some(org) => sqlx::query(&in_org).bind(email).bind(org),
+            None => sqlx::query(&first).bind(email),
+        }
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
         row.as_ref().map(user_from).transpose()
+    }
+
+    /// Changes a user's name, role and clearance; false when there is no such user.
+    pub async fn update_user(&self, user: &UserRecord, actor: &str, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET name = $1, role = $2, federal_cleared = $3, updated_by = $4, updated_at = $6 WHERE id = $5",
+        )
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(i64::from(user.federal_cleared))
+        .bind(actor)
+        .bind(&user.id)
+        .bind(at)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Users, optionally only one org's, by id.
@@ -271,7 +331,7 @@ impl SqlStore {
         .bind(&token.user_id)
         .bind(&token.name)
         .bind(&token.secret_hash)
-        .bind(serde_json::to_string(&token.scopes).expect("strings serialize"))
+        .bind(scopes_json(token.scopes))
         .bind(token.created_at)
         .bind(token.expires_at)
         .bind(token.revoked_at)
@@ -297,7 +357,7 @@ impl SqlStore {
             id: token.user_id.clone(),
             email: row.try_get("u_email").map_err(backend_err)?,
             name: row.try_get("u_name").map_err(backend_err)?,
-            role: row.try_get("u_role").map_err(backend_err)?,
+            role: parse_role(&row.try_get::<String, _>("u_role").map_err(backend_err)?)?,
             org: row.try_get("u_org").map_err(backend_err)?,
             federal_cleared: row.try_get::<i64, _>("u_federal_cleared").map_err(backend_err)? != 0,
             password_hash: row.try_get("u_password_hash").map_err(backend_err)?,
@@ -316,6 +376,16 @@ impl SqlStore {
         .await
         .map_err(backend_err)?;
         rows.iter().map(token_from).collect()
+    }
+
+    /// A token by id.
+    pub async fn get_token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(token_from).transpose()
     }
 
     /// Revokes a user's token (by that user: recorded as `revoked_by`); false when the user

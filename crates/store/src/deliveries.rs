@@ -7,10 +7,10 @@ use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
     ContactMethod, Delivery, DeliveryStore, MethodKind, NewDelivery, NotificationRule, OrgStaff, OutboxEntry, Outcome,
-    Recipient,
+    Recipient, StaffMember,
 };
 use stringer_core::event::Notice;
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{OrgSlug, TicketId, UserRole};
 
 /// A contact method as stored (with its signing secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl SqlStore {
             .bind(m.created_at)
             .execute(&self.write)
             .await
-            .map_err(backend_err)?;
+            .map_err(|e| crate::accounts::insert_err(e, &format!("a {} contact method at {}", m.kind.as_str(), m.address)))?;
         Ok(())
     }
 
@@ -173,6 +173,15 @@ impl SqlStore {
     }
 }
 
+fn staff_member_from(r: &AnyRow) -> Result<StaffMember, StoreError> {
+    let role: String = r.try_get("role").map_err(backend_err)?;
+    Ok(StaffMember {
+        id: r.try_get("id").map_err(backend_err)?,
+        role: UserRole::parse(&role).ok_or_else(|| StoreError::Backend(format!("bad role {role:?} in database")))?,
+        federal_cleared: r.try_get::<i64, _>("federal_cleared").map_err(backend_err)? != 0,
+    })
+}
+
 fn outcome_parts(o: &Outcome) -> (&'static str, String) {
     match o {
         Outcome::Sent(_) => ("sent", String::new()),
@@ -206,11 +215,13 @@ impl DeliveryStore for SqlStore {
     }
 
     async fn org_staff(&self, org: &OrgSlug) -> Result<OrgStaff, StoreError> {
-        Ok(self
-            .get_org(org.as_str())
-            .await?
-            .map(|o| OrgStaff { tam: o.tam, named_engineers: o.named_engineers, slack_channel: o.slack_channel })
-            .unwrap_or_default())
+        let o = self.get_org(org.as_str()).await?.ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
+        Ok(OrgStaff {
+            deployment: o.deployment,
+            tam: o.tam,
+            named_engineers: o.named_engineers,
+            slack_channel: o.slack_channel,
+        })
     }
 
     async fn schedules_for(&self, org: &OrgSlug) -> Result<Vec<stringer_core::oncall::ScheduleSpec>, StoreError> {
@@ -220,13 +231,23 @@ impl DeliveryStore for SqlStore {
         Ok(all.into_iter().map(|s| s.spec).collect())
     }
 
-    async fn staff_with_role(&self, role: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM users WHERE role = $1 AND org IS NULL ORDER BY id")
-            .bind(role)
-            .fetch_all(&self.read)
+    async fn staff_with_role(&self, role: UserRole) -> Result<Vec<StaffMember>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, role, federal_cleared FROM users WHERE role = $1 AND org IS NULL ORDER BY id")
+                .bind(role.as_str())
+                .fetch_all(&self.read)
+                .await
+                .map_err(backend_err)?;
+        rows.iter().map(staff_member_from).collect()
+    }
+
+    async fn staff_member(&self, id: &str) -> Result<Option<StaffMember>, StoreError> {
+        let row = sqlx::query("SELECT id, role, federal_cleared FROM users WHERE id = $1 AND org IS NULL")
+            .bind(id)
+            .fetch_optional(&self.read)
             .await
             .map_err(backend_err)?;
-        rows.iter().map(|r| r.try_get("id").map_err(backend_err)).collect()
+        row.as_ref().map(staff_member_from).transpose()
     }
 
     async fn recipient(&self, user_id: &str) -> Result<Recipient, StoreError> {

@@ -17,7 +17,7 @@ mod tickets;
 pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
 pub use deliveries::{ContactMethodRecord, UnsettledMessage};
 pub use schedules::ScheduleRecord;
-pub use tickets::{CommentRecord, TicketFilter, TicketRecord, TimelineRecord};
+pub use tickets::{CommentRecord, KeyClaim, TicketFilter, TicketRecord, TimelineRecord};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

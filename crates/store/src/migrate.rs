@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_open_tickets_index.sql"),
         include_str!("../migrations/postgres/0009_open_tickets_index.sql"),
     ),
+    (10, include_str!("../migrations/sqlite/0010_access.sql"), include_str!("../migrations/postgres/0010_access.sql")),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
@@ -85,8 +86,22 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         };
+        // SQLite rebuilds a table to change a constraint; its foreign keys must be off for
+        // that (a no-op inside a transaction), and are checked before the migration commits.
+        if backend == Backend::Sqlite {
+            conn.execute("PRAGMA foreign_keys = OFF").await.map_err(backend_err)?;
+        }
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(backend_err)?;
         tx.execute(*text).await.map_err(backend_err)?;
+        if backend == Backend::Sqlite {
+            let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await.map_err(backend_err)?;
+            if !broken.is_empty() {
+                return Err(StoreError::Backend(format!(
+                    "migration {version} would leave {} rows referring to nothing",
+                    broken.len()
+                )));
+            }
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
             .bind(jiff::Timestamp::now().as_second())
@@ -94,6 +109,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
             .await
             .map_err(backend_err)?;
         tx.commit().await.map_err(backend_err)?;
+        if backend == Backend::Sqlite {
+            conn.execute("PRAGMA foreign_keys = ON").await.map_err(backend_err)?;
+        }
     }
     Ok(())
 }

@@ -62,6 +62,26 @@ pub struct TimelineRecord {
     pub body: serde_json::Value,
 }
 
+/// What claiming an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyClaim {
+    /// The key is the caller's to use now.
+    New,
+    /// Another request with this key is running.
+    InProgress,
+    /// The key was used for a different request.
+    OtherRequest,
+    /// The request was done; its final response.
+    Done {
+        /// HTTP status.
+        status: i64,
+        /// The response body (without any one-time secret).
+        body: String,
+        /// Whether a one-time secret was taken out of the body.
+        redacted: bool,
+    },
+}
+
 /// Which tickets a listing returns.
 #[derive(Clone, Debug, Default)]
 pub struct TicketFilter {
@@ -220,57 +240,95 @@ impl SqlStore {
             .collect()
     }
 
-    /// Claims an idempotency key for a user's request: `Ok(None)` when it is new (the caller
-    /// goes on and later calls [`SqlStore::finish_idempotent`]); `Ok(Some(..))` with the
-    /// stored request hash, status and body when it was seen (status 0: still in progress).
+    /// Claims an idempotency key for a user's request at `now`: [`KeyClaim::New`] when the
+    /// key is new — or was claimed by a request that died (in progress for `lease` seconds
+    /// or more, with the same request), or finished more than `expiry` seconds ago — and the
+    /// caller goes on and later calls [`SqlStore::finish_idempotent`]; otherwise what was seen.
     pub async fn claim_idempotent(
         &self,
         user: &str,
         key: &str,
         request_hash: &str,
-        at: i64,
-    ) -> Result<Option<(String, i64, String)>, StoreError> {
+        now: i64,
+        lease: i64,
+        expiry: i64,
+    ) -> Result<KeyClaim, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO NOTHING",
         )
         .bind(user)
         .bind(key)
         .bind(request_hash)
-        .bind(at)
+        .bind(now)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
         if inserted.rows_affected() == 1 {
-            return Ok(None);
+            return Ok(KeyClaim::New);
         }
-        let row =
-            sqlx::query("SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                .bind(user)
-                .bind(key)
-                .fetch_one(&self.write)
-                .await
-                .map_err(backend_err)?;
-        Ok(Some((
-            row.try_get("request_hash").map_err(backend_err)?,
-            row.try_get("status").map_err(backend_err)?,
-            row.try_get("body").map_err(backend_err)?,
-        )))
+        let taken_over = sqlx::query(
+            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND created_at <= $5 AND request_hash = $4) OR (status <> 0 AND created_at <= $6))",
+        )
+        .bind(user)
+        .bind(key)
+        .bind(now)
+        .bind(request_hash)
+        .bind(now - lease)
+        .bind(now - expiry)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        if taken_over.rows_affected() == 1 {
+            return Ok(KeyClaim::New);
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, body, redacted FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user)
+        .bind(key)
+        .fetch_one(&self.write)
+        .await
+        .map_err(backend_err)?;
+        let seen_hash: String = row.try_get("request_hash").map_err(backend_err)?;
+        let status: i64 = row.try_get("status").map_err(backend_err)?;
+        Ok(if seen_hash != request_hash {
+            KeyClaim::OtherRequest
+        } else if status == 0 {
+            KeyClaim::InProgress
+        } else {
+            KeyClaim::Done {
+                status,
+                body: row.try_get("body").map_err(backend_err)?,
+                redacted: row.try_get::<i64, _>("redacted").map_err(backend_err)? != 0,
+            }
+        })
     }
 
-    /// Records the response of a claimed idempotent request.
-    pub async fn finish_idempotent(&self, user: &str, key: &str, status: i64, body: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE idempotency_keys SET status = $1, body = $2 WHERE user_id = $3 AND key = $4")
-            .bind(status)
-            .bind(body)
-            .bind(user)
-            .bind(key)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
+    /// Records the final response of a claimed request (`redacted`: a one-time secret was
+    /// taken out of `body`).
+    pub async fn finish_idempotent(
+        &self,
+        user: &str,
+        key: &str,
+        status: i64,
+        body: &str,
+        redacted: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = $1, body = $2, redacted = $3 WHERE user_id = $4 AND key = $5",
+        )
+        .bind(status)
+        .bind(body)
+        .bind(i64::from(redacted))
+        .bind(user)
+        .bind(key)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
         Ok(())
     }
 
-    /// Releases a claimed key whose request failed before producing a response.
+    /// Releases a claimed key whose request ended without a final outcome.
     pub async fn release_idempotent(&self, user: &str, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 0")
             .bind(user)
@@ -279,6 +337,16 @@ impl SqlStore {
             .await
             .map_err(backend_err)?;
         Ok(())
+    }
+
+    /// Forgets idempotency keys claimed at or before `before`; answers how many.
+    pub async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
+            .bind(before)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected())
     }
 
     /// Unresolved tickets counted by their worst SLA clock state.

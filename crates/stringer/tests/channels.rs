@@ -109,6 +109,8 @@ async fn channels(db: Db) {
             "tok",
             "--sms-from",
             "+15550001111",
+            "--metrics-listen",
+            "127.0.0.1:0",
         ],
     );
     let d = desk(&server).await;
@@ -170,7 +172,7 @@ async fn channels(db: Db) {
     assert!(field(sms, "Body").contains(&ticket) && field(sms, "Body").contains("/ack/"));
     assert!(field(call, "Twiml").starts_with("<Response><Say>") && field(call, "Twiml").contains(&ticket));
     assert!(sms.1.starts_with("dlv_") && call.1.starts_with("dlv_") && sms.1 != call.1, "distinct idempotency keys");
-    let metrics = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(server.metrics.as_deref().unwrap()).await.unwrap().text().await.unwrap();
     for channel in ["email", "sms", "voice"] {
         assert!(
             metrics.contains(&format!("stringer_deliveries_total{{channel=\"{channel}\",outcome=\"sent\"}} 1")),

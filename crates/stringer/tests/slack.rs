@@ -7,64 +7,20 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket, zen_org};
+use support::{Db, Posts, Server, desk, open_ticket, zen_org};
 
-/// Web API calls received: (method, authorization header, JSON body).
-type Posts = Arc<Mutex<Vec<(String, String, Value)>>>;
-
-async fn web_api(
-    axum::extract::State(posts): axum::extract::State<Posts>,
-    axum::extract::Path(method): axum::extract::Path<String>,
-    headers: axum::http::HeaderMap,
-    body: String,
-) -> axum::Json<Value> {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let body: Value = serde_json::from_str(&body).unwrap();
-    let mut posts = posts.lock().unwrap();
-    // As Slack does: the channel's id and a message timestamp unique in it.
-    let answer = json!({"ok": true, "channel": format!("C-{}", body["channel"].as_str().unwrap()), "ts": format!("{}.000100", posts.len())});
-    posts.push((method, auth, body));
-    axum::Json(answer)
+async fn press(server: &Server, member: &str, action: &str, ticket: &str, secret: &str, skew: i64) -> StatusCode {
+    let body = support::slack_body(member, action, ticket, &support::unique_action_ts());
+    support::slack_send(server, &body, jiff::Timestamp::now().as_second() - skew, secret).await
 }
 
 fn calls(posts: &Posts, method: &str) -> Vec<(String, Value)> {
-    posts.lock().unwrap().iter().filter(|(m, _, _)| m == method).map(|(_, a, b)| (a.clone(), b.clone())).collect()
-}
-
-async fn slack_api() -> (String, Posts) {
-    let posts: Posts = Arc::default();
-    let app = axum::Router::new().route("/api/{method}", axum::routing::post(web_api)).with_state(posts.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/api"), posts)
-}
-
-async fn press(server: &Server, member: &str, action: &str, ticket: &str, secret: &str, skew: i64) -> StatusCode {
-    let payload = json!({
-        "type": "block_actions",
-        "user": {"id": member},
-        "actions": [{"action_id": action, "value": ticket}]
-    });
-    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    let ts = jiff::Timestamp::now().as_second() - skew;
-    let signature = stringer_notify::slack::sign_request(secret, ts, body.as_bytes());
-    reqwest::Client::new()
-        .post(format!("{}/slack/interactions", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    support::slack_calls(posts, method)
 }
 
 async fn slack(db: Db) {
-    let (api, posts) = slack_api().await;
+    let (api, posts) = support::slack_api(&[]).await;
     let server = Server::start(
         &db,
         &["--slack-token", "xoxb-test-token", "--slack-signing-secret", "signing-sekret", "--slack-api-url", &api],

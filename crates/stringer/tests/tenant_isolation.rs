@@ -1,23 +1,48 @@
-//! Tenant isolation, route by route: every documented operation is called with the ids of
-//! another tenant's data — by a customer of another org, and by staff not cleared for
-//! federal data against a federal org — and must answer exactly as for data that does not
-//! exist, leak nothing in its body, and change nothing.
+//! The access walk: every operation of the OpenAPI document, called with a token of every
+//! role and every subset of the scopes that role can hold, against the objects of orgs the
+//! caller may not see (another customer's org; a federal org for uncleared staff) and against
+//! missing ids. An unseen object must answer exactly as a missing one — same status, same
+//! body — and leak nothing; no token gets a success its scopes do not allow (no GET without
+//! `read`, no change without `write` or `admin`); and afterwards the victims' data is as it
+//! was. Runs on SQLite and PostgreSQL.
 
 mod support;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Db, Server, desk, open_ticket};
+use std::collections::HashMap;
+use support::{Db, Server, open_ticket};
 
 const MISSING_TICKET: &str = "tkt_00000000000000000000000000";
 const MISSING_USER: &str = "usr_00000000000000000000000000";
+const MISSING_SCHEDULE: &str = "sch_00000000000000000000000000";
 
+/// One org's objects an attacker must not reach.
 struct Victim {
     org: &'static str,
     ticket: String,
     schedule: String,
     user: String,
     subject: String,
+}
+
+/// A caller: who, which org they may see (None: every non-federal org, `cleared` adds
+/// federal), and a token with some of their scopes.
+struct Attacker {
+    label: String,
+    token: String,
+    org: Option<&'static str>,
+    cleared: bool,
+    scopes: Vec<&'static str>,
+}
+
+impl Attacker {
+    fn sees(&self, org: &str) -> bool {
+        match self.org {
+            Some(own) => own == org,
+            None => org != "fedco" || self.cleared,
+        }
+    }
 }
 
 fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
@@ -31,10 +56,11 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
         ("POST", "/api/v1/users") => {
             Some(json!({"email": format!("probe@{org}.example"), "name": "p", "role": "member", "org": org}))
         }
+        ("PATCH", "/api/v1/users/{id}") => Some(json!({"name": "probed"})),
         ("POST", "/api/v1/tokens") => Some(json!({"name": "probe", "scopes": ["read"], "expires_in_days": 1})),
         ("POST", "/api/v1/schedules") => Some(json!({"name": "probe", "org": org, "layers": []})),
         ("POST", p) if p.ends_with("/contact-methods") => {
-            Some(json!({"kind": "webhook", "address": "https://example.com/hook"}))
+            Some(json!({"kind": "webhook", "address": "https://93.184.215.14/hook"}))
         }
         ("POST", p) if p.ends_with("/overrides") => Some(
             json!({"from": "2026-11-27T00:00:00Z", "to": "2026-11-27T01:00:00Z", "user": "usr_00000000000000000000000000"}),
@@ -63,108 +89,192 @@ fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str) -> 
     path.replace("{id}", id).replace("{slug}", org).replace("{override_id}", "ovr_00000000000000000000000000")
 }
 
-async fn walk(server: &Server, attacker: &str, victim: &Victim, doc: &Value) {
-    let mut checked = 0;
+fn operations(doc: &Value) -> Vec<(String, Method)> {
+    let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let target = concrete(path, &victim.ticket, &victim.user, victim.org, &victim.schedule);
-            let (status, body) =
-                server.call(method.clone(), &target, Some(attacker), body_for(path, &method, victim.org)).await;
-            let text = body.to_string();
-            for secret in [
-                victim.ticket.as_str(),
-                victim.user.as_str(),
-                victim.subject.as_str(),
-                victim.schedule.as_str(),
-                &format!("\"{}\"", victim.org),
-            ] {
-                assert!(!text.contains(secret), "{method} {target} leaked {secret:?}: {text}");
-            }
-            if path.contains('{') {
-                // Exactly as for something that does not exist.
-                let missing =
-                    concrete(path, MISSING_TICKET, MISSING_USER, "no-such-org", "sch_00000000000000000000000000");
-                let (m_status, m_body) =
-                    server.call(method.clone(), &missing, Some(attacker), body_for(path, &method, "no-such-org")).await;
-                // Refused outright (404), or by role before any lookup (403, as for anything).
-                if !path.contains("/tokens/") {
-                    let refused = [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::BAD_REQUEST];
-                    assert!(refused.contains(&status), "{method} {target}: {body}");
-                }
-                assert_eq!((status, &body), (m_status, &m_body), "{method} {target} differs from a missing one");
-            } else {
-                assert!(
-                    status.is_success()
-                        || [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED].contains(&status),
-                    "{method} {target}: {status} {body}"
-                );
-                assert!(
-                    !(method == Method::POST && path == "/api/v1/tickets" && status.is_success()),
-                    "created a ticket in another tenant's org"
-                );
-            }
-            checked += 1;
+            ops.push((path.clone(), Method::from_bytes(method.to_uppercase().as_bytes()).unwrap()));
         }
     }
-    assert!(checked >= 19, "walked only {checked} operations");
+    ops
 }
 
-fn user_of_staff(users: &Value) -> String {
-    users["items"].as_array().unwrap().iter().find(|u| u["role"] == "engineer").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn isolation(db: Db) {
-    let server = Server::start(&db, &[]);
-    let d = desk(&server).await;
-    let (_, doc) = server.call(Method::GET, "/api/v1/openapi.json", None, None).await;
-    let acme_ticket = open_ticket(&server, &d.alice, "acme", "P2").await;
-    let fed_ticket = open_ticket(&server, &d.fiona, "fedco", "P2").await;
-    let users = server.ok(Method::GET, "/api/v1/users", &d.admin, None).await;
-    let user_of = |org: &str| {
-        users["items"].as_array().unwrap().iter().find(|u| u["org"] == org).unwrap()["id"].as_str().unwrap().to_string()
-    };
-    let mut schedule_of = std::collections::HashMap::new();
-    for org in ["acme", "fedco"] {
-        let rotation = json!({"name": "r", "time_zone": "UTC", "members": [user_of_staff(&users)], "shift_days": 7, "handoff": "09:00", "start": "2026-11-02"});
-        let body = json!({"name": format!("{org} on-call"), "org": org, "layers": [{"rotation": rotation}]});
-        let s = server.ok(Method::POST, "/api/v1/schedules", &d.admin, Some(body)).await;
-        schedule_of.insert(org, s["id"].as_str().unwrap().to_string());
+/// Calls every operation against a victim the attacker may not see, and against missing ids.
+async fn walk_unseen(server: &Server, attacker: &Attacker, victim: &Victim, doc: &Value) -> usize {
+    let mut calls = 0;
+    for (path, method) in operations(doc) {
+        if path == "/api/v1/login" {
+            continue;
+        }
+        let target = concrete(&path, &victim.ticket, &victim.user, victim.org, &victim.schedule);
+        let (status, body) =
+            server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, victim.org)).await;
+        let text = body.to_string();
+        for secret in [
+            victim.ticket.as_str(),
+            victim.user.as_str(),
+            victim.subject.as_str(),
+            victim.schedule.as_str(),
+            &format!("\"{}\"", victim.org),
+        ] {
+            assert!(!text.contains(secret), "{}: {method} {target} leaked {secret:?}: {text}", attacker.label);
+        }
+        calls += 1;
+        if path.contains('{') {
+            // Exactly as for something that does not exist.
+            let missing = concrete(&path, MISSING_TICKET, MISSING_USER, "no-such-org", MISSING_SCHEDULE);
+            let missing_body = body_for(&path, &method, "no-such-org");
+            let (m_status, m_body) = server.call(method.clone(), &missing, Some(&attacker.token), missing_body).await;
+            calls += 1;
+            assert_eq!(
+                (status, &body),
+                (m_status, &m_body),
+                "{}: {method} {target} differs from a missing one",
+                attacker.label
+            );
+            assert!(!status.is_success(), "{}: {method} {target}: {status} {body}", attacker.label);
+        } else {
+            // Creating a token, or a new org of another name, writes into no victim's org.
+            let into_victim = !["/api/v1/tokens", "/api/v1/orgs"].contains(&path.as_str());
+            assert!(
+                !(method == Method::POST && status.is_success() && into_victim),
+                "{}: {method} {target} wrote into an org it may not see: {status} {body}",
+                attacker.label
+            );
+        }
     }
-    let acme = Victim {
-        org: "acme",
-        schedule: schedule_of["acme"].clone(),
-        ticket: acme_ticket["id"].as_str().unwrap().into(),
-        user: user_of("acme"),
-        subject: acme_ticket["subject"].as_str().unwrap().into(),
-    };
-    let fedco = Victim {
-        org: "fedco",
-        schedule: schedule_of["fedco"].clone(),
-        ticket: fed_ticket["id"].as_str().unwrap().into(),
-        user: user_of("fedco"),
-        subject: fed_ticket["subject"].as_str().unwrap().into(),
-    };
+    calls
+}
 
-    // A customer of another org, against an Enterprise dedicated org and a federal org.
-    walk(&server, &d.bob, &acme, &doc).await;
-    walk(&server, &d.bob, &fedco, &doc).await;
-    // Staff not cleared for federal data, against the federal org.
-    walk(&server, &d.engineer, &fedco, &doc).await;
+/// Calls every operation on objects the attacker may see: no success without the scope.
+async fn walk_scopes(server: &Server, attacker: &Attacker, own: &Victim, doc: &Value) -> usize {
+    let mut calls = 0;
+    for (path, method) in operations(doc) {
+        if path == "/api/v1/login" {
+            continue;
+        }
+        let target = concrete(&path, &own.ticket, &own.user, own.org, &own.schedule);
+        let (status, body) =
+            server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, own.org)).await;
+        calls += 1;
+        if status.is_success() {
+            let needed: &[&str] = if method == Method::GET { &["read"] } else { &["write", "admin"] };
+            assert!(
+                needed.iter().any(|s| attacker.scopes.contains(s)),
+                "{} ({:?}): {method} {target} succeeded without {needed:?}: {body}",
+                attacker.label,
+                attacker.scopes
+            );
+        }
+        assert!(!status.is_server_error(), "{}: {method} {target}: {status} {body}", attacker.label);
+    }
+    calls
+}
 
-    // Nothing changed: the victims' tickets are as they were (version 1, still P2).
-    for (token, victim) in [(&d.alice, &acme), (&d.cleared, &fedco)] {
-        let t = server.ok(Method::GET, &format!("/api/v1/tickets/{}", victim.ticket), token, None).await;
+fn subsets(scopes: &[&'static str]) -> Vec<Vec<&'static str>> {
+    (1..(1u32 << scopes.len()))
+        .map(|mask| scopes.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect())
+        .collect()
+}
+
+async fn walk(db: Db) {
+    let server = Server::start(&db, &[]);
+    let root = server.admin();
+    let (_, doc) = server.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    for (slug, tier, deployment) in
+        [("acme", "enterprise", "dedicated"), ("bolt", "pro", "shared"), ("fedco", "enterprise", "federal")]
+    {
+        let org = json!({"slug": slug, "name": slug, "tier": tier, "deployment": deployment});
+        server.ok(Method::POST, "/api/v1/orgs", &root, Some(org)).await;
+    }
+    // One person of every role; the admin `ada` is not cleared for federal, `root` is.
+    let people: [(&str, &str, Option<&'static str>, bool); 11] = [
+        ("eng", "engineer", None, false),
+        ("pat", "platform_engineer", None, true),
+        ("tia", "tam", None, false),
+        ("vic", "vp_engineering", None, true),
+        ("lee", "support_lead", None, false),
+        ("ada", "admin", None, false),
+        ("alice", "org_admin", Some("acme"), false),
+        ("amy", "member", Some("acme"), false),
+        ("bob", "member", Some("bolt"), false),
+        ("bea", "org_admin", Some("bolt"), false),
+        ("fiona", "member", Some("fedco"), false),
+    ];
+    let mut attackers = Vec::new();
+    let mut ids = HashMap::new();
+    for (name, role, org, cleared) in people {
+        let email = format!("{name}@{}.example", org.unwrap_or("stringer"));
+        let password = format!("{name}-password-123");
+        let body = json!({"email": email, "name": name, "role": role, "org": org, "federal_cleared": cleared, "password": password});
+        let user = server.ok(Method::POST, "/api/v1/users", &root, Some(body)).await;
+        ids.insert(name, user["id"].as_str().unwrap().to_string());
+        let login =
+            server.ok(Method::POST, "/api/v1/login", "", Some(json!({"email": email, "password": password}))).await;
+        let login_token = login["token"].as_str().unwrap().to_string();
+        let scopes: Vec<&'static str> = ["read", "write", "admin"]
+            .into_iter()
+            .filter(|s| login["scopes"].as_array().unwrap().iter().any(|x| x == s))
+            .collect();
+        for subset in subsets(&scopes) {
+            let body = json!({"name": format!("{subset:?}"), "scopes": subset, "expires_in_days": 1});
+            let token = server.ok(Method::POST, "/api/v1/tokens", &login_token, Some(body)).await;
+            attackers.push(Attacker {
+                label: format!("{name} ({role})"),
+                token: token["token"].as_str().unwrap().to_string(),
+                org,
+                cleared,
+                scopes: subset,
+            });
+        }
+    }
+    let customer_token =
+        |org: &str| attackers.iter().find(|a| a.org == Some(org) && a.scopes.contains(&"write")).unwrap().token.clone();
+    let mut victims = Vec::new();
+    for (org, customer, staff) in [("acme", "amy", "eng"), ("bolt", "bob", "eng"), ("fedco", "fiona", "pat")] {
+        let ticket = open_ticket(&server, &customer_token(org), org, "P2").await;
+        let rotation = json!({"name": "r", "time_zone": "UTC", "members": [ids[staff]], "shift_days": 7, "handoff": "09:00", "start": "2026-11-02"});
+        let body = json!({"name": format!("{org} on-call"), "org": org, "layers": [{"rotation": rotation}]});
+        let schedule = server.ok(Method::POST, "/api/v1/schedules", &root, Some(body)).await;
+        victims.push(Victim {
+            org,
+            ticket: ticket["id"].as_str().unwrap().into(),
+            schedule: schedule["id"].as_str().unwrap().into(),
+            user: ids[customer].clone(),
+            subject: ticket["subject"].as_str().unwrap().into(),
+        });
+    }
+    let users_before = server.ok(Method::GET, "/api/v1/users", &root, None).await["items"].as_array().unwrap().len();
+
+    let mut calls = 0;
+    for attacker in &attackers {
+        for victim in victims.iter().filter(|v| !attacker.sees(v.org)) {
+            calls += walk_unseen(&server, attacker, victim, &doc).await;
+        }
+    }
+    // Nothing of the victims changed: their tickets are as they were (version 1, still P2),
+    // and nobody was created in their orgs.
+    for victim in &victims {
+        let t = server.ok(Method::GET, &format!("/api/v1/tickets/{}", victim.ticket), &root, None).await;
         assert_eq!((t["version"].as_i64(), t["severity"].as_str()), (Some(1), Some("P2")), "{}", victim.org);
     }
-    // And the rightful see their own: cleared staff see federal data; uncleared staff see acme.
-    server.ok(Method::GET, &format!("/api/v1/tickets/{}", fedco.ticket), &d.cleared, None).await;
-    server.ok(Method::GET, &format!("/api/v1/tickets/{}", acme.ticket), &d.engineer, None).await;
-    let visible = server.ok(Method::GET, "/api/v1/orgs", &d.engineer, None).await;
+    let users_after = server.ok(Method::GET, "/api/v1/users", &root, None).await["items"].as_array().unwrap().len();
+    assert_eq!(users_before, users_after, "no user was created in an org its creator may not see");
+
+    // Scopes mean what they say on the caller's own objects too.
+    for attacker in &attackers {
+        let own = victims.iter().find(|v| attacker.sees(v.org)).unwrap();
+        calls += walk_scopes(&server, attacker, own, &doc).await;
+    }
+    // And the rightful see their own: cleared staff see federal data; uncleared staff acme.
+    let by = |label: &str| attackers.iter().find(|a| a.label.starts_with(label) && a.scopes == ["read"]).unwrap();
+    server.ok(Method::GET, &format!("/api/v1/tickets/{}", victims[2].ticket), &by("pat").token, None).await;
+    server.ok(Method::GET, &format!("/api/v1/tickets/{}", victims[0].ticket), &by("eng").token, None).await;
+    let visible = server.ok(Method::GET, "/api/v1/orgs", &by("ada").token, None).await;
     let slugs: Vec<&str> = visible["items"].as_array().unwrap().iter().map(|o| o["slug"].as_str().unwrap()).collect();
-    assert_eq!(slugs, ["acme", "bolt"]);
+    assert!(slugs.contains(&"acme") && slugs.contains(&"bolt"), "{slugs:?}");
+    assert!(!slugs.contains(&"fedco"), "an uncleared admin does not see the federal org: {slugs:?}");
+    assert!(attackers.len() >= 40, "{} tokens", attackers.len());
+    eprintln!("access walk: {} tokens, {} operations, {calls} requests", attackers.len(), operations(&doc).len());
 }
-both_backends!(another_tenants_data_answers_as_missing_on_every_route, isolation);
+both_backends!(every_role_and_scope_against_unseen_and_missing_objects, walk);

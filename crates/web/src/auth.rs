@@ -1,7 +1,7 @@
 //! Who is calling: bearer API tokens (SHA-256 of a 256-bit random secret is stored, so a
 //! lookup is one indexed query and the secret never rests anywhere; a token seen in the last
-//! second is taken from the [`crate::token_cache`]), argon2 password hashes, scopes, and the
-//! tenant rules every route applies.
+//! second is taken from the [`crate::token_cache`]), argon2 password hashes, and the one
+//! way a route asks the access policy ([`Caller::may`]).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -14,25 +14,19 @@ use axum::response::Response;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 use std::time::Instant;
-use stringer_core::ids::Deployment;
-use stringer_store::{OrgRecord, UserRecord};
+use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
+use stringer_store::UserRecord;
 
 /// The authenticated caller, put in request extensions by [`authenticate`].
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The user.
     pub user: UserRecord,
-    /// The token's scopes.
-    pub scopes: Vec<String>,
+    /// What the credential allows.
+    pub scopes: Scopes,
 }
-
-/// Staff roles; every other role is a customer role.
-pub const STAFF_ROLES: [&str; 6] = ["engineer", "platform_engineer", "tam", "vp_engineering", "support_lead", "admin"];
-/// Customer roles.
-pub const CUSTOMER_ROLES: [&str; 2] = ["member", "org_admin"];
-/// Token scopes.
-pub const SCOPES: [&str; 3] = ["read", "write", "admin"];
 
 impl Caller {
     /// Staff (not a customer).
@@ -40,32 +34,46 @@ impl Caller {
         self.user.org.is_none()
     }
 
-    /// Staff with the admin role.
-    pub fn is_admin(&self) -> bool {
-        self.is_staff() && self.user.role == "admin"
-    }
-
-    /// Whether the token carries `scope`.
-    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
-        if self.scopes.iter().any(|s| s == scope) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("this token lacks the {scope:?} scope")))
+    /// The caller as the access policy sees them.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            user: &self.user.id,
+            role: self.user.role,
+            org: self.user.org.as_deref(),
+            federal_cleared: self.user.federal_cleared,
+            scopes: self.scopes,
         }
     }
 
-    /// Tenant isolation: customers see their own org; staff see every org except federal
-    /// ones, which only staff cleared for federal see.
-    pub fn can_see(&self, org: &OrgRecord) -> bool {
-        self.can_see_org(&org.slug, org.deployment)
+    /// Asks the access policy whether the caller may take `action` on `object` (`None`: it
+    /// does not exist); a refusal becomes the problem to answer — 404 "no such `what`"
+    /// exactly as for a missing object, or 403 with the reason.
+    pub fn may(&self, action: Action, object: Option<Object<'_>>, what: &str) -> Result<(), ApiError> {
+        decision_to_result(access::decide(&self.actor(), action, object), what)
     }
 
-    /// [`Caller::can_see`] from an org's slug and deployment alone.
-    pub fn can_see_org(&self, slug: &str, deployment: Deployment) -> bool {
-        match &self.user.org {
-            Some(own) => own == slug,
-            None => deployment != Deployment::Federal || self.user.federal_cleared,
+    /// Whether the caller may list objects of the kind `action` acts on at all: the
+    /// credential's scopes and the caller's role allow it (each object is then filtered with
+    /// [`Caller::allowed`]).
+    pub fn may_list(&self, action: Action) -> Result<(), ApiError> {
+        match access::decide(&self.actor(), action, None) {
+            Decision::Forbidden(why) => Err(ApiError::forbidden(why)),
+            _ => Ok(()),
         }
+    }
+
+    /// Whether the policy allows it (for filtering lists and redacting views).
+    pub fn allowed(&self, action: Action, object: Option<Object<'_>>) -> bool {
+        access::decide(&self.actor(), action, object).allowed()
+    }
+}
+
+/// The problem a refusal answers.
+pub fn decision_to_result(decision: Decision, what: &str) -> Result<(), ApiError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::NotFound => Err(ApiError::not_found(what)),
+        Decision::Forbidden(why) => Err(ApiError::forbidden(why)),
     }
 }
 
@@ -89,9 +97,25 @@ pub fn hash_password(password: &str) -> String {
     Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
 }
 
-/// Whether `password` matches an argon2 `hash` (constant-time comparison inside argon2).
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+/// A hash of a random password, verified against when a sign-in names no account (or one
+/// without a password), so that such a sign-in costs what a wrong password costs.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&new_secret()));
+
+/// Whether `password` matches `hash` (constant-time comparison inside argon2). With no hash,
+/// a dummy one is verified, so the answer takes as long as for a real account.
+pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
+    let (hash, real) = match hash {
+        Some(h) => (h, true),
+        None => (DUMMY_HASH.as_str(), false),
+    };
+    let ok = PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    ok && real
+}
+
+/// The bearer token of an `Authorization` header; the scheme is case-insensitive (RFC 9110).
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Middleware: resolves the bearer token to a [`Caller`] or answers 401.
@@ -101,11 +125,11 @@ pub async fn authenticate(
     next: Next,
 ) -> Result<Response, ApiError> {
     let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+    let Some(secret) = header.and_then(bearer) else {
         return Err(ApiError::unauthorized("send Authorization: Bearer <token>"));
     };
     let now = state.now().as_second();
-    let hash = token_hash(secret.trim());
+    let hash = token_hash(secret);
     let caller = match state.tokens.get(&hash, Instant::now(), now) {
         Some(caller) => caller,
         None => {
@@ -122,4 +146,29 @@ pub async fn authenticate(
     };
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer("Bearer stg_a"), Some("stg_a"));
+        assert_eq!(bearer("bearer stg_a"), Some("stg_a"));
+        assert_eq!(bearer("BEARER  stg_a "), Some("stg_a"));
+        assert_eq!(bearer("Basic stg_a"), None);
+        assert_eq!(bearer("Bearerstg_a"), None);
+    }
+
+    #[test]
+    fn a_sign_in_without_an_account_verifies_a_hash_of_the_same_cost() {
+        let real = hash_password("correct horse battery");
+        assert!(verify_password("correct horse battery", Some(&real)));
+        assert!(!verify_password("wrong", Some(&real)));
+        assert!(!verify_password("anything", None));
+        // Same algorithm and parameters as a real hash, so the same work.
+        let params = |h: &str| h.rsplitn(3, '$').nth(2).map(String::from);
+        assert_eq!(params(&DUMMY_HASH), params(&real));
+    }
 }

@@ -1,11 +1,12 @@
 //! First run and demo data: the first admin with a one-time token, and a realistic demo desk.
 
 use crate::AppState;
-use crate::auth::{SCOPES, hash_password, new_secret, token_hash};
+use crate::auth::{hash_password, new_secret, token_hash};
 use crate::ids::new_id;
 use stringer_app::{Extras, StoreError, TicketDetails};
+use stringer_core::access::Scopes;
 use stringer_core::event::Event;
-use stringer_core::ids::{Channel, Deployment, OrgSlug, Severity, TicketId};
+use stringer_core::ids::{Channel, Deployment, OrgSlug, Severity, TicketId, UserRole};
 use stringer_store::{OrgRecord, TokenRecord, UserRecord};
 
 /// A user created here, with a fresh token (shown once).
@@ -23,24 +24,20 @@ pub struct Issued {
     pub password: Option<String>,
 }
 
-fn millis(state: &AppState) -> u64 {
-    state.now().as_millisecond().max(0) as u64
-}
-
 async fn add_user(
     state: &AppState,
     email: &str,
     name: &str,
-    role: &str,
+    role: UserRole,
     org: Option<&str>,
     cleared: bool,
     password: Option<&str>,
 ) -> Result<(UserRecord, Issued), StoreError> {
     let user = UserRecord {
-        id: new_id("usr", millis(state)),
+        id: new_id("usr"),
         email: email.into(),
         name: name.into(),
-        role: role.into(),
+        role,
         org: org.map(String::from),
         federal_cleared: cleared,
         password_hash: password.map(hash_password),
@@ -48,17 +45,12 @@ async fn add_user(
     };
     state.store.insert_user(&user, None).await?;
     let secret = new_secret();
-    let scopes: Vec<String> = if role == "admin" {
-        SCOPES.iter().map(|s| s.to_string()).collect()
-    } else {
-        vec!["read".into(), "write".into()]
-    };
     let token = TokenRecord {
-        id: new_id("tok", millis(state)),
+        id: new_id("tok"),
         user_id: user.id.clone(),
         name: "bootstrap".into(),
         secret_hash: token_hash(&secret),
-        scopes,
+        scopes: Scopes::for_role(role),
         created_at: state.now().as_second(),
         expires_at: Some(state.now().as_second() + 90 * 86_400),
         revoked_at: None,
@@ -66,7 +58,7 @@ async fn add_user(
     state.store.insert_token(&token, None).await?;
     let issued = Issued {
         email: email.into(),
-        role: role.into(),
+        role: role.to_string(),
         org: org.map(String::from),
         token: secret,
         password: password.map(String::from),
@@ -79,7 +71,7 @@ pub async fn first_admin(state: &AppState, email: &str) -> Result<Option<Issued>
     if !state.store.list_users(None).await?.is_empty() {
         return Ok(None);
     }
-    Ok(Some(add_user(state, email, "Administrator", "admin", None, true, None).await?.1))
+    Ok(Some(add_user(state, email, "Administrator", UserRole::Admin, None, true, None).await?.1))
 }
 
 /// Seeds the demo desk unless it is already there: an Enterprise dedicated org with a TAM
@@ -92,13 +84,13 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     let mut issued = Vec::new();
     let mut staff = std::collections::HashMap::new();
     for (key, name, role, cleared) in [
-        ("tina", "Tina TAM", "tam", false),
-        ("sam", "Sam TAM", "tam", true),
-        ("nico", "Nico Engineer", "engineer", false),
-        ("eve", "Eve Engineer", "engineer", false),
-        ("pat", "Pat Platform", "platform_engineer", true),
-        ("vera", "Vera VP", "vp_engineering", true),
-        ("lena", "Lena Lead", "support_lead", false),
+        ("tina", "Tina TAM", UserRole::Tam, false),
+        ("sam", "Sam TAM", UserRole::Tam, true),
+        ("nico", "Nico Engineer", UserRole::Engineer, false),
+        ("eve", "Eve Engineer", UserRole::Engineer, false),
+        ("pat", "Pat Platform", UserRole::PlatformEngineer, true),
+        ("vera", "Vera VP", UserRole::VpEngineering, true),
+        ("lena", "Lena Lead", UserRole::SupportLead, false),
     ] {
         let email = format!("{key}@stringer.example");
         let (user, i) =
@@ -132,7 +124,9 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
             .await?;
     }
     let mut customers = std::collections::HashMap::new();
-    for (key, org, role) in [("alice", "acme", "org_admin"), ("bob", "bolt", "member"), ("fiona", "fedco", "member")] {
+    for (key, org, role) in
+        [("alice", "acme", UserRole::OrgAdmin), ("bob", "bolt", UserRole::Member), ("fiona", "fedco", UserRole::Member)]
+    {
         let email = format!("{key}@{org}.example");
         let (user, i) = add_user(
             state,
@@ -156,7 +150,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     ];
     for (org, who, severity, security, channel, subject) in tickets {
         let now = state.now();
-        let id = new_id("tkt", millis(state));
+        let id = new_id("tkt");
         let event = Event::Opened {
             at: now,
             ticket: TicketId(id),

@@ -14,12 +14,21 @@ pub struct ApiError {
     pub detail: String,
     /// RFC 9457 extension members (e.g. `opens_at` of a refused customer page).
     pub extensions: serde_json::Map<String, serde_json::Value>,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 409 "in progress".
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
     /// An error with this status and detail.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> ApiError {
-        ApiError { status, detail: detail.into(), extensions: serde_json::Map::new() }
+        ApiError { status, detail: detail.into(), extensions: serde_json::Map::new(), retry_after: None }
+    }
+
+    /// 429, try again in `seconds`.
+    pub fn too_many(detail: impl Into<String>, seconds: i64) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, detail);
+        e.retry_after = Some(seconds.max(1));
+        e
     }
 
     /// Adds an extension member to the problem document.
@@ -98,6 +107,11 @@ impl IntoResponse for ApiError {
         body.insert("status".into(), self.status.as_u16().into());
         body.insert("detail".into(), self.detail.into());
         let body = serde_json::Value::Object(body);
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        let mut response =
+            (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -1,23 +1,73 @@
-//! Request extractors whose rejections are problem responses.
+//! Request extractors whose rejections are problem responses, and the edge checks every
+//! request passes: a bounded URI, and no NUL byte anywhere (PostgreSQL cannot store one, and
+//! no field of ours has a use for it).
 
 use crate::error::ApiError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-/// A JSON body; malformed, oversized or mistyped bodies become 400/413/415/422 problems.
+/// The longest request target (path and query) accepted, in bytes.
+pub const MAX_URI: usize = 8 * 1024;
+
+/// A JSON body; malformed, oversized or mistyped bodies become 400/413/415/422 problems, and
+/// a NUL character in any string a 400.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        if has_nul_escape(&bytes) {
+            return Err(nul());
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(e) => Err(json_problem(e)),
         }
     }
+}
+
+/// Whether JSON text holds a NUL character: inside a string it can only be the escape
+/// `\u0000` (a raw NUL byte is not JSON at all, and fails parsing).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+fn nul() -> ApiError {
+    ApiError::bad_request("a NUL character is not allowed in any field")
 }
 
 fn json_problem(e: JsonRejection) -> ApiError {
@@ -40,4 +90,52 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 
 fn query_problem(e: QueryRejection) -> ApiError {
     ApiError::bad_request(e.body_text())
+}
+
+/// Path parameters; a segment that does not decode becomes a 400 problem.
+pub struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PathParams(v)),
+            Err(e) => Err(path_problem(e)),
+        }
+    }
+}
+
+fn path_problem(e: PathRejection) -> ApiError {
+    ApiError::bad_request(format!("malformed path: {}", e.body_text()))
+}
+
+/// Middleware: refuses an overlong request target (414) and a NUL byte, raw or
+/// percent-encoded, in the path or query (400), before any route runs.
+pub async fn edge_checks(request: Request, next: Next) -> Response {
+    let target = request.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if target.len() > MAX_URI {
+        let detail = format!("the request target is longer than {MAX_URI} bytes");
+        return ApiError::new(StatusCode::URI_TOO_LONG, detail).into_response();
+    }
+    if target.contains("%00") || target.bytes().any(|b| b == 0) {
+        return nul().into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_escapes_are_found_and_only_they() {
+        assert!(has_nul_escape(br#"{"a":"x\u0000y"}"#));
+        assert!(has_nul_escape(br#"{"a\u0000":1}"#));
+        assert!(!has_nul_escape(br#"{"a":"x\\u0000y"}"#), "an escaped backslash, then text");
+        assert!(has_nul_escape(br#"{"a":"x\\\u0000y"}"#));
+        assert!(has_nul_escape(br#"{"a":"\u00001"}"#), "NUL, then a digit");
+        assert!(!has_nul_escape(br#"{"a":"\u0001"}"#));
+        assert!(!has_nul_escape(b"\\"), "a trailing backslash");
+    }
 }

@@ -1,6 +1,14 @@
-//! `Idempotency-Key` on POST: the first response to a key is stored with a hash of the
+//! `Idempotency-Key` on POST: the first final response to a key is stored with a hash of the
 //! request; a retry with the same key and request gets that response again and changes
 //! nothing; the same key with a different request is refused.
+//!
+//! Only final outcomes are kept: successes and client errors, but not 408, 409, 425 or 429
+//! (they depend on the moment — a refused customer page opens later, a limit resets), nor
+//! server errors. A request that dies mid-way (the server killed) leaves its key "in
+//! progress" for at most [`LEASE_SECONDS`]; a retry after that runs afresh. Keys expire after
+//! [`EXPIRY_SECONDS`] and are purged. A response carrying a one-time secret (a new token, a
+//! calendar-feed URL, a signing secret) is stored without it, and a replay says so instead of
+//! showing the secret again.
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -9,13 +17,39 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use sha2::{Digest, Sha256};
+use stringer_store::KeyClaim;
 
 /// Header name.
 pub const HEADER: &str = "idempotency-key";
 /// Largest body buffered for hashing (the API's body limit).
 pub const MAX_BODY: usize = 64 * 1024;
+/// How long a key stays "in progress" before a retry may take it over: far longer than any
+/// request takes, so only a request that died leaves it that long.
+pub const LEASE_SECONDS: i64 = 30;
+/// How long a finished key is remembered (the customary 24 hours).
+pub const EXPIRY_SECONDS: i64 = 86_400;
+/// The JSON fields that hold a one-time secret in our responses.
+const SECRET_FIELDS: [&str; 3] = ["token", "secret", "ics_path"];
+
+/// Marks a response whose body holds a one-time secret (add it to the response's parts).
+#[derive(Clone, Copy, Debug)]
+pub struct OneTimeSecret;
+
+impl IntoResponseParts for OneTimeSecret {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}
+
+/// Whether a response is a final outcome, worth replaying.
+fn is_final(status: StatusCode) -> bool {
+    status.is_success() || (status.is_client_error() && ![408, 409, 425, 429].contains(&status.as_u16()))
+}
 
 /// Middleware (inside authentication).
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
@@ -38,28 +72,50 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     hasher.update(&bytes);
     let hash = hex::encode(hasher.finalize());
     let now = state.now().as_second();
-    match state.store.claim_idempotent(&caller.user.id, &key, &hash, now).await? {
-        Some((seen, _, _)) if seen != hash => {
+    let user = &caller.user.id;
+    match state.store.claim_idempotent(user, &key, &hash, now, LEASE_SECONDS, EXPIRY_SECONDS).await? {
+        KeyClaim::OtherRequest => {
             Err(ApiError::unprocessable("this Idempotency-Key was used with a different request"))
         }
-        Some((_, 0, _)) => Err(ApiError::conflict("a request with this Idempotency-Key is still in progress")),
-        Some((_, status, body)) => Ok(replay(status, body)),
-        None => {
+        KeyClaim::InProgress => {
+            let mut e = ApiError::conflict("a request with this Idempotency-Key is still in progress");
+            e.retry_after = Some(1);
+            Err(e)
+        }
+        KeyClaim::Done { body, redacted: true, .. } => {
+            let id = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|b| b.get("id").cloned());
+            let detail = "this request was done already; the one-time secret it returned is shown only once and is not kept (revoke what it created and make another if it was lost)";
+            Err(ApiError::conflict(detail).with("id", id.unwrap_or_default()))
+        }
+        KeyClaim::Done { status, body, redacted: false } => Ok(replay(status, body)),
+        KeyClaim::New => {
             let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-                state.store.release_idempotent(&caller.user.id, &key).await?;
+                state.store.release_idempotent(user, &key).await?;
                 return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the response could not be read"));
             };
-            if parts.status.is_server_error() {
-                state.store.release_idempotent(&caller.user.id, &key).await?;
-            } else {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                state.store.finish_idempotent(&caller.user.id, &key, i64::from(parts.status.as_u16()), &text).await?;
+            if !is_final(parts.status) {
+                state.store.release_idempotent(user, &key).await?;
+                return Ok(Response::from_parts(parts, Body::from(bytes)));
             }
+            let secret = parts.extensions.get::<OneTimeSecret>().is_some();
+            let text = if secret { without_secrets(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
+            state.store.finish_idempotent(user, &key, i64::from(parts.status.as_u16()), &text, secret).await?;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
     }
+}
+
+/// The response body without its secret fields.
+fn without_secrets(bytes: &[u8]) -> String {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        for field in SECRET_FIELDS {
+            object.remove(field);
+        }
+    }
+    value.to_string()
 }
 
 fn replay(status: i64, body: String) -> Response {
@@ -69,4 +125,26 @@ fn replay(status: i64, body: String) -> Response {
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_final_outcomes_are_kept() {
+        for kept in [200, 201, 202, 204, 400, 403, 404, 422] {
+            assert!(is_final(StatusCode::from_u16(kept).unwrap()), "{kept}");
+        }
+        for passing in [408, 409, 425, 429, 500, 503] {
+            assert!(!is_final(StatusCode::from_u16(passing).unwrap()), "{passing}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_taken_out() {
+        let kept = without_secrets(br#"{"id":"tok_1","token":"stg_x","scopes":["read"]}"#);
+        assert_eq!(kept, r#"{"id":"tok_1","scopes":["read"]}"#);
+        assert_eq!(without_secrets(br#"{"id":"cm_1","secret":"s","ics_path":"/x?token=y"}"#), r#"{"id":"cm_1"}"#);
+    }
 }

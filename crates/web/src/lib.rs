@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod client;
 mod error;
 mod extract;
 mod ics;
@@ -19,6 +20,7 @@ mod settle;
 pub mod token_cache;
 
 pub use error::ApiError;
+pub use idempotency::EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS;
 pub use ratelimit::RateLimit;
 
 use axum::Router;
@@ -49,8 +51,14 @@ pub struct AppState {
     pub desk: Arc<Desk<SqlStore, SystemClock>>,
     /// Direct reads and account writes.
     pub store: SqlStore,
-    /// The budget of login, token-creation and customer-page attempts (counted in the database).
+    /// The budget of token-creation and customer-page attempts (counted in the database).
     pub limits: RateLimit,
+    /// The budget of sign-in attempts per client address, whatever the account.
+    pub login_limit: RateLimit,
+    /// Reverse proxies trusted to name their client in `X-Forwarded-For`.
+    pub trusted_proxies: Vec<client::Cidr>,
+    /// Whether webhooks may go to internal addresses (`--allow-private-webhooks`).
+    pub allow_private_webhooks: bool,
     /// Tokens authenticated in the last second (see [`token_cache`]).
     pub tokens: Arc<token_cache::TokenCache>,
     /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
@@ -60,7 +68,7 @@ pub struct AppState {
     /// The Slack Web API client, when Slack is configured: page messages are settled (updated
     /// to say who took the page) once paging for their ticket is over.
     pub slack_client: Option<stringer_notify::slack::Slack>,
-    /// The Prometheus recorder, when installed (`/metrics`).
+    /// The Prometheus recorder, when installed (`/metrics` on the metrics listener).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -71,6 +79,9 @@ impl AppState {
             desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
             store,
             limits: RateLimit { limit: 10, window: 60 },
+            login_limit: RateLimit { limit: 30, window: 60 },
+            trusted_proxies: Vec::new(),
+            allow_private_webhooks: false,
             tokens: Arc::default(),
             metrics: None,
             links: None,
@@ -118,7 +129,8 @@ struct ApiDoc;
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = idempotency::MAX_BODY;
 
-/// The router and its OpenAPI document (served at `/api/v1/openapi.json`).
+/// The router and its OpenAPI document (served at `/api/v1/openapi.json`). Every answer
+/// that is not a success is a problem document, including unknown paths and methods.
 pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
@@ -126,8 +138,22 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::public(doc))
+        .fallback(|| async { ApiError::not_found("resource at this path") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .layer(axum::middleware::from_fn(extract::edge_checks))
+        .with_state(state)
+}
+
+/// The router of the metrics listener (`--metrics-listen`): `/metrics` only, kept off the
+/// public listener because it counts every tenant's tickets.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .fallback(|| async { ApiError::not_found("resource at this path") })
         .with_state(state)
 }
 

@@ -64,13 +64,13 @@ mod tests {
             id: "usr_1".into(),
             email: "a@b.example".into(),
             name: "a".into(),
-            role: "engineer".into(),
+            role: stringer_core::ids::UserRole::Engineer,
             org: None,
             federal_cleared: false,
             password_hash: None,
             created_at: 0,
         };
-        Caller { user, scopes: vec!["read".into()] }
+        Caller { user, scopes: stringer_core::access::Scopes::of(&[stringer_core::access::Scope::Read]) }
     }
 
     #[test]

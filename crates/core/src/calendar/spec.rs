@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A day of the week, written as its three-letter English abbreviation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum Weekday {
@@ -29,6 +30,7 @@ impl Weekday {
 
 /// An open window on some weekdays, in local wall-clock time. `to` may be "24:00" (end of day).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// The weekdays this window is open on.

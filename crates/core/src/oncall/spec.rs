@@ -12,6 +12,7 @@ pub const MAX_SHIFT_DAYS: u32 = 365;
 
 /// A rotation as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotationSpec {
     /// What the rotation is, for people, e.g. "primary".
@@ -30,6 +31,7 @@ pub struct RotationSpec {
 
 /// A layer as written: a rotation, and optionally the weekly windows during which it applies.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     /// Who takes turns, and when they hand off.
@@ -42,6 +44,7 @@ pub struct LayerSpec {
 
 /// A schedule as written.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// What the schedule is, for people, e.g. "platform".

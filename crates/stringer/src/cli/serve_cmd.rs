@@ -83,6 +83,14 @@ pub struct ServeArgs {
     /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
     #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
     allow_private_webhooks: bool,
+    /// A reverse proxy (address or CIDR block) trusted to name its client in
+    /// X-Forwarded-For, for per-client sign-in limits; repeat or separate with commas.
+    #[arg(long, env = "STRINGER_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',')]
+    trusted_proxy: Vec<stringer_web::client::Cidr>,
+    /// Serve Prometheus metrics at /metrics on this separate address (off by default: the
+    /// metrics count every tenant's tickets, so keep the address private).
+    #[arg(long, env = "STRINGER_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<String>,
     /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
@@ -142,6 +150,16 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match &args.metrics_listen {
+        Some(metrics) => {
+            let listener = tokio::net::TcpListener::bind(metrics)
+                .await
+                .with_context(|| format!("cannot listen on {metrics} for metrics"))?;
+            println!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
     println!("listening on http://{addr}");
     if args.demo {
         println!("try: curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/v1/tickets");
@@ -153,7 +171,23 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.links = Some(stringer_web::links::AckLinks::new(&key, &public));
     state.slack_signing_secret = args.slack_signing_secret.clone();
     state.slack_client = sender.slack.clone();
+    state.trusted_proxies = args.trusted_proxy.clone();
+    state.allow_private_webhooks = args.allow_private_webhooks;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let app = stringer_web::metrics_router(state.clone());
+            let mut stop = stop_rx.clone();
+            Some(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                };
+                axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            }))
+        }
+        None => None,
+    };
+    let janitor = tokio::spawn(run_janitor(store.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
     let links = state.links.clone().expect("set above");
     let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, links, stop_rx.clone()));
@@ -171,6 +205,10 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     signals.abort();
     let _ = ticker.await;
     let _ = deliverer.await;
+    let _ = janitor.await;
+    if let Some(metrics) = metrics_server {
+        let _ = metrics.await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -246,6 +284,26 @@ async fn run_deliveries(
         let pause = if full || dispatched_full { Duration::ZERO } else { Duration::from_millis(200) };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often expired idempotency keys are purged.
+const JANITOR_PERIOD: Duration = Duration::from_secs(600);
+
+/// Purges idempotency keys past their expiry, every ten minutes, so the table does not grow
+/// without bound.
+async fn run_janitor(store: SqlStore, mut stop: watch::Receiver<bool>) {
+    loop {
+        let before = jiff::Timestamp::now().as_second() - stringer_web::IDEMPOTENCY_EXPIRY_SECONDS;
+        match store.purge_idempotency_keys(before).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(JANITOR_PERIOD) => {}
             _ = stop.changed() => return,
         }
     }

@@ -69,6 +69,8 @@ pub struct Server {
     pub base: String,
     /// The first admin's token, when this start created it.
     pub admin: Option<String>,
+    /// The metrics listener's `/metrics` URL, when started with `--metrics-listen`.
+    pub metrics: Option<String>,
     pub db: Db,
     client: reqwest::Client,
 }
@@ -98,6 +100,7 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut admin = None;
+        let mut metrics = None;
         let mut seen_first_run = false;
         let base = loop {
             let line = rx
@@ -112,12 +115,15 @@ impl Server {
             {
                 admin = Some(token.split_whitespace().next().unwrap().to_string());
             }
+            if let Some(url) = line.strip_prefix("metrics on ") {
+                metrics = Some(url.trim().to_string());
+            }
             if let Some(addr) = line.strip_prefix("listening on ") {
                 break addr.trim().to_string();
             }
         };
         std::thread::spawn(move || while rx.recv().is_ok() {});
-        Server { child, base, admin, db: db.clone(), client: reqwest::Client::new() }
+        Server { child, base, admin, metrics, db: db.clone(), client: reqwest::Client::new() }
     }
 
     pub fn admin(&self) -> String {
@@ -389,4 +395,117 @@ pub async fn paging_desk(
     }
     let zoe = zen_org(server, &d.admin, Some(&ids["tina"]), &[&ids["nico"]]).await;
     (d, zoe, secrets, ids)
+}
+
+/// The built-in contract with text replacements (e.g. minutes made seconds), written to a
+/// file of its own for a test server.
+pub fn contract_with(replacements: &[(&str, &str)]) -> PathBuf {
+    let mut text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/contract/default.toml")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "the default contract has no {from:?}");
+        text = text.replace(from, to);
+    }
+    let path = std::env::temp_dir().join(format!("{}.toml", unique("stringer-contract")));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Slack Web API calls a stand-in received: (method, authorization header, arguments).
+pub type Posts = std::sync::Arc<std::sync::Mutex<Vec<(String, String, Value)>>>;
+
+#[derive(Clone)]
+struct SlackStandIn {
+    posts: Posts,
+    /// Member ID → profile email, answered by `users.info`.
+    members: std::sync::Arc<std::collections::HashMap<String, String>>,
+}
+
+async fn slack_web_api(
+    axum::extract::State(stand_in): axum::extract::State<SlackStandIn>,
+    axum::extract::Path(method): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> axum::Json<Value> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    // Slack takes JSON or form-encoded arguments.
+    let args: Value = serde_json::from_str(&body).unwrap_or_else(|_| {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
+        Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    });
+    let mut posts = stand_in.posts.lock().unwrap();
+    let answer = match method.as_str() {
+        "users.info" => match stand_in.members.get(args["user"].as_str().unwrap_or_default()) {
+            Some(email) => json!({"ok": true, "user": {"id": args["user"], "is_bot": false, "deleted": false,
+                "is_email_confirmed": true, "profile": {"email": email}}}),
+            None => json!({"ok": false, "error": "user_not_found"}),
+        },
+        // As Slack does: the channel's id and a message timestamp unique in it.
+        _ => {
+            json!({"ok": true, "channel": format!("C-{}", args["channel"].as_str().unwrap_or_default()), "ts": format!("{}.000100", posts.len())})
+        }
+    };
+    posts.push((method, auth, args));
+    axum::Json(answer)
+}
+
+/// A local stand-in for the Slack Web API that records every call; `members` are the Slack
+/// users it knows (member ID, profile email).
+pub async fn slack_api(members: &[(&str, &str)]) -> (String, Posts) {
+    let posts: Posts = Default::default();
+    let members = members.iter().map(|(id, email)| (id.to_string(), email.to_string())).collect();
+    let state = SlackStandIn { posts: posts.clone(), members: std::sync::Arc::new(members) };
+    let app = axum::Router::new().route("/api/{method}", axum::routing::post(slack_web_api)).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/api"), posts)
+}
+
+/// The calls of one Web API method: (authorization header, arguments).
+pub fn slack_calls(posts: &Posts, method: &str) -> Vec<(String, Value)> {
+    posts.lock().unwrap().iter().filter(|(m, _, _)| m == method).map(|(_, a, b)| (a.clone(), b.clone())).collect()
+}
+
+/// A fresh `action_ts`, as Slack puts in every button press.
+pub fn unique_action_ts() -> String {
+    format!("{}.{}", jiff::Timestamp::now().as_second(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The form body of a button press by `member` on `ticket`.
+pub fn slack_body(member: &str, action: &str, ticket: &str, action_ts: &str) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": member},
+        "actions": [{"action_id": action, "value": ticket, "action_ts": action_ts}]
+    });
+    serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+}
+
+/// Sends a body to `/slack/interactions`, signed as Slack signs it at `timestamp`.
+pub async fn slack_send(server: &Server, body: &str, timestamp: i64, secret: &str) -> StatusCode {
+    let signature = stringer_notify::slack::sign_request(secret, timestamp, body.as_bytes());
+    reqwest::Client::new()
+        .post(format!("{}/slack/interactions", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .header("x-slack-signature", signature)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// A press of a Slack button, signed now.
+pub async fn slack_press(
+    server: &Server,
+    member: &str,
+    action: &str,
+    ticket: &str,
+    secret: &str,
+    action_ts: &str,
+) -> StatusCode {
+    let body = slack_body(member, action, ticket, action_ts);
+    slack_send(server, &body, jiff::Timestamp::now().as_second(), secret).await
 }

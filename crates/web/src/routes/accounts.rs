@@ -1,25 +1,28 @@
-//! Login, the caller, orgs, users and API tokens.
+//! Login, the caller, orgs, users and API tokens. Every permission is the access policy's
+//! (`Caller::may`); this module validates input and moves records.
 
 use crate::AppState;
-use crate::auth::{
-    CUSTOMER_ROLES, Caller, SCOPES, STAFF_ROLES, hash_password, new_secret, token_hash, verify_password,
-};
+use crate::auth::{Caller, decision_to_result, hash_password, new_secret, token_hash, verify_password};
+use crate::client::client_ip;
 use crate::error::ApiError;
-use crate::extract::Body;
+use crate::extract::{Body, PathParams};
 use crate::ids::{is_id, new_id};
 use axum::Extension;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use stringer_core::ids::Deployment;
+use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
+use stringer_core::ids::{Deployment, UserRole};
 use stringer_store::{OrgRecord, TokenRecord, UserRecord};
 use utoipa::ToSchema;
 
 /// Longest a token may live, and the lifetime of a login token.
 const MAX_TOKEN_DAYS: i64 = 366;
 const LOGIN_TOKEN_HOURS: i64 = 12;
+/// Failed sign-ins per client address and account are forgotten after an hour without one.
+const FORGET_FAILURES_SECONDS: i64 = 3600;
 
 /// A user as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -38,7 +41,7 @@ impl From<UserRecord> for UserView {
             id: u.id,
             email: u.email,
             name: u.name,
-            role: u.role,
+            role: u.role.to_string(),
             org: u.org,
             federal_cleared: u.federal_cleared,
         }
@@ -90,7 +93,7 @@ impl From<TokenRecord> for TokenView {
         TokenView {
             id: t.id,
             name: t.name,
-            scopes: t.scopes,
+            scopes: t.scopes.names().into_iter().map(String::from).collect(),
             created_at: t.created_at,
             expires_at: t.expires_at,
             revoked_at: t.revoked_at,
@@ -118,20 +121,20 @@ pub struct Items<T: ToSchema> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(max_length = 256)]
     password: String,
+    /// The customer org to sign in to, for an address with accounts in several orgs.
+    #[serde(default)]
+    org: Option<String>,
 }
 
-fn millis(state: &AppState) -> u64 {
-    state.now().as_millisecond().max(0) as u64
-}
-
-async fn limit(state: &AppState, key: String) -> Result<(), ApiError> {
-    match state.limits.check(&state.store, &key, state.now().as_second()).await? {
+/// Counts an attempt against a budget; 429 once it is spent.
+pub async fn spend(state: &AppState, limit: crate::RateLimit, key: String, what: &str) -> Result<(), ApiError> {
+    match limit.check(&state.store, &key, state.now().as_second()).await? {
         None => Ok(()),
-        Some(wait) => {
-            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, format!("too many attempts; try again in {wait} s")))
-        }
+        Some(wait) => Err(ApiError::too_many(format!("{what}; try again in {wait} s"), wait)),
     }
 }
 
@@ -139,50 +142,74 @@ async fn issue_token(
     state: &AppState,
     user: &UserRecord,
     name: &str,
-    scopes: Vec<String>,
+    scopes: Scopes,
     expires_at: Option<i64>,
-) -> Result<NewTokenView, ApiError> {
+) -> Result<(NewTokenView, crate::idempotency::OneTimeSecret), ApiError> {
     let secret = new_secret();
     let record = TokenRecord {
-        id: new_id("tok", millis(state)),
+        id: new_id("tok"),
         user_id: user.id.clone(),
         name: name.to_string(),
         secret_hash: token_hash(&secret),
-        scopes: scopes.clone(),
+        scopes,
         created_at: state.now().as_second(),
         expires_at,
         revoked_at: None,
     };
     state.store.insert_token(&record, Some(&user.id)).await?;
-    Ok(NewTokenView { id: record.id, token: secret, scopes, expires_at })
+    let names = scopes.names().into_iter().map(String::from).collect();
+    Ok((NewTokenView { id: record.id, token: secret, scopes: names, expires_at }, crate::idempotency::OneTimeSecret))
 }
 
-/// Exchanges email and password for a 12-hour token. Rate-limited per address and client.
+/// How long a client address is held back from an account after `failures` wrong
+/// passwords in a row: not at all for the first four, then doubling from 2 s to 15 min.
+fn backoff(failures: i64) -> i64 {
+    if failures < 5 { 0 } else { 2i64.saturating_pow((failures - 4).min(20) as u32).min(900) }
+}
+
+/// Exchanges email and password for a 12-hour token. Failed attempts slow down the client
+/// address trying that account (not the account itself), and every address has a budget of
+/// attempts per minute; behind a trusted proxy the address is the proxy's client's. A sign-in
+/// without such an account takes as long as one with a wrong password.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login,
     responses((status = 201, body = NewTokenView), (status = 401, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Body(body): Body<Login>,
 ) -> Result<impl IntoResponse, ApiError> {
-    limit(&state, format!("login:{}", body.email.to_lowercase())).await?;
-    limit(&state, format!("login-ip:{}", peer.ip())).await?;
-    let user = state.store.get_user_by_email(&body.email).await?;
-    let ok = user.as_ref().and_then(|u| u.password_hash.as_deref()).is_some_and(|h| verify_password(&body.password, h));
+    if body.email.len() > 254 || body.password.len() > 256 {
+        return Err(ApiError::unauthorized("wrong email or password"));
+    }
+    let ip = client_ip(peer.ip(), &headers, &state.trusted_proxies);
+    let email = body.email.trim().to_lowercase();
+    let now = state.now().as_second();
+    spend(&state, state.login_limit, format!("login-ip:{ip}"), "too many sign-in attempts from this address").await?;
+    let key = format!("{ip}|{email}|{}", body.org.as_deref().unwrap_or(""));
+    if let Some(until) = state.store.login_locked_until(&key, now).await? {
+        let wait = until - now;
+        return Err(ApiError::too_many(format!("too many failed sign-ins; try again in {wait} s"), wait));
+    }
+    let user = state.store.login_account(&email, body.org.as_deref()).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let ok = verify_password(&body.password, hash);
     let Some(user) = user.filter(|_| ok) else {
+        state.store.record_login_failure(&key, now, FORGET_FAILURES_SECONDS, backoff).await?;
         return Err(ApiError::unauthorized("wrong email or password"));
     };
-    let expires = state.now().as_second() + LOGIN_TOKEN_HOURS * 3600;
-    let scopes = if user.role == "admin" { SCOPES.to_vec() } else { vec!["read", "write"] };
-    let view =
-        issue_token(&state, &user, "login", scopes.into_iter().map(String::from).collect(), Some(expires)).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    state.store.clear_login_failures(&key).await?;
+    let expires = now + LOGIN_TOKEN_HOURS * 3600;
+    let scopes = Scopes::for_role(user.role);
+    let (view, secret) = issue_token(&state, &user, "login", scopes, Some(expires)).await?;
+    Ok((StatusCode::CREATED, secret, axum::Json(view)))
 }
 
 /// The calling user.
 #[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = UserView)))]
-pub async fn me(Extension(caller): Extension<Caller>) -> axum::Json<UserView> {
-    axum::Json(caller.user.into())
+pub async fn me(Extension(caller): Extension<Caller>) -> Result<axum::Json<UserView>, ApiError> {
+    caller.may(Action::ReadAccount, Some(Object::Account(&caller.user.id)), "user")?;
+    Ok(axum::Json(caller.user.into()))
 }
 
 /// Orgs the caller may see.
@@ -191,8 +218,15 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<OrgView>>, ApiError> {
-    caller.require_scope("read")?;
-    let items = state.store.list_orgs().await?.into_iter().filter(|o| caller.can_see(o)).map(Into::into).collect();
+    caller.may_list(Action::ReadOrg)?;
+    let items = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        .map(Into::into)
+        .collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -202,7 +236,7 @@ pub async fn list_orgs(
 pub struct CreateOrg {
     #[schema(pattern = r"^[a-z0-9][a-z0-9-]{1,39}$")]
     slug: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     tier: String,
     #[schema(value_type = String, pattern = "^(shared|dedicated|federal)$")]
@@ -219,7 +253,34 @@ fn valid_slug(s: &str) -> bool {
         && !s.starts_with('-')
 }
 
-/// Creates an org (admin): Enterprise orgs get their Slack channel `#stringer-<slug>`.
+/// The policy's view of a person acting on their own behalf (being paged, serving an org,
+/// following a link sent to them) with the given scopes.
+pub fn person(user: &UserRecord, scopes: Scopes) -> Actor<'_> {
+    Actor { user: &user.id, role: user.role, org: user.org.as_deref(), federal_cleared: user.federal_cleared, scopes }
+}
+
+/// Checks that every user in `ids` is staff who may serve `org` (be its TAM, a named
+/// engineer or on its schedule): uncleared staff cannot serve a federal org.
+pub async fn check_servers(state: &AppState, ids: &[&String], org: Option<OrgRef<'_>>) -> Result<(), ApiError> {
+    for id in ids {
+        let Some(user) = state.store.get_user(id).await?.filter(|u| u.org.is_none()) else {
+            return Err(ApiError::unprocessable(format!("{id:?} is not a staff user")));
+        };
+        if let Some(org) = org {
+            let decision = access::decide(&person(&user, Scopes::NONE), Action::ServeOrg, Some(Object::Org(org)));
+            if !decision.allowed() {
+                return Err(ApiError::unprocessable(format!(
+                    "{} ({id}) cannot serve {}: only staff cleared for federal serve a federal org",
+                    user.name, org.slug
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates an org (admin): Enterprise orgs get their Slack channel `#stringer-<slug>`. The TAM
+/// and named engineers must be staff who may serve the org (cleared, for a federal org).
 #[utoipa::path(post, path = "/api/v1/orgs", security(("bearer" = [])), request_body = CreateOrg,
     responses((status = 201, body = OrgView), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn create_org(
@@ -227,23 +288,20 @@ pub async fn create_org(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateOrg>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("admin")?;
-    if !caller.is_admin() {
-        return Err(ApiError::forbidden("only admins create orgs"));
-    }
+    let new = OrgRef { slug: &body.slug, deployment: body.deployment };
+    caller.may(Action::CreateOrg, Some(Object::Org(new)), "org")?;
     if !valid_slug(&body.slug) {
         return Err(ApiError::unprocessable("slug: 2–40 lowercase letters, digits or dashes"));
+    }
+    if body.name.trim().is_empty() || body.name.len() > 200 {
+        return Err(ApiError::unprocessable("name: 1 to 200 characters"));
     }
     if state.contract().tier(&body.tier).is_none() {
         let tiers: Vec<&str> = state.contract().tiers.keys().map(|t| t.as_str()).collect();
         return Err(ApiError::unprocessable(format!("unknown tier {:?}; tiers are {}", body.tier, tiers.join(", "))));
     }
-    for id in body.tam.iter().chain(&body.named_engineers) {
-        let staff = state.store.get_user(id).await?.filter(|u| u.org.is_none());
-        if staff.is_none() {
-            return Err(ApiError::unprocessable(format!("{id} is not a staff user")));
-        }
-    }
+    let servers: Vec<&String> = body.tam.iter().chain(&body.named_engineers).collect();
+    check_servers(&state, &servers, Some(new)).await?;
     let enterprise = body.tier == "enterprise";
     let org = OrgRecord {
         slack_channel: enterprise.then(|| format!("#stringer-{}", body.slug)),
@@ -260,12 +318,12 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, axum::Json(OrgView::from(org))))
 }
 
-/// Resolves an org the caller may see, else 404 (also for others' orgs).
-pub async fn visible_org(state: &AppState, caller: &Caller, slug: &str) -> Result<OrgRecord, ApiError> {
-    match state.store.get_org(slug).await? {
-        Some(org) if caller.can_see(&org) => Ok(org),
-        _ => Err(ApiError::not_found("org")),
-    }
+/// The org `slug` if the policy lets the caller take `action` on it; else the policy's
+/// refusal (404 exactly as for a missing org).
+pub async fn org_for(state: &AppState, caller: &Caller, slug: &str, action: Action) -> Result<OrgRecord, ApiError> {
+    let org = state.store.get_org(slug).await?;
+    caller.may(action, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
+    Ok(org.expect("the policy allows only existing orgs"))
 }
 
 /// One org.
@@ -274,10 +332,9 @@ pub async fn visible_org(state: &AppState, caller: &Caller, slug: &str) -> Resul
 pub async fn get_org(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(slug): Path<String>,
+    PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    caller.require_scope("read")?;
-    Ok(axum::Json(visible_org(&state, &caller, &slug).await?.into()))
+    Ok(axum::Json(org_for(&state, &caller, &slug, Action::ReadOrg).await?.into()))
 }
 
 /// Users the caller may see: staff see staff and visible orgs' customers; customers see their org.
@@ -286,23 +343,25 @@ pub async fn list_users(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<UserView>>, ApiError> {
-    caller.require_scope("read")?;
+    caller.may_list(Action::ReadUser)?;
     let users = state.store.list_users(caller.user.org.as_deref()).await?;
     let orgs = state.store.list_orgs().await?;
-    let visible = |u: &UserRecord| match &u.org {
-        None => caller.is_staff(),
-        Some(slug) => orgs.iter().any(|o| &o.slug == slug && caller.can_see(o)),
+    let org_of = |slug: &str| orgs.iter().find(|o| o.slug == slug);
+    let visible = |u: &UserRecord| {
+        let org = u.org.as_deref().and_then(org_of);
+        caller.allowed(Action::ReadUser, Some(Object::User(u.as_object(org))))
     };
     Ok(axum::Json(Items { items: users.into_iter().filter(visible).map(Into::into).collect() }))
 }
 
 /// A new user: admins create staff and customers; a customer org admin creates customers of
-/// their own org.
+/// their own org. The same address may have an account in several orgs.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     #[schema(pattern = "^[^@]+@[^@]+$", max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     #[schema(pattern = "^(engineer|platform_engineer|tam|vp_engineering|support_lead|admin|member|org_admin)$")]
     role: String,
@@ -315,6 +374,13 @@ pub struct CreateUser {
     password: Option<String>,
 }
 
+fn parse_role(name: &str) -> Result<UserRole, ApiError> {
+    UserRole::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = UserRole::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::unprocessable(format!("unknown role {name:?}; roles are {}", names.join(", ")))
+    })
+}
+
 /// Creates a user.
 #[utoipa::path(post, path = "/api/v1/users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 403, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
@@ -323,45 +389,67 @@ pub async fn create_user(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateUser>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("write")?;
-    let staff_role = STAFF_ROLES.contains(&body.role.as_str());
-    if !staff_role && !CUSTOMER_ROLES.contains(&body.role.as_str()) {
-        return Err(ApiError::unprocessable(format!(
-            "unknown role {:?}; staff roles: {}; customer roles: {}",
-            body.role,
-            STAFF_ROLES.join(", "),
-            CUSTOMER_ROLES.join(", ")
-        )));
-    }
-    if staff_role != body.org.is_none() {
+    let role = parse_role(&body.role)?;
+    if role.is_staff() != body.org.is_none() {
         return Err(ApiError::unprocessable("staff users have no org; customer users need one"));
     }
-    let allowed =
-        caller.is_admin() || (caller.user.role == "org_admin" && body.org == caller.user.org && !body.federal_cleared);
-    if !allowed {
-        return Err(ApiError::forbidden("admins create users; customer org admins create users of their own org"));
-    }
-    if let Some(org) = &body.org {
-        visible_org(&state, &caller, org).await.map_err(|_| ApiError::unprocessable(format!("unknown org {org:?}")))?;
+    let org = match &body.org {
+        Some(slug) => state.store.get_org(slug).await?,
+        None => None,
+    };
+    let object = match (&body.org, &org) {
+        (None, _) => Some(Object::Staff),
+        (Some(_), found) => found.as_ref().map(|o| Object::Org(o.as_ref())),
+    };
+    let action = Action::CreateUser { role, cleared: body.federal_cleared };
+    match access::decide(&caller.actor(), action, object) {
+        access::Decision::NotFound => {
+            let slug = body.org.as_deref().unwrap_or_default();
+            return Err(ApiError::unprocessable(format!("unknown org {slug:?}")));
+        }
+        other => decision_to_result(other, "org")?,
     }
     if !body.email.contains('@') || body.email.len() > 254 {
         return Err(ApiError::unprocessable("email: a valid address"));
+    }
+    if body.name.trim().is_empty() || body.name.len() > 200 {
+        return Err(ApiError::unprocessable("name: 1 to 200 characters"));
     }
     if body.password.as_ref().is_some_and(|p| p.len() < 12 || p.len() > 256) {
         return Err(ApiError::unprocessable("password: 12 to 256 characters"));
     }
     let user = UserRecord {
-        id: new_id("usr", millis(&state)),
+        id: new_id("usr"),
         email: body.email,
         name: body.name,
-        role: body.role,
+        role,
         org: body.org,
-        federal_cleared: body.federal_cleared && staff_role,
+        federal_cleared: body.federal_cleared,
         password_hash: body.password.as_deref().map(hash_password),
         created_at: state.now().as_second(),
     };
     state.store.insert_user(&user, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
+}
+
+/// A user and their org, if the id is well-formed and the user exists.
+async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord, Option<OrgRecord>)>, ApiError> {
+    if !is_id("usr", id) {
+        return Err(ApiError::bad_request("malformed user id"));
+    }
+    let Some(user) = state.store.get_user(id).await? else { return Ok(None) };
+    let org = match &user.org {
+        Some(slug) => state.store.get_org(slug).await?,
+        None => None,
+    };
+    Ok(Some((user, org)))
+}
+
+/// The user `id` if the policy lets the caller take `action` on them.
+pub async fn user_for(state: &AppState, caller: &Caller, id: &str, action: Action) -> Result<UserRecord, ApiError> {
+    let found = user_with_org(state, id).await?;
+    caller.may(action, found.as_ref().map(|(u, o)| Object::User(u.as_object(o.as_ref()))), "user")?;
+    Ok(found.expect("the policy allows only existing users").0)
 }
 
 /// One user.
@@ -370,20 +458,91 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<UserView>, ApiError> {
-    caller.require_scope("read")?;
-    if !is_id("usr", &id) {
-        return Err(ApiError::bad_request("malformed user id"));
+    Ok(axum::Json(user_for(&state, &caller, &id, Action::ReadUser).await?.into()))
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 200)]
+    name: Option<String>,
+    /// A role of the same kind (staff or customer) as the user's.
+    #[schema(pattern = "^(engineer|platform_engineer|tam|vp_engineering|support_lead|admin|member|org_admin)$")]
+    role: Option<String>,
+    /// Staff only; granting it takes an admin cleared for federal.
+    federal_cleared: Option<bool>,
+}
+
+/// Federal orgs and schedules the user serves (as TAM, named engineer or schedule member).
+async fn federal_duties(state: &AppState, user: &str) -> Result<Vec<String>, ApiError> {
+    let orgs = state.store.list_orgs().await?;
+    let federal = |slug: &str| orgs.iter().any(|o| o.slug == slug && o.deployment == Deployment::Federal);
+    let mut duties: Vec<String> = orgs
+        .iter()
+        .filter(|o| o.deployment == Deployment::Federal)
+        .filter(|o| o.tam.as_deref() == Some(user) || o.named_engineers.iter().any(|e| e == user))
+        .map(|o| format!("org {}", o.slug))
+        .collect();
+    for s in state.store.list_schedules().await? {
+        let member = s.spec.layers.iter().any(|l| l.rotation.members.iter().any(|m| m == user))
+            || s.spec.overrides.iter().any(|o| o.user == user);
+        if member && s.org.as_deref().is_some_and(federal) {
+            duties.push(format!("schedule {}", s.name));
+        }
     }
-    let user = state.store.get_user(&id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    let visible = match &user.org {
-        None => caller.is_staff(),
-        Some(org) => visible_org(&state, &caller, org).await.is_ok(),
-    };
-    if !visible {
+    Ok(duties)
+}
+
+/// Changes a user's name, role or clearance. Staff roles and clearance are granted by admins
+/// (clearance by cleared admins); a customer org admin changes their org's users. Clearance
+/// cannot be withdrawn from someone who still serves a federal org. The user's tokens carry
+/// the change at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = UpdateUser,
+    responses((status = 200, body = UserView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<UpdateUser>,
+) -> Result<axum::Json<UserView>, ApiError> {
+    let role = body.role.as_deref().map(parse_role).transpose()?;
+    let action = Action::UpdateUser { role, cleared: body.federal_cleared };
+    let mut user = user_for(&state, &caller, &id, action).await?;
+    if role.is_some_and(|r| r.is_staff() != user.role.is_staff()) {
+        return Err(ApiError::unprocessable("role: staff keep a staff role and customers a customer role"));
+    }
+    if body.federal_cleared == Some(true) && !user.role.is_staff() {
+        return Err(ApiError::unprocessable("federal_cleared: customers are not cleared for federal data"));
+    }
+    if body.name.as_ref().is_some_and(|n| n.trim().is_empty() || n.len() > 200) {
+        return Err(ApiError::unprocessable("name: 1 to 200 characters"));
+    }
+    if body.federal_cleared == Some(false) && user.federal_cleared {
+        let duties = federal_duties(&state, &user.id).await?;
+        if !duties.is_empty() {
+            return Err(ApiError::unprocessable(format!(
+                "{} still serves {}; reassign that first",
+                user.name,
+                duties.join(", ")
+            )));
+        }
+    }
+    if let Some(name) = body.name {
+        user.name = name;
+    }
+    if let Some(role) = role {
+        user.role = role;
+    }
+    if let Some(cleared) = body.federal_cleared {
+        user.federal_cleared = cleared;
+    }
+    if !state.store.update_user(&user, &caller.user.id, state.now().as_second()).await? {
         return Err(ApiError::not_found("user"));
     }
+    state.tokens.clear();
     Ok(axum::Json(user.into()))
 }
 
@@ -393,6 +552,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<TokenView>>, ApiError> {
+    caller.may(Action::ReadAccount, Some(Object::Account(&caller.user.id)), "user")?;
     let items = state.store.list_tokens(&caller.user.id).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(Items { items }))
 }
@@ -413,19 +573,16 @@ pub struct CreateToken {
 
 /// Creates a token for the caller, with at most the caller's own scopes. Rate-limited.
 #[utoipa::path(post, path = "/api/v1/tokens", security(("bearer" = [])), request_body = CreateToken,
-    responses((status = 201, body = NewTokenView), (status = 422, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 201, body = NewTokenView), (status = 403, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn create_token(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateToken>,
 ) -> Result<impl IntoResponse, ApiError> {
-    limit(&state, format!("token:{}", caller.user.id)).await?;
-    if body.scopes.is_empty() || body.scopes.iter().any(|s| !caller.scopes.contains(s)) {
-        return Err(ApiError::unprocessable(format!(
-            "scopes: a non-empty subset of this token's scopes ({})",
-            caller.scopes.join(", ")
-        )));
-    }
+    let scopes =
+        Scopes::parse(&body.scopes).ok_or_else(|| ApiError::unprocessable("scopes: each one of read, write, admin"))?;
+    caller.may(Action::CreateToken(scopes), Some(Object::Account(&caller.user.id)), "user")?;
+    spend(&state, state.limits, format!("token:{}", caller.user.id), "too many new tokens").await?;
     if !(1..=MAX_TOKEN_DAYS).contains(&body.expires_in_days) {
         return Err(ApiError::unprocessable(format!("expires_in_days: 1 to {MAX_TOKEN_DAYS}")));
     }
@@ -433,21 +590,24 @@ pub async fn create_token(
         return Err(ApiError::unprocessable("name: 1 to 100 characters"));
     }
     let expires = state.now().as_second() + body.expires_in_days * 86_400;
-    let view = issue_token(&state, &caller.user, &body.name, body.scopes, Some(expires)).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    let (view, secret) = issue_token(&state, &caller.user, &body.name, scopes, Some(expires)).await?;
+    Ok((StatusCode::CREATED, secret, axum::Json(view)))
 }
 
-/// Revokes one of the caller's tokens.
+/// Revokes one of the caller's tokens; a token cannot revoke one with scopes it lacks.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tok_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
     if !is_id("tok", &id) {
         return Err(ApiError::bad_request("malformed token id"));
     }
+    let token = state.store.get_token(&id).await?.filter(|t| t.revoked_at.is_none());
+    let object = token.as_ref().map(|t| Object::Token { owner: &t.user_id, scopes: t.scopes });
+    caller.may(Action::RevokeToken, object, "token")?;
     if state.store.revoke_token(&caller.user.id, &id, state.now().as_second()).await? {
         state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)

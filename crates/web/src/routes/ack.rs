@@ -1,13 +1,20 @@
 //! One-click acknowledgement from a notification: `GET /ack/<token>` shows what the link
 //! does and a button (link scanners that prefetch GETs acknowledge nothing); `POST` does it.
+//! A link acts as the person it was sent to, and only while the access policy lets that
+//! person acknowledge the ticket (a person who lost their clearance, say, cannot).
 
+use super::accounts::person;
 use crate::AppState;
+use crate::auth::decision_to_result;
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use crate::extract::PathParams;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use stringer_app::Extras;
+use stringer_core::access::{self, Action, Object, OrgRef, Scope, Scopes};
 use stringer_core::event::Event;
+use stringer_core::ids::TicketId;
 
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
@@ -16,14 +23,28 @@ fn page(title: &str, body: &str) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
 }
 
-fn checked(state: &AppState, token: &str) -> Result<(stringer_core::ids::TicketId, String), ApiError> {
+/// The ticket and person of a genuine, unexpired link whose person may still acknowledge it.
+async fn checked(state: &AppState, token: &str) -> Result<(TicketId, String), ApiError> {
     let links = state.links.as_ref().ok_or_else(|| ApiError::not_found("link"))?;
-    links.verify(token, state.now()).ok_or_else(|| ApiError::not_found("link (it may have expired)"))
+    let (ticket, user) =
+        links.verify(token, state.now()).ok_or_else(|| ApiError::not_found("link (it may have expired)"))?;
+    let person_record = state.store.get_user(&user).await?;
+    let found = state.store.get_ticket_for_access(ticket.as_str()).await?;
+    let object = found.as_ref().map(|(t, deployment)| Object::Ticket(OrgRef { slug: &t.org, deployment: *deployment }));
+    let decision = match &person_record {
+        Some(p) => access::decide(&person(p, Scopes::of(&[Scope::Write])), Action::Acknowledge, object),
+        None => access::Decision::NotFound,
+    };
+    decision_to_result(decision, "link").map_err(|_| ApiError::not_found("link (it may have expired)"))?;
+    Ok((ticket, user))
 }
 
 /// `GET /ack/<token>`: a confirmation page.
-pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let (ticket, _) = checked(&state, &token)?;
+pub async fn confirm(
+    State(state): State<AppState>,
+    PathParams(token): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let (ticket, _) = checked(&state, &token).await?;
     let form = format!(
         "<p>Acknowledge ticket <code>{ticket}</code> and stop its escalation?</p><form method=\"post\"><button type=\"submit\">Acknowledge</button></form>"
     );
@@ -31,8 +52,11 @@ pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -
 }
 
 /// `POST /ack/<token>`: acknowledges the ticket as the link's person (idempotent).
-pub async fn acknowledge(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
-    let (ticket, user) = checked(&state, &token)?;
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    PathParams(token): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let (ticket, user) = checked(&state, &token).await?;
     let event = Event::Acknowledged { at: state.now(), ticket: ticket.clone(), by: user.clone() };
     let extras = Extras { actor: Some(user), details: None, comment: None };
     state.record(event, extras).await?;

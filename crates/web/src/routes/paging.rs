@@ -1,18 +1,19 @@
 //! Staff contact methods and notification rules: where and when a person is paged.
 
-use super::accounts::Items;
+use super::accounts::{Items, user_for};
 use crate::AppState;
 use crate::auth::{Caller, new_secret};
 use crate::error::ApiError;
-use crate::extract::Body;
-use crate::ids::{is_id, new_id};
+use crate::extract::{Body, PathParams};
+use crate::ids::new_id;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_store::ContactMethodRecord;
+use stringer_core::access::{Action, Object};
+use stringer_store::{ContactMethodRecord, UserRecord};
 use utoipa::ToSchema;
 
 /// A contact method as listed (never its secret).
@@ -64,29 +65,15 @@ pub struct RuleInput {
     after_seconds: i64,
 }
 
-/// The user whose paging settings the caller may change: themself, or anyone for an admin;
-/// only staff are paged. Others answer 404.
-async fn pageable(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
-    if !is_id("usr", id) {
-        return Err(ApiError::bad_request("malformed user id"));
-    }
-    let allowed = caller.user.id == id || caller.is_admin();
-    match state.store.get_user(id).await? {
-        Some(u) if allowed && u.org.is_none() => Ok(()),
-        _ => Err(ApiError::not_found("user")),
-    }
-}
-
 /// A staff user's contact methods.
 #[utoipa::path(get, path = "/api/v1/users/{id}/contact-methods", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = Items<MethodView>), (status = 404, body = crate::routes::Problem)))]
 pub async fn list_methods(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<MethodView>>, ApiError> {
-    caller.require_scope("read")?;
-    pageable(&state, &caller, &id).await?;
+    user_for(&state, &caller, &id, Action::ReadContactMethods).await?;
     let items = state
         .store
         .contact_methods(&id)
@@ -97,25 +84,30 @@ pub async fn list_methods(
     Ok(axum::Json(Items { items }))
 }
 
-/// Adds a contact method to a staff user (themself, or anyone for an admin).
+/// Adds a contact method to a staff user (themself, or anyone for an admin). A webhook must
+/// be a public address. A Slack member ID is linked when Slack confirms the member's email is
+/// the user's, or by an admin; one member ID belongs to one user.
 #[utoipa::path(post, path = "/api/v1/users/{id}/contact-methods", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddMethod,
     responses((status = 201, body = NewMethodView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn add_method(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<AddMethod>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("write")?;
-    pageable(&state, &caller, &id).await?;
+    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
     let address = match body.kind {
-        MethodKind::Webhook => webhook_url(&body.address)?,
-        MethodKind::Slack => slack_member(&body.address)?,
+        MethodKind::Webhook => webhook_url(&state, &body.address).await?,
+        MethodKind::Slack => {
+            let member = slack_member(&body.address)?;
+            confirm_slack_member(&state, &caller, &user, &member).await?;
+            member
+        }
         MethodKind::Email => email_address(&body.address)?,
         MethodKind::Sms | MethodKind::Voice => phone_number(&body.address)?,
     };
     let record = ContactMethodRecord {
-        id: new_id("cm", state.now().as_millisecond().max(0) as u64),
+        id: new_id("cm"),
         user_id: id,
         kind: body.kind,
         address,
@@ -129,17 +121,53 @@ pub async fn add_method(
         address: record.address,
         secret: record.secret,
     };
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, crate::idempotency::OneTimeSecret, axum::Json(view)))
 }
 
-/// Checks a webhook address is an absolute http(s) URL with a host.
-fn webhook_url(address: &str) -> Result<String, ApiError> {
+/// Checks a webhook address: an absolute http(s) URL with a host that is, and resolves to,
+/// public addresses only (unless the server allows private webhooks). A name that does not
+/// resolve now is accepted: every send checks again.
+async fn webhook_url(state: &AppState, address: &str) -> Result<String, ApiError> {
+    use stringer_notify::guard::{Refused, check_url};
     let rest = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
     if host.is_empty() || address.len() > 2000 || address.chars().any(char::is_whitespace) {
         return Err(ApiError::unprocessable("address: an http(s) URL with a host"));
     }
+    if !state.allow_private_webhooks {
+        match check_url(address).await {
+            Ok(()) | Err(Refused::Unresolved(_)) => {}
+            Err(refused) => return Err(ApiError::unprocessable(format!("address: {refused}"))),
+        }
+    }
     Ok(address.to_string())
+}
+
+/// Whether `member` may be linked to `user`: Slack confirms the member's email is the
+/// user's, or an admin links it.
+async fn confirm_slack_member(
+    state: &AppState,
+    caller: &Caller,
+    user: &UserRecord,
+    member: &str,
+) -> Result<(), ApiError> {
+    let confirmed = match &state.slack_client {
+        Some(slack) => match slack.member_email(member).await {
+            Ok(email) => email.is_some_and(|email| email.eq_ignore_ascii_case(&user.email)),
+            Err(e) => {
+                tracing::warn!(error = %e, "Slack could not be asked about a member");
+                false
+            }
+        },
+        None => false,
+    };
+    if confirmed || caller.allowed(Action::LinkSlackUnverified, Some(Object::User(user.as_object(None)))) {
+        Ok(())
+    } else {
+        Err(ApiError::unprocessable(
+            "address: Slack does not confirm that this member's email is the user's; an admin can link it",
+        ))
+    }
 }
 
 /// Checks a Slack member ID: U or W followed by 2–20 upper-case letters and digits.
@@ -185,11 +213,10 @@ fn phone_number(address: &str) -> Result<String, ApiError> {
 pub async fn set_rules(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<SetRules>,
 ) -> Result<axum::Json<SetRules>, ApiError> {
-    caller.require_scope("write")?;
-    pageable(&state, &caller, &id).await?;
+    user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
     let methods = state.store.contact_methods(&id).await?;
     if body.rules.len() > 20 {
         return Err(ApiError::unprocessable("rules: at most 20"));
@@ -205,7 +232,7 @@ pub async fn set_rules(
         if !(0..=86_400).contains(&r.after_seconds) {
             return Err(ApiError::unprocessable("after_seconds: 0 to 86400"));
         }
-        rows.push((new_id("nr", state.now().as_millisecond().max(0) as u64), r.method_id.clone(), r.after_seconds));
+        rows.push((new_id("nr"), r.method_id.clone(), r.after_seconds));
     }
     state.store.set_notification_rules(&id, &rows).await?;
     Ok(axum::Json(body))

@@ -1,21 +1,23 @@
 //! On-call schedules: create, read, who is on call, shifts, overrides, and the secret-URL
 //! iCalendar feeds (per schedule and per user).
 
-use super::accounts::{Items, visible_org};
+use super::accounts::{Items, check_servers, user_for};
 use crate::AppState;
 use crate::auth::{Caller, new_secret, token_hash};
 use crate::error::ApiError;
-use crate::extract::{Body, Params};
+use crate::extract::{Body, Params, PathParams};
 use crate::ics;
+use crate::idempotency::OneTimeSecret;
 use crate::ids::{is_id, new_id};
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use stringer_core::access::{Action, Object};
 use stringer_core::oncall::{LayerSpec, Override, Schedule, ScheduleSpec, Source};
-use stringer_store::ScheduleRecord;
+use stringer_store::{OrgRecord, ScheduleRecord};
 use utoipa::ToSchema;
 
 /// How far back and ahead a calendar feed reaches.
@@ -30,7 +32,6 @@ pub struct ScheduleView {
     /// The org it serves; absent for the platform-wide schedule.
     org: Option<String>,
     /// Layers and overrides, as written.
-    #[schema(value_type = Object)]
     spec: ScheduleSpec,
 }
 
@@ -58,41 +59,45 @@ pub struct CreateSchedule {
     /// The org whose named engineers it rotates; omit for the platform-wide schedule.
     org: Option<String>,
     /// Rotation layers, later ones taking precedence where their restriction applies.
-    #[schema(value_type = Vec<Object>)]
     layers: Vec<LayerSpec>,
 }
 
-fn may_edit(caller: &Caller) -> Result<(), ApiError> {
-    caller.require_scope("write")?;
-    if caller.is_staff() && ["admin", "support_lead"].contains(&caller.user.role.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("admins and support leads manage schedules"))
-    }
+/// The org a schedule serves (`None`: platform-wide), with its record, if it exists.
+async fn schedule_org(state: &AppState, org: Option<&str>) -> Result<Option<Option<OrgRecord>>, ApiError> {
+    Ok(match org {
+        None => Some(None),
+        Some(slug) => state.store.get_org(slug).await?.map(Some),
+    })
 }
 
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<ScheduleRecord, ApiError> {
+/// The schedule `id` if the policy lets the caller take `action` on it, with its org.
+async fn schedule_for(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+) -> Result<(ScheduleRecord, Option<OrgRecord>), ApiError> {
     if !is_id("sch", id) {
         return Err(ApiError::bad_request("malformed schedule id"));
     }
-    let s = state.store.get_schedule(id).await?.ok_or_else(|| ApiError::not_found("schedule"))?;
-    let ok = caller.is_staff()
-        && match &s.org {
-            Some(org) => visible_org(state, caller, org).await.is_ok(),
-            None => true,
-        };
-    if ok { Ok(s) } else { Err(ApiError::not_found("schedule")) }
+    let found = match state.store.get_schedule(id).await? {
+        Some(s) => schedule_org(state, s.org.as_deref()).await?.map(|org| (s, org)),
+        None => None,
+    };
+    let object = found.as_ref().map(|(_, org)| Object::Schedule(org.as_ref().map(OrgRecord::as_ref)));
+    caller.may(action, object, "schedule")?;
+    Ok(found.expect("the policy allows only existing schedules"))
 }
 
-async fn check_members(state: &AppState, spec: &ScheduleSpec) -> Result<(), ApiError> {
-    let users =
-        spec.layers.iter().flat_map(|l| l.rotation.members.iter()).chain(spec.overrides.iter().map(|o| &o.user));
-    for user in users {
-        if state.store.get_user(user).await?.is_none_or(|u| u.org.is_some()) {
-            return Err(ApiError::unprocessable(format!("{user:?} is not a staff user")));
-        }
-    }
-    Ok(())
+/// Checks that everyone a schedule puts on call is staff who may serve its org.
+async fn check_members(state: &AppState, spec: &ScheduleSpec, org: Option<&OrgRecord>) -> Result<(), ApiError> {
+    let users: Vec<&String> = spec
+        .layers
+        .iter()
+        .flat_map(|l| l.rotation.members.iter())
+        .chain(spec.overrides.iter().map(|o| &o.user))
+        .collect();
+    check_servers(state, &users, org.map(OrgRecord::as_ref)).await
 }
 
 /// Creates a schedule.
@@ -103,19 +108,22 @@ pub async fn create_schedule(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateSchedule>,
 ) -> Result<impl IntoResponse, ApiError> {
-    may_edit(&caller)?;
-    if let Some(org) = &body.org {
-        visible_org(&state, &caller, org).await.map_err(|_| ApiError::unprocessable(format!("unknown org {org:?}")))?;
-    }
+    let org = schedule_org(&state, body.org.as_deref()).await?;
+    let object = org.as_ref().map(|o| Object::Schedule(o.as_ref().map(OrgRecord::as_ref)));
+    caller.may(Action::ManageSchedule, object, "org").map_err(|e| match e.status {
+        axum::http::StatusCode::NOT_FOUND => ApiError::unprocessable(format!("unknown org {:?}", body.org)),
+        _ => e,
+    })?;
+    let org = org.flatten();
     if body.name.trim().is_empty() || body.name.len() > 100 {
         return Err(ApiError::unprocessable("name: 1 to 100 characters"));
     }
     let spec = ScheduleSpec { name: body.name.clone(), layers: body.layers, overrides: vec![] };
     Schedule::compile(&spec).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    check_members(&state, &spec).await?;
+    check_members(&state, &spec, org.as_ref()).await?;
     let secret = new_secret();
     let record = ScheduleRecord {
-        id: new_id("sch", state.now().as_millisecond().max(0) as u64),
+        id: new_id("sch"),
         name: body.name,
         org: body.org,
         spec,
@@ -125,7 +133,7 @@ pub async fn create_schedule(
     };
     state.store.insert_schedule(&record, &caller.user.id).await?;
     let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
-    Ok((StatusCode::CREATED, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
+    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
 }
 
 /// Schedules the caller may see (staff).
@@ -134,13 +142,23 @@ pub async fn list_schedules(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<ScheduleView>>, ApiError> {
-    caller.require_scope("read")?;
-    let mut items = Vec::new();
-    for s in state.store.list_schedules().await? {
-        if visible(&state, &caller, &s.id).await.is_ok() {
-            items.push(s.into());
-        }
-    }
+    caller.may_list(Action::ReadSchedule)?;
+    let orgs = state.store.list_orgs().await?;
+    let items = state
+        .store
+        .list_schedules()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            let org = s.org.as_deref().map(|slug| orgs.iter().find(|o| o.slug == slug));
+            match org {
+                Some(None) => false,
+                Some(Some(o)) => caller.allowed(Action::ReadSchedule, Some(Object::Schedule(Some(o.as_ref())))),
+                None => caller.allowed(Action::ReadSchedule, Some(Object::Schedule(None))),
+            }
+        })
+        .map(Into::into)
+        .collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -150,14 +168,14 @@ pub async fn list_schedules(
 pub async fn get_schedule(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
-    caller.require_scope("read")?;
-    Ok(axum::Json(visible(&state, &caller, &id).await?.into()))
+    Ok(axum::Json(schedule_for(&state, &caller, &id, Action::ReadSchedule).await?.0.into()))
 }
 
 /// An instant to ask about (default: now).
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtQuery {
     /// RFC 3339.
@@ -175,8 +193,8 @@ pub struct OnCallView {
 }
 
 fn instant(s: &str, what: &str) -> Result<Timestamp, ApiError> {
-    s.parse::<Timestamp>()
-        .map_err(|_| ApiError::bad_request(format!("{what}: an RFC 3339 instant such as 2026-11-27T09:00:00Z")))
+    crate::ids::parse_instant(s)
+        .ok_or_else(|| ApiError::bad_request(format!("{what}: an RFC 3339 instant such as 2026-11-27T09:00:00Z")))
 }
 
 fn source_name(s: &Source) -> String {
@@ -192,11 +210,10 @@ fn source_name(s: &Source) -> String {
 pub async fn on_call(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Params(q): Params<AtQuery>,
 ) -> Result<axum::Json<OnCallView>, ApiError> {
-    caller.require_scope("read")?;
-    let s = visible(&state, &caller, &id).await?;
+    let (s, _) = schedule_for(&state, &caller, &id, Action::ReadSchedule).await?;
     let at = q.at.as_deref().map(|a| instant(a, "at")).transpose()?.unwrap_or_else(|| state.now());
     let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     let found = schedule.assignment_at(at);
@@ -209,6 +226,7 @@ pub async fn on_call(
 
 /// A window of shifts.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// RFC 3339 start.
@@ -232,11 +250,10 @@ pub struct ShiftView {
 pub async fn shifts(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Params(q): Params<WindowQuery>,
 ) -> Result<axum::Json<Items<ShiftView>>, ApiError> {
-    caller.require_scope("read")?;
-    let s = visible(&state, &caller, &id).await?;
+    let (s, _) = schedule_for(&state, &caller, &id, Action::ReadSchedule).await?;
     let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     let list = schedule
         .shifts(instant(&q.from, "from")?, instant(&q.to, "to")?)
@@ -278,12 +295,11 @@ async fn edit(
     id: &str,
     change: impl FnOnce(&mut Schedule) -> Result<(), ApiError>,
 ) -> Result<ScheduleView, ApiError> {
-    may_edit(caller)?;
-    let s = visible(state, caller, id).await?;
+    let (s, org) = schedule_for(state, caller, id, Action::ManageSchedule).await?;
     let mut schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     change(&mut schedule)?;
     let spec = schedule.to_spec();
-    check_members(state, &spec).await?;
+    check_members(state, &spec, org.as_ref()).await?;
     if !state.store.update_schedule(id, &spec, s.version).await? {
         return Err(ApiError::conflict("the schedule changed meanwhile; retry"));
     }
@@ -296,11 +312,11 @@ async fn edit(
 pub async fn add_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<AddOverride>,
 ) -> Result<impl IntoResponse, ApiError> {
     let o = Override {
-        id: new_id("ovr", state.now().as_millisecond().max(0) as u64),
+        id: new_id("ovr"),
         from: instant(&body.from, "from")?,
         to: instant(&body.to, "to")?,
         user: body.user,
@@ -316,7 +332,7 @@ pub async fn add_override(
 pub async fn replace_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((id, override_id)): Path<(String, String)>,
+    PathParams((id, override_id)): PathParams<(String, String)>,
     Body(body): Body<ReplaceOverride>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
     let view = edit(&state, &caller, &id, |s| {
@@ -333,7 +349,7 @@ pub async fn replace_override(
 pub async fn remove_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((id, override_id)): Path<(String, String)>,
+    PathParams((id, override_id)): PathParams<(String, String)>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
     let view = edit(&state, &caller, &id, |s| {
         s.remove_override(&override_id).map(|_| ()).map_err(|_| ApiError::not_found("override"))
@@ -354,19 +370,13 @@ pub struct FeedView {
 pub async fn user_feed(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("write")?;
-    if !is_id("usr", &id) {
-        return Err(ApiError::bad_request("malformed user id"));
-    }
-    let allowed = caller.user.id == id || caller.is_admin();
-    if !allowed || state.store.get_user(&id).await?.is_none_or(|u| u.org.is_some()) {
-        return Err(ApiError::not_found("user"));
-    }
+    user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
     let secret = new_secret();
     state.store.set_user_ics_secret(&id, &token_hash(&secret)).await?;
-    Ok((StatusCode::CREATED, axum::Json(FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") })))
+    let view = FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") };
+    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(view)))
 }
 
 /// The `token` of a feed URL.
@@ -391,8 +401,8 @@ fn calendar_response(body: String) -> axum::response::Response {
 /// `GET /ical/schedules/{id}.ics?token=…`: the schedule's shifts, a week back to 60 days ahead.
 pub async fn schedule_feed(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
+    PathParams(file): PathParams<String>,
+    Params(q): Params<FeedQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let id = file.strip_suffix(".ics").unwrap_or_default();
     let s = state
@@ -421,8 +431,8 @@ pub async fn schedule_feed(
 /// `GET /ical/users/{id}.ics?token=…`: the user's shifts across every schedule.
 pub async fn user_feed_ics(
     State(state): State<AppState>,
-    Path(file): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
+    PathParams(file): PathParams<String>,
+    Params(q): Params<FeedQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let id = file.strip_suffix(".ics").unwrap_or_default();
     let stored = state.store.user_ics_secret(id).await?;

@@ -1,19 +1,20 @@
 //! Tickets: create, list, read, change severity or status, comment, acknowledge, resolve,
 //! reopen, and the timeline. Every change goes through the Desk with the caller as actor.
 
-use super::accounts::{Items, visible_org};
+use super::accounts::{Items, org_for};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{Body, Params};
+use crate::extract::{Body, Params, PathParams};
 use crate::ids::{is_id, new_id};
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use stringer_app::{Extras, NewComment, TicketDetails};
+use stringer_core::access::{self, Action, EntryView, Object, OrgRef, Reach};
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, NoticeBody};
 use stringer_core::ids::{Channel, OrgSlug, Severity, TicketId};
@@ -115,6 +116,7 @@ pub struct TicketPage {
 
 /// Listing filters.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this org's tickets.
@@ -154,7 +156,7 @@ pub async fn list_tickets(
     Extension(caller): Extension<Caller>,
     Params(q): Params<ListQuery>,
 ) -> Result<axum::Json<TicketPage>, ApiError> {
-    caller.require_scope("read")?;
+    caller.may_list(Action::ReadTicket)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request("limit: 1 to 200"));
@@ -162,21 +164,20 @@ pub async fn list_tickets(
     if q.cursor.as_ref().is_some_and(|c| !is_id("tkt", c)) {
         return Err(ApiError::bad_request("malformed cursor"));
     }
-    let org = match (&caller.user.org, q.org) {
-        (Some(own), Some(asked)) if *own != asked => {
-            return Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
-        }
-        (Some(own), _) => Some(own.clone()),
-        (None, Some(asked)) => match visible_org(&state, &caller, &asked).await {
-            Ok(o) => Some(o.slug),
-            Err(_) => return Ok(axum::Json(TicketPage { items: vec![], next_cursor: None })),
+    let reach = access::reach(&caller.actor());
+    let empty = || Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
+    let org = match (reach, q.org) {
+        (_, Some(asked)) => match state.store.get_org(&asked).await? {
+            Some(o) if reach.includes(o.as_ref()) => Some(o.slug),
+            _ => return empty(),
         },
-        (None, None) => None,
+        (Reach::Org(own), None) => Some(own.to_string()),
+        (Reach::AllOrgs { .. }, None) => None,
     };
     let now = state.now();
     let filter = TicketFilter {
         org,
-        hide_federal: caller.is_staff() && !caller.user.federal_cleared,
+        hide_federal: matches!(reach, Reach::AllOrgs { federal: false }),
         status: q.status.as_deref().map(parse_status).transpose()?,
         severity: q
             .severity
@@ -227,13 +228,12 @@ pub async fn create_ticket(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateTicket>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("write")?;
     let org_slug = match (&caller.user.org, body.org) {
         (Some(own), None) => own.clone(),
         (_, Some(org)) => org,
         (None, None) => return Err(ApiError::unprocessable("org: which customer org the ticket is for")),
     };
-    let org = visible_org(&state, &caller, &org_slug).await?;
+    let org = org_for(&state, &caller, &org_slug, Action::OpenTicket).await?;
     let severity = check_severity(state.contract(), &body.severity)?;
     if body.subject.trim().is_empty() || body.subject.len() > MAX_SUBJECT {
         return Err(ApiError::unprocessable(format!("subject: 1 to {MAX_SUBJECT} characters")));
@@ -242,7 +242,7 @@ pub async fn create_ticket(
         return Err(ApiError::unprocessable(format!("description: at most {MAX_TEXT} bytes")));
     }
     let now = state.now();
-    let id = new_id("tkt", now.as_millisecond().max(0) as u64);
+    let id = new_id("tkt");
     let event = Event::Opened {
         at: now,
         ticket: TicketId(id.clone()),
@@ -275,15 +275,16 @@ pub async fn create_ticket(
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
 }
 
-/// Resolves a ticket the caller may see, else 404 (exactly as for a missing one).
-async fn visible_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<TicketRecord, ApiError> {
+/// The ticket `id` if the policy lets the caller take `action` on it; else the policy's
+/// refusal (404 exactly as for a missing ticket).
+async fn ticket_for(state: &AppState, caller: &Caller, id: &str, action: Action) -> Result<TicketRecord, ApiError> {
     if !is_id("tkt", id) {
         return Err(ApiError::bad_request("malformed ticket id"));
     }
-    match state.store.get_ticket_for_access(id).await? {
-        Some((t, deployment)) if caller.can_see_org(&t.org, deployment) => Ok(t),
-        _ => Err(ApiError::not_found("ticket")),
-    }
+    let found = state.store.get_ticket_for_access(id).await?;
+    let object = found.as_ref().map(|(t, deployment)| Object::Ticket(OrgRef { slug: &t.org, deployment: *deployment }));
+    caller.may(action, object, "ticket")?;
+    Ok(found.expect("the policy allows only existing tickets").0)
 }
 
 /// One ticket with its SLA clocks.
@@ -292,25 +293,26 @@ async fn visible_ticket(state: &AppState, caller: &Caller, id: &str) -> Result<T
 pub async fn get_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
-    caller.require_scope("read")?;
-    let t = visible_ticket(&state, &caller, &id).await?;
+    let t = ticket_for(&state, &caller, &id, Action::ReadTicket).await?;
     Ok(axum::Json(view(state.contract(), t, state.now())))
 }
 
-/// Records an event on a visible ticket and answers with the ticket afterwards.
+/// Records events on a ticket the policy let the caller act on (each event's action is
+/// asked before any is recorded) and answers with the ticket afterwards.
 async fn change(
     state: &AppState,
     caller: &Caller,
     id: &str,
-    events: Vec<Event>,
+    events: Vec<(Action, Event)>,
     comment: Option<NewComment>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
-    caller.require_scope("write")?;
-    visible_ticket(state, caller, id).await?;
+    for (action, _) in &events {
+        ticket_for(state, caller, id, *action).await?;
+    }
     let mut comment = comment;
-    for event in events {
+    for (_, event) in events {
         let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: comment.take() };
         state.record(event, extras).await?;
     }
@@ -333,27 +335,31 @@ pub struct UpdateTicket {
 pub async fn update_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<UpdateTicket>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
-    let t = visible_ticket(&state, &caller, &id).await?;
+    let t = ticket_for(&state, &caller, &id, Action::ReadTicket).await?;
     let now = state.now();
     let ticket = TicketId(id.clone());
     let mut events = Vec::new();
     if let Some(s) = &body.severity {
-        events.push(Event::SeverityChanged {
-            at: now,
-            ticket: ticket.clone(),
-            severity: check_severity(state.contract(), s)?,
-        });
+        let severity = check_severity(state.contract(), s)?;
+        let contract = state.contract();
+        let action = if contract.rank(&severity) <= contract.rank(&t.state.severity) {
+            Action::RaiseSeverity
+        } else {
+            Action::LowerSeverity
+        };
+        events.push((action, Event::SeverityChanged { at: now, ticket: ticket.clone(), severity }));
     }
     if let Some(s) = &body.status {
         let wanted = parse_status(s).map_err(|e| ApiError::unprocessable(e.detail))?;
         events.push(match (t.state.status, wanted) {
-            (_, Status::WaitingOnCustomer) if caller.is_staff() => Event::WaitingOnCustomer { at: now, ticket: ticket.clone() },
-            (_, Status::WaitingOnCustomer) => return Err(ApiError::forbidden("only staff set a ticket to wait on the customer")),
-            (_, Status::Resolved) => Event::Resolved { at: now, ticket: ticket.clone() },
-            (Status::Resolved, Status::Open) => Event::Reopened { at: now, ticket: ticket.clone() },
+            (_, Status::WaitingOnCustomer) => {
+                (Action::WaitOnCustomer, Event::WaitingOnCustomer { at: now, ticket: ticket.clone() })
+            }
+            (_, Status::Resolved) => (Action::Resolve, Event::Resolved { at: now, ticket: ticket.clone() }),
+            (Status::Resolved, Status::Open) => (Action::Reopen, Event::Reopened { at: now, ticket: ticket.clone() }),
             (_, Status::Open) => return Err(ApiError::conflict("the ticket is not resolved; a ticket waiting on the customer opens again when the customer replies")),
         });
     }
@@ -397,16 +403,14 @@ impl From<CommentRecord> for CommentView {
 pub async fn add_comment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<AddComment>,
 ) -> Result<impl IntoResponse, ApiError> {
     if body.body.trim().is_empty() || body.body.len() > MAX_TEXT {
         return Err(ApiError::unprocessable(format!("body: 1 to {MAX_TEXT} bytes")));
     }
     let public = body.public.unwrap_or(true);
-    if !caller.is_staff() && !public {
-        return Err(ApiError::forbidden("customers' comments are public"));
-    }
+    let action = if public { Action::CommentPublic } else { Action::CommentInternal };
     let now = state.now();
     let ticket = TicketId(id.clone());
     let event = if caller.is_staff() {
@@ -414,13 +418,8 @@ pub async fn add_comment(
     } else {
         Event::CustomerReplied { at: now, ticket }
     };
-    let comment = NewComment {
-        id: new_id("cmt", now.as_millisecond().max(0) as u64),
-        author: caller.user.id.clone(),
-        public,
-        body: body.body,
-    };
-    let view = change(&state, &caller, &id, vec![event], Some(comment)).await?;
+    let comment = NewComment { id: new_id("cmt"), author: caller.user.id.clone(), public, body: body.body };
+    let view = change(&state, &caller, &id, vec![(action, event)], Some(comment)).await?;
     Ok((StatusCode::CREATED, view))
 }
 
@@ -430,23 +429,19 @@ pub async fn add_comment(
 pub async fn list_comments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<CommentView>>, ApiError> {
-    caller.require_scope("read")?;
-    visible_ticket(&state, &caller, &id).await?;
-    let items = state
-        .store
-        .list_comments(&id)
-        .await?
-        .into_iter()
-        .filter(|c| c.public || caller.is_staff())
-        .map(Into::into)
-        .collect();
+    let t = ticket_for(&state, &caller, &id, Action::ReadTicket).await?;
+    let internal = internal_visible(&state, &caller, &t).await?;
+    let items =
+        state.store.list_comments(&id).await?.into_iter().filter(|c| c.public || internal).map(Into::into).collect();
     Ok(axum::Json(Items { items }))
 }
 
-fn staff_only(caller: &Caller, what: &str) -> Result<(), ApiError> {
-    if caller.is_staff() { Ok(()) } else { Err(ApiError::forbidden(format!("only staff {what} tickets"))) }
+/// Whether the caller may see a ticket's internal notes and staff-only timeline details.
+async fn internal_visible(state: &AppState, caller: &Caller, t: &TicketRecord) -> Result<bool, ApiError> {
+    let org = state.store.get_org(&t.org).await?;
+    Ok(org.is_some_and(|o| caller.allowed(Action::ReadInternal, Some(Object::Ticket(o.as_ref())))))
 }
 
 /// Acknowledges a ticket (and its pages): stops escalation and counts as the response.
@@ -455,12 +450,10 @@ fn staff_only(caller: &Caller, what: &str) -> Result<(), ApiError> {
 pub async fn acknowledge(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
-    visible_ticket(&state, &caller, &id).await?;
-    staff_only(&caller, "acknowledge")?;
     let event = Event::Acknowledged { at: state.now(), ticket: TicketId(id.clone()), by: caller.user.id.clone() };
-    change(&state, &caller, &id, vec![event], None).await
+    change(&state, &caller, &id, vec![(Action::Acknowledge, event)], None).await
 }
 
 /// Resolves a ticket.
@@ -469,10 +462,10 @@ pub async fn acknowledge(
 pub async fn resolve(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
     let event = Event::Resolved { at: state.now(), ticket: TicketId(id.clone()) };
-    change(&state, &caller, &id, vec![event], None).await
+    change(&state, &caller, &id, vec![(Action::Resolve, event)], None).await
 }
 
 /// Reopens a resolved ticket.
@@ -481,10 +474,10 @@ pub async fn resolve(
 pub async fn reopen(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
     let event = Event::Reopened { at: state.now(), ticket: TicketId(id.clone()) };
-    change(&state, &caller, &id, vec![event], None).await
+    change(&state, &caller, &id, vec![(Action::Reopen, event)], None).await
 }
 
 /// A timeline entry as shown.
@@ -513,22 +506,41 @@ impl From<TimelineRecord> for TimelineView {
 pub async fn timeline(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<TimelineView>>, ApiError> {
-    caller.require_scope("read")?;
-    visible_ticket(&state, &caller, &id).await?;
-    let internal = |t: &TimelineRecord| {
-        t.kind == "ticket.replied" && t.body.get("public") == Some(&serde_json::Value::Bool(false))
-    };
+    let t = ticket_for(&state, &caller, &id, Action::ReadTicket).await?;
+    let internal = internal_visible(&state, &caller, &t).await?;
     let items = state
         .store
         .timeline(&id)
         .await?
         .into_iter()
-        .filter(|t| caller.is_staff() || !internal(t))
+        .filter_map(|entry| if internal { Some(entry) } else { customer_entry(entry) })
         .map(Into::into)
         .collect();
     Ok(axum::Json(Items { items }))
+}
+
+/// A timeline entry as the policy lets someone without internal access see it.
+fn customer_entry(mut entry: TimelineRecord) -> Option<TimelineRecord> {
+    let public = entry.body.get("public") != Some(&serde_json::Value::Bool(false));
+    match access::customer_view(&entry.kind, public) {
+        EntryView::Hidden => None,
+        EntryView::Redacted { actor } => {
+            if let Some(body) = entry.body.as_object_mut() {
+                for field in access::STAFF_ONLY_FIELDS {
+                    body.remove(field);
+                }
+                if !actor {
+                    body.remove("by");
+                }
+            }
+            if !actor {
+                entry.actor = None;
+            }
+            Some(entry)
+        }
+    }
 }
 
 /// What a customer page did.
@@ -548,16 +560,10 @@ pub struct PageView {
 pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require_scope("write")?;
-    visible_ticket(&state, &caller, &id).await?;
-    if let Some(wait) = state.limits.check(&state.store, &format!("page:{id}"), state.now().as_second()).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("this ticket was paged a moment ago; try again in {wait} s"),
-        ));
-    }
+    ticket_for(&state, &caller, &id, Action::PageOnCall).await?;
+    super::accounts::spend(&state, state.limits, format!("page:{id}"), "this ticket was paged a moment ago").await?;
     let event = Event::CustomerPageRequested { at: state.now(), ticket: TicketId(id.clone()) };
     let extras = Extras { actor: Some(caller.user.id.clone()), details: None, comment: None };
     let notices = state.record(event, extras).await?.notices;
