@@ -319,7 +319,7 @@ start_server() {
     env -u STRINGER_DATABASE -u STRINGER_DATA_DIR -u STRINGER_LISTEN -u STRINGER_CONFIG \
         -u STRINGER_CONTRACT -u STRINGER_TICK_SECONDS \
         "$root/target/release/stringer" serve --listen 127.0.0.1:0 --tick-seconds 1 \
-        --data-dir "$work/db" --contract "$work/contract.toml" >"$out" 2>"$err" &
+        --metrics-listen 127.0.0.1:0 --data-dir "$work/db" --contract "$work/contract.toml" >"$out" 2>"$err" &
     server_pid=$!
     for _ in $(seq 300); do
         grep -q '^listening on http://' "$out" 2>/dev/null && break
@@ -331,6 +331,8 @@ start_server() {
     done
     base_url=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$out" | head -n1)
     [ -n "$base_url" ] || die "the server did not print 'listening on http://127.0.0.1:PORT' within 30 s"
+    metrics_url=$(sed -n 's|^metrics on \(http://127\.0\.0\.1:[0-9]*/metrics\).*|\1|p' "$out" | head -n1)
+    [ -n "$metrics_url" ] || die "the server did not print its metrics address"
     token=$(sed -n '/^First run: created the first admin/,$ s/^ *token \(stg_[A-Za-z0-9_-]*\).*/\1/p' "$out" | head -n1)
     [ -n "$token" ] || die "no first-run admin token in the server's output (is the database fresh?)"
 }
@@ -341,7 +343,7 @@ api() {
         ${body:+-H 'Content-Type: application/json' --data "$body"} "$base_url$path"
 }
 
-scrape() { curl -sS --fail --max-time 30 "$base_url/metrics"; }
+scrape() { curl -sS --fail --max-time 30 "$metrics_url"; }
 
 # The value of a metric line (exact name and labels) in a scrape file, as printed; 0 if absent.
 metric() { awk -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$1"; }
@@ -528,7 +530,7 @@ main() {
     stop_pid "$sampler_pid" TERM 5
     sampler_pid=""
     # Cost of one scrape at this size.
-    scrape_ms=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$base_url/metrics" | awk '{ printf "%d", $1 * 1000 }') ||
+    scrape_ms=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$metrics_url" | awk '{ printf "%d", $1 * 1000 }') ||
         scrape_ms=-
     server_pid_was=$server_pid
     stop_pid "$server_pid" TERM 20

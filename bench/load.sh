@@ -14,7 +14,8 @@
 # Knobs (environment): DURATION (10s), CONNECTIONS (32), THREADS (2), READ_IDS (1000),
 # TICK_SECONDS (1, the server's timer sweep period), QUIET_WAIT (120: seconds to wait for
 # other work on the machine to calm down before each test), KEEP=1 keeps the work directory
-# (server logs, wrk output) for inspection.
+# (server logs, wrk output) for inspection. STRINGER_BIN runs another binary instead of
+# building and running target/release/stringer (to compare two versions in one sitting).
 #
 # Traffic goes to 127.0.0.1 only. Exit status: 0 when every test ran without errors (the
 # targets are reported, not enforced), 1 on errors, 2 on bad usage.
@@ -76,7 +77,13 @@ ensure_tools() {
     done
 }
 
+bin=${STRINGER_BIN:-$root/target/release/stringer}
+
 build() {
+    if [ -n "${STRINGER_BIN:-}" ]; then
+        log "using $bin"
+        return
+    fi
     log "building the release binary"
     cargo build --release --locked -q -p stringer
 }
@@ -197,7 +204,7 @@ start_server() {
     # Only our flags count: ignore any STRINGER_* settings from the environment.
     env -u STRINGER_DATABASE -u STRINGER_DATA_DIR -u STRINGER_LISTEN -u STRINGER_CONFIG \
         -u STRINGER_CONTRACT -u STRINGER_TICK_SECONDS \
-        "$root/target/release/stringer" serve --listen 127.0.0.1:0 --tick-seconds "$TICK_SECONDS" "$@" \
+        "$bin" serve --listen 127.0.0.1:0 --tick-seconds "$TICK_SECONDS" "$@" \
         >"$out" 2>"$err" &
     server_pid=$!
     for _ in $(seq 300); do

@@ -5,7 +5,8 @@
 //! Only final outcomes are kept: successes and client errors, but not 408, 409, 425 or 429
 //! (they depend on the moment — a refused customer page opens later, a limit resets), nor
 //! server errors. A request that dies mid-way (the server killed) leaves its key "in
-//! progress" for at most [`LEASE_SECONDS`]; a retry after that runs afresh. Keys expire after
+//! progress" for at most its lease ([`LEASE_SECONDS`] by default); a retry after that runs
+//! afresh. Keys expire after
 //! [`EXPIRY_SECONDS`] and are purged. A response carrying a one-time secret (a new token, a
 //! calendar-feed URL, a signing secret) is stored without it, and a replay says so instead of
 //! showing the secret again.
@@ -25,8 +26,9 @@ use stringer_store::KeyClaim;
 pub const HEADER: &str = "idempotency-key";
 /// Largest body buffered for hashing (the API's body limit).
 pub const MAX_BODY: usize = 64 * 1024;
-/// How long a key stays "in progress" before a retry may take it over: far longer than any
-/// request takes, so only a request that died leaves it that long.
+/// How long a key stays "in progress" before a retry may take it over, by default
+/// (`--idempotency-lease`): far longer than any request takes, so only a request that died
+/// leaves it that long.
 pub const LEASE_SECONDS: i64 = 30;
 /// How long a finished key is remembered (the customary 24 hours).
 pub const EXPIRY_SECONDS: i64 = 86_400;
@@ -73,7 +75,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let hash = hex::encode(hasher.finalize());
     let now = state.now().as_second();
     let user = &caller.user.id;
-    match state.store.claim_idempotent(user, &key, &hash, now, LEASE_SECONDS, EXPIRY_SECONDS).await? {
+    match state.store.claim_idempotent(user, &key, &hash, now, state.idempotency_lease, EXPIRY_SECONDS).await? {
         KeyClaim::OtherRequest => {
             Err(ApiError::unprocessable("this Idempotency-Key was used with a different request"))
         }

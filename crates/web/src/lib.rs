@@ -20,7 +20,7 @@ mod settle;
 pub mod token_cache;
 
 pub use error::ApiError;
-pub use idempotency::EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS;
+pub use idempotency::{EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS, LEASE_SECONDS as IDEMPOTENCY_LEASE_SECONDS};
 pub use ratelimit::RateLimit;
 
 use axum::Router;
@@ -59,6 +59,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<client::Cidr>,
     /// Whether webhooks may go to internal addresses (`--allow-private-webhooks`).
     pub allow_private_webhooks: bool,
+    /// Seconds an `Idempotency-Key` stays "in progress" before a retry may run afresh.
+    pub idempotency_lease: i64,
     /// Tokens authenticated in the last second (see [`token_cache`]).
     pub tokens: Arc<token_cache::TokenCache>,
     /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
@@ -82,6 +84,7 @@ impl AppState {
             login_limit: RateLimit { limit: 30, window: 60 },
             trusted_proxies: Vec::new(),
             allow_private_webhooks: false,
+            idempotency_lease: idempotency::LEASE_SECONDS,
             tokens: Arc::default(),
             metrics: None,
             links: None,

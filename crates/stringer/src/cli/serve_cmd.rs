@@ -87,6 +87,12 @@ pub struct ServeArgs {
     /// X-Forwarded-For, for per-client sign-in limits; repeat or separate with commas.
     #[arg(long, env = "STRINGER_TRUSTED_PROXY", value_name = "CIDR", value_delimiter = ',')]
     trusted_proxy: Vec<stringer_web::client::Cidr>,
+    /// Seconds an Idempotency-Key stays "in progress" (its request may still be running)
+    /// before a retry with it runs afresh: how long a request killed mid-way holds its key.
+    #[arg(long, env = "STRINGER_IDEMPOTENCY_LEASE", value_name = "SECONDS",
+        default_value_t = stringer_web::IDEMPOTENCY_LEASE_SECONDS,
+        value_parser = clap::value_parser!(i64).range(1..=3600))]
+    idempotency_lease: i64,
     /// Serve Prometheus metrics at /metrics on this separate address (off by default: the
     /// metrics count every tenant's tickets, so keep the address private).
     #[arg(long, env = "STRINGER_METRICS_LISTEN", value_name = "ADDR")]
@@ -173,6 +179,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.slack_client = sender.slack.clone();
     state.trusted_proxies = args.trusted_proxy.clone();
     state.allow_private_webhooks = args.allow_private_webhooks;
+    state.idempotency_lease = args.idempotency_lease;
     let (stop_tx, stop_rx) = watch::channel(false);
     let metrics_server = match metrics_listener {
         Some(listener) => {
