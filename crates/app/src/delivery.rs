@@ -1,17 +1,17 @@
 //! From notices to people: the dispatcher turns each page (and overdue-report alert) in the
-//! outbox into deliveries — one per recipient × contact method, due when the recipient's
-//! notification rule says — and the deliverer sends the due ones through a [`Sender`],
+//! outbox into deliveries — one per person it was routed to (see the Desk) × contact method,
+//! due when the person's notification rule says, plus the org's Slack channel when the page
+//! goes there — and the deliverer sends the due ones through a [`Sender`],
 //! recording every attempt, retrying with backoff, and cancelling what an acknowledgement
 //! made moot. Every delivery carries an idempotency key derived from the outbox row, the
 //! person and the method, so a redelivery after a crash is recognisable downstream.
 
+use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
-use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
 use stringer_core::event::{Notice, NoticeBody};
-use stringer_core::ids::{Deployment, OrgSlug, Role, TicketId, UserRole, Via};
-use stringer_core::oncall::{Schedule, ScheduleSpec};
+use stringer_core::ids::{OrgSlug, TicketId, Via};
 
 /// A notice in the outbox not yet turned into deliveries.
 #[derive(Clone, Debug)]
@@ -84,44 +84,6 @@ pub struct Recipient {
     pub rules: Vec<NotificationRule>,
 }
 
-/// A staff member as routing needs to know them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaffMember {
-    /// The user.
-    pub id: String,
-    /// Their role.
-    pub role: UserRole,
-    /// Cleared for federal orgs.
-    pub federal_cleared: bool,
-}
-
-impl StaffMember {
-    /// Whether the access policy lets this person be paged for a ticket of `org`.
-    pub fn may_be_paged_for(&self, org: OrgRef<'_>) -> bool {
-        let actor = Actor {
-            user: &self.id,
-            role: self.role,
-            org: None,
-            federal_cleared: self.federal_cleared,
-            scopes: Scopes::ALL,
-        };
-        access::decide(&actor, Action::ReceivePage, Some(Object::Ticket(org))).allowed()
-    }
-}
-
-/// Who an org's roles are (from the org record and staff roles).
-#[derive(Clone, Debug)]
-pub struct OrgStaff {
-    /// How the org is deployed (federal orgs are served by cleared staff only).
-    pub deployment: Deployment,
-    /// The TAM's user id.
-    pub tam: Option<String>,
-    /// Named on-call engineers.
-    pub named_engineers: Vec<String>,
-    /// The org's shared Slack channel, e.g. `#stringer-acme`.
-    pub slack_channel: Option<String>,
-}
-
 /// A delivery to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
@@ -180,14 +142,8 @@ pub enum Outcome {
 pub trait DeliveryStore: Send + Sync {
     /// Up to `limit` outbox notices not yet dispatched, oldest first.
     fn undispatched(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
-    /// The org's TAM and named engineers.
-    fn org_staff(&self, org: &OrgSlug) -> impl Future<Output = Result<OrgStaff, StoreError>> + Send;
-    /// On-call schedules that may cover an org: the org's own first, then platform-wide ones.
-    fn schedules_for(&self, org: &OrgSlug) -> impl Future<Output = Result<Vec<ScheduleSpec>, StoreError>> + Send;
-    /// Staff users with a role.
-    fn staff_with_role(&self, role: UserRole) -> impl Future<Output = Result<Vec<StaffMember>, StoreError>> + Send;
-    /// A staff user, if there is one with that id.
-    fn staff_member(&self, id: &str) -> impl Future<Output = Result<Option<StaffMember>, StoreError>> + Send;
+    /// The org's shared Slack channel, if it has one.
+    fn org_channel(&self, org: &OrgSlug) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// A user's contact methods and rules.
     fn recipient(&self, user_id: &str) -> impl Future<Output = Result<Recipient, StoreError>> + Send;
     /// Stores the deliveries (ignoring ones already stored) and marks the outbox row
@@ -229,12 +185,6 @@ pub trait Sender: Send + Sync {
     fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
 }
 
-/// Makes the one-click acknowledgement link put in a page's notification.
-pub trait Links: Send + Sync {
-    /// A signed, expiring link that acknowledges `ticket` as `user`.
-    fn ack_url(&self, ticket: &TicketId, user: &str) -> String;
-}
-
 /// How long a claimed delivery stays hidden from other workers: longer than the slowest
 /// adapter's timeout (15 s), short enough that a crashed worker's claims come back soon.
 /// Claim one delivery at a time so the lease covers exactly one send.
@@ -242,52 +192,6 @@ pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
 /// Attempts before a delivery fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
-
-/// Who a notice's role reaches at `at`, among the people the access policy lets be paged for
-/// the org (a federal org's pages reach cleared staff only). On-call: whoever the org's
-/// schedule (else the platform schedule) has on call, if they may be paged; else the org's
-/// named engineers, else every platform engineer — a page never goes nowhere while someone
-/// may take it.
-async fn people<S: DeliveryStore>(
-    store: &S,
-    org: &OrgSlug,
-    role: Role,
-    at: Timestamp,
-) -> Result<Vec<String>, StoreError> {
-    let staff = store.org_staff(org).await?;
-    let org_ref = OrgRef { slug: org.as_str(), deployment: staff.deployment };
-    let mut eligible = Vec::new();
-    let candidates: Vec<String> = match role {
-        Role::Tam => staff.tam.into_iter().collect(),
-        Role::Oncall => {
-            for spec in store.schedules_for(org).await? {
-                let on_call = Schedule::compile(&spec).ok().and_then(|s| s.on_call_at(at).map(String::from));
-                if let Some(user) = on_call
-                    && store.staff_member(&user).await?.is_some_and(|m| m.may_be_paged_for(org_ref))
-                {
-                    return Ok(vec![user]);
-                }
-            }
-            staff.named_engineers
-        }
-        Role::VpEngineering => ids(store.staff_with_role(UserRole::VpEngineering).await?),
-        Role::SupportLead => ids(store.staff_with_role(UserRole::SupportLead).await?),
-    };
-    for id in candidates {
-        if store.staff_member(&id).await?.is_some_and(|m| m.may_be_paged_for(org_ref)) {
-            eligible.push(id);
-        }
-    }
-    if role == Role::Oncall && eligible.is_empty() {
-        let platform = store.staff_with_role(UserRole::PlatformEngineer).await?;
-        eligible = platform.into_iter().filter(|m| m.may_be_paged_for(org_ref)).map(|m| m.id).collect();
-    }
-    Ok(eligible)
-}
-
-fn ids(members: Vec<StaffMember>) -> Vec<String> {
-    members.into_iter().map(|m| m.id).collect()
-}
 
 /// The method id of deliveries to an org's shared Slack channel.
 pub const ORG_CHANNEL: &str = "org_slack_channel";
@@ -299,55 +203,49 @@ fn key(outbox_id: i64, user: &str, method: &str) -> String {
 /// Turns up to `limit` undispatched notices into deliveries; returns how many notices.
 /// Pages routed `via` the org's Slack channel go there too when `slack_channels` is on (the
 /// server has a Slack app).
-pub async fn dispatch<S: DeliveryStore, L: Links>(
+pub async fn dispatch<S: DeliveryStore>(
     store: &S,
-    links: &L,
+    links: &AckLinks,
     slack_channels: bool,
     now: Timestamp,
     limit: i64,
 ) -> Result<usize, StoreError> {
     let entries = store.undispatched(limit).await?;
     for entry in &entries {
-        let roles: Vec<Role> = match &entry.notice.body {
-            NoticeBody::Page { role, .. } => vec![*role],
-            NoticeBody::ReportOverdue { notify, .. } => notify.clone(),
-            _ => vec![],
-        };
         let mut deliveries = Vec::new();
-        for role in roles {
-            for user in people(store, &entry.org, role, entry.notice.at).await? {
-                let r = store.recipient(&user).await?;
-                let rules: Vec<NotificationRule> = if r.rules.is_empty() {
-                    r.methods.iter().map(|m| NotificationRule { method_id: m.id.clone(), after_seconds: 0 }).collect()
-                } else {
-                    r.rules.clone()
-                };
-                for rule in rules {
-                    let mut payload = serde_json::json!({
-                        "idempotency_key": key(entry.id, &user, &rule.method_id),
-                        "org": entry.org,
-                        "user": user,
-                        "notice": entry.notice,
-                    });
-                    if matches!(entry.notice.body, NoticeBody::Page { .. }) {
-                        payload["ack_url"] = links.ack_url(&entry.notice.ticket, &user).into();
-                    }
-                    deliveries.push(NewDelivery {
-                        id: key(entry.id, &user, &rule.method_id),
-                        ticket: entry.notice.ticket.clone(),
-                        user_id: user.clone(),
-                        method_id: rule.method_id.clone(),
-                        channel: None,
-                        payload: payload.to_string(),
-                        due: entry.notice.at + SignedDuration::from_secs(rule.after_seconds),
-                    });
+        for user in entry.notice.body.recipients() {
+            let user = user.clone();
+            let r = store.recipient(&user).await?;
+            let rules: Vec<NotificationRule> = if r.rules.is_empty() {
+                r.methods.iter().map(|m| NotificationRule { method_id: m.id.clone(), after_seconds: 0 }).collect()
+            } else {
+                r.rules.clone()
+            };
+            for rule in rules {
+                let mut payload = serde_json::json!({
+                    "idempotency_key": key(entry.id, &user, &rule.method_id),
+                    "org": entry.org,
+                    "user": user,
+                    "notice": entry.notice,
+                });
+                if matches!(entry.notice.body, NoticeBody::Page { .. }) {
+                    payload["ack_url"] = links.ack_url(&entry.notice.ticket, &user, now).into();
                 }
+                deliveries.push(NewDelivery {
+                    id: key(entry.id, &user, &rule.method_id),
+                    ticket: entry.notice.ticket.clone(),
+                    user_id: user.clone(),
+                    method_id: rule.method_id.clone(),
+                    channel: None,
+                    payload: payload.to_string(),
+                    due: entry.notice.at + SignedDuration::from_secs(rule.after_seconds),
+                });
             }
         }
         if let NoticeBody::Page { via, .. } = &entry.notice.body
             && slack_channels
             && via.contains(&Via::OrgSlackChannel)
-            && let Some(channel) = store.org_staff(&entry.org).await?.slack_channel
+            && let Some(channel) = store.org_channel(&entry.org).await?
         {
             let owner = format!("org:{}", entry.org);
             let payload = serde_json::json!({

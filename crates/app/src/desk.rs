@@ -1,22 +1,27 @@
-//! The use cases: record an event on a ticket, run the timers that fell due. This is the one
+//! The use cases: record events on a ticket, run the timers that fell due. This is the one
 //! place that turns events into state changes, timers and notices; the server and
-//! `stringer simulate` both run it, differing only in their Store and Clock.
+//! `stringer simulate` both run it, differing only in their Store and Clock. Notices that
+//! ask for people (pages, overdue-report alerts) are routed here, before they are committed,
+//! so the timeline names who was paged and delivery sends to exactly them.
 
 use crate::clock::Clock;
-use crate::store::{Change, Extras, Store, StoreError, StoredTicket, Timer};
+use crate::ports::Commands;
+use crate::store::{Change, Extras, PagingEnded, Store, StoreError, StoredTicket, Timer};
+use async_trait::async_trait;
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
 use stringer_core::contract::Contract;
-use stringer_core::event::{Decision, Event, Notice, TimerOp};
-use stringer_core::ids::{OrgSlug, TicketId};
-use stringer_core::ticket::{OrgProfile, Rejected, Ticket};
+use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
+use stringer_core::routing::Roster;
+use stringer_core::ticket::{Rejected, Ticket};
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The event does not apply (bad name, wrong state); nothing was written.
+    /// A business rule refused the event (bad name, wrong state); nothing was written.
     #[error("{0}")]
     Rejected(String),
     /// No such ticket.
@@ -25,6 +30,9 @@ pub enum AppError {
     /// No such org.
     #[error("unknown org {0}")]
     UnknownOrg(String),
+    /// The ticket kept changing under every attempt; nothing was written, a retry may pass.
+    #[error("ticket {0} kept changing; gave up after {MAX_ATTEMPTS} attempts")]
+    Busy(TicketId),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -36,14 +44,14 @@ impl From<Rejected> for AppError {
     }
 }
 
-/// An event as committed: the ticket's new state and version, and the notices it caused.
+/// Events as committed: the ticket's new state and version, and the notices they caused.
 #[derive(Clone, Debug)]
 pub struct Recorded {
-    /// The ticket after the event.
+    /// The ticket after the events.
     pub ticket: Ticket,
-    /// Its version after the event.
+    /// Its version after the events.
     pub version: u64,
-    /// What the rules decided to say.
+    /// What the rules decided to say (routed).
     pub notices: Vec<Notice>,
 }
 
@@ -94,7 +102,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
     }
 
     /// Adds or replaces an org; its tier must be one of the contract's.
-    pub async fn put_org(&self, org: OrgProfile) -> Result<(), AppError> {
+    pub async fn put_org(&self, org: stringer_core::ticket::OrgProfile) -> Result<(), AppError> {
         if self.contract.tier(org.tier.as_str()).is_none() {
             let tiers: Vec<&str> = self.contract.tiers.keys().map(|t| t.as_str()).collect();
             return Err(AppError::Rejected(format!(
@@ -107,11 +115,11 @@ impl<S: Store, C: Clock> Desk<S, C> {
     }
 
     fn check_event(&self, event: &Event) -> Result<(), AppError> {
-        let at = event.at().as_second();
+        let at = event.at.as_second();
         if at < SUPPORTED_RANGE.0 || at >= SUPPORTED_RANGE.1 {
-            return Err(AppError::Rejected(format!("instant {} is outside the years 1900–2199", event.at())));
+            return Err(AppError::Rejected(format!("instant {} is outside the years 1900–2199", event.at)));
         }
-        if let Event::Opened { severity, .. } | Event::SeverityChanged { severity, .. } = event
+        if let EventKind::Opened { severity, .. } | EventKind::SeverityChanged { severity } = &event.kind
             && self.contract.severity(severity.as_str()).is_none()
         {
             let list: Vec<&str> = self.contract.severities.keys().map(|s| s.as_str()).collect();
@@ -127,18 +135,34 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// Records an event on its ticket (opening it for `ticket.opened`) and returns the notices
     /// it caused. Rejected events write nothing.
     pub async fn record(&self, event: Event) -> Result<Vec<Notice>, AppError> {
-        Ok(self.record_with(event, Extras::default()).await?.notices)
+        Ok(self.record_with(vec![event], Extras::default()).await?.notices)
     }
 
-    /// [`Desk::record`] with who did it, a new ticket's fields or a comment, committed in the
-    /// same change; answers the ticket as committed along with the notices.
-    pub async fn record_with(&self, event: Event, extras: Extras) -> Result<Recorded, AppError> {
-        self.check_event(&event)?;
-        if let Event::Opened { org, ticket: id, .. } = &event {
-            // A new ticket needs no read first: the insert itself refuses an existing id.
+    /// Records events on one ticket as one change, with who did it, a new ticket's fields or
+    /// a comment: every event applies, in order, or nothing is written. A `ticket.opened`
+    /// may only come first; it opens the ticket without reading it first (the insert refuses
+    /// an existing id).
+    pub async fn record_with(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
+        let Some(first) = events.first() else {
+            return Err(AppError::Rejected("no event to record".into()));
+        };
+        let id = first.ticket.clone();
+        for (i, event) in events.iter().enumerate() {
+            self.check_event(event)?;
+            if event.ticket != id {
+                return Err(AppError::Rejected("one change records events of one ticket".into()));
+            }
+            if i > 0 && matches!(event.kind, EventKind::Opened { .. }) {
+                return Err(AppError::Rejected(format!("ticket {id} is already open")));
+            }
+        }
+        if let EventKind::Opened { org, .. } = &first.kind {
             let org = self.store.org(org).await?.ok_or_else(|| AppError::UnknownOrg(org.to_string()))?;
-            let (ticket, decision) = Ticket::open(&self.contract, &org, &event)?;
-            return match self.commit(&event, ticket, None, decision, extras).await {
+            let (mut ticket, mut decision) = Ticket::open(&self.contract, &org, first)?;
+            for event in &events[1..] {
+                merge(&mut decision, ticket.apply(&self.contract, event)?);
+            }
+            return match self.commit(&events, None, ticket, None, decision, extras).await {
                 Err(AppError::Store(StoreError::Conflict(_))) => {
                     Err(AppError::Rejected(format!("ticket {id} already exists")))
                 }
@@ -146,49 +170,75 @@ impl<S: Store, C: Clock> Desk<S, C> {
             };
         }
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self
-                .store
-                .ticket(event.ticket())
-                .await?
-                .ok_or_else(|| AppError::UnknownTicket(event.ticket().to_string()))?;
-            let org = self
-                .store
-                .org(&stored.ticket.org)
-                .await?
-                .ok_or_else(|| AppError::UnknownOrg(stored.ticket.org.to_string()))?;
+            let stored = self.store.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let before = stored.ticket.clone();
             let mut ticket = stored.ticket;
-            let decision = ticket.apply(&self.contract, &org, &event)?;
-            match self.commit(&event, ticket, Some(stored.version), decision, extras.clone()).await {
+            let mut decision = Decision::default();
+            for event in &events {
+                merge(&mut decision, ticket.apply(&self.contract, event)?);
+            }
+            match self.commit(&events, Some(&before), ticket, Some(stored.version), decision, extras.clone()).await {
                 Err(AppError::Store(StoreError::Conflict(_))) => continue,
                 other => return other,
             }
         }
-        Err(StoreError::Backend(format!(
-            "ticket {} kept changing; gave up after {MAX_ATTEMPTS} attempts",
-            event.ticket()
-        ))
-        .into())
+        Err(AppError::Busy(id))
     }
 
     async fn commit(
         &self,
-        event: &Event,
+        events: &[Event],
+        before: Option<&Ticket>,
         ticket: Ticket,
         expected_version: Option<u64>,
-        decision: Decision,
+        mut decision: Decision,
         extras: Extras,
     ) -> Result<Recorded, AppError> {
+        let mut rosters = HashMap::new();
+        self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
+        let paging_ended = before.and_then(|b| paging_ended(b, &ticket, events, extras.actor.as_ref()));
         let change = Change {
-            at: event.at(),
+            at: events.last().map_or_else(|| self.clock.now(), |e| e.at),
             ticket: ticket.clone(),
             expected_version,
-            event: Some(event.clone()),
+            events: events.to_vec(),
             notices: decision.notices.clone(),
             timers: decision.timers,
+            paging_ended,
             extras,
         };
         self.store.commit(change).await?;
         Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })
+    }
+
+    /// Names the people each notice that asks for people reaches (see
+    /// [`stringer_core::routing`]), reading an org's roster once per call site.
+    async fn route(
+        &self,
+        notices: &mut [Notice],
+        org: &OrgSlug,
+        rosters: &mut HashMap<OrgSlug, Roster>,
+    ) -> Result<(), StoreError> {
+        for notice in notices.iter_mut() {
+            let roles = notice.body.roles();
+            if roles.is_empty() {
+                continue;
+            }
+            if !rosters.contains_key(org) {
+                rosters.insert(org.clone(), self.store.roster(org).await?);
+            }
+            let roster = &rosters[org];
+            let mut people: Vec<String> = Vec::new();
+            for role in roles {
+                for person in roster.route(role, notice.at) {
+                    if !people.contains(&person) {
+                        people.push(person);
+                    }
+                }
+            }
+            notice.body.route_to(people);
+        }
+        Ok(())
     }
 
     /// Runs every timer due at the clock's current instant, earliest first, and returns the
@@ -206,7 +256,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
 
     /// One round of [`Desk::tick`]: claims a batch of due timers, runs them, commits their
     /// tickets' changes together and reports each timer run with the notices it caused (the
-    /// server measures escalation lag from it). Empty when nothing was due. Timers of one
+    /// engine measures escalation lag from it). Empty when nothing was due. Timers of one
     /// ticket run in order within one change.
     pub async fn run_due_batch(&self) -> Result<Vec<Fired>, AppError> {
         let now = self.clock.now();
@@ -227,35 +277,29 @@ impl<S: Store, C: Clock> Desk<S, C> {
         let ids: Vec<TicketId> = per_ticket.iter().map(|(id, _)| id.clone()).collect();
         let mut stored: HashMap<TicketId, StoredTicket> =
             self.store.tickets(&ids).await?.into_iter().map(|s| (s.ticket.id.clone(), s)).collect();
-        let mut orgs: HashMap<OrgSlug, OrgProfile> = HashMap::new();
+        let mut rosters = HashMap::new();
         let mut changes = Vec::new();
         let mut runs = Vec::new();
         for (id, timers) in per_ticket {
             let Some(stored) = stored.remove(&id) else { continue };
-            let slug = stored.ticket.org.clone();
-            if !orgs.contains_key(&slug) {
-                let org = self.store.org(&slug).await?.ok_or_else(|| AppError::UnknownOrg(slug.to_string()))?;
-                orgs.insert(slug.clone(), org);
-            }
-            let org = &orgs[&slug];
             let mut ticket = stored.ticket;
             let mut ops = Vec::new();
-            let mut notices = Vec::new();
             let mut fired = Vec::new();
             for timer in timers {
-                let decision = ticket.on_timer(&self.contract, org, &timer.kind, now);
+                let mut decision = ticket.on_timer(&self.contract, &timer.kind, now);
+                self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
                 ops.push(TimerOp::Cancel { kind: timer.kind.clone() });
                 ops.extend(decision.timers);
-                notices.extend(decision.notices.iter().cloned());
                 fired.push(Fired { timer, notices: decision.notices });
             }
             changes.push(Change {
                 at: now,
                 ticket,
                 expected_version: Some(stored.version),
-                event: None,
-                notices,
+                events: Vec::new(),
+                notices: fired.iter().flat_map(|f| f.notices.iter().cloned()).collect(),
                 timers: ops,
+                paging_ended: None,
                 extras: Extras::default(),
             });
             runs.push(fired);
@@ -281,5 +325,41 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// The instant of the earliest pending timer.
     pub async fn next_timer_at(&self) -> Result<Option<Timestamp>, AppError> {
         Ok(self.store.next_timer().await?.map(|t| t.at))
+    }
+}
+
+fn merge(into: &mut Decision, more: Decision) {
+    into.notices.extend(more.notices);
+    into.timers.extend(more.timers);
+}
+
+/// How paging ended with these events, if it was going on before them and is over after.
+fn paging_ended(before: &Ticket, after: &Ticket, events: &[Event], actor: Option<&UserId>) -> Option<PagingEnded> {
+    if before.paging_over() || !after.paging_over() {
+        return None;
+    }
+    let by = actor.cloned();
+    events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Acknowledged { by: who } => Some(PagingEnded::Acknowledged { by: Some(UserId(who.clone())) }),
+        EventKind::Resolved => Some(PagingEnded::Resolved { by: by.clone() }),
+        EventKind::SeverityChanged { severity } => {
+            Some(PagingEnded::SeverityLowered { severity: severity.clone(), by: by.clone() })
+        }
+        _ => None,
+    })
+}
+
+#[async_trait]
+impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
+    fn contract(&self) -> &Contract {
+        &self.contract
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
+        self.record_with(events, extras).await
     }
 }

@@ -1,16 +1,21 @@
-//! Stringer's use cases and the ports they need (Store, Clock). The server and the simulator
-//! both drive [`Desk`]; only their adapters differ.
+//! Stringer's use cases and the ports they need. The server and the simulator both drive
+//! [`Desk`]; only their adapters differ. The fronts reach the application through the
+//! object-safe [`ports`]; the engine runs the [`delivery`] and [`settle`] workers.
 
 #![warn(missing_docs)]
 
 mod clock;
 pub mod delivery;
 mod desk;
+pub mod links;
 mod memory_store;
+pub mod ports;
+pub mod records;
+pub mod settle;
 pub mod simulate;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
 pub use desk::{AppError, Desk, Fired, Recorded};
 pub use memory_store::{MemoryStore, TimelineEntry};
-pub use store::{Change, Extras, NewComment, Store, StoreError, StoredTicket, TicketDetails, Timer};
+pub use store::{Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, TicketDetails, Timer};

@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserRole};
+use stringer_core::oncall::Schedule;
+use stringer_core::routing::{Roster, StaffMember};
 use stringer_core::ticket::{OrgProfile, Ticket};
 
 /// One entry of a ticket's append-only timeline.
@@ -18,9 +20,19 @@ pub enum TimelineEntry {
     Notice(Notice),
 }
 
+/// An org's people: its TAM and named engineers.
+#[derive(Clone, Debug, Default)]
+struct OrgPeople {
+    tam: Option<String>,
+    named_engineers: Vec<String>,
+}
+
 #[derive(Default)]
 struct Inner {
     orgs: HashMap<OrgSlug, OrgProfile>,
+    people: HashMap<OrgSlug, OrgPeople>,
+    schedules: Vec<(Option<OrgSlug>, Schedule)>,
+    staff: Vec<StaffMember>,
     tickets: HashMap<TicketId, (Ticket, u64)>,
     timers: BTreeSet<(Timestamp, TicketId, TimerKind)>,
     timer_at: HashMap<(TicketId, TimerKind), Timestamp>,
@@ -43,6 +55,23 @@ impl MemoryStore {
     /// A ticket's timeline, oldest first.
     pub fn timeline(&self, ticket: &TicketId) -> Vec<TimelineEntry> {
         self.lock().timelines.get(ticket).cloned().unwrap_or_default()
+    }
+
+    /// Sets an org's TAM and named engineers.
+    pub fn set_org_people(&self, org: &OrgSlug, tam: Option<String>, named_engineers: Vec<String>) {
+        self.lock().people.insert(org.clone(), OrgPeople { tam, named_engineers });
+    }
+
+    /// Adds (or replaces, by id) a staff member.
+    pub fn add_staff(&self, member: StaffMember) {
+        let mut inner = self.lock();
+        inner.staff.retain(|m| m.id != member.id);
+        inner.staff.push(member);
+    }
+
+    /// Adds an on-call schedule: of an org, or platform-wide (`None`).
+    pub fn add_schedule(&self, org: Option<OrgSlug>, schedule: Schedule) {
+        self.lock().schedules.push((org, schedule));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -112,7 +141,7 @@ impl Store for MemoryStore {
             }
         }
         let timeline = inner.timelines.entry(id.clone()).or_default();
-        timeline.extend(change.event.map(TimelineEntry::Event));
+        timeline.extend(change.events.into_iter().map(TimelineEntry::Event));
         timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));
         inner.tickets.insert(id, (change.ticket, current.map_or(1, |v| v + 1)));
         Ok(())
@@ -153,5 +182,35 @@ impl Store for MemoryStore {
             kind: kind.clone(),
             at: *at,
         }))
+    }
+
+    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
+        let inner = self.lock();
+        let profile = inner.orgs.get(org).ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
+        let people = inner.people.get(org).cloned().unwrap_or_default();
+        // The org's TAM and named engineers are staff who serve it (the server refuses anyone
+        // who may not), unless the scenario says otherwise with a staff line.
+        let mut staff = inner.staff.clone();
+        let serves = profile.deployment == Deployment::Federal;
+        let implicit = people
+            .tam
+            .iter()
+            .map(|t| (t, UserRole::Tam))
+            .chain(people.named_engineers.iter().map(|e| (e, UserRole::Engineer)));
+        for (id, role) in implicit {
+            if !staff.iter().any(|m| &m.id == id) {
+                staff.push(StaffMember { id: id.clone(), role, federal_cleared: serves });
+            }
+        }
+        let own = inner.schedules.iter().filter(|(o, _)| o.as_ref() == Some(org));
+        let platform = inner.schedules.iter().filter(|(o, _)| o.is_none());
+        Ok(Roster {
+            org: org.clone(),
+            deployment: profile.deployment,
+            tam: people.tam,
+            named_engineers: people.named_engineers,
+            schedules: own.chain(platform).map(|(_, s)| s.clone()).collect(),
+            staff,
+        })
     }
 }

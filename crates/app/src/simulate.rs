@@ -12,8 +12,10 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use stringer_core::contract::Contract;
-use stringer_core::event::{Event, Notice};
-use stringer_core::ids::{Deployment, OrgSlug, TicketId, Tier};
+use stringer_core::event::{Event, EventKind, Notice};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, Tier, UserRole};
+use stringer_core::oncall::{LayerSpec, Schedule, ScheduleSpec};
+use stringer_core::routing::StaffMember;
 use stringer_core::ticket::OrgProfile;
 
 /// The largest scenario accepted, in bytes.
@@ -38,15 +40,41 @@ struct OrgLine {
     deployment: Deployment,
     #[serde(default)]
     tam: Option<String>,
+    #[serde(default)]
+    named_engineers: Vec<String>,
+}
+
+/// `{"kind":"staff","user":"vera","role":"vp_engineering","federal_cleared":true}`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffLine {
+    user: String,
+    role: UserRole,
+    #[serde(default)]
+    federal_cleared: bool,
+}
+
+/// `{"kind":"schedule","org":"acme","name":"primary","layers":[…]}` — an on-call schedule
+/// of an org (or platform-wide without `org`), as the API takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleLine {
+    #[serde(default)]
+    org: Option<OrgSlug>,
+    name: String,
+    layers: Vec<LayerSpec>,
 }
 
 fn shared() -> Deployment {
     Deployment::Shared
 }
 
-/// A checked scenario: orgs, then events in time order, each with its line number.
+/// A checked scenario: orgs and who serves them, then events in time order, each with its
+/// line number.
 pub struct Scenario {
-    orgs: Vec<OrgProfile>,
+    orgs: Vec<(OrgProfile, Option<String>, Vec<String>)>,
+    staff: Vec<StaffMember>,
+    schedules: Vec<(Option<OrgSlug>, Schedule)>,
     events: Vec<(usize, Event)>,
 }
 
@@ -60,8 +88,10 @@ impl Scenario {
                 message: format!("the scenario is larger than {MAX_SCENARIO_BYTES} bytes"),
             });
         }
-        let mut orgs: HashMap<OrgSlug, OrgProfile> = HashMap::new();
+        let mut orgs: HashMap<OrgSlug, (OrgProfile, Option<String>, Vec<String>)> = HashMap::new();
         let mut org_order = Vec::new();
+        let mut staff = Vec::new();
+        let mut schedules = Vec::new();
         let mut opened: HashSet<TicketId> = HashSet::new();
         let mut events = Vec::new();
         let mut last: Option<Timestamp> = None;
@@ -90,23 +120,43 @@ impl Scenario {
                     return Err(fail(format!("org {} is set up twice", o.org)));
                 }
                 org_order.push(o.org.clone());
-                orgs.insert(
-                    o.org.clone(),
-                    OrgProfile { slug: o.org, tier: o.tier, deployment: o.deployment, tam: o.tam },
-                );
+                let profile = OrgProfile { slug: o.org.clone(), tier: o.tier, deployment: o.deployment };
+                orgs.insert(o.org, (profile, o.tam, o.named_engineers));
+                continue;
+            }
+            if kind == "staff" {
+                value.as_object_mut().expect("has a kind, so an object").remove("kind");
+                let m: StaffLine = serde_json::from_value(value).map_err(|e| fail(format!("staff line: {e}")))?;
+                if !m.role.is_staff() {
+                    return Err(fail(format!("{} is a customer role; staff lines name staff", m.role)));
+                }
+                staff.push(StaffMember { id: m.user, role: m.role, federal_cleared: m.federal_cleared });
+                continue;
+            }
+            if kind == "schedule" {
+                value.as_object_mut().expect("has a kind, so an object").remove("kind");
+                let line: ScheduleLine =
+                    serde_json::from_value(value).map_err(|e| fail(format!("schedule line: {e}")))?;
+                if line.org.as_ref().is_some_and(|o| !orgs.contains_key(o)) {
+                    return Err(fail("unknown org; set it up with an org line first".into()));
+                }
+                let spec = ScheduleSpec { name: line.name, layers: line.layers, overrides: vec![] };
+                let schedule = Schedule::compile(&spec).map_err(|e| fail(format!("schedule line: {e}")))?;
+                schedules.push((line.org, schedule));
                 continue;
             }
             let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
             event.truncate_to_second();
-            if last.is_some_and(|l| event.at() < l) {
+            if last.is_some_and(|l| event.at < l) {
                 return Err(fail(format!(
                     "event at {} is earlier than the line before it; events must be in time order",
-                    event.at()
+                    event.at
                 )));
             }
-            last = Some(event.at());
-            match &event {
-                Event::Opened { org, ticket, severity, .. } => {
+            last = Some(event.at);
+            match &event.kind {
+                EventKind::Opened { org, severity, .. } => {
+                    let ticket = &event.ticket;
                     if !orgs.contains_key(org) {
                         return Err(fail(format!("unknown org {org}; set it up with an org line first")));
                     }
@@ -122,15 +172,15 @@ impl Scenario {
                         return Err(fail(format!("ticket {ticket} is opened twice")));
                     }
                 }
-                other if !opened.contains(other.ticket()) => {
-                    return Err(fail(format!("unknown ticket {}; open it with ticket.opened first", other.ticket())));
+                _ if !opened.contains(&event.ticket) => {
+                    return Err(fail(format!("unknown ticket {}; open it with ticket.opened first", event.ticket)));
                 }
                 _ => {}
             }
             events.push((line, event));
         }
         let orgs = org_order.into_iter().map(|slug| orgs.remove(&slug).expect("recorded above")).collect();
-        Ok(Scenario { orgs, events })
+        Ok(Scenario { orgs, staff, schedules, events })
     }
 
     /// Number of events.
@@ -146,15 +196,22 @@ impl Scenario {
     /// Runs the scenario and returns every notice in time order. Stops at the first event the
     /// rules reject, naming its line. Timers after `until` (when given) are left pending.
     pub async fn run(self, contract: Arc<Contract>, until: Option<Timestamp>) -> Result<Vec<Notice>, ScenarioError> {
-        let start = self.events.first().map_or(Timestamp::UNIX_EPOCH, |(_, e)| e.at());
+        let start = self.events.first().map_or(Timestamp::UNIX_EPOCH, |(_, e)| e.at);
         let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(start));
         let internal = |e: AppError| ScenarioError { line: 0, message: e.to_string() };
-        for org in self.orgs {
+        for (org, tam, named) in self.orgs {
+            desk.store().set_org_people(&org.slug, tam, named);
             desk.put_org(org).await.map_err(internal)?;
+        }
+        for member in self.staff {
+            desk.store().add_staff(member);
+        }
+        for (org, schedule) in self.schedules {
+            desk.store().add_schedule(org, schedule);
         }
         let mut out = Vec::new();
         for (line, event) in self.events {
-            let at = event.at();
+            let at = event.at;
             if until.is_some_and(|u| at > u) {
                 break;
             }

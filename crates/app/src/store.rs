@@ -6,7 +6,8 @@
 use jiff::Timestamp;
 use std::future::Future;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{OrgSlug, Severity, TicketId, UserId};
+use stringer_core::routing::Roster;
 use stringer_core::ticket::{OrgProfile, Ticket};
 
 /// A ticket as stored, with the version its next change must name.
@@ -37,7 +38,7 @@ pub struct TicketDetails {
     /// The request as written.
     pub description: String,
     /// The customer user who asked, if known.
-    pub requester: Option<String>,
+    pub requester: Option<UserId>,
 }
 
 /// A comment written with the change (a reply, a note, a customer message).
@@ -46,7 +47,7 @@ pub struct NewComment {
     /// Its identifier.
     pub id: String,
     /// Who wrote it.
-    pub author: String,
+    pub author: UserId,
     /// Visible to the customer.
     pub public: bool,
     /// The text.
@@ -57,7 +58,7 @@ pub struct NewComment {
 #[derive(Clone, Debug, Default)]
 pub struct Extras {
     /// The user who caused the change (recorded on the timeline).
-    pub actor: Option<String>,
+    pub actor: Option<UserId>,
     /// Fields of a new ticket.
     pub details: Option<TicketDetails>,
     /// A comment to store with the change.
@@ -73,14 +74,40 @@ pub struct Change {
     pub ticket: Ticket,
     /// The version read before deciding; `None` when the ticket is new.
     pub expected_version: Option<u64>,
-    /// The event that caused the change, for the timeline (`None` for a timer).
-    pub event: Option<Event>,
+    /// The events that caused the change, for the timeline (none for a timer).
+    pub events: Vec<Event>,
     /// Notices to append to the timeline and the outbox.
     pub notices: Vec<Notice>,
+    /// Paging for the ticket ended with this change: its sent page messages are to be
+    /// settled (an outbox record the settle worker consumes).
+    pub paging_ended: Option<PagingEnded>,
     /// Timer changes, applied in order.
     pub timers: Vec<TimerOp>,
     /// Who, new-ticket fields and a comment.
     pub extras: Extras,
+}
+
+/// How paging for a ticket ended, for the messages that paged to say so.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum PagingEnded {
+    /// Someone acknowledged the ticket.
+    Acknowledged {
+        /// Who.
+        by: Option<UserId>,
+    },
+    /// The ticket was resolved.
+    Resolved {
+        /// Who.
+        by: Option<UserId>,
+    },
+    /// Its severity was lowered below paging.
+    SeverityLowered {
+        /// The new severity.
+        severity: Severity,
+        /// Who.
+        by: Option<UserId>,
+    },
 }
 
 /// Why a store operation failed.
@@ -130,4 +157,7 @@ pub trait Store: Send + Sync {
     fn release_timer(&self, timer: &Timer) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The earliest pending timer.
     fn next_timer(&self) -> impl Future<Output = Result<Option<Timer>, StoreError>> + Send;
+    /// Who an org's pages may reach: its TAM and named engineers, the schedules that may
+    /// cover it (its own first, then platform-wide ones) and the staff with their roles.
+    fn roster(&self, org: &OrgSlug) -> impl Future<Output = Result<Roster, StoreError>> + Send;
 }

@@ -24,7 +24,7 @@ fn when(n: &Notice) -> String {
 fn compact(n: &Notice) -> String {
     let detail = match &n.body {
         NoticeBody::Page { role, to, .. } => {
-            format!("{}{}", role.as_str(), to.as_ref().map(|t| format!(" {t}")).unwrap_or_default())
+            format!("{}{}", role.as_str(), to.iter().map(|t| format!(" {t}")).collect::<String>())
         }
         NoticeBody::CustomerPageRefused { opens_at, .. } => {
             opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into())

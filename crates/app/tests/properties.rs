@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use std::sync::Arc;
 use stringer_app::{Desk, MemoryStore, VirtualClock};
 use stringer_core::contract::Contract;
-use stringer_core::event::{Event, Notice, NoticeBody};
+use stringer_core::event::{Event, EventKind, Notice, NoticeBody};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
 use stringer_core::ticket::OrgProfile;
 
@@ -47,24 +47,22 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn event(ticket: &TicketId, at: Timestamp, step: &Step) -> Event {
-    let ticket = ticket.clone();
-    match step {
-        Step::Ack => Event::Acknowledged { at, ticket, by: "eve".into() },
-        Step::Reply(public) => Event::Replied { at, ticket, by: "eve".into(), public: *public },
-        Step::Severity(i) => Event::SeverityChanged { at, ticket, severity: Severity(format!("P{}", i + 1)) },
-        Step::Wait => Event::WaitingOnCustomer { at, ticket },
-        Step::CustomerReply => Event::CustomerReplied { at, ticket },
-        Step::Resolve => Event::Resolved { at, ticket },
-        Step::Reopen => Event::Reopened { at, ticket },
-        Step::CustomerPage => Event::CustomerPageRequested { at, ticket },
-        Step::Bridge(platform) => Event::BridgeJoined {
-            at,
-            ticket,
+    let kind = match step {
+        Step::Ack => EventKind::Acknowledged { by: "eve".into() },
+        Step::Reply(public) => EventKind::Replied { by: "eve".into(), public: *public },
+        Step::Severity(i) => EventKind::SeverityChanged { severity: Severity(format!("P{}", i + 1)) },
+        Step::Wait => EventKind::WaitingOnCustomer,
+        Step::CustomerReply => EventKind::CustomerReplied,
+        Step::Resolve => EventKind::Resolved,
+        Step::Reopen => EventKind::Reopened,
+        Step::CustomerPage => EventKind::CustomerPageRequested,
+        Step::Bridge(platform) => EventKind::BridgeJoined {
             by: "pat".into(),
             role: if *platform { "platform_engineer" } else { "tam" }.into(),
         },
-        Step::Publish => Event::ReportPublished { at, ticket },
-    }
+        Step::Publish => EventKind::ReportPublished,
+    };
+    Event::new(at, ticket.clone(), kind)
 }
 
 /// Runs a case; returns every notice and, per event, whether it was accepted.
@@ -80,19 +78,21 @@ fn run(case: &Case) -> (Vec<Notice>, Vec<(Event, bool)>) {
             slug: OrgSlug::from("o"),
             tier: Tier::from(["pro", "enterprise"][*tier]),
             deployment: Deployment::Shared,
-            tam: Some("tina".into()),
         };
+        desk.store().set_org_people(&org.slug, Some("tina".into()), vec![]);
         desk.put_org(org).await.unwrap();
         let id = TicketId::from("T");
         let mut notices = desk
-            .record(Event::Opened {
-                at: opened_at,
-                ticket: id.clone(),
-                org: OrgSlug::from("o"),
-                severity: Severity(format!("P{}", severity + 1)),
-                channel: None,
-                security: *security,
-            })
+            .record(Event::new(
+                opened_at,
+                id.clone(),
+                EventKind::Opened {
+                    org: OrgSlug::from("o"),
+                    severity: Severity(format!("P{}", severity + 1)),
+                    intake: None,
+                    security: *security,
+                },
+            ))
             .await
             .unwrap();
         let mut log = Vec::new();
@@ -159,14 +159,14 @@ proptest! {
         let mut quiet_since: Option<Timestamp> = None;
         let accepted: Vec<&Event> = log.iter().filter(|(_, ok)| *ok).map(|(e, _)| e).collect();
         for e in &accepted {
-            match e {
-                Event::Acknowledged { at, .. } | Event::Resolved { at, .. } => { quiet_since.get_or_insert(*at); }
-                Event::CustomerPageRequested { .. } | Event::SeverityChanged { .. } | Event::Reopened { .. } => break,
+            match e.kind {
+                EventKind::Acknowledged { .. } | EventKind::Resolved => { quiet_since.get_or_insert(e.at); }
+                EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened => break,
                 _ => {}
             }
         }
         if let Some(q) = quiet_since {
-            let next_change = accepted.iter().map(|e| e.at()).filter(|t| *t > q).find(|t| accepted.iter().any(|e| e.at() == *t && matches!(e, Event::CustomerPageRequested { .. } | Event::SeverityChanged { .. } | Event::Reopened { .. })));
+            let next_change = accepted.iter().map(|e| e.at).filter(|t| *t > q).find(|t| accepted.iter().any(|e| e.at == *t && matches!(e.kind, EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened)));
             for n in &notices {
                 if matches!(n.body, NoticeBody::Page { .. }) && n.at > q && next_change.is_none_or(|c| n.at < c) {
                     prop_assert!(false, "paged at {} after going quiet at {q}: {notices:#?}", n.at);
@@ -177,7 +177,7 @@ proptest! {
         // for a report published in time.
         for n in &notices {
             if let NoticeBody::ReportOverdue { due, .. } = &n.body {
-                let published = accepted.iter().any(|e| matches!(e, Event::ReportPublished { at, .. } if at <= due));
+                let published = accepted.iter().any(|e| matches!(e.kind, EventKind::ReportPublished) && e.at <= *due);
                 prop_assert!(!published, "overdue alert for a report published in time");
             }
         }

@@ -1,16 +1,107 @@
 //! The vocabulary shared by `stringer simulate`, the ticket timeline and the server: events that
 //! happen to a ticket (input), notices the rules produce (output), and timers the rules ask for.
 
-use crate::ids::{Channel, OrgSlug, Role, Severity, TicketId, Via};
+use crate::ids::{Intake, OrgSlug, Role, Severity, TicketId, Via};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Something that happened to a ticket, with the instant it happened.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Something that happened to a ticket: when, to which ticket, and what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The ticket it happened to.
+    pub ticket: TicketId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened to a ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// The ticket was opened.
+    Opened {
+        /// The customer org.
+        org: OrgSlug,
+        /// Its severity.
+        severity: Severity,
+        /// Where it came in.
+        intake: Option<Intake>,
+        /// A security incident.
+        security: bool,
+    },
+    /// A staff member acknowledged the ticket (and so its pages).
+    Acknowledged {
+        /// Who.
+        by: String,
+    },
+    /// A staff member replied; only a public reply counts as a response.
+    Replied {
+        /// Who.
+        by: String,
+        /// Visible to the customer.
+        public: bool,
+    },
+    /// The severity was changed.
+    SeverityChanged {
+        /// The new severity.
+        severity: Severity,
+    },
+    /// The ticket now waits on the customer.
+    WaitingOnCustomer,
+    /// The customer wrote.
+    CustomerReplied,
+    /// The ticket was resolved.
+    Resolved,
+    /// A resolved ticket was reopened.
+    Reopened,
+    /// The customer asked to page the on-call engineer.
+    CustomerPageRequested,
+    /// Someone joined the customer's incident bridge.
+    BridgeJoined {
+        /// Who.
+        by: String,
+        /// In which staff role.
+        role: String,
+    },
+    /// The post-incident report was published.
+    ReportPublished,
+}
+
+impl Event {
+    /// An event of `kind` on `ticket` at `at`.
+    pub fn new(at: Timestamp, ticket: TicketId, kind: EventKind) -> Event {
+        Event { at, ticket, kind }
+    }
+
+    /// Drops any fraction of a second from the instant: the domain counts whole seconds.
+    pub fn truncate_to_second(&mut self) {
+        self.at = Timestamp::from_second(self.at.as_second()).expect("a valid timestamp truncated stays valid");
+    }
+
+    /// The `kind` name as written in JSON, e.g. `ticket.opened`.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            EventKind::Opened { .. } => "ticket.opened",
+            EventKind::Acknowledged { .. } => "ticket.acknowledged",
+            EventKind::Replied { .. } => "ticket.replied",
+            EventKind::SeverityChanged { .. } => "ticket.severity_changed",
+            EventKind::WaitingOnCustomer => "ticket.waiting_on_customer",
+            EventKind::CustomerReplied => "ticket.customer_replied",
+            EventKind::Resolved => "ticket.resolved",
+            EventKind::Reopened => "ticket.reopened",
+            EventKind::CustomerPageRequested => "customer.page_requested",
+            EventKind::BridgeJoined { .. } => "bridge.joined",
+            EventKind::ReportPublished => "report.published",
+        }
+    }
+}
+
+/// The JSON form of an event (a scenario line, a timeline entry): `at`, `ticket` and `kind`
+/// side by side with the kind's fields, unknown fields refused.
+#[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", deny_unknown_fields)]
-#[allow(missing_docs)]
-pub enum Event {
-    /// A ticket was opened.
+enum Wire {
     #[serde(rename = "ticket.opened")]
     Opened {
         at: Timestamp,
@@ -18,94 +109,84 @@ pub enum Event {
         org: OrgSlug,
         severity: Severity,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        channel: Option<Channel>,
+        channel: Option<Intake>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         security: bool,
     },
-    /// A staff member acknowledged the ticket (and so its pages).
     #[serde(rename = "ticket.acknowledged")]
     Acknowledged { at: Timestamp, ticket: TicketId, by: String },
-    /// A staff member replied; only a public reply counts as a response.
     #[serde(rename = "ticket.replied")]
     Replied { at: Timestamp, ticket: TicketId, by: String, public: bool },
-    /// The severity was changed.
     #[serde(rename = "ticket.severity_changed")]
     SeverityChanged { at: Timestamp, ticket: TicketId, severity: Severity },
-    /// The ticket now waits on the customer.
     #[serde(rename = "ticket.waiting_on_customer")]
     WaitingOnCustomer { at: Timestamp, ticket: TicketId },
-    /// The customer wrote.
     #[serde(rename = "ticket.customer_replied")]
     CustomerReplied { at: Timestamp, ticket: TicketId },
-    /// The ticket was resolved.
     #[serde(rename = "ticket.resolved")]
     Resolved { at: Timestamp, ticket: TicketId },
-    /// A resolved ticket was reopened.
     #[serde(rename = "ticket.reopened")]
     Reopened { at: Timestamp, ticket: TicketId },
-    /// The customer asked to page the on-call engineer.
     #[serde(rename = "customer.page_requested")]
     CustomerPageRequested { at: Timestamp, ticket: TicketId },
-    /// Someone joined the customer's incident bridge.
     #[serde(rename = "bridge.joined")]
     BridgeJoined { at: Timestamp, ticket: TicketId, by: String, role: String },
-    /// The post-incident report was published.
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
 }
 
-impl Event {
-    /// When it happened.
-    pub fn at(&self) -> Timestamp {
-        match self {
-            Event::Opened { at, .. }
-            | Event::Acknowledged { at, .. }
-            | Event::Replied { at, .. }
-            | Event::SeverityChanged { at, .. }
-            | Event::WaitingOnCustomer { at, .. }
-            | Event::CustomerReplied { at, .. }
-            | Event::Resolved { at, .. }
-            | Event::Reopened { at, .. }
-            | Event::CustomerPageRequested { at, .. }
-            | Event::BridgeJoined { at, .. }
-            | Event::ReportPublished { at, .. } => *at,
+impl From<Wire> for Event {
+    fn from(w: Wire) -> Event {
+        use EventKind as K;
+        let (at, ticket, kind) = match w {
+            Wire::Opened { at, ticket, org, severity, channel, security } => {
+                (at, ticket, K::Opened { org, severity, intake: channel, security })
+            }
+            Wire::Acknowledged { at, ticket, by } => (at, ticket, K::Acknowledged { by }),
+            Wire::Replied { at, ticket, by, public } => (at, ticket, K::Replied { by, public }),
+            Wire::SeverityChanged { at, ticket, severity } => (at, ticket, K::SeverityChanged { severity }),
+            Wire::WaitingOnCustomer { at, ticket } => (at, ticket, K::WaitingOnCustomer),
+            Wire::CustomerReplied { at, ticket } => (at, ticket, K::CustomerReplied),
+            Wire::Resolved { at, ticket } => (at, ticket, K::Resolved),
+            Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
+            Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
+            Wire::BridgeJoined { at, ticket, by, role } => (at, ticket, K::BridgeJoined { by, role }),
+            Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
+        };
+        Event { at, ticket, kind }
+    }
+}
+
+impl From<&Event> for Wire {
+    fn from(e: &Event) -> Wire {
+        let (at, ticket) = (e.at, e.ticket.clone());
+        match e.kind.clone() {
+            EventKind::Opened { org, severity, intake, security } => {
+                Wire::Opened { at, ticket, org, severity, channel: intake, security }
+            }
+            EventKind::Acknowledged { by } => Wire::Acknowledged { at, ticket, by },
+            EventKind::Replied { by, public } => Wire::Replied { at, ticket, by, public },
+            EventKind::SeverityChanged { severity } => Wire::SeverityChanged { at, ticket, severity },
+            EventKind::WaitingOnCustomer => Wire::WaitingOnCustomer { at, ticket },
+            EventKind::CustomerReplied => Wire::CustomerReplied { at, ticket },
+            EventKind::Resolved => Wire::Resolved { at, ticket },
+            EventKind::Reopened => Wire::Reopened { at, ticket },
+            EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
+            EventKind::BridgeJoined { by, role } => Wire::BridgeJoined { at, ticket, by, role },
+            EventKind::ReportPublished => Wire::ReportPublished { at, ticket },
         }
     }
+}
 
-    /// Drops any fraction of a second from the instant: the domain counts whole seconds.
-    pub fn truncate_to_second(&mut self) {
-        let whole =
-            jiff::Timestamp::from_second(self.at().as_second()).expect("a valid timestamp truncated stays valid");
-        match self {
-            Event::Opened { at, .. }
-            | Event::Acknowledged { at, .. }
-            | Event::Replied { at, .. }
-            | Event::SeverityChanged { at, .. }
-            | Event::WaitingOnCustomer { at, .. }
-            | Event::CustomerReplied { at, .. }
-            | Event::Resolved { at, .. }
-            | Event::Reopened { at, .. }
-            | Event::CustomerPageRequested { at, .. }
-            | Event::BridgeJoined { at, .. }
-            | Event::ReportPublished { at, .. } => *at = whole,
-        }
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire::from(self).serialize(serializer)
     }
+}
 
-    /// The ticket it happened to.
-    pub fn ticket(&self) -> &TicketId {
-        match self {
-            Event::Opened { ticket, .. }
-            | Event::Acknowledged { ticket, .. }
-            | Event::Replied { ticket, .. }
-            | Event::SeverityChanged { ticket, .. }
-            | Event::WaitingOnCustomer { ticket, .. }
-            | Event::CustomerReplied { ticket, .. }
-            | Event::Resolved { ticket, .. }
-            | Event::Reopened { ticket, .. }
-            | Event::CustomerPageRequested { ticket, .. }
-            | Event::BridgeJoined { ticket, .. }
-            | Event::ReportPublished { ticket, .. } => ticket,
-        }
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
+        Wire::deserialize(deserializer).map(Event::from)
     }
 }
 
@@ -126,13 +207,13 @@ pub struct Notice {
 #[serde(tag = "kind")]
 #[allow(missing_docs)]
 pub enum NoticeBody {
-    /// Page a person in `role` now.
+    /// Page whoever holds `role` now; `to` names the people it was routed to.
     #[serde(rename = "page")]
     Page {
         role: Role,
         reason: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        to: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty", with = "one_or_many")]
+        to: Vec<String>,
         via: Vec<Via>,
         severity: Severity,
     },
@@ -151,9 +232,14 @@ pub enum NoticeBody {
     /// A post-incident report is now owed.
     #[serde(rename = "report.due")]
     ReportDue { due: Timestamp },
-    /// A post-incident report is past due and unpublished.
+    /// A post-incident report is past due and unpublished; `to` names the people alerted.
     #[serde(rename = "report.overdue")]
-    ReportOverdue { due: Timestamp, notify: Vec<Role> },
+    ReportOverdue {
+        due: Timestamp,
+        notify: Vec<Role>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty", with = "one_or_many")]
+        to: Vec<String>,
+    },
     /// Nobody of the required role joined the incident bridge in time.
     #[serde(rename = "bridge.overdue")]
     BridgeOverdue { due: Timestamp, role: String },
@@ -176,6 +262,58 @@ impl NoticeBody {
             NoticeBody::BridgeOverdue { .. } => "bridge.overdue",
             NoticeBody::QueueNotified { .. } => "queue.notified",
         }
+    }
+}
+
+impl NoticeBody {
+    /// The roles a notice asks people of, if it asks anyone: who routing must find.
+    pub fn roles(&self) -> Vec<Role> {
+        match self {
+            NoticeBody::Page { role, .. } => vec![*role],
+            NoticeBody::ReportOverdue { notify, .. } => notify.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The people a notice was routed to (empty for notices that reach nobody in person).
+    pub fn recipients(&self) -> &[String] {
+        match self {
+            NoticeBody::Page { to, .. } | NoticeBody::ReportOverdue { to, .. } => to,
+            _ => &[],
+        }
+    }
+
+    /// Sets the people the notice was routed to.
+    pub fn route_to(&mut self, people: Vec<String>) {
+        if let NoticeBody::Page { to, .. } | NoticeBody::ReportOverdue { to, .. } = self {
+            *to = people;
+        }
+    }
+}
+
+/// `to` as written: one person as a string, several as a list.
+mod one_or_many {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(people: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+        match people {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+        Ok(match OneOrMany::deserialize(deserializer)? {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        })
     }
 }
 

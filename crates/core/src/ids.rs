@@ -54,6 +54,10 @@ name_type!(
     /// An org's slug, e.g. "acme".
     OrgSlug
 );
+name_type!(
+    /// A user's identifier.
+    UserId
+);
 
 /// Who a page or alert goes to. Routing a role to a person is the application's job
 /// (on-call schedules, the org's TAM).
@@ -158,11 +162,11 @@ pub enum Deployment {
     Federal,
 }
 
-/// Where a request came in.
+/// Where a request came in (written `channel` in JSON, as support desks call it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
-pub enum Channel {
+pub enum Intake {
     Portal,
     Email,
     Slack,

@@ -12,6 +12,7 @@ pub mod contract;
 pub mod event;
 pub mod ids;
 pub mod oncall;
+pub mod routing;
 pub mod sla;
 pub mod span;
 pub mod ticket;

@@ -7,8 +7,9 @@
 //! its batch commits. A caller is answered only after its transaction committed.
 
 use crate::backend_err;
+use sqlx::Row as _;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, AnyPool};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use stringer_app::{Change, StoreError};
@@ -121,11 +122,28 @@ fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {
 /// failed and nothing was written.
 async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut outcomes: Vec<Result<(), StoreError>> = changes.iter().map(|_| Ok(())).collect();
+    let outcomes = guard_tickets(&mut tx, changes).await?;
+    let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
+    let rows = FollowUps::of(&applied);
+    insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body"], &rows.timeline).await?;
+    insert_rows(&mut tx, "outbox", &["ticket_id", "at", "kind", "body", "created_at"], &rows.outbox).await?;
+    insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
+        .await?;
+    set_timers(&mut tx, &rows.timer_sets).await?;
+    cancel_timers(&mut tx, &rows.timer_cancels).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
 
-    // The guards: new tickets inserted unless their id exists; changed ones updated only at
-    // the version their change was decided on. Changes of one ticket go in rounds (its
-    // first change in the first round, …), so they meet the database in their order.
+/// The guards: new tickets inserted unless their id exists; changed ones updated only at
+/// the version their change was decided on. Changes of one ticket go in rounds (its first
+/// change in the first round, …), so they meet the database in their order. Answers each
+/// change's outcome.
+async fn guard_tickets(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    changes: &[&Change],
+) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+    let mut outcomes: Vec<Result<(), StoreError>> = changes.iter().map(|_| Ok(())).collect();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut rounds: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
     for (i, c) in changes.iter().enumerate() {
@@ -144,16 +162,24 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     for (inserts, updates) in &rounds {
         let mut written = HashSet::new();
         for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<&Change> = chunk.iter().map(|&i| changes[i]).collect();
-            let sql = insert_tickets_sql(rows.len());
-            for row in bind_tickets(sqlx::query(&sql), &rows).fetch_all(&mut *tx).await? {
+            let rows: Vec<Row> = chunk.iter().map(|&i| new_ticket_row(changes[i])).collect();
+            let sql = format!(
+                "INSERT INTO tickets ({}) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+                NEW_TICKET_COLUMNS.join(", "),
+                placeholders(&rows)
+            );
+            for row in bind(sqlx::query(&sql), &rows).fetch_all(&mut **tx).await? {
                 written.insert(row.try_get::<String, _>("id")?);
             }
         }
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<&Change> = chunk.iter().map(|&i| changes[i]).collect();
-            let sql = update_tickets_sql(rows.len());
-            for row in bind_updates(sqlx::query(&sql), &rows).fetch_all(&mut *tx).await? {
+            let rows: Vec<Row> = chunk.iter().map(|&i| changed_ticket_row(changes[i])).collect();
+            let sql = format!(
+                "WITH v ({}) AS (VALUES {}) UPDATE tickets SET severity = v.severity, status = v.status, next_due = v.next_due, sla_state = v.sla_state, state = v.state, version = tickets.version + 1, updated_at = v.updated_at FROM v WHERE tickets.id = v.id AND tickets.version = v.expected_version RETURNING tickets.id AS id",
+                CHANGED_TICKET_COLUMNS.join(", "),
+                placeholders(&rows)
+            );
+            for row in bind(sqlx::query(&sql), &rows).fetch_all(&mut **tx).await? {
                 written.insert(row.try_get::<String, _>("id")?);
             }
         }
@@ -163,95 +189,98 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
             }
         }
     }
+    Ok(outcomes)
+}
 
-    // What the applied changes bring along, in their order.
-    let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
-    let mut timeline: Vec<[Value; 5]> = Vec::new();
-    let mut outbox: Vec<[Value; 5]> = Vec::new();
-    let mut comments: Vec<[Value; 6]> = Vec::new();
-    // The net effect on each (ticket, kind): the last operation wins.
-    let mut timer_ops: HashMap<(&str, String), Option<i64>> = HashMap::new();
-    let mut timer_order = Vec::new();
-    for c in &applied {
-        let id = c.ticket.id.as_str();
-        let at = c.at.as_second();
-        if let Some(event) = &c.event {
-            let body = serde_json::to_value(event).expect("events serialize");
-            let kind = body["kind"].as_str().unwrap_or_default().to_string();
-            timeline.push([
-                Value::Text(id.into()),
-                Value::Int(event.at().as_second()),
-                Value::Text(kind),
-                Value::OptText(c.extras.actor.clone()),
-                Value::Text(body.to_string()),
-            ]);
-        }
-        for n in &c.notices {
-            let body = json(n);
-            let (when, kind) = (n.at.as_second(), n.body.kind().to_string());
-            timeline.push([
-                Value::Text(id.into()),
-                Value::Int(when),
-                Value::Text(kind.clone()),
-                Value::OptText(None),
-                Value::Text(body.clone()),
-            ]);
-            outbox.push([
-                Value::Text(id.into()),
-                Value::Int(when),
-                Value::Text(kind),
-                Value::Text(body),
-                Value::Int(at),
-            ]);
-        }
-        if let Some(cm) = &c.extras.comment {
-            comments.push([
-                Value::Text(cm.id.clone()),
-                Value::Text(id.into()),
-                Value::Text(cm.author.clone()),
-                Value::Int(i64::from(cm.public)),
-                Value::Text(cm.body.clone()),
-                Value::Int(at),
-            ]);
-        }
-        for op in &c.timers {
-            let (kind, when) = match op {
-                TimerOp::Set { kind, at } => (kind, Some(at.as_second())),
-                TimerOp::Cancel { kind } => (kind, None),
-            };
-            let key = (id, timer_key(kind));
-            if timer_ops.insert(key.clone(), when).is_none() {
-                timer_order.push(key);
+/// What the applied changes bring along, in their order: timeline entries, outbox records
+/// (notices, and the settle job of a change that ended paging), comments, and the net effect
+/// on each (ticket, timer kind) — the last operation wins.
+#[derive(Default)]
+struct FollowUps {
+    timeline: Vec<Row>,
+    outbox: Vec<Row>,
+    comments: Vec<Row>,
+    timer_sets: Vec<Row>,
+    timer_cancels: Vec<Row>,
+}
+
+impl FollowUps {
+    fn of(applied: &[&Change]) -> FollowUps {
+        let mut rows = FollowUps::default();
+        let mut timer_ops: HashMap<(&str, String), Option<i64>> = HashMap::new();
+        let mut timer_order = Vec::new();
+        for c in applied {
+            let id = c.ticket.id.as_str();
+            let at = c.at.as_second();
+            let actor = c.extras.actor.as_ref().map(|a| a.to_string());
+            for event in &c.events {
+                let body = serde_json::to_value(event).expect("events serialize").to_string();
+                rows.timeline.push(
+                    Row::new().text(id).int(event.at.as_second()).text(event.name()).opt_text(actor.clone()).text(body),
+                );
+            }
+            for n in &c.notices {
+                let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
+                rows.timeline.push(Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()));
+                rows.outbox.push(Row::new().text(id).int(when).text(kind).text(body).int(at));
+            }
+            if let Some(ended) = &c.paging_ended {
+                rows.outbox.push(Row::new().text(id).int(at).text(PAGING_ENDED).text(json(ended)).int(at));
+            }
+            if let Some(cm) = &c.extras.comment {
+                rows.comments.push(
+                    Row::new()
+                        .text(cm.id.clone())
+                        .text(id)
+                        .text(cm.author.to_string())
+                        .int(i64::from(cm.public))
+                        .text(cm.body.clone())
+                        .int(at),
+                );
+            }
+            for op in &c.timers {
+                let (kind, when) = match op {
+                    TimerOp::Set { kind, at } => (kind, Some(at.as_second())),
+                    TimerOp::Cancel { kind } => (kind, None),
+                };
+                let key = (id, timer_key(kind));
+                if timer_ops.insert(key.clone(), when).is_none() {
+                    timer_order.push(key);
+                }
             }
         }
-    }
-    insert_rows(&mut tx, "timeline (ticket_id, at, kind, actor, body)", &timeline).await?;
-    insert_rows(&mut tx, "outbox (ticket_id, at, kind, body, created_at)", &outbox).await?;
-    insert_rows(&mut tx, "comments (id, ticket_id, author, public, body, created_at)", &comments).await?;
-
-    let mut sets: Vec<[Value; 3]> = Vec::new();
-    let mut cancels: Vec<[Value; 2]> = Vec::new();
-    for key in timer_order {
-        match timer_ops[&key] {
-            Some(at) => sets.push([Value::Text(key.0.into()), Value::Text(key.1), Value::Int(at)]),
-            None => cancels.push([Value::Text(key.0.into()), Value::Text(key.1)]),
+        for key in timer_order {
+            match timer_ops[&key] {
+                Some(at) => rows.timer_sets.push(Row::new().text(key.0).text(key.1).int(at)),
+                None => rows.timer_cancels.push(Row::new().text(key.0).text(key.1)),
+            }
         }
+        rows
     }
-    for chunk in sets.chunks(ROWS_PER_STATEMENT) {
+}
+
+/// The outbox kind of a settle job (see `stringer_app::settle`).
+pub(crate) const PAGING_ENDED: &str = "paging.ended";
+
+async fn set_timers(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO timers (ticket_id, kind, at) VALUES {} ON CONFLICT (ticket_id, kind) DO UPDATE SET at = excluded.at, claimed_until = NULL",
-            placeholders(chunk.len(), 3)
+            placeholders(chunk)
         );
-        bind_rows(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
+        bind(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
     }
-    for chunk in cancels.chunks(ROWS_PER_STATEMENT) {
+    Ok(())
+}
+
+async fn cancel_timers(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let pairs: Vec<String> =
             (0..chunk.len()).map(|r| format!("(ticket_id = ${} AND kind = ${})", 2 * r + 1, 2 * r + 2)).collect();
         let sql = format!("DELETE FROM timers WHERE {}", pairs.join(" OR "));
-        bind_rows(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
+        bind(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
     }
-    tx.commit().await?;
-    Ok(outcomes)
+    Ok(())
 }
 
 /// A value bound into a multi-row statement.
@@ -260,131 +289,153 @@ enum Value {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
 }
 
-fn bind_rows<'q, const N: usize>(
+/// One row of a multi-row statement: its values in column order, each with the SQL type it
+/// is cast to (PostgreSQL cannot infer the type of a bare parameter inside `VALUES`).
+#[derive(Clone, Default)]
+struct Row(Vec<(Value, Option<&'static str>)>);
+
+impl Row {
+    fn new() -> Row {
+        Row::default()
+    }
+
+    fn text(mut self, s: impl Into<String>) -> Row {
+        self.0.push((Value::Text(s.into()), None));
+        self
+    }
+
+    fn opt_text(mut self, s: Option<String>) -> Row {
+        self.0.push((Value::OptText(s), None));
+        self
+    }
+
+    fn int(mut self, i: i64) -> Row {
+        self.0.push((Value::Int(i), None));
+        self
+    }
+
+    /// An integer cast to BIGINT (for `VALUES` lists read by name).
+    fn bigint(mut self, i: i64) -> Row {
+        self.0.push((Value::Int(i), Some("BIGINT")));
+        self
+    }
+
+    fn opt_bigint(mut self, i: Option<i64>) -> Row {
+        self.0.push((Value::OptInt(i), Some("BIGINT")));
+        self
+    }
+}
+
+fn bind<'q>(
     mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
-    rows: &[[Value; N]],
+    rows: &[Row],
 ) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
     for row in rows {
-        for v in row {
+        for (v, _) in &row.0 {
             q = match v.clone() {
                 Value::Text(s) => q.bind(s),
                 Value::OptText(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
+                Value::OptInt(i) => q.bind(i),
             };
         }
     }
     q
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
-fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", (1..=width).map(|c| format!("${}", r * width + c)).collect::<Vec<_>>().join(", ")))
+/// `($1, $2, $3), ($4, $5, $6), …` for the rows, with their casts.
+fn placeholders(rows: &[Row]) -> String {
+    let mut n = 0;
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .0
+                .iter()
+                .map(|(_, cast)| {
+                    n += 1;
+                    match cast {
+                        Some(t) => format!("CAST(${n} AS {t})"),
+                        None => format!("${n}"),
+                    }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-async fn insert_rows<const N: usize>(
+async fn insert_rows(
     tx: &mut sqlx::Transaction<'_, Any>,
-    into: &str,
-    rows: &[[Value; N]],
+    table: &str,
+    columns: &[&str],
+    rows: &[Row],
 ) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("INSERT INTO {into} VALUES {}", placeholders(chunk.len(), N));
-        bind_rows(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
+        let sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), placeholders(chunk));
+        bind(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// Values bound per new ticket.
-const TICKET_WIDTH: usize = 14;
+/// The columns of a new ticket's row, in [`new_ticket_row`]'s order.
+const NEW_TICKET_COLUMNS: [&str; 15] = [
+    "id",
+    "org",
+    "requester",
+    "subject",
+    "description",
+    "severity",
+    "status",
+    "security",
+    "channel",
+    "opened_at",
+    "next_due",
+    "sla_state",
+    "state",
+    "version",
+    "updated_at",
+];
 
-/// The multi-row insert of `rows` new tickets, answering the ids it inserted.
-fn insert_tickets_sql(rows: usize) -> String {
-    format!(
-        "INSERT INTO tickets (id, org, requester, subject, description, severity, status, security, channel, opened_at, next_due, sla_state, state, version, updated_at) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-        (0..rows)
-            .map(|r| {
-                let p: Vec<String> = (1..=TICKET_WIDTH).map(|c| format!("${}", r * TICKET_WIDTH + c)).collect();
-                format!("({}, 1, {})", p[..13].join(", "), p[13])
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+fn new_ticket_row(c: &Change) -> Row {
+    let t = &c.ticket;
+    let details = c.extras.details.clone().unwrap_or_default();
+    Row::new()
+        .text(t.id.as_str())
+        .text(t.org.as_str())
+        .opt_text(details.requester.map(|r| r.to_string()))
+        .text(details.subject)
+        .text(details.description)
+        .text(t.severity.as_str())
+        .text(status_name(t.status))
+        .int(i64::from(t.security))
+        .opt_text(t.intake.map(|ch| json(&ch).trim_matches('"').to_string()))
+        .int(t.opened_at.as_second())
+        .opt_bigint(next_due(t))
+        .text(sla_state(t))
+        .text(json(t))
+        .int(1)
+        .int(c.at.as_second())
 }
 
-/// Binds the new tickets' values in the order of [`insert_tickets_sql`].
-fn bind_tickets<'q>(
-    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
-    rows: &[&'q Change],
-) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
-    for c in rows {
-        let t = &c.ticket;
-        let details = c.extras.details.clone().unwrap_or_default();
-        q = q
-            .bind(t.id.as_str())
-            .bind(t.org.as_str())
-            .bind(details.requester)
-            .bind(details.subject)
-            .bind(details.description)
-            .bind(t.severity.as_str())
-            .bind(status_name(t.status))
-            .bind(i64::from(t.security))
-            .bind(t.channel.map(|ch| json(&ch).trim_matches('"').to_string()))
-            .bind(t.opened_at.as_second())
-            .bind(next_due(t))
-            .bind(sla_state(t))
-            .bind(json(t))
-            .bind(c.at.as_second());
-    }
-    q
-}
+/// The columns of a changed ticket's `VALUES` row, in [`changed_ticket_row`]'s order.
+const CHANGED_TICKET_COLUMNS: [&str; 8] =
+    ["id", "expected_version", "severity", "status", "next_due", "sla_state", "state", "updated_at"];
 
-/// The multi-row, version-checked update of `rows` tickets, answering the ids it updated.
-/// The values' columns are `column1…column8` on both backends; casts type the integers.
-fn update_tickets_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let p = |c: usize| format!("${}", r * 8 + c);
-            format!(
-                "({}, CAST({} AS BIGINT), {}, {}, CAST({} AS BIGINT), {}, {}, CAST({} AS BIGINT))",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8)
-            )
-        })
-        .collect();
-    format!(
-        "UPDATE tickets SET severity = v.column3, status = v.column4, next_due = v.column5, sla_state = v.column6, state = v.column7, version = tickets.version + 1, updated_at = v.column8 FROM (VALUES {}) AS v WHERE tickets.id = v.column1 AND tickets.version = v.column2 RETURNING tickets.id AS id",
-        values.join(", ")
-    )
-}
-
-/// Binds the changed tickets' values in the order of [`update_tickets_sql`].
-fn bind_updates<'q>(
-    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
-    rows: &[&'q Change],
-) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
-    for c in rows {
-        let t = &c.ticket;
-        q = q
-            .bind(t.id.as_str())
-            .bind(c.expected_version.unwrap_or_default() as i64)
-            .bind(t.severity.as_str())
-            .bind(status_name(t.status))
-            .bind(next_due(t))
-            .bind(sla_state(t))
-            .bind(json(t))
-            .bind(c.at.as_second());
-    }
-    q
+fn changed_ticket_row(c: &Change) -> Row {
+    let t = &c.ticket;
+    Row::new()
+        .text(t.id.as_str())
+        .bigint(c.expected_version.unwrap_or_default() as i64)
+        .text(t.severity.as_str())
+        .text(status_name(t.status))
+        .opt_bigint(next_due(t))
+        .text(sla_state(t))
+        .text(json(t))
+        .bigint(c.at.as_second())
 }
 
 fn timer_key(kind: &TimerKind) -> String {

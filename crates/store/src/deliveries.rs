@@ -1,186 +1,18 @@
-//! Contact methods, notification rules, and the deliveries made from the outbox.
+//! Deliveries made from the outbox (the [`DeliveryStore`] port), and the settle jobs that
+//! change sent page messages once paging is over (the [`SettleStore`] port).
 
+use crate::commit::PAGING_ENDED;
+use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
 use jiff::Timestamp;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    ContactMethod, Delivery, DeliveryStore, MethodKind, NewDelivery, NotificationRule, OrgStaff, OutboxEntry, Outcome,
-    Recipient, StaffMember,
+    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, Recipient,
 };
+use stringer_app::ports::{Accounts, OnCall};
+use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
-use stringer_core::ids::{OrgSlug, TicketId, UserRole};
-
-/// A contact method as stored (with its signing secret).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContactMethodRecord {
-    /// Identifier.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// How.
-    pub kind: MethodKind,
-    /// Where.
-    pub address: String,
-    /// HMAC-SHA256 key for webhook signatures.
-    pub secret: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-fn kind_from(s: &str) -> Result<MethodKind, StoreError> {
-    serde_json::from_value(serde_json::Value::String(s.into()))
-        .map_err(|_| StoreError::Backend(format!("bad contact method kind {s:?}")))
-}
-
-fn method_from(r: &AnyRow) -> Result<ContactMethodRecord, StoreError> {
-    Ok(ContactMethodRecord {
-        id: r.try_get("id").map_err(backend_err)?,
-        user_id: r.try_get("user_id").map_err(backend_err)?,
-        kind: kind_from(&r.try_get::<String, _>("kind").map_err(backend_err)?)?,
-        address: r.try_get("address").map_err(backend_err)?,
-        secret: r.try_get("secret").map_err(backend_err)?,
-        created_at: r.try_get("created_at").map_err(backend_err)?,
-    })
-}
-
-/// A sent message of a ticket that can still be changed and has not been settled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnsettledMessage {
-    /// The delivery (its idempotency key).
-    pub id: String,
-    /// The provider's receipt (for Slack, the message's channel and timestamp as JSON).
-    pub receipt: String,
-    /// What was sent (JSON), to say it again with the outcome.
-    pub payload: String,
-}
-
-impl SqlStore {
-    /// A ticket's sent messages that can still be changed and are not settled yet.
-    pub async fn unsettled_messages(&self, ticket: &str) -> Result<Vec<UnsettledMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id",
-        )
-        .bind(ticket)
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(UnsettledMessage {
-                    id: r.try_get("id").map_err(backend_err)?,
-                    receipt: r.try_get("receipt").map_err(backend_err)?,
-                    payload: r.try_get("payload").map_err(backend_err)?,
-                })
-            })
-            .collect()
-    }
-
-    /// Records that a message was settled at `at`.
-    pub async fn mark_settled(&self, id: &str, at: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deliveries SET settled_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
-        Ok(())
-    }
-
-    /// Adds a contact method.
-    pub async fn insert_contact_method(&self, m: &ContactMethodRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO contact_methods (id, user_id, kind, address, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&m.id)
-            .bind(&m.user_id)
-            .bind(m.kind.as_str())
-            .bind(&m.address)
-            .bind(&m.secret)
-            .bind(m.created_at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| crate::accounts::insert_err(e, &format!("a {} contact method at {}", m.kind.as_str(), m.address)))?;
-        Ok(())
-    }
-
-    /// A user's contact methods, oldest first.
-    pub async fn contact_methods(&self, user_id: &str) -> Result<Vec<ContactMethodRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, user_id, kind, address, secret, created_at FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id")
-            .bind(user_id)
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        rows.iter().map(method_from).collect()
-    }
-
-    /// Replaces a user's notification rules.
-    pub async fn set_notification_rules(
-        &self,
-        user_id: &str,
-        rules: &[(String, String, i64)],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await.map_err(backend_err)?;
-        sqlx::query("DELETE FROM notification_rules WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        for (id, method, after) in rules {
-            sqlx::query(
-                "INSERT INTO notification_rules (id, user_id, method_id, after_seconds) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(user_id)
-            .bind(method)
-            .bind(*after)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        }
-        tx.commit().await.map_err(backend_err)?;
-        Ok(())
-    }
-
-    /// The staff user whose Slack contact method is this member ID.
-    pub async fn staff_by_slack_member(&self, member: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id AS id FROM contact_methods m JOIN users u ON u.id = m.user_id WHERE m.kind = 'slack' AND m.address = $1 AND u.org IS NULL ORDER BY m.created_at LIMIT 1",
-        )
-        .bind(member)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(backend_err)?;
-        row.map(|r| r.try_get("id").map_err(backend_err)).transpose()
-    }
-
-    /// Deliveries of a ticket as (id, status, attempts), for inspection.
-    pub async fn deliveries_of(&self, ticket: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, status, attempts FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id")
-                .bind(ticket)
-                .fetch_all(&self.read)
-                .await
-                .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id").map_err(backend_err)?,
-                    r.try_get("status").map_err(backend_err)?,
-                    r.try_get("attempts").map_err(backend_err)?,
-                ))
-            })
-            .collect()
-    }
-}
-
-fn staff_member_from(r: &AnyRow) -> Result<StaffMember, StoreError> {
-    let role: String = r.try_get("role").map_err(backend_err)?;
-    Ok(StaffMember {
-        id: r.try_get("id").map_err(backend_err)?,
-        role: UserRole::parse(&role).ok_or_else(|| StoreError::Backend(format!("bad role {role:?} in database")))?,
-        federal_cleared: r.try_get::<i64, _>("federal_cleared").map_err(backend_err)? != 0,
-    })
-}
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 fn outcome_parts(o: &Outcome) -> (&'static str, String) {
     match o {
@@ -202,57 +34,18 @@ impl DeliveryStore for SqlStore {
         .map_err(backend_err)?;
         rows.iter()
             .map(|r| {
-                let body: String = r.try_get("body").map_err(backend_err)?;
-                let notice: Notice = serde_json::from_str(&body)
-                    .map_err(|e| StoreError::Backend(format!("bad notice in outbox: {e}")))?;
-                Ok(OutboxEntry {
-                    id: r.try_get("id").map_err(backend_err)?,
-                    org: OrgSlug(r.try_get("org").map_err(backend_err)?),
-                    notice,
-                })
+                Ok(OutboxEntry { id: r.col("id")?, org: OrgSlug(r.col("org")?), notice: r.json::<Notice>("body")? })
             })
             .collect()
     }
 
-    async fn org_staff(&self, org: &OrgSlug) -> Result<OrgStaff, StoreError> {
-        let o = self.get_org(org.as_str()).await?.ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
-        Ok(OrgStaff {
-            deployment: o.deployment,
-            tam: o.tam,
-            named_engineers: o.named_engineers,
-            slack_channel: o.slack_channel,
-        })
-    }
-
-    async fn schedules_for(&self, org: &OrgSlug) -> Result<Vec<stringer_core::oncall::ScheduleSpec>, StoreError> {
-        let mut all = self.list_schedules().await?;
-        all.retain(|s| s.org.as_deref().is_none_or(|o| o == org.as_str()));
-        all.sort_by_key(|s| s.org.is_none());
-        Ok(all.into_iter().map(|s| s.spec).collect())
-    }
-
-    async fn staff_with_role(&self, role: UserRole) -> Result<Vec<StaffMember>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, role, federal_cleared FROM users WHERE role = $1 AND org IS NULL ORDER BY id")
-                .bind(role.as_str())
-                .fetch_all(&self.read)
-                .await
-                .map_err(backend_err)?;
-        rows.iter().map(staff_member_from).collect()
-    }
-
-    async fn staff_member(&self, id: &str) -> Result<Option<StaffMember>, StoreError> {
-        let row = sqlx::query("SELECT id, role, federal_cleared FROM users WHERE id = $1 AND org IS NULL")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.as_ref().map(staff_member_from).transpose()
+    async fn org_channel(&self, org: &OrgSlug) -> Result<Option<String>, StoreError> {
+        Ok(Accounts::org(self, org).await?.and_then(|o| o.slack_channel))
     }
 
     async fn recipient(&self, user_id: &str) -> Result<Recipient, StoreError> {
         let methods = self
-            .contact_methods(user_id)
+            .contact_methods(&UserId::from(user_id))
             .await?
             .into_iter()
             .map(|m| ContactMethod { id: m.id, kind: m.kind, address: m.address })
@@ -266,12 +59,7 @@ impl DeliveryStore for SqlStore {
         .map_err(backend_err)?;
         let rules = rows
             .iter()
-            .map(|r| {
-                Ok(NotificationRule {
-                    method_id: r.try_get("method_id").map_err(backend_err)?,
-                    after_seconds: r.try_get("after_seconds").map_err(backend_err)?,
-                })
-            })
+            .map(|r| Ok(NotificationRule { method_id: r.col("method_id")?, after_seconds: r.col("after_seconds")? }))
             .collect::<Result<_, StoreError>>()?;
         Ok(Recipient { user_id: user_id.to_string(), methods, rules })
     }
@@ -342,9 +130,9 @@ impl DeliveryStore for SqlStore {
         .map_err(backend_err)?;
         let mut out = Vec::new();
         for r in &rows {
-            let method_id: String = r.try_get("method_id").map_err(backend_err)?;
-            let outbox_id: i64 = r.try_get("outbox_id").map_err(backend_err)?;
-            let channel: Option<String> = r.try_get("channel_address").map_err(backend_err)?;
+            let method_id: String = r.col("method_id")?;
+            let outbox_id: i64 = r.col("outbox_id")?;
+            let channel: Option<String> = r.col("channel_address")?;
             let (address, secret) = match channel {
                 Some(channel) => (channel, String::new()),
                 None => {
@@ -353,7 +141,7 @@ impl DeliveryStore for SqlStore {
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(backend_err)?;
-                    (m.try_get("address").map_err(backend_err)?, m.try_get("secret").map_err(backend_err)?)
+                    (m.col("address")?, m.col("secret")?)
                 }
             };
             let kind: String = sqlx::query("SELECT kind FROM outbox WHERE id = $1")
@@ -361,16 +149,15 @@ impl DeliveryStore for SqlStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend_err)?
-                .try_get("kind")
-                .map_err(backend_err)?;
+                .col("kind")?;
             out.push(Delivery {
-                id: r.try_get("id").map_err(backend_err)?,
-                ticket: TicketId(r.try_get("ticket_id").map_err(backend_err)?),
-                kind: kind_from(&r.try_get::<String, _>("kind").map_err(backend_err)?)?,
+                id: r.col("id")?,
+                ticket: TicketId(r.col("ticket_id")?),
+                kind: r.named("kind")?,
                 address,
                 secret,
-                payload: r.try_get("payload").map_err(backend_err)?,
-                attempts: r.try_get("attempts").map_err(backend_err)?,
+                payload: r.col("payload")?,
+                attempts: r.col("attempts")?,
                 is_page: kind == "page",
             });
         }
@@ -416,6 +203,70 @@ impl DeliveryStore for SqlStore {
     }
 
     async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
-        Ok(self.get_ticket(ticket.as_str()).await?.is_none_or(|t| t.state.paging_over()))
+        Ok(stringer_app::Store::ticket(self, ticket).await?.is_none_or(|t| t.ticket.paging_over()))
+    }
+}
+
+impl SettleStore for SqlStore {
+    async fn claim_settle_jobs(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<SettleJob>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE kind = $4 AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) RETURNING id, ticket_id, body"
+        ))
+        .bind(lease_until.as_second())
+        .bind(now.as_second())
+        .bind(limit)
+        .bind(PAGING_ENDED)
+        .fetch_all(&self.write)
+        .await
+        .map_err(backend_err)?;
+        let mut jobs = rows
+            .iter()
+            .map(|r| Ok(SettleJob { id: r.col("id")?, ticket: TicketId(r.col("ticket_id")?), ended: r.json("body")? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn unsettled_messages(&self, ticket: &TicketId) -> Result<Vec<SentMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id",
+        )
+        .bind(ticket.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| Ok(SentMessage { id: r.col("id")?, receipt: r.col("receipt")?, payload: r.col("payload")? }))
+            .collect()
+    }
+
+    async fn mark_settled(&self, delivery: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE deliveries SET settled_at = $1 WHERE id = $2")
+            .bind(at.as_second())
+            .bind(delivery)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn finish_settle_job(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
+            .bind(at.as_second())
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn display_name(&self, user: &UserId) -> Result<Option<String>, StoreError> {
+        Ok(Accounts::user(self, user).await?.map(|u| u.name))
     }
 }

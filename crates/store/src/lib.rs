@@ -2,7 +2,9 @@
 //! instances share one database. One implementation over sqlx's `Any` driver, with a schema
 //! per backend (`migrations/`), so the same queries and the same conformance suite serve both.
 //!
-//! This is the only crate that speaks SQL.
+//! It implements every persistence port of the application: `Store` (the Desk's writes),
+//! `Queries` (the read port), `Accounts`, `OnCall`, `Safeguards`, `DeliveryStore` and
+//! `SettleStore`. This is the only crate that speaks SQL.
 
 #![warn(missing_docs)]
 
@@ -10,14 +12,10 @@ mod accounts;
 mod commit;
 mod deliveries;
 mod migrate;
-mod schedules;
-mod settings;
+mod oncall;
+mod rows;
+mod safeguards;
 mod tickets;
-
-pub use accounts::{NewOrg, NewToken, NewUser, OrgRecord, TokenRecord, UserRecord};
-pub use deliveries::{ContactMethodRecord, UnsettledMessage};
-pub use schedules::ScheduleRecord;
-pub use tickets::{CommentRecord, KeyClaim, TicketFilter, TicketRecord, TimelineRecord};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -101,12 +99,6 @@ impl SqlStore {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// Whether the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map_err(backend_err)?;
-        Ok(())
     }
 
     /// Closes every connection, waiting for in-flight queries.

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0009_open_tickets_index.sql"),
     ),
     (10, include_str!("../migrations/sqlite/0010_access.sql"), include_str!("../migrations/postgres/0010_access.sql")),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_settle_jobs.sql"),
+        include_str!("../migrations/postgres/0011_settle_jobs.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

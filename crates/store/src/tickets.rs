@@ -1,129 +1,47 @@
-//! Tickets, their timeline, comments, timers and outbox; the [`Store`] port for the Desk;
-//! idempotency keys.
+//! Tickets, their timeline, comments, timers and outbox: the [`Store`] port the Desk
+//! writes through, and the [`Queries`] read port the fronts show from.
 
+use crate::accounts::USER_COLUMNS;
 use crate::commit::status_name;
+use crate::oncall::{SCHEDULE_COLUMNS, schedule_from};
+use crate::rows::{RowExt, json, name_of};
 use crate::{Backend, SqlStore, backend_err};
+use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
+use stringer_app::ports::{Accounts, Queries};
+use stringer_app::records::{CommentRecord, DeliveryRecord, TicketFilter, TicketOrder, TicketRecord, TimelineRecord};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
 use stringer_core::event::TimerKind;
-use stringer_core::ids::{Deployment, OrgSlug, TicketId};
-use stringer_core::ticket::{OrgProfile, Status, Ticket};
-
-/// A ticket as stored: descriptive fields plus the rules' state.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TicketRecord {
-    /// Identifier.
-    pub id: String,
-    /// The customer org.
-    pub org: String,
-    /// The customer user who asked.
-    pub requester: Option<String>,
-    /// One-line summary.
-    pub subject: String,
-    /// The request as written.
-    pub description: String,
-    /// The rules' state (severity, status, clocks, escalation …).
-    pub state: Ticket,
-    /// Incremented by every change.
-    pub version: i64,
-    /// Unix seconds of the last change.
-    pub updated_at: i64,
-}
-
-/// A comment as stored.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct CommentRecord {
-    /// Identifier.
-    pub id: String,
-    /// Who wrote it.
-    pub author: String,
-    /// Visible to the customer.
-    pub public: bool,
-    /// The text.
-    pub body: String,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-/// One timeline entry: an event or a notice, in the simulator's vocabulary.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct TimelineRecord {
-    /// Position in the timeline.
-    pub seq: i64,
-    /// Unix seconds.
-    pub at: i64,
-    /// `ticket.opened`, `page`, `sla.breached` …
-    pub kind: String,
-    /// Who caused it, when a person did.
-    pub actor: Option<String>,
-    /// The event or notice as JSON.
-    pub body: serde_json::Value,
-}
-
-/// What claiming an idempotency key found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyClaim {
-    /// The key is the caller's to use now.
-    New,
-    /// Another request with this key is running.
-    InProgress,
-    /// The key was used for a different request.
-    OtherRequest,
-    /// The request was done; its final response.
-    Done {
-        /// HTTP status.
-        status: i64,
-        /// The response body (without any one-time secret).
-        body: String,
-        /// Whether a one-time secret was taken out of the body.
-        redacted: bool,
-    },
-}
-
-/// Which tickets a listing returns.
-#[derive(Clone, Debug, Default)]
-pub struct TicketFilter {
-    /// Only this org's.
-    pub org: Option<String>,
-    /// Hide federal orgs' tickets (for staff not cleared for federal).
-    pub hide_federal: bool,
-    /// Only this status.
-    pub status: Option<Status>,
-    /// Only this severity.
-    pub severity: Option<String>,
-    /// Only tickets with a running clock due at or before this instant (Unix seconds).
-    pub due_before: Option<i64>,
-    /// Only ids before this one (the cursor: ids sort by creation).
-    pub before_id: Option<String>,
-    /// At most this many.
-    pub limit: i64,
-}
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserId};
+use stringer_core::oncall::Schedule;
+use stringer_core::routing::{Roster, StaffMember};
+use stringer_core::ticket::OrgProfile;
 
 fn ts(secs: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_second(secs).map_err(|e| StoreError::Backend(format!("bad instant in database: {e}")))
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("domain values serialize")
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
-    serde_json::from_str(s).map_err(|e| StoreError::Backend(format!("bad JSON in database: {e}")))
-}
-
 fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
     Ok(TicketRecord {
-        id: row.try_get("id").map_err(backend_err)?,
-        org: row.try_get("org").map_err(backend_err)?,
-        requester: row.try_get("requester").map_err(backend_err)?,
-        subject: row.try_get("subject").map_err(backend_err)?,
-        description: row.try_get("description").map_err(backend_err)?,
-        state: from_json(&row.try_get::<String, _>("state").map_err(backend_err)?)?,
-        version: row.try_get("version").map_err(backend_err)?,
-        updated_at: row.try_get("updated_at").map_err(backend_err)?,
+        id: TicketId(row.col("id")?),
+        org: OrgSlug(row.col("org")?),
+        requester: row.col::<Option<String>>("requester")?.map(UserId),
+        subject: row.col("subject")?,
+        description: row.col("description")?,
+        state: row.json("state")?,
+        version: row.col("version")?,
+        updated_at: row.col("updated_at")?,
     })
+}
+
+fn stored_from(r: &AnyRow) -> Result<StoredTicket, StoreError> {
+    Ok(StoredTicket { ticket: r.json("state")?, version: r.col::<i64>("version")? as u64 })
+}
+
+fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {
+    Ok(Timer { ticket: TicketId(r.col("ticket_id")?), kind: r.json::<TimerKind>("kind")?, at: ts(r.col("at")?)? })
 }
 
 const TICKET_COLUMNS: &str = "id, org, requester, subject, description, state, version, updated_at";
@@ -134,243 +52,14 @@ enum Bind {
     Int(i64),
 }
 
-impl SqlStore {
-    /// A ticket with its descriptive fields.
-    pub async fn get_ticket(&self, id: &str) -> Result<Option<TicketRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.as_ref().map(ticket_from).transpose()
-    }
-
-    /// A ticket with its org's deployment (what tenant isolation needs), in one query.
-    pub async fn get_ticket_for_access(&self, id: &str) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
-        let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
-        let sql = format!(
-            "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org WHERE t.id = $1",
-            columns.join(", ")
-        );
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await.map_err(backend_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let deployment: String = row.try_get("org_deployment").map_err(backend_err)?;
-        let deployment = serde_json::from_value(serde_json::Value::String(deployment))
-            .map_err(|_| StoreError::Backend("bad deployment in database".into()))?;
-        Ok(Some((ticket_from(&row)?, deployment)))
-    }
-
-    /// Tickets matching `filter`, newest first.
-    pub async fn list_tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
-        let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
-        let mut binds = Vec::new();
-        let mut add = |clause: &str, value: Bind, sql: &mut String| {
-            binds.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-        };
-        if let Some(org) = &filter.org {
-            add(" AND org = ?", Bind::Text(org.clone()), &mut sql);
-        }
-        if filter.hide_federal {
-            sql.push_str(" AND org NOT IN (SELECT slug FROM orgs WHERE deployment = 'federal')");
-        }
-        if let Some(status) = filter.status {
-            add(" AND status = ?", Bind::Text(status_name(status).into()), &mut sql);
-        }
-        if let Some(severity) = &filter.severity {
-            add(" AND severity = ?", Bind::Text(severity.clone()), &mut sql);
-        }
-        if let Some(due) = filter.due_before {
-            add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
-        }
-        if let Some(before) = &filter.before_id {
-            add(" AND id < ?", Bind::Text(before.clone()), &mut sql);
-        }
-        add(" ORDER BY id DESC LIMIT ?", Bind::Int(filter.limit), &mut sql);
-        let mut query = sqlx::query::<Any>(&sql);
-        for b in binds {
-            query = match b {
-                Bind::Text(s) => query.bind(s),
-                Bind::Int(i) => query.bind(i),
-            };
-        }
-        let rows = query.fetch_all(&self.read).await.map_err(backend_err)?;
-        rows.iter().map(ticket_from).collect()
-    }
-
-    /// A ticket's comments, oldest first.
-    pub async fn list_comments(&self, ticket: &str) -> Result<Vec<CommentRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, author, public, body, created_at FROM comments WHERE ticket_id = $1 ORDER BY created_at, id",
-        )
-        .bind(ticket)
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(CommentRecord {
-                    id: r.try_get("id").map_err(backend_err)?,
-                    author: r.try_get("author").map_err(backend_err)?,
-                    public: r.try_get::<i64, _>("public").map_err(backend_err)? != 0,
-                    body: r.try_get("body").map_err(backend_err)?,
-                    created_at: r.try_get("created_at").map_err(backend_err)?,
-                })
-            })
-            .collect()
-    }
-
-    /// A ticket's timeline, oldest first.
-    pub async fn timeline(&self, ticket: &str) -> Result<Vec<TimelineRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, at, kind, actor, body FROM timeline WHERE ticket_id = $1 ORDER BY id")
-            .bind(ticket)
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(TimelineRecord {
-                    seq: r.try_get("id").map_err(backend_err)?,
-                    at: r.try_get("at").map_err(backend_err)?,
-                    kind: r.try_get("kind").map_err(backend_err)?,
-                    actor: r.try_get("actor").map_err(backend_err)?,
-                    body: from_json(&r.try_get::<String, _>("body").map_err(backend_err)?)?,
-                })
-            })
-            .collect()
-    }
-
-    /// Claims an idempotency key for a user's request at `now`: [`KeyClaim::New`] when the
-    /// key is new — or was claimed by a request that died (in progress for `lease` seconds
-    /// or more, with the same request), or finished more than `expiry` seconds ago — and the
-    /// caller goes on and later calls [`SqlStore::finish_idempotent`]; otherwise what was seen.
-    pub async fn claim_idempotent(
-        &self,
-        user: &str,
-        key: &str,
-        request_hash: &str,
-        now: i64,
-        lease: i64,
-        expiry: i64,
-    ) -> Result<KeyClaim, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO NOTHING",
-        )
-        .bind(user)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(KeyClaim::New);
-        }
-        let taken_over = sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND created_at <= $5 AND request_hash = $4) OR (status <> 0 AND created_at <= $6))",
-        )
-        .bind(user)
-        .bind(key)
-        .bind(now)
-        .bind(request_hash)
-        .bind(now - lease)
-        .bind(now - expiry)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        if taken_over.rows_affected() == 1 {
-            return Ok(KeyClaim::New);
-        }
-        let row = sqlx::query(
-            "SELECT request_hash, status, body, redacted FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-        )
-        .bind(user)
-        .bind(key)
-        .fetch_one(&self.write)
-        .await
-        .map_err(backend_err)?;
-        let seen_hash: String = row.try_get("request_hash").map_err(backend_err)?;
-        let status: i64 = row.try_get("status").map_err(backend_err)?;
-        Ok(if seen_hash != request_hash {
-            KeyClaim::OtherRequest
-        } else if status == 0 {
-            KeyClaim::InProgress
-        } else {
-            KeyClaim::Done {
-                status,
-                body: row.try_get("body").map_err(backend_err)?,
-                redacted: row.try_get::<i64, _>("redacted").map_err(backend_err)? != 0,
-            }
-        })
-    }
-
-    /// Records the final response of a claimed request (`redacted`: a one-time secret was
-    /// taken out of `body`).
-    pub async fn finish_idempotent(
-        &self,
-        user: &str,
-        key: &str,
-        status: i64,
-        body: &str,
-        redacted: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, body = $2, redacted = $3 WHERE user_id = $4 AND key = $5",
-        )
-        .bind(status)
-        .bind(body)
-        .bind(i64::from(redacted))
-        .bind(user)
-        .bind(key)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
-    }
-
-    /// Releases a claimed key whose request ended without a final outcome.
-    pub async fn release_idempotent(&self, user: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 0")
-            .bind(user)
-            .bind(key)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
-        Ok(())
-    }
-
-    /// Forgets idempotency keys claimed at or before `before`; answers how many.
-    pub async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
-            .bind(before)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
-        Ok(done.rows_affected())
-    }
-
-    /// Unresolved tickets counted by their worst SLA clock state.
-    pub async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state")
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("sla_state").map_err(backend_err)?, r.try_get("n").map_err(backend_err)?)))
-            .collect()
-    }
-}
-
 impl Store for SqlStore {
     async fn put_org(&self, org: OrgProfile) -> Result<(), StoreError> {
-        let deployment = json(&org.deployment);
         sqlx::query(
-            "INSERT INTO orgs (slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at) VALUES ($1, $1, $2, $3, $4, '[]', NULL, $1, 0) ON CONFLICT (slug) DO UPDATE SET tier = excluded.tier, deployment = excluded.deployment, tam = excluded.tam",
+            "INSERT INTO orgs (slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at) VALUES ($1, $1, $2, $3, NULL, '[]', NULL, $1, 0) ON CONFLICT (slug) DO UPDATE SET tier = excluded.tier, deployment = excluded.deployment",
         )
         .bind(org.slug.as_str())
         .bind(org.tier.as_str())
-        .bind(deployment.trim_matches('"'))
-        .bind(org.tam)
+        .bind(name_of(&org.deployment))
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
@@ -378,7 +67,7 @@ impl Store for SqlStore {
     }
 
     async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgProfile>, StoreError> {
-        Ok(self.get_org(slug.as_str()).await?.map(|o| o.profile()))
+        Ok(Accounts::org(self, slug).await?.map(|o| o.profile()))
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<StoredTicket>, StoreError> {
@@ -459,19 +148,178 @@ impl Store for SqlStore {
             .map_err(backend_err)?;
         row.as_ref().map(timer_from).transpose()
     }
+
+    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
+        let record = Accounts::org(self, org).await?.ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE org = $1 OR org IS NULL ORDER BY org IS NULL, id"
+        ))
+        .bind(org.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        let mut schedules = Vec::new();
+        for row in &rows {
+            // A schedule that no longer compiles (stored by an older version) covers nobody.
+            if let Ok(schedule) = Schedule::compile(&schedule_from(row)?.spec) {
+                schedules.push(schedule);
+            }
+        }
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL ORDER BY id"))
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend_err)?;
+        let mut staff = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let user = crate::accounts::user_from(row, "")?;
+            staff.push(StaffMember { id: user.id.0, role: user.role, federal_cleared: user.federal_cleared });
+        }
+        Ok(Roster {
+            org: record.slug,
+            deployment: record.deployment,
+            tam: record.tam.map(|t| t.0),
+            named_engineers: record.named_engineers.into_iter().map(|e| e.0).collect(),
+            schedules,
+            staff,
+        })
+    }
 }
 
-fn stored_from(r: &AnyRow) -> Result<StoredTicket, StoreError> {
-    Ok(StoredTicket {
-        ticket: from_json(&r.try_get::<String, _>("state").map_err(backend_err)?)?,
-        version: r.try_get::<i64, _>("version").map_err(backend_err)? as u64,
-    })
-}
+#[async_trait]
+impl Queries for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(backend_err)?;
+        Ok(())
+    }
 
-fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {
-    Ok(Timer {
-        ticket: TicketId(r.try_get("ticket_id").map_err(backend_err)?),
-        kind: from_json::<TimerKind>(&r.try_get::<String, _>("kind").map_err(backend_err)?)?,
-        at: ts(r.try_get("at").map_err(backend_err)?)?,
-    })
+    async fn ticket(&self, id: &TicketId) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
+        let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
+        let sql = format!(
+            "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org WHERE t.id = $1",
+            columns.join(", ")
+        );
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await.map_err(backend_err)?;
+        row.map(|r| Ok((ticket_from(&r)?, r.named("org_deployment")?))).transpose()
+    }
+
+    async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
+        let mut binds = Vec::new();
+        let mut add = |clause: &str, value: Bind, sql: &mut String| {
+            binds.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(org) = &filter.org {
+            add(" AND org = ?", Bind::Text(org.to_string()), &mut sql);
+        }
+        if filter.hide_federal {
+            sql.push_str(" AND org NOT IN (SELECT slug FROM orgs WHERE deployment = 'federal')");
+        }
+        if let Some(status) = filter.status {
+            add(" AND status = ?", Bind::Text(status_name(status).into()), &mut sql);
+        }
+        if let Some(severity) = &filter.severity {
+            add(" AND severity = ?", Bind::Text(severity.to_string()), &mut sql);
+        }
+        if let Some(due) = filter.due_before {
+            add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
+        }
+        if let Some(before) = &filter.before_id {
+            add(" AND id < ?", Bind::Text(before.to_string()), &mut sql);
+        }
+        let order = match filter.order {
+            TicketOrder::Newest => " ORDER BY id DESC LIMIT ?",
+            TicketOrder::DueFirst => {
+                " ORDER BY CASE WHEN sla_state = 'breached' THEN 0 ELSE 1 END, next_due IS NULL, next_due, id LIMIT ?"
+            }
+        };
+        add(order, Bind::Int(filter.limit), &mut sql);
+        let mut query = sqlx::query::<Any>(&sql);
+        for b in binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(&self.read).await.map_err(backend_err)?;
+        rows.iter().map(ticket_from).collect()
+    }
+
+    async fn comments(&self, ticket: &TicketId) -> Result<Vec<CommentRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, author, public, body, created_at FROM comments WHERE ticket_id = $1 ORDER BY created_at, id",
+        )
+        .bind(ticket.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommentRecord {
+                    id: r.col("id")?,
+                    author: UserId(r.col("author")?),
+                    public: r.flag("public")?,
+                    body: r.col("body")?,
+                    created_at: r.col("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, actor, body FROM timeline WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(ticket.as_str())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TimelineRecord {
+                    seq: r.col("id")?,
+                    at: r.col("at")?,
+                    kind: r.col("kind")?,
+                    actor: r.col::<Option<String>>("actor")?.map(UserId),
+                    body: r.json("body")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, kind, status, attempts, last_error, created_at, sent_at FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id",
+        )
+        .bind(ticket.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryRecord {
+                    id: r.col("id")?,
+                    user_id: r.col("user_id")?,
+                    kind: r.named("kind")?,
+                    status: r.col("status")?,
+                    attempts: r.col("attempts")?,
+                    last_error: r.col("last_error")?,
+                    created_at: r.col("created_at")?,
+                    sent_at: r.col("sent_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter().map(|r| Ok((r.try_get("sla_state").map_err(backend_err)?, r.col("n")?))).collect()
+    }
 }

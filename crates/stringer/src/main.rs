@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod wiring;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -22,6 +22,8 @@ use reqwest::Method;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
+use stringer_app::ports::Queries;
+use stringer_core::ids::TicketId;
 use stringer_store::SqlStore;
 use support::{Db, Log, Received, Server, open_ticket, paging_desk};
 
@@ -114,10 +116,16 @@ async fn inspect(db: &Db) -> SqlStore {
 }
 
 /// Deliveries of the tickets not yet finished as sent: (ticket, key, status, attempts).
+/// A ticket's deliveries as (key, status, attempts).
+async fn deliveries_of(store: &SqlStore, ticket: &str) -> Vec<(String, String, i64)> {
+    let records = Queries::deliveries(store, &TicketId::from(ticket)).await.unwrap();
+    records.into_iter().map(|d| (d.id, d.status, d.attempts)).collect()
+}
+
 async fn unfinished(store: &SqlStore, tickets: &[(String, Instant)]) -> Vec<(String, String, String, i64)> {
     let mut out = Vec::new();
     for (id, _) in tickets {
-        for (key, status, attempts) in store.deliveries_of(id).await.unwrap() {
+        for (key, status, attempts) in deliveries_of(store, id).await {
             if status != "sent" {
                 out.push((id.clone(), key, status, attempts));
             }
@@ -214,7 +222,7 @@ async fn kill_during_escalations(db: Db, instances: usize, label: &str) {
             .map(|e| e["body"]["role"].as_str().unwrap())
             .collect();
         assert_eq!(roles, ["oncall", "tam", "vp_engineering"], "{id}: each escalation step exactly once");
-        let deliveries = store.deliveries_of(id).await.unwrap();
+        let deliveries = deliveries_of(&store, id).await;
         assert_eq!(deliveries.len(), 3, "{id}: one delivery per page: {deliveries:?}");
     }
 
@@ -229,7 +237,10 @@ async fn kill_during_escalations(db: Db, instances: usize, label: &str) {
         let (_, who, _) = STEPS.iter().find(|(step, ..)| *step == role).unwrap_or_else(|| panic!("page for {role}"));
         assert_eq!(&r.who, who, "{ticket}: the {role} page reached {}", r.who);
         assert!(opened_at.contains_key(ticket.as_str()), "page for an unknown ticket {ticket}");
-        assert!(stringer_notify::verify(&secrets[&r.who], r.timestamp, &r.body, &r.signature), "bad signature");
+        assert!(
+            stringer_integrations::webhook::verify(&secrets[&r.who], r.timestamp, &r.body, &r.signature),
+            "bad signature"
+        );
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["idempotency_key"], r.key, "the body and the header carry the same key");
         *sends.entry(r.key.clone()).or_default() += 1;
@@ -254,7 +265,7 @@ async fn kill_during_escalations(db: Db, instances: usize, label: &str) {
         lateness.push(secs);
         if secs > 5.0 {
             let key = keys[&(ticket.clone(), role.clone())].first().unwrap().clone();
-            let attempts = store.deliveries_of(ticket).await.unwrap().into_iter().find(|(k, ..)| *k == key).unwrap().2;
+            let attempts = deliveries_of(&store, ticket).await.into_iter().find(|(k, ..)| *k == key).unwrap().2;
             late.push(format!("{role} +{secs:.1} s (sent {}×, attempts recorded {attempts}) {key}", sends[&key]));
         }
     }

@@ -94,7 +94,7 @@ async fn escalation_reaches_people(db: Db) {
     // Signed with the method's secret, keyed for idempotency, keys unique.
     for r in &got {
         assert!(
-            stringer_notify::verify(&secrets[&r.who], r.timestamp, &r.body, &r.signature),
+            stringer_integrations::webhook::verify(&secrets[&r.who], r.timestamp, &r.body, &r.signature),
             "bad signature from {}",
             r.who
         );

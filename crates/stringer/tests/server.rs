@@ -95,7 +95,7 @@ async fn ticket_lifecycle(db: Db) {
     assert_eq!(resolved["status"], "resolved");
     let (status, problem) =
         server.call(Method::POST, &format!("/api/v1/tickets/{id}/acknowledge"), Some(&d.engineer), None).await;
-    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a refused rule, not a conflict: {problem}");
     assert!(problem["detail"].as_str().unwrap().contains("resolved"));
     let reopened =
         server.ok(Method::PATCH, &format!("/api/v1/tickets/{id}"), &d.alice, Some(json!({"status": "open"}))).await;

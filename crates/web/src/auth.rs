@@ -16,8 +16,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use std::time::Instant;
+use stringer_app::records::UserRecord;
 use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
-use stringer_store::UserRecord;
 
 /// The authenticated caller, put in request extensions by [`authenticate`].
 #[derive(Clone, Debug)]
@@ -37,9 +37,9 @@ impl Caller {
     /// The caller as the access policy sees them.
     pub fn actor(&self) -> Actor<'_> {
         Actor {
-            user: &self.user.id,
+            user: self.user.id.as_str(),
             role: self.user.role,
-            org: self.user.org.as_deref(),
+            org: self.user.org.as_ref().map(|o| o.as_str()),
             federal_cleared: self.user.federal_cleared,
             scopes: self.scopes,
         }
@@ -133,7 +133,7 @@ pub async fn authenticate(
     let caller = match state.tokens.get(&hash, Instant::now(), now) {
         Some(caller) => caller,
         None => {
-            let found = state.store.token_by_hash(&hash).await?;
+            let found = state.ports.accounts.token_by_hash(&hash).await?;
             let Some((token, user)) =
                 found.filter(|(t, _)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
             else {

@@ -3,11 +3,12 @@
 use crate::AppState;
 use crate::auth::{hash_password, new_secret, token_hash};
 use crate::ids::new_id;
+use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
 use stringer_app::{Extras, StoreError, TicketDetails};
 use stringer_core::access::Scopes;
 use stringer_core::event::Event;
-use stringer_core::ids::{Channel, Deployment, OrgSlug, Severity, TicketId, UserRole};
-use stringer_store::{OrgRecord, TokenRecord, UserRecord};
+use stringer_core::event::EventKind;
+use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, Tier, UserId, UserRole};
 
 /// A user created here, with a fresh token (shown once).
 #[derive(Debug, Clone)]
@@ -34,16 +35,16 @@ async fn add_user(
     password: Option<&str>,
 ) -> Result<(UserRecord, Issued), StoreError> {
     let user = UserRecord {
-        id: new_id("usr"),
+        id: UserId(new_id("usr")),
         email: email.into(),
         name: name.into(),
         role,
-        org: org.map(String::from),
+        org: org.map(OrgSlug::from),
         federal_cleared: cleared,
         password_hash: password.map(hash_password),
         created_at: state.now().as_second(),
     };
-    state.store.insert_user(&user, None).await?;
+    state.ports.accounts.insert_user(&user, None).await?;
     let secret = new_secret();
     let token = TokenRecord {
         id: new_id("tok"),
@@ -55,7 +56,7 @@ async fn add_user(
         expires_at: Some(state.now().as_second() + 90 * 86_400),
         revoked_at: None,
     };
-    state.store.insert_token(&token, None).await?;
+    state.ports.accounts.insert_token(&token, None).await?;
     let issued = Issued {
         email: email.into(),
         role: role.to_string(),
@@ -68,7 +69,7 @@ async fn add_user(
 
 /// Creates the first admin when there are no users yet; `None` when users exist.
 pub async fn first_admin(state: &AppState, email: &str) -> Result<Option<Issued>, StoreError> {
-    if !state.store.list_users(None).await?.is_empty() {
+    if !state.ports.accounts.users(None).await?.is_empty() {
         return Ok(None);
     }
     Ok(Some(add_user(state, email, "Administrator", UserRole::Admin, None, true, None).await?.1))
@@ -78,7 +79,7 @@ pub async fn first_admin(state: &AppState, email: &str) -> Result<Option<Issued>
 /// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role,
 /// customers, and open tickets at several severities. Returns the users created.
 pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
-    if state.store.get_org("acme").await?.is_some() {
+    if state.ports.accounts.org(&OrgSlug::from("acme")).await?.is_some() {
         return Ok(Vec::new());
     }
     let mut issued = Vec::new();
@@ -106,12 +107,13 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     for (slug, name, tier, deployment, tam, engineers) in orgs {
         let enterprise = tier == "enterprise";
         state
-            .store
+            .ports
+            .accounts
             .insert_org(
                 &OrgRecord {
                     slug: slug.into(),
                     name: name.into(),
-                    tier: tier.into(),
+                    tier: Tier::from(tier),
                     deployment,
                     tam: tam.map(|t| staff[t].clone()),
                     named_engineers: engineers.iter().map(|e| staff[e].clone()).collect(),
@@ -142,23 +144,21 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
         issued.push(i);
     }
     let tickets = [
-        ("acme", "alice", "P1", false, Channel::Slack, "Checkout API returns 502 for all EU customers"),
-        ("acme", "alice", "P3", false, Channel::Portal, "Dashboard export drops the last row"),
-        ("bolt", "bob", "P2", false, Channel::Email, "Webhooks delayed by ~20 minutes"),
-        ("bolt", "bob", "P4", false, Channel::Portal, "How do I rotate API keys?"),
-        ("fedco", "fiona", "P2", true, Channel::Phone, "Suspicious admin logins from unknown IPs"),
+        ("acme", "alice", "P1", false, Intake::Slack, "Checkout API returns 502 for all EU customers"),
+        ("acme", "alice", "P3", false, Intake::Portal, "Dashboard export drops the last row"),
+        ("bolt", "bob", "P2", false, Intake::Email, "Webhooks delayed by ~20 minutes"),
+        ("bolt", "bob", "P4", false, Intake::Portal, "How do I rotate API keys?"),
+        ("fedco", "fiona", "P2", true, Intake::Phone, "Suspicious admin logins from unknown IPs"),
     ];
     for (org, who, severity, security, channel, subject) in tickets {
         let now = state.now();
-        let id = new_id("tkt");
-        let event = Event::Opened {
-            at: now,
-            ticket: TicketId(id),
+        let kind = EventKind::Opened {
             org: OrgSlug::from(org),
             severity: Severity::from(severity),
-            channel: Some(channel),
+            intake: Some(channel),
             security,
         };
+        let event = Event::new(now, TicketId(new_id("tkt")), kind);
         let extras = Extras {
             actor: Some(customers[who].clone()),
             details: Some(TicketDetails {
@@ -168,7 +168,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
             }),
             comment: None,
         };
-        state.record(event, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        state.record(vec![event], extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
     }
     Ok(issued)
 }

@@ -87,7 +87,12 @@ impl From<StoreError> for ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
-            AppError::Rejected(detail) => ApiError::conflict(detail),
+            AppError::Rejected(detail) => ApiError::unprocessable(detail),
+            AppError::Busy(id) => {
+                let mut e = ApiError::conflict(format!("ticket {id} kept changing meanwhile; retry"));
+                e.retry_after = Some(1);
+                e
+            }
             AppError::UnknownTicket(_) => ApiError::not_found("ticket"),
             AppError::UnknownOrg(_) => ApiError::not_found("org"),
             AppError::Store(s) => s.into(),

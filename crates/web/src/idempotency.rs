@@ -20,7 +20,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use sha2::{Digest, Sha256};
-use stringer_store::KeyClaim;
+use stringer_app::records::KeyClaim;
 
 /// Header name.
 pub const HEADER: &str = "idempotency-key";
@@ -75,7 +75,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let hash = hex::encode(hasher.finalize());
     let now = state.now().as_second();
     let user = &caller.user.id;
-    match state.store.claim_idempotent(user, &key, &hash, now, state.idempotency_lease, EXPIRY_SECONDS).await? {
+    let store = &state.ports.safeguards;
+    match store.claim_idempotent(user, &key, &hash, now, state.settings.idempotency_lease, EXPIRY_SECONDS).await? {
         KeyClaim::OtherRequest => {
             Err(ApiError::unprocessable("this Idempotency-Key was used with a different request"))
         }
@@ -94,16 +95,16 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-                state.store.release_idempotent(user, &key).await?;
+                store.release_idempotent(user, &key).await?;
                 return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the response could not be read"));
             };
             if !is_final(parts.status) {
-                state.store.release_idempotent(user, &key).await?;
+                store.release_idempotent(user, &key).await?;
                 return Ok(Response::from_parts(parts, Body::from(bytes)));
             }
             let secret = parts.extensions.get::<OneTimeSecret>().is_some();
             let text = if secret { without_secrets(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
-            state.store.finish_idempotent(user, &key, i64::from(parts.status.as_u16()), &text, secret).await?;
+            store.finish_idempotent(user, &key, i64::from(parts.status.as_u16()), &text, secret).await?;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
     }

@@ -1,6 +1,8 @@
-//! Stringer's HTTP face: the JSON API under `/api/v1` with its OpenAPI document, accounts,
-//! tenant isolation, idempotent creates, and health endpoints. The only crate that speaks
-//! HTTP; every state change goes through the app's `Desk`.
+//! Stringer's HTTP front: the JSON API under `/api/v1` with its OpenAPI document, accounts,
+//! idempotent creates, one-click acknowledgement links, the Slack interactions endpoint, and
+//! health and metrics endpoints. It serves HTTP and holds nothing but the application's
+//! ports ([`Ports`]): every read goes through the read port, every change through
+//! `Commands`, every permission through the access policy. It never names a store.
 
 #![warn(missing_docs)]
 
@@ -12,11 +14,8 @@ mod extract;
 mod ics;
 mod idempotency;
 pub mod ids;
-pub mod links;
-pub mod metrics;
 mod ratelimit;
 mod routes;
-mod settle;
 pub mod token_cache;
 
 pub use error::ApiError;
@@ -28,30 +27,32 @@ use axum::extract::DefaultBodyLimit;
 use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
-use stringer_app::{Clock, Desk};
+use stringer_app::links::AckLinks;
+use stringer_app::ports::{Accounts, Commands, OnCall, Queries, Safeguards};
 use stringer_core::contract::Contract;
-use stringer_store::SqlStore;
+use stringer_integrations::slack;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The system clock, in whole seconds: the server's [`Clock`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_second(Timestamp::now().as_second()).expect("now is a valid instant")
-    }
+/// The application as the front reaches it.
+#[derive(Clone)]
+pub struct Ports {
+    /// Changes tickets.
+    pub commands: Arc<dyn Commands>,
+    /// The read port.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods.
+    pub oncall: Arc<dyn OnCall>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
 }
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The use cases.
-    pub desk: Arc<Desk<SqlStore, SystemClock>>,
-    /// Direct reads and account writes.
-    pub store: SqlStore,
-    /// The budget of token-creation and customer-page attempts (counted in the database).
+/// How the front behaves (from the server's settings).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The budget of token-creation and customer-page attempts.
     pub limits: RateLimit,
     /// The budget of sign-in attempts per client address, whatever the account.
     pub login_limit: RateLimit,
@@ -61,63 +62,79 @@ pub struct AppState {
     pub allow_private_webhooks: bool,
     /// Seconds an `Idempotency-Key` stays "in progress" before a retry may run afresh.
     pub idempotency_lease: i64,
-    /// Tokens authenticated in the last second (see [`token_cache`]).
-    pub tokens: Arc<token_cache::TokenCache>,
-    /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
-    pub links: Option<links::AckLinks>,
-    /// The Slack app's signing secret, when Slack is configured (`/slack/interactions`).
-    pub slack_signing_secret: Option<String>,
-    /// The Slack Web API client, when Slack is configured: page messages are settled (updated
-    /// to say who took the page) once paging for their ticket is over.
-    pub slack_client: Option<stringer_notify::slack::Slack>,
-    /// The Prometheus recorder, when installed (`/metrics` on the metrics listener).
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
-impl AppState {
-    /// State over a store and contract, with the default rate limit (10 a minute per key).
-    pub fn new(store: SqlStore, contract: Arc<Contract>) -> AppState {
-        AppState {
-            desk: Arc::new(Desk::new(contract, store.clone(), SystemClock)),
-            store,
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
             limits: RateLimit { limit: 10, window: 60 },
             login_limit: RateLimit { limit: 30, window: 60 },
             trusted_proxies: Vec::new(),
             allow_private_webhooks: false,
             idempotency_lease: idempotency::LEASE_SECONDS,
+        }
+    }
+}
+
+/// The Slack app, when configured: its inbound side (button presses) and its client (to
+/// confirm a member's email).
+#[derive(Clone)]
+pub struct SlackApp {
+    /// Handles what Slack sends in.
+    pub inbound: Option<slack::inbound::Inbound>,
+    /// The Web API client.
+    pub client: Option<slack::Slack>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application.
+    pub ports: Ports,
+    /// How the front behaves.
+    pub settings: Settings,
+    /// Tokens authenticated in the last second (see [`token_cache`]).
+    pub tokens: Arc<token_cache::TokenCache>,
+    /// Signs and checks one-click acknowledgement links (`/ack/…`), once configured.
+    pub links: Option<AckLinks>,
+    /// The Slack app.
+    pub slack: SlackApp,
+}
+
+impl AppState {
+    /// State over the application's ports, with default settings.
+    pub fn new(ports: Ports) -> AppState {
+        AppState {
+            ports,
+            settings: Settings::default(),
             tokens: Arc::default(),
-            metrics: None,
             links: None,
-            slack_signing_secret: None,
-            slack_client: None,
+            slack: SlackApp { inbound: None, client: None },
         }
     }
 
     /// The contract in force.
     pub fn contract(&self) -> &Contract {
-        self.desk.contract()
+        self.ports.commands.contract()
     }
 
     /// Now, whole seconds.
     pub fn now(&self) -> Timestamp {
-        self.desk.clock().now()
+        self.ports.commands.now()
     }
 
-    /// Records an event through the Desk on a task of its own, so a client hanging up
-    /// mid-request cannot cancel a commit halfway and leave a pooled connection inside a
-    /// transaction: the change commits or fails as a whole either way.
+    /// Records events on one ticket through the Desk on a task of its own, so a client
+    /// hanging up mid-request cannot cancel a change halfway: it commits or fails as a whole
+    /// either way.
     pub async fn record(
         &self,
-        event: stringer_core::event::Event,
+        events: Vec<stringer_core::event::Event>,
         extras: stringer_app::Extras,
     ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
-        let desk = self.desk.clone();
-        let (event_copy, actor) = (event.clone(), extras.actor.clone());
-        let recorded = tokio::spawn(async move { desk.record_with(event, extras).await }).await.map_err(|e| {
+        let commands = self.ports.commands.clone();
+        tokio::spawn(async move { commands.record(events, extras).await }).await.map_err(|e| {
             stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
-        })??;
-        settle::after(self, &event_copy, actor.as_deref(), &recorded);
-        Ok(recorded)
+        })?
     }
 }
 
@@ -153,11 +170,14 @@ pub fn router(state: AppState) -> Router {
 
 /// The router of the metrics listener (`--metrics-listen`): `/metrics` only, kept off the
 /// public listener because it counts every tenant's tickets.
-pub fn metrics_router(state: AppState) -> Router {
+pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> Router {
+    let scrape = move || {
+        let text = handle.render();
+        async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    };
     Router::new()
-        .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/metrics", axum::routing::get(scrape))
         .fallback(|| async { ApiError::not_found("resource at this path") })
-        .with_state(state)
 }
 
 /// Answers 413 at once when the declared `Content-Length` is over the limit, without reading

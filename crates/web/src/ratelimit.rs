@@ -3,7 +3,7 @@
 //! restart does not reset it.
 
 use stringer_app::StoreError;
-use stringer_store::SqlStore;
+use stringer_app::ports::Safeguards;
 
 /// Attempts allowed per key per window.
 #[derive(Clone, Copy, Debug)]
@@ -17,7 +17,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// Counts an attempt under `key` at `now` (Unix seconds): `None` when allowed, else the
     /// seconds to wait until the key's window ends.
-    pub async fn check(&self, store: &SqlStore, key: &str, now: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn check(&self, store: &dyn Safeguards, key: &str, now: i64) -> Result<Option<i64>, StoreError> {
         let (start, attempts) = store.count_attempt(key, now, self.window).await?;
         Ok((attempts > self.limit).then(|| (start + self.window - now).max(1)))
     }

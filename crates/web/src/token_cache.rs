@@ -57,7 +57,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stringer_store::UserRecord;
+    use stringer_app::records::UserRecord;
 
     fn caller() -> Caller {
         let user = UserRecord {

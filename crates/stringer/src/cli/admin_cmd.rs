@@ -27,7 +27,8 @@ pub fn run(command: AdminCommand) -> Result<ExitCode> {
         let config = db.source.config()?;
         let contract = Arc::new(crate::config::load_contract(db.source.contract.as_deref(), &config)?);
         let store = db.open(&config).await?;
-        let state = AppState::new(store.clone(), contract);
+        let desk = Arc::new(stringer_app::Desk::new(contract, store.clone(), stringer_engine::SystemClock));
+        let state = AppState::new(crate::wiring::ports(&store, desk));
         let Some(admin) = first_admin(&state, &email).await? else {
             store.close().await;
             bail!("users exist already; ask an admin for a token");

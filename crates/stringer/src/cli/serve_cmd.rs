@@ -1,16 +1,22 @@
 //! `stringer serve`: the HTTP API with live SLA clocks and the timer loop.
 
 use super::ContractSource;
+use crate::wiring;
 use anyhow::{Context, Result};
 use clap::Args;
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::Desk;
+use stringer_app::links::AckLinks;
+use stringer_engine::{Engine, SystemClock};
+use stringer_integrations::{Integrations, mail, slack, sms_voice, webhook};
 use stringer_store::SqlStore;
-use stringer_web::AppState;
 use stringer_web::bootstrap::{Issued, first_admin, seed_demo};
+use stringer_web::{AppState, Settings, SlackApp};
 use tokio::sync::watch;
 
 /// Where the data lives; shared by `serve` and `admin`.
@@ -122,29 +128,39 @@ fn print_issued(title: &str, users: &[Issued]) {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let config = args.db.source.config()?;
-    let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
-    let sender = stringer_notify::Channels {
-        webhooks: stringer_notify::Webhooks::new(args.allow_private_webhooks),
-        slack: args.slack_token.as_deref().map(|t| stringer_notify::slack::Slack::new(&args.slack_api_url, t)),
+/// The outside systems the flags configure.
+fn integrations(args: &ServeArgs) -> Result<Integrations> {
+    Ok(Integrations {
+        webhooks: webhook::Webhooks::new(args.allow_private_webhooks),
+        slack: args.slack_token.as_deref().map(|t| slack::Slack::new(&args.slack_api_url, t)),
         mail: args
             .smtp_url
             .as_deref()
-            .map(|url| stringer_notify::mail::Mail::new(url, &args.mail_from))
+            .map(|url| mail::Mail::new(url, &args.mail_from))
             .transpose()
             .map_err(anyhow::Error::msg)?,
         phone: match (&args.sms_account, &args.sms_token, &args.sms_from) {
             (Some(account), Some(token), Some(from)) => {
-                Some(stringer_notify::phone::Phone::new(&args.sms_api_url, account, token, from))
+                Some(sms_voice::Phone::new(&args.sms_api_url, account, token, from))
             }
             (None, None, None) => None,
             _ => anyhow::bail!("SMS and voice need all of --sms-account, --sms-token and --sms-from"),
         },
-    };
+    })
+}
+
+async fn bind(addr: &str, what: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}{what}"))
+}
+
+async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let config = args.db.source.config()?;
+    let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
+    let outside = integrations(&args)?;
     let store = args.db.open(&config).await?;
-    let mut state = AppState::new(store.clone(), contract);
-    state.metrics = Some(stringer_web::metrics::install().map_err(anyhow::Error::msg)?);
+    let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;
+    let desk = Arc::new(Desk::new(contract, store.clone(), SystemClock));
+    let mut state = AppState::new(wiring::ports(&store, desk.clone()));
     if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
         print_issued("First run: created the first admin. This token is shown once:", &[admin]);
     }
@@ -152,15 +168,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let users = seed_demo(&state).await?;
         print_issued("Demo desk seeded (orgs acme, bolt, fedco). Tokens are shown once:", &users);
     }
-    let listen = args.listen.or(config.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let listener =
-        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = args.listen.clone().or(config.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = bind(&listen, "").await?;
     let addr = listener.local_addr()?;
     let metrics_listener = match &args.metrics_listen {
-        Some(metrics) => {
-            let listener = tokio::net::TcpListener::bind(metrics)
-                .await
-                .with_context(|| format!("cannot listen on {metrics} for metrics"))?;
+        Some(at) => {
+            let listener = bind(at, " for metrics").await?;
             println!("metrics on http://{}/metrics", listener.local_addr()?);
             Some(listener)
         }
@@ -172,37 +185,37 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     println!("API description: http://{addr}/api/v1/openapi.json");
 
-    let key = store.setting_or_init("link_signing_key", &stringer_web::auth::new_secret()).await?;
+    let key = state.ports.safeguards.setting_or_init("link_signing_key", &stringer_web::auth::new_secret()).await?;
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    state.links = Some(stringer_web::links::AckLinks::new(&key, &public));
-    state.slack_signing_secret = args.slack_signing_secret.clone();
-    state.slack_client = sender.slack.clone();
-    state.trusted_proxies = args.trusted_proxy.clone();
-    state.allow_private_webhooks = args.allow_private_webhooks;
-    state.idempotency_lease = args.idempotency_lease;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let metrics_server = match metrics_listener {
-        Some(listener) => {
-            let app = stringer_web::metrics_router(state.clone());
-            let mut stop = stop_rx.clone();
-            Some(tokio::spawn(async move {
-                let shutdown = async move {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                };
-                axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-            }))
-        }
-        None => None,
+    let links = AckLinks::new(&key, &public);
+    state.links = Some(links.clone());
+    state.slack = SlackApp {
+        inbound: args.slack_signing_secret.clone().map(|secret| wiring::slack_inbound(&state.ports, secret)),
+        client: outside.slack.clone(),
     };
-    let janitor = tokio::spawn(run_janitor(store.clone(), stop_rx.clone()));
-    let ticker = tokio::spawn(run_timers(state.clone(), Duration::from_secs(args.tick_seconds), stop_rx.clone()));
-    let links = state.links.clone().expect("set above");
-    let deliverer = tokio::spawn(run_deliveries(store.clone(), sender, links, stop_rx.clone()));
-    let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let mut shutdown = stop_rx;
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
+    state.settings = Settings {
+        trusted_proxies: args.trusted_proxy.clone(),
+        allow_private_webhooks: args.allow_private_webhooks,
+        idempotency_lease: args.idempotency_lease,
+        ..Settings::default()
+    };
+    let engine_config = stringer_engine::Config {
+        tick: Duration::from_secs(args.tick_seconds),
+        slack_channels: outside.slack.is_some(),
+        idempotency_expiry_seconds: stringer_web::IDEMPOTENCY_EXPIRY_SECONDS,
+    };
+    let engine = Engine::new(desk, store.clone(), outside, links, engine_config).start();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    let metrics_server = metrics_listener.map(|listener| {
+        let app = stringer_web::metrics_router(metrics);
+        tokio::spawn(axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx.clone())).into_future())
     });
+    let app = stringer_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
     let signals = tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -210,110 +223,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     });
     server.await.context("server failed")?;
     signals.abort();
-    let _ = ticker.await;
-    let _ = deliverer.await;
-    let _ = janitor.await;
+    engine.stop().await;
     if let Some(metrics) = metrics_server {
         let _ = metrics.await;
     }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs due timers until told to stop: a sweep runs batches until none is due (each batch's
-/// lag is recorded as soon as it is committed), then sleeps until the next timer falls due,
-/// but never longer than `every`, so timers written by other instances (or by requests on
-/// this one) are seen within `every`. Each batch commits per ticket, so a stop between
-/// batches leaves nothing half-done, and the next start catches up.
-async fn run_timers(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
-    loop {
-        let mut pause = every;
-        let swept = loop {
-            match state.desk.run_due_batch().await {
-                Ok(fired) if fired.is_empty() => break true,
-                Ok(fired) => stringer_web::metrics::record_sweep(&fired, jiff::Timestamp::now()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "timer sweep failed; retrying");
-                    break false;
-                }
-            }
-            if *stop.borrow() {
-                return;
-            }
-        };
-        if swept && let Ok(Some(next)) = state.desk.next_timer_at().await {
-            let until = next.duration_since(jiff::Timestamp::now()).as_secs_f64().max(0.0);
-            pause = pause.min(Duration::from_secs_f64(until));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(pause.max(Duration::from_millis(20))) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Outbox notices turned into deliveries per round.
-const DISPATCH_BATCH: i64 = 200;
-/// Deliveries claimed per round: one, so each claim's lease covers a single send.
-const DELIVERY_BATCH: i64 = 1;
-
-/// Turns outbox notices into deliveries and sends the due ones, every 200 ms (at once after
-/// a full round) until told to stop. Claims are leased, so a crash mid-send leaves the delivery to be retried (with the
-/// same idempotency key) once the lease ends.
-async fn run_deliveries(
-    store: SqlStore,
-    sender: stringer_notify::Channels,
-    links: stringer_web::links::AckLinks,
-    mut stop: watch::Receiver<bool>,
-) {
-    use stringer_app::delivery::{deliver, dispatch};
-    loop {
-        let now = jiff::Timestamp::now();
-        let dispatched_full = match dispatch(&store, &links, sender.slack.is_some(), now, DISPATCH_BATCH).await {
-            Ok(n) => n as i64 == DISPATCH_BATCH,
-            Err(e) => {
-                tracing::warn!(error = %e, "dispatching notices failed; retrying");
-                false
-            }
-        };
-        let full = match deliver(&store, &sender, now, DELIVERY_BATCH).await {
-            Ok(outcomes) => {
-                stringer_web::metrics::record_deliveries(&outcomes);
-                outcomes.len() as i64 == DELIVERY_BATCH
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "delivering failed; retrying");
-                false
-            }
-        };
-        // A full round means more may be waiting: go again at once.
-        let pause = if full || dispatched_full { Duration::ZERO } else { Duration::from_millis(200) };
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// How often expired idempotency keys are purged.
-const JANITOR_PERIOD: Duration = Duration::from_secs(600);
-
-/// Purges idempotency keys past their expiry, every ten minutes, so the table does not grow
-/// without bound.
-async fn run_janitor(store: SqlStore, mut stop: watch::Receiver<bool>) {
-    loop {
-        let before = jiff::Timestamp::now().as_second() - stringer_web::IDEMPOTENCY_EXPIRY_SECONDS;
-        match store.purge_idempotency_keys(before).await {
-            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys purged"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(JANITOR_PERIOD) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }
 
 async fn shutdown_signal() {

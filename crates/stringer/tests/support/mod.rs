@@ -484,7 +484,7 @@ pub fn slack_body(member: &str, action: &str, ticket: &str, action_ts: &str) -> 
 
 /// Sends a body to `/slack/interactions`, signed as Slack signs it at `timestamp`.
 pub async fn slack_send(server: &Server, body: &str, timestamp: i64, secret: &str) -> StatusCode {
-    let signature = stringer_notify::slack::sign_request(secret, timestamp, body.as_bytes());
+    let signature = stringer_integrations::slack::sign_request(secret, timestamp, body.as_bytes());
     reqwest::Client::new()
         .post(format!("{}/slack/interactions", server.base))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
 use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
-use stringer_core::ids::{Deployment, UserRole};
-use stringer_store::{OrgRecord, TokenRecord, UserRecord};
+use stringer_core::ids::{Deployment, OrgSlug, Tier, UserId, UserRole};
 use utoipa::ToSchema;
 
 /// Longest a token may live, and the lifetime of a login token.
@@ -38,11 +38,11 @@ pub struct UserView {
 impl From<UserRecord> for UserView {
     fn from(u: UserRecord) -> UserView {
         UserView {
-            id: u.id,
+            id: u.id.0,
             email: u.email,
             name: u.name,
             role: u.role.to_string(),
-            org: u.org,
+            org: u.org.map(|o| o.0),
             federal_cleared: u.federal_cleared,
         }
     }
@@ -65,12 +65,12 @@ pub struct OrgView {
 impl From<OrgRecord> for OrgView {
     fn from(o: OrgRecord) -> OrgView {
         OrgView {
-            slug: o.slug,
+            slug: o.slug.0,
             name: o.name,
-            tier: o.tier,
+            tier: o.tier.0,
             deployment: o.deployment,
-            tam: o.tam,
-            named_engineers: o.named_engineers,
+            tam: o.tam.map(|t| t.0),
+            named_engineers: o.named_engineers.into_iter().map(|e| e.0).collect(),
             slack_channel: o.slack_channel,
             email_tag: o.email_tag,
         }
@@ -132,7 +132,7 @@ pub struct Login {
 
 /// Counts an attempt against a budget; 429 once it is spent.
 pub async fn spend(state: &AppState, limit: crate::RateLimit, key: String, what: &str) -> Result<(), ApiError> {
-    match limit.check(&state.store, &key, state.now().as_second()).await? {
+    match limit.check(state.ports.safeguards.as_ref(), &key, state.now().as_second()).await? {
         None => Ok(()),
         Some(wait) => Err(ApiError::too_many(format!("{what}; try again in {wait} s"), wait)),
     }
@@ -156,7 +156,7 @@ async fn issue_token(
         expires_at,
         revoked_at: None,
     };
-    state.store.insert_token(&record, Some(&user.id)).await?;
+    state.ports.accounts.insert_token(&record, Some(&user.id)).await?;
     let names = scopes.names().into_iter().map(String::from).collect();
     Ok((NewTokenView { id: record.id, token: secret, scopes: names, expires_at }, crate::idempotency::OneTimeSecret))
 }
@@ -182,23 +182,26 @@ pub async fn login(
     if body.email.len() > 254 || body.password.len() > 256 {
         return Err(ApiError::unauthorized("wrong email or password"));
     }
-    let ip = client_ip(peer.ip(), &headers, &state.trusted_proxies);
+    let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
     let email = body.email.trim().to_lowercase();
     let now = state.now().as_second();
-    spend(&state, state.login_limit, format!("login-ip:{ip}"), "too many sign-in attempts from this address").await?;
+    spend(&state, state.settings.login_limit, format!("login-ip:{ip}"), "too many sign-in attempts from this address")
+        .await?;
+    let safeguards = &state.ports.safeguards;
     let key = format!("{ip}|{email}|{}", body.org.as_deref().unwrap_or(""));
-    if let Some(until) = state.store.login_locked_until(&key, now).await? {
+    if let Some(until) = safeguards.login_locked_until(&key, now).await? {
         let wait = until - now;
         return Err(ApiError::too_many(format!("too many failed sign-ins; try again in {wait} s"), wait));
     }
-    let user = state.store.login_account(&email, body.org.as_deref()).await?;
+    let org = body.org.as_deref().map(OrgSlug::from);
+    let user = state.ports.accounts.login_account(&email, org.as_ref()).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let ok = verify_password(&body.password, hash);
     let Some(user) = user.filter(|_| ok) else {
-        state.store.record_login_failure(&key, now, FORGET_FAILURES_SECONDS, backoff).await?;
+        safeguards.record_login_failure(&key, now, FORGET_FAILURES_SECONDS, backoff).await?;
         return Err(ApiError::unauthorized("wrong email or password"));
     };
-    state.store.clear_login_failures(&key).await?;
+    safeguards.clear_login_failures(&key).await?;
     let expires = now + LOGIN_TOKEN_HOURS * 3600;
     let scopes = Scopes::for_role(user.role);
     let (view, secret) = issue_token(&state, &user, "login", scopes, Some(expires)).await?;
@@ -208,7 +211,7 @@ pub async fn login(
 /// The calling user.
 #[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = UserView)))]
 pub async fn me(Extension(caller): Extension<Caller>) -> Result<axum::Json<UserView>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(&caller.user.id)), "user")?;
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
     Ok(axum::Json(caller.user.into()))
 }
 
@@ -220,8 +223,9 @@ pub async fn list_orgs(
 ) -> Result<axum::Json<Items<OrgView>>, ApiError> {
     caller.may_list(Action::ReadOrg)?;
     let items = state
-        .store
-        .list_orgs()
+        .ports
+        .accounts
+        .orgs()
         .await?
         .into_iter()
         .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
@@ -256,14 +260,20 @@ fn valid_slug(s: &str) -> bool {
 /// The policy's view of a person acting on their own behalf (being paged, serving an org,
 /// following a link sent to them) with the given scopes.
 pub fn person(user: &UserRecord, scopes: Scopes) -> Actor<'_> {
-    Actor { user: &user.id, role: user.role, org: user.org.as_deref(), federal_cleared: user.federal_cleared, scopes }
+    Actor {
+        user: user.id.as_str(),
+        role: user.role,
+        org: user.org.as_ref().map(OrgSlug::as_str),
+        federal_cleared: user.federal_cleared,
+        scopes,
+    }
 }
 
 /// Checks that every user in `ids` is staff who may serve `org` (be its TAM, a named
 /// engineer or on its schedule): uncleared staff cannot serve a federal org.
-pub async fn check_servers(state: &AppState, ids: &[&String], org: Option<OrgRef<'_>>) -> Result<(), ApiError> {
+pub async fn check_servers(state: &AppState, ids: &[&str], org: Option<OrgRef<'_>>) -> Result<(), ApiError> {
     for id in ids {
-        let Some(user) = state.store.get_user(id).await?.filter(|u| u.org.is_none()) else {
+        let Some(user) = state.ports.accounts.user(&UserId::from(*id)).await?.filter(|u| u.org.is_none()) else {
             return Err(ApiError::unprocessable(format!("{id:?} is not a staff user")));
         };
         if let Some(org) = org {
@@ -300,28 +310,28 @@ pub async fn create_org(
         let tiers: Vec<&str> = state.contract().tiers.keys().map(|t| t.as_str()).collect();
         return Err(ApiError::unprocessable(format!("unknown tier {:?}; tiers are {}", body.tier, tiers.join(", "))));
     }
-    let servers: Vec<&String> = body.tam.iter().chain(&body.named_engineers).collect();
+    let servers: Vec<&str> = body.tam.iter().chain(&body.named_engineers).map(String::as_str).collect();
     check_servers(&state, &servers, Some(new)).await?;
     let enterprise = body.tier == "enterprise";
     let org = OrgRecord {
         slack_channel: enterprise.then(|| format!("#stringer-{}", body.slug)),
         email_tag: body.slug.clone(),
-        slug: body.slug,
+        slug: OrgSlug(body.slug),
         name: body.name,
-        tier: body.tier,
+        tier: Tier(body.tier),
         deployment: body.deployment,
-        tam: body.tam,
-        named_engineers: body.named_engineers,
+        tam: body.tam.map(UserId),
+        named_engineers: body.named_engineers.into_iter().map(UserId).collect(),
         created_at: state.now().as_second(),
     };
-    state.store.insert_org(&org, Some(&caller.user.id)).await?;
+    state.ports.accounts.insert_org(&org, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(OrgView::from(org))))
 }
 
 /// The org `slug` if the policy lets the caller take `action` on it; else the policy's
 /// refusal (404 exactly as for a missing org).
 pub async fn org_for(state: &AppState, caller: &Caller, slug: &str, action: Action) -> Result<OrgRecord, ApiError> {
-    let org = state.store.get_org(slug).await?;
+    let org = state.ports.accounts.org(&OrgSlug::from(slug)).await?;
     caller.may(action, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
     Ok(org.expect("the policy allows only existing orgs"))
 }
@@ -344,11 +354,11 @@ pub async fn list_users(
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<UserView>>, ApiError> {
     caller.may_list(Action::ReadUser)?;
-    let users = state.store.list_users(caller.user.org.as_deref()).await?;
-    let orgs = state.store.list_orgs().await?;
-    let org_of = |slug: &str| orgs.iter().find(|o| o.slug == slug);
+    let users = state.ports.accounts.users(caller.user.org.as_ref()).await?;
+    let orgs = state.ports.accounts.orgs().await?;
+    let org_of = |slug: &OrgSlug| orgs.iter().find(|o| &o.slug == slug);
     let visible = |u: &UserRecord| {
-        let org = u.org.as_deref().and_then(org_of);
+        let org = u.org.as_ref().and_then(org_of);
         caller.allowed(Action::ReadUser, Some(Object::User(u.as_object(org))))
     };
     Ok(axum::Json(Items { items: users.into_iter().filter(visible).map(Into::into).collect() }))
@@ -394,7 +404,7 @@ pub async fn create_user(
         return Err(ApiError::unprocessable("staff users have no org; customer users need one"));
     }
     let org = match &body.org {
-        Some(slug) => state.store.get_org(slug).await?,
+        Some(slug) => state.ports.accounts.org(&OrgSlug::from(slug.as_str())).await?,
         None => None,
     };
     let object = match (&body.org, &org) {
@@ -419,16 +429,16 @@ pub async fn create_user(
         return Err(ApiError::unprocessable("password: 12 to 256 characters"));
     }
     let user = UserRecord {
-        id: new_id("usr"),
+        id: UserId(new_id("usr")),
         email: body.email,
         name: body.name,
         role,
-        org: body.org,
+        org: body.org.map(OrgSlug),
         federal_cleared: body.federal_cleared,
         password_hash: body.password.as_deref().map(hash_password),
         created_at: state.now().as_second(),
     };
-    state.store.insert_user(&user, Some(&caller.user.id)).await?;
+    state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
 }
 
@@ -437,9 +447,9 @@ async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord,
     if !is_id("usr", id) {
         return Err(ApiError::bad_request("malformed user id"));
     }
-    let Some(user) = state.store.get_user(id).await? else { return Ok(None) };
+    let Some(user) = state.ports.accounts.user(&UserId::from(id)).await? else { return Ok(None) };
     let org = match &user.org {
-        Some(slug) => state.store.get_org(slug).await?,
+        Some(slug) => state.ports.accounts.org(slug).await?,
         None => None,
     };
     Ok(Some((user, org)))
@@ -477,19 +487,19 @@ pub struct UpdateUser {
 }
 
 /// Federal orgs and schedules the user serves (as TAM, named engineer or schedule member).
-async fn federal_duties(state: &AppState, user: &str) -> Result<Vec<String>, ApiError> {
-    let orgs = state.store.list_orgs().await?;
-    let federal = |slug: &str| orgs.iter().any(|o| o.slug == slug && o.deployment == Deployment::Federal);
+async fn federal_duties(state: &AppState, user: &UserId) -> Result<Vec<String>, ApiError> {
+    let orgs = state.ports.accounts.orgs().await?;
+    let federal = |slug: &OrgSlug| orgs.iter().any(|o| &o.slug == slug && o.deployment == Deployment::Federal);
     let mut duties: Vec<String> = orgs
         .iter()
         .filter(|o| o.deployment == Deployment::Federal)
-        .filter(|o| o.tam.as_deref() == Some(user) || o.named_engineers.iter().any(|e| e == user))
+        .filter(|o| o.tam.as_ref() == Some(user) || o.named_engineers.contains(user))
         .map(|o| format!("org {}", o.slug))
         .collect();
-    for s in state.store.list_schedules().await? {
-        let member = s.spec.layers.iter().any(|l| l.rotation.members.iter().any(|m| m == user))
-            || s.spec.overrides.iter().any(|o| o.user == user);
-        if member && s.org.as_deref().is_some_and(federal) {
+    for s in state.ports.oncall.schedules().await? {
+        let member = s.spec.layers.iter().any(|l| l.rotation.members.iter().any(|m| m == user.as_str()))
+            || s.spec.overrides.iter().any(|o| o.user == user.as_str());
+        if member && s.org.as_ref().is_some_and(federal) {
             duties.push(format!("schedule {}", s.name));
         }
     }
@@ -539,7 +549,7 @@ pub async fn update_user(
     if let Some(cleared) = body.federal_cleared {
         user.federal_cleared = cleared;
     }
-    if !state.store.update_user(&user, &caller.user.id, state.now().as_second()).await? {
+    if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
         return Err(ApiError::not_found("user"));
     }
     state.tokens.clear();
@@ -552,8 +562,8 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<TokenView>>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(&caller.user.id)), "user")?;
-    let items = state.store.list_tokens(&caller.user.id).await?.into_iter().map(Into::into).collect();
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    let items = state.ports.accounts.tokens(&caller.user.id).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -581,8 +591,8 @@ pub async fn create_token(
 ) -> Result<impl IntoResponse, ApiError> {
     let scopes =
         Scopes::parse(&body.scopes).ok_or_else(|| ApiError::unprocessable("scopes: each one of read, write, admin"))?;
-    caller.may(Action::CreateToken(scopes), Some(Object::Account(&caller.user.id)), "user")?;
-    spend(&state, state.limits, format!("token:{}", caller.user.id), "too many new tokens").await?;
+    caller.may(Action::CreateToken(scopes), Some(Object::Account(caller.user.id.as_str())), "user")?;
+    spend(&state, state.settings.limits, format!("token:{}", caller.user.id), "too many new tokens").await?;
     if !(1..=MAX_TOKEN_DAYS).contains(&body.expires_in_days) {
         return Err(ApiError::unprocessable(format!("expires_in_days: 1 to {MAX_TOKEN_DAYS}")));
     }
@@ -605,10 +615,10 @@ pub async fn revoke_token(
     if !is_id("tok", &id) {
         return Err(ApiError::bad_request("malformed token id"));
     }
-    let token = state.store.get_token(&id).await?.filter(|t| t.revoked_at.is_none());
-    let object = token.as_ref().map(|t| Object::Token { owner: &t.user_id, scopes: t.scopes });
+    let token = state.ports.accounts.token(&id).await?.filter(|t| t.revoked_at.is_none());
+    let object = token.as_ref().map(|t| Object::Token { owner: t.user_id.as_str(), scopes: t.scopes });
     caller.may(Action::RevokeToken, object, "token")?;
-    if state.store.revoke_token(&caller.user.id, &id, state.now().as_second()).await? {
+    if state.ports.accounts.revoke_token(&caller.user.id, &id, state.now().as_second()).await? {
         state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -13,8 +13,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use stringer_app::Extras;
 use stringer_core::access::{self, Action, Object, OrgRef, Scope, Scopes};
-use stringer_core::event::Event;
-use stringer_core::ids::TicketId;
+use stringer_core::event::{Event, EventKind};
+use stringer_core::ids::{TicketId, UserId};
 
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
@@ -24,13 +24,15 @@ fn page(title: &str, body: &str) -> Response {
 }
 
 /// The ticket and person of a genuine, unexpired link whose person may still acknowledge it.
-async fn checked(state: &AppState, token: &str) -> Result<(TicketId, String), ApiError> {
+async fn checked(state: &AppState, token: &str) -> Result<(TicketId, UserId), ApiError> {
     let links = state.links.as_ref().ok_or_else(|| ApiError::not_found("link"))?;
     let (ticket, user) =
         links.verify(token, state.now()).ok_or_else(|| ApiError::not_found("link (it may have expired)"))?;
-    let person_record = state.store.get_user(&user).await?;
-    let found = state.store.get_ticket_for_access(ticket.as_str()).await?;
-    let object = found.as_ref().map(|(t, deployment)| Object::Ticket(OrgRef { slug: &t.org, deployment: *deployment }));
+    let user = UserId(user);
+    let person_record = state.ports.accounts.user(&user).await?;
+    let found = state.ports.queries.ticket(&ticket).await?;
+    let object =
+        found.as_ref().map(|(t, deployment)| Object::Ticket(OrgRef { slug: t.org.as_str(), deployment: *deployment }));
     let decision = match &person_record {
         Some(p) => access::decide(&person(p, Scopes::of(&[Scope::Write])), Action::Acknowledge, object),
         None => access::Decision::NotFound,
@@ -57,9 +59,9 @@ pub async fn acknowledge(
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let (ticket, user) = checked(&state, &token).await?;
-    let event = Event::Acknowledged { at: state.now(), ticket: ticket.clone(), by: user.clone() };
+    let event = Event::new(state.now(), ticket.clone(), EventKind::Acknowledged { by: user.to_string() });
     let extras = Extras { actor: Some(user), details: None, comment: None };
-    state.record(event, extras).await?;
+    state.record(vec![event], extras).await?;
     Ok(page(
         "Acknowledged",
         &format!("<p>Ticket <code>{ticket}</code> is acknowledged; its escalation has stopped.</p>"),

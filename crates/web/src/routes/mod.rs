@@ -59,14 +59,14 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(accounts::get_user, accounts::update_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
-        .routes(routes!(tickets::list_tickets, tickets::create_ticket))
-        .routes(routes!(tickets::get_ticket, tickets::update_ticket))
-        .routes(routes!(tickets::list_comments, tickets::add_comment))
-        .routes(routes!(tickets::acknowledge))
-        .routes(routes!(tickets::resolve))
-        .routes(routes!(tickets::reopen))
-        .routes(routes!(tickets::timeline))
-        .routes(routes!(tickets::page))
+        .routes(routes!(tickets::views::list_tickets, tickets::commands::create_ticket))
+        .routes(routes!(tickets::views::get_ticket, tickets::commands::update_ticket))
+        .routes(routes!(tickets::timeline::list_comments, tickets::commands::add_comment))
+        .routes(routes!(tickets::commands::acknowledge))
+        .routes(routes!(tickets::commands::resolve))
+        .routes(routes!(tickets::commands::reopen))
+        .routes(routes!(tickets::timeline::timeline))
+        .routes(routes!(tickets::commands::page))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
         .routes(routes!(schedules::list_schedules, schedules::create_schedule))
@@ -94,7 +94,7 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+    match state.ports.queries.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }

@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
+use stringer_app::records::{ContactMethodRecord, UserRecord};
 use stringer_core::access::{Action, Object};
-use stringer_store::{ContactMethodRecord, UserRecord};
 use utoipa::ToSchema;
 
 /// A contact method as listed (never its secret).
@@ -73,10 +73,11 @@ pub async fn list_methods(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<MethodView>>, ApiError> {
-    user_for(&state, &caller, &id, Action::ReadContactMethods).await?;
+    let user = user_for(&state, &caller, &id, Action::ReadContactMethods).await?;
     let items = state
-        .store
-        .contact_methods(&id)
+        .ports
+        .oncall
+        .contact_methods(&user.id)
         .await?
         .into_iter()
         .map(|m| MethodView { id: m.id, kind: m.kind.as_str().to_string(), address: m.address })
@@ -108,13 +109,13 @@ pub async fn add_method(
     };
     let record = ContactMethodRecord {
         id: new_id("cm"),
-        user_id: id,
+        user_id: user.id.clone(),
         kind: body.kind,
         address,
         secret: new_secret(),
         created_at: state.now().as_second(),
     };
-    state.store.insert_contact_method(&record).await?;
+    state.ports.oncall.insert_contact_method(&record).await?;
     let view = NewMethodView {
         id: record.id,
         kind: record.kind.as_str().to_string(),
@@ -128,13 +129,13 @@ pub async fn add_method(
 /// public addresses only (unless the server allows private webhooks). A name that does not
 /// resolve now is accepted: every send checks again.
 async fn webhook_url(state: &AppState, address: &str) -> Result<String, ApiError> {
-    use stringer_notify::guard::{Refused, check_url};
+    use stringer_integrations::webhook::guard::{Refused, check_url};
     let rest = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
     if host.is_empty() || address.len() > 2000 || address.chars().any(char::is_whitespace) {
         return Err(ApiError::unprocessable("address: an http(s) URL with a host"));
     }
-    if !state.allow_private_webhooks {
+    if !state.settings.allow_private_webhooks {
         match check_url(address).await {
             Ok(()) | Err(Refused::Unresolved(_)) => {}
             Err(refused) => return Err(ApiError::unprocessable(format!("address: {refused}"))),
@@ -151,7 +152,7 @@ async fn confirm_slack_member(
     user: &UserRecord,
     member: &str,
 ) -> Result<(), ApiError> {
-    let confirmed = match &state.slack_client {
+    let confirmed = match &state.slack.client {
         Some(slack) => match slack.member_email(member).await {
             Ok(email) => email.is_some_and(|email| email.eq_ignore_ascii_case(&user.email)),
             Err(e) => {
@@ -216,8 +217,8 @@ pub async fn set_rules(
     PathParams(id): PathParams<String>,
     Body(body): Body<SetRules>,
 ) -> Result<axum::Json<SetRules>, ApiError> {
-    user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
-    let methods = state.store.contact_methods(&id).await?;
+    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let methods = state.ports.oncall.contact_methods(&user.id).await?;
     if body.rules.len() > 20 {
         return Err(ApiError::unprocessable("rules: at most 20"));
     }
@@ -234,6 +235,6 @@ pub async fn set_rules(
         }
         rows.push((new_id("nr"), r.method_id.clone(), r.after_seconds));
     }
-    state.store.set_notification_rules(&id, &rows).await?;
+    state.ports.oncall.set_notification_rules(&user.id, &rows).await?;
     Ok(axum::Json(body))
 }

@@ -15,9 +15,10 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use stringer_app::records::{OrgRecord, ScheduleRecord};
 use stringer_core::access::{Action, Object};
+use stringer_core::ids::{OrgSlug, UserId};
 use stringer_core::oncall::{LayerSpec, Override, Schedule, ScheduleSpec, Source};
-use stringer_store::{OrgRecord, ScheduleRecord};
 use utoipa::ToSchema;
 
 /// How far back and ahead a calendar feed reaches.
@@ -37,7 +38,7 @@ pub struct ScheduleView {
 
 impl From<ScheduleRecord> for ScheduleView {
     fn from(s: ScheduleRecord) -> ScheduleView {
-        ScheduleView { id: s.id, name: s.name, org: s.org, spec: s.spec }
+        ScheduleView { id: s.id, name: s.name, org: s.org.map(|o| o.0), spec: s.spec }
     }
 }
 
@@ -63,10 +64,10 @@ pub struct CreateSchedule {
 }
 
 /// The org a schedule serves (`None`: platform-wide), with its record, if it exists.
-async fn schedule_org(state: &AppState, org: Option<&str>) -> Result<Option<Option<OrgRecord>>, ApiError> {
+async fn schedule_org(state: &AppState, org: Option<&OrgSlug>) -> Result<Option<Option<OrgRecord>>, ApiError> {
     Ok(match org {
         None => Some(None),
-        Some(slug) => state.store.get_org(slug).await?.map(Some),
+        Some(slug) => state.ports.accounts.org(slug).await?.map(Some),
     })
 }
 
@@ -80,8 +81,8 @@ async fn schedule_for(
     if !is_id("sch", id) {
         return Err(ApiError::bad_request("malformed schedule id"));
     }
-    let found = match state.store.get_schedule(id).await? {
-        Some(s) => schedule_org(state, s.org.as_deref()).await?.map(|org| (s, org)),
+    let found = match state.ports.oncall.schedule(id).await? {
+        Some(s) => schedule_org(state, s.org.as_ref()).await?.map(|org| (s, org)),
         None => None,
     };
     let object = found.as_ref().map(|(_, org)| Object::Schedule(org.as_ref().map(OrgRecord::as_ref)));
@@ -91,11 +92,12 @@ async fn schedule_for(
 
 /// Checks that everyone a schedule puts on call is staff who may serve its org.
 async fn check_members(state: &AppState, spec: &ScheduleSpec, org: Option<&OrgRecord>) -> Result<(), ApiError> {
-    let users: Vec<&String> = spec
+    let users: Vec<&str> = spec
         .layers
         .iter()
         .flat_map(|l| l.rotation.members.iter())
         .chain(spec.overrides.iter().map(|o| &o.user))
+        .map(String::as_str)
         .collect();
     check_servers(state, &users, org.map(OrgRecord::as_ref)).await
 }
@@ -108,7 +110,8 @@ pub async fn create_schedule(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateSchedule>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let org = schedule_org(&state, body.org.as_deref()).await?;
+    let org_slug = body.org.as_deref().map(OrgSlug::from);
+    let org = schedule_org(&state, org_slug.as_ref()).await?;
     let object = org.as_ref().map(|o| Object::Schedule(o.as_ref().map(OrgRecord::as_ref)));
     caller.may(Action::ManageSchedule, object, "org").map_err(|e| match e.status {
         axum::http::StatusCode::NOT_FOUND => ApiError::unprocessable(format!("unknown org {:?}", body.org)),
@@ -125,13 +128,13 @@ pub async fn create_schedule(
     let record = ScheduleRecord {
         id: new_id("sch"),
         name: body.name,
-        org: body.org,
+        org: org_slug,
         spec,
         ics_secret_hash: token_hash(&secret),
         version: 1,
         created_at: state.now().as_second(),
     };
-    state.store.insert_schedule(&record, &caller.user.id).await?;
+    state.ports.oncall.insert_schedule(&record, &caller.user.id).await?;
     let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
 }
@@ -143,14 +146,15 @@ pub async fn list_schedules(
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<ScheduleView>>, ApiError> {
     caller.may_list(Action::ReadSchedule)?;
-    let orgs = state.store.list_orgs().await?;
+    let orgs = state.ports.accounts.orgs().await?;
     let items = state
-        .store
-        .list_schedules()
+        .ports
+        .oncall
+        .schedules()
         .await?
         .into_iter()
         .filter(|s| {
-            let org = s.org.as_deref().map(|slug| orgs.iter().find(|o| o.slug == slug));
+            let org = s.org.as_ref().map(|slug| orgs.iter().find(|o| &o.slug == slug));
             match org {
                 Some(None) => false,
                 Some(Some(o)) => caller.allowed(Action::ReadSchedule, Some(Object::Schedule(Some(o.as_ref())))),
@@ -300,10 +304,10 @@ async fn edit(
     change(&mut schedule)?;
     let spec = schedule.to_spec();
     check_members(state, &spec, org.as_ref()).await?;
-    if !state.store.update_schedule(id, &spec, s.version).await? {
+    if !state.ports.oncall.update_schedule(id, &spec, s.version).await? {
         return Err(ApiError::conflict("the schedule changed meanwhile; retry"));
     }
-    Ok(ScheduleView { id: s.id, name: s.name, org: s.org, spec })
+    Ok(ScheduleView { id: s.id, name: s.name, org: s.org.map(|o| o.0), spec })
 }
 
 /// Adds an override; one overlapping another is refused (409) naming that override.
@@ -372,9 +376,9 @@ pub async fn user_feed(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
     let secret = new_secret();
-    state.store.set_user_ics_secret(&id, &token_hash(&secret)).await?;
+    state.ports.oncall.set_user_ics_secret(&user.id, &token_hash(&secret)).await?;
     let view = FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") };
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(view)))
 }
@@ -406,8 +410,9 @@ pub async fn schedule_feed(
 ) -> Result<axum::response::Response, ApiError> {
     let id = file.strip_suffix(".ics").unwrap_or_default();
     let s = state
-        .store
-        .get_schedule(id)
+        .ports
+        .oncall
+        .schedule(id)
         .await?
         .filter(|s| same_hash(&s.ics_secret_hash, &token_hash(&q.token)))
         .ok_or_else(|| ApiError::not_found("calendar"))?;
@@ -435,13 +440,13 @@ pub async fn user_feed_ics(
     Params(q): Params<FeedQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let id = file.strip_suffix(".ics").unwrap_or_default();
-    let stored = state.store.user_ics_secret(id).await?;
+    let stored = state.ports.oncall.user_ics_secret(&UserId::from(id)).await?;
     if !stored.is_some_and(|h| same_hash(&h, &token_hash(&q.token))) {
         return Err(ApiError::not_found("calendar"));
     }
     let (from, to) = feed_window(&state);
     let mut mine = Vec::new();
-    for s in state.store.list_schedules().await? {
+    for s in state.ports.oncall.schedules().await? {
         let Ok(schedule) = Schedule::compile(&s.spec) else { continue };
         for sh in schedule.shifts(from, to).unwrap_or_default().into_iter().filter(|sh| sh.user == id) {
             mine.push((

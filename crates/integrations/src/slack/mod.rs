@@ -1,7 +1,9 @@
 //! Slack: pages as messages from the Slack app (`chat.postMessage`, base URL configurable),
 //! with Acknowledge and Resolve buttons; settling them (`chat.update`) to say who took the
-//! page once paging is over; and the check of Slack's request signature on the interactions
-//! those buttons send back.
+//! page once paging is over; confirming a member's email (`users.info`); the check of Slack's
+//! request signature; and what Slack sends in ([`inbound`]).
+
+pub mod inbound;
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};

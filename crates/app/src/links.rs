@@ -56,9 +56,11 @@ impl AckLinks {
     }
 }
 
-impl stringer_app::delivery::Links for AckLinks {
-    fn ack_url(&self, ticket: &TicketId, user: &str) -> String {
-        let expires = Timestamp::now() + jiff::SignedDuration::from_secs(LINK_TTL_SECONDS);
+impl AckLinks {
+    /// The link acknowledging `ticket` as `user`, made at `now` and working for
+    /// [`LINK_TTL_SECONDS`].
+    pub fn ack_url(&self, ticket: &TicketId, user: &str, now: Timestamp) -> String {
+        let expires = now + jiff::SignedDuration::from_secs(LINK_TTL_SECONDS);
         format!("{}/ack/{}", self.base, self.token(ticket, user, expires))
     }
 }

@@ -1,26 +1,17 @@
-//! Delivery adapters: how a claimed delivery leaves the building — signed webhooks, Slack
-//! direct messages ([`slack`]), mail over SMTP ([`mail`]), and SMS or voice calls through a
-//! Twilio-compatible API ([`phone`]) — chosen per contact method by [`Channels`].
-//!
-//! A webhook is a JSON `POST` with headers `Stringer-Timestamp` (Unix seconds),
+//! Webhooks: a JSON `POST` with headers `Stringer-Timestamp` (Unix seconds),
 //! `Stringer-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and
 //! `Idempotency-Key` (the delivery's key, the same on every retry). Receivers verify the
 //! signature in constant time and reject stale timestamps. Outbound URLs are refused when
 //! they are or resolve to internal addresses ([`guard`]), unless the operator allows them
 //! (`allow_private`).
 
-#![warn(missing_docs)]
+pub mod guard;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
-pub mod guard;
-pub mod mail;
-pub mod phone;
-pub mod slack;
-
-use stringer_app::delivery::{Delivery, MethodKind, SendError, Sender};
+use stringer_app::delivery::{Delivery, SendError};
 
 /// The signature over a webhook body: hex HMAC-SHA256 of `"<timestamp>.<body>"`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -107,46 +98,10 @@ impl Webhooks {
     }
 }
 
-/// Every configured channel; sends each delivery over its contact method's kind.
-#[derive(Clone, Debug)]
-pub struct Channels {
-    /// Webhooks (always available).
-    pub webhooks: Webhooks,
-    /// The Slack app, when a bot token is configured.
-    pub slack: Option<slack::Slack>,
-    /// The SMTP relay, when configured.
-    pub mail: Option<mail::Mail>,
-    /// The SMS/voice provider, when configured.
-    pub phone: Option<phone::Phone>,
-}
-
-fn unconfigured(what: &str, flag: &str) -> SendError {
-    SendError::Permanent(format!("{what} is not configured on this server ({flag})"))
-}
-
-impl Sender for Channels {
-    async fn send(&self, d: &Delivery) -> Result<Option<String>, SendError> {
-        match d.kind {
-            MethodKind::Webhook => self.webhooks.send(d).await.map(|()| None),
-            MethodKind::Slack => match &self.slack {
-                Some(slack) => slack.send(d).await.map(Some),
-                None => Err(unconfigured("Slack", "--slack-token")),
-            },
-            MethodKind::Email => match &self.mail {
-                Some(mail) => mail.send(d).await.map(|()| None),
-                None => Err(unconfigured("Mail", "--smtp-url")),
-            },
-            MethodKind::Sms | MethodKind::Voice => match &self.phone {
-                Some(phone) => phone.send(d).await.map(|()| None),
-                None => Err(unconfigured("SMS and voice", "--sms-account")),
-            },
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stringer_app::delivery::MethodKind;
 
     #[test]
     fn signatures_verify_and_tampering_fails() {

@@ -1,0 +1,161 @@
+//! The ports the fronts (web, Slack, and later mail and phone intake) use, as object-safe
+//! traits so a front holds `Arc<dyn …>` and never names a store: [`Commands`] changes tickets
+//! (the [`crate::Desk`]), [`Queries`] is the read port, [`Accounts`] holds orgs, users and
+//! tokens, [`OnCall`] schedules and contact methods, and [`Safeguards`] the shared counters and
+//! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
+//! idempotency keys, settings). The SQL stores implement all of them.
+
+use crate::desk::{AppError, Recorded};
+use crate::records::{
+    CommentRecord, ContactMethodRecord, DeliveryRecord, KeyClaim, OrgRecord, ScheduleRecord, TicketFilter,
+    TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+};
+use crate::store::{Extras, StoreError};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use stringer_core::contract::Contract;
+use stringer_core::event::Event;
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserId};
+use stringer_core::oncall::ScheduleSpec;
+
+/// Changing tickets: the one path from an event to a committed change.
+#[async_trait]
+pub trait Commands: Send + Sync {
+    /// The contract in force.
+    fn contract(&self) -> &Contract;
+    /// Now, in whole seconds, by the desk's clock.
+    fn now(&self) -> Timestamp;
+    /// Records events on one ticket as one change — all of them, or none (a `ticket.opened`
+    /// first opens it) — with who did it and any new ticket's fields or comment.
+    async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError>;
+}
+
+/// The read port: what the fronts show.
+#[async_trait]
+pub trait Queries: Send + Sync {
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// A ticket with its org's deployment (what the access policy needs), in one read.
+    async fn ticket(&self, id: &TicketId) -> Result<Option<(TicketRecord, Deployment)>, StoreError>;
+    /// Tickets matching a filter, in its order.
+    async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError>;
+    /// A ticket's comments, oldest first.
+    async fn comments(&self, ticket: &TicketId) -> Result<Vec<CommentRecord>, StoreError>;
+    /// Up to `limit` timeline entries of a ticket after position `after` (0: from the start),
+    /// oldest first.
+    async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError>;
+    /// The deliveries of a ticket's notices, oldest first.
+    async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// Unresolved tickets counted by their worst SLA clock state.
+    async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError>;
+}
+
+/// Orgs, users and tokens.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Creates an org, recording who did; a taken slug or email tag is a duplicate.
+    async fn insert_org(&self, org: &OrgRecord, actor: Option<&UserId>) -> Result<(), StoreError>;
+    /// An org.
+    async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgRecord>, StoreError>;
+    /// Every org, by slug.
+    async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError>;
+    /// Creates a user, recording who did; an address taken in the same org (or among staff)
+    /// is a duplicate.
+    async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError>;
+    /// A user.
+    async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
+    /// Users, optionally only one org's, by id.
+    async fn users(&self, org: Option<&OrgSlug>) -> Result<Vec<UserRecord>, StoreError>;
+    /// Changes a user's name, role and clearance at `at`; false when there is no such user.
+    async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError>;
+    /// The account a sign-in with `email` is for: in `org` when given, else the staff
+    /// account, else the address's earliest customer account.
+    async fn login_account(&self, email: &str, org: Option<&OrgSlug>) -> Result<Option<UserRecord>, StoreError>;
+    /// Stores a token (its hash only), recording who issued it.
+    async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError>;
+    /// A token.
+    async fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// The token whose secret hashes to `secret_hash`, with its owner.
+    async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError>;
+    /// A user's tokens, newest first.
+    async fn tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a user's live token at `at`; false when there is none.
+    async fn revoke_token(&self, user: &UserId, token: &str, at: i64) -> Result<bool, StoreError>;
+}
+
+/// Who is paged how: on-call schedules, contact methods and notification rules.
+#[async_trait]
+pub trait OnCall: Send + Sync {
+    /// Adds a contact method; a Slack member ID linked already is a duplicate.
+    async fn insert_contact_method(&self, method: &ContactMethodRecord) -> Result<(), StoreError>;
+    /// A user's contact methods, oldest first.
+    async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError>;
+    /// Replaces a user's notification rules: (rule id, method id, seconds after the page).
+    async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError>;
+    /// The staff user linked to this Slack member ID.
+    async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError>;
+    /// Stores a new schedule, recording who created it.
+    async fn insert_schedule(&self, schedule: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError>;
+    /// A schedule.
+    async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError>;
+    /// Every schedule, by id.
+    async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+    /// Replaces a schedule's written form if it is still at `version`; false otherwise.
+    async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError>;
+    /// Sets a user's calendar-feed secret hash.
+    async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError>;
+    /// A user's calendar-feed secret hash.
+    async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError>;
+}
+
+/// How long a failed sign-in holds its key back, by the number of failures in a row.
+pub type Backoff = fn(i64) -> i64;
+
+/// The shared counters and one-time records that protect the doors.
+#[async_trait]
+pub trait Safeguards: Send + Sync {
+    /// The setting `key`, storing `proposed` first if it has none.
+    async fn setting_or_init(&self, key: &str, proposed: &str) -> Result<String, StoreError>;
+    /// Counts an attempt under `key` in a fixed window of `window` seconds: (window start,
+    /// attempts in it including this one).
+    async fn count_attempt(&self, key: &str, now: i64, window: i64) -> Result<(i64, i64), StoreError>;
+    /// Records a signed request as seen until `expires_at`; false when it was seen already.
+    async fn first_sighting(&self, key: &str, now: i64, expires_at: i64) -> Result<bool, StoreError>;
+    /// Until when sign-ins under `key` are held back; `None` when they are not.
+    async fn login_locked_until(&self, key: &str, now: i64) -> Result<Option<i64>, StoreError>;
+    /// Counts a failed sign-in under `key` and holds it back for `backoff(failures)` seconds;
+    /// failures older than `forget_after` seconds are forgotten first.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: i64,
+        forget_after: i64,
+        backoff: Backoff,
+    ) -> Result<i64, StoreError>;
+    /// Forgets the failed sign-ins under `key`.
+    async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError>;
+    /// Claims an idempotency key (see [`KeyClaim`]); an in-progress claim older than `lease`
+    /// seconds, or a finished one older than `expiry`, is taken over.
+    async fn claim_idempotent(
+        &self,
+        user: &UserId,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        lease: i64,
+        expiry: i64,
+    ) -> Result<KeyClaim, StoreError>;
+    /// Records the final response of a claimed key.
+    async fn finish_idempotent(
+        &self,
+        user: &UserId,
+        key: &str,
+        status: i64,
+        body: &str,
+        redacted: bool,
+    ) -> Result<(), StoreError>;
+    /// Releases a claimed key whose request ended without a final outcome.
+    async fn release_idempotent(&self, user: &UserId, key: &str) -> Result<(), StoreError>;
+    /// Forgets idempotency keys claimed at or before `before`; answers how many.
+    async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError>;
+}

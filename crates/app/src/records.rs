@@ -1,0 +1,259 @@
+//! The records the ports read and write: orgs, users, tokens, tickets with their comments and
+//! timeline, schedules, contact methods and deliveries, as the application sees them. The
+//! stores map them to rows; the web front maps them to views.
+
+use crate::delivery::MethodKind;
+use stringer_core::access::{OrgRef, Scopes, UserRef};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier, UserId, UserRole};
+use stringer_core::oncall::ScheduleSpec;
+use stringer_core::ticket::{OrgProfile, Status, Ticket};
+
+/// An org.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgRecord {
+    /// URL-safe identifier.
+    pub slug: OrgSlug,
+    /// Display name.
+    pub name: String,
+    /// Contract tier.
+    pub tier: Tier,
+    /// shared | dedicated | federal.
+    pub deployment: Deployment,
+    /// The TAM.
+    pub tam: Option<UserId>,
+    /// Named on-call engineers.
+    pub named_engineers: Vec<UserId>,
+    /// The shared Slack channel.
+    pub slack_channel: Option<String>,
+    /// The routing tag of the org's support address (`support+TAG@…`).
+    pub email_tag: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl OrgRecord {
+    /// The part of the org the rules need.
+    pub fn profile(&self) -> OrgProfile {
+        OrgProfile { slug: self.slug.clone(), tier: self.tier.clone(), deployment: self.deployment }
+    }
+
+    /// The org as the access policy sees it.
+    pub fn as_ref(&self) -> OrgRef<'_> {
+        OrgRef { slug: self.slug.as_str(), deployment: self.deployment }
+    }
+}
+
+/// A user (staff or customer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Identifier.
+    pub id: UserId,
+    /// Login and contact address: unique among staff and within a customer org (the same
+    /// address may have an account in several orgs).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: UserRole,
+    /// The customer's org; `None` for staff.
+    pub org: Option<OrgSlug>,
+    /// May see federal orgs' data.
+    pub federal_cleared: bool,
+    /// Argon2 hash, when the user has a password.
+    pub password_hash: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    /// The user as an object of the access policy, given their org's record.
+    pub fn as_object<'a>(&'a self, org: Option<&'a OrgRecord>) -> UserRef<'a> {
+        UserRef {
+            id: self.id.as_str(),
+            role: self.role,
+            org: org.map(OrgRecord::as_ref),
+            federal_cleared: self.federal_cleared,
+        }
+    }
+}
+
+/// An API token: the secret itself is never stored, only its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Identifier (shown; not secret).
+    pub id: String,
+    /// Owner.
+    pub user_id: UserId,
+    /// What it is for.
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// What it allows.
+    pub scopes: Scopes,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None` never expires.
+    pub expires_at: Option<i64>,
+    /// Unix seconds, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A ticket: descriptive fields plus the rules' state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketRecord {
+    /// Identifier.
+    pub id: TicketId,
+    /// The customer org.
+    pub org: OrgSlug,
+    /// The customer user who asked.
+    pub requester: Option<UserId>,
+    /// One-line summary.
+    pub subject: String,
+    /// The request as written.
+    pub description: String,
+    /// The rules' state (severity, status, clocks, escalation …).
+    pub state: Ticket,
+    /// Incremented by every change.
+    pub version: i64,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+}
+
+/// A comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentRecord {
+    /// Identifier.
+    pub id: String,
+    /// Who wrote it.
+    pub author: UserId,
+    /// Visible to the customer.
+    pub public: bool,
+    /// The text.
+    pub body: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One timeline entry: an event or a notice, in the simulator's vocabulary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRecord {
+    /// Position in the timeline.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// `ticket.opened`, `page`, `sla.breached` …
+    pub kind: String,
+    /// Who caused it, when a person did.
+    pub actor: Option<UserId>,
+    /// The event or notice as JSON.
+    pub body: serde_json::Value,
+}
+
+/// In which order a listing returns tickets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TicketOrder {
+    /// Newest first (by id, which sorts by creation).
+    #[default]
+    Newest,
+    /// What breaches first: the earliest running due time first, tickets without one last.
+    DueFirst,
+}
+
+/// Which tickets a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    /// Only this org's.
+    pub org: Option<OrgSlug>,
+    /// Leave out federal orgs' tickets (for staff not cleared for federal).
+    pub hide_federal: bool,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this severity.
+    pub severity: Option<Severity>,
+    /// Only tickets with a running clock due at or before this instant (Unix seconds).
+    pub due_before: Option<i64>,
+    /// Only ids before this one (the cursor of [`TicketOrder::Newest`]).
+    pub before_id: Option<TicketId>,
+    /// At most this many.
+    pub limit: i64,
+    /// The order.
+    pub order: TicketOrder,
+}
+
+/// An on-call schedule: the written form (layers and overrides), guarded by a version.
+#[derive(Clone, Debug)]
+pub struct ScheduleRecord {
+    /// Identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The org whose named engineers it rotates; `None` for the platform-wide schedule.
+    pub org: Option<OrgSlug>,
+    /// Layers and overrides.
+    pub spec: ScheduleSpec,
+    /// SHA-256 of the calendar-feed secret.
+    pub ics_secret_hash: String,
+    /// Incremented by every change.
+    pub version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A staff member's contact method (with its signing secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactMethodRecord {
+    /// Identifier.
+    pub id: String,
+    /// Owner.
+    pub user_id: UserId,
+    /// How.
+    pub kind: MethodKind,
+    /// Where.
+    pub address: String,
+    /// HMAC-SHA256 key for webhook signatures.
+    pub secret: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A delivery of a ticket's notice to a person (or the org's Slack channel), as the console
+/// shows it: who, how, and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The idempotency key.
+    pub id: String,
+    /// The person (`org:<slug>` for the org's Slack channel).
+    pub user_id: String,
+    /// How.
+    pub kind: MethodKind,
+    /// pending | sent | failed | cancelled.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Why the last attempt failed, or why it was cancelled.
+    pub last_error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, once sent.
+    pub sent_at: Option<i64>,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyClaim {
+    /// The key is the caller's to use now.
+    New,
+    /// Another request with this key is running.
+    InProgress,
+    /// The key was used for a different request.
+    OtherRequest,
+    /// The request was done; its final response.
+    Done {
+        /// HTTP status.
+        status: i64,
+        /// The response body (without any one-time secret).
+        body: String,
+        /// Whether a one-time secret was taken out of the body.
+        redacted: bool,
+    },
+}

@@ -1,0 +1,146 @@
+//! Routing: who a page (or an overdue-report alert) reaches. Pure — the roster and the
+//! instant are parameters — so the server and `stringer simulate` name the same people.
+//!
+//! A role resolves to people, each of whom the access policy must let be paged for the org
+//! (a federal org's pages reach cleared staff only):
+//! - **on-call**: whoever the first schedule that covers the instant puts on call (the org's
+//!   own schedules come before platform-wide ones), if they may be paged; else the org's
+//!   named engineers; else every platform engineer. A page never goes nowhere while someone
+//!   may take it.
+//! - **TAM**: the org's TAM.
+//! - **VP of Engineering**, **support lead**: every staff member with that role.
+
+use crate::access::{self, Action, Actor, Object, OrgRef, Scopes};
+use crate::ids::{Deployment, OrgSlug, Role, UserRole};
+use crate::oncall::Schedule;
+use jiff::Timestamp;
+
+/// A staff member as routing needs to know them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffMember {
+    /// The user's id.
+    pub id: String,
+    /// Their role.
+    pub role: UserRole,
+    /// Cleared for federal orgs.
+    pub federal_cleared: bool,
+}
+
+impl StaffMember {
+    /// Whether the access policy lets this person be paged for a ticket of `org`.
+    pub fn may_be_paged_for(&self, org: OrgRef<'_>) -> bool {
+        let actor = Actor {
+            user: &self.id,
+            role: self.role,
+            org: None,
+            federal_cleared: self.federal_cleared,
+            scopes: Scopes::ALL,
+        };
+        access::decide(&actor, Action::ReceivePage, Some(Object::Ticket(org))).allowed()
+    }
+}
+
+/// Everything routing needs to know about one org's people.
+#[derive(Clone, Debug)]
+pub struct Roster {
+    /// The org.
+    pub org: OrgSlug,
+    /// How it is deployed.
+    pub deployment: Deployment,
+    /// Its TAM's user id.
+    pub tam: Option<String>,
+    /// Its named on-call engineers' user ids.
+    pub named_engineers: Vec<String>,
+    /// The schedules that may cover it: its own first, then platform-wide ones.
+    pub schedules: Vec<Schedule>,
+    /// The vendor's staff.
+    pub staff: Vec<StaffMember>,
+}
+
+impl Roster {
+    fn eligible(&self, id: &str) -> bool {
+        let org = OrgRef { slug: self.org.as_str(), deployment: self.deployment };
+        self.staff.iter().any(|m| m.id == id && m.may_be_paged_for(org))
+    }
+
+    fn with_role(&self, role: UserRole) -> Vec<String> {
+        self.staff.iter().filter(|m| m.role == role && self.eligible(&m.id)).map(|m| m.id.clone()).collect()
+    }
+
+    /// The people `role` reaches for this org at `at`, in a stable order.
+    pub fn route(&self, role: Role, at: Timestamp) -> Vec<String> {
+        match role {
+            Role::Tam => self.tam.iter().filter(|t| self.eligible(t)).cloned().collect(),
+            Role::VpEngineering => self.with_role(UserRole::VpEngineering),
+            Role::SupportLead => self.with_role(UserRole::SupportLead),
+            Role::Oncall => {
+                let scheduled = self.schedules.iter().filter_map(|s| s.on_call_at(at)).find(|user| self.eligible(user));
+                if let Some(user) = scheduled {
+                    return vec![user.to_string()];
+                }
+                let named: Vec<String> = self.named_engineers.iter().filter(|e| self.eligible(e)).cloned().collect();
+                if named.is_empty() { self.with_role(UserRole::PlatformEngineer) } else { named }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oncall::ScheduleSpec;
+
+    fn member(id: &str, role: UserRole, cleared: bool) -> StaffMember {
+        StaffMember { id: id.into(), role, federal_cleared: cleared }
+    }
+
+    fn schedule(members: &[&str]) -> Schedule {
+        let spec: ScheduleSpec = serde_json::from_value(serde_json::json!({
+            "name": "s",
+            "layers": [{"rotation": {"name": "r", "time_zone": "UTC", "members": members, "shift_days": 7, "handoff": "00:00", "start": "2026-01-05"}}]
+        }))
+        .unwrap();
+        Schedule::compile(&spec).unwrap()
+    }
+
+    fn roster(deployment: Deployment, schedules: Vec<Schedule>, named: &[&str]) -> Roster {
+        Roster {
+            org: "acme".into(),
+            deployment,
+            tam: Some("tina".into()),
+            named_engineers: named.iter().map(|s| s.to_string()).collect(),
+            schedules,
+            staff: vec![
+                member("tina", UserRole::Tam, false),
+                member("nico", UserRole::Engineer, false),
+                member("lena", UserRole::SupportLead, false),
+                member("pat", UserRole::PlatformEngineer, true),
+                member("paul", UserRole::PlatformEngineer, false),
+                member("vera", UserRole::VpEngineering, true),
+            ],
+        }
+    }
+
+    #[test]
+    fn roles_reach_people_in_the_documented_order() {
+        let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Roster, Role, Vec<&str>)> = vec![
+            ("the schedule's on-call first", roster(Deployment::Dedicated, vec![schedule(&["lena"])], &["nico"]), Role::Oncall, vec!["lena"]),
+            ("then named engineers", roster(Deployment::Dedicated, vec![], &["nico"]), Role::Oncall, vec!["nico"]),
+            ("then every platform engineer", roster(Deployment::Shared, vec![], &[]), Role::Oncall, vec!["pat", "paul"]),
+            ("the TAM", roster(Deployment::Dedicated, vec![], &[]), Role::Tam, vec!["tina"]),
+            ("the VP", roster(Deployment::Dedicated, vec![], &[]), Role::VpEngineering, vec!["vera"]),
+            ("the support lead", roster(Deployment::Shared, vec![], &[]), Role::SupportLead, vec!["lena"]),
+            // A federal org's pages reach cleared staff only, skipping down the order.
+            ("federal: an uncleared scheduled person is passed over", roster(Deployment::Federal, vec![schedule(&["lena"]), schedule(&["pat"])], &["nico"]), Role::Oncall, vec!["pat"]),
+            ("federal: uncleared named engineers too", roster(Deployment::Federal, vec![], &["nico"]), Role::Oncall, vec!["pat"]),
+            ("federal: an uncleared TAM is not paged", roster(Deployment::Federal, vec![], &[]), Role::Tam, vec![]),
+            ("federal: a cleared VP is", roster(Deployment::Federal, vec![], &[]), Role::VpEngineering, vec!["vera"]),
+            ("someone not on the staff list is nobody", roster(Deployment::Shared, vec![schedule(&["ghost"])], &["ghost"]), Role::Oncall, vec!["pat", "paul"]),
+        ];
+        for (what, roster, role, expected) in cases {
+            assert_eq!(roster.route(role, at), expected, "{what}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The customer's page: for which severities and from when a customer may page the on-call
+//! line themselves (Pro: a P1 still unacknowledged 30 minutes after opening; Enterprise: any
+//! open ticket at any time), the refusal that says when it opens, and the notice once it has.
+
+use super::{Status, Ticket, later};
+use crate::contract::Contract;
+use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
+use crate::ids::Severity;
+use jiff::Timestamp;
+
+impl Ticket {
+    /// At opening: when the customer may page, with a timer for the moment it opens.
+    pub(super) fn open_customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        let cp = &contract.escalation(&self.tier).customer_page;
+        if cp.severities.contains(&self.severity) {
+            let opens = later(at, cp.opens_after.seconds);
+            self.customer_page_opens_at = Some(opens);
+            if opens > at {
+                d.timers.push(TimerOp::Set { kind: TimerKind::CustomerPageOpens, at: opens });
+            }
+        }
+    }
+
+    /// After a severity change: a severity the customer may not page for cancels the
+    /// opening; one they may page for sets it (counted from opening, never before now).
+    pub(super) fn reconsider_customer_page(
+        &mut self,
+        contract: &Contract,
+        raised: bool,
+        at: Timestamp,
+        d: &mut Decision,
+    ) {
+        let cp = &contract.escalation(&self.tier).customer_page;
+        if !raised && !cp.severities.contains(&self.severity) {
+            d.timers.push(TimerOp::Cancel { kind: TimerKind::CustomerPageOpens });
+        }
+        if self.customer_page_opens_at.is_none() && cp.severities.contains(&self.severity) {
+            let opens = later(self.opened_at, cp.opens_after.seconds).max(at);
+            self.customer_page_opens_at = Some(opens);
+            if opens > at && self.acknowledged.is_none() {
+                d.timers.push(TimerOp::Set { kind: TimerKind::CustomerPageOpens, at: opens });
+            }
+        }
+    }
+
+    /// The customer asks to page on-call: refused (with when it opens, if ever) or paged.
+    pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        let rule = &contract.escalation(&self.tier).customer_page;
+        let refusal = if self.status == Status::Resolved {
+            Some((None, "the ticket is resolved".to_string()))
+        } else if !rule.severities.contains(&self.severity) {
+            let list: Vec<&str> = rule.severities.iter().map(Severity::as_str).collect();
+            Some((None, format!("customers of this tier may page for {} tickets only", list.join("/"))))
+        } else if rule.while_unacknowledged && self.acknowledged.is_some() {
+            Some((None, "the ticket is already acknowledged".to_string()))
+        } else {
+            let opens = self.customer_page_opens_at.unwrap_or(self.opened_at);
+            (at < opens).then(|| {
+                (
+                    Some(opens),
+                    format!(
+                        "the on-call line opens for this ticket at {opens}, {} after opening, if still unacknowledged",
+                        rule.opens_after
+                    ),
+                )
+            })
+        };
+        match refusal {
+            Some((opens_at, reason)) => {
+                d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }))
+            }
+            None => self.page_for_customer(contract, at, d),
+        }
+    }
+
+    /// The opening timer: tells that the customer may now page, if it still matters.
+    pub(super) fn customer_page_opens(&mut self, now: Timestamp, d: &mut Decision) {
+        if let Some(opens) = self.customer_page_opens_at
+            && now >= opens
+            && self.acknowledged.is_none()
+            && self.status != Status::Resolved
+        {
+            d.notices.push(self.notice(opens, NoticeBody::CustomerPageAvailable));
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Escalation: the pages a ticket's severity (or a customer page) starts, the steps of the
+//! tier's policy that follow while nobody acknowledges, and telling the queue about tickets
+//! that do not page. Pages name a role; routing names the people (see [`crate::routing`]).
+
+use super::{Status, Ticket, later};
+use crate::contract::{Contract, EscalationPolicy};
+use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
+use crate::ids::Severity;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A running escalation: steps of the tier's policy counted from `started_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// The instant of the page that started it (in the future while deferred to coverage).
+    pub started_at: Timestamp,
+    /// Why it started, repeated in the first page.
+    pub reason: String,
+    /// Index of the next step to consider.
+    pub next_step: usize,
+    /// When it ended (acknowledged, resolved, or its severity lowered below paging); no step
+    /// fires after that.
+    pub ended_at: Option<Timestamp>,
+    /// Started by the customer's page rather than by the ticket's severity.
+    pub by_customer: bool,
+}
+
+impl Ticket {
+    /// Whether paging for this ticket is over: it is resolved, or its escalation has ended (or
+    /// never started), so a page not yet sent is moot and one already sent is settled.
+    pub fn paging_over(&self) -> bool {
+        self.status == Status::Resolved || self.escalation.as_ref().is_none_or(|e| e.ended_at.is_some())
+    }
+
+    /// The severity escalation steps are filtered by: the ticket's, or the security rule's
+    /// `page_as` when that is more severe.
+    pub(super) fn page_severity(&self, contract: &Contract, page_as: Option<&Severity>) -> Severity {
+        match page_as {
+            Some(p) if contract.rank(p) < contract.rank(&self.severity) => p.clone(),
+            _ => self.severity.clone(),
+        }
+    }
+
+    fn security_page_as<'c>(&self, contract: &'c Contract) -> Option<&'c Severity> {
+        if self.security { contract.security.tiers.get(&self.tier).and_then(|r| r.page_as.as_ref()) } else { None }
+    }
+
+    /// A new ticket pages at once (from the next covered instant) when its severity — or its
+    /// security rule's `page_as` — pages on open; otherwise the queue is told, during
+    /// coverage.
+    pub(super) fn start_paging_on_open(
+        &mut self,
+        contract: &Contract,
+        page_as: Option<&Severity>,
+        at: Timestamp,
+        d: &mut Decision,
+    ) {
+        let policy = contract.escalation(&self.tier);
+        let page_severity = self.page_severity(contract, page_as);
+        if policy.page_on_open.contains(&page_severity) {
+            let reason = if self.security {
+                format!("security incident opened ({page_severity})")
+            } else {
+                format!("new {page_severity} ticket")
+            };
+            self.start_escalation(contract, &page_severity, reason, at, d);
+        } else if policy.queue_notify.contains(&self.severity) {
+            let when = contract.next_covered(&self.tier, &self.severity, at);
+            if when == at {
+                d.notices.push(self.notice(at, NoticeBody::QueueNotified { severity: self.severity.clone() }));
+            } else {
+                d.timers.push(TimerOp::Set { kind: TimerKind::QueueNotify, at: when });
+            }
+        }
+    }
+
+    fn start_escalation(
+        &mut self,
+        contract: &Contract,
+        page_severity: &Severity,
+        reason: String,
+        at: Timestamp,
+        d: &mut Decision,
+    ) {
+        let start = contract.next_covered(&self.tier, page_severity, at);
+        self.escalation =
+            Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None, by_customer: false });
+        self.advance_escalation(contract, at, d);
+    }
+
+    /// Stops paging: cancels the next step and the customer-page opening.
+    pub(super) fn end_escalation(&mut self, at: Timestamp, d: &mut Decision) {
+        if let Some(e) = self.escalation.as_mut().filter(|e| e.ended_at.is_none()) {
+            e.ended_at = Some(at);
+        }
+        d.timers.push(TimerOp::Cancel { kind: TimerKind::Escalation });
+        d.timers.push(TimerOp::Cancel { kind: TimerKind::CustomerPageOpens });
+    }
+
+    /// Whether an escalation is under way (started, or deferred to coverage) and not ended.
+    pub(super) fn is_paging(&self) -> bool {
+        self.escalation.as_ref().is_some_and(|e| e.ended_at.is_none()) && self.status != Status::Resolved
+    }
+
+    /// Fires every step of the running escalation that is due at `now`, then sets the timer
+    /// for the next one.
+    pub(super) fn advance_escalation(&mut self, contract: &Contract, now: Timestamp, d: &mut Decision) {
+        if !self.is_paging() {
+            return;
+        }
+        let severity = self.page_severity(contract, self.security_page_as(contract));
+        let policy: &EscalationPolicy = contract.escalation(&self.tier);
+        let Some(e) = self.escalation.as_mut() else { return };
+        let mut pages = Vec::new();
+        while let Some(step) = policy.steps.get(e.next_step) {
+            let at = later(e.started_at, step.after.seconds);
+            if at > now {
+                d.timers.push(TimerOp::Set { kind: TimerKind::Escalation, at });
+                break;
+            }
+            e.next_step += 1;
+            if step.severities.as_ref().is_some_and(|s| !s.contains(&severity)) {
+                continue;
+            }
+            let reason = if step.after.seconds == 0 {
+                e.reason.clone()
+            } else {
+                format!("{severity} unacknowledged {} after the page", step.after)
+            };
+            pages.push(NoticeBody::Page {
+                role: step.notify,
+                reason,
+                to: Vec::new(),
+                via: step.via.clone(),
+                severity: severity.clone(),
+            });
+        }
+        d.notices.extend(pages.into_iter().map(|b| self.notice(now, b)));
+    }
+
+    /// After a severity change: a ticket raised to a paging severity (and not acknowledged)
+    /// starts paging; one lowered below paging stops paging that its severity started.
+    pub(super) fn repage_for_severity(&mut self, contract: &Contract, raised: bool, at: Timestamp, d: &mut Decision) {
+        let policy = contract.escalation(&self.tier);
+        let page_severity = self.page_severity(contract, self.security_page_as(contract));
+        if raised
+            && self.escalation.is_none()
+            && self.acknowledged.is_none()
+            && policy.page_on_open.contains(&page_severity)
+        {
+            d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
+            self.start_escalation(contract, &page_severity, format!("severity raised to {page_severity}"), at, d);
+        }
+        let by_severity = self.escalation.as_ref().is_some_and(|e| !e.by_customer);
+        if !raised && by_severity && !policy.page_on_open.contains(&page_severity) {
+            self.end_escalation(at, d);
+        }
+    }
+
+    /// A customer page: joins the running escalation with an extra first-step page, or starts
+    /// one of its own.
+    pub(super) fn page_for_customer(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        let running = self.is_paging() && self.escalation.as_ref().is_some_and(|e| e.started_at <= at);
+        if running {
+            let policy = contract.escalation(&self.tier);
+            if let Some(step) = policy.steps.first() {
+                let body = NoticeBody::Page {
+                    role: step.notify,
+                    reason: "customer page".into(),
+                    to: Vec::new(),
+                    via: step.via.clone(),
+                    severity: self.severity.clone(),
+                };
+                d.notices.push(self.notice(at, body));
+            }
+        } else {
+            self.escalation = Some(Escalation {
+                started_at: at,
+                reason: "customer page".into(),
+                next_step: 0,
+                ended_at: None,
+                by_customer: true,
+            });
+            self.advance_escalation(contract, at, d);
+        }
+    }
+
+    /// The queue-notify timer: the queue hears of an open, unacknowledged ticket once coverage
+    /// opens.
+    pub(super) fn notify_queue_now(&mut self, now: Timestamp, d: &mut Decision) {
+        if self.status != Status::Resolved && self.acknowledged.is_none() {
+            d.notices.push(self.notice(now, NoticeBody::QueueNotified { severity: self.severity.clone() }));
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! A ticket's state and the rules that move it. Pure: every function takes the contract,
+//! the org and the current instant, mutates the ticket and returns a [`Decision`] (notices to
+//! record and deliver, timers to set or cancel).
+//!
+//! The rules by concern: SLA clocks and responses here; [`escalation`] (pages and the queue),
+//! [`customer_page`] (when the customer may page on-call), [`bridge`] (the security-incident
+//! bridge promise) and [`report`] (post-incident reports).
+
+mod bridge;
+mod customer_page;
+mod escalation;
+mod report;
+
+pub use bridge::Bridge;
+pub use escalation::Escalation;
+pub use report::Report;
+
+use crate::contract::{Contract, Measure};
+use crate::event::{Decision, Event, EventKind, Notice, NoticeBody, TimerKind, TimerOp};
+use crate::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, Tier};
+use crate::sla::{ClockState, SlaClock, Stopped, breach_instant};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// What the rules need to know about a ticket's org.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgProfile {
+    /// The org's slug.
+    pub slug: OrgSlug,
+    /// Its tier.
+    pub tier: Tier,
+    /// How its platform is deployed.
+    pub deployment: Deployment,
+}
+
+/// A ticket's lifecycle status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being worked on.
+    Open,
+    /// Waiting for the customer's answer.
+    WaitingOnCustomer,
+    /// Resolved.
+    Resolved,
+}
+
+/// Why an event cannot apply to a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Rejected(pub String);
+
+/// The state the rules keep per ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// Identifier.
+    pub id: TicketId,
+    /// The customer org.
+    pub org: OrgSlug,
+    /// The org's tier when the ticket was opened.
+    pub tier: Tier,
+    /// Current severity.
+    pub severity: Severity,
+    /// A security incident.
+    pub security: bool,
+    /// Where it came in.
+    #[serde(rename = "channel")]
+    pub intake: Option<Intake>,
+    /// Lifecycle status.
+    pub status: Status,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// First acknowledgement: when and by whom.
+    pub acknowledged: Option<(Timestamp, String)>,
+    /// First response (acknowledgement or public staff reply).
+    pub responded_at: Option<Timestamp>,
+    /// When it was last resolved.
+    pub resolved_at: Option<Timestamp>,
+    /// One clock per contract target.
+    pub clocks: Vec<SlaClock>,
+    /// The escalation, once one started.
+    pub escalation: Option<Escalation>,
+    /// When the customer may page (None: never on this ticket).
+    pub customer_page_opens_at: Option<Timestamp>,
+    /// The bridge promise (security incidents).
+    pub bridge: Option<Bridge>,
+    /// The report owed.
+    pub report: Option<Report>,
+}
+
+fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
+    at + SignedDuration::from_secs(span_seconds)
+}
+
+impl Ticket {
+    /// Opens a ticket from a `ticket.opened` event. The severity must be one of the contract's
+    /// and the org's tier one of its tiers (checked at the edge).
+    pub fn open(contract: &Contract, org: &OrgProfile, event: &Event) -> Result<(Ticket, Decision), Rejected> {
+        let EventKind::Opened { org: org_slug, severity, intake, security } = &event.kind else {
+            return Err(Rejected("a ticket starts with ticket.opened".into()));
+        };
+        if *org_slug != org.slug {
+            return Err(Rejected(format!("ticket.opened names org {org_slug}, not {}", org.slug)));
+        }
+        let at = event.at;
+        let security_rule = if *security {
+            contract.security.tiers.get(&org.tier).cloned().unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        let severity = security_rule.severity.clone().unwrap_or_else(|| severity.clone());
+        let clocks = contract
+            .targets
+            .iter()
+            .map(|(name, def)| {
+                let cell = contract.target(name, &org.tier, &severity).clone();
+                SlaClock::start(contract, name, def.measures, def.pause_while_waiting, cell, at)
+            })
+            .collect();
+        let mut t = Ticket {
+            id: event.ticket.clone(),
+            org: org.slug.clone(),
+            tier: org.tier.clone(),
+            severity,
+            security: *security,
+            intake: *intake,
+            status: Status::Open,
+            opened_at: at,
+            acknowledged: None,
+            responded_at: None,
+            resolved_at: None,
+            clocks,
+            escalation: None,
+            customer_page_opens_at: None,
+            bridge: None,
+            report: None,
+        };
+        let mut d = Decision::default();
+        t.set_breach_timers(&mut d);
+        t.open_customer_page(contract, at, &mut d);
+        t.open_bridge(contract, &mut d);
+        t.start_paging_on_open(contract, security_rule.page_as.as_ref(), at, &mut d);
+        Ok((t, d))
+    }
+
+    fn notice(&self, at: Timestamp, body: NoticeBody) -> Notice {
+        Notice { at, ticket: self.id.clone(), body }
+    }
+
+    fn set_breach_timers(&self, d: &mut Decision) {
+        for c in &self.clocks {
+            let kind = TimerKind::Breach { target: c.target.clone() };
+            match (c.state, c.due) {
+                (ClockState::Running, Some(due)) => d.timers.push(TimerOp::Set { kind, at: breach_instant(due) }),
+                _ => d.timers.push(TimerOp::Cancel { kind }),
+            }
+        }
+    }
+
+    /// Applies an event to the ticket at the event's instant.
+    pub fn apply(&mut self, contract: &Contract, event: &Event) -> Result<Decision, Rejected> {
+        let at = event.at;
+        let mut d = Decision::default();
+        let resolved = self.status == Status::Resolved;
+        let refuse_resolved = |what: &str| {
+            if resolved { Err(Rejected(format!("cannot {what} a resolved ticket; reopen it first"))) } else { Ok(()) }
+        };
+        match &event.kind {
+            EventKind::Opened { .. } => return Err(Rejected(format!("ticket {} is already open", self.id))),
+            EventKind::Acknowledged { by } => {
+                refuse_resolved("acknowledge")?;
+                if self.acknowledged.is_none() {
+                    self.acknowledged = Some((at, by.clone()));
+                }
+                self.end_escalation(at, &mut d);
+                self.respond(at, false, &mut d);
+            }
+            EventKind::Replied { public, .. } => {
+                if *public && !resolved {
+                    self.respond(at, true, &mut d);
+                }
+            }
+            EventKind::SeverityChanged { severity } => {
+                refuse_resolved("change the severity of")?;
+                if *severity != self.severity {
+                    self.change_severity(contract, severity.clone(), at, &mut d);
+                }
+            }
+            EventKind::WaitingOnCustomer => {
+                if self.status != Status::Open {
+                    return Err(Rejected("only an open ticket can wait on the customer".into()));
+                }
+                self.status = Status::WaitingOnCustomer;
+                for c in self.clocks.iter_mut().filter(|c| c.pause_while_waiting) {
+                    c.pause(at);
+                }
+            }
+            EventKind::CustomerReplied => {
+                if self.status == Status::WaitingOnCustomer {
+                    self.status = Status::Open;
+                    for c in self.clocks.iter_mut() {
+                        c.resume(contract, at);
+                    }
+                }
+                if !resolved {
+                    for c in self.clocks.iter_mut().filter(|c| c.measures == Measure::NextReply && !c.is_active()) {
+                        c.restart(contract, at);
+                    }
+                }
+            }
+            EventKind::Resolved => {
+                refuse_resolved("resolve")?;
+                self.resolve(contract, at, &mut d);
+            }
+            EventKind::Reopened => {
+                if !resolved {
+                    return Err(Rejected("only a resolved ticket can be reopened".into()));
+                }
+                self.status = Status::Open;
+                for c in self.clocks.iter_mut().filter(|c| c.measures == Measure::Resolution) {
+                    c.restart(contract, at);
+                }
+                self.drop_unpublished_report(&mut d);
+            }
+            EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
+            EventKind::BridgeJoined { by, role } => self.join_bridge(contract, at, by, role, &mut d),
+            EventKind::ReportPublished => self.publish_report(at, &mut d)?,
+        }
+        self.set_breach_timers(&mut d);
+        Ok(d)
+    }
+
+    /// A first acknowledgement or public reply: stops first-response clocks (and next-reply
+    /// clocks for a public reply).
+    fn respond(&mut self, at: Timestamp, public: bool, d: &mut Decision) {
+        if self.responded_at.is_none() {
+            self.responded_at = Some(at);
+        }
+        let stops = |c: &SlaClock| c.measures == Measure::FirstResponse || (public && c.measures == Measure::NextReply);
+        self.stop_clocks(at, stops, d);
+    }
+
+    /// Stops the clocks `which` selects, noting each one met or (late) breached.
+    fn stop_clocks(&mut self, at: Timestamp, which: impl Fn(&SlaClock) -> bool, d: &mut Decision) {
+        let mut notices = Vec::new();
+        for c in self.clocks.iter_mut().filter(|c| which(c)) {
+            match c.stop(at) {
+                Stopped::Met => {
+                    notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) }))
+                }
+                Stopped::Late(due) => {
+                    notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due }))
+                }
+                Stopped::NothingNew => {}
+            }
+        }
+        d.notices.extend(notices.into_iter().map(|(at, b)| self.notice(at, b)));
+    }
+
+    fn resolve(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        self.status = Status::Resolved;
+        self.resolved_at = Some(at);
+        self.stop_clocks(at, |_| true, d);
+        self.end_escalation(at, d);
+        self.close_bridge(d);
+        d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
+        self.owe_report(contract, at, d);
+    }
+
+    fn change_severity(&mut self, contract: &Contract, severity: Severity, at: Timestamp, d: &mut Decision) {
+        let raised = contract.rank(&severity) < contract.rank(&self.severity);
+        self.severity = severity;
+        for c in &mut self.clocks {
+            let cell = contract.target(&c.target, &self.tier, &self.severity).clone();
+            c.change_severity(contract, cell, raised, at);
+        }
+        self.move_bridge_deadline(contract, d);
+        self.repage_for_severity(contract, raised, at, d);
+        self.reconsider_customer_page(contract, raised, at, d);
+    }
+
+    /// Runs a timer of this ticket at `now` (its due instant or later). Stale timers (the
+    /// state moved on) do nothing, so running a timer twice is harmless.
+    pub fn on_timer(&mut self, contract: &Contract, kind: &TimerKind, now: Timestamp) -> Decision {
+        let mut d = Decision::default();
+        match kind {
+            TimerKind::Breach { target } => {
+                let mut breached = None;
+                if let Some(c) = self.clocks.iter_mut().find(|c| &c.target == target)
+                    && let Some(due) = c.check_breach(now)
+                {
+                    breached = Some((c.target.clone(), due, c.breached_at.expect("just breached")));
+                }
+                if let Some((target, due, at)) = breached {
+                    d.notices.push(self.notice(at, NoticeBody::SlaBreached { target, due }));
+                }
+            }
+            TimerKind::Escalation => self.advance_escalation(contract, now, &mut d),
+            TimerKind::CustomerPageOpens => self.customer_page_opens(now, &mut d),
+            TimerKind::BridgeDeadline => self.bridge_deadline(contract, now, &mut d),
+            TimerKind::ReportOverdue => self.report_deadline(contract, now, &mut d),
+            TimerKind::QueueNotify => self.notify_queue_now(now, &mut d),
+        }
+        d
+    }
+}

@@ -1,0 +1,228 @@
+//! The engine: the background work of a running desk, as GoAlert's engine does it — one
+//! cycle per kind of work, each taking its work from database rows with a lease, so a
+//! restarted or second instance simply catches up and nothing lives only in memory:
+//!
+//! - the **timer sweep** runs due timers through the [`Desk`] (breaches, escalation steps,
+//!   report and bridge deadlines), recording escalation lag;
+//! - the **messenger** turns outbox notices into deliveries, sends the due ones, and settles
+//!   sent page messages once paging is over (the outbox's settle jobs);
+//! - the **janitor** forgets expired idempotency keys;
+//! - the **gauges** count open tickets by SLA state for `/metrics`.
+//!
+//! It reads the system clock ([`SystemClock`]) and registers its metrics ([`metrics`]). The
+//! binary builds an [`Engine`] from the store and the outside systems and starts it beside
+//! the web front.
+
+#![warn(missing_docs)]
+
+mod clock;
+pub mod metrics;
+
+pub use clock::SystemClock;
+
+use jiff::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
+use stringer_app::links::AckLinks;
+use stringer_app::ports::{Queries, Safeguards};
+use stringer_app::settle::{Messenger, SettleStore, settle};
+use stringer_app::{Desk, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Outbox notices turned into deliveries per round.
+const DISPATCH_BATCH: i64 = 200;
+/// Deliveries claimed per round: one, so each claim's lease covers a single send.
+const DELIVERY_BATCH: i64 = 1;
+/// Settle jobs claimed per round.
+const SETTLE_BATCH: i64 = 20;
+/// The messenger's pause when a round found nothing to do.
+const IDLE: Duration = Duration::from_millis(200);
+/// How often the janitor runs.
+const JANITOR_PERIOD: Duration = Duration::from_secs(600);
+/// How often the open-ticket gauges are counted.
+const GAUGES_PERIOD: Duration = Duration::from_secs(5);
+
+/// How the engine runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The longest pause of the timer sweep: timers written by other instances are seen
+    /// within it.
+    pub tick: Duration,
+    /// Whether pages routed via an org's Slack channel are posted there (a Slack app is
+    /// configured).
+    pub slack_channels: bool,
+    /// How long a finished idempotency key is remembered.
+    pub idempotency_expiry_seconds: i64,
+}
+
+/// The engine over a store `S` (every persistence port) and the outside systems `T`.
+pub struct Engine<S, T> {
+    desk: Arc<Desk<S, SystemClock>>,
+    store: S,
+    outside: T,
+    links: AckLinks,
+    config: Config,
+}
+
+/// A started engine; [`Running::stop`] ends its cycles between rounds.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops every cycle after its current round and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl<S, T> Engine<S, T>
+where
+    S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
+    T: Sender + Messenger + Clone + 'static,
+{
+    /// An engine running `desk`'s timers and delivering through `outside`.
+    pub fn new(desk: Arc<Desk<S, SystemClock>>, store: S, outside: T, links: AckLinks, config: Config) -> Self {
+        Engine { desk, store, outside, links, config }
+    }
+
+    /// Starts every cycle on the current runtime.
+    pub fn start(self) -> Running {
+        let (stop, stopped) = watch::channel(false);
+        let Engine { desk, store, outside, links, config } = self;
+        let tasks = vec![
+            tokio::spawn(sweep(desk, config.tick, stopped.clone())),
+            tokio::spawn(messenger(store.clone(), outside, links, config.slack_channels, stopped.clone())),
+            tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
+            tokio::spawn(gauges(store, stopped)),
+        ];
+        Running { stop, tasks }
+    }
+}
+
+/// Waits `pause`, or until told to stop; true when told to stop.
+async fn rest(pause: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => false,
+        _ = stop.changed() => true,
+    }
+}
+
+/// Runs due timers until told to stop: a sweep runs batches until none is due (each batch's
+/// lag is recorded as soon as it is committed), then sleeps until the next timer falls due,
+/// but never longer than `every`, so timers written by other instances (or by requests on
+/// this one) are seen within `every`. Each batch commits per ticket, so a stop between
+/// batches leaves nothing half-done, and the next start catches up.
+async fn sweep<S: Store + 'static>(desk: Arc<Desk<S, SystemClock>>, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        let mut pause = every;
+        let swept = loop {
+            match desk.run_due_batch().await {
+                Ok(fired) if fired.is_empty() => break true,
+                Ok(fired) => metrics::record_sweep(&fired, Timestamp::now()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "timer sweep failed; retrying");
+                    break false;
+                }
+            }
+            if *stop.borrow() {
+                return;
+            }
+        };
+        if swept && let Ok(Some(next)) = desk.next_timer_at().await {
+            let until = next.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
+            pause = pause.min(Duration::from_secs_f64(until));
+        }
+        if rest(pause.max(Duration::from_millis(20)), &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Turns outbox notices into deliveries, sends the due ones and settles sent messages,
+/// every 200 ms (at once after a full round) until told to stop. Claims are leased, so a
+/// crash mid-send leaves the delivery to be retried (with the same idempotency key) once
+/// the lease ends, and a crash mid-settle leaves the job to come back.
+async fn messenger<S, T>(store: S, outside: T, links: AckLinks, slack_channels: bool, mut stop: watch::Receiver<bool>)
+where
+    S: DeliveryStore + SettleStore,
+    T: Sender + Messenger,
+{
+    loop {
+        let now = Timestamp::now();
+        let dispatched_full = match dispatch(&store, &links, slack_channels, now, DISPATCH_BATCH).await {
+            Ok(n) => n as i64 == DISPATCH_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "dispatching notices failed; retrying");
+                false
+            }
+        };
+        let delivered_full = match deliver(&store, &outside, now, DELIVERY_BATCH).await {
+            Ok(outcomes) => {
+                metrics::record_deliveries(&outcomes);
+                outcomes.len() as i64 == DELIVERY_BATCH
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "delivering failed; retrying");
+                false
+            }
+        };
+        let settled_full = match settle(&store, &outside, now, SETTLE_BATCH).await {
+            Ok(report) => {
+                metrics::record_settled(report.messages);
+                for (delivery, why) in &report.given_up {
+                    tracing::warn!(delivery, reason = why, "a page message could not be settled");
+                }
+                report.jobs as i64 == SETTLE_BATCH
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settling page messages failed; retrying");
+                false
+            }
+        };
+        // A full round means more may be waiting: go again at once.
+        let busy = dispatched_full || delivered_full || settled_full;
+        if rest(if busy { Duration::ZERO } else { IDLE }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Purges idempotency keys past their expiry, every ten minutes, so the table does not grow
+/// without bound.
+async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver<bool>) {
+    loop {
+        let before = Timestamp::now().as_second() - expiry;
+        match store.purge_idempotency_keys(before).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+        if rest(JANITOR_PERIOD, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Counts open tickets by SLA state every few seconds (one indexed query), so `/metrics`
+/// reports the database's truth on every instance.
+async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>) {
+    loop {
+        match store.open_tickets_by_sla_state().await {
+            Ok(counts) => metrics::set_open_tickets(&counts),
+            Err(e) => tracing::warn!(error = %e, "could not count open tickets for /metrics"),
+        }
+        if rest(GAUGES_PERIOD, &mut stop).await {
+            return;
+        }
+    }
+}

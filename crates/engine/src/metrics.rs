@@ -1,0 +1,115 @@
+//! The engine's Prometheus metrics: escalation lag (a timer's due instant → its notices
+//! committed to the outbox), timers run, deliveries by channel and outcome, settled messages,
+//! and open tickets by SLA state (set by the web front at scrape time, from the database, so
+//! every instance reports the same truth). Every series exists, at zero, from the first
+//! scrape, so dashboards and alert rules see them before the first page.
+
+use jiff::Timestamp;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use stringer_app::Fired;
+use stringer_app::delivery::{MethodKind, Outcome};
+use stringer_core::event::TimerKind;
+
+/// Histogram: seconds from a timer's due instant to its notices being committed.
+pub const ESCALATION_LAG: &str = "stringer_escalation_lag_seconds";
+/// Counter: timers run, by kind.
+pub const TIMERS_RUN: &str = "stringer_timers_run_total";
+/// Counter: delivery attempts, by channel and outcome.
+pub const DELIVERIES: &str = "stringer_deliveries_total";
+/// Counter: sent messages settled once paging was over.
+pub const MESSAGES_SETTLED: &str = "stringer_messages_settled_total";
+/// Gauge: unresolved tickets by worst SLA clock state.
+pub const OPEN_TICKETS: &str = "stringer_open_tickets";
+
+/// The label values of every series, so each can start at zero.
+const TIMER_KINDS: [&str; 6] =
+    ["breach", "escalation", "customer_page_opens", "bridge_deadline", "report_overdue", "queue_notify"];
+const CHANNELS: [MethodKind; 5] =
+    [MethodKind::Webhook, MethodKind::Slack, MethodKind::Email, MethodKind::Sms, MethodKind::Voice];
+const OUTCOMES: [&str; 4] = ["sent", "retried", "failed", "cancelled"];
+/// The SLA states open tickets are counted by.
+pub const SLA_STATES: [&str; 5] = ["running", "paused", "breached", "met", "none"];
+
+/// Installs the process-wide recorder and registers every series at zero; call once at
+/// start-up.
+pub fn install() -> Result<PrometheusHandle, String> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(ESCALATION_LAG.into()),
+            &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0],
+        )
+        .map_err(|e| e.to_string())?
+        .install_recorder()
+        .map_err(|e| e.to_string())?;
+    register();
+    Ok(handle)
+}
+
+fn register() {
+    metrics::describe_histogram!(ESCALATION_LAG, metrics::Unit::Seconds, "Timer due → its notices committed");
+    metrics::describe_counter!(TIMERS_RUN, "Timers run, by kind");
+    metrics::describe_counter!(DELIVERIES, "Delivery attempts, by channel and outcome");
+    metrics::describe_counter!(MESSAGES_SETTLED, "Sent page messages settled once paging was over");
+    metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
+    let _ = metrics::histogram!(ESCALATION_LAG);
+    for kind in TIMER_KINDS {
+        metrics::counter!(TIMERS_RUN, "kind" => kind).absolute(0);
+    }
+    for channel in CHANNELS {
+        for outcome in OUTCOMES {
+            metrics::counter!(DELIVERIES, "channel" => channel.as_str(), "outcome" => outcome).absolute(0);
+        }
+    }
+    metrics::counter!(MESSAGES_SETTLED).absolute(0);
+    for state in SLA_STATES {
+        metrics::gauge!(OPEN_TICKETS, "sla_state" => state).set(0.0);
+    }
+}
+
+fn timer_kind(kind: &TimerKind) -> &'static str {
+    match kind {
+        TimerKind::Breach { .. } => TIMER_KINDS[0],
+        TimerKind::Escalation => TIMER_KINDS[1],
+        TimerKind::CustomerPageOpens => TIMER_KINDS[2],
+        TimerKind::BridgeDeadline => TIMER_KINDS[3],
+        TimerKind::ReportOverdue => TIMER_KINDS[4],
+        TimerKind::QueueNotify => TIMER_KINDS[5],
+    }
+}
+
+/// Records what a timer sweep did, measured at `now` (sub-second wall clock).
+pub fn record_sweep(fired: &[Fired], now: Timestamp) {
+    for f in fired {
+        metrics::counter!(TIMERS_RUN, "kind" => timer_kind(&f.timer.kind)).increment(1);
+        if !f.notices.is_empty() {
+            let lag = now.duration_since(f.timer.at).as_secs_f64().max(0.0);
+            metrics::histogram!(ESCALATION_LAG).record(lag);
+        }
+    }
+}
+
+/// Records delivery outcomes by channel.
+pub fn record_deliveries(outcomes: &[(String, MethodKind, Outcome)]) {
+    for (_, kind, o) in outcomes {
+        let outcome = match o {
+            Outcome::Sent(_) => OUTCOMES[0],
+            Outcome::Retry(..) => OUTCOMES[1],
+            Outcome::Failed(_) => OUTCOMES[2],
+            Outcome::Cancelled(_) => OUTCOMES[3],
+        };
+        metrics::counter!(DELIVERIES, "channel" => kind.as_str(), "outcome" => outcome).increment(1);
+    }
+}
+
+/// Records messages settled.
+pub fn record_settled(count: usize) {
+    metrics::counter!(MESSAGES_SETTLED).increment(count as u64);
+}
+
+/// Sets the open-ticket gauge from a count by SLA state (states not counted are zero).
+pub fn set_open_tickets(counts: &[(String, i64)]) {
+    for state in SLA_STATES {
+        let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+        metrics::gauge!(OPEN_TICKETS, "sla_state" => state).set(n as f64);
+    }
+}

@@ -1,0 +1,166 @@
+//! Who is paged how: on-call schedules (the written form as JSON, guarded by a version so
+//! concurrent override edits cannot lose each other), contact methods and notification
+//! rules — the [`OnCall`] port.
+
+use crate::accounts::insert_err;
+use crate::rows::{RowExt, json};
+use crate::{SqlStore, backend_err};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use stringer_app::StoreError;
+use stringer_app::ports::OnCall;
+use stringer_app::records::{ContactMethodRecord, ScheduleRecord};
+use stringer_core::ids::{OrgSlug, UserId};
+use stringer_core::oncall::ScheduleSpec;
+
+pub(crate) fn method_from(r: &AnyRow) -> Result<ContactMethodRecord, StoreError> {
+    Ok(ContactMethodRecord {
+        id: r.col("id")?,
+        user_id: UserId(r.col("user_id")?),
+        kind: r.named("kind")?,
+        address: r.col("address")?,
+        secret: r.col("secret")?,
+        created_at: r.col("created_at")?,
+    })
+}
+
+pub(crate) fn schedule_from(r: &AnyRow) -> Result<ScheduleRecord, StoreError> {
+    Ok(ScheduleRecord {
+        id: r.col("id")?,
+        name: r.col("name")?,
+        org: r.col::<Option<String>>("org")?.map(OrgSlug),
+        spec: r.json("spec")?,
+        ics_secret_hash: r.col("ics_secret_hash")?,
+        version: r.col("version")?,
+        created_at: r.col("created_at")?,
+    })
+}
+
+pub(crate) const SCHEDULE_COLUMNS: &str = "id, name, org, spec, ics_secret_hash, version, created_at";
+pub(crate) const METHOD_COLUMNS: &str = "id, user_id, kind, address, secret, created_at";
+
+#[async_trait]
+impl OnCall for SqlStore {
+    async fn insert_contact_method(&self, m: &ContactMethodRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO contact_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            .bind(&m.id)
+            .bind(m.user_id.as_str())
+            .bind(m.kind.as_str())
+            .bind(&m.address)
+            .bind(&m.secret)
+            .bind(m.created_at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| insert_err(e, &format!("a {} contact method at {}", m.kind.as_str(), m.address)))?;
+        Ok(())
+    }
+
+    async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {METHOD_COLUMNS} FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(backend_err)?;
+        rows.iter().map(method_from).collect()
+    }
+
+    async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        sqlx::query("DELETE FROM notification_rules WHERE user_id = $1")
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        for (id, method, after) in rules {
+            sqlx::query(
+                "INSERT INTO notification_rules (id, user_id, method_id, after_seconds) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(user.as_str())
+            .bind(method)
+            .bind(*after)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id AS id FROM contact_methods m JOIN users u ON u.id = m.user_id WHERE m.kind = 'slack' AND m.address = $1 AND u.org IS NULL",
+        )
+        .bind(member)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
+        row.map(|r| r.col("id").map(UserId)).transpose()
+    }
+
+    async fn insert_schedule(&self, s: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO schedules ({SCHEDULE_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)"
+        ))
+        .bind(&s.id)
+        .bind(&s.name)
+        .bind(s.org.as_ref().map(OrgSlug::as_str))
+        .bind(json(&s.spec))
+        .bind(&s.ics_secret_hash)
+        .bind(s.created_at)
+        .bind(actor.as_str())
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(schedule_from).transpose()
+    }
+
+    async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY id"))
+            .fetch_all(&self.read)
+            .await
+            .map_err(backend_err)?;
+        rows.iter().map(schedule_from).collect()
+    }
+
+    async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE schedules SET spec = $1, version = version + 1 WHERE id = $2 AND version = $3")
+            .bind(json(spec))
+            .bind(id)
+            .bind(version)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET ics_secret_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT ics_secret_hash FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(backend_err)?;
+        Ok(row.map(|r| r.col::<Option<String>>("ics_secret_hash")).transpose()?.flatten())
+    }
+}

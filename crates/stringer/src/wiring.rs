@@ -1,0 +1,25 @@
+//! Wiring: the SQL store behind every port the web front and the Slack integration use.
+
+use std::sync::Arc;
+use stringer_app::ports::Commands;
+use stringer_integrations::slack::inbound::Inbound;
+use stringer_store::SqlStore;
+use stringer_web::Ports;
+
+/// The application's ports over `store`, changing tickets through `commands` (the Desk).
+pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
+    let store = Arc::new(store.clone());
+    Ports { commands, queries: store.clone(), accounts: store.clone(), oncall: store.clone(), safeguards: store }
+}
+
+/// The Slack app's inbound side, acting through the same ports.
+pub fn slack_inbound(ports: &Ports, signing_secret: String) -> Inbound {
+    Inbound {
+        signing_secret,
+        commands: ports.commands.clone(),
+        queries: ports.queries.clone(),
+        accounts: ports.accounts.clone(),
+        oncall: ports.oncall.clone(),
+        safeguards: ports.safeguards.clone(),
+    }
+}

@@ -1,0 +1,110 @@
+//! Reading tickets: the list (filtered, cursor-paginated, within the caller's reach) and one
+//! ticket with its live SLA clocks.
+
+use super::{TicketView, check_severity, parse_status, ticket_for, view};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{Params, PathParams};
+use crate::ids::is_id;
+use axum::Extension;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use stringer_app::records::{TicketFilter, TicketOrder};
+use stringer_core::access::{self, Action, Reach};
+use stringer_core::ids::{OrgSlug, TicketId};
+use utoipa::ToSchema;
+
+/// A page of tickets.
+#[derive(Serialize, ToSchema)]
+pub struct TicketPage {
+    items: Vec<TicketView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Listing filters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this org's tickets.
+    org: Option<String>,
+    /// open | waiting_on_customer | resolved.
+    status: Option<String>,
+    /// A severity of the contract.
+    severity: Option<String>,
+    /// Only tickets with a running SLA clock due within this many seconds.
+    breaching_within: Option<i64>,
+    /// From a previous page's `next_cursor`.
+    #[param(pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")]
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+}
+
+/// Tickets the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/tickets", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = TicketPage), (status = 400, body = crate::routes::Problem)))]
+pub async fn list_tickets(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<ListQuery>,
+) -> Result<axum::Json<TicketPage>, ApiError> {
+    caller.may_list(Action::ReadTicket)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("limit: 1 to 200"));
+    }
+    if q.cursor.as_ref().is_some_and(|c| !is_id("tkt", c)) {
+        return Err(ApiError::bad_request("malformed cursor"));
+    }
+    let reach = access::reach(&caller.actor());
+    let empty = || Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
+    let org = match (reach, q.org) {
+        (_, Some(asked)) => match state.ports.accounts.org(&OrgSlug::from(asked.as_str())).await? {
+            Some(o) if reach.includes(o.as_ref()) => Some(o.slug),
+            _ => return empty(),
+        },
+        (Reach::Org(own), None) => Some(OrgSlug::from(own)),
+        (Reach::AllOrgs { .. }, None) => None,
+    };
+    let now = state.now();
+    let filter = TicketFilter {
+        org,
+        hide_federal: matches!(reach, Reach::AllOrgs { federal: false }),
+        status: q.status.as_deref().map(parse_status).transpose()?,
+        severity: q
+            .severity
+            .as_deref()
+            .map(|s| check_severity(state.contract(), s))
+            .transpose()
+            .map_err(|e| ApiError::bad_request(e.detail))?,
+        due_before: q.breaching_within.map(|s| now.as_second() + s.clamp(0, 10 * 366 * 86_400)),
+        before_id: q.cursor.map(TicketId),
+        limit: limit + 1,
+        order: TicketOrder::Newest,
+    };
+    let mut rows = state.ports.queries.tickets(&filter).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|t| t.id.to_string())
+    } else {
+        None
+    };
+    let items = rows.into_iter().map(|t| view(state.contract(), t, now)).collect();
+    Ok(axum::Json(TicketPage { items, next_cursor }))
+}
+
+/// One ticket with its SLA clocks.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem)))]
+pub async fn get_ticket(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<axum::Json<TicketView>, ApiError> {
+    let found = ticket_for(&state, &caller, &id, &[Action::ReadTicket]).await?;
+    Ok(axum::Json(view(state.contract(), found.ticket, state.now())))
+}
