@@ -48,6 +48,18 @@ pub trait Queries: Send + Sync {
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// Unresolved tickets counted by their worst SLA clock state.
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// The work waiting at `now` (Unix seconds): timers due and not yet run, and outbox
+    /// records not yet handed on.
+    async fn backlog(&self, now: i64) -> Result<Backlog, StoreError>;
+}
+
+/// The work waiting at an instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Timers due and not yet run.
+    pub timers_due: i64,
+    /// Outbox records (notices and settle jobs) not yet handed on.
+    pub outbox_pending: i64,
 }
 
 /// Orgs, users and tokens.

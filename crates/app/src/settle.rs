@@ -15,8 +15,9 @@ use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
 use stringer_core::ids::{TicketId, UserId};
 
-/// How long a claimed job stays hidden from other workers.
-pub const SETTLE_LEASE_SECONDS: i64 = 30;
+/// How long a claimed job stays hidden from other workers: longer than the Slack client's
+/// timeout (10 s), so a live worker finishes first; a dead one's job is back this soon.
+pub const SETTLE_LEASE_SECONDS: i64 = 15;
 
 /// A ticket whose page messages are to be settled.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! SLA clocks: one per contract target per ticket. A clock knows its target (length and
 //! calendar), when it started counting, the spans it was paused, and whether it was met or
-//! breached. Due times follow CONTRACT.md: the last instant still within the target.
+//! breached. Due times follow docs/contract.md: the last instant still within the target.
 
 use crate::contract::{Contract, Measure, Target};
 use jiff::{SignedDuration, Timestamp};
@@ -199,7 +199,7 @@ impl SlaClock {
         None
     }
 
-    /// Applies a severity change at `at` (CONTRACT.md): a more severe target starts from the
+    /// Applies a severity change at `at` (docs/contract.md): a more severe target starts from the
     /// change unless the running due time is earlier; a less severe one keeps counting from the
     /// clock's start with the new length.
     pub fn change_severity(&mut self, contract: &Contract, new_cell: Target, raised: bool, at: Timestamp) {

@@ -1,7 +1,7 @@
 //! Lengths of time as contracts write them: "8 business hours", "1 business day", "15 minutes".
 //!
 //! A span is whole seconds plus a flag saying whether it counts business time (on a calendar)
-//! or clock time. One business day is 24 business hours (CONTRACT.md), so "1 business day" on a
+//! or clock time. One business day is 24 business hours (docs/contract.md), so "1 business day" on a
 //! Monday–Friday calendar is 24 hours of that calendar's open time.
 
 use std::fmt;

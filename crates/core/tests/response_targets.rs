@@ -1,4 +1,4 @@
-//! The seed's response-target table, cell by cell, at the boundaries CONTRACT.md names:
+//! The seed's response-target table, cell by cell, at the boundaries docs/contract.md names:
 //! Friday 24:00 UTC, the weekend, exactly-at-close, holidays and DST in a non-UTC calendar.
 //! 2026-11-27 is a Friday.
 

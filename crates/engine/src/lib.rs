@@ -7,7 +7,8 @@
 //! - the **messenger** turns outbox notices into deliveries, sends the due ones, and settles
 //!   sent page messages once paging is over (the outbox's settle jobs);
 //! - the **janitor** forgets expired idempotency keys;
-//! - the **gauges** count open tickets by SLA state for `/metrics`.
+//! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
+//!   records pending) for `/metrics`.
 //!
 //! It reads the system clock ([`SystemClock`]) and registers its metrics ([`metrics`]). The
 //! binary builds an [`Engine`] from the store and the outside systems and starts it beside
@@ -41,8 +42,8 @@ const SETTLE_BATCH: i64 = 20;
 const IDLE: Duration = Duration::from_millis(200);
 /// How often the janitor runs.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
-/// How often the open-ticket gauges are counted.
-const GAUGES_PERIOD: Duration = Duration::from_secs(5);
+/// How often the gauges are counted.
+const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -213,13 +214,17 @@ async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver
     }
 }
 
-/// Counts open tickets by SLA state every few seconds (one indexed query), so `/metrics`
-/// reports the database's truth on every instance.
+/// Counts open tickets by SLA state and the backlog every two seconds (indexed counts), so
+/// `/metrics` reports the database's truth on every instance.
 async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>) {
     loop {
         match store.open_tickets_by_sla_state().await {
             Ok(counts) => metrics::set_open_tickets(&counts),
             Err(e) => tracing::warn!(error = %e, "could not count open tickets for /metrics"),
+        }
+        match store.backlog(Timestamp::now().as_second()).await {
+            Ok(backlog) => metrics::set_backlog(backlog),
+            Err(e) => tracing::warn!(error = %e, "could not count the backlog for /metrics"),
         }
         if rest(GAUGES_PERIOD, &mut stop).await {
             return;

@@ -20,6 +20,10 @@ pub const DELIVERIES: &str = "stringer_deliveries_total";
 pub const MESSAGES_SETTLED: &str = "stringer_messages_settled_total";
 /// Gauge: unresolved tickets by worst SLA clock state.
 pub const OPEN_TICKETS: &str = "stringer_open_tickets";
+/// Gauge: timers due and not yet run (the sweep's backlog).
+pub const TIMERS_DUE: &str = "stringer_timers_due";
+/// Gauge: outbox records not yet handed on (the dispatcher's and settle worker's backlog).
+pub const OUTBOX_PENDING: &str = "stringer_outbox_pending";
 
 /// The label values of every series, so each can start at zero.
 const TIMER_KINDS: [&str; 6] =
@@ -51,6 +55,8 @@ fn register() {
     metrics::describe_counter!(DELIVERIES, "Delivery attempts, by channel and outcome");
     metrics::describe_counter!(MESSAGES_SETTLED, "Sent page messages settled once paging was over");
     metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
+    metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
+    metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
     let _ = metrics::histogram!(ESCALATION_LAG);
     for kind in TIMER_KINDS {
         metrics::counter!(TIMERS_RUN, "kind" => kind).absolute(0);
@@ -64,6 +70,8 @@ fn register() {
     for state in SLA_STATES {
         metrics::gauge!(OPEN_TICKETS, "sla_state" => state).set(0.0);
     }
+    metrics::gauge!(TIMERS_DUE).set(0.0);
+    metrics::gauge!(OUTBOX_PENDING).set(0.0);
 }
 
 fn timer_kind(kind: &TimerKind) -> &'static str {
@@ -104,6 +112,12 @@ pub fn record_deliveries(outcomes: &[(String, MethodKind, Outcome)]) {
 /// Records messages settled.
 pub fn record_settled(count: usize) {
     metrics::counter!(MESSAGES_SETTLED).increment(count as u64);
+}
+
+/// Sets the backlog gauges.
+pub fn set_backlog(backlog: stringer_app::ports::Backlog) {
+    metrics::gauge!(TIMERS_DUE).set(backlog.timers_due as f64);
+    metrics::gauge!(OUTBOX_PENDING).set(backlog.outbox_pending as f64);
 }
 
 /// Sets the open-ticket gauge from a count by SLA state (states not counted are zero).

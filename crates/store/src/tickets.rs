@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
-use stringer_app::ports::{Accounts, Queries};
+use stringer_app::ports::{Accounts, Backlog, Queries};
 use stringer_app::records::{CommentRecord, DeliveryRecord, TicketFilter, TicketOrder, TicketRecord, TimelineRecord};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
 use stringer_core::event::TimerKind;
@@ -321,5 +321,16 @@ impl Queries for SqlStore {
         .await
         .map_err(backend_err)?;
         rows.iter().map(|r| Ok((r.try_get("sla_state").map_err(backend_err)?, r.col("n")?))).collect()
+    }
+
+    async fn backlog(&self, now: i64) -> Result<Backlog, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM timers WHERE at <= $1) AS timers_due, (SELECT COUNT(*) FROM outbox WHERE dispatched_at IS NULL) AS outbox_pending",
+        )
+        .bind(now)
+        .fetch_one(&self.read)
+        .await
+        .map_err(backend_err)?;
+        Ok(Backlog { timers_due: row.col("timers_due")?, outbox_pending: row.col("outbox_pending")? })
     }
 }

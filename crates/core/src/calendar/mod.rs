@@ -1,7 +1,7 @@
 //! Business-time calendars: weekly open windows in an IANA time zone, minus holidays and
 //! one-off closures.
 //!
-//! Semantics (CONTRACT.md): a calendar is open at instant `t` when the local wall-clock time of
+//! Semantics (docs/contract.md): a calendar is open at instant `t` when the local wall-clock time of
 //! `t` lies in one of the weekly windows and the local date is not a holiday and `t` is not in a
 //! closure. Business time is real elapsed seconds while open, so a 00:00–24:00 window on a
 //! 23-hour DST day yields 23 hours. `due(a, d)` is the *last* instant at which no more than `d`

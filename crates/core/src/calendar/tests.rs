@@ -32,7 +32,7 @@ const H: i64 = 3600;
 
 #[test]
 fn contract_examples_on_the_pro_calendar() {
-    // (opened, target, due) — CONTRACT.md "Response targets"; 2026-11-26 is a Thursday.
+    // (opened, target, due) — docs/contract.md "Response targets"; 2026-11-26 is a Thursday.
     let cases = [
         ("2026-11-26T15:00:00Z", 24 * H, "2026-11-27T15:00:00Z"), // P3 Thursday → Friday
         ("2026-11-27T15:00:00Z", 24 * H, "2026-11-30T15:00:00Z"), // P3 Friday → Monday

@@ -77,6 +77,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &Db, extra: &[&str]) -> Server {
+        Server::start_logging(db, extra, None)
+    }
+
+    /// Starts with the log filter `log.1` (RUST_LOG syntax) written to the file `log.0`,
+    /// instead of warnings to the test's stderr.
+    pub fn start_logging(db: &Db, extra: &[&str], log: Option<(&std::path::Path, &str)>) -> Server {
+        let (filter, stderr) = match log {
+            Some((file, filter)) => (filter.to_string(), Stdio::from(std::fs::File::create(file).unwrap())),
+            None => ("warn".to_string(), Stdio::inherit()),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_stringer"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
@@ -84,9 +94,9 @@ impl Server {
             .args(extra)
             .env_remove("STRINGER_CONTRACT")
             .env_remove("STRINGER_CONFIG")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the binary starts");
         let stdout = child.stdout.take().unwrap();
@@ -419,6 +429,16 @@ struct SlackStandIn {
     posts: Posts,
     /// Member ID → profile email, answered by `users.info`.
     members: std::sync::Arc<std::collections::HashMap<String, String>>,
+    control: SlackControl,
+}
+
+/// Makes the Slack stand-in misbehave: while `hang_updates` is set, a `chat.update` is
+/// counted in `updates_hung` and never answered (as if Slack were unreachable mid-call), and
+/// it is not applied (not recorded in the posts).
+#[derive(Clone, Default)]
+pub struct SlackControl {
+    pub hang_updates: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub updates_hung: std::sync::Arc<AtomicU32>,
 }
 
 async fn slack_web_api(
@@ -433,6 +453,10 @@ async fn slack_web_api(
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
         Value::Object(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
     });
+    if method == "chat.update" && stand_in.control.hang_updates.load(Ordering::SeqCst) {
+        stand_in.control.updates_hung.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<()>().await;
+    }
     let mut posts = stand_in.posts.lock().unwrap();
     let answer = match method.as_str() {
         "users.info" => match stand_in.members.get(args["user"].as_str().unwrap_or_default()) {
@@ -452,14 +476,21 @@ async fn slack_web_api(
 /// A local stand-in for the Slack Web API that records every call; `members` are the Slack
 /// users it knows (member ID, profile email).
 pub async fn slack_api(members: &[(&str, &str)]) -> (String, Posts) {
+    let (url, posts, _) = slack_api_controlled(members).await;
+    (url, posts)
+}
+
+/// [`slack_api`] with its [`SlackControl`].
+pub async fn slack_api_controlled(members: &[(&str, &str)]) -> (String, Posts, SlackControl) {
     let posts: Posts = Default::default();
     let members = members.iter().map(|(id, email)| (id.to_string(), email.to_string())).collect();
-    let state = SlackStandIn { posts: posts.clone(), members: std::sync::Arc::new(members) };
+    let control = SlackControl::default();
+    let state = SlackStandIn { posts: posts.clone(), members: std::sync::Arc::new(members), control: control.clone() };
     let app = axum::Router::new().route("/api/{method}", axum::routing::post(slack_web_api)).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/api"), posts)
+    (format!("http://{addr}/api"), posts, control)
 }
 
 /// The calls of one Web API method: (authorization header, arguments).

@@ -1,0 +1,134 @@
+//! What the layout promises, black box: sent page messages are settled durably (a server
+//! killed between an acknowledgement and the Slack update settles them after restart,
+//! exactly once); an acknowledgement over HTTP reads its ticket at most twice; every metric
+//! is on the first scrape.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use stringer_app::settle::SettleStore;
+use stringer_core::ids::TicketId;
+use stringer_store::SqlStore;
+use support::{Db, Server, desk, open_ticket, zen_org};
+
+async fn until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
+    let end = Instant::now() + deadline;
+    while !done() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn store_of(db: &Db) -> SqlStore {
+    match db {
+        Db::Sqlite(dir) => SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap(),
+        Db::Postgres(url) => SqlStore::connect(url).await.unwrap(),
+    }
+}
+
+async fn settle_survives_a_kill(db: Db) {
+    let (api, posts, control) = support::slack_api_controlled(&[]).await;
+    let args = ["--slack-token", "xoxb-t", "--slack-signing-secret", "s", "--slack-api-url", api.as_str()];
+    let mut server = Server::start(&db, &args);
+    let d = desk(&server).await;
+    let body = json!({"email": "sia@stringer.example", "name": "sia", "role": "engineer"});
+    let sia = server.ok(Method::POST, "/api/v1/users", &d.admin, Some(body)).await["id"].as_str().unwrap().to_string();
+    let method = json!({"kind": "slack", "address": "U0SIA123"});
+    server.ok(Method::POST, &format!("/api/v1/users/{sia}/contact-methods"), &d.admin, Some(method)).await;
+    let zoe = zen_org(&server, &d.admin, None, &[&sia]).await;
+    let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let posted = || support::slack_calls(&posts, "chat.postMessage").len();
+    until("the page messages (direct and org channel)", Duration::from_secs(20), || posted() == 2).await;
+
+    // Slack stops answering updates; the acknowledgement commits, the engine's settle worker
+    // is stuck in its call to Slack, and the server dies.
+    control.hang_updates.store(true, Ordering::SeqCst);
+    server.ok(Method::POST, &format!("/api/v1/tickets/{ticket}/acknowledge"), &d.engineer, None).await;
+    until("the engine calling chat.update", Duration::from_secs(20), || {
+        control.updates_hung.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    server.kill();
+    assert!(support::slack_calls(&posts, "chat.update").is_empty(), "nothing was updated before the kill");
+
+    // After a restart the job comes back (once its lease ends) and each message is updated.
+    control.hang_updates.store(false, Ordering::SeqCst);
+    let _server = Server::start(&db, &args);
+    let updates = || support::slack_calls(&posts, "chat.update");
+    until("both messages updated", Duration::from_secs(40), || updates().len() >= 2).await;
+    // Settled: no message of the ticket is left to update, so no update can follow.
+    let store = store_of(&db).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !store.unsettled_messages(&TicketId::from(ticket.as_str())).await.unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "messages left unsettled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut per_message: Vec<(String, String)> = updates()
+        .into_iter()
+        .map(|(_, u)| (u["channel"].as_str().unwrap().to_string(), u["ts"].as_str().unwrap().to_string()))
+        .collect();
+    per_message.sort();
+    let distinct = {
+        let mut d = per_message.clone();
+        d.dedup();
+        d
+    };
+    assert_eq!(per_message.len(), 2, "two updates: {per_message:?}");
+    assert_eq!(distinct, per_message, "each message updated exactly once");
+    for (_, u) in updates() {
+        assert_eq!(u["blocks"][1]["elements"][0]["text"], "Acknowledged by eng@stringer.example", "{u}");
+    }
+}
+both_backends!(a_killed_settle_is_finished_after_restart_exactly_once, settle_survives_a_kill);
+
+/// SQL statements of the log lines between two positions that read one ticket by id.
+fn ticket_reads(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("sqlx::query"))
+        .filter(|l| {
+            let sql = l.replace("\\n", " ");
+            sql.contains("FROM tickets") && sql.contains("WHERE") && sql.contains("id = $1")
+        })
+        .count()
+}
+
+async fn ack_reads_twice(db: Db) {
+    let dir = std::env::temp_dir().join(format!("stringer-reads-{}-{}", std::process::id(), rand_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("server.log");
+    let server = Server::start_logging(&db, &[], Some((&log, "warn,sqlx::query=debug")));
+    let d = desk(&server).await;
+    let ticket = open_ticket(&server, &d.alice, "acme", "P3").await["id"].as_str().unwrap().to_string();
+    let before = std::fs::read_to_string(&log).unwrap().len();
+    server.ok(Method::POST, &format!("/api/v1/tickets/{ticket}/acknowledge"), &d.engineer, None).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    let during = &text[before..];
+    let reads = ticket_reads(during);
+    assert!(reads <= 2, "an acknowledgement read its ticket {reads} times:\n{during}");
+    assert!(reads >= 1, "the log shows the reads (is sqlx::query logging on?):\n{during}");
+    eprintln!("an acknowledgement read its ticket {reads} times");
+}
+both_backends!(an_acknowledgement_reads_its_ticket_at_most_twice, ack_reads_twice);
+
+fn rand_id() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+async fn metrics_at_start(db: Db) {
+    let server = Server::start(&db, &["--metrics-listen", "127.0.0.1:0"]);
+    let text = reqwest::get(server.metrics.as_deref().unwrap()).await.unwrap().text().await.unwrap();
+    for series in [
+        "stringer_escalation_lag_seconds_count 0",
+        "stringer_timers_run_total{kind=\"escalation\"} 0",
+        "stringer_deliveries_total{channel=\"webhook\",outcome=\"sent\"} 0",
+        "stringer_deliveries_total{channel=\"voice\",outcome=\"failed\"} 0",
+        "stringer_messages_settled_total 0",
+        "stringer_open_tickets{sla_state=\"breached\"} 0",
+    ] {
+        assert!(text.contains(series), "{series} missing from the first scrape:\n{text}");
+    }
+}
+both_backends!(every_metric_is_on_the_first_scrape, metrics_at_start);
