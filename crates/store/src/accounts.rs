@@ -97,20 +97,12 @@ impl Accounts for SqlStore {
     }
 
     async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1"))
-            .bind(slug.as_str())
-            .fetch_optional(&self.read)
+        self.row(sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1")).bind(slug.as_str()), org_from)
             .await
-            .map_err(backend_err)?;
-        row.as_ref().map(org_from).transpose()
     }
 
     async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug"))
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        rows.iter().map(org_from).collect()
+        self.rows(sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug")), org_from).await
     }
 
     async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
@@ -136,25 +128,18 @@ impl Accounts for SqlStore {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.as_ref().map(|r| user_from(r, "")).transpose()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        self.row(sqlx::query(&sql).bind(id.as_str()), |r| user_from(r, "")).await
     }
 
     async fn users(&self, org: Option<&OrgSlug>) -> Result<Vec<UserRecord>, StoreError> {
         let by_org = format!("SELECT {USER_COLUMNS} FROM users WHERE org = $1 ORDER BY id");
         let all = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
-        let rows = match org {
+        let read = match org {
             Some(org) => sqlx::query(&by_org).bind(org.as_str()),
             None => sqlx::query(&all),
-        }
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter().map(|r| user_from(r, "")).collect()
+        };
+        self.rows(read, |r| user_from(r, "")).await
     }
 
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
@@ -178,14 +163,11 @@ impl Accounts for SqlStore {
         let first = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY org IS NOT NULL, id LIMIT 1"
         );
-        let row = match org {
+        let read = match org {
             Some(org) => sqlx::query(&in_org).bind(email).bind(org.as_str()),
             None => sqlx::query(&first).bind(email),
-        }
-        .fetch_optional(&self.read)
-        .await
-        .map_err(backend_err)?;
-        row.as_ref().map(|r| user_from(r, "")).transpose()
+        };
+        self.row(read, |r| user_from(r, "")).await
     }
 
     async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
@@ -208,12 +190,8 @@ impl Accounts for SqlStore {
     }
 
     async fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
+        self.row(sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1")).bind(id), token_from)
             .await
-            .map_err(backend_err)?;
-        row.as_ref().map(token_from).transpose()
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
@@ -224,19 +202,18 @@ impl Accounts for SqlStore {
             tokens.join(", "),
             users.join(", ")
         );
-        let row = sqlx::query(&sql).bind(secret_hash).fetch_optional(&self.read).await.map_err(backend_err)?;
-        row.map(|r| Ok((token_from(&r)?, user_from(&r, "u_")?))).transpose()
+        self.row(sqlx::query(&sql).bind(secret_hash), |r| Ok((token_from(r)?, user_from(r, "u_")?))).await
     }
 
     async fn tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.read)
+        self.rows(
+            sqlx::query(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+            ))
+            .bind(user.as_str()),
+            token_from,
+        )
         .await
-        .map_err(backend_err)?;
-        rows.iter().map(token_from).collect()
     }
 
     async fn revoke_token(&self, user: &UserId, token: &str, at: i64) -> Result<bool, StoreError> {

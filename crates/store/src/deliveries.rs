@@ -25,18 +25,11 @@ fn outcome_parts(o: &Outcome) -> (&'static str, String) {
 
 impl DeliveryStore for SqlStore {
     async fn undispatched(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT o.id AS id, o.body AS body, t.org AS org FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue') ORDER BY o.id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
+        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue') ORDER BY o.id LIMIT $1";
+        self.rows(sqlx::query(sql).bind(limit), |r| {
+            Ok(OutboxEntry { id: r.col("id")?, org: OrgSlug(r.col("org")?), notice: r.json::<Notice>("body")? })
+        })
         .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxEntry { id: r.col("id")?, org: OrgSlug(r.col("org")?), notice: r.json::<Notice>("body")? })
-            })
-            .collect()
     }
 
     async fn org_channel(&self, org: &OrgSlug) -> Result<Option<String>, StoreError> {
@@ -50,17 +43,13 @@ impl DeliveryStore for SqlStore {
             .into_iter()
             .map(|m| ContactMethod { id: m.id, kind: m.kind, address: m.address })
             .collect();
-        let rows = sqlx::query(
-            "SELECT method_id, after_seconds FROM notification_rules WHERE user_id = $1 ORDER BY after_seconds, id",
-        )
-        .bind(user_id)
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        let rules = rows
-            .iter()
-            .map(|r| Ok(NotificationRule { method_id: r.col("method_id")?, after_seconds: r.col("after_seconds")? }))
-            .collect::<Result<_, StoreError>>()?;
+        let sql =
+            "SELECT method_id, after_seconds FROM notification_rules WHERE user_id = $1 ORDER BY after_seconds, id";
+        let rules = self
+            .rows(sqlx::query(sql).bind(user_id), |r| {
+                Ok(NotificationRule { method_id: r.col("method_id")?, after_seconds: r.col("after_seconds")? })
+            })
+            .await?;
         Ok(Recipient { user_id: user_id.to_string(), methods, rules })
     }
 
@@ -234,16 +223,11 @@ impl SettleStore for SqlStore {
     }
 
     async fn unsettled_messages(&self, ticket: &TicketId) -> Result<Vec<SentMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id",
-        )
-        .bind(ticket.as_str())
-        .fetch_all(&self.read)
+        let sql = "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id";
+        self.rows(sqlx::query(sql).bind(ticket.as_str()), |r| {
+            Ok(SentMessage { id: r.col("id")?, receipt: r.col("receipt")?, payload: r.col("payload")? })
+        })
         .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| Ok(SentMessage { id: r.col("id")?, receipt: r.col("receipt")?, payload: r.col("payload")? }))
-            .collect()
     }
 
     async fn mark_settled(&self, delivery: &str, at: Timestamp) -> Result<(), StoreError> {

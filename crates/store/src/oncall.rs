@@ -56,14 +56,14 @@ impl OnCall for SqlStore {
     }
 
     async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {METHOD_COLUMNS} FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.read)
+        self.rows(
+            sqlx::query(&format!(
+                "SELECT {METHOD_COLUMNS} FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(user.as_str()),
+            method_from,
+        )
         .await
-        .map_err(backend_err)?;
-        rows.iter().map(method_from).collect()
     }
 
     async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError> {
@@ -90,14 +90,8 @@ impl OnCall for SqlStore {
     }
 
     async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id AS id FROM contact_methods m JOIN users u ON u.id = m.user_id WHERE m.kind = 'slack' AND m.address = $1 AND u.org IS NULL",
-        )
-        .bind(member)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(backend_err)?;
-        row.map(|r| r.col("id").map(UserId)).transpose()
+        let sql = "SELECT u.id AS id FROM contact_methods m JOIN users u ON u.id = m.user_id WHERE m.kind = 'slack' AND m.address = $1 AND u.org IS NULL";
+        self.row(sqlx::query(sql).bind(member), |r| r.col("id").map(UserId)).await
     }
 
     async fn insert_schedule(&self, s: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError> {
@@ -118,20 +112,15 @@ impl OnCall for SqlStore {
     }
 
     async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.as_ref().map(schedule_from).transpose()
+        self.row(
+            sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1")).bind(id),
+            schedule_from,
+        )
+        .await
     }
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY id"))
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        rows.iter().map(schedule_from).collect()
+        self.rows(sqlx::query(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY id")), schedule_from).await
     }
 
     async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError> {
@@ -156,11 +145,7 @@ impl OnCall for SqlStore {
     }
 
     async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT ics_secret_hash FROM users WHERE id = $1")
-            .bind(user.as_str())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        Ok(row.map(|r| r.col::<Option<String>>("ics_secret_hash")).transpose()?.flatten())
+        let read = sqlx::query("SELECT ics_secret_hash FROM users WHERE id = $1").bind(user.as_str());
+        Ok(self.row(read, |r| r.col::<Option<String>>("ics_secret_hash")).await?.flatten())
     }
 }

@@ -48,3 +48,26 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
 pub(crate) fn name_of<T: serde::Serialize>(v: &T) -> String {
     json(v).trim_matches('"').to_string()
 }
+
+/// A read, built and bound, ready to run.
+pub(crate) type Read<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+impl crate::SqlStore {
+    /// Every row `read` answers (on the read pool), each mapped by `map`.
+    pub(crate) async fn rows<T>(
+        &self,
+        read: Read<'_>,
+        map: impl Fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        read.fetch_all(&self.read).await.map_err(backend_err)?.iter().map(map).collect()
+    }
+
+    /// The row `read` answers, if any (on the read pool), mapped by `map`.
+    pub(crate) async fn row<T>(
+        &self,
+        read: Read<'_>,
+        map: impl Fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        read.fetch_optional(&self.read).await.map_err(backend_err)?.as_ref().map(map).transpose()
+    }
+}

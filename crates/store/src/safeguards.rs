@@ -65,13 +65,8 @@ impl Safeguards for SqlStore {
     }
 
     async fn login_locked_until(&self, key: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1 AND locked_until > $2")
-            .bind(key)
-            .bind(now)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.map(|r| r.col("locked_until")).transpose()
+        let read = sqlx::query("SELECT locked_until FROM login_failures WHERE key = $1 AND locked_until > $2");
+        self.row(read.bind(key).bind(now), |r| r.col("locked_until")).await
     }
 
     async fn record_login_failure(

@@ -8,8 +8,8 @@ use crate::rows::{RowExt, json, name_of};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use sqlx::Any;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row};
 use stringer_app::ports::{Accounts, Backlog, Queries};
 use stringer_app::records::{CommentRecord, DeliveryRecord, TicketFilter, TicketOrder, TicketRecord, TimelineRecord};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
@@ -33,6 +33,39 @@ fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         state: row.json("state")?,
         version: row.col("version")?,
         updated_at: row.col("updated_at")?,
+    })
+}
+
+fn comment_from(r: &AnyRow) -> Result<CommentRecord, StoreError> {
+    Ok(CommentRecord {
+        id: r.col("id")?,
+        author: UserId(r.col("author")?),
+        public: r.flag("public")?,
+        body: r.col("body")?,
+        created_at: r.col("created_at")?,
+    })
+}
+
+fn timeline_from(r: &AnyRow) -> Result<TimelineRecord, StoreError> {
+    Ok(TimelineRecord {
+        seq: r.col("id")?,
+        at: r.col("at")?,
+        kind: r.col("kind")?,
+        actor: r.col::<Option<String>>("actor")?.map(UserId),
+        body: r.json("body")?,
+    })
+}
+
+fn delivery_from(r: &AnyRow) -> Result<DeliveryRecord, StoreError> {
+    Ok(DeliveryRecord {
+        id: r.col("id")?,
+        user_id: r.col("user_id")?,
+        kind: r.named("kind")?,
+        status: r.col("status")?,
+        attempts: r.col("attempts")?,
+        last_error: r.col("last_error")?,
+        created_at: r.col("created_at")?,
+        sent_at: r.col("sent_at")?,
     })
 }
 
@@ -71,12 +104,7 @@ impl Store for SqlStore {
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<StoredTicket>, StoreError> {
-        let row = sqlx::query("SELECT state, version FROM tickets WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
-            .await
-            .map_err(backend_err)?;
-        row.as_ref().map(stored_from).transpose()
+        self.row(sqlx::query("SELECT state, version FROM tickets WHERE id = $1").bind(id.as_str()), stored_from).await
     }
 
     async fn tickets(&self, ids: &[TicketId]) -> Result<Vec<StoredTicket>, StoreError> {
@@ -88,9 +116,7 @@ impl Store for SqlStore {
             for id in chunk {
                 query = query.bind(id.as_str());
             }
-            for r in query.fetch_all(&self.read).await.map_err(backend_err)? {
-                out.push(stored_from(&r)?);
-            }
+            out.extend(self.rows(query, stored_from).await?);
         }
         Ok(out)
     }
@@ -142,38 +168,24 @@ impl Store for SqlStore {
     }
 
     async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {
-        let row = sqlx::query("SELECT ticket_id, kind, at FROM timers ORDER BY at, ticket_id, kind LIMIT 1")
-            .fetch_optional(&self.read)
+        self.row(sqlx::query("SELECT ticket_id, kind, at FROM timers ORDER BY at, ticket_id, kind LIMIT 1"), timer_from)
             .await
-            .map_err(backend_err)?;
-        row.as_ref().map(timer_from).transpose()
     }
 
     async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
         let record = Accounts::org(self, org).await?.ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
-        let rows = sqlx::query(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE org = $1 OR org IS NULL ORDER BY org IS NULL, id"
-        ))
-        .bind(org.as_str())
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        let mut schedules = Vec::new();
-        for row in &rows {
-            // A schedule that no longer compiles (stored by an older version) covers nobody.
-            if let Ok(schedule) = Schedule::compile(&schedule_from(row)?.spec) {
-                schedules.push(schedule);
-            }
-        }
-        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL ORDER BY id"))
-            .fetch_all(&self.read)
-            .await
-            .map_err(backend_err)?;
-        let mut staff = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let user = crate::accounts::user_from(row, "")?;
-            staff.push(StaffMember { id: user.id.0, role: user.role, federal_cleared: user.federal_cleared });
-        }
+        let sql =
+            format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE org = $1 OR org IS NULL ORDER BY org IS NULL, id");
+        let specs = self.rows(sqlx::query(&sql).bind(org.as_str()), schedule_from).await?;
+        // A schedule that no longer compiles (stored by an older version) covers nobody.
+        let schedules = specs.iter().filter_map(|s| Schedule::compile(&s.spec).ok()).collect();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL ORDER BY id");
+        let staff = self
+            .rows(sqlx::query(&sql), |r| {
+                let user = crate::accounts::user_from(r, "")?;
+                Ok(StaffMember { id: user.id.0, role: user.role, federal_cleared: user.federal_cleared })
+            })
+            .await?;
         Ok(Roster {
             org: record.slug,
             deployment: record.deployment,
@@ -198,8 +210,7 @@ impl Queries for SqlStore {
             "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org WHERE t.id = $1",
             columns.join(", ")
         );
-        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await.map_err(backend_err)?;
-        row.map(|r| Ok((ticket_from(&r)?, r.named("org_deployment")?))).transpose()
+        self.row(sqlx::query(&sql).bind(id.as_str()), |r| Ok((ticket_from(r)?, r.named("org_deployment")?))).await
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
@@ -241,86 +252,29 @@ impl Queries for SqlStore {
                 Bind::Int(i) => query.bind(i),
             };
         }
-        let rows = query.fetch_all(&self.read).await.map_err(backend_err)?;
-        rows.iter().map(ticket_from).collect()
+        self.rows(query, ticket_from).await
     }
 
     async fn comments(&self, ticket: &TicketId) -> Result<Vec<CommentRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, author, public, body, created_at FROM comments WHERE ticket_id = $1 ORDER BY created_at, id",
-        )
-        .bind(ticket.as_str())
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(CommentRecord {
-                    id: r.col("id")?,
-                    author: UserId(r.col("author")?),
-                    public: r.flag("public")?,
-                    body: r.col("body")?,
-                    created_at: r.col("created_at")?,
-                })
-            })
-            .collect()
+        let sql =
+            "SELECT id, author, public, body, created_at FROM comments WHERE ticket_id = $1 ORDER BY created_at, id";
+        self.rows(sqlx::query(sql).bind(ticket.as_str()), comment_from).await
     }
 
     async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, actor, body FROM timeline WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(ticket.as_str())
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(TimelineRecord {
-                    seq: r.col("id")?,
-                    at: r.col("at")?,
-                    kind: r.col("kind")?,
-                    actor: r.col::<Option<String>>("actor")?.map(UserId),
-                    body: r.json("body")?,
-                })
-            })
-            .collect()
+        let sql =
+            "SELECT id, at, kind, actor, body FROM timeline WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+        self.rows(sqlx::query(sql).bind(ticket.as_str()).bind(after).bind(limit), timeline_from).await
     }
 
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, kind, status, attempts, last_error, created_at, sent_at FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id",
-        )
-        .bind(ticket.as_str())
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DeliveryRecord {
-                    id: r.col("id")?,
-                    user_id: r.col("user_id")?,
-                    kind: r.named("kind")?,
-                    status: r.col("status")?,
-                    attempts: r.col("attempts")?,
-                    last_error: r.col("last_error")?,
-                    created_at: r.col("created_at")?,
-                    sent_at: r.col("sent_at")?,
-                })
-            })
-            .collect()
+        let sql = "SELECT id, user_id, kind, status, attempts, last_error, created_at, sent_at FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id";
+        self.rows(sqlx::query(sql).bind(ticket.as_str()), delivery_from).await
     }
 
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state",
-        )
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        rows.iter().map(|r| Ok((r.try_get("sla_state").map_err(backend_err)?, r.col("n")?))).collect()
+        let sql = "SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state";
+        self.rows(sqlx::query(sql), |r| Ok((r.col("sla_state")?, r.col("n")?))).await
     }
 
     async fn backlog(&self, now: i64) -> Result<Backlog, StoreError> {
