@@ -16,6 +16,8 @@
 # other work on the machine to calm down before each test), KEEP=1 keeps the work directory
 # (server logs, wrk output) for inspection. STRINGER_BIN runs another binary instead of
 # building and running target/release/stringer (to compare two versions in one sitting).
+# What this script shares with bench/escalation_lag.sh (server start, token, CPU accounting,
+# logging, tools) is in bench/lib.sh.
 #
 # Traffic goes to 127.0.0.1 only. Exit status: 0 when every test ran without errors (the
 # targets are reported, not enforced), 1 on errors, 2 on bad usage.
@@ -45,65 +47,13 @@ case "$mode" in
         ;;
 esac
 
-log() { echo "[load] $*" >&2; }
-die() {
-    echo "[load] error: $*" >&2
-    exit 1
-}
+# Logging, tools, the binary, CPU accounting, the server, cleanup: shared with
+# bench/escalation_lag.sh.
+bench_name=load
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$root/bench/lib.sh"
 
-# --- Tools -----------------------------------------------------------------------------
-
-# wrk from Debian's package; on a fresh machine the package lists may be empty, so update
-# them when the first attempt fails.
-ensure_wrk() {
-    command -v wrk >/dev/null && return
-    log "installing wrk with apt"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || {
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-    }
-}
-
-ensure_tools() {
-    ensure_wrk
-    local tool
-    for tool in curl jq; do
-        command -v "$tool" >/dev/null && continue
-        log "installing $tool with apt"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null 2>&1 || {
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null
-        }
-    done
-}
-
-bin=${STRINGER_BIN:-$root/target/release/stringer}
-
-build() {
-    if [ -n "${STRINGER_BIN:-}" ]; then
-        log "using $bin"
-        return
-    fi
-    log "building the release binary"
-    cargo build --release --locked -q -p stringer
-}
-
-# --- CPU accounting (for the profile columns) ------------------------------------------
-
-hz=$(getconf CLK_TCK)
-
-# One line "PID PPID TICKS" per process: user+system CPU ticks so far, its own plus those of
-# its reaped children (so that short-lived processes, such as a neighbour's compiler runs,
-# are still counted, in their parent).
-proc_snapshot() {
-    local p stat rest f
-    for p in /proc/[0-9]*; do
-        { read -r stat <"$p/stat"; } 2>/dev/null || continue
-        rest=${stat##*) } # the fields after "(comm) ": ppid is the 2nd; utime, stime, cutime, cstime the 12th-15th
-        read -r -a f <<<"$rest"
-        echo "${p#/proc/} ${f[1]} $((f[11] + f[12] + f[13] + f[14]))"
-    done
-}
+# --- CPU of the database ---------------------------------------------------------------
 
 # Our PostgreSQL cluster's postmaster: the postgres process started with "-p PORT" (other
 # clusters may run on the machine). Its backends are its children.
@@ -119,115 +69,9 @@ postmaster_pid() {
         esac
     done
 }
-
-# Machine-wide "BUSY TOTAL" ticks, all cores, from /proc/stat (idle and iowait are not busy).
-machine_ticks() {
-    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
-}
-
-# cpu_split BEFORE AFTER: "SERVER DB OTHERS" ticks used between two snapshots: stringer, our
-# PostgreSQL cluster (postmaster $db_pid and its children), and every other process except
-# this script (whose child wrk is measured on its own). A new pid counts from zero.
 db_pid=""
-cpu_split() {
-    awk -v srv="$server_pid" -v db="${db_pid:--1}" -v me="$$" '
-        NR == FNR { a[$1] = $3; next }
-        { d = $3 - a[$1] }
-        $1 == srv { s += d; next }
-        $1 == db || $2 == db { pg += d; next }
-        $1 == me { next }
-        { o += d }
-        END { print s + 0, pg + 0, o + 0 }' "$1" "$2"
-}
-
-# Busy share of the machine over the next second, in percent of one core.
-machine_busy_1s() {
-    local a b
-    a=$(machine_ticks)
-    sleep 1
-    b=$(machine_ticks)
-    awk -v a="$a" -v b="$b" -v n="$(nproc)" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", (y[1] - x[1]) * 100 * n / (y[2] - x[2]) }'
-}
-
-# The machine may be shared (builds, tests): wait up to QUIET_WAIT seconds for it to be
-# mostly idle before a test, so that the numbers measure stringer, not the neighbours.
-wait_for_quiet() {
-    local busy waited=0
-    busy=$(machine_busy_1s)
-    while [ "$busy" -gt 25 ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
-        [ "$waited" = 0 ] && log "the machine is busy ($busy% of one core) with other work; waiting up to ${QUIET_WAIT}s"
-        sleep 4
-        waited=$((waited + 5))
-        busy=$(machine_busy_1s)
-    done
-    [ "$busy" -le 25 ] || log "still busy ($busy%); running anyway: see the 'others' CPU column"
-}
 
 # --- The server ------------------------------------------------------------------------
-
-work=""
-server_pid=""
-
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid"
-        # Graceful shutdown finishes in-flight requests; give it 20 s, then force.
-        for _ in $(seq 200); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$server_pid" 2>/dev/null && {
-            log "server did not stop within 20 s of SIGTERM; killing it"
-            kill -KILL "$server_pid"
-        }
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=""
-}
-
-cleanup() {
-    stop_server
-    if [ -n "$work" ]; then
-        if [ "${KEEP:-0}" = 1 ]; then
-            log "kept $work"
-        else
-            rm -rf "$work"
-        fi
-    fi
-}
-trap cleanup EXIT
-
-# Starts `stringer serve` with the given database arguments; sets base_url and token.
-start_server() {
-    local out="$work/server.stdout" err="$work/server.stderr"
-    # Only our flags count: ignore any STRINGER_* settings from the environment.
-    env -u STRINGER_DATABASE -u STRINGER_DATA_DIR -u STRINGER_LISTEN -u STRINGER_CONFIG \
-        -u STRINGER_CONTRACT -u STRINGER_TICK_SECONDS \
-        "$bin" serve --listen 127.0.0.1:0 --tick-seconds "$TICK_SECONDS" "$@" \
-        >"$out" 2>"$err" &
-    server_pid=$!
-    for _ in $(seq 300); do
-        grep -q '^listening on http://' "$out" 2>/dev/null && break
-        kill -0 "$server_pid" 2>/dev/null || {
-            cat "$err" >&2
-            die "the server exited during start-up"
-        }
-        sleep 0.1
-    done
-    base_url=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$out" | head -n1)
-    [ -n "$base_url" ] || die "the server did not print 'listening on http://127.0.0.1:PORT' within 30 s"
-    # The first-run admin: "First run: created the first admin..." then "      token stg_...".
-    token=$(sed -n '/^First run: created the first admin/,$ s/^ *token \(stg_[A-Za-z0-9_-]*\).*/\1/p' "$out" | head -n1)
-    [ -n "$token" ] || die "no first-run admin token in the server's output (is the database fresh?)"
-}
-
-# curl against the server: METHOD PATH [JSON]; prints the body, fails on non-2xx.
-api() {
-    local method=$1 path=$2 body=${3:-}
-    curl -sS --fail-with-body -X "$method" -H "Authorization: Bearer $token" \
-        ${body:+-H 'Content-Type: application/json' --data "$body"} "$base_url$path"
-}
 
 # Creates the org the tickets go to, and checks that one create and one read work before
 # any load is put on the server.
@@ -239,20 +83,6 @@ prepare() {
         '{"org":"acme","severity":"P3","subject":"smoke","description":"checks the create path"}' | jq -r .id) ||
         die "cannot create a ticket"
     api GET "/api/v1/tickets/$id" >/dev/null || die "cannot read ticket $id"
-}
-
-# The ids of the newest N tickets (via the list endpoint, 200 a page).
-fetch_ids() {
-    local want=$1 cursor="" page
-    : >"$work/ids"
-    while [ "$(wc -l <"$work/ids")" -lt "$want" ]; do
-        page=$(api GET "/api/v1/tickets?limit=200${cursor:+&cursor=$cursor}") || die "cannot list tickets"
-        jq -r '.items[].id' <<<"$page" >>"$work/ids"
-        cursor=$(jq -r '.next_cursor // empty' <<<"$page")
-        [ -n "$cursor" ] || break
-    done
-    head -n "$want" "$work/ids" >"$work/ids.tmp" && mv "$work/ids.tmp" "$work/ids"
-    [ -s "$work/ids" ] || die "no tickets to read"
 }
 
 # --- One wrk test ----------------------------------------------------------------------
@@ -283,15 +113,16 @@ run_wrk() {
     proc_snapshot >"$work/$name.cpu1"
     # Percent of one core, averaged over the test.
     local wall_ms=$(((t1 - t0) / 1000000)) split
+    # The split's "bench" share is this script with its reaped child wrk: wrk is measured on
+    # its own, below.
     read -r -a split <<<"$(cpu_split "$work/$name.cpu0" "$work/$name.cpu1")"
-    r_cpu_server=$((split[0] * 100 * 1000 / hz / wall_ms))
-    r_cpu_db=$((split[1] * 100 * 1000 / hz / wall_ms))
-    r_cpu_other=$((split[2] * 100 * 1000 / hz / wall_ms))
+    r_cpu_server=$(cpu_pct "${split[0]}" "$wall_ms")
+    r_cpu_db=$(cpu_pct "${split[1]}" "$wall_ms")
+    r_cpu_other=$(cpu_pct "${split[3]}" "$wall_ms")
     r_cpu_wrk=$(awk -v ms="$wall_ms" '{ printf "%d", ($1 + $2) * 100000 / ms }' "$work/$name.time")
     # The machine: busy share of all cores (N cores = N*100%). On a virtual machine this can
     # exceed the sum of the processes: kernel and hypervisor work that no process is charged.
-    r_cpu_machine=$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", (y[1] - x[1]) * 100 * n / (y[2] - x[2]) }')
+    r_cpu_machine=$(machine_pct "$m0" "$m1")
     # A reaped child is charged to its parent all at once, lifetime included: cap "others" at
     # what the machine had left.
     local left=$((r_cpu_machine - r_cpu_server - r_cpu_db - r_cpu_wrk))
@@ -303,7 +134,6 @@ run_wrk() {
         cat "$out" >&2
         die "no RESULT line from wrk in the $name test"
     }
-    field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }
     r_requests=$(field requests)
     r_rps=$(field rps)
     r_p50=$(awk -v us="$(field p50_us)" 'BEGIN { printf "%.2f", us / 1000 }')
@@ -330,7 +160,7 @@ bench_backend() {
     local name=$1
     shift
     log "$name: starting the server"
-    start_server "$@"
+    start_server --tick-seconds "$TICK_SECONDS" "$@"
     log "$name: server at $base_url (pid $server_pid); logs in $work"
     prepare
 
@@ -384,32 +214,14 @@ bench_backend() {
         bad=1
     fi
 
-    # The server's log: report warnings and errors (the startup/shutdown INFO lines are normal).
-    # The log may be coloured, so strip ANSI escapes before looking at the levels.
-    sed 's/\x1b\[[0-9;]*m//g' "$work/server.stderr" >"$work/server.log"
-    # Errors and panics fail the run; warnings are shown but do not.
-    local errors warnings
-    errors=$(grep -Ec ' ERROR |panicked' "$work/server.log" || true)
-    warnings=$(grep -Ec ' WARN ' "$work/server.log" || true)
-    if [ "$errors" -gt 0 ] || [ "$warnings" -gt 0 ]; then
-        echo "server log: $errors errors, $warnings warnings; the first ones (with counts):"
-        grep -E ' (WARN|ERROR) |panicked' "$work/server.log" | cut -d' ' -f2- | cut -c1-300 |
-            sort | uniq -c | sort -rn | head -n 8 | sed 's/^/  /'
-        [ "$errors" = 0 ] || {
-            echo "FAILURE: the server logged errors"
-            bad=1
-        }
-    else
-        echo "server log: no warnings or errors"
-    fi
+    # The server's log: errors and panics fail the run; warnings are shown but do not.
+    server_log_report || {
+        echo "FAILURE: the server logged errors"
+        bad=1
+    }
     [ "$bad" = 0 ] || failures=$((failures + 1))
 
-    if [ "${KEEP:-0}" = 1 ]; then
-        log "kept $work"
-    else
-        rm -rf "$work"
-    fi
-    work=""
+    finish_work
 }
 
 # --- Main ------------------------------------------------------------------------------
@@ -428,7 +240,7 @@ case "$mode" in
         ;;
 esac
 
-ensure_tools
+ensure_tools wrk curl jq
 build
 
 if [ "$mode" = sqlite ] || [ "$mode" = all ]; then
