@@ -158,6 +158,7 @@ pub trait Store: Send + Sync {
     /// The earliest pending timer.
     fn next_timer(&self) -> impl Future<Output = Result<Option<Timer>, StoreError>> + Send;
     /// Who an org's pages may reach: its TAM and named engineers, the schedules that may
-    /// cover it (its own first, then platform-wide ones) and the staff with their roles.
+    /// cover it (its own first, then platform-wide ones) and the staff with their roles. A
+    /// store may answer a copy up to a second old, but never one older than its own writes.
     fn roster(&self, org: &OrgSlug) -> impl Future<Output = Result<Roster, StoreError>> + Send;
 }

@@ -93,6 +93,7 @@ impl Accounts for SqlStore {
         .execute(&self.write)
         .await
         .map_err(|e| insert_err(e, &format!("org {} (slug or email tag taken)", org.slug)))?;
+        self.rosters.clear();
         Ok(())
     }
 
@@ -124,6 +125,7 @@ impl Accounts for SqlStore {
             let within = user.org.as_ref().map_or("staff".to_string(), |o| format!("org {o}"));
             insert_err(e, &format!("a user with the email {} in {within}", user.email))
         })?;
+        self.rosters.clear();
         Ok(())
     }
 
@@ -155,6 +157,7 @@ impl Accounts for SqlStore {
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
+        self.rosters.clear();
         Ok(done.rows_affected() == 1)
     }
 

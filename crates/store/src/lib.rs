@@ -13,6 +13,7 @@ mod commit;
 mod deliveries;
 mod migrate;
 mod oncall;
+mod roster_cache;
 mod rows;
 mod safeguards;
 mod tickets;
@@ -43,6 +44,8 @@ pub struct SqlStore {
     backend: Backend,
     /// Ticket changes go through one group committer (see [`commit`]).
     committer: commit::Committer,
+    /// Rosters read in the last second (see [`roster_cache`]).
+    rosters: roster_cache::RosterCache,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -93,7 +96,7 @@ impl SqlStore {
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
         let committer = commit::Committer::start(write.clone(), lanes);
-        Ok(SqlStore { write, read, backend, committer })
+        Ok(SqlStore { write, read, backend, committer, rosters: Default::default() })
     }
 
     /// The backend in use.

@@ -108,6 +108,7 @@ impl OnCall for SqlStore {
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
+        self.rosters.clear();
         Ok(())
     }
 
@@ -131,6 +132,7 @@ impl OnCall for SqlStore {
             .execute(&self.write)
             .await
             .map_err(backend_err)?;
+        self.rosters.clear();
         Ok(done.rows_affected() == 1)
     }
 

@@ -96,6 +96,7 @@ impl Store for SqlStore {
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
+        self.rosters.clear();
         Ok(())
     }
 
@@ -173,6 +174,10 @@ impl Store for SqlStore {
     }
 
     async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
+        let miss = match self.rosters.get(org, std::time::Instant::now()) {
+            Ok(roster) => return Ok(roster),
+            Err(miss) => miss,
+        };
         let record = Accounts::org(self, org).await?.ok_or_else(|| StoreError::Missing(format!("org {org}")))?;
         let sql =
             format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE org = $1 OR org IS NULL ORDER BY org IS NULL, id");
@@ -186,14 +191,16 @@ impl Store for SqlStore {
                 Ok(StaffMember { id: user.id.0, role: user.role, federal_cleared: user.federal_cleared })
             })
             .await?;
-        Ok(Roster {
+        let roster = Roster {
             org: record.slug,
             deployment: record.deployment,
             tam: record.tam.map(|t| t.0),
             named_engineers: record.named_engineers.into_iter().map(|e| e.0).collect(),
             schedules,
             staff,
-        })
+        };
+        self.rosters.put(org.clone(), roster.clone(), miss);
+        Ok(roster)
     }
 }
 
