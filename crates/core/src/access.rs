@@ -220,6 +220,14 @@ pub enum Action {
     PageOnCall,
     /// See the deliveries of a ticket's pages.
     ReadDeliveries,
+    /// Give a ticket to a staff member to work, or take it back to the queue.
+    Assign,
+    /// Record who joined a security incident's bridge, and where it is.
+    RecordBridge,
+    /// Open the engineer console (the queue, on-call, pages received).
+    OpenConsole,
+    /// See and answer the general inquiries of "Contact us".
+    HandleInquiries,
     /// See an org.
     ReadOrg,
     /// Create an org.
@@ -271,10 +279,12 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods => Some(Scope::Read),
+            | ReadContactMethods | OpenConsole => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
-            | ManageContactMethods | LinkSlackUnverified => Some(Scope::Write),
+            | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries => {
+                Some(Scope::Write)
+            }
             CreateOrg | UpdateOrg | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -339,7 +349,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         Acknowledge if !staff => Some("only staff acknowledge tickets"),
         LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
         WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
-        ReadInternal | ReadDeliveries if !staff => Some("this is for staff"),
+        ReadInternal | ReadDeliveries | OpenConsole | HandleInquiries if !staff => Some("this is for staff"),
+        Assign if !staff => Some("only staff assign tickets"),
+        RecordBridge if !staff => Some("only staff record an incident bridge"),
         CreateOrg | UpdateOrg if actor.role != UserRole::Admin => Some("only admins manage orgs"),
         CreateUser { role, .. } if role.is_staff() && actor.role != UserRole::Admin => {
             Some("only admins create staff users")
@@ -373,9 +385,10 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
     match (action, object) {
         (
             ReadTicket | ReadInternal | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
-            | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage,
+            | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
             Object::Ticket(org),
         ) => seen(org),
+        (OpenConsole | HandleInquiries, Object::Staff) => Allow,
         (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {

@@ -66,6 +66,11 @@ pub enum EventKind {
     },
     /// The post-incident report was published.
     ReportPublished,
+    /// The ticket was given to a staff member to work (`None`: given back to the queue).
+    Assigned {
+        /// Who works it now.
+        to: Option<String>,
+    },
 }
 
 impl Event {
@@ -93,6 +98,7 @@ impl Event {
             EventKind::CustomerPageRequested => "customer.page_requested",
             EventKind::BridgeJoined { .. } => "bridge.joined",
             EventKind::ReportPublished => "report.published",
+            EventKind::Assigned { .. } => "ticket.assigned",
         }
     }
 }
@@ -133,6 +139,13 @@ enum Wire {
     BridgeJoined { at: Timestamp, ticket: TicketId, by: String, role: String },
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
+    #[serde(rename = "ticket.assigned")]
+    Assigned {
+        at: Timestamp,
+        ticket: TicketId,
+        #[serde(default)]
+        to: Option<String>,
+    },
 }
 
 impl From<Wire> for Event {
@@ -152,6 +165,7 @@ impl From<Wire> for Event {
             Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
             Wire::BridgeJoined { at, ticket, by, role } => (at, ticket, K::BridgeJoined { by, role }),
             Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
+            Wire::Assigned { at, ticket, to } => (at, ticket, K::Assigned { to }),
         };
         Event { at, ticket, kind }
     }
@@ -174,6 +188,7 @@ impl From<&Event> for Wire {
             EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
             EventKind::BridgeJoined { by, role } => Wire::BridgeJoined { at, ticket, by, role },
             EventKind::ReportPublished => Wire::ReportPublished { at, ticket },
+            EventKind::Assigned { to } => Wire::Assigned { at, ticket, to },
         }
     }
 }

@@ -59,6 +59,36 @@ name_type!(
     UserId
 );
 
+/// A ticket's human key, e.g. `ACME-42`: its org's slug in capitals and its number within
+/// the org. Shown everywhere people read tickets; accepted wherever a ticket id is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TicketKey {
+    /// The org.
+    pub org: OrgSlug,
+    /// The ticket's number in its org, from 1.
+    pub number: i64,
+}
+
+impl TicketKey {
+    /// Reads a key: an org slug in capitals (letters, digits, dashes), a dash, and a number
+    /// without leading zeros.
+    pub fn parse(text: &str) -> Option<TicketKey> {
+        let (prefix, number) = text.rsplit_once('-')?;
+        let digits_ok = !number.is_empty() && number.len() <= 18 && !number.starts_with('0');
+        let number: i64 = number.parse().ok().filter(|_| digits_ok)?;
+        let prefix_ok = (2..=40).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+            && !prefix.starts_with('-');
+        prefix_ok.then(|| TicketKey { org: OrgSlug(prefix.to_ascii_lowercase()), number })
+    }
+}
+
+impl fmt::Display for TicketKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.org.as_str().to_ascii_uppercase(), self.number)
+    }
+}
+
 /// Who a page or alert goes to. Routing a role to a person is the application's job
 /// (on-call schedules, the org's TAM).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -182,4 +212,21 @@ pub enum Via {
     OrgSlackChannel,
     /// The paged person's own contact methods (mail, Slack DM, SMS, voice, webhook).
     ContactMethods,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_keys_read_and_write_back() {
+        let key = TicketKey::parse("ACME-42").unwrap();
+        assert_eq!((key.org.as_str(), key.number), ("acme", 42));
+        assert_eq!(key.to_string(), "ACME-42");
+        let dashed = TicketKey::parse("BOLT-LABS-7").unwrap();
+        assert_eq!((dashed.org.as_str(), dashed.number), ("bolt-labs", 7));
+        for bad in ["acme-42", "ACME-042", "ACME-", "-42", "ACME42", "A-1", "ACME-1x", "tkt_01M8MNX17GASHHJM2ZY0Q8696C"] {
+            assert_eq!(TicketKey::parse(bad), None, "{bad}");
+        }
+    }
 }

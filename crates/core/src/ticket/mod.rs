@@ -86,6 +86,9 @@ pub struct Ticket {
     pub bridge: Option<Bridge>,
     /// The report owed.
     pub report: Option<Report>,
+    /// The staff member working the ticket, if it has been taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
@@ -134,6 +137,7 @@ impl Ticket {
             customer_page_opens_at: None,
             bridge: None,
             report: None,
+            assignee: None,
         };
         let mut d = Decision::default();
         t.set_breach_timers(&mut d);
@@ -225,6 +229,12 @@ impl Ticket {
             EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
             EventKind::BridgeJoined { by, role } => self.join_bridge(contract, at, by, role, &mut d),
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
+            EventKind::Assigned { to } => {
+                if resolved {
+                    return Err(Rejected("cannot assign a resolved ticket; reopen it first".into()));
+                }
+                self.assignee = to.clone();
+            }
         }
         self.set_breach_timers(&mut d);
         Ok(d)
