@@ -101,6 +101,19 @@ fn tickets() {
         ("bob",      "rw", OpenTicket,    Some(Object::Org(ACME)),  N),
         ("engineer", "rw", OpenTicket,    Some(Object::Org(FEDCO)), N),
         ("pat",      "rw", OpenTicket,    Some(Object::Org(FEDCO)), A),
+        // Assignment and the incident bridge are the vendor's work, on tickets one sees.
+        ("engineer", "rw", Assign,        t(ACME),  A),
+        ("engineer", "rw", Assign,        t(FEDCO), N),
+        ("engineer", "r",  Assign,        t(ACME),  F),
+        ("pat",      "rw", RecordBridge,  t(FEDCO), A),
+        ("alice",    "rw", Assign,        t(ACME),  F),
+        ("alice",    "rw", RecordBridge,  t(ACME),  F),
+        // The console and the inquiries queue are for staff.
+        ("engineer", "r",  OpenConsole,   Some(Object::Staff), A),
+        ("alice",    "rw", OpenConsole,   Some(Object::Staff), F),
+        ("lena",     "rw", HandleInquiries, Some(Object::Staff), A),
+        ("lena",     "r",  HandleInquiries, Some(Object::Staff), F),
+        ("bob",      "rw", HandleInquiries, Some(Object::Staff), F),
     ];
     check(rows);
 }

@@ -230,9 +230,7 @@ impl Ticket {
             EventKind::BridgeJoined { by, role } => self.join_bridge(contract, at, by, role, &mut d),
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
             EventKind::Assigned { to } => {
-                if resolved {
-                    return Err(Rejected("cannot assign a resolved ticket; reopen it first".into()));
-                }
+                refuse_resolved("assign")?;
                 self.assignee = to.clone();
             }
         }
