@@ -7,15 +7,15 @@
 
 use crate::desk::{AppError, Recorded};
 use crate::records::{
-    CommentRecord, ContactMethodRecord, DeliveryRecord, KeyClaim, OrgRecord, ScheduleRecord, TicketFilter,
-    TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+    CommentRecord, ContactMethodRecord, DeliveryRecord, KeyClaim, OrgRecord, ScheduleRecord, SessionRecord,
+    TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
-use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserId};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::oncall::ScheduleSpec;
 
 /// Changing tickets: the one path from an event to a committed change.
@@ -37,6 +37,8 @@ pub trait Queries: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
     /// A ticket with its org's deployment (what the access policy needs), in one read.
     async fn ticket(&self, id: &TicketId) -> Result<Option<(TicketRecord, Deployment)>, StoreError>;
+    /// A ticket by its human key, like [`Queries::ticket`].
+    async fn ticket_by_key(&self, key: &TicketKey) -> Result<Option<(TicketRecord, Deployment)>, StoreError>;
     /// Tickets matching a filter, in its order.
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError>;
     /// A ticket's comments, oldest first.
@@ -78,8 +80,25 @@ pub trait Accounts: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
     /// Users, optionally only one org's, by id.
     async fn users(&self, org: Option<&OrgSlug>) -> Result<Vec<UserRecord>, StoreError>;
-    /// Changes a user's name, role and clearance at `at`; false when there is no such user.
+    /// Changes a user's name, role, clearance and time zone at `at`; false when there is no
+    /// such user.
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError>;
+    /// Deactivates a user at `at` and ends their sessions; false when there is no such user
+    /// or they were deactivated already.
+    async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError>;
+    /// Sets a user's password hash; false when there is no such user.
+    async fn set_password(&self, user: &UserId, hash: &str, at: i64) -> Result<bool, StoreError>;
+    /// Stores a new browser session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session whose secret hashes to `id_hash`, with its user.
+    async fn session(&self, id_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+    /// Records that the session was used at `at`.
+    async fn touch_session(&self, id_hash: &str, at: i64) -> Result<(), StoreError>;
+    /// Ends a session (sign-out).
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    /// Changes an org's name, tier, deployment, TAM, named engineers, Slack channel and email
+    /// tag, recording who did; false when there is no such org.
+    async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError>;
     /// The account a sign-in with `email` is for: in `org` when given, else the staff
     /// account, else the address's earliest customer account.
     async fn login_account(&self, email: &str, org: Option<&OrgSlug>) -> Result<Option<UserRecord>, StoreError>;

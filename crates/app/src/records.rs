@@ -4,7 +4,7 @@
 
 use crate::delivery::MethodKind;
 use stringer_core::access::{OrgRef, Scopes, UserRef};
-use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier, UserId, UserRole};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
 
@@ -63,6 +63,11 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// The IANA time zone pages are shown in; `None`: UTC.
+    pub time_zone: Option<String>,
+    /// Unix seconds, once deactivated: the account's tokens and sessions stop working, and
+    /// nothing of theirs is deleted.
+    pub deactivated_at: Option<i64>,
 }
 
 impl UserRecord {
@@ -98,6 +103,23 @@ pub struct TokenRecord {
     pub revoked_at: Option<i64>,
 }
 
+/// A browser session: the cookie's secret is known only by its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the cookie's secret, hex.
+    pub id_hash: String,
+    /// Whose.
+    pub user_id: UserId,
+    /// The token every form of the session carries (cross-site request forgery guard).
+    pub csrf: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last request seen (kept to the minute).
+    pub last_seen_at: i64,
+    /// Unix seconds after which the session is over, whatever happens.
+    pub expires_at: i64,
+}
+
 /// A ticket: descriptive fields plus the rules' state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketRecord {
@@ -105,6 +127,8 @@ pub struct TicketRecord {
     pub id: TicketId,
     /// The customer org.
     pub org: OrgSlug,
+    /// Its number within the org (the `42` of `ACME-42`).
+    pub number: i64,
     /// The customer user who asked.
     pub requester: Option<UserId>,
     /// One-line summary.
@@ -117,6 +141,13 @@ pub struct TicketRecord {
     pub version: i64,
     /// Unix seconds of the last change.
     pub updated_at: i64,
+}
+
+impl TicketRecord {
+    /// Its human key, e.g. `ACME-42`.
+    pub fn key(&self) -> TicketKey {
+        TicketKey { org: self.org.clone(), number: self.number }
+    }
 }
 
 /// A comment.
@@ -155,7 +186,8 @@ pub enum TicketOrder {
     /// Newest first (by id, which sorts by creation).
     #[default]
     Newest,
-    /// What breaches first: the earliest running due time first, tickets without one last.
+    /// The queue's order, what breaches first: breached tickets (longest breached first),
+    /// then by the earliest running due time, then tickets without one by opening.
     DueFirst,
 }
 
@@ -172,6 +204,15 @@ pub struct TicketFilter {
     pub severity: Option<Severity>,
     /// Only tickets with a running clock due at or before this instant (Unix seconds).
     pub due_before: Option<i64>,
+    /// Leave out resolved tickets.
+    pub unresolved: bool,
+    /// Only tickets worked by this staff member (`Some(None)`: by nobody).
+    pub assignee: Option<Option<UserId>>,
+    /// Only tickets whose texts hold every word of this search; internal notes count only
+    /// with `search_internal`.
+    pub search: Option<String>,
+    /// Search internal notes too (for staff).
+    pub search_internal: bool,
     /// Only ids before this one (the cursor of [`TicketOrder::Newest`]).
     pub before_id: Option<TicketId>,
     /// At most this many.

@@ -225,7 +225,8 @@ mod tests {
         assert_eq!(key.to_string(), "ACME-42");
         let dashed = TicketKey::parse("BOLT-LABS-7").unwrap();
         assert_eq!((dashed.org.as_str(), dashed.number), ("bolt-labs", 7));
-        for bad in ["acme-42", "ACME-042", "ACME-", "-42", "ACME42", "A-1", "ACME-1x", "tkt_01M8MNX17GASHHJM2ZY0Q8696C"] {
+        for bad in ["acme-42", "ACME-042", "ACME-", "-42", "ACME42", "A-1", "ACME-1x", "tkt_01M8MNX17GASHHJM2ZY0Q8696C"]
+        {
             assert_eq!(TicketKey::parse(bad), None, "{bad}");
         }
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::ports::Accounts;
-use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
+use stringer_app::records::{OrgRecord, SessionRecord, TokenRecord, UserRecord};
 use stringer_core::access::Scopes;
 use stringer_core::ids::{OrgSlug, Tier, UserId, UserRole};
 
@@ -41,6 +41,19 @@ pub(crate) fn user_from(row: &AnyRow, prefix: &str) -> Result<UserRecord, StoreE
         federal_cleared: row.flag(&c("federal_cleared"))?,
         password_hash: row.col(&c("password_hash"))?,
         created_at: row.col(&c("created_at"))?,
+        time_zone: row.col(&c("time_zone"))?,
+        deactivated_at: row.col(&c("deactivated_at"))?,
+    })
+}
+
+fn session_from(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id_hash: row.col("id_hash")?,
+        user_id: UserId(row.col("user_id")?),
+        csrf: row.col("csrf")?,
+        created_at: row.col("created_at")?,
+        last_seen_at: row.col("last_seen_at")?,
+        expires_at: row.col("expires_at")?,
     })
 }
 
@@ -70,7 +83,9 @@ pub(crate) fn insert_err(e: sqlx::Error, what: &str) -> StoreError {
 }
 
 const ORG_COLUMNS: &str = "slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at";
-pub(crate) const USER_COLUMNS: &str = "id, email, name, role, org, federal_cleared, password_hash, created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, name, role, org, federal_cleared, password_hash, created_at, time_zone, deactivated_at";
+const SESSION_COLUMNS: &str = "id_hash, user_id, csrf, created_at, last_seen_at, expires_at";
 const TOKEN_COLUMNS: &str = "id, user_id, name, secret_hash, scopes, created_at, expires_at, revoked_at";
 
 #[async_trait]
@@ -108,7 +123,7 @@ impl Accounts for SqlStore {
 
     async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
         sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO users ({USER_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(user.id.as_str())
         .bind(&user.email)
@@ -118,6 +133,8 @@ impl Accounts for SqlStore {
         .bind(i64::from(user.federal_cleared))
         .bind(&user.password_hash)
         .bind(user.created_at)
+        .bind(&user.time_zone)
+        .bind(user.deactivated_at)
         .bind(actor.map(UserId::as_str))
         .execute(&self.write)
         .await
@@ -146,7 +163,7 @@ impl Accounts for SqlStore {
 
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE users SET name = $1, role = $2, federal_cleared = $3, updated_by = $4, updated_at = $6 WHERE id = $5",
+            "UPDATE users SET name = $1, role = $2, federal_cleared = $3, updated_by = $4, updated_at = $6, time_zone = $7 WHERE id = $5",
         )
         .bind(&user.name)
         .bind(user.role.as_str())
@@ -154,9 +171,108 @@ impl Accounts for SqlStore {
         .bind(actor.as_str())
         .bind(user.id.as_str())
         .bind(at)
+        .bind(&user.time_zone)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
+        self.rosters.clear();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let done = sqlx::query(
+            "UPDATE users SET deactivated_at = $1, deactivated_by = $2 WHERE id = $3 AND deactivated_at IS NULL",
+        )
+        .bind(at)
+        .bind(actor.as_str())
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+        self.rosters.clear();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_password(&self, user: &UserId, hash: &str, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(at)
+            .bind(user.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            .bind(&session.id_hash)
+            .bind(session.user_id.as_str())
+            .bind(&session.csrf)
+            .bind(session.created_at)
+            .bind(session.last_seen_at)
+            .bind(session.expires_at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| insert_err(e, "session"))?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let users: Vec<String> = USER_COLUMNS.split(", ").map(|c| format!("u.{c} AS u_{c}")).collect();
+        let sessions: Vec<String> = SESSION_COLUMNS.split(", ").map(|c| format!("s.{c} AS {c}")).collect();
+        let sql = format!(
+            "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+            sessions.join(", "),
+            users.join(", ")
+        );
+        self.row(sqlx::query(&sql).bind(id_hash), |r| Ok((session_from(r)?, user_from(r, "u_")?))).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(at)
+            .bind(id_hash)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
+        let named: Vec<&str> = org.named_engineers.iter().map(UserId::as_str).collect();
+        let done = sqlx::query(
+            "UPDATE orgs SET name = $1, tier = $2, deployment = $3, tam = $4, named_engineers = $5, slack_channel = $6, email_tag = $7, updated_at = $8, updated_by = $9 WHERE slug = $10",
+        )
+        .bind(&org.name)
+        .bind(org.tier.as_str())
+        .bind(name_of(&org.deployment))
+        .bind(org.tam.as_ref().map(UserId::as_str))
+        .bind(json(&named))
+        .bind(&org.slack_channel)
+        .bind(&org.email_tag)
+        .bind(at)
+        .bind(actor.as_str())
+        .bind(org.slug.as_str())
+        .execute(&self.write)
+        .await
+        .map_err(|e| insert_err(e, &format!("an org with the email tag {}", org.email_tag)))?;
         self.rosters.clear();
         Ok(done.rows_affected() == 1)
     }

@@ -129,6 +129,7 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     insert_rows(&mut tx, "outbox", &["ticket_id", "at", "kind", "body", "created_at"], &rows.outbox).await?;
     insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
         .await?;
+    insert_rows(&mut tx, "ticket_search", &["ticket_id", "public", "body"], &rows.search).await?;
     set_timers(&mut tx, &rows.timer_sets).await?;
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
     tx.commit().await?;
@@ -161,8 +162,9 @@ async fn guard_tickets(
     }
     for (inserts, updates) in &rounds {
         let mut written = HashSet::new();
+        let numbers = take_numbers(tx, changes, inserts).await?;
         for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<Row> = chunk.iter().map(|&i| new_ticket_row(changes[i])).collect();
+            let rows: Vec<Row> = chunk.iter().map(|&i| new_ticket_row(changes[i], numbers.get(&i).copied())).collect();
             let sql = format!(
                 "INSERT INTO tickets ({}) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
                 NEW_TICKET_COLUMNS.join(", "),
@@ -175,7 +177,7 @@ async fn guard_tickets(
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let rows: Vec<Row> = chunk.iter().map(|&i| changed_ticket_row(changes[i])).collect();
             let sql = format!(
-                "WITH v ({}) AS (VALUES {}) UPDATE tickets SET severity = v.severity, status = v.status, next_due = v.next_due, sla_state = v.sla_state, state = v.state, version = tickets.version + 1, updated_at = v.updated_at FROM v WHERE tickets.id = v.id AND tickets.version = v.expected_version RETURNING tickets.id AS id",
+                "WITH v ({}) AS (VALUES {}) UPDATE tickets SET severity = v.severity, status = v.status, next_due = v.next_due, sla_state = v.sla_state, assignee = v.assignee, queue_key = v.queue_key, state = v.state, version = tickets.version + 1, updated_at = v.updated_at FROM v WHERE tickets.id = v.id AND tickets.version = v.expected_version RETURNING tickets.id AS id",
                 CHANGED_TICKET_COLUMNS.join(", "),
                 placeholders(&rows)
             );
@@ -192,14 +194,47 @@ async fn guard_tickets(
     Ok(outcomes)
 }
 
+/// Numbers for new tickets, per org in their order, from each org's counter (orgs locked in
+/// slug order, before any ticket row, so concurrent lanes cannot deadlock), keyed by the
+/// change's position in `changes`. A ticket whose org does not exist gets none (its insert
+/// then fails on the org's foreign key).
+async fn take_numbers(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    changes: &[&Change],
+    inserts: &[usize],
+) -> Result<HashMap<usize, i64>, sqlx::Error> {
+    let mut by_org: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for &i in inserts {
+        by_org.entry(changes[i].ticket.org.as_str()).or_default().push(i);
+    }
+    let mut numbers = HashMap::new();
+    for (org, positions) in by_org {
+        let n = positions.len() as i64;
+        let last: Option<i64> =
+            sqlx::query_scalar("UPDATE orgs SET ticket_seq = ticket_seq + $1 WHERE slug = $2 RETURNING ticket_seq")
+                .bind(n)
+                .bind(org)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some(last) = last {
+            for (k, i) in positions.into_iter().enumerate() {
+                numbers.insert(i, last - n + 1 + k as i64);
+            }
+        }
+    }
+    Ok(numbers)
+}
+
 /// What the applied changes bring along, in their order: timeline entries, outbox records
-/// (notices, and the settle job of a change that ended paging), comments, and the net effect
+/// (notices, and the settle job of a change that ended paging), comments, full-text search
+/// rows (a new ticket's subject and description, each comment), and the net effect
 /// on each (ticket, timer kind) — the last operation wins.
 #[derive(Default)]
 struct FollowUps {
     timeline: Vec<Row>,
     outbox: Vec<Row>,
     comments: Vec<Row>,
+    search: Vec<Row>,
     timer_sets: Vec<Row>,
     timer_cancels: Vec<Row>,
 }
@@ -227,7 +262,12 @@ impl FollowUps {
             if let Some(ended) = &c.paging_ended {
                 rows.outbox.push(Row::new().text(id).int(at).text(PAGING_ENDED).text(json(ended)).int(at));
             }
+            if let Some(details) = c.expected_version.is_none().then_some(c.extras.details.as_ref()).flatten() {
+                let text = format!("{} {}", details.subject, details.description);
+                rows.search.push(Row::new().text(id).int(1).text(text));
+            }
             if let Some(cm) = &c.extras.comment {
+                rows.search.push(Row::new().text(id).int(i64::from(cm.public)).text(cm.body.clone()));
                 rows.comments.push(
                     Row::new()
                         .text(cm.id.clone())
@@ -382,9 +422,10 @@ async fn insert_rows(
 }
 
 /// The columns of a new ticket's row, in [`new_ticket_row`]'s order.
-const NEW_TICKET_COLUMNS: [&str; 15] = [
+const NEW_TICKET_COLUMNS: [&str; 18] = [
     "id",
     "org",
+    "number",
     "requester",
     "subject",
     "description",
@@ -395,17 +436,20 @@ const NEW_TICKET_COLUMNS: [&str; 15] = [
     "opened_at",
     "next_due",
     "sla_state",
+    "assignee",
+    "queue_key",
     "state",
     "version",
     "updated_at",
 ];
 
-fn new_ticket_row(c: &Change) -> Row {
+fn new_ticket_row(c: &Change, number: Option<i64>) -> Row {
     let t = &c.ticket;
     let details = c.extras.details.clone().unwrap_or_default();
     Row::new()
         .text(t.id.as_str())
         .text(t.org.as_str())
+        .opt_bigint(number)
         .opt_text(details.requester.map(|r| r.to_string()))
         .text(details.subject)
         .text(details.description)
@@ -416,14 +460,26 @@ fn new_ticket_row(c: &Change) -> Row {
         .int(t.opened_at.as_second())
         .opt_bigint(next_due(t))
         .text(sla_state(t))
+        .opt_text(t.assignee.clone())
+        .bigint(queue_key(t))
         .text(json(t))
         .int(1)
         .int(c.at.as_second())
 }
 
 /// The columns of a changed ticket's `VALUES` row, in [`changed_ticket_row`]'s order.
-const CHANGED_TICKET_COLUMNS: [&str; 8] =
-    ["id", "expected_version", "severity", "status", "next_due", "sla_state", "state", "updated_at"];
+const CHANGED_TICKET_COLUMNS: [&str; 10] = [
+    "id",
+    "expected_version",
+    "severity",
+    "status",
+    "next_due",
+    "sla_state",
+    "assignee",
+    "queue_key",
+    "state",
+    "updated_at",
+];
 
 fn changed_ticket_row(c: &Change) -> Row {
     let t = &c.ticket;
@@ -434,6 +490,8 @@ fn changed_ticket_row(c: &Change) -> Row {
         .text(status_name(t.status))
         .opt_bigint(next_due(t))
         .text(sla_state(t))
+        .opt_text(t.assignee.clone())
+        .bigint(queue_key(t))
         .text(json(t))
         .bigint(c.at.as_second())
 }
@@ -469,6 +527,20 @@ fn sla_state(t: &Ticket) -> &'static str {
 /// The earliest due time among the ticket's running clocks.
 fn next_due(t: &Ticket) -> Option<i64> {
     t.clocks.iter().filter(|c| c.state == ClockState::Running).filter_map(|c| c.due).map(|d| d.as_second()).min()
+}
+
+/// The console queue's order as one integer, so that the queue is one index range: breached
+/// tickets first (longest breached first), then running ones by their earliest due time,
+/// then the rest by opening. `band << 34 | (instant + 2^32)`; instants fit until 2378.
+fn queue_key(t: &Ticket) -> i64 {
+    const OFFSET: i64 = 1 << 32;
+    let breached = t.clocks.iter().filter(|c| c.state == ClockState::Breached).filter_map(|c| c.breached_at.or(c.due));
+    let (band, at) = match (breached.map(|d| d.as_second()).min(), next_due(t)) {
+        (Some(at), _) => (0, at),
+        (None, Some(due)) => (1, due),
+        (None, None) => (2, t.opened_at.as_second()),
+    };
+    (band << 34) | (at + OFFSET).clamp(0, (1 << 34) - 1)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {

@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_settle_jobs.sql"),
         include_str!("../migrations/postgres/0011_settle_jobs.sql"),
     ),
+    (12, include_str!("../migrations/sqlite/0012_web.sql"), include_str!("../migrations/postgres/0012_web.sql")),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -14,7 +14,7 @@ use stringer_app::ports::{Accounts, Backlog, Queries};
 use stringer_app::records::{CommentRecord, DeliveryRecord, TicketFilter, TicketOrder, TicketRecord, TimelineRecord};
 use stringer_app::{Change, Store, StoreError, StoredTicket, Timer};
 use stringer_core::event::TimerKind;
-use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserId};
+use stringer_core::ids::{Deployment, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::oncall::Schedule;
 use stringer_core::routing::{Roster, StaffMember};
 use stringer_core::ticket::OrgProfile;
@@ -27,6 +27,7 @@ fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
     Ok(TicketRecord {
         id: TicketId(row.col("id")?),
         org: OrgSlug(row.col("org")?),
+        number: row.col("number")?,
         requester: row.col::<Option<String>>("requester")?.map(UserId),
         subject: row.col("subject")?,
         description: row.col("description")?,
@@ -77,7 +78,28 @@ fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {
     Ok(Timer { ticket: TicketId(r.col("ticket_id")?), kind: r.json::<TimerKind>("kind")?, at: ts(r.col("at")?)? })
 }
 
-const TICKET_COLUMNS: &str = "id, org, requester, subject, description, state, version, updated_at";
+const TICKET_COLUMNS: &str = "id, org, number, requester, subject, description, state, version, updated_at";
+
+/// The ticket columns (as `t`) with the org's deployment, before a `WHERE`.
+fn ticket_with_deployment() -> String {
+    let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
+    format!(
+        "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org",
+        columns.join(", ")
+    )
+}
+
+/// A search as the backend's full-text engine reads it: every word must occur. For FTS5
+/// each word is quoted (so nothing in it is an operator); PostgreSQL's `plainto_tsquery`
+/// reads plain text itself.
+fn search_query(backend: Backend, words: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            words.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
+        }
+        Backend::Postgres => words.to_string(),
+    }
+}
 
 /// A value bound to a dynamically built query.
 enum Bind {
@@ -184,7 +206,7 @@ impl Store for SqlStore {
         let specs = self.rows(sqlx::query(&sql).bind(org.as_str()), schedule_from).await?;
         // A schedule that no longer compiles (stored by an older version) covers nobody.
         let schedules = specs.iter().filter_map(|s| Schedule::compile(&s.spec).ok()).collect();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL ORDER BY id");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL AND deactivated_at IS NULL ORDER BY id");
         let staff = self
             .rows(sqlx::query(&sql), |r| {
                 let user = crate::accounts::user_from(r, "")?;
@@ -212,12 +234,14 @@ impl Queries for SqlStore {
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
-        let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
-        let sql = format!(
-            "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org WHERE t.id = $1",
-            columns.join(", ")
-        );
+        let sql = format!("{} WHERE t.id = $1", ticket_with_deployment());
         self.row(sqlx::query(&sql).bind(id.as_str()), |r| Ok((ticket_from(r)?, r.named("org_deployment")?))).await
+    }
+
+    async fn ticket_by_key(&self, key: &TicketKey) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
+        let sql = format!("{} WHERE t.org = $1 AND t.number = $2", ticket_with_deployment());
+        let read = sqlx::query(&sql).bind(key.org.as_str()).bind(key.number);
+        self.row(read, |r| Ok((ticket_from(r)?, r.named("org_deployment")?))).await
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
@@ -242,14 +266,29 @@ impl Queries for SqlStore {
         if let Some(due) = filter.due_before {
             add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
         }
+        if filter.unresolved {
+            sql.push_str(" AND status <> 'resolved'");
+        }
+        match &filter.assignee {
+            Some(Some(who)) => add(" AND assignee = ?", Bind::Text(who.to_string()), &mut sql),
+            Some(None) => sql.push_str(" AND assignee IS NULL"),
+            None => {}
+        }
+        if let Some(words) = filter.search.as_deref().map(|w| search_query(self.backend, w)) {
+            let matching = match self.backend {
+                Backend::Sqlite => "ticket_search MATCH ?",
+                Backend::Postgres => "doc @@ plainto_tsquery('simple', ?)",
+            };
+            let public = if filter.search_internal { "" } else { " AND public = 1" };
+            let clause = format!(" AND id IN (SELECT ticket_id FROM ticket_search WHERE {matching}{public})");
+            add(&clause, Bind::Text(words), &mut sql);
+        }
         if let Some(before) = &filter.before_id {
             add(" AND id < ?", Bind::Text(before.to_string()), &mut sql);
         }
         let order = match filter.order {
             TicketOrder::Newest => " ORDER BY id DESC LIMIT ?",
-            TicketOrder::DueFirst => {
-                " ORDER BY CASE WHEN sla_state = 'breached' THEN 0 ELSE 1 END, next_due IS NULL, next_due, id LIMIT ?"
-            }
+            TicketOrder::DueFirst => " ORDER BY queue_key, id LIMIT ?",
         };
         add(order, Bind::Int(filter.limit), &mut sql);
         let mut query = sqlx::query::<Any>(&sql);

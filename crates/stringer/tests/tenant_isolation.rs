@@ -71,6 +71,8 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
             Some(json!({"email": format!("nobody@{org}.example"), "password": "probe-password"}))
         }
         ("POST", p) if p.ends_with("/comments") => Some(json!({"body": "probe"})),
+        ("PATCH", "/api/v1/orgs/{slug}") => Some(json!({"name": "probed"})),
+        ("POST", p) if p.ends_with("/assign") => Some(json!({"assignee": null})),
         ("PATCH", _) => Some(json!({"severity": "P1"})),
         _ => None,
     }

@@ -134,10 +134,12 @@ pub async fn authenticate(
         Some(caller) => caller,
         None => {
             let found = state.ports.accounts.token_by_hash(&hash).await?;
-            let Some((token, user)) =
-                found.filter(|(t, _)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
-            else {
-                return Err(ApiError::unauthorized("the token is unknown, revoked or expired"));
+            let Some((token, user)) = found.filter(|(t, u)| {
+                t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now) && u.deactivated_at.is_none()
+            }) else {
+                return Err(ApiError::unauthorized(
+                    "the token is unknown, revoked or expired, or its user deactivated",
+                ));
             };
             let caller = Caller { user, scopes: token.scopes };
             state.tokens.put(hash, token.expires_at, caller.clone(), Instant::now());

@@ -43,6 +43,8 @@ async fn add_user(
         federal_cleared: cleared,
         password_hash: password.map(hash_password),
         created_at: state.now().as_second(),
+        time_zone: None,
+        deactivated_at: None,
     };
     state.ports.accounts.insert_user(&user, None).await?;
     let secret = new_secret();
@@ -75,6 +77,13 @@ pub async fn first_admin(state: &AppState, email: &str) -> Result<Option<Issued>
     Ok(Some(add_user(state, email, "Administrator", UserRole::Admin, None, true, None).await?.1))
 }
 
+/// One sign-in per kind of person in the demo desk: (who, email, password).
+pub const DEMO_SIGN_INS: [(&str, &str, &str); 3] = [
+    ("customer", "alice@acme.example", "demo-alice-password"),
+    ("engineer", "nico@stringer.example", "demo-nico-password"),
+    ("admin", "ada@stringer.example", "demo-ada-password"),
+];
+
 /// Seeds the demo desk unless it is already there: an Enterprise dedicated org with a TAM
 /// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role,
 /// customers, and open tickets at several severities. Returns the users created.
@@ -92,6 +101,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
         ("pat", "Pat Platform", UserRole::PlatformEngineer, true),
         ("vera", "Vera VP", UserRole::VpEngineering, true),
         ("lena", "Lena Lead", UserRole::SupportLead, false),
+        ("ada", "Ada Admin", UserRole::Admin, true),
     ] {
         let email = format!("{key}@stringer.example");
         let (user, i) =

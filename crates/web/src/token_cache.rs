@@ -69,6 +69,8 @@ mod tests {
             federal_cleared: false,
             password_hash: None,
             created_at: 0,
+            time_zone: None,
+            deactivated_at: None,
         };
         Caller { user, scopes: stringer_core::access::Scopes::of(&[stringer_core::access::Scope::Read]) }
     }

@@ -17,17 +17,22 @@ UPDATE tickets SET queue_key = CASE
     ELSE 34359738368 + opened_at + 4294967296 END;
 CREATE INDEX tickets_queue ON tickets (queue_key, id) WHERE status <> 'resolved';
 
+-- One row per ticket text and per comment; the committer writes the text, PostgreSQL keeps
+-- the tsvector.
 CREATE TABLE ticket_search (
     ticket_id TEXT NOT NULL,
     public BIGINT NOT NULL,
-    doc TSVECTOR NOT NULL
+    body TEXT NOT NULL,
+    doc TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
 );
 CREATE INDEX ticket_search_doc ON ticket_search USING GIN (doc);
 CREATE INDEX ticket_search_ticket ON ticket_search (ticket_id);
-INSERT INTO ticket_search (ticket_id, public, doc)
-    SELECT id, 1, to_tsvector('simple', subject || ' ' || description) FROM tickets;
-INSERT INTO ticket_search (ticket_id, public, doc)
-    SELECT ticket_id, public, to_tsvector('simple', body) FROM comments;
+INSERT INTO ticket_search (ticket_id, public, body) SELECT id, 1, subject || ' ' || description FROM tickets;
+INSERT INTO ticket_search (ticket_id, public, body) SELECT ticket_id, public, body FROM comments;
+
+-- Orgs are edited (admin pages, PATCH); who changed one last is kept like for users.
+ALTER TABLE orgs ADD COLUMN updated_at BIGINT NULL;
+ALTER TABLE orgs ADD COLUMN updated_by TEXT NULL;
 
 ALTER TABLE users ADD COLUMN time_zone TEXT NULL;
 ALTER TABLE users ADD COLUMN deactivated_at BIGINT NULL;
@@ -43,57 +48,3 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
-
-CREATE TABLE password_links (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    purpose TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at BIGINT NULL
-);
-CREATE INDEX password_links_user ON password_links (user_id);
-
-CREATE TABLE mail_outbox (
-    id TEXT PRIMARY KEY,
-    to_address TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts BIGINT NOT NULL,
-    next_attempt_at BIGINT NOT NULL,
-    claimed_until BIGINT NULL,
-    created_at BIGINT NOT NULL,
-    sent_at BIGINT NULL,
-    last_error TEXT NULL
-);
-CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at);
-
-CREATE TABLE attachments (
-    id TEXT PRIMARY KEY,
-    ticket_id TEXT NOT NULL REFERENCES tickets(id),
-    comment_id TEXT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    sha256 TEXT NOT NULL,
-    data BYTEA NOT NULL,
-    public BIGINT NOT NULL,
-    uploaded_by TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE INDEX attachments_ticket ON attachments (ticket_id, created_at);
-
-CREATE TABLE inquiries (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    email TEXT NOT NULL,
-    company TEXT NULL,
-    body TEXT NOT NULL,
-    received_at BIGINT NOT NULL,
-    due_at BIGINT NOT NULL,
-    answered_at BIGINT NULL,
-    answered_by TEXT NULL,
-    answer TEXT NULL
-);
-CREATE INDEX inquiries_open ON inquiries (due_at) WHERE answered_at IS NULL;

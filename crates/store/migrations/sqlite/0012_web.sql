@@ -1,6 +1,6 @@
--- The web issue's schema: human ticket keys (a number per org), the ticket's owner, the
--- console queue's sort key, full-text search, people's time zones and deactivation, browser
--- sessions, one-time password links, outgoing mail, attachments and general inquiries.
+-- The web pages' schema: human ticket keys (a number per org), the ticket's owner, the
+-- console queue's sort key, full-text search, people's time zones and deactivation, and
+-- browser sessions.
 
 -- Ticket numbers per org: taken by the group committer from orgs.ticket_seq.
 ALTER TABLE orgs ADD COLUMN ticket_seq BIGINT NOT NULL DEFAULT 0;
@@ -31,6 +31,10 @@ CREATE VIRTUAL TABLE ticket_search USING fts5(ticket_id UNINDEXED, public UNINDE
 INSERT INTO ticket_search (ticket_id, public, body) SELECT id, 1, subject || ' ' || description FROM tickets;
 INSERT INTO ticket_search (ticket_id, public, body) SELECT ticket_id, public, body FROM comments;
 
+-- Orgs are edited (admin pages, PATCH); who changed one last is kept like for users.
+ALTER TABLE orgs ADD COLUMN updated_at BIGINT NULL;
+ALTER TABLE orgs ADD COLUMN updated_by TEXT NULL;
+
 ALTER TABLE users ADD COLUMN time_zone TEXT NULL;
 ALTER TABLE users ADD COLUMN deactivated_at BIGINT NULL;
 ALTER TABLE users ADD COLUMN deactivated_by TEXT NULL;
@@ -46,61 +50,3 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX sessions_expiry ON sessions(expires_at);
-
--- One-time "set your password" links (invitations and resets). The link itself is signed
--- with the server's key over the id and expiry; nothing secret is stored.
-CREATE TABLE password_links (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    purpose TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at BIGINT NULL
-);
-CREATE INDEX password_links_user ON password_links(user_id);
-
--- Mail to people that is not a page (password links, confirmations), sent by the engine.
-CREATE TABLE mail_outbox (
-    id TEXT PRIMARY KEY,
-    to_address TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts BIGINT NOT NULL,
-    next_attempt_at BIGINT NOT NULL,
-    claimed_until BIGINT NULL,
-    created_at BIGINT NOT NULL,
-    sent_at BIGINT NULL,
-    last_error TEXT NULL
-);
-CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
-
-CREATE TABLE attachments (
-    id TEXT PRIMARY KEY,
-    ticket_id TEXT NOT NULL REFERENCES tickets(id),
-    comment_id TEXT NULL,
-    filename TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    sha256 TEXT NOT NULL,
-    data BLOB NOT NULL,
-    public BIGINT NOT NULL,
-    uploaded_by TEXT NOT NULL,
-    created_at BIGINT NOT NULL
-);
-CREATE INDEX attachments_ticket ON attachments(ticket_id, created_at);
-
--- "Contact us": general inquiries on the contract's general-inquiry target.
-CREATE TABLE inquiries (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    email TEXT NOT NULL,
-    company TEXT NULL,
-    body TEXT NOT NULL,
-    received_at BIGINT NOT NULL,
-    due_at BIGINT NOT NULL,
-    answered_at BIGINT NULL,
-    answered_by TEXT NULL,
-    answer TEXT NULL
-);
-CREATE INDEX inquiries_open ON inquiries(due_at) WHERE answered_at IS NULL;

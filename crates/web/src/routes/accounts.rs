@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
 use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
-use stringer_core::ids::{Deployment, OrgSlug, Tier, UserId, UserRole};
+use stringer_core::contract::Contract;
+use stringer_core::ids::{Deployment, OrgSlug, Role, Tier, UserId, UserRole};
 use utoipa::ToSchema;
 
 /// Longest a token may live, and the lifetime of a login token.
@@ -33,6 +34,10 @@ pub struct UserView {
     role: String,
     org: Option<String>,
     federal_cleared: bool,
+    /// IANA time zone pages are shown in (UTC when absent).
+    time_zone: Option<String>,
+    /// Unix seconds, once deactivated.
+    deactivated_at: Option<i64>,
 }
 
 impl From<UserRecord> for UserView {
@@ -44,6 +49,8 @@ impl From<UserRecord> for UserView {
             role: u.role.to_string(),
             org: u.org.map(|o| o.0),
             federal_cleared: u.federal_cleared,
+            time_zone: u.time_zone,
+            deactivated_at: u.deactivated_at,
         }
     }
 }
@@ -60,11 +67,36 @@ pub struct OrgView {
     named_engineers: Vec<String>,
     slack_channel: Option<String>,
     email_tag: String,
+    /// What is wrong with the org's set-up, e.g. no TAM where the contract escalates to one.
+    warnings: Vec<String>,
+}
+
+impl OrgView {
+    /// The org as shown, with the warnings the contract gives reason for.
+    pub fn of(contract: &Contract, o: OrgRecord) -> OrgView {
+        let warnings = org_warnings(contract, &o);
+        OrgView { warnings, ..OrgView::from(o) }
+    }
+}
+
+/// What is wrong with an org's set-up under the contract: its tier escalates to a TAM but it
+/// has none (that step would page nobody).
+pub fn org_warnings(contract: &Contract, o: &OrgRecord) -> Vec<String> {
+    let escalates_to_tam = contract.escalation(&o.tier).steps.iter().any(|s| s.notify == Role::Tam);
+    if escalates_to_tam && o.tam.is_none() {
+        vec![format!(
+            "{} is {} and its escalation path pages the TAM, but it has no TAM: that step would page nobody",
+            o.name, o.tier
+        )]
+    } else {
+        vec![]
+    }
 }
 
 impl From<OrgRecord> for OrgView {
     fn from(o: OrgRecord) -> OrgView {
         OrgView {
+            warnings: vec![],
             slug: o.slug.0,
             name: o.name,
             tier: o.tier.0,
@@ -167,10 +199,45 @@ fn backoff(failures: i64) -> i64 {
     if failures < 5 { 0 } else { 2i64.saturating_pow((failures - 4).min(20) as u32).min(900) }
 }
 
-/// Exchanges email and password for a 12-hour token. Failed attempts slow down the client
-/// address trying that account (not the account itself), and every address has a budget of
-/// attempts per minute; behind a trusted proxy the address is the proxy's client's. A sign-in
-/// without such an account takes as long as one with a wrong password.
+/// Checks a sign-in (the API's login and the pages' sign-in form): the account for `email`
+/// (in `org` when given) if `password` is its password and it is active. Failed attempts slow
+/// down the client address `ip` trying that account (not the account itself), and every
+/// address has a budget of attempts per minute. A sign-in without such an account takes as
+/// long as one with a wrong password.
+pub async fn sign_in(
+    state: &AppState,
+    ip: &str,
+    email: &str,
+    password: &str,
+    org: Option<&str>,
+) -> Result<UserRecord, ApiError> {
+    if email.len() > 254 || password.len() > 256 || org.is_some_and(|o| o.len() > 40) {
+        return Err(ApiError::unauthorized("wrong email or password"));
+    }
+    let email = email.trim().to_lowercase();
+    let now = state.now().as_second();
+    spend(state, state.settings.login_limit, format!("login-ip:{ip}"), "too many sign-in attempts from this address")
+        .await?;
+    let safeguards = &state.ports.safeguards;
+    let key = format!("{ip}|{email}|{}", org.unwrap_or(""));
+    if let Some(until) = safeguards.login_locked_until(&key, now).await? {
+        let wait = until - now;
+        return Err(ApiError::too_many(format!("too many failed sign-ins; try again in {wait} s"), wait));
+    }
+    let org = org.map(OrgSlug::from);
+    let user = state.ports.accounts.login_account(&email, org.as_ref()).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let ok = verify_password(password, hash);
+    let Some(user) = user.filter(|u| ok && u.deactivated_at.is_none()) else {
+        safeguards.record_login_failure(&key, now, FORGET_FAILURES_SECONDS, backoff).await?;
+        return Err(ApiError::unauthorized("wrong email or password"));
+    };
+    safeguards.clear_login_failures(&key).await?;
+    Ok(user)
+}
+
+/// Exchanges email and password for a 12-hour token (see [`sign_in`]); behind a trusted
+/// proxy the client address is the proxy's client's.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login,
     responses((status = 201, body = NewTokenView), (status = 401, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn login(
@@ -179,29 +246,9 @@ pub async fn login(
     headers: HeaderMap,
     Body(body): Body<Login>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if body.email.len() > 254 || body.password.len() > 256 {
-        return Err(ApiError::unauthorized("wrong email or password"));
-    }
     let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    let email = body.email.trim().to_lowercase();
+    let user = sign_in(&state, &ip.to_string(), &body.email, &body.password, body.org.as_deref()).await?;
     let now = state.now().as_second();
-    spend(&state, state.settings.login_limit, format!("login-ip:{ip}"), "too many sign-in attempts from this address")
-        .await?;
-    let safeguards = &state.ports.safeguards;
-    let key = format!("{ip}|{email}|{}", body.org.as_deref().unwrap_or(""));
-    if let Some(until) = safeguards.login_locked_until(&key, now).await? {
-        let wait = until - now;
-        return Err(ApiError::too_many(format!("too many failed sign-ins; try again in {wait} s"), wait));
-    }
-    let org = body.org.as_deref().map(OrgSlug::from);
-    let user = state.ports.accounts.login_account(&email, org.as_ref()).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let ok = verify_password(&body.password, hash);
-    let Some(user) = user.filter(|_| ok) else {
-        safeguards.record_login_failure(&key, now, FORGET_FAILURES_SECONDS, backoff).await?;
-        return Err(ApiError::unauthorized("wrong email or password"));
-    };
-    safeguards.clear_login_failures(&key).await?;
     let expires = now + LOGIN_TOKEN_HOURS * 3600;
     let scopes = Scopes::for_role(user.role);
     let (view, secret) = issue_token(&state, &user, "login", scopes, Some(expires)).await?;
@@ -229,7 +276,7 @@ pub async fn list_orgs(
         .await?
         .into_iter()
         .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
-        .map(Into::into)
+        .map(|o| OrgView::of(state.contract(), o))
         .collect();
     Ok(axum::Json(Items { items }))
 }
@@ -325,7 +372,7 @@ pub async fn create_org(
         created_at: state.now().as_second(),
     };
     state.ports.accounts.insert_org(&org, Some(&caller.user.id)).await?;
-    Ok((StatusCode::CREATED, axum::Json(OrgView::from(org))))
+    Ok((StatusCode::CREATED, axum::Json(OrgView::of(state.contract(), org))))
 }
 
 /// The org `slug` if the policy lets the caller take `action` on it; else the policy's
@@ -344,7 +391,98 @@ pub async fn get_org(
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<OrgView>, ApiError> {
-    Ok(axum::Json(org_for(&state, &caller, &slug, Action::ReadOrg).await?.into()))
+    Ok(axum::Json(OrgView::of(state.contract(), org_for(&state, &caller, &slug, Action::ReadOrg).await?)))
+}
+
+/// Changes to an org; absent fields stay as they are (`tam: null` removes the TAM).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrg {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    pub tier: Option<String>,
+    #[schema(value_type = Option<String>, pattern = "^(shared|dedicated|federal)$")]
+    pub deployment: Option<Deployment>,
+    /// A staff user who may serve the org; `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub tam: Option<Option<String>>,
+    pub named_engineers: Option<Vec<String>>,
+    /// The shared Slack channel, e.g. `#stringer-acme`; `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub slack_channel: Option<Option<String>>,
+    /// The tag of the org's support address (`support+TAG@…`).
+    #[schema(pattern = r"^[a-z0-9][a-z0-9-]{1,39}$")]
+    pub email_tag: Option<String>,
+}
+
+/// A field that is present (even as `null`) is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Applies an org change (admin): the same checks as creating one; the TAM and named
+/// engineers must be staff who may serve the org as it will be.
+pub async fn change_org(state: &AppState, caller: &Caller, slug: &str, body: UpdateOrg) -> Result<OrgRecord, ApiError> {
+    let mut org = org_for(state, caller, slug, Action::UpdateOrg).await?;
+    if let Some(deployment) = body.deployment {
+        let changed = OrgRef { slug: org.slug.as_str(), deployment };
+        caller.may(Action::UpdateOrg, Some(Object::Org(changed)), "org")?;
+        org.deployment = deployment;
+    }
+    if let Some(name) = body.name {
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(ApiError::unprocessable("name: 1 to 200 characters"));
+        }
+        org.name = name;
+    }
+    if let Some(tier) = body.tier {
+        let Some(tier) = state.contract().tier(&tier) else {
+            let tiers: Vec<&str> = state.contract().tiers.keys().map(|t| t.as_str()).collect();
+            return Err(ApiError::unprocessable(format!("unknown tier {tier:?}; tiers are {}", tiers.join(", "))));
+        };
+        org.tier = tier;
+    }
+    if let Some(tam) = body.tam {
+        org.tam = tam.filter(|t| !t.is_empty()).map(UserId);
+    }
+    if let Some(named) = body.named_engineers {
+        org.named_engineers = named.into_iter().map(UserId).collect();
+    }
+    if let Some(channel) = body.slack_channel {
+        let channel = channel.filter(|c| !c.is_empty());
+        if channel.as_ref().is_some_and(|c| !c.starts_with('#') || c.len() > 80 || c.contains(char::is_whitespace)) {
+            return Err(ApiError::unprocessable("slack_channel: '#' and a channel name without spaces"));
+        }
+        org.slack_channel = channel;
+    }
+    if let Some(tag) = body.email_tag {
+        if !valid_slug(&tag) {
+            return Err(ApiError::unprocessable("email_tag: 2–40 lowercase letters, digits or dashes"));
+        }
+        org.email_tag = tag;
+    }
+    let servers: Vec<&str> = org.tam.iter().chain(&org.named_engineers).map(UserId::as_str).collect();
+    check_servers(state, &servers, Some(org.as_ref())).await?;
+    if !state.ports.accounts.update_org(&org, &caller.user.id, state.now().as_second()).await? {
+        return Err(ApiError::not_found("org"));
+    }
+    Ok(org)
+}
+
+/// Changes an org (admin): name, tier, deployment, TAM, named engineers, Slack channel,
+/// email tag. The answer carries warnings, e.g. an Enterprise org left without a TAM.
+#[utoipa::path(patch, path = "/api/v1/orgs/{slug}", security(("bearer" = [])), params(("slug" = String, Path)), request_body = UpdateOrg,
+    responses((status = 200, body = OrgView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn update_org(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+    Body(body): Body<UpdateOrg>,
+) -> Result<axum::Json<OrgView>, ApiError> {
+    let org = change_org(&state, &caller, &slug, body).await?;
+    Ok(axum::Json(OrgView::of(state.contract(), org)))
 }
 
 /// Users the caller may see: staff see staff and visible orgs' customers; customers see their org.
@@ -437,6 +575,8 @@ pub async fn create_user(
         federal_cleared: body.federal_cleared,
         password_hash: body.password.as_deref().map(hash_password),
         created_at: state.now().as_second(),
+        time_zone: None,
+        deactivated_at: None,
     };
     state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
@@ -554,6 +694,33 @@ pub async fn update_user(
     }
     state.tokens.clear();
     Ok(axum::Json(user.into()))
+}
+
+/// Deactivates a user (who may change them may deactivate them): their tokens and sessions
+/// stop at once, they are paged no more, and nothing of theirs is deleted. Nobody changes
+/// themselves (the policy's rule), so nobody deactivates themselves either.
+pub async fn deactivate(state: &AppState, caller: &Caller, id: &str) -> Result<UserRecord, ApiError> {
+    let action = Action::UpdateUser { role: None, cleared: None };
+    let user = user_for(state, caller, id, action).await?;
+    let duties = federal_duties(state, &user.id).await?;
+    let now = state.now().as_second();
+    state.ports.accounts.deactivate_user(&user.id, &caller.user.id, now).await?;
+    state.tokens.clear();
+    if !duties.is_empty() {
+        tracing::warn!(user = %user.id, "deactivated a user who still serves {}", duties.join(", "));
+    }
+    Ok(UserRecord { deactivated_at: user.deactivated_at.or(Some(now)), ..user })
+}
+
+/// Deactivates a user (see [`deactivate`]); deactivating again changes nothing.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 200, body = UserView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<axum::Json<UserView>, ApiError> {
+    Ok(axum::Json(deactivate(&state, &caller, &id).await?.into()))
 }
 
 /// The caller's tokens (never their secrets).

@@ -1,11 +1,11 @@
 //! Routes: public (health, OpenAPI, login) and the authenticated API.
 
-mod accounts;
+pub(crate) mod accounts;
 mod ack;
 mod paging;
 mod schedules;
 mod slack;
-mod tickets;
+pub(crate) mod tickets;
 
 use crate::AppState;
 use crate::auth::authenticate;
@@ -54,9 +54,9 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
     let protected = OpenApiRouter::new()
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::list_orgs, accounts::create_org))
-        .routes(routes!(accounts::get_org))
+        .routes(routes!(accounts::get_org, accounts::update_org))
         .routes(routes!(accounts::list_users, accounts::create_user))
-        .routes(routes!(accounts::get_user, accounts::update_user))
+        .routes(routes!(accounts::get_user, accounts::update_user, accounts::deactivate_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(tickets::views::list_tickets, tickets::commands::create_ticket))
@@ -67,6 +67,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::commands::reopen))
         .routes(routes!(tickets::timeline::timeline))
         .routes(routes!(tickets::commands::page))
+        .routes(routes!(tickets::commands::assign))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
         .routes(routes!(schedules::list_schedules, schedules::create_schedule))

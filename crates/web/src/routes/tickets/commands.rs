@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
-use crate::routes::accounts::{org_for, spend};
+use crate::routes::accounts::{org_for, person, spend};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,9 +16,9 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::records::TicketRecord;
 use stringer_app::{Extras, NewComment, Recorded, TicketDetails};
-use stringer_core::access::Action;
+use stringer_core::access::{self, Action, Scope, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
-use stringer_core::ids::{Intake, OrgSlug, TicketId};
+use stringer_core::ids::{Intake, TicketId, UserId};
 use stringer_core::ticket::Status;
 use utoipa::ToSchema;
 
@@ -74,17 +74,9 @@ pub async fn create_ticket(
         requester: caller.user.org.as_ref().map(|_| caller.user.id.clone()),
     };
     let extras = Extras { actor: Some(caller.user.id.clone()), details: Some(details.clone()), comment: None };
-    let recorded = state.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
-    let t = TicketRecord {
-        id,
-        org: OrgSlug(org.slug.to_string()),
-        requester: details.requester,
-        subject: details.subject,
-        description: details.description,
-        state: recorded.ticket,
-        version: recorded.version as i64,
-        updated_at: now.as_second(),
-    };
+    state.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+    // Read back for the number the store gave it (its key).
+    let (t, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
 }
 
@@ -134,7 +126,7 @@ pub struct UpdateTicket {
 
 /// Changes a ticket's severity (the contract's rules for severity changes apply) and/or its
 /// status, as one change: both happen, or neither.
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = UpdateTicket,
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = UpdateTicket,
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn update_ticket(
     State(state): State<AppState>,
@@ -190,7 +182,7 @@ pub struct AddComment {
 }
 
 /// Adds a comment. A public staff reply counts as the response.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddComment,
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = AddComment,
     responses((status = 201, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn add_comment(
     State(state): State<AppState>,
@@ -214,7 +206,7 @@ pub async fn add_comment(
 }
 
 /// Acknowledges a ticket (and its pages): stops escalation and counts as the response.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/acknowledge", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/acknowledge", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
@@ -226,7 +218,7 @@ pub async fn acknowledge(
 }
 
 /// Resolves a ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn resolve(
     State(state): State<AppState>,
@@ -237,7 +229,7 @@ pub async fn resolve(
 }
 
 /// Reopens a resolved ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/reopen", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reopen", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
 pub async fn reopen(
     State(state): State<AppState>,
@@ -245,6 +237,47 @@ pub async fn reopen(
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<TicketView>, ApiError> {
     change(&state, &caller, &id, vec![(Action::Reopen, EventKind::Reopened)], None).await
+}
+
+/// Who works a ticket.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// A staff user who may see the ticket; `null` gives it back to the queue.
+    #[schema(value_type = Option<String>)]
+    assignee: Option<String>,
+}
+
+/// The assignment a staff member may be given on `found`: the user exists, is active staff
+/// and may see the ticket (cleared, for a federal org's).
+pub async fn check_assignee(state: &AppState, found: &Found, id: &str) -> Result<UserId, ApiError> {
+    let user = state.ports.accounts.user(&UserId::from(id)).await?;
+    let Some(user) = user.filter(|u| u.org.is_none() && u.deactivated_at.is_none()) else {
+        return Err(ApiError::unprocessable(format!("{id:?} is not an active staff user")));
+    };
+    let may_see = access::decide(&person(&user, Scopes::of(&[Scope::Read])), Action::ReadTicket, Some(found.object()));
+    if !may_see.allowed() {
+        return Err(ApiError::unprocessable(format!("{} may not see this ticket", user.name)));
+    }
+    Ok(user.id)
+}
+
+/// Gives a ticket to a staff member to work (take it: name yourself), or back to the queue.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/assign", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = Assign,
+    responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<Assign>,
+) -> Result<axum::Json<TicketView>, ApiError> {
+    let found = ticket_for(&state, &caller, &id, &[Action::Assign]).await?;
+    let to = match &body.assignee {
+        Some(who) => Some(check_assignee(&state, &found, who).await?.to_string()),
+        None => None,
+    };
+    let (ticket, _) = record(&state, &caller, found, vec![EventKind::Assigned { to }], None).await?;
+    Ok(axum::Json(view(state.contract(), ticket, state.now())))
 }
 
 /// What a customer page did.
@@ -260,7 +293,7 @@ pub struct PageView {
 /// Enterprise for any open ticket; Pro for a P1 still unacknowledged 30 minutes after opening
 /// — before that it is refused with `opens_at`, the instant it opens (409: it depends on the
 /// moment, like a conflict with the ticket's current state). Rate-limited per ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 202, body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn page(
     State(state): State<AppState>,
@@ -268,7 +301,8 @@ pub async fn page(
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let found = ticket_for(&state, &caller, &id, &[Action::PageOnCall]).await?;
-    spend(&state, state.settings.limits, format!("page:{id}"), "this ticket was paged a moment ago").await?;
+    let key = format!("page:{}", found.ticket.id);
+    spend(&state, state.settings.limits, key, "this ticket was paged a moment ago").await?;
     let (ticket, recorded) = record(&state, &caller, found, vec![EventKind::CustomerPageRequested], None).await?;
     let mut paged = Vec::new();
     for n in recorded.notices {

@@ -16,15 +16,15 @@ use serde::Serialize;
 use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object, OrgRef};
 use stringer_core::contract::Contract;
-use stringer_core::ids::{Deployment, Severity, TicketId};
+use stringer_core::ids::{Deployment, Severity, TicketId, TicketKey};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::Status;
 use utoipa::ToSchema;
 
 /// The longest subject.
-const MAX_SUBJECT: usize = 300;
+pub const MAX_SUBJECT: usize = 300;
 /// The longest description or comment, in bytes.
-const MAX_TEXT: usize = 32 * 1024;
+pub const MAX_TEXT: usize = 32 * 1024;
 
 /// One SLA clock as shown with a ticket.
 #[derive(Serialize, ToSchema)]
@@ -53,7 +53,11 @@ pub struct SlaView {
 #[derive(Serialize, ToSchema)]
 pub struct TicketView {
     id: String,
+    /// The human key, e.g. `ACME-42`, accepted wherever the id is.
+    key: String,
     org: String,
+    /// The staff member working the ticket.
+    assignee: Option<String>,
     requester: Option<String>,
     subject: String,
     description: String,
@@ -92,6 +96,8 @@ pub fn view(contract: &Contract, t: TicketRecord, now: Timestamp) -> TicketView 
         })
         .collect();
     TicketView {
+        key: t.key().to_string(),
+        assignee: s.assignee.clone(),
         id: t.id.0,
         org: t.org.0,
         requester: t.requester.map(|r| r.0),
@@ -132,7 +138,8 @@ pub struct Found {
 }
 
 impl Found {
-    fn object(&self) -> Object<'_> {
+    /// The ticket as an object of the access policy.
+    pub fn object(&self) -> Object<'_> {
         Object::Ticket(OrgRef { slug: self.ticket.org.as_str(), deployment: self.deployment })
     }
 
@@ -142,13 +149,16 @@ impl Found {
     }
 }
 
-/// Reads the ticket `id` once and asks the policy about each of `actions` on it; a refusal
+/// Reads the ticket `id` (its id or its key) once and asks the policy about each of `actions` on it; a refusal
 /// answers as the policy says (404 exactly as for a missing ticket).
 pub async fn ticket_for(state: &AppState, caller: &Caller, id: &str, actions: &[Action]) -> Result<Found, ApiError> {
-    if !is_id("tkt", id) {
-        return Err(ApiError::bad_request("malformed ticket id"));
-    }
-    let found = state.ports.queries.ticket(&TicketId::from(id)).await?;
+    let found = if is_id("tkt", id) {
+        state.ports.queries.ticket(&TicketId::from(id)).await?
+    } else if let Some(key) = TicketKey::parse(id) {
+        state.ports.queries.ticket_by_key(&key).await?
+    } else {
+        return Err(ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"));
+    };
     let found = found.map(|(ticket, deployment)| Found { ticket, deployment });
     for action in actions {
         caller.may(*action, found.as_ref().map(Found::object), "ticket")?;

@@ -34,7 +34,7 @@ impl From<CommentRecord> for CommentView {
 }
 
 /// A ticket's comments (customers see public ones only).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = Items<CommentView>), (status = 404, body = crate::routes::Problem)))]
 pub async fn list_comments(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub struct TimelineQuery {
 /// The ticket's append-only timeline (events and notices), oldest first, a page at a time.
 /// Staff see every entry whole; customers see it without internal notes and staff-only
 /// details.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/timeline", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$"), TimelineQuery),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/timeline", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$"), TimelineQuery),
     responses((status = 200, body = Items<TimelineView>), (status = 404, body = crate::routes::Problem)))]
 pub async fn timeline(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn timeline(
 }
 
 /// A timeline entry as the policy lets someone without internal access see it.
-fn customer_entry(mut entry: TimelineRecord) -> Option<TimelineRecord> {
+pub fn customer_entry(mut entry: TimelineRecord) -> Option<TimelineRecord> {
     let public = entry.body.get("public") != Some(&serde_json::Value::Bool(false));
     match access::customer_view(&entry.kind, public) {
         EntryView::Hidden => None,

@@ -12,7 +12,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use stringer_app::records::{TicketFilter, TicketOrder};
 use stringer_core::access::{self, Action, Reach};
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use utoipa::ToSchema;
 
 /// A page of tickets.
@@ -36,6 +36,15 @@ pub struct ListQuery {
     severity: Option<String>,
     /// Only tickets with a running SLA clock due within this many seconds.
     breaching_within: Option<i64>,
+    /// Only tickets worked by this staff user id, or `mine`, or `unassigned`.
+    assignee: Option<String>,
+    /// Full-text search: tickets whose subject, description or comments hold every word
+    /// (customers search the public conversation only).
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// newest (default) or due: what breaches first, breached at the top (the queue).
+    #[param(pattern = "^(newest|due)$")]
+    order: Option<String>,
     /// From a previous page's `next_cursor`.
     #[param(pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")]
     cursor: Option<String>,
@@ -71,6 +80,23 @@ pub async fn list_tickets(
         (Reach::AllOrgs { .. }, None) => None,
     };
     let now = state.now();
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("mine") => Some(Some(caller.user.id.clone())),
+        Some("unassigned") => Some(None),
+        Some(id) if is_id("usr", id) => Some(Some(UserId::from(id))),
+        Some(_) => return Err(ApiError::bad_request("assignee: a user id, mine or unassigned")),
+    };
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    if search.as_ref().is_some_and(|s| s.len() > 200) {
+        return Err(ApiError::bad_request("q: at most 200 bytes"));
+    }
+    let order = match q.order.as_deref() {
+        None | Some("newest") => TicketOrder::Newest,
+        Some("due") if q.cursor.is_none() => TicketOrder::DueFirst,
+        Some("due") => return Err(ApiError::bad_request("order=due has no cursor: the queue is one page")),
+        Some(_) => return Err(ApiError::bad_request("order: newest or due")),
+    };
     let filter = TicketFilter {
         org,
         hide_federal: matches!(reach, Reach::AllOrgs { federal: false }),
@@ -82,14 +108,18 @@ pub async fn list_tickets(
             .transpose()
             .map_err(|e| ApiError::bad_request(e.detail))?,
         due_before: q.breaching_within.map(|s| now.as_second() + s.clamp(0, 10 * 366 * 86_400)),
+        unresolved: false,
+        assignee,
+        search_internal: caller.may_list(Action::ReadInternal).is_ok(),
+        search,
         before_id: q.cursor.map(TicketId),
         limit: limit + 1,
-        order: TicketOrder::Newest,
+        order,
     };
     let mut rows = state.ports.queries.tickets(&filter).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|t| t.id.to_string())
+        rows.last().filter(|_| order == TicketOrder::Newest).map(|t| t.id.to_string())
     } else {
         None
     };
@@ -98,7 +128,7 @@ pub async fn list_tickets(
 }
 
 /// One ticket with its SLA clocks.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tkt_[0-9A-HJKMNP-TV-Z]{26}$")),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem)))]
 pub async fn get_ticket(
     State(state): State<AppState>,

@@ -1,0 +1,281 @@
+//! The pages' and the web issue's API guarantees over real HTTP, on SQLite and PostgreSQL:
+//! human ticket keys (numbered per org, accepted wherever an id is), assignment, editing
+//! orgs, deactivating users (their tokens and sessions stop at once), full-text search and
+//! the queue order; the session cookie's flags, CSRF and cross-site refusals, and another
+//! org's ticket answering 404 in HTML. The browser walk-through is in tests/browser.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::{Db, Server, desk, open_ticket};
+
+both_backends!(keys_assignment_search_and_queue, keys_assignment_search_and_queue_on);
+both_backends!(orgs_edit_and_users_deactivate, orgs_edit_and_users_deactivate_on);
+both_backends!(sessions_and_forms, sessions_and_forms_on);
+
+async fn keys_assignment_search_and_queue_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    // Keys are numbered per org, from 1, and accepted wherever the id is.
+    let a1 = open_ticket(&server, &d.alice, "acme", "P4").await;
+    let b1 = open_ticket(&server, &d.bob, "bolt", "P3").await;
+    let a2 = open_ticket(&server, &d.alice, "acme", "P1").await;
+    assert_eq!(
+        (a1["key"].as_str(), b1["key"].as_str(), a2["key"].as_str()),
+        (Some("ACME-1"), Some("BOLT-1"), Some("ACME-2"))
+    );
+    let by_key = server.ok(Method::GET, "/api/v1/tickets/ACME-2", &d.alice, None).await;
+    assert_eq!(by_key["id"], a2["id"]);
+    let (status, _) = server.call(Method::GET, "/api/v1/tickets/ACME-2", Some(&d.bob), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another org's key answers like a missing one");
+    let (status, _) = server.call(Method::GET, "/api/v1/tickets/ACME-99", Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for bad in ["acme-2", "ACME-02", "ACME"] {
+        let (status, _) = server.call(Method::GET, &format!("/api/v1/tickets/{bad}"), Some(&d.alice), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Assignment: staff only, to active staff who may see the ticket; the API shows it.
+    let me = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await;
+    let taken = server
+        .ok(Method::POST, "/api/v1/tickets/ACME-2/assign", &d.engineer, Some(json!({"assignee": me["id"]})))
+        .await;
+    assert_eq!(taken["assignee"], me["id"]);
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/tickets/ACME-2/assign", Some(&d.alice), Some(json!({"assignee": me["id"]})))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "customers do not assign");
+    let alice = server.ok(Method::GET, "/api/v1/me", &d.alice, None).await;
+    let (status, problem) = server
+        .call(Method::POST, "/api/v1/tickets/ACME-2/assign", Some(&d.engineer), Some(json!({"assignee": alice["id"]})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let fedco = open_ticket(&server, &d.fiona, "fedco", "P3").await;
+    let (status, _) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{}/assign", fedco["id"].as_str().unwrap()),
+            Some(&d.cleared),
+            Some(json!({"assignee": me["id"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an uncleared engineer is not given a federal ticket");
+    let mine = server.ok(Method::GET, "/api/v1/tickets?assignee=mine", &d.engineer, None).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let unassigned = server.ok(Method::GET, "/api/v1/tickets?assignee=unassigned", &d.engineer, None).await;
+    assert!(unassigned["items"].as_array().unwrap().iter().all(|t| t["assignee"].is_null()));
+    let back =
+        server.ok(Method::POST, "/api/v1/tickets/ACME-2/assign", &d.engineer, Some(json!({"assignee": null}))).await;
+    assert!(back["assignee"].is_null());
+    let timeline = server.ok(Method::GET, "/api/v1/tickets/ACME-2/timeline", &d.alice, None).await;
+    let assigned: Vec<_> =
+        timeline["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "ticket.assigned").collect();
+    assert_eq!(assigned.len(), 2);
+    assert!(assigned.iter().all(|e| e["body"].get("to").is_none() && e["actor"].is_null()), "customers do not see who");
+
+    // Full-text search: customers search the public conversation of their org; staff also
+    // internal notes.
+    server
+        .ok(
+            Method::POST,
+            "/api/v1/tickets/ACME-1/comments",
+            &d.engineer,
+            Some(json!({"body": "flamingo internal", "public": false})),
+        )
+        .await;
+    server
+        .ok(Method::POST, "/api/v1/tickets/ACME-1/comments", &d.engineer, Some(json!({"body": "pelican public reply"})))
+        .await;
+    let hits = |v: serde_json::Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=pelican", &d.alice, None).await), ["ACME-1"]);
+    assert!(hits(server.ok(Method::GET, "/api/v1/tickets?q=flamingo", &d.alice, None).await).is_empty());
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=flamingo", &d.engineer, None).await), ["ACME-1"]);
+    assert!(hits(server.ok(Method::GET, "/api/v1/tickets?q=pelican", &d.bob, None).await).is_empty());
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=P3%20bolt", &d.bob, None).await), ["BOLT-1"]);
+    let (status, _) = server.call(Method::GET, "/api/v1/tickets?q=%22unbalanced%20OR", Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::OK, "search words are never query syntax");
+
+    // The queue order: what breaches first comes first (the P1's response is due soonest).
+    let queue = hits(server.ok(Method::GET, "/api/v1/tickets?order=due", &d.engineer, None).await);
+    assert_eq!(queue.first().map(String::as_str), Some("ACME-2"), "{queue:?}");
+    assert_eq!(queue.last().map(String::as_str), Some("ACME-1"), "the P4 is due last: {queue:?}");
+}
+
+async fn orgs_edit_and_users_deactivate_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let tam = server
+        .ok(
+            Method::POST,
+            "/api/v1/users",
+            &d.admin,
+            Some(json!({"email": "tam@stringer.example", "name": "Tam", "role": "tam"})),
+        )
+        .await;
+    // An Enterprise org without a TAM carries a loud warning; giving it one clears it.
+    let acme = server.ok(Method::GET, "/api/v1/orgs/acme", &d.admin, None).await;
+    assert!(acme["warnings"][0].as_str().unwrap().contains("no TAM"), "{acme}");
+    let edited = server
+        .ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"tam": tam["id"], "name": "Acme Corp"})))
+        .await;
+    assert_eq!(
+        (edited["tam"].clone(), edited["name"].clone(), edited["warnings"].clone()),
+        (tam["id"].clone(), json!("Acme Corp"), json!([]))
+    );
+    let (status, _) =
+        server.call(Method::PATCH, "/api/v1/orgs/acme", Some(&d.engineer), Some(json!({"name": "x"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        server.call(Method::PATCH, "/api/v1/orgs/fedco", Some(&d.admin), Some(json!({"tam": tam["id"]}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an uncleared TAM cannot serve a federal org");
+    let (status, _) =
+        server.call(Method::PATCH, "/api/v1/orgs/acme", Some(&d.admin), Some(json!({"tier": "gold"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) =
+        server.call(Method::PATCH, "/api/v1/orgs/acme", Some(&d.admin), Some(json!({"email_tag": "bolt"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "email tags stay unique");
+
+    // Deactivating a user stops their tokens at once, keeps their data, and is an admin's (or
+    // their org admin's) to do — never one's own.
+    let ticket = open_ticket(&server, &d.bob, "bolt", "P3").await;
+    let bob = server.ok(Method::GET, "/api/v1/me", &d.bob, None).await;
+    let bob_path = format!("/api/v1/users/{}", bob["id"].as_str().unwrap());
+    let (status, _) = server.call(Method::DELETE, &bob_path, Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another org's admin does not see bob");
+    let admin_me = server.ok(Method::GET, "/api/v1/me", &d.admin, None).await;
+    let (status, _) = server
+        .call(Method::DELETE, &format!("/api/v1/users/{}", admin_me["id"].as_str().unwrap()), Some(&d.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nobody deactivates themselves");
+    let gone = server.ok(Method::DELETE, &bob_path, &d.admin, None).await;
+    assert!(gone["deactivated_at"].is_i64());
+    let (status, _) = server.call(Method::GET, "/api/v1/me", Some(&d.bob), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the token stopped at once");
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "bob@bolt.example", "password": "bob@bolt.example-password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "and signing in again fails");
+    let kept =
+        server.ok(Method::GET, &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()), &d.admin, None).await;
+    assert_eq!(kept["requester"], bob["id"], "nothing of theirs is deleted");
+    let again = server.ok(Method::DELETE, &bob_path, &d.admin, None).await;
+    assert_eq!(again["deactivated_at"], gone["deactivated_at"], "deactivating again changes nothing");
+}
+
+/// A browser as far as these tests need one: one client, and the session cookie it holds.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Browser {
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.base)).header("cookie", &self.cookie)
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(format!("{}{path}", self.base)).header("cookie", &self.cookie)
+    }
+}
+
+/// Signs in through the form; answers the session cookie's whole `Set-Cookie` and the browser.
+async fn sign_in(server: &Server, email: &str, password: &str) -> (String, Browser) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(format!("{}/signin", server.base)).send().await.unwrap();
+    let guard_cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let form = form.text().await.unwrap();
+    let guard = form.split("name=\"guard\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let resp = client
+        .post(format!("{}/signin", server.base))
+        .header("cookie", guard_cookie)
+        .form(&[("email", email), ("password", password), ("guard", &guard), ("next", "/portal")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{email}");
+    let set = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("stringer_session="))
+        .unwrap();
+    let cookie = set.split(';').next().unwrap().to_string();
+    (set, Browser { client, base: server.base.clone(), cookie })
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+async fn sessions_and_forms_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let acme = open_ticket(&server, &d.alice, "acme", "P3").await;
+    let key = acme["key"].as_str().unwrap().to_string();
+    let (cookie, alice) = sign_in(&server, "alice@acme.example", "alice@acme.example-password").await;
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http on 127.0.0.1 is not https");
+    let page = alice.get(&format!("/portal/tickets/{key}")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let csrf = csrf_of(&html);
+
+    // Forms: without the token, with a wrong one, or from another site: refused, nothing written.
+    let reply = format!("/portal/tickets/{key}/reply");
+    for (form, origin) in [
+        (vec![("body", "no token")], None),
+        (vec![("body", "wrong token"), ("csrf", "stg_wrong")], None),
+        (vec![("body", "cross site"), ("csrf", csrf.as_str())], Some("http://evil.example")),
+    ] {
+        let mut req = alice.post(&reply).form(&form);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{form:?}");
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+    let resp = alice.post(&reply).form(&[("body", "with the token"), ("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let comments = server.ok(Method::GET, &format!("/api/v1/tickets/{key}/comments"), &d.alice, None).await;
+    let bodies: Vec<&str> = comments["items"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["with the token"]);
+
+    // Another org's ticket: 404 in HTML, exactly like a missing one.
+    let (_, bob) = sign_in(&server, "bob@bolt.example", "bob@bolt.example-password").await;
+    let theirs = bob.get(&format!("/portal/tickets/{key}")).send().await.unwrap();
+    let missing = bob.get("/portal/tickets/BOLT-999").send().await.unwrap();
+    assert_eq!((theirs.status(), missing.status()), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    let (theirs, missing) = (theirs.text().await.unwrap(), missing.text().await.unwrap());
+    assert_eq!(theirs, missing, "the same page, so nothing leaks");
+    assert!(!theirs.contains(acme["subject"].as_str().unwrap()));
+
+    // Without a session, pages send the browser to sign in; a wrong password says so.
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = anonymous.get(format!("{}/portal", server.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/signin?next=%2Fportal");
+
+    // Sign-out ends the session on the server: the old cookie opens nothing.
+    let resp = alice.post("/signout").form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let replay = anonymous
+        .get(format!("{}/portal", server.base))
+        .header("cookie", cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER, "the signed-out session is gone");
+}
