@@ -1,6 +1,6 @@
 //! Stringer's HTTP front: the JSON API under `/api/v1` with its OpenAPI document, accounts,
-//! idempotent creates, one-click acknowledgement links, the Slack interactions endpoint, and
-//! health and metrics endpoints. It serves HTTP and holds nothing but the application's
+//! idempotent creates, one-click acknowledgement links, the Slack interactions endpoint,
+//! health and metrics endpoints, and the pages people use ([`pages`]: portal, console, admin). It serves HTTP and holds nothing but the application's
 //! ports ([`Ports`]): every read goes through the read port, every change through
 //! `Commands`, every permission through the access policy. It never names a store.
 
@@ -14,6 +14,7 @@ mod extract;
 mod ics;
 mod idempotency;
 pub mod ids;
+pub mod pages;
 mod ratelimit;
 mod routes;
 pub mod token_cache;
@@ -62,6 +63,8 @@ pub struct Settings {
     pub allow_private_webhooks: bool,
     /// Seconds an `Idempotency-Key` stays "in progress" before a retry may run afresh.
     pub idempotency_lease: i64,
+    /// Mark cookies `Secure` (the server's public URL is https).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -72,6 +75,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             allow_private_webhooks: false,
             idempotency_lease: idempotency::LEASE_SECONDS,
+            secure_cookies: false,
         }
     }
 }
@@ -158,6 +162,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::public(doc))
+        .merge(pages::router(state.clone()))
         .fallback(|| async { ApiError::not_found("resource at this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")

@@ -15,7 +15,7 @@ use stringer_app::links::AckLinks;
 use stringer_engine::{Engine, SystemClock};
 use stringer_integrations::{Integrations, mail, slack, sms_voice, webhook};
 use stringer_store::SqlStore;
-use stringer_web::bootstrap::{Issued, first_admin, seed_demo};
+use stringer_web::bootstrap::{DEMO_SIGN_INS, Issued, first_admin, seed_demo};
 use stringer_web::{AppState, Settings, SlackApp};
 use tokio::sync::watch;
 
@@ -166,7 +166,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     if args.demo {
         let users = seed_demo(&state).await?;
-        print_issued("Demo desk seeded (orgs acme, bolt, fedco). Tokens are shown once:", &users);
+        if users.is_empty() {
+            println!("The demo desk is already seeded (orgs acme, bolt, fedco); its sign-ins are below.");
+        } else {
+            print_issued("Demo desk seeded (orgs acme, bolt, fedco). Tokens are shown once:", &users);
+        }
     }
     let listen = args.listen.clone().or(config.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = bind(&listen, "").await?;
@@ -181,6 +185,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     println!("listening on http://{addr}");
     if args.demo {
+        println!();
+        println!("Open http://{addr}/ in a browser and sign in as:");
+        for (who, email, password) in DEMO_SIGN_INS {
+            println!("  {who:<9} {email:<24} password {password}");
+        }
+        println!();
         println!("try: curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/v1/tickets");
     }
     println!("API description: http://{addr}/api/v1/openapi.json");
@@ -197,6 +207,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         trusted_proxies: args.trusted_proxy.clone(),
         allow_private_webhooks: args.allow_private_webhooks,
         idempotency_lease: args.idempotency_lease,
+        secure_cookies: public.starts_with("https://"),
         ..Settings::default()
     };
     let engine_config = stringer_engine::Config {

@@ -1,0 +1,302 @@
+//! The admin pages: orgs (tier, deployment, TAM, named engineers, Slack channel, email tag,
+//! with the contract's warnings, e.g. an Enterprise org without a TAM), users (deactivate),
+//! and the loaded contract as tables. Each change goes through the same function as its
+//! `/api/v1` route, so the pages can do nothing the API cannot.
+
+use super::session::{PageForm, Signed};
+use super::text;
+use super::ticket::at;
+use super::{Nav, PageResult, render};
+use crate::AppState;
+use crate::routes::accounts::{UpdateOrg, change_org, deactivate, org_for, org_warnings};
+use askama::Template;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use stringer_core::access::{Action, Object};
+use stringer_core::ids::Deployment;
+
+/// An org as listed.
+pub struct OrgLine {
+    slug: String,
+    name: String,
+    tier: String,
+    deployment: String,
+    tam: String,
+    warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_orgs.html")]
+struct OrgsPage {
+    nav: Nav,
+    orgs: Vec<OrgLine>,
+}
+
+/// Every org.
+pub async fn orgs(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    let caller = &session.caller;
+    caller.may_list(Action::UpdateOrg)?;
+    let names = super::ticket::names(&state).await?;
+    let orgs = state
+        .ports
+        .accounts
+        .orgs()
+        .await?
+        .into_iter()
+        .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        .map(|o| OrgLine {
+            warnings: org_warnings(state.contract(), &o),
+            slug: o.slug.to_string(),
+            name: o.name,
+            tier: o.tier.to_string(),
+            deployment: format!("{:?}", o.deployment).to_lowercase(),
+            tam: o.tam.map(|t| names.get(t.as_str()).cloned().unwrap_or_else(|| t.to_string())).unwrap_or_default(),
+        })
+        .collect();
+    render(&OrgsPage { nav: Nav::of(&session), orgs })
+}
+
+#[derive(Template)]
+#[template(path = "admin_org.html")]
+struct OrgPage {
+    nav: Nav,
+    slug: String,
+    name: String,
+    tier: String,
+    deployment: String,
+    tam: String,
+    named: Vec<String>,
+    slack_channel: String,
+    email_tag: String,
+    tiers: Vec<String>,
+    staff: Vec<(String, String)>,
+    warnings: Vec<String>,
+    error: Option<String>,
+    saved: bool,
+}
+
+async fn org_page(
+    state: &AppState,
+    session: &super::session::Session,
+    slug: &str,
+    error: Option<String>,
+    saved: bool,
+) -> PageResult {
+    let org = org_for(state, &session.caller, slug, Action::UpdateOrg).await?;
+    let mut staff: Vec<(String, String)> = state
+        .ports
+        .accounts
+        .users(None)
+        .await?
+        .into_iter()
+        .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
+        .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))
+        .collect();
+    staff.sort_by(|a, b| a.1.cmp(&b.1));
+    render(&OrgPage {
+        nav: Nav::of(session),
+        warnings: org_warnings(state.contract(), &org),
+        slug: org.slug.to_string(),
+        name: org.name,
+        tier: org.tier.to_string(),
+        deployment: format!("{:?}", org.deployment).to_lowercase(),
+        tam: org.tam.map(|t| t.to_string()).unwrap_or_default(),
+        named: org.named_engineers.iter().map(|e| e.to_string()).collect(),
+        slack_channel: org.slack_channel.unwrap_or_default(),
+        email_tag: org.email_tag,
+        tiers: state.contract().tiers.keys().map(|t| t.to_string()).collect(),
+        staff,
+        error,
+        saved,
+    })
+}
+
+/// One org's form.
+pub async fn org(State(state): State<AppState>, Signed(session): Signed, Path(slug): Path<String>) -> PageResult {
+    org_page(&state, &session, &slug, None, false).await
+}
+
+/// What the org form sends.
+#[derive(Deserialize)]
+pub struct OrgForm {
+    name: String,
+    tier: String,
+    deployment: String,
+    #[serde(default)]
+    tam: String,
+    /// Staff user ids, separated by commas or spaces.
+    #[serde(default)]
+    named_engineers: String,
+    #[serde(default)]
+    slack_channel: String,
+    email_tag: String,
+}
+
+/// Saves the org (through the API's own change function).
+pub async fn save_org(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    PageForm(session, form): PageForm<OrgForm>,
+) -> PageResult {
+    let deployment: Option<Deployment> = serde_json::from_value(serde_json::Value::String(form.deployment)).ok();
+    let change = UpdateOrg {
+        name: Some(form.name),
+        tier: Some(form.tier),
+        deployment,
+        tam: Some(Some(form.tam)),
+        named_engineers: Some(
+            form.named_engineers.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect(),
+        ),
+        slack_channel: Some(Some(form.slack_channel)),
+        email_tag: Some(form.email_tag),
+    };
+    match change_org(&state, &session.caller, &slug, change).await {
+        Ok(_) => org_page(&state, &session, &slug, None, true).await,
+        Err(e)
+            if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
+                || e.status == axum::http::StatusCode::CONFLICT =>
+        {
+            let mut response = org_page(&state, &session, &slug, Some(e.detail), false).await?;
+            *response.status_mut() = e.status;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A user as listed.
+pub struct UserLine {
+    id: String,
+    name: String,
+    email: String,
+    role: String,
+    org: String,
+    cleared: bool,
+    deactivated: String,
+    may_deactivate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    nav: Nav,
+    users: Vec<UserLine>,
+    flash: Option<String>,
+}
+
+async fn users_page(state: &AppState, session: &super::session::Session, flash: Option<String>) -> PageResult {
+    let caller = &session.caller;
+    caller.may_list(Action::UpdateOrg)?;
+    let tz = text::zone(caller.user.time_zone.as_deref());
+    let orgs = state.ports.accounts.orgs().await?;
+    let users = state
+        .ports
+        .accounts
+        .users(None)
+        .await?
+        .into_iter()
+        .filter_map(|u| {
+            let org = u.org.as_ref().and_then(|slug| orgs.iter().find(|o| &o.slug == slug));
+            let object = Some(Object::User(u.as_object(org)));
+            if !caller.allowed(Action::ReadUser, object) {
+                return None;
+            }
+            let may_deactivate = u.deactivated_at.is_none()
+                && u.id != caller.user.id
+                && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
+            Some(UserLine {
+                id: u.id.to_string(),
+                name: u.name.clone(),
+                email: u.email.clone(),
+                role: u.role.to_string(),
+                org: u.org.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "staff".into()),
+                cleared: u.federal_cleared,
+                deactivated: u.deactivated_at.map(|d| at(d, &tz)).unwrap_or_default(),
+                may_deactivate,
+            })
+        })
+        .collect();
+    render(&UsersPage { nav: Nav::of(session), users, flash })
+}
+
+/// Every user the admin may see.
+pub async fn users(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    users_page(&state, &session, None).await
+}
+
+/// Deactivates a user (through the API's own function): their sessions and tokens stop.
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let user = deactivate(&state, &session.caller, &id).await?;
+    users_page(
+        &state,
+        &session,
+        Some(format!("{} is deactivated: their sessions and tokens no longer work.", user.name)),
+    )
+    .await
+}
+
+/// One target as a table: its name, then per severity one cell per tier.
+type TargetTable = (String, Vec<(String, Vec<String>)>);
+
+#[derive(Template)]
+#[template(path = "admin_contract.html")]
+struct ContractPage {
+    nav: Nav,
+    severities: Vec<(String, String, String)>,
+    tiers: Vec<String>,
+    targets: Vec<TargetTable>,
+    coverage: Vec<(String, String)>,
+    escalation: Vec<(String, Vec<String>)>,
+}
+
+/// The loaded contract, as the seed's tables.
+pub async fn contract(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    session.caller.may_list(Action::OpenConsole)?;
+    let c = state.contract();
+    let severities = c.severities.iter().map(|(k, d)| (k.to_string(), d.name.clone(), d.definition.clone())).collect();
+    let tiers: Vec<String> = c.tiers.keys().map(|t| t.to_string()).collect();
+    let targets = c
+        .targets
+        .keys()
+        .map(|name| {
+            let rows = c
+                .severities
+                .keys()
+                .map(|sev| {
+                    let cells = c
+                        .tiers
+                        .keys()
+                        .map(|tier| {
+                            let cell = c.target(name, tier, sev);
+                            match &cell.calendar {
+                                Some(cal) => format!("{} ({cal})", cell.within),
+                                None => cell.within.to_string(),
+                            }
+                        })
+                        .collect();
+                    (sev.to_string(), cells)
+                })
+                .collect();
+            (name.clone(), rows)
+        })
+        .collect();
+    let coverage =
+        c.tiers.values().map(|t| (t.name.clone(), t.summary.clone().unwrap_or_else(|| t.coverage.clone()))).collect();
+    let escalation = c
+        .escalation
+        .iter()
+        .map(|(tier, policy)| {
+            let steps = policy
+                .steps
+                .iter()
+                .map(|s| format!("after {}: page the {}", s.after, s.notify.as_str().replace('_', " ")))
+                .collect();
+            (tier.to_string(), steps)
+        })
+        .collect();
+    render(&ContractPage { nav: Nav::of(&session), severities, tiers, targets, coverage, escalation })
+}

@@ -1,0 +1,183 @@
+//! The pages people use, at `/` of the same server as the API: the customer portal
+//! ([`portal`]), the engineer console ([`console`]) and the admin pages ([`admin`]), signed
+//! in with a session cookie ([`session`]). Server-rendered askama templates
+//! (`crates/web/templates`); every form works without JavaScript, and the vendored htmx
+//! only improves them (the console's queue refreshes itself). Pages go through the same
+//! ports and the same access policy as the API: a page asks [`crate::auth::Caller::may`]
+//! exactly as a route does, and another org's ticket answers 404 here too.
+
+pub mod admin;
+pub mod console;
+pub mod portal;
+pub mod session;
+mod signin;
+mod text;
+mod ticket;
+
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use session::Session;
+use stringer_app::StoreError;
+use stringer_core::access::Action;
+
+/// What every page's frame shows: who is signed in and where they may go.
+pub struct Nav {
+    /// The signed-in user's name.
+    pub name: String,
+    /// Their org, for customers.
+    pub org: Option<String>,
+    /// Staff see the console.
+    pub console: bool,
+    /// Admins see the admin pages.
+    pub admin: bool,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: String,
+}
+
+impl Nav {
+    /// The frame for a session.
+    pub fn of(session: &Session) -> Nav {
+        let caller = &session.caller;
+        Nav {
+            name: caller.user.name.clone(),
+            org: caller.user.org.as_ref().map(|o| o.to_string()),
+            console: caller.may_list(Action::OpenConsole).is_ok(),
+            admin: caller.may_list(Action::UpdateOrg).is_ok(),
+            csrf: session.csrf.clone(),
+        }
+    }
+}
+
+/// An error shown as a page (the API's problems become these on the pages).
+#[derive(Debug)]
+pub struct PageError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl PageError {
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> PageError {
+        PageError { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> PageError {
+        PageError { status: StatusCode::FORBIDDEN, message: message.into() }
+    }
+
+    /// 404, also for what the caller may not see.
+    pub fn not_found(what: &str) -> PageError {
+        PageError { status: StatusCode::NOT_FOUND, message: format!("No such {what}.") }
+    }
+}
+
+impl From<ApiError> for PageError {
+    /// The problem's detail as a sentence ("no such ticket" → "No such ticket.").
+    fn from(e: ApiError) -> PageError {
+        let mut message: String =
+            e.detail.chars().take(1).flat_map(char::to_uppercase).chain(e.detail.chars().skip(1)).collect();
+        if !message.ends_with(['.', '?', '!']) {
+            message.push('.');
+        }
+        PageError { status: e.status, message }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> PageError {
+        tracing::error!("a page failed to render: {e}");
+        PageError { status: StatusCode::INTERNAL_SERVER_ERROR, message: "This page failed to render.".into() }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            status: self.status.as_u16(),
+            reason: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+        };
+        let body = page.render().unwrap_or_else(|_| self.message.clone());
+        (self.status, Html(body)).into_response()
+    }
+}
+
+/// A rendered page, or the error page.
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template as a page.
+pub fn render(t: &impl Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// After a form: back to `to` (303, so a reload does not post again).
+pub fn see_other(to: &str) -> PageResult {
+    Ok(Redirect::to(to).into_response())
+}
+
+/// The vendored front-end assets: compiled into the binary, so nothing is fetched from
+/// anywhere at run time.
+const HTMX: &str = include_str!("../../static/htmx-2.0.11.min.js");
+const STYLE: &str = include_str!("../../static/style.css");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// `/`: the portal for customers, the console for staff, else the sign-in page.
+async fn home(session: Option<axum::Extension<Session>>) -> Response {
+    match session {
+        Some(s) if s.caller.is_staff() => Redirect::to("/console").into_response(),
+        Some(_) => Redirect::to("/portal").into_response(),
+        None => Redirect::to("/signin").into_response(),
+    }
+}
+
+/// The pages' routes, behind the session middleware.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/portal", get(portal::tickets))
+        .route("/portal/new", get(portal::new_form).post(portal::open))
+        .route("/portal/tickets/{key}", get(portal::ticket))
+        .route("/portal/tickets/{key}/reply", post(portal::reply))
+        .route("/portal/tickets/{key}/page", post(portal::page))
+        .route("/console", get(console::queue))
+        .route("/console/queue", get(console::queue_rows))
+        .route("/console/new", get(console::new_form).post(console::open))
+        .route("/console/tickets/{key}", get(console::ticket))
+        .route("/console/tickets/{key}/{action}", post(console::act))
+        .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
+        .route("/admin/orgs", get(admin::orgs))
+        .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
+        .route("/admin/contract", get(admin::contract))
+        .route_layer(axum::middleware::from_fn_with_state(state, session::load))
+        .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
+        .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+}

@@ -1,0 +1,230 @@
+//! Browser sessions: the cookie (`HttpOnly`, `SameSite=Lax`, `Secure` behind https) holds a
+//! random secret whose SHA-256 keys the session row, so a copy of the database opens no
+//! session. Each session has a CSRF token that every form carries ([`PageForm`]); the
+//! sign-in form, before there is a session, is guarded by a double-submit cookie. A session
+//! ends at sign-out, after [`IDLE_SECONDS`] unused, after [`MAX_SECONDS`] whatever happens,
+//! and at once when its user is deactivated.
+
+use super::PageError;
+use crate::AppState;
+use crate::auth::{Caller, new_secret, token_hash};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use stringer_app::records::SessionRecord;
+use stringer_core::access::Scopes;
+use subtle::ConstantTimeEq;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "stringer_session";
+/// The sign-in form's double-submit cookie.
+pub const SIGNIN_COOKIE: &str = "stringer_signin";
+/// A session unused this long is over.
+pub const IDLE_SECONDS: i64 = 2 * 3600;
+/// A session is over this long after sign-in, whatever happens.
+pub const MAX_SECONDS: i64 = 12 * 3600;
+/// The largest form accepted.
+const MAX_FORM: usize = 64 * 1024;
+
+/// A signed-in browser: who, with what their role allows, and the session's CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The user as the access policy sees them (a session carries its role's scopes).
+    pub caller: Caller,
+    /// The token the session's forms carry.
+    pub csrf: String,
+    /// The session row's key.
+    pub id_hash: String,
+}
+
+/// The value of cookie `name` in a request's headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: `HttpOnly`, on the whole site, `Secure` when served over https.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64, same_site: &str) -> HeaderValue {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let text = format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}");
+    HeaderValue::from_str(&text).expect("cookie values are base64url")
+}
+
+/// Starts a session for `caller`'s user: answers the cookie to set.
+pub async fn start(state: &AppState, user: stringer_app::records::UserRecord) -> Result<HeaderValue, PageError> {
+    let secret = new_secret();
+    let now = state.now().as_second();
+    let record = SessionRecord {
+        id_hash: token_hash(&secret),
+        user_id: user.id,
+        csrf: new_secret(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + MAX_SECONDS,
+    };
+    state.ports.accounts.insert_session(&record).await?;
+    Ok(set_cookie(state, COOKIE_NAME, &secret, MAX_SECONDS, "Lax"))
+}
+
+/// Middleware for the pages: resolves the session cookie into a [`Session`] in the
+/// request's extensions (none when absent, unknown, expired or its user deactivated), and
+/// refuses a state-changing request whose `Origin` is another site.
+pub async fn load(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD && !same_origin(request.headers()) {
+        return PageError::forbidden("this form was sent from another site").into_response();
+    }
+    if let Some(secret) = cookie(request.headers(), COOKIE_NAME) {
+        match resolve(&state, secret).await {
+            Ok(Some(session)) => {
+                request.extensions_mut().insert(session);
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
+    next.run(request).await
+}
+
+/// The live session a cookie secret opens, if any (touching it at most once a minute).
+async fn resolve(state: &AppState, secret: &str) -> Result<Option<Session>, PageError> {
+    let id_hash = token_hash(secret);
+    let now = state.now().as_second();
+    let Some((record, user)) = state.ports.accounts.session(&id_hash).await? else { return Ok(None) };
+    let live = record.expires_at > now && record.last_seen_at + IDLE_SECONDS > now && user.deactivated_at.is_none();
+    if !live {
+        state.ports.accounts.delete_session(&id_hash).await?;
+        return Ok(None);
+    }
+    if now - record.last_seen_at >= 60 {
+        state.ports.accounts.touch_session(&id_hash, now).await?;
+    }
+    let scopes = Scopes::for_role(user.role);
+    Ok(Some(Session { caller: Caller { user, scopes }, csrf: record.csrf, id_hash }))
+}
+
+/// Whether a request's `Origin` (when the browser sends one) is this site.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+    !host.is_empty() && origin_host == host
+}
+
+/// A page for signed-in people only: without a session, the browser is sent to sign in
+/// and brought back afterwards.
+pub struct Signed(pub Session);
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
+        match parts.extensions.get::<Session>() {
+            Some(s) => Ok(Signed(s.clone())),
+            None => Err(to_sign_in(parts.uri.path_and_query().map_or("/", |p| p.as_str()))),
+        }
+    }
+}
+
+/// A redirect to the sign-in page that comes back to `next` (a path on this site).
+pub fn to_sign_in(next: &str) -> Response {
+    let next = if next.starts_with('/') && !next.starts_with("//") { next } else { "/" };
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    Redirect::to(&format!("/signin?{query}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form posted by a signed-in person, refused unless it carries the session's CSRF token
+/// (compared in constant time). Size-limited; a NUL byte anywhere is refused.
+pub struct PageForm<T>(pub Session, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let Some(session) = req.extensions().get::<Session>().cloned() else {
+            return Err(to_sign_in("/"));
+        };
+        let bytes = read_form(req, state).await.map_err(IntoResponse::into_response)?;
+        let given: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::bad_request("this form could not be read").into_response())?;
+        if !bool::from(given.csrf.as_bytes().ct_eq(session.csrf.as_bytes())) || given.csrf.is_empty() {
+            return Err(PageError::forbidden(
+                "this form has expired or did not come from this site; reload the page and try again",
+            )
+            .into_response());
+        }
+        let form = parse_form(&bytes).map_err(IntoResponse::into_response)?;
+        Ok(PageForm(session, form))
+    }
+}
+
+/// A form posted without a session (sign-in): parsed like [`PageForm`], with no CSRF token.
+pub struct OpenForm<T>(pub HeaderMap, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for OpenForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let bytes = read_form(req, state).await.map_err(IntoResponse::into_response)?;
+        Ok(OpenForm(headers, parse_form(&bytes).map_err(IntoResponse::into_response)?))
+    }
+}
+
+async fn read_form(req: Request, state: &AppState) -> Result<Bytes, PageError> {
+    let form = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(PageError::bad_request("send the form as application/x-www-form-urlencoded"));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|_| PageError::bad_request("this form is too large"))?;
+    if bytes.len() > MAX_FORM {
+        return Err(PageError::bad_request("this form is too large"));
+    }
+    Ok(bytes)
+}
+
+fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PageError> {
+    let form: T = serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| PageError::bad_request(format!("this form could not be read: {e}")))?;
+    let nul = serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes)
+        .map_err(|_| PageError::bad_request("this form could not be read"))?
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'));
+    if nul {
+        return Err(PageError::bad_request("this form holds a NUL character"));
+    }
+    Ok(form)
+}
+
+/// Ends the session: the row goes and the cookie is cleared.
+pub async fn end(state: &AppState, session: &Session) -> Result<HeaderValue, PageError> {
+    state.ports.accounts.delete_session(&session.id_hash).await?;
+    Ok(set_cookie(state, COOKIE_NAME, "", 0, "Lax"))
+}
+
+/// Adds `Set-Cookie` to a response.
+pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}

@@ -1,0 +1,317 @@
+//! The ticket page, shared by the portal and the console: the conversation, the SLA clocks
+//! in words, and — for staff — internal notes set apart, the full timeline naming people
+//! (who was paged, how, delivered or failed and why, who acknowledged) and the buttons the
+//! policy allows. What a customer sees of the timeline is what the API shows them.
+
+use super::text::{self, ClockWords};
+use super::{Nav, PageError};
+use crate::AppState;
+use crate::routes::tickets::timeline::customer_entry;
+use crate::routes::tickets::{Found, ticket_for};
+use askama::Template;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+use stringer_app::records::TimelineRecord;
+use stringer_core::access::Action;
+use stringer_core::ticket::Status;
+
+use super::session::Session;
+
+/// One comment as shown.
+pub struct CommentLine {
+    /// Who wrote it (a name).
+    pub author: String,
+    /// When, in the reader's zone.
+    pub at: String,
+    /// The text (escaped by the template).
+    pub body: String,
+    /// An internal note (staff only).
+    pub internal: bool,
+}
+
+/// One timeline line.
+pub struct TimelineLine {
+    /// When.
+    pub at: String,
+    /// What happened, in words.
+    pub what: String,
+}
+
+/// One delivery of a page.
+pub struct DeliveryLine {
+    /// To whom.
+    pub to: String,
+    /// How (mail, Slack, SMS, voice, webhook).
+    pub method: String,
+    /// sent, failed, pending …
+    pub status: String,
+    /// Why it failed, if it did.
+    pub error: String,
+    /// When it was sent or queued.
+    pub at: String,
+}
+
+/// What the buttons may do, as the policy answers for this reader and ticket.
+pub struct Allowed {
+    /// Public reply.
+    pub reply: bool,
+    /// Internal note.
+    pub note: bool,
+    /// Acknowledge.
+    pub acknowledge: bool,
+    /// Resolve.
+    pub resolve: bool,
+    /// Reopen.
+    pub reopen: bool,
+    /// Take / assign.
+    pub assign: bool,
+    /// Page on-call (customers).
+    pub page: bool,
+    /// Change severity.
+    pub severity: bool,
+}
+
+/// The ticket page.
+#[derive(Template)]
+#[template(path = "ticket.html")]
+pub struct TicketPage {
+    /// The frame.
+    pub nav: Nav,
+    /// Console (staff) or portal.
+    pub staff: bool,
+    /// Where the page's forms post, e.g. `/console/tickets/ACME-42`.
+    pub base: String,
+    /// `ACME-42`.
+    pub key: String,
+    /// The org's name.
+    pub org: String,
+    /// One line.
+    pub subject: String,
+    /// As written.
+    pub description: String,
+    /// P1…P4.
+    pub severity: String,
+    /// What it means, from the contract.
+    pub severity_meaning: String,
+    /// open, waiting on customer, resolved.
+    pub status: String,
+    /// A security incident.
+    pub security: bool,
+    /// Who asked.
+    pub requester: String,
+    /// Who works it.
+    pub assignee: String,
+    /// When it opened, and for how long.
+    pub opened: String,
+    /// The clocks in words.
+    pub clocks: Vec<ClockWords>,
+    /// The conversation.
+    pub comments: Vec<CommentLine>,
+    /// The timeline (staff: everything; customers: what the API shows them).
+    pub timeline: Vec<TimelineLine>,
+    /// Deliveries of the pages (staff).
+    pub deliveries: Vec<DeliveryLine>,
+    /// What the buttons may do.
+    pub allowed: Allowed,
+    /// For the severity chooser.
+    pub severities: Vec<String>,
+    /// The result of the last action (e.g. "Paged on-call: on_call, tam").
+    pub flash: Option<String>,
+    /// The staff one may assign to: (id, name).
+    pub staff_list: Vec<(String, String)>,
+}
+
+/// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
+/// missing one).
+pub async fn find(state: &AppState, session: &Session, key: &str) -> Result<Found, PageError> {
+    ticket_for(state, &session.caller, key, &[Action::ReadTicket]).await.map_err(|e| {
+        if e.status == axum::http::StatusCode::BAD_REQUEST { PageError::not_found("ticket") } else { e.into() }
+    })
+}
+
+/// Builds the ticket page for the reader.
+pub async fn page(
+    state: &AppState,
+    session: &Session,
+    found: Found,
+    staff: bool,
+    flash: Option<String>,
+) -> Result<TicketPage, PageError> {
+    let caller = &session.caller;
+    let tz = text::zone(caller.user.time_zone.as_deref());
+    let now = state.now();
+    let contract = state.contract();
+    let internal = found.internals_for(caller);
+    let object = found.object();
+    let may = |a: Action| caller.allowed(a, Some(object));
+    let t = &found.ticket;
+    let s = &t.state;
+    let names = names(state).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let comments = state
+        .ports
+        .queries
+        .comments(&t.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.public || internal)
+        .map(|c| CommentLine {
+            author: name(c.author.as_str()),
+            at: at(c.created_at, &tz),
+            body: c.body,
+            internal: !c.public,
+        })
+        .collect();
+    let entries = state.ports.queries.timeline(&t.id, 0, 1000).await?;
+    let timeline = entries
+        .into_iter()
+        .filter_map(|e| if internal { Some(e) } else { customer_entry(e) })
+        .map(|e| TimelineLine { at: at(e.at, &tz), what: describe(&e, &name) })
+        .collect();
+    let deliveries = if caller.allowed(Action::ReadDeliveries, Some(object)) {
+        state
+            .ports
+            .queries
+            .deliveries(&t.id)
+            .await?
+            .into_iter()
+            .map(|d| DeliveryLine {
+                to: name(&d.user_id),
+                method: format!("{:?}", d.kind).to_lowercase(),
+                status: d.status,
+                error: d.last_error.unwrap_or_default(),
+                at: at(d.sent_at.unwrap_or(d.created_at), &tz),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let open = s.status != Status::Resolved;
+    let allowed = Allowed {
+        reply: open && may(Action::CommentPublic),
+        note: open && staff && may(Action::CommentInternal),
+        acknowledge: open && staff && s.acknowledged.is_none() && may(Action::Acknowledge),
+        resolve: open && may(Action::Resolve),
+        reopen: !open && may(Action::Reopen),
+        assign: open && staff && may(Action::Assign),
+        page: open && !staff && may(Action::PageOnCall),
+        severity: open && staff && may(Action::LowerSeverity),
+    };
+    let staff_list = if allowed.assign {
+        let mut list: Vec<(String, String)> = state
+            .ports
+            .accounts
+            .users(None)
+            .await?
+            .into_iter()
+            .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
+            .map(|u| (u.id.to_string(), u.name))
+            .collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1));
+        list
+    } else {
+        Vec::new()
+    };
+    let org = state.ports.accounts.org(&t.org).await?.map_or_else(|| t.org.to_string(), |o| o.name);
+    let severity_meaning = contract.severities.get(&s.severity).map(|d| d.name.clone()).unwrap_or_default();
+    Ok(TicketPage {
+        nav: Nav::of(session),
+        staff,
+        base: format!("/{}/tickets/{}", if staff { "console" } else { "portal" }, t.key()),
+        key: t.key().to_string(),
+        org,
+        subject: t.subject.clone(),
+        description: t.description.clone(),
+        severity: s.severity.to_string(),
+        severity_meaning,
+        status: status_words(s.status).into(),
+        security: s.security,
+        requester: t.requester.as_ref().map(|r| name(r.as_str())).unwrap_or_else(|| "—".into()),
+        assignee: s.assignee.as_deref().map(&name).unwrap_or_else(|| "nobody yet".into()),
+        opened: format!(
+            "{} ({} ago)",
+            text::instant(s.opened_at, &tz),
+            text::duration(now.as_second() - s.opened_at.as_second())
+        ),
+        clocks: s.clocks.iter().map(|c| text::clock(contract, c, now, &tz)).collect(),
+        comments,
+        timeline,
+        deliveries,
+        allowed,
+        severities: contract.severities.keys().map(|k| k.to_string()).collect(),
+        flash,
+        staff_list,
+    })
+}
+
+/// Everyone's display name by id (staff and customers: the pages name people).
+pub async fn names(state: &AppState) -> Result<HashMap<String, String>, PageError> {
+    Ok(state.ports.accounts.users(None).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect())
+}
+
+/// Unix seconds as an instant in the reader's zone.
+pub fn at(secs: i64, tz: &TimeZone) -> String {
+    Timestamp::from_second(secs).map(|t| text::instant(t, tz)).unwrap_or_default()
+}
+
+/// A status in words.
+pub fn status_words(s: Status) -> &'static str {
+    match s {
+        Status::Open => "open",
+        Status::WaitingOnCustomer => "waiting on customer",
+        Status::Resolved => "resolved",
+    }
+}
+
+/// A timeline entry in words, naming people.
+fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
+    let field = |k: &str| e.body.get(k).and_then(|v| v.as_str()).map(String::from);
+    let list = |k: &str| -> Vec<String> {
+        match e.body.get(k) {
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+            }
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let actor = e.actor.as_ref().map(|a| name(a.as_str()));
+    let by = field("by").map(|b| name(&b)).or(actor.clone()).unwrap_or_else(|| "someone".into());
+    match e.kind.as_str() {
+        "ticket.opened" => format!("Opened by {by}"),
+        "ticket.acknowledged" => format!("Acknowledged by {by}"),
+        "ticket.replied" if e.body.get("public") == Some(&serde_json::Value::Bool(false)) => {
+            format!("Internal note by {by}")
+        }
+        "ticket.replied" => format!("Replied by {by}"),
+        "ticket.customer_replied" => format!("Customer reply by {by}"),
+        "ticket.severity_changed" => {
+            format!("Severity changed to {} by {by}", field("severity").unwrap_or_default())
+        }
+        "ticket.waiting_on_customer" => format!("Set to wait on the customer by {by}"),
+        "ticket.resolved" => format!("Resolved by {by}"),
+        "ticket.reopened" => format!("Reopened by {by}"),
+        "ticket.assigned" => match field("to") {
+            Some(to) => format!("Assigned to {} by {by}", name(&to)),
+            None if e.body.get("to").is_some() => format!("Given back to the queue by {by}"),
+            None => format!("Assignment changed by {by}"),
+        },
+        "customer.page_requested" => format!("On-call page requested by {by}"),
+        "page" => {
+            let to: Vec<String> = list("to").iter().map(|t| name(t)).collect();
+            let role = field("role").unwrap_or_default().replace('_', " ");
+            let via = list("via").join(", ").replace('_', " ");
+            let who = if to.is_empty() { format!("the {role}") } else { format!("{} ({role})", to.join(", ")) };
+            let reason = field("reason").map(|r| format!(" — {r}")).unwrap_or_default();
+            if via.is_empty() { format!("Paged {who}{reason}") } else { format!("Paged {who} via {via}{reason}") }
+        }
+        "sla.breached" => format!("The {} target was breached", field("target").unwrap_or_default()),
+        "sla.met" => format!("The {} target was met", field("target").unwrap_or_default()),
+        "customer_page.available" => "The customer may now page on-call".into(),
+        "customer_page.refused" => format!("On-call page refused — {}", field("reason").unwrap_or_default()),
+        "bridge.joined" => format!("{by} joined the bridge as {}", field("role").unwrap_or_default()),
+        "queue.notified" => "The support queue was notified".into(),
+        other => other.replace(['.', '_'], " "),
+    }
+}

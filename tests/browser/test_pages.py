@@ -1,0 +1,153 @@
+"""The pages in a real browser against the real server: the issue's walk-through (customer,
+engineer, admin), tenant isolation in HTML, CSRF, escaping, no request leaving 127.0.0.1
+(every Person asserts it on close), and an axe-core accessibility check."""
+
+import os
+
+from conftest import ROOT
+
+XSS = "<script>window.__xss = 1</script> Checkout down"
+AXE = os.path.join(ROOT, "tests", "browser", "vendor", "axe-4.14.1.min.js")
+
+
+def shot(page, name):
+    where = os.environ.get("STRINGER_SCREENSHOTS")
+    if where:
+        os.makedirs(where, exist_ok=True)
+        page.screenshot(path=os.path.join(where, name), full_page=True)
+
+
+def test_customer_engineer_and_admin_work_a_ticket(server, people):
+    # An older, less urgent ticket: the new P1 must still come first in the queue.
+    server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P4", "subject": "Question about exports",
+                                          "description": "How do exports work?"})
+
+    # The customer opens a P1 whose subject holds markup, replies, and pages on-call.
+    alice = people("alice@acme.example")
+    page = alice.page
+    page.goto("/portal/new")
+    assert page.locator("text=P1 — ").count() == 1, "the chooser shows the contract's definitions"
+    assert "For Acme Corp" in page.content(), "and this org's targets"
+    page.check("#sev-P1")
+    page.fill("#subject", XSS)
+    page.fill("#description", "EU checkout answers 502 since 09:00.")
+    page.click("text=Open the ticket")
+    page.wait_for_load_state()
+    key = page.locator("h1 .key").inner_text()
+    assert key.startswith("ACME-"), key
+    assert XSS in page.locator("h1").inner_text(), "the subject is shown as text"
+    assert page.evaluate("window.__xss") is None, "and not run"
+    page.fill("#reply", "Any update? Our EU shop is down.")
+    page.click("text=Send reply")
+    page.wait_for_load_state()
+    assert "Any update? Our EU shop is down." in page.content()
+    page.click("text=Page on-call now")
+    page.wait_for_load_state()
+    flash = page.locator(".flash").inner_text()
+    assert flash.startswith("Paged:"), flash  # Enterprise: any time
+    shot(page, "portal-ticket.png")
+
+    # The engineer finds it at the top of the queue, takes it, answers, notes, acknowledges, resolves.
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto("/console")
+    first = page.locator("#queue-rows tr").first
+    assert first.locator("td").first.inner_text() == key
+    shot(page, "console-queue.png")
+    first.locator("a").click()
+    page.wait_for_load_state()
+    page.click("text=Take it")
+    page.wait_for_load_state()
+    assert "Nico Engineer" in page.locator(".facts").inner_text()
+    page.fill("#reply", "We are on it: the EU load balancer is being replaced.")
+    page.click("text=Send reply")
+    page.wait_for_load_state()
+    page.fill("#note", "Root cause suspected in lb-eu-3; keep this between us.")
+    page.click("text=Add internal note")
+    page.wait_for_load_state()
+    assert page.locator(".comment.internal").count() == 1, "the note is set apart"
+    page.click("button:has-text('Acknowledge')")
+    page.wait_for_load_state()
+    timeline = page.locator(".timeline").inner_text()
+    assert "Acknowledged by Nico Engineer" in timeline
+    assert "Paged" in timeline, timeline
+    page.click("button:has-text('Resolve')")
+    page.wait_for_load_state()
+    assert "resolved" in page.locator(".facts").inner_text()
+
+    # The customer sees the public reply and never the internal note.
+    page = alice.page
+    page.goto(f"/portal/tickets/{key}")
+    text = page.content()
+    assert "We are on it" in text
+    assert "lb-eu-3" not in text and "Internal note" not in text
+
+    # The admin gives Acme another TAM, and deactivates a customer whose session then stops.
+    carol = people("carol@acme.example")
+    carol.page.goto("/portal")
+    assert "/portal" in carol.page.url
+    ada = people("ada@vendor.example")
+    page = ada.page
+    page.goto("/admin/orgs/acme")
+    page.select_option("#tam", server.staff["tom"]["id"])
+    page.click("text=Save")
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text() == "Saved."
+    assert server.api("GET", "/api/v1/orgs/acme")["tam"] == server.staff["tom"]["id"]
+    page.goto("/admin/users")
+    page.click("button[aria-label='Deactivate Carol of acme']")
+    page.wait_for_load_state()
+    assert "Carol of acme is deactivated" in page.locator(".flash").inner_text()
+    carol.page.goto("/portal")
+    assert "/signin" in carol.page.url, "the deactivated user's session stopped"
+
+
+def test_another_orgs_ticket_answers_404_in_html(server, people):
+    acme = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "Acme only",
+                                                 "description": "private"})
+    bob = people("bob@bolt.example")
+    for path in [f"/portal/tickets/{acme['key']}", f"/portal/tickets/{acme['id']}", "/portal/tickets/ACME-999999"]:
+        response = bob.page.goto(path)
+        assert response.status == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "No such ticket." in bob.page.content()
+        assert "Acme only" not in bob.page.content()
+    response = bob.page.goto("/console")
+    assert response.status == 403, "customers have no console"
+
+
+def test_a_form_without_the_csrf_token_is_refused(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "CSRF target",
+                                                   "description": "x"})
+    alice = people("alice@acme.example")
+    response = alice.page.request.post(f"/portal/tickets/{ticket['key']}/reply", form={"body": "forged"})
+    assert response.status == 403
+    response = alice.page.request.post(f"/portal/tickets/{ticket['key']}/reply",
+                                       form={"body": "forged", "csrf": "not-the-token"})
+    assert response.status == 403
+    comments = server.api("GET", f"/api/v1/tickets/{ticket['id']}/comments")["items"]
+    assert comments == [], "nothing was written"
+
+
+def axe_violations(page):
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], v["help"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_main_pages_have_no_serious_accessibility_violations(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P2", "subject": "Axe check",
+                                                   "description": "x"})
+    anonymous = people()
+    anonymous.page.goto("/signin")
+    found = {"/signin": axe_violations(anonymous.page)}
+    alice = people("alice@acme.example")
+    for path in ["/portal", "/portal/new", "/portal/new?security=true", f"/portal/tickets/{ticket['key']}"]:
+        alice.page.goto(path)
+        found[path] = axe_violations(alice.page)
+    ada = people("ada@vendor.example")
+    for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/admin/orgs", "/admin/orgs/acme",
+                 "/admin/users", "/admin/contract"]:
+        ada.page.goto(path)
+        found[path] = axe_violations(ada.page)
+    assert {p: v for p, v in found.items() if v} == {}
