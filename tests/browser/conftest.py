@@ -62,8 +62,9 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def server():
+def desk():
+    """A fresh server with two orgs (acme: Enterprise dedicated; bolt: Pro shared), staff and
+    customers, all with the password PASSWORD."""
     s = Server()
     staff = {}
     for key, name, role in [("nico", "Nico Engineer", "engineer"), ("tina", "Tina TAM", "tam"),
@@ -79,6 +80,12 @@ def server():
             "email": f"{key}@{org}.example", "name": f"{key.title()} of {org}", "role": role, "org": org,
             "password": PASSWORD})
     s.staff, s.customers = staff, customers
+    return s
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = desk()
     yield s
     s.stop()
 

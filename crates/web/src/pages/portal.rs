@@ -54,16 +54,13 @@ pub fn row(
 ) -> Row {
     let now = state.now();
     let s = &t.state;
-    let worst = s
-        .clocks
-        .iter()
-        .filter(|c| c.is_active() || c.state == stringer_core::sla::ClockState::Breached)
-        .map(|c| text::clock(state.contract(), c, now, tz))
-        .min_by_key(|w| match w.tone {
-            "breached" => 0,
-            "soon" => 1,
-            _ => 2,
-        });
+    // The most urgent clock: breached, then running short, then any other (met ones last).
+    let worst = s.clocks.iter().map(|c| text::clock(state.contract(), c, now, tz)).min_by_key(|w| match w.tone {
+        "breached" => 0,
+        "soon" => 1,
+        "ok" => 2,
+        _ => 3,
+    });
     let (sla, tone) = match worst {
         Some(w) => (format!("{}: {}", w.target, w.words), w.tone),
         None => ("—".to_string(), "done"),
@@ -326,11 +323,11 @@ pub async fn page(
                 let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
                 flash = Some(format!("Not paged: {reason}.{when}"));
             }
-            NoticeBody::Page { role, .. } => paged.push(role.as_str().replace('_', " ")),
+            NoticeBody::Page { role, .. } => paged.push(text::role(role.as_str())),
             _ => {}
         }
     }
-    let flash = flash.unwrap_or_else(|| format!("Paged: {}. They have been alerted now.", paged.join(", ")));
+    let flash = flash.unwrap_or_else(|| format!("Paged the {}: they have been alerted now.", paged.join(" and the ")));
     let found = ticket::find(&state, &session, &key).await?;
     render(&ticket::page(&state, &session, found, false, Some(flash)).await?)
 }

@@ -277,30 +277,29 @@ fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
         }
     };
     let actor = e.actor.as_ref().map(|a| name(a.as_str()));
-    let by = field("by").map(|b| name(&b)).or(actor.clone()).unwrap_or_else(|| "someone".into());
+    // " by NAME" when the reader may see who; nothing otherwise.
+    let by = field("by").map(|b| name(&b)).or(actor).map(|who| format!(" by {who}")).unwrap_or_default();
     match e.kind.as_str() {
-        "ticket.opened" => format!("Opened by {by}"),
-        "ticket.acknowledged" => format!("Acknowledged by {by}"),
+        "ticket.opened" => format!("Opened{by}"),
+        "ticket.acknowledged" => format!("Acknowledged{by}"),
         "ticket.replied" if e.body.get("public") == Some(&serde_json::Value::Bool(false)) => {
-            format!("Internal note by {by}")
+            format!("Internal note{by}")
         }
-        "ticket.replied" => format!("Replied by {by}"),
-        "ticket.customer_replied" => format!("Customer reply by {by}"),
-        "ticket.severity_changed" => {
-            format!("Severity changed to {} by {by}", field("severity").unwrap_or_default())
-        }
-        "ticket.waiting_on_customer" => format!("Set to wait on the customer by {by}"),
-        "ticket.resolved" => format!("Resolved by {by}"),
-        "ticket.reopened" => format!("Reopened by {by}"),
+        "ticket.replied" => format!("Replied{by}"),
+        "ticket.customer_replied" => format!("Customer reply{by}"),
+        "ticket.severity_changed" => format!("Severity changed to {}{by}", field("severity").unwrap_or_default()),
+        "ticket.waiting_on_customer" => format!("Set to wait on the customer{by}"),
+        "ticket.resolved" => format!("Resolved{by}"),
+        "ticket.reopened" => format!("Reopened{by}"),
         "ticket.assigned" => match field("to") {
-            Some(to) => format!("Assigned to {} by {by}", name(&to)),
-            None if e.body.get("to").is_some() => format!("Given back to the queue by {by}"),
-            None => format!("Assignment changed by {by}"),
+            Some(to) => format!("Assigned to {}{by}", name(&to)),
+            None if e.body.get("to").is_some() => format!("Given back to the queue{by}"),
+            None => format!("Assignment changed{by}"),
         },
-        "customer.page_requested" => format!("On-call page requested by {by}"),
+        "customer.page_requested" => format!("On-call page requested{by}"),
         "page" => {
             let to: Vec<String> = list("to").iter().map(|t| name(t)).collect();
-            let role = field("role").unwrap_or_default().replace('_', " ");
+            let role = text::role(&field("role").unwrap_or_default());
             let via = list("via").join(", ").replace('_', " ");
             let who = if to.is_empty() { format!("the {role}") } else { format!("{} ({role})", to.join(", ")) };
             let reason = field("reason").map(|r| format!(" — {r}")).unwrap_or_default();
@@ -310,7 +309,7 @@ fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
         "sla.met" => format!("The {} target was met", field("target").unwrap_or_default()),
         "customer_page.available" => "The customer may now page on-call".into(),
         "customer_page.refused" => format!("On-call page refused — {}", field("reason").unwrap_or_default()),
-        "bridge.joined" => format!("{by} joined the bridge as {}", field("role").unwrap_or_default()),
+        "bridge.joined" => format!("Joined the incident bridge as {}{by}", field("role").unwrap_or_default()),
         "queue.notified" => "The support queue was notified".into(),
         other => other.replace(['.', '_'], " "),
     }
