@@ -22,6 +22,32 @@ pub struct OutboxEntry {
     pub org: OrgSlug,
     /// The notice.
     pub notice: Notice,
+    /// What a person paged at 3 a.m. needs to know about the ticket.
+    pub ticket: PagedTicket,
+}
+
+/// The ticket as a page shows it: org, key, subject, and since when it is open.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PagedTicket {
+    /// `ACME-42`.
+    pub key: String,
+    /// The org's name.
+    pub org_name: String,
+    /// One line.
+    pub subject: String,
+    /// Unix seconds.
+    pub opened_at: i64,
+}
+
+/// How long something has been going on, to the minute: "2 d 3 h", "3 h 12 min", "12 min".
+pub fn open_for(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m} min"),
+        (0, h) => format!("{h} h {m} min"),
+        (d, h) => format!("{d} d {h} h"),
+    }
 }
 
 /// How a contact method is reached.
@@ -212,6 +238,14 @@ pub async fn dispatch<S: DeliveryStore>(
 ) -> Result<usize, StoreError> {
     let entries = store.undispatched(limit).await?;
     for entry in &entries {
+        let t = &entry.ticket;
+        let ticket = serde_json::json!({
+            "key": t.key,
+            "org_name": t.org_name,
+            "subject": t.subject,
+            "open_for": open_for(now.as_second() - t.opened_at),
+            "url": links.page_url(&format!("/console/tickets/{}", t.key)),
+        });
         let mut deliveries = Vec::new();
         for user in entry.notice.body.recipients() {
             let user = user.clone();
@@ -227,6 +261,7 @@ pub async fn dispatch<S: DeliveryStore>(
                     "org": entry.org,
                     "user": user,
                     "notice": entry.notice,
+                    "ticket": ticket,
                 });
                 if matches!(entry.notice.body, NoticeBody::Page { .. }) {
                     payload["ack_url"] = links.ack_url(&entry.notice.ticket, &user, now).into();
@@ -252,6 +287,7 @@ pub async fn dispatch<S: DeliveryStore>(
                 "idempotency_key": key(entry.id, &owner, ORG_CHANNEL),
                 "org": entry.org,
                 "notice": entry.notice,
+                "ticket": ticket,
             });
             deliveries.push(NewDelivery {
                 id: key(entry.id, &owner, ORG_CHANNEL),

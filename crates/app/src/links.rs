@@ -57,6 +57,11 @@ impl AckLinks {
 }
 
 impl AckLinks {
+    /// The address of one of the server's pages, e.g. `/console/tickets/ACME-42`.
+    pub fn page_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     /// The link acknowledging `ticket` as `user`, made at `now` and working for
     /// [`LINK_TTL_SECONDS`].
     pub fn ack_url(&self, ticket: &TicketId, user: &str, now: Timestamp) -> String {

@@ -12,9 +12,66 @@ pub mod slack;
 pub mod sms_voice;
 pub mod webhook;
 
+use serde_json::Value;
 use stringer_app::delivery::{Delivery, MethodKind, SendError, Sender};
 use stringer_app::settle::{Messenger, SentMessage};
 use stringer_core::ids::TicketId;
+
+/// What a page says, whatever carries it: what an engineer needs at 3 a.m. — severity,
+/// the ticket's key, org and subject, how long it has been open, why they are paged, and
+/// the link to the ticket. Read from a delivery's payload; fields an older payload lacks
+/// fall back to the ticket id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageSummary {
+    /// P1…, or empty for notices that are not pages.
+    pub severity: String,
+    /// `ACME-42` (the ticket id in older payloads).
+    pub key: String,
+    /// The org's name.
+    pub org: String,
+    /// The ticket's subject.
+    pub subject: String,
+    /// "12 min".
+    pub open_for: String,
+    /// Why this page went out.
+    pub reason: String,
+    /// The ticket in the console.
+    pub url: String,
+}
+
+impl PageSummary {
+    /// Reads a delivery's payload.
+    pub fn of(payload: &str, ticket: &str) -> PageSummary {
+        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let (n, t) = (&payload["notice"], &payload["ticket"]);
+        PageSummary {
+            severity: text(&n["severity"]),
+            key: t["key"].as_str().unwrap_or(ticket).to_string(),
+            org: t["org_name"].as_str().or(payload["org"].as_str()).unwrap_or_default().to_string(),
+            subject: text(&t["subject"]),
+            open_for: text(&t["open_for"]),
+            reason: n["reason"].as_str().or(n["kind"].as_str()).unwrap_or("page").to_string(),
+            url: text(&t["url"]),
+        }
+    }
+
+    /// One line, in ASCII apart from the subject (an SMS in the GSM alphabet stays 160
+    /// characters a part): "P1 ACME-42 (Acme Corp): Checkout is down - open 12 min".
+    pub fn headline(&self) -> String {
+        let mut line = format!("{} {}", self.severity, self.key).trim().to_string();
+        if !self.org.is_empty() {
+            line.push_str(&format!(" ({})", self.org));
+        }
+        if !self.subject.is_empty() {
+            line.push_str(&format!(": {}", self.subject));
+        }
+        if !self.open_for.is_empty() {
+            line.push_str(&format!(" - open {}", self.open_for));
+        }
+        line
+    }
+}
 
 /// Every configured outside system; sends each delivery over its contact method's kind.
 #[derive(Clone, Debug)]

@@ -32,19 +32,17 @@ impl Mail {
     /// The message for a delivery.
     pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
         let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
-        let notice = &payload["notice"];
-        let kind = notice["kind"].as_str().unwrap_or("notice");
-        let ticket = d.ticket.as_str();
+        let kind = payload["notice"]["kind"].as_str().unwrap_or("notice");
+        let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
         let subject = match kind {
-            "page" => format!("[Stringer] {} page: ticket {ticket}", notice["severity"].as_str().unwrap_or("")),
-            "report.overdue" => format!("[Stringer] post-incident report overdue: ticket {ticket}"),
-            other => format!("[Stringer] {other}: ticket {ticket}"),
+            "page" => format!("[Stringer] page: {}", s.headline()),
+            "report.overdue" => format!("[Stringer] post-incident report overdue: {}", s.headline()),
+            other => format!("[Stringer] {other}: {}", s.headline()),
         };
-        let mut body = format!(
-            "{}\n\nTicket {ticket} of {}.\n",
-            notice["reason"].as_str().unwrap_or(&subject),
-            payload["org"].as_str().unwrap_or("")
-        );
+        let mut body = format!("{}\n\nWhy: {}.\n", s.headline(), s.reason);
+        if !s.url.is_empty() {
+            body.push_str(&format!("Open the ticket: {}\n", s.url));
+        }
         if let Some(link) = payload["ack_url"].as_str() {
             body.push_str(&format!("\nAcknowledge (stops the escalation): {link}\n"));
         }

@@ -32,13 +32,8 @@ impl Phone {
 
     fn text(d: &Delivery) -> String {
         let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
-        let n = &payload["notice"];
-        let mut text = format!(
-            "Stringer {} page, ticket {}: {}",
-            n["severity"].as_str().unwrap_or(""),
-            d.ticket,
-            n["reason"].as_str().unwrap_or("page")
-        );
+        let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
+        let mut text = format!("Stringer page: {}. Why: {}.", s.headline(), s.reason);
         if d.kind == MethodKind::Sms
             && let Some(link) = payload["ack_url"].as_str()
         {

@@ -7,12 +7,12 @@ use crate::{Backend, SqlStore, backend_err};
 use jiff::Timestamp;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, Recipient,
+    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, PagedTicket, Recipient,
 };
 use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
-use stringer_core::ids::{OrgSlug, TicketId, UserId};
+use stringer_core::ids::{OrgSlug, TicketId, TicketKey, UserId};
 
 fn outcome_parts(o: &Outcome) -> (&'static str, String) {
     match o {
@@ -25,9 +25,17 @@ fn outcome_parts(o: &Outcome) -> (&'static str, String) {
 
 impl DeliveryStore for SqlStore {
     async fn undispatched(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
-        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue') ORDER BY o.id LIMIT $1";
+        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org, t.number AS number, t.subject AS subject, t.opened_at AS opened_at, g.name AS org_name FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN orgs g ON g.slug = t.org WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue') ORDER BY o.id LIMIT $1";
         self.rows(sqlx::query(sql).bind(limit), |r| {
-            Ok(OutboxEntry { id: r.col("id")?, org: OrgSlug(r.col("org")?), notice: r.json::<Notice>("body")? })
+            let org = OrgSlug(r.col("org")?);
+            let key = TicketKey { org: org.clone(), number: r.col::<Option<i64>>("number")?.unwrap_or_default() };
+            let ticket = PagedTicket {
+                key: key.to_string(),
+                org_name: r.col("org_name")?,
+                subject: r.col("subject")?,
+                opened_at: r.col("opened_at")?,
+            };
+            Ok(OutboxEntry { id: r.col("id")?, org, notice: r.json::<Notice>("body")?, ticket })
         })
         .await
     }

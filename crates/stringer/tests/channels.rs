@@ -145,7 +145,8 @@ async fn channels(db: Db) {
         assert_eq!(status, 422, "{kind} {bad}");
     }
     let zoe = zen_org(&server, &d.admin, None, &[&omar]).await;
-    let ticket = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let ticket = open_ticket(&server, &zoe, "zen", "P1").await;
+    assert_eq!(ticket["key"], "ZEN-1");
 
     let deadline = Instant::now() + Duration::from_secs(30);
     while mails.lock().unwrap().is_empty() || calls.lock().unwrap().len() < 2 {
@@ -159,7 +160,9 @@ async fn channels(db: Db) {
     }
     let (from, to, message) = mails.lock().unwrap()[0].clone();
     assert_eq!((from.as_str(), to), ("<pager@stringer.example>", vec!["<omar@stringer.example>".to_string()]));
-    assert!(message.contains(&format!("Subject: [Stringer] P1 page: ticket {ticket}")), "{message}");
+    // What an engineer needs at 3 a.m.: severity, key, org, subject, how long open, the link.
+    assert!(message.contains("Subject: [Stringer] page: P1 ZEN-1 (Zen): P1 at zen - open "), "{message}");
+    assert!(message.contains("/console/tickets/ZEN-1"), "the mail links the ticket: {message}");
     assert!(message.contains("Message-ID: <dlv_"), "{message}");
     assert!(message.contains("/ack/"), "the mail carries the acknowledgement link: {message}");
     let calls = calls.lock().unwrap().clone();
@@ -169,8 +172,9 @@ async fn channels(db: Db) {
     let sms = calls.iter().find(|c| c.0 == "Messages.json").expect("an SMS");
     let call = calls.iter().find(|c| c.0 == "Calls.json").expect("a call");
     assert_eq!((field(sms, "To"), field(sms, "From")), ("+14155550100".to_string(), "+15550001111".to_string()));
-    assert!(field(sms, "Body").contains(&ticket) && field(sms, "Body").contains("/ack/"));
-    assert!(field(call, "Twiml").starts_with("<Response><Say>") && field(call, "Twiml").contains(&ticket));
+    assert!(field(sms, "Body").contains("P1 ZEN-1 (Zen): P1 at zen") && field(sms, "Body").contains("/ack/"));
+    assert!(field(sms, "Body").is_ascii(), "an SMS in the GSM alphabet: {}", field(sms, "Body"));
+    assert!(field(call, "Twiml").starts_with("<Response><Say>") && field(call, "Twiml").contains("ZEN-1"));
     assert!(sms.1.starts_with("dlv_") && call.1.starts_with("dlv_") && sms.1 != call.1, "distinct idempotency keys");
     let metrics = reqwest::get(server.metrics.as_deref().unwrap()).await.unwrap().text().await.unwrap();
     for channel in ["email", "sms", "voice"] {

@@ -98,7 +98,7 @@ async fn slack(db: Db) {
     for (auth, update) in settled.values() {
         assert_eq!(auth, "Bearer xoxb-test-token");
         assert_eq!(update["blocks"][1]["elements"][0]["text"], "Acknowledged by sia");
-        assert!(update["blocks"][0]["text"]["text"].as_str().unwrap().starts_with("P1 page for ticket"));
+        assert!(update["blocks"][0]["text"]["text"].as_str().unwrap().starts_with("Page: P1 "));
         assert!(update["blocks"].as_array().unwrap().iter().all(|b| b["type"] != "actions"), "buttons removed");
     }
     assert_eq!(press(&server, "U0SIA123", "stringer_resolve", &ticket, "signing-sekret", 0).await, StatusCode::OK);
@@ -106,7 +106,9 @@ async fn slack(db: Db) {
     assert_eq!(t["status"], "resolved");
 
     // Acknowledged through the API instead: that ticket's messages are settled likewise.
-    let other = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let other = open_ticket(&server, &zoe, "zen", "P1").await;
+    let other_key = format!("{} ", other["key"].as_str().unwrap());
+    let other = other["id"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
     while calls(&posts, "chat.postMessage").len() < 4 {
         assert!(Instant::now() < deadline, "expected the second ticket's two page messages");
@@ -120,13 +122,15 @@ async fn slack(db: Db) {
     let of_other: Vec<&Value> = settled
         .values()
         .map(|(_, u)| u)
-        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&other))
+        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&other_key))
         .collect();
     assert_eq!(of_other.len(), 2);
     assert!(of_other.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(by)), "{of_other:?}");
 
     // Lowered below paging severity: the messages say why paging stopped.
-    let third = open_ticket(&server, &zoe, "zen", "P1").await["id"].as_str().unwrap().to_string();
+    let third = open_ticket(&server, &zoe, "zen", "P1").await;
+    let third_key = format!("{} ", third["key"].as_str().unwrap());
+    let third = third["id"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
     while calls(&posts, "chat.postMessage").len() < 6 {
         assert!(Instant::now() < deadline, "expected the third ticket's two page messages");
@@ -140,7 +144,7 @@ async fn slack(db: Db) {
     let of_third: Vec<&Value> = settled
         .values()
         .map(|(_, u)| u)
-        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&third))
+        .filter(|u| u["blocks"][0]["text"]["text"].as_str().unwrap().contains(&third_key))
         .collect();
     assert_eq!(of_third.len(), 2);
     assert!(of_third.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(why)), "{of_third:?}");

@@ -34,13 +34,11 @@ impl Slack {
         Slack { client, api_base: api_base.trim_end_matches('/').to_string(), token: token.to_string() }
     }
 
-    /// What a page says: severity, ticket, org and why (from a delivery's payload).
+    /// What a page says (see [`crate::PageSummary`]): the headline, why, and the link.
     pub fn page_text(payload: &str, ticket: &str) -> String {
-        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
-        let notice = &payload["notice"];
-        let severity = notice["severity"].as_str().unwrap_or("");
-        let reason = notice["reason"].as_str().unwrap_or("page");
-        format!("{severity} page for ticket {ticket} ({}): {reason}", payload["org"].as_str().unwrap_or(""))
+        let s = crate::PageSummary::of(payload, ticket);
+        let link = if s.url.is_empty() { String::new() } else { format!(" <{}|Open {}>", s.url, s.key) };
+        format!("Page: {} — {}{link}", s.headline(), s.reason)
     }
 
     /// The message for a page delivery: who, why, and the buttons.

@@ -293,7 +293,7 @@ pub async fn contract(State(state): State<AppState>, Signed(session): Signed) ->
             let steps = policy
                 .steps
                 .iter()
-                .map(|s| format!("after {}: page the {}", s.after, s.notify.as_str().replace('_', " ")))
+                .map(|s| format!("after {}: page the {}", s.after, text::role(s.notify.as_str())))
                 .collect();
             (tier.to_string(), steps)
         })
