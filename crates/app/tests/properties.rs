@@ -59,6 +59,7 @@ fn event(ticket: &TicketId, at: Timestamp, step: &Step) -> Event {
         Step::Bridge(platform) => EventKind::BridgeJoined {
             by: "pat".into(),
             role: if *platform { "platform_engineer" } else { "tam" }.into(),
+            url: None,
         },
         Step::Publish => EventKind::ReportPublished,
     };

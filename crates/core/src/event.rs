@@ -63,6 +63,8 @@ pub enum EventKind {
         by: String,
         /// In which staff role.
         role: String,
+        /// Where the bridge is (a meeting link), when given.
+        url: Option<String>,
     },
     /// The post-incident report was published.
     ReportPublished,
@@ -136,7 +138,14 @@ enum Wire {
     #[serde(rename = "customer.page_requested")]
     CustomerPageRequested { at: Timestamp, ticket: TicketId },
     #[serde(rename = "bridge.joined")]
-    BridgeJoined { at: Timestamp, ticket: TicketId, by: String, role: String },
+    BridgeJoined {
+        at: Timestamp,
+        ticket: TicketId,
+        by: String,
+        role: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.assigned")]
@@ -163,7 +172,7 @@ impl From<Wire> for Event {
             Wire::Resolved { at, ticket } => (at, ticket, K::Resolved),
             Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
             Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
-            Wire::BridgeJoined { at, ticket, by, role } => (at, ticket, K::BridgeJoined { by, role }),
+            Wire::BridgeJoined { at, ticket, by, role, url } => (at, ticket, K::BridgeJoined { by, role, url }),
             Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
             Wire::Assigned { at, ticket, to } => (at, ticket, K::Assigned { to }),
         };
@@ -186,7 +195,7 @@ impl From<&Event> for Wire {
             EventKind::Resolved => Wire::Resolved { at, ticket },
             EventKind::Reopened => Wire::Reopened { at, ticket },
             EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
-            EventKind::BridgeJoined { by, role } => Wire::BridgeJoined { at, ticket, by, role },
+            EventKind::BridgeJoined { by, role, url } => Wire::BridgeJoined { at, ticket, by, role, url },
             EventKind::ReportPublished => Wire::ReportPublished { at, ticket },
             EventKind::Assigned { to } => Wire::Assigned { at, ticket, to },
         }

@@ -13,6 +13,46 @@ use support::{Db, Server, desk, open_ticket};
 both_backends!(keys_assignment_search_and_queue, keys_assignment_search_and_queue_on);
 both_backends!(orgs_edit_and_users_deactivate, orgs_edit_and_users_deactivate_on);
 both_backends!(sessions_and_forms, sessions_and_forms_on);
+both_backends!(incident_bridge, incident_bridge_on);
+
+async fn incident_bridge_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let plain = open_ticket(&server, &d.alice, "acme", "P2").await;
+    let incident = server
+        .ok(
+            Method::POST,
+            "/api/v1/tickets",
+            &d.alice,
+            Some(
+                json!({"org": "acme", "severity": "P2", "subject": "Leaked key", "description": "x", "security": true}),
+            ),
+        )
+        .await;
+    let key = incident["key"].as_str().unwrap();
+    assert!(incident["bridge"]["joined_by"].is_null() && incident["bridge"]["due"].is_string(), "{incident}");
+    let path = format!("/api/v1/tickets/{key}/bridge");
+    let (status, _) = server.call(Method::POST, &path, Some(&d.alice), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "customers do not record the vendor's bridge");
+    let plain_path = format!("/api/v1/tickets/{}/bridge", plain["key"].as_str().unwrap());
+    let (status, _) = server.call(Method::POST, &plain_path, Some(&d.engineer), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "only security incidents have a bridge");
+    let (status, _) =
+        server.call(Method::POST, &path, Some(&d.engineer), Some(json!({"url": "javascript:alert(1)"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // An engineer joining (with the address) does not meet the contract's rule: it wants a
+    // platform engineer; the cleared platform engineer joining does.
+    let url = "https://meet.example.com/acme-incident";
+    let after = server.ok(Method::POST, &path, &d.engineer, Some(json!({"url": url}))).await;
+    assert_eq!((after["bridge"]["url"].as_str(), after["bridge"]["joined_by"].is_null()), (Some(url), true));
+    let pat = server.ok(Method::GET, "/api/v1/me", &d.cleared, None).await;
+    let after = server.ok(Method::POST, &path, &d.engineer, Some(json!({"joined_by": pat["id"]}))).await;
+    assert_eq!(after["bridge"]["joined_by"], pat["id"]);
+    assert_eq!(after["bridge"]["url"], url, "the address stays");
+    let timeline = server.ok(Method::GET, &format!("/api/v1/tickets/{key}/timeline"), &d.engineer, None).await;
+    let joins = timeline["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "bridge.joined").count();
+    assert_eq!(joins, 2);
+}
 
 async fn keys_assignment_search_and_queue_on(db: Db) {
     let server = Server::start(&db, &[]);

@@ -16,6 +16,9 @@ pub struct Bridge {
     pub due: Timestamp,
     /// Who joined in the required role, and when.
     pub joined: Option<(Timestamp, String)>,
+    /// Where the bridge is, once someone said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Ticket {
@@ -26,13 +29,24 @@ impl Ticket {
         }
         let target = &contract.security.bridge.within_target;
         if let Some(due) = self.clocks.iter().find(|c| &c.target == target).and_then(|c| c.due) {
-            self.bridge = Some(Bridge { due, joined: None });
+            self.bridge = Some(Bridge { due, joined: None, url: None });
             d.timers.push(TimerOp::Set { kind: TimerKind::BridgeDeadline, at: breach_instant(due) });
         }
     }
 
     /// Someone joined: the first join in the required role keeps the promise.
-    pub(super) fn join_bridge(&mut self, contract: &Contract, at: Timestamp, by: &str, role: &str, d: &mut Decision) {
+    pub(super) fn join_bridge(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        by: &str,
+        role: &str,
+        url: &Option<String>,
+        d: &mut Decision,
+    ) {
+        if let (Some(b), Some(url)) = (self.bridge.as_mut(), url) {
+            b.url = Some(url.clone());
+        }
         if let Some(b) = self.bridge.as_mut()
             && b.joined.is_none()
             && role == contract.security.bridge.role

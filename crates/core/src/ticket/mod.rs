@@ -227,7 +227,7 @@ impl Ticket {
                 self.drop_unpublished_report(&mut d);
             }
             EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
-            EventKind::BridgeJoined { by, role } => self.join_bridge(contract, at, by, role, &mut d),
+            EventKind::BridgeJoined { by, role, url } => self.join_bridge(contract, at, by, role, url, &mut d),
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
             EventKind::Assigned { to } => {
                 refuse_resolved("assign")?;

@@ -12,7 +12,7 @@ use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
 use crate::routes::accounts::org_for;
-use crate::routes::tickets::commands::check_assignee;
+use crate::routes::tickets::commands::{bridge_event, check_assignee};
 use crate::routes::tickets::{MAX_SUBJECT, MAX_TEXT};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -173,10 +173,12 @@ pub struct ActForm {
     severity: String,
     #[serde(default)]
     assignee: String,
+    #[serde(default)]
+    url: String,
 }
 
 /// One of the ticket page's actions: take, assign, reply, note, acknowledge, severity,
-/// resolve, reopen. Each is asked of the policy, then recorded as one change.
+/// bridge, resolve, reopen. Each is asked of the policy, then recorded as one change.
 pub async fn act(
     State(state): State<AppState>,
     Path((key, action)): Path<(String, String)>,
@@ -205,6 +207,11 @@ pub async fn act(
             comment = Some(NewComment { id: new_id("cmt"), author, public, body: form.body });
             let policy = if public { Action::CommentPublic } else { Action::CommentInternal };
             (policy, EventKind::Replied { by: me.clone(), public })
+        }
+        "bridge" => {
+            let joined_by = Some(form.assignee.clone());
+            let kind = bridge_event(&state, &session.caller, &found, Some(form.url.clone()), joined_by).await?;
+            (Action::RecordBridge, kind)
         }
         "acknowledge" => (Action::Acknowledge, EventKind::Acknowledged { by: me.clone() }),
         "resolve" => (Action::Resolve, EventKind::Resolved),

@@ -52,6 +52,18 @@ pub struct DeliveryLine {
     pub at: String,
 }
 
+/// A security incident's bridge as shown.
+pub struct BridgeLine {
+    /// When someone of the contract's role must have joined.
+    pub due: String,
+    /// Who joined in that role, and when; empty while nobody has.
+    pub joined: String,
+    /// Where the bridge is, if said.
+    pub url: String,
+    /// The staff role the contract requires.
+    pub role: String,
+}
+
 /// What the buttons may do, as the policy answers for this reader and ticket.
 pub struct Allowed {
     /// Public reply.
@@ -70,6 +82,8 @@ pub struct Allowed {
     pub page: bool,
     /// Change severity.
     pub severity: bool,
+    /// Record the incident bridge.
+    pub bridge: bool,
 }
 
 /// The ticket page.
@@ -120,6 +134,8 @@ pub struct TicketPage {
     pub flash: Option<String>,
     /// The staff one may assign to: (id, name).
     pub staff_list: Vec<(String, String)>,
+    /// The incident bridge, for security incidents.
+    pub bridge: Option<BridgeLine>,
 }
 
 /// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
@@ -197,8 +213,19 @@ pub async fn page(
         assign: open && staff && may(Action::Assign),
         page: open && !staff && may(Action::PageOnCall),
         severity: open && staff && may(Action::LowerSeverity),
+        bridge: open && staff && s.bridge.is_some() && may(Action::RecordBridge),
     };
-    let staff_list = if allowed.assign {
+    let bridge = s.bridge.as_ref().map(|b| BridgeLine {
+        due: text::instant(b.due, &tz),
+        joined: b
+            .joined
+            .as_ref()
+            .map(|(at, by)| format!("{} joined {}", name(by), text::instant(*at, &tz)))
+            .unwrap_or_default(),
+        url: b.url.clone().unwrap_or_default(),
+        role: text::role(&contract.security.bridge.role),
+    });
+    let staff_list = if allowed.assign || allowed.bridge {
         let mut list: Vec<(String, String)> = state
             .ports
             .accounts
@@ -242,6 +269,7 @@ pub async fn page(
         severities: contract.severities.keys().map(|k| k.to_string()).collect(),
         flash,
         staff_list,
+        bridge,
     })
 }
 

@@ -68,6 +68,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::timeline::timeline))
         .routes(routes!(tickets::commands::page))
         .routes(routes!(tickets::commands::assign))
+        .routes(routes!(tickets::commands::record_bridge))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
         .routes(routes!(schedules::list_schedules, schedules::create_schedule))

@@ -280,6 +280,66 @@ pub async fn assign(
     Ok(axum::Json(view(state.contract(), ticket, state.now())))
 }
 
+/// Who joined a security incident's bridge, and where it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBridge {
+    /// The bridge's address (http or https), when known.
+    #[schema(max_length = 500)]
+    url: Option<String>,
+    /// The staff user who joined (default: the caller); their role is what the contract's
+    /// bridge rule counts.
+    joined_by: Option<String>,
+}
+
+/// Checks a bridge address: http(s), at most 500 bytes, no spaces.
+pub fn check_bridge_url(url: &str) -> Result<(), ApiError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 500
+        && !url.contains(char::is_whitespace);
+    if ok { Ok(()) } else { Err(ApiError::unprocessable("url: an http(s) address of at most 500 bytes")) }
+}
+
+/// Records who joined a security incident's bridge (and where it is): the contract's
+/// bridge deadline is met when someone of its required role joins in time.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/bridge", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = RecordBridge,
+    responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn record_bridge(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<RecordBridge>,
+) -> Result<axum::Json<TicketView>, ApiError> {
+    let found = ticket_for(&state, &caller, &id, &[Action::RecordBridge]).await?;
+    let kind = bridge_event(&state, &caller, &found, body.url, body.joined_by).await?;
+    let (ticket, _) = record(&state, &caller, found, vec![kind], None).await?;
+    Ok(axum::Json(view(state.contract(), ticket, state.now())))
+}
+
+/// The event recording a bridge join on `found`, checked: a security incident, an http(s)
+/// address, and a joiner who is active staff allowed to see the ticket.
+pub async fn bridge_event(
+    state: &AppState,
+    caller: &Caller,
+    found: &Found,
+    url: Option<String>,
+    joined_by: Option<String>,
+) -> Result<EventKind, ApiError> {
+    if found.ticket.state.bridge.is_none() {
+        return Err(ApiError::unprocessable("only a security incident has an incident bridge"));
+    }
+    let url = url.filter(|u| !u.trim().is_empty());
+    if let Some(u) = &url {
+        check_bridge_url(u)?;
+    }
+    let joiner = match joined_by.filter(|j| !j.is_empty()) {
+        Some(id) => check_assignee(state, found, &id).await?,
+        None => caller.user.id.clone(),
+    };
+    let role = state.ports.accounts.user(&joiner).await?.map(|u| u.role.as_str().to_string()).unwrap_or_default();
+    Ok(EventKind::BridgeJoined { by: joiner.to_string(), role, url })
+}
+
 /// What a customer page did.
 #[derive(Serialize, ToSchema)]
 pub struct PageView {

@@ -49,6 +49,19 @@ pub struct SlaView {
     breached_at: Option<String>,
 }
 
+/// A security incident's bridge.
+#[derive(Serialize, ToSchema)]
+pub struct BridgeView {
+    /// Someone of the contract's bridge role must have joined by then (RFC 3339).
+    due: String,
+    /// Who joined in that role, once someone did.
+    joined_by: Option<String>,
+    /// When.
+    joined_at: Option<String>,
+    /// Where the bridge is, once someone said.
+    url: Option<String>,
+}
+
 /// A ticket with its live SLA clocks.
 #[derive(Serialize, ToSchema)]
 pub struct TicketView {
@@ -71,6 +84,8 @@ pub struct TicketView {
     resolved_at: Option<String>,
     version: i64,
     sla: Vec<SlaView>,
+    /// Security incidents: the bridge the contract requires.
+    bridge: Option<BridgeView>,
 }
 
 fn enum_name<T: Serialize>(v: &T) -> String {
@@ -113,6 +128,12 @@ pub fn view(contract: &Contract, t: TicketRecord, now: Timestamp) -> TicketView 
         resolved_at: s.resolved_at.map(|d| d.to_string()),
         version: t.version,
         sla,
+        bridge: s.bridge.as_ref().map(|b| BridgeView {
+            due: b.due.to_string(),
+            joined_by: b.joined.as_ref().map(|(_, by)| by.clone()),
+            joined_at: b.joined.as_ref().map(|(at, _)| at.to_string()),
+            url: b.url.clone(),
+        }),
     }
 }
 
