@@ -33,7 +33,8 @@ class Server:
         self.err = open(os.path.join(self.dir, "stderr"), "w+")
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRINGER_")}
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "db")],
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "db"),
+             "--allow-private-webhooks"],
             stdout=self.out, stderr=self.err, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -71,6 +72,13 @@ def desk():
                             ("tom", "Tom TAM", "tam"), ("ada", "Ada Admin", "admin")]:
         staff[key] = s.api("POST", "/api/v1/users", {
             "email": f"{key}@vendor.example", "name": name, "role": role, "password": PASSWORD})
+    # Nico is on call on the platform-wide schedule; his one contact method is a webhook to a
+    # closed local port, so his pages are delivered... and fail, with the reason recorded.
+    rotation = {"name": "platform", "time_zone": "UTC", "members": [staff["nico"]["id"]], "shift_days": 7,
+                "handoff": "09:00", "start": "2026-01-05"}
+    s.api("POST", "/api/v1/schedules", {"name": "Platform", "layers": [{"rotation": rotation}]})
+    s.api("POST", f"/api/v1/users/{staff['nico']['id']}/contact-methods",
+          {"kind": "webhook", "address": "http://127.0.0.1:9/pages"})
     s.api("POST", "/api/v1/orgs", {"slug": "acme", "name": "Acme Corp", "tier": "enterprise",
                                   "deployment": "dedicated", "tam": staff["tina"]["id"]})
     s.api("POST", "/api/v1/orgs", {"slug": "bolt", "name": "Bolt Labs", "tier": "pro", "deployment": "shared"})

@@ -3,6 +3,7 @@ engineer, admin), tenant isolation in HTML, CSRF, escaping, no request leaving 1
 (every Person asserts it on close), and an axe-core accessibility check."""
 
 import os
+import time
 
 import pytest
 
@@ -41,9 +42,22 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     flash = page.locator(".flash").inner_text()
     assert flash.startswith("Paged the on-call engineer"), flash  # Enterprise: any time
 
-    # The engineer finds it at the top of the queue, takes it, answers, notes, acknowledges, resolves.
+    # The engineer was paged (on call on the platform schedule): the page is among his pages,
+    # and the on-call page names him.
     nico = people("nico@vendor.example")
     page = nico.page
+    page.goto("/console/oncall")
+    assert "Nico Engineer" in page.locator("table").first.inner_text()
+    # The engine turns pages into deliveries within its tick: reload until they are there.
+    deadline = time.time() + 20
+    while True:
+        page.goto("/console/pages")
+        if page.locator(f"button[aria-label='Acknowledge {key}']").count() == 2 or time.time() > deadline:
+            break
+        page.wait_for_timeout(200)
+    assert page.locator(f"button[aria-label='Acknowledge {key}']").count() == 2, "the new-P1 page and the customer's"
+
+    # He finds it at the top of the queue, takes it, answers, notes, acknowledges, resolves.
     page.goto("/console")
     first = page.locator("#queue-rows tr").first
     assert first.locator("td").first.inner_text() == key
@@ -63,7 +77,8 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     page.wait_for_load_state()
     timeline = page.locator(".timeline").inner_text()
     assert "Acknowledged by Nico Engineer" in timeline
-    assert "Paged" in timeline, timeline
+    assert "Paged Nico Engineer (on-call engineer)" in timeline, timeline
+    assert "webhook" in page.locator("table").last.inner_text(), "the delivery, by method"
     page.click("button:has-text('Resolve')")
     page.wait_for_load_state()
     assert "resolved" in page.locator(".facts").inner_text()
@@ -139,7 +154,8 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
         alice.page.goto(path)
         found[path] = axe_violations(alice.page)
     ada = people("ada@vendor.example")
-    for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/admin/orgs", "/admin/orgs/acme",
+    for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/console/oncall", "/console/pages",
+                 "/admin/orgs", "/admin/orgs/acme",
                  "/admin/users", "/admin/contract"]:
         ada.page.goto(path)
         found[path] = axe_violations(ada.page)

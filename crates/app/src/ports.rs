@@ -46,6 +46,10 @@ pub trait Queries: Send + Sync {
     /// Up to `limit` timeline entries of a ticket after position `after` (0: from the start),
     /// oldest first.
     async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError>;
+    /// The newest `limit` deliveries to a person (the pages they received), with their
+    /// tickets.
+    async fn deliveries_to(&self, user: &UserId, limit: i64)
+    -> Result<Vec<(DeliveryRecord, TicketRecord)>, StoreError>;
     /// The deliveries of a ticket's notices, oldest first.
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// Unresolved tickets counted by their worst SLA clock state.

@@ -313,6 +313,32 @@ impl Queries for SqlStore {
         self.rows(sqlx::query(sql).bind(ticket.as_str()).bind(after).bind(limit), timeline_from).await
     }
 
+    async fn deliveries_to(
+        &self,
+        user: &UserId,
+        limit: i64,
+    ) -> Result<Vec<(DeliveryRecord, TicketRecord)>, StoreError> {
+        let tickets: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
+        let sql = format!(
+            "SELECT d.id AS d_id, d.user_id AS d_user_id, d.kind AS d_kind, d.status AS d_status, d.attempts AS d_attempts, d.last_error AS d_last_error, d.created_at AS d_created_at, d.sent_at AS d_sent_at, {} FROM deliveries d JOIN tickets t ON t.id = d.ticket_id WHERE d.user_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2",
+            tickets.join(", ")
+        );
+        self.rows(sqlx::query(&sql).bind(user.as_str()).bind(limit), |r| {
+            let delivery = DeliveryRecord {
+                id: r.col("d_id")?,
+                user_id: r.col("d_user_id")?,
+                kind: r.named("d_kind")?,
+                status: r.col("d_status")?,
+                attempts: r.col("d_attempts")?,
+                last_error: r.col("d_last_error")?,
+                created_at: r.col("d_created_at")?,
+                sent_at: r.col("d_sent_at")?,
+            };
+            Ok((delivery, ticket_from(r)?))
+        })
+        .await
+    }
+
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError> {
         let sql = "SELECT id, user_id, kind, status, attempts, last_error, created_at, sent_at FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id";
         self.rows(sqlx::query(sql).bind(ticket.as_str()), delivery_from).await

@@ -50,3 +50,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX sessions_expiry ON sessions(expires_at);
+
+-- The console reads a ticket's deliveries and the pages a person received.
+CREATE INDEX deliveries_ticket ON deliveries (ticket_id, created_at);
+CREATE INDEX deliveries_user ON deliveries (user_id, created_at);

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod console;
+pub mod oncall;
 pub mod portal;
 pub mod session;
 mod signin;
@@ -169,6 +170,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console", get(console::queue))
         .route("/console/queue", get(console::queue_rows))
         .route("/console/new", get(console::new_form).post(console::open))
+        .route("/console/oncall", get(oncall::on_call))
+        .route("/console/pages", get(oncall::pages))
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
