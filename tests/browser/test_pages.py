@@ -137,6 +137,32 @@ def test_a_form_without_the_csrf_token_is_refused(server, people):
     assert comments == [], "nothing was written"
 
 
+def test_anyone_can_write_to_the_vendor_and_staff_answer(server, people):
+    prospect = people()
+    page = prospect.page
+    page.goto("/contact")
+    page.fill("#name", "Pia Prospect")
+    page.fill("#email", "pia@prospect.example")
+    page.fill("#company", "Prospect GmbH")
+    page.fill("#body", "Do you support SAML single sign-on?")
+    # The form refuses posts sooner than 3 s after it was served (a bot's pace): wait like a
+    # person typing.
+    page.wait_for_timeout(3100)
+    page.click("text=Send")
+    page.wait_for_load_state()
+    confirmation = page.locator(".flash").inner_text()
+    assert "expect our answer by" in confirmation, page.content()
+    lena = people("nico@vendor.example")
+    lena.page.goto("/console/inquiries")
+    article = lena.page.locator("article", has_text="Pia Prospect (Prospect GmbH)")
+    assert article.count() == 1
+    article.locator("textarea").fill("Yes: SAML comes with Enterprise.")
+    article.locator("button").click()
+    lena.page.wait_for_load_state()
+    assert "Yes: SAML comes with Enterprise." in lena.page.locator("main").inner_text()
+    assert lena.page.locator("article", has_text="Pia Prospect").locator("textarea").count() == 0, "answered"
+
+
 def axe_violations(page):
     page.add_script_tag(path=AXE)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -147,14 +173,17 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
     ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P2", "subject": "Axe check",
                                                    "description": "x"})
     anonymous = people()
-    anonymous.page.goto("/signin")
-    found = {"/signin": axe_violations(anonymous.page)}
+    found = {}
+    for path in ["/signin", "/contact"]:
+        anonymous.page.goto(path)
+        found[path] = axe_violations(anonymous.page)
     alice = people("alice@acme.example")
     for path in ["/portal", "/portal/new", "/portal/new?security=true", f"/portal/tickets/{ticket['key']}"]:
         alice.page.goto(path)
         found[path] = axe_violations(alice.page)
     ada = people("ada@vendor.example")
     for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/console/oncall", "/console/pages",
+                 "/console/inquiries",
                  "/admin/orgs", "/admin/orgs/acme",
                  "/admin/users", "/admin/contract"]:
         ada.page.goto(path)

@@ -1,14 +1,15 @@
 //! The ports the fronts (web, Slack, and later mail and phone intake) use, as object-safe
 //! traits so a front holds `Arc<dyn …>` and never names a store: [`Commands`] changes tickets
-//! (the [`crate::Desk`]), [`Queries`] is the read port, [`Accounts`] holds orgs, users and
-//! tokens, [`OnCall`] schedules and contact methods, and [`Safeguards`] the shared counters and
+//! (the [`crate::Desk`]), [`Queries`] is the read port, [`Accounts`] holds orgs, users,
+//! tokens and sessions, [`OnCall`] schedules and contact methods, [`Inquiries`] the general
+//! inquiries of "Contact us", and [`Safeguards`] the shared counters and
 //! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
 //! idempotency keys, settings). The SQL stores implement all of them.
 
 use crate::desk::{AppError, Recorded};
 use crate::records::{
-    CommentRecord, ContactMethodRecord, DeliveryRecord, KeyClaim, OrgRecord, ScheduleRecord, SessionRecord,
-    TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+    CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, KeyClaim, OrgRecord, ScheduleRecord,
+    SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
@@ -141,6 +142,20 @@ pub trait OnCall: Send + Sync {
     async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError>;
     /// A user's calendar-feed secret hash.
     async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError>;
+}
+
+/// The general inquiries of "Contact us".
+#[async_trait]
+pub trait Inquiries: Send + Sync {
+    /// Stores a new inquiry.
+    async fn insert_inquiry(&self, inquiry: &InquiryRecord) -> Result<(), StoreError>;
+    /// An inquiry.
+    async fn inquiry(&self, id: &str) -> Result<Option<InquiryRecord>, StoreError>;
+    /// Up to `limit` inquiries: open ones by due time, or (with `answered`) answered ones,
+    /// newest first.
+    async fn inquiries(&self, answered: bool, limit: i64) -> Result<Vec<InquiryRecord>, StoreError>;
+    /// Records the answer to an open inquiry at `at`; false when there is none open.
+    async fn answer_inquiry(&self, id: &str, by: &UserId, answer: &str, at: i64) -> Result<bool, StoreError>;
 }
 
 /// How long a failed sign-in holds its key back, by the number of failures in a row.

@@ -120,6 +120,32 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// A general inquiry ("Contact us"): anyone may write; it is due on the contract's
+/// general-inquiry target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InquiryRecord {
+    /// Identifier.
+    pub id: String,
+    /// Who wrote, as they said.
+    pub name: String,
+    /// Where to answer.
+    pub email: String,
+    /// Their company, if given.
+    pub company: Option<String>,
+    /// What they wrote.
+    pub body: String,
+    /// Unix seconds.
+    pub received_at: i64,
+    /// Unix seconds: when the answer is due.
+    pub due_at: i64,
+    /// Unix seconds, once answered.
+    pub answered_at: Option<i64>,
+    /// Which staff member answered.
+    pub answered_by: Option<UserId>,
+    /// The answer, as recorded.
+    pub answer: Option<String>,
+}
+
 /// A ticket: descriptive fields plus the rules' state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketRecord {

@@ -9,7 +9,14 @@ use stringer_web::Ports;
 /// The application's ports over `store`, changing tickets through `commands` (the Desk).
 pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
     let store = Arc::new(store.clone());
-    Ports { commands, queries: store.clone(), accounts: store.clone(), oncall: store.clone(), safeguards: store }
+    Ports {
+        commands,
+        queries: store.clone(),
+        accounts: store.clone(),
+        oncall: store.clone(),
+        inquiries: store.clone(),
+        safeguards: store,
+    }
 }
 
 /// The Slack app's inbound side, acting through the same ports.

@@ -14,6 +14,79 @@ both_backends!(keys_assignment_search_and_queue, keys_assignment_search_and_queu
 both_backends!(orgs_edit_and_users_deactivate, orgs_edit_and_users_deactivate_on);
 both_backends!(sessions_and_forms, sessions_and_forms_on);
 both_backends!(incident_bridge, incident_bridge_on);
+both_backends!(contact_us, contact_us_on);
+
+async fn contact_us_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let message = json!({"name": "Pia Prospect", "email": "pia@prospect.example", "company": "Prospect GmbH", "body": "Do you support SAML?"});
+    let (status, receipt) = server.call(Method::POST, "/api/v1/contact", None, Some(message.clone())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{receipt}");
+    let due: jiff::Timestamp = receipt["answer_due"].as_str().unwrap().parse().unwrap();
+    assert!(due > jiff::Timestamp::now(), "due on the contract's general-inquiry target: {due}");
+    for bad in [
+        json!({"name": "", "email": "a@b.example", "body": "x"}),
+        json!({"name": "x", "email": "nope", "body": "x"}),
+        json!({"name": "x\ny", "email": "a@b.example", "body": "x"}),
+    ] {
+        let (status, _) = server.call(Method::POST, "/api/v1/contact", None, Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    // The queue is staff's: customers get 403.
+    let (status, _) = server.call(Method::GET, "/api/v1/inquiries", Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let open = server.ok(Method::GET, "/api/v1/inquiries", &d.engineer, None).await;
+    let items = open["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0]["company"].as_str(), items[0]["due_at"].as_str()),
+        (Some("Prospect GmbH"), receipt["answer_due"].as_str())
+    );
+    let path = format!("/api/v1/inquiries/{}/answer", receipt["id"].as_str().unwrap());
+    let answered = server.ok(Method::POST, &path, &d.engineer, Some(json!({"answer": "Yes, on Enterprise."}))).await;
+    assert!(answered["answered_at"].is_string());
+    let (status, _) = server.call(Method::POST, &path, Some(&d.engineer), Some(json!({"answer": "again"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "answered once");
+    assert!(
+        server.ok(Method::GET, "/api/v1/inquiries", &d.engineer, None).await["items"].as_array().unwrap().is_empty()
+    );
+    // Five attempts per client address and hour: the four above counted.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(server.call(Method::POST, "/api/v1/contact", None, Some(message.clone())).await.0);
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+
+    // The page refuses a post as fast as a bot's, or with the hidden field filled, and keeps
+    // what was typed.
+    let client = reqwest::Client::new();
+    let form = client.get(format!("{}/contact", server.base)).send().await.unwrap().text().await.unwrap();
+    let guard = form.split("name=\"guard\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    for website in ["", "http://spam.example"] {
+        let resp = client
+            .post(format!("{}/contact", server.base))
+            .form(&[
+                ("name", "Bot"),
+                ("email", "bot@spam.example"),
+                ("body", "buy now"),
+                ("guard", &guard),
+                ("website", website),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(resp.text().await.unwrap().contains("buy now"), "what was typed stays");
+    }
+    let forged = format!("1.{}", "0".repeat(64));
+    let resp = client
+        .post(format!("{}/contact", server.base))
+        .form(&[("name", "Bot"), ("email", "bot@spam.example"), ("body", "x"), ("guard", &forged)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "a forged guard");
+}
 
 async fn incident_bridge_on(db: Db) {
     let server = Server::start(&db, &[]);

@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
 use stringer_app::links::AckLinks;
-use stringer_app::ports::{Accounts, Commands, OnCall, Queries, Safeguards};
+use stringer_app::ports::{Accounts, Commands, Inquiries, OnCall, Queries, Safeguards};
 use stringer_core::contract::Contract;
 use stringer_integrations::slack;
 use utoipa::OpenApi;
@@ -46,6 +46,8 @@ pub struct Ports {
     pub accounts: Arc<dyn Accounts>,
     /// Schedules, contact methods.
     pub oncall: Arc<dyn OnCall>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
     /// Rate limits, back-off, replay guard, idempotency keys, settings.
     pub safeguards: Arc<dyn Safeguards>,
 }
@@ -57,6 +59,8 @@ pub struct Settings {
     pub limits: RateLimit,
     /// The budget of sign-in attempts per client address, whatever the account.
     pub login_limit: RateLimit,
+    /// The budget of "Contact us" messages per client address.
+    pub contact_limit: RateLimit,
     /// Reverse proxies trusted to name their client in `X-Forwarded-For`.
     pub trusted_proxies: Vec<client::Cidr>,
     /// Whether webhooks may go to internal addresses (`--allow-private-webhooks`).
@@ -72,6 +76,7 @@ impl Default for Settings {
         Settings {
             limits: RateLimit { limit: 10, window: 60 },
             login_limit: RateLimit { limit: 30, window: 60 },
+            contact_limit: RateLimit { limit: 5, window: 3600 },
             trusted_proxies: Vec::new(),
             allow_private_webhooks: false,
             idempotency_lease: idempotency::LEASE_SECONDS,

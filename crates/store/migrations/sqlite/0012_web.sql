@@ -54,3 +54,18 @@ CREATE INDEX sessions_expiry ON sessions(expires_at);
 -- The console reads a ticket's deliveries and the pages a person received.
 CREATE INDEX deliveries_ticket ON deliveries (ticket_id, created_at);
 CREATE INDEX deliveries_user ON deliveries (user_id, created_at);
+
+-- "Contact us": general inquiries from anyone, due on the contract's general-inquiry target.
+CREATE TABLE inquiries (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    company TEXT NULL,
+    body TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    due_at BIGINT NOT NULL,
+    answered_at BIGINT NULL,
+    answered_by TEXT NULL,
+    answer TEXT NULL
+);
+CREATE INDEX inquiries_queue ON inquiries (due_at) WHERE answered_at IS NULL;

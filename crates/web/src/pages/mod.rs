@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod console;
+pub mod contact;
 pub mod oncall;
 pub mod portal;
 pub mod session;
@@ -171,6 +172,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/queue", get(console::queue_rows))
         .route("/console/new", get(console::new_form).post(console::open))
         .route("/console/oncall", get(oncall::on_call))
+        .route("/console/inquiries", get(contact::queue))
+        .route("/console/inquiries/{id}/answer", post(contact::answer))
+        .route("/contact", get(contact::form).post(contact::submit))
         .route("/console/pages", get(oncall::pages))
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod ack;
+pub(crate) mod inquiries;
 mod paging;
 mod schedules;
 mod slack;
@@ -78,9 +79,11 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(schedules::add_override))
         .routes(routes!(schedules::replace_override, schedules::remove_override))
         .routes(routes!(schedules::user_feed))
+        .routes(routes!(inquiries::list))
+        .routes(routes!(inquiries::answer))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
-    base.merge(protected).routes(routes!(accounts::login))
+    base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))
 }
 
 /// Health and the OpenAPI document.

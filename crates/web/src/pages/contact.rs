@@ -1,0 +1,236 @@
+//! "Contact us" (public, no account) and the staff's inquiries queue. The public form is
+//! guarded against bots without any third party: a token signed by the server that carries
+//! when the form was served (a post within 3 s of it, or an hour after, is refused), a field
+//! people never see that must stay empty, and the API's per-address budget.
+
+use super::session::{OpenForm, PageForm, Signed};
+use super::text;
+use super::{Nav, PageError, PageResult, render};
+use crate::AppState;
+use crate::auth::new_secret;
+use crate::client::client_ip;
+use crate::routes::inquiries::{Contact, receive, record_answer};
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, State};
+use hmac::{Hmac, Mac};
+use jiff::Timestamp;
+use serde::Deserialize;
+use sha2::Sha256;
+use std::net::SocketAddr;
+use stringer_core::access::{Action, Object};
+use subtle::ConstantTimeEq;
+
+/// The setting holding the key that signs the form's guard.
+const KEY_SETTING: &str = "contact_form_key";
+/// A post sooner than this after the form was served is a bot's.
+const MIN_SECONDS: i64 = 3;
+/// The form expires after this long.
+const MAX_SECONDS: i64 = 3600;
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    guard: String,
+    name: String,
+    email: String,
+    company: String,
+    body: String,
+    promise: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contact_sent.html")]
+struct SentPage {
+    name: String,
+    promise: String,
+    due: String,
+}
+
+/// The contract's promise for inquiries, in words: "1 business day (pro_coverage time)".
+fn promise(state: &AppState) -> String {
+    let target = &state.contract().general_inquiry;
+    match &target.calendar {
+        Some(calendar) => format!("{} ({calendar} time)", target.within),
+        None => target.within.to_string(),
+    }
+}
+
+/// The server's key for the form's guard (made on first use, kept in the settings).
+async fn key(state: &AppState) -> Result<String, PageError> {
+    Ok(state.ports.safeguards.setting_or_init(KEY_SETTING, &new_secret()).await?)
+}
+
+/// The guard for a form served at `t`: `t` and its HMAC-SHA256 under `key`.
+fn sign(key: &str, t: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(t.to_string().as_bytes());
+    format!("{t}.{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether a guard is this server's, for a form served at least [`MIN_SECONDS`] and at most
+/// [`MAX_SECONDS`] before `now` (the signature compared in constant time).
+fn guard_ok(key: &str, given: &str, now: i64) -> bool {
+    let Some(t) = given.split_once('.').and_then(|(t, _)| t.parse::<i64>().ok()) else { return false };
+    let expected = sign(key, t);
+    bool::from(expected.as_bytes().ct_eq(given.as_bytes())) && now - t >= MIN_SECONDS && now - t <= MAX_SECONDS
+}
+
+async fn form_page(state: &AppState, filled: Option<&ContactForm>, error: Option<String>) -> PageResult {
+    let guard = sign(&key(state).await?, state.now().as_second());
+    let field = |f: fn(&ContactForm) -> &String| filled.map(f).cloned().unwrap_or_default();
+    let page = ContactPage {
+        guard: guard.clone(),
+        name: field(|f| &f.name),
+        email: field(|f| &f.email),
+        company: field(|f| &f.company),
+        body: field(|f| &f.body),
+        promise: promise(state),
+        error,
+    };
+    let status =
+        if filled.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let mut response = render(&page)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// The public form.
+pub async fn form(State(state): State<AppState>) -> PageResult {
+    form_page(&state, None, None).await
+}
+
+/// What the form sends.
+#[derive(Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    guard: String,
+    /// Hidden from people; bots fill it.
+    #[serde(default)]
+    website: String,
+}
+
+/// Takes the message: the inquiry is due on the contract's general-inquiry target, and the
+/// page says by when to expect an answer.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    OpenForm(headers, form): OpenForm<ContactForm>,
+) -> PageResult {
+    let now = state.now().as_second();
+    if !guard_ok(&key(&state).await?, &form.guard, now) || !form.website.is_empty() {
+        let why = "This form could not be accepted; please wait a moment after opening it, then send it again.";
+        return form_page(&state, Some(&form), Some(why.into())).await;
+    }
+    let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    let contact = Contact {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        company: Some(form.company.clone()),
+        body: form.body.clone(),
+    };
+    match receive(&state, &ip.to_string(), contact).await {
+        Ok(inquiry) => {
+            let due =
+                Timestamp::from_second(inquiry.due_at).map(|t| text::instant(t, &text::zone(None))).unwrap_or_default();
+            render(&SentPage { name: inquiry.name, promise: promise(&state), due })
+        }
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            form_page(&state, Some(&form), Some(PageError::from(e).message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One inquiry in the queue.
+pub struct InquiryLine {
+    id: String,
+    from: String,
+    email: String,
+    body: String,
+    received: String,
+    due: String,
+    tone: &'static str,
+    answered: String,
+    answer: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_takes_this_servers_signature_and_a_human_pace() {
+        let guard = sign("key", 1_000);
+        assert!(guard_ok("key", &guard, 1_000 + MIN_SECONDS));
+        assert!(guard_ok("key", &guard, 1_000 + MAX_SECONDS));
+        assert!(!guard_ok("key", &guard, 1_000 + MIN_SECONDS - 1), "too fast for a person");
+        assert!(!guard_ok("key", &guard, 1_000 + MAX_SECONDS + 1), "expired");
+        assert!(!guard_ok("other key", &guard, 1_000 + 10), "another server's");
+        assert!(!guard_ok("key", &sign("key", 1_000).replace("1000.", "900."), 1_010), "a forged time");
+        assert!(!guard_ok("key", "", 1_010) && !guard_ok("key", "1000", 1_010));
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_inquiries.html")]
+struct InquiriesPage {
+    nav: Nav,
+    open: Vec<InquiryLine>,
+    answered: Vec<InquiryLine>,
+}
+
+/// The inquiries queue: open ones by due time (overdue marked), then the latest answered.
+pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    let caller = &session.caller;
+    caller.may(Action::HandleInquiries, Some(Object::Staff), "inquiry")?;
+    let tz = text::zone(caller.user.time_zone.as_deref());
+    let names = super::ticket::names(&state).await?;
+    let now = state.now().as_second();
+    let line = |i: stringer_app::records::InquiryRecord| InquiryLine {
+        from: match &i.company {
+            Some(co) => format!("{} ({co})", i.name),
+            None => i.name.clone(),
+        },
+        received: super::ticket::at(i.received_at, &tz),
+        due: super::ticket::at(i.due_at, &tz),
+        tone: if i.answered_at.is_none() && i.due_at < now { "breached" } else { "ok" },
+        answered: match (i.answered_at, &i.answered_by) {
+            (Some(at), Some(by)) => {
+                format!("{} by {}", super::ticket::at(at, &tz), names.get(by.as_str()).cloned().unwrap_or_default())
+            }
+            _ => String::new(),
+        },
+        answer: i.answer.unwrap_or_default(),
+        id: i.id,
+        email: i.email,
+        body: i.body,
+    };
+    let open = state.ports.inquiries.inquiries(false, 200).await?.into_iter().map(line).collect();
+    let answered = state.ports.inquiries.inquiries(true, 50).await?.into_iter().map(line).collect();
+    render(&InquiriesPage { nav: Nav::of(&session), open, answered })
+}
+
+/// The answer form.
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    answer: String,
+}
+
+/// Records the answer (through the API's own function), then back to the queue.
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, form): PageForm<AnswerForm>,
+) -> PageResult {
+    record_answer(&state, &session.caller, &id, form.answer).await?;
+    super::see_other("/console/inquiries")
+}
