@@ -83,12 +83,18 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     page.wait_for_load_state()
     assert "resolved" in page.locator(".facts").inner_text()
 
-    # The customer sees the public reply and never the internal note.
+    # The customer sees the public reply and never the internal note, in her time zone.
     page = alice.page
+    page.goto("/settings")
+    page.fill("#time_zone", "Europe/Berlin")
+    page.click("text=Save")
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text() == "Saved."
     page.goto(f"/portal/tickets/{key}")
     text = page.content()
     assert "We are on it" in text
     assert "lb-eu-3" not in text and "Internal note" not in text
+    assert " CET (" in page.locator(".facts").inner_text() or " CEST (" in page.locator(".facts").inner_text()
 
     # The admin gives Acme another TAM, and deactivates a customer whose session then stops.
     carol = people("carol@acme.example")
@@ -103,6 +109,18 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     assert page.locator(".flash").inner_text() == "Saved."
     assert server.api("GET", "/api/v1/orgs/acme")["tam"] == server.staff["tom"]["id"]
     page.goto("/admin/users")
+    page.fill("#new-name", "Dan Engineer")
+    page.fill("#new-email", "dan@vendor.example")
+    page.select_option("#new-role", "engineer")
+    page.fill("#new-password", "a long enough password")
+    page.click("text=Add the user")
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text() == "Dan Engineer was created."
+    dan = [u for u in server.api("GET", "/api/v1/users")["items"] if u["email"] == "dan@vendor.example"][0]
+    page.select_option(f"#role-{dan['id']}", "platform_engineer")
+    page.click("button[aria-label='Save Dan Engineer']")
+    page.wait_for_load_state()
+    assert server.api("GET", f"/api/v1/users/{dan['id']}")["role"] == "platform_engineer"
     page.click("button[aria-label='Deactivate Carol of acme']")
     page.wait_for_load_state()
     assert "Carol of acme is deactivated" in page.locator(".flash").inner_text()
@@ -183,7 +201,7 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
         found[path] = axe_violations(alice.page)
     ada = people("ada@vendor.example")
     for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/console/oncall", "/console/pages",
-                 "/console/inquiries",
+                 "/console/inquiries", "/settings",
                  "/admin/orgs", "/admin/orgs/acme",
                  "/admin/users", "/admin/contract"]:
         ada.page.goto(path)

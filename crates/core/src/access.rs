@@ -252,6 +252,8 @@ pub enum Action {
     },
     /// See one's own account and its tokens.
     ReadAccount,
+    /// Change one's own settings (time zone, password).
+    UpdateOwnSettings,
     /// Create a token for oneself with these scopes.
     CreateToken(Scopes),
     /// Revoke a token.
@@ -282,9 +284,8 @@ impl Action {
             | ReadContactMethods | OpenConsole => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
-            | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries => {
-                Some(Scope::Write)
-            }
+            | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries
+            | UpdateOwnSettings => Some(Scope::Write),
             CreateOrg | UpdateOrg | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -424,7 +425,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
                 Allow
             }
         }
-        (ReadAccount, Object::Account(owner)) => {
+        (ReadAccount | UpdateOwnSettings, Object::Account(owner)) => {
             if owner == actor.user {
                 Allow
             } else {

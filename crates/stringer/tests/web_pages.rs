@@ -279,6 +279,14 @@ async fn orgs_edit_and_users_deactivate_on(db: Db) {
     let kept =
         server.ok(Method::GET, &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()), &d.admin, None).await;
     assert_eq!(kept["requester"], bob["id"], "nothing of theirs is deleted");
+    // One's own time zone: an IANA name or nothing (UTC); a read token cannot change it.
+    let me = server.ok(Method::PATCH, "/api/v1/me", &d.alice, Some(json!({"time_zone": "Europe/Berlin"}))).await;
+    assert_eq!(me["time_zone"], "Europe/Berlin");
+    let (status, _) =
+        server.call(Method::PATCH, "/api/v1/me", Some(&d.alice), Some(json!({"time_zone": "Mars/Base"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let me = server.ok(Method::PATCH, "/api/v1/me", &d.alice, Some(json!({"time_zone": null}))).await;
+    assert!(me["time_zone"].is_null());
     let again = server.ok(Method::DELETE, &bob_path, &d.admin, None).await;
     assert_eq!(again["deactivated_at"], gone["deactivated_at"], "deactivating again changes nothing");
 }

@@ -192,6 +192,9 @@ fn tokens_schedules_and_contact_methods() {
         // revoked token's scopes; a new token has a subset of the caller's scopes.
         ("bob",  "r",   ReadAccount, me("u-bob"), A),
         ("bob",  "w",   ReadAccount, me("u-bob"), F),
+        ("bob",  "w",   UpdateOwnSettings, me("u-bob"), A),
+        ("bob",  "r",   UpdateOwnSettings, me("u-bob"), F),
+        ("bob",  "w",   UpdateOwnSettings, me("u-alice"), N),
         ("bob",  "rw",  CreateToken(who("bob", "r").scopes),   me("u-bob"), A),
         ("bob",  "rw",  CreateToken(who("bob", "rwa").scopes), me("u-bob"), F),
         ("bob",  "r",   CreateToken(who("bob", "r").scopes),   me("u-bob"), F),

@@ -8,7 +8,9 @@ use super::text;
 use super::ticket::at;
 use super::{Nav, PageResult, render};
 use crate::AppState;
-use crate::routes::accounts::{UpdateOrg, change_org, deactivate, org_for, org_warnings};
+use crate::routes::accounts::{
+    CreateUser, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -174,6 +176,8 @@ pub struct UserLine {
     cleared: bool,
     deactivated: String,
     may_deactivate: bool,
+    /// The roles this user may be given (staff roles for staff, customer roles for customers).
+    roles: Vec<String>,
 }
 
 #[derive(Template)]
@@ -182,9 +186,18 @@ struct UsersPage {
     nav: Nav,
     users: Vec<UserLine>,
     flash: Option<String>,
+    error: Option<String>,
+    /// For the new-user form: (slug, name) of the orgs one may add customers to.
+    orgs: Vec<(String, String)>,
+    all_roles: Vec<String>,
 }
 
-async fn users_page(state: &AppState, session: &super::session::Session, flash: Option<String>) -> PageResult {
+async fn users_page(
+    state: &AppState,
+    session: &super::session::Session,
+    flash: Option<String>,
+    error: Option<String>,
+) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::UpdateOrg)?;
     let tz = text::zone(caller.user.time_zone.as_deref());
@@ -204,7 +217,13 @@ async fn users_page(state: &AppState, session: &super::session::Session, flash: 
             let may_deactivate = u.deactivated_at.is_none()
                 && u.id != caller.user.id
                 && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
+            let roles = stringer_core::ids::UserRole::ALL
+                .iter()
+                .filter(|r| r.is_staff() == u.role.is_staff())
+                .map(|r| r.as_str().to_string())
+                .collect();
             Some(UserLine {
+                roles,
                 id: u.id.to_string(),
                 name: u.name.clone(),
                 email: u.email.clone(),
@@ -216,12 +235,87 @@ async fn users_page(state: &AppState, session: &super::session::Session, flash: 
             })
         })
         .collect();
-    render(&UsersPage { nav: Nav::of(session), users, flash })
+    let orgs = orgs
+        .iter()
+        .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        .map(|o| (o.slug.to_string(), o.name.clone()))
+        .collect();
+    let all_roles = stringer_core::ids::UserRole::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    let mut response =
+        render(&UsersPage { nav: Nav::of(session), users, flash, orgs, all_roles, error: error.clone() })?;
+    if error.is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 /// Every user the admin may see.
 pub async fn users(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
-    users_page(&state, &session, None).await
+    users_page(&state, &session, None, None).await
+}
+
+/// The new-user form.
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    email: String,
+    name: String,
+    role: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    federal_cleared: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+/// Creates a user (through the API's own function).
+pub async fn create_user(State(state): State<AppState>, PageForm(session, form): PageForm<NewUserForm>) -> PageResult {
+    let body = CreateUser {
+        email: form.email,
+        name: form.name,
+        role: form.role,
+        org: Some(form.org).filter(|o| !o.is_empty()),
+        federal_cleared: form.federal_cleared.is_some(),
+        password: Some(form.password).filter(|p| !p.is_empty()),
+    };
+    match add_user(&state, &session.caller, body).await {
+        Ok(user) => users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await,
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
+            users_page(&state, &session, None, Some(super::PageError::from(e).message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A user's role and clearance.
+#[derive(Deserialize)]
+pub struct EditUserForm {
+    role: String,
+    #[serde(default)]
+    federal_cleared: Option<String>,
+}
+
+/// Changes a user's role and clearance (through the API's own function).
+pub async fn edit_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, form): PageForm<EditUserForm>,
+) -> PageResult {
+    let change = UpdateUser {
+        role: Some(form.role),
+        federal_cleared: Some(form.federal_cleared.is_some()),
+        ..UpdateUser::default()
+    };
+    match change_user(&state, &session.caller, &id, change).await {
+        Ok(user) => users_page(&state, &session, Some(format!("{} was changed.", user.name)), None).await,
+        Err(e)
+            if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
+                || e.status == axum::http::StatusCode::FORBIDDEN =>
+        {
+            users_page(&state, &session, None, Some(super::PageError::from(e).message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Deactivates a user (through the API's own function): their sessions and tokens stop.
@@ -231,12 +325,8 @@ pub async fn deactivate_user(
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let user = deactivate(&state, &session.caller, &id).await?;
-    users_page(
-        &state,
-        &session,
-        Some(format!("{} is deactivated: their sessions and tokens no longer work.", user.name)),
-    )
-    .await
+    let flash = format!("{} is deactivated: their sessions and tokens no longer work.", user.name);
+    users_page(&state, &session, Some(flash), None).await
 }
 
 /// One target as a table: its name, then per severity one cell per tier.

@@ -12,6 +12,7 @@ pub mod contact;
 pub mod oncall;
 pub mod portal;
 pub mod session;
+pub mod settings;
 mod signin;
 mod text;
 mod ticket;
@@ -178,10 +179,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/pages", get(oncall::pages))
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))
+        .route("/settings", get(settings::form).post(settings::save))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(admin::orgs))
         .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))
-        .route("/admin/users", get(admin::users))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::edit_user))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
         .route("/admin/contract", get(admin::contract))
         .route_layer(axum::middleware::from_fn_with_state(state, session::load))

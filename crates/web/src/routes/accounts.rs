@@ -262,6 +262,53 @@ pub async fn me(Extension(caller): Extension<Caller>) -> Result<axum::Json<UserV
     Ok(axum::Json(caller.user.into()))
 }
 
+/// Changes to one's own settings; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    /// An IANA time zone the pages show instants in, e.g. `Europe/Berlin`; `null` for UTC.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// Checks an IANA time zone name.
+pub fn check_time_zone(name: &str) -> Result<(), ApiError> {
+    if name.len() > 64 || jiff::tz::TimeZone::get(name).is_err() {
+        return Err(ApiError::unprocessable(format!("time_zone: {name:?} is not an IANA time zone")));
+    }
+    Ok(())
+}
+
+/// Applies a change of one's own settings.
+pub async fn change_me(state: &AppState, caller: &Caller, body: UpdateMe) -> Result<UserRecord, ApiError> {
+    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    let mut user = state.ports.accounts.user(&caller.user.id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    if let Some(tz) = body.time_zone {
+        let tz = tz.filter(|t| !t.is_empty());
+        if let Some(name) = &tz {
+            check_time_zone(name)?;
+        }
+        user.time_zone = tz;
+    }
+    if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
+        return Err(ApiError::not_found("user"));
+    }
+    state.tokens.clear();
+    Ok(user)
+}
+
+/// Changes the caller's own settings (the time zone pages are shown in).
+#[utoipa::path(patch, path = "/api/v1/me", security(("bearer" = [])), request_body = UpdateMe,
+    responses((status = 200, body = UserView), (status = 422, body = crate::routes::Problem)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body<UpdateMe>,
+) -> Result<axum::Json<UserView>, ApiError> {
+    Ok(axum::Json(change_me(&state, &caller, body).await?.into()))
+}
+
 /// Orgs the caller may see.
 #[utoipa::path(get, path = "/api/v1/orgs", security(("bearer" = [])), responses((status = 200, body = Items<OrgView>)))]
 pub async fn list_orgs(
@@ -508,18 +555,18 @@ pub async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     #[schema(pattern = "^[^@]+@[^@]+$", max_length = 254)]
-    email: String,
+    pub email: String,
     #[schema(min_length = 1, max_length = 200)]
-    name: String,
+    pub name: String,
     #[schema(pattern = "^(engineer|platform_engineer|tam|vp_engineering|support_lead|admin|member|org_admin)$")]
-    role: String,
+    pub role: String,
     #[serde(default)]
-    org: Option<String>,
+    pub org: Option<String>,
     #[serde(default)]
-    federal_cleared: bool,
+    pub federal_cleared: bool,
     #[serde(default)]
     #[schema(min_length = 12, max_length = 256)]
-    password: Option<String>,
+    pub password: Option<String>,
 }
 
 fn parse_role(name: &str) -> Result<UserRole, ApiError> {
@@ -537,6 +584,12 @@ pub async fn create_user(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateUser>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let user = add_user(&state, &caller, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
+}
+
+/// Creates a user (see [`create_user`]); the admin pages call it too.
+pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Result<UserRecord, ApiError> {
     let role = parse_role(&body.role)?;
     if role.is_staff() != body.org.is_none() {
         return Err(ApiError::unprocessable("staff users have no org; customer users need one"));
@@ -579,7 +632,7 @@ pub async fn create_user(
         deactivated_at: None,
     };
     state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
-    Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
+    Ok(user)
 }
 
 /// A user and their org, if the id is well-formed and the user exists.
@@ -614,16 +667,20 @@ pub async fn get_user(
 }
 
 /// Changes to a user; absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[schema(min_length = 1, max_length = 200)]
-    name: Option<String>,
+    pub name: Option<String>,
     /// A role of the same kind (staff or customer) as the user's.
     #[schema(pattern = "^(engineer|platform_engineer|tam|vp_engineering|support_lead|admin|member|org_admin)$")]
-    role: Option<String>,
+    pub role: Option<String>,
     /// Staff only; granting it takes an admin cleared for federal.
-    federal_cleared: Option<bool>,
+    pub federal_cleared: Option<bool>,
+    /// An IANA time zone; `null` for UTC.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
 }
 
 /// Federal orgs and schedules the user serves (as TAM, named engineer or schedule member).
@@ -658,9 +715,19 @@ pub async fn update_user(
     PathParams(id): PathParams<String>,
     Body(body): Body<UpdateUser>,
 ) -> Result<axum::Json<UserView>, ApiError> {
+    Ok(axum::Json(change_user(&state, &caller, &id, body).await?.into()))
+}
+
+/// Applies a change to a user (see [`update_user`]); the admin pages call it too.
+pub async fn change_user(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: UpdateUser,
+) -> Result<UserRecord, ApiError> {
     let role = body.role.as_deref().map(parse_role).transpose()?;
     let action = Action::UpdateUser { role, cleared: body.federal_cleared };
-    let mut user = user_for(&state, &caller, &id, action).await?;
+    let mut user = user_for(state, caller, id, action).await?;
     if role.is_some_and(|r| r.is_staff() != user.role.is_staff()) {
         return Err(ApiError::unprocessable("role: staff keep a staff role and customers a customer role"));
     }
@@ -671,7 +738,7 @@ pub async fn update_user(
         return Err(ApiError::unprocessable("name: 1 to 200 characters"));
     }
     if body.federal_cleared == Some(false) && user.federal_cleared {
-        let duties = federal_duties(&state, &user.id).await?;
+        let duties = federal_duties(state, &user.id).await?;
         if !duties.is_empty() {
             return Err(ApiError::unprocessable(format!(
                 "{} still serves {}; reassign that first",
@@ -689,11 +756,18 @@ pub async fn update_user(
     if let Some(cleared) = body.federal_cleared {
         user.federal_cleared = cleared;
     }
+    if let Some(tz) = body.time_zone {
+        let tz = tz.filter(|t| !t.is_empty());
+        if let Some(name) = &tz {
+            check_time_zone(name)?;
+        }
+        user.time_zone = tz;
+    }
     if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
         return Err(ApiError::not_found("user"));
     }
     state.tokens.clear();
-    Ok(axum::Json(user.into()))
+    Ok(user)
 }
 
 /// Deactivates a user (who may change them may deactivate them): their tokens and sessions

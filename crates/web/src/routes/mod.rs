@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
 /// The documented API.
 pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppState> {
     let protected = OpenApiRouter::new()
-        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::me, accounts::update_me))
         .routes(routes!(accounts::list_orgs, accounts::create_org))
         .routes(routes!(accounts::get_org, accounts::update_org))
         .routes(routes!(accounts::list_users, accounts::create_user))
