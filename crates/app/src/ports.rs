@@ -91,8 +91,21 @@ pub trait Accounts: Send + Sync {
     /// Deactivates a user at `at` and ends their sessions; false when there is no such user
     /// or they were deactivated already.
     async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError>;
-    /// Sets a user's password hash; false when there is no such user.
-    async fn set_password(&self, user: &UserId, hash: &str, at: i64) -> Result<bool, StoreError>;
+    /// Stores a one-time password link for `user` (`purpose`: invitation or reset), expiring
+    /// at `expires_at`.
+    async fn insert_password_link(
+        &self,
+        id: &str,
+        user: &UserId,
+        purpose: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Uses a password link at `now`: sets the user's password hash and ends their sessions,
+    /// atomically, if the link is unused, unexpired and its user active; answers the user.
+    async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError>;
+    /// Whether a password link can still be used at `now` (unused, unexpired, user active).
+    async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError>;
     /// Stores a new browser session.
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// The session whose secret hashes to `id_hash`, with its user.

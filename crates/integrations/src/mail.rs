@@ -60,7 +60,23 @@ impl Mail {
 
     /// Hands the message to the relay.
     pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        let message = self.message(d)?;
+        self.hand_over(self.message(d)?).await
+    }
+
+    /// Sends a plain-text mail to one person (a password link, a confirmation), at once.
+    pub async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
+        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to:?}: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+        self.hand_over(message).await
+    }
+
+    async fn hand_over(&self, message: Message) -> Result<(), SendError> {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("the relay refused the message: {e}"))),

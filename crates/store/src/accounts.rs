@@ -200,15 +200,65 @@ impl Accounts for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn set_password(&self, user: &UserId, hash: &str, at: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+    async fn insert_password_link(
+        &self,
+        id: &str,
+        user: &UserId,
+        purpose: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO password_links (id, user_id, purpose, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, NULL)",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .bind(purpose)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.write)
+        .await
+        .map_err(|e| insert_err(e, "password link"))?;
+        Ok(())
+    }
+
+    async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let user: Option<String> = sqlx::query_scalar(
+            "UPDATE password_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1 AND user_id IN (SELECT id FROM users WHERE deactivated_at IS NULL) RETURNING user_id",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        let Some(user) = user else { return Ok(None) };
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
-            .bind(at)
-            .bind(user.as_str())
-            .execute(&self.write)
+            .bind(now)
+            .bind(&user)
+            .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
-        Ok(done.rows_affected() == 1)
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(&user)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(Some(UserId(user)))
+    }
+
+    async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT l.id FROM password_links l JOIN users u ON u.id = l.user_id WHERE l.id = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND u.deactivated_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
+        Ok(found.is_some())
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {

@@ -7,64 +7,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket, zen_org};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-type Mails = Arc<Mutex<Vec<(String, Vec<String>, String)>>>;
-
-/// A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)
-/// recording (sender, recipients, message) of every message it accepts.
-async fn smtp_receiver() -> (u16, Mails) {
-    let mails: Mails = Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let store = mails.clone();
-    tokio::spawn(async move {
-        loop {
-            let (socket, _) = listener.accept().await.unwrap();
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 receiver ESMTP\r\n").await.unwrap();
-                let (mut from, mut to) = (String::new(), Vec::new());
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") {
-                        b"250-receiver\r\n250 8BITMIME\r\n"
-                    } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("MAIL FROM:") {
-                        from = line[10..].trim().to_string();
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        to.push(line[8..].trim().to_string());
-                        b"250 OK\r\n"
-                    } else if upper == "DATA" {
-                        write.write_all(b"354 go ahead\r\n").await.unwrap();
-                        let mut data = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push_str(&l);
-                            data.push('\n');
-                        }
-                        store.lock().unwrap().push((from.clone(), to.clone(), data));
-                        b"250 queued\r\n"
-                    } else if upper == "QUIT" {
-                        write.write_all(b"221 bye\r\n").await.unwrap();
-                        return;
-                    } else {
-                        b"502 not implemented\r\n"
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, mails)
-}
+use support::{Db, Server, desk, open_ticket, smtp_receiver, zen_org};
 
 type Calls = Arc<Mutex<Vec<(String, String, Vec<(String, String)>)>>>;
 

@@ -15,6 +15,123 @@ both_backends!(orgs_edit_and_users_deactivate, orgs_edit_and_users_deactivate_on
 both_backends!(sessions_and_forms, sessions_and_forms_on);
 both_backends!(incident_bridge, incident_bridge_on);
 both_backends!(contact_us, contact_us_on);
+both_backends!(password_links, password_links_on);
+
+/// The link in the last mail the receiver got (its body decoded from quoted-printable, which
+/// the relay may have used for the long line).
+fn last_link(mails: &support::Mails) -> String {
+    let mails = mails.lock().unwrap();
+    let (_, _, raw) = mails.last().expect("a mail");
+    let unfolded = raw.replace("=\n", "");
+    let mut message = String::new();
+    let mut rest = unfolded.as_str();
+    while let Some(i) = rest.find('=') {
+        message.push_str(&rest[..i]);
+        match u8::from_str_radix(rest.get(i + 1..i + 3).unwrap_or(""), 16) {
+            Ok(b) => {
+                message.push(b as char);
+                rest = &rest[i + 3..];
+            }
+            Err(_) => {
+                message.push('=');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    message.push_str(rest);
+    let start = message.find("/password/pwl_").expect("a password link");
+    let line_start = message[..start].rfind("http").unwrap();
+    message[line_start..].split_whitespace().next().unwrap().to_string()
+}
+
+async fn password_links_on(db: Db) {
+    let (smtp_port, mails) = support::smtp_receiver().await;
+    let smtp = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = Server::start(&db, &["--smtp-url", &smtp, "--mail-from", "support@vendor.example"]);
+    let d = desk(&server).await;
+    let newbie = server
+        .ok(
+            Method::POST,
+            "/api/v1/users",
+            &d.admin,
+            Some(json!({"email": "newbie@stringer.example", "name": "Newbie", "role": "engineer"})),
+        )
+        .await;
+    let path = format!("/api/v1/users/{}/password-link", newbie["id"].as_str().unwrap());
+    let (status, _) = server.call(Method::POST, &path, Some(&d.engineer), Some(json!({"purpose": "invitation"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only who may change the user sends them a link");
+    let sent = server.ok(Method::POST, &path, &d.admin, Some(json!({"purpose": "invitation"}))).await;
+    assert_eq!(sent["sent_to"], "newbie@stringer.example");
+    assert!(sent.get("link").is_none(), "the link goes to its owner only");
+    let link = last_link(&mails);
+    assert!(link.starts_with(&server.base), "{link}");
+    {
+        let mails = mails.lock().unwrap();
+        let (from, to, message) = mails.last().unwrap();
+        assert_eq!(
+            (from.as_str(), to.as_slice()),
+            ("<support@vendor.example>", &["<newbie@stringer.example>".to_string()][..])
+        );
+        assert!(message.contains("Subject: Your Stringer account"), "{message}");
+    }
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let tampered = format!("{}0", &link[..link.len() - 1]);
+    assert_eq!(client.get(&tampered).send().await.unwrap().status(), StatusCode::GONE, "a forged link");
+    assert_eq!(client.get(&link).send().await.unwrap().status(), StatusCode::OK);
+    for (password, again) in [("short", "short"), ("a long enough password", "another long password")] {
+        let resp = client.post(&link).form(&[("password", password), ("again", again)]).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let resp = client
+        .post(&link)
+        .form(&[("password", "a long enough password"), ("again", "a long enough password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "set, and signed in");
+    assert!(resp.headers()["set-cookie"].to_str().unwrap().starts_with("stringer_session="));
+    assert_eq!(client.get(&link).send().await.unwrap().status(), StatusCode::GONE, "used once");
+    let login = json!({"email": "newbie@stringer.example", "password": "a long enough password"});
+    server.ok(Method::POST, "/api/v1/login", "", Some(login)).await;
+
+    // Forgot: the same answer for any address; a reset link only for a real account.
+    let before = mails.lock().unwrap().len();
+    for email in ["nobody@nowhere.example", "newbie@stringer.example"] {
+        let resp =
+            client.post(format!("{}/password/forgot", server.base)).form(&[("email", email)]).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.text().await.unwrap().contains("If an account exists for that address"));
+    }
+    assert_eq!(mails.lock().unwrap().len(), before + 1, "one mail: the real account's");
+    let reset = last_link(&mails);
+    assert_ne!(reset, link);
+    let resp = client
+        .post(&reset)
+        .form(&[("password", "yet another long password"), ("again", "yet another long password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let old = json!({"email": "newbie@stringer.example", "password": "a long enough password"});
+    let (status, _) = server.call(Method::POST, "/api/v1/login", None, Some(old)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password is gone");
+
+    // Without a mail relay, nobody can be sent a link (and it is never shown instead).
+    let plain = Server::start(&Db::sqlite(), &[]);
+    let admin = plain.admin();
+    let user = plain
+        .ok(
+            Method::POST,
+            "/api/v1/users",
+            &admin,
+            Some(json!({"email": "x@stringer.example", "name": "X", "role": "engineer"})),
+        )
+        .await;
+    let path = format!("/api/v1/users/{}/password-link", user["id"].as_str().unwrap());
+    let (status, _) = plain.call(Method::POST, &path, Some(&admin), Some(json!({"purpose": "reset"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
 
 async fn contact_us_on(db: Db) {
     let server = Server::start(&db, &[]);

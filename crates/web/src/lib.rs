@@ -15,6 +15,7 @@ mod ics;
 mod idempotency;
 pub mod ids;
 pub mod pages;
+mod password_links;
 mod ratelimit;
 mod routes;
 pub mod token_cache;
@@ -108,6 +109,11 @@ pub struct AppState {
     pub links: Option<AckLinks>,
     /// The Slack app.
     pub slack: SlackApp,
+    /// The SMTP relay, for mail to people that is not a page (password links), when
+    /// configured (`--smtp-url`).
+    pub mail: Option<stringer_integrations::mail::Mail>,
+    /// The server's own address (`--public-url`), for links in mail.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -119,6 +125,8 @@ impl AppState {
             tokens: Arc::default(),
             links: None,
             slack: SlackApp { inbound: None, client: None },
+            mail: None,
+            public_url: String::new(),
         }
     }
 

@@ -67,3 +67,15 @@ CREATE TABLE inquiries (
     answer TEXT NULL
 );
 CREATE INDEX inquiries_queue ON inquiries (due_at) WHERE answered_at IS NULL;
+
+-- One-time "set your password" links (invitations and resets). The link carries the id and
+-- expiry signed with the server's key; nothing secret is stored. Used once.
+CREATE TABLE password_links (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    purpose TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT NULL
+);
+CREATE INDEX password_links_user ON password_links (user_id);

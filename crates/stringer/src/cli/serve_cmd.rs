@@ -199,6 +199,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let links = AckLinks::new(&key, &public);
     state.links = Some(links.clone());
+    state.mail = outside.mail.clone();
+    state.public_url = public.clone();
     state.slack = SlackApp {
         inbound: args.slack_signing_secret.clone().map(|secret| wiring::slack_inbound(&state.ports, secret)),
         client: outside.slack.clone(),

@@ -178,6 +178,8 @@ pub struct UserLine {
     may_deactivate: bool,
     /// The roles this user may be given (staff roles for staff, customer roles for customers).
     roles: Vec<String>,
+    /// A password link may be mailed (the server has a mail relay and the admin may change them).
+    may_mail_link: bool,
 }
 
 #[derive(Template)]
@@ -223,6 +225,7 @@ async fn users_page(
                 .map(|r| r.as_str().to_string())
                 .collect();
             Some(UserLine {
+                may_mail_link: may_deactivate && state.mail.is_some(),
                 roles,
                 id: u.id.to_string(),
                 name: u.name.clone(),
@@ -280,6 +283,28 @@ pub async fn create_user(State(state): State<AppState>, PageForm(session, form):
     };
     match add_user(&state, &session.caller, body).await {
         Ok(user) => users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await,
+        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
+            users_page(&state, &session, None, Some(super::PageError::from(e).message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Mails a user a "set your password" link: an invitation if they have no password yet, else
+/// a reset (through the API's own function).
+pub async fn mail_link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    use crate::password_links::Purpose;
+    let user = crate::routes::accounts::user_for(&state, &session.caller, &id, Action::ReadUser).await?;
+    let purpose = if user.password_hash.is_some() { Purpose::Reset } else { Purpose::Invitation };
+    match crate::routes::accounts::password_link(&state, &session.caller, &id, purpose).await {
+        Ok((user, _)) => {
+            let flash = format!("A password link ({}) was mailed to {}.", purpose.as_str(), user.email);
+            users_page(&state, &session, Some(flash), None).await
+        }
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
             users_page(&state, &session, None, Some(super::PageError::from(e).message)).await
         }

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod console;
 pub mod contact;
 pub mod oncall;
+mod password;
 pub mod portal;
 pub mod session;
 pub mod settings;
@@ -164,6 +165,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(home))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
+        .route("/password/forgot", get(password::forgot_form).post(password::forgot))
+        .route("/password/{token}", get(password::set_form).post(password::set))
         .route("/portal", get(portal::tickets))
         .route("/portal/new", get(portal::new_form).post(portal::open))
         .route("/portal/tickets/{key}", get(portal::ticket))
@@ -186,6 +189,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::edit_user))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
+        .route("/admin/users/{id}/password-link", post(admin::mail_link))
         .route("/admin/contract", get(admin::contract))
         .route_layer(axum::middleware::from_fn_with_state(state, session::load))
         .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))

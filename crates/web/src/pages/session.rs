@@ -82,7 +82,8 @@ pub async fn start(state: &AppState, user: stringer_app::records::UserRecord) ->
 /// request's extensions (none when absent, unknown, expired or its user deactivated), and
 /// refuses a state-changing request whose `Origin` is another site.
 pub async fn load(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD && !same_origin(request.headers()) {
+    let writes = request.method() != Method::GET && request.method() != Method::HEAD;
+    if writes && !same_origin(request.headers()) && !from_public_url(request.headers(), &state.public_url) {
         return PageError::forbidden("this form was sent from another site").into_response();
     }
     if let Some(secret) = cookie(request.headers(), COOKIE_NAME) {
@@ -102,8 +103,7 @@ async fn resolve(state: &AppState, secret: &str) -> Result<Option<Session>, Page
     let id_hash = token_hash(secret);
     let now = state.now().as_second();
     let Some((record, user)) = state.ports.accounts.session(&id_hash).await? else { return Ok(None) };
-    let live = record.expires_at > now && record.last_seen_at + IDLE_SECONDS > now && user.deactivated_at.is_none();
-    if !live {
+    if !live(&record, user.deactivated_at, now) {
         state.ports.accounts.delete_session(&id_hash).await?;
         return Ok(None);
     }
@@ -112,6 +112,19 @@ async fn resolve(state: &AppState, secret: &str) -> Result<Option<Session>, Page
     }
     let scopes = Scopes::for_role(user.role);
     Ok(Some(Session { caller: Caller { user, scopes }, csrf: record.csrf, id_hash }))
+}
+
+/// Whether a session still opens pages at `now`: not past its end, used within
+/// [`IDLE_SECONDS`], and its user not deactivated.
+fn live(record: &SessionRecord, deactivated_at: Option<i64>, now: i64) -> bool {
+    record.expires_at > now && record.last_seen_at + IDLE_SECONDS > now && deactivated_at.is_none()
+}
+
+/// Whether a request's `Origin` is the server's public address (behind a reverse proxy that
+/// rewrites `Host`).
+fn from_public_url(headers: &HeaderMap, public_url: &str) -> bool {
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    !public_url.is_empty() && origin == public_url.trim_end_matches('/')
 }
 
 /// Whether a request's `Origin` (when the browser sends one) is this site.
@@ -227,4 +240,50 @@ pub async fn end(state: &AppState, session: &Session) -> Result<HeaderValue, Pag
 pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
     response.headers_mut().append(SET_COOKIE, cookie);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_ends_when_idle_when_old_or_when_its_user_is_deactivated() {
+        let session = |created: i64, seen: i64| SessionRecord {
+            id_hash: "h".into(),
+            user_id: "usr_1".into(),
+            csrf: "c".into(),
+            created_at: created,
+            last_seen_at: seen,
+            expires_at: created + MAX_SECONDS,
+        };
+        let t0 = 1_000_000;
+        for (what, record, deactivated, now, expected) in [
+            ("fresh", session(t0, t0), None, t0 + 1, true),
+            ("used a minute ago", session(t0, t0 + 3600), None, t0 + 3660, true),
+            ("idle for the idle limit", session(t0, t0), None, t0 + IDLE_SECONDS, false),
+            ("in use, but past its end", session(t0, t0 + MAX_SECONDS - 60), None, t0 + MAX_SECONDS, false),
+            ("its user deactivated", session(t0, t0), Some(t0), t0 + 1, false),
+        ] {
+            assert_eq!(live(&record, deactivated, now), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn only_this_sites_origin_may_post() {
+        let headers = |origin: Option<&str>| {
+            let mut h = HeaderMap::new();
+            h.insert(HOST, HeaderValue::from_static("127.0.0.1:8080"));
+            if let Some(o) = origin {
+                h.insert(ORIGIN, HeaderValue::from_str(o).unwrap());
+            }
+            h
+        };
+        assert!(same_origin(&headers(None)), "browsers may omit it on same-origin posts");
+        assert!(same_origin(&headers(Some("http://127.0.0.1:8080"))));
+        assert!(!same_origin(&headers(Some("http://evil.example"))));
+        assert!(!same_origin(&headers(Some("null"))));
+        let proxied = headers(Some("https://support.vendor.example"));
+        assert!(from_public_url(&proxied, "https://support.vendor.example/"));
+        assert!(!from_public_url(&proxied, "https://other.example") && !from_public_url(&proxied, ""));
+    }
 }

@@ -797,6 +797,58 @@ pub async fn deactivate_user(
     Ok(axum::Json(deactivate(&state, &caller, &id).await?.into()))
 }
 
+/// Which password link to send.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendPasswordLink {
+    /// invitation (works 7 days) or reset (works 1 hour).
+    #[schema(pattern = "^(invitation|reset)$")]
+    purpose: String,
+}
+
+/// Where and until when a link was sent.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordLinkSent {
+    sent_to: String,
+    /// Unix seconds.
+    expires_at: i64,
+}
+
+/// Mails a user a one-time "set your password" link (who may change the user may send it);
+/// the link is never shown to the caller.
+pub async fn password_link(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    purpose: crate::password_links::Purpose,
+) -> Result<(UserRecord, i64), ApiError> {
+    let user = user_for(state, caller, id, Action::UpdateUser { role: None, cleared: None }).await?;
+    if user.deactivated_at.is_some() {
+        return Err(ApiError::unprocessable("this user is deactivated"));
+    }
+    let expires = crate::password_links::send(state, &user, purpose).await?;
+    Ok((user, expires))
+}
+
+/// Mails a user a one-time "set your password" link: an invitation or a reset.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-link", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = SendPasswordLink,
+    responses((status = 202, body = PasswordLinkSent), (status = 404, body = crate::routes::Problem), (status = 409, description = "No mail relay is configured", body = crate::routes::Problem)))]
+pub async fn send_password_link(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<SendPasswordLink>,
+) -> Result<impl IntoResponse, ApiError> {
+    use crate::password_links::Purpose;
+    let purpose = match body.purpose.as_str() {
+        "invitation" => Purpose::Invitation,
+        "reset" => Purpose::Reset,
+        _ => return Err(ApiError::unprocessable("purpose: invitation or reset")),
+    };
+    let (user, expires_at) = password_link(&state, &caller, &id, purpose).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(PasswordLinkSent { sent_to: user.email, expires_at })))
+}
+
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", security(("bearer" = [])), responses((status = 200, body = Items<TokenView>)))]
 pub async fn list_tokens(

@@ -60,6 +60,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(accounts::get_user, accounts::update_user, accounts::deactivate_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::send_password_link))
         .routes(routes!(tickets::views::list_tickets, tickets::commands::create_ticket))
         .routes(routes!(tickets::views::get_ticket, tickets::commands::update_ticket))
         .routes(routes!(tickets::timeline::list_comments, tickets::commands::add_comment))
