@@ -37,6 +37,15 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     page.click("text=Send reply")
     page.wait_for_load_state()
     assert "Any update? Our EU shop is down." in page.content()
+    page.set_input_files("#file", files=[{"name": "checkout-errors.log", "mimeType": "text/plain",
+                                          "buffer": b"09:00:01 502 Bad Gateway /checkout\n"}])
+    page.click("button:has-text('Attach')")
+    page.wait_for_load_state()
+    link = page.locator(".files a", has_text="checkout-errors.log")
+    assert link.count() == 1
+    download = page.request.get(link.get_attribute("href"))
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.body() == b"09:00:01 502 Bad Gateway /checkout\n"
     page.click("text=Page on-call now")
     page.wait_for_load_state()
     flash = page.locator(".flash").inner_text()
@@ -126,6 +135,18 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     assert "Carol of acme is deactivated" in page.locator(".flash").inner_text()
     carol.page.goto("/portal")
     assert "/signin" in carol.page.url, "the deactivated user's session stopped"
+
+
+def test_a_new_p1_appears_in_the_queue_without_reload(server, people):
+    nico = people("nico@vendor.example")
+    nico.page.goto("/console")
+    loads = []
+    nico.page.on("load", lambda _: loads.append(1))
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "bolt", "severity": "P1", "subject": "Bolt is down",
+                                                   "description": "x"})
+    # htmx polls the rows every 5 s: wait (up to 15 s) for the new ticket to show.
+    nico.page.locator("#queue-rows", has_text=ticket["key"]).wait_for(timeout=15000)
+    assert loads == [], "the page was not reloaded"
 
 
 def test_another_orgs_ticket_answers_404_in_html(server, people):

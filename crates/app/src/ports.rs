@@ -2,14 +2,14 @@
 //! traits so a front holds `Arc<dyn …>` and never names a store: [`Commands`] changes tickets
 //! (the [`crate::Desk`]), [`Queries`] is the read port, [`Accounts`] holds orgs, users,
 //! tokens and sessions, [`OnCall`] schedules and contact methods, [`Inquiries`] the general
-//! inquiries of "Contact us", and [`Safeguards`] the shared counters and
+//! inquiries of "Contact us", [`Files`] the attachments, and [`Safeguards`] the shared counters and
 //! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
 //! idempotency keys, settings). The SQL stores implement all of them.
 
 use crate::desk::{AppError, Recorded};
 use crate::records::{
-    CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, KeyClaim, OrgRecord, ScheduleRecord,
-    SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+    AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, KeyClaim, OrgRecord,
+    ScheduleRecord, SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
@@ -155,6 +155,17 @@ pub trait OnCall: Send + Sync {
     async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError>;
     /// A user's calendar-feed secret hash.
     async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError>;
+}
+
+/// Files attached to tickets.
+#[async_trait]
+pub trait Files: Send + Sync {
+    /// Stores an attachment with its bytes.
+    async fn insert_attachment(&self, attachment: &AttachmentRecord, bytes: &[u8]) -> Result<(), StoreError>;
+    /// A ticket's attachments, oldest first (without their bytes).
+    async fn attachments(&self, ticket: &TicketId) -> Result<Vec<AttachmentRecord>, StoreError>;
+    /// An attachment with its bytes.
+    async fn attachment(&self, id: &str) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError>;
 }
 
 /// The general inquiries of "Contact us".

@@ -146,6 +146,29 @@ pub struct InquiryRecord {
     pub answer: Option<String>,
 }
 
+/// A file attached to a ticket (its bytes are read apart).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// Identifier.
+    pub id: String,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// As uploaded (no path).
+    pub filename: String,
+    /// What the bytes are.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// The customer sees it.
+    pub public: bool,
+    /// Who attached it.
+    pub uploaded_by: UserId,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
 /// A ticket: descriptive fields plus the rules' state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketRecord {

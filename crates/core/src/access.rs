@@ -226,7 +226,9 @@ pub enum Action {
     RecordBridge,
     /// Open the engineer console (the queue, on-call, pages received).
     OpenConsole,
-    /// See and answer the general inquiries of "Contact us".
+    /// See the general inquiries of "Contact us".
+    ReadInquiries,
+    /// Answer them.
     HandleInquiries,
     /// See an org.
     ReadOrg,
@@ -281,7 +283,7 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods | OpenConsole => Some(Scope::Read),
+            | ReadContactMethods | OpenConsole | ReadInquiries => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries
@@ -350,7 +352,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         Acknowledge if !staff => Some("only staff acknowledge tickets"),
         LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
         WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
-        ReadInternal | ReadDeliveries | OpenConsole | HandleInquiries if !staff => Some("this is for staff"),
+        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries if !staff => {
+            Some("this is for staff")
+        }
         Assign if !staff => Some("only staff assign tickets"),
         RecordBridge if !staff => Some("only staff record an incident bridge"),
         CreateOrg | UpdateOrg if actor.role != UserRole::Admin => Some("only admins manage orgs"),
@@ -389,7 +393,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
             Object::Ticket(org),
         ) => seen(org),
-        (OpenConsole | HandleInquiries, Object::Staff) => Allow,
+        (OpenConsole | ReadInquiries | HandleInquiries, Object::Staff) => Allow,
         (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {

@@ -11,6 +11,7 @@
 mod accounts;
 mod commit;
 mod deliveries;
+mod files;
 mod inquiries;
 mod migrate;
 mod oncall;

@@ -15,6 +15,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         accounts: store.clone(),
         oncall: store.clone(),
         inquiries: store.clone(),
+        files: store.clone(),
         safeguards: store,
     }
 }

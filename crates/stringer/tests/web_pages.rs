@@ -16,6 +16,99 @@ both_backends!(sessions_and_forms, sessions_and_forms_on);
 both_backends!(incident_bridge, incident_bridge_on);
 both_backends!(contact_us, contact_us_on);
 both_backends!(password_links, password_links_on);
+both_backends!(attachments, attachments_on);
+both_backends!(demo_sign_ins, demo_sign_ins_on);
+
+/// `serve --demo` prints where to open it and a sign-in per kind of person; a second run on
+/// the same database says it is seeded already and prints them again; they work.
+async fn demo_sign_ins_on(db: Db) {
+    let first = Server::start(&db, &["--demo"]);
+    let lines = first.printed("API description");
+    let text = lines.join("\n");
+    assert!(text.contains(&format!("Open {}/ in a browser and sign in as:", first.base)), "{text}");
+    for who in ["customer  alice@acme.example", "engineer  nico@stringer.example", "admin     ada@stringer.example"] {
+        assert!(text.contains(who), "{who}: {text}");
+    }
+    drop(first);
+    let second = Server::start(&db, &["--demo"]);
+    let text = second.printed("API description").join("\n");
+    assert!(text.contains("The demo desk is already seeded"), "{text}");
+    assert!(!text.contains("Demo desk seeded"), "nothing seeded twice: {text}");
+    for (email, password) in
+        [("alice@acme.example", "demo-alice-password"), ("ada@stringer.example", "demo-ada-password")]
+    {
+        second.ok(Method::POST, "/api/v1/login", "", Some(json!({"email": email, "password": password}))).await;
+    }
+}
+
+async fn attachments_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let ticket = open_ticket(&server, &d.alice, "acme", "P2").await;
+    let key = ticket["key"].as_str().unwrap();
+    let upload = |token: &str, name: &str, body: Vec<u8>, internal: bool| {
+        let path = format!("/api/v1/tickets/{key}/attachments?filename={name}&internal={internal}");
+        let token = token.to_string();
+        let server = &server;
+        async move { server.raw(Method::POST, &path, &token, body, "application/octet-stream").await }
+    };
+    let png = b"\x89PNG\r\n\x1a\n-not-really-an-image".to_vec();
+    let (status, shot) = upload(&d.alice, "screenshot.png", png.clone(), false).await;
+    assert_eq!(status, StatusCode::CREATED, "{shot}");
+    assert_eq!(
+        (shot["content_type"].as_str(), shot["size"].as_i64(), shot["public"].as_bool()),
+        (Some("image/png"), Some(png.len() as i64), Some(true))
+    );
+    let (status, _) = upload(&d.alice, "notes.txt", b"x".to_vec(), true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "customers add no internal files");
+    let (status, note) = upload(&d.engineer, "heap.log", b"internal heap dump summary".to_vec(), true).await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    for (name, body, expected) in [
+        ("page.html", b"<script>alert(1)</script>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("shot.jpg", png.clone(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ("..%2Fetc%2Fpasswd.txt", b"x".to_vec(), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, problem) = upload(&d.alice, name, body, false).await;
+        assert_eq!(status, expected, "{name}: {problem}");
+    }
+    let (status, _) = upload(&d.bob, "x.txt", b"x".to_vec(), false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another org's ticket");
+    let limit = 10 * 1024 * 1024 + 64 * 1024;
+    let code = server.declare_oversized_body(
+        &format!("/api/v1/tickets/{key}/attachments?filename=big.txt"),
+        &d.alice,
+        limit + 1,
+    );
+    assert_eq!(code, 413, "refused before the body is read");
+
+    // Customers see the public file only; staff see both; downloads are attachments.
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap().to_string()).collect()
+    };
+    let path = format!("/api/v1/tickets/{key}/attachments");
+    assert_eq!(names(server.ok(Method::GET, &path, &d.alice, None).await), ["screenshot.png"]);
+    assert_eq!(names(server.ok(Method::GET, &path, &d.engineer, None).await), ["screenshot.png", "heap.log"]);
+    let client = reqwest::Client::new();
+    let get = |url: String, token: String| {
+        let client = client.clone();
+        async move { client.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let resp =
+        get(format!("{}/api/v1/attachments/{}", server.base, shot["id"].as_str().unwrap()), d.alice.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let headers = resp.headers().clone();
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"screenshot.png\""));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), png, "the same bytes");
+    let internal = format!("{}/api/v1/attachments/{}", server.base, note["id"].as_str().unwrap());
+    assert_eq!(
+        get(internal.clone(), d.alice.clone()).await.status(),
+        StatusCode::NOT_FOUND,
+        "internal: hidden from the customer"
+    );
+    assert_eq!(get(internal.clone(), d.bob.clone()).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(internal, d.engineer.clone()).await.status(), StatusCode::OK);
+}
 
 /// The link in the last mail the receiver got (its body decoded from quoted-printable, which
 /// the relay may have used for the long line).

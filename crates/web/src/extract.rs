@@ -74,6 +74,23 @@ fn json_problem(e: JsonRejection) -> ApiError {
     ApiError::new(e.status(), e.body_text())
 }
 
+/// A raw body (an upload), up to [`crate::UPLOAD_LIMIT`] bytes whatever the default body
+/// limit; a larger one is a 413 problem.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        axum::body::to_bytes(req.into_body(), crate::UPLOAD_LIMIT).await.map(RawBody).map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {} bytes", crate::UPLOAD_LIMIT),
+            )
+        })
+    }
+}
+
 /// Query parameters; unknown or malformed ones become a 400 problem.
 pub struct Params<T>(pub T);
 

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod client;
@@ -30,7 +31,7 @@ use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
 use stringer_app::links::AckLinks;
-use stringer_app::ports::{Accounts, Commands, Inquiries, OnCall, Queries, Safeguards};
+use stringer_app::ports::{Accounts, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use stringer_core::contract::Contract;
 use stringer_integrations::slack;
 use utoipa::OpenApi;
@@ -49,6 +50,8 @@ pub struct Ports {
     pub oncall: Arc<dyn OnCall>,
     /// The general inquiries of "Contact us".
     pub inquiries: Arc<dyn Inquiries>,
+    /// Files attached to tickets.
+    pub files: Arc<dyn Files>,
     /// Rate limits, back-off, replay guard, idempotency keys, settings.
     pub safeguards: Arc<dyn Safeguards>,
 }
@@ -163,8 +166,16 @@ impl AppState {
 )]
 struct ApiDoc;
 
-/// The largest request body accepted.
+/// The largest request body accepted, but for uploads.
 pub const BODY_LIMIT: usize = idempotency::MAX_BODY;
+
+/// The largest upload body (an attachment, with room for a form's other fields).
+pub const UPLOAD_LIMIT: usize = attachments::MAX_ATTACHMENT + 64 * 1024;
+
+/// The body limit of a request: uploads (`…/attachments`) may be larger.
+fn body_limit(path: &str) -> usize {
+    if path.ends_with("/attachments") { UPLOAD_LIMIT } else { BODY_LIMIT }
+}
 
 /// The router and its OpenAPI document (served at `/api/v1/openapi.json`). Every answer
 /// that is not a success is a problem document, including unknown paths and methods.
@@ -207,8 +218,9 @@ async fn refuse_declared_oversize(
     use axum::response::IntoResponse;
     let length =
         request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if length.is_some_and(|n| n > BODY_LIMIT as u64) {
-        let detail = format!("the body is larger than {BODY_LIMIT} bytes");
+    let limit = body_limit(request.uri().path());
+    if length.is_some_and(|n| n > limit as u64) {
+        let detail = format!("the body is larger than {limit} bytes");
         return ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, detail).into_response();
     }
     next.run(request).await

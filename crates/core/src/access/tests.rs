@@ -112,6 +112,9 @@ fn tickets() {
         ("engineer", "r",  OpenConsole,   Some(Object::Staff), A),
         ("alice",    "rw", OpenConsole,   Some(Object::Staff), F),
         ("lena",     "rw", HandleInquiries, Some(Object::Staff), A),
+        ("lena",     "r",  ReadInquiries,   Some(Object::Staff), A),
+        ("lena",     "w",  ReadInquiries,   Some(Object::Staff), F),
+        ("bob",      "r",  ReadInquiries,   Some(Object::Staff), F),
         ("lena",     "r",  HandleInquiries, Some(Object::Staff), F),
         ("bob",      "rw", HandleInquiries, Some(Object::Staff), F),
     ];

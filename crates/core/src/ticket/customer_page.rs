@@ -43,10 +43,11 @@ impl Ticket {
         }
     }
 
-    /// The customer asks to page on-call: refused (with when it opens, if ever) or paged.
-    pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+    /// Why the customer may not page on-call at `at`, with when it opens if it will (`None`:
+    /// they may). The portal asks this to show the button only when it works.
+    pub fn customer_page_refusal(&self, contract: &Contract, at: Timestamp) -> Option<(Option<Timestamp>, String)> {
         let rule = &contract.escalation(&self.tier).customer_page;
-        let refusal = if self.status == Status::Resolved {
+        if self.status == Status::Resolved {
             Some((None, "the ticket is resolved".to_string()))
         } else if !rule.severities.contains(&self.severity) {
             let list: Vec<&str> = rule.severities.iter().map(Severity::as_str).collect();
@@ -64,8 +65,12 @@ impl Ticket {
                     ),
                 )
             })
-        };
-        match refusal {
+        }
+    }
+
+    /// The customer asks to page on-call: refused (with when it opens, if ever) or paged.
+    pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        match self.customer_page_refusal(contract, at) {
             Some((opens_at, reason)) => {
                 d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }))
             }

@@ -81,3 +81,18 @@ CREATE TABLE password_links (
     used_at BIGINT NULL
 );
 CREATE INDEX password_links_user ON password_links (user_id);
+
+-- Files attached to tickets, kept with them in the database (at most 10 MiB each).
+CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    public BIGINT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX attachments_ticket ON attachments (ticket_id, created_at);

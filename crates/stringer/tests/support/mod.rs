@@ -64,6 +64,9 @@ impl Db {
     }
 }
 
+/// The lines a server printed.
+pub type Output = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
 /// A running server.
 pub struct Server {
     pub child: Child,
@@ -72,6 +75,8 @@ pub struct Server {
     pub admin: Option<String>,
     /// The metrics listener's `/metrics` URL, when started with `--metrics-listen`.
     pub metrics: Option<String>,
+    /// Every line the server printed so far.
+    pub output: Output,
     pub db: Db,
     client: reqwest::Client,
 }
@@ -110,6 +115,7 @@ impl Server {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(60);
+        let output: Output = Default::default();
         let mut admin = None;
         let mut metrics = None;
         let mut seen_first_run = false;
@@ -117,6 +123,7 @@ impl Server {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("server printed its address in time");
+            output.lock().unwrap().push(line.clone());
             if line.starts_with("First run") {
                 seen_first_run = true;
             }
@@ -133,8 +140,27 @@ impl Server {
                 break addr.trim().to_string();
             }
         };
-        std::thread::spawn(move || while rx.recv().is_ok() {});
-        Server { child, base, admin, metrics, db: db.clone(), client: reqwest::Client::new() }
+        let rest = output.clone();
+        std::thread::spawn(move || {
+            while let Ok(line) = rx.recv() {
+                rest.lock().unwrap().push(line);
+            }
+        });
+        Server { child, base, admin, metrics, output, db: db.clone(), client: reqwest::Client::new() }
+    }
+
+    /// Waits (up to 30 s) until the server has printed a line containing `text`; answers
+    /// everything printed so far.
+    pub fn printed(&self, text: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let lines = self.output.lock().unwrap().clone();
+            if lines.iter().any(|l| l.contains(text)) {
+                return lines;
+            }
+            assert!(Instant::now() < deadline, "the server never printed {text:?}: {lines:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn admin(&self) -> String {

@@ -191,7 +191,7 @@ struct InquiriesPage {
 /// The inquiries queue: open ones by due time (overdue marked), then the latest answered.
 pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
-    caller.may(Action::HandleInquiries, Some(Object::Staff), "inquiry")?;
+    caller.may(Action::ReadInquiries, Some(Object::Staff), "inquiry")?;
     let tz = text::zone(caller.user.time_zone.as_deref());
     let names = super::ticket::names(&state).await?;
     let now = state.now().as_second();

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod console;
 pub mod contact;
+mod files;
 pub mod oncall;
 mod password;
 pub mod portal;
@@ -22,6 +23,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -172,6 +174,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/portal/tickets/{key}", get(portal::ticket))
         .route("/portal/tickets/{key}/reply", post(portal::reply))
         .route("/portal/tickets/{key}/page", post(portal::page))
+        .route(
+            "/portal/tickets/{key}/attachments",
+            post(files::attach).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/console/tickets/{key}/attachments",
+            post(files::attach).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/files/{id}", get(files::download))
         .route("/console", get(console::queue))
         .route("/console/queue", get(console::queue_rows))
         .route("/console/new", get(console::new_form).post(console::open))

@@ -188,6 +188,53 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
     }
 }
 
+/// A file posted by a signed-in person (`multipart/form-data`: `csrf`, `file`, and for staff
+/// `internal`), refused unless it carries the session's CSRF token. The route sets the body
+/// limit ([`crate::UPLOAD_LIMIT`]).
+pub struct PageUpload {
+    /// Who.
+    pub session: Session,
+    /// The file's name as sent.
+    pub filename: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Staff only: an internal attachment.
+    pub internal: bool,
+}
+
+impl FromRequest<AppState> for PageUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let Some(session) = req.extensions().get::<Session>().cloned() else {
+            return Err(to_sign_in("/"));
+        };
+        let unreadable = |_| PageError::bad_request("this upload could not be read").into_response();
+        let mut form = axum::extract::Multipart::from_request(req, state).await.map_err(|e| {
+            PageError { status: e.status(), message: "send the file as multipart/form-data".into() }.into_response()
+        })?;
+        let (mut csrf, mut filename, mut bytes, mut internal) = (String::new(), String::new(), Vec::new(), false);
+        while let Some(field) = form.next_field().await.map_err(unreadable)? {
+            match field.name().unwrap_or_default() {
+                "csrf" => csrf = field.text().await.map_err(unreadable)?,
+                "internal" => internal = true,
+                "file" => {
+                    filename = field.file_name().unwrap_or_default().to_string();
+                    bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+                }
+                _ => {}
+            }
+        }
+        if csrf.is_empty() || !bool::from(csrf.as_bytes().ct_eq(session.csrf.as_bytes())) {
+            return Err(PageError::forbidden(
+                "this form has expired or did not come from this site; reload the page and try again",
+            )
+            .into_response());
+        }
+        Ok(PageUpload { session, filename, bytes, internal })
+    }
+}
+
 /// A form posted without a session (sign-in): parsed like [`PageForm`], with no CSRF token.
 pub struct OpenForm<T>(pub HeaderMap, pub T);
 

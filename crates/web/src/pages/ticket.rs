@@ -64,6 +64,20 @@ pub struct BridgeLine {
     pub role: String,
 }
 
+/// An attachment as listed.
+pub struct FileLine {
+    /// Where to download it.
+    pub href: String,
+    /// Its name.
+    pub name: String,
+    /// "12 KB".
+    pub size: String,
+    /// Who attached it, and when.
+    pub by: String,
+    /// Staff only.
+    pub internal: bool,
+}
+
 /// What the buttons may do, as the policy answers for this reader and ticket.
 pub struct Allowed {
     /// Public reply.
@@ -78,8 +92,10 @@ pub struct Allowed {
     pub reopen: bool,
     /// Take / assign.
     pub assign: bool,
-    /// Page on-call (customers).
+    /// Page on-call (customers): the contract allows it now.
     pub page: bool,
+    /// When the on-call page opens for this ticket, if it will (customers), in words.
+    pub page_opens: String,
     /// Change severity.
     pub severity: bool,
     /// Record the incident bridge.
@@ -136,6 +152,8 @@ pub struct TicketPage {
     pub staff_list: Vec<(String, String)>,
     /// The incident bridge, for security incidents.
     pub bridge: Option<BridgeLine>,
+    /// The attachments the reader may see.
+    pub files: Vec<FileLine>,
 }
 
 /// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
@@ -203,6 +221,17 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let files = crate::attachments::visible(state, caller, &found)
+        .await?
+        .into_iter()
+        .map(|a| FileLine {
+            href: format!("/files/{}", a.id),
+            size: if a.size < 1024 { format!("{} bytes", a.size) } else { format!("{} KB", (a.size + 1023) / 1024) },
+            by: format!("{}, {}", name(a.uploaded_by.as_str()), at(a.created_at, &tz)),
+            internal: !a.public,
+            name: a.filename,
+        })
+        .collect();
     let open = s.status != Status::Resolved;
     let allowed = Allowed {
         reply: open && may(Action::CommentPublic),
@@ -211,7 +240,11 @@ pub async fn page(
         resolve: open && may(Action::Resolve),
         reopen: !open && may(Action::Reopen),
         assign: open && staff && may(Action::Assign),
-        page: open && !staff && may(Action::PageOnCall),
+        page: !staff && may(Action::PageOnCall) && s.customer_page_refusal(contract, now).is_none(),
+        page_opens: match s.customer_page_refusal(contract, now) {
+            Some((Some(opens), _)) if !staff && may(Action::PageOnCall) => text::instant(opens, &tz),
+            _ => String::new(),
+        },
         severity: open && staff && may(Action::LowerSeverity),
         bridge: open && staff && s.bridge.is_some() && may(Action::RecordBridge),
     };
@@ -270,6 +303,7 @@ pub async fn page(
         flash,
         staff_list,
         bridge,
+        files,
     })
 }
 

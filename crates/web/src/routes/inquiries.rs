@@ -151,7 +151,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Params(q): Params<InquiryQuery>,
 ) -> Result<axum::Json<Items<InquiryView>>, ApiError> {
-    caller.may(Action::HandleInquiries, Some(Object::Staff), "inquiry")?;
+    caller.may(Action::ReadInquiries, Some(Object::Staff), "inquiry")?;
     let items = state.ports.inquiries.inquiries(q.answered.unwrap_or(false), 200).await?;
     Ok(axum::Json(Items { items: items.into_iter().map(Into::into).collect() }))
 }

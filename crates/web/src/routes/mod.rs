@@ -71,6 +71,8 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::commands::page))
         .routes(routes!(tickets::commands::assign))
         .routes(routes!(tickets::commands::record_bridge))
+        .routes(routes!(tickets::files::list, tickets::files::upload))
+        .routes(routes!(tickets::files::download))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
         .routes(routes!(schedules::list_schedules, schedules::create_schedule))

@@ -4,6 +4,7 @@
 //! `Commands` with the caller as actor; every permission is the access policy's.
 
 pub mod commands;
+pub mod files;
 pub mod timeline;
 pub mod views;
 
