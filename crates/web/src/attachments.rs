@@ -67,10 +67,13 @@ pub fn check(filename: &str, bytes: &[u8]) -> Result<&'static str, ApiError> {
     if bad_name {
         return Err(ApiError::unprocessable("filename: 1 to 200 bytes, no path, no control characters"));
     }
-    if bytes.is_empty() || bytes.len() > MAX_ATTACHMENT {
+    if bytes.is_empty() {
+        return Err(ApiError::unprocessable("the file is empty"));
+    }
+    if bytes.len() > MAX_ATTACHMENT {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("an attachment takes 1 byte to {} MiB", MAX_ATTACHMENT / (1024 * 1024)),
+            format!("an attachment takes at most {} MiB", MAX_ATTACHMENT / (1024 * 1024)),
         ));
     }
     let accepted: Vec<&str> = KINDS.iter().flat_map(|(_, exts)| exts.iter().copied()).collect();
@@ -179,7 +182,7 @@ mod tests {
             ("bad.json", b"{not json".to_vec(), Err(415)),
             ("../etc/passwd.txt", b"x".to_vec(), Err(422)),
             (".hidden.txt", b"x".to_vec(), Err(422)),
-            ("empty.txt", Vec::new(), Err(413)),
+            ("empty.txt", Vec::new(), Err(422)),
             ("huge.txt", vec![b'a'; MAX_ATTACHMENT + 1], Err(413)),
         ] {
             let got = check(name, &bytes).map_err(|e| e.status.as_u16());

@@ -160,7 +160,7 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
-    #[schema(min_length = 1, max_length = 32768)]
+    #[schema(min_length = 1, max_length = 8192)]
     pub answer: String,
 }
 
@@ -172,8 +172,8 @@ pub async fn record_answer(
     answer: String,
 ) -> Result<InquiryRecord, ApiError> {
     caller.may(Action::HandleInquiries, Some(Object::Staff), "inquiry")?;
-    if answer.trim().is_empty() || answer.len() > 32 * 1024 {
-        return Err(ApiError::unprocessable("answer: 1 to 32768 bytes"));
+    if answer.trim().is_empty() || answer.len() > MAX_INQUIRY {
+        return Err(ApiError::unprocessable(format!("answer: 1 to {MAX_INQUIRY} bytes")));
     }
     if !crate::ids::is_id("inq", id) {
         return Err(ApiError::bad_request("malformed inquiry id"));

@@ -37,6 +37,7 @@ pub struct ListQuery {
     /// Only tickets with a running SLA clock due within this many seconds.
     breaching_within: Option<i64>,
     /// Only tickets worked by this staff user id, or `mine`, or `unassigned`.
+    #[param(pattern = r"^(mine|unassigned|usr_[0-9A-HJKMNP-TV-Z]{26})$")]
     assignee: Option<String>,
     /// Full-text search: tickets whose subject, description or comments hold every word
     /// (customers search the public conversation only).
@@ -69,16 +70,6 @@ pub async fn list_tickets(
     if q.cursor.as_ref().is_some_and(|c| !is_id("tkt", c)) {
         return Err(ApiError::bad_request("malformed cursor"));
     }
-    let reach = access::reach(&caller.actor());
-    let empty = || Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
-    let org = match (reach, q.org) {
-        (_, Some(asked)) => match state.ports.accounts.org(&OrgSlug::from(asked.as_str())).await? {
-            Some(o) if reach.includes(o.as_ref()) => Some(o.slug),
-            _ => return empty(),
-        },
-        (Reach::Org(own), None) => Some(OrgSlug::from(own)),
-        (Reach::AllOrgs { .. }, None) => None,
-    };
     let now = state.now();
     let assignee = match q.assignee.as_deref() {
         None => None,
@@ -96,6 +87,16 @@ pub async fn list_tickets(
         Some("due") if q.cursor.is_none() => TicketOrder::DueFirst,
         Some("due") => return Err(ApiError::bad_request("order=due has no cursor: the queue is one page")),
         Some(_) => return Err(ApiError::bad_request("order: newest or due")),
+    };
+    let reach = access::reach(&caller.actor());
+    let empty = || Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
+    let org = match (reach, q.org) {
+        (_, Some(asked)) => match state.ports.accounts.org(&OrgSlug::from(asked.as_str())).await? {
+            Some(o) if reach.includes(o.as_ref()) => Some(o.slug),
+            _ => return empty(),
+        },
+        (Reach::Org(own), None) => Some(OrgSlug::from(own)),
+        (Reach::AllOrgs { .. }, None) => None,
     };
     let filter = TicketFilter {
         org,
