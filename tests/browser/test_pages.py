@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Person, desk
+from conftest import PASSWORD, ROOT, Person, desk
 
 XSS = "<script>window.__xss = 1</script> Checkout down"
 AXE = os.path.join(ROOT, "tests", "browser", "vendor", "axe-4.14.1.min.js")
@@ -65,6 +65,9 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
             break
         page.wait_for_timeout(200)
     assert page.locator(f"button[aria-label='Acknowledge {key}']").count() == 2, "the new-P1 page and the customer's"
+    token = server.api("POST", "/api/v1/login", {"email": "nico@vendor.example", "password": PASSWORD})["token"]
+    api_pages = server.api("GET", "/api/v1/me/pages", token=token)["items"]
+    assert [p["key"] for p in api_pages].count(key) == 2, "the API lists the same pages"
 
     # He finds it at the top of the queue, takes it, answers, notes, acknowledges, resolves.
     page.goto("/console")

@@ -157,13 +157,10 @@ pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> Pa
     let names = names(&state).await?;
     let orgs = state.ports.accounts.orgs().await?;
     let mut pages = Vec::new();
-    for (d, t) in state.ports.queries.deliveries_to(&caller.user.id, 100).await? {
+    for (d, t) in crate::routes::paging::received(&state, caller).await? {
         let Some(org) = orgs.iter().find(|o| o.slug == t.org) else { continue };
         let object =
             Some(Object::Ticket(stringer_core::access::OrgRef { slug: org.slug.as_str(), deployment: org.deployment }));
-        if !caller.allowed(Action::ReadTicket, object) {
-            continue;
-        }
         let s = &t.state;
         let acknowledged = s
             .acknowledged

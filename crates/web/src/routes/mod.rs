@@ -3,7 +3,7 @@
 pub(crate) mod accounts;
 mod ack;
 pub(crate) mod inquiries;
-mod paging;
+pub(crate) mod paging;
 mod schedules;
 mod slack;
 pub(crate) mod tickets;
@@ -73,6 +73,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::commands::record_bridge))
         .routes(routes!(tickets::files::list, tickets::files::upload))
         .routes(routes!(tickets::files::download))
+        .routes(routes!(paging::my_pages))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
         .routes(routes!(schedules::list_schedules, schedules::create_schedule))

@@ -12,9 +12,71 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_app::records::{ContactMethodRecord, UserRecord};
-use stringer_core::access::{Action, Object};
+use stringer_app::records::{ContactMethodRecord, DeliveryRecord, TicketRecord, UserRecord};
+use stringer_core::access::{Action, Object, OrgRef};
 use utoipa::ToSchema;
+
+/// The newest 100 pages delivered to the caller that they may still see, with their tickets.
+pub async fn received(state: &AppState, caller: &Caller) -> Result<Vec<(DeliveryRecord, TicketRecord)>, ApiError> {
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    let orgs = state.ports.accounts.orgs().await?;
+    let pages = state.ports.queries.deliveries_to(&caller.user.id, 100).await?;
+    Ok(pages
+        .into_iter()
+        .filter(|(_, t)| {
+            orgs.iter().find(|o| o.slug == t.org).is_some_and(|o| {
+                let org = OrgRef { slug: o.slug.as_str(), deployment: o.deployment };
+                caller.allowed(Action::ReadTicket, Some(Object::Ticket(org)))
+            })
+        })
+        .collect())
+}
+
+/// A page the caller received.
+#[derive(Serialize, ToSchema)]
+pub struct ReceivedPageView {
+    /// The delivery.
+    id: String,
+    ticket: String,
+    /// `ACME-42`.
+    key: String,
+    subject: String,
+    severity: String,
+    /// How it reached the caller: webhook, slack, email, sms, voice.
+    method: String,
+    /// pending, sent, failed, cancelled.
+    status: String,
+    /// RFC 3339, when sent (or queued).
+    at: String,
+    /// RFC 3339, once someone acknowledged the ticket.
+    acknowledged_at: Option<String>,
+}
+
+/// The pages the caller received, newest first (their "my pages" list).
+#[utoipa::path(get, path = "/api/v1/me/pages", security(("bearer" = [])), responses((status = 200, body = Items<ReceivedPageView>)))]
+pub async fn my_pages(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<axum::Json<Items<ReceivedPageView>>, ApiError> {
+    let items = received(&state, &caller)
+        .await?
+        .into_iter()
+        .map(|(d, t)| ReceivedPageView {
+            at: jiff::Timestamp::from_second(d.sent_at.unwrap_or(d.created_at))
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            method: serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            id: d.id,
+            status: d.status,
+            key: t.key().to_string(),
+            ticket: t.id.to_string(),
+            severity: t.state.severity.to_string(),
+            acknowledged_at: t.state.acknowledged.as_ref().map(|(at, _)| at.to_string()),
+            subject: t.subject,
+        })
+        .collect();
+    Ok(axum::Json(Items { items }))
+}
 
 /// A contact method as listed (never its secret).
 #[derive(Serialize, ToSchema)]
