@@ -1,6 +1,6 @@
 //! Orgs, users and API tokens: the [`Accounts`] port.
 
-use crate::rows::{RowExt, json, name_of};
+use crate::rows::{RowExt, json, name_of, qualified};
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
@@ -276,12 +276,10 @@ impl Accounts for SqlStore {
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-        let users: Vec<String> = USER_COLUMNS.split(", ").map(|c| format!("u.{c} AS u_{c}")).collect();
-        let sessions: Vec<String> = SESSION_COLUMNS.split(", ").map(|c| format!("s.{c} AS {c}")).collect();
         let sql = format!(
             "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
-            sessions.join(", "),
-            users.join(", ")
+            qualified("s", SESSION_COLUMNS, ""),
+            qualified("u", USER_COLUMNS, "u_")
         );
         self.row(sqlx::query(&sql).bind(id_hash), |r| Ok((session_from(r)?, user_from(r, "u_")?))).await
     }
@@ -364,12 +362,10 @@ impl Accounts for SqlStore {
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
-        let users: Vec<String> = USER_COLUMNS.split(", ").map(|c| format!("u.{c} AS u_{c}")).collect();
-        let tokens: Vec<String> = TOKEN_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
         let sql = format!(
             "SELECT {}, {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1",
-            tokens.join(", "),
-            users.join(", ")
+            qualified("t", TOKEN_COLUMNS, ""),
+            qualified("u", USER_COLUMNS, "u_")
         );
         self.row(sqlx::query(&sql).bind(secret_hash), |r| Ok((token_from(r)?, user_from(r, "u_")?))).await
     }

@@ -71,3 +71,9 @@ impl crate::SqlStore {
         read.fetch_optional(&self.read).await.map_err(backend_err)?.as_ref().map(map).transpose()
     }
 }
+
+/// A column list ("a, b") of the table aliased `alias`, each column renamed with `prefix`:
+/// "alias.a AS prefix_a, alias.b AS prefix_b" (for reading two tables' rows from one join).
+pub(crate) fn qualified(alias: &str, columns: &str, prefix: &str) -> String {
+    columns.split(", ").map(|c| format!("{alias}.{c} AS {prefix}{c}")).collect::<Vec<_>>().join(", ")
+}

@@ -4,7 +4,7 @@
 use crate::accounts::USER_COLUMNS;
 use crate::commit::status_name;
 use crate::oncall::{SCHEDULE_COLUMNS, schedule_from};
-use crate::rows::{RowExt, json, name_of};
+use crate::rows::{RowExt, json, name_of, qualified};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -57,18 +57,22 @@ fn timeline_from(r: &AnyRow) -> Result<TimelineRecord, StoreError> {
     })
 }
 
-fn delivery_from(r: &AnyRow) -> Result<DeliveryRecord, StoreError> {
+/// A delivery from columns named `prefix` + [`DELIVERY_COLUMNS`].
+fn delivery_from(r: &AnyRow, prefix: &str) -> Result<DeliveryRecord, StoreError> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(DeliveryRecord {
-        id: r.col("id")?,
-        user_id: r.col("user_id")?,
-        kind: r.named("kind")?,
-        status: r.col("status")?,
-        attempts: r.col("attempts")?,
-        last_error: r.col("last_error")?,
-        created_at: r.col("created_at")?,
-        sent_at: r.col("sent_at")?,
+        id: r.col(&c("id"))?,
+        user_id: r.col(&c("user_id"))?,
+        kind: r.named(&c("kind"))?,
+        status: r.col(&c("status"))?,
+        attempts: r.col(&c("attempts"))?,
+        last_error: r.col(&c("last_error"))?,
+        created_at: r.col(&c("created_at"))?,
+        sent_at: r.col(&c("sent_at"))?,
     })
 }
+
+const DELIVERY_COLUMNS: &str = "id, user_id, kind, status, attempts, last_error, created_at, sent_at";
 
 fn stored_from(r: &AnyRow) -> Result<StoredTicket, StoreError> {
     Ok(StoredTicket { ticket: r.json("state")?, version: r.col::<i64>("version")? as u64 })
@@ -82,10 +86,9 @@ const TICKET_COLUMNS: &str = "id, org, number, requester, subject, description, 
 
 /// The ticket columns (as `t`) with the org's deployment, before a `WHERE`.
 fn ticket_with_deployment() -> String {
-    let columns: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
     format!(
         "SELECT {}, o.deployment AS org_deployment FROM tickets t JOIN orgs o ON o.slug = t.org",
-        columns.join(", ")
+        qualified("t", TICKET_COLUMNS, "")
     )
 }
 
@@ -318,30 +321,18 @@ impl Queries for SqlStore {
         user: &UserId,
         limit: i64,
     ) -> Result<Vec<(DeliveryRecord, TicketRecord)>, StoreError> {
-        let tickets: Vec<String> = TICKET_COLUMNS.split(", ").map(|c| format!("t.{c} AS {c}")).collect();
         let sql = format!(
-            "SELECT d.id AS d_id, d.user_id AS d_user_id, d.kind AS d_kind, d.status AS d_status, d.attempts AS d_attempts, d.last_error AS d_last_error, d.created_at AS d_created_at, d.sent_at AS d_sent_at, {} FROM deliveries d JOIN tickets t ON t.id = d.ticket_id WHERE d.user_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2",
-            tickets.join(", ")
+            "SELECT {}, {} FROM deliveries d JOIN tickets t ON t.id = d.ticket_id WHERE d.user_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2",
+            qualified("d", DELIVERY_COLUMNS, "d_"),
+            qualified("t", TICKET_COLUMNS, "")
         );
-        self.rows(sqlx::query(&sql).bind(user.as_str()).bind(limit), |r| {
-            let delivery = DeliveryRecord {
-                id: r.col("d_id")?,
-                user_id: r.col("d_user_id")?,
-                kind: r.named("d_kind")?,
-                status: r.col("d_status")?,
-                attempts: r.col("d_attempts")?,
-                last_error: r.col("d_last_error")?,
-                created_at: r.col("d_created_at")?,
-                sent_at: r.col("d_sent_at")?,
-            };
-            Ok((delivery, ticket_from(r)?))
-        })
-        .await
+        self.rows(sqlx::query(&sql).bind(user.as_str()).bind(limit), |r| Ok((delivery_from(r, "d_")?, ticket_from(r)?)))
+            .await
     }
 
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let sql = "SELECT id, user_id, kind, status, attempts, last_error, created_at, sent_at FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id";
-        self.rows(sqlx::query(sql).bind(ticket.as_str()), delivery_from).await
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE ticket_id = $1 ORDER BY created_at, id");
+        self.rows(sqlx::query(&sql).bind(ticket.as_str()), |r| delivery_from(r, "")).await
     }
 
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {

@@ -284,13 +284,25 @@ pub fn check_time_zone(name: &str) -> Result<(), ApiError> {
 pub async fn change_me(state: &AppState, caller: &Caller, body: UpdateMe) -> Result<UserRecord, ApiError> {
     caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user.id.as_str())), "user")?;
     let mut user = state.ports.accounts.user(&caller.user.id).await?.ok_or_else(|| ApiError::not_found("user"))?;
-    if let Some(tz) = body.time_zone {
+    set_time_zone(&mut user, body.time_zone)?;
+    save_user(state, caller, user).await
+}
+
+/// Applies a time-zone change (`Some(None)` or an empty name: UTC), checked.
+fn set_time_zone(user: &mut UserRecord, change: Option<Option<String>>) -> Result<(), ApiError> {
+    if let Some(tz) = change {
         let tz = tz.filter(|t| !t.is_empty());
         if let Some(name) = &tz {
             check_time_zone(name)?;
         }
         user.time_zone = tz;
     }
+    Ok(())
+}
+
+/// Stores a changed user, recording the caller as who changed it; their tokens carry the
+/// change at once.
+async fn save_user(state: &AppState, caller: &Caller, user: UserRecord) -> Result<UserRecord, ApiError> {
     if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
         return Err(ApiError::not_found("user"));
     }
@@ -756,18 +768,8 @@ pub async fn change_user(
     if let Some(cleared) = body.federal_cleared {
         user.federal_cleared = cleared;
     }
-    if let Some(tz) = body.time_zone {
-        let tz = tz.filter(|t| !t.is_empty());
-        if let Some(name) = &tz {
-            check_time_zone(name)?;
-        }
-        user.time_zone = tz;
-    }
-    if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
-        return Err(ApiError::not_found("user"));
-    }
-    state.tokens.clear();
-    Ok(user)
+    set_time_zone(&mut user, body.time_zone)?;
+    save_user(state, caller, user).await
 }
 
 /// Deactivates a user (who may change them may deactivate them): their tokens and sessions
