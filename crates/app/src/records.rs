@@ -253,6 +253,8 @@ pub struct TicketFilter {
     pub severity: Option<Severity>,
     /// Only tickets with a running clock due at or before this instant (Unix seconds).
     pub due_before: Option<i64>,
+    /// Only tickets of orgs on this tier.
+    pub tier: Option<Tier>,
     /// Leave out resolved tickets.
     pub unresolved: bool,
     /// Only tickets worked by this staff member (`Some(None)`: by nobody).

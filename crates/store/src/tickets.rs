@@ -269,6 +269,9 @@ impl Queries for SqlStore {
         if let Some(due) = filter.due_before {
             add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
         }
+        if let Some(tier) = &filter.tier {
+            add(" AND org IN (SELECT slug FROM orgs WHERE tier = ?)", Bind::Text(tier.to_string()), &mut sql);
+        }
         if filter.unresolved {
             sql.push_str(" AND status <> 'resolved'");
         }

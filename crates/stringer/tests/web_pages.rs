@@ -425,6 +425,13 @@ async fn keys_assignment_search_and_queue_on(db: Db) {
     let queue = hits(server.ok(Method::GET, "/api/v1/tickets?order=due", &d.engineer, None).await);
     assert_eq!(queue.first().map(String::as_str), Some("ACME-2"), "{queue:?}");
     assert_eq!(queue.last().map(String::as_str), Some("ACME-1"), "the P4 is due last: {queue:?}");
+    // The tier filter is part of the query, not applied to a page afterwards.
+    assert_eq!(
+        hits(server.ok(Method::GET, "/api/v1/tickets?order=due&tier=pro&limit=1", &d.engineer, None).await),
+        ["BOLT-1"]
+    );
+    let (status, _) = server.call(Method::GET, "/api/v1/tickets?tier=gold", Some(&d.engineer), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 async fn orgs_edit_and_users_deactivate_on(db: Db) {

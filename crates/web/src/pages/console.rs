@@ -106,6 +106,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
         status,
         unresolved: status.is_none(),
         severity: state.contract().severity(&f.severity),
+        tier: state.contract().tier(&f.tier),
         assignee,
         search: (!search.is_empty()).then_some(search),
         search_internal: true,
@@ -113,11 +114,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
         order: TicketOrder::DueFirst,
         ..TicketFilter::default()
     };
-    let mut tickets = state.ports.queries.tickets(&filter).await?;
-    if !f.tier.is_empty() {
-        let orgs = state.ports.accounts.orgs().await?;
-        tickets.retain(|t| orgs.iter().any(|o| o.slug == t.org && o.tier.as_str() == f.tier));
-    }
+    let tickets = state.ports.queries.tickets(&filter).await?;
     let tz = text::zone(caller.user.time_zone.as_deref());
     let names = ticket::names(state).await?;
     Ok(tickets.iter().map(|t| row(state, t, "/console", &tz, &names)).collect())

@@ -181,7 +181,8 @@ pub async fn page(
     let may = |a: Action| caller.allowed(a, Some(object));
     let t = &found.ticket;
     let s = &t.state;
-    let names = names(state).await?;
+    let users = state.ports.accounts.users(None).await?;
+    let names: HashMap<String, String> = users.iter().map(|u| (u.id.to_string(), u.name.clone())).collect();
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let comments = state
         .ports
@@ -233,6 +234,8 @@ pub async fn page(
         })
         .collect();
     let open = s.status != Status::Resolved;
+    let customer_may_page = !staff && may(Action::PageOnCall);
+    let refusal = s.customer_page_refusal(contract, now);
     let allowed = Allowed {
         reply: open && may(Action::CommentPublic),
         note: open && staff && may(Action::CommentInternal),
@@ -240,9 +243,9 @@ pub async fn page(
         resolve: open && may(Action::Resolve),
         reopen: !open && may(Action::Reopen),
         assign: open && staff && may(Action::Assign),
-        page: !staff && may(Action::PageOnCall) && s.customer_page_refusal(contract, now).is_none(),
-        page_opens: match s.customer_page_refusal(contract, now) {
-            Some((Some(opens), _)) if !staff && may(Action::PageOnCall) => text::instant(opens, &tz),
+        page: customer_may_page && refusal.is_none(),
+        page_opens: match refusal {
+            Some((Some(opens), _)) if customer_may_page => text::instant(opens, &tz),
             _ => String::new(),
         },
         severity: open && staff && may(Action::LowerSeverity),
@@ -259,14 +262,10 @@ pub async fn page(
         role: text::role(&contract.security.bridge.role),
     });
     let staff_list = if allowed.assign || allowed.bridge {
-        let mut list: Vec<(String, String)> = state
-            .ports
-            .accounts
-            .users(None)
-            .await?
-            .into_iter()
+        let mut list: Vec<(String, String)> = users
+            .iter()
             .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
-            .map(|u| (u.id.to_string(), u.name))
+            .map(|u| (u.id.to_string(), u.name.clone()))
             .collect();
         list.sort_by(|a, b| a.1.cmp(&b.1));
         list

@@ -34,6 +34,8 @@ pub struct ListQuery {
     status: Option<String>,
     /// A severity of the contract.
     severity: Option<String>,
+    /// Only tickets of orgs on this tier of the contract.
+    tier: Option<String>,
     /// Only tickets with a running SLA clock due within this many seconds.
     breaching_within: Option<i64>,
     /// Only tickets worked by this staff user id, or `mine`, or `unassigned`.
@@ -109,6 +111,11 @@ pub async fn list_tickets(
             .transpose()
             .map_err(|e| ApiError::bad_request(e.detail))?,
         due_before: q.breaching_within.map(|s| now.as_second() + s.clamp(0, 10 * 366 * 86_400)),
+        tier: q
+            .tier
+            .as_deref()
+            .map(|t| state.contract().tier(t).ok_or_else(|| ApiError::bad_request(format!("unknown tier {t:?}"))))
+            .transpose()?,
         unresolved: false,
         assignee,
         search_internal: caller.may_list(Action::ReadInternal).is_ok(),
