@@ -16,6 +16,7 @@ use stringer_core::contract::Contract;
 use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use stringer_core::routing::Roster;
+use stringer_core::ticket::inform::informs;
 use stringer_core::ticket::{Rejected, Ticket};
 
 /// Why a use case did not happen.
@@ -202,6 +203,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             ticket: ticket.clone(),
             expected_version,
             events: events.to_vec(),
+            informs: informs(events, &decision.notices),
             notices: decision.notices.clone(),
             timers: decision.timers,
             paging_ended,
@@ -292,12 +294,14 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 ops.extend(decision.timers);
                 fired.push(Fired { timer, notices: decision.notices });
             }
+            let notices: Vec<Notice> = fired.iter().flat_map(|f| f.notices.iter().cloned()).collect();
             changes.push(Change {
                 at: now,
                 ticket,
                 expected_version: Some(stored.version),
                 events: Vec::new(),
-                notices: fired.iter().flat_map(|f| f.notices.iter().cloned()).collect(),
+                informs: informs(&[], &notices),
+                notices,
                 timers: ops,
                 paging_ended: None,
                 extras: Extras::default(),

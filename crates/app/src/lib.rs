@@ -7,7 +7,9 @@
 mod clock;
 pub mod delivery;
 mod desk;
+pub mod files;
 pub mod links;
+pub mod mail;
 mod memory_store;
 pub mod ports;
 pub mod records;

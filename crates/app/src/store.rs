@@ -8,6 +8,7 @@ use std::future::Future;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, UserId};
 use stringer_core::routing::Roster;
+use stringer_core::ticket::inform::Inform;
 use stringer_core::ticket::{OrgProfile, Ticket};
 
 /// A ticket as stored, with the version its next change must name.
@@ -85,6 +86,9 @@ pub struct Change {
     pub timers: Vec<TimerOp>,
     /// Who, new-ticket fields and a comment.
     pub extras: Extras,
+    /// What the customer is to be told of this change (outbox records the letters worker
+    /// consumes).
+    pub informs: Vec<Inform>,
 }
 
 /// How paging for a ticket ended, for the messages that paged to say so.

@@ -230,6 +230,11 @@ pub enum Action {
     ReadInquiries,
     /// Answer them.
     HandleInquiries,
+    /// See mail held for triage (unrouted, from unknown senders, rate-limited) and route it to
+    /// an org.
+    TriageMail,
+    /// Hand in raw mail for the mail intake (the `mailgate` command, an inbound-mail service).
+    DeliverMail,
     /// See an org.
     ReadOrg,
     /// Create an org.
@@ -286,8 +291,8 @@ impl Action {
             | ReadContactMethods | OpenConsole | ReadInquiries => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
-            | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries
-            | UpdateOwnSettings => Some(Scope::Write),
+            | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
+            | DeliverMail | UpdateOwnSettings => Some(Scope::Write),
             CreateOrg | UpdateOrg | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -352,12 +357,13 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         Acknowledge if !staff => Some("only staff acknowledge tickets"),
         LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
         WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
-        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries if !staff => {
+        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries | TriageMail if !staff => {
             Some("this is for staff")
         }
         Assign if !staff => Some("only staff assign tickets"),
         RecordBridge if !staff => Some("only staff record an incident bridge"),
         CreateOrg | UpdateOrg if actor.role != UserRole::Admin => Some("only admins manage orgs"),
+        DeliverMail if actor.role != UserRole::Admin => Some("only a staff admin's token hands in mail"),
         CreateUser { role, .. } if role.is_staff() && actor.role != UserRole::Admin => {
             Some("only admins create staff users")
         }
@@ -393,7 +399,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
             Object::Ticket(org),
         ) => seen(org),
-        (OpenConsole | ReadInquiries | HandleInquiries, Object::Staff) => Allow,
+        (OpenConsole | ReadInquiries | HandleInquiries | TriageMail | DeliverMail, Object::Staff) => Allow,
         (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod contract;
 pub mod event;
 pub mod ids;
+pub mod mail;
 pub mod oncall;
 pub mod routing;
 pub mod sla;

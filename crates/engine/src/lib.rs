@@ -4,8 +4,11 @@
 //!
 //! - the **timer sweep** runs due timers through the [`Desk`] (breaches, escalation steps,
 //!   report and bridge deadlines), recording escalation lag;
-//! - the **messenger** turns outbox notices into deliveries, sends the due ones, and settles
-//!   sent page messages once paging is over (the outbox's settle jobs);
+//! - the **messenger** turns outbox notices into deliveries (and customer updates into
+//!   letters), sends the due ones, and settles sent page messages once paging is over (the
+//!   outbox's settle jobs);
+//! - the **mailroom** processes received mail (stored by the doors before they answered)
+//!   into tickets, replies and inquiries, many at once so the group committer batches them;
 //! - the **janitor** forgets expired idempotency keys;
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
@@ -26,6 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
 use stringer_app::links::AckLinks;
+use stringer_app::mail::intake::MailDesk;
+use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use stringer_app::{Desk, Store};
@@ -42,6 +47,12 @@ const SETTLE_BATCH: i64 = 20;
 const IDLE: Duration = Duration::from_millis(200);
 /// How often the janitor runs.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
+/// Received messages claimed per mailroom round (processed concurrently).
+const MAIL_BATCH: i64 = 128;
+/// How long a claimed message stays hidden from other instances.
+const MAIL_LEASE_SECONDS: i64 = 120;
+/// The mailroom's pause when nothing was waiting.
+const MAIL_IDLE: Duration = Duration::from_millis(100);
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
@@ -56,6 +67,8 @@ pub struct Config {
     pub slack_channels: bool,
     /// How long a finished idempotency key is remembered.
     pub idempotency_expiry_seconds: i64,
+    /// Our mail domains and reply-address signer: customer letters are sent when set.
+    pub correspondence: Option<Correspondence>,
 }
 
 /// The engine over a store `S` (every persistence port) and the outside systems `T`.
@@ -65,6 +78,7 @@ pub struct Engine<S, T> {
     outside: T,
     links: AckLinks,
     config: Config,
+    mail: Arc<MailDesk>,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -88,18 +102,29 @@ where
     S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
-    /// An engine running `desk`'s timers and delivering through `outside`.
-    pub fn new(desk: Arc<Desk<S, SystemClock>>, store: S, outside: T, links: AckLinks, config: Config) -> Self {
-        Engine { desk, store, outside, links, config }
+    /// An engine running `desk`'s timers, processing received mail through `mail`, and
+    /// delivering through `outside`.
+    pub fn new(
+        desk: Arc<Desk<S, SystemClock>>,
+        store: S,
+        outside: T,
+        links: AckLinks,
+        config: Config,
+        mail: Arc<MailDesk>,
+    ) -> Self {
+        Engine { desk, store, outside, links, config, mail }
     }
 
     /// Starts every cycle on the current runtime.
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
-        let Engine { desk, store, outside, links, config } = self;
+        let Engine { desk, store, outside, links, config, mail } = self;
+        let letters =
+            Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
             tokio::spawn(sweep(desk, config.tick, stopped.clone())),
-            tokio::spawn(messenger(store.clone(), outside, links, config.slack_channels, stopped.clone())),
+            tokio::spawn(messenger(store.clone(), outside, letters, stopped.clone())),
+            tokio::spawn(mailroom(mail, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -153,17 +178,25 @@ async fn sweep<S: Store + 'static>(desk: Arc<Desk<S, SystemClock>>, every: Durat
 /// every 200 ms (at once after a full round) until told to stop. Claims are leased, so a
 /// crash mid-send leaves the delivery to be retried (with the same idempotency key) once
 /// the lease ends, and a crash mid-settle leaves the job to come back.
-async fn messenger<S, T>(store: S, outside: T, links: AckLinks, slack_channels: bool, mut stop: watch::Receiver<bool>)
+async fn messenger<S, T>(store: S, outside: T, letters: Letters, mut stop: watch::Receiver<bool>)
 where
     S: DeliveryStore + SettleStore,
     T: Sender + Messenger,
 {
+    let Letters { links, correspondence, slack_channels } = letters;
     loop {
         let now = Timestamp::now();
         let dispatched_full = match dispatch(&store, &links, slack_channels, now, DISPATCH_BATCH).await {
             Ok(n) => n as i64 == DISPATCH_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching notices failed; retrying");
+                false
+            }
+        };
+        let lettered_full = match dispatch_letters(&store, &links, correspondence.as_ref(), now, DISPATCH_BATCH).await {
+            Ok(n) => n as i64 == DISPATCH_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "dispatching customer letters failed; retrying");
                 false
             }
         };
@@ -191,8 +224,62 @@ where
             }
         };
         // A full round means more may be waiting: go again at once.
-        let busy = dispatched_full || delivered_full || settled_full;
+        let busy = dispatched_full || lettered_full || delivered_full || settled_full;
         if rest(if busy { Duration::ZERO } else { IDLE }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// What the messenger needs besides the store and the senders.
+struct Letters {
+    links: AckLinks,
+    correspondence: Option<Correspondence>,
+    slack_channels: bool,
+}
+
+/// Processes received mail until told to stop: claims a batch of stored messages with a
+/// lease, processes them concurrently (one change each through the Desk, so the group
+/// committer writes them together), and goes again at once after a full batch. A message
+/// whose processing failed on the store comes back when its lease ends.
+async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let now = Timestamp::now().as_second();
+        let claimed = match mail.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming received mail failed; retrying");
+                Vec::new()
+            }
+        };
+        let full = claimed.len() as i64 == MAIL_BATCH;
+        // One sender's messages in the order received (a reply after the message it
+        // answers); different senders' at once.
+        let mut by_sender: Vec<(String, Vec<_>)> = Vec::new();
+        for message in claimed {
+            let letter = mail.read(&message);
+            match by_sender.iter_mut().find(|(from, _)| *from == letter.from) {
+                Some((_, list)) => list.push((message, letter)),
+                None => by_sender.push((letter.from.clone(), vec![(message, letter)])),
+            }
+        }
+        let mut work = tokio::task::JoinSet::new();
+        for (_, messages) in by_sender {
+            let mail = mail.clone();
+            work.spawn(async move {
+                for (message, letter) in messages {
+                    match mail.process(&message, &letter).await {
+                        Ok(outcome) => metrics::record_mail(outcome.state().as_str()),
+                        Err(e) => {
+                            tracing::warn!(error = %e, message = message.id, "processing a received message failed; it comes back");
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+        while work.join_next().await.is_some() {}
+        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
             return;
         }
     }

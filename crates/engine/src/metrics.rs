@@ -18,6 +18,8 @@ pub const TIMERS_RUN: &str = "stringer_timers_run_total";
 pub const DELIVERIES: &str = "stringer_deliveries_total";
 /// Counter: sent messages settled once paging was over.
 pub const MESSAGES_SETTLED: &str = "stringer_messages_settled_total";
+/// Received mail processed, by the state it ended in.
+pub const MAIL_PROCESSED: &str = "stringer_mail_processed_total";
 /// Gauge: unresolved tickets by worst SLA clock state.
 pub const OPEN_TICKETS: &str = "stringer_open_tickets";
 /// Gauge: timers due and not yet run (the sweep's backlog).
@@ -54,6 +56,10 @@ fn register() {
     metrics::describe_counter!(TIMERS_RUN, "Timers run, by kind");
     metrics::describe_counter!(DELIVERIES, "Delivery attempts, by channel and outcome");
     metrics::describe_counter!(MESSAGES_SETTLED, "Sent page messages settled once paging was over");
+    metrics::describe_counter!(
+        MAIL_PROCESSED,
+        "Received mail processed, by the state it ended in (done, held, ignored)"
+    );
     metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
     metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
     metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
@@ -67,6 +73,9 @@ fn register() {
         }
     }
     metrics::counter!(MESSAGES_SETTLED).absolute(0);
+    for state in ["done", "held", "ignored"] {
+        metrics::counter!(MAIL_PROCESSED, "state" => state).absolute(0);
+    }
     for state in SLA_STATES {
         metrics::gauge!(OPEN_TICKETS, "sla_state" => state).set(0.0);
     }
@@ -112,6 +121,11 @@ pub fn record_deliveries(outcomes: &[(String, MethodKind, Outcome)]) {
 /// Records messages settled.
 pub fn record_settled(count: usize) {
     metrics::counter!(MESSAGES_SETTLED).increment(count as u64);
+}
+
+/// Records one received message processed.
+pub fn record_mail(state: &'static str) {
+    metrics::counter!(MAIL_PROCESSED, "state" => state).increment(1);
 }
 
 /// Sets the backlog gauges.

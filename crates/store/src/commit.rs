@@ -12,6 +12,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use stringer_app::mail::Inform;
 use stringer_app::{Change, StoreError};
 use stringer_core::event::{TimerKind, TimerOp};
 use stringer_core::ids::TicketId;
@@ -262,6 +263,11 @@ impl FollowUps {
             if let Some(ended) = &c.paging_ended {
                 rows.outbox.push(Row::new().text(id).int(at).text(PAGING_ENDED).text(json(ended)).int(at));
             }
+            for inform in &c.informs {
+                let comment = c.extras.comment.as_ref().filter(|cm| cm.public && *inform == Inform::Replied);
+                let body = serde_json::json!({ "inform": inform, "comment": comment.map(|cm| &cm.id) }).to_string();
+                rows.outbox.push(Row::new().text(id).int(at).text(CUSTOMER_INFORM).text(body).int(at));
+            }
             if let Some(details) = c.expected_version.is_none().then_some(c.extras.details.as_ref()).flatten() {
                 let text = format!("{} {}", details.subject, details.description);
                 rows.search.push(Row::new().text(id).int(1).text(text));
@@ -301,6 +307,9 @@ impl FollowUps {
 
 /// The outbox kind of a settle job (see `stringer_app::settle`).
 pub(crate) const PAGING_ENDED: &str = "paging.ended";
+
+/// The outbox kind of a customer update (see `stringer_app::mail::letters`).
+pub(crate) const CUSTOMER_INFORM: &str = "customer.inform";
 
 async fn set_timers(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {

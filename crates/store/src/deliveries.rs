@@ -9,6 +9,8 @@ use stringer_app::StoreError;
 use stringer_app::delivery::{
     ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, PagedTicket, Recipient,
 };
+use stringer_app::mail::Inform;
+use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, LetterContext};
 use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
@@ -65,7 +67,7 @@ impl DeliveryStore for SqlStore {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         for d in deliveries.iter().filter(|d| d.channel.is_some()) {
             sqlx::query(
-                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address) VALUES ($1, $2, $3, $4, $5, 'slack', $6, 'pending', 0, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address) VALUES ($1, $2, $3, $4, $5, $10, $6, 'pending', 0, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&d.id)
             .bind(outbox_id)
@@ -76,6 +78,8 @@ impl DeliveryStore for SqlStore {
             .bind(d.due.as_second())
             .bind(at.as_second())
             .bind(&d.channel)
+            // An address of its own: the org's Slack channel, or a customer's mail address.
+            .bind(if d.method_id == CUSTOMER_MAIL { "email" } else { "slack" })
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
@@ -197,6 +201,19 @@ impl DeliveryStore for SqlStore {
             .map_err(backend_err)?;
         tx.commit().await.map_err(backend_err)?;
         Ok(())
+    }
+
+    async fn undispatched_informs(&self, limit: i64) -> Result<Vec<InformEntry>, StoreError> {
+        self.informs_undispatched(limit).await
+    }
+
+    async fn letter_context(
+        &self,
+        ticket: &TicketId,
+        inform: Inform,
+        comment: Option<&str>,
+    ) -> Result<Option<LetterContext>, StoreError> {
+        self.context_of_letter(ticket, inform, comment).await
     }
 
     async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {

@@ -13,6 +13,7 @@ mod commit;
 mod deliveries;
 mod files;
 mod inquiries;
+mod mail;
 mod migrate;
 mod oncall;
 mod roster_cache;

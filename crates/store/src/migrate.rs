@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0011_settle_jobs.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_web.sql"), include_str!("../migrations/postgres/0012_web.sql")),
+    (13, include_str!("../migrations/sqlite/0013_mail.sql"), include_str!("../migrations/postgres/0013_mail.sql")),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -60,6 +60,7 @@ async fn conformance<S: Store>(store: S) {
     let mut stale = stored.ticket.clone();
     stale.severity = Severity::from("P4");
     let change = Change {
+        informs: Vec::new(),
         at: at("20:02:00"),
         ticket: stale,
         expected_version: Some(0),
@@ -122,6 +123,7 @@ async fn conformance<S: Store>(store: S) {
     let (new_ticket, decision) = Ticket::open(&contract, &org, &opened("T9", "P2", "20:30:00")).unwrap();
     let (duplicate, _) = Ticket::open(&contract, &org, &opened("T1", "P2", "20:30:00")).unwrap();
     let change = |ticket: Ticket, expected_version, timers| Change {
+        informs: Vec::new(),
         at: at("20:30:00"),
         ticket,
         expected_version,
@@ -187,6 +189,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
     let (base, decision) = Ticket::open(&contract, &org, &opened("R0", "P3", "20:00:00")).unwrap();
     store
         .commit(Change {
+            informs: Vec::new(),
             at: at("20:00:00"),
             ticket: base.clone(),
             expected_version: None,
@@ -208,6 +211,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
         };
         tasks.push(tokio::spawn(async move {
             let change = Change {
+                informs: Vec::new(),
                 at: at("20:01:00"),
                 ticket,
                 expected_version,

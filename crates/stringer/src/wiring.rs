@@ -16,6 +16,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         oncall: store.clone(),
         inquiries: store.clone(),
         files: store.clone(),
+        mailroom: store.clone(),
         safeguards: store,
     }
 }

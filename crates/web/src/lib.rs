@@ -31,6 +31,7 @@ use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
 use stringer_app::links::AckLinks;
+use stringer_app::mail::Mailroom;
 use stringer_app::ports::{Accounts, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use stringer_core::contract::Contract;
 use stringer_integrations::slack;
@@ -54,6 +55,8 @@ pub struct Ports {
     pub files: Arc<dyn Files>,
     /// Rate limits, back-off, replay guard, idempotency keys, settings.
     pub safeguards: Arc<dyn Safeguards>,
+    /// Received mail, its triage, bounced addresses and mail preferences.
+    pub mailroom: Arc<dyn Mailroom>,
 }
 
 /// How the front behaves (from the server's settings).
@@ -170,11 +173,17 @@ struct ApiDoc;
 pub const BODY_LIMIT: usize = idempotency::MAX_BODY;
 
 /// The largest upload body (an attachment, with room for a form's other fields).
-pub const UPLOAD_LIMIT: usize = attachments::MAX_ATTACHMENT + 64 * 1024;
+pub const UPLOAD_LIMIT: usize = stringer_app::files::MAX_ATTACHMENT + 64 * 1024;
 
-/// The body limit of a request: uploads (`…/attachments`) may be larger.
+/// The body limit of a request: uploads (`…/attachments`) and raw mail may be larger.
 fn body_limit(path: &str) -> usize {
-    if path.ends_with("/attachments") { UPLOAD_LIMIT } else { BODY_LIMIT }
+    if path.ends_with("/attachments") {
+        UPLOAD_LIMIT
+    } else if path == "/api/v1/mail/inbound" {
+        stringer_app::mail::MAX_MESSAGE_BYTES
+    } else {
+        BODY_LIMIT
+    }
 }
 
 /// The router and its OpenAPI document (served at `/api/v1/openapi.json`). Every answer

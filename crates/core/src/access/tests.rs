@@ -115,6 +115,13 @@ fn tickets() {
         ("lena",     "r",  ReadInquiries,   Some(Object::Staff), A),
         ("lena",     "w",  ReadInquiries,   Some(Object::Staff), F),
         ("bob",      "r",  ReadInquiries,   Some(Object::Staff), F),
+        ("lena",     "rw", TriageMail,      Some(Object::Staff), A),
+        ("lena",     "r",  TriageMail,      Some(Object::Staff), F),
+        ("bob",      "rw", TriageMail,      Some(Object::Staff), F),
+        ("root",     "w",  DeliverMail,     Some(Object::Staff), A),
+        ("root",     "r",  DeliverMail,     Some(Object::Staff), F),
+        ("lena",     "rw", DeliverMail,     Some(Object::Staff), F),
+        ("bob",      "rw", DeliverMail,     Some(Object::Staff), F),
         ("lena",     "r",  HandleInquiries, Some(Object::Staff), F),
         ("bob",      "rw", HandleInquiries, Some(Object::Staff), F),
     ];

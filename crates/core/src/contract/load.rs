@@ -168,8 +168,17 @@ impl Checker {
             let at = path(&["tiers", &name]);
             ctx.calendar(self, &at, "coverage", &t.coverage);
             let always_covered = ctx.severity_list(self, &at, "always_covered", &t.always_covered);
-            tiers
-                .insert(Tier(name), TierDef { name: t.name, coverage: t.coverage, always_covered, summary: t.summary });
+            let least = severities.keys().last().cloned().unwrap_or_else(|| Severity(String::new()));
+            let default_severity = match &t.default_severity {
+                Some(s) => {
+                    ctx.severity_list(self, &at, "default_severity", std::slice::from_ref(s)).pop().unwrap_or(least)
+                }
+                None => least,
+            };
+            tiers.insert(
+                Tier(name),
+                TierDef { name: t.name, coverage: t.coverage, always_covered, summary: t.summary, default_severity },
+            );
         }
 
         let mut targets = IndexMap::new();

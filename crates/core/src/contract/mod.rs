@@ -89,6 +89,9 @@ pub struct TierDef {
     /// The coverage sentence from the support page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The severity of a request that names none (a mail without a `[P1]` marker); the
+    /// least severe when the file names none.
+    pub default_severity: Severity,
 }
 
 /// One promise per tier × severity, e.g. "response".

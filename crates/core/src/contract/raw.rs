@@ -45,6 +45,8 @@ pub(super) struct RawTier {
     pub always_covered: Vec<String>,
     #[serde(default)]
     pub summary: Option<String>,
+    #[serde(default)]
+    pub default_severity: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@
 mod bridge;
 mod customer_page;
 mod escalation;
+pub mod inform;
 mod report;
 
 pub use bridge::Bridge;

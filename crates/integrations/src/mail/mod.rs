@@ -1,16 +1,26 @@
-//! Mail: pages and alerts over SMTP to the configured relay (lettre). The Message-ID is
-//! derived from the delivery's idempotency key, so a redelivery is the same message.
+//! Mail, both directions. Out: pages and alerts to staff, and letters that keep customers
+//! informed, over SMTP to the configured relay (lettre); the Message-ID is derived from the
+//! delivery's idempotency key, so a redelivery is the same message. In: [`listener`] (the
+//! built-in SMTP server), [`read`] (MIME into a `Letter`) and [`quotes`] (the new words of a
+//! reply); the mailgate and HTTP doors are the binary's and the web front's.
+
+pub mod letter;
+pub mod listener;
+mod quotes;
+pub mod read;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use stringer_app::delivery::{Delivery, SendError};
+use stringer_app::mail::letters::LetterPayload;
 
 /// An SMTP relay and the sender address.
 #[derive(Clone)]
 pub struct Mail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    instance: String,
 }
 
 impl std::fmt::Debug for Mail {
@@ -21,17 +31,21 @@ impl std::fmt::Debug for Mail {
 
 impl Mail {
     /// A relay at `url` (`smtp://host:port` plain, `smtp://host:587?tls=required` STARTTLS,
-    /// `smtps://host:465`; `user:password@` for authentication) sending as `from`.
-    pub fn new(url: &str, from: &str) -> Result<Mail, String> {
+    /// `smtps://host:465`; `user:password@` for authentication) sending as `from`; every
+    /// message carries `instance` in its loop header, so the intake knows its own mail.
+    pub fn new(url: &str, from: &str, instance: &str) -> Result<Mail, String> {
         let transport =
             AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("bad SMTP URL: {e}"))?.build();
         let from = from.parse().map_err(|e| format!("bad sender address {from:?}: {e}"))?;
-        Ok(Mail { transport, from })
+        Ok(Mail { transport, from, instance: instance.to_string() })
     }
 
     /// The message for a delivery.
     pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
         let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
+        if let Ok(l) = serde_json::from_value::<LetterPayload>(payload["letter"].clone()) {
+            return letter::message(&self.from, &self.instance, d, &l);
+        }
         let kind = payload["notice"]["kind"].as_str().unwrap_or("notice");
         let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
         let subject = match kind {
@@ -53,6 +67,7 @@ impl Mail {
             .to(to)
             .subject(subject)
             .message_id(Some(format!("<{}@stringer>", d.id)))
+            .raw_header(loop_header(&self.instance))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
@@ -70,6 +85,7 @@ impl Mail {
             .from(self.from.clone())
             .to(to)
             .subject(subject)
+            .raw_header(loop_header(&self.instance))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
@@ -83,4 +99,11 @@ impl Mail {
             Err(e) => Err(SendError::Temporary(format!("the relay did not take the message: {e}"))),
         }
     }
+}
+
+/// The header that marks a message as this installation's, so its own mail coming back is
+/// recognised and never answered.
+fn loop_header(instance: &str) -> lettre::message::header::HeaderValue {
+    use lettre::message::header::{HeaderName, HeaderValue};
+    HeaderValue::new(HeaderName::new_from_ascii_str(read::LOOP_HEADER), instance.to_string())
 }

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod contract_cmd;
+mod mailgate_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
@@ -56,6 +57,8 @@ enum Command {
     /// Administration: create the first admin.
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Hand one message on stdin to a running server (a mail server's pipe transport).
+    Mailgate(mailgate_cmd::MailgateArgs),
 }
 
 /// Runs a parsed command line.
@@ -66,5 +69,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate(a) => simulate_cmd::run(a),
         Command::Serve(a) => serve_cmd::run(*a),
         Command::Admin(c) => admin_cmd::run(c),
+        Command::Mailgate(a) => mailgate_cmd::run(a),
     }
 }

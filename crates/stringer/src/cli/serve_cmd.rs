@@ -12,6 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Desk;
 use stringer_app::links::AckLinks;
+use stringer_app::mail::ReplySigner;
+use stringer_app::mail::intake::MailDesk;
+use stringer_app::mail::letters::Correspondence;
+use stringer_app::ports::Safeguards;
+use stringer_core::ids::OrgSlug;
+use stringer_core::mail::MailAddresses;
 use stringer_engine::{Engine, SystemClock};
 use stringer_integrations::{Integrations, mail, slack, sms_voice, webhook};
 use stringer_store::SqlStore;
@@ -103,6 +109,30 @@ pub struct ServeArgs {
     /// metrics count every tenant's tickets, so keep the address private).
     #[arg(long, env = "STRINGER_METRICS_LISTEN", value_name = "ADDR")]
     metrics_listen: Option<String>,
+    /// Listen for mail over SMTP here (e.g. 0.0.0.0:25; off by default; `--demo` listens on
+    /// 127.0.0.1:2525). Mail is accepted only for the --mail-domain domains.
+    #[arg(long, env = "STRINGER_SMTP_LISTEN", value_name = "ADDR")]
+    smtp_listen: Option<String>,
+    /// The support domain(s) mail is accepted for and replies go to (`support+acme@DOMAIN`);
+    /// repeat or separate with commas. Customer letters are sent only when one is set.
+    #[arg(long, env = "STRINGER_MAIL_DOMAINS", value_name = "DOMAIN", value_delimiter = ',')]
+    mail_domain: Vec<String>,
+    /// The local part of the security mailbox: every mail to it opens a security incident.
+    #[arg(long, env = "STRINGER_MAIL_SECURITY", value_name = "NAME", default_value = "security")]
+    mail_security: String,
+    /// The local parts that take general inquiries; repeat or separate with commas.
+    #[arg(long, env = "STRINGER_MAIL_INQUIRIES", value_name = "NAME", value_delimiter = ',', default_values_t = ["sales".to_string(), "contact".to_string()])]
+    mail_inquiries: Vec<String>,
+    /// PEM certificate chain for STARTTLS on the SMTP listener (with --smtp-tls-key).
+    #[arg(long, env = "STRINGER_SMTP_TLS_CERT", value_name = "FILE")]
+    smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    #[arg(long, env = "STRINGER_SMTP_TLS_KEY", value_name = "FILE")]
+    smtp_tls_key: Option<PathBuf>,
+    /// The largest message the SMTP listener takes, in bytes (at most 25 MiB).
+    #[arg(long, env = "STRINGER_SMTP_MAX_BYTES", value_name = "BYTES", default_value_t = stringer_app::mail::MAX_MESSAGE_BYTES as u64,
+        value_parser = clap::value_parser!(u64).range(1024..=stringer_app::mail::MAX_MESSAGE_BYTES as u64))]
+    smtp_max_bytes: u64,
     /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
@@ -129,14 +159,14 @@ fn print_issued(title: &str, users: &[Issued]) {
 }
 
 /// The outside systems the flags configure.
-fn integrations(args: &ServeArgs) -> Result<Integrations> {
+fn integrations(args: &ServeArgs, instance: &str) -> Result<Integrations> {
     Ok(Integrations {
         webhooks: webhook::Webhooks::new(args.allow_private_webhooks),
         slack: args.slack_token.as_deref().map(|t| slack::Slack::new(&args.slack_api_url, t)),
         mail: args
             .smtp_url
             .as_deref()
-            .map(|url| mail::Mail::new(url, &args.mail_from))
+            .map(|url| mail::Mail::new(url, &args.mail_from, instance))
             .transpose()
             .map_err(anyhow::Error::msg)?,
         phone: match (&args.sms_account, &args.sms_token, &args.sms_from) {
@@ -156,11 +186,13 @@ async fn bind(addr: &str, what: &str) -> Result<tokio::net::TcpListener> {
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = args.db.source.config()?;
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
-    let outside = integrations(&args)?;
     let store = args.db.open(&config).await?;
+    let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
+    let outside = integrations(&args, &instance)?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;
     let desk = Arc::new(Desk::new(contract, store.clone(), SystemClock));
     let mut state = AppState::new(wiring::ports(&store, desk.clone()));
+    let mail_setup = mail_setup(&args, &state, &instance).await?;
     if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
         print_issued("First run: created the first admin. This token is shown once:", &[admin]);
     }
@@ -194,6 +226,22 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         println!("try: curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/v1/tickets");
     }
     println!("API description: http://{addr}/api/v1/openapi.json");
+    let smtp = match &mail_setup.listen {
+        Some(at) => {
+            let listener = bind(at, " for SMTP").await?;
+            println!("SMTP on {} for {}", listener.local_addr()?, mail_setup.addresses.domains.join(", "));
+            Some(listener)
+        }
+        None => None,
+    };
+    if args.demo && smtp.is_some() {
+        println!("Mail a ticket in (see the README: swaks or Python's smtplib) to:");
+        for org in state.ports.accounts.orgs().await? {
+            if let Some(address) = mail_setup.addresses.org_address(&OrgSlug::from(org.email_tag.as_str())) {
+                println!("  {:<6} {address}", org.slug);
+            }
+        }
+    }
 
     let key = state.ports.safeguards.setting_or_init("link_signing_key", &stringer_web::auth::new_secret()).await?;
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
@@ -216,8 +264,23 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tick: Duration::from_secs(args.tick_seconds),
         slack_channels: outside.slack.is_some(),
         idempotency_expiry_seconds: stringer_web::IDEMPOTENCY_EXPIRY_SECONDS,
+        correspondence: (!mail_setup.addresses.domains.is_empty()).then(|| Correspondence {
+            addresses: mail_setup.addresses.clone(),
+            signer: mail_setup.desk.signer.clone(),
+        }),
     };
-    let engine = Engine::new(desk, store.clone(), outside, links, engine_config).start();
+    if let Some(listener) = smtp {
+        let smtp = Arc::new(mail::listener::Listener {
+            addresses: mail_setup.addresses.clone(),
+            hostname: mail_setup.addresses.domains.first().cloned().unwrap_or_else(|| "localhost".into()),
+            max_bytes: args.smtp_max_bytes as usize,
+            tls: mail_setup.tls.clone(),
+            mailroom: state.ports.mailroom.clone(),
+            clock: Arc::new(SystemClock),
+        });
+        tokio::spawn(smtp.serve(listener));
+    }
+    let engine = Engine::new(desk, store.clone(), outside, links, engine_config, mail_setup.desk).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut stop: watch::Receiver<bool>| async move {
@@ -243,6 +306,61 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The mail channel as the flags set it up.
+struct MailSetup {
+    addresses: MailAddresses,
+    listen: Option<String>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    desk: Arc<MailDesk>,
+}
+
+async fn mail_setup(args: &ServeArgs, state: &AppState, instance: &str) -> Result<MailSetup> {
+    let mut domains: Vec<String> =
+        args.mail_domain.iter().map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
+    let listen = args.smtp_listen.clone().or_else(|| args.demo.then(|| "127.0.0.1:2525".to_string()));
+    if args.demo && domains.is_empty() {
+        domains.push("support.stringer.example".into());
+    }
+    if listen.is_some() && domains.is_empty() {
+        anyhow::bail!("--smtp-listen needs --mail-domain: the listener takes mail only for the support domains");
+    }
+    for d in &domains {
+        if !d.contains('.') || d.contains(['@', ' ', '/']) {
+            anyhow::bail!("--mail-domain {d:?}: a domain name such as support.vendor.example");
+        }
+    }
+    let tls = match (&args.smtp_tls_cert, &args.smtp_tls_key) {
+        (Some(cert), Some(key)) => {
+            let cert = std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
+            let key = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
+            Some(mail::listener::tls_acceptor(&cert, &key).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("STARTTLS needs both --smtp-tls-cert and --smtp-tls-key"),
+    };
+    let addresses = MailAddresses {
+        domains,
+        support: "support".into(),
+        security: args.mail_security.to_ascii_lowercase(),
+        inquiries: args.mail_inquiries.iter().map(|i| i.to_ascii_lowercase()).collect(),
+    };
+    let key = state.ports.safeguards.setting_or_init("reply_signing_key", &stringer_web::auth::new_secret()).await?;
+    let p = &state.ports;
+    let desk = Arc::new(MailDesk {
+        commands: p.commands.clone(),
+        queries: p.queries.clone(),
+        accounts: p.accounts.clone(),
+        inquiries: p.inquiries.clone(),
+        files: p.files.clone(),
+        safeguards: p.safeguards.clone(),
+        mailroom: p.mailroom.clone(),
+        reader: Arc::new(mail::read::MimeReader::new(instance)),
+        addresses: addresses.clone(),
+        signer: ReplySigner::new(&key),
+    });
+    Ok(MailSetup { addresses, listen, tls, desk })
 }
 
 async fn shutdown_signal() {

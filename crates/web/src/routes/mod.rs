@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 mod ack;
 pub(crate) mod inquiries;
+pub(crate) mod mail;
 pub(crate) mod paging;
 mod schedules;
 mod slack;
@@ -85,6 +86,10 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(schedules::user_feed))
         .routes(routes!(inquiries::list))
         .routes(routes!(inquiries::answer))
+        .routes(routes!(mail::inbound))
+        .routes(routes!(mail::list))
+        .routes(routes!(mail::route))
+        .routes(routes!(mail::original))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))

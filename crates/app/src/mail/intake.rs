@@ -1,0 +1,422 @@
+//! What a stored message becomes. In order: a delivery status report stops mail to the
+//! addresses that failed; our own message coming back is ignored; a reply joins its ticket
+//! (by the signed reply address, by `In-Reply-To`/`References`, or by the `[ACME-42]` key in
+//! the subject) as its sender's public comment — if the access policy lets the sender write
+//! on it; machine-made mail (auto-replies, lists, bulk) opens nothing and is answered by
+//! nothing; `sales@`/`contact@` becomes a general inquiry; `support+<tag>@` and
+//! `security@` open a ticket (a security incident) for the org — the tag's, or the sender's
+//! when there is none — as the sender, if the policy lets them open one there. A sender who
+//! is not one of the org's users is accepted as a new member or held, as the org chose; what
+//! cannot be routed is held for staff. Nothing is dropped: every message ends in a state
+//! with its reason.
+
+use super::{
+    InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, Mailroom, ReplySigner, SENDER_HOURLY_LIMIT,
+    UnknownSenders, derived_id,
+};
+use crate::desk::AppError;
+use crate::files::{self, MAX_PER_TICKET};
+use crate::ports::{Accounts, Commands, Files, Inquiries, Queries, Safeguards};
+use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, UserRecord};
+use crate::store::{Extras, NewComment, TicketDetails};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scope, Scopes};
+use stringer_core::event::{Event, EventKind};
+use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, UserId, UserRole};
+use stringer_core::mail::{self, MailAddresses, Mailbox};
+use stringer_core::ticket::Status;
+
+/// Turns stored messages into tickets, replies and inquiries through the application's
+/// ports, asking the access policy as the sender.
+pub struct MailDesk {
+    /// Changes tickets.
+    pub commands: Arc<dyn Commands>,
+    /// Reads tickets.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs and users.
+    pub accounts: Arc<dyn Accounts>,
+    /// General inquiries.
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Attachments.
+    pub files: Arc<dyn Files>,
+    /// The per-sender budget.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Stored messages, suppressions, preferences.
+    pub mailroom: Arc<dyn Mailroom>,
+    /// The MIME reader.
+    pub reader: Arc<dyn LetterReader>,
+    /// Our domains and mailboxes.
+    pub addresses: MailAddresses,
+    /// Checks reply addresses.
+    pub signer: ReplySigner,
+}
+
+/// What mail may do as its sender: write, never administer or read beyond what writing
+/// shows (a `From` line is a weaker credential than a password).
+const MAIL_SCOPES: [Scope; 2] = [Scope::Read, Scope::Write];
+
+fn actor(user: &UserRecord) -> Actor<'_> {
+    Actor {
+        user: user.id.as_str(),
+        role: user.role,
+        org: user.org.as_ref().map(|o| o.as_str()),
+        federal_cleared: user.federal_cleared,
+        scopes: Scopes::of(&MAIL_SCOPES),
+    }
+}
+
+impl MailDesk {
+    /// Reads a claimed message.
+    pub fn read(&self, m: &InboundRecord) -> Letter {
+        self.reader.read(&m.raw)
+    }
+
+    /// Processes one claimed message (read with [`MailDesk::read`]) and records the
+    /// outcome. A store failure leaves it pending for the next claim, until
+    /// [`MAX_PROCESS_ATTEMPTS`]; then it is held. Messages of one sender must be processed
+    /// one after the other, in the order received, so that a reply finds the ticket its
+    /// parent opened.
+    pub async fn process(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
+        let outcome = match self.decide(m, letter).await {
+            Ok(outcome) => outcome,
+            Err(AppError::Store(e)) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(AppError::Store(e)),
+            Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
+        };
+        self.mailroom.settle_inbound(m.id, &outcome, letter, self.commands.now().as_second()).await?;
+        Ok(outcome)
+    }
+
+    async fn decide(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
+        let now = self.commands.now().as_second();
+        if !letter.bounced.is_empty() {
+            for address in &letter.bounced {
+                self.mailroom.suppress(address, "a delivery status report said delivery failed for good", now).await?;
+            }
+            return Ok(ignored(format!("delivery failure report: mail to {} stopped", letter.bounced.join(", "))));
+        }
+        if letter.provenance.ours {
+            return Ok(ignored("a message this server sent came back".into()));
+        }
+        let from = if letter.from.is_empty() {
+            m.envelope_from.clone().unwrap_or_default().to_ascii_lowercase()
+        } else {
+            letter.from.clone()
+        };
+        if !from.contains('@') {
+            return Ok(held("the message names no sender address", None));
+        }
+        let machine = mail::machine_made(&letter.provenance);
+        if machine.is_none() {
+            let (_, count) = self.safeguards.count_attempt(&format!("mail-sender:{from}"), now, 3600).await?;
+            if count > SENDER_HOURLY_LIMIT {
+                return Ok(held(&format!("more than {SENDER_HOURLY_LIMIT} messages from {from} within an hour"), None));
+            }
+        }
+        let mailbox = m.envelope_to.iter().chain(&letter.recipients).find_map(|a| self.addresses.mailbox(a));
+        if let Some((ticket, deployment)) = self.thread(mailbox.as_ref(), letter).await?
+            && let Some(sender) = self.sender_in(&from, &ticket.org).await?
+        {
+            let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
+            if access::decide(&actor(&sender), Action::CommentPublic, Some(object)).allowed() {
+                if let Some(reason) = machine {
+                    return Ok(ignored(format!("{reason} on {}: kept here, not added to the ticket", ticket.key())));
+                }
+                return self.reply(m, letter, ticket, deployment, &sender).await;
+            }
+        }
+        if let Some(reason) = machine {
+            return Ok(ignored(format!("{reason}: opens nothing and is not answered")));
+        }
+        let mailbox = match (&m.routed_to, mailbox) {
+            (Some(org), Some(Mailbox::Security { .. })) => Mailbox::Security { tag: Some(org.to_string()) },
+            (Some(org), _) => Mailbox::Support { tag: Some(org.to_string()) },
+            (None, Some(mailbox)) => mailbox,
+            (None, None) => return Ok(held("not addressed to one of the support mailboxes", None)),
+        };
+        match mailbox {
+            Mailbox::Inquiry => self.inquiry(m, letter, &from).await,
+            Mailbox::Support { tag } => self.open(m, letter, &from, tag, false).await,
+            Mailbox::Security { tag } => self.open(m, letter, &from, tag, true).await,
+            Mailbox::Reply { key, .. } => {
+                Ok(held(&format!("sent to the reply address of {key}, which does not check out for this sender"), None))
+            }
+        }
+    }
+
+    /// The ticket a message answers, if it names one we know.
+    async fn thread(
+        &self,
+        mailbox: Option<&Mailbox>,
+        letter: &Letter,
+    ) -> Result<Option<(TicketRecord, Deployment)>, AppError> {
+        if let Some(Mailbox::Reply { key, mac }) = mailbox
+            && self.signer.verify(key, mac)
+            && let Some(found) = self.queries.ticket_by_key(key).await?
+        {
+            return Ok(Some(found));
+        }
+        let ours: Vec<TicketId> = letter.references.iter().filter_map(|r| self.our_message(r)).collect();
+        for id in &ours {
+            if let Some(found) = self.queries.ticket(id).await? {
+                return Ok(Some(found));
+            }
+        }
+        if !letter.references.is_empty()
+            && let Some(id) = self.mailroom.ticket_of_messages(&letter.references).await?
+            && let Some(found) = self.queries.ticket(&id).await?
+        {
+            return Ok(Some(found));
+        }
+        if let Some(key) = mail::ticket_key(&letter.subject) {
+            return Ok(self.queries.ticket_by_key(&key).await?);
+        }
+        Ok(None)
+    }
+
+    /// The ticket of one of our own `Message-ID`s (`stringer.<ticket>.<delivery>@<our domain>`).
+    fn our_message(&self, id: &str) -> Option<TicketId> {
+        let (local, domain) = id.rsplit_once('@')?;
+        if !self.addresses.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+            return None;
+        }
+        let ticket = local.strip_prefix("stringer.")?.split('.').next()?;
+        ticket.starts_with("tkt_").then(|| TicketId::from(ticket))
+    }
+
+    /// The active account of `from` that may act on the org's tickets: a user of the org,
+    /// or staff.
+    async fn sender_in(&self, from: &str, org: &OrgSlug) -> Result<Option<UserRecord>, AppError> {
+        let found = match self.accounts.login_account(from, Some(org)).await? {
+            Some(user) => Some(user),
+            None => self.accounts.login_account(from, None).await?.filter(|u| u.org.is_none()),
+        };
+        Ok(found.filter(|u| u.deactivated_at.is_none()))
+    }
+
+    async fn reply(
+        &self,
+        m: &InboundRecord,
+        letter: &Letter,
+        ticket: TicketRecord,
+        deployment: Deployment,
+        sender: &UserRecord,
+    ) -> Result<MailOutcome, AppError> {
+        let key = ticket.key();
+        let comment_id = derived_id("cmt", m, 0);
+        let done = MailOutcome::Ticket {
+            ticket: ticket.id.clone(),
+            org: ticket.org.clone(),
+            what: format!("reply on {key} from {}", sender.email),
+        };
+        if self.queries.comments(&ticket.id).await?.iter().any(|c| c.id == comment_id) {
+            return Ok(done);
+        }
+        let staff = sender.org.is_none();
+        let mut kinds = Vec::new();
+        if staff {
+            kinds.push(EventKind::Replied { by: sender.id.to_string(), public: true });
+        } else {
+            if ticket.state.status == Status::Resolved {
+                let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
+                if !access::decide(&actor(sender), Action::Reopen, Some(object)).allowed() {
+                    return Ok(held(&format!("{} may not reopen {key}", sender.email), Some(ticket.org.clone())));
+                }
+                kinds.push(EventKind::Reopened);
+            }
+            kinds.push(EventKind::CustomerReplied);
+        }
+        let now = self.commands.now();
+        let body = if letter.text.trim().is_empty() { "(no text)".to_string() } else { letter.text.clone() };
+        let comment = NewComment { id: comment_id, author: sender.id.clone(), public: true, body };
+        let events = kinds.into_iter().map(|k| Event::new(now, ticket.id.clone(), k)).collect();
+        let extras = Extras { actor: Some(sender.id.clone()), details: None, comment: Some(comment) };
+        self.commands.record(events, extras).await?;
+        self.attach(m, letter, &ticket.id, &sender.id).await?;
+        Ok(done)
+    }
+
+    async fn inquiry(&self, m: &InboundRecord, letter: &Letter, from: &str) -> Result<MailOutcome, AppError> {
+        let id = derived_id("inq", m, 0);
+        if self.inquiries.inquiry(&id).await?.is_none() {
+            let now = self.commands.now();
+            let contract = self.commands.contract();
+            let mut body = letter.text.trim().to_string();
+            if !letter.subject.is_empty() {
+                body = format!("{}\n\n{body}", letter.subject);
+            }
+            let inquiry = InquiryRecord {
+                id: id.clone(),
+                name: letter.from_name.clone().unwrap_or_else(|| from.to_string()),
+                email: from.to_string(),
+                company: None,
+                body,
+                received_at: now.as_second(),
+                due_at: contract.due(&contract.general_inquiry, now).as_second(),
+                answered_at: None,
+                answered_by: None,
+                answer: None,
+            };
+            self.inquiries.insert_inquiry(&inquiry).await?;
+        }
+        Ok(MailOutcome::Inquiry { id })
+    }
+
+    async fn open(
+        &self,
+        m: &InboundRecord,
+        letter: &Letter,
+        from: &str,
+        tag: Option<String>,
+        security: bool,
+    ) -> Result<MailOutcome, AppError> {
+        let org = match &tag {
+            Some(tag) => self.accounts.orgs().await?.into_iter().find(|o| o.email_tag.eq_ignore_ascii_case(tag)),
+            None => {
+                let orgs = self.mailroom.sender_orgs(from).await?;
+                match orgs.as_slice() {
+                    [one] => self.accounts.org(one).await?,
+                    [] => return Ok(held(&format!("no org tag, and {from} is not a user of any org"), None)),
+                    _ => return Ok(held(&format!("no org tag, and {from} is a user of several orgs"), None)),
+                }
+            }
+        };
+        let Some(org) = org else {
+            return Ok(held(&format!("no org has the tag {:?}", tag.unwrap_or_default()), None));
+        };
+        let sender = match self.accounts.login_account(from, Some(&org.slug)).await? {
+            Some(user) if user.deactivated_at.is_some() => {
+                return Ok(held(&format!("{from}'s account in {} is deactivated", org.name), Some(org.slug)));
+            }
+            Some(user) => user,
+            None => match self.stranger(m, letter, from, &org).await? {
+                Ok(user) => user,
+                Err(outcome) => return Ok(outcome),
+            },
+        };
+        if !access::decide(&actor(&sender), Action::OpenTicket, Some(Object::Org(org.as_ref()))).allowed() {
+            return Ok(held(&format!("{from} may not open tickets for {}", org.name), Some(org.slug)));
+        }
+        let severity = self.severity(&org, letter, security).await?;
+        let id = TicketId(derived_id("tkt", m, 0));
+        let done = |t: &TicketRecord| MailOutcome::Ticket {
+            ticket: t.id.clone(),
+            org: t.org.clone(),
+            what: format!("opened {} ({severity}{})", t.key(), if security { ", security incident" } else { "" }),
+        };
+        if let Some((existing, _)) = self.queries.ticket(&id).await? {
+            return Ok(done(&existing));
+        }
+        let now = self.commands.now();
+        let kind = EventKind::Opened {
+            org: org.slug.clone(),
+            severity: severity.clone(),
+            intake: Some(Intake::Email),
+            security,
+        };
+        let subject: String = letter.subject.chars().take(200).collect();
+        let details = TicketDetails {
+            subject: if subject.trim().is_empty() { "(no subject)".into() } else { subject },
+            description: letter.text.clone(),
+            requester: Some(sender.id.clone()),
+        };
+        let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
+        self.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+        self.attach(m, letter, &id, &sender.id).await?;
+        let (ticket, _) = self.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        Ok(done(&ticket))
+    }
+
+    /// A sender who is not one of the org's users: accepted as a new member, or held.
+    async fn stranger(
+        &self,
+        m: &InboundRecord,
+        letter: &Letter,
+        from: &str,
+        org: &OrgRecord,
+    ) -> Result<Result<UserRecord, MailOutcome>, AppError> {
+        let accepted = m.routed_to.as_ref() == Some(&org.slug)
+            || self.mailroom.mail_policy(&org.slug).await?.unknown_senders == UnknownSenders::Accept;
+        if !accepted {
+            return Ok(Err(held(
+                &format!("{from} is not a user of {}, which holds mail from strangers for staff", org.name),
+                Some(org.slug.clone()),
+            )));
+        }
+        let user = UserRecord {
+            id: UserId(derived_id("usr", m, 0)),
+            email: from.to_string(),
+            name: letter.from_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| from.to_string()),
+            role: UserRole::Member,
+            org: Some(org.slug.clone()),
+            federal_cleared: false,
+            password_hash: None,
+            created_at: self.commands.now().as_second(),
+            time_zone: None,
+            deactivated_at: None,
+        };
+        if self.accounts.user(&user.id).await?.is_none() {
+            self.accounts.insert_user(&user, None).await?;
+        }
+        Ok(Ok(user))
+    }
+
+    /// The severity of a new ticket by mail: a `[P1]` marker in the subject when the org lets
+    /// customers set it; else the most severe for a security incident, and the tier's
+    /// `default_severity` for anything else.
+    async fn severity(&self, org: &OrgRecord, letter: &Letter, security: bool) -> Result<Severity, AppError> {
+        let contract = self.commands.contract();
+        if self.mailroom.mail_policy(&org.slug).await?.subject_severity
+            && let Some(marked) = mail::severity_marker(&letter.subject, contract.severities.keys())
+        {
+            return Ok(marked);
+        }
+        if security && let Some(most) = contract.severities.keys().next() {
+            return Ok(most.clone());
+        }
+        Ok(contract
+            .tiers
+            .get(&org.tier)
+            .map(|t| t.default_severity.clone())
+            .unwrap_or_else(|| contract.severities.keys().last().cloned().unwrap_or_else(|| Severity(String::new()))))
+    }
+
+    /// Keeps the message's files with the ticket, by the portal's rules; refused ones are
+    /// left out (the original message keeps them).
+    async fn attach(&self, m: &InboundRecord, letter: &Letter, ticket: &TicketId, by: &UserId) -> Result<(), AppError> {
+        if letter.files.is_empty() {
+            return Ok(());
+        }
+        let existing = self.files.attachments(ticket).await?;
+        let mut count = existing.len();
+        for (i, file) in letter.files.iter().enumerate() {
+            let id = derived_id("att", m, i as u32 + 1);
+            if count >= MAX_PER_TICKET || existing.iter().any(|a| a.id == id) {
+                continue;
+            }
+            let Ok(content_type) = files::check(&file.name, &file.bytes) else { continue };
+            let record = AttachmentRecord {
+                id,
+                ticket: ticket.clone(),
+                filename: file.name.clone(),
+                content_type: content_type.to_string(),
+                size: file.bytes.len() as i64,
+                sha256: Sha256::digest(&file.bytes).iter().map(|b| format!("{b:02x}")).collect(),
+                public: true,
+                uploaded_by: by.clone(),
+                created_at: self.commands.now().as_second(),
+            };
+            self.files.insert_attachment(&record, &file.bytes).await?;
+            count += 1;
+        }
+        Ok(())
+    }
+}
+
+fn held(reason: &str, org: Option<OrgSlug>) -> MailOutcome {
+    MailOutcome::Held { reason: reason.to_string(), org }
+}
+
+fn ignored(reason: String) -> MailOutcome {
+    MailOutcome::Ignored { reason }
+}
