@@ -26,7 +26,7 @@ import urllib.request
 def start(binary, data_dir):
     out = open(os.path.join(data_dir, "out"), "w+")
     server = subprocess.Popen(
-        [binary, "serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+        [binary, "serve", "--demo", "--listen", "127.0.0.1:0", "--smtp-listen", "127.0.0.1:0", "--data-dir", data_dir,
          "--trusted-proxy", "127.0.0.1"],
         stdout=out, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60

@@ -230,8 +230,10 @@ pub enum Action {
     ReadInquiries,
     /// Answer them.
     HandleInquiries,
-    /// See mail held for triage (unrouted, from unknown senders, rate-limited) and route it to
-    /// an org.
+    /// See received mail: held for triage (unrouted, from unknown senders, over a sender's
+    /// budget) or left alone, and the original of a message.
+    ReadMail,
+    /// Route held mail to an org.
     TriageMail,
     /// Hand in raw mail for the mail intake (the `mailgate` command, an inbound-mail service).
     DeliverMail,
@@ -288,7 +290,7 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods | OpenConsole | ReadInquiries => Some(Scope::Read),
+            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
@@ -357,7 +359,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         Acknowledge if !staff => Some("only staff acknowledge tickets"),
         LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
         WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
-        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries | TriageMail if !staff => {
+        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail if !staff => {
             Some("this is for staff")
         }
         Assign if !staff => Some("only staff assign tickets"),
@@ -399,7 +401,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
             Object::Ticket(org),
         ) => seen(org),
-        (OpenConsole | ReadInquiries | HandleInquiries | TriageMail | DeliverMail, Object::Staff) => Allow,
+        (OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail, Object::Staff) => Allow,
         (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {

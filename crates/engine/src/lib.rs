@@ -49,8 +49,10 @@ const IDLE: Duration = Duration::from_millis(200);
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
 /// Received messages claimed per mailroom round (processed concurrently).
 const MAIL_BATCH: i64 = 128;
-/// How long a claimed message stays hidden from other instances.
-const MAIL_LEASE_SECONDS: i64 = 120;
+/// How long a claimed message stays hidden from other instances: far longer than a batch
+/// takes (well under a second), short enough that a crashed instance's claims come back
+/// soon. Processing twice is harmless (every id is derived from the message).
+const MAIL_LEASE_SECONDS: i64 = 15;
 /// The mailroom's pause when nothing was waiting.
 const MAIL_IDLE: Duration = Duration::from_millis(100);
 /// How often the gauges are counted.

@@ -110,6 +110,17 @@ impl Mailroom for SqlStore {
         Ok(())
     }
 
+    async fn link_inbound(&self, id: i64, ticket: &TicketId, message_id: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE inbound_mail SET ticket_id = $1, message_id = $2 WHERE id = $3")
+            .bind(ticket.as_str())
+            .bind(message_id.map(|m| m.chars().take(500).collect::<String>()))
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
     async fn inbound(&self, id: i64) -> Result<Option<InboundRecord>, StoreError> {
         self.row(sqlx::query(&format!("SELECT {COLUMNS} FROM inbound_mail WHERE id = $1")).bind(id), inbound_from).await
     }

@@ -79,7 +79,10 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
 }
 
 fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str) -> String {
-    let id = if path.contains("/users/") {
+    let id = if path.starts_with("/api/v1/mail/") {
+        // Received messages are numbered; the victim's and a missing one look alike.
+        if ticket == MISSING_TICKET { "999999" } else { "424242" }
+    } else if path.contains("/users/") {
         user
     } else if path.contains("/tokens/") {
         "tok_00000000000000000000000000"

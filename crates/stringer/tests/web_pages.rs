@@ -22,7 +22,7 @@ both_backends!(demo_sign_ins, demo_sign_ins_on);
 /// `serve --demo` prints where to open it and a sign-in per kind of person; a second run on
 /// the same database says it is seeded already and prints them again; they work.
 async fn demo_sign_ins_on(db: Db) {
-    let first = Server::start(&db, &["--demo"]);
+    let first = Server::start(&db, &["--demo", "--smtp-listen", "127.0.0.1:0"]);
     let lines = first.printed("API description");
     let text = lines.join("\n");
     assert!(text.contains(&format!("Open {}/ in a browser and sign in as:", first.base)), "{text}");
@@ -30,7 +30,7 @@ async fn demo_sign_ins_on(db: Db) {
         assert!(text.contains(who), "{who}: {text}");
     }
     drop(first);
-    let second = Server::start(&db, &["--demo"]);
+    let second = Server::start(&db, &["--demo", "--smtp-listen", "127.0.0.1:0"]);
     let text = second.printed("API description").join("\n");
     assert!(text.contains("The demo desk is already seeded"), "{text}");
     assert!(!text.contains("Demo desk seeded"), "nothing seeded twice: {text}");

@@ -231,6 +231,7 @@ impl MailDesk {
         let comment = NewComment { id: comment_id, author: sender.id.clone(), public: true, body };
         let events = kinds.into_iter().map(|k| Event::new(now, ticket.id.clone(), k)).collect();
         let extras = Extras { actor: Some(sender.id.clone()), details: None, comment: Some(comment) };
+        self.mailroom.link_inbound(m.id, &ticket.id, letter.message_id.as_deref()).await?;
         self.commands.record(events, extras).await?;
         self.attach(m, letter, &ticket.id, &sender.id).await?;
         Ok(done)
@@ -321,7 +322,14 @@ impl MailDesk {
             requester: Some(sender.id.clone()),
         };
         let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
-        self.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+        self.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;
+        if let Err(e) = self.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
+            // Another worker whose lease ran out may have opened it meanwhile.
+            if let Some((existing, _)) = self.queries.ticket(&id).await? {
+                return Ok(done(&existing));
+            }
+            return Err(e);
+        }
         self.attach(m, letter, &id, &sender.id).await?;
         let (ticket, _) = self.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
         Ok(done(&ticket))

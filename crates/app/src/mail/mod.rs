@@ -245,6 +245,10 @@ pub trait Mailroom: Send + Sync {
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError>;
     /// Records what processing made of a message (with the sender and subject read).
     async fn settle_inbound(&self, id: i64, outcome: &MailOutcome, letter: &Letter, at: i64) -> Result<(), StoreError>;
+    /// Notes the ticket a message is about to open or join, with its `Message-ID`, before the
+    /// change is recorded: a letter dispatched at once already threads to it, and a reply
+    /// processed right after finds it.
+    async fn link_inbound(&self, id: i64, ticket: &TicketId, message_id: Option<&str>) -> Result<(), StoreError>;
     /// One stored message.
     async fn inbound(&self, id: i64) -> Result<Option<InboundRecord>, StoreError>;
     /// Messages in a state, newest first.
@@ -336,11 +340,14 @@ pub fn ulid(prefix: &str, millis: u64, random: [u8; 10]) -> String {
 }
 
 /// The `n`th id of kind `prefix` that processing stored message `inbound` makes: the same
-/// every time, so a retry after a crash finds what the first try wrote.
+/// every time, so a retry after a crash finds what the first try wrote. Ids sort as the
+/// messages arrived (the arrival time, then the message's row id), so two replies received
+/// within one second keep their order.
 pub fn derived_id(prefix: &str, inbound: &InboundRecord, n: u32) -> String {
-    let digest = Sha256::digest(format!("{}|{}|{n}", inbound.id, inbound.received_at_ms).as_bytes());
+    let digest = Sha256::digest(format!("{prefix}|{}|{}|{n}", inbound.id, inbound.received_at_ms).as_bytes());
     let mut random = [0u8; 10];
-    random.copy_from_slice(&digest[..10]);
+    random[..8].copy_from_slice(&(inbound.id.max(0) as u64).to_be_bytes());
+    random[8..].copy_from_slice(&digest[..2]);
     ulid(prefix, inbound.received_at_ms.max(0) as u64, random)
 }
 
@@ -384,6 +391,8 @@ mod tests {
         let a = derived_id("tkt", &m, 0);
         assert_eq!(a, derived_id("tkt", &m, 0));
         assert_ne!(a[4..], derived_id("cmt", &m, 1)[4..]);
+        let later = InboundRecord { id: 8, ..m.clone() };
+        assert!(derived_id("cmt", &m, 0) < derived_id("cmt", &later, 0), "ids sort as the messages arrived");
         assert_eq!(a.len(), 30);
         assert!(a.starts_with("tkt_"));
     }

@@ -8,6 +8,9 @@ pub fn new_words(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut end = lines.len();
     for (i, line) in lines.iter().enumerate() {
+        if is_forward(line) {
+            break;
+        }
         if starts_history(&lines, i) {
             end = i;
             break;
@@ -26,12 +29,15 @@ pub fn new_words(text: &str) -> String {
     if out.is_empty() { text.trim().to_string() } else { out }
 }
 
+/// A forwarded message begins: everything from here on is what the sender passes on.
+fn is_forward(line: &str) -> bool {
+    let lower = line.trim().to_ascii_lowercase();
+    lower.contains("forwarded message") || lower.starts_with("begin forwarded message")
+}
+
 fn starts_history(lines: &[&str], i: usize) -> bool {
     let line = lines[i].trim();
     let lower = line.to_ascii_lowercase();
-    if lower.contains("forwarded message") || lower.starts_with("begin forwarded message") {
-        return false;
-    }
     if lower.trim_matches('-').trim() == "original message" && line.starts_with('-') {
         return true;
     }
@@ -44,12 +50,8 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
             && next.iter().any(|l| l.starts_with("to:") || l.starts_with("subject:"));
     }
     let wrote = |l: &str| {
-        let l = l.trim_end().to_ascii_lowercase();
-        l.ends_with("wrote:")
-            || l.ends_with("schrieb:")
-            || l.ends_with("a écrit :")
-            || l.ends_with("a écrit:")
-            || l.ends_with("escribió:")
+        let l = l.trim_end().to_lowercase();
+        l.ends_with(':') && ["wrote", "schrieb", "a écrit", "escribió"].iter().any(|verb| l.contains(verb))
     };
     let opener = ["on ", "am ", "le ", "el "].iter().any(|p| lower.starts_with(p));
     opener && (wrote(line) || lines.get(i + 1).is_some_and(|n| wrote(n) && !n.trim_start().starts_with('>')))

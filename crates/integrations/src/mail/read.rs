@@ -4,6 +4,7 @@
 //! message, delivery status reports, and the headers that mark machine-made mail.
 
 use super::quotes::new_words;
+use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use stringer_app::files::MAX_PER_TICKET;
 use stringer_app::mail::{Letter, LetterFile, LetterReader};
@@ -112,16 +113,50 @@ fn letter(m: &Message<'_>, instance: &str) -> Letter {
 /// The message's text: its first text body (mail-parser makes an HTML-only body into text,
 /// dropping scripts and styles), and a forwarded message's own text after it.
 fn body(m: &Message<'_>) -> String {
-    let mut out = m.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default();
+    let mut out = text_of(m);
     for part in m.attachments() {
         if let PartType::Message(inner) = &part.body {
             let from = inner.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("unknown sender");
             let subject = inner.subject().unwrap_or("");
             out.push_str(&format!("\n\n---------- Forwarded message ----------\nFrom: {from}\nSubject: {subject}\n\n"));
-            out.push_str(&inner.body_text(0).map(|t| t.replace("\r\n", "\n")).unwrap_or_default());
+            out.push_str(&text_of(inner));
         }
     }
     out.trim().to_string()
+}
+
+/// A message's first text body; an HTML-only one made into text with its scripts, styles
+/// and templates dropped first (what a browser would never show as text).
+fn text_of(m: &Message<'_>) -> String {
+    let html_only = m.text_part(0).is_some_and(|p| p.is_text_html());
+    let text = if html_only {
+        m.body_html(0).map(|h| html_to_text(&without_code(&h)))
+    } else {
+        m.body_text(0).map(|t| t.into_owned())
+    };
+    text.unwrap_or_default().replace("\r\n", "\n")
+}
+
+/// HTML without `<script>`, `<style>` and `<template>` elements.
+fn without_code(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while at < html.len() {
+        let next =
+            ["<script", "<style", "<template"].iter().filter_map(|t| lower[at..].find(t).map(|i| (at + i, *t))).min();
+        let Some((start, tag)) = next else { break };
+        out.push_str(&html[at..start]);
+        let close = format!("</{}", &tag[1..]);
+        at = match lower[start..].find(&close) {
+            Some(i) => lower[start + i..].find('>').map_or(html.len(), |j| start + i + j + 1),
+            None => html.len(),
+        };
+    }
+    if at < html.len() {
+        out.push_str(&html[at..]);
+    }
+    out
 }
 
 /// Attached files and inline images (a forwarded message's too), named and decoded.

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod console;
 pub mod contact;
 mod files;
+mod mail;
 pub mod oncall;
 mod password;
 pub mod portal;
@@ -189,6 +190,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/oncall", get(oncall::on_call))
         .route("/console/inquiries", get(contact::queue))
         .route("/console/inquiries/{id}/answer", post(contact::answer))
+        .route("/console/mail", get(mail::page))
+        .route("/console/mail/{id}/route", post(mail::route))
         .route("/contact", get(contact::form).post(contact::submit))
         .route("/console/pages", get(oncall::pages))
         .route("/console/tickets/{key}", get(console::ticket))

@@ -1,12 +1,15 @@
-//! One's own settings: the time zone the pages show instants in.
+//! One's own settings: the time zone the pages show instants in, and the updates one gets
+//! by mail about one's tickets.
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::routes::accounts::{UpdateMe, change_me};
+use crate::routes::mail::set_updates;
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
+use stringer_app::mail::Inform;
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -14,11 +17,24 @@ struct SettingsPage {
     nav: Nav,
     time_zone: String,
     zones: Vec<String>,
+    /// (form field, label, chosen) per kind of mail update.
+    updates: Vec<(&'static str, &'static str, bool)>,
     flash: Option<String>,
     error: Option<String>,
 }
 
-fn page(
+/// Each mail update with its words.
+fn update_label(i: Inform) -> &'static str {
+    match i {
+        Inform::Received => "A new ticket was received (its key and when a response is due)",
+        Inform::Replied => "Support replied",
+        Inform::Resolved => "The ticket was resolved",
+        Inform::LineOpen => "A P1 may now be paged to the on-call engineer",
+    }
+}
+
+async fn page(
+    state: &AppState,
     session: &super::session::Session,
     time_zone: String,
     flash: Option<String>,
@@ -26,8 +42,10 @@ fn page(
 ) -> PageResult {
     let mut zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
     zones.sort();
+    let chosen = state.ports.mailroom.mail_updates(&session.caller.user).await?;
+    let updates = Inform::ALL.into_iter().map(|i| (i.as_str(), update_label(i), chosen.contains(&i))).collect();
     let failed = error.is_some();
-    let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, zones, flash, error })?;
+    let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, zones, updates, flash, error })?;
     if failed {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -35,25 +53,39 @@ fn page(
 }
 
 /// The settings form.
-pub async fn form(Signed(session): Signed) -> PageResult {
+pub async fn form(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let tz = session.caller.user.time_zone.clone().unwrap_or_default();
-    page(&session, tz, None, None)
+    page(&state, &session, tz, None, None).await
 }
 
-/// What the form sends.
+/// What the form sends: the zone, and a checkbox per mail update (present when ticked).
 #[derive(Deserialize)]
 pub struct SettingsForm {
     #[serde(default)]
     time_zone: String,
+    received: Option<String>,
+    replied: Option<String>,
+    resolved: Option<String>,
+    line_open: Option<String>,
 }
 
 /// Saves the settings (through the API's own function).
 pub async fn save(State(state): State<AppState>, PageForm(session, form): PageForm<SettingsForm>) -> PageResult {
+    let ticked = [
+        (Inform::Received, &form.received),
+        (Inform::Replied, &form.replied),
+        (Inform::Resolved, &form.resolved),
+        (Inform::LineOpen, &form.line_open),
+    ];
+    let updates = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
     let change = UpdateMe { time_zone: Some(Some(form.time_zone.trim().to_string())) };
     match change_me(&state, &session.caller, change).await {
-        Ok(user) => page(&session, user.time_zone.unwrap_or_default(), Some("Saved.".into()), None),
+        Ok(user) => {
+            set_updates(&state, &session.caller, updates).await?;
+            page(&state, &session, user.time_zone.unwrap_or_default(), Some("Saved.".into()), None).await
+        }
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
-            page(&session, form.time_zone, None, Some(PageError::from(e).message))
+            page(&state, &session, form.time_zone, None, Some(PageError::from(e).message)).await
         }
         Err(e) => Err(e.into()),
     }

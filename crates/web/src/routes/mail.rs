@@ -14,7 +14,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use stringer_app::mail::{Door, InboundRecord, MAX_MESSAGE_BYTES, MailState, NewInbound};
+use stringer_app::mail::{
+    Door, InboundRecord, Inform, MAX_MESSAGE_BYTES, MailState, NewInbound, OrgMailPolicy, UnknownSenders,
+};
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::OrgSlug;
 use utoipa::ToSchema;
@@ -135,10 +137,23 @@ pub struct MailQuery {
     state: Option<String>,
 }
 
-/// Received messages in a state, newest first: by default those held for triage.
+/// Received messages in a state, newest first, that the caller may triage: those of no org,
+/// and those of an org the caller sees (a federal org's only for cleared staff).
 pub async fn messages(state: &AppState, caller: &Caller, which: MailState) -> Result<Vec<InboundRecord>, ApiError> {
-    caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
-    Ok(state.ports.mailroom.inbound_in(which, 200).await?)
+    caller.may(Action::ReadMail, Some(Object::Staff), "mail")?;
+    let orgs = state.ports.accounts.orgs().await?;
+    let found = state.ports.mailroom.inbound_in(which, 200).await?;
+    Ok(found.into_iter().filter(|m| sees(caller, &orgs, m)).collect())
+}
+
+/// Whether the caller may see a received message: it names no org, or one they see.
+fn sees(caller: &Caller, orgs: &[stringer_app::records::OrgRecord], m: &InboundRecord) -> bool {
+    match &m.org {
+        None => true,
+        Some(slug) => {
+            orgs.iter().any(|o| &o.slug == slug && caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        }
+    }
 }
 
 /// Received messages in a state (staff): held ones wait for someone to route them.
@@ -171,6 +186,10 @@ pub struct RouteMail {
 /// Sends a held message back for processing as if it had been addressed to `org`.
 pub async fn route_to(state: &AppState, caller: &Caller, id: i64, org: &str) -> Result<(), ApiError> {
     caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
+    let orgs = state.ports.accounts.orgs().await?;
+    if !state.ports.mailroom.inbound(id).await?.is_some_and(|m| sees(caller, &orgs, &m)) {
+        return Err(ApiError::not_found("message"));
+    }
     let org = state.ports.accounts.org(&OrgSlug::from(org)).await?;
     caller.may(Action::OpenTicket, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
     let org = org.ok_or_else(|| ApiError::not_found("org"))?;
@@ -203,8 +222,10 @@ pub async fn original(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
-    let m = state.ports.mailroom.inbound(id).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    caller.may(Action::ReadMail, Some(Object::Staff), "mail")?;
+    let orgs = state.ports.accounts.orgs().await?;
+    let m = state.ports.mailroom.inbound(id).await?.filter(|m| sees(&caller, &orgs, m));
+    let m = m.ok_or_else(|| ApiError::not_found("message"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "message/rfc822".to_string()),
@@ -213,4 +234,92 @@ pub async fn original(
         ],
         m.raw,
     ))
+}
+
+/// The updates a person gets by mail.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailUpdates {
+    /// Any of `received` (a new ticket's acknowledgement), `replied` (public replies),
+    /// `resolved`, `line_open` (the on-call line opened for a Pro P1).
+    #[schema(value_type = Vec<String>)]
+    pub updates: Vec<Inform>,
+}
+
+/// The updates the caller gets by mail about their tickets (all of them unless they chose).
+#[utoipa::path(get, path = "/api/v1/me/mail-updates", security(("bearer" = [])), responses((status = 200, body = MailUpdates)))]
+pub async fn my_updates(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<axum::Json<MailUpdates>, ApiError> {
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    Ok(axum::Json(MailUpdates { updates: state.ports.mailroom.mail_updates(&caller.user).await? }))
+}
+
+/// Chooses the updates one gets by mail (the settings page's checkboxes call this too).
+pub async fn set_updates(state: &AppState, caller: &Caller, updates: Vec<Inform>) -> Result<Vec<Inform>, ApiError> {
+    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    let chosen: Vec<Inform> = Inform::ALL.into_iter().filter(|i| updates.contains(i)).collect();
+    state.ports.mailroom.set_mail_updates(&caller.user, &chosen).await?;
+    Ok(chosen)
+}
+
+/// Chooses the updates the caller gets by mail.
+#[utoipa::path(put, path = "/api/v1/me/mail-updates", security(("bearer" = [])), request_body = MailUpdates,
+    responses((status = 200, body = MailUpdates), (status = 422, body = crate::routes::Problem)))]
+pub async fn choose_updates(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Body(body): Body<MailUpdates>,
+) -> Result<axum::Json<MailUpdates>, ApiError> {
+    Ok(axum::Json(MailUpdates { updates: set_updates(&state, &caller, body.updates).await? }))
+}
+
+/// An org's rules for mail.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgMail {
+    /// `hold` (the default: mail from an address that is not one of the org's users waits for
+    /// staff) or `accept` (the sender becomes a member without a password).
+    #[schema(value_type = String, pattern = "^(hold|accept)$")]
+    pub unknown_senders: UnknownSenders,
+    /// Whether a `[P1]`–`[P4]` marker in a subject sets a new ticket's severity.
+    pub subject_severity: bool,
+}
+
+/// An org's rules for mail (who may see the org).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/mail", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = OrgMail), (status = 404, body = crate::routes::Problem)))]
+pub async fn org_mail(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+) -> Result<axum::Json<OrgMail>, ApiError> {
+    let org = state.ports.accounts.org(&OrgSlug::from(slug.as_str())).await?;
+    caller.may(Action::ReadOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
+    let p = state.ports.mailroom.mail_policy(&OrgSlug::from(slug.as_str())).await?;
+    Ok(axum::Json(OrgMail { unknown_senders: p.unknown_senders, subject_severity: p.subject_severity }))
+}
+
+/// Sets an org's rules for mail (admin).
+pub async fn set_org_mail(state: &AppState, caller: &Caller, slug: &str, body: OrgMail) -> Result<(), ApiError> {
+    let org = state.ports.accounts.org(&OrgSlug::from(slug)).await?;
+    caller.may(Action::UpdateOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
+    let policy = OrgMailPolicy { unknown_senders: body.unknown_senders, subject_severity: body.subject_severity };
+    state.ports.mailroom.set_mail_policy(&OrgSlug::from(slug), policy).await?;
+    Ok(())
+}
+
+/// Sets an org's rules for mail (admin).
+#[utoipa::path(put, path = "/api/v1/orgs/{slug}/mail", security(("bearer" = [])), params(("slug" = String, Path)), request_body = OrgMail,
+    responses((status = 200, body = OrgMail), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn update_org_mail(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+    Body(body): Body<OrgMail>,
+) -> Result<axum::Json<OrgMail>, ApiError> {
+    let answer = OrgMail { unknown_senders: body.unknown_senders, subject_severity: body.subject_severity };
+    set_org_mail(&state, &caller, &slug, body).await?;
+    Ok(axum::Json(answer))
 }

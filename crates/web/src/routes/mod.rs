@@ -90,6 +90,8 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(mail::list))
         .routes(routes!(mail::route))
         .routes(routes!(mail::original))
+        .routes(routes!(mail::my_updates, mail::choose_updates))
+        .routes(routes!(mail::org_mail, mail::update_org_mail))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))

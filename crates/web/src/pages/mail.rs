@@ -1,0 +1,77 @@
+//! The console's mail page: held mail to route to an org, and what was left alone (auto-
+//! replies, lists, bounces), through the same functions as `/api/v1/mail`.
+
+use super::session::{PageForm, Signed};
+use super::{Nav, PageResult, render, text};
+use crate::AppState;
+use crate::routes::mail::{messages, route_to};
+use askama::Template;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use stringer_app::mail::{InboundRecord, MailState};
+
+/// One message as the page shows it.
+pub struct MailLine {
+    id: i64,
+    sender: String,
+    subject: String,
+    received: String,
+    reason: String,
+    org: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_mail.html")]
+struct MailPage {
+    nav: Nav,
+    held: Vec<MailLine>,
+    ignored: Vec<MailLine>,
+    orgs: Vec<(String, String)>,
+}
+
+/// Held mail, and the latest mail left alone.
+pub async fn page(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    let caller = &session.caller;
+    let tz = text::zone(caller.user.time_zone.as_deref());
+    let line = |m: InboundRecord| MailLine {
+        id: m.id,
+        sender: m.sender.or(m.envelope_from).unwrap_or_else(|| "(no sender)".into()),
+        subject: m.subject.unwrap_or_default(),
+        received: super::ticket::at(m.received_at_ms / 1000, &tz),
+        reason: m.reason.unwrap_or_default(),
+        org: m.org.map(|o| o.0).unwrap_or_default(),
+    };
+    let held = messages(&state, caller, MailState::Held).await?.into_iter().map(line).collect();
+    let ignored = messages(&state, caller, MailState::Ignored).await?.into_iter().take(50).map(line).collect();
+    let orgs = state
+        .ports
+        .accounts
+        .orgs()
+        .await?
+        .into_iter()
+        .filter(|o| {
+            caller.allowed(
+                stringer_core::access::Action::OpenTicket,
+                Some(stringer_core::access::Object::Org(o.as_ref())),
+            )
+        })
+        .map(|o| (o.slug.0, o.name))
+        .collect();
+    render(&MailPage { nav: Nav::of(&session), held, ignored, orgs })
+}
+
+/// The route form.
+#[derive(Deserialize)]
+pub struct RouteForm {
+    org: String,
+}
+
+/// Routes a held message to an org.
+pub async fn route(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    PageForm(session, form): PageForm<RouteForm>,
+) -> PageResult {
+    route_to(&state, &session.caller, id, &form.org).await?;
+    super::see_other("/console/mail")
+}
