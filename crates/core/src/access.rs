@@ -359,7 +359,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         Acknowledge if !staff => Some("only staff acknowledge tickets"),
         LowerSeverity if !staff => Some("only staff lower a ticket's severity"),
         WaitOnCustomer if !staff => Some("only staff set a ticket to wait on the customer"),
-        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail if !staff => {
+        ReadInternal | ReadDeliveries | OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail
+            if !staff =>
+        {
             Some("this is for staff")
         }
         Assign if !staff => Some("only staff assign tickets"),

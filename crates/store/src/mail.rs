@@ -125,6 +125,12 @@ impl Mailroom for SqlStore {
         self.row(sqlx::query(&format!("SELECT {COLUMNS} FROM inbound_mail WHERE id = $1")).bind(id), inbound_from).await
     }
 
+    async fn inbound_of_ticket(&self, ticket: &TicketId, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM inbound_mail WHERE ticket_id = $1 AND state = 'done' ORDER BY id LIMIT $2");
+        self.rows(sqlx::query(&sql).bind(ticket.as_str()).bind(limit), inbound_from).await
+    }
+
     async fn inbound_in(&self, state: MailState, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM inbound_mail WHERE state = $1 ORDER BY id DESC LIMIT $2");
         self.rows(sqlx::query(&sql).bind(state.as_str()).bind(limit), inbound_from).await

@@ -203,6 +203,14 @@ async fn mail_in_and_out_on(db: Db) {
     .await;
     assert_eq!(said, ["Only CSV; PDF works.", "Attached nothing, sorry."], "quoted history cut; nothing else");
     assert_eq!(tickets(&server, &d.alice).await.len(), 1, "replies opened nothing");
+    // The message as it came stays readable for staff, quoted history and all.
+    let (_, done) = server.call(Method::GET, "/api/v1/mail?state=done", Some(&d.engineer), None).await;
+    let reply = done["items"].as_array().unwrap().iter().find(|m| m["subject"] == "Re: Exports fail").unwrap().clone();
+    assert_eq!(reply["ticket"].as_str(), Some(ticket_id));
+    let original = format!("{}/api/v1/mail/{}/original", server.base, reply["id"]);
+    let raw = reqwest::Client::new().get(&original).bearer_auth(&d.engineer).send().await.unwrap();
+    assert_eq!(raw.headers()["content-type"], "message/rfc822");
+    assert!(raw.text().await.unwrap().contains("> we received your request"));
 
     // Staff: an internal note is never mailed; a public reply and the resolution are, threaded.
     let note = json!({"body": "Internal: looks like the export worker OOMs", "public": false});

@@ -80,7 +80,7 @@ impl MailDesk {
     pub async fn process(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
         let outcome = match self.decide(m, letter).await {
             Ok(outcome) => outcome,
-            Err(AppError::Store(e)) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(AppError::Store(e)),
+            Err(e @ (AppError::Store(_) | AppError::Busy(_))) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
             Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
         };
         self.mailroom.settle_inbound(m.id, &outcome, letter, self.commands.now().as_second()).await?;
@@ -290,9 +290,13 @@ impl MailDesk {
                 return Ok(held(&format!("{from}'s account in {} is deactivated", org.name), Some(org.slug)));
             }
             Some(user) => user,
-            None => match self.stranger(m, letter, from, &org).await? {
-                Ok(user) => user,
-                Err(outcome) => return Ok(outcome),
+            None => match self.sender_in(from, &org.slug).await? {
+                // Staff writing to an org's address open the ticket on its behalf.
+                Some(staff) => staff,
+                None => match self.stranger(m, letter, from, &org).await? {
+                    Ok(user) => user,
+                    Err(outcome) => return Ok(outcome),
+                },
             },
         };
         if !access::decide(&actor(&sender), Action::OpenTicket, Some(Object::Org(org.as_ref()))).allowed() {
@@ -319,7 +323,7 @@ impl MailDesk {
         let details = TicketDetails {
             subject: if subject.trim().is_empty() { "(no subject)".into() } else { subject },
             description: letter.text.clone(),
-            requester: Some(sender.id.clone()),
+            requester: sender.org.as_ref().map(|_| sender.id.clone()),
         };
         let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
         self.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;

@@ -251,6 +251,8 @@ pub trait Mailroom: Send + Sync {
     async fn link_inbound(&self, id: i64, ticket: &TicketId, message_id: Option<&str>) -> Result<(), StoreError>;
     /// One stored message.
     async fn inbound(&self, id: i64) -> Result<Option<InboundRecord>, StoreError>;
+    /// The messages that opened or joined a ticket, oldest first.
+    async fn inbound_of_ticket(&self, ticket: &TicketId, limit: i64) -> Result<Vec<InboundRecord>, StoreError>;
     /// Messages in a state, newest first.
     async fn inbound_in(&self, state: MailState, limit: i64) -> Result<Vec<InboundRecord>, StoreError>;
     /// Sends a held message back for processing, accepted for `org` by `by`.

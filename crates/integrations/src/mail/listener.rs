@@ -23,6 +23,8 @@ const MAX_DATA_LINE: usize = 64 * 1024;
 const MAX_ERRORS: usize = 10;
 /// How long the listener waits for a client's next line.
 const IDLE: Duration = Duration::from_secs(300);
+/// Sessions served at once; more are told to come back later (`421`).
+const MAX_SESSIONS: usize = 512;
 
 /// What the listener needs.
 pub struct Listener {
@@ -43,10 +45,18 @@ pub struct Listener {
 impl Listener {
     /// Accepts connections until the task is dropped; each is served on its own task.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let sessions = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
         loop {
-            let Ok((stream, peer)) = listener.accept().await else { continue };
+            let Ok((mut stream, peer)) = listener.accept().await else { continue };
+            let Ok(permit) = sessions.clone().try_acquire_owned() else {
+                tokio::spawn(async move {
+                    let _ = stream.write_all(b"421 4.3.2 too many connections, try again later\r\n").await;
+                });
+                continue;
+            };
             let this = self.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 let _ = stream.set_nodelay(true);
                 match this.session(stream, false).await {
                     Ok(Some(plain)) => {

@@ -4,7 +4,7 @@
 use super::session::{PageForm, Signed};
 use super::{Nav, PageResult, render, text};
 use crate::AppState;
-use crate::routes::mail::{messages, route_to};
+use crate::routes::mail::{messages, original_message, route_to};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -74,4 +74,9 @@ pub async fn route(
 ) -> PageResult {
     route_to(&state, &session.caller, id, &form.org).await?;
     super::see_other("/console/mail")
+}
+
+/// A received message as it came (staff who may see its org).
+pub async fn original(State(state): State<AppState>, Signed(session): Signed, Path(id): Path<i64>) -> PageResult {
+    Ok(original_message(&state, &session.caller, id).await?)
 }

@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/inquiries/{id}/answer", post(contact::answer))
         .route("/console/mail", get(mail::page))
         .route("/console/mail/{id}/route", post(mail::route))
+        .route("/console/mail/{id}/original", get(mail::original))
         .route("/contact", get(contact::form).post(contact::submit))
         .route("/console/pages", get(oncall::pages))
         .route("/console/tickets/{key}", get(console::ticket))

@@ -154,6 +154,8 @@ pub struct TicketPage {
     pub bridge: Option<BridgeLine>,
     /// The attachments the reader may see.
     pub files: Vec<FileLine>,
+    /// Staff: the messages that came in by mail, each with its original.
+    pub mails: Vec<(String, String)>,
 }
 
 /// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
@@ -233,6 +235,26 @@ pub async fn page(
             name: a.filename,
         })
         .collect();
+    let mails = if internal {
+        state
+            .ports
+            .mailroom
+            .inbound_of_ticket(&found.ticket.id, 50)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let what = format!(
+                    "{} · {} · {}",
+                    m.sender.unwrap_or_default(),
+                    m.subject.unwrap_or_default(),
+                    at(m.received_at_ms / 1000, &tz)
+                );
+                (format!("/console/mail/{}/original", m.id), what)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let open = s.status != Status::Resolved;
     let customer_may_page = !staff && may(Action::PageOnCall);
     let refusal = s.customer_page_refusal(contract, now);
@@ -303,6 +325,7 @@ pub async fn page(
         staff_list,
         bridge,
         files,
+        mails,
     })
 }
 

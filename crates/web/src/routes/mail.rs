@@ -222,9 +222,18 @@ pub async fn original(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
+    original_message(&state, &caller, id).await
+}
+
+/// A received message as a download (staff who may see its org), for the API and the pages.
+pub async fn original_message(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<axum::response::Response, ApiError> {
     caller.may(Action::ReadMail, Some(Object::Staff), "mail")?;
     let orgs = state.ports.accounts.orgs().await?;
-    let m = state.ports.mailroom.inbound(id).await?.filter(|m| sees(&caller, &orgs, m));
+    let m = state.ports.mailroom.inbound(id).await?.filter(|m| sees(caller, &orgs, m));
     let m = m.ok_or_else(|| ApiError::not_found("message"))?;
     Ok((
         [
@@ -233,7 +242,8 @@ pub async fn original(
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         m.raw,
-    ))
+    )
+        .into_response())
 }
 
 /// The updates a person gets by mail.
