@@ -13,7 +13,7 @@ set -euo pipefail
 stringer=$1
 schemathesis=$2
 dir=$(mktemp -d /tmp/stringer-fuzz.XXXXXX)
-"$stringer" serve --demo --listen 127.0.0.1:0 --data-dir "$dir" > "$dir/out" 2> "$dir/log" &
+"$stringer" serve --demo --listen 127.0.0.1:0 --smtp-listen 127.0.0.1:0 --data-dir "$dir" > "$dir/out" 2> "$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 300); do

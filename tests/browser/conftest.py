@@ -12,6 +12,7 @@ import re
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from urllib.parse import urlparse
 
@@ -34,7 +35,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRINGER_")}
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "db"),
-             "--allow-private-webhooks"],
+             "--allow-private-webhooks", "--mail-domain", "support.example"],
             stdout=self.out, stderr=self.err, env=env)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -57,6 +58,15 @@ class Server:
             req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
+
+    def mail(self, recipient, raw):
+        """Hands a raw message in at the HTTP door, as an inbound-mail service would."""
+        query = urllib.parse.urlencode({"recipient": recipient})
+        req = urllib.request.Request(f"{self.url}/api/v1/mail/inbound?{query}", data=raw.encode(), method="POST")
+        req.add_header("Authorization", "Bearer " + self.token)
+        req.add_header("Content-Type", "message/rfc822")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
 
     def stop(self):
         self.proc.terminate()

@@ -205,6 +205,39 @@ def test_anyone_can_write_to_the_vendor_and_staff_answer(server, people):
     assert lena.page.locator("article", has_text="Pia Prospect").locator("textarea").count() == 0, "answered"
 
 
+def test_staff_route_held_mail_and_customers_choose_their_mail(server, people):
+    raw = ("From: Sam Stranger <sam@elsewhere.example>\r\nTo: support+acme@support.example\r\n"
+           "Subject: Invoice question from a new colleague\r\nMessage-ID: <held1@elsewhere.example>\r\n"
+           "\r\nWho do I ask about our invoice?\r\n")
+    server.mail("support+acme@support.example", raw)
+    nico = people("nico@vendor.example")
+    held = nico.page.locator("article", has_text="Invoice question from a new colleague")
+    deadline = time.time() + 30
+    while held.count() == 0:
+        assert time.time() < deadline, nico.page.content()
+        nico.page.goto("/console/mail")
+    assert "not a user of Acme Corp" in held.inner_text()
+    held.locator("select").select_option("acme")
+    held.locator("button").click()
+    nico.page.wait_for_load_state()
+    deadline = time.time() + 30
+    while not [t for t in server.api("GET", "/api/v1/tickets?org=acme")["items"]
+               if t["subject"] == "Invoice question from a new colleague"]:
+        assert time.time() < deadline, "the routed message became no ticket"
+        time.sleep(0.05)
+
+    alice = people("alice@acme.example")
+    alice.page.goto("/settings")
+    replied = alice.page.get_by_label("Support replied")
+    assert replied.is_checked(), "every update by default"
+    replied.uncheck()
+    alice.page.click("text=Save")
+    alice.page.wait_for_load_state()
+    alice.page.goto("/settings")
+    assert not alice.page.get_by_label("Support replied").is_checked()
+    assert alice.page.get_by_label("The ticket was resolved").is_checked()
+
+
 def axe_violations(page):
     page.add_script_tag(path=AXE)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -225,7 +258,7 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
         found[path] = axe_violations(alice.page)
     ada = people("ada@vendor.example")
     for path in ["/console", f"/console/tickets/{ticket['key']}", "/console/new", "/console/oncall", "/console/pages",
-                 "/console/inquiries", "/settings",
+                 "/console/inquiries", "/console/mail", "/settings",
                  "/admin/orgs", "/admin/orgs/acme",
                  "/admin/users", "/admin/contract"]:
         ada.page.goto(path)

@@ -49,7 +49,7 @@ pub struct InboundReceipt {
 /// mailgate` and inbound-mail services do; it is stored before the answer, then processed
 /// like mail to the SMTP listener. A staff admin's token with the `write` scope.
 #[utoipa::path(post, path = "/api/v1/mail/inbound", security(("bearer" = [])), params(InboundQuery),
-    request_body(content = String, content_type = "message/rfc822", description = "The raw message"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The raw RFC 5322 message (sent as message/rfc822 or application/octet-stream)"),
     responses((status = 202, body = InboundReceipt), (status = 403, body = crate::routes::Problem), (status = 413, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn inbound(
     State(state): State<AppState>,
