@@ -16,7 +16,7 @@ use stringer_core::contract::Contract;
 use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use stringer_core::routing::Roster;
-use stringer_core::ticket::inform::informs;
+use stringer_core::ticket::inform::{Inform, informs};
 use stringer_core::ticket::{Rejected, Ticket};
 
 /// Why a use case did not happen.
@@ -79,12 +79,24 @@ pub struct Desk<S, C> {
     contract: Arc<Contract>,
     store: S,
     clock: C,
+    informing: bool,
 }
 
 impl<S: Store, C: Clock> Desk<S, C> {
     /// A desk keeping `contract`'s promises with `store`, reading time from `clock`.
     pub fn new(contract: Arc<Contract>, store: S, clock: C) -> Self {
-        Desk { contract, store, clock }
+        Desk { contract, store, clock, informing: false }
+    }
+
+    /// A desk that also records what customers are to be told (the letters worker mails
+    /// them): for a server with a mail domain. Without it, nothing would read those records.
+    pub fn informing(mut self) -> Self {
+        self.informing = true;
+        self
+    }
+
+    fn informs(&self, events: &[Event], notices: &[Notice]) -> Vec<Inform> {
+        if self.informing { informs(events, notices) } else { Vec::new() }
     }
 
     /// The contract in force.
@@ -203,7 +215,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             ticket: ticket.clone(),
             expected_version,
             events: events.to_vec(),
-            informs: informs(events, &decision.notices),
+            informs: self.informs(events, &decision.notices),
             notices: decision.notices.clone(),
             timers: decision.timers,
             paging_ended,
@@ -300,7 +312,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 ticket,
                 expected_version: Some(stored.version),
                 events: Vec::new(),
-                informs: informs(&[], &notices),
+                informs: self.informs(&[], &notices),
                 notices,
                 timers: ops,
                 paging_ended: None,

@@ -49,6 +49,8 @@ pub struct SqlStore {
     committer: commit::Committer,
     /// Rosters read in the last second (see [`roster_cache`]).
     rosters: roster_cache::RosterCache,
+    /// Received mail is stored in batches (see [`mail`]).
+    mail_drop: mail::MailDrop,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -99,7 +101,8 @@ impl SqlStore {
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
         let committer = commit::Committer::start(write.clone(), lanes);
-        Ok(SqlStore { write, read, backend, committer, rosters: Default::default() })
+        let mail_drop = mail::MailDrop::start(write.clone());
+        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop })
     }
 
     /// The backend in use.

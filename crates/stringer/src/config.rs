@@ -21,6 +21,10 @@ pub struct ConfigFile {
     pub data_dir: Option<PathBuf>,
     /// Database URL (`sqlite://FILE` or `postgres://…`); overrides `data_dir`.
     pub database: Option<String>,
+    /// Address of the SMTP listener, e.g. "0.0.0.0:25".
+    pub smtp_listen: Option<String>,
+    /// The support domains mail is accepted for, e.g. ["support.vendor.example"].
+    pub mail_domains: Option<Vec<String>>,
 }
 
 impl ConfigFile {

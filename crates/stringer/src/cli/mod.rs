@@ -26,8 +26,8 @@ pub struct ContractSource {
     /// Contract file (TOML) replacing the built-in default contract.
     #[arg(long, env = "STRINGER_CONTRACT", value_name = "FILE")]
     pub contract: Option<PathBuf>,
-    /// Config file (TOML) with any of: contract, listen, data_dir, database (flags and
-    /// STRINGER_* variables override it).
+    /// Config file (TOML) with any of: contract, listen, data_dir, database, smtp_listen,
+    /// mail_domains (flags and STRINGER_* variables override it).
     #[arg(long, env = "STRINGER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }

@@ -190,9 +190,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
     let outside = integrations(&args, &instance)?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;
-    let desk = Arc::new(Desk::new(contract, store.clone(), SystemClock));
+    let desk = Desk::new(contract, store.clone(), SystemClock);
+    // Customers are told of their tickets by mail only where the server has a mail domain.
+    let desk = Arc::new(if mail_domains(&args, &config).is_empty() { desk } else { desk.informing() });
     let mut state = AppState::new(wiring::ports(&store, desk.clone()));
-    let mail_setup = mail_setup(&args, &state, &instance).await?;
+    let mail_setup = mail_setup(&args, &config, &state, &instance).await?;
     if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
         print_issued("First run: created the first admin. This token is shown once:", &[admin]);
     }
@@ -308,6 +310,21 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The support domains: the flags', else the config file's, else the demo's.
+fn mail_domains(args: &ServeArgs, config: &crate::config::ConfigFile) -> Vec<String> {
+    let given = if args.mail_domain.is_empty() {
+        config.mail_domains.clone().unwrap_or_default()
+    } else {
+        args.mail_domain.clone()
+    };
+    let mut domains: Vec<String> =
+        given.iter().map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
+    if args.demo && domains.is_empty() {
+        domains.push("support.stringer.example".into());
+    }
+    domains
+}
+
 /// The mail channel as the flags set it up.
 struct MailSetup {
     addresses: MailAddresses,
@@ -316,13 +333,18 @@ struct MailSetup {
     desk: Arc<MailDesk>,
 }
 
-async fn mail_setup(args: &ServeArgs, state: &AppState, instance: &str) -> Result<MailSetup> {
-    let mut domains: Vec<String> =
-        args.mail_domain.iter().map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
-    let listen = args.smtp_listen.clone().or_else(|| args.demo.then(|| "127.0.0.1:2525".to_string()));
-    if args.demo && domains.is_empty() {
-        domains.push("support.stringer.example".into());
-    }
+async fn mail_setup(
+    args: &ServeArgs,
+    config: &crate::config::ConfigFile,
+    state: &AppState,
+    instance: &str,
+) -> Result<MailSetup> {
+    let domains = mail_domains(args, config);
+    let listen = args
+        .smtp_listen
+        .clone()
+        .or_else(|| config.smtp_listen.clone())
+        .or_else(|| args.demo.then(|| "127.0.0.1:2525".to_string()));
     if listen.is_some() && domains.is_empty() {
         anyhow::bail!("--smtp-listen needs --mail-domain: the listener takes mail only for the support domains");
     }

@@ -11,9 +11,11 @@ use crate::AppState;
 use crate::routes::accounts::{
     CreateUser, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
 };
+use crate::routes::mail::{OrgMail, set_org_mail};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
+use stringer_app::mail::UnknownSenders;
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::Deployment;
 
@@ -70,6 +72,10 @@ struct OrgPage {
     named: Vec<String>,
     slack_channel: String,
     email_tag: String,
+    /// Mail from strangers: "hold" or "accept".
+    unknown_senders: String,
+    /// A `[P1]` subject marker sets a mailed ticket's severity.
+    subject_severity: bool,
     tiers: Vec<String>,
     staff: Vec<(String, String)>,
     warnings: Vec<String>,
@@ -95,7 +101,10 @@ async fn org_page(
         .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))
         .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1));
+    let mail = state.ports.mailroom.mail_policy(&org.slug).await?;
     render(&OrgPage {
+        unknown_senders: if mail.unknown_senders == UnknownSenders::Accept { "accept" } else { "hold" }.into(),
+        subject_severity: mail.subject_severity,
         nav: Nav::of(session),
         warnings: org_warnings(state.contract(), &org),
         slug: org.slug.to_string(),
@@ -132,6 +141,11 @@ pub struct OrgForm {
     #[serde(default)]
     slack_channel: String,
     email_tag: String,
+    /// "hold" or "accept".
+    #[serde(default)]
+    unknown_senders: String,
+    /// Present when ticked.
+    subject_severity: Option<String>,
 }
 
 /// Saves the org (through the API's own change function).
@@ -152,8 +166,14 @@ pub async fn save_org(
         slack_channel: Some(Some(form.slack_channel)),
         email_tag: Some(form.email_tag),
     };
-    match change_org(&state, &session.caller, &slug, change).await {
-        Ok(_) => org_page(&state, &session, &slug, None, true).await,
+    let unknown_senders = if form.unknown_senders == "accept" { UnknownSenders::Accept } else { UnknownSenders::Hold };
+    let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some() };
+    let saved = match change_org(&state, &session.caller, &slug, change).await {
+        Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => org_page(&state, &session, &slug, None, true).await,
         Err(e)
             if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
                 || e.status == axum::http::StatusCode::CONFLICT =>
