@@ -8,6 +8,7 @@ mod clock;
 pub mod delivery;
 mod desk;
 pub mod files;
+pub mod ids;
 pub mod links;
 pub mod mail;
 mod memory_store;

@@ -76,6 +76,8 @@ pub trait Accounts: Send + Sync {
     async fn insert_org(&self, org: &OrgRecord, actor: Option<&UserId>) -> Result<(), StoreError>;
     /// An org.
     async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgRecord>, StoreError>;
+    /// The org whose support address carries `tag` (`support+TAG@…`), ignoring case.
+    async fn org_by_email_tag(&self, tag: &str) -> Result<Option<OrgRecord>, StoreError>;
     /// Every org, by slug.
     async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError>;
     /// Creates a user, recording who did; an address taken in the same org (or among staff)

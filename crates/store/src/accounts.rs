@@ -117,6 +117,12 @@ impl Accounts for SqlStore {
             .await
     }
 
+    async fn org_by_email_tag(&self, tag: &str) -> Result<Option<OrgRecord>, StoreError> {
+        // Tags are kept in lower case (unique, indexed).
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE email_tag = $1");
+        self.row(sqlx::query(&sql).bind(tag.to_ascii_lowercase()), org_from).await
+    }
+
     async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
         self.rows(sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug")), org_from).await
     }

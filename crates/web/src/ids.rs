@@ -5,7 +5,8 @@
 
 use rand::RngCore;
 
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub use stringer_app::ids::is_id;
+use stringer_app::ids::ulid;
 
 /// A new id `PREFIX_` + 26 characters, created now.
 pub fn new_id(prefix: &str) -> String {
@@ -16,24 +17,7 @@ pub fn new_id(prefix: &str) -> String {
 fn id_at(prefix: &str, millis: u64) -> String {
     let mut random = [0u8; 10];
     rand::rng().fill_bytes(&mut random);
-    let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
-    for (i, b) in random.iter().enumerate() {
-        value |= u128::from(*b) << (8 * (9 - i));
-    }
-    let mut out = String::with_capacity(prefix.len() + 27);
-    out.push_str(prefix);
-    out.push('_');
-    for i in (0..26).rev() {
-        out.push(ALPHABET[((value >> (5 * i)) & 31) as usize] as char);
-    }
-    out
-}
-
-/// Whether `id` has the shape `PREFIX_` + 26 Crockford base32 characters.
-pub fn is_id(prefix: &str, id: &str) -> bool {
-    id.strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|rest| rest.len() == 26 && rest.bytes().all(|b| ALPHABET.contains(&b)))
+    ulid(prefix, millis, random)
 }
 
 /// An RFC 3339 instant, strictly: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with an offset

@@ -272,7 +272,7 @@ impl MailDesk {
         security: bool,
     ) -> Result<MailOutcome, AppError> {
         let org = match &tag {
-            Some(tag) => self.accounts.orgs().await?.into_iter().find(|o| o.email_tag.eq_ignore_ascii_case(tag)),
+            Some(tag) => self.accounts.org_by_email_tag(tag).await?,
             None => {
                 let orgs = self.mailroom.sender_orgs(from).await?;
                 match orgs.as_slice() {
@@ -413,7 +413,7 @@ impl MailDesk {
                 filename: file.name.clone(),
                 content_type: content_type.to_string(),
                 size: file.bytes.len() as i64,
-                sha256: Sha256::digest(&file.bytes).iter().map(|b| format!("{b:02x}")).collect(),
+                sha256: hex::encode(Sha256::digest(&file.bytes)),
                 public: true,
                 uploaded_by: by.clone(),
                 created_at: self.commands.now().as_second(),

@@ -8,6 +8,7 @@
 pub mod intake;
 pub mod letters;
 
+use crate::ids::ulid;
 use crate::records::UserRecord;
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -302,43 +303,14 @@ impl ReplySigner {
 
     /// The signature in a ticket's reply address: 80 bits, hex.
     pub fn sign(&self, key: &TicketKey) -> String {
-        hex_prefix(&self.mac(key).finalize().into_bytes(), 10)
+        hex::encode(&self.mac(key).finalize().into_bytes()[..10])
     }
 
     /// Whether `mac` signs `key` (compared in constant time).
     pub fn verify(&self, key: &TicketKey, mac: &str) -> bool {
-        let Some(bytes) = unhex(mac) else { return false };
+        let Ok(bytes) = hex::decode(mac) else { return false };
         bytes.len() == 10 && self.mac(key).verify_truncated_left(&bytes).is_ok()
     }
-}
-
-fn hex_prefix(bytes: &[u8], n: usize) -> String {
-    bytes.iter().take(n).map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
-}
-
-const BASE32: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// An id of the shape the API uses (`PREFIX_` + a 26-character ULID: 48-bit milliseconds and
-/// 80 bits), made from `millis` and `random`.
-pub fn ulid(prefix: &str, millis: u64, random: [u8; 10]) -> String {
-    let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
-    for (i, b) in random.iter().enumerate() {
-        value |= u128::from(*b) << (8 * (9 - i));
-    }
-    let mut out = String::with_capacity(prefix.len() + 27);
-    out.push_str(prefix);
-    out.push('_');
-    for i in (0..26).rev() {
-        out.push(BASE32[((value >> (5 * i)) & 31) as usize] as char);
-    }
-    out
 }
 
 /// The `n`th id of kind `prefix` that processing stored message `inbound` makes: the same

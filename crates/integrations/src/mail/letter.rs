@@ -4,7 +4,6 @@
 //! ticket's signed reply address), and marked `Auto-Submitted: auto-replied` when no person
 //! wrote them, so that no other system answers them.
 
-use super::read::LOOP_HEADER;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -78,7 +77,7 @@ pub fn message(from: &Mailbox, instance: &str, d: &Delivery, l: &LetterPayload) 
         .message_id(Some(format!("<stringer.{}.{}@{}>", l.ticket, d.id, l.domain)))
         .in_reply_to(thread.last().cloned().unwrap_or(root))
         .references(thread.join(" "))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(LOOP_HEADER), instance.to_string()))
+        .raw_header(super::loop_header(instance))
         .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Stringer-Ticket"), l.key.clone()));
     if let Ok(reply_to) = l.reply_to.parse::<Mailbox>() {
         builder = builder.reply_to(reply_to);

@@ -103,7 +103,7 @@ impl Mail {
 
 /// The header that marks a message as this installation's, so its own mail coming back is
 /// recognised and never answered.
-fn loop_header(instance: &str) -> lettre::message::header::HeaderValue {
+pub(crate) fn loop_header(instance: &str) -> lettre::message::header::HeaderValue {
     use lettre::message::header::{HeaderName, HeaderValue};
     HeaderValue::new(HeaderName::new_from_ascii_str(read::LOOP_HEADER), instance.to_string())
 }

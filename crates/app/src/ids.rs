@@ -1,0 +1,27 @@
+//! The shape of the API's identifiers: a type prefix and a ULID (48-bit milliseconds, 80 more
+//! bits, Crockford base32), so ids sort by creation. The web front makes new ones from the
+//! wall clock and randomness; mail processing derives them from a stored message.
+
+const BASE32: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `PREFIX_` + the 26-character ULID of `millis` and `random`.
+pub fn ulid(prefix: &str, millis: u64, random: [u8; 10]) -> String {
+    let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
+    for (i, b) in random.iter().enumerate() {
+        value |= u128::from(*b) << (8 * (9 - i));
+    }
+    let mut out = String::with_capacity(prefix.len() + 27);
+    out.push_str(prefix);
+    out.push('_');
+    for i in (0..26).rev() {
+        out.push(BASE32[((value >> (5 * i)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// Whether `id` has the shape `PREFIX_` + 26 Crockford base32 characters.
+pub fn is_id(prefix: &str, id: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|rest| rest.len() == 26 && rest.bytes().all(|b| BASE32.contains(&b)))
+}
