@@ -323,11 +323,14 @@ async fn mail_in_and_out_on(db: Db) {
     let route_fed = format!("/api/v1/mail/{}/route", fed["id"]);
     let (status, _) = server.call(Method::POST, &route_fed, Some(&d.engineer), Some(json!({"org": "acme"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Routing goes by the org, whatever its mail tag: give acme another tag first.
+    server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"email_tag": "acme-corp"}))).await;
     let route = format!("/api/v1/mail/{}/route", held["id"]);
     let (status, body) = server.call(Method::POST, &route, Some(&d.admin), Some(json!({"org": "acme"}))).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let routed = ticket_with(&server, &d.admin, "Who do I talk to?").await;
     assert_eq!(routed["org"], "acme");
+    server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"email_tag": "acme"}))).await;
     assert!(letters(&mails, "alice@acme.example", "Automatic reply").is_empty());
 
     // A delivery failure report stops mail to the address: its owner's ticket gets no letter,

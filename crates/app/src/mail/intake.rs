@@ -107,7 +107,8 @@ impl MailDesk {
             return Ok(held("the message names no sender address", None));
         }
         let machine = mail::machine_made(&letter.provenance);
-        if machine.is_none() {
+        // Mail staff routed was counted when it came in.
+        if machine.is_none() && m.routed_to.is_none() {
             let (_, count) = self.safeguards.count_attempt(&format!("mail-sender:{from}"), now, 3600).await?;
             if count > SENDER_HOURLY_LIMIT {
                 return Ok(held(&format!("more than {SENDER_HOURLY_LIMIT} messages from {from} within an hour"), None));
@@ -128,9 +129,11 @@ impl MailDesk {
         if let Some(reason) = machine {
             return Ok(ignored(format!("{reason}: opens nothing and is not answered")));
         }
+        // Mail staff routed goes to their org (open() reads it), as a security incident if it
+        // was sent to security@.
         let mailbox = match (&m.routed_to, mailbox) {
-            (Some(org), Some(Mailbox::Security { .. })) => Mailbox::Security { tag: Some(org.to_string()) },
-            (Some(org), _) => Mailbox::Support { tag: Some(org.to_string()) },
+            (Some(_), Some(Mailbox::Security { .. })) => Mailbox::Security { tag: None },
+            (Some(_), _) => Mailbox::Support { tag: None },
             (None, Some(mailbox)) => mailbox,
             (None, None) => return Ok(held("not addressed to one of the support mailboxes", None)),
         };
@@ -271,9 +274,10 @@ impl MailDesk {
         tag: Option<String>,
         security: bool,
     ) -> Result<MailOutcome, AppError> {
-        let org = match &tag {
-            Some(tag) => self.accounts.org_by_email_tag(tag).await?,
-            None => {
+        let org = match (&m.routed_to, &tag) {
+            (Some(slug), _) => self.accounts.org(slug).await?,
+            (None, Some(tag)) => self.accounts.org_by_email_tag(tag).await?,
+            (None, None) => {
                 let orgs = self.mailroom.sender_orgs(from).await?;
                 match orgs.as_slice() {
                     [one] => self.accounts.org(one).await?,
