@@ -7,6 +7,7 @@
 //! idempotency keys, settings). The SQL stores implement all of them.
 
 use crate::desk::{AppError, Recorded};
+use crate::mail::Mailroom;
 use crate::records::{
     AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, KeyClaim, OrgRecord,
     ScheduleRecord, SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
@@ -14,6 +15,7 @@ use crate::records::{
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
 use stringer_core::ids::{Deployment, OrgSlug, TicketId, TicketKey, UserId};
@@ -234,4 +236,26 @@ pub trait Safeguards: Send + Sync {
     async fn release_idempotent(&self, user: &UserId, key: &str) -> Result<(), StoreError>;
     /// Forgets idempotency keys claimed at or before `before`; answers how many.
     async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError>;
+}
+
+/// The application as a front reaches it: every port, shared (the web front, the Slack
+/// and mail intakes).
+#[derive(Clone)]
+pub struct Ports {
+    /// Changes tickets.
+    pub commands: Arc<dyn Commands>,
+    /// The read port.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods.
+    pub oncall: Arc<dyn OnCall>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Files attached to tickets.
+    pub files: Arc<dyn Files>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Received mail, its triage, bounced addresses and mail preferences.
+    pub mailroom: Arc<dyn Mailroom>,
 }

@@ -247,7 +247,7 @@ struct Letters {
 async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = Timestamp::now().as_second();
-        let claimed = match mail.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
+        let claimed = match mail.ports.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming received mail failed; retrying");

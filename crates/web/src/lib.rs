@@ -31,33 +31,12 @@ use jiff::Timestamp;
 use routes::BearerAuth;
 use std::sync::Arc;
 use stringer_app::links::AckLinks;
-use stringer_app::mail::Mailroom;
-use stringer_app::ports::{Accounts, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use stringer_core::contract::Contract;
 use stringer_integrations::slack;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The application as the front reaches it.
-#[derive(Clone)]
-pub struct Ports {
-    /// Changes tickets.
-    pub commands: Arc<dyn Commands>,
-    /// The read port.
-    pub queries: Arc<dyn Queries>,
-    /// Orgs, users, tokens.
-    pub accounts: Arc<dyn Accounts>,
-    /// Schedules, contact methods.
-    pub oncall: Arc<dyn OnCall>,
-    /// The general inquiries of "Contact us".
-    pub inquiries: Arc<dyn Inquiries>,
-    /// Files attached to tickets.
-    pub files: Arc<dyn Files>,
-    /// Rate limits, back-off, replay guard, idempotency keys, settings.
-    pub safeguards: Arc<dyn Safeguards>,
-    /// Received mail, its triage, bounced addresses and mail preferences.
-    pub mailroom: Arc<dyn Mailroom>,
-}
+pub use stringer_app::ports::Ports;
 
 /// How the front behaves (from the server's settings).
 #[derive(Clone, Debug)]

@@ -11,12 +11,12 @@
 //! with its reason.
 
 use super::{
-    InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, Mailroom, ReplySigner, SENDER_HOURLY_LIMIT,
+    InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, ReplySigner, SENDER_HOURLY_LIMIT,
     UnknownSenders, derived_id,
 };
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
-use crate::ports::{Accounts, Commands, Files, Inquiries, Queries, Safeguards};
+use crate::ports::Ports;
 use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, TicketDetails};
 use sha2::{Digest, Sha256};
@@ -30,20 +30,9 @@ use stringer_core::ticket::Status;
 /// Turns stored messages into tickets, replies and inquiries through the application's
 /// ports, asking the access policy as the sender.
 pub struct MailDesk {
-    /// Changes tickets.
-    pub commands: Arc<dyn Commands>,
-    /// Reads tickets.
-    pub queries: Arc<dyn Queries>,
-    /// Orgs and users.
-    pub accounts: Arc<dyn Accounts>,
-    /// General inquiries.
-    pub inquiries: Arc<dyn Inquiries>,
-    /// Attachments.
-    pub files: Arc<dyn Files>,
-    /// The per-sender budget.
-    pub safeguards: Arc<dyn Safeguards>,
-    /// Stored messages, suppressions, preferences.
-    pub mailroom: Arc<dyn Mailroom>,
+    /// The application's ports (tickets, accounts, inquiries, files, the per-sender budget,
+    /// stored messages).
+    pub ports: Ports,
     /// The MIME reader.
     pub reader: Arc<dyn LetterReader>,
     /// Our domains and mailboxes.
@@ -83,15 +72,18 @@ impl MailDesk {
             Err(e @ (AppError::Store(_) | AppError::Busy(_))) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
             Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
         };
-        self.mailroom.settle_inbound(m.id, &outcome, letter, self.commands.now().as_second()).await?;
+        self.ports.mailroom.settle_inbound(m.id, &outcome, letter, self.ports.commands.now().as_second()).await?;
         Ok(outcome)
     }
 
     async fn decide(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
-        let now = self.commands.now().as_second();
+        let now = self.ports.commands.now().as_second();
         if !letter.bounced.is_empty() {
             for address in &letter.bounced {
-                self.mailroom.suppress(address, "a delivery status report said delivery failed for good", now).await?;
+                self.ports
+                    .mailroom
+                    .suppress(address, "a delivery status report said delivery failed for good", now)
+                    .await?;
             }
             return Ok(ignored(format!("delivery failure report: mail to {} stopped", letter.bounced.join(", "))));
         }
@@ -109,7 +101,7 @@ impl MailDesk {
         let machine = mail::machine_made(&letter.provenance);
         // Mail staff routed was counted when it came in.
         if machine.is_none() && m.routed_to.is_none() {
-            let (_, count) = self.safeguards.count_attempt(&format!("mail-sender:{from}"), now, 3600).await?;
+            let (_, count) = self.ports.safeguards.count_attempt(&format!("mail-sender:{from}"), now, 3600).await?;
             if count > SENDER_HOURLY_LIMIT {
                 return Ok(held(&format!("more than {SENDER_HOURLY_LIMIT} messages from {from} within an hour"), None));
             }
@@ -155,24 +147,24 @@ impl MailDesk {
     ) -> Result<Option<(TicketRecord, Deployment)>, AppError> {
         if let Some(Mailbox::Reply { key, mac }) = mailbox
             && self.signer.verify(key, mac)
-            && let Some(found) = self.queries.ticket_by_key(key).await?
+            && let Some(found) = self.ports.queries.ticket_by_key(key).await?
         {
             return Ok(Some(found));
         }
         let ours: Vec<TicketId> = letter.references.iter().filter_map(|r| self.our_message(r)).collect();
         for id in &ours {
-            if let Some(found) = self.queries.ticket(id).await? {
+            if let Some(found) = self.ports.queries.ticket(id).await? {
                 return Ok(Some(found));
             }
         }
         if !letter.references.is_empty()
-            && let Some(id) = self.mailroom.ticket_of_messages(&letter.references).await?
-            && let Some(found) = self.queries.ticket(&id).await?
+            && let Some(id) = self.ports.mailroom.ticket_of_messages(&letter.references).await?
+            && let Some(found) = self.ports.queries.ticket(&id).await?
         {
             return Ok(Some(found));
         }
         if let Some(key) = mail::ticket_key(&letter.subject) {
-            return Ok(self.queries.ticket_by_key(&key).await?);
+            return Ok(self.ports.queries.ticket_by_key(&key).await?);
         }
         Ok(None)
     }
@@ -190,9 +182,9 @@ impl MailDesk {
     /// The active account of `from` that may act on the org's tickets: a user of the org,
     /// or staff.
     async fn sender_in(&self, from: &str, org: &OrgSlug) -> Result<Option<UserRecord>, AppError> {
-        let found = match self.accounts.login_account(from, Some(org)).await? {
+        let found = match self.ports.accounts.login_account(from, Some(org)).await? {
             Some(user) => Some(user),
-            None => self.accounts.login_account(from, None).await?.filter(|u| u.org.is_none()),
+            None => self.ports.accounts.login_account(from, None).await?.filter(|u| u.org.is_none()),
         };
         Ok(found.filter(|u| u.deactivated_at.is_none()))
     }
@@ -212,7 +204,7 @@ impl MailDesk {
             org: ticket.org.clone(),
             what: format!("reply on {key} from {}", sender.email),
         };
-        if self.queries.comments(&ticket.id).await?.iter().any(|c| c.id == comment_id) {
+        if self.ports.queries.comments(&ticket.id).await?.iter().any(|c| c.id == comment_id) {
             return Ok(done);
         }
         let staff = sender.org.is_none();
@@ -229,22 +221,22 @@ impl MailDesk {
             }
             kinds.push(EventKind::CustomerReplied);
         }
-        let now = self.commands.now();
+        let now = self.ports.commands.now();
         let body = if letter.text.trim().is_empty() { "(no text)".to_string() } else { letter.text.clone() };
         let comment = NewComment { id: comment_id, author: sender.id.clone(), public: true, body };
         let events = kinds.into_iter().map(|k| Event::new(now, ticket.id.clone(), k)).collect();
         let extras = Extras { actor: Some(sender.id.clone()), details: None, comment: Some(comment) };
-        self.mailroom.link_inbound(m.id, &ticket.id, letter.message_id.as_deref()).await?;
-        self.commands.record(events, extras).await?;
+        self.ports.mailroom.link_inbound(m.id, &ticket.id, letter.message_id.as_deref()).await?;
+        self.ports.commands.record(events, extras).await?;
         self.attach(m, letter, &ticket.id, &sender.id).await?;
         Ok(done)
     }
 
     async fn inquiry(&self, m: &InboundRecord, letter: &Letter, from: &str) -> Result<MailOutcome, AppError> {
         let id = derived_id("inq", m, 0);
-        if self.inquiries.inquiry(&id).await?.is_none() {
-            let now = self.commands.now();
-            let contract = self.commands.contract();
+        if self.ports.inquiries.inquiry(&id).await?.is_none() {
+            let now = self.ports.commands.now();
+            let contract = self.ports.commands.contract();
             let mut body = letter.text.trim().to_string();
             if !letter.subject.is_empty() {
                 body = format!("{}\n\n{body}", letter.subject);
@@ -261,7 +253,7 @@ impl MailDesk {
                 answered_by: None,
                 answer: None,
             };
-            self.inquiries.insert_inquiry(&inquiry).await?;
+            self.ports.inquiries.insert_inquiry(&inquiry).await?;
         }
         Ok(MailOutcome::Inquiry { id })
     }
@@ -275,12 +267,12 @@ impl MailDesk {
         security: bool,
     ) -> Result<MailOutcome, AppError> {
         let org = match (&m.routed_to, &tag) {
-            (Some(slug), _) => self.accounts.org(slug).await?,
-            (None, Some(tag)) => self.accounts.org_by_email_tag(tag).await?,
+            (Some(slug), _) => self.ports.accounts.org(slug).await?,
+            (None, Some(tag)) => self.ports.accounts.org_by_email_tag(tag).await?,
             (None, None) => {
-                let orgs = self.mailroom.sender_orgs(from).await?;
+                let orgs = self.ports.mailroom.sender_orgs(from).await?;
                 match orgs.as_slice() {
-                    [one] => self.accounts.org(one).await?,
+                    [one] => self.ports.accounts.org(one).await?,
                     [] => return Ok(held(&format!("no org tag, and {from} is not a user of any org"), None)),
                     _ => return Ok(held(&format!("no org tag, and {from} is a user of several orgs"), None)),
                 }
@@ -289,7 +281,7 @@ impl MailDesk {
         let Some(org) = org else {
             return Ok(held(&format!("no org has the tag {:?}", tag.unwrap_or_default()), None));
         };
-        let sender = match self.accounts.login_account(from, Some(&org.slug)).await? {
+        let sender = match self.ports.accounts.login_account(from, Some(&org.slug)).await? {
             Some(user) if user.deactivated_at.is_some() => {
                 return Ok(held(&format!("{from}'s account in {} is deactivated", org.name), Some(org.slug)));
             }
@@ -313,10 +305,10 @@ impl MailDesk {
             org: t.org.clone(),
             what: format!("opened {} ({severity}{})", t.key(), if security { ", security incident" } else { "" }),
         };
-        if let Some((existing, _)) = self.queries.ticket(&id).await? {
+        if let Some((existing, _)) = self.ports.queries.ticket(&id).await? {
             return Ok(done(&existing));
         }
-        let now = self.commands.now();
+        let now = self.ports.commands.now();
         let kind = EventKind::Opened {
             org: org.slug.clone(),
             severity: severity.clone(),
@@ -330,16 +322,17 @@ impl MailDesk {
             requester: sender.org.as_ref().map(|_| sender.id.clone()),
         };
         let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
-        self.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;
-        if let Err(e) = self.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
+        self.ports.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;
+        if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
             // Another worker whose lease ran out may have opened it meanwhile.
-            if let Some((existing, _)) = self.queries.ticket(&id).await? {
+            if let Some((existing, _)) = self.ports.queries.ticket(&id).await? {
                 return Ok(done(&existing));
             }
             return Err(e);
         }
         self.attach(m, letter, &id, &sender.id).await?;
-        let (ticket, _) = self.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        let (ticket, _) =
+            self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
         Ok(done(&ticket))
     }
 
@@ -352,7 +345,7 @@ impl MailDesk {
         org: &OrgRecord,
     ) -> Result<Result<UserRecord, MailOutcome>, AppError> {
         let accepted = m.routed_to.as_ref() == Some(&org.slug)
-            || self.mailroom.mail_policy(&org.slug).await?.unknown_senders == UnknownSenders::Accept;
+            || self.ports.mailroom.mail_policy(&org.slug).await?.unknown_senders == UnknownSenders::Accept;
         if !accepted {
             return Ok(Err(held(
                 &format!("{from} is not a user of {}, which holds mail from strangers for staff", org.name),
@@ -367,12 +360,12 @@ impl MailDesk {
             org: Some(org.slug.clone()),
             federal_cleared: false,
             password_hash: None,
-            created_at: self.commands.now().as_second(),
+            created_at: self.ports.commands.now().as_second(),
             time_zone: None,
             deactivated_at: None,
         };
-        if self.accounts.user(&user.id).await?.is_none() {
-            self.accounts.insert_user(&user, None).await?;
+        if self.ports.accounts.user(&user.id).await?.is_none() {
+            self.ports.accounts.insert_user(&user, None).await?;
         }
         Ok(Ok(user))
     }
@@ -381,8 +374,8 @@ impl MailDesk {
     /// customers set it; else the most severe for a security incident, and the tier's
     /// `default_severity` for anything else.
     async fn severity(&self, org: &OrgRecord, letter: &Letter, security: bool) -> Result<Severity, AppError> {
-        let contract = self.commands.contract();
-        if self.mailroom.mail_policy(&org.slug).await?.subject_severity
+        let contract = self.ports.commands.contract();
+        if self.ports.mailroom.mail_policy(&org.slug).await?.subject_severity
             && let Some(marked) = mail::severity_marker(&letter.subject, contract.severities.keys())
         {
             return Ok(marked);
@@ -403,7 +396,7 @@ impl MailDesk {
         if letter.files.is_empty() {
             return Ok(());
         }
-        let existing = self.files.attachments(ticket).await?;
+        let existing = self.ports.files.attachments(ticket).await?;
         let mut count = existing.len();
         for (i, file) in letter.files.iter().enumerate() {
             let id = derived_id("att", m, i as u32 + 1);
@@ -420,9 +413,9 @@ impl MailDesk {
                 sha256: hex::encode(Sha256::digest(&file.bytes)),
                 public: true,
                 uploaded_by: by.clone(),
-                created_at: self.commands.now().as_second(),
+                created_at: self.ports.commands.now().as_second(),
             };
-            self.files.insert_attachment(&record, &file.bytes).await?;
+            self.ports.files.insert_attachment(&record, &file.bytes).await?;
             count += 1;
         }
         Ok(())

@@ -369,15 +369,8 @@ async fn mail_setup(
         inquiries: args.mail_inquiries.iter().map(|i| i.to_ascii_lowercase()).collect(),
     };
     let key = state.ports.safeguards.setting_or_init("reply_signing_key", &stringer_web::auth::new_secret()).await?;
-    let p = &state.ports;
     let desk = Arc::new(MailDesk {
-        commands: p.commands.clone(),
-        queries: p.queries.clone(),
-        accounts: p.accounts.clone(),
-        inquiries: p.inquiries.clone(),
-        files: p.files.clone(),
-        safeguards: p.safeguards.clone(),
-        mailroom: p.mailroom.clone(),
+        ports: state.ports.clone(),
         reader: Arc::new(mail::read::MimeReader::new(instance)),
         addresses: addresses.clone(),
         signer: ReplySigner::new(&key),

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use stringer_app::mail::{InboundRecord, MailState};
+use stringer_core::access::{Action, Object};
 
 /// One message as the page shows it.
 pub struct MailLine {
@@ -49,12 +50,7 @@ pub async fn page(State(state): State<AppState>, Signed(session): Signed) -> Pag
         .orgs()
         .await?
         .into_iter()
-        .filter(|o| {
-            caller.allowed(
-                stringer_core::access::Action::OpenTicket,
-                Some(stringer_core::access::Object::Org(o.as_ref())),
-            )
-        })
+        .filter(|o| caller.allowed(Action::OpenTicket, Some(Object::Org(o.as_ref()))))
         .map(|o| (o.slug.0, o.name))
         .collect();
     render(&MailPage { nav: Nav::of(&session), held, ignored, orgs })
