@@ -157,17 +157,15 @@ proptest! {
             }
         }
         // No automatic page after an accepted acknowledgement or resolution, until a customer page.
-        let mut quiet_since: Option<Timestamp> = None;
+        // The change that ends the quiet is the first one recorded after the quiet began, by
+        // order of recording: it may share the quiet's instant.
         let accepted: Vec<&Event> = log.iter().filter(|(_, ok)| *ok).map(|(e, _)| e).collect();
-        for e in &accepted {
-            match e.kind {
-                EventKind::Acknowledged { .. } | EventKind::Resolved => { quiet_since.get_or_insert(e.at); }
-                EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened => break,
-                _ => {}
-            }
-        }
-        if let Some(q) = quiet_since {
-            let next_change = accepted.iter().map(|e| e.at).filter(|t| *t > q).find(|t| accepted.iter().any(|e| e.at == *t && matches!(e.kind, EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened)));
+        let wakes = |e: &Event| matches!(e.kind, EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened);
+        let first_wake = accepted.iter().position(|e| wakes(e)).unwrap_or(accepted.len());
+        let quiet = accepted[..first_wake].iter().position(|e| matches!(e.kind, EventKind::Acknowledged { .. } | EventKind::Resolved));
+        if let Some(qi) = quiet {
+            let q = accepted[qi].at;
+            let next_change = accepted[qi..].iter().find(|e| wakes(e)).map(|e| e.at);
             for n in &notices {
                 if matches!(n.body, NoticeBody::Page { .. }) && n.at > q && next_change.is_none_or(|c| n.at < c) {
                     prop_assert!(false, "paged at {} after going quiet at {q}: {notices:#?}", n.at);
