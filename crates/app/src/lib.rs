@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alerts;
 mod clock;
 pub mod delivery;
 mod desk;

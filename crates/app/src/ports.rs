@@ -6,6 +6,7 @@
 //! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
 //! idempotency keys, settings). The SQL stores implement all of them.
 
+use crate::alerts::Alerts;
 use crate::desk::{AppError, Recorded};
 use crate::mail::Mailroom;
 use crate::records::{
@@ -258,4 +259,6 @@ pub struct Ports {
     pub safeguards: Arc<dyn Safeguards>,
     /// Received mail, its triage, bounced addresses and mail preferences.
     pub mailroom: Arc<dyn Mailroom>,
+    /// Integration keys, alerts from monitoring and their signals.
+    pub alerts: Arc<dyn Alerts>,
 }

@@ -237,6 +237,9 @@ pub enum Action {
     TriageMail,
     /// Hand in raw mail for the mail intake (the `mailgate` command, an inbound-mail service).
     DeliverMail,
+    /// Create, list and revoke an org's integration keys (the credentials monitoring tools
+    /// raise alerts with).
+    ManageIntegrations,
     /// See an org.
     ReadOrg,
     /// Create an org.
@@ -295,7 +298,7 @@ impl Action {
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
             | DeliverMail | UpdateOwnSettings => Some(Scope::Write),
-            CreateOrg | UpdateOrg | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
+            CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
     }
@@ -368,6 +371,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         RecordBridge if !staff => Some("only staff record an incident bridge"),
         CreateOrg | UpdateOrg if actor.role != UserRole::Admin => Some("only admins manage orgs"),
         DeliverMail if actor.role != UserRole::Admin => Some("only a staff admin's token hands in mail"),
+        ManageIntegrations if actor.role != UserRole::Admin => Some("only admins manage integration keys"),
         CreateUser { role, .. } if role.is_staff() && actor.role != UserRole::Admin => {
             Some("only admins create staff users")
         }
@@ -404,7 +408,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Object::Ticket(org),
         ) => seen(org),
         (OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail, Object::Staff) => Allow,
-        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg, Object::Org(org)) => seen(org),
+        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {
                 Forbidden("only admins cleared for federal create federal orgs")

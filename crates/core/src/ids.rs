@@ -202,6 +202,8 @@ pub enum Intake {
     Slack,
     Phone,
     Api,
+    /// Opened by a monitoring alert (an integration key).
+    Alert,
 }
 
 /// Where a page is delivered besides the paged person's own contact methods.

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod alert;
 pub mod calendar;
 pub mod contract;
 pub mod event;

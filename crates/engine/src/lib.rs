@@ -27,6 +27,7 @@ pub use clock::SystemClock;
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::alerts::AlertDesk;
 use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -55,6 +56,11 @@ const MAIL_BATCH: i64 = 128;
 const MAIL_LEASE_SECONDS: i64 = 15;
 /// The mailroom's pause when nothing was waiting.
 const MAIL_IDLE: Duration = Duration::from_millis(100);
+/// Monitoring signals claimed per round (different alerts processed at once).
+const SIGNAL_BATCH: i64 = 256;
+/// How long claimed signals stay hidden from other instances (as for mail: processing twice
+/// is harmless, every id is derived from the signal).
+const SIGNAL_LEASE_SECONDS: i64 = 15;
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
@@ -81,6 +87,7 @@ pub struct Engine<S, T> {
     links: AckLinks,
     config: Config,
     mail: Arc<MailDesk>,
+    alerts: Arc<AlertDesk>,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -104,8 +111,8 @@ where
     S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
-    /// An engine running `desk`'s timers, processing received mail through `mail`, and
-    /// delivering through `outside`.
+    /// An engine running `desk`'s timers, processing received mail through `mail` and
+    /// monitoring signals through `alerts`, and delivering through `outside`.
     pub fn new(
         desk: Arc<Desk<S, SystemClock>>,
         store: S,
@@ -113,20 +120,22 @@ where
         links: AckLinks,
         config: Config,
         mail: Arc<MailDesk>,
+        alerts: Arc<AlertDesk>,
     ) -> Self {
-        Engine { desk, store, outside, links, config, mail }
+        Engine { desk, store, outside, links, config, mail, alerts }
     }
 
     /// Starts every cycle on the current runtime.
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
-        let Engine { desk, store, outside, links, config, mail } = self;
+        let Engine { desk, store, outside, links, config, mail, alerts } = self;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
             tokio::spawn(sweep(desk, config.tick, stopped.clone())),
             tokio::spawn(messenger(store.clone(), outside, letters, stopped.clone())),
             tokio::spawn(mailroom(mail, stopped.clone())),
+            tokio::spawn(alert_intake(alerts, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -277,6 +286,37 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
                             return;
                         }
                     }
+                }
+            });
+        }
+        while work.join_next().await.is_some() {}
+        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Processes monitoring signals until told to stop: claims a batch with a lease, processes
+/// each alert's signals in order and different alerts at once (so the group committer
+/// batches their tickets), and goes again at once after a full batch.
+async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let now = Timestamp::now().as_second();
+        let claimed = match alerts.ports.alerts.claim_signals(now, now + SIGNAL_LEASE_SECONDS, SIGNAL_BATCH).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming monitoring signals failed; retrying");
+                Vec::new()
+            }
+        };
+        let full = claimed.len() as i64 == SIGNAL_BATCH;
+        let mut work = tokio::task::JoinSet::new();
+        for group in AlertDesk::by_alert(claimed) {
+            let alerts = alerts.clone();
+            work.spawn(async move {
+                match alerts.process_alert(group).await {
+                    Ok(n) => metrics::record_signals(n),
+                    Err(e) => tracing::warn!(error = %e, "processing monitoring signals failed; they come back"),
                 }
             });
         }

@@ -20,6 +20,8 @@ pub const DELIVERIES: &str = "stringer_deliveries_total";
 pub const MESSAGES_SETTLED: &str = "stringer_messages_settled_total";
 /// Received mail processed, by the state it ended in.
 pub const MAIL_PROCESSED: &str = "stringer_mail_processed_total";
+/// Counter: monitoring signals processed.
+pub const SIGNALS_PROCESSED: &str = "stringer_alert_signals_processed_total";
 /// Gauge: unresolved tickets by worst SLA clock state.
 pub const OPEN_TICKETS: &str = "stringer_open_tickets";
 /// Gauge: timers due and not yet run (the sweep's backlog).
@@ -60,6 +62,7 @@ fn register() {
         MAIL_PROCESSED,
         "Received mail processed, by the state it ended in (done, held, ignored)"
     );
+    metrics::describe_counter!(SIGNALS_PROCESSED, "Monitoring signals (Events API, Alertmanager) processed");
     metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
     metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
     metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
@@ -76,6 +79,7 @@ fn register() {
     for state in ["done", "held", "ignored"] {
         metrics::counter!(MAIL_PROCESSED, "state" => state).absolute(0);
     }
+    metrics::counter!(SIGNALS_PROCESSED).absolute(0);
     for state in SLA_STATES {
         metrics::gauge!(OPEN_TICKETS, "sla_state" => state).set(0.0);
     }
@@ -126,6 +130,11 @@ pub fn record_settled(count: usize) {
 /// Records one received message processed.
 pub fn record_mail(state: &'static str) {
     metrics::counter!(MAIL_PROCESSED, "state" => state).increment(1);
+}
+
+/// Records monitoring signals processed.
+pub fn record_signals(count: usize) {
+    metrics::counter!(SIGNALS_PROCESSED).increment(count as u64);
 }
 
 /// Sets the backlog gauges.

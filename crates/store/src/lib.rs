@@ -9,8 +9,10 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod alerts;
 mod commit;
 mod deliveries;
+mod drop_box;
 mod files;
 mod inquiries;
 mod mail;
@@ -50,7 +52,9 @@ pub struct SqlStore {
     /// Rosters read in the last second (see [`roster_cache`]).
     rosters: roster_cache::RosterCache,
     /// Received mail is stored in batches (see [`mail`]).
-    mail_drop: mail::MailDrop,
+    mail_drop: drop_box::DropBox<stringer_app::mail::NewInbound>,
+    /// Monitoring signals are stored in batches too.
+    signal_drop: drop_box::DropBox<stringer_app::alerts::Signal>,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -101,8 +105,9 @@ impl SqlStore {
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
         let committer = commit::Committer::start(write.clone(), lanes);
-        let mail_drop = mail::MailDrop::start(write.clone());
-        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop })
+        let mail_drop = drop_box::DropBox::start(write.clone());
+        let signal_drop = drop_box::DropBox::start(write.clone());
+        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop })
     }
 
     /// The backend in use.

@@ -4,12 +4,13 @@
 
 use crate::accounts::{USER_COLUMNS, user_from};
 use crate::commit::CUSTOMER_INFORM;
+use crate::drop_box::Droppable;
 use crate::rows::{RowExt, json};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::AnyPool;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 use stringer_app::StoreError;
 use stringer_app::mail::letters::{InformEntry, LetterContext, LetterRecipient};
 use stringer_app::mail::{
@@ -17,7 +18,6 @@ use stringer_app::mail::{
 };
 use stringer_app::records::UserRecord;
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey};
-use tokio::sync::{mpsc, oneshot};
 
 const COLUMNS: &str = "id, door, envelope_from, envelope_to, raw, received_at_ms, state, reason, ticket_id, org, \
                        routed_to, sender, subject, attempts";
@@ -56,7 +56,7 @@ fn outcome_columns(outcome: &MailOutcome) -> (Option<String>, Option<String>, Op
 #[async_trait]
 impl Mailroom for SqlStore {
     async fn accept(&self, m: &NewInbound) -> Result<i64, StoreError> {
-        self.mail_drop.accept(m.clone()).await
+        self.mail_drop.put(m.clone()).await
     }
 
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
@@ -299,75 +299,21 @@ impl SqlStore {
     }
 }
 
-/// One received message waiting to be stored, and who waits for its id.
-type Drop = (NewInbound, oneshot::Sender<Result<i64, StoreError>>);
-
-/// Stores received messages for every door, together: whatever arrived while the previous
-/// transaction ran goes into the next one (up to 256), so many SMTP sessions share a commit,
-/// and each door answers only once its message is committed.
-#[derive(Clone, Debug)]
-pub(crate) struct MailDrop {
-    queue: mpsc::UnboundedSender<Drop>,
-}
-
-impl MailDrop {
-    /// Starts the task that writes through `pool`.
-    pub(crate) fn start(pool: AnyPool) -> MailDrop {
-        let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(store_drops(pool, rx));
-        MailDrop { queue }
-    }
-
-    async fn accept(&self, message: NewInbound) -> Result<i64, StoreError> {
-        let (done, id) = oneshot::channel();
-        self.queue.send((message, done)).map_err(|_| StoreError::Backend("the store is closed".into()))?;
-        id.await.map_err(|_| StoreError::Backend("the store is closed".into()))?
-    }
-}
-
-async fn store_drops(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Drop>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 256 {
-            match rx.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        match insert_all(&pool, &batch).await {
-            Ok(ids) => {
-                for ((_, done), id) in batch.into_iter().zip(ids) {
-                    let _ = done.send(Ok(id));
-                }
-            }
-            Err(e) => {
-                let why = e.to_string();
-                for (_, done) in batch {
-                    let _ = done.send(Err(StoreError::Backend(why.clone())));
-                }
-            }
-        }
-    }
-}
-
-async fn insert_all(pool: &AnyPool, batch: &[Drop]) -> Result<Vec<i64>, StoreError> {
-    let mut tx = pool.begin().await.map_err(backend_err)?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for (m, _) in batch {
+#[async_trait]
+impl Droppable for NewInbound {
+    async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0) RETURNING id",
         )
-        .bind(crate::rows::name_of(&m.door))
-        .bind(&m.envelope_from)
-        .bind(json(&m.envelope_to))
-        .bind(m.raw.clone())
-        .bind(m.received_at_ms)
-        .fetch_one(&mut *tx)
+        .bind(crate::rows::name_of(&self.door))
+        .bind(&self.envelope_from)
+        .bind(json(&self.envelope_to))
+        .bind(self.raw.clone())
+        .bind(self.received_at_ms)
+        .fetch_one(&mut **tx)
         .await
         .map_err(backend_err)?;
-        ids.push(row.col("id")?);
+        row.col("id")
     }
-    tx.commit().await.map_err(backend_err)?;
-    Ok(ids)
 }

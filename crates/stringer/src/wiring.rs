@@ -17,6 +17,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         inquiries: store.clone(),
         files: store.clone(),
         mailroom: store.clone(),
+        alerts: store.clone(),
         safeguards: store,
     }
 }

@@ -9,8 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{Db, Mails, Server, desk, smtp_receiver};
+use support::{Db, Mails, Server, desk, smtp_receiver, until};
 
 const DOMAIN: &str = "support.example";
 
@@ -49,18 +48,6 @@ fn message(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &st
     format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{extra}\r\n{body}\r\n"
     )
-}
-
-/// Polls `probe` until it answers something (60 s at most).
-async fn until<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut probe: impl FnMut() -> F) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 async fn tickets(server: &Server, token: &str) -> Vec<Value> {

@@ -55,6 +55,9 @@ pub struct Settings {
     pub idempotency_lease: i64,
     /// Mark cookies `Secure` (the server's public URL is https).
     pub secure_cookies: bool,
+    /// Events each integration key may send per minute (bursts of ten seconds' worth);
+    /// past it the doors answer 429.
+    pub alert_events_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             allow_private_webhooks: false,
             idempotency_lease: idempotency::LEASE_SECONDS,
             secure_cookies: false,
+            alert_events_per_minute: 6000,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct AppState {
     pub mail: Option<stringer_integrations::mail::Mail>,
     /// The server's own address (`--public-url`), for links in mail.
     pub public_url: String,
+    /// Each integration key's budget of events (see [`routes::alerts`]).
+    pub alert_budgets: Arc<routes::alerts::AlertBudgets>,
 }
 
 impl AppState {
@@ -112,6 +118,7 @@ impl AppState {
             slack: SlackApp { inbound: None, client: None },
             mail: None,
             public_url: String::new(),
+            alert_budgets: Arc::default(),
         }
     }
 
@@ -160,6 +167,10 @@ fn body_limit(path: &str) -> usize {
         UPLOAD_LIMIT
     } else if path == "/api/v1/mail/inbound" {
         stringer_app::mail::MAX_MESSAGE_BYTES
+    } else if path == "/v2/enqueue" {
+        stringer_integrations::pagerduty::MAX_EVENT_BYTES
+    } else if path.starts_with("/api/v1/alerts/alertmanager") {
+        stringer_integrations::alertmanager::MAX_NOTIFICATION_BYTES
     } else {
         BODY_LIMIT
     }

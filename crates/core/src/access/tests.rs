@@ -125,6 +125,13 @@ fn tickets() {
         ("root",     "r",  DeliverMail,     Some(Object::Staff), F),
         ("lena",     "rw", DeliverMail,     Some(Object::Staff), F),
         ("bob",      "rw", DeliverMail,     Some(Object::Staff), F),
+        // Integration keys are an admin's, for the orgs the admin sees.
+        ("root",     "rwa", ManageIntegrations, Some(Object::Org(FEDCO)), A),
+        ("ada",      "rwa", ManageIntegrations, Some(Object::Org(ACME)),  A),
+        ("ada",      "rwa", ManageIntegrations, Some(Object::Org(FEDCO)), N),
+        ("ada",      "rw",  ManageIntegrations, Some(Object::Org(ACME)),  F),
+        ("lena",     "rwa", ManageIntegrations, Some(Object::Org(ACME)),  F),
+        ("alice",    "rwa", ManageIntegrations, Some(Object::Org(ACME)),  F),
         ("lena",     "r",  HandleInquiries, Some(Object::Staff), F),
         ("bob",      "rw", HandleInquiries, Some(Object::Staff), F),
     ];

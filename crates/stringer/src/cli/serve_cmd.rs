@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Desk;
+use stringer_app::alerts::AlertDesk;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::ReplySigner;
 use stringer_app::mail::intake::MailDesk;
@@ -133,6 +134,11 @@ pub struct ServeArgs {
     #[arg(long, env = "STRINGER_SMTP_MAX_BYTES", value_name = "BYTES", default_value_t = stringer_app::mail::MAX_MESSAGE_BYTES as u64,
         value_parser = clap::value_parser!(u64).range(1024..=stringer_app::mail::MAX_MESSAGE_BYTES as u64))]
     smtp_max_bytes: u64,
+    /// Events each integration key may send per minute (monitoring alerts through the
+    /// Events API v2 and Alertmanager doors; bursts of ten seconds' worth); past it, 429.
+    #[arg(long, env = "STRINGER_ALERT_EVENTS_PER_MINUTE", value_name = "N", default_value_t = 6000,
+        value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    alert_events_per_minute: u32,
     /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
@@ -259,6 +265,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         trusted_proxies: args.trusted_proxy.clone(),
         allow_private_webhooks: args.allow_private_webhooks,
         idempotency_lease: args.idempotency_lease,
+        alert_events_per_minute: args.alert_events_per_minute,
         secure_cookies: public.starts_with("https://"),
         ..Settings::default()
     };
@@ -282,7 +289,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         });
         tokio::spawn(smtp.serve(listener));
     }
-    let engine = Engine::new(desk, store.clone(), outside, links, engine_config, mail_setup.desk).start();
+    let alerts = Arc::new(AlertDesk { ports: state.ports.clone() });
+    let engine = Engine::new(desk, store.clone(), outside, links, engine_config, mail_setup.desk, alerts).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut stop: watch::Receiver<bool>| async move {

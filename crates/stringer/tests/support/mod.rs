@@ -349,6 +349,18 @@ pub async fn open_ticket(server: &Server, token: &str, org: &str, severity: &str
         .await
 }
 
+/// Polls `probe` until it answers something (60 s at most).
+pub async fn until<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut probe: impl FnMut() -> F) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 /// Runs an async test body against SQLite and, when configured, PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {

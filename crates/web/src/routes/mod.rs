@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod ack;
+pub mod alerts;
 pub(crate) mod inquiries;
 pub(crate) mod mail;
 pub(crate) mod paging;
@@ -92,6 +93,8 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(mail::original))
         .routes(routes!(mail::my_updates, mail::choose_updates))
         .routes(routes!(mail::org_mail, mail::update_org_mail))
+        .routes(routes!(alerts::list_keys, alerts::create_key))
+        .routes(routes!(alerts::revoke_key))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))
@@ -104,6 +107,9 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/readyz", get(ready))
         .route("/ack/{token}", get(ack::confirm).post(ack::acknowledge))
         .route("/slack/interactions", axum::routing::post(slack::interactions))
+        .route("/v2/enqueue", axum::routing::post(alerts::enqueue))
+        .route("/api/v1/alerts/alertmanager", axum::routing::post(alerts::alertmanager_bearer))
+        .route("/api/v1/alerts/alertmanager/{key}", axum::routing::post(alerts::alertmanager_path))
         .route("/ical/schedules/{file}", get(schedules::schedule_feed))
         .route("/ical/users/{file}", get(schedules::user_feed_ics))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))

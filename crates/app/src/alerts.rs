@@ -1,0 +1,391 @@
+//! Alerts from monitoring: integration keys (per org, stored as SHA-256 hashes, revocable),
+//! the [`Alerts`] port (signals stored before a door answers, claimed with a lease; each
+//! deduplication key's alert), and [`AlertDesk`], which turns stored signals into ticket
+//! events by the core's rules ([`stringer_core::alert`]).
+//!
+//! The doors (the Events API v2 endpoint, the Alertmanager receiver) only check a signal's
+//! shape and its key, store it and answer; processing happens afterwards, so a burst of
+//! events costs one batched insert each and the tickets follow within a cycle.
+
+use crate::desk::AppError;
+use crate::ids::ulid;
+use crate::ports::Ports;
+use crate::store::{Extras, NewComment, StoreError, TicketDetails};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use stringer_core::alert::{self, AlertAction, AlertLevel, AlertState, Effect, OnResolve, SeverityMap};
+use stringer_core::event::{Event, EventKind};
+use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId};
+use stringer_core::ticket::Status;
+
+/// How many times a signal is tried before it is settled as failed.
+pub const MAX_PROCESS_ATTEMPTS: i64 = 5;
+
+/// What speaks through a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// PagerDuty's Events API v2 (`POST /v2/enqueue`): the key is the `routing_key`.
+    EventsV2,
+    /// Prometheus Alertmanager's webhook (payload version 4).
+    Alertmanager,
+}
+
+impl KeyKind {
+    /// The name used in JSON and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::EventsV2 => "events_v2",
+            KeyKind::Alertmanager => "alertmanager",
+        }
+    }
+
+    /// The kind of that name.
+    pub fn parse(name: &str) -> Option<KeyKind> {
+        [KeyKind::EventsV2, KeyKind::Alertmanager].into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// An integration key: what a monitoring tool raises alerts with, for one org.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntegrationKey {
+    /// Identifier (`ink_…`), not the secret.
+    pub id: String,
+    /// The org its alerts open tickets for.
+    pub org: OrgSlug,
+    /// What people call it ("Prometheus production").
+    pub name: String,
+    /// Which door it is for.
+    pub kind: KeyKind,
+    /// Its own level → severity table; `None`: the contract's default.
+    pub severity: Option<SeverityMap>,
+    /// What the monitor's `resolve` does.
+    pub on_resolve: OnResolve,
+    /// The SHA-256 (hex) of the secret; the secret itself is shown once and never stored.
+    pub secret_hash: String,
+    /// The admin who created it.
+    pub created_by: UserId,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it was revoked (Unix seconds); a revoked key is refused.
+    pub revoked_at: Option<i64>,
+}
+
+impl IntegrationKey {
+    /// The name it acts under on tickets' timelines.
+    pub fn actor_name(&self) -> String {
+        format!("integration {} ({})", self.name, self.id)
+    }
+}
+
+/// The SHA-256 (hex) a key's secret is stored and looked up by.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// One monitoring event as a door read it, before processing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signal {
+    /// The key it came with.
+    pub key: String,
+    /// What it asks for.
+    pub action: AlertAction,
+    /// The alert it is about.
+    pub dedup_key: String,
+    /// One line: what is wrong.
+    pub summary: String,
+    /// Where (host, service).
+    pub source: String,
+    /// How bad; `None` for acknowledge and resolve.
+    pub level: Option<AlertLevel>,
+    /// Everything else the monitor sent, as JSON text, shown on the ticket.
+    pub details: String,
+    /// When it was received (Unix milliseconds).
+    pub received_at_ms: i64,
+}
+
+/// A stored signal, claimed for processing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalRecord {
+    /// Its sequence number (also the order of processing).
+    pub id: i64,
+    /// The signal.
+    pub signal: Signal,
+    /// Processing attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// What became of a signal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalOutcome {
+    /// In words ("opened", "counted on the open alert", "ignored: …").
+    pub what: String,
+    /// The ticket it opened or acted on.
+    pub ticket: Option<TicketId>,
+}
+
+/// The alert a key's deduplication key names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertRecord {
+    /// The key.
+    pub key: String,
+    /// The deduplication key.
+    pub dedup_key: String,
+    /// The ticket its latest opening opened.
+    pub ticket: TicketId,
+    /// Not resolved by the monitor (the ticket may have been resolved by a person since).
+    pub open: bool,
+    /// Triggers counted while open, the first included.
+    pub count: i64,
+    /// The latest trigger's summary.
+    pub summary: String,
+    /// Unix seconds of the opening and of the latest signal.
+    pub opened_at: i64,
+    /// Unix seconds of the latest signal.
+    pub last_at: i64,
+}
+
+/// Integration keys, stored signals and alerts.
+#[async_trait]
+pub trait Alerts: Send + Sync {
+    /// Stores a new key.
+    async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError>;
+    /// A key by id.
+    async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError>;
+    /// The key whose secret hashes to `secret_hash` (revoked or not).
+    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError>;
+    /// An org's keys, newest first.
+    async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError>;
+    /// Revokes a live key at `at`; false when there is none.
+    async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError>;
+    /// Stores a signal for processing; answers its sequence number once it is committed.
+    async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError>;
+    /// Claims up to `limit` pending signals whose lease ran out, in order, leasing them
+    /// until `lease_until`.
+    async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError>;
+    /// Records what became of a signal; it is not claimed again.
+    async fn settle_signal(&self, id: i64, outcome: &SignalOutcome, at: i64) -> Result<(), StoreError>;
+    /// The alert a key's deduplication key names.
+    async fn alert(&self, key: &str, dedup_key: &str) -> Result<Option<AlertRecord>, StoreError>;
+    /// Stores an alert (insert or replace).
+    async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+    /// The alerts whose latest opening opened this ticket.
+    async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError>;
+}
+
+/// Turns stored signals into ticket events.
+pub struct AlertDesk {
+    /// The application's ports.
+    pub ports: Ports,
+}
+
+/// One deduplication key's alert while a batch is processed.
+struct Working {
+    key: IntegrationKey,
+    record: Option<AlertRecord>,
+    state: Option<AlertState>,
+    changed: bool,
+}
+
+impl AlertDesk {
+    /// Claimed signals grouped by alert (key and deduplication key), each group in the order
+    /// received; groups in the order of their first signal. Different groups may be
+    /// processed at once; one group's signals must be processed in order.
+    pub fn by_alert(batch: Vec<SignalRecord>) -> Vec<Vec<SignalRecord>> {
+        let mut order: Vec<(String, String)> = Vec::new();
+        let mut groups: HashMap<(String, String), Vec<SignalRecord>> = HashMap::new();
+        for s in batch {
+            let id = (s.signal.key.clone(), s.signal.dedup_key.clone());
+            if !groups.contains_key(&id) {
+                order.push(id.clone());
+            }
+            groups.entry(id).or_default().push(s);
+        }
+        order.into_iter().filter_map(|id| groups.remove(&id)).collect()
+    }
+
+    /// Processes one alert's claimed signals in order and settles each; answers how many
+    /// were settled. A store failure leaves the rest pending for the next claim (until
+    /// [`MAX_PROCESS_ATTEMPTS`]).
+    pub async fn process_alert(&self, signals: Vec<SignalRecord>) -> Result<usize, AppError> {
+        let Some(first) = signals.first() else { return Ok(0) };
+        let now = self.ports.commands.now().as_second();
+        let Some(key) = self.ports.alerts.key(&first.signal.key).await? else {
+            for s in &signals {
+                self.settle(s.id, "ignored: the integration key is gone", None, now).await?;
+            }
+            return Ok(signals.len());
+        };
+        let record = self.ports.alerts.alert(&key.id, &first.signal.dedup_key).await?;
+        let state = match &record {
+            Some(r) => Some(self.state_of(r).await?),
+            None => None,
+        };
+        let mut working = Working { key, record, state, changed: false };
+        let mut settled = 0;
+        for s in &signals {
+            match self.apply(&mut working, s).await {
+                Ok(outcome) => {
+                    self.ports.alerts.settle_signal(s.id, &outcome, now).await?;
+                    settled += 1;
+                }
+                Err(e @ (AppError::Store(_) | AppError::Busy(_))) if s.attempts < MAX_PROCESS_ATTEMPTS => {
+                    self.save(&working).await?;
+                    return Err(e);
+                }
+                Err(e) => {
+                    self.settle(s.id, &format!("failed: {e}"), None, now).await?;
+                    settled += 1;
+                }
+            }
+        }
+        self.save(&working).await?;
+        Ok(settled)
+    }
+
+    async fn settle(&self, id: i64, what: &str, ticket: Option<TicketId>, at: i64) -> Result<(), AppError> {
+        let outcome = SignalOutcome { what: what.into(), ticket };
+        Ok(self.ports.alerts.settle_signal(id, &outcome, at).await?)
+    }
+
+    async fn save(&self, w: &Working) -> Result<(), AppError> {
+        if w.changed
+            && let Some(r) = &w.record
+        {
+            self.ports.alerts.put_alert(r).await?;
+        }
+        Ok(())
+    }
+
+    /// An alert's state: open only while the monitor has not resolved it and its ticket is
+    /// not resolved.
+    async fn state_of(&self, r: &AlertRecord) -> Result<AlertState, AppError> {
+        let ticket = self.ports.queries.ticket(&r.ticket).await?;
+        let (open, acknowledged) = match ticket {
+            Some((t, _)) => (r.open && t.state.status != Status::Resolved, t.state.acknowledged.is_some()),
+            None => (false, false),
+        };
+        Ok(AlertState { open, acknowledged })
+    }
+
+    async fn apply(&self, w: &mut Working, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
+        let signal = &s.signal;
+        let at = signal.received_at_ms.div_euclid(1000);
+        let effect = alert::decide(w.state, signal.action, w.key.on_resolve);
+        let ticket = w.record.as_ref().map(|r| r.ticket.clone());
+        let what = match effect {
+            Effect::Open => {
+                let id = self.open(&w.key, s).await?;
+                w.record = Some(AlertRecord {
+                    key: w.key.id.clone(),
+                    dedup_key: signal.dedup_key.clone(),
+                    ticket: id.clone(),
+                    open: true,
+                    count: 1,
+                    summary: signal.summary.clone(),
+                    opened_at: at,
+                    last_at: at,
+                });
+                w.state = alert::after(w.state, effect);
+                w.changed = true;
+                return Ok(SignalOutcome { what: "opened a ticket".into(), ticket: Some(id) });
+            }
+            Effect::Repeat => "counted on the open alert".to_string(),
+            Effect::Acknowledge => {
+                let by = w.key.actor_name();
+                self.event(ticket.as_ref(), EventKind::Acknowledged { by }, None).await?;
+                "acknowledged its ticket".to_string()
+            }
+            Effect::Resolve => {
+                self.event(ticket.as_ref(), EventKind::Resolved, None).await?;
+                "resolved its ticket".to_string()
+            }
+            Effect::NoteResolved => {
+                let body = format!("{} reports the problem resolved: {}", w.key.actor_name(), signal.summary);
+                let comment = NewComment {
+                    id: signal_id("cmt", s),
+                    author: UserId(format!("integration:{}", w.key.id)),
+                    public: false,
+                    body,
+                };
+                let kind = EventKind::Replied { by: w.key.actor_name(), public: false };
+                self.event(ticket.as_ref(), kind, Some(comment)).await?;
+                "noted on its ticket".to_string()
+            }
+            Effect::Ignore(why) => return Ok(SignalOutcome { what: format!("ignored: {why}"), ticket }),
+        };
+        if let Some(r) = w.record.as_mut() {
+            if effect == Effect::Repeat {
+                r.count += 1;
+                r.summary = signal.summary.clone();
+            }
+            if matches!(effect, Effect::Resolve | Effect::NoteResolved) {
+                r.open = false;
+            }
+            r.last_at = r.last_at.max(at);
+            w.changed = true;
+        }
+        w.state = alert::after(w.state, effect);
+        Ok(SignalOutcome { what, ticket })
+    }
+
+    /// Opens the ticket of a new alert; its id is derived from the signal, so a retry finds
+    /// what the first try wrote.
+    async fn open(&self, key: &IntegrationKey, s: &SignalRecord) -> Result<TicketId, AppError> {
+        let id = TicketId(signal_id("tkt", s));
+        if self.ports.queries.ticket(&id).await?.is_some() {
+            return Ok(id);
+        }
+        let contract = self.ports.commands.contract();
+        let map = key.severity.clone().unwrap_or_else(|| SeverityMap::default_for(contract));
+        let level = s.signal.level.unwrap_or(AlertLevel::Warning);
+        let severity = map.severity(level).clone();
+        let kind = EventKind::Opened { org: key.org.clone(), severity, intake: Some(Intake::Alert), security: false };
+        let summary: String = s.signal.summary.chars().take(200).collect();
+        let description = format!(
+            "Raised by {} from {} (deduplication key {}, level {level}).\n\n{}",
+            key.actor_name(),
+            s.signal.source,
+            s.signal.dedup_key,
+            s.signal.details
+        );
+        let details = TicketDetails { subject: summary, description, requester: None };
+        let extras = Extras { actor: None, details: Some(details), comment: None };
+        let now = self.ports.commands.now();
+        if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
+            if self.ports.queries.ticket(&id).await?.is_some() {
+                return Ok(id);
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Records one event on an alert's ticket; a ticket already in that state (a retry, or a
+    /// person got there first) is not an error.
+    async fn event(
+        &self,
+        ticket: Option<&TicketId>,
+        kind: EventKind,
+        comment: Option<NewComment>,
+    ) -> Result<(), AppError> {
+        let Some(ticket) = ticket else { return Ok(()) };
+        let now = self.ports.commands.now();
+        let extras = Extras { actor: None, details: None, comment };
+        match self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await {
+            Ok(_) | Err(AppError::Rejected(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// An id derived from a stored signal: sorts as the signals arrived, the same on every try.
+fn signal_id(prefix: &str, s: &SignalRecord) -> String {
+    let digest = Sha256::digest(format!("{prefix}|{}|{}", s.id, s.signal.received_at_ms).as_bytes());
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&(s.id.max(0) as u64).to_be_bytes());
+    random[8..].copy_from_slice(&digest[..2]);
+    ulid(prefix, s.signal.received_at_ms.max(0) as u64, random)
+}

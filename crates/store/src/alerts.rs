@@ -1,0 +1,213 @@
+//! Alerts from monitoring: integration keys, the signals the doors accepted (stored in
+//! batches, claimed with a lease) and each deduplication key's alert — the [`Alerts`] port.
+
+use crate::drop_box::Droppable;
+use crate::rows::RowExt;
+use crate::{Backend, SqlStore, backend_err};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use stringer_app::StoreError;
+use stringer_app::alerts::{AlertRecord, Alerts, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord};
+use stringer_core::alert::{AlertAction, AlertLevel, OnResolve};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
+
+const KEY_COLUMNS: &str =
+    "id, org, name, kind, severity_map, on_resolve, secret_hash, created_by, created_at, revoked_at";
+const SIGNAL_COLUMNS: &str = "id, key_id, action, dedup_key, summary, source, level, details, received_at_ms, attempts";
+const ALERT_COLUMNS: &str = "key_id, dedup_key, ticket_id, open, count, summary, opened_at, last_at";
+
+fn bad(what: &str, value: &str) -> StoreError {
+    StoreError::Backend(format!("bad {what} {value:?}"))
+}
+
+fn key_from(r: &AnyRow) -> Result<IntegrationKey, StoreError> {
+    let kind: String = r.col("kind")?;
+    let on_resolve: String = r.col("on_resolve")?;
+    let severity: Option<String> = r.col("severity_map")?;
+    Ok(IntegrationKey {
+        id: r.col("id")?,
+        org: OrgSlug(r.col("org")?),
+        name: r.col("name")?,
+        kind: KeyKind::parse(&kind).ok_or_else(|| bad("key kind", &kind))?,
+        severity: severity.map(|s| serde_json::from_str(&s).map_err(|_| bad("severity map", &s))).transpose()?,
+        on_resolve: OnResolve::parse(&on_resolve).ok_or_else(|| bad("resolve setting", &on_resolve))?,
+        secret_hash: r.col("secret_hash")?,
+        created_by: UserId(r.col("created_by")?),
+        created_at: r.col("created_at")?,
+        revoked_at: r.col("revoked_at")?,
+    })
+}
+
+fn signal_from(r: &AnyRow) -> Result<SignalRecord, StoreError> {
+    let action: String = r.col("action")?;
+    let level: Option<String> = r.col("level")?;
+    Ok(SignalRecord {
+        id: r.col("id")?,
+        attempts: r.col("attempts")?,
+        signal: Signal {
+            key: r.col("key_id")?,
+            action: AlertAction::parse(&action).ok_or_else(|| bad("alert action", &action))?,
+            dedup_key: r.col("dedup_key")?,
+            summary: r.col("summary")?,
+            source: r.col("source")?,
+            level: level.map(|l| AlertLevel::parse(&l).ok_or_else(|| bad("alert level", &l))).transpose()?,
+            details: r.col("details")?,
+            received_at_ms: r.col("received_at_ms")?,
+        },
+    })
+}
+
+fn alert_from(r: &AnyRow) -> Result<AlertRecord, StoreError> {
+    Ok(AlertRecord {
+        key: r.col("key_id")?,
+        dedup_key: r.col("dedup_key")?,
+        ticket: TicketId(r.col("ticket_id")?),
+        open: r.col::<i64>("open")? != 0,
+        count: r.col("count")?,
+        summary: r.col("summary")?,
+        opened_at: r.col("opened_at")?,
+        last_at: r.col("last_at")?,
+    })
+}
+
+#[async_trait]
+impl Droppable for Signal {
+    async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO alert_signals (key_id, action, dedup_key, summary, source, level, details, received_at_ms, \
+             state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id",
+        )
+        .bind(&self.key)
+        .bind(self.action.as_str())
+        .bind(&self.dedup_key)
+        .bind(&self.summary)
+        .bind(&self.source)
+        .bind(self.level.map(AlertLevel::as_str))
+        .bind(&self.details)
+        .bind(self.received_at_ms)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend_err)?;
+        row.col("id")
+    }
+}
+
+#[async_trait]
+impl Alerts for SqlStore {
+    async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
+        let severity = key.severity.as_ref().map(|m| serde_json::to_string(m).expect("a severity map serializes"));
+        sqlx::query(&format!(
+            "INSERT INTO integration_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&key.id)
+        .bind(key.org.as_str())
+        .bind(&key.name)
+        .bind(key.kind.as_str())
+        .bind(severity)
+        .bind(key.on_resolve.as_str())
+        .bind(&key.secret_hash)
+        .bind(key.created_by.as_str())
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
+        self.row(sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE id = $1")).bind(id), key_from)
+            .await
+    }
+
+    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE secret_hash = $1");
+        self.row(sqlx::query(&sql).bind(secret_hash), key_from).await
+    }
+
+    async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
+        let sql =
+            format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE org = $1 ORDER BY created_at DESC, id DESC");
+        self.rows(sqlx::query(&sql).bind(org.as_str()), key_from).await
+    }
+
+    async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE integration_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
+        self.signal_drop.put(signal.clone()).await
+    }
+
+    async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE alert_signals SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM \
+             alert_signals WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id \
+             LIMIT $3{lock}) RETURNING {SIGNAL_COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await
+            .map_err(backend_err)?;
+        let mut out = rows.iter().map(signal_from).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|s| s.id);
+        Ok(out)
+    }
+
+    async fn settle_signal(&self, id: i64, outcome: &SignalOutcome, at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE alert_signals SET state = 'done', outcome = $1, ticket_id = $2, settled_at = $3, \
+             claimed_until = NULL WHERE id = $4",
+        )
+        .bind(&outcome.what)
+        .bind(outcome.ticket.as_ref().map(|t| t.to_string()))
+        .bind(at)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn alert(&self, key: &str, dedup_key: &str) -> Result<Option<AlertRecord>, StoreError> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE key_id = $1 AND dedup_key = $2");
+        self.row(sqlx::query(&sql).bind(key).bind(dedup_key), alert_from).await
+    }
+
+    async fn put_alert(&self, a: &AlertRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (key_id, dedup_key) DO UPDATE SET ticket_id = excluded.ticket_id, open = excluded.open, \
+             count = excluded.count, summary = excluded.summary, opened_at = excluded.opened_at, \
+             last_at = excluded.last_at"
+        ))
+        .bind(&a.key)
+        .bind(&a.dedup_key)
+        .bind(a.ticket.as_str())
+        .bind(i64::from(a.open))
+        .bind(a.count)
+        .bind(&a.summary)
+        .bind(a.opened_at)
+        .bind(a.last_at)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE ticket_id = $1 ORDER BY opened_at, dedup_key");
+        self.rows(sqlx::query(&sql).bind(ticket.as_str()), alert_from).await
+    }
+}

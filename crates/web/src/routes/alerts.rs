@@ -1,0 +1,340 @@
+//! Alerts from monitoring. Admins create an org's integration keys (`/api/v1/orgs/{slug}/
+//! integration-keys`: the secret is shown once, only its SHA-256 is stored; revocable).
+//! Monitoring tools send with them: PagerDuty's Events API v2 (`POST /v2/enqueue`, answered
+//! exactly as PagerDuty answers) and Prometheus Alertmanager's webhook
+//! (`POST /api/v1/alerts/alertmanager`, the key as a bearer token or in the path). A door
+//! checks the event's shape and its key, stores it and answers; the engine turns stored
+//! signals into tickets by the core's rules.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{Body, PathParams};
+use crate::ids::{is_id, new_id};
+use crate::routes::accounts::{Items, org_for};
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+use stringer_app::alerts::{IntegrationKey, KeyKind, Signal, secret_hash};
+use stringer_core::access::{Action, Object};
+use stringer_core::alert::{OnResolve, SeverityMap};
+use stringer_core::ids::Severity;
+use stringer_integrations::{alertmanager, pagerduty};
+use utoipa::ToSchema;
+
+/// A new integration key.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// What people call it ("Prometheus production").
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    /// `events_v2` (PagerDuty's Events API v2) or `alertmanager`.
+    #[schema(pattern = "^(events_v2|alertmanager)$")]
+    kind: String,
+    /// This key's severity for each alert level; absent: the contract's default table
+    /// (its severities in order, most severe first: critical, error, warning, info).
+    severity: Option<LevelSeverities>,
+    /// What the monitor's resolve does: `resolve` (the default) or `note` (only notes it on
+    /// the ticket; people resolve).
+    #[schema(pattern = "^(resolve|note)$")]
+    on_resolve: Option<String>,
+}
+
+/// A severity per alert level.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSeverities {
+    critical: String,
+    error: String,
+    warning: String,
+    info: String,
+}
+
+/// An integration key as admins see it (never the secret, but once at creation).
+#[derive(Serialize, ToSchema)]
+pub struct KeyView {
+    /// `ink_…`.
+    id: String,
+    org: String,
+    name: String,
+    /// events_v2 | alertmanager.
+    kind: String,
+    /// The severity each alert level opens at (the contract's default when the key has none).
+    severity: LevelSeverities,
+    /// resolve | note.
+    on_resolve: String,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339, when revoked.
+    revoked_at: Option<String>,
+    /// The secret: the Events API's `routing_key`, or Alertmanager's bearer credential.
+    /// Shown only in the answer that created the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    /// Where the tool sends.
+    url: String,
+}
+
+fn at(seconds: i64) -> String {
+    Timestamp::from_second(seconds).map(|t| t.to_string()).unwrap_or_default()
+}
+
+impl KeyView {
+    fn of(state: &AppState, k: IntegrationKey, secret: Option<String>) -> KeyView {
+        let map = k.severity.clone().unwrap_or_else(|| SeverityMap::default_for(state.contract()));
+        let path = match k.kind {
+            KeyKind::EventsV2 => "/v2/enqueue",
+            KeyKind::Alertmanager => "/api/v1/alerts/alertmanager",
+        };
+        KeyView {
+            id: k.id,
+            org: k.org.to_string(),
+            name: k.name,
+            kind: k.kind.as_str().into(),
+            severity: LevelSeverities {
+                critical: map.critical.to_string(),
+                error: map.error.to_string(),
+                warning: map.warning.to_string(),
+                info: map.info.to_string(),
+            },
+            on_resolve: k.on_resolve.as_str().into(),
+            created_at: at(k.created_at),
+            revoked_at: k.revoked_at.map(at),
+            key: secret,
+            url: format!("{}{path}", state.public_url.trim_end_matches('/')),
+        }
+    }
+}
+
+/// A key's secret: 32 lowercase hex digits (128 random bits), the shape of PagerDuty's
+/// routing keys, so tools that check the shape take it.
+fn new_key_secret() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Creates an integration key for an org (a staff admin who sees the org). The answer holds
+/// the secret, once.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/integration-keys", security(("bearer" = [])),
+    params(("slug" = String, Path)), request_body = NewKey,
+    responses((status = 201, body = KeyView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+    Body(body): Body<NewKey>,
+) -> Result<(StatusCode, axum::Json<KeyView>), ApiError> {
+    let org = org_for(&state, &caller, &slug, Action::ManageIntegrations).await?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::unprocessable("name: 1 to 200 characters"));
+    }
+    let kind = KeyKind::parse(&body.kind).ok_or_else(|| ApiError::unprocessable("kind: events_v2 or alertmanager"))?;
+    let on_resolve = match body.on_resolve.as_deref() {
+        None => OnResolve::Resolve,
+        Some(o) => OnResolve::parse(o).ok_or_else(|| ApiError::unprocessable("on_resolve: resolve or note"))?,
+    };
+    let severity = body.severity.map(|s| SeverityMap {
+        critical: Severity(s.critical),
+        error: Severity(s.error),
+        warning: Severity(s.warning),
+        info: Severity(s.info),
+    });
+    if let Some(unknown) = severity.as_ref().and_then(|m| m.unknown_in(state.contract())) {
+        return Err(ApiError::unprocessable(format!("severity: the contract has no severity {unknown}")));
+    }
+    let secret = new_key_secret();
+    let key = IntegrationKey {
+        id: new_id("ink"),
+        org: org.slug.clone(),
+        name: name.to_string(),
+        kind,
+        severity,
+        on_resolve,
+        secret_hash: secret_hash(&secret),
+        created_by: caller.user.id.clone(),
+        created_at: state.now().as_second(),
+        revoked_at: None,
+    };
+    state.ports.alerts.insert_key(&key).await?;
+    tracing::info!(key = %key.id, org = %key.org, by = %caller.user.id, "integration key created");
+    Ok((StatusCode::CREATED, axum::Json(KeyView::of(&state, key, Some(secret)))))
+}
+
+/// An org's integration keys, newest first (revoked ones too).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/integration-keys", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Items<KeyView>), (status = 404, body = crate::routes::Problem)))]
+pub async fn list_keys(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+) -> Result<axum::Json<Items<KeyView>>, ApiError> {
+    let org = org_for(&state, &caller, &slug, Action::ManageIntegrations).await?;
+    let keys = state.ports.alerts.keys(&org.slug).await?;
+    Ok(axum::Json(Items { items: keys.into_iter().map(|k| KeyView::of(&state, k, None)).collect() }))
+}
+
+/// Revokes an integration key: its tool's events are refused from then on.
+#[utoipa::path(delete, path = "/api/v1/integration-keys/{id}", security(("bearer" = [])),
+    params(("id" = String, Path, pattern = r"^ink_[0-9A-HJKMNP-TV-Z]{26}$")),
+    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    if !is_id("ink", &id) {
+        return Err(ApiError::bad_request("malformed integration key id"));
+    }
+    let key = state.ports.alerts.key(&id).await?.filter(|k| k.revoked_at.is_none());
+    let org = match &key {
+        Some(k) => state.ports.accounts.org(&k.org).await?,
+        None => None,
+    };
+    caller.may(Action::ManageIntegrations, org.as_ref().map(|o| Object::Org(o.as_ref())), "integration key")?;
+    if !state.ports.alerts.revoke_key(&id, state.now().as_second()).await? {
+        return Err(ApiError::not_found("integration key"));
+    }
+    tracing::info!(key = %id, by = %caller.user.id, "integration key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Per-key budgets of events, in this process: a token bucket per key refilled at the
+/// configured rate, holding up to ten seconds' worth.
+#[derive(Default)]
+pub struct AlertBudgets {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl AlertBudgets {
+    /// Takes one event from the key's budget at `per_minute`; false when it is spent.
+    fn take(&self, key: &str, per_minute: u32) -> bool {
+        let rate = f64::from(per_minute) / 60.0;
+        let capacity = (rate * 10.0).max(1.0);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("budget lock");
+        if buckets.len() > 100_000 {
+            buckets.clear();
+        }
+        let (tokens, last) = buckets.entry(key.to_string()).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(capacity);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The live key of this kind whose secret is `secret`.
+async fn live_key(state: &AppState, secret: &str, kind: KeyKind) -> Result<Option<IntegrationKey>, ApiError> {
+    if secret.is_empty() || secret.len() > 200 {
+        return Ok(None);
+    }
+    let key = state.ports.alerts.key_by_hash(&secret_hash(secret)).await?;
+    Ok(key.filter(|k| k.revoked_at.is_none() && k.kind == kind))
+}
+
+fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// PagerDuty's Events API v2: one alert event. Answers as PagerDuty does: `202` with the
+/// deduplication key (made up for a trigger without one), `400` listing what is invalid
+/// (an unknown or revoked routing key too), `429` over the key's budget.
+pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+    let event = match pagerduty::read_event(&body) {
+        Ok(event) => event,
+        Err(errors) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&errors)),
+    };
+    let key = match live_key(&state, &event.routing_key, KeyKind::EventsV2).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&["Invalid routing key".into()])),
+        Err(e) => return e.into_response(),
+    };
+    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+        return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
+    }
+    let dedup_key = event.dedup_key.unwrap_or_else(new_key_secret);
+    let signal = Signal {
+        key: key.id,
+        action: event.action,
+        dedup_key: dedup_key.clone(),
+        summary: event.summary,
+        source: event.source,
+        level: event.level,
+        details: event.details,
+        received_at_ms: state.now().as_millisecond(),
+    };
+    match state.ports.alerts.accept_signal(&signal).await {
+        Ok(_) => json(StatusCode::ACCEPTED, pagerduty::accepted(&dedup_key)),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Prometheus Alertmanager's webhook, the key as `Authorization: Bearer KEY` (Alertmanager's
+/// `http_config.authorization`).
+pub async fn alertmanager_bearer(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim().to_string())
+        .unwrap_or_default();
+    alertmanager_with(&state, &secret, &body).await
+}
+
+/// Prometheus Alertmanager's webhook, the key in the path (for setups that cannot set a
+/// header; the path then is a secret).
+pub async fn alertmanager_path(
+    State(state): State<AppState>,
+    axum::extract::Path(secret): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    alertmanager_with(&state, &secret, &body).await
+}
+
+async fn alertmanager_with(state: &AppState, secret: &str, body: &[u8]) -> Response {
+    let key = match live_key(state, secret, KeyKind::Alertmanager).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return ApiError::unauthorized("unknown or revoked integration key").into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let group = match alertmanager::read_notification(body) {
+        Ok(group) => group,
+        Err(why) => return ApiError::bad_request(why).into_response(),
+    };
+    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+        return ApiError::too_many("this integration key's budget of events is spent; retry later", 10).into_response();
+    }
+    let signal = Signal {
+        key: key.id,
+        action: group.action,
+        dedup_key: group.dedup_key,
+        summary: group.summary,
+        source: group.source,
+        level: Some(group.level),
+        details: group.details,
+        received_at_ms: state.now().as_millisecond(),
+    };
+    match state.ports.alerts.accept_signal(&signal).await {
+        Ok(id) => {
+            (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"status": "accepted", "id": id}))).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
