@@ -147,6 +147,28 @@ pub struct AlertRecord {
     pub last_at: i64,
 }
 
+/// A change event: something changed that is not a problem (a deploy, a configuration
+/// change), shown beside the org's tickets of that time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// Its sequence number (0 before it is stored).
+    pub id: i64,
+    /// The key it came with.
+    pub key: String,
+    /// The key's org.
+    pub org: OrgSlug,
+    /// What changed.
+    pub summary: String,
+    /// Where.
+    pub source: String,
+    /// When it happened (Unix seconds): the tool's timestamp, else when it was received.
+    pub at: i64,
+    /// The rest, as JSON text.
+    pub details: String,
+    /// When it was received (Unix seconds).
+    pub received_at: i64,
+}
+
 /// Integration keys, stored signals and alerts.
 #[async_trait]
 pub trait Alerts: Send + Sync {
@@ -171,6 +193,11 @@ pub trait Alerts: Send + Sync {
     async fn alert(&self, key: &str, dedup_key: &str) -> Result<Option<AlertRecord>, StoreError>;
     /// Stores an alert (insert or replace).
     async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+    /// Stores a change event; answers its sequence number.
+    async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError>;
+    /// An org's change events that happened in `[from, to]` (Unix seconds), newest first,
+    /// at most `limit`.
+    async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError>;
     /// The alerts whose latest opening opened this ticket.
     async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError>;
 }

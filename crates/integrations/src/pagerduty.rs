@@ -33,13 +33,67 @@ pub struct EventV2 {
     pub details: String,
 }
 
-/// Reads an event body; on failure, the errors PagerDuty would list.
-pub fn read_event(body: &[u8]) -> Result<EventV2, Vec<String>> {
-    if body.len() > MAX_EVENT_BYTES {
-        return Err(vec![format!("Event object is larger than {MAX_EVENT_BYTES} bytes")]);
+/// A change event as checked (`POST /v2/change/enqueue`): something changed that is not a
+/// problem (a deploy, a configuration change), shown beside the alerts' tickets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeV2 {
+    /// The integration key it names.
+    pub routing_key: String,
+    /// What changed (cut to [`MAX_SUMMARY`] characters).
+    pub summary: String,
+    /// Where, when the tool says.
+    pub source: String,
+    /// When it happened, when the tool says.
+    pub timestamp: Option<jiff::Timestamp>,
+    /// The rest (custom details, links, images), as JSON text.
+    pub details: String,
+}
+
+/// Why an event is refused, in PagerDuty's words: a body that is no JSON object is an
+/// "Unrecognized object"; one whose fields are wrong is an "invalid event" listing them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a JSON object at all.
+    Unrecognized(String),
+    /// These fields are wrong.
+    Invalid(Vec<String>),
+}
+
+impl Refusal {
+    /// The body of the `400`.
+    pub fn body(&self) -> Value {
+        match self {
+            Refusal::Unrecognized(why) => json!({
+                "status": "Unrecognized object", "message": "Event object format is unrecognized", "errors": [why]
+            }),
+            Refusal::Invalid(errors) => invalid(errors),
+        }
     }
-    let value: Value = serde_json::from_slice(body).map_err(|_| vec!["Event object is not valid JSON".to_string()])?;
-    let Value::Object(event) = value else { return Err(vec!["Event object must be a JSON object".into()]) };
+
+    /// The errors listed.
+    pub fn errors(&self) -> Vec<String> {
+        match self {
+            Refusal::Unrecognized(why) => vec![why.clone()],
+            Refusal::Invalid(errors) => errors.clone(),
+        }
+    }
+}
+
+/// The body as a JSON object, or the refusal PagerDuty answers.
+fn object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(Refusal::Unrecognized(format!("Event object is larger than {MAX_EVENT_BYTES} bytes")));
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(event)) => Ok(event),
+        Ok(_) => Err(Refusal::Unrecognized("Event object must be a JSON object".into())),
+        Err(_) => Err(Refusal::Unrecognized("JSON parse error".into())),
+    }
+}
+
+/// Reads an alert event body; on failure, the refusal PagerDuty would answer.
+pub fn read_event(body: &[u8]) -> Result<EventV2, Refusal> {
+    let event = object(body)?;
     let mut errors = Vec::new();
     let routing_key = text(&event, "routing_key", &mut errors);
     let action = match text(&event, "event_action", &mut errors) {
@@ -108,7 +162,41 @@ pub fn read_event(body: &[u8]) -> Result<EventV2, Vec<String>> {
             let details = serde_json::to_string_pretty(&Value::Object(rest)).unwrap_or_default();
             Ok(EventV2 { routing_key, action, dedup_key, summary, source, level, details })
         }
-        _ => Err(errors),
+        _ => Err(Refusal::Invalid(errors)),
+    }
+}
+
+/// Reads a change event body (`payload.summary` required; `source`, `timestamp`,
+/// `custom_details`, `links` and `images` optional).
+pub fn read_change(body: &[u8]) -> Result<ChangeV2, Refusal> {
+    let event = object(body)?;
+    let mut errors = Vec::new();
+    let routing_key = text(&event, "routing_key", &mut errors);
+    let (mut summary, mut source, mut timestamp) = (None, String::new(), None);
+    match event.get("payload") {
+        Some(Value::Object(payload)) => {
+            summary = text_in(payload, "payload.summary", "summary", &mut errors)
+                .map(|s| s.chars().take(MAX_SUMMARY).collect::<String>());
+            source = payload.get("source").and_then(Value::as_str).unwrap_or_default().chars().take(1024).collect();
+            match payload.get("timestamp") {
+                None | Some(Value::Null) => {}
+                Some(t) => match t.as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+                    Some(t) => timestamp = Some(t),
+                    None => errors.push("'payload.timestamp' must be an ISO 8601 date and time".into()),
+                },
+            }
+        }
+        Some(_) => errors.push("'payload' must be an object".into()),
+        None => errors.push("'payload' is missing or blank".into()),
+    }
+    match (routing_key, summary) {
+        (Some(routing_key), Some(summary)) if errors.is_empty() => {
+            let mut rest = event.clone();
+            rest.remove("routing_key");
+            let details = serde_json::to_string_pretty(&Value::Object(rest)).unwrap_or_default();
+            Ok(ChangeV2 { routing_key, summary, source, timestamp, details })
+        }
+        _ => Err(Refusal::Invalid(errors)),
     }
 }
 
@@ -140,6 +228,11 @@ pub fn invalid(errors: &[String]) -> Value {
     json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors})
 }
 
+/// The body of a `202` for an accepted change event.
+pub fn change_accepted() -> Value {
+    json!({"status": "success", "message": "Change event processed"})
+}
+
 /// The body of a `429`.
 pub fn throttled() -> Value {
     json!({"status": "throttle exceeded", "message": "Requests for this service are arriving too quickly. Please retry later."})
@@ -150,7 +243,7 @@ mod tests {
     use super::*;
 
     fn errors(body: &str) -> Vec<String> {
-        read_event(body.as_bytes()).unwrap_err()
+        read_event(body.as_bytes()).unwrap_err().errors()
     }
 
     #[test]
@@ -173,7 +266,7 @@ mod tests {
     fn invalid_events_say_what_is_wrong() {
         let table: &[(&str, &str)] = &[
             ("[]", "Event object must be a JSON object"),
-            ("{", "Event object is not valid JSON"),
+            ("{", "JSON parse error"),
             (
                 r#"{"event_action":"trigger","payload":{"summary":"s","source":"s","severity":"info"}}"#,
                 "'routing_key' is missing or blank",
@@ -215,6 +308,19 @@ mod tests {
             );
             assert!(read_event(body.as_bytes()).is_ok(), "{t}");
         }
+    }
+
+    #[test]
+    fn change_events_read_and_refuse() {
+        let body = r#"{"routing_key":"R","payload":{"summary":"Deployed v42","source":"ci","timestamp":"2015-07-17T08:42:58.315+0000",
+            "custom_details":{"build":"220"}},"links":[{"href":"https://ci.example/220","text":"Build"}]}"#;
+        let c = read_change(body.as_bytes()).unwrap();
+        assert_eq!((c.summary.as_str(), c.source.as_str()), ("Deployed v42", "ci"));
+        assert_eq!(c.timestamp.unwrap().to_string(), "2015-07-17T08:42:58.315Z");
+        assert!(c.details.contains("ci.example/220"));
+        let refused = read_change(br#"{"routing_key":"R","payload":{}}"#).unwrap_err();
+        assert_eq!(refused.errors(), ["'payload.summary' is missing or blank"]);
+        assert_eq!(read_change(b"nope").unwrap_err().body()["status"], "Unrecognized object");
     }
 
     #[test]

@@ -8,13 +8,16 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use stringer_app::StoreError;
-use stringer_app::alerts::{AlertRecord, Alerts, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord};
+use stringer_app::alerts::{
+    AlertRecord, Alerts, ChangeRecord, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord,
+};
 use stringer_core::alert::{AlertAction, AlertLevel, OnResolve};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const KEY_COLUMNS: &str =
     "id, org, name, kind, severity_map, on_resolve, secret_hash, created_by, created_at, revoked_at";
 const SIGNAL_COLUMNS: &str = "id, key_id, action, dedup_key, summary, source, level, details, received_at_ms, attempts";
+const CHANGE_COLUMNS: &str = "id, key_id, org, summary, source, at, details, received_at";
 const ALERT_COLUMNS: &str = "key_id, dedup_key, ticket_id, open, count, summary, opened_at, last_at";
 
 fn bad(what: &str, value: &str) -> StoreError {
@@ -55,6 +58,19 @@ fn signal_from(r: &AnyRow) -> Result<SignalRecord, StoreError> {
             details: r.col("details")?,
             received_at_ms: r.col("received_at_ms")?,
         },
+    })
+}
+
+fn change_from(r: &AnyRow) -> Result<ChangeRecord, StoreError> {
+    Ok(ChangeRecord {
+        id: r.col("id")?,
+        key: r.col("key_id")?,
+        org: OrgSlug(r.col("org")?),
+        summary: r.col("summary")?,
+        source: r.col("source")?,
+        at: r.col("at")?,
+        details: r.col("details")?,
+        received_at: r.col("received_at")?,
     })
 }
 
@@ -204,6 +220,32 @@ impl Alerts for SqlStore {
         .await
         .map_err(backend_err)?;
         Ok(())
+    }
+
+    async fn insert_change(&self, c: &ChangeRecord) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO change_events (key_id, org, summary, source, at, details, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&c.key)
+        .bind(c.org.as_str())
+        .bind(&c.summary)
+        .bind(&c.source)
+        .bind(c.at)
+        .bind(&c.details)
+        .bind(c.received_at)
+        .fetch_one(&self.write)
+        .await
+        .map_err(backend_err)?;
+        row.col("id")
+    }
+
+    async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM change_events WHERE org = $1 AND at >= $2 AND at <= $3 \
+             ORDER BY at DESC, id DESC LIMIT $4"
+        );
+        self.rows(sqlx::query(&sql).bind(org.as_str()).bind(from).bind(to).bind(limit), change_from).await
     }
 
     async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {

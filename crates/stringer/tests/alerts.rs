@@ -1,8 +1,9 @@
 //! Alerts from monitoring, black-box against the real server on SQLite and PostgreSQL:
 //! integration keys (an admin's, shown once, revocable), PagerDuty's Events API v2 at
 //! `/v2/enqueue` (trigger, repeat, acknowledge, resolve, trigger again; PagerDuty's answers
-//! for valid and invalid events; 429 over a key's budget) and Alertmanager's webhook (a
-//! firing group opens one ticket at the key's severity, resolved notes it).
+//! for valid and invalid events; 429 over a key's budget), change events beside tickets,
+//! and Alertmanager's webhook (a firing group opens one ticket at the key's severity,
+//! resolved notes it).
 
 mod support;
 
@@ -87,6 +88,21 @@ async fn events_api_v2_on(db: Db) {
     assert!(opened["description"].as_str().unwrap().contains("free_bytes"), "{opened}");
     let key = opened["key"].as_str().unwrap().to_string();
     assert!(!tickets_about(&server, &d.alice, "Disk full on db1").await.is_empty(), "the customer sees it");
+
+    // A change event (a deploy) is shown to staff beside the org's tickets of that time.
+    let change = json!({"routing_key": secret, "payload": {"summary": "Deployed api v42", "source": "ci",
+        "custom_details": {"build": "220"}}, "links": [{"href": "https://ci.example/220", "text": "Build 220"}]});
+    let (status, body) =
+        server.raw(Method::POST, "/v2/change/enqueue", "", change.to_string().into_bytes(), "application/json").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::ACCEPTED, json!({"status": "success", "message": "Change event processed"}))
+    );
+    let changes = server.ok(Method::GET, &format!("/api/v1/tickets/{key}/changes"), &d.admin, None).await;
+    assert_eq!(changes["items"][0]["summary"], "Deployed api v42", "{changes}");
+    assert!(changes["items"][0]["details"].as_str().unwrap().contains("ci.example/220"));
+    let (status, _) = server.call(Method::GET, &format!("/api/v1/tickets/{key}/changes"), Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "for staff");
 
     // Repeats open nothing; acknowledge and resolve act on that ticket, in order.
     for _ in 0..3 {

@@ -167,7 +167,7 @@ fn body_limit(path: &str) -> usize {
         UPLOAD_LIMIT
     } else if path == "/api/v1/mail/inbound" {
         stringer_app::mail::MAX_MESSAGE_BYTES
-    } else if path == "/v2/enqueue" {
+    } else if path == "/v2/enqueue" || path == "/v2/change/enqueue" {
         stringer_integrations::pagerduty::MAX_EVENT_BYTES
     } else if path.starts_with("/api/v1/alerts/alertmanager") {
         stringer_integrations::alertmanager::MAX_NOTIFICATION_BYTES

@@ -1,6 +1,7 @@
 -- Alerts from monitoring: integration keys (the secret's SHA-256 only), every signal a door
 -- accepted (stored before it answers, processed from here once), and each deduplication
--- key's alert with the ticket it opened.
+-- key's alert with the ticket it opened; change events (deploys, configuration changes) shown
+-- beside the tickets of the same org.
 CREATE TABLE integration_keys (
     id TEXT PRIMARY KEY,
     org TEXT NOT NULL REFERENCES orgs(slug),
@@ -44,3 +45,14 @@ CREATE TABLE alerts (
     PRIMARY KEY (key_id, dedup_key)
 );
 CREATE INDEX alerts_ticket ON alerts(ticket_id);
+CREATE TABLE change_events (
+    id BIGSERIAL PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    org TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    details TEXT NOT NULL,
+    received_at BIGINT NOT NULL
+);
+CREATE INDEX change_events_org ON change_events(org, at);

@@ -156,6 +156,10 @@ pub struct TicketPage {
     pub files: Vec<FileLine>,
     /// Staff: the messages that came in by mail, each with its original.
     pub mails: Vec<(String, String)>,
+    /// Staff: the monitoring alerts behind the ticket, in words.
+    pub alerts: Vec<String>,
+    /// Staff: what changed around it (the org's change events), in words.
+    pub changes: Vec<String>,
 }
 
 /// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
@@ -255,6 +259,30 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    let (alerts, changes) = if internal {
+        let alerts = state.ports.alerts.alerts_of_ticket(&found.ticket.id).await?;
+        let alerts = alerts
+            .into_iter()
+            .map(|a| {
+                let state = if a.open { "open" } else { "resolved by the monitor" };
+                format!(
+                    "{} · {} · {} trigger(s), last {} · {state}",
+                    a.dedup_key,
+                    a.summary,
+                    a.count,
+                    at(a.last_at, &tz)
+                )
+            })
+            .collect();
+        let changes = crate::routes::alerts::changes_near(state, &found.ticket)
+            .await?
+            .into_iter()
+            .map(|c| format!("{} · {} · {}", at(c.at, &tz), c.summary, c.source))
+            .collect();
+        (alerts, changes)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let open = s.status != Status::Resolved;
     let customer_may_page = !staff && may(Action::PageOnCall);
     let refusal = s.customer_page_refusal(contract, now);
@@ -326,6 +354,8 @@ pub async fn page(
         bridge,
         files,
         mails,
+        alerts,
+        changes,
     })
 }
 

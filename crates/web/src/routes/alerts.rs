@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::{is_id, new_id};
 use crate::routes::accounts::{Items, org_for};
+use crate::routes::tickets::ticket_for;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -23,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
-use stringer_app::alerts::{IntegrationKey, KeyKind, Signal, secret_hash};
+use stringer_app::alerts::{ChangeRecord, IntegrationKey, KeyKind, Signal, secret_hash};
+use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object};
 use stringer_core::alert::{OnResolve, SeverityMap};
 use stringer_core::ids::Severity;
@@ -258,7 +260,7 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
 pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
     let event = match pagerduty::read_event(&body) {
         Ok(event) => event,
-        Err(errors) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&errors)),
+        Err(refusal) => return json(StatusCode::BAD_REQUEST, refusal.body()),
     };
     let key = match live_key(&state, &event.routing_key, KeyKind::EventsV2).await {
         Ok(Some(key)) => key,
@@ -283,6 +285,87 @@ pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(_) => json(StatusCode::ACCEPTED, pagerduty::accepted(&dedup_key)),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// PagerDuty's change events (`POST /v2/change/enqueue`): a deploy or a configuration change,
+/// shown beside the tickets of the key's org at that time. Answers as PagerDuty does.
+pub async fn change_enqueue(State(state): State<AppState>, body: Bytes) -> Response {
+    let change = match pagerduty::read_change(&body) {
+        Ok(change) => change,
+        Err(refusal) => return json(StatusCode::BAD_REQUEST, refusal.body()),
+    };
+    let key = match live_key(&state, &change.routing_key, KeyKind::EventsV2).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&["Invalid routing key".into()])),
+        Err(e) => return e.into_response(),
+    };
+    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+        return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
+    }
+    let received_at = state.now().as_second();
+    let record = ChangeRecord {
+        id: 0,
+        key: key.id,
+        org: key.org,
+        summary: change.summary,
+        source: change.source,
+        at: change.timestamp.map_or(received_at, |t| t.as_second()),
+        details: change.details,
+        received_at,
+    };
+    match state.ports.alerts.insert_change(&record).await {
+        Ok(_) => json(StatusCode::ACCEPTED, pagerduty::change_accepted()),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// A change event as staff see it beside a ticket.
+#[derive(Serialize, ToSchema)]
+pub struct ChangeView {
+    /// RFC 3339: when it happened.
+    at: String,
+    summary: String,
+    source: String,
+    /// The integration key it came with.
+    integration_key: String,
+    /// Everything else the tool sent (custom details, links), as JSON text.
+    details: String,
+}
+
+/// How long before a ticket opened its org's changes are shown with it.
+pub const CHANGES_BEFORE_SECONDS: i64 = 24 * 3600;
+
+/// The change events of a ticket's org from a day before it opened until it was resolved
+/// (or now), newest first, at most 50: what changed around the problem. For staff.
+pub async fn changes_near(state: &AppState, ticket: &TicketRecord) -> Result<Vec<ChangeRecord>, ApiError> {
+    let from = ticket.state.opened_at.as_second() - CHANGES_BEFORE_SECONDS;
+    let to = ticket.state.resolved_at.map_or(state.now().as_second(), |t| t.as_second());
+    Ok(state.ports.alerts.changes(&ticket.org, from, to, 50).await?)
+}
+
+/// What changed around a ticket: its org's change events (deploys, configuration changes
+/// sent to `/v2/change/enqueue`) from a day before it opened until it was resolved, newest
+/// first (at most 50). For staff.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/changes", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
+    responses((status = 200, body = Items<ChangeView>), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn ticket_changes(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<axum::Json<Items<ChangeView>>, ApiError> {
+    let found = ticket_for(&state, &caller, &id, &[Action::ReadInternal]).await?;
+    let items = changes_near(&state, &found.ticket)
+        .await?
+        .into_iter()
+        .map(|c| ChangeView {
+            at: at(c.at),
+            summary: c.summary,
+            source: c.source,
+            integration_key: c.key,
+            details: c.details,
+        })
+        .collect();
+    Ok(axum::Json(Items { items }))
 }
 
 /// Prometheus Alertmanager's webhook, the key as `Authorization: Bearer KEY` (Alertmanager's

@@ -95,6 +95,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(mail::org_mail, mail::update_org_mail))
         .routes(routes!(alerts::list_keys, alerts::create_key))
         .routes(routes!(alerts::revoke_key))
+        .routes(routes!(alerts::ticket_changes))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))
@@ -108,6 +109,7 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/ack/{token}", get(ack::confirm).post(ack::acknowledge))
         .route("/slack/interactions", axum::routing::post(slack::interactions))
         .route("/v2/enqueue", axum::routing::post(alerts::enqueue))
+        .route("/v2/change/enqueue", axum::routing::post(alerts::change_enqueue))
         .route("/api/v1/alerts/alertmanager", axum::routing::post(alerts::alertmanager_bearer))
         .route("/api/v1/alerts/alertmanager/{key}", axum::routing::post(alerts::alertmanager_path))
         .route("/ical/schedules/{file}", get(schedules::schedule_feed))
