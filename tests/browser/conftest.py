@@ -6,77 +6,24 @@ Environment:
   STRINGER_SCREENSHOTS  a directory: save the README's screenshots there
 """
 
-import json
 import os
-import re
-import subprocess
-import tempfile
-import time
-import urllib.parse
-import urllib.request
+import sys
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("STRINGER_BIN", os.path.join(ROOT, "target", "debug", "stringer"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pysupport"))
+from stringer_server import ROOT, Server  # noqa: E402,F401 (ROOT: for the tests)
+
 CHROMIUM = os.environ.get("STRINGER_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
-
-
-class Server:
-    """A `stringer serve` on 127.0.0.1:0 with a fresh SQLite directory."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="stringer-browser-")
-        self.out = open(os.path.join(self.dir, "stdout"), "w+")
-        self.err = open(os.path.join(self.dir, "stderr"), "w+")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STRINGER_")}
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "db"),
-             "--allow-private-webhooks", "--mail-domain", "support.example"],
-            stdout=self.out, stderr=self.err, env=env)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            self.out.seek(0)
-            text = self.out.read()
-            m = re.search(r"^listening on (http://127\.0\.0\.1:\d+)", text, re.M)
-            if m:
-                self.url = m.group(1)
-                self.token = re.search(r"token (stg_[A-Za-z0-9_-]+)", text).group(1)
-                return
-            assert self.proc.poll() is None, "the server exited: " + open(self.err.name).read()
-            time.sleep(0.1)
-        raise AssertionError("the server did not start")
-
-    def api(self, method, path, body=None, token=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Authorization", "Bearer " + (token or self.token))
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"null")
-
-    def mail(self, recipient, raw):
-        """Hands a raw message in at the HTTP door, as an inbound-mail service would."""
-        query = urllib.parse.urlencode({"recipient": recipient})
-        req = urllib.request.Request(f"{self.url}/api/v1/mail/inbound?{query}", data=raw.encode(), method="POST")
-        req.add_header("Authorization", "Bearer " + self.token)
-        req.add_header("Content-Type", "message/rfc822")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def desk():
     """A fresh server with two orgs (acme: Enterprise dedicated; bolt: Pro shared), staff and
     customers, all with the password PASSWORD."""
-    s = Server()
+    s = Server(["--allow-private-webhooks", "--mail-domain", "support.example"])
     staff = {}
     for key, name, role in [("nico", "Nico Engineer", "engineer"), ("tina", "Tina TAM", "tam"),
                             ("tom", "Tom TAM", "tam"), ("ada", "Ada Admin", "admin")]:

@@ -1,0 +1,92 @@
+"""The outside systems' own software against the real server: PagerDuty's Python client
+library and Debian's Prometheus Alertmanager (apt `prometheus-alertmanager`).
+
+Environment:
+  STRINGER_BIN           the stringer binary (default: target/debug/stringer)
+  STRINGER_ALERTMANAGER  Alertmanager's binary (default: /usr/bin/prometheus-alertmanager)
+"""
+
+import asyncio
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.parse
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pysupport"))
+from stringer_server import Server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server with the org acme (Enterprise, dedicated) and its customer alice."""
+    s = Server()
+    s.api("POST", "/api/v1/orgs", {"slug": "acme", "name": "Acme Corp", "tier": "enterprise",
+                                  "deployment": "dedicated"})
+    yield s
+    s.stop()
+
+
+class TlsFront:
+    """TLS in front of the server, as a reverse proxy is in production: clients that insist on
+    https (PagerDuty's library does) reach the real server through it. It only terminates TLS
+    and pipes bytes; `context` trusts its self-signed certificate."""
+
+    def __init__(self, target):
+        work = tempfile.mkdtemp(prefix="tls-front-")
+        self.cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                        self.cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.context = ssl.create_default_context(cafile=self.cert)
+        server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_side.load_cert_chain(self.cert, key)
+        host, port = urllib.parse.urlparse(target).netloc.split(":")
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        async def pipe(reader, writer):
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, ssl.SSLError):
+                pass
+            finally:
+                writer.close()
+
+        async def handle(client_reader, client_writer):
+            upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+            await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer),
+                                 return_exceptions=True)
+
+        async def serve():
+            self.tcp = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_side)
+            self.url = f"https://127.0.0.1:{self.tcp.sockets[0].getsockname()[1]}"
+            started.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        assert started.wait(10), "the TLS front did not start"
+
+    def stop(self):
+        async def shutdown():
+            self.tcp.close()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in others:
+                t.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="module")
+def tls(server):
+    front = TlsFront(server.url)
+    yield front
+    front.stop()
