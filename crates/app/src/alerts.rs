@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use stringer_core::alert::{self, AlertAction, AlertLevel, AlertState, Effect, OnResolve, SeverityMap};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId};
-use stringer_core::ticket::Status;
 
 /// How many times a signal is tried before it is settled as failed.
 pub const MAX_PROCESS_ATTEMPTS: i64 = 5;
@@ -137,6 +136,8 @@ pub struct AlertRecord {
     pub ticket: TicketId,
     /// Not resolved by the monitor (the ticket may have been resolved by a person since).
     pub open: bool,
+    /// The monitor acknowledged it.
+    pub acknowledged: bool,
     /// Triggers counted while open, the first included.
     pub count: i64,
     /// The latest trigger's summary.
@@ -187,12 +188,15 @@ pub trait Alerts: Send + Sync {
     /// Claims up to `limit` pending signals whose lease ran out, in order, leasing them
     /// until `lease_until`.
     async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError>;
-    /// Records what became of a signal; it is not claimed again.
-    async fn settle_signal(&self, id: i64, outcome: &SignalOutcome, at: i64) -> Result<(), StoreError>;
-    /// The alert a key's deduplication key names.
-    async fn alert(&self, key: &str, dedup_key: &str) -> Result<Option<AlertRecord>, StoreError>;
-    /// Stores an alert (insert or replace).
-    async fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+    /// Records, in one transaction, what became of signals (they are not claimed again) and
+    /// the alerts they changed (insert or replace).
+    async fn finish(&self, settled: &[(i64, SignalOutcome)], alerts: &[AlertRecord], at: i64)
+    -> Result<(), StoreError>;
+    /// The keys of these ids (those that exist), in one read.
+    async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError>;
+    /// The alerts these (key, deduplication key) pairs name (those that exist), each with
+    /// whether its ticket is resolved, in one read.
+    async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError>;
     /// Stores a change event; answers its sequence number.
     async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError>;
     /// An org's change events that happened in `[from, to]` (Unix seconds), newest first,
@@ -200,6 +204,29 @@ pub trait Alerts: Send + Sync {
     async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError>;
     /// The alerts whose latest opening opened this ticket.
     async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError>;
+}
+
+/// One alert's claimed signals, with its key (`None`: gone) and its stored alert (with
+/// whether the alert's ticket is resolved), read for a whole batch at once.
+#[derive(Clone, Debug)]
+pub struct AlertWork {
+    /// The key.
+    pub key: Option<IntegrationKey>,
+    /// The alert so far, and whether its ticket is resolved.
+    pub alert: Option<(AlertRecord, bool)>,
+    /// The signals, in the order received.
+    pub signals: Vec<SignalRecord>,
+}
+
+/// What processing one alert's signals came to, before it is written.
+#[derive(Clone, Debug, Default)]
+pub struct Processed {
+    /// Each settled signal's outcome.
+    pub settled: Vec<(i64, SignalOutcome)>,
+    /// The alert, when it changed.
+    pub alert: Option<AlertRecord>,
+    /// Why processing stopped early; the signals not settled come back.
+    pub failed: Option<String>,
 }
 
 /// Turns stored signals into ticket events.
@@ -217,10 +244,11 @@ struct Working {
 }
 
 impl AlertDesk {
-    /// Claimed signals grouped by alert (key and deduplication key), each group in the order
-    /// received; groups in the order of their first signal. Different groups may be
-    /// processed at once; one group's signals must be processed in order.
-    pub fn by_alert(batch: Vec<SignalRecord>) -> Vec<Vec<SignalRecord>> {
+    /// Claimed signals grouped by alert (key and deduplication key), each group in the
+    /// order received, with what processing needs read in two queries for the whole batch:
+    /// the keys, and the alerts with whether their tickets are resolved. Different groups may
+    /// be processed at once ([`AlertDesk::process_alert`]); one group's signals in order.
+    pub async fn prepare(&self, batch: Vec<SignalRecord>) -> Result<Vec<AlertWork>, AppError> {
         let mut order: Vec<(String, String)> = Vec::new();
         let mut groups: HashMap<(String, String), Vec<SignalRecord>> = HashMap::new();
         for s in batch {
@@ -230,71 +258,68 @@ impl AlertDesk {
             }
             groups.entry(id).or_default().push(s);
         }
-        order.into_iter().filter_map(|id| groups.remove(&id)).collect()
+        let mut key_ids: Vec<String> = order.iter().map(|(k, _)| k.clone()).collect();
+        key_ids.sort();
+        key_ids.dedup();
+        let keys: HashMap<String, IntegrationKey> =
+            self.ports.alerts.keys_by_id(&key_ids).await?.into_iter().map(|k| (k.id.clone(), k)).collect();
+        let mut alerts: HashMap<(String, String), (AlertRecord, bool)> = self
+            .ports
+            .alerts
+            .alerts_of(&order)
+            .await?
+            .into_iter()
+            .map(|(a, resolved)| ((a.key.clone(), a.dedup_key.clone()), (a, resolved)))
+            .collect();
+        Ok(order
+            .into_iter()
+            .filter_map(|id| {
+                let signals = groups.remove(&id)?;
+                Some(AlertWork { key: keys.get(&id.0).cloned(), alert: alerts.remove(&id), signals })
+            })
+            .collect())
     }
 
-    /// Processes one alert's claimed signals in order and settles each; answers how many
-    /// were settled. A store failure leaves the rest pending for the next claim (until
-    /// [`MAX_PROCESS_ATTEMPTS`]).
-    pub async fn process_alert(&self, signals: Vec<SignalRecord>) -> Result<usize, AppError> {
-        let Some(first) = signals.first() else { return Ok(0) };
-        let now = self.ports.commands.now().as_second();
-        let Some(key) = self.ports.alerts.key(&first.signal.key).await? else {
-            for s in &signals {
-                self.settle(s.id, "ignored: the integration key is gone", None, now).await?;
-            }
-            return Ok(signals.len());
+    /// Processes one alert's signals in order. What it came to is written with other
+    /// alerts' by [`AlertDesk::finish`]. A store failure stops the alert's remaining
+    /// signals, which come back at the next claim (until [`MAX_PROCESS_ATTEMPTS`]).
+    pub async fn process_alert(&self, work: AlertWork) -> Processed {
+        let mut done = Processed::default();
+        let AlertWork { key, alert, signals } = work;
+        let Some(key) = key else {
+            let gone = SignalOutcome { what: "ignored: the integration key is gone".into(), ticket: None };
+            done.settled = signals.iter().map(|s| (s.id, gone.clone())).collect();
+            return done;
         };
-        let record = self.ports.alerts.alert(&key.id, &first.signal.dedup_key).await?;
-        let state = match &record {
-            Some(r) => Some(self.state_of(r).await?),
-            None => None,
-        };
-        let mut working = Working { key, record, state, changed: false };
-        let mut settled = 0;
+        // Open only while the monitor has not resolved it and its ticket is not resolved.
+        let state = alert
+            .as_ref()
+            .map(|(r, ticket_resolved)| AlertState { open: r.open && !ticket_resolved, acknowledged: r.acknowledged });
+        let mut working = Working { key, record: alert.map(|(r, _)| r), state, changed: false };
         for s in &signals {
             match self.apply(&mut working, s).await {
-                Ok(outcome) => {
-                    self.ports.alerts.settle_signal(s.id, &outcome, now).await?;
-                    settled += 1;
-                }
+                Ok(outcome) => done.settled.push((s.id, outcome)),
                 Err(e @ (AppError::Store(_) | AppError::Busy(_))) if s.attempts < MAX_PROCESS_ATTEMPTS => {
-                    self.save(&working).await?;
-                    return Err(e);
+                    done.failed = Some(e.to_string());
+                    break;
                 }
-                Err(e) => {
-                    self.settle(s.id, &format!("failed: {e}"), None, now).await?;
-                    settled += 1;
-                }
+                Err(e) => done.settled.push((s.id, SignalOutcome { what: format!("failed: {e}"), ticket: None })),
             }
         }
-        self.save(&working).await?;
-        Ok(settled)
+        done.alert = working.record.filter(|_| working.changed);
+        done
     }
 
-    async fn settle(&self, id: i64, what: &str, ticket: Option<TicketId>, at: i64) -> Result<(), AppError> {
-        let outcome = SignalOutcome { what: what.into(), ticket };
-        Ok(self.ports.alerts.settle_signal(id, &outcome, at).await?)
-    }
-
-    async fn save(&self, w: &Working) -> Result<(), AppError> {
-        if w.changed
-            && let Some(r) = &w.record
-        {
-            self.ports.alerts.put_alert(r).await?;
+    /// Writes what processing came to, for many alerts at once: each signal's outcome and
+    /// each changed alert, in one transaction. Answers how many signals were settled.
+    pub async fn finish(&self, processed: &[Processed]) -> Result<usize, AppError> {
+        let settled: Vec<(i64, SignalOutcome)> = processed.iter().flat_map(|p| p.settled.iter().cloned()).collect();
+        let alerts: Vec<AlertRecord> = processed.iter().filter_map(|p| p.alert.clone()).collect();
+        if settled.is_empty() && alerts.is_empty() {
+            return Ok(0);
         }
-        Ok(())
-    }
-
-    /// An alert's state: open only while the monitor has not resolved it and its ticket is
-    /// not resolved.
-    async fn state_of(&self, r: &AlertRecord) -> Result<AlertState, AppError> {
-        let ticket = self.ports.queries.ticket(&r.ticket).await?;
-        let (open, acknowledged) = match ticket {
-            Some((t, _)) => (r.open && t.state.status != Status::Resolved, t.state.acknowledged.is_some()),
-            None => (false, false),
-        };
-        Ok(AlertState { open, acknowledged })
+        self.ports.alerts.finish(&settled, &alerts, self.ports.commands.now().as_second()).await?;
+        Ok(settled.len())
     }
 
     async fn apply(&self, w: &mut Working, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
@@ -310,6 +335,7 @@ impl AlertDesk {
                     dedup_key: signal.dedup_key.clone(),
                     ticket: id.clone(),
                     open: true,
+                    acknowledged: false,
                     count: 1,
                     summary: signal.summary.clone(),
                     opened_at: at,
@@ -350,6 +376,9 @@ impl AlertDesk {
             }
             if matches!(effect, Effect::Resolve | Effect::NoteResolved) {
                 r.open = false;
+            }
+            if effect == Effect::Acknowledge {
+                r.acknowledged = true;
             }
             r.last_at = r.last_at.max(at);
             w.changed = true;

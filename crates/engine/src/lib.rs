@@ -298,7 +298,8 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
 
 /// Processes monitoring signals until told to stop: claims a batch with a lease, processes
 /// each alert's signals in order and different alerts at once (so the group committer
-/// batches their tickets), and goes again at once after a full batch.
+/// batches their tickets), writes every outcome in one transaction, and goes again at once
+/// after a full batch.
 async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = Timestamp::now().as_second();
@@ -310,17 +311,32 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
             }
         };
         let full = claimed.len() as i64 == SIGNAL_BATCH;
+        let prepared = match alerts.prepare(claimed).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the alerts of monitoring signals failed; they come back");
+                Vec::new()
+            }
+        };
         let mut work = tokio::task::JoinSet::new();
-        for group in AlertDesk::by_alert(claimed) {
+        for group in prepared {
             let alerts = alerts.clone();
-            work.spawn(async move {
-                match alerts.process_alert(group).await {
-                    Ok(n) => metrics::record_signals(n),
-                    Err(e) => tracing::warn!(error = %e, "processing monitoring signals failed; they come back"),
-                }
-            });
+            work.spawn(async move { alerts.process_alert(group).await });
         }
-        while work.join_next().await.is_some() {}
+        let mut processed = Vec::new();
+        while let Some(done) = work.join_next().await {
+            match done {
+                Ok(p) => processed.push(p),
+                Err(e) => tracing::warn!(error = %e, "a monitoring signal task failed; its signals come back"),
+            }
+        }
+        for why in processed.iter().filter_map(|p| p.failed.as_deref()) {
+            tracing::warn!(error = why, "processing monitoring signals failed; they come back");
+        }
+        match alerts.finish(&processed).await {
+            Ok(n) => metrics::record_signals(n),
+            Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
+        }
         if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
             return;
         }

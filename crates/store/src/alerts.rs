@@ -5,8 +5,10 @@ use crate::drop_box::Droppable;
 use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
+use sqlx::Any;
+use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::query::Query;
 use stringer_app::StoreError;
 use stringer_app::alerts::{
     AlertRecord, Alerts, ChangeRecord, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord,
@@ -18,7 +20,7 @@ const KEY_COLUMNS: &str =
     "id, org, name, kind, severity_map, on_resolve, secret_hash, created_by, created_at, revoked_at";
 const SIGNAL_COLUMNS: &str = "id, key_id, action, dedup_key, summary, source, level, details, received_at_ms, attempts";
 const CHANGE_COLUMNS: &str = "id, key_id, org, summary, source, at, details, received_at";
-const ALERT_COLUMNS: &str = "key_id, dedup_key, ticket_id, open, count, summary, opened_at, last_at";
+const ALERT_COLUMNS: &str = "key_id, dedup_key, ticket_id, open, acknowledged, count, summary, opened_at, last_at";
 
 fn bad(what: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("bad {what} {value:?}"))
@@ -80,6 +82,7 @@ fn alert_from(r: &AnyRow) -> Result<AlertRecord, StoreError> {
         dedup_key: r.col("dedup_key")?,
         ticket: TicketId(r.col("ticket_id")?),
         open: r.col::<i64>("open")? != 0,
+        acknowledged: r.col::<i64>("acknowledged")? != 0,
         count: r.col("count")?,
         summary: r.col("summary")?,
         opened_at: r.col("opened_at")?,
@@ -87,25 +90,23 @@ fn alert_from(r: &AnyRow) -> Result<AlertRecord, StoreError> {
     })
 }
 
-#[async_trait]
 impl Droppable for Signal {
-    async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO alert_signals (key_id, action, dedup_key, summary, source, level, details, received_at_ms, \
-             state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id",
-        )
-        .bind(&self.key)
-        .bind(self.action.as_str())
-        .bind(&self.dedup_key)
-        .bind(&self.summary)
-        .bind(&self.source)
-        .bind(self.level.map(AlertLevel::as_str))
-        .bind(&self.details)
-        .bind(self.received_at_ms)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend_err)?;
-        row.col("id")
+    const INSERT: &'static str = "INSERT INTO alert_signals (key_id, action, dedup_key, summary, source, level, \
+                                  details, received_at_ms, state, attempts)";
+    const VALUES: usize = 10;
+
+    fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        query
+            .bind(&self.key)
+            .bind(self.action.as_str())
+            .bind(&self.dedup_key)
+            .bind(&self.summary)
+            .bind(&self.source)
+            .bind(self.level.map(AlertLevel::as_str))
+            .bind(&self.details)
+            .bind(self.received_at_ms)
+            .bind("pending")
+            .bind(0i64)
     }
 }
 
@@ -181,45 +182,94 @@ impl Alerts for SqlStore {
         Ok(out)
     }
 
-    async fn settle_signal(&self, id: i64, outcome: &SignalOutcome, at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE alert_signals SET state = 'done', outcome = $1, ticket_id = $2, settled_at = $3, \
-             claimed_until = NULL WHERE id = $4",
-        )
-        .bind(&outcome.what)
-        .bind(outcome.ticket.as_ref().map(|t| t.to_string()))
-        .bind(at)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+    async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {KEY_COLUMNS} FROM integration_keys WHERE id IN ({})", marks.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        self.rows(query, key_from).await
     }
 
-    async fn alert(&self, key: &str, dedup_key: &str) -> Result<Option<AlertRecord>, StoreError> {
-        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE key_id = $1 AND dedup_key = $2");
-        self.row(sqlx::query(&sql).bind(key).bind(dedup_key), alert_from).await
+    async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pairs: Vec<String> = (0..ids.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let columns: Vec<String> = ALERT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, t.status AS ticket_status FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id \
+             WHERE (a.key_id, a.dedup_key) IN (VALUES {})",
+            columns.join(", "),
+            pairs.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (key, dedup) in ids {
+            query = query.bind(key).bind(dedup);
+        }
+        self.rows(query, |r| {
+            let status: Option<String> = r.col("ticket_status")?;
+            Ok((alert_from(r)?, status.is_none_or(|s| s == "resolved")))
+        })
+        .await
     }
 
-    async fn put_alert(&self, a: &AlertRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (key_id, dedup_key) DO UPDATE SET ticket_id = excluded.ticket_id, open = excluded.open, \
-             count = excluded.count, summary = excluded.summary, opened_at = excluded.opened_at, \
-             last_at = excluded.last_at"
-        ))
-        .bind(&a.key)
-        .bind(&a.dedup_key)
-        .bind(a.ticket.as_str())
-        .bind(i64::from(a.open))
-        .bind(a.count)
-        .bind(&a.summary)
-        .bind(a.opened_at)
-        .bind(a.last_at)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+    async fn finish(
+        &self,
+        settled: &[(i64, SignalOutcome)],
+        alerts: &[AlertRecord],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        // At most 256 signals and alerts a round (the engine's batch), so one statement each.
+        if !settled.is_empty() {
+            let rows: Vec<String> =
+                (0..settled.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
+            let sql = format!(
+                "UPDATE alert_signals SET state = 'done', outcome = v.column2, ticket_id = v.column3, settled_at = $1, \
+                 claimed_until = NULL FROM (VALUES {}) AS v WHERE alert_signals.id = v.column1",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(at);
+            for (id, outcome) in settled {
+                query = query.bind(*id).bind(&outcome.what).bind(outcome.ticket.as_ref().map(|t| t.to_string()));
+            }
+            query.execute(&mut *tx).await.map_err(backend_err)?;
+        }
+        if !alerts.is_empty() {
+            let rows: Vec<String> = (0..alerts.len())
+                .map(|i| {
+                    let marks: Vec<String> = (1..=9).map(|c| format!("${}", 9 * i + c)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (key_id, dedup_key) DO UPDATE SET \
+                 ticket_id = excluded.ticket_id, open = excluded.open, acknowledged = excluded.acknowledged, \
+                 count = excluded.count, summary = excluded.summary, opened_at = excluded.opened_at, \
+                 last_at = excluded.last_at",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for a in alerts {
+                query = query
+                    .bind(&a.key)
+                    .bind(&a.dedup_key)
+                    .bind(a.ticket.as_str())
+                    .bind(i64::from(a.open))
+                    .bind(i64::from(a.acknowledged))
+                    .bind(a.count)
+                    .bind(&a.summary)
+                    .bind(a.opened_at)
+                    .bind(a.last_at);
+            }
+            query.execute(&mut *tx).await.map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)
     }
 
     async fn insert_change(&self, c: &ChangeRecord) -> Result<i64, StoreError> {

@@ -3,16 +3,21 @@
 //! door answers only once its item is committed (received mail, monitoring signals).
 
 use crate::backend_err;
-use async_trait::async_trait;
-use sqlx::{Any, AnyPool, Transaction};
+use crate::rows::RowExt;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
 use stringer_app::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
-/// Something a door hands in, inserted as one row.
-#[async_trait]
+/// Something a door hands in, inserted as one row of a table with an ascending `id`.
 pub(crate) trait Droppable: Send + Sync + 'static {
-    /// Inserts it; answers its row's sequence number.
-    async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError>;
+    /// `INSERT INTO table (columns…)`, without `VALUES`.
+    const INSERT: &'static str;
+    /// How many values a row binds.
+    const VALUES: usize;
+    /// Binds this row's values, in the order of [`Droppable::INSERT`]'s columns.
+    fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>;
 }
 
 /// One item waiting to be stored, and who waits for its id.
@@ -71,12 +76,27 @@ async fn store_all<T: Droppable>(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<
     }
 }
 
+/// Inserts the batch as one multi-row statement; answers each item's id, in batch order.
+/// Both backends number the rows of one `INSERT … VALUES` in the order of its rows (SQLite
+/// with its single writer, PostgreSQL's sequence row by row), so the ids returned, sorted,
+/// are the batch's in order.
 async fn insert_all<T: Droppable>(pool: &AnyPool, batch: &[Dropped<T>]) -> Result<Vec<i64>, StoreError> {
-    let mut tx = pool.begin().await.map_err(backend_err)?;
-    let mut ids = Vec::with_capacity(batch.len());
+    let rows: Vec<String> = (0..batch.len())
+        .map(|r| {
+            let marks: Vec<String> = (1..=T::VALUES).map(|c| format!("${}", r * T::VALUES + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let sql = format!("{} VALUES {} RETURNING id", T::INSERT, rows.join(", "));
+    let mut query = sqlx::query(&sql);
     for (item, _) in batch {
-        ids.push(item.insert(&mut tx).await?);
+        query = item.bind(query);
     }
-    tx.commit().await.map_err(backend_err)?;
+    let returned = query.fetch_all(pool).await.map_err(backend_err)?;
+    let mut ids = returned.iter().map(|r| r.col::<i64>("id")).collect::<Result<Vec<_>, _>>()?;
+    if ids.len() != batch.len() {
+        return Err(StoreError::Backend(format!("stored {} of {} items", ids.len(), batch.len())));
+    }
+    ids.sort_unstable();
     Ok(ids)
 }

@@ -9,8 +9,10 @@ use crate::rows::{RowExt, json};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use sqlx::Any;
+use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::query::Query;
 use stringer_app::StoreError;
 use stringer_app::mail::letters::{InformEntry, LetterContext, LetterRecipient};
 use stringer_app::mail::{
@@ -299,21 +301,19 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
 impl Droppable for NewInbound {
-    async fn insert(&self, tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0) RETURNING id",
-        )
-        .bind(crate::rows::name_of(&self.door))
-        .bind(&self.envelope_from)
-        .bind(json(&self.envelope_to))
-        .bind(self.raw.clone())
-        .bind(self.received_at_ms)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend_err)?;
-        row.col("id")
+    const INSERT: &'static str =
+        "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts)";
+    const VALUES: usize = 7;
+
+    fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        query
+            .bind(crate::rows::name_of(&self.door))
+            .bind(&self.envelope_from)
+            .bind(json(&self.envelope_to))
+            .bind(self.raw.clone())
+            .bind(self.received_at_ms)
+            .bind("pending")
+            .bind(0i64)
     }
 }

@@ -103,8 +103,8 @@ pub struct AppState {
     pub mail: Option<stringer_integrations::mail::Mail>,
     /// The server's own address (`--public-url`), for links in mail.
     pub public_url: String,
-    /// Each integration key's budget of events (see [`routes::alerts`]).
-    pub alert_budgets: Arc<routes::alerts::AlertBudgets>,
+    /// The alert doors' budgets and recently read keys (see [`routes::alerts`]).
+    pub alert_door: Arc<routes::alerts::AlertDoor>,
 }
 
 impl AppState {
@@ -118,7 +118,7 @@ impl AppState {
             slack: SlackApp { inbound: None, client: None },
             mail: None,
             public_url: String::new(),
-            alert_budgets: Arc::default(),
+            alert_door: Arc::default(),
         }
     }
 

@@ -38,6 +38,7 @@ CREATE TABLE alerts (
     dedup_key TEXT NOT NULL,
     ticket_id TEXT NOT NULL,
     open BIGINT NOT NULL,
+    acknowledged BIGINT NOT NULL,
     count BIGINT NOT NULL,
     summary TEXT NOT NULL,
     opened_at BIGINT NOT NULL,

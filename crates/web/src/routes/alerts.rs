@@ -23,7 +23,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use stringer_app::alerts::{ChangeRecord, IntegrationKey, KeyKind, Signal, secret_hash};
 use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object};
@@ -208,25 +208,34 @@ pub async fn revoke_key(
     if !state.ports.alerts.revoke_key(&id, state.now().as_second()).await? {
         return Err(ApiError::not_found("integration key"));
     }
+    state.alert_door.forget_keys();
     tracing::info!(key = %id, by = %caller.user.id, "integration key revoked");
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Per-key budgets of events, in this process: a token bucket per key refilled at the
-/// configured rate, holding up to ten seconds' worth.
+/// How long a key read from the database is trusted (a revocation on another instance takes
+/// effect within it; on this one at once).
+const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// The most keys (and unknown secrets) remembered; past it, all are forgotten.
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// What the alert doors keep in this process: each key's budget of events (a token bucket
+/// refilled at the configured rate, holding up to ten seconds' worth) and the keys read in
+/// the last second, so a busy monitor's every event does not cost a database read.
 #[derive(Default)]
-pub struct AlertBudgets {
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+pub struct AlertDoor {
+    budgets: Mutex<HashMap<String, (f64, Instant)>>,
+    keys: Mutex<HashMap<String, (Instant, Option<IntegrationKey>)>>,
 }
 
-impl AlertBudgets {
+impl AlertDoor {
     /// Takes one event from the key's budget at `per_minute`; false when it is spent.
     fn take(&self, key: &str, per_minute: u32) -> bool {
         let rate = f64::from(per_minute) / 60.0;
         let capacity = (rate * 10.0).max(1.0);
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().expect("budget lock");
-        if buckets.len() > 100_000 {
+        let mut buckets = self.budgets.lock().expect("budget lock");
+        if buckets.len() > KEY_CACHE_MAX {
             buckets.clear();
         }
         let (tokens, last) = buckets.entry(key.to_string()).or_insert((capacity, now));
@@ -239,6 +248,24 @@ impl AlertBudgets {
             false
         }
     }
+
+    fn cached(&self, hash: &str) -> Option<Option<IntegrationKey>> {
+        let keys = self.keys.lock().expect("key cache lock");
+        keys.get(hash).filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL).map(|(_, key)| key.clone())
+    }
+
+    fn remember(&self, hash: String, key: Option<IntegrationKey>) {
+        let mut keys = self.keys.lock().expect("key cache lock");
+        if keys.len() >= KEY_CACHE_MAX {
+            keys.clear();
+        }
+        keys.insert(hash, (Instant::now(), key));
+    }
+
+    /// Forgets every key read (after a revocation).
+    fn forget_keys(&self) {
+        self.keys.lock().expect("key cache lock").clear();
+    }
 }
 
 /// The live key of this kind whose secret is `secret`.
@@ -246,7 +273,15 @@ async fn live_key(state: &AppState, secret: &str, kind: KeyKind) -> Result<Optio
     if secret.is_empty() || secret.len() > 200 {
         return Ok(None);
     }
-    let key = state.ports.alerts.key_by_hash(&secret_hash(secret)).await?;
+    let hash = secret_hash(secret);
+    let key = match state.alert_door.cached(&hash) {
+        Some(key) => key,
+        None => {
+            let key = state.ports.alerts.key_by_hash(&hash).await?;
+            state.alert_door.remember(hash, key.clone());
+            key
+        }
+    };
     Ok(key.filter(|k| k.revoked_at.is_none() && k.kind == kind))
 }
 
@@ -267,7 +302,7 @@ pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(None) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&["Invalid routing key".into()])),
         Err(e) => return e.into_response(),
     };
-    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+    if !state.alert_door.take(&key.id, state.settings.alert_events_per_minute) {
         return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
     }
     let dedup_key = event.dedup_key.unwrap_or_else(new_key_secret);
@@ -299,7 +334,7 @@ pub async fn change_enqueue(State(state): State<AppState>, body: Bytes) -> Respo
         Ok(None) => return json(StatusCode::BAD_REQUEST, pagerduty::invalid(&["Invalid routing key".into()])),
         Err(e) => return e.into_response(),
     };
-    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+    if !state.alert_door.take(&key.id, state.settings.alert_events_per_minute) {
         return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
     }
     let received_at = state.now().as_second();
@@ -401,7 +436,7 @@ async fn alertmanager_with(state: &AppState, secret: &str, body: &[u8]) -> Respo
         Ok(group) => group,
         Err(why) => return ApiError::bad_request(why).into_response(),
     };
-    if !state.alert_budgets.take(&key.id, state.settings.alert_events_per_minute) {
+    if !state.alert_door.take(&key.id, state.settings.alert_events_per_minute) {
         return ApiError::too_many("this integration key's budget of events is spent; retry later", 10).into_response();
     }
     let signal = Signal {
