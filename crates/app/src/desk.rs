@@ -378,4 +378,9 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
         self.record_with(events, extras).await
     }
+
+    async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError> {
+        let roster = self.store.roster(org).await?;
+        Ok(roster.route(stringer_core::ids::Role::Oncall, at).into_iter().map(UserId).collect())
+    }
 }

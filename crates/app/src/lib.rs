@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod alerts;
+pub mod chat;
 mod clock;
 pub mod delivery;
 mod desk;

@@ -7,6 +7,7 @@
 //! idempotency keys, settings). The SQL stores implement all of them.
 
 use crate::alerts::Alerts;
+use crate::chat::ChatRoom;
 use crate::desk::{AppError, Recorded};
 use crate::mail::Mailroom;
 use crate::records::{
@@ -32,6 +33,9 @@ pub trait Commands: Send + Sync {
     /// Records events on one ticket as one change — all of them, or none (a `ticket.opened`
     /// first opens it) — with who did it and any new ticket's fields or comment.
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError>;
+    /// Who an org's on-call role reaches at `at` (its schedules, else its named engineers, as
+    /// routing pages them).
+    async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError>;
 }
 
 /// The read port: what the fronts show.
@@ -261,4 +265,6 @@ pub struct Ports {
     pub mailroom: Arc<dyn Mailroom>,
     /// Integration keys, alerts from monitoring and their signals.
     pub alerts: Arc<dyn Alerts>,
+    /// Messages from the orgs' shared Slack channels, the channels' orgs, the threads' tickets.
+    pub chat: Arc<dyn ChatRoom>,
 }

@@ -9,6 +9,8 @@
 //!   outbox's settle jobs);
 //! - the **mailroom** processes received mail (stored by the doors before they answered)
 //!   into tickets, replies and inquiries, many at once so the group committer batches them;
+//! - the **alert intake** and the **chat intake** process monitoring signals and messages
+//!   from the orgs' shared Slack channels the same way;
 //! - the **janitor** forgets expired idempotency keys;
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
@@ -28,6 +30,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
+use stringer_app::chat::ChatDesk;
 use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -86,8 +89,17 @@ pub struct Engine<S, T> {
     outside: T,
     links: AckLinks,
     config: Config,
-    mail: Arc<MailDesk>,
-    alerts: Arc<AlertDesk>,
+    intakes: Intakes,
+}
+
+/// The ways in whose stored input the engine processes.
+pub struct Intakes {
+    /// Received mail.
+    pub mail: Arc<MailDesk>,
+    /// Monitoring signals.
+    pub alerts: Arc<AlertDesk>,
+    /// Messages from the orgs' shared Slack channels (when the Slack app has a bot token).
+    pub chat: Option<Arc<ChatDesk>>,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -111,24 +123,24 @@ where
     S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
-    /// An engine running `desk`'s timers, processing received mail through `mail` and
-    /// monitoring signals through `alerts`, and delivering through `outside`.
+    /// An engine running `desk`'s timers, processing what the `intakes` stored (mail,
+    /// monitoring signals, channel messages), and delivering through `outside`.
     pub fn new(
         desk: Arc<Desk<S, SystemClock>>,
         store: S,
         outside: T,
         links: AckLinks,
         config: Config,
-        mail: Arc<MailDesk>,
-        alerts: Arc<AlertDesk>,
+        intakes: Intakes,
     ) -> Self {
-        Engine { desk, store, outside, links, config, mail, alerts }
+        Engine { desk, store, outside, links, config, intakes }
     }
 
     /// Starts every cycle on the current runtime.
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
-        let Engine { desk, store, outside, links, config, mail, alerts } = self;
+        let Engine { desk, store, outside, links, config, intakes } = self;
+        let Intakes { mail, alerts, chat } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
@@ -136,6 +148,7 @@ where
             tokio::spawn(messenger(store.clone(), outside, letters, stopped.clone())),
             tokio::spawn(mailroom(mail, stopped.clone())),
             tokio::spawn(alert_intake(alerts, stopped.clone())),
+            tokio::spawn(chat_intake(chat, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -337,6 +350,51 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
             Ok(n) => metrics::record_signals(n),
             Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
         }
+        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Processes messages from the orgs' shared channels until told to stop: claims a batch
+/// with a lease; one channel's messages in the order posted (a reply after the message that
+/// opened its thread's ticket), different channels' at once. Without a Slack bot token the
+/// messages wait, stored.
+async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool>) {
+    let Some(chat) = chat else {
+        let _ = stop.wait_for(|stop| *stop).await;
+        return;
+    };
+    loop {
+        let now = Timestamp::now().as_second();
+        let claimed = match chat.ports.chat.claim_messages(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming channel messages failed; retrying");
+                Vec::new()
+            }
+        };
+        let full = claimed.len() as i64 == MAIL_BATCH;
+        let mut by_channel: Vec<(String, Vec<_>)> = Vec::new();
+        for m in claimed {
+            match by_channel.iter_mut().find(|(c, _)| *c == m.message.channel) {
+                Some((_, list)) => list.push(m),
+                None => by_channel.push((m.message.channel.clone(), vec![m])),
+            }
+        }
+        let mut work = tokio::task::JoinSet::new();
+        for (_, messages) in by_channel {
+            let chat = chat.clone();
+            work.spawn(async move {
+                for m in messages {
+                    if let Err(e) = chat.process(&m).await {
+                        tracing::warn!(error = %e, message = m.id, "processing a channel message failed; it comes back");
+                        return;
+                    }
+                }
+            });
+        }
+        while work.join_next().await.is_some() {}
         if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
             return;
         }

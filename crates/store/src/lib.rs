@@ -10,6 +10,7 @@
 
 mod accounts;
 mod alerts;
+mod chat;
 mod commit;
 mod deliveries;
 mod drop_box;

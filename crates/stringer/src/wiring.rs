@@ -1,6 +1,7 @@
 //! Wiring: the SQL store behind every port the web front and the Slack integration use.
 
 use std::sync::Arc;
+use stringer_app::chat::ChatDesk;
 use stringer_app::ports::Commands;
 use stringer_integrations::slack::inbound::Inbound;
 use stringer_store::SqlStore;
@@ -18,12 +19,13 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         files: store.clone(),
         mailroom: store.clone(),
         alerts: store.clone(),
+        chat: store.clone(),
         safeguards: store,
     }
 }
 
 /// The Slack app's inbound side, acting through the same ports.
-pub fn slack_inbound(ports: &Ports, signing_secret: String) -> Inbound {
+pub fn slack_inbound(ports: &Ports, signing_secret: String, desk: Option<Arc<ChatDesk>>) -> Inbound {
     Inbound {
         signing_secret,
         commands: ports.commands.clone(),
@@ -31,5 +33,7 @@ pub fn slack_inbound(ports: &Ports, signing_secret: String) -> Inbound {
         accounts: ports.accounts.clone(),
         oncall: ports.oncall.clone(),
         safeguards: ports.safeguards.clone(),
+        chat: ports.chat.clone(),
+        desk,
     }
 }

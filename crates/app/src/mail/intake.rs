@@ -383,11 +383,7 @@ impl MailDesk {
         if security && let Some(most) = contract.severities.keys().next() {
             return Ok(most.clone());
         }
-        Ok(contract
-            .tiers
-            .get(&org.tier)
-            .map(|t| t.default_severity.clone())
-            .unwrap_or_else(|| contract.severities.keys().last().cloned().unwrap_or_else(|| Severity(String::new()))))
+        Ok(contract.default_severity(&org.tier))
     }
 
     /// Keeps the message's files with the ticket, by the portal's rules; refused ones are

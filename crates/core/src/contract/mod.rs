@@ -228,6 +228,16 @@ impl Contract {
         self.tiers.get_key_value(name).map(|(k, _)| k.clone())
     }
 
+    /// The severity a request opens at when nothing says which: the tier's
+    /// `default_severity`, else the contract's least severe.
+    pub fn default_severity(&self, tier: &Tier) -> Severity {
+        self.tiers
+            .get(tier)
+            .map(|t| t.default_severity.clone())
+            .or_else(|| self.severities.keys().last().cloned())
+            .unwrap_or_else(|| Severity(String::new()))
+    }
+
     /// Position of a severity, 0 being the most severe.
     pub fn rank(&self, severity: &Severity) -> usize {
         self.severities.get_index_of(severity).expect("severity checked at the edge")

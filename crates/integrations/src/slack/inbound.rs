@@ -1,12 +1,19 @@
-//! What Slack sends in: the Acknowledge and Resolve buttons of page messages
-//! (`block_actions` interactions). A request must carry a valid Slack signature made within
-//! the last five minutes and is accepted once (a replay is refused). The Slack member must be
-//! linked to a staff user, and the press acts as that user only as far as the access policy
-//! lets them act on the ticket. The web front mounts this at `/slack/interactions`.
+//! What Slack sends in. Every request must carry a valid Slack signature made within the
+//! last five minutes and is accepted once (a replay is refused).
+//! - Interactions (`/slack/interactions`): the Acknowledge and Resolve buttons of page
+//!   messages (`block_actions`). The Slack member must be linked to a staff user, and the
+//!   press acts as that user only as far as the access policy lets them act on the ticket.
+//! - Events (`/slack/events`): the `url_verification` handshake, and messages posted in
+//!   channels, stored (once per event id: Slack's retries are ignored) for the chat desk to
+//!   process after the answer, so Slack hears back well within its three seconds.
+//! - The `/stringer` slash command (`/slack/commands`), answered by the chat desk.
+//!
+//! The web front mounts these.
 
 use super::{ACK_ACTION, MAX_SKEW_SECONDS, RESOLVE_ACTION, verify_request};
 use serde::Deserialize;
 use std::sync::Arc;
+use stringer_app::chat::{ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
 use stringer_app::ports::{Accounts, Commands, OnCall, Queries, Safeguards};
 use stringer_app::{AppError, Extras, StoreError};
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
@@ -77,15 +84,65 @@ pub struct Inbound {
     pub oncall: Arc<dyn OnCall>,
     /// Remembers accepted requests.
     pub safeguards: Arc<dyn Safeguards>,
+    /// Stores channel messages.
+    pub chat: Arc<dyn ChatRoom>,
+    /// Answers slash commands (when the Slack app has a bot token to read channels and
+    /// members with).
+    pub desk: Option<Arc<ChatDesk>>,
+}
+
+/// What the Events API door answers.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventsAnswer {
+    /// The `url_verification` handshake: answer the challenge.
+    Challenge(String),
+    /// Stored, a retry of a stored event, or nothing to store: 200.
+    Ok,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    event: Option<ChannelEvent>,
+}
+
+#[derive(Deserialize)]
+struct ChannelEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    subtype: Option<String>,
+    #[serde(default)]
+    bot_id: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    ts: Option<String>,
+    #[serde(default)]
+    thread_ts: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CommandForm {
+    channel_id: String,
+    user_id: String,
+    #[serde(default)]
+    text: String,
 }
 
 impl Inbound {
-    /// Handles an interaction request: `timestamp` and `signature` are its
-    /// `X-Slack-Request-Timestamp` and `X-Slack-Signature` headers, `body` the form it
-    /// posted, `now` the current Unix second. Presses on a ticket in a state they do not
-    /// apply to (acknowledging a resolved ticket) are answered as done: Slack cannot show
-    /// more than that.
-    pub async fn interaction(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<(), Refusal> {
+    /// Checks a request's signature and that it was not accepted before.
+    async fn check(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<(), Refusal> {
         if !verify_request(&self.signing_secret, timestamp, body, signature, now) {
             return Err(Refusal::Unauthorized("bad or stale Slack signature"));
         }
@@ -93,6 +150,80 @@ impl Inbound {
         if !self.safeguards.first_sighting(&format!("slack:{signature}"), now, expires).await? {
             return Err(Refusal::Unauthorized("this Slack request was accepted already; a replay is refused"));
         }
+        if body.contains(&0) {
+            return Err(Refusal::BadRequest("a NUL character is not allowed".into()));
+        }
+        Ok(())
+    }
+
+    /// Handles an Events API request (JSON): answers the handshake; stores a human's message
+    /// posted in a channel (top level or in a thread) and answers at once. Messages by bots
+    /// (this app's own among them), edits and deletions are not stored.
+    pub async fn events(
+        &self,
+        timestamp: &str,
+        signature: &str,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<EventsAnswer, Refusal> {
+        self.check(timestamp, signature, body, now_ms.div_euclid(1000)).await?;
+        let envelope: Envelope =
+            serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(format!("unreadable event: {e}")))?;
+        match envelope.kind.as_str() {
+            "url_verification" => {
+                let challenge = envelope.challenge.filter(|c| !c.is_empty() && c.len() <= 200);
+                return challenge.map(EventsAnswer::Challenge).ok_or(Refusal::BadRequest("no challenge".into()));
+            }
+            "event_callback" => {}
+            _ => return Ok(EventsAnswer::Ok),
+        }
+        let (Some(event_id), Some(event)) = (envelope.event_id, envelope.event) else {
+            return Err(Refusal::BadRequest("an event callback without event_id or event".into()));
+        };
+        let human = event.bot_id.is_none() && matches!(event.subtype.as_deref(), None | Some("thread_broadcast"));
+        if event.kind != "message" || !human {
+            return Ok(EventsAnswer::Ok);
+        }
+        let (Some(channel), Some(user), Some(ts)) = (event.channel, event.user, event.ts) else {
+            return Err(Refusal::BadRequest("a message event without channel, user or ts".into()));
+        };
+        if event_id.len() > 100 || channel.len() > 100 || user.len() > 100 || ts.len() > 50 {
+            return Err(Refusal::BadRequest("an id is too long".into()));
+        }
+        let message = ChatMessage {
+            event_id,
+            channel,
+            user,
+            ts,
+            thread_ts: event.thread_ts.filter(|t| t.len() <= 50),
+            text: event.text.unwrap_or_default().chars().take(MAX_TEXT).collect(),
+            received_at_ms: now_ms,
+        };
+        self.chat.accept_message(&message).await?;
+        Ok(EventsAnswer::Ok)
+    }
+
+    /// Handles a `/stringer` slash command (a form): the chat desk's answer, to post back
+    /// as the command's response.
+    pub async fn command(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<Reply, Refusal> {
+        self.check(timestamp, signature, body, now).await?;
+        let form: CommandForm = serde_urlencoded::from_bytes(body)
+            .map_err(|_| Refusal::BadRequest("expected a slash command form (channel_id, user_id, text)".into()))?;
+        let Some(desk) = &self.desk else {
+            return Err(Refusal::Forbidden("the Slack app has no bot token (--slack-token) to answer commands with"));
+        };
+        let command =
+            SlashCommand { channel: form.channel_id, user: form.user_id, text: form.text.chars().take(4000).collect() };
+        desk.command(&command).await.map_err(Refusal::App)
+    }
+
+    /// Handles an interaction request: `timestamp` and `signature` are its
+    /// `X-Slack-Request-Timestamp` and `X-Slack-Signature` headers, `body` the form it
+    /// posted, `now` the current Unix second. Presses on a ticket in a state they do not
+    /// apply to (acknowledging a resolved ticket) are answered as done: Slack cannot show
+    /// more than that.
+    pub async fn interaction(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<(), Refusal> {
+        self.check(timestamp, signature, body, now).await?;
         let form: Form = serde_urlencoded::from_bytes(body)
             .map_err(|_| Refusal::BadRequest("expected a form with a payload field".into()))?;
         if form.payload.contains('\0') {

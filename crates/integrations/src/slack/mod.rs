@@ -100,6 +100,25 @@ impl Slack {
         Ok(user["profile"]["email"].as_str().filter(|_| usable && confirmed).map(str::to_string))
     }
 
+    /// A channel's name (`conversations.info`; needs `channels:read`), or `None` when Slack
+    /// knows no such channel.
+    pub async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError> {
+        match self.call("conversations.info", Args::Form(&[("channel", channel)])).await {
+            Ok(body) => Ok(body["channel"]["name"].as_str().map(str::to_string)),
+            Err(SendError::Permanent(e)) if e.contains("channel_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Posts `text` in a channel, as a reply in `thread_ts` when given (`chat.postMessage`).
+    pub async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError> {
+        let mut message = json!({"channel": channel, "text": text, "unfurl_links": false});
+        if let Some(thread) = thread_ts {
+            message["thread_ts"] = json!(thread);
+        }
+        self.call("chat.postMessage", Args::Json(&message)).await.map(drop)
+    }
+
     /// One Web API call, answering Slack's body; Slack answers HTTP 200 with `ok: false` for
     /// most failures.
     async fn call(&self, method: &str, args: Args<'_>) -> Result<Value, SendError> {
@@ -122,6 +141,21 @@ impl Slack {
                 Err(SendError::Permanent(format!("Slack refused the message: {}", error.unwrap_or("unknown error"))))
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl stringer_app::chat::SlackDirectory for Slack {
+    async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError> {
+        Slack::channel_name(self, channel).await
+    }
+
+    async fn member_email(&self, member: &str) -> Result<Option<String>, SendError> {
+        Slack::member_email(self, member).await
+    }
+
+    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError> {
+        Slack::post(self, channel, thread_ts, text).await
     }
 }
 

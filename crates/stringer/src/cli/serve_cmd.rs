@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Desk;
 use stringer_app::alerts::AlertDesk;
+use stringer_app::chat::ChatDesk;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::ReplySigner;
 use stringer_app::mail::intake::MailDesk;
@@ -257,8 +258,15 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.links = Some(links.clone());
     state.mail = outside.mail.clone();
     state.public_url = public.clone();
+    // The shared channels as a way in need the bot token to read channels and members.
+    let chat = outside.slack.clone().map(|slack| {
+        Arc::new(ChatDesk { ports: state.ports.clone(), slack: Arc::new(slack), public_url: public.clone() })
+    });
     state.slack = SlackApp {
-        inbound: args.slack_signing_secret.clone().map(|secret| wiring::slack_inbound(&state.ports, secret)),
+        inbound: args
+            .slack_signing_secret
+            .clone()
+            .map(|secret| wiring::slack_inbound(&state.ports, secret, chat.clone())),
         client: outside.slack.clone(),
     };
     state.settings = Settings {
@@ -290,7 +298,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(smtp.serve(listener));
     }
     let alerts = Arc::new(AlertDesk { ports: state.ports.clone() });
-    let engine = Engine::new(desk, store.clone(), outside, links, engine_config, mail_setup.desk, alerts).start();
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat };
+    let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut stop: watch::Receiver<bool>| async move {

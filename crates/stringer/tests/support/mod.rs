@@ -503,6 +503,16 @@ async fn slack_web_api(
                 "is_email_confirmed": true, "profile": {"email": email}}}),
             None => json!({"ok": false, "error": "user_not_found"}),
         },
+        // Channel ids here spell their channel's name: CSTRINGER-ACME is #stringer-acme.
+        "conversations.info" => {
+            let id = args["channel"].as_str().unwrap_or_default().to_string();
+            match id.strip_prefix('C') {
+                Some(name) if !name.is_empty() => {
+                    json!({"ok": true, "channel": {"id": id, "name": name.to_lowercase()}})
+                }
+                _ => json!({"ok": false, "error": "channel_not_found"}),
+            }
+        }
         // As Slack does: the channel's id and a message timestamp unique in it.
         _ => {
             json!({"ok": true, "channel": format!("C-{}", args["channel"].as_str().unwrap_or_default()), "ts": format!("{}.000100", posts.len())})

@@ -108,6 +108,8 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/readyz", get(ready))
         .route("/ack/{token}", get(ack::confirm).post(ack::acknowledge))
         .route("/slack/interactions", axum::routing::post(slack::interactions))
+        .route("/slack/events", axum::routing::post(slack::events))
+        .route("/slack/commands", axum::routing::post(slack::commands))
         .route("/v2/enqueue", axum::routing::post(alerts::enqueue))
         .route("/v2/change/enqueue", axum::routing::post(alerts::change_enqueue))
         .route("/api/v1/alerts/alertmanager", axum::routing::post(alerts::alertmanager_bearer))

@@ -1,13 +1,38 @@
-//! `POST /slack/interactions`: where Slack posts button presses. The Slack module of the
-//! integrations checks and handles them (`stringer_integrations::slack::inbound`); this
-//! route only mounts it and answers its refusals as problem documents.
+//! Where Slack posts: button presses (`/slack/interactions`), Events API callbacks
+//! (`/slack/events`) and the `/stringer` slash command (`/slack/commands`). The Slack module
+//! of the integrations checks and handles them (`stringer_integrations::slack::inbound`);
+//! these routes only mount it and answer its refusals as problem documents.
 
 use crate::AppState;
 use crate::error::ApiError;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use stringer_integrations::slack::inbound::Refusal;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use stringer_integrations::slack::inbound::{EventsAnswer, Inbound, Refusal};
+
+fn inbound(state: &AppState) -> Result<&Inbound, ApiError> {
+    state.slack.inbound.as_ref().ok_or_else(|| ApiError::not_found("Slack integration"))
+}
+
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Unauthorized(why) => ApiError::unauthorized(why),
+        Refusal::BadRequest(why) => ApiError::bad_request(why),
+        Refusal::Forbidden(why) => ApiError::forbidden(why),
+        Refusal::NotFound => ApiError::not_found("ticket"),
+        Refusal::Store(e) => e.into(),
+        Refusal::App(e) => e.into(),
+    }
+}
+
+/// The request's signature headers.
+fn signed(headers: &HeaderMap) -> (String, String) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    (header("x-slack-request-timestamp"), header("x-slack-signature"))
+}
 
 /// Handles a button press.
 pub async fn interactions(
@@ -15,16 +40,29 @@ pub async fn interactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, &'static str), ApiError> {
-    let inbound = state.slack.inbound.as_ref().ok_or_else(|| ApiError::not_found("Slack integration"))?;
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let (timestamp, signature) = signed(&headers);
     let now = jiff::Timestamp::now().as_second();
-    match inbound.interaction(header("x-slack-request-timestamp"), header("x-slack-signature"), &body, now).await {
-        Ok(()) => Ok((StatusCode::OK, "")),
-        Err(Refusal::Unauthorized(why)) => Err(ApiError::unauthorized(why)),
-        Err(Refusal::BadRequest(why)) => Err(ApiError::bad_request(why)),
-        Err(Refusal::Forbidden(why)) => Err(ApiError::forbidden(why)),
-        Err(Refusal::NotFound) => Err(ApiError::not_found("ticket")),
-        Err(Refusal::Store(e)) => Err(e.into()),
-        Err(Refusal::App(e)) => Err(e.into()),
+    inbound(&state)?.interaction(&timestamp, &signature, &body, now).await.map_err(refused)?;
+    Ok((StatusCode::OK, ""))
+}
+
+/// Handles an Events API callback: the handshake's challenge, or 200 once the event is
+/// stored.
+pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let (timestamp, signature) = signed(&headers);
+    let now = jiff::Timestamp::now().as_millisecond();
+    match inbound(&state)?.events(&timestamp, &signature, &body, now).await.map_err(refused)? {
+        EventsAnswer::Challenge(challenge) => Ok(Json(json!({"challenge": challenge})).into_response()),
+        EventsAnswer::Ok => Ok((StatusCode::OK, "").into_response()),
     }
+}
+
+/// Handles the `/stringer` slash command: the answer as Slack shows it (`in_channel` for
+/// everyone, else only to who typed it).
+pub async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let (timestamp, signature) = signed(&headers);
+    let now = jiff::Timestamp::now().as_second();
+    let reply = inbound(&state)?.command(&timestamp, &signature, &body, now).await.map_err(refused)?;
+    let kind = if reply.in_channel { "in_channel" } else { "ephemeral" };
+    Ok(Json(json!({"response_type": kind, "text": reply.text})).into_response())
 }

@@ -1,0 +1,467 @@
+//! The org's shared Slack channel as a way in. The Events API door stores each channel
+//! message before it answers Slack (the [`ChatRoom`] port; a retried event, same `event_id`,
+//! is stored once); [`ChatDesk`] then turns it into ticket events: a customer's top-level
+//! message in the org's channel opens a ticket and the desk answers in its thread; a reply in
+//! that thread becomes a public comment (the customer's message, or a staff reply). The
+//! `/stringer` slash command ([`ChatDesk::command`]) opens, pages, tells a ticket's state
+//! and who is on call. Who is who comes from Slack's confirmed email addresses, never from
+//! a member ID a user typed; what anyone may do is the access policy's answer.
+
+use crate::delivery::SendError;
+use crate::desk::AppError;
+use crate::ids::ulid;
+use crate::ports::Ports;
+use crate::records::{OrgRecord, TicketRecord, UserRecord};
+use crate::store::{Extras, NewComment, StoreError, TicketDetails};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::event::{Event, EventKind, NoticeBody};
+use stringer_core::ids::{Intake, OrgSlug, TicketId, TicketKey};
+use stringer_core::ticket::Status;
+
+/// How many times a stored message is tried before it is settled as failed.
+pub const MAX_PROCESS_ATTEMPTS: i64 = 5;
+/// The longest message text kept.
+pub const MAX_TEXT: usize = 40_000;
+
+/// A message posted in a channel, as Slack's Events API told it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// Slack's event id (retries carry the same).
+    pub event_id: String,
+    /// The channel's id.
+    pub channel: String,
+    /// The Slack member who wrote it.
+    pub user: String,
+    /// Its timestamp (Slack's message id within the channel).
+    pub ts: String,
+    /// The thread it replies in (`None` for a top-level message).
+    pub thread_ts: Option<String>,
+    /// What it says.
+    pub text: String,
+    /// When it was received (Unix milliseconds).
+    pub received_at_ms: i64,
+}
+
+/// A stored message, claimed for processing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatRecord {
+    /// Its sequence number.
+    pub id: i64,
+    /// The message.
+    pub message: ChatMessage,
+    /// Processing attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// Channel messages, the channels' orgs and the threads' tickets.
+#[async_trait]
+pub trait ChatRoom: Send + Sync {
+    /// Stores a message for processing; false when its event was stored already (a retry).
+    async fn accept_message(&self, message: &ChatMessage) -> Result<bool, StoreError>;
+    /// Claims up to `limit` pending messages whose lease ran out, in order, leasing them
+    /// until `lease_until`.
+    async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError>;
+    /// Records what became of a message; it is not claimed again.
+    async fn settle_message(&self, id: i64, what: &str, ticket: Option<&TicketId>, at: i64) -> Result<(), StoreError>;
+    /// The org whose shared channel has this id, as learned.
+    async fn channel_org(&self, channel: &str) -> Result<Option<OrgSlug>, StoreError>;
+    /// Remembers the org of a channel id.
+    async fn set_channel_org(&self, channel: &str, org: &OrgSlug) -> Result<(), StoreError>;
+    /// The ticket a thread (channel, thread timestamp) belongs to.
+    async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError>;
+    /// Binds a thread to a ticket (a second binding of the same thread is ignored).
+    async fn set_thread_ticket(&self, channel: &str, thread_ts: &str, ticket: &TicketId) -> Result<(), StoreError>;
+}
+
+/// What the desk asks Slack's Web API (the Slack app implements it).
+#[async_trait]
+pub trait SlackDirectory: Send + Sync {
+    /// A channel's name without `#` (`conversations.info`).
+    async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError>;
+    /// A member's email address, when Slack has confirmed it (`users.info`).
+    async fn member_email(&self, member: &str) -> Result<Option<String>, SendError>;
+    /// Posts `text` in a channel, in a thread when given (`chat.postMessage`).
+    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError>;
+}
+
+/// A slash command as Slack posts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlashCommand {
+    /// The channel it was typed in.
+    pub channel: String,
+    /// Who typed it.
+    pub user: String,
+    /// What follows the command (`new Checkout fails`).
+    pub text: String,
+}
+
+/// The answer to a slash command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Shown to everyone in the channel (else only to who typed it).
+    pub in_channel: bool,
+    /// What it says.
+    pub text: String,
+}
+
+impl Reply {
+    fn private(text: impl Into<String>) -> Reply {
+        Reply { in_channel: false, text: text.into() }
+    }
+
+    fn public(text: impl Into<String>) -> Reply {
+        Reply { in_channel: true, text: text.into() }
+    }
+}
+
+/// What Slack may do as a member: write, never administer (Slack's word for who someone is
+/// is a weaker credential than a password).
+const CHAT_SCOPES: [Scope; 2] = [Scope::Read, Scope::Write];
+
+fn actor(user: &UserRecord) -> Actor<'_> {
+    Actor {
+        user: user.id.as_str(),
+        role: user.role,
+        org: user.org.as_ref().map(|o| o.as_str()),
+        federal_cleared: user.federal_cleared,
+        scopes: Scopes::of(&CHAT_SCOPES),
+    }
+}
+
+/// Turns channel messages and slash commands into ticket events.
+pub struct ChatDesk {
+    /// The application's ports.
+    pub ports: Ports,
+    /// Slack's Web API.
+    pub slack: Arc<dyn SlackDirectory>,
+    /// The server's public address, for links in replies.
+    pub public_url: String,
+}
+
+impl ChatDesk {
+    /// Processes one claimed message and settles it. A store or Slack failure leaves it
+    /// pending for the next claim (until [`MAX_PROCESS_ATTEMPTS`]). One channel's messages
+    /// must be processed in order, so that a reply finds the ticket its thread opened.
+    pub async fn process(&self, r: &ChatRecord) -> Result<String, AppError> {
+        let (what, ticket) = match self.decide(&r.message).await {
+            Ok(done) => done,
+            Err(e) if r.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
+            Err(e) => (format!("failed: {e}"), None),
+        };
+        let now = self.ports.commands.now().as_second();
+        self.ports.chat.settle_message(r.id, &what, ticket.as_ref(), now).await?;
+        Ok(what)
+    }
+
+    async fn decide(&self, m: &ChatMessage) -> Result<(String, Option<TicketId>), AppError> {
+        let Some(org) = self.org_of_channel(&m.channel).await? else {
+            return Ok(("ignored: not an org's shared channel".into(), None));
+        };
+        let Some(user) = self.member(&m.user, &org).await? else {
+            return Ok(("ignored: the Slack member has no Stringer account with a confirmed email".into(), None));
+        };
+        let thread = m.thread_ts.as_deref().filter(|t| *t != m.ts);
+        match thread {
+            Some(thread) => match self.ports.chat.thread_ticket(&m.channel, thread).await? {
+                Some(ticket) => self.comment(m, &user, &ticket).await,
+                None => Ok(("ignored: a thread that is no ticket's".into(), None)),
+            },
+            None if user.org.is_none() => Ok(("ignored: staff talk outside a ticket's thread".into(), None)),
+            None => self.open(m, &org, &user).await,
+        }
+    }
+
+    /// The org of a channel: learned before, or the org whose shared channel has the name
+    /// Slack gives the id.
+    async fn org_of_channel(&self, channel: &str) -> Result<Option<OrgRecord>, AppError> {
+        if let Some(slug) = self.ports.chat.channel_org(channel).await? {
+            return Ok(self.ports.accounts.org(&slug).await?);
+        }
+        let name = self.slack.channel_name(channel).await.map_err(slack_failed)?;
+        let Some(name) = name else { return Ok(None) };
+        let orgs = self.ports.accounts.orgs().await?;
+        let found = orgs.into_iter().find(|o| {
+            o.slack_channel.as_deref().is_some_and(|c| c.trim_start_matches('#').eq_ignore_ascii_case(&name))
+        });
+        if let Some(org) = &found {
+            self.ports.chat.set_channel_org(channel, &org.slug).await?;
+        }
+        Ok(found)
+    }
+
+    /// The Stringer user a Slack member is: by the email address Slack confirmed, the org's
+    /// user or a staff user.
+    async fn member(&self, member: &str, org: &OrgRecord) -> Result<Option<UserRecord>, AppError> {
+        let Some(email) = self.slack.member_email(member).await.map_err(slack_failed)? else { return Ok(None) };
+        let user = match self.ports.accounts.login_account(&email, Some(&org.slug)).await? {
+            Some(customer) => Some(customer),
+            // Else the staff account (staff accounts sort first).
+            None => self.ports.accounts.login_account(&email, None).await?.filter(|u| u.org.is_none()),
+        };
+        Ok(user.filter(|u| u.deactivated_at.is_none()))
+    }
+
+    async fn open(
+        &self,
+        m: &ChatMessage,
+        org: &OrgRecord,
+        user: &UserRecord,
+    ) -> Result<(String, Option<TicketId>), AppError> {
+        if access::decide(&actor(user), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+            return Ok(("ignored: the member may not open tickets for this org".into(), None));
+        }
+        let id = TicketId(message_id("tkt", m));
+        let existing = self.ports.queries.ticket(&id).await?;
+        if existing.is_none() {
+            let severity = self.ports.commands.contract().default_severity(&org.tier);
+            let kind =
+                EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Slack), security: false };
+            let first_line = m.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("(no text)");
+            let details = TicketDetails {
+                subject: first_line.chars().take(200).collect(),
+                description: m.text.clone(),
+                requester: Some(user.id.clone()),
+            };
+            let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None };
+            let now = self.ports.commands.now();
+            if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await
+                && self.ports.queries.ticket(&id).await?.is_none()
+            {
+                return Err(e);
+            }
+        }
+        self.ports.chat.set_thread_ticket(&m.channel, &m.ts, &id).await?;
+        let (ticket, _) =
+            self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        if existing.is_none() {
+            let text = format!(
+                "Opened {} (severity {}): {}. Replies in this thread go to the ticket. {}",
+                ticket.key(),
+                ticket.state.severity,
+                self.first_response(&ticket),
+                self.link(&ticket)
+            );
+            self.slack.post(&m.channel, Some(&m.ts), &text).await.map_err(slack_failed)?;
+        }
+        Ok((format!("opened {}", ticket.key()), Some(id)))
+    }
+
+    async fn comment(
+        &self,
+        m: &ChatMessage,
+        user: &UserRecord,
+        ticket: &TicketId,
+    ) -> Result<(String, Option<TicketId>), AppError> {
+        let Some((t, deployment)) = self.ports.queries.ticket(ticket).await? else {
+            return Ok(("ignored: the thread's ticket is gone".into(), None));
+        };
+        let object = Object::Ticket(OrgRef { slug: t.org.as_str(), deployment });
+        if access::decide(&actor(user), Action::CommentPublic, Some(object)) != Decision::Allow {
+            return Ok(("ignored: the member may not comment on this ticket".into(), Some(ticket.clone())));
+        }
+        let comment_id = message_id("cmt", m);
+        if self.ports.queries.comments(ticket).await?.iter().any(|c| c.id == comment_id) {
+            return Ok((format!("comment on {}", t.key()), Some(ticket.clone())));
+        }
+        let kind = if user.org.is_some() {
+            EventKind::CustomerReplied
+        } else {
+            EventKind::Replied { by: user.id.to_string(), public: true }
+        };
+        let comment = NewComment { id: comment_id, author: user.id.clone(), public: true, body: m.text.clone() };
+        let extras = Extras { actor: Some(user.id.clone()), details: None, comment: Some(comment) };
+        let now = self.ports.commands.now();
+        let mut kinds = vec![kind];
+        // A customer writing on a resolved ticket reopens it, as a reply by mail does.
+        if user.org.is_some() && t.state.status == Status::Resolved {
+            kinds.insert(0, EventKind::Reopened);
+        }
+        let events = kinds.into_iter().map(|k| Event::new(now, ticket.clone(), k)).collect();
+        match self.ports.commands.record(events, extras).await {
+            Ok(_) => Ok((format!("comment on {}", t.key()), Some(ticket.clone()))),
+            Err(AppError::Rejected(why)) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Answers `/stringer …` typed in a channel: `new SUBJECT`, `page [TICKET]`,
+    /// `status TICKET`, `oncall`, `help`.
+    pub async fn command(&self, c: &SlashCommand) -> Result<Reply, AppError> {
+        let Some(org) = self.org_of_channel(&c.channel).await? else {
+            return Ok(Reply::private("This channel is no org's shared channel: use /stringer in your org's channel."));
+        };
+        let Some(user) = self.member(&c.user, &org).await? else {
+            return Ok(Reply::private(
+                "Slack has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+            ));
+        };
+        let text = c.text.trim();
+        let (verb, rest) = text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));
+        match verb.to_ascii_lowercase().as_str() {
+            "new" if !rest.is_empty() => self.command_new(c, &org, &user, rest).await,
+            "page" => self.command_page(c, &org, &user, rest).await,
+            "status" if !rest.is_empty() => self.command_status(&user, rest).await,
+            "oncall" | "on-call" => self.command_oncall(&org, &user).await,
+            _ => Ok(Reply::private(
+                "Usage: /stringer new SUBJECT · /stringer page [TICKET] · /stringer status TICKET · /stringer oncall",
+            )),
+        }
+    }
+
+    async fn command_new(
+        &self,
+        c: &SlashCommand,
+        org: &OrgRecord,
+        user: &UserRecord,
+        subject: &str,
+    ) -> Result<Reply, AppError> {
+        if access::decide(&actor(user), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+            return Ok(Reply::private("You may not open tickets for this org."));
+        }
+        let now = self.ports.commands.now();
+        let digest = Sha256::digest(format!("{}|{}|{}|{}", c.channel, c.user, subject, now).as_bytes());
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let id = TicketId(ulid("tkt", now.as_millisecond().max(0) as u64, random));
+        let severity = self.ports.commands.contract().default_severity(&org.tier);
+        let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Slack), security: false };
+        let details = TicketDetails {
+            subject: subject.chars().take(200).collect(),
+            description: subject.to_string(),
+            requester: user.org.as_ref().map(|_| user.id.clone()),
+        };
+        let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None };
+        self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+        let (ticket, _) =
+            self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        Ok(Reply::public(format!(
+            "<@{}> opened {} (severity {}): {}. {}",
+            c.user,
+            ticket.key(),
+            ticket.state.severity,
+            self.first_response(&ticket),
+            self.link(&ticket)
+        )))
+    }
+
+    /// The contract's customer page: Enterprise at any time, Pro only as the contract allows
+    /// (the refusal says when it opens). Without a ticket, the org's newest open one.
+    async fn command_page(
+        &self,
+        c: &SlashCommand,
+        org: &OrgRecord,
+        user: &UserRecord,
+        which: &str,
+    ) -> Result<Reply, AppError> {
+        let ticket = if which.is_empty() {
+            let filter = crate::records::TicketFilter {
+                org: Some(org.slug.clone()),
+                unresolved: true,
+                limit: 1,
+                ..Default::default()
+            };
+            self.ports.queries.tickets(&filter).await?.into_iter().next()
+        } else {
+            self.find(user, which).await?
+        };
+        let Some(ticket) = ticket else { return Ok(Reply::private("No such open ticket of this org.")) };
+        let deployment = org.deployment;
+        let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
+        if access::decide(&actor(user), Action::PageOnCall, Some(object)) != Decision::Allow {
+            return Ok(Reply::private(format!("You may not page on-call for {}.", ticket.key())));
+        }
+        let now = self.ports.commands.now();
+        let extras = Extras { actor: Some(user.id.clone()), details: None, comment: None };
+        let event = Event::new(now, ticket.id.clone(), EventKind::CustomerPageRequested);
+        let recorded = match self.ports.commands.record(vec![event], extras).await {
+            Ok(recorded) => recorded,
+            Err(AppError::Rejected(why)) => return Ok(Reply::private(format!("Not paged: {why}."))),
+            Err(e) => return Err(e),
+        };
+        for n in &recorded.notices {
+            if let NoticeBody::CustomerPageRefused { opens_at, reason } = &n.body {
+                let when = opens_at.map_or(String::new(), |t| format!(" It opens at {t}."));
+                return Ok(Reply::private(format!(
+                    "Not paged: {reason}.{when} Until then, reply in the ticket's thread or mail support."
+                )));
+            }
+        }
+        Ok(Reply::public(format!("<@{}> paged on-call for {}. {}", c.user, ticket.key(), self.link(&ticket))))
+    }
+
+    async fn command_status(&self, user: &UserRecord, which: &str) -> Result<Reply, AppError> {
+        let Some(t) = self.find(user, which).await? else { return Ok(Reply::private("No such ticket.")) };
+        let s = &t.state;
+        let mut text = format!("{} · {} · severity {} · {:?}", t.key(), t.subject, s.severity, s.status);
+        if let Some((at, _)) = &s.acknowledged {
+            text.push_str(&format!(" · acknowledged {at}"));
+        }
+        for clock in &s.clocks {
+            if let Some(due) = clock.due {
+                text.push_str(&format!(" · {} due {due}", clock.target));
+            }
+        }
+        text.push_str(&format!(" · {}", self.link(&t)));
+        Ok(Reply::private(text))
+    }
+
+    /// Who is paged first for the org now: its on-call role as the roster routes it.
+    async fn command_oncall(&self, org: &OrgRecord, user: &UserRecord) -> Result<Reply, AppError> {
+        if access::decide(&actor(user), Action::ReadOrg, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+            return Ok(Reply::private("No such org."));
+        }
+        let now = self.ports.commands.now();
+        let people = self.ports.commands.on_call(&org.slug, now).await?;
+        if people.is_empty() {
+            return Ok(Reply::private("Nobody is on call for this org right now; mail support or open a ticket."));
+        }
+        let mut names = Vec::new();
+        for id in &people {
+            names.push(self.ports.accounts.user(id).await?.map_or_else(|| id.to_string(), |u| u.name));
+        }
+        Ok(Reply::private(format!("On call for {} now: {}.", org.name, names.join(", "))))
+    }
+
+    /// A ticket by key or id, if the user may read it.
+    async fn find(&self, user: &UserRecord, which: &str) -> Result<Option<TicketRecord>, AppError> {
+        let which = which.trim().trim_start_matches('#');
+        let found = match TicketKey::parse(&which.to_ascii_uppercase()) {
+            Some(key) => self.ports.queries.ticket_by_key(&key).await?,
+            None if crate::ids::is_id("tkt", which) => self.ports.queries.ticket(&TicketId::from(which)).await?,
+            None => None,
+        };
+        Ok(found.and_then(|(t, deployment)| {
+            let object = Object::Ticket(OrgRef { slug: t.org.as_str(), deployment });
+            (access::decide(&actor(user), Action::ReadTicket, Some(object)) == Decision::Allow).then_some(t)
+        }))
+    }
+
+    fn first_response(&self, t: &TicketRecord) -> String {
+        let due = t.state.clocks.iter().find(|c| c.target == "response").and_then(|c| c.due);
+        due.map_or_else(|| "no response target".into(), |d: Timestamp| format!("first response due by {d}"))
+    }
+
+    fn link(&self, t: &TicketRecord) -> String {
+        if self.public_url.is_empty() {
+            String::new()
+        } else {
+            format!("<{}/tickets/{}|Open {}>", self.public_url.trim_end_matches('/'), t.key(), t.key())
+        }
+    }
+}
+
+fn slack_failed(e: SendError) -> AppError {
+    AppError::Store(StoreError::Backend(format!("Slack: {e}")))
+}
+
+/// An id derived from a message's event: the same on every try.
+fn message_id(prefix: &str, m: &ChatMessage) -> String {
+    let digest = Sha256::digest(format!("{prefix}|{}|{}", m.event_id, m.ts).as_bytes());
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    ulid(prefix, m.received_at_ms.max(0) as u64, random)
+}

@@ -1,0 +1,30 @@
+-- The orgs' shared Slack channels as a way in: every channel message the Events API door
+-- accepted (stored before it answers Slack, once per Slack event id), the channel ids
+-- learned for each org's channel, and which thread is which ticket's.
+CREATE TABLE chat_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    channel TEXT NOT NULL,
+    member TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    thread_ts TEXT NULL,
+    body TEXT NOT NULL,
+    received_at_ms BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT NULL,
+    ticket_id TEXT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    claimed_until BIGINT NULL,
+    settled_at BIGINT NULL
+);
+CREATE INDEX chat_messages_pending ON chat_messages(claimed_until, id) WHERE state = 'pending';
+CREATE TABLE chat_channels (
+    channel TEXT PRIMARY KEY,
+    org TEXT NOT NULL REFERENCES orgs(slug)
+);
+CREATE TABLE chat_threads (
+    channel TEXT NOT NULL,
+    thread_ts TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    PRIMARY KEY (channel, thread_ts)
+);

@@ -1,0 +1,120 @@
+//! The orgs' shared Slack channels as a way in: stored channel messages (once per Slack
+//! event id, claimed with a lease), the channels' orgs and the threads' tickets — the
+//! [`ChatRoom`] port.
+
+use crate::rows::RowExt;
+use crate::{Backend, SqlStore, backend_err};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use stringer_app::StoreError;
+use stringer_app::chat::{ChatMessage, ChatRecord, ChatRoom};
+use stringer_core::ids::{OrgSlug, TicketId};
+
+const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
+
+fn record_from(r: &AnyRow) -> Result<ChatRecord, StoreError> {
+    Ok(ChatRecord {
+        id: r.col("id")?,
+        attempts: r.col("attempts")?,
+        message: ChatMessage {
+            event_id: r.col("event_id")?,
+            channel: r.col("channel")?,
+            user: r.col("member")?,
+            ts: r.col("ts")?,
+            thread_ts: r.col("thread_ts")?,
+            text: r.col("body")?,
+            received_at_ms: r.col("received_at_ms")?,
+        },
+    })
+}
+
+#[async_trait]
+impl ChatRoom for SqlStore {
+    async fn accept_message(&self, m: &ChatMessage) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO chat_messages (event_id, channel, member, ts, thread_ts, body, received_at_ms, state, attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(&m.event_id)
+        .bind(&m.channel)
+        .bind(&m.user)
+        .bind(&m.ts)
+        .bind(&m.thread_ts)
+        .bind(&m.text)
+        .bind(m.received_at_ms)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE chat_messages SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM \
+             chat_messages WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id \
+             LIMIT $3{lock}) RETURNING {COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await
+            .map_err(backend_err)?;
+        let mut out = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    async fn settle_message(&self, id: i64, what: &str, ticket: Option<&TicketId>, at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE chat_messages SET state = 'done', outcome = $1, ticket_id = $2, settled_at = $3, \
+             claimed_until = NULL WHERE id = $4",
+        )
+        .bind(what)
+        .bind(ticket.map(|t| t.to_string()))
+        .bind(at)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn channel_org(&self, channel: &str) -> Result<Option<OrgSlug>, StoreError> {
+        let sql = "SELECT org FROM chat_channels WHERE channel = $1";
+        self.row(sqlx::query(sql).bind(channel), |r| Ok(OrgSlug(r.col("org")?))).await
+    }
+
+    async fn set_channel_org(&self, channel: &str, org: &OrgSlug) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO chat_channels (channel, org) VALUES ($1, $2) ON CONFLICT (channel) DO UPDATE SET org = excluded.org",
+        )
+        .bind(channel)
+        .bind(org.as_str())
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError> {
+        let sql = "SELECT ticket_id FROM chat_threads WHERE channel = $1 AND thread_ts = $2";
+        self.row(sqlx::query(sql).bind(channel).bind(thread_ts), |r| Ok(TicketId(r.col("ticket_id")?))).await
+    }
+
+    async fn set_thread_ticket(&self, channel: &str, thread_ts: &str, ticket: &TicketId) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO chat_threads (channel, thread_ts, ticket_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (channel, thread_ts) DO NOTHING",
+        )
+        .bind(channel)
+        .bind(thread_ts)
+        .bind(ticket.as_str())
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+}

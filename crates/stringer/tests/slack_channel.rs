@@ -1,0 +1,235 @@
+//! The org's shared Slack channel as a way in, black-box on SQLite and PostgreSQL, against a
+//! local stand-in for the Slack Web API that records every call: the Events API handshake;
+//! a customer's message opens a ticket (answered in its thread), replies in the thread become
+//! public comments (the customer's, and a staff reply), a retried event is stored once, a
+//! replayed or unsigned request is refused, strangers and bots open nothing; the `/stringer`
+//! command opens, tells a ticket's state, pages on-call (Enterprise at once; Pro refused with
+//! the reason) and says who is on call.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{Db, Posts, Server, desk, until};
+
+const SECRET: &str = "signing-sekret";
+
+both_backends!(shared_channel, shared_channel_on);
+
+/// Posts `body` to `path`, signed as Slack signs it `skew` seconds ago.
+async fn signed(server: &Server, path: &str, body: &str, content_type: &str, skew: i64) -> (StatusCode, String) {
+    let timestamp = jiff::Timestamp::now().as_second() - skew;
+    let signature = stringer_integrations::slack::sign_request(SECRET, timestamp, body.as_bytes());
+    send(server, path, body, content_type, timestamp, &signature).await
+}
+
+async fn send(
+    server: &Server,
+    path: &str,
+    body: &str,
+    content_type: &str,
+    timestamp: i64,
+    signature: &str,
+) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", server.base))
+        .header("content-type", content_type)
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .header("x-slack-signature", signature)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn message(event_id: &str, channel: &str, user: &str, ts: &str, thread_ts: Option<&str>, text: &str) -> String {
+    let mut event = json!({"type": "message", "channel": channel, "user": user, "ts": ts, "text": text});
+    if let Some(t) = thread_ts {
+        event["thread_ts"] = json!(t);
+    }
+    json!({"type": "event_callback", "team_id": "T1", "event_id": event_id, "event_time": 1, "event": event})
+        .to_string()
+}
+
+async fn event(server: &Server, body: &str) -> StatusCode {
+    signed(server, "/slack/events", body, "application/json", 0).await.0
+}
+
+async fn command(server: &Server, channel: &str, user: &str, text: &str) -> Value {
+    let body = serde_urlencoded::to_string([
+        ("command", "/stringer"),
+        ("channel_id", channel),
+        ("user_id", user),
+        ("text", text),
+        ("response_url", "https://hooks.slack.example/x"),
+    ])
+    .unwrap();
+    let (status, answer) = signed(server, "/slack/commands", &body, "application/x-www-form-urlencoded", 0).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    serde_json::from_str(&answer).unwrap()
+}
+
+fn posted(posts: &Posts) -> Vec<Value> {
+    support::slack_calls(posts, "chat.postMessage").into_iter().map(|(_, args)| args).collect()
+}
+
+async fn tickets_about(server: &Server, token: &str, subject: &str) -> Vec<Value> {
+    let body = server.ok(Method::GET, "/api/v1/tickets?limit=200", token, None).await;
+    body["items"].as_array().unwrap().iter().filter(|t| t["subject"] == subject).cloned().collect()
+}
+
+async fn shared_channel_on(db: Db) {
+    let members = [
+        ("UALICE", "alice@acme.example"),
+        ("UENG", "eng@stringer.example"),
+        ("UBOB", "bob@bolt.example"),
+        ("USTRANGER", "someone@elsewhere.example"),
+    ];
+    let (api, posts) = support::slack_api(&members).await;
+    let server = Server::start(
+        &db,
+        &[
+            "--slack-token",
+            "xoxb-test",
+            "--slack-signing-secret",
+            SECRET,
+            "--slack-api-url",
+            &api,
+            "--public-url",
+            "https://desk.example",
+        ],
+    );
+    let d = desk(&server).await;
+    for (org, channel) in [("acme", "#stringer-acme"), ("bolt", "#stringer-bolt")] {
+        server
+            .ok(Method::PATCH, &format!("/api/v1/orgs/{org}"), &d.admin, Some(json!({"slack_channel": channel})))
+            .await;
+    }
+    let acme = "CSTRINGER-ACME";
+
+    // The handshake, signed; unsigned and stale requests are refused.
+    let handshake = json!({"type": "url_verification", "challenge": "3eZbrw1aB", "token": "x"}).to_string();
+    let (status, answer) = signed(&server, "/slack/events", &handshake, "application/json", 0).await;
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&answer).unwrap()),
+        (StatusCode::OK, json!({"challenge": "3eZbrw1aB"}))
+    );
+    let (status, _) =
+        send(&server, "/slack/events", &handshake, "application/json", jiff::Timestamp::now().as_second(), "v0=00")
+            .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(signed(&server, "/slack/events", &handshake, "application/json", 600).await.0, StatusCode::UNAUTHORIZED);
+
+    // A customer's top-level message opens a ticket, answered in its thread.
+    let opening = message(
+        "Ev1",
+        acme,
+        "UALICE",
+        "1700000000.000100",
+        None,
+        "Checkout is down\nSince 10:00, every EU order fails.",
+    );
+    let timestamp = jiff::Timestamp::now().as_second();
+    let signature = stringer_integrations::slack::sign_request(SECRET, timestamp, opening.as_bytes());
+    assert_eq!(
+        send(&server, "/slack/events", &opening, "application/json", timestamp, &signature).await.0,
+        StatusCode::OK
+    );
+    let t =
+        until("the channel's ticket", || async { tickets_about(&server, &d.admin, "Checkout is down").await.pop() })
+            .await;
+    assert_eq!((t["org"].as_str(), t["channel"].as_str()), (Some("acme"), Some("slack")));
+    assert!(t["description"].as_str().unwrap().contains("every EU order fails"));
+    let key = t["key"].as_str().unwrap().to_string();
+    let answer = until("the answer in the thread", || async {
+        posted(&posts).into_iter().find(|p| p["thread_ts"] == "1700000000.000100")
+    })
+    .await;
+    assert_eq!(answer["channel"], acme);
+    assert!(answer["text"].as_str().unwrap().contains(&format!("Opened {key}")), "{answer}");
+
+    // The same request again is a replay; Slack's retry (same event, signed anew) is stored once.
+    assert_eq!(
+        send(&server, "/slack/events", &opening, "application/json", timestamp, &signature).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let retry = signed(&server, "/slack/events", &opening, "application/json", 1).await;
+    assert_eq!(retry.0, StatusCode::OK, "Slack's retry signs anew: {retry:?}");
+
+    // Replies in the thread: the customer's message, and a staff reply, both public.
+    let reply =
+        message("Ev2", acme, "UALICE", "1700000000.000200", Some("1700000000.000100"), "Also the US store now.");
+    let staff =
+        message("Ev3", acme, "UENG", "1700000000.000300", Some("1700000000.000100"), "Looking at it, rolling back.");
+    assert_eq!(event(&server, &reply).await, StatusCode::OK);
+    assert_eq!(event(&server, &staff).await, StatusCode::OK);
+    let comments = until("both replies on the ticket", || async {
+        let c = server.ok(Method::GET, &format!("/api/v1/tickets/{key}/comments"), &d.alice, None).await;
+        let bodies: Vec<String> =
+            c["items"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap().to_string()).collect();
+        (bodies.len() >= 2).then_some(c)
+    })
+    .await;
+    let items = comments["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the retried opening added nothing: {comments}");
+    assert_eq!(items[0]["body"], "Also the US store now.");
+    assert_eq!(items[1]["body"], "Looking at it, rolling back.");
+    assert!(items.iter().all(|c| c["public"] == true));
+    let responded = server.ok(Method::GET, &format!("/api/v1/tickets/{key}"), &d.admin, None).await;
+    let response = responded["sla"].as_array().unwrap().iter().find(|c| c["target"] == "response").unwrap().clone();
+    assert_eq!(response["state"], "met", "the staff reply in the thread is the response: {response}");
+
+    // A stranger, a bot, and a thread that is no ticket's open nothing.
+    let before = posted(&posts).len();
+    assert_eq!(
+        event(&server, &message("Ev4", acme, "USTRANGER", "1700000000.000400", None, "Hello from nowhere")).await,
+        StatusCode::OK
+    );
+    let bot =
+        json!({"type": "event_callback", "event_id": "Ev5", "event": {"type": "message", "subtype": "bot_message",
+        "bot_id": "B1", "channel": acme, "ts": "1700000000.000500", "text": "Bot says hi"}})
+        .to_string();
+    assert_eq!(event(&server, &bot).await, StatusCode::OK);
+    // One channel's messages are processed in order: a later customer message is the barrier.
+    let barrier = message("Ev6", acme, "UALICE", "1700000000.000600", None, "Search is slow");
+    assert_eq!(event(&server, &barrier).await, StatusCode::OK);
+    until("the barrier's ticket", || async { tickets_about(&server, &d.admin, "Search is slow").await.pop() }).await;
+    assert!(tickets_about(&server, &d.admin, "Hello from nowhere").await.is_empty());
+    assert!(tickets_about(&server, &d.admin, "Bot says hi").await.is_empty());
+    until("the barrier answered", || async { (posted(&posts).len() == before + 1).then_some(()) }).await;
+    assert!(
+        posted(&posts).iter().all(|p| !p["text"].as_str().unwrap().contains("nowhere")),
+        "nothing answered the stranger or the bot"
+    );
+
+    let status = command(&server, acme, "UALICE", &format!("status {key}")).await;
+    assert_eq!(status["response_type"], "ephemeral");
+    assert!(status["text"].as_str().unwrap().contains(&format!("{key} · Checkout is down · severity P3")), "{status}");
+
+    // /stringer new, page (Enterprise: at once), oncall.
+    let opened = command(&server, acme, "UALICE", "new Exports time out").await;
+    assert_eq!(opened["response_type"], "in_channel");
+    assert!(opened["text"].as_str().unwrap().contains("opened ACME-"), "{opened}");
+    let exports = tickets_about(&server, &d.alice, "Exports time out").await.pop().unwrap();
+    assert_eq!(exports["channel"], "slack");
+    let paged = command(&server, acme, "UALICE", &format!("page {key}")).await;
+    assert!(paged["text"].as_str().unwrap().contains(&format!("paged on-call for {key}")), "{paged}");
+    let oncall = command(&server, acme, "UALICE", "oncall").await;
+    assert_eq!(oncall["response_type"], "ephemeral");
+
+    // Pro: a P3 may not page on-call; the refusal says why.
+    let bolt = command(&server, "CSTRINGER-BOLT", "UBOB", "new Slow dashboard").await;
+    let bolt_key =
+        bolt["text"].as_str().unwrap().split_whitespace().find(|w| w.starts_with("BOLT-")).unwrap().to_string();
+    let refused = command(&server, "CSTRINGER-BOLT", "UBOB", &format!("page {bolt_key}")).await;
+    assert_eq!(refused["response_type"], "ephemeral");
+    assert!(refused["text"].as_str().unwrap().starts_with("Not paged:"), "{refused}");
+
+    // Tenant isolation: bob cannot read acme's ticket from bolt's channel; nobody uses a
+    // channel that is no org's.
+    let foreign = command(&server, "CSTRINGER-BOLT", "UBOB", &format!("status {key}")).await;
+    assert_eq!(foreign["text"], "No such ticket.");
+    let nowhere = command(&server, "CGENERAL", "UALICE", "new anything").await;
+    assert!(nowhere["text"].as_str().unwrap().contains("no org's shared channel"), "{nowhere}");
+}
