@@ -7,6 +7,8 @@ Environment:
 """
 
 import asyncio
+import http.server
+import json
 import os
 import ssl
 import subprocess
@@ -90,3 +92,62 @@ def tls(server):
     front = TlsFront(server.url)
     yield front
     front.stop()
+
+
+class SlackApi:
+    """A local stand-in for Slack's Web API that records every call (method, arguments) and
+    answers as Slack does for the methods Stringer calls. Channel ids spell their channel's
+    name (CSTRINGER-ACME is #stringer-acme); `members` maps member ids to confirmed emails."""
+
+    def __init__(self, members):
+        self.calls = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    args = json.loads(raw or "{}")
+                else:
+                    args = dict(urllib.parse.parse_qsl(raw))
+                method = self.path.rsplit("/", 1)[-1]
+                api.calls.append((method, args))
+                answer = api.answer(method, args, members)
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, method, args, members):
+        if method == "users.info":
+            email = members.get(args.get("user"))
+            if email is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": args["user"], "deleted": False, "is_bot": False,
+                                         "is_email_confirmed": True, "profile": {"email": email}}}
+        if method == "users.lookupByEmail":
+            found = [m for m, e in members.items() if e == args.get("email")]
+            return {"ok": True, "user": {"id": found[0]}} if found else {"ok": False, "error": "users_not_found"}
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            if not channel.startswith("C") or len(channel) < 2:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "name": channel[1:].lower()}}
+        if method == "conversations.create":
+            return {"ok": True, "channel": {"id": "C" + args["name"].upper(), "name": args["name"]}}
+        return {"ok": True, "channel": args.get("channel"), "ts": f"{len(self.calls)}.000100"}
+
+    def of(self, method):
+        return [args for m, args in self.calls if m == method]
+
+    def stop(self):
+        self.server.shutdown()
