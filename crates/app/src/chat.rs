@@ -57,11 +57,24 @@ pub struct ChatRecord {
     pub attempts: i64,
 }
 
+/// What storing a message came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored for processing.
+    New,
+    /// Its event was stored already from a request signed otherwise: Slack retrying.
+    Retry,
+    /// The very request that stored it, again: a replay.
+    Replay,
+}
+
 /// Channel messages, the channels' orgs and the threads' tickets.
 #[async_trait]
 pub trait ChatRoom: Send + Sync {
-    /// Stores a message for processing; false when its event was stored already (a retry).
-    async fn accept_message(&self, message: &ChatMessage) -> Result<bool, StoreError>;
+    /// Stores a message for processing, with the signature of the request that brought it
+    /// (one write, so a busy server still answers Slack at once); a second request for the
+    /// same event is Slack's retry, or a replay when its signature is the same.
+    async fn accept_message(&self, message: &ChatMessage, signature: &str) -> Result<Accepted, StoreError>;
     /// Claims up to `limit` pending messages whose lease ran out, in order, leasing them
     /// until `lease_until`.
     async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError>;

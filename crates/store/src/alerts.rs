@@ -202,8 +202,8 @@ impl Alerts for SqlStore {
         let pairs: Vec<String> = (0..ids.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
         let columns: Vec<String> = ALERT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
         let sql = format!(
-            "SELECT {}, t.status AS ticket_status FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id \
-             WHERE (a.key_id, a.dedup_key) IN (VALUES {})",
+            "SELECT {}, t.status AS ticket_status FROM (VALUES {}) AS v JOIN alerts a ON a.key_id = v.column1 \
+             AND a.dedup_key = v.column2 LEFT JOIN tickets t ON t.id = a.ticket_id",
             columns.join(", "),
             pairs.join(", ")
         );

@@ -7,7 +7,7 @@ use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_app::chat::{ChatMessage, ChatRecord, ChatRoom};
+use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom};
 use stringer_core::ids::{OrgSlug, TicketId};
 
 const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
@@ -30,12 +30,13 @@ fn record_from(r: &AnyRow) -> Result<ChatRecord, StoreError> {
 
 #[async_trait]
 impl ChatRoom for SqlStore {
-    async fn accept_message(&self, m: &ChatMessage) -> Result<bool, StoreError> {
+    async fn accept_message(&self, m: &ChatMessage, signature: &str) -> Result<Accepted, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO chat_messages (event_id, channel, member, ts, thread_ts, body, received_at_ms, state, attempts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0) ON CONFLICT (event_id) DO NOTHING",
+            "INSERT INTO chat_messages (event_id, signature, channel, member, ts, thread_ts, body, received_at_ms, \
+             state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(&m.event_id)
+        .bind(signature)
         .bind(&m.channel)
         .bind(&m.user)
         .bind(&m.ts)
@@ -45,7 +46,12 @@ impl ChatRoom for SqlStore {
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 1 {
+            return Ok(Accepted::New);
+        }
+        let sql = "SELECT signature FROM chat_messages WHERE event_id = $1";
+        let first = self.row(sqlx::query(sql).bind(&m.event_id), |r| r.col::<String>("signature")).await?;
+        Ok(if first.as_deref() == Some(signature) { Accepted::Replay } else { Accepted::Retry })
     }
 
     async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {

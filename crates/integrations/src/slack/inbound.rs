@@ -13,7 +13,7 @@
 use super::{ACK_ACTION, MAX_SKEW_SECONDS, RESOLVE_ACTION, verify_request};
 use serde::Deserialize;
 use std::sync::Arc;
-use stringer_app::chat::{ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
+use stringer_app::chat::{Accepted, ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
 use stringer_app::ports::{Accounts, Commands, OnCall, Queries, Safeguards};
 use stringer_app::{AppError, Extras, StoreError};
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
@@ -143,15 +143,26 @@ struct CommandForm {
 impl Inbound {
     /// Checks a request's signature and that it was not accepted before.
     async fn check(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<(), Refusal> {
+        self.verify(timestamp, signature, body, now)?;
+        self.first_time(timestamp, signature, now).await
+    }
+
+    /// Checks a request's signature (made within the last five minutes) and its bytes.
+    fn verify(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<(), Refusal> {
         if !verify_request(&self.signing_secret, timestamp, body, signature, now) {
             return Err(Refusal::Unauthorized("bad or stale Slack signature"));
         }
+        if body.contains(&0) {
+            return Err(Refusal::BadRequest("a NUL character is not allowed".into()));
+        }
+        Ok(())
+    }
+
+    /// Refuses a request seen before (by its signature, remembered as long as it is valid).
+    async fn first_time(&self, timestamp: &str, signature: &str, now: i64) -> Result<(), Refusal> {
         let expires = timestamp.parse::<i64>().unwrap_or(now) + MAX_SKEW_SECONDS;
         if !self.safeguards.first_sighting(&format!("slack:{signature}"), now, expires).await? {
             return Err(Refusal::Unauthorized("this Slack request was accepted already; a replay is refused"));
-        }
-        if body.contains(&0) {
-            return Err(Refusal::BadRequest("a NUL character is not allowed".into()));
         }
         Ok(())
     }
@@ -166,9 +177,17 @@ impl Inbound {
         body: &[u8],
         now_ms: i64,
     ) -> Result<EventsAnswer, Refusal> {
-        self.check(timestamp, signature, body, now_ms.div_euclid(1000)).await?;
+        let now = now_ms.div_euclid(1000);
+        self.verify(timestamp, signature, body, now)?;
         let envelope: Envelope =
             serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(format!("unreadable event: {e}")))?;
+        let message = envelope.event.as_ref().is_some_and(|e| {
+            e.kind == "message" && e.bot_id.is_none() && matches!(e.subtype.as_deref(), None | Some("thread_broadcast"))
+        });
+        // A message's replay is caught with its one write below; anything else here.
+        if !(envelope.kind == "event_callback" && message) {
+            self.first_time(timestamp, signature, now).await?;
+        }
         match envelope.kind.as_str() {
             "url_verification" => {
                 let challenge = envelope.challenge.filter(|c| !c.is_empty() && c.len() <= 200);
@@ -180,8 +199,7 @@ impl Inbound {
         let (Some(event_id), Some(event)) = (envelope.event_id, envelope.event) else {
             return Err(Refusal::BadRequest("an event callback without event_id or event".into()));
         };
-        let human = event.bot_id.is_none() && matches!(event.subtype.as_deref(), None | Some("thread_broadcast"));
-        if event.kind != "message" || !human {
+        if !message {
             return Ok(EventsAnswer::Ok);
         }
         let (Some(channel), Some(user), Some(ts)) = (event.channel, event.user, event.ts) else {
@@ -199,8 +217,12 @@ impl Inbound {
             text: event.text.unwrap_or_default().chars().take(MAX_TEXT).collect(),
             received_at_ms: now_ms,
         };
-        self.chat.accept_message(&message).await?;
-        Ok(EventsAnswer::Ok)
+        match self.chat.accept_message(&message, signature).await? {
+            Accepted::Replay => {
+                Err(Refusal::Unauthorized("this Slack request was accepted already; a replay is refused"))
+            }
+            Accepted::New | Accepted::Retry => Ok(EventsAnswer::Ok),
+        }
     }
 
     /// Handles a `/stringer` slash command (a form): the chat desk's answer, to post back

@@ -32,7 +32,9 @@ CREATE TABLE alert_signals (
     claimed_until BIGINT NULL,
     settled_at BIGINT NULL
 );
-CREATE INDEX alert_signals_pending ON alert_signals(claimed_until, id) WHERE state = 'pending';
+-- The claim takes pending signals in id order: an index of exactly those, so it never walks
+-- the settled ones.
+CREATE INDEX alert_signals_pending ON alert_signals(id) WHERE state = 'pending';
 CREATE TABLE alerts (
     key_id TEXT NOT NULL,
     dedup_key TEXT NOT NULL,
@@ -57,3 +59,7 @@ CREATE TABLE change_events (
     received_at BIGINT NOT NULL
 );
 CREATE INDEX change_events_org ON change_events(org, at);
+-- Received mail is claimed the same way; its first index (claimed_until, id) left the claim
+-- walking every settled message in id order.
+DROP INDEX inbound_mail_pending;
+CREATE INDEX inbound_mail_pending ON inbound_mail(id) WHERE state = 'pending';

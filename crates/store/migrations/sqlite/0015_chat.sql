@@ -4,6 +4,7 @@
 CREATE TABLE chat_messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id TEXT NOT NULL UNIQUE,
+    signature TEXT NOT NULL,
     channel TEXT NOT NULL,
     member TEXT NOT NULL,
     ts TEXT NOT NULL,
@@ -17,7 +18,7 @@ CREATE TABLE chat_messages (
     claimed_until BIGINT NULL,
     settled_at BIGINT NULL
 );
-CREATE INDEX chat_messages_pending ON chat_messages(claimed_until, id) WHERE state = 'pending';
+CREATE INDEX chat_messages_pending ON chat_messages(id) WHERE state = 'pending';
 CREATE TABLE chat_channels (
     channel TEXT PRIMARY KEY,
     org TEXT NOT NULL REFERENCES orgs(slug)
