@@ -84,6 +84,8 @@ pub trait ChatRoom: Send + Sync {
     async fn channel_org(&self, channel: &str) -> Result<Option<OrgSlug>, StoreError>;
     /// Remembers the org of a channel id.
     async fn set_channel_org(&self, channel: &str, org: &OrgSlug) -> Result<(), StoreError>;
+    /// The channel id learned for an org's shared channel.
+    async fn channel_org_id(&self, org: &OrgSlug) -> Result<Option<String>, StoreError>;
     /// The ticket a thread (channel, thread timestamp) belongs to.
     async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError>;
     /// Binds a thread to a ticket (a second binding of the same thread is ignored).
@@ -97,8 +99,42 @@ pub trait SlackDirectory: Send + Sync {
     async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError>;
     /// A member's email address, when Slack has confirmed it (`users.info`).
     async fn member_email(&self, member: &str) -> Result<Option<String>, SendError>;
-    /// Posts `text` in a channel, in a thread when given (`chat.postMessage`).
-    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError>;
+    /// Posts `text` in a channel, in a thread when given (`chat.postMessage`); answers the
+    /// message's timestamp.
+    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError>;
+    /// Creates a public channel (`conversations.create`); `None` when the name is taken.
+    async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError>;
+    /// The id of the channel of that name (`conversations.list`, page by page).
+    async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError>;
+    /// The member whose email address is `email` (`users.lookupByEmail`).
+    async fn member_by_email(&self, email: &str) -> Result<Option<String>, SendError>;
+    /// Invites members of the workspace to a channel (`conversations.invite`; those in it
+    /// already are no error).
+    async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError>;
+    /// Invites people outside the workspace by email through Slack Connect
+    /// (`conversations.inviteShared`); refused where the workspace does not allow it.
+    async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError>;
+    /// Pins a message (`pins.add`).
+    async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError>;
+}
+
+/// What a channel kickoff did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kickoff {
+    /// The channel's id.
+    pub channel: String,
+    /// Whether it was created now (else it existed).
+    pub created: bool,
+    /// Staff invited (their Stringer ids).
+    pub invited: Vec<String>,
+    /// Staff who could not be invited, with why.
+    pub not_invited: Vec<String>,
+    /// The customer admins invited through Slack Connect.
+    pub shared_with: Vec<String>,
+    /// Why Slack Connect invitations were not sent, when they were not.
+    pub shared_refused: Option<String>,
+    /// The pinned welcome message's timestamp.
+    pub welcome: String,
 }
 
 /// A slash command as Slack posts it.
@@ -299,6 +335,110 @@ impl ChatDesk {
             Err(AppError::Rejected(why)) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
             Err(e) => Err(e),
         }
+    }
+
+    /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named
+    /// engineers, invites the org's admins through Slack Connect where the workspace allows
+    /// it, and posts and pins the welcome message. Running it again invites anyone missing
+    /// and posts the welcome anew.
+    pub async fn kickoff(&self, org: &OrgRecord) -> Result<Kickoff, AppError> {
+        let Some(channel_name) = org.slack_channel.as_deref().map(|c| c.trim_start_matches('#').to_string()) else {
+            return Err(AppError::Rejected(format!("org {} has no Slack channel", org.slug)));
+        };
+        let mut done = Kickoff::default();
+        let known = match self.ports.chat.channel_org_id(&org.slug).await? {
+            Some(id) => Some(id),
+            None => self.slack.find_channel(&channel_name).await.map_err(slack_failed)?,
+        };
+        done.channel = match known {
+            Some(id) => id,
+            None => match self.slack.create_channel(&channel_name).await.map_err(slack_failed)? {
+                Some(id) => {
+                    done.created = true;
+                    id
+                }
+                None => self.slack.find_channel(&channel_name).await.map_err(slack_failed)?.ok_or_else(|| {
+                    AppError::Rejected(format!("Slack says #{channel_name} is taken but lists no such channel"))
+                })?,
+            },
+        };
+        self.ports.chat.set_channel_org(&done.channel, &org.slug).await?;
+        let mut members = Vec::new();
+        for id in org.tam.iter().chain(org.named_engineers.iter()) {
+            let Some(user) = self.ports.accounts.user(id).await? else { continue };
+            match self.slack.member_by_email(&user.email).await.map_err(slack_failed)? {
+                Some(member) => {
+                    members.push(member);
+                    done.invited.push(user.id.to_string());
+                }
+                None => done.not_invited.push(format!("{}: no Slack member has the address {}", user.id, user.email)),
+            }
+        }
+        if !members.is_empty() {
+            self.slack.invite(&done.channel, &members).await.map_err(slack_failed)?;
+        }
+        let admins: Vec<String> = self
+            .ports
+            .accounts
+            .users(Some(&org.slug))
+            .await?
+            .into_iter()
+            .filter(|u| u.role == stringer_core::ids::UserRole::OrgAdmin && u.deactivated_at.is_none())
+            .map(|u| u.email)
+            .collect();
+        if !admins.is_empty() {
+            match self.slack.invite_shared(&done.channel, &admins).await {
+                Ok(()) => done.shared_with = admins,
+                Err(e) => done.shared_refused = Some(e.to_string()),
+            }
+        }
+        let welcome = self.welcome(org).await?;
+        done.welcome = self.slack.post(&done.channel, None, &welcome).await.map_err(slack_failed)?;
+        self.slack.pin(&done.channel, &done.welcome).await.map_err(slack_failed)?;
+        Ok(done)
+    }
+
+    /// The welcome message: what the channel is for and how to get help, from the contract.
+    async fn welcome(&self, org: &OrgRecord) -> Result<String, AppError> {
+        let contract = self.ports.commands.contract();
+        let mut people = Vec::new();
+        if let Some(tam) = &org.tam
+            && let Some(u) = self.ports.accounts.user(tam).await?
+        {
+            people.push(format!("your TAM {}", u.name));
+        }
+        for id in &org.named_engineers {
+            if let Some(u) = self.ports.accounts.user(id).await? {
+                people.push(format!("{} (named engineer)", u.name));
+            }
+        }
+        let rule = &contract.escalation(&org.tier).customer_page;
+        let severities: Vec<&str> = rule.severities.iter().map(|s| s.as_str()).collect();
+        let page = if severities.is_empty() {
+            "Paging on-call from here is not part of your plan.".to_string()
+        } else {
+            format!(
+                "`/stringer page TICKET` pages the on-call engineer for a {} ticket{}.",
+                severities.join("/"),
+                if rule.opens_after.seconds > 0 {
+                    format!(" still unacknowledged {} after it opened", rule.opens_after)
+                } else {
+                    " at any time".to_string()
+                }
+            )
+        };
+        Ok(format!(
+            "Welcome to {}'s support channel with us ({} plan).\n\
+             • Post here to open a ticket; replies in its thread go to the ticket, and we answer there.\n\
+             • `/stringer new SUBJECT` opens one, `/stringer status TICKET` tells where it stands, \
+             `/stringer oncall` says who is on call.\n\
+             • {page}\n\
+             • Your team here: {}.{}",
+            org.name,
+            org.tier,
+            if people.is_empty() { "our support engineers".to_string() } else { people.join(", ") },
+            if self.public_url.is_empty() { String::new() } else { format!("\n• The portal: {}", self.public_url) }
+        ))
     }
 
     /// Answers `/stringer …` typed in a channel: `new SUBJECT`, `page [TICKET]`,

@@ -105,6 +105,11 @@ impl ChatRoom for SqlStore {
         Ok(())
     }
 
+    async fn channel_org_id(&self, org: &OrgSlug) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT channel FROM chat_channels WHERE org = $1 ORDER BY channel LIMIT 1";
+        self.row(sqlx::query(sql).bind(org.as_str()), |r| r.col::<String>("channel")).await
+    }
+
     async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError> {
         let sql = "SELECT ticket_id FROM chat_threads WHERE channel = $1 AND thread_ts = $2";
         self.row(sqlx::query(sql).bind(channel).bind(thread_ts), |r| Ok(TicketId(r.col("ticket_id")?))).await

@@ -4,7 +4,9 @@
 //! public comments (the customer's, and a staff reply), a retried event is stored once, a
 //! replayed or unsigned request is refused, strangers and bots open nothing; the `/stringer`
 //! command opens, tells a ticket's state, pages on-call (Enterprise at once; Pro refused with
-//! the reason) and says who is on call.
+//! the reason) and says who is on call. Kickoff: an admin setting an org's channel creates it,
+//! invites the TAM and named engineers and the org's admins (Slack Connect), and posts and
+//! pins the welcome; the kickoff endpoint runs it again without creating anything twice.
 
 mod support;
 
@@ -15,6 +17,7 @@ use support::{Db, Posts, Server, desk, until};
 const SECRET: &str = "signing-sekret";
 
 both_backends!(shared_channel, shared_channel_on);
+both_backends!(channel_kickoff, channel_kickoff_on);
 
 /// Posts `body` to `path`, signed as Slack signs it `skew` seconds ago.
 async fn signed(server: &Server, path: &str, body: &str, content_type: &str, skew: i64) -> (StatusCode, String) {
@@ -181,7 +184,10 @@ async fn shared_channel_on(db: Db) {
     assert_eq!(response["state"], "met", "the staff reply in the thread is the response: {response}");
 
     // A stranger, a bot, and a thread that is no ticket's open nothing.
-    let before = posted(&posts).len();
+    // (Setting the channels kicked them off in the background, posting welcomes: count only
+    // answers in threads.)
+    let in_threads = || posted(&posts).into_iter().filter(|p| p.get("thread_ts").is_some()).count();
+    let before = in_threads();
     assert_eq!(
         event(&server, &message("Ev4", acme, "USTRANGER", "1700000000.000400", None, "Hello from nowhere")).await,
         StatusCode::OK
@@ -197,7 +203,7 @@ async fn shared_channel_on(db: Db) {
     until("the barrier's ticket", || async { tickets_about(&server, &d.admin, "Search is slow").await.pop() }).await;
     assert!(tickets_about(&server, &d.admin, "Hello from nowhere").await.is_empty());
     assert!(tickets_about(&server, &d.admin, "Bot says hi").await.is_empty());
-    until("the barrier answered", || async { (posted(&posts).len() == before + 1).then_some(()) }).await;
+    until("the barrier answered", || async { (in_threads() == before + 1).then_some(()) }).await;
     assert!(
         posted(&posts).iter().all(|p| !p["text"].as_str().unwrap().contains("nowhere")),
         "nothing answered the stranger or the bot"
@@ -232,4 +238,72 @@ async fn shared_channel_on(db: Db) {
     assert_eq!(foreign["text"], "No such ticket.");
     let nowhere = command(&server, "CGENERAL", "UALICE", "new anything").await;
     assert!(nowhere["text"].as_str().unwrap().contains("no org's shared channel"), "{nowhere}");
+}
+
+async fn channel_kickoff_on(db: Db) {
+    let members = [("UTINA", "tina@stringer.example"), ("USIA", "sia@stringer.example")];
+    let (api, posts) = support::slack_api(&members).await;
+    let server = Server::start(&db, &["--slack-token", "xoxb-test", "--slack-api-url", &api]);
+    let admin = server.admin();
+    let mut staff = Vec::new();
+    for (name, role) in [("tina", "tam"), ("sia", "engineer")] {
+        let user = json!({"email": format!("{name}@stringer.example"), "name": name, "role": role});
+        staff.push(
+            server.ok(Method::POST, "/api/v1/users", &admin, Some(user)).await["id"].as_str().unwrap().to_string(),
+        );
+    }
+    support::zen_org(&server, &admin, Some(&staff[0]), &[&staff[1]]).await;
+    let zara = json!({"email": "zara@zen.example", "name": "Zara", "role": "org_admin", "org": "zen"});
+    server.ok(Method::POST, "/api/v1/users", &admin, Some(zara)).await;
+
+    // Setting the channel kicks it off: created, staff invited, the admin invited through
+    // Slack Connect, the welcome posted and pinned.
+    server.ok(Method::PATCH, "/api/v1/orgs/zen", &admin, Some(json!({"slack_channel": "#zen-support"}))).await;
+    until("the welcome pinned", || async { (!support::slack_calls(&posts, "pins.add").is_empty()).then_some(()) })
+        .await;
+    let created = support::slack_calls(&posts, "conversations.create");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].1["name"], "zen-support");
+    assert_eq!(created[0].0, "Bearer xoxb-test");
+    let invited = support::slack_calls(&posts, "conversations.invite");
+    assert_eq!(invited[0].1, json!({"channel": "CZEN-SUPPORT", "users": "UTINA,USIA"}));
+    let shared = support::slack_calls(&posts, "conversations.inviteShared");
+    assert_eq!(shared[0].1, json!({"channel": "CZEN-SUPPORT", "emails": "zara@zen.example"}));
+    let welcome = posted(&posts).into_iter().find(|p| p["channel"] == "CZEN-SUPPORT").unwrap();
+    let text = welcome["text"].as_str().unwrap();
+    assert!(text.contains("Welcome to Zen's support channel") && text.contains("your TAM tina"), "{text}");
+    assert!(text.contains("/stringer page TICKET"), "Enterprise may page on-call: {text}");
+    let pinned = &support::slack_calls(&posts, "pins.add")[0].1;
+    assert_eq!(pinned["channel"], "CZEN-SUPPORT");
+
+    // Again, on demand: the channel is known now, so nothing is created twice.
+    let again = server.ok(Method::POST, "/api/v1/orgs/zen/kickoff", &admin, None).await;
+    assert_eq!((again["channel"].as_str(), again["created"].as_bool()), (Some("CZEN-SUPPORT"), Some(false)));
+    assert_eq!(again["invited"].as_array().unwrap().len(), 2);
+    assert_eq!(support::slack_calls(&posts, "conversations.create").len(), 1);
+    // And from the command line, through the API.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["org", "kickoff", "zen", "--url", &server.base])
+        .env("STRINGER_TOKEN", &admin)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        printed.contains("channel CZEN-SUPPORT (existed)") && printed.contains("welcome message pinned"),
+        "{printed}"
+    );
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["org", "kickoff", "nosuch", "--url", &server.base])
+        .env("STRINGER_TOKEN", &admin)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("404"), "{}", String::from_utf8_lossy(&refused.stderr));
+    // Only admins kick off.
+    let zoe_login = json!({"email": "zoe@zen.example", "password": "zoe-password-123"});
+    let zoe =
+        server.ok(Method::POST, "/api/v1/login", "", Some(zoe_login)).await["token"].as_str().unwrap().to_string();
+    let (status, _) = server.call(Method::POST, "/api/v1/orgs/zen/kickoff", Some(&zoe), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

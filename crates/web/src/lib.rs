@@ -83,6 +83,8 @@ pub struct SlackApp {
     pub inbound: Option<slack::inbound::Inbound>,
     /// The Web API client.
     pub client: Option<slack::Slack>,
+    /// The shared channels' desk (kickoff, commands), when the app has a bot token.
+    pub chat: Option<std::sync::Arc<stringer_app::chat::ChatDesk>>,
 }
 
 /// What every handler shares.
@@ -115,7 +117,7 @@ impl AppState {
             settings: Settings::default(),
             tokens: Arc::default(),
             links: None,
-            slack: SlackApp { inbound: None, client: None },
+            slack: SlackApp { inbound: None, client: None, chat: None },
             mail: None,
             public_url: String::new(),
             alert_door: Arc::default(),

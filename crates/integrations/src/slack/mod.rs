@@ -110,13 +110,85 @@ impl Slack {
         }
     }
 
-    /// Posts `text` in a channel, as a reply in `thread_ts` when given (`chat.postMessage`).
-    pub async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError> {
+    /// Posts `text` in a channel, as a reply in `thread_ts` when given (`chat.postMessage`);
+    /// answers the message's timestamp.
+    pub async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError> {
         let mut message = json!({"channel": channel, "text": text, "unfurl_links": false});
         if let Some(thread) = thread_ts {
             message["thread_ts"] = json!(thread);
         }
-        self.call("chat.postMessage", Args::Json(&message)).await.map(drop)
+        let body = self.call("chat.postMessage", Args::Json(&message)).await?;
+        Ok(body["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Creates a public channel (`conversations.create`; `channels:manage`); `None` when the
+    /// name is taken.
+    pub async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError> {
+        match self.call("conversations.create", Args::Json(&json!({"name": name, "is_private": false}))).await {
+            Ok(body) => Ok(body["channel"]["id"].as_str().map(str::to_string)),
+            Err(SendError::Permanent(e)) if e.contains("name_taken") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The id of the channel of that name (`conversations.list`, up to 20 pages of 1,000).
+    pub async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError> {
+        let mut cursor = String::new();
+        for _ in 0..20 {
+            let args = [
+                ("types", "public_channel,private_channel"),
+                ("exclude_archived", "true"),
+                ("limit", "1000"),
+                ("cursor", cursor.as_str()),
+            ];
+            let body = self.call("conversations.list", Args::Form(&args)).await?;
+            let channels = body["channels"].as_array().cloned().unwrap_or_default();
+            if let Some(c) = channels.iter().find(|c| c["name"] == name) {
+                return Ok(c["id"].as_str().map(str::to_string));
+            }
+            cursor = body["response_metadata"]["next_cursor"].as_str().unwrap_or_default().to_string();
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// The member whose email address is `email` (`users.lookupByEmail`;
+    /// `users:read.email`).
+    pub async fn member_by_email(&self, email: &str) -> Result<Option<String>, SendError> {
+        match self.call("users.lookupByEmail", Args::Form(&[("email", email)])).await {
+            Ok(body) => Ok(body["user"]["id"].as_str().map(str::to_string)),
+            Err(SendError::Permanent(e)) if e.contains("users_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Invites members to a channel (`conversations.invite`); members already in it are no
+    /// error.
+    pub async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError> {
+        let args = json!({"channel": channel, "users": members.join(",")});
+        match self.call("conversations.invite", Args::Json(&args)).await {
+            Ok(_) => Ok(()),
+            Err(SendError::Permanent(e)) if e.contains("already_in_channel") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Invites people outside the workspace through Slack Connect
+    /// (`conversations.inviteShared`).
+    pub async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError> {
+        let args = json!({"channel": channel, "emails": emails.join(",")});
+        self.call("conversations.inviteShared", Args::Json(&args)).await.map(drop)
+    }
+
+    /// Pins a message (`pins.add`).
+    pub async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
+        match self.call("pins.add", Args::Json(&json!({"channel": channel, "timestamp": ts}))).await {
+            Ok(_) => Ok(()),
+            Err(SendError::Permanent(e)) if e.contains("already_pinned") => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// One Web API call, answering Slack's body; Slack answers HTTP 200 with `ok: false` for
@@ -154,8 +226,32 @@ impl stringer_app::chat::SlackDirectory for Slack {
         Slack::member_email(self, member).await
     }
 
-    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<(), SendError> {
+    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError> {
         Slack::post(self, channel, thread_ts, text).await
+    }
+
+    async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError> {
+        Slack::create_channel(self, name).await
+    }
+
+    async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError> {
+        Slack::find_channel(self, name).await
+    }
+
+    async fn member_by_email(&self, email: &str) -> Result<Option<String>, SendError> {
+        Slack::member_by_email(self, email).await
+    }
+
+    async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError> {
+        Slack::invite(self, channel, members).await
+    }
+
+    async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError> {
+        Slack::invite_shared(self, channel, emails).await
+    }
+
+    async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
+        Slack::pin(self, channel, ts).await
     }
 }
 

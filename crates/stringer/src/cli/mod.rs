@@ -3,6 +3,7 @@
 mod admin_cmd;
 mod contract_cmd;
 mod mailgate_cmd;
+mod org_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
@@ -59,6 +60,9 @@ enum Command {
     Admin(admin_cmd::AdminCommand),
     /// Hand one message on stdin to a running server (a mail server's pipe transport).
     Mailgate(mailgate_cmd::MailgateArgs),
+    /// Org chores on a running server: kick off an org's shared Slack channel.
+    #[command(subcommand)]
+    Org(org_cmd::OrgCommand),
 }
 
 /// Runs a parsed command line.
@@ -70,5 +74,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve_cmd::run(*a),
         Command::Admin(c) => admin_cmd::run(c),
         Command::Mailgate(a) => mailgate_cmd::run(a),
+        Command::Org(c) => org_cmd::run(c),
     }
 }

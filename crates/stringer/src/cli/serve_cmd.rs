@@ -268,6 +268,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .clone()
             .map(|secret| wiring::slack_inbound(&state.ports, secret, chat.clone())),
         client: outside.slack.clone(),
+        chat: chat.clone(),
     };
     state.settings = Settings {
         trusted_proxies: args.trusted_proxy.clone(),

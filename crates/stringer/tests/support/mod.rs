@@ -513,6 +513,18 @@ async fn slack_web_api(
                 _ => json!({"ok": false, "error": "channel_not_found"}),
             }
         }
+        "conversations.create" => {
+            let name = args["name"].as_str().unwrap_or_default().to_string();
+            json!({"ok": true, "channel": {"id": format!("C{}", name.to_uppercase()), "name": name}})
+        }
+        "conversations.list" => json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": ""}}),
+        "users.lookupByEmail" => {
+            let email = args["email"].as_str().unwrap_or_default();
+            match stand_in.members.iter().find(|(_, e)| e.as_str() == email) {
+                Some((id, _)) => json!({"ok": true, "user": {"id": id}}),
+                None => json!({"ok": false, "error": "users_not_found"}),
+            }
+        }
         // As Slack does: the channel's id and a message timestamp unique in it.
         _ => {
             json!({"ok": true, "channel": format!("C-{}", args["channel"].as_str().unwrap_or_default()), "ts": format!("{}.000100", posts.len())})

@@ -485,6 +485,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 /// engineers must be staff who may serve the org as it will be.
 pub async fn change_org(state: &AppState, caller: &Caller, slug: &str, body: UpdateOrg) -> Result<OrgRecord, ApiError> {
     let mut org = org_for(state, caller, slug, Action::UpdateOrg).await?;
+    let channel_before = org.slack_channel.clone();
     if let Some(deployment) = body.deployment {
         let changed = OrgRef { slug: org.slug.as_str(), deployment };
         caller.may(Action::UpdateOrg, Some(Object::Org(changed)), "org")?;
@@ -527,7 +528,27 @@ pub async fn change_org(state: &AppState, caller: &Caller, slug: &str, body: Upd
     if !state.ports.accounts.update_org(&org, &caller.user.id, state.now().as_second()).await? {
         return Err(ApiError::not_found("org"));
     }
+    if org.slack_channel.is_some() && org.slack_channel != channel_before {
+        kick_off_in_background(state, &org);
+    }
     Ok(org)
+}
+
+/// Kicks off an org's new shared channel after the answer (Slack calls take their time);
+/// the outcome is logged, and `POST /api/v1/orgs/{slug}/kickoff` runs it again and tells.
+fn kick_off_in_background(state: &AppState, org: &OrgRecord) {
+    let Some(desk) = state.slack.chat.clone() else { return };
+    let org = org.clone();
+    tokio::spawn(async move {
+        match desk.kickoff(&org).await {
+            Ok(k) => {
+                tracing::info!(org = %org.slug, channel = %k.channel, created = k.created, invited = k.invited.len(), "Slack channel kicked off")
+            }
+            Err(e) => {
+                tracing::warn!(org = %org.slug, error = %e, "kicking off the Slack channel failed; POST /api/v1/orgs/SLUG/kickoff retries")
+            }
+        }
+    });
 }
 
 /// Changes an org (admin): name, tier, deployment, TAM, named engineers, Slack channel,

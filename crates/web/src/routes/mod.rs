@@ -7,7 +7,7 @@ pub(crate) mod inquiries;
 pub(crate) mod mail;
 pub(crate) mod paging;
 mod schedules;
-mod slack;
+pub(crate) mod slack;
 pub(crate) mod tickets;
 
 use crate::AppState;
@@ -96,6 +96,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(alerts::list_keys, alerts::create_key))
         .routes(routes!(alerts::revoke_key))
         .routes(routes!(alerts::ticket_changes))
+        .routes(routes!(slack::kickoff))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))

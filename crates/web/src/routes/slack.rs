@@ -34,6 +34,54 @@ fn signed(headers: &HeaderMap) -> (String, String) {
     (header("x-slack-request-timestamp"), header("x-slack-signature"))
 }
 
+/// What a channel kickoff did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct KickoffView {
+    /// The channel's Slack id.
+    channel: String,
+    /// Created now (else it existed).
+    created: bool,
+    /// Staff invited (user ids).
+    invited: Vec<String>,
+    /// Staff not invited, with why.
+    not_invited: Vec<String>,
+    /// Customer admins invited through Slack Connect.
+    shared_with: Vec<String>,
+    /// Why Slack Connect invitations were not sent, when they were not.
+    shared_refused: Option<String>,
+    /// The pinned welcome message's timestamp.
+    welcome: String,
+}
+
+/// Kicks off an org's shared Slack channel (admin): creates it if missing, invites the TAM
+/// and named engineers, invites the org's admins through Slack Connect where the workspace
+/// allows it, and posts and pins the welcome message. Also run when an org's channel is set.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/kickoff", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = KickoffView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn kickoff(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    crate::extract::PathParams(slug): crate::extract::PathParams<String>,
+) -> Result<Json<KickoffView>, ApiError> {
+    let org =
+        crate::routes::accounts::org_for(&state, &caller, &slug, stringer_core::access::Action::UpdateOrg).await?;
+    let desk = state
+        .slack
+        .chat
+        .as_ref()
+        .ok_or_else(|| ApiError::unprocessable("no Slack app is configured (--slack-token)"))?;
+    let k = desk.kickoff(&org).await?;
+    Ok(Json(KickoffView {
+        channel: k.channel,
+        created: k.created,
+        invited: k.invited,
+        not_invited: k.not_invited,
+        shared_with: k.shared_with,
+        shared_refused: k.shared_refused,
+        welcome: k.welcome,
+    }))
+}
+
 /// Handles a button press.
 pub async fn interactions(
     State(state): State<AppState>,
