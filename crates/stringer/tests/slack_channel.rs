@@ -157,7 +157,9 @@ async fn shared_channel_on(db: Db) {
         send(&server, "/slack/events", &opening, "application/json", timestamp, &signature).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let retry = signed(&server, "/slack/events", &opening, "application/json", 1).await;
+    let later = timestamp + 1;
+    let resigned = stringer_integrations::slack::sign_request(SECRET, later, opening.as_bytes());
+    let retry = send(&server, "/slack/events", &opening, "application/json", later, &resigned).await;
     assert_eq!(retry.0, StatusCode::OK, "Slack's retry signs anew: {retry:?}");
 
     // Replies in the thread: the customer's message, and a staff reply, both public.

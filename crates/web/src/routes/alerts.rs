@@ -173,7 +173,8 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, axum::Json(KeyView::of(&state, key, Some(secret)))))
 }
 
-/// An org's integration keys, newest first (revoked ones too).
+/// An org's integration keys, newest first (revoked ones too). A staff admin's token with
+/// the read and admin scopes.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/integration-keys", security(("bearer" = [])),
     params(("slug" = String, Path)),
     responses((status = 200, body = Items<KeyView>), (status = 404, body = crate::routes::Problem)))]
@@ -182,7 +183,9 @@ pub async fn list_keys(
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<Items<KeyView>>, ApiError> {
-    let org = org_for(&state, &caller, &slug, Action::ManageIntegrations).await?;
+    // Reading keys takes the read scope as well as an admin's say over integrations.
+    let org = org_for(&state, &caller, &slug, Action::ReadOrg).await?;
+    caller.may(Action::ManageIntegrations, Some(Object::Org(org.as_ref())), "org")?;
     let keys = state.ports.alerts.keys(&org.slug).await?;
     Ok(axum::Json(Items { items: keys.into_iter().map(|k| KeyView::of(&state, k, None)).collect() }))
 }
