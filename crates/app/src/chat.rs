@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
-use stringer_core::ids::{Intake, OrgSlug, TicketId, TicketKey};
+use stringer_core::ids::{Intake, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::ticket::Status;
 
 /// How many times a stored message is tried before it is settled as failed.
@@ -88,8 +88,34 @@ pub trait ChatRoom: Send + Sync {
     async fn channel_org_id(&self, org: &OrgSlug) -> Result<Option<String>, StoreError>;
     /// The ticket a thread (channel, thread timestamp) belongs to.
     async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError>;
-    /// Binds a thread to a ticket (a second binding of the same thread is ignored).
-    async fn set_thread_ticket(&self, channel: &str, thread_ts: &str, ticket: &TicketId) -> Result<(), StoreError>;
+    /// Binds a thread to a ticket at `at` (a second binding of the same thread is ignored).
+    async fn set_thread_ticket(
+        &self,
+        channel: &str,
+        thread_ts: &str,
+        ticket: &TicketId,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    /// Public comments written since their ticket's thread was bound and not yet in it, oldest
+    /// first, at most `limit`.
+    async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
+    /// Records that a comment is in its thread (posted there, or written there).
+    async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError>;
+}
+
+/// A public comment to post into its ticket's thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadUpdate {
+    /// The comment's id.
+    pub comment: String,
+    /// Who wrote it.
+    pub author: UserId,
+    /// What it says.
+    pub body: String,
+    /// The thread's channel.
+    pub channel: String,
+    /// The thread.
+    pub thread_ts: String,
 }
 
 /// What the desk asks Slack's Web API (the Slack app implements it).
@@ -283,7 +309,7 @@ impl ChatDesk {
                 return Err(e);
             }
         }
-        self.ports.chat.set_thread_ticket(&m.channel, &m.ts, &id).await?;
+        self.ports.chat.set_thread_ticket(&m.channel, &m.ts, &id, self.ports.commands.now().as_second()).await?;
         let (ticket, _) =
             self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
         if existing.is_none() {
@@ -321,7 +347,8 @@ impl ChatDesk {
         } else {
             EventKind::Replied { by: user.id.to_string(), public: true }
         };
-        let comment = NewComment { id: comment_id, author: user.id.clone(), public: true, body: m.text.clone() };
+        let comment =
+            NewComment { id: comment_id.clone(), author: user.id.clone(), public: true, body: m.text.clone() };
         let extras = Extras { actor: Some(user.id.clone()), details: None, comment: Some(comment) };
         let now = self.ports.commands.now();
         let mut kinds = vec![kind];
@@ -331,10 +358,31 @@ impl ChatDesk {
         }
         let events = kinds.into_iter().map(|k| Event::new(now, ticket.clone(), k)).collect();
         match self.ports.commands.record(events, extras).await {
-            Ok(_) => Ok((format!("comment on {}", t.key()), Some(ticket.clone()))),
+            Ok(_) => {
+                // Written in the thread: never posted back into it.
+                self.ports.chat.mark_posted(&comment_id, now.as_second()).await?;
+                Ok((format!("comment on {}", t.key()), Some(ticket.clone())))
+            }
             Err(AppError::Rejected(why)) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
             Err(e) => Err(e),
         }
+    }
+
+    /// Posts the public comments written elsewhere (portal, console, API, mail) into their
+    /// ticket's thread, each once, with who wrote it; answers how many.
+    pub async fn post_updates(&self, limit: i64) -> Result<usize, AppError> {
+        let updates = self.ports.chat.thread_updates(limit).await?;
+        for u in &updates {
+            let author = self.ports.accounts.user(&u.author).await?;
+            let who = author.map_or_else(
+                || u.author.to_string(),
+                |a| if a.org.is_some() { a.name } else { format!("{} (support)", a.name) },
+            );
+            let text = format!("*{who}*: {}", u.body.chars().take(MAX_TEXT).collect::<String>());
+            self.slack.post(&u.channel, Some(&u.thread_ts), &text).await.map_err(slack_failed)?;
+            self.ports.chat.mark_posted(&u.comment, self.ports.commands.now().as_second()).await?;
+        }
+        Ok(updates.len())
     }
 
     /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named

@@ -358,8 +358,9 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
 
 /// Processes messages from the orgs' shared channels until told to stop: claims a batch
 /// with a lease; one channel's messages in the order posted (a reply after the message that
-/// opened its thread's ticket), different channels' at once. Without a Slack bot token the
-/// messages wait, stored.
+/// opened its thread's ticket), different channels' at once; then posts the public comments
+/// written elsewhere into their tickets' threads. Without a Slack bot token the messages
+/// wait, stored.
 async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool>) {
     let Some(chat) = chat else {
         let _ = stop.wait_for(|stop| *stop).await;
@@ -395,7 +396,15 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
             });
         }
         while work.join_next().await.is_some() {}
-        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+        // Public comments written elsewhere go into their tickets' threads.
+        let posted_full = match chat.post_updates(MAIL_BATCH).await {
+            Ok(n) => n as i64 == MAIL_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "posting ticket updates into Slack threads failed; retrying");
+                false
+            }
+        };
+        if rest(if full || posted_full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
             return;
         }
     }

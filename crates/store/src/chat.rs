@@ -7,8 +7,8 @@ use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom};
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom, ThreadUpdate};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
 
@@ -115,17 +115,52 @@ impl ChatRoom for SqlStore {
         self.row(sqlx::query(sql).bind(channel).bind(thread_ts), |r| Ok(TicketId(r.col("ticket_id")?))).await
     }
 
-    async fn set_thread_ticket(&self, channel: &str, thread_ts: &str, ticket: &TicketId) -> Result<(), StoreError> {
+    async fn set_thread_ticket(
+        &self,
+        channel: &str,
+        thread_ts: &str,
+        ticket: &TicketId,
+        at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO chat_threads (channel, thread_ts, ticket_id) VALUES ($1, $2, $3) \
+            "INSERT INTO chat_threads (channel, thread_ts, ticket_id, bound_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (channel, thread_ts) DO NOTHING",
         )
         .bind(channel)
         .bind(thread_ts)
         .bind(ticket.as_str())
+        .bind(at)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
+        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread_ts FROM comments c \
+                   JOIN chat_threads t ON t.ticket_id = c.ticket_id \
+                   LEFT JOIN chat_posts p ON p.comment_id = c.id \
+                   WHERE c.public = 1 AND p.comment_id IS NULL AND c.created_at >= t.bound_at \
+                   ORDER BY c.created_at, c.id LIMIT $1";
+        self.rows(sqlx::query(sql).bind(limit), |r| {
+            Ok(ThreadUpdate {
+                comment: r.col("id")?,
+                author: UserId(r.col("author")?),
+                body: r.col("body")?,
+                channel: r.col("channel")?,
+                thread_ts: r.col("thread_ts")?,
+            })
+        })
+        .await
+    }
+
+    async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO chat_posts (comment_id, at) VALUES ($1, $2) ON CONFLICT (comment_id) DO NOTHING")
+            .bind(comment)
+            .bind(at)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 //! The org's shared Slack channel as a way in, black-box on SQLite and PostgreSQL, against a
 //! local stand-in for the Slack Web API that records every call: the Events API handshake;
 //! a customer's message opens a ticket (answered in its thread), replies in the thread become
-//! public comments (the customer's, and a staff reply), a retried event is stored once, a
-//! replayed or unsigned request is refused, strangers and bots open nothing; the `/stringer`
+//! public comments (the customer's, and a staff reply), replies written elsewhere are posted
+//! into the thread (internal notes never), a retried event is stored once, a replayed or
+//! unsigned request is refused, strangers and bots open nothing; the `/stringer`
 //! command opens, tells a ticket's state, pages on-call (Enterprise at once; Pro refused with
 //! the reason) and says who is on call. Kickoff: an admin setting an org's channel creates it,
 //! invites the TAM and named engineers and the org's admins (Slack Connect), and posts and
@@ -184,6 +185,25 @@ async fn shared_channel_on(db: Db) {
     let responded = server.ok(Method::GET, &format!("/api/v1/tickets/{key}"), &d.admin, None).await;
     let response = responded["sla"].as_array().unwrap().iter().find(|c| c["target"] == "response").unwrap().clone();
     assert_eq!(response["state"], "met", "the staff reply in the thread is the response: {response}");
+
+    // A reply written elsewhere (the API; the portal and mail alike) goes into the thread,
+    // once, with who wrote it; what was written in the thread is not echoed back.
+    let body = json!({"body": "Rolled back at 10:40; please retry.", "public": true});
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/comments"), &d.engineer, Some(body)).await;
+    let note = json!({"body": "internal: root cause is the CDN", "public": false});
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/comments"), &d.engineer, Some(note)).await;
+    let echoed = until("the API reply in the thread", || async {
+        posted(&posts).into_iter().find(|p| p["text"].as_str().unwrap_or_default().contains("Rolled back at 10:40"))
+    })
+    .await;
+    assert_eq!((echoed["channel"].as_str(), echoed["thread_ts"].as_str()), (Some(acme), Some("1700000000.000100")));
+    assert_eq!(echoed["text"], "*eng@stringer.example (support)*: Rolled back at 10:40; please retry.");
+    let thread: Vec<String> = posted(&posts)
+        .into_iter()
+        .filter(|p| p["thread_ts"] == "1700000000.000100")
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(thread.len(), 2, "the opening answer and the API reply only, never the internal note: {thread:?}");
 
     // A stranger, a bot, and a thread that is no ticket's open nothing.
     // (Setting the channels kicked them off in the background, posting welcomes: count only
