@@ -246,7 +246,7 @@ impl ChatDesk {
                 None => Ok(("ignored: a thread that is no ticket's".into(), None)),
             },
             None if user.org.is_none() => Ok(("ignored: staff talk outside a ticket's thread".into(), None)),
-            None => self.open(m, &org, &user).await,
+            None => self.open(m, &org, &user, &user).await,
         }
     }
 
@@ -280,11 +280,14 @@ impl ChatDesk {
         Ok(user.filter(|u| u.deactivated_at.is_none()))
     }
 
+    /// Opens a ticket from a message, as `user`, for the message's author `requester` (the
+    /// same person, but for the message shortcut).
     async fn open(
         &self,
         m: &ChatMessage,
         org: &OrgRecord,
         user: &UserRecord,
+        requester: &UserRecord,
     ) -> Result<(String, Option<TicketId>), AppError> {
         if access::decide(&actor(user), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
             return Ok(("ignored: the member may not open tickets for this org".into(), None));
@@ -299,7 +302,7 @@ impl ChatDesk {
             let details = TicketDetails {
                 subject: first_line.chars().take(200).collect(),
                 description: m.text.clone(),
-                requester: Some(user.id.clone()),
+                requester: requester.org.as_ref().map(|_| requester.id.clone()),
             };
             let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None };
             let now = self.ports.commands.now();
@@ -487,6 +490,30 @@ impl ChatDesk {
             if people.is_empty() { "our support engineers".to_string() } else { people.join(", ") },
             if self.public_url.is_empty() { String::new() } else { format!("\n• The portal: {}", self.public_url) }
         ))
+    }
+
+    /// The message shortcut "Open a ticket from this message": `presser` opens a ticket from
+    /// `message` (its author, when one of the org's users, is the requester); the ticket is
+    /// bound to the message's thread and answered there.
+    pub async fn open_from_message(&self, presser: &str, message: &ChatMessage) -> Result<Reply, AppError> {
+        let Some(org) = self.org_of_channel(&message.channel).await? else {
+            return Ok(Reply::private("This channel is no org's shared channel."));
+        };
+        let Some(user) = self.member(presser, &org).await? else {
+            return Ok(Reply::private(
+                "Slack has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+            ));
+        };
+        if let Some(ticket) = self.ports.chat.thread_ticket(&message.channel, &message.ts).await? {
+            let key = self.ports.queries.ticket(&ticket).await?.map(|(t, _)| t.key().to_string()).unwrap_or_default();
+            return Ok(Reply::private(format!("This message is ticket {key}'s already.")));
+        }
+        let requester = self.member(&message.user, &org).await?.unwrap_or_else(|| user.clone());
+        let (what, ticket) = self.open(message, &org, &user, &requester).await?;
+        Ok(Reply::private(match ticket {
+            Some(_) => format!("Done: {what}."),
+            None => what.replace("ignored: the member", "You"),
+        }))
     }
 
     /// Answers `/stringer …` typed in a channel: `new SUBJECT`, `page [TICKET]`,

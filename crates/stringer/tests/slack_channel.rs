@@ -3,7 +3,8 @@
 //! a customer's message opens a ticket (answered in its thread), replies in the thread become
 //! public comments (the customer's, and a staff reply), replies written elsewhere are posted
 //! into the thread (internal notes never), a retried event is stored once, a replayed or
-//! unsigned request is refused, strangers and bots open nothing; the `/stringer`
+//! unsigned request is refused, strangers and bots open nothing; the message shortcut opens a
+//! ticket from a customer's message for its author; the `/stringer`
 //! command opens, tells a ticket's state, pages on-call (Enterprise at once; Pro refused with
 //! the reason) and says who is on call. Kickoff: an admin setting an org's channel creates it,
 //! invites the TAM and named engineers and the org's admins (Slack Connect), and posts and
@@ -234,6 +235,24 @@ async fn shared_channel_on(db: Db) {
     let status = command(&server, acme, "UALICE", &format!("status {key}")).await;
     assert_eq!(status["response_type"], "ephemeral");
     assert!(status["text"].as_str().unwrap().contains(&format!("{key} · Checkout is down · severity P3")), "{status}");
+
+    // The message shortcut: staff open a ticket from a customer's message, for its author.
+    let shortcut = json!({"type": "message_action", "callback_id": "stringer_open_ticket", "user": {"id": "UENG"},
+        "channel": {"id": acme}, "message": {"type": "message", "user": "UALICE", "ts": "1700000000.000900",
+        "text": "Invoices show the wrong VAT"}});
+    let form = serde_urlencoded::to_string([("payload", shortcut.to_string())]).unwrap();
+    let (status, _) = signed(&server, "/slack/interactions", &form, "application/x-www-form-urlencoded", 0).await;
+    assert_eq!(status, StatusCode::OK);
+    let vat = until("the shortcut's ticket", || async {
+        tickets_about(&server, &d.admin, "Invoices show the wrong VAT").await.pop()
+    })
+    .await;
+    let alice = server.ok(Method::GET, "/api/v1/me", &d.alice, None).await;
+    assert_eq!((vat["requester"].as_str(), vat["channel"].as_str()), (alice["id"].as_str(), Some("slack")));
+    until("the shortcut answered in the thread", || async {
+        posted(&posts).into_iter().find(|p| p["thread_ts"] == "1700000000.000900")
+    })
+    .await;
 
     // /stringer new, page (Enterprise: at once), oncall.
     let opened = command(&server, acme, "UALICE", "new Exports time out").await;

@@ -10,7 +10,7 @@
 //!
 //! The web front mounts these.
 
-use super::{ACK_ACTION, MAX_SKEW_SECONDS, RESOLVE_ACTION, verify_request};
+use super::{ACK_ACTION, MAX_SKEW_SECONDS, OPEN_TICKET_SHORTCUT, RESOLVE_ACTION, verify_request};
 use serde::Deserialize;
 use std::sync::Arc;
 use stringer_app::chat::{Accepted, ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
@@ -55,11 +55,31 @@ struct Interaction {
     user: SlackUser,
     #[serde(default)]
     actions: Vec<ButtonPress>,
+    #[serde(default)]
+    callback_id: Option<String>,
+    #[serde(default)]
+    channel: Option<SlackChannel>,
+    #[serde(default)]
+    message: Option<ShortcutMessage>,
 }
 
 #[derive(Deserialize)]
 struct SlackUser {
     id: String,
+}
+
+#[derive(Deserialize)]
+struct SlackChannel {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ShortcutMessage {
+    #[serde(default)]
+    user: Option<String>,
+    ts: String,
+    #[serde(default)]
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -239,6 +259,30 @@ impl Inbound {
         desk.command(&command).await.map_err(Refusal::App)
     }
 
+    /// The message shortcut "Open a ticket from this message"; the desk answers in the
+    /// message's thread. A refusal is logged; Slack shows the presser nothing more.
+    async fn shortcut(&self, interaction: Interaction, now: i64) -> Result<(), Refusal> {
+        let desk = self.desk.as_ref().ok_or(Refusal::Forbidden("the Slack app has no bot token (--slack-token)"))?;
+        let (Some(channel), Some(message)) = (interaction.channel, interaction.message) else {
+            return Err(Refusal::BadRequest("a message shortcut without channel or message".into()));
+        };
+        if channel.id.len() > 100 || message.ts.len() > 50 || message.user.as_ref().is_some_and(|u| u.len() > 100) {
+            return Err(Refusal::BadRequest("an id is too long".into()));
+        }
+        let message = ChatMessage {
+            event_id: format!("shortcut:{}:{}", channel.id, message.ts),
+            channel: channel.id,
+            user: message.user.unwrap_or_default(),
+            ts: message.ts,
+            thread_ts: None,
+            text: message.text.chars().take(MAX_TEXT).collect(),
+            received_at_ms: now * 1000,
+        };
+        let reply = desk.open_from_message(&interaction.user.id, &message).await.map_err(Refusal::App)?;
+        tracing::info!(member = %interaction.user.id, outcome = %reply.text, "message shortcut");
+        Ok(())
+    }
+
     /// Handles an interaction request: `timestamp` and `signature` are its
     /// `X-Slack-Request-Timestamp` and `X-Slack-Signature` headers, `body` the form it
     /// posted, `now` the current Unix second. Presses on a ticket in a state they do not
@@ -253,6 +297,9 @@ impl Inbound {
         }
         let interaction: Interaction = serde_json::from_str(&form.payload)
             .map_err(|e| Refusal::BadRequest(format!("unreadable interaction: {e}")))?;
+        if interaction.kind == "message_action" && interaction.callback_id.as_deref() == Some(OPEN_TICKET_SHORTCUT) {
+            return self.shortcut(interaction, now).await;
+        }
         if interaction.kind != "block_actions" {
             return Ok(());
         }

@@ -15,6 +15,8 @@ use stringer_app::delivery::{Delivery, SendError};
 pub const ACK_ACTION: &str = "stringer_ack";
 /// See [`ACK_ACTION`].
 pub const RESOLVE_ACTION: &str = "stringer_resolve";
+/// The callback id of the message shortcut "Open a ticket from this message".
+pub const OPEN_TICKET_SHORTCUT: &str = "stringer_open_ticket";
 /// Slack's replay window for signed requests.
 pub const MAX_SKEW_SECONDS: i64 = 300;
 
