@@ -3,7 +3,7 @@
 
 use crate::drop_box::Droppable;
 use crate::rows::RowExt;
-use crate::{Backend, SqlStore, backend_err};
+use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::Any;
 use sqlx::any::AnyArguments;
@@ -164,22 +164,8 @@ impl Alerts for SqlStore {
     }
 
     async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE alert_signals SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM \
-             alert_signals WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id \
-             LIMIT $3{lock}) RETURNING {SIGNAL_COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await
-            .map_err(backend_err)?;
-        let mut out = rows.iter().map(signal_from).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by_key(|s| s.id);
-        Ok(out)
+        let rows = self.claim_pending("alert_signals", SIGNAL_COLUMNS, now, lease_until, limit).await?;
+        rows.iter().map(signal_from).collect()
     }
 
     async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {

@@ -3,7 +3,7 @@
 //! [`ChatRoom`] port.
 
 use crate::rows::RowExt;
-use crate::{Backend, SqlStore, backend_err};
+use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
@@ -55,22 +55,8 @@ impl ChatRoom for SqlStore {
     }
 
     async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE chat_messages SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM \
-             chat_messages WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id \
-             LIMIT $3{lock}) RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await
-            .map_err(backend_err)?;
-        let mut out = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by_key(|m| m.id);
-        Ok(out)
+        let rows = self.claim_pending("chat_messages", COLUMNS, now, lease_until, limit).await?;
+        rows.iter().map(record_from).collect()
     }
 
     async fn settle_message(&self, id: i64, what: &str, ticket: Option<&TicketId>, at: i64) -> Result<(), StoreError> {

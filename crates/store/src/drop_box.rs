@@ -1,10 +1,12 @@
-//! Stores what a door received in batches: whatever arrived while the previous transaction
-//! ran goes into the next one (up to 256 items), so many senders share a commit, and each
-//! door answers only once its item is committed (received mail, monitoring signals).
+//! What the doors hand in (received mail, monitoring signals, channel messages): stored in
+//! batches — whatever arrived while the previous transaction ran goes into the next one (up
+//! to 256 items), so many senders share a commit, and each door answers only once its item is
+//! committed — and claimed for processing with a lease, pending rows in the order stored.
 
-use crate::backend_err;
 use crate::rows::RowExt;
+use crate::{Backend, SqlStore, backend_err};
 use sqlx::any::AnyArguments;
+use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
 use stringer_app::StoreError;
@@ -99,4 +101,34 @@ async fn insert_all<T: Droppable>(pool: &AnyPool, batch: &[Dropped<T>]) -> Resul
     }
     ids.sort_unstable();
     Ok(ids)
+}
+
+impl SqlStore {
+    /// Claims up to `limit` pending rows of `table` whose lease ran out (or never began), in
+    /// id order, leasing them until `lease_until` and counting the attempt; answers `columns`
+    /// of each, in id order. On PostgreSQL, rows another instance is claiming are skipped.
+    pub(crate) async fn claim_pending(
+        &self,
+        table: &str,
+        columns: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE {table} SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} \
+             WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) \
+             RETURNING {columns}"
+        );
+        let mut rows = sqlx::query(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await
+            .map_err(backend_err)?;
+        rows.sort_by_cached_key(|r| r.col::<i64>("id").unwrap_or(i64::MAX));
+        Ok(rows)
+    }
 }

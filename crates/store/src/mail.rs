@@ -6,7 +6,7 @@ use crate::accounts::{USER_COLUMNS, user_from};
 use crate::commit::CUSTOMER_INFORM;
 use crate::drop_box::Droppable;
 use crate::rows::{RowExt, json};
-use crate::{Backend, SqlStore, backend_err};
+use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::Any;
@@ -62,22 +62,8 @@ impl Mailroom for SqlStore {
     }
 
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE inbound_mail SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM inbound_mail \
-             WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) \
-             RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await
-            .map_err(backend_err)?;
-        let mut out = rows.iter().map(inbound_from).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by_key(|m| m.id);
-        Ok(out)
+        let rows = self.claim_pending("inbound_mail", COLUMNS, now, lease_until, limit).await?;
+        rows.iter().map(inbound_from).collect()
     }
 
     async fn settle_inbound(&self, id: i64, outcome: &MailOutcome, letter: &Letter, at: i64) -> Result<(), StoreError> {
