@@ -3,7 +3,7 @@
 //! stores map them to rows; the web front maps them to views.
 
 use crate::delivery::MethodKind;
-use stringer_core::access::{OrgRef, Scopes, UserRef};
+use stringer_core::access::{Actor, OrgRef, Scope, Scopes, UserRef};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
@@ -71,6 +71,19 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// The user as the access policy's actor when they come through a channel that only
+    /// names them (a mail's `From`, a Slack member's confirmed email): they may read and
+    /// write, never administer — such a name is a weaker credential than a password.
+    pub fn as_sender(&self) -> Actor<'_> {
+        Actor {
+            user: self.id.as_str(),
+            role: self.role,
+            org: self.org.as_ref().map(|o| o.as_str()),
+            federal_cleared: self.federal_cleared,
+            scopes: Scopes::of(&[Scope::Read, Scope::Write]),
+        }
+    }
+
     /// The user as an object of the access policy, given their org's record.
     pub fn as_object<'a>(&'a self, org: Option<&'a OrgRecord>) -> UserRef<'a> {
         UserRef {

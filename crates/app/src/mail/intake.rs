@@ -21,7 +21,7 @@ use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, U
 use crate::store::{Extras, NewComment, TicketDetails};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scope, Scopes};
+use stringer_core::access::{self, Action, Object, OrgRef};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, UserId, UserRole};
 use stringer_core::mail::{self, MailAddresses, Mailbox};
@@ -39,20 +39,6 @@ pub struct MailDesk {
     pub addresses: MailAddresses,
     /// Checks reply addresses.
     pub signer: ReplySigner,
-}
-
-/// What mail may do as its sender: write, never administer or read beyond what writing
-/// shows (a `From` line is a weaker credential than a password).
-const MAIL_SCOPES: [Scope; 2] = [Scope::Read, Scope::Write];
-
-fn actor(user: &UserRecord) -> Actor<'_> {
-    Actor {
-        user: user.id.as_str(),
-        role: user.role,
-        org: user.org.as_ref().map(|o| o.as_str()),
-        federal_cleared: user.federal_cleared,
-        scopes: Scopes::of(&MAIL_SCOPES),
-    }
 }
 
 impl MailDesk {
@@ -111,7 +97,7 @@ impl MailDesk {
             && let Some(sender) = self.sender_in(&from, &ticket.org).await?
         {
             let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-            if access::decide(&actor(&sender), Action::CommentPublic, Some(object)).allowed() {
+            if access::decide(&sender.as_sender(), Action::CommentPublic, Some(object)).allowed() {
                 if let Some(reason) = machine {
                     return Ok(ignored(format!("{reason} on {}: kept here, not added to the ticket", ticket.key())));
                 }
@@ -214,7 +200,7 @@ impl MailDesk {
         } else {
             if ticket.state.status == Status::Resolved {
                 let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-                if !access::decide(&actor(sender), Action::Reopen, Some(object)).allowed() {
+                if !access::decide(&sender.as_sender(), Action::Reopen, Some(object)).allowed() {
                     return Ok(held(&format!("{} may not reopen {key}", sender.email), Some(ticket.org.clone())));
                 }
                 kinds.push(EventKind::Reopened);
@@ -295,7 +281,7 @@ impl MailDesk {
                 },
             },
         };
-        if !access::decide(&actor(&sender), Action::OpenTicket, Some(Object::Org(org.as_ref()))).allowed() {
+        if !access::decide(&sender.as_sender(), Action::OpenTicket, Some(Object::Org(org.as_ref()))).allowed() {
             return Ok(held(&format!("{from} may not open tickets for {}", org.name), Some(org.slug)));
         }
         let severity = self.severity(&org, letter, security).await?;
