@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::access::{self, Action, Decision, Object, OrgRef};
 use stringer_core::event::{Event, EventKind, NoticeBody};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::ticket::Status;
@@ -193,20 +193,6 @@ impl Reply {
     }
 }
 
-/// What Slack may do as a member: write, never administer (Slack's word for who someone is
-/// is a weaker credential than a password).
-const CHAT_SCOPES: [Scope; 2] = [Scope::Read, Scope::Write];
-
-fn actor(user: &UserRecord) -> Actor<'_> {
-    Actor {
-        user: user.id.as_str(),
-        role: user.role,
-        org: user.org.as_ref().map(|o| o.as_str()),
-        federal_cleared: user.federal_cleared,
-        scopes: Scopes::of(&CHAT_SCOPES),
-    }
-}
-
 /// Turns channel messages and slash commands into ticket events.
 pub struct ChatDesk {
     /// The application's ports.
@@ -289,7 +275,7 @@ impl ChatDesk {
         user: &UserRecord,
         requester: &UserRecord,
     ) -> Result<(String, Option<TicketId>), AppError> {
-        if access::decide(&actor(user), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+        if access::decide(&user.as_sender(), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
             return Ok(("ignored: the member may not open tickets for this org".into(), None));
         }
         let id = TicketId(message_id("tkt", m));
@@ -338,7 +324,7 @@ impl ChatDesk {
             return Ok(("ignored: the thread's ticket is gone".into(), None));
         };
         let object = Object::Ticket(OrgRef { slug: t.org.as_str(), deployment });
-        if access::decide(&actor(user), Action::CommentPublic, Some(object)) != Decision::Allow {
+        if access::decide(&user.as_sender(), Action::CommentPublic, Some(object)) != Decision::Allow {
             return Ok(("ignored: the member may not comment on this ticket".into(), Some(ticket.clone())));
         }
         let comment_id = message_id("cmt", m);
@@ -355,8 +341,12 @@ impl ChatDesk {
         let extras = Extras { actor: Some(user.id.clone()), details: None, comment: Some(comment) };
         let now = self.ports.commands.now();
         let mut kinds = vec![kind];
-        // A customer writing on a resolved ticket reopens it, as a reply by mail does.
+        // A customer writing on a resolved ticket reopens it, as a reply by mail does, when
+        // the policy lets them.
         if user.org.is_some() && t.state.status == Status::Resolved {
+            if access::decide(&user.as_sender(), Action::Reopen, Some(object)) != Decision::Allow {
+                return Ok(("ignored: the member may not reopen this ticket".into(), Some(ticket.clone())));
+            }
             kinds.insert(0, EventKind::Reopened);
         }
         let events = kinds.into_iter().map(|k| Event::new(now, ticket.clone(), k)).collect();
@@ -547,7 +537,7 @@ impl ChatDesk {
         user: &UserRecord,
         subject: &str,
     ) -> Result<Reply, AppError> {
-        if access::decide(&actor(user), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+        if access::decide(&user.as_sender(), Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
             return Ok(Reply::private("You may not open tickets for this org."));
         }
         let now = self.ports.commands.now();
@@ -599,7 +589,7 @@ impl ChatDesk {
         let Some(ticket) = ticket else { return Ok(Reply::private("No such open ticket of this org.")) };
         let deployment = org.deployment;
         let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-        if access::decide(&actor(user), Action::PageOnCall, Some(object)) != Decision::Allow {
+        if access::decide(&user.as_sender(), Action::PageOnCall, Some(object)) != Decision::Allow {
             return Ok(Reply::private(format!("You may not page on-call for {}.", ticket.key())));
         }
         let now = self.ports.commands.now();
@@ -639,7 +629,7 @@ impl ChatDesk {
 
     /// Who is paged first for the org now: its on-call role as the roster routes it.
     async fn command_oncall(&self, org: &OrgRecord, user: &UserRecord) -> Result<Reply, AppError> {
-        if access::decide(&actor(user), Action::ReadOrg, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+        if access::decide(&user.as_sender(), Action::ReadOrg, Some(Object::Org(org.as_ref()))) != Decision::Allow {
             return Ok(Reply::private("No such org."));
         }
         let now = self.ports.commands.now();
@@ -664,7 +654,7 @@ impl ChatDesk {
         };
         Ok(found.and_then(|(t, deployment)| {
             let object = Object::Ticket(OrgRef { slug: t.org.as_str(), deployment });
-            (access::decide(&actor(user), Action::ReadTicket, Some(object)) == Decision::Allow).then_some(t)
+            (access::decide(&user.as_sender(), Action::ReadTicket, Some(object)) == Decision::Allow).then_some(t)
         }))
     }
 
