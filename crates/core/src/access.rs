@@ -262,6 +262,9 @@ pub enum Action {
         /// The new clearance.
         cleared: Option<bool>,
     },
+    /// Set or clear a user's phone number, the caller ID the P1 line knows them by: one's
+    /// own, or as an admin (a customer org's admin: for their org's users).
+    SetCallerId,
     /// See one's own account and its tokens.
     ReadAccount,
     /// Change one's own settings (time zone, password).
@@ -297,7 +300,7 @@ impl Action {
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
-            | DeliverMail | UpdateOwnSettings => Some(Scope::Write),
+            | DeliverMail | UpdateOwnSettings | SetCallerId => Some(Scope::Write),
             CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -441,6 +444,21 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
                 Forbidden("ask another admin to change your own role or clearance")
             } else {
                 Allow
+            }
+        }
+        (SetCallerId, Object::User(u)) => {
+            let visible = match u.org {
+                Some(org) => actor.sees(org),
+                None => actor.is_staff(),
+            };
+            if u.id == actor.user {
+                Allow
+            } else if !visible {
+                NotFound
+            } else if matches!(actor.role, UserRole::Admin | UserRole::OrgAdmin) {
+                Allow
+            } else {
+                Forbidden("only admins set another user's phone number")
             }
         }
         (ReadAccount | UpdateOwnSettings, Object::Account(owner)) => {

@@ -14,6 +14,7 @@ pub mod event;
 pub mod ids;
 pub mod mail;
 pub mod oncall;
+pub mod phone;
 pub mod routing;
 pub mod sla;
 pub mod span;

@@ -139,6 +139,24 @@ fn tickets() {
 }
 
 #[test]
+fn caller_ids_are_set_by_their_owner_or_an_admin() {
+    let alice = user("u-alice", UserRole::OrgAdmin, Some(ACME), false);
+    let carol = user("u-carol", UserRole::Member, Some(ACME), false);
+    let eve = user("u-eve", UserRole::Engineer, None, false);
+    let rows = vec![
+        ("alice", "rw", SetCallerId, Some(Object::User(alice)), A),
+        ("alice", "r", SetCallerId, Some(Object::User(alice)), F),
+        ("alice", "rw", SetCallerId, Some(Object::User(carol)), A),
+        ("alice", "rw", SetCallerId, Some(Object::User(eve)), N),
+        ("root", "rw", SetCallerId, Some(Object::User(carol)), A),
+        ("engineer", "rw", SetCallerId, Some(Object::User(carol)), F),
+        ("engineer", "rw", SetCallerId, Some(Object::User(eve)), F),
+        ("bob", "rw", SetCallerId, Some(Object::User(carol)), N),
+    ];
+    check(&rows);
+}
+
+#[test]
 fn orgs_users_and_clearance() {
     let org = |o| Some(Object::Org(o));
     let staff_user = |cleared| Some(Object::User(user("u-x", UserRole::Engineer, None, cleared)));
