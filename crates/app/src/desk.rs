@@ -14,7 +14,7 @@ use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
-use stringer_core::ids::{OrgSlug, TicketId, UserId};
+use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier, UserId};
 use stringer_core::routing::Roster;
 use stringer_core::ticket::inform::{Inform, informs};
 use stringer_core::ticket::{Rejected, Ticket};
@@ -382,5 +382,17 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
     async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError> {
         let roster = self.store.roster(org).await?;
         Ok(roster.route(stringer_core::ids::Role::Oncall, at).into_iter().map(UserId).collect())
+    }
+
+    async fn dial_order(
+        &self,
+        org: &OrgSlug,
+        tier: &Tier,
+        severity: &Severity,
+        at: Timestamp,
+    ) -> Result<Vec<UserId>, AppError> {
+        let roster = self.store.roster(org).await?;
+        let policy = self.contract.escalation(tier);
+        Ok(stringer_core::phone::dial_order(&roster, policy, severity, at).into_iter().map(UserId).collect())
     }
 }

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
-use stringer_core::ids::{Deployment, OrgSlug, TicketId, TicketKey, UserId};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId};
 use stringer_core::oncall::ScheduleSpec;
 
 /// Changing tickets: the one path from an event to a committed change.
@@ -36,6 +36,16 @@ pub trait Commands: Send + Sync {
     /// Who an org's on-call role reaches at `at` (its schedules, else its named engineers, as
     /// routing pages them).
     async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError>;
+    /// Whom the phone line puts a call for an org's ticket of `severity` through to, in
+    /// order: the people its `tier`'s escalation pages, then its TAM (see
+    /// [`stringer_core::phone::dial_order`]).
+    async fn dial_order(
+        &self,
+        org: &OrgSlug,
+        tier: &Tier,
+        severity: &Severity,
+        at: Timestamp,
+    ) -> Result<Vec<UserId>, AppError>;
 }
 
 /// The read port: what the fronts show.
@@ -267,4 +277,6 @@ pub struct Ports {
     pub alerts: Arc<dyn Alerts>,
     /// Messages from the orgs' shared Slack channels, the channels' orgs, the threads' tickets.
     pub chat: Arc<dyn ChatRoom>,
+    /// Caller IDs, the orgs' phone PINs, the calls' tickets.
+    pub phone: Arc<dyn crate::phone::PhoneBook>,
 }

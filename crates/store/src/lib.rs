@@ -19,6 +19,7 @@ mod inquiries;
 mod mail;
 mod migrate;
 mod oncall;
+mod phone;
 mod roster_cache;
 mod rows;
 mod safeguards;

@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, include_str!("../migrations/sqlite/0013_mail.sql"), include_str!("../migrations/postgres/0013_mail.sql")),
     (14, include_str!("../migrations/sqlite/0014_alerts.sql"), include_str!("../migrations/postgres/0014_alerts.sql")),
     (15, include_str!("../migrations/sqlite/0015_chat.sql"), include_str!("../migrations/postgres/0015_chat.sql")),
+    (16, include_str!("../migrations/sqlite/0016_phone.sql"), include_str!("../migrations/postgres/0016_phone.sql")),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

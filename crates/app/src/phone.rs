@@ -1,0 +1,530 @@
+//! The P1 phone line: a call to the line is answered by [`PhoneDesk`], one step per request
+//! of the telephony provider (the Twilio module of the integrations reads the requests and
+//! writes each [`Step`] as TwiML).
+//!
+//! A caller is known by caller ID among the orgs' users (the [`PhoneBook`] port), or by
+//! their org's phone PIN. The core's rules decide whether they get through
+//! ([`stringer_core::phone::line`]) and to whom, in order
+//! ([`stringer_core::phone::dial_order`]): an Enterprise call opens a P1 (channel `phone`,
+//! which pages on-call at once, as any P1) and is put through to the on-call engineer, then
+//! the next person the escalation would page, then the TAM, each rung for a set time. A
+//! Pro call gets through only for the org's open P1 once the customer page rule lets them
+//! page (the call is that page); else the caller hears when the line opens for them. The
+//! person who answers acknowledges the ticket; every ring, the answer and its length go on
+//! the ticket's timeline as internal notes. When nobody answers, the caller's message is
+//! recorded and attached to the ticket with its transcription.
+
+use crate::desk::AppError;
+use crate::ids::ulid;
+use crate::ports::Ports;
+use crate::records::{OrgRecord, TicketFilter, TicketRecord, UserRecord};
+use crate::store::{Extras, NewComment, StoreError, TicketDetails};
+use async_trait::async_trait;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::event::{Event, EventKind, NoticeBody};
+use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId, UserRole};
+use stringer_core::phone::{self as rules, AfterRing, Line};
+
+/// The setting that holds the server's key PINs are hashed under ([`pin_hash`]).
+pub const PIN_KEY_SETTING: &str = "phone_pin_key";
+/// How many PINs a caller may key in during one call.
+pub const PIN_ATTEMPTS: u32 = 3;
+/// How many wrong PINs one caller ID may key in per hour, over all calls.
+pub const PIN_FAILURES_PER_HOUR: i64 = 10;
+
+/// Caller IDs, the orgs' phone PINs and which call opened which ticket.
+#[async_trait]
+pub trait PhoneBook: Send + Sync {
+    /// The users whose phone number is `number` (E.164).
+    async fn callers(&self, number: &str) -> Result<Vec<UserId>, StoreError>;
+    /// A user's phone number.
+    async fn number(&self, user: &UserId) -> Result<Option<String>, StoreError>;
+    /// Sets (or with `None` clears) a user's phone number (E.164).
+    async fn set_number(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError>;
+    /// The org whose PIN has this keyed hash ([`pin_hash`]).
+    async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError>;
+    /// Replaces an org's PIN (its keyed hash); `false` when another org has that PIN.
+    async fn set_pin(&self, org: &OrgSlug, pin_hash: &str, at: i64) -> Result<bool, StoreError>;
+    /// The ticket a call opened or paged for.
+    async fn call_ticket(&self, call: &str) -> Result<Option<TicketId>, StoreError>;
+    /// Remembers the ticket a call opened or paged for (the first one stays).
+    async fn set_call_ticket(&self, call: &str, ticket: &TicketId, caller: &str, at: i64) -> Result<(), StoreError>;
+}
+
+/// The keyed hash (HMAC-SHA256 under the server's PIN key, hex) an org's PIN is stored and
+/// looked up by: a PIN has few digits, so a plain hash of it would give it away to whoever
+/// reads the database.
+pub fn pin_hash(key: &str, pin: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(pin.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// One call as the provider's request names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The provider's call id (`CallSid`; for the called person's leg, its parent's).
+    pub sid: String,
+    /// Who calls (caller ID).
+    pub from: String,
+    /// The number called (the line).
+    pub to: String,
+}
+
+/// What the line does next, as the provider's next instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Ask for the org's phone PIN (this is the `attempt`th time).
+    AskPin {
+        /// What the caller hears.
+        say: String,
+        /// 1 for the first time.
+        attempt: u32,
+    },
+    /// Ring the person at `place` in the order, and put the caller through if they answer.
+    Ring {
+        /// What the caller hears first.
+        say: String,
+        /// The call's ticket.
+        ticket: TicketId,
+        /// The place in the order.
+        place: usize,
+        /// The number rung (E.164).
+        number: String,
+        /// The number the person sees calling (the line's).
+        caller_id: String,
+        /// How long it rings, in seconds.
+        seconds: u32,
+    },
+    /// Record a message for the ticket (with a transcription).
+    Record {
+        /// What the caller hears first.
+        say: String,
+        /// The call's ticket.
+        ticket: TicketId,
+    },
+    /// Say something (or nothing) and hang up.
+    Goodbye {
+        /// What the caller hears.
+        say: String,
+    },
+    /// Said to the person who answered before the caller is put through.
+    Whisper {
+        /// What they hear.
+        say: String,
+    },
+}
+
+/// Who is calling, once known.
+enum Caller {
+    /// One of the org's users, by caller ID.
+    User(UserRecord),
+    /// Someone with the org's PIN.
+    Pin { org: OrgSlug, number: String },
+}
+
+impl Caller {
+    fn actor(&self) -> Actor<'_> {
+        match self {
+            Caller::User(u) => u.as_sender(),
+            // The PIN stands for a member of the org: it may open and page, never administer.
+            Caller::Pin { org, number } => Actor {
+                user: number,
+                role: UserRole::Member,
+                org: Some(org.as_str()),
+                federal_cleared: false,
+                scopes: Scopes::of(&[Scope::Read, Scope::Write]),
+            },
+        }
+    }
+
+    fn id(&self) -> UserId {
+        match self {
+            Caller::User(u) => u.id.clone(),
+            Caller::Pin { number, .. } => UserId(format!("phone:{number}")),
+        }
+    }
+
+    fn describe(&self, call: &Call) -> String {
+        match self {
+            Caller::User(u) => format!("{} <{}> from {}", u.name, u.email, call.from),
+            Caller::Pin { .. } => format!("{} (known by the org's phone PIN)", call.from),
+        }
+    }
+}
+
+/// Answers the P1 line, one provider request at a time.
+pub struct PhoneDesk {
+    /// The application's ports.
+    pub ports: Ports,
+    /// The key PINs are hashed under ([`pin_hash`]).
+    pub pin_key: String,
+    /// How long each person is rung before the next, in seconds.
+    pub ring_seconds: u32,
+    /// What a caller the line cannot help hears: where else to go (the portal, the support
+    /// address).
+    pub help: String,
+}
+
+impl PhoneDesk {
+    /// A new call to the line: the caller known by caller ID (users of one org) is let
+    /// through or told why not; anyone else is asked for their org's PIN.
+    pub async fn incoming(&self, call: &Call) -> Result<Step, AppError> {
+        if let Some(ticket) = self.ports.phone.call_ticket(&call.sid).await? {
+            return self.ring(call, &ticket, 0, "Putting you through.".into()).await;
+        }
+        let mut known = Vec::new();
+        if let Some(number) = rules::e164(&call.from) {
+            for id in self.ports.phone.callers(&number).await? {
+                if let Some(user) = self.ports.accounts.user(&id).await?
+                    && user.org.is_some()
+                    && user.deactivated_at.is_none()
+                {
+                    known.push(user);
+                }
+            }
+        }
+        let orgs: std::collections::BTreeSet<_> = known.iter().filter_map(|u| u.org.clone()).collect();
+        if orgs.len() == 1 {
+            let user = known.swap_remove(0);
+            let org = self.org(user.org.as_ref().expect("filtered to org users")).await?;
+            return self.admit(call, &org, Caller::User(user)).await;
+        }
+        Ok(Step::AskPin {
+            say: "This is the priority support line. Key in your organisation's phone PIN, then press the pound key."
+                .into(),
+            attempt: 1,
+        })
+    }
+
+    /// The digits a caller keyed in for the `attempt`th PIN question.
+    pub async fn pin(&self, call: &Call, digits: &str, attempt: u32) -> Result<Step, AppError> {
+        let now = self.ports.commands.now().as_second();
+        let number = rules::e164(&call.from).unwrap_or_else(|| "unknown".into());
+        let limit_key = format!("phone-pin:{number}");
+        let org = if rules::pin_shaped(digits) {
+            self.ports.phone.org_by_pin(&pin_hash(&self.pin_key, digits)).await?
+        } else {
+            None
+        };
+        let Some(org) = org else {
+            let (_, failures) = self.ports.safeguards.count_attempt(&limit_key, now, 3600).await?;
+            if attempt >= PIN_ATTEMPTS || failures > PIN_FAILURES_PER_HOUR {
+                return Ok(Step::Goodbye { say: format!("That PIN is not known. {}", self.help) });
+            }
+            return Ok(Step::AskPin {
+                say: "That PIN is not known. Key in your organisation's phone PIN, then press the pound key.".into(),
+                attempt: attempt + 1,
+            });
+        };
+        let org = self.org(&org).await?;
+        // A user of that org with this caller ID is the requester; else the PIN stands for them.
+        let mut caller = Caller::Pin { org: org.slug.clone(), number: number.clone() };
+        for id in self.ports.phone.callers(&number).await? {
+            if let Some(user) = self.ports.accounts.user(&id).await?
+                && user.org.as_ref() == Some(&org.slug)
+                && user.deactivated_at.is_none()
+            {
+                caller = Caller::User(user);
+                break;
+            }
+        }
+        self.admit(call, &org, caller).await
+    }
+
+    async fn org(&self, slug: &OrgSlug) -> Result<OrgRecord, AppError> {
+        self.ports.accounts.org(slug).await?.ok_or_else(|| AppError::UnknownOrg(slug.to_string()))
+    }
+
+    /// Lets a known caller through as the contract allows.
+    async fn admit(&self, call: &Call, org: &OrgRecord, caller: Caller) -> Result<Step, AppError> {
+        let contract = self.ports.commands.contract();
+        match rules::line(contract, &org.tier) {
+            Line::Closed => Ok(Step::Goodbye {
+                say: format!("This line is not part of {}'s support plan. {}", org.name, self.help),
+            }),
+            Line::Open { severity } => {
+                let actor = caller.actor();
+                if access::decide(&actor, Action::OpenTicket, Some(Object::Org(org.as_ref()))) != Decision::Allow {
+                    return Ok(Step::Goodbye {
+                        say: format!("You may not open tickets for {}. {}", org.name, self.help),
+                    });
+                }
+                let ticket = self.open(call, org, &caller, severity).await?;
+                let key = spoken_key(&ticket);
+                self.ring(
+                    call,
+                    &ticket.id,
+                    0,
+                    format!("This is ticket {key}. Putting you through to the on-call engineer."),
+                )
+                .await
+            }
+            Line::AfterTicket { severity } => {
+                let filter = TicketFilter {
+                    org: Some(org.slug.clone()),
+                    severity: Some(severity.clone()),
+                    unresolved: true,
+                    limit: 1,
+                    ..Default::default()
+                };
+                let Some(ticket) = self.ports.queries.tickets(&filter).await?.into_iter().next() else {
+                    let rule = &contract.escalation(&org.tier).customer_page;
+                    return Ok(Step::Goodbye {
+                        say: format!(
+                            "{} has no open {severity} ticket. Open one in the support portal: it pages the on-call \
+                             engineer at once, and if it is still unacknowledged {} after it was opened, this line \
+                             puts you through. {}",
+                            org.name, rule.opens_after, self.help
+                        ),
+                    });
+                };
+                self.page(call, org, &caller, &ticket).await
+            }
+        }
+    }
+
+    /// Opens the call's ticket (its id derived from the call, so a repeated request finds it).
+    async fn open(
+        &self,
+        call: &Call,
+        org: &OrgRecord,
+        caller: &Caller,
+        severity: stringer_core::ids::Severity,
+    ) -> Result<TicketRecord, AppError> {
+        let now = self.ports.commands.now();
+        let digest = Sha256::digest(format!("tkt|{}", call.sid).as_bytes());
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let id = TicketId(ulid("tkt", now.as_millisecond().max(0) as u64, random));
+        let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Phone), security: false };
+        let details = TicketDetails {
+            subject: format!("Call to the P1 line from {}", call.from),
+            description: format!("Opened by a call to the P1 line ({}) from {}.", call.to, caller.describe(call)),
+            requester: match caller {
+                Caller::User(u) => Some(u.id.clone()),
+                Caller::Pin { .. } => None,
+            },
+        };
+        let extras = Extras { actor: Some(caller.id()), details: Some(details), comment: None };
+        self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+        self.ports.phone.set_call_ticket(&call.sid, &id, &call.from, now.as_second()).await?;
+        let (ticket, _) =
+            self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        Ok(ticket)
+    }
+
+    /// The call as a customer page for the org's open ticket: put through when the rule lets
+    /// the customer page, else told when it will.
+    async fn page(
+        &self,
+        call: &Call,
+        org: &OrgRecord,
+        caller: &Caller,
+        ticket: &TicketRecord,
+    ) -> Result<Step, AppError> {
+        let key = spoken_key(ticket);
+        let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment: org.deployment });
+        if access::decide(&caller.actor(), Action::PageOnCall, Some(object)) != Decision::Allow {
+            return Ok(Step::Goodbye { say: format!("You may not page on-call for {}. {}", org.name, self.help) });
+        }
+        let now = self.ports.commands.now();
+        let extras = Extras { actor: Some(caller.id()), details: None, comment: None };
+        let event = Event::new(now, ticket.id.clone(), EventKind::CustomerPageRequested);
+        let recorded = match self.ports.commands.record(vec![event], extras).await {
+            Ok(recorded) => recorded,
+            Err(AppError::Rejected(why)) => {
+                return Ok(Step::Goodbye { say: format!("Ticket {key} cannot be paged: {why}. {}", self.help) });
+            }
+            Err(e) => return Err(e),
+        };
+        for n in &recorded.notices {
+            if let NoticeBody::CustomerPageRefused { opens_at, reason } = &n.body {
+                let when = opens_at.map_or(String::new(), |t| {
+                    format!(" This line opens for it at {} UTC.", t.strftime("%H:%M on %A %B %-d"))
+                });
+                return Ok(Step::Goodbye {
+                    say: format!(
+                        "Ticket {key} is with the on-call engineer, who has been paged: {reason}.{when} Until then, \
+                         add to the ticket in the support portal. {}",
+                        self.help
+                    ),
+                });
+            }
+        }
+        self.ports.phone.set_call_ticket(&call.sid, &ticket.id, &call.from, now.as_second()).await?;
+        self.ring(call, &ticket.id, 0, format!("Ticket {key} is still unacknowledged. Putting you through to on-call."))
+            .await
+    }
+
+    /// The people the call is put through to, in order, each with the number to ring.
+    async fn order(&self, ticket: &TicketRecord) -> Result<Vec<(UserRecord, String)>, AppError> {
+        let org = self.org(&ticket.org).await?;
+        let now = self.ports.commands.now();
+        let people = self.ports.commands.dial_order(&org.slug, &org.tier, &ticket.state.severity, now).await?;
+        let mut order = Vec::new();
+        for id in people {
+            let Some(user) = self.ports.accounts.user(&id).await? else { continue };
+            if user.deactivated_at.is_some() {
+                continue;
+            }
+            let methods = self.ports.oncall.contact_methods(&id).await?;
+            let voice = methods.iter().find(|m| m.kind == crate::delivery::MethodKind::Voice);
+            let sms = methods.iter().find(|m| m.kind == crate::delivery::MethodKind::Sms);
+            if let Some(number) = voice.or(sms).and_then(|m| rules::e164(&m.address)) {
+                order.push((user, number));
+            }
+        }
+        Ok(order)
+    }
+
+    async fn ticket(&self, id: &TicketId) -> Result<TicketRecord, AppError> {
+        Ok(self.ports.queries.ticket(id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?.0)
+    }
+
+    /// Rings the person at `place`, or records a message when nobody is left.
+    async fn ring(&self, call: &Call, ticket: &TicketId, place: usize, say: String) -> Result<Step, AppError> {
+        let t = self.ticket(ticket).await?;
+        let order = self.order(&t).await?;
+        match order.get(place) {
+            Some((_, number)) => Ok(Step::Ring {
+                say,
+                ticket: ticket.clone(),
+                place,
+                number: number.clone(),
+                caller_id: call.to.clone(),
+                seconds: self.ring_seconds,
+            }),
+            None => Ok(self.record_step(&t)),
+        }
+    }
+
+    fn record_step(&self, t: &TicketRecord) -> Step {
+        Step::Record {
+            say: format!(
+                "Nobody could take your call right now; the on-call engineer is being paged. Leave a message after \
+                 the tone and it goes on ticket {}. Press the pound key when you are done.",
+                spoken_key(t)
+            ),
+            ticket: t.id.clone(),
+        }
+    }
+
+    /// The person at `place` answered (before the caller is put through): they acknowledge
+    /// the ticket, the timeline says so, and they hear what the call is about.
+    pub async fn answered(&self, call: &Call, ticket: &TicketId, place: usize) -> Result<Step, AppError> {
+        let t = self.bound(call, ticket).await?;
+        let order = self.order(&t).await?;
+        let Some((person, _)) = order.get(place) else {
+            return Ok(Step::Whisper { say: format!("A call about ticket {}.", spoken_key(&t)) });
+        };
+        let now = self.ports.commands.now();
+        if t.state.acknowledged.is_none() {
+            let object =
+                Object::Ticket(OrgRef { slug: t.org.as_str(), deployment: self.org(&t.org).await?.deployment });
+            if access::decide(&person.as_sender(), Action::Acknowledge, Some(object)) == Decision::Allow {
+                let extras = Extras { actor: Some(person.id.clone()), details: None, comment: None };
+                let event = Event::new(now, t.id.clone(), EventKind::Acknowledged { by: person.id.to_string() });
+                match self.ports.commands.record(vec![event], extras).await {
+                    Ok(_) | Err(AppError::Rejected(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let body = format!("{} answered the call to the P1 line at {now} and was put through.", person.name);
+        self.note(call, &t, &format!("answered|{place}"), person.id.clone(), body).await?;
+        Ok(Step::Whisper {
+            say: format!("Priority support call about ticket {}: {}. Connecting you now.", spoken_key(&t), t.subject),
+        })
+    }
+
+    /// A ring ended with the provider's `DialCallStatus` (and the talk's length when
+    /// answered): noted on the timeline; then the call ends, or the next person is rung, or a
+    /// message is recorded.
+    pub async fn rang(
+        &self,
+        call: &Call,
+        ticket: &TicketId,
+        place: usize,
+        status: &str,
+        seconds: Option<i64>,
+    ) -> Result<Step, AppError> {
+        let t = self.bound(call, ticket).await?;
+        let order = self.order(&t).await?;
+        let name = order.get(place).map_or_else(|| "the person rung".to_string(), |(u, _)| u.name.clone());
+        let after = rules::after_ring(status, place, order.len());
+        let body = match after {
+            AfterRing::Done => format!("The call with {name} ended after {} s.", seconds.unwrap_or(0)),
+            _ => format!("{name} did not answer the call to the P1 line ({status})."),
+        };
+        let author = order.get(place).map_or_else(|| UserId(format!("phone:{}", call.from)), |(u, _)| u.id.clone());
+        self.note(call, &t, &format!("rang|{place}"), author, body).await?;
+        match after {
+            AfterRing::Done => Ok(Step::Goodbye { say: String::new() }),
+            AfterRing::Ring(next) => self.ring(call, &t.id, next, "Still trying. Please hold.".into()).await,
+            AfterRing::Record => Ok(self.record_step(&t)),
+        }
+    }
+
+    /// The caller's message was recorded: attached to the ticket as a note with its address.
+    pub async fn recorded(&self, call: &Call, ticket: &TicketId, url: &str, seconds: i64) -> Result<Step, AppError> {
+        let t = self.bound(call, ticket).await?;
+        let body = format!("The caller ({}) left a message of {seconds} s: {url}", call.from);
+        self.note(call, &t, "recorded", UserId(format!("phone:{}", call.from)), body).await?;
+        Ok(Step::Goodbye { say: format!("Thank you. Your message is on ticket {}. Goodbye.", spoken_key(&t)) })
+    }
+
+    /// The transcription of the caller's message, when the provider has it.
+    pub async fn transcribed(&self, call: &Call, ticket: &TicketId, status: &str, text: &str) -> Result<(), AppError> {
+        let t = self.bound(call, ticket).await?;
+        let body = if status == "completed" {
+            format!("Transcription of the caller's message: {}", text.chars().take(8_000).collect::<String>())
+        } else {
+            format!("The caller's message could not be transcribed ({status}).")
+        };
+        self.note(call, &t, "transcribed", UserId(format!("phone:{}", call.from)), body).await
+    }
+
+    /// The ticket a request names, when the call is the one that opened or paged it.
+    async fn bound(&self, call: &Call, ticket: &TicketId) -> Result<TicketRecord, AppError> {
+        match self.ports.phone.call_ticket(&call.sid).await? {
+            Some(bound) if &bound == ticket => self.ticket(ticket).await,
+            _ => Err(AppError::UnknownTicket(ticket.to_string())),
+        }
+    }
+
+    /// An internal note on the ticket's timeline, once per call and `what`.
+    async fn note(
+        &self,
+        call: &Call,
+        t: &TicketRecord,
+        what: &str,
+        author: UserId,
+        body: String,
+    ) -> Result<(), AppError> {
+        let digest = Sha256::digest(format!("cmt|{}|{what}", call.sid).as_bytes());
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let now = self.ports.commands.now();
+        let id = ulid("cmt", now.as_millisecond().max(0) as u64, random);
+        let suffix = &id[id.len() - 16..];
+        if self.ports.queries.comments(&t.id).await?.iter().any(|c| c.id.ends_with(suffix)) {
+            return Ok(());
+        }
+        let comment = NewComment { id, author: author.clone(), public: false, body };
+        let kind = EventKind::Replied { by: author.to_string(), public: false };
+        let extras = Extras { actor: Some(author), details: None, comment: Some(comment) };
+        match self.ports.commands.record(vec![Event::new(now, t.id.clone(), kind)], extras).await {
+            Ok(_) | Err(AppError::Rejected(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A ticket's key as a voice reads it: letters and digits one by one ("A C M E 4 2").
+fn spoken_key(t: &TicketRecord) -> String {
+    let key = t.key().to_string();
+    key.chars().filter(|c| c.is_ascii_alphanumeric()).map(String::from).collect::<Vec<_>>().join(" ")
+}
