@@ -20,6 +20,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         mailroom: store.clone(),
         alerts: store.clone(),
         chat: store.clone(),
+        phone: store.clone(),
         safeguards: store,
     }
 }

@@ -107,6 +107,8 @@ pub struct AppState {
     pub public_url: String,
     /// The alert doors' budgets and recently read keys (see [`routes::alerts`]).
     pub alert_door: Arc<routes::alerts::AlertDoor>,
+    /// The P1 phone line's inbound side, when the telephony provider is configured.
+    pub phone: Option<stringer_integrations::sms_voice::inbound::VoiceLine>,
 }
 
 impl AppState {
@@ -121,6 +123,7 @@ impl AppState {
             mail: None,
             public_url: String::new(),
             alert_door: Arc::default(),
+            phone: None,
         }
     }
 

@@ -1,6 +1,12 @@
-//! SMS and voice through a Twilio-compatible REST API (base URL configurable): messages
-//! (`…/Messages.json`) and calls that read the page aloud (`…/Calls.json`, TwiML `<Say>`).
-//! The delivery's idempotency key goes in `I-Twilio-Idempotency-Token` and `Idempotency-Key`.
+//! The Twilio-compatible telephony provider, both directions. Out: SMS and calls that read
+//! a page aloud ([`Phone`], through the REST API at a configurable base URL: `…/Messages.json`
+//! and `…/Calls.json` with TwiML `<Say>`; the delivery's idempotency key goes in
+//! `I-Twilio-Idempotency-Token` and `Idempotency-Key`). In: the P1 line's calls
+//! ([`inbound`], checked by [`signature`], answered in [`twiml`]).
+
+pub mod inbound;
+pub mod signature;
+pub mod twiml;
 
 use serde_json::Value;
 use std::time::Duration;

@@ -17,10 +17,12 @@ use stringer_app::links::AckLinks;
 use stringer_app::mail::ReplySigner;
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::Correspondence;
+use stringer_app::phone::{PIN_KEY_SETTING, PhoneDesk};
 use stringer_app::ports::Safeguards;
 use stringer_core::ids::OrgSlug;
 use stringer_core::mail::MailAddresses;
 use stringer_engine::{Engine, SystemClock};
+use stringer_integrations::sms_voice::inbound::VoiceLine;
 use stringer_integrations::{Integrations, mail, slack, sms_voice, webhook};
 use stringer_store::SqlStore;
 use stringer_web::bootstrap::{DEMO_SIGN_INS, Issued, first_admin, seed_demo};
@@ -94,6 +96,11 @@ pub struct ServeArgs {
     /// The number SMS and calls come from (E.164).
     #[arg(long, env = "STRINGER_SMS_FROM", value_name = "NUMBER")]
     sms_from: Option<String>,
+    /// How long the P1 phone line rings each person before the next (seconds). The line
+    /// answers at <public URL>/twilio/voice once --sms-account and --sms-token are set.
+    #[arg(long, env = "STRINGER_PHONE_RING_SECONDS", value_name = "SECONDS", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(5..=120))]
+    phone_ring_seconds: u32,
     /// Allow webhooks to loopback and private addresses (on-premises receivers, tests).
     #[arg(long, env = "STRINGER_ALLOW_PRIVATE_WEBHOOKS")]
     allow_private_webhooks: bool,
@@ -262,6 +269,20 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk { ports: state.ports.clone(), slack: Arc::new(slack), public_url: public.clone() })
     });
+    if let (Some(account), Some(token)) = (&args.sms_account, &args.sms_token) {
+        let pin_key =
+            state.ports.safeguards.setting_or_init(PIN_KEY_SETTING, &stringer_web::auth::new_secret()).await?;
+        let mail =
+            mail_setup.addresses.domains.first().map(|d| format!(", or write to support@{d}")).unwrap_or_default();
+        let help = format!("For anything else, open a ticket in the support portal at {public}{mail}.");
+        let desk = PhoneDesk { ports: state.ports.clone(), pin_key, ring_seconds: args.phone_ring_seconds, help };
+        state.phone = Some(VoiceLine {
+            account: account.clone(),
+            auth_token: token.clone(),
+            public_url: public.clone(),
+            desk: Arc::new(desk),
+        });
+    }
     state.slack = SlackApp {
         inbound: args
             .slack_signing_secret

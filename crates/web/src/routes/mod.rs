@@ -6,6 +6,7 @@ pub mod alerts;
 pub(crate) mod inquiries;
 pub(crate) mod mail;
 pub(crate) mod paging;
+pub(crate) mod phone;
 mod schedules;
 pub(crate) mod slack;
 pub(crate) mod tickets;
@@ -97,6 +98,8 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(alerts::revoke_key))
         .routes(routes!(alerts::ticket_changes))
         .routes(routes!(slack::kickoff))
+        .routes(routes!(phone::get_number, phone::set_number))
+        .routes(routes!(phone::new_pin))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))
@@ -111,6 +114,8 @@ pub fn public(doc: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
         .route("/slack/interactions", axum::routing::post(slack::interactions))
         .route("/slack/events", axum::routing::post(slack::events))
         .route("/slack/commands", axum::routing::post(slack::commands))
+        .route("/twilio/voice", axum::routing::post(phone::voice))
+        .route("/twilio/voice/{step}", axum::routing::post(phone::voice))
         .route("/v2/enqueue", axum::routing::post(alerts::enqueue))
         .route("/v2/change/enqueue", axum::routing::post(alerts::change_enqueue))
         .route("/api/v1/alerts/alertmanager", axum::routing::post(alerts::alertmanager_bearer))

@@ -261,12 +261,8 @@ fn email_address(address: &str) -> Result<String, ApiError> {
 
 /// Checks an E.164 phone number: + and 8 to 15 digits.
 fn phone_number(address: &str) -> Result<String, ApiError> {
-    let digits = address.strip_prefix('+').unwrap_or_default();
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(address.to_string())
-    } else {
-        Err(ApiError::unprocessable("address: an E.164 phone number such as +14155550100"))
-    }
+    stringer_core::phone::e164(address)
+        .ok_or_else(|| ApiError::unprocessable("address: an E.164 phone number such as +14155550100"))
 }
 
 /// Replaces a staff user's notification rules ("method M after N seconds"). With no rules,
