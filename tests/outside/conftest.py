@@ -151,3 +151,37 @@ class SlackApi:
 
     def stop(self):
         self.server.shutdown()
+
+
+class TwilioApi:
+    """A local stand-in for a Twilio-compatible REST API that records every message and call
+    Stringer places (resource, form), answering 201 as Twilio does."""
+
+    def __init__(self):
+        self.calls = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                resource = self.path.rsplit("/", 1)[-1]
+                api.calls.append((resource, dict(urllib.parse.parse_qsl(raw))))
+                body = json.dumps({"sid": f"SM{len(api.calls):032d}", "status": "queued"}).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def to(self, number):
+        return [form for _, form in self.calls if form.get("To") == number]
+
+    def stop(self):
+        self.server.shutdown()
