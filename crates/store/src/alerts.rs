@@ -185,13 +185,12 @@ impl Alerts for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let pairs: Vec<String> = (0..ids.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
         let columns: Vec<String> = ALERT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
         let sql = format!(
             "SELECT {}, t.status AS ticket_status FROM (VALUES {}) AS v JOIN alerts a ON a.key_id = v.column1 \
              AND a.dedup_key = v.column2 LEFT JOIN tickets t ON t.id = a.ticket_id",
             columns.join(", "),
-            pairs.join(", ")
+            self.backend.value_rows(ids.len(), 2, 1)
         );
         let mut query = sqlx::query(&sql);
         for (key, dedup) in ids {
@@ -213,12 +212,11 @@ impl Alerts for SqlStore {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         // At most 256 signals and alerts a round (the engine's batch), so one statement each.
         if !settled.is_empty() {
-            let rows: Vec<String> =
-                (0..settled.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4)).collect();
             let sql = format!(
-                "UPDATE alert_signals SET state = 'done', outcome = v.column2, ticket_id = v.column3, settled_at = $1, \
+                "UPDATE alert_signals SET state = 'done', outcome = v.column2, ticket_id = v.column3, settled_at = {}, \
                  claimed_until = NULL FROM (VALUES {}) AS v WHERE alert_signals.id = v.column1",
-                rows.join(", ")
+                self.backend.mark(1),
+                self.backend.value_rows(settled.len(), 3, 2)
             );
             let mut query = sqlx::query(&sql).bind(at);
             for (id, outcome) in settled {
@@ -227,18 +225,12 @@ impl Alerts for SqlStore {
             query.execute(&mut *tx).await.map_err(backend_err)?;
         }
         if !alerts.is_empty() {
-            let rows: Vec<String> = (0..alerts.len())
-                .map(|i| {
-                    let marks: Vec<String> = (1..=9).map(|c| format!("${}", 9 * i + c)).collect();
-                    format!("({})", marks.join(", "))
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (key_id, dedup_key) DO UPDATE SET \
                  ticket_id = excluded.ticket_id, open = excluded.open, acknowledged = excluded.acknowledged, \
                  count = excluded.count, summary = excluded.summary, opened_at = excluded.opened_at, \
                  last_at = excluded.last_at",
-                rows.join(", ")
+                self.backend.value_rows(alerts.len(), 9, 1)
             );
             let mut query = sqlx::query(&sql);
             for a in alerts {

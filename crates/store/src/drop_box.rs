@@ -39,9 +39,9 @@ impl<T> Clone for DropBox<T> {
 
 impl<T: Droppable> DropBox<T> {
     /// Starts the task that writes through `pool`.
-    pub(crate) fn start(pool: AnyPool) -> DropBox<T> {
+    pub(crate) fn start(pool: AnyPool, backend: Backend) -> DropBox<T> {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(store_all(pool, rx));
+        tokio::spawn(store_all(pool, backend, rx));
         DropBox { queue }
     }
 
@@ -53,7 +53,7 @@ impl<T: Droppable> DropBox<T> {
     }
 }
 
-async fn store_all<T: Droppable>(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Dropped<T>>) {
+async fn store_all<T: Droppable>(pool: AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Dropped<T>>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < 256 {
@@ -62,7 +62,7 @@ async fn store_all<T: Droppable>(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<
                 Err(_) => break,
             }
         }
-        match insert_all(&pool, &batch).await {
+        match insert_all(&pool, backend, &batch).await {
             Ok(ids) => {
                 for ((_, done), id) in batch.into_iter().zip(ids) {
                     let _ = done.send(Ok(id));
@@ -82,14 +82,12 @@ async fn store_all<T: Droppable>(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<
 /// Both backends number the rows of one `INSERT … VALUES` in the order of its rows (SQLite
 /// with its single writer, PostgreSQL's sequence row by row), so the ids returned, sorted,
 /// are the batch's in order.
-async fn insert_all<T: Droppable>(pool: &AnyPool, batch: &[Dropped<T>]) -> Result<Vec<i64>, StoreError> {
-    let rows: Vec<String> = (0..batch.len())
-        .map(|r| {
-            let marks: Vec<String> = (1..=T::VALUES).map(|c| format!("${}", r * T::VALUES + c)).collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect();
-    let sql = format!("{} VALUES {} RETURNING id", T::INSERT, rows.join(", "));
+async fn insert_all<T: Droppable>(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Dropped<T>],
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!("{} VALUES {} RETURNING id", T::INSERT, backend.value_rows(batch.len(), T::VALUES, 1));
     let mut query = sqlx::query(&sql);
     for (item, _) in batch {
         query = item.bind(query);

@@ -40,6 +40,29 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// `rows` parenthesized groups of `width` placeholders, numbered from `first` on
+    /// PostgreSQL (`($3, $4), ($5, $6)`) and anonymous on SQLite (`(?, ?), (?, ?)`), whose
+    /// parser and binder look a numbered parameter up by name in a list — a cost that grows
+    /// with the square of a batch statement's parameters. Every placeholder of a statement
+    /// that uses this must be written by [`Backend::mark`] or this, in the order bound.
+    pub(crate) fn value_rows(self, rows: usize, width: usize, first: usize) -> String {
+        let group = |r: usize| {
+            let marks: Vec<String> = (0..width).map(|c| self.mark(first + r * width + c)).collect();
+            format!("({})", marks.join(", "))
+        };
+        (0..rows).map(group).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The placeholder of the `n`th parameter (see [`Backend::value_rows`]).
+    pub(crate) fn mark(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => "?".into(),
+            Backend::Postgres => format!("${n}"),
+        }
+    }
+}
+
 /// The SQL store.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
@@ -107,8 +130,8 @@ impl SqlStore {
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
         let committer = commit::Committer::start(write.clone(), lanes);
-        let mail_drop = drop_box::DropBox::start(write.clone());
-        let signal_drop = drop_box::DropBox::start(write.clone());
+        let mail_drop = drop_box::DropBox::start(write.clone(), backend);
+        let signal_drop = drop_box::DropBox::start(write.clone(), backend);
         Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop })
     }
 
