@@ -3,6 +3,7 @@ engineer, admin), tenant isolation in HTML, CSRF, escaping, no request leaving 1
 (every Person asserts it on close), and an axe-core accessibility check."""
 
 import os
+import re
 import time
 
 import pytest
@@ -99,9 +100,15 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     page = alice.page
     page.goto("/settings")
     page.fill("#time_zone", "Europe/Berlin")
+    page.fill("#phone", "not a number")
+    page.click("text=Save")
+    page.wait_for_load_state()
+    assert "E.164" in page.locator(".error").inner_text()
+    page.fill("#phone", "+1 (555) 010-0007")
     page.click("text=Save")
     page.wait_for_load_state()
     assert page.locator(".flash").inner_text() == "Saved."
+    assert page.locator("#phone").input_value() == "+15550100007", "the caller ID as the P1 line reads it"
     page.goto(f"/portal/tickets/{key}")
     text = page.content()
     assert "We are on it" in text
@@ -120,6 +127,9 @@ def test_customer_engineer_and_admin_work_a_ticket(server, people):
     page.wait_for_load_state()
     assert page.locator(".flash").inner_text() == "Saved."
     assert server.api("GET", "/api/v1/orgs/acme")["tam"] == server.staff["tom"]["id"]
+    page.click("text=Draw a new phone PIN")
+    page.wait_for_load_state()
+    assert re.search(r"New phone PIN: \d{8}\.", page.locator(".flash").inner_text())
     page.goto("/admin/users")
     page.fill("#new-name", "Dan Engineer")
     page.fill("#new-email", "dan@vendor.example")

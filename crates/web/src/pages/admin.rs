@@ -80,7 +80,8 @@ struct OrgPage {
     staff: Vec<(String, String)>,
     warnings: Vec<String>,
     error: Option<String>,
-    saved: bool,
+    /// What was just done ("Saved.", a new phone PIN).
+    flash: Option<String>,
 }
 
 async fn org_page(
@@ -88,7 +89,7 @@ async fn org_page(
     session: &super::session::Session,
     slug: &str,
     error: Option<String>,
-    saved: bool,
+    flash: Option<String>,
 ) -> PageResult {
     let org = org_for(state, &session.caller, slug, Action::UpdateOrg).await?;
     let mut staff: Vec<(String, String)> = state
@@ -118,13 +119,27 @@ async fn org_page(
         tiers: state.contract().tiers.keys().map(|t| t.to_string()).collect(),
         staff,
         error,
-        saved,
+        flash,
     })
 }
 
 /// One org's form.
 pub async fn org(State(state): State<AppState>, Signed(session): Signed, Path(slug): Path<String>) -> PageResult {
-    org_page(&state, &session, &slug, None, false).await
+    org_page(&state, &session, &slug, None, None).await
+}
+
+/// Draws the org a new phone PIN (through the API's own function) and shows it once.
+pub async fn new_phone_pin(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let pin = crate::routes::phone::draw_pin(&state, &session.caller, &slug).await?;
+    let flash = format!(
+        "New phone PIN: {pin}. It is shown this once; give it to the org's people for calls to the P1 line \
+         from numbers it does not know. The previous PIN no longer works."
+    );
+    org_page(&state, &session, &slug, None, Some(flash)).await
 }
 
 /// What the org form sends.
@@ -173,12 +188,12 @@ pub async fn save_org(
         Err(e) => Err(e),
     };
     match saved {
-        Ok(()) => org_page(&state, &session, &slug, None, true).await,
+        Ok(()) => org_page(&state, &session, &slug, None, Some("Saved.".into())).await,
         Err(e)
             if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
                 || e.status == axum::http::StatusCode::CONFLICT =>
         {
-            let mut response = org_page(&state, &session, &slug, Some(e.detail), false).await?;
+            let mut response = org_page(&state, &session, &slug, Some(e.detail), None).await?;
             *response.status_mut() = e.status;
             Ok(response)
         }

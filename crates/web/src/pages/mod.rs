@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(admin::orgs))
         .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))
+        .route("/admin/orgs/{slug}/phone-pin", axum::routing::post(admin::new_phone_pin))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::edit_user))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))

@@ -1,11 +1,12 @@
-//! One's own settings: the time zone the pages show instants in, and the updates one gets
-//! by mail about one's tickets.
+//! One's own settings: the time zone the pages show instants in, one's phone number (the
+//! caller ID the P1 line knows one by), and the updates one gets by mail about one's tickets.
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::routes::accounts::{UpdateMe, change_me};
 use crate::routes::mail::set_updates;
+use crate::routes::phone::change_number;
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use stringer_app::mail::Inform;
 struct SettingsPage {
     nav: Nav,
     time_zone: String,
+    phone: String,
     zones: Vec<String>,
     /// (form field, label, chosen) per kind of mail update.
     updates: Vec<(&'static str, &'static str, bool)>,
@@ -37,15 +39,20 @@ async fn page(
     state: &AppState,
     session: &super::session::Session,
     time_zone: String,
+    phone: Option<String>,
     flash: Option<String>,
     error: Option<String>,
 ) -> PageResult {
+    let phone = match phone {
+        Some(given) => given,
+        None => state.ports.phone.number(&session.caller.user.id).await?.unwrap_or_default(),
+    };
     let mut zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
     zones.sort();
     let chosen = state.ports.mailroom.mail_updates(&session.caller.user).await?;
     let updates = Inform::ALL.into_iter().map(|i| (i.as_str(), update_label(i), chosen.contains(&i))).collect();
     let failed = error.is_some();
-    let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, zones, updates, flash, error })?;
+    let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, phone, zones, updates, flash, error })?;
     if failed {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -55,7 +62,7 @@ async fn page(
 /// The settings form.
 pub async fn form(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let tz = session.caller.user.time_zone.clone().unwrap_or_default();
-    page(&state, &session, tz, None, None).await
+    page(&state, &session, tz, None, None, None).await
 }
 
 /// What the form sends: the zone, and a checkbox per mail update (present when ticked).
@@ -63,6 +70,8 @@ pub async fn form(State(state): State<AppState>, Signed(session): Signed) -> Pag
 pub struct SettingsForm {
     #[serde(default)]
     time_zone: String,
+    #[serde(default)]
+    phone: String,
     received: Option<String>,
     replied: Option<String>,
     resolved: Option<String>,
@@ -79,13 +88,19 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
     ];
     let updates = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
     let change = UpdateMe { time_zone: Some(Some(form.time_zone.trim().to_string())) };
-    match change_me(&state, &session.caller, change).await {
+    let me = session.caller.user.id.to_string();
+    let saved = match change_me(&state, &session.caller, change).await {
+        Ok(user) => change_number(&state, &session.caller, &me, Some(&form.phone)).await.map(|_| user),
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(user) => {
             set_updates(&state, &session.caller, updates).await?;
-            page(&state, &session, user.time_zone.unwrap_or_default(), Some("Saved.".into()), None).await
+            page(&state, &session, user.time_zone.unwrap_or_default(), None, Some("Saved.".into()), None).await
         }
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
-            page(&state, &session, form.time_zone, None, Some(PageError::from(e).message)).await
+            let why = Some(PageError::from(e).message);
+            page(&state, &session, form.time_zone, Some(form.phone), None, why).await
         }
         Err(e) => Err(e.into()),
     }

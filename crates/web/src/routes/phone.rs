@@ -69,15 +69,26 @@ pub async fn set_number(
     PathParams(id): PathParams<String>,
     Body(body): Body<PhoneNumber>,
 ) -> Result<axum::Json<PhoneNumber>, ApiError> {
-    let user = crate::routes::accounts::user_for(&state, &caller, &id, Action::SetCallerId).await?;
-    let number = match body.number.as_deref() {
+    Ok(axum::Json(PhoneNumber { number: change_number(&state, &caller, &id, body.number.as_deref()).await? }))
+}
+
+/// Sets (or with `None` or blank, clears) user `id`'s phone number as `caller` — for the API
+/// and the settings page alike; answers the number as stored (E.164).
+pub async fn change_number(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    number: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let user = crate::routes::accounts::user_for(state, caller, id, Action::SetCallerId).await?;
+    let number = match number.map(str::trim).filter(|n| !n.is_empty()) {
         Some(given) => Some(e164(given).ok_or_else(|| {
             ApiError::unprocessable("a phone number is written in E.164: + and the country code, 8 to 15 digits")
         })?),
         None => None,
     };
     state.ports.phone.set_number(&user.id, number.as_deref(), state.now().as_second()).await?;
-    Ok(axum::Json(PhoneNumber { number }))
+    Ok(number)
 }
 
 /// An org's new phone PIN, shown once.
@@ -97,13 +108,20 @@ pub async fn new_pin(
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
 ) -> Result<(StatusCode, axum::Json<PhonePin>), ApiError> {
-    let org = crate::routes::accounts::org_for(&state, &caller, &slug, Action::UpdateOrg).await?;
+    let pin = draw_pin(&state, &caller, &slug).await?;
+    Ok((StatusCode::CREATED, axum::Json(PhonePin { org: slug, pin })))
+}
+
+/// Gives org `slug` a new phone PIN as `caller` (for the API and the admin page alike);
+/// answers the PIN, which is stored only as its keyed hash.
+pub async fn draw_pin(state: &AppState, caller: &Caller, slug: &str) -> Result<String, ApiError> {
+    let org = crate::routes::accounts::org_for(state, caller, slug, Action::UpdateOrg).await?;
     let key = state.ports.safeguards.setting_or_init(PIN_KEY_SETTING, &crate::auth::new_secret()).await?;
     // Another org may hold a drawn PIN: draw again.
     for _ in 0..16 {
         let pin = format!("{:08}", rand::rng().random_range(0..100_000_000u32));
         if state.ports.phone.set_pin(&org.slug, &pin_hash(&key, &pin), state.now().as_second()).await? {
-            return Ok((StatusCode::CREATED, axum::Json(PhonePin { org: org.slug.to_string(), pin })));
+            return Ok(pin);
         }
     }
     Err(ApiError::conflict("no free PIN was found; try again"))
