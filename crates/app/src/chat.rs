@@ -101,6 +101,10 @@ pub trait ChatRoom: Send + Sync {
     async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
     /// Records that a comment is in its thread (posted there, or written there).
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError>;
+    /// Up to `limit` changes of threads' tickets (of [`THREAD_EVENT_KINDS`]) since each thread
+    /// was bound, not yet posted, oldest first; posted ones are marked with
+    /// [`ChatRoom::mark_posted`] under their `mark`.
+    async fn thread_events(&self, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
 }
 
 /// A public comment to post into its ticket's thread.
@@ -111,6 +115,34 @@ pub struct ThreadUpdate {
     /// Who wrote it.
     pub author: UserId,
     /// What it says.
+    pub body: String,
+    /// The thread's channel.
+    pub channel: String,
+    /// The thread.
+    pub thread_ts: String,
+}
+
+/// The timeline kinds a ticket's thread is told of, besides public comments.
+pub const THREAD_EVENT_KINDS: [&str; 5] = [
+    "ticket.acknowledged",
+    "ticket.waiting_on_customer",
+    "ticket.severity_changed",
+    "ticket.resolved",
+    "ticket.reopened",
+];
+
+/// A change of a ticket's state to tell its thread of (one of [`THREAD_EVENT_KINDS`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadEvent {
+    /// What marks it posted (`tl:` and its timeline position).
+    pub mark: String,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The timeline kind, e.g. `ticket.resolved`.
+    pub kind: String,
+    /// Who did it.
+    pub actor: Option<UserId>,
+    /// The event's JSON body.
     pub body: String,
     /// The thread's channel.
     pub channel: String,
@@ -361,9 +393,33 @@ impl ChatDesk {
         }
     }
 
-    /// Posts the public comments written elsewhere (portal, console, API, mail) into their
-    /// ticket's thread, each once, with who wrote it; answers how many.
+    /// Posts into each ticket's thread, once each: the public comments written elsewhere
+    /// (portal, console, API, mail), with who wrote them, and the ticket's changes of state
+    /// (acknowledged, waiting on the customer, severity, resolved, reopened); answers how many.
     pub async fn post_updates(&self, limit: i64) -> Result<usize, AppError> {
+        let events = self.ports.chat.thread_events(limit).await?;
+        for e in &events {
+            let key = match self.ports.queries.ticket(&e.ticket).await? {
+                Some((t, _)) => t.key().to_string(),
+                None => e.ticket.to_string(),
+            };
+            let who = match &e.actor {
+                Some(id) => self.ports.accounts.user(id).await?.map_or_else(|| id.to_string(), |u| u.name),
+                None => "support".into(),
+            };
+            let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+            let text = match e.kind.as_str() {
+                "ticket.acknowledged" => format!("{key} was acknowledged by {who}, who is on it."),
+                "ticket.waiting_on_customer" => format!("{key} waits on your answer: reply in this thread."),
+                "ticket.severity_changed" => {
+                    format!("{key} is now {}.", body["severity"].as_str().unwrap_or("of another severity"))
+                }
+                "ticket.resolved" => format!("{key} was resolved. If it is not, reply in this thread."),
+                _ => format!("{key} was reopened."),
+            };
+            self.slack.post(&e.channel, Some(&e.thread_ts), &text).await.map_err(slack_failed)?;
+            self.ports.chat.mark_posted(&e.mark, self.ports.commands.now().as_second()).await?;
+        }
         let updates = self.ports.chat.thread_updates(limit).await?;
         for u in &updates {
             let author = self.ports.accounts.user(&u.author).await?;
@@ -375,7 +431,7 @@ impl ChatDesk {
             self.slack.post(&u.channel, Some(&u.thread_ts), &text).await.map_err(slack_failed)?;
             self.ports.chat.mark_posted(&u.comment, self.ports.commands.now().as_second()).await?;
         }
-        Ok(updates.len())
+        Ok(events.len() + updates.len())
     }
 
     /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named
@@ -602,10 +658,11 @@ impl ChatDesk {
         };
         for n in &recorded.notices {
             if let NoticeBody::CustomerPageRefused { opens_at, reason } = &n.body {
-                let when = opens_at.map_or(String::new(), |t| format!(" It opens at {t}."));
-                return Ok(Reply::private(format!(
-                    "Not paged: {reason}.{when} Until then, reply in the ticket's thread or mail support."
-                )));
+                let next = match opens_at {
+                    Some(t) => format!(" It opens at {t}. Until then, reply in the ticket's thread or mail support."),
+                    None => " Reply in the ticket's thread or mail support.".into(),
+                };
+                return Ok(Reply::private(format!("Not paged: {reason}.{next}")));
             }
         }
         Ok(Reply::public(format!("<@{}> paged on-call for {}. {}", c.user, ticket.key(), self.link(&ticket))))

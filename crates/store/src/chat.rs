@@ -7,7 +7,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom, ThreadUpdate};
+use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom, THREAD_EVENT_KINDS, ThreadEvent, ThreadUpdate};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
@@ -132,6 +132,30 @@ impl ChatRoom for SqlStore {
             Ok(ThreadUpdate {
                 comment: r.col("id")?,
                 author: UserId(r.col("author")?),
+                body: r.col("body")?,
+                channel: r.col("channel")?,
+                thread_ts: r.col("thread_ts")?,
+            })
+        })
+        .await
+    }
+
+    async fn thread_events(&self, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
+        let kinds: Vec<String> = THREAD_EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect();
+        let sql = format!(
+            "SELECT e.id, e.ticket_id, e.kind, e.actor, e.body, t.channel, t.thread_ts FROM chat_threads t \
+             JOIN timeline e ON e.ticket_id = t.ticket_id \
+             LEFT JOIN chat_posts p ON p.comment_id = 'tl:' || CAST(e.id AS TEXT) \
+             WHERE e.kind IN ({}) AND p.comment_id IS NULL AND e.at >= t.bound_at \
+             ORDER BY e.id LIMIT $1",
+            kinds.join(", ")
+        );
+        self.rows(sqlx::query(&sql).bind(limit), |r| {
+            Ok(ThreadEvent {
+                mark: format!("tl:{}", r.col::<i64>("id")?),
+                ticket: TicketId(r.col("ticket_id")?),
+                kind: r.col("kind")?,
+                actor: r.col::<Option<String>>("actor")?.map(UserId),
                 body: r.col("body")?,
                 channel: r.col("channel")?,
                 thread_ts: r.col("thread_ts")?,

@@ -2,7 +2,7 @@
 //! local stand-in for the Slack Web API that records every call: the Events API handshake;
 //! a customer's message opens a ticket (answered in its thread), replies in the thread become
 //! public comments (the customer's, and a staff reply), replies written elsewhere are posted
-//! into the thread (internal notes never), a retried event is stored once, a replayed or
+//! into the thread (internal notes never) as are its changes of state, a retried event is stored once, a replayed or
 //! unsigned request is refused, strangers and bots open nothing; the message shortcut opens a
 //! ticket from a customer's message for its author; the `/stringer`
 //! command opens, tells a ticket's state, pages on-call (Enterprise at once; Pro refused with
@@ -205,6 +205,27 @@ async fn shared_channel_on(db: Db) {
         .map(|p| p["text"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(thread.len(), 2, "the opening answer and the API reply only, never the internal note: {thread:?}");
+
+    // The ticket's changes of state are told in its thread too, once each.
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/acknowledge"), &d.engineer, None).await;
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/resolve"), &d.engineer, None).await;
+    let told = until("the resolution in the thread", || async {
+        let thread: Vec<String> = posted(&posts)
+            .into_iter()
+            .filter(|p| p["thread_ts"] == "1700000000.000100")
+            .map(|p| p["text"].as_str().unwrap().to_string())
+            .collect();
+        thread.iter().any(|t| t.ends_with("was resolved. If it is not, reply in this thread.")).then_some(thread)
+    })
+    .await;
+    assert_eq!(told.len(), 4, "{told:?}");
+    assert_eq!(told[2], format!("{key} was acknowledged by eng@stringer.example, who is on it."));
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/reopen"), &d.engineer, None).await;
+    until("the reopening in the thread", || async {
+        let reopened = format!("{key} was reopened.");
+        posted(&posts).into_iter().find(|p| p["text"].as_str() == Some(reopened.as_str()))
+    })
+    .await;
 
     // A stranger, a bot, and a thread that is no ticket's open nothing.
     // (Setting the channels kicked them off in the background, posting welcomes: count only
