@@ -57,13 +57,18 @@ const MAIL_BATCH: i64 = 128;
 /// takes (well under a second), short enough that a crashed instance's claims come back
 /// soon. Processing twice is harmless (every id is derived from the message).
 const MAIL_LEASE_SECONDS: i64 = 15;
-/// The mailroom's pause when nothing was waiting.
-const MAIL_IDLE: Duration = Duration::from_millis(100);
+/// The intakes' pause (mail, alerts, chat) when nothing was waiting.
+const INTAKE_IDLE: Duration = Duration::from_millis(100);
 /// Monitoring signals claimed per round (different alerts processed at once).
 const SIGNAL_BATCH: i64 = 256;
 /// How long claimed signals stay hidden from other instances (as for mail: processing twice
 /// is harmless, every id is derived from the signal).
 const SIGNAL_LEASE_SECONDS: i64 = 15;
+/// Channel messages claimed per chat round (one channel's in order), and thread updates
+/// posted per round.
+const CHAT_BATCH: i64 = 128;
+/// How long claimed channel messages stay hidden from other instances (as for mail).
+const CHAT_LEASE_SECONDS: i64 = 15;
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
@@ -303,7 +308,7 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
             });
         }
         while work.join_next().await.is_some() {}
-        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+        if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
     }
@@ -350,7 +355,7 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
             Ok(n) => metrics::record_signals(n),
             Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
         }
-        if rest(if full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+        if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
     }
@@ -368,14 +373,14 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
     };
     loop {
         let now = Timestamp::now().as_second();
-        let claimed = match chat.ports.chat.claim_messages(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
+        let claimed = match chat.ports.chat.claim_messages(now, now + CHAT_LEASE_SECONDS, CHAT_BATCH).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming channel messages failed; retrying");
                 Vec::new()
             }
         };
-        let full = claimed.len() as i64 == MAIL_BATCH;
+        let full = claimed.len() as i64 == CHAT_BATCH;
         let mut by_channel: Vec<(String, Vec<_>)> = Vec::new();
         for m in claimed {
             match by_channel.iter_mut().find(|(c, _)| *c == m.message.channel) {
@@ -397,14 +402,14 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
         }
         while work.join_next().await.is_some() {}
         // Public comments written elsewhere go into their tickets' threads.
-        let posted_full = match chat.post_updates(MAIL_BATCH).await {
-            Ok(n) => n as i64 == MAIL_BATCH,
+        let posted_full = match chat.post_updates(CHAT_BATCH).await {
+            Ok(n) => n as i64 >= CHAT_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "posting ticket updates into Slack threads failed; retrying");
                 false
             }
         };
-        if rest(if full || posted_full { Duration::ZERO } else { MAIL_IDLE }, &mut stop).await {
+        if rest(if full || posted_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
     }
