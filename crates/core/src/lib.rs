@@ -18,4 +18,5 @@ pub mod phone;
 pub mod routing;
 pub mod sla;
 pub mod span;
+pub mod status;
 pub mod ticket;
