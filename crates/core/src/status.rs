@@ -11,6 +11,11 @@
 //!   and maintenance not at all. Days run midnight to midnight in the page's time zone (23 or
 //!   25 hours on DST change days). Weighted time is counted in milliseconds of integers
 //!   (`1000 × seconds × weight`), so results are exact and reproducible.
+//! - **Incidents and maintenance** use Statuspage's value sets, and the page's overall state
+//!   ([`page_indicator`]) is the worst of what its unresolved incidents' impact and its
+//!   components' statuses say, `maintenance` when only maintenance is under way. A scheduled
+//!   maintenance starts and completes on time by itself ([`maintenance_due`]) and reminds
+//!   subscribers an hour before it starts ([`REMINDER_BEFORE`]).
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -62,6 +67,132 @@ impl ComponentStatus {
             ComponentStatus::MajorOutage => "major_outage",
         }
     }
+}
+
+/// An incident's status, as Statuspage names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// Being looked into.
+    Investigating,
+    /// The cause is known.
+    Identified,
+    /// A fix is in; watching.
+    Monitoring,
+    /// Over.
+    Resolved,
+    /// Over, and its report is published.
+    Postmortem,
+}
+
+impl IncidentStatus {
+    /// Whether the incident is over (it no longer counts towards the page's state).
+    pub fn is_over(self) -> bool {
+        matches!(self, IncidentStatus::Resolved | IncidentStatus::Postmortem)
+    }
+}
+
+/// How bad an incident is (Statuspage's `impact`), least first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    /// No impact.
+    None,
+    /// Minor.
+    Minor,
+    /// Major.
+    Major,
+    /// Critical.
+    Critical,
+}
+
+/// A scheduled maintenance's status, as Statuspage names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceStatus {
+    /// Announced, not begun.
+    Scheduled,
+    /// Under way.
+    InProgress,
+    /// Done, being checked.
+    Verifying,
+    /// Over.
+    Completed,
+}
+
+/// How long before a maintenance starts its subscribers are reminded.
+pub const REMINDER_BEFORE: i64 = 3600;
+
+/// The status a scheduled maintenance moves to by itself at `now`, if any: it starts at
+/// `scheduled_for` and completes at `scheduled_until`, unless people moved it on already
+/// (a maintenance being verified is completed by people, not by the clock).
+pub fn maintenance_due(
+    status: MaintenanceStatus,
+    scheduled_for: i64,
+    scheduled_until: i64,
+    now: i64,
+) -> Option<MaintenanceStatus> {
+    match status {
+        MaintenanceStatus::Scheduled if now >= scheduled_until => Some(MaintenanceStatus::Completed),
+        MaintenanceStatus::Scheduled if now >= scheduled_for => Some(MaintenanceStatus::InProgress),
+        MaintenanceStatus::InProgress if now >= scheduled_until => Some(MaintenanceStatus::Completed),
+        _ => None,
+    }
+}
+
+/// A page's overall state (Statuspage's `status.indicator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    /// All operational.
+    None,
+    /// Under maintenance, nothing worse.
+    Maintenance,
+    /// Minor trouble.
+    Minor,
+    /// Major trouble.
+    Major,
+    /// Critical trouble.
+    Critical,
+}
+
+impl Indicator {
+    /// The words Statuspage shows for it.
+    pub fn description(self) -> &'static str {
+        match self {
+            Indicator::None => "All Systems Operational",
+            Indicator::Maintenance => "Service Under Maintenance",
+            Indicator::Minor => "Minor Service Outage",
+            Indicator::Major => "Partial System Outage",
+            Indicator::Critical => "Major System Outage",
+        }
+    }
+}
+
+/// A page's overall state: the worst of its unresolved incidents' impacts (`minor`, `major`,
+/// `critical`) and of its components' statuses (degraded performance → `minor`, partial
+/// outage → `major`, major outage → `critical`); else `maintenance` when a maintenance is in
+/// progress or a component is under maintenance; else `none`.
+pub fn page_indicator(
+    unresolved_impacts: impl IntoIterator<Item = Impact>,
+    components: impl IntoIterator<Item = ComponentStatus>,
+    maintenance_in_progress: bool,
+) -> Indicator {
+    let from_incidents = unresolved_impacts.into_iter().map(|i| match i {
+        Impact::None => Indicator::None,
+        Impact::Minor => Indicator::Minor,
+        Impact::Major => Indicator::Major,
+        Impact::Critical => Indicator::Critical,
+    });
+    let from_components = components.into_iter().map(|c| match c {
+        ComponentStatus::Operational => Indicator::None,
+        ComponentStatus::UnderMaintenance => Indicator::Maintenance,
+        ComponentStatus::DegradedPerformance => Indicator::Minor,
+        ComponentStatus::PartialOutage => Indicator::Major,
+        ComponentStatus::MajorOutage => Indicator::Critical,
+    });
+    let maintenance = maintenance_in_progress.then_some(Indicator::Maintenance);
+    from_incidents.chain(from_components).chain(maintenance).max().unwrap_or(Indicator::None)
 }
 
 /// A span of a component's history in one status: from `from` until `until` (open while
@@ -234,6 +365,64 @@ mod tests {
         assert_eq!((days[0].observed, days[0].worst), (0, None));
         assert_eq!((days[1].observed, days[1].down_millis), (6 * 3600, 2 * 3600 * 1000));
         assert_eq!((days[2].observed, days[2].worst, days[2].percent()), (0, None, 100.0));
+    }
+
+    #[test]
+    fn the_page_shows_the_worst_of_incidents_and_components() {
+        let table = [
+            (vec![], vec![Operational, Operational], false, Indicator::None, "All Systems Operational"),
+            (vec![Impact::None], vec![Operational], false, Indicator::None, "All Systems Operational"),
+            (vec![], vec![Operational], true, Indicator::Maintenance, "Service Under Maintenance"),
+            (vec![], vec![UnderMaintenance], false, Indicator::Maintenance, "Service Under Maintenance"),
+            (vec![Impact::Minor], vec![Operational], true, Indicator::Minor, "Minor Service Outage"),
+            (vec![], vec![DegradedPerformance], false, Indicator::Minor, "Minor Service Outage"),
+            (vec![Impact::Minor], vec![PartialOutage], false, Indicator::Major, "Partial System Outage"),
+            (vec![Impact::Major, Impact::Minor], vec![Operational], false, Indicator::Major, "Partial System Outage"),
+            (vec![Impact::Minor], vec![MajorOutage], false, Indicator::Critical, "Major System Outage"),
+            (vec![Impact::Critical], vec![Operational], false, Indicator::Critical, "Major System Outage"),
+        ];
+        for (impacts, components, maintenance, want, words) in table {
+            let got = page_indicator(impacts.clone(), components.clone(), maintenance);
+            assert_eq!((got, got.description()), (want, words), "{impacts:?} {components:?} {maintenance}");
+        }
+    }
+
+    #[test]
+    fn maintenance_starts_and_completes_on_time() {
+        use MaintenanceStatus::*;
+        let (start, end) = (1_000, 5_000);
+        let table = [
+            (Scheduled, 999, None),
+            (Scheduled, 1_000, Some(InProgress)),
+            (Scheduled, 5_000, Some(Completed)),
+            (InProgress, 4_999, None),
+            (InProgress, 5_000, Some(Completed)),
+            (Verifying, 9_000, None),
+            (Completed, 9_000, None),
+        ];
+        for (status, now, want) in table {
+            assert_eq!(maintenance_due(status, start, end, now), want, "{status:?} at {now}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn maintenance_only_moves_forward_and_settles(start in 0i64..10_000, length in 0i64..10_000, steps in proptest::collection::vec(0i64..30_000, 1..20)) {
+            let mut status = MaintenanceStatus::Scheduled;
+            let mut now = 0;
+            for step in steps {
+                now += step;
+                if let Some(next) = maintenance_due(status, start, start + length, now) {
+                    proptest::prop_assert!(next > status);
+                    status = next;
+                }
+                // Applying the rule again at the same instant changes nothing more.
+                proptest::prop_assert_eq!(maintenance_due(status, start, start + length, now), None);
+            }
+            if now >= start + length {
+                proptest::prop_assert_eq!(status, MaintenanceStatus::Completed);
+            }
+        }
     }
 
     #[test]
