@@ -99,8 +99,11 @@ pub trait ChatRoom: Send + Sync {
     /// Public comments written since their ticket's thread was bound and not yet in it, oldest
     /// first, at most `limit`.
     async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
-    /// Records that a comment is in its thread (posted there, or written there).
+    /// Records that a comment is in its thread (posted there, or written there), or another
+    /// post under its mark (a ticket's opening answer: `opened:` and the ticket id).
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError>;
+    /// Whether something was marked posted under `mark`.
+    async fn posted(&self, mark: &str) -> Result<bool, StoreError>;
     /// Up to `limit` changes of threads' tickets (of [`THREAD_EVENT_KINDS`]) since each thread
     /// was bound, not yet posted, oldest first; posted ones are marked with
     /// [`ChatRoom::mark_posted`] under their `mark`.
@@ -333,7 +336,9 @@ impl ChatDesk {
         self.ports.chat.set_thread_ticket(&m.channel, &m.ts, &id, self.ports.commands.now().as_second()).await?;
         let (ticket, _) =
             self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-        if existing.is_none() {
+        // Answered once: a retry after Slack failed to take the answer posts it then.
+        let mark = format!("opened:{id}");
+        if !self.ports.chat.posted(&mark).await? {
             let text = format!(
                 "Opened {} (severity {}): {}. Replies in this thread go to the ticket. {}",
                 ticket.key(),
@@ -342,6 +347,7 @@ impl ChatDesk {
                 self.link(&ticket)
             );
             self.slack.post(&m.channel, Some(&m.ts), &text).await.map_err(slack_failed)?;
+            self.ports.chat.mark_posted(&mark, self.ports.commands.now().as_second()).await?;
         }
         Ok((format!("opened {}", ticket.key()), Some(id)))
     }

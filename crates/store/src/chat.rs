@@ -164,6 +164,11 @@ impl ChatRoom for SqlStore {
         .await
     }
 
+    async fn posted(&self, mark: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT 1 AS found FROM chat_posts WHERE comment_id = $1";
+        Ok(self.row(sqlx::query(sql).bind(mark), |r| r.col::<i64>("found")).await?.is_some())
+    }
+
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO chat_posts (comment_id, at) VALUES ($1, $2) ON CONFLICT (comment_id) DO NOTHING")
             .bind(comment)

@@ -20,6 +20,7 @@ const SECRET: &str = "signing-sekret";
 
 both_backends!(shared_channel, shared_channel_on);
 both_backends!(channel_kickoff, channel_kickoff_on);
+both_backends!(opening_answer_survives_slack_refusing_it, opening_answer_on);
 
 /// Posts `body` to `path`, signed as Slack signs it `skew` seconds ago.
 async fn signed(server: &Server, path: &str, body: &str, content_type: &str, skew: i64) -> (StatusCode, String) {
@@ -368,4 +369,32 @@ async fn channel_kickoff_on(db: Db) {
         server.ok(Method::POST, "/api/v1/login", "", Some(zoe_login)).await["token"].as_str().unwrap().to_string();
     let (status, _) = server.call(Method::POST, "/api/v1/orgs/zen/kickoff", Some(&zoe), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// Slack refuses the answer to a customer's message (rate-limited) after its ticket was
+/// opened: the message is tried again once its lease runs out, and the answer is posted then,
+/// once, for the one ticket.
+async fn opening_answer_on(db: Db) {
+    let (api, posts, control) = support::slack_api_controlled(&[("UALICE", "alice@acme.example")]).await;
+    let server =
+        Server::start(&db, &["--slack-token", "xoxb-test", "--slack-signing-secret", SECRET, "--slack-api-url", &api]);
+    let d = desk(&server).await;
+    server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"slack_channel": "#stringer-acme"}))).await;
+    control.refuse_thread_posts.store(1, std::sync::atomic::Ordering::SeqCst);
+    let opening = message("EvR1", "CSTRINGER-ACME", "UALICE", "1700000000.000100", None, "Webhooks are late");
+    assert_eq!(event(&server, &opening).await, StatusCode::OK);
+    let answers = until("the answer after Slack's refusal", || async {
+        let answers: Vec<Value> =
+            posted(&posts).into_iter().filter(|p| p["thread_ts"] == "1700000000.000100").collect();
+        (!answers.is_empty()).then_some(answers)
+    })
+    .await;
+    assert_eq!(
+        control.refuse_thread_posts.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the first answer was refused"
+    );
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(answers[0]["text"].as_str().unwrap().starts_with("Opened ACME-"), "{answers:?}");
+    assert_eq!(tickets_about(&server, &d.admin, "Webhooks are late").await.len(), 1);
 }

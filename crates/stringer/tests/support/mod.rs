@@ -473,11 +473,15 @@ struct SlackStandIn {
 
 /// Makes the Slack stand-in misbehave: while `hang_updates` is set, a `chat.update` is
 /// counted in `updates_hung` and never answered (as if Slack were unreachable mid-call), and
-/// it is not applied (not recorded in the posts).
+/// it is not applied (not recorded in the posts); posts can be refused as Slack refuses them
+/// when rate-limited.
 #[derive(Clone, Default)]
 pub struct SlackControl {
     pub hang_updates: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub updates_hung: std::sync::Arc<AtomicU32>,
+    /// How many of the next `chat.postMessage` calls into a thread are refused
+    /// (`ratelimited`, not applied).
+    pub refuse_thread_posts: std::sync::Arc<AtomicU32>,
 }
 
 async fn slack_web_api(
@@ -495,6 +499,13 @@ async fn slack_web_api(
     if method == "chat.update" && stand_in.control.hang_updates.load(Ordering::SeqCst) {
         stand_in.control.updates_hung.fetch_add(1, Ordering::SeqCst);
         std::future::pending::<()>().await;
+    }
+    let refuse = &stand_in.control.refuse_thread_posts;
+    if method == "chat.postMessage"
+        && args.get("thread_ts").is_some()
+        && refuse.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    {
+        return axum::Json(json!({"ok": false, "error": "ratelimited"}));
     }
     let mut posts = stand_in.posts.lock().unwrap();
     let answer = match method.as_str() {
