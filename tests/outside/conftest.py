@@ -155,13 +155,27 @@ class SlackApi:
 
 class TwilioApi:
     """A local stand-in for a Twilio-compatible REST API that records every message and call
-    Stringer places (resource, form), answering 201 as Twilio does."""
+    Stringer places (resource, form), answering 201 as Twilio does, and serves recordings
+    (`GET …/Recordings/RE….mp3`: MP3 bytes), recording each fetch (path, Authorization)."""
+
+    RECORDING = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + bytes(400)
 
     def __init__(self):
         self.calls = []
+        self.fetched = []
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                api.fetched.append((self.path, self.headers.get("Authorization")))
+                found = "/Recordings/" in self.path and self.path.endswith(".mp3")
+                body = api.RECORDING if found else b"not found"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "audio/mpeg" if found else "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 resource = self.path.rsplit("/", 1)[-1]

@@ -9,6 +9,7 @@ goes on the timeline; nobody answering rings the next person, then the TAM, then
 message with its transcription; an unknown caller keys in the org's PIN; a Pro caller hears
 when the line opens; forged, re-addressed and other-account requests are refused."""
 
+import base64
 import inspect
 import re
 import urllib.error
@@ -160,7 +161,7 @@ def test_an_enterprise_caller_is_put_through_and_the_answer_acknowledges(line, t
     assert again.find("Dial") is not None and len(by_caller(line, ALICE)) == 1
 
 
-def test_nobody_answers_then_the_next_person_then_the_tam_then_a_message(line):
+def test_nobody_answers_then_the_next_person_then_the_tam_then_a_message(line, twilio):
     root = step(line, line.url + "/twilio/voice", call("CA200", ALICE))
     ticket_id = urllib.parse.parse_qs(urllib.parse.urlparse(root.find("Dial").get("action")).query)["ticket"][0]
     rung = []
@@ -173,15 +174,25 @@ def test_nobody_answers_then_the_next_person_then_the_tam_then_a_message(line):
     record = root.find("Record")
     assert record is not None and record.get("transcribe") == "true"
     [t] = [x for x in by_caller(line, ALICE) if x["id"] == ticket_id]
-    bye = step(line, record.get("action"), call("CA200", ALICE, RecordingUrl="https://api.twilio.example/rec/RE1",
+    recording = f"{twilio.url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE1"
+    bye = step(line, record.get("action"), call("CA200", ALICE, RecordingUrl=recording,
                                                  RecordingDuration="31", RecordingSid="RE1"))
     assert "Your message is on ticket" in said(bye) and bye[-1].tag == "Hangup"
     step(line, record.get("transcribeCallback"),
          call("CA200", ALICE, TranscriptionStatus="completed", TranscriptionText="The API is down for everyone.",
-              RecordingUrl="https://api.twilio.example/rec/RE1", TranscriptionSid="TR1"))
+              RecordingUrl=recording, TranscriptionSid="TR1"))
     notes = comments(line, t["key"])
     assert sum("did not answer" in n for n in notes) == 3, notes
-    assert any("left a message of 31 s: https://api.twilio.example/rec/RE1" in n for n in notes), notes
+    assert any(f"left a message of 31 s: {recording}" in n for n in notes), notes
+    # The message itself is attached to the ticket (staff only), fetched with the account's
+    # credentials.
+    attached = until("the recording attached", lambda: [
+        a for a in line.api("GET", f"/api/v1/tickets/{t['key']}/attachments")["items"]
+        if a["filename"] == "message-CA200.mp3"])
+    assert (attached[0]["content_type"], attached[0]["public"], attached[0]["size"]) == \
+        ("audio/mpeg", False, len(TwilioApi.RECORDING))
+    auth = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+    assert (f"/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE1.mp3", auth) in twilio.fetched
     assert any("The API is down for everyone." in n for n in notes), notes
     assert line.api("GET", f"/api/v1/tickets/{t['key']}")["acknowledged_at"] is None
 

@@ -21,7 +21,7 @@ pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
 pub const MAX_PER_TICKET: usize = 50;
 
 /// The types accepted, by what the bytes are: (content type, extensions it may carry).
-const KINDS: [(&str, &[&str]); 9] = [
+const KINDS: [(&str, &[&str]); 11] = [
     ("image/png", &["png"]),
     ("image/jpeg", &["jpg", "jpeg"]),
     ("image/gif", &["gif"]),
@@ -30,6 +30,8 @@ const KINDS: [(&str, &[&str]); 9] = [
     ("application/zip", &["zip"]),
     ("application/gzip", &["gz", "tgz"]),
     ("application/json", &["json"]),
+    ("audio/mpeg", &["mp3"]),
+    ("audio/wav", &["wav"]),
     ("text/plain", &["txt", "log", "csv", "md", "yaml", "yml", "toml", "xml", "conf", "ini", "har"]),
 ];
 
@@ -44,6 +46,10 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
         Some("image/gif")
     } else if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
         Some("image/webp")
+    } else if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WAVE" {
+        Some("audio/wav")
+    } else if starts(b"ID3") || (bytes.len() >= 2 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) {
+        Some("audio/mpeg")
     } else if starts(b"%PDF-") {
         Some("application/pdf")
     } else if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
@@ -112,6 +118,10 @@ mod tests {
             ("error.log", b"line 1\nline 2\n".to_vec(), Ok("text/plain")),
             ("data.json", br#"{"a": 1}"#.to_vec(), Ok("application/json")),
             ("report.pdf", b"%PDF-1.7 ...".to_vec(), Ok("application/pdf")),
+            ("message.mp3", b"ID3\x04\x00 frames".to_vec(), Ok("audio/mpeg")),
+            ("message.mp3", b"\xff\xfb\x90\x64 frame".to_vec(), Ok("audio/mpeg")),
+            ("message.wav", b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec(), Ok("audio/wav")),
+            ("message.wav", b"ID3\x04\x00 frames".to_vec(), Err(415)),
             ("shot.jpg", png.clone(), Err(415)),
             ("evil.html", b"<script>alert(1)</script>".to_vec(), Err(415)),
             ("tool.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04".to_vec(), Err(415)),

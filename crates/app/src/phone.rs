@@ -14,10 +14,11 @@
 //! the ticket's timeline as internal notes. When nobody answers, the caller's message is
 //! recorded and attached to the ticket with its transcription.
 
+use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::ulid;
 use crate::ports::Ports;
-use crate::records::{OrgRecord, TicketFilter, TicketRecord, UserRecord};
+use crate::records::{AttachmentRecord, OrgRecord, TicketFilter, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
@@ -51,6 +52,14 @@ pub trait PhoneBook: Send + Sync {
     async fn call_ticket(&self, call: &str) -> Result<Option<TicketId>, StoreError>;
     /// Remembers the ticket a call opened or paged for (the first one stays).
     async fn set_call_ticket(&self, call: &str, ticket: &TicketId, caller: &str, at: i64) -> Result<(), StoreError>;
+}
+
+/// Fetches a call's recorded message from the telephony provider (the Twilio module
+/// implements it).
+#[async_trait]
+pub trait Recordings: Send + Sync {
+    /// The recording at the provider's `url`, as MP3 bytes.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, SendError>;
 }
 
 /// The keyed hash (HMAC-SHA256 under the server's PIN key, hex) an org's PIN is stored and
@@ -166,6 +175,8 @@ pub struct PhoneDesk {
     /// What a caller the line cannot help hears: where else to go (the portal, the support
     /// address).
     pub help: String,
+    /// Fetches recorded messages.
+    pub recordings: std::sync::Arc<dyn Recordings>,
 }
 
 impl PhoneDesk {
@@ -474,6 +485,47 @@ impl PhoneDesk {
         let body = format!("The caller ({}) left a message of {seconds} s: {url}", call.from);
         self.note(call, &t, "recorded", UserId(format!("phone:{}", call.from)), body).await?;
         Ok(Step::Goodbye { say: format!("Thank you. Your message is on ticket {}. Goodbye.", spoken_key(&t)) })
+    }
+
+    /// Attaches the caller's recorded message to the ticket (an internal file,
+    /// `message-<call>.mp3`), fetched from the provider; when that fails, the timeline says so
+    /// (the note with the recording's address stays). Once per call.
+    pub async fn attach_recording(&self, call: &Call, ticket: &TicketId, url: &str) -> Result<(), AppError> {
+        let t = self.bound(call, ticket).await?;
+        let digest = Sha256::digest(format!("att|{}", call.sid).as_bytes());
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&digest[..10]);
+        let id = ulid("att", t.state.opened_at.as_millisecond().max(0) as u64, random);
+        if self.ports.files.attachments(&t.id).await?.iter().any(|a| a.id == id) {
+            return Ok(());
+        }
+        let caller = UserId(format!("phone:{}", call.from));
+        let filename =
+            format!("message-{}.mp3", call.sid.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+        let checked = match self.recordings.fetch(url).await {
+            Ok(bytes) => crate::files::check(&filename, &bytes).map(|kind| (bytes, kind)).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let (bytes, kind) = match checked {
+            Ok(found) => found,
+            Err(why) => {
+                let body = format!("The caller's message could not be attached ({why}); it stays at {url}");
+                return self.note(call, &t, "recording-failed", caller, body).await;
+            }
+        };
+        let record = AttachmentRecord {
+            id,
+            ticket: t.id.clone(),
+            filename,
+            content_type: kind.to_string(),
+            size: bytes.len() as i64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            public: false,
+            uploaded_by: caller,
+            created_at: self.ports.commands.now().as_second(),
+        };
+        self.ports.files.insert_attachment(&record, &bytes).await?;
+        Ok(())
     }
 
     /// The transcription of the caller's message, when the provider has it.

@@ -199,6 +199,13 @@ async fn phone_line_on(db: Db) {
     assert_eq!(noted.iter().filter(|n| n.contains("did not answer")).count(), 2, "{noted:?}");
     assert!(noted.iter().any(|n| n.contains("12 s: https://rec.example/RE2")), "{noted:?}");
     assert!(noted.iter().any(|n| n.contains("Checkout is down.")), "{noted:?}");
+    // A recording address outside the provider's API is never fetched; the timeline says so.
+    let refused = until("the recording refused", || async {
+        let noted = notes(&server, &d.admin, &second).await;
+        noted.into_iter().find(|n| n.contains("could not be attached"))
+    })
+    .await;
+    assert!(refused.contains("not at the provider") && refused.contains("https://rec.example/RE2"), "{refused}");
 
     // Another call's ticket is refused; so are forged and other-account requests.
     let other = format!("{base}/twilio/voice/rang?ticket={}&place=0", t["id"].as_str().unwrap());

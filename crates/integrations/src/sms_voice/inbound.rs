@@ -117,7 +117,16 @@ impl VoiceLine {
             paths::RECORDED => {
                 let url = form.need("RecordingUrl")?;
                 let seconds = form.get("RecordingDuration").and_then(|d| d.parse().ok()).unwrap_or(0);
-                desk.recorded(&call, &ticket_of(&query)?, url, seconds).await?
+                let ticket = ticket_of(&query)?;
+                let step = desk.recorded(&call, &ticket, url, seconds).await?;
+                // The caller hears goodbye at once; the recording is fetched meanwhile.
+                let (desk, url) = (self.desk.clone(), url.to_string());
+                tokio::spawn(async move {
+                    if let Err(e) = desk.attach_recording(&call, &ticket, &url).await {
+                        tracing::warn!(error = %e, "attaching a call's recorded message failed");
+                    }
+                });
+                return Ok(twiml::render(&step, base));
             }
             paths::TRANSCRIBED => {
                 let status = form.need("TranscriptionStatus")?;

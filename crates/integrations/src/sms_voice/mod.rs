@@ -86,3 +86,33 @@ impl Phone {
         }
     }
 }
+
+#[async_trait::async_trait]
+impl stringer_app::phone::Recordings for Phone {
+    /// Fetches `url` + `.mp3` with the account's credentials, only under the provider's base
+    /// URL (the address comes in a signed request, but is never followed elsewhere), and at
+    /// most [`stringer_app::files::MAX_ATTACHMENT`] bytes.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, SendError> {
+        if !url.starts_with(&format!("{}/", self.base)) {
+            return Err(SendError::Permanent(format!("the recording is not at the provider ({})", self.base)));
+        }
+        let mut response = self
+            .client
+            .get(format!("{url}.mp3"))
+            .basic_auth(&self.account, Some(&self.token))
+            .send()
+            .await
+            .map_err(|e| SendError::Temporary(format!("provider request failed: {e}")))?;
+        if !response.status().is_success() {
+            return Err(SendError::Temporary(format!("provider answered {}", response.status())));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| SendError::Temporary(format!("reading: {e}")))? {
+            if bytes.len() + chunk.len() > stringer_app::files::MAX_ATTACHMENT {
+                return Err(SendError::Permanent("the recording is larger than an attachment may be".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}

@@ -269,13 +269,19 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk { ports: state.ports.clone(), slack: Arc::new(slack), public_url: public.clone() })
     });
-    if let (Some(account), Some(token)) = (&args.sms_account, &args.sms_token) {
+    if let (Some(account), Some(token), Some(phone)) = (&args.sms_account, &args.sms_token, &outside.phone) {
         let pin_key =
             state.ports.safeguards.setting_or_init(PIN_KEY_SETTING, &stringer_web::auth::new_secret()).await?;
         let mail =
             mail_setup.addresses.domains.first().map(|d| format!(", or write to support@{d}")).unwrap_or_default();
         let help = format!("For anything else, open a ticket in the support portal at {public}{mail}.");
-        let desk = PhoneDesk { ports: state.ports.clone(), pin_key, ring_seconds: args.phone_ring_seconds, help };
+        let desk = PhoneDesk {
+            ports: state.ports.clone(),
+            pin_key,
+            ring_seconds: args.phone_ring_seconds,
+            help,
+            recordings: Arc::new(phone.clone()),
+        };
         state.phone = Some(VoiceLine {
             account: account.clone(),
             auth_token: token.clone(),
