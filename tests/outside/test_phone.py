@@ -235,7 +235,7 @@ def test_requests_not_signed_for_this_line_are_refused(line):
     assert post(line, "/twilio/voice", form)[0] == 200
     # A ticket named in a callback must be the call's own.
     other = by_caller(line, ALICE)[0]["id"]
-    status, _, _ = post(line, f"/twilio/voice/rang?ticket={other}&place=0",
+    status, _, _ = post(line, f"/twilio/voice/rang?ticket={other}&place=0&whom={line.staff['ned']}",
                         call("CA999", ALICE, DialCallStatus="completed"))
     assert status == 404
     assert post(line, "/twilio/voice/nowhere", form)[0] == 400

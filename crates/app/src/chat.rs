@@ -96,18 +96,19 @@ pub trait ChatRoom: Send + Sync {
         ticket: &TicketId,
         at: i64,
     ) -> Result<(), StoreError>;
-    /// Public comments written since their ticket's thread was bound and not yet in it, oldest
+    /// Public comments written since their ticket's thread was bound and not yet in it, of
+    /// tickets changed at or after `since` (so a round reads only live threads), oldest
     /// first, at most `limit`.
-    async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
+    async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
     /// Records that a comment is in its thread (posted there, or written there), or another
     /// post under its mark (a ticket's opening answer: `opened:` and the ticket id).
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError>;
     /// Whether something was marked posted under `mark`.
     async fn posted(&self, mark: &str) -> Result<bool, StoreError>;
     /// Up to `limit` changes of threads' tickets (of [`THREAD_EVENT_KINDS`]) since each thread
-    /// was bound, not yet posted, oldest first; posted ones are marked with
-    /// [`ChatRoom::mark_posted`] under their `mark`.
-    async fn thread_events(&self, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
+    /// was bound, not yet posted, of tickets changed at or after `since`, oldest first;
+    /// posted ones are marked with [`ChatRoom::mark_posted`] under their `mark`.
+    async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
 }
 
 /// A public comment to post into its ticket's thread.
@@ -124,6 +125,11 @@ pub struct ThreadUpdate {
     /// The thread.
     pub thread_ts: String,
 }
+
+/// How far back (seconds) a ticket must have changed for its thread to be told of it: a
+/// day, so that each round reads only live threads (an update Slack could not take for a
+/// whole day is left out).
+pub const THREAD_UPDATE_WINDOW: i64 = 86_400;
 
 /// The timeline kinds a ticket's thread is told of, besides public comments.
 pub const THREAD_EVENT_KINDS: [&str; 5] = [
@@ -403,7 +409,8 @@ impl ChatDesk {
     /// (portal, console, API, mail), with who wrote them, and the ticket's changes of state
     /// (acknowledged, waiting on the customer, severity, resolved, reopened); answers how many.
     pub async fn post_updates(&self, limit: i64) -> Result<usize, AppError> {
-        let events = self.ports.chat.thread_events(limit).await?;
+        let since = self.ports.commands.now().as_second() - THREAD_UPDATE_WINDOW;
+        let events = self.ports.chat.thread_events(since, limit).await?;
         for e in &events {
             let key = match self.ports.queries.ticket(&e.ticket).await? {
                 Some((t, _)) => t.key().to_string(),
@@ -426,7 +433,7 @@ impl ChatDesk {
             self.slack.post(&e.channel, Some(&e.thread_ts), &text).await.map_err(slack_failed)?;
             self.ports.chat.mark_posted(&e.mark, self.ports.commands.now().as_second()).await?;
         }
-        let updates = self.ports.chat.thread_updates(limit).await?;
+        let updates = self.ports.chat.thread_updates(since, limit).await?;
         for u in &updates {
             let author = self.ports.accounts.user(&u.author).await?;
             let who = author.map_or_else(

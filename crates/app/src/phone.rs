@@ -100,6 +100,9 @@ pub enum Step {
         ticket: TicketId,
         /// The place in the order.
         place: usize,
+        /// The person rung (named in the callbacks, so that a shift changing during the call
+        /// does not change who answered).
+        whom: UserId,
         /// The number rung (E.164).
         number: String,
         /// The number the person sees calling (the line's).
@@ -400,10 +403,11 @@ impl PhoneDesk {
         let t = self.ticket(ticket).await?;
         let order = self.order(&t).await?;
         match order.get(place) {
-            Some((_, number)) => Ok(Step::Ring {
+            Some((person, number)) => Ok(Step::Ring {
                 say,
                 ticket: ticket.clone(),
                 place,
+                whom: person.id.clone(),
                 number: number.clone(),
                 caller_id: call.to.clone(),
                 seconds: self.ring_seconds,
@@ -423,12 +427,11 @@ impl PhoneDesk {
         }
     }
 
-    /// The person at `place` answered (before the caller is put through): they acknowledge
-    /// the ticket, the timeline says so, and they hear what the call is about.
-    pub async fn answered(&self, call: &Call, ticket: &TicketId, place: usize) -> Result<Step, AppError> {
+    /// The person rung, `whom`, answered (before the caller is put through): they
+    /// acknowledge the ticket, the timeline says so, and they hear what the call is about.
+    pub async fn answered(&self, call: &Call, ticket: &TicketId, whom: &UserId) -> Result<Step, AppError> {
         let t = self.bound(call, ticket).await?;
-        let order = self.order(&t).await?;
-        let Some((person, _)) = order.get(place) else {
+        let Some(person) = self.ports.accounts.user(whom).await?.filter(|u| u.org.is_none()) else {
             return Ok(Step::Whisper { say: format!("A call about ticket {}.", spoken_key(&t)) });
         };
         let now = self.ports.commands.now();
@@ -445,33 +448,32 @@ impl PhoneDesk {
             }
         }
         let body = format!("{} answered the call to the P1 line at {now} and was put through.", person.name);
-        self.note(call, &t, &format!("answered|{place}"), person.id.clone(), body).await?;
+        self.note(call, &t, &format!("answered|{whom}"), person.id.clone(), body).await?;
         Ok(Step::Whisper {
             say: format!("Priority support call about ticket {}: {}. Connecting you now.", spoken_key(&t), t.subject),
         })
     }
 
-    /// A ring ended with the provider's `DialCallStatus` (and the talk's length when
-    /// answered): noted on the timeline; then the call ends, or the next person is rung, or a
-    /// message is recorded.
+    /// The ring of `whom` at `place` ended with the provider's `DialCallStatus` (and the
+    /// talk's length when answered): noted on the timeline; then the call ends, or the next
+    /// person is rung, or a message is recorded.
     pub async fn rang(
         &self,
         call: &Call,
         ticket: &TicketId,
-        place: usize,
+        (place, whom): (usize, &UserId),
         status: &str,
         seconds: Option<i64>,
     ) -> Result<Step, AppError> {
         let t = self.bound(call, ticket).await?;
         let order = self.order(&t).await?;
-        let name = order.get(place).map_or_else(|| "the person rung".to_string(), |(u, _)| u.name.clone());
+        let name = self.ports.accounts.user(whom).await?.map_or_else(|| whom.to_string(), |u| u.name);
         let after = rules::after_ring(status, place, order.len());
         let body = match after {
             AfterRing::Done => format!("The call with {name} ended after {} s.", seconds.unwrap_or(0)),
             _ => format!("{name} did not answer the call to the P1 line ({status})."),
         };
-        let author = order.get(place).map_or_else(|| UserId(format!("phone:{}", call.from)), |(u, _)| u.id.clone());
-        self.note(call, &t, &format!("rang|{place}"), author, body).await?;
+        self.note(call, &t, &format!("rang|{place}"), whom.clone(), body).await?;
         match after {
             AfterRing::Done => Ok(Step::Goodbye { say: String::new() }),
             AfterRing::Ring(next) => self.ring(call, &t.id, next, "Still trying. Please hold.".into()).await,

@@ -122,13 +122,14 @@ impl ChatRoom for SqlStore {
         Ok(())
     }
 
-    async fn thread_updates(&self, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
-        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread_ts FROM comments c \
-                   JOIN chat_threads t ON t.ticket_id = c.ticket_id \
+    async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
+        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread_ts FROM chat_threads t \
+                   JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
+                   JOIN comments c ON c.ticket_id = t.ticket_id \
                    LEFT JOIN chat_posts p ON p.comment_id = c.id \
                    WHERE c.public = 1 AND p.comment_id IS NULL AND c.created_at >= t.bound_at \
-                   ORDER BY c.created_at, c.id LIMIT $1";
-        self.rows(sqlx::query(sql).bind(limit), |r| {
+                   ORDER BY c.created_at, c.id LIMIT $2";
+        self.rows(sqlx::query(sql).bind(since).bind(limit), |r| {
             Ok(ThreadUpdate {
                 comment: r.col("id")?,
                 author: UserId(r.col("author")?),
@@ -140,17 +141,18 @@ impl ChatRoom for SqlStore {
         .await
     }
 
-    async fn thread_events(&self, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
+    async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
         let kinds: Vec<String> = THREAD_EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect();
         let sql = format!(
             "SELECT e.id, e.ticket_id, e.kind, e.actor, e.body, t.channel, t.thread_ts FROM chat_threads t \
+             JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
              JOIN timeline e ON e.ticket_id = t.ticket_id \
              LEFT JOIN chat_posts p ON p.comment_id = 'tl:' || CAST(e.id AS TEXT) \
              WHERE e.kind IN ({}) AND p.comment_id IS NULL AND e.at >= t.bound_at \
-             ORDER BY e.id LIMIT $1",
+             ORDER BY e.id LIMIT $2",
             kinds.join(", ")
         );
-        self.rows(sqlx::query(&sql).bind(limit), |r| {
+        self.rows(sqlx::query(&sql).bind(since).bind(limit), |r| {
             Ok(ThreadEvent {
                 mark: format!("tl:{}", r.col::<i64>("id")?),
                 ticket: TicketId(r.col("ticket_id")?),

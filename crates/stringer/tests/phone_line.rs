@@ -208,7 +208,7 @@ async fn phone_line_on(db: Db) {
     assert!(refused.contains("not at the provider") && refused.contains("https://rec.example/RE2"), "{refused}");
 
     // Another call's ticket is refused; so are forged and other-account requests.
-    let other = format!("{base}/twilio/voice/rang?ticket={}&place=0", t["id"].as_str().unwrap());
+    let other = format!("{base}/twilio/voice/rang?ticket={}&place=0&whom={}", t["id"].as_str().unwrap(), staff["nico"]);
     assert_eq!(
         post(&other, &call("CA2", "+15550200001", &[("DialCallStatus", "completed")]), TOKEN).await.0,
         StatusCode::NOT_FOUND

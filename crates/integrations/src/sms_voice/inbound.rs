@@ -8,7 +8,7 @@ use super::twiml::{self, paths};
 use std::sync::Arc;
 use stringer_app::AppError;
 use stringer_app::phone::{Call, PhoneDesk, Step};
-use stringer_core::ids::TicketId;
+use stringer_core::ids::{TicketId, UserId};
 
 /// The most a request's form may hold.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -69,6 +69,15 @@ fn ticket_of(query: &[(String, String)]) -> Result<TicketId, Refusal> {
     }
 }
 
+fn whom_of(query: &[(String, String)]) -> Result<UserId, Refusal> {
+    let whom = query_value(query, "whom")?;
+    if stringer_app::ids::is_id("usr", whom) {
+        Ok(UserId::from(whom))
+    } else {
+        Err(Refusal::BadRequest("the callback URL names no person".into()))
+    }
+}
+
 fn place_of(query: &[(String, String)]) -> Result<usize, Refusal> {
     query_value(query, "place")?
         .parse()
@@ -108,11 +117,12 @@ impl VoiceLine {
                 let attempt = query_value(&query, "attempt")?.parse().unwrap_or(1);
                 desk.pin(&call, form.get("Digits").unwrap_or_default(), attempt).await?
             }
-            paths::ANSWERED => desk.answered(&call, &ticket_of(&query)?, place_of(&query)?).await?,
+            paths::ANSWERED => desk.answered(&call, &ticket_of(&query)?, &whom_of(&query)?).await?,
             paths::RANG => {
                 let status = form.need("DialCallStatus")?;
                 let seconds = form.get("DialCallDuration").and_then(|d| d.parse().ok());
-                desk.rang(&call, &ticket_of(&query)?, place_of(&query)?, status, seconds).await?
+                let rung = (place_of(&query)?, &whom_of(&query)?);
+                desk.rang(&call, &ticket_of(&query)?, rung, status, seconds).await?
             }
             paths::RECORDED => {
                 let url = form.need("RecordingUrl")?;

@@ -41,8 +41,8 @@ pub fn render(step: &Step, base: &str) -> String {
             stringer_core::phone::PIN_MAX_DIGITS,
             say(text)
         ),
-        Step::Ring { say: text, ticket, place, number, caller_id, seconds } => {
-            let query = format!("ticket={ticket}&place={place}");
+        Step::Ring { say: text, ticket, place, whom, number, caller_id, seconds } => {
+            let query = format!("ticket={ticket}&place={place}&whom={whom}");
             format!(
                 "{}<Dial action=\"{}\" method=\"POST\" timeout=\"{seconds}\" callerId=\"{}\" answerOnBridge=\"true\">\
                  <Number url=\"{}\" method=\"POST\">{}</Number></Dial>",
@@ -78,11 +78,12 @@ mod tests {
             say: "Putting you through & holding.".into(),
             ticket: ticket.clone(),
             place: 1,
+            whom: stringer_core::ids::UserId::from("usr_01"),
             number: "+15550100002".into(),
             caller_id: "+15550109999".into(),
             seconds: 20,
         };
-        insta::assert_snapshot!(render(&ring, "https://stringer.example/"), @r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Putting you through &amp; holding.</Say><Dial action="https://stringer.example/twilio/voice/rang?ticket=tkt_01&amp;place=1" method="POST" timeout="20" callerId="+15550109999" answerOnBridge="true"><Number url="https://stringer.example/twilio/voice/answered?ticket=tkt_01&amp;place=1" method="POST">+15550100002</Number></Dial></Response>"#);
+        insta::assert_snapshot!(render(&ring, "https://stringer.example/"), @r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>Putting you through &amp; holding.</Say><Dial action="https://stringer.example/twilio/voice/rang?ticket=tkt_01&amp;place=1&amp;whom=usr_01" method="POST" timeout="20" callerId="+15550109999" answerOnBridge="true"><Number url="https://stringer.example/twilio/voice/answered?ticket=tkt_01&amp;place=1&amp;whom=usr_01" method="POST">+15550100002</Number></Dial></Response>"#);
         let goodbye = render(&Step::Goodbye { say: String::new() }, "https://s.example");
         assert_eq!(goodbye, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>");
         let ask = render(&Step::AskPin { say: "PIN <please>".into(), attempt: 2 }, "https://s.example");
