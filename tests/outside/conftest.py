@@ -94,6 +94,27 @@ def tls(server):
     front.stop()
 
 
+class StandIn(http.server.BaseHTTPRequestHandler):
+    """The stand-ins' request handler: answers with `reply`, logs nothing."""
+
+    def reply(self, status, content_type, body):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(handler):
+    """Serves `handler` on 127.0.0.1 in a thread; the server and its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 class SlackApi:
     """A local stand-in for Slack's Web API that records every call (method, arguments) and
     answers as Slack does for the methods Stringer calls. Channel ids spell their channel's
@@ -103,7 +124,7 @@ class SlackApi:
         self.calls = []
         api = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(StandIn):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
@@ -112,20 +133,10 @@ class SlackApi:
                     args = dict(urllib.parse.parse_qsl(raw))
                 method = self.path.rsplit("/", 1)[-1]
                 api.calls.append((method, args))
-                answer = api.answer(method, args, members)
-                body = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, "application/json", json.dumps(api.answer(method, args, members)).encode())
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, base = serve(Handler)
+        self.url = base + "/api"
 
     def answer(self, method, args, members):
         if method == "users.info":
@@ -165,34 +176,22 @@ class TwilioApi:
         self.fetched = []
         api = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(StandIn):
             def do_GET(self):
                 api.fetched.append((self.path, self.headers.get("Authorization")))
-                found = "/Recordings/" in self.path and self.path.endswith(".mp3")
-                body = api.RECORDING if found else b"not found"
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "audio/mpeg" if found else "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                if "/Recordings/" in self.path and self.path.endswith(".mp3"):
+                    self.reply(200, "audio/mpeg", api.RECORDING)
+                else:
+                    self.reply(404, "text/plain", b"not found")
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 resource = self.path.rsplit("/", 1)[-1]
                 api.calls.append((resource, dict(urllib.parse.parse_qsl(raw))))
-                body = json.dumps({"sid": f"SM{len(api.calls):032d}", "status": "queued"}).encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(201, "application/json",
+                           json.dumps({"sid": f"SM{len(api.calls):032d}", "status": "queued"}).encode())
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(Handler)
 
     def to(self, number):
         return [form for _, form in self.calls if form.get("To") == number]
