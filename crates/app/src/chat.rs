@@ -9,13 +9,12 @@
 
 use crate::delivery::SendError;
 use crate::desk::AppError;
-use crate::ids::ulid;
+use crate::ids::seeded_ulid;
 use crate::ports::Ports;
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object, OrgRef};
 use stringer_core::event::{Event, EventKind, NoticeBody};
@@ -610,10 +609,8 @@ impl ChatDesk {
             return Ok(Reply::private("You may not open tickets for this org."));
         }
         let now = self.ports.commands.now();
-        let digest = Sha256::digest(format!("{}|{}|{}|{}", c.channel, c.user, subject, now).as_bytes());
-        let mut random = [0u8; 10];
-        random.copy_from_slice(&digest[..10]);
-        let id = TicketId(ulid("tkt", now.as_millisecond().max(0) as u64, random));
+        let seed = format!("{}|{}|{}|{}", c.channel, c.user, subject, now);
+        let id = TicketId(seeded_ulid("tkt", now.as_millisecond(), &seed));
         let severity = self.ports.commands.contract().default_severity(&org.tier);
         let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Slack), security: false };
         let details = TicketDetails {
@@ -748,8 +745,5 @@ fn slack_failed(e: SendError) -> AppError {
 
 /// An id derived from a message's event: the same on every try.
 fn message_id(prefix: &str, m: &ChatMessage) -> String {
-    let digest = Sha256::digest(format!("{prefix}|{}|{}", m.event_id, m.ts).as_bytes());
-    let mut random = [0u8; 10];
-    random.copy_from_slice(&digest[..10]);
-    ulid(prefix, m.received_at_ms.max(0) as u64, random)
+    seeded_ulid(prefix, m.received_at_ms, &format!("{prefix}|{}|{}", m.event_id, m.ts))
 }

@@ -19,6 +19,17 @@ pub fn ulid(prefix: &str, millis: u64, random: [u8; 10]) -> String {
     out
 }
 
+/// `PREFIX_` + the ULID of `millis` whose 80 other bits are the first of the SHA-256 of
+/// `seed`: the same seed gives the same bits, so an id derived from what came in (a call, a
+/// Slack event) is found again by a retry.
+pub fn seeded_ulid(prefix: &str, millis: i64, seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    ulid(prefix, millis.max(0) as u64, random)
+}
+
 /// Whether `id` has the shape `PREFIX_` + 26 Crockford base32 characters.
 pub fn is_id(prefix: &str, id: &str) -> bool {
     id.strip_prefix(prefix)

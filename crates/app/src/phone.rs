@@ -16,7 +16,7 @@
 
 use crate::delivery::SendError;
 use crate::desk::AppError;
-use crate::ids::ulid;
+use crate::ids::seeded_ulid;
 use crate::ports::Ports;
 use crate::records::{AttachmentRecord, OrgRecord, TicketFilter, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
@@ -309,10 +309,7 @@ impl PhoneDesk {
         severity: stringer_core::ids::Severity,
     ) -> Result<TicketRecord, AppError> {
         let now = self.ports.commands.now();
-        let digest = Sha256::digest(format!("tkt|{}", call.sid).as_bytes());
-        let mut random = [0u8; 10];
-        random.copy_from_slice(&digest[..10]);
-        let id = TicketId(ulid("tkt", now.as_millisecond().max(0) as u64, random));
+        let id = TicketId(seeded_ulid("tkt", now.as_millisecond(), &format!("tkt|{}", call.sid)));
         let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Phone), security: false };
         let details = TicketDetails {
             subject: format!("Call to the P1 line from {}", call.from),
@@ -494,10 +491,7 @@ impl PhoneDesk {
     /// (the note with the recording's address stays). Once per call.
     pub async fn attach_recording(&self, call: &Call, ticket: &TicketId, url: &str) -> Result<(), AppError> {
         let t = self.bound(call, ticket).await?;
-        let digest = Sha256::digest(format!("att|{}", call.sid).as_bytes());
-        let mut random = [0u8; 10];
-        random.copy_from_slice(&digest[..10]);
-        let id = ulid("att", t.state.opened_at.as_millisecond().max(0) as u64, random);
+        let id = seeded_ulid("att", t.state.opened_at.as_millisecond(), &format!("att|{}", call.sid));
         if self.ports.files.attachments(&t.id).await?.iter().any(|a| a.id == id) {
             return Ok(());
         }
@@ -558,11 +552,8 @@ impl PhoneDesk {
         author: UserId,
         body: String,
     ) -> Result<(), AppError> {
-        let digest = Sha256::digest(format!("cmt|{}|{what}", call.sid).as_bytes());
-        let mut random = [0u8; 10];
-        random.copy_from_slice(&digest[..10]);
         let now = self.ports.commands.now();
-        let id = ulid("cmt", now.as_millisecond().max(0) as u64, random);
+        let id = seeded_ulid("cmt", now.as_millisecond(), &format!("cmt|{}|{what}", call.sid));
         let suffix = &id[id.len() - 16..];
         if self.ports.queries.comments(&t.id).await?.iter().any(|c| c.id.ends_with(suffix)) {
             return Ok(());

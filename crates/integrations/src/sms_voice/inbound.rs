@@ -60,22 +60,22 @@ fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Result<&'a str,
         .ok_or_else(|| Refusal::BadRequest(format!("the callback URL has no {name}")))
 }
 
-fn ticket_of(query: &[(String, String)]) -> Result<TicketId, Refusal> {
-    let ticket = query_value(query, "ticket")?;
-    if stringer_app::ids::is_id("tkt", ticket) {
-        Ok(TicketId::from(ticket))
+/// The id of `prefix` the callback URL names as `name`.
+fn id_of(query: &[(String, String)], name: &str, prefix: &str) -> Result<String, Refusal> {
+    let id = query_value(query, name)?;
+    if stringer_app::ids::is_id(prefix, id) {
+        Ok(id.to_string())
     } else {
-        Err(Refusal::BadRequest("the callback URL names no ticket".into()))
+        Err(Refusal::BadRequest(format!("the callback URL's {name} is no {prefix}_ id")))
     }
 }
 
+fn ticket_of(query: &[(String, String)]) -> Result<TicketId, Refusal> {
+    id_of(query, "ticket", "tkt").map(TicketId)
+}
+
 fn whom_of(query: &[(String, String)]) -> Result<UserId, Refusal> {
-    let whom = query_value(query, "whom")?;
-    if stringer_app::ids::is_id("usr", whom) {
-        Ok(UserId::from(whom))
-    } else {
-        Err(Refusal::BadRequest("the callback URL names no person".into()))
-    }
+    id_of(query, "whom", "usr").map(UserId)
 }
 
 fn place_of(query: &[(String, String)]) -> Result<usize, Refusal> {
