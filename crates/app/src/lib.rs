@@ -19,6 +19,7 @@ pub mod ports;
 pub mod records;
 pub mod settle;
 pub mod simulate;
+pub mod status;
 mod store;
 
 pub use clock::{Clock, VirtualClock};

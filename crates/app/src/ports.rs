@@ -279,4 +279,6 @@ pub struct Ports {
     pub chat: Arc<dyn ChatRoom>,
     /// Caller IDs, the orgs' phone PINs, the calls' tickets.
     pub phone: Arc<dyn crate::phone::PhoneBook>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn crate::status::StatusPages>,
 }

@@ -189,6 +189,8 @@ pub enum Object<'a> {
     Schedule(Option<OrgRef<'a>>),
     /// A user's own account (what their tokens belong to), by user id.
     Account(&'a str),
+    /// A status page: a tenant's (of this org) or the public platform page (`None`).
+    StatusPage(Option<OrgRef<'a>>),
 }
 
 /// What the caller wants to do.
@@ -283,6 +285,12 @@ pub enum Action {
     ManageContactMethods,
     /// Link a Slack member ID to a user without Slack confirming it is theirs.
     LinkSlackUnverified,
+    /// See a status page (its HTML, JSON and feeds). Anyone sees the public page (see
+    /// [`view_status_page`]); a tenant's page is seen by its org's users and by staff who
+    /// see the org (for a federal org: staff cleared for federal).
+    ViewStatusPage,
+    /// Run a status page: its components, incidents and maintenance (staff only).
+    ManageStatus,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -296,11 +304,11 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail => Some(Scope::Read),
+            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
-            | DeliverMail | UpdateOwnSettings | SetCallerId => Some(Scope::Write),
+            | DeliverMail | UpdateOwnSettings | SetCallerId | ManageStatus => Some(Scope::Write),
             CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -397,6 +405,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
             Some("only admins link a Slack member ID that Slack does not confirm")
         }
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
+        ManageStatus if !staff => Some("only staff run status pages"),
         _ => None,
     }
 }
@@ -492,11 +501,27 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Some(org) => seen(org),
             None => Allow,
         },
+        (ViewStatusPage | ManageStatus, Object::StatusPage(page)) => page.map_or(Allow, seen),
         (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
             let mine = u.id == actor.user || actor.role == UserRole::Admin;
             if u.org.is_none() && mine { Allow } else { NotFound }
         }
         _ => Forbidden("this action does not apply to that"),
+    }
+}
+
+/// Whether a visitor — signed in or with a token (`Some`), or anonymous (`None`) — may see a
+/// status page: the public page (`None`) is for everyone; a tenant's page answers
+/// [`Decision::NotFound`] to anyone who may not see it, so its existence is not told.
+pub fn view_status_page(visitor: Option<&Actor<'_>>, page: Option<OrgRef<'_>>) -> Decision {
+    match (page, visitor) {
+        (None, _) => Allow,
+        (Some(org), Some(actor))
+            if decide(actor, Action::ViewStatusPage, Some(Object::StatusPage(Some(org)))).allowed() =>
+        {
+            Allow
+        }
+        (Some(_), _) => NotFound,
     }
 }
 

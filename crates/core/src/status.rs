@@ -39,6 +39,11 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
+    /// The status of that name.
+    pub fn parse(name: &str) -> Option<ComponentStatus> {
+        ComponentStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// Every status, best first (the order `max` picks the worst by).
     pub const ALL: [ComponentStatus; 5] = [
         ComponentStatus::Operational,
@@ -86,9 +91,29 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    /// Every status, in the order an incident usually moves through them.
+    pub const ALL: [IncidentStatus; 5] = [
+        IncidentStatus::Investigating,
+        IncidentStatus::Identified,
+        IncidentStatus::Monitoring,
+        IncidentStatus::Resolved,
+        IncidentStatus::Postmortem,
+    ];
+
     /// Whether the incident is over (it no longer counts towards the page's state).
     pub fn is_over(self) -> bool {
         matches!(self, IncidentStatus::Resolved | IncidentStatus::Postmortem)
+    }
+
+    /// The name as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Investigating => "investigating",
+            IncidentStatus::Identified => "identified",
+            IncidentStatus::Monitoring => "monitoring",
+            IncidentStatus::Resolved => "resolved",
+            IncidentStatus::Postmortem => "postmortem",
+        }
     }
 }
 
@@ -106,6 +131,26 @@ pub enum Impact {
     Critical,
 }
 
+impl Impact {
+    /// Every impact, least first.
+    pub const ALL: [Impact; 4] = [Impact::None, Impact::Minor, Impact::Major, Impact::Critical];
+
+    /// The name as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::None => "none",
+            Impact::Minor => "minor",
+            Impact::Major => "major",
+            Impact::Critical => "critical",
+        }
+    }
+
+    /// The impact of that name.
+    pub fn parse(name: &str) -> Option<Impact> {
+        Impact::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+}
+
 /// A scheduled maintenance's status, as Statuspage names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +163,98 @@ pub enum MaintenanceStatus {
     Verifying,
     /// Over.
     Completed,
+}
+
+impl MaintenanceStatus {
+    /// Every status, in order.
+    pub const ALL: [MaintenanceStatus; 4] = [
+        MaintenanceStatus::Scheduled,
+        MaintenanceStatus::InProgress,
+        MaintenanceStatus::Verifying,
+        MaintenanceStatus::Completed,
+    ];
+
+    /// The name as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaintenanceStatus::Scheduled => "scheduled",
+            MaintenanceStatus::InProgress => "in_progress",
+            MaintenanceStatus::Verifying => "verifying",
+            MaintenanceStatus::Completed => "completed",
+        }
+    }
+}
+
+/// Where an incident or a maintenance stands: Statuspage keeps both in one `status` field,
+/// whose values depend on which of the two it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// An incident's status.
+    Incident(IncidentStatus),
+    /// A scheduled maintenance's status.
+    Maintenance(MaintenanceStatus),
+}
+
+impl Phase {
+    /// The name as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Incident(s) => s.as_str(),
+            Phase::Maintenance(s) => s.as_str(),
+        }
+    }
+
+    /// The phase of that name, for an incident (`maintenance: false`) or a maintenance.
+    pub fn parse(maintenance: bool, name: &str) -> Option<Phase> {
+        if maintenance {
+            MaintenanceStatus::ALL.into_iter().find(|s| s.as_str() == name).map(Phase::Maintenance)
+        } else {
+            IncidentStatus::ALL.into_iter().find(|s| s.as_str() == name).map(Phase::Incident)
+        }
+    }
+
+    /// Whether it is a maintenance.
+    pub fn is_maintenance(self) -> bool {
+        matches!(self, Phase::Maintenance(_))
+    }
+
+    /// Whether it is over: resolved, post-mortem, completed.
+    pub fn is_over(self) -> bool {
+        match self {
+            Phase::Incident(s) => s.is_over(),
+            Phase::Maintenance(s) => s == MaintenanceStatus::Completed,
+        }
+    }
+
+    /// Whether it is under way now: an incident not over, a maintenance in progress or
+    /// being verified.
+    pub fn is_active(self) -> bool {
+        match self {
+            Phase::Incident(s) => !s.is_over(),
+            Phase::Maintenance(s) => matches!(s, MaintenanceStatus::InProgress | MaintenanceStatus::Verifying),
+        }
+    }
+
+    /// The status its components take by themselves when it moves to this phase and the
+    /// update names none: a maintenance in progress puts them under maintenance, and
+    /// whatever is over gives them back as operational (Statuspage's defaults).
+    pub fn component_status(self) -> Option<ComponentStatus> {
+        match self {
+            Phase::Maintenance(MaintenanceStatus::InProgress) => Some(ComponentStatus::UnderMaintenance),
+            p if p.is_over() => Some(ComponentStatus::Operational),
+            _ => None,
+        }
+    }
+
+    /// The words an update written by the clock says (a maintenance starting or completing
+    /// on time).
+    pub fn automatic_body(self) -> &'static str {
+        match self {
+            Phase::Maintenance(MaintenanceStatus::InProgress) => "Scheduled maintenance is currently in progress.",
+            Phase::Maintenance(MaintenanceStatus::Completed) => "The scheduled maintenance has been completed.",
+            _ => "",
+        }
+    }
 }
 
 /// How long before a maintenance starts its subscribers are reminded.
@@ -326,6 +463,36 @@ mod tests {
 
     fn at(d: Date, h: i64, m: i64) -> i64 {
         day_start(&utc(), d) + h * 3600 + m * 60
+    }
+
+    #[test]
+    fn phases_read_their_own_value_set_and_move_components_by_themselves() {
+        assert_eq!(Phase::parse(false, "monitoring"), Some(Phase::Incident(IncidentStatus::Monitoring)));
+        assert_eq!(Phase::parse(false, "in_progress"), None);
+        assert_eq!(Phase::parse(true, "in_progress"), Some(Phase::Maintenance(MaintenanceStatus::InProgress)));
+        assert_eq!(Phase::parse(true, "resolved"), None);
+        for s in MaintenanceStatus::ALL {
+            assert_eq!(Phase::parse(true, s.as_str()), Some(Phase::Maintenance(s)));
+        }
+        for s in IncidentStatus::ALL {
+            assert_eq!(Phase::parse(false, s.as_str()), Some(Phase::Incident(s)));
+        }
+        let table = [
+            ("investigating", false, None, true),
+            ("resolved", false, Some(Operational), false),
+            ("postmortem", false, Some(Operational), false),
+            ("scheduled", true, None, false),
+            ("in_progress", true, Some(UnderMaintenance), true),
+            ("verifying", true, None, true),
+            ("completed", true, Some(Operational), false),
+        ];
+        for (name, maintenance, status, active) in table {
+            let phase = Phase::parse(maintenance, name).unwrap();
+            assert_eq!((phase.component_status(), phase.is_active()), (status, active), "{name}");
+        }
+        assert_eq!(ComponentStatus::parse("partial_outage"), Some(PartialOutage));
+        assert_eq!(Impact::parse("critical"), Some(Impact::Critical));
+        assert_eq!(Impact::parse("maintenance"), None);
     }
 
     #[test]

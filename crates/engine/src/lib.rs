@@ -11,6 +11,8 @@
 //!   into tickets, replies and inquiries, many at once so the group committer batches them;
 //! - the **alert intake** and the **chat intake** process monitoring signals and messages
 //!   from the orgs' shared Slack channels the same way;
+//! - the **status clock** starts and completes scheduled maintenances on time (each move an
+//!   update derived from the maintenance and its new status, so two instances write one);
 //! - the **janitor** forgets expired idempotency keys;
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
@@ -37,6 +39,7 @@ use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::settle::{Messenger, SettleStore, settle};
+use stringer_app::status::StatusDesk;
 use stringer_app::{Desk, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -69,6 +72,8 @@ const SIGNAL_LEASE_SECONDS: i64 = 15;
 const CHAT_BATCH: i64 = 128;
 /// How long claimed channel messages stay hidden from other instances (as for mail).
 const CHAT_LEASE_SECONDS: i64 = 15;
+/// How often the status clock looks for maintenances to start or complete.
+const STATUS_PERIOD: Duration = Duration::from_secs(1);
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
@@ -105,6 +110,8 @@ pub struct Intakes {
     pub alerts: Arc<AlertDesk>,
     /// Messages from the orgs' shared Slack channels (when the Slack app has a bot token).
     pub chat: Option<Arc<ChatDesk>>,
+    /// Status pages, whose scheduled maintenances the clock starts and completes.
+    pub status: StatusDesk,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -145,7 +152,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat } = intakes;
+        let Intakes { mail, alerts, chat, status } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
@@ -154,6 +161,7 @@ where
             tokio::spawn(mailroom(mail, stopped.clone())),
             tokio::spawn(alert_intake(alerts, stopped.clone())),
             tokio::spawn(chat_intake(chat, stopped.clone())),
+            tokio::spawn(status_clock(status, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -410,6 +418,20 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
             }
         };
         if rest(if full || posted_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Starts and completes scheduled maintenances when their time comes, checking every second.
+async fn status_clock(status: StatusDesk, mut stop: watch::Receiver<bool>) {
+    loop {
+        match status.run_due(Timestamp::now().as_second()).await {
+            Ok(n) if n > 0 => tracing::info!(moved = n, "scheduled maintenances moved on by the clock"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "moving scheduled maintenances on failed; retrying"),
+        }
+        if rest(STATUS_PERIOD, &mut stop).await {
             return;
         }
     }

@@ -23,6 +23,7 @@ mod phone;
 mod roster_cache;
 mod rows;
 mod safeguards;
+mod status;
 mod tickets;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

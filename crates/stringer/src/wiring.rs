@@ -21,6 +21,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         alerts: store.clone(),
         chat: store.clone(),
         phone: store.clone(),
+        status: store.clone(),
         safeguards: store,
     }
 }

@@ -124,30 +124,32 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let Some(secret) = header.and_then(bearer) else {
+    let Some(caller) = bearer_caller(&state, request.headers()).await? else {
         return Err(ApiError::unauthorized("send Authorization: Bearer <token>"));
-    };
-    let now = state.now().as_second();
-    let hash = token_hash(secret);
-    let caller = match state.tokens.get(&hash, Instant::now(), now) {
-        Some(caller) => caller,
-        None => {
-            let found = state.ports.accounts.token_by_hash(&hash).await?;
-            let Some((token, user)) = found.filter(|(t, u)| {
-                t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now) && u.deactivated_at.is_none()
-            }) else {
-                return Err(ApiError::unauthorized(
-                    "the token is unknown, revoked or expired, or its user deactivated",
-                ));
-            };
-            let caller = Caller { user, scopes: token.scopes };
-            state.tokens.put(hash, token.expires_at, caller.clone(), Instant::now());
-            caller
-        }
     };
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+/// The caller a request's bearer token names: `None` without one; 401 when the token is
+/// unknown, revoked or expired, or its user deactivated.
+pub async fn bearer_caller(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let Some(secret) = header.and_then(bearer) else { return Ok(None) };
+    let now = state.now().as_second();
+    let hash = token_hash(secret);
+    if let Some(caller) = state.tokens.get(&hash, Instant::now(), now) {
+        return Ok(Some(caller));
+    }
+    let found = state.ports.accounts.token_by_hash(&hash).await?;
+    let Some((token, user)) = found
+        .filter(|(t, u)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now) && u.deactivated_at.is_none())
+    else {
+        return Err(ApiError::unauthorized("the token is unknown, revoked or expired, or its user deactivated"));
+    };
+    let caller = Caller { user, scopes: token.scopes };
+    state.tokens.put(hash, token.expires_at, caller.clone(), Instant::now());
+    Ok(Some(caller))
 }
 
 #[cfg(test)]

@@ -109,6 +109,8 @@ pub struct AppState {
     pub alert_door: Arc<routes::alerts::AlertDoor>,
     /// The P1 phone line's inbound side, when the telephony provider is configured.
     pub phone: Option<stringer_integrations::sms_voice::inbound::VoiceLine>,
+    /// Status pages computed in the last second (see [`routes::status`]).
+    pub status: Arc<routes::status::StatusCache>,
 }
 
 impl AppState {
@@ -124,6 +126,7 @@ impl AppState {
             public_url: String::new(),
             alert_door: Arc::default(),
             phone: None,
+            status: Arc::default(),
         }
     }
 

@@ -261,6 +261,38 @@ fn tokens_schedules_and_contact_methods() {
     check(rows);
 }
 
+#[test]
+fn status_pages() {
+    let page = |org| Some(Object::StatusPage(org));
+    #[rustfmt::skip]
+    let rows: &[(&str, &str, Action, Option<Object>, Decision)] = &[
+        // A tenant's page is seen by its own people and by staff who see the org; a federal
+        // tenant's only by staff cleared for federal; to everyone else it does not exist.
+        ("alice",    "r",  ViewStatusPage, page(Some(ACME)),  A),
+        ("bob",      "r",  ViewStatusPage, page(Some(ACME)),  N),
+        ("engineer", "r",  ViewStatusPage, page(Some(ACME)),  A),
+        ("engineer", "r",  ViewStatusPage, page(Some(FEDCO)), N),
+        ("pat",      "r",  ViewStatusPage, page(Some(FEDCO)), A),
+        ("alice",    "r",  ViewStatusPage, page(None),        A),
+        // Staff run pages (of orgs they see); customers never do.
+        ("engineer", "rw", ManageStatus,   page(None),        A),
+        ("engineer", "r",  ManageStatus,   page(None),        F),
+        ("engineer", "rw", ManageStatus,   page(Some(FEDCO)), N),
+        ("pat",      "rw", ManageStatus,   page(Some(FEDCO)), A),
+        ("alice",    "rwa", ManageStatus,  page(Some(ACME)),  F),
+    ];
+    check(rows);
+    // Anonymous visitors see the public page only; a tenant page is hidden from outsiders,
+    // even from its own people whose credential cannot read.
+    assert_eq!(view_status_page(None, None), A);
+    assert_eq!(view_status_page(None, Some(ACME)), N);
+    assert_eq!(view_status_page(Some(&who("bob", "rw")), Some(ACME)), N);
+    assert_eq!(view_status_page(Some(&who("alice", "w")), Some(ACME)), N);
+    assert_eq!(view_status_page(Some(&who("alice", "r")), Some(ACME)), A);
+    assert_eq!(view_status_page(Some(&who("lena", "r")), Some(FEDCO)), N);
+    assert_eq!(view_status_page(Some(&who("root", "r")), Some(FEDCO)), A);
+}
+
 fn check(rows: &[(&str, &str, Action, Option<Object<'_>>, Decision)]) {
     for (i, (name, scopes, action, object, expected)) in rows.iter().enumerate() {
         let got = decide(&who(name, scopes), *action, *object);
@@ -297,6 +329,8 @@ fn an_unseen_object_answers_as_a_missing_one() {
         ReceivePage,
         ServeOrg,
         OpenTicket,
+        ViewStatusPage,
+        ManageStatus,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {
@@ -309,6 +343,7 @@ fn an_unseen_object_answers_as_a_missing_one() {
                     Object::Ticket(org),
                     Object::Org(org),
                     Object::Schedule(Some(org)),
+                    Object::StatusPage(Some(org)),
                     Object::User(user("u-c", UserRole::Member, Some(org), false)),
                 ];
                 for action in actions {

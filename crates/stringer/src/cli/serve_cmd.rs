@@ -326,7 +326,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(smtp.serve(listener));
     }
     let alerts = Arc::new(AlertDesk { ports: state.ports.clone() });
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat };
+    let status = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -431,6 +431,9 @@ pub async fn create_org(
         created_at: state.now().as_second(),
     };
     state.ports.accounts.insert_org(&org, Some(&caller.user.id)).await?;
+    // A dedicated or federal org's own status page comes with it.
+    let status = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
+    status.tenant_page(&org, org.created_at).await?;
     Ok((StatusCode::CREATED, axum::Json(OrgView::of(state.contract(), org))))
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod paging;
 pub(crate) mod phone;
 mod schedules;
 pub(crate) mod slack;
+pub mod status;
 pub(crate) mod tickets;
 
 use crate::AppState;
@@ -100,6 +101,13 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(slack::kickoff))
         .routes(routes!(phone::get_number, phone::set_number))
         .routes(routes!(phone::new_pin))
+        .routes(routes!(status::manage::list_pages))
+        .routes(routes!(status::manage::update_page))
+        .routes(routes!(status::manage::list_components, status::manage::create_component))
+        .routes(routes!(status::manage::update_component))
+        .routes(routes!(status::manage::list_incidents, status::manage::create_incident))
+        .routes(routes!(status::manage::add_update))
+        .routes(routes!(status::manage::from_ticket))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     base.merge(protected).routes(routes!(accounts::login)).routes(routes!(inquiries::contact))
