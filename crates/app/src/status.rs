@@ -205,6 +205,8 @@ pub trait StatusPages: Send + Sync {
     ) -> Result<Vec<IncidentRecord>, StoreError>;
     /// One incident or maintenance, with its updates.
     async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError>;
+    /// The newest incident opened from a ticket.
+    async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError>;
     /// Maintenances the clock moves on at `now` (scheduled and due to start, or in
     /// progress and due to end), any page.
     async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError>;

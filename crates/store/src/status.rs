@@ -312,6 +312,16 @@ impl StatusPages for SqlStore {
         Ok(self.complete(vec![incident]).await?.pop())
     }
 
+    async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE ticket_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        let Some(incident) = self.row(sqlx::query(&sql).bind(ticket.as_str()), incident_from).await? else {
+            return Ok(None);
+        };
+        Ok(self.complete(vec![incident]).await?.pop())
+    }
+
     async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE kind = 'maintenance' AND \

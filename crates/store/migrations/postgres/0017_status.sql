@@ -69,3 +69,4 @@ CREATE TABLE status_updates (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX status_updates_incident ON status_updates(incident_id, created_at);
+CREATE INDEX status_incidents_ticket ON status_incidents(ticket_id);

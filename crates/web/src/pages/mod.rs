@@ -17,6 +17,7 @@ pub mod portal;
 pub mod session;
 pub mod settings;
 mod signin;
+mod status;
 mod text;
 mod ticket;
 
@@ -203,6 +204,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/mail/{id}/original", get(mail::original))
         .route("/contact", get(contact::form).post(contact::submit))
         .route("/console/pages", get(oncall::pages))
+        .route("/console/status", get(status::pages))
+        .route("/console/status/{page}", get(status::page))
+        .route("/console/status/{page}/components", post(status::add_component))
+        .route("/console/status/{page}/components/{component}", post(status::set_component))
+        .route("/console/status/{page}/incidents", post(status::open))
+        .route("/console/status/{page}/incidents/{incident}/updates", post(status::update))
+        .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/settings", get(settings::form).post(settings::save))

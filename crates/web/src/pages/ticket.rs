@@ -160,6 +160,17 @@ pub struct TicketPage {
     pub alerts: Vec<String>,
     /// Staff: what changed around it (the org's change events), in words.
     pub changes: Vec<String>,
+    /// Staff: the status page incident opened from it, or the suggestion to open one.
+    pub status_incident: Option<StatusIncidentLine>,
+}
+
+/// A ticket's incident on its org's status page, as the console shows it.
+pub struct StatusIncidentLine {
+    /// The incident opened from the ticket: (its name and status, the console's page of it).
+    pub opened: Option<(String, String)>,
+    /// The ticket is its tenant's most severe kind, on a dedicated or federal deployment,
+    /// and the reader may open an incident: the console suggests it.
+    pub suggest: bool,
 }
 
 /// Reads a ticket for the ticket page (404, also for another org's ticket, exactly like a
@@ -284,6 +295,24 @@ pub async fn page(
         (Vec::new(), Vec::new())
     };
     let open = s.status != Status::Resolved;
+    let status_incident = if internal {
+        let opened = state
+            .ports
+            .status
+            .incident_of_ticket(&t.id)
+            .await?
+            .map(|i| (format!("{} ({})", i.name, i.phase.as_str()), format!("/console/status/{}", i.page_id)));
+        let tenant = stringer_core::access::OrgRef { slug: t.org.as_str(), deployment: found.deployment };
+        let most_severe = contract.severities.get_index_of(&s.severity) == Some(0);
+        let suggest = opened.is_none()
+            && open
+            && most_severe
+            && found.deployment != stringer_core::ids::Deployment::Shared
+            && caller.allowed(Action::ManageStatus, Some(stringer_core::access::Object::StatusPage(Some(tenant))));
+        (opened.is_some() || suggest).then_some(StatusIncidentLine { opened, suggest })
+    } else {
+        None
+    };
     let customer_may_page = !staff && may(Action::PageOnCall);
     let refusal = s.customer_page_refusal(contract, now);
     let allowed = Allowed {
@@ -356,6 +385,7 @@ pub async fn page(
         mails,
         alerts,
         changes,
+        status_incident,
     })
 }
 

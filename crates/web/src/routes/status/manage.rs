@@ -26,20 +26,20 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct PageOut {
     /// Its id (`stp_…`).
-    id: String,
+    pub(crate) id: String,
     /// The org whose page it is; null for the public platform page.
-    org: Option<String>,
+    pub(crate) org: Option<String>,
     /// Its name.
-    name: String,
+    pub(crate) name: String,
     /// The host name it also answers at (its paths at the root).
-    host: Option<String>,
+    pub(crate) host: Option<String>,
     /// The IANA zone its days run in.
-    time_zone: String,
+    pub(crate) time_zone: String,
     /// Its address.
-    url: String,
+    pub(crate) url: String,
 }
 
-fn page_out(state: &AppState, p: &PageRecord) -> PageOut {
+pub(crate) fn page_out(state: &AppState, p: &PageRecord) -> PageOut {
     let base = state.public_url.trim_end_matches('/');
     let url = match &p.org {
         Some(org) => format!("{base}/status/{org}"),
@@ -61,7 +61,7 @@ fn desk(state: &AppState) -> StatusDesk {
 
 /// A page and its org, once the caller may take `action` on it (404 as for a missing page
 /// otherwise).
-async fn page_for(
+pub(crate) async fn page_for(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -86,10 +86,17 @@ pub async fn list_pages(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Vec<PageOut>>, ApiError> {
+    let pages = visible_pages(&state, &caller).await?;
+    Ok(axum::Json(pages.iter().map(|p| page_out(&state, p)).collect()))
+}
+
+/// The pages `caller` may see: the public page first, then each dedicated or federal org's
+/// (created here for orgs made before pages existed).
+pub(crate) async fn visible_pages(state: &AppState, caller: &Caller) -> Result<Vec<PageRecord>, ApiError> {
     caller.may_list(Action::ViewStatusPage)?;
     let now = state.now().as_second();
-    let desk = desk(&state);
-    let mut out = vec![page_out(&state, &desk.platform_page(&super::platform_name(&state), now).await?)];
+    let desk = desk(state);
+    let mut out = vec![desk.platform_page(&super::platform_name(state), now).await?];
     for org in state.ports.accounts.orgs().await? {
         if org.deployment == Deployment::Shared
             || !caller.allowed(Action::ViewStatusPage, Some(Object::StatusPage(Some(org.as_ref()))))
@@ -97,10 +104,27 @@ pub async fn list_pages(
             continue;
         }
         if let Some(page) = desk.tenant_page(&org, now).await? {
-            out.push(page_out(&state, &page));
+            out.push(page);
         }
     }
-    Ok(axum::Json(out))
+    Ok(out)
+}
+
+/// Sets one component's status as `caller`, keeping everything else about it.
+pub(crate) async fn set_status(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    component: &str,
+    status: &str,
+) -> Result<ComponentIo, ApiError> {
+    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
+    let existing = state.ports.status.components(std::slice::from_ref(&page.id)).await?;
+    let Some(before) = existing.into_iter().find(|c| c.id == component) else {
+        return Err(ApiError::not_found("component"));
+    };
+    let io = ComponentIo { status: status.to_string(), ..component_io(before) };
+    change_component(state, caller, id, component, io).await
 }
 
 /// Changes to a page.
@@ -170,35 +194,35 @@ pub async fn update_page(
 pub struct ComponentIo {
     /// Its id (`stc_…`; ignored when creating).
     #[serde(default)]
-    id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Its name.
-    name: String,
+    pub(crate) name: String,
     /// What it is.
     #[serde(default)]
-    description: Option<String>,
+    pub(crate) description: Option<String>,
     /// The group it is in.
     #[serde(default)]
-    group_id: Option<String>,
+    pub(crate) group_id: Option<String>,
     /// Its place on the page.
     #[serde(default)]
-    position: Option<i64>,
+    pub(crate) position: Option<i64>,
     /// Whether it is a group (only when creating).
     #[serde(default)]
-    group: bool,
+    pub(crate) group: bool,
     /// Shown only while not operational.
     #[serde(default)]
-    only_show_if_degraded: bool,
+    pub(crate) only_show_if_degraded: bool,
     /// Shown with its uptime bar.
     #[serde(default = "yes")]
-    showcase: bool,
+    pub(crate) showcase: bool,
     /// Its status: operational, degraded_performance, partial_outage, major_outage or
     /// under_maintenance.
     #[serde(default = "operational")]
-    status: String,
+    pub(crate) status: String,
     /// An alert's dedup key (or Alertmanager alert name) that sets its status while the
     /// alert is triggered.
     #[serde(default)]
-    alert_key: Option<String>,
+    pub(crate) alert_key: Option<String>,
 }
 
 fn yes() -> bool {
@@ -273,12 +297,22 @@ pub async fn create_component(
     PathParams(id): PathParams<String>,
     Body(io): Body<ComponentIo>,
 ) -> Result<(StatusCode, axum::Json<ComponentIo>), ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
+    Ok((StatusCode::CREATED, axum::Json(add_component(&state, &caller, &id, io).await?)))
+}
+
+/// Adds a component or group to page `id` as `caller` (the API and the console alike).
+pub(crate) async fn add_component(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    io: ComponentIo,
+) -> Result<ComponentIo, ApiError> {
+    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
     let count = state.ports.status.components(std::slice::from_ref(&page.id)).await?.len() as i64;
     let component = record(io, new_id("stc"), &page, count + 1)?;
-    let saved = desk(&state).add_component(&page, component, state.now().as_second()).await?;
+    let saved = desk(state).add_component(&page, component, state.now().as_second()).await?;
     state.status.clear();
-    Ok((StatusCode::CREATED, axum::Json(component_io(saved))))
+    Ok(component_io(saved))
 }
 
 /// Changes a component: its name, place, settings and status.
@@ -291,16 +325,27 @@ pub async fn update_component(
     PathParams((id, component)): PathParams<(String, String)>,
     Body(io): Body<ComponentIo>,
 ) -> Result<axum::Json<ComponentIo>, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
+    Ok(axum::Json(change_component(&state, &caller, &id, &component, io).await?))
+}
+
+/// Changes component `component` of page `id` as `caller` (the API and the console alike).
+pub(crate) async fn change_component(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    component: &str,
+    io: ComponentIo,
+) -> Result<ComponentIo, ApiError> {
+    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
     let existing = state.ports.status.components(std::slice::from_ref(&page.id)).await?;
     let Some(before) = existing.into_iter().find(|c| c.id == component) else {
         return Err(ApiError::not_found("component"));
     };
     let mut changed = record(io, before.id.clone(), &page, before.position)?;
     changed.created_at = before.created_at;
-    let saved = desk(&state).update_component(&page, changed, state.now().as_second()).await?;
+    let saved = desk(state).update_component(&page, changed, state.now().as_second()).await?;
     state.status.clear();
-    Ok(axum::Json(component_io(saved)))
+    Ok(component_io(saved))
 }
 
 /// A component an incident concerns, with the status it sets.
@@ -308,10 +353,10 @@ pub async fn update_component(
 #[serde(deny_unknown_fields)]
 pub struct ComponentChange {
     /// The component's id (of this page, or the platform's).
-    id: String,
+    pub(crate) id: String,
     /// Its new status; left as is when absent.
     #[serde(default)]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
 }
 
 /// A new incident or scheduled maintenance.
@@ -319,27 +364,27 @@ pub struct ComponentChange {
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
     /// Its name.
-    name: String,
+    pub(crate) name: String,
     /// An incident: investigating, identified, monitoring, resolved or postmortem; a
     /// maintenance: scheduled, in_progress, verifying or completed.
-    status: String,
+    pub(crate) status: String,
     /// none, minor, major or critical (default: none).
     #[serde(default)]
-    impact: Option<String>,
+    pub(crate) impact: Option<String>,
     /// The first update's words.
-    body: String,
+    pub(crate) body: String,
     /// The components it concerns.
     #[serde(default)]
-    components: Vec<ComponentChange>,
+    pub(crate) components: Vec<ComponentChange>,
     /// A maintenance's planned start (RFC 3339); a maintenance needs both.
     #[serde(default)]
-    scheduled_for: Option<String>,
+    pub(crate) scheduled_for: Option<String>,
     /// A maintenance's planned end (RFC 3339).
     #[serde(default)]
-    scheduled_until: Option<String>,
+    pub(crate) scheduled_until: Option<String>,
     /// Whether this is a scheduled maintenance.
     #[serde(default)]
-    maintenance: bool,
+    pub(crate) maintenance: bool,
 }
 
 /// An update of an incident or maintenance.
@@ -347,17 +392,17 @@ pub struct IncidentIn {
 #[serde(deny_unknown_fields)]
 pub struct UpdateIn {
     /// The status it moves to.
-    status: String,
+    pub(crate) status: String,
     /// Its words.
-    body: String,
+    pub(crate) body: String,
     /// Components' new statuses (when empty: a resolved incident or completed maintenance
     /// gives its components back as operational, a maintenance in progress puts them under
     /// maintenance).
     #[serde(default)]
-    components: Vec<ComponentChange>,
+    pub(crate) components: Vec<ComponentChange>,
     /// A new impact.
     #[serde(default)]
-    impact: Option<String>,
+    pub(crate) impact: Option<String>,
 }
 
 fn impact(name: Option<&str>) -> Result<Option<Impact>, ApiError> {
@@ -408,9 +453,21 @@ pub async fn create_incident(
     PathParams(id): PathParams<String>,
     Body(body): Body<IncidentIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
-    let incident = open(&state, &page, body, None).await?;
+    let (page, incident) = open_incident(&state, &caller, &id, body).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
+}
+
+/// Opens an incident or announces a maintenance on page `id` as `caller` (the API and the
+/// console alike).
+pub(crate) async fn open_incident(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: IncidentIn,
+) -> Result<(PageRecord, IncidentRecord), ApiError> {
+    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
+    let incident = open(state, &page, body, None).await?;
+    Ok((page, incident))
 }
 
 async fn open(
@@ -476,8 +533,21 @@ pub async fn add_update(
     PathParams((id, incident)): PathParams<(String, String)>,
     Body(body): Body<UpdateIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
-    let Some(existing) = state.ports.status.incident(&incident).await?.filter(|i| i.page_id == page.id) else {
+    let (page, incident) = post_update(&state, &caller, &id, &incident, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
+}
+
+/// Adds an update to incident `incident` of page `id` as `caller` (the API and the console
+/// alike).
+pub(crate) async fn post_update(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    incident: &str,
+    body: UpdateIn,
+) -> Result<(PageRecord, IncidentRecord), ApiError> {
+    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
+    let Some(existing) = state.ports.status.incident(incident).await?.filter(|i| i.page_id == page.id) else {
         return Err(ApiError::not_found("incident"));
     };
     let components = body
@@ -496,9 +566,9 @@ pub async fn add_update(
         components,
         impact: impact(body.impact.as_deref())?,
     };
-    let incident = desk(&state).update(&page, &existing.id, update, state.now().as_second()).await?;
+    let incident = desk(state).update(&page, &existing.id, update, state.now().as_second()).await?;
     state.status.clear();
-    Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
+    Ok((page, incident))
 }
 
 /// An incident opened from a ticket.
@@ -507,18 +577,18 @@ pub async fn add_update(
 pub struct FromTicket {
     /// Its name (default: the ticket's subject).
     #[serde(default)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The first update's words (default: that the incident is being investigated).
     #[serde(default)]
-    body: Option<String>,
+    pub(crate) body: Option<String>,
     /// The components it concerns (default: every component of the org's own page, at the
     /// status the ticket's severity suggests).
     #[serde(default)]
-    components: Option<Vec<ComponentChange>>,
+    pub(crate) components: Option<Vec<ComponentChange>>,
     /// The impact (default: from the severity — the most severe is critical, then major,
     /// then minor).
     #[serde(default)]
-    impact: Option<String>,
+    pub(crate) impact: Option<String>,
 }
 
 /// What a ticket's severity suggests for an incident: the most severe is critical (its
@@ -543,14 +613,25 @@ pub async fn from_ticket(
     PathParams(id): PathParams<String>,
     Body(body): Body<FromTicket>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let found = crate::routes::tickets::ticket_for(&state, &caller, &id, &[Action::ReadInternal]).await?;
+    let (page, incident) = incident_from_ticket(&state, &caller, &id, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
+}
+
+/// Opens an incident from ticket `id` as `caller` (the API and the console alike).
+pub(crate) async fn incident_from_ticket(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: FromTicket,
+) -> Result<(PageRecord, IncidentRecord), ApiError> {
+    let found = crate::routes::tickets::ticket_for(state, caller, id, &[Action::ReadInternal]).await?;
     let ticket = &found.ticket;
     let org = state.ports.accounts.org(&ticket.org).await?.ok_or_else(|| ApiError::not_found("org"))?;
     let now = state.now().as_second();
-    let desk = desk(&state);
+    let desk = desk(state);
     let page = match desk.tenant_page(&org, now).await? {
         Some(page) => page,
-        None => desk.platform_page(&super::platform_name(&state), now).await?,
+        None => desk.platform_page(&super::platform_name(state), now).await?,
     };
     caller.may(
         Action::ManageStatus,
@@ -582,6 +663,6 @@ pub async fn from_ticket(
         scheduled_until: None,
         maintenance: false,
     };
-    let incident = open(&state, &page, input, Some(ticket.id.clone())).await?;
-    Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
+    let incident = open(state, &page, input, Some(ticket.id.clone())).await?;
+    Ok((page, incident))
 }

@@ -1,0 +1,299 @@
+//! The console's status pages: every page the staff member sees, and for one page its
+//! components (status set in one click), its open incidents and maintenance with an update
+//! form, and a form to open an incident or schedule maintenance. Every change goes through
+//! the API's own functions ([`crate::routes::status::manage`]), so the policy and the rules
+//! are the same at both doors; the console's ticket page offers to open an incident from a
+//! P1 on a dedicated or federal tenant.
+
+use super::session::{PageForm, Signed};
+use super::{Nav, PageError, PageResult, render, see_other};
+use crate::AppState;
+use crate::routes::status::manage::{
+    self, ComponentChange, ComponentIo, FromTicket, IncidentIn, UpdateIn, page_for, page_out, visible_pages,
+};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use stringer_core::access::{Action, Object};
+use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus};
+
+#[derive(Template)]
+#[template(path = "console_status_pages.html")]
+struct PagesPage {
+    nav: Nav,
+    /// (id, name, whose, public address).
+    pages: Vec<(String, String, String, String)>,
+}
+
+/// `/console/status`: the pages the staff member sees.
+pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
+    let pages = visible_pages(&state, &session.caller).await?;
+    let rows = pages
+        .iter()
+        .map(|p| {
+            let out = page_out(&state, p);
+            let whose = p.org.as_ref().map_or_else(|| "Everyone (public)".to_string(), |o| format!("{o} only"));
+            (p.id.clone(), p.name.clone(), whose, out.url)
+        })
+        .collect();
+    render(&PagesPage { nav: Nav::of(&session), pages: rows })
+}
+
+struct ComponentRow {
+    id: String,
+    name: String,
+    status: &'static str,
+    group: bool,
+    in_group: bool,
+    shared: bool,
+    alert_key: String,
+}
+
+struct OpenRow {
+    id: String,
+    name: String,
+    status: &'static str,
+    impact: &'static str,
+    maintenance: bool,
+    window: String,
+    /// (status, body, when), newest first.
+    updates: Vec<(String, String, String)>,
+    /// The statuses it may move to.
+    phases: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "console_status.html")]
+struct StatusConsole {
+    nav: Nav,
+    page_id: String,
+    page_name: String,
+    public: String,
+    components: Vec<ComponentRow>,
+    groups: Vec<(String, String)>,
+    statuses: Vec<&'static str>,
+    impacts: Vec<&'static str>,
+    open: Vec<OpenRow>,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+/// What a change reports back in the address (`?done=…`).
+#[derive(Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn show(
+    state: &AppState,
+    session: &super::session::Session,
+    id: &str,
+    flash: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
+    let (page, _) = page_for(state, &session.caller, id, Action::ViewStatusPage).await?;
+    let desk = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
+    let view = desk.view(page.clone(), state.now().as_second()).await.map_err(crate::error::ApiError::from)?;
+    let tz = super::text::zone(session.caller.user.time_zone.as_deref());
+    let instant =
+        |at: i64| super::text::instant(jiff::Timestamp::from_second(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH), &tz);
+    let components: Vec<ComponentRow> = view
+        .components
+        .iter()
+        .map(|c| ComponentRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            status: c.status.as_str(),
+            group: c.group,
+            in_group: c.group_id.is_some(),
+            shared: c.page_id != page.id,
+            alert_key: c.alert_key.clone().unwrap_or_default(),
+        })
+        .collect();
+    let groups = view
+        .components
+        .iter()
+        .filter(|c| c.group && c.page_id == page.id)
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect();
+    let open = view
+        .incidents
+        .iter()
+        .chain(&view.maintenances)
+        .filter(|i| i.page_id == page.id && !i.phase.is_over())
+        .map(|i| OpenRow {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            status: i.phase.as_str(),
+            impact: crate::routes::status::json::impact(i),
+            maintenance: i.phase.is_maintenance(),
+            window: match (i.scheduled_for, i.scheduled_until) {
+                (Some(from), Some(until)) => {
+                    format!("{} – {}", instant(from), instant(until))
+                }
+                _ => String::new(),
+            },
+            updates: i
+                .updates
+                .iter()
+                .map(|u| (u.phase.as_str().to_string(), u.body.clone(), instant(u.created_at)))
+                .collect(),
+            phases: if i.phase.is_maintenance() {
+                MaintenanceStatus::ALL.iter().map(|s| s.as_str()).collect()
+            } else {
+                IncidentStatus::ALL.iter().map(|s| s.as_str()).collect()
+            },
+        })
+        .collect();
+    let failed = error.is_some();
+    let mut response = render(&StatusConsole {
+        nav: Nav::of(session),
+        page_id: page.id.clone(),
+        page_name: page.name.clone(),
+        public: page_out(state, &page).url,
+        components,
+        groups,
+        statuses: ComponentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        impacts: Impact::ALL.iter().map(|s| s.as_str()).collect(),
+        open,
+        flash,
+        error,
+    })?;
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// `/console/status/{page}`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+    Signed(session): Signed,
+) -> PageResult {
+    show(&state, &session, &id, done.done, None).await
+}
+
+/// After a change: back to the page with what was done, or the page again with why not.
+async fn after(
+    state: &AppState,
+    session: &super::session::Session,
+    id: &str,
+    result: Result<&str, crate::error::ApiError>,
+) -> PageResult {
+    match result {
+        Ok(done) => {
+            let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
+            see_other(&format!("/console/status/{id}?{query}"))
+        }
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            show(state, session, id, None, Some(PageError::from(e).message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+}
+
+/// Adds a component.
+pub async fn add_component(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, form): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let io = ComponentIo {
+        id: None,
+        name: field(&form, "name").unwrap_or_default().to_string(),
+        description: None,
+        group_id: field(&form, "group_id").map(str::to_string),
+        position: None,
+        group: field(&form, "group") == Some("true"),
+        only_show_if_degraded: false,
+        showcase: true,
+        status: "operational".into(),
+        alert_key: field(&form, "alert_key").map(str::to_string),
+    };
+    let result = manage::add_component(&state, &session.caller, &id, io).await.map(|_| "Component added.");
+    after(&state, &session, &id, result).await
+}
+
+/// The status a component is set to.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+}
+
+/// Sets a component's status.
+pub async fn set_component(
+    State(state): State<AppState>,
+    Path((id, component)): Path<(String, String)>,
+    PageForm(session, form): PageForm<StatusForm>,
+) -> PageResult {
+    let result =
+        manage::set_status(&state, &session.caller, &id, &component, &form.status).await.map(|_| "Status set.");
+    after(&state, &session, &id, result).await
+}
+
+/// Opens an incident or schedules a maintenance.
+pub async fn open(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm(session, form): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let maintenance = field(&form, "kind") == Some("maintenance");
+    let components = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let id = k.strip_prefix("component.")?;
+            (!v.is_empty()).then(|| ComponentChange { id: id.to_string(), status: Some(v.clone()) })
+        })
+        .collect();
+    let body = IncidentIn {
+        name: field(&form, "name").unwrap_or_default().to_string(),
+        status: if maintenance { "scheduled".into() } else { "investigating".into() },
+        impact: field(&form, "impact").map(str::to_string),
+        body: field(&form, "body").unwrap_or_default().to_string(),
+        components,
+        scheduled_for: field(&form, "scheduled_for").map(str::to_string),
+        scheduled_until: field(&form, "scheduled_until").map(str::to_string),
+        maintenance,
+    };
+    let result = manage::open_incident(&state, &session.caller, &id, body).await.map(|_| "Published.");
+    after(&state, &session, &id, result).await
+}
+
+/// An update as the console writes it.
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    status: String,
+    body: String,
+}
+
+/// Posts an update.
+pub async fn update(
+    State(state): State<AppState>,
+    Path((id, incident)): Path<(String, String)>,
+    PageForm(session, form): PageForm<UpdateForm>,
+) -> PageResult {
+    let body = UpdateIn { status: form.status, body: form.body, components: Vec::new(), impact: None };
+    let result = manage::post_update(&state, &session.caller, &id, &incident, body).await.map(|_| "Update posted.");
+    after(&state, &session, &id, result).await
+}
+
+/// Opens an incident from a ticket (the ticket page's suggestion for a P1 on a dedicated or
+/// federal tenant), then shows its status page.
+pub async fn from_ticket(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    PageForm(session, _): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let body = FromTicket { name: None, body: None, components: None, impact: None };
+    let (page, _) = manage::incident_from_ticket(&state, &session.caller, &key, body).await?;
+    see_other(&format!("/console/status/{}?done=Incident+opened+from+{key}.", page.id))
+}
