@@ -12,7 +12,8 @@
 //! - the **alert intake** and the **chat intake** process monitoring signals and messages
 //!   from the orgs' shared Slack channels the same way;
 //! - the **status clock** starts and completes scheduled maintenances on time (each move an
-//!   update derived from the maintenance and its new status, so two instances write one);
+//!   update derived from the maintenance and its new status, so two instances write one),
+//!   writes reminders an hour before one begins, and sends subscribers their notices;
 //! - the **janitor** forgets expired idempotency keys;
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
@@ -39,7 +40,7 @@ use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::settle::{Messenger, SettleStore, settle};
-use stringer_app::status::StatusDesk;
+use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -110,8 +111,9 @@ pub struct Intakes {
     pub alerts: Arc<AlertDesk>,
     /// Messages from the orgs' shared Slack channels (when the Slack app has a bot token).
     pub chat: Option<Arc<ChatDesk>>,
-    /// Status pages, whose scheduled maintenances the clock starts and completes.
-    pub status: StatusDesk,
+    /// Status pages: the clock starts and completes their scheduled maintenances, reminds
+    /// subscribers of those about to begin, and sends subscribers their notices.
+    pub status: Notifier,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -423,15 +425,27 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
     }
 }
 
-/// Starts and completes scheduled maintenances when their time comes, checking every second.
-async fn status_clock(status: StatusDesk, mut stop: watch::Receiver<bool>) {
+/// Starts and completes scheduled maintenances when their time comes, reminds their
+/// subscribers, and sends due notices: every second, or at once while notices wait.
+async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>) {
     loop {
-        match status.run_due(Timestamp::now().as_second()).await {
+        let now = Timestamp::now().as_second();
+        match status.desk.run_due(now).await {
             Ok(n) if n > 0 => tracing::info!(moved = n, "scheduled maintenances moved on by the clock"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "moving scheduled maintenances on failed; retrying"),
         }
-        if rest(STATUS_PERIOD, &mut stop).await {
+        if let Err(e) = status.remind_due(now).await {
+            tracing::warn!(error = %e, "writing maintenance reminders failed; retrying");
+        }
+        let full = match status.send_due(now).await {
+            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "sending status notices failed; retrying");
+                false
+            }
+        };
+        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
             return;
         }
     }

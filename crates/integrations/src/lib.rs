@@ -113,6 +113,24 @@ impl Sender for Integrations {
     }
 }
 
+#[async_trait::async_trait]
+impl stringer_app::status::subscribers::StatusSender for Integrations {
+    async fn send(&self, id: &str, message: &stringer_app::status::subscribers::Outgoing) -> Result<(), SendError> {
+        use stringer_app::status::subscribers::Outgoing;
+        match message {
+            Outgoing::Mail { to, subject, body, unsubscribe } => match &self.mail {
+                Some(mail) => mail.send_notice(id, to, subject, body.clone(), unsubscribe.as_deref()).await,
+                None => Err(unconfigured("Mail", "--smtp-url")),
+            },
+            Outgoing::Webhook { url, payload } => self.webhooks.post_status(url, id, payload).await,
+            Outgoing::Slack { channel, text } => match &self.slack {
+                Some(slack) => slack.post(channel, None, text).await.map(|_| ()),
+                None => Err(unconfigured("Slack", "--slack-token")),
+            },
+        }
+    }
+}
+
 impl Messenger for Integrations {
     async fn settle(&self, message: &SentMessage, ticket: &TicketId, outcome: &str) -> Result<(), SendError> {
         match &self.slack {

@@ -67,23 +67,24 @@ impl Webhooks {
 impl Webhooks {
     /// Posts one signed webhook.
     pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        match self.check_destination(&d.address).await {
-            Ok(()) => {}
-            Err(guard::Refused::Unresolved(host)) => {
-                return Err(SendError::Temporary(format!("cannot resolve {host}")));
-            }
-            Err(refused) => return Err(SendError::Permanent(refused.to_string())),
-        }
-        let url = reqwest::Url::parse(&d.address).map_err(|e| SendError::Permanent(format!("bad URL: {e}")))?;
+        self.destination(&d.address).await?;
         let timestamp = jiff::Timestamp::now().as_second();
-        let response = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("Stringer-Timestamp", timestamp.to_string())
-            .header("Stringer-Signature", format!("v1={}", signature(&d.secret, timestamp, &d.payload)))
-            .header("Idempotency-Key", &d.id)
-            .body(d.payload.clone())
+        let signature = format!("v1={}", signature(&d.secret, timestamp, &d.payload));
+        let headers = [("Stringer-Timestamp", timestamp.to_string()), ("Stringer-Signature", signature)];
+        self.post(&d.address, &d.id, &d.payload, &headers).await
+    }
+
+    /// Posts a JSON body to `url` with an `Idempotency-Key` and these extra headers; the
+    /// answer as a [`SendError`] (5xx, 408 and 429 are worth retrying).
+    pub async fn post(&self, url: &str, id: &str, body: &str, headers: &[(&str, String)]) -> Result<(), SendError> {
+        let url = reqwest::Url::parse(url).map_err(|e| SendError::Permanent(format!("bad URL: {e}")))?;
+        let mut request =
+            self.client.post(url).header("content-type", "application/json").header("Idempotency-Key", id);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request
+            .body(body.to_string())
             .send()
             .await
             .map_err(|e| SendError::Temporary(format!("request failed: {e}")))?;
@@ -94,6 +95,22 @@ impl Webhooks {
             Err(SendError::Temporary(format!("receiver answered {status}")))
         } else {
             Err(SendError::Permanent(format!("receiver answered {status}")))
+        }
+    }
+
+    /// Posts a status page's webhook (Statuspage's payload, unsigned as Statuspage's are)
+    /// to a subscriber, refusing internal destinations as for any webhook.
+    pub async fn post_status(&self, url: &str, id: &str, payload: &str) -> Result<(), SendError> {
+        self.destination(url).await?;
+        self.post(url, id, payload, &[]).await
+    }
+
+    /// Whether a destination may be posted to, as a [`SendError`].
+    async fn destination(&self, url: &str) -> Result<(), SendError> {
+        match self.check_destination(url).await {
+            Ok(()) => Ok(()),
+            Err(guard::Refused::Unresolved(host)) => Err(SendError::Temporary(format!("cannot resolve {host}"))),
+            Err(refused) => Err(SendError::Permanent(refused.to_string())),
         }
     }
 }

@@ -9,11 +9,12 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::ids::seeded_ulid;
+use stringer_app::status::subscribers::{NoticeKind, NoticeRecord, SubscriberKind, SubscriberRecord, concerns};
 use stringer_app::status::{
     Affected, ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages, UpdateRecord,
 };
 use stringer_core::ids::{OrgSlug, TicketId};
-use stringer_core::status::{ComponentStatus, Impact, MaintenanceStatus, Phase, StatusInterval};
+use stringer_core::status::{ComponentStatus, Impact, MaintenanceStatus, Phase, REMINDER_BEFORE, StatusInterval};
 
 const PAGE_COLUMNS: &str = "id, org, name, host, time_zone, created_at, updated_at";
 const COMPONENT_COLUMNS: &str = "id, page_id, group_id, name, description, position, is_group, \
@@ -82,6 +83,74 @@ fn incident_from(r: &AnyRow) -> Result<IncidentRecord, StoreError> {
         components: Vec::new(),
         updates: Vec::new(),
     })
+}
+
+const SUBSCRIBER_COLUMNS: &str =
+    "id, page_id, kind, address, components, token_hash, confirmed_at, unsubscribed_at, created_at";
+
+fn subscriber_from(r: &AnyRow) -> Result<SubscriberRecord, StoreError> {
+    let kind: String = r.col("kind")?;
+    Ok(SubscriberRecord {
+        id: r.col("id")?,
+        page_id: r.col("page_id")?,
+        kind: SubscriberKind::parse(&kind).ok_or_else(|| bad("subscriber kind", &kind))?,
+        address: r.col("address")?,
+        components: r.json("components")?,
+        token_hash: r.col("token_hash")?,
+        confirmed_at: r.col("confirmed_at")?,
+        unsubscribed_at: r.col("unsubscribed_at")?,
+        created_at: r.col("created_at")?,
+    })
+}
+
+/// Writes a notice (once: its id is derived from the subscriber and what it tells).
+async fn notice(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    subscriber: &str,
+    kind: NoticeKind,
+    about: (Option<&str>, Option<&str>),
+    at: i64,
+) -> Result<(), StoreError> {
+    let seed = format!("{subscriber}:{}:{}:{}", kind.as_str(), about.0.unwrap_or(""), about.1.unwrap_or(""));
+    sqlx::query(
+        "INSERT INTO status_notices (id, subscriber_id, kind, incident_id, update_id, attempts, next_attempt_at, \
+         sent_at, error, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(seeded_ulid("stn", at * 1000, &seed))
+    .bind(subscriber)
+    .bind(kind.as_str())
+    .bind(about.0)
+    .bind(about.1)
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+/// Writes a notice of `kind` about an incident for each confirmed subscriber it concerns:
+/// its page's, and for an incident on the public page every tenant page's too (they show it).
+async fn fan_out(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    incident: &IncidentRecord,
+    kind: NoticeKind,
+    update: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT {} FROM status_subscribers s JOIN status_pages p ON p.id = s.page_id \
+         WHERE s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL AND (s.page_id = $1 OR (p.org IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM status_pages q WHERE q.id = $1 AND q.org IS NULL)))",
+        SUBSCRIBER_COLUMNS.split(", ").map(|c| format!("s.{c} AS {c}")).collect::<Vec<_>>().join(", ")
+    );
+    let rows = sqlx::query(&sql).bind(&incident.page_id).fetch_all(&mut **tx).await.map_err(backend_err)?;
+    for row in rows {
+        let subscriber = subscriber_from(&row)?;
+        if concerns(&subscriber.components, &incident.components) {
+            notice(tx, &subscriber.id, kind, (Some(&incident.id), update), at).await?;
+        }
+    }
+    Ok(())
 }
 
 fn kind_of(phase: Phase) -> &'static str {
@@ -394,6 +463,9 @@ impl StatusPages for SqlStore {
                 // the same maintenance): nothing more to do.
                 return Ok(());
             }
+            if let Some(i) = &change.incident {
+                fan_out(&mut tx, i, NoticeKind::Update, Some(&u.id), change.at).await?;
+            }
         }
         for (component, status) in &change.statuses {
             // Changing the component's row first takes its lock, so two changes of one
@@ -433,6 +505,178 @@ impl StatusPages for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn add_subscriber(&self, sub: &SubscriberRecord) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM status_subscribers WHERE page_id = $1 AND kind = $2 AND address = $3 AND unsubscribed_at IS NULL",
+        )
+        .bind(&sub.page_id)
+        .bind(sub.kind.as_str())
+        .bind(&sub.address)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        if existing.is_some() {
+            return Err(StoreError::Duplicate(format!("a subscription of {} to this page", sub.address)));
+        }
+        sqlx::query(&format!(
+            "INSERT INTO status_subscribers ({SUBSCRIBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&sub.id)
+        .bind(&sub.page_id)
+        .bind(sub.kind.as_str())
+        .bind(&sub.address)
+        .bind(json(&sub.components))
+        .bind(&sub.token_hash)
+        .bind(sub.confirmed_at)
+        .bind(sub.unsubscribed_at)
+        .bind(sub.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        if sub.confirmed_at.is_none() {
+            notice(&mut tx, &sub.id, NoticeKind::Confirm, (None, None), sub.created_at).await?;
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
+        let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM status_subscribers WHERE token_hash = $1");
+        self.row(sqlx::query(&sql).bind(token_hash), subscriber_from).await
+    }
+
+    async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBSCRIBER_COLUMNS} FROM status_subscribers WHERE page_id = $1 AND unsubscribed_at IS NULL ORDER BY id"
+        );
+        self.rows(sqlx::query(&sql).bind(page), subscriber_from).await
+    }
+
+    async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE status_subscribers SET confirmed_at = COALESCE(confirmed_at, $1) WHERE id = $2 AND unsubscribed_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let done =
+            sqlx::query("UPDATE status_subscribers SET unsubscribed_at = $1 WHERE id = $2 AND unsubscribed_at IS NULL")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        sqlx::query(
+            "UPDATE status_notices SET next_attempt_at = NULL, error = 'unsubscribed' WHERE subscriber_id = $1 AND sent_at IS NULL",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError> {
+        let lock = if self.backend == crate::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE status_notices SET next_attempt_at = $1 WHERE id IN (SELECT id FROM status_notices \
+             WHERE next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING id"
+        );
+        let ids: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await
+            .map_err(backend_err)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = SUBSCRIBER_COLUMNS.split(", ").map(|c| format!("s.{c} AS {c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT n.id AS notice_id, n.kind AS notice_kind, n.incident_id AS incident_id, n.update_id AS update_id, \
+             n.attempts AS attempts, {columns} FROM status_notices n JOIN status_subscribers s ON s.id = n.subscriber_id \
+             WHERE n.id IN ({}) ORDER BY n.id",
+            self.marks(ids.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.write).await.map_err(backend_err)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.col("notice_kind")?;
+                Ok(NoticeRecord {
+                    id: r.col("notice_id")?,
+                    subscriber: subscriber_from(r)?,
+                    kind: NoticeKind::parse(&kind).ok_or_else(|| bad("notice kind", &kind))?,
+                    incident_id: r.col("incident_id")?,
+                    update_id: r.col("update_id")?,
+                    attempts: r.col("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE status_notices SET next_attempt_at = NULL, sent_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
+        )
+        .bind(error.is_none().then_some(at))
+        .bind(error)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE status_notices SET next_attempt_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
+        )
+        .bind(next)
+        .bind(error)
+        .bind(id)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE kind = 'maintenance' AND status = $1 \
+             AND reminded_at IS NULL AND scheduled_for > $2 AND scheduled_for <= $3 ORDER BY id LIMIT 100"
+        );
+        let query = sqlx::query(&sql).bind(MaintenanceStatus::Scheduled.as_str()).bind(now).bind(now + REMINDER_BEFORE);
+        let due = self.rows(query, incident_from).await?;
+        self.complete(due).await
+    }
+
+    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let marked = sqlx::query("UPDATE status_incidents SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(at)
+            .bind(&maintenance.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        if marked.rows_affected() > 0 {
+            fan_out(&mut tx, maintenance, NoticeKind::Reminder, None, at).await?;
+        }
         tx.commit().await.map_err(backend_err)
     }
 }

@@ -92,6 +92,41 @@ impl Mail {
         self.hand_over(message).await
     }
 
+    /// Sends a status page's notice to a subscriber: its Message-ID derived from the notice,
+    /// and with a subscription's one-click unsubscribe (RFC 8058: `List-Unsubscribe` and
+    /// `List-Unsubscribe-Post`).
+    pub async fn send_notice(
+        &self,
+        id: &str,
+        to: &str,
+        subject: &str,
+        body: String,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), SendError> {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to:?}: {e}")))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{id}@stringer>")))
+            .raw_header(loop_header(&self.instance))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        let message = builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+        self.hand_over(message).await
+    }
+
     async fn hand_over(&self, message: Message) -> Result<(), SendError> {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),

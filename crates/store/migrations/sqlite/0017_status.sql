@@ -51,7 +51,8 @@ CREATE TABLE status_incidents (
     resolved_at BIGINT,
     scheduled_for BIGINT,
     scheduled_until BIGINT,
-    ticket_id TEXT REFERENCES tickets(id)
+    ticket_id TEXT REFERENCES tickets(id),
+    reminded_at BIGINT
 );
 CREATE INDEX status_incidents_page ON status_incidents(page_id, kind, created_at);
 CREATE INDEX status_incidents_due ON status_incidents(kind, status, scheduled_for);
@@ -70,3 +71,32 @@ CREATE TABLE status_updates (
 );
 CREATE INDEX status_updates_incident ON status_updates(incident_id, created_at);
 CREATE INDEX status_incidents_ticket ON status_incidents(ticket_id);
+-- Subscribers (mail after double opt-in, webhooks, the org's Slack channel) and the notices
+-- due to them: written with the update, reminder or subscription they tell of, claimed by
+-- the engine with a lease, sent, retried with back-off. A maintenance's reminded_at says its
+-- reminders were written.
+CREATE TABLE status_subscribers (
+    id TEXT PRIMARY KEY,
+    page_id TEXT NOT NULL REFERENCES status_pages(id),
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    components TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    confirmed_at BIGINT,
+    unsubscribed_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX status_subscribers_page ON status_subscribers(page_id, kind, address);
+CREATE TABLE status_notices (
+    id TEXT PRIMARY KEY,
+    subscriber_id TEXT NOT NULL REFERENCES status_subscribers(id),
+    kind TEXT NOT NULL,
+    incident_id TEXT REFERENCES status_incidents(id),
+    update_id TEXT,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT,
+    sent_at BIGINT,
+    error TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX status_notices_due ON status_notices(next_attempt_at);

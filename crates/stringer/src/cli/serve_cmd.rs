@@ -326,7 +326,17 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         tokio::spawn(smtp.serve(listener));
     }
     let alerts = Arc::new(AlertDesk { ports: state.ports.clone() });
-    let status = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
+    let token_key = state
+        .ports
+        .safeguards
+        .setting_or_init(stringer_app::status::subscribers::TOKEN_KEY_SETTING, &stringer_web::auth::new_secret())
+        .await?;
+    let status = stringer_app::status::subscribers::Notifier {
+        desk: stringer_app::status::StatusDesk { pages: state.ports.status.clone() },
+        sender: Arc::new(outside.clone()),
+        public_url: public.clone(),
+        token_key,
+    };
     let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 

@@ -128,7 +128,7 @@ async fn show(
             id: i.id.clone(),
             name: i.name.clone(),
             status: i.phase.as_str(),
-            impact: crate::routes::status::json::impact(i),
+            impact: stringer_app::status::statuspage::impact(i),
             maintenance: i.phase.is_maintenance(),
             window: match (i.scheduled_for, i.scheduled_until) {
                 (Some(from), Some(until)) => {

@@ -1,8 +1,8 @@
 //! A page's incident and maintenance history as feeds: Atom 1.0 (RFC 4287) and RSS 2.0,
 //! newest first, each entry linking to the incident's page and carrying its updates.
 
-use super::json::Urls;
 use jiff::Timestamp;
+use stringer_app::status::statuspage::Urls;
 use stringer_app::status::{IncidentRecord, PageView};
 
 /// Atom's media type.

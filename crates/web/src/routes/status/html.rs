@@ -3,11 +3,11 @@
 //! status and uptime on hover and on keyboard focus), scheduled maintenance, and the
 //! incident history, each incident with a page of its own.
 
-use super::json::impact;
 use crate::error::ApiError;
 use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use stringer_app::status::statuspage::impact;
 use stringer_app::status::{IncidentRecord, PageView, UPTIME_DAYS};
 use stringer_core::status::{ComponentStatus, DayUptime, Phase};
 
@@ -75,7 +75,7 @@ impl IncidentRow {
                     status: phase_words(u.phase),
                     body: u.body.clone(),
                     when: when(u.created_at, zone),
-                    iso: super::json::iso(u.created_at, zone),
+                    iso: stringer_app::status::statuspage::iso(u.created_at, zone),
                 })
                 .collect(),
         }

@@ -4,7 +4,6 @@
 //! change is [`Action::ManageStatus`] (staff, on the pages of orgs they see). Incidents are
 //! answered in the shape of the public documents (Statuspage's incident object).
 
-use super::json::{self, Urls};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -16,6 +15,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stringer_app::records::OrgRecord;
+use stringer_app::status::statuspage::{self as json, Urls};
 use stringer_app::status::{ComponentRecord, IncidentRecord, NewIncident, NewUpdate, PageRecord, StatusDesk};
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::Deployment;

@@ -18,8 +18,8 @@
 
 mod feeds;
 mod html;
-pub(crate) mod json;
 pub(crate) mod manage;
+pub(crate) mod subscribe;
 
 use crate::AppState;
 use crate::auth::bearer_caller;
@@ -36,6 +36,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stringer_app::records::OrgRecord;
+use stringer_app::status::statuspage::{self, Urls};
 use stringer_app::status::{PageView, StatusDesk};
 use stringer_core::access::{self, Decision};
 use stringer_core::ids::OrgSlug;
@@ -57,7 +58,7 @@ struct Shown {
     org: Option<OrgRecord>,
     /// The pages whose incidents it shows (its own, and the platform's for a tenant).
     page_ids: Vec<String>,
-    urls: json::Urls,
+    urls: Urls,
     /// Documents rendered so far, by name.
     rendered: Mutex<HashMap<String, Arc<Body>>>,
 }
@@ -161,6 +162,14 @@ pub fn router() -> axum::Router<AppState> {
                 serve(s, h, v, Some(o), What::Rss)
             }),
         )
+        .route("/status/subscribe", axum::routing::post(|s, p, v, f| subscribe::form(s, p, v, None, f)))
+        .route(
+            "/status/{org}/subscribe",
+            axum::routing::post(|s, p, v, Path(o): Path<String>, f| subscribe::form(s, p, v, Some(o), f)),
+        )
+        .route("/status/subscriptions/{token}", get(subscribe::show))
+        .route("/status/subscriptions/{token}/confirm", axum::routing::post(subscribe::confirm))
+        .route("/status/subscriptions/{token}/unsubscribe", axum::routing::post(subscribe::unsubscribe))
         .route(
             "/api/v2/{*path}",
             get(|s: State<AppState>, h: HeaderMap, v: Visitor, Path(p): Path<String>| on_host(s, h, v, What::Json(p))),
@@ -265,16 +274,8 @@ async fn respond(
     };
     let Some(shown) = shown(state, &scope, &base).await? else { return Err(ApiError::not_found(what_name)) };
     let private = shown.org.is_some();
-    if let Some(org) = &shown.org {
-        let caller = match visitor {
-            Some(Extension(session)) => Some(session.caller),
-            // A bad token sees what an anonymous visitor sees: nothing.
-            None => bearer_caller(state, headers).await.ok().flatten(),
-        };
-        let decision = access::view_status_page(caller.as_ref().map(|c| c.actor()).as_ref(), Some(org.as_ref()));
-        if decision != Decision::Allow {
-            return Err(ApiError::not_found("status page"));
-        }
+    if !may_view(state, headers, visitor, &shown).await {
+        return Err(ApiError::not_found("status page"));
     }
     let body = match what {
         What::Incident(id) => {
@@ -295,7 +296,7 @@ async fn respond(
             }
             let body = match &what {
                 What::Json(path) => {
-                    let Some(doc) = json::document(path, &shown.view, &shown.urls) else {
+                    let Some(doc) = statuspage::document(path, &shown.view, &shown.urls) else {
                         return Err(ApiError::not_found("status document"));
                     };
                     Body::new(serde_json::to_vec(&doc).expect("documents serialize"), "application/json")
@@ -310,6 +311,18 @@ async fn respond(
         }
     };
     Ok(finish(headers, &body, private))
+}
+
+/// Whether the visitor — a session, else a bearer token, else nobody — may see the page:
+/// the access policy's answer ([`access::view_status_page`]). A bad token sees what an
+/// anonymous visitor sees.
+async fn may_view(state: &AppState, headers: &HeaderMap, visitor: Visitor, shown: &Shown) -> bool {
+    let Some(org) = &shown.org else { return true };
+    let caller = match visitor {
+        Some(Extension(session)) => Some(session.caller),
+        None => bearer_caller(state, headers).await.ok().flatten(),
+    };
+    access::view_status_page(caller.as_ref().map(|c| c.actor()).as_ref(), Some(org.as_ref())) == Decision::Allow
 }
 
 /// The answer for a rendered document: 304 when the client has it, else the body, with the
@@ -375,7 +388,7 @@ async fn compute(state: &AppState, scope: &Scope, base: &str) -> Result<Option<S
     }
     page_ids.sort();
     page_ids.dedup();
-    let urls = json::Urls { page: format!("{}{base}", state.public_url.trim_end_matches('/')) };
+    let urls = Urls { page: format!("{}{base}", state.public_url.trim_end_matches('/')) };
     Ok(Some(Shown { view, org, page_ids, urls, rendered: Mutex::default() }))
 }
 

@@ -1,11 +1,11 @@
-//! Statuspage's public v2 documents (`/api/v2/…`) from a page's view: the same paths, field
+//! Statuspage's public v2 documents (`/api/v2/…`) and webhook payloads from a page's view: the same paths, field
 //! names, value sets and nesting as Atlassian Statuspage, so its clients, exporters and
 //! widgets read Stringer's pages unchanged.
 
+use super::{ComponentRecord, IncidentRecord, PageView, UpdateRecord};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
-use stringer_app::status::{ComponentRecord, IncidentRecord, PageView, UpdateRecord};
 use stringer_core::status::Impact;
 
 /// An instant as Statuspage writes it: ISO 8601 with milliseconds, in the page's zone.

@@ -12,6 +12,9 @@
 //! dedicated or federal deployment still depends on the vendor's shared services (sign-in,
 //! the portal, mail).
 
+pub mod statuspage;
+pub mod subscribers;
+
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
 use crate::records::OrgRecord;
@@ -26,6 +29,7 @@ use stringer_core::status::{
     self as rules, ComponentStatus, DayUptime, Impact, IncidentStatus, Indicator, MaintenanceStatus, Phase,
     StatusInterval,
 };
+use subscribers::{NoticeRecord, SubscriberRecord};
 
 /// How many days of uptime a page shows.
 pub const UPTIME_DAYS: usize = 90;
@@ -210,8 +214,31 @@ pub trait StatusPages: Send + Sync {
     /// Maintenances the clock moves on at `now` (scheduled and due to start, or in
     /// progress and due to end), any page.
     async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError>;
-    /// Commits a change as one transaction.
+    /// Commits a change as one transaction: with an update, a notice for each confirmed
+    /// subscriber it concerns ([`subscribers`]).
     async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError>;
+    /// Adds a subscriber, with its confirmation notice (mail) in the same transaction;
+    /// [`StoreError::Duplicate`] when the address already follows the page.
+    async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError>;
+    /// The subscriber whose token has this hash.
+    async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError>;
+    /// A page's subscribers still subscribed.
+    async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError>;
+    /// Confirms a subscriber; `false` when it is gone.
+    async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError>;
+    /// Ends a subscription (its pending notices are dropped); `false` when already gone.
+    async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError>;
+    /// Claims notices due at `now` (hidden from other claims until `lease_until`).
+    async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError>;
+    /// A notice sent (`error: None`) or given up.
+    async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
+    /// A notice that failed for now: tried again at `next` (`None`: given up).
+    async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
+    /// Scheduled maintenances beginning within [`stringer_core::status::REMINDER_BEFORE`]
+    /// of `now` whose subscribers were not reminded yet.
+    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError>;
+    /// Marks a maintenance reminded and writes the reminders, in one transaction.
+    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError>;
 }
 
 /// A new incident or maintenance, as a person writes it.
