@@ -322,10 +322,39 @@ impl AlertDesk {
         Ok(settled.len())
     }
 
+    /// Sets the status page components bound to the signal's alert (their alert key is its
+    /// dedup key): a trigger by its level, a resolve back to operational. A tenant page's
+    /// components are set only by its own org's keys; the public page's by any.
+    async fn mark_components(&self, key: &IntegrationKey, signal: &Signal, at: i64) -> Result<(), AppError> {
+        let level = match signal.action {
+            AlertAction::Trigger => Some(signal.level.unwrap_or(AlertLevel::Error)),
+            AlertAction::Resolve => None,
+            AlertAction::Acknowledge => return Ok(()),
+        };
+        let Some(status) = stringer_core::status::alert_status(level) else { return Ok(()) };
+        let bound = self.ports.status.components_by_alert_key(&signal.dedup_key).await?;
+        if bound.is_empty() {
+            return Ok(());
+        }
+        let desk = crate::status::StatusDesk { pages: self.ports.status.clone() };
+        let pages = self.ports.status.pages().await?;
+        for component in bound.into_iter().filter(|c| !c.group) {
+            let Some(page) = pages.iter().find(|p| p.id == component.page_id) else { continue };
+            if page.org.as_ref().is_some_and(|org| org != &key.org) {
+                continue;
+            }
+            desk.set_statuses(page, vec![(component.id, status)], at).await?;
+        }
+        Ok(())
+    }
+
     async fn apply(&self, w: &mut Working, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
         let signal = &s.signal;
         let at = signal.received_at_ms.div_euclid(1000);
         let effect = alert::decide(w.state, signal.action, w.key.on_resolve);
+        if !matches!(effect, Effect::Ignore(_)) {
+            self.mark_components(&w.key, signal, at).await?;
+        }
         let ticket = w.record.as_ref().map(|r| r.ticket.clone());
         let what = match effect {
             Effect::Open => {

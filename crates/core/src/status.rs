@@ -257,6 +257,20 @@ impl Phase {
     }
 }
 
+/// The status a component bound to an alert takes when the alert is triggered at `level`
+/// (critical: a major outage; error: a partial outage; warning: degraded performance; info:
+/// none), or, when `level` is `None`, resolved (operational).
+pub fn alert_status(level: Option<crate::alert::AlertLevel>) -> Option<ComponentStatus> {
+    use crate::alert::AlertLevel;
+    match level {
+        None => Some(ComponentStatus::Operational),
+        Some(AlertLevel::Critical) => Some(ComponentStatus::MajorOutage),
+        Some(AlertLevel::Error) => Some(ComponentStatus::PartialOutage),
+        Some(AlertLevel::Warning) => Some(ComponentStatus::DegradedPerformance),
+        Some(AlertLevel::Info) => None,
+    }
+}
+
 /// How long before a maintenance starts its subscribers are reminded.
 pub const REMINDER_BEFORE: i64 = 3600;
 
@@ -491,6 +505,17 @@ mod tests {
             assert_eq!((phase.component_status(), phase.is_active()), (status, active), "{name}");
         }
         assert_eq!(ComponentStatus::parse("partial_outage"), Some(PartialOutage));
+        use crate::alert::AlertLevel;
+        let levels = [
+            (Some(AlertLevel::Critical), Some(MajorOutage)),
+            (Some(AlertLevel::Error), Some(PartialOutage)),
+            (Some(AlertLevel::Warning), Some(DegradedPerformance)),
+            (Some(AlertLevel::Info), None),
+            (None, Some(Operational)),
+        ];
+        for (level, status) in levels {
+            assert_eq!(alert_status(level), status, "{level:?}");
+        }
         assert_eq!(Impact::parse("critical"), Some(Impact::Critical));
         assert_eq!(Impact::parse("maintenance"), None);
     }

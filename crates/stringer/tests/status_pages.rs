@@ -336,4 +336,60 @@ async fn status_pages_on(db: Db) {
     assert_eq!(now_acme["status"]["indicator"], "critical");
     let (_, public) = doc(&server, "/status/api/v2/status.json", None).await;
     assert_eq!(public["status"]["indicator"], "none", "a tenant's incident stays on the tenant's page");
+
+    // Alerts set the components bound to them: acme's key sets acme's component and the
+    // public page's, never another tenant's.
+    let key = server
+        .ok(
+            Method::POST,
+            "/api/v1/orgs/acme/integration-keys",
+            &d.admin,
+            Some(json!({"name": "monitor", "kind": "events_v2"})),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bind = |page: &str, component: &str, name: &str| {
+        (format!("/api/v1/status-pages/{page}/components/{component}"), json!({"name": name, "alert_key": "db/down"}))
+    };
+    let fed_components = server.ok(Method::GET, &components(&fedco), &d.cleared, None).await;
+    let fed_id = fed_components[0]["id"].as_str().unwrap().to_string();
+    for (page, component, name, token) in [
+        (&acme, &cluster_id, "Acme cluster", &d.engineer),
+        (&platform, &api_id, "API", &d.engineer),
+        (&fedco, &fed_id, "Fed cluster", &d.cleared),
+    ] {
+        let (path, body) = bind(page, component, name);
+        server.ok(Method::PUT, &path, token, Some(body)).await;
+    }
+    let event = |action: &str| {
+        json!({"routing_key": key, "event_action": action, "dedup_key": "db/down",
+               "payload": {"summary": "Database down", "source": "db1", "severity": "error"}})
+    };
+    let enqueue =
+        |body: Value| server.raw(Method::POST, "/v2/enqueue", "", body.to_string().into_bytes(), "application/json");
+    assert_eq!(enqueue(event("trigger")).await.0, StatusCode::ACCEPTED);
+    until("the bound components go down", || async {
+        let (_, v) = doc(&server, "/status/api/v2/components.json", None).await;
+        (v["components"].as_array().unwrap().iter().any(|c| c["name"] == "API" && c["status"] == "partial_outage"))
+            .then_some(())
+    })
+    .await;
+    let (_, fed) = doc(&server, "/status/fedco/api/v2/components.json", Some(&d.cleared)).await;
+    let fed_status: Vec<&str> = fed["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "Fed cluster")
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(fed_status, ["operational"], "another tenant's component is not acme's monitor's to set");
+    assert_eq!(enqueue(event("resolve")).await.0, StatusCode::ACCEPTED);
+    until("the bound components come back", || async {
+        let (_, v) = doc(&server, "/status/api/v2/components.json", None).await;
+        (v["components"].as_array().unwrap().iter().any(|c| c["name"] == "API" && c["status"] == "operational"))
+            .then_some(())
+    })
+    .await;
 }
