@@ -54,7 +54,7 @@ def test_the_public_page_shows_uptime_on_hover_and_focus(status_server, visitors
     today = page.locator("ol.uptime").first.locator("li.day").last
     # The components were made this second: today has data once a second of it is observed.
     deadline = time.time() + 30
-    while "% uptime" not in (tip := today.get_attribute("data-tip")):
+    while "% uptime" not in (tip := today.get_attribute("aria-label")):
         assert time.time() < deadline, tip
         page.wait_for_timeout(200)
         page.reload()

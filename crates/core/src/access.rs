@@ -291,6 +291,8 @@ pub enum Action {
     ViewStatusPage,
     /// Run a status page: its components, incidents and maintenance (staff only).
     ManageStatus,
+    /// See a status page's subscribers (staff only: they are people's addresses).
+    ReadSubscribers,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -304,7 +306,9 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage => Some(Scope::Read),
+            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers => {
+                Some(Scope::Read)
+            }
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
@@ -405,7 +409,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
             Some("only admins link a Slack member ID that Slack does not confirm")
         }
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
-        ManageStatus if !staff => Some("only staff run status pages"),
+        ManageStatus | ReadSubscribers if !staff => Some("only staff run status pages"),
         _ => None,
     }
 }
@@ -501,7 +505,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Some(org) => seen(org),
             None => Allow,
         },
-        (ViewStatusPage | ManageStatus, Object::StatusPage(page)) => page.map_or(Allow, seen),
+        (ViewStatusPage | ManageStatus | ReadSubscribers, Object::StatusPage(page)) => page.map_or(Allow, seen),
         (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
             let mine = u.id == actor.user || actor.role == UserRole::Admin;
             if u.org.is_none() && mine { Allow } else { NotFound }

@@ -128,6 +128,27 @@ async fn status_pages_on(db: Db) {
     let (status, headers, body) = get(&server, "/status/api/v2/summary.json", &[("if-none-match", &etag)]).await;
     assert_eq!((status, body.as_str()), (StatusCode::NOT_MODIFIED, ""));
     assert_eq!(headers["etag"].to_str().unwrap(), etag);
+    // Browsers get the same document gzipped, under its own ETag.
+    let response = reqwest::Client::new()
+        .get(format!("{}/status/api/v2/summary.json", server.base))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "Accept-Encoding");
+    let gz_etag = response.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(gz_etag, etag, "each encoding has its own tag");
+    let packed = response.bytes().await.unwrap();
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut unpacked).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&unpacked).unwrap(), summary);
+    let (status, _, _) =
+        get(&server, "/status/api/v2/summary.json", &[("accept-encoding", "gzip"), ("if-none-match", &gz_etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (_, headers, _) =
+        get(&server, "/status/api/v2/summary.json", &[("accept-encoding", "gzip;q=0, identity")]).await;
+    assert!(headers.get("content-encoding").is_none(), "q=0 refuses gzip");
     let (status, _) = doc(&server, "/status/api/v2/nothing.json", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

@@ -16,6 +16,13 @@ use support::{Db, Server, open_ticket};
 const MISSING_TICKET: &str = "tkt_00000000000000000000000000";
 const MISSING_USER: &str = "usr_00000000000000000000000000";
 const MISSING_SCHEDULE: &str = "sch_00000000000000000000000000";
+/// A missing status page, component, incident and subscriber.
+const MISSING_STATUS: [&str; 4] = [
+    "stp_00000000000000000000000000",
+    "stc_00000000000000000000000000",
+    "sti_00000000000000000000000000",
+    "sts_00000000000000000000000000",
+];
 
 /// One org's objects an attacker must not reach.
 struct Victim {
@@ -24,6 +31,15 @@ struct Victim {
     schedule: String,
     user: String,
     subject: String,
+    /// Its status page, a component, an incident and a subscriber on it (missing ids for an
+    /// org on the shared platform, which has no page).
+    status: [String; 4],
+}
+
+impl Victim {
+    fn status_ids(&self) -> [&str; 4] {
+        [&self.status[0], &self.status[1], &self.status[2], &self.status[3]]
+    }
 }
 
 /// A caller: who, which org they may see (None: every non-federal org, `cleared` adds
@@ -66,19 +82,30 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
             json!({"from": "2026-11-27T00:00:00Z", "to": "2026-11-27T01:00:00Z", "user": "usr_00000000000000000000000000"}),
         ),
         ("PUT", p) if p.ends_with("/notification-rules") => Some(json!({"rules": []})),
+        ("PUT", p) if p.contains("/components/") => Some(json!({"name": "probe", "status": "major_outage"})),
         ("PUT", _) => Some(json!({"user": "usr_00000000000000000000000000"})),
         ("POST", "/api/v1/login") => {
             Some(json!({"email": format!("nobody@{org}.example"), "password": "probe-password"}))
         }
         ("POST", p) if p.ends_with("/comments") => Some(json!({"body": "probe"})),
         ("PATCH", "/api/v1/orgs/{slug}") => Some(json!({"name": "probed"})),
+        ("PATCH", "/api/v1/status-pages/{page}") => Some(json!({"name": "probed"})),
+        ("POST", p) if p.ends_with("/components") => Some(json!({"name": "probe"})),
+        ("POST", p) if p.ends_with("/incidents") => {
+            Some(json!({"name": "probe", "status": "investigating", "body": "probe"}))
+        }
+        ("POST", p) if p.ends_with("/updates") => Some(json!({"status": "resolved", "body": "probe"})),
+        ("POST", p) if p.ends_with("/subscribers") => {
+            Some(json!({"kind": "webhook", "address": "https://93.184.215.14/status"}))
+        }
+        ("POST", p) if p.ends_with("/status-incident") => Some(json!({})),
         ("POST", p) if p.ends_with("/assign") => Some(json!({"assignee": null})),
         ("PATCH", _) => Some(json!({"severity": "P1"})),
         _ => None,
     }
 }
 
-fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str) -> String {
+fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str, status: &[&str; 4]) -> String {
     let id = if path.starts_with("/api/v1/mail/") {
         // Received messages are numbered; the victim's and a missing one look alike.
         if ticket == MISSING_TICKET { "999999" } else { "424242" }
@@ -91,7 +118,13 @@ fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str) -> 
     } else {
         ticket
     };
-    path.replace("{id}", id).replace("{slug}", org).replace("{override_id}", "ovr_00000000000000000000000000")
+    path.replace("{id}", id)
+        .replace("{slug}", org)
+        .replace("{override_id}", "ovr_00000000000000000000000000")
+        .replace("{page}", status[0])
+        .replace("{component}", status[1])
+        .replace("{incident}", status[2])
+        .replace("{subscriber}", status[3])
 }
 
 fn operations(doc: &Value) -> Vec<(String, Method)> {
@@ -111,7 +144,7 @@ async fn walk_unseen(server: &Server, attacker: &Attacker, victim: &Victim, doc:
         if path == "/api/v1/login" {
             continue;
         }
-        let target = concrete(&path, &victim.ticket, &victim.user, victim.org, &victim.schedule);
+        let target = concrete(&path, &victim.ticket, &victim.user, victim.org, &victim.schedule, &victim.status_ids());
         let (status, body) =
             server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, victim.org)).await;
         let text = body.to_string();
@@ -127,7 +160,8 @@ async fn walk_unseen(server: &Server, attacker: &Attacker, victim: &Victim, doc:
         calls += 1;
         if path.contains('{') {
             // Exactly as for something that does not exist.
-            let missing = concrete(&path, MISSING_TICKET, MISSING_USER, "no-such-org", MISSING_SCHEDULE);
+            let missing =
+                concrete(&path, MISSING_TICKET, MISSING_USER, "no-such-org", MISSING_SCHEDULE, &MISSING_STATUS);
             let missing_body = body_for(&path, &method, "no-such-org");
             let (m_status, m_body) = server.call(method.clone(), &missing, Some(&attacker.token), missing_body).await;
             calls += 1;
@@ -158,7 +192,7 @@ async fn walk_scopes(server: &Server, attacker: &Attacker, own: &Victim, doc: &V
         if path == "/api/v1/login" {
             continue;
         }
-        let target = concrete(&path, &own.ticket, &own.user, own.org, &own.schedule);
+        let target = concrete(&path, &own.ticket, &own.user, own.org, &own.schedule, &own.status_ids());
         let (status, body) =
             server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, own.org)).await;
         calls += 1;
@@ -235,14 +269,36 @@ async fn walk(db: Db) {
     }
     let customer_token =
         |org: &str| attackers.iter().find(|a| a.org == Some(org) && a.scopes.contains(&"write")).unwrap().token.clone();
+    let pages = server.ok(Method::GET, "/api/v1/status-pages", &root, None).await;
     let mut victims = Vec::new();
     for (org, customer, staff) in [("acme", "amy", "eng"), ("bolt", "bob", "eng"), ("fedco", "fiona", "pat")] {
         let ticket = open_ticket(&server, &customer_token(org), org, "P2").await;
         let rotation = json!({"name": "r", "time_zone": "UTC", "members": [ids[staff]], "shift_days": 7, "handoff": "09:00", "start": "2026-11-02"});
         let body = json!({"name": format!("{org} on-call"), "org": org, "layers": [{"rotation": rotation}]});
         let schedule = server.ok(Method::POST, "/api/v1/schedules", &root, Some(body)).await;
+        let page = pages.as_array().unwrap().iter().find(|p| p["org"] == org).map(|p| p["id"].as_str().unwrap());
+        let status = match page {
+            Some(page) => {
+                let base = format!("/api/v1/status-pages/{page}");
+                let component =
+                    server.ok(Method::POST, &format!("{base}/components"), &root, Some(json!({"name": "c"}))).await;
+                let incident = json!({"name": "i", "status": "investigating", "body": "b"});
+                let incident = server.ok(Method::POST, &format!("{base}/incidents"), &root, Some(incident)).await;
+                let hook = json!({"kind": "webhook", "address": "https://93.184.215.14/victim"});
+                let subscriber = server.ok(Method::POST, &format!("{base}/subscribers"), &root, Some(hook)).await;
+                [
+                    page,
+                    component["id"].as_str().unwrap(),
+                    incident["id"].as_str().unwrap(),
+                    subscriber["id"].as_str().unwrap(),
+                ]
+                .map(String::from)
+            }
+            None => MISSING_STATUS.map(String::from),
+        };
         victims.push(Victim {
             org,
+            status,
             ticket: ticket["id"].as_str().unwrap().into(),
             schedule: schedule["id"].as_str().unwrap().into(),
             user: ids[customer].clone(),
@@ -264,6 +320,16 @@ async fn walk(db: Db) {
         assert_eq!((t["version"].as_i64(), t["severity"].as_str()), (Some(1), Some("P2")), "{}", victim.org);
     }
     let users_after = server.ok(Method::GET, "/api/v1/users", &root, None).await["items"].as_array().unwrap().len();
+    for victim in victims.iter().filter(|v| v.status[0] != MISSING_STATUS[0]) {
+        let base = format!("/api/v1/status-pages/{}", victim.status[0]);
+        let components = server.ok(Method::GET, &format!("{base}/components"), &root, None).await;
+        let names: Vec<&str> = components.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["c"], "{}: nobody unseen added or renamed a component", victim.org);
+        assert_eq!(components[0]["status"], "operational", "{}", victim.org);
+        let incidents = server.ok(Method::GET, &format!("{base}/incidents"), &root, None).await;
+        let updates = incidents["incidents"][0]["incident_updates"].as_array().unwrap().len();
+        assert_eq!((incidents["incidents"].as_array().unwrap().len(), updates), (1, 1), "{}", victim.org);
+    }
     assert_eq!(users_before, users_after, "no user was created in an org its creator may not see");
 
     // Scopes mean what they say on the caller's own objects too.

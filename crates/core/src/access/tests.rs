@@ -280,6 +280,11 @@ fn status_pages() {
         ("engineer", "rw", ManageStatus,   page(Some(FEDCO)), N),
         ("pat",      "rw", ManageStatus,   page(Some(FEDCO)), A),
         ("alice",    "rwa", ManageStatus,  page(Some(ACME)),  F),
+        // Subscribers are people's addresses: staff who see the page, with read.
+        ("engineer", "r",  ReadSubscribers, page(None),        A),
+        ("engineer", "w",  ReadSubscribers, page(None),        F),
+        ("engineer", "r",  ReadSubscribers, page(Some(FEDCO)), N),
+        ("alice",    "r",  ReadSubscribers, page(Some(ACME)),  F),
     ];
     check(rows);
     // Anonymous visitors see the public page only; a tenant page is hidden from outsiders,
@@ -331,6 +336,7 @@ fn an_unseen_object_answers_as_a_missing_one() {
         OpenTicket,
         ViewStatusPage,
         ManageStatus,
+        ReadSubscribers,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {

@@ -63,30 +63,57 @@ struct Shown {
     rendered: Mutex<HashMap<String, Arc<Body>>>,
 }
 
-/// A rendered document.
+/// A rendered document, and its gzip encoding made once with it (a page with 90-day bars
+/// is mostly repetition: it shrinks manyfold).
 struct Body {
     bytes: Bytes,
     etag: HeaderValue,
+    gzip: Bytes,
+    gzip_etag: HeaderValue,
     content_type: &'static str,
 }
 
 impl Body {
     fn new(bytes: Vec<u8>, content_type: &'static str) -> Body {
-        let digest = Sha256::digest(&bytes);
-        let etag =
-            HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16]))).expect("hex is a valid header");
-        Body { bytes: Bytes::from(bytes), etag, content_type }
+        use std::io::Write;
+        let digest = hex::encode(&Sha256::digest(&bytes)[..16]);
+        let tag =
+            |suffix: &str| HeaderValue::from_str(&format!("\"{digest}{suffix}\"")).expect("hex is a valid header");
+        let mut encoder =
+            flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 8), flate2::Compression::default());
+        let gzip =
+            encoder.write_all(&bytes).and_then(|()| encoder.finish()).expect("compressing into memory cannot fail");
+        Body { bytes: Bytes::from(bytes), etag: tag(""), gzip: Bytes::from(gzip), gzip_etag: tag("-gz"), content_type }
     }
+}
+
+/// Whether a request takes gzip (`Accept-Encoding` names it, or `*`, without `q=0`).
+fn takes_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
 }
 
 type Entry<T> = (Instant, T);
 /// A page's key in the cache: which page, served under which base path.
 type ShownKey = (Scope, String);
 
+/// A page as computed, and whether a request is computing it afresh.
+struct Cached {
+    at: Instant,
+    shown: Option<Arc<Shown>>,
+    refreshing: bool,
+}
+
 /// Pages computed in the last second, and which page each host name is bound to.
 #[derive(Default)]
 pub struct StatusCache {
-    shown: Mutex<HashMap<ShownKey, Entry<Option<Arc<Shown>>>>>,
+    shown: Mutex<HashMap<ShownKey, Cached>>,
     hosts: Mutex<HashMap<String, Entry<Option<Scope>>>>,
 }
 
@@ -328,25 +355,30 @@ async fn may_view(state: &AppState, headers: &HeaderMap, visitor: Visitor, shown
 /// The answer for a rendered document: 304 when the client has it, else the body, with the
 /// caching and CORS headers its page calls for.
 fn finish(headers: &HeaderMap, body: &Body, private: bool) -> Response {
+    let gzip = takes_gzip(headers);
+    let (bytes, etag) = if gzip { (&body.gzip, &body.gzip_etag) } else { (&body.bytes, &body.etag) };
     let fresh =
         headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
             |tag| {
                 let tag = tag.trim();
-                tag == "*" || tag.trim_start_matches("W/").as_bytes() == body.etag.as_bytes()
+                tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag.as_bytes()
             },
         );
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { body.bytes.clone().into_response() };
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { bytes.clone().into_response() };
     let h = response.headers_mut();
     if !fresh {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static(body.content_type));
+        if gzip {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
     }
-    h.insert(header::ETAG, body.etag.clone());
+    h.insert(header::ETAG, etag.clone());
     if private {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-        h.insert(header::VARY, HeaderValue::from_static("Cookie, Authorization"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Cookie, Authorization"));
     } else {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=10"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag"));
     }
@@ -354,17 +386,37 @@ fn finish(headers: &HeaderMap, body: &Body, private: bool) -> Response {
 }
 
 /// The page of `scope` as served under `base`, from memory when computed in the last
-/// second; `None` when there is no such page (an unknown org, or one without a page).
+/// second; `None` when there is no such page (an unknown org, or one without a page). When
+/// the second is over, one request computes the page afresh while the others are still
+/// answered from the previous one, so a busy page is computed once a second, not once per
+/// waiting request; a change on this instance empties the cache, and the next request
+/// computes.
 async fn shown(state: &AppState, scope: &Scope, base: &str) -> Result<Option<Arc<Shown>>, ApiError> {
     let key = (scope.clone(), base.to_string());
-    if let Some((at, shown)) = state.status.shown.lock().expect("status cache").get(&key)
-        && at.elapsed() < FRESH
     {
-        return Ok(shown.clone());
+        let mut cache = state.status.shown.lock().expect("status cache");
+        if let Some(entry) = cache.get_mut(&key) {
+            if entry.at.elapsed() < FRESH || entry.refreshing {
+                return Ok(entry.shown.clone());
+            }
+            entry.refreshing = true;
+        }
     }
-    let computed = compute(state, scope, base).await?.map(Arc::new);
-    state.status.shown.lock().expect("status cache").insert(key, (Instant::now(), computed.clone()));
-    Ok(computed)
+    let computed = compute(state, scope, base).await;
+    let mut cache = state.status.shown.lock().expect("status cache");
+    match computed {
+        Ok(shown) => {
+            let shown = shown.map(Arc::new);
+            cache.insert(key, Cached { at: Instant::now(), shown: shown.clone(), refreshing: false });
+            Ok(shown)
+        }
+        Err(e) => {
+            if let Some(entry) = cache.get_mut(&key) {
+                entry.refreshing = false;
+            }
+            Err(e)
+        }
+    }
 }
 
 async fn compute(state: &AppState, scope: &Scope, base: &str) -> Result<Option<Shown>, ApiError> {

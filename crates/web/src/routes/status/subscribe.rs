@@ -280,7 +280,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Vec<SubscriberIo>>, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
+    let (page, _) = page_for(&state, &caller, &id, Action::ReadSubscribers).await?;
     Ok(axum::Json(state.ports.status.subscribers(&page.id).await?.into_iter().map(io).collect()))
 }
 
