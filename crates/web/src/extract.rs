@@ -42,6 +42,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         if has_nul_escape(&bytes) {
             return Err(nul());
         }
+        // Every body the API takes is an object; serde would also read a struct whose fields
+        // all have defaults from an array.
+        let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if !object && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(ApiError::unprocessable("the body is a JSON object"));
+        }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(e) => Err(json_problem(e)),
