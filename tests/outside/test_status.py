@@ -121,3 +121,38 @@ def test_feeds_parse(server, pages, kind):
     with pytest.raises(urllib.error.HTTPError) as refused:
         fetch(server, f"/status/acme/history.{kind}")
     assert refused.value.code == 404
+
+
+def test_the_webhook_payload_has_statuspage_shapes():
+    """A webhook subscriber gets Statuspage's payload: `meta`, `page` (with the page's state)
+    and `incident` shaped as the documented incident object."""
+    from conftest import StandIn, serve
+    from stringer_server import Server, until
+
+    received = []
+
+    class Hook(StandIn):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.reply(200, "text/plain", b"ok")
+
+    receiver, url = serve(Hook)
+    s = Server(["--allow-private-webhooks"])
+    try:
+        page = [p for p in s.api("GET", "/api/v1/status-pages") if p["org"] is None][0]["id"]
+        api = s.api("POST", f"/api/v1/status-pages/{page}/components", {"name": "API"})["id"]
+        s.api("POST", f"/api/v1/status-pages/{page}/subscribers", {"kind": "webhook", "address": url + "/hook"})
+        s.api("POST", f"/api/v1/status-pages/{page}/incidents",
+              {"name": "API errors", "status": "identified", "impact": "major", "body": "A bad node.",
+               "components": [{"id": api, "status": "partial_outage"}]})
+        payload = until("the webhook", lambda: received and received[0])
+        assert sorted(payload) == ["incident", "meta", "page"]
+        assert sorted(payload["page"]) == ["id", "status_description", "status_indicator"]
+        assert payload["page"]["status_indicator"] in ("none", "minor", "major", "critical", "maintenance")
+        assert sorted(payload["meta"]) == ["documentation", "unsubscribe"]
+        documented = fixture("incidents.json")["incidents"][0]
+        problems = check_shape(documented, payload["incident"], "$.incident")
+        assert problems == [], "\n".join(problems)
+    finally:
+        s.stop()
+        receiver.shutdown()
