@@ -6,6 +6,7 @@ Environment:
   STRINGER_SCREENSHOTS  a directory: save the README's screenshots there
 """
 
+import contextlib
 import os
 import sys
 from urllib.parse import urlparse
@@ -95,8 +96,10 @@ class Person:
         self.context.close()
 
 
-@pytest.fixture
-def people(browser, server):
+@contextlib.contextmanager
+def crowd(browser, server):
+    """A maker of people on `server` (signed in when given an address), each closed (and
+    checked) at the end."""
     made = []
 
     def person(email=None):
@@ -104,6 +107,14 @@ def people(browser, server):
         made.append(p)
         return p.sign_in(email) if email else p
 
-    yield person
-    for p in made:
-        p.close()
+    try:
+        yield person
+    finally:
+        for p in made:
+            p.close()
+
+
+@pytest.fixture
+def people(browser, server):
+    with crowd(browser, server) as person:
+        yield person

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, Person, desk
+from conftest import PASSWORD, crowd, desk
 from test_pages import axe_violations
 
 
@@ -31,16 +31,8 @@ def status_server():
 
 @pytest.fixture
 def visitors(browser, status_server):
-    made = []
-
-    def person(email=None):
-        p = Person(browser, status_server)
-        made.append(p)
-        return p.sign_in(email) if email else p
-
-    yield person
-    for p in made:
-        p.close()
+    with crowd(browser, status_server) as person:
+        yield person
 
 
 def test_the_public_page_shows_uptime_on_hover_and_focus(status_server, visitors):

@@ -351,16 +351,14 @@ impl StatusPages for SqlStore {
         &self,
         pages: &[String],
         maintenance: bool,
-        open_only: bool,
         limit: i64,
     ) -> Result<Vec<IncidentRecord>, StoreError> {
         if pages.is_empty() {
             return Ok(Vec::new());
         }
         let n = pages.len();
-        let open = if open_only { " AND resolved_at IS NULL" } else { "" };
         let sql = format!(
-            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE page_id IN ({}) AND kind = {}{open} \
+            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE page_id IN ({}) AND kind = {} \
              ORDER BY created_at DESC, id DESC LIMIT {}",
             self.marks(n, 1),
             self.backend.mark(n + 1),

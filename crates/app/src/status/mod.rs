@@ -199,12 +199,11 @@ pub trait StatusPages: Send + Sync {
     /// The status intervals of these components that end after `since` (or last).
     async fn intervals(&self, components: &[String], since: i64) -> Result<Vec<(String, StatusInterval)>, StoreError>;
     /// The newest incidents (`maintenance: false`) or maintenances of these pages, each
-    /// with its updates, newest first; `open_only` keeps those not over.
+    /// with its updates, newest first.
     async fn incidents(
         &self,
         pages: &[String],
         maintenance: bool,
-        open_only: bool,
         limit: i64,
     ) -> Result<Vec<IncidentRecord>, StoreError>;
     /// One incident or maintenance, with its updates.
@@ -398,8 +397,8 @@ impl StatusDesk {
         for c in components.iter_mut().filter(|c| c.group) {
             c.status = worst.get(&c.id).copied().unwrap_or(ComponentStatus::Operational);
         }
-        let incidents = self.pages.incidents(&ids, false, false, LISTED).await?;
-        let maintenances = self.pages.incidents(&ids, true, false, LISTED).await?;
+        let incidents = self.pages.incidents(&ids, false, LISTED).await?;
+        let maintenances = self.pages.incidents(&ids, true, LISTED).await?;
         let zone = TimeZone::get(&page.time_zone).unwrap_or(TimeZone::UTC);
         let today = rules::today(&zone, Timestamp::from_second(now).unwrap_or(Timestamp::UNIX_EPOCH));
         let first = today.checked_sub(jiff::Span::new().days(UPTIME_DAYS as i64)).unwrap_or(today);

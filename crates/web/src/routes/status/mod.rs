@@ -255,6 +255,17 @@ async fn on_host(State(state): State<AppState>, headers: HeaderMap, visitor: Vis
     }
 }
 
+/// The page an `/status[/{org}]` path names, and the path its links start with.
+fn scope_of(org: Option<String>) -> (Scope, String) {
+    match org {
+        None => (Scope::Platform, "/status".to_string()),
+        Some(slug) => {
+            let base = format!("/status/{slug}");
+            (Scope::Org(slug), base)
+        }
+    }
+}
+
 async fn serve(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -262,13 +273,7 @@ async fn serve(
     org: Option<String>,
     what: What,
 ) -> Response {
-    let (scope, base) = match org {
-        None => (Scope::Platform, "/status".to_string()),
-        Some(slug) => {
-            let base = format!("/status/{slug}");
-            (Scope::Org(slug), base)
-        }
-    };
+    let (scope, base) = scope_of(org);
     answer(&state, &headers, visitor, scope, base, what).await
 }
 

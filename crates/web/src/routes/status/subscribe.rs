@@ -5,7 +5,7 @@
 //! mail).
 
 use super::manage::page_for;
-use super::{Scope, Visitor, may_view, shown};
+use super::{Visitor, may_view, scope_of, shown};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::client::client_ip;
@@ -95,13 +95,7 @@ pub async fn form(
     org: Option<String>,
     OpenForm(headers, form): OpenForm<Vec<(String, String)>>,
 ) -> Response {
-    let (scope, base) = match org {
-        None => (Scope::Platform, "/status".to_string()),
-        Some(slug) => {
-            let base = format!("/status/{slug}");
-            (Scope::Org(slug), base)
-        }
-    };
+    let (scope, base) = scope_of(org);
     let result: Result<(String, String), ApiError> = async {
         let shown = shown(&state, &scope, &base).await?.ok_or_else(|| ApiError::not_found("status page"))?;
         if !may_view(&state, &headers, visitor, &shown).await {
