@@ -337,13 +337,12 @@ impl AlertDesk {
             return Ok(());
         }
         let desk = crate::status::StatusDesk { pages: self.ports.status.clone() };
-        let pages = self.ports.status.pages().await?;
         for component in bound.into_iter().filter(|c| !c.group) {
-            let Some(page) = pages.iter().find(|p| p.id == component.page_id) else { continue };
+            let Some(page) = self.ports.status.page(&component.page_id).await? else { continue };
             if page.org.as_ref().is_some_and(|org| org != &key.org) {
                 continue;
             }
-            desk.set_statuses(page, vec![(component.id, status)], at).await?;
+            desk.set_statuses(&page, vec![(component.id, status)], at).await?;
         }
         Ok(())
     }

@@ -249,6 +249,11 @@ impl StatusPages for SqlStore {
         self.rows(sqlx::query(&sql), page_from).await
     }
 
+    async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
+        let sql = format!("SELECT {PAGE_COLUMNS} FROM status_pages WHERE id = $1");
+        self.row(sqlx::query(&sql).bind(id), page_from).await
+    }
+
     async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
         if let Some(host) = &page.host
             && self.page_by_host(host).await?.is_some_and(|other| other.id != page.id)

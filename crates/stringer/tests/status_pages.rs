@@ -297,6 +297,9 @@ async fn status_pages_on(db: Db) {
         .map(|u| u["status"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["completed", "in_progress", "scheduled"], "each move once, though two cycles may race");
+    let listed = server.ok(Method::GET, &acme_incidents, &d.engineer, None).await;
+    let link = listed["scheduled_maintenances"][0]["shortlink"].as_str().unwrap().to_string();
+    assert!(link.contains("/status/acme/incidents/sti_"), "links point at the tenant's own page: {link}");
     let (_, after) = doc(&server, "/status/acme/api/v2/summary.json", Some(&d.alice)).await;
     assert_eq!(status_of(&after, "Acme cluster"), "operational");
 

@@ -61,6 +61,21 @@ pub struct PageRecord {
     pub updated_at: i64,
 }
 
+impl PageRecord {
+    /// Where the page is served on the server: `/status`, or `/status/<org>`.
+    pub fn path(&self) -> String {
+        match &self.org {
+            Some(org) => format!("/status/{org}"),
+            None => "/status".to_string(),
+        }
+    }
+
+    /// Its address on the server at `public_url`.
+    pub fn url(&self, public_url: &str) -> String {
+        format!("{}{}", public_url.trim_end_matches('/'), self.path())
+    }
+}
+
 /// A component, or a group of components.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComponentRecord {
@@ -186,6 +201,8 @@ pub trait StatusPages: Send + Sync {
     async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError>;
     /// Every page.
     async fn pages(&self) -> Result<Vec<PageRecord>, StoreError>;
+    /// One page.
+    async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError>;
     /// Changes a page's name, host and zone; [`StoreError::Duplicate`] when the host is
     /// another page's.
     async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError>;
@@ -284,6 +301,9 @@ pub struct NewUpdate {
 pub struct PageView {
     /// The page.
     pub page: PageRecord,
+    /// The pages whose components and incidents it shows: its own, and for a tenant's page
+    /// the platform's.
+    pub shows: Vec<String>,
     /// Its components (a tenant's page: the platform's, then its own), groups included.
     pub components: Vec<ComponentRecord>,
     /// Each component's uptime per day, [`UPTIME_DAYS`] days to today (not for groups).
@@ -372,9 +392,9 @@ impl StatusDesk {
         }
     }
 
-    /// Everything a page shows at `now`: its components (with the platform's, for a
-    /// tenant's page), their uptime bars, its newest incidents and maintenances.
-    pub async fn view(&self, page: PageRecord, now: i64) -> Result<PageView, AppError> {
+    /// The pages whose components and incidents a page shows: the platform's first (for a
+    /// tenant's page), then its own.
+    async fn shown_pages(&self, page: &PageRecord) -> Result<Vec<String>, AppError> {
         let mut ids = Vec::with_capacity(2);
         if page.org.is_some()
             && let Some(platform) = self.pages.page_of(None).await?
@@ -382,6 +402,13 @@ impl StatusDesk {
             ids.push(platform.id);
         }
         ids.push(page.id.clone());
+        Ok(ids)
+    }
+
+    /// Everything a page shows at `now`: its components (with the platform's, for a
+    /// tenant's page), their uptime bars, its newest incidents and maintenances.
+    pub async fn view(&self, page: PageRecord, now: i64) -> Result<PageView, AppError> {
+        let ids = self.shown_pages(&page).await?;
         let mut components = self.pages.components(&ids).await?;
         // The platform's components first, then the page's own, each by position.
         components.sort_by_key(|c| (ids.iter().position(|p| *p == c.page_id), c.position, c.created_at));
@@ -421,7 +448,7 @@ impl StatusDesk {
             components.iter().filter(|c| !c.group).map(|c| c.status),
             maintenances.iter().any(|m| m.phase.is_active()),
         );
-        Ok(PageView { page, components, uptime, incidents, maintenances, indicator, at: now })
+        Ok(PageView { page, shows: ids, components, uptime, incidents, maintenances, indicator, at: now })
     }
 
     /// Adds a component (or group) to a page (its id made by the front: `stc_…`).
@@ -496,13 +523,7 @@ impl StatusDesk {
 
     /// The components of a page and the platform's, by id (what an incident may name).
     async fn reachable(&self, page: &PageRecord) -> Result<HashMap<String, ComponentRecord>, AppError> {
-        let mut ids = vec![page.id.clone()];
-        if page.org.is_some()
-            && let Some(platform) = self.pages.page_of(None).await?
-        {
-            ids.push(platform.id);
-        }
-        let all = self.pages.components(&ids).await?;
+        let all = self.pages.components(&self.shown_pages(page).await?).await?;
         Ok(all.into_iter().filter(|c| !c.group).map(|c| (c.id.clone(), c)).collect())
     }
 
@@ -660,7 +681,7 @@ impl StatusDesk {
                 continue;
             };
             let Some(next) = rules::maintenance_due(status, from, until, now) else { continue };
-            let Some(page) = self.page_by_id(&m.page_id).await? else { continue };
+            let Some(page) = self.pages.page(&m.page_id).await? else { continue };
             let phase = Phase::Maintenance(next);
             // Derived from what moved it, so two instances moving it at once write one update.
             let id = seeded_ulid("stu", now * 1000, &format!("{}:{}", m.id, phase.as_str()));
@@ -670,9 +691,5 @@ impl StatusDesk {
             moved += 1;
         }
         Ok(moved)
-    }
-
-    async fn page_by_id(&self, id: &str) -> Result<Option<PageRecord>, AppError> {
-        Ok(self.pages.pages().await?.into_iter().find(|p| p.id == id))
     }
 }

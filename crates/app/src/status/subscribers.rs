@@ -206,14 +206,6 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    fn page_url(&self, page: &PageRecord) -> String {
-        let base = self.public_url.trim_end_matches('/');
-        match &page.org {
-            Some(org) => format!("{base}/status/{org}"),
-            None => format!("{base}/status"),
-        }
-    }
-
     /// A subscriber's own page (confirm, unsubscribe).
     pub fn subscription_url(&self, subscriber: &SubscriberRecord) -> String {
         format!(
@@ -261,7 +253,7 @@ impl Notifier {
     /// The message a notice sends, `None` when what it tells of is gone.
     async fn message(&self, notice: &NoticeRecord, now: i64) -> Result<Option<Outgoing>, AppError> {
         let s = &notice.subscriber;
-        let Some(page) = self.desk.pages.pages().await?.into_iter().find(|p| p.id == s.page_id) else {
+        let Some(page) = self.desk.pages.page(&s.page_id).await? else {
             return Ok(None);
         };
         let manage = self.subscription_url(s);
@@ -280,7 +272,7 @@ impl Notifier {
         let Some(incident) = self.desk.pages.incident(notice.incident_id.as_deref().unwrap_or_default()).await? else {
             return Ok(None);
         };
-        let urls = Urls { page: self.page_url(&page) };
+        let urls = Urls { page: page.url(&self.public_url) };
         let link = urls.incident(&incident.id);
         let update = notice
             .update_id

@@ -40,11 +40,7 @@ pub struct PageOut {
 }
 
 pub(crate) fn page_out(state: &AppState, p: &PageRecord) -> PageOut {
-    let base = state.public_url.trim_end_matches('/');
-    let url = match &p.org {
-        Some(org) => format!("{base}/status/{org}"),
-        None => format!("{base}/status"),
-    };
+    let url = p.url(&state.public_url);
     PageOut {
         id: p.id.clone(),
         org: p.org.as_ref().map(|o| o.0.clone()),
@@ -67,7 +63,7 @@ pub(crate) async fn page_for(
     id: &str,
     action: Action,
 ) -> Result<(PageRecord, Option<OrgRecord>), ApiError> {
-    let page = state.ports.status.pages().await?.into_iter().find(|p| p.id == id);
+    let page = state.ports.status.page(id).await?;
     let org = match page.as_ref().and_then(|p| p.org.as_ref()) {
         Some(slug) => state.ports.accounts.org(slug).await?,
         None => None,
@@ -431,14 +427,8 @@ fn instant(what: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 /// An incident in the public documents' shape.
 async fn incident_json(state: &AppState, page: PageRecord, incident: &IncidentRecord) -> Result<Value, ApiError> {
+    let urls = Urls { page: page.url(&state.public_url) };
     let view = desk(state).view(page, state.now().as_second()).await?;
-    let base = state.public_url.trim_end_matches('/');
-    let urls = Urls {
-        page: match &view.page.org {
-            Some(org) => format!("{base}/status/{org}"),
-            None => format!("{base}/status"),
-        },
-    };
     Ok(json::incident(incident, &view, &urls, &view.zone()))
 }
 
@@ -512,9 +502,8 @@ pub async fn list_incidents(
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let (page, _) = page_for(&state, &caller, &id, Action::ViewStatusPage).await?;
+    let urls = Urls { page: page.url(&state.public_url) };
     let view = desk(&state).view(page, state.now().as_second()).await?;
-    let base = state.public_url.trim_end_matches('/');
-    let urls = Urls { page: format!("{base}/status") };
     let doc = json::document("incidents.json", &view, &urls).unwrap_or_default();
     let mut maintenances = json::document("scheduled-maintenances.json", &view, &urls).unwrap_or_default();
     let mut doc = doc;

@@ -56,8 +56,6 @@ struct Shown {
     view: PageView,
     /// The org whose page it is.
     org: Option<OrgRecord>,
-    /// The pages whose incidents it shows (its own, and the platform's for a tenant).
-    page_ids: Vec<String>,
     urls: Urls,
     /// Documents rendered so far, by name.
     rendered: Mutex<HashMap<String, Arc<Body>>>,
@@ -311,7 +309,7 @@ async fn respond(
     }
     let body = match what {
         What::Incident(id) => {
-            let incident = state.ports.status.incident(&id).await?.filter(|i| shown.page_ids.contains(&i.page_id));
+            let incident = state.ports.status.incident(&id).await?.filter(|i| shown.view.shows.contains(&i.page_id));
             let Some(incident) = incident else { return Err(ApiError::not_found("incident")) };
             Arc::new(Body::new(html::incident(&shown.view, &base, &incident)?.into_bytes(), html::TYPE))
         }
@@ -436,17 +434,8 @@ async fn compute(state: &AppState, scope: &Scope, base: &str) -> Result<Option<S
         }
     };
     let view = desk.view(page, now).await?;
-    let mut page_ids: Vec<String> = view.components.iter().map(|c| c.page_id.clone()).collect();
-    page_ids.push(view.page.id.clone());
-    if org.is_some()
-        && let Some(platform) = state.ports.status.page_of(None).await?
-    {
-        page_ids.push(platform.id);
-    }
-    page_ids.sort();
-    page_ids.dedup();
     let urls = Urls { page: format!("{}{base}", state.public_url.trim_end_matches('/')) };
-    Ok(Some(Shown { view, org, page_ids, urls, rendered: Mutex::default() }))
+    Ok(Some(Shown { view, org, urls, rendered: Mutex::default() }))
 }
 
 /// The public page's name: the contract's (the vendor's support) until staff rename it.

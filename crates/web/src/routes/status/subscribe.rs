@@ -168,14 +168,14 @@ async fn subscriber(state: &AppState, token: &str) -> Result<SubscriberRecord, A
 async fn subscription_page(state: &AppState, token: &str, heading: &str, message: Option<String>) -> Response {
     let result: Result<Response, ApiError> = async {
         let s = subscriber(state, token).await?;
-        let page = state.ports.status.pages().await?.into_iter().find(|p| p.id == s.page_id);
-        let (name, base) = match page {
-            Some(p) => {
-                let base = p.org.as_ref().map_or_else(|| "/status".to_string(), |o| format!("/status/{o}"));
+        let page = state.ports.status.page(&s.page_id).await?;
+        let (name, base) = page.map_or_else(
+            || ("Status".to_string(), "/status".to_string()),
+            |p| {
+                let base = p.path();
                 (p.name, base)
-            }
-            None => ("Status".to_string(), "/status".to_string()),
-        };
+            },
+        );
         let active = s.unsubscribed_at.is_none();
         let pending = active && s.confirmed_at.is_none();
         let message = message.unwrap_or_else(|| match (active, pending) {
