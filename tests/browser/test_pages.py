@@ -263,7 +263,8 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
         anonymous.page.goto(path)
         found[path] = axe_violations(anonymous.page)
     alice = people("alice@acme.example")
-    for path in ["/portal", "/portal/new", "/portal/new?security=true", f"/portal/tickets/{ticket['key']}"]:
+    for path in ["/portal", "/portal/new", "/portal/new?security=true", f"/portal/tickets/{ticket['key']}",
+                 "/packet/acme"]:
         alice.page.goto(path)
         found[path] = axe_violations(alice.page)
     ada = people("ada@vendor.example")
@@ -317,3 +318,18 @@ def test_screenshots_for_the_readme(browser):
     for p in made:
         p.close()
     server.stop()
+
+
+def test_the_welcome_packet_is_the_orgs_own(server, people):
+    alice = people("alice@acme.example")
+    alice.page.goto("/portal")
+    alice.page.click("text=Welcome packet")
+    alice.page.wait_for_load_state()
+    assert alice.page.locator("h1").inner_text() == "Welcome to Enterprise support, Acme Corp"
+    assert "Tina TAM" in alice.page.content(), "the TAM is named"
+    assert "/status/acme" in alice.page.content(), "a dedicated org's own status page"
+    bob = people("bob@bolt.example")
+    assert bob.page.goto("/packet/acme").status == 404, "another org's packet does not exist for them"
+    assert bob.page.goto("/packet/bolt").status == 200
+    nico = people("nico@vendor.example")
+    assert nico.page.goto("/packet/acme?format=md").status == 200

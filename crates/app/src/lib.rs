@@ -14,6 +14,7 @@ pub mod ids;
 pub mod links;
 pub mod mail;
 mod memory_store;
+pub mod packet;
 pub mod phone;
 pub mod ports;
 pub mod records;

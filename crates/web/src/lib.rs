@@ -15,6 +15,7 @@ mod extract;
 mod ics;
 mod idempotency;
 pub mod ids;
+pub mod packet;
 pub mod pages;
 mod password_links;
 mod ratelimit;
@@ -111,6 +112,10 @@ pub struct AppState {
     pub phone: Option<stringer_integrations::sms_voice::inbound::VoiceLine>,
     /// Status pages computed in the last second (see [`routes::status`]).
     pub status: Arc<routes::status::StatusCache>,
+    /// The support mailboxes, when the server takes mail (`--mail-domain`).
+    pub mail_addresses: Option<stringer_core::mail::MailAddresses>,
+    /// The P1 phone line's number, when the server has one (`--sms-from`).
+    pub phone_line: Option<String>,
 }
 
 impl AppState {
@@ -127,6 +132,8 @@ impl AppState {
             alert_door: Arc::default(),
             phone: None,
             status: Arc::default(),
+            mail_addresses: None,
+            phone_line: None,
         }
     }
 

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod contract_cmd;
 mod mailgate_cmd;
 mod org_cmd;
+mod packet_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
@@ -63,6 +64,8 @@ enum Command {
     /// Org chores on a running server: kick off an org's shared Slack channel.
     #[command(subcommand)]
     Org(org_cmd::OrgCommand),
+    /// Print an org's welcome packet (Markdown or HTML) from the server's database.
+    Packet(packet_cmd::PacketArgs),
 }
 
 /// Runs a parsed command line.
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Admin(c) => admin_cmd::run(c),
         Command::Mailgate(a) => mailgate_cmd::run(a),
         Command::Org(c) => org_cmd::run(c),
+        Command::Packet(a) => packet_cmd::run(a),
     }
 }

@@ -265,6 +265,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.links = Some(links.clone());
     state.mail = outside.mail.clone();
     state.public_url = public.clone();
+    state.mail_addresses = (!mail_setup.addresses.domains.is_empty()).then(|| mail_setup.addresses.clone());
+    state.phone_line = outside.phone.as_ref().and(args.sms_from.clone());
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk { ports: state.ports.clone(), slack: Arc::new(slack), public_url: public.clone() })

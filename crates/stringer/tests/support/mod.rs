@@ -56,7 +56,7 @@ impl Db {
         Some(Db::Postgres(format!("{prefix}/{name}")))
     }
 
-    fn args(&self) -> Vec<String> {
+    pub fn args(&self) -> Vec<String> {
         match self {
             Db::Sqlite(dir) => vec!["--data-dir".into(), dir.display().to_string()],
             Db::Postgres(url) => vec!["--database".into(), url.clone()],

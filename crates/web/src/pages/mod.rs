@@ -12,6 +12,7 @@ pub mod contact;
 mod files;
 mod mail;
 pub mod oncall;
+mod packet;
 mod password;
 pub mod portal;
 pub mod session;
@@ -180,6 +181,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/password/forgot", get(password::forgot_form).post(password::forgot))
         .route("/password/{token}", get(password::set_form).post(password::set))
         .route("/portal", get(portal::tickets))
+        .route("/packet/{slug}", get(packet::page))
         .route("/portal/new", get(portal::new_form).post(portal::open))
         .route("/portal/tickets/{key}", get(portal::ticket))
         .route("/portal/tickets/{key}/reply", post(portal::reply))

@@ -668,7 +668,36 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
         deactivated_at: None,
     };
     state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
+    // A new org admin gets the org's welcome packet, where the server sends mail.
+    if let (UserRole::OrgAdmin, Some(org), Some(_)) = (user.role, &org, &state.mail)
+        && let Err(e) = crate::packet::mail(state, org, std::slice::from_ref(&user)).await
+    {
+        tracing::warn!(user = %user.id, "the welcome packet was not mailed: {}", e.detail);
+    }
     Ok(user)
+}
+
+/// Who a welcome packet was mailed to.
+#[derive(Serialize, ToSchema)]
+pub struct PacketSent {
+    /// The org admins' addresses.
+    sent_to: Vec<String>,
+}
+
+/// Mails the org's welcome packet to its admins again (admin).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/packet", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = PacketSent), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn send_packet(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(slug): PathParams<String>,
+) -> Result<axum::Json<PacketSent>, ApiError> {
+    let org = org_for(&state, &caller, &slug, Action::UpdateOrg).await?;
+    let admins = crate::packet::admins(&state, &org).await?;
+    if admins.is_empty() {
+        return Err(ApiError::unprocessable("the org has no admin to send the packet to"));
+    }
+    Ok(axum::Json(PacketSent { sent_to: crate::packet::mail(&state, &org, &admins).await? }))
 }
 
 /// A user and their org, if the id is well-formed and the user exists.

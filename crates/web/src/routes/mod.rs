@@ -60,6 +60,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(accounts::me, accounts::update_me))
         .routes(routes!(accounts::list_orgs, accounts::create_org))
         .routes(routes!(accounts::get_org, accounts::update_org))
+        .routes(routes!(accounts::send_packet))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::get_user, accounts::update_user, accounts::deactivate_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))

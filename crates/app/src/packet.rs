@@ -1,0 +1,363 @@
+//! The welcome packet: everything an org must know to get support, generated from the org
+//! and the contract in force — change the contract and the packet changes. Written as
+//! Markdown ([`markdown`]) and as a print-friendly HTML document ([`html`]); the same
+//! [`Packet`] serves the command line, the portal and the mail to the org's admins.
+
+use crate::records::{OrgRecord, UserRecord};
+use stringer_core::contract::{Contract, Measure};
+use stringer_core::ids::{Deployment, Role, Via};
+
+/// Where an org reaches the vendor, as this server is set up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// The support portal's address.
+    pub portal: String,
+    /// The org-tagged support mail address (`support+acme@…`), when the server takes mail.
+    pub support_mail: Option<String>,
+    /// The security mailbox, when the server takes mail.
+    pub security_mail: Option<String>,
+    /// The P1 phone line, when the server has one.
+    pub phone_line: Option<String>,
+    /// The org's status page: its own (dedicated, federal) or the public one.
+    pub status_page: String,
+}
+
+/// A person who serves the org, and how to reach them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    /// Their name.
+    pub name: String,
+    /// Their mail address.
+    pub email: String,
+}
+
+impl From<&UserRecord> for Contact {
+    fn from(u: &UserRecord) -> Contact {
+        Contact { name: u.name.clone(), email: u.email.clone() }
+    }
+}
+
+/// One target row: its name, what it measures, and its time per severity for the tier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetRow {
+    /// The contract's name of the target.
+    pub name: String,
+    /// What it measures, in words.
+    pub measures: &'static str,
+    /// Per severity (in the contract's order): the time, e.g. "1 hour" or "8 business hours".
+    pub cells: Vec<String>,
+}
+
+/// The packet's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// The org's name.
+    pub org: String,
+    /// Its slug.
+    pub slug: String,
+    /// The tier's name.
+    pub tier: String,
+    /// How its platform is deployed, in words.
+    pub deployment: &'static str,
+    /// Where to reach us.
+    pub reach: Reach,
+    /// The shared Slack channel.
+    pub slack_channel: Option<String>,
+    /// The TAM.
+    pub tam: Option<Contact>,
+    /// The named engineers.
+    pub engineers: Vec<Contact>,
+    /// (code, name, definition), most severe first.
+    pub severities: Vec<(String, String, String)>,
+    /// This tier's targets.
+    pub targets: Vec<TargetRow>,
+    /// The tier's coverage, in words.
+    pub coverage: String,
+    /// Severities covered at any hour.
+    pub always_covered: Vec<String>,
+    /// The escalation path, step by step, in words.
+    pub escalation: Vec<String>,
+    /// When and how the org may page on-call itself.
+    pub customer_page: String,
+    /// Whether the org pages on-call at any time (the P1 line answers at once: Enterprise
+    /// in the seed); otherwise the line is only its customer page, told in `customer_page`.
+    pub line_at_once: bool,
+    /// Security incidents: how to report and what happens.
+    pub security: Vec<String>,
+}
+
+fn role_words(r: Role) -> &'static str {
+    match r {
+        Role::Oncall => "the on-call engineer",
+        Role::Tam => "your TAM",
+        Role::VpEngineering => "the VP of Engineering",
+        Role::SupportLead => "the support lead",
+    }
+}
+
+/// Severities as a sentence says them: "P1", "P1 or P2", "P1, P2 or P3".
+fn either(severities: &[stringer_core::ids::Severity]) -> String {
+    let names: Vec<&str> = severities.iter().map(|s| s.as_str()).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The packet of `org` under `contract`.
+pub fn packet(
+    contract: &Contract,
+    org: &OrgRecord,
+    tam: Option<&UserRecord>,
+    engineers: &[UserRecord],
+    reach: Reach,
+) -> Packet {
+    let tier = contract.tiers.get(&org.tier);
+    let tier_name = tier.map_or_else(|| org.tier.to_string(), |t| t.name.clone());
+    let severities: Vec<(String, String, String)> =
+        contract.severities.iter().map(|(code, d)| (code.to_string(), d.name.clone(), d.definition.clone())).collect();
+    let targets = contract
+        .targets
+        .iter()
+        .filter_map(|(name, def)| {
+            let cells = def.tiers.get(&org.tier)?;
+            Some(TargetRow {
+                name: name.clone(),
+                measures: match def.measures {
+                    Measure::FirstResponse => "first response",
+                    Measure::NextReply => "next reply",
+                    Measure::Resolution => "resolution",
+                },
+                cells: contract
+                    .severities
+                    .keys()
+                    .map(|s| cells.get(s).map(|t| t.within.to_string()).unwrap_or_default())
+                    .collect(),
+            })
+        })
+        .collect();
+    let coverage = tier
+        .map(|t| {
+            t.summary.clone().unwrap_or_else(|| {
+                contract.calendars.get(&t.coverage).and_then(|c| c.spec.description.clone()).unwrap_or_default()
+            })
+        })
+        .unwrap_or_default();
+    let always_covered = tier.map(|t| t.always_covered.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+    let policy = contract.escalation.get(&org.tier);
+    let mut escalation = Vec::new();
+    let mut customer_page = String::new();
+    let mut line_at_once = false;
+    if let Some(p) = policy {
+        let slack = |s: &stringer_core::contract::EscalationStep| {
+            if s.via.contains(&Via::OrgSlackChannel) { ", and in your Slack channel" } else { "" }
+        };
+        let first = p.steps.first().filter(|s| s.after.seconds == 0);
+        if !p.page_on_open.is_empty() {
+            let whom = first.map_or("the on-call engineer", |s| role_words(s.notify));
+            let also = first.map_or("", slack);
+            escalation.push(format!("A {} ticket pages {whom} as soon as it opens{also}.", either(&p.page_on_open)));
+        }
+        for s in p.steps.iter().filter(|s| s.after.seconds > 0) {
+            let only = s.severities.as_ref().map(|v| format!(" (for {})", either(v))).unwrap_or_default();
+            escalation.push(format!(
+                "If nobody acknowledges it within {}, {} is paged{only}{}.",
+                s.after,
+                role_words(s.notify),
+                slack(s)
+            ));
+        }
+        let cp = &p.customer_page;
+        line_at_once = !cp.severities.is_empty() && cp.opens_after.seconds == 0;
+        customer_page = if cp.severities.is_empty() {
+            "Your tier does not page the on-call engineer directly; open a ticket instead.".to_string()
+        } else {
+            let when = if cp.opens_after.seconds == 0 {
+                "at any time".to_string()
+            } else {
+                let unack = if cp.while_unacknowledged { " if nobody has acknowledged it" } else { "" };
+                format!("{} after opening it{unack}", cp.opens_after)
+            };
+            let phone = match &reach.phone_line {
+                Some(line) => format!(", or call {line}"),
+                None => String::new(),
+            };
+            format!(
+                "You may page the on-call engineer for a {} ticket {when}: press \"Page on-call\" on the ticket in the portal{phone}.",
+                either(&cp.severities)
+            )
+        };
+    }
+    let mut security = Vec::new();
+    if let Some(mail) = &reach.security_mail {
+        security.push(format!(
+            "Report a security incident to {mail}, or with \"Report a security incident\" in the portal."
+        ));
+    } else {
+        security.push("Report a security incident with \"Report a security incident\" in the portal.".to_string());
+    }
+    if let Some(rule) = contract.security.tiers.get(&org.tier) {
+        if let Some(s) = &rule.severity {
+            security.push(format!("It is opened as {s}."));
+        }
+        if let Some(s) = &rule.page_as {
+            security.push(format!("The on-call engineer is paged at once, as for {s}."));
+        }
+    }
+    let bridge = &contract.security.bridge;
+    let severity = contract
+        .security
+        .tiers
+        .get(&org.tier)
+        .and_then(|r| r.severity.clone())
+        .or_else(|| contract.severities.keys().next().cloned());
+    let within = contract
+        .targets
+        .get(&bridge.within_target)
+        .and_then(|t| t.tiers.get(&org.tier))
+        .and_then(|cells| cells.get(severity.as_ref()?))
+        .map(|t| format!(" within {}", t.within))
+        .unwrap_or_default();
+    security.push(format!("A {} joins your incident bridge{within}.", bridge.role.replace('_', " ")));
+    Packet {
+        org: org.name.clone(),
+        slug: org.slug.to_string(),
+        tier: tier_name,
+        deployment: match org.deployment {
+            Deployment::Shared => "the shared platform",
+            Deployment::Dedicated => "a dedicated deployment",
+            Deployment::Federal => "a federal deployment",
+        },
+        reach,
+        slack_channel: org.slack_channel.clone(),
+        tam: tam.map(Contact::from),
+        engineers: engineers.iter().map(Contact::from).collect(),
+        severities,
+        targets,
+        coverage,
+        always_covered,
+        escalation,
+        customer_page,
+        line_at_once,
+        security,
+    }
+}
+
+/// The packet as Markdown.
+pub fn markdown(p: &Packet) -> String {
+    let mut out = format!("# Welcome to {} support, {}\n\n", p.tier, p.org);
+    out.push_str(&format!("You are on the **{}** tier, on {}.\n\n", p.tier, p.deployment));
+    out.push_str("## How to reach us\n\n");
+    for (what, how) in reach_lines(p) {
+        out.push_str(&format!("- **{what}**: {how}\n"));
+    }
+    out.push_str("\n## Your people\n\n");
+    for (what, how) in people_lines(p) {
+        out.push_str(&format!("- **{what}**: {how}\n"));
+    }
+    out.push_str("\n## Severities\n\n| Severity | Name | Definition |\n|---|---|---|\n");
+    for (code, name, definition) in &p.severities {
+        out.push_str(&format!("| {code} | {name} | {} |\n", definition.replace('|', "\\|")));
+    }
+    out.push_str(&format!("\n## Your targets ({})\n\n", p.tier));
+    let codes: Vec<&str> = p.severities.iter().map(|s| s.0.as_str()).collect();
+    out.push_str(&format!("| Target | {} |\n|---|{}\n", codes.join(" | "), "---|".repeat(codes.len())));
+    for row in &p.targets {
+        out.push_str(&format!("| {} ({}) | {} |\n", row.name, row.measures, row.cells.join(" | ")));
+    }
+    out.push_str(&format!("\n**Coverage**: {}", p.coverage));
+    if !p.always_covered.is_empty() {
+        out.push_str(&format!(" ({} at any hour)", p.always_covered.join(", ")));
+    }
+    out.push_str("\n\n## Escalation\n\n");
+    for line in &p.escalation {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out.push_str(&format!("\n{}\n\n## Security incidents\n\n", p.customer_page));
+    for line in &p.security {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out
+}
+
+fn reach_lines(p: &Packet) -> Vec<(&'static str, String)> {
+    let mut lines = vec![("Support portal", p.reach.portal.clone())];
+    if let Some(mail) = &p.reach.support_mail {
+        lines.push(("Email", mail.clone()));
+    }
+    if let Some(channel) = &p.slack_channel {
+        lines.push(("Slack", format!("{channel}, shared with your team")));
+    }
+    if let Some(line) = p.reach.phone_line.as_ref().filter(|_| p.line_at_once) {
+        lines.push(("P1 phone line", format!("{line}, answered by the on-call engineer at any hour")));
+    }
+    lines.push(("Status page", p.reach.status_page.clone()));
+    lines
+}
+
+fn people_lines(p: &Packet) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    match &p.tam {
+        Some(t) => lines.push(("Technical account manager", format!("{} <{}>", t.name, t.email))),
+        None => lines.push(("Technical account manager", "none assigned".to_string())),
+    }
+    for e in &p.engineers {
+        lines.push(("Named engineer", format!("{} <{}>", e.name, e.email)));
+    }
+    lines
+}
+
+/// Text escaped for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The packet as a print-friendly HTML document.
+pub fn html(p: &Packet) -> String {
+    let mut out = String::from("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!("<title>Welcome packet · {}</title>\n", esc(&p.org)));
+    out.push_str(
+        "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
+         table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
+         @media print{body{margin:0}a{color:inherit;text-decoration:none}}</style>\n</head>\n<body>\n<main>\n",
+    );
+    out.push_str(&format!("<h1>Welcome to {} support, {}</h1>\n", esc(&p.tier), esc(&p.org)));
+    out.push_str(&format!("<p>You are on the <strong>{}</strong> tier, on {}.</p>\n", esc(&p.tier), p.deployment));
+    let list = |title: &str, lines: Vec<(&'static str, String)>| {
+        let items: String = lines.iter().map(|(w, h)| format!("<li><strong>{w}</strong>: {}</li>\n", esc(h))).collect();
+        format!("<h2>{title}</h2>\n<ul>\n{items}</ul>\n")
+    };
+    out.push_str(&list("How to reach us", reach_lines(p)));
+    out.push_str(&list("Your people", people_lines(p)));
+    out.push_str("<h2>Severities</h2>\n<table>\n<thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Name</th><th scope=\"col\">Definition</th></tr></thead>\n<tbody>\n");
+    for (code, name, definition) in &p.severities {
+        out.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", esc(code), esc(name), esc(definition)));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out.push_str(&format!(
+        "<h2>Your targets ({})</h2>\n<table>\n<thead><tr><th scope=\"col\">Target</th>",
+        esc(&p.tier)
+    ));
+    for (code, _, _) in &p.severities {
+        out.push_str(&format!("<th scope=\"col\">{}</th>", esc(code)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &p.targets {
+        let cells: String = row.cells.iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
+        out.push_str(&format!("<tr><th scope=\"row\">{} ({})</th>{cells}</tr>\n", esc(&row.name), row.measures));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    let always = if p.always_covered.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} at any hour)", esc(&p.always_covered.join(", ")))
+    };
+    out.push_str(&format!("<p><strong>Coverage</strong>: {}{always}</p>\n", esc(&p.coverage)));
+    let items = |lines: &[String]| lines.iter().map(|l| format!("<li>{}</li>\n", esc(l))).collect::<String>();
+    out.push_str(&format!("<h2>Escalation</h2>\n<ul>\n{}</ul>\n", items(&p.escalation)));
+    out.push_str(&format!("<p>{}</p>\n", esc(&p.customer_page)));
+    out.push_str(&format!("<h2>Security incidents</h2>\n<ul>\n{}</ul>\n", items(&p.security)));
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
