@@ -546,7 +546,15 @@ impl ChatDesk {
             org.name,
             org.tier,
             if people.is_empty() { "our support engineers".to_string() } else { people.join(", ") },
-            if self.public_url.is_empty() { String::new() } else { format!("\n• The portal: {}", self.public_url) }
+            if self.public_url.is_empty() {
+                String::new()
+            } else {
+                let base = self.public_url.trim_end_matches('/');
+                format!(
+                    "\n• The portal: {base}\n• Your welcome packet (addresses, targets, escalation): {base}/packet/{}",
+                    org.slug
+                )
+            }
         ))
     }
 

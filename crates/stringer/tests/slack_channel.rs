@@ -336,6 +336,7 @@ async fn channel_kickoff_on(db: Db) {
     let text = welcome["text"].as_str().unwrap();
     assert!(text.contains("Welcome to Zen's support channel") && text.contains("your TAM tina"), "{text}");
     assert!(text.contains("/stringer page TICKET"), "Enterprise may page on-call: {text}");
+    assert!(text.contains("/packet/zen"), "the pinned welcome links the org's welcome packet: {text}");
     let pinned = &support::slack_calls(&posts, "pins.add")[0].1;
     assert_eq!(pinned["channel"], "CZEN-SUPPORT");
 
