@@ -165,7 +165,7 @@ async fn subscriber(state: &AppState, token: &str) -> Result<SubscriberRecord, A
     found.ok_or_else(|| ApiError::not_found("subscription"))
 }
 
-async fn subscription_page(state: &AppState, token: &str, heading: &str, message: Option<String>) -> Response {
+async fn subscription_page(state: &AppState, token: &str, heading: &str) -> Response {
     let result: Result<Response, ApiError> = async {
         let s = subscriber(state, token).await?;
         let page = state.ports.status.page(&s.page_id).await?;
@@ -178,11 +178,11 @@ async fn subscription_page(state: &AppState, token: &str, heading: &str, message
         );
         let active = s.unsubscribed_at.is_none();
         let pending = active && s.confirmed_at.is_none();
-        let message = message.unwrap_or_else(|| match (active, pending) {
+        let message = match (active, pending) {
             (false, _) => format!("{} no longer gets {name} status updates.", s.address),
             (true, true) => format!("Confirm that {} should get {name} status updates.", s.address),
             (true, false) => format!("{} gets {name} status updates.", s.address),
-        });
+        };
         Ok(html(
             StatusCode::OK,
             SubscriptionPage {
@@ -203,36 +203,45 @@ async fn subscription_page(state: &AppState, token: &str, heading: &str, message
 /// `/status/subscriptions/{token}`: a subscriber's own page. Following the link confirms
 /// nothing by itself (mail scanners follow links): the page's button does.
 pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    subscription_page(&state, &token, "Your subscription", None).await
+    subscription_page(&state, &token, "Your subscription").await
+}
+
+/// What a subscriber's page's buttons do.
+enum Step {
+    Confirm,
+    Unsubscribe,
+}
+
+async fn take(state: &AppState, token: &str, step: Step) -> Response {
+    let result = async {
+        let s = subscriber(state, token).await?;
+        let now = state.now().as_second();
+        match step {
+            Step::Confirm => state.ports.status.confirm_subscriber(&s.id, now).await?,
+            Step::Unsubscribe => state.ports.status.unsubscribe(&s.id, now).await?,
+        };
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    let heading = match step {
+        Step::Confirm => "Subscribed",
+        Step::Unsubscribe => "Unsubscribed",
+    };
+    match result {
+        Ok(()) => subscription_page(state, token, heading).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Confirms a subscription.
 pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let result = async {
-        let s = subscriber(&state, &token).await?;
-        state.ports.status.confirm_subscriber(&s.id, state.now().as_second()).await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => subscription_page(&state, &token, "Subscribed", None).await,
-        Err(e) => e.into_response(),
-    }
+    take(&state, &token, Step::Confirm).await
 }
 
 /// Unsubscribes, from the page's button or a mail client's one-click POST (whatever its
 /// body).
 pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let result = async {
-        let s = subscriber(&state, &token).await?;
-        state.ports.status.unsubscribe(&s.id, state.now().as_second()).await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => subscription_page(&state, &token, "Unsubscribed", None).await,
-        Err(e) => e.into_response(),
-    }
+    take(&state, &token, Step::Unsubscribe).await
 }
 
 /// A subscriber as the API shows and takes it.
