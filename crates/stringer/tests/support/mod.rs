@@ -635,7 +635,10 @@ pub async fn smtp_receiver() -> (u16, Mails) {
                     let upper = line.to_uppercase();
                     let reply: &[u8] = if upper.starts_with("EHLO") {
                         b"250-receiver\r\n250 8BITMIME\r\n"
-                    } else if upper.starts_with("HELO") || upper.starts_with("NOOP") || upper.starts_with("RSET") {
+                    } else if upper.starts_with("RSET") {
+                        (from, to) = (String::new(), Vec::new());
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
                         b"250 OK\r\n"
                     } else if upper.starts_with("MAIL FROM:") {
                         from = line[10..].trim().to_string();
@@ -653,7 +656,9 @@ pub async fn smtp_receiver() -> (u16, Mails) {
                             data.push_str(&l);
                             data.push('\n');
                         }
-                        store.lock().unwrap().push((from.clone(), to.clone(), data));
+                        // The transaction ends with its message: the next one names its own
+                        // recipients (lettre keeps pooled connections open).
+                        store.lock().unwrap().push((std::mem::take(&mut from), std::mem::take(&mut to), data));
                         b"250 queued\r\n"
                     } else if upper == "QUIT" {
                         write.write_all(b"221 bye\r\n").await.unwrap();
