@@ -47,19 +47,22 @@ def test_pagerduty_client_library(server, tls):
     made = client.trigger("Queue depth rising", "worker-3", severity="warning")
     assert len(made) == 32
 
+    # A change event is accepted and shown beside the org's tickets (those open, or resolved
+    # after it: it is sent while the ticket is open, so no second boundary can fall between).
+    client.send_change_event(payload={"summary": "Deployed checkout v7", "source": "ci",
+                                      "custom_details": {"build": "981"}},
+                             links=[{"href": "https://ci.example/981", "text": "Build 981"}])
+    changes = server.api("GET", f"/api/v1/tickets/{t['key']}/changes")["items"]
+    assert changes[0]["summary"] == "Deployed checkout v7"
+
     # acknowledge and resolve, by dedup_key.
     assert client.acknowledge("latency/api") == "latency/api"
     until("acknowledged", lambda: ticket(server, t["key"])["acknowledged_at"])
     assert client.resolve("latency/api") == "latency/api"
     until("resolved", lambda: ticket(server, t["key"])["status"] == "resolved")
     assert len(tickets(server, "Checkout latency over 2 s")) == 1
-
-    # A change event is accepted and shown beside the org's tickets.
-    client.send_change_event(payload={"summary": "Deployed checkout v7", "source": "ci",
-                                      "custom_details": {"build": "981"}},
-                             links=[{"href": "https://ci.example/981", "text": "Build 981"}])
     changes = server.api("GET", f"/api/v1/tickets/{t['key']}/changes")["items"]
-    assert changes[0]["summary"] == "Deployed checkout v7"
+    assert changes[0]["summary"] == "Deployed checkout v7", "still shown once resolved"
 
     # An unknown routing key: PagerDuty's 400, which the library raises on.
     stranger = pagerduty.EventsApiV2Client("0" * 32, base_url=tls.url, verify=tls.context)
