@@ -14,6 +14,14 @@ pub fn iso(at: i64, zone: &TimeZone) -> String {
     zoned.strftime("%Y-%m-%dT%H:%M:%S.000%:z").to_string()
 }
 
+/// An incident's or maintenance's status in words, as Statuspage's pages and mails write
+/// them ("Investigating", "In progress").
+pub fn phase_words(p: stringer_core::status::Phase) -> String {
+    let name = p.as_str().replace('_', " ");
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// The links a page's documents carry, from where the page is served.
 #[derive(Clone, Debug)]
 pub struct Urls {

@@ -285,7 +285,7 @@ impl Notifier {
                     incident.scheduled_for.map(|t| statuspage::iso(t, &jiff::tz::TimeZone::UTC)).unwrap_or_default();
                 (format!("Reminder: {} begins at {when}", incident.name), String::new())
             }
-            (_, Some(u)) => (format!("{}: {}", incident.name, words_of(u.phase)), u.body.clone()),
+            (_, Some(u)) => (format!("{}: {}", incident.name, statuspage::phase_words(u.phase)), u.body.clone()),
             (_, None) => (incident.name.clone(), String::new()),
         };
         Ok(Some(match s.kind {
@@ -332,12 +332,6 @@ impl Notifier {
             "incident": statuspage::incident(incident, &view, urls, &zone),
         }))
     }
-}
-
-fn words_of(phase: stringer_core::status::Phase) -> String {
-    let name = phase.as_str().replace('_', " ");
-    let mut chars = name.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ fn content(i: &IncidentRecord) -> String {
         html.push_str(&format!(
             "<p><small>{}</small><br><strong>{}</strong> - {}</p>",
             rfc3339(u.created_at),
-            xml(&super::html::phase_words(u.phase)),
+            xml(&stringer_app::status::statuspage::phase_words(u.phase)),
             xml(&u.body)
         ));
     }

@@ -7,9 +7,9 @@ use crate::error::ApiError;
 use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use stringer_app::status::statuspage::impact;
+use stringer_app::status::statuspage::{impact, phase_words};
 use stringer_app::status::{IncidentRecord, PageView, UPTIME_DAYS};
-use stringer_core::status::{ComponentStatus, DayUptime, Phase};
+use stringer_core::status::{ComponentStatus, DayUptime};
 
 /// The pages' media type.
 pub const TYPE: &str = "text/html; charset=utf-8";
@@ -23,13 +23,6 @@ fn status_words(s: ComponentStatus) -> &'static str {
         ComponentStatus::PartialOutage => "Partial outage",
         ComponentStatus::MajorOutage => "Major outage",
     }
-}
-
-/// An incident's or maintenance's status in words (as Statuspage's pages write them).
-pub fn phase_words(p: Phase) -> String {
-    let name = p.as_str().replace('_', " ");
-    let mut chars = name.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn when(at: i64, zone: &TimeZone) -> String {
@@ -223,7 +216,9 @@ mod tests {
         assert_eq!(cell.tip, "Nov 3, 2026: 98.75 % uptime, Partial outage");
         assert!((total_uptime(&[day, DayUptime { down_millis: 0, ..day }]) - 99.375).abs() < 1e-9);
         assert_eq!(
-            phase_words(Phase::Maintenance(stringer_core::status::MaintenanceStatus::InProgress)),
+            phase_words(stringer_core::status::Phase::Maintenance(
+                stringer_core::status::MaintenanceStatus::InProgress
+            )),
             "In progress"
         );
     }
