@@ -27,7 +27,8 @@ def desk():
     s = Server(["--allow-private-webhooks", "--mail-domain", "support.example"])
     staff = {}
     for key, name, role in [("nico", "Nico Engineer", "engineer"), ("tina", "Tina TAM", "tam"),
-                            ("tom", "Tom TAM", "tam"), ("ada", "Ada Admin", "admin")]:
+                            ("tom", "Tom TAM", "tam"), ("ada", "Ada Admin", "admin"),
+                            ("lena", "Lena Lead", "support_lead")]:
         staff[key] = s.api("POST", "/api/v1/users", {
             "email": f"{key}@vendor.example", "name": name, "role": role, "password": PASSWORD})
     # Nico is on call on the platform-wide schedule; his one contact method is a webhook to a

@@ -17,6 +17,7 @@ mod memory_store;
 pub mod packet;
 pub mod phone;
 pub mod ports;
+pub mod postmortem;
 pub mod records;
 pub mod settle;
 pub mod simulate;

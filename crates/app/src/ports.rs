@@ -281,4 +281,6 @@ pub struct Ports {
     pub phone: Arc<dyn crate::phone::PhoneBook>,
     /// Status pages, their components, incidents and maintenance.
     pub status: Arc<dyn crate::status::StatusPages>,
+    /// Post-incident reports, their versions, comments and announcements.
+    pub reports: Arc<dyn crate::postmortem::Reports>,
 }

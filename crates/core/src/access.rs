@@ -191,6 +191,13 @@ pub enum Object<'a> {
     Account(&'a str),
     /// A status page: a tenant's (of this org) or the public platform page (`None`).
     StatusPage(Option<OrgRef<'a>>),
+    /// A ticket's post-incident report: its org, and whether it is published.
+    Report {
+        /// The ticket's org.
+        org: OrgRef<'a>,
+        /// Published (customers see only published reports).
+        published: bool,
+    },
 }
 
 /// What the caller wants to do.
@@ -293,6 +300,15 @@ pub enum Action {
     ManageStatus,
     /// See a status page's subscribers (staff only: they are people's addresses).
     ReadSubscribers,
+    /// Read a post-incident report: staff who see the org, at any stage; the org's own
+    /// people once it is published (before that, to them it does not exist).
+    ReadReport,
+    /// Write a report, comment on it, submit it for review, publish it once approved, or
+    /// start one on demand (staff).
+    WriteReport,
+    /// Approve a report for publication, or send it back (support leads and the VP of
+    /// Engineering, as the contract's review).
+    ReviewReport,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -306,13 +322,14 @@ impl Action {
         use Action::*;
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
-            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers => {
-                Some(Scope::Read)
-            }
+            | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
+            | ReadReport => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
-            | DeliverMail | UpdateOwnSettings | SetCallerId | ManageStatus => Some(Scope::Write),
+            | DeliverMail | UpdateOwnSettings | SetCallerId | ManageStatus | WriteReport | ReviewReport => {
+                Some(Scope::Write)
+            }
             CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -410,6 +427,10 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         }
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
         ManageStatus | ReadSubscribers if !staff => Some("only staff run status pages"),
+        WriteReport if !staff => Some("only staff write post-incident reports"),
+        ReviewReport if !matches!(actor.role, UserRole::SupportLead | UserRole::VpEngineering) => {
+            Some("a support lead or the VP of Engineering reviews post-incident reports")
+        }
         _ => None,
     }
 }
@@ -506,6 +527,8 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             None => Allow,
         },
         (ViewStatusPage | ManageStatus | ReadSubscribers, Object::StatusPage(page)) => page.map_or(Allow, seen),
+        (ReadReport, Object::Report { published: false, .. }) if !actor.is_staff() => NotFound,
+        (ReadReport | WriteReport | ReviewReport, Object::Report { org, .. }) => seen(org),
         (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
             let mine = u.id == actor.user || actor.role == UserRole::Admin;
             if u.org.is_none() && mine { Allow } else { NotFound }

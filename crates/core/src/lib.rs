@@ -15,6 +15,7 @@ pub mod ids;
 pub mod mail;
 pub mod oncall;
 pub mod phone;
+pub mod postmortem;
 pub mod routing;
 pub mod sla;
 pub mod span;

@@ -14,6 +14,8 @@
 //! - the **status clock** starts and completes scheduled maintenances on time (each move an
 //!   update derived from the maintenance and its new status, so two instances write one),
 //!   writes reminders an hour before one begins, and sends subscribers their notices;
+//! - the **report herald** announces published post-incident reports (a post in the org's
+//!   Slack channel, a mail to each of its admins);
 //! - the **janitor** forgets expired idempotency keys;
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
@@ -39,6 +41,7 @@ use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
+use stringer_app::postmortem::herald::Herald;
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
@@ -114,6 +117,9 @@ pub struct Intakes {
     /// Status pages: the clock starts and completes their scheduled maintenances, reminds
     /// subscribers of those about to begin, and sends subscribers their notices.
     pub status: Notifier,
+    /// Post-incident reports: the herald announces published ones (the org's Slack
+    /// channel, its admins' mail).
+    pub reports: Herald,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -154,7 +160,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status } = intakes;
+        let Intakes { mail, alerts, chat, status, reports } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
@@ -164,6 +170,7 @@ where
             tokio::spawn(alert_intake(alerts, stopped.clone())),
             tokio::spawn(chat_intake(chat, stopped.clone())),
             tokio::spawn(status_clock(status, stopped.clone())),
+            tokio::spawn(report_herald(reports, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -442,6 +449,23 @@ async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>) {
             Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "sending status notices failed; retrying");
+                false
+            }
+        };
+        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Sends the announcements of published post-incident reports: every second, or at once
+/// while more wait.
+async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>) {
+    loop {
+        let full = match herald.send_due(Timestamp::now().as_second()).await {
+            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "sending report announcements failed; retrying");
                 false
             }
         };

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use stringer_app::mail::Inform;
 use stringer_app::{Change, StoreError};
-use stringer_core::event::{TimerKind, TimerOp};
+use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
 use stringer_core::ids::TicketId;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
@@ -133,6 +133,7 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     insert_rows(&mut tx, "ticket_search", &["ticket_id", "public", "body"], &rows.search).await?;
     set_timers(&mut tx, &rows.timer_sets).await?;
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
+    owe_reports(&mut tx, &rows.reports).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -238,6 +239,7 @@ struct FollowUps {
     search: Vec<Row>,
     timer_sets: Vec<Row>,
     timer_cancels: Vec<Row>,
+    reports: Vec<Row>,
 }
 
 impl FollowUps {
@@ -256,6 +258,18 @@ impl FollowUps {
                 );
             }
             for n in &c.notices {
+                if let NoticeBody::ReportDue { due } = n.body {
+                    let security = i64::from(c.ticket.security);
+                    rows.reports.push(
+                        Row::new()
+                            .text(id)
+                            .text(c.ticket.org.as_str())
+                            .int(security)
+                            .int(due.as_second())
+                            .int(at)
+                            .int(at),
+                    );
+                }
                 let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
                 rows.timeline.push(Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()));
                 rows.outbox.push(Row::new().text(id).int(when).text(kind).text(body).int(at));
@@ -318,6 +332,21 @@ async fn set_timers(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result
             placeholders(chunk)
         );
         bind(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The draft of each report a change made owed (a report is owed when its ticket is
+/// resolved): a new draft, or an unpublished report's new due time after a reopening.
+async fn owe_reports(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for row in rows {
+        bind(sqlx::query(
+            "INSERT INTO reports (ticket_id, org, security, state, due, revision, text_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'draft', $4, 0, 0, $5, $6) ON CONFLICT (ticket_id) DO UPDATE SET due = excluded.due, \
+             updated_at = excluded.updated_at WHERE reports.state <> 'published'",
+        ), std::slice::from_ref(row))
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

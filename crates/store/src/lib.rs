@@ -20,6 +20,7 @@ mod mail;
 mod migrate;
 mod oncall;
 mod phone;
+mod reports;
 mod roster_cache;
 mod rows;
 mod safeguards;

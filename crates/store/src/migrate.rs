@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_chat.sql"), include_str!("../migrations/postgres/0015_chat.sql")),
     (16, include_str!("../migrations/sqlite/0016_phone.sql"), include_str!("../migrations/postgres/0016_phone.sql")),
     (17, include_str!("../migrations/sqlite/0017_status.sql"), include_str!("../migrations/postgres/0017_status.sql")),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_reports.sql"),
+        include_str!("../migrations/postgres/0018_reports.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

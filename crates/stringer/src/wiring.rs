@@ -22,6 +22,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         chat: store.clone(),
         phone: store.clone(),
         status: store.clone(),
+        reports: store.clone(),
         safeguards: store,
     }
 }

@@ -17,6 +17,7 @@ fn who(name: &str, scopes: &str) -> Actor<'static> {
         "engineer" => ("u-eng", UserRole::Engineer, None, false),
         "pat" => ("u-pat", UserRole::PlatformEngineer, None, true),
         "lena" => ("u-lena", UserRole::SupportLead, None, false),
+        "vera" => ("u-vera", UserRole::VpEngineering, None, false),
         "root" => ("u-root", UserRole::Admin, None, true),
         "ada" => ("u-ada", UserRole::Admin, None, false),
         "alice" => ("u-alice", UserRole::OrgAdmin, Some("acme"), false),
@@ -40,6 +41,10 @@ const F: Decision = Decision::Forbidden("");
 
 fn same_kind(a: Decision, b: Decision) -> bool {
     matches!((a, b), (Allow, Allow) | (NotFound, NotFound) | (Forbidden(_), Forbidden(_)))
+}
+
+fn report(org: OrgRef<'static>, published: bool) -> Option<Object<'static>> {
+    Some(Object::Report { org, published })
 }
 
 fn user(id: &'static str, role: UserRole, org: Option<OrgRef<'static>>, cleared: bool) -> UserRef<'static> {
@@ -285,6 +290,27 @@ fn status_pages() {
         ("engineer", "w",  ReadSubscribers, page(None),        F),
         ("engineer", "r",  ReadSubscribers, page(Some(FEDCO)), N),
         ("alice",    "r",  ReadSubscribers, page(Some(ACME)),  F),
+        // Post-incident reports: staff read and write them at every stage (federal ones only
+        // when cleared); the org's people read them once published, and before that they do
+        // not exist; support leads and the VP review.
+        ("engineer", "r",  ReadReport,     report(ACME, false),  A),
+        ("engineer", "r",  ReadReport,     report(FEDCO, true),  N),
+        ("pat",      "r",  ReadReport,     report(FEDCO, false), A),
+        ("alice",    "r",  ReadReport,     report(ACME, false),  N),
+        ("alice",    "r",  ReadReport,     report(ACME, true),   A),
+        ("alice",    "w",  ReadReport,     report(ACME, true),   F),
+        ("bob",      "r",  ReadReport,     report(ACME, true),   N),
+        ("engineer", "rw", WriteReport,    report(ACME, false),  A),
+        ("engineer", "r",  WriteReport,    report(ACME, false),  F),
+        ("engineer", "rw", WriteReport,    report(FEDCO, false), N),
+        ("alice",    "rwa", WriteReport,   report(ACME, true),   F),
+        ("lena",     "rw", ReviewReport,   report(ACME, false),  A),
+        ("lena",     "rw", ReviewReport,   report(FEDCO, false), N),
+        ("vera",     "rw", ReviewReport,   report(ACME, false),  A),
+        ("vera",     "r",  ReviewReport,   report(ACME, false),  F),
+        ("engineer", "rw", ReviewReport,   report(ACME, false),  F),
+        ("root",     "rwa", ReviewReport,  report(ACME, false),  F),
+        ("alice",    "rwa", ReviewReport,  report(ACME, false),  F),
     ];
     check(rows);
     // Anonymous visitors see the public page only; a tenant page is hidden from outsiders,
@@ -337,6 +363,9 @@ fn an_unseen_object_answers_as_a_missing_one() {
         ViewStatusPage,
         ManageStatus,
         ReadSubscribers,
+        ReadReport,
+        WriteReport,
+        ReviewReport,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {
@@ -350,6 +379,8 @@ fn an_unseen_object_answers_as_a_missing_one() {
                     Object::Org(org),
                     Object::Schedule(Some(org)),
                     Object::StatusPage(Some(org)),
+                    Object::Report { org, published: true },
+                    Object::Report { org, published: false },
                     Object::User(user("u-c", UserRole::Member, Some(org), false)),
                 ];
                 for action in actions {

@@ -339,7 +339,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         public_url: public.clone(),
         token_key,
     };
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status };
+    let reports = stringer_app::postmortem::herald::Herald {
+        desk: stringer_app::postmortem::ReportDesk { ports: state.ports.clone() },
+        sender: Arc::new(outside.clone()),
+        public_url: public.clone(),
+    };
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -443,7 +443,9 @@ pub async fn contract(State(state): State<AppState>, Signed(session): Signed) ->
             let steps = policy
                 .steps
                 .iter()
-                .map(|s| format!("after {}: page the {}", s.after, text::role(s.notify.as_str())))
+                .map(|s| {
+                    format!("after {}: page the {}", s.after, stringer_app::postmortem::words::role(s.notify.as_str()))
+                })
                 .collect();
             (tier.to_string(), steps)
         })

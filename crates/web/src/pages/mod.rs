@@ -15,6 +15,7 @@ pub mod oncall;
 mod packet;
 mod password;
 pub mod portal;
+pub mod reports;
 pub mod session;
 pub mod settings;
 mod signin;
@@ -213,6 +214,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/status/{page}/incidents", post(status::open))
         .route("/console/status/{page}/incidents/{incident}/updates", post(status::update))
         .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
+        .route("/console/reports", get(reports::list))
+        .route("/reports", get(reports::list))
+        .route("/reports/{key}", get(reports::page))
+        .route("/console/tickets/{key}/report", get(reports::edit).post(reports::act))
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/settings", get(settings::form).post(settings::save))

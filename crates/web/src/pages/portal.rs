@@ -323,7 +323,7 @@ pub async fn page(
                 let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
                 flash = Some(format!("Not paged: {reason}.{when}"));
             }
-            NoticeBody::Page { role, .. } => paged.push(text::role(role.as_str())),
+            NoticeBody::Page { role, .. } => paged.push(stringer_app::postmortem::words::role(role.as_str())),
             _ => {}
         }
     }

@@ -36,17 +36,6 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
-/// A paging role as people say it (`oncall` → "on-call engineer"); unknown names as written.
-pub fn role(name: &str) -> String {
-    match name {
-        "oncall" => "on-call engineer".into(),
-        "tam" => "TAM".into(),
-        "vp_engineering" => "VP of Engineering".into(),
-        "support_lead" => "support lead".into(),
-        other => other.replace('_', " "),
-    }
-}
-
 /// One SLA clock in words, and how urgent it looks (`ok`, `soon`, `breached`, `done`).
 pub struct ClockWords {
     /// The contract's target name, e.g. "response".

@@ -12,7 +12,6 @@ use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
-use stringer_app::records::TimelineRecord;
 use stringer_core::access::Action;
 use stringer_core::ticket::Status;
 
@@ -162,6 +161,8 @@ pub struct TicketPage {
     pub changes: Vec<String>,
     /// Staff: the status page incident opened from it, or the suggestion to open one.
     pub status_incident: Option<StatusIncidentLine>,
+    /// Staff: its post-incident report's stage and due time in words, when it has one.
+    pub report: Option<String>,
 }
 
 /// A ticket's incident on its org's status page, as the console shows it.
@@ -219,7 +220,7 @@ pub async fn page(
     let timeline = entries
         .into_iter()
         .filter_map(|e| if internal { Some(e) } else { customer_entry(e) })
-        .map(|e| TimelineLine { at: at(e.at, &tz), what: describe(&e, &name) })
+        .map(|e| TimelineLine { at: at(e.at, &tz), what: stringer_app::postmortem::words::describe(&e, &name) })
         .collect();
     let deliveries = if caller.allowed(Action::ReadDeliveries, Some(object)) {
         state
@@ -313,6 +314,20 @@ pub async fn page(
     } else {
         None
     };
+    let report = if internal {
+        state.ports.reports.report(&t.id).await?.map(|r| {
+            let due = match r.due {
+                Some(due) if r.published_at.is_none() && due < now.as_second() => {
+                    format!(", overdue by {}", text::duration(now.as_second() - due))
+                }
+                Some(due) if r.published_at.is_none() => format!(", due {}", at(due, &tz)),
+                _ => String::new(),
+            };
+            format!("{}{due}", r.state.as_str().replace('_', " "))
+        })
+    } else {
+        None
+    };
     let customer_may_page = !staff && may(Action::PageOnCall);
     let refusal = s.customer_page_refusal(contract, now);
     let allowed = Allowed {
@@ -338,7 +353,7 @@ pub async fn page(
             .map(|(at, by)| format!("{} joined {}", name(by), text::instant(*at, &tz)))
             .unwrap_or_default(),
         url: b.url.clone().unwrap_or_default(),
-        role: text::role(&contract.security.bridge.role),
+        role: stringer_app::postmortem::words::role(&contract.security.bridge.role),
     });
     let staff_list = if allowed.assign || allowed.bridge {
         let mut list: Vec<(String, String)> = users
@@ -386,6 +401,7 @@ pub async fn page(
         alerts,
         changes,
         status_incident,
+        report,
     })
 }
 
@@ -405,56 +421,5 @@ pub fn status_words(s: Status) -> &'static str {
         Status::Open => "open",
         Status::WaitingOnCustomer => "waiting on customer",
         Status::Resolved => "resolved",
-    }
-}
-
-/// A timeline entry in words, naming people.
-fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
-    let field = |k: &str| e.body.get(k).and_then(|v| v.as_str()).map(String::from);
-    let list = |k: &str| -> Vec<String> {
-        match e.body.get(k) {
-            Some(serde_json::Value::Array(items)) => {
-                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-            }
-            Some(serde_json::Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        }
-    };
-    let actor = e.actor.as_ref().map(|a| name(a.as_str()));
-    // " by NAME" when the reader may see who; nothing otherwise.
-    let by = field("by").map(|b| name(&b)).or(actor).map(|who| format!(" by {who}")).unwrap_or_default();
-    match e.kind.as_str() {
-        "ticket.opened" => format!("Opened{by}"),
-        "ticket.acknowledged" => format!("Acknowledged{by}"),
-        "ticket.replied" if e.body.get("public") == Some(&serde_json::Value::Bool(false)) => {
-            format!("Internal note{by}")
-        }
-        "ticket.replied" => format!("Replied{by}"),
-        "ticket.customer_replied" => format!("Customer reply{by}"),
-        "ticket.severity_changed" => format!("Severity changed to {}{by}", field("severity").unwrap_or_default()),
-        "ticket.waiting_on_customer" => format!("Set to wait on the customer{by}"),
-        "ticket.resolved" => format!("Resolved{by}"),
-        "ticket.reopened" => format!("Reopened{by}"),
-        "ticket.assigned" => match field("to") {
-            Some(to) => format!("Assigned to {}{by}", name(&to)),
-            None if e.body.get("to").is_some() => format!("Given back to the queue{by}"),
-            None => format!("Assignment changed{by}"),
-        },
-        "customer.page_requested" => format!("On-call page requested{by}"),
-        "page" => {
-            let to: Vec<String> = list("to").iter().map(|t| name(t)).collect();
-            let role = text::role(&field("role").unwrap_or_default());
-            let via = list("via").join(", ").replace('_', " ");
-            let who = if to.is_empty() { format!("the {role}") } else { format!("{} ({role})", to.join(", ")) };
-            let reason = field("reason").map(|r| format!(" — {r}")).unwrap_or_default();
-            if via.is_empty() { format!("Paged {who}{reason}") } else { format!("Paged {who} via {via}{reason}") }
-        }
-        "sla.breached" => format!("The {} target was breached", field("target").unwrap_or_default()),
-        "sla.met" => format!("The {} target was met", field("target").unwrap_or_default()),
-        "customer_page.available" => "The customer may now page on-call".into(),
-        "customer_page.refused" => format!("On-call page refused — {}", field("reason").unwrap_or_default()),
-        "bridge.joined" => format!("Joined the incident bridge as {}{by}", field("role").unwrap_or_default()),
-        "queue.notified" => "The support queue was notified".into(),
-        other => other.replace(['.', '_'], " "),
     }
 }

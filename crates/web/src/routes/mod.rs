@@ -7,6 +7,7 @@ pub(crate) mod inquiries;
 pub(crate) mod mail;
 pub(crate) mod paging;
 pub(crate) mod phone;
+pub mod reports;
 mod schedules;
 pub(crate) mod slack;
 pub mod status;
@@ -88,6 +89,10 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(schedules::add_override))
         .routes(routes!(schedules::replace_override, schedules::remove_override))
         .routes(routes!(schedules::user_feed))
+        .routes(routes!(reports::get_report, reports::start_report))
+        .routes(routes!(reports::step))
+        .routes(routes!(reports::comment))
+        .routes(routes!(reports::list))
         .routes(routes!(inquiries::list))
         .routes(routes!(inquiries::answer))
         .routes(routes!(mail::inbound))

@@ -171,17 +171,22 @@ impl Found {
     }
 }
 
+/// A ticket by its id (`tkt_…`) or key (`ACME-42`), with its org's deployment, before any
+/// access decision (the caller's door asks the policy about what it found).
+pub(crate) async fn lookup(state: &AppState, id: &str) -> Result<Option<(TicketRecord, Deployment)>, ApiError> {
+    if is_id("tkt", id) {
+        Ok(state.ports.queries.ticket(&TicketId::from(id)).await?)
+    } else if let Some(key) = TicketKey::parse(id) {
+        Ok(state.ports.queries.ticket_by_key(&key).await?)
+    } else {
+        Err(ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"))
+    }
+}
+
 /// Reads the ticket `id` (its id or its key) once and asks the policy about each of `actions` on it; a refusal
 /// answers as the policy says (404 exactly as for a missing ticket).
 pub async fn ticket_for(state: &AppState, caller: &Caller, id: &str, actions: &[Action]) -> Result<Found, ApiError> {
-    let found = if is_id("tkt", id) {
-        state.ports.queries.ticket(&TicketId::from(id)).await?
-    } else if let Some(key) = TicketKey::parse(id) {
-        state.ports.queries.ticket_by_key(&key).await?
-    } else {
-        return Err(ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"));
-    };
-    let found = found.map(|(ticket, deployment)| Found { ticket, deployment });
+    let found = lookup(state, id).await?.map(|(ticket, deployment)| Found { ticket, deployment });
     for action in actions {
         caller.may(*action, found.as_ref().map(Found::object), "ticket")?;
     }

@@ -1,0 +1,104 @@
+//! Sends the announcements of published reports: a summary with the link in the org's
+//! Slack channel, the report itself in a mail to each of the org's admins. Announcements are
+//! rows written with the publication; this claims them with a lease, sends them through the
+//! same outside-world port as the status pages' notices, and retries temporary failures with
+//! the same back-off.
+
+use super::{Announcement, Herald as To, ReportDesk, ReportError, ReportView};
+use crate::delivery::SendError;
+use crate::status::subscribers::{NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, retry_at};
+use std::sync::Arc;
+
+/// Writes and sends the announcements of published reports.
+#[derive(Clone)]
+pub struct Herald {
+    /// The reports.
+    pub desk: ReportDesk,
+    /// The outside world.
+    pub sender: Arc<dyn StatusSender>,
+    /// The server's address, for links.
+    pub public_url: String,
+}
+
+impl Herald {
+    /// Where the org's people read a published report.
+    pub fn report_url(&self, view: &ReportView) -> String {
+        format!("{}/reports/{}", self.public_url.trim_end_matches('/'), view.ticket.key())
+    }
+
+    /// Sends the announcements due at `now`; answers how many went out.
+    pub async fn send_due(&self, now: i64) -> Result<usize, ReportError> {
+        let reports = &self.desk.ports.reports;
+        let due = reports.claim_announcements(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
+        let mut sent = 0;
+        for a in due {
+            let outcome = match self.message(&a).await? {
+                Some(message) => self.sender.send(&a.id, &message).await,
+                None => Err(SendError::Permanent("the report it announces no longer exists".into())),
+            };
+            match outcome {
+                Ok(()) => {
+                    reports.announcement_done(&a.id, now, None).await?;
+                    sent += 1;
+                }
+                Err(SendError::Temporary(why)) => {
+                    reports.announcement_retry(&a.id, retry_at(a.attempts + 1, now), &why).await?
+                }
+                Err(SendError::Permanent(why)) => reports.announcement_done(&a.id, now, Some(&why)).await?,
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn message(&self, a: &Announcement) -> Result<Option<Outgoing>, ReportError> {
+        let Some((ticket, _)) = self.desk.ports.queries.ticket(&a.ticket).await? else { return Ok(None) };
+        let Some(view) = self.desk.view(&ticket).await? else { return Ok(None) };
+        let key = ticket.key();
+        let url = self.report_url(&view);
+        let summary = first_paragraph(&view.current.sections.summary);
+        Ok(Some(match &a.to {
+            To::Slack(channel) => Outgoing::Slack {
+                channel: channel.clone(),
+                text: format!("The post-incident report for {key} ({}) is published: {summary}\n{url}", ticket.subject),
+            },
+            To::Mail(to) => Outgoing::Mail {
+                to: to.clone(),
+                subject: format!("[{key}] Post-incident report: {}", ticket.subject),
+                body: letter(&view, &url),
+                unsubscribe: None,
+            },
+        }))
+    }
+}
+
+/// The first paragraph of a Markdown text, on one line.
+fn first_paragraph(text: &str) -> String {
+    text.trim().split("\n\n").next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The report as a plain-text mail: each section as written (Markdown reads as text), the
+/// action items, the timeline, and the link.
+fn letter(view: &ReportView, url: &str) -> String {
+    let s = &view.current.sections;
+    let mut out =
+        format!("The post-incident report for {} is published.\nRead it in the portal: {url}\n", view.ticket.key());
+    for (title, text) in s.titled() {
+        if !text.trim().is_empty() {
+            out.push_str(&format!("\n## {title}\n\n{}\n", text.trim()));
+        }
+    }
+    if !s.action_items.is_empty() {
+        out.push_str("\n## Action items\n\n");
+        for i in &s.action_items {
+            let due = i.due.map(|d| format!(", due {d}")).unwrap_or_default();
+            out.push_str(&format!("- {} (owner: {}{due}; {:?})\n", i.what, i.owner, i.state));
+        }
+    }
+    out.push_str("\n## Timeline (UTC)\n\n");
+    for l in view.timeline() {
+        let at =
+            jiff::Timestamp::from_second(l.at).map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        out.push_str(&format!("- {at} {}\n", l.what));
+    }
+    out
+}

@@ -1,0 +1,478 @@
+//! Post-incident reports: the [`Reports`] port, and [`ReportDesk`], which takes a report
+//! through its life — a draft waits from the moment a qualifying ticket is resolved (the
+//! store writes it with the change that resolved it), pre-filled from what happened; every
+//! saved text is a new version; publishing records `report.published` on the ticket (which
+//! stops the overdue alert) and writes the announcements — a post in the org's Slack
+//! channel and a mail to each of its admins — that the [`herald::Herald`] sends.
+
+pub mod herald;
+pub mod words;
+
+use crate::desk::AppError;
+use crate::ports::Ports;
+use crate::records::{TicketRecord, TimelineRecord};
+use crate::store::{Extras, StoreError};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use stringer_core::contract::Contract;
+use stringer_core::event::{Event, EventKind};
+use stringer_core::ids::{OrgSlug, TicketId, UserId, UserRole};
+use stringer_core::postmortem::{ReportState, Sections, Step, step};
+use stringer_core::sla::ClockState;
+
+/// A report, as the store keeps its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportRecord {
+    /// The ticket it is about (a ticket has at most one report).
+    pub ticket: TicketId,
+    /// The ticket's org.
+    pub org: OrgSlug,
+    /// About a security incident (it then needs a root cause and remediation).
+    pub security: bool,
+    /// Where it is in its review.
+    pub state: ReportState,
+    /// Publish by then (Unix seconds; the contract's due time from the resolution), when a
+    /// report is owed; `None` for a report written on demand.
+    pub due: Option<i64>,
+    /// Counts every write; a write names the revision it was decided on.
+    pub revision: i64,
+    /// The newest text version (0: nothing saved yet, the draft is pre-filled).
+    pub text_version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+    /// Unix seconds, once published.
+    pub published_at: Option<i64>,
+}
+
+/// One line of the automatic timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Unix seconds.
+    pub at: i64,
+    /// What happened, naming people.
+    pub what: String,
+}
+
+/// One saved text of a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// 1, 2, …
+    pub version: i64,
+    /// Who saved it (`None`: Stringer's pre-filled draft).
+    pub author: Option<UserId>,
+    /// Unix seconds.
+    pub at: i64,
+    /// The text.
+    pub sections: Sections,
+    /// The automatic timeline as it stood when the version was saved.
+    pub timeline: Vec<Line>,
+}
+
+/// A comment on a report (a reviewer's, or the note of a step).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportComment {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: UserId,
+    /// Unix seconds.
+    pub at: i64,
+    /// The step it came with, if any.
+    pub step: Option<Step>,
+    /// The words.
+    pub body: String,
+}
+
+/// Where an announcement of a published report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Herald {
+    /// A mail to this address.
+    Mail(String),
+    /// A post in this Slack channel.
+    Slack(String),
+}
+
+/// An announcement waiting to be sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    /// Its id (derived from the report and where it goes: written once).
+    pub id: String,
+    /// The report's ticket.
+    pub ticket: TicketId,
+    /// Where it goes.
+    pub to: Herald,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// What one step writes, in one transaction: the report's new state, a new version of its
+/// text, a comment, and (at publication) the announcements.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The new state.
+    pub state: ReportState,
+    /// A new text version.
+    pub version: Option<VersionRecord>,
+    /// A comment.
+    pub comment: Option<ReportComment>,
+    /// The announcements of a publication.
+    pub announcements: Vec<Announcement>,
+}
+
+/// The reports' records.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// A ticket's report.
+    async fn report(&self, ticket: &TicketId) -> Result<Option<ReportRecord>, StoreError>;
+    /// Starts a report on demand; false when the ticket has one already.
+    async fn start_report(&self, report: &ReportRecord) -> Result<bool, StoreError>;
+    /// A report's versions, oldest first.
+    async fn versions(&self, ticket: &TicketId) -> Result<Vec<VersionRecord>, StoreError>;
+    /// A report's comments, oldest first.
+    async fn report_comments(&self, ticket: &TicketId) -> Result<Vec<ReportComment>, StoreError>;
+    /// Writes a step if the report is still at `revision`; false otherwise (nothing written).
+    async fn write_report(
+        &self,
+        ticket: &TicketId,
+        revision: i64,
+        written: &Written,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Reports, newest first: of one org or all, published or not (`None`: both).
+    async fn reports(
+        &self,
+        org: Option<&OrgSlug>,
+        published: Option<bool>,
+        limit: i64,
+    ) -> Result<Vec<ReportRecord>, StoreError>;
+    /// Claims announcements due at `now` until `lease_until`.
+    async fn claim_announcements(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Announcement>, StoreError>;
+    /// An announcement sent (`error: None`) or given up.
+    async fn announcement_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
+    /// An announcement that failed for now: tried again at `next` (`None`: given up).
+    async fn announcement_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
+}
+
+/// A report as it is read: its head, its current text (pre-filled when nothing was saved),
+/// its versions and comments, and the timeline as the records tell it now.
+#[derive(Clone, Debug)]
+pub struct ReportView {
+    /// The head.
+    pub record: ReportRecord,
+    /// The ticket.
+    pub ticket: TicketRecord,
+    /// The text in force (the newest version, or the pre-filled draft as version 0).
+    pub current: VersionRecord,
+    /// Saved versions, oldest first.
+    pub versions: Vec<VersionRecord>,
+    /// Comments, oldest first.
+    pub comments: Vec<ReportComment>,
+}
+
+impl ReportView {
+    /// The timeline to show: frozen at publication, else as the records tell it now.
+    pub fn timeline(&self) -> &[Line] {
+        &self.current.timeline
+    }
+}
+
+/// What a step asks for.
+#[derive(Clone, Debug)]
+pub struct StepRequest {
+    /// Which step.
+    pub step: Step,
+    /// The revision the caller saw (a step on a report changed since is refused).
+    pub revision: i64,
+    /// The new text (for [`Step::Edit`]).
+    pub sections: Option<Sections>,
+    /// A comment to keep with the step.
+    pub comment: Option<String>,
+}
+
+/// Why a step did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// No such report (or ticket).
+    #[error("no such report")]
+    NotFound,
+    /// The rules refused it.
+    #[error("{0}")]
+    Refused(String),
+    /// Someone changed the report since the caller read it.
+    #[error("the report changed since it was read (now at revision {0}); read it again")]
+    Stale(i64),
+    /// The application failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<StoreError> for ReportError {
+    fn from(e: StoreError) -> Self {
+        ReportError::App(AppError::Store(e))
+    }
+}
+
+/// Post-incident reports' use cases, over the ports.
+#[derive(Clone)]
+pub struct ReportDesk {
+    /// Every port.
+    pub ports: Ports,
+}
+
+impl ReportDesk {
+    /// A ticket's report with its current text.
+    pub async fn view(&self, ticket: &TicketRecord) -> Result<Option<ReportView>, ReportError> {
+        let Some(record) = self.ports.reports.report(&ticket.id).await? else { return Ok(None) };
+        let versions = self.ports.reports.versions(&ticket.id).await?;
+        let comments = self.ports.reports.report_comments(&ticket.id).await?;
+        let current = match versions.last() {
+            Some(v) if record.state == ReportState::Published => v.clone(),
+            Some(v) => VersionRecord { timeline: self.timeline(ticket).await?, ..v.clone() },
+            None => self.prefilled(ticket, record.created_at).await?,
+        };
+        Ok(Some(ReportView { record, ticket: ticket.clone(), current, versions, comments }))
+    }
+
+    /// Starts a report on demand (any ticket); the ticket's own when it owes one already.
+    pub async fn start(&self, ticket: &TicketRecord, now: i64) -> Result<ReportView, ReportError> {
+        let s = &ticket.state;
+        let record = ReportRecord {
+            ticket: ticket.id.clone(),
+            org: ticket.org.clone(),
+            security: s.security,
+            state: ReportState::Draft,
+            due: s.report.as_ref().filter(|r| r.published_at.is_none()).map(|r| r.due.as_second()),
+            revision: 0,
+            text_version: 0,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+        };
+        self.ports.reports.start_report(&record).await?;
+        self.view(ticket).await?.ok_or(ReportError::NotFound)
+    }
+
+    /// Takes a step on a ticket's report as `actor` (whom the access policy let through).
+    pub async fn step(
+        &self,
+        ticket: &TicketRecord,
+        actor: &UserId,
+        req: StepRequest,
+    ) -> Result<ReportView, ReportError> {
+        let view = self.view(ticket).await?.ok_or(ReportError::NotFound)?;
+        let record = &view.record;
+        if record.revision != req.revision {
+            return Err(ReportError::Stale(record.revision));
+        }
+        let now = self.ports.commands.now().as_second();
+        let sections = req.sections.clone().unwrap_or_else(|| view.current.sections.clone());
+        let state = step(record.state, req.step, record.security, &sections).map_err(|r| ReportError::Refused(r.0))?;
+        let version = (req.step == Step::Edit || (req.step == Step::Publish && record.text_version == 0)).then(|| {
+            VersionRecord {
+                version: record.text_version + 1,
+                author: (req.step == Step::Edit).then(|| actor.clone()),
+                at: now,
+                sections,
+                timeline: view.current.timeline.clone(),
+            }
+        });
+        let comment = req.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|body| ReportComment {
+            id: comment_id(&ticket.id, record.revision, now),
+            author: actor.clone(),
+            at: now,
+            step: Some(req.step),
+            body: body.to_string(),
+        });
+        let announcements = if state == ReportState::Published {
+            self.record_publication(ticket, actor).await?;
+            self.announcements(ticket, now).await?
+        } else {
+            Vec::new()
+        };
+        let written = Written { state, version, comment, announcements };
+        if !self.ports.reports.write_report(&ticket.id, record.revision, &written, now).await? {
+            let now_at = self.ports.reports.report(&ticket.id).await?.map_or(0, |r| r.revision);
+            return Err(ReportError::Stale(now_at));
+        }
+        self.view(ticket).await?.ok_or(ReportError::NotFound)
+    }
+
+    /// Adds a comment without a step.
+    pub async fn comment(&self, ticket: &TicketRecord, actor: &UserId, body: &str) -> Result<ReportView, ReportError> {
+        let view = self.view(ticket).await?.ok_or(ReportError::NotFound)?;
+        let body = body.trim();
+        if body.is_empty() || body.len() > stringer_core::postmortem::MAX_SECTION {
+            return Err(ReportError::Refused("a comment has words, at most 64 KiB of them".into()));
+        }
+        let now = self.ports.commands.now().as_second();
+        let id = comment_id(&ticket.id, view.record.revision, now);
+        let comment = ReportComment { id, author: actor.clone(), at: now, step: None, body: body.into() };
+        let written =
+            Written { state: view.record.state, version: None, comment: Some(comment), announcements: vec![] };
+        if !self.ports.reports.write_report(&ticket.id, view.record.revision, &written, now).await? {
+            return Err(ReportError::Stale(view.record.revision));
+        }
+        self.view(ticket).await?.ok_or(ReportError::NotFound)
+    }
+
+    /// Records `report.published` on a ticket that owes its report (a report written on
+    /// demand owes nothing); one published before (a retried publication) is fine.
+    async fn record_publication(&self, ticket: &TicketRecord, actor: &UserId) -> Result<(), ReportError> {
+        if ticket.state.report.is_none() {
+            return Ok(());
+        }
+        let event = Event::new(self.ports.commands.now(), ticket.id.clone(), EventKind::ReportPublished);
+        match self.ports.commands.record(vec![event], Extras { actor: Some(actor.clone()), ..Extras::default() }).await
+        {
+            Ok(_) => Ok(()),
+            Err(AppError::Rejected(why)) if why.contains("already published") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The org's Slack channel and each active admin of the org.
+    async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
+        let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
+        let admins = self.ports.accounts.users(Some(&ticket.org)).await?;
+        let mut to: Vec<Herald> = org.slack_channel.into_iter().map(Herald::Slack).collect();
+        to.extend(
+            admins
+                .into_iter()
+                .filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none())
+                .map(|u| Herald::Mail(u.email)),
+        );
+        Ok(to
+            .into_iter()
+            .map(|to| {
+                let target = match &to {
+                    Herald::Mail(a) => format!("mail:{a}"),
+                    Herald::Slack(c) => format!("slack:{c}"),
+                };
+                Announcement {
+                    id: crate::ids::seeded_ulid("ann", now * 1000, &format!("report:{}:{target}", ticket.id)),
+                    ticket: ticket.id.clone(),
+                    to,
+                    attempts: 0,
+                }
+            })
+            .collect())
+    }
+
+    /// The draft Stringer writes: the summary from the ticket, the impact from its clocks,
+    /// affected components and duration, and the timeline.
+    async fn prefilled(&self, ticket: &TicketRecord, at: i64) -> Result<VersionRecord, ReportError> {
+        let contract = self.ports.commands.contract();
+        let incident = self.ports.status.incident_of_ticket(&ticket.id).await?;
+        let components = match &incident {
+            Some(i) => {
+                let all = self.ports.status.components(std::slice::from_ref(&i.page_id)).await?;
+                all.into_iter().filter(|c| i.components.contains(&c.id)).map(|c| c.name).collect()
+            }
+            None => Vec::new(),
+        };
+        let sections = Sections {
+            summary: format!("{}\n\n{}", ticket.subject, ticket.description).trim().to_string(),
+            impact: impact(contract, ticket, &components),
+            ..Sections::default()
+        };
+        Ok(VersionRecord { version: 0, author: None, at, sections, timeline: self.timeline(ticket).await? })
+    }
+
+    /// The automatic timeline: the ticket's own (opened, pages with the people, severity
+    /// changes, acknowledgements, bridge joins, customer pages, resolution), each page's
+    /// deliveries with the method, and the status page's updates, in time order.
+    pub async fn timeline(&self, ticket: &TicketRecord) -> Result<Vec<Line>, ReportError> {
+        let names: HashMap<String, String> =
+            self.ports.accounts.users(None).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+        let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let mut lines = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch: Vec<TimelineRecord> = self.ports.queries.timeline(&ticket.id, after, 500).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            lines.extend(
+                batch
+                    .iter()
+                    .filter(|e| !matches!(e.kind.as_str(), "ticket.replied" | "sla.met" | "queue.notified"))
+                    .map(|e| Line { at: e.at, what: words::describe(e, &name) }),
+            );
+        }
+        for d in self.ports.queries.deliveries(&ticket.id).await? {
+            let who = d.user_id.strip_prefix("org:").map_or_else(|| name(&d.user_id), |o| format!("{o}'s channel"));
+            let how = d.kind.as_str();
+            match (d.status.as_str(), d.sent_at) {
+                ("sent", Some(at)) => lines.push(Line { at, what: format!("Page reached {who} by {how}") }),
+                ("failed", _) => lines.push(Line {
+                    at: d.created_at,
+                    what: format!(
+                        "Page to {who} by {how} failed: {}",
+                        d.last_error.as_deref().unwrap_or("no reason given")
+                    ),
+                }),
+                _ => {}
+            }
+        }
+        if let Some(incident) = self.ports.status.incident_of_ticket(&ticket.id).await? {
+            for u in &incident.updates {
+                let phase = crate::status::statuspage::phase_words(u.phase);
+                lines.push(Line {
+                    at: u.created_at,
+                    what: format!("Status page ({}): {phase} — {}", incident.name, u.body),
+                });
+            }
+        }
+        lines.sort_by_key(|l| l.at);
+        Ok(lines)
+    }
+}
+
+/// A comment's id: one write per revision, so the ticket and the revision make it unique.
+fn comment_id(ticket: &TicketId, revision: i64, now: i64) -> String {
+    crate::ids::seeded_ulid("rcm", now * 1000, &format!("{ticket}:{revision}"))
+}
+
+/// The impact section Stringer pre-fills: severity, how long, each target met or breached,
+/// the components the status page showed affected.
+fn impact(contract: &Contract, ticket: &TicketRecord, components: &[String]) -> String {
+    let s = &ticket.state;
+    let severity = contract.severities.get(&s.severity).map(|d| format!("{} ({})", s.severity, d.name));
+    let mut out = vec![format!("- Severity: {}", severity.unwrap_or_else(|| s.severity.to_string()))];
+    if let Some(resolved) = s.resolved_at {
+        let minutes = (resolved.as_second() - s.opened_at.as_second()) / 60;
+        out.push(format!(
+            "- Duration: {} h {} min, from {} to {} (UTC)",
+            minutes / 60,
+            minutes % 60,
+            utc(s.opened_at),
+            utc(resolved)
+        ));
+    }
+    for c in &s.clocks {
+        let due = c.due.map(utc).unwrap_or_else(|| "—".into());
+        let verdict = match c.state {
+            ClockState::Met => "met",
+            ClockState::Breached => "breached",
+            _ if c.breached_at.is_some() => "breached",
+            _ => "not stopped",
+        };
+        out.push(format!("- The {} target ({}): {verdict}, due {due} (UTC)", c.target, c.cell.within));
+    }
+    if !components.is_empty() {
+        out.push(format!("- Affected components: {}", components.join(", ")));
+    }
+    out.join("\n")
+}
+
+fn utc(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}

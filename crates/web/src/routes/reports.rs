@@ -1,0 +1,384 @@
+//! Post-incident reports through `/api/v1`: a ticket's report (read, start on demand, take a
+//! step, comment) and the list of reports. Every door asks the access policy about
+//! [`Object::Report`]: staff who see the org read and write reports at every stage, support
+//! leads and the VP review them, and the org's own people read them once published (before
+//! that, a report does not exist for them). The console and the portal call the same
+//! functions.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{Body, Params, PathParams};
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use stringer_app::postmortem::{ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
+use stringer_app::records::TicketRecord;
+use stringer_core::access::{Action, Object, OrgRef};
+use stringer_core::ids::Deployment;
+use stringer_core::postmortem::{ReportState, Sections, Step};
+use utoipa::{IntoParams, ToSchema};
+
+/// A line of the automatic timeline.
+#[derive(Serialize, ToSchema)]
+pub struct LineOut {
+    /// When (RFC 3339).
+    pub at: String,
+    /// What happened.
+    pub what: String,
+}
+
+/// A saved version.
+#[derive(Serialize, ToSchema)]
+pub struct VersionOut {
+    /// 1, 2, …
+    pub version: i64,
+    /// Who saved it (null: Stringer's pre-filled draft).
+    pub author: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A comment on a report.
+#[derive(Serialize, ToSchema)]
+pub struct CommentOut {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The step it came with (`submit`, `approve`, `request_changes`, `publish`, `edit`).
+    pub step: Option<String>,
+    /// The words.
+    pub body: String,
+}
+
+/// A post-incident report.
+#[derive(Serialize, ToSchema)]
+pub struct ReportOut {
+    /// The ticket's key (`ACME-42`).
+    pub ticket: String,
+    /// The ticket's org.
+    pub org: String,
+    /// About a security incident.
+    pub security: bool,
+    /// `draft`, `in_review`, `approved` or `published`.
+    pub state: ReportState,
+    /// Publish by then (RFC 3339); null for a report written on demand.
+    pub due: Option<String>,
+    /// Unpublished past its due time.
+    pub overdue: bool,
+    /// The revision a step names (every write counts one).
+    pub revision: i64,
+    /// The version of the text shown (0: Stringer's pre-filled draft, not saved yet).
+    pub version: i64,
+    /// When it was published (RFC 3339).
+    pub published_at: Option<String>,
+    /// The text.
+    pub sections: Sections,
+    /// The automatic timeline (frozen at publication).
+    pub timeline: Vec<LineOut>,
+    /// Saved versions (staff only).
+    pub versions: Vec<VersionOut>,
+    /// The review's comments (staff only).
+    pub comments: Vec<CommentOut>,
+    /// Where the org's people read it once published.
+    pub url: String,
+}
+
+fn iso(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// The report as the caller may see it (staff see versions and comments).
+pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> ReportOut {
+    let r = &view.record;
+    let staff = caller.user.org.is_none();
+    let now = state.now().as_second();
+    ReportOut {
+        ticket: view.ticket.key().to_string(),
+        org: r.org.to_string(),
+        security: r.security,
+        state: r.state,
+        due: r.due.map(iso),
+        overdue: r.state != ReportState::Published && r.due.is_some_and(|d| now > d),
+        revision: r.revision,
+        version: view.current.version,
+        published_at: r.published_at.map(iso),
+        sections: view.current.sections.clone(),
+        timeline: view.timeline().iter().map(|l| LineOut { at: iso(l.at), what: l.what.clone() }).collect(),
+        versions: if staff {
+            view.versions
+                .iter()
+                .map(|v| VersionOut {
+                    version: v.version,
+                    author: v.author.as_ref().map(|a| a.to_string()),
+                    at: iso(v.at),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        comments: if staff {
+            view.comments
+                .iter()
+                .map(|c| CommentOut {
+                    id: c.id.clone(),
+                    author: c.author.to_string(),
+                    at: iso(c.at),
+                    step: c.step.map(|s| s.as_str().to_string()),
+                    body: c.body.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        url: format!("{}/reports/{}", state.public_url.trim_end_matches('/'), view.ticket.key()),
+    }
+}
+
+pub(crate) fn desk(state: &AppState) -> ReportDesk {
+    ReportDesk { ports: state.ports.clone() }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> ApiError {
+        match e {
+            ReportError::NotFound => ApiError::not_found("report"),
+            ReportError::Refused(why) => ApiError::unprocessable(why),
+            ReportError::Stale(_) => ApiError::conflict(e.to_string()),
+            ReportError::App(e) => e.into(),
+        }
+    }
+}
+
+/// A ticket and its report, once the caller may take `action` on the report (404 as for a
+/// missing one otherwise; a report not started yet is missing, except to
+/// [`Action::WriteReport`], which may start it).
+pub(crate) async fn report_for(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+) -> Result<(TicketRecord, Option<ReportRecord>), ApiError> {
+    let found = crate::routes::tickets::lookup(state, id).await?;
+    let report = match &found {
+        Some((t, _)) => state.ports.reports.report(&t.id).await?,
+        None => None,
+    };
+    let object = found.as_ref().and_then(|(t, deployment): &(TicketRecord, Deployment)| {
+        let org = OrgRef { slug: t.org.as_str(), deployment: *deployment };
+        match &report {
+            Some(r) => Some(Object::Report { org, published: r.state == ReportState::Published }),
+            None if action == Action::WriteReport => Some(Object::Report { org, published: false }),
+            None => None,
+        }
+    });
+    caller.may(action, object, "report")?;
+    let (ticket, _) = found.ok_or_else(|| ApiError::not_found("report"))?;
+    Ok((ticket, report))
+}
+
+/// A ticket's report, as the caller may read it.
+pub(crate) async fn read(state: &AppState, caller: &Caller, id: &str) -> Result<ReportView, ApiError> {
+    let (ticket, _) = report_for(state, caller, id, Action::ReadReport).await?;
+    desk(state).view(&ticket).await?.ok_or_else(|| ApiError::not_found("report"))
+}
+
+/// A ticket's post-incident report: staff see it at every stage, with its versions and the
+/// review's comments; the org's people once it is published.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem)))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<axum::Json<ReportOut>, ApiError> {
+    let view = read(&state, &caller, &id).await?;
+    Ok(axum::Json(report_out(&state, &caller, &view)))
+}
+
+/// Starts a report on demand (any ticket; a ticket owing one has its draft already).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 201, body = ReportOut), (status = 200, description = "It existed already", body = ReportOut),
+        (status = 404, body = crate::routes::Problem)))]
+pub async fn start_report(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+) -> Result<(StatusCode, axum::Json<ReportOut>), ApiError> {
+    let (ticket, existing) = report_for(&state, &caller, &id, Action::WriteReport).await?;
+    let view = desk(&state).start(&ticket, state.now().as_second()).await?;
+    let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, axum::Json(report_out(&state, &caller, &view))))
+}
+
+/// A step in a report's life.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepIn {
+    /// `edit` (save `sections` as a new version), `submit` (for review), `approve` or
+    /// `request_changes` (support leads and the VP), `publish` (once approved).
+    pub step: String,
+    /// The revision the caller read (a report changed since answers 409).
+    pub revision: i64,
+    /// The new text, for `edit`.
+    #[serde(default)]
+    pub sections: Option<Sections>,
+    /// A comment kept with the step (a reviewer's reasons).
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Takes a step as `caller`: the policy first (writing, or reviewing for approve and
+/// request_changes), then the report's rules.
+pub(crate) async fn take_step(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: StepIn,
+) -> Result<ReportView, ApiError> {
+    let step = Step::parse(&body.step)
+        .ok_or_else(|| ApiError::unprocessable("step is one of edit, submit, approve, request_changes, publish"))?;
+    if step == Step::Edit && body.sections.is_none() {
+        return Err(ApiError::unprocessable("an edit carries the sections"));
+    }
+    if body.comment.as_ref().is_some_and(|c| c.len() > stringer_core::postmortem::MAX_SECTION) {
+        return Err(ApiError::unprocessable("a comment is at most 64 KiB"));
+    }
+    let action = match step {
+        Step::Approve | Step::RequestChanges => Action::ReviewReport,
+        Step::Edit | Step::Submit | Step::Publish => Action::WriteReport,
+    };
+    let (ticket, report) = report_for(state, caller, id, action).await?;
+    if report.is_none() {
+        return Err(ApiError::not_found("report"));
+    }
+    let request = StepRequest { step, revision: body.revision, sections: body.sections, comment: body.comment };
+    Ok(desk(state).step(&ticket, &caller.user.id, request).await?)
+}
+
+/// Takes a step in the report's life: draft → in review → approved → published (a
+/// security incident's report needs its root cause and remediation to be published).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/steps", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = StepIn,
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
+        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn step(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<StepIn>,
+) -> Result<axum::Json<ReportOut>, ApiError> {
+    let view = take_step(&state, &caller, &id, body).await?;
+    Ok(axum::Json(report_out(&state, &caller, &view)))
+}
+
+/// A comment.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentIn {
+    /// The words.
+    pub body: String,
+}
+
+/// Comments on a report (staff who may write it).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/comments", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = CommentIn,
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
+        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn comment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(id): PathParams<String>,
+    Body(body): Body<CommentIn>,
+) -> Result<axum::Json<ReportOut>, ApiError> {
+    let (ticket, report) = report_for(&state, &caller, &id, Action::WriteReport).await?;
+    if report.is_none() {
+        return Err(ApiError::not_found("report"));
+    }
+    let view = desk(&state).comment(&ticket, &caller.user.id, &body.body).await?;
+    Ok(axum::Json(report_out(&state, &caller, &view)))
+}
+
+/// Which reports a listing returns.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this org's.
+    pub org: Option<String>,
+    /// `published`, or `open` (not published yet); both when absent.
+    pub state: Option<String>,
+}
+
+/// One report in a listing.
+#[derive(Serialize, ToSchema)]
+pub struct ReportItem {
+    /// The ticket's key.
+    pub ticket: String,
+    /// Its org.
+    pub org: String,
+    /// Where it stands.
+    pub state: ReportState,
+    /// Publish by then (RFC 3339).
+    pub due: Option<String>,
+    /// When it was published (RFC 3339).
+    pub published_at: Option<String>,
+}
+
+/// The reports the caller may read, newest first (at most 200): (ticket, report).
+pub(crate) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    org: Option<&str>,
+    published: Option<bool>,
+) -> Result<Vec<(TicketRecord, ReportRecord)>, ApiError> {
+    caller.may_list(Action::ReadReport)?;
+    let org = org.map(|o| stringer_core::ids::OrgSlug(o.to_string()));
+    let reports = state.ports.reports.reports(org.as_ref(), published, 200).await?;
+    let orgs = state.ports.accounts.orgs().await?;
+    let mut out = Vec::new();
+    for r in reports {
+        let Some(o) = orgs.iter().find(|o| o.slug == r.org) else { continue };
+        let object = Object::Report { org: o.as_ref(), published: r.state == ReportState::Published };
+        if !caller.allowed(Action::ReadReport, Some(object)) {
+            continue;
+        }
+        if let Some((t, _)) = state.ports.queries.ticket(&r.ticket).await? {
+            out.push((t, r));
+        }
+    }
+    Ok(out)
+}
+
+/// The post-incident reports the caller may read: staff see every stage, the org's people
+/// the published ones.
+#[utoipa::path(get, path = "/api/v1/reports", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = [ReportItem]), (status = 422, body = crate::routes::Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Params(q): Params<ListQuery>,
+) -> Result<axum::Json<Vec<ReportItem>>, ApiError> {
+    let published = match q.state.as_deref() {
+        None => None,
+        Some("published") => Some(true),
+        Some("open") => Some(false),
+        Some(_) => return Err(ApiError::unprocessable("state is published or open")),
+    };
+    let items = visible(&state, &caller, q.org.as_deref(), published)
+        .await?
+        .into_iter()
+        .map(|(t, r)| ReportItem {
+            ticket: t.key().to_string(),
+            org: r.org.to_string(),
+            state: r.state,
+            due: r.due.map(iso),
+            published_at: r.published_at.map(iso),
+        })
+        .collect();
+    Ok(axum::Json(items))
+}

@@ -1,0 +1,63 @@
+"""Post-incident reports in a real browser: an engineer writes the report of a resolved P1 in
+the console, a support lead approves it, the engineer publishes it, and the org's admin
+reads it in the portal — rendered Markdown, no script from its text, nothing of the review —
+while another org's people find nothing."""
+
+from conftest import PASSWORD  # noqa: F401 (people sign in with it)
+
+SCRIPT = "<script>window.__report_xss = 1</script>"
+
+
+def test_a_report_written_reviewed_published_and_read(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P1",
+                                                   "subject": "Checkout answered 502", "description": "EU only."})
+    key = ticket["key"]
+    server.api("POST", f"/api/v1/tickets/{key}/acknowledge")
+    server.api("POST", f"/api/v1/tickets/{key}/resolve")
+
+    alice = people("alice@acme.example")
+    assert alice.page.goto(f"/reports/{key}").status == 404, "unpublished: it does not exist for the customer"
+
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto(f"/console/tickets/{key}")
+    page.click("text=Post-incident report: >> a")
+    page.wait_for_load_state()
+    assert "draft" in page.locator("#report-state").inner_text()
+    assert "due" in page.locator("#report-state").inner_text(), "the due time counts down"
+    assert "Opened by" in page.locator("ol.timeline").inner_text()
+    page.fill("textarea[name=root_cause]", f"A **connection limit** was removed. {SCRIPT}")
+    page.fill("textarea[name=action_items]", "Check limits in CI | nico@vendor.example | 2026-12-20 | open")
+    page.click("text=Save a new version")
+    page.wait_for_load_state()
+    assert "Saved as a new version." in page.content()
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "in review" in page.locator("#report-state").inner_text()
+    assert page.locator("button[value=approve]").count() == 0, "an engineer does not approve"
+
+    lena = people("lena@vendor.example")
+    lena.page.goto(f"/console/tickets/{key}/report")
+    lena.page.fill(".report-steps textarea[name=comment]", "Clear. Ship it.")
+    lena.page.click("button[value=approve]")
+    lena.page.wait_for_load_state()
+    assert "approved" in lena.page.locator("#report-state").inner_text()
+
+    page.goto(f"/console/tickets/{key}/report")
+    page.click("button[value=publish]")
+    page.wait_for_load_state()
+    assert "published" in page.locator("#report-state").inner_text()
+
+    alice.page.goto("/portal")
+    alice.page.click("nav >> text=Reports")
+    alice.page.wait_for_load_state()
+    alice.page.click(f"text={key}")
+    alice.page.wait_for_load_state()
+    assert alice.page.locator("h1").inner_text() == "Post-incident report: Checkout answered 502"
+    assert alice.page.locator("section:has(h2:text('Root cause')) strong").inner_text() == "connection limit"
+    assert alice.page.evaluate("window.__report_xss") is None, "the report's text runs no script"
+    assert "Check limits in CI" in alice.page.locator("table").inner_text()
+    assert "Ship it" not in alice.page.content(), "the review stays with staff"
+
+    bob = people("bob@bolt.example")
+    assert bob.page.goto(f"/reports/{key}").status == 404
