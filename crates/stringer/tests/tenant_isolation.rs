@@ -99,6 +99,7 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
             Some(json!({"kind": "webhook", "address": "https://93.184.215.14/status"}))
         }
         ("POST", p) if p.ends_with("/status-incident") => Some(json!({})),
+        ("POST", p) if p.ends_with("/report/steps") => Some(json!({"step": "submit", "revision": 0})),
         ("POST", p) if p.ends_with("/assign") => Some(json!({"assignee": null})),
         ("PATCH", _) => Some(json!({"severity": "P1"})),
         _ => None,

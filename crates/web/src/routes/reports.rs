@@ -189,7 +189,7 @@ pub(crate) async fn read(state: &AppState, caller: &Caller, id: &str) -> Result<
 
 /// A ticket's post-incident report: staff see it at every stage, with its versions and the
 /// review's comments; the org's people once it is published.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem)))]
 pub async fn get_report(
     State(state): State<AppState>,
@@ -201,7 +201,7 @@ pub async fn get_report(
 }
 
 /// Starts a report on demand (any ticket; a ticket owing one has its draft already).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 201, body = ReportOut), (status = 200, description = "It existed already", body = ReportOut),
         (status = 404, body = crate::routes::Problem)))]
 pub async fn start_report(
@@ -221,6 +221,7 @@ pub async fn start_report(
 pub struct StepIn {
     /// `edit` (save `sections` as a new version), `submit` (for review), `approve` or
     /// `request_changes` (support leads and the VP), `publish` (once approved).
+    #[schema(pattern = "^(edit|submit|approve|request_changes|publish)$")]
     pub step: String,
     /// The revision the caller read (a report changed since answers 409).
     pub revision: i64,
@@ -262,7 +263,7 @@ pub(crate) async fn take_step(
 
 /// Takes a step in the report's life: draft → in review → approved → published (a
 /// security incident's report needs its root cause and remediation to be published).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/steps", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/steps", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = StepIn,
     responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
         (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
@@ -281,11 +282,12 @@ pub async fn step(
 #[serde(deny_unknown_fields)]
 pub struct CommentIn {
     /// The words.
+    #[schema(pattern = "\\S", max_length = 65536)]
     pub body: String,
 }
 
 /// Comments on a report (staff who may write it).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/comments", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/report/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = CommentIn,
     responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
         (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
@@ -311,6 +313,7 @@ pub struct ListQuery {
     /// Only this org's.
     pub org: Option<String>,
     /// `published`, or `open` (not published yet); both when absent.
+    #[param(pattern = "^(published|open)$")]
     pub state: Option<String>,
 }
 
