@@ -1,7 +1,7 @@
 //! The written form of a calendar (as in a contract file) and its compilation into a
 //! [`Calendar`].
 
-use super::{Calendar, SUPPORTED_RANGE, WEEK};
+use super::{Calendar, Reading, SUPPORTED_RANGE, WEEK};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -191,7 +191,7 @@ impl CalendarSpec {
             }
         }
         let weekly = spans.into_iter().map(|(s, e, _)| (s, e)).collect();
-        Ok(Calendar::build(weekly, offset_segments(&tz), closed))
+        Ok(Calendar::build(weekly, clock_segments(&tz), closed))
     }
 }
 
@@ -219,4 +219,36 @@ fn offset_segments(tz: &TimeZone) -> Vec<(i64, i64)> {
         }
     }
     segments
+}
+
+/// The calendar's local clock over the supported range: the zone's wall clock, except that
+/// after a fall-back it holds at the last local second already shown until the wall clock
+/// reads past it again. Readings therefore never decrease, and a local time "happens" at the
+/// first instant the wall clock reads it or later: its first occurrence when repeated, the
+/// jump when skipped.
+fn clock_segments(tz: &TimeZone) -> Vec<(i64, Reading)> {
+    let offsets = offset_segments(tz);
+    let mut clock = Vec::with_capacity(offsets.len() * 3 / 2);
+    // The latest local second shown before the current offset segment.
+    let mut shown: Option<i64> = None;
+    for (i, &(from, offset)) in offsets.iter().enumerate() {
+        let until = offsets.get(i + 1).map(|o| o.0);
+        match shown {
+            // The wall clock reads a time already shown: hold until it reads `last + 1`.
+            Some(last) if from + offset <= last => {
+                if clock.last().is_none_or(|c: &(i64, Reading)| c.1 != Reading::Held(last)) {
+                    clock.push((from, Reading::Held(last)));
+                }
+                let resume = last + 1 - offset;
+                if until.is_none_or(|u| resume < u) {
+                    clock.push((resume, Reading::Offset(offset)));
+                }
+            }
+            _ => clock.push((from, Reading::Offset(offset))),
+        }
+        if let Some(u) = until {
+            shown = Some(shown.map_or(u - 1 + offset, |last| last.max(u - 1 + offset)));
+        }
+    }
+    clock
 }

@@ -76,6 +76,205 @@ fn local_windows_keep_wall_clock_across_dst() {
     assert_eq!(ny.due(ts("2026-03-07T21:00:00Z"), H), ts("2026-03-08T13:00:00Z"));
 }
 
+/// A Sunday window on a night the clocks change: where the rule puts it (the first instants at
+/// which that date's wall clock reads its start and its end or later), and when a target
+/// started at its opening is due. Instants computed independently with Python's zoneinfo.
+struct Night {
+    zone: &'static str,
+    from: &'static str,
+    to: &'static str,
+    opens: &'static str,
+    closes: &'static str,
+    target: i64,
+    due: &'static str,
+}
+
+const NIGHTS: &[Night] = &[
+    // Fall-back nights: the repeated span is read at its first occurrence, never again.
+    // New York 2026-11-01: 02:00 EDT → 01:00 EST at 06:00Z, 01:00–02:00 twice.
+    Night {
+        zone: "America/New_York",
+        from: "01:45",
+        to: "04:30",
+        opens: "2026-11-01T05:45:00Z",
+        closes: "2026-11-01T09:30:00Z",
+        target: H,
+        due: "2026-11-01T06:45:00Z",
+    },
+    Night {
+        zone: "America/New_York",
+        from: "00:00",
+        to: "01:30",
+        opens: "2026-11-01T04:00:00Z",
+        closes: "2026-11-01T05:30:00Z",
+        target: 2 * H,
+        due: "2026-11-08T05:30:00Z",
+    },
+    Night {
+        zone: "America/New_York",
+        from: "01:15",
+        to: "01:45",
+        opens: "2026-11-01T05:15:00Z",
+        closes: "2026-11-01T05:45:00Z",
+        target: H,
+        due: "2026-11-15T06:15:00Z",
+    },
+    // London 2026-10-25: 02:00 BST → 01:00 GMT at 01:00Z.
+    Night {
+        zone: "Europe/London",
+        from: "01:45",
+        to: "04:30",
+        opens: "2026-10-25T00:45:00Z",
+        closes: "2026-10-25T04:30:00Z",
+        target: H,
+        due: "2026-10-25T01:45:00Z",
+    },
+    Night {
+        zone: "Europe/London",
+        from: "00:00",
+        to: "01:30",
+        opens: "2026-10-24T23:00:00Z",
+        closes: "2026-10-25T00:30:00Z",
+        target: 2 * H,
+        due: "2026-11-01T00:30:00Z",
+    },
+    // Sydney 2026-04-05: 03:00 AEDT → 02:00 AEST at 16:00Z the day before.
+    Night {
+        zone: "Australia/Sydney",
+        from: "02:45",
+        to: "05:30",
+        opens: "2026-04-04T15:45:00Z",
+        closes: "2026-04-04T19:30:00Z",
+        target: H,
+        due: "2026-04-04T16:45:00Z",
+    },
+    Night {
+        zone: "Australia/Sydney",
+        from: "00:00",
+        to: "02:30",
+        opens: "2026-04-04T13:00:00Z",
+        closes: "2026-04-04T15:30:00Z",
+        target: 3 * H,
+        due: "2026-04-11T14:30:00Z",
+    },
+    // Lord Howe 2026-04-05: 02:00 (+11:00) → 01:30 (+10:30) at 15:00Z, a 30-minute fold.
+    Night {
+        zone: "Australia/Lord_Howe",
+        from: "01:45",
+        to: "04:30",
+        opens: "2026-04-04T14:45:00Z",
+        closes: "2026-04-04T18:00:00Z",
+        target: H,
+        due: "2026-04-04T15:45:00Z",
+    },
+    Night {
+        zone: "Australia/Lord_Howe",
+        from: "00:00",
+        to: "01:45",
+        opens: "2026-04-04T13:00:00Z",
+        closes: "2026-04-04T14:45:00Z",
+        target: 2 * H,
+        due: "2026-04-11T13:45:00Z",
+    },
+    // Chatham 2026-04-05: 03:45 (+13:45) → 02:45 (+12:45) at 14:00Z.
+    Night {
+        zone: "Pacific/Chatham",
+        from: "03:15",
+        to: "06:00",
+        opens: "2026-04-04T13:30:00Z",
+        closes: "2026-04-04T17:15:00Z",
+        target: H,
+        due: "2026-04-04T14:30:00Z",
+    },
+    Night {
+        zone: "Pacific/Chatham",
+        from: "00:00",
+        to: "03:15",
+        opens: "2026-04-04T10:15:00Z",
+        closes: "2026-04-04T13:30:00Z",
+        target: 4 * H,
+        due: "2026-04-11T12:00:00Z",
+    },
+    // St. John's 2026-11-01: 02:00 NDT (−2:30) → 01:00 NST (−3:30) at 04:30Z.
+    Night {
+        zone: "America/St_Johns",
+        from: "01:45",
+        to: "04:30",
+        opens: "2026-11-01T04:15:00Z",
+        closes: "2026-11-01T08:00:00Z",
+        target: H,
+        due: "2026-11-01T05:15:00Z",
+    },
+    Night {
+        zone: "America/St_Johns",
+        from: "00:00",
+        to: "01:30",
+        opens: "2026-11-01T02:30:00Z",
+        closes: "2026-11-01T04:00:00Z",
+        target: 2 * H,
+        due: "2026-11-08T04:00:00Z",
+    },
+    // Spring-forward nights: a skipped start or end is the instant the clock jumps past it.
+    // Berlin 2027-03-28: 02:00 CET → 03:00 CEST at 01:00Z.
+    Night {
+        zone: "Europe/Berlin",
+        from: "02:30",
+        to: "05:00",
+        opens: "2027-03-28T01:00:00Z",
+        closes: "2027-03-28T03:00:00Z",
+        target: H,
+        due: "2027-03-28T02:00:00Z",
+    },
+    // Lord Howe 2026-10-04: 02:00 (+10:30) → 02:30 (+11:00) at 15:30Z.
+    Night {
+        zone: "Australia/Lord_Howe",
+        from: "02:15",
+        to: "03:00",
+        opens: "2026-10-03T15:30:00Z",
+        closes: "2026-10-03T16:00:00Z",
+        target: H / 2,
+        due: "2026-10-10T15:15:00Z",
+    },
+    // Chatham 2026-09-27: 02:45 (+12:45) → 03:45 (+13:45) at 14:00Z; 03:00 and 04:00 both skip-adjacent.
+    Night {
+        zone: "Pacific/Chatham",
+        from: "03:00",
+        to: "04:00",
+        opens: "2026-09-26T14:00:00Z",
+        closes: "2026-09-26T14:15:00Z",
+        target: H / 2,
+        due: "2026-10-03T13:30:00Z",
+    },
+];
+
+#[test]
+fn a_window_is_one_unbroken_stretch_on_the_night_the_clocks_change() {
+    for n in NIGHTS {
+        let case = format!("{} sun {}–{}", n.zone, n.from, n.to);
+        let cal = spec(n.zone, &[(&[Sun], n.from, n.to)], &[]);
+        let (opens, closes) = (ts(n.opens), ts(n.closes));
+        let day = jiff::SignedDuration::from_hours(24);
+        let second = jiff::SignedDuration::from_secs(1);
+        let length = closes.as_second() - opens.as_second();
+        assert_eq!(cal.next_open(opens - day), opens, "{case}: opens");
+        assert_eq!(cal.between(opens - day, opens + day), length, "{case}: one stretch of {length} s that day");
+        assert!(!cal.is_open(opens - second), "{case}: closed before it opens");
+        assert!(!cal.is_open(closes), "{case}: closed at its close");
+        // Open every minute from opening to close, and closed for the two hours after it
+        // (which take in any repeated time of the window).
+        for m in 0..length / 60 {
+            let t = opens + jiff::SignedDuration::from_mins(m);
+            assert!(cal.is_open(t), "{case}: open at {t}");
+            assert_eq!(cal.between(opens, t), m * 60, "{case}: no gap before {t}");
+        }
+        for m in 0..120 {
+            let t = closes + jiff::SignedDuration::from_mins(m);
+            assert!(!cal.is_open(t), "{case}: closed for good at {t}");
+        }
+        assert_eq!(cal.due(opens, n.target), ts(n.due), "{case}: target {} s opened at {opens}", n.target);
+    }
+}
+
 #[test]
 fn holidays_close_whole_local_days() {
     let cal = spec("Europe/Berlin", &[(WEEKDAYS, "09:00", "17:00")], &["2026-12-24", "2026-12-25"]);
