@@ -5,7 +5,7 @@
 //! local date opens at the first instant at which that date's wall clock reads its start time
 //! or later, and closes at the first instant at which it reads its end time or later; a repeated
 //! time (fall-back) means its first occurrence, a skipped time (spring-forward) the instant the
-//! clock jumps past it. The
+//! clock jumps past it. Holidays (whole local days) and closures are read the same way. The
 //! engine gets this by reading windows on a local clock that never runs backwards: after a
 //! fall-back it *holds* at the last local second already shown until the wall clock passes it
 //! again (a [`Reading`] per segment of the timeline). A calendar is open at `t` when that

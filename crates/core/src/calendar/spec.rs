@@ -3,7 +3,7 @@
 
 use super::{Calendar, Reading, SUPPORTED_RANGE, WEEK};
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
+use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
@@ -157,24 +157,25 @@ impl CalendarSpec {
         }
         debug_assert!(spans.iter().all(|s| s.1 <= WEEK));
 
+        // Holidays and closures are local spans, placed on the timeline by the windows' rule.
+        let clock = clock_segments(&tz);
         let mut closed = Vec::new();
         for (i, h) in self.holidays.iter().enumerate() {
             let idx = i.to_string();
-            let bad = || err(&["holidays", &idx], format!("invalid date {h:?}; write \"YYYY-MM-DD\""));
-            let date: Date = h.parse().map_err(|_| bad())?;
-            let start = local_day_start(&tz, date).ok_or_else(bad)?;
-            let end = date.tomorrow().ok().and_then(|d| local_day_start(&tz, d)).ok_or_else(bad)?;
-            closed.push((start, end));
+            let date: Date =
+                h.parse().map_err(|_| err(&["holidays", &idx], format!("invalid date {h:?}; write \"YYYY-MM-DD\"")))?;
+            let start = local_second(date.to_datetime(Time::midnight()));
+            closed.push((first_reading(&clock, start), first_reading(&clock, start + 86_400)));
         }
         for (i, c) in self.closures.iter().enumerate() {
             let idx = i.to_string();
-            let from = local_instant(&tz, &c.from).ok_or_else(|| {
+            let from = local_date_time(&c.from).ok_or_else(|| {
                 err(
                     &["closures", &idx, "from"],
                     format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.from),
                 )
             })?;
-            let to = local_instant(&tz, &c.to).ok_or_else(|| {
+            let to = local_date_time(&c.to).ok_or_else(|| {
                 err(
                     &["closures", &idx, "to"],
                     format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.to),
@@ -183,25 +184,26 @@ impl CalendarSpec {
             if to <= from {
                 return Err(err(&["closures", &idx, "to"], "a closure must end after it starts"));
             }
-            closed.push((from, to));
+            closed.push((first_reading(&clock, from), first_reading(&clock, to)));
         }
         for (s, e) in &closed {
             if *s < SUPPORTED_RANGE.0 || *e > SUPPORTED_RANGE.1 {
                 return Err(err(&["holidays"], "holidays and closures must fall in the years 1900 to 2199"));
             }
         }
+        closed.retain(|(s, e)| s < e);
         let weekly = spans.into_iter().map(|(s, e, _)| (s, e)).collect();
-        Ok(Calendar::build(weekly, clock_segments(&tz), closed))
+        Ok(Calendar::build(weekly, clock, closed))
     }
 }
 
-fn local_day_start(tz: &TimeZone, date: Date) -> Option<i64> {
-    date.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+/// A civil date-time as local seconds (see [`Reading`]).
+fn local_second(dt: DateTime) -> i64 {
+    dt.duration_since(DateTime::constant(1970, 1, 1, 0, 0, 0, 0)).as_secs()
 }
 
-fn local_instant(tz: &TimeZone, text: &str) -> Option<i64> {
-    let dt: DateTime = text.parse().ok()?;
-    dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+fn local_date_time(text: &str) -> Option<i64> {
+    text.parse().ok().map(local_second)
 }
 
 /// The zone's UTC offsets over the supported range, as (first instant, offset) segments.
@@ -251,4 +253,25 @@ fn clock_segments(tz: &TimeZone) -> Vec<(i64, Reading)> {
         }
     }
     clock
+}
+
+/// The first instant at which the clock (segments from [`clock_segments`]) reads local second
+/// `l` or later: where the local time `l` "happens" by the windows' rule.
+fn first_reading(clock: &[(i64, Reading)], l: i64) -> i64 {
+    // Binary search for the first segment whose last reading (the second before the next
+    // segment starts) is `l` or later; the last segment reads on forever.
+    let (mut lo, mut hi) = (0, clock.len() - 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if clock[mid].1.at(clock[mid + 1].0 - 1) < l {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let (start, reading) = clock[lo];
+    match reading {
+        Reading::Offset(offset) => start.max(l - offset),
+        Reading::Held(_) => start,
+    }
 }

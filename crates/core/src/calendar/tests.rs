@@ -276,6 +276,36 @@ fn a_window_is_one_unbroken_stretch_on_the_night_the_clocks_change() {
 }
 
 #[test]
+fn closures_are_placed_by_the_same_rule() {
+    let berlin = CalendarSpec {
+        description: None,
+        time_zone: "Europe/Berlin".into(),
+        windows: vec![Window { days: ALL.to_vec(), from: "00:00".into(), to: "24:00".into() }],
+        holidays: vec![],
+        closures: vec![Closure { from: "2027-03-28T02:30".into(), to: "2027-03-28T04:00".into(), reason: None }],
+    }
+    .compile()
+    .unwrap();
+    // 02:30 is skipped: the closure starts at the jump (01:00Z, when the clock reads 03:00).
+    assert!(!berlin.is_open(ts("2027-03-28T01:00:00Z")));
+    assert_eq!(berlin.next_open(ts("2027-03-28T01:00:00Z")), ts("2027-03-28T02:00:00Z"));
+    assert_eq!(berlin.between(ts("2027-03-28T00:00:00Z"), ts("2027-03-28T03:00:00Z")), 2 * H);
+    let new_york = CalendarSpec {
+        description: None,
+        time_zone: "America/New_York".into(),
+        windows: vec![Window { days: ALL.to_vec(), from: "00:00".into(), to: "24:00".into() }],
+        holidays: vec![],
+        closures: vec![Closure { from: "2026-11-01T00:00".into(), to: "2026-11-01T01:30".into(), reason: None }],
+    }
+    .compile()
+    .unwrap();
+    // 01:30 is repeated: the closure ends at its first occurrence (05:30Z) and does not close
+    // again when the clock reads 01:00–01:30 a second time.
+    assert_eq!(new_york.next_open(ts("2026-11-01T04:00:00Z")), ts("2026-11-01T05:30:00Z"));
+    assert_eq!(new_york.between(ts("2026-11-01T04:00:00Z"), ts("2026-11-01T07:00:00Z")), 90 * 60);
+}
+
+#[test]
 fn holidays_close_whole_local_days() {
     let cal = spec("Europe/Berlin", &[(WEEKDAYS, "09:00", "17:00")], &["2026-12-24", "2026-12-25"]);
     // Wednesday 23 Dec 16:00 CET + 2 h: 1 h that day, then Thursday and Friday are holidays → Monday 10:00 CET.
