@@ -8,7 +8,7 @@
 //! clock jumps past it. Holidays (whole local days) and closures are read the same way. The
 //! engine gets this by reading windows on a local clock that never runs backwards: after a
 //! fall-back it *holds* at the last local second already shown until the wall clock passes it
-//! again (a [`Reading`] per segment of the timeline). A calendar is open at `t` when that
+//! again (a `Reading` per segment of the timeline). A calendar is open at `t` when that
 //! clock's reading lies in one of the weekly windows, its date is not a holiday, and it is not
 //! in a closure. Business time is real elapsed seconds while open, so a 00:00–24:00 window on a
 //! 23-hour DST day yields 23 hours, on a 25-hour day 25 hours, and a window containing the
@@ -188,7 +188,7 @@ impl Calendar {
     }
 
     /// Whether the calendar is open at `t` (windows are half-open: open at their start,
-    /// closed at their end).
+    /// closed at their end; each is one unbroken stretch, see the module documentation).
     pub fn is_open(&self, t: Timestamp) -> bool {
         self.is_open_secs(t.as_second())
     }

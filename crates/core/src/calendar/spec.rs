@@ -29,6 +29,10 @@ impl Weekday {
 }
 
 /// An open window on some weekdays, in local wall-clock time. `to` may be "24:00" (end of day).
+/// On each of its dates it is one unbroken stretch: it opens at the first instant at which that
+/// date's wall clock reads `from` or later and closes at the first instant at which it reads `to`
+/// or later, so a time the clock repeats counts at its first occurrence and a time it skips at
+/// the jump.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -41,7 +45,8 @@ pub struct Window {
     pub to: String,
 }
 
-/// A one-off closure between two local date-times (e.g. a company event).
+/// A one-off closure between two local date-times (e.g. a company event), each placed as a
+/// window's edges are: at the first instant the wall clock reads it or later.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
