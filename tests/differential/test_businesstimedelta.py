@@ -21,9 +21,10 @@ How the two are made to model the same thing (each point was checked in btd's so
   `due` only: `difference` truncates the missing microseconds to a whole second.
 * In DST zones no window opens or closes at a local time in [01:00, 03:00): pytz's
   `localize` reads an ambiguous wall-clock time as standard time and moves a nonexistent
-  one, while our windows follow the wall clock (a window opening in the skipped hour opens
-  at the jump; one closing in the repeated hour closes and opens again when the clock goes
-  back). Every zone used here changes offset inside that band.
+  one, while each of our windows is one unbroken stretch (a window opening in the skipped
+  hour opens at the jump; one opening or closing in the repeated hour does so at its first
+  occurrence, for good; the calendar's own property test checks that rule on these nights).
+  Every zone used here changes offset inside that band.
 * No holiday falls on a DST transition day: btd ends a holiday 24 h after local midnight
   rather than at the next local midnight (and, with a window edge in the repeated hour
   too, its `Rules.next` can loop forever).

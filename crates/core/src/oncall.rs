@@ -11,7 +11,10 @@
 //!   the first occurrence. Across DST a daily shift lasts 23 or 25 hours. Before the first
 //!   hand-off the rotation has nobody on call.
 //! - **Layers:** a layer applies at `t` when it has no restriction or its restriction calendar
-//!   (the windows in the rotation's zone) is open at `t`. The *last* layer that applies and has
+//!   (the windows in the rotation's zone) is open at `t`. Each restriction window is one unbroken
+//!   stretch, as a calendar's: it opens at the first instant its date's wall clock reads its
+//!   start (or later) and closes at the first instant it reads its end (or later), so on a
+//!   fall-back night it neither splits nor opens twice. The *last* layer that applies and has
 //!   someone on call wins, as in PagerDuty: a restricted layer covers the base layer only
 //!   inside its windows and only once its rotation has started.
 //! - **Overrides** replace whoever is on call in `[from, to)`, including nobody: an override

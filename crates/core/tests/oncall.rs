@@ -289,6 +289,48 @@ fn a_restriction_open_for_weeks_on_end_is_followed_exactly() {
 }
 
 #[test]
+fn a_restriction_window_is_one_unbroken_stretch_on_the_fall_back_night() {
+    // New York, Sunday 2026-11-01: 02:00 EDT falls back to 01:00 EST at 06:00Z, so 01:00–02:00
+    // happens twice. A window opens at the first instant the clock reads its start (or later)
+    // and closes at the first instant it reads its end (or later), as the calendar's do.
+    let s = schedule(vec![
+        always(rotation("America/New_York", &["nora"], 7, "00:00", "2026-10-04")),
+        restricted(rotation("America/New_York", &["ann"], 7, "00:00", "2026-10-04"), &[(&[Sun], "01:45", "04:30")]),
+        restricted(rotation("America/New_York", &["bob"], 7, "00:00", "2026-10-04"), &[(&[Sun], "00:00", "01:30")]),
+    ]);
+    assert_eq!(
+        s.shifts(ts("2026-11-01T03:00:00Z"), ts("2026-11-01T10:00:00Z")).unwrap(),
+        vec![
+            shift("2026-11-01T03:00:00Z", "2026-11-01T04:00:00Z", "nora", Layer(0)),
+            // 00:00–01:30 EDT, and not again when the clock reads 01:00–01:30 EST.
+            shift("2026-11-01T04:00:00Z", "2026-11-01T05:30:00Z", "bob", Layer(2)),
+            shift("2026-11-01T05:30:00Z", "2026-11-01T05:45:00Z", "nora", Layer(0)),
+            // From 01:45 EDT to 04:30 EST without a gap while the clock reads 01:00–01:45 again.
+            shift("2026-11-01T05:45:00Z", "2026-11-01T09:30:00Z", "ann", Layer(1)),
+            shift("2026-11-01T09:30:00Z", "2026-11-01T10:00:00Z", "nora", Layer(0)),
+        ]
+    );
+    for (at, expected) in
+        [("2026-11-01T06:10:00Z", "ann"), ("2026-11-01T06:30:00Z", "ann"), ("2026-11-01T06:44:59Z", "ann")]
+    {
+        assert_eq!(s.on_call_at(ts(at)), Some(expected), "{at}");
+    }
+    // Lord Howe, Sunday 2026-04-05: 02:00 (+11:00) falls back to 01:30 (+10:30) at 15:00Z.
+    let s = schedule(vec![
+        always(rotation("Australia/Lord_Howe", &["nora"], 7, "00:00", "2026-03-01")),
+        restricted(rotation("Australia/Lord_Howe", &["bob"], 7, "00:00", "2026-03-01"), &[(&[Sun], "00:00", "01:45")]),
+    ]);
+    assert_eq!(
+        s.shifts(ts("2026-04-04T12:00:00Z"), ts("2026-04-04T16:00:00Z")).unwrap(),
+        vec![
+            shift("2026-04-04T12:00:00Z", "2026-04-04T13:00:00Z", "nora", Layer(0)),
+            shift("2026-04-04T13:00:00Z", "2026-04-04T14:45:00Z", "bob", Layer(1)),
+            shift("2026-04-04T14:45:00Z", "2026-04-04T16:00:00Z", "nora", Layer(0)),
+        ]
+    );
+}
+
+#[test]
 fn before_the_first_handoff_nobody_is_on_call() {
     let s = schedule(vec![always(rotation("Europe/Berlin", &["ann", "bob"], 1, "09:00", "2026-03-02"))]);
     for at in ["1990-01-01T00:00:00Z", "2026-03-01T12:00:00Z", "2026-03-02T07:59:59Z"] {

@@ -1,17 +1,27 @@
 //! Business-time calendars: weekly open windows in an IANA time zone, minus holidays and
 //! one-off closures.
 //!
-//! Semantics (docs/contract.md): a calendar is open at instant `t` when the local wall-clock time of
-//! `t` lies in one of the weekly windows and the local date is not a holiday and `t` is not in a
-//! closure. Business time is real elapsed seconds while open, so a 00:00–24:00 window on a
-//! 23-hour DST day yields 23 hours. `due(a, d)` is the *last* instant at which no more than `d`
-//! of business time has passed since `a`: a target used up exactly at a close is due at the next
+//! Semantics (docs/contract.md): every window is one unbroken stretch of time. A window on a
+//! local date opens at the first instant at which that date's wall clock reads its start time
+//! or later, and closes at the first instant at which it reads its end time or later; a repeated
+//! time (fall-back) means its first occurrence, a skipped time (spring-forward) the instant the
+//! clock jumps past it. Holidays (whole local days) and closures are read the same way. The
+//! engine gets this by reading windows on a local clock that never runs backwards: after a
+//! fall-back it *holds* at the last local second already shown until the wall clock passes it
+//! again (a `Reading` per segment of the timeline). A calendar is open at `t` when that
+//! clock's reading lies in one of the weekly windows, its date is not a holiday, and it is not
+//! in a closure. Business time is real elapsed seconds while open, so a 00:00–24:00 window on a
+//! 23-hour DST day yields 23 hours, on a 25-hour day 25 hours, and a window containing the
+//! repeated hour gains it. `due(a, d)` is the *last* instant at which no more than `d` of
+//! business time has passed since `a`: a target used up exactly at a close is due at the next
 //! opening.
 //!
-//! Cost: the timeline is cut into *pieces* at DST transitions and at the edges of closed days.
-//! Inside a piece the open set is periodic with period one week, so business time over any span
-//! of it is computed arithmetically from per-week prefix sums. Every query therefore costs
-//! O(pieces crossed × log windows), independent of how many days or weeks it spans.
+//! Cost: the timeline is cut into *pieces* at clock changes (UTC offset changes, and the end of
+//! a hold) and at the edges of closed days. Inside a piece the clock either runs at one offset,
+//! so the open set is periodic with period one week and business time over any span of it is
+//! computed arithmetically from per-week prefix sums, or it holds, so the piece is open
+//! throughout or not at all. Every query therefore costs O(pieces crossed × log windows),
+//! independent of how many days or weeks it spans.
 
 mod spec;
 
@@ -36,26 +46,49 @@ pub struct Calendar {
     prefix: Vec<i64>,
     /// Open seconds in one whole week.
     week_open: i64,
-    /// UTC offset segments: each (first instant, offset seconds); the first starts at `i64::MIN`.
-    offsets: Vec<(i64, i64)>,
+    /// Local clock segments: each (first instant, how the clock reads from then on); the first
+    /// starts at `i64::MIN`, and readings never decrease from one second to the next.
+    clock: Vec<(i64, Reading)>,
     /// Closed spans (holidays and closures) as half-open instant ranges, sorted and merged.
     closed: Vec<(i64, i64)>,
 }
 
+/// How the calendar's local clock reads during a segment of the timeline. Local seconds count
+/// from 1970-01-01 00:00 on the wall clock (a civil date-time read as if it were UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    /// The wall clock: the local second is the instant plus this UTC offset in seconds.
+    Offset(i64),
+    /// After a fall-back, while the wall clock shows times it has already shown: the clock holds
+    /// at this local second, the last one shown before the fall-back, so no window opens twice.
+    /// A held segment is always followed by an `Offset` one, when the wall clock passes it.
+    Held(i64),
+}
+
+impl Reading {
+    /// The local second this reading gives at instant `t`.
+    fn at(self, t: i64) -> i64 {
+        match self {
+            Reading::Offset(offset) => t + offset,
+            Reading::Held(local) => local,
+        }
+    }
+}
+
 /// The piece of the timeline containing an instant: where it ends and how it is treated.
 struct Piece {
-    /// Local offset in seconds, valid for the whole piece.
-    offset: i64,
+    /// How the local clock reads throughout the piece.
+    reading: Reading,
     /// `Some(end)` when the instant lies in a closed span ending at `end`.
     closed_until: Option<i64>,
-    /// The next instant at which the offset changes or a closed span begins.
+    /// The next instant at which the clock's segment changes or a closed span begins.
     next_boundary: Option<i64>,
 }
 
 impl Calendar {
     /// Builds the engine from open windows (seconds since local Monday 00:00, half-open,
-    /// possibly unsorted), UTC offset segments and closed instant ranges.
-    fn build(mut windows: Vec<(i64, i64)>, offsets: Vec<(i64, i64)>, mut closed: Vec<(i64, i64)>) -> Calendar {
+    /// possibly unsorted), the local clock's segments and closed instant ranges.
+    fn build(mut windows: Vec<(i64, i64)>, clock: Vec<(i64, Reading)>, mut closed: Vec<(i64, i64)>) -> Calendar {
         windows.sort_unstable();
         let mut merged: Vec<(i64, i64)> = Vec::with_capacity(windows.len());
         for (s, e) in windows {
@@ -78,7 +111,7 @@ impl Calendar {
                 _ => closed_merged.push((s, e)),
             }
         }
-        Calendar { windows: merged, prefix, week_open: acc, offsets, closed: closed_merged }
+        Calendar { windows: merged, prefix, week_open: acc, clock, closed: closed_merged }
     }
 
     /// Open seconds per ordinary week (no holidays, no DST change).
@@ -115,6 +148,20 @@ impl Calendar {
         week * WEEK - MONDAY_SHIFT + self.windows[i].0 + (rem - self.prefix[i])
     }
 
+    /// Open seconds in `[t, e)`, both inside one piece that is not closed.
+    fn open_within(&self, reading: Reading, t: i64, e: i64) -> i64 {
+        match reading {
+            Reading::Offset(offset) => self.cumulative(e + offset) - self.cumulative(t + offset),
+            Reading::Held(local) if self.in_window(local) => e - t,
+            Reading::Held(_) => 0,
+        }
+    }
+
+    /// Whether local second `l` lies in a weekly window.
+    fn in_window(&self, l: i64) -> bool {
+        self.next_window_local(l) == l
+    }
+
     /// The first local second at or after `l` that lies in a weekly window.
     fn next_window_local(&self, l: i64) -> i64 {
         let pos = (l + MONDAY_SHIFT).rem_euclid(WEEK);
@@ -127,28 +174,28 @@ impl Calendar {
     }
 
     fn piece(&self, t: i64) -> Piece {
-        let oi = self.offsets.partition_point(|o| o.0 <= t) - 1;
-        let offset = self.offsets[oi].1;
-        let next_offset = self.offsets.get(oi + 1).map(|o| o.0);
+        let si = self.clock.partition_point(|c| c.0 <= t) - 1;
+        let reading = self.clock[si].1;
+        let next_segment = self.clock.get(si + 1).map(|c| c.0);
         let ci = self.closed.partition_point(|c| c.0 <= t);
         let closed_until = (ci > 0 && self.closed[ci - 1].1 > t).then(|| self.closed[ci - 1].1);
         let next_closed = self.closed.get(ci).map(|c| c.0);
-        let next_boundary = match (next_offset, next_closed) {
+        let next_boundary = match (next_segment, next_closed) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        Piece { offset, closed_until, next_boundary }
+        Piece { reading, closed_until, next_boundary }
     }
 
     /// Whether the calendar is open at `t` (windows are half-open: open at their start,
-    /// closed at their end).
+    /// closed at their end; each is one unbroken stretch, see the module documentation).
     pub fn is_open(&self, t: Timestamp) -> bool {
         self.is_open_secs(t.as_second())
     }
 
     fn is_open_secs(&self, t: i64) -> bool {
         let p = self.piece(t);
-        p.closed_until.is_none() && self.next_window_local(t + p.offset) == t + p.offset
+        p.closed_until.is_none() && self.in_window(p.reading.at(t))
     }
 
     /// `t` when open, else the next instant at which the calendar opens.
@@ -163,7 +210,12 @@ impl Calendar {
                 t = end;
                 continue;
             }
-            let candidate = self.next_window_local(t + p.offset) - p.offset;
+            let candidate = match p.reading {
+                Reading::Offset(offset) => self.next_window_local(t + offset) - offset,
+                Reading::Held(local) if self.in_window(local) => t,
+                // Closed for the whole hold, and a hold always ends at a boundary.
+                Reading::Held(_) => i64::MAX,
+            };
             match p.next_boundary {
                 Some(b) if candidate >= b => t = b,
                 _ => return candidate,
@@ -190,7 +242,7 @@ impl Calendar {
                 continue;
             }
             let e = p.next_boundary.map_or(b, |nb| nb.min(b));
-            total += self.cumulative(e + p.offset) - self.cumulative(t + p.offset);
+            total += self.open_within(p.reading, t, e);
             t = e;
         }
         total
@@ -221,16 +273,33 @@ impl Calendar {
                 t = end;
                 continue;
             }
-            let base = self.cumulative(t + p.offset);
-            if let Some(b) = p.next_boundary {
-                let available = self.cumulative(b + p.offset) - base;
-                if available < left {
-                    left -= available;
-                    t = b;
-                    continue;
+            match p.reading {
+                Reading::Offset(offset) => {
+                    let base = self.cumulative(t + offset);
+                    if let Some(b) = p.next_boundary {
+                        let available = self.cumulative(b + offset) - base;
+                        if available < left {
+                            left -= available;
+                            t = b;
+                            continue;
+                        }
+                    }
+                    return self.cumulative_inverse(base + left) - offset;
+                }
+                // Open throughout or not at all; a hold always ends at a boundary.
+                Reading::Held(local) => {
+                    let open = self.in_window(local);
+                    match p.next_boundary {
+                        Some(b) if !open || b - t < left => {
+                            if open {
+                                left -= b - t;
+                            }
+                            t = b;
+                        }
+                        _ => return t + left,
+                    }
                 }
             }
-            return self.cumulative_inverse(base + left) - p.offset;
         }
     }
 }

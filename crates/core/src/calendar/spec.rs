@@ -1,9 +1,9 @@
 //! The written form of a calendar (as in a contract file) and its compilation into a
 //! [`Calendar`].
 
-use super::{Calendar, SUPPORTED_RANGE, WEEK};
+use super::{Calendar, Reading, SUPPORTED_RANGE, WEEK};
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
+use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,10 @@ impl Weekday {
 }
 
 /// An open window on some weekdays, in local wall-clock time. `to` may be "24:00" (end of day).
+/// On each of its dates it is one unbroken stretch: it opens at the first instant at which that
+/// date's wall clock reads `from` or later and closes at the first instant at which it reads `to`
+/// or later, so a time the clock repeats counts at its first occurrence and a time it skips at
+/// the jump.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -41,7 +45,8 @@ pub struct Window {
     pub to: String,
 }
 
-/// A one-off closure between two local date-times (e.g. a company event).
+/// A one-off closure between two local date-times (e.g. a company event), each placed as a
+/// window's edges are: at the first instant the wall clock reads it or later.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
@@ -157,24 +162,25 @@ impl CalendarSpec {
         }
         debug_assert!(spans.iter().all(|s| s.1 <= WEEK));
 
+        // Holidays and closures are local spans, placed on the timeline by the windows' rule.
+        let clock = clock_segments(&tz);
         let mut closed = Vec::new();
         for (i, h) in self.holidays.iter().enumerate() {
             let idx = i.to_string();
-            let bad = || err(&["holidays", &idx], format!("invalid date {h:?}; write \"YYYY-MM-DD\""));
-            let date: Date = h.parse().map_err(|_| bad())?;
-            let start = local_day_start(&tz, date).ok_or_else(bad)?;
-            let end = date.tomorrow().ok().and_then(|d| local_day_start(&tz, d)).ok_or_else(bad)?;
-            closed.push((start, end));
+            let date: Date =
+                h.parse().map_err(|_| err(&["holidays", &idx], format!("invalid date {h:?}; write \"YYYY-MM-DD\"")))?;
+            let start = local_second(date.to_datetime(Time::midnight()));
+            closed.push((first_reading(&clock, start), first_reading(&clock, start + 86_400)));
         }
         for (i, c) in self.closures.iter().enumerate() {
             let idx = i.to_string();
-            let from = local_instant(&tz, &c.from).ok_or_else(|| {
+            let from = local_date_time(&c.from).ok_or_else(|| {
                 err(
                     &["closures", &idx, "from"],
                     format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.from),
                 )
             })?;
-            let to = local_instant(&tz, &c.to).ok_or_else(|| {
+            let to = local_date_time(&c.to).ok_or_else(|| {
                 err(
                     &["closures", &idx, "to"],
                     format!("invalid local date-time {:?}; write \"YYYY-MM-DDTHH:MM\"", c.to),
@@ -183,25 +189,26 @@ impl CalendarSpec {
             if to <= from {
                 return Err(err(&["closures", &idx, "to"], "a closure must end after it starts"));
             }
-            closed.push((from, to));
+            closed.push((first_reading(&clock, from), first_reading(&clock, to)));
         }
         for (s, e) in &closed {
             if *s < SUPPORTED_RANGE.0 || *e > SUPPORTED_RANGE.1 {
                 return Err(err(&["holidays"], "holidays and closures must fall in the years 1900 to 2199"));
             }
         }
+        closed.retain(|(s, e)| s < e);
         let weekly = spans.into_iter().map(|(s, e, _)| (s, e)).collect();
-        Ok(Calendar::build(weekly, offset_segments(&tz), closed))
+        Ok(Calendar::build(weekly, clock, closed))
     }
 }
 
-fn local_day_start(tz: &TimeZone, date: Date) -> Option<i64> {
-    date.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+/// A civil date-time as local seconds (see [`Reading`]).
+fn local_second(dt: DateTime) -> i64 {
+    dt.duration_since(DateTime::constant(1970, 1, 1, 0, 0, 0, 0)).as_secs()
 }
 
-fn local_instant(tz: &TimeZone, text: &str) -> Option<i64> {
-    let dt: DateTime = text.parse().ok()?;
-    dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second())
+fn local_date_time(text: &str) -> Option<i64> {
+    text.parse().ok().map(local_second)
 }
 
 /// The zone's UTC offsets over the supported range, as (first instant, offset) segments.
@@ -219,4 +226,57 @@ fn offset_segments(tz: &TimeZone) -> Vec<(i64, i64)> {
         }
     }
     segments
+}
+
+/// The calendar's local clock over the supported range: the zone's wall clock, except that
+/// after a fall-back it holds at the last local second already shown until the wall clock
+/// reads past it again. Readings therefore never decrease, and a local time "happens" at the
+/// first instant the wall clock reads it or later: its first occurrence when repeated, the
+/// jump when skipped.
+fn clock_segments(tz: &TimeZone) -> Vec<(i64, Reading)> {
+    let offsets = offset_segments(tz);
+    let mut clock = Vec::with_capacity(offsets.len() * 3 / 2);
+    // The latest local second shown before the current offset segment.
+    let mut shown: Option<i64> = None;
+    for (i, &(from, offset)) in offsets.iter().enumerate() {
+        let until = offsets.get(i + 1).map(|o| o.0);
+        match shown {
+            // The wall clock reads a time already shown: hold until it reads `last + 1`.
+            Some(last) if from + offset <= last => {
+                if clock.last().is_none_or(|c: &(i64, Reading)| c.1 != Reading::Held(last)) {
+                    clock.push((from, Reading::Held(last)));
+                }
+                let resume = last + 1 - offset;
+                if until.is_none_or(|u| resume < u) {
+                    clock.push((resume, Reading::Offset(offset)));
+                }
+            }
+            _ => clock.push((from, Reading::Offset(offset))),
+        }
+        if let Some(u) = until {
+            shown = Some(shown.map_or(u - 1 + offset, |last| last.max(u - 1 + offset)));
+        }
+    }
+    clock
+}
+
+/// The first instant at which the clock (segments from [`clock_segments`]) reads local second
+/// `l` or later: where the local time `l` "happens" by the windows' rule.
+fn first_reading(clock: &[(i64, Reading)], l: i64) -> i64 {
+    // Binary search for the first segment whose last reading (the second before the next
+    // segment starts) is `l` or later; the last segment reads on forever.
+    let (mut lo, mut hi) = (0, clock.len() - 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if clock[mid].1.at(clock[mid + 1].0 - 1) < l {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let (start, reading) = clock[lo];
+    match reading {
+        Reading::Offset(offset) => start.max(l - offset),
+        Reading::Held(_) => start,
+    }
 }

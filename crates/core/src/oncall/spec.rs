@@ -36,8 +36,9 @@ pub struct RotationSpec {
 pub struct LayerSpec {
     /// Who takes turns, and when they hand off.
     pub rotation: RotationSpec,
-    /// Weekly windows in the rotation's zone during which the layer applies; absent means
-    /// always. Present, it needs at least one window.
+    /// Weekly windows in the rotation's zone during which the layer applies, each one unbroken
+    /// stretch even on a fall-back night, as a calendar's windows; absent means always.
+    /// Present, it needs at least one window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restriction: Option<Vec<Window>>,
 }
