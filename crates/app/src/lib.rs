@@ -19,6 +19,7 @@ pub mod phone;
 pub mod ports;
 pub mod postmortem;
 pub mod records;
+pub mod review;
 pub mod settle;
 pub mod simulate;
 pub mod status;

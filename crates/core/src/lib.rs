@@ -16,6 +16,7 @@ pub mod mail;
 pub mod oncall;
 pub mod phone;
 pub mod postmortem;
+pub mod review;
 pub mod routing;
 pub mod sla;
 pub mod span;

@@ -23,7 +23,7 @@ fn ts(secs: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_second(secs).map_err(|e| StoreError::Backend(format!("bad instant in database: {e}")))
 }
 
-fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
+pub(crate) fn ticket_from(row: &AnyRow) -> Result<TicketRecord, StoreError> {
     Ok(TicketRecord {
         id: TicketId(row.col("id")?),
         org: OrgSlug(row.col("org")?),
@@ -82,7 +82,7 @@ fn timer_from(r: &AnyRow) -> Result<Timer, StoreError> {
     Ok(Timer { ticket: TicketId(r.col("ticket_id")?), kind: r.json::<TimerKind>("kind")?, at: ts(r.col("at")?)? })
 }
 
-const TICKET_COLUMNS: &str = "id, org, number, requester, subject, description, state, version, updated_at";
+pub(crate) const TICKET_COLUMNS: &str = "id, org, number, requester, subject, description, state, version, updated_at";
 
 /// The ticket columns (as `t`) with the org's deployment, before a `WHERE`.
 fn ticket_with_deployment() -> String {

@@ -45,3 +45,5 @@ CREATE TABLE report_announcements (
     error TEXT
 );
 CREATE INDEX report_announcements_due ON report_announcements(next_attempt_at);
+-- The quarterly review reads one org's tickets opened in a quarter.
+CREATE INDEX tickets_org_opened ON tickets(org, opened_at);

@@ -5,6 +5,7 @@ mod contract_cmd;
 mod mailgate_cmd;
 mod org_cmd;
 mod packet_cmd;
+mod review_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
@@ -66,6 +67,9 @@ enum Command {
     Org(org_cmd::OrgCommand),
     /// Print an org's welcome packet (Markdown or HTML) from the server's database.
     Packet(packet_cmd::PacketArgs),
+    /// Print an org's quarterly operational review (Markdown, JSON, or the CSV of its rows)
+    /// from the server's database.
+    Review(review_cmd::ReviewArgs),
 }
 
 /// Runs a parsed command line.
@@ -79,5 +83,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mailgate(a) => mailgate_cmd::run(a),
         Command::Org(c) => org_cmd::run(c),
         Command::Packet(a) => packet_cmd::run(a),
+        Command::Review(a) => review_cmd::run(a),
     }
 }

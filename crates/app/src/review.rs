@@ -1,0 +1,304 @@
+//! The quarterly operational review of an org: the core's figures over the tickets it opened
+//! in the quarter (and the quarter before, for the trends), its post-incident reports
+//! (published on time or late), the action items still open, and its components' uptime
+//! from the status pages — written as Markdown, JSON, or the CSV of the underlying rows, so
+//! the customer can check every figure.
+
+use crate::desk::AppError;
+use crate::ports::Ports;
+use crate::records::{OrgRecord, TicketRecord};
+use serde::Serialize;
+use std::collections::HashSet;
+use stringer_core::ids::{Deployment, Role};
+use stringer_core::postmortem::{ActionItem, ItemState, ReportState};
+use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, observations};
+use stringer_core::status::{StatusInterval, uptime_days};
+
+/// A post-incident report of the quarter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportLine {
+    /// The ticket's key.
+    pub ticket: String,
+    /// Due (RFC 3339), when one was owed.
+    pub due: Option<String>,
+    /// Published (RFC 3339).
+    pub published_at: Option<String>,
+    /// `on time`, `late`, `overdue` (unpublished past due) or `open` (not due yet).
+    pub standing: &'static str,
+}
+
+/// An action item not done yet, from any of the org's reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenItem {
+    /// The report's ticket.
+    pub ticket: String,
+    /// The item.
+    pub item: ActionItem,
+}
+
+/// A component's uptime over the quarter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentUptime {
+    /// Its name.
+    pub name: String,
+    /// Percent, weighted as the status pages weigh it.
+    pub percent: f64,
+}
+
+/// The review.
+#[derive(Clone, Debug, Serialize)]
+pub struct Review {
+    /// The org's slug.
+    pub org: String,
+    /// Its name.
+    pub name: String,
+    /// Its tier.
+    pub tier: String,
+    /// The quarter.
+    pub quarter: String,
+    /// Tickets opened in the quarter.
+    pub tickets: usize,
+    /// The figures.
+    pub figures: Figures,
+    /// The quarter's post-incident reports.
+    pub reports: Vec<ReportLine>,
+    /// Action items still open.
+    pub open_items: Vec<OpenItem>,
+    /// Uptime per component of the org's status page.
+    pub uptime: Vec<ComponentUptime>,
+    /// Observations for the recommendations, drafted from the figures, for the TAM to edit.
+    pub observations: Vec<String>,
+}
+
+fn iso(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Reviews `org`'s `quarter` as of `now`, telling `progress` what it is doing.
+pub async fn review(
+    ports: &Ports,
+    org: &OrgRecord,
+    quarter: Quarter,
+    now: i64,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Review, AppError> {
+    let contract = ports.commands.contract();
+    let rank = |s: &stringer_core::ids::Severity| contract.rank(s);
+    progress(&format!("reading {}'s tickets of {quarter}", org.slug));
+    let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
+    let these = ports.reports.opened_between(&org.slug, start, end).await?;
+    progress(&format!("{} tickets; reading {}'s for the trends", these.len(), quarter.previous()));
+    let before = ports.reports.opened_between(&org.slug, quarter.previous().start().as_second(), start).await?;
+    progress("computing the figures");
+    let keys: Vec<String> = these.iter().map(|(t, _)| t.key().to_string()).collect();
+    let before_keys: Vec<String> = before.iter().map(|(t, _)| t.key().to_string()).collect();
+    let figures = figures(quarter, &as_read(&these, &keys), &as_read(&before, &before_keys), &rank);
+    progress("reading reports and action items");
+    let in_quarter: HashSet<&str> = these.iter().map(|(t, _)| t.id.as_str()).collect();
+    let mut reports = Vec::new();
+    let mut open_items = Vec::new();
+    for r in ports.reports.reports(Some(&org.slug), None, 10_000).await? {
+        let key = match ports.queries.ticket(&r.ticket).await? {
+            Some((t, _)) => t.key().to_string(),
+            None => continue,
+        };
+        if let Some(latest) = ports.reports.versions(&r.ticket).await?.pop() {
+            open_items.extend(
+                latest
+                    .sections
+                    .action_items
+                    .into_iter()
+                    .filter(|i| i.state != ItemState::Done)
+                    .map(|item| OpenItem { ticket: key.clone(), item }),
+            );
+        }
+        if in_quarter.contains(r.ticket.as_str()) {
+            let standing = match (r.state, r.published_at, r.due) {
+                (ReportState::Published, Some(p), Some(d)) if p > d => "late",
+                (ReportState::Published, _, _) => "on time",
+                (_, _, Some(d)) if now > d => "overdue",
+                _ => "open",
+            };
+            reports.push(ReportLine {
+                ticket: key,
+                due: r.due.map(iso),
+                published_at: r.published_at.map(iso),
+                standing,
+            });
+        }
+    }
+    progress("reading uptime");
+    let uptime = uptime(ports, org, quarter, now).await?;
+    let observations = observations(&figures);
+    Ok(Review {
+        org: org.slug.to_string(),
+        name: org.name.clone(),
+        tier: org.tier.to_string(),
+        quarter: quarter.to_string(),
+        tickets: these.len(),
+        figures,
+        reports,
+        open_items,
+        uptime,
+        observations,
+    })
+}
+
+/// Tickets as the review reads them, with their keys.
+fn as_read<'a>(list: &'a [(TicketRecord, Vec<Role>)], keys: &'a [String]) -> Vec<ReviewTicket<'a>> {
+    list.iter().zip(keys).map(|((t, paged), key)| ReviewTicket { key: key.as_str(), ticket: &t.state, paged }).collect()
+}
+
+/// Each component of the org's status page (its own for dedicated and federal orgs, else the
+/// public page), over the quarter up to `now`, weighted as the pages weigh it.
+async fn uptime(ports: &Ports, org: &OrgRecord, quarter: Quarter, now: i64) -> Result<Vec<ComponentUptime>, AppError> {
+    let pages = ports.status.pages().await?;
+    let own = org.deployment != Deployment::Shared;
+    let Some(page) = pages.iter().find(|p| if own { p.org.as_ref() == Some(&org.slug) } else { p.org.is_none() })
+    else {
+        return Ok(Vec::new());
+    };
+    let zone = jiff::tz::TimeZone::get(&page.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let components: Vec<_> = ports.status.components(std::slice::from_ref(&page.id)).await?;
+    let components: Vec<_> = components.into_iter().filter(|c| !c.group).collect();
+    let ids: Vec<String> = components.iter().map(|c| c.id.clone()).collect();
+    let intervals = ports.status.intervals(&ids, quarter.start().as_second()).await?;
+    let first = quarter.first_day();
+    let last = quarter.next().first_day().yesterday().map_err(|e| AppError::Rejected(e.to_string()))?;
+    let days = (first.until(last).map_err(|e| AppError::Rejected(e.to_string()))?.get_days() + 1) as usize;
+    Ok(components
+        .iter()
+        .map(|c| {
+            let mine: Vec<StatusInterval> =
+                intervals.iter().filter(|(id, _)| *id == c.id).map(|(_, i)| i.clone()).collect();
+            let per_day = uptime_days(&mine, c.created_at, now, &zone, last, days);
+            let observed: i64 = per_day.iter().map(|d| d.observed).sum();
+            let down: i64 = per_day.iter().map(|d| d.down_millis).sum();
+            let percent = if observed == 0 { 100.0 } else { 100.0 * (1.0 - down as f64 / (observed as f64 * 1000.0)) };
+            ComponentUptime { name: c.name.clone(), percent }
+        })
+        .collect())
+}
+
+fn hours(seconds: Option<i64>) -> String {
+    match seconds {
+        Some(s) if s < 3600 => format!("{} min", s / 60),
+        Some(s) => format!("{:.1} h", s as f64 / 3600.0),
+        None => "—".into(),
+    }
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map_or_else(|| "—".into(), |p| format!("{p:.1} %"))
+}
+
+/// The review as Markdown: tables with the exact numbers, and the observations to start the
+/// recommendations from.
+pub fn markdown(r: &Review) -> String {
+    let f = &r.figures;
+    let mut out = format!(
+        "# Quarterly operational review: {} ({}), {}\n\n{} tickets opened in the quarter.\n\n",
+        r.name, r.tier, r.quarter, r.tickets
+    );
+    out.push_str("## SLA attainment\n\n| Severity | Target | Met | Breached | Running | Met % | Weekend breaches |\n|---|---|---|---|---|---|---|\n");
+    for a in &f.attainment {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            a.severity,
+            a.target,
+            a.met,
+            a.breached,
+            a.running,
+            pct(a.percent()),
+            a.weekend_breached
+        ));
+    }
+    for (title, spreads) in
+        [("First response", &f.first_response), ("Acknowledgement", &f.acknowledge), ("Resolution", &f.resolve)]
+    {
+        out.push_str(&format!(
+            "\n## {title} time\n\n| Severity | Tickets | Median | 90th percentile |\n|---|---|---|---|\n"
+        ));
+        for s in spreads.iter() {
+            out.push_str(&format!("| {} | {} | {} | {} |\n", s.severity, s.count, hours(s.p50), hours(s.p90)));
+        }
+    }
+    for (title, volumes) in [("Tickets by severity", &f.by_severity), ("Tickets by channel", &f.by_channel)] {
+        out.push_str(&format!("\n## {title}\n\n| | This quarter | Previous | Change |\n|---|---|---|---|\n"));
+        for v in volumes.iter() {
+            out.push_str(&format!("| {} | {} | {} | {} |\n", v.key, v.count, v.previous, pct(v.change())));
+        }
+    }
+    out.push_str("\n## Tickets by week\n\n| Week | Tickets |\n|---|---|\n");
+    for (i, n) in f.by_week.iter().enumerate() {
+        out.push_str(&format!("| {} | {n} |\n", i + 1));
+    }
+    let p = &f.paging;
+    out.push_str(&format!(
+        "\n## Pages and escalations\n\n- Tickets that paged: {}\n- Pages sent: {}\n- Escalated to the TAM: {}\n- Escalated to the VP of Engineering: {}\n- Customer pages: {}\n",
+        p.tickets_paged, p.pages, p.reached_tam, p.reached_vp, p.customer_pages
+    ));
+    out.push_str("\n## Post-incident reports\n\n");
+    if r.reports.is_empty() {
+        out.push_str("None in the quarter.\n");
+    }
+    for l in &r.reports {
+        out.push_str(&format!("- {}: {}\n", l.ticket, l.standing));
+    }
+    out.push_str("\n## Open action items\n\n");
+    if r.open_items.is_empty() {
+        out.push_str("None.\n");
+    }
+    for i in &r.open_items {
+        let due = i.item.due.map(|d| format!(", due {d}")).unwrap_or_default();
+        out.push_str(&format!(
+            "- {} ({}): {} — {}{due}\n",
+            i.ticket,
+            i.item.owner,
+            i.item.what,
+            serde_json::to_value(i.item.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        ));
+    }
+    out.push_str("\n## Uptime\n\n| Component | Uptime |\n|---|---|\n");
+    for u in &r.uptime {
+        out.push_str(&format!("| {} | {:.3} % |\n", u.name, u.percent));
+    }
+    out.push_str("\n## Recommendations for the next quarter\n\nDrafted from the figures; the TAM completes them before presenting.\n\n");
+    if r.observations.is_empty() {
+        out.push_str("- Nothing in the figures calls for attention.\n");
+    }
+    for o in &r.observations {
+        out.push_str(&format!("- {o}\n"));
+    }
+    out
+}
+
+/// The export: one CSV row per ticket and target (RFC 4180 quoting), with a header.
+pub fn csv(r: &Review) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    };
+    let num = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut out = String::from(
+        "ticket,severity,channel,opened_at,weekend,target,within,due,outcome,first_response_seconds,acknowledged_seconds,resolved_seconds\n",
+    );
+    for row in &r.figures.rows {
+        let fields = [
+            quote(&row.ticket),
+            quote(&row.severity),
+            quote(&row.channel),
+            quote(&row.opened_at),
+            row.weekend.to_string(),
+            quote(&row.target),
+            quote(&row.within),
+            quote(&row.due),
+            row.outcome.to_string(),
+            num(row.first_response_seconds),
+            num(row.acknowledged_seconds),
+            num(row.resolved_seconds),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}

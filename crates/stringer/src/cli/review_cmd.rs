@@ -1,0 +1,70 @@
+//! `stringer review`: an org's quarterly operational review from the database `serve` uses.
+
+use super::serve_cmd::DatabaseArgs;
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use stringer_core::ids::OrgSlug;
+use stringer_core::review::Quarter;
+
+/// Print an org's quarterly operational review.
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// The org's slug.
+    #[arg(long)]
+    org: String,
+    /// The quarter, e.g. 2026-Q4 (quarters run in UTC).
+    #[arg(long, value_parser = parse_quarter)]
+    quarter: Quarter,
+    /// Output format: Markdown, JSON (every figure), or CSV (one row per ticket and target, the
+    /// figures' source).
+    #[arg(long, value_enum, default_value_t = Format::Md)]
+    format: Format,
+    #[command(flatten)]
+    db: DatabaseArgs,
+}
+
+fn parse_quarter(text: &str) -> Result<Quarter, String> {
+    Quarter::parse(text).ok_or_else(|| format!("{text:?} is not a quarter (write e.g. 2026-Q4)"))
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+pub fn run(args: ReviewArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let config = args.db.source.config()?;
+        let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
+        let store = args.db.open(&config).await?;
+        let desk = Arc::new(stringer_app::Desk::new(contract, store.clone(), stringer_engine::SystemClock));
+        let ports = crate::wiring::ports(&store, desk);
+        let Some(org) = ports.accounts.org(&OrgSlug::from(args.org.as_str())).await? else {
+            store.close().await;
+            bail!("no org {:?} in this database", args.org);
+        };
+        let started = std::time::Instant::now();
+        let mut progress = |what: &str| eprintln!("[{:>6.2} s] {what}", started.elapsed().as_secs_f64());
+        let now = jiff::Timestamp::now().as_second();
+        let review = stringer_app::review::review(&ports, &org, args.quarter, now, &mut progress).await;
+        store.close().await;
+        let review = review?;
+        progress("done");
+        let text = match args.format {
+            Format::Md => stringer_app::review::markdown(&review),
+            Format::Json => serde_json::to_string_pretty(&review)? + "\n",
+            Format::Csv => stringer_app::review::csv(&review),
+        };
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
