@@ -78,10 +78,24 @@ fn review(db: &Db, format: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_generated_quarter_reviewed_and_checked_independently() {
-    let db = Db::sqlite();
-    let Db::Sqlite(dir) = &db else { unreachable!() };
-    let store = SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap();
+async fn a_generated_quarter_on_sqlite() {
+    generated_quarter(Db::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_quarter_on_postgres() {
+    if let Some(db) = Db::postgres() {
+        generated_quarter(db).await;
+    }
+}
+
+async fn generated_quarter(db: Db) {
+    let store = match &db {
+        Db::Sqlite(dir) => SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap(),
+        Db::Postgres(url) => SqlStore::connect(url).await.unwrap(),
+    };
+    // Where the exported files go for Python (SQLite's own directory serves).
+    let Db::Sqlite(dir) = Db::sqlite() else { unreachable!() };
     let desk =
         Desk::new(Arc::new(Contract::default_contract()), store.clone(), VirtualClock::new(at("2026-06-01T00:00:00Z")));
     let org = OrgProfile { slug: OrgSlug::from("kite"), tier: Tier::from("pro"), deployment: Deployment::Shared };
