@@ -61,3 +61,31 @@ def test_a_report_written_reviewed_published_and_read(server, people):
 
     bob = people("bob@bolt.example")
     assert bob.page.goto(f"/reports/{key}").status == 404
+
+
+def test_the_quarterly_review_is_for_the_orgs_admins_and_staff(server, people):
+    alice = people("alice@acme.example")
+    alice.page.goto("/portal")
+    alice.page.click("nav >> text=Quarterly review")
+    alice.page.wait_for_load_state()
+    assert alice.page.locator("h1").inner_text().startswith("Quarterly operational review: Acme Corp, 20")
+    assert alice.page.locator("svg.chart").count() == 2, "charts as inline SVG"
+    assert alice.page.locator("svg.chart").first.get_attribute("aria-label") == "Targets met, percent"
+    with alice.page.expect_download() as download:
+        alice.page.click("text=CSV")
+    path = download.value.path()
+    with open(path) as f:
+        header = f.readline()
+    assert header.startswith("ticket,severity,channel,opened_at,weekend,target"), header
+    # Members do not see it; other orgs' people do not; staff who see the org do.
+    carol = people("carol@acme.example")
+    assert carol.page.goto("/reviews").status == 403
+    bob = people("bob@bolt.example")
+    assert bob.page.goto("/reviews?org=acme").status == 403
+    nico = people("nico@vendor.example")
+    nico.page.goto("/console/reports")
+    nico.page.select_option("#review-org", "acme")
+    nico.page.click("#review-form button")
+    nico.page.wait_for_load_state()
+    assert "Acme Corp" in nico.page.locator("h1").inner_text()
+    assert nico.page.goto("/reviews?org=acme&quarter=2026-Q9").status == 400

@@ -169,8 +169,7 @@ async fn uptime(ports: &Ports, org: &OrgRecord, quarter: Quarter, now: i64) -> R
     Ok(components
         .iter()
         .map(|c| {
-            let mine: Vec<StatusInterval> =
-                intervals.iter().filter(|(id, _)| *id == c.id).map(|(_, i)| i.clone()).collect();
+            let mine: Vec<StatusInterval> = intervals.iter().filter(|(id, _)| *id == c.id).map(|(_, i)| *i).collect();
             let per_day = uptime_days(&mine, c.created_at, now, &zone, last, days);
             let observed: i64 = per_day.iter().map(|d| d.observed).sum();
             let down: i64 = per_day.iter().map(|d| d.down_millis).sum();

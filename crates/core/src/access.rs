@@ -309,6 +309,9 @@ pub enum Action {
     /// Approve a report for publication, or send it back (support leads and the VP of
     /// Engineering, as the contract's review).
     ReviewReport,
+    /// See an org's quarterly operational review: staff who see the org, and the org's own
+    /// admins (the review is presented to them).
+    ReadReview,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -323,7 +326,7 @@ impl Action {
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
             | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
-            | ReadReport => Some(Scope::Read),
+            | ReadReport | ReadReview => Some(Scope::Read),
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
@@ -428,6 +431,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
         ManageStatus | ReadSubscribers if !staff => Some("only staff run status pages"),
         WriteReport if !staff => Some("only staff write post-incident reports"),
+        ReadReview if !staff && actor.role != UserRole::OrgAdmin => {
+            Some("the quarterly review is for the org's admins")
+        }
         ReviewReport if !matches!(actor.role, UserRole::SupportLead | UserRole::VpEngineering) => {
             Some("a support lead or the VP of Engineering reviews post-incident reports")
         }
@@ -445,7 +451,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Object::Ticket(org),
         ) => seen(org),
         (OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail, Object::Staff) => Allow,
-        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations, Object::Org(org)) => seen(org),
+        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations | ReadReview, Object::Org(org)) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {
                 Forbidden("only admins cleared for federal create federal orgs")

@@ -311,6 +311,14 @@ fn status_pages() {
         ("engineer", "rw", ReviewReport,   report(ACME, false),  F),
         ("root",     "rwa", ReviewReport,  report(ACME, false),  F),
         ("alice",    "rwa", ReviewReport,  report(ACME, false),  F),
+        // The quarterly review: staff who see the org, and the org's own admins.
+        ("engineer", "r",  ReadReview,     Some(Object::Org(ACME)),  A),
+        ("engineer", "r",  ReadReview,     Some(Object::Org(FEDCO)), N),
+        ("pat",      "r",  ReadReview,     Some(Object::Org(FEDCO)), A),
+        ("alice",    "r",  ReadReview,     Some(Object::Org(ACME)),  A),
+        ("alice",    "r",  ReadReview,     Some(Object::Org(BOLT)),  N),
+        ("alice",    "w",  ReadReview,     Some(Object::Org(ACME)),  F),
+        ("bob",      "r",  ReadReview,     Some(Object::Org(BOLT)),  F),
     ];
     check(rows);
     // Anonymous visitors see the public page only; a tenant page is hidden from outsiders,
@@ -366,6 +374,7 @@ fn an_unseen_object_answers_as_a_missing_one() {
         ReadReport,
         WriteReport,
         ReviewReport,
+        ReadReview,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {

@@ -16,6 +16,7 @@ mod packet;
 mod password;
 pub mod portal;
 pub mod reports;
+mod review;
 pub mod session;
 pub mod settings;
 mod signin;
@@ -47,6 +48,8 @@ pub struct Nav {
     pub admin: bool,
     /// The session's CSRF token, for the sign-out form.
     pub csrf: String,
+    /// Sees quarterly reviews (staff, and an org's admins).
+    pub reviews: bool,
 }
 
 impl Nav {
@@ -59,6 +62,7 @@ impl Nav {
             console: caller.may_list(Action::OpenConsole).is_ok(),
             admin: caller.may_list(Action::UpdateOrg).is_ok(),
             csrf: session.csrf.clone(),
+            reviews: caller.may_list(Action::ReadReview).is_ok(),
         }
     }
 }
@@ -216,6 +220,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
         .route("/console/reports", get(reports::list))
         .route("/reports", get(reports::list))
+        .route("/reviews", get(review::show))
         .route("/reports/{key}", get(reports::page))
         .route("/console/tickets/{key}/report", get(reports::edit).post(reports::act))
         .route("/console/tickets/{key}", get(console::ticket))

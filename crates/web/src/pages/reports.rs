@@ -68,6 +68,8 @@ struct Row {
 struct ListPage {
     nav: Nav,
     staff: bool,
+    /// The orgs whose quarterly review the reader may open: (slug, name).
+    orgs: Vec<(String, String)>,
     open: Vec<Row>,
     published: Vec<Row>,
 }
@@ -93,7 +95,20 @@ pub async fn list(State(state): State<AppState>, Signed(session): Signed) -> Pag
         if r.state == ReportState::Published { published.push(row) } else { open.push(row) }
     }
     open.sort_by(|a, b| (a.due.is_empty(), &a.due).cmp(&(b.due.is_empty(), &b.due)));
-    render(&ListPage { nav: Nav::of(&session), staff, open, published })
+    let orgs = if staff {
+        state
+            .ports
+            .accounts
+            .orgs()
+            .await?
+            .into_iter()
+            .filter(|o| caller.allowed(Action::ReadReview, Some(Object::Org(o.as_ref()))))
+            .map(|o| (o.slug.to_string(), o.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&ListPage { nav: Nav::of(&session), staff, orgs, open, published })
 }
 
 struct Section {

@@ -1,0 +1,231 @@
+//! `/reviews?org=…&quarter=…`: an org's quarterly operational review as a page, for the staff
+//! who see the org and for the org's own admins (linked from the portal and the console):
+//! the same review `stringer review` prints, with its figures in tables and two charts as
+//! inline SVG beside them (no script, nothing fetched), and its exports (`format=json`,
+//! `format=csv`, `format=md`).
+
+use super::session::Signed;
+use super::{Nav, PageError, PageResult, render};
+use crate::AppState;
+use crate::routes::accounts::org_for;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use stringer_app::review::Review;
+use stringer_core::access::Action;
+use stringer_core::review::Quarter;
+
+/// Which review, and in what form.
+#[derive(Deserialize)]
+pub struct Which {
+    /// The org (an org admin's own by default).
+    #[serde(default)]
+    org: Option<String>,
+    /// `2026-Q4`; the current quarter by default.
+    #[serde(default)]
+    quarter: Option<String>,
+    /// `json`, `csv` or `md` for the exports; the page otherwise.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A bar chart as inline SVG: one labelled bar per value, scaled to `max`, each bar carrying
+/// its exact value as its tooltip (the table beside it has the same numbers).
+pub fn bars(title: &str, values: &[(String, f64)], max: f64, unit: &str) -> String {
+    let (bar, gap, height, label) = (28.0, 8.0, 120.0, 18.0);
+    let width = values.len() as f64 * (bar + gap) + gap;
+    let mut out = format!(
+        r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {h}" width="{width}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
+        t = esc(title),
+        h = height + label * 2.0
+    );
+    for (i, (name, value)) in values.iter().enumerate() {
+        let x = gap + i as f64 * (bar + gap);
+        let h = if max > 0.0 { (value / max).clamp(0.0, 1.0) * height } else { 0.0 };
+        out.push_str(&format!(
+            r#"<rect x="{x}" y="{y:.1}" width="{bar}" height="{h:.1}"><title>{n}: {v}{unit}</title></rect><text x="{tx}" y="{ty}" text-anchor="middle">{n}</text>"#,
+            y = height - h,
+            n = esc(name),
+            v = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") },
+            unit = esc(unit),
+            tx = x + bar / 2.0,
+            ty = height + label,
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+struct Line {
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    nav: Nav,
+    org: String,
+    name: String,
+    tier: String,
+    quarter: String,
+    previous: String,
+    next: String,
+    tickets: usize,
+    attainment: Vec<Line>,
+    attainment_chart: String,
+    times: Vec<(&'static str, Vec<Line>)>,
+    volumes: Vec<(&'static str, Vec<Line>)>,
+    weeks_chart: String,
+    weeks: Vec<(usize, u32)>,
+    paging: Vec<(&'static str, u32)>,
+    reports: Vec<Line>,
+    items: Vec<Line>,
+    uptime: Vec<Line>,
+    observations: Vec<String>,
+}
+
+fn hours(seconds: Option<i64>) -> String {
+    match seconds {
+        Some(s) if s < 3600 => format!("{} min", s / 60),
+        Some(s) => format!("{:.1} h", s as f64 / 3600.0),
+        None => "—".into(),
+    }
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map_or_else(|| "—".into(), |p| format!("{p:.1} %"))
+}
+
+fn page(nav: Nav, r: &Review, quarter: Quarter) -> ReviewPage {
+    let f = &r.figures;
+    let line = |cells: Vec<String>| Line { cells };
+    let attainment = f
+        .attainment
+        .iter()
+        .map(|a| {
+            line(vec![
+                a.severity.clone(),
+                a.target.clone(),
+                a.met.to_string(),
+                a.breached.to_string(),
+                a.running.to_string(),
+                pct(a.percent()),
+                a.weekend_breached.to_string(),
+            ])
+        })
+        .collect();
+    let met: Vec<(String, f64)> =
+        f.attainment.iter().map(|a| (format!("{} {}", a.severity, a.target), a.percent().unwrap_or(0.0))).collect();
+    let spread = |list: &[stringer_core::review::Spread]| {
+        list.iter().map(|s| line(vec![s.severity.clone(), s.count.to_string(), hours(s.p50), hours(s.p90)])).collect()
+    };
+    let volume = |list: &[stringer_core::review::Volume]| {
+        list.iter()
+            .map(|v| line(vec![v.key.clone(), v.count.to_string(), v.previous.to_string(), pct(v.change())]))
+            .collect()
+    };
+    let weeks: Vec<(String, f64)> =
+        f.by_week.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), f64::from(*n))).collect();
+    let most = f.by_week.iter().copied().max().unwrap_or(0);
+    ReviewPage {
+        nav,
+        org: r.org.clone(),
+        name: r.name.clone(),
+        tier: r.tier.clone(),
+        quarter: r.quarter.clone(),
+        previous: quarter.previous().to_string(),
+        next: quarter.next().to_string(),
+        tickets: r.tickets,
+        attainment,
+        attainment_chart: bars("Targets met, percent", &met, 100.0, " %"),
+        times: vec![
+            ("First response", spread(&f.first_response)),
+            ("Acknowledgement", spread(&f.acknowledge)),
+            ("Resolution", spread(&f.resolve)),
+        ],
+        volumes: vec![("Tickets by severity", volume(&f.by_severity)), ("Tickets by channel", volume(&f.by_channel))],
+        weeks_chart: bars("Tickets by week", &weeks, f64::from(most), " tickets"),
+        weeks: f.by_week.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+        paging: vec![
+            ("Tickets that paged", f.paging.tickets_paged),
+            ("Pages sent", f.paging.pages),
+            ("Escalated to the TAM", f.paging.reached_tam),
+            ("Escalated to the VP of Engineering", f.paging.reached_vp),
+            ("Customer pages", f.paging.customer_pages),
+        ],
+        reports: r.reports.iter().map(|l| line(vec![l.ticket.clone(), l.standing.to_string()])).collect(),
+        items: r
+            .open_items
+            .iter()
+            .map(|i| {
+                line(vec![
+                    i.ticket.clone(),
+                    i.item.what.clone(),
+                    i.item.owner.clone(),
+                    i.item.due.map(|d| d.to_string()).unwrap_or_default(),
+                ])
+            })
+            .collect(),
+        uptime: r.uptime.iter().map(|u| line(vec![u.name.clone(), format!("{:.3} %", u.percent)])).collect(),
+        observations: r.observations.clone(),
+    }
+}
+
+/// The review page, or one of its exports.
+pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(which): Query<Which>) -> PageResult {
+    let caller = &session.caller;
+    let slug = match which.org.as_deref().filter(|o| !o.is_empty()) {
+        Some(o) => o.to_string(),
+        None => {
+            caller.user.org.as_ref().map(|o| o.to_string()).ok_or_else(|| PageError::bad_request("Choose an org."))?
+        }
+    };
+    let org = org_for(&state, caller, &slug, Action::ReadReview).await?;
+    let now = state.now();
+    let quarter = match which.quarter.as_deref().filter(|q| !q.is_empty()) {
+        Some(q) => Quarter::parse(q)
+            .ok_or_else(|| PageError::bad_request(format!("{q:?} is not a quarter (e.g. 2026-Q4).")))?,
+        None => Quarter::of(now),
+    };
+    let review = stringer_app::review::review(&state.ports, &org, quarter, now.as_second(), &mut |_| {})
+        .await
+        .map_err(crate::error::ApiError::from)?;
+    let download = |kind: &str, ext: &str, body: String| {
+        let name = format!("attachment; filename=\"review-{}-{quarter}.{ext}\"", org.slug);
+        ([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response()
+    };
+    match which.format.as_deref() {
+        Some("json") => Ok(download(
+            "application/json",
+            "json",
+            serde_json::to_string_pretty(&review).map_err(|e| PageError::bad_request(e.to_string()))?,
+        )),
+        Some("csv") => Ok(download("text/csv; charset=utf-8", "csv", stringer_app::review::csv(&review))),
+        Some("md") => Ok(download("text/markdown; charset=utf-8", "md", stringer_app::review::markdown(&review))),
+        Some(other) => Err(PageError::bad_request(format!("{other:?} is not an export (json, csv or md)."))),
+        None => render(&page(Nav::of(&session), &review, quarter)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_escape_and_carry_their_values() {
+        let svg =
+            bars("Tickets <by> week", &[("1".into(), 4.0), ("2".into(), 2.0), ("<3>".into(), 0.0)], 4.0, " tickets");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"height="120.0"><title>1: 4 tickets</title>"#), "{svg}");
+        assert!(svg.contains(r#"height="60.0"><title>2: 2 tickets</title>"#), "{svg}");
+        assert!(svg.contains("&lt;3&gt;") && !svg.contains("<3>"), "{svg}");
+        assert!(svg.contains("Tickets &lt;by&gt; week"));
+        assert!(!bars("empty", &[("1".into(), 0.0)], 0.0, "").contains("NaN"));
+    }
+}
