@@ -237,9 +237,13 @@ pub struct ReportDesk {
 }
 
 impl ReportDesk {
-    /// A ticket's report with its current text.
+    /// A ticket's report with its current text. A published report whose ticket does not
+    /// know it yet (the recording failed after the publication) is recorded now.
     pub async fn view(&self, ticket: &TicketRecord) -> Result<Option<ReportView>, ReportError> {
         let Some(record) = self.ports.reports.report(&ticket.id).await? else { return Ok(None) };
+        if record.state == ReportState::Published {
+            self.record_publication(ticket, None).await?;
+        }
         let versions = self.ports.reports.versions(&ticket.id).await?;
         let comments = self.ports.reports.report_comments(&ticket.id).await?;
         let current = match versions.last() {
@@ -300,16 +304,15 @@ impl ReportDesk {
             step: Some(req.step),
             body: body.to_string(),
         });
-        let announcements = if state == ReportState::Published {
-            self.record_publication(ticket, actor).await?;
-            self.announcements(ticket, now).await?
-        } else {
-            Vec::new()
-        };
+        let published = state == ReportState::Published;
+        let announcements = if published { self.announcements(ticket, now).await? } else { Vec::new() };
         let written = Written { state, version, comment, announcements };
         if !self.ports.reports.write_report(&ticket.id, record.revision, &written, now).await? {
             let now_at = self.ports.reports.report(&ticket.id).await?.map_or(0, |r| r.revision);
             return Err(ReportError::Stale(now_at));
+        }
+        if published {
+            self.record_publication(ticket, Some(actor)).await?;
         }
         self.view(ticket).await?.ok_or(ReportError::NotFound)
     }
@@ -332,15 +335,17 @@ impl ReportDesk {
         self.view(ticket).await?.ok_or(ReportError::NotFound)
     }
 
-    /// Records `report.published` on a ticket that owes its report (a report written on
-    /// demand owes nothing); one published before (a retried publication) is fine.
-    async fn record_publication(&self, ticket: &TicketRecord, actor: &UserId) -> Result<(), ReportError> {
-        if ticket.state.report.is_none() {
+    /// Records `report.published` on a ticket that still owes its report (a report written
+    /// on demand owes nothing). The report is published first, guarded by its revision, so a
+    /// concurrent step can never leave the ticket saying published over an unpublished
+    /// report; should this recording fail after it, reading the report records it again
+    /// (see [`ReportDesk::view`]).
+    async fn record_publication(&self, ticket: &TicketRecord, actor: Option<&UserId>) -> Result<(), ReportError> {
+        if ticket.state.report.as_ref().is_none_or(|r| r.published_at.is_some()) {
             return Ok(());
         }
         let event = Event::new(self.ports.commands.now(), ticket.id.clone(), EventKind::ReportPublished);
-        match self.ports.commands.record(vec![event], Extras { actor: Some(actor.clone()), ..Extras::default() }).await
-        {
+        match self.ports.commands.record(vec![event], Extras { actor: actor.cloned(), ..Extras::default() }).await {
             Ok(_) => Ok(()),
             Err(AppError::Rejected(why)) if why.contains("already published") => Ok(()),
             Err(e) => Err(e.into()),
