@@ -179,7 +179,8 @@ async fn uptime(ports: &Ports, org: &OrgRecord, quarter: Quarter, now: i64) -> R
         .collect())
 }
 
-fn hours(seconds: Option<i64>) -> String {
+/// A duration as the review writes it: minutes under an hour, else hours to a tenth.
+pub fn hours(seconds: Option<i64>) -> String {
     match seconds {
         Some(s) if s < 3600 => format!("{} min", s / 60),
         Some(s) => format!("{:.1} h", s as f64 / 3600.0),
@@ -187,7 +188,8 @@ fn hours(seconds: Option<i64>) -> String {
     }
 }
 
-fn pct(p: Option<f64>) -> String {
+/// A percentage to a tenth, or a dash.
+pub fn pct(p: Option<f64>) -> String {
     p.map_or_else(|| "—".into(), |p| format!("{p:.1} %"))
 }
 

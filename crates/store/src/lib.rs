@@ -24,6 +24,7 @@ mod reports;
 mod roster_cache;
 mod rows;
 mod safeguards;
+mod sending;
 mod status;
 mod tickets;
 

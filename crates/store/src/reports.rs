@@ -202,33 +202,14 @@ impl Reports for SqlStore {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<Announcement>, StoreError> {
-        let lock = if self.backend == crate::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE report_announcements SET next_attempt_at = $1 WHERE id IN (SELECT id FROM report_announcements \
-             WHERE next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3{lock}) \
-             RETURNING id, ticket_id, channel, target, attempts"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await
-            .map_err(backend_err)?;
+        let rows = self
+            .claim_due("report_announcements", "id, ticket_id, channel, target, attempts", now, lease_until, limit)
+            .await?;
         rows.iter().map(announcement_from).collect()
     }
 
     async fn announcement_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE report_announcements SET next_attempt_at = NULL, sent_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
-        )
-        .bind(error.is_none().then_some(at))
-        .bind(error)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+        self.send_done("report_announcements", id, at, error).await
     }
 
     async fn opened_between(
@@ -268,15 +249,6 @@ impl Reports for SqlStore {
     }
 
     async fn announcement_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE report_announcements SET next_attempt_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
-        )
-        .bind(next)
-        .bind(error)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+        self.send_later("report_announcements", id, next, error).await
     }
 }

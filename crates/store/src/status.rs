@@ -591,18 +591,8 @@ impl StatusPages for SqlStore {
     }
 
     async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError> {
-        let lock = if self.backend == crate::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE status_notices SET next_attempt_at = $1 WHERE id IN (SELECT id FROM status_notices \
-             WHERE next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING id"
-        );
-        let ids: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&self.write)
-            .await
-            .map_err(backend_err)?;
+        let claimed = self.claim_due("status_notices", "id", now, lease_until, limit).await?;
+        let ids: Vec<String> = claimed.iter().map(|r| r.col("id")).collect::<Result<_, _>>()?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -634,29 +624,11 @@ impl StatusPages for SqlStore {
     }
 
     async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE status_notices SET next_attempt_at = NULL, sent_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
-        )
-        .bind(error.is_none().then_some(at))
-        .bind(error)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+        self.send_done("status_notices", id, at, error).await
     }
 
     async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE status_notices SET next_attempt_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3",
-        )
-        .bind(next)
-        .bind(error)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+        self.send_later("status_notices", id, next, error).await
     }
 
     async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {

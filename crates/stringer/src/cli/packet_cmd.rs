@@ -4,7 +4,6 @@ use super::serve_cmd::DatabaseArgs;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use std::process::ExitCode;
-use std::sync::Arc;
 use stringer_core::ids::OrgSlug;
 use stringer_core::mail::MailAddresses;
 use stringer_web::AppState;
@@ -45,11 +44,8 @@ enum Format {
 pub fn run(args: PacketArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let config = args.db.source.config()?;
-        let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
-        let store = args.db.open(&config).await?;
-        let desk = Arc::new(stringer_app::Desk::new(contract, store.clone(), stringer_engine::SystemClock));
-        let mut state = AppState::new(crate::wiring::ports(&store, desk));
+        let (store, ports, config) = args.db.ports().await?;
+        let mut state = AppState::new(ports);
         let domains =
             if args.mail_domain.is_empty() { config.mail_domains.unwrap_or_default() } else { args.mail_domain };
         let domains: Vec<String> =

@@ -5,7 +5,6 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
 
@@ -43,11 +42,7 @@ enum Format {
 pub fn run(args: ReviewArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let config = args.db.source.config()?;
-        let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
-        let store = args.db.open(&config).await?;
-        let desk = Arc::new(stringer_app::Desk::new(contract, store.clone(), stringer_engine::SystemClock));
-        let ports = crate::wiring::ports(&store, desk);
+        let (store, ports, _) = args.db.ports().await?;
         let Some(org) = ports.accounts.org(&OrgSlug::from(args.org.as_str())).await? else {
             store.close().await;
             bail!("no org {:?} in this database", args.org);

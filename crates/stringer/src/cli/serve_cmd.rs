@@ -54,6 +54,17 @@ impl DatabaseArgs {
         let file = dir.join("stringer.db");
         SqlStore::open_sqlite(&file).await.with_context(|| format!("cannot open {}", file.display()))
     }
+
+    /// Opens the store and the application's ports over it, with the contract in force, as
+    /// `serve` would (for the commands that read a server's database: `packet`, `review`).
+    pub async fn ports(&self) -> Result<(SqlStore, stringer_web::Ports, crate::config::ConfigFile)> {
+        let config = self.source.config()?;
+        let contract = std::sync::Arc::new(crate::config::load_contract(self.source.contract.as_deref(), &config)?);
+        let store = self.open(&config).await?;
+        let desk = std::sync::Arc::new(stringer_app::Desk::new(contract, store.clone(), stringer_engine::SystemClock));
+        let ports = crate::wiring::ports(&store, desk);
+        Ok((store, ports, config))
+    }
 }
 
 #[derive(Args, Debug)]

@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use stringer_app::review::Review;
+use stringer_app::review::{Review, hours, pct};
 use stringer_core::access::Action;
 use stringer_core::review::Quarter;
 
@@ -88,18 +88,6 @@ struct ReviewPage {
     items: Vec<Line>,
     uptime: Vec<Line>,
     observations: Vec<String>,
-}
-
-fn hours(seconds: Option<i64>) -> String {
-    match seconds {
-        Some(s) if s < 3600 => format!("{} min", s / 60),
-        Some(s) => format!("{:.1} h", s as f64 / 3600.0),
-        None => "—".into(),
-    }
-}
-
-fn pct(p: Option<f64>) -> String {
-    p.map_or_else(|| "—".into(), |p| format!("{p:.1} %"))
 }
 
 fn page(nav: Nav, r: &Review, quarter: Quarter) -> ReviewPage {
