@@ -31,9 +31,13 @@ for who in admin customer; do
     token=${!who}
     echo "== schemathesis --checks all as $who"
     set +e
+    # Every check but use-after-free (ST301): deleting here is deactivating or revoking —
+    # DELETE /users/{id} deactivates an account (its sessions and tokens stop working) and
+    # the account stays readable with its `deactivated_at`; nothing of a person's is deleted,
+    # so a resource read after its DELETE is found on purpose.
     "$schemathesis" --config-file "$(dirname "$0")/schemathesis.toml" run "$base/api/v1/openapi.json" \
         --header "Authorization: Bearer $token" \
-        --checks all --continue-on-failure \
+        --checks all --exclude-checks use_after_free --continue-on-failure \
         --max-examples 25 --generation-deterministic --no-color > "$dir/$who.txt" 2>&1
     set -e
     sed -n '/^=* SUMMARY =*$/,$p' "$dir/$who.txt"
