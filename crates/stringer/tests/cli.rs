@@ -238,6 +238,8 @@ fn simulate_refuses_bad_scenarios_and_simulates_nothing() {
 #[test]
 fn admin_init_uses_the_configured_data_dir_once() {
     let dir = std::env::temp_dir().join(format!("stringer-admin-{}", std::process::id()));
+    // Process ids wrap: an earlier run's database under this name would make the first init fail.
+    let _ = std::fs::remove_dir_all(&dir);
     let data = dir.join("data");
     let config = temp_file("admin.toml", &format!("data_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n", data.display()));
     let first = ok(&["admin", "init", "--config", config.to_str().unwrap(), "--email", "root@example.com"]);

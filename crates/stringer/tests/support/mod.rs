@@ -22,15 +22,25 @@ pub enum Db {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A name no other test run has used: process ids wrap (32,768 on CI machines) and an earlier
+/// test binary's directory may still be there, so the clock's nanoseconds go in too.
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
 impl Db {
+    /// A new, empty directory: `create_dir` refuses one that exists, so a server never starts
+    /// on an earlier test's database.
     pub fn sqlite() -> Db {
-        let dir = std::env::temp_dir().join(unique("stringer_test"));
-        std::fs::create_dir_all(&dir).unwrap();
-        Db::Sqlite(dir)
+        loop {
+            let dir = std::env::temp_dir().join(unique("stringer_test"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Db::Sqlite(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => panic!("cannot create {}: {e}", dir.display()),
+            }
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` (skipped) when no server is configured.
