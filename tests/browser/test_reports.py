@@ -92,3 +92,34 @@ def test_the_quarterly_review_is_for_the_orgs_admins_and_staff(server, people):
     nico.page.wait_for_load_state()
     assert "Acme Corp" in nico.page.locator("h1").inner_text()
     assert nico.page.goto("/reviews?org=acme&quarter=2026-Q9").status == 400
+
+
+def test_the_tam_completes_the_reviews_recommendations(server, people):
+    # A support lead of its own (the policy lets the TAM, a lead, the VP or an admin write them).
+    server.api("POST", "/api/v1/users", {"email": "rita@vendor.example", "name": "Rita Lead", "role": "support_lead",
+                                        "password": PASSWORD})
+    rita = people("rita@vendor.example")
+    page = rita.page
+    page.goto("/reviews?org=acme")
+    draft = page.locator("#recommendations-form textarea").input_value()
+    assert draft == "" or draft.startswith("- "), "the observations are the draft to start from"
+    page.fill("#recommendations-form textarea", f"- Add a **second** weekend engineer. {SCRIPT}")
+    page.click("#recommendations-form button")
+    page.wait_for_load_state()
+    assert "Recommendations saved." in page.content()
+    assert page.locator("#recommendations strong").inner_text() == "second"
+    assert "Written by Rita Lead" in page.content()
+    assert page.evaluate("window.__report_xss") is None, "no script from the recommendations"
+    page.fill("#recommendations-form textarea", "   ")
+    page.click("#recommendations-form button")
+    page.wait_for_load_state()
+    assert page.locator("p.error").inner_text() == "write the recommendations (Markdown)"
+
+    alice = people("alice@acme.example")
+    alice.page.goto("/reviews?org=acme")
+    assert alice.page.locator("#recommendations strong").inner_text() == "second"
+    assert alice.page.locator("#recommendations-form").count() == 0, "the org's admin reads them, does not write"
+    with alice.page.expect_download() as download:
+        alice.page.click("text=Markdown")
+    with open(download.value.path()) as f:
+        assert "- Add a **second** weekend engineer." in f.read()

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
-use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
 
 /// Changing tickets: the one path from an event to a committed change.
@@ -283,4 +283,13 @@ pub struct Ports {
     pub status: Arc<dyn crate::status::StatusPages>,
     /// Post-incident reports, their versions, comments and announcements.
     pub reports: Arc<dyn crate::postmortem::Reports>,
+    /// Quarterly reviews' recommendations and mailings.
+    pub review_book: Arc<dyn crate::review::mailing::ReviewBook>,
+}
+
+/// The org's active admins: who its welcome packet, its published reports and its quarterly
+/// reviews are mailed to.
+pub async fn org_admins(ports: &Ports, org: &OrgSlug) -> Result<Vec<UserRecord>, StoreError> {
+    let users = ports.accounts.users(Some(org)).await?;
+    Ok(users.into_iter().filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none()).collect())
 }

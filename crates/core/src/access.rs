@@ -312,6 +312,9 @@ pub enum Action {
     /// See an org's quarterly operational review: staff who see the org, and the org's own
     /// admins (the review is presented to them).
     ReadReview,
+    /// Write the recommendations of an org's quarterly review: the TAM completes them before
+    /// presenting; a support lead, the VP of Engineering or an admin may too.
+    WriteReview,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -330,9 +333,8 @@ impl Action {
             OpenTicket | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | CreateToken(_) | RevokeToken | ManageSchedule
             | ManageContactMethods | LinkSlackUnverified | Assign | RecordBridge | HandleInquiries | TriageMail
-            | DeliverMail | UpdateOwnSettings | SetCallerId | ManageStatus | WriteReport | ReviewReport => {
-                Some(Scope::Write)
-            }
+            | DeliverMail | UpdateOwnSettings | SetCallerId | ManageStatus | WriteReport | ReviewReport
+            | WriteReview => Some(Scope::Write),
             CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
@@ -434,6 +436,14 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         ReadReview if !staff && actor.role != UserRole::OrgAdmin => {
             Some("the quarterly review is for the org's admins")
         }
+        WriteReview
+            if !matches!(
+                actor.role,
+                UserRole::Tam | UserRole::SupportLead | UserRole::VpEngineering | UserRole::Admin
+            ) =>
+        {
+            Some("the TAM completes the review's recommendations")
+        }
         ReviewReport if !matches!(actor.role, UserRole::SupportLead | UserRole::VpEngineering) => {
             Some("a support lead or the VP of Engineering reviews post-incident reports")
         }
@@ -451,7 +461,10 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Object::Ticket(org),
         ) => seen(org),
         (OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail, Object::Staff) => Allow,
-        (OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations | ReadReview, Object::Org(org)) => seen(org),
+        (
+            OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations | ReadReview | WriteReview,
+            Object::Org(org),
+        ) => seen(org),
         (CreateOrg, Object::Org(org)) => {
             if org.deployment == Deployment::Federal && !actor.federal_cleared {
                 Forbidden("only admins cleared for federal create federal orgs")

@@ -10,7 +10,9 @@
 //! its clock says, and a clock still running is neither; times are clock time in whole
 //! seconds from the opening; a ticket opened on a Saturday or Sunday (UTC) is a weekend one.
 
-use crate::ids::{Intake, Role, Severity};
+use crate::contract::ReviewRule;
+use crate::ids::{Intake, Role, Severity, Tier};
+use crate::postmortem::{ActionItem, ItemState};
 use crate::sla::ClockState;
 use crate::ticket::Ticket;
 use jiff::civil::{Date, Weekday};
@@ -80,6 +82,22 @@ impl std::fmt::Display for Quarter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}-Q{}", self.year, self.number)
     }
+}
+
+/// How long after a quarter's end its review may still be mailed: a server that was down at
+/// the turn of the quarter catches up, but one started weeks later does not mail a review
+/// nobody expects any more (it can always be made on demand).
+pub const MAILING_GRACE_SECONDS: i64 = 14 * 86_400;
+
+/// The quarter whose review an org of `tier`, created at `org_created` (Unix seconds), is to
+/// be mailed at `now` under `rule`: the quarter just ended, when the rule names the tier, the
+/// org existed before that quarter ended, and the quarter ended at most
+/// [`MAILING_GRACE_SECONDS`] ago.
+pub fn mailing_owed(rule: Option<&ReviewRule>, tier: &Tier, org_created: i64, now: Timestamp) -> Option<Quarter> {
+    let rule = rule?;
+    let ended = Quarter::of(now).previous();
+    let end = ended.end().as_second();
+    (rule.tiers.contains(tier) && org_created < end && now.as_second() - end <= MAILING_GRACE_SECONDS).then_some(ended)
 }
 
 /// The value at percentile `p` (0–100] of ascending `sorted` by nearest rank: the smallest
@@ -400,6 +418,43 @@ pub fn observations(f: &Figures) -> Vec<String> {
     out
 }
 
+/// Observations from the quarter's status-page incidents (each given as the names of the
+/// components it affected) and the open action items: a component affected by more than half
+/// of two or more incidents, and action items past their due date on `today`.
+pub fn incident_observations(incidents: &[Vec<String>], open_items: &[ActionItem], today: Date) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for affected in incidents {
+        let mut seen: Vec<&str> = affected.iter().map(String::as_str).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for c in seen {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    // The most affected component (the first by name among equals).
+    if let Some((name, n)) = counts.iter().fold(None, |best: Option<(&str, usize)>, (c, n)| match best {
+        Some((_, m)) if m >= *n => best,
+        _ => Some((c, *n)),
+    }) && incidents.len() >= 2
+        && n * 2 > incidents.len()
+    {
+        out.push(format!(
+            "{name} was affected in {n} of the quarter's {} incidents: a candidate for hardening first.",
+            incidents.len()
+        ));
+    }
+    let overdue = open_items.iter().filter(|i| i.state != ItemState::Done && i.due.is_some_and(|d| d < today)).count();
+    if overdue > 0 {
+        out.push(format!(
+            "{overdue} action item{} from post-incident reports {} past due: agree new dates or close them.",
+            if overdue == 1 { "" } else { "s" },
+            if overdue == 1 { "is" } else { "are" }
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +472,65 @@ mod tests {
             assert_eq!(Quarter::parse(bad), None, "{bad}");
         }
         assert_eq!(weeks(q), 14, "92 days: 13 weeks and a day");
+    }
+
+    #[test]
+    fn a_review_is_mailed_once_its_quarter_has_ended_within_the_grace() {
+        use crate::contract::ReviewRecipient;
+        let rule = ReviewRule { tiers: vec![Tier::from("enterprise")], send_to: vec![ReviewRecipient::Tam] };
+        let ent = Tier::from("enterprise");
+        let created: i64 = "2026-03-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second();
+        let q3 = Quarter::parse("2026-Q3");
+        // (rule, tier, org created, now, owed)
+        type Case<'a> = (Option<&'a ReviewRule>, &'a Tier, i64, &'a str, Option<Quarter>);
+        let cases: [Case; 7] = [
+            (Some(&rule), &ent, created, "2026-10-01T00:00:00Z", q3),
+            (Some(&rule), &ent, created, "2026-10-15T00:00:00Z", q3),
+            (Some(&rule), &ent, created, "2026-10-15T00:00:01Z", None),
+            (Some(&rule), &Tier::from("pro"), created, "2026-10-01T00:00:00Z", None),
+            (None, &ent, created, "2026-10-01T00:00:00Z", None),
+            (
+                Some(&rule),
+                &ent,
+                "2026-10-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second(),
+                "2026-10-02T00:00:00Z",
+                None,
+            ),
+            (Some(&rule), &ent, created, "2027-01-01T08:00:00Z", Quarter::parse("2026-Q4")),
+        ];
+        for (rule, tier, created, now, owed) in cases {
+            assert_eq!(mailing_owed(rule, tier, created, now.parse().unwrap()), owed, "{tier} at {now}");
+        }
+    }
+
+    #[test]
+    fn incidents_and_overdue_items_make_observations() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let item = |due: &str, state| ActionItem { what: "x".into(), owner: "o".into(), due: due.parse().ok(), state };
+        let today: Date = "2026-10-02".parse().unwrap();
+        let three = [names(&["API", "Portal"]), names(&["API"]), names(&["Mail", "API", "API"])];
+        assert_eq!(
+            incident_observations(&three, &[], today),
+            ["API was affected in 3 of the quarter's 3 incidents: a candidate for hardening first."]
+        );
+        assert!(incident_observations(&three[..1], &[], today).is_empty(), "one incident says nothing");
+        let even = [names(&["API"]), names(&["Mail"])];
+        assert!(incident_observations(&even, &[], today).is_empty(), "half is not most");
+        let items = [
+            item("2026-10-01", ItemState::Open),
+            item("2026-10-01", ItemState::InProgress),
+            item("2026-10-01", ItemState::Done),
+            item("2026-10-02", ItemState::Open),
+            item("", ItemState::Open),
+        ];
+        assert_eq!(
+            incident_observations(&[], &items, today),
+            ["2 action items from post-incident reports are past due: agree new dates or close them."]
+        );
+        assert_eq!(
+            incident_observations(&[], &items[..1], today),
+            ["1 action item from post-incident reports is past due: agree new dates or close them."]
+        );
     }
 
     #[test]

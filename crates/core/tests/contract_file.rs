@@ -140,6 +140,21 @@ fn mistakes_are_located_and_named() {
             "[escalation.gold]",
         ),
         (
+            edit("tiers = [\"enterprise\"]\nsend_to", "tiers = [\"platinum\"]\nsend_to"),
+            vec!["reports.quarterly_review.tiers", "unknown tier \"platinum\""],
+            "tiers = [\"platinum\"]",
+        ),
+        (
+            edit("send_to = [\"tam\", \"org_admins\"]", "send_to = []"),
+            vec!["reports.quarterly_review.send_to", "name who gets the review"],
+            "send_to = []",
+        ),
+        (
+            edit("send_to = [\"tam\", \"org_admins\"]", "send_to = [\"ceo\"]"),
+            vec!["reports.quarterly_review.send_to", "unknown variant `ceo`"],
+            "send_to = [\"ceo\"]",
+        ),
+        (
             edit("name = \"Stringer support\"", "name = \"Stringer support"),
             vec!["c.toml:"],
             "name = \"Stringer support",

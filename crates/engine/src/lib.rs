@@ -42,6 +42,7 @@ use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
+use stringer_app::review::mailing::ReviewMailer;
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
@@ -78,6 +79,8 @@ const CHAT_BATCH: i64 = 128;
 const CHAT_LEASE_SECONDS: i64 = 15;
 /// How often the status clock looks for maintenances to start or complete.
 const STATUS_PERIOD: Duration = Duration::from_secs(1);
+/// How often the review mailer looks for a quarter that has ended and letters to send.
+const REVIEW_PERIOD: Duration = Duration::from_secs(30);
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
 
@@ -120,6 +123,8 @@ pub struct Intakes {
     /// Post-incident reports: the herald announces published ones (the org's Slack
     /// channel, its admins' mail).
     pub reports: Herald,
+    /// Quarterly reviews: mailed to the TAM and the org's admins when a quarter ends.
+    pub reviews: ReviewMailer,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -160,7 +165,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status, reports } = intakes;
+        let Intakes { mail, alerts, chat, status, reports, reviews } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
@@ -171,6 +176,7 @@ where
             tokio::spawn(chat_intake(chat, stopped.clone())),
             tokio::spawn(status_clock(status, stopped.clone())),
             tokio::spawn(report_herald(reports, stopped.clone())),
+            tokio::spawn(review_mailer(reviews, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -470,6 +476,30 @@ async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>) {
             }
         };
         if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Writes the quarterly reviews owed once a quarter has ended and sends their letters:
+/// every 30 seconds, or at once while more wait.
+async fn review_mailer(mailer: ReviewMailer, mut stop: watch::Receiver<bool>) {
+    loop {
+        let now = Timestamp::now().as_second();
+        let full = match mailer.owe(now).await {
+            Ok(_) => match mailer.send_due(now).await {
+                Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sending quarterly reviews failed; retrying");
+                    false
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "writing the quarterly reviews owed failed; retrying");
+                false
+            }
+        };
+        if rest(if full { Duration::ZERO } else { REVIEW_PERIOD }, &mut stop).await {
             return;
         }
     }

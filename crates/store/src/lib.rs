@@ -21,6 +21,7 @@ mod migrate;
 mod oncall;
 mod phone;
 mod reports;
+mod reviews;
 mod roster_cache;
 mod rows;
 mod safeguards;

@@ -66,6 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_reports.sql"),
         include_str!("../migrations/postgres/0018_reports.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_reviews.sql"),
+        include_str!("../migrations/postgres/0019_reviews.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -23,6 +23,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         phone: store.clone(),
         status: store.clone(),
         reports: store.clone(),
+        review_book: store.clone(),
         safeguards: store,
     }
 }

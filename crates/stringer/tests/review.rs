@@ -166,6 +166,16 @@ async fn generated_quarter(db: Db) {
     let markdown = review(&db, "md");
     assert!(markdown.contains("| P1 | response | 1 | 1 | 0 | 50.0 % | 1 |"), "{markdown}");
     assert!(markdown.contains("## Recommendations for the next quarter"));
+    let html = review(&db, "html");
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("<h1>Quarterly operational review: kite, 2026-Q3</h1>")
+    );
+    assert!(
+        html.contains("<tr><td>P1</td><td>response</td><td>1</td><td>1</td><td>0</td><td>50.0 %</td><td>1</td></tr>"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 2, "the page's two charts, inline");
+    assert!(!html.contains("<script") && !html.contains("<form") && !html.contains("/static/"), "standalone: {html}");
 
     // Python recomputes every figure from the CSV rows alone.
     let csv = review(&db, "csv");

@@ -18,13 +18,8 @@ fn mails_to(mails: &Mails, to: &str) -> Vec<String> {
     mails.lock().unwrap().iter().filter(|(_, rcpt, _)| rcpt.contains(&to)).map(|(_, _, m)| m.clone()).collect()
 }
 
-/// The decoded text of a mail (quoted-printable soft breaks undone).
-fn text(mail: &str) -> String {
-    mail.replace("=\n", "").replace("=3D", "=")
-}
-
 fn link(mail: &str, base: &str) -> String {
-    let text = text(mail);
+    let text = support::mail_text(mail);
     let start = text.find(&format!("{base}/status/subscriptions/")).expect("the mail links to the subscription");
     let end = start + text[start..].find(char::is_whitespace).unwrap();
     text[start..end].to_string()
@@ -146,7 +141,7 @@ async fn status_subscriptions_on(db: Db) {
         mails_to(&mails, "sam@reader.example").into_iter().find(|m| m.contains("API down"))
     })
     .await;
-    assert!(text(&mail).contains("The API answers 503."), "{mail}");
+    assert!(support::mail_text(&mail).contains("The API answers 503."), "{mail}");
     assert!(mail.contains("List-Unsubscribe: <"), "{mail}");
     assert!(mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{mail}");
     assert!(
@@ -192,7 +187,7 @@ async fn status_subscriptions_on(db: Db) {
         )
         .await;
     until("sam hears of the resolution", || async {
-        mails_to(&mails, "sam@reader.example").into_iter().find(|m| text(m).contains("All good."))
+        mails_to(&mails, "sam@reader.example").into_iter().find(|m| support::mail_text(m).contains("All good."))
     })
     .await;
     assert!(!mails_to(&mails, "sam@reader.example").iter().any(|m| m.contains("Portal slow")));

@@ -83,6 +83,7 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
         ),
         ("PUT", p) if p.ends_with("/notification-rules") => Some(json!({"rules": []})),
         ("PUT", p) if p.contains("/components/") => Some(json!({"name": "probe", "status": "major_outage"})),
+        ("PUT", p) if p.ends_with("/recommendations") => Some(json!({"body": "probe"})),
         ("PUT", _) => Some(json!({"user": "usr_00000000000000000000000000"})),
         ("POST", "/api/v1/login") => {
             Some(json!({"email": format!("nobody@{org}.example"), "password": "probe-password"}))
@@ -126,6 +127,7 @@ fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str, sta
         .replace("{component}", status[1])
         .replace("{incident}", status[2])
         .replace("{subscriber}", status[3])
+        .replace("{quarter}", "2026-Q3")
 }
 
 fn operations(doc: &Value) -> Vec<(String, Method)> {
@@ -319,6 +321,9 @@ async fn walk(db: Db) {
     for victim in &victims {
         let t = server.ok(Method::GET, &format!("/api/v1/tickets/{}", victim.ticket), &root, None).await;
         assert_eq!((t["version"].as_i64(), t["severity"].as_str()), (Some(1), Some("P2")), "{}", victim.org);
+        let review = format!("/api/v1/orgs/{}/reviews/2026-Q3/recommendations", victim.org);
+        let rec = server.ok(Method::GET, &review, &root, None).await;
+        assert!(rec["body"].is_null(), "{}: nobody unseen wrote the review's recommendations: {rec}", victim.org);
     }
     let users_after = server.ok(Method::GET, "/api/v1/users", &root, None).await["items"].as_array().unwrap().len();
     for victim in victims.iter().filter(|v| v.status[0] != MISSING_STATUS[0]) {

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use stringer_app::packet::{Packet, Reach, packet};
 use stringer_app::records::OrgRecord;
 use stringer_app::records::UserRecord;
-use stringer_core::ids::{Deployment, OrgSlug, UserRole};
+use stringer_core::ids::{Deployment, OrgSlug};
 
 /// The packet of `org` (no permission is asked here: the pages ask the policy first; the command line is the operator's).
 pub async fn of(state: &AppState, org: &OrgRecord) -> Result<Packet, ApiError> {
@@ -58,10 +58,4 @@ pub async fn mail(state: &AppState, org: &OrgRecord, to: &[UserRecord]) -> Resul
         sent.push(user.email.clone());
     }
     Ok(sent)
-}
-
-/// The org's admins: its active users with the org admin role.
-pub async fn admins(state: &AppState, org: &OrgRecord) -> Result<Vec<UserRecord>, ApiError> {
-    let users = state.ports.accounts.users(Some(&org.slug)).await?;
-    Ok(users.into_iter().filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none()).collect())
 }

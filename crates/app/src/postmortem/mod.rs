@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{OrgSlug, TicketId, UserId, UserRole};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use stringer_core::postmortem::{ReportState, Sections, Step, step};
 use stringer_core::sla::ClockState;
 
@@ -355,14 +355,9 @@ impl ReportDesk {
     /// The org's Slack channel and each active admin of the org.
     async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
         let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
-        let admins = self.ports.accounts.users(Some(&ticket.org)).await?;
+        let admins = crate::ports::org_admins(&self.ports, &ticket.org).await?;
         let mut to: Vec<Herald> = org.slack_channel.into_iter().map(Herald::Slack).collect();
-        to.extend(
-            admins
-                .into_iter()
-                .filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none())
-                .map(|u| Herald::Mail(u.email)),
-        );
+        to.extend(admins.into_iter().map(|u| Herald::Mail(u.email)));
         Ok(to
             .into_iter()
             .map(|to| {

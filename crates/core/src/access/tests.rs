@@ -319,6 +319,13 @@ fn status_pages() {
         ("alice",    "r",  ReadReview,     Some(Object::Org(BOLT)),  N),
         ("alice",    "w",  ReadReview,     Some(Object::Org(ACME)),  F),
         ("bob",      "r",  ReadReview,     Some(Object::Org(BOLT)),  F),
+        // Its recommendations: written by the TAM (or a lead, the VP, an admin) who sees the org.
+        ("lena",     "rw", WriteReview,    Some(Object::Org(ACME)),  A),
+        ("lena",     "r",  WriteReview,    Some(Object::Org(ACME)),  F),
+        ("lena",     "rw", WriteReview,    Some(Object::Org(FEDCO)), N),
+        ("root",     "rw", WriteReview,    Some(Object::Org(FEDCO)), A),
+        ("engineer", "rw", WriteReview,    Some(Object::Org(ACME)),  F),
+        ("alice",    "rwa", WriteReview,   Some(Object::Org(ACME)),  F),
     ];
     check(rows);
     // Anonymous visitors see the public page only; a tenant page is hidden from outsiders,
@@ -375,6 +382,7 @@ fn an_unseen_object_answers_as_a_missing_one() {
         WriteReport,
         ReviewReport,
         ReadReview,
+        WriteReview,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {

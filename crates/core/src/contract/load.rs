@@ -309,6 +309,25 @@ impl Checker {
         let report_severities = ctx.severity_list(self, &rat, "severities", &r.severities);
         let report_within = ctx.target(self, &rat, &RawTarget { within: r.within, calendar: r.calendar }, false);
         let general = ctx.target(self, &path(&["general_inquiry"]), &raw.general_inquiry, false);
+        let quarterly_review = raw.reports.quarterly_review.map(|q| {
+            let at = path(&["reports", "quarterly_review"]);
+            let mut tiers = Vec::new();
+            for tier in q.tiers {
+                if ctx.tiers.contains(&tier) {
+                    tiers.push(Tier(tier));
+                } else {
+                    let mut p = at.clone();
+                    p.push("tiers".into());
+                    self.problem(p, format!("unknown tier {tier:?}; tiers are {}", ctx.tiers.join(", ")));
+                }
+            }
+            if q.send_to.is_empty() {
+                let mut p = at.clone();
+                p.push("send_to".into());
+                self.problem(p, "name who gets the review: \"tam\", \"org_admins\" or both");
+            }
+            ReviewRule { tiers, send_to: q.send_to }
+        });
 
         if !self.problems.is_empty() {
             return None;
@@ -332,6 +351,7 @@ impl Checker {
                 overdue_notify: r.overdue_notify,
                 sections: r.sections,
             },
+            quarterly_review,
             general_inquiry: general?,
             source: text.to_string(),
         })

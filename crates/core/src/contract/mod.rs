@@ -51,6 +51,9 @@ pub struct Contract {
     pub security: SecurityRules,
     /// The post-incident report rule.
     pub post_incident: ReportRule,
+    /// Which orgs are mailed their quarterly operational review at each quarter's end, and
+    /// who gets it (`None`: nobody is mailed one; a review can still be made on demand).
+    pub quarterly_review: Option<ReviewRule>,
     /// The reply target for general inquiries ("Contact us").
     pub general_inquiry: Target,
     #[serde(skip)]
@@ -195,6 +198,26 @@ pub struct ReportRule {
     pub overdue_notify: Vec<Role>,
     /// Required sections.
     pub sections: Vec<String>,
+}
+
+/// The quarterly operational review's mailing: the tiers whose orgs get one when a quarter
+/// ends, and who it goes to.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewRule {
+    /// The tiers whose orgs are owed a review.
+    pub tiers: Vec<Tier>,
+    /// Who it is sent to.
+    pub send_to: Vec<ReviewRecipient>,
+}
+
+/// Who a quarterly review is sent to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewRecipient {
+    /// The org's TAM, who completes the recommendations and presents the review.
+    Tam,
+    /// Each active admin of the org.
+    OrgAdmins,
 }
 
 impl Contract {

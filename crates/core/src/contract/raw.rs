@@ -5,7 +5,7 @@ use crate::ids::{Role, Via};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::Measure;
+use super::{Measure, ReviewRecipient};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +123,15 @@ pub(super) struct RawBridge {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReports {
     pub post_incident: RawReportRule,
+    #[serde(default)]
+    pub quarterly_review: Option<RawReviewRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReviewRule {
+    pub tiers: Vec<String>,
+    pub send_to: Vec<ReviewRecipient>,
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stringer_core::contract::{Contract, Measure, Target};
+use stringer_core::contract::{Contract, Measure, ReviewRecipient, Target};
 use stringer_core::ids::Role;
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +214,23 @@ pub fn render(c: &Contract) -> String {
     );
     let notify: Vec<&str> = r.overdue_notify.iter().map(|n| role_text(*n)).collect();
     let _ = writeln!(out, "  Overdue reports alert the {}.", notify.join(" and "));
+    if let Some(q) = &c.quarterly_review {
+        let tiers: Vec<&str> = q.tiers.iter().map(|t| c.tiers.get(t).map_or(t.as_str(), |d| d.name.as_str())).collect();
+        let to: Vec<&str> = q
+            .send_to
+            .iter()
+            .map(|r| match r {
+                ReviewRecipient::Tam => "the TAM",
+                ReviewRecipient::OrgAdmins => "the org's admins",
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nQuarterly operational reviews\n  Mailed to {} of each {} org when a quarter ends.",
+            to.join(" and "),
+            tiers.join(" or ")
+        );
+    }
     let g = &c.general_inquiry;
     let cal = g.calendar.as_ref().map(|n| format!(" (calendar {n})")).unwrap_or_default();
     let _ = writeln!(out, "\nGeneral inquiries\n  A real engineer replies within {}{cal}.", g.within);

@@ -17,8 +17,8 @@ pub struct ReviewArgs {
     /// The quarter, e.g. 2026-Q4 (quarters run in UTC).
     #[arg(long, value_parser = parse_quarter)]
     quarter: Quarter,
-    /// Output format: Markdown, JSON (every figure), or CSV (one row per ticket and target, the
-    /// figures' source).
+    /// Output format: Markdown, HTML (the page's layout as one print-friendly file, with its
+    /// charts), JSON (every figure), or CSV (one row per ticket and target, the figures' source).
     #[arg(long, value_enum, default_value_t = Format::Md)]
     format: Format,
     #[command(flatten)]
@@ -33,6 +33,8 @@ fn parse_quarter(text: &str) -> Result<Quarter, String> {
 enum Format {
     /// Markdown.
     Md,
+    /// HTML.
+    Html,
     /// JSON.
     Json,
     /// CSV.
@@ -51,10 +53,16 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
         let mut progress = |what: &str| eprintln!("[{:>6.2} s] {what}", started.elapsed().as_secs_f64());
         let now = jiff::Timestamp::now().as_second();
         let review = stringer_app::review::review(&ports, &org, args.quarter, now, &mut progress).await;
+        // The HTML names the recommendations' author, so it is written while the database is open.
+        let html = match (&review, args.format) {
+            (Ok(r), Format::Html) => Some(stringer_web::pages::review::document(&ports, r, args.quarter).await),
+            _ => None,
+        };
         store.close().await;
         let review = review?;
         progress("done");
         let text = match args.format {
+            Format::Html => html.transpose()?.unwrap_or_default(),
             Format::Md => stringer_app::review::markdown(&review),
             Format::Json => serde_json::to_string_pretty(&review)? + "\n",
             Format::Csv => stringer_app::review::csv(&review),

@@ -355,7 +355,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         sender: Arc::new(outside.clone()),
         public_url: public.clone(),
     };
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports };
+    let reviews = stringer_app::review::mailing::ReviewMailer {
+        ports: state.ports.clone(),
+        sender: Arc::new(outside.clone()),
+        public_url: public.clone(),
+    };
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, reviews };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -625,6 +625,12 @@ pub async fn slack_press(
 
 pub type Mails = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<String>, String)>>>;
 
+/// The text of a recorded mail with its quoted-printable soft line breaks and `=3D` undone
+/// (enough for the ASCII these tests look for).
+pub fn mail_text(mail: &str) -> String {
+    mail.replace("\r\n", "\n").replace("=\n", "").replace("=3D", "=")
+}
+
 /// A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)
 /// recording (sender, recipients, message) of every message it accepts.
 pub async fn smtp_receiver() -> (u16, Mails) {

@@ -16,7 +16,7 @@ mod packet;
 mod password;
 pub mod portal;
 pub mod reports;
-mod review;
+pub mod review;
 pub mod session;
 pub mod settings;
 mod signin;
@@ -220,7 +220,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
         .route("/console/reports", get(reports::list))
         .route("/reports", get(reports::list))
-        .route("/reviews", get(review::show))
+        .route("/reviews", get(review::show).post(review::write))
         .route("/reports/{key}", get(reports::page))
         .route("/console/tickets/{key}/report", get(reports::edit).post(reports::act))
         .route("/console/tickets/{key}", get(console::ticket))

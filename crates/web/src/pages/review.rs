@@ -1,11 +1,12 @@
 //! `/reviews?org=…&quarter=…`: an org's quarterly operational review as a page, for the staff
 //! who see the org and for the org's own admins (linked from the portal and the console):
 //! the same review `stringer review` prints, with its figures in tables and two charts as
-//! inline SVG beside them (no script, nothing fetched), and its exports (`format=json`,
-//! `format=csv`, `format=md`).
+//! inline SVG beside them (no script, nothing fetched), its exports (`format=json`,
+//! `format=csv`, `format=md`), and the form in which the TAM completes its recommendations.
+//! [`document`] is the same review as a standalone HTML file, for `stringer review`.
 
-use super::session::Signed;
-use super::{Nav, PageError, PageResult, render};
+use super::session::{PageForm, Signed};
+use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::routes::accounts::org_for;
 use askama::Template;
@@ -13,8 +14,10 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
+use stringer_app::StoreError;
+use stringer_app::ports::Ports;
 use stringer_app::review::{Review, hours, pct};
-use stringer_core::access::Action;
+use stringer_core::access::{Action, Object};
 use stringer_core::review::Quarter;
 
 /// Which review, and in what form.
@@ -29,6 +32,17 @@ pub struct Which {
     /// `json`, `csv` or `md` for the exports; the page otherwise.
     #[serde(default)]
     format: Option<String>,
+    /// What a change reports back.
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// The recommendations form.
+#[derive(Deserialize)]
+pub struct RecommendationsForm {
+    org: String,
+    quarter: String,
+    recommendations: String,
 }
 
 fn esc(text: &str) -> String {
@@ -66,10 +80,8 @@ struct Line {
     cells: Vec<String>,
 }
 
-#[derive(Template)]
-#[template(path = "review.html")]
-struct ReviewPage {
-    nav: Nav,
+/// The review as both the page and the standalone document show it.
+struct Body {
     org: String,
     name: String,
     tier: String,
@@ -86,11 +98,63 @@ struct ReviewPage {
     paging: Vec<(&'static str, u32)>,
     reports: Vec<Line>,
     items: Vec<Line>,
+    incidents: Vec<Line>,
     uptime: Vec<Line>,
     observations: Vec<String>,
+    /// The TAM's recommendations, rendered (Markdown, cleaned), once written.
+    recommendations: Option<String>,
+    /// Who wrote them and when.
+    recommended_by: String,
 }
 
-fn page(nav: Nav, r: &Review, quarter: Quarter) -> ReviewPage {
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    nav: Nav,
+    b: Body,
+    /// Whether this caller may complete the recommendations.
+    may_write: bool,
+    /// The editor's text: the recommendations, or the observations to start from.
+    draft: String,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+/// The review as a standalone, print-friendly HTML document (`stringer review --format html`).
+#[derive(Template)]
+#[template(path = "review_document.html")]
+struct ReviewDocument {
+    b: Body,
+}
+
+/// What the page shows beside the review itself.
+struct Extras {
+    may_write: bool,
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+/// The review as a standalone HTML document: the page's own layout, without the site around it.
+pub async fn document(ports: &Ports, r: &Review, quarter: Quarter) -> Result<String, StoreError> {
+    let by = recommended_by(ports, r).await?;
+    ReviewDocument { b: body(r, quarter, by) }.render().map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+fn page(nav: Nav, r: &Review, quarter: Quarter, recommended_by: String, extras: Extras) -> ReviewPage {
+    ReviewPage {
+        nav,
+        b: body(r, quarter, recommended_by),
+        may_write: extras.may_write,
+        draft: match &r.recommendations {
+            Some(rec) => rec.body.clone(),
+            None => r.observations.iter().map(|o| format!("- {o}\n")).collect(),
+        },
+        flash: extras.flash,
+        error: extras.error,
+    }
+}
+
+fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
     let f = &r.figures;
     let line = |cells: Vec<String>| Line { cells };
     let attainment = f
@@ -121,8 +185,7 @@ fn page(nav: Nav, r: &Review, quarter: Quarter) -> ReviewPage {
     let weeks: Vec<(String, f64)> =
         f.by_week.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), f64::from(*n))).collect();
     let most = f.by_week.iter().copied().max().unwrap_or(0);
-    ReviewPage {
-        nav,
+    Body {
         org: r.org.clone(),
         name: r.name.clone(),
         tier: r.tier.clone(),
@@ -160,8 +223,24 @@ fn page(nav: Nav, r: &Review, quarter: Quarter) -> ReviewPage {
                 ])
             })
             .collect(),
+        incidents: r
+            .incidents
+            .iter()
+            .map(|i| {
+                line(vec![
+                    i.started_at.clone(),
+                    i.name.clone(),
+                    i.impact.to_string(),
+                    i.components.join(", "),
+                    i.minutes.map_or_else(|| "open".to_string(), |m| m.to_string()),
+                    i.ticket.clone().unwrap_or_default(),
+                ])
+            })
+            .collect(),
         uptime: r.uptime.iter().map(|u| line(vec![u.name.clone(), format!("{:.3} %", u.percent)])).collect(),
         observations: r.observations.clone(),
+        recommendations: r.recommendations.as_ref().map(|rec| super::reports::markdown(&rec.body)),
+        recommended_by,
     }
 }
 
@@ -197,7 +276,68 @@ pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(
         Some("csv") => Ok(download("text/csv; charset=utf-8", "csv", stringer_app::review::csv(&review))),
         Some("md") => Ok(download("text/markdown; charset=utf-8", "md", stringer_app::review::markdown(&review))),
         Some(other) => Err(PageError::bad_request(format!("{other:?} is not an export (json, csv or md)."))),
-        None => render(&page(Nav::of(&session), &review, quarter)),
+        None => {
+            let extras = Extras {
+                may_write: caller.allowed(Action::WriteReview, Some(Object::Org(org.as_ref()))),
+                flash: which.done,
+                error: None,
+            };
+            let by = recommended_by(&state.ports, &review).await.map_err(crate::error::ApiError::from)?;
+            render(&page(Nav::of(&session), &review, quarter, by, extras))
+        }
+    }
+}
+
+/// "Written by NAME on DATE" for the recommendations, or nothing.
+async fn recommended_by(ports: &Ports, review: &Review) -> Result<String, StoreError> {
+    let Some(rec) = &review.recommendations else { return Ok(String::new()) };
+    let name = ports.accounts.user(&rec.author).await?;
+    let name = name.map_or_else(|| rec.author.to_string(), |u| u.name);
+    let day =
+        jiff::Timestamp::from_second(rec.updated_at).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
+    Ok(format!("Written by {name} on {day}."))
+}
+
+/// Saves the recommendations (the TAM's, or a lead's, the VP's, an admin's: the policy says).
+pub async fn write(
+    State(state): State<AppState>,
+    PageForm(session, form): PageForm<RecommendationsForm>,
+) -> PageResult {
+    let caller = &session.caller;
+    let org = org_for(&state, caller, &form.org, Action::WriteReview).await?;
+    let quarter = Quarter::parse(&form.quarter)
+        .ok_or_else(|| PageError::bad_request(format!("{:?} is not a quarter (e.g. 2026-Q4).", form.quarter)))?;
+    let now = state.now().as_second();
+    match stringer_app::review::write_recommendations(
+        &state.ports,
+        &org,
+        quarter,
+        &form.recommendations,
+        &caller.user.id,
+        now,
+    )
+    .await
+    {
+        Ok(_) => {
+            let query = serde_urlencoded::to_string([
+                ("org", org.slug.as_str()),
+                ("quarter", &quarter.to_string()),
+                ("done", "Recommendations saved."),
+            ])
+            .unwrap_or_default();
+            see_other(&format!("/reviews?{query}"))
+        }
+        Err(stringer_app::AppError::Rejected(why)) => {
+            let review = stringer_app::review::review(&state.ports, &org, quarter, now, &mut |_| {})
+                .await
+                .map_err(crate::error::ApiError::from)?;
+            let extras = Extras { may_write: true, flash: None, error: Some(why) };
+            let by = recommended_by(&state.ports, &review).await.map_err(crate::error::ApiError::from)?;
+            let mut response = render(&page(Nav::of(&session), &review, quarter, by, extras))?;
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(crate::error::ApiError::from(e).into()),
     }
 }
 

@@ -693,7 +693,7 @@ pub async fn send_packet(
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<PacketSent>, ApiError> {
     let org = org_for(&state, &caller, &slug, Action::UpdateOrg).await?;
-    let admins = crate::packet::admins(&state, &org).await?;
+    let admins = stringer_app::ports::org_admins(&state.ports, &org.slug).await?;
     if admins.is_empty() {
         return Err(ApiError::unprocessable("the org has no admin to send the packet to"));
     }

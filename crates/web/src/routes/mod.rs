@@ -8,6 +8,7 @@ pub(crate) mod mail;
 pub(crate) mod paging;
 pub(crate) mod phone;
 pub mod reports;
+pub(crate) mod reviews;
 mod schedules;
 pub(crate) mod slack;
 pub mod status;
@@ -93,6 +94,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(reports::step))
         .routes(routes!(reports::comment))
         .routes(routes!(reports::list))
+        .routes(routes!(reviews::get_recommendations, reviews::put_recommendations))
         .routes(routes!(inquiries::list))
         .routes(routes!(inquiries::answer))
         .routes(routes!(mail::inbound))

@@ -2,16 +2,20 @@
 //! in the quarter (and the quarter before, for the trends), its post-incident reports
 //! (published on time or late), the action items still open, and its components' uptime
 //! from the status pages — written as Markdown, JSON, or the CSV of the underlying rows, so
-//! the customer can check every figure.
+//! the customer can check every figure. The TAM's recommendations are kept beside it, and
+//! [`mailing`] sends it when a quarter ends.
+
+pub mod mailing;
 
 use crate::desk::AppError;
 use crate::ports::Ports;
 use crate::records::{OrgRecord, TicketRecord};
+use crate::status::PageRecord;
 use serde::Serialize;
 use std::collections::HashSet;
 use stringer_core::ids::{Deployment, Role};
 use stringer_core::postmortem::{ActionItem, ItemState, ReportState};
-use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, observations};
+use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, incident_observations, observations};
 use stringer_core::status::{StatusInterval, uptime_days};
 
 /// A post-incident report of the quarter.
@@ -34,6 +38,25 @@ pub struct OpenItem {
     pub ticket: String,
     /// The item.
     pub item: ActionItem,
+}
+
+/// A status-page incident that began in the quarter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IncidentLine {
+    /// Its name.
+    pub name: String,
+    /// `none`, `minor`, `major` or `critical`.
+    pub impact: &'static str,
+    /// When it began (RFC 3339).
+    pub started_at: String,
+    /// When it was resolved (RFC 3339), if it was.
+    pub resolved_at: Option<String>,
+    /// Minutes from beginning to resolution, if resolved.
+    pub minutes: Option<i64>,
+    /// The components it affected.
+    pub components: Vec<String>,
+    /// The key of the ticket it was opened from, if any.
+    pub ticket: Option<String>,
 }
 
 /// A component's uptime over the quarter.
@@ -64,11 +87,29 @@ pub struct Review {
     pub reports: Vec<ReportLine>,
     /// Action items still open.
     pub open_items: Vec<OpenItem>,
+    /// The status-page incidents that began in the quarter, oldest first.
+    pub incidents: Vec<IncidentLine>,
     /// Uptime per component of the org's status page.
     pub uptime: Vec<ComponentUptime>,
     /// Observations for the recommendations, drafted from the figures, for the TAM to edit.
     pub observations: Vec<String>,
+    /// The recommendations for the next quarter as the TAM completed them (Markdown), once written.
+    pub recommendations: Option<Recommendations>,
 }
+
+/// The recommendations a TAM wrote for an org's quarter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recommendations {
+    /// Markdown.
+    pub body: String,
+    /// Who wrote them last.
+    pub author: stringer_core::ids::UserId,
+    /// When (Unix seconds).
+    pub updated_at: i64,
+}
+
+/// The longest recommendations kept, in bytes.
+pub const RECOMMENDATIONS_LIMIT: usize = 20_000;
 
 fn iso(secs: i64) -> String {
     jiff::Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_default()
@@ -127,9 +168,20 @@ pub async fn review(
             });
         }
     }
-    progress("reading uptime");
-    let uptime = uptime(ports, org, quarter, now).await?;
-    let observations = observations(&figures);
+    progress("reading the status page: incidents and uptime");
+    let (incidents, uptime) = match status_page(ports, org).await? {
+        Some(page) => (incidents(ports, &page, quarter).await?, uptime(ports, &page, quarter, now).await?),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut observations = observations(&figures);
+    let today = jiff::Timestamp::from_second(now)
+        .map_err(|e| AppError::Rejected(e.to_string()))?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let affected: Vec<Vec<String>> = incidents.iter().map(|i| i.components.clone()).collect();
+    let items: Vec<ActionItem> = open_items.iter().map(|i| i.item.clone()).collect();
+    observations.extend(incident_observations(&affected, &items, today));
+    let recommendations = ports.review_book.recommendations(&org.slug, &quarter.to_string()).await?;
     Ok(Review {
         org: org.slug.to_string(),
         name: org.name.clone(),
@@ -139,9 +191,35 @@ pub async fn review(
         figures,
         reports,
         open_items,
+        incidents,
         uptime,
         observations,
+        recommendations,
     })
+}
+
+/// Writes the recommendations of `org`'s `quarter` as `author` completed them (Markdown):
+/// refused when empty, longer than [`RECOMMENDATIONS_LIMIT`], or for a quarter not begun.
+pub async fn write_recommendations(
+    ports: &Ports,
+    org: &OrgRecord,
+    quarter: Quarter,
+    body: &str,
+    author: &stringer_core::ids::UserId,
+    now: i64,
+) -> Result<Recommendations, AppError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::Rejected("write the recommendations (Markdown)".into()));
+    }
+    if body.len() > RECOMMENDATIONS_LIMIT || body.contains('\0') {
+        return Err(AppError::Rejected(format!("recommendations are text of at most {RECOMMENDATIONS_LIMIT} bytes")));
+    }
+    if quarter.start().as_second() > now {
+        return Err(AppError::Rejected(format!("{quarter} has not begun")));
+    }
+    ports.review_book.set_recommendations(&org.slug, &quarter.to_string(), body, author, now).await?;
+    Ok(Recommendations { body: body.to_string(), author: author.clone(), updated_at: now })
 }
 
 /// Tickets as the review reads them, with their keys.
@@ -149,15 +227,52 @@ fn as_read<'a>(list: &'a [(TicketRecord, Vec<Role>)], keys: &'a [String]) -> Vec
     list.iter().zip(keys).map(|((t, paged), key)| ReviewTicket { key: key.as_str(), ticket: &t.state, paged }).collect()
 }
 
-/// Each component of the org's status page (its own for dedicated and federal orgs, else the
-/// public page), over the quarter up to `now`, weighted as the pages weigh it.
-async fn uptime(ports: &Ports, org: &OrgRecord, quarter: Quarter, now: i64) -> Result<Vec<ComponentUptime>, AppError> {
-    let pages = ports.status.pages().await?;
+/// The org's status page: its own for dedicated and federal orgs, else the public page.
+async fn status_page(ports: &Ports, org: &OrgRecord) -> Result<Option<PageRecord>, AppError> {
     let own = org.deployment != Deployment::Shared;
-    let Some(page) = pages.iter().find(|p| if own { p.org.as_ref() == Some(&org.slug) } else { p.org.is_none() })
-    else {
-        return Ok(Vec::new());
-    };
+    Ok(ports
+        .status
+        .pages()
+        .await?
+        .into_iter()
+        .find(|p| if own { p.org.as_ref() == Some(&org.slug) } else { p.org.is_none() }))
+}
+
+/// The incidents (not maintenance) of `page` that began in the quarter, oldest first.
+async fn incidents(ports: &Ports, page: &PageRecord, quarter: Quarter) -> Result<Vec<IncidentLine>, AppError> {
+    let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
+    let names: std::collections::HashMap<String, String> =
+        ports.status.components(std::slice::from_ref(&page.id)).await?.into_iter().map(|c| (c.id, c.name)).collect();
+    let mut lines = Vec::new();
+    for i in ports.status.incidents(std::slice::from_ref(&page.id), false, 10_000).await? {
+        if i.started_at < start || i.started_at >= end {
+            continue;
+        }
+        let ticket = match &i.ticket {
+            Some(t) => ports.queries.ticket(t).await?.map(|(t, _)| t.key().to_string()),
+            None => None,
+        };
+        lines.push(IncidentLine {
+            name: i.name,
+            impact: i.impact.as_str(),
+            started_at: iso(i.started_at),
+            resolved_at: i.resolved_at.map(iso),
+            minutes: i.resolved_at.map(|r| (r - i.started_at) / 60),
+            components: i.components.iter().map(|c| names.get(c).cloned().unwrap_or_else(|| c.clone())).collect(),
+            ticket,
+        });
+    }
+    lines.reverse();
+    Ok(lines)
+}
+
+/// Each component of `page` over the quarter up to `now`, weighted as the pages weigh it.
+async fn uptime(
+    ports: &Ports,
+    page: &PageRecord,
+    quarter: Quarter,
+    now: i64,
+) -> Result<Vec<ComponentUptime>, AppError> {
     let zone = jiff::tz::TimeZone::get(&page.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let components: Vec<_> = ports.status.components(std::slice::from_ref(&page.id)).await?;
     let components: Vec<_> = components.into_iter().filter(|c| !c.group).collect();
@@ -260,11 +375,32 @@ pub fn markdown(r: &Review) -> String {
             serde_json::to_value(i.item.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
         ));
     }
+    out.push_str("\n## Status-page incidents\n\n");
+    if r.incidents.is_empty() {
+        out.push_str("None in the quarter.\n");
+    } else {
+        out.push_str("| Began | Incident | Impact | Components | Minutes | Ticket |\n|---|---|---|---|---|---|\n");
+    }
+    for i in &r.incidents {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            i.started_at,
+            i.name.replace('|', "\\|"),
+            i.impact,
+            i.components.join(", ").replace('|', "\\|"),
+            i.minutes.map_or_else(|| "open".to_string(), |m| m.to_string()),
+            i.ticket.as_deref().unwrap_or("—")
+        ));
+    }
     out.push_str("\n## Uptime\n\n| Component | Uptime |\n|---|---|\n");
     for u in &r.uptime {
         out.push_str(&format!("| {} | {:.3} % |\n", u.name, u.percent));
     }
-    out.push_str("\n## Recommendations for the next quarter\n\nDrafted from the figures; the TAM completes them before presenting.\n\n");
+    out.push_str("\n## Recommendations for the next quarter\n\n");
+    match &r.recommendations {
+        Some(rec) => out.push_str(&format!("{}\n\n### Observations from the figures\n\n", rec.body.trim())),
+        None => out.push_str("Drafted from the figures; the TAM completes them before presenting.\n\n"),
+    }
     if r.observations.is_empty() {
         out.push_str("- Nothing in the figures calls for attention.\n");
     }
