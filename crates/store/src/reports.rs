@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use stringer_app::StoreError;
-use stringer_app::postmortem::{Announcement, Herald, ReportComment, ReportRecord, Reports, VersionRecord, Written};
+use stringer_app::postmortem::{
+    AnnouncedTo, Announcement, ReportComment, ReportRecord, Reports, VersionRecord, Written,
+};
 use stringer_app::records::TicketRecord;
 use stringer_core::event::{Notice, NoticeBody};
 use stringer_core::ids::{OrgSlug, Role, TicketId, UserId};
@@ -61,8 +63,8 @@ fn announcement_from(r: &AnyRow) -> Result<Announcement, StoreError> {
         id: r.col("id")?,
         ticket: TicketId(r.col("ticket_id")?),
         to: match channel.as_str() {
-            "mail" => Herald::Mail(target),
-            "slack" => Herald::Slack(target),
+            "mail" => AnnouncedTo::Mail(target),
+            "slack" => AnnouncedTo::Slack(target),
             other => return Err(StoreError::Backend(format!("bad announcement channel {other:?}"))),
         },
         attempts: r.col("attempts")?,
@@ -158,8 +160,8 @@ impl Reports for SqlStore {
         }
         for a in &w.announcements {
             let (channel, target) = match &a.to {
-                Herald::Mail(to) => ("mail", to),
-                Herald::Slack(to) => ("slack", to),
+                AnnouncedTo::Mail(to) => ("mail", to),
+                AnnouncedTo::Slack(to) => ("slack", to),
             };
             sqlx::query(
                 "INSERT INTO report_announcements (id, ticket_id, channel, target, attempts, next_attempt_at) \

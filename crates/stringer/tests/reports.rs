@@ -193,4 +193,26 @@ async fn life(db: Db) {
         after["due"].as_str().unwrap() < overdue["at"].as_str().unwrap(),
         "the published report's due time is past too, and no alert came"
     );
+
+    // Reopened, the overdue report is owed again only once the ticket is resolved again: no
+    // due time, not overdue, and it cannot be published meanwhile.
+    let left_path = format!("/api/v1/tickets/{left}/report");
+    server.ok(Method::POST, &format!("/api/v1/tickets/{left}/reopen"), &d.engineer, None).await;
+    let reopened = server.ok(Method::GET, &left_path, &d.engineer, None).await;
+    assert_eq!((reopened["due"].is_null(), &reopened["overdue"]), (true, &json!(false)), "{reopened}");
+    let rev = reopened["revision"].as_i64().unwrap();
+    let left_steps = format!("{left_path}/steps");
+    server.ok(Method::POST, &left_steps, &d.engineer, Some(json!({"step": "submit", "revision": rev}))).await;
+    server.ok(Method::POST, &left_steps, &lead, Some(json!({"step": "approve", "revision": rev + 1}))).await;
+    let (status, refused) = server
+        .call(Method::POST, &left_steps, Some(&d.engineer), Some(json!({"step": "publish", "revision": rev + 2})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("publish its report once it is"), "{refused}");
+    server.ok(Method::POST, &format!("/api/v1/tickets/{left}/resolve"), &d.engineer, None).await;
+    let owed_again = server.ok(Method::GET, &left_path, &d.engineer, None).await;
+    assert!(owed_again["due"].as_str().unwrap() > overdue["at"].as_str().unwrap(), "a new due time: {owed_again}");
+    let published_now =
+        server.ok(Method::POST, &left_steps, &d.engineer, Some(json!({"step": "publish", "revision": rev + 2}))).await;
+    assert_eq!(published_now["state"], "published");
 }

@@ -4,7 +4,7 @@
 //! same outside-world port as the status pages' notices, and retries temporary failures with
 //! the same back-off.
 
-use super::{Announcement, Herald as To, ReportDesk, ReportError, ReportView};
+use super::{AnnouncedTo as To, Announcement, ReportDesk, ReportError, ReportView};
 use crate::delivery::SendError;
 use crate::status::subscribers::{NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, retry_at};
 use std::sync::Arc;

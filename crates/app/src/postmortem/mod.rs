@@ -22,6 +22,41 @@ use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use stringer_core::postmortem::{ReportState, Sections, Step, step};
 use stringer_core::sla::ClockState;
 
+/// Where a report stands against its due time, as the ticket's own state says (the store's
+/// copy of the due time is what the ticket owed when the report was written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owed {
+    /// Published.
+    Published,
+    /// Owed by then (Unix seconds).
+    Due(i64),
+    /// The ticket was reopened: nothing is owed until it is resolved again.
+    Reopened,
+    /// Written on demand: nothing is owed.
+    OnDemand,
+}
+
+impl Owed {
+    /// The report of `ticket` whose head is `record`.
+    pub fn of(ticket: &TicketRecord, record: &ReportRecord) -> Owed {
+        if record.state == ReportState::Published {
+            return Owed::Published;
+        }
+        match &ticket.state.report {
+            Some(r) if r.published_at.is_none() => Owed::Due(r.due.as_second()),
+            _ if ticket.state.status != stringer_core::ticket::Status::Resolved && record.due.is_some() => {
+                Owed::Reopened
+            }
+            _ => Owed::OnDemand,
+        }
+    }
+
+    /// Whether it is past due at `now`.
+    pub fn overdue(self, now: i64) -> bool {
+        matches!(self, Owed::Due(d) if now > d)
+    }
+}
+
 /// A report, as the store keeps its head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportRecord {
@@ -89,7 +124,7 @@ pub struct ReportComment {
 
 /// Where an announcement of a published report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Herald {
+pub enum AnnouncedTo {
     /// A mail to this address.
     Mail(String),
     /// A post in this Slack channel.
@@ -104,7 +139,7 @@ pub struct Announcement {
     /// The report's ticket.
     pub ticket: TicketId,
     /// Where it goes.
-    pub to: Herald,
+    pub to: AnnouncedTo,
     /// Attempts so far.
     pub attempts: i64,
 }
@@ -288,6 +323,11 @@ impl ReportDesk {
         let now = self.ports.commands.now().as_second();
         let sections = req.sections.clone().unwrap_or_else(|| view.current.sections.clone());
         let state = step(record.state, req.step, record.security, &sections).map_err(|r| ReportError::Refused(r.0))?;
+        if state == ReportState::Published && ticket.state.status != stringer_core::ticket::Status::Resolved {
+            return Err(ReportError::Refused(
+                "the ticket is not resolved (it was reopened): publish its report once it is".into(),
+            ));
+        }
         let version = (req.step == Step::Edit || (req.step == Step::Publish && record.text_version == 0)).then(|| {
             VersionRecord {
                 version: record.text_version + 1,
@@ -313,6 +353,9 @@ impl ReportDesk {
         }
         if published {
             self.record_publication(ticket, Some(actor)).await?;
+            // Read as the ticket now is, so the view does not record the publication again.
+            let (fresh, _) = self.ports.queries.ticket(&ticket.id).await?.ok_or(ReportError::NotFound)?;
+            return self.view(&fresh).await?.ok_or(ReportError::NotFound);
         }
         self.view(ticket).await?.ok_or(ReportError::NotFound)
     }
@@ -356,14 +399,14 @@ impl ReportDesk {
     async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
         let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
         let admins = crate::ports::org_admins(&self.ports, &ticket.org).await?;
-        let mut to: Vec<Herald> = org.slack_channel.into_iter().map(Herald::Slack).collect();
-        to.extend(admins.into_iter().map(|u| Herald::Mail(u.email)));
+        let mut to: Vec<AnnouncedTo> = org.slack_channel.into_iter().map(AnnouncedTo::Slack).collect();
+        to.extend(admins.into_iter().map(|u| AnnouncedTo::Mail(u.email)));
         Ok(to
             .into_iter()
             .map(|to| {
                 let target = match &to {
-                    Herald::Mail(a) => format!("mail:{a}"),
-                    Herald::Slack(c) => format!("slack:{c}"),
+                    AnnouncedTo::Mail(a) => format!("mail:{a}"),
+                    AnnouncedTo::Slack(c) => format!("slack:{c}"),
                 };
                 Announcement {
                     id: crate::ids::seeded_ulid("ann", now * 1000, &format!("report:{}:{target}", ticket.id)),

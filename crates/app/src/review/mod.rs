@@ -9,12 +9,13 @@ pub mod mailing;
 
 use crate::desk::AppError;
 use crate::ports::Ports;
+use crate::postmortem::Owed;
 use crate::records::{OrgRecord, TicketRecord};
 use crate::status::PageRecord;
 use serde::Serialize;
 use std::collections::HashSet;
 use stringer_core::ids::{Deployment, Role};
-use stringer_core::postmortem::{ActionItem, ItemState, ReportState};
+use stringer_core::postmortem::{ActionItem, ItemState};
 use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, incident_observations, observations};
 use stringer_core::status::{StatusInterval, uptime_days};
 
@@ -139,10 +140,8 @@ pub async fn review(
     let mut reports = Vec::new();
     let mut open_items = Vec::new();
     for r in ports.reports.reports(Some(&org.slug), None, 10_000).await? {
-        let key = match ports.queries.ticket(&r.ticket).await? {
-            Some((t, _)) => t.key().to_string(),
-            None => continue,
-        };
+        let Some((ticket, _)) = ports.queries.ticket(&r.ticket).await? else { continue };
+        let key = ticket.key().to_string();
         if let Some(latest) = ports.reports.versions(&r.ticket).await?.pop() {
             open_items.extend(
                 latest
@@ -154,10 +153,10 @@ pub async fn review(
             );
         }
         if in_quarter.contains(r.ticket.as_str()) {
-            let standing = match (r.state, r.published_at, r.due) {
-                (ReportState::Published, Some(p), Some(d)) if p > d => "late",
-                (ReportState::Published, _, _) => "on time",
-                (_, _, Some(d)) if now > d => "overdue",
+            let standing = match (Owed::of(&ticket, &r), r.published_at, r.due) {
+                (Owed::Published, Some(p), Some(d)) if p > d => "late",
+                (Owed::Published, _, _) => "on time",
+                (owed, _, _) if owed.overdue(now) => "overdue",
                 _ => "open",
             };
             reports.push(ReportLine {

@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use jiff::civil::Date;
 use serde::Deserialize;
-use stringer_app::postmortem::ReportView;
+use stringer_app::postmortem::{Owed, ReportView};
 use stringer_core::access::{Action, Object, OrgRef};
 use stringer_core::postmortem::{ActionItem, ItemState, ReportState, Sections};
 
@@ -45,12 +45,13 @@ fn item_state(s: ItemState) -> &'static str {
 }
 
 /// A report's due time in words, counting down: "in 2 d 3 h" or "overdue by 4 h".
-fn countdown(due: Option<i64>, state: ReportState, now: i64) -> String {
-    match due {
-        _ if state == ReportState::Published => String::new(),
-        Some(d) if d >= now => format!("due in {}", super::text::duration(d - now)),
-        Some(d) => format!("overdue by {}", super::text::duration(now - d)),
-        None => "no due time (written on demand)".into(),
+fn countdown(owed: Owed, now: i64) -> String {
+    match owed {
+        Owed::Published => String::new(),
+        Owed::Due(d) if d >= now => format!("due in {}", super::text::duration(d - now)),
+        Owed::Due(d) => format!("overdue by {}", super::text::duration(now - d)),
+        Owed::Reopened => "not due while the ticket is open again".into(),
+        Owed::OnDemand => "no due time (written on demand)".into(),
     }
 }
 
@@ -84,13 +85,18 @@ pub async fn list(State(state): State<AppState>, Signed(session): Signed) -> Pag
     let mut open = Vec::new();
     let mut published = Vec::new();
     for (t, r) in visible(&state, caller, None, None).await? {
+        let owed = Owed::of(&t, &r);
         let row = Row {
             key: t.key().to_string(),
             org: r.org.to_string(),
             state: state_words(r.state),
-            due: r.due.map(|d| super::ticket::at(d, &tz)).unwrap_or_default(),
-            countdown: countdown(r.due, r.state, now),
-            overdue: r.state != ReportState::Published && r.due.is_some_and(|d| now > d),
+            due: match owed {
+                Owed::Due(d) => super::ticket::at(d, &tz),
+                Owed::Published => r.due.map(|d| super::ticket::at(d, &tz)).unwrap_or_default(),
+                Owed::Reopened | Owed::OnDemand => String::new(),
+            },
+            countdown: countdown(owed, now),
+            overdue: owed.overdue(now),
         };
         if r.state == ReportState::Published { published.push(row) } else { open.push(row) }
     }
@@ -272,8 +278,8 @@ async fn editor(
         subject: view.ticket.subject.clone(),
         org: org.name.clone(),
         state: state_words(r.state),
-        countdown: countdown(r.due, r.state, state.now().as_second()),
-        overdue: r.state != ReportState::Published && r.due.is_some_and(|d| state.now().as_second() > d),
+        countdown: countdown(Owed::of(&view.ticket, r), state.now().as_second()),
+        overdue: Owed::of(&view.ticket, r).overdue(state.now().as_second()),
         revision: r.revision,
         version: view.current.version,
         security: r.security,

@@ -13,7 +13,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use stringer_app::postmortem::{ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
+use stringer_app::postmortem::{Owed, ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
 use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object, OrgRef};
 use stringer_core::ids::Deployment;
@@ -66,7 +66,8 @@ pub struct ReportOut {
     pub security: bool,
     /// `draft`, `in_review`, `approved` or `published`.
     pub state: ReportState,
-    /// Publish by then (RFC 3339); null for a report written on demand.
+    /// Publish by then (RFC 3339); null for a report written on demand, or while its ticket
+    /// is open again (it is owed once the ticket is resolved again).
     pub due: Option<String>,
     /// Unpublished past its due time.
     pub overdue: bool,
@@ -102,8 +103,12 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
         org: r.org.to_string(),
         security: r.security,
         state: r.state,
-        due: r.due.map(iso),
-        overdue: r.state != ReportState::Published && r.due.is_some_and(|d| now > d),
+        due: match Owed::of(&view.ticket, r) {
+            Owed::Due(d) => Some(iso(d)),
+            Owed::Published => r.due.map(iso),
+            Owed::Reopened | Owed::OnDemand => None,
+        },
+        overdue: Owed::of(&view.ticket, r).overdue(now),
         revision: r.revision,
         version: view.current.version,
         published_at: r.published_at.map(iso),
