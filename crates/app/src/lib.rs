@@ -11,6 +11,7 @@ pub mod delivery;
 mod desk;
 pub mod files;
 pub mod ids;
+pub mod letters;
 pub mod links;
 pub mod mail;
 mod memory_store;

@@ -3,9 +3,12 @@
 //! Markdown ([`markdown`]) and as a print-friendly HTML document ([`html`]); the same
 //! [`Packet`] serves the command line, the portal and the mail to the org's admins.
 
+use crate::ports::Ports;
 use crate::records::{OrgRecord, UserRecord};
+use crate::store::StoreError;
 use stringer_core::contract::{Contract, Measure};
-use stringer_core::ids::{Deployment, Role, Via};
+use stringer_core::ids::{Deployment, OrgSlug, Role, Via};
+use stringer_core::mail::MailAddresses;
 
 /// Where an org reaches the vendor, as this server is set up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -103,6 +106,57 @@ fn either(severities: &[stringer_core::ids::Severity]) -> String {
         Some((last, [])) => last.to_string(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
+}
+
+/// How the server is reached, from which each org's [`Reach`] follows.
+#[derive(Clone, Debug, Default)]
+pub struct Reachable {
+    /// The server's public address.
+    pub public_url: String,
+    /// The support domains, when the server takes mail.
+    pub addresses: Option<MailAddresses>,
+    /// The P1 phone line, when the server has one.
+    pub phone_line: Option<String>,
+}
+
+impl Reachable {
+    /// Where `org`'s people reach support.
+    pub fn of(&self, org: &OrgRecord) -> Reach {
+        let base = self.public_url.trim_end_matches('/');
+        let addresses = self.addresses.as_ref();
+        Reach {
+            portal: format!("{base}/portal"),
+            support_mail: addresses.and_then(|a| a.org_address(&OrgSlug::from(org.email_tag.as_str()))),
+            security_mail: addresses.and_then(|a| a.domains.first().map(|d| format!("{}@{d}", a.security))),
+            phone_line: self.phone_line.clone(),
+            status_page: match org.deployment {
+                Deployment::Shared => format!("{base}/status"),
+                _ => format!("{base}/status/{}", org.slug),
+            },
+        }
+    }
+}
+
+/// The packet of `org` as the server reached through `reachable` hands it out, with its TAM
+/// and named engineers read from the accounts (no permission is asked here: the pages ask
+/// the policy first; the command line is the operator's).
+pub async fn of(ports: &Ports, org: &OrgRecord, reachable: &Reachable) -> Result<Packet, StoreError> {
+    let tam = match &org.tam {
+        Some(id) => ports.accounts.user(id).await?,
+        None => None,
+    };
+    let mut engineers = Vec::new();
+    for id in &org.named_engineers {
+        if let Some(user) = ports.accounts.user(id).await? {
+            engineers.push(user);
+        }
+    }
+    Ok(packet(ports.commands.contract(), org, tam.as_ref(), &engineers, reachable.of(org)))
+}
+
+/// The packet as a mail: its subject and its Markdown as the text.
+pub fn letter(p: &Packet) -> (String, String) {
+    (format!("Welcome to {} support, {}: your welcome packet", p.tier, p.org), markdown(p))
 }
 
 /// The packet of `org` under `contract`.

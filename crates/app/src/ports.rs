@@ -283,8 +283,10 @@ pub struct Ports {
     pub status: Arc<dyn crate::status::StatusPages>,
     /// Post-incident reports, their versions, comments and announcements.
     pub reports: Arc<dyn crate::postmortem::Reports>,
-    /// Quarterly reviews' recommendations and mailings.
-    pub review_book: Arc<dyn crate::review::mailing::ReviewBook>,
+    /// Quarterly reviews' recommendations.
+    pub review_book: Arc<dyn crate::review::ReviewBook>,
+    /// Letters to an org's people (quarterly reviews, welcome packets) waiting to be sent.
+    pub letters: Arc<dyn crate::letters::LetterBox>,
 }
 
 /// The org's active admins: who its welcome packet, its published reports and its quarterly

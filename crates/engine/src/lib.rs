@@ -37,12 +37,12 @@ use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
 use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
+use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
-use stringer_app::review::mailing::ReviewMailer;
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
@@ -79,7 +79,8 @@ const CHAT_BATCH: i64 = 128;
 const CHAT_LEASE_SECONDS: i64 = 15;
 /// How often the status clock looks for maintenances to start or complete.
 const STATUS_PERIOD: Duration = Duration::from_secs(1);
-/// How often the review mailer looks for a quarter that has ended and letters to send.
+/// How often the postman looks for a quarter that has ended (letters it looks for every
+/// second).
 const REVIEW_PERIOD: Duration = Duration::from_secs(30);
 /// How often the gauges are counted.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
@@ -123,8 +124,8 @@ pub struct Intakes {
     /// Post-incident reports: the herald announces published ones (the org's Slack
     /// channel, its admins' mail).
     pub reports: Herald,
-    /// Quarterly reviews: mailed to the TAM and the org's admins when a quarter ends.
-    pub reviews: ReviewMailer,
+    /// Letters to orgs' people: quarterly reviews mailed when a quarter ends, welcome packets.
+    pub letters: Postman,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -165,7 +166,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status, reports, reviews } = intakes;
+        let Intakes { mail, alerts, chat, status, reports, letters: mailbag } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let tasks = vec![
@@ -176,7 +177,7 @@ where
             tokio::spawn(chat_intake(chat, stopped.clone())),
             tokio::spawn(status_clock(status, stopped.clone())),
             tokio::spawn(report_herald(reports, stopped.clone())),
-            tokio::spawn(review_mailer(reviews, stopped.clone())),
+            tokio::spawn(postman(mailbag, stopped.clone())),
             tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
             tokio::spawn(gauges(store, stopped)),
         ];
@@ -481,25 +482,26 @@ async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Writes the quarterly reviews owed once a quarter has ended and sends their letters:
-/// every 30 seconds, or at once while more wait.
-async fn review_mailer(mailer: ReviewMailer, mut stop: watch::Receiver<bool>) {
+/// Writes the quarterly reviews owed once a quarter has ended (every 30 seconds) and sends
+/// the letters waiting (every second, or at once while more wait).
+async fn postman(postman: Postman, mut stop: watch::Receiver<bool>) {
+    let mut reviews_read: Option<std::time::Instant> = None;
     loop {
         let now = Timestamp::now().as_second();
-        let full = match mailer.owe(now).await {
-            Ok(_) => match mailer.send_due(now).await {
-                Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
-                Err(e) => {
-                    tracing::warn!(error = %e, "sending quarterly reviews failed; retrying");
-                    false
-                }
-            },
+        if reviews_read.is_none_or(|at| at.elapsed() >= REVIEW_PERIOD) {
+            match postman.owe_reviews(now).await {
+                Ok(_) => reviews_read = Some(std::time::Instant::now()),
+                Err(e) => tracing::warn!(error = %e, "writing the quarterly reviews owed failed; retrying"),
+            }
+        }
+        let full = match postman.send_due(now).await {
+            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
             Err(e) => {
-                tracing::warn!(error = %e, "writing the quarterly reviews owed failed; retrying");
+                tracing::warn!(error = %e, "sending letters failed; retrying");
                 false
             }
         };
-        if rest(if full { Duration::ZERO } else { REVIEW_PERIOD }, &mut stop).await {
+        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
             return;
         }
     }

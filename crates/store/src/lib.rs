@@ -16,6 +16,7 @@ mod deliveries;
 mod drop_box;
 mod files;
 mod inquiries;
+mod letters;
 mod mail;
 mod migrate;
 mod oncall;

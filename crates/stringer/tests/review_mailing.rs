@@ -1,9 +1,10 @@
 //! The quarterly review at a quarter's end, on SQLite and PostgreSQL: the TAM completes the
 //! recommendations through the real server (the access policy deciding who may), and when
-//! the quarter has ended the review mailer — the engine's own, run here at a chosen instant
+//! the quarter has ended the postman — the engine's own, run here at a chosen instant
 //! instead of waiting for 1 January — writes one round per Enterprise org and mails the
 //! review to its TAM and its active admins at a local SMTP receiver, once; a Pro org gets
-//! none, and neither does a quarter ended longer ago than the grace.
+//! none, and neither does a quarter ended longer ago than the grace. The welcome packet goes
+//! through the same letters' outbox, kept and retried while the relay is down.
 
 mod support;
 
@@ -11,8 +12,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 use stringer_app::Desk;
+use stringer_app::letters::Postman;
+use stringer_app::packet::Reachable;
 use stringer_app::ports::Ports;
-use stringer_app::review::mailing::ReviewMailer;
 use stringer_core::contract::Contract;
 use stringer_core::review::Quarter;
 use stringer_store::SqlStore;
@@ -98,7 +100,7 @@ async fn quarter_end(db: Db) {
     }
     assert_eq!(server.terminate().code(), Some(0));
 
-    // The quarter ends. The mailer runs as the engine runs it, at a chosen instant.
+    // The quarter ends. The postman runs as the engine runs it, at a chosen instant.
     let store = match &db {
         Db::Sqlite(dir) => SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap(),
         Db::Postgres(url) => SqlStore::connect(url).await.unwrap(),
@@ -120,15 +122,16 @@ async fn quarter_end(db: Db) {
     let contract = Arc::new(Contract::default_contract());
     let commands = Arc::new(Desk::new(contract, store.clone(), stringer_engine::SystemClock));
     let ports = ports(&store, commands);
-    let mailer = ReviewMailer { ports, sender: Arc::new(outside), public_url: "https://support.vendor.example".into() };
+    let reachable = Reachable { public_url: "https://support.vendor.example".into(), ..Reachable::default() };
+    let mailer = Postman { ports, sender: Arc::new(outside), reachable };
     let next_start = current.end().as_second();
     // Too late: a quarter that ended more than 14 days ago is not mailed by itself.
     let late = next_start + 15 * 86_400;
-    assert_eq!(mailer.owe(late).await.unwrap(), 0, "past the grace");
+    assert_eq!(mailer.owe_reviews(late).await.unwrap(), 0, "past the grace");
     // Five minutes after the turn: acme (Enterprise) and fedco (Enterprise, no TAM, no admin) are owed; bolt (Pro) is not.
     let now = next_start + 300;
-    assert_eq!(mailer.owe(now).await.unwrap(), 2);
-    assert_eq!(mailer.owe(now + 60).await.unwrap(), 0, "a round is written once");
+    assert_eq!(mailer.owe_reviews(now).await.unwrap(), 2);
+    assert_eq!(mailer.owe_reviews(now + 60).await.unwrap(), 0, "a round is written once");
     assert_eq!(mailer.send_due(now).await.unwrap(), 2, "acme's TAM and acme's one active admin");
     assert_eq!(mailer.send_due(now + 60).await.unwrap(), 0, "each letter goes once");
     let got = mails.lock().unwrap().clone();
@@ -162,6 +165,38 @@ async fn quarter_end(db: Db) {
             assert!(text.contains("Your TAM presents it"), "{text}");
         }
     }
+
+    // A welcome packet is a letter too: posted, then sent by the postman — and kept while the
+    // relay is down, tried again 30 s later, then sent.
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let relay = |port: u16| stringer_integrations::Integrations {
+        webhooks: stringer_integrations::webhook::Webhooks::new(false),
+        slack: None,
+        mail: Some(
+            stringer_integrations::mail::Mail::new(
+                &format!("smtp://127.0.0.1:{port}"),
+                "support@vendor.example",
+                "test",
+            )
+            .unwrap(),
+        ),
+        phone: None,
+    };
+    let down = Postman { sender: Arc::new(relay(dead)), ..mailer.clone() };
+    let up = Postman { sender: Arc::new(relay(port)), ..mailer };
+    let acme = stringer_core::ids::OrgSlug::from("acme");
+    stringer_app::letters::post_packet(&up.ports, &acme, &["new-admin@acme.example".into()], now).await.unwrap();
+    assert_eq!(down.send_due(now).await.unwrap(), 0, "the relay is down");
+    assert_eq!(up.send_due(now + 10).await.unwrap(), 0, "not due again yet");
+    assert_eq!(up.send_due(now + 31).await.unwrap(), 1, "sent on the retry");
+    let packet = mails.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(packet.1, ["<new-admin@acme.example>"]);
+    let text = support::mail_text(&packet.2);
+    assert!(text.contains("Subject: Welcome to Enterprise support, acme: your welcome packet"), "{text}");
+    assert!(text.contains("https://support.vendor.example/status/acme"), "the tenant's own status page: {text}");
     store.close().await;
 }
 
@@ -182,6 +217,7 @@ fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> 
         status: s.clone(),
         reports: s.clone(),
         review_book: s.clone(),
+        letters: s.clone(),
         safeguards: s,
     }
 }

@@ -2,19 +2,18 @@
 //! in the quarter (and the quarter before, for the trends), its post-incident reports
 //! (published on time or late), the action items still open, and its components' uptime
 //! from the status pages — written as Markdown, JSON, or the CSV of the underlying rows, so
-//! the customer can check every figure. The TAM's recommendations are kept beside it, and
-//! [`mailing`] sends it when a quarter ends.
-
-pub mod mailing;
+//! the customer can check every figure. The TAM's recommendations are kept beside it (the
+//! [`ReviewBook`]); [`crate::letters`] mails it when a quarter ends.
 
 use crate::desk::AppError;
 use crate::ports::Ports;
 use crate::postmortem::Owed;
 use crate::records::{OrgRecord, TicketRecord};
 use crate::status::PageRecord;
+use crate::store::StoreError;
 use serde::Serialize;
 use std::collections::HashSet;
-use stringer_core::ids::{Deployment, Role};
+use stringer_core::ids::{Deployment, OrgSlug, Role, UserId};
 use stringer_core::postmortem::{ActionItem, ItemState};
 use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, incident_observations, observations};
 use stringer_core::status::{StatusInterval, uptime_days};
@@ -107,6 +106,22 @@ pub struct Recommendations {
     pub author: stringer_core::ids::UserId,
     /// When (Unix seconds).
     pub updated_at: i64,
+}
+
+/// Where the TAMs' recommendations are kept.
+#[async_trait::async_trait]
+pub trait ReviewBook: Send + Sync {
+    /// The recommendations written for an org's quarter.
+    async fn recommendations(&self, org: &OrgSlug, quarter: &str) -> Result<Option<Recommendations>, StoreError>;
+    /// Writes (or rewrites) the recommendations of an org's quarter.
+    async fn set_recommendations(
+        &self,
+        org: &OrgSlug,
+        quarter: &str,
+        body: &str,
+        author: &UserId,
+        at: i64,
+    ) -> Result<(), StoreError>;
 }
 
 /// The longest recommendations kept, in bytes.

@@ -4,9 +4,9 @@ use super::serve_cmd::DatabaseArgs;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use std::process::ExitCode;
+use stringer_app::packet::Reachable;
 use stringer_core::ids::OrgSlug;
 use stringer_core::mail::MailAddresses;
-use stringer_web::AppState;
 
 /// Print an org's welcome packet.
 #[derive(Args, Debug)]
@@ -45,26 +45,27 @@ pub fn run(args: PacketArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let (store, ports, config) = args.db.ports().await?;
-        let mut state = AppState::new(ports);
         let domains =
             if args.mail_domain.is_empty() { config.mail_domains.unwrap_or_default() } else { args.mail_domain };
         let domains: Vec<String> =
             domains.iter().map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect();
-        state.public_url = args.public_url;
-        state.phone_line = args.phone_line;
-        state.mail_addresses = (!domains.is_empty()).then(|| MailAddresses {
-            domains,
-            support: "support".into(),
-            security: args.mail_security.to_ascii_lowercase(),
-            inquiries: Vec::new(),
-        });
-        let org = state.ports.accounts.org(&OrgSlug::from(args.org.as_str())).await?;
-        let Some(org) = org else {
+        let reachable = Reachable {
+            public_url: args.public_url,
+            phone_line: args.phone_line,
+            addresses: (!domains.is_empty()).then(|| MailAddresses {
+                domains,
+                support: "support".into(),
+                security: args.mail_security.to_ascii_lowercase(),
+                inquiries: Vec::new(),
+            }),
+        };
+        let Some(org) = ports.accounts.org(&OrgSlug::from(args.org.as_str())).await? else {
             store.close().await;
             bail!("no org {:?} in this database", args.org);
         };
-        let packet = stringer_web::packet::of(&state, &org).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+        let packet = stringer_app::packet::of(&ports, &org, &reachable).await;
         store.close().await;
+        let packet = packet?;
         match args.format {
             Format::Md => print!("{}", stringer_app::packet::markdown(&packet)),
             Format::Html => print!("{}", stringer_app::packet::html(&packet)),

@@ -355,12 +355,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         sender: Arc::new(outside.clone()),
         public_url: public.clone(),
     };
-    let reviews = stringer_app::review::mailing::ReviewMailer {
+    let letters = stringer_app::letters::Postman {
         ports: state.ports.clone(),
         sender: Arc::new(outside.clone()),
-        public_url: public.clone(),
+        reachable: stringer_web::packet::reachable(&state),
     };
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, reviews };
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -668,19 +668,19 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
         deactivated_at: None,
     };
     state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
-    // A new org admin gets the org's welcome packet, where the server sends mail.
+    // A new org admin is posted the org's welcome packet, where the server sends mail.
     if let (UserRole::OrgAdmin, Some(org), Some(_)) = (user.role, &org, &state.mail)
         && let Err(e) = crate::packet::mail(state, org, std::slice::from_ref(&user)).await
     {
-        tracing::warn!(user = %user.id, "the welcome packet was not mailed: {}", e.detail);
+        tracing::warn!(user = %user.id, "the welcome packet was not posted: {}", e.detail);
     }
     Ok(user)
 }
 
-/// Who a welcome packet was mailed to.
+/// Who a welcome packet goes to.
 #[derive(Serialize, ToSchema)]
 pub struct PacketSent {
-    /// The org admins' addresses.
+    /// The org admins' addresses (the mail goes out through the outbox within seconds).
     sent_to: Vec<String>,
 }
 

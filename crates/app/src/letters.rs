@@ -1,0 +1,206 @@
+//! Letters to an org's people, sent through an outbox of their own: the quarterly review when
+//! a quarter ends — for each org the contract's rule names (Enterprise, in the seed's terms),
+//! one round per quarter, written once with a letter per recipient: the org's TAM, who
+//! completes the recommendations and presents the review, and its admins — and the welcome
+//! packet, to a new org admin or to the org's admins on demand. A letter is a row written
+//! first and written out when it is sent (the review with the figures of that moment, the
+//! packet under the contract in force), through the same outside-world port, lease and
+//! back-off as the report announcements and status notices.
+
+use crate::delivery::SendError;
+use crate::desk::AppError;
+use crate::packet::Reachable;
+use crate::ports::{Ports, org_admins};
+use crate::review::{markdown, review};
+use crate::status::subscribers::{NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, retry_at};
+use crate::store::StoreError;
+use async_trait::async_trait;
+use std::collections::HashSet;
+use std::sync::Arc;
+use stringer_core::contract::ReviewRecipient;
+use stringer_core::ids::OrgSlug;
+use stringer_core::review::{Quarter, mailing_owed};
+
+/// What a letter carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The org's quarterly review of this quarter (e.g. `2026-Q3`); `tam` when it goes to the
+    /// TAM, who is asked to complete the recommendations.
+    Review {
+        /// The quarter.
+        quarter: String,
+        /// Whether it goes to the TAM.
+        tam: bool,
+    },
+    /// The org's welcome packet.
+    Packet,
+}
+
+/// A letter to one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    /// Its id (derived from what it carries and the address: written once).
+    pub id: String,
+    /// The org.
+    pub org: OrgSlug,
+    /// What it carries.
+    pub kind: Kind,
+    /// The address.
+    pub to: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// Where letters wait to be sent.
+#[async_trait]
+pub trait LetterBox: Send + Sync {
+    /// The orgs whose review round of `quarter` is written.
+    async fn review_rounds(&self, quarter: &str) -> Result<Vec<OrgSlug>, StoreError>;
+    /// Writes an org's review round of a quarter with its letters, in one transaction; false
+    /// (nothing written) when the round was written already.
+    async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError>;
+    /// Writes letters to send from `at` (one with an id already written is left as it is).
+    async fn post(&self, letters: &[Letter], at: i64) -> Result<(), StoreError>;
+    /// Claims letters due at `now` until `lease_until`.
+    async fn claim_letters(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Letter>, StoreError>;
+    /// A letter sent (`error: None`) or given up.
+    async fn letter_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
+    /// A letter that failed for now: tried again at `next` (`None`: given up).
+    async fn letter_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
+}
+
+/// Posts `org`'s welcome packet to each of `to` (addresses) at `now`, for the engine's
+/// postman to send; a second posting in the same second to the same address is the same
+/// letter.
+pub async fn post_packet(ports: &Ports, org: &OrgSlug, to: &[String], now: i64) -> Result<(), StoreError> {
+    let letters: Vec<Letter> = to
+        .iter()
+        .map(|address| Letter {
+            id: crate::ids::seeded_ulid("ltr", now * 1000, &format!("packet:{org}:{address}")),
+            org: org.clone(),
+            kind: Kind::Packet,
+            to: address.clone(),
+            attempts: 0,
+        })
+        .collect();
+    ports.letters.post(&letters, now).await
+}
+
+/// Writes the letters owed and sends them.
+#[derive(Clone)]
+pub struct Postman {
+    /// Everything the letters read.
+    pub ports: Ports,
+    /// The outside world.
+    pub sender: Arc<dyn StatusSender>,
+    /// How the server is reached (links, the packet's addresses).
+    pub reachable: Reachable,
+}
+
+impl Postman {
+    /// Writes the review round of every org owed one at `now` (see [`mailing_owed`]) that
+    /// has none yet; answers how many were written.
+    pub async fn owe_reviews(&self, now: i64) -> Result<usize, AppError> {
+        let contract = self.ports.commands.contract();
+        let Some(rule) = contract.quarterly_review.as_ref() else { return Ok(0) };
+        let at = jiff::Timestamp::from_second(now).map_err(|e| AppError::Rejected(e.to_string()))?;
+        let quarter = Quarter::of(at).previous().to_string();
+        let done: HashSet<OrgSlug> = self.ports.letters.review_rounds(&quarter).await?.into_iter().collect();
+        let mut written = 0;
+        for org in self.ports.accounts.orgs().await? {
+            if done.contains(&org.slug) || mailing_owed(Some(rule), &org.tier, org.created_at, at).is_none() {
+                continue;
+            }
+            let mut to = Vec::new();
+            for whom in &rule.send_to {
+                match whom {
+                    ReviewRecipient::Tam => {
+                        if let Some(tam) = &org.tam
+                            && let Some(user) = self.ports.accounts.user(tam).await?
+                            && user.deactivated_at.is_none()
+                        {
+                            to.push((user.email, true));
+                        }
+                    }
+                    ReviewRecipient::OrgAdmins => {
+                        to.extend(org_admins(&self.ports, &org.slug).await?.into_iter().map(|u| (u.email, false)));
+                    }
+                }
+            }
+            let letters: Vec<Letter> = to
+                .into_iter()
+                .map(|(address, tam)| Letter {
+                    id: crate::ids::seeded_ulid("ltr", now * 1000, &format!("review:{}:{quarter}:{address}", org.slug)),
+                    org: org.slug.clone(),
+                    kind: Kind::Review { quarter: quarter.clone(), tam },
+                    to: address,
+                    attempts: 0,
+                })
+                .collect();
+            if self.ports.letters.write_round(&org.slug, &quarter, &letters, now).await? {
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Sends the letters due at `now`; answers how many went out.
+    pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
+        let letters = &self.ports.letters;
+        let due = letters.claim_letters(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
+        let mut sent = 0;
+        for letter in due {
+            let outcome = match self.message(&letter, now).await? {
+                Some(message) => self.sender.send(&letter.id, &message).await,
+                None => Err(SendError::Permanent("the org it was written for no longer exists".into())),
+            };
+            match outcome {
+                Ok(()) => {
+                    letters.letter_done(&letter.id, now, None).await?;
+                    sent += 1;
+                }
+                Err(SendError::Temporary(why)) => {
+                    letters.letter_retry(&letter.id, retry_at(letter.attempts + 1, now), &why).await?
+                }
+                Err(SendError::Permanent(why)) => letters.letter_done(&letter.id, now, Some(&why)).await?,
+            }
+        }
+        Ok(sent)
+    }
+
+    /// The mail a letter is, written now.
+    async fn message(&self, letter: &Letter, now: i64) -> Result<Option<Outgoing>, AppError> {
+        let Some(org) = self.ports.accounts.org(&letter.org).await? else { return Ok(None) };
+        let (subject, body) = match &letter.kind {
+            Kind::Packet => crate::packet::letter(&crate::packet::of(&self.ports, &org, &self.reachable).await?),
+            Kind::Review { quarter, tam } => {
+                let Some(quarter) = Quarter::parse(quarter) else { return Ok(None) };
+                let review = review(&self.ports, &org, quarter, now, &mut |_| {}).await?;
+                let url = format!(
+                    "{}/reviews?org={}&quarter={quarter}",
+                    self.reachable.public_url.trim_end_matches('/'),
+                    org.slug
+                );
+                let opening = if *tam {
+                    format!(
+                        "{quarter} has ended: here is {}'s quarterly operational review. The recommendations \
+                         are drafted from the figures; complete them before you present the review:\n{url}\n",
+                        org.name
+                    )
+                } else {
+                    format!(
+                        "{quarter} has ended: here is {}'s quarterly operational review. Your TAM presents it \
+                         with the recommendations for the quarter ahead. Read it, with charts and the rows \
+                         behind every figure, at:\n{url}\n",
+                        org.name
+                    )
+                };
+                (
+                    format!("Quarterly operational review {quarter}: {}", org.name),
+                    format!("{opening}\n{}", markdown(&review)),
+                )
+            }
+        };
+        Ok(Some(Outgoing::Mail { to: letter.to.clone(), subject, body, unsubscribe: None }))
+    }
+}

@@ -1,0 +1,107 @@
+//! Letters to an org's people — the [`LetterBox`] port: the review rounds of each quarter (a
+//! round and its letters are one transaction, written once) and the letters, quarterly
+//! reviews and welcome packets alike, claimed with a lease (see `sending`).
+
+use crate::rows::RowExt;
+use crate::{SqlStore, backend_err};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use stringer_app::StoreError;
+use stringer_app::letters::{Kind, Letter, LetterBox};
+use stringer_core::ids::OrgSlug;
+
+/// The kind column and the quarter column of a letter.
+fn columns(kind: &Kind) -> (&'static str, Option<&str>) {
+    match kind {
+        Kind::Packet => ("packet", None),
+        Kind::Review { quarter, tam: true } => ("review_tam", Some(quarter)),
+        Kind::Review { quarter, tam: false } => ("review", Some(quarter)),
+    }
+}
+
+fn letter_from(r: &AnyRow) -> Result<Letter, StoreError> {
+    let kind: String = r.col("kind")?;
+    let quarter: Option<String> = r.col("quarter")?;
+    let kind = match (kind.as_str(), quarter) {
+        ("packet", _) => Kind::Packet,
+        ("review", Some(quarter)) => Kind::Review { quarter, tam: false },
+        ("review_tam", Some(quarter)) => Kind::Review { quarter, tam: true },
+        (other, _) => return Err(StoreError::Backend(format!("bad letter kind {other:?}"))),
+    };
+    Ok(Letter {
+        id: r.col("id")?,
+        org: OrgSlug(r.col("org")?),
+        kind,
+        to: r.col("recipient")?,
+        attempts: r.col("attempts")?,
+    })
+}
+
+async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, letters: &[Letter], at: i64) -> Result<(), StoreError> {
+    for l in letters {
+        let (kind, quarter) = columns(&l.kind);
+        sqlx::query(
+            "INSERT INTO org_letters (id, org, kind, quarter, recipient, created_at, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&l.id)
+        .bind(l.org.as_str())
+        .bind(kind)
+        .bind(quarter)
+        .bind(&l.to)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl LetterBox for SqlStore {
+    async fn review_rounds(&self, quarter: &str) -> Result<Vec<OrgSlug>, StoreError> {
+        let sql = "SELECT org FROM review_rounds WHERE quarter = $1";
+        self.rows(sqlx::query(sql).bind(quarter), |r| Ok(OrgSlug(r.col("org")?))).await
+    }
+
+    async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let round = sqlx::query(
+            "INSERT INTO review_rounds (org, quarter, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org, quarter) DO NOTHING",
+        )
+        .bind(org.as_str())
+        .bind(quarter)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        if round.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert(&mut tx, letters, at).await?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
+    }
+
+    async fn post(&self, letters: &[Letter], at: i64) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        insert(&mut tx, letters, at).await?;
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn claim_letters(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Letter>, StoreError> {
+        let rows = self
+            .claim_due("org_letters", "id, org, kind, quarter, recipient, attempts", now, lease_until, limit)
+            .await?;
+        rows.iter().map(letter_from).collect()
+    }
+
+    async fn letter_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
+        self.send_done("org_letters", id, at, error).await
+    }
+
+    async fn letter_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
+        self.send_later("org_letters", id, next, error).await
+    }
+}
