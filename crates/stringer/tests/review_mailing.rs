@@ -106,24 +106,11 @@ async fn quarter_end(db: Db) {
         Db::Postgres(url) => SqlStore::connect(url).await.unwrap(),
     };
     let (port, mails) = support::smtp_receiver().await;
-    let outside = stringer_integrations::Integrations {
-        webhooks: stringer_integrations::webhook::Webhooks::new(false),
-        slack: None,
-        mail: Some(
-            stringer_integrations::mail::Mail::new(
-                &format!("smtp://127.0.0.1:{port}"),
-                "support@vendor.example",
-                "test",
-            )
-            .unwrap(),
-        ),
-        phone: None,
-    };
     let contract = Arc::new(Contract::default_contract());
     let commands = Arc::new(Desk::new(contract, store.clone(), stringer_engine::SystemClock));
     let ports = ports(&store, commands);
     let reachable = Reachable { public_url: "https://support.vendor.example".into(), ..Reachable::default() };
-    let mailer = Postman { ports, sender: Arc::new(outside), reachable };
+    let mailer = Postman { ports, sender: Arc::new(relay(port)), reachable };
     let next_start = current.end().as_second();
     // Too late: a quarter that ended more than 14 days ago is not mailed by itself.
     let late = next_start + 15 * 86_400;
@@ -172,19 +159,6 @@ async fn quarter_end(db: Db) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let relay = |port: u16| stringer_integrations::Integrations {
-        webhooks: stringer_integrations::webhook::Webhooks::new(false),
-        slack: None,
-        mail: Some(
-            stringer_integrations::mail::Mail::new(
-                &format!("smtp://127.0.0.1:{port}"),
-                "support@vendor.example",
-                "test",
-            )
-            .unwrap(),
-        ),
-        phone: None,
-    };
     let down = Postman { sender: Arc::new(relay(dead)), ..mailer.clone() };
     let up = Postman { sender: Arc::new(relay(port)), ..mailer };
     let acme = stringer_core::ids::OrgSlug::from("acme");
@@ -201,6 +175,17 @@ async fn quarter_end(db: Db) {
 }
 
 /// The ports as `serve` wires them, over one store.
+/// The outside world with a mail relay at `port` (and nothing else).
+fn relay(port: u16) -> stringer_integrations::Integrations {
+    let url = format!("smtp://127.0.0.1:{port}");
+    stringer_integrations::Integrations {
+        webhooks: stringer_integrations::webhook::Webhooks::new(false),
+        slack: None,
+        mail: Some(stringer_integrations::mail::Mail::new(&url, "support@vendor.example", "test").unwrap()),
+        phone: None,
+    }
+}
+
 fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> Ports {
     let s = Arc::new(store.clone());
     Ports {
