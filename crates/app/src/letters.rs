@@ -108,7 +108,7 @@ impl Postman {
         let done: HashSet<OrgSlug> = self.ports.letters.review_rounds(&quarter).await?.into_iter().collect();
         let mut written = 0;
         for org in self.ports.accounts.orgs().await? {
-            if done.contains(&org.slug) || mailing_owed(Some(rule), &org.tier, org.created_at, at).is_none() {
+            if done.contains(&org.slug) || mailing_owed(rule, &org.tier, org.created_at, at).is_none() {
                 continue;
             }
             let mut to = Vec::new();

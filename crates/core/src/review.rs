@@ -93,8 +93,7 @@ pub const MAILING_GRACE_SECONDS: i64 = 14 * 86_400;
 /// be mailed at `now` under `rule`: the quarter just ended, when the rule names the tier, the
 /// org existed before that quarter ended, and the quarter ended at most
 /// [`MAILING_GRACE_SECONDS`] ago.
-pub fn mailing_owed(rule: Option<&ReviewRule>, tier: &Tier, org_created: i64, now: Timestamp) -> Option<Quarter> {
-    let rule = rule?;
+pub fn mailing_owed(rule: &ReviewRule, tier: &Tier, org_created: i64, now: Timestamp) -> Option<Quarter> {
     let ended = Quarter::of(now).previous();
     let end = ended.end().as_second();
     (rule.tiers.contains(tier) && org_created < end && now.as_second() - end <= MAILING_GRACE_SECONDS).then_some(ended)
@@ -482,21 +481,20 @@ mod tests {
         let created: i64 = "2026-03-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second();
         let q3 = Quarter::parse("2026-Q3");
         // (rule, tier, org created, now, owed)
-        type Case<'a> = (Option<&'a ReviewRule>, &'a Tier, i64, &'a str, Option<Quarter>);
-        let cases: [Case; 7] = [
-            (Some(&rule), &ent, created, "2026-10-01T00:00:00Z", q3),
-            (Some(&rule), &ent, created, "2026-10-15T00:00:00Z", q3),
-            (Some(&rule), &ent, created, "2026-10-15T00:00:01Z", None),
-            (Some(&rule), &Tier::from("pro"), created, "2026-10-01T00:00:00Z", None),
-            (None, &ent, created, "2026-10-01T00:00:00Z", None),
+        type Case<'a> = (&'a ReviewRule, &'a Tier, i64, &'a str, Option<Quarter>);
+        let cases: [Case; 6] = [
+            (&rule, &ent, created, "2026-10-01T00:00:00Z", q3),
+            (&rule, &ent, created, "2026-10-15T00:00:00Z", q3),
+            (&rule, &ent, created, "2026-10-15T00:00:01Z", None),
+            (&rule, &Tier::from("pro"), created, "2026-10-01T00:00:00Z", None),
             (
-                Some(&rule),
+                &rule,
                 &ent,
                 "2026-10-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second(),
                 "2026-10-02T00:00:00Z",
                 None,
             ),
-            (Some(&rule), &ent, created, "2027-01-01T08:00:00Z", Quarter::parse("2026-Q4")),
+            (&rule, &ent, created, "2027-01-01T08:00:00Z", Quarter::parse("2026-Q4")),
         ];
         for (rule, tier, created, now, owed) in cases {
             assert_eq!(mailing_owed(rule, tier, created, now.parse().unwrap()), owed, "{tier} at {now}");

@@ -103,7 +103,7 @@ pub struct Recommendations {
     /// Markdown.
     pub body: String,
     /// Who wrote them last.
-    pub author: stringer_core::ids::UserId,
+    pub author: UserId,
     /// When (Unix seconds).
     pub updated_at: i64,
 }
@@ -219,7 +219,7 @@ pub async fn write_recommendations(
     org: &OrgRecord,
     quarter: Quarter,
     body: &str,
-    author: &stringer_core::ids::UserId,
+    author: &UserId,
     now: i64,
 ) -> Result<Recommendations, AppError> {
     let body = body.trim();

@@ -271,6 +271,7 @@ async fn editor(
         published: r.state == ReportState::Published,
     });
     let s = &view.current.sections;
+    let (owed, now) = (Owed::of(&view.ticket, r), state.now().as_second());
     let failed = error.is_some();
     let mut response = render(&EditPage {
         nav: Nav::of(session),
@@ -278,8 +279,8 @@ async fn editor(
         subject: view.ticket.subject.clone(),
         org: org.name.clone(),
         state: state_words(r.state),
-        countdown: countdown(Owed::of(&view.ticket, r), state.now().as_second()),
-        overdue: Owed::of(&view.ticket, r).overdue(state.now().as_second()),
+        countdown: countdown(owed, now),
+        overdue: owed.overdue(now),
         revision: r.revision,
         version: view.current.version,
         security: r.security,

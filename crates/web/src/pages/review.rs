@@ -127,31 +127,50 @@ struct ReviewDocument {
     b: Body,
 }
 
-/// What the page shows beside the review itself.
-struct Extras {
-    may_write: bool,
+/// The review as a standalone HTML document: the page's own layout, without the site around it.
+pub async fn document(ports: &Ports, r: &Review, quarter: Quarter) -> Result<String, DocumentError> {
+    let by = recommended_by(ports, r).await?;
+    Ok(ReviewDocument { b: body(r, quarter, by) }.render()?)
+}
+
+/// Why the standalone document could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// Reading who wrote the recommendations failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The template failed.
+    #[error(transparent)]
+    Render(#[from] askama::Error),
+}
+
+/// The page of `review` as `session` sees it, with a flash or an error above the form.
+async fn page(
+    state: &AppState,
+    session: &super::session::Session,
+    org: &stringer_app::records::OrgRecord,
+    review: &Review,
+    quarter: Quarter,
     flash: Option<String>,
     error: Option<String>,
-}
-
-/// The review as a standalone HTML document: the page's own layout, without the site around it.
-pub async fn document(ports: &Ports, r: &Review, quarter: Quarter) -> Result<String, StoreError> {
-    let by = recommended_by(ports, r).await?;
-    ReviewDocument { b: body(r, quarter, by) }.render().map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-fn page(nav: Nav, r: &Review, quarter: Quarter, recommended_by: String, extras: Extras) -> ReviewPage {
-    ReviewPage {
-        nav,
-        b: body(r, quarter, recommended_by),
-        may_write: extras.may_write,
-        draft: match &r.recommendations {
+) -> PageResult {
+    let by = recommended_by(&state.ports, review).await.map_err(crate::error::ApiError::from)?;
+    let failed = error.is_some();
+    let mut response = render(&ReviewPage {
+        nav: Nav::of(session),
+        b: body(review, quarter, by),
+        may_write: session.caller.allowed(Action::WriteReview, Some(Object::Org(org.as_ref()))),
+        draft: match &review.recommendations {
             Some(rec) => rec.body.clone(),
-            None => r.observations.iter().map(|o| format!("- {o}\n")).collect(),
+            None => review.observations.iter().map(|o| format!("- {o}\n")).collect(),
         },
-        flash: extras.flash,
-        error: extras.error,
+        flash,
+        error,
+    })?;
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
+    Ok(response)
 }
 
 fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
@@ -276,15 +295,7 @@ pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(
         Some("csv") => Ok(download("text/csv; charset=utf-8", "csv", stringer_app::review::csv(&review))),
         Some("md") => Ok(download("text/markdown; charset=utf-8", "md", stringer_app::review::markdown(&review))),
         Some(other) => Err(PageError::bad_request(format!("{other:?} is not an export (json, csv or md)."))),
-        None => {
-            let extras = Extras {
-                may_write: caller.allowed(Action::WriteReview, Some(Object::Org(org.as_ref()))),
-                flash: which.done,
-                error: None,
-            };
-            let by = recommended_by(&state.ports, &review).await.map_err(crate::error::ApiError::from)?;
-            render(&page(Nav::of(&session), &review, quarter, by, extras))
-        }
+        None => page(&state, &session, &org, &review, quarter, which.done, None).await,
     }
 }
 
@@ -331,11 +342,7 @@ pub async fn write(
             let review = stringer_app::review::review(&state.ports, &org, quarter, now, &mut |_| {})
                 .await
                 .map_err(crate::error::ApiError::from)?;
-            let extras = Extras { may_write: true, flash: None, error: Some(why) };
-            let by = recommended_by(&state.ports, &review).await.map_err(crate::error::ApiError::from)?;
-            let mut response = render(&page(Nav::of(&session), &review, quarter, by, extras))?;
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            page(&state, &session, &org, &review, quarter, None, Some(why)).await
         }
         Err(e) => Err(crate::error::ApiError::from(e).into()),
     }

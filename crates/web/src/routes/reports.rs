@@ -97,18 +97,18 @@ fn iso(secs: i64) -> String {
 pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> ReportOut {
     let r = &view.record;
     let staff = caller.user.org.is_none();
-    let now = state.now().as_second();
+    let (owed, now) = (Owed::of(&view.ticket, r), state.now().as_second());
     ReportOut {
         ticket: view.ticket.key().to_string(),
         org: r.org.to_string(),
         security: r.security,
         state: r.state,
-        due: match Owed::of(&view.ticket, r) {
+        due: match owed {
             Owed::Due(d) => Some(iso(d)),
             Owed::Published => r.due.map(iso),
             Owed::Reopened | Owed::OnDemand => None,
         },
-        overdue: Owed::of(&view.ticket, r).overdue(now),
+        overdue: owed.overdue(now),
         revision: r.revision,
         version: view.current.version,
         published_at: r.published_at.map(iso),
