@@ -7,12 +7,11 @@
 //! packet under the contract in force), through the same outside-world port, lease and
 //! back-off as the report announcements and status notices.
 
-use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::packet::Reachable;
 use crate::ports::{Ports, org_admins};
 use crate::review::{markdown, review};
-use crate::status::subscribers::{NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, retry_at};
+use crate::status::subscribers::{Attempt, NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, attempt};
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::collections::HashSet;
@@ -150,19 +149,15 @@ impl Postman {
         let due = letters.claim_letters(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
         let mut sent = 0;
         for letter in due {
-            let outcome = match self.message(&letter, now).await? {
-                Some(message) => self.sender.send(&letter.id, &message).await,
-                None => Err(SendError::Permanent("the org it was written for no longer exists".into())),
-            };
-            match outcome {
-                Ok(()) => {
+            let message = self.message(&letter, now).await?;
+            let gone = "the org it was written for no longer exists";
+            match attempt(&*self.sender, &letter.id, message, letter.attempts, now, gone).await {
+                Attempt::Sent => {
                     letters.letter_done(&letter.id, now, None).await?;
                     sent += 1;
                 }
-                Err(SendError::Temporary(why)) => {
-                    letters.letter_retry(&letter.id, retry_at(letter.attempts + 1, now), &why).await?
-                }
-                Err(SendError::Permanent(why)) => letters.letter_done(&letter.id, now, Some(&why)).await?,
+                Attempt::Later { next, why } => letters.letter_retry(&letter.id, next, &why).await?,
+                Attempt::GivenUp(why) => letters.letter_done(&letter.id, now, Some(&why)).await?,
             }
         }
         Ok(sent)

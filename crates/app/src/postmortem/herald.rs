@@ -5,8 +5,7 @@
 //! the same back-off.
 
 use super::{AnnouncedTo as To, Announcement, ReportDesk, ReportError, ReportView};
-use crate::delivery::SendError;
-use crate::status::subscribers::{NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, retry_at};
+use crate::status::subscribers::{Attempt, NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, attempt};
 use std::sync::Arc;
 
 /// Writes and sends the announcements of published reports.
@@ -32,19 +31,15 @@ impl Herald {
         let due = reports.claim_announcements(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
         let mut sent = 0;
         for a in due {
-            let outcome = match self.message(&a).await? {
-                Some(message) => self.sender.send(&a.id, &message).await,
-                None => Err(SendError::Permanent("the report it announces no longer exists".into())),
-            };
-            match outcome {
-                Ok(()) => {
+            let message = self.message(&a).await?;
+            let gone = "the report it announces no longer exists";
+            match attempt(&*self.sender, &a.id, message, a.attempts, now, gone).await {
+                Attempt::Sent => {
                     reports.announcement_done(&a.id, now, None).await?;
                     sent += 1;
                 }
-                Err(SendError::Temporary(why)) => {
-                    reports.announcement_retry(&a.id, retry_at(a.attempts + 1, now), &why).await?
-                }
-                Err(SendError::Permanent(why)) => reports.announcement_done(&a.id, now, Some(&why)).await?,
+                Attempt::Later { next, why } => reports.announcement_retry(&a.id, next, &why).await?,
+                Attempt::GivenUp(why) => reports.announcement_done(&a.id, now, Some(&why)).await?,
             }
         }
         Ok(sent)

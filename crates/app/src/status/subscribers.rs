@@ -186,6 +186,42 @@ pub fn concerns(follows: &[String], components: &[String]) -> bool {
     follows.is_empty() || follows.iter().any(|c| components.contains(c))
 }
 
+/// How one claimed message's try ended, as its row records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Sent.
+    Sent,
+    /// Failed for now: tried again at `next` (`None`: its attempts are spent).
+    Later {
+        /// When.
+        next: Option<i64>,
+        /// Why it failed.
+        why: String,
+    },
+    /// Given up: it cannot be sent (or what it was about is gone).
+    GivenUp(String),
+}
+
+/// Tries to send `message` as `id` at `now`, after `attempts` earlier tries; a message that
+/// could not be written (`None`: what it was about is gone, said by `gone`) is given up.
+/// The one place the outboxes sent with a lease (status notices, report announcements,
+/// letters) decide between sent, later and given up.
+pub async fn attempt(
+    sender: &dyn StatusSender,
+    id: &str,
+    message: Option<Outgoing>,
+    attempts: i64,
+    now: i64,
+    gone: &str,
+) -> Attempt {
+    let Some(message) = message else { return Attempt::GivenUp(gone.to_string()) };
+    match sender.send(id, &message).await {
+        Ok(()) => Attempt::Sent,
+        Err(SendError::Temporary(why)) => Attempt::Later { next: retry_at(attempts + 1, now), why },
+        Err(SendError::Permanent(why)) => Attempt::GivenUp(why),
+    }
+}
+
 /// When a notice that failed for the `attempts`th time is tried again: 30 s, 1 min, 2 min …
 /// doubling, at most an hour; `None` once [`MAX_ATTEMPTS`] are spent.
 pub fn retry_at(attempts: i64, now: i64) -> Option<i64> {
@@ -222,20 +258,15 @@ impl Notifier {
         let due = pages.claim_notices(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
         let mut sent = 0;
         for notice in due {
-            let outcome = match self.message(&notice, now).await? {
-                Some(message) => self.sender.send(&notice.id, &message).await,
-                None => Err(SendError::Permanent("what it told of no longer exists".into())),
-            };
-            match outcome {
-                Ok(()) => {
+            let message = self.message(&notice, now).await?;
+            let gone = "what it told of no longer exists";
+            match attempt(&*self.sender, &notice.id, message, notice.attempts, now, gone).await {
+                Attempt::Sent => {
                     pages.notice_done(&notice.id, now, None).await?;
                     sent += 1;
                 }
-                Err(SendError::Temporary(why)) => {
-                    let next = retry_at(notice.attempts + 1, now);
-                    pages.notice_retry(&notice.id, next, &why).await?;
-                }
-                Err(SendError::Permanent(why)) => pages.notice_done(&notice.id, now, Some(&why)).await?,
+                Attempt::Later { next, why } => pages.notice_retry(&notice.id, next, &why).await?,
+                Attempt::GivenUp(why) => pages.notice_done(&notice.id, now, Some(&why)).await?,
             }
         }
         Ok(sent)
@@ -337,6 +368,37 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers each send with the outcome its message's body names.
+    struct Scripted;
+
+    #[async_trait]
+    impl StatusSender for Scripted {
+        async fn send(&self, _id: &str, message: &Outgoing) -> Result<(), SendError> {
+            match message {
+                Outgoing::Slack { text, .. } if text == "down" => Err(SendError::Temporary("down".into())),
+                Outgoing::Slack { text, .. } if text == "refused" => Err(SendError::Permanent("refused".into())),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_sent_tried_later_or_given_up() {
+        let say = |text: &str| Some(Outgoing::Slack { channel: "#c".into(), text: text.into() });
+        assert_eq!(attempt(&Scripted, "1", say("ok"), 0, 100, "gone").await, Attempt::Sent);
+        assert_eq!(
+            attempt(&Scripted, "1", say("down"), 0, 100, "gone").await,
+            Attempt::Later { next: Some(130), why: "down".into() }
+        );
+        assert_eq!(
+            attempt(&Scripted, "1", say("down"), MAX_ATTEMPTS - 1, 100, "gone").await,
+            Attempt::Later { next: None, why: "down".into() },
+            "its attempts spent"
+        );
+        assert_eq!(attempt(&Scripted, "1", say("refused"), 0, 100, "gone").await, Attempt::GivenUp("refused".into()));
+        assert_eq!(attempt(&Scripted, "1", None, 0, 100, "gone").await, Attempt::GivenUp("gone".into()));
+    }
 
     #[test]
     fn tokens_are_keyed_and_only_their_hash_is_kept() {
