@@ -93,6 +93,18 @@ fn apply(mut raw: Vec<u8>, m: &Mutation) -> Vec<u8> {
     raw
 }
 
+/// A mutation that made mail-parser 0.11 panic ("Invalid part ID, could not find multipart"):
+/// the message is unreadable, not a panic.
+#[test]
+fn a_message_mail_parser_panics_on_is_unreadable() {
+    let corpus = corpus();
+    let raw = apply(
+        corpus[(12038622122841744285u64 % corpus.len() as u64) as usize].clone(),
+        &Mutation::Repeat(7841720564503918943, 303),
+    );
+    ingest(&raw);
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..4096)) {

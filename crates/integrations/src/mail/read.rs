@@ -28,11 +28,16 @@ impl MimeReader {
 }
 
 impl LetterReader for MimeReader {
+    /// Reads a message; one mail-parser cannot read — or on which it panics, as it does on
+    /// some malformed multipart structures — is an unreadable message, never a panic.
     fn read(&self, raw: &[u8]) -> Letter {
-        let Some(message) = MessageParser::default().parse(raw) else {
-            return Letter { subject: "(unreadable message)".into(), ..Letter::default() };
-        };
-        letter(&message, &self.instance)
+        let read = std::panic::catch_unwind(|| {
+            MessageParser::default().parse(raw).map(|message| letter(&message, &self.instance))
+        });
+        match read {
+            Ok(Some(letter)) => letter,
+            Ok(None) | Err(_) => Letter { subject: "(unreadable message)".into(), ..Letter::default() },
+        }
     }
 }
 
