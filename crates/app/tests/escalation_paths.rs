@@ -233,11 +233,15 @@ fn escalation_paths() {
             ],
         ),
         (
-            "Lowering Pro P1 to P3 keeps counting from the opening with 1 business day (Friday 20:00 → Monday 20:00)",
+            "Lowering Pro P1 to P3 keeps counting from the opening with 1 business day (Friday 20:00 → Monday 20:00); paging stops and the queue hears of it",
             opened("20:00:00", "T2", "bolt", "P1")
                 + &ev("20:10:00", r#""kind":"ticket.severity_changed","ticket":"T2","severity":"P3""#)
                 + &ack("2026-11-30T19:00:00Z", "T2"),
-            vec!["20:00:00 T2 page oncall", "2026-11-30T19:00:00Z T2 sla.met response due 2026-11-30T20:00:00Z"],
+            vec![
+                "20:00:00 T2 page oncall",
+                "20:10:00 T2 queue.notified P3",
+                "2026-11-30T19:00:00Z T2 sla.met response due 2026-11-30T20:00:00Z",
+            ],
         ),
         (
             "An internal note is not a response; a public reply is",

@@ -264,9 +264,17 @@ pub enum NoticeBody {
         #[serde(default, skip_serializing_if = "Vec::is_empty", with = "one_or_many")]
         to: Vec<String>,
     },
-    /// Nobody of the required role joined the incident bridge in time.
+    /// Nobody of the required role joined the incident bridge in time; `notify` names the
+    /// roles told of it and `to` the people they were routed to.
     #[serde(rename = "bridge.overdue")]
-    BridgeOverdue { due: Timestamp, role: String },
+    BridgeOverdue {
+        due: Timestamp,
+        role: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notify: Vec<Role>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty", with = "one_or_many")]
+        to: Vec<String>,
+    },
     /// The support queue was told about a ticket that does not page.
     #[serde(rename = "queue.notified")]
     QueueNotified { severity: Severity },
@@ -294,7 +302,7 @@ impl NoticeBody {
     pub fn roles(&self) -> Vec<Role> {
         match self {
             NoticeBody::Page { role, .. } => vec![*role],
-            NoticeBody::ReportOverdue { notify, .. } => notify.clone(),
+            NoticeBody::ReportOverdue { notify, .. } | NoticeBody::BridgeOverdue { notify, .. } => notify.clone(),
             _ => Vec::new(),
         }
     }
@@ -302,14 +310,19 @@ impl NoticeBody {
     /// The people a notice was routed to (empty for notices that reach nobody in person).
     pub fn recipients(&self) -> &[String] {
         match self {
-            NoticeBody::Page { to, .. } | NoticeBody::ReportOverdue { to, .. } => to,
+            NoticeBody::Page { to, .. }
+            | NoticeBody::ReportOverdue { to, .. }
+            | NoticeBody::BridgeOverdue { to, .. } => to,
             _ => &[],
         }
     }
 
     /// Sets the people the notice was routed to.
     pub fn route_to(&mut self, people: Vec<String>) {
-        if let NoticeBody::Page { to, .. } | NoticeBody::ReportOverdue { to, .. } = self {
+        if let NoticeBody::Page { to, .. }
+        | NoticeBody::ReportOverdue { to, .. }
+        | NoticeBody::BridgeOverdue { to, .. } = self
+        {
             *to = people;
         }
     }

@@ -51,9 +51,15 @@ pub struct SlaClock {
     pub pause_while_waiting: bool,
     /// The current cell: length and calendar.
     pub cell: Target,
-    /// When counting for the current cell began.
+    /// When counting for the current cell began: the run's start, or the instant a raise of
+    /// the severity started the new, shorter target.
     pub anchor: Timestamp,
-    /// Spans not counted, since `anchor`.
+    /// When this run of the clock began (the ticket's opening; a customer message for
+    /// `next_reply`; a reopening for `resolution`): lowering the severity counts from here.
+    /// `None` in states stored before it was kept, where it is `anchor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_start: Option<Timestamp>,
+    /// Spans not counted, since the run began.
     pub pauses: Vec<Pause>,
     /// The due instant while running; kept once met or breached.
     pub due: Option<Timestamp>,
@@ -86,6 +92,7 @@ impl SlaClock {
             pause_while_waiting,
             cell,
             anchor: at,
+            run_start: Some(at),
             pauses: Vec::new(),
             due: None,
             state: ClockState::Running,
@@ -181,6 +188,7 @@ impl SlaClock {
     /// ticket for `resolution`): keeps nothing of the previous run.
     pub fn restart(&mut self, contract: &Contract, at: Timestamp) {
         self.anchor = at;
+        self.run_start = Some(at);
         self.pauses.clear();
         self.state = ClockState::Running;
         self.stopped_at = None;
@@ -199,27 +207,35 @@ impl SlaClock {
         None
     }
 
-    /// Applies a severity change at `at` (docs/contract.md): a more severe target starts from the
-    /// change unless the running due time is earlier; a less severe one keeps counting from the
-    /// clock's start with the new length.
+    /// When this run of the clock began.
+    pub fn run_started_at(&self) -> Timestamp {
+        self.run_start.unwrap_or(self.anchor)
+    }
+
+    /// Applies a severity change at `at` (docs/contract.md): a more severe target starts from
+    /// the change unless the running due time is earlier; a less severe one counts from the
+    /// run's start (the opening) with the new length — also after an earlier raise, whose
+    /// starting point it gives up.
     pub fn change_severity(&mut self, contract: &Contract, new_cell: Target, raised: bool, at: Timestamp) {
         if !self.is_active() || new_cell == self.cell {
             return;
         }
         if raised {
-            let old_left = self.remaining(contract, at);
-            let paused = self.state == ClockState::Paused;
-            let candidate =
-                SlaClock::start(contract, &self.target, self.measures, self.pause_while_waiting, new_cell, at);
-            let keep_old = if paused { old_left <= candidate.cell.within.seconds } else { self.due <= candidate.due };
+            let mut candidate = self.clone();
+            candidate.cell = new_cell;
+            candidate.anchor = at;
+            candidate.recompute(contract);
+            let keep_old = if self.state == ClockState::Paused {
+                self.remaining(contract, at) <= candidate.cell.within.seconds
+            } else {
+                self.due <= candidate.due
+            };
             if !keep_old {
                 *self = candidate;
-                if paused {
-                    self.pause(at);
-                }
             }
         } else {
             self.cell = new_cell;
+            self.anchor = self.run_started_at();
             self.recompute(contract);
         }
     }

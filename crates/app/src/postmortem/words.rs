@@ -64,6 +64,11 @@ pub fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
         "queue.notified" => "The support queue was notified".into(),
         "report.due" => "A post-incident report is owed".into(),
         "report.overdue" => "The post-incident report is overdue".into(),
+        "bridge.overdue" => {
+            let to: Vec<String> = list("to").iter().map(|t| name(t)).collect();
+            let told = if to.is_empty() { String::new() } else { format!("; told {}", to.join(", ")) };
+            format!("Nobody joined the incident bridge as {} in time{told}", role(&field("role").unwrap_or_default()))
+        }
         "report.published" => format!("The post-incident report was published{by}"),
         other => other.replace(['.', '_'], " "),
     }

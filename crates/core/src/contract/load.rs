@@ -342,7 +342,11 @@ impl Checker {
             escalation,
             security: SecurityRules {
                 tiers: security_tiers,
-                bridge: BridgeRule { role: bridge.role, within_target: bridge.within_target },
+                bridge: BridgeRule {
+                    role: bridge.role,
+                    within_target: bridge.within_target,
+                    overdue_notify: bridge.overdue_notify,
+                },
             },
             post_incident: ReportRule {
                 severities: report_severities,

@@ -183,6 +183,8 @@ pub struct BridgeRule {
     pub role: String,
     /// The target whose due time is the deadline.
     pub within_target: String,
+    /// Who is alerted when nobody of the role joined by the deadline.
+    pub overdue_notify: Vec<Role>,
 }
 
 /// The post-incident report rule.

@@ -117,6 +117,8 @@ pub(super) struct RawSecurityTier {
 pub(super) struct RawBridge {
     pub role: String,
     pub within_target: String,
+    #[serde(default)]
+    pub overdue_notify: Vec<Role>,
 }
 
 #[derive(Deserialize)]

@@ -82,7 +82,13 @@ impl Ticket {
             && self.status != Status::Resolved
             && now > b.due
         {
-            let body = NoticeBody::BridgeOverdue { due: b.due, role: contract.security.bridge.role.clone() };
+            let rule = &contract.security.bridge;
+            let body = NoticeBody::BridgeOverdue {
+                due: b.due,
+                role: rule.role.clone(),
+                notify: rule.overdue_notify.clone(),
+                to: Vec::new(),
+            };
             d.notices.push(self.notice(breach_instant(b.due), body));
         }
     }

@@ -23,6 +23,10 @@ pub struct Escalation {
     pub ended_at: Option<Timestamp>,
     /// Started by the customer's page rather than by the ticket's severity.
     pub by_customer: bool,
+    /// Steps whose time came while the ticket's severity was not one they list: each fires
+    /// at once if the ticket is raised to a severity it lists while still unacknowledged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<usize>,
 }
 
 impl Ticket {
@@ -64,13 +68,8 @@ impl Ticket {
                 format!("new {page_severity} ticket")
             };
             self.start_escalation(contract, &page_severity, reason, at, d);
-        } else if policy.queue_notify.contains(&self.severity) {
-            let when = contract.next_covered(&self.tier, &self.severity, at);
-            if when == at {
-                d.notices.push(self.notice(at, NoticeBody::QueueNotified { severity: self.severity.clone() }));
-            } else {
-                d.timers.push(TimerOp::Set { kind: TimerKind::QueueNotify, at: when });
-            }
+        } else {
+            self.announce_to_queue(contract, at, d);
         }
     }
 
@@ -83,8 +82,14 @@ impl Ticket {
         d: &mut Decision,
     ) {
         let start = contract.next_covered(&self.tier, page_severity, at);
-        self.escalation =
-            Some(Escalation { started_at: start, reason, next_step: 0, ended_at: None, by_customer: false });
+        self.escalation = Some(Escalation {
+            started_at: start,
+            reason,
+            next_step: 0,
+            ended_at: None,
+            by_customer: false,
+            skipped: Vec::new(),
+        });
         self.advance_escalation(contract, at, d);
     }
 
@@ -118,8 +123,10 @@ impl Ticket {
                 d.timers.push(TimerOp::Set { kind: TimerKind::Escalation, at });
                 break;
             }
+            let index = e.next_step;
             e.next_step += 1;
             if step.severities.as_ref().is_some_and(|s| !s.contains(&severity)) {
+                e.skipped.push(index);
                 continue;
             }
             let reason = if step.after.seconds == 0 {
@@ -138,22 +145,67 @@ impl Ticket {
         d.notices.extend(pages.into_iter().map(|b| self.notice(now, b)));
     }
 
-    /// After a severity change: a ticket raised to a paging severity (and not acknowledged)
-    /// starts paging; one lowered below paging stops paging that its severity started.
+    /// After a severity change (docs/contract.md, "Paging and escalation"):
+    /// - raised, unacknowledged and paging: the steps passed over because of the old
+    ///   severity whose time has come and which list the new one fire at once;
+    /// - raised to a paging severity, unacknowledged and not paging (never paged, or paging
+    ///   stopped by an earlier lowering): paging starts again, on-call at once and the steps
+    ///   timed from this page;
+    /// - lowered below paging: paging its severity started stops, and the queue hears of the
+    ///   ticket as of one opened at the new severity.
     pub(super) fn repage_for_severity(&mut self, contract: &Contract, raised: bool, at: Timestamp, d: &mut Decision) {
         let policy = contract.escalation(&self.tier);
         let page_severity = self.page_severity(contract, self.security_page_as(contract));
-        if raised
-            && self.escalation.is_none()
-            && self.acknowledged.is_none()
-            && policy.page_on_open.contains(&page_severity)
-        {
+        let unacknowledged = self.acknowledged.is_none();
+        if raised && unacknowledged && self.is_paging() {
+            self.fire_skipped_steps(contract, &page_severity, at, d);
+        } else if raised && unacknowledged && policy.page_on_open.contains(&page_severity) {
             d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
             self.start_escalation(contract, &page_severity, format!("severity raised to {page_severity}"), at, d);
         }
-        let by_severity = self.escalation.as_ref().is_some_and(|e| !e.by_customer);
+        let by_severity = self.is_paging() && self.escalation.as_ref().is_some_and(|e| !e.by_customer);
         if !raised && by_severity && !policy.page_on_open.contains(&page_severity) {
             self.end_escalation(at, d);
+            if unacknowledged {
+                self.announce_to_queue(contract, at, d);
+            }
+        }
+    }
+
+    /// Fires, at `at`, the steps of the running escalation that were passed over because of
+    /// the severity and list `severity`.
+    fn fire_skipped_steps(&mut self, contract: &Contract, severity: &Severity, at: Timestamp, d: &mut Decision) {
+        let policy: &EscalationPolicy = contract.escalation(&self.tier);
+        let Some(e) = self.escalation.as_mut().filter(|e| e.started_at <= at) else { return };
+        let mut pages = Vec::new();
+        e.skipped.retain(|&index| {
+            let Some(step) = policy.steps.get(index) else { return false };
+            if step.severities.as_ref().is_some_and(|s| !s.contains(severity)) {
+                return true;
+            }
+            pages.push(NoticeBody::Page {
+                role: step.notify,
+                reason: format!("raised to {severity}, unacknowledged {} after the page", step.after),
+                to: Vec::new(),
+                via: step.via.clone(),
+                severity: severity.clone(),
+            });
+            false
+        });
+        d.notices.extend(pages.into_iter().map(|b| self.notice(at, b)));
+    }
+
+    /// Tells the queue of a ticket that does not page, when its severity is one the queue
+    /// hears of: at once during coverage, else when coverage opens.
+    pub(super) fn announce_to_queue(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+        if !contract.escalation(&self.tier).queue_notify.contains(&self.severity) {
+            return;
+        }
+        let when = contract.next_covered(&self.tier, &self.severity, at);
+        if when == at {
+            d.notices.push(self.notice(at, NoticeBody::QueueNotified { severity: self.severity.clone() }));
+        } else {
+            d.timers.push(TimerOp::Set { kind: TimerKind::QueueNotify, at: when });
         }
     }
 
@@ -180,6 +232,7 @@ impl Ticket {
                 next_step: 0,
                 ended_at: None,
                 by_customer: true,
+                skipped: Vec::new(),
             });
             self.advance_escalation(contract, at, d);
         }

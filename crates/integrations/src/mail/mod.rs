@@ -51,6 +51,7 @@ impl Mail {
         let subject = match kind {
             "page" => format!("[Stringer] page: {}", s.headline()),
             "report.overdue" => format!("[Stringer] post-incident report overdue: {}", s.headline()),
+            "bridge.overdue" => format!("[Stringer] incident bridge not joined in time: {}", s.headline()),
             other => format!("[Stringer] {other}: {}", s.headline()),
         };
         let mut body = format!("{}\n\nWhy: {}.\n", s.headline(), s.reason);

@@ -200,6 +200,10 @@ pub fn render(c: &Contract) -> String {
         b.role.replace('_', " "),
         b.within_target
     );
+    if !b.overdue_notify.is_empty() {
+        let notify: Vec<&str> = b.overdue_notify.iter().map(|n| role_text(*n)).collect();
+        let _ = writeln!(out, "  A bridge not joined in time alerts the {}.", notify.join(" and "));
+    }
     let r = &c.post_incident;
     let sevs: Vec<&str> = r.severities.iter().map(|s| s.as_str()).collect();
     let cal = r.within.calendar.as_ref().map(|n| format!(" on calendar {n}")).unwrap_or_default();
