@@ -5,12 +5,19 @@
 //! recording every attempt, retrying with backoff, and cancelling what an acknowledgement
 //! made moot. Every delivery carries an idempotency key derived from the outbox row, the
 //! person and the method, so a redelivery after a crash is recognisable downstream.
+//!
+//! A page is due at its instant whatever any other receiver does: deliveries are sent
+//! concurrently, a bounded number at once and a bounded number per destination ([`InFlight`]),
+//! and claimed most urgent first ([`Urgency`]: pages, then alerts to staff, then letters to
+//! customers), so one slow receiver holds up only its own messages.
 
+use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::Inform;
 use crate::mail::letters::{InformEntry, LetterContext};
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
 use std::future::Future;
 use stringer_core::event::{Notice, NoticeBody};
 use stringer_core::ids::{OrgSlug, TicketId, Via};
@@ -112,6 +119,41 @@ pub struct Recipient {
     pub rules: Vec<NotificationRule>,
 }
 
+/// How urgent a delivery is: when several are due, the more urgent are claimed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    /// A page: a person is asked to act now (cancelled once paging is over).
+    Page,
+    /// An alert to staff that is not a page (an overdue report, a missed bridge).
+    Alert,
+    /// A letter to a customer.
+    Letter,
+}
+
+impl Urgency {
+    /// The number stored with the delivery (lower is more urgent).
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+
+    /// The urgency a stored number names; anything unknown is the least urgent.
+    pub fn from_rank(rank: i64) -> Urgency {
+        match rank {
+            0 => Urgency::Page,
+            1 => Urgency::Alert,
+            _ => Urgency::Letter,
+        }
+    }
+
+    /// The urgency of deliveries made from a notice.
+    pub fn of(body: &NoticeBody) -> Urgency {
+        match body {
+            NoticeBody::Page { .. } => Urgency::Page,
+            _ => Urgency::Alert,
+        }
+    }
+}
+
 /// A delivery to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
@@ -129,6 +171,8 @@ pub struct NewDelivery {
     pub payload: String,
     /// When to send.
     pub due: Timestamp,
+    /// How urgent.
+    pub urgency: Urgency,
 }
 
 /// A delivery claimed for sending.
@@ -148,8 +192,13 @@ pub struct Delivery {
     pub payload: String,
     /// Attempts so far.
     pub attempts: i64,
-    /// Whether it is a page (cancelled once the ticket is acknowledged).
-    pub is_page: bool,
+    /// How urgent; a page is cancelled once paging for its ticket is over.
+    pub urgency: Urgency,
+    /// The receiver, for bounding the sends in flight to it: the contact method, or the
+    /// channel or address of a delivery that has its own.
+    pub destination: String,
+    /// When it fell due (its first instant, or its retry's).
+    pub due: Timestamp,
 }
 
 /// How an attempt ended.
@@ -182,14 +231,19 @@ pub trait DeliveryStore: Send + Sync {
         deliveries: Vec<NewDelivery>,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Claims up to `limit` pending deliveries due at `now`, hiding them from other workers
-    /// until `lease_until`.
+    /// Claims up to `limit` pending deliveries due at `now`, most urgent first and then
+    /// oldest due, at most `per_destination` to one destination and none to a destination in
+    /// `skip`, hiding them from other workers until `lease_until`.
     fn claim(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: i64,
+        per_destination: i64,
+        skip: &[String],
     ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+    /// Hands claimed deliveries back unsent, due again at `at`.
+    fn release(&self, ids: &[String], at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Records an attempt's outcome.
     fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether the ticket has been acknowledged or resolved (pages are then moot).
@@ -224,7 +278,8 @@ pub trait Sender: Send + Sync {
 
 /// How long a claimed delivery stays hidden from other workers: longer than the slowest
 /// adapter's timeout (15 s), short enough that a crashed worker's claims come back soon.
-/// Claim one delivery at a time so the lease covers exactly one send.
+/// A claimed delivery is sent at once (never queued behind another), so the lease covers
+/// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
 /// Attempts before a delivery fails for good.
@@ -285,6 +340,7 @@ pub async fn dispatch<S: DeliveryStore>(
                     channel: None,
                     payload: payload.to_string(),
                     due: entry.notice.at + SignedDuration::from_secs(rule.after_seconds),
+                    urgency: Urgency::of(&entry.notice.body),
                 });
             }
         }
@@ -308,6 +364,7 @@ pub async fn dispatch<S: DeliveryStore>(
                 channel: Some(channel),
                 payload: payload.to_string(),
                 due: entry.notice.at,
+                urgency: Urgency::Page,
             });
         }
         store.dispatch(entry.id, deliveries, now).await?;
@@ -315,30 +372,149 @@ pub async fn dispatch<S: DeliveryStore>(
     Ok(entries.len())
 }
 
-/// Sends up to `limit` due deliveries; returns each one's key, channel and outcome.
-pub async fn deliver<S: DeliveryStore, T: Sender>(
+/// The sends under way on one worker: at most `limit` in all and `per_destination` to any one
+/// receiver, so a slow receiver ties up only its own share.
+#[derive(Debug)]
+pub struct InFlight {
+    limit: usize,
+    per_destination: usize,
+    by_destination: HashMap<String, usize>,
+    total: usize,
+}
+
+impl InFlight {
+    /// No sends under way yet; both bounds at least one.
+    pub fn new(limit: usize, per_destination: usize) -> InFlight {
+        InFlight {
+            limit: limit.max(1),
+            per_destination: per_destination.max(1),
+            by_destination: HashMap::new(),
+            total: 0,
+        }
+    }
+
+    /// How many more sends may start now.
+    pub fn free(&self) -> usize {
+        self.limit - self.total
+    }
+
+    /// The destinations that take no more sends now.
+    pub fn full(&self) -> Vec<String> {
+        self.by_destination.iter().filter(|(_, n)| **n >= self.per_destination).map(|(d, _)| d.clone()).collect()
+    }
+
+    /// Counts a send to `destination` if both bounds allow it.
+    pub fn admit(&mut self, destination: &str) -> bool {
+        let n = self.by_destination.get(destination).copied().unwrap_or(0);
+        if self.total >= self.limit || n >= self.per_destination {
+            return false;
+        }
+        self.by_destination.insert(destination.to_string(), n + 1);
+        self.total += 1;
+        true
+    }
+
+    /// A send to `destination` ended.
+    pub fn done(&mut self, destination: &str) {
+        if let Some(n) = self.by_destination.get_mut(destination) {
+            *n -= 1;
+            self.total -= 1;
+            if *n == 0 {
+                self.by_destination.remove(destination);
+            }
+        }
+    }
+}
+
+/// Claims as many due deliveries as `in_flight` has room for (none to a destination that is
+/// full) and counts them in; any claimed beyond a destination's room (it has sends under
+/// way) is handed back at once.
+/// Every delivery returned is to be sent now, through [`send`].
+pub async fn claim_due<S: DeliveryStore>(
+    store: &S,
+    in_flight: &mut InFlight,
+    now: Timestamp,
+) -> Result<Vec<Delivery>, StoreError> {
+    let free = in_flight.free();
+    if free == 0 {
+        return Ok(Vec::new());
+    }
+    let lease = now + SignedDuration::from_secs(CLAIM_LEASE_SECONDS);
+    let claimed = store.claim(now, lease, free as i64, in_flight.per_destination as i64, &in_flight.full()).await?;
+    let (mut admitted, mut over) = (Vec::new(), Vec::new());
+    for d in claimed {
+        if in_flight.admit(&d.destination) {
+            admitted.push(d);
+        } else {
+            over.push(d.id);
+        }
+    }
+    if !over.is_empty() {
+        store.release(&over, now).await?;
+    }
+    Ok(admitted)
+}
+
+/// Sends one claimed delivery and records the outcome as of when the send ended (`clock`): a
+/// page whose paging is over is cancelled unsent; a temporary failure is retried with
+/// back-off until [`MAX_ATTEMPTS`].
+pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
     store: &S,
     sender: &T,
-    now: Timestamp,
-    limit: i64,
-) -> Result<Vec<(String, MethodKind, Outcome)>, StoreError> {
-    let lease = now + SignedDuration::from_secs(CLAIM_LEASE_SECONDS);
-    let mut out = Vec::new();
-    for d in store.claim(now, lease, limit).await? {
-        let outcome = if d.is_page && store.page_moot(&d.ticket).await? {
-            Outcome::Cancelled("the ticket was acknowledged or resolved first".into())
-        } else {
-            match sender.send(&d).await {
-                Ok(receipt) => Outcome::Sent(receipt),
-                Err(SendError::Permanent(e)) => Outcome::Failed(e),
-                Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
-                Err(SendError::Temporary(e)) => {
-                    Outcome::Retry(now + SignedDuration::from_secs(2i64.pow(d.attempts as u32 + 1)), e)
-                }
+    clock: &C,
+    d: &Delivery,
+) -> Result<Outcome, StoreError> {
+    let outcome = if d.urgency == Urgency::Page && store.page_moot(&d.ticket).await? {
+        Outcome::Cancelled("the ticket was acknowledged or resolved first".into())
+    } else {
+        let result = sender.send(d).await;
+        let now = clock.now();
+        match result {
+            Ok(receipt) => Outcome::Sent(receipt),
+            Err(SendError::Permanent(e)) => Outcome::Failed(e),
+            Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
+            Err(SendError::Temporary(e)) => {
+                Outcome::Retry(now + SignedDuration::from_secs(2i64.pow(d.attempts as u32 + 1)), e)
             }
-        };
-        store.finish(&d.id, outcome.clone(), now).await?;
-        out.push((d.id, d.kind, outcome));
+        }
+    };
+    store.finish(&d.id, outcome.clone(), clock.now()).await?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_destination_takes_its_share_and_no_more() {
+        let mut f = InFlight::new(3, 2);
+        assert!(f.admit("slow") && f.admit("slow"));
+        assert!(!f.admit("slow"), "a third send to one destination waits");
+        assert_eq!(f.full(), ["slow"]);
+        assert_eq!(f.free(), 1);
+        assert!(f.admit("fast"), "another destination is not held up");
+        assert!(!f.admit("other"), "nor more than the limit in all");
+        f.done("slow");
+        assert!(f.full().is_empty());
+        assert!(f.admit("other"));
+        f.done("never-admitted");
+        assert_eq!(f.free(), 0, "ending a send that never started changes nothing");
     }
-    Ok(out)
+
+    #[test]
+    fn pages_are_more_urgent_than_alerts_and_letters() {
+        let page = NoticeBody::Page {
+            role: stringer_core::ids::Role::Oncall,
+            reason: String::new(),
+            to: Vec::new(),
+            via: Vec::new(),
+            severity: "P1".into(),
+        };
+        let alert = NoticeBody::ReportOverdue { due: Timestamp::UNIX_EPOCH, notify: Vec::new(), to: Vec::new() };
+        assert!(Urgency::of(&page) < Urgency::of(&alert) && Urgency::of(&alert) < Urgency::Letter);
+        for u in [Urgency::Page, Urgency::Alert, Urgency::Letter] {
+            assert_eq!(Urgency::from_rank(u.rank()), u);
+        }
+    }
 }

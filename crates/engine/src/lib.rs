@@ -4,9 +4,12 @@
 //!
 //! - the **timer sweep** runs due timers through the [`Desk`] (breaches, escalation steps,
 //!   report and bridge deadlines), recording escalation lag;
-//! - the **messenger** turns outbox notices into deliveries (and customer updates into
-//!   letters), sends the due ones, and settles sent page messages once paging is over (the
-//!   outbox's settle jobs);
+//! - the **dispatcher** turns outbox notices into deliveries (and customer updates into
+//!   letters), as soon as the sweep or a request wrote them;
+//! - the **deliverer** sends due deliveries, many at once and a few per destination, pages
+//!   first, so a slow receiver delays no one else's page;
+//! - the **settler** settles sent page messages once paging is over (the outbox's settle
+//!   jobs);
 //! - the **mailroom** processes received mail (stored by the doors before they answered)
 //!   into tickets, replies and inquiries, many at once so the group committer batches them;
 //! - the **alert intake** and the **chat intake** process monitoring signals and messages
@@ -36,7 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
-use stringer_app::delivery::{DeliveryStore, Sender, deliver, dispatch};
+use stringer_app::delivery::{DeliveryStore, InFlight, Sender, claim_due, dispatch, send};
 use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -46,16 +49,19 @@ use stringer_app::postmortem::herald::Herald;
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// Outbox notices turned into deliveries per round.
 const DISPATCH_BATCH: i64 = 200;
-/// Deliveries claimed per round: one, so each claim's lease covers a single send.
-const DELIVERY_BATCH: i64 = 1;
+/// Sends under way at once on one instance.
+const DELIVERY_CONCURRENCY: usize = 64;
+/// Sends under way at once to one destination (a contact method, a channel, an address).
+const PER_DESTINATION: usize = 2;
 /// Settle jobs claimed per round.
 const SETTLE_BATCH: i64 = 20;
-/// The messenger's pause when a round found nothing to do.
+/// The pause of the dispatcher, the deliverer and the settler when a round found nothing to
+/// do (the dispatcher and the deliverer are also woken as soon as there is work).
 const IDLE: Duration = Duration::from_millis(200);
 /// How often the janitor runs.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
@@ -169,9 +175,12 @@ where
         let Intakes { mail, alerts, chat, status, reports, letters: mailbag } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
+        let (written, dispatched) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let tasks = vec![
-            tokio::spawn(sweep(desk, config.tick, stopped.clone())),
-            tokio::spawn(messenger(store.clone(), outside, letters, stopped.clone())),
+            tokio::spawn(sweep(desk, config.tick, written.clone(), stopped.clone())),
+            tokio::spawn(dispatcher(store.clone(), letters, written, dispatched.clone(), stopped.clone())),
+            tokio::spawn(deliverer(store.clone(), outside.clone(), dispatched, stopped.clone())),
+            tokio::spawn(settler(store.clone(), outside, stopped.clone())),
             tokio::spawn(mailroom(mail, stopped.clone())),
             tokio::spawn(alert_intake(alerts, stopped.clone())),
             tokio::spawn(chat_intake(chat, stopped.clone())),
@@ -196,18 +205,38 @@ async fn rest(pause: Duration, stop: &mut watch::Receiver<bool>) -> bool {
     }
 }
 
+/// Waits `pause` or until woken, or until told to stop; true when told to stop.
+async fn rest_or_wake(pause: Duration, wake: &Notify, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => false,
+        _ = wake.notified() => false,
+        _ = stop.changed() => true,
+    }
+}
+
 /// Runs due timers until told to stop: a sweep runs batches until none is due (each batch's
 /// lag is recorded as soon as it is committed), then sleeps until the next timer falls due,
 /// but never longer than `every`, so timers written by other instances (or by requests on
 /// this one) are seen within `every`. Each batch commits per ticket, so a stop between
 /// batches leaves nothing half-done, and the next start catches up.
-async fn sweep<S: Store + 'static>(desk: Arc<Desk<S, SystemClock>>, every: Duration, mut stop: watch::Receiver<bool>) {
+async fn sweep<S: Store + 'static>(
+    desk: Arc<Desk<S, SystemClock>>,
+    every: Duration,
+    written: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let mut pause = every;
         let swept = loop {
             match desk.run_due_batch().await {
                 Ok(fired) if fired.is_empty() => break true,
-                Ok(fired) => metrics::record_sweep(&fired, Timestamp::now()),
+                Ok(fired) => {
+                    metrics::record_sweep(&fired, Timestamp::now());
+                    written.notify_one();
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "timer sweep failed; retrying");
                     break false;
@@ -227,43 +256,108 @@ async fn sweep<S: Store + 'static>(desk: Arc<Desk<S, SystemClock>>, every: Durat
     }
 }
 
-/// Turns outbox notices into deliveries, sends the due ones and settles sent messages,
-/// every 200 ms (at once after a full round) until told to stop. Claims are leased, so a
-/// crash mid-send leaves the delivery to be retried (with the same idempotency key) once
-/// the lease ends, and a crash mid-settle leaves the job to come back.
-async fn messenger<S, T>(store: S, outside: T, letters: Letters, mut stop: watch::Receiver<bool>)
-where
-    S: DeliveryStore + SettleStore,
-    T: Sender + Messenger,
-{
+/// Turns outbox notices into deliveries and customer updates into letters, as soon as the
+/// sweep wrote some and at least every 200 ms (notices written by requests or by other
+/// instances), at once again after a full round; wakes the deliverer whenever it made some.
+/// It only reads and writes the database, so no receiver can hold it up.
+async fn dispatcher<S: DeliveryStore>(
+    store: S,
+    letters: Letters,
+    written: Arc<Notify>,
+    dispatched: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     let Letters { links, correspondence, slack_channels } = letters;
     loop {
         let now = Timestamp::now();
-        let dispatched_full = match dispatch(&store, &links, slack_channels, now, DISPATCH_BATCH).await {
-            Ok(n) => n as i64 == DISPATCH_BATCH,
+        let pages = match dispatch(&store, &links, slack_channels, now, DISPATCH_BATCH).await {
+            Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching notices failed; retrying");
-                false
+                0
             }
         };
-        let lettered_full = match dispatch_letters(&store, &links, correspondence.as_ref(), now, DISPATCH_BATCH).await {
-            Ok(n) => n as i64 == DISPATCH_BATCH,
+        let letters = match dispatch_letters(&store, &links, correspondence.as_ref(), now, DISPATCH_BATCH).await {
+            Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching customer letters failed; retrying");
-                false
+                0
             }
         };
-        let delivered_full = match deliver(&store, &outside, now, DELIVERY_BATCH).await {
-            Ok(outcomes) => {
-                metrics::record_deliveries(&outcomes);
-                outcomes.len() as i64 == DELIVERY_BATCH
-            }
+        if pages + letters > 0 {
+            dispatched.notify_one();
+        }
+        // A full round means more may be waiting: go again at once.
+        let full = pages as i64 == DISPATCH_BATCH || letters as i64 == DISPATCH_BATCH;
+        if rest_or_wake(if full { Duration::ZERO } else { IDLE }, &written, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Sends due deliveries until told to stop: claims as many as there is room for (at most
+/// [`DELIVERY_CONCURRENCY`] under way, [`PER_DESTINATION`] to one receiver, pages first)
+/// and sends each at once in a task of its own; claims again whenever a send ends, the
+/// dispatcher made deliveries, or 200 ms passed. A claim's lease covers its one send, so a
+/// crash mid-send leaves the delivery to be retried (with the same idempotency key) once the
+/// lease ends. On stop, the sends under way are finished first.
+async fn deliverer<S, T>(store: S, outside: T, dispatched: Arc<Notify>, mut stop: watch::Receiver<bool>)
+where
+    S: DeliveryStore + Clone + 'static,
+    T: Sender + Clone + 'static,
+{
+    let mut in_flight = InFlight::new(DELIVERY_CONCURRENCY, PER_DESTINATION);
+    let mut sends = tokio::task::JoinSet::new();
+    let mut destinations = std::collections::HashMap::new();
+    while !*stop.borrow() {
+        let now = Timestamp::now();
+        let claimed = match claim_due(&store, &mut in_flight, now).await {
+            Ok(claimed) => claimed,
             Err(e) => {
-                tracing::warn!(error = %e, "delivering failed; retrying");
-                false
+                tracing::warn!(error = %e, "claiming deliveries failed; retrying");
+                Vec::new()
             }
         };
-        let settled_full = match settle(&store, &outside, now, SETTLE_BATCH).await {
+        for d in claimed {
+            metrics::record_delivery_start(d.urgency, d.due, now);
+            let (store, outside) = (store.clone(), outside.clone());
+            let destination = d.destination.clone();
+            let task =
+                sends.spawn(async move { (d.id.clone(), d.kind, send(&store, &outside, &SystemClock, &d).await) });
+            destinations.insert(task.id(), destination);
+        }
+        // Claim again when a send ends (room for one more), when new deliveries were made, or
+        // after the pause (retries falling due, deliveries of other instances' notices).
+        tokio::select! {
+            Some(done) = sends.join_next_with_id(), if !sends.is_empty() => {
+                let task = match &done {
+                    Ok((task, _)) => *task,
+                    Err(e) => e.id(),
+                };
+                if let Some(destination) = destinations.remove(&task) {
+                    in_flight.done(&destination);
+                }
+                match done {
+                    Ok((_, (_, kind, Ok(outcome)))) => metrics::record_delivery(kind, &outcome),
+                    Ok((_, (id, _, Err(e)))) => {
+                        tracing::warn!(error = %e, delivery = id, "recording a delivery failed; it is sent again after its lease");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a delivery task failed; it is sent again after its lease"),
+                }
+            }
+            _ = dispatched.notified() => {}
+            _ = tokio::time::sleep(IDLE) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    while sends.join_next().await.is_some() {}
+}
+
+/// Settles sent page messages once paging is over, every 200 ms (at once after a full
+/// round). A crash mid-settle leaves the job to come back when its lease ends.
+async fn settler<S: SettleStore, T: Messenger>(store: S, outside: T, mut stop: watch::Receiver<bool>) {
+    loop {
+        let full = match settle(&store, &outside, Timestamp::now(), SETTLE_BATCH).await {
             Ok(report) => {
                 metrics::record_settled(report.messages);
                 for (delivery, why) in &report.given_up {
@@ -276,15 +370,13 @@ where
                 false
             }
         };
-        // A full round means more may be waiting: go again at once.
-        let busy = dispatched_full || lettered_full || delivered_full || settled_full;
-        if rest(if busy { Duration::ZERO } else { IDLE }, &mut stop).await {
+        if rest(if full { Duration::ZERO } else { IDLE }, &mut stop).await {
             return;
         }
     }
 }
 
-/// What the messenger needs besides the store and the senders.
+/// What the dispatcher needs besides the store.
 struct Letters {
     links: AckLinks,
     correspondence: Option<Correspondence>,

@@ -7,11 +7,14 @@
 use jiff::Timestamp;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use stringer_app::Fired;
-use stringer_app::delivery::{MethodKind, Outcome};
+use stringer_app::delivery::{MethodKind, Outcome, Urgency};
 use stringer_core::event::TimerKind;
 
 /// Histogram: seconds from a timer's due instant to its notices being committed.
 pub const ESCALATION_LAG: &str = "stringer_escalation_lag_seconds";
+/// Histogram: seconds from a delivery's due instant to the start of its send, by urgency
+/// (page, alert, letter): how long a message waited for its turn.
+pub const DELIVERY_LAG: &str = "stringer_delivery_lag_seconds";
 /// Counter: timers run, by kind.
 pub const TIMERS_RUN: &str = "stringer_timers_run_total";
 /// Counter: delivery attempts, by channel and outcome.
@@ -35,6 +38,7 @@ const TIMER_KINDS: [&str; 6] =
 const CHANNELS: [MethodKind; 5] =
     [MethodKind::Webhook, MethodKind::Slack, MethodKind::Email, MethodKind::Sms, MethodKind::Voice];
 const OUTCOMES: [&str; 4] = ["sent", "retried", "failed", "cancelled"];
+const URGENCIES: [Urgency; 3] = [Urgency::Page, Urgency::Alert, Urgency::Letter];
 /// The SLA states open tickets are counted by.
 pub const SLA_STATES: [&str; 5] = ["running", "paused", "breached", "met", "none"];
 
@@ -47,6 +51,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
             &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0],
         )
         .map_err(|e| e.to_string())?
+        .set_buckets_for_metric(
+            Matcher::Full(DELIVERY_LAG.into()),
+            &[0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0],
+        )
+        .map_err(|e| e.to_string())?
         .install_recorder()
         .map_err(|e| e.to_string())?;
     register();
@@ -55,6 +64,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
 
 fn register() {
     metrics::describe_histogram!(ESCALATION_LAG, metrics::Unit::Seconds, "Timer due → its notices committed");
+    metrics::describe_histogram!(
+        DELIVERY_LAG,
+        metrics::Unit::Seconds,
+        "Delivery due → its send started, by urgency (page, alert, letter)"
+    );
     metrics::describe_counter!(TIMERS_RUN, "Timers run, by kind");
     metrics::describe_counter!(DELIVERIES, "Delivery attempts, by channel and outcome");
     metrics::describe_counter!(MESSAGES_SETTLED, "Sent page messages settled once paging was over");
@@ -67,6 +81,9 @@ fn register() {
     metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
     metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
     let _ = metrics::histogram!(ESCALATION_LAG);
+    for urgency in URGENCIES {
+        let _ = metrics::histogram!(DELIVERY_LAG, "urgency" => urgency_name(urgency));
+    }
     for kind in TIMER_KINDS {
         metrics::counter!(TIMERS_RUN, "kind" => kind).absolute(0);
     }
@@ -85,6 +102,20 @@ fn register() {
     }
     metrics::gauge!(TIMERS_DUE).set(0.0);
     metrics::gauge!(OUTBOX_PENDING).set(0.0);
+}
+
+fn urgency_name(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Page => "page",
+        Urgency::Alert => "alert",
+        Urgency::Letter => "letter",
+    }
+}
+
+/// Records how long a delivery waited from its due instant until its send started at `now`.
+pub fn record_delivery_start(urgency: Urgency, due: Timestamp, now: Timestamp) {
+    let lag = now.duration_since(due).as_secs_f64().max(0.0);
+    metrics::histogram!(DELIVERY_LAG, "urgency" => urgency_name(urgency)).record(lag);
 }
 
 fn timer_kind(kind: &TimerKind) -> &'static str {
@@ -109,17 +140,15 @@ pub fn record_sweep(fired: &[Fired], now: Timestamp) {
     }
 }
 
-/// Records delivery outcomes by channel.
-pub fn record_deliveries(outcomes: &[(String, MethodKind, Outcome)]) {
-    for (_, kind, o) in outcomes {
-        let outcome = match o {
-            Outcome::Sent(_) => OUTCOMES[0],
-            Outcome::Retry(..) => OUTCOMES[1],
-            Outcome::Failed(_) => OUTCOMES[2],
-            Outcome::Cancelled(_) => OUTCOMES[3],
-        };
-        metrics::counter!(DELIVERIES, "channel" => kind.as_str(), "outcome" => outcome).increment(1);
-    }
+/// Records a delivery's outcome by channel.
+pub fn record_delivery(kind: MethodKind, outcome: &Outcome) {
+    let outcome = match outcome {
+        Outcome::Sent(_) => OUTCOMES[0],
+        Outcome::Retry(..) => OUTCOMES[1],
+        Outcome::Failed(_) => OUTCOMES[2],
+        Outcome::Cancelled(_) => OUTCOMES[3],
+    };
+    metrics::counter!(DELIVERIES, "channel" => kind.as_str(), "outcome" => outcome).increment(1);
 }
 
 /// Records messages settled.

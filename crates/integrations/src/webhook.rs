@@ -118,7 +118,7 @@ impl Webhooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stringer_app::delivery::MethodKind;
+    use stringer_app::delivery::{MethodKind, Urgency};
 
     #[test]
     fn signatures_verify_and_tampering_fails() {
@@ -140,7 +140,9 @@ mod tests {
             secret: "s".into(),
             payload: "{}".into(),
             attempts: 0,
-            is_page: true,
+            urgency: Urgency::Page,
+            destination: "cm_1".into(),
+            due: jiff::Timestamp::UNIX_EPOCH,
         };
         match Webhooks::new(false).send(&d).await {
             Err(SendError::Permanent(e)) => assert!(e.contains("internal address"), "{e}"),

@@ -7,7 +7,8 @@ use crate::{Backend, SqlStore, backend_err};
 use jiff::Timestamp;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, PagedTicket, Recipient,
+    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, PagedTicket,
+    Recipient, Urgency,
 };
 use stringer_app::mail::Inform;
 use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, LetterContext};
@@ -15,6 +16,9 @@ use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey, UserId};
+
+/// How many due deliveries a claim looks at, most urgent first, to pick its share from.
+const CLAIM_WINDOW: i64 = 512;
 
 fn outcome_parts(o: &Outcome) -> (&'static str, String) {
     match o {
@@ -27,7 +31,7 @@ fn outcome_parts(o: &Outcome) -> (&'static str, String) {
 
 impl DeliveryStore for SqlStore {
     async fn undispatched(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
-        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org, t.number AS number, t.subject AS subject, t.opened_at AS opened_at, g.name AS org_name FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN orgs g ON g.slug = t.org WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue') ORDER BY o.id LIMIT $1";
+        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org, t.number AS number, t.subject AS subject, t.opened_at AS opened_at, g.name AS org_name FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN orgs g ON g.slug = t.org WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue', 'bridge.overdue') ORDER BY o.id LIMIT $1";
         self.rows(sqlx::query(sql).bind(limit), |r| {
             let org = OrgSlug(r.col("org")?);
             let key = TicketKey { org: org.clone(), number: r.col::<Option<i64>>("number")?.unwrap_or_default() };
@@ -67,7 +71,7 @@ impl DeliveryStore for SqlStore {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         for d in deliveries.iter().filter(|d| d.channel.is_some()) {
             sqlx::query(
-                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address) VALUES ($1, $2, $3, $4, $5, $10, $6, 'pending', 0, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address, urgency) VALUES ($1, $2, $3, $4, $5, $10, $6, 'pending', 0, $7, $8, $9, $11) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&d.id)
             .bind(outbox_id)
@@ -80,13 +84,14 @@ impl DeliveryStore for SqlStore {
             .bind(&d.channel)
             // An address of its own: the org's Slack channel, or a customer's mail address.
             .bind(if d.method_id == CUSTOMER_MAIL { "email" } else { "slack" })
+            .bind(d.urgency.rank())
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
         }
         for d in deliveries.iter().filter(|d| d.channel.is_none()) {
             sqlx::query(
-                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at) SELECT $1, $2, $3, $4, m.id, m.kind, $5, 'pending', 0, $6, $7 FROM contact_methods m WHERE m.id = $8 ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, urgency) SELECT $1, $2, $3, $4, m.id, m.kind, $5, 'pending', 0, $6, $7, $9 FROM contact_methods m WHERE m.id = $8 ON CONFLICT (id) DO NOTHING",
             )
             .bind(&d.id)
             .bind(outbox_id)
@@ -96,6 +101,7 @@ impl DeliveryStore for SqlStore {
             .bind(d.due.as_second())
             .bind(at.as_second())
             .bind(&d.method_id)
+            .bind(d.urgency.rank())
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
@@ -110,60 +116,91 @@ impl DeliveryStore for SqlStore {
         Ok(())
     }
 
-    async fn claim(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> Result<Vec<Delivery>, StoreError> {
-        let pick = match self.backend {
-            Backend::Postgres => {
-                "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED"
-            }
-            Backend::Sqlite => {
-                "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3"
-            }
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+        per_destination: i64,
+        skip: &[String],
+    ) -> Result<Vec<Delivery>, StoreError> {
+        // The most urgent due deliveries, at most `per_destination` to any one receiver and
+        // none to one that is full on this worker (its rows wait for the next claim). The
+        // window runs over a bounded prefix of the due rows (read in the claim index's order),
+        // so a backlog costs a claim nothing more.
+        let skipped = if skip.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 4)).collect();
+            format!(" AND COALESCE(channel_address, method_id) NOT IN ({})", marks.join(", "))
         };
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let pick = format!(
+            "WITH due AS (SELECT id, urgency, next_attempt_at, COALESCE(channel_address, method_id) AS destination FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1{skipped} ORDER BY urgency, next_attempt_at, id LIMIT {CLAIM_WINDOW}), \
+             ranked AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY destination ORDER BY urgency, next_attempt_at, id) AS n FROM due) \
+             SELECT id, next_attempt_at FROM deliveries WHERE id IN (SELECT id FROM ranked WHERE n <= $3) ORDER BY urgency, next_attempt_at, id LIMIT $2{lock}"
+        );
+        let mut query = sqlx::query(&pick).bind(now.as_second()).bind(limit).bind(per_destination);
+        for destination in skip {
+            query = query.bind(destination);
+        }
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        let rows = sqlx::query(&format!(
-            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN ({pick}) RETURNING id, ticket_id, method_id, kind, payload, attempts, outbox_id, channel_address"
-        ))
-        .bind(lease_until.as_second())
-        .bind(now.as_second())
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend_err)?;
+        let picked = query.fetch_all(&mut *tx).await.map_err(backend_err)?;
         let mut out = Vec::new();
-        for r in &rows {
+        for p in &picked {
+            let id: String = p.col("id")?;
+            let due =
+                Timestamp::from_second(p.col("next_attempt_at")?).map_err(|e| StoreError::Backend(e.to_string()))?;
+            let r = sqlx::query(
+                "UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2 RETURNING ticket_id, method_id, kind, payload, attempts, urgency, channel_address",
+            )
+            .bind(lease_until.as_second())
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_err)?;
             let method_id: String = r.col("method_id")?;
-            let outbox_id: i64 = r.col("outbox_id")?;
             let channel: Option<String> = r.col("channel_address")?;
-            let (address, secret) = match channel {
-                Some(channel) => (channel, String::new()),
+            let (address, secret, destination) = match channel {
+                Some(channel) => (channel.clone(), String::new(), channel),
                 None => {
                     let m = sqlx::query("SELECT address, secret FROM contact_methods WHERE id = $1")
                         .bind(&method_id)
                         .fetch_one(&mut *tx)
                         .await
                         .map_err(backend_err)?;
-                    (m.col("address")?, m.col("secret")?)
+                    (m.col("address")?, m.col("secret")?, method_id)
                 }
             };
-            let kind: String = sqlx::query("SELECT kind FROM outbox WHERE id = $1")
-                .bind(outbox_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend_err)?
-                .col("kind")?;
             out.push(Delivery {
-                id: r.col("id")?,
+                id,
                 ticket: TicketId(r.col("ticket_id")?),
                 kind: r.named("kind")?,
                 address,
                 secret,
                 payload: r.col("payload")?,
                 attempts: r.col("attempts")?,
-                is_page: kind == "page",
+                urgency: Urgency::from_rank(r.col("urgency")?),
+                destination,
+                due,
             });
         }
         tx.commit().await.map_err(backend_err)?;
         Ok(out)
+    }
+
+    async fn release(&self, ids: &[String], at: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        for id in ids {
+            sqlx::query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending'")
+                .bind(at.as_second())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(())
     }
 
     async fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> Result<(), StoreError> {

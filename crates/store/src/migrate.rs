@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_reviews.sql"),
         include_str!("../migrations/postgres/0019_reviews.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_delivery_urgency.sql"),
+        include_str!("../migrations/postgres/0020_delivery_urgency.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -36,7 +36,7 @@ const KILLS: usize = 5;
 const STEPS: [(&str, &str, u64); 3] = [("oncall", "nico", 0), ("tam", "tina", 3), ("vp_engineering", "vera", 6)];
 /// How long the receiver takes to answer (it records the webhook first).
 const RECEIVER_LATENCY: Duration = Duration::from_millis(50);
-/// The delivery worker's lease on a claimed delivery (`deliver` in crates/app/src/delivery.rs):
+/// The delivery worker's lease on a claimed delivery (`claim_due` in crates/app/src/delivery.rs):
 /// what a killed server had claimed is retried only after it. (A killed timer sweep's claimed
 /// timers come back sooner, after `TIMER_LEASE_SECONDS` in crates/app/src/desk.rs.)
 const LEASE: Duration = Duration::from_secs(stringer_app::delivery::CLAIM_LEASE_SECONDS as u64);
@@ -47,6 +47,7 @@ async fn hook(State(log): State<Log>, Path(who): Path<String>, headers: HeaderMa
     log.lock().unwrap().push(Received {
         who,
         at: Instant::now(),
+        wall: std::time::SystemTime::now(),
         body,
         timestamp: header("stringer-timestamp").parse().unwrap_or(0),
         signature: header("stringer-signature").trim_start_matches("v1=").to_string(),

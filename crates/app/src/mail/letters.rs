@@ -6,7 +6,7 @@
 //! ticket's key, the message ids of the conversation so far, and the signed reply address.
 
 use super::{Inform, ReplySigner};
-use crate::delivery::{DeliveryStore, NewDelivery};
+use crate::delivery::{DeliveryStore, NewDelivery, Urgency};
 use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::Timestamp;
@@ -156,6 +156,7 @@ pub async fn dispatch_letters<S: DeliveryStore>(
                     channel: Some(r.email.clone()),
                     payload: payload.to_string(),
                     due: entry.at,
+                    urgency: Urgency::Letter,
                 });
             }
         }

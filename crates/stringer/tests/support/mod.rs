@@ -24,7 +24,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A name no other test run has used: process ids wrap (32,768 on CI machines) and an earlier
 /// test binary's directory may still be there, so the clock's nanoseconds go in too.
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
@@ -396,6 +396,8 @@ macro_rules! both_backends {
 pub struct Received {
     pub who: String,
     pub at: Instant,
+    /// The wall clock at arrival, to compare with the server's instants.
+    pub wall: std::time::SystemTime,
     pub body: String,
     pub timestamp: i64,
     pub signature: String,
@@ -414,6 +416,7 @@ async fn hook(
     log.lock().unwrap().push(Received {
         who,
         at: Instant::now(),
+        wall: std::time::SystemTime::now(),
         body,
         timestamp: header("stringer-timestamp").parse().unwrap_or(0),
         signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
@@ -422,10 +425,26 @@ async fn hook(
     "ok"
 }
 
-/// A local receiver recording every webhook it gets at `/hook/{who}`.
+/// Records the webhook at once, then answers only after `seconds`: a slow receiver.
+async fn slow_hook(
+    state: axum::extract::State<Log>,
+    axum::extract::Path((seconds, who)): axum::extract::Path<(u64, String)>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> &'static str {
+    hook(state, axum::extract::Path(who), headers, body).await;
+    tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+    "ok"
+}
+
+/// A local receiver recording every webhook it gets at `/hook/{who}`, and at
+/// `/slow/{seconds}/{who}`, which answers only after that many seconds.
 pub async fn receiver() -> (String, Log) {
     let log: Log = Default::default();
-    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(hook)).with_state(log.clone());
+    let app = axum::Router::new()
+        .route("/hook/{who}", axum::routing::post(hook))
+        .route("/slow/{seconds}/{who}", axum::routing::post(slow_hook))
+        .with_state(log.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
