@@ -156,12 +156,16 @@ async fn severity_changes_page_on_time(db: Db) {
     let (b, _) = open(&server, &zoe, "zen", "P3").await; // raised to P1, lowered back to P3
     let (c, c_opened) = open(&server, &zoe, "zen", "P1").await; // lowered to P3, raised back to P1
     let (e, e_opened) = open(&server, &zoe, "zen", "P2").await; // acknowledged, then raised
+    let incident =
+        json!({"org": "zen", "severity": "P1", "subject": "a breach", "description": "details", "security": true});
+    let s = server.ok(Method::POST, "/api/v1/tickets", &zoe, Some(incident)).await["id"].as_str().unwrap().to_string();
     let mut burst = Vec::new();
     for _ in 0..20 {
         burst.push(open(&server, &zoe, "zen", "P1").await);
     }
     at_second(start, 1.5).await;
     server.ok(Method::POST, &format!("/api/v1/tickets/{e}/acknowledge"), &d.engineer, None).await;
+    server.ok(Method::POST, &format!("/api/v1/tickets/{s}/acknowledge"), &d.engineer, None).await;
     at_second(start, 2.0).await;
     let b_raised = set_severity(&server, &d.engineer, &b, "P1").await;
     set_severity(&server, &d.engineer, &c, "P3").await;
@@ -183,6 +187,18 @@ async fn severity_changes_page_on_time(db: Db) {
         (got >= 6 && start.elapsed() > Duration::from_secs(17)).then_some(())
     })
     .await;
+    // The security incident's bridge, due with its response (20 s), nobody joined: the TAM
+    // hears of it (the contract's [security.bridge] overdue_notify), on time.
+    let missed = support::until("the missed bridge told to the TAM", || async {
+        log.lock().unwrap().iter().find_map(|r| {
+            let body: Value = serde_json::from_str(&r.body).ok()?;
+            (body["notice"]["ticket"] == s.as_str() && body["notice"]["kind"] == "bridge.overdue")
+                .then(|| (r.who.clone(), unix(r.wall), instant_of(&body["notice"]["at"])))
+        })
+    })
+    .await;
+    assert_eq!(missed.0, "tina");
+    assert!(missed.1 - (missed.2 as f64) < 1.0, "the missed bridge arrived {:.2} s late", missed.1 - missed.2 as f64);
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // The server's own instants: each ticket's events as recorded (up to two seconds ago, so
