@@ -223,12 +223,11 @@ pub trait DeliveryStore: Send + Sync {
     fn org_channel(&self, org: &OrgSlug) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// A user's contact methods and rules.
     fn recipient(&self, user_id: &str) -> impl Future<Output = Result<Recipient, StoreError>> + Send;
-    /// Stores the deliveries (ignoring ones already stored) and marks the outbox row
-    /// dispatched, atomically.
+    /// Stores each outbox row's deliveries (ignoring ones already stored) and marks the rows
+    /// dispatched, all in one transaction: a burst of notices costs one write, not one each.
     fn dispatch(
         &self,
-        outbox_id: i64,
-        deliveries: Vec<NewDelivery>,
+        batch: Vec<(i64, Vec<NewDelivery>)>,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Claims up to `limit` pending deliveries due at `now`, most urgent first and then
@@ -303,6 +302,7 @@ pub async fn dispatch<S: DeliveryStore>(
     limit: i64,
 ) -> Result<usize, StoreError> {
     let entries = store.undispatched(limit).await?;
+    let mut batch = Vec::with_capacity(entries.len());
     for entry in &entries {
         let t = &entry.ticket;
         let ticket = serde_json::json!({
@@ -367,7 +367,10 @@ pub async fn dispatch<S: DeliveryStore>(
                 urgency: Urgency::Page,
             });
         }
-        store.dispatch(entry.id, deliveries, now).await?;
+        batch.push((entry.id, deliveries));
+    }
+    if !batch.is_empty() {
+        store.dispatch(batch, now).await?;
     }
     Ok(entries.len())
 }

@@ -67,51 +67,21 @@ impl DeliveryStore for SqlStore {
         Ok(Recipient { user_id: user_id.to_string(), methods, rules })
     }
 
-    async fn dispatch(&self, outbox_id: i64, deliveries: Vec<NewDelivery>, at: Timestamp) -> Result<(), StoreError> {
+    async fn dispatch(&self, batch: Vec<(i64, Vec<NewDelivery>)>, at: Timestamp) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        for d in deliveries.iter().filter(|d| d.channel.is_some()) {
-            sqlx::query(
-                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address, urgency) VALUES ($1, $2, $3, $4, $5, $10, $6, 'pending', 0, $7, $8, $9, $11) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&d.id)
-            .bind(outbox_id)
-            .bind(d.ticket.as_str())
-            .bind(&d.user_id)
-            .bind(&d.method_id)
-            .bind(&d.payload)
-            .bind(d.due.as_second())
-            .bind(at.as_second())
-            .bind(&d.channel)
-            // An address of its own: the org's Slack channel, or a customer's mail address.
-            .bind(if d.method_id == CUSTOMER_MAIL { "email" } else { "slack" })
-            .bind(d.urgency.rank())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
+        for (outbox_id, deliveries) in &batch {
+            insert_deliveries(&mut tx, *outbox_id, deliveries, at).await?;
         }
-        for d in deliveries.iter().filter(|d| d.channel.is_none()) {
-            sqlx::query(
-                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, urgency) SELECT $1, $2, $3, $4, m.id, m.kind, $5, 'pending', 0, $6, $7, $9 FROM contact_methods m WHERE m.id = $8 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&d.id)
-            .bind(outbox_id)
-            .bind(d.ticket.as_str())
-            .bind(&d.user_id)
-            .bind(&d.payload)
-            .bind(d.due.as_second())
-            .bind(at.as_second())
-            .bind(&d.method_id)
-            .bind(d.urgency.rank())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
+        let ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!("UPDATE outbox SET dispatched_at = $1 WHERE id IN ({})", marks.join(", "));
+            let mut query = sqlx::query(&sql).bind(at.as_second());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await.map_err(backend_err)?;
         }
-        sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
-            .bind(at.as_second())
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
         tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
@@ -315,4 +285,51 @@ impl SettleStore for SqlStore {
     async fn display_name(&self, user: &UserId) -> Result<Option<String>, StoreError> {
         Ok(Accounts::user(self, user).await?.map(|u| u.name))
     }
+}
+
+/// Inserts one outbox row's deliveries (those already there are left as they are).
+async fn insert_deliveries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    outbox_id: i64,
+    deliveries: &[NewDelivery],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for d in deliveries.iter().filter(|d| d.channel.is_some()) {
+        sqlx::query(
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, channel_address, urgency) VALUES ($1, $2, $3, $4, $5, $10, $6, 'pending', 0, $7, $8, $9, $11) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&d.id)
+            .bind(outbox_id)
+            .bind(d.ticket.as_str())
+            .bind(&d.user_id)
+            .bind(&d.method_id)
+            .bind(&d.payload)
+            .bind(d.due.as_second())
+            .bind(at.as_second())
+            .bind(&d.channel)
+            // An address of its own: the org's Slack channel, or a customer's mail address.
+            .bind(if d.method_id == CUSTOMER_MAIL { "email" } else { "slack" })
+            .bind(d.urgency.rank())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend_err)?;
+    }
+    for d in deliveries.iter().filter(|d| d.channel.is_none()) {
+        sqlx::query(
+                "INSERT INTO deliveries (id, outbox_id, ticket_id, user_id, method_id, kind, payload, status, attempts, next_attempt_at, created_at, urgency) SELECT $1, $2, $3, $4, m.id, m.kind, $5, 'pending', 0, $6, $7, $9 FROM contact_methods m WHERE m.id = $8 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&d.id)
+            .bind(outbox_id)
+            .bind(d.ticket.as_str())
+            .bind(&d.user_id)
+            .bind(&d.payload)
+            .bind(d.due.as_second())
+            .bind(at.as_second())
+            .bind(&d.method_id)
+            .bind(d.urgency.rank())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend_err)?;
+    }
+    Ok(())
 }

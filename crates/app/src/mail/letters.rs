@@ -119,6 +119,7 @@ pub async fn dispatch_letters<S: DeliveryStore>(
     limit: i64,
 ) -> Result<usize, StoreError> {
     let entries = store.undispatched_informs(limit).await?;
+    let mut batch = Vec::with_capacity(entries.len());
     for entry in &entries {
         let mut deliveries = Vec::new();
         if let Some(mail) = mail
@@ -160,7 +161,10 @@ pub async fn dispatch_letters<S: DeliveryStore>(
                 });
             }
         }
-        store.dispatch(entry.id, deliveries, now).await?;
+        batch.push((entry.id, deliveries));
+    }
+    if !batch.is_empty() {
+        store.dispatch(batch, now).await?;
     }
     Ok(entries.len())
 }
