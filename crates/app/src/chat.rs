@@ -7,6 +7,7 @@
 //! and who is on call. Who is who comes from Slack's confirmed email addresses, never from
 //! a member ID a user typed; what anyone may do is the access policy's answer.
 
+use crate::act::{ActError, Command, Principal, Proof, TicketDesk, TicketRef};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -16,9 +17,9 @@ use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Decision, Object, OrgRef};
-use stringer_core::event::{Event, EventKind, NoticeBody};
-use stringer_core::ids::{Intake, OrgSlug, TicketId, TicketKey, UserId};
+use stringer_core::access::{self, Action, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::event::{Event, EventKind};
+use stringer_core::ids::{Deployment, Intake, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::ticket::Status;
 
 /// How many times a stored message is tried before it is settled as failed.
@@ -168,8 +169,9 @@ pub trait SlackDirectory: Send + Sync {
     /// Posts `text` in a channel, in a thread when given (`chat.postMessage`); answers the
     /// message's timestamp.
     async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError>;
-    /// Creates a public channel (`conversations.create`); `None` when the name is taken.
-    async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError>;
+    /// Creates a channel (`conversations.create`), private when asked; `None` when the name
+    /// is taken.
+    async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError>;
     /// The id of the channel of that name (`conversations.list`, page by page).
     async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError>;
     /// The member whose email address is `email` (`users.lookupByEmail`).
@@ -237,6 +239,8 @@ impl Reply {
 pub struct ChatDesk {
     /// The application's ports.
     pub ports: Ports,
+    /// Acts on tickets as the member Slack vouched for.
+    pub tickets: TicketDesk,
     /// Slack's Web API.
     pub slack: Arc<dyn SlackDirectory>,
     /// The server's public address, for links in replies.
@@ -461,7 +465,13 @@ impl ChatDesk {
         };
         done.channel = match known {
             Some(id) => id,
-            None => match self.slack.create_channel(&channel_name).await.map_err(slack_failed)? {
+            // A federal org's channel is private: only those invited see its pages.
+            None => match self
+                .slack
+                .create_channel(&channel_name, org.deployment == Deployment::Federal)
+                .await
+                .map_err(slack_failed)?
+            {
                 Some(id) => {
                     done.created = true;
                     id
@@ -660,28 +670,25 @@ impl ChatDesk {
         } else {
             self.find(user, which).await?
         };
-        let Some(ticket) = ticket else { return Ok(Reply::private("No such open ticket of this org.")) };
-        let deployment = org.deployment;
-        let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-        if access::decide(&user.as_sender(), Action::PageOnCall, Some(object)) != Decision::Allow {
-            return Ok(Reply::private(format!("You may not page on-call for {}.", ticket.key())));
-        }
-        let now = self.ports.commands.now();
-        let extras = Extras { actor: Some(user.id.clone()), details: None, comment: None };
-        let event = Event::new(now, ticket.id.clone(), EventKind::CustomerPageRequested);
-        let recorded = match self.ports.commands.record(vec![event], extras).await {
-            Ok(recorded) => recorded,
-            Err(AppError::Rejected(why)) => return Ok(Reply::private(format!("Not paged: {why}."))),
-            Err(e) => return Err(e),
+        // A refusal never names a ticket the member may not see: it answers as for none.
+        let none = || Ok(Reply::private("No such open ticket of this org."));
+        let Some(ticket) = ticket else { return none() };
+        let Some(who) = Principal::new(user.clone(), Scopes::of(&[Scope::Read, Scope::Write]), Proof::SlackMember)
+        else {
+            return none();
         };
-        for n in &recorded.notices {
-            if let NoticeBody::CustomerPageRefused { opens_at, reason } = &n.body {
-                let next = match opens_at {
-                    Some(t) => format!(" It opens at {t}. Until then, reply in the ticket's thread or mail support."),
-                    None => " Reply in the ticket's thread or mail support.".into(),
-                };
-                return Ok(Reply::private(format!("Not paged: {reason}.{next}")));
+        let acted = match self.tickets.act(&who, &TicketRef::Id(ticket.id.clone()), vec![Command::PageOnCall]).await {
+            Ok(acted) => acted,
+            Err(ActError::NotFound) => return none(),
+            Err(ActError::App(AppError::Rejected(why)) | ActError::Forbidden(why) | ActError::Invalid(why)) => {
+                return Ok(Reply::private(format!("Not paged: {why}.")));
             }
+            Err(e @ ActError::TooSoon(_)) => return Ok(Reply::private(format!("Not paged: {e}."))),
+            Err(ActError::Refused { reason, opens_at }) => return Ok(refused(&reason, opens_at)),
+            Err(ActError::App(e)) => return Err(e),
+        };
+        if let Err(ActError::Refused { reason, opens_at }) = acted.paged() {
+            return Ok(refused(&reason, opens_at));
         }
         Ok(Reply::public(format!("<@{}> paged on-call for {}. {}", c.user, ticket.key(), self.link(&ticket))))
     }
@@ -754,4 +761,13 @@ fn slack_failed(e: SendError) -> AppError {
 /// An id derived from a message's event: the same on every try.
 fn message_id(prefix: &str, m: &ChatMessage) -> String {
     seeded_ulid(prefix, m.received_at_ms, &format!("{prefix}|{}|{}", m.event_id, m.ts))
+}
+
+/// The reply to a customer page the contract refused: why, and when the line opens if ever.
+fn refused(reason: &str, opens_at: Option<Timestamp>) -> Reply {
+    let next = match opens_at {
+        Some(t) => format!(" It opens at {t}. Until then, reply in the ticket's thread or mail support."),
+        None => " Reply in the ticket's thread or mail support.".into(),
+    };
+    Reply::private(format!("Not paged: {reason}.{next}"))
 }

@@ -14,6 +14,7 @@
 //! the ticket's timeline as internal notes. When nobody answers, the caller's message is
 //! recorded and attached to the ticket with its transcription.
 
+use crate::act::{ActError, Command, Principal, Proof, TicketDesk, TicketRef};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -171,6 +172,8 @@ impl Caller {
 pub struct PhoneDesk {
     /// The application's ports.
     pub ports: Ports,
+    /// Acts on tickets as the person who answered.
+    pub tickets: TicketDesk,
     /// The key PINs are hashed under ([`pin_hash`]).
     pub pin_key: String,
     /// How long each person is rung before the next, in seconds.
@@ -432,16 +435,15 @@ impl PhoneDesk {
             return Ok(Step::Whisper { say: format!("A call about ticket {}.", spoken_key(&t)) });
         };
         let now = self.ports.commands.now();
-        if t.state.acknowledged.is_none() {
-            let object =
-                Object::Ticket(OrgRef { slug: t.org.as_str(), deployment: self.org(&t.org).await?.deployment });
-            if access::decide(&person.as_sender(), Action::Acknowledge, Some(object)) == Decision::Allow {
-                let extras = Extras { actor: Some(person.id.clone()), details: None, comment: None };
-                let event = Event::new(now, t.id.clone(), EventKind::Acknowledged { by: person.id.to_string() });
-                match self.ports.commands.record(vec![event], extras).await {
-                    Ok(_) | Err(AppError::Rejected(_)) => {}
-                    Err(e) => return Err(e),
-                }
+        if t.state.acknowledged.is_none()
+            && let Some(who) = Principal::new(person.clone(), Scopes::of(&[Scope::Read, Scope::Write]), Proof::Phone)
+        {
+            match self.tickets.act(&who, &TicketRef::Id(t.id.clone()), vec![Command::Acknowledge]).await {
+                Ok(_)
+                | Err(ActError::NotFound | ActError::Forbidden(_))
+                | Err(ActError::App(AppError::Rejected(_))) => {}
+                Err(ActError::App(e)) => return Err(e),
+                Err(e) => return Err(AppError::Rejected(e.to_string())),
             }
         }
         let body = format!("{} answered the call to the P1 line at {now} and was put through.", person.name);

@@ -1,6 +1,7 @@
 //! Wiring: the SQL store behind every port the web front and the Slack integration use.
 
 use std::sync::Arc;
+use stringer_app::act::TicketDesk;
 use stringer_app::chat::ChatDesk;
 use stringer_app::ports::Commands;
 use stringer_integrations::slack::inbound::Inbound;
@@ -30,11 +31,15 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
 }
 
 /// The Slack app's inbound side, acting through the same ports.
-pub fn slack_inbound(ports: &Ports, signing_secret: String, desk: Option<Arc<ChatDesk>>) -> Inbound {
+pub fn slack_inbound(
+    ports: &Ports,
+    tickets: TicketDesk,
+    signing_secret: String,
+    desk: Option<Arc<ChatDesk>>,
+) -> Inbound {
     Inbound {
         signing_secret,
-        commands: ports.commands.clone(),
-        queries: ports.queries.clone(),
+        tickets,
         accounts: ports.accounts.clone(),
         oncall: ports.oncall.clone(),
         safeguards: ports.safeguards.clone(),

@@ -14,7 +14,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Db, Posts, Server, desk, until};
+use support::{Db, Posts, Server, desk, open_ticket, until};
 
 const SECRET: &str = "signing-sekret";
 
@@ -301,6 +301,18 @@ async fn shared_channel_on(db: Db) {
     assert_eq!(foreign["text"], "No such ticket.");
     let nowhere = command(&server, "CGENERAL", "UALICE", "new anything").await;
     assert!(nowhere["text"].as_str().unwrap().contains("no org's shared channel"), "{nowhere}");
+
+    // F35: an uncleared engineer's page in a federal org's channel is refused without naming
+    // the ticket they may not see.
+    let fed = json!({"slack_channel": "#stringer-fedco"});
+    server.ok(Method::PATCH, "/api/v1/orgs/fedco", &d.admin, Some(fed)).await;
+    let federal = open_ticket(&server, &d.fiona, "fedco", "P2").await;
+    let fed_key = federal["key"].as_str().unwrap();
+    for text in ["page".to_string(), format!("page {fed_key}")] {
+        let refused = command(&server, "CSTRINGER-FEDCO", "UENG", &text).await;
+        let said = refused["text"].as_str().unwrap();
+        assert!(!said.contains(fed_key) && !said.contains("FEDCO-"), "{text:?} answered {said:?}");
+    }
 }
 
 async fn channel_kickoff_on(db: Db) {
@@ -327,6 +339,7 @@ async fn channel_kickoff_on(db: Db) {
     let created = support::slack_calls(&posts, "conversations.create");
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].1["name"], "zen-support");
+    assert_eq!(created[0].1["is_private"], false, "a dedicated org's channel");
     assert_eq!(created[0].0, "Bearer xoxb-test");
     let invited = support::slack_calls(&posts, "conversations.invite");
     assert_eq!(invited[0].1, json!({"channel": "CZEN-SUPPORT", "users": "UTINA,USIA"}));
@@ -370,6 +383,14 @@ async fn channel_kickoff_on(db: Db) {
         server.ok(Method::POST, "/api/v1/login", "", Some(zoe_login)).await["token"].as_str().unwrap().to_string();
     let (status, _) = server.call(Method::POST, "/api/v1/orgs/zen/kickoff", Some(&zoe), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A federal org's channel is created private: its pages are for those invited only.
+    let fed = json!({"slug": "fedz", "name": "Fedz", "tier": "enterprise", "deployment": "federal"});
+    server.ok(Method::POST, "/api/v1/orgs", &admin, Some(fed)).await;
+    server.ok(Method::POST, "/api/v1/orgs/fedz/kickoff", &admin, None).await;
+    let created = support::slack_calls(&posts, "conversations.create");
+    let federal = created.iter().find(|c| c.1["name"] == "stringer-fedz").expect("the federal channel was created");
+    assert_eq!(federal.1["is_private"], true, "{created:?}");
 }
 
 /// Slack refuses the answer to a customer's message (rate-limited) after its ticket was

@@ -47,7 +47,7 @@ pub async fn add(
         size: bytes.len() as i64,
         sha256: hex::encode(Sha256::digest(&bytes)),
         public: !internal,
-        uploaded_by: caller.user.id.clone(),
+        uploaded_by: caller.user().id.clone(),
         created_at: state.now().as_second(),
     };
     state.ports.files.insert_attachment(&record, &bytes).await?;
@@ -56,7 +56,7 @@ pub async fn add(
 
 /// The attachments of `found` the caller may see (internal ones for who sees internal notes).
 pub async fn visible(state: &AppState, caller: &Caller, found: &Found) -> Result<Vec<AttachmentRecord>, ApiError> {
-    let internal = found.internals_for(caller);
+    let internal = caller.sees_internals(found);
     Ok(state.ports.files.attachments(&found.ticket.id).await?.into_iter().filter(|a| a.public || internal).collect())
 }
 

@@ -16,33 +16,43 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use std::time::Instant;
+use stringer_app::act::{Principal, Proof};
 use stringer_app::records::UserRecord;
 use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
 
-/// The authenticated caller, put in request extensions by [`authenticate`].
+/// The authenticated caller of the API or the pages, put in request extensions by
+/// [`authenticate`] (or by the session): the application's [`Principal`], proven by a token
+/// or a session.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    /// The user.
-    pub user: UserRecord,
-    /// What the credential allows.
-    pub scopes: Scopes,
+    principal: Principal,
 }
 
 impl Caller {
+    /// The caller `user` proven by `proof` with `scopes`: `None` for a deactivated account
+    /// (the one place every door's principal is refused for it).
+    pub fn new(user: UserRecord, scopes: Scopes, proof: Proof) -> Option<Caller> {
+        Principal::new(user, scopes, proof).map(|principal| Caller { principal })
+    }
+
+    /// The user.
+    pub fn user(&self) -> &UserRecord {
+        self.principal.user()
+    }
+
+    /// Who acts, for the application.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
     /// Staff (not a customer).
     pub fn is_staff(&self) -> bool {
-        self.user.org.is_none()
+        self.principal.is_staff()
     }
 
     /// The caller as the access policy sees them.
     pub fn actor(&self) -> Actor<'_> {
-        Actor {
-            user: self.user.id.as_str(),
-            role: self.user.role,
-            org: self.user.org.as_ref().map(|o| o.as_str()),
-            federal_cleared: self.user.federal_cleared,
-            scopes: self.scopes,
-        }
+        self.principal.actor()
     }
 
     /// Asks the access policy whether the caller may take `action` on `object` (`None`: it
@@ -60,6 +70,11 @@ impl Caller {
             Decision::Forbidden(why) => Err(ApiError::forbidden(why)),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the caller may see a ticket's internal notes and staff-only details.
+    pub fn sees_internals(&self, found: &stringer_app::act::Found) -> bool {
+        self.allowed(Action::ReadInternal, Some(found.object()))
     }
 
     /// Whether the policy allows it (for filtering lists and redacting views).
@@ -142,13 +157,13 @@ pub async fn bearer_caller(state: &AppState, headers: &axum::http::HeaderMap) ->
         return Ok(Some(caller));
     }
     let found = state.ports.accounts.token_by_hash(&hash).await?;
-    let Some((token, user)) = found
-        .filter(|(t, u)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now) && u.deactivated_at.is_none())
+    let Some((expires_at, caller)) = found
+        .filter(|(t, _)| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
+        .and_then(|(token, user)| Some((token.expires_at, Caller::new(user, token.scopes, Proof::Token)?)))
     else {
         return Err(ApiError::unauthorized("the token is unknown, revoked or expired, or its user deactivated"));
     };
-    let caller = Caller { user, scopes: token.scopes };
-    state.tokens.put(hash, token.expires_at, caller.clone(), Instant::now());
+    state.tokens.put(hash, expires_at, caller.clone(), Instant::now());
     Ok(Some(caller))
 }
 

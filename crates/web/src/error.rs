@@ -3,6 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use stringer_app::act::ActError;
 use stringer_app::{AppError, StoreError};
 
 /// An error answered to the client.
@@ -80,6 +81,21 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%detail, "store failure");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly")
             }
+        }
+    }
+}
+
+impl From<ActError> for ApiError {
+    fn from(e: ActError) -> ApiError {
+        match e {
+            ActError::NotFound => ApiError::not_found("ticket"),
+            ActError::Forbidden(why) => ApiError::forbidden(why),
+            ActError::Invalid(detail) => ApiError::unprocessable(detail),
+            ActError::Refused { reason, opens_at } => {
+                ApiError::conflict(reason).with("opens_at", opens_at.map(|t| t.to_string()).into())
+            }
+            e @ ActError::TooSoon(wait) => ApiError::too_many(e.to_string(), wait),
+            ActError::App(e) => e.into(),
         }
     }
 }

@@ -74,7 +74,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     hasher.update(&bytes);
     let hash = hex::encode(hasher.finalize());
     let now = state.now().as_second();
-    let user = &caller.user.id;
+    let user = &caller.user().id;
     let store = &state.ports.safeguards;
     match store.claim_idempotent(user, &key, &hash, now, state.settings.idempotency_lease, EXPIRY_SECONDS).await? {
         KeyClaim::OtherRequest => {

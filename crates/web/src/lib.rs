@@ -119,6 +119,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The application's one way to act on tickets, over this front's ports; customers may
+    /// page as often as [`Settings::limits`] allows.
+    pub fn tickets(&self) -> stringer_app::act::TicketDesk {
+        let p = &self.ports;
+        let RateLimit { limit, window } = self.settings.limits;
+        stringer_app::act::TicketDesk::new(
+            p.commands.clone(),
+            p.queries.clone(),
+            p.accounts.clone(),
+            p.safeguards.clone(),
+            stringer_app::act::PageLimit { limit, window },
+        )
+    }
+
     /// State over the application's ports, with default settings.
     pub fn new(ports: Ports) -> AppState {
         AppState {

@@ -72,7 +72,8 @@ mod tests {
             time_zone: None,
             deactivated_at: None,
         };
-        Caller { user, scopes: stringer_core::access::Scopes::of(&[stringer_core::access::Scope::Read]) }
+        let scopes = stringer_core::access::Scopes::of(&[stringer_core::access::Scope::Read]);
+        Caller::new(user, scopes, stringer_app::act::Proof::Token).unwrap()
     }
 
     #[test]

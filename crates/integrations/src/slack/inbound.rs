@@ -13,12 +13,12 @@
 use super::{ACK_ACTION, MAX_SKEW_SECONDS, OPEN_TICKET_SHORTCUT, RESOLVE_ACTION, verify_request};
 use serde::Deserialize;
 use std::sync::Arc;
+use stringer_app::act::{ActError, Command, Principal, Proof, TicketDesk, TicketRef};
 use stringer_app::chat::{Accepted, ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
-use stringer_app::ports::{Accounts, Commands, OnCall, Queries, Safeguards};
-use stringer_app::{AppError, Extras, StoreError};
-use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
-use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{TicketId, UserId};
+use stringer_app::ports::{Accounts, OnCall, Safeguards};
+use stringer_app::{AppError, StoreError};
+use stringer_core::access::{Scope, Scopes};
+use stringer_core::ids::TicketId;
 
 /// Why an inbound request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +94,8 @@ struct ButtonPress {
 pub struct Inbound {
     /// The Slack app's signing secret.
     pub signing_secret: String,
-    /// Records the press's event.
-    pub commands: Arc<dyn Commands>,
-    /// Reads the pressed ticket.
-    pub queries: Arc<dyn Queries>,
+    /// Acts on the pressed ticket as the presser.
+    pub tickets: TicketDesk,
     /// Reads the presser.
     pub accounts: Arc<dyn Accounts>,
     /// Finds who a Slack member is.
@@ -308,33 +306,21 @@ impl Inbound {
             .staff_by_slack_member(&interaction.user.id)
             .await?
             .ok_or(Refusal::Forbidden("this Slack member is not a Stringer staff user"))?;
-        let user = self.accounts.user(&user_id).await?.ok_or(Refusal::Forbidden("no such staff user"))?;
-        let presser = Actor {
-            user: user.id.as_str(),
-            role: user.role,
-            org: user.org.as_ref().map(|o| o.as_str()),
-            federal_cleared: user.federal_cleared,
-            scopes: Scopes::of(&[Scope::Write]),
-        };
+        let user = self.accounts.user(&user_id).await?;
+        let presser = user
+            .and_then(|u| Principal::new(u, Scopes::of(&[Scope::Read, Scope::Write]), Proof::SlackMember))
+            .ok_or(Refusal::Forbidden("this Slack member is not an active Stringer staff user"))?;
         for press in interaction.actions {
-            let ticket = TicketId(press.value.clone());
-            let (action, kind) = match press.action_id.as_str() {
-                ACK_ACTION => (Action::Acknowledge, EventKind::Acknowledged { by: user.id.to_string() }),
-                RESOLVE_ACTION => (Action::Resolve, EventKind::Resolved),
+            let command = match press.action_id.as_str() {
+                ACK_ACTION => Command::Acknowledge,
+                RESOLVE_ACTION => Command::Resolve,
                 _ => continue,
             };
-            let found = self.queries.ticket(&ticket).await?;
-            let object = found
-                .as_ref()
-                .map(|(t, deployment)| Object::Ticket(OrgRef { slug: t.org.as_str(), deployment: *deployment }));
-            if access::decide(&presser, action, object) != Decision::Allow {
-                return Err(Refusal::NotFound);
-            }
-            let event = Event::new(self.commands.now(), ticket, kind);
-            let extras = Extras { actor: Some(UserId(user.id.to_string())), details: None, comment: None };
-            match self.commands.record(vec![event], extras).await {
-                Ok(_) | Err(AppError::Rejected(_)) => {}
-                Err(e) => return Err(Refusal::App(e)),
+            let ticket = TicketRef::Id(TicketId(press.value.clone()));
+            match self.tickets.act(&presser, &ticket, vec![command]).await {
+                Ok(_) | Err(ActError::App(AppError::Rejected(_))) => {}
+                Err(ActError::App(e)) => return Err(Refusal::App(e)),
+                Err(_) => return Err(Refusal::NotFound),
             }
         }
         Ok(())

@@ -123,10 +123,10 @@ impl Slack {
         Ok(body["ts"].as_str().unwrap_or_default().to_string())
     }
 
-    /// Creates a public channel (`conversations.create`; `channels:manage`); `None` when the
-    /// name is taken.
-    pub async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError> {
-        match self.call("conversations.create", Args::Json(&json!({"name": name, "is_private": false}))).await {
+    /// Creates a channel (`conversations.create`; `channels:manage`, `groups:write` for a
+    /// private one), private when asked; `None` when the name is taken.
+    pub async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
+        match self.call("conversations.create", Args::Json(&json!({"name": name, "is_private": private}))).await {
             Ok(body) => Ok(body["channel"]["id"].as_str().map(str::to_string)),
             Err(SendError::Permanent(e)) if e.contains("name_taken") => Ok(None),
             Err(e) => Err(e),
@@ -232,8 +232,8 @@ impl stringer_app::chat::SlackDirectory for Slack {
         Slack::post(self, channel, thread_ts, text).await
     }
 
-    async fn create_channel(&self, name: &str) -> Result<Option<String>, SendError> {
-        Slack::create_channel(self, name).await
+    async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
+        Slack::create_channel(self, name, private).await
     }
 
     async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError> {

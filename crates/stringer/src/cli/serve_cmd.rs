@@ -280,7 +280,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.phone_line = outside.phone.as_ref().and(args.sms_from.clone());
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
-        Arc::new(ChatDesk { ports: state.ports.clone(), slack: Arc::new(slack), public_url: public.clone() })
+        Arc::new(ChatDesk {
+            ports: state.ports.clone(),
+            tickets: state.tickets(),
+            slack: Arc::new(slack),
+            public_url: public.clone(),
+        })
     });
     if let (Some(account), Some(token), Some(phone)) = (&args.sms_account, &args.sms_token, &outside.phone) {
         let pin_key =
@@ -290,6 +295,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let help = format!("For anything else, open a ticket in the support portal at {public}{mail}.");
         let desk = PhoneDesk {
             ports: state.ports.clone(),
+            tickets: state.tickets(),
             pin_key,
             ring_seconds: args.phone_ring_seconds,
             help,
@@ -306,7 +312,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         inbound: args
             .slack_signing_secret
             .clone()
-            .map(|secret| wiring::slack_inbound(&state.ports, secret, chat.clone())),
+            .map(|secret| wiring::slack_inbound(&state.ports, state.tickets(), secret, chat.clone())),
         client: outside.slack.clone(),
         chat: chat.clone(),
     };

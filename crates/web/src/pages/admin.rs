@@ -237,7 +237,7 @@ async fn users_page(
 ) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::UpdateOrg)?;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let orgs = state.ports.accounts.orgs().await?;
     let users = state
         .ports
@@ -252,7 +252,7 @@ async fn users_page(
                 return None;
             }
             let may_deactivate = u.deactivated_at.is_none()
-                && u.id != caller.user.id
+                && u.id != caller.user().id
                 && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
             let roles = stringer_core::ids::UserRole::ALL
                 .iter()

@@ -12,15 +12,13 @@ use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
 use crate::routes::accounts::org_for;
-use crate::routes::tickets::commands::{bridge_event, check_assignee};
-use crate::routes::tickets::{MAX_SUBJECT, MAX_TEXT};
+use crate::routes::tickets::MAX_SUBJECT;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
+use stringer_app::act::Command;
 use stringer_app::records::{TicketFilter, TicketOrder};
-use stringer_app::{Extras, NewComment};
 use stringer_core::access::{self, Action, Object, Reach};
-use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, UserId};
 use stringer_core::ticket::Status;
 
@@ -95,7 +93,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
     };
     let assignee = match f.assignee.as_str() {
         "" => None,
-        "mine" => Some(Some(caller.user.id.clone())),
+        "mine" => Some(Some(caller.user().id.clone())),
         "unassigned" => Some(None),
         other => Some(Some(UserId::from(other))),
     };
@@ -115,7 +113,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
         ..TicketFilter::default()
     };
     let tickets = state.ports.queries.tickets(&filter).await?;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let names = ticket::names(state).await?;
     Ok(tickets.iter().map(|t| row(state, t, "/console", &tz, &names)).collect())
 }
@@ -183,52 +181,25 @@ pub async fn act(
 ) -> PageResult {
     session.caller.may_list(Action::OpenConsole)?;
     let found = ticket::find(&state, &session, &key).await?;
-    let me = session.caller.user.id.to_string();
-    let mut comment = None;
-    let (policy, kind) = match action.as_str() {
-        "take" => (Action::Assign, EventKind::Assigned { to: Some(me.clone()) }),
-        "assign" => {
-            let to = if form.assignee.is_empty() {
-                None
-            } else {
-                Some(check_assignee(&state, &found, &form.assignee).await?.to_string())
-            };
-            (Action::Assign, EventKind::Assigned { to })
-        }
-        "reply" | "note" => {
-            if form.body.trim().is_empty() || form.body.len() > MAX_TEXT {
-                return Err(PageError::bad_request(format!("A reply takes 1 to {MAX_TEXT} bytes.")));
-            }
-            let public = action == "reply";
-            let author = session.caller.user.id.clone();
-            comment = Some(NewComment { id: new_id("cmt"), author, public, body: form.body });
-            let policy = if public { Action::CommentPublic } else { Action::CommentInternal };
-            (policy, EventKind::Replied { by: me.clone(), public })
-        }
-        "bridge" => {
-            let joined_by = Some(form.assignee.clone());
-            let kind = bridge_event(&state, &session.caller, &found, Some(form.url.clone()), joined_by).await?;
-            (Action::RecordBridge, kind)
-        }
-        "acknowledge" => (Action::Acknowledge, EventKind::Acknowledged { by: me.clone() }),
-        "resolve" => (Action::Resolve, EventKind::Resolved),
-        "reopen" => (Action::Reopen, EventKind::Reopened),
-        "wait" => (Action::WaitOnCustomer, EventKind::WaitingOnCustomer),
-        "severity" => {
-            let Some(severity) = state.contract().severity(&form.severity) else {
-                return Err(PageError::bad_request("Choose a severity."));
-            };
-            let contract = state.contract();
-            let raise = contract.rank(&severity) <= contract.rank(&found.ticket.state.severity);
-            let policy = if raise { Action::RaiseSeverity } else { Action::LowerSeverity };
-            (policy, EventKind::SeverityChanged { severity })
-        }
+    let command = match action.as_str() {
+        "take" => Command::Assign(Some(session.caller.user().id.clone())),
+        "assign" => Command::Assign((!form.assignee.is_empty()).then(|| UserId(form.assignee.clone()))),
+        "reply" | "note" => Command::Comment { id: new_id("cmt"), public: action == "reply", body: form.body },
+        "bridge" => Command::RecordBridge {
+            url: Some(form.url.clone()),
+            joined_by: (!form.assignee.is_empty()).then(|| UserId(form.assignee.clone())),
+        },
+        "acknowledge" => Command::Acknowledge,
+        "resolve" => Command::Resolve,
+        "reopen" => Command::Reopen,
+        "wait" => Command::WaitOnCustomer,
+        "severity" => match state.contract().severity(&form.severity) {
+            Some(severity) => Command::ChangeSeverity(severity),
+            None => return Err(PageError::bad_request("Choose a severity.")),
+        },
         _ => return Err(PageError::not_found("action")),
     };
-    session.caller.may(policy, Some(found.object()), "ticket")?;
-    let extras = Extras { actor: Some(session.caller.user.id.clone()), details: None, comment };
-    let event = Event::new(state.now(), found.ticket.id.clone(), kind);
-    state.record(vec![event], extras).await.map_err(crate::ApiError::from)?;
+    state.tickets().act_on(session.caller.principal(), found, vec![command]).await.map_err(crate::ApiError::from)?;
     see_other(&format!("/console/tickets/{key}"))
 }
 

@@ -192,7 +192,7 @@ struct InquiriesPage {
 pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
     caller.may(Action::ReadInquiries, Some(Object::Staff), "inquiry")?;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let names = super::ticket::names(&state).await?;
     let now = state.now().as_second();
     let line = |i: stringer_app::records::InquiryRecord| InquiryLine {

@@ -33,7 +33,7 @@ struct MailPage {
 /// Held mail, and the latest mail left alone.
 pub async fn page(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let line = |m: InboundRecord| MailLine {
         id: m.id,
         sender: m.sender.or(m.envelope_from).unwrap_or_else(|| "(no sender)".into()),

@@ -57,8 +57,8 @@ impl Nav {
     pub fn of(session: &Session) -> Nav {
         let caller = &session.caller;
         Nav {
-            name: caller.user.name.clone(),
-            org: caller.user.org.as_ref().map(|o| o.to_string()),
+            name: caller.user().name.clone(),
+            org: caller.user().org.as_ref().map(|o| o.to_string()),
             console: caller.may_list(Action::OpenConsole).is_ok(),
             admin: caller.may_list(Action::UpdateOrg).is_ok(),
             csrf: session.csrf.clone(),

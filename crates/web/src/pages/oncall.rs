@@ -64,7 +64,7 @@ pub async fn on_call(State(state): State<AppState>, Signed(session): Signed) -> 
     let caller = &session.caller;
     caller.may_list(Action::OpenConsole)?;
     caller.may_list(Action::ReadSchedule)?;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let now = state.now();
     let names = names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
@@ -89,7 +89,7 @@ pub async fn on_call(State(state): State<AppState>, Signed(session): Signed) -> 
             now: current.map_or_else(|| "nobody".to_string(), |sh| name(&sh.user)),
             until: current.map(|sh| text::instant(sh.end, &tz)).unwrap_or_default(),
         });
-        for sh in shifts.iter().filter(|sh| sh.user == caller.user.id.as_str()) {
+        for sh in shifts.iter().filter(|sh| sh.user == caller.user().id.as_str()) {
             mine.push(ShiftLine {
                 schedule: s.name.clone(),
                 from: text::instant(sh.start.max(now), &tz),
@@ -153,7 +153,7 @@ struct PagesPage {
 pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::OpenConsole)?;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let names = names(&state).await?;
     let orgs = state.ports.accounts.orgs().await?;
     let mut pages = Vec::new();

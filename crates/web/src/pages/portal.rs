@@ -14,10 +14,11 @@ use crate::routes::tickets::{MAX_SUBJECT, MAX_TEXT};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
+use stringer_app::act::{ActError, Command};
 use stringer_app::records::{OrgRecord, TicketFilter, TicketOrder};
-use stringer_app::{Extras, NewComment, TicketDetails};
+use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::{self, Action, Reach};
-use stringer_core::event::{Event, EventKind, NoticeBody};
+use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId};
 
 /// One row of a ticket list.
@@ -116,7 +117,7 @@ pub async fn tickets(State(state): State<AppState>, Signed(session): Signed, Que
         order: TicketOrder::Newest,
         ..TicketFilter::default()
     };
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let names = ticket::names(&state).await?;
     let rows =
         state.ports.queries.tickets(&filter).await?.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
@@ -181,7 +182,7 @@ pub struct Kind {
 }
 
 async fn own_org(state: &AppState, session: &Session) -> Result<OrgRecord, PageError> {
-    let Some(own) = session.caller.user.org.clone() else {
+    let Some(own) = session.caller.user().org.clone() else {
         return Err(PageError::not_found("org"));
     };
     Ok(org_for(state, &session.caller, own.as_str(), Action::OpenTicket).await?)
@@ -256,9 +257,9 @@ pub async fn record_new(
     let details = TicketDetails {
         subject: subject.trim().to_string(),
         description,
-        requester: requester.or_else(|| caller.user.org.as_ref().map(|_| caller.user.id.clone())),
+        requester: requester.or_else(|| caller.user().org.as_ref().map(|_| caller.user().id.clone())),
     };
-    let extras = Extras { actor: Some(caller.user.id.clone()), details: Some(details), comment: None };
+    let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details), comment: None };
     state.record(vec![Event::new(state.now(), id.clone(), kind)], extras).await.map_err(crate::ApiError::from)?;
     let (t, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| PageError::not_found("ticket"))?;
     Ok(t.key().to_string())
@@ -283,20 +284,8 @@ pub async fn reply(
     PageForm(session, form): PageForm<Reply>,
 ) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    session.caller.may(Action::CommentPublic, Some(found.object()), "ticket")?;
-    if form.body.trim().is_empty() || form.body.len() > MAX_TEXT {
-        return Err(PageError::bad_request(format!("A reply takes 1 to {MAX_TEXT} bytes.")));
-    }
-    let kind = if session.caller.is_staff() {
-        EventKind::Replied { by: session.caller.user.id.to_string(), public: true }
-    } else {
-        EventKind::CustomerReplied
-    };
-    let comment =
-        NewComment { id: new_id("cmt"), author: session.caller.user.id.clone(), public: true, body: form.body };
-    let extras = Extras { actor: Some(session.caller.user.id.clone()), details: None, comment: Some(comment) };
-    let event = Event::new(state.now(), found.ticket.id.clone(), kind);
-    state.record(vec![event], extras).await.map_err(crate::ApiError::from)?;
+    let comment = Command::Comment { id: new_id("cmt"), public: true, body: form.body };
+    state.tickets().act_on(session.caller.principal(), found, vec![comment]).await.map_err(crate::ApiError::from)?;
     see_other(&format!("/portal/tickets/{key}"))
 }
 
@@ -307,27 +296,22 @@ pub async fn page(
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    session.caller.may(Action::PageOnCall, Some(found.object()), "ticket")?;
-    let limit_key = format!("page:{}", found.ticket.id);
-    crate::routes::accounts::spend(&state, state.settings.limits, limit_key, "this ticket was paged a moment ago")
-        .await?;
-    let extras = Extras { actor: Some(session.caller.user.id.clone()), details: None, comment: None };
-    let event = Event::new(state.now(), found.ticket.id.clone(), EventKind::CustomerPageRequested);
-    let recorded = state.record(vec![event], extras).await.map_err(crate::ApiError::from)?;
-    let tz = text::zone(session.caller.user.time_zone.as_deref());
-    let mut paged = Vec::new();
-    let mut flash = None;
-    for n in recorded.notices {
-        match n.body {
-            NoticeBody::CustomerPageRefused { opens_at, reason } => {
-                let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
-                flash = Some(format!("Not paged: {reason}.{when}"));
-            }
-            NoticeBody::Page { role, .. } => paged.push(stringer_app::postmortem::words::role(role.as_str())),
-            _ => {}
+    let acted = state
+        .tickets()
+        .act_on(session.caller.principal(), found, vec![Command::PageOnCall])
+        .await
+        .map_err(crate::ApiError::from)?;
+    let tz = text::zone(session.caller.user().time_zone.as_deref());
+    let flash = match acted.paged() {
+        Ok(roles) => {
+            let roles: Vec<String> = roles.iter().map(|r| stringer_app::postmortem::words::role(r)).collect();
+            format!("Paged the {}: they have been alerted now.", roles.join(" and the "))
         }
-    }
-    let flash = flash.unwrap_or_else(|| format!("Paged the {}: they have been alerted now.", paged.join(" and the ")));
-    let found = ticket::find(&state, &session, &key).await?;
-    render(&ticket::page(&state, &session, found, false, Some(flash)).await?)
+        Err(ActError::Refused { reason, opens_at }) => {
+            let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
+            format!("Not paged: {reason}.{when}")
+        }
+        Err(e) => return Err(crate::ApiError::from(e).into()),
+    };
+    render(&ticket::page(&state, &session, acted.found, false, Some(flash)).await?)
 }

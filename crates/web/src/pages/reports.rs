@@ -79,8 +79,8 @@ struct ListPage {
 /// `/reports` (the org's people: their published reports).
 pub async fn list(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
-    let staff = caller.user.org.is_none();
-    let tz = super::text::zone(caller.user.time_zone.as_deref());
+    let staff = caller.user().org.is_none();
+    let tz = super::text::zone(caller.user().time_zone.as_deref());
     let now = state.now().as_second();
     let mut open = Vec::new();
     let mut published = Vec::new();
@@ -162,7 +162,7 @@ fn items(s: &Sections) -> Vec<ItemRow> {
 /// staff at any stage.
 pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed(session): Signed) -> PageResult {
     let view = read(&state, &session.caller, &key).await?;
-    let tz = super::text::zone(session.caller.user.time_zone.as_deref());
+    let tz = super::text::zone(session.caller.user().time_zone.as_deref());
     let s = &view.current.sections;
     let org = state.ports.accounts.org(&view.ticket.org).await?.map_or_else(|| view.ticket.org.to_string(), |o| o.name);
     render(&ReadPage {
@@ -181,7 +181,7 @@ pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed
             .collect(),
         items: items(s),
         timeline: view.timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
-        staff: session.caller.user.org.is_none(),
+        staff: session.caller.user().org.is_none(),
     })
 }
 
@@ -261,7 +261,7 @@ async fn editor(
     error: Option<String>,
 ) -> PageResult {
     let caller = &session.caller;
-    let tz = super::text::zone(caller.user.time_zone.as_deref());
+    let tz = super::text::zone(caller.user().time_zone.as_deref());
     let names = super::ticket::names(state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let org = state.ports.accounts.org(&view.ticket.org).await?.ok_or_else(|| PageError::not_found("org"))?;

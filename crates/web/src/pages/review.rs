@@ -269,7 +269,7 @@ pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(
     let slug = match which.org.as_deref().filter(|o| !o.is_empty()) {
         Some(o) => o.to_string(),
         None => {
-            caller.user.org.as_ref().map(|o| o.to_string()).ok_or_else(|| PageError::bad_request("Choose an org."))?
+            caller.user().org.as_ref().map(|o| o.to_string()).ok_or_else(|| PageError::bad_request("Choose an org."))?
         }
     };
     let org = org_for(&state, caller, &slug, Action::ReadReview).await?;
@@ -324,7 +324,7 @@ pub async fn write(
         &org,
         quarter,
         &form.recommendations,
-        &caller.user.id,
+        &caller.user().id,
         now,
     )
     .await

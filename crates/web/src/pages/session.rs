@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use stringer_app::act::Proof;
 use stringer_app::records::SessionRecord;
 use stringer_core::access::Scopes;
 use subtle::ConstantTimeEq;
@@ -111,7 +112,8 @@ async fn resolve(state: &AppState, secret: &str) -> Result<Option<Session>, Page
         state.ports.accounts.touch_session(&id_hash, now).await?;
     }
     let scopes = Scopes::for_role(user.role);
-    Ok(Some(Session { caller: Caller { user, scopes }, csrf: record.csrf, id_hash }))
+    let Some(caller) = Caller::new(user, scopes, Proof::Session) else { return Ok(None) };
+    Ok(Some(Session { caller, csrf: record.csrf, id_hash }))
 }
 
 /// Whether a session still opens pages at `now`: not past its end, used within

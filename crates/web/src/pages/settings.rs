@@ -45,11 +45,11 @@ async fn page(
 ) -> PageResult {
     let phone = match phone {
         Some(given) => given,
-        None => state.ports.phone.number(&session.caller.user.id).await?.unwrap_or_default(),
+        None => state.ports.phone.number(&session.caller.user().id).await?.unwrap_or_default(),
     };
     let mut zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
     zones.sort();
-    let chosen = state.ports.mailroom.mail_updates(&session.caller.user).await?;
+    let chosen = state.ports.mailroom.mail_updates(session.caller.user()).await?;
     let updates = Inform::ALL.into_iter().map(|i| (i.as_str(), update_label(i), chosen.contains(&i))).collect();
     let failed = error.is_some();
     let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, phone, zones, updates, flash, error })?;
@@ -61,7 +61,7 @@ async fn page(
 
 /// The settings form.
 pub async fn form(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
-    let tz = session.caller.user.time_zone.clone().unwrap_or_default();
+    let tz = session.caller.user().time_zone.clone().unwrap_or_default();
     page(&state, &session, tz, None, None, None).await
 }
 
@@ -88,7 +88,7 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
     ];
     let updates = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
     let change = UpdateMe { time_zone: Some(Some(form.time_zone.trim().to_string())) };
-    let me = session.caller.user.id.to_string();
+    let me = session.caller.user().id.to_string();
     let saved = match change_me(&state, &session.caller, change).await {
         Ok(user) => change_number(&state, &session.caller, &me, Some(&form.phone)).await.map(|_| user),
         Err(e) => Err(e),

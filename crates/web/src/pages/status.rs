@@ -97,7 +97,7 @@ async fn show(
     let (page, _) = page_for(state, &session.caller, id, Action::ViewStatusPage).await?;
     let desk = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
     let view = desk.view(page.clone(), state.now().as_second()).await.map_err(crate::error::ApiError::from)?;
-    let tz = super::text::zone(session.caller.user.time_zone.as_deref());
+    let tz = super::text::zone(session.caller.user().time_zone.as_deref());
     let instant =
         |at: i64| super::text::instant(jiff::Timestamp::from_second(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH), &tz);
     let components: Vec<ComponentRow> = view

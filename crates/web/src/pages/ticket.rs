@@ -191,10 +191,10 @@ pub async fn page(
     flash: Option<String>,
 ) -> Result<TicketPage, PageError> {
     let caller = &session.caller;
-    let tz = text::zone(caller.user.time_zone.as_deref());
+    let tz = text::zone(caller.user().time_zone.as_deref());
     let now = state.now();
     let contract = state.contract();
-    let internal = found.internals_for(caller);
+    let internal = caller.sees_internals(&found);
     let object = found.object();
     let may = |a: Action| caller.allowed(a, Some(object));
     let t = &found.ticket;

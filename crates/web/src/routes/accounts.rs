@@ -258,8 +258,8 @@ pub async fn login(
 /// The calling user.
 #[utoipa::path(get, path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = UserView)))]
 pub async fn me(Extension(caller): Extension<Caller>) -> Result<axum::Json<UserView>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
-    Ok(axum::Json(caller.user.into()))
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
+    Ok(axum::Json(caller.user().clone().into()))
 }
 
 /// Changes to one's own settings; absent fields stay as they are.
@@ -282,8 +282,8 @@ pub fn check_time_zone(name: &str) -> Result<(), ApiError> {
 
 /// Applies a change of one's own settings.
 pub async fn change_me(state: &AppState, caller: &Caller, body: UpdateMe) -> Result<UserRecord, ApiError> {
-    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user.id.as_str())), "user")?;
-    let mut user = state.ports.accounts.user(&caller.user.id).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user().id.as_str())), "user")?;
+    let mut user = state.ports.accounts.user(&caller.user().id).await?.ok_or_else(|| ApiError::not_found("user"))?;
     set_time_zone(&mut user, body.time_zone)?;
     save_user(state, caller, user).await
 }
@@ -303,7 +303,7 @@ fn set_time_zone(user: &mut UserRecord, change: Option<Option<String>>) -> Resul
 /// Stores a changed user, recording the caller as who changed it; their tokens carry the
 /// change at once.
 async fn save_user(state: &AppState, caller: &Caller, user: UserRecord) -> Result<UserRecord, ApiError> {
-    if !state.ports.accounts.update_user(&user, &caller.user.id, state.now().as_second()).await? {
+    if !state.ports.accounts.update_user(&user, &caller.user().id, state.now().as_second()).await? {
         return Err(ApiError::not_found("user"));
     }
     state.tokens.clear();
@@ -430,7 +430,7 @@ pub async fn create_org(
         named_engineers: body.named_engineers.into_iter().map(UserId).collect(),
         created_at: state.now().as_second(),
     };
-    state.ports.accounts.insert_org(&org, Some(&caller.user.id)).await?;
+    state.ports.accounts.insert_org(&org, Some(&caller.user().id)).await?;
     // A dedicated or federal org's own status page comes with it.
     let status = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
     status.tenant_page(&org, org.created_at).await?;
@@ -528,7 +528,7 @@ pub async fn change_org(state: &AppState, caller: &Caller, slug: &str, body: Upd
     }
     let servers: Vec<&str> = org.tam.iter().chain(&org.named_engineers).map(UserId::as_str).collect();
     check_servers(state, &servers, Some(org.as_ref())).await?;
-    if !state.ports.accounts.update_org(&org, &caller.user.id, state.now().as_second()).await? {
+    if !state.ports.accounts.update_org(&org, &caller.user().id, state.now().as_second()).await? {
         return Err(ApiError::not_found("org"));
     }
     if org.slack_channel.is_some() && org.slack_channel != channel_before {
@@ -575,7 +575,7 @@ pub async fn list_users(
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<UserView>>, ApiError> {
     caller.may_list(Action::ReadUser)?;
-    let users = state.ports.accounts.users(caller.user.org.as_ref()).await?;
+    let users = state.ports.accounts.users(caller.user().org.as_ref()).await?;
     let orgs = state.ports.accounts.orgs().await?;
     let org_of = |slug: &OrgSlug| orgs.iter().find(|o| &o.slug == slug);
     let visible = |u: &UserRecord| {
@@ -667,7 +667,7 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
         time_zone: None,
         deactivated_at: None,
     };
-    state.ports.accounts.insert_user(&user, Some(&caller.user.id)).await?;
+    state.ports.accounts.insert_user(&user, Some(&caller.user().id)).await?;
     // A new org admin is posted the org's welcome packet, where the server sends mail.
     if let (UserRole::OrgAdmin, Some(org), Some(_)) = (user.role, &org, &state.mail)
         && let Err(e) = crate::packet::mail(state, org, std::slice::from_ref(&user)).await
@@ -833,7 +833,7 @@ pub async fn deactivate(state: &AppState, caller: &Caller, id: &str) -> Result<U
     let user = user_for(state, caller, id, action).await?;
     let duties = federal_duties(state, &user.id).await?;
     let now = state.now().as_second();
-    state.ports.accounts.deactivate_user(&user.id, &caller.user.id, now).await?;
+    state.ports.accounts.deactivate_user(&user.id, &caller.user().id, now).await?;
     state.tokens.clear();
     if !duties.is_empty() {
         tracing::warn!(user = %user.id, "deactivated a user who still serves {}", duties.join(", "));
@@ -910,8 +910,8 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<TokenView>>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
-    let items = state.ports.accounts.tokens(&caller.user.id).await?.into_iter().map(Into::into).collect();
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
+    let items = state.ports.accounts.tokens(&caller.user().id).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -939,8 +939,8 @@ pub async fn create_token(
 ) -> Result<impl IntoResponse, ApiError> {
     let scopes =
         Scopes::parse(&body.scopes).ok_or_else(|| ApiError::unprocessable("scopes: each one of read, write, admin"))?;
-    caller.may(Action::CreateToken(scopes), Some(Object::Account(caller.user.id.as_str())), "user")?;
-    spend(&state, state.settings.limits, format!("token:{}", caller.user.id), "too many new tokens").await?;
+    caller.may(Action::CreateToken(scopes), Some(Object::Account(caller.user().id.as_str())), "user")?;
+    spend(&state, state.settings.limits, format!("token:{}", caller.user().id), "too many new tokens").await?;
     if !(1..=MAX_TOKEN_DAYS).contains(&body.expires_in_days) {
         return Err(ApiError::unprocessable(format!("expires_in_days: 1 to {MAX_TOKEN_DAYS}")));
     }
@@ -948,7 +948,7 @@ pub async fn create_token(
         return Err(ApiError::unprocessable("name: 1 to 100 characters"));
     }
     let expires = state.now().as_second() + body.expires_in_days * 86_400;
-    let (view, secret) = issue_token(&state, &caller.user, &body.name, scopes, Some(expires)).await?;
+    let (view, secret) = issue_token(&state, caller.user(), &body.name, scopes, Some(expires)).await?;
     Ok((StatusCode::CREATED, secret, axum::Json(view)))
 }
 
@@ -966,7 +966,7 @@ pub async fn revoke_token(
     let token = state.ports.accounts.token(&id).await?.filter(|t| t.revoked_at.is_none());
     let object = token.as_ref().map(|t| Object::Token { owner: t.user_id.as_str(), scopes: t.scopes });
     caller.may(Action::RevokeToken, object, "token")?;
-    if state.ports.accounts.revoke_token(&caller.user.id, &id, state.now().as_second()).await? {
+    if state.ports.accounts.revoke_token(&caller.user().id, &id, state.now().as_second()).await? {
         state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -164,12 +164,12 @@ pub async fn create_key(
         severity,
         on_resolve,
         secret_hash: secret_hash(&secret),
-        created_by: caller.user.id.clone(),
+        created_by: caller.user().id.clone(),
         created_at: state.now().as_second(),
         revoked_at: None,
     };
     state.ports.alerts.insert_key(&key).await?;
-    tracing::info!(key = %key.id, org = %key.org, by = %caller.user.id, "integration key created");
+    tracing::info!(key = %key.id, org = %key.org, by = %caller.user().id, "integration key created");
     Ok((StatusCode::CREATED, axum::Json(KeyView::of(&state, key, Some(secret)))))
 }
 
@@ -212,7 +212,7 @@ pub async fn revoke_key(
         return Err(ApiError::not_found("integration key"));
     }
     state.alert_door.forget_keys();
-    tracing::info!(key = %id, by = %caller.user.id, "integration key revoked");
+    tracing::info!(key = %id, by = %caller.user().id, "integration key revoked");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -179,7 +179,7 @@ pub async fn record_answer(
         return Err(ApiError::bad_request("malformed inquiry id"));
     }
     let now = state.now().as_second();
-    if !state.ports.inquiries.answer_inquiry(id, &caller.user.id, &answer, now).await? {
+    if !state.ports.inquiries.answer_inquiry(id, &caller.user().id, &answer, now).await? {
         return match state.ports.inquiries.inquiry(id).await? {
             Some(_) => Err(ApiError::conflict("this inquiry was answered already")),
             None => Err(ApiError::not_found("inquiry")),

@@ -194,7 +194,7 @@ pub async fn route_to(state: &AppState, caller: &Caller, id: i64, org: &str) -> 
     caller.may(Action::OpenTicket, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
     let org = org.ok_or_else(|| ApiError::not_found("org"))?;
     let routed =
-        state.ports.mailroom.route_held(id, &org.slug, caller.user.id.as_str(), state.now().as_second()).await?;
+        state.ports.mailroom.route_held(id, &org.slug, caller.user().id.as_str(), state.now().as_second()).await?;
     if !routed {
         return Err(ApiError::conflict("no held message with that id"));
     }
@@ -262,15 +262,15 @@ pub async fn my_updates(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<MailUpdates>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
-    Ok(axum::Json(MailUpdates { updates: state.ports.mailroom.mail_updates(&caller.user).await? }))
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
+    Ok(axum::Json(MailUpdates { updates: state.ports.mailroom.mail_updates(caller.user()).await? }))
 }
 
 /// Chooses the updates one gets by mail (the settings page's checkboxes call this too).
 pub async fn set_updates(state: &AppState, caller: &Caller, updates: Vec<Inform>) -> Result<Vec<Inform>, ApiError> {
-    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user().id.as_str())), "user")?;
     let chosen: Vec<Inform> = Inform::ALL.into_iter().filter(|i| updates.contains(i)).collect();
-    state.ports.mailroom.set_mail_updates(&caller.user, &chosen).await?;
+    state.ports.mailroom.set_mail_updates(caller.user(), &chosen).await?;
     Ok(chosen)
 }
 

@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 
 /// The newest 100 pages delivered to the caller that they may still see, with their tickets.
 pub async fn received(state: &AppState, caller: &Caller) -> Result<Vec<(DeliveryRecord, TicketRecord)>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user.id.as_str())), "user")?;
+    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
     let orgs = state.ports.accounts.orgs().await?;
-    let pages = state.ports.queries.deliveries_to(&caller.user.id, 100).await?;
+    let pages = state.ports.queries.deliveries_to(&caller.user().id, 100).await?;
     Ok(pages
         .into_iter()
         .filter(|(_, t)| {

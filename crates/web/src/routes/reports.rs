@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use stringer_app::postmortem::{Owed, ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
 use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object, OrgRef};
-use stringer_core::ids::Deployment;
 use stringer_core::postmortem::{ReportState, Sections, Step};
 use utoipa::{IntoParams, ToSchema};
 
@@ -96,7 +95,7 @@ fn iso(secs: i64) -> String {
 /// The report as the caller may see it (staff see versions and comments).
 pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> ReportOut {
     let r = &view.record;
-    let staff = caller.user.org.is_none();
+    let staff = caller.user().org.is_none();
     let (owed, now) = (Owed::of(&view.ticket, r), state.now().as_second());
     ReportOut {
         ticket: view.ticket.key().to_string(),
@@ -168,13 +167,13 @@ pub(crate) async fn report_for(
     id: &str,
     action: Action,
 ) -> Result<(TicketRecord, Option<ReportRecord>), ApiError> {
-    let found = crate::routes::tickets::lookup(state, id).await?;
+    let found = state.tickets().lookup(&crate::routes::tickets::ticket_ref(id)?).await?;
     let report = match &found {
-        Some((t, _)) => state.ports.reports.report(&t.id).await?,
+        Some(f) => state.ports.reports.report(&f.ticket.id).await?,
         None => None,
     };
-    let object = found.as_ref().and_then(|(t, deployment): &(TicketRecord, Deployment)| {
-        let org = OrgRef { slug: t.org.as_str(), deployment: *deployment };
+    let object = found.as_ref().and_then(|f| {
+        let org = OrgRef { slug: f.ticket.org.as_str(), deployment: f.deployment };
         match &report {
             Some(r) => Some(Object::Report { org, published: r.state == ReportState::Published }),
             None if action == Action::WriteReport => Some(Object::Report { org, published: false }),
@@ -182,7 +181,7 @@ pub(crate) async fn report_for(
         }
     });
     caller.may(action, object, "report")?;
-    let (ticket, _) = found.ok_or_else(|| ApiError::not_found("report"))?;
+    let ticket = found.ok_or_else(|| ApiError::not_found("report"))?.ticket;
     Ok((ticket, report))
 }
 
@@ -263,7 +262,7 @@ pub(crate) async fn take_step(
         return Err(ApiError::not_found("report"));
     }
     let request = StepRequest { step, revision: body.revision, sections: body.sections, comment: body.comment };
-    Ok(desk(state).step(&ticket, &caller.user.id, request).await?)
+    Ok(desk(state).step(&ticket, &caller.user().id, request).await?)
 }
 
 /// Takes a step in the report's life: draft → in review → approved → published (a
@@ -306,7 +305,7 @@ pub async fn comment(
     if report.is_none() {
         return Err(ApiError::not_found("report"));
     }
-    let view = desk(&state).comment(&ticket, &caller.user.id, &body.body).await?;
+    let view = desk(&state).comment(&ticket, &caller.user().id, &body.body).await?;
     Ok(axum::Json(report_out(&state, &caller, &view)))
 }
 

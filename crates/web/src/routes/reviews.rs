@@ -87,6 +87,6 @@ pub async fn put_recommendations(
     let org = org_for(&state, &caller, &slug, Action::WriteReview).await?;
     let quarter = quarter(&q)?;
     let now = state.now().as_second();
-    let written = write_recommendations(&state.ports, &org, quarter, &body.body, &caller.user.id, now).await?;
+    let written = write_recommendations(&state.ports, &org, quarter, &body.body, &caller.user().id, now).await?;
     Ok(axum::Json(out(org.slug.as_str(), quarter, Some(written))))
 }

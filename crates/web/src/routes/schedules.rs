@@ -134,7 +134,7 @@ pub async fn create_schedule(
         version: 1,
         created_at: state.now().as_second(),
     };
-    state.ports.oncall.insert_schedule(&record, &caller.user.id).await?;
+    state.ports.oncall.insert_schedule(&record, &caller.user().id).await?;
     let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
 }

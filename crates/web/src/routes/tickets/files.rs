@@ -106,7 +106,7 @@ pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<(At
     let found: Found = ticket_for(state, caller, record.ticket.as_str(), &[Action::ReadTicket])
         .await
         .map_err(|e| if e.status == StatusCode::NOT_FOUND { ApiError::not_found("attachment") } else { e })?;
-    if !record.public && !found.internals_for(caller) {
+    if !record.public && !caller.sees_internals(&found) {
         return Err(ApiError::not_found("attachment"));
     }
     Ok((record, bytes))

@@ -11,13 +11,13 @@ pub mod views;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ids::is_id;
 use jiff::Timestamp;
 use serde::Serialize;
+use stringer_app::act::TicketRef;
 use stringer_app::records::TicketRecord;
-use stringer_core::access::{Action, Object, OrgRef};
+use stringer_core::access::Action;
 use stringer_core::contract::Contract;
-use stringer_core::ids::{Deployment, Severity, TicketId, TicketKey};
+use stringer_core::ids::Severity;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::Status;
 use utoipa::ToSchema;
@@ -151,44 +151,16 @@ fn check_severity(contract: &Contract, s: &str) -> Result<Severity, ApiError> {
     })
 }
 
-/// A ticket read once for a request: what the policy is asked about, and what is shown.
-pub struct Found {
-    /// The ticket.
-    pub ticket: TicketRecord,
-    /// Its org's deployment.
-    pub deployment: Deployment,
+pub use stringer_app::act::Found;
+
+/// Which ticket a path names: its id (`tkt_…`) or its key (`ACME-42`); 400 for anything else.
+pub fn ticket_ref(id: &str) -> Result<TicketRef, ApiError> {
+    TicketRef::parse(id).ok_or_else(|| ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"))
 }
 
-impl Found {
-    /// The ticket as an object of the access policy.
-    pub fn object(&self) -> Object<'_> {
-        Object::Ticket(OrgRef { slug: self.ticket.org.as_str(), deployment: self.deployment })
-    }
-
-    /// Whether the caller may see the ticket's internal notes and staff-only details.
-    pub fn internals_for(&self, caller: &Caller) -> bool {
-        caller.allowed(Action::ReadInternal, Some(self.object()))
-    }
-}
-
-/// A ticket by its id (`tkt_…`) or key (`ACME-42`), with its org's deployment, before any
-/// access decision (the caller's door asks the policy about what it found).
-pub(crate) async fn lookup(state: &AppState, id: &str) -> Result<Option<(TicketRecord, Deployment)>, ApiError> {
-    if is_id("tkt", id) {
-        Ok(state.ports.queries.ticket(&TicketId::from(id)).await?)
-    } else if let Some(key) = TicketKey::parse(id) {
-        Ok(state.ports.queries.ticket_by_key(&key).await?)
-    } else {
-        Err(ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"))
-    }
-}
-
-/// Reads the ticket `id` (its id or its key) once and asks the policy about each of `actions` on it; a refusal
-/// answers as the policy says (404 exactly as for a missing ticket).
+/// Reads the ticket `id` (its id or its key) once and asks the policy about each of
+/// `actions` on it, through the application; a refusal answers as the policy says (404
+/// exactly as for a missing ticket).
 pub async fn ticket_for(state: &AppState, caller: &Caller, id: &str, actions: &[Action]) -> Result<Found, ApiError> {
-    let found = lookup(state, id).await?.map(|(ticket, deployment)| Found { ticket, deployment });
-    for action in actions {
-        caller.may(*action, found.as_ref().map(Found::object), "ticket")?;
-    }
-    found.ok_or_else(|| ApiError::not_found("ticket"))
+    Ok(state.tickets().find(caller.principal(), &ticket_ref(id)?, actions).await?)
 }

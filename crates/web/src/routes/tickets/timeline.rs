@@ -42,7 +42,7 @@ pub async fn list_comments(
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<CommentView>>, ApiError> {
     let found = ticket_for(&state, &caller, &id, &[Action::ReadTicket]).await?;
-    let internal = found.internals_for(&caller);
+    let internal = caller.sees_internals(&found);
     let comments = state.ports.queries.comments(&found.ticket.id).await?;
     let items = comments.into_iter().filter(|c| c.public || internal).map(Into::into).collect();
     Ok(axum::Json(Items { items }))
@@ -97,7 +97,7 @@ pub async fn timeline(
         return Err(ApiError::bad_request("after: 0 or more; limit: 1 to 1000"));
     }
     let found = ticket_for(&state, &caller, &id, &[Action::ReadTicket]).await?;
-    let internal = found.internals_for(&caller);
+    let internal = caller.sees_internals(&found);
     let entries = state.ports.queries.timeline(&found.ticket.id, q.after.unwrap_or(0), limit).await?;
     let items = entries
         .into_iter()

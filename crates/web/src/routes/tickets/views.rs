@@ -75,7 +75,7 @@ pub async fn list_tickets(
     let now = state.now();
     let assignee = match q.assignee.as_deref() {
         None => None,
-        Some("mine") => Some(Some(caller.user.id.clone())),
+        Some("mine") => Some(Some(caller.user().id.clone())),
         Some("unassigned") => Some(None),
         Some(id) if is_id("usr", id) => Some(Some(UserId::from(id))),
         Some(_) => return Err(ApiError::bad_request("assignee: a user id, mine or unassigned")),
