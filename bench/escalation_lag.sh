@@ -60,11 +60,21 @@
 # checked-in contract's 150 s leave room for about 100,000 tickets; for more, or slower
 # creates, give a contract with longer steps.
 #
+# SLOW_RECEIVER=1 adds webhook deliveries, one receiver of them slow (bench/escalation/
+# receiver.py, a local Python receiver that records each page on arrival): two Pro orgs
+# (a Pro P1 pages on-call at once and has no further step, so the escalation counters stay
+# the bench org's), "slowrx" whose on-call engineer's webhook answers only after SLOW_SECONDS
+# (8), and "fastrx" whose on-call engineer's answers at once; from the end of the create
+# phase to the end of the vp phase a P1 is opened in each every second, just after the
+# second turns (so a page's whole-second instant is its request's). The slow receiver's pages
+# pile up (two at a time, SLOW_SECONDS each) through both phases; the report adds how late
+# the fast receiver's pages arrived after their ticket's opening second.
+#
 # Knobs (environment): CONTRACT (the contract file; default bench/escalation/contract.toml),
 # CONNECTIONS (16) and THREADS (2) for the create load, CREATE_RPS (0 = as fast as possible;
 # N paces the creates, and so the rate at which the steps fall due, to about N/s),
 # READ_LOAD (1), READ_RPS (500; 0 = unpaced), READ_CONNECTIONS (8), READ_THREADS (1),
-# READ_IDS (1000), SAMPLE_MS (250), DRAIN_TIMEOUT (300: seconds a phase may take beyond its
+# READ_IDS (1000), SLOW_RECEIVER (0), SLOW_SECONDS (8), SAMPLE_MS (250), DRAIN_TIMEOUT (300: seconds a phase may take beyond its
 # due window before the run gives up), CREATE_LIMIT (900: seconds the create phase may take),
 # QUIET_WAIT (60: seconds to wait for other work on the machine to calm down first), KEEP=1
 # keeps the work directory (database, server logs, scrapes, timeline), STRINGER_BIN runs
@@ -109,6 +119,8 @@ SAMPLE_MS=${SAMPLE_MS:-250}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-300}
 CREATE_LIMIT=${CREATE_LIMIT:-900}
 QUIET_WAIT=${QUIET_WAIT:-60}
+SLOW_RECEIVER=${SLOW_RECEIVER:-0}
+SLOW_SECONDS=${SLOW_SECONDS:-8}
 TARGET_P99=1
 
 for v in CONNECTIONS THREADS READ_CONNECTIONS READ_THREADS READ_IDS SAMPLE_MS DRAIN_TIMEOUT CREATE_LIMIT \
@@ -118,7 +130,7 @@ for v in CONNECTIONS THREADS READ_CONNECTIONS READ_THREADS READ_IDS SAMPLE_MS DR
         exit 2
     fi
 done
-for v in READ_RPS CREATE_RPS; do
+for v in READ_RPS CREATE_RPS SLOW_RECEIVER SLOW_SECONDS; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || {
         echo "bench/escalation_lag.sh: $v must be a whole number (got '${!v}')" >&2
         exit 2
@@ -271,6 +283,62 @@ sampler() {
     done
 }
 
+# --- The receivers (SLOW_RECEIVER=1) -----------------------------------------------------
+
+# Starts bench/escalation/receiver.py and the orgs and people whose pages go to it.
+start_receivers() {
+    : >"$work/received"
+    python3 "$root/bench/escalation/receiver.py" "$work/receiver.port" "$work/received" "$SLOW_SECONDS" &
+    helper_pids+=($!)
+    for _ in $(seq 100); do [ -s "$work/receiver.port" ] && break; sleep 0.1; done
+    [ -s "$work/receiver.port" ] || die "the webhook receiver did not start"
+    local hooks="http://127.0.0.1:$(cat "$work/receiver.port")" name kind role id
+    declare -A ids
+    for spec in sam:slow:engineer fay:fast:engineer; do
+        IFS=: read -r name kind role <<<"$spec"
+        id=$(api POST /api/v1/users "{\"email\":\"$name@bench.example\",\"name\":\"$name\",\"role\":\"$role\"}" | jq -r .id) ||
+            die "cannot create $name"
+        api POST "/api/v1/users/$id/contact-methods" "{\"kind\":\"webhook\",\"address\":\"$hooks/$kind/$name\"}" >/dev/null ||
+            die "cannot give $name a webhook"
+        ids[$name]=$id
+    done
+    api POST /api/v1/orgs "{\"slug\":\"slowrx\",\"name\":\"Slow receiver\",\"tier\":\"pro\",\"deployment\":\"shared\",\"named_engineers\":[\"${ids[sam]}\"]}" >/dev/null ||
+        die "cannot create the org slowrx"
+    api POST /api/v1/orgs "{\"slug\":\"fastrx\",\"name\":\"Fast receiver\",\"tier\":\"pro\",\"deployment\":\"shared\",\"named_engineers\":[\"${ids[fay]}\"]}" >/dev/null ||
+        die "cannot create the org fastrx"
+    log "receivers at $hooks: slowrx's on-call answers after ${SLOW_SECONDS}s, fastrx's at once"
+}
+
+# Opens a P1 in slowrx and one in fastrx every second, 50 ms after the second turns.
+trickle() {
+    trap - EXIT INT TERM # a background subshell: never run the main script's cleanup
+    local next
+    while :; do
+        next=$((($(now_ms) / 1000 + 1) * 1000 + 50))
+        sleep_until_ms "$next"
+        for org in slowrx fastrx; do
+            api POST /api/v1/tickets "{\"org\":\"$org\",\"severity\":\"P1\",\"subject\":\"trickle\",\"description\":\"bench\"}" >/dev/null 2>&1 &
+        done
+        wait
+    done
+}
+
+# The receivers' report: how many pages each got, and how late the fast one's arrived (from
+# the page's instant: its ticket's opening second, 50 ms before the request was sent).
+receivers_report() {
+    echo
+    echo "receivers (SLOW_RECEIVER=1; late = arrival - the page's instant, its ticket's opening second; the request was sent 50 ms into it):"
+    echo "  slow receiver: $(awk '$3 == "slow"' "$work/received" | wc -l) pages received (it answers one in $SLOW_SECONDS s, two at a time)"
+    awk '$3 == "fast" && $4 == "oncall" { print $1 - $2 }' "$work/received" | sort -g | awk '
+        { v[NR] = $1 }
+        function q(p,   i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i] }
+        END { if (NR) printf "  fast on-call pages: %d, late p50 %.3f s, p99 %.3f s, max %.3f s\n", NR, q(.5), q(.99), v[NR] }'
+    echo "  page delivery lag at the server (due -> send started; histogram): $(awk '
+        $1 ~ /^stringer_delivery_lag_seconds_count\{urgency="page"\}/ { c = $2 }
+        $1 ~ /^stringer_delivery_lag_seconds_sum\{urgency="page"\}/ { s = $2 }
+        END { if (c > 0) printf "%d sends, mean %.3f s (the slow receiver'"'"'s queue included)", c, s / c; else print "none" }' "$work/scrape.vp")"
+}
+
 # --- Main ------------------------------------------------------------------------------
 
 # All in one function, read whole before it runs: editing this file during a run is harmless.
@@ -288,11 +356,14 @@ main() {
     [ $((10 + (TICKETS + est_rate - 1) / est_rate)) -le "$STEP1" ] ||
         log "note: at ~$est_rate/s, creating $TICKETS tickets may still be under way when the first TAM steps fall due (${STEP1}s): a contract with longer steps keeps the phases apart"
     work=$(mktemp -d /tmp/stringer-escalation.XXXXXX)
-    start_server --tick-seconds 1 --metrics-listen 127.0.0.1:0 --data-dir "$work/db" --contract "$CONTRACT"
+    local receiver_flags=()
+    [ "$SLOW_RECEIVER" != 1 ] || receiver_flags=(--allow-private-webhooks)
+    start_server --tick-seconds 1 --metrics-listen 127.0.0.1:0 --data-dir "$work/db" --contract "$CONTRACT" "${receiver_flags[@]}"
     [ -n "$metrics_url" ] || die "the server did not print its metrics address ('metrics on http://127.0.0.1:PORT/metrics')"
     log "server at $base_url, metrics at $metrics_url (pid $server_pid); work directory $work"
     api POST /api/v1/orgs '{"slug":"bench","name":"Escalation bench","tier":"enterprise","deployment":"shared"}' >/dev/null ||
         die "cannot create the org"
+    [ "$SLOW_RECEIVER" != 1 ] || start_receivers
 
     sampler &
     sampler_pid=$!
@@ -360,6 +431,10 @@ main() {
 
     # The read phase reads these tickets (fetched now, while nothing is due).
     [ "$READ_LOAD" != 1 ] || fetch_ids "$READ_IDS"
+    if [ "$SLOW_RECEIVER" = 1 ]; then
+        trickle &
+        helper_pids+=($!)
+    fi
 
     # run_phase NAME STEP TARGET: the step's timers fall due over [open_first + STEP,
     # open_last + STEP]; waits until that window is past and the server has run TARGET
@@ -424,6 +499,8 @@ main() {
     sampler_pid_was=$sampler_pid
     stop_pid "$sampler_pid" TERM 5
     sampler_pid=""
+    for pid in "${helper_pids[@]}"; do stop_pid "$pid" TERM 5; done
+    helper_pids=()
     # Cost of one scrape at this size.
     scrape_ms=$(curl -sS -o /dev/null -w '%{time_total}' --max-time 30 "$metrics_url" | awk '{ printf "%d", $1 * 1000 }') ||
         scrape_ms=-
@@ -503,6 +580,7 @@ main() {
     if [ "$s_oth" -gt 20 ] || [ "$t_oth" -gt 20 ] || [ "$v_oth" -gt 20 ]; then
         echo "NOTE: other processes used the CPU during the run ('others'): the numbers may be pessimistic"
     fi
+    [ "$SLOW_RECEIVER" != 1 ] || receivers_report
     echo "one /metrics scrape at this size: ${scrape_ms} ms (scraped every ${SAMPLE_MS} ms; the gauges timers_due and outbox_pending are refreshed every 2 s)"
 
     # The backlog timeline: the samples from 2 s before each phase's first due instant to 2 s

@@ -8,8 +8,9 @@
 #   log_clock   1 to stamp each log line with the time of day (optional)
 #   QUIET_WAIT  seconds wait_for_quiet may wait
 # Sourcing sets `bin` (STRINGER_BIN, or target/release/stringer) and the EXIT trap (cleanup);
-# the script sets `work` (its work directory) and, when it starts them, `wrk_pid` and
-# `sampler_pid`: cleanup stops each process by its pid and removes `work` unless KEEP=1.
+# the script sets `work` (its work directory) and, when it starts them, `wrk_pid`,
+# `sampler_pid` and `helper_pids` (other helpers, an array): cleanup stops each process by its
+# pid and removes `work` unless KEEP=1.
 
 # --- Logging ---------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ work=""
 server_pid=""
 wrk_pid=""
 sampler_pid=""
+helper_pids=()
 
 # stop_pid PID SIGNAL SECONDS: signal, wait up to SECONDS, then SIGKILL. No-op without a pid.
 stop_pid() {
@@ -178,6 +180,9 @@ finish_work() {
 cleanup() {
     stop_pid "$wrk_pid" INT 10
     stop_pid "$sampler_pid" TERM 5
+    local pid
+    for pid in "${helper_pids[@]}"; do stop_pid "$pid" TERM 5; done
+    helper_pids=()
     stop_server
     finish_work
 }

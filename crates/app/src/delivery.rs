@@ -291,16 +291,24 @@ fn key(outbox_id: i64, user: &str, method: &str) -> String {
     format!("dlv_{outbox_id}_{user}_{method}")
 }
 
-/// Turns up to `limit` undispatched notices into deliveries; returns how many notices.
-/// Pages routed `via` the org's Slack channel go there too when `slack_channels` is on (the
-/// server has a Slack app).
+/// What a round of dispatching did: the outbox rows handed on, and the deliveries they made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dispatched {
+    /// Outbox rows marked dispatched.
+    pub notices: usize,
+    /// Deliveries made from them (a notice routed to nobody makes none).
+    pub deliveries: usize,
+}
+
+/// Turns up to `limit` undispatched notices into deliveries. Pages routed `via` the org's
+/// Slack channel go there too when `slack_channels` is on (the server has a Slack app).
 pub async fn dispatch<S: DeliveryStore>(
     store: &S,
     links: &AckLinks,
     slack_channels: bool,
     now: Timestamp,
     limit: i64,
-) -> Result<usize, StoreError> {
+) -> Result<Dispatched, StoreError> {
     let entries = store.undispatched(limit).await?;
     let mut batch = Vec::with_capacity(entries.len());
     for entry in &entries {
@@ -369,10 +377,11 @@ pub async fn dispatch<S: DeliveryStore>(
         }
         batch.push((entry.id, deliveries));
     }
+    let deliveries = batch.iter().map(|(_, d)| d.len()).sum();
     if !batch.is_empty() {
         store.dispatch(batch, now).await?;
     }
-    Ok(entries.len())
+    Ok(Dispatched { notices: entries.len(), deliveries })
 }
 
 /// The sends under way on one worker: at most `limit` in all and `per_destination` to any one

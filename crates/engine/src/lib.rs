@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
-use stringer_app::delivery::{DeliveryStore, InFlight, Sender, claim_due, dispatch, send};
+use stringer_app::delivery::{DeliveryStore, Dispatched, InFlight, Sender, claim_due, dispatch, send};
 use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -230,12 +230,13 @@ async fn sweep<S: Store + 'static>(
 ) {
     loop {
         let mut pause = every;
+        let mut wrote = false;
         let swept = loop {
             match desk.run_due_batch().await {
                 Ok(fired) if fired.is_empty() => break true,
                 Ok(fired) => {
                     metrics::record_sweep(&fired, Timestamp::now());
-                    written.notify_one();
+                    wrote = true;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "timer sweep failed; retrying");
@@ -246,6 +247,11 @@ async fn sweep<S: Store + 'static>(
                 return;
             }
         };
+        // The dispatcher hands the notices on once the sweep has caught up, so its writes do
+        // not come between the batches of a burst of due timers.
+        if wrote {
+            written.notify_one();
+        }
         if swept && let Ok(Some(next)) = desk.next_timer_at().await {
             let until = next.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
             pause = pause.min(Duration::from_secs_f64(until));
@@ -257,7 +263,7 @@ async fn sweep<S: Store + 'static>(
 }
 
 /// Turns outbox notices into deliveries and customer updates into letters, as soon as the
-/// sweep wrote some and at least every 200 ms (notices written by requests or by other
+/// sweep has caught up after writing some, and at least every 200 ms (notices written by requests or by other
 /// instances), at once again after a full round; wakes the deliverer whenever it made some.
 /// It only reads and writes the database, so no receiver can hold it up.
 async fn dispatcher<S: DeliveryStore>(
@@ -274,21 +280,22 @@ async fn dispatcher<S: DeliveryStore>(
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching notices failed; retrying");
-                0
+                Dispatched::default()
             }
         };
         let letters = match dispatch_letters(&store, &links, correspondence.as_ref(), now, DISPATCH_BATCH).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching customer letters failed; retrying");
-                0
+                Dispatched::default()
             }
         };
-        if pages + letters > 0 {
+        // The deliverer claims only when there is something new to send.
+        if pages.deliveries + letters.deliveries > 0 {
             dispatched.notify_one();
         }
         // A full round means more may be waiting: go again at once.
-        let full = pages as i64 == DISPATCH_BATCH || letters as i64 == DISPATCH_BATCH;
+        let full = pages.notices as i64 == DISPATCH_BATCH || letters.notices as i64 == DISPATCH_BATCH;
         if rest_or_wake(if full { Duration::ZERO } else { IDLE }, &written, &mut stop).await {
             return;
         }

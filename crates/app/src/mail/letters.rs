@@ -6,7 +6,7 @@
 //! ticket's key, the message ids of the conversation so far, and the signed reply address.
 
 use super::{Inform, ReplySigner};
-use crate::delivery::{DeliveryStore, NewDelivery, Urgency};
+use crate::delivery::{DeliveryStore, Dispatched, NewDelivery, Urgency};
 use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::Timestamp;
@@ -109,15 +109,15 @@ pub struct Correspondence {
     pub signer: ReplySigner,
 }
 
-/// Turns up to `limit` undispatched occasions into letter deliveries; returns how many
-/// occasions. Without a mail domain the occasions are marked done with no letters.
+/// Turns up to `limit` undispatched occasions into letter deliveries. Without a mail domain
+/// the occasions are marked done with no letters.
 pub async fn dispatch_letters<S: DeliveryStore>(
     store: &S,
     links: &AckLinks,
     mail: Option<&Correspondence>,
     now: Timestamp,
     limit: i64,
-) -> Result<usize, StoreError> {
+) -> Result<Dispatched, StoreError> {
     let entries = store.undispatched_informs(limit).await?;
     let mut batch = Vec::with_capacity(entries.len());
     for entry in &entries {
@@ -163,10 +163,11 @@ pub async fn dispatch_letters<S: DeliveryStore>(
         }
         batch.push((entry.id, deliveries));
     }
+    let deliveries = batch.iter().map(|(_, d)| d.len()).sum();
     if !batch.is_empty() {
         store.dispatch(batch, now).await?;
     }
-    Ok(entries.len())
+    Ok(Dispatched { notices: entries.len(), deliveries })
 }
 
 /// The running first-response clock's due instant and target in words.
