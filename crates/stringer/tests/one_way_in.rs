@@ -12,29 +12,10 @@ use support::{Db, Server, open_ticket, paging_desk, receiver};
 
 const SECRET: &str = "signing-sekret";
 
-/// Signs in through the form; answers a client carrying the session cookie.
+/// Signs in through the form; answers a client and the session cookie.
 async fn sign_in(server: &Server, email: &str, password: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = client.get(format!("{}/signin", server.base)).send().await.unwrap();
-    let guard_cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    let form = form.text().await.unwrap();
-    let guard = form.split("name=\"guard\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let resp = client
-        .post(format!("{}/signin", server.base))
-        .header("cookie", guard_cookie)
-        .form(&[("email", email), ("password", password), ("guard", &guard), ("next", "/console")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{email} signs in");
-    let cookie = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("stringer_session="))
-        .unwrap();
-    (client, cookie)
+    let (client, set) = support::sign_in(server, email, password, "/console").await;
+    (client, set.split(';').next().unwrap().to_string())
 }
 
 /// Presses "Acknowledge" on the console's ticket page; answers the status of the press.

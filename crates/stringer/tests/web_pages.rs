@@ -529,26 +529,7 @@ impl Browser {
 
 /// Signs in through the form; answers the session cookie's whole `Set-Cookie` and the browser.
 async fn sign_in(server: &Server, email: &str, password: &str) -> (String, Browser) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = client.get(format!("{}/signin", server.base)).send().await.unwrap();
-    let guard_cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    let form = form.text().await.unwrap();
-    let guard = form.split("name=\"guard\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let resp = client
-        .post(format!("{}/signin", server.base))
-        .header("cookie", guard_cookie)
-        .form(&[("email", email), ("password", password), ("guard", &guard), ("next", "/portal")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{email}");
-    let set = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("stringer_session="))
-        .unwrap();
+    let (client, set) = support::sign_in(server, email, password, "/portal").await;
     let cookie = set.split(';').next().unwrap().to_string();
     (set, Browser { client, base: server.base.clone(), cookie })
 }

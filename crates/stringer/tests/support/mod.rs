@@ -708,3 +708,29 @@ pub async fn smtp_receiver() -> (u16, Mails) {
     });
     (port, mails)
 }
+
+/// Signs in through the form (its guard cookie and token first), going on to `next`;
+/// answers a client that follows no redirect and the session cookie's whole `Set-Cookie`.
+pub async fn sign_in(server: &Server, email: &str, password: &str, next: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(format!("{}/signin", server.base)).send().await.unwrap();
+    let guard_cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let form = form.text().await.unwrap();
+    let guard = form.split("name=\"guard\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let resp = client
+        .post(format!("{}/signin", server.base))
+        .header("cookie", guard_cookie)
+        .form(&[("email", email), ("password", password), ("guard", &guard), ("next", next)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{email} signs in");
+    let set = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("stringer_session="))
+        .unwrap();
+    (client, set)
+}
