@@ -677,6 +677,7 @@ impl ChatDesk {
         else {
             return none();
         };
+        // Read again with its own org's deployment: the ticket named may be another org's.
         let acted = match self.tickets.act(&who, &TicketRef::Id(ticket.id.clone()), vec![Command::PageOnCall]).await {
             Ok(acted) => acted,
             Err(ActError::NotFound) => return none(),

@@ -377,11 +377,20 @@ pub async fn dispatch<S: DeliveryStore>(
         }
         batch.push((entry.id, deliveries));
     }
-    let deliveries = batch.iter().map(|(_, d)| d.len()).sum();
+    hand_on(store, batch, now).await
+}
+
+/// Stores a round's deliveries and marks its outbox rows dispatched, in one write.
+pub(crate) async fn hand_on<S: DeliveryStore>(
+    store: &S,
+    batch: Vec<(i64, Vec<NewDelivery>)>,
+    now: Timestamp,
+) -> Result<Dispatched, StoreError> {
+    let done = Dispatched { notices: batch.len(), deliveries: batch.iter().map(|(_, d)| d.len()).sum() };
     if !batch.is_empty() {
         store.dispatch(batch, now).await?;
     }
-    Ok(Dispatched { notices: entries.len(), deliveries })
+    Ok(done)
 }
 
 /// The sends under way on one worker: at most `limit` in all and `per_destination` to any one

@@ -6,7 +6,7 @@
 //! ticket's key, the message ids of the conversation so far, and the signed reply address.
 
 use super::{Inform, ReplySigner};
-use crate::delivery::{DeliveryStore, Dispatched, NewDelivery, Urgency};
+use crate::delivery::{DeliveryStore, Dispatched, NewDelivery, Urgency, hand_on};
 use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::Timestamp;
@@ -163,11 +163,7 @@ pub async fn dispatch_letters<S: DeliveryStore>(
         }
         batch.push((entry.id, deliveries));
     }
-    let deliveries = batch.iter().map(|(_, d)| d.len()).sum();
-    if !batch.is_empty() {
-        store.dispatch(batch, now).await?;
-    }
-    Ok(Dispatched { notices: entries.len(), deliveries })
+    hand_on(store, batch, now).await
 }
 
 /// The running first-response clock's due instant and target in words.

@@ -9,9 +9,9 @@ use crate::extract::PathParams;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use stringer_app::act::{Command, Principal, Proof, TicketRef};
+use stringer_app::act::{Command, Found, Principal, Proof, TicketRef};
 use stringer_core::access::{Action, Scope, Scopes};
-use stringer_core::ids::{TicketId, UserId};
+use stringer_core::ids::UserId;
 
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
@@ -23,7 +23,7 @@ fn page(title: &str, body: &str) -> Response {
 /// The person a genuine, unexpired link was sent to, as the application's principal (none for
 /// a deactivated account), and the ticket they may still acknowledge — else 404, as for a
 /// link that never was.
-async fn checked(state: &AppState, token: &str) -> Result<(Principal, TicketId), ApiError> {
+async fn checked(state: &AppState, token: &str) -> Result<(Principal, Found), ApiError> {
     let gone = || ApiError::not_found("link (it may have expired)");
     let links = state.links.as_ref().ok_or_else(|| ApiError::not_found("link"))?;
     let (ticket, user) = links.verify(token, state.now()).ok_or_else(gone)?;
@@ -31,8 +31,8 @@ async fn checked(state: &AppState, token: &str) -> Result<(Principal, TicketId),
     let who = person
         .and_then(|p| Principal::new(p, Scopes::of(&[Scope::Read, Scope::Write]), Proof::SignedLink))
         .ok_or_else(gone)?;
-    state.tickets().find(&who, &TicketRef::Id(ticket.clone()), &[Action::Acknowledge]).await.map_err(|_| gone())?;
-    Ok((who, ticket))
+    let found = state.tickets().find(&who, &TicketRef::Id(ticket), &[Action::Acknowledge]).await.map_err(|_| gone())?;
+    Ok((who, found))
 }
 
 /// `GET /ack/<token>`: a confirmation page.
@@ -40,7 +40,8 @@ pub async fn confirm(
     State(state): State<AppState>,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let (_, ticket) = checked(&state, &token).await?;
+    let (_, found) = checked(&state, &token).await?;
+    let ticket = &found.ticket.id;
     let form = format!(
         "<p>Acknowledge ticket <code>{ticket}</code> and stop its escalation?</p><form method=\"post\"><button type=\"submit\">Acknowledge</button></form>"
     );
@@ -52,8 +53,9 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     PathParams(token): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let (who, ticket) = checked(&state, &token).await?;
-    state.tickets().act(&who, &TicketRef::Id(ticket.clone()), vec![Command::Acknowledge]).await?;
+    let (who, found) = checked(&state, &token).await?;
+    let ticket = found.ticket.id.clone();
+    state.tickets().act_on(&who, found, vec![Command::Acknowledge]).await?;
     Ok(page(
         "Acknowledged",
         &format!("<p>Ticket <code>{ticket}</code> is acknowledged; its escalation has stopped.</p>"),

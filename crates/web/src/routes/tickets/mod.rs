@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 /// The longest subject.
 pub const MAX_SUBJECT: usize = 300;
 /// The longest description or comment, in bytes.
-pub const MAX_TEXT: usize = 32 * 1024;
+pub const MAX_TEXT: usize = stringer_app::act::MAX_COMMENT;
 
 /// One SLA clock as shown with a ticket.
 #[derive(Serialize, ToSchema)]
