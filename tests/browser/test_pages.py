@@ -216,7 +216,8 @@ def test_anyone_can_write_to_the_vendor_and_staff_answer(server, people):
 
 
 def test_staff_route_held_mail_and_customers_choose_their_mail(server, people):
-    raw = ("From: Sam Stranger <sam@elsewhere.example>\r\nTo: support+acme@support.example\r\n"
+    raw = ("Authentication-Results: mx.test; dmarc=pass header.from=elsewhere.example\r\n"
+           "From: Sam Stranger <sam@elsewhere.example>\r\nTo: support+acme@support.example\r\n"
            "Subject: Invoice question from a new colleague\r\nMessage-ID: <held1@elsewhere.example>\r\n"
            "\r\nWho do I ask about our invoice?\r\n")
     server.mail("support+acme@support.example", raw)

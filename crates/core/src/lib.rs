@@ -13,6 +13,7 @@ pub mod contract;
 pub mod event;
 pub mod ids;
 pub mod mail;
+pub mod mail_auth;
 pub mod oncall;
 pub mod phone;
 pub mod postmortem;

@@ -20,9 +20,10 @@ use stringer_app::mail::{
 };
 use stringer_app::records::UserRecord;
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey};
+use stringer_core::mail_auth::MailAuth;
 
 const COLUMNS: &str = "id, door, envelope_from, envelope_to, raw, received_at_ms, state, reason, ticket_id, org, \
-                       routed_to, sender, subject, attempts";
+                       routed_to, sender, subject, attempts, peer, helo, auth";
 
 fn inbound_from(r: &AnyRow) -> Result<InboundRecord, StoreError> {
     let state: String = r.col("state")?;
@@ -41,6 +42,9 @@ fn inbound_from(r: &AnyRow) -> Result<InboundRecord, StoreError> {
         sender: r.col("sender")?,
         subject: r.col("subject")?,
         attempts: r.col("attempts")?,
+        peer: r.col("peer")?,
+        helo: r.col("helo")?,
+        auth: r.col::<Option<String>>("auth")?.and_then(|a| serde_json::from_str(&a).ok()),
     })
 }
 
@@ -51,7 +55,7 @@ fn outcome_columns(outcome: &MailOutcome) -> (Option<String>, Option<String>, Op
         }
         MailOutcome::Inquiry { id } => (Some(format!("general inquiry {id}")), None, None),
         MailOutcome::Held { reason, org } => (Some(reason.clone()), None, org.as_ref().map(|o| o.to_string())),
-        MailOutcome::Ignored { reason } => (Some(reason.clone()), None, None),
+        MailOutcome::Ignored { reason, org } => (Some(reason.clone()), None, org.as_ref().map(|o| o.to_string())),
     }
 }
 
@@ -66,12 +70,19 @@ impl Mailroom for SqlStore {
         rows.iter().map(inbound_from).collect()
     }
 
-    async fn settle_inbound(&self, id: i64, outcome: &MailOutcome, letter: &Letter, at: i64) -> Result<(), StoreError> {
+    async fn settle_inbound(
+        &self,
+        id: i64,
+        outcome: &MailOutcome,
+        letter: &Letter,
+        auth: &MailAuth,
+        at: i64,
+    ) -> Result<(), StoreError> {
         let (reason, ticket, org) = outcome_columns(outcome);
         let subject: String = letter.subject.chars().take(300).collect();
         sqlx::query(
             "UPDATE inbound_mail SET state = $1, reason = $2, ticket_id = $3, org = $4, sender = $5, subject = $6, \
-             message_id = $7, settled_at = $8, claimed_until = NULL WHERE id = $9",
+             message_id = $7, settled_at = $8, claimed_until = NULL, auth = $10 WHERE id = $9",
         )
         .bind(outcome.state().as_str())
         .bind(reason)
@@ -82,6 +93,7 @@ impl Mailroom for SqlStore {
         .bind(letter.message_id.as_ref().map(|m| m.chars().take(500).collect::<String>()))
         .bind(at)
         .bind(id)
+        .bind(json(auth))
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
@@ -156,6 +168,23 @@ impl Mailroom for SqlStore {
     async fn suppressed(&self, address: &str) -> Result<Option<String>, StoreError> {
         let sql = "SELECT reason FROM mail_suppressions WHERE address = $1";
         self.row(sqlx::query(sql).bind(address.to_ascii_lowercase()), |r| r.col("reason")).await
+    }
+
+    async fn unsuppress(&self, address: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM mail_suppressions WHERE address = $1")
+            .bind(address.to_ascii_lowercase())
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn mailed(&self, delivery: &str, address: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT d.id FROM deliveries d LEFT JOIN contact_methods c ON c.id = d.method_id \
+                   WHERE d.id = $1 AND lower(COALESCE(d.channel_address, c.address)) = $2";
+        let found =
+            self.row(sqlx::query(sql).bind(delivery).bind(address.to_ascii_lowercase()), |r| r.col::<String>("id"));
+        Ok(found.await?.is_some())
     }
 
     async fn mail_updates(&self, user: &UserRecord) -> Result<Vec<Inform>, StoreError> {
@@ -289,8 +318,8 @@ impl SqlStore {
 
 impl Droppable for NewInbound {
     const INSERT: &'static str =
-        "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts)";
-    const VALUES: usize = 7;
+        "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts, peer, helo)";
+    const VALUES: usize = 9;
 
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
         query
@@ -301,5 +330,7 @@ impl Droppable for NewInbound {
             .bind(self.received_at_ms)
             .bind("pending")
             .bind(0i64)
+            .bind(&self.peer)
+            .bind(&self.helo)
     }
 }

@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_delivery_urgency.sql"),
         include_str!("../migrations/postgres/0020_delivery_urgency.sql"),
     ),
+    (
+        21,
+        include_str!("../migrations/sqlite/0021_mail_auth.sql"),
+        include_str!("../migrations/postgres/0021_mail_auth.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

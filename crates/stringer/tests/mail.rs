@@ -112,6 +112,9 @@ async fn mail_in_and_out_on(db: Db) {
         &[
             "--smtp-listen",
             "127.0.0.1:0",
+            "--mail-trust-loopback",
+            "--mail-trusted-relay",
+            "mx.test",
             "--mail-domain",
             DOMAIN,
             "--smtp-url",
@@ -326,10 +329,29 @@ async fn mail_in_and_out_on(db: Db) {
     server.ok(Method::POST, "/api/v1/users", &d.admin, Some(user)).await;
     let login = json!({"email": "gone@acme.example", "password": "gone-password-123"});
     let gone = server.ok(Method::POST, "/api/v1/login", "", Some(login)).await["token"].as_str().unwrap().to_string();
-    let dsn = format!(
-        "From: MAILER-DAEMON@mx.acme.example\r\nTo: support@{DOMAIN}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nUser unknown.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.example\r\n\r\nFinal-Recipient: rfc822; gone@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n"
-    );
-    smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn)]);
+    let first = support::open_ticket(&server, &gone, "acme", "P3").await;
+    let received = letter(&mails, "gone@acme.example", &format!("[{}] Received", first["key"].as_str().unwrap())).await;
+    let dsn = |returned: &str, id: &str| {
+        format!(
+            "From: MAILER-DAEMON@mx.acme.example\r\nTo: support@{DOMAIN}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{id}@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nUser unknown.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.example\r\n\r\nFinal-Recipient: rfc822; gone@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {returned}\r\nTo: gone@acme.example\r\n\r\n--b--\r\n"
+        )
+    };
+    // F29: a report that returns no letter of ours to the address stops nothing.
+    smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn("<made-up@elsewhere.example>", "dsn0"))]);
+    until("the forged bounce recorded", || async {
+        let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["reason"].as_str().unwrap_or("").contains("returns no message of ours"))
+            .cloned()
+    })
+    .await;
+    let still = support::open_ticket(&server, &gone, "acme", "P3").await;
+    letter(&mails, "gone@acme.example", &format!("[{}] Received", still["key"].as_str().unwrap())).await;
+    // A report that returns our letter to it stops mail to the address.
+    smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn(&header(&received, "Message-ID"), "dsn1"))]);
     until("the bounce recorded", || async {
         let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
         body["items"]
@@ -366,7 +388,8 @@ async fn mail_in_and_out_on(db: Db) {
             "someone@acme.example",
             "Piped in by the mail server",
             "g1@acme.example",
-            "",
+            // What the receiving mail server (trusted as mx.test) found.
+            "Authentication-Results: mx.test; spf=pass smtp.mailfrom=acme.example; dmarc=pass header.from=acme.example\r\n",
             "Through mailgate.",
         ),
     )
@@ -391,7 +414,8 @@ async fn mail_in_and_out_on(db: Db) {
 #[tokio::test]
 async fn accepted_mail_survives_a_kill() {
     let db = Db::sqlite();
-    let mut server = Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-domain", DOMAIN]);
+    let mut server =
+        Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", DOMAIN]);
     let smtp = smtp_address(&server);
     let d = desk(&server).await;
     let put = json!({"unknown_senders": "accept", "subject_severity": true});
@@ -418,7 +442,8 @@ async fn accepted_mail_survives_a_kill() {
     let answers = smtp_send(&smtp, &batch);
     server.kill();
     assert!(answers.iter().all(|a| a["ok"] == true), "{answers:?}");
-    let server = Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-domain", DOMAIN]);
+    let server =
+        Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", DOMAIN]);
     until("every accepted message a ticket", || async {
         let n = tickets(&server, &d.admin)
             .await
@@ -449,7 +474,17 @@ async fn starttls_when_a_certificate_is_configured() {
     let (cert, key) = (cert.display().to_string(), key.display().to_string());
     let server = Server::start(
         &db,
-        &["--smtp-listen", "127.0.0.1:0", "--mail-domain", DOMAIN, "--smtp-tls-cert", &cert, "--smtp-tls-key", &key],
+        &[
+            "--smtp-listen",
+            "127.0.0.1:0",
+            "--mail-trust-loopback",
+            "--mail-domain",
+            DOMAIN,
+            "--smtp-tls-cert",
+            &cert,
+            "--smtp-tls-key",
+            &key,
+        ],
     );
     let smtp = smtp_address(&server);
     let d = desk(&server).await;

@@ -1,5 +1,11 @@
-//! What a stored message becomes. In order: a delivery status report stops mail to the
-//! addresses that failed; our own message coming back is ignored; a reply joins its ticket
+//! What a stored message becomes. First, mail authentication: a message acts as its From
+//! address only when SPF, DKIM and DMARC (or a trusted forwarder's ARC chain) prove it
+//! ([`MailAuth::verdict`]); what the From domain's DMARC policy calls forged is ignored, and
+//! what is merely unproven is held for staff under the org it is about — it never opens,
+//! answers or reopens anything as its From address (staff who route it vouch for a customer
+//! sender, never for a staff one). Then, in order: a delivery status report stops mail to
+//! the addresses that failed, when it returns a message we sent them; our own message
+//! coming back is ignored; a reply joins its ticket
 //! (by the signed reply address, by `In-Reply-To`/`References`, or by the `[ACME-42]` key in
 //! the subject) as its sender's public comment — if the access policy lets the sender write
 //! on it; machine-made mail (auto-replies, lists, bulk) opens nothing and is answered by
@@ -12,7 +18,7 @@
 
 use super::{
     InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, ReplySigner, SENDER_HOURLY_LIMIT,
-    UnknownSenders, derived_id,
+    SenderCheck, UnknownSenders, derived_id,
 };
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
@@ -25,6 +31,7 @@ use stringer_core::access::{self, Action, Object, OrgRef};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, UserId, UserRole};
 use stringer_core::mail::{self, MailAddresses, Mailbox};
+use stringer_core::mail_auth::{MailAuth, Verdict};
 use stringer_core::ticket::Status;
 
 /// Turns stored messages into tickets, replies and inquiries through the application's
@@ -39,6 +46,10 @@ pub struct MailDesk {
     pub addresses: MailAddresses,
     /// Checks reply addresses.
     pub signer: ReplySigner,
+    /// Mail authentication (SPF, DKIM, DMARC, ARC).
+    pub checker: Arc<dyn SenderCheck>,
+    /// Forwarders whose ARC chains we believe (`--mail-arc-sealer`).
+    pub arc_sealers: Vec<String>,
 }
 
 impl MailDesk {
@@ -48,64 +59,102 @@ impl MailDesk {
     }
 
     /// Processes one claimed message (read with [`MailDesk::read`]) and records the
-    /// outcome. A store failure leaves it pending for the next claim, until
-    /// [`MAX_PROCESS_ATTEMPTS`]; then it is held. Messages of one sender must be processed
-    /// one after the other, in the order received, so that a reply finds the ticket its
-    /// parent opened.
+    /// outcome with what mail authentication proved. A store failure leaves it pending for
+    /// the next claim, until [`MAX_PROCESS_ATTEMPTS`]; then it is held. Messages of one
+    /// sender must be processed one after the other, in the order received, so that a reply
+    /// finds the ticket its parent opened.
     pub async fn process(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
-        let outcome = match self.decide(m, letter).await {
+        let auth = self.checker.check(m).await;
+        let outcome = match self.decide(m, letter, &auth).await {
             Ok(outcome) => outcome,
             Err(e @ (AppError::Store(_) | AppError::Busy(_))) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
             Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
         };
-        self.ports.mailroom.settle_inbound(m.id, &outcome, letter, self.ports.commands.now().as_second()).await?;
+        let now = self.ports.commands.now().as_second();
+        self.ports.mailroom.settle_inbound(m.id, &outcome, letter, &auth, now).await?;
         Ok(outcome)
     }
 
-    async fn decide(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
+    async fn decide(&self, m: &InboundRecord, letter: &Letter, auth: &MailAuth) -> Result<MailOutcome, AppError> {
         let now = self.ports.commands.now().as_second();
-        if !letter.bounced.is_empty() {
-            for address in &letter.bounced {
-                self.ports
-                    .mailroom
-                    .suppress(address, "a delivery status report said delivery failed for good", now)
-                    .await?;
-            }
-            return Ok(ignored(format!("delivery failure report: mail to {} stopped", letter.bounced.join(", "))));
-        }
         if letter.provenance.ours {
-            return Ok(ignored("a message this server sent came back".into()));
+            return Ok(ignored("a message this server sent came back".into(), None));
         }
+        let mailbox = m.envelope_to.iter().chain(&letter.recipients).find_map(|a| self.addresses.mailbox(a));
+        let thread = self.thread(mailbox.as_ref(), letter).await?;
         let from = if letter.from.is_empty() {
             m.envelope_from.clone().unwrap_or_default().to_ascii_lowercase()
         } else {
             letter.from.clone()
         };
+        // The org the message is about, so that it is filed there whatever becomes of it
+        // (a federal org's mail is seen only by cleared staff).
+        let about = match &thread {
+            Some((ticket, _)) => Some(ticket.org.clone()),
+            None => self.org_of(m, mailbox.as_ref(), &from).await?,
+        };
+        if !letter.bounced.is_empty() {
+            return self.bounce(letter, about, now).await;
+        }
         if !from.contains('@') {
-            return Ok(held("the message names no sender address", None));
+            return Ok(held("the message names no sender address", about));
+        }
+        let verdict = auth.verdict(&from, &self.arc_sealers);
+        let proven = match &verdict {
+            Verdict::Forged(why) => return Ok(ignored(format!("{why}: not sent by {from}; nothing done"), about)),
+            Verdict::Authenticated(_) => true,
+            Verdict::Unverified(_) => false,
+        };
+        // Staff who routed a held message vouch for a customer sender, never for staff.
+        let vouched = m.routed_to.is_some();
+        if proven && !vouched {
+            self.ports.mailroom.unsuppress(&from).await?;
         }
         let machine = mail::machine_made(&letter.provenance);
-        // Mail staff routed was counted when it came in.
-        if machine.is_none() && m.routed_to.is_none() {
-            let (_, count) = self.ports.safeguards.count_attempt(&format!("mail-sender:{from}"), now, 3600).await?;
+        // Mail staff routed was counted when it came in. Only a proven sender has a budget of
+        // their own; unproven mail counts against the client that sent it.
+        if machine.is_none() && !vouched {
+            let key = match (&verdict, &m.peer) {
+                (Verdict::Authenticated(_), _) => format!("mail-sender:{from}"),
+                (_, Some(peer)) => format!("mail-peer:{peer}"),
+                (_, None) => format!("mail-unproven:{}", crate::mail::door_name(m.door)),
+            };
+            let (_, count) = self.ports.safeguards.count_attempt(&key, now, 3600).await?;
             if count > SENDER_HOURLY_LIMIT {
-                return Ok(held(&format!("more than {SENDER_HOURLY_LIMIT} messages from {from} within an hour"), None));
+                let who =
+                    if proven { from.clone() } else { m.peer.clone().unwrap_or_else(|| "unproven senders".into()) };
+                return Ok(held(&format!("more than {SENDER_HOURLY_LIMIT} messages from {who} within an hour"), about));
             }
         }
-        let mailbox = m.envelope_to.iter().chain(&letter.recipients).find_map(|a| self.addresses.mailbox(a));
-        if let Some((ticket, deployment)) = self.thread(mailbox.as_ref(), letter).await?
-            && let Some(sender) = self.sender_in(&from, &ticket.org).await?
-        {
-            let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-            if access::decide(&sender.as_sender(), Action::CommentPublic, Some(object)).allowed() {
+        if let Some((ticket, deployment)) = thread {
+            if !proven && !vouched {
+                let why = unproven(&verdict);
                 if let Some(reason) = machine {
-                    return Ok(ignored(format!("{reason} on {}: kept here, not added to the ticket", ticket.key())));
+                    return Ok(ignored(
+                        format!("{reason} on {}: kept here, not added to the ticket", ticket.key()),
+                        about,
+                    ));
                 }
-                return self.reply(m, letter, ticket, deployment, &sender).await;
+                return Ok(held(
+                    &format!("answers {} but {why}: held, never recorded as {from}", ticket.key()),
+                    Some(ticket.org.clone()),
+                ));
+            }
+            if let Some(sender) = self.sender_in(&from, &ticket.org, proven).await? {
+                let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
+                if access::decide(&sender.as_sender(), Action::CommentPublic, Some(object)).allowed() {
+                    if let Some(reason) = machine {
+                        return Ok(ignored(
+                            format!("{reason} on {}: kept here, not added to the ticket", ticket.key()),
+                            about,
+                        ));
+                    }
+                    return self.reply(m, letter, ticket, deployment, &sender).await;
+                }
             }
         }
         if let Some(reason) = machine {
-            return Ok(ignored(format!("{reason}: opens nothing and is not answered")));
+            return Ok(ignored(format!("{reason}: opens nothing and is not answered"), about));
         }
         // Mail staff routed goes to their org (open() reads it), as a security incident if it
         // was sent to security@.
@@ -113,16 +162,94 @@ impl MailDesk {
             (Some(_), Some(Mailbox::Security { .. })) => Mailbox::Security { tag: None },
             (Some(_), _) => Mailbox::Support { tag: None },
             (None, Some(mailbox)) => mailbox,
-            (None, None) => return Ok(held("not addressed to one of the support mailboxes", None)),
+            (None, None) => return Ok(held("not addressed to one of the support mailboxes", about)),
         };
-        match mailbox {
-            Mailbox::Inquiry => self.inquiry(m, letter, &from).await,
-            Mailbox::Support { tag } => self.open(m, letter, &from, tag, false).await,
-            Mailbox::Security { tag } => self.open(m, letter, &from, tag, true).await,
+        if !proven && !vouched && !matches!(mailbox, Mailbox::Inquiry) {
+            let why = unproven(&verdict);
+            return Ok(held(&format!("{why}: held, it opens nothing as {from}"), about));
+        }
+        let outcome = match mailbox {
+            Mailbox::Inquiry => self.inquiry(m, letter, &from).await?,
+            Mailbox::Support { tag } => self.open(m, letter, &from, tag, false, proven).await?,
+            Mailbox::Security { tag } => self.open(m, letter, &from, tag, true, proven).await?,
             Mailbox::Reply { key, .. } => {
-                Ok(held(&format!("sent to the reply address of {key}, which does not check out for this sender"), None))
+                held(&format!("sent to the reply address of {key}, which does not check out for this sender"), None)
+            }
+        };
+        Ok(match outcome {
+            MailOutcome::Held { reason, org: None } => MailOutcome::Held { reason, org: about },
+            other => other,
+        })
+    }
+
+    /// The org a message that answers no ticket is about: the one staff routed it to, its
+    /// mailbox's tag, or its sender's only org.
+    async fn org_of(
+        &self,
+        m: &InboundRecord,
+        mailbox: Option<&Mailbox>,
+        from: &str,
+    ) -> Result<Option<OrgSlug>, AppError> {
+        if let Some(org) = &m.routed_to {
+            return Ok(Some(org.clone()));
+        }
+        if let Some(Mailbox::Support { tag: Some(tag) } | Mailbox::Security { tag: Some(tag) }) = mailbox
+            && let Some(org) = self.ports.accounts.org_by_email_tag(tag).await?
+        {
+            return Ok(Some(org.slug));
+        }
+        if !from.contains('@') {
+            return Ok(None);
+        }
+        let orgs = self.ports.mailroom.sender_orgs(from).await?;
+        Ok(match orgs.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        })
+    }
+
+    /// A delivery status report: it stops mail to an address only when the message it
+    /// returns is one we sent to that address (anyone can write a report naming anyone).
+    async fn bounce(&self, letter: &Letter, about: Option<OrgSlug>, now: i64) -> Result<MailOutcome, AppError> {
+        let delivery = letter.bounced_message.as_deref().and_then(|id| self.our_delivery(id));
+        let mut stopped = Vec::new();
+        for address in &letter.bounced {
+            if let Some(d) = &delivery
+                && self.ports.mailroom.mailed(d, address).await?
+            {
+                self.ports
+                    .mailroom
+                    .suppress(address, "a delivery status report of our mail to it said delivery failed for good", now)
+                    .await?;
+                stopped.push(address.clone());
             }
         }
+        Ok(ignored(
+            if stopped.is_empty() {
+                format!(
+                    "delivery failure report for {} that returns no message of ours to them: nothing stopped",
+                    letter.bounced.join(", ")
+                )
+            } else {
+                format!("delivery failure report: mail to {} stopped", stopped.join(", "))
+            },
+            about,
+        ))
+    }
+
+    /// The delivery one of our `Message-ID`s was made for: `stringer.<ticket>.<delivery>@<our
+    /// domain>` (letters) or `<delivery>@stringer` (pages and alerts).
+    fn our_delivery(&self, id: &str) -> Option<String> {
+        let (local, domain) = id.trim_matches(['<', '>']).rsplit_once('@')?;
+        if domain.eq_ignore_ascii_case("stringer") {
+            return (!local.is_empty()).then(|| local.to_string());
+        }
+        if !self.addresses.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+            return None;
+        }
+        let mut parts = local.strip_prefix("stringer.")?.split('.');
+        let (_ticket, delivery) = (parts.next()?, parts.next()?);
+        (!delivery.is_empty()).then(|| delivery.to_string())
     }
 
     /// The ticket a message answers, if it names one we know.
@@ -137,7 +264,8 @@ impl MailDesk {
         {
             return Ok(Some(found));
         }
-        let ours: Vec<TicketId> = letter.references.iter().filter_map(|r| self.our_message(r)).collect();
+        let ours: Vec<TicketId> =
+            letter.references.iter().chain(&letter.bounced_message).filter_map(|r| self.our_message(r)).collect();
         for id in &ours {
             if let Some(found) = self.ports.queries.ticket(id).await? {
                 return Ok(Some(found));
@@ -166,11 +294,12 @@ impl MailDesk {
     }
 
     /// The active account of `from` that may act on the org's tickets: a user of the org,
-    /// or staff.
-    async fn sender_in(&self, from: &str, org: &OrgSlug) -> Result<Option<UserRecord>, AppError> {
+    /// or staff — staff only when the mail proved it is theirs (`proven`).
+    async fn sender_in(&self, from: &str, org: &OrgSlug, proven: bool) -> Result<Option<UserRecord>, AppError> {
         let found = match self.ports.accounts.login_account(from, Some(org)).await? {
             Some(user) => Some(user),
-            None => self.ports.accounts.login_account(from, None).await?.filter(|u| u.org.is_none()),
+            None if proven => self.ports.accounts.login_account(from, None).await?.filter(|u| u.org.is_none()),
+            None => None,
         };
         Ok(found.filter(|u| u.deactivated_at.is_none()))
     }
@@ -251,6 +380,7 @@ impl MailDesk {
         from: &str,
         tag: Option<String>,
         security: bool,
+        proven: bool,
     ) -> Result<MailOutcome, AppError> {
         let org = match (&m.routed_to, &tag) {
             (Some(slug), _) => self.ports.accounts.org(slug).await?,
@@ -272,7 +402,7 @@ impl MailDesk {
                 return Ok(held(&format!("{from}'s account in {} is deactivated", org.name), Some(org.slug)));
             }
             Some(user) => user,
-            None => match self.sender_in(from, &org.slug).await? {
+            None => match self.sender_in(from, &org.slug, proven).await? {
                 // Staff writing to an org's address open the ticket on its behalf.
                 Some(staff) => staff,
                 None => match self.stranger(m, letter, from, &org).await? {
@@ -408,6 +538,14 @@ fn held(reason: &str, org: Option<OrgSlug>) -> MailOutcome {
     MailOutcome::Held { reason: reason.to_string(), org }
 }
 
-fn ignored(reason: String) -> MailOutcome {
-    MailOutcome::Ignored { reason }
+fn ignored(reason: String, org: Option<OrgSlug>) -> MailOutcome {
+    MailOutcome::Ignored { reason, org }
+}
+
+/// Why an unproven message does not act as its From address.
+fn unproven(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Unverified(why) | Verdict::Forged(why) => format!("its sender is not proven ({why})"),
+        Verdict::Authenticated(_) => "its sender is proven".into(),
+    }
 }

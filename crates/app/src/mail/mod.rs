@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey};
 use stringer_core::mail::Provenance;
+use stringer_core::mail_auth::MailAuth;
 pub use stringer_core::ticket::inform::Inform;
 
 /// Largest message any door accepts (headers, body and attachments, as sent).
@@ -53,6 +54,9 @@ pub struct Letter {
     pub provenance: Provenance,
     /// For a delivery status report: the recipients that failed for good.
     pub bounced: Vec<String>,
+    /// For a delivery status report: the `Message-ID` of the message it returns (from its
+    /// returned headers), without angle brackets.
+    pub bounced_message: Option<String>,
 }
 
 /// A file that came with a message.
@@ -73,6 +77,15 @@ pub trait LetterReader: Send + Sync {
     fn read(&self, raw: &[u8]) -> Letter;
 }
 
+/// Mail authentication: what SPF, DKIM, DMARC and ARC prove about a stored message's
+/// sender. The mail adapter implements it (it does the DNS work); the intake asks it once per
+/// message and keeps the answer with the message.
+#[async_trait]
+pub trait SenderCheck: Send + Sync {
+    /// Checks a stored message; never fails (a DNS failure is a `temperror` result).
+    async fn check(&self, message: &InboundRecord) -> MailAuth;
+}
+
 /// Which door a message came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -83,6 +96,15 @@ pub enum Door {
     Mailgate,
     /// `POST /api/v1/mail/inbound`.
     Http,
+}
+
+/// The name of a door, as stored and shown.
+pub fn door_name(door: Door) -> &'static str {
+    match door {
+        Door::Smtp => "smtp",
+        Door::Mailgate => "mailgate",
+        Door::Http => "http",
+    }
 }
 
 /// A message to store, as a door received it.
@@ -98,6 +120,10 @@ pub struct NewInbound {
     pub raw: Vec<u8>,
     /// Unix milliseconds.
     pub received_at_ms: i64,
+    /// The SMTP client's IP address (the SMTP door only): what SPF checks.
+    pub peer: Option<String>,
+    /// The name the SMTP client gave in `EHLO`/`HELO` (the SMTP door only).
+    pub helo: Option<String>,
 }
 
 /// Where a stored message stands.
@@ -164,6 +190,12 @@ pub struct InboundRecord {
     pub subject: Option<String>,
     /// Processing attempts so far.
     pub attempts: i64,
+    /// The SMTP client's IP address, when it came through the SMTP door.
+    pub peer: Option<String>,
+    /// The SMTP client's `EHLO`/`HELO` name.
+    pub helo: Option<String>,
+    /// What mail authentication proved, once processed.
+    pub auth: Option<MailAuth>,
 }
 
 /// What processing made of a message.
@@ -195,6 +227,8 @@ pub enum MailOutcome {
     Ignored {
         /// Why.
         reason: String,
+        /// The org it was about, when known (a bounce or an auto-reply of one of its letters).
+        org: Option<OrgSlug>,
     },
 }
 
@@ -244,8 +278,16 @@ pub trait Mailroom: Send + Sync {
     /// Claims up to `limit` pending messages, hiding them from other workers until
     /// `lease_until` (Unix seconds), oldest first; each claim counts an attempt.
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError>;
-    /// Records what processing made of a message (with the sender and subject read).
-    async fn settle_inbound(&self, id: i64, outcome: &MailOutcome, letter: &Letter, at: i64) -> Result<(), StoreError>;
+    /// Records what processing made of a message (with the sender and subject read, and what
+    /// mail authentication proved).
+    async fn settle_inbound(
+        &self,
+        id: i64,
+        outcome: &MailOutcome,
+        letter: &Letter,
+        auth: &MailAuth,
+        at: i64,
+    ) -> Result<(), StoreError>;
     /// Notes the ticket a message is about to open or join, with its `Message-ID`, before the
     /// change is recorded: a letter dispatched at once already threads to it, and a reply
     /// processed right after finds it.
@@ -260,10 +302,15 @@ pub trait Mailroom: Send + Sync {
     async fn route_held(&self, id: i64, org: &OrgSlug, by: &str, at: i64) -> Result<bool, StoreError>;
     /// The ticket a processed message with one of these `Message-ID`s joined or opened.
     async fn ticket_of_messages(&self, message_ids: &[String]) -> Result<Option<TicketId>, StoreError>;
-    /// Stops all mail to an address (a bounce said it does not exist).
+    /// Stops all mail to an address (a bounce of one of our letters said it does not exist).
     async fn suppress(&self, address: &str, reason: &str, at: i64) -> Result<(), StoreError>;
     /// Why mail to an address is stopped, if it is.
     async fn suppressed(&self, address: &str) -> Result<Option<String>, StoreError>;
+    /// Lets mail to an address go out again; answers whether it was stopped.
+    async fn unsuppress(&self, address: &str) -> Result<bool, StoreError>;
+    /// Whether delivery `id` was a mail to `address`: a bounce suppresses an address only
+    /// when it returns one of our own messages to it.
+    async fn mailed(&self, delivery: &str, address: &str) -> Result<bool, StoreError>;
     /// The updates a user gets by mail (every one unless they chose).
     async fn mail_updates(&self, user: &UserRecord) -> Result<Vec<Inform>, StoreError>;
     /// Sets the updates a user gets by mail.
@@ -361,6 +408,9 @@ mod tests {
             sender: None,
             subject: None,
             attempts: 0,
+            peer: None,
+            helo: None,
+            auth: None,
         };
         let a = derived_id("tkt", &m, 0);
         assert_eq!(a, derived_id("tkt", &m, 0));

@@ -1,7 +1,9 @@
 //! The built-in SMTP listener (RFC 5321): mail for the support domains only — a recipient on
 //! any other domain is refused at `RCPT`, so it is never an open relay — with `SIZE`,
-//! `8BITMIME`, `PIPELINING` and, when a certificate is configured, `STARTTLS`. A message is
-//! answered `250` only after [`Mailroom::accept`] stored it; if storing fails the client hears
+//! `8BITMIME`, `PIPELINING` and, when a certificate is configured, `STARTTLS`. Each message
+//! is stored with the client's address and `EHLO` name, which mail authentication checks
+//! (SPF) when it is processed. A message is answered `250` only after [`Mailroom::accept`]
+//! stored it; if storing fails the client hears
 //! `451` and tries again later. Lines, recipients, errors and idle time are bounded.
 
 use std::sync::Arc;
@@ -58,12 +60,12 @@ impl Listener {
             tokio::spawn(async move {
                 let _permit = permit;
                 let _ = stream.set_nodelay(true);
-                match this.session(stream, false).await {
+                match this.session(stream, false, peer.ip()).await {
                     Ok(Some(plain)) => {
                         if let Some(tls) = this.tls.clone() {
                             match tls.accept(plain).await {
                                 Ok(secure) => {
-                                    let _ = this.session(secure, true).await;
+                                    let _ = this.session(secure, true, peer.ip()).await;
                                 }
                                 Err(e) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                             }
@@ -76,14 +78,19 @@ impl Listener {
         }
     }
 
-    /// One SMTP session on `stream`; answers the stream back when the client asked for
-    /// STARTTLS (the caller then runs a new session over TLS).
-    async fn session<S: AsyncRead + AsyncWrite + Unpin>(&self, stream: S, secure: bool) -> std::io::Result<Option<S>> {
+    /// One SMTP session on `stream` with the client at `peer`; answers the stream back when
+    /// the client asked for STARTTLS (the caller then runs a new session over TLS).
+    async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: S,
+        secure: bool,
+        peer: std::net::IpAddr,
+    ) -> std::io::Result<Option<S>> {
         let mut io = BufReader::new(stream);
         if !secure {
             reply(&mut io, &format!("220 {} Stringer ESMTP ready", self.hostname)).await?;
         }
-        let mut greeted = false;
+        let mut helo: Option<String> = None;
         let mut from: Option<String> = None;
         let mut to: Vec<String> = Vec::new();
         let mut errors = 0;
@@ -112,7 +119,7 @@ impl Listener {
             let verb = upper.split_whitespace().next().unwrap_or("");
             let answer: String = match verb {
                 "EHLO" => {
-                    greeted = true;
+                    helo = Some(helo_name(&text));
                     (from, to) = (None, Vec::new());
                     let mut lines = vec![
                         self.hostname.clone(),
@@ -133,7 +140,7 @@ impl Listener {
                         .join("\r\n")
                 }
                 "HELO" => {
-                    greeted = true;
+                    helo = Some(helo_name(&text));
                     (from, to) = (None, Vec::new());
                     format!("250 {}", self.hostname)
                 }
@@ -144,7 +151,7 @@ impl Listener {
                     }
                     return Ok(Some(io.into_inner()));
                 }
-                "MAIL" if !greeted => "503 5.5.1 say EHLO first".into(),
+                "MAIL" if helo.is_none() => "503 5.5.1 say EHLO first".into(),
                 "MAIL" => match path_after(&text, "FROM:") {
                     None => "501 5.5.4 syntax: MAIL FROM:<address>".into(),
                     Some((_, params)) if size_param(&params).is_some_and(|s| s > self.max_bytes) => {
@@ -183,6 +190,8 @@ impl Listener {
                         envelope_to: std::mem::take(&mut to),
                         raw,
                         received_at_ms: self.clock.now().as_millisecond(),
+                        peer: Some(peer.to_canonical().to_string()),
+                        helo: helo.clone(),
                     };
                     match self.mailroom.accept(&message).await {
                         Ok(id) => format!("250 2.0.0 queued as {id}"),
@@ -302,6 +311,11 @@ fn path_after(line: &str, keyword: &str) -> Option<(String, String)> {
     };
     let path = path.rsplit(':').next().unwrap_or_default().trim().to_string();
     (path.is_empty() || path.contains('@')).then_some((path, params))
+}
+
+/// The name after `EHLO`/`HELO` (at most 255 characters; empty when none was given).
+fn helo_name(line: &str) -> String {
+    line.split_whitespace().nth(1).unwrap_or_default().chars().take(255).collect()
 }
 
 fn size_param(params: &str) -> Option<usize> {

@@ -4,6 +4,7 @@
 //! built-in SMTP server), [`read`] (MIME into a `Letter`) and [`quotes`] (the new words of a
 //! reply); the mailgate and HTTP doors are the binary's and the web front's.
 
+pub mod auth;
 pub mod letter;
 pub mod listener;
 mod quotes;

@@ -111,6 +111,7 @@ fn letter(m: &Message<'_>, instance: &str) -> Letter {
         full_text,
         files: files(m),
         bounced: if report { bounced(m) } else { Vec::new() },
+        bounced_message: if report { returned_message_id(m) } else { None },
         provenance,
     }
 }
@@ -201,6 +202,27 @@ fn clean_name(name: &str) -> String {
     let cleaned: String =
         base.chars().filter(|c| !c.is_control()).collect::<String>().trim_start_matches('.').trim().to_string();
     if cleaned.is_empty() { "attachment".into() } else { cleaned.chars().take(200).collect() }
+}
+
+/// The `Message-ID` of the message a delivery status report returns: from its returned
+/// headers (`text/rfc822-headers`) or message (`message/rfc822`).
+fn returned_message_id(m: &Message<'_>) -> Option<String> {
+    m.parts.iter().find_map(|part| {
+        let returned = part.content_type().is_some_and(|c| {
+            let (t, s) = (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or_default().to_ascii_lowercase());
+            (t == "text" && s == "rfc822-headers") || (t == "message" && (s == "rfc822" || s == "global"))
+        });
+        if !returned {
+            return None;
+        }
+        let text = String::from_utf8_lossy(part.contents()).replace("\r\n", "\n");
+        let headers = text.split("\n\n").next().unwrap_or_default().replace("\n ", " ").replace("\n\t", " ");
+        headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            let id = v.trim().trim_start_matches('<').trim_end_matches('>').trim();
+            (k.trim().eq_ignore_ascii_case("message-id") && !id.is_empty()).then(|| id.chars().take(500).collect())
+        })
+    })
 }
 
 /// The recipients a delivery status report says failed for good (`Action: failed`).

@@ -143,6 +143,26 @@ pub struct ServeArgs {
     /// The local parts that take general inquiries; repeat or separate with commas.
     #[arg(long, env = "STRINGER_MAIL_INQUIRIES", value_name = "NAME", value_delimiter = ',', default_values_t = ["sales".to_string(), "contact".to_string()])]
     mail_inquiries: Vec<String>,
+    /// The DNS server (ADDR:PORT) that mail authentication (SPF, DKIM, DMARC, ARC) asks;
+    /// the system's resolver when not set.
+    #[arg(long, env = "STRINGER_MAIL_DNS", value_name = "ADDR:PORT")]
+    mail_dns: Option<std::net::SocketAddr>,
+    /// The authserv-id of a receiving mail server whose `Authentication-Results` header the
+    /// mailgate and HTTP mail doors believe (it must remove such headers that arrive from
+    /// outside); repeat or separate with commas. Without one, mail handed in there is
+    /// unproven and held.
+    #[arg(long, env = "STRINGER_MAIL_TRUSTED_RELAYS", value_name = "AUTHSERV_ID", value_delimiter = ',')]
+    mail_trusted_relay: Vec<String>,
+    /// A forwarder (mailing list, mail gateway) whose ARC seals we believe: mail it forwards
+    /// counts as proven when its chain passes and says DMARC passed where it was first
+    /// received; repeat or separate with commas.
+    #[arg(long, env = "STRINGER_MAIL_ARC_SEALERS", value_name = "DOMAIN", value_delimiter = ',')]
+    mail_arc_sealer: Vec<String>,
+    /// Take mail from the loopback address as sent by its From address, unchecked — so the
+    /// demo works with swaks. On under --demo; never turn it on for a server that takes
+    /// mail from the Internet through a local relay.
+    #[arg(long, env = "STRINGER_MAIL_TRUST_LOOPBACK")]
+    mail_trust_loopback: bool,
     /// PEM certificate chain for STARTTLS on the SMTP listener (with --smtp-tls-key).
     #[arg(long, env = "STRINGER_SMTP_TLS_CERT", value_name = "FILE")]
     smtp_tls_cert: Option<PathBuf>,
@@ -454,11 +474,24 @@ async fn mail_setup(
         inquiries: args.mail_inquiries.iter().map(|i| i.to_ascii_lowercase()).collect(),
     };
     let key = state.ports.safeguards.setting_or_init("reply_signing_key", &stringer_web::auth::new_secret()).await?;
+    let trust_loopback = args.mail_trust_loopback || args.demo;
+    if trust_loopback && !addresses.domains.is_empty() {
+        tracing::warn!("mail from the loopback address is taken as sent by its From address, unchecked (demo or test)");
+    }
+    let checker = mail::auth::Authenticator::new(mail::auth::AuthSetup {
+        dns: args.mail_dns,
+        hostname: addresses.domains.first().cloned().unwrap_or_else(|| "localhost".into()),
+        relays: args.mail_trusted_relay.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+        trust_loopback,
+    })
+    .map_err(anyhow::Error::msg)?;
     let desk = Arc::new(MailDesk {
         ports: state.ports.clone(),
         reader: Arc::new(mail::read::MimeReader::new(instance)),
         addresses: addresses.clone(),
         signer: ReplySigner::new(&key),
+        checker: Arc::new(checker),
+        arc_sealers: args.mail_arc_sealer.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
     });
     Ok(MailSetup { addresses, listen, tls, desk })
 }

@@ -88,6 +88,8 @@ pub async fn inbound(
         envelope_to: recipient.into_iter().collect(),
         raw: raw.to_vec(),
         received_at_ms: state.now().as_millisecond(),
+        peer: None,
+        helo: None,
     };
     let id = state.ports.mailroom.accept(&message).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(InboundReceipt { id })))
@@ -109,6 +111,9 @@ pub struct MailView {
     reason: Option<String>,
     ticket: Option<String>,
     org: Option<String>,
+    /// What mail authentication found (`spf=pass dkim=pass (d=…) dmarc=pass`), once
+    /// processed.
+    authentication: Option<String>,
 }
 
 impl From<InboundRecord> for MailView {
@@ -123,6 +128,7 @@ impl From<InboundRecord> for MailView {
             reason: m.reason,
             ticket: m.ticket.map(|t| t.0),
             org: m.org.map(|o| o.0),
+            authentication: m.auth.map(|a| a.summary()),
         }
     }
 }
