@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_delivery_urgency.sql"),
         include_str!("../migrations/postgres/0020_delivery_urgency.sql"),
     ),
+    (
+        22,
+        include_str!("../migrations/sqlite/0022_identity.sql"),
+        include_str!("../migrations/postgres/0022_identity.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
