@@ -15,3 +15,15 @@ CREATE TABLE invitations (
     used_at BIGINT NULL
 );
 CREATE INDEX invitations_address ON invitations(org, LOWER(email));
+
+-- A phone number waiting for its user to confirm it: the code sent to it by SMS, kept only
+-- as its HMAC under a server key, until it expires or too many wrong codes were tried. One
+-- per user; the number is in force (phone_numbers) only once the code came back.
+CREATE TABLE phone_confirmations (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    number TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL
+);

@@ -795,7 +795,7 @@ pub async fn send_packet(
 }
 
 /// A user and their org, if the id is well-formed and the user exists.
-async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord, Option<OrgRecord>)>, ApiError> {
+pub async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord, Option<OrgRecord>)>, ApiError> {
     if !is_id("usr", id) {
         return Err(ApiError::bad_request("malformed user id"));
     }
