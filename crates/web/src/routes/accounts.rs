@@ -701,7 +701,7 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
     }
     if !caller.user().role.is_staff() {
         let org = org.expect("the policy lets org admins create users only in their existing org");
-        return invite(state, caller, org, email, body).await.map(Created::Invitation);
+        return invite(state, caller, org, role, email, body).await.map(Created::Invitation);
     }
     if body.password.as_ref().is_some_and(|p| p.len() < 12 || p.len() > 256) {
         return Err(ApiError::unprocessable("password: 12 to 256 characters"));
@@ -733,6 +733,7 @@ async fn invite(
     state: &AppState,
     caller: &Caller,
     org: OrgRecord,
+    role: UserRole,
     email: String,
     body: CreateUser,
 ) -> Result<InvitationRecord, ApiError> {
@@ -749,7 +750,7 @@ async fn invite(
         org: org.slug.clone(),
         email,
         name: body.name,
-        role: parse_role(&body.role)?,
+        role,
         invited_by: caller.user().id.clone(),
         created_at: now,
         expires_at: now + crate::password_links::INVITATION_SECONDS,
