@@ -31,6 +31,28 @@ use stringer_core::phone::{self as rules, AfterRing, Line};
 
 /// The setting that holds the server's key PINs are hashed under ([`pin_hash`]).
 pub const PIN_KEY_SETTING: &str = "phone_pin_key";
+/// The setting holding the key a phone number's confirmation code is hashed under.
+pub const CODE_KEY_SETTING: &str = "phone_code_key";
+/// How long a confirmation code works.
+pub const CODE_SECONDS: i64 = 600;
+/// How many wrong codes end a confirmation.
+pub const CODE_ATTEMPTS: i64 = 5;
+
+/// A phone number waiting for its user to confirm it with the code sent to it by SMS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The number (E.164).
+    pub number: String,
+    /// The code's keyed hash.
+    pub code_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; the code works until then.
+    pub expires_at: i64,
+    /// Wrong codes tried so far.
+    pub attempts: i64,
+}
+
 /// How many PINs a caller may key in during one call.
 pub const PIN_ATTEMPTS: u32 = 3;
 /// How many wrong PINs one caller ID may key in per hour, over all calls.
@@ -45,6 +67,16 @@ pub trait PhoneBook: Send + Sync {
     async fn number(&self, user: &UserId) -> Result<Option<String>, StoreError>;
     /// Sets (or with `None` clears) a user's phone number (E.164).
     async fn set_number(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError>;
+    /// Stores the number waiting for `user` to confirm it, with its code's keyed hash
+    /// ([`pin_hash`] under [`CODE_KEY_SETTING`]), replacing one waiting already.
+    async fn set_confirmation(&self, user: &UserId, waiting: &Confirmation) -> Result<(), StoreError>;
+    /// The number waiting for `user` to confirm it.
+    async fn confirmation(&self, user: &UserId) -> Result<Option<Confirmation>, StoreError>;
+    /// Counts a wrong code against the number waiting for `user`.
+    async fn confirmation_failed(&self, user: &UserId) -> Result<(), StoreError>;
+    /// Puts the number waiting for `user` in force at `at` (their caller ID) and forgets the
+    /// confirmation, atomically; `None` clears the waiting number only.
+    async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError>;
     /// The org whose PIN has this keyed hash ([`pin_hash`]).
     async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError>;
     /// Replaces an org's PIN (its keyed hash); `false` when another org has that PIN.

@@ -11,8 +11,8 @@ use crate::chat::ChatRoom;
 use crate::desk::{AppError, Recorded};
 use crate::mail::Mailroom;
 use crate::records::{
-    AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, KeyClaim, OrgRecord,
-    ScheduleRecord, SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+    AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, InvitationRecord, KeyClaim,
+    OrgRecord, ScheduleRecord, SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
@@ -125,6 +125,25 @@ pub trait Accounts: Send + Sync {
     async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError>;
     /// Whether a password link can still be used at `now` (unused, unexpired, user active).
     async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Whether staff or a user of an org other than `org` holds an account with `email`
+    /// (ignoring case, deactivated accounts included): such an address is not invited.
+    async fn address_held_elsewhere(&self, email: &str, org: &OrgSlug) -> Result<bool, StoreError>;
+    /// Stores an invitation; an address with an account in the org, or with an unused
+    /// invitation into it that has not expired at `invitation.created_at`, is a duplicate.
+    async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError>;
+    /// Whether an invitation can still be accepted at `now`: unused, unexpired, and its
+    /// address held by nobody outside its org.
+    async fn invitation_usable(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// Accepts an invitation at `now`, atomically: if it can still be accepted (see
+    /// [`Accounts::invitation_usable`]) and the org has no account with its address yet,
+    /// uses it up and creates its account as `user` with the password hash `hash`.
+    async fn accept_invitation(
+        &self,
+        id: &str,
+        user: &UserId,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError>;
     /// Stores a new browser session.
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// The session whose secret hashes to `id_hash`, with its user.

@@ -70,6 +70,28 @@ pub struct UserRecord {
     pub deactivated_at: Option<i64>,
 }
 
+/// An invitation into a customer org, sent by one of its admins: the account is made when the
+/// invitee sets a password through the mailed link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRecord {
+    /// Identifier (`inv_…`), the id its link signs.
+    pub id: String,
+    /// The org invited into.
+    pub org: OrgSlug,
+    /// The invited address.
+    pub email: String,
+    /// The name the account will have.
+    pub name: String,
+    /// The customer role the account will have.
+    pub role: UserRole,
+    /// The org admin who invited.
+    pub invited_by: UserId,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; the link works until then.
+    pub expires_at: i64,
+}
+
 impl UserRecord {
     /// The user as the access policy's actor when they come through a channel that only
     /// names them (a mail's `From`, a Slack member's confirmed email): they may read and

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::ports::Accounts;
-use stringer_app::records::{OrgRecord, SessionRecord, TokenRecord, UserRecord};
+use stringer_app::records::{InvitationRecord, OrgRecord, SessionRecord, TokenRecord, UserRecord};
 use stringer_core::access::Scopes;
 use stringer_core::ids::{OrgSlug, Tier, UserId, UserRole};
 
@@ -87,6 +87,12 @@ pub(crate) const USER_COLUMNS: &str =
     "id, email, name, role, org, federal_cleared, password_hash, created_at, time_zone, deactivated_at";
 const SESSION_COLUMNS: &str = "id_hash, user_id, csrf, created_at, last_seen_at, expires_at";
 const TOKEN_COLUMNS: &str = "id, user_id, name, secret_hash, scopes, created_at, expires_at, revoked_at";
+
+/// The condition on `users` that the address `email` is held outside the org `org` (SQL
+/// expressions: parameters or columns): by staff, or by a user of another org.
+fn held_elsewhere(email: &str, org: &str) -> String {
+    format!("LOWER(users.email) = LOWER({email}) AND (users.org IS NULL OR users.org <> {org})")
+}
 
 #[async_trait]
 impl Accounts for SqlStore {
@@ -265,6 +271,128 @@ impl Accounts for SqlStore {
         .await
         .map_err(backend_err)?;
         Ok(found.is_some())
+    }
+
+    async fn address_held_elsewhere(&self, email: &str, org: &OrgSlug) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar(&format!("SELECT id FROM users WHERE {} LIMIT 1", held_elsewhere("$1", "$2")))
+                .bind(email)
+                .bind(org.as_str())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(backend_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError> {
+        let taken = || {
+            StoreError::Duplicate(format!("a user or invitation for {} in org {}", invitation.email, invitation.org))
+        };
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let user: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE LOWER(email) = LOWER($1) AND org = $2")
+                .bind(&invitation.email)
+                .bind(invitation.org.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        let pending: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM invitations WHERE org = $1 AND LOWER(email) = LOWER($2) AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(invitation.org.as_str())
+        .bind(&invitation.email)
+        .bind(invitation.created_at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        if user.is_some() || pending.is_some() {
+            return Err(taken());
+        }
+        sqlx::query(
+            "INSERT INTO invitations (id, org, email, name, role, invited_by, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+        )
+        .bind(&invitation.id)
+        .bind(invitation.org.as_str())
+        .bind(&invitation.email)
+        .bind(&invitation.name)
+        .bind(invitation.role.as_str())
+        .bind(invitation.invited_by.as_str())
+        .bind(invitation.created_at)
+        .bind(invitation.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| insert_err(e, "invitation"))?;
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn invitation_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT i.id FROM invitations i WHERE i.id = $1 AND i.used_at IS NULL AND i.expires_at > $2 \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE {})",
+            held_elsewhere("i.email", "i.org")
+        ))
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(backend_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn accept_invitation(
+        &self,
+        id: &str,
+        user: &UserId,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let sql = format!(
+            "UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1 \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE {}) RETURNING org, email, name, role, invited_by",
+            held_elsewhere("invitations.email", "invitations.org")
+        );
+        let row = sqlx::query(&sql).bind(now).bind(id).fetch_optional(&mut *tx).await.map_err(backend_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let account = UserRecord {
+            id: user.clone(),
+            email: row.col("email")?,
+            name: row.col("name")?,
+            role: role(&row.col::<String>("role")?)?,
+            org: Some(OrgSlug(row.col("org")?)),
+            federal_cleared: false,
+            password_hash: Some(hash.to_string()),
+            created_at: now,
+            time_zone: None,
+            deactivated_at: None,
+        };
+        let invited_by: String = row.col("invited_by")?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO users ({USER_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(account.id.as_str())
+        .bind(&account.email)
+        .bind(&account.name)
+        .bind(account.role.as_str())
+        .bind(account.org.as_ref().map(OrgSlug::as_str))
+        .bind(0i64)
+        .bind(&account.password_hash)
+        .bind(account.created_at)
+        .bind(&account.time_zone)
+        .bind(account.deactivated_at)
+        .bind(invited_by)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        // The org has an account with the address already (made by a staff admin meanwhile):
+        // the invitation stays unused.
+        if inserted.rows_affected() != 1 {
+            return Ok(None);
+        }
+        tx.commit().await.map_err(backend_err)?;
+        self.rosters.clear();
+        Ok(Some(account))
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {

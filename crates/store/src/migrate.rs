@@ -81,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0021_mail_auth.sql"),
         include_str!("../migrations/postgres/0021_mail_auth.sql"),
     ),
+    (
+        22,
+        include_str!("../migrations/sqlite/0022_identity.sql"),
+        include_str!("../migrations/postgres/0022_identity.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

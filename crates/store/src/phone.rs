@@ -6,7 +6,7 @@ use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use stringer_app::StoreError;
-use stringer_app::phone::PhoneBook;
+use stringer_app::phone::{Confirmation, PhoneBook};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 #[async_trait]
@@ -34,6 +34,71 @@ impl PhoneBook for SqlStore {
         };
         query.execute(&self.write).await.map_err(backend_err)?;
         Ok(())
+    }
+
+    async fn set_confirmation(&self, user: &UserId, waiting: &Confirmation) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO phone_confirmations (user_id, number, code_hash, created_at, expires_at, attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET number = excluded.number, \
+             code_hash = excluded.code_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, \
+             attempts = excluded.attempts",
+        )
+        .bind(user.as_str())
+        .bind(&waiting.number)
+        .bind(&waiting.code_hash)
+        .bind(waiting.created_at)
+        .bind(waiting.expires_at)
+        .bind(waiting.attempts)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn confirmation(&self, user: &UserId) -> Result<Option<Confirmation>, StoreError> {
+        let sql =
+            "SELECT number, code_hash, created_at, expires_at, attempts FROM phone_confirmations WHERE user_id = $1";
+        self.row(sqlx::query(sql).bind(user.as_str()), |r| {
+            Ok(Confirmation {
+                number: r.col("number")?,
+                code_hash: r.col("code_hash")?,
+                created_at: r.col("created_at")?,
+                expires_at: r.col("expires_at")?,
+                attempts: r.col("attempts")?,
+            })
+        })
+        .await
+    }
+
+    async fn confirmation_failed(&self, user: &UserId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE phone_confirmations SET attempts = attempts + 1 WHERE user_id = $1")
+            .bind(user.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        if let Some(number) = number {
+            sqlx::query(
+                "INSERT INTO phone_numbers (user_id, number, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET number = excluded.number, updated_at = excluded.updated_at",
+            )
+            .bind(user.as_str())
+            .bind(number)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        sqlx::query("DELETE FROM phone_confirmations WHERE user_id = $1")
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)
     }
 
     async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError> {

@@ -116,6 +116,9 @@ pub struct AppState {
     pub mail_addresses: Option<stringer_core::mail::MailAddresses>,
     /// The P1 phone line's number, when the server has one (`--sms-from`).
     pub phone_line: Option<String>,
+    /// The telephony provider, for SMS to people that is not a page (the code confirming a
+    /// phone number), when configured (`--sms-account`).
+    pub texts: Option<stringer_integrations::sms_voice::Phone>,
 }
 
 impl AppState {
@@ -148,6 +151,7 @@ impl AppState {
             status: Arc::default(),
             mail_addresses: None,
             phone_line: None,
+            texts: None,
         }
     }
 

@@ -148,6 +148,7 @@ fn caller_ids_are_set_by_their_owner_or_an_admin() {
     let alice = user("u-alice", UserRole::OrgAdmin, Some(ACME), false);
     let carol = user("u-carol", UserRole::Member, Some(ACME), false);
     let eve = user("u-eve", UserRole::Engineer, None, false);
+    let fiona = user("u-fiona", UserRole::Member, Some(FEDCO), false);
     let rows = vec![
         ("alice", "rw", SetCallerId, Some(Object::User(alice)), A),
         ("alice", "r", SetCallerId, Some(Object::User(alice)), F),
@@ -157,6 +158,16 @@ fn caller_ids_are_set_by_their_owner_or_an_admin() {
         ("engineer", "rw", SetCallerId, Some(Object::User(carol)), F),
         ("engineer", "rw", SetCallerId, Some(Object::User(eve)), F),
         ("bob", "rw", SetCallerId, Some(Object::User(carol)), N),
+        // In force at once only by a staff admin's hand; everyone else confirms by SMS.
+        ("root", "rw", SetCallerIdUnconfirmed, Some(Object::User(carol)), A),
+        ("root", "rw", SetCallerIdUnconfirmed, Some(Object::User(eve)), A),
+        ("root", "r", SetCallerIdUnconfirmed, Some(Object::User(carol)), F),
+        ("root", "rw", SetCallerIdUnconfirmed, Some(Object::User(fiona)), A),
+        ("ada", "rw", SetCallerIdUnconfirmed, Some(Object::User(fiona)), N),
+        ("alice", "rw", SetCallerIdUnconfirmed, Some(Object::User(alice)), F),
+        ("alice", "rw", SetCallerIdUnconfirmed, Some(Object::User(carol)), F),
+        ("engineer", "rw", SetCallerIdUnconfirmed, Some(Object::User(eve)), F),
+        ("bob", "rw", SetCallerIdUnconfirmed, Some(Object::User(carol)), F),
     ];
     check(&rows);
 }

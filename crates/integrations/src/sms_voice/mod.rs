@@ -62,14 +62,26 @@ impl Phone {
             }
             _ => ("Messages", vec![("To", d.address.clone()), ("From", self.from.clone()), ("Body", text)]),
         };
+        self.post(resource, &form, &d.id).await
+    }
+
+    /// Sends the SMS `body` to `to` (E.164) — not a page: e.g. the code that confirms a
+    /// phone number is its user's. `key` is the provider's idempotency key.
+    pub async fn send_text(&self, to: &str, body: &str, key: &str) -> Result<(), SendError> {
+        let form = vec![("To", to.to_string()), ("From", self.from.clone()), ("Body", body.to_string())];
+        self.post("Messages", &form, key).await
+    }
+
+    /// Posts a form to one of the account's REST resources (`Messages`, `Calls`).
+    async fn post(&self, resource: &str, form: &[(&str, String)], key: &str) -> Result<(), SendError> {
         let url = format!("{}/2010-04-01/Accounts/{}/{resource}.json", self.base, self.account);
         let response = self
             .client
             .post(url)
             .basic_auth(&self.account, Some(&self.token))
-            .header("I-Twilio-Idempotency-Token", &d.id)
-            .header("Idempotency-Key", &d.id)
-            .form(&form)
+            .header("I-Twilio-Idempotency-Token", key)
+            .header("Idempotency-Key", key)
+            .form(form)
             .send()
             .await
             .map_err(|e| SendError::Temporary(format!("provider request failed: {e}")))?;

@@ -298,6 +298,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.public_url = public.clone();
     state.mail_addresses = (!mail_setup.addresses.domains.is_empty()).then(|| mail_setup.addresses.clone());
     state.phone_line = outside.phone.as_ref().and(args.sms_from.clone());
+    state.texts = outside.phone.clone();
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk {

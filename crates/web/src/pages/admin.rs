@@ -9,7 +9,7 @@ use super::ticket::at;
 use super::{Nav, PageResult, render};
 use crate::AppState;
 use crate::routes::accounts::{
-    CreateUser, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
+    CreateUser, Created, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
 };
 use crate::routes::mail::{OrgMail, set_org_mail};
 use askama::Template;
@@ -317,7 +317,13 @@ pub async fn create_user(State(state): State<AppState>, PageForm(session, form):
         password: Some(form.password).filter(|p| !p.is_empty()),
     };
     match add_user(&state, &session.caller, body).await {
-        Ok(user) => users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await,
+        Ok(Created::Account(user)) => {
+            users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await
+        }
+        Ok(Created::Invitation(invitation)) => {
+            let flash = format!("An invitation was mailed to {}.", invitation.email);
+            users_page(&state, &session, Some(flash), None).await
+        }
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
             users_page(&state, &session, None, Some(super::PageError::from(e).message)).await
         }

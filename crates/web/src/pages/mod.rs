@@ -226,6 +226,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/tickets/{key}", get(console::ticket))
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/settings", get(settings::form).post(settings::save))
+        .route("/settings/phone-code", post(settings::confirm_phone))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(admin::orgs))
         .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))

@@ -7,13 +7,16 @@ use super::{PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::hash_password;
 use crate::client::client_ip;
+use crate::ids::{is_id, new_id};
 use crate::password_links::{self, Purpose};
-use crate::routes::accounts::spend;
+use crate::routes::accounts::{post_packet, spend};
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use std::net::SocketAddr;
+use stringer_app::records::UserRecord;
+use stringer_core::ids::{UserId, UserRole};
 
 #[derive(Template)]
 #[template(path = "password_forgot.html")]
@@ -60,11 +63,18 @@ struct SetPage {
     error: Option<String>,
 }
 
-/// The link's id, if the link is genuine, unexpired, unused and its user active.
+/// The link's id, if the link is genuine, unexpired and unused, and its user active (for an
+/// invitation: its address still held by nobody outside its org).
 async fn usable(state: &AppState, token: &str) -> Result<Option<String>, PageError> {
     let now = state.now().as_second();
     let Some(id) = password_links::verify(state, token, now).await? else { return Ok(None) };
-    Ok(state.ports.accounts.password_link_usable(&id, now).await?.then_some(id))
+    let accounts = &state.ports.accounts;
+    let usable = if is_id("inv", &id) {
+        accounts.invitation_usable(&id, now).await?
+    } else {
+        accounts.password_link_usable(&id, now).await?
+    };
+    Ok(usable.then_some(id))
 }
 
 fn spent() -> PageError {
@@ -89,7 +99,23 @@ pub struct NewPassword {
     again: String,
 }
 
-/// Sets the password (ending the user's other sessions), uses the link up, and signs in.
+/// Makes the account an invitation is for, with the password hash `hash`; a new org admin
+/// is posted the org's welcome packet.
+async fn accept(state: &AppState, id: &str, hash: &str, now: i64) -> Result<UserRecord, PageError> {
+    let user = UserId(new_id("usr"));
+    let user = state.ports.accounts.accept_invitation(id, &user, hash, now).await?.ok_or_else(spent)?;
+    if user.role == UserRole::OrgAdmin
+        && state.mail.is_some()
+        && let Some(org) = user.org.as_ref()
+        && let Some(org) = state.ports.accounts.org(org).await?
+    {
+        post_packet(state, &org, &user).await;
+    }
+    Ok(user)
+}
+
+/// Sets the password (ending the user's other sessions) or, for an invitation, makes the
+/// account; uses the link up, and signs in.
 pub async fn set(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -109,9 +135,13 @@ pub async fn set(
         return Ok(response);
     }
     let now = state.now().as_second();
-    let user = state.ports.accounts.use_password_link(&id, &hash_password(&form.password), now).await?;
-    let user = user.ok_or_else(spent)?;
-    let user = state.ports.accounts.user(&user).await?.ok_or_else(spent)?;
+    let hash = hash_password(&form.password);
+    let user = if is_id("inv", &id) {
+        accept(&state, &id, &hash, now).await?
+    } else {
+        let user = state.ports.accounts.use_password_link(&id, &hash, now).await?.ok_or_else(spent)?;
+        state.ports.accounts.user(&user).await?.ok_or_else(spent)?
+    };
     state.tokens.clear();
     let cookie = session::start(&state, user).await?;
     Ok(with_cookie(Redirect::to("/").into_response(), cookie))

@@ -1,12 +1,13 @@
 //! One's own settings: the time zone the pages show instants in, one's phone number (the
-//! caller ID the P1 line knows one by), and the updates one gets by mail about one's tickets.
+//! caller ID the P1 line knows one by, confirmed by the code sent to it by SMS), and the
+//! updates one gets by mail about one's tickets.
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::routes::accounts::{UpdateMe, change_me};
 use crate::routes::mail::set_updates;
-use crate::routes::phone::change_number;
+use crate::routes::phone::{NumberChange, change_number, confirm_number};
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
@@ -18,6 +19,8 @@ struct SettingsPage {
     nav: Nav,
     time_zone: String,
     phone: String,
+    /// The number a code was sent to, while it can still be confirmed.
+    waiting: Option<String>,
     zones: Vec<String>,
     /// (form field, label, chosen) per kind of mail update.
     updates: Vec<(&'static str, &'static str, bool)>,
@@ -43,16 +46,26 @@ async fn page(
     flash: Option<String>,
     error: Option<String>,
 ) -> PageResult {
+    let me = &session.caller.user().id;
     let phone = match phone {
         Some(given) => given,
-        None => state.ports.phone.number(&session.caller.user().id).await?.unwrap_or_default(),
+        None => state.ports.phone.number(me).await?.unwrap_or_default(),
     };
+    let now = state.now().as_second();
+    let waiting = state
+        .ports
+        .phone
+        .confirmation(me)
+        .await?
+        .filter(|c| c.expires_at > now && c.attempts < stringer_app::phone::CODE_ATTEMPTS)
+        .map(|c| c.number);
     let mut zones: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
     zones.sort();
     let chosen = state.ports.mailroom.mail_updates(session.caller.user()).await?;
     let updates = Inform::ALL.into_iter().map(|i| (i.as_str(), update_label(i), chosen.contains(&i))).collect();
     let failed = error.is_some();
-    let mut response = render(&SettingsPage { nav: Nav::of(session), time_zone, phone, zones, updates, flash, error })?;
+    let mut response =
+        render(&SettingsPage { nav: Nav::of(session), time_zone, phone, waiting, zones, updates, flash, error })?;
     if failed {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -90,18 +103,50 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
     let change = UpdateMe { time_zone: Some(Some(form.time_zone.trim().to_string())) };
     let me = session.caller.user().id.to_string();
     let saved = match change_me(&state, &session.caller, change).await {
-        Ok(user) => change_number(&state, &session.caller, &me, Some(&form.phone)).await.map(|_| user),
+        Ok(user) => change_number(&state, &session.caller, &me, Some(&form.phone)).await.map(|c| (user, c)),
         Err(e) => Err(e),
     };
     match saved {
-        Ok(user) => {
+        Ok((user, change)) => {
             set_updates(&state, &session.caller, updates).await?;
-            page(&state, &session, user.time_zone.unwrap_or_default(), None, Some("Saved.".into()), None).await
+            let flash = match change {
+                NumberChange::InForce(_) => "Saved.".to_string(),
+                NumberChange::Waiting { waiting, .. } => {
+                    format!("Saved. A code was sent by SMS to {waiting}: enter it below to confirm the number.")
+                }
+            };
+            page(&state, &session, user.time_zone.unwrap_or_default(), None, Some(flash), None).await
         }
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if is_form_error(&e) => {
             let why = Some(PageError::from(e).message);
             page(&state, &session, form.time_zone, Some(form.phone), None, why).await
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A refusal the form shows beside its fields (a bad value, a number someone else holds).
+fn is_form_error(e: &crate::error::ApiError) -> bool {
+    matches!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY | axum::http::StatusCode::CONFLICT)
+}
+
+/// The code sent to the number waiting to be confirmed.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// Confirms one's waiting phone number with its code (through the API's own function).
+pub async fn confirm_phone(State(state): State<AppState>, PageForm(session, form): PageForm<CodeForm>) -> PageResult {
+    let me = session.caller.user().id.to_string();
+    let tz = session.caller.user().time_zone.clone().unwrap_or_default();
+    match confirm_number(&state, &session.caller, &me, &form.code).await {
+        Ok(number) => {
+            let flash = format!("{number} is confirmed: the P1 line knows you by it.");
+            page(&state, &session, tz, None, Some(flash), None).await
+        }
+        Err(e) if is_form_error(&e) => page(&state, &session, tz, None, None, Some(PageError::from(e).message)).await,
         Err(e) => Err(e.into()),
     }
 }

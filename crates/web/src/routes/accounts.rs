@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
+use stringer_app::records::{InvitationRecord, OrgRecord, TokenRecord, UserRecord};
 use stringer_core::access::{self, Action, Actor, Object, OrgRef, Scopes};
 use stringer_core::contract::Contract;
 use stringer_core::ids::{Deployment, OrgSlug, Role, Tier, UserId, UserRole};
@@ -585,8 +585,9 @@ pub async fn list_users(
     Ok(axum::Json(Items { items: users.into_iter().filter(visible).map(Into::into).collect() }))
 }
 
-/// A new user: admins create staff and customers; a customer org admin creates customers of
-/// their own org. The same address may have an account in several orgs.
+/// A new user: admins create staff and customers; a customer org admin invites customers
+/// into their own org (the invitee chooses their password; see [`Invited`]). Only a staff
+/// admin gives an address an account in several orgs.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
@@ -600,9 +601,47 @@ pub struct CreateUser {
     pub org: Option<String>,
     #[serde(default)]
     pub federal_cleared: bool,
+    /// Staff admins only: an org admin never sets someone else's password.
     #[serde(default)]
     #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
+}
+
+/// An invitation an org admin sent: the account is made when the invitee follows the mailed
+/// link and chooses a password. The answer is the same whatever the address (an address
+/// held by staff or by another org's user is sent a notice instead of a link, and never gets
+/// an account this way), so it tells nothing about accounts outside the org.
+#[derive(Serialize, ToSchema)]
+pub struct Invited {
+    /// The invitation (`inv_…`); the account gets an id of its own when it is made.
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    org: String,
+    /// Unix seconds: the link works until then.
+    expires_at: i64,
+}
+
+impl From<InvitationRecord> for Invited {
+    fn from(i: InvitationRecord) -> Invited {
+        Invited {
+            id: i.id,
+            email: i.email,
+            name: i.name,
+            role: i.role.to_string(),
+            org: i.org.0,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+/// What creating a user came to.
+pub enum Created {
+    /// A staff admin made the account.
+    Account(UserRecord),
+    /// An org admin invited the address.
+    Invitation(InvitationRecord),
 }
 
 fn parse_role(name: &str) -> Result<UserRole, ApiError> {
@@ -612,20 +651,27 @@ fn parse_role(name: &str) -> Result<UserRole, ApiError> {
     })
 }
 
-/// Creates a user.
+/// Creates a user (staff admin: 201 and the account) or invites one into the caller's org
+/// (customer org admin: 202 and the invitation, the same answer for every address; the
+/// invitation needs a mail relay, else 409).
 #[utoipa::path(post, path = "/api/v1/users", security(("bearer" = [])), request_body = CreateUser,
-    responses((status = 201, body = UserView), (status = 403, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = UserView), (status = 202, description = "An org admin's invitation was mailed", body = Invited),
+        (status = 403, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateUser>,
-) -> Result<impl IntoResponse, ApiError> {
-    let user = add_user(&state, &caller, body).await?;
-    Ok((StatusCode::CREATED, axum::Json(UserView::from(user))))
+) -> Result<axum::response::Response, ApiError> {
+    Ok(match add_user(&state, &caller, body).await? {
+        Created::Account(user) => (StatusCode::CREATED, axum::Json(UserView::from(user))).into_response(),
+        Created::Invitation(invitation) => {
+            (StatusCode::ACCEPTED, axum::Json(Invited::from(invitation))).into_response()
+        }
+    })
 }
 
-/// Creates a user (see [`create_user`]); the admin pages call it too.
-pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Result<UserRecord, ApiError> {
+/// Creates a user or sends an invitation (see [`create_user`]); the admin pages call it too.
+pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Result<Created, ApiError> {
     let role = parse_role(&body.role)?;
     if role.is_staff() != body.org.is_none() {
         return Err(ApiError::unprocessable("staff users have no org; customer users need one"));
@@ -646,18 +692,23 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
         }
         other => decision_to_result(other, "org")?,
     }
-    if !body.email.contains('@') || body.email.len() > 254 {
+    let email = body.email.trim().to_string();
+    if !email.contains('@') || email.len() > 254 {
         return Err(ApiError::unprocessable("email: a valid address"));
     }
     if body.name.trim().is_empty() || body.name.len() > 200 {
         return Err(ApiError::unprocessable("name: 1 to 200 characters"));
+    }
+    if !caller.user().role.is_staff() {
+        let org = org.expect("the policy lets org admins create users only in their existing org");
+        return invite(state, caller, org, role, email, body).await.map(Created::Invitation);
     }
     if body.password.as_ref().is_some_and(|p| p.len() < 12 || p.len() > 256) {
         return Err(ApiError::unprocessable("password: 12 to 256 characters"));
     }
     let user = UserRecord {
         id: UserId(new_id("usr")),
-        email: body.email,
+        email,
         name: body.name,
         role,
         org: body.org.map(OrgSlug),
@@ -669,12 +720,56 @@ pub async fn add_user(state: &AppState, caller: &Caller, body: CreateUser) -> Re
     };
     state.ports.accounts.insert_user(&user, Some(&caller.user().id)).await?;
     // A new org admin is posted the org's welcome packet, where the server sends mail.
-    if let (UserRole::OrgAdmin, Some(org), Some(_)) = (user.role, &org, &state.mail)
-        && let Err(e) = crate::packet::mail(state, org, std::slice::from_ref(&user)).await
-    {
-        tracing::warn!(user = %user.id, "the welcome packet was not posted: {}", e.detail);
+    if let (UserRole::OrgAdmin, Some(org), Some(_)) = (user.role, &org, &state.mail) {
+        post_packet(state, org, &user).await;
     }
-    Ok(user)
+    Ok(Created::Account(user))
+}
+
+/// An org admin invites `email` into their org: the invitation is stored and its link mailed
+/// to the address, unless staff or another org's user holds the address — then the holder is
+/// told of the attempt and no link is made. Either way the caller gets the same answer.
+async fn invite(
+    state: &AppState,
+    caller: &Caller,
+    org: OrgRecord,
+    role: UserRole,
+    email: String,
+    body: CreateUser,
+) -> Result<InvitationRecord, ApiError> {
+    if body.password.is_some() {
+        return Err(ApiError::unprocessable(
+            "password: an org admin invites; the person chooses their own password through the mailed link",
+        ));
+    }
+    crate::password_links::relay(state)?;
+    let held = state.ports.accounts.address_held_elsewhere(&email, &org.slug).await?;
+    let now = state.now().as_second();
+    let invitation = InvitationRecord {
+        id: new_id("inv"),
+        org: org.slug.clone(),
+        email,
+        name: body.name,
+        role,
+        invited_by: caller.user().id.clone(),
+        created_at: now,
+        expires_at: now + crate::password_links::INVITATION_SECONDS,
+    };
+    state.ports.accounts.insert_invitation(&invitation).await?;
+    if held {
+        crate::password_links::notice_held(state, &invitation, &org.name).await?;
+    } else {
+        crate::password_links::invite(state, &invitation, &org.name).await?;
+    }
+    Ok(invitation)
+}
+
+/// Posts the org's welcome packet to a new org admin; a failure is logged (the packet can be
+/// sent again with `POST /api/v1/orgs/{slug}/packet`).
+pub async fn post_packet(state: &AppState, org: &OrgRecord, admin: &UserRecord) {
+    if let Err(e) = crate::packet::mail(state, org, std::slice::from_ref(admin)).await {
+        tracing::warn!(user = %admin.id, "the welcome packet was not posted: {}", e.detail);
+    }
 }
 
 /// Who a welcome packet goes to.
@@ -701,7 +796,7 @@ pub async fn send_packet(
 }
 
 /// A user and their org, if the id is well-formed and the user exists.
-async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord, Option<OrgRecord>)>, ApiError> {
+pub async fn user_with_org(state: &AppState, id: &str) -> Result<Option<(UserRecord, Option<OrgRecord>)>, ApiError> {
     if !is_id("usr", id) {
         return Err(ApiError::bad_request("malformed user id"));
     }

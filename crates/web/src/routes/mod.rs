@@ -108,6 +108,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(alerts::ticket_changes))
         .routes(routes!(slack::kickoff))
         .routes(routes!(phone::get_number, phone::set_number))
+        .routes(routes!(phone::confirm))
         .routes(routes!(phone::new_pin))
         .routes(routes!(status::manage::list_pages))
         .routes(routes!(status::manage::update_page))
