@@ -100,7 +100,8 @@ def main():
         token = re.search(r"token (stg_\S+)", text).group(1)
         host, port = smtp.rsplit(":", 1)
         api(base, token, "POST", "/api/v1/orgs", {"slug": "acme", "name": "Acme", "tier": "enterprise", "deployment": "shared"})
-        api(base, token, "PUT", "/api/v1/orgs/acme/mail", {"unknown_senders": "accept", "subject_severity": True})
+        api(base, token, "PUT", "/api/v1/orgs/acme/mail", {"unknown_senders": "accept", "subject_severity": True,
+                                                         "accept_domains": ["acme.example"]})
         db = os.path.join(work, "stringer.db")
         senders = [f"user{i}@acme.example" for i in range(a.senders)]
 

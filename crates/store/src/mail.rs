@@ -214,12 +214,13 @@ impl Mailroom for SqlStore {
     }
 
     async fn mail_policy(&self, org: &OrgSlug) -> Result<OrgMailPolicy, StoreError> {
-        let sql = "SELECT mail_unknown_senders, mail_subject_severity FROM orgs WHERE slug = $1";
+        let sql = "SELECT mail_unknown_senders, mail_subject_severity, mail_accept_domains FROM orgs WHERE slug = $1";
         let found = self
             .row(sqlx::query(sql).bind(org.as_str()), |r| {
                 Ok(OrgMailPolicy {
                     unknown_senders: r.named::<UnknownSenders>("mail_unknown_senders")?,
                     subject_severity: r.flag("mail_subject_severity")?,
+                    accept_domains: r.json("mail_accept_domains")?,
                 })
             })
             .await?;
@@ -227,13 +228,17 @@ impl Mailroom for SqlStore {
     }
 
     async fn set_mail_policy(&self, org: &OrgSlug, policy: OrgMailPolicy) -> Result<(), StoreError> {
-        sqlx::query("UPDATE orgs SET mail_unknown_senders = $1, mail_subject_severity = $2 WHERE slug = $3")
-            .bind(crate::rows::name_of(&policy.unknown_senders))
-            .bind(i64::from(policy.subject_severity))
-            .bind(org.as_str())
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
+        sqlx::query(
+            "UPDATE orgs SET mail_unknown_senders = $1, mail_subject_severity = $2, mail_accept_domains = $4 \
+             WHERE slug = $3",
+        )
+        .bind(crate::rows::name_of(&policy.unknown_senders))
+        .bind(i64::from(policy.subject_severity))
+        .bind(org.as_str())
+        .bind(json(&policy.accept_domains))
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
         Ok(())
     }
 }

@@ -366,6 +366,38 @@ async fn mail_in_and_out_on(db: Db) {
     let ours = support::open_ticket(&server, &d.alice, "acme", "P3").await;
     letter(&mails, alice, &format!("[{}] Received", ours["key"].as_str().unwrap())).await;
     assert!(letters(&mails, "gone@acme.example", &format!("[{}]", theirs["key"].as_str().unwrap())).is_empty());
+    // Staff lift it when the person fixed their mailbox; letters go out again.
+    let lift = "/api/v1/mail/suppressions/gone@acme.example";
+    let (status, _) = server.call(Method::DELETE, lift, Some(&d.engineer), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = server.call(Method::DELETE, lift, Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a customer lifts nothing");
+    let again = support::open_ticket(&server, &gone, "acme", "P3").await;
+    let again = letter(&mails, "gone@acme.example", &format!("[{}] Received", again["key"].as_str().unwrap())).await;
+    // Stopped again by a bounce of that letter, and lifted by the person's own proven mail.
+    smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn(&header(&again, "Message-ID"), "dsn2"))]);
+    until("the second bounce recorded", || async {
+        let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
+        let stopped = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["reason"].as_str().unwrap_or("").contains("gone@acme.example stopped"))
+            .count();
+        (stopped == 2).then_some(())
+    })
+    .await;
+    let back = message(
+        "gone@acme.example",
+        &format!("support+acme@{DOMAIN}"),
+        "Back again",
+        "back1@acme.example",
+        "",
+        "Fixed my mailbox.",
+    );
+    smtp_send(&smtp, &[("gone@acme.example", &[&format!("support+acme@{DOMAIN}")], back)]);
+    let back = ticket_with(&server, &gone, "Back again").await;
+    letter(&mails, "gone@acme.example", &format!("[{}] Received", back["key"].as_str().unwrap())).await;
 
     // swaks, the mail administrator's tool, speaks to the listener too.
     if let Ok(out) = Command::new("swaks")
@@ -418,7 +450,7 @@ async fn accepted_mail_survives_a_kill() {
         Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", DOMAIN]);
     let smtp = smtp_address(&server);
     let d = desk(&server).await;
-    let put = json!({"unknown_senders": "accept", "subject_severity": true});
+    let put = json!({"unknown_senders": "accept", "subject_severity": true, "accept_domains": ["acme.example"]});
     server.ok(Method::PUT, "/api/v1/orgs/acme/mail", &d.admin, Some(put)).await;
     let count = 120;
     let messages: Vec<(String, String)> = (0..count)

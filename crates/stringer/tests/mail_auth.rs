@@ -192,6 +192,7 @@ async fn mail_acts_as_its_sender_only_when_authentication_proves_it() {
         ("s1._domainkey.mailer.example", mailer_record.as_str()),
         // Domains without DMARC: SPF decides.
         ("spf-pass.example", "v=spf1 ip4:127.0.0.1 -all"),
+        ("outsider.example", "v=spf1 ip4:127.0.0.1 -all"),
         ("spf-fail.example", "v=spf1 ip4:192.0.2.10 -all"),
         ("spf-soft.example", "v=spf1 ip4:192.0.2.10 ~all"),
         // The forwarders.
@@ -223,8 +224,19 @@ async fn mail_acts_as_its_sender_only_when_authentication_proves_it() {
     };
     let d = desk(&server).await;
     let support_acme = format!("support+acme@{DOMAIN}");
+    // F28: accepting strangers' mail needs the org's own domains (every member reads all of
+    // the org's tickets); a proven outsider's mail is held and makes no account.
     let accept = json!({"unknown_senders": "accept", "subject_severity": true});
+    let (status, body) = server.call(Method::PUT, "/api/v1/orgs/acme/mail", Some(&d.admin), Some(accept)).await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let domains = ["acme.example", "spf-pass.example", "spf-fail.example", "spf-soft.example", "no-records.example"];
+    let accept = json!({"unknown_senders": "accept", "subject_severity": true, "accept_domains": domains});
     server.ok(Method::PUT, "/api/v1/orgs/acme/mail", &d.admin, Some(accept)).await;
+    let raw = message("oscar@outsider.example", &support_acme, "From an outsider", "o1@outsider.example");
+    send(&smtp, "oscar@outsider.example", &support_acme, &raw).await;
+    let (state, reason) = outcome(&server, &d.admin, "From an outsider").await;
+    assert_eq!(state, "held", "{reason}");
+    assert!(reason.contains("not of a domain it takes members from"), "{reason}");
 
     // F31: forged mail in alice's name is ignored and spends none of her budget, so her
     // own mail afterwards still opens a ticket (on main, 61 of them held her mail).
@@ -284,6 +296,7 @@ async fn mail_acts_as_its_sender_only_when_authentication_proves_it() {
     let emails: Vec<&str> = users["items"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
     assert!(emails.contains(&"pia@spf-pass.example"), "{emails:?}");
     assert!(!emails.contains(&"paul@spf-fail.example"), "unproven mail makes no account: {emails:?}");
+    assert!(!emails.contains(&"oscar@outsider.example"), "nor does an outsider's: {emails:?}");
 
     // F19: a reply "from" a staff member, sent by anyone, is held: nothing is recorded as
     // them and the response target is not met.

@@ -460,13 +460,14 @@ impl MailDesk {
         from: &str,
         org: &OrgRecord,
     ) -> Result<Result<UserRecord, MailOutcome>, AppError> {
-        let accepted = m.routed_to.as_ref() == Some(&org.slug)
-            || self.ports.mailroom.mail_policy(&org.slug).await?.unknown_senders == UnknownSenders::Accept;
-        if !accepted {
-            return Ok(Err(held(
-                &format!("{from} is not a user of {}, which holds mail from strangers for staff", org.name),
-                Some(org.slug.clone()),
-            )));
+        let policy = self.ports.mailroom.mail_policy(&org.slug).await?;
+        if m.routed_to.as_ref() != Some(&org.slug) && !policy.accepts(from) {
+            let reason = if policy.unknown_senders == UnknownSenders::Accept {
+                format!("{from} is not a user of {}, and not of a domain it takes members from by mail", org.name)
+            } else {
+                format!("{from} is not a user of {}, which holds mail from strangers for staff", org.name)
+            };
+            return Ok(Err(held(&reason, Some(org.slug.clone()))));
         }
         let user = UserRecord {
             id: UserId(derived_id("usr", m, 0)),

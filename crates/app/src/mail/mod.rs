@@ -255,17 +255,30 @@ pub enum UnknownSenders {
 }
 
 /// An org's rules for mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgMailPolicy {
     /// What to do with mail from strangers.
     pub unknown_senders: UnknownSenders,
     /// Whether a `[P1]`–`[P4]` marker in a subject sets a new ticket's severity.
     pub subject_severity: bool,
+    /// With [`UnknownSenders::Accept`], the domains (lower case) whose proven senders become
+    /// members; anyone else's mail is held. Every member reads all of the org's tickets, so
+    /// only the org's own domains belong here.
+    #[serde(default)]
+    pub accept_domains: Vec<String>,
 }
 
 impl Default for OrgMailPolicy {
     fn default() -> OrgMailPolicy {
-        OrgMailPolicy { unknown_senders: UnknownSenders::Hold, subject_severity: true }
+        OrgMailPolicy { unknown_senders: UnknownSenders::Hold, subject_severity: true, accept_domains: Vec::new() }
+    }
+}
+
+impl OrgMailPolicy {
+    /// Whether a stranger writing from `address` becomes a member.
+    pub fn accepts(&self, address: &str) -> bool {
+        let domain = address.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+        self.unknown_senders == UnknownSenders::Accept && self.accept_domains.iter().any(|d| d == &domain)
     }
 }
 

@@ -4,3 +4,6 @@
 ALTER TABLE inbound_mail ADD COLUMN peer TEXT;
 ALTER TABLE inbound_mail ADD COLUMN helo TEXT;
 ALTER TABLE inbound_mail ADD COLUMN auth TEXT;
+-- The domains whose proven senders an org that accepts strangers' mail takes in as members
+-- (JSON list); nobody else's.
+ALTER TABLE orgs ADD COLUMN mail_accept_domains TEXT NOT NULL DEFAULT '[]';

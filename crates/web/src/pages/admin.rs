@@ -74,6 +74,8 @@ struct OrgPage {
     email_tag: String,
     /// Mail from strangers: "hold" or "accept".
     unknown_senders: String,
+    /// The domains whose proven senders may join by mail, comma-separated.
+    accept_domains: String,
     /// A `[P1]` subject marker sets a mailed ticket's severity.
     subject_severity: bool,
     tiers: Vec<String>,
@@ -105,6 +107,7 @@ async fn org_page(
     let mail = state.ports.mailroom.mail_policy(&org.slug).await?;
     render(&OrgPage {
         unknown_senders: if mail.unknown_senders == UnknownSenders::Accept { "accept" } else { "hold" }.into(),
+        accept_domains: mail.accept_domains.join(", "),
         subject_severity: mail.subject_severity,
         nav: Nav::of(session),
         warnings: org_warnings(state.contract(), &org),
@@ -159,6 +162,9 @@ pub struct OrgForm {
     /// "hold" or "accept".
     #[serde(default)]
     unknown_senders: String,
+    /// The domains whose people may join by mail, separated by commas or spaces.
+    #[serde(default)]
+    accept_domains: String,
     /// Present when ticked.
     subject_severity: Option<String>,
 }
@@ -182,9 +188,10 @@ pub async fn save_org(
         email_tag: Some(form.email_tag),
     };
     let unknown_senders = if form.unknown_senders == "accept" { UnknownSenders::Accept } else { UnknownSenders::Hold };
-    let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some() };
+    let accept_domains = form.accept_domains.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect();
+    let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some(), accept_domains };
     let saved = match change_org(&state, &session.caller, &slug, change).await {
-        Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await,
+        Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match saved {

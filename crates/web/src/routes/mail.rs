@@ -220,6 +220,24 @@ pub async fn route(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Lets mail to an address go out again after a bounce stopped it (staff): when the person
+/// fixed their mailbox. Answers 204 whether or not it was stopped. (Mail from the person,
+/// proven, lifts it too.)
+#[utoipa::path(delete, path = "/api/v1/mail/suppressions/{address}", security(("bearer" = [])), params(("address" = String, Path, description = "The mail address")),
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+pub async fn lift_suppression(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams(address): PathParams<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
+    if address.len() > 254 || !address.contains('@') || address.contains(['\r', '\n', ' ']) {
+        return Err(ApiError::unprocessable("address: one mail address"));
+    }
+    state.ports.mailroom.unsuppress(&address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The message as received (staff), to read everything the ticket's comment left out.
 #[utoipa::path(get, path = "/api/v1/mail/{id}/original", security(("bearer" = [])), params(("id" = i64, Path, description = "The message id", minimum = 1)),
     responses((status = 200, content_type = "message/rfc822", body = String), (status = 404, body = crate::routes::Problem)))]
@@ -296,11 +314,59 @@ pub async fn choose_updates(
 #[serde(deny_unknown_fields)]
 pub struct OrgMail {
     /// `hold` (the default: mail from an address that is not one of the org's users waits for
-    /// staff) or `accept` (the sender becomes a member without a password).
+    /// staff) or `accept` (a proven sender of one of `accept_domains` becomes a member
+    /// without a password; anyone else's mail is held).
     #[schema(value_type = String, pattern = "^(hold|accept)$")]
     pub unknown_senders: UnknownSenders,
     /// Whether a `[P1]`–`[P4]` marker in a subject sets a new ticket's severity.
     pub subject_severity: bool,
+    /// With `accept`: the domains whose proven senders become members (required then; at
+    /// most 20). Every member reads all of the org's tickets, so list only the org's own.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub accept_domains: Vec<String>,
+}
+
+impl From<OrgMailPolicy> for OrgMail {
+    fn from(p: OrgMailPolicy) -> OrgMail {
+        OrgMail {
+            unknown_senders: p.unknown_senders,
+            subject_severity: p.subject_severity,
+            accept_domains: p.accept_domains,
+        }
+    }
+}
+
+/// The rules as given, checked: domains in lower case, and `accept` only with domains.
+fn mail_policy(body: OrgMail) -> Result<OrgMailPolicy, ApiError> {
+    if body.accept_domains.len() > 20 {
+        return Err(ApiError::unprocessable("accept_domains: at most 20"));
+    }
+    let mut domains = Vec::new();
+    for d in &body.accept_domains {
+        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+        let valid = d.len() <= 253
+            && d.contains('.')
+            && d.split('.')
+                .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !valid {
+            return Err(ApiError::unprocessable(format!("accept_domains: {d:?} is not a domain name")));
+        }
+        if !domains.contains(&d) {
+            domains.push(d);
+        }
+    }
+    if body.unknown_senders == UnknownSenders::Accept && domains.is_empty() {
+        return Err(ApiError::unprocessable(
+            "accept_domains: accepting strangers' mail needs the org's own mail domains — every member reads all of \
+             the org's tickets",
+        ));
+    }
+    Ok(OrgMailPolicy {
+        unknown_senders: body.unknown_senders,
+        subject_severity: body.subject_severity,
+        accept_domains: domains,
+    })
 }
 
 /// An org's rules for mail (who may see the org).
@@ -314,16 +380,16 @@ pub async fn org_mail(
     let org = state.ports.accounts.org(&OrgSlug::from(slug.as_str())).await?;
     caller.may(Action::ReadOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
     let p = state.ports.mailroom.mail_policy(&OrgSlug::from(slug.as_str())).await?;
-    Ok(axum::Json(OrgMail { unknown_senders: p.unknown_senders, subject_severity: p.subject_severity }))
+    Ok(axum::Json(p.into()))
 }
 
-/// Sets an org's rules for mail (admin).
-pub async fn set_org_mail(state: &AppState, caller: &Caller, slug: &str, body: OrgMail) -> Result<(), ApiError> {
+/// Sets an org's rules for mail (admin); answers them as stored.
+pub async fn set_org_mail(state: &AppState, caller: &Caller, slug: &str, body: OrgMail) -> Result<OrgMail, ApiError> {
     let org = state.ports.accounts.org(&OrgSlug::from(slug)).await?;
     caller.may(Action::UpdateOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
-    let policy = OrgMailPolicy { unknown_senders: body.unknown_senders, subject_severity: body.subject_severity };
-    state.ports.mailroom.set_mail_policy(&OrgSlug::from(slug), policy).await?;
-    Ok(())
+    let policy = mail_policy(body)?;
+    state.ports.mailroom.set_mail_policy(&OrgSlug::from(slug), policy.clone()).await?;
+    Ok(policy.into())
 }
 
 /// Sets an org's rules for mail (admin).
@@ -335,7 +401,5 @@ pub async fn update_org_mail(
     PathParams(slug): PathParams<String>,
     Body(body): Body<OrgMail>,
 ) -> Result<axum::Json<OrgMail>, ApiError> {
-    let answer = OrgMail { unknown_senders: body.unknown_senders, subject_severity: body.subject_severity };
-    set_org_mail(&state, &caller, &slug, body).await?;
-    Ok(axum::Json(answer))
+    Ok(axum::Json(set_org_mail(&state, &caller, &slug, body).await?))
 }

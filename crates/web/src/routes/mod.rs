@@ -101,6 +101,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(mail::list))
         .routes(routes!(mail::route))
         .routes(routes!(mail::original))
+        .routes(routes!(mail::lift_suppression))
         .routes(routes!(mail::my_updates, mail::choose_updates))
         .routes(routes!(mail::org_mail, mail::update_org_mail))
         .routes(routes!(alerts::list_keys, alerts::create_key))
