@@ -36,6 +36,9 @@ pub enum Proof {
     SlackMember,
     /// The phone line: the person answered a call put through to their number.
     Phone,
+    /// Mail whose From address mail authentication proved (DMARC, or a trusted relay's or
+    /// forwarder's word), or that staff vouched for by routing it.
+    Mail,
 }
 
 /// Who is acting, as a door proved it: an active user, the scopes the proof carries, and how
@@ -262,7 +265,7 @@ impl TicketDesk {
 
     /// The ticket, read once, before any decision: for a door that asks the policy about
     /// one of the ticket's own objects (its post-incident report) rather than the ticket.
-    pub async fn lookup(&self, ticket: &TicketRef) -> Result<Option<Found>, ActError> {
+    pub async fn lookup(&self, ticket: &TicketRef) -> Result<Option<Found>, StoreError> {
         Ok(match ticket {
             TicketRef::Id(id) => self.queries.ticket(id).await?,
             TicketRef::Key(key) => self.queries.ticket_by_key(key).await?,

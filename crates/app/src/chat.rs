@@ -13,11 +13,11 @@ use crate::desk::AppError;
 use crate::ids::seeded_ulid;
 use crate::ports::Ports;
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
-use crate::store::{Extras, NewComment, StoreError, TicketDetails};
+use crate::store::{Extras, StoreError, TicketDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::access::{self, Action, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, Intake, OrgSlug, TicketId, TicketKey, UserId};
 use stringer_core::ticket::Status;
@@ -361,50 +361,41 @@ impl ChatDesk {
         Ok((format!("opened {}", ticket.key()), Some(id)))
     }
 
+    /// A member's message in a ticket's thread: their public comment through the one
+    /// application call (a customer's on a resolved ticket reopens it first, when they may).
     async fn comment(
         &self,
         m: &ChatMessage,
         user: &UserRecord,
         ticket: &TicketId,
     ) -> Result<(String, Option<TicketId>), AppError> {
-        let Some((t, deployment)) = self.ports.queries.ticket(ticket).await? else {
+        let Some(found) = self.tickets.lookup(&TicketRef::Id(ticket.clone())).await? else {
             return Ok(("ignored: the thread's ticket is gone".into(), None));
         };
-        let object = Object::Ticket(OrgRef { slug: t.org.as_str(), deployment });
-        if access::decide(&user.as_sender(), Action::CommentPublic, Some(object)) != Decision::Allow {
+        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::SlackMember)
+            .filter(|who| who.allowed(Action::CommentPublic, Some(found.object())))
+        else {
             return Ok(("ignored: the member may not comment on this ticket".into(), Some(ticket.clone())));
-        }
+        };
+        let key = found.ticket.key();
         let comment_id = message_id("cmt", m);
         if self.ports.queries.comments(ticket).await?.iter().any(|c| c.id == comment_id) {
-            return Ok((format!("comment on {}", t.key()), Some(ticket.clone())));
+            return Ok((format!("comment on {key}"), Some(ticket.clone())));
         }
-        let kind = if user.org.is_some() {
-            EventKind::CustomerReplied
-        } else {
-            EventKind::Replied { by: user.id.to_string(), public: true }
-        };
-        let comment =
-            NewComment { id: comment_id.clone(), author: user.id.clone(), public: true, body: m.text.clone() };
-        let extras = Extras { actor: Some(user.id.clone()), details: None, comment: Some(comment) };
-        let now = self.ports.commands.now();
-        let mut kinds = vec![kind];
-        // A customer writing on a resolved ticket reopens it, as a reply by mail does, when
-        // the policy lets them.
-        if user.org.is_some() && t.state.status == Status::Resolved {
-            if access::decide(&user.as_sender(), Action::Reopen, Some(object)) != Decision::Allow {
-                return Ok(("ignored: the member may not reopen this ticket".into(), Some(ticket.clone())));
-            }
-            kinds.insert(0, EventKind::Reopened);
+        let mut commands = Vec::new();
+        if !who.is_staff() && found.ticket.state.status == Status::Resolved {
+            commands.push(Command::Reopen);
         }
-        let events = kinds.into_iter().map(|k| Event::new(now, ticket.clone(), k)).collect();
-        match self.ports.commands.record(events, extras).await {
+        commands.push(Command::Comment { id: comment_id.clone(), public: true, body: m.text.clone() });
+        match self.tickets.act_on(&who, found, commands).await {
             Ok(_) => {
                 // Written in the thread: never posted back into it.
-                self.ports.chat.mark_posted(&comment_id, now.as_second()).await?;
-                Ok((format!("comment on {}", t.key()), Some(ticket.clone())))
+                self.ports.chat.mark_posted(&comment_id, self.ports.commands.now().as_second()).await?;
+                Ok((format!("comment on {key}"), Some(ticket.clone())))
             }
-            Err(AppError::Rejected(why)) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
-            Err(e) => Err(e),
+            Err(ActError::App(AppError::Rejected(why))) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
+            Err(ActError::App(e)) => Err(e),
+            Err(refused) => Ok((format!("ignored: {refused}"), Some(ticket.clone()))),
         }
     }
 
@@ -673,8 +664,7 @@ impl ChatDesk {
         // A refusal never names a ticket the member may not see: it answers as for none.
         let none = || Ok(Reply::private("No such open ticket of this org."));
         let Some(ticket) = ticket else { return none() };
-        let Some(who) = Principal::new(user.clone(), Scopes::of(&[Scope::Read, Scope::Write]), Proof::SlackMember)
-        else {
+        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::SlackMember) else {
             return none();
         };
         // Read again with its own org's deployment: the ticket named may be another org's.

@@ -24,7 +24,7 @@ use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scope, Scopes};
+use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId, UserRole};
 use stringer_core::phone::{self as rules, AfterRing, Line};
@@ -180,7 +180,7 @@ impl Caller {
                 role: UserRole::Member,
                 org: Some(org.as_str()),
                 federal_cleared: false,
-                scopes: Scopes::of(&[Scope::Read, Scope::Write]),
+                scopes: Scopes::READ_WRITE,
             },
         }
     }
@@ -468,7 +468,7 @@ impl PhoneDesk {
         };
         let now = self.ports.commands.now();
         if t.state.acknowledged.is_none()
-            && let Some(who) = Principal::new(person.clone(), Scopes::of(&[Scope::Read, Scope::Write]), Proof::Phone)
+            && let Some(who) = Principal::new(person.clone(), Scopes::READ_WRITE, Proof::Phone)
         {
             match self.tickets.act(&who, &TicketRef::Id(t.id.clone()), vec![Command::Acknowledge]).await {
                 Ok(_)

@@ -3,7 +3,7 @@
 //! stores map them to rows; the web front maps them to views.
 
 use crate::delivery::MethodKind;
-use stringer_core::access::{Actor, OrgRef, Scope, Scopes, UserRef};
+use stringer_core::access::{Actor, OrgRef, Scopes, UserRef};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
@@ -102,7 +102,7 @@ impl UserRecord {
             role: self.role,
             org: self.org.as_ref().map(|o| o.as_str()),
             federal_cleared: self.federal_cleared,
-            scopes: Scopes::of(&[Scope::Read, Scope::Write]),
+            scopes: Scopes::READ_WRITE,
         }
     }
 

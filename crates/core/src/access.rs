@@ -62,6 +62,9 @@ impl Scopes {
     pub const NONE: Scopes = Scopes(0);
     /// Every scope (internal callers such as the paging dispatcher, and admins' sign-ins).
     pub const ALL: Scopes = Scopes(7);
+    /// Reading and writing, not administering: what a person proven by a link, a Slack
+    /// member, a phone call or their mail may do.
+    pub const READ_WRITE: Scopes = Scopes(3);
 
     /// The set of these scopes.
     pub fn of(scopes: &[Scope]) -> Scopes {

@@ -20,14 +20,15 @@ use super::{
     InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, ReplySigner, SENDER_HOURLY_LIMIT,
     SenderCheck, UnknownSenders, derived_id,
 };
+use crate::act::{ActError, Command, Found, MAX_COMMENT, Principal, Proof, TicketDesk};
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
 use crate::ports::Ports;
 use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, UserRecord};
-use crate::store::{Extras, NewComment, TicketDetails};
+use crate::store::{Extras, TicketDetails};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Object, OrgRef};
+use stringer_core::access::{self, Action, Object, Scopes};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, UserId, UserRole};
 use stringer_core::mail::{self, MailAddresses, Mailbox};
@@ -50,6 +51,8 @@ pub struct MailDesk {
     pub checker: Arc<dyn SenderCheck>,
     /// Forwarders whose ARC chains we believe (`--mail-arc-sealer`).
     pub arc_sealers: Vec<String>,
+    /// The one application call for ticket commands: a reply is a comment through it.
+    pub tickets: TicketDesk,
 }
 
 impl MailDesk {
@@ -140,17 +143,18 @@ impl MailDesk {
                     Some(ticket.org.clone()),
                 ));
             }
-            if let Some(sender) = self.sender_in(&from, &ticket.org, proven).await? {
-                let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-                if access::decide(&sender.as_sender(), Action::CommentPublic, Some(object)).allowed() {
-                    if let Some(reason) = machine {
-                        return Ok(ignored(
-                            format!("{reason} on {}: kept here, not added to the ticket", ticket.key()),
-                            about,
-                        ));
-                    }
-                    return self.reply(m, letter, ticket, deployment, &sender).await;
+            let found = Found { ticket, deployment };
+            if let Some(sender) = self.sender_in(&from, &found.ticket.org, proven).await?
+                && let Some(sender) = Principal::new(sender, Scopes::READ_WRITE, Proof::Mail)
+                && sender.allowed(Action::CommentPublic, Some(found.object()))
+            {
+                if let Some(reason) = machine {
+                    return Ok(ignored(
+                        format!("{reason} on {}: kept here, not added to the ticket", found.ticket.key()),
+                        about,
+                    ));
                 }
+                return self.reply(m, letter, found, &sender).await;
             }
         }
         if let Some(reason) = machine {
@@ -304,46 +308,38 @@ impl MailDesk {
         Ok(found.filter(|u| u.deactivated_at.is_none()))
     }
 
+    /// A reply on a ticket through the one application call: the sender's public comment
+    /// (reopening a resolved ticket first, when the sender may), all or nothing.
     async fn reply(
         &self,
         m: &InboundRecord,
         letter: &Letter,
-        ticket: TicketRecord,
-        deployment: Deployment,
-        sender: &UserRecord,
+        found: Found,
+        sender: &Principal,
     ) -> Result<MailOutcome, AppError> {
-        let key = ticket.key();
+        let key = found.ticket.key();
+        let (ticket, org) = (found.ticket.id.clone(), found.ticket.org.clone());
         let comment_id = derived_id("cmt", m, 0);
         let done = MailOutcome::Ticket {
-            ticket: ticket.id.clone(),
-            org: ticket.org.clone(),
-            what: format!("reply on {key} from {}", sender.email),
+            ticket: ticket.clone(),
+            org: org.clone(),
+            what: format!("reply on {key} from {}", sender.user().email),
         };
-        if self.ports.queries.comments(&ticket.id).await?.iter().any(|c| c.id == comment_id) {
+        if self.ports.queries.comments(&ticket).await?.iter().any(|c| c.id == comment_id) {
             return Ok(done);
         }
-        let staff = sender.org.is_none();
-        let mut kinds = Vec::new();
-        if staff {
-            kinds.push(EventKind::Replied { by: sender.id.to_string(), public: true });
-        } else {
-            if ticket.state.status == Status::Resolved {
-                let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
-                if !access::decide(&sender.as_sender(), Action::Reopen, Some(object)).allowed() {
-                    return Ok(held(&format!("{} may not reopen {key}", sender.email), Some(ticket.org.clone())));
-                }
-                kinds.push(EventKind::Reopened);
-            }
-            kinds.push(EventKind::CustomerReplied);
+        let mut commands = Vec::new();
+        if !sender.is_staff() && found.ticket.state.status == Status::Resolved {
+            commands.push(Command::Reopen);
         }
-        let now = self.ports.commands.now();
-        let body = if letter.text.trim().is_empty() { "(no text)".to_string() } else { letter.text.clone() };
-        let comment = NewComment { id: comment_id, author: sender.id.clone(), public: true, body };
-        let events = kinds.into_iter().map(|k| Event::new(now, ticket.id.clone(), k)).collect();
-        let extras = Extras { actor: Some(sender.id.clone()), details: None, comment: Some(comment) };
-        self.ports.mailroom.link_inbound(m.id, &ticket.id, letter.message_id.as_deref()).await?;
-        self.ports.commands.record(events, extras).await?;
-        self.attach(m, letter, &ticket.id, &sender.id).await?;
+        commands.push(Command::Comment { id: comment_id, public: true, body: comment_text(&letter.text) });
+        self.ports.mailroom.link_inbound(m.id, &ticket, letter.message_id.as_deref()).await?;
+        match self.tickets.act_on(sender, found, commands).await {
+            Ok(_) => {}
+            Err(ActError::App(e)) => return Err(e),
+            Err(e) => return Ok(held(&format!("{} may not do this on {key}: {e}", sender.user().email), Some(org))),
+        }
+        self.attach(m, letter, &ticket, &sender.user().id).await?;
         Ok(done)
     }
 
@@ -537,6 +533,23 @@ impl MailDesk {
 
 fn held(reason: &str, org: Option<OrgSlug>) -> MailOutcome {
     MailOutcome::Held { reason: reason.to_string(), org }
+}
+
+/// A message's new words as a comment: "(no text)" when there are none, cut to the longest
+/// comment (the whole message stays with the stored mail).
+fn comment_text(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "(no text)".into();
+    }
+    if text.len() <= MAX_COMMENT {
+        return text.to_string();
+    }
+    let note = "\n\n(cut here: the whole message is kept with the mail)";
+    let mut end = MAX_COMMENT - note.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{note}", &text[..end])
 }
 
 fn ignored(reason: String, org: Option<OrgSlug>) -> MailOutcome {

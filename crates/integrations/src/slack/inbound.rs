@@ -17,7 +17,7 @@ use stringer_app::act::{ActError, Command, Principal, Proof, TicketDesk, TicketR
 use stringer_app::chat::{Accepted, ChatDesk, ChatMessage, ChatRoom, MAX_TEXT, Reply, SlashCommand};
 use stringer_app::ports::{Accounts, OnCall, Safeguards};
 use stringer_app::{AppError, StoreError};
-use stringer_core::access::{Scope, Scopes};
+use stringer_core::access::Scopes;
 use stringer_core::ids::TicketId;
 
 /// Why an inbound request was refused.
@@ -308,7 +308,7 @@ impl Inbound {
             .ok_or(Refusal::Forbidden("this Slack member is not a Stringer staff user"))?;
         let user = self.accounts.user(&user_id).await?;
         let presser = user
-            .and_then(|u| Principal::new(u, Scopes::of(&[Scope::Read, Scope::Write]), Proof::SlackMember))
+            .and_then(|u| Principal::new(u, Scopes::READ_WRITE, Proof::SlackMember))
             .ok_or(Refusal::Forbidden("this Slack member is not an active Stringer staff user"))?;
         for press in interaction.actions {
             let command = match press.action_id.as_str() {

@@ -493,6 +493,7 @@ async fn mail_setup(
         signer: ReplySigner::new(&key),
         checker: Arc::new(checker),
         arc_sealers: args.mail_arc_sealer.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+        tickets: state.tickets(),
     });
     Ok(MailSetup { addresses, listen, tls, desk })
 }

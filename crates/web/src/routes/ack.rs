@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use stringer_app::act::{Command, Found, Principal, Proof, TicketRef};
-use stringer_core::access::{Action, Scope, Scopes};
+use stringer_core::access::{Action, Scopes};
 use stringer_core::ids::UserId;
 
 fn page(title: &str, body: &str) -> Response {
@@ -28,9 +28,7 @@ async fn checked(state: &AppState, token: &str) -> Result<(Principal, Found), Ap
     let links = state.links.as_ref().ok_or_else(|| ApiError::not_found("link"))?;
     let (ticket, user) = links.verify(token, state.now()).ok_or_else(gone)?;
     let person = state.ports.accounts.user(&UserId(user)).await?;
-    let who = person
-        .and_then(|p| Principal::new(p, Scopes::of(&[Scope::Read, Scope::Write]), Proof::SignedLink))
-        .ok_or_else(gone)?;
+    let who = person.and_then(|p| Principal::new(p, Scopes::READ_WRITE, Proof::SignedLink)).ok_or_else(gone)?;
     let found = state.tickets().find(&who, &TicketRef::Id(ticket), &[Action::Acknowledge]).await.map_err(|_| gone())?;
     Ok((who, found))
 }
