@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
-use stringer_core::ids::{Deployment, Severity, TicketId, TicketKey, UserId};
+use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, UserId, UserRole};
 
 /// The longest comment, in bytes.
 pub const MAX_COMMENT: usize = 32 * 1024;
@@ -36,6 +36,9 @@ pub enum Proof {
     SlackMember,
     /// The phone line: the person answered a call put through to their number.
     Phone,
+    /// The phone line: a caller who keyed in their org's phone PIN — a member of the org,
+    /// not a known person.
+    PhonePin,
     /// Mail whose From address mail authentication proved (DMARC, or a trusted relay's or
     /// forwarder's word), or that staff vouched for by routing it.
     Mail,
@@ -55,6 +58,25 @@ impl Principal {
     /// whatever its door proved.
     pub fn new(user: UserRecord, scopes: Scopes, proof: Proof) -> Option<Principal> {
         user.deactivated_at.is_none().then_some(Principal { user, scopes, proof })
+    }
+
+    /// A caller to the phone line who keyed in `org`'s phone PIN from `number`: a party of
+    /// the org with a member's rights (open a ticket, page on-call, never administer), known
+    /// only by the number (`phone:+…`).
+    pub fn pin_caller(org: OrgSlug, number: &str, now: i64) -> Principal {
+        let user = UserRecord {
+            id: UserId(format!("phone:{number}")),
+            email: String::new(),
+            name: format!("{number} (known by the org's phone PIN)"),
+            role: UserRole::Member,
+            org: Some(org),
+            federal_cleared: false,
+            password_hash: None,
+            created_at: now,
+            time_zone: None,
+            deactivated_at: None,
+        };
+        Principal { user, scopes: Scopes::READ_WRITE, proof: Proof::PhonePin }
     }
 
     /// The user.

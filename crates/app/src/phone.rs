@@ -14,7 +14,7 @@
 //! the ticket's timeline as internal notes. When nobody answers, the caller's message is
 //! recorded and attached to the ticket with its transcription.
 
-use crate::act::{ActError, Command, Principal, Proof, TicketDesk, TicketRef};
+use crate::act::{ActError, Command, Found, Principal, Proof, TicketDesk, TicketRef};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -24,8 +24,8 @@ use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
-use stringer_core::event::{Event, EventKind, NoticeBody};
+use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
+use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId, UserRole};
 use stringer_core::phone::{self as rules, AfterRing, Line};
 
@@ -182,6 +182,15 @@ impl Caller {
                 federal_cleared: false,
                 scopes: Scopes::READ_WRITE,
             },
+        }
+    }
+
+    /// The caller as a principal of the one application call: a known person (none when
+    /// deactivated), or the org's PIN caller.
+    fn principal(&self, now: i64) -> Option<Principal> {
+        match self {
+            Caller::User(u) => Principal::new(u.clone(), Scopes::READ_WRITE, Proof::Phone),
+            Caller::Pin { org, number } => Some(Principal::pin_caller(org.clone(), number, now)),
         }
     }
 
@@ -372,37 +381,43 @@ impl PhoneDesk {
         ticket: &TicketRecord,
     ) -> Result<Step, AppError> {
         let key = spoken_key(ticket);
-        let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment: org.deployment });
-        if access::decide(&caller.actor(), Action::PageOnCall, Some(object)) != Decision::Allow {
-            return Ok(Step::Goodbye { say: format!("You may not page on-call for {}. {}", org.name, self.help) });
-        }
+        let may_not = || Step::Goodbye { say: format!("You may not page on-call for {}. {}", org.name, self.help) };
         let now = self.ports.commands.now();
-        let extras = Extras { actor: Some(caller.id()), details: None, comment: None };
-        let event = Event::new(now, ticket.id.clone(), EventKind::CustomerPageRequested);
-        let recorded = match self.ports.commands.record(vec![event], extras).await {
-            Ok(recorded) => recorded,
-            Err(AppError::Rejected(why)) => {
+        let Some(who) = caller.principal(now.as_second()) else { return Ok(may_not()) };
+        let found = Found { ticket: ticket.clone(), deployment: org.deployment };
+        let acted = match self.tickets.act_on(&who, found, vec![Command::PageOnCall]).await {
+            Ok(acted) => acted,
+            Err(ActError::NotFound | ActError::Forbidden(_)) => return Ok(may_not()),
+            Err(ActError::App(AppError::Rejected(why)) | ActError::Invalid(why)) => {
                 return Ok(Step::Goodbye { say: format!("Ticket {key} cannot be paged: {why}. {}", self.help) });
             }
-            Err(e) => return Err(e),
-        };
-        for n in &recorded.notices {
-            if let NoticeBody::CustomerPageRefused { opens_at, reason } = &n.body {
-                let when = opens_at.map_or(String::new(), |t| {
-                    format!(" This line opens for it at {} UTC.", t.strftime("%H:%M on %A %B %-d"))
-                });
+            Err(ActError::TooSoon(seconds)) => {
                 return Ok(Step::Goodbye {
-                    say: format!(
-                        "Ticket {key} is with the on-call engineer, who has been paged: {reason}.{when} Until then, \
-                         add to the ticket in the support portal. {}",
-                        self.help
-                    ),
+                    say: format!("Ticket {key} was paged a moment ago; call again in {seconds} seconds. {}", self.help),
                 });
             }
+            Err(ActError::Refused { reason, opens_at }) => return Ok(self.page_refused(&key, &reason, opens_at)),
+            Err(ActError::App(e)) => return Err(e),
+        };
+        if let Err(ActError::Refused { reason, opens_at }) = acted.paged() {
+            return Ok(self.page_refused(&key, &reason, opens_at));
         }
         self.ports.phone.set_call_ticket(&call.sid, &ticket.id, &call.from, now.as_second()).await?;
         self.ring(call, &ticket.id, 0, format!("Ticket {key} is still unacknowledged. Putting you through to on-call."))
             .await
+    }
+
+    /// What a caller hears when the contract does not let them page yet.
+    fn page_refused(&self, key: &str, reason: &str, opens_at: Option<jiff::Timestamp>) -> Step {
+        let when = opens_at
+            .map_or(String::new(), |t| format!(" This line opens for it at {} UTC.", t.strftime("%H:%M on %A %B %-d")));
+        Step::Goodbye {
+            say: format!(
+                "Ticket {key} is with the on-call engineer, who has been paged: {reason}.{when} Until then, add to the \
+                 ticket in the support portal. {}",
+                self.help
+            ),
+        }
     }
 
     /// The people the call is put through to, in order, each with the number to ring.
