@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use support::{Db, Mails, Server, desk, smtp_receiver, until};
+use support::{Db, Mails, Server, desk, smtp_address, smtp_receiver, until};
 
 const DOMAIN: &str = "support.example";
 
@@ -17,13 +17,6 @@ both_backends!(mail_in_and_out, mail_in_and_out_on);
 
 fn python() -> String {
     std::env::var("STRINGER_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// The address the server's SMTP listener printed.
-fn smtp_address(server: &Server) -> String {
-    let lines = server.printed("SMTP on ");
-    let line = lines.iter().find(|l| l.starts_with("SMTP on ")).unwrap();
-    line.trim_start_matches("SMTP on ").split_whitespace().next().unwrap().to_string()
 }
 
 /// Sends `messages` (from, to, raw) in one SMTP conversation with smtplib; what the server
@@ -81,6 +74,12 @@ fn letters(mails: &Mails, to: &str, subject: &str) -> Vec<String> {
 
 async fn letter(mails: &Mails, to: &str, subject: &str) -> String {
     until(&format!("a letter to {to} about {subject:?}"), || async { letters(mails, to, subject).pop() }).await
+}
+
+/// How many ignored messages' reasons contain `reason`.
+async fn ignored_with(server: &Server, admin: &str, reason: &str) -> usize {
+    let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(admin), None).await;
+    body["items"].as_array().unwrap().iter().filter(|m| m["reason"].as_str().unwrap_or("").contains(reason)).count()
 }
 
 /// A header's unfolded value.
@@ -339,13 +338,7 @@ async fn mail_in_and_out_on(db: Db) {
     // F29: a report that returns no letter of ours to the address stops nothing.
     smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn("<made-up@elsewhere.example>", "dsn0"))]);
     until("the forged bounce recorded", || async {
-        let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["reason"].as_str().unwrap_or("").contains("returns no message of ours"))
-            .cloned()
+        (ignored_with(&server, &d.admin, "returns no message of ours").await == 1).then_some(())
     })
     .await;
     let still = support::open_ticket(&server, &gone, "acme", "P3").await;
@@ -353,13 +346,7 @@ async fn mail_in_and_out_on(db: Db) {
     // A report that returns our letter to it stops mail to the address.
     smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn(&header(&received, "Message-ID"), "dsn1"))]);
     until("the bounce recorded", || async {
-        let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["reason"].as_str().unwrap_or("").contains("gone@acme.example stopped"))
-            .cloned()
+        (ignored_with(&server, &d.admin, "gone@acme.example stopped").await == 1).then_some(())
     })
     .await;
     let theirs = support::open_ticket(&server, &gone, "acme", "P3").await;
@@ -377,14 +364,7 @@ async fn mail_in_and_out_on(db: Db) {
     // Stopped again by a bounce of that letter, and lifted by the person's own proven mail.
     smtp_send(&smtp, &[("", &[&format!("support@{DOMAIN}")], dsn(&header(&again, "Message-ID"), "dsn2"))]);
     until("the second bounce recorded", || async {
-        let (_, body) = server.call(Method::GET, "/api/v1/mail?state=ignored", Some(&d.admin), None).await;
-        let stopped = body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["reason"].as_str().unwrap_or("").contains("gone@acme.example stopped"))
-            .count();
-        (stopped == 2).then_some(())
+        (ignored_with(&server, &d.admin, "gone@acme.example stopped").await == 2).then_some(())
     })
     .await;
     let back = message(

@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use support::{Db, Server, desk, until};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const DOMAIN: &str = "support.example";
 
@@ -119,33 +118,9 @@ fn message(from: &str, to: &str, subject: &str, id: &str) -> String {
     )
 }
 
-/// Sends one message over SMTP (EHLO, MAIL, RCPT, DATA); panics unless it is accepted.
+/// Sends one message over SMTP; panics unless it is accepted.
 async fn send(smtp: &str, envelope_from: &str, to: &str, raw: &str) {
-    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let mut io = BufReader::new(stream);
-    let expect = async |io: &mut BufReader<tokio::net::TcpStream>, code: &str| {
-        loop {
-            let mut line = String::new();
-            io.read_line(&mut line).await.unwrap();
-            assert!(line.starts_with(code), "expected {code}, got {line:?}");
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return;
-            }
-        }
-    };
-    expect(&mut io, "220").await;
-    let data = raw.replace("\r\n.", "\r\n..");
-    for (command, code) in [
-        ("EHLO client.example\r\n".to_string(), "250"),
-        (format!("MAIL FROM:<{envelope_from}>\r\n"), "250"),
-        (format!("RCPT TO:<{to}>\r\n"), "250"),
-        ("DATA\r\n".to_string(), "354"),
-        (format!("{data}\r\n.\r\n"), "250"),
-        ("QUIT\r\n".to_string(), "221"),
-    ] {
-        io.get_mut().write_all(command.as_bytes()).await.unwrap();
-        expect(&mut io, code).await;
-    }
+    support::smtp_deliver(smtp, &[(envelope_from, to, raw.to_string())]).await;
 }
 
 /// The stored message with this subject, once processed: (state, reason).
@@ -234,11 +209,7 @@ async fn world() -> World {
             "lists.example",
         ],
     );
-    let smtp = {
-        let lines = server.printed("SMTP on ");
-        let line = lines.iter().find(|l| l.starts_with("SMTP on ")).unwrap().clone();
-        line.trim_start_matches("SMTP on ").split_whitespace().next().unwrap().to_string()
-    };
+    let smtp = support::smtp_address(&server);
     let d = desk(&server).await;
     let domains = ["acme.example", "spf-pass.example", "spf-fail.example", "spf-soft.example", "no-records.example"];
     let accept = json!({"unknown_senders": "accept", "subject_severity": true, "accept_domains": domains});

@@ -8,39 +8,8 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use support::{Server, desk, until};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const DOMAIN: &str = "support.example";
-
-/// Sends messages over one SMTP conversation; panics unless each is accepted.
-async fn send(smtp: &str, messages: &[(&str, &str, String)]) {
-    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
-    let mut io = BufReader::new(stream);
-    async fn expect(io: &mut BufReader<tokio::net::TcpStream>, code: &str) {
-        loop {
-            let mut line = String::new();
-            io.read_line(&mut line).await.unwrap();
-            assert!(line.starts_with(code), "expected {code}, got {line:?}");
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return;
-            }
-        }
-    }
-    expect(&mut io, "220").await;
-    io.get_mut().write_all(b"EHLO client.example\r\n").await.unwrap();
-    expect(&mut io, "250").await;
-    for (from, to, raw) in messages {
-        for (command, code) in [
-            (format!("MAIL FROM:<{from}>\r\n"), "250"),
-            (format!("RCPT TO:<{to}>\r\n"), "250"),
-            ("DATA\r\n".to_string(), "354"),
-            (format!("{}\r\n.\r\n", raw.replace("\r\n.", "\r\n..")), "250"),
-        ] {
-            io.get_mut().write_all(command.as_bytes()).await.unwrap();
-            expect(&mut io, code).await;
-        }
-    }
-}
 
 fn message(from: &str, to: &str, subject: &str, extra: &str) -> String {
     format!("From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n{extra}\r\nAbout the federal ticket.\r\n")
@@ -49,11 +18,7 @@ fn message(from: &str, to: &str, subject: &str, extra: &str) -> String {
 async fn federal_mail_is_filed_under_the_federal_org(db: support::Db) {
     let server =
         Server::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", DOMAIN]);
-    let smtp = {
-        let lines = server.printed("SMTP on ");
-        let line = lines.iter().find(|l| l.starts_with("SMTP on ")).unwrap().clone();
-        line.trim_start_matches("SMTP on ").split_whitespace().next().unwrap().to_string()
-    };
+    let smtp = support::smtp_address(&server);
     let d = desk(&server).await;
     let ticket = support::open_ticket(&server, &d.fiona, "fedco", "P3").await;
     let (key, id) = (ticket["key"].as_str().unwrap().to_string(), ticket["id"].as_str().unwrap().to_string());
@@ -81,7 +46,7 @@ async fn federal_mail_is_filed_under_the_federal_org(db: support::Db) {
             message("fiona@fedco.example", &support_address, &format!("Burst {i}"), ""),
         ));
     }
-    send(&smtp, &messages).await;
+    support::smtp_deliver(&smtp, &messages).await;
 
     let subjects = [
         ("ignored", format!("Automatic reply: [{key}] out of office")),

@@ -734,3 +734,42 @@ pub async fn sign_in(server: &Server, email: &str, password: &str, next: &str) -
         .unwrap();
     (client, set)
 }
+
+/// The address the server's SMTP listener printed (`SMTP on ADDR …`).
+pub fn smtp_address(server: &Server) -> String {
+    let lines = server.printed("SMTP on ");
+    let line = lines.iter().find(|l| l.starts_with("SMTP on ")).unwrap().clone();
+    line.trim_start_matches("SMTP on ").split_whitespace().next().unwrap().to_string()
+}
+
+/// Sends messages (envelope sender, recipient, raw message) over one SMTP conversation
+/// (EHLO, then MAIL, RCPT and DATA for each) from 127.0.0.1; panics unless each is accepted.
+pub async fn smtp_deliver(smtp: &str, messages: &[(&str, &str, String)]) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    async fn expect(io: &mut BufReader<tokio::net::TcpStream>, code: &str) {
+        loop {
+            let mut line = String::new();
+            io.read_line(&mut line).await.unwrap();
+            assert!(line.starts_with(code), "expected {code}, got {line:?}");
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return;
+            }
+        }
+    }
+    let mut io = BufReader::new(tokio::net::TcpStream::connect(smtp).await.unwrap());
+    expect(&mut io, "220").await;
+    io.get_mut().write_all(b"EHLO client.example\r\n").await.unwrap();
+    expect(&mut io, "250").await;
+    for (from, to, raw) in messages {
+        for (command, code) in [
+            (format!("MAIL FROM:<{from}>\r\n"), "250"),
+            (format!("RCPT TO:<{to}>\r\n"), "250"),
+            ("DATA\r\n".to_string(), "354"),
+            (format!("{}\r\n.\r\n", raw.replace("\r\n.", "\r\n..")), "250"),
+        ] {
+            io.get_mut().write_all(command.as_bytes()).await.unwrap();
+            expect(&mut io, code).await;
+        }
+    }
+    io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+}
