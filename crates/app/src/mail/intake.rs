@@ -110,7 +110,8 @@ impl MailDesk {
         };
         // Staff who routed a held message vouch for a customer sender, never for staff.
         let vouched = m.routed_to.is_some();
-        if proven && !vouched {
+        // A bounce stopped mail to them; their own proven mail says the mailbox works again.
+        if proven && !vouched && self.ports.mailroom.suppressed(&from).await?.is_some() {
             self.ports.mailroom.unsuppress(&from).await?;
         }
         let machine = mail::machine_made(&letter.provenance);
