@@ -748,3 +748,42 @@ pub fn ticket_reads(log: &str) -> usize {
         })
         .count()
 }
+
+/// The address of the server's SMTP listener (started with `--smtp-listen 127.0.0.1:0`).
+pub fn smtp_address(server: &Server) -> String {
+    let lines = server.printed("SMTP on ");
+    let line = lines.iter().find(|l| l.starts_with("SMTP on ")).unwrap();
+    line.trim_start_matches("SMTP on ").split_whitespace().next().unwrap().to_string()
+}
+
+/// Sends messages (envelope sender, recipient, raw message) to the SMTP listener at `smtp`
+/// over one conversation; panics unless each is accepted.
+pub async fn smtp_send(smtp: &str, messages: &[(&str, &str, String)]) {
+    let stream = tokio::net::TcpStream::connect(smtp).await.unwrap();
+    let mut io = tokio::io::BufReader::new(stream);
+    async fn expect(io: &mut tokio::io::BufReader<tokio::net::TcpStream>, code: &str) {
+        loop {
+            let mut line = String::new();
+            io.read_line(&mut line).await.unwrap();
+            assert!(line.starts_with(code), "expected {code}, got {line:?}");
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return;
+            }
+        }
+    }
+    expect(&mut io, "220").await;
+    io.get_mut().write_all(b"EHLO client.example\r\n").await.unwrap();
+    expect(&mut io, "250").await;
+    for (from, to, raw) in messages {
+        for (command, code) in [
+            (format!("MAIL FROM:<{from}>\r\n"), "250"),
+            (format!("RCPT TO:<{to}>\r\n"), "250"),
+            ("DATA\r\n".to_string(), "354"),
+            (format!("{}\r\n.\r\n", raw.replace("\r\n.", "\r\n..")), "250"),
+        ] {
+            io.get_mut().write_all(command.as_bytes()).await.unwrap();
+            expect(&mut io, code).await;
+        }
+    }
+    io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+}
