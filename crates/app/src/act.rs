@@ -11,7 +11,7 @@
 use crate::desk::{AppError, Recorded};
 use crate::ports::{Accounts, Commands, Queries, Safeguards};
 use crate::records::{TicketRecord, UserRecord};
-use crate::store::{Extras, NewComment, StoreError};
+use crate::store::{Extras, NewComment, StoreError, StoredTicket};
 use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
@@ -311,7 +311,8 @@ impl TicketDesk {
         self.act_on(who, found, commands).await
     }
 
-    /// [`TicketDesk::act`] on a ticket the door has already read for this request.
+    /// [`TicketDesk::act`] on a ticket the door has already read for this request: the
+    /// change is made on that read (the ticket is read again only if it changed since).
     pub async fn act_on(&self, who: &Principal, found: Found, commands: Vec<Command>) -> Result<Acted, ActError> {
         let contract = self.commands.contract();
         let now = self.commands.now();
@@ -362,7 +363,8 @@ impl TicketDesk {
         }
         let events = kinds.into_iter().map(|kind| Event::new(now, found.ticket.id.clone(), kind)).collect();
         let extras = Extras { actor: Some(who.user.id.clone()), details: None, comment };
-        let recorded = self.commands.record(events, extras).await?;
+        let read = StoredTicket { ticket: found.ticket.state.clone(), version: found.ticket.version as u64 };
+        let recorded = self.commands.record_read(read, events, extras).await?;
         let mut ticket = found.ticket;
         ticket.state = recorded.ticket.clone();
         ticket.version = recorded.version as i64;

@@ -156,6 +156,18 @@ impl<S: Store, C: Clock> Desk<S, C> {
     /// may only come first; it opens the ticket without reading it first (the insert refuses
     /// an existing id).
     pub async fn record_with(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
+        self.record_on(None, events, extras).await
+    }
+
+    /// [`Desk::record_with`], trying first on `read`, the ticket as the caller read it for
+    /// this request (so the change costs no second read); if it changed since, the version
+    /// check refuses the commit and the ticket is read afresh, as `record_with` does.
+    async fn record_on(
+        &self,
+        mut read: Option<StoredTicket>,
+        events: Vec<Event>,
+        extras: Extras,
+    ) -> Result<Recorded, AppError> {
         let Some(first) = events.first() else {
             return Err(AppError::Rejected("no event to record".into()));
         };
@@ -183,7 +195,10 @@ impl<S: Store, C: Clock> Desk<S, C> {
             };
         }
         for _ in 0..MAX_ATTEMPTS {
-            let stored = self.store.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let stored = match read.take().filter(|r| r.ticket.id == id) {
+                Some(read) => read,
+                None => self.store.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?,
+            };
             let before = stored.ticket.clone();
             let mut ticket = stored.ticket;
             let mut decision = Decision::default();
@@ -377,6 +392,10 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
 
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
         self.record_with(events, extras).await
+    }
+
+    async fn record_read(&self, read: StoredTicket, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
+        self.record_on(Some(read), events, extras).await
     }
 
     async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError> {

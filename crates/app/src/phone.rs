@@ -14,7 +14,7 @@
 //! the ticket's timeline as internal notes. When nobody answers, the caller's message is
 //! recorded and attached to the ticket with its transcription.
 
-use crate::act::{ActError, Command, Found, Principal, Proof, TicketDesk, TicketRef};
+use crate::act::{ActError, Command, Found, Principal, Proof, TicketDesk};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -442,7 +442,14 @@ impl PhoneDesk {
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<TicketRecord, AppError> {
-        Ok(self.ports.queries.ticket(id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?.0)
+        Ok(self.found(id).await?.ticket)
+    }
+
+    /// The ticket with its org's deployment, read once.
+    async fn found(&self, id: &TicketId) -> Result<Found, AppError> {
+        let (ticket, deployment) =
+            self.ports.queries.ticket(id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        Ok(Found { ticket, deployment })
     }
 
     /// Rings the person at `place`, or records a message when nobody is left.
@@ -476,25 +483,32 @@ impl PhoneDesk {
 
     /// The person rung, `whom`, answered (before the caller is put through): they
     /// acknowledge the ticket, the timeline says so, and they hear what the call is about.
+    /// The acknowledgement and the note are one change, made on the ticket read once for
+    /// this request. A deactivated account is no principal: it acknowledges nothing and
+    /// nothing is noted in its name.
     pub async fn answered(&self, call: &Call, ticket: &TicketId, whom: &UserId) -> Result<Step, AppError> {
-        let t = self.bound(call, ticket).await?;
-        let Some(person) = self.ports.accounts.user(whom).await?.filter(|u| u.org.is_none()) else {
+        let found = self.bound_found(call, ticket).await?;
+        let t = found.ticket.clone();
+        let person = self.ports.accounts.user(whom).await?.filter(|u| u.org.is_none());
+        let Some(who) = person.and_then(|p| Principal::new(p, Scopes::READ_WRITE, Proof::Phone)) else {
             return Ok(Step::Whisper { say: format!("A call about ticket {}.", spoken_key(&t)) });
         };
         let now = self.ports.commands.now();
-        if t.state.acknowledged.is_none()
-            && let Some(who) = Principal::new(person.clone(), Scopes::READ_WRITE, Proof::Phone)
-        {
-            match self.tickets.act(&who, &TicketRef::Id(t.id.clone()), vec![Command::Acknowledge]).await {
-                Ok(_)
-                | Err(ActError::NotFound | ActError::Forbidden(_))
-                | Err(ActError::App(AppError::Rejected(_))) => {}
+        let body = format!("{} answered the call to the P1 line at {now} and was put through.", who.user().name);
+        if let Some(id) = self.new_note_id(call, &t.id, &format!("answered|{whom}")).await? {
+            let note = Command::Comment { id: id.clone(), public: false, body: body.clone() };
+            let commands = if t.state.acknowledged.is_none() { vec![Command::Acknowledge, note] } else { vec![note] };
+            match self.tickets.act_on(&who, found, commands).await {
+                Ok(_) => {}
+                // The acknowledgement is refused (a resolved ticket, a person who may no
+                // longer act on it): the answer is noted all the same.
+                Err(ActError::NotFound | ActError::Forbidden(_)) | Err(ActError::App(AppError::Rejected(_))) => {
+                    self.write_note(&t.id, id, who.user().id.clone(), body).await?;
+                }
                 Err(ActError::App(e)) => return Err(e),
                 Err(e) => return Err(AppError::Rejected(e.to_string())),
             }
         }
-        let body = format!("{} answered the call to the P1 line at {now} and was put through.", person.name);
-        self.note(call, &t, &format!("answered|{whom}"), person.id.clone(), body).await?;
         Ok(Step::Whisper {
             say: format!("Priority support call about ticket {}: {}. Connecting you now.", spoken_key(&t), t.subject),
         })
@@ -586,8 +600,13 @@ impl PhoneDesk {
 
     /// The ticket a request names, when the call is the one that opened or paged it.
     async fn bound(&self, call: &Call, ticket: &TicketId) -> Result<TicketRecord, AppError> {
+        Ok(self.bound_found(call, ticket).await?.ticket)
+    }
+
+    /// [`PhoneDesk::bound`], with the org's deployment the access policy asks about.
+    async fn bound_found(&self, call: &Call, ticket: &TicketId) -> Result<Found, AppError> {
         match self.ports.phone.call_ticket(&call.sid).await? {
-            Some(bound) if &bound == ticket => self.ticket(ticket).await,
+            Some(bound) if &bound == ticket => self.found(ticket).await,
             _ => Err(AppError::UnknownTicket(ticket.to_string())),
         }
     }
@@ -601,16 +620,29 @@ impl PhoneDesk {
         author: UserId,
         body: String,
     ) -> Result<(), AppError> {
+        match self.new_note_id(call, &t.id, what).await? {
+            Some(id) => self.write_note(&t.id, id, author, body).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The id of the call's note `what`, or `None` when the ticket already has it (the
+    /// provider repeated a request).
+    async fn new_note_id(&self, call: &Call, ticket: &TicketId, what: &str) -> Result<Option<String>, AppError> {
         let now = self.ports.commands.now();
         let id = seeded_ulid("cmt", now.as_millisecond(), &format!("cmt|{}|{what}", call.sid));
         let suffix = &id[id.len() - 16..];
-        if self.ports.queries.comments(&t.id).await?.iter().any(|c| c.id.ends_with(suffix)) {
-            return Ok(());
-        }
+        let noted = self.ports.queries.comments(ticket).await?.iter().any(|c| c.id.ends_with(suffix));
+        Ok((!noted).then_some(id))
+    }
+
+    /// Records the internal note `id` by `author`.
+    async fn write_note(&self, ticket: &TicketId, id: String, author: UserId, body: String) -> Result<(), AppError> {
+        let now = self.ports.commands.now();
         let comment = NewComment { id, author: author.clone(), public: false, body };
         let kind = EventKind::Replied { by: author.to_string(), public: false };
         let extras = Extras { actor: Some(author), details: None, comment: Some(comment) };
-        match self.ports.commands.record(vec![Event::new(now, t.id.clone(), kind)], extras).await {
+        match self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await {
             Ok(_) | Err(AppError::Rejected(_)) => Ok(()),
             Err(e) => Err(e),
         }

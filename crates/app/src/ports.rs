@@ -33,6 +33,15 @@ pub trait Commands: Send + Sync {
     /// Records events on one ticket as one change — all of them, or none (a `ticket.opened`
     /// first opens it) — with who did it and any new ticket's fields or comment.
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError>;
+    /// [`Commands::record`] on a ticket the caller has already read for this request (its
+    /// rules' state and version): tried on that state first, without reading the ticket
+    /// again; read afresh only if it changed in between.
+    async fn record_read(
+        &self,
+        read: crate::store::StoredTicket,
+        events: Vec<Event>,
+        extras: Extras,
+    ) -> Result<Recorded, AppError>;
     /// Who an org's on-call role reaches at `at` (its schedules, else its named engineers, as
     /// routing pages them).
     async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError>;

@@ -5,17 +5,31 @@
 //! body — and leak nothing; no token gets a success its scopes do not allow (no GET without
 //! `read`, no change without `write` or `admin`); and afterwards the victims' data is as it
 //! was. Runs on SQLite and PostgreSQL.
+//!
+//! The other doors are walked the same way: the mail triage lists, a message's original and
+//! its routing (each org's held, ignored and done mail, sent to the SMTP listener); the
+//! Slack door (an uncleared engineer's button presses and `/stringer` commands in a federal
+//! org's channel); and the phone line (another org's caller ID reaches no federal ticket).
 
 mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use support::{Db, Server, open_ticket};
+use support::{Db, Server, open_ticket, until};
 
 const MISSING_TICKET: &str = "tkt_00000000000000000000000000";
 const MISSING_USER: &str = "usr_00000000000000000000000000";
 const MISSING_SCHEDULE: &str = "sch_00000000000000000000000000";
+/// A received message's id no message has.
+const MISSING_MAIL: &str = "999999";
+const MAIL_DOMAIN: &str = "support.example";
+const SLACK_SECRET: &str = "walk-signing-secret";
+const ACCOUNT: &str = "AC00000000000000000000000000000003";
+const PHONE_TOKEN: &str = "walk-phone-auth-token";
+const LINE: &str = "+15550109999";
+/// The mail triage states walked.
+const MAIL_STATES: [&str; 3] = ["held", "ignored", "done"];
 /// A missing status page, component, incident and subscriber.
 const MISSING_STATUS: [&str; 4] = [
     "stp_00000000000000000000000000",
@@ -34,6 +48,8 @@ struct Victim {
     /// Its status page, a component, an incident and a subscriber on it (missing ids for an
     /// org on the shared platform, which has no page).
     status: [String; 4],
+    /// Mail filed under the org, one message of each of [`MAIL_STATES`]: (id, subject).
+    mail: Vec<(i64, String)>,
 }
 
 impl Victim {
@@ -102,15 +118,17 @@ fn body_for(path: &str, method: &Method, org: &str) -> Option<Value> {
         ("POST", p) if p.ends_with("/status-incident") => Some(json!({})),
         ("POST", p) if p.ends_with("/report/steps") => Some(json!({"step": "submit", "revision": 0})),
         ("POST", p) if p.ends_with("/assign") => Some(json!({"assignee": null})),
+        ("POST", p) if p.ends_with("/route") => Some(json!({"org": "acme"})),
         ("PATCH", _) => Some(json!({"severity": "P1"})),
         _ => None,
     }
 }
 
-fn concrete(path: &str, ticket: &str, user: &str, org: &str, schedule: &str, status: &[&str; 4]) -> String {
+/// A path of the OpenAPI document with these ids; `mail` is a received message's.
+fn concrete(path: &str, ids: (&str, &str, &str), org: &str, schedule: &str, status: &[&str; 4]) -> String {
+    let (ticket, user, mail) = ids;
     let id = if path.starts_with("/api/v1/mail/") {
-        // Received messages are numbered; the victim's and a missing one look alike.
-        if ticket == MISSING_TICKET { "999999" } else { "424242" }
+        mail
     } else if path.contains("/users/") {
         user
     } else if path.contains("/tokens/") {
@@ -147,7 +165,9 @@ async fn walk_unseen(server: &Server, attacker: &Attacker, victim: &Victim, doc:
         if path == "/api/v1/login" {
             continue;
         }
-        let target = concrete(&path, &victim.ticket, &victim.user, victim.org, &victim.schedule, &victim.status_ids());
+        let held = victim.mail[0].0.to_string();
+        let ids = (victim.ticket.as_str(), victim.user.as_str(), held.as_str());
+        let target = concrete(&path, ids, victim.org, &victim.schedule, &victim.status_ids());
         let (status, body) =
             server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, victim.org)).await;
         let text = body.to_string();
@@ -163,8 +183,8 @@ async fn walk_unseen(server: &Server, attacker: &Attacker, victim: &Victim, doc:
         calls += 1;
         if path.contains('{') {
             // Exactly as for something that does not exist.
-            let missing =
-                concrete(&path, MISSING_TICKET, MISSING_USER, "no-such-org", MISSING_SCHEDULE, &MISSING_STATUS);
+            let ids = (MISSING_TICKET, MISSING_USER, MISSING_MAIL);
+            let missing = concrete(&path, ids, "no-such-org", MISSING_SCHEDULE, &MISSING_STATUS);
             let missing_body = body_for(&path, &method, "no-such-org");
             let (m_status, m_body) = server.call(method.clone(), &missing, Some(&attacker.token), missing_body).await;
             calls += 1;
@@ -195,7 +215,9 @@ async fn walk_scopes(server: &Server, attacker: &Attacker, own: &Victim, doc: &V
         if path == "/api/v1/login" {
             continue;
         }
-        let target = concrete(&path, &own.ticket, &own.user, own.org, &own.schedule, &own.status_ids());
+        let held = own.mail[0].0.to_string();
+        let ids = (own.ticket.as_str(), own.user.as_str(), held.as_str());
+        let target = concrete(&path, ids, own.org, &own.schedule, &own.status_ids());
         let (status, body) =
             server.call(method.clone(), &target, Some(&attacker.token), body_for(&path, &method, own.org)).await;
         calls += 1;
@@ -213,6 +235,281 @@ async fn walk_scopes(server: &Server, attacker: &Attacker, own: &Victim, doc: &V
     calls
 }
 
+/// A message to the SMTP listener.
+fn message(from: &str, subject: &str, extra: &str) -> (String, String) {
+    let to = format!("support@{MAIL_DOMAIN}");
+    (from.to_string(), format!("From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n{extra}\r\nAbout our ticket.\r\n"))
+}
+
+/// Files mail under each victim's org through the SMTP listener, one message of each of
+/// [`MAIL_STATES`]: a stranger's reply to its ticket (held), its customer's auto-reply
+/// (ignored), and its customer's new request (done: a ticket). Each subject names the
+/// victim's ticket, so a list that shows one leaks it.
+async fn file_mail(server: &Server, root: &str, victims: &mut [Victim]) {
+    let customers =
+        HashMap::from([("acme", "amy@acme.example"), ("bolt", "bob@bolt.example"), ("fedco", "fiona@fedco.example")]);
+    let mut sent = Vec::new();
+    for victim in victims.iter() {
+        let key = server.ok(Method::GET, &format!("/api/v1/tickets/{}", victim.ticket), root, None).await["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let customer = customers[victim.org];
+        sent.push(message("eve@elsewhere.example", &format!("Re: [{key}] {}", victim.subject), ""));
+        let auto = format!("Automatic reply: [{key}] {}", victim.subject);
+        sent.push(message(customer, &auto, "Auto-Submitted: auto-replied\r\n"));
+        sent.push(message(customer, &format!("More about {}", victim.subject), ""));
+    }
+    let to = format!("support@{MAIL_DOMAIN}");
+    let envelopes: Vec<(&str, &str, String)> =
+        sent.iter().map(|(from, raw)| (from.as_str(), to.as_str(), raw.clone())).collect();
+    support::smtp_deliver(&support::smtp_address(server), &envelopes).await;
+    for (victim, messages) in victims.iter_mut().zip(sent.chunks(3)) {
+        for ((_, raw), state) in messages.iter().zip(MAIL_STATES) {
+            let subject = raw.split("Subject: ").nth(1).unwrap().split("\r\n").next().unwrap().to_string();
+            let found = until(&format!("{subject:?} {state}"), || async {
+                let (_, list) =
+                    server.call(Method::GET, &format!("/api/v1/mail?state={state}"), Some(root), None).await;
+                list["items"].as_array().unwrap().iter().find(|m| m["subject"] == subject.as_str()).cloned()
+            })
+            .await;
+            assert_eq!(found["org"], victim.org, "{state} mail is filed under the org it is about: {found}");
+            victim.mail.push((found["id"].as_i64().unwrap(), subject));
+        }
+    }
+}
+
+/// The mail triage door against a victim the attacker may not see: no list shows its mail,
+/// and its messages' originals and routing answer exactly as a missing message's.
+async fn walk_mail(server: &Server, attacker: &Attacker, victim: &Victim) -> usize {
+    let mut calls = 0;
+    for state in MAIL_STATES {
+        let (status, list) =
+            server.call(Method::GET, &format!("/api/v1/mail?state={state}"), Some(&attacker.token), None).await;
+        calls += 1;
+        let text = list.to_string();
+        for (id, subject) in &victim.mail {
+            let listed = list["items"].as_array().is_some_and(|items| items.iter().any(|m| m["id"] == *id));
+            assert!(
+                !listed && !text.contains(subject.as_str()) && !text.contains(&format!("\"{}\"", victim.org)),
+                "{}: the {state} list ({status}) shows {}'s mail {subject:?}: {text}",
+                attacker.label,
+                victim.org
+            );
+        }
+    }
+    for (id, subject) in &victim.mail {
+        for (method, suffix, body) in
+            [(Method::GET, "original", None), (Method::POST, "route", Some(json!({"org": "acme"})))]
+        {
+            let (status, answer) = server
+                .call(method.clone(), &format!("/api/v1/mail/{id}/{suffix}"), Some(&attacker.token), body.clone())
+                .await;
+            let missing = format!("/api/v1/mail/{MISSING_MAIL}/{suffix}");
+            let (m_status, m_answer) = server.call(method.clone(), &missing, Some(&attacker.token), body).await;
+            calls += 2;
+            assert_eq!(
+                (status, &answer),
+                (m_status, &m_answer),
+                "{}: {method} {suffix} of {}'s {subject:?} differs from a missing message's",
+                attacker.label,
+                victim.org
+            );
+            assert!(
+                !status.is_success() && !answer.to_string().contains(subject.as_str()),
+                "{}: {status} {answer}",
+                attacker.label
+            );
+        }
+    }
+    calls
+}
+
+/// Posts a form to the Slack door `path`, signed as Slack signs it now.
+async fn slack_post(server: &Server, path: &str, form: &[(&str, String)]) -> (reqwest::StatusCode, String) {
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let timestamp = jiff::Timestamp::now().as_second();
+    let signature = stringer_integrations::slack::sign_request(SLACK_SECRET, timestamp, body.as_bytes());
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The Slack door with a federal org: in the org's shared channel, an uncleared engineer
+/// (a linked Slack member) and another org's customer press buttons on the federal ticket
+/// and run `/stringer` commands naming it. Each answers exactly as for a missing ticket and
+/// names nothing; nothing is acted on (checked with the victims' tickets afterwards).
+async fn walk_slack(server: &Server, root: &str, ids: &HashMap<&str, String>, federal: &Victim) -> usize {
+    let mut calls = 0;
+    let linked = json!({"kind": "slack", "address": "UENG"});
+    server.ok(Method::POST, &format!("/api/v1/users/{}/contact-methods", ids["eng"]), root, Some(linked)).await;
+    server.ok(Method::PATCH, "/api/v1/orgs/fedco", root, Some(json!({"slack_channel": "#stringer-fedco"}))).await;
+    let key = server.ok(Method::GET, &format!("/api/v1/tickets/{}", federal.ticket), root, None).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secrets = [federal.ticket.as_str(), key.as_str(), federal.subject.as_str(), "FEDCO-"];
+    let names_nothing = |what: &str, answer: &str| {
+        for secret in secrets {
+            assert!(!answer.contains(secret), "{what} names {secret:?}: {answer}");
+        }
+    };
+    for action in ["stringer_ack", "stringer_resolve"] {
+        let press = |ticket: &str| {
+            let payload = json!({"type": "block_actions", "user": {"id": "UENG"},
+                "actions": [{"action_id": action, "value": ticket, "action_ts": support::unique_action_ts()}]});
+            [("payload", payload.to_string())]
+        };
+        let (status, answer) = slack_post(server, "/slack/interactions", &press(&federal.ticket)).await;
+        let missing = slack_post(server, "/slack/interactions", &press(MISSING_TICKET)).await;
+        calls += 2;
+        assert_eq!(
+            (status, &answer),
+            (missing.0, &missing.1),
+            "{action} on the federal ticket differs from a missing one"
+        );
+        assert!(!status.is_success(), "an uncleared engineer's {action} on a federal ticket: {status} {answer}");
+        names_nothing(action, &answer);
+    }
+    let missing_key = "FEDCO-999999";
+    for member in ["UENG", "UBOB"] {
+        for (text, as_missing) in [
+            ("page".to_string(), None),
+            (format!("page {key}"), Some(format!("page {missing_key}"))),
+            (format!("page {}", federal.ticket), Some(format!("page {MISSING_TICKET}"))),
+            (format!("status {key}"), Some(format!("status {missing_key}"))),
+            (format!("status {}", federal.ticket), Some(format!("status {MISSING_TICKET}"))),
+        ] {
+            let command = |text: String| {
+                vec![
+                    ("command", "/stringer".to_string()),
+                    ("channel_id", "CSTRINGER-FEDCO".to_string()),
+                    ("user_id", member.to_string()),
+                    ("text", text),
+                    ("response_url", "https://hooks.slack.example/x".to_string()),
+                ]
+            };
+            let form = command(text.clone());
+            let (status, answer) = slack_post(server, "/slack/commands", &form).await;
+            calls += 1;
+            names_nothing(&format!("{member}'s /stringer {text}"), &answer);
+            if let Some(missing) = as_missing {
+                let form = command(missing);
+                let (m_status, m_answer) = slack_post(server, "/slack/commands", &form).await;
+                calls += 1;
+                assert_eq!(
+                    (status, &answer),
+                    (m_status, &m_answer),
+                    "{member}'s /stringer {text} differs from a missing ticket's"
+                );
+            }
+        }
+    }
+    calls
+}
+
+/// Posts a form to the phone door `url`, signed as the telephony provider signs it.
+async fn phone_post(url: &str, form: &[(&str, String)]) -> (reqwest::StatusCode, String) {
+    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let signature = stringer_integrations::sms_voice::signature::sign(PHONE_TOKEN, url, &params);
+    let response =
+        reqwest::Client::new().post(url).header("x-twilio-signature", signature).form(&params).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The phone door with a federal org: with a federal P1 open, the caller IDs of other orgs'
+/// customers (acme, Enterprise: a call opens a P1; bolt, Pro: a call may page its own open
+/// P1) reach no federal ticket and hear nothing of it, and their calls' later steps naming
+/// the federal ticket answer exactly as for a missing one. The federal P1 is unchanged.
+async fn walk_phone(server: &Server, root: &str, ids: &HashMap<&str, String>, fiona: &str) -> usize {
+    let mut calls = 0;
+    let p1 = open_ticket(server, fiona, "fedco", "P1").await;
+    let (p1_id, p1_key) = (p1["id"].as_str().unwrap().to_string(), p1["key"].as_str().unwrap().to_string());
+    let events = |timeline: Value| -> Vec<Value> {
+        timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"].as_str().unwrap().starts_with("ticket."))
+            .cloned()
+            .collect()
+    };
+    let timeline = format!("/api/v1/tickets/{p1_id}/timeline?limit=200");
+    let before = events(server.ok(Method::GET, &timeline, root, None).await);
+    let spoken: String =
+        p1_key.chars().filter(|c| c.is_ascii_alphanumeric()).map(String::from).collect::<Vec<_>>().join(" ");
+    let secrets =
+        [p1_id.as_str(), p1_key.as_str(), spoken.as_str(), "F E D C O", "fedco", p1["subject"].as_str().unwrap()];
+    let incoming = format!("{}/twilio/voice", server.base);
+    for (caller, number) in [("amy", "+15550200011"), ("bob", "+15550300011")] {
+        server
+            .ok(Method::PUT, &format!("/api/v1/users/{}/phone", ids[caller]), root, Some(json!({"number": number})))
+            .await;
+        let sid = format!("CA-walk-{caller}");
+        let call = |more: &[(&'static str, &'static str)]| {
+            let mut form = vec![
+                ("AccountSid", ACCOUNT.to_string()),
+                ("CallSid", sid.clone()),
+                ("From", number.to_string()),
+                ("To", LINE.to_string()),
+            ];
+            form.extend(more.iter().map(|(k, v)| (*k, v.to_string())));
+            form
+        };
+        let form = call(&[]);
+        let (status, twiml) = phone_post(&incoming, &form).await;
+        calls += 1;
+        assert_eq!(status, reqwest::StatusCode::OK, "{caller}'s call: {twiml}");
+        for secret in secrets {
+            assert!(!twiml.contains(secret), "{caller}'s call hears of the federal P1 ({secret:?}): {twiml}");
+        }
+        // The call's later steps, naming the federal ticket: as for a ticket that is not.
+        let more = [
+            ("DialCallStatus", "completed"),
+            ("DialCallDuration", "5"),
+            ("RecordingUrl", "https://api.twilio.com/rec"),
+            ("RecordingDuration", "5"),
+            ("TranscriptionStatus", "completed"),
+            ("TranscriptionText", "probe"),
+        ];
+        let form = call(&more);
+        for step in ["answered", "rang", "recorded", "transcribed"] {
+            let url = |ticket: &str| format!("{incoming}/{step}?ticket={ticket}&place=0&whom={}", ids["eng"]);
+            let (status, answer) = phone_post(&url(&p1_id), &form).await;
+            let (m_status, m_answer) = phone_post(&url(MISSING_TICKET), &form).await;
+            calls += 2;
+            assert_eq!(
+                (status, &answer),
+                (m_status, &m_answer),
+                "{caller}'s {step} naming the federal P1 differs from a missing ticket's"
+            );
+            assert!(!status.is_success(), "{caller}'s {step} on the federal P1: {status} {answer}");
+        }
+    }
+    let after = events(server.ok(Method::GET, &timeline, root, None).await);
+    assert_eq!(before, after, "the federal P1 was not acted on through the phone line");
+    let comments = server.ok(Method::GET, &format!("/api/v1/tickets/{p1_id}/comments"), root, None).await;
+    assert_eq!(comments["items"], json!([]), "nothing was noted on the federal P1");
+    // The calls opened tickets in their callers' orgs only: acme's call one, bolt's none.
+    let list = server.ok(Method::GET, "/api/v1/tickets?limit=200", root, None).await;
+    let opened: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["subject"].as_str().unwrap().starts_with("Call to the P1 line from"))
+        .map(|t| t["org"].as_str().unwrap())
+        .collect();
+    assert_eq!(opened, ["acme"], "the calls' tickets");
+    calls
+}
+
 fn subsets(scopes: &[&'static str]) -> Vec<Vec<&'static str>> {
     (1..(1u32 << scopes.len()))
         .map(|mask| scopes.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| *s).collect())
@@ -220,7 +517,32 @@ fn subsets(scopes: &[&'static str]) -> Vec<Vec<&'static str>> {
 }
 
 async fn walk(db: Db) {
-    let server = Server::start(&db, &[]);
+    let members = [("UENG", "eng@stringer.example"), ("UBOB", "bob@bolt.example"), ("UAMY", "amy@acme.example")];
+    let (slack, _posts) = support::slack_api(&members).await;
+    let server = Server::start(
+        &db,
+        &[
+            "--smtp-listen",
+            "127.0.0.1:0",
+            "--mail-trust-loopback",
+            "--mail-domain",
+            MAIL_DOMAIN,
+            "--slack-token",
+            "xoxb-walk",
+            "--slack-signing-secret",
+            SLACK_SECRET,
+            "--slack-api-url",
+            &slack,
+            "--sms-account",
+            ACCOUNT,
+            "--sms-token",
+            PHONE_TOKEN,
+            "--sms-from",
+            LINE,
+            "--sms-api-url",
+            "http://127.0.0.1:9",
+        ],
+    );
     let root = server.admin();
     let (_, doc) = server.call(Method::GET, "/api/v1/openapi.json", None, None).await;
     for (slug, tier, deployment) in
@@ -306,16 +628,21 @@ async fn walk(db: Db) {
             schedule: schedule["id"].as_str().unwrap().into(),
             user: ids[customer].clone(),
             subject: ticket["subject"].as_str().unwrap().into(),
+            mail: Vec::new(),
         });
     }
+    file_mail(&server, &root, &mut victims).await;
     let users_before = server.ok(Method::GET, "/api/v1/users", &root, None).await["items"].as_array().unwrap().len();
 
     let mut calls = 0;
     for attacker in &attackers {
         for victim in victims.iter().filter(|v| !attacker.sees(v.org)) {
             calls += walk_unseen(&server, attacker, victim, &doc).await;
+            calls += walk_mail(&server, attacker, victim).await;
         }
     }
+    calls += walk_slack(&server, &root, &ids, &victims[2]).await;
+    calls += walk_phone(&server, &root, &ids, &customer_token("fedco")).await;
     // Nothing of the victims changed: their tickets are as they were (version 1, still P2),
     // and nobody was created in their orgs.
     for victim in &victims {
@@ -337,6 +664,14 @@ async fn walk(db: Db) {
         assert_eq!((incidents["incidents"].as_array().unwrap().len(), updates), (1, 1), "{}", victim.org);
     }
     assert_eq!(users_before, users_after, "no user was created in an org its creator may not see");
+    // Every victim's mail is still where it was, in the state it was in.
+    for victim in &victims {
+        for ((id, subject), state) in victim.mail.iter().zip(MAIL_STATES) {
+            let list = server.ok(Method::GET, &format!("/api/v1/mail?state={state}"), &root, None).await;
+            let found = list["items"].as_array().unwrap().iter().any(|m| m["id"] == *id && m["subject"] == *subject);
+            assert!(found, "{}: {subject:?} is no longer {state}: {list}", victim.org);
+        }
+    }
 
     // Scopes mean what they say on the caller's own objects too.
     for attacker in &attackers {

@@ -735,6 +735,20 @@ pub async fn sign_in(server: &Server, email: &str, password: &str, next: &str) -
     (client, set)
 }
 
+/// How many SQL statements in `log` (a stretch of a server's log written with
+/// `sqlx::query=debug`) read one ticket: by its id, or by its key (org and number).
+pub fn ticket_reads(log: &str) -> usize {
+    log.lines()
+        .filter(|l| l.contains("sqlx::query"))
+        .filter(|l| {
+            let sql = l.replace("\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ");
+            let by_id = sql.contains("id = $1");
+            let by_key = sql.contains("org = $1 AND t.number = $2") || sql.contains("org = $1 AND number = $2");
+            sql.contains("FROM tickets") && sql.contains("WHERE") && (by_id || by_key)
+        })
+        .count()
+}
+
 /// The address the server's SMTP listener printed (`SMTP on ADDR …`).
 pub fn smtp_address(server: &Server) -> String {
     let lines = server.printed("SMTP on ");
