@@ -43,23 +43,6 @@ struct Ticket {
     answer: Option<String>,
 }
 
-/// Posts a form to `url` signed as the telephony provider signs it.
-async fn phone_post(url: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let signature = stringer_integrations::sms_voice::signature::sign(PHONE_TOKEN, url, &params);
-    let response =
-        reqwest::Client::new().post(url).header("x-twilio-signature", signature).form(&params).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
-/// The value of `attribute` on the first `<element …>` of a TwiML document, unescaped.
-fn attribute(twiml: &str, element: &str, attribute: &str) -> Option<String> {
-    let start = twiml.find(&format!("<{element} "))?;
-    let tag = &twiml[start..start + twiml[start..].find('>')?];
-    let at = tag.find(&format!(" {attribute}=\""))? + attribute.len() + 3;
-    Some(tag[at..at + tag[at..].find('"')?].replace("&amp;", "&"))
-}
-
 /// The answer's form: the leg put through to nico, child of the caller's call `sid`.
 fn answer_form(sid: &str) -> Vec<(&str, &str)> {
     vec![("AccountSid", ACCOUNT), ("CallSid", "leg"), ("ParentCallSid", sid), ("From", LINE), ("To", NICO_PHONE)]
@@ -137,9 +120,9 @@ async fn fresh_p1(w: &Walk, door: &str, call: &str) -> Ticket {
     }
     let incoming = format!("{}/twilio/voice", w.server.base);
     let form = [("AccountSid", ACCOUNT), ("CallSid", call), ("From", ZOE_PHONE), ("To", LINE)];
-    let (status, twiml) = phone_post(&incoming, &form).await;
+    let (status, twiml) = support::phone_post(&incoming, &form, PHONE_TOKEN).await;
     assert_eq!(status, StatusCode::OK, "{twiml}");
-    let answer = attribute(&twiml, "Number", "url").unwrap_or_else(|| panic!("nico is rung: {twiml}"));
+    let answer = support::twiml_attribute(&twiml, "Number", "url").unwrap_or_else(|| panic!("nico is rung: {twiml}"));
     assert!(answer.contains(&w.nico), "the first person rung is nico: {answer}");
     let list = w.server.ok(Method::GET, "/api/v1/tickets?limit=200", &w.admin, None).await;
     let subject = format!("Call to the P1 line from {ZOE_PHONE}");
@@ -250,7 +233,7 @@ async fn acknowledge(w: &Walk, door: &str, t: &Ticket, ready: &Ready, call: &str
         }
         ("phone", _) => {
             let answer = t.answer.as_deref().unwrap();
-            let (status, twiml) = phone_post(answer, &answer_form(call)).await;
+            let (status, twiml) = support::phone_post(answer, &answer_form(call), PHONE_TOKEN).await;
             (status == StatusCode::OK && twiml.contains("Connecting you now"), format!("{status} {twiml}"))
         }
         _ => unreachable!("{door}"),

@@ -18,17 +18,8 @@ const LINE: &str = "+15550109999";
 
 both_backends!(phone_line, phone_line_on);
 
-/// Posts a form to `url` (absolute, as the line's TwiML gives it), signed with `token`.
-async fn post(url: &str, form: &[(&str, &str)], token: &str) -> (StatusCode, String) {
-    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let signature = stringer_integrations::sms_voice::signature::sign(token, url, &params);
-    let response =
-        reqwest::Client::new().post(url).header("x-twilio-signature", signature).form(&params).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
 async fn step(url: &str, form: &[(&str, &str)]) -> String {
-    let (status, twiml) = post(url, form, TOKEN).await;
+    let (status, twiml) = support::phone_post(url, form, TOKEN).await;
     assert_eq!(status, StatusCode::OK, "{twiml}");
     assert!(twiml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"), "{twiml}");
     twiml
@@ -38,14 +29,6 @@ fn call<'a>(sid: &'a str, from: &'a str, more: &[(&'a str, &'a str)]) -> Vec<(&'
     let mut form = vec![("AccountSid", ACCOUNT), ("CallSid", sid), ("From", from), ("To", LINE)];
     form.extend_from_slice(more);
     form
-}
-
-/// The value of `attribute` on the first `<element …>` of a TwiML document, unescaped.
-fn attribute(twiml: &str, element: &str, attribute: &str) -> Option<String> {
-    let start = twiml.find(&format!("<{element} "))?;
-    let tag = &twiml[start..start + twiml[start..].find('>')?];
-    let at = tag.find(&format!(" {attribute}=\""))? + attribute.len() + 3;
-    Some(tag[at..at + tag[at..].find('"')?].replace("&amp;", "&"))
 }
 
 fn number_rung(twiml: &str) -> Option<String> {
@@ -143,7 +126,7 @@ async fn phone_line_on(db: Db) {
     let key = t["key"].as_str().unwrap().to_string();
 
     // Nico answers: he acknowledges; the talk's length is noted when it ends.
-    let answered = attribute(&twiml, "Number", "url").unwrap();
+    let answered = support::twiml_attribute(&twiml, "Number", "url").unwrap();
     let whisper = step(
         &answered,
         &[
@@ -158,7 +141,7 @@ async fn phone_line_on(db: Db) {
     assert!(whisper.contains("Connecting you now"), "{whisper}");
     let ticket = server.ok(Method::GET, &format!("/api/v1/tickets/{key}"), &d.admin, None).await;
     assert_eq!(ticket["acknowledged_by"].as_str(), Some(staff["nico"].as_str()));
-    let rang = attribute(&twiml, "Dial", "action").unwrap();
+    let rang = support::twiml_attribute(&twiml, "Dial", "action").unwrap();
     let done =
         step(&rang, &call("CA1", "+15550200001", &[("DialCallStatus", "completed"), ("DialCallDuration", "42")])).await;
     assert!(done.ends_with("<Hangup/></Response>"), "{done}");
@@ -173,18 +156,18 @@ async fn phone_line_on(db: Db) {
     let mut rung = Vec::new();
     while let Some(number) = number_rung(&twiml) {
         rung.push(number);
-        let action = attribute(&twiml, "Dial", "action").unwrap();
+        let action = support::twiml_attribute(&twiml, "Dial", "action").unwrap();
         twiml = step(&action, &call("CA2", "+15550200001", &[("DialCallStatus", "no-answer")])).await;
     }
     assert_eq!(rung, ["+15550100001", "+15550100002"]);
-    let recorded = attribute(&twiml, "Record", "action").expect("a message is recorded");
+    let recorded = support::twiml_attribute(&twiml, "Record", "action").expect("a message is recorded");
     let bye = step(
         &recorded,
         &call("CA2", "+15550200001", &[("RecordingUrl", "https://rec.example/RE2"), ("RecordingDuration", "12")]),
     )
     .await;
     assert!(bye.contains("Your message is on ticket"), "{bye}");
-    let transcribed = attribute(&twiml, "Record", "transcribeCallback").unwrap();
+    let transcribed = support::twiml_attribute(&twiml, "Record", "transcribeCallback").unwrap();
     step(
         &transcribed,
         &call(
@@ -211,12 +194,15 @@ async fn phone_line_on(db: Db) {
     // Another call's ticket is refused; so are forged and other-account requests.
     let other = format!("{base}/twilio/voice/rang?ticket={}&place=0&whom={}", t["id"].as_str().unwrap(), staff["nico"]);
     assert_eq!(
-        post(&other, &call("CA2", "+15550200001", &[("DialCallStatus", "completed")]), TOKEN).await.0,
+        support::phone_post(&other, &call("CA2", "+15550200001", &[("DialCallStatus", "completed")]), TOKEN).await.0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(post(&incoming, &call("CA3", "+15550200001", &[]), "forged").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        support::phone_post(&incoming, &call("CA3", "+15550200001", &[]), "forged").await.0,
+        StatusCode::FORBIDDEN
+    );
     let elsewhere = [("AccountSid", "AC99"), ("CallSid", "CA3"), ("From", "+15550200001"), ("To", LINE)];
-    assert_eq!(post(&incoming, &elsewhere, TOKEN).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(support::phone_post(&incoming, &elsewhere, TOKEN).await.0, StatusCode::FORBIDDEN);
 
     // An unknown caller keys in acme's PIN.
     let pin = server.ok(Method::POST, "/api/v1/orgs/acme/phone-pin", &d.admin, None).await["pin"]
@@ -228,7 +214,7 @@ async fn phone_line_on(db: Db) {
         StatusCode::FORBIDDEN
     );
     let twiml = step(&incoming, &call("CA4", "+15550400001", &[])).await;
-    let gather = attribute(&twiml, "Gather", "action").expect("asked for a PIN");
+    let gather = support::twiml_attribute(&twiml, "Gather", "action").expect("asked for a PIN");
     let twiml = step(&gather, &call("CA4", "+15550400001", &[("Digits", pin.as_str())])).await;
     assert_eq!(number_rung(&twiml).as_deref(), Some("+15550100001"), "{twiml}");
     let [by_pin] = &tickets_from(&server, &d.admin, "+15550400001").await[..] else { panic!("one ticket") };

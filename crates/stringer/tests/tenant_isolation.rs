@@ -415,15 +415,6 @@ async fn walk_slack(server: &Server, root: &str, ids: &HashMap<&str, String>, fe
     calls
 }
 
-/// Posts a form to the phone door `url`, signed as the telephony provider signs it.
-async fn phone_post(url: &str, form: &[(&str, String)]) -> (reqwest::StatusCode, String) {
-    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    let signature = stringer_integrations::sms_voice::signature::sign(PHONE_TOKEN, url, &params);
-    let response =
-        reqwest::Client::new().post(url).header("x-twilio-signature", signature).form(&params).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
 /// The phone door with a federal org: with a federal P1 open, the caller IDs of other orgs'
 /// customers (acme, Enterprise: a call opens a P1; bolt, Pro: a call may page its own open
 /// P1) reach no federal ticket and hear nothing of it, and their calls' later steps naming
@@ -462,6 +453,10 @@ async fn walk_phone(server: &Server, root: &str, ids: &HashMap<&str, String>, fi
             ];
             form.extend(more.iter().map(|(k, v)| (*k, v.to_string())));
             form
+        };
+        let phone_post = async |url: &str, form: &[(&str, String)]| {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            support::phone_post(url, &form, PHONE_TOKEN).await
         };
         let form = call(&[]);
         let (status, twiml) = phone_post(&incoming, &form).await;

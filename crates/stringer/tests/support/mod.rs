@@ -787,3 +787,21 @@ pub async fn smtp_deliver(smtp: &str, messages: &[(&str, &str, String)]) {
     }
     io.get_mut().write_all(b"QUIT\r\n").await.unwrap();
 }
+
+/// Posts a form to the phone door `url` (absolute, as the line's TwiML gives it), signed
+/// with `token` as the telephony provider signs it.
+pub async fn phone_post(url: &str, form: &[(&str, &str)], token: &str) -> (StatusCode, String) {
+    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let signature = stringer_integrations::sms_voice::signature::sign(token, url, &params);
+    let response =
+        reqwest::Client::new().post(url).header("x-twilio-signature", signature).form(&params).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The value of `attribute` on the first `<element …>` of a TwiML document, unescaped.
+pub fn twiml_attribute(twiml: &str, element: &str, attribute: &str) -> Option<String> {
+    let start = twiml.find(&format!("<{element} "))?;
+    let tag = &twiml[start..start + twiml[start..].find('>')?];
+    let at = tag.find(&format!(" {attribute}=\""))? + attribute.len() + 3;
+    Some(tag[at..at + tag[at..].find('"')?].replace("&amp;", "&"))
+}
