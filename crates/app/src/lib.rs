@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod act;
 pub mod alerts;
 pub mod chat;

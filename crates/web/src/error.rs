@@ -3,6 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use stringer_app::accounts::AccountError;
 use stringer_app::act::ActError;
 use stringer_app::{AppError, StoreError};
 
@@ -96,6 +97,22 @@ impl From<ActError> for ApiError {
             }
             e @ ActError::TooSoon(wait) => ApiError::too_many(e.to_string(), wait),
             ActError::App(e) => e.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> ApiError {
+        match e {
+            AccountError::NotFound(what) => ApiError::not_found(what),
+            AccountError::Forbidden(why) => ApiError::forbidden(why),
+            AccountError::Invalid(detail) => ApiError::unprocessable(detail),
+            AccountError::Malformed(detail) => ApiError::bad_request(detail),
+            AccountError::Unauthorized(detail) => ApiError::unauthorized(detail),
+            AccountError::TooMany { detail, wait } => ApiError::too_many(detail, wait),
+            AccountError::Conflict(detail) => ApiError::conflict(detail),
+            AccountError::Unavailable(detail) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, detail),
+            AccountError::App(e) => e.into(),
         }
     }
 }

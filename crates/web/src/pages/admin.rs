@@ -8,13 +8,14 @@ use super::text;
 use super::ticket::at;
 use super::{Nav, PageResult, render};
 use crate::AppState;
-use crate::routes::accounts::{
-    CreateUser, Created, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
-};
+use crate::error::ApiError;
 use crate::routes::mail::{OrgMail, set_org_mail};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
+use stringer_app::accounts::links::Purpose;
+use stringer_app::accounts::orgs::{OrgChange, warnings as org_warnings};
+use stringer_app::accounts::users::{Created, NewUser, UserChange};
 use stringer_app::mail::UnknownSenders;
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::Deployment;
@@ -91,14 +92,13 @@ async fn org_page(
     error: Option<String>,
     flash: Option<String>,
 ) -> PageResult {
-    let org = org_for(state, &session.caller, slug, Action::UpdateOrg).await?;
+    let org = state.accounts().org(session.caller.principal(), slug, Action::UpdateOrg).await?;
     let mut staff: Vec<(String, String)> = state
         .ports
         .accounts
         .users(None)
         .await?
         .into_iter()
-        .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
         .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))
         .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1));
@@ -134,7 +134,7 @@ pub async fn new_phone_pin(
     Path(slug): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let pin = crate::routes::phone::draw_pin(&state, &session.caller, &slug).await?;
+    let pin = state.accounts().draw_pin(session.caller.principal(), &slug).await?;
     let flash = format!(
         "New phone PIN: {pin}. It is shown this once; give it to the org's people for calls to the P1 line \
          from numbers it does not know. The previous PIN no longer works."
@@ -170,7 +170,7 @@ pub async fn save_org(
     PageForm(session, form): PageForm<OrgForm>,
 ) -> PageResult {
     let deployment: Option<Deployment> = serde_json::from_value(serde_json::Value::String(form.deployment)).ok();
-    let change = UpdateOrg {
+    let change = OrgChange {
         name: Some(form.name),
         tier: Some(form.tier),
         deployment,
@@ -183,10 +183,11 @@ pub async fn save_org(
     };
     let unknown_senders = if form.unknown_senders == "accept" { UnknownSenders::Accept } else { UnknownSenders::Hold };
     let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some() };
-    let saved = match change_org(&state, &session.caller, &slug, change).await {
-        Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await,
-        Err(e) => Err(e),
-    };
+    let saved =
+        match state.accounts().change_org(session.caller.principal(), &slug, change).await.map_err(ApiError::from) {
+            Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await,
+            Err(e) => Err(e),
+        };
     match saved {
         Ok(()) => org_page(&state, &session, &slug, None, Some("Saved.".into())).await,
         Err(e)
@@ -308,7 +309,7 @@ pub struct NewUserForm {
 
 /// Creates a user (through the API's own function).
 pub async fn create_user(State(state): State<AppState>, PageForm(session, form): PageForm<NewUserForm>) -> PageResult {
-    let body = CreateUser {
+    let new = NewUser {
         email: form.email,
         name: form.name,
         role: form.role,
@@ -316,7 +317,7 @@ pub async fn create_user(State(state): State<AppState>, PageForm(session, form):
         federal_cleared: form.federal_cleared.is_some(),
         password: Some(form.password).filter(|p| !p.is_empty()),
     };
-    match add_user(&state, &session.caller, body).await {
+    match state.accounts().add_user(session.caller.principal(), new).await.map_err(ApiError::from) {
         Ok(Created::Account(user)) => {
             users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await
         }
@@ -338,10 +339,9 @@ pub async fn mail_link(
     Path(id): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    use crate::password_links::Purpose;
-    let user = crate::routes::accounts::user_for(&state, &session.caller, &id, Action::ReadUser).await?;
+    let user = state.accounts().user(session.caller.principal(), &id, Action::ReadUser).await?;
     let purpose = if user.password_hash.is_some() { Purpose::Reset } else { Purpose::Invitation };
-    match crate::routes::accounts::password_link(&state, &session.caller, &id, purpose).await {
+    match state.accounts().password_link(session.caller.principal(), &id, purpose).await.map_err(ApiError::from) {
         Ok((user, _)) => {
             let flash = format!("A password link ({}) was mailed to {}.", purpose.as_str(), user.email);
             users_page(&state, &session, Some(flash), None).await
@@ -367,12 +367,12 @@ pub async fn edit_user(
     Path(id): Path<String>,
     PageForm(session, form): PageForm<EditUserForm>,
 ) -> PageResult {
-    let change = UpdateUser {
+    let change = UserChange {
         role: Some(form.role),
         federal_cleared: Some(form.federal_cleared.is_some()),
-        ..UpdateUser::default()
+        ..UserChange::default()
     };
-    match change_user(&state, &session.caller, &id, change).await {
+    match state.accounts().change_user(session.caller.principal(), &id, change).await.map_err(ApiError::from) {
         Ok(user) => users_page(&state, &session, Some(format!("{} was changed.", user.name)), None).await,
         Err(e)
             if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -390,7 +390,7 @@ pub async fn deactivate_user(
     Path(id): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let user = deactivate(&state, &session.caller, &id).await?;
+    let user = state.accounts().deactivate(session.caller.principal(), &id).await?;
     let flash = format!("{} is deactivated: their sessions and tokens no longer work.", user.name);
     users_page(&state, &session, Some(flash), None).await
 }

@@ -11,7 +11,6 @@ use super::ticket;
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
 use crate::routes::tickets::MAX_SUBJECT;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -262,7 +261,7 @@ pub struct OnBehalf {
 /// Opens the ticket with the requester recorded, then shows it.
 pub async fn open(State(state): State<AppState>, PageForm(session, form): PageForm<OnBehalf>) -> PageResult {
     session.caller.may_list(Action::OpenConsole)?;
-    let org = org_for(&state, &session.caller, &form.org, Action::OpenTicket).await?;
+    let org = state.accounts().org(session.caller.principal(), &form.org, Action::OpenTicket).await?;
     let Some(severity) = state.contract().severity(&form.severity) else {
         return new_page(&state, &session, Some("Choose a severity.".into())).await;
     };

@@ -105,6 +105,12 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<stringer_app::accounts::AccountError> for PageError {
+    fn from(e: stringer_app::accounts::AccountError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
         ApiError::from(e).into()

@@ -9,7 +9,6 @@ use super::ticket::{self, status_words};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
 use crate::routes::tickets::{MAX_SUBJECT, MAX_TEXT};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -185,7 +184,7 @@ async fn own_org(state: &AppState, session: &Session) -> Result<OrgRecord, PageE
     let Some(own) = session.caller.user().org.clone() else {
         return Err(PageError::not_found("org"));
     };
-    Ok(org_for(state, &session.caller, own.as_str(), Action::OpenTicket).await?)
+    Ok(state.accounts().org(session.caller.principal(), own.as_str(), Action::OpenTicket).await?)
 }
 
 fn new_page(state: &AppState, session: &Session, org: &OrgRecord, security: bool, error: Option<String>) -> PageResult {

@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::{is_id, new_id};
-use crate::routes::accounts::{Items, org_for};
+use crate::routes::accounts::Items;
 use crate::routes::tickets::ticket_for;
 use axum::Extension;
 use axum::body::Bytes;
@@ -136,7 +136,7 @@ pub async fn create_key(
     PathParams(slug): PathParams<String>,
     Body(body): Body<NewKey>,
 ) -> Result<(StatusCode, axum::Json<KeyView>), ApiError> {
-    let org = org_for(&state, &caller, &slug, Action::ManageIntegrations).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ManageIntegrations).await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::unprocessable("name: 1 to 200 characters"));
@@ -184,7 +184,7 @@ pub async fn list_keys(
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<Items<KeyView>>, ApiError> {
     // Reading keys takes the read scope as well as an admin's say over integrations.
-    let org = org_for(&state, &caller, &slug, Action::ReadOrg).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ReadOrg).await?;
     caller.may(Action::ManageIntegrations, Some(Object::Org(org.as_ref())), "org")?;
     let keys = state.ports.alerts.keys(&org.slug).await?;
     Ok(axum::Json(Items { items: keys.into_iter().map(|k| KeyView::of(&state, k, None)).collect() }))

@@ -1,6 +1,6 @@
 //! Staff contact methods and notification rules: where and when a person is paged.
 
-use super::accounts::{Items, user_for};
+use super::accounts::Items;
 use crate::AppState;
 use crate::auth::{Caller, new_secret};
 use crate::error::ApiError;
@@ -135,7 +135,7 @@ pub async fn list_methods(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<MethodView>>, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ReadContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ReadContactMethods).await?;
     let items = state
         .ports
         .oncall
@@ -158,7 +158,7 @@ pub async fn add_method(
     PathParams(id): PathParams<String>,
     Body(body): Body<AddMethod>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
     let address = match body.kind {
         MethodKind::Webhook => webhook_url(&state, &body.address).await?,
         MethodKind::Slack => {
@@ -275,7 +275,7 @@ pub async fn set_rules(
     PathParams(id): PathParams<String>,
     Body(body): Body<SetRules>,
 ) -> Result<axum::Json<SetRules>, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
     let methods = state.ports.oncall.contact_methods(&user.id).await?;
     if body.rules.len() > 20 {
         return Err(ApiError::unprocessable("rules: at most 20"));

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
 use crate::pages::session::OpenForm;
-use crate::routes::accounts::spend;
+use crate::ratelimit::spend;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};

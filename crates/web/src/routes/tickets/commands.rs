@@ -8,7 +8,6 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,7 +51,7 @@ pub async fn create_ticket(
         (_, Some(org)) => org,
         (None, None) => return Err(ApiError::unprocessable("org: which customer org the ticket is for")),
     };
-    let org = org_for(&state, &caller, &org_slug, Action::OpenTicket).await?;
+    let org = state.accounts().org(caller.principal(), &org_slug, Action::OpenTicket).await?;
     let severity = check_severity(state.contract(), &body.severity)?;
     if body.subject.trim().is_empty() || body.subject.len() > MAX_SUBJECT {
         return Err(ApiError::unprocessable(format!("subject: 1 to {MAX_SUBJECT} characters")));
