@@ -41,14 +41,17 @@ struct OrgsPage {
 pub async fn orgs(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::UpdateOrg)?;
-    let names = super::ticket::names(&state).await?;
-    let orgs = state
+    let orgs: Vec<_> = state
         .ports
         .accounts
         .orgs()
         .await?
         .into_iter()
         .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        .collect();
+    let names = super::ticket::names(&state, orgs.iter().filter_map(|o| o.tam.as_ref()).map(|t| t.as_str())).await?;
+    let orgs = orgs
+        .into_iter()
         .map(|o| OrgLine {
             warnings: org_warnings(state.contract(), &o),
             slug: o.slug.to_string(),
@@ -96,7 +99,7 @@ async fn org_page(
     let mut staff: Vec<(String, String)> = state
         .ports
         .accounts
-        .users(None)
+        .active_staff()
         .await?
         .into_iter()
         .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))

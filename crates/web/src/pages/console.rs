@@ -113,7 +113,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
     };
     let tickets = state.ports.queries.tickets(&filter).await?;
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = ticket::names(state).await?;
+    let names = ticket::names(state, tickets.iter().filter_map(|t| t.state.assignee.as_deref())).await?;
     Ok(tickets.iter().map(|t| row(state, t, "/console", &tz, &names)).collect())
 }
 

@@ -193,8 +193,11 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> Pa
     let caller = &session.caller;
     caller.may(Action::ReadInquiries, Some(Object::Staff), "inquiry")?;
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = super::ticket::names(&state).await?;
     let now = state.now().as_second();
+    let open = state.ports.inquiries.inquiries(false, 200).await?;
+    let answered = state.ports.inquiries.inquiries(true, 50).await?;
+    let by = open.iter().chain(&answered).filter_map(|i| i.answered_by.as_ref()).map(|by| by.as_str());
+    let names = super::ticket::names(&state, by).await?;
     let line = |i: stringer_app::records::InquiryRecord| InquiryLine {
         from: match &i.company {
             Some(co) => format!("{} ({co})", i.name),
@@ -214,8 +217,8 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> Pa
         email: i.email,
         body: i.body,
     };
-    let open = state.ports.inquiries.inquiries(false, 200).await?.into_iter().map(line).collect();
-    let answered = state.ports.inquiries.inquiries(true, 50).await?.into_iter().map(line).collect();
+    let open = open.into_iter().map(line).collect();
+    let answered = answered.into_iter().map(line).collect();
     render(&InquiriesPage { nav: Nav::of(&session), open, answered })
 }
 

@@ -117,9 +117,9 @@ pub async fn tickets(State(state): State<AppState>, Signed(session): Signed, Que
         ..TicketFilter::default()
     };
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = ticket::names(&state).await?;
-    let rows =
-        state.ports.queries.tickets(&filter).await?.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
+    let tickets = state.ports.queries.tickets(&filter).await?;
+    let names = ticket::names(&state, tickets.iter().filter_map(|t| t.state.assignee.as_deref())).await?;
+    let rows = tickets.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
     render(&TicketsPage { nav: Nav::of(&session), rows, q: search, show })
 }
 

@@ -262,7 +262,8 @@ async fn editor(
 ) -> PageResult {
     let caller = &session.caller;
     let tz = super::text::zone(caller.user().time_zone.as_deref());
-    let names = super::ticket::names(state).await?;
+    let authors = view.versions.iter().filter_map(|v| v.author.as_ref()).chain(view.comments.iter().map(|c| &c.author));
+    let names = super::ticket::names(state, authors.map(|a| a.as_str())).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let org = state.ports.accounts.org(&view.ticket.org).await?.ok_or_else(|| PageError::not_found("org"))?;
     let r = &view.record;
