@@ -18,6 +18,7 @@ pub mod ids;
 pub mod packet;
 pub mod pages;
 mod ratelimit;
+mod reads;
 mod routes;
 pub mod token_cache;
 
@@ -256,7 +257,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::public(doc))
-        .merge(pages::router(state.clone()))
+        .merge(pages::router(state.clone(), routes::status::router()))
         .fallback(|| async { ApiError::not_found("resource at this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")

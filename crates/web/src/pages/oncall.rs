@@ -164,7 +164,7 @@ pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> Pa
     caller.may_list(Action::OpenConsole)?;
     let tz = text::zone(caller.user().time_zone.as_deref());
     let orgs = state.ports.accounts.orgs().await?;
-    let received = crate::routes::paging::received(&state, caller).await?;
+    let received = crate::reads::received(&state, caller).await?;
     let named: Vec<&str> =
         received.iter().filter_map(|(_, t)| t.state.acknowledged.as_ref()).map(|(_, by)| by.as_str()).collect();
     let names = names(&state, named).await?;

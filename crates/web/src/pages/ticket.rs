@@ -6,12 +6,12 @@
 use super::text::{self, ClockWords};
 use super::{Nav, PageError};
 use crate::AppState;
-use crate::routes::tickets::timeline::customer_entry;
-use crate::routes::tickets::{Found, ticket_for};
+use crate::reads::ticket_for;
 use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
+use stringer_app::act::Found;
 use stringer_core::access::Action;
 use stringer_core::ticket::Status;
 
@@ -207,7 +207,7 @@ pub async fn page(
         .timeline(&t.id, 0, 1000)
         .await?
         .into_iter()
-        .filter_map(|e| if internal { Some(e) } else { customer_entry(e) })
+        .filter_map(|e| if internal { Some(e) } else { e.customer_view() })
         .collect();
     let deliveries = if caller.allowed(Action::ReadDeliveries, Some(object)) {
         state.ports.queries.deliveries(&t.id).await?
@@ -293,7 +293,7 @@ pub async fn page(
                 )
             })
             .collect();
-        let changes = crate::routes::alerts::changes_near(state, &found.ticket)
+        let changes = crate::reads::changes_near(state, &found.ticket)
             .await?
             .into_iter()
             .map(|c| format!("{} · {} · {}", at(c.at, &tz), c.summary, c.source))

@@ -6,31 +6,16 @@ use crate::auth::{Caller, new_secret};
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
+use crate::reads::received;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_app::records::{ContactMethodRecord, DeliveryRecord, TicketRecord, UserRecord};
-use stringer_core::access::{Action, Object, OrgRef};
+use stringer_app::records::{ContactMethodRecord, UserRecord};
+use stringer_core::access::{Action, Object};
 use utoipa::ToSchema;
-
-/// The newest 100 pages delivered to the caller that they may still see, with their tickets.
-pub async fn received(state: &AppState, caller: &Caller) -> Result<Vec<(DeliveryRecord, TicketRecord)>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let pages = state.ports.queries.deliveries_to(&caller.user().id, 100).await?;
-    Ok(pages
-        .into_iter()
-        .filter(|(_, t)| {
-            orgs.iter().find(|o| o.slug == t.org).is_some_and(|o| {
-                let org = OrgRef { slug: o.slug.as_str(), deployment: o.deployment };
-                caller.allowed(Action::ReadTicket, Some(Object::Ticket(org)))
-            })
-        })
-        .collect())
-}
 
 /// A page the caller received.
 #[derive(Serialize, ToSchema)]

@@ -167,7 +167,7 @@ pub(crate) async fn report_for(
     id: &str,
     action: Action,
 ) -> Result<(TicketRecord, Option<ReportRecord>), ApiError> {
-    let found = state.tickets().lookup(&crate::routes::tickets::ticket_ref(id)?).await?;
+    let found = state.tickets().lookup(&crate::reads::ticket_ref(id)?).await?;
     let report = match &found {
         Some(f) => state.ports.reports.report(&f.ticket.id).await?,
         None => None,

@@ -613,7 +613,7 @@ pub(crate) async fn incident_from_ticket(
     id: &str,
     body: FromTicket,
 ) -> Result<(PageRecord, IncidentRecord), ApiError> {
-    let found = crate::routes::tickets::ticket_for(state, caller, id, &[Action::ReadInternal]).await?;
+    let found = crate::reads::ticket_for(state, caller, id, &[Action::ReadInternal]).await?;
     let ticket = &found.ticket;
     let org = state.ports.accounts.org(&ticket.org).await?.ok_or_else(|| ApiError::not_found("org"))?;
     let now = state.now().as_second();
