@@ -5,6 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stringer_app::accounts::AccountError;
 use stringer_app::act::ActError;
+use stringer_app::postmortem::ReportError;
 use stringer_app::{AppError, StoreError};
 
 /// An error answered to the client.
@@ -113,6 +114,18 @@ impl From<AccountError> for ApiError {
             AccountError::Conflict(detail) => ApiError::conflict(detail),
             AccountError::Unavailable(detail) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, detail),
             AccountError::App(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> ApiError {
+        match e {
+            ReportError::NotFound => ApiError::not_found("report"),
+            ReportError::Refused(why) => ApiError::unprocessable(why),
+            ReportError::Forbidden(why) => ApiError::forbidden(why),
+            ReportError::Stale(_) => ApiError::conflict(e.to_string()),
+            ReportError::App(e) => e.into(),
         }
     }
 }

@@ -161,6 +161,11 @@ impl AppState {
         stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
     }
 
+    /// The application's post-incident reports, over this front's ports.
+    pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
+        stringer_app::postmortem::ReportDesk { ports: self.ports.clone() }
+    }
+
     /// The application's one way to act on tickets, over this front's ports; customers may
     /// page as often as [`Settings::limits`] allows.
     pub fn tickets(&self) -> stringer_app::act::TicketDesk {

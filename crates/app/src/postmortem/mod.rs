@@ -5,8 +5,11 @@
 //! stops the overdue alert) and writes the announcements — a post in the org's Slack
 //! channel and a mail to each of its admins — that the [`herald::Herald`] sends.
 
+mod access;
 pub mod herald;
 pub mod words;
+
+pub use access::StepAsked;
 
 use crate::desk::AppError;
 use crate::ports::Ports;
@@ -249,6 +252,9 @@ pub enum ReportError {
     /// The rules refused it.
     #[error("{0}")]
     Refused(String),
+    /// The access policy refused, with its reason (the principal sees the report).
+    #[error("{0}")]
+    Forbidden(String),
     /// Someone changed the report since the caller read it.
     #[error("the report changed since it was read (now at revision {0}); read it again")]
     Stale(i64),

@@ -111,6 +111,12 @@ impl From<stringer_app::accounts::AccountError> for PageError {
     }
 }
 
+impl From<stringer_app::postmortem::ReportError> for PageError {
+    fn from(e: stringer_app::postmortem::ReportError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
         ApiError::from(e).into()
