@@ -5,6 +5,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stringer_app::accounts::AccountError;
 use stringer_app::act::ActError;
+use stringer_app::inquiries::InquiryError;
+use stringer_app::limits::Spent;
 use stringer_app::postmortem::ReportError;
 use stringer_app::{AppError, StoreError};
 
@@ -102,6 +104,26 @@ impl From<ActError> for ApiError {
     }
 }
 
+impl From<Spent> for ApiError {
+    fn from(spent: Spent) -> ApiError {
+        ApiError::too_many(spent.to_string(), spent.wait)
+    }
+}
+
+impl From<InquiryError> for ApiError {
+    fn from(e: InquiryError) -> ApiError {
+        match e {
+            InquiryError::Spent(spent) => spent.into(),
+            InquiryError::Invalid(detail) => ApiError::unprocessable(detail),
+            InquiryError::Malformed => ApiError::bad_request(e.to_string()),
+            InquiryError::NotFound => ApiError::not_found("inquiry"),
+            InquiryError::Forbidden(why) => ApiError::forbidden(why),
+            InquiryError::Answered => ApiError::conflict(e.to_string()),
+            InquiryError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
         match e {
@@ -110,7 +132,7 @@ impl From<AccountError> for ApiError {
             AccountError::Invalid(detail) => ApiError::unprocessable(detail),
             AccountError::Malformed(detail) => ApiError::bad_request(detail),
             AccountError::Unauthorized(detail) => ApiError::unauthorized(detail),
-            AccountError::TooMany { detail, wait } => ApiError::too_many(detail, wait),
+            AccountError::Spent(spent) => spent.into(),
             AccountError::Conflict(detail) => ApiError::conflict(detail),
             AccountError::Unavailable(detail) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, detail),
             AccountError::App(e) => e.into(),

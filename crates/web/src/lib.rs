@@ -161,6 +161,12 @@ impl AppState {
         stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
     }
 
+    /// The application's "Contact us": each client address may send as many inquiries as
+    /// [`Settings::contact_limit`] allows.
+    pub fn inquiries(&self) -> stringer_app::inquiries::InquiryDesk {
+        stringer_app::inquiries::InquiryDesk::new(self.ports.clone(), self.settings.contact_limit, ids::new_id)
+    }
+
     /// The application's post-incident reports, over this front's ports.
     pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
         stringer_app::postmortem::ReportDesk { ports: self.ports.clone() }

@@ -4,9 +4,12 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-pub use stringer_app::accounts::RateLimit;
+pub use stringer_app::limits::RateLimit;
 
 /// Counts an attempt against a budget; 429 once it is spent.
 pub async fn spend(state: &AppState, limit: RateLimit, key: String, what: &str) -> Result<(), ApiError> {
-    Ok(limit.spend(state.ports.safeguards.as_ref(), &key, state.now().as_second(), what).await?)
+    match limit.check(state.ports.safeguards.as_ref(), &key, state.now().as_second(), what).await? {
+        Some(spent) => Err(spent.into()),
+        None => Ok(()),
+    }
 }

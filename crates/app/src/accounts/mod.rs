@@ -18,6 +18,7 @@ pub mod users;
 use crate::act::Principal;
 use crate::delivery::SendError;
 use crate::desk::AppError;
+use crate::limits::{RateLimit, Spent};
 use crate::ports::Ports;
 use crate::records::{OrgRecord, UserRecord};
 use crate::store::StoreError;
@@ -47,14 +48,9 @@ pub enum AccountError {
     /// Wrong email or password, or an inactive account.
     #[error("{0}")]
     Unauthorized(&'static str),
-    /// A budget is spent: try again in that many seconds.
-    #[error("{detail}")]
-    TooMany {
-        /// What was refused, with the wait.
-        detail: String,
-        /// Seconds to wait.
-        wait: i64,
-    },
+    /// A budget is spent, or failed sign-ins hold the address back: try again later.
+    #[error(transparent)]
+    Spent(#[from] Spent),
     /// The state of things refuses it (no mail relay, a number another person holds).
     #[error("{0}")]
     Conflict(String),
@@ -69,36 +65,6 @@ pub enum AccountError {
 impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> AccountError {
         AccountError::App(AppError::Store(e))
-    }
-}
-
-/// Attempts allowed per key per window, counted in the database, so several instances share
-/// one budget and a restart does not reset it.
-#[derive(Clone, Copy, Debug)]
-pub struct RateLimit {
-    /// Attempts allowed in one window.
-    pub limit: i64,
-    /// The window, in seconds; the same for every key.
-    pub window: i64,
-}
-
-impl RateLimit {
-    /// Counts an attempt under `key` at `now` (Unix seconds); [`AccountError::TooMany`] once
-    /// the key's budget is spent, with `what` was refused and the seconds until its window
-    /// ends.
-    pub async fn spend(
-        &self,
-        store: &dyn crate::ports::Safeguards,
-        key: &str,
-        now: i64,
-        what: &str,
-    ) -> Result<(), AccountError> {
-        let (start, attempts) = store.count_attempt(key, now, self.window).await?;
-        if attempts > self.limit {
-            let wait = (start + self.window - now).max(1);
-            return Err(AccountError::TooMany { detail: format!("{what}; try again in {wait} s"), wait });
-        }
-        Ok(())
     }
 }
 
@@ -167,9 +133,12 @@ impl AccountDesk {
         (self.outside.new_id)(prefix)
     }
 
-    /// Counts an attempt against a budget (see [`RateLimit::spend`]).
+    /// Counts an attempt against a budget; [`AccountError::Spent`] once it is spent.
     async fn spend(&self, limit: RateLimit, key: String, what: &str) -> Result<(), AccountError> {
-        limit.spend(self.ports.safeguards.as_ref(), &key, self.now(), what).await
+        match limit.check(self.ports.safeguards.as_ref(), &key, self.now(), what).await? {
+            Some(spent) => Err(spent.into()),
+            None => Ok(()),
+        }
     }
 
     /// Checks a sign-in (the API's login and the pages' sign-in form): the account for
@@ -195,11 +164,7 @@ impl AccountDesk {
         let safeguards = &self.ports.safeguards;
         let key = format!("{ip}|{email}|{}", org.unwrap_or(""));
         if let Some(until) = safeguards.login_locked_until(&key, now).await? {
-            let wait = until - now;
-            return Err(AccountError::TooMany {
-                detail: format!("too many failed sign-ins; try again in {wait} s"),
-                wait,
-            });
+            return Err(Spent { what: "too many failed sign-ins".into(), wait: until - now }.into());
         }
         let org = org.map(OrgSlug::from);
         let user = self.ports.accounts.login_account(&email, org.as_ref()).await?;

@@ -117,6 +117,12 @@ impl From<stringer_app::postmortem::ReportError> for PageError {
     }
 }
 
+impl From<stringer_app::inquiries::InquiryError> for PageError {
+    fn from(e: stringer_app::inquiries::InquiryError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
         ApiError::from(e).into()
