@@ -8,6 +8,7 @@ use stringer_app::act::ActError;
 use stringer_app::inquiries::InquiryError;
 use stringer_app::limits::Spent;
 use stringer_app::postmortem::ReportError;
+use stringer_app::status::manage::ManageError;
 use stringer_app::{AppError, StoreError};
 
 /// An error answered to the client.
@@ -120,6 +121,17 @@ impl From<InquiryError> for ApiError {
             InquiryError::Forbidden(why) => ApiError::forbidden(why),
             InquiryError::Answered => ApiError::conflict(e.to_string()),
             InquiryError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> ApiError {
+        match e {
+            ManageError::NotFound(what) => ApiError::not_found(what),
+            ManageError::Forbidden(why) => ApiError::forbidden(why),
+            ManageError::Invalid(detail) => ApiError::unprocessable(detail),
+            ManageError::App(e) => e.into(),
         }
     }
 }

@@ -167,6 +167,17 @@ impl AppState {
         stringer_app::inquiries::InquiryDesk::new(self.ports.clone(), self.settings.contact_limit, ids::new_id)
     }
 
+    /// The application's running of status pages; a change drops what this instance kept of
+    /// the pages (see [`routes::status`]).
+    pub fn status_pages(&self) -> stringer_app::status::manage::StatusManager {
+        let cache = self.status.clone();
+        stringer_app::status::manage::StatusManager::new(
+            self.ports.clone(),
+            ids::new_id,
+            Arc::new(move || cache.clear()),
+        )
+    }
+
     /// The application's post-incident reports, over this front's ports.
     pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
         stringer_app::postmortem::ReportDesk { ports: self.ports.clone() }

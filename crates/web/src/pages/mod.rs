@@ -123,6 +123,12 @@ impl From<stringer_app::inquiries::InquiryError> for PageError {
     }
 }
 
+impl From<stringer_app::status::manage::ManageError> for PageError {
+    fn from(e: stringer_app::status::manage::ManageError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
         ApiError::from(e).into()
