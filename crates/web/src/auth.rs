@@ -9,10 +9,8 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::time::Instant;
+pub use stringer_app::accounts::tokens::{new_secret, token_hash};
 use stringer_app::act::{Principal, Proof};
 use stringer_app::records::UserRecord;
 use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
@@ -87,18 +85,6 @@ pub fn decision_to_result(decision: Decision, what: &str) -> Result<(), ApiError
         Decision::NotFound => Err(ApiError::not_found(what)),
         Decision::Forbidden(why) => Err(ApiError::forbidden(why)),
     }
-}
-
-/// SHA-256 of a token secret, hex.
-pub fn token_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// A new token secret: `stg_` + 43 base64url characters (256 random bits).
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("stg_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The bearer token of an `Authorization` header; the scheme is case-insensitive (RFC 9110).

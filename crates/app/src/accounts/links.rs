@@ -5,12 +5,12 @@
 //! sessions, once. A link's id is a password link's (`pwl_`, for an account) or an org
 //! admin's invitation's (`inv_`: using it makes the account).
 
+use super::tokens::new_secret;
 use super::{AccountDesk, AccountError, AccountMail, password};
 use crate::act::Principal;
 use crate::ids::is_id;
 use crate::records::{InvitationRecord, UserRecord};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use std::sync::Arc;
 use stringer_core::access::Action;
@@ -57,13 +57,6 @@ impl Purpose {
             Purpose::Reset => 3600,
         }
     }
-}
-
-/// A new secret: 256 random bits, hex.
-pub(super) fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 fn signature(key: &str, id: &str, expires: i64) -> String {

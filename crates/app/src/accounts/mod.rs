@@ -1,8 +1,8 @@
 //! Accounts and orgs, for every door: signing in ([`AccountDesk::sign_in`], with its back-off),
 //! orgs ([`orgs`]: created with their status page and channel rule, changed, their packet
 //! posted), users ([`users`]: created by staff admins, invited by org admins, changed,
-//! deactivated), one-time password links and invitations ([`links`]), and the phone numbers
-//! and PINs the P1 line knows people by ([`numbers`]).
+//! deactivated), one-time password links and invitations ([`links`]), the phone numbers
+//! and PINs the P1 line knows people by ([`numbers`]), and API tokens ([`tokens`]).
 //!
 //! A door proves who is acting and hands the [`Principal`] to the [`AccountDesk`]; the desk
 //! asks the access policy itself and answers an [`AccountError`], which the door words for its
@@ -13,6 +13,7 @@ pub mod links;
 pub mod numbers;
 pub mod orgs;
 pub mod password;
+pub mod tokens;
 pub mod users;
 
 use crate::act::Principal;

@@ -3,7 +3,7 @@
 //! admin, or confirmed by the code sent to it by SMS, which is kept as a keyed hash bound to
 //! its user and number.
 
-use super::links::new_secret;
+use super::tokens::new_secret;
 use super::{AccountDesk, AccountError};
 use crate::act::Principal;
 use crate::phone::{CODE_ATTEMPTS, CODE_KEY_SETTING, CODE_SECONDS, Confirmation, PIN_KEY_SETTING, pin_hash};

@@ -1,15 +1,14 @@
 //! Login, the caller, orgs, users and API tokens as the JSON API shows them. The use cases
 //! are the application's ([`stringer_app::accounts`]): a handler reads the request, hands it
 //! with the caller's principal to the [`AccountDesk`](stringer_app::accounts::AccountDesk)
-//! and shows the answer. API tokens, which only this door issues, are kept here.
+//! and shows the answer.
 
 use crate::AppState;
-use crate::auth::{Caller, new_secret, token_hash};
+use crate::auth::Caller;
 use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::{is_id, new_id};
-use crate::ratelimit::spend;
+use crate::idempotency::OneTimeSecret;
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,16 +17,13 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use stringer_app::accounts::links::Purpose;
 use stringer_app::accounts::orgs::{NewOrg, OrgChange, warnings};
+use stringer_app::accounts::tokens::NewToken;
 use stringer_app::accounts::users::{Created, NewUser, UserChange};
 use stringer_app::records::{InvitationRecord, OrgRecord, TokenRecord, UserRecord};
-use stringer_core::access::{Action, Object, Scopes};
+use stringer_core::access::Action;
 use stringer_core::contract::Contract;
 use stringer_core::ids::Deployment;
 use utoipa::ToSchema;
-
-/// Longest a token may live, and the lifetime of a login token.
-const MAX_TOKEN_DAYS: i64 = 366;
-const LOGIN_TOKEN_HOURS: i64 = 12;
 
 /// A user as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -132,6 +128,13 @@ pub struct NewTokenView {
     expires_at: Option<i64>,
 }
 
+impl From<NewToken> for NewTokenView {
+    fn from(t: NewToken) -> NewTokenView {
+        let scopes = t.record.scopes.names().into_iter().map(String::from).collect();
+        NewTokenView { id: t.record.id, token: t.secret, scopes, expires_at: t.record.expires_at }
+    }
+}
+
 /// A list.
 #[derive(Serialize, ToSchema)]
 pub struct Items<T: ToSchema> {
@@ -152,29 +155,6 @@ pub struct Login {
     org: Option<String>,
 }
 
-async fn issue_token(
-    state: &AppState,
-    user: &UserRecord,
-    name: &str,
-    scopes: Scopes,
-    expires_at: Option<i64>,
-) -> Result<(NewTokenView, crate::idempotency::OneTimeSecret), ApiError> {
-    let secret = new_secret();
-    let record = TokenRecord {
-        id: new_id("tok"),
-        user_id: user.id.clone(),
-        name: name.to_string(),
-        secret_hash: token_hash(&secret),
-        scopes,
-        created_at: state.now().as_second(),
-        expires_at,
-        revoked_at: None,
-    };
-    state.ports.accounts.insert_token(&record, Some(&user.id)).await?;
-    let names = scopes.names().into_iter().map(String::from).collect();
-    Ok((NewTokenView { id: record.id, token: secret, scopes: names, expires_at }, crate::idempotency::OneTimeSecret))
-}
-
 /// Exchanges email and password for a 12-hour token (the application's sign-in, with its
 /// back-off); behind a trusted proxy the client address is the proxy's client's.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login,
@@ -187,11 +167,8 @@ pub async fn login(
 ) -> Result<impl IntoResponse, ApiError> {
     let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
     let user = state.accounts().sign_in(&ip.to_string(), &body.email, &body.password, body.org.as_deref()).await?;
-    let now = state.now().as_second();
-    let expires = now + LOGIN_TOKEN_HOURS * 3600;
-    let scopes = Scopes::for_role(user.role);
-    let (view, secret) = issue_token(&state, &user, "login", scopes, Some(expires)).await?;
-    Ok((StatusCode::CREATED, secret, axum::Json(view)))
+    let token = state.accounts().login_token(&user).await?;
+    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewTokenView::from(token))))
 }
 
 /// The calling user.
@@ -552,8 +529,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<TokenView>>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
-    let items = state.ports.accounts.tokens(&caller.user().id).await?.into_iter().map(Into::into).collect();
+    let items = state.accounts().tokens(caller.principal()).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -579,19 +555,9 @@ pub async fn create_token(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateToken>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let scopes =
-        Scopes::parse(&body.scopes).ok_or_else(|| ApiError::unprocessable("scopes: each one of read, write, admin"))?;
-    caller.may(Action::CreateToken(scopes), Some(Object::Account(caller.user().id.as_str())), "user")?;
-    spend(&state, state.settings.limits, format!("token:{}", caller.user().id), "too many new tokens").await?;
-    if !(1..=MAX_TOKEN_DAYS).contains(&body.expires_in_days) {
-        return Err(ApiError::unprocessable(format!("expires_in_days: 1 to {MAX_TOKEN_DAYS}")));
-    }
-    if body.name.trim().is_empty() || body.name.len() > 100 {
-        return Err(ApiError::unprocessable("name: 1 to 100 characters"));
-    }
-    let expires = state.now().as_second() + body.expires_in_days * 86_400;
-    let (view, secret) = issue_token(&state, caller.user(), &body.name, scopes, Some(expires)).await?;
-    Ok((StatusCode::CREATED, secret, axum::Json(view)))
+    let token =
+        state.accounts().create_token(caller.principal(), &body.name, &body.scopes, body.expires_in_days).await?;
+    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewTokenView::from(token))))
 }
 
 /// Revokes one of the caller's tokens; a token cannot revoke one with scopes it lacks.
@@ -602,16 +568,6 @@ pub async fn revoke_token(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !is_id("tok", &id) {
-        return Err(ApiError::bad_request("malformed token id"));
-    }
-    let token = state.ports.accounts.token(&id).await?.filter(|t| t.revoked_at.is_none());
-    let object = token.as_ref().map(|t| Object::Token { owner: t.user_id.as_str(), scopes: t.scopes });
-    caller.may(Action::RevokeToken, object, "token")?;
-    if state.ports.accounts.revoke_token(&caller.user().id, &id, state.now().as_second()).await? {
-        state.tokens.clear();
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("token"))
-    }
+    state.accounts().revoke_token(caller.principal(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
