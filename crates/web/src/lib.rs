@@ -88,26 +88,6 @@ pub struct SlackApp {
     pub chat: Option<std::sync::Arc<stringer_app::chat::ChatDesk>>,
 }
 
-/// Kicks off an org's new shared channel on a task of its own, after the answer; the outcome
-/// is logged, and `POST /api/v1/orgs/{slug}/kickoff` runs it again and tells.
-struct ChannelKickoffs(Arc<stringer_app::chat::ChatDesk>);
-
-impl stringer_app::accounts::Kickoffs for ChannelKickoffs {
-    fn kick_off(&self, org: &stringer_app::records::OrgRecord) {
-        let (desk, org) = (self.0.clone(), org.clone());
-        tokio::spawn(async move {
-            match desk.kickoff(&org).await {
-                Ok(k) => {
-                    tracing::info!(org = %org.slug, channel = %k.channel, created = k.created, invited = k.invited.len(), "Slack channel kicked off")
-                }
-                Err(e) => {
-                    tracing::warn!(org = %org.slug, error = %e, "kicking off the Slack channel failed; POST /api/v1/orgs/SLUG/kickoff retries")
-                }
-            }
-        });
-    }
-}
-
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -144,9 +124,9 @@ pub struct AppState {
 impl AppState {
     /// The application's account and org use cases, over this front's ports and the outside
     /// systems it was given: mail for password links, SMS for confirmation codes, the Slack
-    /// app for channel kickoffs; a change of a user empties the token cache.
+    /// app's channel kickoffs; a change of a user empties the token cache.
     pub fn accounts(&self) -> stringer_app::accounts::AccountDesk {
-        use stringer_app::accounts::{AccountMail, Kickoffs, Outside, Texts};
+        use stringer_app::accounts::{AccountMail, Outside, Texts};
         let tokens = self.tokens.clone();
         let outside = Outside {
             login_limit: self.settings.login_limit,
@@ -154,7 +134,7 @@ impl AppState {
             public_url: self.public_url.clone(),
             mail: self.mail.clone().map(|m| Arc::new(m) as Arc<dyn AccountMail>),
             texts: self.texts.clone().map(|t| Arc::new(t) as Arc<dyn Texts>),
-            kickoffs: self.slack.chat.clone().map(|desk| Arc::new(ChannelKickoffs(desk)) as Arc<dyn Kickoffs>),
+            kicks_off: self.slack.chat.is_some(),
             forget: Arc::new(move || tokens.clear()),
             new_id: ids::new_id,
         };

@@ -83,13 +83,6 @@ pub trait Texts: Send + Sync {
     async fn send_text(&self, to: &str, body: &str, key: &str) -> Result<(), SendError>;
 }
 
-/// Where an org's new shared channel is handed to be kicked off after the answer (Slack calls
-/// take their time).
-pub trait Kickoffs: Send + Sync {
-    /// Kicks off `org`'s channel; the outcome is the runner's to tell.
-    fn kick_off(&self, org: &OrgRecord);
-}
-
 /// What the account use cases reach beyond the ports: the budgets, how the server is
 /// reached, and the outside systems it may use.
 #[derive(Clone)]
@@ -104,8 +97,9 @@ pub struct Outside {
     pub mail: Option<Arc<dyn AccountMail>>,
     /// The SMS provider, when configured.
     pub texts: Option<Arc<dyn Texts>>,
-    /// Runs channel kickoffs, when the Slack app can.
-    pub kickoffs: Option<Arc<dyn Kickoffs>>,
+    /// Whether orgs' shared channels are kicked off (the Slack app has a bot token): a new
+    /// channel is then owed its kickoff, which the chat intake runs.
+    pub kicks_off: bool,
     /// Told whenever a user or credential changed, so that what was cached of them is not
     /// believed any longer.
     pub forget: Arc<dyn Fn() + Send + Sync>,

@@ -116,8 +116,8 @@ impl AccountDesk {
     }
 
     /// Changes an org (admin): the same checks as creating one; the TAM and named engineers
-    /// must be staff who may serve the org as it will be. A new Slack channel is kicked off
-    /// after the answer.
+    /// must be staff who may serve the org as it will be. A new Slack channel is owed its
+    /// kickoff, which runs after the answer (durably: see [`crate::chat::ChatDesk::kick_off_due`]).
     pub async fn change_org(&self, who: &Principal, slug: &str, change: OrgChange) -> Result<OrgRecord, AccountError> {
         let mut org = self.org(who, slug, Action::UpdateOrg).await?;
         let channel_before = org.slack_channel.clone();
@@ -158,11 +158,8 @@ impl AccountDesk {
         if !self.ports.accounts.update_org(&org, &who.user().id, self.now()).await? {
             return Err(AccountError::NotFound("org"));
         }
-        if org.slack_channel.is_some()
-            && org.slack_channel != channel_before
-            && let Some(kickoffs) = &self.outside.kickoffs
-        {
-            kickoffs.kick_off(&org);
+        if self.outside.kicks_off && org.slack_channel.is_some() && org.slack_channel != channel_before {
+            self.ports.chat.owe_kickoff(&self.new_id("kck"), &org.slug, self.now()).await?;
         }
         Ok(org)
     }
