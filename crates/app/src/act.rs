@@ -20,6 +20,10 @@ use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Use
 
 /// The longest comment, in bytes.
 pub const MAX_COMMENT: usize = 32 * 1024;
+/// The longest ticket subject, in bytes.
+pub const MAX_SUBJECT: usize = 300;
+/// The longest ticket description, in bytes (as long as a comment).
+pub const MAX_TEXT: usize = MAX_COMMENT;
 /// The longest incident-bridge address, in bytes.
 pub const MAX_BRIDGE_URL: usize = 500;
 

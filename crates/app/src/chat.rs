@@ -109,6 +109,38 @@ pub trait ChatRoom: Send + Sync {
     /// was bound, not yet posted, of tickets changed at or after `since`, oldest first;
     /// posted ones are marked with [`ChatRoom::mark_posted`] under their `mark`.
     async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
+    /// Writes that `org`'s channel is owed a kickoff (`id` is the kickoff's), due at `at`.
+    async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError>;
+    /// Claims up to `limit` owed kickoffs due at `now` until `lease_until`, oldest first.
+    async fn claim_kickoffs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OwedKickoff>, StoreError>;
+    /// A kickoff done at `at` (`error: None`) or given up with `error`.
+    async fn kickoff_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
+    /// A kickoff that failed for now: tried again at `next`.
+    async fn kickoff_later(&self, id: &str, next: i64, error: &str) -> Result<(), StoreError>;
+}
+
+/// An org's channel owed a kickoff, as claimed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwedKickoff {
+    /// The kickoff's id.
+    pub id: String,
+    /// The org.
+    pub org: OrgSlug,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// Owed kickoffs claimed per round, and how long a claim holds.
+pub const KICKOFF_BATCH: i64 = 16;
+const KICKOFF_LEASE_SECONDS: i64 = 120;
+/// Attempts before an owed kickoff is given up (`POST /api/v1/orgs/{slug}/kickoff` runs one
+/// again by hand).
+const KICKOFF_ATTEMPTS: i64 = 8;
+
+/// Seconds before the next attempt after `attempts` failed ones: 30 s, doubling, at most an
+/// hour.
+fn kickoff_backoff(attempts: i64) -> i64 {
+    30i64.saturating_mul(1 << attempts.clamp(0, 7)).min(3600)
 }
 
 /// A public comment to post into its ticket's thread.
@@ -441,6 +473,34 @@ impl ChatDesk {
         Ok(events.len() + updates.len())
     }
 
+    /// Runs the kickoffs owed at `now` (claimed with a lease): each org's channel as it is
+    /// then; a failure is tried again with back-off, and given up after a few attempts.
+    /// Answers how many were claimed.
+    pub async fn kick_off_due(&self, now: i64) -> Result<usize, AppError> {
+        let owed = self.ports.chat.claim_kickoffs(now, now + KICKOFF_LEASE_SECONDS, KICKOFF_BATCH).await?;
+        for k in &owed {
+            let outcome = match self.ports.accounts.org(&k.org).await? {
+                Some(org) => self.kickoff(&org).await,
+                None => Err(AppError::UnknownOrg(k.org.to_string())),
+            };
+            match outcome {
+                Ok(done) => {
+                    tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
+                    self.ports.chat.kickoff_done(&k.id, now, None).await?;
+                }
+                Err(e) if k.attempts + 1 >= KICKOFF_ATTEMPTS => {
+                    tracing::warn!(org = %k.org, error = %e, "kicking off the Slack channel failed; given up (POST /api/v1/orgs/SLUG/kickoff runs it again)");
+                    self.ports.chat.kickoff_done(&k.id, now, Some(&e.to_string())).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(org = %k.org, error = %e, "kicking off the Slack channel failed; it is tried again");
+                    self.ports.chat.kickoff_later(&k.id, now + kickoff_backoff(k.attempts), &e.to_string()).await?;
+                }
+            }
+        }
+        Ok(owed.len())
+    }
+
     /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named
     /// engineers, invites the org's admins through Slack Connect where the workspace allows
     /// it, and posts and pins the welcome message. Running it again invites anyone missing
@@ -761,4 +821,15 @@ fn refused(reason: &str, opens_at: Option<Timestamp>) -> Reply {
         None => " Reply in the ticket's thread or mail support.".into(),
     };
     Reply::private(format!("Not paged: {reason}.{next}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kickoff_backoff;
+
+    #[test]
+    fn an_owed_kickoff_is_tried_again_after_30_seconds_doubling_to_an_hour() {
+        let waits: Vec<i64> = (0..9).map(kickoff_backoff).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
 }

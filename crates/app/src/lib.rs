@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod act;
 pub mod alerts;
 pub mod chat;
@@ -12,7 +13,9 @@ pub mod delivery;
 mod desk;
 pub mod files;
 pub mod ids;
+pub mod inquiries;
 pub mod letters;
+pub mod limits;
 pub mod links;
 pub mod mail;
 mod memory_store;

@@ -17,6 +17,7 @@ use crate::records::{
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
@@ -113,6 +114,11 @@ pub trait Accounts: Send + Sync {
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError>;
     /// Users, optionally only one org's, by id.
     async fn users(&self, org: Option<&OrgSlug>) -> Result<Vec<UserRecord>, StoreError>;
+    /// The active staff, by name: whom a ticket can be given to, who can serve an org.
+    async fn active_staff(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// The display names of those of `ids` who exist: what a page needs to name the people
+    /// on it, without reading anyone else.
+    async fn names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>, StoreError>;
     /// Changes a user's name, role, clearance and time zone at `at`; false when there is no
     /// such user.
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError>;
@@ -322,4 +328,15 @@ pub struct Ports {
 pub async fn org_admins(ports: &Ports, org: &OrgSlug) -> Result<Vec<UserRecord>, StoreError> {
     let users = ports.accounts.users(Some(org)).await?;
     Ok(users.into_iter().filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none()).collect())
+}
+
+/// The display names of the people `ids` name, by id (each read once, whoever else exists):
+/// a view that names people asks for those it shows.
+pub async fn names<'a>(
+    accounts: &dyn Accounts,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, String>, StoreError> {
+    let ids: BTreeSet<&str> = ids.into_iter().collect();
+    let ids: Vec<UserId> = ids.into_iter().map(UserId::from).collect();
+    Ok(accounts.names(&ids).await?.into_iter().map(|(id, name)| (id.0, name)).collect())
 }

@@ -3,7 +3,7 @@
 //! stores map them to rows; the web front maps them to views.
 
 use crate::delivery::MethodKind;
-use stringer_core::access::{Actor, OrgRef, Scopes, UserRef};
+use stringer_core::access::{self, Actor, EntryView, OrgRef, Scopes, UserRef};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
 use stringer_core::ticket::{OrgProfile, Status, Ticket};
@@ -262,6 +262,32 @@ pub struct TimelineRecord {
     pub actor: Option<UserId>,
     /// The event or notice as JSON.
     pub body: serde_json::Value,
+}
+
+impl TimelineRecord {
+    /// The entry as the access policy lets someone without internal access see it: `None`
+    /// when hidden, else without the staff-only fields (and its actor, where the policy
+    /// says so).
+    pub fn customer_view(mut self) -> Option<TimelineRecord> {
+        let public = self.body.get("public") != Some(&serde_json::Value::Bool(false));
+        match access::customer_view(&self.kind, public) {
+            EntryView::Hidden => None,
+            EntryView::Redacted { actor } => {
+                if let Some(body) = self.body.as_object_mut() {
+                    for field in access::STAFF_ONLY_FIELDS {
+                        body.remove(field);
+                    }
+                    if !actor {
+                        body.remove("by");
+                    }
+                }
+                if !actor {
+                    self.actor = None;
+                }
+                Some(self)
+            }
+        }
+    }
 }
 
 /// In which order a listing returns tickets.

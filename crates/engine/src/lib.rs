@@ -524,6 +524,14 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
             });
         }
         while work.join_next().await.is_some() {}
+        // Channels owed a kickoff are kicked off.
+        let kicked_full = match chat.kick_off_due(Timestamp::now().as_second()).await {
+            Ok(n) => n as i64 >= stringer_app::chat::KICKOFF_BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, "running owed channel kickoffs failed; retrying");
+                false
+            }
+        };
         // Public comments written elsewhere go into their tickets' threads.
         let posted_full = match chat.post_updates(CHAT_BATCH).await {
             Ok(n) => n as i64 >= CHAT_BATCH,
@@ -532,7 +540,7 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
                 false
             }
         };
-        if rest(if full || posted_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
+        if rest(if full || posted_full || kicked_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
     }

@@ -10,6 +10,9 @@ use stringer_app::records::{InvitationRecord, OrgRecord, SessionRecord, TokenRec
 use stringer_core::access::Scopes;
 use stringer_core::ids::{OrgSlug, Tier, UserId, UserRole};
 
+/// Ids asked for in one query of names (well below either backend's parameter limit).
+const NAMES_PER_QUERY: usize = 500;
+
 fn org_from(row: &AnyRow) -> Result<OrgRecord, StoreError> {
     let named: Vec<String> = row.json("named_engineers")?;
     Ok(OrgRecord {
@@ -171,6 +174,26 @@ impl Accounts for SqlStore {
             None => sqlx::query(&all),
         };
         self.rows(read, |r| user_from(r, "")).await
+    }
+
+    async fn active_staff(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE org IS NULL AND deactivated_at IS NULL ORDER BY name, id");
+        self.rows(sqlx::query(&sql), |r| user_from(r, "")).await
+    }
+
+    async fn names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>, StoreError> {
+        let mut names = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(NAMES_PER_QUERY) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id, name FROM users WHERE id IN ({})", marks.join(", "));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            names.extend(self.rows(query, |r| Ok((UserId(r.col("id")?), r.col("name")?))).await?);
+        }
+        Ok(names)
     }
 
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {

@@ -7,7 +7,9 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom, THREAD_EVENT_KINDS, ThreadEvent, ThreadUpdate};
+use stringer_app::chat::{
+    Accepted, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, THREAD_EVENT_KINDS, ThreadEvent, ThreadUpdate,
+};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
@@ -52,6 +54,35 @@ impl ChatRoom for SqlStore {
         let sql = "SELECT signature FROM chat_messages WHERE event_id = $1";
         let first = self.row(sqlx::query(sql).bind(&m.event_id), |r| r.col::<String>("signature")).await?;
         Ok(if first.as_deref() == Some(signature) { Accepted::Replay } else { Accepted::Retry })
+    }
+
+    async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channel_kickoffs (id, org, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, 0, $3) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(org.as_str())
+        .bind(at)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn claim_kickoffs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OwedKickoff>, StoreError> {
+        let rows = self.claim_due("channel_kickoffs", "id, org, attempts", now, lease_until, limit).await?;
+        rows.iter()
+            .map(|r| Ok(OwedKickoff { id: r.col("id")?, org: OrgSlug(r.col("org")?), attempts: r.col("attempts")? }))
+            .collect()
+    }
+
+    async fn kickoff_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
+        self.send_done("channel_kickoffs", id, at, error).await
+    }
+
+    async fn kickoff_later(&self, id: &str, next: i64, error: &str) -> Result<(), StoreError> {
+        self.send_later("channel_kickoffs", id, Some(next), error).await
     }
 
     async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {

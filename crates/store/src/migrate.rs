@@ -86,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0022_identity.sql"),
         include_str!("../migrations/postgres/0022_identity.sql"),
     ),
+    (
+        23,
+        include_str!("../migrations/sqlite/0023_kickoffs.sql"),
+        include_str!("../migrations/postgres/0023_kickoffs.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

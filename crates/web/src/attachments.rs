@@ -6,10 +6,10 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ids::new_id;
-use crate::routes::tickets::Found;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use stringer_app::act::Found;
 use stringer_app::files::{self, FileRefusal, MAX_PER_TICKET};
 use stringer_app::records::AttachmentRecord;
 use stringer_core::access::Action;
@@ -83,4 +83,22 @@ pub fn download(record: &AttachmentRecord, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
+}
+
+/// An attachment with its bytes, if the caller may see it: 404 exactly as for a missing one
+/// otherwise (another org's, or an internal one for a customer).
+pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<(AttachmentRecord, Vec<u8>), ApiError> {
+    if !crate::ids::is_id("att", id) {
+        return Err(ApiError::bad_request("malformed attachment id"));
+    }
+    let Some((record, bytes)) = state.ports.files.attachment(id).await? else {
+        return Err(ApiError::not_found("attachment"));
+    };
+    let found: Found = crate::reads::ticket_for(state, caller, record.ticket.as_str(), &[Action::ReadTicket])
+        .await
+        .map_err(|e| if e.status == StatusCode::NOT_FOUND { ApiError::not_found("attachment") } else { e })?;
+    if !record.public && !caller.sees_internals(&found) {
+        return Err(ApiError::not_found("attachment"));
+    }
+    Ok((record, bytes))
 }

@@ -1,8 +1,9 @@
 //! First run and demo data: the first admin with a one-time token, and a realistic demo desk.
 
 use crate::AppState;
-use crate::auth::{hash_password, new_secret, token_hash};
+use crate::auth::{new_secret, token_hash};
 use crate::ids::new_id;
+use stringer_app::accounts::password;
 use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
 use stringer_app::{Extras, StoreError, TicketDetails};
 use stringer_core::access::Scopes;
@@ -41,7 +42,7 @@ async fn add_user(
         role,
         org: org.map(OrgSlug::from),
         federal_cleared: cleared,
-        password_hash: password.map(hash_password),
+        password_hash: password.map(password::hash),
         created_at: state.now().as_second(),
         time_zone: None,
         deactivated_at: None,

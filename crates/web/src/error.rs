@@ -3,7 +3,12 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use stringer_app::accounts::AccountError;
 use stringer_app::act::ActError;
+use stringer_app::inquiries::InquiryError;
+use stringer_app::limits::Spent;
+use stringer_app::postmortem::ReportError;
+use stringer_app::status::manage::ManageError;
 use stringer_app::{AppError, StoreError};
 
 /// An error answered to the client.
@@ -96,6 +101,65 @@ impl From<ActError> for ApiError {
             }
             e @ ActError::TooSoon(wait) => ApiError::too_many(e.to_string(), wait),
             ActError::App(e) => e.into(),
+        }
+    }
+}
+
+impl From<Spent> for ApiError {
+    fn from(spent: Spent) -> ApiError {
+        ApiError::too_many(spent.to_string(), spent.wait)
+    }
+}
+
+impl From<InquiryError> for ApiError {
+    fn from(e: InquiryError) -> ApiError {
+        match e {
+            InquiryError::Spent(spent) => spent.into(),
+            InquiryError::Invalid(detail) => ApiError::unprocessable(detail),
+            InquiryError::Malformed => ApiError::bad_request(e.to_string()),
+            InquiryError::NotFound => ApiError::not_found("inquiry"),
+            InquiryError::Forbidden(why) => ApiError::forbidden(why),
+            InquiryError::Answered => ApiError::conflict(e.to_string()),
+            InquiryError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> ApiError {
+        match e {
+            ManageError::NotFound(what) => ApiError::not_found(what),
+            ManageError::Forbidden(why) => ApiError::forbidden(why),
+            ManageError::Invalid(detail) => ApiError::unprocessable(detail),
+            ManageError::App(e) => e.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> ApiError {
+        match e {
+            AccountError::NotFound(what) => ApiError::not_found(what),
+            AccountError::Forbidden(why) => ApiError::forbidden(why),
+            AccountError::Invalid(detail) => ApiError::unprocessable(detail),
+            AccountError::Malformed(detail) => ApiError::bad_request(detail),
+            AccountError::Unauthorized(detail) => ApiError::unauthorized(detail),
+            AccountError::Spent(spent) => spent.into(),
+            AccountError::Conflict(detail) => ApiError::conflict(detail),
+            AccountError::Unavailable(detail) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, detail),
+            AccountError::App(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> ApiError {
+        match e {
+            ReportError::NotFound => ApiError::not_found("report"),
+            ReportError::Refused(why) => ApiError::unprocessable(why),
+            ReportError::Forbidden(why) => ApiError::forbidden(why),
+            ReportError::Stale(_) => ApiError::conflict(e.to_string()),
+            ReportError::App(e) => e.into(),
         }
     }
 }

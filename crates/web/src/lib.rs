@@ -17,8 +17,8 @@ mod idempotency;
 pub mod ids;
 pub mod packet;
 pub mod pages;
-mod password_links;
 mod ratelimit;
+mod reads;
 mod routes;
 pub mod token_cache;
 
@@ -122,6 +122,47 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The application's account and org use cases, over this front's ports and the outside
+    /// systems it was given: mail for password links, SMS for confirmation codes, the Slack
+    /// app's channel kickoffs; a change of a user empties the token cache.
+    pub fn accounts(&self) -> stringer_app::accounts::AccountDesk {
+        use stringer_app::accounts::{AccountMail, Outside, Texts};
+        let tokens = self.tokens.clone();
+        let outside = Outside {
+            login_limit: self.settings.login_limit,
+            limits: self.settings.limits,
+            public_url: self.public_url.clone(),
+            mail: self.mail.clone().map(|m| Arc::new(m) as Arc<dyn AccountMail>),
+            texts: self.texts.clone().map(|t| Arc::new(t) as Arc<dyn Texts>),
+            kicks_off: self.slack.chat.is_some(),
+            forget: Arc::new(move || tokens.clear()),
+            new_id: ids::new_id,
+        };
+        stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
+    }
+
+    /// The application's "Contact us": each client address may send as many inquiries as
+    /// [`Settings::contact_limit`] allows.
+    pub fn inquiries(&self) -> stringer_app::inquiries::InquiryDesk {
+        stringer_app::inquiries::InquiryDesk::new(self.ports.clone(), self.settings.contact_limit, ids::new_id)
+    }
+
+    /// The application's running of status pages; a change drops what this instance kept of
+    /// the pages (see [`routes::status`]).
+    pub fn status_pages(&self) -> stringer_app::status::manage::StatusManager {
+        let cache = self.status.clone();
+        stringer_app::status::manage::StatusManager::new(
+            self.ports.clone(),
+            ids::new_id,
+            Arc::new(move || cache.clear()),
+        )
+    }
+
+    /// The application's post-incident reports, over this front's ports.
+    pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
+        stringer_app::postmortem::ReportDesk { ports: self.ports.clone() }
+    }
+
     /// The application's one way to act on tickets, over this front's ports; customers may
     /// page as often as [`Settings::limits`] allows.
     pub fn tickets(&self) -> stringer_app::act::TicketDesk {
@@ -218,7 +259,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::public(doc))
-        .merge(pages::router(state.clone()))
+        .merge(pages::router(state.clone(), routes::status::router()))
         .fallback(|| async { ApiError::not_found("resource at this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")

@@ -1,24 +1,15 @@
-//! Rate limits on login, token creation and customer pages: a fixed number of attempts per
-//! key per window, counted in the database, so several instances share one budget and a
-//! restart does not reset it.
+//! Rate limits on login, token creation, customer pages, codes and forms: a fixed number of
+//! attempts per key per window, counted in the database (the application's [`RateLimit`]),
+//! answered 429 once spent.
 
-use stringer_app::StoreError;
-use stringer_app::ports::Safeguards;
+use crate::AppState;
+use crate::error::ApiError;
+pub use stringer_app::limits::RateLimit;
 
-/// Attempts allowed per key per window.
-#[derive(Clone, Copy, Debug)]
-pub struct RateLimit {
-    /// Attempts allowed in one window.
-    pub limit: i64,
-    /// The window, in seconds; the same for every key.
-    pub window: i64,
-}
-
-impl RateLimit {
-    /// Counts an attempt under `key` at `now` (Unix seconds): `None` when allowed, else the
-    /// seconds to wait until the key's window ends.
-    pub async fn check(&self, store: &dyn Safeguards, key: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        let (start, attempts) = store.count_attempt(key, now, self.window).await?;
-        Ok((attempts > self.limit).then(|| (start + self.window - now).max(1)))
+/// Counts an attempt against a budget; 429 once it is spent.
+pub async fn spend(state: &AppState, limit: RateLimit, key: String, what: &str) -> Result<(), ApiError> {
+    match limit.check(state.ports.safeguards.as_ref(), &key, state.now().as_second(), what).await? {
+        Some(spent) => Err(spent.into()),
+        None => Ok(()),
     }
 }

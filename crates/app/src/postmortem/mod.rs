@@ -5,8 +5,11 @@
 //! stops the overdue alert) and writes the announcements — a post in the org's Slack
 //! channel and a mail to each of its admins — that the [`herald::Herald`] sends.
 
+mod access;
 pub mod herald;
 pub mod words;
+
+pub use access::StepAsked;
 
 use crate::desk::AppError;
 use crate::ports::Ports;
@@ -15,7 +18,6 @@ use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
@@ -250,6 +252,9 @@ pub enum ReportError {
     /// The rules refused it.
     #[error("{0}")]
     Refused(String),
+    /// The access policy refused, with its reason (the principal sees the report).
+    #[error("{0}")]
+    Forbidden(String),
     /// Someone changed the report since the caller read it.
     #[error("the report changed since it was read (now at revision {0}); read it again")]
     Stale(i64),
@@ -442,23 +447,25 @@ impl ReportDesk {
     /// changes, acknowledgements, bridge joins, customer pages, resolution), each page's
     /// deliveries with the method, and the status page's updates, in time order.
     pub async fn timeline(&self, ticket: &TicketRecord) -> Result<Vec<Line>, ReportError> {
-        let names: HashMap<String, String> =
-            self.ports.accounts.users(None).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
-        let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-        let mut lines = Vec::new();
+        let mut entries = Vec::new();
         let mut after = 0;
         loop {
             let batch: Vec<TimelineRecord> = self.ports.queries.timeline(&ticket.id, after, 500).await?;
             let Some(last) = batch.last() else { break };
             after = last.seq;
-            lines.extend(
+            entries.extend(
                 batch
-                    .iter()
-                    .filter(|e| !matches!(e.kind.as_str(), "ticket.replied" | "sla.met" | "queue.notified"))
-                    .map(|e| Line { at: e.at, what: words::describe(e, &name) }),
+                    .into_iter()
+                    .filter(|e| !matches!(e.kind.as_str(), "ticket.replied" | "sla.met" | "queue.notified")),
             );
         }
-        for d in self.ports.queries.deliveries(&ticket.id).await? {
+        let deliveries = self.ports.queries.deliveries(&ticket.id).await?;
+        let mut named: Vec<String> = entries.iter().flat_map(words::people).collect();
+        named.extend(deliveries.iter().map(|d| d.user_id.clone()));
+        let names = crate::ports::names(self.ports.accounts.as_ref(), named.iter().map(String::as_str)).await?;
+        let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let mut lines: Vec<Line> = entries.iter().map(|e| Line { at: e.at, what: words::describe(e, &name) }).collect();
+        for d in deliveries {
             let who = d.user_id.strip_prefix("org:").map_or_else(|| name(&d.user_id), |o| format!("{o}'s channel"));
             let how = d.kind.as_str();
             match (d.status.as_str(), d.sent_at) {

@@ -14,6 +14,16 @@ pub fn role(name: &str) -> String {
     }
 }
 
+/// The ids of the people [`describe`] names in `e`: whose names to read for it.
+pub fn people(e: &TimelineRecord) -> Vec<String> {
+    let seen = std::cell::RefCell::new(Vec::new());
+    describe(e, &|id| {
+        seen.borrow_mut().push(id.to_string());
+        String::new()
+    });
+    seen.into_inner()
+}
+
 /// A timeline entry in words, naming people by `name` (which answers an id with a name, or
 /// with whatever the reader may see).
 pub fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {

@@ -12,6 +12,7 @@
 //! dedicated or federal deployment still depends on the vendor's shared services (sign-in,
 //! the portal, mail).
 
+pub mod manage;
 pub mod statuspage;
 pub mod subscribers;
 

@@ -144,3 +144,10 @@ pub(crate) fn loop_header(instance: &str) -> lettre::message::header::HeaderValu
     use lettre::message::header::{HeaderName, HeaderValue};
     HeaderValue::new(HeaderName::new_from_ascii_str(read::LOOP_HEADER), instance.to_string())
 }
+
+#[async_trait::async_trait]
+impl stringer_app::accounts::AccountMail for Mail {
+    async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
+        Mail::send_text(self, to, subject, body).await
+    }
+}

@@ -128,3 +128,10 @@ impl stringer_app::phone::Recordings for Phone {
         Ok(bytes)
     }
 }
+
+#[async_trait::async_trait]
+impl stringer_app::accounts::Texts for Phone {
+    async fn send_text(&self, to: &str, body: &str, key: &str) -> Result<(), SendError> {
+        Phone::send_text(self, to, body, key).await
+    }
+}

@@ -8,13 +8,14 @@ use super::text;
 use super::ticket::at;
 use super::{Nav, PageResult, render};
 use crate::AppState;
-use crate::routes::accounts::{
-    CreateUser, Created, UpdateOrg, UpdateUser, add_user, change_org, change_user, deactivate, org_for, org_warnings,
-};
+use crate::error::ApiError;
 use crate::routes::mail::{OrgMail, set_org_mail};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
+use stringer_app::accounts::links::Purpose;
+use stringer_app::accounts::orgs::{OrgChange, warnings as org_warnings};
+use stringer_app::accounts::users::{Created, NewUser, UserChange};
 use stringer_app::mail::UnknownSenders;
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::Deployment;
@@ -40,14 +41,17 @@ struct OrgsPage {
 pub async fn orgs(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::UpdateOrg)?;
-    let names = super::ticket::names(&state).await?;
-    let orgs = state
+    let orgs: Vec<_> = state
         .ports
         .accounts
         .orgs()
         .await?
         .into_iter()
         .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
+        .collect();
+    let names = super::ticket::names(&state, orgs.iter().filter_map(|o| o.tam.as_ref()).map(|t| t.as_str())).await?;
+    let orgs = orgs
+        .into_iter()
         .map(|o| OrgLine {
             warnings: org_warnings(state.contract(), &o),
             slug: o.slug.to_string(),
@@ -93,14 +97,13 @@ async fn org_page(
     error: Option<String>,
     flash: Option<String>,
 ) -> PageResult {
-    let org = org_for(state, &session.caller, slug, Action::UpdateOrg).await?;
+    let org = state.accounts().org(session.caller.principal(), slug, Action::UpdateOrg).await?;
     let mut staff: Vec<(String, String)> = state
         .ports
         .accounts
-        .users(None)
+        .active_staff()
         .await?
         .into_iter()
-        .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
         .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))
         .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1));
@@ -137,7 +140,7 @@ pub async fn new_phone_pin(
     Path(slug): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let pin = crate::routes::phone::draw_pin(&state, &session.caller, &slug).await?;
+    let pin = state.accounts().draw_pin(session.caller.principal(), &slug).await?;
     let flash = format!(
         "New phone PIN: {pin}. It is shown this once; give it to the org's people for calls to the P1 line \
          from numbers it does not know. The previous PIN no longer works."
@@ -176,7 +179,7 @@ pub async fn save_org(
     PageForm(session, form): PageForm<OrgForm>,
 ) -> PageResult {
     let deployment: Option<Deployment> = serde_json::from_value(serde_json::Value::String(form.deployment)).ok();
-    let change = UpdateOrg {
+    let change = OrgChange {
         name: Some(form.name),
         tier: Some(form.tier),
         deployment,
@@ -190,10 +193,11 @@ pub async fn save_org(
     let unknown_senders = if form.unknown_senders == "accept" { UnknownSenders::Accept } else { UnknownSenders::Hold };
     let accept_domains = form.accept_domains.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect();
     let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some(), accept_domains };
-    let saved = match change_org(&state, &session.caller, &slug, change).await {
-        Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let saved =
+        match state.accounts().change_org(session.caller.principal(), &slug, change).await.map_err(ApiError::from) {
+            Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
     match saved {
         Ok(()) => org_page(&state, &session, &slug, None, Some("Saved.".into())).await,
         Err(e)
@@ -315,7 +319,7 @@ pub struct NewUserForm {
 
 /// Creates a user (through the API's own function).
 pub async fn create_user(State(state): State<AppState>, PageForm(session, form): PageForm<NewUserForm>) -> PageResult {
-    let body = CreateUser {
+    let new = NewUser {
         email: form.email,
         name: form.name,
         role: form.role,
@@ -323,7 +327,7 @@ pub async fn create_user(State(state): State<AppState>, PageForm(session, form):
         federal_cleared: form.federal_cleared.is_some(),
         password: Some(form.password).filter(|p| !p.is_empty()),
     };
-    match add_user(&state, &session.caller, body).await {
+    match state.accounts().add_user(session.caller.principal(), new).await.map_err(ApiError::from) {
         Ok(Created::Account(user)) => {
             users_page(&state, &session, Some(format!("{} was created.", user.name)), None).await
         }
@@ -345,10 +349,9 @@ pub async fn mail_link(
     Path(id): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    use crate::password_links::Purpose;
-    let user = crate::routes::accounts::user_for(&state, &session.caller, &id, Action::ReadUser).await?;
+    let user = state.accounts().user(session.caller.principal(), &id, Action::ReadUser).await?;
     let purpose = if user.password_hash.is_some() { Purpose::Reset } else { Purpose::Invitation };
-    match crate::routes::accounts::password_link(&state, &session.caller, &id, purpose).await {
+    match state.accounts().password_link(session.caller.principal(), &id, purpose).await.map_err(ApiError::from) {
         Ok((user, _)) => {
             let flash = format!("A password link ({}) was mailed to {}.", purpose.as_str(), user.email);
             users_page(&state, &session, Some(flash), None).await
@@ -374,12 +377,12 @@ pub async fn edit_user(
     Path(id): Path<String>,
     PageForm(session, form): PageForm<EditUserForm>,
 ) -> PageResult {
-    let change = UpdateUser {
+    let change = UserChange {
         role: Some(form.role),
         federal_cleared: Some(form.federal_cleared.is_some()),
-        ..UpdateUser::default()
+        ..UserChange::default()
     };
-    match change_user(&state, &session.caller, &id, change).await {
+    match state.accounts().change_user(session.caller.principal(), &id, change).await.map_err(ApiError::from) {
         Ok(user) => users_page(&state, &session, Some(format!("{} was changed.", user.name)), None).await,
         Err(e)
             if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -397,7 +400,7 @@ pub async fn deactivate_user(
     Path(id): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let user = deactivate(&state, &session.caller, &id).await?;
+    let user = state.accounts().deactivate(session.caller.principal(), &id).await?;
     let flash = format!("{} is deactivated: their sessions and tokens no longer work.", user.name);
     users_page(&state, &session, Some(flash), None).await
 }

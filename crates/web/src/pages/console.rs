@@ -11,12 +11,11 @@ use super::ticket;
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
-use crate::routes::tickets::MAX_SUBJECT;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use stringer_app::act::Command;
+use stringer_app::act::MAX_SUBJECT;
 use stringer_app::records::{TicketFilter, TicketOrder};
 use stringer_core::access::{self, Action, Object, Reach};
 use stringer_core::ids::{Intake, OrgSlug, UserId};
@@ -114,7 +113,7 @@ async fn rows(state: &AppState, session: &Session, f: &QueueQuery) -> Result<Vec
     };
     let tickets = state.ports.queries.tickets(&filter).await?;
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = ticket::names(state).await?;
+    let names = ticket::names(state, tickets.iter().filter_map(|t| t.state.assignee.as_deref())).await?;
     Ok(tickets.iter().map(|t| row(state, t, "/console", &tz, &names)).collect())
 }
 
@@ -262,7 +261,7 @@ pub struct OnBehalf {
 /// Opens the ticket with the requester recorded, then shows it.
 pub async fn open(State(state): State<AppState>, PageForm(session, form): PageForm<OnBehalf>) -> PageResult {
     session.caller.may_list(Action::OpenConsole)?;
-    let org = org_for(&state, &session.caller, &form.org, Action::OpenTicket).await?;
+    let org = state.accounts().org(session.caller.principal(), &form.org, Action::OpenTicket).await?;
     let Some(severity) = state.contract().severity(&form.severity) else {
         return new_page(&state, &session, Some("Choose a severity.".into())).await;
     };

@@ -9,7 +9,6 @@ use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::new_secret;
 use crate::client::client_ip;
-use crate::routes::inquiries::{Contact, receive, record_answer};
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, State};
 use hmac::{Hmac, Mac};
@@ -17,7 +16,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use sha2::Sha256;
 use std::net::SocketAddr;
-use stringer_core::access::{Action, Object};
+use stringer_app::inquiries::Message;
 use subtle::ConstantTimeEq;
 
 /// The setting holding the key that signs the form's guard.
@@ -131,13 +130,13 @@ pub async fn submit(
         return form_page(&state, Some(&form), Some(why.into())).await;
     }
     let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    let contact = Contact {
+    let message = Message {
         name: form.name.clone(),
         email: form.email.clone(),
         company: Some(form.company.clone()),
         body: form.body.clone(),
     };
-    match receive(&state, &ip.to_string(), contact).await {
+    match state.inquiries().receive(&ip.to_string(), message).await.map_err(crate::error::ApiError::from) {
         Ok(inquiry) => {
             let due =
                 Timestamp::from_second(inquiry.due_at).map(|t| text::instant(t, &text::zone(None))).unwrap_or_default();
@@ -191,10 +190,13 @@ struct InquiriesPage {
 /// The inquiries queue: open ones by due time (overdue marked), then the latest answered.
 pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     let caller = &session.caller;
-    caller.may(Action::ReadInquiries, Some(Object::Staff), "inquiry")?;
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = super::ticket::names(&state).await?;
     let now = state.now().as_second();
+    let desk = state.inquiries();
+    let open = desk.list(caller.principal(), false, 200).await?;
+    let answered = desk.list(caller.principal(), true, 50).await?;
+    let by = open.iter().chain(&answered).filter_map(|i| i.answered_by.as_ref()).map(|by| by.as_str());
+    let names = super::ticket::names(&state, by).await?;
     let line = |i: stringer_app::records::InquiryRecord| InquiryLine {
         from: match &i.company {
             Some(co) => format!("{} ({co})", i.name),
@@ -214,8 +216,8 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> Pa
         email: i.email,
         body: i.body,
     };
-    let open = state.ports.inquiries.inquiries(false, 200).await?.into_iter().map(line).collect();
-    let answered = state.ports.inquiries.inquiries(true, 50).await?.into_iter().map(line).collect();
+    let open = open.into_iter().map(line).collect();
+    let answered = answered.into_iter().map(line).collect();
     render(&InquiriesPage { nav: Nav::of(&session), open, answered })
 }
 
@@ -225,12 +227,12 @@ pub struct AnswerForm {
     answer: String,
 }
 
-/// Records the answer (through the API's own function), then back to the queue.
+/// Records the answer (through the application, as the API does), then back to the queue.
 pub async fn answer(
     State(state): State<AppState>,
     Path(id): Path<String>,
     PageForm(session, form): PageForm<AnswerForm>,
 ) -> PageResult {
-    record_answer(&state, &session.caller, &id, form.answer).await?;
+    state.inquiries().answer(session.caller.principal(), &id, &form.answer).await?;
     super::see_other("/console/inquiries")
 }

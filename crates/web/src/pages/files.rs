@@ -4,8 +4,8 @@
 use super::session::{PageUpload, Signed};
 use super::{PageError, PageResult, see_other};
 use crate::AppState;
+use crate::attachments::readable;
 use crate::attachments::{add, download as as_download};
-use crate::routes::tickets::files::readable;
 use axum::extract::{Path, State};
 use stringer_core::access::Action;
 

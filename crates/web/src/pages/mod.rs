@@ -105,6 +105,30 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<stringer_app::accounts::AccountError> for PageError {
+    fn from(e: stringer_app::accounts::AccountError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<stringer_app::postmortem::ReportError> for PageError {
+    fn from(e: stringer_app::postmortem::ReportError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<stringer_app::inquiries::InquiryError> for PageError {
+    fn from(e: stringer_app::inquiries::InquiryError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<stringer_app::status::manage::ManageError> for PageError {
+    fn from(e: stringer_app::status::manage::ManageError) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> PageError {
         ApiError::from(e).into()
@@ -160,16 +184,9 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
-/// `/`: on a host bound to a status page, that page; else the portal for customers, the
-/// console for staff, or the sign-in page.
-async fn home(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    headers: axum::http::HeaderMap,
-    session: Option<axum::Extension<Session>>,
-) -> Response {
-    if let Some(page) = crate::routes::status::home_on_host(&state, &headers, session.clone()).await {
-        return page;
-    }
+/// Where `/` leads someone: the portal for customers, the console for staff, else the
+/// sign-in page.
+pub fn home(session: Option<&Session>) -> Response {
     match session {
         Some(s) if s.caller.is_staff() => Redirect::to("/console").into_response(),
         Some(_) => Redirect::to("/portal").into_response(),
@@ -177,10 +194,10 @@ async fn home(
     }
 }
 
-/// The pages' routes, behind the session middleware.
-pub fn router(state: AppState) -> Router<AppState> {
+/// The pages' routes and `others` (what other modules serve to browsers, e.g. the status
+/// pages and `/`), behind the session middleware.
+pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/password/forgot", get(password::forgot_form).post(password::forgot))
@@ -236,7 +253,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))
         .route("/admin/users/{id}/password-link", post(admin::mail_link))
         .route("/admin/contract", get(admin::contract))
-        .merge(crate::routes::status::router())
+        .merge(others)
         .route_layer(axum::middleware::from_fn_with_state(state, session::load))
         .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))

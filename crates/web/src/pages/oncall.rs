@@ -66,13 +66,22 @@ pub async fn on_call(State(state): State<AppState>, Signed(session): Signed) -> 
     caller.may_list(Action::ReadSchedule)?;
     let tz = text::zone(caller.user().time_zone.as_deref());
     let now = state.now();
-    let names = names(&state).await?;
-    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let orgs = state.ports.accounts.orgs().await?;
+    let all = state.ports.oncall.schedules().await?;
+    // Those this page can name: the schedules' members and overrides, the orgs' TAMs and
+    // named engineers.
+    let members = all.iter().flat_map(|s| {
+        let layers = s.spec.layers.iter().flat_map(|l| l.rotation.members.iter().map(String::as_str));
+        layers.chain(s.spec.overrides.iter().map(|o| o.user.as_str()))
+    });
+    let servers = orgs.iter().flat_map(|o| o.tam.iter().chain(&o.named_engineers).map(|u| u.as_str()));
+    let named: Vec<&str> = members.chain(servers).collect();
+    let names = names(&state, named).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let mut schedules = Vec::new();
     let mut compiled = Vec::new();
     let (mut mine, mut overrides) = (Vec::new(), Vec::new());
-    for s in state.ports.oncall.schedules().await? {
+    for s in all {
         let org = s.org.as_ref().and_then(|slug| orgs.iter().find(|o| &o.slug == slug));
         if s.org.is_some() && org.is_none() {
             continue;
@@ -154,10 +163,13 @@ pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> Pa
     let caller = &session.caller;
     caller.may_list(Action::OpenConsole)?;
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = names(&state).await?;
     let orgs = state.ports.accounts.orgs().await?;
+    let received = crate::reads::received(&state, caller).await?;
+    let named: Vec<&str> =
+        received.iter().filter_map(|(_, t)| t.state.acknowledged.as_ref()).map(|(_, by)| by.as_str()).collect();
+    let names = names(&state, named).await?;
     let mut pages = Vec::new();
-    for (d, t) in crate::routes::paging::received(&state, caller).await? {
+    for (d, t) in received {
         let Some(org) = orgs.iter().find(|o| o.slug == t.org) else { continue };
         let object =
             Some(Object::Ticket(stringer_core::access::OrgRef { slug: org.slug.as_str(), deployment: org.deployment }));

@@ -4,7 +4,6 @@
 use super::PageResult;
 use super::session::Signed;
 use crate::AppState;
-use crate::routes::accounts::org_for;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -25,7 +24,7 @@ pub async fn page(
     Path(slug): Path<String>,
     Query(format): Query<Format>,
 ) -> PageResult {
-    let org = org_for(&state, &session.caller, &slug, Action::ReadOrg).await?;
+    let org = state.accounts().org(session.caller.principal(), &slug, Action::ReadOrg).await?;
     let packet = crate::packet::of(&state, &org).await?;
     Ok(match format.format.as_deref() {
         Some("md") => {

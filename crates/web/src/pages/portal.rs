@@ -9,12 +9,11 @@ use super::ticket::{self, status_words};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
-use crate::routes::tickets::{MAX_SUBJECT, MAX_TEXT};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use stringer_app::act::{ActError, Command};
+use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::records::{OrgRecord, TicketFilter, TicketOrder};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::{self, Action, Reach};
@@ -118,9 +117,9 @@ pub async fn tickets(State(state): State<AppState>, Signed(session): Signed, Que
         ..TicketFilter::default()
     };
     let tz = text::zone(caller.user().time_zone.as_deref());
-    let names = ticket::names(&state).await?;
-    let rows =
-        state.ports.queries.tickets(&filter).await?.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
+    let tickets = state.ports.queries.tickets(&filter).await?;
+    let names = ticket::names(&state, tickets.iter().filter_map(|t| t.state.assignee.as_deref())).await?;
+    let rows = tickets.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
     render(&TicketsPage { nav: Nav::of(&session), rows, q: search, show })
 }
 
@@ -185,7 +184,7 @@ async fn own_org(state: &AppState, session: &Session) -> Result<OrgRecord, PageE
     let Some(own) = session.caller.user().org.clone() else {
         return Err(PageError::not_found("org"));
     };
-    Ok(org_for(state, &session.caller, own.as_str(), Action::OpenTicket).await?)
+    Ok(state.accounts().org(session.caller.principal(), own.as_str(), Action::OpenTicket).await?)
 }
 
 fn new_page(state: &AppState, session: &Session, org: &OrgRecord, security: bool, error: Option<String>) -> PageResult {

@@ -2,17 +2,19 @@
 //! to their due time, and the published ones), the console's editor (sections, action items,
 //! the automatic timeline, the review's steps and comments, the versions), and the reading
 //! page at `/reports/{key}` that the org's people see once a report is published — printable
-//! as it is (the browser's "Save as PDF" makes the PDF). Every decision is the API's own
-//! ([`crate::routes::reports`]).
+//! as it is (the browser's "Save as PDF" makes the PDF). Every decision is the application's
+//! ([`stringer_app::postmortem::ReportDesk`]), as for the API.
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
-use crate::routes::reports::{StepIn, desk, read, report_for, take_step, visible};
+use crate::error::ApiError;
+use crate::reads::ticket_ref;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use jiff::civil::Date;
 use serde::Deserialize;
+use stringer_app::postmortem::StepAsked;
 use stringer_app::postmortem::{Owed, ReportView};
 use stringer_core::access::{Action, Object, OrgRef};
 use stringer_core::postmortem::{ActionItem, ItemState, ReportState, Sections};
@@ -84,7 +86,7 @@ pub async fn list(State(state): State<AppState>, Signed(session): Signed) -> Pag
     let now = state.now().as_second();
     let mut open = Vec::new();
     let mut published = Vec::new();
-    for (t, r) in visible(&state, caller, None, None).await? {
+    for (t, r) in state.reports().visible(caller.principal(), None, None).await? {
         let owed = Owed::of(&t, &r);
         let row = Row {
             key: t.key().to_string(),
@@ -161,7 +163,7 @@ fn items(s: &Sections) -> Vec<ItemRow> {
 /// `/reports/{key}`: the report to read and print — the org's people once it is published,
 /// staff at any stage.
 pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed(session): Signed) -> PageResult {
-    let view = read(&state, &session.caller, &key).await?;
+    let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
     let tz = super::text::zone(session.caller.user().time_zone.as_deref());
     let s = &view.current.sections;
     let org = state.ports.accounts.org(&view.ticket.org).await?.map_or_else(|| view.ticket.org.to_string(), |o| o.name);
@@ -262,7 +264,8 @@ async fn editor(
 ) -> PageResult {
     let caller = &session.caller;
     let tz = super::text::zone(caller.user().time_zone.as_deref());
-    let names = super::ticket::names(state).await?;
+    let authors = view.versions.iter().filter_map(|v| v.author.as_ref()).chain(view.comments.iter().map(|c| &c.author));
+    let names = super::ticket::names(state, authors.map(|a| a.as_str())).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     let org = state.ports.accounts.org(&view.ticket.org).await?.ok_or_else(|| PageError::not_found("org"))?;
     let r = &view.record;
@@ -343,11 +346,12 @@ pub async fn edit(
     Signed(session): Signed,
 ) -> PageResult {
     session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
-    let (ticket, report) = report_for(&state, &session.caller, &key, Action::WriteReport).await?;
+    let who = session.caller.principal();
+    let (ticket, report) = state.reports().report_for(who, &ticket_ref(&key)?, Action::WriteReport).await?;
     if report.is_none() {
         return render(&StartPage { nav: Nav::of(&session), key: ticket.key().to_string(), subject: ticket.subject });
     }
-    let view = desk(&state).view(&ticket).await.map_err(crate::error::ApiError::from)?;
+    let view = state.reports().view(&ticket).await?;
     let view = view.ok_or_else(|| PageError::not_found("report"))?;
     editor(&state, &session, &view, done.done, None).await
 }
@@ -383,8 +387,7 @@ pub async fn act(
     PageForm(session, form): PageForm<EditForm>,
 ) -> PageResult {
     if form.step == "start" {
-        let (ticket, _) = report_for(&state, &session.caller, &key, Action::WriteReport).await?;
-        desk(&state).start(&ticket, state.now().as_second()).await.map_err(crate::error::ApiError::from)?;
+        state.reports().begin(session.caller.principal(), &ticket_ref(&key)?).await?;
         return see_other(&format!("/console/tickets/{key}/report?done=Report+started."));
     }
     let sections = if form.step == "edit" {
@@ -399,7 +402,7 @@ pub async fn act(
                 action_items,
             }),
             Err(why) => {
-                let view = read(&state, &session.caller, &key).await?;
+                let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
                 return editor(&state, &session, &view, None, Some(why)).await;
             }
         }
@@ -414,8 +417,9 @@ pub async fn act(
         "publish" => "Published: the org's people see it now, and its admins and channel are told.",
         _ => "Done.",
     };
-    let body = StepIn { step: form.step, revision: form.revision, sections, comment: form.comment };
-    match take_step(&state, &session.caller, &key, body).await {
+    let asked = StepAsked { step: form.step, revision: form.revision, sections, comment: form.comment };
+    let ticket = ticket_ref(&key)?;
+    match state.reports().take_step(session.caller.principal(), &ticket, asked).await.map_err(ApiError::from) {
         Ok(_) => {
             let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
             see_other(&format!("/console/tickets/{key}/report?{query}"))
@@ -424,7 +428,7 @@ pub async fn act(
             if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
                 || e.status == axum::http::StatusCode::CONFLICT =>
         {
-            let view = read(&state, &session.caller, &key).await?;
+            let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
             editor(&state, &session, &view, None, Some(PageError::from(e).message)).await
         }
         Err(e) => Err(e.into()),

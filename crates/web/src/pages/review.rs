@@ -8,7 +8,6 @@
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
-use crate::routes::accounts::org_for;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -272,7 +271,7 @@ pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(
             caller.user().org.as_ref().map(|o| o.to_string()).ok_or_else(|| PageError::bad_request("Choose an org."))?
         }
     };
-    let org = org_for(&state, caller, &slug, Action::ReadReview).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ReadReview).await?;
     let now = state.now();
     let quarter = match which.quarter.as_deref().filter(|q| !q.is_empty()) {
         Some(q) => Quarter::parse(q)
@@ -315,7 +314,7 @@ pub async fn write(
     PageForm(session, form): PageForm<RecommendationsForm>,
 ) -> PageResult {
     let caller = &session.caller;
-    let org = org_for(&state, caller, &form.org, Action::WriteReview).await?;
+    let org = state.accounts().org(caller.principal(), &form.org, Action::WriteReview).await?;
     let quarter = Quarter::parse(&form.quarter)
         .ok_or_else(|| PageError::bad_request(format!("{:?} is not a quarter (e.g. 2026-Q4).", form.quarter)))?;
     let now = state.now().as_second();

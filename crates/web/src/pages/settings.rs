@@ -5,12 +5,12 @@
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
-use crate::routes::accounts::{UpdateMe, change_me};
+use crate::error::ApiError;
 use crate::routes::mail::set_updates;
-use crate::routes::phone::{NumberChange, change_number, confirm_number};
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
+use stringer_app::accounts::numbers::NumberChange;
 use stringer_app::mail::Inform;
 
 #[derive(Template)]
@@ -100,12 +100,14 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
         (Inform::LineOpen, &form.line_open),
     ];
     let updates = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
-    let change = UpdateMe { time_zone: Some(Some(form.time_zone.trim().to_string())) };
+    let time_zone = Some(Some(form.time_zone.trim().to_string()));
     let me = session.caller.user().id.to_string();
-    let saved = match change_me(&state, &session.caller, change).await {
-        Ok(user) => change_number(&state, &session.caller, &me, Some(&form.phone)).await.map(|c| (user, c)),
+    let (accounts, who) = (state.accounts(), session.caller.principal());
+    let saved = match accounts.change_me(who, time_zone).await {
+        Ok(user) => accounts.change_number(who, &me, Some(&form.phone)).await.map(|c| (user, c)),
         Err(e) => Err(e),
-    };
+    }
+    .map_err(ApiError::from);
     match saved {
         Ok((user, change)) => {
             set_updates(&state, &session.caller, updates).await?;
@@ -126,7 +128,7 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
 }
 
 /// A refusal the form shows beside its fields (a bad value, a number someone else holds).
-fn is_form_error(e: &crate::error::ApiError) -> bool {
+fn is_form_error(e: &ApiError) -> bool {
     matches!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY | axum::http::StatusCode::CONFLICT)
 }
 
@@ -141,7 +143,7 @@ pub struct CodeForm {
 pub async fn confirm_phone(State(state): State<AppState>, PageForm(session, form): PageForm<CodeForm>) -> PageResult {
     let me = session.caller.user().id.to_string();
     let tz = session.caller.user().time_zone.clone().unwrap_or_default();
-    match confirm_number(&state, &session.caller, &me, &form.code).await {
+    match state.accounts().confirm_number(session.caller.principal(), &me, &form.code).await.map_err(ApiError::from) {
         Ok(number) => {
             let flash = format!("{number} is confirmed: the P1 line knows you by it.");
             page(&state, &session, tz, None, Some(flash), None).await

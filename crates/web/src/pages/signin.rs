@@ -7,7 +7,7 @@ use super::{PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::new_secret;
 use crate::client::client_ip;
-use crate::routes::accounts::sign_in;
+use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Redirect};
@@ -69,7 +69,7 @@ pub async fn submit(
         return page(&state, next, form.email, Some("The form expired; please sign in again.".into()));
     }
     let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
-    match sign_in(&state, &ip.to_string(), &form.email, &form.password, None).await {
+    match state.accounts().sign_in(&ip.to_string(), &form.email, &form.password, None).await.map_err(ApiError::from) {
         Ok(user) => {
             let cookie = session::start(&state, user).await?;
             Ok(with_cookie(Redirect::to(&next).into_response(), cookie))

@@ -1,19 +1,19 @@
 //! The console's status pages: every page the staff member sees, and for one page its
 //! components (status set in one click), its open incidents and maintenance with an update
 //! form, and a form to open an incident or schedule maintenance. Every change goes through
-//! the API's own functions ([`crate::routes::status::manage`]), so the policy and the rules
-//! are the same at both doors; the console's ticket page offers to open an incident from a
+//! the application ([`stringer_app::status::manage::StatusManager`]) as the API's do, so the
+//! policy and the rules are the same at both doors; the console's ticket page offers to open an incident from a
 //! P1 on a dedicated or federal tenant.
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
-use crate::routes::status::manage::{
-    self, ComponentChange, ComponentIo, FromTicket, IncidentIn, UpdateIn, page_for, page_out, visible_pages,
-};
+use crate::error::ApiError;
+use crate::reads::ticket_ref;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
+use stringer_app::status::manage::{ComponentChange, ComponentDraft, FromTicket, IncidentDraft, UpdateDraft};
 use stringer_core::access::{Action, Object};
 use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus};
 
@@ -28,13 +28,12 @@ struct PagesPage {
 /// `/console/status`: the pages the staff member sees.
 pub async fn pages(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
     session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
-    let pages = visible_pages(&state, &session.caller).await?;
+    let pages = state.status_pages().visible_pages(session.caller.principal()).await?;
     let rows = pages
         .iter()
         .map(|p| {
-            let out = page_out(&state, p);
             let whose = p.org.as_ref().map_or_else(|| "Everyone (public)".to_string(), |o| format!("{o} only"));
-            (p.id.clone(), p.name.clone(), whose, out.url)
+            (p.id.clone(), p.name.clone(), whose, p.url(&state.public_url))
         })
         .collect();
     render(&PagesPage { nav: Nav::of(&session), pages: rows })
@@ -94,7 +93,7 @@ async fn show(
     error: Option<String>,
 ) -> PageResult {
     session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
-    let (page, _) = page_for(state, &session.caller, id, Action::ViewStatusPage).await?;
+    let (page, _) = state.status_pages().page_for(session.caller.principal(), id, Action::ViewStatusPage).await?;
     let desk = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
     let view = desk.view(page.clone(), state.now().as_second()).await.map_err(crate::error::ApiError::from)?;
     let tz = super::text::zone(session.caller.user().time_zone.as_deref());
@@ -153,7 +152,7 @@ async fn show(
         nav: Nav::of(session),
         page_id: page.id.clone(),
         page_name: page.name.clone(),
-        public: page_out(state, &page).url,
+        public: page.url(&state.public_url),
         components,
         groups,
         statuses: ComponentStatus::ALL.iter().map(|s| s.as_str()).collect(),
@@ -183,7 +182,7 @@ async fn after(
     state: &AppState,
     session: &super::session::Session,
     id: &str,
-    result: Result<&str, crate::error::ApiError>,
+    result: Result<&str, ApiError>,
 ) -> PageResult {
     match result {
         Ok(done) => {
@@ -207,8 +206,7 @@ pub async fn add_component(
     Path(id): Path<String>,
     PageForm(session, form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let io = ComponentIo {
-        id: None,
+    let draft = ComponentDraft {
         name: field(&form, "name").unwrap_or_default().to_string(),
         description: None,
         group_id: field(&form, "group_id").map(str::to_string),
@@ -219,7 +217,8 @@ pub async fn add_component(
         status: "operational".into(),
         alert_key: field(&form, "alert_key").map(str::to_string),
     };
-    let result = manage::add_component(&state, &session.caller, &id, io).await.map(|_| "Component added.");
+    let added = state.status_pages().add_component(session.caller.principal(), &id, draft).await;
+    let result = added.map(|_| "Component added.").map_err(ApiError::from);
     after(&state, &session, &id, result).await
 }
 
@@ -235,8 +234,8 @@ pub async fn set_component(
     Path((id, component)): Path<(String, String)>,
     PageForm(session, form): PageForm<StatusForm>,
 ) -> PageResult {
-    let result =
-        manage::set_status(&state, &session.caller, &id, &component, &form.status).await.map(|_| "Status set.");
+    let set = state.status_pages().set_status(session.caller.principal(), &id, &component, &form.status).await;
+    let result = set.map(|_| "Status set.").map_err(ApiError::from);
     after(&state, &session, &id, result).await
 }
 
@@ -254,7 +253,7 @@ pub async fn open(
             (!v.is_empty()).then(|| ComponentChange { id: id.to_string(), status: Some(v.clone()) })
         })
         .collect();
-    let body = IncidentIn {
+    let draft = IncidentDraft {
         name: field(&form, "name").unwrap_or_default().to_string(),
         status: if maintenance { "scheduled".into() } else { "investigating".into() },
         impact: field(&form, "impact").map(str::to_string),
@@ -264,7 +263,8 @@ pub async fn open(
         scheduled_until: field(&form, "scheduled_until").map(str::to_string),
         maintenance,
     };
-    let result = manage::open_incident(&state, &session.caller, &id, body).await.map(|_| "Published.");
+    let opened = state.status_pages().open_incident(session.caller.principal(), &id, draft).await;
+    let result = opened.map(|_| "Published.").map_err(ApiError::from);
     after(&state, &session, &id, result).await
 }
 
@@ -281,8 +281,9 @@ pub async fn update(
     Path((id, incident)): Path<(String, String)>,
     PageForm(session, form): PageForm<UpdateForm>,
 ) -> PageResult {
-    let body = UpdateIn { status: form.status, body: form.body, components: Vec::new(), impact: None };
-    let result = manage::post_update(&state, &session.caller, &id, &incident, body).await.map(|_| "Update posted.");
+    let draft = UpdateDraft { status: form.status, body: form.body, components: Vec::new(), impact: None };
+    let posted = state.status_pages().post_update(session.caller.principal(), &id, &incident, draft).await;
+    let result = posted.map(|_| "Update posted.").map_err(ApiError::from);
     after(&state, &session, &id, result).await
 }
 
@@ -293,7 +294,7 @@ pub async fn from_ticket(
     Path(key): Path<String>,
     PageForm(session, _): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let body = FromTicket { name: None, body: None, components: None, impact: None };
-    let (page, _) = manage::incident_from_ticket(&state, &session.caller, &key, body).await?;
+    let who = session.caller.principal();
+    let (page, _) = state.status_pages().incident_from_ticket(who, &ticket_ref(&key)?, FromTicket::default()).await?;
     see_other(&format!("/console/status/{}?done=Incident+opened+from+{key}.", page.id))
 }

@@ -6,12 +6,12 @@
 use super::text::{self, ClockWords};
 use super::{Nav, PageError};
 use crate::AppState;
-use crate::routes::tickets::timeline::customer_entry;
-use crate::routes::tickets::{Found, ticket_for};
+use crate::reads::ticket_for;
 use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
+use stringer_app::act::Found;
 use stringer_core::access::Action;
 use stringer_core::ticket::Status;
 
@@ -199,16 +199,34 @@ pub async fn page(
     let may = |a: Action| caller.allowed(a, Some(object));
     let t = &found.ticket;
     let s = &t.state;
-    let users = state.ports.accounts.users(None).await?;
-    let names: HashMap<String, String> = users.iter().map(|u| (u.id.to_string(), u.name.clone())).collect();
-    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-    let comments = state
+    let comments: Vec<_> =
+        state.ports.queries.comments(&t.id).await?.into_iter().filter(|c| c.public || internal).collect();
+    let entries: Vec<_> = state
         .ports
         .queries
-        .comments(&t.id)
+        .timeline(&t.id, 0, 1000)
         .await?
         .into_iter()
-        .filter(|c| c.public || internal)
+        .filter_map(|e| if internal { Some(e) } else { e.customer_view() })
+        .collect();
+    let deliveries = if caller.allowed(Action::ReadDeliveries, Some(object)) {
+        state.ports.queries.deliveries(&t.id).await?
+    } else {
+        Vec::new()
+    };
+    let files = crate::attachments::visible(state, caller, &found).await?;
+    // The people this page names, and only they, are read.
+    let mut named: Vec<String> = comments.iter().map(|c| c.author.to_string()).collect();
+    named.extend(deliveries.iter().map(|d| d.user_id.clone()));
+    named.extend(files.iter().map(|a| a.uploaded_by.to_string()));
+    named.extend(t.requester.iter().map(|r| r.to_string()));
+    named.extend(s.assignee.iter().cloned());
+    named.extend(s.bridge.as_ref().and_then(|b| b.joined.as_ref()).map(|(_, by)| by.clone()));
+    named.extend(entries.iter().flat_map(stringer_app::postmortem::words::people));
+    let names = names(state, named.iter().map(String::as_str)).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let comments = comments
+        .into_iter()
         .map(|c| CommentLine {
             author: name(c.author.as_str()),
             at: at(c.created_at, &tz),
@@ -216,32 +234,21 @@ pub async fn page(
             internal: !c.public,
         })
         .collect();
-    let entries = state.ports.queries.timeline(&t.id, 0, 1000).await?;
     let timeline = entries
         .into_iter()
-        .filter_map(|e| if internal { Some(e) } else { customer_entry(e) })
         .map(|e| TimelineLine { at: at(e.at, &tz), what: stringer_app::postmortem::words::describe(&e, &name) })
         .collect();
-    let deliveries = if caller.allowed(Action::ReadDeliveries, Some(object)) {
-        state
-            .ports
-            .queries
-            .deliveries(&t.id)
-            .await?
-            .into_iter()
-            .map(|d| DeliveryLine {
-                to: name(&d.user_id),
-                method: format!("{:?}", d.kind).to_lowercase(),
-                status: d.status,
-                error: d.last_error.unwrap_or_default(),
-                at: at(d.sent_at.unwrap_or(d.created_at), &tz),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let files = crate::attachments::visible(state, caller, &found)
-        .await?
+    let deliveries = deliveries
+        .into_iter()
+        .map(|d| DeliveryLine {
+            to: name(&d.user_id),
+            method: format!("{:?}", d.kind).to_lowercase(),
+            status: d.status,
+            error: d.last_error.unwrap_or_default(),
+            at: at(d.sent_at.unwrap_or(d.created_at), &tz),
+        })
+        .collect();
+    let files = files
         .into_iter()
         .map(|a| FileLine {
             href: format!("/files/{}", a.id),
@@ -286,7 +293,7 @@ pub async fn page(
                 )
             })
             .collect();
-        let changes = crate::routes::alerts::changes_near(state, &found.ticket)
+        let changes = crate::reads::changes_near(state, &found.ticket)
             .await?
             .into_iter()
             .map(|c| format!("{} · {} · {}", at(c.at, &tz), c.summary, c.source))
@@ -356,11 +363,8 @@ pub async fn page(
         role: stringer_app::postmortem::words::role(&contract.security.bridge.role),
     });
     let staff_list = if allowed.assign || allowed.bridge {
-        let mut list: Vec<(String, String)> = users
-            .iter()
-            .filter(|u| u.org.is_none() && u.deactivated_at.is_none())
-            .map(|u| (u.id.to_string(), u.name.clone()))
-            .collect();
+        let mut list: Vec<(String, String)> =
+            state.ports.accounts.active_staff().await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
         list.sort_by(|a, b| a.1.cmp(&b.1));
         list
     } else {
@@ -405,9 +409,13 @@ pub async fn page(
     })
 }
 
-/// Everyone's display name by id (staff and customers: the pages name people).
-pub async fn names(state: &AppState) -> Result<HashMap<String, String>, PageError> {
-    Ok(state.ports.accounts.users(None).await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect())
+/// The display names of the people `ids` name, by id: a page reads those it shows, and
+/// nobody else.
+pub async fn names<'a>(
+    state: &AppState,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, String>, PageError> {
+    Ok(stringer_app::ports::names(state.ports.accounts.as_ref(), ids).await?)
 }
 
 /// Unix seconds as an instant in the reader's zone.

@@ -11,8 +11,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::{is_id, new_id};
-use crate::routes::accounts::{Items, org_for};
-use crate::routes::tickets::ticket_for;
+use crate::reads::{changes_near, ticket_for};
+use crate::routes::accounts::Items;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use stringer_app::alerts::{ChangeRecord, IntegrationKey, KeyKind, Signal, secret_hash};
-use stringer_app::records::TicketRecord;
 use stringer_core::access::{Action, Object};
 use stringer_core::alert::{OnResolve, SeverityMap};
 use stringer_core::ids::Severity;
@@ -136,7 +135,7 @@ pub async fn create_key(
     PathParams(slug): PathParams<String>,
     Body(body): Body<NewKey>,
 ) -> Result<(StatusCode, axum::Json<KeyView>), ApiError> {
-    let org = org_for(&state, &caller, &slug, Action::ManageIntegrations).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ManageIntegrations).await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::unprocessable("name: 1 to 200 characters"));
@@ -184,7 +183,7 @@ pub async fn list_keys(
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<Items<KeyView>>, ApiError> {
     // Reading keys takes the read scope as well as an admin's say over integrations.
-    let org = org_for(&state, &caller, &slug, Action::ReadOrg).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ReadOrg).await?;
     caller.may(Action::ManageIntegrations, Some(Object::Org(org.as_ref())), "org")?;
     let keys = state.ports.alerts.keys(&org.slug).await?;
     Ok(axum::Json(Items { items: keys.into_iter().map(|k| KeyView::of(&state, k, None)).collect() }))
@@ -368,17 +367,6 @@ pub struct ChangeView {
     integration_key: String,
     /// Everything else the tool sent (custom details, links), as JSON text.
     details: String,
-}
-
-/// How long before a ticket opened its org's changes are shown with it.
-pub const CHANGES_BEFORE_SECONDS: i64 = 24 * 3600;
-
-/// The change events of a ticket's org from a day before it opened until it was resolved
-/// (or now), newest first, at most 50: what changed around the problem. For staff.
-pub async fn changes_near(state: &AppState, ticket: &TicketRecord) -> Result<Vec<ChangeRecord>, ApiError> {
-    let from = ticket.state.opened_at.as_second() - CHANGES_BEFORE_SECONDS;
-    let to = ticket.state.resolved_at.map_or(state.now().as_second(), |t| t.as_second());
-    Ok(state.ports.alerts.changes(&ticket.org, from, to, 50).await?)
 }
 
 /// What changed around a ticket: its org's change events (deploys, configuration changes

@@ -1,36 +1,21 @@
 //! Staff contact methods and notification rules: where and when a person is paged.
 
-use super::accounts::{Items, user_for};
+use super::accounts::Items;
 use crate::AppState;
 use crate::auth::{Caller, new_secret};
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
+use crate::reads::received;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_app::records::{ContactMethodRecord, DeliveryRecord, TicketRecord, UserRecord};
-use stringer_core::access::{Action, Object, OrgRef};
+use stringer_app::records::{ContactMethodRecord, UserRecord};
+use stringer_core::access::{Action, Object};
 use utoipa::ToSchema;
-
-/// The newest 100 pages delivered to the caller that they may still see, with their tickets.
-pub async fn received(state: &AppState, caller: &Caller) -> Result<Vec<(DeliveryRecord, TicketRecord)>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let pages = state.ports.queries.deliveries_to(&caller.user().id, 100).await?;
-    Ok(pages
-        .into_iter()
-        .filter(|(_, t)| {
-            orgs.iter().find(|o| o.slug == t.org).is_some_and(|o| {
-                let org = OrgRef { slug: o.slug.as_str(), deployment: o.deployment };
-                caller.allowed(Action::ReadTicket, Some(Object::Ticket(org)))
-            })
-        })
-        .collect())
-}
 
 /// A page the caller received.
 #[derive(Serialize, ToSchema)]
@@ -135,7 +120,7 @@ pub async fn list_methods(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<MethodView>>, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ReadContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ReadContactMethods).await?;
     let items = state
         .ports
         .oncall
@@ -158,7 +143,7 @@ pub async fn add_method(
     PathParams(id): PathParams<String>,
     Body(body): Body<AddMethod>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
     let address = match body.kind {
         MethodKind::Webhook => webhook_url(&state, &body.address).await?,
         MethodKind::Slack => {
@@ -275,7 +260,7 @@ pub async fn set_rules(
     PathParams(id): PathParams<String>,
     Body(body): Body<SetRules>,
 ) -> Result<axum::Json<SetRules>, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
     let methods = state.ports.oncall.contact_methods(&user.id).await?;
     if body.rules.len() > 20 {
         return Err(ApiError::unprocessable("rules: at most 20"));

@@ -1,22 +1,21 @@
 //! Post-incident reports through `/api/v1`: a ticket's report (read, start on demand, take a
 //! step, comment) and the list of reports. Every door asks the access policy about
-//! [`Object::Report`]: staff who see the org read and write reports at every stage, support
-//! leads and the VP review them, and the org's own people read them once published (before
-//! that, a report does not exist for them). The console and the portal call the same
-//! functions.
+//! `Object::Report` inside the application ([`stringer_app::postmortem::ReportDesk`]): staff who
+//! see the org read and write reports at every stage, support leads and the VP review them,
+//! and the org's own people read them once published (before that, a report does not exist
+//! for them). The console and the portal call the same functions of the application.
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, Params, PathParams};
+use crate::reads::ticket_ref;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use stringer_app::postmortem::{Owed, ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
-use stringer_app::records::TicketRecord;
-use stringer_core::access::{Action, Object, OrgRef};
-use stringer_core::postmortem::{ReportState, Sections, Step};
+use stringer_app::postmortem::{Owed, ReportView, StepAsked};
+use stringer_core::postmortem::{ReportState, Sections};
 use utoipa::{IntoParams, ToSchema};
 
 /// A line of the automatic timeline.
@@ -143,54 +142,6 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
     }
 }
 
-pub(crate) fn desk(state: &AppState) -> ReportDesk {
-    ReportDesk { ports: state.ports.clone() }
-}
-
-impl From<ReportError> for ApiError {
-    fn from(e: ReportError) -> ApiError {
-        match e {
-            ReportError::NotFound => ApiError::not_found("report"),
-            ReportError::Refused(why) => ApiError::unprocessable(why),
-            ReportError::Stale(_) => ApiError::conflict(e.to_string()),
-            ReportError::App(e) => e.into(),
-        }
-    }
-}
-
-/// A ticket and its report, once the caller may take `action` on the report (404 as for a
-/// missing one otherwise; a report not started yet is missing, except to
-/// [`Action::WriteReport`], which may start it).
-pub(crate) async fn report_for(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    action: Action,
-) -> Result<(TicketRecord, Option<ReportRecord>), ApiError> {
-    let found = state.tickets().lookup(&crate::routes::tickets::ticket_ref(id)?).await?;
-    let report = match &found {
-        Some(f) => state.ports.reports.report(&f.ticket.id).await?,
-        None => None,
-    };
-    let object = found.as_ref().and_then(|f| {
-        let org = OrgRef { slug: f.ticket.org.as_str(), deployment: f.deployment };
-        match &report {
-            Some(r) => Some(Object::Report { org, published: r.state == ReportState::Published }),
-            None if action == Action::WriteReport => Some(Object::Report { org, published: false }),
-            None => None,
-        }
-    });
-    caller.may(action, object, "report")?;
-    let ticket = found.ok_or_else(|| ApiError::not_found("report"))?.ticket;
-    Ok((ticket, report))
-}
-
-/// A ticket's report, as the caller may read it.
-pub(crate) async fn read(state: &AppState, caller: &Caller, id: &str) -> Result<ReportView, ApiError> {
-    let (ticket, _) = report_for(state, caller, id, Action::ReadReport).await?;
-    desk(state).view(&ticket).await?.ok_or_else(|| ApiError::not_found("report"))
-}
-
 /// A ticket's post-incident report: staff see it at every stage, with its versions and the
 /// review's comments; the org's people once it is published.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
@@ -200,7 +151,7 @@ pub async fn get_report(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<ReportOut>, ApiError> {
-    let view = read(&state, &caller, &id).await?;
+    let view = state.reports().read(caller.principal(), &ticket_ref(&id)?).await?;
     Ok(axum::Json(report_out(&state, &caller, &view)))
 }
 
@@ -213,9 +164,8 @@ pub async fn start_report(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<(StatusCode, axum::Json<ReportOut>), ApiError> {
-    let (ticket, existing) = report_for(&state, &caller, &id, Action::WriteReport).await?;
-    let view = desk(&state).start(&ticket, state.now().as_second()).await?;
-    let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+    let (view, created) = state.reports().begin(caller.principal(), &ticket_ref(&id)?).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(report_out(&state, &caller, &view))))
 }
 
@@ -226,43 +176,21 @@ pub struct StepIn {
     /// `edit` (save `sections` as a new version), `submit` (for review), `approve` or
     /// `request_changes` (support leads and the VP), `publish` (once approved).
     #[schema(pattern = "^(edit|submit|approve|request_changes|publish)$")]
-    pub step: String,
+    step: String,
     /// The revision the caller read (a report changed since answers 409).
-    pub revision: i64,
+    revision: i64,
     /// The new text, for `edit`.
     #[serde(default)]
-    pub sections: Option<Sections>,
+    sections: Option<Sections>,
     /// A comment kept with the step (a reviewer's reasons).
     #[serde(default)]
-    pub comment: Option<String>,
+    comment: Option<String>,
 }
 
-/// Takes a step as `caller`: the policy first (writing, or reviewing for approve and
-/// request_changes), then the report's rules.
-pub(crate) async fn take_step(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    body: StepIn,
-) -> Result<ReportView, ApiError> {
-    let step = Step::parse(&body.step)
-        .ok_or_else(|| ApiError::unprocessable("step is one of edit, submit, approve, request_changes, publish"))?;
-    if step == Step::Edit && body.sections.is_none() {
-        return Err(ApiError::unprocessable("an edit carries the sections"));
+impl From<StepIn> for StepAsked {
+    fn from(s: StepIn) -> StepAsked {
+        StepAsked { step: s.step, revision: s.revision, sections: s.sections, comment: s.comment }
     }
-    if body.comment.as_ref().is_some_and(|c| c.len() > stringer_core::postmortem::MAX_SECTION) {
-        return Err(ApiError::unprocessable("a comment is at most 64 KiB"));
-    }
-    let action = match step {
-        Step::Approve | Step::RequestChanges => Action::ReviewReport,
-        Step::Edit | Step::Submit | Step::Publish => Action::WriteReport,
-    };
-    let (ticket, report) = report_for(state, caller, id, action).await?;
-    if report.is_none() {
-        return Err(ApiError::not_found("report"));
-    }
-    let request = StepRequest { step, revision: body.revision, sections: body.sections, comment: body.comment };
-    Ok(desk(state).step(&ticket, &caller.user().id, request).await?)
 }
 
 /// Takes a step in the report's life: draft → in review → approved → published (a
@@ -277,7 +205,7 @@ pub async fn step(
     PathParams(id): PathParams<String>,
     Body(body): Body<StepIn>,
 ) -> Result<axum::Json<ReportOut>, ApiError> {
-    let view = take_step(&state, &caller, &id, body).await?;
+    let view = state.reports().take_step(caller.principal(), &ticket_ref(&id)?, body.into()).await?;
     Ok(axum::Json(report_out(&state, &caller, &view)))
 }
 
@@ -301,11 +229,7 @@ pub async fn comment(
     PathParams(id): PathParams<String>,
     Body(body): Body<CommentIn>,
 ) -> Result<axum::Json<ReportOut>, ApiError> {
-    let (ticket, report) = report_for(&state, &caller, &id, Action::WriteReport).await?;
-    if report.is_none() {
-        return Err(ApiError::not_found("report"));
-    }
-    let view = desk(&state).comment(&ticket, &caller.user().id, &body.body).await?;
+    let view = state.reports().add_comment(caller.principal(), &ticket_ref(&id)?, &body.body).await?;
     Ok(axum::Json(report_out(&state, &caller, &view)))
 }
 
@@ -336,31 +260,6 @@ pub struct ReportItem {
     pub published_at: Option<String>,
 }
 
-/// The reports the caller may read, newest first (at most 200): (ticket, report).
-pub(crate) async fn visible(
-    state: &AppState,
-    caller: &Caller,
-    org: Option<&str>,
-    published: Option<bool>,
-) -> Result<Vec<(TicketRecord, ReportRecord)>, ApiError> {
-    caller.may_list(Action::ReadReport)?;
-    let org = org.map(|o| stringer_core::ids::OrgSlug(o.to_string()));
-    let reports = state.ports.reports.reports(org.as_ref(), published, 200).await?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let mut out = Vec::new();
-    for r in reports {
-        let Some(o) = orgs.iter().find(|o| o.slug == r.org) else { continue };
-        let object = Object::Report { org: o.as_ref(), published: r.state == ReportState::Published };
-        if !caller.allowed(Action::ReadReport, Some(object)) {
-            continue;
-        }
-        if let Some((t, _)) = state.ports.queries.ticket(&r.ticket).await? {
-            out.push((t, r));
-        }
-    }
-    Ok(out)
-}
-
 /// The post-incident reports the caller may read: staff see every stage, the org's people
 /// the published ones.
 #[utoipa::path(get, path = "/api/v1/reports", security(("bearer" = [])), params(ListQuery),
@@ -376,7 +275,9 @@ pub async fn list(
         Some("open") => Some(false),
         Some(_) => return Err(ApiError::unprocessable("state is published or open")),
     };
-    let items = visible(&state, &caller, q.org.as_deref(), published)
+    let items = state
+        .reports()
+        .visible(caller.principal(), q.org.as_deref(), published)
         .await?
         .into_iter()
         .map(|(t, r)| ReportItem {

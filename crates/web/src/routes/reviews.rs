@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::routes::accounts::org_for;
 use axum::Extension;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -65,7 +64,7 @@ pub async fn get_recommendations(
     Extension(caller): Extension<Caller>,
     PathParams((slug, q)): PathParams<(String, String)>,
 ) -> Result<axum::Json<RecommendationsOut>, ApiError> {
-    let org = org_for(&state, &caller, &slug, Action::ReadReview).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::ReadReview).await?;
     let quarter = quarter(&q)?;
     let r = state.ports.review_book.recommendations(&org.slug, &quarter.to_string()).await?;
     Ok(axum::Json(out(org.slug.as_str(), quarter, r)))
@@ -84,7 +83,7 @@ pub async fn put_recommendations(
     PathParams((slug, q)): PathParams<(String, String)>,
     Body(body): Body<RecommendationsIn>,
 ) -> Result<axum::Json<RecommendationsOut>, ApiError> {
-    let org = org_for(&state, &caller, &slug, Action::WriteReview).await?;
+    let org = state.accounts().org(caller.principal(), &slug, Action::WriteReview).await?;
     let quarter = quarter(&q)?;
     let now = state.now().as_second();
     let written = write_recommendations(&state.ports, &org, quarter, &body.body, &caller.user().id, now).await?;

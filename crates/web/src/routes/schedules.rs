@@ -1,7 +1,7 @@
 //! On-call schedules: create, read, who is on call, shifts, overrides, and the secret-URL
 //! iCalendar feeds (per schedule and per user).
 
-use super::accounts::{Items, check_servers, user_for};
+use super::accounts::Items;
 use crate::AppState;
 use crate::auth::{Caller, new_secret, token_hash};
 use crate::error::ApiError;
@@ -99,7 +99,7 @@ async fn check_members(state: &AppState, spec: &ScheduleSpec, org: Option<&OrgRe
         .chain(spec.overrides.iter().map(|o| &o.user))
         .map(String::as_str)
         .collect();
-    check_servers(state, &users, org.map(OrgRecord::as_ref)).await
+    Ok(state.accounts().check_servers(&users, org.map(OrgRecord::as_ref)).await?)
 }
 
 /// Creates a schedule.
@@ -376,7 +376,7 @@ pub async fn user_feed(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = user_for(&state, &caller, &id, Action::ManageContactMethods).await?;
+    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
     let secret = new_secret();
     state.ports.oncall.set_user_ics_secret(&user.id, &token_hash(&secret)).await?;
     let view = FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") };

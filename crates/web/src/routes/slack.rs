@@ -63,8 +63,7 @@ pub async fn kickoff(
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     crate::extract::PathParams(slug): crate::extract::PathParams<String>,
 ) -> Result<Json<KickoffView>, ApiError> {
-    let org =
-        crate::routes::accounts::org_for(&state, &caller, &slug, stringer_core::access::Action::UpdateOrg).await?;
+    let org = state.accounts().org(caller.principal(), &slug, stringer_core::access::Action::UpdateOrg).await?;
     let desk = state
         .slack
         .chat

@@ -1,45 +1,45 @@
 //! Running status pages through `/api/v1/status-pages`: pages (name, host binding, zone),
 //! components and groups, incidents and scheduled maintenances and their updates, and an
-//! incident opened from a ticket. Reading needs the page to be visible to the caller; every
-//! change is [`Action::ManageStatus`] (staff, on the pages of orgs they see). Incidents are
-//! answered in the shape of the public documents (Statuspage's incident object).
+//! incident opened from a ticket. The use cases, with the policy's questions (reading needs
+//! the page to be visible to the caller; every change is `ManageStatus`), are the
+//! application's ([`stringer_app::status::manage::StatusManager`], which the console calls
+//! too); incidents are answered in the shape of the public documents (Statuspage's incident
+//! object).
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::new_id;
+use crate::reads::ticket_ref;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stringer_app::records::OrgRecord;
+use stringer_app::status::manage::{self, ComponentDraft, IncidentDraft, PageChange, UpdateDraft};
 use stringer_app::status::statuspage::{self as json, Urls};
-use stringer_app::status::{ComponentRecord, IncidentRecord, NewIncident, NewUpdate, PageRecord, StatusDesk};
-use stringer_core::access::{Action, Object};
-use stringer_core::ids::Deployment;
-use stringer_core::status::{ComponentStatus, Impact, Phase};
+use stringer_app::status::{ComponentRecord, IncidentRecord, PageRecord, StatusDesk};
+use stringer_core::access::Action;
 use utoipa::ToSchema;
 
 /// A status page.
 #[derive(Serialize, ToSchema)]
 pub struct PageOut {
     /// Its id (`stp_…`).
-    pub(crate) id: String,
+    id: String,
     /// The org whose page it is; null for the public platform page.
-    pub(crate) org: Option<String>,
+    org: Option<String>,
     /// Its name.
-    pub(crate) name: String,
+    name: String,
     /// The host name it also answers at (its paths at the root).
-    pub(crate) host: Option<String>,
+    host: Option<String>,
     /// The IANA zone its days run in.
-    pub(crate) time_zone: String,
+    time_zone: String,
     /// Its address.
-    pub(crate) url: String,
+    url: String,
 }
 
-pub(crate) fn page_out(state: &AppState, p: &PageRecord) -> PageOut {
+fn page_out(state: &AppState, p: &PageRecord) -> PageOut {
     let url = p.url(&state.public_url);
     PageOut {
         id: p.id.clone(),
@@ -55,25 +55,6 @@ fn desk(state: &AppState) -> StatusDesk {
     StatusDesk { pages: state.ports.status.clone() }
 }
 
-/// A page and its org, once the caller may take `action` on it (404 as for a missing page
-/// otherwise).
-pub(crate) async fn page_for(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    action: Action,
-) -> Result<(PageRecord, Option<OrgRecord>), ApiError> {
-    let page = state.ports.status.page(id).await?;
-    let org = match page.as_ref().and_then(|p| p.org.as_ref()) {
-        Some(slug) => state.ports.accounts.org(slug).await?,
-        None => None,
-    };
-    let object = page.as_ref().map(|_| Object::StatusPage(org.as_ref().map(OrgRecord::as_ref)));
-    caller.may(action, object, "status page")?;
-    let page = page.ok_or_else(|| ApiError::not_found("status page"))?;
-    Ok((page, org))
-}
-
 /// The status pages the caller may see: the public page, and each dedicated or federal
 /// org's page (created with the org, or here for orgs made before pages existed).
 #[utoipa::path(get, path = "/api/v1/status-pages", security(("bearer" = [])),
@@ -82,45 +63,8 @@ pub async fn list_pages(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Vec<PageOut>>, ApiError> {
-    let pages = visible_pages(&state, &caller).await?;
+    let pages = state.status_pages().visible_pages(caller.principal()).await?;
     Ok(axum::Json(pages.iter().map(|p| page_out(&state, p)).collect()))
-}
-
-/// The pages `caller` may see: the public page first, then each dedicated or federal org's
-/// (created here for orgs made before pages existed).
-pub(crate) async fn visible_pages(state: &AppState, caller: &Caller) -> Result<Vec<PageRecord>, ApiError> {
-    caller.may_list(Action::ViewStatusPage)?;
-    let now = state.now().as_second();
-    let desk = desk(state);
-    let mut out = vec![desk.platform_page(&super::platform_name(state), now).await?];
-    for org in state.ports.accounts.orgs().await? {
-        if org.deployment == Deployment::Shared
-            || !caller.allowed(Action::ViewStatusPage, Some(Object::StatusPage(Some(org.as_ref()))))
-        {
-            continue;
-        }
-        if let Some(page) = desk.tenant_page(&org, now).await? {
-            out.push(page);
-        }
-    }
-    Ok(out)
-}
-
-/// Sets one component's status as `caller`, keeping everything else about it.
-pub(crate) async fn set_status(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    component: &str,
-    status: &str,
-) -> Result<ComponentIo, ApiError> {
-    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
-    let existing = state.ports.status.components(std::slice::from_ref(&page.id)).await?;
-    let Some(before) = existing.into_iter().find(|c| c.id == component) else {
-        return Err(ApiError::not_found("component"));
-    };
-    let io = ComponentIo { status: status.to_string(), ..component_io(before) };
-    change_component(state, caller, id, component, io).await
 }
 
 /// Changes to a page.
@@ -135,16 +79,10 @@ pub struct PagePatch {
     time_zone: Option<String>,
 }
 
-/// Whether `host` is a host name (letters, digits, hyphens, dots; at most 253).
-fn host_name(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+impl From<PagePatch> for PageChange {
+    fn from(p: PagePatch) -> PageChange {
+        PageChange { name: p.name, host: p.host, time_zone: p.time_zone }
+    }
 }
 
 /// Renames a page, binds it to a host name, or sets its zone.
@@ -157,30 +95,7 @@ pub async fn update_page(
     PathParams(id): PathParams<String>,
     Body(patch): Body<PagePatch>,
 ) -> Result<axum::Json<PageOut>, ApiError> {
-    let (mut page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
-    if let Some(name) = patch.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > stringer_app::status::MAX_NAME {
-            return Err(ApiError::unprocessable("a page's name is 1 to 200 characters"));
-        }
-        page.name = name.to_string();
-    }
-    if let Some(host) = patch.host {
-        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        if !host.is_empty() && !host_name(&host) {
-            return Err(ApiError::unprocessable("host is a host name such as status.vendor.example"));
-        }
-        page.host = (!host.is_empty()).then_some(host);
-    }
-    if let Some(zone) = patch.time_zone {
-        if jiff::tz::TimeZone::get(&zone).is_err() {
-            return Err(ApiError::unprocessable(format!("unknown time zone {zone:?}")));
-        }
-        page.time_zone = zone;
-    }
-    page.updated_at = state.now().as_second();
-    state.ports.status.update_page(&page).await?;
-    state.status.clear();
+    let page = state.status_pages().change_page(caller.principal(), &id, patch.into()).await?;
     Ok(axum::Json(page_out(&state, &page)))
 }
 
@@ -190,35 +105,51 @@ pub async fn update_page(
 pub struct ComponentIo {
     /// Its id (`stc_…`; ignored when creating).
     #[serde(default)]
-    pub(crate) id: Option<String>,
+    id: Option<String>,
     /// Its name.
-    pub(crate) name: String,
+    name: String,
     /// What it is.
     #[serde(default)]
-    pub(crate) description: Option<String>,
+    description: Option<String>,
     /// The group it is in.
     #[serde(default)]
-    pub(crate) group_id: Option<String>,
+    group_id: Option<String>,
     /// Its place on the page.
     #[serde(default)]
-    pub(crate) position: Option<i64>,
+    position: Option<i64>,
     /// Whether it is a group (only when creating).
     #[serde(default)]
-    pub(crate) group: bool,
+    group: bool,
     /// Shown only while not operational.
     #[serde(default)]
-    pub(crate) only_show_if_degraded: bool,
+    only_show_if_degraded: bool,
     /// Shown with its uptime bar.
     #[serde(default = "yes")]
-    pub(crate) showcase: bool,
+    showcase: bool,
     /// Its status: operational, degraded_performance, partial_outage, major_outage or
     /// under_maintenance.
     #[serde(default = "operational")]
-    pub(crate) status: String,
+    status: String,
     /// An alert's dedup key (or Alertmanager alert name) that sets its status while the
     /// alert is triggered.
     #[serde(default)]
-    pub(crate) alert_key: Option<String>,
+    alert_key: Option<String>,
+}
+
+impl From<ComponentIo> for ComponentDraft {
+    fn from(io: ComponentIo) -> ComponentDraft {
+        ComponentDraft {
+            name: io.name,
+            description: io.description,
+            group_id: io.group_id,
+            position: io.position,
+            group: io.group,
+            only_show_if_degraded: io.only_show_if_degraded,
+            showcase: io.showcase,
+            status: io.status,
+            alert_key: io.alert_key,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -227,14 +158,6 @@ fn yes() -> bool {
 
 fn operational() -> String {
     "operational".into()
-}
-
-fn component_status(name: &str) -> Result<ComponentStatus, ApiError> {
-    ComponentStatus::parse(name).ok_or_else(|| {
-        ApiError::unprocessable(
-            "a component's status is operational, degraded_performance, partial_outage, major_outage or under_maintenance",
-        )
-    })
 }
 
 fn component_io(c: ComponentRecord) -> ComponentIo {
@@ -252,24 +175,6 @@ fn component_io(c: ComponentRecord) -> ComponentIo {
     }
 }
 
-fn record(io: ComponentIo, id: String, page: &PageRecord, position: i64) -> Result<ComponentRecord, ApiError> {
-    Ok(ComponentRecord {
-        id,
-        page_id: page.id.clone(),
-        group_id: io.group_id,
-        name: io.name.trim().to_string(),
-        description: io.description.filter(|d| !d.trim().is_empty()),
-        position: io.position.unwrap_or(position),
-        group: io.group,
-        only_show_if_degraded: io.only_show_if_degraded,
-        showcase: io.showcase,
-        status: component_status(&io.status)?,
-        alert_key: io.alert_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
-        created_at: 0,
-        updated_at: 0,
-    })
-}
-
 /// A page's own components and groups, by position.
 #[utoipa::path(get, path = "/api/v1/status-pages/{page}/components", security(("bearer" = [])), params(("page" = String, Path)),
     responses((status = 200, body = [ComponentIo]), (status = 404, body = crate::routes::Problem)))]
@@ -278,8 +183,7 @@ pub async fn list_components(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Vec<ComponentIo>>, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ViewStatusPage).await?;
-    let components = state.ports.status.components(std::slice::from_ref(&page.id)).await?;
+    let components = state.status_pages().components(caller.principal(), &id).await?;
     Ok(axum::Json(components.into_iter().map(component_io).collect()))
 }
 
@@ -293,22 +197,8 @@ pub async fn create_component(
     PathParams(id): PathParams<String>,
     Body(io): Body<ComponentIo>,
 ) -> Result<(StatusCode, axum::Json<ComponentIo>), ApiError> {
-    Ok((StatusCode::CREATED, axum::Json(add_component(&state, &caller, &id, io).await?)))
-}
-
-/// Adds a component or group to page `id` as `caller` (the API and the console alike).
-pub(crate) async fn add_component(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    io: ComponentIo,
-) -> Result<ComponentIo, ApiError> {
-    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
-    let count = state.ports.status.components(std::slice::from_ref(&page.id)).await?.len() as i64;
-    let component = record(io, new_id("stc"), &page, count + 1)?;
-    let saved = desk(state).add_component(&page, component, state.now().as_second()).await?;
-    state.status.clear();
-    Ok(component_io(saved))
+    let added = state.status_pages().add_component(caller.principal(), &id, io.into()).await?;
+    Ok((StatusCode::CREATED, axum::Json(component_io(added))))
 }
 
 /// Changes a component: its name, place, settings and status.
@@ -321,27 +211,8 @@ pub async fn update_component(
     PathParams((id, component)): PathParams<(String, String)>,
     Body(io): Body<ComponentIo>,
 ) -> Result<axum::Json<ComponentIo>, ApiError> {
-    Ok(axum::Json(change_component(&state, &caller, &id, &component, io).await?))
-}
-
-/// Changes component `component` of page `id` as `caller` (the API and the console alike).
-pub(crate) async fn change_component(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    component: &str,
-    io: ComponentIo,
-) -> Result<ComponentIo, ApiError> {
-    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
-    let existing = state.ports.status.components(std::slice::from_ref(&page.id)).await?;
-    let Some(before) = existing.into_iter().find(|c| c.id == component) else {
-        return Err(ApiError::not_found("component"));
-    };
-    let mut changed = record(io, before.id.clone(), &page, before.position)?;
-    changed.created_at = before.created_at;
-    let saved = desk(state).update_component(&page, changed, state.now().as_second()).await?;
-    state.status.clear();
-    Ok(component_io(saved))
+    let changed = state.status_pages().change_component(caller.principal(), &id, &component, io.into()).await?;
+    Ok(axum::Json(component_io(changed)))
 }
 
 /// A component an incident concerns, with the status it sets.
@@ -349,10 +220,20 @@ pub(crate) async fn change_component(
 #[serde(deny_unknown_fields)]
 pub struct ComponentChange {
     /// The component's id (of this page, or the platform's).
-    pub(crate) id: String,
+    id: String,
     /// Its new status; left as is when absent.
     #[serde(default)]
-    pub(crate) status: Option<String>,
+    status: Option<String>,
+}
+
+impl From<ComponentChange> for manage::ComponentChange {
+    fn from(c: ComponentChange) -> manage::ComponentChange {
+        manage::ComponentChange { id: c.id, status: c.status }
+    }
+}
+
+fn changes(list: Vec<ComponentChange>) -> Vec<manage::ComponentChange> {
+    list.into_iter().map(Into::into).collect()
 }
 
 /// A new incident or scheduled maintenance.
@@ -360,27 +241,42 @@ pub struct ComponentChange {
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
     /// Its name.
-    pub(crate) name: String,
+    name: String,
     /// An incident: investigating, identified, monitoring, resolved or postmortem; a
     /// maintenance: scheduled, in_progress, verifying or completed.
-    pub(crate) status: String,
+    status: String,
     /// none, minor, major or critical (default: none).
     #[serde(default)]
-    pub(crate) impact: Option<String>,
+    impact: Option<String>,
     /// The first update's words.
-    pub(crate) body: String,
+    body: String,
     /// The components it concerns.
     #[serde(default)]
-    pub(crate) components: Vec<ComponentChange>,
+    components: Vec<ComponentChange>,
     /// A maintenance's planned start (RFC 3339); a maintenance needs both.
     #[serde(default)]
-    pub(crate) scheduled_for: Option<String>,
+    scheduled_for: Option<String>,
     /// A maintenance's planned end (RFC 3339).
     #[serde(default)]
-    pub(crate) scheduled_until: Option<String>,
+    scheduled_until: Option<String>,
     /// Whether this is a scheduled maintenance.
     #[serde(default)]
-    pub(crate) maintenance: bool,
+    maintenance: bool,
+}
+
+impl From<IncidentIn> for IncidentDraft {
+    fn from(b: IncidentIn) -> IncidentDraft {
+        IncidentDraft {
+            name: b.name,
+            status: b.status,
+            impact: b.impact,
+            body: b.body,
+            components: changes(b.components),
+            scheduled_for: b.scheduled_for,
+            scheduled_until: b.scheduled_until,
+            maintenance: b.maintenance,
+        }
+    }
 }
 
 /// An update of an incident or maintenance.
@@ -388,41 +284,23 @@ pub struct IncidentIn {
 #[serde(deny_unknown_fields)]
 pub struct UpdateIn {
     /// The status it moves to.
-    pub(crate) status: String,
+    status: String,
     /// Its words.
-    pub(crate) body: String,
+    body: String,
     /// Components' new statuses (when empty: a resolved incident or completed maintenance
     /// gives its components back as operational, a maintenance in progress puts them under
     /// maintenance).
     #[serde(default)]
-    pub(crate) components: Vec<ComponentChange>,
+    components: Vec<ComponentChange>,
     /// A new impact.
     #[serde(default)]
-    pub(crate) impact: Option<String>,
+    impact: Option<String>,
 }
 
-fn impact(name: Option<&str>) -> Result<Option<Impact>, ApiError> {
-    name.map(|n| Impact::parse(n).ok_or_else(|| ApiError::unprocessable("impact is none, minor, major or critical")))
-        .transpose()
-}
-
-fn phase(maintenance: bool, name: &str) -> Result<Phase, ApiError> {
-    Phase::parse(maintenance, name).ok_or_else(|| {
-        ApiError::unprocessable(if maintenance {
-            "a maintenance's status is scheduled, in_progress, verifying or completed"
-        } else {
-            "an incident's status is investigating, identified, monitoring, resolved or postmortem"
-        })
-    })
-}
-
-fn instant(what: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
-    text.map(|t| {
-        t.parse::<jiff::Timestamp>()
-            .map(|ts| ts.as_second())
-            .map_err(|_| ApiError::unprocessable(format!("{what} is an RFC 3339 instant, e.g. 2026-12-24T02:00:00Z")))
-    })
-    .transpose()
+impl From<UpdateIn> for UpdateDraft {
+    fn from(b: UpdateIn) -> UpdateDraft {
+        UpdateDraft { status: b.status, body: b.body, components: changes(b.components), impact: b.impact }
+    }
 }
 
 /// An incident in the public documents' shape.
@@ -443,53 +321,8 @@ pub async fn create_incident(
     PathParams(id): PathParams<String>,
     Body(body): Body<IncidentIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (page, incident) = open_incident(&state, &caller, &id, body).await?;
+    let (page, incident) = state.status_pages().open_incident(caller.principal(), &id, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
-}
-
-/// Opens an incident or announces a maintenance on page `id` as `caller` (the API and the
-/// console alike).
-pub(crate) async fn open_incident(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    body: IncidentIn,
-) -> Result<(PageRecord, IncidentRecord), ApiError> {
-    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
-    let incident = open(state, &page, body, None).await?;
-    Ok((page, incident))
-}
-
-async fn open(
-    state: &AppState,
-    page: &PageRecord,
-    body: IncidentIn,
-    ticket: Option<stringer_core::ids::TicketId>,
-) -> Result<IncidentRecord, ApiError> {
-    let from = instant("scheduled_for", body.scheduled_for.as_deref())?;
-    let until = instant("scheduled_until", body.scheduled_until.as_deref())?;
-    let components = body
-        .components
-        .iter()
-        .map(|c| Ok((c.id.clone(), c.status.as_deref().map(component_status).transpose()?)))
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let new = NewIncident {
-        id: new_id("sti"),
-        update_id: new_id("stu"),
-        name: body.name,
-        phase: phase(body.maintenance, &body.status)?,
-        impact: impact(body.impact.as_deref())?.unwrap_or(Impact::None),
-        body: body.body,
-        components,
-        window: from.zip(until),
-        ticket,
-    };
-    if body.maintenance && new.window.is_none() {
-        return Err(ApiError::unprocessable("a maintenance needs scheduled_for and scheduled_until"));
-    }
-    let incident = desk(state).open(page, new, state.now().as_second()).await?;
-    state.status.clear();
-    Ok(incident)
 }
 
 /// A page's incidents or maintenances (`?maintenance=true`), newest first, in the public
@@ -501,7 +334,7 @@ pub async fn list_incidents(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ViewStatusPage).await?;
+    let (page, _) = state.status_pages().page_for(caller.principal(), &id, Action::ViewStatusPage).await?;
     let urls = Urls { page: page.url(&state.public_url) };
     let view = desk(&state).view(page, state.now().as_second()).await?;
     let doc = json::document("incidents.json", &view, &urls).unwrap_or_default();
@@ -522,42 +355,8 @@ pub async fn add_update(
     PathParams((id, incident)): PathParams<(String, String)>,
     Body(body): Body<UpdateIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (page, incident) = post_update(&state, &caller, &id, &incident, body).await?;
+    let (page, incident) = state.status_pages().post_update(caller.principal(), &id, &incident, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
-}
-
-/// Adds an update to incident `incident` of page `id` as `caller` (the API and the console
-/// alike).
-pub(crate) async fn post_update(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    incident: &str,
-    body: UpdateIn,
-) -> Result<(PageRecord, IncidentRecord), ApiError> {
-    let (page, _) = page_for(state, caller, id, Action::ManageStatus).await?;
-    let Some(existing) = state.ports.status.incident(incident).await?.filter(|i| i.page_id == page.id) else {
-        return Err(ApiError::not_found("incident"));
-    };
-    let components = body
-        .components
-        .iter()
-        .map(|c| {
-            let status =
-                c.status.as_deref().ok_or_else(|| ApiError::unprocessable("an update's component needs a status"))?;
-            Ok((c.id.clone(), component_status(status)?))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let update = NewUpdate {
-        id: new_id("stu"),
-        phase: phase(existing.phase.is_maintenance(), &body.status)?,
-        body: body.body,
-        components,
-        impact: impact(body.impact.as_deref())?,
-    };
-    let incident = desk(state).update(&page, &existing.id, update, state.now().as_second()).await?;
-    state.status.clear();
-    Ok((page, incident))
 }
 
 /// An incident opened from a ticket.
@@ -566,27 +365,23 @@ pub(crate) async fn post_update(
 pub struct FromTicket {
     /// Its name (default: the ticket's subject).
     #[serde(default)]
-    pub(crate) name: Option<String>,
+    name: Option<String>,
     /// The first update's words (default: that the incident is being investigated).
     #[serde(default)]
-    pub(crate) body: Option<String>,
+    body: Option<String>,
     /// The components it concerns (default: every component of the org's own page, at the
     /// status the ticket's severity suggests).
     #[serde(default)]
-    pub(crate) components: Option<Vec<ComponentChange>>,
+    components: Option<Vec<ComponentChange>>,
     /// The impact (default: from the severity — the most severe is critical, then major,
     /// then minor).
     #[serde(default)]
-    pub(crate) impact: Option<String>,
+    impact: Option<String>,
 }
 
-/// What a ticket's severity suggests for an incident: the most severe is critical (its
-/// components a major outage), the next major (a partial outage), then minor (degraded).
-pub fn suggested(rank: usize) -> (Impact, ComponentStatus) {
-    match rank {
-        0 => (Impact::Critical, ComponentStatus::MajorOutage),
-        1 => (Impact::Major, ComponentStatus::PartialOutage),
-        _ => (Impact::Minor, ComponentStatus::DegradedPerformance),
+impl From<FromTicket> for manage::FromTicket {
+    fn from(b: FromTicket) -> manage::FromTicket {
+        manage::FromTicket { name: b.name, body: b.body, components: b.components.map(changes), impact: b.impact }
     }
 }
 
@@ -602,56 +397,7 @@ pub async fn from_ticket(
     PathParams(id): PathParams<String>,
     Body(body): Body<FromTicket>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let (page, incident) = incident_from_ticket(&state, &caller, &id, body).await?;
+    let (page, incident) =
+        state.status_pages().incident_from_ticket(caller.principal(), &ticket_ref(&id)?, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&state, page, &incident).await?)))
-}
-
-/// Opens an incident from ticket `id` as `caller` (the API and the console alike).
-pub(crate) async fn incident_from_ticket(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    body: FromTicket,
-) -> Result<(PageRecord, IncidentRecord), ApiError> {
-    let found = crate::routes::tickets::ticket_for(state, caller, id, &[Action::ReadInternal]).await?;
-    let ticket = &found.ticket;
-    let org = state.ports.accounts.org(&ticket.org).await?.ok_or_else(|| ApiError::not_found("org"))?;
-    let now = state.now().as_second();
-    let desk = desk(state);
-    let page = match desk.tenant_page(&org, now).await? {
-        Some(page) => page,
-        None => desk.platform_page(&super::platform_name(state), now).await?,
-    };
-    caller.may(
-        Action::ManageStatus,
-        Some(Object::StatusPage(page.org.as_ref().map(|_| org.as_ref()))),
-        "status page",
-    )?;
-    let rank = state.contract().severities.get_index_of(&ticket.state.severity).unwrap_or(usize::MAX);
-    let (default_impact, default_status) = suggested(rank);
-    let components = match body.components {
-        Some(list) => list,
-        None if page.org.is_some() => state
-            .ports
-            .status
-            .components(std::slice::from_ref(&page.id))
-            .await?
-            .into_iter()
-            .filter(|c| !c.group)
-            .map(|c| ComponentChange { id: c.id, status: Some(default_status.as_str().into()) })
-            .collect(),
-        None => Vec::new(),
-    };
-    let input = IncidentIn {
-        name: body.name.unwrap_or_else(|| ticket.subject.clone()),
-        status: "investigating".into(),
-        impact: Some(body.impact.unwrap_or_else(|| default_impact.as_str().into())),
-        body: body.body.unwrap_or_else(|| "We are investigating this issue.".into()),
-        components,
-        scheduled_for: None,
-        scheduled_until: None,
-        maintenance: false,
-    };
-    let incident = open(state, &page, input, Some(ticket.id.clone())).await?;
-    Ok((page, incident))
 }

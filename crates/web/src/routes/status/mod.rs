@@ -132,10 +132,11 @@ enum What {
     Rss,
 }
 
-/// The status pages' routes (behind the pages' session middleware, so a portal session
+/// The status pages' routes and `/` (behind the pages' session middleware, so a portal session
 /// opens a tenant's page).
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
+        .route("/", get(home))
         .route("/status", get(|s: State<AppState>, h: HeaderMap, v: Visitor| serve(s, h, v, None, What::Html)))
         .route(
             "/status/api/v2/{*path}",
@@ -236,12 +237,13 @@ async fn bound_scope(state: &AppState, headers: &HeaderMap) -> Result<Option<Sco
     Ok(scope)
 }
 
-/// `/` on a host bound to a page shows the page; `None` when the host is bound to none.
-pub async fn home_on_host(state: &AppState, headers: &HeaderMap, visitor: Visitor) -> Option<Response> {
-    match bound_scope(state, headers).await {
-        Ok(Some(_)) => Some(on_host(State(state.clone()), headers.clone(), visitor, What::Html).await),
-        Ok(None) => None,
-        Err(e) => Some(e.into_response()),
+/// `/`: on a host bound to a status page, that page; else where the pages lead the visitor
+/// ([`crate::pages::home`]).
+async fn home(State(state): State<AppState>, headers: HeaderMap, visitor: Visitor) -> Response {
+    match bound_scope(&state, &headers).await {
+        Ok(Some(_)) => on_host(State(state.clone()), headers.clone(), visitor, What::Html).await,
+        Ok(None) => crate::pages::home(visitor.as_deref()),
+        Err(e) => e.into_response(),
     }
 }
 

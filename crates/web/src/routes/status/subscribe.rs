@@ -4,7 +4,6 @@
 //! `/api/v1/status-pages/{page}/subscribers` for staff (webhooks, the org's Slack channel,
 //! mail).
 
-use super::manage::page_for;
 use super::{Visitor, may_view, scope_of, shown};
 use crate::AppState;
 use crate::auth::Caller;
@@ -13,7 +12,7 @@ use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
 use crate::pages::session::OpenForm;
-use crate::routes::accounts::spend;
+use crate::ratelimit::spend;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
@@ -283,7 +282,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Vec<SubscriberIo>>, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ReadSubscribers).await?;
+    let (page, _) = state.status_pages().page_for(caller.principal(), &id, Action::ReadSubscribers).await?;
     Ok(axum::Json(state.ports.status.subscribers(&page.id).await?.into_iter().map(io).collect()))
 }
 
@@ -298,7 +297,7 @@ pub async fn create(
     PathParams(id): PathParams<String>,
     Body(body): Body<SubscriberIo>,
 ) -> Result<(StatusCode, axum::Json<SubscriberIo>), ApiError> {
-    let (page, org) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
+    let (page, org) = state.status_pages().page_for(caller.principal(), &id, Action::ManageStatus).await?;
     let kind =
         SubscriberKind::parse(&body.kind).ok_or_else(|| ApiError::unprocessable("kind is email, webhook or slack"))?;
     let given = body.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
@@ -337,7 +336,7 @@ pub async fn remove(
     Extension(caller): Extension<Caller>,
     PathParams((id, subscriber)): PathParams<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (page, _) = page_for(&state, &caller, &id, Action::ManageStatus).await?;
+    let (page, _) = state.status_pages().page_for(caller.principal(), &id, Action::ManageStatus).await?;
     let listed = state.ports.status.subscribers(&page.id).await?;
     let Some(s) = listed.into_iter().find(|s| s.id == subscriber) else {
         return Err(ApiError::not_found("subscriber"));

@@ -2,19 +2,20 @@
 //! reopen, page on-call. A request reads the ticket once (for the policy and the answer) and
 //! records all its events as one change: everything it asks for happens, or nothing.
 
-use super::{MAX_SUBJECT, MAX_TEXT, TicketView, check_severity, parse_status, ticket_for, ticket_ref, view};
+use super::{TicketView, check_severity, parse_status, view};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
 use crate::ids::new_id;
-use crate::routes::accounts::org_for;
+use crate::reads::{ticket_for, ticket_ref};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::act::{Acted, Command};
+use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::Action;
 use stringer_core::event::{Event, EventKind};
@@ -52,7 +53,7 @@ pub async fn create_ticket(
         (_, Some(org)) => org,
         (None, None) => return Err(ApiError::unprocessable("org: which customer org the ticket is for")),
     };
-    let org = org_for(&state, &caller, &org_slug, Action::OpenTicket).await?;
+    let org = state.accounts().org(caller.principal(), &org_slug, Action::OpenTicket).await?;
     let severity = check_severity(state.contract(), &body.severity)?;
     if body.subject.trim().is_empty() || body.subject.len() > MAX_SUBJECT {
         return Err(ApiError::unprocessable(format!("subject: 1 to {MAX_SUBJECT} characters")));

@@ -2,12 +2,12 @@
 //! download (always as an attachment). Customers see and add public ones; staff may add
 //! internal ones, which only who sees internal notes sees.
 
-use super::{Found, ticket_for};
 use crate::AppState;
-use crate::attachments::{self, add, visible};
+use crate::attachments::{self, add, readable, visible};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Params, PathParams, RawBody};
+use crate::reads::ticket_for;
 use crate::routes::accounts::Items;
 use axum::Extension;
 use axum::extract::State;
@@ -92,24 +92,6 @@ pub async fn list(
     let found = ticket_for(&state, &caller, &id, &[Action::ReadTicket]).await?;
     let items = visible(&state, &caller, &found).await?.into_iter().map(Into::into).collect();
     Ok(axum::Json(Items { items }))
-}
-
-/// An attachment with its bytes, if the caller may see it: 404 exactly as for a missing one
-/// otherwise (another org's, or an internal one for a customer).
-pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<(AttachmentRecord, Vec<u8>), ApiError> {
-    if !crate::ids::is_id("att", id) {
-        return Err(ApiError::bad_request("malformed attachment id"));
-    }
-    let Some((record, bytes)) = state.ports.files.attachment(id).await? else {
-        return Err(ApiError::not_found("attachment"));
-    };
-    let found: Found = ticket_for(state, caller, record.ticket.as_str(), &[Action::ReadTicket])
-        .await
-        .map_err(|e| if e.status == StatusCode::NOT_FOUND { ApiError::not_found("attachment") } else { e })?;
-    if !record.public && !caller.sees_internals(&found) {
-        return Err(ApiError::not_found("attachment"));
-    }
-    Ok((record, bytes))
 }
 
 /// Downloads an attachment (always `Content-Disposition: attachment`, never rendered).

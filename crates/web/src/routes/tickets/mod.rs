@@ -8,24 +8,15 @@ pub mod files;
 pub mod timeline;
 pub mod views;
 
-use crate::AppState;
-use crate::auth::Caller;
 use crate::error::ApiError;
 use jiff::Timestamp;
 use serde::Serialize;
-use stringer_app::act::TicketRef;
 use stringer_app::records::TicketRecord;
-use stringer_core::access::Action;
 use stringer_core::contract::Contract;
 use stringer_core::ids::Severity;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::Status;
 use utoipa::ToSchema;
-
-/// The longest subject.
-pub const MAX_SUBJECT: usize = 300;
-/// The longest description or comment, in bytes.
-pub const MAX_TEXT: usize = stringer_app::act::MAX_COMMENT;
 
 /// One SLA clock as shown with a ticket.
 #[derive(Serialize, ToSchema)]
@@ -149,18 +140,4 @@ fn check_severity(contract: &Contract, s: &str) -> Result<Severity, ApiError> {
         let list: Vec<&str> = contract.severities.keys().map(|s| s.as_str()).collect();
         ApiError::unprocessable(format!("unknown severity {s:?}; severities are {}", list.join(", ")))
     })
-}
-
-pub use stringer_app::act::Found;
-
-/// Which ticket a path names: its id (`tkt_…`) or its key (`ACME-42`); 400 for anything else.
-pub fn ticket_ref(id: &str) -> Result<TicketRef, ApiError> {
-    TicketRef::parse(id).ok_or_else(|| ApiError::bad_request("malformed ticket id or key (tkt_… or ACME-42)"))
-}
-
-/// Reads the ticket `id` (its id or its key) once and asks the policy about each of
-/// `actions` on it, through the application; a refusal answers as the policy says (404
-/// exactly as for a missing ticket).
-pub async fn ticket_for(state: &AppState, caller: &Caller, id: &str, actions: &[Action]) -> Result<Found, ApiError> {
-    Ok(state.tickets().find(caller.principal(), &ticket_ref(id)?, actions).await?)
 }

@@ -2,18 +2,18 @@
 //! staff see internal notes and who was paged and how; customers see the public
 //! conversation and what happened, without the vendor's internal details.
 
-use super::ticket_for;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Params, PathParams};
+use crate::reads::ticket_for;
 use crate::routes::accounts::Items;
 use axum::Extension;
 use axum::extract::State;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use stringer_app::records::{CommentRecord, TimelineRecord};
-use stringer_core::access::{self, Action, EntryView};
+use stringer_core::access::Action;
 use utoipa::ToSchema;
 
 /// A comment as shown.
@@ -101,30 +101,8 @@ pub async fn timeline(
     let entries = state.ports.queries.timeline(&found.ticket.id, q.after.unwrap_or(0), limit).await?;
     let items = entries
         .into_iter()
-        .filter_map(|entry| if internal { Some(entry) } else { customer_entry(entry) })
+        .filter_map(|entry| if internal { Some(entry) } else { entry.customer_view() })
         .map(Into::into)
         .collect();
     Ok(axum::Json(Items { items }))
-}
-
-/// A timeline entry as the policy lets someone without internal access see it.
-pub fn customer_entry(mut entry: TimelineRecord) -> Option<TimelineRecord> {
-    let public = entry.body.get("public") != Some(&serde_json::Value::Bool(false));
-    match access::customer_view(&entry.kind, public) {
-        EntryView::Hidden => None,
-        EntryView::Redacted { actor } => {
-            if let Some(body) = entry.body.as_object_mut() {
-                for field in access::STAFF_ONLY_FIELDS {
-                    body.remove(field);
-                }
-                if !actor {
-                    body.remove("by");
-                }
-            }
-            if !actor {
-                entry.actor = None;
-            }
-            Some(entry)
-        }
-    }
 }

@@ -1,12 +1,13 @@
 //! Reading tickets: the list (filtered, cursor-paginated, within the caller's reach) and one
 //! ticket with its live SLA clocks.
 
-use super::{TicketView, check_severity, parse_status, ticket_for, view};
+use super::{TicketView, check_severity, parse_status, view};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Params, PathParams};
 use crate::ids::is_id;
+use crate::reads::ticket_for;
 use axum::Extension;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,250 @@
+//! One-time "set your password" links, for invitations and resets, sent by mail. A link is
+//! `/password/ID.EXPIRES.SIGNATURE`: the HMAC-SHA256 under the server's key (a setting made on
+//! first use) of the id and expiry, so nothing secret is stored; the row only says whose link
+//! it is and whether it was used. Using a link sets the password and ends the user's other
+//! sessions, once. A link's id is a password link's (`pwl_`, for an account) or an org
+//! admin's invitation's (`inv_`: using it makes the account).
+
+use super::tokens::new_secret;
+use super::{AccountDesk, AccountError, AccountMail, password};
+use crate::act::Principal;
+use crate::ids::is_id;
+use crate::records::{InvitationRecord, UserRecord};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+use stringer_core::access::Action;
+use stringer_core::ids::{UserId, UserRole};
+use subtle::ConstantTimeEq;
+
+/// The setting holding the signing key.
+const KEY_SETTING: &str = "password_link_key";
+
+/// How long an invitation works.
+pub const INVITATION_SECONDS: i64 = 7 * 86_400;
+
+/// What a link is for; an invitation lives longer than a reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A new account's first password.
+    Invitation,
+    /// A forgotten password.
+    Reset,
+}
+
+impl Purpose {
+    /// Its name in the store and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Invitation => "invitation",
+            Purpose::Reset => "reset",
+        }
+    }
+
+    /// The purpose named `name` in the API.
+    pub fn parse(name: &str) -> Option<Purpose> {
+        match name {
+            "invitation" => Some(Purpose::Invitation),
+            "reset" => Some(Purpose::Reset),
+            _ => None,
+        }
+    }
+
+    /// How long a link works.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Purpose::Invitation => 7 * 86_400,
+            Purpose::Reset => 3600,
+        }
+    }
+}
+
+fn signature(key: &str, id: &str, expires: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{id}.{expires}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+impl AccountDesk {
+    async fn link_key(&self) -> Result<String, AccountError> {
+        Ok(self.ports.safeguards.setting_or_init(KEY_SETTING, &new_secret()).await?)
+    }
+
+    /// The mail relay, or the refusal of a server without one: a link is never shown to
+    /// anyone but its owner, so without a relay none is made.
+    pub(super) fn relay(&self) -> Result<&Arc<dyn AccountMail>, AccountError> {
+        self.outside.mail.as_ref().ok_or_else(|| {
+            AccountError::Conflict(
+                "this server has no mail relay (--smtp-url), so it cannot send password links".into(),
+            )
+        })
+    }
+
+    /// Whether the server sends mail at all.
+    pub fn sends_mail(&self) -> bool {
+        self.outside.mail.is_some()
+    }
+
+    /// The signed link for the id `id` expiring at `expires`.
+    async fn link(&self, id: &str, expires: i64) -> Result<String, AccountError> {
+        let token = format!("{id}.{expires}.{}", signature(&self.link_key().await?, id, expires));
+        Ok(format!("{}/password/{token}", self.outside.public_url))
+    }
+
+    /// Mails a text; a relay that does not take it is [`AccountError::Unavailable`].
+    async fn deliver(&self, to: &str, subject: &str, body: String) -> Result<(), AccountError> {
+        self.relay()?.send_text(to, subject, body).await.map_err(|e| {
+            tracing::warn!("a mail about an account could not be sent: {e}");
+            AccountError::Unavailable("the mail relay did not take the message; try again")
+        })
+    }
+
+    /// Makes a link for `user` and mails it to them; answers when it expires. Refused when
+    /// the server has no mail relay: the link is never shown to anyone but its owner.
+    async fn send_link(&self, user: &UserRecord, purpose: Purpose) -> Result<i64, AccountError> {
+        self.relay()?;
+        let now = self.now();
+        let expires = now + purpose.seconds();
+        let id = self.new_id("pwl");
+        self.ports.accounts.insert_password_link(&id, &user.id, purpose.as_str(), now, expires).await?;
+        let link = self.link(&id, expires).await?;
+        let hours = purpose.seconds() / 3600;
+        let (subject, opening) = match purpose {
+            Purpose::Invitation => {
+                ("Your Stringer account", format!("Hello {},\n\nan account on Stringer was made for you.", user.name))
+            }
+            Purpose::Reset => (
+                "Reset your Stringer password",
+                format!(
+                    "Hello {},\n\nsomeone asked to reset your Stringer password. If it was not you, ignore this mail.",
+                    user.name
+                ),
+            ),
+        };
+        let body = format!("{opening}\n\nSet your password here (the link works once, for {hours} hours):\n{link}\n");
+        self.deliver(&user.email, subject, body).await?;
+        Ok(expires)
+    }
+
+    /// Mails user `id` a one-time "set your password" link (who may change the user may send
+    /// it); the link is never shown to `who`. Answers the user and when the link expires.
+    pub async fn password_link(
+        &self,
+        who: &Principal,
+        id: &str,
+        purpose: Purpose,
+    ) -> Result<(UserRecord, i64), AccountError> {
+        let user = self.user(who, id, Action::UpdateUser { role: None, cleared: None }).await?;
+        if user.deactivated_at.is_some() {
+            return Err(AccountError::Invalid("this user is deactivated".into()));
+        }
+        let expires = self.send_link(&user, purpose).await?;
+        Ok((user, expires))
+    }
+
+    /// "Forgot your password?" from the client address `ip`: mails a reset link if `email`
+    /// has an active account; answers the same either way, and spends the address's sign-in
+    /// budget.
+    pub async fn forgot(&self, ip: &str, email: &str) -> Result<(), AccountError> {
+        let too_many = "too many attempts from this address";
+        self.spend(self.outside.login_limit, format!("login-ip:{ip}"), too_many).await?;
+        let email = email.trim().to_lowercase();
+        if email.len() <= 254
+            && let Some(user) = self.ports.accounts.login_account(&email, None).await?
+            && user.deactivated_at.is_none()
+            && let Err(e) = self.send_link(&user, Purpose::Reset).await
+        {
+            tracing::warn!("a reset link was asked for but not sent: {e}");
+        }
+        Ok(())
+    }
+
+    /// Mails a stored invitation's link to its address: following it, the invitee sets a
+    /// password and the account is made.
+    pub(super) async fn mail_invitation(&self, invitation: &InvitationRecord, org: &str) -> Result<(), AccountError> {
+        let link = self.link(&invitation.id, invitation.expires_at).await?;
+        let days = INVITATION_SECONDS / 86_400;
+        let body = format!(
+            "Hello {},\n\nyou were invited to {org}'s support desk on Stringer.\n\nChoose your password here to make your account (the link works once, for {days} days):\n{link}\n\nIf you did not expect this, ignore this mail: no account is made.\n",
+            invitation.name
+        );
+        self.deliver(&invitation.email, &format!("Your invitation to {org} on Stringer"), body).await
+    }
+
+    /// Tells the holder of an address that an org admin tried to invite it: no account was
+    /// made and no link exists (the address has an account already, as staff or in another
+    /// org).
+    pub(super) async fn notice_held(&self, invitation: &InvitationRecord, org: &str) -> Result<(), AccountError> {
+        let body = format!(
+            "Hello,\n\nan admin of {org} tried to invite this address to their support desk on Stringer. This address has a Stringer account already, so no new account was made and nothing changed for you.\n\nIf you do want to join {org}, ask your contact at the vendor; if you did not expect this, you need not do anything.\n"
+        );
+        self.deliver(&invitation.email, &format!("Someone at {org} tried to invite you to Stringer"), body).await
+    }
+
+    /// The link's id, if `token` is genuine, unexpired and unused, and its user active (for
+    /// an invitation: its address still held by nobody outside its org).
+    pub async fn usable_link(&self, token: &str) -> Result<Option<String>, AccountError> {
+        let now = self.now();
+        let mut parts = token.splitn(3, '.');
+        let (Some(id), Some(expires), Some(given)) = (parts.next(), parts.next(), parts.next()) else {
+            return Ok(None);
+        };
+        let Ok(expires) = expires.parse::<i64>() else { return Ok(None) };
+        let expected = signature(&self.link_key().await?, id, expires);
+        let genuine = bool::from(expected.as_bytes().ct_eq(given.as_bytes()));
+        if !(genuine && expires > now) {
+            return Ok(None);
+        }
+        let accounts = &self.ports.accounts;
+        let usable = if is_id("inv", id) {
+            accounts.invitation_usable(id, now).await?
+        } else if is_id("pwl", id) {
+            accounts.password_link_usable(id, now).await?
+        } else {
+            false
+        };
+        Ok(usable.then(|| id.to_string()))
+    }
+
+    /// Uses the link `token` up with the new `password`: sets the password (ending the
+    /// user's other sessions) or, for an invitation, makes the account — a new org admin is
+    /// posted the org's welcome packet. `None` when the link no longer works.
+    pub async fn set_password(&self, token: &str, password: &str) -> Result<Option<UserRecord>, AccountError> {
+        let Some(id) = self.usable_link(token).await? else { return Ok(None) };
+        let now = self.now();
+        let hash = password::hash(password);
+        let accounts = &self.ports.accounts;
+        let user = if is_id("inv", &id) {
+            let user = UserId(self.new_id("usr"));
+            let Some(user) = accounts.accept_invitation(&id, &user, &hash, now).await? else { return Ok(None) };
+            if user.role == UserRole::OrgAdmin
+                && let Some(org) = user.org.as_ref()
+                && let Some(org) = accounts.org(org).await?
+            {
+                self.post_packet(&org, &user).await;
+            }
+            Some(user)
+        } else {
+            match accounts.use_password_link(&id, &hash, now).await? {
+                Some(user) => accounts.user(&user).await?,
+                None => None,
+            }
+        };
+        (self.outside.forget)();
+        Ok(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_covers_the_id_and_the_expiry() {
+        let s = signature("k", "pwl_1", 100);
+        assert_eq!(s, signature("k", "pwl_1", 100));
+        assert_ne!(s, signature("k", "pwl_1", 101));
+        assert_ne!(s, signature("k", "pwl_2", 100));
+        assert_ne!(s, signature("other", "pwl_1", 100));
+    }
+}

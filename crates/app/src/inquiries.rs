@@ -1,0 +1,145 @@
+//! "Contact us": anyone (a prospect, a customer who lost access) writes to the vendor without
+//! an account; the inquiry is due on the contract's general-inquiry target and waits in the
+//! staff's inquiries queue, where it is answered once. Each client address may send a few
+//! an hour. The API and the pages call the same [`InquiryDesk`].
+
+use crate::act::Principal;
+use crate::limits::{RateLimit, Spent};
+use crate::ports::Ports;
+use crate::records::InquiryRecord;
+use crate::store::StoreError;
+use stringer_core::access::{self, Action, Decision, Object};
+
+/// The longest inquiry (and answer), in bytes.
+pub const MAX_INQUIRY: usize = 8 * 1024;
+
+/// What a person writes.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// Their name, on one line.
+    pub name: String,
+    /// The address to answer, on one line.
+    pub email: String,
+    /// Their company, if they said.
+    pub company: Option<String>,
+    /// The words.
+    pub body: String,
+}
+
+/// Why an inquiry's use did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum InquiryError {
+    /// The client address sent too many.
+    #[error(transparent)]
+    Spent(#[from] Spent),
+    /// What was written cannot be taken.
+    #[error("{0}")]
+    Invalid(String),
+    /// An inquiry id of the wrong shape.
+    #[error("malformed inquiry id")]
+    Malformed,
+    /// No such inquiry — or the principal may not see inquiries, answered the same.
+    #[error("no such inquiry")]
+    NotFound,
+    /// The policy refused, with its reason.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Someone answered it first.
+    #[error("this inquiry was answered already")]
+    Answered,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The inquiries' use cases.
+#[derive(Clone)]
+pub struct InquiryDesk {
+    ports: Ports,
+    limit: RateLimit,
+    new_id: fn(&str) -> String,
+}
+
+fn decided(decision: Decision) -> Result<(), InquiryError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::NotFound => Err(InquiryError::NotFound),
+        Decision::Forbidden(why) => Err(InquiryError::Forbidden(why.to_string())),
+    }
+}
+
+impl InquiryDesk {
+    /// A desk over the ports; each client address may send `limit` inquiries; `new_id` makes
+    /// an inquiry's id (the front makes them from the wall clock).
+    pub fn new(ports: Ports, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
+        InquiryDesk { ports, limit, new_id }
+    }
+
+    /// Checks and stores an inquiry from client address `ip`, due on the contract's
+    /// general-inquiry target from now.
+    pub async fn receive(&self, ip: &str, m: Message) -> Result<InquiryRecord, InquiryError> {
+        let now = self.ports.commands.now();
+        let what = "too many messages from this address";
+        if let Some(spent) =
+            self.limit.check(self.ports.safeguards.as_ref(), &format!("contact:{ip}"), now.as_second(), what).await?
+        {
+            return Err(spent.into());
+        }
+        let one_line = |s: &str| !s.contains(['\r', '\n']);
+        if m.name.trim().is_empty() || m.name.len() > 200 || !one_line(&m.name) {
+            return Err(InquiryError::Invalid("name: 1 to 200 characters on one line".into()));
+        }
+        let at = m.email.find('@');
+        if m.email.len() > 254 || !one_line(&m.email) || at.is_none_or(|i| i == 0 || i + 1 == m.email.len()) {
+            return Err(InquiryError::Invalid("email: an address to answer".into()));
+        }
+        if m.company.as_ref().is_some_and(|co| co.len() > 200 || !one_line(co)) {
+            return Err(InquiryError::Invalid("company: at most 200 characters on one line".into()));
+        }
+        if m.body.trim().is_empty() || m.body.len() > MAX_INQUIRY {
+            return Err(InquiryError::Invalid(format!("body: 1 to {MAX_INQUIRY} bytes")));
+        }
+        let contract = self.ports.commands.contract();
+        let inquiry = InquiryRecord {
+            id: (self.new_id)("inq"),
+            name: m.name.trim().to_string(),
+            email: m.email.trim().to_string(),
+            company: m.company.map(|co| co.trim().to_string()).filter(|co| !co.is_empty()),
+            body: m.body,
+            received_at: now.as_second(),
+            due_at: contract.due(&contract.general_inquiry, now).as_second(),
+            answered_at: None,
+            answered_by: None,
+            answer: None,
+        };
+        self.ports.inquiries.insert_inquiry(&inquiry).await?;
+        Ok(inquiry)
+    }
+
+    /// The open inquiries (by due time, at most `limit`) or the answered ones (newest
+    /// first), for staff who may read them.
+    pub async fn list(&self, who: &Principal, answered: bool, limit: i64) -> Result<Vec<InquiryRecord>, InquiryError> {
+        decided(access::decide(&who.actor(), Action::ReadInquiries, Some(Object::Staff)))?;
+        Ok(self.ports.inquiries.inquiries(answered, limit).await?)
+    }
+
+    /// Records `who`'s answer to the open inquiry `id`; an inquiry is answered once.
+    pub async fn answer(&self, who: &Principal, id: &str, answer: &str) -> Result<InquiryRecord, InquiryError> {
+        decided(access::decide(&who.actor(), Action::HandleInquiries, Some(Object::Staff)))?;
+        if answer.trim().is_empty() || answer.len() > MAX_INQUIRY {
+            return Err(InquiryError::Invalid(format!("answer: 1 to {MAX_INQUIRY} bytes")));
+        }
+        if !crate::ids::is_id("inq", id) {
+            return Err(InquiryError::Malformed);
+        }
+        let now = self.ports.commands.now().as_second();
+        let inquiries = &self.ports.inquiries;
+        if !inquiries.answer_inquiry(id, &who.user().id, answer, now).await? {
+            return match inquiries.inquiry(id).await? {
+                Some(_) => Err(InquiryError::Answered),
+                None => Err(InquiryError::NotFound),
+            };
+        }
+        inquiries.inquiry(id).await?.ok_or(InquiryError::NotFound)
+    }
+}

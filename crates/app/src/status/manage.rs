@@ -1,0 +1,520 @@
+//! Running status pages, for every door: pages (name, host binding, zone), components and
+//! groups, incidents and scheduled maintenances and their updates, and an incident opened
+//! from a ticket. Each use takes the door's [`Principal`] and asks the access policy: reading
+//! needs the page to be visible, every change is [`Action::ManageStatus`] (staff, on the pages
+//! of orgs they see). The API and the console call the same [`StatusManager`].
+
+use super::{ComponentRecord, IncidentRecord, MAX_NAME, NewIncident, NewUpdate, PageRecord, StatusDesk};
+use crate::act::{Principal, TicketRef};
+use crate::desk::AppError;
+use crate::ports::Ports;
+use crate::records::OrgRecord;
+use crate::store::StoreError;
+use std::sync::Arc;
+use stringer_core::access::{self, Action, Decision, Object, OrgRef};
+use stringer_core::ids::{Deployment, TicketId};
+use stringer_core::status::{ComponentStatus, Impact, Phase};
+
+/// Why running a status page did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    /// No such page, component, incident or ticket — or one the principal may not see.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// The policy refused, with its reason.
+    #[error("{0}")]
+    Forbidden(String),
+    /// What was asked cannot be (an unknown status, a malformed instant).
+    #[error("{0}")]
+    Invalid(String),
+    /// The rules or the store refused.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<StoreError> for ManageError {
+    fn from(e: StoreError) -> ManageError {
+        ManageError::App(AppError::Store(e))
+    }
+}
+
+/// Changes to a page; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct PageChange {
+    /// A new name.
+    pub name: Option<String>,
+    /// A host name to bind it to; blank unbinds.
+    pub host: Option<String>,
+    /// An IANA zone for its days.
+    pub time_zone: Option<String>,
+}
+
+/// A component as a door was asked to write it.
+#[derive(Clone, Debug)]
+pub struct ComponentDraft {
+    /// Its name.
+    pub name: String,
+    /// What it is.
+    pub description: Option<String>,
+    /// The group it is in.
+    pub group_id: Option<String>,
+    /// Its place on the page (new ones go last).
+    pub position: Option<i64>,
+    /// Whether it is a group (only when creating).
+    pub group: bool,
+    /// Shown only while not operational.
+    pub only_show_if_degraded: bool,
+    /// Shown with its uptime bar.
+    pub showcase: bool,
+    /// Its status's name.
+    pub status: String,
+    /// An alert's dedup key that sets its status while the alert is triggered.
+    pub alert_key: Option<String>,
+}
+
+impl From<ComponentRecord> for ComponentDraft {
+    fn from(c: ComponentRecord) -> ComponentDraft {
+        ComponentDraft {
+            name: c.name,
+            description: c.description,
+            group_id: c.group_id,
+            position: Some(c.position),
+            group: c.group,
+            only_show_if_degraded: c.only_show_if_degraded,
+            showcase: c.showcase,
+            status: c.status.as_str().into(),
+            alert_key: c.alert_key,
+        }
+    }
+}
+
+/// A component an incident concerns, with the status it sets.
+#[derive(Clone, Debug)]
+pub struct ComponentChange {
+    /// The component's id (of this page, or the platform's).
+    pub id: String,
+    /// Its new status's name; left as is when absent.
+    pub status: Option<String>,
+}
+
+/// A new incident or scheduled maintenance as a door was asked for it.
+#[derive(Clone, Debug)]
+pub struct IncidentDraft {
+    /// Its name.
+    pub name: String,
+    /// Its phase's name (an incident's or a maintenance's).
+    pub status: String,
+    /// The impact's name (none when absent).
+    pub impact: Option<String>,
+    /// The first update's words.
+    pub body: String,
+    /// The components it concerns.
+    pub components: Vec<ComponentChange>,
+    /// A maintenance's planned start (RFC 3339).
+    pub scheduled_for: Option<String>,
+    /// A maintenance's planned end (RFC 3339).
+    pub scheduled_until: Option<String>,
+    /// Whether it is a scheduled maintenance.
+    pub maintenance: bool,
+}
+
+/// An update of an incident or maintenance as a door was asked for it.
+#[derive(Clone, Debug)]
+pub struct UpdateDraft {
+    /// The phase it moves to.
+    pub status: String,
+    /// Its words.
+    pub body: String,
+    /// Components' new statuses.
+    pub components: Vec<ComponentChange>,
+    /// A new impact.
+    pub impact: Option<String>,
+}
+
+/// An incident opened from a ticket; each absent field has the ticket's default.
+#[derive(Clone, Debug, Default)]
+pub struct FromTicket {
+    /// Its name (default: the ticket's subject).
+    pub name: Option<String>,
+    /// The first update's words.
+    pub body: Option<String>,
+    /// The components it concerns (default: every component of the org's own page, at the
+    /// status the severity suggests).
+    pub components: Option<Vec<ComponentChange>>,
+    /// The impact (default: from the severity).
+    pub impact: Option<String>,
+}
+
+/// What a ticket's severity suggests for an incident: the most severe is critical (its
+/// components a major outage), the next major (a partial outage), then minor (degraded).
+pub fn suggested(rank: usize) -> (Impact, ComponentStatus) {
+    match rank {
+        0 => (Impact::Critical, ComponentStatus::MajorOutage),
+        1 => (Impact::Major, ComponentStatus::PartialOutage),
+        _ => (Impact::Minor, ComponentStatus::DegradedPerformance),
+    }
+}
+
+/// Whether `host` is a host name (letters, digits, hyphens, dots; at most 253).
+fn host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn component_status(name: &str) -> Result<ComponentStatus, ManageError> {
+    ComponentStatus::parse(name).ok_or_else(|| {
+        ManageError::Invalid(
+            "a component's status is operational, degraded_performance, partial_outage, major_outage or under_maintenance"
+                .into(),
+        )
+    })
+}
+
+fn impact(name: Option<&str>) -> Result<Option<Impact>, ManageError> {
+    name.map(|n| {
+        Impact::parse(n).ok_or_else(|| ManageError::Invalid("impact is none, minor, major or critical".into()))
+    })
+    .transpose()
+}
+
+fn phase(maintenance: bool, name: &str) -> Result<Phase, ManageError> {
+    Phase::parse(maintenance, name).ok_or_else(|| {
+        ManageError::Invalid(if maintenance {
+            "a maintenance's status is scheduled, in_progress, verifying or completed".into()
+        } else {
+            "an incident's status is investigating, identified, monitoring, resolved or postmortem".into()
+        })
+    })
+}
+
+fn instant(what: &str, text: Option<&str>) -> Result<Option<i64>, ManageError> {
+    text.map(|t| {
+        t.parse::<jiff::Timestamp>()
+            .map(|ts| ts.as_second())
+            .map_err(|_| ManageError::Invalid(format!("{what} is an RFC 3339 instant, e.g. 2026-12-24T02:00:00Z")))
+    })
+    .transpose()
+}
+
+fn record(d: ComponentDraft, id: String, page: &PageRecord, position: i64) -> Result<ComponentRecord, ManageError> {
+    Ok(ComponentRecord {
+        id,
+        page_id: page.id.clone(),
+        group_id: d.group_id,
+        name: d.name.trim().to_string(),
+        description: d.description.filter(|d| !d.trim().is_empty()),
+        position: d.position.unwrap_or(position),
+        group: d.group,
+        only_show_if_degraded: d.only_show_if_degraded,
+        showcase: d.showcase,
+        status: component_status(&d.status)?,
+        alert_key: d.alert_key.map(|k| k.trim().to_string()).filter(|k| !k.is_empty()),
+        created_at: 0,
+        updated_at: 0,
+    })
+}
+
+fn decided(decision: Decision, what: &'static str) -> Result<(), ManageError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::NotFound => Err(ManageError::NotFound(what)),
+        Decision::Forbidden(why) => Err(ManageError::Forbidden(why.to_string())),
+    }
+}
+
+/// Status pages as principals run them.
+#[derive(Clone)]
+pub struct StatusManager {
+    ports: Ports,
+    new_id: fn(&str) -> String,
+    changed: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl StatusManager {
+    /// A manager over the ports; `new_id` makes ids (the front makes them from the wall
+    /// clock), and `changed` is told after every change, so what was kept of a page is not
+    /// served any longer.
+    pub fn new(ports: Ports, new_id: fn(&str) -> String, changed: Arc<dyn Fn() + Send + Sync>) -> StatusManager {
+        StatusManager { ports, new_id, changed }
+    }
+
+    fn desk(&self) -> StatusDesk {
+        StatusDesk { pages: self.ports.status.clone() }
+    }
+
+    fn now(&self) -> i64 {
+        self.ports.commands.now().as_second()
+    }
+
+    /// The public page's name: the contract's.
+    fn platform_name(&self) -> String {
+        self.ports.commands.contract().name.clone()
+    }
+
+    /// A page and its org, once `who` may take `action` on it (not found as for a missing
+    /// page otherwise).
+    pub async fn page_for(
+        &self,
+        who: &Principal,
+        id: &str,
+        action: Action,
+    ) -> Result<(PageRecord, Option<OrgRecord>), ManageError> {
+        let page = self.ports.status.page(id).await?;
+        let org = match page.as_ref().and_then(|p| p.org.as_ref()) {
+            Some(slug) => self.ports.accounts.org(slug).await?,
+            None => None,
+        };
+        let object = page.as_ref().map(|_| Object::StatusPage(org.as_ref().map(OrgRecord::as_ref)));
+        decided(access::decide(&who.actor(), action, object), "status page")?;
+        let page = page.ok_or(ManageError::NotFound("status page"))?;
+        Ok((page, org))
+    }
+
+    /// The pages `who` may see: the public page first, then each dedicated or federal org's
+    /// (created here for orgs made before pages existed).
+    pub async fn visible_pages(&self, who: &Principal) -> Result<Vec<PageRecord>, ManageError> {
+        if let Decision::Forbidden(why) = access::decide(&who.actor(), Action::ViewStatusPage, None) {
+            return Err(ManageError::Forbidden(why.to_string()));
+        }
+        let now = self.now();
+        let desk = self.desk();
+        let mut out = vec![desk.platform_page(&self.platform_name(), now).await?];
+        for org in self.ports.accounts.orgs().await? {
+            if org.deployment == Deployment::Shared
+                || !who.allowed(Action::ViewStatusPage, Some(Object::StatusPage(Some(org.as_ref()))))
+            {
+                continue;
+            }
+            if let Some(page) = desk.tenant_page(&org, now).await? {
+                out.push(page);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renames page `id`, binds it to a host name, or sets its zone.
+    pub async fn change_page(&self, who: &Principal, id: &str, change: PageChange) -> Result<PageRecord, ManageError> {
+        let (mut page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        if let Some(name) = change.name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > MAX_NAME {
+                return Err(ManageError::Invalid("a page's name is 1 to 200 characters".into()));
+            }
+            page.name = name.to_string();
+        }
+        if let Some(host) = change.host {
+            let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+            if !host.is_empty() && !host_name(&host) {
+                return Err(ManageError::Invalid("host is a host name such as status.vendor.example".into()));
+            }
+            page.host = (!host.is_empty()).then_some(host);
+        }
+        if let Some(zone) = change.time_zone {
+            if jiff::tz::TimeZone::get(&zone).is_err() {
+                return Err(ManageError::Invalid(format!("unknown time zone {zone:?}")));
+            }
+            page.time_zone = zone;
+        }
+        page.updated_at = self.now();
+        self.ports.status.update_page(&page).await?;
+        (self.changed)();
+        Ok(page)
+    }
+
+    /// Page `id`'s own components and groups, by position.
+    pub async fn components(&self, who: &Principal, id: &str) -> Result<Vec<ComponentRecord>, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ViewStatusPage).await?;
+        Ok(self.ports.status.components(std::slice::from_ref(&page.id)).await?)
+    }
+
+    /// Adds a component or group to page `id`.
+    pub async fn add_component(
+        &self,
+        who: &Principal,
+        id: &str,
+        draft: ComponentDraft,
+    ) -> Result<ComponentRecord, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let count = self.ports.status.components(std::slice::from_ref(&page.id)).await?.len() as i64;
+        let component = record(draft, (self.new_id)("stc"), &page, count + 1)?;
+        let saved = self.desk().add_component(&page, component, self.now()).await?;
+        (self.changed)();
+        Ok(saved)
+    }
+
+    /// The component `component` of `page`, as it is.
+    async fn component(&self, page: &PageRecord, component: &str) -> Result<ComponentRecord, ManageError> {
+        let existing = self.ports.status.components(std::slice::from_ref(&page.id)).await?;
+        existing.into_iter().find(|c| c.id == component).ok_or(ManageError::NotFound("component"))
+    }
+
+    /// Changes component `component` of page `id`: its name, place, settings and status.
+    pub async fn change_component(
+        &self,
+        who: &Principal,
+        id: &str,
+        component: &str,
+        draft: ComponentDraft,
+    ) -> Result<ComponentRecord, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let before = self.component(&page, component).await?;
+        let mut changed = record(draft, before.id.clone(), &page, before.position)?;
+        changed.created_at = before.created_at;
+        let saved = self.desk().update_component(&page, changed, self.now()).await?;
+        (self.changed)();
+        Ok(saved)
+    }
+
+    /// Sets one component's status, keeping everything else about it.
+    pub async fn set_status(
+        &self,
+        who: &Principal,
+        id: &str,
+        component: &str,
+        status: &str,
+    ) -> Result<ComponentRecord, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let before = self.component(&page, component).await?;
+        let draft = ComponentDraft { status: status.to_string(), ..ComponentDraft::from(before) };
+        self.change_component(who, id, component, draft).await
+    }
+
+    /// Opens an incident or announces a maintenance on page `id`.
+    pub async fn open_incident(
+        &self,
+        who: &Principal,
+        id: &str,
+        draft: IncidentDraft,
+    ) -> Result<(PageRecord, IncidentRecord), ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let incident = self.open(&page, draft, None).await?;
+        Ok((page, incident))
+    }
+
+    async fn open(
+        &self,
+        page: &PageRecord,
+        draft: IncidentDraft,
+        ticket: Option<TicketId>,
+    ) -> Result<IncidentRecord, ManageError> {
+        let from = instant("scheduled_for", draft.scheduled_for.as_deref())?;
+        let until = instant("scheduled_until", draft.scheduled_until.as_deref())?;
+        let components = draft
+            .components
+            .iter()
+            .map(|c| Ok((c.id.clone(), c.status.as_deref().map(component_status).transpose()?)))
+            .collect::<Result<Vec<_>, ManageError>>()?;
+        let new = NewIncident {
+            id: (self.new_id)("sti"),
+            update_id: (self.new_id)("stu"),
+            name: draft.name,
+            phase: phase(draft.maintenance, &draft.status)?,
+            impact: impact(draft.impact.as_deref())?.unwrap_or(Impact::None),
+            body: draft.body,
+            components,
+            window: from.zip(until),
+            ticket,
+        };
+        if draft.maintenance && new.window.is_none() {
+            return Err(ManageError::Invalid("a maintenance needs scheduled_for and scheduled_until".into()));
+        }
+        let incident = self.desk().open(page, new, self.now()).await?;
+        (self.changed)();
+        Ok(incident)
+    }
+
+    /// Adds an update to incident `incident` of page `id`.
+    pub async fn post_update(
+        &self,
+        who: &Principal,
+        id: &str,
+        incident: &str,
+        draft: UpdateDraft,
+    ) -> Result<(PageRecord, IncidentRecord), ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let Some(existing) = self.ports.status.incident(incident).await?.filter(|i| i.page_id == page.id) else {
+            return Err(ManageError::NotFound("incident"));
+        };
+        let components = draft
+            .components
+            .iter()
+            .map(|c| {
+                let status = c
+                    .status
+                    .as_deref()
+                    .ok_or_else(|| ManageError::Invalid("an update's component needs a status".into()))?;
+                Ok((c.id.clone(), component_status(status)?))
+            })
+            .collect::<Result<Vec<_>, ManageError>>()?;
+        let update = NewUpdate {
+            id: (self.new_id)("stu"),
+            phase: phase(existing.phase.is_maintenance(), &draft.status)?,
+            body: draft.body,
+            components,
+            impact: impact(draft.impact.as_deref())?,
+        };
+        let incident = self.desk().update(&page, &existing.id, update, self.now()).await?;
+        (self.changed)();
+        Ok((page, incident))
+    }
+
+    /// Opens an incident from `ticket` (which `who` must see with its internals) on its org's
+    /// own status page (the public page for an org on the shared platform), linked to it.
+    pub async fn incident_from_ticket(
+        &self,
+        who: &Principal,
+        ticket: &TicketRef,
+        asked: FromTicket,
+    ) -> Result<(PageRecord, IncidentRecord), ManageError> {
+        let found = match ticket {
+            TicketRef::Id(id) => self.ports.queries.ticket(id).await?,
+            TicketRef::Key(key) => self.ports.queries.ticket_by_key(key).await?,
+        };
+        let object = found.as_ref().map(|(t, d)| Object::Ticket(OrgRef { slug: t.org.as_str(), deployment: *d }));
+        decided(access::decide(&who.actor(), Action::ReadInternal, object), "ticket")?;
+        let (ticket, _) = found.ok_or(ManageError::NotFound("ticket"))?;
+        let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ManageError::NotFound("org"))?;
+        let now = self.now();
+        let desk = self.desk();
+        let page = match desk.tenant_page(&org, now).await? {
+            Some(page) => page,
+            None => desk.platform_page(&self.platform_name(), now).await?,
+        };
+        let object = Object::StatusPage(page.org.as_ref().map(|_| org.as_ref()));
+        decided(access::decide(&who.actor(), Action::ManageStatus, Some(object)), "status page")?;
+        let contract = self.ports.commands.contract();
+        let rank = contract.severities.get_index_of(&ticket.state.severity).unwrap_or(usize::MAX);
+        let (default_impact, default_status) = suggested(rank);
+        let components = match asked.components {
+            Some(list) => list,
+            None if page.org.is_some() => self
+                .ports
+                .status
+                .components(std::slice::from_ref(&page.id))
+                .await?
+                .into_iter()
+                .filter(|c| !c.group)
+                .map(|c| ComponentChange { id: c.id, status: Some(default_status.as_str().into()) })
+                .collect(),
+            None => Vec::new(),
+        };
+        let draft = IncidentDraft {
+            name: asked.name.unwrap_or_else(|| ticket.subject.clone()),
+            status: "investigating".into(),
+            impact: Some(asked.impact.unwrap_or_else(|| default_impact.as_str().into())),
+            body: asked.body.unwrap_or_else(|| "We are investigating this issue.".into()),
+            components,
+            scheduled_for: None,
+            scheduled_until: None,
+            maintenance: false,
+        };
+        let incident = self.open(&page, draft, Some(ticket.id.clone())).await?;
+        Ok((page, incident))
+    }
+}
