@@ -125,6 +125,12 @@ impl AppState {
     /// The application's account and org use cases, over this front's ports and the outside
     /// systems it was given: mail for password links, SMS for confirmation codes, the Slack
     /// app's channel kickoffs; a change of a user empties the token cache.
+    /// The mail channel's use cases (triage, org mail rules, mail updates) for a principal.
+    pub fn mail_triage(&self) -> stringer_app::mail::triage::MailTriage {
+        stringer_app::mail::triage::MailTriage::new(self.ports.clone())
+    }
+
+    /// The account and org use cases for a principal.
     pub fn accounts(&self) -> stringer_app::accounts::AccountDesk {
         use stringer_app::accounts::{AccountMail, Outside, Texts};
         let tokens = self.tokens.clone();

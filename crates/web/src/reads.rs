@@ -48,3 +48,18 @@ pub async fn changes_near(state: &AppState, ticket: &TicketRecord) -> Result<Vec
     let to = ticket.state.resolved_at.map_or(state.now().as_second(), |t| t.as_second());
     Ok(state.ports.alerts.changes(&ticket.org, from, to, 50).await?)
 }
+
+/// A received message as a download (`message/rfc822`, never sniffed as anything else).
+pub fn eml_download(id: i64, raw: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "message/rfc822".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"message-{id}.eml\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        raw,
+    )
+        .into_response()
+}

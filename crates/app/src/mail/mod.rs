@@ -7,6 +7,7 @@
 
 pub mod intake;
 pub mod letters;
+pub mod triage;
 
 use crate::ids::ulid;
 use crate::records::UserRecord;

@@ -9,14 +9,13 @@ use super::ticket::at;
 use super::{Nav, PageResult, render};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::mail::{OrgMail, set_org_mail};
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use stringer_app::accounts::links::Purpose;
 use stringer_app::accounts::orgs::{OrgChange, warnings as org_warnings};
 use stringer_app::accounts::users::{Created, NewUser, UserChange};
-use stringer_app::mail::UnknownSenders;
+use stringer_app::mail::{OrgMailPolicy, UnknownSenders};
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::Deployment;
 
@@ -192,10 +191,15 @@ pub async fn save_org(
     };
     let unknown_senders = if form.unknown_senders == "accept" { UnknownSenders::Accept } else { UnknownSenders::Hold };
     let accept_domains = form.accept_domains.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect();
-    let mail = OrgMail { unknown_senders, subject_severity: form.subject_severity.is_some(), accept_domains };
+    let mail = OrgMailPolicy { unknown_senders, subject_severity: form.subject_severity.is_some(), accept_domains };
     let saved =
         match state.accounts().change_org(session.caller.principal(), &slug, change).await.map_err(ApiError::from) {
-            Ok(_) => set_org_mail(&state, &session.caller, &slug, mail).await.map(|_| ()),
+            Ok(_) => state
+                .mail_triage()
+                .set_org_rules(session.caller.principal(), &slug, mail)
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from),
             Err(e) => Err(e),
         };
     match saved {

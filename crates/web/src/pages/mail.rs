@@ -4,7 +4,7 @@
 use super::session::{PageForm, Signed};
 use super::{Nav, PageResult, render, text};
 use crate::AppState;
-use crate::routes::mail::{messages, original_message, route_to};
+use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -42,8 +42,11 @@ pub async fn page(State(state): State<AppState>, Signed(session): Signed) -> Pag
         reason: m.reason.unwrap_or_default(),
         org: m.org.map(|o| o.0).unwrap_or_default(),
     };
-    let held = messages(&state, caller, MailState::Held).await?.into_iter().map(line).collect();
-    let ignored = messages(&state, caller, MailState::Ignored).await?.into_iter().take(50).map(line).collect();
+    let triage = state.mail_triage();
+    let held = triage.messages(caller.principal(), MailState::Held).await.map_err(ApiError::from)?;
+    let held = held.into_iter().map(line).collect();
+    let ignored = triage.messages(caller.principal(), MailState::Ignored).await.map_err(ApiError::from)?;
+    let ignored = ignored.into_iter().take(50).map(line).collect();
     let orgs = state
         .ports
         .accounts
@@ -68,11 +71,13 @@ pub async fn route(
     Path(id): Path<i64>,
     PageForm(session, form): PageForm<RouteForm>,
 ) -> PageResult {
-    route_to(&state, &session.caller, id, &form.org).await?;
+    let now = state.now().as_second();
+    state.mail_triage().route(session.caller.principal(), id, &form.org, now).await.map_err(ApiError::from)?;
     super::see_other("/console/mail")
 }
 
 /// A received message as it came (staff who may see its org).
 pub async fn original(State(state): State<AppState>, Signed(session): Signed, Path(id): Path<i64>) -> PageResult {
-    Ok(original_message(&state, &session.caller, id).await?)
+    let m = state.mail_triage().original(session.caller.principal(), id).await.map_err(ApiError::from)?;
+    Ok(crate::reads::eml_download(id, m.raw))
 }

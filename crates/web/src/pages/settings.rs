@@ -6,7 +6,6 @@ use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::mail::set_updates;
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
@@ -99,7 +98,7 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
         (Inform::Resolved, &form.resolved),
         (Inform::LineOpen, &form.line_open),
     ];
-    let updates = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
+    let updates: Vec<Inform> = ticked.into_iter().filter(|(_, on)| on.is_some()).map(|(i, _)| i).collect();
     let time_zone = Some(Some(form.time_zone.trim().to_string()));
     let me = session.caller.user().id.to_string();
     let (accounts, who) = (state.accounts(), session.caller.principal());
@@ -110,7 +109,7 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
     .map_err(ApiError::from);
     match saved {
         Ok((user, change)) => {
-            set_updates(&state, &session.caller, updates).await?;
+            state.mail_triage().set_updates(session.caller.principal(), &updates).await.map_err(ApiError::from)?;
             let flash = match change {
                 NumberChange::InForce(_) => "Saved.".to_string(),
                 NumberChange::Waiting { waiting, .. } => {

@@ -10,7 +10,7 @@ use crate::routes::accounts::Items;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,6 @@ use stringer_app::mail::{
     Door, InboundRecord, Inform, MAX_MESSAGE_BYTES, MailState, NewInbound, OrgMailPolicy, UnknownSenders,
 };
 use stringer_core::access::{Action, Object};
-use stringer_core::ids::OrgSlug;
 use utoipa::ToSchema;
 
 /// Where a message was sent, when the service knows it (the envelope recipient).
@@ -143,25 +142,6 @@ pub struct MailQuery {
     state: Option<String>,
 }
 
-/// Received messages in a state, newest first, that the caller may triage: those of no org,
-/// and those of an org the caller sees (a federal org's only for cleared staff).
-pub async fn messages(state: &AppState, caller: &Caller, which: MailState) -> Result<Vec<InboundRecord>, ApiError> {
-    caller.may(Action::ReadMail, Some(Object::Staff), "mail")?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let found = state.ports.mailroom.inbound_in(which, 200).await?;
-    Ok(found.into_iter().filter(|m| sees(caller, &orgs, m)).collect())
-}
-
-/// Whether the caller may see a received message: it names no org, or one they see.
-fn sees(caller: &Caller, orgs: &[stringer_app::records::OrgRecord], m: &InboundRecord) -> bool {
-    match &m.org {
-        None => true,
-        Some(slug) => {
-            orgs.iter().any(|o| &o.slug == slug && caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
-        }
-    }
-}
-
 /// Received messages in a state (staff): held ones wait for someone to route them.
 #[utoipa::path(get, path = "/api/v1/mail", security(("bearer" = [])), params(MailQuery),
     responses((status = 200, body = Items<MailView>), (status = 403, body = crate::routes::Problem)))]
@@ -176,7 +156,7 @@ pub async fn list(
             MailState::parse(s).ok_or_else(|| ApiError::unprocessable("state: held, ignored, done or pending"))?
         }
     };
-    let items = messages(&state, &caller, which).await?;
+    let items = state.mail_triage().messages(caller.principal(), which).await?;
     Ok(axum::Json(Items { items: items.into_iter().map(Into::into).collect() }))
 }
 
@@ -189,24 +169,6 @@ pub struct RouteMail {
     pub org: String,
 }
 
-/// Sends a held message back for processing as if it had been addressed to `org`.
-pub async fn route_to(state: &AppState, caller: &Caller, id: i64, org: &str) -> Result<(), ApiError> {
-    caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
-    let orgs = state.ports.accounts.orgs().await?;
-    if !state.ports.mailroom.inbound(id).await?.is_some_and(|m| sees(caller, &orgs, &m)) {
-        return Err(ApiError::not_found("message"));
-    }
-    let org = state.ports.accounts.org(&OrgSlug::from(org)).await?;
-    caller.may(Action::OpenTicket, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
-    let org = org.ok_or_else(|| ApiError::not_found("org"))?;
-    let routed =
-        state.ports.mailroom.route_held(id, &org.slug, caller.user().id.as_str(), state.now().as_second()).await?;
-    if !routed {
-        return Err(ApiError::conflict("no held message with that id"));
-    }
-    Ok(())
-}
-
 /// Routes a held message to an org (staff): it is processed again there at once.
 #[utoipa::path(post, path = "/api/v1/mail/{id}/route", security(("bearer" = [])), params(("id" = i64, Path, description = "The message id", minimum = 1)), request_body = RouteMail,
     responses((status = 202), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
@@ -216,7 +178,7 @@ pub async fn route(
     PathParams(id): PathParams<i64>,
     Body(body): Body<RouteMail>,
 ) -> Result<StatusCode, ApiError> {
-    route_to(&state, &caller, id, &body.org).await?;
+    state.mail_triage().route(caller.principal(), id, &body.org, state.now().as_second()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -230,11 +192,7 @@ pub async fn lift_suppression(
     Extension(caller): Extension<Caller>,
     PathParams(address): PathParams<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.may(Action::TriageMail, Some(Object::Staff), "mail")?;
-    if address.len() > 254 || !address.contains('@') || address.contains(['\r', '\n', ' ']) {
-        return Err(ApiError::unprocessable("address: one mail address"));
-    }
-    state.ports.mailroom.unsuppress(&address).await?;
+    state.mail_triage().lift_suppression(caller.principal(), &address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,28 +204,8 @@ pub async fn original(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    original_message(&state, &caller, id).await
-}
-
-/// A received message as a download (staff who may see its org), for the API and the pages.
-pub async fn original_message(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<axum::response::Response, ApiError> {
-    caller.may(Action::ReadMail, Some(Object::Staff), "mail")?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let m = state.ports.mailroom.inbound(id).await?.filter(|m| sees(caller, &orgs, m));
-    let m = m.ok_or_else(|| ApiError::not_found("message"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "message/rfc822".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"message-{id}.eml\"")),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        m.raw,
-    )
-        .into_response())
+    let m = state.mail_triage().original(caller.principal(), id).await?;
+    Ok(crate::reads::eml_download(id, m.raw))
 }
 
 /// The updates a person gets by mail.
@@ -286,16 +224,7 @@ pub async fn my_updates(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<MailUpdates>, ApiError> {
-    caller.may(Action::ReadAccount, Some(Object::Account(caller.user().id.as_str())), "user")?;
-    Ok(axum::Json(MailUpdates { updates: state.ports.mailroom.mail_updates(caller.user()).await? }))
-}
-
-/// Chooses the updates one gets by mail (the settings page's checkboxes call this too).
-pub async fn set_updates(state: &AppState, caller: &Caller, updates: Vec<Inform>) -> Result<Vec<Inform>, ApiError> {
-    caller.may(Action::UpdateOwnSettings, Some(Object::Account(caller.user().id.as_str())), "user")?;
-    let chosen: Vec<Inform> = Inform::ALL.into_iter().filter(|i| updates.contains(i)).collect();
-    state.ports.mailroom.set_mail_updates(caller.user(), &chosen).await?;
-    Ok(chosen)
+    Ok(axum::Json(MailUpdates { updates: state.mail_triage().updates(caller.principal()).await? }))
 }
 
 /// Chooses the updates the caller gets by mail.
@@ -306,7 +235,7 @@ pub async fn choose_updates(
     Extension(caller): Extension<Caller>,
     Body(body): Body<MailUpdates>,
 ) -> Result<axum::Json<MailUpdates>, ApiError> {
-    Ok(axum::Json(MailUpdates { updates: set_updates(&state, &caller, body.updates).await? }))
+    Ok(axum::Json(MailUpdates { updates: state.mail_triage().set_updates(caller.principal(), &body.updates).await? }))
 }
 
 /// An org's rules for mail.
@@ -337,36 +266,14 @@ impl From<OrgMailPolicy> for OrgMail {
     }
 }
 
-/// The rules as given, checked: domains in lower case, and `accept` only with domains.
-fn mail_policy(body: OrgMail) -> Result<OrgMailPolicy, ApiError> {
-    if body.accept_domains.len() > 20 {
-        return Err(ApiError::unprocessable("accept_domains: at most 20"));
-    }
-    let mut domains = Vec::new();
-    for d in &body.accept_domains {
-        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
-        let valid = d.len() <= 253
-            && d.contains('.')
-            && d.split('.')
-                .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-        if !valid {
-            return Err(ApiError::unprocessable(format!("accept_domains: {d:?} is not a domain name")));
-        }
-        if !domains.contains(&d) {
-            domains.push(d);
+impl From<OrgMail> for OrgMailPolicy {
+    fn from(m: OrgMail) -> OrgMailPolicy {
+        OrgMailPolicy {
+            unknown_senders: m.unknown_senders,
+            subject_severity: m.subject_severity,
+            accept_domains: m.accept_domains,
         }
     }
-    if body.unknown_senders == UnknownSenders::Accept && domains.is_empty() {
-        return Err(ApiError::unprocessable(
-            "accept_domains: accepting strangers' mail needs the org's own mail domains — every member reads all of \
-             the org's tickets",
-        ));
-    }
-    Ok(OrgMailPolicy {
-        unknown_senders: body.unknown_senders,
-        subject_severity: body.subject_severity,
-        accept_domains: domains,
-    })
 }
 
 /// An org's rules for mail (who may see the org).
@@ -377,19 +284,7 @@ pub async fn org_mail(
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
 ) -> Result<axum::Json<OrgMail>, ApiError> {
-    let org = state.ports.accounts.org(&OrgSlug::from(slug.as_str())).await?;
-    caller.may(Action::ReadOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
-    let p = state.ports.mailroom.mail_policy(&OrgSlug::from(slug.as_str())).await?;
-    Ok(axum::Json(p.into()))
-}
-
-/// Sets an org's rules for mail (admin); answers them as stored.
-pub async fn set_org_mail(state: &AppState, caller: &Caller, slug: &str, body: OrgMail) -> Result<OrgMail, ApiError> {
-    let org = state.ports.accounts.org(&OrgSlug::from(slug)).await?;
-    caller.may(Action::UpdateOrg, org.as_ref().map(|o| Object::Org(o.as_ref())), "org")?;
-    let policy = mail_policy(body)?;
-    state.ports.mailroom.set_mail_policy(&OrgSlug::from(slug), policy.clone()).await?;
-    Ok(policy.into())
+    Ok(axum::Json(state.mail_triage().org_rules(caller.principal(), &slug).await?.into()))
 }
 
 /// Sets an org's rules for mail (admin).
@@ -401,5 +296,5 @@ pub async fn update_org_mail(
     PathParams(slug): PathParams<String>,
     Body(body): Body<OrgMail>,
 ) -> Result<axum::Json<OrgMail>, ApiError> {
-    Ok(axum::Json(set_org_mail(&state, &caller, &slug, body).await?))
+    Ok(axum::Json(state.mail_triage().set_org_rules(caller.principal(), &slug, body.into()).await?.into()))
 }
