@@ -13,8 +13,21 @@ fn logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// A command whose reader goes away (`stringer contract show | head`) ends quietly, as Unix
+/// tools do, instead of panicking on the broken pipe: SIGPIPE gets its default action back.
+fn quiet_on_closed_pipe() {
+    // SAFETY: runs first in `main`, before any other thread exists, and only restores the
+    // default action of one signal; no handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if !args.serves() {
+        quiet_on_closed_pipe();
+    }
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

@@ -254,3 +254,23 @@ fn admin_init_uses_the_configured_data_dir_once() {
     let bad = temp_file("bad-config.toml", "listen = 8080\ncolour = \"red\"\n");
     assert!(fails(&["admin", "init", "--config", bad.to_str().unwrap()]).contains("invalid config file"));
 }
+
+/// A reader that goes away ends a printing command quietly: no panic about a broken pipe,
+/// killed by SIGPIPE (or done) as Unix tools are.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["contract", "show"])
+        .env_remove("STRINGER_CONTRACT")
+        .env_remove("STRINGER_CONFIG")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}: {stderr}", out.status);
+}

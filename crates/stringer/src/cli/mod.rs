@@ -73,6 +73,14 @@ enum Command {
 }
 
 /// Runs a parsed command line.
+impl Cli {
+    /// Whether the command is the long-running server (the only one that keeps Rust's ignored
+    /// SIGPIPE: a client closing its connection must never end it).
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Contract(c) => contract_cmd::run(c),
