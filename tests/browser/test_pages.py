@@ -179,6 +179,32 @@ def test_another_orgs_ticket_answers_404_in_html(server, people):
     assert response.status == 403, "customers have no console"
 
 
+def test_the_customer_resolves_and_reopens_their_ticket(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "Solved it myself",
+                                                   "description": "Exports work again."})
+    alice = people("alice@acme.example")
+    page = alice.page
+    page.goto(f"/portal/tickets/{ticket['key']}")
+    before = page.content()
+    page.click("text=Mark as resolved")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/portal/tickets/{ticket['key']}"), "back on the ticket's page, not an error"
+    assert server.api("GET", f"/api/v1/tickets/{ticket['id']}")["status"] == "resolved"
+    assert page.locator("button", has_text="Reopen").count() == 1, "a resolved ticket can be reopened"
+    page.click("button:has-text('Reopen')")
+    page.wait_for_load_state()
+    assert server.api("GET", f"/api/v1/tickets/{ticket['id']}")["status"] != "resolved"
+    # Resolved again, a reply reopens it, as a reply by mail does.
+    page.click("text=Mark as resolved")
+    page.wait_for_load_state()
+    page.fill("#reply", "It broke again.")
+    page.click("text=Send reply")
+    page.wait_for_load_state()
+    assert server.api("GET", f"/api/v1/tickets/{ticket['id']}")["status"] != "resolved"
+    assert "It broke again." in page.content()
+    assert "Solved it myself" in before
+
+
 def test_a_form_without_the_csrf_token_is_refused(server, people):
     ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "CSRF target",
                                                    "description": "x"})

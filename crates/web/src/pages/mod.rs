@@ -207,6 +207,8 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/portal/new", get(portal::new_form).post(portal::open))
         .route("/portal/tickets/{key}", get(portal::ticket))
         .route("/portal/tickets/{key}/reply", post(portal::reply))
+        .route("/portal/tickets/{key}/resolve", post(portal::resolve))
+        .route("/portal/tickets/{key}/reopen", post(portal::reopen))
         .route("/portal/tickets/{key}/page", post(portal::page))
         .route(
             "/portal/tickets/{key}/attachments",

@@ -283,8 +283,37 @@ pub async fn reply(
     PageForm(session, form): PageForm<Reply>,
 ) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    let comment = Command::Comment { id: new_id("cmt"), public: true, body: form.body };
-    state.tickets().act_on(session.caller.principal(), found, vec![comment]).await.map_err(crate::ApiError::from)?;
+    let mut commands = Vec::new();
+    // Replying on a resolved ticket reopens it first, as a reply by mail does.
+    if found.ticket.state.status == stringer_core::ticket::Status::Resolved {
+        commands.push(Command::Reopen);
+    }
+    commands.push(Command::Comment { id: new_id("cmt"), public: true, body: form.body });
+    state.tickets().act_on(session.caller.principal(), found, commands).await.map_err(crate::ApiError::from)?;
+    see_other(&format!("/portal/tickets/{key}"))
+}
+
+/// "Mark as resolved": the customer resolves their ticket.
+pub async fn resolve(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let found = ticket::find(&state, &session, &key).await?;
+    let principal = session.caller.principal();
+    state.tickets().act_on(principal, found, vec![Command::Resolve]).await.map_err(crate::ApiError::from)?;
+    see_other(&format!("/portal/tickets/{key}"))
+}
+
+/// "Reopen": the customer reopens a resolved ticket.
+pub async fn reopen(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let found = ticket::find(&state, &session, &key).await?;
+    let principal = session.caller.principal();
+    state.tickets().act_on(principal, found, vec![Command::Reopen]).await.map_err(crate::ApiError::from)?;
     see_other(&format!("/portal/tickets/{key}"))
 }
 

@@ -338,7 +338,8 @@ pub async fn page(
     let customer_may_page = !staff && may(Action::PageOnCall);
     let refusal = s.customer_page_refusal(contract, now);
     let allowed = Allowed {
-        reply: open && may(Action::CommentPublic),
+        // A customer's reply on a resolved ticket reopens it, as their mail does.
+        reply: (open || (!staff && may(Action::Reopen))) && may(Action::CommentPublic),
         note: open && staff && may(Action::CommentInternal),
         acknowledge: open && staff && s.acknowledged.is_none() && may(Action::Acknowledge),
         resolve: open && may(Action::Resolve),
