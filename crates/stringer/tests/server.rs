@@ -409,3 +409,25 @@ async fn customer_page(db: Db) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 both_backends!(customer_page_refused_until_it_opens, customer_page);
+
+/// The first run without `--demo` gives its first admin a way into the pages: a one-time
+/// "set your password" link printed once (the token alone signs in to nothing but the API).
+#[tokio::test]
+async fn the_first_admin_can_sign_in_to_the_pages() {
+    let db = Db::sqlite();
+    let server = Server::start(&db, &[]);
+    let lines = server.printed("/password/");
+    let link = lines
+        .iter()
+        .find_map(|l| l.split_whitespace().find(|w| w.contains("/password/")))
+        .expect("the first run prints a password link")
+        .to_string();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert_eq!(client.get(&link).send().await.unwrap().status(), reqwest::StatusCode::OK);
+    let own = [("password", "the first admin's password"), ("again", "the first admin's password")];
+    assert_eq!(client.post(&link).form(&own).send().await.unwrap().status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(client.get(&link).send().await.unwrap().status(), reqwest::StatusCode::GONE, "used once");
+    let login = serde_json::json!({"email": "admin@stringer.example", "password": "the first admin's password"});
+    let (status, body) = server.call(reqwest::Method::POST, "/api/v1/login", None, Some(login)).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+}

@@ -126,6 +126,19 @@ impl AccountDesk {
         Ok(expires)
     }
 
+    /// The first run's way in: a one-time "set your password" link for the first admin, who
+    /// has a token and no password yet, shown once to whoever started the server (it is not
+    /// mailed: the first run may have no relay). It works for a week, once.
+    pub async fn first_admin_link(&self, email: &str) -> Result<String, AccountError> {
+        let admin = self.ports.accounts.login_account(email, None).await?;
+        let admin = admin.ok_or(AccountError::NotFound("user"))?;
+        let now = self.now();
+        let expires = now + Purpose::Invitation.seconds();
+        let id = self.new_id("pwl");
+        self.ports.accounts.insert_password_link(&id, &admin.id, Purpose::Invitation.as_str(), now, expires).await?;
+        self.link(&id, expires).await
+    }
+
     /// Mails user `id` a one-time "set your password" link (who may change the user may send
     /// it); the link is never shown to `who`. Answers the user and when the link expires.
     pub async fn password_link(

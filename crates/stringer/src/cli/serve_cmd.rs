@@ -240,8 +240,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let desk = Arc::new(if mail_domains(&args, &config).is_empty() { desk } else { desk.informing() });
     let mut state = AppState::new(wiring::ports(&store, desk.clone()));
     let mail_setup = mail_setup(&args, &config, &state, &instance).await?;
-    if let Some(admin) = first_admin(&state, "admin@stringer.example").await? {
-        print_issued("First run: created the first admin. This token is shown once:", &[admin]);
+    let first_run = first_admin(&state, FIRST_ADMIN).await?;
+    if let Some(admin) = &first_run {
+        print_issued("First run: created the first admin. This token is shown once:", std::slice::from_ref(admin));
     }
     if args.demo {
         let users = seed_demo(&state).await?;
@@ -298,6 +299,10 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.public_url = public.clone();
     state.mail_addresses = (!mail_setup.addresses.domains.is_empty()).then(|| mail_setup.addresses.clone());
     state.phone_line = outside.phone.as_ref().and(args.sms_from.clone());
+    if first_run.is_some() {
+        let link = state.accounts().first_admin_link(FIRST_ADMIN).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("Sign in to the pages as {FIRST_ADMIN}: set a password first (once, within 7 days):\n      {link}");
+    }
     state.texts = outside.phone.clone();
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
@@ -415,6 +420,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// The first admin's address, made on the first run.
+const FIRST_ADMIN: &str = "admin@stringer.example";
 
 /// The support domains: the flags', else the config file's, else the demo's.
 fn mail_domains(args: &ServeArgs, config: &crate::config::ConfigFile) -> Vec<String> {
