@@ -299,10 +299,7 @@ pub async fn resolve(
     Path(key): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let found = ticket::find(&state, &session, &key).await?;
-    let principal = session.caller.principal();
-    state.tickets().act_on(principal, found, vec![Command::Resolve]).await.map_err(crate::ApiError::from)?;
-    see_other(&format!("/portal/tickets/{key}"))
+    act_and_show(&state, &session, &key, Command::Resolve).await
 }
 
 /// "Reopen": the customer reopens a resolved ticket.
@@ -311,9 +308,14 @@ pub async fn reopen(
     Path(key): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
-    let found = ticket::find(&state, &session, &key).await?;
-    let principal = session.caller.principal();
-    state.tickets().act_on(principal, found, vec![Command::Reopen]).await.map_err(crate::ApiError::from)?;
+    act_and_show(&state, &session, &key, Command::Reopen).await
+}
+
+/// Does one command on the customer's ticket through the one application call, then shows
+/// the ticket again (POST, then 303 to its page).
+async fn act_and_show(state: &AppState, session: &Session, key: &str, command: Command) -> PageResult {
+    let found = ticket::find(state, session, key).await?;
+    state.tickets().act_on(session.caller.principal(), found, vec![command]).await.map_err(crate::ApiError::from)?;
     see_other(&format!("/portal/tickets/{key}"))
 }
 
