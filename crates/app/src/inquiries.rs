@@ -100,18 +100,9 @@ impl InquiryDesk {
             return Err(InquiryError::Invalid(format!("body: 1 to {MAX_INQUIRY} bytes")));
         }
         let contract = self.ports.commands.contract();
-        let inquiry = InquiryRecord {
-            id: (self.new_id)("inq"),
-            name: m.name.trim().to_string(),
-            email: m.email.trim().to_string(),
-            company: m.company.map(|co| co.trim().to_string()).filter(|co| !co.is_empty()),
-            body: m.body,
-            received_at: now.as_second(),
-            due_at: contract.due(&contract.general_inquiry, now).as_second(),
-            answered_at: None,
-            answered_by: None,
-            answer: None,
-        };
+        let company = m.company.map(|co| co.trim().to_string()).filter(|co| !co.is_empty());
+        let who = (m.name.trim().to_string(), m.email.trim().to_string(), company);
+        let inquiry = InquiryRecord::received((self.new_id)("inq"), who, m.body, contract, now);
         self.ports.inquiries.insert_inquiry(&inquiry).await?;
         Ok(inquiry)
     }

@@ -181,6 +181,32 @@ pub struct InquiryRecord {
     pub answer: Option<String>,
 }
 
+impl InquiryRecord {
+    /// A new, unanswered inquiry received at `now`, due on the contract's general-inquiry
+    /// target: the one rule for the contact form and the inquiry mailboxes alike.
+    pub fn received(
+        id: String,
+        who: (String, String, Option<String>),
+        body: String,
+        contract: &stringer_core::contract::Contract,
+        now: jiff::Timestamp,
+    ) -> InquiryRecord {
+        let (name, email, company) = who;
+        InquiryRecord {
+            id,
+            name,
+            email,
+            company,
+            body,
+            received_at: now.as_second(),
+            due_at: contract.due(&contract.general_inquiry, now).as_second(),
+            answered_at: None,
+            answered_by: None,
+            answer: None,
+        }
+    }
+}
+
 /// A file attached to a ticket (its bytes are read apart).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttachmentRecord {

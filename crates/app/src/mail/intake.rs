@@ -353,18 +353,8 @@ impl MailDesk {
             if !letter.subject.is_empty() {
                 body = format!("{}\n\n{body}", letter.subject);
             }
-            let inquiry = InquiryRecord {
-                id: id.clone(),
-                name: letter.from_name.clone().unwrap_or_else(|| from.to_string()),
-                email: from.to_string(),
-                company: None,
-                body,
-                received_at: now.as_second(),
-                due_at: contract.due(&contract.general_inquiry, now).as_second(),
-                answered_at: None,
-                answered_by: None,
-                answer: None,
-            };
+            let who = (letter.from_name.clone().unwrap_or_else(|| from.to_string()), from.to_string(), None);
+            let inquiry = InquiryRecord::received(id.clone(), who, body, contract, now);
             self.ports.inquiries.insert_inquiry(&inquiry).await?;
         }
         Ok(MailOutcome::Inquiry { id })
