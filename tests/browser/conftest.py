@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from stringer_server import ROOT, Server  # noqa: E402,F401 (ROOT: for the tests)
 
 CHROMIUM = os.environ.get("STRINGER_CHROMIUM", "/usr/bin/chromium")
+AXE = os.path.join(ROOT, "tests", "browser", "vendor", "axe-4.14.1.min.js")
 PASSWORD = "correct horse battery staple"
 
 
@@ -119,3 +120,10 @@ def crowd(browser, server):
 def people(browser, server):
     with crowd(browser, server) as person:
         yield person
+
+
+def axe_violations(page):
+    """Every axe-core violation on the page as it stands, as (rule, impact, help) triples."""
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], v["help"]) for v in result["violations"]]

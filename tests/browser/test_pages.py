@@ -8,10 +8,9 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, ROOT, Person, desk
+from conftest import PASSWORD, Person, axe_violations, desk
 
 XSS = "<script>window.__xss = 1</script> Checkout down"
-AXE = os.path.join(ROOT, "tests", "browser", "vendor", "axe-4.14.1.min.js")
 
 
 def test_customer_engineer_and_admin_work_a_ticket(server, people):
@@ -276,12 +275,6 @@ def test_staff_route_held_mail_and_customers_choose_their_mail(server, people):
     alice.page.goto("/settings")
     assert not alice.page.get_by_label("Support replied").is_checked()
     assert alice.page.get_by_label("The ticket was resolved").is_checked()
-
-
-def axe_violations(page):
-    page.add_script_tag(path=AXE)
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], v["help"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_main_pages_have_no_serious_accessibility_violations(server, people):
