@@ -92,16 +92,20 @@ fn ticket_with_deployment() -> String {
     )
 }
 
-/// A search as the backend's full-text engine reads it: every word must occur. For FTS5
-/// each word is quoted (so nothing in it is an operator); PostgreSQL's `plainto_tsquery`
-/// reads plain text itself.
-fn search_query(backend: Backend, words: &str) -> String {
-    match backend {
-        Backend::Sqlite => {
-            words.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
-        }
-        Backend::Postgres => words.to_string(),
+/// A search as the backend's full-text engine reads it: every word must occur, and each
+/// counts as the beginning of a word (`chec` finds "check"). The words are cut at
+/// everything but letters and digits, as both engines' tokenizers do, so nothing typed is
+/// ever query syntax. `None` when nothing searchable is left.
+fn search_query(backend: Backend, words: &str) -> Option<String> {
+    let terms: Vec<String> =
+        words.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    if terms.is_empty() {
+        return None;
     }
+    Some(match backend {
+        Backend::Sqlite => terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" "),
+        Backend::Postgres => terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & "),
+    })
 }
 
 /// A value bound to a dynamically built query.
@@ -250,53 +254,74 @@ impl Queries for SqlStore {
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
         let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
         let mut binds = Vec::new();
-        let mut add = |clause: &str, value: Bind, sql: &mut String| {
-            binds.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        // Appends a clause, numbering its `?` placeholders after those before it.
+        let mut add = |clause: &str, values: Vec<Bind>, sql: &mut String| {
+            let mut pieces = clause.split('?');
+            sql.push_str(pieces.next().unwrap_or_default());
+            for (piece, value) in pieces.zip(values) {
+                binds.push(value);
+                sql.push_str(&format!("${}{piece}", binds.len()));
+            }
         };
         if let Some(org) = &filter.org {
-            add(" AND org = ?", Bind::Text(org.to_string()), &mut sql);
+            add(" AND org = ?", vec![Bind::Text(org.to_string())], &mut sql);
         }
         if filter.hide_federal {
             sql.push_str(" AND org NOT IN (SELECT slug FROM orgs WHERE deployment = 'federal')");
         }
         if let Some(status) = filter.status {
-            add(" AND status = ?", Bind::Text(status_name(status).into()), &mut sql);
+            add(" AND status = ?", vec![Bind::Text(status_name(status).into())], &mut sql);
         }
         if let Some(severity) = &filter.severity {
-            add(" AND severity = ?", Bind::Text(severity.to_string()), &mut sql);
+            add(" AND severity = ?", vec![Bind::Text(severity.to_string())], &mut sql);
         }
         if let Some(due) = filter.due_before {
-            add(" AND next_due IS NOT NULL AND next_due <= ?", Bind::Int(due), &mut sql);
+            add(" AND next_due IS NOT NULL AND next_due <= ?", vec![Bind::Int(due)], &mut sql);
         }
         if let Some(tier) = &filter.tier {
-            add(" AND org IN (SELECT slug FROM orgs WHERE tier = ?)", Bind::Text(tier.to_string()), &mut sql);
+            add(" AND org IN (SELECT slug FROM orgs WHERE tier = ?)", vec![Bind::Text(tier.to_string())], &mut sql);
         }
         if filter.unresolved {
             sql.push_str(" AND status <> 'resolved'");
         }
         match &filter.assignee {
-            Some(Some(who)) => add(" AND assignee = ?", Bind::Text(who.to_string()), &mut sql),
+            Some(Some(who)) => add(" AND assignee = ?", vec![Bind::Text(who.to_string())], &mut sql),
             Some(None) => sql.push_str(" AND assignee IS NULL"),
             None => {}
         }
-        if let Some(words) = filter.search.as_deref().map(|w| search_query(self.backend, w)) {
-            let matching = match self.backend {
-                Backend::Sqlite => "ticket_search MATCH ?",
-                Backend::Postgres => "doc @@ plainto_tsquery('simple', ?)",
-            };
+        if let Some(words) = filter.search.as_deref() {
             let public = if filter.search_internal { "" } else { " AND public = 1" };
-            let clause = format!(" AND id IN (SELECT ticket_id FROM ticket_search WHERE {matching}{public})");
-            add(&clause, Bind::Text(words), &mut sql);
+            let text = search_query(self.backend, words).map(|query| {
+                let matching = match self.backend {
+                    Backend::Sqlite => "ticket_search MATCH ?",
+                    Backend::Postgres => "doc @@ to_tsquery('simple', ?)",
+                };
+                (format!("id IN (SELECT ticket_id FROM ticket_search WHERE {matching}{public})"), query)
+            });
+            let key = TicketKey::parse(&words.trim().to_ascii_uppercase());
+            match (text, key) {
+                (Some((clause, query)), Some(key)) => add(
+                    &format!(" AND ({clause} OR (org = ? AND number = ?))"),
+                    vec![Bind::Text(query), Bind::Text(key.org.as_str().to_string()), Bind::Int(key.number)],
+                    &mut sql,
+                ),
+                (Some((clause, query)), None) => add(&format!(" AND {clause}"), vec![Bind::Text(query)], &mut sql),
+                (None, Some(key)) => add(
+                    " AND org = ? AND number = ?",
+                    vec![Bind::Text(key.org.as_str().to_string()), Bind::Int(key.number)],
+                    &mut sql,
+                ),
+                (None, None) => sql.push_str(" AND 1 = 0"),
+            }
         }
         if let Some(before) = &filter.before_id {
-            add(" AND id < ?", Bind::Text(before.to_string()), &mut sql);
+            add(" AND id < ?", vec![Bind::Text(before.to_string())], &mut sql);
         }
         let order = match filter.order {
             TicketOrder::Newest => " ORDER BY id DESC LIMIT ?",
             TicketOrder::DueFirst => " ORDER BY queue_key, id LIMIT ?",
         };
-        add(order, Bind::Int(filter.limit), &mut sql);
+        add(order, vec![Bind::Int(filter.limit)], &mut sql);
         let mut query = sqlx::query::<Any>(&sql);
         for b in binds {
             query = match b {

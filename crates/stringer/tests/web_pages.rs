@@ -422,6 +422,16 @@ async fn keys_assignment_search_and_queue_on(db: Db) {
     assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=P3%20bolt", &d.bob, None).await), ["BOLT-1"]);
     let (status, _) = server.call(Method::GET, "/api/v1/tickets?q=%22unbalanced%20OR", Some(&d.alice), None).await;
     assert_eq!(status, StatusCode::OK, "search words are never query syntax");
+    // A word's beginning finds it, and a ticket's key finds that ticket (within what the caller sees).
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=pelic", &d.alice, None).await), ["ACME-1"]);
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=flam%20intern", &d.engineer, None).await), ["ACME-1"]);
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=ACME-2", &d.alice, None).await), ["ACME-2"]);
+    assert_eq!(hits(server.ok(Method::GET, "/api/v1/tickets?q=%20bolt-1%20", &d.engineer, None).await), ["BOLT-1"]);
+    assert!(hits(server.ok(Method::GET, "/api/v1/tickets?q=ACME-2", &d.bob, None).await).is_empty());
+    for odd in ["%2A", "-", "%22%22", "NEAR(a%20b)", "a%3A%2A"] {
+        let (status, _) = server.call(Method::GET, &format!("/api/v1/tickets?q={odd}"), Some(&d.alice), None).await;
+        assert_eq!(status, StatusCode::OK, "{odd}");
+    }
 
     // The queue order: what breaches first comes first (the P1's response is due soonest).
     let queue = hits(server.ok(Method::GET, "/api/v1/tickets?order=due", &d.engineer, None).await);
