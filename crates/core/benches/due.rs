@@ -25,7 +25,7 @@ fn inputs(n: usize) -> Vec<(i64, i64)> {
 fn office(zone: &str, holidays: Vec<String>) -> Calendar {
     use Weekday::*;
     let windows = vec![Window { days: vec![Mon, Tue, Wed, Thu, Fri], from: "09:00".into(), to: "17:00".into() }];
-    CalendarSpec { description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }
+    CalendarSpec { name: None, description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }
         .compile()
         .expect("bench calendar is valid")
 }

@@ -165,6 +165,20 @@ impl UserRole {
         }
     }
 
+    /// What the pages call it: "Platform engineer", "VP of Engineering".
+    pub fn label(self) -> &'static str {
+        match self {
+            UserRole::Engineer => "Engineer",
+            UserRole::PlatformEngineer => "Platform engineer",
+            UserRole::Tam => "Technical account manager",
+            UserRole::VpEngineering => "VP of Engineering",
+            UserRole::SupportLead => "Support lead",
+            UserRole::Admin => "Administrator",
+            UserRole::Member => "Member",
+            UserRole::OrgAdmin => "Org administrator",
+        }
+    }
+
     /// The role of that name.
     pub fn parse(name: &str) -> Option<UserRole> {
         UserRole::ALL.into_iter().find(|r| r.as_str() == name)

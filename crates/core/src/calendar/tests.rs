@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 fn spec(tz: &str, windows: &[(&[Weekday], &str, &str)], holidays: &[&str]) -> Calendar {
     CalendarSpec {
+        name: None,
         description: None,
         time_zone: tz.into(),
         windows: windows
@@ -280,6 +281,7 @@ fn a_window_is_one_unbroken_stretch_on_the_night_the_clocks_change() {
 #[test]
 fn closures_are_placed_by_the_same_rule() {
     let berlin = CalendarSpec {
+        name: None,
         description: None,
         time_zone: "Europe/Berlin".into(),
         windows: vec![Window { days: ALL.to_vec(), from: "00:00".into(), to: "24:00".into() }],
@@ -293,6 +295,7 @@ fn closures_are_placed_by_the_same_rule() {
     assert_eq!(berlin.next_open(ts("2027-03-28T01:00:00Z")), ts("2027-03-28T02:00:00Z"));
     assert_eq!(berlin.between(ts("2027-03-28T00:00:00Z"), ts("2027-03-28T03:00:00Z")), 2 * H);
     let new_york = CalendarSpec {
+        name: None,
         description: None,
         time_zone: "America/New_York".into(),
         windows: vec![Window { days: ALL.to_vec(), from: "00:00".into(), to: "24:00".into() }],
@@ -329,6 +332,7 @@ fn two_week_holiday_is_skipped_in_one_step() {
 #[test]
 fn closures_and_overlaps() {
     let mut s = CalendarSpec {
+        name: None,
         description: None,
         time_zone: "UTC".into(),
         windows: vec![Window { days: vec![Mon], from: "09:00".into(), to: "17:00".into() }],
@@ -375,7 +379,9 @@ fn arb_calendar() -> impl Strategy<Value = Calendar> {
         let base: jiff::civil::Date = "2026-01-01".parse().unwrap();
         let holidays =
             hs.into_iter().map(|h| base.checked_add(jiff::Span::new().days(h)).unwrap().to_string()).collect();
-        CalendarSpec { description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }.compile().ok()
+        CalendarSpec { name: None, description: None, time_zone: zone.into(), windows, holidays, closures: vec![] }
+            .compile()
+            .ok()
     })
 }
 
@@ -501,6 +507,7 @@ fn arb_change_night() -> impl Strategy<Value = ChangeNight> {
             let days = [Mon, Tue, Wed, Thu, Fri, Sat, Sun];
             let hhmm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
             let spec = CalendarSpec {
+                name: None,
                 description: None,
                 time_zone: zone.into(),
                 windows: windows

@@ -243,6 +243,21 @@ impl Contract {
         &self.calendars[name].engine
     }
 
+    /// What people call the calendar of that key: its `name` in the file, else the key
+    /// in words ("pro_coverage" → "pro coverage").
+    pub fn calendar_name(&self, key: &str) -> String {
+        self.calendars.get(key).and_then(|c| c.spec.name.clone()).unwrap_or_else(|| key.replace('_', " "))
+    }
+
+    /// A target as people read it: "8 business hours (Pro support hours)", "4 hours, around
+    /// the clock".
+    pub fn target_words(&self, target: &Target) -> String {
+        match &target.calendar {
+            Some(key) => format!("{} ({})", target.within, self.calendar_name(key)),
+            None => format!("{}, around the clock", target.within),
+        }
+    }
+
     /// The severity of that name, if the contract defines it.
     pub fn severity(&self, name: &str) -> Option<Severity> {
         self.severities.get_key_value(name).map(|(k, _)| k.clone())

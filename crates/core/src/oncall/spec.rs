@@ -179,6 +179,7 @@ impl LayerSpec {
 /// `restriction` rather than the calendar's `windows`.
 fn restriction_calendar(rotation: &Rotation, windows: &[Window]) -> Result<calendar::Calendar, SpecError> {
     let spec = CalendarSpec {
+        name: None,
         description: None,
         time_zone: rotation.time_zone_name.clone(),
         windows: windows.to_vec(),

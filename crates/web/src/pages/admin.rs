@@ -17,7 +17,7 @@ use stringer_app::accounts::orgs::{OrgChange, warnings as org_warnings};
 use stringer_app::accounts::users::{Created, NewUser, UserChange};
 use stringer_app::mail::{OrgMailPolicy, UnknownSenders};
 use stringer_core::access::{Action, Object};
-use stringer_core::ids::Deployment;
+use stringer_core::ids::{Deployment, UserRole};
 
 /// An org as listed.
 pub struct OrgLine {
@@ -103,7 +103,7 @@ async fn org_page(
         .active_staff()
         .await?
         .into_iter()
-        .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role)))
+        .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role.label())))
         .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1));
     let mail = state.ports.mailroom.mail_policy(&org.slug).await?;
@@ -221,13 +221,13 @@ pub struct UserLine {
     id: String,
     name: String,
     email: String,
-    role: String,
+    role: UserRole,
     org: String,
     cleared: bool,
     deactivated: String,
     may_deactivate: bool,
     /// The roles this user may be given (staff roles for staff, customer roles for customers).
-    roles: Vec<String>,
+    roles: Vec<UserRole>,
     /// A password link may be mailed (the server has a mail relay and the admin may change them).
     may_mail_link: bool,
 }
@@ -241,7 +241,7 @@ struct UsersPage {
     error: Option<String>,
     /// For the new-user form: (slug, name) of the orgs one may add customers to.
     orgs: Vec<(String, String)>,
-    all_roles: Vec<String>,
+    all_roles: Vec<UserRole>,
 }
 
 async fn users_page(
@@ -269,18 +269,14 @@ async fn users_page(
             let may_deactivate = u.deactivated_at.is_none()
                 && u.id != caller.user().id
                 && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
-            let roles = stringer_core::ids::UserRole::ALL
-                .iter()
-                .filter(|r| r.is_staff() == u.role.is_staff())
-                .map(|r| r.as_str().to_string())
-                .collect();
+            let roles = UserRole::ALL.into_iter().filter(|r| r.is_staff() == u.role.is_staff()).collect();
             Some(UserLine {
                 may_mail_link: may_deactivate && state.mail.is_some(),
                 roles,
                 id: u.id.to_string(),
                 name: u.name.clone(),
                 email: u.email.clone(),
-                role: u.role.to_string(),
+                role: u.role,
                 org: u.org.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "staff".into()),
                 cleared: u.federal_cleared,
                 deactivated: u.deactivated_at.map(|d| at(d, &tz)).unwrap_or_default(),
@@ -293,7 +289,7 @@ async fn users_page(
         .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
         .map(|o| (o.slug.to_string(), o.name.clone()))
         .collect();
-    let all_roles = stringer_core::ids::UserRole::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    let all_roles = UserRole::ALL.to_vec();
     let mut response =
         render(&UsersPage { nav: Nav::of(session), users, flash, orgs, all_roles, error: error.clone() })?;
     if error.is_some() {
@@ -437,25 +433,18 @@ pub async fn contract(State(state): State<AppState>, Signed(session): Signed) ->
                 .severities
                 .keys()
                 .map(|sev| {
-                    let cells = c
-                        .tiers
-                        .keys()
-                        .map(|tier| {
-                            let cell = c.target(name, tier, sev);
-                            match &cell.calendar {
-                                Some(cal) => format!("{} ({cal})", cell.within),
-                                None => cell.within.to_string(),
-                            }
-                        })
-                        .collect();
+                    let cells = c.tiers.keys().map(|tier| c.target_words(c.target(name, tier, sev))).collect();
                     (sev.to_string(), cells)
                 })
                 .collect();
             (name.clone(), rows)
         })
         .collect();
-    let coverage =
-        c.tiers.values().map(|t| (t.name.clone(), t.summary.clone().unwrap_or_else(|| t.coverage.clone()))).collect();
+    let coverage = c
+        .tiers
+        .values()
+        .map(|t| (t.name.clone(), t.summary.clone().unwrap_or_else(|| c.calendar_name(&t.coverage))))
+        .collect();
     let escalation = c
         .escalation
         .iter()

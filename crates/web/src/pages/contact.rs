@@ -46,13 +46,10 @@ struct SentPage {
     due: String,
 }
 
-/// The contract's promise for inquiries, in words: "1 business day (pro_coverage time)".
+/// The contract's promise for inquiries, in words: "1 business day (business hours, Mon–Fri UTC)".
 fn promise(state: &AppState) -> String {
-    let target = &state.contract().general_inquiry;
-    match &target.calendar {
-        Some(calendar) => format!("{} ({calendar} time)", target.within),
-        None => target.within.to_string(),
-    }
+    let contract = state.contract();
+    contract.target_words(&contract.general_inquiry)
 }
 
 /// The server's key for the form's guard (made on first use, kept in the settings).

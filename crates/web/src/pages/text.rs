@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use stringer_core::contract::Contract;
+use stringer_core::contract::{Contract, Measure};
 use stringer_core::sla::{ClockState, SlaClock};
 
 /// A reader's time zone: theirs when set and known, else UTC.
@@ -48,20 +48,45 @@ pub struct ClockWords {
     pub tone: &'static str,
 }
 
-/// Puts a clock into words at `now` for a reader in `tz`.
+/// Puts a clock into words at `now` for a reader in `tz`. Business time is named by its
+/// calendar's display name; while that calendar is closed the words say when it opens and
+/// what is promised by when ("Support hours resume Mon 08:00 UTC; we will respond by Mon
+/// 16:00 UTC (8 h of Pro support hours)").
 pub fn clock(contract: &Contract, c: &SlaClock, now: Timestamp, tz: &TimeZone) -> ClockWords {
-    let calendar = c.cell.calendar.clone();
-    let time_kind = calendar.as_deref().map_or("clock time".to_string(), |cal| format!("{cal} time"));
+    let hours = c.cell.calendar.as_deref().map(|key| (contract.calendar(key), contract.calendar_name(key)));
+    let of_hours = |left: i64| match &hours {
+        Some((_, name)) => format!("{} of {name}", duration(left)),
+        None => duration(left),
+    };
+    let promise = match c.measures {
+        Measure::FirstResponse => "we will respond by",
+        Measure::NextReply => "we will reply by",
+        Measure::Resolution => "due by",
+    };
     let (words, tone) = match c.state {
         ClockState::Running => {
             let left = c.remaining(contract, now);
-            let due = c.due.map(|d| format!(" — {}", instant(d, tz))).unwrap_or_default();
             let tone = if left < c.cell.within.seconds / 4 { "soon" } else { "ok" };
-            (format!("due in {} of {time_kind}{due}", duration(left)), tone)
+            let closed_until = hours
+                .as_ref()
+                .filter(|(calendar, _)| !calendar.is_open(now))
+                .map(|(calendar, _)| calendar.next_open(now))
+                .filter(|opens| Some(*opens) <= c.due);
+            let words = match (closed_until, c.due) {
+                (Some(opens), Some(due)) => format!(
+                    "Support hours resume {}; {promise} {} ({})",
+                    instant(opens, tz),
+                    instant(due, tz),
+                    of_hours(left)
+                ),
+                (_, Some(due)) => format!("due in {} — {}", of_hours(left), instant(due, tz)),
+                (_, None) => format!("due in {}", of_hours(left)),
+            };
+            (words, tone)
         }
         ClockState::Paused => {
             let left = c.remaining(contract, now);
-            (format!("paused, waiting on the customer — {} of {time_kind} left", duration(left)), "ok")
+            (format!("paused, waiting on the customer — {} left", of_hours(left)), "ok")
         }
         ClockState::Breached => {
             let at = c.breached_at.or(c.due).unwrap_or(now);
@@ -101,5 +126,24 @@ mod tests {
         assert_eq!(instant(at, &TimeZone::UTC), "Mon 30 Nov 13:05 UTC");
         assert_eq!(instant(at, &zone(Some("Europe/Berlin"))), "Mon 30 Nov 14:05 CET (13:05 UTC)");
         assert_eq!(instant(at, &zone(Some("Not/AZone"))), "Mon 30 Nov 13:05 UTC");
+    }
+
+    #[test]
+    fn a_clock_in_closed_hours_says_when_support_resumes() {
+        let contract = Contract::default_contract();
+        let cell = contract.targets["response"].tiers.iter().find(|(t, _)| t.as_str() == "pro").unwrap().1
+            [&contract.severity("P2").unwrap()]
+            .clone();
+        // Opened Saturday noon: Pro support hours are closed until Monday 00:00 UTC.
+        let opened: Timestamp = "2026-12-05T12:00:00Z".parse().unwrap();
+        let clock = SlaClock::start(&contract, "response", Measure::FirstResponse, true, cell, opened);
+        let words = super::clock(&contract, &clock, opened, &TimeZone::UTC);
+        assert_eq!(
+            words.words,
+            "Support hours resume Mon 7 Dec 00:00 UTC; we will respond by Mon 7 Dec 08:00 UTC (8 h of Pro support hours)"
+        );
+        let monday: Timestamp = "2026-12-07T05:00:00Z".parse().unwrap();
+        let words = super::clock(&contract, &clock, monday, &TimeZone::UTC);
+        assert_eq!(words.words, "due in 3 h of Pro support hours — Mon 7 Dec 08:00 UTC");
     }
 }
