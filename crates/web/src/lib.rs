@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod client;
 mod error;
+mod error_pages;
 mod extract;
 mod ics;
 mod idempotency;
@@ -273,6 +274,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn(extract::edge_checks))
+        .layer(axum::middleware::from_fn(error_pages::as_pages))
         .with_state(state)
 }
 

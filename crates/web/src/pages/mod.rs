@@ -142,23 +142,10 @@ impl From<askama::Error> for PageError {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    reason: &'a str,
-    message: &'a str,
-}
-
 impl IntoResponse for PageError {
+    /// The error page; [`crate::error_pages::as_pages`] adds the way back when it knows it.
     fn into_response(self) -> Response {
-        let page = ErrorPage {
-            status: self.status.as_u16(),
-            reason: self.status.canonical_reason().unwrap_or("Error"),
-            message: &self.message,
-        };
-        let body = page.render().unwrap_or_else(|_| self.message.clone());
-        (self.status, Html(body)).into_response()
+        crate::error_pages::draw(self.status, &self.message, "Go back and try again.", "/", None)
     }
 }
 
@@ -205,6 +192,7 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/portal", get(portal::tickets))
         .route("/packet/{slug}", get(packet::page))
         .route("/portal/new", get(portal::new_form).post(portal::open))
+        .route("/portal/status", get(portal::status))
         .route("/portal/tickets/{key}", get(portal::ticket))
         .route("/portal/tickets/{key}/reply", post(portal::reply))
         .route("/portal/tickets/{key}/resolve", post(portal::resolve))
