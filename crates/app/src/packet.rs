@@ -370,12 +370,22 @@ fn esc(text: &str) -> String {
 /// The packet as a print-friendly HTML document.
 pub fn html(p: &Packet) -> String {
     let mut out = String::from("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>Welcome packet · {}</title>\n", esc(&p.org)));
     out.push_str(
         "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
          table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top}\
-         @media print{body{margin:0}a{color:inherit;text-decoration:none}}</style>\n</head>\n<body>\n<main>\n",
+         .scroll{overflow-x:auto}@media print{body{margin:0}a{color:inherit;text-decoration:none}}</style>\n</head>\n<body>\n<main>\n",
     );
+    out.push_str(&html_body(p));
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// The packet's content as an HTML fragment (from its heading on), for a page that gives it
+/// the site's frame. Wide tables scroll inside their own box.
+pub fn html_body(p: &Packet) -> String {
+    let mut out = String::new();
     out.push_str(&format!("<h1>Welcome to {} support, {}</h1>\n", esc(&p.tier), esc(&p.org)));
     out.push_str(&format!("<p>You are on the <strong>{}</strong> tier, on {}.</p>\n", esc(&p.tier), p.deployment));
     let list = |title: &str, lines: Vec<(&'static str, String)>| {
@@ -384,13 +394,13 @@ pub fn html(p: &Packet) -> String {
     };
     out.push_str(&list("How to reach us", reach_lines(p)));
     out.push_str(&list("Your people", people_lines(p)));
-    out.push_str("<h2>Severities</h2>\n<table>\n<thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Name</th><th scope=\"col\">Definition</th></tr></thead>\n<tbody>\n");
+    out.push_str("<h2>Severities</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Name</th><th scope=\"col\">Definition</th></tr></thead>\n<tbody>\n");
     for (code, name, definition) in &p.severities {
         out.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", esc(code), esc(name), esc(definition)));
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
     out.push_str(&format!(
-        "<h2>Your targets ({})</h2>\n<table>\n<thead><tr><th scope=\"col\">Target</th>",
+        "<h2>Your targets ({})</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Target</th>",
         esc(&p.tier)
     ));
     for (code, _, _) in &p.severities {
@@ -401,7 +411,7 @@ pub fn html(p: &Packet) -> String {
         let cells: String = row.cells.iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
         out.push_str(&format!("<tr><th scope=\"row\">{} ({})</th>{cells}</tr>\n", esc(&row.name), row.measures));
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table></div>\n");
     let always = if p.always_covered.is_empty() {
         String::new()
     } else {
@@ -412,6 +422,5 @@ pub fn html(p: &Packet) -> String {
     out.push_str(&format!("<h2>Escalation</h2>\n<ul>\n{}</ul>\n", items(&p.escalation)));
     out.push_str(&format!("<p>{}</p>\n", esc(&p.customer_page)));
     out.push_str(&format!("<h2>Security incidents</h2>\n<ul>\n{}</ul>\n", items(&p.security)));
-    out.push_str("</main>\n</body>\n</html>\n");
     out
 }

@@ -1,9 +1,11 @@
-//! `/packet/{org}`: an org's welcome packet as a print-friendly page (`?format=md` for its
-//! Markdown), for the org's own people (linked from the portal) and the staff who see it.
+//! `/packet/{org}`: an org's welcome packet in the site's frame (`?format=md` for its
+//! Markdown, `?format=html` for a print-friendly document of its own), for the org's own
+//! people (linked from the portal) and the staff who see it.
 
-use super::PageResult;
 use super::session::Signed;
+use super::{Nav, PageResult, render};
 use crate::AppState;
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -17,7 +19,18 @@ pub struct Format {
     format: Option<String>,
 }
 
-/// The packet, as HTML or (`?format=md`) Markdown.
+/// The packet inside the site's frame.
+#[derive(Template)]
+#[template(path = "packet.html")]
+struct PacketPage {
+    nav: Nav,
+    org: String,
+    slug: String,
+    /// The packet's content, escaped where it was made.
+    body: String,
+}
+
+/// The packet: a page, or (`?format=md`) Markdown, or (`?format=html`) a document of its own.
 pub async fn page(
     State(state): State<AppState>,
     Signed(session): Signed,
@@ -31,8 +44,14 @@ pub async fn page(
             ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], stringer_app::packet::markdown(&packet))
                 .into_response()
         }
-        _ => {
+        Some("html") => {
             ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], stringer_app::packet::html(&packet)).into_response()
         }
+        _ => render(&PacketPage {
+            nav: Nav::of(&session),
+            org: packet.org.clone(),
+            slug: org.slug.to_string(),
+            body: stringer_app::packet::html_body(&packet),
+        })?,
     })
 }

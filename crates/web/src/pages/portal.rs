@@ -18,7 +18,7 @@ use stringer_app::records::{OrgRecord, TicketFilter, TicketOrder};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::{self, Action, Reach};
 use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{Intake, OrgSlug, TicketId};
+use stringer_core::ids::{Deployment, Intake, OrgSlug, TicketId};
 
 /// One row of a ticket list.
 pub struct Row {
@@ -113,7 +113,8 @@ pub async fn tickets(State(state): State<AppState>, Signed(session): Signed, Que
         status: (show == "closed").then_some(stringer_core::ticket::Status::Resolved),
         search: (!search.is_empty()).then(|| search.clone()),
         limit: 200,
-        order: TicketOrder::Newest,
+        // Open tickets by urgency, as the console lists them; closed ones newest first.
+        order: if show == "open" { TicketOrder::DueFirst } else { TicketOrder::Newest },
         ..TicketFilter::default()
     };
     let tz = text::zone(caller.user().time_zone.as_deref());
@@ -121,6 +122,19 @@ pub async fn tickets(State(state): State<AppState>, Signed(session): Signed, Que
     let names = ticket::names(&state, tickets.iter().filter_map(|t| t.state.assignee.as_deref())).await?;
     let rows = tickets.iter().map(|t| row(&state, t, "/portal", &tz, &names)).collect();
     render(&TicketsPage { nav: Nav::of(&session), rows, q: search, show })
+}
+
+/// `/portal/status`: the status page that concerns the customer's org (its own page for a
+/// dedicated or federal deployment, the public page otherwise).
+pub async fn status(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+    let Reach::Org(own) = access::reach(&session.caller.actor()) else {
+        return see_other("/status");
+    };
+    let org = state.accounts().org(session.caller.principal(), own, Action::ReadOrg).await?;
+    match org.deployment {
+        Deployment::Shared => see_other("/status"),
+        _ => see_other(&format!("/status/{}", org.slug)),
+    }
 }
 
 /// One severity in the chooser: what it means and what this org is promised.
@@ -157,11 +171,7 @@ pub fn choices(state: &AppState, org: &OrgRecord) -> Vec<SeverityChoice> {
             let targets = contract
                 .targets
                 .keys()
-                .map(|name| {
-                    let cell = contract.target(name, &org.tier, sev);
-                    let calendar = cell.calendar.as_deref().map_or("clock time".to_string(), |c| format!("{c} time"));
-                    format!("{name} within {} ({calendar})", cell.within)
-                })
+                .map(|name| format!("{name} within {}", contract.target_words(contract.target(name, &org.tier, sev))))
                 .collect();
             SeverityChoice {
                 name: sev.to_string(),
