@@ -128,3 +128,38 @@ def test_the_welcome_packet_is_a_page_of_the_site(server, people):
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"nothing wider than the phone: {width}"
+
+
+def test_the_queue_refresh_keeps_focus_and_scroll(server, people):
+    for n in range(30):
+        server.api("POST", "/api/v1/tickets", {"org": "bolt", "severity": "P4", "subject": f"Day one: filler {n}",
+                                              "description": "x"})
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.set_viewport_size({"width": 1200, "height": 500})
+    page.goto("/console")
+    link = page.locator("#queue-rows a").nth(20)
+    link.focus()
+    focused = page.evaluate("document.activeElement.id")
+    scrolled = page.evaluate("window.scrollY")
+    assert focused.startswith("row-") and scrolled > 0
+    page.evaluate("""() => new Promise(done => document.body.addEventListener('htmx:afterSettle', done, {once: true}))""")
+    assert page.evaluate("document.activeElement.id") == focused, "the same row keeps the keyboard focus"
+    assert page.evaluate("window.scrollY") == scrolled, "and the page does not jump"
+
+
+def test_the_queue_reads_on_a_phone(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P2", "subject": "Day one: phone",
+                                                   "description": "x"})
+    lena = people("lena@vendor.example")
+    page = lena.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ["/console", "/console?q=" + ticket["key"]]:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    row = page.locator("#queue-rows tr").first
+    for label in ["Key", "SLA"]:
+        cell = row.locator(f"td[data-label='{label}']")
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+    assert axe_violations(page) == []

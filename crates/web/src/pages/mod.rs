@@ -166,6 +166,7 @@ pub fn see_other(to: &str) -> PageResult {
 /// anywhere at run time.
 const HTMX: &str = include_str!("../../static/htmx-2.0.11.min.js");
 const STYLE: &str = include_str!("../../static/style.css");
+const QUEUE_JS: &str = include_str!("../../static/queue.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
@@ -247,4 +248,5 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route_layer(axum::middleware::from_fn_with_state(state, session::load))
         .route("/static/htmx.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
         .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/static/queue.js", get(|| async { asset("text/javascript; charset=utf-8", QUEUE_JS) }))
 }
