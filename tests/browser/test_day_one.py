@@ -163,3 +163,42 @@ def test_the_queue_reads_on_a_phone(server, people):
         box = cell.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
     assert axe_violations(page) == []
+
+
+PHONE_PAGES = {
+    "alice@acme.example": ["/portal", "/portal/new", "/portal/new?security=true", "/packet/acme", "/reports",
+                           "/reviews", "/settings", "/contact", "/status/acme"],
+    "nico@vendor.example": ["/console", "/console/oncall", "/console/pages", "/console/status", "/console/inquiries",
+                            "/console/mail", "/console/reports", "/console/new", "/settings"],
+    "ada@vendor.example": ["/admin/orgs", "/admin/orgs/acme", "/admin/users", "/admin/contract",
+                           "/reviews?org=acme", "/status"],
+}
+
+
+def test_every_page_fits_a_phone(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P2", "subject": "Day one: narrow",
+                                                   "description": "A long line " * 20})
+    for email, paths in PHONE_PAGES.items():
+        person = people(email)
+        person.page.set_viewport_size({"width": 390, "height": 844})
+        prefix = "/portal" if email.startswith("alice") else "/console"
+        for path in paths + [f"{prefix}/tickets/{ticket['key']}"]:
+            person.page.goto(path)
+            width = person.page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (email, path, width)
+
+
+def test_the_reviews_charts_are_readable(server, people):
+    ada = people("ada@vendor.example")
+    ada.page.goto("/reviews?org=acme")
+    charts = ada.page.locator("svg.chart")
+    assert charts.count() == 2
+    for i in range(2):
+        labels = charts.nth(i).locator("text.label")
+        boxes = [labels.nth(j).bounding_box() for j in range(labels.count())]
+        for a, b in zip(boxes, boxes[1:]):
+            assert a["y"] + a["height"] <= b["y"] + 0.5, "labels do not overlap"
+    week = charts.nth(1).locator("text.label").first.text_content()
+    assert week.startswith("Week of "), week
+    assert ada.page.locator("svg.chart text.tick").count() >= 4, "an axis with ticks"
+    assert axe_violations(ada.page) == []

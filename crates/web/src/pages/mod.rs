@@ -7,6 +7,7 @@
 //! exactly as a route does, and another org's ticket answers 404 here too.
 
 pub mod admin;
+mod chart;
 pub mod console;
 pub mod contact;
 mod files;

@@ -26,7 +26,9 @@ pub fn markdown(text: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut out = String::new();
     html::push_html(&mut out, Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));
-    ammonia::clean(&out)
+    // No images: a picture from elsewhere would be fetched by every reader's browser, and
+    // an image without words is invisible to a screen reader.
+    ammonia::Builder::default().rm_tags(["img"]).clean(&out).to_string()
 }
 
 fn state_words(s: ReportState) -> &'static str {
@@ -444,7 +446,7 @@ mod tests {
         let html = markdown("**Root cause**: a bad deploy.\n\n<script>alert(1)</script><img src=x onerror=alert(1)>");
         assert!(html.contains("<strong>Root cause</strong>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
-        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("onerror") && !html.contains("<img"), "{html}");
         let table = markdown("| a | b |\n|---|---|\n| 1 | 2 |");
         assert!(table.contains("<table>"), "{table}");
     }

@@ -5,6 +5,7 @@
 //! `format=csv`, `format=md`), and the form in which the TAM completes its recommendations.
 //! [`document`] is the same review as a standalone HTML file, for `stringer review`.
 
+use super::chart::{self, Bar};
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
@@ -44,37 +45,6 @@ pub struct RecommendationsForm {
     recommendations: String,
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A bar chart as inline SVG: one labelled bar per value, scaled to `max`, each bar carrying
-/// its exact value as its tooltip (the table beside it has the same numbers).
-pub fn bars(title: &str, values: &[(String, f64)], max: f64, unit: &str) -> String {
-    let (bar, gap, height, label) = (28.0, 8.0, 120.0, 18.0);
-    let width = values.len() as f64 * (bar + gap) + gap;
-    let mut out = format!(
-        r#"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {h}" width="{width}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
-        t = esc(title),
-        h = height + label * 2.0
-    );
-    for (i, (name, value)) in values.iter().enumerate() {
-        let x = gap + i as f64 * (bar + gap);
-        let h = if max > 0.0 { (value / max).clamp(0.0, 1.0) * height } else { 0.0 };
-        out.push_str(&format!(
-            r#"<rect x="{x}" y="{y:.1}" width="{bar}" height="{h:.1}"><title>{n}: {v}{unit}</title></rect><text x="{tx}" y="{ty}" text-anchor="middle">{n}</text>"#,
-            y = height - h,
-            n = esc(name),
-            v = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") },
-            unit = esc(unit),
-            tx = x + bar / 2.0,
-            ty = height + label,
-        ));
-    }
-    out.push_str("</svg>");
-    out
-}
-
 struct Line {
     cells: Vec<String>,
 }
@@ -91,9 +61,11 @@ struct Body {
     attainment: Vec<Line>,
     attainment_chart: String,
     times: Vec<(&'static str, Vec<Line>)>,
-    volumes: Vec<(&'static str, Vec<Line>)>,
+    /// (title, what the first column holds, rows).
+    volumes: Vec<(&'static str, &'static str, Vec<Line>)>,
     weeks_chart: String,
-    weeks: Vec<(usize, u32)>,
+    /// ("Week of 5 Oct", tickets opened).
+    weeks: Vec<(String, u32)>,
     paging: Vec<(&'static str, u32)>,
     reports: Vec<Line>,
     items: Vec<Line>,
@@ -190,8 +162,11 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
             ])
         })
         .collect();
-    let met: Vec<(String, f64)> =
-        f.attainment.iter().map(|a| (format!("{} {}", a.severity, a.target), a.percent().unwrap_or(0.0))).collect();
+    let met: Vec<Bar> = f
+        .attainment
+        .iter()
+        .map(|a| Bar { label: format!("{} {}", a.severity, a.target), value: a.percent(), shown: pct(a.percent()) })
+        .collect();
     let spread = |list: &[stringer_core::review::Spread]| {
         list.iter().map(|s| line(vec![s.severity.clone(), s.count.to_string(), hours(s.p50), hours(s.p90)])).collect()
     };
@@ -200,8 +175,19 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
             .map(|v| line(vec![v.key.clone(), v.count.to_string(), v.previous.to_string(), pct(v.change())]))
             .collect()
     };
-    let weeks: Vec<(String, f64)> =
-        f.by_week.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), f64::from(*n))).collect();
+    let weeks: Vec<(String, u32)> = f
+        .by_week
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let monday = quarter.first_day().checked_add(jiff::Span::new().days(7 * i as i64)).unwrap_or_default();
+            (format!("Week of {}", monday.strftime("%-d %b")), *n)
+        })
+        .collect();
+    let week_bars: Vec<Bar> = weeks
+        .iter()
+        .map(|(label, n)| Bar { label: label.clone(), value: Some(f64::from(*n)), shown: n.to_string() })
+        .collect();
     let most = f.by_week.iter().copied().max().unwrap_or(0);
     Body {
         org: r.org.clone(),
@@ -212,15 +198,18 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
         next: quarter.next().to_string(),
         tickets: r.tickets,
         attainment,
-        attainment_chart: bars("Targets met, percent", &met, 100.0, " %"),
+        attainment_chart: chart::horizontal("Targets met, percent", &met, 100.0, "percent met"),
         times: vec![
             ("First response", spread(&f.first_response)),
             ("Acknowledgement", spread(&f.acknowledge)),
             ("Resolution", spread(&f.resolve)),
         ],
-        volumes: vec![("Tickets by severity", volume(&f.by_severity)), ("Tickets by channel", volume(&f.by_channel))],
-        weeks_chart: bars("Tickets by week", &weeks, f64::from(most), " tickets"),
-        weeks: f.by_week.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+        volumes: vec![
+            ("Tickets by severity", "Severity", volume(&f.by_severity)),
+            ("Tickets by channel", "Channel", volume(&f.by_channel)),
+        ],
+        weeks_chart: chart::horizontal("Tickets by week", &week_bars, f64::from(most), "tickets opened"),
+        weeks,
         paging: vec![
             ("Tickets that paged", f.paging.tickets_paged),
             ("Pages sent", f.paging.pages),
@@ -344,22 +333,5 @@ pub async fn write(
             page(&state, &session, &org, &review, quarter, None, Some(why)).await
         }
         Err(e) => Err(crate::error::ApiError::from(e).into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bars_scale_escape_and_carry_their_values() {
-        let svg =
-            bars("Tickets <by> week", &[("1".into(), 4.0), ("2".into(), 2.0), ("<3>".into(), 0.0)], 4.0, " tickets");
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains(r#"height="120.0"><title>1: 4 tickets</title>"#), "{svg}");
-        assert!(svg.contains(r#"height="60.0"><title>2: 2 tickets</title>"#), "{svg}");
-        assert!(svg.contains("&lt;3&gt;") && !svg.contains("<3>"), "{svg}");
-        assert!(svg.contains("Tickets &lt;by&gt; week"));
-        assert!(!bars("empty", &[("1".into(), 0.0)], 0.0, "").contains("NaN"));
     }
 }
