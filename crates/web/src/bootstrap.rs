@@ -87,7 +87,8 @@ pub const DEMO_SIGN_INS: [(&str, &str, &str); 3] = [
 
 /// Seeds the demo desk unless it is already there: an Enterprise dedicated org with a TAM
 /// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role,
-/// customers, and open tickets at several severities. Returns the users created.
+/// customers, open tickets at several severities, and two quarters of worked tickets (see
+/// [`crate::demo_history`]). Returns the users created.
 pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     if state.ports.accounts.org(&OrgSlug::from("acme")).await?.is_some() {
         return Ok(Vec::new());
@@ -181,5 +182,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
         };
         state.record(vec![event], extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
     }
+    let orgs = [("acme", customers["alice"].clone()), ("bolt", customers["bob"].clone())];
+    crate::demo_history::seed(state, &orgs, &[staff["nico"].clone(), staff["eve"].clone()]).await?;
     Ok(issued)
 }

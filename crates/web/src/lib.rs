@@ -10,6 +10,7 @@ mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod client;
+mod demo_history;
 mod error;
 mod error_pages;
 mod extract;
