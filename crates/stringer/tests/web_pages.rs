@@ -52,6 +52,15 @@ async fn demo_sign_ins_on(db: Db) {
     let token = ada["token"].as_str().expect("a login gives a token");
     let resolved = second.ok(Method::GET, "/api/v1/tickets?org=acme&status=resolved&limit=100", token, None).await;
     assert!(resolved["items"].as_array().unwrap().len() >= 20, "{resolved}");
+    // And a status page with 90 days behind it: components, past incidents, a maintenance ahead.
+    let summary = second.ok(Method::GET, "/status/api/v2/summary.json", "", None).await;
+    assert_eq!(summary["components"].as_array().unwrap().len(), 5, "{summary}");
+    let incidents = second.ok(Method::GET, "/status/api/v2/incidents.json", "", None).await;
+    let resolved: Vec<_> =
+        incidents["incidents"].as_array().unwrap().iter().filter(|i| i["status"] == "resolved").collect();
+    assert_eq!(resolved.len(), 3, "{incidents}");
+    let ahead = second.ok(Method::GET, "/status/api/v2/scheduled-maintenances/upcoming.json", "", None).await;
+    assert_eq!(ahead["scheduled_maintenances"].as_array().unwrap().len(), 1, "{ahead}");
 }
 
 async fn attachments_on(db: Db) {

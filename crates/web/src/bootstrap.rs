@@ -184,5 +184,6 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     }
     let orgs = [("acme", customers["alice"].clone()), ("bolt", customers["bob"].clone())];
     crate::demo_history::seed(state, &orgs, &[staff["nico"].clone(), staff["eve"].clone()]).await?;
+    crate::demo_history::seed_status(state).await?;
     Ok(issued)
 }

@@ -1,15 +1,20 @@
 //! The demo desk's past, so that a newcomer sees a desk that has been working: the previous
 //! quarter and the current one so far, with tickets opened, acknowledged (mostly in time,
-//! some late) and resolved, through the same application call as every other change. The
-//! quarterly review and the console's closed tickets then have figures to show.
+//! some late) and resolved, through the same application call as every other change; and
+//! the public status page's last 90 days (components, three incidents, a completed
+//! maintenance, one scheduled ahead), written by the application's status desk at the
+//! instants they happened. The quarterly review, the console's closed tickets and the
+//! uptime bars then have something to show.
 
 use crate::AppState;
 use crate::ids::new_id;
 use jiff::{SignedDuration, Timestamp};
-use stringer_app::{Extras, StoreError, TicketDetails};
+use stringer_app::status::{ComponentRecord, NewIncident, NewUpdate, StatusDesk};
+use stringer_app::{AppError, Extras, StoreError, TicketDetails};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, Severity, TicketId, UserId};
 use stringer_core::review::Quarter;
+use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Phase};
 
 /// Tickets per org and quarter.
 const PER_QUARTER: u64 = 24;
@@ -110,4 +115,171 @@ pub async fn seed(state: &AppState, orgs: &[(&str, UserId)], engineers: &[UserId
         }
     }
     Ok(made)
+}
+
+const DAY: i64 = 86_400;
+const MINUTE: i64 = 60;
+
+fn store(e: AppError) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// One past incident: when (days ago, minute of that day in UTC), what, which components
+/// at which status, and its updates (minutes after the start, phase, words).
+struct Past {
+    days_ago: i64,
+    at_minute: i64,
+    name: &'static str,
+    impact: Impact,
+    hit: &'static [(usize, ComponentStatus)],
+    updates: &'static [(i64, IncidentStatus, &'static str)],
+}
+
+const COMPONENTS: [&str; 5] = ["API", "Dashboard", "Webhooks", "Email delivery", "Search"];
+
+const PAST: [Past; 3] = [
+    Past {
+        days_ago: 63,
+        at_minute: 14 * 60 + 10,
+        name: "Elevated API error rates",
+        impact: Impact::Major,
+        hit: &[(0, ComponentStatus::PartialOutage)],
+        updates: &[
+            (0, IncidentStatus::Investigating, "We are investigating elevated 5xx rates on the API."),
+            (25, IncidentStatus::Identified, "A bad configuration push to the EU load balancers; rolling back."),
+            (50, IncidentStatus::Monitoring, "The rollback is complete; error rates are back to normal."),
+            (95, IncidentStatus::Resolved, "Resolved. A post-incident report follows within 5 business days."),
+        ],
+    },
+    Past {
+        days_ago: 41,
+        at_minute: 9 * 60 + 30,
+        name: "Webhook deliveries delayed",
+        impact: Impact::Minor,
+        hit: &[(2, ComponentStatus::DegradedPerformance)],
+        updates: &[
+            (0, IncidentStatus::Investigating, "Webhook deliveries are delayed by up to 20 minutes."),
+            (70, IncidentStatus::Monitoring, "The backlog is draining after adding workers."),
+            (180, IncidentStatus::Resolved, "All delayed webhooks have been delivered."),
+        ],
+    },
+    Past {
+        days_ago: 12,
+        at_minute: 7 * 60 + 45,
+        name: "Dashboard unavailable for some EU users",
+        impact: Impact::Major,
+        hit: &[(1, ComponentStatus::MajorOutage)],
+        updates: &[
+            (0, IncidentStatus::Investigating, "Some EU users cannot load the dashboard."),
+            (20, IncidentStatus::Identified, "An expired certificate on one CDN edge; replacing it."),
+            (40, IncidentStatus::Resolved, "The certificate was replaced; the dashboard loads everywhere."),
+        ],
+    },
+];
+
+/// Seeds the public status page's last 90 days (see the module documentation).
+pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
+    let desk = StatusDesk { pages: state.ports.status.clone() };
+    let now = state.now().as_second();
+    let today = now - now.rem_euclid(DAY);
+    let began = today - 91 * DAY;
+    let page = desk.platform_page(&state.contract().name, began).await.map_err(store)?;
+    let mut ids = Vec::new();
+    for (position, name) in COMPONENTS.into_iter().enumerate() {
+        let component = ComponentRecord {
+            id: new_id("stc"),
+            page_id: page.id.clone(),
+            group_id: None,
+            name: name.into(),
+            description: None,
+            position: position as i64,
+            group: false,
+            only_show_if_degraded: false,
+            showcase: true,
+            status: ComponentStatus::Operational,
+            alert_key: None,
+            created_at: began,
+            updated_at: began,
+        };
+        ids.push(desk.add_component(&page, component, began).await.map_err(store)?.id);
+    }
+    // A maintenance 27 days ago, announced three days before; and one a week ahead.
+    let maintenance = |from: i64, until: i64, name: &str| NewIncident {
+        id: new_id("sti"),
+        update_id: new_id("stu"),
+        name: name.into(),
+        phase: Phase::Maintenance(MaintenanceStatus::Scheduled),
+        impact: Impact::None,
+        body: "The API and webhooks may answer slowly for a few minutes during the window.".into(),
+        components: vec![
+            (ids[0].clone(), Some(ComponentStatus::UnderMaintenance)),
+            (ids[2].clone(), Some(ComponentStatus::UnderMaintenance)),
+        ],
+        window: Some((from, until)),
+        ticket: None,
+    };
+    let step = |phase, body: &str| NewUpdate {
+        id: new_id("stu"),
+        phase: Phase::Maintenance(phase),
+        body: body.into(),
+        components: Vec::new(),
+        impact: None,
+    };
+    let (from, until) = (today - 27 * DAY + 2 * 60 * MINUTE, today - 27 * DAY + 3 * 60 * MINUTE);
+    let done = desk.open(&page, maintenance(from, until, "Database upgrade"), from - 3 * DAY).await.map_err(store)?;
+    let mut events: Vec<(i64, Step)> = vec![
+        (from, Step::Maintenance(done.id.clone(), MaintenanceStatus::InProgress, "The upgrade has begun.")),
+        (until, Step::Maintenance(done.id.clone(), MaintenanceStatus::Completed, "The upgrade is complete.")),
+    ];
+    for past in &PAST {
+        let start = today - past.days_ago * DAY + past.at_minute * MINUTE;
+        events.push((start, Step::Open(past)));
+    }
+    events.sort_by_key(|(at, _)| *at);
+    for (at, what) in events {
+        match what {
+            Step::Maintenance(id, phase, body) => {
+                desk.update(&page, &id, step(phase, body), at).await.map_err(store)?;
+            }
+            Step::Open(past) => {
+                let (first, rest) = past.updates.split_first().expect("every past incident has updates");
+                let opened = NewIncident {
+                    id: new_id("sti"),
+                    update_id: new_id("stu"),
+                    name: past.name.into(),
+                    phase: Phase::Incident(first.1),
+                    impact: past.impact,
+                    body: first.2.into(),
+                    components: past.hit.iter().map(|(i, s)| (ids[*i].clone(), Some(*s))).collect(),
+                    window: None,
+                    ticket: None,
+                };
+                let incident = desk.open(&page, opened, at).await.map_err(store)?;
+                for (minutes, phase, body) in rest {
+                    let over = *phase == IncidentStatus::Resolved;
+                    let update = NewUpdate {
+                        id: new_id("stu"),
+                        phase: Phase::Incident(*phase),
+                        body: (*body).into(),
+                        components: if over {
+                            past.hit.iter().map(|(i, _)| (ids[*i].clone(), ComponentStatus::Operational)).collect()
+                        } else {
+                            Vec::new()
+                        },
+                        impact: None,
+                    };
+                    desk.update(&page, &incident.id, update, at + minutes * MINUTE).await.map_err(store)?;
+                }
+            }
+        }
+    }
+    let (from, until) = (today + 6 * DAY + 2 * 60 * MINUTE, today + 6 * DAY + 4 * 60 * MINUTE);
+    desk.open(&page, maintenance(from, until, "API gateway upgrade"), now).await.map_err(store)?;
+    Ok(())
+}
+
+/// What happens at an instant of the status page's past.
+enum Step {
+    Maintenance(String, MaintenanceStatus, &'static str),
+    Open(&'static Past),
 }
