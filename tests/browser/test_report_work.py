@@ -1,0 +1,64 @@
+"""Post-incident reports' work in a real browser: the customer reads a published report whose
+timeline is the customer's view of the ticket (nobody named as paged, no delivery methods
+or failures, no internal obligations), with the wording staff chose and without the lines
+they hid; the author submits what was typed in one go; a reviewer cannot approve a security
+report without its root cause and remediation; action items are rows with an owner chosen
+by name."""
+
+from conftest import PASSWORD, axe_violations
+from stringer_server import until
+
+
+def login(server, email):
+    return server.api("POST", "/api/v1/login", {"email": email, "password": PASSWORD}, token="")["token"]
+
+
+def resolved_p1(server, subject, security=False):
+    body = {"severity": "P1", "subject": subject, "description": "EU only.", "security": security}
+    key = server.api("POST", "/api/v1/tickets", body, token=login(server, "alice@acme.example"))["key"]
+    server.api("POST", f"/api/v1/tickets/{key}/acknowledge")
+    server.api("POST", f"/api/v1/tickets/{key}/resolve")
+    # The page went out and its deliveries fail (Nico's webhook is a closed port).
+    until("a failed delivery", lambda: any(
+        "failed" in line["what"] for line in server.api("GET", f"/api/v1/tickets/{key}/report")["timeline"]))
+    return key
+
+
+def test_the_customer_reads_the_customer_view_of_the_timeline_as_staff_worded_it(server, people):
+    key = resolved_p1(server, "Search answered 500")
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto(f"/console/tickets/{key}/report")
+    staff_lines = page.locator("#timeline-internal").inner_text()
+    assert "Nico Engineer" in staff_lines, "staff see who was paged"
+    assert "failed" in staff_lines, "and the deliveries that failed"
+    rows = page.locator("#timeline-edit tbody tr")
+    texts = [rows.nth(i).locator("input[type=text]").input_value() for i in range(rows.count())]
+    assert not any("Nico" in t or "failed" in t or "report is owed" in t for t in texts), texts
+    opened = next(i for i, t in enumerate(texts) if t.startswith("Opened"))
+    resolved = next(i for i, t in enumerate(texts) if t.startswith("Resolved"))
+    rows.nth(opened).locator("input[type=text]").fill("The incident was reported by Acme")
+    rows.nth(resolved).locator("input[type=checkbox]").check()
+    page.fill("textarea[name=summary]", "Search answered 500 for an hour.")
+    assert axe_violations(page) == []
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "in review" in page.locator("#report-state").inner_text()
+    assert "reworded" in page.locator("#versions").inner_text(), "the edit is in the report's history"
+    assert "hid" in page.locator("#versions").inner_text()
+
+    lead = login(server, "lena@vendor.example")
+    revision = server.api("GET", f"/api/v1/tickets/{key}/report", token=lead)["revision"]
+    server.api("POST", f"/api/v1/tickets/{key}/report/steps", {"step": "approve", "revision": revision}, token=lead)
+    revision += 1
+    server.api("POST", f"/api/v1/tickets/{key}/report/steps", {"step": "publish", "revision": revision})
+
+    alice = people("alice@acme.example")
+    alice.page.goto(f"/reports/{key}")
+    shown = alice.page.locator("ol.timeline").inner_text()
+    assert "The incident was reported by Acme" in shown
+    assert "Resolved" not in shown, "the hidden line stays hidden"
+    assert "Paged" in shown, "the customer sees that on-call was paged"
+    for secret in ["Nico", "webhook", "failed", "Page to", "report is owed", "Alice of acme", "via"]:
+        assert secret not in shown, f"{secret!r} in the customer's timeline: {shown}"
+    assert axe_violations(alice.page) == []
