@@ -88,7 +88,7 @@ async fn customer_timeline(db: Db) {
     assert!(!customer.iter().any(|l| l.starts_with("Acknowledged")), "{customer:?}");
     assert_eq!(edited["versions"][0]["timeline_edits"].as_array().unwrap().len(), 2, "in the history: {edited}");
     server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "submit", "revision": 1}))).await;
-    server.ok(Method::POST, &steps, &lead, Some(json!({"step": "approve", "revision": 2}))).await;
+    server.ok(Method::POST, &steps, &lead, Some(json!({"step": "approve", "revision": 1}))).await;
     server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "publish", "revision": 3}))).await;
 
     // The org's people read the customer's lines only, as staff worded them.
@@ -100,4 +100,66 @@ async fn customer_timeline(db: Db) {
         assert!(!shown.iter().any(|l| l.contains(hidden)), "{hidden:?} in {shown:?}");
     }
     assert_eq!(read["sections"]["timeline_edits"], json!([]), "staff's edits are applied, not handed out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_saves_what_a_step_carries_and_checks_it() {
+    let server = Server::start(&Db::sqlite(), &[]);
+    let d = desk(&server).await;
+    let lead = lead(&server, &d.admin).await;
+    let body =
+        json!({"org": "acme", "severity": "P2", "subject": "Key in a log", "description": "x", "security": true});
+    let key =
+        server.ok(Method::POST, "/api/v1/tickets", &d.engineer, Some(body)).await["key"].as_str().unwrap().to_string();
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/resolve"), &d.engineer, None).await;
+    let path = format!("/api/v1/tickets/{key}/report");
+    let steps = format!("{path}/steps");
+    let draft = server.ok(Method::GET, &path, &d.engineer, None).await;
+    let eng_id = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await["id"].clone();
+    let alice_id = server.ok(Method::GET, "/api/v1/me", &d.alice, None).await["id"].clone();
+
+    // Action items: what, a real due date, a staff owner — each refused otherwise, nothing written.
+    let mut sections = draft["sections"].clone();
+    for (item, why) in [
+        (json!({"what": "Rotate keys", "owner": alice_id, "due": null, "state": "open"}), "owner is a staff member"),
+        (
+            json!({"what": "Rotate keys", "owner": "usr_nobody", "due": null, "state": "open"}),
+            "owner is a staff member",
+        ),
+        (json!({"what": "Rotate keys", "owner": "", "due": null, "state": "open"}), "names its owner"),
+        (json!({"what": " ", "owner": eng_id, "due": null, "state": "open"}), "says what"),
+        (json!({"what": "Rotate keys", "owner": eng_id, "due": "2027-02-30", "state": "open"}), ""),
+    ] {
+        sections["action_items"] = json!([item]);
+        let asked = json!({"step": "edit", "revision": 0, "sections": sections});
+        let (status, body) = server.call(Method::POST, &steps, Some(&d.engineer), Some(asked)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{item}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains(why), "{item}: {body}");
+    }
+    assert_eq!(server.ok(Method::GET, &path, &d.engineer, None).await["revision"], 0, "nothing written");
+
+    // Submit carries the text: it is saved as a version and submitted, in one write.
+    sections["action_items"] = json!([{"what": "Rotate keys", "owner": eng_id, "due": "2027-01-31", "state": "open"}]);
+    sections["root_cause"] = json!("A debug log line printed the key.");
+    let asked = json!({"step": "submit", "revision": 0, "sections": sections});
+    let submitted = server.ok(Method::POST, &steps, &d.engineer, Some(asked)).await;
+    assert_eq!((&submitted["state"], &submitted["version"]), (&json!("in_review"), &json!(1)), "{submitted}");
+    assert_eq!(submitted["sections"]["root_cause"], sections["root_cause"]);
+
+    // A security report is not approved without its remediation.
+    let (status, body) =
+        server.call(Method::POST, &steps, Some(&lead), Some(json!({"step": "approve", "revision": 1}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("before it is approved"), "{body}");
+    sections["remediation"] = json!("Keys are redacted in logs.");
+    let asked = json!({"step": "approve", "revision": 1, "sections": sections});
+    let approved = server.ok(Method::POST, &steps, &lead, Some(asked)).await;
+    assert_eq!((&approved["state"], &approved["version"]), (&json!("approved"), &json!(2)), "{approved}");
+
+    // Changed words are not published unreviewed.
+    sections["lessons"] = json!("Redact by default.");
+    let asked = json!({"step": "publish", "revision": 2, "sections": sections});
+    let (status, body) = server.call(Method::POST, &steps, Some(&d.engineer), Some(asked)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("reviewed again"), "{body}");
 }
