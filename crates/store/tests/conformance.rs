@@ -389,11 +389,17 @@ async fn action_item_owners_migrate(url: &str) {
         published_at: None,
     };
     store.start_report(&record).await.unwrap();
-    let item = |what: &str, owner: &str| ActionItem { what: what.into(), owner: owner.into(), due: None, state: ItemState::Open };
+    let item = |what: &str, owner: &str| ActionItem {
+        what: what.into(),
+        owner: owner.into(),
+        due: None,
+        state: ItemState::Open,
+    };
     let items = vec![item("a", " NICO@vendor.example "), item("b", "nico engineer"), item("c", "the DBA team")];
     let sections = Sections { summary: "s".into(), action_items: items, ..Sections::default() };
     let version = VersionRecord { version: 1, author: None, at: 0, sections, timeline: Vec::new() };
-    let written = Written { state: ReportState::Draft, version: Some(version), comment: None, announcements: Vec::new() };
+    let written =
+        Written { state: ReportState::Draft, version: Some(version), comment: None, announcements: Vec::new() };
     assert!(store.write_report(&ticket, 0, &written, 0).await.unwrap());
     let raw = sqlx::AnyPool::connect(url).await.unwrap();
     sqlx::query("DELETE FROM schema_migrations WHERE version = 25").execute(&raw).await.unwrap();
