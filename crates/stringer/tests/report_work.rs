@@ -88,7 +88,7 @@ async fn customer_timeline(db: Db) {
     assert!(!customer.iter().any(|l| l.starts_with("Acknowledged")), "{customer:?}");
     assert_eq!(edited["versions"][0]["timeline_edits"].as_array().unwrap().len(), 2, "in the history: {edited}");
     server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "submit", "revision": 1}))).await;
-    server.ok(Method::POST, &steps, &lead, Some(json!({"step": "approve", "revision": 1}))).await;
+    server.ok(Method::POST, &steps, &lead, Some(json!({"step": "approve", "revision": 2}))).await;
     server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "publish", "revision": 3}))).await;
 
     // The org's people read the customer's lines only, as staff worded them.
