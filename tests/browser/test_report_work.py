@@ -5,12 +5,32 @@ they hid; the author submits what was typed in one go; a reviewer cannot approve
 report without its root cause and remediation; action items are rows with an owner chosen
 by name."""
 
-from conftest import PASSWORD, axe_violations
+import pytest
+
+from conftest import PASSWORD, axe_violations, crowd, desk
 from stringer_server import until
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A desk of this module's own: its sign-ins do not spend the shared desk's budget."""
+    s = desk()
+    s.tokens = {}
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def people(browser, server):
+    with crowd(browser, server) as person:
+        yield person
+
+
 def login(server, email):
-    return server.api("POST", "/api/v1/login", {"email": email, "password": PASSWORD}, token="")["token"]
+    if email not in server.tokens:
+        body = {"email": email, "password": PASSWORD}
+        server.tokens[email] = server.api("POST", "/api/v1/login", body, token="")["token"]
+    return server.tokens[email]
 
 
 def resolved_p1(server, subject, security=False):
