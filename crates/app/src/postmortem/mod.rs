@@ -648,3 +648,32 @@ fn impact(contract: &Contract, ticket: &TicketRecord, components: &[String]) -> 
 fn utc(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(key: &str, what: &str, customer: Option<&str>) -> Line {
+        Line { key: key.into(), at: 0, what: what.into(), customer: customer.map(String::from) }
+    }
+
+    #[test]
+    fn the_customer_reads_the_policys_lines_as_staff_edited_them() {
+        let lines = [
+            line("t:1", "Opened by Alice", Some("Opened by Alice")),
+            line("t:2", "Paged Nico (on-call engineer) via sms", Some("Paged the on-call engineer")),
+            line("d:x", "Page to Nico by sms failed: no provider", None),
+            line("t:3", "A post-incident report is owed", None),
+            line("t:4", "Resolved by Nico", Some("Resolved")),
+        ];
+        let shown =
+            |edits: &[LineEdit]| -> Vec<String> { customer_lines(&lines, edits).into_iter().map(|l| l.what).collect() };
+        assert_eq!(shown(&[]), ["Opened by Alice", "Paged the on-call engineer", "Resolved"]);
+        let edits = [
+            LineEdit { line: "t:1".into(), hide: false, words: Some("Acme reported it".into()) },
+            LineEdit { line: "t:4".into(), hide: true, words: None },
+            LineEdit { line: "d:x".into(), hide: false, words: Some("shown?".into()) },
+        ];
+        assert_eq!(shown(&edits), ["Acme reported it", "Paged the on-call engineer"], "staff-only lines stay so");
+    }
+}
