@@ -27,7 +27,9 @@ def test_a_report_written_reviewed_published_and_read(server, people):
     assert "due" in page.locator("#report-state").inner_text(), "the due time counts down"
     assert "Opened by" in page.locator("ol.timeline").inner_text()
     page.fill("textarea[name=root_cause]", f"A **connection limit** was removed. {SCRIPT}")
-    page.fill("textarea[name=action_items]", "Check limits in CI | nico@vendor.example | 2026-12-20 | open")
+    page.fill("#item_what_0", "Check limits in CI")
+    page.select_option("#item_owner_0", label="Nico Engineer")
+    page.fill("#item_due_0", "2026-12-20")
     page.click("text=Save a new version")
     page.wait_for_load_state()
     assert "Saved as a new version." in page.content()
@@ -38,7 +40,7 @@ def test_a_report_written_reviewed_published_and_read(server, people):
 
     lena = people("lena@vendor.example")
     lena.page.goto(f"/console/tickets/{key}/report")
-    lena.page.fill(".report-steps textarea[name=comment]", "Clear. Ship it.")
+    lena.page.fill("#comment", "Clear. Ship it.")
     lena.page.click("button[value=approve]")
     lena.page.wait_for_load_state()
     assert "approved" in lena.page.locator("#report-state").inner_text()

@@ -653,11 +653,14 @@ pub enum EntryView {
 /// `public` (for `ticket.replied`). Staff ([`Action::ReadInternal`]) see every entry whole.
 /// Customers see what happened and when — that on-call was paged, that the ticket was
 /// acknowledged, targets met or breached — but not who was paged, how, or which staff member
-/// acted, except the author of a public reply (whom the conversation names anyway).
+/// acted, except the author of a public reply (whom the conversation names anyway), nor
+/// staff's internal obligations (a report owed or overdue, a bridge missed).
 pub fn customer_view(kind: &str, public: bool) -> EntryView {
     match kind {
         "ticket.replied" if !public => EntryView::Hidden,
         "queue.notified" => EntryView::Hidden,
+        // Staff's own obligations: a report owed or overdue, a bridge nobody joined in time.
+        "report.due" | "report.overdue" | "bridge.overdue" => EntryView::Hidden,
         "ticket.opened" | "ticket.customer_replied" | "ticket.replied" => EntryView::Redacted { actor: true },
         _ => EntryView::Redacted { actor: false },
     }

@@ -246,6 +246,14 @@ impl Phase {
         }
     }
 
+    /// Whether an update in this phase leaves its components as they are, whatever statuses
+    /// it names: a scheduled maintenance has not started, so its components change when it
+    /// does (they go under maintenance then: [`Phase::component_status`]), as Statuspage's
+    /// scheduled maintenances do.
+    pub fn holds_components(self) -> bool {
+        self == Phase::Maintenance(MaintenanceStatus::Scheduled)
+    }
+
     /// The words an update written by the clock says (a maintenance starting or completing
     /// on time).
     pub fn automatic_body(self) -> &'static str {
@@ -503,6 +511,7 @@ mod tests {
         for (name, maintenance, status, active) in table {
             let phase = Phase::parse(maintenance, name).unwrap();
             assert_eq!((phase.component_status(), phase.is_active()), (status, active), "{name}");
+            assert_eq!(phase.holds_components(), name == "scheduled", "{name}: only a maintenance not started waits");
         }
         assert_eq!(ComponentStatus::parse("partial_outage"), Some(PartialOutage));
         use crate::alert::AlertLevel;

@@ -91,6 +91,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0023_kickoffs.sql"),
         include_str!("../migrations/postgres/0023_kickoffs.sql"),
     ),
+    (
+        25,
+        include_str!("../migrations/sqlite/0025_action_item_owners.sql"),
+        include_str!("../migrations/postgres/0025_action_item_owners.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

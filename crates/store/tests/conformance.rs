@@ -345,3 +345,83 @@ fn tempdir() -> std::path::PathBuf {
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
+
+/// Migration 25 on a report saved before it: action items' owners written as a staff
+/// member's address or name (any case, spaces around) become that member's id, in order;
+/// other words stay as written.
+async fn action_item_owners_migrate(url: &str) {
+    use stringer_app::ports::Accounts;
+    use stringer_app::postmortem::{ReportRecord, Reports, VersionRecord, Written};
+    use stringer_app::records::UserRecord;
+    use stringer_core::ids::{UserId, UserRole};
+    use stringer_core::postmortem::{ActionItem, ItemState, ReportState, Sections};
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let desk = Desk::new(Arc::new(Contract::default_contract()), store.clone(), VirtualClock::new(at("20:00:00")));
+    let org =
+        OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("enterprise"), deployment: Deployment::Dedicated };
+    desk.put_org(org).await.unwrap();
+    desk.record(opened("T9", "P1", "20:00:00")).await.unwrap();
+    let nico = UserRecord {
+        id: UserId::from("u_nico"),
+        email: "nico@vendor.example".into(),
+        name: "Nico Engineer".into(),
+        role: UserRole::Engineer,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: 0,
+        time_zone: None,
+        deactivated_at: None,
+    };
+    store.insert_user(&nico, None).await.unwrap();
+    let ticket = TicketId::from("T9");
+    let record = ReportRecord {
+        ticket: ticket.clone(),
+        org: OrgSlug::from("acme"),
+        security: false,
+        state: ReportState::Draft,
+        due: None,
+        revision: 0,
+        text_version: 0,
+        created_at: 0,
+        updated_at: 0,
+        published_at: None,
+    };
+    store.start_report(&record).await.unwrap();
+    let item = |what: &str, owner: &str| ActionItem {
+        what: what.into(),
+        owner: owner.into(),
+        due: None,
+        state: ItemState::Open,
+    };
+    let items = vec![item("a", " NICO@vendor.example "), item("b", "nico engineer"), item("c", "the DBA team")];
+    let sections = Sections { summary: "s".into(), action_items: items, ..Sections::default() };
+    let version = VersionRecord { version: 1, author: None, at: 0, sections, timeline: Vec::new() };
+    let written =
+        Written { state: ReportState::Draft, version: Some(version), comment: None, announcements: Vec::new() };
+    assert!(store.write_report(&ticket, 0, &written, 0).await.unwrap());
+    let raw = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 25").execute(&raw).await.unwrap();
+    raw.close().await;
+    store.close().await;
+
+    let migrated = SqlStore::connect(url).await.unwrap();
+    let versions = Reports::versions(&migrated, &ticket).await.unwrap();
+    let items = &versions[0].sections.action_items;
+    let owners: Vec<(&str, &str)> = items.iter().map(|i| (i.what.as_str(), i.owner.as_str())).collect();
+    assert_eq!(owners, [("a", "u_nico"), ("b", "u_nico"), ("c", "the DBA team")]);
+    assert_eq!(versions[0].sections.summary, "s", "the rest as it was");
+}
+
+#[tokio::test]
+async fn sqlite_action_item_owners_migrate() {
+    let path = tempdir().join("stringer.db");
+    action_item_owners_migrate(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_action_item_owners_migrate() {
+    let Some(url) = postgres_url("owners") else { return };
+    action_item_owners_migrate(&url).await;
+}

@@ -110,7 +110,7 @@ async fn life(db: Db) {
     sections["root_cause"] = json!("A configuration change removed the **connection limit**.");
     sections["resolution"] = json!("The change was rolled back.");
     sections["action_items"] =
-        json!([{"what": "Check limits in CI", "owner": "eng@stringer.example", "due": "2026-12-20", "state": "open"}]);
+        json!([{"what": "Check limits in CI", "owner": eng_id, "due": "2026-12-20", "state": "open"}]);
     let edited = server
         .ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "edit", "revision": 0, "sections": sections})))
         .await;

@@ -156,7 +156,7 @@ impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> ApiError {
         match e {
             ReportError::NotFound => ApiError::not_found("report"),
-            ReportError::Refused(why) => ApiError::unprocessable(why),
+            ReportError::Refused(why) | ReportError::Incomplete { why, .. } => ApiError::unprocessable(why),
             ReportError::Forbidden(why) => ApiError::forbidden(why),
             ReportError::Stale(_) => ApiError::conflict(e.to_string()),
             ReportError::App(e) => e.into(),

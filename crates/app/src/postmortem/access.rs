@@ -4,10 +4,11 @@
 //! (before that, a report does not exist for them: it answers exactly as a missing one).
 
 use super::{ReportDesk, ReportError, ReportRecord, ReportView, StepRequest};
+use crate::accounts::person;
 use crate::act::{Principal, TicketRef};
 use crate::records::TicketRecord;
-use stringer_core::access::{self, Action, Decision, Object, OrgRef};
-use stringer_core::ids::OrgSlug;
+use stringer_core::access::{self, Action, Decision, Object, OrgRef, Scopes};
+use stringer_core::ids::{Deployment, OrgSlug, UserId};
 use stringer_core::postmortem::{MAX_SECTION, ReportState, Sections, Step};
 
 /// A step as a door was asked for it, not yet checked.
@@ -41,6 +42,18 @@ impl ReportDesk {
         ticket: &TicketRef,
         action: Action,
     ) -> Result<(TicketRecord, Option<ReportRecord>), ReportError> {
+        let (ticket, _, report) = self.located(who, ticket, action).await?;
+        Ok((ticket, report))
+    }
+
+    /// [`ReportDesk::report_for`], with the ticket's deployment (for further questions to the
+    /// policy about the same ticket).
+    async fn located(
+        &self,
+        who: &Principal,
+        ticket: &TicketRef,
+        action: Action,
+    ) -> Result<(TicketRecord, Deployment, Option<ReportRecord>), ReportError> {
         let found = match ticket {
             TicketRef::Id(id) => self.ports.queries.ticket(id).await?,
             TicketRef::Key(key) => self.ports.queries.ticket_by_key(key).await?,
@@ -58,14 +71,17 @@ impl ReportDesk {
             }
         });
         decided(access::decide(&who.actor(), action, object))?;
-        let (ticket, _) = found.ok_or(ReportError::NotFound)?;
-        Ok((ticket, report))
+        let (ticket, deployment) = found.ok_or(ReportError::NotFound)?;
+        Ok((ticket, deployment, report))
     }
 
-    /// A ticket's report, as `who` may read it.
+    /// A ticket's report, as `who` may read it: whole to whom the policy shows the ticket's
+    /// internals, else as the org's people read it ([`ReportView::for_customer`]).
     pub async fn read(&self, who: &Principal, ticket: &TicketRef) -> Result<ReportView, ReportError> {
-        let (ticket, _) = self.report_for(who, ticket, Action::ReadReport).await?;
-        self.view(&ticket).await?.ok_or(ReportError::NotFound)
+        let (ticket, deployment, _) = self.located(who, ticket, Action::ReadReport).await?;
+        let view = self.view(&ticket).await?.ok_or(ReportError::NotFound)?;
+        let object = Object::Ticket(OrgRef { slug: ticket.org.as_str(), deployment });
+        Ok(if who.allowed(Action::ReadInternal, Some(object)) { view } else { view.for_customer() })
     }
 
     /// Starts a ticket's report on demand as `who`; answers it and whether it is new (a
@@ -97,6 +113,10 @@ impl ReportDesk {
             Step::Approve | Step::RequestChanges => Action::ReviewReport,
             Step::Edit | Step::Submit | Step::Publish => Action::WriteReport,
         };
+        if action == Action::ReviewReport && asked.sections.is_some() {
+            // A reviewer's step carrying a text may save it: the reviewer writes too.
+            self.report_for(who, ticket, Action::WriteReport).await?;
+        }
         let (ticket, report) = self.report_for(who, ticket, action).await?;
         if report.is_none() {
             return Err(ReportError::NotFound);
@@ -145,5 +165,34 @@ impl ReportDesk {
             }
         }
         Ok(out)
+    }
+}
+
+impl ReportDesk {
+    /// Every action item's owner is an active staff member who may serve the ticket's org
+    /// (the access policy's [`Action::ServeOrg`]).
+    pub(super) async fn check_owners(&self, ticket: &TicketRecord, sections: &Sections) -> Result<(), ReportError> {
+        let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
+        for (n, item) in sections.action_items.iter().enumerate() {
+            let user = self.ports.accounts.user(&UserId::from(item.owner.as_str())).await?;
+            let serves = user.as_ref().is_some_and(|u| {
+                u.org.is_none()
+                    && u.deactivated_at.is_none()
+                    && access::decide(&person(u, Scopes::NONE), Action::ServeOrg, Some(Object::Org(org.as_ref())))
+                        .allowed()
+            });
+            if !serves {
+                return Err(ReportError::Incomplete {
+                    why: format!(
+                        "action item {} ({}): its owner is a staff member who serves {}",
+                        n + 1,
+                        item.what,
+                        org.name
+                    ),
+                    fields: vec!["action_items"],
+                });
+            }
+        }
+        Ok(())
     }
 }

@@ -48,6 +48,8 @@ impl Herald {
     async fn message(&self, a: &Announcement) -> Result<Option<Outgoing>, ReportError> {
         let Some((ticket, _)) = self.desk.ports.queries.ticket(&a.ticket).await? else { return Ok(None) };
         let Some(view) = self.desk.view(&ticket).await? else { return Ok(None) };
+        let owners = view.current.sections.action_items.iter().map(|i| i.owner.as_str());
+        let names = crate::ports::names(self.desk.ports.accounts.as_ref(), owners).await?;
         let key = ticket.key();
         let url = self.report_url(&view);
         let summary = first_paragraph(&view.current.sections.summary);
@@ -59,7 +61,7 @@ impl Herald {
             To::Mail(to) => Outgoing::Mail {
                 to: to.clone(),
                 subject: format!("[{key}] Post-incident report: {}", ticket.subject),
-                body: letter(&view, &url),
+                body: letter(&view, &url, &|id| names.get(id).cloned().unwrap_or_else(|| id.to_string())),
                 unsubscribe: None,
             },
         }))
@@ -72,8 +74,8 @@ fn first_paragraph(text: &str) -> String {
 }
 
 /// The report as a plain-text mail: each section as written (Markdown reads as text), the
-/// action items, the timeline, and the link.
-fn letter(view: &ReportView, url: &str) -> String {
+/// action items with their owners' `name`s, the timeline the org's people read, and the link.
+fn letter(view: &ReportView, url: &str, name: &dyn Fn(&str) -> String) -> String {
     let s = &view.current.sections;
     let mut out =
         format!("The post-incident report for {} is published.\nRead it in the portal: {url}\n", view.ticket.key());
@@ -86,11 +88,11 @@ fn letter(view: &ReportView, url: &str) -> String {
         out.push_str("\n## Action items\n\n");
         for i in &s.action_items {
             let due = i.due.map(|d| format!(", due {d}")).unwrap_or_default();
-            out.push_str(&format!("- {} (owner: {}{due}; {:?})\n", i.what, i.owner, i.state));
+            out.push_str(&format!("- {} (owner: {}{due}; {:?})\n", i.what, name(&i.owner), i.state));
         }
     }
     out.push_str("\n## Timeline (UTC)\n\n");
-    for l in view.timeline() {
+    for l in view.customer_timeline() {
         let at =
             jiff::Timestamp::from_second(l.at).map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
         out.push_str(&format!("- {at} {}\n", l.what));

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
-use stringer_core::postmortem::{ReportState, Sections, Step, step};
+use stringer_core::postmortem::{LineEdit, Refused, ReportState, Sections, Step, step_with_text};
 use stringer_core::sla::ClockState;
 
 /// Where a report stands against its due time, as the ticket's own state says (the store's
@@ -85,13 +85,38 @@ pub struct ReportRecord {
     pub published_at: Option<i64>,
 }
 
-/// One line of the automatic timeline.
+/// One line of the automatic timeline, in staff's words and in the org's people's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
+    /// Names the line for staff's edits: `t:<seq>` (a timeline entry), `d:<id>` (a
+    /// delivery), `s:<id>` (a status update). Empty in lines frozen before lines had keys.
+    #[serde(default)]
+    pub key: String,
     /// Unix seconds.
     pub at: i64,
     /// What happened, naming people.
     pub what: String,
+    /// What the org's people read of it, as the access policy's customer view of the ticket
+    /// tells it (`None`: nothing; lines frozen before this was kept are staff's only).
+    #[serde(default)]
+    pub customer: Option<String>,
+}
+
+/// The timeline the org's people read: the lines the access policy shows them, in the words
+/// it gives them, as staff's `edits` reworded or hid them.
+pub fn customer_lines(lines: &[Line], edits: &[LineEdit]) -> Vec<Line> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let words = l.customer.as_ref()?;
+            let edit = edits.iter().find(|e| e.line == l.key);
+            if edit.is_some_and(|e| e.hide) {
+                return None;
+            }
+            let words = edit.and_then(|e| e.words.clone()).unwrap_or_else(|| words.clone());
+            Some(Line { key: l.key.clone(), at: l.at, what: words.clone(), customer: Some(words) })
+        })
+        .collect()
 }
 
 /// One saved text of a report.
@@ -228,6 +253,56 @@ impl ReportView {
     pub fn timeline(&self) -> &[Line] {
         &self.current.timeline
     }
+
+    /// The timeline the org's people read (see [`customer_lines`]).
+    pub fn customer_timeline(&self) -> Vec<Line> {
+        customer_lines(&self.current.timeline, &self.current.sections.timeline_edits)
+    }
+
+    /// The view as someone without the ticket's internals reads it: the customer's timeline
+    /// only, staff's edits applied and not handed out, no versions, no comments.
+    pub fn for_customer(mut self) -> ReportView {
+        self.current.timeline = self.customer_timeline();
+        self.current.sections.timeline_edits.clear();
+        self.versions.clear();
+        self.comments.clear();
+        self
+    }
+
+    /// What each saved version changed in the customer's timeline, in words (oldest first,
+    /// as [`ReportView::versions`]): the report's own history of hidden and reworded lines.
+    pub fn timeline_history(&self) -> Vec<Vec<String>> {
+        let said = |key: &str| {
+            let line = self.current.timeline.iter().find(|l| l.key == key);
+            line.and_then(|l| l.customer.clone()).unwrap_or_else(|| key.to_string())
+        };
+        let mut before: &[LineEdit] = &[];
+        self.versions
+            .iter()
+            .map(|v| {
+                let edits = &v.sections.timeline_edits;
+                let mut notes: Vec<String> = edits
+                    .iter()
+                    .filter(|e| !before.contains(e))
+                    .map(|e| match (&e.words, e.hide) {
+                        (_, true) => format!("hid \u{201c}{}\u{201d}", said(&e.line)),
+                        (Some(w), false) => {
+                            format!("reworded \u{201c}{}\u{201d} as \u{201c}{w}\u{201d}", said(&e.line))
+                        }
+                        (None, false) => format!("restored \u{201c}{}\u{201d}", said(&e.line)),
+                    })
+                    .collect();
+                notes.extend(
+                    before
+                        .iter()
+                        .filter(|b| !edits.iter().any(|e| e.line == b.line))
+                        .map(|b| format!("restored \u{201c}{}\u{201d}", said(&b.line))),
+                );
+                before = edits;
+                notes
+            })
+            .collect()
+    }
 }
 
 /// What a step asks for.
@@ -252,6 +327,15 @@ pub enum ReportError {
     /// The rules refused it.
     #[error("{0}")]
     Refused(String),
+    /// The rules refused it for what these sections say (or leave unsaid), by their JSON
+    /// names: a door shows the reason beside them.
+    #[error("{why}")]
+    Incomplete {
+        /// Why, in words.
+        why: String,
+        /// The sections to put right.
+        fields: Vec<&'static str>,
+    },
     /// The access policy refused, with its reason (the principal sees the report).
     #[error("{0}")]
     Forbidden(String),
@@ -261,6 +345,16 @@ pub enum ReportError {
     /// The application failed.
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+impl From<Refused> for ReportError {
+    fn from(r: Refused) -> Self {
+        if r.fields.is_empty() {
+            ReportError::Refused(r.why)
+        } else {
+            ReportError::Incomplete { why: r.why, fields: r.fields }
+        }
+    }
 }
 
 impl From<StoreError> for ReportError {
@@ -327,20 +421,32 @@ impl ReportDesk {
         }
         let now = self.ports.commands.now().as_second();
         let sections = req.sections.clone().unwrap_or_else(|| view.current.sections.clone());
-        let state = step(record.state, req.step, record.security, &sections).map_err(|r| ReportError::Refused(r.0))?;
+        if let Some(e) = sections
+            .timeline_edits
+            .iter()
+            .find(|e| !view.current.timeline.iter().any(|l| l.key == e.line && l.customer.is_some()))
+        {
+            return Err(ReportError::Refused(format!(
+                "timeline line {} is not one the org's people read: only those are reworded or hidden",
+                e.line
+            )));
+        }
+        let (state, saves) =
+            step_with_text(record.state, req.step, record.security, &view.current.sections, &sections)?;
+        if saves {
+            self.check_owners(ticket, &sections).await?;
+        }
         if state == ReportState::Published && ticket.state.status != stringer_core::ticket::Status::Resolved {
             return Err(ReportError::Refused(
                 "the ticket is not resolved (it was reopened): publish its report once it is".into(),
             ));
         }
-        let version = (req.step == Step::Edit || (req.step == Step::Publish && record.text_version == 0)).then(|| {
-            VersionRecord {
-                version: record.text_version + 1,
-                author: (req.step == Step::Edit).then(|| actor.clone()),
-                at: now,
-                sections,
-                timeline: view.current.timeline.clone(),
-            }
+        let version = (saves || (req.step == Step::Publish && record.text_version == 0)).then(|| VersionRecord {
+            version: record.text_version + 1,
+            author: saves.then(|| actor.clone()),
+            at: now,
+            sections,
+            timeline: view.current.timeline.clone(),
         });
         let comment = req.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(|body| ReportComment {
             id: comment_id(&ticket.id, record.revision, now),
@@ -459,34 +565,42 @@ impl ReportDesk {
                     .filter(|e| !matches!(e.kind.as_str(), "ticket.replied" | "sla.met" | "queue.notified")),
             );
         }
+        // What the org's people see of each entry is the access policy's customer view.
+        let seen: Vec<Option<TimelineRecord>> = entries.iter().map(|e| e.clone().customer_view()).collect();
         let deliveries = self.ports.queries.deliveries(&ticket.id).await?;
         let mut named: Vec<String> = entries.iter().flat_map(words::people).collect();
         named.extend(deliveries.iter().map(|d| d.user_id.clone()));
         let names = crate::ports::names(self.ports.accounts.as_ref(), named.iter().map(String::as_str)).await?;
         let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-        let mut lines: Vec<Line> = entries.iter().map(|e| Line { at: e.at, what: words::describe(e, &name) }).collect();
+        let mut lines: Vec<Line> = entries
+            .iter()
+            .zip(&seen)
+            .map(|(e, c)| Line {
+                key: format!("t:{}", e.seq),
+                at: e.at,
+                what: words::describe(e, &name),
+                customer: c.as_ref().map(|c| words::describe(c, &name)),
+            })
+            .collect();
+        // Deliveries are staff's only (the policy's `ReadDeliveries`).
         for d in deliveries {
             let who = d.user_id.strip_prefix("org:").map_or_else(|| name(&d.user_id), |o| format!("{o}'s channel"));
             let how = d.kind.as_str();
-            match (d.status.as_str(), d.sent_at) {
-                ("sent", Some(at)) => lines.push(Line { at, what: format!("Page reached {who} by {how}") }),
-                ("failed", _) => lines.push(Line {
-                    at: d.created_at,
-                    what: format!(
-                        "Page to {who} by {how} failed: {}",
-                        d.last_error.as_deref().unwrap_or("no reason given")
-                    ),
-                }),
-                _ => {}
-            }
+            let (at, what) = match (d.status.as_str(), d.sent_at) {
+                ("sent", Some(at)) => (at, format!("Page reached {who} by {how}")),
+                ("failed", _) => (
+                    d.created_at,
+                    format!("Page to {who} by {how} failed: {}", d.last_error.as_deref().unwrap_or("no reason given")),
+                ),
+                _ => continue,
+            };
+            lines.push(Line { key: format!("d:{}", d.id), at, what, customer: None });
         }
         if let Some(incident) = self.ports.status.incident_of_ticket(&ticket.id).await? {
             for u in &incident.updates {
                 let phase = crate::status::statuspage::phase_words(u.phase);
-                lines.push(Line {
-                    at: u.created_at,
-                    what: format!("Status page ({}): {phase} — {}", incident.name, u.body),
-                });
+                let what = format!("Status page ({}): {phase} — {}", incident.name, u.body);
+                lines.push(Line { key: format!("s:{}", u.id), at: u.created_at, customer: Some(what.clone()), what });
             }
         }
         lines.sort_by_key(|l| l.at);
@@ -533,4 +647,33 @@ fn impact(contract: &Contract, ticket: &TicketRecord, components: &[String]) -> 
 
 fn utc(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(key: &str, what: &str, customer: Option<&str>) -> Line {
+        Line { key: key.into(), at: 0, what: what.into(), customer: customer.map(String::from) }
+    }
+
+    #[test]
+    fn the_customer_reads_the_policys_lines_as_staff_edited_them() {
+        let lines = [
+            line("t:1", "Opened by Alice", Some("Opened by Alice")),
+            line("t:2", "Paged Nico (on-call engineer) via sms", Some("Paged the on-call engineer")),
+            line("d:x", "Page to Nico by sms failed: no provider", None),
+            line("t:3", "A post-incident report is owed", None),
+            line("t:4", "Resolved by Nico", Some("Resolved")),
+        ];
+        let shown =
+            |edits: &[LineEdit]| -> Vec<String> { customer_lines(&lines, edits).into_iter().map(|l| l.what).collect() };
+        assert_eq!(shown(&[]), ["Opened by Alice", "Paged the on-call engineer", "Resolved"]);
+        let edits = [
+            LineEdit { line: "t:1".into(), hide: false, words: Some("Acme reported it".into()) },
+            LineEdit { line: "t:4".into(), hide: true, words: None },
+            LineEdit { line: "d:x".into(), hide: false, words: Some("shown?".into()) },
+        ];
+        assert_eq!(shown(&edits), ["Acme reported it", "Paged the on-call engineer"], "staff-only lines stay so");
+    }
 }

@@ -38,6 +38,8 @@ pub struct OpenItem {
     pub ticket: String,
     /// The item.
     pub item: ActionItem,
+    /// Its owner's name.
+    pub owner: String,
 }
 
 /// A status-page incident that began in the quarter.
@@ -159,12 +161,11 @@ pub async fn review(
         let key = ticket.key().to_string();
         if let Some(latest) = ports.reports.versions(&r.ticket).await?.pop() {
             open_items.extend(
-                latest
-                    .sections
-                    .action_items
-                    .into_iter()
-                    .filter(|i| i.state != ItemState::Done)
-                    .map(|item| OpenItem { ticket: key.clone(), item }),
+                latest.sections.action_items.into_iter().filter(|i| i.state != ItemState::Done).map(|item| OpenItem {
+                    ticket: key.clone(),
+                    owner: item.owner.clone(),
+                    item,
+                }),
             );
         }
         if in_quarter.contains(r.ticket.as_str()) {
@@ -180,6 +181,12 @@ pub async fn review(
                 published_at: r.published_at.map(iso),
                 standing,
             });
+        }
+    }
+    let owners = crate::ports::names(ports.accounts.as_ref(), open_items.iter().map(|i| i.item.owner.as_str())).await?;
+    for i in &mut open_items {
+        if let Some(name) = owners.get(&i.owner) {
+            i.owner = name.clone();
         }
     }
     progress("reading the status page: incidents and uptime");
@@ -384,7 +391,7 @@ pub fn markdown(r: &Review) -> String {
         out.push_str(&format!(
             "- {} ({}): {} — {}{due}\n",
             i.ticket,
-            i.item.owner,
+            i.owner,
             i.item.what,
             serde_json::to_value(i.item.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
         ));

@@ -273,7 +273,8 @@ pub struct NewIncident {
     pub impact: Impact,
     /// The first update's words.
     pub body: String,
-    /// The components it concerns, each with the status it sets (`None`: left as is).
+    /// The components it concerns, each with the status it sets (`None`: left as is; a
+    /// scheduled maintenance sets none until it starts: [`Phase::holds_components`]).
     pub components: Vec<(String, Option<ComponentStatus>)>,
     /// A maintenance's planned start and end.
     pub window: Option<(i64, i64)>,
@@ -291,7 +292,8 @@ pub struct NewUpdate {
     /// Its words.
     pub body: String,
     /// Components' new statuses; when empty, the phase's own rule applies
-    /// ([`Phase::component_status`]) to the incident's components.
+    /// ([`Phase::component_status`]) to the incident's components. A scheduled maintenance
+    /// changes none ([`Phase::holds_components`]).
     pub components: Vec<(String, ComponentStatus)>,
     /// A new impact.
     pub impact: Option<Impact>,
@@ -557,6 +559,9 @@ impl StatusDesk {
         if let Some(s) = new.phase.component_status() {
             statuses = ids.iter().map(|id| (id.clone(), s)).collect();
         }
+        if new.phase.holds_components() {
+            statuses.clear();
+        }
         let incident = IncidentRecord {
             id: new.id,
             page_id: page.id.clone(),
@@ -619,6 +624,9 @@ impl StatusDesk {
             && let Some(s) = new.phase.component_status()
         {
             statuses = incident.components.iter().map(|c| (c.clone(), s)).collect();
+        }
+        if new.phase.holds_components() {
+            statuses.clear();
         }
         incident.phase = new.phase;
         incident.impact = new.impact.unwrap_or(incident.impact);

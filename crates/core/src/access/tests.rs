@@ -432,6 +432,10 @@ fn customers_see_what_happened_not_who_or_how() {
     assert_eq!(customer_view("page", false), EntryView::Redacted { actor: false });
     assert_eq!(customer_view("ticket.acknowledged", false), EntryView::Redacted { actor: false });
     assert_eq!(customer_view("queue.notified", false), EntryView::Hidden);
+    for internal in ["report.due", "report.overdue", "bridge.overdue"] {
+        assert_eq!(customer_view(internal, false), EntryView::Hidden, "{internal}: staff's obligation");
+    }
+    assert_eq!(customer_view("report.published", false), EntryView::Redacted { actor: false });
     assert_eq!(customer_view("ticket.opened", false), EntryView::Redacted { actor: true });
 }
 

@@ -15,9 +15,9 @@ use axum::extract::{Path, Query, State};
 use jiff::civil::Date;
 use serde::Deserialize;
 use stringer_app::postmortem::StepAsked;
-use stringer_app::postmortem::{Owed, ReportView};
+use stringer_app::postmortem::{Owed, ReportError, ReportView};
 use stringer_core::access::{Action, Object, OrgRef};
-use stringer_core::postmortem::{ActionItem, ItemState, ReportState, Sections};
+use stringer_core::postmortem::{ActionItem, ItemState, LineEdit, ReportState, Sections};
 
 /// Markdown as safe HTML: CommonMark (with tables and strikethrough) rendered by
 /// pulldown-cmark, then cleaned by ammonia, so a report's text cannot carry a script, a
@@ -150,12 +150,12 @@ struct ReadPage {
     staff: bool,
 }
 
-fn items(s: &Sections) -> Vec<ItemRow> {
+fn items(s: &Sections, name: &dyn Fn(&str) -> String) -> Vec<ItemRow> {
     s.action_items
         .iter()
         .map(|i| ItemRow {
             what: i.what.clone(),
-            owner: i.owner.clone(),
+            owner: name(&i.owner),
             due: i.due.map(|d| d.to_string()).unwrap_or_default(),
             state: item_state(i.state),
         })
@@ -163,12 +163,14 @@ fn items(s: &Sections) -> Vec<ItemRow> {
 }
 
 /// `/reports/{key}`: the report to read and print — the org's people once it is published,
-/// staff at any stage.
+/// staff at any stage — with the timeline the org's people read.
 pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed(session): Signed) -> PageResult {
     let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
     let tz = super::text::zone(session.caller.user().time_zone.as_deref());
     let s = &view.current.sections;
     let org = state.ports.accounts.org(&view.ticket.org).await?.map_or_else(|| view.ticket.org.to_string(), |o| o.name);
+    let names = super::ticket::names(&state, s.action_items.iter().map(|i| i.owner.as_str())).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
     render(&ReadPage {
         nav: Nav::of(&session),
         key: view.ticket.key().to_string(),
@@ -183,10 +185,40 @@ pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed
             .filter(|(_, text)| !text.trim().is_empty())
             .map(|(title, text)| Section { title, html: markdown(text) })
             .collect(),
-        items: items(s),
-        timeline: view.timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
+        items: items(s, &name),
+        timeline: view.customer_timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
         staff: session.caller.user().org.is_none(),
     })
+}
+
+/// A Markdown section of the editor, with the reason it was refused when it was.
+struct TextField {
+    name: &'static str,
+    label: &'static str,
+    rows: u8,
+    value: String,
+    error: Option<String>,
+}
+
+/// An action item row of the editor (blank rows add items), with the reasons its fields
+/// were refused.
+struct ItemField {
+    what: String,
+    owner: String,
+    due: String,
+    state: &'static str,
+    what_error: Option<String>,
+    owner_error: Option<String>,
+    due_error: Option<String>,
+}
+
+/// A line of the customer's timeline in the editor: its key, when, the words the org's
+/// people will read, and whether staff hid it.
+struct LineField {
+    key: String,
+    at: String,
+    words: String,
+    hide: bool,
 }
 
 #[derive(Template)]
@@ -202,16 +234,17 @@ struct EditPage {
     revision: i64,
     version: i64,
     security: bool,
-    summary: String,
-    impact: String,
-    root_cause: String,
-    resolution: String,
-    remediation: String,
-    lessons: String,
-    items_text: String,
-    timeline: Vec<(String, String)>,
-    /// (version, by, when).
-    versions: Vec<(i64, String, String)>,
+    texts: Vec<TextField>,
+    items: Vec<ItemField>,
+    items_error: Option<String>,
+    /// The staff who may own an action item: (id, name).
+    owners: Vec<(String, String)>,
+    lines: Vec<LineField>,
+    /// The whole story, staff's only: (when, what).
+    internal: Vec<(String, String)>,
+    comment: String,
+    /// (version, by, when, what it changed in the customer's timeline).
+    versions: Vec<(i64, String, String, String)>,
     /// (by, when, step, body as HTML).
     comments: Vec<(String, String, String, String)>,
     may_edit: bool,
@@ -220,49 +253,180 @@ struct EditPage {
     error: Option<String>,
 }
 
-/// Action items as the editor writes them: one per line, `what | owner | YYYY-MM-DD |
-/// open, in_progress or done` (the last three may be left out).
-fn items_text(s: &Sections) -> String {
-    s.action_items
-        .iter()
-        .map(|i| {
-            let due = i.due.map(|d| d.to_string()).unwrap_or_default();
-            format!("{} | {} | {due} | {}", i.what, i.owner, item_state(i.state))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Blank rows the editor offers for new action items.
+const BLANK_ITEMS: usize = 2;
+
+/// What the editor holds: as saved, or as typed into a refused form (with the reasons).
+struct Typed {
+    step: String,
+    revision: i64,
+    /// The sections by their form names, in the editor's order.
+    texts: Vec<(&'static str, String)>,
+    items: Vec<ItemField>,
+    /// (key, words, hidden).
+    lines: Vec<(String, String, bool)>,
+    comment: String,
 }
 
-fn parse_items(text: &str) -> Result<Vec<ActionItem>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, line)| {
-            let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-            let due = match parts.get(2).filter(|d| !d.is_empty()) {
-                Some(d) => Some(
-                    d.parse::<Date>()
-                        .map_err(|_| format!("action item line {}: {d:?} is not a date (YYYY-MM-DD)", n + 1))?,
-                ),
-                None => None,
+/// The sections' form names and labels, in the editor's order.
+const TEXTS: [(&str, &str, u8); 6] = [
+    ("summary", "Summary", 5),
+    ("impact", "Impact", 6),
+    ("root_cause", "Root cause", 5),
+    ("resolution", "Resolution", 4),
+    ("remediation", "Remediation", 4),
+    ("lessons", "Lessons learned", 4),
+];
+
+impl Typed {
+    /// The report's text in force.
+    fn saved(view: &ReportView) -> Typed {
+        let s = &view.current.sections;
+        let texts = TEXTS.iter().zip(s.titled()).map(|((name, _, _), (_, text))| (*name, text.to_string())).collect();
+        let items = s
+            .action_items
+            .iter()
+            .map(|i| ItemField {
+                what: i.what.clone(),
+                owner: i.owner.clone(),
+                due: i.due.map(|d| d.to_string()).unwrap_or_default(),
+                state: item_state(i.state),
+                what_error: None,
+                owner_error: None,
+                due_error: None,
+            })
+            .collect();
+        let lines = view
+            .customer_timeline()
+            .into_iter()
+            .map(|l| (l.key, l.what, false))
+            .chain(
+                s.timeline_edits
+                    .iter()
+                    .filter(|e| e.hide)
+                    .filter_map(|e| view.timeline().iter().find(|l| l.key == e.line))
+                    .filter_map(|l| {
+                        let edit = s.timeline_edits.iter().find(|e| e.line == l.key);
+                        let words = edit.and_then(|e| e.words.clone()).or_else(|| l.customer.clone())?;
+                        Some((l.key.clone(), words, true))
+                    }),
+            )
+            .collect();
+        Typed { step: String::new(), revision: view.record.revision, texts, items, lines, comment: String::new() }
+    }
+
+    /// The editor's form as typed (`name=value` pairs: the sections, `item_*_N` rows,
+    /// `line_*_N` lines).
+    fn posted(pairs: &[(String, String)]) -> Typed {
+        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        let rows = |prefix: &str| -> Vec<String> {
+            let mut found: Vec<String> =
+                pairs.iter().filter_map(|(k, _)| k.strip_prefix(prefix).map(String::from)).collect();
+            found.sort_by_key(|n| n.parse::<usize>().unwrap_or(usize::MAX));
+            found.dedup();
+            found
+        };
+        let items = rows("item_what_")
+            .into_iter()
+            .filter(|n| get(&format!("item_remove_{n}")).is_empty())
+            .map(|n| ItemField {
+                what: get(&format!("item_what_{n}")),
+                owner: get(&format!("item_owner_{n}")),
+                due: get(&format!("item_due_{n}")),
+                state: match get(&format!("item_state_{n}")).as_str() {
+                    "in_progress" => "in_progress",
+                    "done" => "done",
+                    _ => "open",
+                },
+                what_error: None,
+                owner_error: None,
+                due_error: None,
+            })
+            .filter(|i| !(i.what.trim().is_empty() && i.owner.is_empty() && i.due.is_empty()))
+            .collect();
+        let lines = rows("line_key_")
+            .into_iter()
+            .map(|n| {
+                let words = get(&format!("line_words_{n}"));
+                (get(&format!("line_key_{n}")), words, !get(&format!("line_hide_{n}")).is_empty())
+            })
+            .collect();
+        Typed {
+            step: get("step"),
+            revision: get("revision").parse().unwrap_or(-1),
+            texts: TEXTS.iter().map(|(name, _, _)| (*name, get(name))).collect(),
+            items,
+            lines,
+            comment: get("comment"),
+        }
+    }
+
+    /// The sections this text makes, over the report's timeline in `view` (a line's words
+    /// are an edit only where they differ from the words the policy gives it), or `None`
+    /// after marking the fields refused.
+    fn sections(&mut self, view: &ReportView) -> Option<Sections> {
+        let mut valid = true;
+        let mut action_items = Vec::new();
+        for i in &mut self.items {
+            if i.what.trim().is_empty() {
+                i.what_error = Some("say what is to be done".into());
+            }
+            if i.owner.is_empty() {
+                i.owner_error = Some("choose who owns it".into());
+            }
+            let due = match i.due.trim() {
+                "" => None,
+                d => match d.parse::<Date>() {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        i.due_error = Some(format!("{d:?} is not a date (YYYY-MM-DD)"));
+                        None
+                    }
+                },
             };
-            let state = match parts.get(3).copied().unwrap_or("") {
-                "" | "open" => ItemState::Open,
-                "in_progress" | "in progress" => ItemState::InProgress,
+            if i.what_error.is_some() || i.owner_error.is_some() || i.due_error.is_some() {
+                valid = false;
+                continue;
+            }
+            let state = match i.state {
+                "in_progress" => ItemState::InProgress,
                 "done" => ItemState::Done,
-                other => return Err(format!("action item line {}: {other:?} is open, in_progress or done", n + 1)),
+                _ => ItemState::Open,
             };
-            Ok(ActionItem { what: parts[0].to_string(), owner: parts.get(1).unwrap_or(&"").to_string(), due, state })
+            action_items.push(ActionItem { what: i.what.trim().to_string(), owner: i.owner.clone(), due, state });
+        }
+        let timeline_edits = self
+            .lines
+            .iter()
+            .filter_map(|(key, words, hide)| {
+                let own = view.timeline().iter().find(|l| &l.key == key)?.customer.clone()?;
+                let words = (words.trim() != own).then(|| words.trim().to_string());
+                (*hide || words.is_some()).then(|| LineEdit { line: key.clone(), hide: *hide, words })
+            })
+            .collect();
+        let text = |name: &str| self.texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.clone()).unwrap_or_default();
+        valid.then(|| Sections {
+            summary: text("summary"),
+            impact: text("impact"),
+            root_cause: text("root_cause"),
+            resolution: text("resolution"),
+            remediation: text("remediation"),
+            lessons: text("lessons"),
+            action_items,
+            timeline_edits,
         })
-        .collect()
+    }
 }
 
+/// The editor showing `typed` (the saved text, or a refused form as it was typed, with the
+/// reasons beside the `fields` refused — or above the form for the step itself).
 async fn editor(
     state: &AppState,
     session: &super::session::Session,
     view: &ReportView,
+    typed: Typed,
     flash: Option<String>,
-    error: Option<String>,
+    error: Option<(String, Vec<&'static str>)>,
 ) -> PageResult {
     let caller = &session.caller;
     let tz = super::text::zone(caller.user().time_zone.as_deref());
@@ -275,9 +439,48 @@ async fn editor(
         org: OrgRef { slug: org.slug.as_str(), deployment: org.deployment },
         published: r.state == ReportState::Published,
     });
-    let s = &view.current.sections;
     let (owed, now) = (Owed::of(&view.ticket, r), state.now().as_second());
     let failed = error.is_some();
+    let (message, fields) = error.map_or((None, Vec::new()), |(m, f)| (Some(m), f));
+    let blame = |name: &str| fields.contains(&name).then(|| message.clone().unwrap_or_default());
+    let texts = TEXTS
+        .iter()
+        .map(|(name, label, rows)| TextField {
+            name,
+            label,
+            rows: *rows,
+            value: typed.texts.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone()).unwrap_or_default(),
+            error: blame(name),
+        })
+        .collect();
+    let items_error = blame("action_items");
+    let general = if fields.is_empty() { message.clone() } else { None };
+    let mut items = typed.items;
+    items.extend((0..BLANK_ITEMS).map(|_| ItemField {
+        what: String::new(),
+        owner: String::new(),
+        due: String::new(),
+        state: "open",
+        what_error: None,
+        owner_error: None,
+        due_error: None,
+    }));
+    let mut owners: Vec<(String, String)> =
+        state.ports.accounts.active_staff().await?.into_iter().map(|u| (u.id.to_string(), u.name)).collect();
+    owners.sort_by(|a, b| a.1.cmp(&b.1));
+    for i in &items {
+        if !i.owner.is_empty() && !owners.iter().any(|(id, _)| id == &i.owner) {
+            owners.push((i.owner.clone(), format!("{} (not a staff member)", i.owner)));
+        }
+    }
+    let at = |key: &str| view.timeline().iter().find(|l| l.key == key).map(|l| super::ticket::at(l.at, &tz));
+    let mut lines: Vec<LineField> = typed
+        .lines
+        .into_iter()
+        .filter_map(|(key, words, hide)| Some(LineField { at: at(&key)?, key, words, hide }))
+        .collect();
+    lines.sort_by_key(|l| view.timeline().iter().position(|t| t.key == l.key));
+    let history = view.timeline_history();
     let mut response = render(&EditPage {
         nav: Nav::of(session),
         key: view.ticket.key().to_string(),
@@ -286,23 +489,23 @@ async fn editor(
         state: state_words(r.state),
         countdown: countdown(owed, now),
         overdue: owed.overdue(now),
-        revision: r.revision,
+        revision: typed.revision,
         version: view.current.version,
         security: r.security,
-        summary: s.summary.clone(),
-        impact: s.impact.clone(),
-        root_cause: s.root_cause.clone(),
-        resolution: s.resolution.clone(),
-        remediation: s.remediation.clone(),
-        lessons: s.lessons.clone(),
-        items_text: items_text(s),
-        timeline: view.timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
+        texts,
+        items,
+        items_error,
+        owners,
+        lines,
+        internal: view.timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
+        comment: typed.comment,
         versions: view
             .versions
             .iter()
-            .map(|v| {
+            .zip(history)
+            .map(|(v, changes)| {
                 let by = v.author.as_ref().map_or_else(|| "Stringer".to_string(), |a| name(a.as_str()));
-                (v.version, by, super::ticket::at(v.at, &tz))
+                (v.version, by, super::ticket::at(v.at, &tz), changes.join("; "))
             })
             .collect(),
         comments: view
@@ -316,7 +519,7 @@ async fn editor(
         may_edit: r.state != ReportState::Published && caller.allowed(Action::WriteReport, object),
         may_review: r.state != ReportState::Published && caller.allowed(Action::ReviewReport, object),
         flash,
-        error,
+        error: general,
     })?;
     if failed {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -355,63 +558,30 @@ pub async fn edit(
     }
     let view = state.reports().view(&ticket).await?;
     let view = view.ok_or_else(|| PageError::not_found("report"))?;
-    editor(&state, &session, &view, done.done, None).await
+    let typed = Typed::saved(&view);
+    editor(&state, &session, &view, typed, done.done, None).await
 }
 
-/// The editor's form: which step, the revision read, the text, a comment.
-#[derive(Deserialize)]
-pub struct EditForm {
-    step: String,
-    #[serde(default)]
-    revision: i64,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    impact: Option<String>,
-    #[serde(default)]
-    root_cause: Option<String>,
-    #[serde(default)]
-    resolution: Option<String>,
-    #[serde(default)]
-    remediation: Option<String>,
-    #[serde(default)]
-    lessons: Option<String>,
-    #[serde(default)]
-    action_items: Option<String>,
-    #[serde(default)]
-    comment: Option<String>,
-}
-
-/// Takes the editor's step (saving the text first when the step is `edit`).
+/// Takes the editor's step with the text as typed (one form: every step saves what was
+/// typed first, when it changed); a refused form comes back as typed, the reasons beside
+/// the fields.
 pub async fn act(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    PageForm(session, form): PageForm<EditForm>,
+    PageForm(session, pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    if form.step == "start" {
-        state.reports().begin(session.caller.principal(), &ticket_ref(&key)?).await?;
+    let who = session.caller.principal();
+    let mut typed = Typed::posted(&pairs);
+    if typed.step == "start" {
+        state.reports().begin(who, &ticket_ref(&key)?).await?;
         return see_other(&format!("/console/tickets/{key}/report?done=Report+started."));
     }
-    let sections = if form.step == "edit" {
-        match parse_items(form.action_items.as_deref().unwrap_or("")) {
-            Ok(action_items) => Some(Sections {
-                summary: form.summary.unwrap_or_default(),
-                impact: form.impact.unwrap_or_default(),
-                root_cause: form.root_cause.unwrap_or_default(),
-                resolution: form.resolution.unwrap_or_default(),
-                remediation: form.remediation.unwrap_or_default(),
-                lessons: form.lessons.unwrap_or_default(),
-                action_items,
-            }),
-            Err(why) => {
-                let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
-                return editor(&state, &session, &view, None, Some(why)).await;
-            }
-        }
-    } else {
-        None
+    let view = state.reports().read(who, &ticket_ref(&key)?).await?;
+    let Some(sections) = typed.sections(&view) else {
+        let why = "some action items need putting right (see beside them)".to_string();
+        return editor(&state, &session, &view, typed, None, Some((why, vec!["action_items"]))).await;
     };
-    let done = match form.step.as_str() {
+    let done = match typed.step.as_str() {
         "edit" => "Saved as a new version.",
         "submit" => "Submitted for review.",
         "approve" => "Approved.",
@@ -419,21 +589,20 @@ pub async fn act(
         "publish" => "Published: the org's people see it now, and its admins and channel are told.",
         _ => "Done.",
     };
-    let asked = StepAsked { step: form.step, revision: form.revision, sections, comment: form.comment };
-    let ticket = ticket_ref(&key)?;
-    match state.reports().take_step(session.caller.principal(), &ticket, asked).await.map_err(ApiError::from) {
+    let comment = Some(typed.comment.clone()).filter(|c| !c.trim().is_empty());
+    let asked = StepAsked { step: typed.step.clone(), revision: typed.revision, sections: Some(sections), comment };
+    match state.reports().take_step(who, &ticket_ref(&key)?, asked).await {
         Ok(_) => {
             let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
             see_other(&format!("/console/tickets/{key}/report?{query}"))
         }
-        Err(e)
-            if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY
-                || e.status == axum::http::StatusCode::CONFLICT =>
-        {
-            let view = state.reports().read(session.caller.principal(), &ticket_ref(&key)?).await?;
-            editor(&state, &session, &view, None, Some(PageError::from(e).message)).await
+        Err(ReportError::Incomplete { why, fields }) => {
+            editor(&state, &session, &view, typed, None, Some((why, fields))).await
         }
-        Err(e) => Err(e.into()),
+        Err(e @ (ReportError::Refused(_) | ReportError::Stale(_))) => {
+            editor(&state, &session, &view, typed, None, Some((e.to_string(), Vec::new()))).await
+        }
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -449,22 +618,5 @@ mod tests {
         assert!(!html.contains("onerror") && !html.contains("<img"), "{html}");
         let table = markdown("| a | b |\n|---|---|\n| 1 | 2 |");
         assert!(table.contains("<table>"), "{table}");
-    }
-
-    #[test]
-    fn action_items_read_as_written_and_bad_lines_are_named() {
-        let items =
-            parse_items("Add a canary | ana@vendor.example | 2026-12-15 | in_progress\n\nWrite the runbook").unwrap();
-        assert_eq!(items.len(), 2);
-        assert_eq!(items[0].due, Some(jiff::civil::date(2026, 12, 15)));
-        assert_eq!(items[0].state, ItemState::InProgress);
-        assert_eq!(items[1].owner, "");
-        assert_eq!(items[1].state, ItemState::Open);
-        assert!(parse_items("x | y | 15/12/2026").unwrap_err().contains("line 1"));
-        assert!(parse_items("ok\nx | y | | later").unwrap_err().contains("line 2"));
-        assert_eq!(
-            parse_items(&items_text(&Sections { action_items: items.clone(), ..Sections::default() })).unwrap(),
-            items
-        );
     }
 }

@@ -225,7 +225,7 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
                 line(vec![
                     i.ticket.clone(),
                     i.item.what.clone(),
-                    i.item.owner.clone(),
+                    i.owner.clone(),
                     i.item.due.map(|d| d.to_string()).unwrap_or_default(),
                 ])
             })

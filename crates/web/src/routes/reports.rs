@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use stringer_app::postmortem::{Owed, ReportView, StepAsked};
-use stringer_core::postmortem::{ReportState, Sections};
+use stringer_core::postmortem::{LineEdit, ReportState, Sections};
 use utoipa::{IntoParams, ToSchema};
 
 /// A line of the automatic timeline.
@@ -23,8 +23,12 @@ use utoipa::{IntoParams, ToSchema};
 pub struct LineOut {
     /// When (RFC 3339).
     pub at: String,
-    /// What happened.
+    /// What happened (to the org's people: what they read of it).
     pub what: String,
+    /// Names the line in `timeline_edits`.
+    pub key: String,
+    /// What the org's people read of it, staff's edits applied (null: they do not see it).
+    pub customer: Option<String>,
 }
 
 /// A saved version.
@@ -36,6 +40,8 @@ pub struct VersionOut {
     pub author: Option<String>,
     /// When (RFC 3339).
     pub at: String,
+    /// The customer's timeline as this version edited it.
+    pub timeline_edits: Vec<LineEdit>,
 }
 
 /// A comment on a report.
@@ -96,6 +102,7 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
     let r = &view.record;
     let staff = caller.user().org.is_none();
     let (owed, now) = (Owed::of(&view.ticket, r), state.now().as_second());
+    let shown = view.customer_timeline();
     ReportOut {
         ticket: view.ticket.key().to_string(),
         org: r.org.to_string(),
@@ -111,7 +118,16 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
         version: view.current.version,
         published_at: r.published_at.map(iso),
         sections: view.current.sections.clone(),
-        timeline: view.timeline().iter().map(|l| LineOut { at: iso(l.at), what: l.what.clone() }).collect(),
+        timeline: view
+            .timeline()
+            .iter()
+            .map(|l| LineOut {
+                at: iso(l.at),
+                what: l.what.clone(),
+                key: l.key.clone(),
+                customer: shown.iter().find(|c| c.key == l.key).map(|c| c.what.clone()),
+            })
+            .collect(),
         versions: if staff {
             view.versions
                 .iter()
@@ -119,6 +135,7 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
                     version: v.version,
                     author: v.author.as_ref().map(|a| a.to_string()),
                     at: iso(v.at),
+                    timeline_edits: v.sections.timeline_edits.clone(),
                 })
                 .collect()
         } else {
