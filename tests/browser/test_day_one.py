@@ -4,10 +4,20 @@ word beginnings, a skip link, and the packet inside the site."""
 
 import re
 
-from conftest import axe_violations
+import pytest
+
+from conftest import axe_violations, desk
 
 # Internal names (calendar keys, roles, states) that must never reach a page's text.
 SNAKE = re.compile(r"\b[A-Za-z]+_[a-z_]+\b")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A desk of this module's own: its urgent tickets must not head another module's queue."""
+    s = desk()
+    yield s
+    s.stop()
 
 
 def visible_snake_case(page):
