@@ -26,6 +26,7 @@ mod signin;
 mod status;
 mod text;
 mod ticket;
+mod ticket_incident;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -242,9 +243,12 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/status/{page}", get(status::page))
         .route("/console/status/{page}/components", post(status::add_component))
         .route("/console/status/{page}/components/{component}", post(status::set_component))
+        .route("/console/status/{page}/components/{component}/edit", post(status::edit_component))
+        .route("/console/status/{page}/components/{component}/move", post(status::move_component))
+        .route("/console/status/{page}/components/{component}/delete", post(status::delete_component))
         .route("/console/status/{page}/incidents", post(status::open))
         .route("/console/status/{page}/incidents/{incident}/updates", post(status::update))
-        .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
+        .route("/console/tickets/{key}/status-incident", get(ticket_incident::form).post(ticket_incident::submit))
         .route("/console/reports", get(reports::list))
         .route("/reports", get(reports::list))
         .route("/reviews", get(review::show).post(review::write))
