@@ -169,3 +169,57 @@ def test_an_incident_from_a_ticket_is_a_form_with_a_preview(staff_server, staff)
     page.goto(f"/console/tickets/{ticket['key']}")
     assert "Incident on the status page" in page.content()
     assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    receiver = SmtpReceiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def mailing_server(smtp):
+    s = mailing_desk(smtp)
+    yield s
+    s.stop()
+
+
+def test_staff_answer_an_inquiry_and_the_answer_is_mailed(mailing_server, smtp, browser):
+    with crowd(browser, mailing_server) as person:
+        page = person().page
+        page.goto("/contact")
+        page.fill("#name", "Pia Prospect")
+        page.fill("#email", "pia@prospect.example")
+        page.fill("#body", "Do you support SAML single sign-on?")
+        page.wait_for_timeout(3100)  # the form refuses a bot's pace
+        page.click("text=Send")
+        page.wait_for_load_state()
+        assert "expect our answer by" in page.locator(".flash").inner_text()
+
+        lena = person("lena@vendor.example").page
+        lena.goto("/console/inquiries")
+        assert "then record" not in lena.content(), "no more answering by mail by hand"
+        assert axe_violations(lena) == []
+        article = lena.locator("article", has_text="Pia Prospect")
+        article.locator("textarea").fill("   ")
+        article.locator("button:has-text('Send the answer')").click()
+        lena.wait_for_load_state()
+        article = lena.locator("article", has_text="Pia Prospect")
+        assert article.locator("textarea").get_attribute("aria-invalid") == "true"
+        assert "1 to 8192 bytes" in article.locator(".error").inner_text()
+        assert not smtp.to("pia@prospect.example"), "nothing is mailed"
+        assert axe_violations(lena) == []
+        article.locator("textarea").fill("Yes: SAML single sign-on comes with Enterprise.")
+        article.locator("button:has-text('Send the answer')").click()
+        lena.wait_for_load_state()
+        assert "mailed to pia@prospect.example" in lena.locator(".flash").inner_text()
+        answered = lena.locator("article", has_text="Pia Prospect")
+        assert "by Lena Lead" in answered.inner_text()
+        assert "Yes: SAML single sign-on comes with Enterprise." in answered.inner_text()
+        assert axe_violations(lena) == []
+
+        mail = until("the answer's mail", lambda: smtp.to("pia@prospect.example"))[0]
+        assert "Yes: SAML single sign-on comes with Enterprise." in mail
+        assert "Do you support SAML single sign-on?" in mail, "the question is quoted"
+        assert "Subject: Re:" in mail

@@ -235,8 +235,16 @@ pub trait Inquiries: Send + Sync {
     /// Up to `limit` inquiries: open ones by due time, or (with `answered`) answered ones,
     /// newest first.
     async fn inquiries(&self, answered: bool, limit: i64) -> Result<Vec<InquiryRecord>, StoreError>;
-    /// Records the answer to an open inquiry at `at`; false when there is none open.
-    async fn answer_inquiry(&self, id: &str, by: &UserId, answer: &str, at: i64) -> Result<bool, StoreError>;
+    /// Records the answer to an open inquiry at `at` and posts `letter`, the answer's mail, to
+    /// the letters' outbox, in one transaction; false (nothing written) when none is open.
+    async fn answer_inquiry(
+        &self,
+        id: &str,
+        by: &UserId,
+        answer: &str,
+        at: i64,
+        letter: &crate::letters::Letter,
+    ) -> Result<bool, StoreError>;
 }
 
 /// How long a failed sign-in holds its key back, by the number of failures in a row.

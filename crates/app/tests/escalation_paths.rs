@@ -338,7 +338,8 @@ fn staff_end_the_wait_on_the_customer_and_the_paused_clocks_run_again() {
     );
     // Only a waiting ticket stops waiting.
     let contract = Arc::new(Contract::default_contract());
-    let text = format!("{ORGS}{}{}", opened("20:00:00", "T1", "acme", "P1"), kind("20:10:00", "ticket.stopped_waiting", "T1"));
+    let text =
+        format!("{ORGS}{}{}", opened("20:00:00", "T1", "acme", "P1"), kind("20:10:00", "ticket.stopped_waiting", "T1"));
     let scenario = Scenario::parse(&text, &contract).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let err = rt.block_on(scenario.run(contract, None)).unwrap_err();

@@ -284,16 +284,23 @@ impl Accounts for SqlStore {
         Ok(Some(UserId(user)))
     }
 
-    async fn change_password(&self, user: &UserId, hash: &str, keep_session: &str, at: i64) -> Result<bool, StoreError> {
+    async fn change_password(
+        &self,
+        user: &UserId,
+        hash: &str,
+        keep_session: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND deactivated_at IS NULL")
-                .bind(hash)
-                .bind(at)
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND deactivated_at IS NULL",
+        )
+        .bind(hash)
+        .bind(at)
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }

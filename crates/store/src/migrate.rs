@@ -91,6 +91,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0023_kickoffs.sql"),
         include_str!("../migrations/postgres/0023_kickoffs.sql"),
     ),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_inquiry_letters.sql"),
+        include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -388,7 +388,12 @@ impl StatusManager {
 
     /// Deletes component `component` of page `id` (not a platform component shown on a
     /// tenant's page): it leaves the page, its history with it; past updates keep its name.
-    pub async fn delete_component(&self, who: &Principal, id: &str, component: &str) -> Result<ComponentRecord, ManageError> {
+    pub async fn delete_component(
+        &self,
+        who: &Principal,
+        id: &str,
+        component: &str,
+    ) -> Result<ComponentRecord, ManageError> {
         let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
         let before = self.component(&page, component).await?;
         if !self.ports.status.delete_component(&page.id, &before.id, self.now()).await? {

@@ -178,7 +178,10 @@ fn values(form: &[(String, String)], name: &str) -> Vec<String> {
 }
 
 /// Creates an org (through the API's own function), then shows it.
-pub async fn create(State(state): State<AppState>, PageForm(session, form): PageForm<Vec<(String, String)>>) -> PageResult {
+pub async fn create(
+    State(state): State<AppState>,
+    PageForm(session, form): PageForm<Vec<(String, String)>>,
+) -> PageResult {
     let draft = OrgDraft {
         slug: value(&form, "slug"),
         name: value(&form, "name"),

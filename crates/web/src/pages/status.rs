@@ -134,24 +134,23 @@ async fn shown(
             let typed = edit.take_if(|e| e.id == c.id);
             let form = match &typed {
                 Some(e) => (e.name.clone(), e.description.clone(), e.group_id.clone()),
-                None => (
-                    c.name.clone(),
-                    c.description.clone().unwrap_or_default(),
-                    c.group_id.clone().unwrap_or_default(),
-                ),
+                None => {
+                    (c.name.clone(), c.description.clone().unwrap_or_default(), c.group_id.clone().unwrap_or_default())
+                }
             };
             ComponentRow {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            status: c.status.as_str(),
-            words: c.status.words(),
-            group: c.group,
-            in_group: c.group_id.is_some(),
-            shared: c.page_id != page.id,
-            alert_key: c.alert_key.clone().unwrap_or_default(),
-            form,
-            error: typed.map(|e| e.error),
-        }})
+                id: c.id.clone(),
+                name: c.name.clone(),
+                status: c.status.as_str(),
+                words: c.status.words(),
+                group: c.group,
+                in_group: c.group_id.is_some(),
+                shared: c.page_id != page.id,
+                alert_key: c.alert_key.clone().unwrap_or_default(),
+                form,
+                error: typed.map(|e| e.error),
+            }
+        })
         .collect();
     let groups = view
         .components
