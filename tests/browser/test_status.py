@@ -104,7 +104,7 @@ def test_staff_run_a_page_from_the_console(status_server, visitors):
     page.fill("#i-name", "Sign-in failures")
     page.select_option("#i-impact", "major")
     page.fill("#i-body", "Some sign-ins fail; we are on it.")
-    api_select = page.locator("fieldset select").first
+    api_select = page.locator("form[action$='/incidents'] fieldset select").first
     api_select.select_option("major_outage")
     page.click("text=Publish")
     page.wait_for_load_state()
@@ -114,7 +114,7 @@ def test_staff_run_a_page_from_the_console(status_server, visitors):
     assert reader.locator("#overall").inner_text() == "Major System Outage"
     assert "Sign-in failures" in reader.content()
     incident = page.locator("article.incident", has_text="Sign-in failures")
-    incident.locator("select").select_option("resolved")
+    incident.locator("select[name=status]").select_option("resolved")
     incident.locator("textarea").fill("Sign-ins work again.")
     incident.locator("button").click()
     page.wait_for_load_state()
@@ -142,6 +142,9 @@ def test_a_p1_on_a_dedicated_tenant_suggests_an_incident(status_server, visitors
     page = nico.page
     page.goto(f"/console/tickets/{ticket['key']}")
     page.click("text=Open a status page incident")
+    page.wait_for_load_state()
+    page.check("text=Acme cluster")
+    page.click("button:has-text('Publish')")
     page.wait_for_load_state()
     assert f"/console/status/{status_server.pages['acme']}" in page.url
     assert "Acme cluster unreachable" in page.content()

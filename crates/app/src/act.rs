@@ -165,6 +165,9 @@ pub enum Command {
     ChangeSeverity(Severity),
     /// Wait on the customer (pauses the clocks that pause).
     WaitOnCustomer,
+    /// End the wait on the customer (staff, when the customer answered another way): the
+    /// paused clocks run again. Asked of the policy as waiting is.
+    StopWaiting,
     /// Resolve it.
     Resolve,
     /// Reopen a resolved ticket.
@@ -345,6 +348,7 @@ impl TicketDesk {
                     (action, EventKind::SeverityChanged { severity })
                 }
                 Command::WaitOnCustomer => (Action::WaitOnCustomer, EventKind::WaitingOnCustomer),
+                Command::StopWaiting => (Action::WaitOnCustomer, EventKind::StoppedWaiting),
                 Command::Resolve => (Action::Resolve, EventKind::Resolved),
                 Command::Reopen => (Action::Reopen, EventKind::Reopened),
                 Command::Assign(to) => {

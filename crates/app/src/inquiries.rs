@@ -1,9 +1,10 @@
 //! "Contact us": anyone (a prospect, a customer who lost access) writes to the vendor without
 //! an account; the inquiry is due on the contract's general-inquiry target and waits in the
-//! staff's inquiries queue, where it is answered once. Each client address may send a few
-//! an hour. The API and the pages call the same [`InquiryDesk`].
+//! staff's inquiries queue, where it is answered once: the answer is recorded and mailed
+//! through the letters' outbox. Each client address may send a few an hour. The API and the pages call the same [`InquiryDesk`].
 
 use crate::act::Principal;
+use crate::letters::{Kind, Letter};
 use crate::limits::{RateLimit, Spent};
 use crate::ports::Ports;
 use crate::records::InquiryRecord;
@@ -114,7 +115,9 @@ impl InquiryDesk {
         Ok(self.ports.inquiries.inquiries(answered, limit).await?)
     }
 
-    /// Records `who`'s answer to the open inquiry `id`; an inquiry is answered once.
+    /// Records `who`'s answer to the open inquiry `id` and posts it to the inquirer as a
+    /// letter (the postman sends it, with the question quoted), in one transaction; an
+    /// inquiry is answered once.
     pub async fn answer(&self, who: &Principal, id: &str, answer: &str) -> Result<InquiryRecord, InquiryError> {
         decided(access::decide(&who.actor(), Action::HandleInquiries, Some(Object::Staff)))?;
         if answer.trim().is_empty() || answer.len() > MAX_INQUIRY {
@@ -125,12 +128,54 @@ impl InquiryDesk {
         }
         let now = self.ports.commands.now().as_second();
         let inquiries = &self.ports.inquiries;
-        if !inquiries.answer_inquiry(id, &who.user().id, answer, now).await? {
+        let Some(open) = inquiries.inquiry(id).await? else { return Err(InquiryError::NotFound) };
+        let letter = Letter {
+            id: crate::ids::seeded_ulid("ltr", now * 1000, &format!("inquiry:{id}")),
+            org: None,
+            kind: Kind::InquiryAnswer { inquiry: id.to_string() },
+            to: open.email,
+            attempts: 0,
+        };
+        if !inquiries.answer_inquiry(id, &who.user().id, answer, now, &letter).await? {
             return match inquiries.inquiry(id).await? {
                 Some(_) => Err(InquiryError::Answered),
                 None => Err(InquiryError::NotFound),
             };
         }
         inquiries.inquiry(id).await?.ok_or(InquiryError::NotFound)
+    }
+}
+
+/// The mail that carries an inquiry's answer, from `support` (the contract's name): its
+/// subject and text, the question quoted below the answer; none while it is unanswered.
+pub fn answer_letter(inquiry: &InquiryRecord, support: &str) -> Option<(String, String)> {
+    let answer = inquiry.answer.as_deref()?;
+    let quoted: Vec<String> = inquiry.body.lines().map(|l| format!("> {l}")).collect();
+    let subject = format!("Re: your message to {support}");
+    let body = format!("Hello {},\n\n{answer}\n\n{support}\n\nYou wrote:\n{}\n", inquiry.name, quoted.join("\n"));
+    Some((subject, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stringer_core::contract::Contract;
+
+    #[test]
+    fn an_answer_letter_quotes_the_question_under_the_answer() {
+        let contract = Contract::default_contract();
+        let who = ("Pia".to_string(), "pia@prospect.example".to_string(), None);
+        let mut inquiry = InquiryRecord::received(
+            "inq_1".into(),
+            who,
+            "Do you do SAML?\nAnd SCIM?".into(),
+            &contract,
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        assert_eq!(answer_letter(&inquiry, "Acme support"), None, "nothing to send before an answer");
+        inquiry.answer = Some("Yes, both.".into());
+        let (subject, body) = answer_letter(&inquiry, "Acme support").unwrap();
+        assert_eq!(subject, "Re: your message to Acme support");
+        assert_eq!(body, "Hello Pia,\n\nYes, both.\n\nAcme support\n\nYou wrote:\n> Do you do SAML?\n> And SCIM?\n");
     }
 }

@@ -5,7 +5,8 @@
 //! packet, to a new org admin or to the org's admins on demand. A letter is a row written
 //! first and written out when it is sent (the review with the figures of that moment, the
 //! packet under the contract in force), through the same outside-world port, lease and
-//! back-off as the report announcements and status notices.
+//! back-off as the report announcements and status notices. Staff's answers to "Contact us"
+//! inquiries go out through this outbox too (see [`crate::inquiries`]).
 
 use crate::desk::AppError;
 use crate::packet::Reachable;
@@ -33,6 +34,11 @@ pub enum Kind {
     },
     /// The org's welcome packet.
     Packet,
+    /// Staff's answer to a "Contact us" inquiry (its id), with the question quoted.
+    InquiryAnswer {
+        /// The inquiry.
+        inquiry: String,
+    },
 }
 
 /// A letter to one person.
@@ -40,8 +46,8 @@ pub enum Kind {
 pub struct Letter {
     /// Its id (derived from what it carries and the address: written once).
     pub id: String,
-    /// The org.
-    pub org: OrgSlug,
+    /// The org (none for an inquiry's answer: the inquirer belongs to none).
+    pub org: Option<OrgSlug>,
     /// What it carries.
     pub kind: Kind,
     /// The address.
@@ -76,7 +82,7 @@ pub async fn post_packet(ports: &Ports, org: &OrgSlug, to: &[String], now: i64) 
         .iter()
         .map(|address| Letter {
             id: crate::ids::seeded_ulid("ltr", now * 1000, &format!("packet:{org}:{address}")),
-            org: org.clone(),
+            org: Some(org.clone()),
             kind: Kind::Packet,
             to: address.clone(),
             attempts: 0,
@@ -130,7 +136,7 @@ impl Postman {
                 .into_iter()
                 .map(|(address, tam)| Letter {
                     id: crate::ids::seeded_ulid("ltr", now * 1000, &format!("review:{}:{quarter}:{address}", org.slug)),
-                    org: org.slug.clone(),
+                    org: Some(org.slug.clone()),
                     kind: Kind::Review { quarter: quarter.clone(), tam },
                     to: address,
                     attempts: 0,
@@ -163,11 +169,19 @@ impl Postman {
         Ok(sent)
     }
 
-    /// The mail a letter is, written now.
+    /// The mail a letter is, written now (none when what it was written for is gone).
     async fn message(&self, letter: &Letter, now: i64) -> Result<Option<Outgoing>, AppError> {
-        let Some(org) = self.ports.accounts.org(&letter.org).await? else { return Ok(None) };
+        if let Kind::InquiryAnswer { inquiry } = &letter.kind {
+            let Some(inquiry) = self.ports.inquiries.inquiry(inquiry).await? else { return Ok(None) };
+            let support = self.ports.commands.contract().name.clone();
+            let Some((subject, body)) = crate::inquiries::answer_letter(&inquiry, &support) else { return Ok(None) };
+            return Ok(Some(Outgoing::Mail { to: letter.to.clone(), subject, body, unsubscribe: None }));
+        }
+        let Some(slug) = &letter.org else { return Ok(None) };
+        let Some(org) = self.ports.accounts.org(slug).await? else { return Ok(None) };
         let (subject, body) = match &letter.kind {
             Kind::Packet => crate::packet::letter(&crate::packet::of(&self.ports, &org, &self.reachable).await?),
+            Kind::InquiryAnswer { .. } => return Ok(None),
             Kind::Review { quarter, tam } => {
                 let Some(quarter) = Quarter::parse(quarter) else { return Ok(None) };
                 let review = review(&self.ports, &org, quarter, now, &mut |_| {}).await?;

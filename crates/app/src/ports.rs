@@ -138,6 +138,10 @@ pub trait Accounts: Send + Sync {
     /// Uses a password link at `now`: sets the user's password hash and ends their sessions,
     /// atomically, if the link is unused, unexpired and its user active; answers the user.
     async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError>;
+    /// Sets an active user's password hash and ends their sessions but the one keyed
+    /// `keep_session` (where they changed it), atomically; false when no active user is `user`.
+    async fn change_password(&self, user: &UserId, hash: &str, keep_session: &str, at: i64)
+    -> Result<bool, StoreError>;
     /// Whether a password link can still be used at `now` (unused, unexpired, user active).
     async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError>;
     /// Whether staff or a user of an org other than `org` holds an account with `email`
@@ -231,8 +235,16 @@ pub trait Inquiries: Send + Sync {
     /// Up to `limit` inquiries: open ones by due time, or (with `answered`) answered ones,
     /// newest first.
     async fn inquiries(&self, answered: bool, limit: i64) -> Result<Vec<InquiryRecord>, StoreError>;
-    /// Records the answer to an open inquiry at `at`; false when there is none open.
-    async fn answer_inquiry(&self, id: &str, by: &UserId, answer: &str, at: i64) -> Result<bool, StoreError>;
+    /// Records the answer to an open inquiry at `at` and posts `letter`, the answer's mail, to
+    /// the letters' outbox, in one transaction; false (nothing written) when none is open.
+    async fn answer_inquiry(
+        &self,
+        id: &str,
+        by: &UserId,
+        answer: &str,
+        at: i64,
+        letter: &crate::letters::Letter,
+    ) -> Result<bool, StoreError>;
 }
 
 /// How long a failed sign-in holds its key back, by the number of failures in a row.

@@ -310,6 +310,43 @@ fn resolution_and_next_reply_targets_pause_while_waiting_on_the_customer() {
 }
 
 #[test]
+fn staff_end_the_wait_on_the_customer_and_the_paused_clocks_run_again() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/contracts/berlin-vendor.toml"))
+            .unwrap();
+    let contract = Contract::from_toml(&text, "berlin-vendor.toml").unwrap();
+    let orgs = r#"{"kind":"org","org":"kw","tier":"premium","deployment":"shared"}"#;
+    // As above, but the customer answers by phone and staff end the wait themselves: the
+    // resolution clock resumes exactly as after a reply (no reply is owed, so the next-reply
+    // target does not start again).
+    let events = [
+        r#"{"at":"2026-12-01T08:00:00Z","kind":"ticket.opened","ticket":"K1","org":"kw","severity":"S2"}"#,
+        r#"{"at":"2026-12-01T09:00:00Z","kind":"ticket.replied","ticket":"K1","by":"eve","public":true}"#,
+        r#"{"at":"2026-12-01T09:00:00Z","kind":"ticket.waiting_on_customer","ticket":"K1"}"#,
+        r#"{"at":"2026-12-02T09:00:00Z","kind":"ticket.stopped_waiting","ticket":"K1"}"#,
+    ];
+    let got = simulate_with(contract, &format!("{orgs}\n{}\n", events.join("\n")));
+    assert_eq!(
+        got,
+        [
+            "2026-12-01T08:00:00Z K1 queue.notified S2",
+            "2026-12-01T08:15:00Z K1 customer_page.available",
+            "2026-12-01T09:00:00Z K1 sla.met response due 2026-12-01T12:00:00Z",
+            "2026-12-01T09:00:00Z K1 sla.met next_reply due 2026-12-01T12:00:00Z",
+            "2026-12-04T08:00:01Z K1 sla.breached resolution due 2026-12-04T08:00:00Z",
+        ]
+    );
+    // Only a waiting ticket stops waiting.
+    let contract = Arc::new(Contract::default_contract());
+    let text =
+        format!("{ORGS}{}{}", opened("20:00:00", "T1", "acme", "P1"), kind("20:10:00", "ticket.stopped_waiting", "T1"));
+    let scenario = Scenario::parse(&text, &contract).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let err = rt.block_on(scenario.run(contract, None)).unwrap_err();
+    assert!(err.message.contains("not waiting on the customer"), "{err}");
+}
+
+#[test]
 fn rules_reject_impossible_events_with_their_line() {
     let contract = Arc::new(Contract::default_contract());
     let text = format!(

@@ -49,6 +49,8 @@ pub enum EventKind {
     },
     /// The ticket now waits on the customer.
     WaitingOnCustomer,
+    /// Staff ended the wait on the customer themselves (the customer answered another way).
+    StoppedWaiting,
     /// The customer wrote.
     CustomerReplied,
     /// The ticket was resolved.
@@ -94,6 +96,7 @@ impl Event {
             EventKind::Replied { .. } => "ticket.replied",
             EventKind::SeverityChanged { .. } => "ticket.severity_changed",
             EventKind::WaitingOnCustomer => "ticket.waiting_on_customer",
+            EventKind::StoppedWaiting => "ticket.stopped_waiting",
             EventKind::CustomerReplied => "ticket.customer_replied",
             EventKind::Resolved => "ticket.resolved",
             EventKind::Reopened => "ticket.reopened",
@@ -129,6 +132,8 @@ enum Wire {
     SeverityChanged { at: Timestamp, ticket: TicketId, severity: Severity },
     #[serde(rename = "ticket.waiting_on_customer")]
     WaitingOnCustomer { at: Timestamp, ticket: TicketId },
+    #[serde(rename = "ticket.stopped_waiting")]
+    StoppedWaiting { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.customer_replied")]
     CustomerReplied { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.resolved")]
@@ -168,6 +173,7 @@ impl From<Wire> for Event {
             Wire::Replied { at, ticket, by, public } => (at, ticket, K::Replied { by, public }),
             Wire::SeverityChanged { at, ticket, severity } => (at, ticket, K::SeverityChanged { severity }),
             Wire::WaitingOnCustomer { at, ticket } => (at, ticket, K::WaitingOnCustomer),
+            Wire::StoppedWaiting { at, ticket } => (at, ticket, K::StoppedWaiting),
             Wire::CustomerReplied { at, ticket } => (at, ticket, K::CustomerReplied),
             Wire::Resolved { at, ticket } => (at, ticket, K::Resolved),
             Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
@@ -191,6 +197,7 @@ impl From<&Event> for Wire {
             EventKind::Replied { by, public } => Wire::Replied { at, ticket, by, public },
             EventKind::SeverityChanged { severity } => Wire::SeverityChanged { at, ticket, severity },
             EventKind::WaitingOnCustomer => Wire::WaitingOnCustomer { at, ticket },
+            EventKind::StoppedWaiting => Wire::StoppedWaiting { at, ticket },
             EventKind::CustomerReplied => Wire::CustomerReplied { at, ticket },
             EventKind::Resolved => Wire::Resolved { at, ticket },
             EventKind::Reopened => Wire::Reopened { at, ticket },

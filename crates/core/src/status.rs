@@ -39,6 +39,17 @@ pub enum ComponentStatus {
 }
 
 impl ComponentStatus {
+    /// The status in words, as readers and staff see it ("Partial outage").
+    pub fn words(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "Operational",
+            ComponentStatus::UnderMaintenance => "Under maintenance",
+            ComponentStatus::DegradedPerformance => "Degraded performance",
+            ComponentStatus::PartialOutage => "Partial outage",
+            ComponentStatus::MajorOutage => "Major outage",
+        }
+    }
+
     /// The status of that name.
     pub fn parse(name: &str) -> Option<ComponentStatus> {
         ComponentStatus::ALL.into_iter().find(|s| s.as_str() == name)
@@ -132,6 +143,16 @@ pub enum Impact {
 }
 
 impl Impact {
+    /// The impact in words ("Major").
+    pub fn words(self) -> &'static str {
+        match self {
+            Impact::None => "None",
+            Impact::Minor => "Minor",
+            Impact::Major => "Major",
+            Impact::Critical => "Critical",
+        }
+    }
+
     /// Every impact, least first.
     pub const ALL: [Impact; 4] = [Impact::None, Impact::Minor, Impact::Major, Impact::Critical];
 

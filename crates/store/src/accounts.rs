@@ -284,6 +284,36 @@ impl Accounts for SqlStore {
         Ok(Some(UserId(user)))
     }
 
+    async fn change_password(
+        &self,
+        user: &UserId,
+        hash: &str,
+        keep_session: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND deactivated_at IS NULL",
+        )
+        .bind(hash)
+        .bind(at)
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user.as_str())
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
+    }
+
     async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let found: Option<String> = sqlx::query_scalar(
             "SELECT l.id FROM password_links l JOIN users u ON u.id = l.user_id WHERE l.id = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND u.deactivated_at IS NULL",

@@ -6,6 +6,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::letters::Letter;
 use stringer_app::ports::Inquiries;
 use stringer_app::records::InquiryRecord;
 use stringer_core::ids::UserId;
@@ -61,7 +62,15 @@ impl Inquiries for SqlStore {
         self.rows(sqlx::query(&sql).bind(limit), inquiry_from).await
     }
 
-    async fn answer_inquiry(&self, id: &str, by: &UserId, answer: &str, at: i64) -> Result<bool, StoreError> {
+    async fn answer_inquiry(
+        &self,
+        id: &str,
+        by: &UserId,
+        answer: &str,
+        at: i64,
+        letter: &Letter,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
         let done = sqlx::query(
             "UPDATE inquiries SET answered_at = $1, answered_by = $2, answer = $3 WHERE id = $4 AND answered_at IS NULL",
         )
@@ -69,9 +78,14 @@ impl Inquiries for SqlStore {
         .bind(by.as_str())
         .bind(answer)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        crate::letters::insert(&mut tx, std::slice::from_ref(letter), at).await?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
     }
 }

@@ -1,6 +1,7 @@
 //! Letters to an org's people — the [`LetterBox`] port: the review rounds of each quarter (a
 //! round and its letters are one transaction, written once) and the letters, quarterly
-//! reviews and welcome packets alike, claimed with a lease (see `sending`).
+//! reviews, welcome packets and answers to inquiries alike, claimed with a lease (see
+//! `sending`).
 
 use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
@@ -10,46 +11,51 @@ use stringer_app::StoreError;
 use stringer_app::letters::{Kind, Letter, LetterBox};
 use stringer_core::ids::OrgSlug;
 
-/// The kind column and the quarter column of a letter.
-fn columns(kind: &Kind) -> (&'static str, Option<&str>) {
+/// The kind column, the quarter column and the inquiry column of a letter.
+fn columns(kind: &Kind) -> (&'static str, Option<&str>, Option<&str>) {
     match kind {
-        Kind::Packet => ("packet", None),
-        Kind::Review { quarter, tam: true } => ("review_tam", Some(quarter)),
-        Kind::Review { quarter, tam: false } => ("review", Some(quarter)),
+        Kind::Packet => ("packet", None, None),
+        Kind::Review { quarter, tam: true } => ("review_tam", Some(quarter), None),
+        Kind::Review { quarter, tam: false } => ("review", Some(quarter), None),
+        Kind::InquiryAnswer { inquiry } => ("inquiry_answer", None, Some(inquiry)),
     }
 }
 
 fn letter_from(r: &AnyRow) -> Result<Letter, StoreError> {
     let kind: String = r.col("kind")?;
     let quarter: Option<String> = r.col("quarter")?;
-    let kind = match (kind.as_str(), quarter) {
-        ("packet", _) => Kind::Packet,
-        ("review", Some(quarter)) => Kind::Review { quarter, tam: false },
-        ("review_tam", Some(quarter)) => Kind::Review { quarter, tam: true },
-        (other, _) => return Err(StoreError::Backend(format!("bad letter kind {other:?}"))),
+    let inquiry: Option<String> = r.col("inquiry")?;
+    let kind = match (kind.as_str(), quarter, inquiry) {
+        ("packet", _, _) => Kind::Packet,
+        ("review", Some(quarter), _) => Kind::Review { quarter, tam: false },
+        ("review_tam", Some(quarter), _) => Kind::Review { quarter, tam: true },
+        ("inquiry_answer", _, Some(inquiry)) => Kind::InquiryAnswer { inquiry },
+        (other, _, _) => return Err(StoreError::Backend(format!("bad letter kind {other:?}"))),
     };
-    Ok(Letter {
-        id: r.col("id")?,
-        org: OrgSlug(r.col("org")?),
-        kind,
-        to: r.col("recipient")?,
-        attempts: r.col("attempts")?,
-    })
+    let org: Option<String> = r.col("org")?;
+    Ok(Letter { id: r.col("id")?, org: org.map(OrgSlug), kind, to: r.col("recipient")?, attempts: r.col("attempts")? })
 }
 
-async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, letters: &[Letter], at: i64) -> Result<(), StoreError> {
+/// Writes letters to send from `at` in the transaction `tx` (one whose id is written already
+/// is left as it is).
+pub(crate) async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    letters: &[Letter],
+    at: i64,
+) -> Result<(), StoreError> {
     for l in letters {
-        let (kind, quarter) = columns(&l.kind);
+        let (kind, quarter, inquiry) = columns(&l.kind);
         sqlx::query(
-            "INSERT INTO org_letters (id, org, kind, quarter, recipient, created_at, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO org_letters (id, org, kind, quarter, recipient, created_at, attempts, next_attempt_at, inquiry) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $6, $7) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&l.id)
-        .bind(l.org.as_str())
+        .bind(l.org.as_ref().map(OrgSlug::as_str))
         .bind(kind)
         .bind(quarter)
         .bind(&l.to)
         .bind(at)
+        .bind(inquiry)
         .execute(&mut **tx)
         .await
         .map_err(backend_err)?;
@@ -92,7 +98,7 @@ impl LetterBox for SqlStore {
 
     async fn claim_letters(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Letter>, StoreError> {
         let rows = self
-            .claim_due("org_letters", "id, org, kind, quarter, recipient, attempts", now, lease_until, limit)
+            .claim_due("org_letters", "id, org, kind, quarter, recipient, attempts, inquiry", now, lease_until, limit)
             .await?;
         rows.iter().map(letter_from).collect()
     }

@@ -96,6 +96,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0025_action_item_owners.sql"),
         include_str!("../migrations/postgres/0025_action_item_owners.sql"),
     ),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_inquiry_letters.sql"),
+        include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

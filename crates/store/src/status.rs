@@ -287,6 +287,36 @@ impl StatusPages for SqlStore {
         self.rows(query, component_from).await
     }
 
+    async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM status_components WHERE id = $1 AND page_id = $2")
+                .bind(component)
+                .bind(page)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        for statement in [
+            "DELETE FROM status_intervals WHERE component_id = $1",
+            "DELETE FROM status_incident_components WHERE component_id = $1",
+            "UPDATE status_components SET group_id = NULL WHERE group_id = $1",
+            "DELETE FROM status_components WHERE id = $1",
+        ] {
+            sqlx::query(statement).bind(component).execute(&mut *tx).await.map_err(backend_err)?;
+        }
+        sqlx::query("UPDATE status_pages SET updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(page)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
+    }
+
     async fn save_component(&self, c: &ComponentRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO status_components (id, page_id, group_id, name, description, position, is_group, \

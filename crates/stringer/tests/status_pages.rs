@@ -4,7 +4,8 @@
 //! on a match), public caching and CORS; a tenant's page is 404 to everyone but its org's
 //! people and the staff who see it (a federal org's only to cleared staff); a maintenance
 //! starts and completes by itself on time; a page bound to a host name answers at its root;
-//! an incident opened from a P1 carries the ticket's org, components and impact.
+//! an incident opened from a P1 carries the ticket's org, components and impact; a deleted
+//! component leaves its page and its history, and past updates keep its name.
 //! (`tests/outside/test_status.py` checks the documents' shapes against fixtures written
 //! from Statuspage's documentation, and parses the feeds.)
 
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use support::{Db, Server, desk, until};
 
 both_backends!(status_pages, status_pages_on);
+both_backends!(deleted_components_leave_the_page, deleted_components_on);
 
 /// A GET with extra headers: status, headers and body text.
 async fn get(
@@ -416,4 +418,42 @@ async fn status_pages_on(db: Db) {
             .then_some(())
     })
     .await;
+}
+
+async fn deleted_components_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let all = server.ok(Method::GET, "/api/v1/status-pages", &d.admin, None).await;
+    let (platform, acme) = (page_id(&all, None), page_id(&all, Some("acme")));
+    let components = |page: &str| format!("/api/v1/status-pages/{page}/components");
+    let acme_components = components(&acme);
+    let add = |body: Value| server.ok(Method::POST, &acme_components, &d.engineer, Some(body));
+    let region = add(json!({"name": "EU region", "group": true})).await["id"].as_str().unwrap().to_string();
+    let db_id = add(json!({"name": "Database", "group_id": region})).await["id"].as_str().unwrap().to_string();
+    let web = add(json!({"name": "Web"})).await["id"].as_str().unwrap().to_string();
+    let shared = server.ok(Method::POST, &components(&platform), &d.engineer, Some(json!({"name": "API"}))).await;
+    let incidents = format!("/api/v1/status-pages/{acme}/incidents");
+    let incident = json!({"name": "Web down", "status": "investigating", "impact": "major", "body": "Down.",
+                          "components": [{"id": web, "status": "major_outage"}]});
+    server.ok(Method::POST, &incidents, &d.engineer, Some(incident)).await;
+
+    let one = |page: &str, id: &str| format!("/api/v1/status-pages/{page}/components/{id}");
+    let (status, _) = server.call(Method::DELETE, &one(&acme, &web), Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "customers do not run status pages");
+    let (status, _) =
+        server.call(Method::DELETE, &one(&acme, shared["id"].as_str().unwrap()), Some(&d.engineer), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a platform component is not the tenant page's to delete");
+    for id in [&web, &region] {
+        let (status, body) = server.call(Method::DELETE, &one(&acme, id), Some(&d.engineer), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (status, _) = server.call(Method::DELETE, &one(&acme, &web), Some(&d.engineer), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleted once");
+    let left = server.ok(Method::GET, &components(&acme), &d.engineer, None).await;
+    let left: Vec<(&str, &Value)> =
+        left.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap(), &c["group_id"])).collect();
+    assert_eq!(left, [(db_id.as_str(), &Value::Null)], "the group's member left the group");
+    let listed = server.ok(Method::GET, &incidents, &d.engineer, None).await;
+    let affected = &listed["incidents"][0]["incident_updates"][0]["affected_components"][0];
+    assert_eq!(affected["name"], "Web", "the update keeps the component's name: {listed}");
 }

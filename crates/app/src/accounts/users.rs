@@ -112,6 +112,36 @@ impl AccountDesk {
         self.save_user(who, user).await
     }
 
+    /// Changes `who`'s own password (argon2id, as every password): `current` must be their
+    /// password now, and every try spends a budget of the account's, so a stolen session
+    /// cannot guess it. Their other sessions end; the one keyed `keep_session`, where they
+    /// changed it, stays.
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        current: &str,
+        new: &str,
+        keep_session: &str,
+    ) -> Result<(), AccountError> {
+        let me = Object::Account(who.user().id.as_str());
+        decided(access::decide(&who.actor(), Action::UpdateOwnSettings, Some(me)), "user")?;
+        let key = format!("password-change:{}", who.user().id);
+        self.spend(self.outside.login_limit, key, "too many tries to change the password").await?;
+        let user = self.ports.accounts.user(&who.user().id).await?.ok_or(AccountError::NotFound("user"))?;
+        if current.len() > password::LENGTH.1 || !password::verify(current, user.password_hash.as_deref()) {
+            return Err(AccountError::Invalid("current: that is not your current password".into()));
+        }
+        let (min, max) = password::LENGTH;
+        if new.chars().count() < min || new.len() > max {
+            return Err(AccountError::Invalid(format!("password: {min} to {max} characters")));
+        }
+        if !self.ports.accounts.change_password(&user.id, &password::hash(new), keep_session, self.now()).await? {
+            return Err(AccountError::NotFound("user"));
+        }
+        (self.outside.forget)();
+        Ok(())
+    }
+
     /// Stores a changed user, recording `who` as who changed it; their credentials carry the
     /// change at once.
     async fn save_user(&self, who: &Principal, user: UserRecord) -> Result<UserRecord, AccountError> {

@@ -50,6 +50,7 @@ pub fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
         "ticket.customer_replied" => format!("Customer reply{by}"),
         "ticket.severity_changed" => format!("Severity changed to {}{by}", field("severity").unwrap_or_default()),
         "ticket.waiting_on_customer" => format!("Set to wait on the customer{by}"),
+        "ticket.stopped_waiting" => format!("No longer waiting on the customer{by}"),
         "ticket.resolved" => format!("Resolved{by}"),
         "ticket.reopened" => format!("Reopened{by}"),
         "ticket.assigned" => match field("to") {

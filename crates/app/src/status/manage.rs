@@ -8,7 +8,7 @@ use super::{ComponentRecord, IncidentRecord, MAX_NAME, NewIncident, NewUpdate, P
 use crate::act::{Principal, TicketRef};
 use crate::desk::AppError;
 use crate::ports::Ports;
-use crate::records::OrgRecord;
+use crate::records::{OrgRecord, TicketRecord};
 use crate::store::StoreError;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object, OrgRef};
@@ -143,6 +143,21 @@ pub struct FromTicket {
     pub components: Option<Vec<ComponentChange>>,
     /// The impact (default: from the severity).
     pub impact: Option<String>,
+}
+
+/// Where and how an incident about a ticket would open, for a door to offer before it does.
+#[derive(Clone, Debug)]
+pub struct TicketIncident {
+    /// The status page it would open on.
+    pub page: PageRecord,
+    /// The ticket.
+    pub ticket: TicketRecord,
+    /// The page's own components (no groups), by position: what it may name.
+    pub components: Vec<ComponentRecord>,
+    /// The impact the ticket's severity suggests.
+    pub impact: Impact,
+    /// The status the severity suggests for the components chosen.
+    pub status: ComponentStatus,
 }
 
 /// What a ticket's severity suggests for an incident: the most severe is critical (its
@@ -371,6 +386,54 @@ impl StatusManager {
         Ok(saved)
     }
 
+    /// Deletes component `component` of page `id` (not a platform component shown on a
+    /// tenant's page): it leaves the page, its history with it; past updates keep its name.
+    pub async fn delete_component(
+        &self,
+        who: &Principal,
+        id: &str,
+        component: &str,
+    ) -> Result<ComponentRecord, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let before = self.component(&page, component).await?;
+        if !self.ports.status.delete_component(&page.id, &before.id, self.now()).await? {
+            return Err(ManageError::NotFound("component"));
+        }
+        (self.changed)();
+        Ok(before)
+    }
+
+    /// Moves component `component` of page `id` one place up (`up`) or down among those
+    /// beside it (the same group, or none): the two swap places. At an end, nothing moves.
+    pub async fn move_component(
+        &self,
+        who: &Principal,
+        id: &str,
+        component: &str,
+        up: bool,
+    ) -> Result<ComponentRecord, ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ManageStatus).await?;
+        let mut siblings = self.ports.status.components(std::slice::from_ref(&page.id)).await?;
+        let Some(moving) = siblings.iter().find(|c| c.id == component).cloned() else {
+            return Err(ManageError::NotFound("component"));
+        };
+        siblings.retain(|c| c.group_id == moving.group_id);
+        let at = siblings.iter().position(|c| c.id == moving.id).unwrap_or_default();
+        let other = if up { at.checked_sub(1) } else { Some(at + 1) };
+        let Some(other) = other.and_then(|i| siblings.get(i)).cloned() else { return Ok(moving) };
+        // The two swap positions; equal ones (listed by age) are set apart by one.
+        let (mine, mut theirs) = (other.position, moving.position);
+        if mine == theirs {
+            theirs = if up { mine + 1 } else { mine - 1 };
+        }
+        let desk = self.desk();
+        let now = self.now();
+        desk.update_component(&page, ComponentRecord { position: theirs, ..other }, now).await?;
+        desk.update_component(&page, ComponentRecord { position: mine, ..moving.clone() }, now).await?;
+        (self.changed)();
+        Ok(moving)
+    }
+
     /// Sets one component's status, keeping everything else about it.
     pub async fn set_status(
         &self,
@@ -464,14 +527,10 @@ impl StatusManager {
         Ok((page, incident))
     }
 
-    /// Opens an incident from `ticket` (which `who` must see with its internals) on its org's
-    /// own status page (the public page for an org on the shared platform), linked to it.
-    pub async fn incident_from_ticket(
-        &self,
-        who: &Principal,
-        ticket: &TicketRef,
-        asked: FromTicket,
-    ) -> Result<(PageRecord, IncidentRecord), ManageError> {
+    /// Where and how an incident about `ticket` (which `who` must see with its internals)
+    /// would open: its org's own status page (the public page for an org on the shared
+    /// platform), the components it may name, and what the ticket's severity suggests.
+    pub async fn ticket_incident(&self, who: &Principal, ticket: &TicketRef) -> Result<TicketIncident, ManageError> {
         let found = match ticket {
             TicketRef::Id(id) => self.ports.queries.ticket(id).await?,
             TicketRef::Key(key) => self.ports.queries.ticket_by_key(key).await?,
@@ -488,26 +547,35 @@ impl StatusManager {
         };
         let object = Object::StatusPage(page.org.as_ref().map(|_| org.as_ref()));
         decided(access::decide(&who.actor(), Action::ManageStatus, Some(object)), "status page")?;
+        let components = self.ports.status.components(std::slice::from_ref(&page.id)).await?;
+        let components = components.into_iter().filter(|c| !c.group).collect();
         let contract = self.ports.commands.contract();
         let rank = contract.severities.get_index_of(&ticket.state.severity).unwrap_or(usize::MAX);
-        let (default_impact, default_status) = suggested(rank);
+        let (impact, status) = suggested(rank);
+        Ok(TicketIncident { page, ticket, components, impact, status })
+    }
+
+    /// Opens an incident from `ticket` (which `who` must see with its internals) on its org's
+    /// own status page (the public page for an org on the shared platform), linked to it.
+    pub async fn incident_from_ticket(
+        &self,
+        who: &Principal,
+        ticket: &TicketRef,
+        asked: FromTicket,
+    ) -> Result<(PageRecord, IncidentRecord), ManageError> {
+        let TicketIncident { page, ticket, components, impact, status } = self.ticket_incident(who, ticket).await?;
         let components = match asked.components {
             Some(list) => list,
-            None if page.org.is_some() => self
-                .ports
-                .status
-                .components(std::slice::from_ref(&page.id))
-                .await?
+            None if page.org.is_some() => components
                 .into_iter()
-                .filter(|c| !c.group)
-                .map(|c| ComponentChange { id: c.id, status: Some(default_status.as_str().into()) })
+                .map(|c| ComponentChange { id: c.id, status: Some(status.as_str().into()) })
                 .collect(),
             None => Vec::new(),
         };
         let draft = IncidentDraft {
             name: asked.name.unwrap_or_else(|| ticket.subject.clone()),
             status: "investigating".into(),
-            impact: Some(asked.impact.unwrap_or_else(|| default_impact.as_str().into())),
+            impact: Some(asked.impact.unwrap_or_else(|| impact.as_str().into())),
             body: asked.body.unwrap_or_else(|| "We are investigating this issue.".into()),
             components,
             scheduled_for: None,

@@ -212,6 +212,10 @@ pub trait StatusPages: Send + Sync {
     /// Creates or changes a component (all but its status, which only a [`StatusChange`]
     /// sets).
     async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError>;
+    /// Deletes a component of page `page` with its status history and its place in
+    /// incidents (their updates keep its name as it was); a group's members leave the group.
+    /// False when the page has no such component.
+    async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError>;
     /// The components whose alert key is `key`, on any page.
     async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError>;
     /// The status intervals of these components that end after `since` (or last).

@@ -200,6 +200,15 @@ impl Ticket {
                     c.pause(at);
                 }
             }
+            EventKind::StoppedWaiting => {
+                if self.status != Status::WaitingOnCustomer {
+                    return Err(Rejected("the ticket is not waiting on the customer".into()));
+                }
+                self.status = Status::Open;
+                for c in self.clocks.iter_mut() {
+                    c.resume(contract, at);
+                }
+            }
             EventKind::CustomerReplied => {
                 if self.status == Status::WaitingOnCustomer {
                     self.status = Status::Open;

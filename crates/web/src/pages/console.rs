@@ -172,7 +172,7 @@ pub struct ActForm {
 }
 
 /// One of the ticket page's actions: take, assign, reply, note, acknowledge, severity,
-/// bridge, resolve, reopen. Each is asked of the policy, then recorded as one change.
+/// bridge, wait on the customer and stop waiting, resolve, reopen. Each is asked of the policy, then recorded as one change.
 pub async fn act(
     State(state): State<AppState>,
     Path((key, action)): Path<(String, String)>,
@@ -192,6 +192,7 @@ pub async fn act(
         "resolve" => Command::Resolve,
         "reopen" => Command::Reopen,
         "wait" => Command::WaitOnCustomer,
+        "stop-waiting" => Command::StopWaiting,
         "severity" => match state.contract().severity(&form.severity) {
             Some(severity) => Command::ChangeSeverity(severity),
             None => return Err(PageError::bad_request("Choose a severity.")),

@@ -10,13 +10,13 @@ use crate::AppState;
 use crate::auth::new_secret;
 use crate::client::client_ip;
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use serde::Deserialize;
 use sha2::Sha256;
 use std::net::SocketAddr;
-use stringer_app::inquiries::Message;
+use stringer_app::inquiries::{InquiryError, Message};
 use subtle::ConstantTimeEq;
 
 /// The setting holding the key that signs the form's guard.
@@ -157,6 +157,8 @@ pub struct InquiryLine {
     tone: &'static str,
     answered: String,
     answer: String,
+    /// A refused answer as typed, and why.
+    typed: Option<(String, String)>,
 }
 
 #[cfg(test)]
@@ -182,10 +184,35 @@ struct InquiriesPage {
     nav: Nav,
     open: Vec<InquiryLine>,
     answered: Vec<InquiryLine>,
+    flash: Option<String>,
+}
+
+/// What an answer reports back in the address: whom it is mailed to.
+#[derive(Deserialize)]
+pub struct Answered {
+    #[serde(default)]
+    answered: Option<String>,
 }
 
 /// The inquiries queue: open ones by due time (overdue marked), then the latest answered.
-pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+pub async fn queue(State(state): State<AppState>, Signed(session): Signed, Query(done): Query<Answered>) -> PageResult {
+    let flash = done.answered.map(|to| format!("The answer was recorded and is mailed to {to}."));
+    queue_page(&state, &session, flash, None).await
+}
+
+/// An answer refused: the inquiry's id, what was typed, and why.
+struct Refused {
+    id: String,
+    typed: String,
+    error: String,
+}
+
+async fn queue_page(
+    state: &AppState,
+    session: &super::session::Session,
+    flash: Option<String>,
+    mut refused: Option<Refused>,
+) -> PageResult {
     let caller = &session.caller;
     let tz = text::zone(caller.user().time_zone.as_deref());
     let now = state.now().as_second();
@@ -193,8 +220,9 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> Pa
     let open = desk.list(caller.principal(), false, 200).await?;
     let answered = desk.list(caller.principal(), true, 50).await?;
     let by = open.iter().chain(&answered).filter_map(|i| i.answered_by.as_ref()).map(|by| by.as_str());
-    let names = super::ticket::names(&state, by).await?;
-    let line = |i: stringer_app::records::InquiryRecord| InquiryLine {
+    let names = super::ticket::names(state, by).await?;
+    let mut line = |i: stringer_app::records::InquiryRecord| InquiryLine {
+        typed: refused.take_if(|r| r.id == i.id).map(|r| (r.typed, r.error)),
         from: match &i.company {
             Some(co) => format!("{} ({co})", i.name),
             None => i.name.clone(),
@@ -213,9 +241,14 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed) -> Pa
         email: i.email,
         body: i.body,
     };
-    let open = open.into_iter().map(line).collect();
+    let open: Vec<InquiryLine> = open.into_iter().map(&mut line).collect();
     let answered = answered.into_iter().map(line).collect();
-    render(&InquiriesPage { nav: Nav::of(&session), open, answered })
+    let failed = open.iter().any(|i| i.typed.is_some());
+    let mut response = render(&InquiriesPage { nav: Nav::of(session), open, answered, flash })?;
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 /// The answer form.
@@ -224,12 +257,22 @@ pub struct AnswerForm {
     answer: String,
 }
 
-/// Records the answer (through the application, as the API does), then back to the queue.
+/// Records the answer and mails it to the inquirer (through the application, as the API
+/// does), then back to the queue.
 pub async fn answer(
     State(state): State<AppState>,
     Path(id): Path<String>,
     PageForm(session, form): PageForm<AnswerForm>,
 ) -> PageResult {
-    state.inquiries().answer(session.caller.principal(), &id, &form.answer).await?;
-    super::see_other("/console/inquiries")
+    match state.inquiries().answer(session.caller.principal(), &id, &form.answer).await {
+        Ok(answered) => {
+            let query = serde_urlencoded::to_string([("answered", answered.email)]).unwrap_or_default();
+            super::see_other(&format!("/console/inquiries?{query}"))
+        }
+        Err(InquiryError::Invalid(why)) => {
+            let error = PageError::from(crate::ApiError::unprocessable(why)).message;
+            queue_page(&state, &session, None, Some(Refused { id, typed: form.answer, error })).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

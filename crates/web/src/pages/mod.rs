@@ -1,5 +1,6 @@
 //! The pages people use, at `/` of the same server as the API: the customer portal
-//! ([`portal`]), the engineer console ([`console`]) and the admin pages ([`admin`]), signed
+//! ([`portal`]), the engineer console ([`console`]) and the admin pages ([`admin`], the orgs'
+//! included), signed
 //! in with a session cookie ([`session`]). Server-rendered askama templates
 //! (`crates/web/templates`); every form works without JavaScript, and the vendored htmx
 //! only improves them (the console's queue refreshes itself). Pages go through the same
@@ -13,8 +14,10 @@ pub mod contact;
 mod files;
 mod mail;
 pub mod oncall;
+mod orgs;
 mod packet;
 mod password;
+mod people;
 pub mod portal;
 pub mod reports;
 pub mod review;
@@ -24,6 +27,7 @@ mod signin;
 mod status;
 mod text;
 mod ticket;
+mod ticket_incident;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -36,6 +40,7 @@ use axum::routing::{get, post};
 use session::Session;
 use stringer_app::StoreError;
 use stringer_core::access::Action;
+use stringer_core::ids::UserRole;
 
 /// What every page's frame shows: who is signed in and where they may go.
 pub struct Nav {
@@ -51,6 +56,8 @@ pub struct Nav {
     pub csrf: String,
     /// Sees quarterly reviews (staff, and an org's admins).
     pub reviews: bool,
+    /// Invites colleagues into their org (a customer org's admins).
+    pub people: bool,
 }
 
 impl Nav {
@@ -64,6 +71,8 @@ impl Nav {
             admin: caller.may_list(Action::UpdateOrg).is_ok(),
             csrf: session.csrf.clone(),
             reviews: caller.may_list(Action::ReadReview).is_ok(),
+            people: !caller.is_staff()
+                && caller.may_list(Action::CreateUser { role: UserRole::Member, cleared: false }).is_ok(),
         }
     }
 }
@@ -224,9 +233,12 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/status/{page}", get(status::page))
         .route("/console/status/{page}/components", post(status::add_component))
         .route("/console/status/{page}/components/{component}", post(status::set_component))
+        .route("/console/status/{page}/components/{component}/edit", post(status::edit_component))
+        .route("/console/status/{page}/components/{component}/move", post(status::move_component))
+        .route("/console/status/{page}/components/{component}/delete", post(status::delete_component))
         .route("/console/status/{page}/incidents", post(status::open))
         .route("/console/status/{page}/incidents/{incident}/updates", post(status::update))
-        .route("/console/tickets/{key}/status-incident", post(status::from_ticket))
+        .route("/console/tickets/{key}/status-incident", get(ticket_incident::form).post(ticket_incident::submit))
         .route("/console/reports", get(reports::list))
         .route("/reports", get(reports::list))
         .route("/reviews", get(review::show).post(review::write))
@@ -236,10 +248,12 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/settings", get(settings::form).post(settings::save))
         .route("/settings/phone-code", post(settings::confirm_phone))
+        .route("/settings/password", get(password::change_form).post(password::change))
+        .route("/portal/people", get(people::page).post(people::invite))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
-        .route("/admin/orgs", get(admin::orgs))
-        .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))
-        .route("/admin/orgs/{slug}/phone-pin", axum::routing::post(admin::new_phone_pin))
+        .route("/admin/orgs", get(orgs::orgs).post(orgs::create))
+        .route("/admin/orgs/{slug}", get(orgs::org).post(orgs::save))
+        .route("/admin/orgs/{slug}/phone-pin", axum::routing::post(orgs::new_phone_pin))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::edit_user))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate_user))

@@ -1,13 +1,15 @@
-//! "Forgot your password?" and the page a one-time link opens to set one. The forgot form
-//! answers the same whether or not the address has an account, and spends the sign-in budget
-//! of the client address.
+//! "Forgot your password?", the page a one-time link opens to set one, and changing one's
+//! own password when signed in (the current one required). The forgot form answers the same
+//! whether or not the address has an account, and spends the sign-in budget of the client
+//! address.
 
-use super::session::{self, OpenForm, with_cookie};
+use super::session::{self, OpenForm, PageForm, Signed, with_cookie};
 use super::{PageError, PageResult, render};
 use crate::AppState;
 use crate::client::client_ip;
+use crate::error::ApiError;
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -94,4 +96,78 @@ pub async fn set(
     let user = state.accounts().set_password(&token, &form.password).await?.ok_or_else(spent)?;
     let cookie = session::start(&state, user).await?;
     Ok(with_cookie(Redirect::to("/").into_response(), cookie))
+}
+
+#[derive(Template)]
+#[template(path = "password_change.html")]
+struct ChangePage {
+    nav: super::Nav,
+    /// (field, message): "current", "password", "again" or "form".
+    error: Option<(&'static str, String)>,
+    /// Set after a change.
+    flash: Option<&'static str>,
+}
+
+impl ChangePage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.error.as_ref().filter(|e| e.0 == field).map(|e| e.1.as_str())
+    }
+}
+
+/// What a change reports back in the address (`?done=changed`).
+#[derive(Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// The form to change one's own password.
+pub async fn change_form(Signed(session): Signed, Query(done): Query<Done>) -> PageResult {
+    let flash = (done.done.as_deref() == Some("changed")).then_some("Your password was changed.");
+    render(&ChangePage { nav: super::Nav::of(&session), error: None, flash })
+}
+
+/// The current password and the new one, twice.
+#[derive(Deserialize)]
+pub struct Change {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    again: String,
+}
+
+/// Changes one's own password (the current one required), ending one's other sessions; back
+/// to the settings.
+pub async fn change(State(state): State<AppState>, PageForm(session, form): PageForm<Change>) -> PageResult {
+    let refused = if form.password != form.again {
+        Some(("again", "The two new passwords differ.".to_string()))
+    } else {
+        let changed = state
+            .accounts()
+            .change_password(session.caller.principal(), &form.current, &form.password, &session.id_hash)
+            .await
+            .map_err(ApiError::from);
+        match changed {
+            Ok(()) => None,
+            Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
+                let field = match e.detail.split(':').next() {
+                    Some("current") => "current",
+                    Some("password") => "password",
+                    _ => "form",
+                };
+                Some((field, PageError::from(e).message))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match refused {
+        None => super::see_other("/settings/password?done=changed"),
+        Some(error) => {
+            let mut response = render(&ChangePage { nav: super::Nav::of(&session), error: Some(error), flash: None })?;
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+    }
 }

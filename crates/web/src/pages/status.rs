@@ -1,19 +1,19 @@
 //! The console's status pages: every page the staff member sees, and for one page its
-//! components (status set in one click), its open incidents and maintenance with an update
-//! form, and a form to open an incident or schedule maintenance. Every change goes through
+//! components (status set in one click; name, description and group edited; moved up or
+//! down; deleted), its open incidents and maintenance with an update form that also sets
+//! components' statuses, and a form to open an incident or schedule maintenance. Every change goes through
 //! the application ([`stringer_app::status::manage::StatusManager`]) as the API's do, so the
 //! policy and the rules are the same at both doors; the console's ticket page offers to open an incident from a
-//! P1 on a dedicated or federal tenant.
+//! P1 on a dedicated or federal tenant (see [`super::ticket_incident`]).
 
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::reads::ticket_ref;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use stringer_app::status::manage::{ComponentChange, ComponentDraft, FromTicket, IncidentDraft, UpdateDraft};
+use stringer_app::status::manage::{ComponentChange, ComponentDraft, IncidentDraft, UpdateDraft};
 use stringer_core::access::{Action, Object};
 use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus};
 
@@ -43,10 +43,25 @@ struct ComponentRow {
     id: String,
     name: String,
     status: &'static str,
+    /// Its status in words.
+    words: &'static str,
     group: bool,
     in_group: bool,
     shared: bool,
     alert_key: String,
+    /// The edit form's name, description and group: as stored, or as typed when refused.
+    form: (String, String, String),
+    /// Why its edit was just refused.
+    error: Option<String>,
+}
+
+/// A component's edit form as typed, with the refusal beside its name.
+pub struct ComponentEdit {
+    id: String,
+    name: String,
+    description: String,
+    group_id: String,
+    error: String,
 }
 
 struct OpenRow {
@@ -72,6 +87,8 @@ struct StatusConsole {
     components: Vec<ComponentRow>,
     groups: Vec<(String, String)>,
     statuses: Vec<&'static str>,
+    /// (value, words) of each component status.
+    status_words: Vec<(&'static str, &'static str)>,
     impacts: Vec<&'static str>,
     open: Vec<OpenRow>,
     flash: Option<String>,
@@ -92,6 +109,17 @@ async fn show(
     flash: Option<String>,
     error: Option<String>,
 ) -> PageResult {
+    shown(state, session, id, flash, error, None).await
+}
+
+async fn shown(
+    state: &AppState,
+    session: &super::session::Session,
+    id: &str,
+    flash: Option<String>,
+    error: Option<String>,
+    mut edit: Option<ComponentEdit>,
+) -> PageResult {
     session.caller.may(Action::OpenConsole, Some(Object::Staff), "page")?;
     let (page, _) = state.status_pages().page_for(session.caller.principal(), id, Action::ViewStatusPage).await?;
     let desk = stringer_app::status::StatusDesk { pages: state.ports.status.clone() };
@@ -102,14 +130,26 @@ async fn show(
     let components: Vec<ComponentRow> = view
         .components
         .iter()
-        .map(|c| ComponentRow {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            status: c.status.as_str(),
-            group: c.group,
-            in_group: c.group_id.is_some(),
-            shared: c.page_id != page.id,
-            alert_key: c.alert_key.clone().unwrap_or_default(),
+        .map(|c| {
+            let typed = edit.take_if(|e| e.id == c.id);
+            let form = match &typed {
+                Some(e) => (e.name.clone(), e.description.clone(), e.group_id.clone()),
+                None => {
+                    (c.name.clone(), c.description.clone().unwrap_or_default(), c.group_id.clone().unwrap_or_default())
+                }
+            };
+            ComponentRow {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                status: c.status.as_str(),
+                words: c.status.words(),
+                group: c.group,
+                in_group: c.group_id.is_some(),
+                shared: c.page_id != page.id,
+                alert_key: c.alert_key.clone().unwrap_or_default(),
+                form,
+                error: typed.map(|e| e.error),
+            }
         })
         .collect();
     let groups = view
@@ -147,7 +187,7 @@ async fn show(
             },
         })
         .collect();
-    let failed = error.is_some();
+    let failed = error.is_some() || components.iter().any(|c| c.error.is_some());
     let mut response = render(&StatusConsole {
         nav: Nav::of(session),
         page_id: page.id.clone(),
@@ -156,6 +196,7 @@ async fn show(
         components,
         groups,
         statuses: ComponentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        status_words: ComponentStatus::ALL.iter().map(|s| (s.as_str(), s.words())).collect(),
         impacts: Impact::ALL.iter().map(|s| s.as_str()).collect(),
         open,
         flash,
@@ -222,6 +263,75 @@ pub async fn add_component(
     after(&state, &session, &id, result).await
 }
 
+/// Changes a component's name, description and group (keeping its status and the rest); a
+/// refusal is shown beside the name, with what was typed.
+pub async fn edit_component(
+    State(state): State<AppState>,
+    Path((id, component)): Path<(String, String)>,
+    PageForm(session, form): PageForm<Vec<(String, String)>>,
+) -> PageResult {
+    let who = session.caller.principal();
+    let before = state.status_pages().components(who, &id).await?.into_iter().find(|c| c.id == component);
+    let before = before.ok_or_else(|| PageError::not_found("component"))?;
+    let typed = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let draft = ComponentDraft {
+        name: typed("name").unwrap_or_default(),
+        description: typed("description").filter(|d| !d.is_empty()),
+        group_id: if before.group { None } else { typed("group_id").filter(|g| !g.is_empty()) },
+        ..ComponentDraft::from(before.clone())
+    };
+    let edit = ComponentEdit {
+        id: before.id.clone(),
+        name: draft.name.clone(),
+        description: draft.description.clone().unwrap_or_default(),
+        group_id: draft.group_id.clone().unwrap_or_default(),
+        error: String::new(),
+    };
+    match state.status_pages().change_component(who, &id, &component, draft).await.map_err(ApiError::from) {
+        Ok(_) => after(&state, &session, &id, Ok("Component saved.")).await,
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            let edit = ComponentEdit { error: PageError::from(e).message, ..edit };
+            shown(&state, &session, &id, None, None, Some(edit)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Which way a component moves: "up" or "down".
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    direction: String,
+}
+
+/// Moves a component one place up or down among those beside it.
+pub async fn move_component(
+    State(state): State<AppState>,
+    Path((id, component)): Path<(String, String)>,
+    PageForm(session, form): PageForm<MoveForm>,
+) -> PageResult {
+    let up = match form.direction.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(PageError::bad_request("Move a component up or down.")),
+    };
+    let moved = state.status_pages().move_component(session.caller.principal(), &id, &component, up).await;
+    let result = moved.map(|_| "Component moved.").map_err(ApiError::from);
+    after(&state, &session, &id, result).await
+}
+
+/// Deletes a component from its page.
+pub async fn delete_component(
+    State(state): State<AppState>,
+    Path((id, component)): Path<(String, String)>,
+    PageForm(session, _): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let deleted = state.status_pages().delete_component(session.caller.principal(), &id, &component).await?;
+    let done = format!("{} was deleted.", deleted.name);
+    let query = serde_urlencoded::to_string([("done", done)]).unwrap_or_default();
+    see_other(&format!("/console/status/{id}?{query}"))
+}
+
 /// The status a component is set to.
 #[derive(Deserialize)]
 pub struct StatusForm {
@@ -246,13 +356,7 @@ pub async fn open(
     PageForm(session, form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let maintenance = field(&form, "kind") == Some("maintenance");
-    let components = form
-        .iter()
-        .filter_map(|(k, v)| {
-            let id = k.strip_prefix("component.")?;
-            (!v.is_empty()).then(|| ComponentChange { id: id.to_string(), status: Some(v.clone()) })
-        })
-        .collect();
+    let components = component_changes(&form);
     let draft = IncidentDraft {
         name: field(&form, "name").unwrap_or_default().to_string(),
         status: if maintenance { "scheduled".into() } else { "investigating".into() },
@@ -268,33 +372,29 @@ pub async fn open(
     after(&state, &session, &id, result).await
 }
 
-/// An update as the console writes it.
-#[derive(Deserialize)]
-pub struct UpdateForm {
-    status: String,
-    body: String,
+/// The components a form sets (`component.<id>` = a status; empty leaves one as it is).
+fn component_changes(form: &[(String, String)]) -> Vec<ComponentChange> {
+    form.iter()
+        .filter_map(|(k, v)| {
+            let id = k.strip_prefix("component.")?;
+            (!v.is_empty()).then(|| ComponentChange { id: id.to_string(), status: Some(v.clone()) })
+        })
+        .collect()
 }
 
-/// Posts an update.
+/// Posts an update, with the components' new statuses it sets (one change).
 pub async fn update(
     State(state): State<AppState>,
     Path((id, incident)): Path<(String, String)>,
-    PageForm(session, form): PageForm<UpdateForm>,
+    PageForm(session, form): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let draft = UpdateDraft { status: form.status, body: form.body, components: Vec::new(), impact: None };
+    let draft = UpdateDraft {
+        status: field(&form, "status").unwrap_or_default().to_string(),
+        body: field(&form, "body").unwrap_or_default().to_string(),
+        components: component_changes(&form),
+        impact: None,
+    };
     let posted = state.status_pages().post_update(session.caller.principal(), &id, &incident, draft).await;
     let result = posted.map(|_| "Update posted.").map_err(ApiError::from);
     after(&state, &session, &id, result).await
-}
-
-/// Opens an incident from a ticket (the ticket page's suggestion for a P1 on a dedicated or
-/// federal tenant), then shows its status page.
-pub async fn from_ticket(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    PageForm(session, _): PageForm<Vec<(String, String)>>,
-) -> PageResult {
-    let who = session.caller.principal();
-    let (page, _) = state.status_pages().incident_from_ticket(who, &ticket_ref(&key)?, FromTicket::default()).await?;
-    see_other(&format!("/console/status/{}?done=Incident+opened+from+{key}.", page.id))
 }

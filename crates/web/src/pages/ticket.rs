@@ -99,6 +99,10 @@ pub struct Allowed {
     pub severity: bool,
     /// Record the incident bridge.
     pub bridge: bool,
+    /// Set it to wait on the customer (staff, an open ticket).
+    pub wait: bool,
+    /// End the wait on the customer (staff, a waiting ticket).
+    pub stop_waiting: bool,
 }
 
 /// The ticket page.
@@ -352,6 +356,8 @@ pub async fn page(
         },
         severity: open && staff && may(Action::LowerSeverity),
         bridge: open && staff && s.bridge.is_some() && may(Action::RecordBridge),
+        wait: staff && s.status == Status::Open && may(Action::WaitOnCustomer),
+        stop_waiting: staff && s.status == Status::WaitingOnCustomer && may(Action::WaitOnCustomer),
     };
     let bridge = s.bridge.as_ref().map(|b| BridgeLine {
         due: text::instant(b.due, &tz),

@@ -114,7 +114,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(status::manage::list_pages))
         .routes(routes!(status::manage::update_page))
         .routes(routes!(status::manage::list_components, status::manage::create_component))
-        .routes(routes!(status::manage::update_component))
+        .routes(routes!(status::manage::update_component, status::manage::delete_component))
         .routes(routes!(status::manage::list_incidents, status::manage::create_incident))
         .routes(routes!(status::manage::add_update))
         .routes(routes!(status::manage::from_ticket))

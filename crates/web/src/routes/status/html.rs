@@ -14,17 +14,6 @@ use stringer_core::status::{ComponentStatus, DayUptime};
 /// The pages' media type.
 pub const TYPE: &str = "text/html; charset=utf-8";
 
-/// A status in words.
-fn status_words(s: ComponentStatus) -> &'static str {
-    match s {
-        ComponentStatus::Operational => "Operational",
-        ComponentStatus::UnderMaintenance => "Under maintenance",
-        ComponentStatus::DegradedPerformance => "Degraded performance",
-        ComponentStatus::PartialOutage => "Partial outage",
-        ComponentStatus::MajorOutage => "Major outage",
-    }
-}
-
 fn when(at: i64, zone: &TimeZone) -> String {
     Timestamp::from_second(at)
         .unwrap_or(Timestamp::UNIX_EPOCH)
@@ -86,7 +75,7 @@ impl DayCell {
             None => DayCell { class: "none", tip: format!("{}: no data", d.date.strftime("%b %-d, %Y")) },
             Some(worst) => DayCell {
                 class: worst.as_str(),
-                tip: format!("{}: {:.2} % uptime, {}", d.date.strftime("%b %-d, %Y"), d.percent(), status_words(worst)),
+                tip: format!("{}: {:.2} % uptime, {}", d.date.strftime("%b %-d, %Y"), d.percent(), worst.words()),
             },
         }
     }
@@ -145,7 +134,7 @@ pub fn page(view: &PageView, base: &str) -> Result<String, ApiError> {
                 name: c.name.clone(),
                 description: c.description.clone(),
                 status: c.status.as_str(),
-                status_words: status_words(c.status),
+                status_words: c.status.words(),
                 in_group: c.group_id.is_some(),
                 uptime: format!("{:.2}", total_uptime(days)),
                 days: days.iter().map(DayCell::of).collect(),

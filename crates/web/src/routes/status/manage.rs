@@ -215,6 +215,21 @@ pub async fn update_component(
     Ok(axum::Json(component_io(changed)))
 }
 
+/// Deletes a component of the page (with its status history; past updates keep its name as
+/// it was; a group's members leave the group). A platform component shown on a tenant's page
+/// is deleted on the platform's page only.
+#[utoipa::path(delete, path = "/api/v1/status-pages/{page}/components/{component}", security(("bearer" = [])),
+    params(("page" = String, Path), ("component" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+pub async fn delete_component(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, component)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.status_pages().delete_component(caller.principal(), &id, &component).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A component an incident concerns, with the status it sets.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -96,7 +96,8 @@ fn answer(state: &AppState, acted: Acted) -> axum::Json<TicketView> {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTicket {
     severity: Option<String>,
-    /// waiting_on_customer | resolved | open (reopens a resolved ticket).
+    /// waiting_on_customer | resolved | open (reopens a resolved ticket, or ends the wait on the
+    /// customer).
     status: Option<String>,
 }
 
@@ -121,11 +122,8 @@ pub async fn update_ticket(
             (_, Status::WaitingOnCustomer) => Command::WaitOnCustomer,
             (_, Status::Resolved) => Command::Resolve,
             (Status::Resolved, Status::Open) => Command::Reopen,
-            (_, Status::Open) => {
-                return Err(ApiError::unprocessable(
-                    "the ticket is not resolved; a ticket waiting on the customer opens again when the customer replies",
-                ));
-            }
+            (Status::WaitingOnCustomer, Status::Open) => Command::StopWaiting,
+            (Status::Open, Status::Open) => return Err(ApiError::unprocessable("the ticket is open already")),
         });
     }
     if asked.is_empty() {
