@@ -49,7 +49,7 @@ async fn staff(state: &AppState) -> Result<Vec<(String, String)>, super::PageErr
         .active_staff()
         .await?
         .into_iter()
-        .map(|u| (u.id.to_string(), format!("{} ({})", u.name, stringer_app::postmortem::words::role(u.role.as_str()))))
+        .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.role.label())))
         .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(staff)
