@@ -8,9 +8,13 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, Person, axe_violations, desk
+from conftest import PASSWORD, Person, Server, axe_violations, desk
 
 XSS = "<script>window.__xss = 1</script> Checkout down"
+# The README's pictures: the quarter before today's, and the demo's schedule.
+_today = time.gmtime()
+LAST_QUARTER = (f"{_today.tm_year}-Q{(_today.tm_mon - 1) // 3}" if _today.tm_mon > 3 else f"{_today.tm_year - 1}-Q4")
+SCHEDULE_PAGE = "/console/schedules"
 
 
 def test_customer_engineer_and_admin_work_a_ticket(server, people):
@@ -301,45 +305,30 @@ def test_main_pages_have_no_serious_accessibility_violations(server, people):
 
 
 def test_screenshots_for_the_readme(browser):
-    """With STRINGER_SCREENSHOTS=docs/screenshots: the README's two pictures, on a desk of
-    their own with a few realistic tickets."""
+    """With STRINGER_SCREENSHOTS=docs/screenshots: the README's pictures, desktop and 390 px,
+    of `serve --demo` (its lived-in desk), each page as the role that works it."""
     where = os.environ.get("STRINGER_SCREENSHOTS")
     if not where:
         pytest.skip("STRINGER_SCREENSHOTS is not set")
-    server = desk()
-    made = []
-
-    def people(email):
-        made.append(Person(browser, server).sign_in(email))
-        return made[-1]
-    for org, severity, subject in [("bolt", "P2", "Webhooks delayed by about 20 minutes"),
-                                   ("acme", "P3", "Dashboard export drops the last row"),
-                                   ("bolt", "P4", "How do I rotate API keys?")]:
-        server.api("POST", "/api/v1/tickets", {"org": org, "severity": severity, "subject": subject,
-                                              "description": subject + "."})
-    alice = people("alice@acme.example")
-    page = alice.page
-    page.goto("/portal/new")
-    page.check("#sev-P1")
-    page.fill("#subject", "Checkout API returns 502 for all EU customers")
-    page.fill("#description", "Since 09:00 UTC every EU checkout fails with 502. US is fine.")
-    page.click("text=Open the ticket")
-    page.wait_for_load_state()
-    key = page.locator("h1 .key").inner_text()
-    nico = people("nico@vendor.example")
-    nico.page.goto(f"/console/tickets/{key}")
-    nico.page.click("text=Take it")
-    nico.page.wait_for_load_state()
-    nico.page.fill("#reply", "We are on it: the EU load balancer pool is being replaced. Next update in 30 minutes.")
-    nico.page.click("text=Send reply")
-    nico.page.wait_for_load_state()
-    page.goto(f"/portal/tickets/{key}")
+    server = Server(["--demo", "--smtp-listen", "127.0.0.1:0"])
     os.makedirs(where, exist_ok=True)
-    page.screenshot(path=os.path.join(where, "portal-ticket.png"), full_page=True)
-    nico.page.goto("/console")
-    nico.page.screenshot(path=os.path.join(where, "console-queue.png"), full_page=True)
-    for p in made:
-        p.close()
+    shots = [
+        ("portal-ticket", "alice@acme.example", "demo-alice-password", "/portal/tickets/ACME-1"),
+        ("console-queue", "nico@stringer.example", "demo-nico-password", "/console"),
+        ("schedule-editor", "lena@stringer.example", "demo-lena-password", SCHEDULE_PAGE),
+        ("status-page", None, None, "/status"),
+        ("quarterly-review", "ada@stringer.example", "demo-ada-password", "/reviews?org=acme&quarter=" + LAST_QUARTER),
+    ]
+    for name, email, password, path in shots:
+        for width, suffix in [(1280, "desktop"), (390, "phone")]:
+            person = Person(browser, server)
+            person.page.set_viewport_size({"width": width, "height": 900})
+            if email:
+                person.sign_in(email, password)
+            person.page.goto(path)
+            assert axe_violations(person.page) == [], (name, suffix)
+            person.page.screenshot(path=os.path.join(where, f"{name}-{suffix}.png"), full_page=suffix == "phone")
+            person.close()
     server.stop()
 
 
