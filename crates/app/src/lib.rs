@@ -20,6 +20,7 @@ pub mod links;
 pub mod mail;
 mod memory_store;
 pub mod packet;
+pub mod paging;
 pub mod phone;
 pub mod ports;
 pub mod postmortem;

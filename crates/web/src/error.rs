@@ -152,6 +152,16 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<stringer_app::paging::PagingError> for ApiError {
+    fn from(e: stringer_app::paging::PagingError) -> ApiError {
+        use stringer_app::paging::PagingError;
+        match e {
+            PagingError::Field { .. } => ApiError::unprocessable(e.to_string()),
+            PagingError::Account(e) => e.into(),
+        }
+    }
+}
+
 impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> ApiError {
         match e {

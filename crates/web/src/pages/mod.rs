@@ -13,6 +13,7 @@ mod files;
 mod mail;
 pub mod oncall;
 mod packet;
+mod paging;
 mod password;
 pub mod portal;
 pub mod reports;
@@ -246,6 +247,12 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/tickets/{key}/{action}", post(console::act))
         .route("/settings", get(settings::form).post(settings::save))
         .route("/settings/phone-code", post(settings::confirm_phone))
+        .route("/settings/contact-methods", post(paging::add_method))
+        .route("/settings/contact-methods/{id}/remove", post(paging::remove_method))
+        .route("/settings/contact-methods/{id}/test", post(paging::send_test))
+        .route("/settings/notification-rules", post(paging::add_rule))
+        .route("/settings/notification-rules/{id}/remove", post(paging::remove_rule))
+        .route("/settings/calendar-feed", post(settings::new_feed))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(admin::orgs))
         .route("/admin/orgs/{slug}", get(admin::org).post(admin::save_org))

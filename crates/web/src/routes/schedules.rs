@@ -376,10 +376,7 @@ pub async fn user_feed(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
-    let secret = new_secret();
-    state.ports.oncall.set_user_ics_secret(&user.id, &token_hash(&secret)).await?;
-    let view = FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") };
+    let view = FeedView { ics_path: state.paging().new_calendar_feed(caller.principal(), &id).await? };
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(view)))
 }
 

@@ -1,0 +1,105 @@
+"""Paging setup in the pages (issue 24): one's own contact methods and notification rules in
+/settings (with a test page through the delivery outbox and each method's last delivery), the
+on-call calendar feed linked from there, schedules run from the console with a 4-week
+timeline, the warning about people who could be paged but cannot be reached, and the demo's
+"console" contact method that delivers a page into "My pages"."""
+
+import re
+import time
+
+import pytest
+
+from conftest import axe_violations, crowd, desk
+
+
+@pytest.fixture(scope="module")
+def paging_server():
+    s = desk()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def people(browser, paging_server):
+    with crowd(browser, paging_server) as person:
+        yield person
+
+
+def settle(page, locator, pattern, seconds=30):
+    """Reloads `page` until `locator`'s text matches `pattern` (the deliverer works apart)."""
+    deadline = time.time() + seconds
+    while not re.search(pattern, page.locator(locator).inner_text()):
+        assert time.time() < deadline, page.locator(locator).inner_text()
+        page.wait_for_timeout(300)
+        page.reload()
+
+
+def test_an_engineer_sets_up_contact_methods_and_rules_in_settings(paging_server, people):
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto("/settings")
+    methods = page.locator("#contact-methods")
+    # The webhook the API gave him is listed by its kind and address.
+    assert "Webhook" in methods.inner_text() and "http://127.0.0.1:9/pages" in methods.inner_text()
+    assert axe_violations(page) == []
+
+    # A bad address is refused beside its field, the typed values kept.
+    page.select_option("#method-kind", "email")
+    page.fill("#method-address", "not an address")
+    page.click("#add-method")
+    assert page.locator("#method-address").get_attribute("aria-invalid") == "true"
+    described = page.locator("#method-address").get_attribute("aria-describedby")
+    assert "an email address such as" in page.locator(f"#{described}").inner_text()
+    assert page.locator("#method-address").input_value() == "not an address"
+    assert page.locator("#method-kind").input_value() == "email"
+    assert axe_violations(page) == []
+
+    # A good one is added (POST, 303, GET).
+    page.fill("#method-address", "nico@pager.example")
+    page.click("#add-method")
+    assert "/settings?done=method-added" in page.url
+    assert "nico@pager.example" in methods.inner_text()
+
+    # "Send a test" goes through the outbox: the webhook to a closed port fails, and its
+    # last delivery says so with the reason.
+    webhook = methods.locator("tr", has_text="http://127.0.0.1:9/pages")
+    webhook.get_by_role("button", name=re.compile("Send a test")).click()
+    assert "test page is on its way" in page.locator("[role=status]").inner_text()
+    settle(page, "#contact-methods tr:has-text('http://127.0.0.1:9/pages')", r"Failed.*(request failed|refused)", 60)
+    assert axe_violations(page) == []
+
+    # Notification rules: the email after 5 minutes; then removed again.
+    page.select_option("#rule-method", label="Email nico@pager.example")
+    page.fill("#rule-after", "5")
+    page.click("#add-rule")
+    rules = page.locator("#notification-rules")
+    assert "after 5 minutes" in rules.inner_text() and "nico@pager.example" in rules.inner_text()
+    assert axe_violations(page) == []
+    rules.get_by_role("button", name=re.compile("Remove")).first.click()
+    assert "nico@pager.example" not in page.locator("#notification-rules ul").inner_text()
+
+    # A rule needs minutes from 0 to 1440.
+    page.select_option("#rule-method", label="Email nico@pager.example")
+    page.fill("#rule-after", "99999")
+    page.click("#add-rule")
+    assert page.locator("#rule-after").get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
+
+    # The email method is removed.
+    page.goto("/settings")
+    row = page.locator("#contact-methods tr", has_text="nico@pager.example")
+    row.get_by_role("button", name=re.compile("Remove")).click()
+    assert "nico@pager.example" not in page.locator("#contact-methods").inner_text()
+
+
+def test_the_calendar_feed_is_linked_from_settings(paging_server, people):
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto("/settings")
+    page.click("#new-feed")
+    link = page.locator("#calendar-feed a")
+    href = link.get_attribute("href")
+    assert re.search(r"/ical/users/usr_[0-9A-Z]{26}\.ics\?token=", href), href
+    assert axe_violations(page) == []
+    feed = page.request.get(href)
+    assert feed.status == 200 and "BEGIN:VCALENDAR" in feed.text() and "On call: Platform" in feed.text()
