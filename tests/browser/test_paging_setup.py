@@ -103,3 +103,86 @@ def test_the_calendar_feed_is_linked_from_settings(paging_server, people):
     assert axe_violations(page) == []
     feed = page.request.get(href)
     assert feed.status == 200 and "BEGIN:VCALENDAR" in feed.text() and "On call: Platform" in feed.text()
+
+
+def test_a_support_lead_runs_a_schedule_from_the_console(paging_server, people):
+    lena = people("lena@vendor.example")
+    page = lena.page
+    page.goto("/console/schedules")
+    assert "Platform" in page.locator("#schedules").inner_text()
+    assert axe_violations(page) == []
+
+    # A new schedule, its first layer's members chosen by name.
+    page.fill("#new-name", "Follow the sun")
+    page.fill("#new-rotation", "Days")
+    page.get_by_label("Nico Engineer").check()
+    page.get_by_label("Lena Lead").check()
+    page.fill("#new-shift_days", "1")
+    page.fill("#new-handoff", "09:00")
+    page.fill("#new-time_zone", "UTC")
+    page.fill("#new-start", "2026-01-05")
+    page.click("#create-schedule")
+    assert re.search(r"/console/schedules/sch_[0-9A-Z]{26}$", page.url), page.url
+    schedule = page.url
+    assert page.locator("h1").inner_text() == "Follow the sun"
+    timeline = page.locator("#timeline")
+    assert "Layer 1: Days" in timeline.inner_text() and "Final" in timeline.inner_text()
+    assert "Nico Engineer" in timeline.inner_text() and "Lena Lead" in timeline.inner_text()
+    assert axe_violations(page) == []
+
+    # A bad hand-off time is refused beside its field, the typed values kept.
+    page.fill("#l0-handoff", "9 o'clock")
+    page.click("#save-l0")
+    assert page.locator("#l0-handoff").get_attribute("aria-invalid") == "true"
+    assert page.locator("#l0-handoff").input_value() == "9 o'clock"
+    assert axe_violations(page) == []
+
+    # A second layer, restricted to weekday office hours.
+    page.goto(schedule)
+    add = page.locator("#add-layer")
+    page.fill("#new-rotation", "Office hours")
+    add.get_by_label("Ada Admin").check()
+    page.fill("#new-shift_days", "7")
+    page.fill("#new-handoff", "09:00")
+    page.fill("#new-time_zone", "Europe/Berlin")
+    page.fill("#new-start", "2026-01-05")
+    for day in ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]:
+        add.get_by_label(day).check()
+    page.fill("#new-from", "09:00")
+    page.fill("#new-to", "17:00")
+    page.click("#save-new")
+    assert "Layer 2: Office hours" in page.locator("#timeline").inner_text()
+    assert "Mon, Tue, Wed, Thu, Fri 09:00–17:00" in page.locator("#layers").inner_text()
+    assert "Ada Admin" in page.locator("#timeline").inner_text()
+    assert axe_violations(page) == []
+
+    # An override: Tina instead, for a day; one ending before it starts is refused.
+    page.select_option("#override-user", label="Tina TAM")
+    page.fill("#override-from", "2026-12-20T09:00")
+    page.fill("#override-to", "2026-12-19T09:00")
+    page.click("#add-override")
+    assert page.locator("#override-to").get_attribute("aria-invalid") == "true"
+    assert axe_violations(page) == []
+    page.select_option("#override-user", label="Tina TAM")
+    page.fill("#override-from", "2026-12-20T09:00")
+    page.fill("#override-to", "2026-12-21T09:00")
+    page.click("#add-override")
+    assert "Tina TAM" in page.locator("#overrides").inner_text()
+    assert "Tina TAM" in page.locator("#timeline").inner_text()
+
+    # Deleted.
+    page.get_by_role("button", name="Delete the schedule Follow the sun").click()
+    assert page.url.endswith("/console/schedules?done=deleted")
+    assert "Follow the sun" not in page.locator("#schedules").inner_text()
+
+
+def test_an_engineer_reads_schedules_but_does_not_manage_them(paging_server, people):
+    nico = people("nico@vendor.example")
+    page = nico.page
+    page.goto("/console/schedules")
+    assert "Platform" in page.locator("#schedules").inner_text()
+    assert page.locator("#create-schedule").count() == 0
+    page.get_by_role("link", name="Platform").click()
+    assert "Final" in page.locator("#timeline").inner_text()
+    assert page.locator("#save-new").count() == 0 and page.locator("#add-override").count() == 0
+    assert axe_violations(page) == []

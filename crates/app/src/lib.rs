@@ -26,6 +26,7 @@ pub mod ports;
 pub mod postmortem;
 pub mod records;
 pub mod review;
+pub mod schedules;
 pub mod settle;
 pub mod simulate;
 pub mod status;

@@ -152,6 +152,16 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<stringer_app::schedules::ScheduleError> for ApiError {
+    fn from(e: stringer_app::schedules::ScheduleError) -> ApiError {
+        use stringer_app::schedules::ScheduleError;
+        match e {
+            ScheduleError::Spec(e) => ApiError::unprocessable(e.to_string()),
+            ScheduleError::Account(e) => e.into(),
+        }
+    }
+}
+
 impl From<stringer_app::paging::PagingError> for ApiError {
     fn from(e: stringer_app::paging::PagingError) -> ApiError {
         use stringer_app::paging::PagingError;

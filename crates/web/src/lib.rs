@@ -147,6 +147,11 @@ impl AppState {
         stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
     }
 
+    /// On-call schedules: listed, read, created, changed and deleted as the policy allows.
+    pub fn schedules(&self) -> stringer_app::schedules::ScheduleDesk {
+        stringer_app::schedules::ScheduleDesk::new(self.ports.clone(), self.accounts(), ids::new_id, auth::new_secret)
+    }
+
     /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
     /// reached), with the checks only this front can make of an address.
     pub fn paging(&self) -> stringer_app::paging::PagingDesk {

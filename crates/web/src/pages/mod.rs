@@ -18,6 +18,7 @@ mod password;
 pub mod portal;
 pub mod reports;
 pub mod review;
+mod schedules;
 pub mod session;
 pub mod settings;
 mod signin;
@@ -224,6 +225,13 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/queue", get(console::queue_rows))
         .route("/console/new", get(console::new_form).post(console::open))
         .route("/console/oncall", get(oncall::on_call))
+        .route("/console/schedules", get(schedules::list).post(schedules::create))
+        .route("/console/schedules/{id}", get(schedules::show))
+        .route("/console/schedules/{id}/layers/{which}", post(schedules::save_layer))
+        .route("/console/schedules/{id}/layers/{which}/remove", post(schedules::remove_layer))
+        .route("/console/schedules/{id}/overrides", post(schedules::add_override))
+        .route("/console/schedules/{id}/overrides/{override_id}/remove", post(schedules::remove_override))
+        .route("/console/schedules/{id}/delete", post(schedules::delete))
         .route("/console/inquiries", get(contact::queue))
         .route("/console/inquiries/{id}/answer", post(contact::answer))
         .route("/console/mail", get(mail::page))
