@@ -186,3 +186,29 @@ def test_an_engineer_reads_schedules_but_does_not_manage_them(paging_server, peo
     assert "Final" in page.locator("#timeline").inner_text()
     assert page.locator("#save-new").count() == 0 and page.locator("#add-override").count() == 0
     assert axe_violations(page) == []
+
+
+def test_who_could_be_paged_but_cannot_be_reached_is_warned_about(paging_server, people):
+    # Tina is Acme's TAM (so she could be paged) and has no contact method.
+    ada = people("ada@vendor.example")
+    for path in ["/admin/users", "/admin/orgs", "/console"]:
+        ada.page.goto(path)
+        alert = ada.page.locator("#unreachable[role=alert]")
+        assert "Tina TAM has no contact method" in alert.inner_text(), path
+        assert axe_violations(ada.page) == []
+
+    tina = people("tina@vendor.example")
+    page = tina.page
+    page.goto("/console")
+    alert = page.locator("#unreachable[role=alert]")
+    assert "You could be paged but have no contact method" in alert.inner_text()
+    assert "Tom TAM" not in alert.inner_text(), "only an admin is told about others"
+    alert.get_by_role("link", name="Add a contact method").click()
+    assert page.url.endswith("/settings#contact-methods")
+    page.select_option("#method-kind", "email")
+    page.fill("#method-address", "tina@pager.example")
+    page.click("#add-method")
+    page.goto("/console")
+    assert page.locator("#unreachable").count() == 0
+    ada.page.goto("/admin/users")
+    assert "Tina TAM" not in " ".join(ada.page.locator("#unreachable").all_inner_texts())

@@ -60,7 +60,7 @@ pub async fn orgs(State(state): State<AppState>, Signed(session): Signed) -> Pag
             tam: o.tam.map(|t| names.get(t.as_str()).cloned().unwrap_or_else(|| t.to_string())).unwrap_or_default(),
         })
         .collect();
-    render(&OrgsPage { nav: Nav::of(&session), orgs })
+    render(&OrgsPage { nav: Nav::warned(&state, &session).await?, orgs })
 }
 
 #[derive(Template)]
@@ -294,8 +294,14 @@ async fn users_page(
         .map(|o| (o.slug.to_string(), o.name.clone()))
         .collect();
     let all_roles = stringer_core::ids::UserRole::ALL.iter().map(|r| r.as_str().to_string()).collect();
-    let mut response =
-        render(&UsersPage { nav: Nav::of(session), users, flash, orgs, all_roles, error: error.clone() })?;
+    let mut response = render(&UsersPage {
+        nav: Nav::warned(state, session).await?,
+        users,
+        flash,
+        orgs,
+        all_roles,
+        error: error.clone(),
+    })?;
     if error.is_some() {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }

@@ -52,6 +52,16 @@ pub struct Nav {
     pub csrf: String,
     /// Sees quarterly reviews (staff, and an org's admins).
     pub reviews: bool,
+    /// People who could be paged but cannot be reached, as the console and admin pages warn.
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// Someone who could be paged but cannot be reached, as a warning says it.
+pub struct Unreachable {
+    /// "You could be paged but have no contact method", "Tina TAM has no contact method".
+    pub words: String,
+    /// It is the reader: the warning links to their contact methods.
+    pub me: bool,
 }
 
 impl Nav {
@@ -65,7 +75,31 @@ impl Nav {
             admin: caller.may_list(Action::UpdateOrg).is_ok(),
             csrf: session.csrf.clone(),
             reviews: caller.may_list(Action::ReadReview).is_ok(),
+            unreachable: Vec::new(),
         }
+    }
+
+    /// The frame with the warning about who could be paged but cannot be reached (for staff:
+    /// themself, and everyone for an admin), as the application finds them.
+    pub async fn warned(state: &AppState, session: &Session) -> Result<Nav, PageError> {
+        let mut nav = Nav::of(session);
+        let caller = &session.caller;
+        if caller.is_staff() {
+            let found = state.paging().unreachable(caller.principal()).await.map_err(ApiError::from)?;
+            nav.unreachable = found
+                .into_iter()
+                .map(|r| {
+                    let me = r.user.id == caller.user().id;
+                    let who = if me { "You could be paged but".to_string() } else { r.user.name.clone() };
+                    let why = match r.why.strip_prefix("has ") {
+                        Some(rest) if me => format!("have {rest}"),
+                        _ => r.why,
+                    };
+                    Unreachable { words: format!("{who} {why}."), me }
+                })
+                .collect();
+        }
+        Ok(nav)
     }
 }
 
