@@ -212,3 +212,24 @@ def test_who_could_be_paged_but_cannot_be_reached_is_warned_about(paging_server,
     assert page.locator("#unreachable").count() == 0
     ada.page.goto("/admin/users")
     assert "Tina TAM" not in " ".join(ada.page.locator("#unreachable").all_inner_texts())
+
+
+def test_on_the_demo_a_page_arrives_in_my_pages(browser):
+    from conftest import Server
+    demo = Server(["--demo", "--smtp-listen", "127.0.0.1:0"])
+    try:
+        with crowd(browser, demo) as person:
+            nico = person().sign_in("nico@stringer.example", "demo-nico-password")
+            page = nico.page
+            # The demo's P1 paged the on-call engineer through his "console" contact method.
+            page.goto("/console/pages")
+            settle(page, "main", r"ACME-\d+.*Checkout API returns 502[\s\S]*console[\s\S]*sent")
+            assert axe_violations(page) == []
+            page.goto("/settings")
+            row = page.locator("#contact-methods tr", has_text="Console")
+            assert "My pages" in row.inner_text() and "Sent" in row.inner_text()
+            page.goto("/console/schedules")
+            assert "Nico Engineer" in page.locator("#schedules").inner_text()
+            assert axe_violations(page) == []
+    finally:
+        demo.stop()

@@ -24,6 +24,9 @@ use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::UserId;
 use stringer_core::oncall::ScheduleSpec;
 
+/// The address of every "console" contact method: where its pages show.
+pub const CONSOLE_ADDRESS: &str = "My pages";
+
 /// At most this many notification rules per person.
 pub const MAX_RULES: usize = 20;
 
@@ -141,6 +144,7 @@ impl PagingDesk {
             }
             MethodKind::Email => address::email(address).map_err(|m| field("address", m))?,
             MethodKind::Sms | MethodKind::Voice => address::phone(address).map_err(|m| field("address", m))?,
+            MethodKind::Console => CONSOLE_ADDRESS.to_string(),
         };
         let record = ContactMethodRecord {
             id: (self.outside.new_id)("cm"),

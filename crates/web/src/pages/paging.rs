@@ -15,12 +15,13 @@ use stringer_app::paging::{MethodState, PagingError};
 use stringer_core::access::Action;
 
 /// The kinds one may add, with their names on the page.
-const KINDS: [(MethodKind, &str); 5] = [
+const KINDS: [(MethodKind, &str); 6] = [
     (MethodKind::Email, "Email"),
     (MethodKind::Sms, "SMS"),
     (MethodKind::Voice, "Voice call"),
     (MethodKind::Slack, "Slack"),
     (MethodKind::Webhook, "Webhook"),
+    (MethodKind::Console, "Console (My pages)"),
 ];
 
 /// A kind's name on the page.

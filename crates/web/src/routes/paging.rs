@@ -25,7 +25,7 @@ pub struct ReceivedPageView {
     key: String,
     subject: String,
     severity: String,
-    /// How it reached the caller: webhook, slack, email, sms, voice.
+    /// How it reached the caller: webhook, slack, email, sms, voice, console.
     method: String,
     /// pending, sent, failed, cancelled.
     status: String,
@@ -84,11 +84,12 @@ pub struct NewMethodView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMethod {
-    /// webhook | slack | email | sms | voice
-    #[schema(value_type = String, pattern = "^(webhook|slack|email|sms|voice)$")]
+    /// webhook | slack | email | sms | voice | console
+    #[schema(value_type = String, pattern = "^(webhook|slack|email|sms|voice|console)$")]
     kind: MethodKind,
     /// A webhook's http(s) URL, a Slack member ID (e.g. U024BE7LH), an email address, or an
-    /// E.164 phone number (e.g. +14155550100) for SMS and voice.
+    /// E.164 phone number (e.g. +14155550100) for SMS and voice; ignored for console (the
+    /// person's "My pages").
     #[schema(min_length = 1, max_length = 2000)]
     address: String,
 }
