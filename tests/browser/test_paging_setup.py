@@ -169,6 +169,14 @@ def test_a_support_lead_runs_a_schedule_from_the_console(paging_server, people):
     page.click("#add-override")
     assert "Tina TAM" in page.locator("#overrides").inner_text()
     assert "Tina TAM" in page.locator("#timeline").inner_text()
+    # One overlapping it is refused in words, without ids.
+    page.select_option("#override-user", label="Tom TAM")
+    page.fill("#override-from", "2026-12-20T12:00")
+    page.fill("#override-to", "2026-12-20T18:00")
+    page.click("#add-override")
+    refusal = page.locator("#override-to-error").inner_text()
+    assert "overlaps another override" in refusal and "ovr_" not in refusal
+    assert axe_violations(page) == []
 
     # Deleted.
     page.get_by_role("button", name="Delete the schedule Follow the sun").click()

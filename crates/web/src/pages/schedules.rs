@@ -530,7 +530,17 @@ pub async fn save_layer(
                 .edit(session.caller.principal(), &id, |spec: &mut ScheduleSpec| {
                     match index {
                         None => spec.layers.push(layer),
-                        Some(i) => *spec.layers.get_mut(i).ok_or(AccountError::NotFound("layer"))? = layer,
+                        Some(i) => {
+                            // The form edits the first restriction window; any others stay.
+                            let slot = spec.layers.get_mut(i).ok_or(AccountError::NotFound("layer"))?;
+                            let others: Vec<Window> =
+                                slot.restriction.iter().flat_map(|w| w.iter().skip(1).cloned()).collect();
+                            let mut layer = layer;
+                            if !others.is_empty() {
+                                layer.restriction.get_or_insert_with(Vec::new).extend(others);
+                            }
+                            *slot = layer;
+                        }
                     }
                     Ok(())
                 })
@@ -603,7 +613,7 @@ pub async fn add_override(
             let o = Override { id: desk.new_override_id(), from, to, user: f.user.clone() };
             match desk.add_override(session.caller.principal(), &id, o).await {
                 Ok(_) => return see_other(&format!("/console/schedules/{id}#overrides")),
-                Err(ScheduleError::Account(AccountError::Conflict(why))) => ("to".to_string(), why),
+                Err(ScheduleError::Account(AccountError::Conflict(why))) => ("to".to_string(), override_words(&why)),
                 Err(ScheduleError::Account(AccountError::Invalid(why))) => ("user".to_string(), why),
                 Err(e) => return Err(ApiError::from(e).into()),
             }
@@ -611,6 +621,17 @@ pub async fn add_override(
     };
     let override_form = OverrideForm { user: f.user, from: f.from, to: f.to, error: Some(refusal) };
     schedule_page(&state, &session, &id, Sent { override_form, ..Sent::default() }).await
+}
+
+/// The core's refusal of an override in people's words, without the overrides' ids.
+fn override_words(why: &str) -> String {
+    if why.contains("overlaps") {
+        "it overlaps another override; remove or shorten that one first".into()
+    } else if why.contains("longer than 90 days") {
+        "an override lasts at most 90 days; split it or change the rotation".into()
+    } else {
+        why.into()
+    }
 }
 
 /// Removes an override.
