@@ -29,6 +29,11 @@ pub fn kind_name(kind: MethodKind) -> &'static str {
     KINDS.iter().find(|(k, _)| *k == kind).map_or(kind.as_str(), |(_, name)| name)
 }
 
+/// A method in words: "Email nico@pager.example", "Console (My pages)".
+fn method_words(kind: MethodKind, address: &str) -> String {
+    if kind == MethodKind::Console { kind_name(kind).to_string() } else { format!("{} {address}", kind_name(kind)) }
+}
+
 /// One contact method as listed.
 pub struct MethodLine {
     /// Its id, for its forms.
@@ -37,6 +42,8 @@ pub struct MethodLine {
     pub kind: &'static str,
     /// Where.
     pub address: String,
+    /// "Email nico@pager.example", "Console (My pages)": what its buttons name.
+    pub words: String,
     /// "Sent Mon 7 Dec 09:00 UTC", "Failed …: the reason", "Not used yet".
     pub last: String,
     /// Its last delivery failed.
@@ -99,6 +106,7 @@ fn method_line(m: MethodState, tz: &jiff::tz::TimeZone) -> MethodLine {
     };
     MethodLine {
         failing: m.last.as_ref().is_some_and(|o| !o.sent),
+        words: method_words(m.method.kind, &m.method.address),
         id: m.method.id,
         kind: kind_name(m.method.kind),
         address: m.method.address,
@@ -125,7 +133,7 @@ pub async fn section(
         states
             .iter()
             .find(|m| m.method.id == id)
-            .map_or_else(|| id.to_string(), |m| format!("{} {}", kind_name(m.method.kind), m.method.address))
+            .map_or_else(|| id.to_string(), |m| method_words(m.method.kind, &m.method.address))
     };
     let rules = rules
         .into_iter()
