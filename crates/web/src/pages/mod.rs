@@ -10,6 +10,7 @@ pub mod admin;
 pub mod console;
 pub mod contact;
 mod files;
+mod layer_form;
 mod mail;
 pub mod oncall;
 mod packet;
