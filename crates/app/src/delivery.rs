@@ -73,6 +73,9 @@ pub enum MethodKind {
     Sms,
     /// A phone call reading the page aloud.
     Voice,
+    /// The person's "My pages" in the console: needs no outside system, so a desk without
+    /// one (the demo) still delivers pages somewhere a person sees them.
+    Console,
 }
 
 impl MethodKind {
@@ -84,6 +87,7 @@ impl MethodKind {
             MethodKind::Email => "email",
             MethodKind::Sms => "sms",
             MethodKind::Voice => "voice",
+            MethodKind::Console => "console",
         }
     }
 }

@@ -12,7 +12,8 @@ use crate::desk::{AppError, Recorded};
 use crate::mail::Mailroom;
 use crate::records::{
     AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, InvitationRecord, KeyClaim,
-    OrgRecord, ScheduleRecord, SessionRecord, TicketFilter, TicketRecord, TimelineRecord, TokenRecord, UserRecord,
+    MethodOutcome, NotificationRuleRecord, OrgRecord, ScheduleRecord, SessionRecord, TestPage, TicketFilter,
+    TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
@@ -198,6 +199,17 @@ pub trait OnCall: Send + Sync {
     async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError>;
     /// Replaces a user's notification rules: (rule id, method id, seconds after the page).
     async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError>;
+    /// Removes a user's contact method with the notification rules naming it and its pending
+    /// deliveries (cancelled); false when the user has no such method.
+    async fn remove_contact_method(&self, user: &UserId, method: &str) -> Result<bool, StoreError>;
+    /// A user's notification rules, soonest first.
+    async fn notification_rules(&self, user: &UserId) -> Result<Vec<NotificationRuleRecord>, StoreError>;
+    /// How the last finished delivery over each contact method of these users ended (methods
+    /// never used have none).
+    async fn method_outcomes(&self, users: &[UserId]) -> Result<Vec<MethodOutcome>, StoreError>;
+    /// Queues a test page as a delivery (an alert, never cancelled by a ticket's state); false
+    /// when this test was queued already.
+    async fn queue_test_page(&self, test: &TestPage) -> Result<bool, StoreError>;
     /// The staff user linked to this Slack member ID.
     async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError>;
     /// Stores a new schedule, recording who created it.
@@ -206,6 +218,8 @@ pub trait OnCall: Send + Sync {
     async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError>;
     /// Every schedule, by id.
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+    /// Deletes a schedule; false when there is none.
+    async fn delete_schedule(&self, id: &str) -> Result<bool, StoreError>;
     /// Replaces a schedule's written form if it is still at `version`; false otherwise.
     async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError>;
     /// Sets a user's calendar-feed secret hash.

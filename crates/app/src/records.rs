@@ -395,6 +395,49 @@ pub struct ContactMethodRecord {
     pub created_at: i64,
 }
 
+/// "Notify via this contact method N seconds after an unacknowledged page."
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationRuleRecord {
+    /// Identifier.
+    pub id: String,
+    /// The contact method.
+    pub method_id: String,
+    /// Seconds after the page.
+    pub after_seconds: i64,
+}
+
+/// How the newest delivery over a contact method that was tried went (sent, failed, or
+/// failed and retried): what tells whether the method works.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MethodOutcome {
+    /// The contact method.
+    pub method_id: String,
+    /// Whether it was sent (else it failed, for good or for now).
+    pub sent: bool,
+    /// Unix seconds, when it was sent or given up — or, while it is retried, when it is
+    /// tried again.
+    pub at: i64,
+    /// It failed and is retried at `at`.
+    pub retrying: bool,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A test page to one contact method, sent through the deliveries like any page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestPage {
+    /// The delivery's id (one test per method and minute).
+    pub id: String,
+    /// The person.
+    pub user_id: UserId,
+    /// The contact method.
+    pub method_id: String,
+    /// What is sent (JSON, shaped like a page's).
+    pub payload: String,
+    /// Unix seconds, when it is due.
+    pub at: i64,
+}
+
 /// A delivery of a ticket's notice to a person (or the org's Slack channel), as the console
 /// shows it: who, how, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -35,8 +35,14 @@ pub const OUTBOX_PENDING: &str = "stringer_outbox_pending";
 /// The label values of every series, so each can start at zero.
 const TIMER_KINDS: [&str; 6] =
     ["breach", "escalation", "customer_page_opens", "bridge_deadline", "report_overdue", "queue_notify"];
-const CHANNELS: [MethodKind; 5] =
-    [MethodKind::Webhook, MethodKind::Slack, MethodKind::Email, MethodKind::Sms, MethodKind::Voice];
+const CHANNELS: [MethodKind; 6] = [
+    MethodKind::Webhook,
+    MethodKind::Slack,
+    MethodKind::Email,
+    MethodKind::Sms,
+    MethodKind::Voice,
+    MethodKind::Console,
+];
 const OUTCOMES: [&str; 4] = ["sent", "retried", "failed", "cancelled"];
 const URGENCIES: [Urgency; 3] = [Urgency::Page, Urgency::Alert, Urgency::Letter];
 /// The SLA states open tickets are counted by.

@@ -105,6 +105,8 @@ impl Sender for Integrations {
                 Some(mail) => mail.send(d).await.map(|()| None),
                 None => Err(unconfigured("Mail", "--smtp-url")),
             },
+            // Delivered by being recorded sent: the person's "My pages" lists it.
+            MethodKind::Console => Ok(None),
             MethodKind::Sms | MethodKind::Voice => match &self.phone {
                 Some(phone) => phone.send(d).await.map(|()| None),
                 None => Err(unconfigured("SMS and voice", "--sms-account")),

@@ -4,7 +4,9 @@ use crate::AppState;
 use crate::auth::{new_secret, token_hash};
 use crate::ids::new_id;
 use stringer_app::accounts::password;
-use stringer_app::records::{OrgRecord, TokenRecord, UserRecord};
+use stringer_app::delivery::MethodKind;
+use stringer_app::paging::CONSOLE_ADDRESS;
+use stringer_app::records::{ContactMethodRecord, OrgRecord, ScheduleRecord, TokenRecord, UserRecord};
 use stringer_app::{Extras, StoreError, TicketDetails};
 use stringer_core::access::Scopes;
 use stringer_core::event::Event;
@@ -86,9 +88,11 @@ pub const DEMO_SIGN_INS: [(&str, &str, &str); 3] = [
 ];
 
 /// Seeds the demo desk unless it is already there: an Enterprise dedicated org with a TAM
-/// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role,
-/// customers, open tickets at several severities, and two quarters of worked tickets (see
-/// [`crate::demo_history`]). Returns the users created.
+/// and named engineers, a Pro shared org, an Enterprise federal org, staff of each role (each
+/// paged into their "My pages" through a console contact method), a platform-wide schedule
+/// with Nico on call this week, customers, open tickets at several severities — so the P1's
+/// pages arrive where a newcomer sees them — and two quarters of worked tickets and the
+/// status page's 90 days (see [`crate::demo_history`]). Returns the users created.
 pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     if state.ports.accounts.org(&OrgSlug::from("acme")).await?.is_some() {
         return Ok(Vec::new());
@@ -111,6 +115,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
         staff.insert(key, user.id);
         issued.push(i);
     }
+    seed_paging(state, &staff).await?;
     let orgs = [
         ("acme", "Acme Corp", "enterprise", Deployment::Dedicated, Some("tina"), vec!["nico", "eve"]),
         ("bolt", "Bolt Labs", "pro", Deployment::Shared, None, vec![]),
@@ -186,4 +191,44 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     crate::demo_history::seed(state, &orgs, &[staff["nico"].clone(), staff["eve"].clone()]).await?;
     crate::demo_history::seed_status(state).await?;
     Ok(issued)
+}
+
+/// Every demo staff member's "console" contact method (pages land in their "My pages"), and
+/// the platform-wide schedule: Nico and Eve taking weekly turns, Nico's from today.
+async fn seed_paging(state: &AppState, staff: &std::collections::HashMap<&str, UserId>) -> Result<(), StoreError> {
+    let now = state.now();
+    for user in staff.values() {
+        let method = ContactMethodRecord {
+            id: new_id("cm"),
+            user_id: user.clone(),
+            kind: MethodKind::Console,
+            address: CONSOLE_ADDRESS.into(),
+            secret: new_secret(),
+            created_at: now.as_second(),
+        };
+        state.ports.oncall.insert_contact_method(&method).await?;
+    }
+    let rotation = stringer_core::oncall::RotationSpec {
+        name: "Engineers".into(),
+        time_zone: "UTC".into(),
+        members: vec![staff["nico"].to_string(), staff["eve"].to_string()],
+        shift_days: 7,
+        handoff: "00:00".into(),
+        start: now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+    };
+    let spec = stringer_core::oncall::ScheduleSpec {
+        name: "Platform on call".into(),
+        layers: vec![stringer_core::oncall::LayerSpec { rotation, restriction: None }],
+        overrides: vec![],
+    };
+    let schedule = ScheduleRecord {
+        id: new_id("sch"),
+        name: spec.name.clone(),
+        org: None,
+        spec,
+        ics_secret_hash: token_hash(&new_secret()),
+        version: 1,
+        created_at: now.as_second(),
+    };
+    state.ports.oncall.insert_schedule(&schedule, &staff["ada"]).await
 }

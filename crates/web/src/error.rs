@@ -152,6 +152,26 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<stringer_app::schedules::ScheduleError> for ApiError {
+    fn from(e: stringer_app::schedules::ScheduleError) -> ApiError {
+        use stringer_app::schedules::ScheduleError;
+        match e {
+            ScheduleError::Spec(e) => ApiError::unprocessable(e.to_string()),
+            ScheduleError::Account(e) => e.into(),
+        }
+    }
+}
+
+impl From<stringer_app::paging::PagingError> for ApiError {
+    fn from(e: stringer_app::paging::PagingError) -> ApiError {
+        use stringer_app::paging::PagingError;
+        match e {
+            PagingError::Field { .. } => ApiError::unprocessable(e.to_string()),
+            PagingError::Account(e) => e.into(),
+        }
+    }
+}
+
 impl From<ReportError> for ApiError {
     fn from(e: ReportError) -> ApiError {
         match e {

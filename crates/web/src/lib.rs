@@ -149,6 +149,27 @@ impl AppState {
         stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
     }
 
+    /// On-call schedules: listed, read, created, changed and deleted as the policy allows.
+    pub fn schedules(&self) -> stringer_app::schedules::ScheduleDesk {
+        stringer_app::schedules::ScheduleDesk::new(self.ports.clone(), self.accounts(), ids::new_id, auth::new_secret)
+    }
+
+    /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
+    /// reached), with the checks only this front can make of an address.
+    pub fn paging(&self) -> stringer_app::paging::PagingDesk {
+        use stringer_app::paging::{AddressChecks, PagingOutside};
+        let checks = routes::paging::FrontChecks {
+            allow_private: self.settings.allow_private_webhooks,
+            slack: self.slack.client.clone(),
+        };
+        let outside = PagingOutside {
+            checks: Arc::new(checks) as Arc<dyn AddressChecks>,
+            new_id: ids::new_id,
+            new_secret: auth::new_secret,
+        };
+        stringer_app::paging::PagingDesk::new(self.ports.clone(), self.accounts(), outside)
+    }
+
     /// The application's "Contact us": each client address may send as many inquiries as
     /// [`Settings::contact_limit`] allows.
     pub fn inquiries(&self) -> stringer_app::inquiries::InquiryDesk {

@@ -90,8 +90,14 @@ async fn users_page(
         .map(|o| (o.slug.to_string(), o.name.clone()))
         .collect();
     let all_roles = UserRole::ALL.to_vec();
-    let mut response =
-        render(&UsersPage { nav: Nav::of(session), users, flash, orgs, all_roles, error: error.clone() })?;
+    let mut response = render(&UsersPage {
+        nav: Nav::warned(state, session).await?,
+        users,
+        flash,
+        orgs,
+        all_roles,
+        error: error.clone(),
+    })?;
     if error.is_some() {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }

@@ -132,7 +132,7 @@ pub async fn queue(State(state): State<AppState>, Signed(session): Signed, Query
         .collect();
     let contract = state.contract();
     render(&QueuePage {
-        nav: Nav::of(&session),
+        nav: Nav::warned(&state, &session).await?,
         rows,
         query: f.query_string(),
         f,

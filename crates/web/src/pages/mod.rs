@@ -12,15 +12,18 @@ mod chart;
 pub mod console;
 pub mod contact;
 mod files;
+mod layer_form;
 mod mail;
 pub mod oncall;
 mod orgs;
 mod packet;
+mod paging;
 mod password;
 mod people;
 pub mod portal;
 pub mod reports;
 pub mod review;
+mod schedules;
 pub mod session;
 pub mod settings;
 mod signin;
@@ -58,6 +61,16 @@ pub struct Nav {
     pub reviews: bool,
     /// Invites colleagues into their org (a customer org's admins).
     pub people: bool,
+    /// People who could be paged but cannot be reached, as the console and admin pages warn.
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// Someone who could be paged but cannot be reached, as a warning says it.
+pub struct Unreachable {
+    /// "You could be paged but have no contact method", "Tina TAM has no contact method".
+    pub words: String,
+    /// It is the reader: the warning links to their contact methods.
+    pub me: bool,
 }
 
 impl Nav {
@@ -73,7 +86,31 @@ impl Nav {
             reviews: caller.may_list(Action::ReadReview).is_ok(),
             people: !caller.is_staff()
                 && caller.may_list(Action::CreateUser { role: UserRole::Member, cleared: false }).is_ok(),
+            unreachable: Vec::new(),
         }
+    }
+
+    /// The frame with the warning about who could be paged but cannot be reached (for staff:
+    /// themself, and everyone for an admin), as the application finds them.
+    pub async fn warned(state: &AppState, session: &Session) -> Result<Nav, PageError> {
+        let mut nav = Nav::of(session);
+        let caller = &session.caller;
+        if caller.is_staff() {
+            let found = state.paging().unreachable(caller.principal()).await.map_err(ApiError::from)?;
+            nav.unreachable = found
+                .into_iter()
+                .map(|r| {
+                    let me = r.user.id == caller.user().id;
+                    let who = if me { "You could be paged but".to_string() } else { r.user.name.clone() };
+                    let why = match r.why.strip_prefix("has ") {
+                        Some(rest) if me => format!("have {rest}"),
+                        _ => r.why,
+                    };
+                    Unreachable { words: format!("{who} {why}."), me }
+                })
+                .collect();
+        }
+        Ok(nav)
     }
 }
 
@@ -222,6 +259,13 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/queue", get(console::queue_rows))
         .route("/console/new", get(console::new_form).post(console::open))
         .route("/console/oncall", get(oncall::on_call))
+        .route("/console/schedules", get(schedules::list).post(schedules::create))
+        .route("/console/schedules/{id}", get(schedules::show))
+        .route("/console/schedules/{id}/layers/{which}", post(schedules::save_layer))
+        .route("/console/schedules/{id}/layers/{which}/remove", post(schedules::remove_layer))
+        .route("/console/schedules/{id}/overrides", post(schedules::add_override))
+        .route("/console/schedules/{id}/overrides/{override_id}/remove", post(schedules::remove_override))
+        .route("/console/schedules/{id}/delete", post(schedules::delete))
         .route("/console/inquiries", get(contact::queue))
         .route("/console/inquiries/{id}/answer", post(contact::answer))
         .route("/console/mail", get(mail::page))
@@ -250,6 +294,12 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/settings/phone-code", post(settings::confirm_phone))
         .route("/settings/password", get(password::change_form).post(password::change))
         .route("/portal/people", get(people::page).post(people::invite))
+        .route("/settings/contact-methods", post(paging::add_method))
+        .route("/settings/contact-methods/{id}/remove", post(paging::remove_method))
+        .route("/settings/contact-methods/{id}/test", post(paging::send_test))
+        .route("/settings/notification-rules", post(paging::add_rule))
+        .route("/settings/notification-rules/{id}/remove", post(paging::remove_rule))
+        .route("/settings/calendar-feed", post(settings::new_feed))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(orgs::orgs).post(orgs::create))
         .route("/admin/orgs/{slug}", get(orgs::org).post(orgs::save))

@@ -147,7 +147,7 @@ async fn orgs_page(state: &AppState, session: &Session, draft: OrgDraft, errors:
         .collect();
     let failed = !errors.is_empty();
     let page = OrgsPage {
-        nav: Nav::of(session),
+        nav: Nav::warned(state, session).await?,
         orgs,
         draft,
         tiers,

@@ -1,13 +1,15 @@
 //! One's own settings: the time zone the pages show instants in, one's phone number (the
 //! caller ID the P1 line knows one by, confirmed by the code sent to it by SMS), and the
-//! updates one gets by mail about one's tickets.
+//! updates one gets by mail about one's tickets; for staff, how they are paged
+//! ([`super::paging`]).
 
+use super::paging::{PagingInput, PagingSection};
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use serde::Deserialize;
 use stringer_app::accounts::numbers::NumberChange;
 use stringer_app::mail::Inform;
@@ -25,6 +27,8 @@ struct SettingsPage {
     updates: Vec<(&'static str, &'static str, bool)>,
     flash: Option<String>,
     error: Option<String>,
+    /// How one is paged (staff only).
+    paging: Option<PagingSection>,
 }
 
 /// Each mail update with its words.
@@ -37,13 +41,15 @@ fn update_label(i: Inform) -> &'static str {
     }
 }
 
-async fn page(
+/// The settings page with the values and messages given.
+pub async fn page(
     state: &AppState,
     session: &super::session::Session,
     time_zone: String,
     phone: Option<String>,
     flash: Option<String>,
     error: Option<String>,
+    paging: PagingInput,
 ) -> PageResult {
     let me = &session.caller.user().id;
     let phone = match phone {
@@ -63,18 +69,40 @@ async fn page(
     let chosen = state.ports.mailroom.mail_updates(session.caller.user()).await?;
     let updates = Inform::ALL.into_iter().map(|i| (i.as_str(), update_label(i), chosen.contains(&i))).collect();
     let failed = error.is_some();
-    let mut response =
-        render(&SettingsPage { nav: Nav::of(session), time_zone, phone, waiting, zones, updates, flash, error })?;
+    let paging = super::paging::section(state, session, paging).await?;
+    let nav = Nav::of(session);
+    let mut response = render(&SettingsPage { nav, time_zone, phone, waiting, zones, updates, flash, error, paging })?;
     if failed {
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
 }
 
+/// What a redirect back to the settings says was done.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
 /// The settings form.
-pub async fn form(State(state): State<AppState>, Signed(session): Signed) -> PageResult {
+pub async fn form(State(state): State<AppState>, Query(q): Query<Done>, Signed(session): Signed) -> PageResult {
     let tz = session.caller.user().time_zone.clone().unwrap_or_default();
-    page(&state, &session, tz, None, None, None).await
+    let flash = q.done.as_deref().and_then(super::paging::done_words).map(String::from);
+    page(&state, &session, tz, None, flash, None, PagingInput::default()).await
+}
+
+/// Issues a new calendar feed link for one's on-call shifts, shown this once (the old one
+/// stops working).
+pub async fn new_feed(
+    State(state): State<AppState>,
+    PageForm(session, _): PageForm<super::paging::EmptyForm>,
+) -> PageResult {
+    let me = session.caller.user().id.to_string();
+    let path = state.paging().new_calendar_feed(session.caller.principal(), &me).await.map_err(ApiError::from)?;
+    let tz = session.caller.user().time_zone.clone().unwrap_or_default();
+    let flash = Some("A new calendar link is made: the old one no longer works.".to_string());
+    let feed = Some(format!("{}{path}", state.public_url));
+    page(&state, &session, tz, None, flash, None, PagingInput { feed, ..PagingInput::default() }).await
 }
 
 /// What the form sends: the zone, and a checkbox per mail update (present when ticked).
@@ -116,11 +144,12 @@ pub async fn save(State(state): State<AppState>, PageForm(session, form): PageFo
                     format!("Saved. A code was sent by SMS to {waiting}: enter it below to confirm the number.")
                 }
             };
-            page(&state, &session, user.time_zone.unwrap_or_default(), None, Some(flash), None).await
+            page(&state, &session, user.time_zone.unwrap_or_default(), None, Some(flash), None, PagingInput::default())
+                .await
         }
         Err(e) if is_form_error(&e) => {
             let why = Some(PageError::from(e).message);
-            page(&state, &session, form.time_zone, Some(form.phone), None, why).await
+            page(&state, &session, form.time_zone, Some(form.phone), None, why, PagingInput::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -145,9 +174,11 @@ pub async fn confirm_phone(State(state): State<AppState>, PageForm(session, form
     match state.accounts().confirm_number(session.caller.principal(), &me, &form.code).await.map_err(ApiError::from) {
         Ok(number) => {
             let flash = format!("{number} is confirmed: the P1 line knows you by it.");
-            page(&state, &session, tz, None, Some(flash), None).await
+            page(&state, &session, tz, None, Some(flash), None, PagingInput::default()).await
         }
-        Err(e) if is_form_error(&e) => page(&state, &session, tz, None, None, Some(PageError::from(e).message)).await,
+        Err(e) if is_form_error(&e) => {
+            page(&state, &session, tz, None, None, Some(PageError::from(e).message), PagingInput::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

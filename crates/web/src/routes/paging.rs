@@ -2,10 +2,9 @@
 
 use super::accounts::Items;
 use crate::AppState;
-use crate::auth::{Caller, new_secret};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::new_id;
 use crate::reads::received;
 use axum::Extension;
 use axum::extract::State;
@@ -13,8 +12,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_app::records::{ContactMethodRecord, UserRecord};
-use stringer_core::access::{Action, Object};
+use stringer_app::paging::AddressChecks;
 use utoipa::ToSchema;
 
 /// A page the caller received.
@@ -27,7 +25,7 @@ pub struct ReceivedPageView {
     key: String,
     subject: String,
     severity: String,
-    /// How it reached the caller: webhook, slack, email, sms, voice.
+    /// How it reached the caller: webhook, slack, email, sms, voice, console.
     method: String,
     /// pending, sent, failed, cancelled.
     status: String,
@@ -86,11 +84,12 @@ pub struct NewMethodView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMethod {
-    /// webhook | slack | email | sms | voice
-    #[schema(value_type = String, pattern = "^(webhook|slack|email|sms|voice)$")]
+    /// webhook | slack | email | sms | voice | console
+    #[schema(value_type = String, pattern = "^(webhook|slack|email|sms|voice|console)$")]
     kind: MethodKind,
     /// A webhook's http(s) URL, a Slack member ID (e.g. U024BE7LH), an email address, or an
-    /// E.164 phone number (e.g. +14155550100) for SMS and voice.
+    /// E.164 phone number (e.g. +14155550100) for SMS and voice; ignored for console (the
+    /// person's "My pages").
     #[schema(min_length = 1, max_length = 2000)]
     address: String,
 }
@@ -120,14 +119,12 @@ pub async fn list_methods(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<Items<MethodView>>, ApiError> {
-    let user = state.accounts().user(caller.principal(), &id, Action::ReadContactMethods).await?;
     let items = state
-        .ports
-        .oncall
-        .contact_methods(&user.id)
+        .paging()
+        .methods(caller.principal(), &id)
         .await?
         .into_iter()
-        .map(|m| MethodView { id: m.id, kind: m.kind.as_str().to_string(), address: m.address })
+        .map(|m| MethodView { id: m.method.id, kind: m.method.kind.as_str().to_string(), address: m.method.address })
         .collect();
     Ok(axum::Json(Items { items }))
 }
@@ -143,26 +140,7 @@ pub async fn add_method(
     PathParams(id): PathParams<String>,
     Body(body): Body<AddMethod>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
-    let address = match body.kind {
-        MethodKind::Webhook => webhook_url(&state, &body.address).await?,
-        MethodKind::Slack => {
-            let member = slack_member(&body.address)?;
-            confirm_slack_member(&state, &caller, &user, &member).await?;
-            member
-        }
-        MethodKind::Email => email_address(&body.address)?,
-        MethodKind::Sms | MethodKind::Voice => phone_number(&body.address)?,
-    };
-    let record = ContactMethodRecord {
-        id: new_id("cm"),
-        user_id: user.id.clone(),
-        kind: body.kind,
-        address,
-        secret: new_secret(),
-        created_at: state.now().as_second(),
-    };
-    state.ports.oncall.insert_contact_method(&record).await?;
+    let record = state.paging().add_method(caller.principal(), &id, body.kind, &body.address).await?;
     let view = NewMethodView {
         id: record.id,
         kind: record.kind.as_str().to_string(),
@@ -172,82 +150,40 @@ pub async fn add_method(
     Ok((StatusCode::CREATED, crate::idempotency::OneTimeSecret, axum::Json(view)))
 }
 
-/// Checks a webhook address: an absolute http(s) URL with a host that is, and resolves to,
-/// public addresses only (unless the server allows private webhooks). A name that does not
-/// resolve now is accepted: every send checks again.
-async fn webhook_url(state: &AppState, address: &str) -> Result<String, ApiError> {
-    use stringer_integrations::webhook::guard::{Refused, check_url};
-    let rest = address.strip_prefix("https://").or_else(|| address.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
-    if host.is_empty() || address.len() > 2000 || address.chars().any(char::is_whitespace) {
-        return Err(ApiError::unprocessable("address: an http(s) URL with a host"));
-    }
-    if !state.settings.allow_private_webhooks {
-        match check_url(address).await {
-            Ok(()) | Err(Refused::Unresolved(_)) => {}
-            Err(refused) => return Err(ApiError::unprocessable(format!("address: {refused}"))),
-        }
-    }
-    Ok(address.to_string())
+/// The checks of a contact method's address only this front can make: a webhook's host
+/// resolves to public addresses only (unless the server allows private webhooks; a name that
+/// does not resolve now is accepted, as every send checks again), and Slack confirms a
+/// member's email.
+pub struct FrontChecks {
+    /// The server allows webhooks to private addresses.
+    pub allow_private: bool,
+    /// The Slack Web API client, when configured.
+    pub slack: Option<stringer_integrations::slack::Slack>,
 }
 
-/// Whether `member` may be linked to `user`: Slack confirms the member's email is the
-/// user's, or an admin links it.
-async fn confirm_slack_member(
-    state: &AppState,
-    caller: &Caller,
-    user: &UserRecord,
-    member: &str,
-) -> Result<(), ApiError> {
-    let confirmed = match &state.slack.client {
-        Some(slack) => match slack.member_email(member).await {
-            Ok(email) => email.is_some_and(|email| email.eq_ignore_ascii_case(&user.email)),
+#[async_trait::async_trait]
+impl AddressChecks for FrontChecks {
+    async fn webhook_refused(&self, url: &str) -> Option<String> {
+        use stringer_integrations::webhook::guard::{Refused, check_url};
+        if self.allow_private {
+            return None;
+        }
+        match check_url(url).await {
+            Ok(()) | Err(Refused::Unresolved(_)) => None,
+            Err(refused) => Some(refused.to_string()),
+        }
+    }
+
+    async fn slack_confirms(&self, member: &str, email: &str) -> bool {
+        let Some(slack) = &self.slack else { return false };
+        match slack.member_email(member).await {
+            Ok(found) => found.is_some_and(|found| found.eq_ignore_ascii_case(email)),
             Err(e) => {
                 tracing::warn!(error = %e, "Slack could not be asked about a member");
                 false
             }
-        },
-        None => false,
-    };
-    if confirmed || caller.allowed(Action::LinkSlackUnverified, Some(Object::User(user.as_object(None)))) {
-        Ok(())
-    } else {
-        Err(ApiError::unprocessable(
-            "address: Slack does not confirm that this member's email is the user's; an admin can link it",
-        ))
+        }
     }
-}
-
-/// Checks a Slack member ID: U or W followed by 2–20 upper-case letters and digits.
-fn slack_member(address: &str) -> Result<String, ApiError> {
-    let ok = (3..=21).contains(&address.len())
-        && matches!(address.as_bytes()[0], b'U' | b'W')
-        && address.bytes().skip(1).all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if ok {
-        Ok(address.to_string())
-    } else {
-        Err(ApiError::unprocessable("address: a Slack member ID such as U024BE7LH"))
-    }
-}
-
-/// Checks an email address: one @, something on both sides, no spaces, at most 254 bytes.
-fn email_address(address: &str) -> Result<String, ApiError> {
-    let ok = address.len() <= 254
-        && !address.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
-        && address
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
-    if ok {
-        Ok(address.to_string())
-    } else {
-        Err(ApiError::unprocessable("address: an email address such as eve@example.com"))
-    }
-}
-
-/// Checks an E.164 phone number: + and 8 to 15 digits.
-fn phone_number(address: &str) -> Result<String, ApiError> {
-    stringer_core::phone::e164(address)
-        .ok_or_else(|| ApiError::unprocessable("address: an E.164 phone number such as +14155550100"))
 }
 
 /// Replaces a staff user's notification rules ("method M after N seconds"). With no rules,
@@ -260,24 +196,7 @@ pub async fn set_rules(
     PathParams(id): PathParams<String>,
     Body(body): Body<SetRules>,
 ) -> Result<axum::Json<SetRules>, ApiError> {
-    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
-    let methods = state.ports.oncall.contact_methods(&user.id).await?;
-    if body.rules.len() > 20 {
-        return Err(ApiError::unprocessable("rules: at most 20"));
-    }
-    let mut rows = Vec::new();
-    for r in &body.rules {
-        if !methods.iter().any(|m| m.id == r.method_id) {
-            return Err(ApiError::unprocessable(format!(
-                "method_id {:?} is not one of this user's contact methods",
-                r.method_id
-            )));
-        }
-        if !(0..=86_400).contains(&r.after_seconds) {
-            return Err(ApiError::unprocessable("after_seconds: 0 to 86400"));
-        }
-        rows.push((new_id("nr"), r.method_id.clone(), r.after_seconds));
-    }
-    state.ports.oncall.set_notification_rules(&user.id, &rows).await?;
+    let rules: Vec<(String, i64)> = body.rules.iter().map(|r| (r.method_id.clone(), r.after_seconds)).collect();
+    state.paging().set_rules(caller.principal(), &id, &rules).await?;
     Ok(axum::Json(body))
 }

@@ -3,21 +3,20 @@
 
 use super::accounts::Items;
 use crate::AppState;
-use crate::auth::{Caller, new_secret, token_hash};
+use crate::auth::{Caller, token_hash};
 use crate::error::ApiError;
 use crate::extract::{Body, Params, PathParams};
 use crate::ics;
 use crate::idempotency::OneTimeSecret;
-use crate::ids::{is_id, new_id};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use stringer_app::records::{OrgRecord, ScheduleRecord};
-use stringer_core::access::{Action, Object};
-use stringer_core::ids::{OrgSlug, UserId};
+use stringer_app::records::ScheduleRecord;
+use stringer_core::access::Action;
+use stringer_core::ids::UserId;
 use stringer_core::oncall::{LayerSpec, Override, Schedule, ScheduleSpec, Source};
 use utoipa::ToSchema;
 
@@ -63,45 +62,6 @@ pub struct CreateSchedule {
     layers: Vec<LayerSpec>,
 }
 
-/// The org a schedule serves (`None`: platform-wide), with its record, if it exists.
-async fn schedule_org(state: &AppState, org: Option<&OrgSlug>) -> Result<Option<Option<OrgRecord>>, ApiError> {
-    Ok(match org {
-        None => Some(None),
-        Some(slug) => state.ports.accounts.org(slug).await?.map(Some),
-    })
-}
-
-/// The schedule `id` if the policy lets the caller take `action` on it, with its org.
-async fn schedule_for(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    action: Action,
-) -> Result<(ScheduleRecord, Option<OrgRecord>), ApiError> {
-    if !is_id("sch", id) {
-        return Err(ApiError::bad_request("malformed schedule id"));
-    }
-    let found = match state.ports.oncall.schedule(id).await? {
-        Some(s) => schedule_org(state, s.org.as_ref()).await?.map(|org| (s, org)),
-        None => None,
-    };
-    let object = found.as_ref().map(|(_, org)| Object::Schedule(org.as_ref().map(OrgRecord::as_ref)));
-    caller.may(action, object, "schedule")?;
-    Ok(found.expect("the policy allows only existing schedules"))
-}
-
-/// Checks that everyone a schedule puts on call is staff who may serve its org.
-async fn check_members(state: &AppState, spec: &ScheduleSpec, org: Option<&OrgRecord>) -> Result<(), ApiError> {
-    let users: Vec<&str> = spec
-        .layers
-        .iter()
-        .flat_map(|l| l.rotation.members.iter())
-        .chain(spec.overrides.iter().map(|o| &o.user))
-        .map(String::as_str)
-        .collect();
-    Ok(state.accounts().check_servers(&users, org.map(OrgRecord::as_ref)).await?)
-}
-
 /// Creates a schedule.
 #[utoipa::path(post, path = "/api/v1/schedules", security(("bearer" = [])), request_body = CreateSchedule,
     responses((status = 201, body = NewScheduleView), (status = 422, body = crate::routes::Problem)))]
@@ -110,31 +70,8 @@ pub async fn create_schedule(
     Extension(caller): Extension<Caller>,
     Body(body): Body<CreateSchedule>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let org_slug = body.org.as_deref().map(OrgSlug::from);
-    let org = schedule_org(&state, org_slug.as_ref()).await?;
-    let object = org.as_ref().map(|o| Object::Schedule(o.as_ref().map(OrgRecord::as_ref)));
-    caller.may(Action::ManageSchedule, object, "org").map_err(|e| match e.status {
-        axum::http::StatusCode::NOT_FOUND => ApiError::unprocessable(format!("unknown org {:?}", body.org)),
-        _ => e,
-    })?;
-    let org = org.flatten();
-    if body.name.trim().is_empty() || body.name.len() > 100 {
-        return Err(ApiError::unprocessable("name: 1 to 100 characters"));
-    }
-    let spec = ScheduleSpec { name: body.name.clone(), layers: body.layers, overrides: vec![] };
-    Schedule::compile(&spec).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    check_members(&state, &spec, org.as_ref()).await?;
-    let secret = new_secret();
-    let record = ScheduleRecord {
-        id: new_id("sch"),
-        name: body.name,
-        org: org_slug,
-        spec,
-        ics_secret_hash: token_hash(&secret),
-        version: 1,
-        created_at: state.now().as_second(),
-    };
-    state.ports.oncall.insert_schedule(&record, &caller.user().id).await?;
+    let (record, secret) =
+        state.schedules().create(caller.principal(), &body.name, body.org.as_deref(), body.layers).await?;
     let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
 }
@@ -146,23 +83,7 @@ pub async fn list_schedules(
     Extension(caller): Extension<Caller>,
 ) -> Result<axum::Json<Items<ScheduleView>>, ApiError> {
     caller.may_list(Action::ReadSchedule)?;
-    let orgs = state.ports.accounts.orgs().await?;
-    let items = state
-        .ports
-        .oncall
-        .schedules()
-        .await?
-        .into_iter()
-        .filter(|s| {
-            let org = s.org.as_ref().map(|slug| orgs.iter().find(|o| &o.slug == slug));
-            match org {
-                Some(None) => false,
-                Some(Some(o)) => caller.allowed(Action::ReadSchedule, Some(Object::Schedule(Some(o.as_ref())))),
-                None => caller.allowed(Action::ReadSchedule, Some(Object::Schedule(None))),
-            }
-        })
-        .map(Into::into)
-        .collect();
+    let items = state.schedules().list(caller.principal()).await?.into_iter().map(|(s, _)| s.into()).collect();
     Ok(axum::Json(Items { items }))
 }
 
@@ -174,7 +95,7 @@ pub async fn get_schedule(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
-    Ok(axum::Json(schedule_for(&state, &caller, &id, Action::ReadSchedule).await?.0.into()))
+    Ok(axum::Json(state.schedules().get(caller.principal(), &id, Action::ReadSchedule).await?.0.into()))
 }
 
 /// An instant to ask about (default: now).
@@ -217,7 +138,7 @@ pub async fn on_call(
     PathParams(id): PathParams<String>,
     Params(q): Params<AtQuery>,
 ) -> Result<axum::Json<OnCallView>, ApiError> {
-    let (s, _) = schedule_for(&state, &caller, &id, Action::ReadSchedule).await?;
+    let (s, _) = state.schedules().get(caller.principal(), &id, Action::ReadSchedule).await?;
     let at = q.at.as_deref().map(|a| instant(a, "at")).transpose()?.unwrap_or_else(|| state.now());
     let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     let found = schedule.assignment_at(at);
@@ -257,7 +178,7 @@ pub async fn shifts(
     PathParams(id): PathParams<String>,
     Params(q): Params<WindowQuery>,
 ) -> Result<axum::Json<Items<ShiftView>>, ApiError> {
-    let (s, _) = schedule_for(&state, &caller, &id, Action::ReadSchedule).await?;
+    let (s, _) = state.schedules().get(caller.principal(), &id, Action::ReadSchedule).await?;
     let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     let list = schedule
         .shifts(instant(&q.from, "from")?, instant(&q.to, "to")?)
@@ -293,23 +214,6 @@ pub struct ReplaceOverride {
     user: String,
 }
 
-async fn edit(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    change: impl FnOnce(&mut Schedule) -> Result<(), ApiError>,
-) -> Result<ScheduleView, ApiError> {
-    let (s, org) = schedule_for(state, caller, id, Action::ManageSchedule).await?;
-    let mut schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
-    change(&mut schedule)?;
-    let spec = schedule.to_spec();
-    check_members(state, &spec, org.as_ref()).await?;
-    if !state.ports.oncall.update_schedule(id, &spec, s.version).await? {
-        return Err(ApiError::conflict("the schedule changed meanwhile; retry"));
-    }
-    Ok(ScheduleView { id: s.id, name: s.name, org: s.org.map(|o| o.0), spec })
-}
-
 /// Adds an override; one overlapping another is refused (409) naming that override.
 #[utoipa::path(post, path = "/api/v1/schedules/{id}/overrides", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddOverride,
     responses((status = 201, body = ScheduleView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
@@ -320,13 +224,13 @@ pub async fn add_override(
     Body(body): Body<AddOverride>,
 ) -> Result<impl IntoResponse, ApiError> {
     let o = Override {
-        id: new_id("ovr"),
+        id: state.schedules().new_override_id(),
         from: instant(&body.from, "from")?,
         to: instant(&body.to, "to")?,
         user: body.user,
     };
-    let view = edit(&state, &caller, &id, |s| s.add_override(o).map_err(|e| ApiError::conflict(e.to_string()))).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    let view = state.schedules().add_override(caller.principal(), &id, o).await?;
+    Ok((StatusCode::CREATED, axum::Json(ScheduleView::from(view))))
 }
 
 /// Puts another user on an override.
@@ -339,11 +243,8 @@ pub async fn replace_override(
     PathParams((id, override_id)): PathParams<(String, String)>,
     Body(body): Body<ReplaceOverride>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
-    let view = edit(&state, &caller, &id, |s| {
-        s.replace_override(&override_id, &body.user).map_err(|_| ApiError::not_found("override"))
-    })
-    .await?;
-    Ok(axum::Json(view))
+    let view = state.schedules().replace_override(caller.principal(), &id, &override_id, &body.user).await?;
+    Ok(axum::Json(view.into()))
 }
 
 /// Removes an override.
@@ -355,11 +256,8 @@ pub async fn remove_override(
     Extension(caller): Extension<Caller>,
     PathParams((id, override_id)): PathParams<(String, String)>,
 ) -> Result<axum::Json<ScheduleView>, ApiError> {
-    let view = edit(&state, &caller, &id, |s| {
-        s.remove_override(&override_id).map(|_| ()).map_err(|_| ApiError::not_found("override"))
-    })
-    .await?;
-    Ok(axum::Json(view))
+    let view = state.schedules().remove_override(caller.principal(), &id, &override_id).await?;
+    Ok(axum::Json(view.into()))
 }
 
 /// A user's calendar feed path, with a new secret (the old one stops working).
@@ -376,10 +274,7 @@ pub async fn user_feed(
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let user = state.accounts().user(caller.principal(), &id, Action::ManageContactMethods).await?;
-    let secret = new_secret();
-    state.ports.oncall.set_user_ics_secret(&user.id, &token_hash(&secret)).await?;
-    let view = FeedView { ics_path: format!("/ical/users/{id}.ics?token={secret}") };
+    let view = FeedView { ics_path: state.paging().new_calendar_feed(caller.principal(), &id).await? };
     Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(view)))
 }
 
