@@ -212,3 +212,16 @@ def test_the_reviews_charts_are_readable(server, people):
     assert week.startswith("Week of "), week
     assert ada.page.locator("svg.chart text.tick").count() >= 4, "an axis with ticks"
     assert axe_violations(ada.page) == []
+
+
+def test_acting_buttons_differ_from_neutral_ones(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "Day one: buttons",
+                                                   "description": "x"})
+    nico = people("nico@vendor.example")
+    nico.page.goto(f"/console/tickets/{ticket['key']}")
+
+    def background(name):
+        return nico.page.locator("button", has_text=name).first.evaluate("b => getComputedStyle(b).backgroundColor")
+    acting = {background(n) for n in ["Acknowledge", "Resolve", "Send reply"]}
+    neutral = {background(n) for n in ["Assign", "Add internal note", "Attach"]}
+    assert len(acting) == 1 and len(neutral) == 1 and acting != neutral, (acting, neutral)
