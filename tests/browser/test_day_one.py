@@ -65,6 +65,13 @@ def test_promises_use_the_contracts_names_for_hours_and_roles(server, people):
         assert visible_snake_case(ada.page) == [], path
     ada.page.goto("/admin/users")
     assert "VP of Engineering" in ada.page.inner_text("body") or "Support lead" in ada.page.inner_text("body")
+    # The status console names statuses, phases and impacts in words, in its lists and forms.
+    public = {p["org"]: p["id"] for p in server.api("GET", "/api/v1/status-pages")}[None]
+    server.api("POST", f"/api/v1/status-pages/{public}/components", {"name": "Day one API"})
+    ada.page.goto(f"/console/status/{public}")
+    assert visible_snake_case(ada.page) == [], ada.page.url
+    options = ada.page.locator("main select option").all_inner_texts()
+    assert "Partial outage" in options and not [o for o in options if "_" in o], options
 
 
 def test_errors_are_pages_with_a_way_back(server, people):

@@ -14,8 +14,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use stringer_app::status::manage::{ComponentChange, ComponentDraft, IncidentDraft, UpdateDraft};
+use stringer_app::status::statuspage::phase_words;
 use stringer_core::access::{Action, Object};
-use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus};
+use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Phase};
 
 #[derive(Template)]
 #[template(path = "console_status_pages.html")]
@@ -68,13 +69,15 @@ struct OpenRow {
     id: String,
     name: String,
     status: &'static str,
+    /// Its status in words ("In progress").
+    words: String,
     impact: &'static str,
     maintenance: bool,
     window: String,
     /// (status, body, when), newest first.
     updates: Vec<(String, String, String)>,
-    /// The statuses it may move to.
-    phases: Vec<&'static str>,
+    /// The statuses it may move to, as (value, words).
+    phases: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -86,10 +89,10 @@ struct StatusConsole {
     public: String,
     components: Vec<ComponentRow>,
     groups: Vec<(String, String)>,
-    statuses: Vec<&'static str>,
     /// (value, words) of each component status.
     status_words: Vec<(&'static str, &'static str)>,
-    impacts: Vec<&'static str>,
+    /// (value, words).
+    impacts: Vec<(&'static str, &'static str)>,
     open: Vec<OpenRow>,
     flash: Option<String>,
     error: Option<String>,
@@ -167,6 +170,7 @@ async fn shown(
             id: i.id.clone(),
             name: i.name.clone(),
             status: i.phase.as_str(),
+            words: phase_words(i.phase),
             impact: stringer_app::status::statuspage::impact(i),
             maintenance: i.phase.is_maintenance(),
             window: match (i.scheduled_for, i.scheduled_until) {
@@ -175,15 +179,15 @@ async fn shown(
                 }
                 _ => String::new(),
             },
-            updates: i
-                .updates
-                .iter()
-                .map(|u| (u.phase.as_str().to_string(), u.body.clone(), instant(u.created_at)))
-                .collect(),
+            updates: i.updates.iter().map(|u| (phase_words(u.phase), u.body.clone(), instant(u.created_at))).collect(),
             phases: if i.phase.is_maintenance() {
-                MaintenanceStatus::ALL.iter().map(|s| s.as_str()).collect()
+                MaintenanceStatus::ALL
+                    .iter()
+                    .map(|s| Phase::Maintenance(*s))
+                    .map(|p| (p.as_str(), phase_words(p)))
+                    .collect()
             } else {
-                IncidentStatus::ALL.iter().map(|s| s.as_str()).collect()
+                IncidentStatus::ALL.iter().map(|s| Phase::Incident(*s)).map(|p| (p.as_str(), phase_words(p))).collect()
             },
         })
         .collect();
@@ -195,9 +199,8 @@ async fn shown(
         public: page.url(&state.public_url),
         components,
         groups,
-        statuses: ComponentStatus::ALL.iter().map(|s| s.as_str()).collect(),
         status_words: ComponentStatus::ALL.iter().map(|s| (s.as_str(), s.words())).collect(),
-        impacts: Impact::ALL.iter().map(|s| s.as_str()).collect(),
+        impacts: Impact::ALL.iter().map(|s| (s.as_str(), s.words())).collect(),
         open,
         flash,
         error,
