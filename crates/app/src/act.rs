@@ -345,7 +345,7 @@ impl TicketDesk {
                     (action, EventKind::SeverityChanged { severity })
                 }
                 Command::WaitOnCustomer => (Action::WaitOnCustomer, EventKind::WaitingOnCustomer),
-                Command::Resolve => (Action::Resolve, EventKind::Resolved),
+                Command::Resolve => (Action::Resolve, EventKind::Resolved { by_customer: !who.is_staff() }),
                 Command::Reopen => (Action::Reopen, EventKind::Reopened),
                 Command::Assign(to) => {
                     let to = match to {

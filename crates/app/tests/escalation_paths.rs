@@ -29,7 +29,9 @@ fn compact(n: &Notice) -> String {
         NoticeBody::CustomerPageRefused { opens_at, .. } => {
             opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into())
         }
-        NoticeBody::SlaBreached { target, due } | NoticeBody::SlaMet { target, due } => format!("{target} due {due}"),
+        NoticeBody::SlaBreached { target, due }
+        | NoticeBody::SlaMet { target, due }
+        | NoticeBody::SlaWithdrawn { target, due } => format!("{target} due {due}"),
         NoticeBody::ReportDue { due }
         | NoticeBody::ReportOverdue { due, .. }
         | NoticeBody::BridgeOverdue { due, .. } => format!("due {due}"),

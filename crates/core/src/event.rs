@@ -52,7 +52,10 @@ pub enum EventKind {
     /// The customer wrote.
     CustomerReplied,
     /// The ticket was resolved.
-    Resolved,
+    Resolved {
+        /// By the customer (who thereby withdraws a request not yet responded to), not staff.
+        by_customer: bool,
+    },
     /// A resolved ticket was reopened.
     Reopened,
     /// The customer asked to page the on-call engineer.
@@ -95,7 +98,7 @@ impl Event {
             EventKind::SeverityChanged { .. } => "ticket.severity_changed",
             EventKind::WaitingOnCustomer => "ticket.waiting_on_customer",
             EventKind::CustomerReplied => "ticket.customer_replied",
-            EventKind::Resolved => "ticket.resolved",
+            EventKind::Resolved { .. } => "ticket.resolved",
             EventKind::Reopened => "ticket.reopened",
             EventKind::CustomerPageRequested => "customer.page_requested",
             EventKind::BridgeJoined { .. } => "bridge.joined",
@@ -132,7 +135,12 @@ enum Wire {
     #[serde(rename = "ticket.customer_replied")]
     CustomerReplied { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.resolved")]
-    Resolved { at: Timestamp, ticket: TicketId },
+    Resolved {
+        at: Timestamp,
+        ticket: TicketId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_customer: bool,
+    },
     #[serde(rename = "ticket.reopened")]
     Reopened { at: Timestamp, ticket: TicketId },
     #[serde(rename = "customer.page_requested")]
@@ -169,7 +177,7 @@ impl From<Wire> for Event {
             Wire::SeverityChanged { at, ticket, severity } => (at, ticket, K::SeverityChanged { severity }),
             Wire::WaitingOnCustomer { at, ticket } => (at, ticket, K::WaitingOnCustomer),
             Wire::CustomerReplied { at, ticket } => (at, ticket, K::CustomerReplied),
-            Wire::Resolved { at, ticket } => (at, ticket, K::Resolved),
+            Wire::Resolved { at, ticket, by_customer } => (at, ticket, K::Resolved { by_customer }),
             Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
             Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
             Wire::BridgeJoined { at, ticket, by, role, url } => (at, ticket, K::BridgeJoined { by, role, url }),
@@ -192,7 +200,7 @@ impl From<&Event> for Wire {
             EventKind::SeverityChanged { severity } => Wire::SeverityChanged { at, ticket, severity },
             EventKind::WaitingOnCustomer => Wire::WaitingOnCustomer { at, ticket },
             EventKind::CustomerReplied => Wire::CustomerReplied { at, ticket },
-            EventKind::Resolved => Wire::Resolved { at, ticket },
+            EventKind::Resolved { by_customer } => Wire::Resolved { at, ticket, by_customer },
             EventKind::Reopened => Wire::Reopened { at, ticket },
             EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
             EventKind::BridgeJoined { by, role, url } => Wire::BridgeJoined { at, ticket, by, role, url },
@@ -253,6 +261,9 @@ pub enum NoticeBody {
     /// A target was met.
     #[serde(rename = "sla.met")]
     SlaMet { target: String, due: Timestamp },
+    /// A target was withdrawn: the customer resolved the ticket before it was met.
+    #[serde(rename = "sla.withdrawn")]
+    SlaWithdrawn { target: String, due: Timestamp },
     /// A post-incident report is now owed.
     #[serde(rename = "report.due")]
     ReportDue { due: Timestamp },
@@ -289,6 +300,7 @@ impl NoticeBody {
             NoticeBody::CustomerPageRefused { .. } => "customer_page.refused",
             NoticeBody::SlaBreached { .. } => "sla.breached",
             NoticeBody::SlaMet { .. } => "sla.met",
+            NoticeBody::SlaWithdrawn { .. } => "sla.withdrawn",
             NoticeBody::ReportDue { .. } => "report.due",
             NoticeBody::ReportOverdue { .. } => "report.overdue",
             NoticeBody::BridgeOverdue { .. } => "bridge.overdue",

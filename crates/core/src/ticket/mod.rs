@@ -213,17 +213,21 @@ impl Ticket {
                     }
                 }
             }
-            EventKind::Resolved => {
+            EventKind::Resolved { by_customer } => {
                 refuse_resolved("resolve")?;
-                self.resolve(contract, at, &mut d);
+                self.resolve(contract, at, *by_customer, &mut d);
             }
             EventKind::Reopened => {
                 if !resolved {
                     return Err(Rejected("only a resolved ticket can be reopened".into()));
                 }
                 self.status = Status::Open;
-                for c in self.clocks.iter_mut().filter(|c| c.measures == Measure::Resolution) {
-                    c.restart(contract, at);
+                for c in self.clocks.iter_mut() {
+                    if c.measures == Measure::Resolution {
+                        c.restart(contract, at);
+                    } else {
+                        c.reinstate(contract, at);
+                    }
                 }
                 self.drop_unpublished_report(&mut d);
             }
@@ -251,14 +255,28 @@ impl Ticket {
 
     /// Stops the clocks `which` selects, noting each one met or (late) breached.
     fn stop_clocks(&mut self, at: Timestamp, which: impl Fn(&SlaClock) -> bool, d: &mut Decision) {
+        self.end_clocks(at, which, |c| c.stop(at), d);
+    }
+
+    /// Ends the clocks `which` selects with `end`, noting what each came to.
+    fn end_clocks(
+        &mut self,
+        at: Timestamp,
+        which: impl Fn(&SlaClock) -> bool,
+        mut end: impl FnMut(&mut SlaClock) -> Stopped,
+        d: &mut Decision,
+    ) {
         let mut notices = Vec::new();
         for c in self.clocks.iter_mut().filter(|c| which(c)) {
-            match c.stop(at) {
+            match end(c) {
                 Stopped::Met => {
                     notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) }))
                 }
                 Stopped::Late(due) => {
                     notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due }))
+                }
+                Stopped::Withdrawn => {
+                    notices.push((at, NoticeBody::SlaWithdrawn { target: c.target.clone(), due: c.due.unwrap_or(at) }))
                 }
                 Stopped::NothingNew => {}
             }
@@ -266,9 +284,19 @@ impl Ticket {
         d.notices.extend(notices.into_iter().map(|(at, b)| self.notice(at, b)));
     }
 
-    fn resolve(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+    /// Resolves the ticket. Staff resolving tell the customer (by letter): that is a response
+    /// too. A customer resolving before any response withdraws the request, so the response
+    /// clocks still counting are withdrawn, not met (docs/contract.md, "Responding").
+    fn resolve(&mut self, contract: &Contract, at: Timestamp, by_customer: bool, d: &mut Decision) {
         self.status = Status::Resolved;
         self.resolved_at = Some(at);
+        if !by_customer && self.responded_at.is_none() {
+            self.responded_at = Some(at);
+        }
+        if by_customer {
+            let responses = |c: &SlaClock| matches!(c.measures, Measure::FirstResponse | Measure::NextReply);
+            self.end_clocks(at, responses, |c| c.withdraw(contract, at), d);
+        }
         self.stop_clocks(at, |_| true, d);
         self.end_escalation(at, d);
         self.close_bridge(d);
