@@ -420,6 +420,31 @@ impl TicketDesk {
     }
 }
 
+/// Checks the bridge address a customer gives when reporting a security incident: a meeting
+/// link (as [`check_bridge_url`]) or a phone bridge — `+` and the number (8 to 15 digits, spaces
+/// and dashes allowed, `tel:` before it allowed), then its access code after `,` or `;` (digits,
+/// `#`, `*`, more pauses) — at most [`MAX_BRIDGE_URL`] bytes. Answers it trimmed.
+pub fn check_bridge_address(address: &str) -> Result<String, ActError> {
+    let address = address.trim();
+    if check_bridge_url(address).is_ok() || is_phone_bridge(address) {
+        return Ok(address.to_string());
+    }
+    Err(ActError::Invalid(format!(
+        "bridge: a meeting link (http or https) or a phone bridge (+ and the number, its access code after a comma), at most {MAX_BRIDGE_URL} bytes"
+    )))
+}
+
+fn is_phone_bridge(s: &str) -> bool {
+    let s = s.strip_prefix("tel:").unwrap_or(s);
+    let Some(rest) = s.strip_prefix('+') else { return false };
+    let (number, code) = rest.split_once([',', ';']).unwrap_or((rest, ""));
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    s.len() <= MAX_BRIDGE_URL
+        && (8..=15).contains(&digits)
+        && number.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        && code.chars().all(|c| c.is_ascii_digit() || "#*,; ".contains(c))
+}
+
 /// Checks a bridge address: http(s), at most [`MAX_BRIDGE_URL`] bytes, no spaces.
 pub fn check_bridge_url(url: &str) -> Result<(), ActError> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))

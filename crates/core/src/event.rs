@@ -69,6 +69,12 @@ pub enum EventKind {
         /// Where the bridge is (a meeting link), when given.
         url: Option<String>,
     },
+    /// The customer said where their incident bridge is (a meeting link or a phone bridge),
+    /// when reporting a security incident.
+    BridgeGiven {
+        /// The address, checked at the edge.
+        url: String,
+    },
     /// The post-incident report was published.
     ReportPublished,
     /// The ticket was given to a staff member to work (`None`: given back to the queue).
@@ -102,6 +108,7 @@ impl Event {
             EventKind::Reopened => "ticket.reopened",
             EventKind::CustomerPageRequested => "customer.page_requested",
             EventKind::BridgeJoined { .. } => "bridge.joined",
+            EventKind::BridgeGiven { .. } => "bridge.given",
             EventKind::ReportPublished => "report.published",
             EventKind::Assigned { .. } => "ticket.assigned",
         }
@@ -154,6 +161,8 @@ enum Wire {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
+    #[serde(rename = "bridge.given")]
+    BridgeGiven { at: Timestamp, ticket: TicketId, url: String },
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.assigned")]
@@ -181,6 +190,7 @@ impl From<Wire> for Event {
             Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
             Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
             Wire::BridgeJoined { at, ticket, by, role, url } => (at, ticket, K::BridgeJoined { by, role, url }),
+            Wire::BridgeGiven { at, ticket, url } => (at, ticket, K::BridgeGiven { url }),
             Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
             Wire::Assigned { at, ticket, to } => (at, ticket, K::Assigned { to }),
         };
@@ -204,6 +214,7 @@ impl From<&Event> for Wire {
             EventKind::Reopened => Wire::Reopened { at, ticket },
             EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
             EventKind::BridgeJoined { by, role, url } => Wire::BridgeJoined { at, ticket, by, role, url },
+            EventKind::BridgeGiven { url } => Wire::BridgeGiven { at, ticket, url },
             EventKind::ReportPublished => Wire::ReportPublished { at, ticket },
             EventKind::Assigned { to } => Wire::Assigned { at, ticket, to },
         }

@@ -112,7 +112,7 @@ impl Ticket {
         } else {
             Default::default()
         };
-        let severity = security_rule.severity.clone().unwrap_or_else(|| severity.clone());
+        let severity = if *security { contract.security_severity(&org.tier).clone() } else { severity.clone() };
         let clocks = contract
             .targets
             .iter()
@@ -233,6 +233,7 @@ impl Ticket {
             }
             EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
             EventKind::BridgeJoined { by, role, url } => self.join_bridge(contract, at, by, role, url, &mut d),
+            EventKind::BridgeGiven { url } => self.give_bridge(url)?,
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
             EventKind::Assigned { to } => {
                 refuse_resolved("assign")?;

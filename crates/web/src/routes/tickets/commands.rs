@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use stringer_app::act::{Acted, Command};
+use stringer_app::act::{Acted, Command, check_bridge_address};
 use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::Action;
@@ -29,12 +29,18 @@ use utoipa::ToSchema;
 pub struct CreateTicket {
     /// The customer org; customers may omit it (their own).
     org: Option<String>,
-    severity: String,
+    /// One of the contract's severities; a security incident may omit it, and takes only the
+    /// one the contract's security rule names (P1 by default).
+    severity: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
     subject: String,
     description: String,
     #[serde(default)]
     security: bool,
+    /// A security incident: where the customer's incident bridge is — a meeting link (http or
+    /// https) or a phone bridge (`+14155550100,,987654#`), at most 500 bytes.
+    #[schema(max_length = 500)]
+    bridge: Option<String>,
     /// Where it came in: portal | email | slack | phone | api (default api).
     #[schema(value_type = Option<String>)]
     channel: Option<Intake>,
@@ -54,7 +60,25 @@ pub async fn create_ticket(
         (None, None) => return Err(ApiError::unprocessable("org: which customer org the ticket is for")),
     };
     let org = state.accounts().org(caller.principal(), &org_slug, Action::OpenTicket).await?;
-    let severity = check_severity(state.contract(), &body.severity)?;
+    let contract = state.contract();
+    let severity = match (body.severity.as_deref(), body.security) {
+        (Some(s), security) => {
+            let severity = check_severity(contract, s)?;
+            match contract.security_severity_refusal(&org.tier, &severity).filter(|_| security) {
+                Some(why) => return Err(ApiError::unprocessable(format!("severity: {why}"))),
+                None => severity,
+            }
+        }
+        (None, true) => contract.security_severity(&org.tier).clone(),
+        (None, false) => return Err(ApiError::unprocessable("severity: one of the contract's severities")),
+    };
+    let bridge = match body.bridge.as_deref().filter(|b| !b.trim().is_empty()) {
+        Some(_) if !body.security => {
+            return Err(ApiError::unprocessable("bridge: only a security incident has an incident bridge"));
+        }
+        Some(b) => Some(check_bridge_address(b)?),
+        None => None,
+    };
     if body.subject.trim().is_empty() || body.subject.len() > MAX_SUBJECT {
         return Err(ApiError::unprocessable(format!("subject: 1 to {MAX_SUBJECT} characters")));
     }
@@ -75,7 +99,9 @@ pub async fn create_ticket(
         requester: caller.user().org.as_ref().map(|_| caller.user().id.clone()),
     };
     let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details.clone()), comment: None };
-    state.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+    let mut events = vec![Event::new(now, id.clone(), kind)];
+    events.extend(bridge.map(|url| Event::new(now, id.clone(), EventKind::BridgeGiven { url })));
+    state.record(events, extras).await?;
     // Read back for the number the store gave it (its key).
     let (t, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
