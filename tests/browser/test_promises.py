@@ -46,3 +46,44 @@ def test_a_security_incident_is_p1_and_carries_the_customers_bridge(server, peop
     link = nico.page.locator("#bridge-h + p a")
     assert link.get_attribute("href") == "https://meet.example/acme-war-room"
     assert axe_violations(nico.page) == []
+
+
+def test_page_on_call_now_pages_once_however_often_pressed_or_reloaded(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "Exports stuck",
+                                                   "description": "The nightly export has not finished."})
+    timeline = f"/api/v1/tickets/{ticket['id']}/timeline"
+
+    def pages():
+        return [e for e in server.api("GET", timeline)["items"] if e["kind"] == "page"]
+
+    alice = people("alice@acme.example")
+    page = alice.page
+    page.goto(f"/portal/tickets/{ticket['key']}")
+    page.click("text=Page on-call now")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/portal/tickets/{ticket['key']}?paged=sent"), "POST, then 303 to the ticket's page"
+    first = page.locator(".flash").inner_text()
+    assert first.startswith("Paged the on-call engineer at "), first
+    assert axe_violations(page) == []
+    assert len(pages()) == 1
+
+    # Pressed again while on-call has not answered: told so, with when it escalates; no page.
+    page.click("text=Page on-call now")
+    page.wait_for_load_state()
+    again = page.locator(".flash").inner_text()
+    assert again.startswith("Not paged again. On-call was paged at "), again
+    assert "they have not answered yet — we'll escalate at " in again, again
+    assert axe_violations(page) == []
+    # A reload of the result re-posts nothing.
+    page.reload()
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text() == again
+    assert len(pages()) == 1, "paged once, however often pressed or reloaded"
+
+    # Once someone answered (acknowledged), the button pages again.
+    server.api("POST", f"/api/v1/tickets/{ticket['id']}/acknowledge")
+    page.goto(f"/portal/tickets/{ticket['key']}")
+    page.click("text=Page on-call now")
+    page.wait_for_load_state()
+    assert page.locator(".flash").inner_text().startswith("Paged the on-call engineer at ")
+    assert len(pages()) == 2

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, UserId, UserRole};
+use stringer_core::ticket::PageInFlight;
 
 /// The longest comment, in bytes.
 pub const MAX_COMMENT: usize = 32 * 1024;
@@ -208,20 +209,44 @@ pub struct Acted {
 }
 
 impl Acted {
-    /// A customer page's outcome: the roles paged, or the refusal with when the page opens.
-    pub fn paged(&self) -> Result<Vec<String>, ActError> {
+    /// A customer page's outcome: the roles paged, the page still in flight (nothing paged
+    /// again), or the refusal with when the page opens.
+    pub fn paged(&self) -> Result<PageOutcome, ActError> {
         let mut roles = Vec::new();
         for n in &self.recorded.notices {
             match &n.body {
                 NoticeBody::CustomerPageRefused { opens_at, reason } => {
                     return Err(ActError::Refused { reason: reason.clone(), opens_at: *opens_at });
                 }
+                NoticeBody::CustomerPageInFlight { paged_at, escalates_at } => {
+                    return Ok(PageOutcome::InFlight(PageInFlight {
+                        paged_at: *paged_at,
+                        escalates_at: *escalates_at,
+                    }));
+                }
                 NoticeBody::Page { role, .. } => roles.push(role.as_str().to_string()),
                 _ => {}
             }
         }
-        Ok(roles)
+        Ok(PageOutcome::Paged(roles))
     }
+}
+
+/// What a customer's page did, when the contract let it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Paged these roles now.
+    Paged(Vec<String>),
+    /// The customer's last page is still unanswered: nothing paged again.
+    InFlight(PageInFlight),
+}
+
+/// The customer's page in flight in words, the same at every door: "On-call was paged at
+/// 10:02 UTC; they have not answered yet — we'll escalate at 10:07 UTC." `time` writes an
+/// instant for the reader.
+pub fn in_flight_words(f: &PageInFlight, time: impl Fn(Timestamp) -> String) -> String {
+    let escalate = f.escalates_at.map(|at| format!(" — we'll escalate at {}", time(at))).unwrap_or_default();
+    format!("On-call was paged at {}; they have not answered yet{escalate}.", time(f.paged_at))
 }
 
 /// Why [`TicketDesk::act`] did nothing.

@@ -26,6 +26,7 @@ fn compact(n: &Notice) -> String {
         NoticeBody::Page { role, to, .. } => {
             format!("{}{}", role.as_str(), to.iter().map(|t| format!(" {t}")).collect::<String>())
         }
+        NoticeBody::CustomerPageInFlight { paged_at, .. } => format!("paged at {paged_at}"),
         NoticeBody::CustomerPageRefused { opens_at, .. } => {
             opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into())
         }

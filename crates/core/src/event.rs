@@ -263,6 +263,11 @@ pub enum NoticeBody {
     /// The customer may now page the on-call line.
     #[serde(rename = "customer_page.available")]
     CustomerPageAvailable,
+    /// A customer page was asked for while the last one is still in flight (unanswered): it
+    /// was made at `paged_at`, and the escalation's next step pages at `escalates_at`, if any.
+    /// Nothing new is paged.
+    #[serde(rename = "customer_page.in_flight")]
+    CustomerPageInFlight { paged_at: Timestamp, escalates_at: Option<Timestamp> },
     /// A customer page was refused; `opens_at` says when it will be accepted, if ever.
     #[serde(rename = "customer_page.refused")]
     CustomerPageRefused { opens_at: Option<Timestamp>, reason: String },
@@ -309,6 +314,7 @@ impl NoticeBody {
             NoticeBody::Page { .. } => "page",
             NoticeBody::CustomerPageAvailable => "customer_page.available",
             NoticeBody::CustomerPageRefused { .. } => "customer_page.refused",
+            NoticeBody::CustomerPageInFlight { .. } => "customer_page.in_flight",
             NoticeBody::SlaBreached { .. } => "sla.breached",
             NoticeBody::SlaMet { .. } => "sla.met",
             NoticeBody::SlaWithdrawn { .. } => "sla.withdrawn",

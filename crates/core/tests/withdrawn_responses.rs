@@ -62,11 +62,13 @@ fn run(steps: &[Step]) -> (ClockState, Option<i64>, Vec<&'static str>) {
     (clock.state, due, said)
 }
 
+/// (the contract's words, what happens, the response's state, its due time, notices)
+type Case = (&'static str, Vec<Step>, ClockState, Option<i64>, Vec<&'static str>);
+
 #[test]
 fn the_response_target_when_the_customer_resolves() {
     use ClockState::{Met, Running, Withdrawn};
-    // (the contract's words, what happens, the response's state, its due time, notices)
-    let cases: Vec<(&str, Vec<Step>, ClockState, Option<i64>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "the customer resolves before any staff response: withdrawn, neither met nor breached",
             vec![CustomerResolve(30)],

@@ -110,3 +110,35 @@ async fn security_incidents_are_p1_with_the_customers_bridge(db: Db) {
     assert_eq!(page["ticket"]["bridge"], "https://meet.example/zen-war-room", "{page}");
 }
 both_backends!(security_incidents_are_p1_for_every_tier, security_incidents_are_p1_with_the_customers_bridge);
+
+async fn a_customer_page_pages_once_until_answered(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let t = open_ticket(&server, &d.alice, "acme", "P3").await;
+    let page = format!("/api/v1/tickets/{}/page", t["id"].as_str().unwrap());
+
+    let (status, first) = server.call(Method::POST, &page, Some(&d.alice), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    assert_eq!(first["paged"], json!(["oncall"]));
+    // Pressed again while that page is unanswered: acknowledged as done, nothing paged.
+    for _ in 0..2 {
+        let (status, again) = server.call(Method::POST, &page, Some(&d.alice), None).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["paged"], json!([]), "{again}");
+        let paged_at: jiff::Timestamp = again["in_flight"]["paged_at"].as_str().unwrap().parse().unwrap();
+        let escalates_at: jiff::Timestamp = again["in_flight"]["escalates_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(escalates_at.as_second() - paged_at.as_second(), 15 * 60, "the TAM's step: {again}");
+    }
+    let pages = |timeline: &Value| timeline["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "page").count();
+    let timeline_path = format!("/api/v1/tickets/{}/timeline", t["id"].as_str().unwrap());
+    assert_eq!(pages(&server.ok(Method::GET, &timeline_path, &d.engineer, None).await), 1, "paged once");
+
+    // Answered (acknowledged), a new press pages again: Enterprise may page at any time.
+    server
+        .ok(Method::POST, &format!("/api/v1/tickets/{}/acknowledge", t["id"].as_str().unwrap()), &d.engineer, None)
+        .await;
+    let (status, after) = server.call(Method::POST, &page, Some(&d.alice), None).await;
+    assert_eq!((status, after["paged"].clone()), (StatusCode::ACCEPTED, json!(["oncall"])), "{after}");
+    assert_eq!(pages(&server.ok(Method::GET, &timeline_path, &d.engineer, None).await), 2);
+}
+both_backends!(a_customer_page_pages_once, a_customer_page_pages_once_until_answered);

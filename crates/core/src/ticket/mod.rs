@@ -13,6 +13,7 @@ pub mod inform;
 mod report;
 
 pub use bridge::Bridge;
+pub use customer_page::PageInFlight;
 pub use escalation::Escalation;
 pub use report::Report;
 
@@ -90,6 +91,9 @@ pub struct Ticket {
     /// The staff member working the ticket, if it has been taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// When the customer's page still in flight was made (see [`Ticket::customer_page_in_flight`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_paged_at: Option<Timestamp>,
 }
 
 fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
@@ -139,6 +143,7 @@ impl Ticket {
             bridge: None,
             report: None,
             assignee: None,
+            customer_paged_at: None,
         };
         let mut d = Decision::default();
         t.set_breach_timers(&mut d);
@@ -177,6 +182,7 @@ impl Ticket {
                 if self.acknowledged.is_none() {
                     self.acknowledged = Some((at, by.clone()));
                 }
+                self.customer_paged_at = None;
                 self.end_escalation(at, &mut d);
                 self.respond(at, false, &mut d);
             }
@@ -291,6 +297,7 @@ impl Ticket {
     fn resolve(&mut self, contract: &Contract, at: Timestamp, by_customer: bool, d: &mut Decision) {
         self.status = Status::Resolved;
         self.resolved_at = Some(at);
+        self.customer_paged_at = None;
         if !by_customer && self.responded_at.is_none() {
             self.responded_at = Some(at);
         }

@@ -12,7 +12,7 @@ use crate::ids::new_id;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use stringer_app::act::{ActError, Command, MAX_BRIDGE_URL, check_bridge_address};
+use stringer_app::act::{ActError, Command, MAX_BRIDGE_URL, PageOutcome, check_bridge_address, in_flight_words};
 use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::records::{OrgRecord, TicketFilter, TicketOrder};
 use stringer_app::{Extras, TicketDetails};
@@ -356,9 +356,73 @@ pub async fn record_new(
 }
 
 /// The ticket page.
-pub async fn ticket(State(state): State<AppState>, Signed(session): Signed, Path(key): Path<String>) -> PageResult {
+pub async fn ticket(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    Path(key): Path<String>,
+    Query(q): Query<PagedQuery>,
+) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    render(&ticket::page(&state, &session, found, false, None).await?)
+    let flash = q.paged.map(|outcome| page_words(&state, &session, &found.ticket.state, outcome));
+    render(&ticket::page(&state, &session, found, false, flash).await?)
+}
+
+/// What the on-call page button did, carried by its redirect so the ticket's page can say it
+/// (and a reload says it again without paging again).
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageResultKind {
+    /// Paged now.
+    Sent,
+    /// The last page is still in flight: nothing paged again.
+    InFlight,
+    /// The contract did not allow it.
+    Refused,
+    /// Too soon after the last presses.
+    TooSoon,
+}
+
+/// The ticket page's query: what the on-call page button did, if it was just pressed.
+#[derive(Deserialize)]
+pub struct PagedQuery {
+    #[serde(default)]
+    paged: Option<PageResultKind>,
+}
+
+/// What the on-call page button did, in words, from the ticket as it stands.
+fn page_words(
+    state: &AppState,
+    session: &Session,
+    t: &stringer_core::ticket::Ticket,
+    outcome: PageResultKind,
+) -> String {
+    let contract = state.contract();
+    let tz = text::zone(session.caller.user().time_zone.as_deref());
+    let time = |at| text::instant(at, &tz);
+    match outcome {
+        PageResultKind::Sent => {
+            let role = contract.escalation(&t.tier).steps.first().map_or_else(
+                || "on-call engineer".to_string(),
+                |s| stringer_app::postmortem::words::role(s.notify.as_str()),
+            );
+            match t.customer_paged_at {
+                Some(at) => format!("Paged the {role} at {}: they have been alerted.", time(at)),
+                None => format!("Paged the {role}; they have answered since."),
+            }
+        }
+        PageResultKind::InFlight => match t.customer_page_in_flight(contract) {
+            Some(f) => format!("Not paged again. {}", in_flight_words(&f, time)),
+            None => "On-call was paged and has answered since.".to_string(),
+        },
+        PageResultKind::Refused => match t.customer_page_refusal(contract, state.now()) {
+            Some((opens_at, reason)) => {
+                let when = opens_at.map(|at| format!(" It opens {}.", time(at))).unwrap_or_default();
+                format!("Not paged: {reason}.{when}")
+            }
+            None => "Not paged then; the on-call line is open now.".to_string(),
+        },
+        PageResultKind::TooSoon => "Not paged: this ticket was paged a moment ago; try again in a minute.".to_string(),
+    }
 }
 
 /// A reply's text.
@@ -410,29 +474,22 @@ async fn act_and_show(state: &AppState, session: &Session, key: &str, command: C
     see_other(&format!("/portal/tickets/{key}"))
 }
 
-/// The on-call page button: what the contract allows happens, and the page says what.
+/// The on-call page button: what the contract allows happens (a page, or nothing while the
+/// last one is in flight), then POST → 303 → the ticket's page, which says what — so a
+/// reload never presses the button again.
 pub async fn page(
     State(state): State<AppState>,
     Path(key): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    let acted = state
-        .tickets()
-        .act_on(session.caller.principal(), found, vec![Command::PageOnCall])
-        .await
-        .map_err(crate::ApiError::from)?;
-    let tz = text::zone(session.caller.user().time_zone.as_deref());
-    let flash = match acted.paged() {
-        Ok(roles) => {
-            let roles: Vec<String> = roles.iter().map(|r| stringer_app::postmortem::words::role(r)).collect();
-            format!("Paged the {}: they have been alerted now.", roles.join(" and the "))
-        }
-        Err(ActError::Refused { reason, opens_at }) => {
-            let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
-            format!("Not paged: {reason}.{when}")
-        }
+    let acted = state.tickets().act_on(session.caller.principal(), found, vec![Command::PageOnCall]).await;
+    let outcome = match acted.and_then(|acted| acted.paged()) {
+        Ok(PageOutcome::Paged(_)) => "sent",
+        Ok(PageOutcome::InFlight(_)) => "in_flight",
+        Err(ActError::Refused { .. }) => "refused",
+        Err(ActError::TooSoon(_)) => "too_soon",
         Err(e) => return Err(crate::ApiError::from(e).into()),
     };
-    render(&ticket::page(&state, &session, acted.found, false, Some(flash)).await?)
+    see_other(&format!("/portal/tickets/{key}?paged={outcome}"))
 }

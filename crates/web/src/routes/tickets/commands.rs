@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use stringer_app::act::{Acted, Command, check_bridge_address};
+use stringer_app::act::{Acted, Command, PageOutcome, check_bridge_address, in_flight_words};
 use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::Action;
@@ -271,27 +271,54 @@ pub async fn record_bridge(
 /// What a customer page did.
 #[derive(Serialize, ToSchema)]
 pub struct PageView {
-    /// The pages sent, by role.
+    /// The pages sent, by role (none while the customer's last page is in flight).
     paged: Vec<String>,
+    /// The customer's last page, still unanswered: nothing was paged again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_flight: Option<InFlightView>,
     /// The ticket afterwards.
     ticket: TicketView,
+}
+
+/// A customer page in flight: made and not answered (the ticket not acknowledged) yet.
+#[derive(Serialize, ToSchema)]
+pub struct InFlightView {
+    /// When on-call was paged (RFC 3339).
+    paged_at: String,
+    /// When the escalation's next step pages someone else, if one will (RFC 3339).
+    escalates_at: Option<String>,
+    /// The same in words.
+    says: String,
 }
 
 /// The customer's "page on-call" (portal button, API, or staff taking the phone line):
 /// Enterprise for any open ticket; Pro for a P1 still unacknowledged 30 minutes after opening
 /// — before that it is refused with `opens_at`, the instant it opens (409: it depends on the
-/// moment, like a conflict with the ticket's current state). Rate-limited per ticket.
+/// moment, like a conflict with the ticket's current state). While the customer's last page
+/// is in flight (not answered: the ticket not acknowledged since), nothing is paged again and
+/// the answer (200) says when it was paged and when it escalates. Rate-limited per ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 202, body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 202, description = "Paged", body = PageView), (status = 200, description = "The last page is still in flight: nothing paged again", body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let acted = act(&state, &caller, &id, vec![Command::PageOnCall]).await?;
-    let paged = acted.paged()?;
+    let (status, paged, in_flight) = match acted.paged()? {
+        PageOutcome::Paged(roles) => (StatusCode::ACCEPTED, roles, None),
+        PageOutcome::InFlight(f) => {
+            let says = in_flight_words(&f, |t| t.strftime("%H:%M UTC").to_string());
+            let view = InFlightView {
+                paged_at: f.paged_at.to_string(),
+                escalates_at: f.escalates_at.map(|t| t.to_string()),
+                says,
+            };
+            (StatusCode::OK, Vec::new(), Some(view))
+        }
+    };
     Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(PageView { paged, ticket: view(state.contract(), acted.found.ticket, state.now()) }),
+        status,
+        axum::Json(PageView { paged, in_flight, ticket: view(state.contract(), acted.found.ticket, state.now()) }),
     ))
 }
