@@ -489,3 +489,25 @@ fn decided(decision: Decision) -> Result<(), ActError> {
         Decision::Forbidden(why) => Err(ActError::Forbidden(why.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_bridge_address;
+
+    #[test]
+    fn a_bridge_is_a_meeting_link_or_a_phone_bridge() {
+        for ok in [
+            "https://meet.example/war-room",
+            " http://zoom.example/j/123 ",
+            "+14155550100",
+            "+1 415 555 0100,,987654#",
+            "tel:+44-20-7946-0958;123*",
+        ] {
+            assert_eq!(check_bridge_address(ok).ok().as_deref(), Some(ok.trim()), "{ok}");
+        }
+        let long = format!("https://meet.example/{}", "x".repeat(500));
+        for bad in ["", "call Alice", "javascript:alert(1)", "+1234", "+1 415 555 0100 ext 12", "415 555 0100", &long] {
+            assert!(check_bridge_address(bad).is_err(), "{bad:?}");
+        }
+    }
+}
