@@ -1,6 +1,7 @@
 """An independent computation of a quarterly review's figures from its CSV export, compared
 with the figures Stringer printed as JSON: SLA attainment per severity and target (met,
-breached, running, weekend breaches), first-response, acknowledgement and resolution times
+breached, running, withdrawn — the customer resolved the ticket before any response, counted
+apart and never in the met share —, weekend breaches, and the met share the observations quote), first-response, acknowledgement and resolution times
 per severity (median and 90th percentile by nearest rank), and tickets per severity and
 channel. Python's standard library only; exits non-zero, naming the difference, on any.
 
@@ -10,6 +11,7 @@ channel. Python's standard library only; exits non-zero, naming the difference, 
 import csv
 import json
 import math
+import re
 import sys
 from collections import defaultdict
 
@@ -30,7 +32,8 @@ def main(csv_path, json_path):
     figures = review["figures"]
     problems = []
 
-    counts = defaultdict(lambda: {"met": 0, "breached": 0, "running": 0, "weekend_met": 0, "weekend_breached": 0})
+    counts = defaultdict(lambda: {"met": 0, "breached": 0, "running": 0, "withdrawn": 0, "weekend_met": 0,
+                                  "weekend_breached": 0})
     for r in rows:
         c = counts[(r["severity"], r["target"])]
         c[r["outcome"]] += 1
@@ -43,6 +46,17 @@ def main(csv_path, json_path):
         for field, value in c.items():
             if printed.get(key, {}).get(field) != value:
                 problems.append(f"attainment {key} {field}: printed {printed.get(key, {}).get(field)}, computed {value}")
+    # The met share is of the decided targets only: met and breached, never withdrawn or running.
+    share = re.compile(r"^(\S+) (\S+) target met ([0-9.]+) % of the time \((\d+) of (\d+)\)")
+    for sentence in review.get("observations", []):
+        m = share.match(sentence)
+        if not m:
+            continue
+        c = counts.get((m[1], m[2]), {"met": 0, "breached": 0})
+        decided = c["met"] + c["breached"]
+        expected = (f"{100 * c['met'] / decided:.1f}" if decided else None, c["met"], decided)
+        if (m[3], int(m[4]), int(m[5])) != expected:
+            problems.append(f"met share {m[1]} {m[2]}: printed {m[3]} % ({m[4]} of {m[5]}), computed {expected}")
 
     # One ticket per severity for the times (a ticket has one row per target).
     tickets = {}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind, NoticeBody};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, UserId, UserRole};
+use stringer_core::ticket::PageInFlight;
 
 /// The longest comment, in bytes.
 pub const MAX_COMMENT: usize = 32 * 1024;
@@ -211,20 +212,44 @@ pub struct Acted {
 }
 
 impl Acted {
-    /// A customer page's outcome: the roles paged, or the refusal with when the page opens.
-    pub fn paged(&self) -> Result<Vec<String>, ActError> {
+    /// A customer page's outcome: the roles paged, the page still in flight (nothing paged
+    /// again), or the refusal with when the page opens.
+    pub fn paged(&self) -> Result<PageOutcome, ActError> {
         let mut roles = Vec::new();
         for n in &self.recorded.notices {
             match &n.body {
                 NoticeBody::CustomerPageRefused { opens_at, reason } => {
                     return Err(ActError::Refused { reason: reason.clone(), opens_at: *opens_at });
                 }
+                NoticeBody::CustomerPageInFlight { paged_at, escalates_at } => {
+                    return Ok(PageOutcome::InFlight(PageInFlight {
+                        paged_at: *paged_at,
+                        escalates_at: *escalates_at,
+                    }));
+                }
                 NoticeBody::Page { role, .. } => roles.push(role.as_str().to_string()),
                 _ => {}
             }
         }
-        Ok(roles)
+        Ok(PageOutcome::Paged(roles))
     }
+}
+
+/// What a customer's page did, when the contract let it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Paged these roles now.
+    Paged(Vec<String>),
+    /// The customer's last page is still unanswered: nothing paged again.
+    InFlight(PageInFlight),
+}
+
+/// The customer's page in flight in words, the same at every door: "On-call was paged at
+/// 10:02 UTC; they have not answered yet — we'll escalate at 10:07 UTC." `time` writes an
+/// instant for the reader.
+pub fn in_flight_words(f: &PageInFlight, time: impl Fn(Timestamp) -> String) -> String {
+    let escalate = f.escalates_at.map(|at| format!(" — we'll escalate at {}", time(at))).unwrap_or_default();
+    format!("On-call was paged at {}; they have not answered yet{escalate}.", time(f.paged_at))
 }
 
 /// Why [`TicketDesk::act`] did nothing.
@@ -349,7 +374,7 @@ impl TicketDesk {
                 }
                 Command::WaitOnCustomer => (Action::WaitOnCustomer, EventKind::WaitingOnCustomer),
                 Command::StopWaiting => (Action::WaitOnCustomer, EventKind::StoppedWaiting),
-                Command::Resolve => (Action::Resolve, EventKind::Resolved),
+                Command::Resolve => (Action::Resolve, EventKind::Resolved { by_customer: !who.is_staff() }),
                 Command::Reopen => (Action::Reopen, EventKind::Reopened),
                 Command::Assign(to) => {
                     let to = match to {
@@ -424,6 +449,31 @@ impl TicketDesk {
     }
 }
 
+/// Checks the bridge address a customer gives when reporting a security incident: a meeting
+/// link (as [`check_bridge_url`]) or a phone bridge — `+` and the number (8 to 15 digits, spaces
+/// and dashes allowed, `tel:` before it allowed), then its access code after `,` or `;` (digits,
+/// `#`, `*`, more pauses) — at most [`MAX_BRIDGE_URL`] bytes. Answers it trimmed.
+pub fn check_bridge_address(address: &str) -> Result<String, ActError> {
+    let address = address.trim();
+    if check_bridge_url(address).is_ok() || is_phone_bridge(address) {
+        return Ok(address.to_string());
+    }
+    Err(ActError::Invalid(format!(
+        "bridge: a meeting link (http or https) or a phone bridge (+ and the number, its access code after a comma), at most {MAX_BRIDGE_URL} bytes"
+    )))
+}
+
+fn is_phone_bridge(s: &str) -> bool {
+    let s = s.strip_prefix("tel:").unwrap_or(s);
+    let Some(rest) = s.strip_prefix('+') else { return false };
+    let (number, code) = rest.split_once([',', ';']).unwrap_or((rest, ""));
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    s.len() <= MAX_BRIDGE_URL
+        && (8..=15).contains(&digits)
+        && number.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        && code.chars().all(|c| c.is_ascii_digit() || "#*,; ".contains(c))
+}
+
 /// Checks a bridge address: http(s), at most [`MAX_BRIDGE_URL`] bytes, no spaces.
 pub fn check_bridge_url(url: &str) -> Result<(), ActError> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
@@ -441,5 +491,27 @@ fn decided(decision: Decision) -> Result<(), ActError> {
         Decision::Allow => Ok(()),
         Decision::NotFound => Err(ActError::NotFound),
         Decision::Forbidden(why) => Err(ActError::Forbidden(why.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_bridge_address;
+
+    #[test]
+    fn a_bridge_is_a_meeting_link_or_a_phone_bridge() {
+        for ok in [
+            "https://meet.example/war-room",
+            " http://zoom.example/j/123 ",
+            "+14155550100",
+            "+1 415 555 0100,,987654#",
+            "tel:+44-20-7946-0958;123*",
+        ] {
+            assert_eq!(check_bridge_address(ok).ok().as_deref(), Some(ok.trim()), "{ok}");
+        }
+        let long = format!("https://meet.example/{}", "x".repeat(500));
+        for bad in ["", "call Alice", "javascript:alert(1)", "+1234", "+1 415 555 0100 ext 12", "415 555 0100", &long] {
+            assert!(check_bridge_address(bad).is_err(), "{bad:?}");
+        }
     }
 }

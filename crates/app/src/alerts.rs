@@ -380,7 +380,7 @@ impl AlertDesk {
                 "acknowledged its ticket".to_string()
             }
             Effect::Resolve => {
-                self.event(ticket.as_ref(), EventKind::Resolved, None).await?;
+                self.event(ticket.as_ref(), EventKind::Resolved { by_customer: false }, None).await?;
                 "resolved its ticket".to_string()
             }
             Effect::NoteResolved => {

@@ -7,7 +7,7 @@
 //! and who is on call. Who is who comes from Slack's confirmed email addresses, never from
 //! a member ID a user typed; what anyone may do is the access policy's answer.
 
-use crate::act::{ActError, Command, Principal, Proof, TicketDesk, TicketRef};
+use crate::act::{ActError, Command, PageOutcome, Principal, Proof, TicketDesk, TicketRef, in_flight_words};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -738,8 +738,13 @@ impl ChatDesk {
             Err(ActError::Refused { reason, opens_at }) => return Ok(refused(&reason, opens_at)),
             Err(ActError::App(e)) => return Err(e),
         };
-        if let Err(ActError::Refused { reason, opens_at }) = acted.paged() {
-            return Ok(refused(&reason, opens_at));
+        match acted.paged() {
+            Err(ActError::Refused { reason, opens_at }) => return Ok(refused(&reason, opens_at)),
+            Ok(PageOutcome::InFlight(f)) => {
+                let words = in_flight_words(&f, |t| t.strftime("%H:%M UTC").to_string());
+                return Ok(Reply::private(format!("{}: not paged again. {words}", ticket.key())));
+            }
+            _ => {}
         }
         Ok(Reply::public(format!("<@{}> paged on-call for {}. {}", c.user, ticket.key(), self.link(&ticket))))
     }

@@ -35,7 +35,8 @@ pub struct OutboxEntry {
     pub ticket: PagedTicket,
 }
 
-/// The ticket as a page shows it: org, key, subject, and since when it is open.
+/// The ticket as a page shows it: org, key, subject, since when it is open, and the bridge
+/// to join for a security incident.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PagedTicket {
     /// `ACME-42`.
@@ -46,6 +47,9 @@ pub struct PagedTicket {
     pub subject: String,
     /// Unix seconds.
     pub opened_at: i64,
+    /// A security incident's bridge, where the customer (or a joiner) said it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
 }
 
 /// How long something has been going on, to the minute: "2 d 3 h", "3 h 12 min", "12 min".
@@ -323,6 +327,7 @@ pub async fn dispatch<S: DeliveryStore>(
             "subject": t.subject,
             "open_for": open_for(now.as_second() - t.opened_at),
             "url": links.page_url(&format!("/console/tickets/{}", t.key)),
+            "bridge": t.bridge,
         });
         let mut deliveries = Vec::new();
         for user in entry.notice.body.recipients() {

@@ -372,7 +372,7 @@ fn paging_ended(before: &Ticket, after: &Ticket, events: &[Event], actor: Option
     let by = actor.cloned();
     events.iter().rev().find_map(|e| match &e.kind {
         EventKind::Acknowledged { by: who } => Some(PagingEnded::Acknowledged { by: Some(UserId(who.clone())) }),
-        EventKind::Resolved => Some(PagingEnded::Resolved { by: by.clone() }),
+        EventKind::Resolved { .. } => Some(PagingEnded::Resolved { by: by.clone() }),
         EventKind::SeverityChanged { severity } => {
             Some(PagingEnded::SeverityLowered { severity: severity.clone(), by: by.clone() })
         }

@@ -251,13 +251,9 @@ pub fn packet(
     } else {
         security.push("Report a security incident with \"Report a security incident\" in the portal.".to_string());
     }
-    if let Some(rule) = contract.security.tiers.get(&org.tier) {
-        if let Some(s) = &rule.severity {
-            security.push(format!("It is opened as {s}."));
-        }
-        if let Some(s) = &rule.page_as {
-            security.push(format!("The on-call engineer is paged at once, as for {s}."));
-        }
+    security.push(format!("It is opened as {}.", contract.security_severity(&org.tier)));
+    if let Some(s) = contract.security.tiers.get(&org.tier).and_then(|rule| rule.page_as.as_ref()) {
+        security.push(format!("The on-call engineer is paged at once, as for {s}."));
     }
     let bridge = &contract.security.bridge;
     let severity = contract

@@ -14,7 +14,7 @@
 //! the ticket's timeline as internal notes. When nobody answers, the caller's message is
 //! recorded and attached to the ticket with its transcription.
 
-use crate::act::{ActError, Command, Found, Principal, Proof, TicketDesk};
+use crate::act::{ActError, Command, Found, PageOutcome, Principal, Proof, TicketDesk, in_flight_words};
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
@@ -399,8 +399,15 @@ impl PhoneDesk {
             Err(ActError::Refused { reason, opens_at }) => return Ok(self.page_refused(&key, &reason, opens_at)),
             Err(ActError::App(e)) => return Err(e),
         };
-        if let Err(ActError::Refused { reason, opens_at }) = acted.paged() {
-            return Ok(self.page_refused(&key, &reason, opens_at));
+        match acted.paged() {
+            Err(ActError::Refused { reason, opens_at }) => return Ok(self.page_refused(&key, &reason, opens_at)),
+            Ok(PageOutcome::InFlight(f)) => {
+                let words = in_flight_words(&f, |t| t.strftime("%H:%M UTC").to_string());
+                return Ok(Step::Goodbye {
+                    say: format!("Ticket {key}: {words} Add to the ticket in the support portal. {}", self.help),
+                });
+            }
+            _ => {}
         }
         self.ports.phone.set_call_ticket(&call.sid, &ticket.id, &call.from, now.as_second()).await?;
         self.ring(call, &ticket.id, 0, format!("Ticket {key} is still unacknowledged. Putting you through to on-call."))

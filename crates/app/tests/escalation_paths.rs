@@ -26,10 +26,13 @@ fn compact(n: &Notice) -> String {
         NoticeBody::Page { role, to, .. } => {
             format!("{}{}", role.as_str(), to.iter().map(|t| format!(" {t}")).collect::<String>())
         }
+        NoticeBody::CustomerPageInFlight { paged_at, .. } => format!("paged at {paged_at}"),
         NoticeBody::CustomerPageRefused { opens_at, .. } => {
             opens_at.map(|o| format!("opens {o}")).unwrap_or_else(|| "never".into())
         }
-        NoticeBody::SlaBreached { target, due } | NoticeBody::SlaMet { target, due } => format!("{target} due {due}"),
+        NoticeBody::SlaBreached { target, due }
+        | NoticeBody::SlaMet { target, due }
+        | NoticeBody::SlaWithdrawn { target, due } => format!("{target} due {due}"),
         NoticeBody::ReportDue { due }
         | NoticeBody::ReportOverdue { due, .. }
         | NoticeBody::BridgeOverdue { due, .. } => format!("due {due}"),
@@ -158,15 +161,15 @@ fn escalation_paths() {
             ],
         ),
         (
-            "Enterprise security incident opened as P3 pages at once as P1 (VP at 30 min); no platform engineer on the bridge by the response due time",
+            "Enterprise security incident reported as P3 is a P1: pages at once (VP at 30 min); no platform engineer on the bridge by the P1's response due time",
             ev("20:00:00", r#""kind":"ticket.opened","ticket":"S1","org":"acme","severity":"P3","security":true"#)
                 + &ack("20:40:00", "S1"),
             vec![
                 "20:00:00 S1 page oncall",
                 "20:15:00 S1 page tam tina",
                 "20:30:00 S1 page vp_engineering",
-                "20:40:00 S1 sla.met response due 2026-11-28T04:00:00Z",
-                "2026-11-28T04:00:01Z S1 bridge.overdue due 2026-11-28T04:00:00Z",
+                "20:40:00 S1 sla.met response due 2026-11-27T21:00:00Z",
+                "21:00:01 S1 bridge.overdue due 2026-11-27T21:00:00Z",
             ],
         ),
         (

@@ -17,7 +17,7 @@ enum Step {
     Severity(usize),
     Wait,
     CustomerReply,
-    Resolve,
+    Resolve(bool),
     Reopen,
     CustomerPage,
     Bridge(bool),
@@ -31,7 +31,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0usize..4).prop_map(Step::Severity),
         Just(Step::Wait),
         Just(Step::CustomerReply),
-        Just(Step::Resolve),
+        any::<bool>().prop_map(Step::Resolve),
         Just(Step::Reopen),
         Just(Step::CustomerPage),
         any::<bool>().prop_map(Step::Bridge),
@@ -53,7 +53,7 @@ fn event(ticket: &TicketId, at: Timestamp, step: &Step) -> Event {
         Step::Severity(i) => EventKind::SeverityChanged { severity: Severity(format!("P{}", i + 1)) },
         Step::Wait => EventKind::WaitingOnCustomer,
         Step::CustomerReply => EventKind::CustomerReplied,
-        Step::Resolve => EventKind::Resolved,
+        Step::Resolve(by_customer) => EventKind::Resolved { by_customer: *by_customer },
         Step::Reopen => EventKind::Reopened,
         Step::CustomerPage => EventKind::CustomerPageRequested,
         Step::Bridge(platform) => EventKind::BridgeJoined {
@@ -150,6 +150,19 @@ proptest! {
         // The response target ends once: met or breached, never both, never twice.
         let ends = notices.iter().filter(|n| matches!(&n.body, NoticeBody::SlaMet { target, .. } | NoticeBody::SlaBreached { target, .. } if target == "response")).count();
         prop_assert!(ends <= 1, "response ended {ends} times: {notices:#?}");
+        // A withdrawn response comes only from a customer's resolution before any response, and
+        // once met or breached the response is never withdrawn.
+        let response = |n: &&Notice| matches!(&n.body, NoticeBody::SlaMet { target, .. } | NoticeBody::SlaBreached { target, .. } | NoticeBody::SlaWithdrawn { target, .. } if target == "response");
+        let mut ended = false;
+        for n in notices.iter().filter(response) {
+            if let NoticeBody::SlaWithdrawn { .. } = n.body {
+                prop_assert!(!ended, "withdrawn after it was met or breached: {notices:#?}");
+                let by_customer = log.iter().any(|(e, ok)| *ok && e.at == n.at && matches!(e.kind, EventKind::Resolved { by_customer: true }));
+                prop_assert!(by_customer, "withdrawn at {} without a customer's resolution", n.at);
+            } else {
+                ended = true;
+            }
+        }
         // A breach comes the second after its due time.
         for n in &notices {
             if let NoticeBody::SlaBreached { due, .. } | NoticeBody::BridgeOverdue { due, .. } | NoticeBody::ReportOverdue { due, .. } = &n.body {
@@ -162,7 +175,7 @@ proptest! {
         let accepted: Vec<&Event> = log.iter().filter(|(_, ok)| *ok).map(|(e, _)| e).collect();
         let wakes = |e: &Event| matches!(e.kind, EventKind::CustomerPageRequested | EventKind::SeverityChanged { .. } | EventKind::Reopened);
         let first_wake = accepted.iter().position(|e| wakes(e)).unwrap_or(accepted.len());
-        let quiet = accepted[..first_wake].iter().position(|e| matches!(e.kind, EventKind::Acknowledged { .. } | EventKind::Resolved));
+        let quiet = accepted[..first_wake].iter().position(|e| matches!(e.kind, EventKind::Acknowledged { .. } | EventKind::Resolved { .. }));
         if let Some(qi) = quiet {
             let q = accepted[qi].at;
             let next_change = accepted[qi..].iter().find(|e| wakes(e)).map(|e| e.at);

@@ -54,7 +54,10 @@ pub enum EventKind {
     /// The customer wrote.
     CustomerReplied,
     /// The ticket was resolved.
-    Resolved,
+    Resolved {
+        /// By the customer (who thereby withdraws a request not yet responded to), not staff.
+        by_customer: bool,
+    },
     /// A resolved ticket was reopened.
     Reopened,
     /// The customer asked to page the on-call engineer.
@@ -67,6 +70,12 @@ pub enum EventKind {
         role: String,
         /// Where the bridge is (a meeting link), when given.
         url: Option<String>,
+    },
+    /// The customer said where their incident bridge is (a meeting link or a phone bridge),
+    /// when reporting a security incident.
+    BridgeGiven {
+        /// The address, checked at the edge.
+        url: String,
     },
     /// The post-incident report was published.
     ReportPublished,
@@ -98,10 +107,11 @@ impl Event {
             EventKind::WaitingOnCustomer => "ticket.waiting_on_customer",
             EventKind::StoppedWaiting => "ticket.stopped_waiting",
             EventKind::CustomerReplied => "ticket.customer_replied",
-            EventKind::Resolved => "ticket.resolved",
+            EventKind::Resolved { .. } => "ticket.resolved",
             EventKind::Reopened => "ticket.reopened",
             EventKind::CustomerPageRequested => "customer.page_requested",
             EventKind::BridgeJoined { .. } => "bridge.joined",
+            EventKind::BridgeGiven { .. } => "bridge.given",
             EventKind::ReportPublished => "report.published",
             EventKind::Assigned { .. } => "ticket.assigned",
         }
@@ -137,7 +147,12 @@ enum Wire {
     #[serde(rename = "ticket.customer_replied")]
     CustomerReplied { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.resolved")]
-    Resolved { at: Timestamp, ticket: TicketId },
+    Resolved {
+        at: Timestamp,
+        ticket: TicketId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_customer: bool,
+    },
     #[serde(rename = "ticket.reopened")]
     Reopened { at: Timestamp, ticket: TicketId },
     #[serde(rename = "customer.page_requested")]
@@ -151,6 +166,8 @@ enum Wire {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
+    #[serde(rename = "bridge.given")]
+    BridgeGiven { at: Timestamp, ticket: TicketId, url: String },
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.assigned")]
@@ -175,10 +192,11 @@ impl From<Wire> for Event {
             Wire::WaitingOnCustomer { at, ticket } => (at, ticket, K::WaitingOnCustomer),
             Wire::StoppedWaiting { at, ticket } => (at, ticket, K::StoppedWaiting),
             Wire::CustomerReplied { at, ticket } => (at, ticket, K::CustomerReplied),
-            Wire::Resolved { at, ticket } => (at, ticket, K::Resolved),
+            Wire::Resolved { at, ticket, by_customer } => (at, ticket, K::Resolved { by_customer }),
             Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
             Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
             Wire::BridgeJoined { at, ticket, by, role, url } => (at, ticket, K::BridgeJoined { by, role, url }),
+            Wire::BridgeGiven { at, ticket, url } => (at, ticket, K::BridgeGiven { url }),
             Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
             Wire::Assigned { at, ticket, to } => (at, ticket, K::Assigned { to }),
         };
@@ -199,10 +217,11 @@ impl From<&Event> for Wire {
             EventKind::WaitingOnCustomer => Wire::WaitingOnCustomer { at, ticket },
             EventKind::StoppedWaiting => Wire::StoppedWaiting { at, ticket },
             EventKind::CustomerReplied => Wire::CustomerReplied { at, ticket },
-            EventKind::Resolved => Wire::Resolved { at, ticket },
+            EventKind::Resolved { by_customer } => Wire::Resolved { at, ticket, by_customer },
             EventKind::Reopened => Wire::Reopened { at, ticket },
             EventKind::CustomerPageRequested => Wire::CustomerPageRequested { at, ticket },
             EventKind::BridgeJoined { by, role, url } => Wire::BridgeJoined { at, ticket, by, role, url },
+            EventKind::BridgeGiven { url } => Wire::BridgeGiven { at, ticket, url },
             EventKind::ReportPublished => Wire::ReportPublished { at, ticket },
             EventKind::Assigned { to } => Wire::Assigned { at, ticket, to },
         }
@@ -251,6 +270,11 @@ pub enum NoticeBody {
     /// The customer may now page the on-call line.
     #[serde(rename = "customer_page.available")]
     CustomerPageAvailable,
+    /// A customer page was asked for while the last one is still in flight (unanswered): it
+    /// was made at `paged_at`, and the escalation's next step pages at `escalates_at`, if any.
+    /// Nothing new is paged.
+    #[serde(rename = "customer_page.in_flight")]
+    CustomerPageInFlight { paged_at: Timestamp, escalates_at: Option<Timestamp> },
     /// A customer page was refused; `opens_at` says when it will be accepted, if ever.
     #[serde(rename = "customer_page.refused")]
     CustomerPageRefused { opens_at: Option<Timestamp>, reason: String },
@@ -260,6 +284,9 @@ pub enum NoticeBody {
     /// A target was met.
     #[serde(rename = "sla.met")]
     SlaMet { target: String, due: Timestamp },
+    /// A target was withdrawn: the customer resolved the ticket before it was met.
+    #[serde(rename = "sla.withdrawn")]
+    SlaWithdrawn { target: String, due: Timestamp },
     /// A post-incident report is now owed.
     #[serde(rename = "report.due")]
     ReportDue { due: Timestamp },
@@ -294,8 +321,10 @@ impl NoticeBody {
             NoticeBody::Page { .. } => "page",
             NoticeBody::CustomerPageAvailable => "customer_page.available",
             NoticeBody::CustomerPageRefused { .. } => "customer_page.refused",
+            NoticeBody::CustomerPageInFlight { .. } => "customer_page.in_flight",
             NoticeBody::SlaBreached { .. } => "sla.breached",
             NoticeBody::SlaMet { .. } => "sla.met",
+            NoticeBody::SlaWithdrawn { .. } => "sla.withdrawn",
             NoticeBody::ReportDue { .. } => "report.due",
             NoticeBody::ReportOverdue { .. } => "report.overdue",
             NoticeBody::BridgeOverdue { .. } => "bridge.overdue",

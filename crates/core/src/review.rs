@@ -7,7 +7,7 @@
 //!
 //! Conventions (also in the contract notes): a ticket belongs to the quarter (UTC) in which
 //! it was opened; it counts under the severity it ended with; a target is met or breached as
-//! its clock says, and a clock still running is neither; times are clock time in whole
+//! its clock says, and a clock still running is neither, nor is one withdrawn (counted apart); times are clock time in whole
 //! seconds from the opening; a ticket opened on a Saturday or Sunday (UTC) is a weekend one.
 
 use crate::contract::ReviewRule;
@@ -133,6 +133,9 @@ pub struct Attainment {
     pub breached: u32,
     /// Still running at the review (neither).
     pub running: u32,
+    /// Withdrawn: the customer resolved the ticket before any response (neither; not in the
+    /// attainment's denominator).
+    pub withdrawn: u32,
     /// Of them, opened at a weekend.
     pub weekend_met: u32,
     /// Of them, opened at a weekend.
@@ -214,7 +217,7 @@ pub struct Row {
     pub within: String,
     /// Its due time (RFC 3339; empty while paused).
     pub due: String,
-    /// `met`, `breached` or `running`.
+    /// `met`, `breached`, `withdrawn` or `running`.
     pub outcome: &'static str,
     /// Seconds from opening to the first response (empty: none yet).
     pub first_response_seconds: Option<i64>,
@@ -261,6 +264,7 @@ fn outcome(state: ClockState, breached: bool) -> &'static str {
         ClockState::Met => "met",
         ClockState::Breached => "breached",
         _ if breached => "breached",
+        ClockState::Withdrawn => "withdrawn",
         _ => "running",
     }
 }
@@ -329,6 +333,7 @@ pub fn figures(
                     a.breached += 1;
                     a.weekend_breached += u32::from(weekend);
                 }
+                "withdrawn" => a.withdrawn += 1,
                 _ => a.running += 1,
             }
             f.rows.push(Row {

@@ -18,6 +18,10 @@ pub enum ClockState {
     Met,
     /// The due time passed first.
     Breached,
+    /// The request was withdrawn before the promise was kept or broken: the customer
+    /// resolved the ticket before any response. Neither met nor breached; a reopening makes
+    /// it run again (docs/contract.md, "Responding").
+    Withdrawn,
 }
 
 /// What stopping a clock amounted to.
@@ -27,6 +31,8 @@ pub enum Stopped {
     Met,
     /// Past this due time, before its breach was noticed.
     Late(Timestamp),
+    /// Withdrawn in time: neither met nor breached.
+    Withdrawn,
     /// Nothing new: the clock was met or breached before.
     NothingNew,
 }
@@ -181,6 +187,39 @@ impl SlaClock {
                 Stopped::NothingNew
             }
             _ => Stopped::NothingNew,
+        }
+    }
+
+    /// The customer withdrew the request at `at` (they resolved the ticket before this
+    /// promise was kept): withdrawn, keeping the due time it had (a paused clock's as if it
+    /// resumed at `at`) — or breached when `at` is already past due.
+    pub fn withdraw(&mut self, contract: &Contract, at: Timestamp) -> Stopped {
+        match self.state {
+            ClockState::Running if self.due.is_some_and(|due| at > due) => self.stop(at),
+            ClockState::Running | ClockState::Paused => {
+                if self.state == ClockState::Paused {
+                    self.resume(contract, at);
+                }
+                self.state = ClockState::Withdrawn;
+                self.stopped_at = Some(at);
+                Stopped::Withdrawn
+            }
+            _ => self.stop(at),
+        }
+    }
+
+    /// The ticket was reopened at `at`: a withdrawn clock runs again, due at its original
+    /// time if that is still ahead, else a whole target from the reopening. Any other clock
+    /// is left as it is.
+    pub fn reinstate(&mut self, contract: &Contract, at: Timestamp) {
+        if self.state != ClockState::Withdrawn {
+            return;
+        }
+        if self.due.is_some_and(|due| due >= at) {
+            self.state = ClockState::Running;
+            self.stopped_at = None;
+        } else {
+            self.restart(contract, at);
         }
     }
 

@@ -322,10 +322,11 @@ fn severity_changes_page_and_count_as_the_contract_says() {
 fn a_missed_bridge_tells_the_roles_the_contract_names() {
     let contract = Contract::default_contract();
     assert_eq!(contract.security.bridge.overdue_notify, [Role::Tam, Role::SupportLead]);
+    // Reported as a P3, a security incident is a P1: the bridge is due with the P1's hour.
     let mut r = Run::open(&contract, "enterprise", "P3", true);
     r.step(&Ack(5));
     assert_eq!(
         r.finish(),
-        ["+0m page oncall", "+5m sla.met due +480m", "+480m01s bridge.overdue told tam support_lead",]
+        ["+0m page oncall", "+5m sla.met due +60m", "+60m01s bridge.overdue told tam support_lead",]
     );
 }

@@ -21,8 +21,8 @@ use stringer_app::settle::{Messenger, SentMessage};
 use stringer_core::ids::TicketId;
 
 /// What a page says, whatever carries it: what an engineer needs at 3 a.m. — severity,
-/// the ticket's key, org and subject, how long it has been open, why they are paged, and
-/// the link to the ticket. Read from a delivery's payload; fields an older payload lacks
+/// the ticket's key, org and subject, how long it has been open, the customer's incident
+/// bridge for a security incident, why they are paged, and the link to the ticket. Read from a delivery's payload; fields an older payload lacks
 /// fall back to the ticket id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageSummary {
@@ -40,6 +40,8 @@ pub struct PageSummary {
     pub reason: String,
     /// The ticket in the console.
     pub url: String,
+    /// A security incident's bridge to join (empty when none was given).
+    pub bridge: String,
 }
 
 impl PageSummary {
@@ -56,6 +58,7 @@ impl PageSummary {
             open_for: text(&t["open_for"]),
             reason: n["reason"].as_str().or(n["kind"].as_str()).unwrap_or("page").to_string(),
             url: text(&t["url"]),
+            bridge: text(&t["bridge"]),
         }
     }
 
@@ -71,6 +74,9 @@ impl PageSummary {
         }
         if !self.open_for.is_empty() {
             line.push_str(&format!(" - open {}", self.open_for));
+        }
+        if !self.bridge.is_empty() {
+            line.push_str(&format!(" - bridge {}", self.bridge));
         }
         line
     }

@@ -546,7 +546,8 @@ pub(crate) fn status_name(s: Status) -> &'static str {
     }
 }
 
-/// The ticket's worst clock state, for counting: breached, running, paused, met (or `none`).
+/// The ticket's worst clock state, for counting: breached, running, paused, met, withdrawn
+/// (or `none`).
 fn sla_state(t: &Ticket) -> &'static str {
     let has = |state| t.clocks.iter().any(|c| c.state == state);
     if has(ClockState::Breached) {
@@ -557,6 +558,8 @@ fn sla_state(t: &Ticket) -> &'static str {
         "paused"
     } else if has(ClockState::Met) {
         "met"
+    } else if has(ClockState::Withdrawn) {
+        "withdrawn"
     } else {
         "none"
     }

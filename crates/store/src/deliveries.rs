@@ -16,6 +16,7 @@ use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey, UserId};
+use stringer_core::ticket::Ticket;
 
 /// How many due deliveries a claim looks at, most urgent first, to pick its share from.
 const CLAIM_WINDOW: i64 = 512;
@@ -31,7 +32,7 @@ fn outcome_parts(o: &Outcome) -> (&'static str, String) {
 
 impl DeliveryStore for SqlStore {
     async fn undispatched(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
-        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org, t.number AS number, t.subject AS subject, t.opened_at AS opened_at, g.name AS org_name FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN orgs g ON g.slug = t.org WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue', 'bridge.overdue') ORDER BY o.id LIMIT $1";
+        let sql = "SELECT o.id AS id, o.body AS body, t.org AS org, t.number AS number, t.subject AS subject, t.opened_at AS opened_at, t.state AS state, g.name AS org_name FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN orgs g ON g.slug = t.org WHERE o.dispatched_at IS NULL AND o.kind IN ('page', 'report.overdue', 'bridge.overdue') ORDER BY o.id LIMIT $1";
         self.rows(sqlx::query(sql).bind(limit), |r| {
             let org = OrgSlug(r.col("org")?);
             let key = TicketKey { org: org.clone(), number: r.col::<Option<i64>>("number")?.unwrap_or_default() };
@@ -40,6 +41,7 @@ impl DeliveryStore for SqlStore {
                 org_name: r.col("org_name")?,
                 subject: r.col("subject")?,
                 opened_at: r.col("opened_at")?,
+                bridge: r.json::<Ticket>("state")?.bridge.and_then(|b| b.url),
             };
             Ok(OutboxEntry { id: r.col("id")?, org, notice: r.json::<Notice>("body")?, ticket })
         })

@@ -117,6 +117,7 @@ fn contract_show_prints_the_support_page_table() {
         "page the TAM after 15 minutes unacknowledged",
         "page the VP of Engineering after 30 minutes unacknowledged (for P1)",
         "the customer may page on-call for P1 tickets 30 minutes after opening, while unacknowledged",
+        "Every security incident is opened as P1, whatever severity is asked for.",
     ] {
         assert!(text.contains(row), "missing {row:?} in\n{text}");
     }

@@ -2,7 +2,8 @@
 //! application's own Desk (on a virtual clock) into a real SQLite database: the figures with
 //! known answers — a P1 breached on a Saturday, a Pro P2 whose 8 business hours run across a
 //! weekend (breached when answered on Monday, met when answered on Saturday), a P3 raised to
-//! P2, a weekend P4 never answered — and the same figures recomputed independently by Python
+//! P2, a weekend P4 never answered, a P4 its customer resolved before any response (withdrawn,
+//! counted apart) — and the same figures recomputed independently by Python
 //! from the CSV export.
 
 mod support;
@@ -128,6 +129,9 @@ async fn generated_quarter(db: Db) {
     q.open("k-5", "P3", "2026-07-07T09:00:00Z").await;
     q.event("k-5", "2026-07-07T09:30:00Z", EventKind::SeverityChanged { severity: Severity::from("P2") }).await;
     q.ack("k-5", "2026-07-07T12:00:00Z").await;
+    // Wednesday: a P4 its customer resolves an hour later, before anyone answered: withdrawn.
+    q.open("k-7", "P4", "2026-07-08T10:00:00Z").await;
+    q.event("k-7", "2026-07-08T11:00:00Z", EventKind::Resolved { by_customer: true }).await;
     q.to("2026-10-01T00:00:00Z").await;
     store.close().await;
 
@@ -137,10 +141,14 @@ async fn generated_quarter(db: Db) {
         let a = f["attainment"].as_array().unwrap().iter().find(|a| a["severity"] == severity).cloned().unwrap();
         (a["met"].as_u64().unwrap(), a["breached"].as_u64().unwrap(), a["weekend_breached"].as_u64().unwrap())
     };
-    assert_eq!(json["tickets"], 6);
+    let withdrawn = |severity: &str| {
+        f["attainment"].as_array().unwrap().iter().find(|a| a["severity"] == severity).unwrap()["withdrawn"].clone()
+    };
+    assert_eq!(json["tickets"], 7);
     assert_eq!(attainment("P1"), (1, 1, 1), "k-1 met; k-2 breached on a Saturday");
     assert_eq!(attainment("P2"), (2, 1, 0), "k-4 and k-5 met; k-3 breached across the weekend (opened Friday)");
-    assert_eq!(attainment("P4"), (0, 1, 1), "k-6 never answered");
+    assert_eq!(attainment("P4"), (0, 1, 1), "k-6 never answered; k-7 withdrawn is neither");
+    assert_eq!((withdrawn("P4"), withdrawn("P1")), (serde_json::json!(1), serde_json::json!(0)));
     assert!(
         f["attainment"].as_array().unwrap().iter().all(|a| a["severity"] != "P3"),
         "k-5 counts as the P2 it became"
@@ -151,7 +159,7 @@ async fn generated_quarter(db: Db) {
         let v = f["by_severity"].as_array().unwrap().iter().find(|v| v["key"] == key).cloned().unwrap();
         (v["count"].as_u64().unwrap(), v["previous"].as_u64().unwrap())
     };
-    assert_eq!((volume("P1"), volume("P2"), volume("P4")), ((2, 2), (3, 0), (1, 0)));
+    assert_eq!((volume("P1"), volume("P2"), volume("P4")), ((2, 2), (3, 0), (2, 0)));
     assert_eq!(f["paging"]["tickets_paged"], 2, "Pro pages for P1s only");
     let observations: Vec<&str> =
         json["observations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
@@ -164,14 +172,17 @@ async fn generated_quarter(db: Db) {
     );
 
     let markdown = review(&db, "md");
-    assert!(markdown.contains("| P1 | response | 1 | 1 | 0 | 50.0 % | 1 |"), "{markdown}");
+    assert!(markdown.contains("| P1 | response | 1 | 1 | 0 | 0 | 50.0 % | 1 |"), "{markdown}");
+    assert!(markdown.contains("| P4 | response | 0 | 1 | 0 | 1 | 0.0 % | 1 |"), "{markdown}");
     assert!(markdown.contains("## Recommendations for the next quarter"));
     let html = review(&db, "html");
     assert!(
         html.starts_with("<!doctype html>") && html.contains("<h1>Quarterly operational review: kite, 2026-Q3</h1>")
     );
     assert!(
-        html.contains("<tr><td>P1</td><td>response</td><td>1</td><td>1</td><td>0</td><td>50.0 %</td><td>1</td></tr>"),
+        html.contains(
+            "<tr><td>P1</td><td>response</td><td>1</td><td>1</td><td>0</td><td>0</td><td>50.0 %</td><td>1</td></tr>"
+        ),
         "{html}"
     );
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 2, "the page's two charts, inline");
@@ -179,7 +190,8 @@ async fn generated_quarter(db: Db) {
 
     // Python recomputes every figure from the CSV rows alone.
     let csv = review(&db, "csv");
-    assert_eq!(csv.lines().count(), 7, "a header and one row per ticket and target: {csv}");
+    assert_eq!(csv.lines().count(), 8, "a header and one row per ticket and target: {csv}");
+    assert!(csv.contains(",withdrawn,"), "k-7's row: {csv}");
     let (csv_path, json_path) = (dir.join("review.csv"), dir.join("review.json"));
     std::fs::write(&csv_path, &csv).unwrap();
     std::fs::write(&json_path, json.to_string()).unwrap();
@@ -188,7 +200,7 @@ async fn generated_quarter(db: Db) {
     let checked = Command::new(python).arg(script).arg(&csv_path).arg(&json_path).output().unwrap();
     let said = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{said}{}", String::from_utf8_lossy(&checked.stderr));
-    assert!(said.contains("checked 6 rows of 6 tickets: 0 differences"), "{said}");
+    assert!(said.contains("checked 7 rows of 7 tickets: 0 differences"), "{said}");
 
     // Bad input: an unknown org, a malformed quarter.
     let run = |args: &[&str]| {

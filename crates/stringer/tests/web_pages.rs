@@ -332,7 +332,7 @@ async fn incident_bridge_on(db: Db) {
             "/api/v1/tickets",
             &d.alice,
             Some(
-                json!({"org": "acme", "severity": "P2", "subject": "Leaked key", "description": "x", "security": true}),
+                json!({"org": "acme", "severity": "P1", "subject": "Leaked key", "description": "x", "security": true}),
             ),
         )
         .await;

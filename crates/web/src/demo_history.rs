@@ -98,7 +98,7 @@ pub async fn seed(state: &AppState, orgs: &[(&str, UserId)], engineers: &[UserId
                         },
                     ),
                     Event::new(at(ack_minutes), id.clone(), EventKind::Acknowledged { by: engineer.to_string() }),
-                    Event::new(at(resolve_minutes).min(now), id.clone(), EventKind::Resolved),
+                    Event::new(at(resolve_minutes).min(now), id.clone(), EventKind::Resolved { by_customer: false }),
                 ];
                 let extras = Extras {
                     actor: Some(engineer),

@@ -474,18 +474,18 @@ impl MailDesk {
         Ok(Ok(user))
     }
 
-    /// The severity of a new ticket by mail: a `[P1]` marker in the subject when the org lets
-    /// customers set it; else the most severe for a security incident, and the tier's
-    /// `default_severity` for anything else.
+    /// The severity of a new ticket by mail: the contract's security severity for a security
+    /// incident, whatever the subject marks; else a `[P1]` marker in the subject when the org
+    /// lets customers set it, else the tier's `default_severity`.
     async fn severity(&self, org: &OrgRecord, letter: &Letter, security: bool) -> Result<Severity, AppError> {
         let contract = self.ports.commands.contract();
+        if security {
+            return Ok(contract.security_severity(&org.tier).clone());
+        }
         if self.ports.mailroom.mail_policy(&org.slug).await?.subject_severity
             && let Some(marked) = mail::severity_marker(&letter.subject, contract.severities.keys())
         {
             return Ok(marked);
-        }
-        if security && let Some(most) = contract.severities.keys().next() {
-            return Ok(most.clone());
         }
         Ok(contract.default_severity(&org.tier))
     }

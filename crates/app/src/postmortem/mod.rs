@@ -635,6 +635,7 @@ fn impact(contract: &Contract, ticket: &TicketRecord, components: &[String]) -> 
             ClockState::Met => "met",
             ClockState::Breached => "breached",
             _ if c.breached_at.is_some() => "breached",
+            ClockState::Withdrawn => "withdrawn (the customer resolved it before a response)",
             _ => "not stopped",
         };
         out.push(format!("- The {} target ({}): {verdict}, due {due} (UTC)", c.target, c.cell.within));

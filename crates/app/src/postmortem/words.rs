@@ -69,8 +69,16 @@ pub fn describe(e: &TimelineRecord, name: &dyn Fn(&str) -> String) -> String {
         }
         "sla.breached" => format!("The {} target was breached", field("target").unwrap_or_default()),
         "sla.met" => format!("The {} target was met", field("target").unwrap_or_default()),
+        "sla.withdrawn" => format!(
+            "The {} target was withdrawn: the customer resolved the ticket before a response",
+            field("target").unwrap_or_default()
+        ),
         "customer_page.available" => "The customer may now page on-call".into(),
         "customer_page.refused" => format!("On-call page refused — {}", field("reason").unwrap_or_default()),
+        "customer_page.in_flight" => {
+            "On-call page asked again while the last one is unanswered: nothing paged again".into()
+        }
+        "bridge.given" => format!("The customer gave their incident bridge: {}", field("url").unwrap_or_default()),
         "bridge.joined" => format!("Joined the incident bridge as {}{by}", field("role").unwrap_or_default()),
         "queue.notified" => "The support queue was notified".into(),
         "report.due" => "A post-incident report is owed".into(),

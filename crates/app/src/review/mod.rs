@@ -337,15 +337,16 @@ pub fn markdown(r: &Review) -> String {
         "# Quarterly operational review: {} ({}), {}\n\n{} tickets opened in the quarter.\n\n",
         r.name, r.tier, r.quarter, r.tickets
     );
-    out.push_str("## SLA attainment\n\n| Severity | Target | Met | Breached | Running | Met % | Weekend breaches |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("## SLA attainment\n\n| Severity | Target | Met | Breached | Running | Withdrawn | Met % | Weekend breaches |\n|---|---|---|---|---|---|---|---|\n");
     for a in &f.attainment {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             a.severity,
             a.target,
             a.met,
             a.breached,
             a.running,
+            a.withdrawn,
             pct(a.percent()),
             a.weekend_breached
         ));

@@ -278,6 +278,10 @@ impl Checker {
             }
         }
 
+        let security_severity = match raw.security.severity {
+            Some(s) => ctx.severity_list(self, &path(&["security"]), "severity", &[s]).pop(),
+            None => severities.keys().next().cloned(),
+        };
         let mut security_tiers = IndexMap::new();
         for (tier, rule) in raw.security.tiers {
             let at = path(&["security", "tiers", &tier]);
@@ -341,6 +345,7 @@ impl Checker {
             targets,
             escalation,
             security: SecurityRules {
+                severity: security_severity?,
                 tiers: security_tiers,
                 bridge: BridgeRule {
                     role: bridge.role,

@@ -159,6 +159,9 @@ pub struct CustomerPageRule {
 /// Security-incident rules.
 #[derive(Clone, Debug, Serialize)]
 pub struct SecurityRules {
+    /// The severity every security incident is opened as, whatever severity is asked for
+    /// (a tier's rule may name another); the contract's most severe when it names none.
+    pub severity: Severity,
     /// Per tier.
     pub tiers: IndexMap<Tier, SecurityTierRule>,
     /// The incident-bridge promise.
@@ -168,7 +171,7 @@ pub struct SecurityRules {
 /// How a tier's security incidents open.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SecurityTierRule {
-    /// The severity the ticket is opened as.
+    /// The severity the tier's incidents are opened as, instead of `[security] severity`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
     /// Escalate at once as if the ticket had this severity.
@@ -276,6 +279,23 @@ impl Contract {
             .map(|t| t.default_severity.clone())
             .or_else(|| self.severities.keys().last().cloned())
             .unwrap_or_else(|| Severity(String::new()))
+    }
+
+    /// The severity a security incident of `tier` is opened as: the tier's own rule, else
+    /// `[security] severity` (docs/contract.md, "Security incidents").
+    pub fn security_severity(&self, tier: &Tier) -> &Severity {
+        self.security.tiers.get(tier).and_then(|r| r.severity.as_ref()).unwrap_or(&self.security.severity)
+    }
+
+    /// Why a security incident of `tier` may not be reported at `asked`, naming the
+    /// contract's rule; `None` when `asked` is the severity it is opened as.
+    pub fn security_severity_refusal(&self, tier: &Tier, asked: &Severity) -> Option<String> {
+        let s = self.security_severity(tier);
+        (asked != s).then(|| {
+            format!(
+                "a security incident is opened as {s} under the contract's security rule; leave the severity out or give {s}"
+            )
+        })
     }
 
     /// Position of a severity, 0 being the most severe.

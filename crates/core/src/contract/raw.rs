@@ -99,6 +99,9 @@ pub(super) struct RawCustomerPage {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSecurity {
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
     pub tiers: IndexMap<String, RawSecurityTier>,
     pub bridge: RawBridge,
 }

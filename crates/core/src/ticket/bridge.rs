@@ -2,7 +2,7 @@
 //! with at least one platform engineer". The deadline is the due time of the contract's
 //! named target; a join in the required role keeps the promise; a miss is noticed.
 
-use super::{Status, Ticket};
+use super::{Rejected, Status, Ticket};
 use crate::contract::Contract;
 use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
 use crate::sla::{ClockState, breach_instant};
@@ -16,7 +16,8 @@ pub struct Bridge {
     pub due: Timestamp,
     /// Who joined in the required role, and when.
     pub joined: Option<(Timestamp, String)>,
-    /// Where the bridge is, once someone said.
+    /// Where the bridge is (a meeting link or a phone bridge), once the customer or a joiner
+    /// said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
@@ -32,6 +33,14 @@ impl Ticket {
             self.bridge = Some(Bridge { due, joined: None, url: None });
             d.timers.push(TimerOp::Set { kind: TimerKind::BridgeDeadline, at: breach_instant(due) });
         }
+    }
+
+    /// The customer said where their bridge is.
+    pub(super) fn give_bridge(&mut self, url: &str) -> Result<(), Rejected> {
+        let b =
+            self.bridge.as_mut().ok_or_else(|| Rejected("only a security incident has an incident bridge".into()))?;
+        b.url = Some(url.to_string());
+        Ok(())
     }
 
     /// Someone joined: the first join in the required role keeps the promise.

@@ -1,12 +1,23 @@
 //! The customer's page: for which severities and from when a customer may page the on-call
 //! line themselves (Pro: a P1 still unacknowledged 30 minutes after opening; Enterprise: any
-//! open ticket at any time), the refusal that says when it opens, and the notice once it has.
+//! open ticket at any time), the refusal that says when it opens, the notice once it has, and
+//! the page in flight that another press does not repeat.
 
 use super::{Status, Ticket, later};
 use crate::contract::Contract;
 use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
 use crate::ids::Severity;
 use jiff::Timestamp;
+use serde::Serialize;
+
+/// A customer page not answered yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PageInFlight {
+    /// When on-call was paged.
+    pub paged_at: Timestamp,
+    /// When the escalation's next step pages someone else, if one will.
+    pub escalates_at: Option<Timestamp>,
+}
 
 impl Ticket {
     /// At opening: when the customer may page, with a timer for the moment it opens.
@@ -68,13 +79,25 @@ impl Ticket {
         }
     }
 
-    /// The customer asks to page on-call: refused (with when it opens, if ever) or paged.
+    /// The customer's page still in flight, if one is: a customer page is in flight from the
+    /// moment it pages until the ticket is next acknowledged (someone answered) or resolved.
+    /// While it is, another press pages nobody: it is told when on-call was paged and when
+    /// the escalation's next step will page someone else, if one will (docs/contract.md).
+    pub fn customer_page_in_flight(&self, contract: &Contract) -> Option<PageInFlight> {
+        let paged_at = self.customer_paged_at?;
+        Some(PageInFlight { paged_at, escalates_at: self.next_escalation_at(contract) })
+    }
+
+    /// The customer asks to page on-call: refused (with when it opens, if ever), told that
+    /// their page is still in flight, or paged.
     pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
-        match self.customer_page_refusal(contract, at) {
-            Some((opens_at, reason)) => {
-                d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }))
-            }
-            None => self.page_for_customer(contract, at, d),
+        if let Some((opens_at, reason)) = self.customer_page_refusal(contract, at) {
+            d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }));
+        } else if let Some(PageInFlight { paged_at, escalates_at }) = self.customer_page_in_flight(contract) {
+            d.notices.push(self.notice(at, NoticeBody::CustomerPageInFlight { paged_at, escalates_at }));
+        } else {
+            self.page_for_customer(contract, at, d);
+            self.customer_paged_at = Some(at);
         }
     }
 

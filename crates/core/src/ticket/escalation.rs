@@ -107,6 +107,21 @@ impl Ticket {
         self.escalation.as_ref().is_some_and(|e| e.ended_at.is_none()) && self.status != Status::Resolved
     }
 
+    /// When the running escalation's next step will page someone, if one will: the first
+    /// step still to come that lists the severity it pages at.
+    pub(super) fn next_escalation_at(&self, contract: &Contract) -> Option<Timestamp> {
+        if !self.is_paging() {
+            return None;
+        }
+        let severity = self.page_severity(contract, self.security_page_as(contract));
+        let e = self.escalation.as_ref()?;
+        let steps = contract.escalation(&self.tier).steps.iter().skip(e.next_step);
+        steps
+            .filter(|step| step.severities.as_ref().is_none_or(|s| s.contains(&severity)))
+            .map(|step| later(e.started_at, step.after.seconds))
+            .next()
+    }
+
     /// Fires every step of the running escalation that is due at `now`, then sets the timer
     /// for the next one.
     pub(super) fn advance_escalation(&mut self, contract: &Contract, now: Timestamp, d: &mut Decision) {

@@ -46,7 +46,7 @@ pub fn informs(events: &[Event], notices: &[Notice]) -> Vec<Inform> {
     let from_events = events.iter().filter_map(|e| match e.kind {
         EventKind::Opened { .. } => Some(Inform::Received),
         EventKind::Replied { public: true, .. } => Some(Inform::Replied),
-        EventKind::Resolved => Some(Inform::Resolved),
+        EventKind::Resolved { .. } => Some(Inform::Resolved),
         _ => None,
     });
     let from_notices =
@@ -84,7 +84,7 @@ mod tests {
             (vec![event(EventKind::Replied { by: "e".into(), public: false })], vec![], vec![]),
             (vec![event(EventKind::Acknowledged { by: "e".into() })], vec![], vec![]),
             (vec![event(EventKind::CustomerReplied)], vec![], vec![]),
-            (vec![event(EventKind::Resolved)], vec![], vec![Inform::Resolved]),
+            (vec![event(EventKind::Resolved { by_customer: false })], vec![], vec![Inform::Resolved]),
             (
                 vec![],
                 vec![Notice {

@@ -13,6 +13,7 @@ pub mod inform;
 mod report;
 
 pub use bridge::Bridge;
+pub use customer_page::PageInFlight;
 pub use escalation::Escalation;
 pub use report::Report;
 
@@ -90,6 +91,9 @@ pub struct Ticket {
     /// The staff member working the ticket, if it has been taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// When the customer's page still in flight was made (see [`Ticket::customer_page_in_flight`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_paged_at: Option<Timestamp>,
 }
 
 fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
@@ -112,7 +116,7 @@ impl Ticket {
         } else {
             Default::default()
         };
-        let severity = security_rule.severity.clone().unwrap_or_else(|| severity.clone());
+        let severity = if *security { contract.security_severity(&org.tier).clone() } else { severity.clone() };
         let clocks = contract
             .targets
             .iter()
@@ -139,6 +143,7 @@ impl Ticket {
             bridge: None,
             report: None,
             assignee: None,
+            customer_paged_at: None,
         };
         let mut d = Decision::default();
         t.set_breach_timers(&mut d);
@@ -177,6 +182,7 @@ impl Ticket {
                 if self.acknowledged.is_none() {
                     self.acknowledged = Some((at, by.clone()));
                 }
+                self.customer_paged_at = None;
                 self.end_escalation(at, &mut d);
                 self.respond(at, false, &mut d);
             }
@@ -222,22 +228,27 @@ impl Ticket {
                     }
                 }
             }
-            EventKind::Resolved => {
+            EventKind::Resolved { by_customer } => {
                 refuse_resolved("resolve")?;
-                self.resolve(contract, at, &mut d);
+                self.resolve(contract, at, *by_customer, &mut d);
             }
             EventKind::Reopened => {
                 if !resolved {
                     return Err(Rejected("only a resolved ticket can be reopened".into()));
                 }
                 self.status = Status::Open;
-                for c in self.clocks.iter_mut().filter(|c| c.measures == Measure::Resolution) {
-                    c.restart(contract, at);
+                for c in self.clocks.iter_mut() {
+                    if c.measures == Measure::Resolution {
+                        c.restart(contract, at);
+                    } else {
+                        c.reinstate(contract, at);
+                    }
                 }
                 self.drop_unpublished_report(&mut d);
             }
             EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
             EventKind::BridgeJoined { by, role, url } => self.join_bridge(contract, at, by, role, url, &mut d),
+            EventKind::BridgeGiven { url } => self.give_bridge(url)?,
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
             EventKind::Assigned { to } => {
                 refuse_resolved("assign")?;
@@ -260,14 +271,28 @@ impl Ticket {
 
     /// Stops the clocks `which` selects, noting each one met or (late) breached.
     fn stop_clocks(&mut self, at: Timestamp, which: impl Fn(&SlaClock) -> bool, d: &mut Decision) {
+        self.end_clocks(at, which, |c| c.stop(at), d);
+    }
+
+    /// Ends the clocks `which` selects with `end`, noting what each came to.
+    fn end_clocks(
+        &mut self,
+        at: Timestamp,
+        which: impl Fn(&SlaClock) -> bool,
+        mut end: impl FnMut(&mut SlaClock) -> Stopped,
+        d: &mut Decision,
+    ) {
         let mut notices = Vec::new();
         for c in self.clocks.iter_mut().filter(|c| which(c)) {
-            match c.stop(at) {
+            match end(c) {
                 Stopped::Met => {
                     notices.push((at, NoticeBody::SlaMet { target: c.target.clone(), due: c.due.unwrap_or(at) }))
                 }
                 Stopped::Late(due) => {
                     notices.push((breach_instant(due), NoticeBody::SlaBreached { target: c.target.clone(), due }))
+                }
+                Stopped::Withdrawn => {
+                    notices.push((at, NoticeBody::SlaWithdrawn { target: c.target.clone(), due: c.due.unwrap_or(at) }))
                 }
                 Stopped::NothingNew => {}
             }
@@ -275,9 +300,20 @@ impl Ticket {
         d.notices.extend(notices.into_iter().map(|(at, b)| self.notice(at, b)));
     }
 
-    fn resolve(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+    /// Resolves the ticket. Staff resolving tell the customer (by letter): that is a response
+    /// too. A customer resolving before any response withdraws the request, so the response
+    /// clocks still counting are withdrawn, not met (docs/contract.md, "Responding").
+    fn resolve(&mut self, contract: &Contract, at: Timestamp, by_customer: bool, d: &mut Decision) {
         self.status = Status::Resolved;
         self.resolved_at = Some(at);
+        self.customer_paged_at = None;
+        if !by_customer && self.responded_at.is_none() {
+            self.responded_at = Some(at);
+        }
+        if by_customer {
+            let responses = |c: &SlaClock| matches!(c.measures, Measure::FirstResponse | Measure::NextReply);
+            self.end_clocks(at, responses, |c| c.withdraw(contract, at), d);
+        }
         self.stop_clocks(at, |_| true, d);
         self.end_escalation(at, d);
         self.close_bridge(d);

@@ -183,10 +183,15 @@ pub fn render(c: &Contract) -> String {
         }
     }
     let _ = writeln!(out, "\nSecurity incidents");
+    let _ = writeln!(
+        out,
+        "  Every security incident is opened as {}, whatever severity is asked for.",
+        c.security.severity
+    );
     for (tier, r) in &c.security.tiers {
         let mut parts = Vec::new();
         if let Some(s) = &r.severity {
-            parts.push(format!("opened as {s}"));
+            parts.push(format!("opened as {s} instead"));
         }
         if let Some(s) = &r.page_as {
             parts.push(format!("page on-call at once as {s}"));

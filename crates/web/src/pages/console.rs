@@ -4,7 +4,7 @@
 //! internal note, acknowledge, severity, resolve and reopen; and opening a ticket on a
 //! customer's behalf.
 
-use super::portal::{Row, choices, record_new, row};
+use super::portal::{NewTicket, Row, choices, record_new, row};
 use super::session::{PageForm, Session, Signed};
 use super::text;
 use super::ticket;
@@ -280,7 +280,17 @@ pub async fn open(State(state): State<AppState>, PageForm(session, form): PageFo
     };
     let intake = serde_json::from_value(serde_json::Value::String(form.channel.clone())).unwrap_or(Intake::Phone);
     let security = form.security.is_some();
-    let (subject, description) = (form.subject, form.description);
-    let key = record_new(&state, &session, &org, severity, security, intake, subject, description, requester).await?;
+    // A security incident opens at the contract's security severity, as the core rules it.
+    let severity = if security { state.contract().security_severity(&org.tier).clone() } else { severity };
+    let new = NewTicket {
+        severity,
+        security,
+        intake,
+        subject: form.subject,
+        description: form.description,
+        requester,
+        bridge: None,
+    };
+    let key = record_new(&state, &session, &org, new).await?;
     see_other(&format!("/console/tickets/{key}"))
 }

@@ -12,7 +12,7 @@ use crate::ids::new_id;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use stringer_app::act::{ActError, Command};
+use stringer_app::act::{ActError, Command, MAX_BRIDGE_URL, PageOutcome, check_bridge_address, in_flight_words};
 use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::records::{OrgRecord, TicketFilter, TicketOrder};
 use stringer_app::{Extras, TicketDetails};
@@ -158,7 +158,21 @@ struct NewPage {
     coverage: String,
     severities: Vec<SeverityChoice>,
     security: bool,
-    error: Option<String>,
+    /// A security incident's severity under the contract, e.g. "P1 — Critical".
+    security_severity: String,
+    /// What was typed, kept when the form is refused.
+    typed: OpenTicket,
+    /// Why it was refused, beside the field it concerns.
+    errors: FieldErrors,
+}
+
+/// Why the open form was refused, field by field.
+#[derive(Default)]
+struct FieldErrors {
+    severity: Option<String>,
+    subject: Option<String>,
+    description: Option<String>,
+    bridge: Option<String>,
 }
 
 /// The severity chooser for an org: the contract's definitions and the org's targets.
@@ -197,87 +211,228 @@ async fn own_org(state: &AppState, session: &Session) -> Result<OrgRecord, PageE
     Ok(state.accounts().org(session.caller.principal(), own.as_str(), Action::OpenTicket).await?)
 }
 
-fn new_page(state: &AppState, session: &Session, org: &OrgRecord, security: bool, error: Option<String>) -> PageResult {
-    let tier = state.contract().tiers.get(&org.tier);
-    render(&NewPage {
+fn new_page(
+    state: &AppState,
+    session: &Session,
+    org: &OrgRecord,
+    typed: OpenTicket,
+    errors: FieldErrors,
+) -> PageResult {
+    let contract = state.contract();
+    let tier = contract.tiers.get(&org.tier);
+    let security_severity = contract.security_severity(&org.tier);
+    let refused = errors.severity.is_some()
+        || errors.subject.is_some()
+        || errors.description.is_some()
+        || errors.bridge.is_some();
+    let mut response = render(&NewPage {
         nav: Nav::of(session),
         org: org.name.clone(),
         tier: tier.map_or_else(|| org.tier.to_string(), |t| t.name.clone()),
         coverage: tier.and_then(|t| t.summary.clone()).unwrap_or_default(),
         severities: choices(state, org),
-        security,
-        error,
-    })
+        security: typed.security.is_some(),
+        security_severity: contract
+            .severities
+            .get(security_severity)
+            .map_or_else(|| security_severity.to_string(), |def| format!("{security_severity} — {}", def.name)),
+        typed,
+        errors,
+    })?;
+    if refused {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 /// The form to open a ticket (or, with `?security=true`, to report a security incident).
 pub async fn new_form(State(state): State<AppState>, Signed(session): Signed, Query(k): Query<Kind>) -> PageResult {
     let org = own_org(&state, &session).await?;
-    new_page(&state, &session, &org, k.security, None)
+    let typed = OpenTicket { security: k.security.then(|| "on".to_string()), ..OpenTicket::default() };
+    new_page(&state, &session, &org, typed, FieldErrors::default())
 }
 
 /// What the open form sends.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct OpenTicket {
+    /// Absent on the security form: the contract says which.
+    #[serde(default)]
     severity: String,
     subject: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
     security: Option<String>,
+    /// A security incident's bridge: a meeting link or a phone bridge.
+    #[serde(default)]
+    bridge: String,
 }
 
-/// Opens a ticket for the customer's org, then shows it.
+/// Opens a ticket (or reports a security incident, at the severity the contract gives it)
+/// for the customer's org, then shows it; refused, the form again with what was typed.
 pub async fn open(State(state): State<AppState>, PageForm(session, form): PageForm<OpenTicket>) -> PageResult {
     let org = own_org(&state, &session).await?;
+    let contract = state.contract();
     let security = form.security.is_some();
-    let invalid = |msg: String| new_page(&state, &session, &org, security, Some(msg));
-    let Some(severity) = state.contract().severity(&form.severity) else {
-        return invalid("Choose a severity.".into());
-    };
+    let mut errors = FieldErrors::default();
+    let severity =
+        if security { Some(contract.security_severity(&org.tier).clone()) } else { contract.severity(&form.severity) };
+    if severity.is_none() {
+        errors.severity = Some("Choose a severity.".into());
+    }
     if form.subject.trim().is_empty() || form.subject.len() > MAX_SUBJECT {
-        return invalid(format!("The subject takes 1 to {MAX_SUBJECT} characters."));
+        errors.subject = Some(format!("The subject takes 1 to {MAX_SUBJECT} characters."));
     }
     if form.description.len() > MAX_TEXT {
-        return invalid(format!("The description takes at most {MAX_TEXT} bytes."));
+        errors.description = Some(format!("The description takes at most {MAX_TEXT} bytes."));
     }
-    let (subject, description) = (form.subject, form.description);
-    let key =
-        record_new(&state, &session, &org, severity, security, Intake::Portal, subject, description, None).await?;
+    let bridge = match form.bridge.trim() {
+        "" => None,
+        _ if !security => None,
+        typed => match check_bridge_address(typed) {
+            Ok(address) => Some(address),
+            Err(_) => {
+                errors.bridge = Some(format!(
+                    "Give a meeting link (https://…) or a phone bridge (+ and the number, then a comma and the access code), at most {MAX_BRIDGE_URL} characters."
+                ));
+                None
+            }
+        },
+    };
+    let Some(severity) =
+        severity.filter(|_| errors.subject.is_none() && errors.description.is_none() && errors.bridge.is_none())
+    else {
+        return new_page(&state, &session, &org, form, errors);
+    };
+    let details = NewTicket {
+        severity,
+        security,
+        intake: Intake::Portal,
+        subject: form.subject,
+        description: form.description,
+        requester: None,
+        bridge,
+    };
+    let key = record_new(&state, &session, &org, details).await?;
     see_other(&format!("/portal/tickets/{key}"))
 }
 
-/// Records a new ticket (portal or console) and answers its key.
-#[allow(clippy::too_many_arguments)]
+/// A ticket to open from the pages (portal or console).
+pub struct NewTicket {
+    /// Its severity.
+    pub severity: stringer_core::ids::Severity,
+    /// A security incident.
+    pub security: bool,
+    /// Where it came in.
+    pub intake: Intake,
+    /// One line.
+    pub subject: String,
+    /// What is happening.
+    pub description: String,
+    /// For whom (staff opening it for a customer); the customer themselves when `None`.
+    pub requester: Option<stringer_core::ids::UserId>,
+    /// A security incident's bridge, checked.
+    pub bridge: Option<String>,
+}
+
+/// Records a new ticket (portal or console), with the bridge its customer gave, and answers
+/// its key.
 pub async fn record_new(
     state: &AppState,
     session: &Session,
     org: &OrgRecord,
-    severity: stringer_core::ids::Severity,
-    security: bool,
-    intake: Intake,
-    subject: String,
-    description: String,
-    requester: Option<stringer_core::ids::UserId>,
+    new: NewTicket,
 ) -> Result<String, PageError> {
     let caller = &session.caller;
     let id = TicketId(new_id("tkt"));
-    let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(intake), security };
+    let kind = EventKind::Opened {
+        org: org.slug.clone(),
+        severity: new.severity,
+        intake: Some(new.intake),
+        security: new.security,
+    };
     let details = TicketDetails {
-        subject: subject.trim().to_string(),
-        description,
-        requester: requester.or_else(|| caller.user().org.as_ref().map(|_| caller.user().id.clone())),
+        subject: new.subject.trim().to_string(),
+        description: new.description,
+        requester: new.requester.or_else(|| caller.user().org.as_ref().map(|_| caller.user().id.clone())),
     };
     let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details), comment: None };
-    state.record(vec![Event::new(state.now(), id.clone(), kind)], extras).await.map_err(crate::ApiError::from)?;
+    let now = state.now();
+    let mut events = vec![Event::new(now, id.clone(), kind)];
+    events.extend(new.bridge.map(|url| Event::new(now, id.clone(), EventKind::BridgeGiven { url })));
+    state.record(events, extras).await.map_err(crate::ApiError::from)?;
     let (t, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| PageError::not_found("ticket"))?;
     Ok(t.key().to_string())
 }
 
 /// The ticket page.
-pub async fn ticket(State(state): State<AppState>, Signed(session): Signed, Path(key): Path<String>) -> PageResult {
+pub async fn ticket(
+    State(state): State<AppState>,
+    Signed(session): Signed,
+    Path(key): Path<String>,
+    Query(q): Query<PagedQuery>,
+) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    render(&ticket::page(&state, &session, found, false, None).await?)
+    let flash = q.paged.map(|outcome| page_words(&state, &session, &found.ticket.state, outcome));
+    render(&ticket::page(&state, &session, found, false, flash).await?)
+}
+
+/// What the on-call page button did, carried by its redirect so the ticket's page can say it
+/// (and a reload says it again without paging again).
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageResultKind {
+    /// Paged now.
+    Sent,
+    /// The last page is still in flight: nothing paged again.
+    InFlight,
+    /// The contract did not allow it.
+    Refused,
+    /// Too soon after the last presses.
+    TooSoon,
+}
+
+/// The ticket page's query: what the on-call page button did, if it was just pressed.
+#[derive(Deserialize)]
+pub struct PagedQuery {
+    #[serde(default)]
+    paged: Option<PageResultKind>,
+}
+
+/// What the on-call page button did, in words, from the ticket as it stands.
+fn page_words(
+    state: &AppState,
+    session: &Session,
+    t: &stringer_core::ticket::Ticket,
+    outcome: PageResultKind,
+) -> String {
+    let contract = state.contract();
+    let tz = text::zone(session.caller.user().time_zone.as_deref());
+    let time = |at| text::instant(at, &tz);
+    match outcome {
+        PageResultKind::Sent => {
+            let role = contract.escalation(&t.tier).steps.first().map_or_else(
+                || "on-call engineer".to_string(),
+                |s| stringer_app::postmortem::words::role(s.notify.as_str()),
+            );
+            match t.customer_paged_at {
+                Some(at) => format!("Paged the {role} at {}: they have been alerted.", time(at)),
+                None => format!("Paged the {role}; they have answered since."),
+            }
+        }
+        PageResultKind::InFlight => match t.customer_page_in_flight(contract) {
+            Some(f) => format!("Not paged again. {}", in_flight_words(&f, time)),
+            None => "On-call was paged and has answered since.".to_string(),
+        },
+        PageResultKind::Refused => match t.customer_page_refusal(contract, state.now()) {
+            Some((opens_at, reason)) => {
+                let when = opens_at.map(|at| format!(" It opens {}.", time(at))).unwrap_or_default();
+                format!("Not paged: {reason}.{when}")
+            }
+            None => "Not paged then; the on-call line is open now.".to_string(),
+        },
+        PageResultKind::TooSoon => "Not paged: this ticket was paged a moment ago; try again in a minute.".to_string(),
+    }
 }
 
 /// A reply's text.
@@ -329,29 +484,22 @@ async fn act_and_show(state: &AppState, session: &Session, key: &str, command: C
     see_other(&format!("/portal/tickets/{key}"))
 }
 
-/// The on-call page button: what the contract allows happens, and the page says what.
+/// The on-call page button: what the contract allows happens (a page, or nothing while the
+/// last one is in flight), then POST → 303 → the ticket's page, which says what — so a
+/// reload never presses the button again.
 pub async fn page(
     State(state): State<AppState>,
     Path(key): Path<String>,
     PageForm(session, _): PageForm<serde::de::IgnoredAny>,
 ) -> PageResult {
     let found = ticket::find(&state, &session, &key).await?;
-    let acted = state
-        .tickets()
-        .act_on(session.caller.principal(), found, vec![Command::PageOnCall])
-        .await
-        .map_err(crate::ApiError::from)?;
-    let tz = text::zone(session.caller.user().time_zone.as_deref());
-    let flash = match acted.paged() {
-        Ok(roles) => {
-            let roles: Vec<String> = roles.iter().map(|r| stringer_app::postmortem::words::role(r)).collect();
-            format!("Paged the {}: they have been alerted now.", roles.join(" and the "))
-        }
-        Err(ActError::Refused { reason, opens_at }) => {
-            let when = opens_at.map(|t| format!(" It opens {}.", text::instant(t, &tz))).unwrap_or_default();
-            format!("Not paged: {reason}.{when}")
-        }
+    let acted = state.tickets().act_on(session.caller.principal(), found, vec![Command::PageOnCall]).await;
+    let outcome = match acted.and_then(|acted| acted.paged()) {
+        Ok(PageOutcome::Paged(_)) => "sent",
+        Ok(PageOutcome::InFlight(_)) => "in_flight",
+        Err(ActError::Refused { .. }) => "refused",
+        Err(ActError::TooSoon(_)) => "too_soon",
         Err(e) => return Err(crate::ApiError::from(e).into()),
     };
-    render(&ticket::page(&state, &session, acted.found, false, Some(flash)).await?)
+    see_other(&format!("/portal/tickets/{key}?paged={outcome}"))
 }

@@ -157,6 +157,7 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
                 a.met.to_string(),
                 a.breached.to_string(),
                 a.running.to_string(),
+                a.withdrawn.to_string(),
                 pct(a.percent()),
                 a.weekend_breached.to_string(),
             ])

@@ -96,6 +96,10 @@ pub fn clock(contract: &Contract, c: &SlaClock, now: Timestamp, tz: &TimeZone) -
             let at = c.stopped_at.map(|d| format!(" — {}", instant(d, tz))).unwrap_or_default();
             (format!("met{at}"), "done")
         }
+        ClockState::Withdrawn => {
+            let at = c.stopped_at.map(|d| format!(" — {}", instant(d, tz))).unwrap_or_default();
+            (format!("withdrawn: the customer resolved the ticket before a response{at}"), "done")
+        }
     };
     ClockWords { target: c.target.clone(), within: c.cell.within.to_string(), words, tone }
 }

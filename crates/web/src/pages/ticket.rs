@@ -57,8 +57,10 @@ pub struct BridgeLine {
     pub due: String,
     /// Who joined in that role, and when; empty while nobody has.
     pub joined: String,
-    /// Where the bridge is, if said.
+    /// Where the bridge is, if said: a meeting link or a phone bridge.
     pub url: String,
+    /// The link that joins it: the meeting link, or `tel:` and the phone bridge.
+    pub href: String,
     /// The staff role the contract requires.
     pub role: String,
 }
@@ -367,6 +369,7 @@ pub async fn page(
             .map(|(at, by)| format!("{} joined {}", name(by), text::instant(*at, &tz)))
             .unwrap_or_default(),
         url: b.url.clone().unwrap_or_default(),
+        href: b.url.as_deref().map(bridge_href).unwrap_or_default(),
         role: stringer_app::postmortem::words::role(&contract.security.bridge.role),
     });
     let staff_list = if allowed.assign || allowed.bridge {
@@ -436,5 +439,16 @@ pub fn status_words(s: Status) -> &'static str {
         Status::Open => "open",
         Status::WaitingOnCustomer => "waiting on customer",
         Status::Resolved => "resolved",
+    }
+}
+
+/// The link that joins a bridge: a meeting link as it is, a phone bridge as a `tel:` link
+/// (its spaces and dashes dropped; commas are the dialer's pauses before the access code).
+fn bridge_href(address: &str) -> String {
+    if address.starts_with("https://") || address.starts_with("http://") {
+        address.to_string()
+    } else {
+        let number: String = address.trim_start_matches("tel:").chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        format!("tel:{number}")
     }
 }

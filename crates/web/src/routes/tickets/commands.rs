@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use stringer_app::act::{Acted, Command};
+use stringer_app::act::{Acted, Command, PageOutcome, check_bridge_address, in_flight_words};
 use stringer_app::act::{MAX_SUBJECT, MAX_TEXT};
 use stringer_app::{Extras, TicketDetails};
 use stringer_core::access::Action;
@@ -29,12 +29,18 @@ use utoipa::ToSchema;
 pub struct CreateTicket {
     /// The customer org; customers may omit it (their own).
     org: Option<String>,
-    severity: String,
+    /// One of the contract's severities; a security incident may omit it, and takes only the
+    /// one the contract's security rule names (P1 by default).
+    severity: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
     subject: String,
     description: String,
     #[serde(default)]
     security: bool,
+    /// A security incident: where the customer's incident bridge is — a meeting link (http or
+    /// https) or a phone bridge (`+14155550100,,987654#`), at most 500 bytes.
+    #[schema(max_length = 500)]
+    bridge: Option<String>,
     /// Where it came in: portal | email | slack | phone | api (default api).
     #[schema(value_type = Option<String>)]
     channel: Option<Intake>,
@@ -54,7 +60,25 @@ pub async fn create_ticket(
         (None, None) => return Err(ApiError::unprocessable("org: which customer org the ticket is for")),
     };
     let org = state.accounts().org(caller.principal(), &org_slug, Action::OpenTicket).await?;
-    let severity = check_severity(state.contract(), &body.severity)?;
+    let contract = state.contract();
+    let severity = match (body.severity.as_deref(), body.security) {
+        (Some(s), security) => {
+            let severity = check_severity(contract, s)?;
+            match contract.security_severity_refusal(&org.tier, &severity).filter(|_| security) {
+                Some(why) => return Err(ApiError::unprocessable(format!("severity: {why}"))),
+                None => severity,
+            }
+        }
+        (None, true) => contract.security_severity(&org.tier).clone(),
+        (None, false) => return Err(ApiError::unprocessable("severity: one of the contract's severities")),
+    };
+    let bridge = match body.bridge.as_deref().filter(|b| !b.trim().is_empty()) {
+        Some(_) if !body.security => {
+            return Err(ApiError::unprocessable("bridge: only a security incident has an incident bridge"));
+        }
+        Some(b) => Some(check_bridge_address(b)?),
+        None => None,
+    };
     if body.subject.trim().is_empty() || body.subject.len() > MAX_SUBJECT {
         return Err(ApiError::unprocessable(format!("subject: 1 to {MAX_SUBJECT} characters")));
     }
@@ -75,7 +99,9 @@ pub async fn create_ticket(
         requester: caller.user().org.as_ref().map(|_| caller.user().id.clone()),
     };
     let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details.clone()), comment: None };
-    state.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
+    let mut events = vec![Event::new(now, id.clone(), kind)];
+    events.extend(bridge.map(|url| Event::new(now, id.clone(), EventKind::BridgeGiven { url })));
+    state.record(events, extras).await?;
     // Read back for the number the store gave it (its key).
     let (t, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket"))?;
     Ok((StatusCode::CREATED, axum::Json(view(state.contract(), t, now))))
@@ -243,27 +269,54 @@ pub async fn record_bridge(
 /// What a customer page did.
 #[derive(Serialize, ToSchema)]
 pub struct PageView {
-    /// The pages sent, by role.
+    /// The pages sent, by role (none while the customer's last page is in flight).
     paged: Vec<String>,
+    /// The customer's last page, still unanswered: nothing was paged again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_flight: Option<InFlightView>,
     /// The ticket afterwards.
     ticket: TicketView,
+}
+
+/// A customer page in flight: made and not answered (the ticket not acknowledged) yet.
+#[derive(Serialize, ToSchema)]
+pub struct InFlightView {
+    /// When on-call was paged (RFC 3339).
+    paged_at: String,
+    /// When the escalation's next step pages someone else, if one will (RFC 3339).
+    escalates_at: Option<String>,
+    /// The same in words.
+    says: String,
 }
 
 /// The customer's "page on-call" (portal button, API, or staff taking the phone line):
 /// Enterprise for any open ticket; Pro for a P1 still unacknowledged 30 minutes after opening
 /// — before that it is refused with `opens_at`, the instant it opens (409: it depends on the
-/// moment, like a conflict with the ticket's current state). Rate-limited per ticket.
+/// moment, like a conflict with the ticket's current state). While the customer's last page
+/// is in flight (not answered: the ticket not acknowledged since), nothing is paged again and
+/// the answer (200) says when it was paged and when it escalates. Rate-limited per ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 202, body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 202, description = "Paged", body = PageView), (status = 200, description = "The last page is still in flight: nothing paged again", body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
 pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let acted = act(&state, &caller, &id, vec![Command::PageOnCall]).await?;
-    let paged = acted.paged()?;
+    let (status, paged, in_flight) = match acted.paged()? {
+        PageOutcome::Paged(roles) => (StatusCode::ACCEPTED, roles, None),
+        PageOutcome::InFlight(f) => {
+            let says = in_flight_words(&f, |t| t.strftime("%H:%M UTC").to_string());
+            let view = InFlightView {
+                paged_at: f.paged_at.to_string(),
+                escalates_at: f.escalates_at.map(|t| t.to_string()),
+                says,
+            };
+            (StatusCode::OK, Vec::new(), Some(view))
+        }
+    };
     Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(PageView { paged, ticket: view(state.contract(), acted.found.ticket, state.now()) }),
+        status,
+        axum::Json(PageView { paged, in_flight, ticket: view(state.contract(), acted.found.ticket, state.now()) }),
     ))
 }

@@ -27,7 +27,7 @@ pub struct SlaView {
     within: String,
     /// The calendar it counts on ("clock" for clock time).
     calendar: String,
-    /// running | paused | met | breached.
+    /// running | paused | met | breached | withdrawn (the customer resolved the ticket before a response).
     state: String,
     /// RFC 3339; absent while paused.
     due: Option<String>,
