@@ -61,6 +61,18 @@ async fn demo_sign_ins_on(db: Db) {
     assert_eq!(resolved.len(), 3, "{incidents}");
     let ahead = second.ok(Method::GET, "/status/api/v2/scheduled-maintenances/upcoming.json", "", None).await;
     assert_eq!(ahead["scheduled_maintenances"].as_array().unwrap().len(), 1, "{ahead}");
+    // And a published post-incident report the customer reads.
+    let alice = second
+        .ok(
+            Method::POST,
+            "/api/v1/login",
+            "",
+            Some(json!({"email": "alice@acme.example", "password": "demo-alice-password"})),
+        )
+        .await;
+    let alice = alice["token"].as_str().unwrap();
+    let published = second.ok(Method::GET, "/api/v1/reports?state=published", alice, None).await;
+    assert_eq!(published.as_array().unwrap().len(), 1, "{published}");
 }
 
 async fn attachments_on(db: Db) {

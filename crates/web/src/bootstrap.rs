@@ -190,6 +190,9 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
     let orgs = [("acme", customers["alice"].clone()), ("bolt", customers["bob"].clone())];
     crate::demo_history::seed(state, &orgs, &[staff["nico"].clone(), staff["eve"].clone()]).await?;
     crate::demo_history::seed_status(state).await?;
+    let acme = ("acme", customers["alice"].clone());
+    let (nico, tina, lena) = (staff["nico"].clone(), staff["tina"].clone(), staff["lena"].clone());
+    crate::demo_history::seed_report(state, acme, nico, tina, lena).await?;
     Ok(issued)
 }
 

@@ -3,16 +3,20 @@
 //! some late) and resolved, through the same application call as every other change; and
 //! the public status page's last 90 days (components, three incidents, a completed
 //! maintenance, one scheduled ahead), written by the application's status desk at the
-//! instants they happened. The quarterly review, the console's closed tickets and the
-//! uptime bars then have something to show.
+//! instants they happened; and the P1 behind the status page's worst incident, with its
+//! post-incident report written by the TAM, approved by the support lead and published.
+//! The quarterly review, the console's closed tickets, the uptime bars and the reports
+//! list then have something to show.
 
 use crate::AppState;
 use crate::ids::new_id;
 use jiff::{SignedDuration, Timestamp};
+use stringer_app::postmortem::StepRequest;
 use stringer_app::status::{ComponentRecord, NewIncident, NewUpdate, StatusDesk};
 use stringer_app::{AppError, Extras, StoreError, TicketDetails};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, Severity, TicketId, UserId};
+use stringer_core::postmortem::{self, ActionItem, ItemState, Sections};
 use stringer_core::review::Quarter;
 use stringer_core::status::{ComponentStatus, Impact, IncidentStatus, MaintenanceStatus, Phase};
 
@@ -282,4 +286,85 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
 enum Step {
     Maintenance(String, MaintenanceStatus, &'static str),
     Open(&'static Past),
+}
+
+/// The P1 at `org` behind the status page's first past incident (same instant), worked in
+/// minutes, and its post-incident report: written by `tam`, approved and published by
+/// `lead`, with an action item owned by `engineer`.
+pub async fn seed_report(
+    state: &AppState,
+    (org, requester): (&str, UserId),
+    engineer: UserId,
+    tam: UserId,
+    lead: UserId,
+) -> Result<(), StoreError> {
+    let now = state.now().as_second();
+    let today = now - now.rem_euclid(DAY);
+    let story = &PAST[0];
+    let opened = Timestamp::from_second(today - story.days_ago * DAY + story.at_minute * MINUTE)
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    let id = TicketId(new_id("tkt"));
+    let at = |minutes: i64| opened + SignedDuration::from_mins(minutes);
+    let events = vec![
+        Event::new(
+            opened,
+            id.clone(),
+            EventKind::Opened {
+                org: OrgSlug::from(org),
+                severity: Severity::from("P1"),
+                intake: Some(Intake::Phone),
+                security: false,
+            },
+        ),
+        Event::new(at(4), id.clone(), EventKind::Acknowledged { by: engineer.to_string() }),
+        Event::new(at(95), id.clone(), EventKind::Resolved { by_customer: false }),
+    ];
+    let extras = Extras {
+        actor: Some(engineer.clone()),
+        details: Some(TicketDetails {
+            subject: "Checkout API answers 502 for EU customers".into(),
+            description: "Since 14:05 UTC most EU checkout calls fail with 502 Bad Gateway.".into(),
+            requester: Some(requester),
+        }),
+        comment: None,
+    };
+    state.record(events, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+    let (ticket, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| StoreError::Backend("lost".into()))?;
+    let reports = state.reports();
+    let report = |e: stringer_app::postmortem::ReportError| StoreError::Backend(e.to_string());
+    let draft = reports.start(&ticket, now).await.map_err(report)?;
+    let sections = Sections {
+        summary: "For 95 minutes most EU calls to the checkout API failed with 502.".into(),
+        impact: "About 60 % of EU checkout requests failed between 14:10 and 15:45 UTC; US traffic was not affected."
+            .into(),
+        root_cause: "A configuration push removed the connection limit of the EU load balancer pool, which then \
+                     exhausted the upstream connections."
+            .into(),
+        resolution: "The configuration was rolled back at 14:35 UTC; error rates were normal by 15:00 UTC.".into(),
+        remediation: "Connection limits are now checked in CI before any load balancer change.".into(),
+        lessons: "A configuration change is a deploy: it needs the same canary.".into(),
+        action_items: vec![ActionItem {
+            what: "Check load balancer limits in CI".into(),
+            owner: engineer.to_string(),
+            due: Some(
+                jiff::civil::Date::from(opened.to_zoned(jiff::tz::TimeZone::UTC).date()) + jiff::Span::new().days(14),
+            ),
+            state: ItemState::Done,
+        }],
+        timeline_edits: Vec::new(),
+    };
+    let step = |step, revision, sections| StepRequest { step, revision, sections, comment: None };
+    let submitted = reports
+        .step(&ticket, &tam, step(postmortem::Step::Submit, draft.record.revision, Some(sections)))
+        .await
+        .map_err(report)?;
+    let approved = reports
+        .step(&ticket, &lead, step(postmortem::Step::Approve, submitted.record.revision, None))
+        .await
+        .map_err(report)?;
+    reports
+        .step(&ticket, &lead, step(postmortem::Step::Publish, approved.record.revision, None))
+        .await
+        .map_err(report)?;
+    Ok(())
 }
