@@ -67,12 +67,16 @@ def browser():
 
 
 class Person:
-    """One browser context (its own cookies) that may only reach 127.0.0.1."""
+    """One browser context (its own cookies) that may only reach 127.0.0.1. Every page it
+    reaches is held to 0 axe-core violations: on close, each address its page was navigated
+    to is visited again in the same session and checked (POST results are reached by their
+    303's GET, so they are among them)."""
 
     def __init__(self, browser, server):
         self.server = server
         self.context = browser.new_context(base_url=server.url)
         self.left = []
+        self.visited = []
 
         def guard(route):
             if urlparse(route.request.url).hostname == "127.0.0.1":
@@ -83,6 +87,12 @@ class Person:
 
         self.context.route("**/*", guard)
         self.page = self.context.new_page()
+
+        def navigated(frame):
+            if frame == self.page.main_frame and frame.url.startswith(server.url) and frame.url not in self.visited:
+                self.visited.append(frame.url)
+
+        self.page.on("framenavigated", navigated)
 
     def sign_in(self, email, password=PASSWORD):
         self.page.goto("/signin")
@@ -95,7 +105,17 @@ class Person:
 
     def close(self):
         assert self.left == [], f"requests tried to leave 127.0.0.1: {self.left}"
+        found = {}
+        if self.server.proc.poll() is None:
+            for url in list(self.visited):
+                response = self.page.goto(url)
+                if response is None or not response.headers.get("content-type", "").startswith("text/html"):
+                    continue
+                violations = axe_violations(self.page)
+                if violations:
+                    found[urlparse(url).path] = violations
         self.context.close()
+        assert found == {}, f"axe-core violations on pages this person reached: {found}"
 
 
 @contextlib.contextmanager

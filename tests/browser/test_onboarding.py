@@ -128,8 +128,8 @@ def test_an_admin_creates_an_org_and_chooses_its_people_by_name(desk, people):
     page.fill("#org-name", "Zen Systems")
     page.select_option("#org-tier", label="Enterprise")
     page.select_option("#org-deployment", label="Dedicated")
-    page.select_option("#org-tam", label="Tina TAM (TAM)")
-    page.select_option("#org-named", label=["Nico Engineer (engineer)", "Erin Engineer (engineer)"])
+    page.select_option("#org-tam", label="Tina TAM (Technical account manager)")
+    page.select_option("#org-named", label=["Nico Engineer (Engineer)", "Erin Engineer (Engineer)"])
     page.click("text=Add the org")
     page.wait_for_load_state()
     assert page.locator("#org-slug").get_attribute("aria-invalid") == "true"
@@ -137,7 +137,7 @@ def test_an_admin_creates_an_org_and_chooses_its_people_by_name(desk, people):
     assert page.locator("#org-slug").get_attribute("aria-describedby") == "org-slug-error"
     assert page.locator("#org-name").input_value() == "Zen Systems"
     assert selected_labels(page, "#org-tier") == ["Enterprise"]
-    assert selected_labels(page, "#org-named") == ["Erin Engineer (engineer)", "Nico Engineer (engineer)"]
+    assert selected_labels(page, "#org-named") == ["Erin Engineer (Engineer)", "Nico Engineer (Engineer)"]
     assert axe_violations(page) == []
 
     page.fill("#org-slug", "zen")
@@ -149,11 +149,11 @@ def test_an_admin_creates_an_org_and_chooses_its_people_by_name(desk, people):
     assert (org["tier"], org["deployment"], org["tam"]) == ("enterprise", "dedicated", desk.staff["tina"]["id"])
     assert sorted(org["named_engineers"]) == sorted([desk.staff["nico"]["id"], desk.staff["erin"]["id"]])
     assert selected_labels(page, "#tier") == ["Enterprise"]
-    assert selected_labels(page, "#named_engineers") == ["Erin Engineer (engineer)", "Nico Engineer (engineer)"]
+    assert selected_labels(page, "#named_engineers") == ["Erin Engineer (Engineer)", "Nico Engineer (Engineer)"]
     assert axe_violations(page) == []
 
     # Later: Erin leaves the org's named engineers, and it moves to Pro.
-    page.select_option("#named_engineers", label=["Nico Engineer (engineer)"])
+    page.select_option("#named_engineers", label=["Nico Engineer (Engineer)"])
     page.select_option("#tier", label="Pro")
     page.click("text=Save")
     page.wait_for_load_state()
