@@ -108,7 +108,7 @@ async fn the_review_saves_what_a_step_carries_and_checks_it() {
     let d = desk(&server).await;
     let lead = lead(&server, &d.admin).await;
     let body =
-        json!({"org": "acme", "severity": "P2", "subject": "Key in a log", "description": "x", "security": true});
+        json!({"org": "acme", "severity": "P1", "subject": "Key in a log", "description": "x", "security": true});
     let key =
         server.ok(Method::POST, "/api/v1/tickets", &d.engineer, Some(body)).await["key"].as_str().unwrap().to_string();
     server.ok(Method::POST, &format!("/api/v1/tickets/{key}/resolve"), &d.engineer, None).await;
