@@ -124,13 +124,18 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), S
     )
     .await
     .map_err(backend_err)?;
-    let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        .fetch_one(&mut *conn)
+    // Every migration not yet applied runs, in order: a number that landed after a higher one
+    // (two branches) is applied too, not skipped for being below the highest.
+    let applied: std::collections::HashSet<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *conn)
         .await
+        .map_err(backend_err)?
+        .iter()
+        .map(|row| row.try_get::<i64, _>("version"))
+        .collect::<Result<_, _>>()
         .map_err(backend_err)?;
-    let current: i64 = row.try_get("v").map_err(backend_err)?;
     for (version, sqlite, postgres) in MIGRATIONS {
-        if *version <= current {
+        if applied.contains(version) {
             continue;
         }
         let text = match backend {

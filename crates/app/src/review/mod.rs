@@ -77,8 +77,10 @@ pub struct Review {
     pub org: String,
     /// Its name.
     pub name: String,
-    /// Its tier.
+    /// Its tier (the contract's key).
     pub tier: String,
+    /// The tier as people read it (the contract's name for it, e.g. "Enterprise").
+    pub tier_name: String,
     /// The quarter.
     pub quarter: String,
     /// Tickets opened in the quarter.
@@ -207,6 +209,7 @@ pub async fn review(
         org: org.slug.to_string(),
         name: org.name.clone(),
         tier: org.tier.to_string(),
+        tier_name: contract.tiers.get(&org.tier).map_or_else(|| org.tier.to_string(), |t| t.name.clone()),
         quarter: quarter.to_string(),
         tickets: these.len(),
         figures,
@@ -335,7 +338,7 @@ pub fn markdown(r: &Review) -> String {
     let f = &r.figures;
     let mut out = format!(
         "# Quarterly operational review: {} ({}), {}\n\n{} tickets opened in the quarter.\n\n",
-        r.name, r.tier, r.quarter, r.tickets
+        r.name, r.tier_name, r.quarter, r.tickets
     );
     out.push_str("## SLA attainment\n\n| Severity | Target | Met | Breached | Running | Withdrawn | Met % | Weekend breaches |\n|---|---|---|---|---|---|---|---|\n");
     for a in &f.attainment {

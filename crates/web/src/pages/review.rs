@@ -193,7 +193,7 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
     Body {
         org: r.org.clone(),
         name: r.name.clone(),
-        tier: r.tier.clone(),
+        tier: r.tier_name.clone(),
         quarter: r.quarter.clone(),
         previous: quarter.previous().to_string(),
         next: quarter.next().to_string(),
