@@ -346,9 +346,7 @@ pub async fn seed_report(
         action_items: vec![ActionItem {
             what: "Check load balancer limits in CI".into(),
             owner: engineer.to_string(),
-            due: Some(
-                jiff::civil::Date::from(opened.to_zoned(jiff::tz::TimeZone::UTC).date()) + jiff::Span::new().days(14),
-            ),
+            due: Some(opened.to_zoned(jiff::tz::TimeZone::UTC).date() + jiff::Span::new().days(14)),
             state: ItemState::Done,
         }],
         timeline_edits: Vec::new(),
