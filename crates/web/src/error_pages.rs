@@ -136,8 +136,8 @@ async fn message(response: Response) -> String {
     })
 }
 
-/// "no such ticket" → "No such ticket."
-fn sentence(detail: &str) -> String {
+/// A problem's detail as a sentence: "no such ticket" → "No such ticket."
+pub(crate) fn sentence(detail: &str) -> String {
     let mut out: String = detail.chars().take(1).flat_map(char::to_uppercase).chain(detail.chars().skip(1)).collect();
     if !out.ends_with(['.', '?', '!']) {
         out.push('.');

@@ -143,12 +143,7 @@ impl PageError {
 impl From<ApiError> for PageError {
     /// The problem's detail as a sentence ("no such ticket" → "No such ticket.").
     fn from(e: ApiError) -> PageError {
-        let mut message: String =
-            e.detail.chars().take(1).flat_map(char::to_uppercase).chain(e.detail.chars().skip(1)).collect();
-        if !message.ends_with(['.', '?', '!']) {
-            message.push('.');
-        }
-        PageError { status: e.status, message }
+        PageError { status: e.status, message: crate::error_pages::sentence(&e.detail) }
     }
 }
 

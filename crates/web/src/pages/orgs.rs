@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use stringer_app::accounts::orgs::{NewOrg, OrgChange, warnings as org_warnings};
 use stringer_app::mail::{OrgMailPolicy, UnknownSenders};
-use stringer_core::access::{Action, Object};
+use stringer_core::access::Action;
 use stringer_core::ids::Deployment;
 
 /// The deployments as the forms offer them: (value, words).
@@ -124,14 +124,7 @@ impl OrgsPage {
 async fn orgs_page(state: &AppState, session: &Session, draft: OrgDraft, errors: Vec<FieldError>) -> PageResult {
     let caller = &session.caller;
     caller.may_list(Action::UpdateOrg)?;
-    let orgs: Vec<_> = state
-        .ports
-        .accounts
-        .orgs()
-        .await?
-        .into_iter()
-        .filter(|o| caller.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref()))))
-        .collect();
+    let orgs = state.accounts().orgs(caller.principal()).await?;
     let names = super::ticket::names(state, orgs.iter().filter_map(|o| o.tam.as_ref()).map(|t| t.as_str())).await?;
     let tiers = tiers(state);
     let orgs = orgs
