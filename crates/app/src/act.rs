@@ -409,7 +409,7 @@ impl TicketDesk {
     async fn staff_who_may_see(&self, found: &Found, id: &UserId) -> Result<UserRecord, ActError> {
         let user = self.accounts.user(id).await?;
         let Some(user) = user.filter(|u| u.org.is_none() && u.deactivated_at.is_none()) else {
-            return Err(ActError::Invalid(format!("{id:?} is not an active staff user")));
+            return Err(ActError::Invalid(format!("{:?} is not an active staff user", id.as_str())));
         };
         if !access::decide(&user.as_sender(), Action::ReadTicket, Some(found.object())).allowed() {
             return Err(ActError::Invalid(format!("{} may not see this ticket", user.name)));

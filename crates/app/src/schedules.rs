@@ -75,7 +75,9 @@ impl ScheduleDesk {
         let object = found.as_ref().map(|o| Object::Schedule(o.as_ref().map(OrgRecord::as_ref)));
         match access::decide(&who.actor(), action, object) {
             access::Decision::Allow => Ok(found.flatten()),
-            access::Decision::NotFound => Err(AccountError::Invalid(format!("unknown org {org:?}")).into()),
+            access::Decision::NotFound => {
+                Err(AccountError::Invalid(format!("unknown org {:?}", org.unwrap_or_default())).into())
+            }
             access::Decision::Forbidden(why) => Err(AccountError::Forbidden(why.to_string()).into()),
         }
     }

@@ -107,7 +107,7 @@ pub struct ActionItem {
     /// Who owns it: a staff member's user id (the application checks that it is one).
     pub owner: String,
     /// By when.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub due: Option<Date>,
     /// Where it stands.
     pub state: ItemState,

@@ -33,6 +33,10 @@ impl Quarter {
     /// Reads `2026-Q4`.
     pub fn parse(text: &str) -> Option<Quarter> {
         let (year, q) = text.split_once("-Q").or_else(|| text.split_once("-q"))?;
+        let plain = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
+        if !plain(year, 4) || !plain(q, 1) {
+            return None;
+        }
         let year: i16 = year.parse().ok().filter(|y| (1970..=9998).contains(y))?;
         let number: i8 = q.parse().ok().filter(|n| (1..=4).contains(n))?;
         Some(Quarter { year, number })
@@ -472,7 +476,10 @@ mod tests {
         assert_eq!(q.previous().to_string(), "2026-Q3");
         assert_eq!(Quarter::parse("2027-Q1").unwrap().previous().to_string(), "2026-Q4");
         assert_eq!(Quarter::of("2026-12-31T23:59:59Z".parse().unwrap()), q);
-        for bad in ["2026-Q5", "2026-Q0", "2026Q4", "Q4-2026", "", "2026-Q", "99999-Q1"] {
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026Q4", "Q4-2026", "", "2026-Q", "99999-Q1", "+2026-Q1", "02026-Q1", "2026-Q+1",
+            "1969-Q4", "9999-Q1",
+        ] {
             assert_eq!(Quarter::parse(bad), None, "{bad}");
         }
         assert_eq!(weeks(q), 14, "92 days: 13 weeks and a day");

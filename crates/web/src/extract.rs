@@ -50,9 +50,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(e) => Err(json_problem(e)),
+            Err(e) => match whole_numbers(&bytes).and_then(|v| serde_json::from_value(v).ok()) {
+                Some(v) => Ok(Body(v)),
+                None => Err(json_problem(e)),
+            },
         }
     }
+}
+
+/// JSON Schema counts `105.0` as an integer and serde does not: the body again, with every
+/// whole number written as a fraction (within ±2^53, where a double is exact) made an
+/// integer — when it holds such a number (`None` otherwise, and for a body that does not
+/// parse). Read only after the body failed as it came, so well-written bodies pay nothing.
+fn whole_numbers(bytes: &[u8]) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    fn walk(value: &mut Value, changed: &mut bool) {
+        match value {
+            Value::Number(n) => {
+                if let Some(f) =
+                    n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                {
+                    *value = Value::from(f as i64);
+                    *changed = true;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, changed)),
+            Value::Object(fields) => fields.values_mut().for_each(|v| walk(v, changed)),
+            _ => {}
+        }
+    }
+    let mut value: Value = serde_json::from_slice(bytes).ok()?;
+    let mut changed = false;
+    walk(&mut value, &mut changed);
+    changed.then_some(value)
 }
 
 /// Whether JSON text holds a NUL character: inside a string it can only be the escape
@@ -160,5 +190,14 @@ mod tests {
         assert!(has_nul_escape(br#"{"a":"\u00001"}"#), "NUL, then a digit");
         assert!(!has_nul_escape(br#"{"a":"\u0001"}"#));
         assert!(!has_nul_escape(b"\\"), "a trailing backslash");
+    }
+
+    #[test]
+    fn whole_numbers_written_as_fractions_are_read_as_integers() {
+        let read = whole_numbers(br#"{"a":105.0,"b":[1.0,{"c":-2e3}],"d":1.5,"e":7}"#).unwrap();
+        assert_eq!(read, serde_json::json!({"a":105,"b":[1,{"c":-2000}],"d":1.5,"e":7}));
+        assert_eq!(whole_numbers(br#"{"a":1,"b":1.5}"#), None, "nothing to change");
+        assert_eq!(whole_numbers(br#"{"a":1e300}"#), None, "beyond what a double holds exactly");
+        assert_eq!(whole_numbers(b"{"), None);
     }
 }

@@ -17,6 +17,7 @@ mod extract;
 mod ics;
 mod idempotency;
 pub mod ids;
+mod openapi;
 pub mod packet;
 pub mod pages;
 mod ratelimit;
@@ -284,7 +285,7 @@ fn body_limit(path: &str) -> usize {
 pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
-    let doc = Arc::new(doc);
+    let doc = Arc::new(openapi::served(&doc, state.contract()));
     Router::new()
         .merge(api)
         .merge(routes::public(doc))

@@ -13,6 +13,9 @@ use stringer_core::ids::UserId;
 use stringer_core::phone::e164;
 use subtle::ConstantTimeEq;
 
+/// The longest phone number taken as written (spaces, dots, dashes and brackets included).
+pub const MAX_WRITTEN: usize = 32;
+
 /// What a change of phone number came to.
 pub enum NumberChange {
     /// The number in force now (`None`: none).
@@ -50,6 +53,11 @@ impl AccountDesk {
         number: Option<&str>,
     ) -> Result<NumberChange, AccountError> {
         let user = self.user(who, id, Action::SetCallerId).await?;
+        if number.is_some_and(|n| n.chars().count() > MAX_WRITTEN) {
+            return Err(AccountError::Invalid(format!(
+                "a phone number is written in at most {MAX_WRITTEN} characters"
+            )));
+        }
         let number = match number.map(str::trim).filter(|n| !n.is_empty()) {
             Some(given) => Some(e164(given).ok_or_else(|| {
                 AccountError::Invalid(

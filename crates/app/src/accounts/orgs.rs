@@ -61,7 +61,7 @@ pub fn warnings(contract: &Contract, o: &OrgRecord) -> Vec<String> {
 }
 
 /// A slug or email tag: 2–40 lowercase letters, digits or dashes, not starting with a dash.
-fn valid_slug(s: &str) -> bool {
+pub fn valid_slug(s: &str) -> bool {
     (2..=40).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 /// The longest shift accepted, in days. Longer turns are not a rotation anyone keeps; the bound
 /// also keeps hand-off arithmetic far from the edges of the representable dates.
 pub const MAX_SHIFT_DAYS: u32 = 365;
+// The OpenAPI attribute on `RotationSpec::shift_days` takes only a literal: keep them equal.
+const _: () = assert!(MAX_SHIFT_DAYS == 365);
 
 /// A rotation as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,8 +22,10 @@ pub struct RotationSpec {
     /// IANA time zone whose wall clock the hand-offs follow.
     pub time_zone: String,
     /// User ids in turn order; at least one. A user may appear more than once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub members: Vec<String>,
-    /// Days per shift, 1 to [`MAX_SHIFT_DAYS`]: 1 is daily, 7 weekly.
+    /// Days per shift, 1 to 365 ([`MAX_SHIFT_DAYS`]): 1 is daily, 7 weekly.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub shift_days: u32,
     /// Local hand-off time, "HH:MM".
     pub handoff: String,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// An occasion to keep the customer informed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Inform {
     /// The ticket was received: its key, severity and when a response is due.

@@ -224,8 +224,10 @@ pub struct CreateOrg {
     #[schema(value_type = String, pattern = "^(shared|dedicated|federal)$")]
     deployment: Deployment,
     #[serde(default)]
+    #[schema(pattern = "^usr_[0-9A-HJKMNP-TV-Z]{26}$")]
     tam: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<crate::openapi::UserRef>)]
     named_engineers: Vec<String>,
 }
 
@@ -273,8 +275,9 @@ pub struct UpdateOrg {
     deployment: Option<Deployment>,
     /// A staff user who may serve the org; `null` for none.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(usr_[0-9A-HJKMNP-TV-Z]{26})?$")]
     tam: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<crate::openapi::UserRef>>)]
     named_engineers: Option<Vec<String>>,
     /// The shared Slack channel, e.g. `#stringer-acme`; `null` for none.
     #[serde(default, deserialize_with = "present")]
@@ -540,7 +543,7 @@ pub struct CreateToken {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// A non-empty subset of the calling token's scopes: read, write, admin.
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, value_type = Vec<crate::openapi::ScopeName>)]
     scopes: Vec<String>,
     /// Days until it expires (1–366).
     #[schema(minimum = 1, maximum = 366)]

@@ -27,10 +27,10 @@ use utoipa::ToSchema;
 pub struct InboundQuery {
     /// The envelope recipient (`support+acme@…`); without it the message's own `To`,
     /// `Cc` and `Delivered-To` are read.
-    #[param(max_length = 254)]
+    #[param(max_length = 254, pattern = r"^[^\r\n ]*@[^\r\n ]*$")]
     recipient: Option<String>,
     /// The envelope sender.
-    #[param(max_length = 254)]
+    #[param(max_length = 254, pattern = r"^[^\r\n ]*@[^\r\n ]*$")]
     sender: Option<String>,
     /// Which door: `mailgate` (the pipe command) or `http` (the default).
     #[param(pattern = "^(mailgate|http)$")]
@@ -68,7 +68,7 @@ pub async fn inbound(
     }
     let address = |a: &Option<String>, what: &str| -> Result<Option<String>, ApiError> {
         match a {
-            Some(a) if a.len() > 254 || !a.contains('@') || a.contains(['\r', '\n', ' ']) => {
+            Some(a) if a.chars().count() > 254 || !a.contains('@') || a.contains(['\r', '\n', ' ']) => {
                 Err(ApiError::unprocessable(format!("{what}: one mail address")))
             }
             other => Ok(other.as_ref().map(|a| a.to_ascii_lowercase())),
@@ -165,7 +165,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct RouteMail {
     /// The org's slug; its sender is accepted there (added as a member when new).
-    #[schema(max_length = 64)]
+    #[schema(max_length = 64, pattern = "^[a-z0-9][a-z0-9-]{1,39}$")]
     pub org: String,
 }
 
@@ -214,7 +214,6 @@ pub async fn original(
 pub struct MailUpdates {
     /// Any of `received` (a new ticket's acknowledgement), `replied` (public replies),
     /// `resolved`, `line_open` (the on-call line opened for a Pro P1).
-    #[schema(value_type = Vec<String>)]
     pub updates: Vec<Inform>,
 }
 
@@ -252,7 +251,7 @@ pub struct OrgMail {
     /// With `accept`: the domains whose proven senders become members (required then; at
     /// most 20). Every member reads all of the org's tickets, so list only the org's own.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Vec<crate::openapi::DomainName>)]
     pub accept_domains: Vec<String>,
 }
 

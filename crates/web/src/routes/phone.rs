@@ -41,12 +41,15 @@ pub async fn voice(State(state): State<AppState>, uri: OriginalUri, headers: Hea
 pub struct PhoneNumber {
     /// E.164 (`+` and 8 to 15 digits; spaces, dots, dashes and brackets are dropped); `null`
     /// clears it.
-    #[schema(max_length = 32)]
+    #[schema(
+        max_length = 32,
+        pattern = r"^(\s*|[ .()\-]*(\+|0[ .()\-]*0)[ .()\-]*[1-9]([ .()\-]*[0-9]){7,14}[ .()\-]*)$"
+    )]
     pub number: Option<String>,
 }
 
 /// A user's phone number.
-#[utoipa::path(get, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     responses((status = 200, body = PhoneNumber), (status = 404, body = crate::routes::Problem)))]
 pub async fn get_number(
     State(state): State<AppState>,
@@ -71,7 +74,7 @@ pub struct NumberWaiting {
 /// from it are theirs. A staff admin's number is in force at once (200); anyone else's gets
 /// a code by SMS and is in force once the code comes back (202; `POST …/phone/confirm`). A
 /// number another active person holds is refused (409) without saying whose it is.
-#[utoipa::path(put, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(put, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     request_body = PhoneNumber,
     responses((status = 200, body = PhoneNumber), (status = 202, description = "A code was sent to the number by SMS", body = NumberWaiting),
         (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem),
@@ -102,7 +105,7 @@ pub struct ConfirmNumber {
 
 /// Confirms the number waiting for user `id` with the code sent to it: it is then their
 /// caller ID. Five wrong codes, or ten minutes, end the confirmation.
-#[utoipa::path(post, path = "/api/v1/users/{id}/phone/confirm", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/users/{id}/phone/confirm", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     request_body = ConfirmNumber,
     responses((status = 200, body = PhoneNumber), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem),
         (status = 422, body = crate::routes::Problem)))]

@@ -56,7 +56,7 @@ fn out(org: &str, quarter: Quarter, r: Option<Recommendations>) -> Recommendatio
 
 /// The recommendations of an org's quarterly review.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/reviews/{quarter}/recommendations", security(("bearer" = [])),
-    params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^[0-9]{4}-[Qq][1-4]$")),
+    params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[Qq][1-4]$")),
     responses((status = 200, body = RecommendationsOut), (status = 404, body = crate::routes::Problem),
         (status = 422, body = crate::routes::Problem)))]
 pub async fn get_recommendations(
@@ -73,7 +73,7 @@ pub async fn get_recommendations(
 /// Writes the recommendations of an org's quarterly review (the TAM completes them before
 /// presenting; at most 20,000 bytes of Markdown).
 #[utoipa::path(put, path = "/api/v1/orgs/{slug}/reviews/{quarter}/recommendations", security(("bearer" = [])),
-    params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^[0-9]{4}-[Qq][1-4]$")),
+    params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[Qq][1-4]$")),
     request_body = RecommendationsIn,
     responses((status = 200, body = RecommendationsOut), (status = 403, body = crate::routes::Problem),
         (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]

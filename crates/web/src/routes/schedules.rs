@@ -57,8 +57,10 @@ pub struct CreateSchedule {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// The org whose named engineers it rotates; omit for the platform-wide schedule.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,39}$")]
     org: Option<String>,
     /// Rotation layers, later ones taking precedence where their restriction applies.
+    #[schema(min_items = 1)]
     layers: Vec<LayerSpec>,
 }
 
@@ -104,6 +106,7 @@ pub async fn get_schedule(
 #[serde(deny_unknown_fields)]
 pub struct AtQuery {
     /// RFC 3339.
+    #[param(format = DateTime)]
     at: Option<String>,
 }
 
@@ -155,8 +158,10 @@ pub async fn on_call(
 #[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// RFC 3339 start.
+    #[param(format = DateTime)]
     from: String,
     /// RFC 3339 end (at most 366 days after `from`).
+    #[param(format = DateTime)]
     to: String,
 }
 
@@ -200,10 +205,13 @@ pub async fn shifts(
 #[serde(deny_unknown_fields)]
 pub struct AddOverride {
     /// RFC 3339.
+    #[schema(format = DateTime)]
     from: String,
     /// RFC 3339, after `from`, at most 90 days later.
+    #[schema(format = DateTime)]
     to: String,
     /// The staff user on call instead.
+    #[schema(pattern = "^usr_[0-9A-HJKMNP-TV-Z]{26}$")]
     user: String,
 }
 
@@ -211,6 +219,7 @@ pub struct AddOverride {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceOverride {
+    #[schema(pattern = "^usr_[0-9A-HJKMNP-TV-Z]{26}$")]
     user: String,
 }
 

@@ -72,6 +72,7 @@ pub async fn list_pages(
 #[serde(deny_unknown_fields)]
 pub struct PagePatch {
     /// A new name.
+    #[schema(pattern = r"\S")]
     name: Option<String>,
     /// A host name to bind it to (its paths then answer at that host's root); "" unbinds.
     host: Option<String>,
@@ -107,12 +108,14 @@ pub struct ComponentIo {
     #[serde(default)]
     id: Option<String>,
     /// Its name.
+    #[schema(pattern = r"\S")]
     name: String,
     /// What it is.
     #[serde(default)]
     description: Option<String>,
     /// The group it is in.
     #[serde(default)]
+    #[schema(pattern = "^stc_[0-9A-HJKMNP-TV-Z]{26}$")]
     group_id: Option<String>,
     /// Its place on the page.
     #[serde(default)]
@@ -129,6 +132,7 @@ pub struct ComponentIo {
     /// Its status: operational, degraded_performance, partial_outage, major_outage or
     /// under_maintenance.
     #[serde(default = "operational")]
+    #[schema(pattern = "^(operational|degraded_performance|partial_outage|major_outage|under_maintenance)$")]
     status: String,
     /// An alert's dedup key (or Alertmanager alert name) that sets its status while the
     /// alert is triggered.
@@ -235,9 +239,11 @@ pub async fn delete_component(
 #[serde(deny_unknown_fields)]
 pub struct ComponentChange {
     /// The component's id (of this page, or the platform's).
+    #[schema(pattern = "^stc_[0-9A-HJKMNP-TV-Z]{26}$")]
     id: String,
     /// Its new status; left as is when absent.
     #[serde(default)]
+    #[schema(pattern = "^(operational|degraded_performance|partial_outage|major_outage|under_maintenance)$")]
     status: Option<String>,
 }
 
@@ -256,23 +262,31 @@ fn changes(list: Vec<ComponentChange>) -> Vec<manage::ComponentChange> {
 #[serde(deny_unknown_fields)]
 pub struct IncidentIn {
     /// Its name.
+    #[schema(pattern = r"\S")]
     name: String,
     /// An incident: investigating, identified, monitoring, resolved or postmortem; a
     /// maintenance: scheduled, in_progress, verifying or completed.
+    #[schema(
+        pattern = "^(investigating|identified|monitoring|resolved|postmortem|scheduled|in_progress|verifying|completed)$"
+    )]
     status: String,
     /// none, minor, major or critical (default: none).
     #[serde(default)]
+    #[schema(pattern = "^(none|minor|major|critical)$")]
     impact: Option<String>,
     /// The first update's words.
+    #[schema(pattern = r"\S")]
     body: String,
     /// The components it concerns.
     #[serde(default)]
     components: Vec<ComponentChange>,
     /// A maintenance's planned start (RFC 3339); a maintenance needs both.
     #[serde(default)]
+    #[schema(format = DateTime)]
     scheduled_for: Option<String>,
     /// A maintenance's planned end (RFC 3339).
     #[serde(default)]
+    #[schema(format = DateTime)]
     scheduled_until: Option<String>,
     /// Whether this is a scheduled maintenance.
     #[serde(default)]
@@ -299,8 +313,12 @@ impl From<IncidentIn> for IncidentDraft {
 #[serde(deny_unknown_fields)]
 pub struct UpdateIn {
     /// The status it moves to.
+    #[schema(
+        pattern = "^(investigating|identified|monitoring|resolved|postmortem|scheduled|in_progress|verifying|completed)$"
+    )]
     status: String,
     /// Its words.
+    #[schema(pattern = r"\S")]
     body: String,
     /// Components' new statuses (when empty: a resolved incident or completed maintenance
     /// gives its components back as operational, a maintenance in progress puts them under
@@ -309,6 +327,7 @@ pub struct UpdateIn {
     components: Vec<ComponentChange>,
     /// A new impact.
     #[serde(default)]
+    #[schema(pattern = "^(none|minor|major|critical)$")]
     impact: Option<String>,
 }
 
@@ -380,6 +399,7 @@ pub async fn add_update(
 pub struct FromTicket {
     /// Its name (default: the ticket's subject).
     #[serde(default)]
+    #[schema(pattern = r"\S")]
     name: Option<String>,
     /// The first update's words (default: that the incident is being investigated).
     #[serde(default)]
@@ -391,6 +411,7 @@ pub struct FromTicket {
     /// The impact (default: from the severity — the most severe is critical, then major,
     /// then minor).
     #[serde(default)]
+    #[schema(pattern = "^(none|minor|major|critical)$")]
     impact: Option<String>,
 }
 
@@ -402,7 +423,7 @@ impl From<FromTicket> for manage::FromTicket {
 
 /// Opens an incident from a ticket, on its org's own status page (the public page for an
 /// org on the shared platform), linked to the ticket.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/status-incident", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/status-incident", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = FromTicket,
     responses((status = 201, description = "The incident, in Statuspage's incident shape", body = Object),
         (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]

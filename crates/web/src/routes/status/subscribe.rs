@@ -252,6 +252,7 @@ pub struct SubscriberIo {
     id: Option<String>,
     /// email (double opt-in: confirmed by following the mailed link), webhook (Statuspage's
     /// payload is posted), or slack (the org's shared channel; tenant pages only).
+    #[schema(pattern = "^(email|webhook|slack)$")]
     kind: String,
     /// A mail address or an http(s) URL; for slack, left out (the org's channel).
     #[serde(default)]

@@ -28,6 +28,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateTicket {
     /// The customer org; customers may omit it (their own).
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,39}$")]
     org: Option<String>,
     /// One of the contract's severities; a security incident may omit it, and takes only the
     /// one the contract's security rule names (P1 by default).
@@ -42,7 +43,7 @@ pub struct CreateTicket {
     #[schema(max_length = 500)]
     bridge: Option<String>,
     /// Where it came in: portal | email | slack | phone | api (default api).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(portal|email|slack|phone|api)$")]
     channel: Option<Intake>,
 }
 
@@ -117,13 +118,16 @@ fn answer(state: &AppState, acted: Acted) -> axum::Json<TicketView> {
     axum::Json(view(state.contract(), acted.found.ticket, state.now()))
 }
 
-/// Changes to severity and/or status.
+/// Changes to severity and/or status: at least one of them.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct UpdateTicket {
+    #[schema(nullable = false)]
     severity: Option<String>,
     /// waiting_on_customer | resolved | open (reopens a resolved ticket, or ends the wait on the
     /// customer).
+    #[schema(nullable = false, pattern = "^(open|waiting_on_customer|resolved)$")]
     status: Option<String>,
 }
 
@@ -222,7 +226,7 @@ pub async fn reopen(
 #[serde(deny_unknown_fields)]
 pub struct Assign {
     /// A staff user who may see the ticket; `null` gives it back to the queue.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^usr_[0-9A-HJKMNP-TV-Z]{26}$")]
     assignee: Option<String>,
 }
 

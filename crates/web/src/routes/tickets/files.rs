@@ -58,7 +58,11 @@ impl From<AttachmentRecord> for AttachmentView {
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The file's name (no path), e.g. `error.log`.
-    #[param(min_length = 1, max_length = 200)]
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^./\\\u0000-\u001f\u007f-\u009f][^/\\\u0000-\u001f\u007f-\u009f]*$"
+    )]
     filename: String,
     /// Staff only: visible to staff alone (default false).
     internal: Option<bool>,
@@ -96,7 +100,7 @@ pub async fn list(
 
 /// Downloads an attachment (always `Content-Disposition: attachment`, never rendered).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^att_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, description = "The file", content_type = "*/*", body = Vec<u8>), (status = 404, body = crate::routes::Problem)))]
 pub async fn download(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -30,8 +30,10 @@ pub struct TicketPage {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this org's tickets.
+    #[param(pattern = "^[a-z0-9][a-z0-9-]{1,39}$")]
     org: Option<String>,
     /// open | waiting_on_customer | resolved.
+    #[param(pattern = "^(open|waiting_on_customer|resolved)$")]
     status: Option<String>,
     /// A severity of the contract.
     severity: Option<String>,
@@ -91,9 +93,26 @@ pub async fn list_tickets(
         Some("due") => return Err(ApiError::bad_request("order=due has no cursor: the queue is one page")),
         Some(_) => return Err(ApiError::bad_request("order: newest or due")),
     };
+    // Every parameter is checked before the org is looked up, so a malformed one is refused
+    // whatever the org (an org the caller may not see answers an empty page).
+    let status = q.status.as_deref().map(parse_status).transpose()?;
+    let severity = q
+        .severity
+        .as_deref()
+        .map(|s| check_severity(state.contract(), s))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.detail))?;
+    let tier = q
+        .tier
+        .as_deref()
+        .map(|t| state.contract().tier(t).ok_or_else(|| ApiError::bad_request(format!("unknown tier {t:?}"))))
+        .transpose()?;
     let reach = access::reach(&caller.actor());
     let empty = || Ok(axum::Json(TicketPage { items: vec![], next_cursor: None }));
     let org = match (reach, q.org) {
+        (_, Some(asked)) if !stringer_app::accounts::orgs::valid_slug(&asked) => {
+            return Err(ApiError::bad_request(format!("org: {asked:?} is not an org's slug")));
+        }
         (_, Some(asked)) => match state.ports.accounts.org(&OrgSlug::from(asked.as_str())).await? {
             Some(o) if reach.includes(o.as_ref()) => Some(o.slug),
             _ => return empty(),
@@ -104,19 +123,10 @@ pub async fn list_tickets(
     let filter = TicketFilter {
         org,
         hide_federal: matches!(reach, Reach::AllOrgs { federal: false }),
-        status: q.status.as_deref().map(parse_status).transpose()?,
-        severity: q
-            .severity
-            .as_deref()
-            .map(|s| check_severity(state.contract(), s))
-            .transpose()
-            .map_err(|e| ApiError::bad_request(e.detail))?,
+        status,
+        severity,
         due_before: q.breaching_within.map(|s| now.as_second() + s.clamp(0, 10 * 366 * 86_400)),
-        tier: q
-            .tier
-            .as_deref()
-            .map(|t| state.contract().tier(t).ok_or_else(|| ApiError::bad_request(format!("unknown tier {t:?}"))))
-            .transpose()?,
+        tier,
         unresolved: false,
         assignee,
         search_internal: caller.may_list(Action::ReadInternal).is_ok(),
