@@ -38,10 +38,13 @@ impl Weekday {
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// The weekdays this window is open on.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub days: Vec<Weekday>,
     /// Local opening time, "HH:MM" or "HH:MM:SS".
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"))]
     pub from: String,
     /// Local closing time, "HH:MM" or "HH:MM:SS", up to "24:00"; later than `from`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|24:00(:00)?)$"))]
     pub to: String,
 }
 

@@ -28,8 +28,10 @@ pub struct RotationSpec {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub shift_days: u32,
     /// Local hand-off time, "HH:MM".
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub handoff: String,
     /// Local date of the first hand-off, "YYYY-MM-DD", in the years 1900 to 2199.
+    #[cfg_attr(feature = "openapi", schema(format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}$"))]
     pub start: String,
 }
 
@@ -44,6 +46,7 @@ pub struct LayerSpec {
     /// stretch even on a fall-back night, as a calendar's windows; absent means always.
     /// Present, it needs at least one window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub restriction: Option<Vec<Window>>,
 }
 
