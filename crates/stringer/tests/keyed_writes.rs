@@ -154,7 +154,14 @@ async fn one_reset_mail_per_interval(db: Db) {
     }
     assert_eq!(forgot("nobody@nowhere.example").await, (StatusCode::OK, first.clone()), "an unknown address too");
     forgot("ben@stringer.example").await;
-    let sent: Vec<String> = mails.lock().unwrap().iter().flat_map(|(_, to, _)| to.clone()).collect();
+    let asked = ["<ana@stringer.example>", "<ben@stringer.example>", "<nobody@nowhere.example>"];
+    let sent: Vec<String> = mails
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|(_, to, _)| to.clone())
+        .filter(|to| asked.contains(&to.as_str()))
+        .collect();
     assert_eq!(sent, ["<ana@stringer.example>", "<ben@stringer.example>"], "one link per address");
 }
 both_backends!(forgot_password_mails_one_link_per_address_per_interval, one_reset_mail_per_interval);
