@@ -5,6 +5,7 @@
 //! so the timeline names who was paged and delivery sends to exactly them.
 
 use crate::clock::Clock;
+use crate::keyed::KeyedWrite;
 use crate::ports::Commands;
 use crate::store::{Change, Extras, PagingEnded, Store, StoreError, StoredTicket, Timer};
 use async_trait::async_trait;
@@ -235,6 +236,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             timers: decision.timers,
             paging_ended,
             extras,
+            keyed: KeyedWrite::current(),
         };
         self.store.commit(change).await?;
         Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })
@@ -328,6 +330,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 expected_version: Some(stored.version),
                 events: Vec::new(),
                 informs: self.informs(&[], &notices),
+                keyed: None,
                 notices,
                 timers: ops,
                 paging_ended: None,

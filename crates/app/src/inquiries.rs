@@ -5,7 +5,7 @@
 
 use crate::act::Principal;
 use crate::letters::{Kind, Letter};
-use crate::limits::{RateLimit, Spent};
+use crate::limits::{RateLimit, Spent, client_key};
 use crate::ports::Ports;
 use crate::records::InquiryRecord;
 use crate::store::StoreError;
@@ -81,8 +81,10 @@ impl InquiryDesk {
     pub async fn receive(&self, ip: &str, m: Message) -> Result<InquiryRecord, InquiryError> {
         let now = self.ports.commands.now();
         let what = "too many messages from this address";
-        if let Some(spent) =
-            self.limit.check(self.ports.safeguards.as_ref(), &format!("contact:{ip}"), now.as_second(), what).await?
+        if let Some(spent) = self
+            .limit
+            .check(self.ports.safeguards.as_ref(), &format!("contact:{}", client_key(ip)), now.as_second(), what)
+            .await?
         {
             return Err(spent.into());
         }

@@ -14,6 +14,7 @@ mod desk;
 pub mod files;
 pub mod ids;
 pub mod inquiries;
+pub mod keyed;
 pub mod letters;
 pub mod limits;
 pub mod links;

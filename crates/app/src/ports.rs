@@ -287,28 +287,33 @@ pub trait Safeguards: Send + Sync {
     ) -> Result<i64, StoreError>;
     /// Forgets the failed sign-ins under `key`.
     async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError>;
-    /// Claims an idempotency key (see [`KeyClaim`]); an in-progress claim older than `lease`
-    /// seconds, or a finished one older than `expiry`, is taken over.
+    /// Claims an idempotency key under the fresh `claim` (see [`KeyClaim`]); an in-progress
+    /// claim older than `lease` seconds that wrote nothing, or a finished one older than
+    /// `expiry`, is taken over.
+    #[allow(clippy::too_many_arguments)]
     async fn claim_idempotent(
         &self,
         user: &UserId,
         key: &str,
         request_hash: &str,
+        claim: &str,
         now: i64,
         lease: i64,
         expiry: i64,
     ) -> Result<KeyClaim, StoreError>;
-    /// Records the final response of a claimed key.
+    /// Records the final response of a key, if `claim` still holds it.
     async fn finish_idempotent(
         &self,
         user: &UserId,
         key: &str,
+        claim: &str,
         status: i64,
         body: &str,
         redacted: bool,
     ) -> Result<(), StoreError>;
-    /// Releases a claimed key whose request ended without a final outcome.
-    async fn release_idempotent(&self, user: &UserId, key: &str) -> Result<(), StoreError>;
+    /// Releases a key whose request ended without a final outcome and wrote nothing, if
+    /// `claim` still holds it.
+    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str) -> Result<(), StoreError>;
     /// Forgets idempotency keys claimed at or before `before`; answers how many.
     async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError>;
 }

@@ -463,8 +463,11 @@ pub struct DeliveryRecord {
 /// What claiming an idempotency key found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyClaim {
-    /// The key is the caller's to use now.
-    New,
+    /// The key is the caller's to use now, under this claim.
+    New {
+        /// The claim the request holds (see [`crate::keyed::KeyedWrite`]).
+        claim: String,
+    },
     /// Another request with this key is running.
     InProgress,
     /// The key was used for a different request.
@@ -478,4 +481,6 @@ pub enum KeyClaim {
         /// Whether a one-time secret was taken out of the body.
         redacted: bool,
     },
+    /// The request's write committed but the server died before it answered: what it wrote.
+    Written(crate::keyed::Written),
 }

@@ -3,6 +3,7 @@
 //! timeline entries, notices (the outbox) and timer changes — is committed as one atomic
 //! [`Change`], guarded by the ticket's version so concurrent writers cannot lose updates.
 
+use crate::keyed::{KeyedWrite, Written};
 use jiff::Timestamp;
 use std::future::Future;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
@@ -89,6 +90,18 @@ pub struct Change {
     /// What the customer is to be told of this change (outbox records the letters worker
     /// consumes).
     pub informs: Vec<Inform>,
+    /// The `Idempotency-Key` the request that made this change runs under: its outcome is
+    /// recorded in the change's transaction (see [`crate::keyed`]).
+    pub keyed: Option<KeyedWrite>,
+}
+
+impl Change {
+    /// What a keyed change records for its key: the ticket, answered 201 when the change
+    /// opened it or added a comment, else 200.
+    pub fn written(&self) -> Written {
+        let created = self.expected_version.is_none() || self.extras.comment.is_some();
+        Written { ticket: self.ticket.id.to_string(), status: if created { 201 } else { 200 } }
+    }
 }
 
 /// How paging for a ticket ended, for the messages that paged to say so.
@@ -126,6 +139,10 @@ pub enum StoreError {
     /// A row this one refers to does not exist.
     #[error("{0} refers to something that does not exist")]
     Missing(String),
+    /// The request's `Idempotency-Key` was taken over by a retry (the request outlived its
+    /// lease); its change was not written, since the retry writes it.
+    #[error("a retry with this Idempotency-Key took the request over")]
+    KeyTakenOver,
     /// The backend failed.
     #[error("store failure: {0}")]
     Backend(String),

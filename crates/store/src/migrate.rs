@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_inquiry_letters.sql"),
         include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
     ),
+    (
+        30,
+        include_str!("../migrations/sqlite/0030_keyed_writes.sql"),
+        include_str!("../migrations/postgres/0030_keyed_writes.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

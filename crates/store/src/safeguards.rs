@@ -6,6 +6,7 @@ use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::ports::{Backoff, Safeguards};
 use stringer_app::records::KeyClaim;
 use stringer_core::ids::UserId;
@@ -108,30 +109,35 @@ impl Safeguards for SqlStore {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn claim_idempotent(
         &self,
         user: &UserId,
         key: &str,
         request_hash: &str,
+        claim: &str,
         now: i64,
         lease: i64,
         expiry: i64,
     ) -> Result<KeyClaim, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (user_id, key) DO NOTHING",
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at, claim) VALUES ($1, $2, $3, 0, '', $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
         )
         .bind(user.as_str())
         .bind(key)
         .bind(request_hash)
         .bind(now)
+        .bind(claim)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
         if inserted.rows_affected() == 1 {
-            return Ok(KeyClaim::New);
+            return Ok(KeyClaim::New { claim: claim.to_string() });
         }
+        // An abandoned claim (nothing written, past its lease) or an expired key is taken over;
+        // a key whose write committed is not.
         let taken_over = sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND created_at <= $5 AND request_hash = $4) OR (status <> 0 AND created_at <= $6))",
+            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0, claim = $7, written_ticket = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND written_ticket = '' AND created_at <= $5 AND request_hash = $4) OR ((status <> 0 OR written_ticket <> '') AND created_at <= $6))",
         )
         .bind(user.as_str())
         .bind(key)
@@ -139,14 +145,15 @@ impl Safeguards for SqlStore {
         .bind(request_hash)
         .bind(now - lease)
         .bind(now - expiry)
+        .bind(claim)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
         if taken_over.rows_affected() == 1 {
-            return Ok(KeyClaim::New);
+            return Ok(KeyClaim::New { claim: claim.to_string() });
         }
         let row = sqlx::query(
-            "SELECT request_hash, status, body, redacted FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            "SELECT request_hash, status, body, redacted, written_ticket, written_status FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
         .bind(user.as_str())
         .bind(key)
@@ -155,12 +162,15 @@ impl Safeguards for SqlStore {
         .map_err(backend_err)?;
         let seen_hash: String = row.col("request_hash")?;
         let status: i64 = row.col("status")?;
+        let written: String = row.col("written_ticket")?;
         Ok(if seen_hash != request_hash {
             KeyClaim::OtherRequest
-        } else if status == 0 {
-            KeyClaim::InProgress
-        } else {
+        } else if status != 0 {
             KeyClaim::Done { status, body: row.col("body")?, redacted: row.flag("redacted")? }
+        } else if !written.is_empty() {
+            KeyClaim::Written(Written { ticket: written, status: row.col("written_status")? })
+        } else {
+            KeyClaim::InProgress
         })
     }
 
@@ -168,31 +178,36 @@ impl Safeguards for SqlStore {
         &self,
         user: &UserId,
         key: &str,
+        claim: &str,
         status: i64,
         body: &str,
         redacted: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, body = $2, redacted = $3 WHERE user_id = $4 AND key = $5",
+            "UPDATE idempotency_keys SET status = $1, body = $2, redacted = $3 WHERE user_id = $4 AND key = $5 AND claim = $6",
         )
         .bind(status)
         .bind(body)
         .bind(i64::from(redacted))
         .bind(user.as_str())
         .bind(key)
+        .bind(claim)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;
         Ok(())
     }
 
-    async fn release_idempotent(&self, user: &UserId, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 0")
-            .bind(user.as_str())
-            .bind(key)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
+    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0 AND written_ticket = ''",
+        )
+        .bind(user.as_str())
+        .bind(key)
+        .bind(claim)
+        .execute(&self.write)
+        .await
+        .map_err(backend_err)?;
         Ok(())
     }
 

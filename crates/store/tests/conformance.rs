@@ -61,6 +61,7 @@ async fn conformance<S: Store>(store: S) {
     stale.severity = Severity::from("P4");
     let change = Change {
         informs: Vec::new(),
+        keyed: None,
         at: at("20:02:00"),
         ticket: stale,
         expected_version: Some(0),
@@ -124,6 +125,7 @@ async fn conformance<S: Store>(store: S) {
     let (duplicate, _) = Ticket::open(&contract, &org, &opened("T1", "P2", "20:30:00")).unwrap();
     let change = |ticket: Ticket, expected_version, timers| Change {
         informs: Vec::new(),
+        keyed: None,
         at: at("20:30:00"),
         ticket,
         expected_version,
@@ -190,6 +192,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
     store
         .commit(Change {
             informs: Vec::new(),
+            keyed: None,
             at: at("20:00:00"),
             ticket: base.clone(),
             expected_version: None,
@@ -212,6 +215,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
         tasks.push(tokio::spawn(async move {
             let change = Change {
                 informs: Vec::new(),
+                keyed: None,
                 at: at("20:01:00"),
                 ticket,
                 expected_version,

@@ -82,6 +82,9 @@ impl From<StoreError> for ApiError {
                 ApiError::unprocessable(format!("{what} refers to something that does not exist"))
             }
             StoreError::Conflict(id) => ApiError::conflict(format!("ticket {id} changed concurrently; retry")),
+            StoreError::KeyTakenOver => ApiError::conflict(
+                "this request outlived its Idempotency-Key's lease and a retry with the key took it over; the retry's outcome counts",
+            ),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "store failure");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly")

@@ -4,23 +4,34 @@
 //!
 //! Only final outcomes are kept: successes and client errors, but not 408, 409, 425 or 429
 //! (they depend on the moment — a refused customer page opens later, a limit resets), nor
-//! server errors. A request that dies mid-way (the server killed) leaves its key "in
-//! progress" for at most its lease ([`LEASE_SECONDS`] by default); a retry after that runs
-//! afresh. Keys expire after
-//! [`EXPIRY_SECONDS`] and are purged. A response carrying a one-time secret (a new token, a
-//! calendar-feed URL, a signing secret) is stored without it, and a replay says so instead of
-//! showing the secret again.
+//! server errors. A ticket write records its key's outcome in its own transaction
+//! ([`stringer_app::keyed`]): a request killed after its write committed leaves its key
+//! "written", and a retry answers with the ticket it wrote (the ticket as it is now, 201 when
+//! the write created it or a comment, else 200) instead of writing again. A request that died
+//! before writing leaves its key "in progress" for at most its lease ([`LEASE_SECONDS`] by
+//! default); a retry after that runs afresh, and the old request, should it still write, finds
+//! its claim gone and writes nothing. Keys expire after [`EXPIRY_SECONDS`] and are purged.
+//!
+//! A response carrying a one-time secret (a token, an integration key, a PIN, a signing
+//! secret, a secret feed URL) is a [`ShownOnce`]: only the id of what it created is stored,
+//! and a replay says the secret was shown once and names the id.
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::new_id;
+use crate::reads::ticket_for;
+use crate::routes::tickets::view;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use stringer_app::keyed::{KeyedWrite, Written};
 use stringer_app::records::KeyClaim;
+use stringer_core::access::Action;
 
 /// Header name.
 pub const HEADER: &str = "idempotency-key";
@@ -32,19 +43,29 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const LEASE_SECONDS: i64 = 30;
 /// How long a finished key is remembered (the customary 24 hours).
 pub const EXPIRY_SECONDS: i64 = 86_400;
-/// The JSON fields that hold a one-time secret in our responses.
-const SECRET_FIELDS: [&str; 3] = ["token", "secret", "ics_path"];
 
-/// Marks a response whose body holds a one-time secret (add it to the response's parts).
-#[derive(Clone, Copy, Debug)]
-pub struct OneTimeSecret;
+/// A created thing whose answer carries a one-time secret (an API token, an integration key,
+/// a phone PIN, a webhook's signing secret, a secret calendar-feed URL): answered 201 with
+/// `view`. Under an `Idempotency-Key` only `id` (what was created) is stored, never the view,
+/// and a replay answers 409 naming `id` instead of showing the secret again.
+pub struct ShownOnce<T> {
+    /// What was created (its id; for an org's PIN, the org).
+    pub id: String,
+    /// The answer, secret included.
+    pub view: T,
+}
 
-impl IntoResponseParts for OneTimeSecret {
-    type Error = std::convert::Infallible;
+/// The mark a [`ShownOnce`] answer carries for the recorder: what it created.
+#[derive(Clone, Debug)]
+struct OneTimeSecret {
+    id: String,
+}
 
-    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
-        res.extensions_mut().insert(self);
-        Ok(res)
+impl<T: Serialize> IntoResponse for ShownOnce<T> {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::CREATED, axum::Json(self.view)).into_response();
+        response.extensions_mut().insert(OneTimeSecret { id: self.id });
+        response
     }
 }
 
@@ -76,7 +97,8 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let now = state.now().as_second();
     let user = &caller.user().id;
     let store = &state.ports.safeguards;
-    match store.claim_idempotent(user, &key, &hash, now, state.settings.idempotency_lease, EXPIRY_SECONDS).await? {
+    let lease = state.settings.idempotency_lease;
+    match store.claim_idempotent(user, &key, &hash, &new_id("clm"), now, lease, EXPIRY_SECONDS).await? {
         KeyClaim::OtherRequest => {
             Err(ApiError::unprocessable("this Idempotency-Key was used with a different request"))
         }
@@ -91,34 +113,40 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             Err(ApiError::conflict(detail).with("id", id.unwrap_or_default()))
         }
         KeyClaim::Done { status, body, redacted: false } => Ok(replay(status, body)),
-        KeyClaim::New => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        KeyClaim::Written(written) => replay_written(&state, &caller, written).await,
+        KeyClaim::New { claim } => {
+            let keyed = KeyedWrite { user: user.clone(), key: key.clone(), claim };
+            let response = keyed.clone().scope(next.run(Request::from_parts(parts, Body::from(bytes)))).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-                store.release_idempotent(user, &key).await?;
+                store.release_idempotent(user, &key, &keyed.claim).await?;
                 return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the response could not be read"));
             };
             if !is_final(parts.status) {
-                store.release_idempotent(user, &key).await?;
+                store.release_idempotent(user, &key, &keyed.claim).await?;
                 return Ok(Response::from_parts(parts, Body::from(bytes)));
             }
-            let secret = parts.extensions.get::<OneTimeSecret>().is_some();
-            let text = if secret { without_secrets(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
-            store.finish_idempotent(user, &key, i64::from(parts.status.as_u16()), &text, secret).await?;
+            let status = i64::from(parts.status.as_u16());
+            // A one-time secret's answer is kept as the id of what it created, nothing more.
+            let (kept, redacted) = match parts.extensions.get::<OneTimeSecret>() {
+                Some(shown) => (serde_json::json!({ "id": shown.id }).to_string(), true),
+                None => (String::from_utf8_lossy(&bytes).into_owned(), false),
+            };
+            store.finish_idempotent(user, &key, &keyed.claim, status, &kept, redacted).await?;
             Ok(Response::from_parts(parts, Body::from(bytes)))
         }
     }
 }
 
-/// The response body without its secret fields.
-fn without_secrets(bytes: &[u8]) -> String {
-    let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        for field in SECRET_FIELDS {
-            object.remove(field);
-        }
-    }
-    value.to_string()
+/// The answer to a retry whose first request wrote its ticket change but died before it
+/// answered: the ticket, as the caller may read it now, with the status the write answers.
+async fn replay_written(state: &AppState, caller: &Caller, written: Written) -> Result<Response, ApiError> {
+    let found = ticket_for(state, caller, &written.ticket, &[Action::ReadTicket]).await?;
+    let status =
+        u16::try_from(written.status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
+    let mut response = (status, axum::Json(view(state.contract(), found.ticket, state.now()))).into_response();
+    response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(response)
 }
 
 fn replay(status: i64, body: String) -> Response {
@@ -142,12 +170,5 @@ mod tests {
         for passing in [408, 409, 425, 429, 500, 503] {
             assert!(!is_final(StatusCode::from_u16(passing).unwrap()), "{passing}");
         }
-    }
-
-    #[test]
-    fn secrets_are_taken_out() {
-        let kept = without_secrets(br#"{"id":"tok_1","token":"stg_x","scopes":["read"]}"#);
-        assert_eq!(kept, r#"{"id":"tok_1","scopes":["read"]}"#);
-        assert_eq!(without_secrets(br#"{"id":"cm_1","secret":"s","ics_path":"/x?token=y"}"#), r#"{"id":"cm_1"}"#);
     }
 }

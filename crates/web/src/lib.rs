@@ -238,14 +238,15 @@ impl AppState {
 
     /// Records events on one ticket through the Desk on a task of its own, so a client
     /// hanging up mid-request cannot cancel a change halfway: it commits or fails as a whole
-    /// either way.
+    /// either way. The task carries the request's `Idempotency-Key`, recorded with the change.
     pub async fn record(
         &self,
         events: Vec<stringer_core::event::Event>,
         extras: stringer_app::Extras,
     ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
         let commands = self.ports.commands.clone();
-        tokio::spawn(async move { commands.record(events, extras).await }).await.map_err(|e| {
+        let work = stringer_app::keyed::KeyedWrite::carry(async move { commands.record(events, extras).await });
+        tokio::spawn(work).await.map_err(|e| {
             stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
         })?
     }

@@ -9,6 +9,7 @@ use super::tokens::new_secret;
 use super::{AccountDesk, AccountError, AccountMail, password};
 use crate::act::Principal;
 use crate::ids::is_id;
+use crate::limits::{RateLimit, client_key};
 use crate::records::{InvitationRecord, UserRecord};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -22,6 +23,10 @@ const KEY_SETTING: &str = "password_link_key";
 
 /// How long an invitation works.
 pub const INVITATION_SECONDS: i64 = 7 * 86_400;
+
+/// "Forgot your password?" mails an address at most one reset link per this many seconds,
+/// however often it is asked (each link works until it is used or expires, so one is enough).
+pub const RESET_MAIL_INTERVAL: i64 = 15 * 60;
 
 /// What a link is for; an invitation lives longer than a reset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,13 +161,19 @@ impl AccountDesk {
     }
 
     /// "Forgot your password?" from the client address `ip`: mails a reset link if `email`
-    /// has an active account; answers the same either way, and spends the address's sign-in
-    /// budget.
+    /// has an active account and was mailed none in the last [`RESET_MAIL_INTERVAL`]; answers
+    /// the same either way, and spends the address's sign-in budget. Every address asked for
+    /// is counted, whether it has an account or not, so nothing tells the two apart.
     pub async fn forgot(&self, ip: &str, email: &str) -> Result<(), AccountError> {
         let too_many = "too many attempts from this address";
-        self.spend(self.outside.login_limit, format!("login-ip:{ip}"), too_many).await?;
+        self.spend(self.outside.login_limit, format!("login-ip:{}", client_key(ip)), too_many).await?;
         let email = email.trim().to_lowercase();
+        let once = RateLimit { limit: 1, window: RESET_MAIL_INTERVAL };
         if email.len() <= 254
+            && once
+                .check(self.ports.safeguards.as_ref(), &format!("reset-mail:{email}"), self.now(), "")
+                .await?
+                .is_none()
             && let Some(user) = self.ports.accounts.login_account(&email, None).await?
             && user.deactivated_at.is_none()
             && let Err(e) = self.send_link(&user, Purpose::Reset).await

@@ -19,7 +19,7 @@ pub mod users;
 use crate::act::Principal;
 use crate::delivery::SendError;
 use crate::desk::AppError;
-use crate::limits::{RateLimit, Spent};
+use crate::limits::{RateLimit, Spent, client_key};
 use crate::ports::Ports;
 use crate::records::{OrgRecord, UserRecord};
 use crate::store::StoreError;
@@ -155,9 +155,10 @@ impl AccountDesk {
         let email = email.trim().to_lowercase();
         let now = self.now();
         let too_many = "too many sign-in attempts from this address";
-        self.spend(self.outside.login_limit, format!("login-ip:{ip}"), too_many).await?;
+        let client = client_key(ip);
+        self.spend(self.outside.login_limit, format!("login-ip:{client}"), too_many).await?;
         let safeguards = &self.ports.safeguards;
-        let key = format!("{ip}|{email}|{}", org.unwrap_or(""));
+        let key = format!("{client}|{email}|{}", org.unwrap_or(""));
         if let Some(until) = safeguards.login_locked_until(&key, now).await? {
             return Err(Spent { what: "too many failed sign-ins".into(), wait: until - now }.into());
         }

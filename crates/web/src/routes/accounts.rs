@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::idempotency::OneTimeSecret;
+use crate::idempotency::ShownOnce;
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -128,6 +128,13 @@ pub struct NewTokenView {
     expires_at: Option<i64>,
 }
 
+impl NewTokenView {
+    /// The answer: the token is shown this once.
+    fn shown_once(self) -> ShownOnce<NewTokenView> {
+        ShownOnce { id: self.id.clone(), view: self }
+    }
+}
+
 impl From<NewToken> for NewTokenView {
     fn from(t: NewToken) -> NewTokenView {
         let scopes = t.record.scopes.names().into_iter().map(String::from).collect();
@@ -168,7 +175,7 @@ pub async fn login(
     let ip = client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
     let user = state.accounts().sign_in(&ip.to_string(), &body.email, &body.password, body.org.as_deref()).await?;
     let token = state.accounts().login_token(&user).await?;
-    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewTokenView::from(token))))
+    Ok(NewTokenView::from(token).shown_once())
 }
 
 /// The calling user.
@@ -560,7 +567,7 @@ pub async fn create_token(
 ) -> Result<impl IntoResponse, ApiError> {
     let token =
         state.accounts().create_token(caller.principal(), &body.name, &body.scopes, body.expires_in_days).await?;
-    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewTokenView::from(token))))
+    Ok(NewTokenView::from(token).shown_once())
 }
 
 /// Revokes one of the caller's tokens; a token cannot revoke one with scopes it lacks.

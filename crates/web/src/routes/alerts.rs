@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
+use crate::idempotency::ShownOnce;
 use crate::ids::{is_id, new_id};
 use crate::reads::{changes_near, ticket_for};
 use crate::routes::accounts::Items;
@@ -134,7 +135,7 @@ pub async fn create_key(
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
     Body(body): Body<NewKey>,
-) -> Result<(StatusCode, axum::Json<KeyView>), ApiError> {
+) -> Result<ShownOnce<KeyView>, ApiError> {
     let org = state.accounts().org(caller.principal(), &slug, Action::ManageIntegrations).await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -169,7 +170,7 @@ pub async fn create_key(
     };
     state.ports.alerts.insert_key(&key).await?;
     tracing::info!(key = %key.id, org = %key.org, by = %caller.user().id, "integration key created");
-    Ok((StatusCode::CREATED, axum::Json(KeyView::of(&state, key, Some(secret)))))
+    Ok(ShownOnce { id: key.id.clone(), view: KeyView::of(&state, key, Some(secret)) })
 }
 
 /// An org's integration keys, newest first (revoked ones too). A staff admin's token with

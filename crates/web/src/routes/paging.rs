@@ -5,10 +5,10 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
+use crate::idempotency::ShownOnce;
 use crate::reads::received;
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
@@ -147,7 +147,7 @@ pub async fn add_method(
         address: record.address,
         secret: record.secret,
     };
-    Ok((StatusCode::CREATED, crate::idempotency::OneTimeSecret, axum::Json(view)))
+    Ok(ShownOnce { id: view.id.clone(), view })
 }
 
 /// The checks of a contact method's address only this front can make: a webhook's host

@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
+use crate::idempotency::ShownOnce;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
@@ -135,7 +136,7 @@ pub async fn new_pin(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     PathParams(slug): PathParams<String>,
-) -> Result<(StatusCode, axum::Json<PhonePin>), ApiError> {
+) -> Result<ShownOnce<PhonePin>, ApiError> {
     let pin = state.accounts().draw_pin(caller.principal(), &slug).await?;
-    Ok((StatusCode::CREATED, axum::Json(PhonePin { org: slug, pin })))
+    Ok(ShownOnce { id: slug.clone(), view: PhonePin { org: slug, pin } })
 }

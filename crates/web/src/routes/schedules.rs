@@ -7,7 +7,7 @@ use crate::auth::{Caller, token_hash};
 use crate::error::ApiError;
 use crate::extract::{Body, Params, PathParams};
 use crate::ics;
-use crate::idempotency::OneTimeSecret;
+use crate::idempotency::ShownOnce;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -75,7 +75,7 @@ pub async fn create_schedule(
     let (record, secret) =
         state.schedules().create(caller.principal(), &body.name, body.org.as_deref(), body.layers).await?;
     let ics_path = format!("/ical/schedules/{}.ics?token={secret}", record.id);
-    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(NewScheduleView { schedule: record.into(), ics_path })))
+    Ok(ShownOnce { id: record.id.clone(), view: NewScheduleView { schedule: record.into(), ics_path } })
 }
 
 /// Schedules the caller may see (staff).
@@ -284,7 +284,7 @@ pub async fn user_feed(
     PathParams(id): PathParams<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let view = FeedView { ics_path: state.paging().new_calendar_feed(caller.principal(), &id).await? };
-    Ok((StatusCode::CREATED, OneTimeSecret, axum::Json(view)))
+    Ok(ShownOnce { id, view })
 }
 
 /// The `token` of a feed URL.

@@ -104,7 +104,7 @@ pub async fn form(
         spend(
             &state,
             state.settings.contact_limit,
-            format!("subscribe:{ip}"),
+            format!("subscribe:{}", stringer_app::limits::client_key(&ip.to_string())),
             "too many subscriptions from this address",
         )
         .await?;

@@ -1,0 +1,62 @@
+//! Keyed writes: the `Idempotency-Key` a request runs under, handed to the write it guards so
+//! that the write and the key's outcome commit in one transaction. A request killed after its
+//! write committed then leaves its key "written", never "in progress": a retry replays the
+//! outcome instead of writing again.
+//!
+//! The web front runs each keyed request inside [`KeyedWrite::scope`]; the [`crate::Desk`]
+//! puts [`KeyedWrite::current`] on every [`crate::Change`] it commits, and the store records
+//! the key's outcome with the change (or refuses the change when a retry took the key over).
+
+use std::future::Future;
+use stringer_core::ids::UserId;
+
+/// The key a write answers to: whose key, the key, and the claim the request holds on it (a
+/// retry that takes an abandoned key over makes a new claim, so the old request's late write
+/// finds its claim gone and writes nothing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyedWrite {
+    /// The user who sent the key.
+    pub user: UserId,
+    /// The `Idempotency-Key`.
+    pub key: String,
+    /// The claim this request holds.
+    pub claim: String,
+}
+
+tokio::task_local! {
+    static CURRENT: KeyedWrite;
+}
+
+impl KeyedWrite {
+    /// Runs `work` (a request's handling) with this key as the one its writes answer to.
+    pub async fn scope<F: Future>(self, work: F) -> F::Output {
+        CURRENT.scope(self, work).await
+    }
+
+    /// The key the running request's writes answer to, if it sent one.
+    pub fn current() -> Option<KeyedWrite> {
+        CURRENT.try_with(Clone::clone).ok()
+    }
+
+    /// `work` under the running request's key, if any: for work spawned off the request's
+    /// task (a spawned task does not inherit it).
+    pub fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
+        let keyed = KeyedWrite::current();
+        async move {
+            match keyed {
+                Some(keyed) => keyed.scope(work).await,
+                None => work.await,
+            }
+        }
+    }
+}
+
+/// What a keyed write recorded with its change: the ticket it wrote, and whether it created
+/// something (a ticket or a comment: answered 201) or changed the ticket (answered 200).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The ticket the write changed or opened.
+    pub ticket: String,
+    /// The HTTP status the write answers with: 201 when it created something, else 200.
+    pub status: i64,
+}

@@ -1,0 +1,167 @@
+//! Requests that come again must not repeat their effect, read straight from the database
+//! and the mail relay: a ticket write records its `Idempotency-Key`'s outcome in its own
+//! transaction, so a server that dies between the write and its answer leaves the key
+//! "written" and a retry replays it (F22); a keyed create that answers a one-time secret
+//! leaves no secret in `idempotency_keys`, and a replay does not show it (F23); ten "forgot
+//! your password" posts mail one link (F37).
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::process::Command;
+use support::{Db, Server, desk};
+
+/// Runs `query` on the server's database with the backend's own client; rows as lines,
+/// columns separated by `|`.
+fn sql(db: &Db, query: &str) -> String {
+    let output = match db {
+        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(query).output(),
+        Db::Postgres(url) => Command::new("psql").args([url.as_str(), "-q", "-A", "-t", "-c", query]).output(),
+    }
+    .expect("the database client runs");
+    assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+async fn keyed(server: &Server, token: &str, path: &str, key: &str, body: Value) -> (StatusCode, Value, bool) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", server.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let replayed = response.headers().contains_key("idempotent-replayed");
+    (status, response.json().await.unwrap_or(Value::Null), replayed)
+}
+
+/// The server dies after a keyed write committed and before its answer was stored (the key's
+/// row is put back to what such a death leaves: status 0, no body, its lease long over). A
+/// retry replays the write — the same ticket, the same comment — and writes nothing again.
+async fn written_keys_replay_after_a_crash(db: Db) {
+    let args = ["--idempotency-lease", "1"];
+    let mut server = Server::start(&db, &args);
+    let d = desk(&server).await;
+    let create = json!({"org": "bolt", "severity": "P3", "subject": "keyed", "description": "d"});
+    let (status, ticket, _) = keyed(&server, &d.bob, "/api/v1/tickets", "k-ticket", create.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_str().unwrap().to_string();
+    let comment_path = format!("/api/v1/tickets/{id}/comments");
+    let comment = json!({"body": "keyed comment"});
+    let (status, _, _) = keyed(&server, &d.bob, &comment_path, "k-comment", comment.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    server.kill();
+    assert_eq!(
+        sql(&db, "SELECT key, written_ticket, written_status FROM idempotency_keys WHERE key LIKE 'k-%' ORDER BY key"),
+        format!("k-comment|{id}|201\nk-ticket|{id}|201"),
+        "each write recorded its key's outcome with it"
+    );
+    sql(&db, "UPDATE idempotency_keys SET status = 0, body = '', created_at = created_at - 3600 WHERE key LIKE 'k-%'");
+    server = Server::start(&db, &args);
+    let (status, again, replayed) = keyed(&server, &d.bob, "/api/v1/tickets", "k-ticket", create).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true), "{again}");
+    assert_eq!(again["id"], ticket["id"], "the retry answers with the ticket the first request wrote");
+    let (status, _, replayed) = keyed(&server, &d.bob, &comment_path, "k-comment", comment).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true));
+    assert_eq!(sql(&db, "SELECT COUNT(*) FROM tickets WHERE subject = 'keyed'"), "1", "no second ticket");
+    assert_eq!(sql(&db, "SELECT COUNT(*) FROM comments WHERE body = 'keyed comment'"), "1", "no second comment");
+}
+both_backends!(a_keyed_write_killed_before_its_answer_is_replayed, written_keys_replay_after_a_crash);
+
+/// Every keyed create whose answer holds a one-time secret: the secret is not in
+/// `idempotency_keys`, and a replay answers 409 naming what was created, without the secret.
+async fn secrets_are_not_kept(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let me = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await["id"].as_str().unwrap().to_string();
+    let creates = [
+        (
+            "/api/v1/tokens".to_string(),
+            &d.engineer,
+            json!({"name": "ci", "scopes": ["read"], "expires_in_days": 30}),
+            "token",
+        ),
+        ("/api/v1/orgs/acme/integration-keys".into(), &d.admin, json!({"name": "prom", "kind": "events_v2"}), "key"),
+        ("/api/v1/orgs/acme/phone-pin".into(), &d.admin, Value::Null, "pin"),
+        (
+            format!("/api/v1/users/{me}/contact-methods"),
+            &d.engineer,
+            json!({"kind": "email", "address": "eng@stringer.example"}),
+            "secret",
+        ),
+        (
+            "/api/v1/schedules".into(),
+            &d.admin,
+            json!({"name": "primary", "layers": [{"rotation": {"name": "r", "time_zone": "UTC", "members": [me], "shift_days": 1, "handoff": "09:00", "start": "2026-10-30"}}]}),
+            "ics_path",
+        ),
+        (format!("/api/v1/users/{me}/calendar-feed"), &d.engineer, Value::Null, "ics_path"),
+    ];
+    for (i, (path, token, body, field)) in creates.iter().enumerate() {
+        let key = format!("secret-{i}");
+        let (status, first, _) = keyed(&server, token, path, &key, body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {first}");
+        let secret = first[field].as_str().unwrap_or_else(|| panic!("{path} answers its {field}: {first}"));
+        let secret = secret.rsplit('=').next().unwrap();
+        let stored = sql(&db, &format!("SELECT body FROM idempotency_keys WHERE key = '{key}'"));
+        assert!(!stored.is_empty(), "{path}: the key was recorded");
+        assert!(!stored.contains(secret), "{path}: the secret is not kept: {stored}");
+        let (status, replay, _) = keyed(&server, token, path, &key, body.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}: {replay}");
+        assert!(!replay.to_string().contains(secret), "{path}: the replay does not show the secret: {replay}");
+        assert!(
+            replay["id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{path}: the replay names what was made: {replay}"
+        );
+    }
+    let stored = sql(&db, "SELECT body FROM idempotency_keys");
+    for secret_field in ["\"token\"", "\"key\"", "\"pin\"", "\"secret\"", "ics_path"] {
+        assert!(!stored.contains(secret_field), "no secret field is stored: {stored}");
+    }
+}
+both_backends!(one_time_secrets_are_never_kept_for_replays, secrets_are_not_kept);
+
+/// Ten "forgot your password" posts for one address mail one link, each answered alike; an
+/// unknown address is answered the same, and another account still gets its own link.
+async fn one_reset_mail_per_interval(db: Db) {
+    let (smtp_port, mails) = support::smtp_receiver().await;
+    let smtp = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = Server::start(&db, &["--smtp-url", &smtp, "--mail-from", "support@vendor.example"]);
+    let d = desk(&server).await;
+    for email in ["ana@stringer.example", "ben@stringer.example"] {
+        let user = json!({"email": email, "name": email, "role": "engineer", "password": "a long enough password"});
+        server.ok(Method::POST, "/api/v1/users", &d.admin, Some(user)).await;
+    }
+    let client = reqwest::Client::new();
+    let forgot = |email: &'static str| {
+        let (client, url) = (client.clone(), format!("{}/password/forgot", server.base));
+        async move {
+            let response = client.post(url).form(&[("email", email)]).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, first) = forgot("ana@stringer.example").await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..9 {
+        assert_eq!(
+            forgot("ana@stringer.example").await,
+            (StatusCode::OK, first.clone()),
+            "every post is answered alike"
+        );
+    }
+    assert_eq!(forgot("nobody@nowhere.example").await, (StatusCode::OK, first.clone()), "an unknown address too");
+    forgot("ben@stringer.example").await;
+    let asked = ["<ana@stringer.example>", "<ben@stringer.example>", "<nobody@nowhere.example>"];
+    let sent: Vec<String> = mails
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|(_, to, _)| to.clone())
+        .filter(|to| asked.contains(&to.as_str()))
+        .collect();
+    assert_eq!(sent, ["<ana@stringer.example>", "<ben@stringer.example>"], "one link per address");
+}
+both_backends!(forgot_password_mails_one_link_per_address_per_interval, one_reset_mail_per_interval);
