@@ -1,0 +1,97 @@
+//! Protocol details outside clients rely on (issue 25): every mail we send is a well-formed
+//! MIME message under our mail domain, read back with a real parser (mail-parser).
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::{Db, Mails, Server, desk, open_ticket, smtp_receiver, until, zen_org};
+
+both_backends!(every_mail_has_the_same_headers, every_mail_has_the_same_headers_on);
+
+/// The support domain our Message-IDs name.
+const DOMAIN: &str = "support.vendor.example";
+
+/// The first mail to `to` whose subject holds `subject`, as the relay got it.
+async fn mail(mails: &Mails, to: &str, subject: &str) -> String {
+    let to = format!("<{to}>");
+    until(&format!("a mail to {to} about {subject:?}"), || async {
+        mails
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, rcpt, _)| rcpt.contains(&to))
+            .map(|(_, _, m)| m.clone())
+            .find(|m| support::mail_text(m).contains(subject))
+    })
+    .await
+}
+
+/// Parses `raw` as a mail client would and checks the headers every mail of ours carries.
+fn check(what: &str, raw: &str) {
+    let message = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect(what);
+    let mime = message.header("MIME-Version").and_then(|v| v.as_text()).map(str::trim);
+    assert_eq!(mime, Some("1.0"), "{what}: MIME-Version\n{raw}");
+    let id = message.message_id().unwrap_or_else(|| panic!("{what}: a Message-ID\n{raw}"));
+    assert!(id.ends_with(&format!("@{DOMAIN}")), "{what}: the Message-ID {id} names our mail domain");
+    assert!(message.date().is_some(), "{what}: a Date\n{raw}");
+    let from = message.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
+    assert_eq!(from.as_deref(), Some("support@vendor.example"), "{what}: From");
+}
+
+async fn every_mail_has_the_same_headers_on(db: Db) {
+    let (smtp_port, mails) = smtp_receiver().await;
+    let smtp = format!("smtp://127.0.0.1:{smtp_port}");
+    let server = Server::start(
+        &db,
+        &["--smtp-url", &smtp, "--mail-from", "Vendor Support <support@vendor.example>", "--mail-domain", DOMAIN],
+    );
+    let d = desk(&server).await;
+
+    // A page by mail to an engineer, a ticket letter to its requester, a welcome packet.
+    let omar = json!({"email": "omar@stringer.example", "name": "Omar", "role": "engineer"});
+    let omar = server.ok(Method::POST, "/api/v1/users", &d.admin, Some(omar)).await["id"].as_str().unwrap().to_string();
+    let method = json!({"kind": "email", "address": "omar@stringer.example"});
+    server.ok(Method::POST, &format!("/api/v1/users/{omar}/contact-methods"), &d.admin, Some(method)).await;
+    let zoe = zen_org(&server, &d.admin, None, &[&omar]).await;
+    open_ticket(&server, &zoe, "zen", "P1").await;
+    check("a page", &mail(&mails, "omar@stringer.example", "[Stringer] page").await);
+    check("a ticket letter", &mail(&mails, "zoe@zen.example", "Received").await);
+    check("a welcome packet", &mail(&mails, "alice@acme.example", "welcome packet").await);
+
+    // An invitation to set a password.
+    let carol = json!({"email": "carol@acme.example", "name": "Carol", "role": "member", "org": "acme"});
+    server.ok(Method::POST, "/api/v1/users", &d.alice, Some(carol)).await;
+    check("an invitation", &mail(&mails, "carol@acme.example", "").await);
+
+    // A status page subscription's confirmation, and a notice once confirmed.
+    let pages = server.ok(Method::GET, "/api/v1/status-pages", &d.admin, None).await;
+    let platform =
+        pages.as_array().unwrap().iter().find(|p| p["org"].is_null()).unwrap()["id"].as_str().unwrap().to_string();
+    let api = json!({"name": "API"});
+    let api = server
+        .ok(Method::POST, &format!("/api/v1/status-pages/{platform}/components"), &d.engineer, Some(api))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subscribed = reqwest::Client::new()
+        .post(format!("{}/status/subscribe", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("email=sam%40reader.example&component={api}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subscribed.status(), StatusCode::OK);
+    let confirmation = mail(&mails, "sam@reader.example", "Confirm your subscription").await;
+    check("a subscription's confirmation", &confirmation);
+    let text = support::mail_text(&confirmation);
+    let start = text.find(&format!("{}/status/subscriptions/", server.base)).unwrap();
+    let manage = text[start..].split_whitespace().next().unwrap().to_string();
+    let confirmed = reqwest::Client::new().post(format!("{manage}/confirm")).send().await.unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let incident = json!({"name": "API down", "status": "investigating", "body": "The API answers 503.",
+                          "components": [{"id": api, "status": "major_outage"}]});
+    server.ok(Method::POST, &format!("/api/v1/status-pages/{platform}/incidents"), &d.engineer, Some(incident)).await;
+    check("a status notice", &mail(&mails, "sam@reader.example", "API down").await);
+}
