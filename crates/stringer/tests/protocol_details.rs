@@ -1,13 +1,16 @@
 //! Protocol details outside clients rely on (issue 25): every mail we send is a well-formed
-//! MIME message under our mail domain, read back with a real parser (mail-parser).
+//! MIME message under our mail domain, read back with a real parser (mail-parser); an on-call
+//! calendar's events name people, not user ids (read back with Python's `icalendar` too when
+//! `STRINGER_TEST_PYTHON` names a Python that has it).
 
 mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{Db, Mails, Server, desk, open_ticket, smtp_receiver, until, zen_org};
+use support::{Db, Mails, Server, desk, open_ticket, parse_ics, smtp_receiver, until, zen_org};
 
 both_backends!(every_mail_has_the_same_headers, every_mail_has_the_same_headers_on);
+both_backends!(calendar_titles_name_people, calendar_titles_name_people_on);
 
 /// The support domain our Message-IDs name.
 const DOMAIN: &str = "support.vendor.example";
@@ -94,4 +97,40 @@ async fn every_mail_has_the_same_headers_on(db: Db) {
                           "components": [{"id": api, "status": "major_outage"}]});
     server.ok(Method::POST, &format!("/api/v1/status-pages/{platform}/incidents"), &d.engineer, Some(incident)).await;
     check("a status notice", &mail(&mails, "sam@reader.example", "API down").await);
+}
+
+/// The SUMMARY of every event of an iCalendar text, its folded lines joined and its escapes
+/// undone (RFC 5545 3.1 and 3.3.11).
+fn summaries(ics: &str) -> Vec<String> {
+    ics.replace("\r\n ", "")
+        .lines()
+        .filter_map(|l| l.strip_prefix("SUMMARY:"))
+        .map(|s| s.replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\"))
+        .collect()
+}
+
+async fn calendar_titles_name_people_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let mut ids = Vec::new();
+    for (email, name) in [("ana@stringer.example", "Ana Lima"), ("ben@stringer.example", "Ben Okafor")] {
+        let user = json!({"email": email, "name": name, "role": "engineer"});
+        ids.push(
+            server.ok(Method::POST, "/api/v1/users", &d.admin, Some(user)).await["id"].as_str().unwrap().to_string(),
+        );
+    }
+    let rotation = json!({"name": "daily", "time_zone": "Europe/Berlin", "members": ids, "shift_days": 1,
+                          "handoff": "09:00", "start": "2026-10-30"});
+    let schedule = json!({"name": "Platform", "layers": [{"rotation": rotation}]});
+    let created = server.ok(Method::POST, "/api/v1/schedules", &d.admin, Some(schedule)).await;
+    let feed = reqwest::get(format!("{}{}", server.base, created["ics_path"].as_str().unwrap())).await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let ics = feed.text().await.unwrap();
+    let mut titles = summaries(&ics);
+    if let Some(events) = parse_ics(&ics) {
+        assert_eq!(events.iter().map(|e| e.2.clone()).collect::<Vec<_>>(), titles, "icalendar reads the same titles");
+    }
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles, ["On call: Ana Lima (Platform)", "On call: Ben Okafor (Platform)"], "{ics}");
 }
