@@ -1,7 +1,8 @@
 //! Protocol details outside clients rely on (issue 25): every mail we send is a well-formed
 //! MIME message under our mail domain, read back with a real parser (mail-parser); an on-call
 //! calendar's events name people, not user ids (read back with Python's `icalendar` too when
-//! `STRINGER_TEST_PYTHON` names a Python that has it).
+//! `STRINGER_TEST_PYTHON` names a Python that has it); a tenant's status page numbers the
+//! merged list of the platform's components and its own once, in order.
 
 mod support;
 
@@ -11,6 +12,7 @@ use support::{Db, Mails, Server, desk, open_ticket, parse_ics, smtp_receiver, un
 
 both_backends!(every_mail_has_the_same_headers, every_mail_has_the_same_headers_on);
 both_backends!(calendar_titles_name_people, calendar_titles_name_people_on);
+both_backends!(merged_components_have_their_own_positions, merged_components_have_their_own_positions_on);
 
 /// The support domain our Message-IDs name.
 const DOMAIN: &str = "support.vendor.example";
@@ -133,4 +135,40 @@ async fn calendar_titles_name_people_on(db: Db) {
     titles.sort();
     titles.dedup();
     assert_eq!(titles, ["On call: Ana Lima (Platform)", "On call: Ben Okafor (Platform)"], "{ics}");
+}
+
+async fn merged_components_have_their_own_positions_on(db: Db) {
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    let pages = server.ok(Method::GET, "/api/v1/status-pages", &d.admin, None).await;
+    let page = |org: Option<&str>| {
+        pages.as_array().unwrap().iter().find(|p| p["org"].as_str() == org).unwrap()["id"].as_str().unwrap().to_string()
+    };
+    for (page, names) in [(page(None), ["API", "Portal"]), (page(Some("acme")), ["Acme API", "Acme reports"])] {
+        for name in names {
+            let component = json!({"name": name});
+            server
+                .ok(Method::POST, &format!("/api/v1/status-pages/{page}/components"), &d.engineer, Some(component))
+                .await;
+        }
+    }
+    let auth = format!("Bearer {}", d.alice);
+    let doc: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/status/acme/api/v2/components.json", server.base))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<(String, i64)> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap().to_string(), c["position"].as_i64().unwrap()))
+        .collect();
+    let expected: Vec<(String, i64)> =
+        ["API", "Portal", "Acme API", "Acme reports"].iter().zip(1..).map(|(n, p)| (n.to_string(), p)).collect();
+    assert_eq!(listed, expected, "the platform's components first, then acme's, numbered once: {doc}");
 }
