@@ -2,7 +2,8 @@
 //! MIME message under our mail domain, read back with a real parser (mail-parser); an on-call
 //! calendar's events name people, not user ids (read back with Python's `icalendar` too when
 //! `STRINGER_TEST_PYTHON` names a Python that has it); a tenant's status page numbers the
-//! merged list of the platform's components and its own once, in order.
+//! merged list of the platform's components and its own once, in order; the Events API v2
+//! answers a routing key of the wrong shape and a spent budget as PagerDuty does.
 
 mod support;
 
@@ -13,6 +14,7 @@ use support::{Db, Mails, Server, desk, open_ticket, parse_ics, smtp_receiver, un
 both_backends!(every_mail_has_the_same_headers, every_mail_has_the_same_headers_on);
 both_backends!(calendar_titles_name_people, calendar_titles_name_people_on);
 both_backends!(merged_components_have_their_own_positions, merged_components_have_their_own_positions_on);
+both_backends!(events_api_answers_as_pagerduty, events_api_answers_as_pagerduty_on);
 
 /// The support domain our Message-IDs name.
 const DOMAIN: &str = "support.vendor.example";
@@ -171,4 +173,64 @@ async fn merged_components_have_their_own_positions_on(db: Db) {
     let expected: Vec<(String, i64)> =
         ["API", "Portal", "Acme API", "Acme reports"].iter().zip(1..).map(|(n, p)| (n.to_string(), p)).collect();
     assert_eq!(listed, expected, "the platform's components first, then acme's, numbered once: {doc}");
+}
+
+/// Posts `body` to the Events API door `path`: the status, `Retry-After` and the JSON answer.
+async fn post_event(
+    server: &Server,
+    path: &str,
+    body: serde_json::Value,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let resp = reqwest::Client::new().post(format!("{}{path}", server.base)).json(&body).send().await.unwrap();
+    let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (resp.status(), retry, resp.json().await.unwrap())
+}
+
+async fn events_api_answers_as_pagerduty_on(db: Db) {
+    // Six events a minute: a burst of one, then one every ten seconds.
+    let server = Server::start(&db, &["--alert-events-per-minute", "6"]);
+    let d = desk(&server).await;
+    let key = json!({"name": "monitoring", "kind": "events_v2"});
+    let key = server.ok(Method::POST, "/api/v1/orgs/acme/integration-keys", &d.admin, Some(key)).await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let event = |routing_key: &str| {
+        json!({"routing_key": routing_key, "event_action": "trigger", "dedup_key": "disk/db1",
+               "payload": {"summary": "Disk full", "source": "db1", "severity": "critical"}})
+    };
+    let change = |routing_key: &str| json!({"routing_key": routing_key, "payload": {"summary": "Deployed v42"}});
+
+    // A key of the wrong length, or with other than letters and digits: PagerDuty's words.
+    for path in ["/v2/enqueue", "/v2/change/enqueue"] {
+        let body = |k: &str| if path == "/v2/enqueue" { event(k) } else { change(k) };
+        let (status, _, answer) = post_event(&server, path, body("e+23rschqsESqk9Q6_-g")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert_eq!(answer["status"], "invalid event", "{path}: {answer}");
+        assert_eq!(answer["message"], "Event object is invalid", "{path}: {answer}");
+        assert_eq!(
+            answer["errors"],
+            json!([
+                "Length of 'routing_key' is incorrect (should be 32 characters)",
+                "'routing_key' cannot contain non-alphanumeric characters."
+            ]),
+            "{path}"
+        );
+        let (status, _, answer) = post_event(&server, path, body(&"a".repeat(31))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+        assert_eq!(answer["errors"], json!(["Length of 'routing_key' is incorrect (should be 32 characters)"]));
+        let (status, _, answer) = post_event(&server, path, body(&"0".repeat(32))).await;
+        assert_eq!((status, answer["errors"].clone()), (StatusCode::BAD_REQUEST, json!(["Invalid routing key"])));
+    }
+
+    // The budget spent: 429, and Retry-After says when the next event is taken.
+    let (status, retry, _) = post_event(&server, "/v2/enqueue", event(&key)).await;
+    assert_eq!((status, retry), (StatusCode::ACCEPTED, None));
+    for path in ["/v2/enqueue", "/v2/change/enqueue"] {
+        let body = if path == "/v2/enqueue" { event(&key) } else { change(&key) };
+        let (status, retry, answer) = post_event(&server, path, body).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}: {answer}");
+        assert_eq!(answer["status"], "throttle exceeded", "{path}");
+        assert_eq!(retry.as_deref(), Some("10"), "{path}: one event every ten seconds");
+    }
 }
