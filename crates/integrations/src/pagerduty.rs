@@ -13,6 +13,8 @@ pub const MAX_EVENT_BYTES: usize = 512 * 1024;
 pub const MAX_DEDUP_KEY: usize = 255;
 /// The longest summary; longer ones are cut, as PagerDuty does.
 pub const MAX_SUMMARY: usize = 1024;
+/// The length of every routing key (integration key), PagerDuty's and ours.
+pub const ROUTING_KEY_LENGTH: usize = 32;
 
 /// An event as checked: everything Stringer keeps of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,7 +97,7 @@ fn object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
 pub fn read_event(body: &[u8]) -> Result<EventV2, Refusal> {
     let event = object(body)?;
     let mut errors = Vec::new();
-    let routing_key = text(&event, "routing_key", &mut errors);
+    let routing_key = routing_key(&event, &mut errors);
     let action = match text(&event, "event_action", &mut errors) {
         Some(a) => AlertAction::parse(&a).or_else(|| {
             errors.push("'event_action' must be one of trigger, acknowledge or resolve".into());
@@ -171,7 +173,7 @@ pub fn read_event(body: &[u8]) -> Result<EventV2, Refusal> {
 pub fn read_change(body: &[u8]) -> Result<ChangeV2, Refusal> {
     let event = object(body)?;
     let mut errors = Vec::new();
-    let routing_key = text(&event, "routing_key", &mut errors);
+    let routing_key = routing_key(&event, &mut errors);
     let (mut summary, mut source, mut timestamp) = (None, String::new(), None);
     match event.get("payload") {
         Some(Value::Object(payload)) => {
@@ -198,6 +200,21 @@ pub fn read_change(body: &[u8]) -> Result<ChangeV2, Refusal> {
         }
         _ => Err(Refusal::Invalid(errors)),
     }
+}
+
+/// The routing key, if it has the shape of one: [`ROUTING_KEY_LENGTH`] letters and digits,
+/// each flaw named in PagerDuty's words (a key of the right shape that names no key is the
+/// door's to refuse).
+fn routing_key(event: &Map<String, Value>, errors: &mut Vec<String>) -> Option<String> {
+    let key = text(event, "routing_key", errors)?;
+    let before = errors.len();
+    if key.chars().count() != ROUTING_KEY_LENGTH {
+        errors.push(format!("Length of 'routing_key' is incorrect (should be {ROUTING_KEY_LENGTH} characters)"));
+    }
+    if !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errors.push("'routing_key' cannot contain non-alphanumeric characters.".into());
+    }
+    (errors.len() == before).then_some(key)
 }
 
 fn text(obj: &Map<String, Value>, name: &str, errors: &mut Vec<String>) -> Option<String> {
@@ -248,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_trigger_reads_whole() {
-        let body = r#"{"routing_key":"R","event_action":"trigger","dedup_key":"disk/db1",
+        let body = r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","dedup_key":"disk/db1",
             "payload":{"summary":"Disk full on db1","source":"db1","severity":"critical",
             "custom_details":{"free":"0%"}},"links":[{"href":"https://x.example"}]}"#;
         let e = read_event(body.as_bytes()).unwrap();
@@ -272,39 +289,64 @@ mod tests {
                 "'routing_key' is missing or blank",
             ),
             (
-                r#"{"routing_key":"R","event_action":"explode"}"#,
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"explode"}"#,
                 "'event_action' must be one of trigger, acknowledge or resolve",
             ),
-            (r#"{"routing_key":"R","event_action":"trigger"}"#, "'payload' is missing or blank"),
             (
-                r#"{"routing_key":"R","event_action":"trigger","payload":{"source":"s","severity":"info"}}"#,
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger"}"#,
+                "'payload' is missing or blank",
+            ),
+            (
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","payload":{"source":"s","severity":"info"}}"#,
                 "'payload.summary' is missing or blank",
             ),
             (
-                r#"{"routing_key":"R","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"sev1"}}"#,
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"sev1"}}"#,
                 "'payload.severity' must be one of critical, error, warning or info",
             ),
             (
-                r#"{"routing_key":"R","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"info","timestamp":"yesterday"}}"#,
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","payload":{"summary":"s","source":"s","severity":"info","timestamp":"yesterday"}}"#,
                 "'payload.timestamp' must be an ISO 8601 date and time",
             ),
-            (r#"{"routing_key":"R","event_action":"resolve"}"#, "'dedup_key' is missing or blank"),
-            (r#"{"routing_key":"R","event_action":"acknowledge","dedup_key":null}"#, "'dedup_key' is missing or blank"),
-            (r#"{"routing_key":"R","event_action":"acknowledge","dedup_key":7}"#, "'dedup_key' must be a string"),
+            (
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"resolve"}"#,
+                "'dedup_key' is missing or blank",
+            ),
+            (
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"acknowledge","dedup_key":null}"#,
+                "'dedup_key' is missing or blank",
+            ),
+            (
+                r#"{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"acknowledge","dedup_key":7}"#,
+                "'dedup_key' must be a string",
+            ),
             (r#"{"routing_key":1,"event_action":"resolve","dedup_key":"k"}"#, "'routing_key' must be a string"),
         ];
         for (body, expected) in table {
             assert!(errors(body).iter().any(|e| e == expected), "{body}: {:?}", errors(body));
         }
-        let long = format!(r#"{{"routing_key":"R","event_action":"resolve","dedup_key":"{}"}}"#, "k".repeat(256));
+        let long = format!(
+            r#"{{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"resolve","dedup_key":"{}"}}"#,
+            "k".repeat(256)
+        );
         assert_eq!(errors(&long), ["'dedup_key' must be at most 255 characters"]);
+    }
+
+    #[test]
+    fn a_routing_key_has_pagerdutys_shape() {
+        let with = |key: &str| format!(r#"{{"routing_key":"{key}","event_action":"resolve","dedup_key":"k"}}"#);
+        assert_eq!(errors(&with("R")), ["Length of 'routing_key' is incorrect (should be 32 characters)"]);
+        assert_eq!(errors(&with(&"k-".repeat(16))), ["'routing_key' cannot contain non-alphanumeric characters."]);
+        assert!(read_event(with(&"Kk9".repeat(11)[..32]).as_bytes()).is_ok());
+        let change = read_change(br#"{"routing_key":"R","payload":{"summary":"s"}}"#).unwrap_err();
+        assert_eq!(change.errors(), ["Length of 'routing_key' is incorrect (should be 32 characters)"]);
     }
 
     #[test]
     fn timestamps_read_as_pagerduty_documents_them() {
         for t in ["2015-07-17T08:42:58.315+0000", "2026-12-02T03:00:00Z", "2026-12-02T04:00:00+01:00"] {
             let body = format!(
-                r#"{{"routing_key":"R","event_action":"trigger","payload":{{"summary":"s","source":"s","severity":"info","timestamp":"{t}"}}}}"#
+                r#"{{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","payload":{{"summary":"s","source":"s","severity":"info","timestamp":"{t}"}}}}"#
             );
             assert!(read_event(body.as_bytes()).is_ok(), "{t}");
         }
@@ -312,13 +354,13 @@ mod tests {
 
     #[test]
     fn change_events_read_and_refuse() {
-        let body = r#"{"routing_key":"R","payload":{"summary":"Deployed v42","source":"ci","timestamp":"2015-07-17T08:42:58.315+0000",
+        let body = r#"{"routing_key":"0123456789abcdef0123456789abcdef","payload":{"summary":"Deployed v42","source":"ci","timestamp":"2015-07-17T08:42:58.315+0000",
             "custom_details":{"build":"220"}},"links":[{"href":"https://ci.example/220","text":"Build"}]}"#;
         let c = read_change(body.as_bytes()).unwrap();
         assert_eq!((c.summary.as_str(), c.source.as_str()), ("Deployed v42", "ci"));
         assert_eq!(c.timestamp.unwrap().to_string(), "2015-07-17T08:42:58.315Z");
         assert!(c.details.contains("ci.example/220"));
-        let refused = read_change(br#"{"routing_key":"R","payload":{}}"#).unwrap_err();
+        let refused = read_change(br#"{"routing_key":"0123456789abcdef0123456789abcdef","payload":{}}"#).unwrap_err();
         assert_eq!(refused.errors(), ["'payload.summary' is missing or blank"]);
         assert_eq!(read_change(b"nope").unwrap_err().body()["status"], "Unrecognized object");
     }
@@ -326,7 +368,7 @@ mod tests {
     #[test]
     fn a_long_summary_is_cut() {
         let body = format!(
-            r#"{{"routing_key":"R","event_action":"trigger","payload":{{"summary":"{}","source":"s","severity":"info"}}}}"#,
+            r#"{{"routing_key":"0123456789abcdef0123456789abcdef","event_action":"trigger","payload":{{"summary":"{}","source":"s","severity":"info"}}}}"#,
             "é".repeat(2000)
         );
         assert_eq!(read_event(body.as_bytes()).unwrap().summary.chars().count(), MAX_SUMMARY);

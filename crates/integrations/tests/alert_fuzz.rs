@@ -10,11 +10,12 @@ use stringer_integrations::pagerduty::{MAX_DEDUP_KEY, MAX_SUMMARY, read_change, 
 
 fn valid() -> [String; 3] {
     [
-        json!({"routing_key": "R", "event_action": "trigger", "dedup_key": "d",
+        json!({"routing_key": "0123456789abcdef0123456789abcdef", "event_action": "trigger", "dedup_key": "d",
                "payload": {"summary": "s", "source": "h", "severity": "critical", "timestamp": "2026-12-02T03:00:00Z",
                            "custom_details": {"a": 1}}, "links": [], "images": []})
         .to_string(),
-        json!({"routing_key": "R", "payload": {"summary": "deploy", "source": "ci"}}).to_string(),
+        json!({"routing_key": "0123456789abcdef0123456789abcdef", "payload": {"summary": "deploy", "source": "ci"}})
+            .to_string(),
         json!({"version": "4", "groupKey": "{}:{a=\"b\"}", "status": "firing", "receiver": "r",
                "commonLabels": {"alertname": "A", "severity": "warning"}, "commonAnnotations": {},
                "externalURL": "http://am", "truncatedAlerts": 0,

@@ -66,3 +66,15 @@ fn our_own_mail_is_recognised_by_the_loop_header() {
         "another installation's mail is a person's"
     );
 }
+
+#[test]
+fn html_only_mail_keeps_list_items_and_table_rows_apart() {
+    let raw = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail_corpus/23-html-list.eml")).unwrap();
+    let text = MimeReader::new("this-instance").read(&raw).text;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for item in ["* row 1", "* row 2", "* row 3", "1. re-ran the import", "2. checked the file"] {
+        assert!(lines.contains(&item), "{item:?} is a line of its own: {text}");
+    }
+    assert!(!text.contains("row 1row 2"), "{text}");
+    assert!(!text.contains("never shown"), "a template is never shown: {text}");
+}

@@ -181,7 +181,7 @@ fn relay(port: u16) -> stringer_integrations::Integrations {
     stringer_integrations::Integrations {
         webhooks: stringer_integrations::webhook::Webhooks::new(false),
         slack: None,
-        mail: Some(stringer_integrations::mail::Mail::new(&url, "support@vendor.example", "test").unwrap()),
+        mail: Some(stringer_integrations::mail::Mail::new(&url, "support@vendor.example", "test", None).unwrap()),
         phone: None,
     }
 }

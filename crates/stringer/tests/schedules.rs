@@ -8,41 +8,7 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk, open_ticket, receiver};
-
-/// Parses an iCalendar text with Python's `icalendar`; returns (DTSTART, DTEND, SUMMARY) in UTC.
-fn parse_ics(text: &str) -> Option<Vec<(String, String, String)>> {
-    let python = match std::env::var("STRINGER_TEST_PYTHON") {
-        Ok(p) => p,
-        Err(_) if std::env::var("STRINGER_REQUIRE_PYTHON").is_ok() => {
-            panic!("STRINGER_REQUIRE_PYTHON is set but STRINGER_TEST_PYTHON is not")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: set STRINGER_TEST_PYTHON to a Python with icalendar to parse the feed");
-            return None;
-        }
-    };
-    let script = r#"
-import sys, json, icalendar, datetime
-cal = icalendar.Calendar.from_ical(sys.stdin.read())
-out = []
-for e in cal.walk("VEVENT"):
-    f = lambda k: e.decoded(k).astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out.append([f("DTSTART"), f("DTEND"), str(e.get("SUMMARY"))])
-print(json.dumps(out))
-"#;
-    let mut child = std::process::Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "icalendar could not parse the feed");
-    Some(serde_json::from_slice(&out.stdout).unwrap())
-}
+use support::{Db, Server, desk, open_ticket, parse_ics, receiver};
 
 async fn fetch(server: &Server, path: &str) -> (StatusCode, String) {
     let resp = reqwest::get(format!("{}{path}", server.base)).await.unwrap();

@@ -311,7 +311,8 @@ pub struct PageView {
     /// The pages whose components and incidents it shows: its own, and for a tenant's page
     /// the platform's.
     pub shows: Vec<String>,
-    /// Its components (a tenant's page: the platform's, then its own), groups included.
+    /// Its components (a tenant's page: the platform's, then its own), groups included, each
+    /// `position` its place in this list (from 1), as Statuspage numbers a page's components.
     pub components: Vec<ComponentRecord>,
     /// Each component's uptime per day, [`UPTIME_DAYS`] days to today (not for groups).
     pub uptime: HashMap<String, Vec<DayUptime>>,
@@ -419,6 +420,10 @@ impl StatusDesk {
         let mut components = self.pages.components(&ids).await?;
         // The platform's components first, then the page's own, each by position.
         components.sort_by_key(|c| (ids.iter().position(|p| *p == c.page_id), c.position, c.created_at));
+        // Numbered once, in that order: the platform's and the page's own positions both start at 1.
+        for (c, position) in components.iter_mut().zip(1..) {
+            c.position = position;
+        }
         // A group's status is the worst of its components'.
         let worst: HashMap<String, ComponentStatus> = components
             .iter()

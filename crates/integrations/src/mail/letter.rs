@@ -4,8 +4,8 @@
 //! ticket's signed reply address), and marked `Auto-Submitted: auto-replied` when no person
 //! wrote them, so that no other system answers them.
 
+use super::{Mail, header, unbuildable};
 use lettre::Message;
-use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use stringer_app::delivery::{Delivery, SendError};
 use stringer_app::mail::Inform;
@@ -62,32 +62,25 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The message of a letter delivery.
-pub fn message(from: &Mailbox, instance: &str, d: &Delivery, l: &LetterPayload) -> Result<Message, SendError> {
+/// The message of a letter delivery: [`Mail::envelope`] with the ticket's thread, its reply
+/// address and, for an automatic letter, the marks that ask nothing to answer it.
+pub fn message(mail: &Mail, d: &Delivery, l: &LetterPayload) -> Result<Message, SendError> {
     let (subject, text, html) = render(l);
-    let to: Mailbox =
-        d.address.parse().map_err(|e| SendError::Permanent(format!("bad recipient {:?}: {e}", d.address)))?;
     let root = format!("<stringer.{}@{}>", l.ticket, l.domain);
     let mut thread: Vec<String> = l.thread.iter().map(|t| format!("<{t}>")).collect();
     thread.insert(0, root.clone());
-    let mut builder = Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(subject)
-        .message_id(Some(format!("<stringer.{}.{}@{}>", l.ticket, d.id, l.domain)))
+    let mut builder = mail
+        .envelope(&d.address, subject, &format!("stringer.{}.{}", l.ticket, d.id))?
         .in_reply_to(thread.last().cloned().unwrap_or(root))
         .references(thread.join(" "))
-        .raw_header(super::loop_header(instance))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Stringer-Ticket"), l.key.clone()));
+        .raw_header(header("X-Stringer-Ticket", &l.key));
     if let Ok(reply_to) = l.reply_to.parse::<Mailbox>() {
         builder = builder.reply_to(reply_to);
     }
     if l.inform.automatic() {
         builder = builder
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-replied".into()))
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()));
+            .raw_header(header("Auto-Submitted", "auto-replied"))
+            .raw_header(header("X-Auto-Response-Suppress", "All"));
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    builder.multipart(MultiPart::alternative_plain_html(text, html)).map_err(unbuildable)
 }

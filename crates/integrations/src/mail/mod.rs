@@ -1,6 +1,8 @@
-//! Mail, both directions. Out: pages and alerts to staff, and letters that keep customers
-//! informed, over SMTP to the configured relay (lettre); the Message-ID is derived from the
-//! delivery's idempotency key, so a redelivery is the same message. In: [`listener`] (the
+//! Mail, both directions. Out: pages and alerts to staff, letters that keep customers
+//! informed, status notices, announcements, reviews, packets and account links, over SMTP to
+//! the configured relay (lettre), every one made by [`Mail::envelope`]: the same From, Date,
+//! MIME-Version and loop header, and a Message-ID under our mail domain derived from what the
+//! mail is for, so a redelivery is the same message. In: [`listener`] (the
 //! built-in SMTP server), [`read`] (MIME into a `Letter`) and [`quotes`] (the new words of a
 //! reply); the mailgate and HTTP doors are the binary's and the web front's.
 
@@ -10,42 +12,65 @@ pub mod listener;
 mod quotes;
 pub mod read;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MessageBuilder, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use stringer_app::delivery::{Delivery, SendError};
 use stringer_app::mail::letters::LetterPayload;
 
-/// An SMTP relay and the sender address.
+/// An SMTP relay, the sender address and the domain our Message-IDs name.
 #[derive(Clone)]
 pub struct Mail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     instance: String,
+    domain: String,
 }
 
 impl std::fmt::Debug for Mail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mail").field("from", &self.from).finish_non_exhaustive()
+        f.debug_struct("Mail").field("from", &self.from).field("domain", &self.domain).finish_non_exhaustive()
     }
 }
 
 impl Mail {
     /// A relay at `url` (`smtp://host:port` plain, `smtp://host:587?tls=required` STARTTLS,
     /// `smtps://host:465`; `user:password@` for authentication) sending as `from`; every
-    /// message carries `instance` in its loop header, so the intake knows its own mail.
-    pub fn new(url: &str, from: &str, instance: &str) -> Result<Mail, String> {
+    /// message carries `instance` in its loop header, so the intake knows its own mail, and a
+    /// Message-ID under `domain` (the support domain; the sender address's when none is set).
+    pub fn new(url: &str, from: &str, instance: &str, domain: Option<&str>) -> Result<Mail, String> {
         let transport =
             AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("bad SMTP URL: {e}"))?.build();
-        let from = from.parse().map_err(|e| format!("bad sender address {from:?}: {e}"))?;
-        Ok(Mail { transport, from, instance: instance.to_string() })
+        let from: Mailbox = from.parse().map_err(|e| format!("bad sender address {from:?}: {e}"))?;
+        let domain = domain.map_or_else(|| from.email.domain().to_string(), str::to_string);
+        Ok(Mail { transport, from, instance: instance.to_string(), domain })
+    }
+
+    /// The start of every mail we send, whatever it carries: From, To, Subject, Date,
+    /// `Message-ID: <id@domain>` (`id` names what it is for, so a redelivery is the same
+    /// message), the loop header and, once a body is added, MIME-Version.
+    pub fn envelope(&self, to: &str, subject: String, id: &str) -> Result<MessageBuilder, SendError> {
+        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to:?}: {e}")))?;
+        Ok(Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .date_now()
+            .message_id(Some(format!("<{id}@{}>", self.domain)))
+            .raw_header(loop_header(&self.instance)))
+    }
+
+    /// A plain-text mail from its envelope.
+    fn text(envelope: MessageBuilder, body: String) -> Result<Message, SendError> {
+        envelope.singlepart(SinglePart::plain(body)).map_err(unbuildable)
     }
 
     /// The message for a delivery.
     pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
         let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
         if let Ok(l) = serde_json::from_value::<LetterPayload>(payload["letter"].clone()) {
-            return letter::message(&self.from, &self.instance, d, &l);
+            return letter::message(self, d, &l);
         }
         let kind = payload["notice"]["kind"].as_str().unwrap_or("notice");
         let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
@@ -62,17 +87,7 @@ impl Mail {
         if let Some(link) = payload["ack_url"].as_str() {
             body.push_str(&format!("\nAcknowledge (stops the escalation): {link}\n"));
         }
-        let to: Mailbox =
-            d.address.parse().map_err(|e| SendError::Permanent(format!("bad recipient {:?}: {e}", d.address)))?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .message_id(Some(format!("<{}@stringer>", d.id)))
-            .raw_header(loop_header(&self.instance))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+        Mail::text(self.envelope(&d.address, subject, &d.id)?, body)
     }
 
     /// Hands the message to the relay.
@@ -80,23 +95,19 @@ impl Mail {
         self.hand_over(self.message(d)?).await
     }
 
-    /// Sends a plain-text mail to one person (a password link, a confirmation), at once.
+    /// Sends a plain-text mail to one person (a password link), at once; its Message-ID is
+    /// derived from what it says (each link is new, so each mail is).
     pub async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
-        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to:?}: {e}")))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .raw_header(loop_header(&self.instance))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
-        self.hand_over(message).await
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{to}\n{subject}\n{body}"));
+        let id = format!("stringer.{}", hex::encode(&digest[..16]));
+        self.hand_over(Mail::text(self.envelope(to, subject.to_string(), &id)?, body)?).await
     }
 
-    /// Sends a status page's notice to a subscriber: its Message-ID derived from the notice,
-    /// and with a subscription's one-click unsubscribe (RFC 8058: `List-Unsubscribe` and
-    /// `List-Unsubscribe-Post`).
+    /// Sends a status page's notice (or another outbox letter: a confirmation, an
+    /// announcement, a review, a packet) to a subscriber: its Message-ID derived from the
+    /// notice, `Auto-Submitted: auto-generated`, and with a subscription's one-click
+    /// unsubscribe (RFC 8058: `List-Unsubscribe` and `List-Unsubscribe-Post`).
     pub async fn send_notice(
         &self,
         id: &str,
@@ -105,28 +116,14 @@ impl Mail {
         body: String,
         unsubscribe: Option<&str>,
     ) -> Result<(), SendError> {
-        use lettre::message::header::{HeaderName, HeaderValue};
-        let to: Mailbox = to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {to:?}: {e}")))?;
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .message_id(Some(format!("<{id}@stringer>")))
-            .raw_header(loop_header(&self.instance))
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
+        let mut envelope =
+            self.envelope(to, subject.to_string(), id)?.raw_header(header("Auto-Submitted", "auto-generated"));
         if let Some(url) = unsubscribe {
-            builder = builder
-                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
-                .raw_header(HeaderValue::new(
-                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                    "List-Unsubscribe=One-Click".into(),
-                ));
+            envelope = envelope
+                .raw_header(header("List-Unsubscribe", &format!("<{url}>")))
+                .raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
         }
-        let message = builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
-        self.hand_over(message).await
+        self.hand_over(Mail::text(envelope, body)?).await
     }
 
     async fn hand_over(&self, message: Message) -> Result<(), SendError> {
@@ -140,9 +137,18 @@ impl Mail {
 
 /// The header that marks a message as this installation's, so its own mail coming back is
 /// recognised and never answered.
-pub(crate) fn loop_header(instance: &str) -> lettre::message::header::HeaderValue {
-    use lettre::message::header::{HeaderName, HeaderValue};
-    HeaderValue::new(HeaderName::new_from_ascii_str(read::LOOP_HEADER), instance.to_string())
+fn loop_header(instance: &str) -> HeaderValue {
+    header(read::LOOP_HEADER, instance)
+}
+
+/// A header lettre has no type for.
+fn header(name: &'static str, value: &str) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value.to_string())
+}
+
+/// Why a message could not be built (a relay would refuse it, whenever it is tried).
+fn unbuildable(e: lettre::error::Error) -> SendError {
+    SendError::Permanent(format!("cannot build the message: {e}"))
 }
 
 #[async_trait::async_trait]

@@ -4,7 +4,6 @@
 //! message, delivery status reports, and the headers that mark machine-made mail.
 
 use super::quotes::new_words;
-use mail_parser::decoders::html::html_to_text;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use stringer_app::files::MAX_PER_TICKET;
 use stringer_app::mail::{Letter, LetterFile, LetterReader};
@@ -116,8 +115,8 @@ fn letter(m: &Message<'_>, instance: &str) -> Letter {
     }
 }
 
-/// The message's text: its first text body (mail-parser makes an HTML-only body into text,
-/// dropping scripts and styles), and a forwarded message's own text after it.
+/// The message's text: its first text body (an HTML-only body made into text), and a
+/// forwarded message's own text after it.
 fn body(m: &Message<'_>) -> String {
     let mut out = text_of(m);
     for part in m.attachments() {
@@ -131,36 +130,40 @@ fn body(m: &Message<'_>) -> String {
     out.trim().to_string()
 }
 
-/// A message's first text body; an HTML-only one made into text with its scripts, styles
-/// and templates dropped first (what a browser would never show as text).
+/// A message's first text body; an HTML-only one made into the text a reader sees.
 fn text_of(m: &Message<'_>) -> String {
     let html_only = m.text_part(0).is_some_and(|p| p.is_text_html());
-    let text = if html_only {
-        m.body_html(0).map(|h| html_to_text(&without_code(&h)))
-    } else {
-        m.body_text(0).map(|t| t.into_owned())
-    };
+    let text = if html_only { m.body_html(0).map(|h| html_text(&h)) } else { m.body_text(0).map(|t| t.into_owned()) };
     text.unwrap_or_default().replace("\r\n", "\n")
 }
 
-/// HTML without `<script>`, `<style>` and `<template>` elements.
-fn without_code(html: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let mut out = String::with_capacity(html.len());
-    let mut at = 0;
-    while at < html.len() {
-        let next =
-            ["<script", "<style", "<template"].iter().filter_map(|t| lower[at..].find(t).map(|i| (at + i, *t))).min();
-        let Some((start, tag)) = next else { break };
-        out.push_str(&html[at..start]);
-        let close = format!("</{}", &tag[1..]);
-        at = match lower[start..].find(&close) {
-            Some(i) => lower[start + i..].find('>').map_or(html.len(), |j| start + i + j + 1),
-            None => html.len(),
-        };
-    }
-    if at < html.len() {
-        out.push_str(&html[at..]);
+/// The widest line [`html_text`] writes: wide enough that a paragraph stays one line.
+const HTML_LINE_WIDTH: usize = 10_000;
+
+/// HTML as text (html2text): paragraphs and list items on lines of their own (`* item`,
+/// `1. item`), each table cell a line of its own (mail lays out with tables), entities decoded, scripts, styles and templates dropped,
+/// and each link's address listed after the text (`[1]: https://…`); runs of blank lines
+/// (Word's empty paragraphs) become one.
+fn html_text(html: &str) -> String {
+    let text = html2text::config::plain_no_decorate()
+        .link_footnotes(true)
+        .raw_mode(true)
+        .allow_width_overflow()
+        .string_from_read(html.as_bytes(), HTML_LINE_WIDTH)
+        .unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    let mut blank = false;
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if blank {
+            out.push('\n');
+            blank = false;
+        }
+        out.push_str(line);
+        out.push('\n');
     }
     out
 }

@@ -203,15 +203,15 @@ fn print_issued(title: &str, users: &[Issued]) {
     }
 }
 
-/// The outside systems the flags configure.
-fn integrations(args: &ServeArgs, instance: &str) -> Result<Integrations> {
+/// The outside systems the flags configure; mail names `mail_domain` in its Message-IDs.
+fn integrations(args: &ServeArgs, instance: &str, mail_domain: Option<&str>) -> Result<Integrations> {
     Ok(Integrations {
         webhooks: webhook::Webhooks::new(args.allow_private_webhooks),
         slack: args.slack_token.as_deref().map(|t| slack::Slack::new(&args.slack_api_url, t)),
         mail: args
             .smtp_url
             .as_deref()
-            .map(|url| mail::Mail::new(url, &args.mail_from, instance))
+            .map(|url| mail::Mail::new(url, &args.mail_from, instance, mail_domain))
             .transpose()
             .map_err(anyhow::Error::msg)?,
         phone: match (&args.sms_account, &args.sms_token, &args.sms_from) {
@@ -233,7 +233,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
     let store = args.db.open(&config).await?;
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
-    let outside = integrations(&args, &instance)?;
+    let outside = integrations(&args, &instance, mail_domains(&args, &config).first().map(String::as_str))?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;
     let desk = Desk::new(contract, store.clone(), SystemClock);
     // Customers are told of their tickets by mail only where the server has a mail domain.

@@ -292,9 +292,18 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// PagerDuty's `429` for a key whose budget is spent, with `Retry-After`: the seconds one
+/// event takes to come back into the budget at `per_minute` (the most a client must wait).
+fn throttled(per_minute: u32) -> Response {
+    let seconds = 60u32.div_ceil(per_minute.max(1)).max(1);
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], axum::Json(pagerduty::throttled()))
+        .into_response()
+}
+
 /// PagerDuty's Events API v2: one alert event. Answers as PagerDuty does: `202` with the
 /// deduplication key (made up for a trigger without one), `400` listing what is invalid
-/// (an unknown or revoked routing key too), `429` over the key's budget.
+/// (a routing key of the wrong shape, an unknown or revoked one too), `429` with
+/// `Retry-After` over the key's budget.
 pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
     let event = match pagerduty::read_event(&body) {
         Ok(event) => event,
@@ -306,7 +315,7 @@ pub async fn enqueue(State(state): State<AppState>, body: Bytes) -> Response {
         Err(e) => return e.into_response(),
     };
     if !state.alert_door.take(&key.id, state.settings.alert_events_per_minute) {
-        return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
+        return throttled(state.settings.alert_events_per_minute);
     }
     let dedup_key = event.dedup_key.unwrap_or_else(new_key_secret);
     let signal = Signal {
@@ -338,7 +347,7 @@ pub async fn change_enqueue(State(state): State<AppState>, body: Bytes) -> Respo
         Err(e) => return e.into_response(),
     };
     if !state.alert_door.take(&key.id, state.settings.alert_events_per_minute) {
-        return json(StatusCode::TOO_MANY_REQUESTS, pagerduty::throttled());
+        return throttled(state.settings.alert_events_per_minute);
     }
     let received_at = state.now().as_second();
     let record = ChangeRecord {

@@ -323,7 +323,12 @@ pub async fn schedule_feed(
     let schedule = Schedule::compile(&s.spec).map_err(|e| ApiError::conflict(e.to_string()))?;
     let (from, to) = feed_window(&state);
     let list = schedule.shifts(from, to).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let titles: Vec<String> = list.iter().map(|sh| format!("On call: {} ({})", sh.user, s.name)).collect();
+    let names =
+        stringer_app::ports::names(state.ports.accounts.as_ref(), list.iter().map(|sh| sh.user.as_str())).await?;
+    let titles: Vec<String> = list
+        .iter()
+        .map(|sh| format!("On call: {} ({})", names.get(sh.user.as_str()).unwrap_or(&sh.user), s.name))
+        .collect();
     let events: Vec<ics::Event<'_>> = list
         .iter()
         .zip(&titles)
