@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_inquiry_letters.sql"),
         include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
     ),
+    (
+        31,
+        include_str!("../migrations/sqlite/0031_status_alert_grants.sql"),
+        include_str!("../migrations/postgres/0031_status_alert_grants.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -184,6 +184,7 @@ impl AppState {
             self.ports.clone(),
             ids::new_id,
             Arc::new(move || cache.clear()),
+            own_host(&self.public_url),
         )
     }
 
@@ -248,6 +249,19 @@ impl AppState {
             stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
         })?
     }
+}
+
+/// The host name in the server's own address (`https://desk.vendor.example:8443/` →
+/// `desk.vendor.example`), lowercased.
+fn own_host(public_url: &str) -> Option<String> {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
 }
 
 #[derive(OpenApi)]

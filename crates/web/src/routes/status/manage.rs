@@ -230,6 +230,33 @@ pub async fn delete_component(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Grants an integration key leave to set the page's components from its alerts (admins;
+/// a tenant page's own org's keys need no grant, every other key does).
+#[utoipa::path(put, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
+    params(("page" = String, Path), ("key" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn grant_alert_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, key)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.status_pages().grant_alert_key(caller.principal(), &id, &key, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes back an integration key's leave to set the page's components.
+#[utoipa::path(delete, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
+    params(("page" = String, Path), ("key" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn revoke_alert_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, key)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.status_pages().grant_alert_key(caller.principal(), &id, &key, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A component an incident concerns, with the status it sets.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
