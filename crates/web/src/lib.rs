@@ -14,6 +14,7 @@ mod demo_history;
 mod error;
 mod error_pages;
 mod extract;
+mod headers;
 mod ics;
 mod idempotency;
 pub mod ids;
@@ -299,7 +300,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
     let doc = Arc::new(doc);
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(routes::public(doc))
         .merge(pages::router(state.clone(), routes::status::router()))
@@ -311,7 +312,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn(extract::edge_checks))
         .layer(axum::middleware::from_fn(error_pages::as_pages))
-        .with_state(state)
+        .with_state(state);
+    headers::on_every_answer(router)
 }
 
 /// The router of the metrics listener (`--metrics-listen`): `/metrics` only, kept off the
