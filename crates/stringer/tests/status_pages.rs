@@ -305,12 +305,12 @@ async fn status_pages_on(db: Db) {
     let (_, after) = doc(&server, "/status/acme/api/v2/summary.json", Some(&d.alice)).await;
     assert_eq!(status_of(&after, "Acme cluster"), "operational");
 
-    // A page bound to a host name answers at that host's root.
+    // A page bound to a host name (by an admin) answers at that host's root.
     let (status, _) = server
         .call(
             Method::PATCH,
             &format!("/api/v1/status-pages/{platform}"),
-            Some(&d.engineer),
+            Some(&d.admin),
             Some(json!({"host": "not a host"})),
         )
         .await;
@@ -319,7 +319,7 @@ async fn status_pages_on(db: Db) {
         .ok(
             Method::PATCH,
             &format!("/api/v1/status-pages/{platform}"),
-            &d.engineer,
+            &d.admin,
             Some(json!({"host": "Status.Vendor.Example", "name": "Vendor"})),
         )
         .await;
@@ -336,7 +336,7 @@ async fn status_pages_on(db: Db) {
         .call(
             Method::PATCH,
             &format!("/api/v1/status-pages/{acme}"),
-            Some(&d.engineer),
+            Some(&d.admin),
             Some(json!({"host": "status.vendor.example"})),
         )
         .await;
