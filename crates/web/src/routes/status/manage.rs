@@ -74,6 +74,8 @@ pub struct PagePatch {
     /// A new name.
     name: Option<String>,
     /// A host name to bind it to (its paths then answer at that host's root); "" unbinds.
+    /// Admins only; a DNS name of its own (no IP address, port, `localhost` or the server's
+    /// own host).
     host: Option<String>,
     /// An IANA zone for its days.
     time_zone: Option<String>,
@@ -85,10 +87,11 @@ impl From<PagePatch> for PageChange {
     }
 }
 
-/// Renames a page, binds it to a host name, or sets its zone.
+/// Renames a page, binds it to a host name (admins), or sets its zone.
 #[utoipa::path(patch, path = "/api/v1/status-pages/{page}", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = PagePatch,
-    responses((status = 200, body = PageOut), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = PageOut), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem),
+        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn update_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
