@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use stringer_core::access;
 use stringer_core::alert::{self, AlertAction, AlertLevel, AlertState, Effect, OnResolve, SeverityMap};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId};
@@ -323,8 +324,8 @@ impl AlertDesk {
     }
 
     /// Sets the status page components bound to the signal's alert (their alert key is its
-    /// dedup key): a trigger by its level, a resolve back to operational. A tenant page's
-    /// components are set only by its own org's keys; the public page's by any.
+    /// dedup key): a trigger by its level, a resolve back to operational — on the pages whose
+    /// owner let the key ([`access::alert_sets_status`]).
     async fn mark_components(&self, key: &IntegrationKey, signal: &Signal, at: i64) -> Result<(), AppError> {
         let level = match signal.action {
             AlertAction::Trigger => Some(signal.level.unwrap_or(AlertLevel::Error)),
@@ -339,7 +340,10 @@ impl AlertDesk {
         let desk = crate::status::StatusDesk { pages: self.ports.status.clone() };
         for component in bound.into_iter().filter(|c| !c.group) {
             let Some(page) = self.ports.status.page(&component.page_id).await? else { continue };
-            if page.org.as_ref().is_some_and(|org| org != &key.org) {
+            let own = page.org.as_ref().map(|org| org.as_str());
+            let granted =
+                own != Some(key.org.as_str()) && self.ports.status.alert_key_granted(&page.id, &key.id).await?;
+            if !access::alert_sets_status(own, key.org.as_str(), granted) {
                 continue;
             }
             desk.set_statuses(&page, vec![(component.id, status)], at).await?;

@@ -305,6 +305,10 @@ pub enum Action {
     ViewStatusPage,
     /// Run a status page: its components, incidents and maintenance (staff only).
     ManageStatus,
+    /// Configure how a status page is reached and fed: bind it to a host name (which takes
+    /// over that host's `/`), and grant integration keys leave to set its components (admins,
+    /// on pages they see).
+    ConfigureStatusPage,
     /// See a status page's subscribers (staff only: they are people's addresses).
     ReadSubscribers,
     /// Read a post-incident report: staff who see the org, at any stage; the org's own
@@ -364,7 +368,12 @@ impl Action {
             | WriteReport
             | ReviewReport
             | WriteReview => Some(Scope::Write),
-            CreateOrg | UpdateOrg | ManageIntegrations | CreateUser { .. } | UpdateUser { .. } => Some(Scope::Admin),
+            CreateOrg
+            | UpdateOrg
+            | ManageIntegrations
+            | ConfigureStatusPage
+            | CreateUser { .. }
+            | UpdateUser { .. } => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
     }
@@ -464,6 +473,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         }
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
         ManageStatus | ReadSubscribers if !staff => Some("only staff run status pages"),
+        ConfigureStatusPage if actor.role != UserRole::Admin => {
+            Some("only admins bind a status page's host name or grant keys to set its components")
+        }
         WriteReport if !staff => Some("only staff write post-incident reports"),
         ReadReview if !staff && actor.role != UserRole::OrgAdmin => {
             Some("the quarterly review is for the org's admins")
@@ -581,7 +593,9 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Some(org) => seen(org),
             None => Allow,
         },
-        (ViewStatusPage | ManageStatus | ReadSubscribers, Object::StatusPage(page)) => page.map_or(Allow, seen),
+        (ViewStatusPage | ManageStatus | ConfigureStatusPage | ReadSubscribers, Object::StatusPage(page)) => {
+            page.map_or(Allow, seen)
+        }
         (ReadReport, Object::Report { published: false, .. }) if !actor.is_staff() => NotFound,
         (ReadReport | WriteReport | ReviewReport, Object::Report { org, .. }) => seen(org),
         (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
@@ -605,6 +619,16 @@ pub fn view_status_page(visitor: Option<&Actor<'_>>, page: Option<OrgRef<'_>>) -
         }
         (Some(_), _) => NotFound,
     }
+}
+
+/// Whether a monitoring alert sent with an integration key of `key_org` may set the
+/// components of a status page (`page`: its org, `None` for the vendor's public page): only
+/// when the page's owner let it — a tenant page's own org's keys are its own; any other key
+/// only once an admin granted it on that page (`granted`, see
+/// [`Action::ConfigureStatusPage`]). Otherwise any customer's monitor could change what the
+/// vendor's page tells everyone.
+pub fn alert_sets_status(page: Option<&str>, key_org: &str, granted: bool) -> bool {
+    page == Some(key_org) || granted
 }
 
 /// Which orgs' data a listing may include for an actor.

@@ -106,6 +106,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0030_keyed_writes.sql"),
         include_str!("../migrations/postgres/0030_keyed_writes.sql"),
     ),
+    (
+        31,
+        include_str!("../migrations/sqlite/0031_status_alert_grants.sql"),
+        include_str!("../migrations/postgres/0031_status_alert_grants.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

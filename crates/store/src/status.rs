@@ -352,6 +352,31 @@ impl StatusPages for SqlStore {
         Ok(())
     }
 
+    async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
+        let read = sqlx::query("SELECT key_id FROM status_alert_grants WHERE page_id = $1 AND key_id = $2")
+            .bind(page)
+            .bind(key);
+        Ok(self.row(read, |_| Ok(())).await?.is_some())
+    }
+
+    async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
+        let write = match by {
+            Some(by) => sqlx::query(
+                "INSERT INTO status_alert_grants (page_id, key_id, granted_by, granted_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (page_id, key_id) DO NOTHING",
+            )
+            .bind(page)
+            .bind(key)
+            .bind(by)
+            .bind(at),
+            None => {
+                sqlx::query("DELETE FROM status_alert_grants WHERE page_id = $1 AND key_id = $2").bind(page).bind(key)
+            }
+        };
+        write.execute(&self.write).await.map_err(backend_err)?;
+        Ok(())
+    }
+
     async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
         let sql = format!("SELECT {COMPONENT_COLUMNS} FROM status_components WHERE alert_key = $1 ORDER BY id");
         self.rows(sqlx::query(&sql).bind(key), component_from).await

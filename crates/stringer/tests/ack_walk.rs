@@ -227,9 +227,22 @@ async fn acknowledge(w: &Walk, door: &str, t: &Ticket, ready: &Ready, call: &str
             (status == StatusCode::OK, format!("{status} {}", resp.text().await.unwrap()))
         }
         ("slack", _) => {
-            let ts = support::unique_action_ts();
-            let status = support::slack_press(&w.server, NICO_SLACK, "stringer_ack", &t.id, SLACK_SECRET, &ts).await;
-            (status == StatusCode::OK, status.to_string())
+            let body = support::slack_body(NICO_SLACK, "stringer_ack", &t.id, &support::unique_action_ts());
+            let now = jiff::Timestamp::now().as_second();
+            let signature = stringer_integrations::slack::sign_request(SLACK_SECRET, now, body.as_bytes());
+            let resp = reqwest::Client::new()
+                .post(format!("{}/slack/interactions", w.server.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-slack-request-timestamp", now.to_string())
+                .header("x-slack-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let text = resp.text().await.unwrap();
+            // A refusal is answered 200 as well, with a message only the presser sees.
+            (status == StatusCode::OK && !text.contains("ephemeral"), format!("{status} {text}"))
         }
         ("phone", _) => {
             let answer = t.answer.as_deref().unwrap();

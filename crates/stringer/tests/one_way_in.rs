@@ -130,7 +130,7 @@ async fn every_door_acknowledges_alike(db: Db) {
     }
     let ts = support::unique_action_ts();
     let pressed = support::slack_press(&server, "U0NOA001", "stringer_ack", &later["slack"].0, SECRET, &ts).await;
-    assert_eq!(pressed, StatusCode::FORBIDDEN, "the Slack button of a deactivated member");
+    assert_eq!(pressed, StatusCode::OK, "the Slack button of a deactivated member: refused, told in Slack");
     for (door, (id, _)) in &later {
         assert!(acknowledgements(&server, &d.admin, id).await.is_empty(), "the {door} door acknowledged nothing");
     }

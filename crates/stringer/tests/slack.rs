@@ -76,13 +76,14 @@ async fn slack(db: Db) {
     assert_eq!(buttons, [("stringer_ack", ticket.as_str()), ("stringer_resolve", ticket.as_str())]);
     assert!(message["metadata"]["event_payload"]["idempotency_key"].as_str().unwrap().starts_with("dlv_"));
 
-    // Refused: wrong secret, a press older than five minutes, a member who is not staff.
+    // Refused: wrong secret, a press older than five minutes, a member who is not staff (that
+    // one answered 200 with a message to the presser: Slack shows its own error otherwise).
     assert_eq!(press(&server, "U0SIA123", "stringer_ack", &ticket, "wrong", 0).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
         press(&server, "U0SIA123", "stringer_ack", &ticket, "signing-sekret", 301).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(press(&server, "U0NOBODY", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::FORBIDDEN);
+    assert_eq!(press(&server, "U0NOBODY", "stringer_ack", &ticket, "signing-sekret", 0).await, StatusCode::OK);
     let t = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}"), &d.admin, None).await;
     assert!(t["acknowledged_by"].is_null(), "no refused press acknowledged anything");
     assert!(calls(&posts, "chat.update").is_empty(), "no refused press touched the message");

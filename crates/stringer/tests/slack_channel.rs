@@ -339,7 +339,7 @@ async fn channel_kickoff_on(db: Db) {
     let created = support::slack_calls(&posts, "conversations.create");
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].1["name"], "zen-support");
-    assert_eq!(created[0].1["is_private"], false, "a dedicated org's channel");
+    assert_eq!(created[0].1["is_private"], "0", "a dedicated org's channel");
     assert_eq!(created[0].0, "Bearer xoxb-test");
     let invited = support::slack_calls(&posts, "conversations.invite");
     assert_eq!(invited[0].1, json!({"channel": "CZEN-SUPPORT", "users": "UTINA,USIA"}));
@@ -390,7 +390,7 @@ async fn channel_kickoff_on(db: Db) {
     server.ok(Method::POST, "/api/v1/orgs/fedz/kickoff", &admin, None).await;
     let created = support::slack_calls(&posts, "conversations.create");
     let federal = created.iter().find(|c| c.1["name"] == "stringer-fedz").expect("the federal channel was created");
-    assert_eq!(federal.1["is_private"], true, "{created:?}");
+    assert_eq!(federal.1["is_private"], "1", "{created:?}");
 }
 
 /// Slack refuses the answer to a customer's message (rate-limited) after its ticket was

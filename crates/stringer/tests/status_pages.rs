@@ -305,12 +305,12 @@ async fn status_pages_on(db: Db) {
     let (_, after) = doc(&server, "/status/acme/api/v2/summary.json", Some(&d.alice)).await;
     assert_eq!(status_of(&after, "Acme cluster"), "operational");
 
-    // A page bound to a host name answers at that host's root.
+    // A page bound to a host name (by an admin) answers at that host's root.
     let (status, _) = server
         .call(
             Method::PATCH,
             &format!("/api/v1/status-pages/{platform}"),
-            Some(&d.engineer),
+            Some(&d.admin),
             Some(json!({"host": "not a host"})),
         )
         .await;
@@ -319,7 +319,7 @@ async fn status_pages_on(db: Db) {
         .ok(
             Method::PATCH,
             &format!("/api/v1/status-pages/{platform}"),
-            &d.engineer,
+            &d.admin,
             Some(json!({"host": "Status.Vendor.Example", "name": "Vendor"})),
         )
         .await;
@@ -336,7 +336,7 @@ async fn status_pages_on(db: Db) {
         .call(
             Method::PATCH,
             &format!("/api/v1/status-pages/{acme}"),
-            Some(&d.engineer),
+            Some(&d.admin),
             Some(json!({"host": "status.vendor.example"})),
         )
         .await;
@@ -363,19 +363,20 @@ async fn status_pages_on(db: Db) {
     let (_, public) = doc(&server, "/status/api/v2/status.json", None).await;
     assert_eq!(public["status"]["indicator"], "none", "a tenant's incident stays on the tenant's page");
 
-    // Alerts set the components bound to them: acme's key sets acme's component and the
-    // public page's, never another tenant's.
-    let key = server
+    // Alerts set the components bound to them: acme's key sets acme's component and, once
+    // an admin granted it there, the public page's; never another tenant's.
+    let created = server
         .ok(
             Method::POST,
             "/api/v1/orgs/acme/integration-keys",
             &d.admin,
             Some(json!({"name": "monitor", "kind": "events_v2"})),
         )
-        .await["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
+    let key = created["key"].as_str().unwrap().to_string();
+    let grant = format!("/api/v1/status-pages/{platform}/alert-keys/{}", created["id"].as_str().unwrap());
+    let (status, _) = server.call(Method::PUT, &grant, Some(&d.admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let bind = |page: &str, component: &str, name: &str| {
         (format!("/api/v1/status-pages/{page}/components/{component}"), json!({"name": name, "alert_key": "db/down"}))
     };

@@ -14,6 +14,7 @@ mod demo_history;
 mod error;
 mod error_pages;
 mod extract;
+mod headers;
 mod ics;
 mod idempotency;
 pub mod ids;
@@ -185,6 +186,7 @@ impl AppState {
             self.ports.clone(),
             ids::new_id,
             Arc::new(move || cache.clear()),
+            own_host(&self.public_url),
         )
     }
 
@@ -252,6 +254,19 @@ impl AppState {
     }
 }
 
+/// The host name in the server's own address (`https://desk.vendor.example:8443/` →
+/// `desk.vendor.example`), lowercased.
+fn own_host(public_url: &str) -> Option<String> {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Stringer API", description = "Support desk with live SLA clocks. Errors are RFC 9457 problem documents."),
@@ -287,7 +302,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
     let doc = Arc::new(openapi::served(&doc, state.contract()));
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(routes::public(doc))
         .merge(pages::router(state.clone(), routes::status::router()))
@@ -299,7 +314,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn(extract::edge_checks))
         .layer(axum::middleware::from_fn(error_pages::as_pages))
-        .with_state(state)
+        .with_state(state);
+    headers::on_every_answer(router)
 }
 
 /// The router of the metrics listener (`--metrics-listen`): `/metrics` only, kept off the

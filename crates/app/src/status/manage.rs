@@ -170,16 +170,32 @@ pub fn suggested(rank: usize) -> (Impact, ComponentStatus) {
     }
 }
 
-/// Whether `host` is a host name (letters, digits, hyphens, dots; at most 253).
-fn host_name(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+/// Why `host` (trimmed, lowercased, without a trailing dot) cannot be a status page's host
+/// name, if it cannot: it must be a DNS name of two labels or more under a top-level domain
+/// (no IP address, port or `localhost`), and not the host the server itself answers at
+/// (`own`) — binding that would take the whole site's `/`.
+pub fn host_refusal(host: &str, own: Option<&str>) -> Option<&'static str> {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let top = host.rsplit('.').next().unwrap_or_default();
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        Some("host is a host name, not an IP address")
+    } else if host.contains(':') {
+        Some("host is a host name without a port")
+    } else if host.len() > 253 || !host.split('.').all(label) {
+        Some("host is a host name such as status.vendor.example (letters, digits, hyphens and dots)")
+    } else if !host.contains('.') || !top.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Some("host is a full host name under a top-level domain, such as status.vendor.example")
+    } else if host == "localhost" || host.ends_with(".localhost") || own == Some(host) {
+        Some("host is the server's own host name; a status page needs a host name of its own")
+    } else {
+        None
+    }
 }
 
 fn component_status(name: &str) -> Result<ComponentStatus, ManageError> {
@@ -249,14 +265,21 @@ pub struct StatusManager {
     ports: Ports,
     new_id: fn(&str) -> String,
     changed: Arc<dyn Fn() + Send + Sync>,
+    own_host: Option<String>,
 }
 
 impl StatusManager {
     /// A manager over the ports; `new_id` makes ids (the front makes them from the wall
     /// clock), and `changed` is told after every change, so what was kept of a page is not
-    /// served any longer.
-    pub fn new(ports: Ports, new_id: fn(&str) -> String, changed: Arc<dyn Fn() + Send + Sync>) -> StatusManager {
-        StatusManager { ports, new_id, changed }
+    /// served any longer. `own_host` is the host name the server answers at, which no page
+    /// may take.
+    pub fn new(
+        ports: Ports,
+        new_id: fn(&str) -> String,
+        changed: Arc<dyn Fn() + Send + Sync>,
+        own_host: Option<String>,
+    ) -> StatusManager {
+        StatusManager { ports, new_id, changed, own_host }
     }
 
     fn desk(&self) -> StatusDesk {
@@ -324,9 +347,12 @@ impl StatusManager {
             page.name = name.to_string();
         }
         if let Some(host) = change.host {
+            self.page_for(who, id, Action::ConfigureStatusPage).await?;
             let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-            if !host.is_empty() && !host_name(&host) {
-                return Err(ManageError::Invalid("host is a host name such as status.vendor.example".into()));
+            if !host.is_empty()
+                && let Some(why) = host_refusal(&host, self.own_host.as_deref())
+            {
+                return Err(ManageError::Invalid(why.into()));
             }
             page.host = (!host.is_empty()).then_some(host);
         }
@@ -340,6 +366,29 @@ impl StatusManager {
         self.ports.status.update_page(&page).await?;
         (self.changed)();
         Ok(page)
+    }
+
+    /// Grants integration key `key` leave to set page `id`'s components from its alerts
+    /// (`granted`), or takes it back: an admin's, on a page they see, for a key of an org whose
+    /// integrations they manage.
+    pub async fn grant_alert_key(
+        &self,
+        who: &Principal,
+        id: &str,
+        key: &str,
+        granted: bool,
+    ) -> Result<(), ManageError> {
+        let (page, _) = self.page_for(who, id, Action::ConfigureStatusPage).await?;
+        let found = self.ports.alerts.key(key).await?;
+        let org = match &found {
+            Some(k) => self.ports.accounts.org(&k.org).await?,
+            None => None,
+        };
+        let object = org.as_ref().map(|o| Object::Org(o.as_ref()));
+        decided(access::decide(&who.actor(), Action::ManageIntegrations, object), "integration key")?;
+        let by = granted.then(|| who.user().id.0.clone());
+        self.ports.status.grant_alert_key(&page.id, key, by.as_deref(), self.now()).await?;
+        Ok(())
     }
 
     /// Page `id`'s own components and groups, by position.
@@ -584,5 +633,36 @@ impl StatusManager {
         };
         let incident = self.open(&page, draft, Some(ticket.id.clone())).await?;
         Ok((page, incident))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_refusal;
+
+    #[test]
+    fn a_host_is_a_dns_name_of_its_own() {
+        for host in ["status.vendor.example", "status-1.vendor.example", "xn--bcher-kva.example"] {
+            assert_eq!(host_refusal(host, Some("desk.vendor.example")), None, "{host}");
+        }
+        for host in [
+            "127.0.0.1",
+            "10.1",
+            "0x7f.1",
+            "::1",
+            "[::1]",
+            "status.vendor.example:8080",
+            "localhost",
+            "app.localhost",
+            "example",
+            "status..example",
+            "-status.example",
+            "status-.example",
+            "status_page.example",
+            "status.vendor.example/x",
+            "desk.vendor.example",
+        ] {
+            assert!(host_refusal(host, Some("desk.vendor.example")).is_some(), "{host}");
+        }
     }
 }

@@ -216,6 +216,11 @@ pub trait StatusPages: Send + Sync {
     /// incidents (their updates keep its name as it was); a group's members leave the group.
     /// False when the page has no such component.
     async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError>;
+    /// Whether integration key `key` was granted leave to set page `page`'s components.
+    async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError>;
+    /// Grants integration key `key` leave to set page `page`'s components (`by` an admin at
+    /// `at`), or takes it back (`by: None`); granting twice keeps the first grant.
+    async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError>;
     /// The components whose alert key is `key`, on any page.
     async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError>;
     /// The status intervals of these components that end after `since` (or last).

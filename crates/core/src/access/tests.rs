@@ -296,6 +296,15 @@ fn status_pages() {
         ("engineer", "rw", ManageStatus,   page(Some(FEDCO)), N),
         ("pat",      "rw", ManageStatus,   page(Some(FEDCO)), A),
         ("alice",    "rwa", ManageStatus,  page(Some(ACME)),  F),
+        // Binding a host name or granting keys: admins only, on pages they see, with admin.
+        ("ada",      "rwa", ConfigureStatusPage, page(None),        A),
+        ("ada",      "rwa", ConfigureStatusPage, page(Some(ACME)),  A),
+        ("ada",      "rwa", ConfigureStatusPage, page(Some(FEDCO)), N),
+        ("root",     "rwa", ConfigureStatusPage, page(Some(FEDCO)), A),
+        ("ada",      "rw",  ConfigureStatusPage, page(None),        F),
+        ("engineer", "rwa", ConfigureStatusPage, page(None),        F),
+        ("lena",     "rwa", ConfigureStatusPage, page(None),        F),
+        ("alice",    "rwa", ConfigureStatusPage, page(Some(ACME)),  F),
         // Subscribers are people's addresses: staff who see the page, with read.
         ("engineer", "r",  ReadSubscribers, page(None),        A),
         ("engineer", "w",  ReadSubscribers, page(None),        F),
@@ -348,6 +357,12 @@ fn status_pages() {
     assert_eq!(view_status_page(Some(&who("alice", "r")), Some(ACME)), A);
     assert_eq!(view_status_page(Some(&who("lena", "r")), Some(FEDCO)), N);
     assert_eq!(view_status_page(Some(&who("root", "r")), Some(FEDCO)), A);
+    // A monitor sets a tenant page's components with its own org's keys; the vendor's page
+    // and other orgs' pages only with a key granted there.
+    assert!(alert_sets_status(Some("acme"), "acme", false));
+    assert!(!alert_sets_status(Some("acme"), "bolt", false));
+    assert!(!alert_sets_status(None, "acme", false));
+    assert!(alert_sets_status(None, "acme", true));
 }
 
 fn check(rows: &[(&str, &str, Action, Option<Object<'_>>, Decision)]) {

@@ -4,8 +4,12 @@
 //! is stored with the client's address and `EHLO` name, which mail authentication checks
 //! (SPF) when it is processed. A message is answered `250` only after [`Mailroom::accept`]
 //! stored it; if storing fails the client hears
-//! `451` and tries again later. Lines, recipients, errors and idle time are bounded.
+//! `451` and tries again later. Lines, recipients, errors and idle time are bounded, and so
+//! are each client's sessions and messages ([`client_limits`](super::client_limits)); a
+//! client that sends bad commands or goes over its limits waits longer for each answer
+//! (tarpitting).
 
+use super::client_limits::{Clients, Session, SmtpLimits};
 use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Clock;
@@ -23,8 +27,10 @@ const MAX_COMMAND: usize = 2048;
 const MAX_DATA_LINE: usize = 64 * 1024;
 /// Bad commands before the connection is closed.
 const MAX_ERRORS: usize = 10;
-/// How long the listener waits for a client's next line.
+/// How long the listener waits for a client's next line once a message is under way.
 const IDLE: Duration = Duration::from_secs(300);
+/// How much longer a client waits for each answer per bad or refused command so far.
+const TARPIT: Duration = Duration::from_millis(500);
 /// Sessions served at once; more are told to come back later (`421`).
 const MAX_SESSIONS: usize = 512;
 
@@ -42,14 +48,25 @@ pub struct Listener {
     pub mailroom: Arc<dyn Mailroom>,
     /// The server's clock (the message's arrival time).
     pub clock: Arc<dyn Clock>,
+    /// What one client may hold and send.
+    pub limits: SmtpLimits,
 }
 
 impl Listener {
     /// Accepts connections until the task is dropped; each is served on its own task.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         let sessions = Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
+        let clients = Clients::new(self.limits);
         loop {
             let Ok((mut stream, peer)) = listener.accept().await else { continue };
+            let Some(client) = clients.open(peer.ip()) else {
+                tokio::spawn(async move {
+                    let _ = stream
+                        .write_all(b"421 4.7.0 too many connections from your address, try again later\r\n")
+                        .await;
+                });
+                continue;
+            };
             let Ok(permit) = sessions.clone().try_acquire_owned() else {
                 tokio::spawn(async move {
                     let _ = stream.write_all(b"421 4.3.2 too many connections, try again later\r\n").await;
@@ -57,15 +74,18 @@ impl Listener {
                 continue;
             };
             let this = self.clone();
+            let clients = clients.clone();
             tokio::spawn(async move {
                 let _permit = permit;
                 let _ = stream.set_nodelay(true);
-                match this.session(stream, false, peer.ip()).await {
+                let session = Held { clients: &clients, client: &client, secure: false };
+                match this.session(stream, session, peer.ip()).await {
                     Ok(Some(plain)) => {
                         if let Some(tls) = this.tls.clone() {
                             match tls.accept(plain).await {
                                 Ok(secure) => {
-                                    let _ = this.session(secure, true, peer.ip()).await;
+                                    let session = Held { secure: true, ..session };
+                                    let _ = this.session(secure, session, peer.ip()).await;
                                 }
                                 Err(e) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                             }
@@ -83,9 +103,10 @@ impl Listener {
     async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         &self,
         stream: S,
-        secure: bool,
+        held: Held<'_>,
         peer: std::net::IpAddr,
     ) -> std::io::Result<Option<S>> {
+        let secure = held.secure;
         let mut io = BufReader::new(stream);
         if !secure {
             reply(&mut io, &format!("220 {} Stringer ESMTP ready", self.hostname)).await?;
@@ -94,10 +115,15 @@ impl Listener {
         let mut from: Option<String> = None;
         let mut to: Vec<String> = Vec::new();
         let mut errors = 0;
+        // Before its first message a client has a short while in all, however many
+        // commands it sends meanwhile; after, each line may take the usual idle time.
+        let before_mail = tokio::time::Instant::now() + held.clients.limits().idle_before_mail;
+        let mut mailed = false;
         let mut line = Vec::new();
         loop {
             line.clear();
-            match tokio::time::timeout(IDLE, read_line(&mut io, &mut line, MAX_COMMAND)).await {
+            let deadline = if mailed { tokio::time::Instant::now() + IDLE } else { before_mail };
+            match tokio::time::timeout_at(deadline, read_line(&mut io, &mut line, MAX_COMMAND)).await {
                 Err(_) => {
                     reply(&mut io, "421 4.4.2 idle too long, closing").await?;
                     return Ok(None);
@@ -157,7 +183,13 @@ impl Listener {
                     Some((_, params)) if size_param(&params).is_some_and(|s| s > self.max_bytes) => {
                         format!("552 5.3.4 a message takes at most {} bytes", self.max_bytes)
                     }
+                    Some(_) if !held.clients.take_message(held.client) => {
+                        errors += 1;
+                        tarpit(errors).await;
+                        "451 4.7.1 too many messages from your address; try again later".into()
+                    }
                     Some((address, _)) => {
+                        mailed = true;
                         (from, to) = (Some(address), Vec::new());
                         "250 2.1.0 sender ok".into()
                     }
@@ -170,7 +202,11 @@ impl Listener {
                         to.push(address.to_ascii_lowercase());
                         "250 2.1.5 recipient ok".into()
                     }
-                    Some(_) => "550 5.7.1 relaying denied: this server takes mail for its support domains only".into(),
+                    Some(_) => {
+                        errors += 1;
+                        tarpit(errors).await;
+                        "550 5.7.1 relaying denied: this server takes mail for its support domains only".into()
+                    }
                 },
                 "DATA" if to.is_empty() => "503 5.5.1 RCPT first".into(),
                 "DATA" => {
@@ -217,6 +253,7 @@ impl Listener {
                         reply(&mut io, "421 4.7.0 too many errors, closing").await?;
                         return Ok(None);
                     }
+                    tarpit(errors).await;
                     "500 5.5.2 command not recognised".into()
                 }
             };
@@ -252,6 +289,20 @@ impl Listener {
             }
         }
     }
+}
+
+/// A session's place among its client's: what the limits count it by, and whether it runs
+/// over TLS.
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    clients: &'a Clients,
+    client: &'a Session,
+    secure: bool,
+}
+
+/// Holds back the answer to a client's `errors`th bad or refused command.
+async fn tarpit(errors: usize) {
+    tokio::time::sleep(TARPIT * errors.min(MAX_ERRORS) as u32).await;
 }
 
 enum Line {

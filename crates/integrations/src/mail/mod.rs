@@ -7,6 +7,7 @@
 //! reply); the mailgate and HTTP doors are the binary's and the web front's.
 
 pub mod auth;
+pub mod client_limits;
 pub mod letter;
 pub mod listener;
 mod quotes;

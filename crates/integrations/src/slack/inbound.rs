@@ -20,6 +20,9 @@ use stringer_app::{AppError, StoreError};
 use stringer_core::access::Scopes;
 use stringer_core::ids::TicketId;
 
+/// The refusal of a request accepted before.
+const REPLAY: &str = "this Slack request was accepted already; a replay is refused";
+
 /// Why an inbound request was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -180,23 +183,35 @@ impl Inbound {
     async fn first_time(&self, timestamp: &str, signature: &str, now: i64) -> Result<(), Refusal> {
         let expires = timestamp.parse::<i64>().unwrap_or(now) + MAX_SKEW_SECONDS;
         if !self.safeguards.first_sighting(&format!("slack:{signature}"), now, expires).await? {
-            return Err(Refusal::Unauthorized("this Slack request was accepted already; a replay is refused"));
+            return Err(Refusal::Unauthorized(REPLAY));
         }
         Ok(())
     }
 
     /// Handles an Events API request (JSON): answers the handshake; stores a human's message
     /// posted in a channel (top level or in a thread) and answers at once. Messages by bots
-    /// (this app's own among them), edits and deletions are not stored.
+    /// (this app's own among them), edits and deletions are not stored. Slack's own retry
+    /// (`retry`: it carries `X-Slack-Retry-Num`) of a request already accepted is answered
+    /// as done — it changes nothing — so Slack stops retrying; any other repeat is refused.
     pub async fn events(
         &self,
         timestamp: &str,
         signature: &str,
         body: &[u8],
         now_ms: i64,
+        retry: bool,
     ) -> Result<EventsAnswer, Refusal> {
         let now = now_ms.div_euclid(1000);
         self.verify(timestamp, signature, body, now)?;
+        match self.event(timestamp, signature, body, now_ms).await {
+            Err(Refusal::Unauthorized(REPLAY)) if retry => Ok(EventsAnswer::Ok),
+            answer => answer,
+        }
+    }
+
+    /// An Events API request whose signature was checked.
+    async fn event(&self, timestamp: &str, signature: &str, body: &[u8], now_ms: i64) -> Result<EventsAnswer, Refusal> {
+        let now = now_ms.div_euclid(1000);
         let envelope: Envelope =
             serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(format!("unreadable event: {e}")))?;
         let message = envelope.event.as_ref().is_some_and(|e| {
@@ -236,9 +251,7 @@ impl Inbound {
             received_at_ms: now_ms,
         };
         match self.chat.accept_message(&message, signature).await? {
-            Accepted::Replay => {
-                Err(Refusal::Unauthorized("this Slack request was accepted already; a replay is refused"))
-            }
+            Accepted::Replay => Err(Refusal::Unauthorized(REPLAY)),
             Accepted::New | Accepted::Retry => Ok(EventsAnswer::Ok),
         }
     }

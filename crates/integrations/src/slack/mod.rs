@@ -126,7 +126,8 @@ impl Slack {
     /// Creates a channel (`conversations.create`; `channels:manage`, `groups:write` for a
     /// private one), private when asked; `None` when the name is taken.
     pub async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
-        match self.call("conversations.create", Args::Json(&json!({"name": name, "is_private": private}))).await {
+        let args = [("name", name), ("is_private", if private { "1" } else { "0" })];
+        match self.call("conversations.create", Args::Form(&args)).await {
             Ok(body) => Ok(body["channel"]["id"].as_str().map(str::to_string)),
             Err(SendError::Permanent(e)) if e.contains("name_taken") => Ok(None),
             Err(e) => Err(e),
@@ -169,8 +170,8 @@ impl Slack {
     /// Invites members to a channel (`conversations.invite`); members already in it are no
     /// error.
     pub async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError> {
-        let args = json!({"channel": channel, "users": members.join(",")});
-        match self.call("conversations.invite", Args::Json(&args)).await {
+        let users = members.join(",");
+        match self.call("conversations.invite", Args::Form(&[("channel", channel), ("users", &users)])).await {
             Ok(_) => Ok(()),
             Err(SendError::Permanent(e)) if e.contains("already_in_channel") => Ok(()),
             Err(e) => Err(e),
@@ -180,13 +181,15 @@ impl Slack {
     /// Invites people outside the workspace through Slack Connect
     /// (`conversations.inviteShared`).
     pub async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError> {
-        let args = json!({"channel": channel, "emails": emails.join(",")});
-        self.call("conversations.inviteShared", Args::Json(&args)).await.map(drop)
+        let emails = emails.join(",");
+        self.call("conversations.inviteShared", Args::Form(&[("channel", channel), ("emails", &emails)]))
+            .await
+            .map(drop)
     }
 
     /// Pins a message (`pins.add`).
     pub async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
-        match self.call("pins.add", Args::Json(&json!({"channel": channel, "timestamp": ts}))).await {
+        match self.call("pins.add", Args::Form(&[("channel", channel), ("timestamp", ts)])).await {
             Ok(_) => Ok(()),
             Err(SendError::Permanent(e)) if e.contains("already_pinned") => Ok(()),
             Err(e) => Err(e),
@@ -194,11 +197,15 @@ impl Slack {
     }
 
     /// One Web API call, answering Slack's body; Slack answers HTTP 200 with `ok: false` for
-    /// most failures.
+    /// most failures. Arguments go as Slack's clients send them: JSON marked UTF-8, or a form
+    /// (the methods Slack documents as taking form arguments only, e.g. `conversations.create`,
+    /// booleans as `1`/`0`, as slack_sdk sends them).
     async fn call(&self, method: &str, args: Args<'_>) -> Result<Value, SendError> {
         let request = self.client.post(format!("{}/{method}", self.api_base)).bearer_auth(&self.token);
         let request = match args {
-            Args::Json(body) => request.json(body),
+            Args::Json(body) => request.header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8").body(
+                serde_json::to_vec(body).map_err(|e| SendError::Permanent(format!("unwritable arguments: {e}")))?,
+            ),
             Args::Form(fields) => request.form(fields),
         };
         let response = request.send().await.map_err(|e| SendError::Temporary(format!("Slack request failed: {e}")))?;

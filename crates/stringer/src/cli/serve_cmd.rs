@@ -173,6 +173,20 @@ pub struct ServeArgs {
     #[arg(long, env = "STRINGER_SMTP_MAX_BYTES", value_name = "BYTES", default_value_t = stringer_app::mail::MAX_MESSAGE_BYTES as u64,
         value_parser = clap::value_parser!(u64).range(1024..=stringer_app::mail::MAX_MESSAGE_BYTES as u64))]
     smtp_max_bytes: u64,
+    /// SMTP sessions one client address (an IPv6 client: its /64) may hold open at once;
+    /// more are answered 421 and closed.
+    #[arg(long, env = "STRINGER_SMTP_SESSIONS_PER_CLIENT", value_name = "N", default_value_t = 20,
+        value_parser = clap::value_parser!(u32).range(1..=512))]
+    smtp_sessions_per_client: u32,
+    /// Messages one SMTP client address may start a minute (bursts of a minute's worth);
+    /// past it, MAIL FROM is answered 451 (try again later).
+    #[arg(long, env = "STRINGER_SMTP_MESSAGES_PER_MINUTE", value_name = "N", default_value_t = 120,
+        value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    smtp_messages_per_minute: u32,
+    /// Seconds an SMTP session may last before its first MAIL FROM (then it is closed with 421).
+    #[arg(long, env = "STRINGER_SMTP_IDLE_BEFORE_MAIL", value_name = "SECONDS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
+    smtp_idle_before_mail: u64,
     /// Events each integration key may send per minute (monitoring alerts through the
     /// Events API v2 and Alertmanager doors; bursts of ten seconds' worth); past it, 429.
     #[arg(long, env = "STRINGER_ALERT_EVENTS_PER_MINUTE", value_name = "N", default_value_t = 6000,
@@ -367,6 +381,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             tls: mail_setup.tls.clone(),
             mailroom: state.ports.mailroom.clone(),
             clock: Arc::new(SystemClock),
+            limits: mail::client_limits::SmtpLimits {
+                sessions_per_client: args.smtp_sessions_per_client as usize,
+                messages_per_minute: args.smtp_messages_per_minute,
+                idle_before_mail: Duration::from_secs(args.smtp_idle_before_mail),
+            },
         });
         tokio::spawn(smtp.serve(listener));
     }

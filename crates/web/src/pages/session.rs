@@ -152,9 +152,20 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
+/// `next` when it is a path on this site however a browser reads it, else `None`.
+///
+/// Browsers drop tabs and newlines anywhere in a URL, trim control characters and spaces at
+/// its ends and read a backslash as `/`, so `/<TAB>/evil.example` or `/\evil.example` would leave the
+/// site; and a header cannot carry control characters. Nothing is stripped: a path is taken
+/// only as written — visible ASCII without backslashes, one `/` first and not two.
+pub fn local_path(next: &str) -> Option<&str> {
+    let visible = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    (visible && next.starts_with('/') && !next.starts_with("//")).then_some(next)
+}
+
 /// A redirect to the sign-in page that comes back to `next` (a path on this site).
 pub fn to_sign_in(next: &str) -> Response {
-    let next = if next.starts_with('/') && !next.starts_with("//") { next } else { "/" };
+    let next = local_path(next).unwrap_or("/");
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     Redirect::to(&format!("/signin?{query}")).into_response()
 }

@@ -32,7 +32,7 @@ pub struct Next {
 
 /// A path on this site, else `/`.
 fn local(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into())
+    next.as_deref().and_then(session::local_path).unwrap_or("/").to_string()
 }
 
 fn page(state: &AppState, next: String, email: String, error: Option<String>) -> PageResult {

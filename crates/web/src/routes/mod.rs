@@ -118,6 +118,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(status::manage::list_incidents, status::manage::create_incident))
         .routes(routes!(status::manage::add_update))
         .routes(routes!(status::manage::from_ticket))
+        .routes(routes!(status::manage::grant_alert_key, status::manage::revoke_alert_key))
         .routes(routes!(status::subscribe::list, status::subscribe::create))
         .routes(routes!(status::subscribe::remove))
         .route_layer(middleware::from_fn_with_state(state.clone(), idempotency))

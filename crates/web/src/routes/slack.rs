@@ -1,7 +1,10 @@
 //! Where Slack posts: button presses (`/slack/interactions`), Events API callbacks
 //! (`/slack/events`) and the `/stringer` slash command (`/slack/commands`). The Slack module
 //! of the integrations checks and handles them (`stringer_integrations::slack::inbound`);
-//! these routes only mount it and answer its refusals as problem documents.
+//! these routes only mount it and answer its refusals: a request Slack did not sign, or
+//! cannot be read, as a problem document; a press or command the access policy refused as
+//! a message only its sender sees, with 200 — for any other status Slack shows its own
+//! generic error instead.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -81,16 +84,29 @@ pub async fn kickoff(
     }))
 }
 
+/// A refusal by the access policy, as the message only the presser or the command's sender
+/// sees; any other refusal as a problem document.
+fn answered(refusal: Refusal) -> Result<Response, ApiError> {
+    let text = match refusal {
+        Refusal::Forbidden(why) => why.to_string(),
+        Refusal::NotFound => "No such ticket.".to_string(),
+        other => return Err(refused(other)),
+    };
+    Ok(Json(json!({"response_type": "ephemeral", "replace_original": false, "text": text})).into_response())
+}
+
 /// Handles a button press.
 pub async fn interactions(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, &'static str), ApiError> {
+) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
     let now = jiff::Timestamp::now().as_second();
-    inbound(&state)?.interaction(&timestamp, &signature, &body, now).await.map_err(refused)?;
-    Ok((StatusCode::OK, ""))
+    match inbound(&state)?.interaction(&timestamp, &signature, &body, now).await {
+        Ok(()) => Ok((StatusCode::OK, "").into_response()),
+        Err(refusal) => answered(refusal),
+    }
 }
 
 /// Handles an Events API callback: the handshake's challenge, or 200 once the event is
@@ -98,7 +114,8 @@ pub async fn interactions(
 pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
     let now = jiff::Timestamp::now().as_millisecond();
-    match inbound(&state)?.events(&timestamp, &signature, &body, now).await.map_err(refused)? {
+    let retry = headers.contains_key("x-slack-retry-num");
+    match inbound(&state)?.events(&timestamp, &signature, &body, now, retry).await.map_err(refused)? {
         EventsAnswer::Challenge(challenge) => Ok(Json(json!({"challenge": challenge})).into_response()),
         EventsAnswer::Ok => Ok((StatusCode::OK, "").into_response()),
     }
@@ -109,7 +126,10 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Byt
 pub async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
     let now = jiff::Timestamp::now().as_second();
-    let reply = inbound(&state)?.command(&timestamp, &signature, &body, now).await.map_err(refused)?;
+    let reply = match inbound(&state)?.command(&timestamp, &signature, &body, now).await {
+        Ok(reply) => reply,
+        Err(refusal) => return answered(refusal),
+    };
     let kind = if reply.in_channel { "in_channel" } else { "ephemeral" };
     Ok(Json(json!({"response_type": kind, "text": reply.text})).into_response())
 }

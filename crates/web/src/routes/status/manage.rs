@@ -75,6 +75,8 @@ pub struct PagePatch {
     #[schema(pattern = r"\S")]
     name: Option<String>,
     /// A host name to bind it to (its paths then answer at that host's root); "" unbinds.
+    /// Admins only; a DNS name of its own (no IP address, port, `localhost` or the server's
+    /// own host).
     host: Option<String>,
     /// An IANA zone for its days.
     time_zone: Option<String>,
@@ -86,10 +88,11 @@ impl From<PagePatch> for PageChange {
     }
 }
 
-/// Renames a page, binds it to a host name, or sets its zone.
+/// Renames a page, binds it to a host name (admins), or sets its zone.
 #[utoipa::path(patch, path = "/api/v1/status-pages/{page}", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = PagePatch,
-    responses((status = 200, body = PageOut), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = PageOut), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem),
+        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
 pub async fn update_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -231,6 +234,33 @@ pub async fn delete_component(
     PathParams((id, component)): PathParams<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.status_pages().delete_component(caller.principal(), &id, &component).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grants an integration key leave to set the page's components from its alerts (admins;
+/// a tenant page's own org's keys need no grant, every other key does).
+#[utoipa::path(put, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
+    params(("page" = String, Path), ("key" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn grant_alert_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, key)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.status_pages().grant_alert_key(caller.principal(), &id, &key, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes back an integration key's leave to set the page's components.
+#[utoipa::path(delete, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
+    params(("page" = String, Path), ("key" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+pub async fn revoke_alert_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((id, key)): PathParams<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.status_pages().grant_alert_key(caller.principal(), &id, &key, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

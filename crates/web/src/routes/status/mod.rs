@@ -299,15 +299,13 @@ async fn respond(
     base: String,
     what: What,
 ) -> Result<Response, ApiError> {
-    let what_name = match &what {
-        What::Json(_) => "status document",
-        What::Incident(_) => "incident",
-        _ => "status page",
-    };
-    let Some(shown) = shown(state, &scope, &base).await? else { return Err(ApiError::not_found(what_name)) };
+    // A page that is not there and one the visitor may not see answer alike, whatever was
+    // asked of it (a document, an incident), so that no answer tells which orgs exist.
+    let hidden = || ApiError::not_found("status page");
+    let Some(shown) = shown(state, &scope, &base).await? else { return Err(hidden()) };
     let private = shown.org.is_some();
     if !may_view(state, headers, visitor, &shown).await {
-        return Err(ApiError::not_found("status page"));
+        return Err(hidden());
     }
     let body = match what {
         What::Incident(id) => {
