@@ -80,6 +80,7 @@ def admin_ids(api):
     })["id"]
     token = api.call("POST", "/api/v1/tokens", {"name": "fuzz", "scopes": ["read"], "expires_in_days": 1})["id"]
     key = api.call("POST", "/api/v1/orgs/acme/integration-keys", {"kind": "events_v2", "name": "fuzz"})["id"]
+    granted = api.call("POST", "/api/v1/orgs/acme/integration-keys", {"kind": "events_v2", "name": "fuzz grant"})["id"]
     component = api.call("POST", f"/api/v1/status-pages/{page}/components", {
         "name": "Fuzz component", "status": "operational", "group": False, "showcase": True,
         "only_show_if_degraded": False,
@@ -133,6 +134,7 @@ def admin_ids(api):
         **{(None, f"/api/v1/status-pages/{{page}}{rest}"): {"page": page} for rest in (
             "", "/components", "/incidents", "/subscribers")},
         (None, "/api/v1/status-pages/{page}/components/{component}"): {"page": page, "component": component},
+        (None, "/api/v1/status-pages/{page}/alert-keys/{key}"): {"page": page, "key": granted},
         (None, "/api/v1/status-pages/{page}/incidents/{incident}/updates"): {"page": page, "incident": incident},
         (None, "/api/v1/status-pages/{page}/subscribers/{subscriber}"): {"page": page, "subscriber": subscriber},
     }
