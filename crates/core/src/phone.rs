@@ -154,7 +154,8 @@ mod tests {
         let at = Timestamp::from_second(1_790_000_000).unwrap();
         let p1 = Severity::from("P1");
         // Enterprise: the named engineer is on call; the TAM, then the VP of Engineering.
-        let order = dial_order(&roster(Some("tina"), &["ned"]), c.escalation(&Tier::from("enterprise")).unwrap(), &p1, at);
+        let order =
+            dial_order(&roster(Some("tina"), &["ned"]), c.escalation(&Tier::from("enterprise")).unwrap(), &p1, at);
         assert_eq!(order.first().map(String::as_str), Some("ned"));
         assert!(order.contains(&"tina".to_string()));
         let mut unique = order.clone();

@@ -16,14 +16,17 @@ fn minutes(m: i64) -> Timestamp {
 
 /// The seed's contract with the `pro` tier renamed `professional`.
 fn renamed() -> Contract {
-    let text = DEFAULT_CONTRACT.replace("tiers.pro]", "tiers.professional]").replace("[escalation.pro]", "[escalation.professional]");
+    let text = DEFAULT_CONTRACT
+        .replace("tiers.pro]", "tiers.professional]")
+        .replace("[escalation.pro]", "[escalation.professional]");
     Contract::from_toml(&text, "renamed.toml").expect("the renamed contract is valid")
 }
 
 fn pro_p2() -> Ticket {
     let contract = Contract::default_contract();
     let org = OrgProfile { slug: OrgSlug::from("bolt"), tier: Tier::from("pro"), deployment: Deployment::Shared };
-    let open = EventKind::Opened { org: org.slug.clone(), severity: Severity::from("P2"), intake: None, security: false };
+    let open =
+        EventKind::Opened { org: org.slug.clone(), severity: Severity::from("P2"), intake: None, security: false };
     Ticket::open(&contract, &org, &Event::new(minutes(0), TicketId::from("T1"), open)).unwrap().0
 }
 
@@ -59,7 +62,10 @@ fn a_ticket_of_a_removed_tier_is_refused_and_left_as_it_was() {
 #[test]
 fn a_ticket_of_a_removed_severity_is_refused() {
     let contract = Contract::from_toml(
-        &DEFAULT_CONTRACT.replace("[severities.P2]", "[severities.P2x]").replace("\"P2\"", "\"P2x\"").replace("P2 = {", "P2x = {"),
+        &DEFAULT_CONTRACT
+            .replace("[severities.P2]", "[severities.P2x]")
+            .replace("\"P2\"", "\"P2x\"")
+            .replace("P2 = {", "P2x = {"),
         "p2x.toml",
     )
     .expect("valid");
@@ -72,7 +78,8 @@ fn a_ticket_of_a_removed_severity_is_refused() {
 fn opening_at_a_removed_tier_is_refused() {
     let contract = renamed();
     let org = OrgProfile { slug: OrgSlug::from("bolt"), tier: Tier::from("pro"), deployment: Deployment::Shared };
-    let open = EventKind::Opened { org: org.slug.clone(), severity: Severity::from("P1"), intake: None, security: false };
+    let open =
+        EventKind::Opened { org: org.slug.clone(), severity: Severity::from("P1"), intake: None, security: false };
     let opened = Ticket::open(&contract, &org, &Event::new(minutes(0), TicketId::from("T2"), open));
     assert_eq!(opened.err(), Some(RuleError::Uncovered(Uncovered::Tier(Tier::from("pro")))));
 }

@@ -2,9 +2,11 @@
 //! incidents, reports and general inquiries. Loaded from TOML and checked once; afterwards
 //! every reference in it (a calendar name, a severity, a tier) is known to resolve.
 
+mod fit;
 mod load;
 mod raw;
 
+pub use fit::{Misfit, StoredOrg, StoredTicket};
 pub use load::{Diagnostic, LoadError};
 
 use crate::calendar::{Calendar, CalendarSpec};

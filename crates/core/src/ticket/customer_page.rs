@@ -21,7 +21,12 @@ pub struct PageInFlight {
 
 impl Ticket {
     /// At opening: when the customer may page, with a timer for the moment it opens.
-    pub(super) fn open_customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) -> Result<(), Uncovered> {
+    pub(super) fn open_customer_page(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         let cp = &contract.escalation(&self.tier)?.customer_page;
         if cp.severities.contains(&self.severity) {
             let opens = later(at, cp.opens_after.seconds);
@@ -96,7 +101,12 @@ impl Ticket {
 
     /// The customer asks to page on-call: refused (with when it opens, if ever), told that
     /// their page is still in flight, or paged.
-    pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) -> Result<(), Uncovered> {
+    pub(super) fn customer_page(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         if let Some((opens_at, reason)) = self.customer_page_refusal(contract, at) {
             d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }));
         } else if let Some(PageInFlight { paged_at, escalates_at }) = self.customer_page_in_flight(contract)? {

@@ -221,7 +221,12 @@ impl Ticket {
 
     /// Tells the queue of a ticket that does not page, when its severity is one the queue
     /// hears of: at once during coverage, else when coverage opens.
-    pub(super) fn announce_to_queue(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) -> Result<(), Uncovered> {
+    pub(super) fn announce_to_queue(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         if !contract.escalation(&self.tier)?.queue_notify.contains(&self.severity) {
             return Ok(());
         }
@@ -236,7 +241,12 @@ impl Ticket {
 
     /// A customer page: joins the running escalation with an extra first-step page, or starts
     /// one of its own.
-    pub(super) fn page_for_customer(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) -> Result<(), Uncovered> {
+    pub(super) fn page_for_customer(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         let running = self.is_paging() && self.escalation.as_ref().is_some_and(|e| e.started_at <= at);
         if running {
             let policy = contract.escalation(&self.tier)?;
