@@ -60,6 +60,36 @@ pub struct Letter {
     pub bounced_message: Option<String>,
 }
 
+impl Letter {
+    /// The letter with every NUL character dropped from its headers and decoded text: a
+    /// mail may carry one (PostgreSQL cannot store it, and it means nothing to a reader), so
+    /// the mail doors clean it rather than refuse the message (README, "Mail").
+    pub fn without_nul(mut self) -> Letter {
+        fn clean(s: &mut String) {
+            if s.contains('\0') {
+                s.retain(|c| c != '\0');
+            }
+        }
+        let strings =
+            [&mut self.from, &mut self.subject, &mut self.text, &mut self.full_text, &mut self.provenance.from];
+        strings.into_iter().for_each(clean);
+        let optional = [
+            &mut self.message_id,
+            &mut self.from_name,
+            &mut self.bounced_message,
+            &mut self.provenance.auto_submitted,
+            &mut self.provenance.precedence,
+        ];
+        optional.into_iter().flatten().for_each(clean);
+        self.references.iter_mut().chain(&mut self.recipients).chain(&mut self.bounced).for_each(clean);
+        for f in &mut self.files {
+            clean(&mut f.name);
+            clean(&mut f.content_type);
+        }
+        self
+    }
+}
+
 /// A file that came with a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LetterFile {
