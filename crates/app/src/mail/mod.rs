@@ -464,4 +464,29 @@ mod tests {
         assert_eq!(a.len(), 30);
         assert!(a.starts_with("tkt_"));
     }
+
+    #[test]
+    fn a_letter_loses_its_nul_characters_and_nothing_else() {
+        let letter = Letter {
+            message_id: Some("a\0b@x".into()),
+            references: vec!["r\0@x".into()],
+            from: "al\0ice@acme.example".into(),
+            from_name: Some("Al\0ice".into()),
+            recipients: vec!["support\0@x".into()],
+            subject: "Disk\0 full".into(),
+            text: "The disk\0 is full.".into(),
+            full_text: "The disk\0 is full.\n> quoted".into(),
+            files: vec![LetterFile { name: "a\0.txt".into(), content_type: "text/plain".into(), bytes: vec![0, 1] }],
+            ..Letter::default()
+        }
+        .without_nul();
+        assert_eq!(letter.message_id.as_deref(), Some("ab@x"));
+        assert_eq!((letter.from.as_str(), letter.from_name.as_deref()), ("alice@acme.example", Some("Alice")));
+        assert_eq!((letter.subject.as_str(), letter.text.as_str()), ("Disk full", "The disk is full."));
+        assert_eq!(letter.references, ["r@x"]);
+        assert_eq!(letter.recipients, ["support@x"]);
+        assert_eq!(letter.full_text, "The disk is full.\n> quoted");
+        assert_eq!(letter.files[0].name, "a.txt");
+        assert_eq!(letter.files[0].bytes, [0, 1], "a file's bytes are its own");
+    }
 }
