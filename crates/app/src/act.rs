@@ -368,7 +368,8 @@ impl TicketDesk {
                     (action, kind)
                 }
                 Command::ChangeSeverity(severity) => {
-                    let raise = contract.rank(&severity) <= contract.rank(&found.ticket.state.severity);
+                    let raise = contract.rank(&severity).map_err(AppError::from)?
+                        <= contract.rank(&found.ticket.state.severity).map_err(AppError::from)?;
                     let action = if raise { Action::RaiseSeverity } else { Action::LowerSeverity };
                     (action, EventKind::SeverityChanged { severity })
                 }

@@ -582,7 +582,7 @@ impl ChatDesk {
                 people.push(format!("{} (named engineer)", u.name));
             }
         }
-        let rule = &contract.escalation(&org.tier).customer_page;
+        let rule = &contract.escalation(&org.tier)?.customer_page;
         let severities: Vec<&str> = rule.severities.iter().map(|s| s.as_str()).collect();
         let page = if severities.is_empty() {
             "Paging on-call from here is not part of your plan.".to_string()

@@ -13,12 +13,12 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
-use stringer_core::contract::Contract;
+use stringer_core::contract::{Contract, Uncovered};
 use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier, UserId};
 use stringer_core::routing::Roster;
 use stringer_core::ticket::inform::{Inform, informs};
-use stringer_core::ticket::{Rejected, Ticket};
+use stringer_core::ticket::{Rejected, RuleError, Ticket};
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,10 @@ pub enum AppError {
     /// No such org.
     #[error("unknown org {0}")]
     UnknownOrg(String),
+    /// The contract in force does not cover the ticket or org (its tier or severity was
+    /// renamed or removed since it was written); nothing was written.
+    #[error("{0}; the ticket cannot change until the contract covers it again")]
+    Uncovered(Uncovered),
     /// The ticket kept changing under every attempt; nothing was written, a retry may pass.
     #[error("ticket {0} kept changing; gave up after {MAX_ATTEMPTS} attempts")]
     Busy(TicketId),
@@ -43,6 +47,21 @@ pub enum AppError {
 impl From<Rejected> for AppError {
     fn from(r: Rejected) -> Self {
         AppError::Rejected(r.0)
+    }
+}
+
+impl From<RuleError> for AppError {
+    fn from(e: RuleError) -> Self {
+        match e {
+            RuleError::Rejected(r) => r.into(),
+            RuleError::Uncovered(u) => AppError::Uncovered(u),
+        }
+    }
+}
+
+impl From<Uncovered> for AppError {
+    fn from(u: Uncovered) -> Self {
+        AppError::Uncovered(u)
     }
 }
 
@@ -317,9 +336,21 @@ impl<S: Store, C: Clock> Desk<S, C> {
             let mut ops = Vec::new();
             let mut fired = Vec::new();
             for timer in timers {
-                let mut decision = ticket.on_timer(&self.contract, &timer.kind, now);
-                self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
                 ops.push(TimerOp::Cancel { kind: timer.kind.clone() });
+                let mut decision = match ticket.on_timer(&self.contract, &timer.kind, now) {
+                    Ok(decision) => decision,
+                    Err(uncovered) => {
+                        // The ticket is left as it was, and the timer dropped rather than
+                        // claimed again every second; the log names what the contract lacks.
+                        tracing::error!(
+                            ticket = %ticket.id, org = %ticket.org, tier = %ticket.tier, severity = %ticket.severity,
+                            timer = ?timer.kind, "timer dropped: {uncovered}, so the ticket's rules cannot run"
+                        );
+                        fired.push(Fired { timer, notices: Vec::new() });
+                        continue;
+                    }
+                };
+                self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
                 ops.extend(decision.timers);
                 fired.push(Fired { timer, notices: decision.notices });
             }
@@ -414,7 +445,7 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
         at: Timestamp,
     ) -> Result<Vec<UserId>, AppError> {
         let roster = self.store.roster(org).await?;
-        let policy = self.contract.escalation(tier);
+        let policy = self.contract.escalation(tier)?;
         Ok(stringer_core::phone::dial_order(&roster, policy, severity, at).into_iter().map(UserId).collect())
     }
 }

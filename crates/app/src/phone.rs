@@ -299,7 +299,16 @@ impl PhoneDesk {
     /// Lets a known caller through as the contract allows.
     async fn admit(&self, call: &Call, org: &OrgRecord, caller: Caller) -> Result<Step, AppError> {
         let contract = self.ports.commands.contract();
-        match rules::line(contract, &org.tier) {
+        let line = match rules::line(contract, &org.tier) {
+            Ok(line) => line,
+            Err(uncovered) => {
+                tracing::error!(org = %org.slug, "a call refused: {uncovered}");
+                return Ok(Step::Goodbye {
+                    say: format!("This line cannot take calls for {} just now. {}", org.name, self.help),
+                });
+            }
+        };
+        match line {
             Line::Closed => Ok(Step::Goodbye {
                 say: format!("This line is not part of {}'s support plan. {}", org.name, self.help),
             }),
@@ -329,7 +338,7 @@ impl PhoneDesk {
                     ..Default::default()
                 };
                 let Some(ticket) = self.ports.queries.tickets(&filter).await?.into_iter().next() else {
-                    let rule = &contract.escalation(&org.tier).customer_page;
+                    let rule = &contract.escalation(&org.tier)?.customer_page;
                     return Ok(Step::Goodbye {
                         say: format!(
                             "{} has no open {severity} ticket. Open one in the support portal: it pages the on-call \

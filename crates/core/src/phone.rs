@@ -13,7 +13,7 @@
 //!   would page them — the on-call engineer first, then each later step's role — and then
 //!   the TAM; each person once. Each is rung for a set time before the next.
 
-use crate::contract::{Contract, EscalationPolicy};
+use crate::contract::{Contract, EscalationPolicy, Uncovered};
 use crate::ids::{Role, Severity, Tier};
 use crate::routing::Roster;
 use jiff::Timestamp;
@@ -41,17 +41,18 @@ pub enum Line {
     Closed,
 }
 
-/// The line as `tier`'s customers have it under `contract`.
-pub fn line(contract: &Contract, tier: &Tier) -> Line {
-    let Some(severity) = contract.severities.keys().next().cloned() else { return Line::Closed };
-    let rule = &contract.escalation(tier).customer_page;
-    if !rule.severities.contains(&severity) {
+/// The line as `tier`'s customers have it under `contract`; [`Uncovered`] when the contract
+/// in force has no such tier.
+pub fn line(contract: &Contract, tier: &Tier) -> Result<Line, Uncovered> {
+    let rule = &contract.escalation(tier)?.customer_page;
+    let Some(severity) = contract.severities.keys().next().cloned() else { return Ok(Line::Closed) };
+    Ok(if !rule.severities.contains(&severity) {
         Line::Closed
     } else if rule.opens_after.seconds == 0 && !rule.while_unacknowledged {
         Line::Open { severity }
     } else {
         Line::AfterTicket { severity }
-    }
+    })
 }
 
 /// The people a call for a ticket of `severity` is put through to, in order: those the
@@ -142,8 +143,9 @@ mod tests {
     fn the_line_follows_the_customer_page_rule() {
         let c = Contract::default_contract();
         let p1 = Severity::from("P1");
-        assert_eq!(line(&c, &Tier::from("enterprise")), Line::Open { severity: p1.clone() });
-        assert_eq!(line(&c, &Tier::from("pro")), Line::AfterTicket { severity: p1 });
+        assert_eq!(line(&c, &Tier::from("enterprise")), Ok(Line::Open { severity: p1.clone() }));
+        assert_eq!(line(&c, &Tier::from("pro")), Ok(Line::AfterTicket { severity: p1 }));
+        assert_eq!(line(&c, &Tier::from("gold")), Err(Uncovered::Tier(Tier::from("gold"))));
     }
 
     #[test]
@@ -152,14 +154,15 @@ mod tests {
         let at = Timestamp::from_second(1_790_000_000).unwrap();
         let p1 = Severity::from("P1");
         // Enterprise: the named engineer is on call; the TAM, then the VP of Engineering.
-        let order = dial_order(&roster(Some("tina"), &["ned"]), c.escalation(&Tier::from("enterprise")), &p1, at);
+        let order =
+            dial_order(&roster(Some("tina"), &["ned"]), c.escalation(&Tier::from("enterprise")).unwrap(), &p1, at);
         assert_eq!(order.first().map(String::as_str), Some("ned"));
         assert!(order.contains(&"tina".to_string()));
         let mut unique = order.clone();
         unique.dedup();
         assert_eq!(unique.len(), order.len(), "{order:?}");
         // Without a TAM, the order is only the escalation's.
-        let order = dial_order(&roster(None, &["ned"]), c.escalation(&Tier::from("enterprise")), &p1, at);
+        let order = dial_order(&roster(None, &["ned"]), c.escalation(&Tier::from("enterprise")).unwrap(), &p1, at);
         assert!(!order.contains(&"tina".to_string()), "{order:?}");
     }
 

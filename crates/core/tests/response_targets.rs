@@ -7,7 +7,7 @@ use stringer_core::contract::Contract;
 use stringer_core::ids::{Severity, Tier};
 
 fn due(contract: &Contract, tier: &str, severity: &str, opened: &str) -> Timestamp {
-    let cell = contract.target("response", &Tier::from(tier), &Severity::from(severity));
+    let cell = contract.target("response", &Tier::from(tier), &Severity::from(severity)).unwrap();
     contract.due(cell, opened.parse().unwrap())
 }
 

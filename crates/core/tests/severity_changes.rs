@@ -93,7 +93,7 @@ impl<'c> Run<'c> {
                 .cloned();
             let Some((kind, at)) = next else { return };
             self.timers.retain(|(k, _)| *k != kind);
-            let d = self.ticket.on_timer(self.contract, &kind, at);
+            let d = self.ticket.on_timer(self.contract, &kind, at).unwrap();
             self.take(d);
         }
     }
@@ -132,7 +132,7 @@ fn run(tier: &str, severity: &str, steps: &[Step]) -> Vec<String> {
     for s in steps {
         // The case names the direction; the contract's order of severities must agree.
         if let Raise(_, to) | Lower(_, to) = s {
-            let raised = contract.rank(&Severity::from(*to)) < contract.rank(&r.ticket.severity);
+            let raised = contract.rank(&Severity::from(*to)).unwrap() < contract.rank(&r.ticket.severity).unwrap();
             assert_eq!(raised, matches!(s, Raise(..)), "a change to {to} is named the wrong way");
         }
         r.step(s);

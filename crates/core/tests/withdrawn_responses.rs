@@ -163,7 +163,7 @@ fn a_withdrawn_target_is_no_breach_and_no_timer() {
     let resolve = EventKind::Resolved { by_customer: true };
     ticket.apply(&contract, &Event::new(minutes(30), TicketId::from("T1"), resolve)).unwrap();
     let kind = stringer_core::event::TimerKind::Breach { target: "response".into() };
-    let d = ticket.on_timer(&contract, &kind, minutes(241));
+    let d = ticket.on_timer(&contract, &kind, minutes(241)).unwrap();
     assert!(d.notices.is_empty(), "a withdrawn target never breaches: {:?}", d.notices);
     assert!(!d.notices.iter().any(|n| matches!(n.body, NoticeBody::SlaBreached { .. })));
 }

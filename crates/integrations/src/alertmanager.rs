@@ -85,6 +85,9 @@ pub fn read_notification(body: &[u8]) -> Result<GroupSignal, String> {
     if body.len() > MAX_NOTIFICATION_BYTES {
         return Err(format!("the notification is larger than {MAX_NOTIFICATION_BYTES} bytes"));
     }
+    if crate::nul::in_json(body) {
+        return Err(crate::nul::REFUSAL.into());
+    }
     let n: Notification =
         serde_json::from_slice(body).map_err(|e| format!("not an Alertmanager webhook notification: {e}"))?;
     if n.version != "4" {

@@ -10,6 +10,7 @@
 
 pub mod alertmanager;
 pub mod mail;
+pub mod nul;
 pub mod pagerduty;
 pub mod slack;
 pub mod sms_voice;

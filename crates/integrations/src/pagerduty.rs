@@ -86,6 +86,9 @@ fn object(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     if body.len() > MAX_EVENT_BYTES {
         return Err(Refusal::Unrecognized(format!("Event object is larger than {MAX_EVENT_BYTES} bytes")));
     }
+    if crate::nul::in_json(body) {
+        return Err(Refusal::Invalid(vec![crate::nul::REFUSAL.into()]));
+    }
     match serde_json::from_slice(body) {
         Ok(Value::Object(event)) => Ok(event),
         Ok(_) => Err(Refusal::Unrecognized("Event object must be a JSON object".into())),

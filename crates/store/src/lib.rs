@@ -15,6 +15,7 @@ mod commit;
 mod deliveries;
 mod drop_box;
 mod files;
+mod fit;
 mod inquiries;
 mod letters;
 mod mail;

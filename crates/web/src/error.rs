@@ -74,6 +74,19 @@ impl ApiError {
     }
 }
 
+/// The answer to a request whose handler panicked: a 500 problem saying an internal error
+/// happened (never that the database is unavailable), with the panic's message logged.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request failed: its handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error happened; it is logged for the operators")
+        .into_response()
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
@@ -195,6 +208,10 @@ impl From<AppError> for ApiError {
                 let mut e = ApiError::conflict(format!("ticket {id} kept changing meanwhile; retry"));
                 e.retry_after = Some(1);
                 e
+            }
+            e @ AppError::Uncovered(_) => {
+                tracing::error!("{e}");
+                ApiError::conflict(e.to_string())
             }
             AppError::UnknownTicket(_) => ApiError::not_found("ticket"),
             AppError::UnknownOrg(_) => ApiError::not_found("org"),

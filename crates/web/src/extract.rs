@@ -39,7 +39,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-        if has_nul_escape(&bytes) {
+        if stringer_integrations::nul::in_json(&bytes) {
             return Err(nul());
         }
         // Every body the API takes is an object; serde would also read a struct whose fields
@@ -85,25 +85,8 @@ fn whole_numbers(bytes: &[u8]) -> Option<serde_json::Value> {
     changed.then_some(value)
 }
 
-/// Whether JSON text holds a NUL character: inside a string it can only be the escape
-/// `\u0000` (a raw NUL byte is not JSON at all, and fails parsing).
-fn has_nul_escape(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if bytes[i + 1..].starts_with(b"u0000") {
-                return true;
-            }
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    false
-}
-
 fn nul() -> ApiError {
-    ApiError::bad_request("a NUL character is not allowed in any field")
+    ApiError::bad_request(stringer_integrations::nul::REFUSAL)
 }
 
 fn json_problem(e: JsonRejection) -> ApiError {
@@ -180,17 +163,6 @@ pub async fn edge_checks(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nul_escapes_are_found_and_only_they() {
-        assert!(has_nul_escape(br#"{"a":"x\u0000y"}"#));
-        assert!(has_nul_escape(br#"{"a\u0000":1}"#));
-        assert!(!has_nul_escape(br#"{"a":"x\\u0000y"}"#), "an escaped backslash, then text");
-        assert!(has_nul_escape(br#"{"a":"x\\\u0000y"}"#));
-        assert!(has_nul_escape(br#"{"a":"\u00001"}"#), "NUL, then a digit");
-        assert!(!has_nul_escape(br#"{"a":"\u0001"}"#));
-        assert!(!has_nul_escape(b"\\"), "a trailing backslash");
-    }
 
     #[test]
     fn whole_numbers_written_as_fractions_are_read_as_integers() {

@@ -241,6 +241,8 @@ impl AppState {
     /// Records events on one ticket through the Desk on a task of its own, so a client
     /// hanging up mid-request cannot cancel a change halfway: it commits or fails as a whole
     /// either way. The task carries the request's `Idempotency-Key`, recorded with the change.
+    /// A panic on that task goes on in the request, which [`catch_panics`] answers as an
+    /// internal error (it is not the database's failure).
     pub async fn record(
         &self,
         events: Vec<stringer_core::event::Event>,
@@ -248,9 +250,13 @@ impl AppState {
     ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
         let commands = self.ports.commands.clone();
         let work = stringer_app::keyed::KeyedWrite::carry(async move { commands.record(events, extras).await });
-        tokio::spawn(work).await.map_err(|e| {
-            stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!("the change task failed: {e}")))
-        })?
+        match tokio::spawn(work).await {
+            Ok(recorded) => recorded,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(stringer_app::AppError::Store(stringer_app::StoreError::Backend(format!(
+                "the change task failed: {e}"
+            )))),
+        }
     }
 }
 
@@ -296,13 +302,19 @@ fn body_limit(path: &str) -> usize {
     }
 }
 
+/// `router` with every handler's panic answered as a 500 problem that says an internal error
+/// happened, the panic's message logged (`stringer serve`'s router has it).
+pub fn catch_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panicked))
+}
+
 /// The router and its OpenAPI document (served at `/api/v1/openapi.json`). Every answer
 /// that is not a success is a problem document, including unknown paths and methods.
 pub fn router(state: AppState) -> Router {
     let (api, mut doc) = routes::api(OpenApiRouter::with_openapi(ApiDoc::openapi()), state.clone()).split_for_parts();
     routes::document_problems(&mut doc);
     let doc = Arc::new(openapi::served(&doc, state.contract()));
-    let router = Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(routes::public(doc))
         .merge(pages::router(state.clone(), routes::status::router()))
@@ -312,9 +324,8 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
-        .layer(axum::middleware::from_fn(extract::edge_checks))
-        .layer(axum::middleware::from_fn(error_pages::as_pages))
-        .with_state(state);
+        .layer(axum::middleware::from_fn(extract::edge_checks));
+    let router = catch_panics(routes).layer(axum::middleware::from_fn(error_pages::as_pages)).with_state(state);
     headers::on_every_answer(router)
 }
 

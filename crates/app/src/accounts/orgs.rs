@@ -46,10 +46,15 @@ pub struct OrgChange {
     pub email_tag: Option<String>,
 }
 
-/// What is wrong with an org's set-up under the contract: its tier escalates to a TAM but it
-/// has none (that step would page nobody).
+/// What is wrong with an org's set-up under the contract: its tier is not the contract's (its
+/// tickets cannot change), or it escalates to a TAM but the org has none (that step would
+/// page nobody).
 pub fn warnings(contract: &Contract, o: &OrgRecord) -> Vec<String> {
-    let escalates_to_tam = contract.escalation(&o.tier).steps.iter().any(|s| s.notify == Role::Tam);
+    let policy = match contract.escalation(&o.tier) {
+        Ok(policy) => policy,
+        Err(uncovered) => return vec![format!("{}: {uncovered}; its tickets cannot change until it does", o.name)],
+    };
+    let escalates_to_tam = policy.steps.iter().any(|s| s.notify == Role::Tam);
     if escalates_to_tam && o.tam.is_none() {
         vec![format!(
             "{} is {} and its escalation path pages the TAM, but it has no TAM: that step would page nobody",

@@ -58,7 +58,7 @@ pub struct MailDesk {
 impl MailDesk {
     /// Reads a claimed message.
     pub fn read(&self, m: &InboundRecord) -> Letter {
-        self.reader.read(&m.raw)
+        self.reader.read(&m.raw).without_nul()
     }
 
     /// Processes one claimed message (read with [`MailDesk::read`]) and records the
@@ -74,8 +74,18 @@ impl MailDesk {
             Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
         };
         let now = self.ports.commands.now().as_second();
-        self.ports.mailroom.settle_inbound(m.id, &outcome, letter, &auth, now).await?;
-        Ok(outcome)
+        match self.ports.mailroom.settle_inbound(m.id, &outcome, letter, &auth, now).await {
+            Ok(()) => Ok(outcome),
+            Err(e) if m.attempts < MAX_PROCESS_ATTEMPTS => Err(e.into()),
+            // The outcome cannot be recorded with the letter's words: held for staff with
+            // the reason, and nothing of the letter but what the raw message keeps.
+            Err(e) => {
+                let reason = format!("could not be recorded after {} attempts: {e}", m.attempts).replace('\0', "");
+                let held = MailOutcome::Held { reason, org: None };
+                self.ports.mailroom.settle_inbound(m.id, &held, &Letter::default(), &auth, now).await?;
+                Ok(held)
+            }
+        }
     }
 
     async fn decide(&self, m: &InboundRecord, letter: &Letter, auth: &MailAuth) -> Result<MailOutcome, AppError> {

@@ -60,6 +60,36 @@ pub struct Letter {
     pub bounced_message: Option<String>,
 }
 
+impl Letter {
+    /// The letter with every NUL character dropped from its headers and decoded text: a
+    /// mail may carry one (PostgreSQL cannot store it, and it means nothing to a reader), so
+    /// the mail doors clean it rather than refuse the message (README, "Mail").
+    pub fn without_nul(mut self) -> Letter {
+        fn clean(s: &mut String) {
+            if s.contains('\0') {
+                s.retain(|c| c != '\0');
+            }
+        }
+        let strings =
+            [&mut self.from, &mut self.subject, &mut self.text, &mut self.full_text, &mut self.provenance.from];
+        strings.into_iter().for_each(clean);
+        let optional = [
+            &mut self.message_id,
+            &mut self.from_name,
+            &mut self.bounced_message,
+            &mut self.provenance.auto_submitted,
+            &mut self.provenance.precedence,
+        ];
+        optional.into_iter().flatten().for_each(clean);
+        self.references.iter_mut().chain(&mut self.recipients).chain(&mut self.bounced).for_each(clean);
+        for f in &mut self.files {
+            clean(&mut f.name);
+            clean(&mut f.content_type);
+        }
+        self
+    }
+}
+
 /// A file that came with a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LetterFile {
@@ -433,5 +463,30 @@ mod tests {
         assert!(derived_id("cmt", &m, 0) < derived_id("cmt", &later, 0), "ids sort as the messages arrived");
         assert_eq!(a.len(), 30);
         assert!(a.starts_with("tkt_"));
+    }
+
+    #[test]
+    fn a_letter_loses_its_nul_characters_and_nothing_else() {
+        let letter = Letter {
+            message_id: Some("a\0b@x".into()),
+            references: vec!["r\0@x".into()],
+            from: "al\0ice@acme.example".into(),
+            from_name: Some("Al\0ice".into()),
+            recipients: vec!["support\0@x".into()],
+            subject: "Disk\0 full".into(),
+            text: "The disk\0 is full.".into(),
+            full_text: "The disk\0 is full.\n> quoted".into(),
+            files: vec![LetterFile { name: "a\0.txt".into(), content_type: "text/plain".into(), bytes: vec![0, 1] }],
+            ..Letter::default()
+        }
+        .without_nul();
+        assert_eq!(letter.message_id.as_deref(), Some("ab@x"));
+        assert_eq!((letter.from.as_str(), letter.from_name.as_deref()), ("alice@acme.example", Some("Alice")));
+        assert_eq!((letter.subject.as_str(), letter.text.as_str()), ("Disk full", "The disk is full."));
+        assert_eq!(letter.references, ["r@x"]);
+        assert_eq!(letter.recipients, ["support@x"]);
+        assert_eq!(letter.full_text, "The disk is full.\n> quoted");
+        assert_eq!(letter.files[0].name, "a.txt");
+        assert_eq!(letter.files[0].bytes, [0, 1], "a file's bytes are its own");
     }
 }

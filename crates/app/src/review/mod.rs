@@ -144,7 +144,9 @@ pub async fn review(
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Review, AppError> {
     let contract = ports.commands.contract();
-    let rank = |s: &stringer_core::ids::Severity| contract.rank(s);
+    // A past quarter's tickets may carry a severity the contract in force no longer has:
+    // they are still counted, listed after the contract's own severities.
+    let rank = |s: &stringer_core::ids::Severity| contract.rank(s).unwrap_or(usize::MAX);
     progress(&format!("reading {}'s tickets of {quarter}", org.slug));
     let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
     let these = ports.reports.opened_between(&org.slug, start, end).await?;

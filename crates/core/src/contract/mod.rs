@@ -2,9 +2,11 @@
 //! incidents, reports and general inquiries. Loaded from TOML and checked once; afterwards
 //! every reference in it (a calendar name, a severity, a tier) is known to resolve.
 
+mod fit;
 mod load;
 mod raw;
 
+pub use fit::{Misfit, StoredOrg, StoredTicket};
 pub use load::{Diagnostic, LoadError};
 
 use crate::calendar::{Calendar, CalendarSpec};
@@ -27,6 +29,25 @@ pub enum Measure {
     NextReply,
     /// From opening to resolution.
     Resolution,
+}
+
+/// What the contract in force lacks for stored data: a tier, severity, target or calendar a
+/// ticket or org was written with, renamed or removed since. Every lookup by such a name
+/// answers it instead of a default (docs/contract.md, "When the data no longer fits").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Uncovered {
+    /// No such tier.
+    #[error("the contract in force has no tier \"{0}\"")]
+    Tier(Tier),
+    /// No such severity.
+    #[error("the contract in force has no severity \"{0}\"")]
+    Severity(Severity),
+    /// No such target.
+    #[error("the contract in force has no target {0:?}")]
+    Target(String),
+    /// No such calendar.
+    #[error("the contract in force has no calendar {0:?}")]
+    Calendar(String),
 }
 
 /// A checked contract.
@@ -299,30 +320,46 @@ impl Contract {
     }
 
     /// Position of a severity, 0 being the most severe.
-    pub fn rank(&self, severity: &Severity) -> usize {
-        self.severities.get_index_of(severity).expect("severity checked at the edge")
+    pub fn rank(&self, severity: &Severity) -> Result<usize, Uncovered> {
+        self.severities.get_index_of(severity).ok_or_else(|| Uncovered::Severity(severity.clone()))
     }
 
     /// The target cell for a tier and severity.
-    pub fn target(&self, target: &str, tier: &Tier, severity: &Severity) -> &Target {
-        &self.targets[target].tiers[tier][severity]
+    pub fn target(&self, target: &str, tier: &Tier, severity: &Severity) -> Result<&Target, Uncovered> {
+        let def = self.targets.get(target).ok_or_else(|| Uncovered::Target(target.to_string()))?;
+        let cells = def.tiers.get(tier).ok_or_else(|| Uncovered::Tier(tier.clone()))?;
+        cells.get(severity).ok_or_else(|| Uncovered::Severity(severity.clone()))
     }
 
     /// The escalation policy of a tier.
-    pub fn escalation(&self, tier: &Tier) -> &EscalationPolicy {
-        &self.escalation[tier]
+    pub fn escalation(&self, tier: &Tier) -> Result<&EscalationPolicy, Uncovered> {
+        self.escalation.get(tier).ok_or_else(|| Uncovered::Tier(tier.clone()))
+    }
+
+    /// The definition of a tier.
+    pub fn tier_def(&self, tier: &Tier) -> Result<&TierDef, Uncovered> {
+        self.tiers.get(tier).ok_or_else(|| Uncovered::Tier(tier.clone()))
     }
 
     /// Whether a tier's coverage is open for a severity at `t`.
-    pub fn covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> bool {
-        let def = &self.tiers[tier];
-        def.always_covered.contains(severity) || self.calendar(&def.coverage).is_open(t)
+    pub fn covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> Result<bool, Uncovered> {
+        let def = self.tier_def(tier)?;
+        self.rank(severity)?;
+        Ok(def.always_covered.contains(severity) || self.calendar(&def.coverage).is_open(t))
     }
 
     /// The next instant at or after `t` at which a tier's coverage is open for a severity.
-    pub fn next_covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> Timestamp {
-        let def = &self.tiers[tier];
-        if def.always_covered.contains(severity) { t } else { self.calendar(&def.coverage).next_open(t) }
+    pub fn next_covered(&self, tier: &Tier, severity: &Severity, t: Timestamp) -> Result<Timestamp, Uncovered> {
+        let def = self.tier_def(tier)?;
+        self.rank(severity)?;
+        Ok(if def.always_covered.contains(severity) { t } else { self.calendar(&def.coverage).next_open(t) })
+    }
+
+    /// Whether the contract covers a stored tier and severity; else the first it lacks.
+    pub fn covers(&self, tier: &Tier, severity: &Severity) -> Result<(), Uncovered> {
+        self.tier_def(tier)?;
+        self.rank(severity)?;
+        Ok(())
     }
 
     /// When a target started at `start` falls due.

@@ -4,7 +4,7 @@
 //! the page in flight that another press does not repeat.
 
 use super::{Status, Ticket, later};
-use crate::contract::Contract;
+use crate::contract::{Contract, Uncovered};
 use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
 use crate::ids::Severity;
 use jiff::Timestamp;
@@ -21,8 +21,13 @@ pub struct PageInFlight {
 
 impl Ticket {
     /// At opening: when the customer may page, with a timer for the moment it opens.
-    pub(super) fn open_customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
-        let cp = &contract.escalation(&self.tier).customer_page;
+    pub(super) fn open_customer_page(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
+        let cp = &contract.escalation(&self.tier)?.customer_page;
         if cp.severities.contains(&self.severity) {
             let opens = later(at, cp.opens_after.seconds);
             self.customer_page_opens_at = Some(opens);
@@ -30,6 +35,7 @@ impl Ticket {
                 d.timers.push(TimerOp::Set { kind: TimerKind::CustomerPageOpens, at: opens });
             }
         }
+        Ok(())
     }
 
     /// After a severity change: a severity the customer may not page for cancels the
@@ -40,8 +46,8 @@ impl Ticket {
         raised: bool,
         at: Timestamp,
         d: &mut Decision,
-    ) {
-        let cp = &contract.escalation(&self.tier).customer_page;
+    ) -> Result<(), Uncovered> {
+        let cp = &contract.escalation(&self.tier)?.customer_page;
         if !raised && !cp.severities.contains(&self.severity) {
             d.timers.push(TimerOp::Cancel { kind: TimerKind::CustomerPageOpens });
         }
@@ -52,12 +58,17 @@ impl Ticket {
                 d.timers.push(TimerOp::Set { kind: TimerKind::CustomerPageOpens, at: opens });
             }
         }
+        Ok(())
     }
 
     /// Why the customer may not page on-call at `at`, with when it opens if it will (`None`:
-    /// they may). The portal asks this to show the button only when it works.
+    /// they may). The portal asks this to show the button only when it works. A ticket whose
+    /// tier the contract in force lacks is refused, saying so.
     pub fn customer_page_refusal(&self, contract: &Contract, at: Timestamp) -> Option<(Option<Timestamp>, String)> {
-        let rule = &contract.escalation(&self.tier).customer_page;
+        let rule = match contract.escalation(&self.tier) {
+            Ok(policy) => &policy.customer_page,
+            Err(uncovered) => return Some((None, uncovered.to_string())),
+        };
         if self.status == Status::Resolved {
             Some((None, "the ticket is resolved".to_string()))
         } else if !rule.severities.contains(&self.severity) {
@@ -83,22 +94,28 @@ impl Ticket {
     /// moment it pages until the ticket is next acknowledged (someone answered) or resolved.
     /// While it is, another press pages nobody: it is told when on-call was paged and when
     /// the escalation's next step will page someone else, if one will (docs/contract.md).
-    pub fn customer_page_in_flight(&self, contract: &Contract) -> Option<PageInFlight> {
-        let paged_at = self.customer_paged_at?;
-        Some(PageInFlight { paged_at, escalates_at: self.next_escalation_at(contract) })
+    pub fn customer_page_in_flight(&self, contract: &Contract) -> Result<Option<PageInFlight>, Uncovered> {
+        let Some(paged_at) = self.customer_paged_at else { return Ok(None) };
+        Ok(Some(PageInFlight { paged_at, escalates_at: self.next_escalation_at(contract)? }))
     }
 
     /// The customer asks to page on-call: refused (with when it opens, if ever), told that
     /// their page is still in flight, or paged.
-    pub(super) fn customer_page(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+    pub(super) fn customer_page(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         if let Some((opens_at, reason)) = self.customer_page_refusal(contract, at) {
             d.notices.push(self.notice(at, NoticeBody::CustomerPageRefused { opens_at, reason }));
-        } else if let Some(PageInFlight { paged_at, escalates_at }) = self.customer_page_in_flight(contract) {
+        } else if let Some(PageInFlight { paged_at, escalates_at }) = self.customer_page_in_flight(contract)? {
             d.notices.push(self.notice(at, NoticeBody::CustomerPageInFlight { paged_at, escalates_at }));
         } else {
-            self.page_for_customer(contract, at, d);
+            self.page_for_customer(contract, at, d)?;
             self.customer_paged_at = Some(at);
         }
+        Ok(())
     }
 
     /// The opening timer: tells that the customer may now page, if it still matters.

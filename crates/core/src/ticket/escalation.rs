@@ -3,7 +3,7 @@
 //! that do not page. Pages name a role; routing names the people (see [`crate::routing`]).
 
 use super::{Status, Ticket, later};
-use crate::contract::{Contract, EscalationPolicy};
+use crate::contract::{Contract, EscalationPolicy, Uncovered};
 use crate::event::{Decision, NoticeBody, TimerKind, TimerOp};
 use crate::ids::Severity;
 use jiff::Timestamp;
@@ -38,11 +38,11 @@ impl Ticket {
 
     /// The severity escalation steps are filtered by: the ticket's, or the security rule's
     /// `page_as` when that is more severe.
-    pub(super) fn page_severity(&self, contract: &Contract, page_as: Option<&Severity>) -> Severity {
-        match page_as {
-            Some(p) if contract.rank(p) < contract.rank(&self.severity) => p.clone(),
+    pub(super) fn page_severity(&self, contract: &Contract, page_as: Option<&Severity>) -> Result<Severity, Uncovered> {
+        Ok(match page_as {
+            Some(p) if contract.rank(p)? < contract.rank(&self.severity)? => p.clone(),
             _ => self.severity.clone(),
-        }
+        })
     }
 
     fn security_page_as<'c>(&self, contract: &'c Contract) -> Option<&'c Severity> {
@@ -58,18 +58,18 @@ impl Ticket {
         page_as: Option<&Severity>,
         at: Timestamp,
         d: &mut Decision,
-    ) {
-        let policy = contract.escalation(&self.tier);
-        let page_severity = self.page_severity(contract, page_as);
+    ) -> Result<(), Uncovered> {
+        let policy = contract.escalation(&self.tier)?;
+        let page_severity = self.page_severity(contract, page_as)?;
         if policy.page_on_open.contains(&page_severity) {
             let reason = if self.security {
                 format!("security incident opened ({page_severity})")
             } else {
                 format!("new {page_severity} ticket")
             };
-            self.start_escalation(contract, &page_severity, reason, at, d);
+            self.start_escalation(contract, &page_severity, reason, at, d)
         } else {
-            self.announce_to_queue(contract, at, d);
+            self.announce_to_queue(contract, at, d)
         }
     }
 
@@ -80,8 +80,8 @@ impl Ticket {
         reason: String,
         at: Timestamp,
         d: &mut Decision,
-    ) {
-        let start = contract.next_covered(&self.tier, page_severity, at);
+    ) -> Result<(), Uncovered> {
+        let start = contract.next_covered(&self.tier, page_severity, at)?;
         self.escalation = Some(Escalation {
             started_at: start,
             reason,
@@ -90,7 +90,7 @@ impl Ticket {
             by_customer: false,
             skipped: Vec::new(),
         });
-        self.advance_escalation(contract, at, d);
+        self.advance_escalation(contract, at, d)
     }
 
     /// Stops paging: cancels the next step and the customer-page opening.
@@ -109,28 +109,30 @@ impl Ticket {
 
     /// When the running escalation's next step will page someone, if one will: the first
     /// step still to come that lists the severity it pages at.
-    pub(super) fn next_escalation_at(&self, contract: &Contract) -> Option<Timestamp> {
-        if !self.is_paging() {
-            return None;
-        }
-        let severity = self.page_severity(contract, self.security_page_as(contract));
-        let e = self.escalation.as_ref()?;
-        let steps = contract.escalation(&self.tier).steps.iter().skip(e.next_step);
-        steps
+    pub(super) fn next_escalation_at(&self, contract: &Contract) -> Result<Option<Timestamp>, Uncovered> {
+        let Some(e) = self.escalation.as_ref().filter(|_| self.is_paging()) else { return Ok(None) };
+        let severity = self.page_severity(contract, self.security_page_as(contract))?;
+        let steps = contract.escalation(&self.tier)?.steps.iter().skip(e.next_step);
+        Ok(steps
             .filter(|step| step.severities.as_ref().is_none_or(|s| s.contains(&severity)))
             .map(|step| later(e.started_at, step.after.seconds))
-            .next()
+            .next())
     }
 
     /// Fires every step of the running escalation that is due at `now`, then sets the timer
     /// for the next one.
-    pub(super) fn advance_escalation(&mut self, contract: &Contract, now: Timestamp, d: &mut Decision) {
+    pub(super) fn advance_escalation(
+        &mut self,
+        contract: &Contract,
+        now: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         if !self.is_paging() {
-            return;
+            return Ok(());
         }
-        let severity = self.page_severity(contract, self.security_page_as(contract));
-        let policy: &EscalationPolicy = contract.escalation(&self.tier);
-        let Some(e) = self.escalation.as_mut() else { return };
+        let severity = self.page_severity(contract, self.security_page_as(contract))?;
+        let policy: &EscalationPolicy = contract.escalation(&self.tier)?;
+        let Some(e) = self.escalation.as_mut() else { return Ok(()) };
         let mut pages = Vec::new();
         while let Some(step) = policy.steps.get(e.next_step) {
             let at = later(e.started_at, step.after.seconds);
@@ -158,6 +160,7 @@ impl Ticket {
             });
         }
         d.notices.extend(pages.into_iter().map(|b| self.notice(now, b)));
+        Ok(())
     }
 
     /// After a severity change (docs/contract.md, "Paging and escalation"):
@@ -168,29 +171,35 @@ impl Ticket {
     ///   timed from this page;
     /// - lowered below paging: paging its severity started stops, and the queue hears of the
     ///   ticket as of one opened at the new severity.
-    pub(super) fn repage_for_severity(&mut self, contract: &Contract, raised: bool, at: Timestamp, d: &mut Decision) {
-        let policy = contract.escalation(&self.tier);
-        let page_severity = self.page_severity(contract, self.security_page_as(contract));
+    pub(super) fn repage_for_severity(
+        &mut self,
+        contract: &Contract,
+        raised: bool,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
+        let policy = contract.escalation(&self.tier)?;
+        let page_severity = self.page_severity(contract, self.security_page_as(contract))?;
         let unacknowledged = self.acknowledged.is_none();
         if raised && unacknowledged && self.is_paging() {
-            self.fire_skipped_steps(contract, &page_severity, at, d);
+            self.fire_skipped_steps(policy, &page_severity, at, d);
         } else if raised && unacknowledged && policy.page_on_open.contains(&page_severity) {
             d.timers.push(TimerOp::Cancel { kind: TimerKind::QueueNotify });
-            self.start_escalation(contract, &page_severity, format!("severity raised to {page_severity}"), at, d);
+            self.start_escalation(contract, &page_severity, format!("severity raised to {page_severity}"), at, d)?;
         }
         let by_severity = self.is_paging() && self.escalation.as_ref().is_some_and(|e| !e.by_customer);
         if !raised && by_severity && !policy.page_on_open.contains(&page_severity) {
             self.end_escalation(at, d);
             if unacknowledged {
-                self.announce_to_queue(contract, at, d);
+                self.announce_to_queue(contract, at, d)?;
             }
         }
+        Ok(())
     }
 
     /// Fires, at `at`, the steps of the running escalation that were passed over because of
     /// the severity and list `severity`.
-    fn fire_skipped_steps(&mut self, contract: &Contract, severity: &Severity, at: Timestamp, d: &mut Decision) {
-        let policy: &EscalationPolicy = contract.escalation(&self.tier);
+    fn fire_skipped_steps(&mut self, policy: &EscalationPolicy, severity: &Severity, at: Timestamp, d: &mut Decision) {
         let Some(e) = self.escalation.as_mut().filter(|e| e.started_at <= at) else { return };
         let mut pages = Vec::new();
         e.skipped.retain(|&index| {
@@ -212,24 +221,35 @@ impl Ticket {
 
     /// Tells the queue of a ticket that does not page, when its severity is one the queue
     /// hears of: at once during coverage, else when coverage opens.
-    pub(super) fn announce_to_queue(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
-        if !contract.escalation(&self.tier).queue_notify.contains(&self.severity) {
-            return;
+    pub(super) fn announce_to_queue(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
+        if !contract.escalation(&self.tier)?.queue_notify.contains(&self.severity) {
+            return Ok(());
         }
-        let when = contract.next_covered(&self.tier, &self.severity, at);
+        let when = contract.next_covered(&self.tier, &self.severity, at)?;
         if when == at {
             d.notices.push(self.notice(at, NoticeBody::QueueNotified { severity: self.severity.clone() }));
         } else {
             d.timers.push(TimerOp::Set { kind: TimerKind::QueueNotify, at: when });
         }
+        Ok(())
     }
 
     /// A customer page: joins the running escalation with an extra first-step page, or starts
     /// one of its own.
-    pub(super) fn page_for_customer(&mut self, contract: &Contract, at: Timestamp, d: &mut Decision) {
+    pub(super) fn page_for_customer(
+        &mut self,
+        contract: &Contract,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
         let running = self.is_paging() && self.escalation.as_ref().is_some_and(|e| e.started_at <= at);
         if running {
-            let policy = contract.escalation(&self.tier);
+            let policy = contract.escalation(&self.tier)?;
             if let Some(step) = policy.steps.first() {
                 let body = NoticeBody::Page {
                     role: step.notify,
@@ -240,6 +260,7 @@ impl Ticket {
                 };
                 d.notices.push(self.notice(at, body));
             }
+            Ok(())
         } else {
             self.escalation = Some(Escalation {
                 started_at: at,
@@ -249,7 +270,7 @@ impl Ticket {
                 by_customer: true,
                 skipped: Vec::new(),
             });
-            self.advance_escalation(contract, at, d);
+            self.advance_escalation(contract, at, d)
         }
     }
 

@@ -17,7 +17,7 @@ pub use customer_page::PageInFlight;
 pub use escalation::Escalation;
 pub use report::Report;
 
-use crate::contract::{Contract, Measure};
+use crate::contract::{Contract, Measure, Uncovered};
 use crate::event::{Decision, Event, EventKind, Notice, NoticeBody, TimerKind, TimerOp};
 use crate::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, Tier};
 use crate::sla::{ClockState, SlaClock, Stopped, breach_instant};
@@ -51,6 +51,18 @@ pub enum Status {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Rejected(pub String);
+
+/// Why the rules did not open a ticket or apply an event to it: the event is refused, or the
+/// contract in force does not cover the ticket (its data no longer fits the contract).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// The event does not apply.
+    #[error(transparent)]
+    Rejected(#[from] Rejected),
+    /// The contract lacks the ticket's tier, severity, target or calendar.
+    #[error(transparent)]
+    Uncovered(#[from] Uncovered),
+}
 
 /// The state the rules keep per ticket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,14 +113,14 @@ fn later(at: Timestamp, span_seconds: i64) -> Timestamp {
 }
 
 impl Ticket {
-    /// Opens a ticket from a `ticket.opened` event. The severity must be one of the contract's
-    /// and the org's tier one of its tiers (checked at the edge).
-    pub fn open(contract: &Contract, org: &OrgProfile, event: &Event) -> Result<(Ticket, Decision), Rejected> {
+    /// Opens a ticket from a `ticket.opened` event. A severity or tier the contract lacks is
+    /// [`RuleError::Uncovered`] (the edge refuses unknown names before this).
+    pub fn open(contract: &Contract, org: &OrgProfile, event: &Event) -> Result<(Ticket, Decision), RuleError> {
         let EventKind::Opened { org: org_slug, severity, intake, security } = &event.kind else {
-            return Err(Rejected("a ticket starts with ticket.opened".into()));
+            return Err(Rejected("a ticket starts with ticket.opened".into()).into());
         };
         if *org_slug != org.slug {
-            return Err(Rejected(format!("ticket.opened names org {org_slug}, not {}", org.slug)));
+            return Err(Rejected(format!("ticket.opened names org {org_slug}, not {}", org.slug)).into());
         }
         let at = event.at;
         let security_rule = if *security {
@@ -117,14 +129,15 @@ impl Ticket {
             Default::default()
         };
         let severity = if *security { contract.security_severity(&org.tier).clone() } else { severity.clone() };
+        contract.covers(&org.tier, &severity)?;
         let clocks = contract
             .targets
             .iter()
             .map(|(name, def)| {
-                let cell = contract.target(name, &org.tier, &severity).clone();
-                SlaClock::start(contract, name, def.measures, def.pause_while_waiting, cell, at)
+                let cell = contract.target(name, &org.tier, &severity)?.clone();
+                Ok(SlaClock::start(contract, name, def.measures, def.pause_while_waiting, cell, at))
             })
-            .collect();
+            .collect::<Result<_, Uncovered>>()?;
         let mut t = Ticket {
             id: event.ticket.clone(),
             org: org.slug.clone(),
@@ -147,9 +160,9 @@ impl Ticket {
         };
         let mut d = Decision::default();
         t.set_breach_timers(&mut d);
-        t.open_customer_page(contract, at, &mut d);
+        t.open_customer_page(contract, at, &mut d)?;
         t.open_bridge(contract, &mut d);
-        t.start_paging_on_open(contract, security_rule.page_as.as_ref(), at, &mut d);
+        t.start_paging_on_open(contract, security_rule.page_as.as_ref(), at, &mut d)?;
         Ok((t, d))
     }
 
@@ -167,16 +180,37 @@ impl Ticket {
         }
     }
 
+    /// Whether the contract in force still covers this ticket: its tier and severity, and
+    /// the target and calendar of each of its clocks. Checked before any rule runs on it, so
+    /// a ticket written under another contract is refused as a whole, never half changed.
+    pub fn fits(&self, contract: &Contract) -> Result<(), Uncovered> {
+        contract.covers(&self.tier, &self.severity)?;
+        for c in &self.clocks {
+            contract.target(&c.target, &self.tier, &self.severity)?;
+            if let Some(name) = &c.cell.calendar
+                && !contract.calendars.contains_key(name)
+            {
+                return Err(Uncovered::Calendar(name.clone()));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies an event to the ticket at the event's instant.
-    pub fn apply(&mut self, contract: &Contract, event: &Event) -> Result<Decision, Rejected> {
+    pub fn apply(&mut self, contract: &Contract, event: &Event) -> Result<Decision, RuleError> {
+        self.fits(contract)?;
         let at = event.at;
         let mut d = Decision::default();
         let resolved = self.status == Status::Resolved;
         let refuse_resolved = |what: &str| {
-            if resolved { Err(Rejected(format!("cannot {what} a resolved ticket; reopen it first"))) } else { Ok(()) }
+            if resolved {
+                Err(RuleError::Rejected(Rejected(format!("cannot {what} a resolved ticket; reopen it first"))))
+            } else {
+                Ok(())
+            }
         };
         match &event.kind {
-            EventKind::Opened { .. } => return Err(Rejected(format!("ticket {} is already open", self.id))),
+            EventKind::Opened { .. } => return Err(Rejected(format!("ticket {} is already open", self.id)).into()),
             EventKind::Acknowledged { by } => {
                 refuse_resolved("acknowledge")?;
                 if self.acknowledged.is_none() {
@@ -194,12 +228,12 @@ impl Ticket {
             EventKind::SeverityChanged { severity } => {
                 refuse_resolved("change the severity of")?;
                 if *severity != self.severity {
-                    self.change_severity(contract, severity.clone(), at, &mut d);
+                    self.change_severity(contract, severity.clone(), at, &mut d)?;
                 }
             }
             EventKind::WaitingOnCustomer => {
                 if self.status != Status::Open {
-                    return Err(Rejected("only an open ticket can wait on the customer".into()));
+                    return Err(Rejected("only an open ticket can wait on the customer".into()).into());
                 }
                 self.status = Status::WaitingOnCustomer;
                 for c in self.clocks.iter_mut().filter(|c| c.pause_while_waiting) {
@@ -208,7 +242,7 @@ impl Ticket {
             }
             EventKind::StoppedWaiting => {
                 if self.status != Status::WaitingOnCustomer {
-                    return Err(Rejected("the ticket is not waiting on the customer".into()));
+                    return Err(Rejected("the ticket is not waiting on the customer".into()).into());
                 }
                 self.status = Status::Open;
                 for c in self.clocks.iter_mut() {
@@ -234,7 +268,7 @@ impl Ticket {
             }
             EventKind::Reopened => {
                 if !resolved {
-                    return Err(Rejected("only a resolved ticket can be reopened".into()));
+                    return Err(Rejected("only a resolved ticket can be reopened".into()).into());
                 }
                 self.status = Status::Open;
                 for c in self.clocks.iter_mut() {
@@ -246,7 +280,7 @@ impl Ticket {
                 }
                 self.drop_unpublished_report(&mut d);
             }
-            EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d),
+            EventKind::CustomerPageRequested => self.customer_page(contract, at, &mut d)?,
             EventKind::BridgeJoined { by, role, url } => self.join_bridge(contract, at, by, role, url, &mut d),
             EventKind::BridgeGiven { url } => self.give_bridge(url)?,
             EventKind::ReportPublished => self.publish_report(at, &mut d)?,
@@ -321,21 +355,33 @@ impl Ticket {
         self.owe_report(contract, at, d);
     }
 
-    fn change_severity(&mut self, contract: &Contract, severity: Severity, at: Timestamp, d: &mut Decision) {
-        let raised = contract.rank(&severity) < contract.rank(&self.severity);
+    fn change_severity(
+        &mut self,
+        contract: &Contract,
+        severity: Severity,
+        at: Timestamp,
+        d: &mut Decision,
+    ) -> Result<(), Uncovered> {
+        let raised = contract.rank(&severity)? < contract.rank(&self.severity)?;
+        let cells = self
+            .clocks
+            .iter()
+            .map(|c| contract.target(&c.target, &self.tier, &severity).cloned())
+            .collect::<Result<Vec<_>, _>>()?;
         self.severity = severity;
-        for c in &mut self.clocks {
-            let cell = contract.target(&c.target, &self.tier, &self.severity).clone();
+        for (c, cell) in self.clocks.iter_mut().zip(cells) {
             c.change_severity(contract, cell, raised, at);
         }
         self.move_bridge_deadline(contract, d);
-        self.repage_for_severity(contract, raised, at, d);
-        self.reconsider_customer_page(contract, raised, at, d);
+        self.repage_for_severity(contract, raised, at, d)?;
+        self.reconsider_customer_page(contract, raised, at, d)
     }
 
     /// Runs a timer of this ticket at `now` (its due instant or later). Stale timers (the
-    /// state moved on) do nothing, so running a timer twice is harmless.
-    pub fn on_timer(&mut self, contract: &Contract, kind: &TimerKind, now: Timestamp) -> Decision {
+    /// state moved on) do nothing, so running a timer twice is harmless. A ticket the
+    /// contract no longer covers is left as it was: [`Uncovered`] names what is missing.
+    pub fn on_timer(&mut self, contract: &Contract, kind: &TimerKind, now: Timestamp) -> Result<Decision, Uncovered> {
+        self.fits(contract)?;
         let mut d = Decision::default();
         match kind {
             TimerKind::Breach { target } => {
@@ -349,12 +395,12 @@ impl Ticket {
                     d.notices.push(self.notice(at, NoticeBody::SlaBreached { target, due }));
                 }
             }
-            TimerKind::Escalation => self.advance_escalation(contract, now, &mut d),
+            TimerKind::Escalation => self.advance_escalation(contract, now, &mut d)?,
             TimerKind::CustomerPageOpens => self.customer_page_opens(now, &mut d),
             TimerKind::BridgeDeadline => self.bridge_deadline(contract, now, &mut d),
             TimerKind::ReportOverdue => self.report_deadline(contract, now, &mut d),
             TimerKind::QueueNotify => self.notify_queue_now(now, &mut d),
         }
-        d
+        Ok(d)
     }
 }

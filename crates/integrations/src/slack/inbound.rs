@@ -174,7 +174,7 @@ impl Inbound {
             return Err(Refusal::Unauthorized("bad or stale Slack signature"));
         }
         if body.contains(&0) {
-            return Err(Refusal::BadRequest("a NUL character is not allowed".into()));
+            return Err(Refusal::BadRequest(crate::nul::REFUSAL.into()));
         }
         Ok(())
     }
@@ -212,6 +212,9 @@ impl Inbound {
     /// An Events API request whose signature was checked.
     async fn event(&self, timestamp: &str, signature: &str, body: &[u8], now_ms: i64) -> Result<EventsAnswer, Refusal> {
         let now = now_ms.div_euclid(1000);
+        if crate::nul::in_json(body) {
+            return Err(Refusal::BadRequest(crate::nul::REFUSAL.into()));
+        }
         let envelope: Envelope =
             serde_json::from_slice(body).map_err(|e| Refusal::BadRequest(format!("unreadable event: {e}")))?;
         let message = envelope.event.as_ref().is_some_and(|e| {
@@ -260,6 +263,9 @@ impl Inbound {
     /// as the command's response.
     pub async fn command(&self, timestamp: &str, signature: &str, body: &[u8], now: i64) -> Result<Reply, Refusal> {
         self.check(timestamp, signature, body, now).await?;
+        if crate::nul::in_form(body) {
+            return Err(Refusal::BadRequest(crate::nul::REFUSAL.into()));
+        }
         let form: CommandForm = serde_urlencoded::from_bytes(body)
             .map_err(|_| Refusal::BadRequest("expected a slash command form (channel_id, user_id, text)".into()))?;
         let Some(desk) = &self.desk else {
@@ -303,8 +309,8 @@ impl Inbound {
         self.check(timestamp, signature, body, now).await?;
         let form: Form = serde_urlencoded::from_bytes(body)
             .map_err(|_| Refusal::BadRequest("expected a form with a payload field".into()))?;
-        if form.payload.contains('\0') {
-            return Err(Refusal::BadRequest("a NUL character is not allowed in any field".into()));
+        if form.payload.contains('\0') || crate::nul::in_json(form.payload.as_bytes()) {
+            return Err(Refusal::BadRequest(crate::nul::REFUSAL.into()));
         }
         let interaction: Interaction = serde_json::from_str(&form.payload)
             .map_err(|e| Refusal::BadRequest(format!("unreadable interaction: {e}")))?;

@@ -90,6 +90,9 @@ impl VoiceLine {
         if body.len() > MAX_FORM_BYTES {
             return Err(Refusal::BadRequest("the form is too large".into()));
         }
+        if crate::nul::in_form(body) {
+            return Err(Refusal::BadRequest(crate::nul::REFUSAL.into()));
+        }
         let form: Vec<(String, String)> =
             serde_urlencoded::from_bytes(body).map_err(|e| Refusal::BadRequest(format!("unreadable form: {e}")))?;
         let base = self.public_url.trim_end_matches('/');

@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stringer_core::contract::{Contract, Measure, ReviewRecipient, Target};
+use stringer_core::contract::{Contract, Measure, Misfit, ReviewRecipient, Target};
 use stringer_core::ids::Role;
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +23,11 @@ pub enum ContractCommand {
     Check {
         /// The contract file to check.
         file: PathBuf,
+        /// Also check that it covers a server's data (`postgres://…` or `sqlite://FILE`):
+        /// every org's tier and every open ticket's tier and severity, as `serve` does before
+        /// it starts.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
 }
 
@@ -47,10 +52,23 @@ pub fn run(command: ContractCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ContractCommand::Check { file } => {
+        ContractCommand::Check { file, database } => {
             let text = crate::config::read_limited(&file)?;
             match Contract::from_toml(&text, &file.display().to_string()) {
                 Ok(c) => {
+                    if let Some(url) = database {
+                        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                        let store = runtime.block_on(stringer_store::SqlStore::connect(&url))?;
+                        let misfits = runtime.block_on(misfits(&c, &store))?;
+                        if !misfits.is_empty() {
+                            eprintln!(
+                                "{}: does not cover the data in the database:\n{}",
+                                file.display(),
+                                list(&misfits)
+                            );
+                            return Ok(ExitCode::FAILURE);
+                        }
+                    }
                     println!(
                         "{}: ok ({} tiers, {} severities, {} targets, {} calendars)",
                         file.display(),
@@ -69,6 +87,17 @@ pub fn run(command: ContractCommand) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// What in `store`'s orgs and open tickets `contract` does not cover.
+pub async fn misfits(contract: &Contract, store: &stringer_store::SqlStore) -> Result<Vec<Misfit>> {
+    let (orgs, tickets) = store.names_in_use().await?;
+    Ok(contract.misfits(&orgs, &tickets))
+}
+
+/// Misfits one a line, for people.
+pub fn list(misfits: &[Misfit]) -> String {
+    misfits.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n")
 }
 
 fn cell_text(t: &Target) -> String {

@@ -246,6 +246,14 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = args.db.source.config()?;
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
     let store = args.db.open(&config).await?;
+    let misfits = super::contract_cmd::misfits(&contract, &store).await?;
+    if !misfits.is_empty() {
+        anyhow::bail!(
+            "the contract does not cover the data in the database, so the server does not start (restore the \
+             names in the contract, or move the orgs and tickets to names it has):\n{}",
+            super::contract_cmd::list(&misfits)
+        );
+    }
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
     let outside = integrations(&args, &instance, mail_domains(&args, &config).first().map(String::as_str))?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;

@@ -58,10 +58,10 @@ pub fn run(command: SlaCommand) -> Result<ExitCode> {
                 names(contract.severities.keys().map(|s| s.as_str()))
             );
         };
-        if !contract.targets.contains_key(&target) {
+        let Ok(cell) = contract.target(&target, &t, &s) else {
             bail!("unknown target {target:?}; valid targets: {}", names(contract.targets.keys().map(String::as_str)));
-        }
-        (contract.target(&target, &t, &s).clone(), serde_json::json!({ "sla": target, "tier": t, "severity": s }))
+        };
+        (cell.clone(), serde_json::json!({ "sla": target, "tier": t, "severity": s }))
     };
     let due = contract.due(&cell, opened);
     let fields = out.as_object_mut().expect("built as an object");

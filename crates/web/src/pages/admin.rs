@@ -239,7 +239,11 @@ pub async fn contract(State(state): State<AppState>, Signed(session): Signed) ->
                 .severities
                 .keys()
                 .map(|sev| {
-                    let cells = c.tiers.keys().map(|tier| c.target_words(c.target(name, tier, sev))).collect();
+                    let cells = c
+                        .tiers
+                        .keys()
+                        .map(|tier| c.target(name, tier, sev).map_or_else(|e| e.to_string(), |t| c.target_words(t)))
+                        .collect();
                     (sev.to_string(), cells)
                 })
                 .collect();

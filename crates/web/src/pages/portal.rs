@@ -185,7 +185,10 @@ pub fn choices(state: &AppState, org: &OrgRecord) -> Vec<SeverityChoice> {
             let targets = contract
                 .targets
                 .keys()
-                .map(|name| format!("{name} within {}", contract.target_words(contract.target(name, &org.tier, sev))))
+                .map(|name| match contract.target(name, &org.tier, sev) {
+                    Ok(cell) => format!("{name} within {}", contract.target_words(cell)),
+                    Err(uncovered) => format!("{name}: {uncovered}"),
+                })
                 .collect();
             SeverityChoice {
                 name: sev.to_string(),
@@ -411,7 +414,7 @@ fn page_words(
     let time = |at| text::instant(at, &tz);
     match outcome {
         PageResultKind::Sent => {
-            let role = contract.escalation(&t.tier).steps.first().map_or_else(
+            let role = contract.escalation(&t.tier).ok().and_then(|p| p.steps.first()).map_or_else(
                 || "on-call engineer".to_string(),
                 |s| stringer_app::postmortem::words::role(s.notify.as_str()),
             );
@@ -421,8 +424,9 @@ fn page_words(
             }
         }
         PageResultKind::InFlight => match t.customer_page_in_flight(contract) {
-            Some(f) => format!("Not paged again. {}", in_flight_words(&f, time)),
-            None => "On-call was paged and has answered since.".to_string(),
+            Ok(Some(f)) => format!("Not paged again. {}", in_flight_words(&f, time)),
+            Ok(None) => "On-call was paged and has answered since.".to_string(),
+            Err(uncovered) => format!("Not paged: {uncovered}."),
         },
         PageResultKind::Refused => match t.customer_page_refusal(contract, state.now()) {
             Some((opens_at, reason)) => {
