@@ -311,9 +311,10 @@ pub trait Safeguards: Send + Sync {
         body: &str,
         redacted: bool,
     ) -> Result<(), StoreError>;
-    /// Releases a key whose request ended without a final outcome and wrote nothing, if
-    /// `claim` still holds it.
-    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str) -> Result<(), StoreError>;
+    /// Releases a key whose request ended without a final outcome, if `claim` still holds
+    /// it: one that wrote nothing; or, `refused`, one answered "not now" (409, 429…), whose
+    /// only write was the record of that refusal — a retry asks again.
+    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str, refused: bool) -> Result<(), StoreError>;
     /// Forgets idempotency keys claimed at or before `before`; answers how many.
     async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError>;
 }

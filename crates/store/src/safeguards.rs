@@ -198,13 +198,15 @@ impl Safeguards for SqlStore {
         Ok(())
     }
 
-    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str) -> Result<(), StoreError> {
+    async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str, refused: bool) -> Result<(), StoreError> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0 AND written_ticket = ''",
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0 \
+             AND ($4 OR written_ticket = '')",
         )
         .bind(user.as_str())
         .bind(key)
         .bind(claim)
+        .bind(refused)
         .execute(&self.write)
         .await
         .map_err(backend_err)?;

@@ -119,11 +119,13 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             let response = keyed.clone().scope(next.run(Request::from_parts(parts, Body::from(bytes)))).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-                store.release_idempotent(user, &key, &keyed.claim).await?;
+                store.release_idempotent(user, &key, &keyed.claim, false).await?;
                 return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the response could not be read"));
             };
             if !is_final(parts.status) {
-                store.release_idempotent(user, &key, &keyed.claim).await?;
+                // A "not now" (409, 429…) did not do what was asked; a 5xx may have.
+                let refused = parts.status.is_client_error();
+                store.release_idempotent(user, &key, &keyed.claim, refused).await?;
                 return Ok(Response::from_parts(parts, Body::from(bytes)));
             }
             let status = i64::from(parts.status.as_u16());
