@@ -101,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_inquiry_letters.sql"),
         include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
     ),
+    (
+        28,
+        include_str!("../migrations/sqlite/0028_outbox_owed.sql"),
+        include_str!("../migrations/postgres/0028_outbox_owed.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
