@@ -421,7 +421,7 @@ where
                     Ok((_, (id, _, Err(e)))) => {
                         tracing::warn!(error = %e, delivery = id, "recording a delivery failed; it is sent again after its lease");
                     }
-                    Err(e) => tracing::warn!(error = %e, "a delivery task failed; it is sent again after its lease"),
+                    Err(e) => pulse.task_failed(e),
                 }
             }
             _ = dispatched.notified() => {}
@@ -507,7 +507,11 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: P
                 }
             });
         }
-        while work.join_next().await.is_some() {}
+        while let Some(done) = work.join_next().await {
+            if let Err(e) = done {
+                pulse.task_failed(e);
+            }
+        }
         if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
@@ -545,7 +549,7 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, p
         while let Some(done) = work.join_next().await {
             match done {
                 Ok(p) => processed.push(p),
-                Err(e) => tracing::warn!(error = %e, "a monitoring signal task failed; its signals come back"),
+                Err(e) => pulse.task_failed(e),
             }
         }
         for why in processed.iter().filter_map(|p| p.failed.as_deref()) {
@@ -600,7 +604,11 @@ async fn chat_intake(chat: Arc<ChatDesk>, mut stop: watch::Receiver<bool>, pulse
                 }
             });
         }
-        while work.join_next().await.is_some() {}
+        while let Some(done) = work.join_next().await {
+            if let Err(e) = done {
+                pulse.task_failed(e);
+            }
+        }
         // Channels owed a kickoff are kicked off.
         let kicked_full = match chat.kick_off_due(Timestamp::now().as_second()).await {
             Ok(n) => n as i64 >= stringer_app::chat::KICKOFF_BATCH,

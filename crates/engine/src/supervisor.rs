@@ -2,9 +2,10 @@
 //! caught, counted (`stringer_cycle_panics_total{cycle}`), logged, and the cycle is started
 //! again after a back-off (1 s, doubling to a minute, back to 1 s once it made progress).
 //! Each cycle says when it made progress through its [`Pulse`]
-//! (`stringer_cycle_last_progress_seconds{cycle}`); one that made none for longer than its
-//! period and the supervisor's grace is *stalled*, and `/readyz` answers unready naming it
-//! (through the application's [`Liveness`] port).
+//! (`stringer_cycle_last_progress_seconds{cycle}`); one that made none for longer than two
+//! of its periods (one failed round is forgiven) and the supervisor's grace is *stalled*,
+//! and `/readyz` answers unready naming it (through the application's [`Liveness`] port).
+//! A panic in a task a cycle spawned for one piece of its work counts as the cycle's too.
 
 use crate::metrics;
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stringer_app::ports::{Liveness, Stalled};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 
 /// The first pause before a panicked cycle starts again.
@@ -33,7 +34,8 @@ pub struct Supervisor {
 #[derive(Clone)]
 pub struct Pulse {
     cycle: &'static str,
-    /// How long the cycle may go without progress (its period and the supervisor's grace).
+    /// How long the cycle may go without progress (two of its periods and the supervisor's
+    /// grace).
     allowed: Duration,
     last: Arc<Mutex<Instant>>,
     beats: Arc<AtomicU64>,
@@ -51,6 +53,19 @@ impl Pulse {
         metrics::record_progress(self.cycle);
     }
 
+    /// Records a task the cycle spawned for one piece of its work (a send, a sender's mail)
+    /// that ended without finishing: a panic is counted and logged as the cycle's; the work
+    /// comes back by its lease.
+    pub fn task_failed(&self, error: JoinError) {
+        if !error.is_panic() {
+            tracing::warn!(cycle = self.cycle, error = %error, "a task of a cycle was cancelled; its work comes back");
+            return;
+        }
+        metrics::record_panic(self.cycle);
+        let failure = panic_message(error.into_panic());
+        tracing::error!(cycle = self.cycle, panic = failure, "a task of a cycle panicked; its work comes back");
+    }
+
     /// How long since the last progress (or the start, before any).
     fn quiet_for(&self) -> Duration {
         self.last.lock().unwrap_or_else(|e| e.into_inner()).elapsed()
@@ -62,8 +77,8 @@ impl Pulse {
 }
 
 impl Supervisor {
-    /// A supervisor whose cycles are stalled once they made no progress for their period
-    /// plus `grace`.
+    /// A supervisor whose cycles are stalled once they made no progress for two of their
+    /// periods plus `grace`.
     pub fn new(grace: Duration) -> Supervisor {
         Supervisor { grace, cycles: Arc::default() }
     }
@@ -83,7 +98,7 @@ impl Supervisor {
         F: FnMut(Pulse) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let pulse = Pulse::new(name, period + self.grace);
+        let pulse = Pulse::new(name, period * 2 + self.grace);
         self.cycles.lock().unwrap_or_else(|e| e.into_inner()).insert(name, pulse.clone());
         metrics::register_cycle(name);
         tokio::spawn(async move {
@@ -204,13 +219,13 @@ mod tests {
                 let _ = stop.wait_for(|s| *s).await;
             }
         });
-        tokio::time::sleep(Duration::from_secs(14)).await;
-        assert!(supervisor.stalled().is_empty(), "within its period and the grace");
+        tokio::time::sleep(Duration::from_secs(24)).await;
+        assert!(supervisor.stalled().is_empty(), "within two periods and the grace");
         tokio::time::sleep(Duration::from_secs(2)).await;
         let stalled = supervisor.stalled();
         assert_eq!(stalled.len(), 1);
-        assert_eq!((stalled[0].cycle.as_str(), stalled[0].allowed_seconds), ("hung", 15));
-        assert!(stalled[0].quiet_seconds >= 16);
+        assert_eq!((stalled[0].cycle.as_str(), stalled[0].allowed_seconds), ("hung", 25));
+        assert!(stalled[0].quiet_seconds >= 26);
         stop.send(true).unwrap();
         task.await.unwrap();
     }

@@ -114,7 +114,7 @@ async fn stalled_cycle_unready(db: Db) {
     })
     .await;
     assert!(said.starts_with("stalled: "), "{said}");
-    assert!(said.contains("allowed 4 s"), "the sweep may rest its tick and the grace: {said}");
+    assert!(said.contains("allowed 5 s"), "the sweep may rest two ticks and the grace: {said}");
     lock.close().await.unwrap();
     support::until("the server is ready again", || async { (readyz(&server).await.0 == StatusCode::OK).then_some(()) })
         .await;

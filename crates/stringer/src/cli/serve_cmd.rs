@@ -182,7 +182,7 @@ pub struct ServeArgs {
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
     /// Seconds a background cycle (the sweep, the dispatcher, an intake, …) may go without
-    /// progress beyond its own period before /readyz answers unready naming it.
+    /// progress beyond two of its own periods before /readyz answers unready naming it.
     #[arg(long, env = "STRINGER_STALL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_seconds: u64,
     #[command(flatten)]
