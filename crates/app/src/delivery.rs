@@ -22,6 +22,17 @@ use std::future::Future;
 use stringer_core::event::{Notice, NoticeBody};
 use stringer_core::ids::{OrgSlug, TicketId, Via};
 
+/// The kinds of notice the dispatcher hands on: those that reach people (pages, and the
+/// alerts of an overdue report or bridge). Only these go into the outbox, where the
+/// dispatcher settles each; every other notice is recorded on the ticket's timeline alone,
+/// as nothing is owed for it.
+pub const DISPATCHED_KINDS: [&str; 3] = ["page", "report.overdue", "bridge.overdue"];
+
+/// Whether the dispatcher hands this notice on (see [`DISPATCHED_KINDS`]).
+pub fn dispatched(notice: &NoticeBody) -> bool {
+    DISPATCHED_KINDS.contains(&notice.kind())
+}
+
 /// A notice in the outbox not yet turned into deliveries.
 #[derive(Clone, Debug)]
 pub struct OutboxEntry {

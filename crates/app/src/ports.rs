@@ -93,8 +93,28 @@ pub trait Queries: Send + Sync {
 pub struct Backlog {
     /// Timers due and not yet run.
     pub timers_due: i64,
-    /// Outbox records (notices and settle jobs) not yet handed on.
+    /// Outbox records (notices, settle jobs, customer updates) not yet handed on; zero when
+    /// nothing is owed.
     pub outbox_pending: i64,
+}
+
+/// Whether the background work keeps going: the engine's cycles that made no progress for
+/// longer than they are allowed. `/readyz` asks it, so an instance whose sweep or dispatcher
+/// has stopped is taken out of service rather than silently keeping no promises.
+pub trait Liveness: Send + Sync {
+    /// The cycles stalled now (none when all is well).
+    fn stalled(&self) -> Vec<Stalled>;
+}
+
+/// A cycle that made no progress for longer than it is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stalled {
+    /// The cycle's name (`sweep`, `dispatcher`, …).
+    pub cycle: String,
+    /// Seconds since its last progress.
+    pub quiet_seconds: u64,
+    /// The seconds it may go without progress.
+    pub allowed_seconds: u64,
 }
 
 /// Orgs, users and tokens.

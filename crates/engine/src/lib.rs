@@ -23,6 +23,10 @@
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
 //!
+//! Every cycle runs under one [`Supervisor`]: a panic is caught, counted and logged, and the
+//! cycle starts again after a back-off; each says when it made progress, and one that made
+//! none for too long is reported stalled (`/readyz` answers unready).
+//!
 //! It reads the system clock ([`SystemClock`]) and registers its metrics ([`metrics`]). The
 //! binary builds an [`Engine`] from the store and the outside systems and starts it beside
 //! the web front.
@@ -31,8 +35,10 @@
 
 mod clock;
 pub mod metrics;
+pub mod supervisor;
 
 pub use clock::SystemClock;
+pub use supervisor::{Pulse, Supervisor};
 
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -104,6 +110,9 @@ pub struct Config {
     pub idempotency_expiry_seconds: i64,
     /// Our mail domains and reply-address signer: customer letters are sent when set.
     pub correspondence: Option<Correspondence>,
+    /// How long a cycle may go without progress beyond its own period before it is
+    /// reported stalled.
+    pub stall_grace: Duration,
 }
 
 /// The engine over a store `S` (every persistence port) and the outside systems `T`.
@@ -138,9 +147,15 @@ pub struct Intakes {
 pub struct Running {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    supervisor: Supervisor,
 }
 
 impl Running {
+    /// The supervisor of the cycles: which of them stalled (for `/readyz`).
+    pub fn supervisor(&self) -> Supervisor {
+        self.supervisor.clone()
+    }
+
     /// Stops every cycle after its current round and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -168,7 +183,7 @@ where
         Engine { desk, store, outside, links, config, intakes }
     }
 
-    /// Starts every cycle on the current runtime.
+    /// Starts every cycle on the current runtime, each under the supervisor.
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
@@ -176,21 +191,63 @@ where
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
         let (written, dispatched) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let tasks = vec![
-            tokio::spawn(sweep(desk, config.tick, written.clone(), stopped.clone())),
-            tokio::spawn(dispatcher(store.clone(), letters, written, dispatched.clone(), stopped.clone())),
-            tokio::spawn(deliverer(store.clone(), outside.clone(), dispatched, stopped.clone())),
-            tokio::spawn(settler(store.clone(), outside, stopped.clone())),
-            tokio::spawn(mailroom(mail, stopped.clone())),
-            tokio::spawn(alert_intake(alerts, stopped.clone())),
-            tokio::spawn(chat_intake(chat, stopped.clone())),
-            tokio::spawn(status_clock(status, stopped.clone())),
-            tokio::spawn(report_herald(reports, stopped.clone())),
-            tokio::spawn(postman(mailbag, stopped.clone())),
-            tokio::spawn(janitor(store.clone(), config.idempotency_expiry_seconds, stopped.clone())),
-            tokio::spawn(gauges(store, stopped)),
+        let supervisor = Supervisor::new(config.stall_grace);
+        let (sup, s) = (&supervisor, &stopped);
+        let tick = config.tick;
+        let mut tasks = vec![
+            sup.spawn("sweep", tick, s.clone(), {
+                let (written, s) = (written.clone(), s.clone());
+                move |p| sweep(desk.clone(), tick, written.clone(), s.clone(), p)
+            }),
+            sup.spawn("dispatcher", IDLE, s.clone(), {
+                let (store, dispatched, s) = (store.clone(), dispatched.clone(), s.clone());
+                move |p| dispatcher(store.clone(), letters.clone(), written.clone(), dispatched.clone(), s.clone(), p)
+            }),
+            sup.spawn("deliverer", IDLE, s.clone(), {
+                let (store, outside, s) = (store.clone(), outside.clone(), s.clone());
+                move |p| deliverer(store.clone(), outside.clone(), dispatched.clone(), s.clone(), p)
+            }),
+            sup.spawn("settler", IDLE, s.clone(), {
+                let (store, s) = (store.clone(), s.clone());
+                move |p| settler(store.clone(), outside.clone(), s.clone(), p)
+            }),
+            sup.spawn("mailroom", INTAKE_IDLE, s.clone(), {
+                let s = s.clone();
+                move |p| mailroom(mail.clone(), s.clone(), p)
+            }),
+            sup.spawn("alert_intake", INTAKE_IDLE, s.clone(), {
+                let s = s.clone();
+                move |p| alert_intake(alerts.clone(), s.clone(), p)
+            }),
+            sup.spawn("status_clock", STATUS_PERIOD, s.clone(), {
+                let s = s.clone();
+                move |p| status_clock(status.clone(), s.clone(), p)
+            }),
+            sup.spawn("report_herald", STATUS_PERIOD, s.clone(), {
+                let s = s.clone();
+                move |p| report_herald(reports.clone(), s.clone(), p)
+            }),
+            sup.spawn("postman", STATUS_PERIOD, s.clone(), {
+                let s = s.clone();
+                move |p| postman(mailbag.clone(), s.clone(), p)
+            }),
+            sup.spawn("janitor", JANITOR_PERIOD, s.clone(), {
+                let (store, s, expiry) = (store.clone(), s.clone(), config.idempotency_expiry_seconds);
+                move |p| janitor(store.clone(), expiry, s.clone(), p)
+            }),
+            sup.spawn("gauges", GAUGES_PERIOD, s.clone(), {
+                let s = s.clone();
+                move |p| gauges(store.clone(), s.clone(), p)
+            }),
         ];
-        Running { stop, tasks }
+        // Without a Slack bot token channel messages wait, stored: there is no chat cycle.
+        if let Some(chat) = chat {
+            tasks.push(sup.spawn("chat_intake", INTAKE_IDLE, s.clone(), {
+                let s = s.clone();
+                move |p| chat_intake(chat.clone(), s.clone(), p)
+            }));
+        }
+        Running { stop, tasks, supervisor }
     }
 }
 
@@ -227,15 +284,20 @@ async fn sweep<S: Store + 'static>(
     every: Duration,
     written: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
+    pulse: Pulse,
 ) {
     loop {
         let mut pause = every;
         let mut wrote = false;
         let swept = loop {
             match desk.run_due_batch().await {
-                Ok(fired) if fired.is_empty() => break true,
+                Ok(fired) if fired.is_empty() => {
+                    pulse.beat();
+                    break true;
+                }
                 Ok(fired) => {
                     metrics::record_sweep(&fired, Timestamp::now());
+                    pulse.beat();
                     wrote = true;
                 }
                 Err(e) => {
@@ -272,14 +334,17 @@ async fn dispatcher<S: DeliveryStore>(
     written: Arc<Notify>,
     dispatched: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
+    pulse: Pulse,
 ) {
     let Letters { links, correspondence, slack_channels } = letters;
     loop {
         let now = Timestamp::now();
+        let mut failed = false;
         let pages = match dispatch(&store, &links, slack_channels, now, DISPATCH_BATCH).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching notices failed; retrying");
+                failed = true;
                 Dispatched::default()
             }
         };
@@ -287,9 +352,13 @@ async fn dispatcher<S: DeliveryStore>(
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "dispatching customer letters failed; retrying");
+                failed = true;
                 Dispatched::default()
             }
         };
+        if !failed {
+            pulse.beat();
+        }
         // The deliverer claims only when there is something new to send.
         if pages.deliveries + letters.deliveries > 0 {
             dispatched.notify_one();
@@ -308,7 +377,7 @@ async fn dispatcher<S: DeliveryStore>(
 /// dispatcher made deliveries, or 200 ms passed. A claim's lease covers its one send, so a
 /// crash mid-send leaves the delivery to be retried (with the same idempotency key) once the
 /// lease ends. On stop, the sends under way are finished first.
-async fn deliverer<S, T>(store: S, outside: T, dispatched: Arc<Notify>, mut stop: watch::Receiver<bool>)
+async fn deliverer<S, T>(store: S, outside: T, dispatched: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse)
 where
     S: DeliveryStore + Clone + 'static,
     T: Sender + Clone + 'static,
@@ -319,7 +388,10 @@ where
     while !*stop.borrow() {
         let now = Timestamp::now();
         let claimed = match claim_due(&store, &mut in_flight, now).await {
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                pulse.beat();
+                claimed
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "claiming deliveries failed; retrying");
                 Vec::new()
@@ -349,7 +421,7 @@ where
                     Ok((_, (id, _, Err(e)))) => {
                         tracing::warn!(error = %e, delivery = id, "recording a delivery failed; it is sent again after its lease");
                     }
-                    Err(e) => tracing::warn!(error = %e, "a delivery task failed; it is sent again after its lease"),
+                    Err(e) => pulse.task_failed(e),
                 }
             }
             _ = dispatched.notified() => {}
@@ -362,10 +434,11 @@ where
 
 /// Settles sent page messages once paging is over, every 200 ms (at once after a full
 /// round). A crash mid-settle leaves the job to come back when its lease ends.
-async fn settler<S: SettleStore, T: Messenger>(store: S, outside: T, mut stop: watch::Receiver<bool>) {
+async fn settler<S: SettleStore, T: Messenger>(store: S, outside: T, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let full = match settle(&store, &outside, Timestamp::now(), SETTLE_BATCH).await {
             Ok(report) => {
+                pulse.beat();
                 metrics::record_settled(report.messages);
                 for (delivery, why) in &report.given_up {
                     tracing::warn!(delivery, reason = why, "a page message could not be settled");
@@ -384,6 +457,7 @@ async fn settler<S: SettleStore, T: Messenger>(store: S, outside: T, mut stop: w
 }
 
 /// What the dispatcher needs besides the store.
+#[derive(Clone)]
 struct Letters {
     links: AckLinks,
     correspondence: Option<Correspondence>,
@@ -394,11 +468,14 @@ struct Letters {
 /// lease, processes them concurrently (one change each through the Desk, so the group
 /// committer writes them together), and goes again at once after a full batch. A message
 /// whose processing failed on the store comes back when its lease ends.
-async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
+async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let now = Timestamp::now().as_second();
         let claimed = match mail.ports.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                pulse.beat();
+                claimed
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "claiming received mail failed; retrying");
                 Vec::new()
@@ -430,7 +507,11 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
                 }
             });
         }
-        while work.join_next().await.is_some() {}
+        while let Some(done) = work.join_next().await {
+            if let Err(e) = done {
+                pulse.task_failed(e);
+            }
+        }
         if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
@@ -441,7 +522,7 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>) {
 /// each alert's signals in order and different alerts at once (so the group committer
 /// batches their tickets), writes every outcome in one transaction, and goes again at once
 /// after a full batch.
-async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
+async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let now = Timestamp::now().as_second();
         let claimed = match alerts.ports.alerts.claim_signals(now, now + SIGNAL_LEASE_SECONDS, SIGNAL_BATCH).await {
@@ -468,14 +549,17 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
         while let Some(done) = work.join_next().await {
             match done {
                 Ok(p) => processed.push(p),
-                Err(e) => tracing::warn!(error = %e, "a monitoring signal task failed; its signals come back"),
+                Err(e) => pulse.task_failed(e),
             }
         }
         for why in processed.iter().filter_map(|p| p.failed.as_deref()) {
             tracing::warn!(error = why, "processing monitoring signals failed; they come back");
         }
         match alerts.finish(&processed).await {
-            Ok(n) => metrics::record_signals(n),
+            Ok(n) => {
+                metrics::record_signals(n);
+                pulse.beat();
+            }
             Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
         }
         if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
@@ -487,19 +571,16 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>) {
 /// Processes messages from the orgs' shared channels until told to stop: claims a batch
 /// with a lease; one channel's messages in the order posted (a reply after the message that
 /// opened its thread's ticket), different channels' at once; then posts the public comments
-/// written elsewhere into their tickets' threads. Without a Slack bot token the messages
-/// wait, stored.
-async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool>) {
-    let Some(chat) = chat else {
-        let _ = stop.wait_for(|stop| *stop).await;
-        return;
-    };
+/// written elsewhere into their tickets' threads.
+async fn chat_intake(chat: Arc<ChatDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let now = Timestamp::now().as_second();
+        let mut failed = false;
         let claimed = match chat.ports.chat.claim_messages(now, now + CHAT_LEASE_SECONDS, CHAT_BATCH).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming channel messages failed; retrying");
+                failed = true;
                 Vec::new()
             }
         };
@@ -523,12 +604,17 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
                 }
             });
         }
-        while work.join_next().await.is_some() {}
+        while let Some(done) = work.join_next().await {
+            if let Err(e) = done {
+                pulse.task_failed(e);
+            }
+        }
         // Channels owed a kickoff are kicked off.
         let kicked_full = match chat.kick_off_due(Timestamp::now().as_second()).await {
             Ok(n) => n as i64 >= stringer_app::chat::KICKOFF_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "running owed channel kickoffs failed; retrying");
+                failed = true;
                 false
             }
         };
@@ -537,9 +623,13 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
             Ok(n) => n as i64 >= CHAT_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "posting ticket updates into Slack threads failed; retrying");
+                failed = true;
                 false
             }
         };
+        if !failed {
+            pulse.beat();
+        }
         if rest(if full || posted_full || kicked_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
             return;
         }
@@ -548,24 +638,33 @@ async fn chat_intake(chat: Option<Arc<ChatDesk>>, mut stop: watch::Receiver<bool
 
 /// Starts and completes scheduled maintenances when their time comes, reminds their
 /// subscribers, and sends due notices: every second, or at once while notices wait.
-async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>) {
+async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let now = Timestamp::now().as_second();
+        let mut failed = false;
         match status.desk.run_due(now).await {
             Ok(n) if n > 0 => tracing::info!(moved = n, "scheduled maintenances moved on by the clock"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "moving scheduled maintenances on failed; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "moving scheduled maintenances on failed; retrying");
+                failed = true;
+            }
         }
         if let Err(e) = status.remind_due(now).await {
             tracing::warn!(error = %e, "writing maintenance reminders failed; retrying");
+            failed = true;
         }
         let full = match status.send_due(now).await {
             Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "sending status notices failed; retrying");
+                failed = true;
                 false
             }
         };
+        if !failed {
+            pulse.beat();
+        }
         if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
             return;
         }
@@ -574,10 +673,13 @@ async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>) {
 
 /// Sends the announcements of published post-incident reports: every second, or at once
 /// while more wait.
-async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>) {
+async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let full = match herald.send_due(Timestamp::now().as_second()).await {
-            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+            Ok(n) => {
+                pulse.beat();
+                n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "sending report announcements failed; retrying");
                 false
@@ -591,23 +693,31 @@ async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>) {
 
 /// Writes the quarterly reviews owed once a quarter has ended (every 30 seconds) and sends
 /// the letters waiting (every second, or at once while more wait).
-async fn postman(postman: Postman, mut stop: watch::Receiver<bool>) {
+async fn postman(postman: Postman, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     let mut reviews_read: Option<std::time::Instant> = None;
     loop {
         let now = Timestamp::now().as_second();
+        let mut failed = false;
         if reviews_read.is_none_or(|at| at.elapsed() >= REVIEW_PERIOD) {
             match postman.owe_reviews(now).await {
                 Ok(_) => reviews_read = Some(std::time::Instant::now()),
-                Err(e) => tracing::warn!(error = %e, "writing the quarterly reviews owed failed; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "writing the quarterly reviews owed failed; retrying");
+                    failed = true;
+                }
             }
         }
         let full = match postman.send_due(now).await {
             Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
             Err(e) => {
                 tracing::warn!(error = %e, "sending letters failed; retrying");
+                failed = true;
                 false
             }
         };
+        if !failed {
+            pulse.beat();
+        }
         if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
             return;
         }
@@ -616,12 +726,16 @@ async fn postman(postman: Postman, mut stop: watch::Receiver<bool>) {
 
 /// Purges idempotency keys past their expiry, every ten minutes, so the table does not grow
 /// without bound.
-async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver<bool>) {
+async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
         let before = Timestamp::now().as_second() - expiry;
         match store.purge_idempotency_keys(before).await {
-            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys purged"),
-            Ok(_) => {}
+            Ok(n) => {
+                pulse.beat();
+                if n > 0 {
+                    tracing::info!(purged = n, "expired idempotency keys purged");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
         }
         if rest(JANITOR_PERIOD, &mut stop).await {
@@ -632,14 +746,25 @@ async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver
 
 /// Counts open tickets by SLA state and the backlog every two seconds (indexed counts), so
 /// `/metrics` reports the database's truth on every instance.
-async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>) {
+async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     loop {
-        match store.open_tickets_by_sla_state().await {
-            Ok(counts) => metrics::set_open_tickets(&counts),
-            Err(e) => tracing::warn!(error = %e, "could not count open tickets for /metrics"),
-        }
+        let counted = match store.open_tickets_by_sla_state().await {
+            Ok(counts) => {
+                metrics::set_open_tickets(&counts);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count open tickets for /metrics");
+                false
+            }
+        };
         match store.backlog(Timestamp::now().as_second()).await {
-            Ok(backlog) => metrics::set_backlog(backlog),
+            Ok(backlog) => {
+                metrics::set_backlog(backlog);
+                if counted {
+                    pulse.beat();
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "could not count the backlog for /metrics"),
         }
         if rest(GAUGES_PERIOD, &mut stop).await {

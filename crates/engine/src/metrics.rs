@@ -1,7 +1,8 @@
 //! The engine's Prometheus metrics: escalation lag (a timer's due instant → its notices
 //! committed to the outbox), timers run, deliveries by channel and outcome, settled messages,
 //! and open tickets by SLA state (set by the web front at scrape time, from the database, so
-//! every instance reports the same truth). Every series exists, at zero, from the first
+//! every instance reports the same truth), and each engine cycle's panics and last progress
+//! (see [`crate::supervisor`]). Every series exists, at zero, from the first
 //! scrape, so dashboards and alert rules see them before the first page.
 
 use jiff::Timestamp;
@@ -29,8 +30,13 @@ pub const SIGNALS_PROCESSED: &str = "stringer_alert_signals_processed_total";
 pub const OPEN_TICKETS: &str = "stringer_open_tickets";
 /// Gauge: timers due and not yet run (the sweep's backlog).
 pub const TIMERS_DUE: &str = "stringer_timers_due";
-/// Gauge: outbox records not yet handed on (the dispatcher's and settle worker's backlog).
+/// Gauge: outbox records not yet handed on (the dispatcher's, settle worker's and letters'
+/// backlog); zero when nothing is owed.
 pub const OUTBOX_PENDING: &str = "stringer_outbox_pending";
+/// Counter: panics of an engine cycle, by cycle (each one restarted by the supervisor).
+pub const CYCLE_PANICS: &str = "stringer_cycle_panics_total";
+/// Gauge: when an engine cycle last made progress (Unix seconds), by cycle.
+pub const CYCLE_LAST_PROGRESS: &str = "stringer_cycle_last_progress_seconds";
 
 /// The label values of every series, so each can start at zero.
 const TIMER_KINDS: [&str; 6] =
@@ -86,6 +92,12 @@ fn register() {
     metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
     metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
     metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
+    metrics::describe_counter!(CYCLE_PANICS, "Panics of an engine cycle, each restarted after a back-off, by cycle");
+    metrics::describe_gauge!(
+        CYCLE_LAST_PROGRESS,
+        metrics::Unit::Seconds,
+        "When an engine cycle last made progress (Unix seconds), by cycle"
+    );
     let _ = metrics::histogram!(ESCALATION_LAG);
     for urgency in URGENCIES {
         let _ = metrics::histogram!(DELIVERY_LAG, "urgency" => urgency_name(urgency));
@@ -170,6 +182,22 @@ pub fn record_mail(state: &'static str) {
 /// Records monitoring signals processed.
 pub fn record_signals(count: usize) {
     metrics::counter!(SIGNALS_PROCESSED).increment(count as u64);
+}
+
+/// Starts a supervised cycle's series: no panics yet, progress as of now.
+pub(crate) fn register_cycle(cycle: &'static str) {
+    metrics::counter!(CYCLE_PANICS, "cycle" => cycle).absolute(0);
+    record_progress(cycle);
+}
+
+/// Records a cycle's panic.
+pub(crate) fn record_panic(cycle: &'static str) {
+    metrics::counter!(CYCLE_PANICS, "cycle" => cycle).increment(1);
+}
+
+/// Records that a cycle made progress now.
+pub(crate) fn record_progress(cycle: &'static str) {
+    metrics::gauge!(CYCLE_LAST_PROGRESS, "cycle" => cycle).set(Timestamp::now().as_millisecond() as f64 / 1000.0);
 }
 
 /// Sets the backlog gauges.

@@ -12,6 +12,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use stringer_app::delivery::dispatched;
 use stringer_app::mail::Inform;
 use stringer_app::{Change, StoreError};
 use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
@@ -280,7 +281,8 @@ async fn take_numbers(
 }
 
 /// What the applied changes bring along, in their order: timeline entries, outbox records
-/// (notices, and the settle job of a change that ended paging), comments, full-text search
+/// (the notices the dispatcher hands on, the settle job of a change that ended paging, and
+/// what the customer is to be told), comments, full-text search
 /// rows (a new ticket's subject and description, each comment), and the net effect
 /// on each (ticket, timer kind) — the last operation wins.
 #[derive(Default)]
@@ -324,7 +326,11 @@ impl FollowUps {
                 }
                 let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
                 rows.timeline.push(Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()));
-                rows.outbox.push(Row::new().text(id).int(when).text(kind).text(body).int(at));
+                // Only what the dispatcher hands on is owed: a row nothing settles would stay
+                // pending forever (and be walked by every poll).
+                if dispatched(&n.body) {
+                    rows.outbox.push(Row::new().text(id).int(when).text(kind).text(body).int(at));
+                }
             }
             if let Some(ended) = &c.paging_ended {
                 rows.outbox.push(Row::new().text(id).int(at).text(PAGING_ENDED).text(json(ended)).int(at));

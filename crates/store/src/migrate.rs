@@ -102,6 +102,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0027_inquiry_letters.sql"),
     ),
     (
+        28,
+        include_str!("../migrations/sqlite/0028_outbox_owed.sql"),
+        include_str!("../migrations/postgres/0028_outbox_owed.sql"),
+    ),
+    (
         30,
         include_str!("../migrations/sqlite/0030_keyed_writes.sql"),
         include_str!("../migrations/postgres/0030_keyed_writes.sql"),

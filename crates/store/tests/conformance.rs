@@ -429,3 +429,43 @@ async fn postgres_action_item_owners_migrate() {
     let Some(url) = postgres_url("owners") else { return };
     action_item_owners_migrate(&url).await;
 }
+
+/// Migration 28 on an outbox written before it: the rows of notices nothing consumes (the
+/// queue told, a target met) are settled; what a consumer still owes (a page, a customer
+/// update) stays pending.
+async fn unowed_outbox_rows_settle(url: &str) {
+    let store = SqlStore::connect(url).await.unwrap();
+    let desk = Desk::new(Arc::new(Contract::default_contract()), store.clone(), VirtualClock::new(at("20:00:00")));
+    let org =
+        OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("enterprise"), deployment: Deployment::Dedicated };
+    desk.put_org(org).await.unwrap();
+    desk.record(opened("T4", "P4", "20:00:00")).await.unwrap();
+    assert_eq!(store.backlog(0).await.unwrap().outbox_pending, 0, "a quiet ticket owes nothing");
+    let raw = sqlx::AnyPool::connect(url).await.unwrap();
+    for kind in ["queue.notified", "sla.met", "page", "customer.inform"] {
+        sqlx::query("INSERT INTO outbox (ticket_id, at, kind, body, created_at) VALUES ('T4', 1, $1, '{}', 1)")
+            .bind(kind)
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    sqlx::query("DROP INDEX outbox_to_dispatch").execute(&raw).await.unwrap();
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 28").execute(&raw).await.unwrap();
+    raw.close().await;
+    store.close().await;
+
+    let migrated = SqlStore::connect(url).await.unwrap();
+    assert_eq!(migrated.backlog(0).await.unwrap().outbox_pending, 2, "the page and the customer update are owed");
+}
+
+#[tokio::test]
+async fn sqlite_unowed_outbox_rows_settle() {
+    let path = tempdir().join("stringer.db");
+    unowed_outbox_rows_settle(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_unowed_outbox_rows_settle() {
+    let Some(url) = postgres_url("outbox") else { return };
+    unowed_outbox_rows_settle(&url).await;
+}

@@ -123,6 +123,9 @@ pub struct AppState {
     /// The telephony provider, for SMS to people that is not a page (the code confirming a
     /// phone number), when configured (`--sms-account`).
     pub texts: Option<stringer_integrations::sms_voice::Phone>,
+    /// The engine's cycles, when they run beside this front: `/readyz` answers unready while
+    /// one of them has stalled.
+    pub liveness: Option<Arc<dyn stringer_app::ports::Liveness>>,
 }
 
 impl AppState {
@@ -225,6 +228,7 @@ impl AppState {
             mail_addresses: None,
             phone_line: None,
             texts: None,
+            liveness: None,
         }
     }
 

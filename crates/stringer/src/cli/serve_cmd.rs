@@ -195,6 +195,10 @@ pub struct ServeArgs {
     /// Seconds between timer sweeps (breaches, escalation steps, report deadlines).
     #[arg(long, env = "STRINGER_TICK_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=60))]
     tick_seconds: u64,
+    /// Seconds a background cycle (the sweep, the dispatcher, an intake, …) may go without
+    /// progress beyond two of its own periods before /readyz answers unready naming it.
+    #[arg(long, env = "STRINGER_STALL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    stall_seconds: u64,
     #[command(flatten)]
     db: DatabaseArgs,
 }
@@ -374,6 +378,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let engine_config = stringer_engine::Config {
         tick: Duration::from_secs(args.tick_seconds),
+        stall_grace: Duration::from_secs(args.stall_seconds),
         slack_channels: outside.slack.is_some(),
         idempotency_expiry_seconds: stringer_web::IDEMPOTENCY_EXPIRY_SECONDS,
         correspondence: (!mail_setup.addresses.domains.is_empty()).then(|| Correspondence {
@@ -421,6 +426,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
+    state.liveness = Some(Arc::new(engine.supervisor()));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut stop: watch::Receiver<bool>| async move {

@@ -21,7 +21,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -146,16 +145,27 @@ pub fn public(doc: Arc<serde_json::Value>) -> Router<AppState> {
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
 }
 
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.ports.queries.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+/// Ready when the database answers and no background cycle has stalled; otherwise 503,
+/// saying why (each stalled cycle by name, with how long it has made no progress).
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    if state.ports.queries.ping().await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable".into());
     }
+    let stalled = state.liveness.as_ref().map(|l| l.stalled()).unwrap_or_default();
+    if stalled.is_empty() {
+        return (StatusCode::OK, "ready".into());
+    }
+    let cycles: Vec<String> = stalled
+        .iter()
+        .map(|s| format!("{} (no progress for {} s, allowed {} s)", s.cycle, s.quiet_seconds, s.allowed_seconds))
+        .collect();
+    (StatusCode::SERVICE_UNAVAILABLE, format!("stalled: {}", cycles.join(", ")))
 }
 
 /// Error statuses any operation may answer (authentication, scopes, body and query parsing,
-/// rate limits, an unavailable database), each an RFC 9457 problem document.
-const COMMON_PROBLEMS: [(&str, &str); 8] = [
+/// rate limits, a fault of the server, an unavailable database), each an RFC 9457 problem
+/// document.
+const COMMON_PROBLEMS: [(&str, &str); 9] = [
     ("400", "Malformed request: bad JSON, query or id"),
     ("401", "Missing, unknown, revoked or expired token"),
     ("403", "The token or role does not allow this"),
@@ -163,6 +173,7 @@ const COMMON_PROBLEMS: [(&str, &str); 8] = [
     ("415", "The body is not application/json"),
     ("422", "The body is well-formed JSON but its values are invalid"),
     ("429", "Too many attempts"),
+    ("500", "An internal error: a fault of the server, logged with its cause"),
     ("503", "The database is unavailable"),
 ];
 
