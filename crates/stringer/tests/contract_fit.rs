@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::{Db, Server, contract_with, desk, open_ticket, paging_desk, receiver, until};
+use support::{Db, Server, contract_with, desk, open_ticket, paging_desk, receiver, sql, until};
 
 /// The built-in contract with the `pro` tier renamed `professional` and the severity `P4`
 /// renamed `P5`: valid on its own.
@@ -33,17 +33,6 @@ fn url(db: &Db) -> String {
         Db::Sqlite(dir) => format!("sqlite://{}", dir.join("stringer.db").display()),
         Db::Postgres(url) => url.clone(),
     }
-}
-
-/// Runs SQL on the server's database behind its back, as an operator's hand would.
-fn sql(db: &Db, statement: &str) {
-    let status = match db {
-        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(statement).status(),
-        Db::Postgres(url) => {
-            Command::new("psql").args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", statement]).status()
-        }
-    };
-    assert!(status.expect("the SQL client runs").success(), "{statement}");
 }
 
 /// Runs the binary to its end (60 s at most).

@@ -14,9 +14,8 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{Db, Server, desk};
+use support::{Db, Server, desk, sql};
 
 /// The lease the server is started with: a key whose request died is free again after it.
 const LEASE: &str = "2";
@@ -31,17 +30,6 @@ fn setting(name: &str, default: usize) -> usize {
 fn random_below(n: u64) -> u64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     u64::from(nanos.wrapping_mul(2_654_435_761)) % n
-}
-
-/// Runs `query` on the server's database with the backend's own client; rows as lines.
-fn sql(db: &Db, query: &str) -> String {
-    let output = match db {
-        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(query).output(),
-        Db::Postgres(url) => Command::new("psql").args([url.as_str(), "-q", "-A", "-t", "-c", query]).output(),
-    }
-    .expect("the database client runs");
-    assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
 /// One keyed write: a ticket (`t-…` keys) or a comment on one of `tickets` (`c-…` keys).

@@ -9,20 +9,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::process::Command;
-use support::{Db, Server, desk};
-
-/// Runs `query` on the server's database with the backend's own client; rows as lines,
-/// columns separated by `|`.
-fn sql(db: &Db, query: &str) -> String {
-    let output = match db {
-        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(query).output(),
-        Db::Postgres(url) => Command::new("psql").args([url.as_str(), "-q", "-A", "-t", "-c", query]).output(),
-    }
-    .expect("the database client runs");
-    assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
-}
+use support::{Db, Server, desk, sql};
 
 async fn keyed(server: &Server, token: &str, path: &str, key: &str, body: Value) -> (StatusCode, Value, bool) {
     let response = reqwest::Client::new()

@@ -839,3 +839,17 @@ print(json.dumps(out))
     assert!(out.status.success(), "icalendar could not parse the feed");
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
+
+/// Runs SQL on a server's database from outside (sqlite3 or psql), as an operator's hand or a
+/// crash would leave it, and answers what the client printed, trimmed.
+pub fn sql(db: &Db, query: &str) -> String {
+    let output = match db {
+        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(query).output(),
+        Db::Postgres(url) => {
+            Command::new("psql").args([url.as_str(), "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query]).output()
+        }
+    }
+    .expect("the database client runs");
+    assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
