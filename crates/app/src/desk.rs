@@ -5,7 +5,7 @@
 //! so the timeline names who was paged and delivery sends to exactly them.
 
 use crate::clock::Clock;
-use crate::keyed::KeyedWrite;
+use crate::keyed::CurrentKey;
 use crate::ports::Commands;
 use crate::store::{Change, Extras, PagingEnded, Store, StoreError, StoredTicket, Timer};
 use async_trait::async_trait;
@@ -100,12 +100,20 @@ pub struct Desk<S, C> {
     store: S,
     clock: C,
     informing: bool,
+    keyed: CurrentKey,
 }
 
 impl<S: Store, C: Clock> Desk<S, C> {
     /// A desk keeping `contract`'s promises with `store`, reading time from `clock`.
     pub fn new(contract: Arc<Contract>, store: S, clock: C) -> Self {
-        Desk { contract, store, clock, informing: false }
+        Desk { contract, store, clock, informing: false, keyed: crate::keyed::never }
+    }
+
+    /// A desk whose changes carry the `Idempotency-Key` of the request that made them, as
+    /// `current` tells it (the web front's), so the key's outcome commits with the change.
+    pub fn keyed_by(mut self, current: CurrentKey) -> Self {
+        self.keyed = current;
+        self
     }
 
     /// A desk that also records what customers are to be told (the letters worker mails
@@ -255,7 +263,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             timers: decision.timers,
             paging_ended,
             extras,
-            keyed: KeyedWrite::current(),
+            keyed: (self.keyed)(),
         };
         self.store.commit(change).await?;
         Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })

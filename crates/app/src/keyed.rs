@@ -3,11 +3,12 @@
 //! write committed then leaves its key "written", never "in progress": a retry replays the
 //! outcome instead of writing again.
 //!
-//! The web front runs each keyed request inside [`KeyedWrite::scope`]; the [`crate::Desk`]
-//! puts [`KeyedWrite::current`] on every [`crate::Change`] it commits, and the store records
-//! the key's outcome with the change (or refuses the change when a retry took the key over).
+//! The web front runs each keyed request with its key at hand (a task-local there: the
+//! application holds no runtime); the [`crate::Desk`] asks the function it was given
+//! ([`crate::Desk::keyed_by`]) for the running request's key and puts it on every
+//! [`crate::Change`] it commits, and the store records the key's outcome with the change (or
+//! refuses the change when a retry took the key over).
 
-use std::future::Future;
 use stringer_core::ids::UserId;
 
 /// The key a write answers to: whose key, the key, and the claim the request holds on it (a
@@ -23,32 +24,12 @@ pub struct KeyedWrite {
     pub claim: String,
 }
 
-tokio::task_local! {
-    static CURRENT: KeyedWrite;
-}
+/// Where a desk learns the running request's key: `None` outside a keyed request.
+pub type CurrentKey = fn() -> Option<KeyedWrite>;
 
-impl KeyedWrite {
-    /// Runs `work` (a request's handling) with this key as the one its writes answer to.
-    pub async fn scope<F: Future>(self, work: F) -> F::Output {
-        CURRENT.scope(self, work).await
-    }
-
-    /// The key the running request's writes answer to, if it sent one.
-    pub fn current() -> Option<KeyedWrite> {
-        CURRENT.try_with(Clone::clone).ok()
-    }
-
-    /// `work` under the running request's key, if any: for work spawned off the request's
-    /// task (a spawned task does not inherit it).
-    pub fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
-        let keyed = KeyedWrite::current();
-        async move {
-            match keyed {
-                Some(keyed) => keyed.scope(work).await,
-                None => work.await,
-            }
-        }
-    }
+/// No request is ever keyed (the CLI, simulations, background work).
+pub fn never() -> Option<KeyedWrite> {
+    None
 }
 
 /// What a keyed write recorded with its change: the ticket it wrote, and whether it created

@@ -29,7 +29,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::future::Future;
 use stringer_app::keyed::{KeyedWrite, Written};
+
+tokio::task_local! {
+    /// The key the running request's writes answer to.
+    static CURRENT: KeyedWrite;
+}
+
+/// The key the running request's writes answer to, if it sent one: what the Desk is given
+/// ([`stringer_app::Desk::keyed_by`]) so the key's outcome commits with the change.
+pub fn current_key() -> Option<KeyedWrite> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// `work` under the running request's key, if any: for work spawned off the request's task
+/// (a spawned task does not inherit it).
+pub(crate) fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    let keyed = current_key();
+    async move {
+        match keyed {
+            Some(keyed) => CURRENT.scope(keyed, work).await,
+            None => work.await,
+        }
+    }
+}
 use stringer_app::records::KeyClaim;
 use stringer_core::access::Action;
 
@@ -116,7 +140,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         KeyClaim::Written(written) => replay_written(&state, &caller, written).await,
         KeyClaim::New { claim } => {
             let keyed = KeyedWrite { user: user.clone(), key: key.clone(), claim };
-            let response = keyed.clone().scope(next.run(Request::from_parts(parts, Body::from(bytes)))).await;
+            let response = CURRENT.scope(keyed.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
             let (parts, body) = response.into_parts();
             let Ok(bytes) = to_bytes(body, usize::MAX).await else {
                 store.release_idempotent(user, &key, &keyed.claim, false).await?;

@@ -27,7 +27,9 @@ mod routes;
 pub mod token_cache;
 
 pub use error::ApiError;
-pub use idempotency::{EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS, LEASE_SECONDS as IDEMPOTENCY_LEASE_SECONDS};
+pub use idempotency::{
+    EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS, LEASE_SECONDS as IDEMPOTENCY_LEASE_SECONDS, current_key,
+};
 pub use ratelimit::RateLimit;
 
 use axum::Router;
@@ -253,7 +255,7 @@ impl AppState {
         extras: stringer_app::Extras,
     ) -> Result<stringer_app::Recorded, stringer_app::AppError> {
         let commands = self.ports.commands.clone();
-        let work = stringer_app::keyed::KeyedWrite::carry(async move { commands.record(events, extras).await });
+        let work = idempotency::carry(async move { commands.record(events, extras).await });
         match tokio::spawn(work).await {
             Ok(recorded) => recorded,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

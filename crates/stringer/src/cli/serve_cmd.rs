@@ -261,7 +261,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
     let outside = integrations(&args, &instance, mail_domains(&args, &config).first().map(String::as_str))?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;
-    let desk = Desk::new(contract, store.clone(), SystemClock);
+    // A change made by a keyed request records the key's outcome with it.
+    let desk = Desk::new(contract, store.clone(), SystemClock).keyed_by(stringer_web::current_key);
     // Customers are told of their tickets by mail only where the server has a mail domain.
     let desk = Arc::new(if mail_domains(&args, &config).is_empty() { desk } else { desk.informing() });
     let mut state = AppState::new(wiring::ports(&store, desk.clone()));
