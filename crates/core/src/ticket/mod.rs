@@ -372,6 +372,14 @@ impl Ticket {
         for (c, cell) in self.clocks.iter_mut().zip(cells) {
             c.change_severity(contract, cell, raised, at);
         }
+        // A lowering counts from the opening, so it may put a due time in the past: that
+        // target is breached (its breach instant stays the second after the due time), and the
+        // notice comes now, with the change that reveals it, not before what came earlier.
+        let late: Vec<(String, Timestamp)> =
+            self.clocks.iter_mut().filter_map(|c| c.check_breach(at).map(|due| (c.target.clone(), due))).collect();
+        for (target, due) in late {
+            d.notices.push(self.notice(at, NoticeBody::SlaBreached { target, due }));
+        }
         self.move_bridge_deadline(contract, d);
         self.repage_for_severity(contract, raised, at, d)?;
         self.reconsider_customer_page(contract, raised, at, d)
