@@ -15,16 +15,7 @@ const DOMAIN: &str = "support.example";
 async fn signed_slack(server: &Server, path: &str, content_type: &str, body: &str) -> (StatusCode, String) {
     let timestamp = jiff::Timestamp::now().as_second();
     let signature = stringer_integrations::slack::sign_request(SECRET, timestamp, body.as_bytes());
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", server.base))
-        .header("content-type", content_type)
-        .header("x-slack-request-timestamp", timestamp.to_string())
-        .header("x-slack-signature", signature)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    support::slack_post_signed(server, path, content_type, body, timestamp, &signature).await
 }
 
 async fn every_door_refuses_a_decoded_nul(db: Db) {

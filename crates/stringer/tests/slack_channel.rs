@@ -26,27 +26,7 @@ both_backends!(opening_answer_survives_slack_refusing_it, opening_answer_on);
 async fn signed(server: &Server, path: &str, body: &str, content_type: &str, skew: i64) -> (StatusCode, String) {
     let timestamp = jiff::Timestamp::now().as_second() - skew;
     let signature = stringer_integrations::slack::sign_request(SECRET, timestamp, body.as_bytes());
-    send(server, path, body, content_type, timestamp, &signature).await
-}
-
-async fn send(
-    server: &Server,
-    path: &str,
-    body: &str,
-    content_type: &str,
-    timestamp: i64,
-    signature: &str,
-) -> (StatusCode, String) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", server.base))
-        .header("content-type", content_type)
-        .header("x-slack-request-timestamp", timestamp.to_string())
-        .header("x-slack-signature", signature)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    support::slack_post_signed(server, path, content_type, body, timestamp, &signature).await
 }
 
 fn message(event_id: &str, channel: &str, user: &str, ts: &str, thread_ts: Option<&str>, text: &str) -> String {
@@ -121,9 +101,15 @@ async fn shared_channel_on(db: Db) {
         (status, serde_json::from_str::<Value>(&answer).unwrap()),
         (StatusCode::OK, json!({"challenge": "3eZbrw1aB"}))
     );
-    let (status, _) =
-        send(&server, "/slack/events", &handshake, "application/json", jiff::Timestamp::now().as_second(), "v0=00")
-            .await;
+    let (status, _) = support::slack_post_signed(
+        &server,
+        "/slack/events",
+        "application/json",
+        &handshake,
+        jiff::Timestamp::now().as_second(),
+        "v0=00",
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(signed(&server, "/slack/events", &handshake, "application/json", 600).await.0, StatusCode::UNAUTHORIZED);
 
@@ -139,7 +125,9 @@ async fn shared_channel_on(db: Db) {
     let timestamp = jiff::Timestamp::now().as_second();
     let signature = stringer_integrations::slack::sign_request(SECRET, timestamp, opening.as_bytes());
     assert_eq!(
-        send(&server, "/slack/events", &opening, "application/json", timestamp, &signature).await.0,
+        support::slack_post_signed(&server, "/slack/events", "application/json", &opening, timestamp, &signature)
+            .await
+            .0,
         StatusCode::OK
     );
     let t =
@@ -157,12 +145,15 @@ async fn shared_channel_on(db: Db) {
 
     // The same request again is a replay; Slack's retry (same event, signed anew) is stored once.
     assert_eq!(
-        send(&server, "/slack/events", &opening, "application/json", timestamp, &signature).await.0,
+        support::slack_post_signed(&server, "/slack/events", "application/json", &opening, timestamp, &signature)
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
     let later = timestamp + 1;
     let resigned = stringer_integrations::slack::sign_request(SECRET, later, opening.as_bytes());
-    let retry = send(&server, "/slack/events", &opening, "application/json", later, &resigned).await;
+    let retry =
+        support::slack_post_signed(&server, "/slack/events", "application/json", &opening, later, &resigned).await;
     assert_eq!(retry.0, StatusCode::OK, "Slack's retry signs anew: {retry:?}");
 
     // Replies in the thread: the customer's message, and a staff reply, both public.

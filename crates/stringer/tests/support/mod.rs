@@ -617,16 +617,29 @@ pub fn slack_body(member: &str, action: &str, ticket: &str, action_ts: &str) -> 
 /// Sends a body to `/slack/interactions`, signed as Slack signs it at `timestamp`.
 pub async fn slack_send(server: &Server, body: &str, timestamp: i64, secret: &str) -> StatusCode {
     let signature = stringer_integrations::slack::sign_request(secret, timestamp, body.as_bytes());
-    reqwest::Client::new()
-        .post(format!("{}/slack/interactions", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
+    let form = "application/x-www-form-urlencoded";
+    slack_post_signed(server, "/slack/interactions", form, body, timestamp, &signature).await.0
+}
+
+/// Posts `body` to `path` as Slack does, with the given timestamp and signature headers.
+pub async fn slack_post_signed(
+    server: &Server,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    timestamp: i64,
+    signature: &str,
+) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", server.base))
+        .header("content-type", content_type)
         .header("x-slack-request-timestamp", timestamp.to_string())
         .header("x-slack-signature", signature)
         .body(body.to_string())
         .send()
         .await
-        .unwrap()
-        .status()
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
 }
 
 /// A press of a Slack button, signed now.
