@@ -193,7 +193,8 @@ trap 'exit 130' INT TERM
 
 # start_server ARGS...: starts `$bin serve --listen 127.0.0.1:0 ARGS...` in the background,
 # logging to $work/server.stdout and $work/server.stderr, and waits until it listens. Sets
-# server_pid, base_url, token (the first-run admin's) and, when the server serves metrics
+# server_pid, base_url, token (the first-run admin's; kept from an earlier start on the same
+# database) and, when the server serves metrics
 # (--metrics-listen), metrics_url (else empty).
 start_server() {
     local out="$work/server.stdout" err="$work/server.stderr" v
@@ -217,7 +218,10 @@ start_server() {
     # Printed before "listening on" when the server serves metrics.
     metrics_url=$(sed -n 's|^metrics on \(http://127\.0\.0\.1:[0-9]*/metrics\).*|\1|p' "$out" | head -n1)
     # The first-run admin: "First run: created the first admin..." then "      token stg_...".
-    token=$(sed -n '/^First run: created the first admin/,$ s/^ *token \(stg_[A-Za-z0-9_-]*\).*/\1/p' "$out" | head -n1)
+    # A restart on the same database prints none: the token of the first start stays.
+    local first
+    first=$(sed -n '/^First run: created the first admin/,$ s/^ *token \(stg_[A-Za-z0-9_-]*\).*/\1/p' "$out" | head -n1)
+    token=${first:-${token:-}}
     [ -n "$token" ] || die "no first-run admin token in the server's output (is the database fresh?)"
 }
 

@@ -83,6 +83,10 @@ pub trait Queries: Send + Sync {
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// Unresolved tickets counted by their worst SLA clock state.
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// The id of the newest timeline entry (0 when there is none): every ticket change
+    /// appends to the timeline, so a count of tickets by state can only have moved when
+    /// this did (an index lookup, whatever the number of tickets).
+    async fn timeline_mark(&self) -> Result<i64, StoreError>;
     /// The work waiting at `now` (Unix seconds): timers due and not yet run, and outbox
     /// records not yet handed on.
     async fn backlog(&self, now: i64) -> Result<Backlog, StoreError>;

@@ -23,6 +23,11 @@
 //! - the **gauges** count open tickets by SLA state and the backlog (timers due, outbox
 //!   records pending) for `/metrics`.
 //!
+//! The polling cycles pace themselves ([`pacing`]): at once while work waits, slowing down to
+//! an idle pause (a second or two) when there is none, and woken at once by the store's
+//! doorbells ([`Bells`]) when this process stored work for them; the gauges recount open
+//! tickets only when the timeline moved. An idle server so costs little whatever it holds.
+//!
 //! Every cycle runs under one [`Supervisor`]: a panic is caught, counted and logged, and the
 //! cycle starts again after a back-off; each says when it made progress, and one that made
 //! none for too long is reported stalled (`/readyz` answers unready).
@@ -35,6 +40,7 @@
 
 mod clock;
 pub mod metrics;
+mod pacing;
 pub mod supervisor;
 
 pub use clock::SystemClock;
@@ -58,6 +64,8 @@ use stringer_app::{Desk, Store};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use pacing::{Pacing, Round};
+
 /// Outbox notices turned into deliveries per round.
 const DISPATCH_BATCH: i64 = 200;
 /// Sends under way at once on one instance.
@@ -66,9 +74,11 @@ const DELIVERY_CONCURRENCY: usize = 64;
 const PER_DESTINATION: usize = 2;
 /// Settle jobs claimed per round.
 const SETTLE_BATCH: i64 = 20;
-/// The pause of the dispatcher, the deliverer and the settler when a round found nothing to
-/// do (the dispatcher and the deliverer are also woken as soon as there is work).
-const IDLE: Duration = Duration::from_millis(200);
+/// The pacing of the dispatcher and the deliverer: woken at once by work (the outbox's
+/// doorbell, new deliveries), polling for other instances' work at most a second apart.
+const OUTBOX_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::from_secs(1));
+/// The pacing of the settler (settling is tidying up, never urgent).
+const SETTLE_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::from_secs(2));
 /// How often the janitor runs.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
 /// Received messages claimed per mailroom round (processed concurrently).
@@ -77,8 +87,9 @@ const MAIL_BATCH: i64 = 128;
 /// takes (well under a second), short enough that a crashed instance's claims come back
 /// soon. Processing twice is harmless (every id is derived from the message).
 const MAIL_LEASE_SECONDS: i64 = 15;
-/// The intakes' pause (mail, alerts, chat) when nothing was waiting.
-const INTAKE_IDLE: Duration = Duration::from_millis(100);
+/// The intakes' pacing (mail, alerts, chat): woken at once by their doorbells, polling for
+/// what other instances stored at most a second apart.
+const INTAKE_PACE: Pacing = Pacing::new(Duration::from_millis(100), Duration::from_secs(1));
 /// Monitoring signals claimed per round (different alerts processed at once).
 const SIGNAL_BATCH: i64 = 256;
 /// How long claimed signals stay hidden from other instances (as for mail: processing twice
@@ -89,13 +100,17 @@ const SIGNAL_LEASE_SECONDS: i64 = 15;
 const CHAT_BATCH: i64 = 128;
 /// How long claimed channel messages stay hidden from other instances (as for mail).
 const CHAT_LEASE_SECONDS: i64 = 15;
-/// How often the status clock looks for maintenances to start or complete.
-const STATUS_PERIOD: Duration = Duration::from_secs(1);
+/// The pacing of the status clock (maintenances to start or complete, notices to send), the
+/// report herald and the postman's letters: every second while there is work, every two
+/// when there is none.
+const CLOCK_PACE: Pacing = Pacing::new(Duration::from_secs(1), Duration::from_secs(2));
 /// How often the postman looks for a quarter that has ended (letters it looks for every
 /// second).
 const REVIEW_PERIOD: Duration = Duration::from_secs(30);
-/// How often the gauges are counted.
+/// How often the gauges look at the database.
 const GAUGES_PERIOD: Duration = Duration::from_secs(2);
+/// The longest the open-ticket count goes without a recount, moved timeline or not.
+const RECOUNT_PERIOD: Duration = Duration::from_secs(60);
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -141,6 +156,22 @@ pub struct Intakes {
     pub reports: Herald,
     /// Letters to orgs' people: quarterly reviews mailed when a quarter ends, welcome packets.
     pub letters: Postman,
+    /// The doorbells the store rings when this process stored work for a cycle.
+    pub bells: Bells,
+}
+
+/// The doorbells of the cycles that wait for stored work: each rung by the store when a
+/// commit of this process left some (see [`pacing`]).
+#[derive(Clone, Debug, Default)]
+pub struct Bells {
+    /// Outbox records were committed: the dispatcher's.
+    pub outbox: Arc<Notify>,
+    /// Received mail was stored: the mailroom's.
+    pub mail: Arc<Notify>,
+    /// Monitoring signals were stored: the alert intake's.
+    pub signals: Arc<Notify>,
+    /// A channel message was stored: the chat intake's.
+    pub chat: Arc<Notify>,
 }
 
 /// A started engine; [`Running::stop`] ends its cycles between rounds.
@@ -187,47 +218,48 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status, reports, letters: mailbag } = intakes;
+        let Intakes { mail, alerts, chat, status, reports, letters: mailbag, bells } = intakes;
         let letters =
             Letters { links, correspondence: config.correspondence.clone(), slack_channels: config.slack_channels };
-        let (written, dispatched) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let dispatched = Arc::new(Notify::new());
         let supervisor = Supervisor::new(config.stall_grace);
         let (sup, s) = (&supervisor, &stopped);
         let tick = config.tick;
         let mut tasks = vec![
             sup.spawn("sweep", tick, s.clone(), {
-                let (written, s) = (written.clone(), s.clone());
-                move |p| sweep(desk.clone(), tick, written.clone(), s.clone(), p)
+                let s = s.clone();
+                move |p| sweep(desk.clone(), tick, s.clone(), p)
             }),
-            sup.spawn("dispatcher", IDLE, s.clone(), {
-                let (store, dispatched, s) = (store.clone(), dispatched.clone(), s.clone());
+            sup.spawn("dispatcher", OUTBOX_PACE.longest(), s.clone(), {
+                let (store, written, dispatched, s) =
+                    (store.clone(), bells.outbox.clone(), dispatched.clone(), s.clone());
                 move |p| dispatcher(store.clone(), letters.clone(), written.clone(), dispatched.clone(), s.clone(), p)
             }),
-            sup.spawn("deliverer", IDLE, s.clone(), {
+            sup.spawn("deliverer", OUTBOX_PACE.longest(), s.clone(), {
                 let (store, outside, s) = (store.clone(), outside.clone(), s.clone());
                 move |p| deliverer(store.clone(), outside.clone(), dispatched.clone(), s.clone(), p)
             }),
-            sup.spawn("settler", IDLE, s.clone(), {
+            sup.spawn("settler", SETTLE_PACE.longest(), s.clone(), {
                 let (store, s) = (store.clone(), s.clone());
                 move |p| settler(store.clone(), outside.clone(), s.clone(), p)
             }),
-            sup.spawn("mailroom", INTAKE_IDLE, s.clone(), {
-                let s = s.clone();
-                move |p| mailroom(mail.clone(), s.clone(), p)
+            sup.spawn("mailroom", INTAKE_PACE.longest(), s.clone(), {
+                let (s, bell) = (s.clone(), bells.mail.clone());
+                move |p| mailroom(mail.clone(), bell.clone(), s.clone(), p)
             }),
-            sup.spawn("alert_intake", INTAKE_IDLE, s.clone(), {
-                let s = s.clone();
-                move |p| alert_intake(alerts.clone(), s.clone(), p)
+            sup.spawn("alert_intake", INTAKE_PACE.longest(), s.clone(), {
+                let (s, bell) = (s.clone(), bells.signals.clone());
+                move |p| alert_intake(alerts.clone(), bell.clone(), s.clone(), p)
             }),
-            sup.spawn("status_clock", STATUS_PERIOD, s.clone(), {
+            sup.spawn("status_clock", CLOCK_PACE.longest(), s.clone(), {
                 let s = s.clone();
                 move |p| status_clock(status.clone(), s.clone(), p)
             }),
-            sup.spawn("report_herald", STATUS_PERIOD, s.clone(), {
+            sup.spawn("report_herald", CLOCK_PACE.longest(), s.clone(), {
                 let s = s.clone();
                 move |p| report_herald(reports.clone(), s.clone(), p)
             }),
-            sup.spawn("postman", STATUS_PERIOD, s.clone(), {
+            sup.spawn("postman", CLOCK_PACE.longest(), s.clone(), {
                 let s = s.clone();
                 move |p| postman(mailbag.clone(), s.clone(), p)
             }),
@@ -242,9 +274,9 @@ where
         ];
         // Without a Slack bot token channel messages wait, stored: there is no chat cycle.
         if let Some(chat) = chat {
-            tasks.push(sup.spawn("chat_intake", INTAKE_IDLE, s.clone(), {
-                let s = s.clone();
-                move |p| chat_intake(chat.clone(), s.clone(), p)
+            tasks.push(sup.spawn("chat_intake", INTAKE_PACE.longest(), s.clone(), {
+                let (s, bell) = (s.clone(), bells.chat.clone());
+                move |p| chat_intake(chat.clone(), bell.clone(), s.clone(), p)
             }));
         }
         Running { stop, tasks, supervisor }
@@ -282,13 +314,11 @@ async fn rest_or_wake(pause: Duration, wake: &Notify, stop: &mut watch::Receiver
 async fn sweep<S: Store + 'static>(
     desk: Arc<Desk<S, SystemClock>>,
     every: Duration,
-    written: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
     pulse: Pulse,
 ) {
     loop {
         let mut pause = every;
-        let mut wrote = false;
         let swept = loop {
             match desk.run_due_batch().await {
                 Ok(fired) if fired.is_empty() => {
@@ -298,7 +328,6 @@ async fn sweep<S: Store + 'static>(
                 Ok(fired) => {
                     metrics::record_sweep(&fired, Timestamp::now());
                     pulse.beat();
-                    wrote = true;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "timer sweep failed; retrying");
@@ -309,11 +338,6 @@ async fn sweep<S: Store + 'static>(
                 return;
             }
         };
-        // The dispatcher hands the notices on once the sweep has caught up, so its writes do
-        // not come between the batches of a burst of due timers.
-        if wrote {
-            written.notify_one();
-        }
         if swept && let Ok(Some(next)) = desk.next_timer_at().await {
             let until = next.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
             pause = pause.min(Duration::from_secs_f64(until));
@@ -324,10 +348,11 @@ async fn sweep<S: Store + 'static>(
     }
 }
 
-/// Turns outbox notices into deliveries and customer updates into letters, as soon as the
-/// sweep has caught up after writing some, and at least every 200 ms (notices written by requests or by other
-/// instances), at once again after a full round; wakes the deliverer whenever it made some.
-/// It only reads and writes the database, so no receiver can hold it up.
+/// Turns outbox notices into deliveries and customer updates into letters, as soon as a
+/// commit of this process wrote some (the outbox's doorbell, `written`), at once again after
+/// a full round, and otherwise at [`OUTBOX_PACE`] (other instances' notices); wakes the
+/// deliverer whenever it made some. It only reads and writes the database, so no receiver
+/// can hold it up.
 async fn dispatcher<S: DeliveryStore>(
     store: S,
     letters: Letters,
@@ -337,6 +362,7 @@ async fn dispatcher<S: DeliveryStore>(
     pulse: Pulse,
 ) {
     let Letters { links, correspondence, slack_channels } = letters;
+    let mut pacing = OUTBOX_PACE;
     loop {
         let now = Timestamp::now();
         let mut failed = false;
@@ -364,8 +390,9 @@ async fn dispatcher<S: DeliveryStore>(
             dispatched.notify_one();
         }
         // A full round means more may be waiting: go again at once.
-        let full = pages.notices as i64 == DISPATCH_BATCH || letters.notices as i64 == DISPATCH_BATCH;
-        if rest_or_wake(if full { Duration::ZERO } else { IDLE }, &written, &mut stop).await {
+        let round = Round::of(pages.notices, DISPATCH_BATCH).and(Round::of(letters.notices, DISPATCH_BATCH));
+        let round = if failed { round.and(Round::Worked) } else { round };
+        if rest_or_wake(pacing.after(round), &written, &mut stop).await {
             return;
         }
     }
@@ -374,7 +401,7 @@ async fn dispatcher<S: DeliveryStore>(
 /// Sends due deliveries until told to stop: claims as many as there is room for (at most
 /// [`DELIVERY_CONCURRENCY`] under way, [`PER_DESTINATION`] to one receiver, pages first)
 /// and sends each at once in a task of its own; claims again whenever a send ends, the
-/// dispatcher made deliveries, or 200 ms passed. A claim's lease covers its one send, so a
+/// dispatcher made deliveries, or its pause ([`OUTBOX_PACE`]: retries falling due) passed. A claim's lease covers its one send, so a
 /// crash mid-send leaves the delivery to be retried (with the same idempotency key) once the
 /// lease ends. On stop, the sends under way are finished first.
 async fn deliverer<S, T>(store: S, outside: T, dispatched: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse)
@@ -385,6 +412,7 @@ where
     let mut in_flight = InFlight::new(DELIVERY_CONCURRENCY, PER_DESTINATION);
     let mut sends = tokio::task::JoinSet::new();
     let mut destinations = std::collections::HashMap::new();
+    let mut pacing = OUTBOX_PACE;
     while !*stop.borrow() {
         let now = Timestamp::now();
         let claimed = match claim_due(&store, &mut in_flight, now).await {
@@ -397,6 +425,7 @@ where
                 Vec::new()
             }
         };
+        let pause = pacing.after(if claimed.is_empty() && sends.is_empty() { Round::Empty } else { Round::Worked });
         for d in claimed {
             metrics::record_delivery_start(d.urgency, d.due, now);
             let (store, outside) = (store.clone(), outside.clone());
@@ -425,32 +454,33 @@ where
                 }
             }
             _ = dispatched.notified() => {}
-            _ = tokio::time::sleep(IDLE) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => {}
         }
     }
     while sends.join_next().await.is_some() {}
 }
 
-/// Settles sent page messages once paging is over, every 200 ms (at once after a full
+/// Settles sent page messages once paging is over, at [`SETTLE_PACE`] (at once after a full
 /// round). A crash mid-settle leaves the job to come back when its lease ends.
 async fn settler<S: SettleStore, T: Messenger>(store: S, outside: T, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = SETTLE_PACE;
     loop {
-        let full = match settle(&store, &outside, Timestamp::now(), SETTLE_BATCH).await {
+        let round = match settle(&store, &outside, Timestamp::now(), SETTLE_BATCH).await {
             Ok(report) => {
                 pulse.beat();
                 metrics::record_settled(report.messages);
                 for (delivery, why) in &report.given_up {
                     tracing::warn!(delivery, reason = why, "a page message could not be settled");
                 }
-                report.jobs as i64 == SETTLE_BATCH
+                Round::of(report.jobs, SETTLE_BATCH)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "settling page messages failed; retrying");
-                false
+                Round::Worked
             }
         };
-        if rest(if full { Duration::ZERO } else { IDLE }, &mut stop).await {
+        if rest(pacing.after(round), &mut stop).await {
             return;
         }
     }
@@ -467,8 +497,10 @@ struct Letters {
 /// Processes received mail until told to stop: claims a batch of stored messages with a
 /// lease, processes them concurrently (one change each through the Desk, so the group
 /// committer writes them together), and goes again at once after a full batch. A message
-/// whose processing failed on the store comes back when its lease ends.
-async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+/// whose processing failed on the store comes back when its lease ends. Woken by the mail
+/// doorbell (`stored`), else at [`INTAKE_PACE`].
+async fn mailroom(mail: Arc<MailDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = INTAKE_PACE;
     loop {
         let now = Timestamp::now().as_second();
         let claimed = match mail.ports.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
@@ -481,7 +513,7 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: P
                 Vec::new()
             }
         };
-        let full = claimed.len() as i64 == MAIL_BATCH;
+        let round = Round::of(claimed.len(), MAIL_BATCH);
         // One sender's messages in the order received (a reply after the message it
         // answers); different senders' at once.
         let mut by_sender: Vec<(String, Vec<_>)> = Vec::new();
@@ -512,7 +544,7 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: P
                 pulse.task_failed(e);
             }
         }
-        if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
+        if rest_or_wake(pacing.after(round), &stored, &mut stop).await {
             return;
         }
     }
@@ -521,8 +553,9 @@ async fn mailroom(mail: Arc<MailDesk>, mut stop: watch::Receiver<bool>, pulse: P
 /// Processes monitoring signals until told to stop: claims a batch with a lease, processes
 /// each alert's signals in order and different alerts at once (so the group committer
 /// batches their tickets), writes every outcome in one transaction, and goes again at once
-/// after a full batch.
-async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+/// after a full batch. Woken by the signals' doorbell (`stored`), else at [`INTAKE_PACE`].
+async fn alert_intake(alerts: Arc<AlertDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = INTAKE_PACE;
     loop {
         let now = Timestamp::now().as_second();
         let claimed = match alerts.ports.alerts.claim_signals(now, now + SIGNAL_LEASE_SECONDS, SIGNAL_BATCH).await {
@@ -532,7 +565,7 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, p
                 Vec::new()
             }
         };
-        let full = claimed.len() as i64 == SIGNAL_BATCH;
+        let round = Round::of(claimed.len(), SIGNAL_BATCH);
         let prepared = match alerts.prepare(claimed).await {
             Ok(prepared) => prepared,
             Err(e) => {
@@ -562,7 +595,7 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, p
             }
             Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
         }
-        if rest(if full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
+        if rest_or_wake(pacing.after(round), &stored, &mut stop).await {
             return;
         }
     }
@@ -571,8 +604,10 @@ async fn alert_intake(alerts: Arc<AlertDesk>, mut stop: watch::Receiver<bool>, p
 /// Processes messages from the orgs' shared channels until told to stop: claims a batch
 /// with a lease; one channel's messages in the order posted (a reply after the message that
 /// opened its thread's ticket), different channels' at once; then posts the public comments
-/// written elsewhere into their tickets' threads.
-async fn chat_intake(chat: Arc<ChatDesk>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+/// written elsewhere into their tickets' threads. Woken by the chat doorbell (`stored`), else
+/// at [`INTAKE_PACE`].
+async fn chat_intake(chat: Arc<ChatDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = INTAKE_PACE;
     loop {
         let now = Timestamp::now().as_second();
         let mut failed = false;
@@ -584,7 +619,7 @@ async fn chat_intake(chat: Arc<ChatDesk>, mut stop: watch::Receiver<bool>, pulse
                 Vec::new()
             }
         };
-        let full = claimed.len() as i64 == CHAT_BATCH;
+        let claimed_round = Round::of(claimed.len(), CHAT_BATCH);
         let mut by_channel: Vec<(String, Vec<_>)> = Vec::new();
         for m in claimed {
             match by_channel.iter_mut().find(|(c, _)| *c == m.message.channel) {
@@ -610,40 +645,45 @@ async fn chat_intake(chat: Arc<ChatDesk>, mut stop: watch::Receiver<bool>, pulse
             }
         }
         // Channels owed a kickoff are kicked off.
-        let kicked_full = match chat.kick_off_due(Timestamp::now().as_second()).await {
-            Ok(n) => n as i64 >= stringer_app::chat::KICKOFF_BATCH,
+        let kicked = match chat.kick_off_due(Timestamp::now().as_second()).await {
+            Ok(n) => Round::of(n, stringer_app::chat::KICKOFF_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "running owed channel kickoffs failed; retrying");
                 failed = true;
-                false
+                Round::Worked
             }
         };
         // Public comments written elsewhere go into their tickets' threads.
-        let posted_full = match chat.post_updates(CHAT_BATCH).await {
-            Ok(n) => n as i64 >= CHAT_BATCH,
+        let posted = match chat.post_updates(CHAT_BATCH).await {
+            Ok(n) => Round::of(n, CHAT_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "posting ticket updates into Slack threads failed; retrying");
                 failed = true;
-                false
+                Round::Worked
             }
         };
         if !failed {
             pulse.beat();
         }
-        if rest(if full || posted_full || kicked_full { Duration::ZERO } else { INTAKE_IDLE }, &mut stop).await {
+        if rest_or_wake(pacing.after(claimed_round.and(kicked).and(posted)), &stored, &mut stop).await {
             return;
         }
     }
 }
 
 /// Starts and completes scheduled maintenances when their time comes, reminds their
-/// subscribers, and sends due notices: every second, or at once while notices wait.
+/// subscribers, and sends due notices: at [`CLOCK_PACE`], or at once while notices wait.
 async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = CLOCK_PACE;
     loop {
         let now = Timestamp::now().as_second();
         let mut failed = false;
+        let mut round = Round::Empty;
         match status.desk.run_due(now).await {
-            Ok(n) if n > 0 => tracing::info!(moved = n, "scheduled maintenances moved on by the clock"),
+            Ok(n) if n > 0 => {
+                tracing::info!(moved = n, "scheduled maintenances moved on by the clock");
+                round = Round::Worked;
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "moving scheduled maintenances on failed; retrying");
@@ -654,46 +694,48 @@ async fn status_clock(status: Notifier, mut stop: watch::Receiver<bool>, pulse: 
             tracing::warn!(error = %e, "writing maintenance reminders failed; retrying");
             failed = true;
         }
-        let full = match status.send_due(now).await {
-            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+        round = round.and(match status.send_due(now).await {
+            Ok(n) => Round::of(n, stringer_app::status::subscribers::NOTICE_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "sending status notices failed; retrying");
                 failed = true;
-                false
+                Round::Worked
             }
-        };
+        });
         if !failed {
             pulse.beat();
         }
-        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
+        if rest(pacing.after(round), &mut stop).await {
             return;
         }
     }
 }
 
-/// Sends the announcements of published post-incident reports: every second, or at once
-/// while more wait.
+/// Sends the announcements of published post-incident reports: at [`CLOCK_PACE`], or at
+/// once while more wait.
 async fn report_herald(herald: Herald, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = CLOCK_PACE;
     loop {
-        let full = match herald.send_due(Timestamp::now().as_second()).await {
+        let round = match herald.send_due(Timestamp::now().as_second()).await {
             Ok(n) => {
                 pulse.beat();
-                n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH
+                Round::of(n, stringer_app::status::subscribers::NOTICE_BATCH)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "sending report announcements failed; retrying");
-                false
+                Round::Worked
             }
         };
-        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
+        if rest(pacing.after(round), &mut stop).await {
             return;
         }
     }
 }
 
 /// Writes the quarterly reviews owed once a quarter has ended (every 30 seconds) and sends
-/// the letters waiting (every second, or at once while more wait).
+/// the letters waiting (at [`CLOCK_PACE`], or at once while more wait).
 async fn postman(postman: Postman, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut pacing = CLOCK_PACE;
     let mut reviews_read: Option<std::time::Instant> = None;
     loop {
         let now = Timestamp::now().as_second();
@@ -707,18 +749,18 @@ async fn postman(postman: Postman, mut stop: watch::Receiver<bool>, pulse: Pulse
                 }
             }
         }
-        let full = match postman.send_due(now).await {
-            Ok(n) => n as i64 >= stringer_app::status::subscribers::NOTICE_BATCH,
+        let round = match postman.send_due(now).await {
+            Ok(n) => Round::of(n, stringer_app::status::subscribers::NOTICE_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "sending letters failed; retrying");
                 failed = true;
-                false
+                Round::Worked
             }
         };
         if !failed {
             pulse.beat();
         }
-        if rest(if full { Duration::ZERO } else { STATUS_PERIOD }, &mut stop).await {
+        if rest(pacing.after(round), &mut stop).await {
             return;
         }
     }
@@ -744,19 +786,38 @@ async fn janitor<S: Safeguards>(store: S, expiry: i64, mut stop: watch::Receiver
     }
 }
 
-/// Counts open tickets by SLA state and the backlog every two seconds (indexed counts), so
-/// `/metrics` reports the database's truth on every instance.
+/// Counts the backlog every two seconds and open tickets by SLA state when they may have
+/// changed (indexed counts), so `/metrics` reports the database's truth on every instance.
+/// A ticket's state changes only with an entry on its timeline, so open tickets are counted
+/// again only when the timeline's newest entry moved during the last two looks (on
+/// PostgreSQL an entry numbered earlier may commit a little later), and at least every
+/// [`RECOUNT_PERIOD`]: an idle server does not count its open tickets every two seconds.
 async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+    let mut marks: [Option<i64>; 2] = [None, None];
+    let mut counted_at: Option<std::time::Instant> = None;
     loop {
-        let counted = match store.open_tickets_by_sla_state().await {
-            Ok(counts) => {
-                metrics::set_open_tickets(&counts);
-                true
+        let mark = store
+            .timeline_mark()
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "could not read the timeline's newest entry"))
+            .ok();
+        let moved = mark.is_none() || marks.iter().any(|m| *m != mark);
+        marks = [marks[1], mark];
+        let due = counted_at.is_none_or(|at| at.elapsed() >= RECOUNT_PERIOD);
+        let counted = if moved || due {
+            match store.open_tickets_by_sla_state().await {
+                Ok(counts) => {
+                    metrics::set_open_tickets(&counts);
+                    counted_at = Some(std::time::Instant::now());
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not count open tickets for /metrics");
+                    false
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not count open tickets for /metrics");
-                false
-            }
+        } else {
+            true
         };
         match store.backlog(Timestamp::now().as_second()).await {
             Ok(backlog) => {

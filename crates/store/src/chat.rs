@@ -49,6 +49,7 @@ impl ChatRoom for SqlStore {
         .await
         .map_err(backend_err)?;
         if done.rows_affected() == 1 {
+            self.bells.chat.notify_one();
             return Ok(Accepted::New);
         }
         let sql = "SELECT signature FROM chat_messages WHERE event_id = $1";

@@ -19,7 +19,7 @@ use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
 use stringer_core::ids::TicketId;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// The most changes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -40,10 +40,11 @@ pub(crate) struct Committer {
 
 impl Committer {
     /// Starts the committer task on the current runtime. `lanes` transactions may run at once
-    /// (1 for SQLite's single writer; more for PostgreSQL).
-    pub(crate) fn start(pool: AnyPool, lanes: usize) -> Committer {
+    /// (1 for SQLite's single writer; more for PostgreSQL). `outbox` is rung after each
+    /// transaction that wrote outbox records.
+    pub(crate) fn start(pool: AnyPool, lanes: usize, outbox: Arc<Notify>) -> Committer {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, rx, lanes));
+        tokio::spawn(run(pool, rx, lanes, outbox));
         Committer { queue }
     }
 
@@ -66,7 +67,7 @@ impl Committer {
     }
 }
 
-async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usize) {
+async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usize, outbox: Arc<Notify>) {
     let lanes = Arc::new(Semaphore::new(lanes.max(1)));
     loop {
         // Wait for a lane first: while the previous transaction runs, changes queue up and
@@ -80,17 +81,20 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usi
                 Err(_) => break,
             }
         }
-        let pool = pool.clone();
+        let (pool, outbox) = (pool.clone(), outbox.clone());
         tokio::spawn(async move {
-            commit_batch(&pool, batch).await;
+            if commit_batch(&pool, batch).await {
+                outbox.notify_one();
+            }
             drop(lane);
         });
     }
 }
 
 /// Commits a batch; when the batch as a whole fails (a backend error, not a version
-/// conflict), commits its changes one by one so each caller gets its own outcome.
-async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>) {
+/// conflict), commits its changes one by one so each caller gets its own outcome. Answers
+/// whether a committed change wrote outbox records.
+async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>) -> bool {
     // Row locks are taken in ticket order, so concurrent lanes cannot deadlock.
     batch.sort_by(|a, b| a.change.ticket.id.cmp(&b.change.ticket.id));
     let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
@@ -108,9 +112,17 @@ async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>) {
             outcomes
         }
     };
+    let mut owed = false;
     for (pending, outcome) in batch.into_iter().zip(outcomes) {
+        owed |= outcome.is_ok() && owes_outbox(&pending.change);
         let _ = pending.done.send(outcome);
     }
+    owed
+}
+
+/// Whether a change writes outbox records (what [`FollowUps::of`] puts there).
+fn owes_outbox(change: &Change) -> bool {
+    change.notices.iter().any(|n| dispatched(&n.body)) || change.paging_ended.is_some() || !change.informs.is_empty()
 }
 
 fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {

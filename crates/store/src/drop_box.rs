@@ -9,8 +9,9 @@ use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
+use std::sync::Arc;
 use stringer_app::StoreError;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Something a door hands in, inserted as one row of a table with an ascending `id`.
 pub(crate) trait Droppable: Send + Sync + 'static {
@@ -38,10 +39,10 @@ impl<T> Clone for DropBox<T> {
 }
 
 impl<T: Droppable> DropBox<T> {
-    /// Starts the task that writes through `pool`.
-    pub(crate) fn start(pool: AnyPool, backend: Backend) -> DropBox<T> {
+    /// Starts the task that writes through `pool`, ringing `bell` after each batch committed.
+    pub(crate) fn start(pool: AnyPool, backend: Backend, bell: Arc<Notify>) -> DropBox<T> {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(store_all(pool, backend, rx));
+        tokio::spawn(store_all(pool, backend, rx, bell));
         DropBox { queue }
     }
 
@@ -53,7 +54,12 @@ impl<T: Droppable> DropBox<T> {
     }
 }
 
-async fn store_all<T: Droppable>(pool: AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Dropped<T>>) {
+async fn store_all<T: Droppable>(
+    pool: AnyPool,
+    backend: Backend,
+    mut rx: mpsc::UnboundedReceiver<Dropped<T>>,
+    bell: Arc<Notify>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < 256 {
@@ -64,6 +70,7 @@ async fn store_all<T: Droppable>(pool: AnyPool, backend: Backend, mut rx: mpsc::
         }
         match insert_all(&pool, backend, &batch).await {
             Ok(ids) => {
+                bell.notify_one();
                 for ((_, done), id) in batch.into_iter().zip(ids) {
                     let _ = done.send(Ok(id));
                 }

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod alerts;
+mod bells;
 mod chat;
 mod commit;
 mod deliveries;
@@ -36,6 +37,8 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 use stringer_app::StoreError;
+
+pub use bells::Bells;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +89,8 @@ pub struct SqlStore {
     mail_drop: drop_box::DropBox<stringer_app::mail::NewInbound>,
     /// Monitoring signals are stored in batches too.
     signal_drop: drop_box::DropBox<stringer_app::alerts::Signal>,
+    /// Rung when a commit left work for a background cycle (see [`bells`]).
+    bells: Bells,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -135,10 +140,17 @@ impl SqlStore {
         let write = pool(writers).connect(url).await.map_err(backend_err)?;
         migrate::run(&write, backend).await?;
         let read = pool(readers).connect(url).await.map_err(backend_err)?;
-        let committer = commit::Committer::start(write.clone(), lanes);
-        let mail_drop = drop_box::DropBox::start(write.clone(), backend);
-        let signal_drop = drop_box::DropBox::start(write.clone(), backend);
-        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop })
+        let bells = Bells::default();
+        let committer = commit::Committer::start(write.clone(), lanes, bells.outbox.clone());
+        let mail_drop = drop_box::DropBox::start(write.clone(), backend, bells.mail.clone());
+        let signal_drop = drop_box::DropBox::start(write.clone(), backend, bells.signals.clone());
+        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop, bells })
+    }
+
+    /// The doorbells this store rings when it stored work for a background cycle: what the
+    /// engine of this process waits on between its polls.
+    pub fn bells(&self) -> Bells {
+        self.bells.clone()
     }
 
     /// The backend in use.

@@ -198,8 +198,11 @@ impl Store for SqlStore {
     }
 
     async fn next_timer(&self) -> Result<Option<Timer>, StoreError> {
-        self.row(sqlx::query("SELECT ticket_id, kind, at FROM timers ORDER BY at, ticket_id, kind LIMIT 1"), timer_from)
-            .await
+        // The earliest instant from the index on `at`, then the few timers at it: an `ORDER BY
+        // at, ticket_id, kind` over the whole table sorted every timer (11 ms at 60,000 open
+        // tickets, on every tick of an idle server).
+        let sql = "SELECT ticket_id, kind, at FROM timers WHERE at = (SELECT MIN(at) FROM timers) ORDER BY ticket_id, kind LIMIT 1";
+        self.row(sqlx::query(sql), timer_from).await
     }
 
     async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
@@ -366,6 +369,14 @@ impl Queries for SqlStore {
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let sql = "SELECT sla_state, COUNT(*) AS n FROM tickets WHERE status <> 'resolved' GROUP BY sla_state ORDER BY sla_state";
         self.rows(sqlx::query(sql), |r| Ok((r.col("sla_state")?, r.col("n")?))).await
+    }
+
+    async fn timeline_mark(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS mark FROM timeline")
+            .fetch_one(&self.read)
+            .await
+            .map_err(backend_err)?;
+        row.col("mark")
     }
 
     async fn backlog(&self, now: i64) -> Result<Backlog, StoreError> {

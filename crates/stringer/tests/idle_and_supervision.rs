@@ -68,6 +68,44 @@ async fn pending_returns_to_zero(db: Db) {
 
 both_backends!(outbox_pending_returns_to_zero_after_quiet_tickets, pending_returns_to_zero);
 
+/// The sum of the open-ticket gauges on a `/metrics` page.
+fn open_tickets(metrics: &str) -> f64 {
+    ["running", "paused", "breached", "met", "none"]
+        .iter()
+        .filter_map(|state| series(metrics, &format!("stringer_open_tickets{{sla_state=\"{state}\"}}")))
+        .sum()
+}
+
+/// An idle server counts its open tickets only when the timeline moved, yet the gauges stay
+/// exact: tickets opened and resolved through another instance on the same database are
+/// counted by this one.
+async fn gauges_follow_another_instance(db: Db) {
+    let other = Server::start(&db, &[]);
+    let d = desk(&other).await;
+    let counter = Server::start(&db, &["--metrics-listen", "127.0.0.1:0"]);
+    let open_in_db = || support::sql(&db, "SELECT COUNT(*) FROM tickets WHERE status <> 'resolved'");
+    let counted = |want: String| {
+        let counter = &counter;
+        async move {
+            support::until("the other instance's tickets are counted", || async {
+                let counted = open_tickets(&scrape(counter).await);
+                (counted.to_string() == want).then_some(counted)
+            })
+            .await
+        }
+    };
+    let mut keys = Vec::new();
+    for severity in ["P3", "P4", "P4"] {
+        keys.push(open_ticket(&other, &d.admin, "acme", severity).await["key"].as_str().unwrap().to_string());
+    }
+    let opened = counted(open_in_db()).await;
+    other.ok(Method::POST, &format!("/api/v1/tickets/{}/resolve", keys[0]), &d.engineer, None).await;
+    let after = counted(open_in_db()).await;
+    assert_eq!(after, opened - 1.0, "the resolved ticket is no longer counted");
+}
+
+both_backends!(open_ticket_gauges_follow_another_instance, gauges_follow_another_instance);
+
 /// Every cycle's panic counter and last progress are on `/metrics` from the first scrape.
 async fn cycles_on_metrics(db: Db) {
     let server = Server::start(&db, &["--metrics-listen", "127.0.0.1:0"]);

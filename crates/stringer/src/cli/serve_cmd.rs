@@ -425,7 +425,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         sender: Arc::new(outside.clone()),
         reachable: stringer_web::packet::reachable(&state),
     };
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters };
+    let stringer_store::Bells { outbox, mail, signals, chat: chat_bell } = store.bells();
+    let bells = stringer_engine::Bells { outbox, mail, signals, chat: chat_bell };
+    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters, bells };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
     state.liveness = Some(Arc::new(engine.supervisor()));
 
