@@ -53,21 +53,25 @@ if [ "$mode" = __postgres-inside ]; then
     [ -n "${STRINGER_TEST_POSTGRES_URL:-}" ] || die "STRINGER_TEST_POSTGRES_URL is not set"
     psql -q "$STRINGER_TEST_POSTGRES_URL" -c 'CREATE DATABASE idle' >/dev/null
     where=(--database "${STRINGER_TEST_POSTGRES_URL%/*}/idle")
+    port=${STRINGER_TEST_POSTGRES_URL##*:}
+    db_pid=$(postmaster_pid "${port%%/*}")
 else
     where=(--data-dir "$work")
 fi
 
-# sample_idle LABEL: the server's CPU over WINDOW seconds, SETTLE seconds after its start,
-# in percent of one core (two decimals).
+# sample_idle LABEL: the server's CPU (and PostgreSQL's: its postmaster and backends) over
+# WINDOW seconds, SETTLE seconds after its start, in percent of one core.
 sample_idle() {
-    local label=$1 before after
+    local label=$1 split
     sleep "$SETTLE"
     wait_for_quiet
-    before=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+    proc_snapshot >"$work/before"
     sleep "$WINDOW"
-    after=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
-    awk -v t=$((after - before)) -v hz="$hz" -v w="$WINDOW" -v l="$label" \
-        'BEGIN { printf "%-34s %6.2f %% of one core (%d ticks in %d s)\n", l, t * 100 / hz / w, t, w }'
+    proc_snapshot >"$work/after"
+    read -r -a split <<<"$(cpu_split "$work/before" "$work/after")"
+    awk -v s="${split[0]}" -v d="${split[1]}" -v hz="$hz" -v w="$WINDOW" -v l="$label" -v pg="${db_pid:+1}" \
+        'BEGIN { printf "%-34s %6.2f %% of one core (%d ticks in %d s)", l, s * 100 / hz / w, s, w;
+                 if (pg) printf "; PostgreSQL %.2f %%", d * 100 / hz / w; printf "\n" }'
 }
 
 serve() { start_server --tick-seconds "$TICK_SECONDS" "${where[@]}" --metrics-listen 127.0.0.1:0; }
@@ -94,7 +98,9 @@ serve
 restarted=$(sample_idle "$(open_tickets) open tickets, restarted")
 pending=$(scrape | awk '$1 == "stringer_outbox_pending" { print $2 }')
 
-echo "== idle CPU, $mode, $(nproc) cores, sampled over ${WINDOW}s after ${SETTLE}s =="
+backend=sqlite
+[ "$mode" = sqlite ] || backend=postgres
+echo "== idle CPU, $backend, $(nproc) cores, sampled over ${WINDOW}s after ${SETTLE}s =="
 echo "$empty"
 echo "$loaded"
 echo "$restarted"

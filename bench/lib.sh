@@ -112,6 +112,21 @@ cpu_split() {
         END { print s + 0, pg + 0, b + 0, o + 0 }' "$1" "$2"
 }
 
+# Our PostgreSQL cluster's postmaster: the postgres process started with "-p PORT" (other
+# clusters may run on the machine). Its backends are its children.
+postmaster_pid() {
+    local port=$1 p args
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = postgres ] || continue
+        args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        case " $args " in *" -p $port "*)
+            echo "${p#/proc/}"
+            return
+            ;;
+        esac
+    done
+}
+
 # Busy share of the machine over the next second, in percent of one core.
 machine_busy_1s() {
     local a b

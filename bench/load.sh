@@ -53,22 +53,6 @@ bench_name=load
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$root/bench/lib.sh"
 
-# --- CPU of the database ---------------------------------------------------------------
-
-# Our PostgreSQL cluster's postmaster: the postgres process started with "-p PORT" (other
-# clusters may run on the machine). Its backends are its children.
-postmaster_pid() {
-    local port=$1 p args
-    for p in /proc/[0-9]*; do
-        [ "$(cat "$p/comm" 2>/dev/null)" = postgres ] || continue
-        args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-        case " $args " in *" -p $port "*)
-            echo "${p#/proc/}"
-            return
-            ;;
-        esac
-    done
-}
 db_pid=""
 
 # --- The server ------------------------------------------------------------------------
