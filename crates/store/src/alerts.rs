@@ -13,6 +13,7 @@ use stringer_app::StoreError;
 use stringer_app::alerts::{
     AlertRecord, Alerts, ChangeRecord, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord,
 };
+use stringer_app::keyed::Written;
 use stringer_core::alert::{AlertAction, AlertLevel, OnResolve};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
@@ -113,6 +114,8 @@ impl Droppable for Signal {
 #[async_trait]
 impl Alerts for SqlStore {
     async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("integration_key", &key.id)).await?;
         let severity = key.severity.as_ref().map(|m| serde_json::to_string(m).expect("a severity map serializes"));
         sqlx::query(&format!(
             "INSERT INTO integration_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -127,9 +130,10 @@ impl Alerts for SqlStore {
         .bind(key.created_by.as_str())
         .bind(key.created_at)
         .bind(key.revoked_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ mod drop_box;
 mod files;
 mod fit;
 mod inquiries;
+mod keyed;
 mod letters;
 mod mail;
 mod migrate;
@@ -36,6 +37,7 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 use stringer_app::StoreError;
+use stringer_app::keyed::CurrentKey;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,9 @@ pub struct SqlStore {
     mail_drop: drop_box::DropBox<stringer_app::mail::NewInbound>,
     /// Monitoring signals are stored in batches too.
     signal_drop: drop_box::DropBox<stringer_app::alerts::Signal>,
+    /// The running request's `Idempotency-Key`, marked with what a keyed write wrote (see
+    /// [`keyed`]).
+    keyed: CurrentKey,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -138,7 +143,23 @@ impl SqlStore {
         let committer = commit::Committer::start(write.clone(), lanes);
         let mail_drop = drop_box::DropBox::start(write.clone(), backend);
         let signal_drop = drop_box::DropBox::start(write.clone(), backend);
-        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop })
+        Ok(SqlStore {
+            write,
+            read,
+            backend,
+            committer,
+            rosters: Default::default(),
+            mail_drop,
+            signal_drop,
+            keyed: stringer_app::keyed::never,
+        })
+    }
+
+    /// This store, asking `current` for the running request's `Idempotency-Key`: a write a
+    /// keyed request answers with marks the key in its own transaction (see [`keyed`]).
+    pub fn keyed_by(mut self, current: CurrentKey) -> Self {
+        self.keyed = current;
+        self
     }
 
     /// The backend in use.
