@@ -95,6 +95,7 @@ impl Droppable for Signal {
     const INSERT: &'static str = "INSERT INTO alert_signals (key_id, action, dedup_key, summary, source, level, \
                                   details, received_at_ms, state, attempts)";
     const VALUES: usize = 10;
+    const KIND: &'static str = "signal";
 
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
         query
@@ -164,7 +165,7 @@ impl Alerts for SqlStore {
     }
 
     async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
-        self.signal_drop.put(signal.clone()).await
+        self.signal_drop.put(signal.clone(), self.current_key()).await
     }
 
     async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {

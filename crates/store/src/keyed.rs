@@ -1,7 +1,7 @@
 //! The one place a write marks the running request's `Idempotency-Key` with what it wrote,
 //! in the write's own transaction (see [`stringer_app::keyed`]): the ticket committer does it
-//! for keyed [`stringer_app::Change`]s, every other write a keyed request answers with through
-//! [`SqlStore::mark_key`]. A mark that finds its claim gone (a retry took the key over)
+//! for keyed [`stringer_app::Change`]s, the drop box for what the doors hand in (received
+//! mail), every other write a keyed request answers with through [`SqlStore::mark_key`]. A mark that finds its claim gone (a retry took the key over)
 //! refuses the write, which is rolled back.
 
 use crate::{SqlStore, backend_err};
@@ -69,12 +69,36 @@ pub(crate) async fn unmark(tx: &mut Transaction<'_, Any>, keyed: &KeyedWrite) ->
     Ok(())
 }
 
+/// Names in `tx` what a write [marked](Mark::Set) before it knew its id (a row numbered by
+/// the database): `id`.
+pub(crate) async fn name_written(
+    tx: &mut Transaction<'_, Any>,
+    keyed: &KeyedWrite,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET written_id = $1 WHERE user_id = $2 AND key = $3 AND claim = $4 AND status = 0",
+    )
+    .bind(id)
+    .bind(keyed.user.as_str())
+    .bind(&keyed.key)
+    .bind(&keyed.claim)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl SqlStore {
+    /// The key of the request running now, if it sent one.
+    pub(crate) fn current_key(&self) -> Option<KeyedWrite> {
+        (self.keyed)()
+    }
+
     /// Marks the running request's key, if it runs under one, with `written`, in the write's
     /// transaction `tx`; [`StoreError::KeyTakenOver`] when a retry took the key over, and the
     /// caller then drops `tx` (the write is rolled back).
     pub(crate) async fn mark_key(&self, tx: &mut Transaction<'_, Any>, written: Written) -> Result<(), StoreError> {
-        let Some(keyed) = (self.keyed)() else {
+        let Some(keyed) = self.current_key() else {
             return Ok(());
         };
         match mark(tx, &keyed, &written).await.map_err(backend_err)? {

@@ -63,7 +63,7 @@ fn outcome_columns(outcome: &MailOutcome) -> (Option<String>, Option<String>, Op
 #[async_trait]
 impl Mailroom for SqlStore {
     async fn accept(&self, m: &NewInbound) -> Result<i64, StoreError> {
-        self.mail_drop.put(m.clone()).await
+        self.mail_drop.put(m.clone(), self.current_key()).await
     }
 
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
@@ -333,6 +333,7 @@ impl Droppable for NewInbound {
     const INSERT: &'static str =
         "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts, peer, helo)";
     const VALUES: usize = 9;
+    const KIND: &'static str = "mail";
 
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
         query

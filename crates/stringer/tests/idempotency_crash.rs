@@ -57,8 +57,8 @@ struct Targets {
     tickets: Vec<String>,
     /// Tickets whose reports are commented on.
     reports: Vec<String>,
-    /// The platform status page.
-    page: String,
+    /// The status pages the components go to (a page holds at most 500).
+    pages: Vec<String>,
     /// A staff member the schedules rotate.
     member: String,
 }
@@ -88,7 +88,11 @@ async fn write(client: &reqwest::Client, base: &str, to: &Targets, key: &str) ->
             &to.admin,
             json!({"name": name, "layers": [{"rotation": {"name": "r", "time_zone": "UTC", "members": [to.member], "shift_days": 1, "handoff": "09:00", "start": "2026-10-30"}}]}),
         ),
-        "p" => (format!("/api/v1/status-pages/{}/components", to.page), &to.admin, json!({"name": name})),
+        "p" => (
+            format!("/api/v1/status-pages/{}/components", to.pages[n % to.pages.len()]),
+            &to.admin,
+            json!({"name": name}),
+        ),
         "k" => ("/api/v1/orgs/acme/integration-keys".into(), &to.admin, json!({"name": name, "kind": "events_v2"})),
         _ => (
             format!("/api/v1/tickets/{}/report/comments", to.reports[n % to.reports.len()]),
@@ -108,7 +112,10 @@ async fn write(client: &reqwest::Client, base: &str, to: &Targets, key: &str) ->
     let status = response.status();
     let replayed = response.headers().contains_key("idempotent-replayed");
     let value: Value = response.json().await.ok()?;
-    let named = value[if key.starts_with('r') { "ticket" } else { "id" }].as_str().unwrap_or_default().to_string();
+    let named = match value[if key.starts_with('r') { "ticket" } else { "id" }].as_str() {
+        Some(named) if status.is_success() || status == StatusCode::CONFLICT => named.to_string(),
+        _ => value.to_string(),
+    };
     let secret_replayed =
         status == StatusCode::CONFLICT && value["detail"].as_str().is_some_and(|d| d.contains("one-time secret"));
     Some((if secret_replayed { StatusCode::CREATED } else { status }, named, replayed || secret_replayed))
@@ -126,9 +133,9 @@ async fn targets(server: &Server) -> Targets {
         reports.push(report);
     }
     let pages = server.ok(Method::GET, "/api/v1/status-pages", &d.admin, None).await;
-    let page = pages.as_array().unwrap().iter().find(|p| p["org"].is_null()).unwrap()["id"].as_str().unwrap().into();
+    let pages = pages.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
     let member = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await["id"].as_str().unwrap().into();
-    Targets { bob: d.bob, admin: d.admin, tickets, reports, page, member }
+    Targets { bob: d.bob, admin: d.admin, tickets, reports, pages, member }
 }
 
 async fn crash_and_retry(db: Db) {
@@ -140,7 +147,7 @@ async fn crash_and_retry(db: Db) {
     let client = reqwest::Client::new();
     // What each key's write answered with: the ticket it opened or commented on.
     let mut first: HashMap<String, String> = HashMap::new();
-    let (mut fresh, mut in_progress_seen, mut replayed_first, mut kills) = (0, 0, 0, 0);
+    let (mut fresh, mut in_progress_seen, mut replayed_first, mut replayed_written, mut kills) = (0, 0, 0, 0, 0);
     let mut all_keys = Vec::new();
     for round in 0..rounds {
         let keys: Vec<String> =
@@ -180,7 +187,9 @@ async fn crash_and_retry(db: Db) {
                             replayed_first += 1;
                         }
                         None => {
-                            if !replayed {
+                            if *replayed {
+                                replayed_written += 1;
+                            } else {
                                 fresh += 1;
                             }
                             first.insert(key.clone(), id);
@@ -214,7 +223,7 @@ async fn crash_and_retry(db: Db) {
         duplicates += rows - keys;
     }
     eprintln!(
-        "idempotency kill loop ({}): {} keyed writes, {kills} kills, {duplicates} duplicates; {replayed_first} replays of a first answer, {fresh} ran afresh, {in_progress_seen} retries waited; per kind written/duplicates: {}",
+        "idempotency kill loop ({}): {} keyed writes, {kills} kills, {duplicates} duplicates; {replayed_first} replays of a first answer, {replayed_written} of a write whose answer was lost, {fresh} ran afresh, {in_progress_seen} retries waited; per kind written/duplicates: {}",
         match db {
             Db::Sqlite(_) => "SQLite",
             Db::Postgres(_) => "PostgreSQL",
