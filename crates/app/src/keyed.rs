@@ -10,13 +10,20 @@
 //! store (given the same function) marks it in the transaction of every other write a keyed
 //! request answers with — an org, a user, an invitation, a token, an integration key, a
 //! schedule or override, a contact method, a status component, incident or update, a
-//! subscriber, a report comment, an attachment, a mail routing, an inquiry's answer, a
-//! phone number or PIN, a password link, a welcome packet. No port method takes the key. The
-//! mark is one statement (`… WHERE user_id, key, claim AND status = 0`): when it finds its
-//! claim gone (a retry took the key over), the write is rolled back and writes nothing.
+//! subscriber, a report or a comment on it, an attachment, a received message or its routing,
+//! an inquiry's answer, a confirmed phone number or an org's PIN, a calendar feed, a welcome
+//! packet. No port method takes the key. The mark is one statement (`… WHERE user_id, key,
+//! claim AND status = 0`): when it finds its claim gone (a retry took the key over), the
+//! write is rolled back and writes nothing.
 //!
-//! A request that writes more than once marks the key each time (a later mark replaces an
-//! earlier one, never refused by it): the last is what the request answers with.
+//! A request that writes more than once is not refused by its own mark: its first write marks
+//! the key and what follows (a mail queued, a ticket noted) leaves the mark alone, since the
+//! first is what the request answers with. A write refused after all (a ticket that moved on)
+//! takes back the mark it set.
+//!
+//! One keyed write marks nothing: a password link, mailed straight to the relay once stored —
+//! marked, a crash between the two would leave a link whose mail was never sent answered as
+//! done; run again, it mails a fresh one.
 
 use stringer_core::ids::UserId;
 
