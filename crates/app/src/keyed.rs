@@ -8,7 +8,7 @@
 //! for the running request's key ([`CurrentKey`]): the [`crate::Desk`]
 //! ([`crate::Desk::keyed_by`]) puts it on every [`crate::Change`] it commits, and the SQL
 //! store (given the same function) marks it in the transaction of every other write a keyed
-//! request answers with — an org, a user, an invitation, a token, an integration key, a
+//! request answers with — an org, a user, a token, an integration key, a
 //! schedule or override, a contact method, a status component, incident or update, a
 //! subscriber, a report or a comment on it, an attachment, a received message or its routing,
 //! an inquiry's answer, a confirmed phone number or an org's PIN, a calendar feed, a welcome
@@ -21,9 +21,10 @@
 //! first is what the request answers with. A write refused after all (a ticket that moved on)
 //! takes back the mark it set.
 //!
-//! One keyed write marks nothing: a password link, mailed straight to the relay once stored —
-//! marked, a crash between the two would leave a link whose mail was never sent answered as
-//! done; run again, it mails a fresh one.
+//! Two keyed writes mark nothing: a password link and an org admin's invitation, each mailed
+//! straight to the relay once stored — marked, a crash (or a relay failure) between the two
+//! would leave a link whose mail was never sent answered as done. Run again, a password link
+//! mails a fresh one; an invitation is refused as already pending (409), never made twice.
 
 use stringer_core::ids::UserId;
 

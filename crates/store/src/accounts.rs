@@ -349,7 +349,6 @@ impl Accounts for SqlStore {
             StoreError::Duplicate(format!("a user or invitation for {} in org {}", invitation.email, invitation.org))
         };
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        self.mark_key(&mut tx, Written::done("invitation", &invitation.id, 202)).await?;
         let user: Option<String> =
             sqlx::query_scalar("SELECT id FROM users WHERE LOWER(email) = LOWER($1) AND org = $2")
                 .bind(&invitation.email)

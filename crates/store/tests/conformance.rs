@@ -487,6 +487,11 @@ fn late_request() -> Option<stringer_app::keyed::KeyedWrite> {
     Some(stringer_app::keyed::KeyedWrite { claim: "clm_old".into(), ..live_request().unwrap() })
 }
 
+/// A request that holds key `k2` now.
+fn mail_request() -> Option<stringer_app::keyed::KeyedWrite> {
+    Some(stringer_app::keyed::KeyedWrite { key: "k2".into(), claim: "clm_mail".into(), ..live_request().unwrap() })
+}
+
 /// A keyed write that is not a ticket change marks its key in its own transaction: a retry
 /// after a crash finds what it wrote (not an abandoned key it may run again); a second write
 /// of the same request is not refused and leaves the first as the answer; a late write whose
@@ -494,6 +499,7 @@ fn late_request() -> Option<stringer_app::keyed::KeyedWrite> {
 async fn keyed_writes_mark_their_key(url: &str) {
     use stringer_app::delivery::MethodKind;
     use stringer_app::keyed::Written;
+    use stringer_app::mail::{Door, MailState, Mailroom, NewInbound};
     use stringer_app::ports::{Accounts, OnCall};
     use stringer_app::records::{ContactMethodRecord, KeyClaim, UserRecord};
     use stringer_core::ids::{UserId, UserRole};
@@ -539,6 +545,26 @@ async fn keyed_writes_mark_their_key(url: &str) {
     // The server dies before it answers: long after the lease, a retry finds the user written.
     let retried = store.claim_idempotent(&owner, "k1", "hash", "clm_retry", 5_000, 30, 86_400).await.unwrap();
     assert_eq!(retried, KeyClaim::Written(Written::resource("user", "u_new", 201)));
+
+    // What a door hands in is stored in batches: the batch's transaction marks the key with
+    // the row's number, or leaves the item out when its claim is gone.
+    let message = NewInbound {
+        door: Door::Http,
+        envelope_from: None,
+        envelope_to: vec!["help@vendor.example".into()],
+        raw: b"Subject: keyed\r\n\r\nhi".to_vec(),
+        received_at_ms: 0,
+        peer: None,
+        helo: None,
+    };
+    assert!(matches!(late.accept(&message).await, Err(StoreError::KeyTakenOver)));
+    assert!(store.inbound_in(MailState::Pending, 10).await.unwrap().is_empty(), "the late message is not stored");
+    let claimed = store.claim_idempotent(&owner, "k2", "hash", "clm_mail", 1_000, 30, 86_400).await.unwrap();
+    assert_eq!(claimed, KeyClaim::New { claim: "clm_mail".into() });
+    let id = store.clone().keyed_by(mail_request).accept(&message).await.unwrap();
+    let retried = store.claim_idempotent(&owner, "k2", "hash", "clm_retry", 5_000, 30, 86_400).await.unwrap();
+    assert_eq!(retried, KeyClaim::Written(Written::done("mail", id.to_string(), 202)));
+    assert_eq!(store.inbound_in(MailState::Pending, 10).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

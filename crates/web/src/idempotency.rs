@@ -15,9 +15,9 @@
 //! nothing. When the request completes, its full response is stored as before. Keys expire
 //! after [`EXPIRY_SECONDS`] and are purged.
 //!
-//! One keyed POST records nothing in its transaction: a password link, which is mailed
-//! straight to the relay after it is stored — marking it would let a retry answer "done" for
-//! a link whose mail a crash never sent; run again, it mails a fresh link instead.
+//! Two keyed POSTs record nothing in their transaction: a password link and an org admin's
+//! invitation, each mailed straight to the relay after it is stored — marking them would let
+//! a retry answer "done" for a link whose mail was never sent (see [`stringer_app::keyed`]).
 //!
 //! A response carrying a one-time secret (a token, an integration key, a PIN, a signing
 //! secret, a secret feed URL) is a [`ShownOnce`]: only the id of what it created is stored,
