@@ -1,8 +1,9 @@
 //! The one place a write marks the running request's `Idempotency-Key` with what it wrote,
 //! in the write's own transaction (see [`stringer_app::keyed`]): the ticket committer does it
 //! for keyed [`stringer_app::Change`]s, the drop box for what the doors hand in (received
-//! mail), every other write a keyed request answers with through [`SqlStore::mark_key`]. A mark that finds its claim gone (a retry took the key over)
-//! refuses the write, which is rolled back.
+//! mail), every other write a keyed request answers with through [`SqlStore::mark_key`]. A
+//! mark that finds its claim gone (a retry took the key over) refuses the write, which is
+//! rolled back.
 
 use crate::{SqlStore, backend_err};
 use sqlx::{Any, Transaction};
