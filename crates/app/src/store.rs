@@ -100,7 +100,7 @@ impl Change {
     /// opened it or added a comment, else 200.
     pub fn written(&self) -> Written {
         let created = self.expected_version.is_none() || self.extras.comment.is_some();
-        Written { ticket: self.ticket.id.to_string(), status: if created { 201 } else { 200 } }
+        Written::ticket(self.ticket.id.to_string(), if created { 201 } else { 200 })
     }
 }
 

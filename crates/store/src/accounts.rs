@@ -5,6 +5,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::ports::Accounts;
 use stringer_app::records::{InvitationRecord, OrgRecord, SessionRecord, TokenRecord, UserRecord};
 use stringer_core::access::Scopes;
@@ -100,6 +101,8 @@ fn held_elsewhere(email: &str, org: &str) -> String {
 #[async_trait]
 impl Accounts for SqlStore {
     async fn insert_org(&self, org: &OrgRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("org", org.slug.as_str(), 201)).await?;
         let named: Vec<&str> = org.named_engineers.iter().map(UserId::as_str).collect();
         sqlx::query(&format!(
             "INSERT INTO orgs ({ORG_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -114,9 +117,10 @@ impl Accounts for SqlStore {
         .bind(&org.email_tag)
         .bind(org.created_at)
         .bind(actor.map(UserId::as_str))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| insert_err(e, &format!("org {} (slug or email tag taken)", org.slug)))?;
+        tx.commit().await.map_err(backend_err)?;
         self.rosters.clear();
         Ok(())
     }
@@ -137,6 +141,8 @@ impl Accounts for SqlStore {
     }
 
     async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("user", user.id.as_str(), 201)).await?;
         sqlx::query(&format!(
             "INSERT INTO users ({USER_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -151,12 +157,13 @@ impl Accounts for SqlStore {
         .bind(&user.time_zone)
         .bind(user.deactivated_at)
         .bind(actor.map(UserId::as_str))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             let within = user.org.as_ref().map_or("staff".to_string(), |o| format!("org {o}"));
             insert_err(e, &format!("a user with the email {} in {within}", user.email))
         })?;
+        tx.commit().await.map_err(backend_err)?;
         self.rosters.clear();
         Ok(())
     }
@@ -525,6 +532,8 @@ impl Accounts for SqlStore {
     }
 
     async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("token", &token.id)).await?;
         sqlx::query(&format!(
             "INSERT INTO api_tokens ({TOKEN_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
@@ -537,9 +546,10 @@ impl Accounts for SqlStore {
         .bind(token.expires_at)
         .bind(token.revoked_at)
         .bind(actor.map(UserId::as_str))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| insert_err(e, "token"))?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 

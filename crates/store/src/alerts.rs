@@ -13,6 +13,7 @@ use stringer_app::StoreError;
 use stringer_app::alerts::{
     AlertRecord, Alerts, ChangeRecord, IntegrationKey, KeyKind, Signal, SignalOutcome, SignalRecord,
 };
+use stringer_app::keyed::Written;
 use stringer_core::alert::{AlertAction, AlertLevel, OnResolve};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
@@ -94,6 +95,7 @@ impl Droppable for Signal {
     const INSERT: &'static str = "INSERT INTO alert_signals (key_id, action, dedup_key, summary, source, level, \
                                   details, received_at_ms, state, attempts)";
     const VALUES: usize = 10;
+    const KIND: &'static str = "signal";
 
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
         query
@@ -113,6 +115,8 @@ impl Droppable for Signal {
 #[async_trait]
 impl Alerts for SqlStore {
     async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("integration_key", &key.id)).await?;
         let severity = key.severity.as_ref().map(|m| serde_json::to_string(m).expect("a severity map serializes"));
         sqlx::query(&format!(
             "INSERT INTO integration_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -127,9 +131,10 @@ impl Alerts for SqlStore {
         .bind(key.created_by.as_str())
         .bind(key.created_at)
         .bind(key.revoked_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -160,7 +165,7 @@ impl Alerts for SqlStore {
     }
 
     async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
-        self.signal_drop.put(signal.clone()).await
+        self.signal_drop.put(signal.clone(), self.current_key()).await
     }
 
     async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {

@@ -7,6 +7,7 @@
 //! its batch commits. A caller is answered only after its transaction committed.
 
 use crate::backend_err;
+use crate::keyed::Mark;
 use sqlx::Row as _;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
@@ -137,14 +138,21 @@ fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {
 async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let held = hold_keys(&mut tx, changes).await?;
-    let guarded: Vec<&Change> = changes.iter().zip(&held).filter(|(_, h)| **h).map(|(c, _)| *c).collect();
+    let guarded: Vec<&Change> = changes.iter().zip(&held).filter(|(_, h)| **h != Mark::Gone).map(|(c, _)| *c).collect();
     let mut guarded_outcomes = guard_tickets(&mut tx, &guarded).await?.into_iter();
     let outcomes: Vec<Result<(), StoreError>> = held
         .iter()
-        .map(|&h| if h { guarded_outcomes.next().unwrap_or(Ok(())) } else { Err(StoreError::KeyTakenOver) })
+        .map(|&h| match h {
+            Mark::Gone => Err(StoreError::KeyTakenOver),
+            Mark::Set | Mark::Kept => guarded_outcomes.next().unwrap_or(Ok(())),
+        })
         .collect();
-    let refused: Vec<&Change> =
-        changes.iter().zip(&outcomes).filter(|(c, o)| c.keyed.is_some() && o.is_err()).map(|(c, _)| *c).collect();
+    let refused: Vec<&Change> = changes
+        .iter()
+        .zip(held.iter().zip(&outcomes))
+        .filter(|(_, (h, o))| **h == Mark::Set && o.is_err())
+        .map(|(c, _)| *c)
+        .collect();
     forget_written(&mut tx, &refused).await?;
     let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
     let rows = FollowUps::of(&applied);
@@ -162,43 +170,24 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
 
 /// Records, for each keyed change, what it writes on its `Idempotency-Key`, in the change's
 /// transaction: a crash after the commit leaves the key "written", and a retry replays it.
-/// Answers per change whether its request still holds its key (a change without a key always
-/// does); a change whose key a retry took over must not be written.
-async fn hold_keys(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> Result<Vec<bool>, sqlx::Error> {
+/// Answers per change what marking found (a change without a key is held and sets nothing);
+/// a change whose key a retry took over must not be written.
+async fn hold_keys(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> Result<Vec<Mark>, sqlx::Error> {
     let mut held = Vec::with_capacity(changes.len());
     for change in changes {
-        let Some(keyed) = &change.keyed else {
-            held.push(true);
-            continue;
-        };
-        let written = change.written();
-        let marked = sqlx::query(
-            "UPDATE idempotency_keys SET written_ticket = $1, written_status = $2 WHERE user_id = $3 AND key = $4 AND claim = $5 AND status = 0",
-        )
-        .bind(written.ticket)
-        .bind(written.status)
-        .bind(keyed.user.as_str())
-        .bind(&keyed.key)
-        .bind(&keyed.claim)
-        .execute(&mut **tx)
-        .await?;
-        held.push(marked.rows_affected() == 1);
+        held.push(match &change.keyed {
+            Some(keyed) => crate::keyed::mark(tx, keyed, &change.written()).await?,
+            None => Mark::Kept,
+        });
     }
     Ok(held)
 }
 
-/// Takes back what [`hold_keys`] recorded for keyed changes that were not written after all
+/// Takes back what [`hold_keys`] set for keyed changes that were not written after all
 /// (their ticket moved on: the request decides again and writes under the same key).
 async fn forget_written(tx: &mut sqlx::Transaction<'_, Any>, refused: &[&Change]) -> Result<(), sqlx::Error> {
     for keyed in refused.iter().filter_map(|c| c.keyed.as_ref()) {
-        sqlx::query(
-            "UPDATE idempotency_keys SET written_ticket = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0",
-        )
-        .bind(keyed.user.as_str())
-        .bind(&keyed.key)
-        .bind(&keyed.claim)
-        .execute(&mut **tx)
-        .await?;
+        crate::keyed::unmark(tx, keyed).await?;
     }
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! batches — whatever arrived while the previous transaction ran goes into the next one (up
 //! to 256 items), so many senders share a commit, and each door answers only once its item is
 //! committed — and claimed for processing with a lease, pending rows in the order stored.
+//! An item handed in by a keyed request marks the request's `Idempotency-Key` in its batch's
+//! transaction (see [`crate::keyed`]), or is left out of it when its claim is gone.
 
+use crate::keyed::Mark;
 use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
 use sqlx::any::AnyArguments;
@@ -11,6 +14,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
 use std::sync::Arc;
 use stringer_app::StoreError;
+use stringer_app::keyed::{KeyedWrite, Written};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Something a door hands in, inserted as one row of a table with an ascending `id`.
@@ -19,12 +23,15 @@ pub(crate) trait Droppable: Send + Sync + 'static {
     const INSERT: &'static str;
     /// How many values a row binds.
     const VALUES: usize;
+    /// What a keyed request that hands one in wrote, for its key (answered 202).
+    const KIND: &'static str;
     /// Binds this row's values, in the order of [`Droppable::INSERT`]'s columns.
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>;
 }
 
-/// One item waiting to be stored, and who waits for its id.
-type Dropped<T> = (T, oneshot::Sender<Result<i64, StoreError>>);
+/// One item waiting to be stored, the key of the request that handed it in, and who waits
+/// for its id.
+type Dropped<T> = (T, Option<KeyedWrite>, oneshot::Sender<Result<i64, StoreError>>);
 
 /// The queue to the task that stores items of one kind.
 #[derive(Debug)]
@@ -46,10 +53,10 @@ impl<T: Droppable> DropBox<T> {
         DropBox { queue }
     }
 
-    /// Stores `item`; answers its sequence number once committed.
-    pub(crate) async fn put(&self, item: T) -> Result<i64, StoreError> {
+    /// Stores `item`, handed in under `keyed`; answers its sequence number once committed.
+    pub(crate) async fn put(&self, item: T, keyed: Option<KeyedWrite>) -> Result<i64, StoreError> {
         let (done, id) = oneshot::channel();
-        self.queue.send((item, done)).map_err(|_| StoreError::Backend("the store is closed".into()))?;
+        self.queue.send((item, keyed, done)).map_err(|_| StoreError::Backend("the store is closed".into()))?;
         id.await.map_err(|_| StoreError::Backend("the store is closed".into()))?
     }
 }
@@ -71,13 +78,13 @@ async fn store_all<T: Droppable>(
         match insert_all(&pool, backend, &batch).await {
             Ok(ids) => {
                 bell.notify_one();
-                for ((_, done), id) in batch.into_iter().zip(ids) {
-                    let _ = done.send(Ok(id));
+                for ((_, _, done), id) in batch.into_iter().zip(ids) {
+                    let _ = done.send(id);
                 }
             }
             Err(e) => {
                 let why = e.to_string();
-                for (_, done) in batch {
+                for (_, _, done) in batch {
                     let _ = done.send(Err(StoreError::Backend(why.clone())));
                 }
             }
@@ -85,27 +92,57 @@ async fn store_all<T: Droppable>(
     }
 }
 
-/// Inserts the batch as one multi-row statement; answers each item's id, in batch order.
-/// Both backends number the rows of one `INSERT … VALUES` in the order of its rows (SQLite
-/// with its single writer, PostgreSQL's sequence row by row), so the ids returned, sorted,
-/// are the batch's in order.
+/// Inserts the batch as one multi-row statement, in one transaction with the marks of the
+/// keys its items were handed in under; answers each item's id (or why it was left out: its
+/// key was taken over), in batch order. Both backends number the rows of one
+/// `INSERT … VALUES` in the order of its rows (SQLite with its single writer, PostgreSQL's
+/// sequence row by row), so the ids returned, sorted, are the batch's in order.
 async fn insert_all<T: Droppable>(
     pool: &AnyPool,
     backend: Backend,
     batch: &[Dropped<T>],
-) -> Result<Vec<i64>, StoreError> {
-    let sql = format!("{} VALUES {} RETURNING id", T::INSERT, backend.value_rows(batch.len(), T::VALUES, 1));
-    let mut query = sqlx::query(&sql);
-    for (item, _) in batch {
-        query = item.bind(query);
+) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend_err)?;
+    let mut marks = Vec::with_capacity(batch.len());
+    for (_, keyed, _) in batch {
+        marks.push(match keyed {
+            Some(keyed) => {
+                crate::keyed::mark(&mut tx, keyed, &Written::done(T::KIND, "", 202)).await.map_err(backend_err)?
+            }
+            None => Mark::Kept,
+        });
     }
-    let returned = query.fetch_all(pool).await.map_err(backend_err)?;
-    let mut ids = returned.iter().map(|r| r.col::<i64>("id")).collect::<Result<Vec<_>, _>>()?;
-    if ids.len() != batch.len() {
-        return Err(StoreError::Backend(format!("stored {} of {} items", ids.len(), batch.len())));
+    let stored: Vec<&Dropped<T>> =
+        batch.iter().zip(&marks).filter(|(_, m)| **m != Mark::Gone).map(|(d, _)| d).collect();
+    let mut ids = Vec::new();
+    if !stored.is_empty() {
+        let sql = format!("{} VALUES {} RETURNING id", T::INSERT, backend.value_rows(stored.len(), T::VALUES, 1));
+        let mut query = sqlx::query(&sql);
+        for (item, _, _) in &stored {
+            query = item.bind(query);
+        }
+        let returned = query.fetch_all(&mut *tx).await.map_err(backend_err)?;
+        ids = returned.iter().map(|r| r.col::<i64>("id")).collect::<Result<Vec<_>, _>>()?;
+        if ids.len() != stored.len() {
+            return Err(StoreError::Backend(format!("stored {} of {} items", ids.len(), stored.len())));
+        }
+        ids.sort_unstable();
     }
-    ids.sort_unstable();
-    Ok(ids)
+    let mut ids = ids.into_iter();
+    let mut answers = Vec::with_capacity(batch.len());
+    for ((_, keyed, _), mark) in batch.iter().zip(marks) {
+        answers.push(match (mark, keyed) {
+            (Mark::Gone, _) => Err(StoreError::KeyTakenOver),
+            (Mark::Set, Some(keyed)) => {
+                let id = ids.next().unwrap_or_default();
+                crate::keyed::name_written(&mut tx, keyed, &id.to_string()).await.map_err(backend_err)?;
+                Ok(id)
+            }
+            _ => Ok(ids.next().unwrap_or_default()),
+        });
+    }
+    tx.commit().await.map_err(backend_err)?;
+    Ok(answers)
 }
 
 impl SqlStore {

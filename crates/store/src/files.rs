@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::ports::Files;
 use stringer_app::records::AttachmentRecord;
 use stringer_core::ids::{TicketId, UserId};
@@ -31,6 +32,8 @@ fn attachment_from(r: &AnyRow) -> Result<AttachmentRecord, StoreError> {
 #[async_trait]
 impl Files for SqlStore {
     async fn insert_attachment(&self, a: &AttachmentRecord, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("attachment", &a.id, 201)).await?;
         sqlx::query(&format!(
             "INSERT INTO attachments ({COLUMNS}, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
@@ -44,9 +47,10 @@ impl Files for SqlStore {
         .bind(a.uploaded_by.as_str())
         .bind(a.created_at)
         .bind(bytes.to_vec())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| insert_err(e, "attachment"))?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 

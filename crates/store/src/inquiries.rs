@@ -6,6 +6,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::letters::Letter;
 use stringer_app::ports::Inquiries;
 use stringer_app::records::InquiryRecord;
@@ -71,6 +72,7 @@ impl Inquiries for SqlStore {
         letter: &Letter,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("inquiry", id, 200)).await?;
         let done = sqlx::query(
             "UPDATE inquiries SET answered_at = $1, answered_by = $2, answer = $3 WHERE id = $4 AND answered_at IS NULL",
         )

@@ -8,6 +8,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::letters::{Kind, Letter, LetterBox};
 use stringer_core::ids::OrgSlug;
 
@@ -92,6 +93,10 @@ impl LetterBox for SqlStore {
 
     async fn post(&self, letters: &[Letter], at: i64) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
+        if let Some(first) = letters.first() {
+            let to = first.org.as_ref().map_or(first.id.as_str(), OrgSlug::as_str);
+            self.mark_key(&mut tx, Written::done("letters", to, 200)).await?;
+        }
         insert(&mut tx, letters, at).await?;
         tx.commit().await.map_err(backend_err)
     }

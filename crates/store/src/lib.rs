@@ -18,6 +18,7 @@ mod drop_box;
 mod files;
 mod fit;
 mod inquiries;
+mod keyed;
 mod letters;
 mod mail;
 mod migrate;
@@ -37,6 +38,7 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 use stringer_app::StoreError;
+use stringer_app::keyed::CurrentKey;
 
 pub use bells::Bells;
 
@@ -91,6 +93,9 @@ pub struct SqlStore {
     signal_drop: drop_box::DropBox<stringer_app::alerts::Signal>,
     /// Rung when a commit left work for a background cycle (see [`bells`]).
     bells: Bells,
+    /// The running request's `Idempotency-Key`, marked with what a keyed write wrote (see
+    /// [`keyed`]).
+    keyed: CurrentKey,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -144,13 +149,30 @@ impl SqlStore {
         let committer = commit::Committer::start(write.clone(), lanes, bells.outbox.clone());
         let mail_drop = drop_box::DropBox::start(write.clone(), backend, bells.mail.clone());
         let signal_drop = drop_box::DropBox::start(write.clone(), backend, bells.signals.clone());
-        Ok(SqlStore { write, read, backend, committer, rosters: Default::default(), mail_drop, signal_drop, bells })
+        Ok(SqlStore {
+            write,
+            read,
+            backend,
+            committer,
+            rosters: Default::default(),
+            mail_drop,
+            signal_drop,
+            bells,
+            keyed: stringer_app::keyed::never,
+        })
     }
 
     /// The doorbells this store rings when it stored work for a background cycle: what the
     /// engine of this process waits on between its polls.
     pub fn bells(&self) -> Bells {
         self.bells.clone()
+    }
+
+    /// This store, asking `current` for the running request's `Idempotency-Key`: a write a
+    /// keyed request answers with marks the key in its own transaction (see [`keyed`]).
+    pub fn keyed_by(mut self, current: CurrentKey) -> Self {
+        self.keyed = current;
+        self
     }
 
     /// The backend in use.

@@ -14,6 +14,7 @@ use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::mail::letters::{InformEntry, LetterContext, LetterRecipient};
 use stringer_app::mail::{
     Door, InboundRecord, Inform, Letter, MailOutcome, MailState, Mailroom, NewInbound, OrgMailPolicy, UnknownSenders,
@@ -62,7 +63,7 @@ fn outcome_columns(outcome: &MailOutcome) -> (Option<String>, Option<String>, Op
 #[async_trait]
 impl Mailroom for SqlStore {
     async fn accept(&self, m: &NewInbound) -> Result<i64, StoreError> {
-        self.mail_drop.put(m.clone()).await
+        self.mail_drop.put(m.clone(), self.current_key()).await
     }
 
     async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
@@ -127,6 +128,8 @@ impl Mailroom for SqlStore {
     }
 
     async fn route_held(&self, id: i64, org: &OrgSlug, by: &str, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::done("mail", id.to_string(), 202)).await?;
         let done = sqlx::query(
             "UPDATE inbound_mail SET state = 'pending', routed_to = $1, routed_by = $2, attempts = 0, \
              claimed_until = NULL, settled_at = $3 WHERE id = $4 AND state = 'held'",
@@ -135,10 +138,15 @@ impl Mailroom for SqlStore {
         .bind(by)
         .bind(at)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            // Not held (any more): nothing written, the key's mark is rolled back.
+            return Ok(false);
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
     }
 
     async fn ticket_of_messages(&self, message_ids: &[String]) -> Result<Option<TicketId>, StoreError> {
@@ -325,6 +333,7 @@ impl Droppable for NewInbound {
     const INSERT: &'static str =
         "INSERT INTO inbound_mail (door, envelope_from, envelope_to, raw, received_at_ms, state, attempts, peer, helo)";
     const VALUES: usize = 9;
+    const KIND: &'static str = "mail";
 
     fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
         query

@@ -116,6 +116,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0031_status_alert_grants.sql"),
         include_str!("../migrations/postgres/0031_status_alert_grants.sql"),
     ),
+    (
+        32,
+        include_str!("../migrations/sqlite/0032_keyed_writes_all.sql"),
+        include_str!("../migrations/postgres/0032_keyed_writes_all.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::delivery::Urgency;
+use stringer_app::keyed::Written;
 use stringer_app::ports::OnCall;
 use stringer_app::records::{ContactMethodRecord, MethodOutcome, NotificationRuleRecord, ScheduleRecord, TestPage};
 use stringer_core::ids::{OrgSlug, UserId};
@@ -43,6 +44,8 @@ pub(crate) const METHOD_COLUMNS: &str = "id, user_id, kind, address, secret, cre
 #[async_trait]
 impl OnCall for SqlStore {
     async fn insert_contact_method(&self, m: &ContactMethodRecord) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("contact_method", &m.id)).await?;
         sqlx::query(&format!("INSERT INTO contact_methods ({METHOD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"))
             .bind(&m.id)
             .bind(m.user_id.as_str())
@@ -50,9 +53,10 @@ impl OnCall for SqlStore {
             .bind(&m.address)
             .bind(&m.secret)
             .bind(m.created_at)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(|e| insert_err(e, &format!("a {} contact method at {}", m.kind.as_str(), m.address)))?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -181,6 +185,8 @@ impl OnCall for SqlStore {
     }
 
     async fn insert_schedule(&self, s: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("schedule", &s.id)).await?;
         sqlx::query(&format!(
             "INSERT INTO schedules ({SCHEDULE_COLUMNS}, created_by) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)"
         ))
@@ -191,9 +197,10 @@ impl OnCall for SqlStore {
         .bind(&s.ics_secret_hash)
         .bind(s.created_at)
         .bind(actor.as_str())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         self.rosters.clear();
         Ok(())
     }
@@ -221,24 +228,34 @@ impl OnCall for SqlStore {
     }
 
     async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("schedule", id, 201)).await?;
         let done = sqlx::query("UPDATE schedules SET spec = $1, version = version + 1 WHERE id = $2 AND version = $3")
             .bind(json(spec))
             .bind(id)
             .bind(version)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        if done.rows_affected() != 1 {
+            // Not written (the schedule moved on): the key's mark is rolled back with it.
+            return Ok(false);
+        }
+        tx.commit().await.map_err(backend_err)?;
         self.rosters.clear();
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("calendar_feed", user.as_str())).await?;
         sqlx::query("UPDATE users SET ics_secret_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user.as_str())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use stringer_app::StoreError;
+use stringer_app::keyed::Written;
 use stringer_app::phone::{Confirmation, PhoneBook};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
@@ -81,6 +82,7 @@ impl PhoneBook for SqlStore {
 
     async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("phone_number", user.as_str(), 200)).await?;
         if let Some(number) = number {
             sqlx::query(
                 "INSERT INTO phone_numbers (user_id, number, updated_at) VALUES ($1, $2, $3) \
@@ -110,6 +112,8 @@ impl PhoneBook for SqlStore {
         if self.org_by_pin(pin_hash).await?.is_some_and(|other| &other != org) {
             return Ok(false);
         }
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::secret("phone_pin", org.as_str())).await?;
         sqlx::query(
             "INSERT INTO phone_pins (org, pin_hash, set_at) VALUES ($1, $2, $3) \
              ON CONFLICT (org) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at",
@@ -117,9 +121,10 @@ impl PhoneBook for SqlStore {
         .bind(org.as_str())
         .bind(pin_hash)
         .bind(at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(true)
     }
 

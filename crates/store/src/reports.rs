@@ -79,6 +79,8 @@ impl Reports for SqlStore {
     }
 
     async fn start_report(&self, r: &ReportRecord) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, stringer_app::keyed::Written::resource("report", r.ticket.as_str(), 201)).await?;
         let sql = format!(
             "INSERT INTO reports ({REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (ticket_id) DO NOTHING"
@@ -94,10 +96,15 @@ impl Reports for SqlStore {
             .bind(r.created_at)
             .bind(r.updated_at)
             .bind(r.published_at)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            // It existed already: nothing written, the key's mark is rolled back.
+            return Ok(false);
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
     }
 
     async fn versions(&self, ticket: &TicketId) -> Result<Vec<VersionRecord>, StoreError> {
@@ -113,6 +120,7 @@ impl Reports for SqlStore {
 
     async fn write_report(&self, ticket: &TicketId, revision: i64, w: &Written, at: i64) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, stringer_app::keyed::Written::resource("report", ticket.as_str(), 200)).await?;
         let published = (w.state == ReportState::Published).then_some(at);
         let moved = sqlx::query(
             "UPDATE reports SET state = $1, revision = revision + 1, text_version = text_version + $2, \

@@ -6,7 +6,7 @@ use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use stringer_app::StoreError;
-use stringer_app::keyed::Written;
+use stringer_app::keyed::{Replay, Written};
 use stringer_app::ports::{Backoff, Safeguards};
 use stringer_app::records::KeyClaim;
 use stringer_core::ids::UserId;
@@ -137,7 +137,7 @@ impl Safeguards for SqlStore {
         // An abandoned claim (nothing written, past its lease) or an expired key is taken over;
         // a key whose write committed is not.
         let taken_over = sqlx::query(
-            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0, claim = $7, written_ticket = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND written_ticket = '' AND created_at <= $5 AND request_hash = $4) OR ((status <> 0 OR written_ticket <> '') AND created_at <= $6))",
+            "UPDATE idempotency_keys SET created_at = $3, request_hash = $4, status = 0, body = '', redacted = 0, claim = $7, written_as = '', written_kind = '', written_id = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND ((status = 0 AND written_as = '' AND created_at <= $5 AND request_hash = $4) OR ((status <> 0 OR written_as <> '') AND created_at <= $6))",
         )
         .bind(user.as_str())
         .bind(key)
@@ -153,7 +153,7 @@ impl Safeguards for SqlStore {
             return Ok(KeyClaim::New { claim: claim.to_string() });
         }
         let row = sqlx::query(
-            "SELECT request_hash, status, body, redacted, written_ticket, written_status FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            "SELECT request_hash, status, body, redacted, written_as, written_kind, written_id, written_status FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
         .bind(user.as_str())
         .bind(key)
@@ -162,13 +162,18 @@ impl Safeguards for SqlStore {
         .map_err(backend_err)?;
         let seen_hash: String = row.col("request_hash")?;
         let status: i64 = row.col("status")?;
-        let written: String = row.col("written_ticket")?;
+        let written: String = row.col("written_as")?;
         Ok(if seen_hash != request_hash {
             KeyClaim::OtherRequest
         } else if status != 0 {
             KeyClaim::Done { status, body: row.col("body")?, redacted: row.flag("redacted")? }
-        } else if !written.is_empty() {
-            KeyClaim::Written(Written { ticket: written, status: row.col("written_status")? })
+        } else if let Some(replay) = Replay::parse(&written) {
+            KeyClaim::Written(Written {
+                replay,
+                kind: row.col("written_kind")?,
+                id: row.col("written_id")?,
+                status: row.col("written_status")?,
+            })
         } else {
             KeyClaim::InProgress
         })
@@ -201,7 +206,7 @@ impl Safeguards for SqlStore {
     async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str, refused: bool) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0 \
-             AND ($4 OR written_ticket = '')",
+             AND ($4 OR written_as = '')",
         )
         .bind(user.as_str())
         .bind(key)

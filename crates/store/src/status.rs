@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::ids::seeded_ulid;
+use stringer_app::keyed::Written;
 use stringer_app::status::subscribers::{NoticeKind, NoticeRecord, SubscriberKind, SubscriberRecord, concerns};
 use stringer_app::status::{
     Affected, ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages, UpdateRecord,
@@ -318,6 +319,8 @@ impl StatusPages for SqlStore {
     }
 
     async fn save_component(&self, c: &ComponentRecord) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("component", &c.id, 201)).await?;
         sqlx::query(
             "INSERT INTO status_components (id, page_id, group_id, name, description, position, is_group, \
              only_show_if_degraded, showcase, status, alert_key, created_at, updated_at) \
@@ -340,15 +343,16 @@ impl StatusPages for SqlStore {
         .bind(c.alert_key.as_deref())
         .bind(c.created_at)
         .bind(c.updated_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(backend_err)?;
         sqlx::query("UPDATE status_pages SET updated_at = $1 WHERE id = $2")
             .bind(c.updated_at)
             .bind(&c.page_id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)?;
         Ok(())
     }
 
@@ -465,6 +469,7 @@ impl StatusPages for SqlStore {
     async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         if let Some(i) = &change.incident {
+            self.mark_key(&mut tx, Written::resource("incident", &i.id, 201)).await?;
             sqlx::query(
                 "INSERT INTO status_incidents (id, page_id, kind, name, status, impact, created_at, updated_at, \
                  started_at, monitoring_at, resolved_at, scheduled_for, scheduled_until, ticket_id) \
@@ -568,6 +573,7 @@ impl StatusPages for SqlStore {
 
     async fn add_subscriber(&self, sub: &SubscriberRecord) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
+        self.mark_key(&mut tx, Written::resource("subscriber", &sub.id, 201)).await?;
         let existing: Option<String> = sqlx::query_scalar(
             "SELECT id FROM status_subscribers WHERE page_id = $1 AND kind = $2 AND address = $3 AND unsubscribed_at IS NULL",
         )

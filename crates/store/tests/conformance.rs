@@ -469,3 +469,112 @@ async fn postgres_unowed_outbox_rows_settle() {
     let Some(url) = postgres_url("outbox") else { return };
     unowed_outbox_rows_settle(&url).await;
 }
+
+/// The user whose `Idempotency-Key` the keyed writes below answer to.
+const KEY_OWNER: &str = "u_keyed";
+
+/// The request that holds key `k1` now.
+fn live_request() -> Option<stringer_app::keyed::KeyedWrite> {
+    Some(stringer_app::keyed::KeyedWrite {
+        user: stringer_core::ids::UserId::from(KEY_OWNER),
+        key: "k1".into(),
+        claim: "clm_live".into(),
+    })
+}
+
+/// A request whose claim on `k1` a retry took over.
+fn late_request() -> Option<stringer_app::keyed::KeyedWrite> {
+    Some(stringer_app::keyed::KeyedWrite { claim: "clm_old".into(), ..live_request().unwrap() })
+}
+
+/// A request that holds key `k2` now.
+fn mail_request() -> Option<stringer_app::keyed::KeyedWrite> {
+    Some(stringer_app::keyed::KeyedWrite { key: "k2".into(), claim: "clm_mail".into(), ..live_request().unwrap() })
+}
+
+/// A keyed write that is not a ticket change marks its key in its own transaction: a retry
+/// after a crash finds what it wrote (not an abandoned key it may run again); a second write
+/// of the same request is not refused and leaves the first as the answer; a late write whose
+/// claim a retry took over writes nothing.
+async fn keyed_writes_mark_their_key(url: &str) {
+    use stringer_app::delivery::MethodKind;
+    use stringer_app::keyed::Written;
+    use stringer_app::mail::{Door, MailState, Mailroom, NewInbound};
+    use stringer_app::ports::{Accounts, OnCall};
+    use stringer_app::records::{ContactMethodRecord, KeyClaim, UserRecord};
+    use stringer_core::ids::{UserId, UserRole};
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let owner = UserId::from(KEY_OWNER);
+    let user = |id: &str| UserRecord {
+        id: UserId::from(id),
+        email: format!("{id}@vendor.example"),
+        name: id.into(),
+        role: UserRole::Engineer,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: 0,
+        time_zone: None,
+        deactivated_at: None,
+    };
+    let claimed = store.claim_idempotent(&owner, "k1", "hash", "clm_live", 1_000, 30, 86_400).await.unwrap();
+    assert_eq!(claimed, KeyClaim::New { claim: "clm_live".into() });
+
+    let late = store.clone().keyed_by(late_request);
+    assert!(matches!(late.insert_user(&user("u_late"), None).await, Err(StoreError::KeyTakenOver)));
+    assert_eq!(store.user(&UserId::from("u_late")).await.unwrap(), None, "the late write wrote nothing");
+
+    let keyed = store.clone().keyed_by(live_request);
+    keyed.insert_user(&user("u_new"), None).await.unwrap();
+    let method = ContactMethodRecord {
+        id: "cm_1".into(),
+        user_id: UserId::from("u_new"),
+        kind: MethodKind::Webhook,
+        address: "https://hook.example".into(),
+        secret: String::new(),
+        created_at: 0,
+    };
+    keyed.insert_contact_method(&method).await.unwrap();
+    assert_eq!(
+        store.contact_methods(&UserId::from("u_new")).await.unwrap().len(),
+        1,
+        "the second write is not refused"
+    );
+
+    // The server dies before it answers: long after the lease, a retry finds the user written.
+    let retried = store.claim_idempotent(&owner, "k1", "hash", "clm_retry", 5_000, 30, 86_400).await.unwrap();
+    assert_eq!(retried, KeyClaim::Written(Written::resource("user", "u_new", 201)));
+
+    // What a door hands in is stored in batches: the batch's transaction marks the key with
+    // the row's number, or leaves the item out when its claim is gone.
+    let message = NewInbound {
+        door: Door::Http,
+        envelope_from: None,
+        envelope_to: vec!["help@vendor.example".into()],
+        raw: b"Subject: keyed\r\n\r\nhi".to_vec(),
+        received_at_ms: 0,
+        peer: None,
+        helo: None,
+    };
+    assert!(matches!(late.accept(&message).await, Err(StoreError::KeyTakenOver)));
+    assert!(store.inbound_in(MailState::Pending, 10).await.unwrap().is_empty(), "the late message is not stored");
+    let claimed = store.claim_idempotent(&owner, "k2", "hash", "clm_mail", 1_000, 30, 86_400).await.unwrap();
+    assert_eq!(claimed, KeyClaim::New { claim: "clm_mail".into() });
+    let id = store.clone().keyed_by(mail_request).accept(&message).await.unwrap();
+    let retried = store.claim_idempotent(&owner, "k2", "hash", "clm_retry", 5_000, 30, 86_400).await.unwrap();
+    assert_eq!(retried, KeyClaim::Written(Written::done("mail", id.to_string(), 202)));
+    assert_eq!(store.inbound_in(MailState::Pending, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_keyed_writes_mark_their_key() {
+    let path = tempdir().join("stringer.db");
+    keyed_writes_mark_their_key(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_keyed_writes_mark_their_key() {
+    let Some(url) = postgres_url("keyed") else { return };
+    keyed_writes_mark_their_key(&url).await;
+}

@@ -42,8 +42,11 @@ async fn written_keys_replay_after_a_crash(db: Db) {
     assert_eq!(status, StatusCode::CREATED);
     server.kill();
     assert_eq!(
-        sql(&db, "SELECT key, written_ticket, written_status FROM idempotency_keys WHERE key LIKE 'k-%' ORDER BY key"),
-        format!("k-comment|{id}|201\nk-ticket|{id}|201"),
+        sql(
+            &db,
+            "SELECT key, written_as, written_kind, written_id, written_status FROM idempotency_keys WHERE key LIKE 'k-%' ORDER BY key"
+        ),
+        format!("k-comment|reread|ticket|{id}|201\nk-ticket|reread|ticket|{id}|201"),
         "each write recorded its key's outcome with it"
     );
     sql(&db, "UPDATE idempotency_keys SET status = 0, body = '', created_at = created_at - 3600 WHERE key LIKE 'k-%'");
@@ -57,6 +60,106 @@ async fn written_keys_replay_after_a_crash(db: Db) {
     assert_eq!(sql(&db, "SELECT COUNT(*) FROM comments WHERE body = 'keyed comment'"), "1", "no second comment");
 }
 both_backends!(a_keyed_write_killed_before_its_answer_is_replayed, written_keys_replay_after_a_crash);
+
+/// Every other sort of keyed write is replayed the same way after such a death, never run
+/// again: what it wrote is read again (an org, a user, a report), named (a component, an
+/// incident, a received message), or — a one-time secret (a schedule's feed, an integration
+/// key) — named by the 409 that says the secret was shown once; each is in the database once.
+async fn every_keyed_write_replays_after_a_crash(db: Db) {
+    let args = ["--idempotency-lease", "1"];
+    let mut server = Server::start(&db, &args);
+    let d = desk(&server).await;
+    let me = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await["id"].as_str().unwrap().to_string();
+    let pages = server.ok(Method::GET, "/api/v1/status-pages", &d.admin, None).await;
+    let page =
+        pages.as_array().unwrap().iter().find(|p| p["org"].is_null()).unwrap()["id"].as_str().unwrap().to_string();
+    let ticket = support::open_ticket(&server, &d.alice, "acme", "P3").await["id"].as_str().unwrap().to_string();
+    server.ok(Method::POST, &format!("/api/v1/tickets/{ticket}/report"), &d.admin, None).await;
+    // (path, body, the answer's status, the field naming what was written, the rows holding it)
+    let writes = [
+        (
+            "/api/v1/orgs".to_string(),
+            json!({"slug": "kiln", "name": "Kiln", "tier": "pro", "deployment": "shared"}),
+            StatusCode::CREATED,
+            "slug",
+            "SELECT COUNT(*) FROM orgs WHERE slug = 'kiln'",
+        ),
+        (
+            "/api/v1/users".into(),
+            json!({"email": "keyed@vendor.example", "name": "Keyed User", "role": "engineer"}),
+            StatusCode::CREATED,
+            "id",
+            "SELECT COUNT(*) FROM users WHERE name = 'Keyed User'",
+        ),
+        (
+            "/api/v1/schedules".into(),
+            json!({"name": "keyed rota", "layers": [{"rotation": {"name": "r", "time_zone": "UTC", "members": [me], "shift_days": 1, "handoff": "09:00", "start": "2026-10-30"}}]}),
+            StatusCode::CONFLICT,
+            "id",
+            "SELECT COUNT(*) FROM schedules WHERE name = 'keyed rota'",
+        ),
+        (
+            format!("/api/v1/status-pages/{page}/components"),
+            json!({"name": "Keyed component"}),
+            StatusCode::CREATED,
+            "id",
+            "SELECT COUNT(*) FROM status_components WHERE name = 'Keyed component'",
+        ),
+        (
+            format!("/api/v1/status-pages/{page}/incidents"),
+            json!({"name": "Keyed incident", "status": "investigating", "impact": "minor", "body": "Looking."}),
+            StatusCode::CREATED,
+            "id",
+            "SELECT COUNT(*) FROM status_incidents WHERE name = 'Keyed incident'",
+        ),
+        (
+            "/api/v1/orgs/acme/integration-keys".into(),
+            json!({"name": "keyed key", "kind": "events_v2"}),
+            StatusCode::CONFLICT,
+            "id",
+            "SELECT COUNT(*) FROM integration_keys WHERE name = 'keyed key'",
+        ),
+        (
+            "/api/v1/mail/inbound".into(),
+            json!("From: keyed@customer.example\r\nSubject: keyed mail\r\n\r\nHello"),
+            StatusCode::ACCEPTED,
+            "id",
+            "SELECT COUNT(*) FROM inbound_mail",
+        ),
+        (
+            format!("/api/v1/tickets/{ticket}/report/comments"),
+            json!({"body": "keyed report comment"}),
+            StatusCode::OK,
+            "ticket",
+            "SELECT COUNT(*) FROM report_comments WHERE body = 'keyed report comment'",
+        ),
+    ];
+    let mut firsts = Vec::new();
+    for (i, (path, body, _, field, _)) in writes.iter().enumerate() {
+        let (status, first, _) = keyed(&server, &d.admin, path, &format!("w-{i}"), body.clone()).await;
+        assert!(status.is_success(), "{path}: {status} {first}");
+        firsts.push(first[field].clone());
+    }
+    server.kill();
+    assert_eq!(
+        sql(&db, "SELECT COUNT(*) FROM idempotency_keys WHERE key LIKE 'w-%' AND written_as <> ''"),
+        writes.len().to_string(),
+        "each write marked its key in its own transaction"
+    );
+    sql(&db, "UPDATE idempotency_keys SET status = 0, body = '', created_at = created_at - 3600 WHERE key LIKE 'w-%'");
+    server = Server::start(&db, &args);
+    for (i, (path, body, status, field, rows)) in writes.iter().enumerate() {
+        let (again, replay, replayed) = keyed(&server, &d.admin, path, &format!("w-{i}"), body.clone()).await;
+        assert_eq!(again, *status, "{path}: {replay}");
+        assert!(replayed || again == StatusCode::CONFLICT, "{path}: marked as a replay");
+        let named = if again == StatusCode::CONFLICT { &replay["id"] } else { &replay[field] };
+        // (a received message's number, answered as a string by a replay that names it)
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), String::from);
+        assert!(!named.is_null() && text(named) == text(&firsts[i]), "{path}: the first write's outcome: {replay}");
+        assert_eq!(sql(&db, rows), "1", "{path}: written once");
+    }
+}
+both_backends!(every_keyed_write_is_replayed_after_a_crash, every_keyed_write_replays_after_a_crash);
 
 /// Every keyed create whose answer holds a one-time secret: the secret is not in
 /// `idempotency_keys`, and a replay answers 409 naming what was created, without the secret.

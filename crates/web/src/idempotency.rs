@@ -4,13 +4,20 @@
 //!
 //! Only final outcomes are kept: successes and client errors, but not 408, 409, 425 or 429
 //! (they depend on the moment — a refused customer page opens later, a limit resets), nor
-//! server errors. A ticket write records its key's outcome in its own transaction
-//! ([`stringer_app::keyed`]): a request killed after its write committed leaves its key
-//! "written", and a retry answers with the ticket it wrote (the ticket as it is now, 201 when
-//! the write created it or a comment, else 200) instead of writing again. A request that died
-//! before writing leaves its key "in progress" for at most its lease ([`LEASE_SECONDS`] by
-//! default); a retry after that runs afresh, and the old request, should it still write, finds
-//! its claim gone and writes nothing. Keys expire after [`EXPIRY_SECONDS`] and are purged.
+//! server errors. Every keyed write records its key's outcome in its own transaction
+//! ([`stringer_app::keyed`]): a ticket change through the Desk, every other write (a user, a
+//! schedule, a component, a token…) in the store, which is given [`current_key`] as the Desk
+//! is. A request killed after its write committed leaves its key "written", and a retry
+//! answers from what it wrote instead of writing again (see `replay_written`: the thing read
+//! again, a one-time secret's 409, or "done"). A request that died before writing leaves its
+//! key "in progress" for at most its lease ([`LEASE_SECONDS`] by default); a retry after that
+//! runs afresh, and the old request, should it still write, finds its claim gone and writes
+//! nothing. When the request completes, its full response is stored as before. Keys expire
+//! after [`EXPIRY_SECONDS`] and are purged.
+//!
+//! Two keyed POSTs record nothing in their transaction: a password link and an org admin's
+//! invitation, each mailed straight to the relay after it is stored — marking them would let
+//! a retry answer "done" for a link whose mail was never sent (see [`stringer_app::keyed`]).
 //!
 //! A response carrying a one-time secret (a token, an integration key, a PIN, a signing
 //! secret, a secret feed URL) is a [`ShownOnce`]: only the id of what it created is stored,
@@ -19,9 +26,12 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::PathParams;
 use crate::ids::new_id;
 use crate::reads::ticket_for;
 use crate::routes::tickets::view;
+use crate::routes::{accounts, reports, schedules};
+use axum::Extension;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -30,7 +40,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::future::Future;
-use stringer_app::keyed::{KeyedWrite, Written};
+use stringer_app::keyed::{KeyedWrite, Replay, Written};
 
 tokio::task_local! {
     /// The key the running request's writes answer to.
@@ -133,8 +143,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         }
         KeyClaim::Done { body, redacted: true, .. } => {
             let id = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|b| b.get("id").cloned());
-            let detail = "this request was done already; the one-time secret it returned is shown only once and is not kept (revoke what it created and make another if it was lost)";
-            Err(ApiError::conflict(detail).with("id", id.unwrap_or_default()))
+            Err(secret_replayed(id.unwrap_or_default()))
         }
         KeyClaim::Done { status, body, redacted: false } => Ok(replay(status, body)),
         KeyClaim::Written(written) => replay_written(&state, &caller, written).await,
@@ -164,15 +173,51 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-/// The answer to a retry whose first request wrote its ticket change but died before it
-/// answered: the ticket, as the caller may read it now, with the status the write answers.
+/// The answer to a retry whose first request wrote but died before it answered, from what it
+/// wrote (see [`stringer_app::keyed::Written`]), marked `idempotent-replayed`: what it wrote,
+/// read again as the caller may see it now, with the status the write answers (a ticket, a
+/// user, an org, a schedule, a report); 409 naming what it created, for a one-time secret; or
+/// the recorded status with a body that names what was written and says the request was done
+/// (an action with nothing to read back, or a thing with no read of its own: a component, an
+/// incident, an attachment…).
 async fn replay_written(state: &AppState, caller: &Caller, written: Written) -> Result<Response, ApiError> {
-    let found = ticket_for(state, caller, &written.ticket, &[Action::ReadTicket]).await?;
+    if written.replay == Replay::Secret {
+        return Err(secret_replayed(serde_json::Value::String(written.id)));
+    }
     let status =
         u16::try_from(written.status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
-    let mut response = (status, axum::Json(view(state.contract(), found.ticket, state.now()))).into_response();
+    let (state, who, id) = (State(state.clone()), Extension(caller.clone()), PathParams(written.id.clone()));
+    let read = match (written.replay, written.kind.as_str()) {
+        (Replay::Reread, "ticket") => {
+            let found = ticket_for(&state, caller, &written.id, &[Action::ReadTicket]).await?;
+            Some(axum::Json(view(state.contract(), found.ticket, state.now())).into_response())
+        }
+        (Replay::Reread, "user") => Some(accounts::get_user(state, who, id).await?.into_response()),
+        (Replay::Reread, "org") => Some(accounts::get_org(state, who, id).await?.into_response()),
+        (Replay::Reread, "schedule") => Some(schedules::get_schedule(state, who, id).await?.into_response()),
+        (Replay::Reread, "report") => Some(reports::get_report(state, who, id).await?.into_response()),
+        _ => None,
+    };
+    let mut response = match read {
+        Some(read) => read,
+        None if status == StatusCode::NO_CONTENT => status.into_response(),
+        None => axum::Json(serde_json::json!({
+            "id": written.id,
+            "kind": written.kind,
+            "detail": "this request was done already (its answer was lost); what it wrote is named here",
+        }))
+        .into_response(),
+    };
+    *response.status_mut() = status;
     response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     Ok(response)
+}
+
+/// The answer to a retry of a request whose answer held a one-time secret: 409 naming what it
+/// created (`id`), never the secret.
+fn secret_replayed(id: serde_json::Value) -> ApiError {
+    let detail = "this request was done already; the one-time secret it returned is shown only once and is not kept (revoke what it created and make another if it was lost)";
+    ApiError::conflict(detail).with("id", id)
 }
 
 fn replay(status: i64, body: String) -> Response {

@@ -249,7 +249,8 @@ async fn bind(addr: &str, what: &str) -> Result<tokio::net::TcpListener> {
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = args.db.source.config()?;
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
-    let store = args.db.open(&config).await?;
+    // A write made by a keyed request records the key's outcome with it.
+    let store = args.db.open(&config).await?.keyed_by(stringer_web::current_key);
     let misfits = super::contract_cmd::misfits(&contract, &store).await?;
     if !misfits.is_empty() {
         anyhow::bail!(

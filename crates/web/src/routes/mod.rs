@@ -9,7 +9,7 @@ pub(crate) mod paging;
 pub(crate) mod phone;
 pub mod reports;
 pub(crate) mod reviews;
-mod schedules;
+pub(crate) mod schedules;
 pub(crate) mod slack;
 pub mod status;
 pub(crate) mod tickets;
