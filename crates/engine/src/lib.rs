@@ -294,13 +294,18 @@ async fn rest(pause: Duration, stop: &mut watch::Receiver<bool>) -> bool {
     }
 }
 
-/// Waits `pause` or until woken, or until told to stop; true when told to stop.
-async fn rest_or_wake(pause: Duration, wake: &Notify, stop: &mut watch::Receiver<bool>) -> bool {
-    if *stop.borrow() {
+/// Rests after a round as `pacing` says, woken early by `wake` (a doorbell), but never
+/// sooner than the busy pause after a round that was not full: under a stream of stored work
+/// a doorbell rung per commit must not turn the cycle into one small round per item, whose
+/// claims would compete with the doors' own inserts for the writer. True when told to stop.
+async fn rest_or_wake(pacing: &mut Pacing, round: Round, wake: &Notify, stop: &mut watch::Receiver<bool>) -> bool {
+    let pause = pacing.after(round);
+    let least = pacing.busy().min(pause);
+    if rest(least, stop).await {
         return true;
     }
     tokio::select! {
-        _ = tokio::time::sleep(pause) => false,
+        _ = tokio::time::sleep(pause - least) => false,
         _ = wake.notified() => false,
         _ = stop.changed() => true,
     }
@@ -392,7 +397,7 @@ async fn dispatcher<S: DeliveryStore>(
         // A full round means more may be waiting: go again at once.
         let round = Round::of(pages.notices, DISPATCH_BATCH).and(Round::of(letters.notices, DISPATCH_BATCH));
         let round = if failed { round.and(Round::Worked) } else { round };
-        if rest_or_wake(pacing.after(round), &written, &mut stop).await {
+        if rest_or_wake(&mut pacing, round, &written, &mut stop).await {
             return;
         }
     }
@@ -544,7 +549,7 @@ async fn mailroom(mail: Arc<MailDesk>, stored: Arc<Notify>, mut stop: watch::Rec
                 pulse.task_failed(e);
             }
         }
-        if rest_or_wake(pacing.after(round), &stored, &mut stop).await {
+        if rest_or_wake(&mut pacing, round, &stored, &mut stop).await {
             return;
         }
     }
@@ -595,7 +600,7 @@ async fn alert_intake(alerts: Arc<AlertDesk>, stored: Arc<Notify>, mut stop: wat
             }
             Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
         }
-        if rest_or_wake(pacing.after(round), &stored, &mut stop).await {
+        if rest_or_wake(&mut pacing, round, &stored, &mut stop).await {
             return;
         }
     }
@@ -665,7 +670,7 @@ async fn chat_intake(chat: Arc<ChatDesk>, stored: Arc<Notify>, mut stop: watch::
         if !failed {
             pulse.beat();
         }
-        if rest_or_wake(pacing.after(claimed_round.and(kicked).and(posted)), &stored, &mut stop).await {
+        if rest_or_wake(&mut pacing, claimed_round.and(kicked).and(posted), &stored, &mut stop).await {
             return;
         }
     }

@@ -1,9 +1,11 @@
 //! How a polling cycle paces its rounds. After a full round it goes again at once (more is
 //! waiting); after a round that found work, it rests its `busy` pause; after each round that
 //! found nothing, a pause that starts at `busy` and doubles up to its `idle` pause. A doorbell
-//! (work this process stored: see the store's bells) ends any pause at once. So an idle server
-//! polls each cycle at its idle pace, work stored on this instance starts at once, and work
-//! stored by another instance waits at most the idle pause.
+//! (work this process stored: see the store's bells) ends any pause once the busy pause has
+//! passed since the round, so a stream of stored work is taken in batches, not one round per
+//! item. So an idle server polls each cycle at its idle pace, work stored on this instance
+//! starts within the busy pause (as soon as before the bells, never later), and work stored by
+//! another instance waits at most the idle pause.
 
 use std::time::Duration;
 
@@ -52,6 +54,11 @@ impl Pacing {
     /// Rests `busy` after work, up to `idle` when there is none.
     pub(crate) const fn new(busy: Duration, idle: Duration) -> Pacing {
         Pacing { busy, idle, next_empty: busy }
+    }
+
+    /// The pause after a round with work: the shortest a doorbell may cut a rest to.
+    pub(crate) const fn busy(&self) -> Duration {
+        self.busy
     }
 
     /// The longest pause between two rounds: the cycle's period for the supervisor.

@@ -93,15 +93,18 @@ async fn store_all<T: Droppable>(
 }
 
 /// Inserts the batch as one multi-row statement, in one transaction with the marks of the
-/// keys its items were handed in under; answers each item's id (or why it was left out: its
-/// key was taken over), in batch order. Both backends number the rows of one
-/// `INSERT … VALUES` in the order of its rows (SQLite with its single writer, PostgreSQL's
-/// sequence row by row), so the ids returned, sorted, are the batch's in order.
+/// keys its items were handed in under (a batch with no keyed item, as the doors' are, is the
+/// statement alone); answers each item's id (or why it was left out: its key was taken over),
+/// in batch order.
 async fn insert_all<T: Droppable>(
     pool: &AnyPool,
     backend: Backend,
     batch: &[Dropped<T>],
 ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+    if batch.iter().all(|(_, keyed, _)| keyed.is_none()) {
+        let items: Vec<&T> = batch.iter().map(|(item, _, _)| item).collect();
+        return Ok(insert_rows(pool, backend, &items).await?.into_iter().map(Ok).collect());
+    }
     let mut tx = pool.begin().await.map_err(backend_err)?;
     let mut marks = Vec::with_capacity(batch.len());
     for (_, keyed, _) in batch {
@@ -112,23 +115,9 @@ async fn insert_all<T: Droppable>(
             None => Mark::Kept,
         });
     }
-    let stored: Vec<&Dropped<T>> =
-        batch.iter().zip(&marks).filter(|(_, m)| **m != Mark::Gone).map(|(d, _)| d).collect();
-    let mut ids = Vec::new();
-    if !stored.is_empty() {
-        let sql = format!("{} VALUES {} RETURNING id", T::INSERT, backend.value_rows(stored.len(), T::VALUES, 1));
-        let mut query = sqlx::query(&sql);
-        for (item, _, _) in &stored {
-            query = item.bind(query);
-        }
-        let returned = query.fetch_all(&mut *tx).await.map_err(backend_err)?;
-        ids = returned.iter().map(|r| r.col::<i64>("id")).collect::<Result<Vec<_>, _>>()?;
-        if ids.len() != stored.len() {
-            return Err(StoreError::Backend(format!("stored {} of {} items", ids.len(), stored.len())));
-        }
-        ids.sort_unstable();
-    }
-    let mut ids = ids.into_iter();
+    let stored: Vec<&T> =
+        batch.iter().zip(&marks).filter(|(_, m)| **m != Mark::Gone).map(|((item, _, _), _)| item).collect();
+    let mut ids = insert_rows(&mut *tx, backend, &stored).await?.into_iter();
     let mut answers = Vec::with_capacity(batch.len());
     for ((_, keyed, _), mark) in batch.iter().zip(marks) {
         answers.push(match (mark, keyed) {
@@ -143,6 +132,32 @@ async fn insert_all<T: Droppable>(
     }
     tx.commit().await.map_err(backend_err)?;
     Ok(answers)
+}
+
+/// Inserts `items` as one multi-row statement (none when there are none); answers their ids
+/// in order. Both backends number the rows of one `INSERT … VALUES` in the order of its rows
+/// (SQLite with its single writer, PostgreSQL's sequence row by row), so the ids returned,
+/// sorted, are the items' in order.
+async fn insert_rows<'e, T: Droppable>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    backend: Backend,
+    items: &[&T],
+) -> Result<Vec<i64>, StoreError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{} VALUES {} RETURNING id", T::INSERT, backend.value_rows(items.len(), T::VALUES, 1));
+    let mut query = sqlx::query(&sql);
+    for item in items {
+        query = item.bind(query);
+    }
+    let returned = query.fetch_all(executor).await.map_err(backend_err)?;
+    let mut ids = returned.iter().map(|r| r.col::<i64>("id")).collect::<Result<Vec<_>, _>>()?;
+    if ids.len() != items.len() {
+        return Err(StoreError::Backend(format!("stored {} of {} items", ids.len(), items.len())));
+    }
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 impl SqlStore {
