@@ -6,9 +6,17 @@
 //! rolled back.
 
 use crate::{SqlStore, backend_err};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 use stringer_app::StoreError;
 use stringer_app::keyed::{KeyedWrite, Written};
+
+/// `query` with the request's claim on its key bound as its last three parameters (user,
+/// key, claim): the row every mark names.
+fn on_claim<'q>(query: Query<'q, Any, AnyArguments<'q>>, keyed: &'q KeyedWrite) -> Query<'q, Any, AnyArguments<'q>> {
+    query.bind(keyed.user.as_str()).bind(&keyed.key).bind(&keyed.claim)
+}
 
 /// What marking a key found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,27 +37,27 @@ pub(crate) async fn mark(
     keyed: &KeyedWrite,
     written: &Written,
 ) -> Result<Mark, sqlx::Error> {
-    let marked = sqlx::query(
-        "UPDATE idempotency_keys SET written_as = $1, written_kind = $2, written_id = $3, written_status = $4 WHERE user_id = $5 AND key = $6 AND claim = $7 AND status = 0 AND written_as = ''",
+    let marked = on_claim(
+        sqlx::query(
+            "UPDATE idempotency_keys SET written_as = $1, written_kind = $2, written_id = $3, written_status = $4 WHERE user_id = $5 AND key = $6 AND claim = $7 AND status = 0 AND written_as = ''",
+        )
+        .bind(written.replay.as_str())
+        .bind(&written.kind)
+        .bind(&written.id)
+        .bind(written.status),
+        keyed,
     )
-    .bind(written.replay.as_str())
-    .bind(&written.kind)
-    .bind(&written.id)
-    .bind(written.status)
-    .bind(keyed.user.as_str())
-    .bind(&keyed.key)
-    .bind(&keyed.claim)
     .execute(&mut **tx)
     .await?;
     if marked.rows_affected() == 1 {
         return Ok(Mark::Set);
     }
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT status FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0",
+    let held = on_claim(
+        sqlx::query(
+            "SELECT status FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0",
+        ),
+        keyed,
     )
-    .bind(keyed.user.as_str())
-    .bind(&keyed.key)
-    .bind(&keyed.claim)
     .fetch_optional(&mut **tx)
     .await?;
     Ok(if held.is_some() { Mark::Kept } else { Mark::Gone })
@@ -59,12 +67,12 @@ pub(crate) async fn mark(
 /// after all (a ticket that moved on: the request decides again and writes under the same
 /// key).
 pub(crate) async fn unmark(tx: &mut Transaction<'_, Any>, keyed: &KeyedWrite) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET written_as = '', written_kind = '', written_id = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0",
+    on_claim(
+        sqlx::query(
+            "UPDATE idempotency_keys SET written_as = '', written_kind = '', written_id = '', written_status = 0 WHERE user_id = $1 AND key = $2 AND claim = $3 AND status = 0",
+        ),
+        keyed,
     )
-    .bind(keyed.user.as_str())
-    .bind(&keyed.key)
-    .bind(&keyed.claim)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -77,13 +85,13 @@ pub(crate) async fn name_written(
     keyed: &KeyedWrite,
     id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET written_id = $1 WHERE user_id = $2 AND key = $3 AND claim = $4 AND status = 0",
+    on_claim(
+        sqlx::query(
+            "UPDATE idempotency_keys SET written_id = $1 WHERE user_id = $2 AND key = $3 AND claim = $4 AND status = 0",
+        )
+        .bind(id),
+        keyed,
     )
-    .bind(id)
-    .bind(keyed.user.as_str())
-    .bind(&keyed.key)
-    .bind(&keyed.claim)
     .execute(&mut **tx)
     .await?;
     Ok(())
