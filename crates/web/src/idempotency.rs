@@ -20,7 +20,7 @@
 //! a retry answer "done" for a link whose mail was never sent (see [`stringer_app::keyed`]).
 //!
 //! A response carrying a one-time secret (a token, an integration key, a PIN, a signing
-//! secret, a secret feed URL) is a [`ShownOnce`]: only the id of what it created is stored,
+//! secret, a secret feed URL) is a [`ShownOnce`](crate::shown_once::ShownOnce): only the id of what it created is stored,
 //! and a replay says the secret was shown once and names the id.
 
 use crate::AppState;
@@ -31,13 +31,13 @@ use crate::ids::new_id;
 use crate::reads::ticket_for;
 use crate::routes::tickets::view;
 use crate::routes::{accounts, reports, schedules};
+use crate::shown_once;
 use axum::Extension;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use stringer_app::keyed::{KeyedWrite, Replay, Written};
@@ -77,31 +77,6 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const LEASE_SECONDS: i64 = 30;
 /// How long a finished key is remembered (the customary 24 hours).
 pub const EXPIRY_SECONDS: i64 = 86_400;
-
-/// A created thing whose answer carries a one-time secret (an API token, an integration key,
-/// a phone PIN, a webhook's signing secret, a secret calendar-feed URL): answered 201 with
-/// `view`. Under an `Idempotency-Key` only `id` (what was created) is stored, never the view,
-/// and a replay answers 409 naming `id` instead of showing the secret again.
-pub struct ShownOnce<T> {
-    /// What was created (its id; for an org's PIN, the org).
-    pub id: String,
-    /// The answer, secret included.
-    pub view: T,
-}
-
-/// The mark a [`ShownOnce`] answer carries for the recorder: what it created.
-#[derive(Clone, Debug)]
-struct OneTimeSecret {
-    id: String,
-}
-
-impl<T: Serialize> IntoResponse for ShownOnce<T> {
-    fn into_response(self) -> Response {
-        let mut response = (StatusCode::CREATED, axum::Json(self.view)).into_response();
-        response.extensions_mut().insert(OneTimeSecret { id: self.id });
-        response
-    }
-}
 
 /// Whether a response is a final outcome, worth replaying.
 fn is_final(status: StatusCode) -> bool {
@@ -163,7 +138,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
             }
             let status = i64::from(parts.status.as_u16());
             // A one-time secret's answer is kept as the id of what it created, nothing more.
-            let (kept, redacted) = match parts.extensions.get::<OneTimeSecret>() {
+            let (kept, redacted) = match parts.extensions.get::<shown_once::OneTimeSecret>() {
                 Some(shown) => (serde_json::json!({ "id": shown.id }).to_string(), true),
                 None => (String::from_utf8_lossy(&bytes).into_owned(), false),
             };

@@ -24,6 +24,7 @@ pub mod pages;
 mod ratelimit;
 mod reads;
 mod routes;
+mod shown_once;
 pub mod token_cache;
 
 pub use error::ApiError;

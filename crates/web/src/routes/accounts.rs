@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::idempotency::ShownOnce;
+use crate::shown_once::ShownOnce;
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::idempotency::ShownOnce;
+use crate::shown_once::ShownOnce;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};

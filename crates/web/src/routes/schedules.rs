@@ -7,7 +7,7 @@ use crate::auth::{Caller, token_hash};
 use crate::error::ApiError;
 use crate::extract::{Body, Params, PathParams};
 use crate::ics;
-use crate::idempotency::ShownOnce;
+use crate::shown_once::ShownOnce;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
