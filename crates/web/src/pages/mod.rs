@@ -18,6 +18,7 @@ pub mod oncall;
 mod orgs;
 mod packet;
 mod paging;
+mod paging_forms;
 mod password;
 mod people;
 pub mod portal;
@@ -289,11 +290,11 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/settings/phone-code", post(settings::confirm_phone))
         .route("/settings/password", get(password::change_form).post(password::change))
         .route("/portal/people", get(people::page).post(people::invite))
-        .route("/settings/contact-methods", post(paging::add_method))
-        .route("/settings/contact-methods/{id}/remove", post(paging::remove_method))
-        .route("/settings/contact-methods/{id}/test", post(paging::send_test))
-        .route("/settings/notification-rules", post(paging::add_rule))
-        .route("/settings/notification-rules/{id}/remove", post(paging::remove_rule))
+        .route("/settings/contact-methods", post(paging_forms::add_method))
+        .route("/settings/contact-methods/{id}/remove", post(paging_forms::remove_method))
+        .route("/settings/contact-methods/{id}/test", post(paging_forms::send_test))
+        .route("/settings/notification-rules", post(paging_forms::add_rule))
+        .route("/settings/notification-rules/{id}/remove", post(paging_forms::remove_rule))
         .route("/settings/calendar-feed", post(settings::new_feed))
         .route("/admin", get(|| async { Redirect::to("/admin/orgs") }))
         .route("/admin/orgs", get(orgs::orgs).post(orgs::create))

@@ -5,7 +5,7 @@
 //! all through the application's [`stringer_app::schedules::ScheduleDesk`].
 
 use super::layer_form::{DAYS, Fields, LayerForm, located, one, restriction_words};
-use super::session::{PageForm, Session, Signed};
+use super::session::{EmptyForm, PageForm, Session, Signed};
 use super::ticket::names;
 use super::{Nav, PageError, PageResult, render, see_other, text};
 use crate::AppState;
@@ -356,10 +356,6 @@ pub async fn save_layer(
     form.error = Some(refusal);
     schedule_page(&state, &session, &id, Sent { layer: Some(form), ..Sent::default() }).await
 }
-
-/// A form that only proves the session (its CSRF token).
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// Removes a layer (a schedule keeps at least one).
 pub async fn remove_layer(

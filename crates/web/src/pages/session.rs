@@ -176,6 +176,10 @@ struct CsrfField {
     csrf: String,
 }
 
+/// A form that only proves the session (its CSRF token).
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}
+
 /// A form posted by a signed-in person, refused unless it carries the session's CSRF token
 /// (compared in constant time). Size-limited; a NUL byte anywhere is refused.
 pub struct PageForm<T>(pub Session, pub T);

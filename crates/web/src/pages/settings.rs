@@ -95,7 +95,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<Done>, Signed(s
 /// stops working).
 pub async fn new_feed(
     State(state): State<AppState>,
-    PageForm(session, _): PageForm<super::paging::EmptyForm>,
+    PageForm(session, _): PageForm<super::session::EmptyForm>,
 ) -> PageResult {
     let me = session.caller.user().id.to_string();
     let path = state.paging().new_calendar_feed(session.caller.principal(), &me).await.map_err(ApiError::from)?;
