@@ -818,6 +818,8 @@ async fn gauges<S: Queries>(store: S, mut stop: watch::Receiver<bool>, pulse: Pu
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not count open tickets for /metrics");
+                    // The timeline may have moved meanwhile: count again at the next look.
+                    marks = [None, None];
                     false
                 }
             }
