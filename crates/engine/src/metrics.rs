@@ -2,7 +2,7 @@
 //! committed to the outbox), timers run, deliveries by channel and outcome, settled messages,
 //! and open tickets by SLA state (set by the web front at scrape time, from the database, so
 //! every instance reports the same truth), and each engine cycle's panics and last progress
-//! (see [`crate::supervisor`]). Every series exists, at zero, from the first
+//! (see [`crate::supervisor`]) and its steps, items, errors and lag (see [`crate::cycle`]). Every series exists, at zero, from the first
 //! scrape, so dashboards and alert rules see them before the first page.
 
 use jiff::Timestamp;
@@ -38,6 +38,18 @@ pub const CYCLE_PANICS: &str = "stringer_cycle_panics_total";
 /// Gauge: when an engine cycle last made progress (Unix seconds), by cycle.
 pub const CYCLE_LAST_PROGRESS: &str = "stringer_cycle_last_progress_seconds";
 
+/// Counter: steps run by an engine cycle, by cycle.
+pub const CYCLE_STEPS: &str = "stringer_cycle_steps_total";
+/// Counter: pieces of work an engine cycle handled (timers, messages, rows), by cycle.
+pub const CYCLE_ITEMS: &str = "stringer_cycle_items_total";
+/// Counter: failed parts of an engine cycle's steps (each logged), by cycle.
+pub const CYCLE_ERRORS: &str = "stringer_cycle_errors_total";
+/// Gauge: how late an engine cycle's last step picked up its oldest piece of work, by cycle
+/// (the cycles that know when their work fell due: the sweep and the deliverer).
+pub const CYCLE_LAG: &str = "stringer_cycle_lag_seconds";
+/// Histogram: how long an engine cycle's steps take, by cycle.
+pub const CYCLE_STEP_SECONDS: &str = "stringer_cycle_step_seconds";
+
 /// The label values of every series, so each can start at zero.
 const TIMER_KINDS: [&str; 6] =
     ["breach", "escalation", "customer_page_opens", "bridge_deadline", "report_overdue", "queue_notify"];
@@ -66,6 +78,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .set_buckets_for_metric(
             Matcher::Full(DELIVERY_LAG.into()),
             &[0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0],
+        )
+        .map_err(|e| e.to_string())?
+        .set_buckets_for_metric(
+            Matcher::Full(CYCLE_STEP_SECONDS.into()),
+            &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0],
         )
         .map_err(|e| e.to_string())?
         .install_recorder()
@@ -98,6 +115,15 @@ fn register() {
         metrics::Unit::Seconds,
         "When an engine cycle last made progress (Unix seconds), by cycle"
     );
+    metrics::describe_counter!(CYCLE_STEPS, "Steps run by an engine cycle, by cycle");
+    metrics::describe_counter!(CYCLE_ITEMS, "Pieces of work an engine cycle handled, by cycle");
+    metrics::describe_counter!(CYCLE_ERRORS, "Failed parts of an engine cycle's steps, by cycle");
+    metrics::describe_gauge!(
+        CYCLE_LAG,
+        metrics::Unit::Seconds,
+        "How late an engine cycle's last step picked up its oldest work, by cycle"
+    );
+    metrics::describe_histogram!(CYCLE_STEP_SECONDS, metrics::Unit::Seconds, "Engine cycle step duration, by cycle");
     let _ = metrics::histogram!(ESCALATION_LAG);
     for urgency in URGENCIES {
         let _ = metrics::histogram!(DELIVERY_LAG, "urgency" => urgency_name(urgency));
@@ -187,7 +213,22 @@ pub fn record_signals(count: usize) {
 /// Starts a supervised cycle's series: no panics yet, progress as of now.
 pub(crate) fn register_cycle(cycle: &'static str) {
     metrics::counter!(CYCLE_PANICS, "cycle" => cycle).absolute(0);
+    for counter in [CYCLE_STEPS, CYCLE_ITEMS, CYCLE_ERRORS] {
+        metrics::counter!(counter, "cycle" => cycle).absolute(0);
+    }
+    metrics::gauge!(CYCLE_LAG, "cycle" => cycle).set(0.0);
     record_progress(cycle);
+}
+
+/// Records one step of a cycle that took `took`.
+pub(crate) fn record_step(cycle: &'static str, step: &crate::cycle::Step, took: std::time::Duration) {
+    metrics::counter!(CYCLE_STEPS, "cycle" => cycle).increment(1);
+    metrics::counter!(CYCLE_ITEMS, "cycle" => cycle).increment(step.items as u64);
+    metrics::counter!(CYCLE_ERRORS, "cycle" => cycle).increment(step.errors as u64);
+    metrics::histogram!(CYCLE_STEP_SECONDS, "cycle" => cycle).record(took.as_secs_f64());
+    if let Some(lag) = step.lag {
+        metrics::gauge!(CYCLE_LAG, "cycle" => cycle).set(lag.as_secs_f64());
+    }
 }
 
 /// Records a cycle's panic.

@@ -7,6 +7,7 @@
 //! and `/readyz` answers unready naming it (through the application's [`Liveness`] port).
 //! A panic in a task a cycle spawned for one piece of its work counts as the cycle's too.
 
+use crate::cycle::{Cycle, drive};
 use crate::metrics;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -42,7 +43,7 @@ pub struct Pulse {
 }
 
 impl Pulse {
-    fn new(cycle: &'static str, allowed: Duration) -> Pulse {
+    pub(crate) fn new(cycle: &'static str, allowed: Duration) -> Pulse {
         Pulse { cycle, allowed, last: Arc::new(Mutex::new(Instant::now())), beats: Arc::default() }
     }
 
@@ -83,11 +84,29 @@ impl Supervisor {
         Supervisor { grace, cycles: Arc::default() }
     }
 
+    /// Runs a [`Cycle`] made by `make` (made again after a panic) under supervision, as
+    /// [`Supervisor::spawn`] runs a cycle function, with its pacing's longest pause as its
+    /// period.
+    pub(crate) fn run<C: Cycle>(
+        &self,
+        stop: watch::Receiver<bool>,
+        mut make: impl FnMut() -> C + Send + 'static,
+    ) -> JoinHandle<()> {
+        let first = make();
+        let (name, period) = (first.name(), first.pacing().longest());
+        let mut spare = Some(first);
+        let stopped = stop.clone();
+        self.spawn(name, period, stop, move |pulse| {
+            let cycle = spare.take().unwrap_or_else(&mut make);
+            drive(cycle, pulse, stopped.clone())
+        })
+    }
+
     /// Runs the cycle `name` — `cycle(pulse)` runs rounds until `stop` is set, resting about
     /// `period` between them — in a task of its own until it returns. A panic is counted and
     /// logged, and `cycle` is called again after the back-off (unless `stop` was set
     /// meanwhile).
-    pub fn spawn<F, Fut>(
+    pub(crate) fn spawn<F, Fut>(
         &self,
         name: &'static str,
         period: Duration,

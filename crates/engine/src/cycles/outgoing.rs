@@ -1,0 +1,237 @@
+//! The pages' way out: the **dispatcher** turns outbox notices into deliveries (and customer
+//! updates into letters); the **deliverer** sends due deliveries, many at once and a few per
+//! destination, pages first, so a slow receiver delays no one else's page; the **settler**
+//! settles sent page messages once paging is over.
+
+use crate::SystemClock;
+use crate::cycle::{Cycle, Step, Wake};
+use crate::metrics;
+use crate::pacing::{Pacing, Round};
+use crate::supervisor::Pulse;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use stringer_app::StoreError;
+use stringer_app::delivery::{
+    DeliveryStore, Dispatched, InFlight, MethodKind, Outcome, Sender, claim_due, dispatch, send,
+};
+use stringer_app::links::AckLinks;
+use stringer_app::mail::letters::{Correspondence, dispatch_letters};
+use stringer_app::settle::{Messenger, SettleStore, settle};
+use tokio::sync::Notify;
+use tokio::task::{JoinError, JoinSet};
+
+/// Outbox notices turned into deliveries per step.
+const DISPATCH_BATCH: i64 = 200;
+/// Sends under way at once on one instance.
+const DELIVERY_CONCURRENCY: usize = 64;
+/// Sends under way at once to one destination (a contact method, a channel, an address).
+const PER_DESTINATION: usize = 2;
+/// Settle jobs claimed per step.
+const SETTLE_BATCH: i64 = 20;
+/// The pacing of the dispatcher and the deliverer: woken at once by work (the outbox's
+/// doorbell, new deliveries, a send ending), polling for other instances' work at most a
+/// second apart.
+const OUTBOX_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::from_secs(1));
+/// The pacing of the settler (settling is tidying up, never urgent).
+const SETTLE_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::from_secs(2));
+
+/// Turns outbox notices into deliveries and customer updates into letters, as soon as a
+/// commit of this process wrote some (the outbox's doorbell), and rings the deliverer's bell
+/// when it made deliveries. It only reads and writes the database, so no receiver can hold
+/// it up.
+pub(crate) struct Dispatcher<S> {
+    pub(crate) store: S,
+    pub(crate) links: AckLinks,
+    /// Our mail domains and reply-address signer: customer letters are made when set.
+    pub(crate) correspondence: Option<Correspondence>,
+    /// Whether pages routed via an org's Slack channel are posted there.
+    pub(crate) slack_channels: bool,
+    /// The outbox's doorbell.
+    pub(crate) written: Arc<Notify>,
+    /// The deliverer's bell.
+    pub(crate) dispatched: Arc<Notify>,
+}
+
+impl<S: DeliveryStore + 'static> Cycle for Dispatcher<S> {
+    fn name(&self) -> &'static str {
+        "dispatcher"
+    }
+
+    fn pacing(&self) -> Pacing {
+        OUTBOX_PACE
+    }
+
+    fn wake(&self) -> Option<Wake> {
+        Some(Wake { bell: self.written.clone(), at_once: false })
+    }
+
+    async fn step(&mut self, _pulse: &Pulse) -> Step {
+        let now = Timestamp::now();
+        let pages = dispatch(&self.store, &self.links, self.slack_channels, now, DISPATCH_BATCH).await;
+        let letters =
+            dispatch_letters(&self.store, &self.links, self.correspondence.as_ref(), now, DISPATCH_BATCH).await;
+        let step = dispatched("notices", pages).and(dispatched("customer letters", letters));
+        // The deliverer claims only when there is something new to send.
+        if step.items > 0 {
+            self.dispatched.notify_one();
+        }
+        step
+    }
+}
+
+/// The step of one kind of dispatch: its notices against the batch, its deliveries made.
+fn dispatched(what: &str, result: Result<Dispatched, StoreError>) -> Step {
+    match result {
+        Ok(d) => Step { items: d.deliveries, ..Step::of(d.notices, DISPATCH_BATCH) },
+        Err(e) => {
+            tracing::warn!(error = %e, "dispatching {what} failed; retrying");
+            Step::failed()
+        }
+    }
+}
+
+/// What one send ended with: the delivery, its channel and the outcome recorded.
+type Sent = (String, MethodKind, Result<Outcome, StoreError>);
+
+/// Sends due deliveries: claims as many as there is room for (at most
+/// [`DELIVERY_CONCURRENCY`] under way, [`PER_DESTINATION`] to one receiver, pages first) and
+/// sends each at once in a task of its own; claims again whenever a send ends, the dispatcher
+/// made deliveries, or its pause passed (retries falling due). A claim's lease covers its one
+/// send, so a crash mid-send leaves the delivery to be retried (with the same idempotency
+/// key) once the lease ends. On stop, the sends under way are finished first.
+pub(crate) struct Deliverer<S, T> {
+    store: S,
+    outside: T,
+    /// Rung by the dispatcher when it made deliveries.
+    dispatched: Arc<Notify>,
+    in_flight: InFlight,
+    sends: JoinSet<Sent>,
+    destinations: HashMap<tokio::task::Id, String>,
+}
+
+impl<S, T> Deliverer<S, T> {
+    /// A deliverer sending `store`'s deliveries through `outside`, woken by `dispatched`.
+    pub(crate) fn new(store: S, outside: T, dispatched: Arc<Notify>) -> Self {
+        Deliverer {
+            store,
+            outside,
+            dispatched,
+            in_flight: InFlight::new(DELIVERY_CONCURRENCY, PER_DESTINATION),
+            sends: JoinSet::new(),
+            destinations: HashMap::new(),
+        }
+    }
+
+    /// Records a send that ended, freeing its destination's room.
+    fn ended(&mut self, done: Result<(tokio::task::Id, Sent), JoinError>, pulse: &Pulse) {
+        let task = match &done {
+            Ok((task, _)) => *task,
+            Err(e) => e.id(),
+        };
+        if let Some(destination) = self.destinations.remove(&task) {
+            self.in_flight.done(&destination);
+        }
+        match done {
+            Ok((_, (_, kind, Ok(outcome)))) => metrics::record_delivery(kind, &outcome),
+            Ok((_, (id, _, Err(e)))) => {
+                tracing::warn!(error = %e, delivery = id, "recording a delivery failed; it is sent again after its lease");
+            }
+            Err(e) => pulse.task_failed(e),
+        }
+    }
+}
+
+impl<S, T> Cycle for Deliverer<S, T>
+where
+    S: DeliveryStore + Clone + 'static,
+    T: Sender + Clone + 'static,
+{
+    fn name(&self) -> &'static str {
+        "deliverer"
+    }
+
+    fn pacing(&self) -> Pacing {
+        OUTBOX_PACE
+    }
+
+    fn wake(&self) -> Option<Wake> {
+        Some(Wake { bell: self.dispatched.clone(), at_once: true })
+    }
+
+    async fn step(&mut self, pulse: &Pulse) -> Step {
+        while let Some(done) = self.sends.try_join_next_with_id() {
+            self.ended(done, pulse);
+        }
+        let now = Timestamp::now();
+        let claimed = match claim_due(&self.store, &mut self.in_flight, now).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming deliveries failed; retrying");
+                return Step::failed();
+            }
+        };
+        let busy = !claimed.is_empty() || !self.sends.is_empty();
+        let lag = claimed.iter().map(|d| now.duration_since(d.due).as_secs_f64().max(0.0)).reduce(f64::max);
+        let items = claimed.len();
+        for d in claimed {
+            metrics::record_delivery_start(d.urgency, d.due, now);
+            let (store, outside) = (self.store.clone(), self.outside.clone());
+            let destination = d.destination.clone();
+            let task =
+                self.sends.spawn(async move { (d.id.clone(), d.kind, send(&store, &outside, &SystemClock, &d).await) });
+            self.destinations.insert(task.id(), destination);
+        }
+        let step = Step { items, round: if busy { Round::Worked } else { Round::Empty }, ..Step::empty() };
+        step.with_lag(lag.map(Duration::from_secs_f64))
+    }
+
+    async fn under_way(&mut self, pulse: &Pulse) {
+        match self.sends.join_next_with_id().await {
+            Some(done) => self.ended(done, pulse),
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn finish(&mut self) {
+        while let Some(done) = self.sends.join_next().await {
+            if let Ok((id, _, Err(e))) = done {
+                tracing::warn!(error = %e, delivery = id, "recording a delivery failed; it is sent again after its lease");
+            }
+        }
+    }
+}
+
+/// Settles sent page messages once paging is over (the outbox's settle jobs). A crash
+/// mid-settle leaves the job to come back when its lease ends.
+pub(crate) struct Settler<S, T> {
+    pub(crate) store: S,
+    pub(crate) outside: T,
+}
+
+impl<S: SettleStore + 'static, T: Messenger + 'static> Cycle for Settler<S, T> {
+    fn name(&self) -> &'static str {
+        "settler"
+    }
+
+    fn pacing(&self) -> Pacing {
+        SETTLE_PACE
+    }
+
+    async fn step(&mut self, _pulse: &Pulse) -> Step {
+        match settle(&self.store, &self.outside, Timestamp::now(), SETTLE_BATCH).await {
+            Ok(report) => {
+                metrics::record_settled(report.messages);
+                for (delivery, why) in &report.given_up {
+                    tracing::warn!(delivery, reason = why, "a page message could not be settled");
+                }
+                Step::of(report.jobs, SETTLE_BATCH)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "settling page messages failed; retrying");
+                Step::failed()
+            }
+        }
+    }
+}
