@@ -8,6 +8,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub trait Clock: Send + Sync {
     /// Now, truncated to the second.
     fn now(&self) -> Timestamp;
+
+    /// Now to the millisecond, where the order of things within one second matters (the
+    /// arrival order of channel messages); whole seconds for a clock that has no finer
+    /// time.
+    fn now_precise(&self) -> Timestamp {
+        self.now()
+    }
 }
 
 /// A clock that only moves when told to: the simulator's.

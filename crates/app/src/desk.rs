@@ -432,6 +432,10 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
         self.clock.now()
     }
 
+    fn now_precise(&self) -> Timestamp {
+        self.clock.now_precise()
+    }
+
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
         self.record_with(events, extras).await
     }

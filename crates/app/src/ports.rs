@@ -32,6 +32,8 @@ pub trait Commands: Send + Sync {
     fn contract(&self) -> &Contract;
     /// Now, in whole seconds, by the desk's clock.
     fn now(&self) -> Timestamp;
+    /// Now to the millisecond, by the desk's clock (see [`crate::Clock::now_precise`]).
+    fn now_precise(&self) -> Timestamp;
     /// Records events on one ticket as one change — all of them, or none (a `ticket.opened`
     /// first opens it) — with who did it and any new ticket's fields or comment.
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError>;

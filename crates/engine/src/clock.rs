@@ -4,12 +4,16 @@
 use jiff::Timestamp;
 use stringer_app::Clock;
 
-/// The system clock, truncated to the second.
+/// The system clock, truncated to the second (to the millisecond where asked).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_second(Timestamp::now().as_second()).expect("now is a valid instant")
+    }
+
+    fn now_precise(&self) -> Timestamp {
+        Timestamp::from_millisecond(Timestamp::now().as_millisecond()).expect("now is a valid instant")
     }
 }

@@ -5,8 +5,10 @@
 //! (see [`crate::supervisor`]) and its steps, items, errors and lag (see [`crate::cycle`]). Every series exists, at zero, from the first
 //! scrape, so dashboards and alert rules see them before the first page.
 
+use crate::SystemClock;
 use jiff::Timestamp;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use stringer_app::Clock;
 use stringer_app::Fired;
 use stringer_app::delivery::{MethodKind, Outcome, Urgency};
 use stringer_core::event::TimerKind;
@@ -238,7 +240,8 @@ pub(crate) fn record_panic(cycle: &'static str) {
 
 /// Records that a cycle made progress now.
 pub(crate) fn record_progress(cycle: &'static str) {
-    metrics::gauge!(CYCLE_LAST_PROGRESS, "cycle" => cycle).set(Timestamp::now().as_millisecond() as f64 / 1000.0);
+    metrics::gauge!(CYCLE_LAST_PROGRESS, "cycle" => cycle)
+        .set(SystemClock.now_precise().as_millisecond() as f64 / 1000.0);
 }
 
 /// Sets the backlog gauges.

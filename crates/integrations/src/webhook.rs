@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::Clock;
 use stringer_app::delivery::{Delivery, SendError};
 
 /// The signature over a webhook body: hex HMAC-SHA256 of `"<timestamp>.<body>"`.
@@ -32,35 +33,44 @@ pub fn verify(secret: &str, timestamp: i64, body: &str, signature_hex: &str) -> 
     mac.verify_slice(&given).is_ok()
 }
 
-/// Sends webhooks.
-#[derive(Clone, Debug)]
+/// Sends webhooks, signed as of its clock's now.
+#[derive(Clone)]
 pub struct Webhooks {
     client: reqwest::Client,
     allow_private: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhooks").field("allow_private", &self.allow_private).finish_non_exhaustive()
+    }
+}
+
+/// Refuses a destination that is not a public http(s) address, unless `allow_private`
+/// permits internal ones (a name's addresses are checked again by the client's resolver,
+/// which connects to exactly those).
+pub async fn check_destination(url: &str, allow_private: bool) -> Result<(), guard::Refused> {
+    if allow_private {
+        let parsed = reqwest::Url::parse(url).map_err(|e| guard::Refused::BadUrl(format!("not a URL: {e}")))?;
+        return match (parsed.scheme(), parsed.host_str()) {
+            ("http" | "https", Some(_)) => Ok(()),
+            _ => Err(guard::Refused::BadUrl("an http(s) URL with a host".into())),
+        };
+    }
+    guard::check_url(url).await
 }
 
 impl Webhooks {
-    /// A sender; `allow_private` permits internal addresses (tests, on-premises receivers).
-    pub fn new(allow_private: bool) -> Webhooks {
+    /// A sender signing as of `clock`; `allow_private` permits internal addresses (tests,
+    /// on-premises receivers).
+    pub fn new(allow_private: bool, clock: Arc<dyn Clock>) -> Webhooks {
         let mut builder =
             reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none());
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
-        Webhooks { client: builder.build().expect("the HTTP client builds"), allow_private }
-    }
-
-    /// Refuses a destination that is not a public http(s) address (a name's addresses are
-    /// checked again by the client's resolver, which connects to exactly those).
-    pub async fn check_destination(&self, url: &str) -> Result<(), guard::Refused> {
-        if self.allow_private {
-            let parsed = reqwest::Url::parse(url).map_err(|e| guard::Refused::BadUrl(format!("not a URL: {e}")))?;
-            return match (parsed.scheme(), parsed.host_str()) {
-                ("http" | "https", Some(_)) => Ok(()),
-                _ => Err(guard::Refused::BadUrl("an http(s) URL with a host".into())),
-            };
-        }
-        guard::check_url(url).await
+        Webhooks { client: builder.build().expect("the HTTP client builds"), allow_private, clock }
     }
 }
 
@@ -68,7 +78,7 @@ impl Webhooks {
     /// Posts one signed webhook.
     pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
         self.destination(&d.address).await?;
-        let timestamp = jiff::Timestamp::now().as_second();
+        let timestamp = self.clock.now().as_second();
         let signature = format!("v1={}", signature(&d.secret, timestamp, &d.payload));
         let headers = [("Stringer-Timestamp", timestamp.to_string()), ("Stringer-Signature", signature)];
         self.post(&d.address, &d.id, &d.payload, &headers).await
@@ -107,7 +117,7 @@ impl Webhooks {
 
     /// Whether a destination may be posted to, as a [`SendError`].
     async fn destination(&self, url: &str) -> Result<(), SendError> {
-        match self.check_destination(url).await {
+        match check_destination(url, self.allow_private).await {
             Ok(()) => Ok(()),
             Err(guard::Refused::Unresolved(host)) => Err(SendError::Temporary(format!("cannot resolve {host}"))),
             Err(refused) => Err(SendError::Permanent(refused.to_string())),
@@ -130,6 +140,10 @@ mod tests {
         assert!(!verify("k3y", 1_764_000_000, "{\"a\":1}", "zz"));
     }
 
+    fn webhooks(allow_private: bool) -> Webhooks {
+        Webhooks::new(allow_private, Arc::new(stringer_app::VirtualClock::new(jiff::Timestamp::UNIX_EPOCH)))
+    }
+
     #[tokio::test]
     async fn internal_destinations_are_refused_unless_allowed() {
         let d = Delivery {
@@ -144,14 +158,14 @@ mod tests {
             destination: "cm_1".into(),
             due: jiff::Timestamp::UNIX_EPOCH,
         };
-        match Webhooks::new(false).send(&d).await {
+        match webhooks(false).send(&d).await {
             Err(SendError::Permanent(e)) => assert!(e.contains("internal address"), "{e}"),
             other => panic!("expected a refusal, got {other:?}"),
         }
         let mut ftp = d.clone();
         ftp.address = "ftp://example.com/x".into();
-        assert!(matches!(Webhooks::new(true).send(&ftp).await, Err(SendError::Permanent(_))));
+        assert!(matches!(webhooks(true).send(&ftp).await, Err(SendError::Permanent(_))));
         // Allowed, but nothing listens on port 9: a temporary failure, worth retrying.
-        assert!(matches!(Webhooks::new(true).send(&d).await, Err(SendError::Temporary(_))));
+        assert!(matches!(webhooks(true).send(&d).await, Err(SendError::Temporary(_))));
     }
 }

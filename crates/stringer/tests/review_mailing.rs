@@ -179,7 +179,7 @@ async fn quarter_end(db: Db) {
 fn relay(port: u16) -> stringer_integrations::Integrations {
     let url = format!("smtp://127.0.0.1:{port}");
     stringer_integrations::Integrations {
-        webhooks: stringer_integrations::webhook::Webhooks::new(false),
+        webhooks: stringer_integrations::webhook::Webhooks::new(false, Arc::new(stringer_engine::SystemClock)),
         slack: None,
         mail: Some(stringer_integrations::mail::Mail::new(&url, "support@vendor.example", "test", None).unwrap()),
         phone: None,

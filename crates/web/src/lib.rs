@@ -245,6 +245,11 @@ impl AppState {
         self.ports.commands.now()
     }
 
+    /// Now to the millisecond (the arrival order of channel messages).
+    pub fn now_precise(&self) -> Timestamp {
+        self.ports.commands.now_precise()
+    }
+
     /// Records events on one ticket through the Desk on a task of its own, so a client
     /// hanging up mid-request cannot cancel a change halfway: it commits or fails as a whole
     /// either way. The task carries the request's `Idempotency-Key`, recorded with the change.

@@ -6,13 +6,14 @@
 //! whose processing failed comes back when its lease ends; processing twice is harmless, as
 //! every id is derived from the message.
 
+use crate::SystemClock;
 use crate::cycle::{Cycle, Step, Wake};
 use crate::metrics;
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
-use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::Clock;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::{ChatDesk, KICKOFF_BATCH};
 use stringer_app::mail::intake::MailDesk;
@@ -78,7 +79,7 @@ impl Cycle for Mailroom {
     }
 
     async fn step(&mut self, pulse: &Pulse) -> Step {
-        let now = Timestamp::now().as_second();
+        let now = SystemClock.now_precise().as_second();
         let claimed = match self.mail.ports.mailroom.claim_inbound(now, now + LEASE_SECONDS, MAIL_BATCH).await {
             Ok(claimed) => claimed,
             Err(e) => {
@@ -135,7 +136,7 @@ impl Cycle for AlertIntake {
     }
 
     async fn step(&mut self, pulse: &Pulse) -> Step {
-        let now = Timestamp::now().as_second();
+        let now = SystemClock.now_precise().as_second();
         let claimed = match self.alerts.ports.alerts.claim_signals(now, now + LEASE_SECONDS, SIGNAL_BATCH).await {
             Ok(claimed) => claimed,
             Err(e) => {
@@ -205,7 +206,7 @@ impl Cycle for ChatIntake {
     }
 
     async fn step(&mut self, pulse: &Pulse) -> Step {
-        let now = Timestamp::now().as_second();
+        let now = SystemClock.now_precise().as_second();
         let claimed = match self.chat.ports.chat.claim_messages(now, now + LEASE_SECONDS, CHAT_BATCH).await {
             Ok(claimed) => Step::of(claimed.len(), CHAT_BATCH).and(self.process(claimed, pulse).await),
             Err(e) => {
@@ -213,7 +214,7 @@ impl Cycle for ChatIntake {
                 Step::failed()
             }
         };
-        let kicked = match self.chat.kick_off_due(Timestamp::now().as_second()).await {
+        let kicked = match self.chat.kick_off_due(SystemClock.now_precise().as_second()).await {
             Ok(n) => Step::of(n, KICKOFF_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "running owed channel kickoffs failed; retrying");

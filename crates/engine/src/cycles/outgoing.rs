@@ -8,10 +8,10 @@ use crate::cycle::{Cycle, Step, Wake};
 use crate::metrics;
 use crate::pacing::{Pacing, Round};
 use crate::supervisor::Pulse;
-use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::Clock;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
     DeliveryStore, Dispatched, InFlight, MethodKind, Outcome, Sender, claim_due, dispatch, send,
@@ -68,7 +68,7 @@ impl<S: DeliveryStore + 'static> Cycle for Dispatcher<S> {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        let now = Timestamp::now();
+        let now = SystemClock.now_precise();
         let pages = dispatch(&self.store, &self.links, self.slack_channels, now, DISPATCH_BATCH).await;
         let letters =
             dispatch_letters(&self.store, &self.links, self.correspondence.as_ref(), now, DISPATCH_BATCH).await;
@@ -164,7 +164,7 @@ where
         while let Some(done) = self.sends.try_join_next_with_id() {
             self.ended(done, pulse);
         }
-        let now = Timestamp::now();
+        let now = SystemClock.now_precise();
         let claimed = match claim_due(&self.store, &mut self.in_flight, now).await {
             Ok(claimed) => claimed,
             Err(e) => {
@@ -220,7 +220,7 @@ impl<S: SettleStore + 'static, T: Messenger + 'static> Cycle for Settler<S, T> {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match settle(&self.store, &self.outside, Timestamp::now(), SETTLE_BATCH).await {
+        match settle(&self.store, &self.outside, SystemClock.now_precise(), SETTLE_BATCH).await {
             Ok(report) => {
                 metrics::record_settled(report.messages);
                 for (delivery, why) in &report.given_up {

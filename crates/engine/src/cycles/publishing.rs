@@ -5,11 +5,12 @@
 //! reports (a post in the org's channel, a mail to each of its admins); the **postman** writes
 //! the quarterly reviews owed once a quarter has ended and sends the letters waiting.
 
+use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
-use jiff::Timestamp;
 use std::time::{Duration, Instant};
+use stringer_app::Clock;
 use stringer_app::letters::Postman as Letters;
 use stringer_app::postmortem::herald::Herald;
 use stringer_app::status::subscribers::{NOTICE_BATCH, Notifier};
@@ -34,7 +35,7 @@ impl Cycle for StatusClock {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        let now = Timestamp::now().as_second();
+        let now = SystemClock.now_precise().as_second();
         let moved = match self.status.desk.run_due(now).await {
             Ok(n) if n > 0 => {
                 tracing::info!(moved = n, "scheduled maintenances moved on by the clock");
@@ -79,7 +80,7 @@ impl Cycle for ReportHerald {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match self.herald.send_due(Timestamp::now().as_second()).await {
+        match self.herald.send_due(SystemClock.now_precise().as_second()).await {
             Ok(n) => Step::of(n, NOTICE_BATCH),
             Err(e) => {
                 tracing::warn!(error = %e, "sending report announcements failed; retrying");
@@ -106,7 +107,7 @@ impl Cycle for Postman {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        let now = Timestamp::now().as_second();
+        let now = SystemClock.now_precise().as_second();
         let mut owed = Step::empty();
         if self.reviews_read.is_none_or(|at| at.elapsed() >= REVIEW_PERIOD) {
             match self.letters.owe_reviews(now).await {

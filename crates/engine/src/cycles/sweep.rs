@@ -9,9 +9,9 @@ use crate::cycle::{Cycle, Step};
 use crate::metrics;
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
-use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::Clock;
 use stringer_app::{Desk, Store};
 
 /// The shortest rest between two sweeps, whatever the next timer's instant.
@@ -36,7 +36,7 @@ impl<S: Store + 'static> Cycle for Sweep<S> {
     async fn step(&mut self, _pulse: &Pulse) -> Step {
         match self.desk.run_due_batch().await {
             Ok(fired) if !fired.is_empty() => {
-                let now = Timestamp::now();
+                let now = SystemClock.now_precise();
                 metrics::record_sweep(&fired, now);
                 let lag = fired.iter().map(|f| now.duration_since(f.timer.at).as_secs_f64().max(0.0)).reduce(f64::max);
                 Step::more(fired.len()).with_lag(lag.map(Duration::from_secs_f64))
@@ -44,7 +44,7 @@ impl<S: Store + 'static> Cycle for Sweep<S> {
             Ok(_) => {
                 let rest = match self.desk.next_timer_at().await {
                     Ok(Some(next)) => {
-                        let until = next.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
+                        let until = next.duration_since(SystemClock.now_precise()).as_secs_f64().max(0.0);
                         self.tick.min(Duration::from_secs_f64(until))
                     }
                     _ => self.tick,

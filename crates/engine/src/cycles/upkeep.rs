@@ -2,12 +2,13 @@
 //! open tickets by SLA state and the backlog (timers due, outbox records pending) for
 //! `/metrics`, from the database, so every instance reports the same truth.
 
+use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
 use crate::metrics;
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
-use jiff::Timestamp;
 use std::time::{Duration, Instant};
+use stringer_app::Clock;
 use stringer_app::ports::{Queries, Safeguards};
 
 /// How often the janitor runs.
@@ -34,7 +35,7 @@ impl<S: Safeguards + 'static> Cycle for Janitor<S> {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        let before = Timestamp::now().as_second() - self.expiry;
+        let before = SystemClock.now_precise().as_second() - self.expiry;
         match self.store.purge_idempotency_keys(before).await {
             Ok(n) => {
                 if n > 0 {
@@ -106,7 +107,7 @@ impl<S: Queries + 'static> Cycle for Gauges<S> {
         } else {
             Step::empty()
         };
-        let backlog = match self.store.backlog(Timestamp::now().as_second()).await {
+        let backlog = match self.store.backlog(SystemClock.now_precise().as_second()).await {
             Ok(backlog) => {
                 metrics::set_backlog(backlog);
                 Step::empty()

@@ -224,7 +224,7 @@ fn print_issued(title: &str, users: &[Issued]) {
 /// The outside systems the flags configure; mail names `mail_domain` in its Message-IDs.
 fn integrations(args: &ServeArgs, instance: &str, mail_domain: Option<&str>) -> Result<Integrations> {
     Ok(Integrations {
-        webhooks: webhook::Webhooks::new(args.allow_private_webhooks),
+        webhooks: webhook::Webhooks::new(args.allow_private_webhooks, Arc::new(SystemClock)),
         slack: args.slack_token.as_deref().map(|t| slack::Slack::new(&args.slack_api_url, t)),
         mail: args
             .smtp_url

@@ -102,7 +102,7 @@ pub async fn interactions(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
-    let now = jiff::Timestamp::now().as_second();
+    let now = state.now().as_second();
     match inbound(&state)?.interaction(&timestamp, &signature, &body, now).await {
         Ok(()) => Ok((StatusCode::OK, "").into_response()),
         Err(refusal) => answered(refusal),
@@ -113,7 +113,7 @@ pub async fn interactions(
 /// stored.
 pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = state.now_precise().as_millisecond();
     let retry = headers.contains_key("x-slack-retry-num");
     match inbound(&state)?.events(&timestamp, &signature, &body, now, retry).await.map_err(refused)? {
         EventsAnswer::Challenge(challenge) => Ok(Json(json!({"challenge": challenge})).into_response()),
@@ -125,7 +125,7 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Byt
 /// everyone, else only to who typed it).
 pub async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let (timestamp, signature) = signed(&headers);
-    let now = jiff::Timestamp::now().as_second();
+    let now = state.now().as_second();
     let reply = match inbound(&state)?.command(&timestamp, &signature, &body, now).await {
         Ok(reply) => reply,
         Err(refusal) => return answered(refusal),

@@ -310,8 +310,7 @@ pub async fn create(
             let url = given
                 .filter(|a| a.len() <= MAX_ADDRESS)
                 .ok_or_else(|| ApiError::unprocessable("address: the webhook's URL"))?;
-            stringer_integrations::webhook::Webhooks::new(state.settings.allow_private_webhooks)
-                .check_destination(&url)
+            stringer_integrations::webhook::check_destination(&url, state.settings.allow_private_webhooks)
                 .await
                 .map_err(|e| ApiError::unprocessable(format!("address: {e}")))?;
             url
