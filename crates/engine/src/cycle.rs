@@ -9,11 +9,12 @@
 
 use crate::metrics;
 use crate::pacing::{Pacing, Round};
-use crate::supervisor::Pulse;
+use crate::supervisor::{Pulse, Supervisor};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 
 /// One kind of background work, run by [`drive`] under the supervisor.
 pub(crate) trait Cycle: Send + 'static {
@@ -144,7 +145,7 @@ pub(crate) async fn drive<C: Cycle>(mut cycle: C, pulse: Pulse, mut stop: watch:
     while !*stop.borrow() {
         let started = tokio::time::Instant::now();
         let step = cycle.step(&pulse).await;
-        metrics::record_step(name, &step, started.elapsed());
+        metrics::record_step(name, step.items, step.errors, step.lag, started.elapsed());
         if step.progress {
             pulse.beat();
         }
@@ -172,6 +173,23 @@ pub(crate) async fn drive<C: Cycle>(mut cycle: C, pulse: Pulse, mut stop: watch:
         }
     }
     cycle.finish().await;
+}
+
+/// Runs a [`Cycle`] made by `make` (made again after a panic) under `supervisor`, as
+/// [`Supervisor::spawn`] runs a cycle function, with its pacing's longest pause as its period.
+pub(crate) fn supervise<C: Cycle>(
+    supervisor: &Supervisor,
+    stop: watch::Receiver<bool>,
+    mut make: impl FnMut() -> C + Send + 'static,
+) -> JoinHandle<()> {
+    let first = make();
+    let (name, period) = (first.name(), first.pacing().longest());
+    let mut spare = Some(first);
+    let stopped = stop.clone();
+    supervisor.spawn(name, period, stop, move |pulse| {
+        let cycle = spare.take().unwrap_or_else(&mut make);
+        drive(cycle, pulse, stopped.clone())
+    })
 }
 
 /// Waits `pause`, or until told to stop; true when told to stop.

@@ -33,6 +33,7 @@ pub mod supervisor;
 pub use clock::SystemClock;
 pub use supervisor::{Pulse, Supervisor};
 
+use cycle::supervise;
 use cycles::intake::{AlertIntake, ChatIntake, Mailroom};
 use cycles::outgoing::{Deliverer, Dispatcher, Settler};
 use cycles::publishing::{Postman, ReportHerald, StatusClock};
@@ -166,11 +167,11 @@ where
         let dispatched = Arc::new(Notify::new());
         let (sup, s) = (&supervisor, &stopped);
         let mut tasks = vec![
-            sup.run(s.clone(), {
+            supervise(sup, s.clone(), {
                 let tick = config.tick;
                 move || Sweep { desk: desk.clone(), tick }
             }),
-            sup.run(s.clone(), {
+            supervise(sup, s.clone(), {
                 let (store, dispatched, written) = (store.clone(), dispatched.clone(), bells.outbox.clone());
                 let (correspondence, slack_channels) = (config.correspondence.clone(), config.slack_channels);
                 move || Dispatcher {
@@ -182,28 +183,29 @@ where
                     dispatched: dispatched.clone(),
                 }
             }),
-            sup.run(s.clone(), {
+            supervise(sup, s.clone(), {
                 let (store, outside) = (store.clone(), outside.clone());
                 move || Deliverer::new(store.clone(), outside.clone(), dispatched.clone())
             }),
-            sup.run(s.clone(), {
+            supervise(sup, s.clone(), {
                 let store = store.clone();
                 move || Settler { store: store.clone(), outside: outside.clone() }
             }),
-            sup.run(s.clone(), move || Mailroom { mail: mail.clone(), stored: bells.mail.clone() }),
-            sup.run(s.clone(), move || AlertIntake { alerts: alerts.clone(), stored: bells.signals.clone() }),
-            sup.run(s.clone(), move || StatusClock { status: status.clone() }),
-            sup.run(s.clone(), move || ReportHerald { herald: reports.clone() }),
-            sup.run(s.clone(), move || Postman { letters: letters.clone(), reviews_read: None }),
-            sup.run(s.clone(), {
+            supervise(sup, s.clone(), move || Mailroom { mail: mail.clone(), stored: bells.mail.clone() }),
+            supervise(sup, s.clone(), move || AlertIntake { alerts: alerts.clone(), stored: bells.signals.clone() }),
+            supervise(sup, s.clone(), move || StatusClock { status: status.clone() }),
+            supervise(sup, s.clone(), move || ReportHerald { herald: reports.clone() }),
+            supervise(sup, s.clone(), move || Postman { letters: letters.clone(), reviews_read: None }),
+            supervise(sup, s.clone(), {
                 let (store, expiry) = (store.clone(), config.idempotency_expiry_seconds);
                 move || Janitor { store: store.clone(), expiry }
             }),
-            sup.run(s.clone(), move || Gauges::new(store.clone())),
+            supervise(sup, s.clone(), move || Gauges::new(store.clone())),
         ];
         // Without a Slack bot token channel messages wait, stored: there is no chat cycle.
         if let Some(chat) = chat {
-            tasks.push(sup.run(s.clone(), move || ChatIntake { chat: chat.clone(), stored: bells.chat.clone() }));
+            tasks
+                .push(supervise(sup, s.clone(), move || ChatIntake { chat: chat.clone(), stored: bells.chat.clone() }));
         }
         Running { stop, tasks, supervisor }
     }

@@ -222,13 +222,19 @@ pub(crate) fn register_cycle(cycle: &'static str) {
     record_progress(cycle);
 }
 
-/// Records one step of a cycle that took `took`.
-pub(crate) fn record_step(cycle: &'static str, step: &crate::cycle::Step, took: std::time::Duration) {
+/// Records one step of a cycle that took `took` (`items` handled, `errors` failed, the oldest item picked up `lag` late when known).
+pub(crate) fn record_step(
+    cycle: &'static str,
+    items: usize,
+    errors: usize,
+    lag: Option<std::time::Duration>,
+    took: std::time::Duration,
+) {
     metrics::counter!(CYCLE_STEPS, "cycle" => cycle).increment(1);
-    metrics::counter!(CYCLE_ITEMS, "cycle" => cycle).increment(step.items as u64);
-    metrics::counter!(CYCLE_ERRORS, "cycle" => cycle).increment(step.errors as u64);
+    metrics::counter!(CYCLE_ITEMS, "cycle" => cycle).increment(items as u64);
+    metrics::counter!(CYCLE_ERRORS, "cycle" => cycle).increment(errors as u64);
     metrics::histogram!(CYCLE_STEP_SECONDS, "cycle" => cycle).record(took.as_secs_f64());
-    if let Some(lag) = step.lag {
+    if let Some(lag) = lag {
         metrics::gauge!(CYCLE_LAG, "cycle" => cycle).set(lag.as_secs_f64());
     }
 }

@@ -7,7 +7,6 @@
 //! and `/readyz` answers unready naming it (through the application's [`Liveness`] port).
 //! A panic in a task a cycle spawned for one piece of its work counts as the cycle's too.
 
-use crate::cycle::{Cycle, drive};
 use crate::metrics;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -82,24 +81,6 @@ impl Supervisor {
     /// periods plus `grace`.
     pub fn new(grace: Duration) -> Supervisor {
         Supervisor { grace, cycles: Arc::default() }
-    }
-
-    /// Runs a [`Cycle`] made by `make` (made again after a panic) under supervision, as
-    /// [`Supervisor::spawn`] runs a cycle function, with its pacing's longest pause as its
-    /// period.
-    pub(crate) fn run<C: Cycle>(
-        &self,
-        stop: watch::Receiver<bool>,
-        mut make: impl FnMut() -> C + Send + 'static,
-    ) -> JoinHandle<()> {
-        let first = make();
-        let (name, period) = (first.name(), first.pacing().longest());
-        let mut spare = Some(first);
-        let stopped = stop.clone();
-        self.spawn(name, period, stop, move |pulse| {
-            let cycle = spare.take().unwrap_or_else(&mut make);
-            drive(cycle, pulse, stopped.clone())
-        })
     }
 
     /// Runs the cycle `name` — `cycle(pulse)` runs rounds until `stop` is set, resting about
