@@ -374,7 +374,7 @@ pub async fn dispatch<S: DeliveryStore>(
         }
         if let NoticeBody::Page { via, .. } = &entry.notice.body
             && slack_channels
-            && via.contains(&Via::OrgSlackChannel)
+            && via.contains(&Via::OrgChannel)
             && let Some(channel) = store.org_channel(&entry.org).await?
         {
             let owner = format!("org:{}", entry.org);

@@ -205,7 +205,7 @@ pub fn packet(
     let mut line_at_once = false;
     if let Some(p) = policy {
         let slack = |s: &stringer_core::contract::EscalationStep| {
-            if s.via.contains(&Via::OrgSlackChannel) { ", and in your Slack channel" } else { "" }
+            if s.via.contains(&Via::OrgChannel) { ", and in your Slack channel" } else { "" }
         };
         let first = p.steps.first().filter(|s| s.after.seconds == 0);
         if !p.page_on_open.is_empty() {

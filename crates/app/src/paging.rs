@@ -134,7 +134,7 @@ impl PagingDesk {
                 let member = address::slack_member(address).map_err(|m| field("address", m))?;
                 let confirmed = self.outside.checks.slack_confirms(&member, &user.email).await;
                 let object = Some(Object::User(user.as_object(None)));
-                if !confirmed && !who.allowed(Action::LinkSlackUnverified, object) {
+                if !confirmed && !who.allowed(Action::LinkChatMemberUnverified, object) {
                     return Err(field(
                         "address",
                         "Slack does not confirm that this member's email is the user's; an admin can link it",

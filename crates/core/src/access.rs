@@ -297,8 +297,9 @@ pub enum Action {
     ReadContactMethods,
     /// Add contact methods, set notification rules, issue a calendar feed, for a staff user.
     ManageContactMethods,
-    /// Link a Slack member ID to a user without Slack confirming it is theirs.
-    LinkSlackUnverified,
+    /// Link a chat member ID (a Slack member today) to a user without the chat service
+    /// confirming it is theirs.
+    LinkChatMemberUnverified,
     /// See a status page (its HTML, JSON and feeds). Anyone sees the public page (see
     /// [`view_status_page`]); a tenant's page is seen by its org's users and by staff who
     /// see the org (for a federal org: staff cleared for federal).
@@ -355,7 +356,7 @@ impl Action {
             | RevokeToken
             | ManageSchedule
             | ManageContactMethods
-            | LinkSlackUnverified
+            | LinkChatMemberUnverified
             | Assign
             | RecordBridge
             | HandleInquiries
@@ -468,7 +469,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         SetCallerIdUnconfirmed if actor.role != UserRole::Admin => {
             Some("a phone number is confirmed by the code sent to it, or set by a staff admin")
         }
-        LinkSlackUnverified if actor.role != UserRole::Admin => {
+        LinkChatMemberUnverified if actor.role != UserRole::Admin => {
             Some("only admins link a Slack member ID that Slack does not confirm")
         }
         ReceivePage | ServeOrg if !staff => Some("only staff are paged and serve orgs"),
@@ -598,7 +599,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
         }
         (ReadReport, Object::Report { published: false, .. }) if !actor.is_staff() => NotFound,
         (ReadReport | WriteReport | ReviewReport, Object::Report { org, .. }) => seen(org),
-        (ReadContactMethods | ManageContactMethods | LinkSlackUnverified, Object::User(u)) => {
+        (ReadContactMethods | ManageContactMethods | LinkChatMemberUnverified, Object::User(u)) => {
             let mine = u.id == actor.user || actor.role == UserRole::Admin;
             if u.org.is_none() && mine { Allow } else { NotFound }
         }

@@ -224,8 +224,10 @@ pub enum Intake {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
-    /// The org's shared Slack channel.
-    OrgSlackChannel,
+    /// The org's shared channel (a Slack channel today). Contract files and stored notices
+    /// write it `org_slack_channel`, the seed contract's word.
+    #[serde(rename = "org_slack_channel")]
+    OrgChannel,
     /// The paged person's own contact methods (mail, Slack DM, SMS, voice, webhook).
     ContactMethods,
 }

@@ -271,8 +271,8 @@ fn tokens_schedules_and_contact_methods() {
         ("root",     "rw", ManageContactMethods, staff("u-other"), A),
         ("root",     "rw", ManageContactMethods,
             Some(Object::User(user("u-c", UserRole::Member, Some(BOLT), false))), N),
-        ("engineer", "rw", LinkSlackUnverified,  staff("u-eng"),   F),
-        ("root",     "rw", LinkSlackUnverified,  staff("u-eng"),   A),
+        ("engineer", "rw", LinkChatMemberUnverified,  staff("u-eng"),   F),
+        ("root",     "rw", LinkChatMemberUnverified,  staff("u-eng"),   A),
     ];
     check(rows);
 }

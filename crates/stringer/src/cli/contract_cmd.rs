@@ -186,7 +186,7 @@ pub fn render(c: &Contract) -> String {
                 .via
                 .iter()
                 .map(|v| match v {
-                    stringer_core::ids::Via::OrgSlackChannel => "the org's Slack channel",
+                    stringer_core::ids::Via::OrgChannel => "the org's Slack channel",
                     stringer_core::ids::Via::ContactMethods => "their contact methods",
                 })
                 .collect();
