@@ -15,6 +15,8 @@ use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::Inform;
 use crate::mail::letters::{InformEntry, LetterContext};
+use crate::outbox::Policy;
+pub use crate::outbox::SendError;
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -277,17 +279,6 @@ pub trait DeliveryStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
 }
 
-/// Why a send failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// Worth retrying (timeouts, 5xx, 429).
-    #[error("{0}")]
-    Temporary(String),
-    /// Not worth retrying (refused address, 4xx).
-    #[error("{0}")]
-    Permanent(String),
-}
-
 /// Sends a delivery over its channel.
 pub trait Sender: Send + Sync {
     /// Sends once; answers the provider's receipt when the message can be changed later.
@@ -300,8 +291,16 @@ pub trait Sender: Send + Sync {
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// Attempts before a delivery fails for good.
-pub const MAX_ATTEMPTS: i64 = 6;
+/// How deliveries are retried: 2 s doubling, 6 attempts before one fails for good (they are
+/// claimed by [`claim_due`], as many as there is room for, with [`CLAIM_LEASE_SECONDS`]).
+pub const DELIVERIES: Policy = Policy {
+    name: "delivery",
+    batch: 0,
+    lease_seconds: CLAIM_LEASE_SECONDS,
+    first_wait: 2,
+    longest_wait: 3600,
+    attempts: 6,
+};
 
 /// The method id of deliveries to an org's shared Slack channel.
 pub const ORG_CHANNEL: &str = "org_slack_channel";
@@ -498,7 +497,7 @@ pub async fn claim_due<S: DeliveryStore>(
 
 /// Sends one claimed delivery and records the outcome as of when the send ended (`clock`): a
 /// page whose paging is over is cancelled unsent; a temporary failure is retried with
-/// back-off until [`MAX_ATTEMPTS`].
+/// back-off until the attempts of [`DELIVERIES`] are spent.
 pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
     store: &S,
     sender: &T,
@@ -513,10 +512,10 @@ pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
         match result {
             Ok(receipt) => Outcome::Sent(receipt),
             Err(SendError::Permanent(e)) => Outcome::Failed(e),
-            Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
-            Err(SendError::Temporary(e)) => {
-                Outcome::Retry(now + SignedDuration::from_secs(2i64.pow(d.attempts as u32 + 1)), e)
+            Err(SendError::Temporary(e)) if d.attempts + 1 < DELIVERIES.attempts => {
+                Outcome::Retry(now + SignedDuration::from_secs(DELIVERIES.wait(d.attempts + 1)), e)
             }
+            Err(SendError::Temporary(e)) => Outcome::Failed(e),
         }
     };
     store.finish(&d.id, outcome.clone(), clock.now()).await?;

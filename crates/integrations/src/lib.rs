@@ -123,9 +123,9 @@ impl Sender for Integrations {
 }
 
 #[async_trait::async_trait]
-impl stringer_app::status::subscribers::StatusSender for Integrations {
-    async fn send(&self, id: &str, message: &stringer_app::status::subscribers::Outgoing) -> Result<(), SendError> {
-        use stringer_app::status::subscribers::Outgoing;
+impl stringer_app::outbox::Sender for Integrations {
+    async fn send(&self, id: &str, message: &stringer_app::outbox::Outgoing) -> Result<(), SendError> {
+        use stringer_app::outbox::Outgoing;
         match message {
             Outgoing::Mail { to, subject, body, unsubscribe } => match &self.mail {
                 Some(mail) => mail.send_notice(id, to, subject, body.clone(), unsubscribe.as_deref()).await,
