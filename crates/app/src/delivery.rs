@@ -14,7 +14,7 @@
 use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::Inform;
-use crate::mail::letters::{InformEntry, LetterContext};
+use crate::mail::letters::{InformEntry, LetterContext, LetterPayload};
 use crate::outbox::Policy;
 pub use crate::outbox::SendError;
 use crate::store::StoreError;
@@ -220,6 +220,88 @@ pub struct Delivery {
     pub destination: String,
     /// When it fell due (its first instant, or its retry's).
     pub due: Timestamp,
+}
+
+/// What a delivery carries, told by its kind ([`Delivery::urgency`]: a customer letter, or a
+/// notice paging or alerting staff), read from its payload with types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Carried {
+    /// A page or an alert to staff.
+    Notice(NoticePayload),
+    /// A letter to a customer.
+    Letter(LetterPayload),
+}
+
+/// A notice's delivery payload as the adapters read it (it is also the JSON body a webhook
+/// receives); what an older payload lacks is empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticePayload {
+    /// The org's slug.
+    pub org: Option<String>,
+    /// The notice.
+    pub notice: NoticeHead,
+    /// The ticket as the notice shows it.
+    pub ticket: TicketHead,
+    /// The person's acknowledge link (pages).
+    pub ack_url: Option<String>,
+}
+
+/// What the adapters read of a delivered notice.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticeHead {
+    /// Its kind (`page`, `report.overdue`, …).
+    pub kind: Option<String>,
+    /// A page's severity.
+    pub severity: Option<String>,
+    /// Why a page went out.
+    pub reason: Option<String>,
+}
+
+/// What the adapters read of a delivered notice's ticket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct TicketHead {
+    /// `ACME-42`.
+    pub key: Option<String>,
+    /// The org's name.
+    pub org_name: Option<String>,
+    /// The subject.
+    pub subject: Option<String>,
+    /// "12 min".
+    pub open_for: Option<String>,
+    /// The ticket in the console.
+    pub url: Option<String>,
+    /// A security incident's bridge.
+    pub bridge: Option<String>,
+}
+
+impl NoticePayload {
+    /// Reads a notice's payload; one that does not read is empty (the adapters fall back to
+    /// the ticket's id).
+    pub fn read(payload: &str) -> NoticePayload {
+        serde_json::from_str(payload).unwrap_or_default()
+    }
+}
+
+/// A letter's delivery payload: the letter, under `letter`.
+#[derive(serde::Deserialize)]
+struct LetterDelivery {
+    letter: LetterPayload,
+}
+
+impl Delivery {
+    /// What this delivery carries, by its kind; a letter whose payload does not read cannot
+    /// be sent (a permanent failure).
+    pub fn carried(&self) -> Result<Carried, SendError> {
+        match self.urgency {
+            Urgency::Letter => serde_json::from_str::<LetterDelivery>(&self.payload)
+                .map(|l| Carried::Letter(l.letter))
+                .map_err(|e| SendError::Permanent(format!("the letter's payload does not read: {e}"))),
+            Urgency::Page | Urgency::Alert => Ok(Carried::Notice(NoticePayload::read(&self.payload))),
+        }
+    }
 }
 
 /// How an attempt ended.
@@ -525,6 +607,37 @@ pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn delivery(urgency: Urgency, payload: &str) -> Delivery {
+        Delivery {
+            id: "dlv_1".into(),
+            ticket: TicketId("tkt_1".into()),
+            kind: MethodKind::Email,
+            address: "a@example.com".into(),
+            secret: String::new(),
+            payload: payload.into(),
+            attempts: 0,
+            urgency,
+            destination: "a@example.com".into(),
+            due: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn what_a_delivery_carries_is_told_by_its_kind_not_its_payloads_shape() {
+        let page = r#"{"letter":{},"notice":{"kind":"page","severity":"P1"},"ack_url":"https://x/ack"}"#;
+        let Ok(Carried::Notice(n)) = delivery(Urgency::Page, page).carried() else { panic!("a page is a notice") };
+        assert_eq!((n.notice.severity.as_deref(), n.ack_url.as_deref()), (Some("P1"), Some("https://x/ack")));
+        assert!(
+            matches!(delivery(Urgency::Letter, page).carried(), Err(SendError::Permanent(_))),
+            "a letter whose payload is no letter is never sent"
+        );
+        assert_eq!(
+            delivery(Urgency::Alert, "not json").carried().ok(),
+            Some(Carried::Notice(NoticePayload::default())),
+            "an unreadable notice is an empty one"
+        );
+    }
 
     #[test]
     fn a_destination_takes_its_share_and_no_more() {
