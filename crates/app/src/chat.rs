@@ -11,6 +11,7 @@ use crate::act::{ActError, Command, PageOutcome, Principal, Proof, TicketDesk, T
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
+use crate::outbox::{Carrier, Claimable, Policy, Sendings, send_due};
 use crate::ports::Ports;
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, StoreError, TicketDetails};
@@ -70,7 +71,7 @@ pub enum Accepted {
 
 /// Channel messages, the channels' orgs and the threads' tickets.
 #[async_trait]
-pub trait ChatRoom: Send + Sync {
+pub trait ChatRoom: Sendings<OwedKickoff> {
     /// Stores a message for processing, with the signature of the request that brought it
     /// (one write, so a busy server still answers Slack at once); a second request for the
     /// same event is Slack's retry, or a replay when its signature is the same.
@@ -111,12 +112,6 @@ pub trait ChatRoom: Send + Sync {
     async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
     /// Writes that `org`'s channel is owed a kickoff (`id` is the kickoff's), due at `at`.
     async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError>;
-    /// Claims up to `limit` owed kickoffs due at `now` until `lease_until`, oldest first.
-    async fn claim_kickoffs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OwedKickoff>, StoreError>;
-    /// A kickoff done at `at` (`error: None`) or given up with `error`.
-    async fn kickoff_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
-    /// A kickoff that failed for now: tried again at `next`.
-    async fn kickoff_later(&self, id: &str, next: i64, error: &str) -> Result<(), StoreError>;
 }
 
 /// An org's channel owed a kickoff, as claimed.
@@ -130,18 +125,22 @@ pub struct OwedKickoff {
     pub attempts: i64,
 }
 
-/// Owed kickoffs claimed per round, and how long a claim holds.
-pub const KICKOFF_BATCH: i64 = 16;
-const KICKOFF_LEASE_SECONDS: i64 = 120;
-/// Attempts before an owed kickoff is given up (`POST /api/v1/orgs/{slug}/kickoff` runs one
-/// again by hand).
-const KICKOFF_ATTEMPTS: i64 = 8;
-
-/// Seconds before the next attempt after `attempts` failed ones: 30 s, doubling, at most an
-/// hour.
-fn kickoff_backoff(attempts: i64) -> i64 {
-    30i64.saturating_mul(1 << attempts.clamp(0, 7)).min(3600)
+impl Claimable for OwedKickoff {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
 }
+
+/// How owed kickoffs are claimed and retried: 16 a round, two minutes' lease, 30 s doubling
+/// to an hour, given up after 8 attempts (`POST /api/v1/orgs/{slug}/kickoff` runs one again
+/// by hand).
+pub const KICKOFFS: Policy =
+    Policy { name: "channel kickoff", batch: 16, lease_seconds: 120, first_wait: 30, longest_wait: 3600, attempts: 8 };
+/// Owed kickoffs claimed per round.
+pub const KICKOFF_BATCH: i64 = KICKOFFS.batch;
 
 /// A public comment to post into its ticket's thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -473,32 +472,12 @@ impl ChatDesk {
         Ok(events.len() + updates.len())
     }
 
-    /// Runs the kickoffs owed at `now` (claimed with a lease): each org's channel as it is
-    /// then; a failure is tried again with back-off, and given up after a few attempts.
-    /// Answers how many were claimed.
+    /// Runs the kickoffs owed at `now` through the outbox (claimed with a lease): each org's
+    /// channel as it is then; a failure is tried again with back-off, and given up after a
+    /// few attempts. Answers how many were claimed.
     pub async fn kick_off_due(&self, now: i64) -> Result<usize, AppError> {
-        let owed = self.ports.chat.claim_kickoffs(now, now + KICKOFF_LEASE_SECONDS, KICKOFF_BATCH).await?;
-        for k in &owed {
-            let outcome = match self.ports.accounts.org(&k.org).await? {
-                Some(org) => self.kickoff(&org).await,
-                None => Err(AppError::UnknownOrg(k.org.to_string())),
-            };
-            match outcome {
-                Ok(done) => {
-                    tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
-                    self.ports.chat.kickoff_done(&k.id, now, None).await?;
-                }
-                Err(e) if k.attempts + 1 >= KICKOFF_ATTEMPTS => {
-                    tracing::warn!(org = %k.org, error = %e, "kicking off the Slack channel failed; given up (POST /api/v1/orgs/SLUG/kickoff runs it again)");
-                    self.ports.chat.kickoff_done(&k.id, now, Some(&e.to_string())).await?;
-                }
-                Err(e) => {
-                    tracing::warn!(org = %k.org, error = %e, "kicking off the Slack channel failed; it is tried again");
-                    self.ports.chat.kickoff_later(&k.id, now + kickoff_backoff(k.attempts), &e.to_string()).await?;
-                }
-            }
-        }
-        Ok(owed.len())
+        let kickoffs: &dyn Sendings<OwedKickoff> = self.ports.chat.as_ref();
+        Ok(send_due(kickoffs, self, &KICKOFFS, now).await?.claimed)
     }
 
     /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named
@@ -828,13 +807,20 @@ fn refused(reason: &str, opens_at: Option<Timestamp>) -> Reply {
     Reply::private(format!("Not paged: {reason}.{next}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::kickoff_backoff;
-
-    #[test]
-    fn an_owed_kickoff_is_tried_again_after_30_seconds_doubling_to_an_hour() {
-        let waits: Vec<i64> = (0..9).map(kickoff_backoff).collect();
-        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+#[async_trait]
+impl Carrier<OwedKickoff> for ChatDesk {
+    type Error = AppError;
+    async fn carry(&self, k: &OwedKickoff, _now: i64) -> Result<Result<(), SendError>, AppError> {
+        let outcome = match self.ports.accounts.org(&k.org).await? {
+            Some(org) => self.kickoff(&org).await,
+            None => Err(AppError::UnknownOrg(k.org.to_string())),
+        };
+        Ok(match outcome {
+            Ok(done) => {
+                tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
+                Ok(())
+            }
+            Err(e) => Err(SendError::Temporary(e.to_string())),
+        })
     }
 }

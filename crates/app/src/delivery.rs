@@ -14,7 +14,9 @@
 use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::Inform;
-use crate::mail::letters::{InformEntry, LetterContext};
+use crate::mail::letters::{InformEntry, LetterContext, LetterPayload};
+use crate::outbox::Policy;
+pub use crate::outbox::SendError;
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -220,6 +222,88 @@ pub struct Delivery {
     pub due: Timestamp,
 }
 
+/// What a delivery carries, told by its kind ([`Delivery::urgency`]: a customer letter, or a
+/// notice paging or alerting staff), read from its payload with types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Carried {
+    /// A page or an alert to staff.
+    Notice(NoticePayload),
+    /// A letter to a customer.
+    Letter(LetterPayload),
+}
+
+/// A notice's delivery payload as the adapters read it (it is also the JSON body a webhook
+/// receives); what an older payload lacks is empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticePayload {
+    /// The org's slug.
+    pub org: Option<String>,
+    /// The notice.
+    pub notice: NoticeHead,
+    /// The ticket as the notice shows it.
+    pub ticket: TicketHead,
+    /// The person's acknowledge link (pages).
+    pub ack_url: Option<String>,
+}
+
+/// What the adapters read of a delivered notice.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct NoticeHead {
+    /// Its kind (`page`, `report.overdue`, …).
+    pub kind: Option<String>,
+    /// A page's severity.
+    pub severity: Option<String>,
+    /// Why a page went out.
+    pub reason: Option<String>,
+}
+
+/// What the adapters read of a delivered notice's ticket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct TicketHead {
+    /// `ACME-42`.
+    pub key: Option<String>,
+    /// The org's name.
+    pub org_name: Option<String>,
+    /// The subject.
+    pub subject: Option<String>,
+    /// "12 min".
+    pub open_for: Option<String>,
+    /// The ticket in the console.
+    pub url: Option<String>,
+    /// A security incident's bridge.
+    pub bridge: Option<String>,
+}
+
+impl NoticePayload {
+    /// Reads a notice's payload; one that does not read is empty (the adapters fall back to
+    /// the ticket's id).
+    pub fn read(payload: &str) -> NoticePayload {
+        serde_json::from_str(payload).unwrap_or_default()
+    }
+}
+
+/// A letter's delivery payload: the letter, under `letter`.
+#[derive(serde::Deserialize)]
+struct LetterDelivery {
+    letter: LetterPayload,
+}
+
+impl Delivery {
+    /// What this delivery carries, by its kind; a letter whose payload does not read cannot
+    /// be sent (a permanent failure).
+    pub fn carried(&self) -> Result<Carried, SendError> {
+        match self.urgency {
+            Urgency::Letter => serde_json::from_str::<LetterDelivery>(&self.payload)
+                .map(|l| Carried::Letter(l.letter))
+                .map_err(|e| SendError::Permanent(format!("the letter's payload does not read: {e}"))),
+            Urgency::Page | Urgency::Alert => Ok(Carried::Notice(NoticePayload::read(&self.payload))),
+        }
+    }
+}
+
 /// How an attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -277,17 +361,6 @@ pub trait DeliveryStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
 }
 
-/// Why a send failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// Worth retrying (timeouts, 5xx, 429).
-    #[error("{0}")]
-    Temporary(String),
-    /// Not worth retrying (refused address, 4xx).
-    #[error("{0}")]
-    Permanent(String),
-}
-
 /// Sends a delivery over its channel.
 pub trait Sender: Send + Sync {
     /// Sends once; answers the provider's receipt when the message can be changed later.
@@ -300,8 +373,16 @@ pub trait Sender: Send + Sync {
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// Attempts before a delivery fails for good.
-pub const MAX_ATTEMPTS: i64 = 6;
+/// How deliveries are retried: 2 s doubling, 6 attempts before one fails for good (they are
+/// claimed by [`claim_due`], as many as there is room for, with [`CLAIM_LEASE_SECONDS`]).
+pub const DELIVERIES: Policy = Policy {
+    name: "delivery",
+    batch: 0,
+    lease_seconds: CLAIM_LEASE_SECONDS,
+    first_wait: 2,
+    longest_wait: 3600,
+    attempts: 6,
+};
 
 /// The method id of deliveries to an org's shared Slack channel.
 pub const ORG_CHANNEL: &str = "org_slack_channel";
@@ -498,7 +579,7 @@ pub async fn claim_due<S: DeliveryStore>(
 
 /// Sends one claimed delivery and records the outcome as of when the send ended (`clock`): a
 /// page whose paging is over is cancelled unsent; a temporary failure is retried with
-/// back-off until [`MAX_ATTEMPTS`].
+/// back-off until the attempts of [`DELIVERIES`] are spent.
 pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
     store: &S,
     sender: &T,
@@ -513,10 +594,10 @@ pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
         match result {
             Ok(receipt) => Outcome::Sent(receipt),
             Err(SendError::Permanent(e)) => Outcome::Failed(e),
-            Err(SendError::Temporary(e)) if d.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed(e),
-            Err(SendError::Temporary(e)) => {
-                Outcome::Retry(now + SignedDuration::from_secs(2i64.pow(d.attempts as u32 + 1)), e)
+            Err(SendError::Temporary(e)) if d.attempts + 1 < DELIVERIES.attempts => {
+                Outcome::Retry(now + SignedDuration::from_secs(DELIVERIES.wait(d.attempts + 1)), e)
             }
+            Err(SendError::Temporary(e)) => Outcome::Failed(e),
         }
     };
     store.finish(&d.id, outcome.clone(), clock.now()).await?;
@@ -526,6 +607,37 @@ pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn delivery(urgency: Urgency, payload: &str) -> Delivery {
+        Delivery {
+            id: "dlv_1".into(),
+            ticket: TicketId("tkt_1".into()),
+            kind: MethodKind::Email,
+            address: "a@example.com".into(),
+            secret: String::new(),
+            payload: payload.into(),
+            attempts: 0,
+            urgency,
+            destination: "a@example.com".into(),
+            due: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn what_a_delivery_carries_is_told_by_its_kind_not_its_payloads_shape() {
+        let page = r#"{"letter":{},"notice":{"kind":"page","severity":"P1"},"ack_url":"https://x/ack"}"#;
+        let Ok(Carried::Notice(n)) = delivery(Urgency::Page, page).carried() else { panic!("a page is a notice") };
+        assert_eq!((n.notice.severity.as_deref(), n.ack_url.as_deref()), (Some("P1"), Some("https://x/ack")));
+        assert!(
+            matches!(delivery(Urgency::Letter, page).carried(), Err(SendError::Permanent(_))),
+            "a letter whose payload is no letter is never sent"
+        );
+        assert_eq!(
+            delivery(Urgency::Alert, "not json").carried().ok(),
+            Some(Carried::Notice(NoticePayload::default())),
+            "an unreadable notice is an empty one"
+        );
+    }
 
     #[test]
     fn a_destination_takes_its_share_and_no_more() {

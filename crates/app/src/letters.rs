@@ -4,15 +4,16 @@
 //! completes the recommendations and presents the review, and its admins — and the welcome
 //! packet, to a new org admin or to the org's admins on demand. A letter is a row written
 //! first and written out when it is sent (the review with the figures of that moment, the
-//! packet under the contract in force), through the same outside-world port, lease and
-//! back-off as the report announcements and status notices. Staff's answers to "Contact us"
+//! packet under the contract in force), through the outbox ([`crate::outbox`]) like the report
+//! announcements and status notices. Staff's answers to "Contact us"
 //! inquiries go out through this outbox too (see [`crate::inquiries`]).
 
+use crate::delivery::SendError;
 use crate::desk::AppError;
+use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, send_due};
 use crate::packet::Reachable;
 use crate::ports::{Ports, org_admins};
 use crate::review::{markdown, review};
-use crate::status::subscribers::{Attempt, NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, attempt};
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::collections::HashSet;
@@ -58,7 +59,7 @@ pub struct Letter {
 
 /// Where letters wait to be sent.
 #[async_trait]
-pub trait LetterBox: Send + Sync {
+pub trait LetterBox: Sendings<Letter> {
     /// The orgs whose review round of `quarter` is written.
     async fn review_rounds(&self, quarter: &str) -> Result<Vec<OrgSlug>, StoreError>;
     /// Writes an org's review round of a quarter with its letters, in one transaction; false
@@ -66,12 +67,6 @@ pub trait LetterBox: Send + Sync {
     async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError>;
     /// Writes letters to send from `at` (one with an id already written is left as it is).
     async fn post(&self, letters: &[Letter], at: i64) -> Result<(), StoreError>;
-    /// Claims letters due at `now` until `lease_until`.
-    async fn claim_letters(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Letter>, StoreError>;
-    /// A letter sent (`error: None`) or given up.
-    async fn letter_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
-    /// A letter that failed for now: tried again at `next` (`None`: given up).
-    async fn letter_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
 }
 
 /// Posts `org`'s welcome packet to each of `to` (addresses) at `now`, for the engine's
@@ -97,7 +92,7 @@ pub struct Postman {
     /// Everything the letters read.
     pub ports: Ports,
     /// The outside world.
-    pub sender: Arc<dyn StatusSender>,
+    pub sender: Arc<dyn Sender>,
     /// How the server is reached (links, the packet's addresses).
     pub reachable: Reachable,
 }
@@ -151,22 +146,8 @@ impl Postman {
 
     /// Sends the letters due at `now`; answers how many went out.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
-        let letters = &self.ports.letters;
-        let due = letters.claim_letters(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
-        let mut sent = 0;
-        for letter in due {
-            let message = self.message(&letter, now).await?;
-            let gone = "the org it was written for no longer exists";
-            match attempt(&*self.sender, &letter.id, message, letter.attempts, now, gone).await {
-                Attempt::Sent => {
-                    letters.letter_done(&letter.id, now, None).await?;
-                    sent += 1;
-                }
-                Attempt::Later { next, why } => letters.letter_retry(&letter.id, next, &why).await?,
-                Attempt::GivenUp(why) => letters.letter_done(&letter.id, now, Some(&why)).await?,
-            }
-        }
-        Ok(sent)
+        let letters: &dyn Sendings<Letter> = self.ports.letters.as_ref();
+        Ok(send_due(letters, self, &MESSAGES, now).await?.sent)
     }
 
     /// The mail a letter is, written now (none when what it was written for is gone).
@@ -211,5 +192,25 @@ impl Postman {
             }
         };
         Ok(Some(Outgoing::Mail { to: letter.to.clone(), subject, body, unsubscribe: None }))
+    }
+}
+
+impl Claimable for Letter {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
+#[async_trait]
+impl Carrier<Letter> for Postman {
+    type Error = AppError;
+    async fn carry(&self, letter: &Letter, now: i64) -> Result<Result<(), SendError>, AppError> {
+        Ok(match self.message(letter, now).await? {
+            Some(message) => self.sender.send(&letter.id, &message).await,
+            None => Err(SendError::Permanent("the org it was written for no longer exists".into())),
+        })
     }
 }

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod links;
 pub mod mail;
 mod memory_store;
+pub mod outbox;
 pub mod packet;
 pub mod paging;
 pub mod phone;

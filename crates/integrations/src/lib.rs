@@ -16,8 +16,7 @@ pub mod slack;
 pub mod sms_voice;
 pub mod webhook;
 
-use serde_json::Value;
-use stringer_app::delivery::{Delivery, MethodKind, SendError, Sender};
+use stringer_app::delivery::{Delivery, MethodKind, NoticePayload, SendError, Sender};
 use stringer_app::settle::{Messenger, SentMessage};
 use stringer_core::ids::TicketId;
 
@@ -48,18 +47,22 @@ pub struct PageSummary {
 impl PageSummary {
     /// Reads a delivery's payload.
     pub fn of(payload: &str, ticket: &str) -> PageSummary {
-        let payload: Value = serde_json::from_str(payload).unwrap_or(Value::Null);
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-        let (n, t) = (&payload["notice"], &payload["ticket"]);
+        PageSummary::read(&NoticePayload::read(payload), ticket)
+    }
+
+    /// Reads a notice's typed payload.
+    pub fn read(p: &NoticePayload, ticket: &str) -> PageSummary {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (n, t) = (&p.notice, &p.ticket);
         PageSummary {
-            severity: text(&n["severity"]),
-            key: t["key"].as_str().unwrap_or(ticket).to_string(),
-            org: t["org_name"].as_str().or(payload["org"].as_str()).unwrap_or_default().to_string(),
-            subject: text(&t["subject"]),
-            open_for: text(&t["open_for"]),
-            reason: n["reason"].as_str().or(n["kind"].as_str()).unwrap_or("page").to_string(),
-            url: text(&t["url"]),
-            bridge: text(&t["bridge"]),
+            severity: text(&n.severity),
+            key: t.key.clone().unwrap_or_else(|| ticket.to_string()),
+            org: t.org_name.clone().or_else(|| p.org.clone()).unwrap_or_default(),
+            subject: text(&t.subject),
+            open_for: text(&t.open_for),
+            reason: n.reason.clone().or_else(|| n.kind.clone()).unwrap_or_else(|| "page".into()),
+            url: text(&t.url),
+            bridge: text(&t.bridge),
         }
     }
 
@@ -123,9 +126,9 @@ impl Sender for Integrations {
 }
 
 #[async_trait::async_trait]
-impl stringer_app::status::subscribers::StatusSender for Integrations {
-    async fn send(&self, id: &str, message: &stringer_app::status::subscribers::Outgoing) -> Result<(), SendError> {
-        use stringer_app::status::subscribers::Outgoing;
+impl stringer_app::outbox::Sender for Integrations {
+    async fn send(&self, id: &str, message: &stringer_app::outbox::Outgoing) -> Result<(), SendError> {
+        use stringer_app::outbox::Outgoing;
         match message {
             Outgoing::Mail { to, subject, body, unsubscribe } => match &self.mail {
                 Some(mail) => mail.send_notice(id, to, subject, body.clone(), unsubscribe.as_deref()).await,

@@ -71,21 +71,6 @@ impl ChatRoom for SqlStore {
         Ok(())
     }
 
-    async fn claim_kickoffs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OwedKickoff>, StoreError> {
-        let rows = self.claim_due("channel_kickoffs", "id, org, attempts", now, lease_until, limit).await?;
-        rows.iter()
-            .map(|r| Ok(OwedKickoff { id: r.col("id")?, org: OrgSlug(r.col("org")?), attempts: r.col("attempts")? }))
-            .collect()
-    }
-
-    async fn kickoff_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        self.send_done("channel_kickoffs", id, at, error).await
-    }
-
-    async fn kickoff_later(&self, id: &str, next: i64, error: &str) -> Result<(), StoreError> {
-        self.send_later("channel_kickoffs", id, Some(next), error).await
-    }
-
     async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {
         let rows = self.claim_pending("chat_messages", COLUMNS, now, lease_until, limit).await?;
         rows.iter().map(record_from).collect()
@@ -211,5 +196,20 @@ impl ChatRoom for SqlStore {
             .await
             .map_err(backend_err)?;
         Ok(())
+    }
+}
+
+impl SqlStore {
+    /// Claims the owed kickoffs due at `now` until `lease_until` (see [`stringer_app::outbox::Sendings`]).
+    pub(crate) async fn claim_kickoffs(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OwedKickoff>, StoreError> {
+        let rows = self.claim_due("channel_kickoffs", "id, org, attempts", now, lease_until, limit).await?;
+        rows.iter()
+            .map(|r| Ok(OwedKickoff { id: r.col("id")?, org: OrgSlug(r.col("org")?), attempts: r.col("attempts")? }))
+            .collect()
     }
 }

@@ -100,19 +100,19 @@ impl LetterBox for SqlStore {
         insert(&mut tx, letters, at).await?;
         tx.commit().await.map_err(backend_err)
     }
+}
 
-    async fn claim_letters(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Letter>, StoreError> {
+impl SqlStore {
+    /// Claims the letters due at `now` until `lease_until` (see [`stringer_app::outbox::Sendings`]).
+    pub(crate) async fn claim_letters(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Letter>, StoreError> {
         let rows = self
             .claim_due("org_letters", "id, org, kind, quarter, recipient, attempts, inquiry", now, lease_until, limit)
             .await?;
         rows.iter().map(letter_from).collect()
-    }
-
-    async fn letter_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        self.send_done("org_letters", id, at, error).await
-    }
-
-    async fn letter_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-        self.send_later("org_letters", id, next, error).await
     }
 }

@@ -206,22 +206,6 @@ impl Reports for SqlStore {
         self.rows(query, report_from).await
     }
 
-    async fn claim_announcements(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<Announcement>, StoreError> {
-        let rows = self
-            .claim_due("report_announcements", "id, ticket_id, channel, target, attempts", now, lease_until, limit)
-            .await?;
-        rows.iter().map(announcement_from).collect()
-    }
-
-    async fn announcement_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        self.send_done("report_announcements", id, at, error).await
-    }
-
     async fn opened_between(
         &self,
         org: &OrgSlug,
@@ -257,8 +241,19 @@ impl Reports for SqlStore {
             })
             .collect())
     }
+}
 
-    async fn announcement_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-        self.send_later("report_announcements", id, next, error).await
+impl SqlStore {
+    /// Claims the report announcements due at `now` until `lease_until` (see [`stringer_app::outbox::Sendings`]).
+    pub(crate) async fn claim_announcements(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Announcement>, StoreError> {
+        let rows = self
+            .claim_due("report_announcements", "id, ticket_id, channel, target, attempts", now, lease_until, limit)
+            .await?;
+        rows.iter().map(announcement_from).collect()
     }
 }

@@ -1,11 +1,44 @@
-//! The tables of messages sent with a lease and retries (status notices, report
-//! announcements): a row is due while `next_attempt_at` has passed; claiming pushes it to the
-//! lease's end so no other instance takes it; a send ends it (`sent_at`, or the error it was
-//! given up with) or puts it back for later.
+//! The outbox's tables (status notices, report announcements, letters, channel kickoffs),
+//! one SQL for all of them behind the one port [`Sendings`]: a row is due while
+//! `next_attempt_at` has passed; claiming pushes it to the lease's end so no other instance
+//! takes it; a send ends it (`sent_at`, or the error it was given up with) or puts it back
+//! for later.
 
 use crate::{SqlStore, backend_err};
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::chat::OwedKickoff;
+use stringer_app::letters::Letter;
+use stringer_app::outbox::Sendings;
+use stringer_app::postmortem::Announcement;
+use stringer_app::status::subscribers::NoticeRecord;
+
+/// [`Sendings`] of `$item` over `$table`, claimed by `$claim` (which reads each kind's row).
+macro_rules! sendings {
+    ($item:ty, $table:literal, $claim:ident) => {
+        #[async_trait]
+        impl Sendings<$item> for SqlStore {
+            async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<$item>, StoreError> {
+                self.$claim(now, lease_until, limit).await
+            }
+            async fn sent(&self, id: &str, at: i64) -> Result<(), StoreError> {
+                self.send_done($table, id, at, None).await
+            }
+            async fn later(&self, id: &str, next: i64, why: &str) -> Result<(), StoreError> {
+                self.send_later($table, id, next, why).await
+            }
+            async fn given_up(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+                self.send_done($table, id, at, Some(why)).await
+            }
+        }
+    };
+}
+
+sendings!(NoticeRecord, "status_notices", claim_notices);
+sendings!(Announcement, "report_announcements", claim_announcements);
+sendings!(Letter, "org_letters", claim_letters);
+sendings!(OwedKickoff, "channel_kickoffs", claim_kickoffs);
 
 impl SqlStore {
     /// Claims up to `limit` rows of `table` due at `now` until `lease_until`, oldest first,
@@ -27,13 +60,7 @@ impl SqlStore {
     }
 
     /// A row of `table` sent at `at` (`error: None`) or given up with `error`.
-    pub(crate) async fn send_done(
-        &self,
-        table: &str,
-        id: &str,
-        at: i64,
-        error: Option<&str>,
-    ) -> Result<(), StoreError> {
+    async fn send_done(&self, table: &str, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
         let sql = format!(
             "UPDATE {table} SET next_attempt_at = NULL, sent_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3"
         );
@@ -47,14 +74,8 @@ impl SqlStore {
         Ok(())
     }
 
-    /// A row of `table` that failed for now: tried again at `next` (`None`: given up).
-    pub(crate) async fn send_later(
-        &self,
-        table: &str,
-        id: &str,
-        next: Option<i64>,
-        error: &str,
-    ) -> Result<(), StoreError> {
+    /// A row of `table` that failed for now: tried again at `next`.
+    async fn send_later(&self, table: &str, id: &str, next: i64, error: &str) -> Result<(), StoreError> {
         let sql = format!("UPDATE {table} SET next_attempt_at = $1, error = $2, attempts = attempts + 1 WHERE id = $3");
         sqlx::query(&sql).bind(next).bind(error).bind(id).execute(&self.write).await.map_err(backend_err)?;
         Ok(())

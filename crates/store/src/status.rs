@@ -651,7 +651,39 @@ impl StatusPages for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError> {
+    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE kind = 'maintenance' AND status = $1 \
+             AND reminded_at IS NULL AND scheduled_for > $2 AND scheduled_for <= $3 ORDER BY id LIMIT 100"
+        );
+        let query = sqlx::query(&sql).bind(MaintenanceStatus::Scheduled.as_str()).bind(now).bind(now + REMINDER_BEFORE);
+        let due = self.rows(query, incident_from).await?;
+        self.complete(due).await
+    }
+
+    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
+        let marked = sqlx::query("UPDATE status_incidents SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(at)
+            .bind(&maintenance.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        if marked.rows_affected() > 0 {
+            fan_out(&mut tx, maintenance, NoticeKind::Reminder, None, at).await?;
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+}
+
+impl SqlStore {
+    /// Claims the status notices due at `now` until `lease_until` (see [`stringer_app::outbox::Sendings`]).
+    pub(crate) async fn claim_notices(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<NoticeRecord>, StoreError> {
         let claimed = self.claim_due("status_notices", "id", now, lease_until, limit).await?;
         let ids: Vec<String> = claimed.iter().map(|r| r.col("id")).collect::<Result<_, _>>()?;
         if ids.is_empty() {
@@ -682,37 +714,5 @@ impl StatusPages for SqlStore {
                 })
             })
             .collect()
-    }
-
-    async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-        self.send_done("status_notices", id, at, error).await
-    }
-
-    async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-        self.send_later("status_notices", id, next, error).await
-    }
-
-    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {INCIDENT_COLUMNS} FROM status_incidents WHERE kind = 'maintenance' AND status = $1 \
-             AND reminded_at IS NULL AND scheduled_for > $2 AND scheduled_for <= $3 ORDER BY id LIMIT 100"
-        );
-        let query = sqlx::query(&sql).bind(MaintenanceStatus::Scheduled.as_str()).bind(now).bind(now + REMINDER_BEFORE);
-        let due = self.rows(query, incident_from).await?;
-        self.complete(due).await
-    }
-
-    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await.map_err(backend_err)?;
-        let marked = sqlx::query("UPDATE status_incidents SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-            .bind(at)
-            .bind(&maintenance.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        if marked.rows_affected() > 0 {
-            fan_out(&mut tx, maintenance, NoticeKind::Reminder, None, at).await?;
-        }
-        tx.commit().await.map_err(backend_err)
     }
 }

@@ -1,11 +1,12 @@
 //! Sends the announcements of published reports: a summary with the link in the org's
 //! Slack channel, the report itself in a mail to each of the org's admins. Announcements are
-//! rows written with the publication; this claims them with a lease, sends them through the
-//! same outside-world port as the status pages' notices, and retries temporary failures with
-//! the same back-off.
+//! rows written with the publication; the outbox ([`crate::outbox`]) claims them with a lease,
+//! has the herald write and send each, and retries temporary failures.
 
 use super::{AnnouncedTo as To, Announcement, ReportDesk, ReportError, ReportView};
-use crate::status::subscribers::{Attempt, NOTICE_BATCH, NOTICE_LEASE_SECONDS, Outgoing, StatusSender, attempt};
+use crate::delivery::SendError;
+use crate::outbox::{Carrier, MESSAGES, Outgoing, Sender, Sendings, send_due};
+use async_trait::async_trait;
 use std::sync::Arc;
 
 /// Writes and sends the announcements of published reports.
@@ -14,7 +15,7 @@ pub struct Herald {
     /// The reports.
     pub desk: ReportDesk,
     /// The outside world.
-    pub sender: Arc<dyn StatusSender>,
+    pub sender: Arc<dyn Sender>,
     /// The server's address, for links.
     pub public_url: String,
 }
@@ -27,22 +28,8 @@ impl Herald {
 
     /// Sends the announcements due at `now`; answers how many went out.
     pub async fn send_due(&self, now: i64) -> Result<usize, ReportError> {
-        let reports = &self.desk.ports.reports;
-        let due = reports.claim_announcements(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
-        let mut sent = 0;
-        for a in due {
-            let message = self.message(&a).await?;
-            let gone = "the report it announces no longer exists";
-            match attempt(&*self.sender, &a.id, message, a.attempts, now, gone).await {
-                Attempt::Sent => {
-                    reports.announcement_done(&a.id, now, None).await?;
-                    sent += 1;
-                }
-                Attempt::Later { next, why } => reports.announcement_retry(&a.id, next, &why).await?,
-                Attempt::GivenUp(why) => reports.announcement_done(&a.id, now, Some(&why)).await?,
-            }
-        }
-        Ok(sent)
+        let announcements: &dyn Sendings<Announcement> = self.desk.ports.reports.as_ref();
+        Ok(send_due(announcements, self, &MESSAGES, now).await?.sent)
     }
 
     async fn message(&self, a: &Announcement) -> Result<Option<Outgoing>, ReportError> {
@@ -65,6 +52,17 @@ impl Herald {
                 unsubscribe: None,
             },
         }))
+    }
+}
+
+#[async_trait]
+impl Carrier<Announcement> for Herald {
+    type Error = ReportError;
+    async fn carry(&self, a: &Announcement, _now: i64) -> Result<Result<(), SendError>, ReportError> {
+        Ok(match self.message(a).await? {
+            Some(message) => self.sender.send(&a.id, &message).await,
+            None => Err(SendError::Permanent("the report it announces no longer exists".into())),
+        })
     }
 }
 

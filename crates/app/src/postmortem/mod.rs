@@ -171,6 +171,15 @@ pub struct Announcement {
     pub attempts: i64,
 }
 
+impl crate::outbox::Claimable for Announcement {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
 /// What one step writes, in one transaction: the report's new state, a new version of its
 /// text, a comment, and (at publication) the announcements.
 #[derive(Clone, Debug)]
@@ -187,7 +196,7 @@ pub struct Written {
 
 /// The reports' records.
 #[async_trait]
-pub trait Reports: Send + Sync {
+pub trait Reports: crate::outbox::Sendings<Announcement> {
     /// A ticket's report.
     async fn report(&self, ticket: &TicketId) -> Result<Option<ReportRecord>, StoreError>;
     /// Starts a report on demand; false when the ticket has one already.
@@ -211,17 +220,6 @@ pub trait Reports: Send + Sync {
         published: Option<bool>,
         limit: i64,
     ) -> Result<Vec<ReportRecord>, StoreError>;
-    /// Claims announcements due at `now` until `lease_until`.
-    async fn claim_announcements(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<Announcement>, StoreError>;
-    /// An announcement sent (`error: None`) or given up.
-    async fn announcement_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
-    /// An announcement that failed for now: tried again at `next` (`None`: given up).
-    async fn announcement_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
     /// The tickets an org opened in `[from, until)` (Unix seconds), oldest first, with the
     /// roles each one's pages reached, in order (the quarterly review's input).
     async fn opened_between(

@@ -191,9 +191,9 @@ pub struct StatusChange {
     pub at: i64,
 }
 
-/// Where status pages are kept.
+/// Where status pages are kept, with the notices waiting to be sent to their subscribers.
 #[async_trait]
-pub trait StatusPages: Send + Sync {
+pub trait StatusPages: crate::outbox::Sendings<NoticeRecord> {
     /// The page of an org (`None`: the platform page), creating it with `name` if absent.
     async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError>;
     /// The page of an org (`None`: the platform page).
@@ -254,12 +254,6 @@ pub trait StatusPages: Send + Sync {
     async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError>;
     /// Ends a subscription (its pending notices are dropped); `false` when already gone.
     async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError>;
-    /// Claims notices due at `now` (hidden from other claims until `lease_until`).
-    async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError>;
-    /// A notice sent (`error: None`) or given up.
-    async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
-    /// A notice that failed for now: tried again at `next` (`None`: given up).
-    async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
     /// Scheduled maintenances beginning within [`stringer_core::status::REMINDER_BEFORE`]
     /// of `now` whose subscribers were not reminded yet.
     async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError>;

@@ -11,7 +11,8 @@
 //! - **How**: notices are rows written in the same transaction as the update (or the
 //!   reminder, or the subscription), with ids derived from what they are about, so a retry or
 //!   a second instance never doubles one; the engine's status clock claims due notices with a
-//!   lease and sends them through [`StatusSender`], retrying temporary failures with back-off.
+//!   lease and sends them through the outbox ([`crate::outbox`]), retrying temporary failures
+//!   with back-off.
 //! - **Links**: a subscriber's address for confirming and unsubscribing carries a token that
 //!   is the HMAC of its id under the server's key ([`token`]): only its SHA-256 is stored.
 
@@ -19,6 +20,7 @@ use super::statuspage::{self, Urls};
 use super::{IncidentRecord, PageRecord, StatusDesk};
 use crate::delivery::SendError;
 use crate::desk::AppError;
+use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, send_due};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -27,12 +29,8 @@ use std::sync::Arc;
 
 /// The setting holding the key subscribers' tokens are made with.
 pub const TOKEN_KEY_SETTING: &str = "status_subscription_key";
-/// Notices claimed per round.
-pub const NOTICE_BATCH: i64 = 50;
-/// How long a claimed notice stays hidden from other instances.
-pub const NOTICE_LEASE_SECONDS: i64 = 60;
-/// Attempts before a notice is given up.
-pub const MAX_ATTEMPTS: i64 = 8;
+/// Notices claimed per round (the outbox's [`MESSAGES`] policy).
+pub const NOTICE_BATCH: i64 = MESSAGES.batch;
 /// The longest address (mail address or URL).
 pub const MAX_ADDRESS: usize = 2000;
 
@@ -131,43 +129,6 @@ pub struct NoticeRecord {
     pub attempts: i64,
 }
 
-/// A message for the outside world.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outgoing {
-    /// A mail.
-    Mail {
-        /// To.
-        to: String,
-        /// Subject.
-        subject: String,
-        /// Plain text.
-        body: String,
-        /// The one-click unsubscribe address (RFC 8058), for subscriptions.
-        unsubscribe: Option<String>,
-    },
-    /// A webhook: JSON posted to `url`.
-    Webhook {
-        /// Where.
-        url: String,
-        /// The JSON body.
-        payload: String,
-    },
-    /// A post in a Slack channel.
-    Slack {
-        /// The channel.
-        channel: String,
-        /// The text (Slack's mrkdwn).
-        text: String,
-    },
-}
-
-/// Sends status notices (the integrations implement it).
-#[async_trait]
-pub trait StatusSender: Send + Sync {
-    /// Sends one message; `id` is the notice's, for the receiver's idempotency.
-    async fn send(&self, id: &str, message: &Outgoing) -> Result<(), SendError>;
-}
-
 /// A subscriber's token: hex HMAC-SHA256 of its id under the server's key.
 pub fn token(key: &str, subscriber: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
@@ -186,55 +147,13 @@ pub fn concerns(follows: &[String], components: &[String]) -> bool {
     follows.is_empty() || follows.iter().any(|c| components.contains(c))
 }
 
-/// How one claimed message's try ended, as its row records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Attempt {
-    /// Sent.
-    Sent,
-    /// Failed for now: tried again at `next` (`None`: its attempts are spent).
-    Later {
-        /// When.
-        next: Option<i64>,
-        /// Why it failed.
-        why: String,
-    },
-    /// Given up: it cannot be sent (or what it was about is gone).
-    GivenUp(String),
-}
-
-/// Tries to send `message` as `id` at `now`, after `attempts` earlier tries; a message that
-/// could not be written (`None`: what it was about is gone, said by `gone`) is given up.
-/// The one place the outboxes sent with a lease (status notices, report announcements,
-/// letters) decide between sent, later and given up.
-pub async fn attempt(
-    sender: &dyn StatusSender,
-    id: &str,
-    message: Option<Outgoing>,
-    attempts: i64,
-    now: i64,
-    gone: &str,
-) -> Attempt {
-    let Some(message) = message else { return Attempt::GivenUp(gone.to_string()) };
-    match sender.send(id, &message).await {
-        Ok(()) => Attempt::Sent,
-        Err(SendError::Temporary(why)) => Attempt::Later { next: retry_at(attempts + 1, now), why },
-        Err(SendError::Permanent(why)) => Attempt::GivenUp(why),
-    }
-}
-
-/// When a notice that failed for the `attempts`th time is tried again: 30 s, 1 min, 2 min …
-/// doubling, at most an hour; `None` once [`MAX_ATTEMPTS`] are spent.
-pub fn retry_at(attempts: i64, now: i64) -> Option<i64> {
-    (attempts < MAX_ATTEMPTS).then(|| now + (30i64 << (attempts - 1).clamp(0, 7)).min(3600))
-}
-
 /// Writes and sends subscribers' notices.
 #[derive(Clone)]
 pub struct Notifier {
     /// The pages.
     pub desk: StatusDesk,
     /// The outside world.
-    pub sender: Arc<dyn StatusSender>,
+    pub sender: Arc<dyn Sender>,
     /// The server's address, for links.
     pub public_url: String,
     /// The key subscribers' tokens are made with.
@@ -251,25 +170,11 @@ impl Notifier {
         )
     }
 
-    /// Sends every due notice (a round of at most [`NOTICE_BATCH`]); answers how many were
-    /// sent.
+    /// Sends every due notice (a round of at most [`NOTICE_BATCH`], through the outbox);
+    /// answers how many were sent.
     pub async fn send_due(&self, now: i64) -> Result<usize, AppError> {
-        let pages = &self.desk.pages;
-        let due = pages.claim_notices(now, now + NOTICE_LEASE_SECONDS, NOTICE_BATCH).await?;
-        let mut sent = 0;
-        for notice in due {
-            let message = self.message(&notice, now).await?;
-            let gone = "what it told of no longer exists";
-            match attempt(&*self.sender, &notice.id, message, notice.attempts, now, gone).await {
-                Attempt::Sent => {
-                    pages.notice_done(&notice.id, now, None).await?;
-                    sent += 1;
-                }
-                Attempt::Later { next, why } => pages.notice_retry(&notice.id, next, &why).await?,
-                Attempt::GivenUp(why) => pages.notice_done(&notice.id, now, Some(&why)).await?,
-            }
-        }
-        Ok(sent)
+        let notices: &dyn Sendings<NoticeRecord> = self.desk.pages.as_ref();
+        Ok(send_due(notices, self, &MESSAGES, now).await?.sent)
     }
 
     /// Reminds subscribers of maintenances that begin within the hour; answers how many.
@@ -365,40 +270,29 @@ impl Notifier {
     }
 }
 
+impl Claimable for NoticeRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
+#[async_trait]
+impl Carrier<NoticeRecord> for Notifier {
+    type Error = AppError;
+    async fn carry(&self, notice: &NoticeRecord, now: i64) -> Result<Result<(), SendError>, AppError> {
+        Ok(match self.message(notice, now).await? {
+            Some(message) => self.sender.send(&notice.id, &message).await,
+            None => Err(SendError::Permanent("what it told of no longer exists".into())),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Answers each send with the outcome its message's body names.
-    struct Scripted;
-
-    #[async_trait]
-    impl StatusSender for Scripted {
-        async fn send(&self, _id: &str, message: &Outgoing) -> Result<(), SendError> {
-            match message {
-                Outgoing::Slack { text, .. } if text == "down" => Err(SendError::Temporary("down".into())),
-                Outgoing::Slack { text, .. } if text == "refused" => Err(SendError::Permanent("refused".into())),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn an_attempt_is_sent_tried_later_or_given_up() {
-        let say = |text: &str| Some(Outgoing::Slack { channel: "#c".into(), text: text.into() });
-        assert_eq!(attempt(&Scripted, "1", say("ok"), 0, 100, "gone").await, Attempt::Sent);
-        assert_eq!(
-            attempt(&Scripted, "1", say("down"), 0, 100, "gone").await,
-            Attempt::Later { next: Some(130), why: "down".into() }
-        );
-        assert_eq!(
-            attempt(&Scripted, "1", say("down"), MAX_ATTEMPTS - 1, 100, "gone").await,
-            Attempt::Later { next: None, why: "down".into() },
-            "its attempts spent"
-        );
-        assert_eq!(attempt(&Scripted, "1", say("refused"), 0, 100, "gone").await, Attempt::GivenUp("refused".into()));
-        assert_eq!(attempt(&Scripted, "1", None, 0, 100, "gone").await, Attempt::GivenUp("gone".into()));
-    }
 
     #[test]
     fn tokens_are_keyed_and_only_their_hash_is_kept() {
@@ -416,13 +310,5 @@ mod tests {
         assert!(concerns(&c(&["api", "mail"]), &c(&["mail"])));
         assert!(!concerns(&c(&["api"]), &c(&["mail"])));
         assert!(!concerns(&c(&["api"]), &c(&[])), "an incident naming no component concerns only those who follow all");
-    }
-
-    #[test]
-    fn retries_back_off_and_end() {
-        assert_eq!(retry_at(1, 0), Some(30));
-        assert_eq!(retry_at(2, 0), Some(60));
-        assert_eq!(retry_at(7, 0), Some(1920));
-        assert_eq!(retry_at(MAX_ATTEMPTS, 0), None);
     }
 }

@@ -16,9 +16,7 @@ pub mod read;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::Value;
-use stringer_app::delivery::{Delivery, SendError};
-use stringer_app::mail::letters::LetterPayload;
+use stringer_app::delivery::{Carried, Delivery, SendError};
 
 /// An SMTP relay, the sender address and the domain our Message-IDs name.
 #[derive(Clone)]
@@ -67,14 +65,14 @@ impl Mail {
         envelope.singlepart(SinglePart::plain(body)).map_err(unbuildable)
     }
 
-    /// The message for a delivery.
+    /// The message for a delivery: a customer letter, or a notice to staff (by its kind).
     pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
-        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
-        if let Ok(l) = serde_json::from_value::<LetterPayload>(payload["letter"].clone()) {
-            return letter::message(self, d, &l);
-        }
-        let kind = payload["notice"]["kind"].as_str().unwrap_or("notice");
-        let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
+        let payload = match d.carried()? {
+            Carried::Letter(l) => return letter::message(self, d, &l),
+            Carried::Notice(payload) => payload,
+        };
+        let kind = payload.notice.kind.as_deref().unwrap_or("notice");
+        let s = crate::PageSummary::read(&payload, d.ticket.as_str());
         let subject = match kind {
             "page" => format!("[Stringer] page: {}", s.headline()),
             "report.overdue" => format!("[Stringer] post-incident report overdue: {}", s.headline()),
@@ -85,7 +83,7 @@ impl Mail {
         if !s.url.is_empty() {
             body.push_str(&format!("Open the ticket: {}\n", s.url));
         }
-        if let Some(link) = payload["ack_url"].as_str() {
+        if let Some(link) = &payload.ack_url {
             body.push_str(&format!("\nAcknowledge (stops the escalation): {link}\n"));
         }
         Mail::text(self.envelope(&d.address, subject, &d.id)?, body)

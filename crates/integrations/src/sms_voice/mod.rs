@@ -8,9 +8,8 @@ pub mod inbound;
 pub mod signature;
 pub mod twiml;
 
-use serde_json::Value;
 use std::time::Duration;
-use stringer_app::delivery::{Delivery, MethodKind, SendError};
+use stringer_app::delivery::{Delivery, MethodKind, NoticePayload, SendError};
 
 /// An account at a Twilio-compatible provider.
 #[derive(Clone, Debug)]
@@ -37,11 +36,11 @@ impl Phone {
     }
 
     fn text(d: &Delivery) -> String {
-        let payload: Value = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
-        let s = crate::PageSummary::of(&d.payload, d.ticket.as_str());
+        let payload = NoticePayload::read(&d.payload);
+        let s = crate::PageSummary::read(&payload, d.ticket.as_str());
         let mut text = format!("Stringer page: {}. Why: {}.", s.headline(), s.reason);
         if d.kind == MethodKind::Sms
-            && let Some(link) = payload["ack_url"].as_str()
+            && let Some(link) = &payload.ack_url
         {
             text.push_str(&format!(" Ack: {link}"));
         }
