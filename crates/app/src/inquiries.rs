@@ -4,11 +4,11 @@
 //! through the letters' outbox. Each client address may send a few an hour. The API and the pages call the same [`InquiryDesk`].
 
 use crate::act::Principal;
-use crate::letters::{Kind, Letter};
 use crate::limits::{RateLimit, Spent, client_key};
-use crate::ports::Ports;
-use crate::records::InquiryRecord;
+use crate::ports::{Commands, Inquiries, Safeguards};
+use crate::records::{InquiryRecord, Kind, Letter};
 use crate::store::StoreError;
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object};
 
 /// The longest inquiry (and answer), in bytes.
@@ -53,10 +53,22 @@ pub enum InquiryError {
     Store(#[from] StoreError),
 }
 
+/// What the inquiry desk reads and changes: the inquiries and the budget of each client
+/// address.
+#[derive(Clone)]
+pub struct InquiryPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+}
+
 /// The inquiries' use cases.
 #[derive(Clone)]
 pub struct InquiryDesk {
-    ports: Ports,
+    ports: InquiryPorts,
     limit: RateLimit,
     new_id: fn(&str) -> String,
 }
@@ -72,7 +84,7 @@ fn decided(decision: Decision) -> Result<(), InquiryError> {
 impl InquiryDesk {
     /// A desk over the ports; each client address may send `limit` inquiries; `new_id` makes
     /// an inquiry's id (the front makes them from the wall clock).
-    pub fn new(ports: Ports, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
+    pub fn new(ports: InquiryPorts, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
         InquiryDesk { ports, limit, new_id }
     }
 

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod links;
 pub mod mail;
 mod memory_store;
+mod outcome;
 pub mod packet;
 pub mod paging;
 pub mod phone;
@@ -34,6 +35,7 @@ pub mod status;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
-pub use desk::{AppError, Desk, Fired, Recorded};
+pub use desk::{Desk, Fired};
 pub use memory_store::{MemoryStore, TimelineEntry};
+pub use outcome::{AppError, Recorded};
 pub use store::{Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, TicketDetails, Timer};

@@ -3,7 +3,7 @@
 //! Markdown ([`markdown`]) and as a print-friendly HTML document ([`html`]); the same
 //! [`Packet`] serves the command line, the portal and the mail to the org's admins.
 
-use crate::ports::Ports;
+use crate::ports::Accounts;
 use crate::records::{OrgRecord, UserRecord};
 use crate::store::StoreError;
 use stringer_core::contract::{Contract, Measure};
@@ -140,18 +140,23 @@ impl Reachable {
 /// The packet of `org` as the server reached through `reachable` hands it out, with its TAM
 /// and named engineers read from the accounts (no permission is asked here: the pages ask
 /// the policy first; the command line is the operator's).
-pub async fn of(ports: &Ports, org: &OrgRecord, reachable: &Reachable) -> Result<Packet, StoreError> {
+pub async fn of(
+    accounts: &dyn Accounts,
+    contract: &Contract,
+    org: &OrgRecord,
+    reachable: &Reachable,
+) -> Result<Packet, StoreError> {
     let tam = match &org.tam {
-        Some(id) => ports.accounts.user(id).await?,
+        Some(id) => accounts.user(id).await?,
         None => None,
     };
     let mut engineers = Vec::new();
     for id in &org.named_engineers {
-        if let Some(user) = ports.accounts.user(id).await? {
+        if let Some(user) = accounts.user(id).await? {
             engineers.push(user);
         }
     }
-    Ok(packet(ports.commands.contract(), org, tam.as_ref(), &engineers, reachable.of(org)))
+    Ok(packet(contract, org, tam.as_ref(), &engineers, reachable.of(org)))
 }
 
 /// The packet as a mail: its subject and its Markdown as the text.

@@ -18,12 +18,13 @@ use crate::act::{ActError, Command, Found, PageOutcome, Principal, Proof, Ticket
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Files, OnCall, Queries, Safeguards};
 use crate::records::{AttachmentRecord, OrgRecord, TicketFilter, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId, UserRole};
@@ -209,10 +210,30 @@ impl Caller {
     }
 }
 
+/// What the phone line reads and changes: callers, PINs and the calls' tickets, who is on
+/// call, and the recordings it attaches.
+#[derive(Clone)]
+pub struct PhonePorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods, notification rules.
+    pub oncall: Arc<dyn OnCall>,
+    /// Files attached to tickets.
+    pub files: Arc<dyn Files>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Caller IDs, the orgs' phone PINs, the calls' tickets.
+    pub phone: Arc<dyn PhoneBook>,
+}
+
 /// Answers the P1 line, one provider request at a time.
 pub struct PhoneDesk {
     /// The application's ports.
-    pub ports: Ports,
+    pub ports: PhonePorts,
     /// Acts on tickets as the person who answered.
     pub tickets: TicketDesk,
     /// The key PINs are hashed under ([`pin_hash`]).

@@ -484,3 +484,38 @@ pub enum KeyClaim {
     /// The request's write committed but the server died before it answered: what it wrote.
     Written(crate::keyed::Written),
 }
+
+/// What a letter carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The org's quarterly review of this quarter (e.g. `2026-Q3`); `tam` when it goes to the
+    /// TAM, who is asked to complete the recommendations.
+    Review {
+        /// The quarter.
+        quarter: String,
+        /// Whether it goes to the TAM.
+        tam: bool,
+    },
+    /// The org's welcome packet.
+    Packet,
+    /// Staff's answer to a "Contact us" inquiry (its id), with the question quoted.
+    InquiryAnswer {
+        /// The inquiry.
+        inquiry: String,
+    },
+}
+
+/// A letter to one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    /// Its id (derived from what it carries and the address: written once).
+    pub id: String,
+    /// The org (none for an inquiry's answer: the inquirer belongs to none).
+    pub org: Option<OrgSlug>,
+    /// What it carries.
+    pub kind: Kind,
+    /// The address.
+    pub to: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}

@@ -12,12 +12,14 @@ pub mod words;
 pub use access::StepAsked;
 
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{TicketRecord, TimelineRecord};
+use crate::status::StatusPages;
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
@@ -363,11 +365,27 @@ impl From<StoreError> for ReportError {
     }
 }
 
+/// What the report desk reads and changes: the reports, their tickets, the people they
+/// name and the status pages they link.
+#[derive(Clone)]
+pub struct ReportPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Post-incident reports, their versions, comments and announcements.
+    pub reports: Arc<dyn Reports>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+}
+
 /// Post-incident reports' use cases, over the ports.
 #[derive(Clone)]
 pub struct ReportDesk {
     /// Every port.
-    pub ports: Ports,
+    pub ports: ReportPorts,
 }
 
 impl ReportDesk {
@@ -509,7 +527,7 @@ impl ReportDesk {
     /// The org's Slack channel and each active admin of the org.
     async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
         let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
-        let admins = crate::ports::org_admins(&self.ports, &ticket.org).await?;
+        let admins = crate::ports::org_admins(self.ports.accounts.as_ref(), &ticket.org).await?;
         let mut to: Vec<AnnouncedTo> = org.slack_channel.into_iter().map(AnnouncedTo::Slack).collect();
         to.extend(admins.into_iter().map(|u| AnnouncedTo::Mail(u.email)));
         Ok(to

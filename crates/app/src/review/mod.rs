@@ -6,13 +6,16 @@
 //! [`ReviewBook`]); [`crate::letters`] mails it when a quarter ends.
 
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::postmortem::Owed;
+use crate::postmortem::Reports;
 use crate::records::{OrgRecord, TicketRecord};
 use crate::status::PageRecord;
+use crate::status::StatusPages;
 use crate::store::StoreError;
 use serde::Serialize;
 use std::collections::HashSet;
+use std::sync::Arc;
 use stringer_core::ids::{Deployment, OrgSlug, Role, UserId};
 use stringer_core::postmortem::{ActionItem, ItemState};
 use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, incident_observations, observations};
@@ -29,6 +32,24 @@ pub struct ReportLine {
     pub published_at: Option<String>,
     /// `on time`, `late`, `overdue` (unpublished past due) or `open` (not due yet).
     pub standing: &'static str,
+}
+
+/// What a quarterly review reads: the org's tickets, reports and status page, the people
+/// named, and the recommendations written for it.
+#[derive(Clone)]
+pub struct ReviewPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Post-incident reports, their versions, comments and announcements.
+    pub reports: Arc<dyn Reports>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+    /// Quarterly reviews' recommendations.
+    pub review_book: Arc<dyn ReviewBook>,
 }
 
 /// An action item not done yet, from any of the org's reports.
@@ -137,7 +158,7 @@ fn iso(secs: i64) -> String {
 
 /// Reviews `org`'s `quarter` as of `now`, telling `progress` what it is doing.
 pub async fn review(
-    ports: &Ports,
+    ports: &ReviewPorts,
     org: &OrgRecord,
     quarter: Quarter,
     now: i64,
@@ -227,7 +248,7 @@ pub async fn review(
 /// Writes the recommendations of `org`'s `quarter` as `author` completed them (Markdown):
 /// refused when empty, longer than [`RECOMMENDATIONS_LIMIT`], or for a quarter not begun.
 pub async fn write_recommendations(
-    ports: &Ports,
+    ports: &ReviewPorts,
     org: &OrgRecord,
     quarter: Quarter,
     body: &str,
@@ -254,7 +275,7 @@ fn as_read<'a>(list: &'a [(TicketRecord, Vec<Role>)], keys: &'a [String]) -> Vec
 }
 
 /// The org's status page: its own for dedicated and federal orgs, else the public page.
-async fn status_page(ports: &Ports, org: &OrgRecord) -> Result<Option<PageRecord>, AppError> {
+async fn status_page(ports: &ReviewPorts, org: &OrgRecord) -> Result<Option<PageRecord>, AppError> {
     let own = org.deployment != Deployment::Shared;
     Ok(ports
         .status
@@ -265,7 +286,7 @@ async fn status_page(ports: &Ports, org: &OrgRecord) -> Result<Option<PageRecord
 }
 
 /// The incidents (not maintenance) of `page` that began in the quarter, oldest first.
-async fn incidents(ports: &Ports, page: &PageRecord, quarter: Quarter) -> Result<Vec<IncidentLine>, AppError> {
+async fn incidents(ports: &ReviewPorts, page: &PageRecord, quarter: Quarter) -> Result<Vec<IncidentLine>, AppError> {
     let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
     let names: std::collections::HashMap<String, String> =
         ports.status.components(std::slice::from_ref(&page.id)).await?.into_iter().map(|c| (c.id, c.name)).collect();
@@ -294,7 +315,7 @@ async fn incidents(ports: &Ports, page: &PageRecord, quarter: Quarter) -> Result
 
 /// Each component of `page` over the quarter up to `now`, weighted as the pages weigh it.
 async fn uptime(
-    ports: &Ports,
+    ports: &ReviewPorts,
     page: &PageRecord,
     quarter: Quarter,
     now: i64,

@@ -6,9 +6,11 @@
 
 use super::{ComponentRecord, IncidentRecord, MAX_NAME, NewIncident, NewUpdate, PageRecord, StatusDesk};
 use crate::act::{Principal, TicketRef};
+use crate::alerts::Alerts;
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord};
+use crate::status::StatusPages;
 use crate::store::StoreError;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object, OrgRef};
@@ -259,10 +261,26 @@ fn decided(decision: Decision, what: &'static str) -> Result<(), ManageError> {
     }
 }
 
+/// What the status manager reads and changes: the pages, the alerts that move them, and
+/// the tickets and orgs they speak of.
+#[derive(Clone)]
+pub struct StatusPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Integration keys, alerts from monitoring and their signals.
+    pub alerts: Arc<dyn Alerts>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+}
+
 /// Status pages as principals run them.
 #[derive(Clone)]
 pub struct StatusManager {
-    ports: Ports,
+    ports: StatusPorts,
     new_id: fn(&str) -> String,
     changed: Arc<dyn Fn() + Send + Sync>,
     own_host: Option<String>,
@@ -274,7 +292,7 @@ impl StatusManager {
     /// served any longer. `own_host` is the host name the server answers at, which no page
     /// may take.
     pub fn new(
-        ports: Ports,
+        ports: StatusPorts,
         new_id: fn(&str) -> String,
         changed: Arc<dyn Fn() + Send + Sync>,
         own_host: Option<String>,
