@@ -13,8 +13,6 @@
 
 use crate::clock::Clock;
 use crate::links::AckLinks;
-use crate::mail::Inform;
-use crate::mail::letters::{InformEntry, LetterContext};
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -266,15 +264,6 @@ pub trait DeliveryStore: Send + Sync {
     fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether the ticket has been acknowledged or resolved (pages are then moot).
     fn page_moot(&self, ticket: &TicketId) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Up to `limit` customer updates in the outbox not yet turned into letters, oldest first.
-    fn undispatched_informs(&self, limit: i64) -> impl Future<Output = Result<Vec<InformEntry>, StoreError>> + Send;
-    /// What a letter about `ticket` needs; `None` when the ticket is gone.
-    fn letter_context(
-        &self,
-        ticket: &TicketId,
-        inform: Inform,
-        comment: Option<&str>,
-    ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
 }
 
 /// Why a send failed.

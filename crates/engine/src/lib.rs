@@ -55,7 +55,7 @@ use stringer_app::delivery::{DeliveryStore, Dispatched, InFlight, Sender, claim_
 use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
-use stringer_app::mail::letters::{Correspondence, dispatch_letters};
+use stringer_app::mail::letters::{Correspondence, InformStore, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
 use stringer_app::settle::{Messenger, SettleStore, settle};
@@ -198,7 +198,7 @@ impl Running {
 
 impl<S, T> Engine<S, T>
 where
-    S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
+    S: Store + InformStore + SettleStore + Safeguards + Queries + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
     /// An engine running `desk`'s timers, processing what the `intakes` stored (mail,
@@ -358,7 +358,7 @@ async fn sweep<S: Store + 'static>(
 /// a full round, and otherwise at [`OUTBOX_PACE`] (other instances' notices); wakes the
 /// deliverer whenever it made some. It only reads and writes the database, so no receiver
 /// can hold it up.
-async fn dispatcher<S: DeliveryStore>(
+async fn dispatcher<S: InformStore>(
     store: S,
     letters: Letters,
     written: Arc<Notify>,

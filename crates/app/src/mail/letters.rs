@@ -11,6 +11,7 @@ use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use stringer_core::contract::Measure;
 use stringer_core::ids::{TicketId, TicketKey};
 use stringer_core::mail::MailAddresses;
@@ -109,9 +110,24 @@ pub struct Correspondence {
     pub signer: ReplySigner,
 }
 
+/// Where the customer updates wait to become letters: the outbox's occasions and what a
+/// letter about a ticket needs. The letters are handed on as deliveries, so this is a
+/// [`DeliveryStore`] too.
+pub trait InformStore: DeliveryStore {
+    /// Up to `limit` customer updates in the outbox not yet turned into letters, oldest first.
+    fn undispatched_informs(&self, limit: i64) -> impl Future<Output = Result<Vec<InformEntry>, StoreError>> + Send;
+    /// What a letter about `ticket` needs; `None` when the ticket is gone.
+    fn letter_context(
+        &self,
+        ticket: &TicketId,
+        inform: Inform,
+        comment: Option<&str>,
+    ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
+}
+
 /// Turns up to `limit` undispatched occasions into letter deliveries. Without a mail domain
 /// the occasions are marked done with no letters.
-pub async fn dispatch_letters<S: DeliveryStore>(
+pub async fn dispatch_letters<S: InformStore>(
     store: &S,
     links: &AckLinks,
     mail: Option<&Correspondence>,
