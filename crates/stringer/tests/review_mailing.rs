@@ -195,6 +195,7 @@ fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> 
         commands: commands.clone(),
         queries: s.clone(),
         accounts: s.clone(),
+        reporting: s.clone(),
         reports: s.clone(),
         status: s.clone(),
         review_book: s.clone(),

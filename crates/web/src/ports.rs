@@ -16,7 +16,7 @@ use stringer_app::paging::PagingPorts;
 use stringer_app::phone::{PhoneBook, PhonePorts};
 use stringer_app::ports::{Accounts, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use stringer_app::postmortem::{ReportPorts, Reports};
-use stringer_app::review::{ReviewBook, ReviewPorts};
+use stringer_app::review::{ReportingReads, ReviewBook, ReviewPorts};
 use stringer_app::schedules::SchedulePorts;
 use stringer_app::status::StatusPages;
 use stringer_app::status::manage::StatusPorts;
@@ -50,6 +50,8 @@ pub struct Ports {
     pub status: Arc<dyn StatusPages>,
     /// Post-incident reports, their versions, comments and announcements.
     pub reports: Arc<dyn Reports>,
+    /// What a quarterly review reads of an org's tickets.
+    pub reporting: Arc<dyn ReportingReads>,
     /// Quarterly reviews' recommendations.
     pub review_book: Arc<dyn ReviewBook>,
     /// Letters to an org's people (quarterly reviews, welcome packets) waiting to be sent.
@@ -158,6 +160,7 @@ impl Ports {
             commands: self.commands.clone(),
             queries: self.queries.clone(),
             accounts: self.accounts.clone(),
+            reporting: self.reporting.clone(),
             reports: self.reports.clone(),
             status: self.status.clone(),
             review_book: self.review_book.clone(),

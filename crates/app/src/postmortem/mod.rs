@@ -224,14 +224,6 @@ pub trait Reports: Send + Sync {
     async fn announcement_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError>;
     /// An announcement that failed for now: tried again at `next` (`None`: given up).
     async fn announcement_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError>;
-    /// The tickets an org opened in `[from, until)` (Unix seconds), oldest first, with the
-    /// roles each one's pages reached, in order (the quarterly review's input).
-    async fn opened_between(
-        &self,
-        org: &OrgSlug,
-        from: i64,
-        until: i64,
-    ) -> Result<Vec<(TicketRecord, Vec<stringer_core::ids::Role>)>, StoreError>;
 }
 
 /// A report as it is read: its head, its current text (pre-filled when nothing was saved),

@@ -44,7 +44,9 @@ pub struct ReviewPorts {
     pub queries: Arc<dyn Queries>,
     /// Orgs, users, tokens.
     pub accounts: Arc<dyn Accounts>,
-    /// Post-incident reports, their versions, comments and announcements.
+    /// The org's tickets of a span, with whom their pages reached.
+    pub reporting: Arc<dyn ReportingReads>,
+    /// Post-incident reports and their versions.
     pub reports: Arc<dyn Reports>,
     /// Status pages, their components, incidents and maintenance.
     pub status: Arc<dyn StatusPages>,
@@ -133,6 +135,19 @@ pub struct Recommendations {
     pub updated_at: i64,
 }
 
+/// The reporting read port: what a quarterly review reads of an org's tickets.
+#[async_trait::async_trait]
+pub trait ReportingReads: Send + Sync {
+    /// The tickets an org opened in `[from, until)` (Unix seconds), oldest first, with the
+    /// roles each one's pages reached, in order.
+    async fn opened_between(
+        &self,
+        org: &OrgSlug,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(TicketRecord, Vec<Role>)>, StoreError>;
+}
+
 /// Where the TAMs' recommendations are kept.
 #[async_trait::async_trait]
 pub trait ReviewBook: Send + Sync {
@@ -170,9 +185,9 @@ pub async fn review(
     let rank = |s: &stringer_core::ids::Severity| contract.rank(s).unwrap_or(usize::MAX);
     progress(&format!("reading {}'s tickets of {quarter}", org.slug));
     let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
-    let these = ports.reports.opened_between(&org.slug, start, end).await?;
+    let these = ports.reporting.opened_between(&org.slug, start, end).await?;
     progress(&format!("{} tickets; reading {}'s for the trends", these.len(), quarter.previous()));
-    let before = ports.reports.opened_between(&org.slug, quarter.previous().start().as_second(), start).await?;
+    let before = ports.reporting.opened_between(&org.slug, quarter.previous().start().as_second(), start).await?;
     progress("computing the figures");
     let keys: Vec<String> = these.iter().map(|(t, _)| t.key().to_string()).collect();
     let before_keys: Vec<String> = before.iter().map(|(t, _)| t.key().to_string()).collect();
