@@ -193,3 +193,141 @@ mod tests {
         assert_eq!(body, "Hello Pia,\n\nYes, both.\n\nAcme support\n\nYou wrote:\n> Do you do SAML?\n> And SCIM?\n");
     }
 }
+
+#[cfg(test)]
+mod desk_tests {
+    //! The inquiry desk's decisions over in-memory ports: what is taken from whom, who may
+    //! answer, and that an answer is recorded once with its letter.
+
+    use super::*;
+    use crate::act::Proof;
+    use crate::fakes::{World, user};
+    use std::sync::Arc;
+    use stringer_core::access::Scopes;
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::UserRole;
+
+    fn new_id(prefix: &str) -> String {
+        crate::ids::seeded_ulid(prefix, 0, "the one inquiry")
+    }
+
+    fn desk(limit: i64) -> (InquiryDesk, Arc<World>) {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        let ports = InquiryPorts { commands: world.clone(), inquiries: world.clone(), safeguards: world.clone() };
+        (InquiryDesk::new(ports, RateLimit { limit, window: 3600 }, new_id), world)
+    }
+
+    fn message() -> Message {
+        Message {
+            name: "Pia".into(),
+            email: "pia@prospect.example".into(),
+            company: Some("  ".into()),
+            body: "Do you do SAML?".into(),
+        }
+    }
+
+    fn principal(role: UserRole, org: Option<&str>) -> Principal {
+        Principal::new(user("someone", org, role), Scopes::READ_WRITE, Proof::Session).expect("an active user")
+    }
+
+    /// What a use came to, in a word the table can hold.
+    fn verdict<T>(r: Result<T, InquiryError>) -> String {
+        match r {
+            Ok(_) => "taken".into(),
+            Err(InquiryError::Invalid(why)) => format!("invalid {}", why.split(':').next().unwrap_or_default()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inquiry_is_taken_only_when_it_can_be_answered() {
+        let long = "x".repeat(MAX_INQUIRY + 1);
+        let cases: &[(&str, Message, &str)] = &[
+            ("a plain message", message(), "taken"),
+            ("no name", Message { name: " ".into(), ..message() }, "invalid name"),
+            ("a name over two lines", Message { name: "Pia\nBcc: x".into(), ..message() }, "invalid name"),
+            ("an address without a domain", Message { email: "pia@".into(), ..message() }, "invalid email"),
+            (
+                "an address without a local part",
+                Message { email: "@prospect.example".into(), ..message() },
+                "invalid email",
+            ),
+            ("a company over two lines", Message { company: Some("A\nB".into()), ..message() }, "invalid company"),
+            ("nothing said", Message { body: "  ".into(), ..message() }, "invalid body"),
+            ("too much said", Message { body: long, ..message() }, "invalid body"),
+        ];
+        for (why, m, expected) in cases {
+            let (desk, world) = desk(5);
+            assert_eq!(verdict(desk.receive("203.0.113.7", m.clone()).await), *expected, "{why}");
+            let stored = world.inquiries.lock().unwrap().len();
+            assert_eq!(stored, usize::from(*expected == "taken"), "{why}: stored only when taken");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inquiry_is_due_on_the_general_target_with_a_blank_company_dropped() {
+        let (desk, _) = desk(5);
+        let taken = desk.receive("203.0.113.7", message()).await.unwrap();
+        assert_eq!(taken.company, None);
+        assert!(taken.due_at > taken.received_at, "due on the contract's target, later than received");
+    }
+
+    #[tokio::test]
+    async fn each_client_address_sends_within_its_budget() {
+        let (desk, _) = desk(2);
+        let sent =
+            [("203.0.113.7", "taken"), ("203.0.113.7", "taken"), ("2001:db8::1", "taken"), ("203.0.113.7", "spent")];
+        for (n, (ip, expected)) in sent.iter().enumerate() {
+            let got = match desk.receive(ip, message()).await {
+                Ok(_) => "taken",
+                Err(InquiryError::Spent(_)) => "spent",
+                Err(e) => panic!("message {n}: {e}"),
+            };
+            assert_eq!(got, *expected, "message {n} from {ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_staff_answer_and_an_inquiry_is_answered_once() {
+        let cases: &[(&str, UserRole, Option<&str>, &str, &str)] = &[
+            // (why, who, their org, the answer, what happens)
+            ("an engineer answers", UserRole::Engineer, None, "Yes, both.", "taken"),
+            ("a customer may not", UserRole::OrgAdmin, Some("acme"), "Yes, both.", "forbidden"),
+            ("an empty answer is refused", UserRole::Engineer, None, "  ", "invalid answer"),
+        ];
+        for (why, role, org, answer, expected) in cases {
+            let (desk, world) = desk(5);
+            let id = desk.receive("203.0.113.7", message()).await.unwrap().id;
+            let got = match desk.answer(&principal(*role, *org), &id, answer).await {
+                Err(InquiryError::Forbidden(_)) => "forbidden".into(),
+                other => verdict(other),
+            };
+            assert_eq!(got, *expected, "{why}");
+            let letters = world.letters.lock().unwrap().clone();
+            if *expected == "taken" {
+                assert_eq!(letters.len(), 1, "{why}: the answer is mailed");
+                assert_eq!(letters[0].to, "pia@prospect.example");
+                assert_eq!(letters[0].kind, Kind::InquiryAnswer { inquiry: id.clone() });
+            } else {
+                assert!(letters.is_empty(), "{why}: nothing is mailed");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_answer_finds_the_inquiry_answered() {
+        let (desk, world) = desk(5);
+        let staff = principal(UserRole::Engineer, None);
+        let id = desk.receive("203.0.113.7", message()).await.unwrap().id;
+        desk.answer(&staff, &id, "Yes.").await.unwrap();
+        let cases = [(id.as_str(), "this inquiry was answered already"), ("inq_nope", "malformed inquiry id")];
+        for (asked, expected) in cases {
+            assert_eq!(verdict(desk.answer(&staff, asked, "No.").await), expected, "{asked}");
+        }
+        let missing = crate::ids::seeded_ulid("inq", 0, "another");
+        assert_eq!(verdict(desk.answer(&staff, &missing, "No.").await), "no such inquiry");
+        assert_eq!(world.letters.lock().unwrap().len(), 1, "one letter, for the one answer");
+        let stored = world.inquiries.lock().unwrap()[0].clone();
+        assert_eq!(stored.answer.as_deref(), Some("Yes."), "the first answer stands");
+    }
+}

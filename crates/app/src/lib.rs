@@ -11,6 +11,8 @@ pub mod chat;
 mod clock;
 pub mod delivery;
 mod desk;
+#[cfg(test)]
+mod fakes;
 pub mod files;
 pub mod ids;
 pub mod inquiries;
