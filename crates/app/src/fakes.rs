@@ -182,7 +182,7 @@ impl Commands for World {
 #[async_trait]
 impl Queries for World {
     async fn ping(&self) -> Result<(), StoreError> {
-        Err(absent("ping").into())
+        Err(absent("ping"))
     }
 
     async fn ticket(&self, id: &TicketId) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
@@ -192,7 +192,7 @@ impl Queries for World {
     }
 
     async fn ticket_by_key(&self, key: &TicketKey) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
-        Err(absent("ticket_by_key").into())
+        Err(absent("ticket_by_key"))
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
@@ -213,11 +213,11 @@ impl Queries for World {
     }
 
     async fn comments(&self, ticket: &TicketId) -> Result<Vec<CommentRecord>, StoreError> {
-        Err(absent("comments").into())
+        Err(absent("comments"))
     }
 
     async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError> {
-        Err(absent("timeline").into())
+        Err(absent("timeline"))
     }
 
     async fn deliveries_to(
@@ -225,30 +225,30 @@ impl Queries for World {
         user: &UserId,
         limit: i64,
     ) -> Result<Vec<(DeliveryRecord, TicketRecord)>, StoreError> {
-        Err(absent("deliveries_to").into())
+        Err(absent("deliveries_to"))
     }
 
     async fn deliveries(&self, ticket: &TicketId) -> Result<Vec<DeliveryRecord>, StoreError> {
-        Err(absent("deliveries").into())
+        Err(absent("deliveries"))
     }
 
     async fn open_tickets_by_sla_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        Err(absent("open_tickets_by_sla_state").into())
+        Err(absent("open_tickets_by_sla_state"))
     }
 
     async fn timeline_mark(&self) -> Result<i64, StoreError> {
-        Err(absent("timeline_mark").into())
+        Err(absent("timeline_mark"))
     }
 
     async fn backlog(&self, now: i64) -> Result<Backlog, StoreError> {
-        Err(absent("backlog").into())
+        Err(absent("backlog"))
     }
 }
 
 #[async_trait]
 impl Accounts for World {
     async fn insert_org(&self, org: &OrgRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_org").into())
+        Err(absent("insert_org"))
     }
 
     async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgRecord>, StoreError> {
@@ -256,7 +256,7 @@ impl Accounts for World {
     }
 
     async fn org_by_email_tag(&self, tag: &str) -> Result<Option<OrgRecord>, StoreError> {
-        Err(absent("org_by_email_tag").into())
+        Err(absent("org_by_email_tag"))
     }
 
     async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
@@ -264,7 +264,7 @@ impl Accounts for World {
     }
 
     async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_user").into())
+        Err(absent("insert_user"))
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
@@ -283,19 +283,19 @@ impl Accounts for World {
     }
 
     async fn active_staff(&self) -> Result<Vec<UserRecord>, StoreError> {
-        Err(absent("active_staff").into())
+        Err(absent("active_staff"))
     }
 
     async fn names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>, StoreError> {
-        Err(absent("names").into())
+        Err(absent("names"))
     }
 
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("update_user").into())
+        Err(absent("update_user"))
     }
 
     async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("deactivate_user").into())
+        Err(absent("deactivate_user"))
     }
 
     async fn insert_password_link(
@@ -306,11 +306,11 @@ impl Accounts for World {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        Err(absent("insert_password_link").into())
+        Err(absent("insert_password_link"))
     }
 
     async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError> {
-        Err(absent("use_password_link").into())
+        Err(absent("use_password_link"))
     }
 
     async fn change_password(
@@ -320,23 +320,23 @@ impl Accounts for World {
         keep_session: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        Err(absent("change_password").into())
+        Err(absent("change_password"))
     }
 
     async fn password_link_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        Err(absent("password_link_usable").into())
+        Err(absent("password_link_usable"))
     }
 
     async fn address_held_elsewhere(&self, email: &str, org: &OrgSlug) -> Result<bool, StoreError> {
-        Err(absent("address_held_elsewhere").into())
+        Err(absent("address_held_elsewhere"))
     }
 
     async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError> {
-        Err(absent("insert_invitation").into())
+        Err(absent("insert_invitation"))
     }
 
     async fn invitation_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        Err(absent("invitation_usable").into())
+        Err(absent("invitation_usable"))
     }
 
     async fn accept_invitation(
@@ -346,58 +346,58 @@ impl Accounts for World {
         hash: &str,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
-        Err(absent("accept_invitation").into())
+        Err(absent("accept_invitation"))
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        Err(absent("insert_session").into())
+        Err(absent("insert_session"))
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-        Err(absent("session").into())
+        Err(absent("session"))
     }
 
     async fn touch_session(&self, id_hash: &str, at: i64) -> Result<(), StoreError> {
-        Err(absent("touch_session").into())
+        Err(absent("touch_session"))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        Err(absent("delete_session").into())
+        Err(absent("delete_session"))
     }
 
     async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("update_org").into())
+        Err(absent("update_org"))
     }
 
     async fn login_account(&self, email: &str, org: Option<&OrgSlug>) -> Result<Option<UserRecord>, StoreError> {
-        Err(absent("login_account").into())
+        Err(absent("login_account"))
     }
 
     async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_token").into())
+        Err(absent("insert_token"))
     }
 
     async fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        Err(absent("token").into())
+        Err(absent("token"))
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
-        Err(absent("token_by_hash").into())
+        Err(absent("token_by_hash"))
     }
 
     async fn tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>, StoreError> {
-        Err(absent("tokens").into())
+        Err(absent("tokens"))
     }
 
     async fn revoke_token(&self, user: &UserId, token: &str, at: i64) -> Result<bool, StoreError> {
-        Err(absent("revoke_token").into())
+        Err(absent("revoke_token"))
     }
 }
 
 #[async_trait]
 impl OnCall for World {
     async fn insert_contact_method(&self, method: &ContactMethodRecord) -> Result<(), StoreError> {
-        Err(absent("insert_contact_method").into())
+        Err(absent("insert_contact_method"))
     }
 
     async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError> {
@@ -405,77 +405,77 @@ impl OnCall for World {
     }
 
     async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError> {
-        Err(absent("set_notification_rules").into())
+        Err(absent("set_notification_rules"))
     }
 
     async fn remove_contact_method(&self, user: &UserId, method: &str) -> Result<bool, StoreError> {
-        Err(absent("remove_contact_method").into())
+        Err(absent("remove_contact_method"))
     }
 
     async fn notification_rules(&self, user: &UserId) -> Result<Vec<NotificationRuleRecord>, StoreError> {
-        Err(absent("notification_rules").into())
+        Err(absent("notification_rules"))
     }
 
     async fn method_outcomes(&self, users: &[UserId]) -> Result<Vec<MethodOutcome>, StoreError> {
-        Err(absent("method_outcomes").into())
+        Err(absent("method_outcomes"))
     }
 
     async fn queue_test_page(&self, test: &TestPage) -> Result<bool, StoreError> {
-        Err(absent("queue_test_page").into())
+        Err(absent("queue_test_page"))
     }
 
     async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError> {
-        Err(absent("staff_by_slack_member").into())
+        Err(absent("staff_by_slack_member"))
     }
 
     async fn insert_schedule(&self, schedule: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError> {
-        Err(absent("insert_schedule").into())
+        Err(absent("insert_schedule"))
     }
 
     async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError> {
-        Err(absent("schedule").into())
+        Err(absent("schedule"))
     }
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
-        Err(absent("schedules").into())
+        Err(absent("schedules"))
     }
 
     async fn delete_schedule(&self, id: &str) -> Result<bool, StoreError> {
-        Err(absent("delete_schedule").into())
+        Err(absent("delete_schedule"))
     }
 
     async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError> {
-        Err(absent("update_schedule").into())
+        Err(absent("update_schedule"))
     }
 
     async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
-        Err(absent("set_user_ics_secret").into())
+        Err(absent("set_user_ics_secret"))
     }
 
     async fn user_ics_secret(&self, user: &UserId) -> Result<Option<String>, StoreError> {
-        Err(absent("user_ics_secret").into())
+        Err(absent("user_ics_secret"))
     }
 }
 
 #[async_trait]
 impl Files for World {
     async fn insert_attachment(&self, attachment: &AttachmentRecord, bytes: &[u8]) -> Result<(), StoreError> {
-        Err(absent("insert_attachment").into())
+        Err(absent("insert_attachment"))
     }
 
     async fn attachments(&self, ticket: &TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
-        Err(absent("attachments").into())
+        Err(absent("attachments"))
     }
 
     async fn attachment(&self, id: &str) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError> {
-        Err(absent("attachment").into())
+        Err(absent("attachment"))
     }
 }
 
 #[async_trait]
 impl Safeguards for World {
     async fn setting_or_init(&self, key: &str, proposed: &str) -> Result<String, StoreError> {
-        Err(absent("setting_or_init").into())
+        Err(absent("setting_or_init"))
     }
 
     async fn count_attempt(&self, key: &str, now: i64, window: i64) -> Result<(i64, i64), StoreError> {
@@ -487,11 +487,11 @@ impl Safeguards for World {
     }
 
     async fn first_sighting(&self, key: &str, now: i64, expires_at: i64) -> Result<bool, StoreError> {
-        Err(absent("first_sighting").into())
+        Err(absent("first_sighting"))
     }
 
     async fn login_locked_until(&self, key: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        Err(absent("login_locked_until").into())
+        Err(absent("login_locked_until"))
     }
 
     async fn record_login_failure(
@@ -501,11 +501,11 @@ impl Safeguards for World {
         forget_after: i64,
         backoff: Backoff,
     ) -> Result<i64, StoreError> {
-        Err(absent("record_login_failure").into())
+        Err(absent("record_login_failure"))
     }
 
     async fn clear_login_failures(&self, key: &str) -> Result<(), StoreError> {
-        Err(absent("clear_login_failures").into())
+        Err(absent("clear_login_failures"))
     }
 
     async fn claim_idempotent(
@@ -518,7 +518,7 @@ impl Safeguards for World {
         lease: i64,
         expiry: i64,
     ) -> Result<KeyClaim, StoreError> {
-        Err(absent("claim_idempotent").into())
+        Err(absent("claim_idempotent"))
     }
 
     async fn finish_idempotent(
@@ -530,15 +530,15 @@ impl Safeguards for World {
         body: &str,
         redacted: bool,
     ) -> Result<(), StoreError> {
-        Err(absent("finish_idempotent").into())
+        Err(absent("finish_idempotent"))
     }
 
     async fn release_idempotent(&self, user: &UserId, key: &str, claim: &str, refused: bool) -> Result<(), StoreError> {
-        Err(absent("release_idempotent").into())
+        Err(absent("release_idempotent"))
     }
 
     async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError> {
-        Err(absent("purge_idempotency_keys").into())
+        Err(absent("purge_idempotency_keys"))
     }
 }
 
@@ -554,7 +554,7 @@ impl Inquiries for World {
     }
 
     async fn inquiries(&self, answered: bool, limit: i64) -> Result<Vec<InquiryRecord>, StoreError> {
-        Err(absent("inquiries").into())
+        Err(absent("inquiries"))
     }
 
     async fn answer_inquiry(

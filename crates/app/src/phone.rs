@@ -708,6 +708,9 @@ mod tests {
     use stringer_core::contract::Contract;
     use stringer_core::ids::UserRole;
 
+    /// Caller IDs on file: (number, user).
+    type CallerIds<'a> = &'a [(&'a str, &'a str)];
+
     const KEY: &str = "pin-key";
     const PIN: &str = "482913";
 
@@ -726,27 +729,27 @@ mod tests {
         }
 
         async fn number(&self, user: &UserId) -> Result<Option<String>, StoreError> {
-            Err(absent("number").into())
+            Err(absent("number"))
         }
 
         async fn set_number(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("set_number").into())
+            Err(absent("set_number"))
         }
 
         async fn set_confirmation(&self, user: &UserId, waiting: &Confirmation) -> Result<(), StoreError> {
-            Err(absent("set_confirmation").into())
+            Err(absent("set_confirmation"))
         }
 
         async fn confirmation(&self, user: &UserId) -> Result<Option<Confirmation>, StoreError> {
-            Err(absent("confirmation").into())
+            Err(absent("confirmation"))
         }
 
         async fn confirmation_failed(&self, user: &UserId) -> Result<(), StoreError> {
-            Err(absent("confirmation_failed").into())
+            Err(absent("confirmation_failed"))
         }
 
         async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("confirmed").into())
+            Err(absent("confirmed"))
         }
 
         async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError> {
@@ -754,7 +757,7 @@ mod tests {
         }
 
         async fn set_pin(&self, org: &OrgSlug, pin_hash: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("set_pin").into())
+            Err(absent("set_pin"))
         }
 
         async fn call_ticket(&self, call: &str) -> Result<Option<TicketId>, StoreError> {
@@ -871,7 +874,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_caller_is_let_through_by_caller_id_or_asked_for_the_pin() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[(&str, CallerIds, &str)] = &[
             // (why, caller IDs on file, what the line does)
             (
                 "an enterprise member opens a P1 and rings on-call",

@@ -704,6 +704,13 @@ mod desk_tests {
     use stringer_core::ids::{OrgSlug, UserRole};
     use stringer_core::status::StatusInterval;
 
+    /// Components named by a draft, with the status each is given.
+    type Named<'a> = &'a [(&'a str, Option<&'a str>)];
+    /// Components with their statuses.
+    type Statuses<'a> = &'a [(&'a str, &'a str)];
+    /// Who acts: their role, org and scopes.
+    type Who<'a> = (UserRole, Option<&'a str>, Scopes);
+
     /// Status pages in memory: the platform page `pub`, Fedco's page `fed`, their components.
     struct Pages {
         pages: Vec<PageRecord>,
@@ -714,7 +721,7 @@ mod desk_tests {
     #[async_trait]
     impl StatusPages for Pages {
         async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
-            Err(absent("ensure_page").into())
+            Err(absent("ensure_page"))
         }
 
         async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
@@ -722,11 +729,11 @@ mod desk_tests {
         }
 
         async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
-            Err(absent("page_by_host").into())
+            Err(absent("page_by_host"))
         }
 
         async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
-            Err(absent("pages").into())
+            Err(absent("pages"))
         }
 
         async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
@@ -734,7 +741,7 @@ mod desk_tests {
         }
 
         async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
-            Err(absent("update_page").into())
+            Err(absent("update_page"))
         }
 
         async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
@@ -742,23 +749,23 @@ mod desk_tests {
         }
 
         async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
-            Err(absent("save_component").into())
+            Err(absent("save_component"))
         }
 
         async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("delete_component").into())
+            Err(absent("delete_component"))
         }
 
         async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
-            Err(absent("alert_key_granted").into())
+            Err(absent("alert_key_granted"))
         }
 
         async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("grant_alert_key").into())
+            Err(absent("grant_alert_key"))
         }
 
         async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
-            Err(absent("components_by_alert_key").into())
+            Err(absent("components_by_alert_key"))
         }
 
         async fn intervals(
@@ -766,7 +773,7 @@ mod desk_tests {
             components: &[String],
             since: i64,
         ) -> Result<Vec<(String, StatusInterval)>, StoreError> {
-            Err(absent("intervals").into())
+            Err(absent("intervals"))
         }
 
         async fn incidents(
@@ -775,7 +782,7 @@ mod desk_tests {
             maintenance: bool,
             limit: i64,
         ) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("incidents").into())
+            Err(absent("incidents"))
         }
 
         async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
@@ -783,11 +790,11 @@ mod desk_tests {
         }
 
         async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
-            Err(absent("incident_of_ticket").into())
+            Err(absent("incident_of_ticket"))
         }
 
         async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("due_maintenances").into())
+            Err(absent("due_maintenances"))
         }
 
         async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
@@ -806,43 +813,43 @@ mod desk_tests {
         }
 
         async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
-            Err(absent("add_subscriber").into())
+            Err(absent("add_subscriber"))
         }
 
         async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
-            Err(absent("subscriber_by_token").into())
+            Err(absent("subscriber_by_token"))
         }
 
         async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
-            Err(absent("subscribers").into())
+            Err(absent("subscribers"))
         }
 
         async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("confirm_subscriber").into())
+            Err(absent("confirm_subscriber"))
         }
 
         async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("unsubscribe").into())
+            Err(absent("unsubscribe"))
         }
 
         async fn claim_notices(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<NoticeRecord>, StoreError> {
-            Err(absent("claim_notices").into())
+            Err(absent("claim_notices"))
         }
 
         async fn notice_done(&self, id: &str, at: i64, error: Option<&str>) -> Result<(), StoreError> {
-            Err(absent("notice_done").into())
+            Err(absent("notice_done"))
         }
 
         async fn notice_retry(&self, id: &str, next: Option<i64>, error: &str) -> Result<(), StoreError> {
-            Err(absent("notice_retry").into())
+            Err(absent("notice_retry"))
         }
 
         async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("reminders_due").into())
+            Err(absent("reminders_due"))
         }
 
         async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
-            Err(absent("remind").into())
+            Err(absent("remind"))
         }
     }
 
@@ -851,31 +858,31 @@ mod desk_tests {
     #[async_trait]
     impl Alerts for NoAlerts {
         async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
-            Err(absent("insert_key").into())
+            Err(absent("insert_key"))
         }
 
         async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
-            Err(absent("key").into())
+            Err(absent("key"))
         }
 
         async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
-            Err(absent("key_by_hash").into())
+            Err(absent("key_by_hash"))
         }
 
         async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
-            Err(absent("keys").into())
+            Err(absent("keys"))
         }
 
         async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("revoke_key").into())
+            Err(absent("revoke_key"))
         }
 
         async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
-            Err(absent("accept_signal").into())
+            Err(absent("accept_signal"))
         }
 
         async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
-            Err(absent("claim_signals").into())
+            Err(absent("claim_signals"))
         }
 
         async fn finish(
@@ -884,19 +891,19 @@ mod desk_tests {
             alerts: &[AlertRecord],
             at: i64,
         ) -> Result<(), StoreError> {
-            Err(absent("finish").into())
+            Err(absent("finish"))
         }
 
         async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
-            Err(absent("keys_by_id").into())
+            Err(absent("keys_by_id"))
         }
 
         async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
-            Err(absent("alerts_of").into())
+            Err(absent("alerts_of"))
         }
 
         async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError> {
-            Err(absent("insert_change").into())
+            Err(absent("insert_change"))
         }
 
         async fn changes(
@@ -906,11 +913,11 @@ mod desk_tests {
             to: i64,
             limit: i64,
         ) -> Result<Vec<ChangeRecord>, StoreError> {
-            Err(absent("changes").into())
+            Err(absent("changes"))
         }
 
         async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
-            Err(absent("alerts_of_ticket").into())
+            Err(absent("alerts_of_ticket"))
         }
     }
 
@@ -1000,22 +1007,20 @@ mod desk_tests {
     #[tokio::test]
     async fn only_staff_who_see_the_page_post_on_it() {
         let rw = Scopes::READ_WRITE;
-        let cases: &[(&str, UserRole, Option<&str>, Scopes, &str, &str)] = &[
-            // (why, role, org, scopes, page, what happens)
-            ("an engineer posts on the platform page", UserRole::Engineer, None, rw, "pub", "done"),
-            ("a read-only token may not", UserRole::Engineer, None, Scopes::of(&[Scope::Read]), "pub", "forbidden"),
-            ("a customer may not, even on their own page", UserRole::OrgAdmin, Some("fedco"), rw, "fed", "forbidden"),
+        let cases: &[(&str, Who, &str, &str)] = &[
+            // (why, who, page, what happens)
+            ("an engineer posts on the platform page", (UserRole::Engineer, None, rw), "pub", "done"),
+            ("a read-only token may not", (UserRole::Engineer, None, Scopes::of(&[Scope::Read])), "pub", "forbidden"),
+            ("a customer may not, even on their own page", (UserRole::OrgAdmin, Some("fedco"), rw), "fed", "forbidden"),
             (
                 "an uncleared engineer does not see a federal page",
-                UserRole::Engineer,
-                None,
-                rw,
+                (UserRole::Engineer, None, rw),
                 "fed",
                 "no status page",
             ),
-            ("a missing page is not found", UserRole::Engineer, None, rw, "nope", "no status page"),
+            ("a missing page is not found", (UserRole::Engineer, None, rw), "nope", "no status page"),
         ];
-        for (why, role, org, scopes, page, expected) in cases {
+        for (why, (role, org, scopes), page, expected) in cases {
             let (manager, _) = manager().await;
             let component = if *page == "fed" { "vault" } else { "api" };
             let caller = who(*role, *org, *scopes);
@@ -1026,7 +1031,7 @@ mod desk_tests {
 
     #[tokio::test]
     async fn an_incident_moves_the_components_it_names_and_only_those() {
-        let cases: &[(&str, &str, &[(&str, Option<&str>)], &str, &[(&str, &str)])] = &[
+        let cases: &[(&str, &str, Named, &str, Statuses)] = &[
             // (why, status, components named, what happens, the components after)
             (
                 "an outage is shown",
@@ -1123,7 +1128,7 @@ mod desk_tests {
     #[tokio::test]
     async fn an_update_that_ends_an_incident_restores_its_components() {
         let staff = who(UserRole::Engineer, None, Scopes::READ_WRITE);
-        let cases: &[(&str, &str, &[(&str, Option<&str>)], &str, &str)] = &[
+        let cases: &[(&str, &str, Named, &str, &str)] = &[
             // (why, status, components, what happens, api after)
             ("monitoring keeps the outage shown", "monitoring", &[], "done", "major_outage"),
             (
