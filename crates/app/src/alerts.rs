@@ -9,12 +9,14 @@
 
 use crate::desk::AppError;
 use crate::ids::ulid;
-use crate::ports::Ports;
+use crate::ports::{Commands, Queries};
+use crate::status::StatusPages;
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use stringer_core::access;
 use stringer_core::alert::{self, AlertAction, AlertLevel, AlertState, Effect, OnResolve, SeverityMap};
 use stringer_core::event::{Event, EventKind};
@@ -230,10 +232,24 @@ pub struct Processed {
     pub failed: Option<String>,
 }
 
+/// What the alert desk reads and changes: the alerts' store, the tickets they open and
+/// the status pages they move.
+#[derive(Clone)]
+pub struct AlertPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Integration keys, alerts from monitoring and their signals.
+    pub alerts: Arc<dyn Alerts>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+}
+
 /// Turns stored signals into ticket events.
 pub struct AlertDesk {
     /// The application's ports.
-    pub ports: Ports,
+    pub ports: AlertPorts,
 }
 
 /// One deduplication key's alert while a batch is processed.

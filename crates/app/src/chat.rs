@@ -12,7 +12,7 @@ use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
 use crate::outbox::{Carrier, Claimable, Policy, Sendings, send_due};
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, StoreError, TicketDetails};
 use async_trait::async_trait;
@@ -266,10 +266,24 @@ impl Reply {
     }
 }
 
+/// What the chat desk reads and changes: the shared channels' messages and the tickets and
+/// people they speak of.
+#[derive(Clone)]
+pub struct ChatPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Messages from the orgs' shared channels, the channels' orgs, the threads' tickets.
+    pub chat: Arc<dyn ChatRoom>,
+}
+
 /// Turns channel messages and slash commands into ticket events.
 pub struct ChatDesk {
     /// The application's ports.
-    pub ports: Ports,
+    pub ports: ChatPorts,
     /// Acts on tickets as the member Slack vouched for.
     pub tickets: TicketDesk,
     /// Slack's Web API.

@@ -13,10 +13,10 @@
 
 use crate::clock::Clock;
 use crate::links::AckLinks;
-use crate::mail::Inform;
-use crate::mail::letters::{InformEntry, LetterContext, LetterPayload};
+use crate::mail::LetterPayload;
 use crate::outbox::Policy;
 pub use crate::outbox::SendError;
+pub use crate::records::MethodKind;
 use crate::store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -73,39 +73,6 @@ pub fn open_for(seconds: i64) -> String {
         (0, 0) => format!("{m} min"),
         (0, h) => format!("{h} h {m} min"),
         (d, h) => format!("{d} d {h} h"),
-    }
-}
-
-/// How a contact method is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MethodKind {
-    /// A JSON POST signed with HMAC-SHA256.
-    Webhook,
-    /// A direct message from the Slack app to a member ID, with Acknowledge/Resolve buttons.
-    Slack,
-    /// Mail through the SMTP relay.
-    Email,
-    /// A text message through the SMS provider.
-    Sms,
-    /// A phone call reading the page aloud.
-    Voice,
-    /// The person's "My pages" in the console: needs no outside system, so a desk without
-    /// one (the demo) still delivers pages somewhere a person sees them.
-    Console,
-}
-
-impl MethodKind {
-    /// The name used in JSON, the database and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MethodKind::Webhook => "webhook",
-            MethodKind::Slack => "slack",
-            MethodKind::Email => "email",
-            MethodKind::Sms => "sms",
-            MethodKind::Voice => "voice",
-            MethodKind::Console => "console",
-        }
     }
 }
 
@@ -350,15 +317,6 @@ pub trait DeliveryStore: Send + Sync {
     fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether the ticket has been acknowledged or resolved (pages are then moot).
     fn page_moot(&self, ticket: &TicketId) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Up to `limit` customer updates in the outbox not yet turned into letters, oldest first.
-    fn undispatched_informs(&self, limit: i64) -> impl Future<Output = Result<Vec<InformEntry>, StoreError>> + Send;
-    /// What a letter about `ticket` needs; `None` when the ticket is gone.
-    fn letter_context(
-        &self,
-        ticket: &TicketId,
-        inform: Inform,
-        comment: Option<&str>,
-    ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
 }
 
 /// Sends a delivery over its channel.

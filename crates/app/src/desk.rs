@@ -6,6 +6,8 @@
 
 use crate::clock::Clock;
 use crate::keyed::CurrentKey;
+use crate::outcome::MAX_ATTEMPTS;
+pub use crate::outcome::{AppError, Recorded};
 use crate::ports::Commands;
 use crate::store::{Change, Extras, PagingEnded, Store, StoreError, StoredTicket, Timer};
 use async_trait::async_trait;
@@ -13,68 +15,12 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
-use stringer_core::contract::{Contract, Uncovered};
+use stringer_core::contract::Contract;
 use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier, UserId};
 use stringer_core::routing::Roster;
+use stringer_core::ticket::Ticket;
 use stringer_core::ticket::inform::{Inform, informs};
-use stringer_core::ticket::{Rejected, RuleError, Ticket};
-
-/// Why a use case did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// A business rule refused the event (bad name, wrong state); nothing was written.
-    #[error("{0}")]
-    Rejected(String),
-    /// No such ticket.
-    #[error("unknown ticket {0}")]
-    UnknownTicket(String),
-    /// No such org.
-    #[error("unknown org {0}")]
-    UnknownOrg(String),
-    /// The contract in force does not cover the ticket or org (its tier or severity was
-    /// renamed or removed since it was written); nothing was written.
-    #[error("{0}; the ticket cannot change until the contract covers it again")]
-    Uncovered(Uncovered),
-    /// The ticket kept changing under every attempt; nothing was written, a retry may pass.
-    #[error("ticket {0} kept changing; gave up after {MAX_ATTEMPTS} attempts")]
-    Busy(TicketId),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<Rejected> for AppError {
-    fn from(r: Rejected) -> Self {
-        AppError::Rejected(r.0)
-    }
-}
-
-impl From<RuleError> for AppError {
-    fn from(e: RuleError) -> Self {
-        match e {
-            RuleError::Rejected(r) => r.into(),
-            RuleError::Uncovered(u) => AppError::Uncovered(u),
-        }
-    }
-}
-
-impl From<Uncovered> for AppError {
-    fn from(u: Uncovered) -> Self {
-        AppError::Uncovered(u)
-    }
-}
-
-/// Events as committed: the ticket's new state and version, and the notices they caused.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    /// The ticket after the events.
-    pub ticket: Ticket,
-    /// Its version after the events.
-    pub version: u64,
-    /// What the rules decided to say (routed).
-    pub notices: Vec<Notice>,
-}
 
 /// A timer that ran, with what it caused.
 #[derive(Clone, Debug)]
@@ -85,8 +31,6 @@ pub struct Fired {
     pub notices: Vec<Notice>,
 }
 
-/// How many times a change is retried when another writer got there first.
-const MAX_ATTEMPTS: usize = 8;
 /// How long a sweep holds the timers it claimed before another may take them. Short, since
 /// the version check on commit already stops a timer from running twice; the lease only
 /// saves duplicate work, and a crashed sweep's timers are back this soon.

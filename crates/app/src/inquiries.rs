@@ -4,11 +4,11 @@
 //! through the letters' outbox. Each client address may send a few an hour. The API and the pages call the same [`InquiryDesk`].
 
 use crate::act::Principal;
-use crate::letters::{Kind, Letter};
 use crate::limits::{RateLimit, Spent, client_key};
-use crate::ports::Ports;
-use crate::records::InquiryRecord;
+use crate::ports::{Commands, Inquiries, Safeguards};
+use crate::records::{InquiryRecord, Kind, Letter};
 use crate::store::StoreError;
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object};
 
 /// The longest inquiry (and answer), in bytes.
@@ -53,10 +53,22 @@ pub enum InquiryError {
     Store(#[from] StoreError),
 }
 
+/// What the inquiry desk reads and changes: the inquiries and the budget of each client
+/// address.
+#[derive(Clone)]
+pub struct InquiryPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+}
+
 /// The inquiries' use cases.
 #[derive(Clone)]
 pub struct InquiryDesk {
-    ports: Ports,
+    ports: InquiryPorts,
     limit: RateLimit,
     new_id: fn(&str) -> String,
 }
@@ -72,7 +84,7 @@ fn decided(decision: Decision) -> Result<(), InquiryError> {
 impl InquiryDesk {
     /// A desk over the ports; each client address may send `limit` inquiries; `new_id` makes
     /// an inquiry's id (the front makes them from the wall clock).
-    pub fn new(ports: Ports, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
+    pub fn new(ports: InquiryPorts, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
         InquiryDesk { ports, limit, new_id }
     }
 
@@ -179,5 +191,143 @@ mod tests {
         let (subject, body) = answer_letter(&inquiry, "Acme support").unwrap();
         assert_eq!(subject, "Re: your message to Acme support");
         assert_eq!(body, "Hello Pia,\n\nYes, both.\n\nAcme support\n\nYou wrote:\n> Do you do SAML?\n> And SCIM?\n");
+    }
+}
+
+#[cfg(test)]
+mod desk_tests {
+    //! The inquiry desk's decisions over in-memory ports: what is taken from whom, who may
+    //! answer, and that an answer is recorded once with its letter.
+
+    use super::*;
+    use crate::act::Proof;
+    use crate::fakes::{World, user};
+    use std::sync::Arc;
+    use stringer_core::access::Scopes;
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::UserRole;
+
+    fn new_id(prefix: &str) -> String {
+        crate::ids::seeded_ulid(prefix, 0, "the one inquiry")
+    }
+
+    fn desk(limit: i64) -> (InquiryDesk, Arc<World>) {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        let ports = InquiryPorts { commands: world.clone(), inquiries: world.clone(), safeguards: world.clone() };
+        (InquiryDesk::new(ports, RateLimit { limit, window: 3600 }, new_id), world)
+    }
+
+    fn message() -> Message {
+        Message {
+            name: "Pia".into(),
+            email: "pia@prospect.example".into(),
+            company: Some("  ".into()),
+            body: "Do you do SAML?".into(),
+        }
+    }
+
+    fn principal(role: UserRole, org: Option<&str>) -> Principal {
+        Principal::new(user("someone", org, role), Scopes::READ_WRITE, Proof::Session).expect("an active user")
+    }
+
+    /// What a use came to, in a word the table can hold.
+    fn verdict<T>(r: Result<T, InquiryError>) -> String {
+        match r {
+            Ok(_) => "taken".into(),
+            Err(InquiryError::Invalid(why)) => format!("invalid {}", why.split(':').next().unwrap_or_default()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inquiry_is_taken_only_when_it_can_be_answered() {
+        let long = "x".repeat(MAX_INQUIRY + 1);
+        let cases: &[(&str, Message, &str)] = &[
+            ("a plain message", message(), "taken"),
+            ("no name", Message { name: " ".into(), ..message() }, "invalid name"),
+            ("a name over two lines", Message { name: "Pia\nBcc: x".into(), ..message() }, "invalid name"),
+            ("an address without a domain", Message { email: "pia@".into(), ..message() }, "invalid email"),
+            (
+                "an address without a local part",
+                Message { email: "@prospect.example".into(), ..message() },
+                "invalid email",
+            ),
+            ("a company over two lines", Message { company: Some("A\nB".into()), ..message() }, "invalid company"),
+            ("nothing said", Message { body: "  ".into(), ..message() }, "invalid body"),
+            ("too much said", Message { body: long, ..message() }, "invalid body"),
+        ];
+        for (why, m, expected) in cases {
+            let (desk, world) = desk(5);
+            assert_eq!(verdict(desk.receive("203.0.113.7", m.clone()).await), *expected, "{why}");
+            let stored = world.inquiries.lock().unwrap().len();
+            assert_eq!(stored, usize::from(*expected == "taken"), "{why}: stored only when taken");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inquiry_is_due_on_the_general_target_with_a_blank_company_dropped() {
+        let (desk, _) = desk(5);
+        let taken = desk.receive("203.0.113.7", message()).await.unwrap();
+        assert_eq!(taken.company, None);
+        assert!(taken.due_at > taken.received_at, "due on the contract's target, later than received");
+    }
+
+    #[tokio::test]
+    async fn each_client_address_sends_within_its_budget() {
+        let (desk, _) = desk(2);
+        let sent =
+            [("203.0.113.7", "taken"), ("203.0.113.7", "taken"), ("2001:db8::1", "taken"), ("203.0.113.7", "spent")];
+        for (n, (ip, expected)) in sent.iter().enumerate() {
+            let got = match desk.receive(ip, message()).await {
+                Ok(_) => "taken",
+                Err(InquiryError::Spent(_)) => "spent",
+                Err(e) => panic!("message {n}: {e}"),
+            };
+            assert_eq!(got, *expected, "message {n} from {ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_staff_answer_and_an_inquiry_is_answered_once() {
+        let cases: &[(&str, UserRole, Option<&str>, &str, &str)] = &[
+            // (why, who, their org, the answer, what happens)
+            ("an engineer answers", UserRole::Engineer, None, "Yes, both.", "taken"),
+            ("a customer may not", UserRole::OrgAdmin, Some("acme"), "Yes, both.", "forbidden"),
+            ("an empty answer is refused", UserRole::Engineer, None, "  ", "invalid answer"),
+        ];
+        for (why, role, org, answer, expected) in cases {
+            let (desk, world) = desk(5);
+            let id = desk.receive("203.0.113.7", message()).await.unwrap().id;
+            let got = match desk.answer(&principal(*role, *org), &id, answer).await {
+                Err(InquiryError::Forbidden(_)) => "forbidden".into(),
+                other => verdict(other),
+            };
+            assert_eq!(got, *expected, "{why}");
+            let letters = world.letters.lock().unwrap().clone();
+            if *expected == "taken" {
+                assert_eq!(letters.len(), 1, "{why}: the answer is mailed");
+                assert_eq!(letters[0].to, "pia@prospect.example");
+                assert_eq!(letters[0].kind, Kind::InquiryAnswer { inquiry: id.clone() });
+            } else {
+                assert!(letters.is_empty(), "{why}: nothing is mailed");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_answer_finds_the_inquiry_answered() {
+        let (desk, world) = desk(5);
+        let staff = principal(UserRole::Engineer, None);
+        let id = desk.receive("203.0.113.7", message()).await.unwrap().id;
+        desk.answer(&staff, &id, "Yes.").await.unwrap();
+        let cases = [(id.as_str(), "this inquiry was answered already"), ("inq_nope", "malformed inquiry id")];
+        for (asked, expected) in cases {
+            assert_eq!(verdict(desk.answer(&staff, asked, "No.").await), expected, "{asked}");
+        }
+        let missing = crate::ids::seeded_ulid("inq", 0, "another");
+        assert_eq!(verdict(desk.answer(&staff, &missing, "No.").await), "no such inquiry");
+        assert_eq!(world.letters.lock().unwrap().len(), 1, "one letter, for the one answer");
+        let stored = world.inquiries.lock().unwrap()[0].clone();
+        assert_eq!(stored.answer.as_deref(), Some("Yes."), "the first answer stands");
     }
 }

@@ -12,8 +12,9 @@ use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, send_due};
 use crate::packet::Reachable;
-use crate::ports::{Ports, org_admins};
-use crate::review::{markdown, review};
+use crate::ports::{Accounts, Commands, Inquiries, org_admins};
+pub use crate::records::{Kind, Letter};
+use crate::review::{ReviewPorts, markdown, review};
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::collections::HashSet;
@@ -21,41 +22,6 @@ use std::sync::Arc;
 use stringer_core::contract::ReviewRecipient;
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::{Quarter, mailing_owed};
-
-/// What a letter carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// The org's quarterly review of this quarter (e.g. `2026-Q3`); `tam` when it goes to the
-    /// TAM, who is asked to complete the recommendations.
-    Review {
-        /// The quarter.
-        quarter: String,
-        /// Whether it goes to the TAM.
-        tam: bool,
-    },
-    /// The org's welcome packet.
-    Packet,
-    /// Staff's answer to a "Contact us" inquiry (its id), with the question quoted.
-    InquiryAnswer {
-        /// The inquiry.
-        inquiry: String,
-    },
-}
-
-/// A letter to one person.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Letter {
-    /// Its id (derived from what it carries and the address: written once).
-    pub id: String,
-    /// The org (none for an inquiry's answer: the inquirer belongs to none).
-    pub org: Option<OrgSlug>,
-    /// What it carries.
-    pub kind: Kind,
-    /// The address.
-    pub to: String,
-    /// Attempts so far.
-    pub attempts: i64,
-}
 
 /// Where letters wait to be sent.
 #[async_trait]
@@ -72,7 +38,7 @@ pub trait LetterBox: Sendings<Letter> {
 /// Posts `org`'s welcome packet to each of `to` (addresses) at `now`, for the engine's
 /// postman to send; a second posting in the same second to the same address is the same
 /// letter.
-pub async fn post_packet(ports: &Ports, org: &OrgSlug, to: &[String], now: i64) -> Result<(), StoreError> {
+pub async fn post_packet(letterbox: &dyn LetterBox, org: &OrgSlug, to: &[String], now: i64) -> Result<(), StoreError> {
     let letters: Vec<Letter> = to
         .iter()
         .map(|address| Letter {
@@ -83,14 +49,30 @@ pub async fn post_packet(ports: &Ports, org: &OrgSlug, to: &[String], now: i64) 
             attempts: 0,
         })
         .collect();
-    ports.letters.post(&letters, now).await
+    letterbox.post(&letters, now).await
+}
+
+/// What the postman reads and changes: the letters, the orgs and people they go to, the
+/// inquiries they answer and what a review reads.
+#[derive(Clone)]
+pub struct PostmanPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Letters to an org's people waiting to be sent.
+    pub letters: Arc<dyn LetterBox>,
+    /// What a quarterly review reads.
+    pub review: ReviewPorts,
 }
 
 /// Writes the letters owed and sends them.
 #[derive(Clone)]
 pub struct Postman {
     /// Everything the letters read.
-    pub ports: Ports,
+    pub ports: PostmanPorts,
     /// The outside world.
     pub sender: Arc<dyn Sender>,
     /// How the server is reached (links, the packet's addresses).
@@ -123,7 +105,12 @@ impl Postman {
                         }
                     }
                     ReviewRecipient::OrgAdmins => {
-                        to.extend(org_admins(&self.ports, &org.slug).await?.into_iter().map(|u| (u.email, false)));
+                        to.extend(
+                            org_admins(self.ports.accounts.as_ref(), &org.slug)
+                                .await?
+                                .into_iter()
+                                .map(|u| (u.email, false)),
+                        );
                     }
                 }
             }
@@ -161,11 +148,14 @@ impl Postman {
         let Some(slug) = &letter.org else { return Ok(None) };
         let Some(org) = self.ports.accounts.org(slug).await? else { return Ok(None) };
         let (subject, body) = match &letter.kind {
-            Kind::Packet => crate::packet::letter(&crate::packet::of(&self.ports, &org, &self.reachable).await?),
+            Kind::Packet => crate::packet::letter(
+                &crate::packet::of(self.ports.accounts.as_ref(), self.ports.commands.contract(), &org, &self.reachable)
+                    .await?,
+            ),
             Kind::InquiryAnswer { .. } => return Ok(None),
             Kind::Review { quarter, tam } => {
                 let Some(quarter) = Quarter::parse(quarter) else { return Ok(None) };
-                let review = review(&self.ports, &org, quarter, now, &mut |_| {}).await?;
+                let review = review(&self.ports.review, &org, quarter, now, &mut |_| {}).await?;
                 let url = format!(
                     "{}/reviews?org={}&quarter={quarter}",
                     self.reachable.public_url.trim_end_matches('/'),

@@ -11,6 +11,8 @@ pub mod chat;
 mod clock;
 pub mod delivery;
 mod desk;
+#[cfg(test)]
+mod fakes;
 pub mod files;
 pub mod ids;
 pub mod inquiries;
@@ -21,6 +23,7 @@ pub mod links;
 pub mod mail;
 mod memory_store;
 pub mod outbox;
+mod outcome;
 pub mod packet;
 pub mod paging;
 pub mod phone;
@@ -35,6 +38,7 @@ pub mod status;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
-pub use desk::{AppError, Desk, Fired, Recorded};
+pub use desk::{Desk, Fired};
 pub use memory_store::{MemoryStore, TimelineEntry};
+pub use outcome::{AppError, Recorded};
 pub use store::{Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, TicketDetails, Timer};

@@ -3,7 +3,7 @@
 //! Markdown ([`markdown`]) and as a print-friendly HTML document ([`html`]); the same
 //! [`Packet`] serves the command line, the portal and the mail to the org's admins.
 
-use crate::ports::Ports;
+use crate::ports::Accounts;
 use crate::records::{OrgRecord, UserRecord};
 use crate::store::StoreError;
 use stringer_core::contract::{Contract, Measure};
@@ -140,18 +140,23 @@ impl Reachable {
 /// The packet of `org` as the server reached through `reachable` hands it out, with its TAM
 /// and named engineers read from the accounts (no permission is asked here: the pages ask
 /// the policy first; the command line is the operator's).
-pub async fn of(ports: &Ports, org: &OrgRecord, reachable: &Reachable) -> Result<Packet, StoreError> {
+pub async fn of(
+    accounts: &dyn Accounts,
+    contract: &Contract,
+    org: &OrgRecord,
+    reachable: &Reachable,
+) -> Result<Packet, StoreError> {
     let tam = match &org.tam {
-        Some(id) => ports.accounts.user(id).await?,
+        Some(id) => accounts.user(id).await?,
         None => None,
     };
     let mut engineers = Vec::new();
     for id in &org.named_engineers {
-        if let Some(user) = ports.accounts.user(id).await? {
+        if let Some(user) = accounts.user(id).await? {
             engineers.push(user);
         }
     }
-    Ok(packet(ports.commands.contract(), org, tam.as_ref(), &engineers, reachable.of(org)))
+    Ok(packet(contract, org, tam.as_ref(), &engineers, reachable.of(org)))
 }
 
 /// The packet as a mail: its subject and its Markdown as the text.
@@ -419,4 +424,107 @@ pub fn html_body(p: &Packet) -> String {
     out.push_str(&format!("<p>{}</p>\n", esc(&p.customer_page)));
     out.push_str(&format!("<h2>Security incidents</h2>\n<ul>\n{}</ul>\n", items(&p.security)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! The packet as the accounts and the server's reach make it, over in-memory ports: who
+    //! it names and where it sends the org's people.
+
+    use super::*;
+    use crate::fakes::{World, org, user};
+    use std::sync::Arc;
+    use stringer_core::ids::{UserId, UserRole};
+
+    /// Who serves an org: its TAM and named engineers.
+    type Serving<'a> = (Option<&'a str>, &'a [&'a str]);
+
+    async fn world() -> Arc<World> {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        world.add_user(user("tina", None, UserRole::Tam));
+        world.add_user(user("eve", None, UserRole::Engineer));
+        world.add_user(user("ed", None, UserRole::Engineer));
+        world
+    }
+
+    fn names(p: &Packet) -> (Option<String>, Vec<String>) {
+        (p.tam.as_ref().map(|c| c.name.clone()), p.engineers.iter().map(|c| c.name.clone()).collect())
+    }
+
+    #[tokio::test]
+    async fn the_packet_names_the_people_on_file_who_serve_the_org() {
+        let ids = |v: &[&str]| v.iter().map(|id| UserId::from(*id)).collect::<Vec<_>>();
+        let cases: &[(&str, Serving, Serving)] = &[
+            // (why, on the org: TAM and named engineers, in the packet)
+            ("a TAM and two engineers", (Some("tina"), &["eve", "ed"]), (Some("tina"), &["eve", "ed"])),
+            ("no TAM", (None, &["ed"]), (None, &["ed"])),
+            ("people without an account are left out", (Some("ghost"), &["ghost", "eve"]), (None, &["eve"])),
+        ];
+        for (why, (tam, engineers), (named_tam, named_engineers)) in cases {
+            let world = world().await;
+            let o =
+                OrgRecord { tam: tam.map(UserId::from), named_engineers: ids(engineers), ..org("acme", "enterprise") };
+            let p = of(&*world, world.desk.contract(), &o, &Reachable::default()).await.unwrap();
+            let expected = (named_tam.map(str::to_string), named_engineers.iter().map(|n| n.to_string()).collect());
+            assert_eq!(names(&p), expected, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_packet_sends_each_org_where_it_is_served() {
+        let mail = MailAddresses {
+            domains: vec!["support.vendor.example".into()],
+            support: "support".into(),
+            security: "security".into(),
+            inquiries: Vec::new(),
+        };
+        let cases = [
+            // (why, tier, deployment, mail, phone line, support mail, status page, line at once)
+            (
+                "shared enterprise with mail",
+                "enterprise",
+                Deployment::Shared,
+                true,
+                true,
+                Some("support+acme-tag@support.vendor.example"),
+                "https://desk.example/status",
+                true,
+            ),
+            (
+                "a dedicated org has its own status page",
+                "enterprise",
+                Deployment::Dedicated,
+                true,
+                true,
+                Some("support+acme-tag@support.vendor.example"),
+                "https://desk.example/status/acme",
+                true,
+            ),
+            (
+                "no mail domain, no support address",
+                "pro",
+                Deployment::Shared,
+                false,
+                false,
+                None,
+                "https://desk.example/status",
+                false,
+            ),
+        ];
+        for (why, tier, deployment, with_mail, with_line, support, status, at_once) in cases {
+            let world = world().await;
+            let o = OrgRecord { deployment, email_tag: "acme-tag".into(), ..org("acme", tier) };
+            let reachable = Reachable {
+                public_url: "https://desk.example/".into(),
+                addresses: with_mail.then(|| mail.clone()),
+                phone_line: with_line.then(|| "+15559999999".into()),
+            };
+            let p = of(&*world, world.desk.contract(), &o, &reachable).await.unwrap();
+            assert_eq!(p.reach.support_mail.as_deref(), support, "{why}");
+            assert_eq!(p.reach.status_page, status, "{why}");
+            assert_eq!(p.reach.portal, "https://desk.example/portal", "{why}");
+            assert_eq!(p.reach.phone_line.is_some(), with_line, "{why}");
+            assert_eq!(p.line_at_once, at_once, "{why}: the line opens at once only where the tier's page does");
+        }
+    }
 }

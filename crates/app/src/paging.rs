@@ -15,7 +15,7 @@ pub use reach::{Reach, reach};
 use crate::accounts::{AccountDesk, AccountError, decided};
 use crate::act::Principal;
 use crate::delivery::MethodKind;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, OnCall};
 use crate::records::{ContactMethodRecord, MethodOutcome, NotificationRuleRecord, TestPage, UserRecord};
 use crate::store::StoreError;
 use std::collections::BTreeSet;
@@ -79,17 +79,28 @@ pub struct PagingOutside {
     pub new_secret: fn() -> String,
 }
 
+/// What the paging desk reads and changes: contact methods, rules and test pages.
+#[derive(Clone)]
+pub struct PagingPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods, notification rules.
+    pub oncall: Arc<dyn OnCall>,
+}
+
 /// The application's paging-setup use cases.
 #[derive(Clone)]
 pub struct PagingDesk {
-    ports: Ports,
+    ports: PagingPorts,
     accounts: AccountDesk,
     outside: PagingOutside,
 }
 
 impl PagingDesk {
     /// A desk over the application's ports (and the account desk that finds users).
-    pub fn new(ports: Ports, accounts: AccountDesk, outside: PagingOutside) -> PagingDesk {
+    pub fn new(ports: PagingPorts, accounts: AccountDesk, outside: PagingOutside) -> PagingDesk {
         PagingDesk { ports, accounts, outside }
     }
 

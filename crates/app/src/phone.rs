@@ -18,12 +18,13 @@ use crate::act::{ActError, Command, Found, PageOutcome, Principal, Proof, Ticket
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Files, OnCall, Queries, Safeguards};
 use crate::records::{AttachmentRecord, OrgRecord, TicketFilter, TicketRecord, UserRecord};
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Actor, Decision, Object, Scopes};
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Intake, OrgSlug, TicketId, UserId, UserRole};
@@ -209,10 +210,30 @@ impl Caller {
     }
 }
 
+/// What the phone line reads and changes: callers, PINs and the calls' tickets, who is on
+/// call, and the recordings it attaches.
+#[derive(Clone)]
+pub struct PhonePorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods, notification rules.
+    pub oncall: Arc<dyn OnCall>,
+    /// Files attached to tickets.
+    pub files: Arc<dyn Files>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Caller IDs, the orgs' phone PINs, the calls' tickets.
+    pub phone: Arc<dyn PhoneBook>,
+}
+
 /// Answers the P1 line, one provider request at a time.
 pub struct PhoneDesk {
     /// The application's ports.
-    pub ports: Ports,
+    pub ports: PhonePorts,
     /// Acts on tickets as the person who answered.
     pub tickets: TicketDesk,
     /// The key PINs are hashed under ([`pin_hash`]).
@@ -669,4 +690,286 @@ impl PhoneDesk {
 fn spoken_key(t: &TicketRecord) -> String {
     let key = t.key().to_string();
     key.chars().filter(|c| c.is_ascii_alphanumeric()).map(String::from).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    //! The line's decisions over in-memory ports: who gets through, who is asked for a PIN,
+    //! who is dialled and in what order.
+    #![allow(unused_variables)]
+
+    use super::*;
+    use crate::act::PageLimit;
+    use crate::delivery::MethodKind;
+    use crate::fakes::{World, absent, org, user};
+    use crate::records::ContactMethodRecord;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::UserRole;
+
+    /// Caller IDs on file: (number, user).
+    type CallerIds<'a> = &'a [(&'a str, &'a str)];
+
+    const KEY: &str = "pin-key";
+    const PIN: &str = "482913";
+
+    /// The phone book: caller IDs (number, user), PIN hashes (hash, org), calls' tickets.
+    #[derive(Default)]
+    struct Book {
+        callers: Vec<(String, String)>,
+        pins: Vec<(String, String)>,
+        calls: Mutex<HashMap<String, TicketId>>,
+    }
+
+    #[async_trait]
+    impl PhoneBook for Book {
+        async fn callers(&self, number: &str) -> Result<Vec<UserId>, StoreError> {
+            Ok(self.callers.iter().filter(|(n, _)| n == number).map(|(_, u)| UserId::from(u.as_str())).collect())
+        }
+
+        async fn number(&self, user: &UserId) -> Result<Option<String>, StoreError> {
+            Err(absent("number"))
+        }
+
+        async fn set_number(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
+            Err(absent("set_number"))
+        }
+
+        async fn set_confirmation(&self, user: &UserId, waiting: &Confirmation) -> Result<(), StoreError> {
+            Err(absent("set_confirmation"))
+        }
+
+        async fn confirmation(&self, user: &UserId) -> Result<Option<Confirmation>, StoreError> {
+            Err(absent("confirmation"))
+        }
+
+        async fn confirmation_failed(&self, user: &UserId) -> Result<(), StoreError> {
+            Err(absent("confirmation_failed"))
+        }
+
+        async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
+            Err(absent("confirmed"))
+        }
+
+        async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError> {
+            Ok(self.pins.iter().find(|(h, _)| h == pin_hash).map(|(_, o)| OrgSlug::from(o.as_str())))
+        }
+
+        async fn set_pin(&self, org: &OrgSlug, pin_hash: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("set_pin"))
+        }
+
+        async fn call_ticket(&self, call: &str) -> Result<Option<TicketId>, StoreError> {
+            Ok(self.calls.lock().unwrap().get(call).cloned())
+        }
+
+        async fn set_call_ticket(
+            &self,
+            call: &str,
+            ticket: &TicketId,
+            caller: &str,
+            at: i64,
+        ) -> Result<(), StoreError> {
+            self.calls.lock().unwrap().entry(call.to_string()).or_insert_with(|| ticket.clone());
+            Ok(())
+        }
+    }
+
+    struct NoRecordings;
+
+    #[async_trait]
+    impl Recordings for NoRecordings {
+        async fn fetch(&self, url: &str) -> Result<Vec<u8>, SendError> {
+            Err(SendError::Permanent("no recordings in this test".into()))
+        }
+    }
+
+    /// Acme (enterprise: the line opens a P1 at once), Globex (pro: only for an open P1 the
+    /// customer may page), Initech (a tier the contract no longer has); their people, the
+    /// on-call engineer `eng` (voice and SMS), the TAM `tam` (SMS only), a deactivated
+    /// engineer `gone` and an engineer `mute` with no phone.
+    async fn line(book: Book) -> (PhoneDesk, Arc<World>) {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        world.add_org(org("acme", "enterprise")).await;
+        world.add_org(org("globex", "pro")).await;
+        // The contract no longer has Initech's tier: only the accounts know the org.
+        world.orgs.lock().unwrap().push(org("initech", "legacy"));
+        for slug in ["acme", "globex", "initech"] {
+            let people = vec!["gone".to_string(), "mute".to_string(), "eng".to_string()];
+            world.desk.store().set_org_people(&OrgSlug::from(slug), Some("tam".into()), people);
+        }
+        world.add_user(user("ann", Some("acme"), UserRole::Member));
+        world.add_user(user("bob", Some("globex"), UserRole::Member));
+        world.add_user(user("ivy", Some("initech"), UserRole::Member));
+        world.add_user(UserRecord { deactivated_at: Some(1), ..user("dee", Some("acme"), UserRole::Member) });
+        for (id, role) in [("eng", UserRole::Engineer), ("tam", UserRole::Tam), ("mute", UserRole::Engineer)] {
+            world.add_user(user(id, None, role));
+        }
+        world.add_user(UserRecord { deactivated_at: Some(1), ..user("gone", None, UserRole::Engineer) });
+        let method = |id: &str, who: &str, kind, address: &str| ContactMethodRecord {
+            id: id.into(),
+            user_id: UserId::from(who),
+            kind,
+            address: address.into(),
+            secret: String::new(),
+            created_at: 0,
+        };
+        *world.methods.lock().unwrap() = vec![
+            method("m1", "eng", MethodKind::Sms, "+15550000001"),
+            method("m2", "eng", MethodKind::Voice, "+15550000002"),
+            method("m3", "tam", MethodKind::Sms, "+15550000003"),
+            method("m4", "gone", MethodKind::Voice, "+15550000004"),
+            method("m5", "mute", MethodKind::Email, "mute@example.com"),
+        ];
+        let ports = PhonePorts {
+            commands: world.clone(),
+            queries: world.clone(),
+            accounts: world.clone(),
+            oncall: world.clone(),
+            files: world.clone(),
+            safeguards: world.clone(),
+            phone: Arc::new(book),
+        };
+        let tickets = TicketDesk::new(
+            world.clone(),
+            world.clone(),
+            world.clone(),
+            world.clone(),
+            PageLimit { limit: 10, window: 60 },
+        );
+        let desk = PhoneDesk {
+            ports,
+            tickets,
+            pin_key: KEY.into(),
+            ring_seconds: 20,
+            help: "Write to support.".into(),
+            recordings: Arc::new(NoRecordings),
+        };
+        (desk, world)
+    }
+
+    fn call(from: &str) -> Call {
+        Call { sid: "CA1".into(), from: from.into(), to: "+15559999999".into() }
+    }
+
+    /// What a step comes to, in a word the table can hold: whom it rings, or what it does.
+    fn outcome(step: &Step) -> String {
+        match step {
+            Step::AskPin { attempt, .. } => format!("ask pin #{attempt}"),
+            Step::Ring { whom, number, place, .. } => format!("ring {whom} at {number} (#{place})"),
+            Step::Record { .. } => "record".into(),
+            Step::Goodbye { say } => format!("goodbye: {}", say.split('.').next().unwrap_or_default()),
+            Step::Whisper { .. } => "whisper".into(),
+        }
+    }
+
+    fn book(callers: &[(&str, &str)]) -> Book {
+        Book {
+            callers: callers.iter().map(|(n, u)| (n.to_string(), u.to_string())).collect(),
+            pins: vec![(pin_hash(KEY, PIN), "acme".into())],
+            ..Book::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_is_let_through_by_caller_id_or_asked_for_the_pin() {
+        let cases: &[(&str, CallerIds, &str)] = &[
+            // (why, caller IDs on file, what the line does)
+            (
+                "an enterprise member opens a P1 and rings on-call",
+                &[("+15551110000", "ann")],
+                "ring eng at +15550000002 (#0)",
+            ),
+            ("an unknown number is asked for the PIN", &[], "ask pin #1"),
+            (
+                "a number of two orgs' people is asked for the PIN",
+                &[("+15551110000", "ann"), ("+15551110000", "bob")],
+                "ask pin #1",
+            ),
+            ("a deactivated user's number is asked for the PIN", &[("+15551110000", "dee")], "ask pin #1"),
+            ("staff are no org's callers", &[("+15551110000", "eng")], "ask pin #1"),
+            (
+                "a pro org without an open P1 is told how the line opens",
+                &[("+15551110000", "bob")],
+                "goodbye: GLOBEX has no open P1 ticket",
+            ),
+            (
+                "a tier the contract lost is refused",
+                &[("+15551110000", "ivy")],
+                "goodbye: This line cannot take calls for INITECH just now",
+            ),
+        ];
+        for (why, callers, expected) in cases {
+            let (desk, _) = line(book(callers)).await;
+            let step = desk.incoming(&call("+1 555 111 0000")).await.unwrap();
+            assert_eq!(&outcome(&step), expected, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pin_lets_the_caller_through_a_few_tries_at_most() {
+        let cases: &[(&str, &str, u32, i64, &str)] = &[
+            // (why, digits keyed, attempt, wrong PINs this hour before, what the line does)
+            ("the org's PIN opens its P1", PIN, 1, 0, "ring eng at +15550000002 (#0)"),
+            ("a wrong PIN is asked again", "111111", 1, 0, "ask pin #2"),
+            ("digits too short for a PIN are asked again", "12", 1, 0, "ask pin #2"),
+            ("the third wrong PIN ends the call", "111111", PIN_ATTEMPTS, 0, "goodbye: That PIN is not known"),
+            (
+                "a number past its wrong PINs this hour is cut off",
+                "111111",
+                1,
+                PIN_FAILURES_PER_HOUR,
+                "goodbye: That PIN is not known",
+            ),
+        ];
+        for (why, digits, attempt, before, expected) in cases {
+            let (desk, world) = line(book(&[])).await;
+            world.attempts.lock().unwrap().insert("phone-pin:+15551110000".into(), *before);
+            let step = desk.pin(&call("+15551110000"), digits, *attempt).await.unwrap();
+            assert_eq!(&outcome(&step), expected, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_pin_counts_against_the_number_and_a_right_one_does_not() {
+        let (desk, world) = line(book(&[])).await;
+        desk.pin(&call("+15551110000"), "111111", 1).await.unwrap();
+        desk.pin(&call("+15551110000"), PIN, 2).await.unwrap();
+        assert_eq!(world.attempts("phone-pin:+15551110000"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_pin_caller_who_is_on_file_for_the_org_is_its_requester() {
+        let (desk, world) = line(book(&[("+15551110000", "ann")])).await;
+        let Step::Ring { ticket, .. } = desk.pin(&call("+15551110000"), PIN, 1).await.unwrap() else {
+            panic!("the PIN opens a P1")
+        };
+        let (record, _) = world.ticket(&ticket).await.unwrap().expect("the call opened a ticket");
+        assert_eq!(record.state.severity.as_str(), "P1");
+        assert_eq!(record.requester, Some(UserId::from("ann")), "the caller on file asked, not the PIN");
+    }
+
+    #[tokio::test]
+    async fn the_call_is_put_through_down_the_order_then_a_message_is_recorded() {
+        // Dialled: those the escalation pages with a phone (voice before SMS), then the TAM;
+        // the deactivated and the unreachable are passed over.
+        let (desk, _) = line(book(&[("+15551110000", "ann")])).await;
+        let c = call("+15551110000");
+        let Step::Ring { ticket, .. } = desk.incoming(&c).await.unwrap() else { panic!("ann gets through") };
+        let cases = [(0, "ring eng at +15550000002 (#0)"), (1, "ring tam at +15550000003 (#1)"), (2, "record")];
+        for (place, expected) in cases {
+            let step = desk.ring(&c, &ticket, place, String::new()).await.unwrap();
+            assert_eq!(outcome(&step), expected, "place {place}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_call_finds_its_ticket_and_opens_no_other() {
+        let (desk, world) = line(book(&[("+15551110000", "ann")])).await;
+        let first = desk.incoming(&call("+15551110000")).await.unwrap();
+        let again = desk.incoming(&call("+15551110000")).await.unwrap();
+        assert_eq!(outcome(&again), outcome(&first));
+        assert_eq!(world.opened.lock().unwrap().len(), 1);
+    }
 }

@@ -6,20 +6,16 @@
 //! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
 //! idempotency keys, settings). The SQL stores implement all of them.
 
-use crate::alerts::Alerts;
-use crate::chat::ChatRoom;
-use crate::desk::{AppError, Recorded};
-use crate::mail::Mailroom;
+use crate::outcome::{AppError, Recorded};
 use crate::records::{
     AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, InvitationRecord, KeyClaim,
-    MethodOutcome, NotificationRuleRecord, OrgRecord, ScheduleRecord, SessionRecord, TestPage, TicketFilter,
+    Letter, MethodOutcome, NotificationRuleRecord, OrgRecord, ScheduleRecord, SessionRecord, TestPage, TicketFilter,
     TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::Event;
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
@@ -283,7 +279,7 @@ pub trait Inquiries: Send + Sync {
         by: &UserId,
         answer: &str,
         at: i64,
-        letter: &crate::letters::Letter,
+        letter: &Letter,
     ) -> Result<bool, StoreError>;
 }
 
@@ -345,46 +341,10 @@ pub trait Safeguards: Send + Sync {
     async fn purge_idempotency_keys(&self, before: i64) -> Result<u64, StoreError>;
 }
 
-/// The application as a front reaches it: every port, shared (the web front, the Slack
-/// and mail intakes).
-#[derive(Clone)]
-pub struct Ports {
-    /// Changes tickets.
-    pub commands: Arc<dyn Commands>,
-    /// The read port.
-    pub queries: Arc<dyn Queries>,
-    /// Orgs, users, tokens.
-    pub accounts: Arc<dyn Accounts>,
-    /// Schedules, contact methods.
-    pub oncall: Arc<dyn OnCall>,
-    /// The general inquiries of "Contact us".
-    pub inquiries: Arc<dyn Inquiries>,
-    /// Files attached to tickets.
-    pub files: Arc<dyn Files>,
-    /// Rate limits, back-off, replay guard, idempotency keys, settings.
-    pub safeguards: Arc<dyn Safeguards>,
-    /// Received mail, its triage, bounced addresses and mail preferences.
-    pub mailroom: Arc<dyn Mailroom>,
-    /// Integration keys, alerts from monitoring and their signals.
-    pub alerts: Arc<dyn Alerts>,
-    /// Messages from the orgs' shared Slack channels, the channels' orgs, the threads' tickets.
-    pub chat: Arc<dyn ChatRoom>,
-    /// Caller IDs, the orgs' phone PINs, the calls' tickets.
-    pub phone: Arc<dyn crate::phone::PhoneBook>,
-    /// Status pages, their components, incidents and maintenance.
-    pub status: Arc<dyn crate::status::StatusPages>,
-    /// Post-incident reports, their versions, comments and announcements.
-    pub reports: Arc<dyn crate::postmortem::Reports>,
-    /// Quarterly reviews' recommendations.
-    pub review_book: Arc<dyn crate::review::ReviewBook>,
-    /// Letters to an org's people (quarterly reviews, welcome packets) waiting to be sent.
-    pub letters: Arc<dyn crate::letters::LetterBox>,
-}
-
 /// The org's active admins: who its welcome packet, its published reports and its quarterly
 /// reviews are mailed to.
-pub async fn org_admins(ports: &Ports, org: &OrgSlug) -> Result<Vec<UserRecord>, StoreError> {
-    let users = ports.accounts.users(Some(org)).await?;
+pub async fn org_admins(accounts: &dyn Accounts, org: &OrgSlug) -> Result<Vec<UserRecord>, StoreError> {
+    let users = accounts.users(Some(org)).await?;
     Ok(users.into_iter().filter(|u| u.role == UserRole::OrgAdmin && u.deactivated_at.is_none()).collect())
 }
 

@@ -2,7 +2,6 @@
 //! timeline, schedules, contact methods and deliveries, as the application sees them. The
 //! stores map them to rows; the web front maps them to views.
 
-use crate::delivery::MethodKind;
 use stringer_core::access::{self, Actor, EntryView, OrgRef, Scopes, UserRef};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId, UserRole};
 use stringer_core::oncall::ScheduleSpec;
@@ -483,4 +482,72 @@ pub enum KeyClaim {
     },
     /// The request's write committed but the server died before it answered: what it wrote.
     Written(crate::keyed::Written),
+}
+
+/// What a letter carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The org's quarterly review of this quarter (e.g. `2026-Q3`); `tam` when it goes to the
+    /// TAM, who is asked to complete the recommendations.
+    Review {
+        /// The quarter.
+        quarter: String,
+        /// Whether it goes to the TAM.
+        tam: bool,
+    },
+    /// The org's welcome packet.
+    Packet,
+    /// Staff's answer to a "Contact us" inquiry (its id), with the question quoted.
+    InquiryAnswer {
+        /// The inquiry.
+        inquiry: String,
+    },
+}
+
+/// A letter to one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    /// Its id (derived from what it carries and the address: written once).
+    pub id: String,
+    /// The org (none for an inquiry's answer: the inquirer belongs to none).
+    pub org: Option<OrgSlug>,
+    /// What it carries.
+    pub kind: Kind,
+    /// The address.
+    pub to: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// How a contact method is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodKind {
+    /// A JSON POST signed with HMAC-SHA256.
+    Webhook,
+    /// A direct message from the Slack app to a member ID, with Acknowledge/Resolve buttons.
+    Slack,
+    /// Mail through the SMTP relay.
+    Email,
+    /// A text message through the SMS provider.
+    Sms,
+    /// A phone call reading the page aloud.
+    Voice,
+    /// The person's "My pages" in the console: needs no outside system, so a desk without
+    /// one (the demo) still delivers pages somewhere a person sees them.
+    Console,
+}
+
+impl MethodKind {
+    /// The name used in JSON, the database and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodKind::Webhook => "webhook",
+            MethodKind::Slack => "slack",
+            MethodKind::Email => "email",
+            MethodKind::Sms => "sms",
+            MethodKind::Voice => "voice",
+            MethodKind::Console => "console",
+        }
+    }
 }

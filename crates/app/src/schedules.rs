@@ -9,9 +9,10 @@
 use crate::accounts::tokens::token_hash;
 use crate::accounts::{AccountDesk, AccountError, decided};
 use crate::act::Principal;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, OnCall};
 use crate::records::{OrgRecord, ScheduleRecord};
 use jiff::Timestamp;
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::OrgSlug;
 use stringer_core::oncall::{LayerSpec, Override, Schedule, ScheduleSpec, Shift, SpecError};
@@ -45,10 +46,21 @@ pub struct Track {
     pub shifts: Vec<Shift>,
 }
 
+/// What the schedule desk reads and changes: the schedules and the orgs they serve.
+#[derive(Clone)]
+pub struct SchedulePorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Schedules, contact methods, notification rules.
+    pub oncall: Arc<dyn OnCall>,
+}
+
 /// The application's schedule use cases.
 #[derive(Clone)]
 pub struct ScheduleDesk {
-    ports: Ports,
+    ports: SchedulePorts,
     accounts: AccountDesk,
     new_id: fn(&str) -> String,
     new_secret: fn() -> String,
@@ -56,7 +68,12 @@ pub struct ScheduleDesk {
 
 impl ScheduleDesk {
     /// A desk over the application's ports (and the account desk that checks members).
-    pub fn new(ports: Ports, accounts: AccountDesk, new_id: fn(&str) -> String, new_secret: fn() -> String) -> Self {
+    pub fn new(
+        ports: SchedulePorts,
+        accounts: AccountDesk,
+        new_id: fn(&str) -> String,
+        new_secret: fn() -> String,
+    ) -> Self {
         ScheduleDesk { ports, accounts, new_id, new_secret }
     }
 

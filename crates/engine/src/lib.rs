@@ -43,11 +43,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
-use stringer_app::delivery::{DeliveryStore, Sender};
+use stringer_app::delivery::Sender;
 use stringer_app::letters::Postman as Letters;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
-use stringer_app::mail::letters::Correspondence;
+use stringer_app::mail::letters::{Correspondence, InformStore};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
 use stringer_app::settle::{Messenger, SettleStore};
@@ -142,7 +142,7 @@ impl Running {
 
 impl<S, T> Engine<S, T>
 where
-    S: Store + DeliveryStore + SettleStore + Safeguards + Queries + Clone + 'static,
+    S: Store + InformStore + SettleStore + Safeguards + Queries + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
     /// An engine running `desk`'s timers, processing what the `intakes` stored (mail,

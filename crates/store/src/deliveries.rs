@@ -11,7 +11,7 @@ use stringer_app::delivery::{
     Recipient, Urgency,
 };
 use stringer_app::mail::Inform;
-use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, LetterContext};
+use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, InformStore, LetterContext};
 use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
@@ -223,6 +223,12 @@ impl DeliveryStore for SqlStore {
         Ok(())
     }
 
+    async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
+        Ok(stringer_app::Store::ticket(self, ticket).await?.is_none_or(|t| t.ticket.paging_over()))
+    }
+}
+
+impl InformStore for SqlStore {
     async fn undispatched_informs(&self, limit: i64) -> Result<Vec<InformEntry>, StoreError> {
         self.informs_undispatched(limit).await
     }
@@ -234,10 +240,6 @@ impl DeliveryStore for SqlStore {
         comment: Option<&str>,
     ) -> Result<Option<LetterContext>, StoreError> {
         self.context_of_letter(ticket, inform, comment).await
-    }
-
-    async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
-        Ok(stringer_app::Store::ticket(self, ticket).await?.is_none_or(|t| t.ticket.paging_over()))
     }
 }
 

@@ -4,18 +4,14 @@
 //! ticket's own commit: see `commit`.)
 
 use crate::rows::{RowExt, json, name_of};
-use crate::tickets::{TICKET_COLUMNS, ticket_from};
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
-use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::postmortem::{
     AnnouncedTo, Announcement, ReportComment, ReportRecord, Reports, VersionRecord, Written,
 };
-use stringer_app::records::TicketRecord;
-use stringer_core::event::{Notice, NoticeBody};
-use stringer_core::ids::{OrgSlug, Role, TicketId, UserId};
+use stringer_core::ids::{OrgSlug, TicketId, UserId};
 use stringer_core::postmortem::{ReportState, Step};
 
 const REPORT_COLUMNS: &str =
@@ -204,42 +200,6 @@ impl Reports for SqlStore {
             query = query.bind(org.as_str());
         }
         self.rows(query, report_from).await
-    }
-
-    async fn opened_between(
-        &self,
-        org: &OrgSlug,
-        from: i64,
-        until: i64,
-    ) -> Result<Vec<(TicketRecord, Vec<Role>)>, StoreError> {
-        let sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 ORDER BY opened_at, id"
-        );
-        let tickets = self.rows(sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until), ticket_from).await?;
-        let pages = sqlx::query(
-            "SELECT l.ticket_id AS ticket_id, l.body AS body FROM timeline l JOIN tickets t ON t.id = l.ticket_id \
-             WHERE t.org = $1 AND t.opened_at >= $2 AND t.opened_at < $3 AND l.kind = 'page' ORDER BY l.id",
-        )
-        .bind(org.as_str())
-        .bind(from)
-        .bind(until)
-        .fetch_all(&self.read)
-        .await
-        .map_err(backend_err)?;
-        let mut roles: HashMap<String, Vec<Role>> = HashMap::new();
-        for row in &pages {
-            let notice: Notice = row.json("body")?;
-            if let NoticeBody::Page { role, .. } = notice.body {
-                roles.entry(row.col("ticket_id")?).or_default().push(role);
-            }
-        }
-        Ok(tickets
-            .into_iter()
-            .map(|t| {
-                let paged = roles.remove(t.id.as_str()).unwrap_or_default();
-                (t, paged)
-            })
-            .collect())
     }
 }
 

@@ -24,6 +24,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         phone: store.clone(),
         status: store.clone(),
         reports: store.clone(),
+        reporting: store.clone(),
         review_book: store.clone(),
         letters: store.clone(),
         safeguards: store,

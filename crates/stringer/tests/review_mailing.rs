@@ -13,8 +13,9 @@ use serde_json::json;
 use std::sync::Arc;
 use stringer_app::Desk;
 use stringer_app::letters::Postman;
+use stringer_app::letters::PostmanPorts;
 use stringer_app::packet::Reachable;
-use stringer_app::ports::Ports;
+use stringer_app::review::ReviewPorts;
 use stringer_core::contract::Contract;
 use stringer_core::review::Quarter;
 use stringer_store::SqlStore;
@@ -162,7 +163,9 @@ async fn quarter_end(db: Db) {
     let down = Postman { sender: Arc::new(relay(dead)), ..mailer.clone() };
     let up = Postman { sender: Arc::new(relay(port)), ..mailer };
     let acme = stringer_core::ids::OrgSlug::from("acme");
-    stringer_app::letters::post_packet(&up.ports, &acme, &["new-admin@acme.example".into()], now).await.unwrap();
+    stringer_app::letters::post_packet(up.ports.letters.as_ref(), &acme, &["new-admin@acme.example".into()], now)
+        .await
+        .unwrap();
     assert_eq!(down.send_due(now).await.unwrap(), 0, "the relay is down");
     assert_eq!(up.send_due(now + 10).await.unwrap(), 0, "not due again yet");
     assert_eq!(up.send_due(now + 31).await.unwrap(), 1, "sent on the retry");
@@ -186,23 +189,16 @@ fn relay(port: u16) -> stringer_integrations::Integrations {
     }
 }
 
-fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> Ports {
+fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> PostmanPorts {
     let s = Arc::new(store.clone());
-    Ports {
-        commands,
+    let review = ReviewPorts {
+        commands: commands.clone(),
         queries: s.clone(),
         accounts: s.clone(),
-        oncall: s.clone(),
-        inquiries: s.clone(),
-        files: s.clone(),
-        mailroom: s.clone(),
-        alerts: s.clone(),
-        chat: s.clone(),
-        phone: s.clone(),
-        status: s.clone(),
+        reporting: s.clone(),
         reports: s.clone(),
+        status: s.clone(),
         review_book: s.clone(),
-        letters: s.clone(),
-        safeguards: s,
-    }
+    };
+    PostmanPorts { commands, accounts: s.clone(), inquiries: s.clone(), letters: s, review }
 }

@@ -21,6 +21,7 @@ pub mod ids;
 mod openapi;
 pub mod packet;
 pub mod pages;
+mod ports;
 mod ratelimit;
 mod reads;
 mod routes;
@@ -44,7 +45,7 @@ use stringer_integrations::slack;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use stringer_app::ports::Ports;
+pub use ports::Ports;
 
 /// How the front behaves (from the server's settings).
 #[derive(Clone, Debug)]
@@ -137,7 +138,7 @@ impl AppState {
     /// app's channel kickoffs; a change of a user empties the token cache.
     /// The mail channel's use cases (triage, org mail rules, mail updates) for a principal.
     pub fn mail_triage(&self) -> stringer_app::mail::triage::MailTriage {
-        stringer_app::mail::triage::MailTriage::new(self.ports.clone())
+        stringer_app::mail::triage::MailTriage::new(self.ports.for_triage())
     }
 
     /// The account and org use cases for a principal.
@@ -154,12 +155,17 @@ impl AppState {
             forget: Arc::new(move || tokens.clear()),
             new_id: ids::new_id,
         };
-        stringer_app::accounts::AccountDesk::new(self.ports.clone(), outside)
+        stringer_app::accounts::AccountDesk::new(self.ports.for_accounts(), outside)
     }
 
     /// On-call schedules: listed, read, created, changed and deleted as the policy allows.
     pub fn schedules(&self) -> stringer_app::schedules::ScheduleDesk {
-        stringer_app::schedules::ScheduleDesk::new(self.ports.clone(), self.accounts(), ids::new_id, auth::new_secret)
+        stringer_app::schedules::ScheduleDesk::new(
+            self.ports.for_schedules(),
+            self.accounts(),
+            ids::new_id,
+            auth::new_secret,
+        )
     }
 
     /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
@@ -175,13 +181,13 @@ impl AppState {
             new_id: ids::new_id,
             new_secret: auth::new_secret,
         };
-        stringer_app::paging::PagingDesk::new(self.ports.clone(), self.accounts(), outside)
+        stringer_app::paging::PagingDesk::new(self.ports.for_paging(), self.accounts(), outside)
     }
 
     /// The application's "Contact us": each client address may send as many inquiries as
     /// [`Settings::contact_limit`] allows.
     pub fn inquiries(&self) -> stringer_app::inquiries::InquiryDesk {
-        stringer_app::inquiries::InquiryDesk::new(self.ports.clone(), self.settings.contact_limit, ids::new_id)
+        stringer_app::inquiries::InquiryDesk::new(self.ports.for_inquiries(), self.settings.contact_limit, ids::new_id)
     }
 
     /// The application's running of status pages; a change drops what this instance kept of
@@ -189,7 +195,7 @@ impl AppState {
     pub fn status_pages(&self) -> stringer_app::status::manage::StatusManager {
         let cache = self.status.clone();
         stringer_app::status::manage::StatusManager::new(
-            self.ports.clone(),
+            self.ports.for_status(),
             ids::new_id,
             Arc::new(move || cache.clear()),
             own_host(&self.public_url),
@@ -198,7 +204,7 @@ impl AppState {
 
     /// The application's post-incident reports, over this front's ports.
     pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
-        stringer_app::postmortem::ReportDesk { ports: self.ports.clone() }
+        stringer_app::postmortem::ReportDesk { ports: self.ports.for_reports() }
     }
 
     /// The application's one way to act on tickets, over this front's ports; customers may

@@ -20,7 +20,7 @@ pub fn reachable(state: &AppState) -> Reachable {
 
 /// The packet of `org` (no permission is asked here: the pages ask the policy first; the command line is the operator's).
 pub async fn of(state: &AppState, org: &OrgRecord) -> Result<Packet, ApiError> {
-    Ok(stringer_app::packet::of(&state.ports, org, &reachable(state)).await?)
+    Ok(stringer_app::packet::of(state.ports.accounts.as_ref(), state.contract(), org, &reachable(state)).await?)
 }
 
 /// Posts `org`'s packet to `to`, for the engine to mail (durable, retried); answers the
@@ -30,6 +30,7 @@ pub async fn mail(state: &AppState, org: &OrgRecord, to: &[UserRecord]) -> Resul
         return Err(ApiError::unprocessable("the server has no mail relay (--smtp-url) to send the packet with"));
     }
     let addresses: Vec<String> = to.iter().map(|u| u.email.clone()).collect();
-    stringer_app::letters::post_packet(&state.ports, &org.slug, &addresses, state.now().as_second()).await?;
+    stringer_app::letters::post_packet(state.ports.letters.as_ref(), &org.slug, &addresses, state.now().as_second())
+        .await?;
     Ok(addresses)
 }

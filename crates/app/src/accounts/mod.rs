@@ -17,11 +17,15 @@ pub mod tokens;
 pub mod users;
 
 use crate::act::Principal;
+use crate::chat::ChatRoom;
 use crate::delivery::SendError;
 use crate::desk::AppError;
+use crate::letters::LetterBox;
 use crate::limits::{RateLimit, Spent, client_key};
-use crate::ports::Ports;
+use crate::phone::PhoneBook;
+use crate::ports::{Accounts, Commands, OnCall, Safeguards};
 use crate::records::{OrgRecord, UserRecord};
+use crate::status::StatusPages;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -107,16 +111,39 @@ pub struct Outside {
     pub new_id: fn(&str) -> String,
 }
 
+/// What the account desk reads and changes: orgs, users and tokens, their budgets, the
+/// contact methods and phone numbers people confirm, and what a new org starts with (its
+/// channel, status page and welcome packet).
+#[derive(Clone)]
+pub struct AccountPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Schedules, contact methods, notification rules.
+    pub oncall: Arc<dyn OnCall>,
+    /// Caller IDs, the orgs' phone PINs, the calls' tickets.
+    pub phone: Arc<dyn PhoneBook>,
+    /// Messages from the orgs' shared channels, the channels' orgs, the threads' tickets.
+    pub chat: Arc<dyn ChatRoom>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+    /// Letters to an org's people waiting to be sent.
+    pub letters: Arc<dyn LetterBox>,
+}
+
 /// The application's account and org use cases.
 #[derive(Clone)]
 pub struct AccountDesk {
-    ports: Ports,
+    ports: AccountPorts,
     outside: Outside,
 }
 
 impl AccountDesk {
     /// A desk over the application's ports and what it reaches beyond them.
-    pub fn new(ports: Ports, outside: Outside) -> AccountDesk {
+    pub fn new(ports: AccountPorts, outside: Outside) -> AccountDesk {
         AccountDesk { ports, outside }
     }
 

@@ -178,14 +178,14 @@ impl AccountDesk {
             ));
         }
         let addresses: Vec<String> = to.iter().map(|u| u.email.clone()).collect();
-        crate::letters::post_packet(&self.ports, &org.slug, &addresses, self.now()).await?;
+        crate::letters::post_packet(self.ports.letters.as_ref(), &org.slug, &addresses, self.now()).await?;
         Ok(addresses)
     }
 
     /// Mails org `slug`'s welcome packet to its admins again (admin); answers their addresses.
     pub async fn send_packet(&self, who: &Principal, slug: &str) -> Result<Vec<String>, AccountError> {
         let org = self.org(who, slug, Action::UpdateOrg).await?;
-        let admins = crate::ports::org_admins(&self.ports, &org.slug).await?;
+        let admins = crate::ports::org_admins(self.ports.accounts.as_ref(), &org.slug).await?;
         if admins.is_empty() {
             return Err(AccountError::Invalid("the org has no admin to send the packet to".into()));
         }

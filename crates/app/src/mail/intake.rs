@@ -23,7 +23,8 @@ use super::{
 use crate::act::{ActError, Command, Found, MAX_COMMENT, Principal, Proof, TicketDesk};
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
-use crate::ports::Ports;
+use crate::mail::Mailroom;
+use crate::ports::{Accounts, Commands, Files, Inquiries, Queries, Safeguards};
 use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, TicketDetails};
 use sha2::{Digest, Sha256};
@@ -35,12 +36,32 @@ use stringer_core::mail::{self, MailAddresses, Mailbox};
 use stringer_core::mail_auth::{MailAuth, Verdict};
 use stringer_core::ticket::Status;
 
+/// What the mail intake reads and changes: stored messages, the tickets, inquiries and
+/// files they become, the senders' accounts and budgets.
+#[derive(Clone)]
+pub struct MailPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// The general inquiries of "Contact us".
+    pub inquiries: Arc<dyn Inquiries>,
+    /// Files attached to tickets.
+    pub files: Arc<dyn Files>,
+    /// Rate limits, back-off, replay guard, idempotency keys, settings.
+    pub safeguards: Arc<dyn Safeguards>,
+    /// Received mail, its triage, bounced addresses and mail preferences.
+    pub mailroom: Arc<dyn Mailroom>,
+}
+
 /// Turns stored messages into tickets, replies and inquiries through the application's
 /// ports, asking the access policy as the sender.
 pub struct MailDesk {
     /// The application's ports (tickets, accounts, inquiries, files, the per-sender budget,
     /// stored messages).
-    pub ports: Ports,
+    pub ports: MailPorts,
     /// The MIME reader.
     pub reader: Arc<dyn LetterReader>,
     /// Our domains and mailboxes.

@@ -5,12 +5,12 @@
 //! idempotent, retried). The letter carries what the mail adapter needs to thread it: the
 //! ticket's key, the message ids of the conversation so far, and the signed reply address.
 
-use super::{Inform, ReplySigner};
+use super::{Inform, LetterPayload, ReplySigner};
 use crate::delivery::{DeliveryStore, Dispatched, NewDelivery, Urgency, hand_on};
 use crate::links::AckLinks;
 use crate::store::StoreError;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use std::future::Future;
 use stringer_core::contract::Measure;
 use stringer_core::ids::{TicketId, TicketKey};
 use stringer_core::mail::MailAddresses;
@@ -65,41 +65,6 @@ pub struct LetterContext {
     pub thread: Vec<String>,
 }
 
-/// The letter as the mail adapter renders it (the delivery's payload, under `letter`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LetterPayload {
-    /// The occasion.
-    pub inform: Inform,
-    /// `ACME-42`.
-    pub key: String,
-    /// The ticket's id (our message ids carry it).
-    pub ticket: String,
-    /// The ticket's subject.
-    pub subject: String,
-    /// The org's name.
-    pub org_name: String,
-    /// The recipient's name.
-    pub name: String,
-    /// `P2`.
-    pub severity: String,
-    /// When the first response is due, while it is (RFC 3339).
-    pub response_due: Option<String>,
-    /// The target in words: "8 business hours (pro_coverage)".
-    pub response_within: Option<String>,
-    /// The reply's author.
-    pub author: Option<String>,
-    /// The reply.
-    pub body: Option<String>,
-    /// Where replies go: the ticket's signed address.
-    pub reply_to: String,
-    /// `In-Reply-To` / `References`, oldest first.
-    pub thread: Vec<String>,
-    /// The ticket in the portal.
-    pub url: String,
-    /// Our domain, for the `Message-ID`.
-    pub domain: String,
-}
-
 /// Signs reply addresses and knows our domains: what letters need to thread back.
 #[derive(Clone, Debug)]
 pub struct Correspondence {
@@ -109,9 +74,24 @@ pub struct Correspondence {
     pub signer: ReplySigner,
 }
 
+/// Where the customer updates wait to become letters: the outbox's occasions and what a
+/// letter about a ticket needs. The letters are handed on as deliveries, so this is a
+/// [`DeliveryStore`] too.
+pub trait InformStore: DeliveryStore {
+    /// Up to `limit` customer updates in the outbox not yet turned into letters, oldest first.
+    fn undispatched_informs(&self, limit: i64) -> impl Future<Output = Result<Vec<InformEntry>, StoreError>> + Send;
+    /// What a letter about `ticket` needs; `None` when the ticket is gone.
+    fn letter_context(
+        &self,
+        ticket: &TicketId,
+        inform: Inform,
+        comment: Option<&str>,
+    ) -> impl Future<Output = Result<Option<LetterContext>, StoreError>> + Send;
+}
+
 /// Turns up to `limit` undispatched occasions into letter deliveries. Without a mail domain
 /// the occasions are marked done with no letters.
-pub async fn dispatch_letters<S: DeliveryStore>(
+pub async fn dispatch_letters<S: InformStore>(
     store: &S,
     links: &AckLinks,
     mail: Option<&Correspondence>,

@@ -490,3 +490,38 @@ mod tests {
         assert_eq!(letter.files[0].bytes, [0, 1], "a file's bytes are its own");
     }
 }
+
+/// The letter as the mail adapter renders it (the delivery's payload, under `letter`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterPayload {
+    /// The occasion.
+    pub inform: Inform,
+    /// `ACME-42`.
+    pub key: String,
+    /// The ticket's id (our message ids carry it).
+    pub ticket: String,
+    /// The ticket's subject.
+    pub subject: String,
+    /// The org's name.
+    pub org_name: String,
+    /// The recipient's name.
+    pub name: String,
+    /// `P2`.
+    pub severity: String,
+    /// When the first response is due, while it is (RFC 3339).
+    pub response_due: Option<String>,
+    /// The target in words: "8 business hours (pro_coverage)".
+    pub response_within: Option<String>,
+    /// The reply's author.
+    pub author: Option<String>,
+    /// The reply.
+    pub body: Option<String>,
+    /// Where replies go: the ticket's signed address.
+    pub reply_to: String,
+    /// `In-Reply-To` / `References`, oldest first.
+    pub thread: Vec<String>,
+    /// The ticket in the portal.
+    pub url: String,
+    /// Our domain, for the `Message-ID`.
+    pub domain: String,
+}

@@ -7,8 +7,10 @@
 use super::{InboundRecord, Inform, MailState, OrgMailPolicy, UnknownSenders};
 use crate::accounts::{AccountError, decided};
 use crate::act::Principal;
-use crate::ports::Ports;
+use crate::mail::Mailroom;
+use crate::ports::Accounts;
 use crate::records::OrgRecord;
+use std::sync::Arc;
 use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::OrgSlug;
 
@@ -17,15 +19,24 @@ const LISTED: i64 = 200;
 /// The most domains an org takes members from by mail.
 const MAX_ACCEPT_DOMAINS: usize = 20;
 
+/// What mail triage reads and changes: stored messages and the orgs they came for.
+#[derive(Clone)]
+pub struct TriagePorts {
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Received mail, its triage, bounced addresses and mail preferences.
+    pub mailroom: Arc<dyn Mailroom>,
+}
+
 /// The mail channel's use cases, over the application's ports.
 #[derive(Clone)]
 pub struct MailTriage {
-    ports: Ports,
+    ports: TriagePorts,
 }
 
 impl MailTriage {
     /// The use cases over `ports`.
-    pub fn new(ports: Ports) -> MailTriage {
+    pub fn new(ports: TriagePorts) -> MailTriage {
         MailTriage { ports }
     }
 

@@ -12,12 +12,14 @@ pub mod words;
 pub use access::StepAsked;
 
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{TicketRecord, TimelineRecord};
+use crate::status::StatusPages;
 use crate::store::{Extras, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
@@ -220,14 +222,6 @@ pub trait Reports: crate::outbox::Sendings<Announcement> {
         published: Option<bool>,
         limit: i64,
     ) -> Result<Vec<ReportRecord>, StoreError>;
-    /// The tickets an org opened in `[from, until)` (Unix seconds), oldest first, with the
-    /// roles each one's pages reached, in order (the quarterly review's input).
-    async fn opened_between(
-        &self,
-        org: &OrgSlug,
-        from: i64,
-        until: i64,
-    ) -> Result<Vec<(TicketRecord, Vec<stringer_core::ids::Role>)>, StoreError>;
 }
 
 /// A report as it is read: its head, its current text (pre-filled when nothing was saved),
@@ -361,11 +355,27 @@ impl From<StoreError> for ReportError {
     }
 }
 
+/// What the report desk reads and changes: the reports, their tickets, the people they
+/// name and the status pages they link.
+#[derive(Clone)]
+pub struct ReportPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Post-incident reports, their versions, comments and announcements.
+    pub reports: Arc<dyn Reports>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+}
+
 /// Post-incident reports' use cases, over the ports.
 #[derive(Clone)]
 pub struct ReportDesk {
     /// Every port.
-    pub ports: Ports,
+    pub ports: ReportPorts,
 }
 
 impl ReportDesk {
@@ -507,7 +517,7 @@ impl ReportDesk {
     /// The org's Slack channel and each active admin of the org.
     async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
         let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
-        let admins = crate::ports::org_admins(&self.ports, &ticket.org).await?;
+        let admins = crate::ports::org_admins(self.ports.accounts.as_ref(), &ticket.org).await?;
         let mut to: Vec<AnnouncedTo> = org.slack_channel.into_iter().map(AnnouncedTo::Slack).collect();
         to.extend(admins.into_iter().map(|u| AnnouncedTo::Mail(u.email)));
         Ok(to
@@ -674,5 +684,305 @@ mod tests {
             LineEdit { line: "d:x".into(), hide: false, words: Some("shown?".into()) },
         ];
         assert_eq!(shown(&edits), ["Acme reported it", "Paged the on-call engineer"], "staff-only lines stay so");
+    }
+}
+
+#[cfg(test)]
+mod desk_tests {
+    //! The report desk's decisions over in-memory ports: when a report may be published,
+    //! what a stale step meets, and whom a publication is announced to.
+    #![allow(unused_variables)]
+
+    use super::*;
+    use crate::fakes::{World, absent, org, user};
+    use crate::records::{OrgRecord, UserRecord};
+    use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
+    use crate::status::{ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages};
+    use std::sync::{Arc, Mutex};
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::{Intake, OrgSlug, Severity, UserRole};
+    use stringer_core::status::StatusInterval;
+
+    /// Reports in memory, with every announcement written.
+    #[derive(Default)]
+    struct Book {
+        reports: Mutex<Vec<ReportRecord>>,
+        versions: Mutex<Vec<VersionRecord>>,
+        announced: Mutex<Vec<AnnouncedTo>>,
+    }
+
+    #[async_trait]
+    impl Reports for Book {
+        async fn report(&self, ticket: &TicketId) -> Result<Option<ReportRecord>, StoreError> {
+            Ok(self.reports.lock().unwrap().iter().find(|r| &r.ticket == ticket).cloned())
+        }
+
+        async fn start_report(&self, report: &ReportRecord) -> Result<bool, StoreError> {
+            let mut reports = self.reports.lock().unwrap();
+            if reports.iter().any(|r| r.ticket == report.ticket) {
+                return Ok(false);
+            }
+            reports.push(report.clone());
+            Ok(true)
+        }
+
+        async fn versions(&self, ticket: &TicketId) -> Result<Vec<VersionRecord>, StoreError> {
+            Ok(self.versions.lock().unwrap().clone())
+        }
+
+        async fn report_comments(&self, ticket: &TicketId) -> Result<Vec<ReportComment>, StoreError> {
+            Ok(Vec::new())
+        }
+
+        async fn write_report(
+            &self,
+            ticket: &TicketId,
+            revision: i64,
+            written: &Written,
+            at: i64,
+        ) -> Result<bool, StoreError> {
+            let mut reports = self.reports.lock().unwrap();
+            let Some(r) = reports.iter_mut().find(|r| &r.ticket == ticket && r.revision == revision) else {
+                return Ok(false);
+            };
+            r.state = written.state;
+            r.revision += 1;
+            if let Some(v) = &written.version {
+                r.text_version = v.version;
+                self.versions.lock().unwrap().push(v.clone());
+            }
+            self.announced.lock().unwrap().extend(written.announcements.iter().map(|a| a.to.clone()));
+            Ok(true)
+        }
+
+        async fn reports(
+            &self,
+            org: Option<&OrgSlug>,
+            published: Option<bool>,
+            limit: i64,
+        ) -> Result<Vec<ReportRecord>, StoreError> {
+            Err(absent("reports"))
+        }
+    }
+
+    /// No status pages: the tickets here touched none.
+    struct NoPages;
+
+    crate::fakes::no_sendings!(Book, Announcement);
+    crate::fakes::no_sendings!(NoPages, NoticeRecord);
+
+    #[async_trait]
+    impl StatusPages for NoPages {
+        async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
+            Err(absent("ensure_page"))
+        }
+
+        async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
+            Err(absent("page_of"))
+        }
+
+        async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
+            Err(absent("page_by_host"))
+        }
+
+        async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
+            Err(absent("pages"))
+        }
+
+        async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
+            Err(absent("page"))
+        }
+
+        async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
+            Err(absent("update_page"))
+        }
+
+        async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
+            Err(absent("components"))
+        }
+
+        async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
+            Err(absent("save_component"))
+        }
+
+        async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("delete_component"))
+        }
+
+        async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
+            Err(absent("alert_key_granted"))
+        }
+
+        async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
+            Err(absent("grant_alert_key"))
+        }
+
+        async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
+            Err(absent("components_by_alert_key"))
+        }
+
+        async fn intervals(
+            &self,
+            components: &[String],
+            since: i64,
+        ) -> Result<Vec<(String, StatusInterval)>, StoreError> {
+            Err(absent("intervals"))
+        }
+
+        async fn incidents(
+            &self,
+            pages: &[String],
+            maintenance: bool,
+            limit: i64,
+        ) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("incidents"))
+        }
+
+        async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
+            Err(absent("incident"))
+        }
+
+        async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
+            Ok(None)
+        }
+
+        async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("due_maintenances"))
+        }
+
+        async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
+            Err(absent("commit_status"))
+        }
+
+        async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
+            Err(absent("add_subscriber"))
+        }
+
+        async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
+            Err(absent("subscriber_by_token"))
+        }
+
+        async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
+            Err(absent("subscribers"))
+        }
+
+        async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("confirm_subscriber"))
+        }
+
+        async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("unsubscribe"))
+        }
+
+        async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("reminders_due"))
+        }
+
+        async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
+            Err(absent("remind"))
+        }
+    }
+
+    /// Acme (enterprise, with a shared channel) and its people: two active admins, one
+    /// deactivated admin and a member; and Acme's P1, resolved or not, with its report in
+    /// `state`.
+    async fn desk(resolved: bool, state: ReportState) -> (ReportDesk, Arc<Book>, TicketRecord) {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        world.add_org(OrgRecord { slack_channel: Some("C-ACME".into()), ..org("acme", "enterprise") }).await;
+        world.add_user(user("ada", Some("acme"), UserRole::OrgAdmin));
+        world.add_user(user("abe", Some("acme"), UserRole::OrgAdmin));
+        world.add_user(UserRecord { deactivated_at: Some(1), ..user("old", Some("acme"), UserRole::OrgAdmin) });
+        world.add_user(user("mia", Some("acme"), UserRole::Member));
+        world.add_user(user("lea", None, UserRole::SupportLead));
+        let now = world.now();
+        let id = TicketId::from("tkt_1");
+        let opened = EventKind::Opened {
+            org: OrgSlug::from("acme"),
+            severity: Severity::from("P1"),
+            intake: Some(Intake::Portal),
+            security: false,
+        };
+        let mut events = vec![Event::new(now, id.clone(), opened)];
+        if resolved {
+            events.push(Event::new(now, id.clone(), EventKind::Resolved { by_customer: false }));
+        }
+        world.record(events, Extras::default()).await.unwrap();
+        let (ticket, _) = world.ticket(&id).await.unwrap().expect("the ticket was opened");
+        let book = Arc::new(Book::default());
+        book.reports.lock().unwrap().push(ReportRecord {
+            ticket: id,
+            org: OrgSlug::from("acme"),
+            security: false,
+            state,
+            due: None,
+            revision: 3,
+            text_version: 0,
+            created_at: 0,
+            updated_at: 0,
+            published_at: None,
+        });
+        let ports = ReportPorts {
+            commands: world.clone(),
+            queries: world.clone(),
+            accounts: world.clone(),
+            reports: book.clone(),
+            status: Arc::new(NoPages),
+        };
+        (ReportDesk { ports }, book, ticket)
+    }
+
+    fn step(step: Step, revision: i64) -> StepRequest {
+        StepRequest { step, revision, sections: None, comment: None }
+    }
+
+    #[tokio::test]
+    async fn a_report_is_published_once_approved_on_a_resolved_ticket_and_at_its_revision() {
+        let cases = [
+            // (why, ticket resolved, report state, revision asked, what happens)
+            ("an approved report of a resolved ticket", true, ReportState::Approved, 3, "published"),
+            ("the ticket was reopened", false, ReportState::Approved, 3, "refused"),
+            ("someone stepped in between", true, ReportState::Approved, 2, "stale at 3"),
+            ("not approved yet", true, ReportState::InReview, 3, "refused"),
+            ("published already", true, ReportState::Published, 3, "refused"),
+        ];
+        for (why, resolved, state, revision, expected) in cases {
+            let (desk, book, ticket) = desk(resolved, state).await;
+            let got = match desk.step(&ticket, &UserId::from("lea"), step(Step::Publish, revision)).await {
+                Ok(view) if view.record.state == ReportState::Published => "published".to_string(),
+                Ok(view) => format!("{:?}", view.record.state),
+                Err(ReportError::Stale(at)) => format!("stale at {at}"),
+                Err(ReportError::Refused(_)) => "refused".into(),
+                Err(e) => format!("{e}"),
+            };
+            assert_eq!(got, expected, "{why}");
+            let state_after = book.reports.lock().unwrap()[0].state;
+            let published = state_after == ReportState::Published;
+            assert_eq!(published, expected == "published" || state == ReportState::Published, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_publication_is_announced_in_the_channel_and_to_the_active_admins() {
+        let (desk, book, ticket) = desk(true, ReportState::Approved).await;
+        desk.step(&ticket, &UserId::from("lea"), step(Step::Publish, 3)).await.unwrap();
+        let announced = book.announced.lock().unwrap().clone();
+        assert_eq!(
+            announced,
+            vec![
+                AnnouncedTo::Slack("C-ACME".into()),
+                AnnouncedTo::Mail("ada@example.com".into()),
+                AnnouncedTo::Mail("abe@example.com".into()),
+            ],
+            "neither the deactivated admin nor a member"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_report_published_without_saved_words_keeps_the_prefilled_text_as_its_first_version() {
+        let (desk, book, ticket) = desk(true, ReportState::Approved).await;
+        desk.step(&ticket, &UserId::from("lea"), step(Step::Publish, 3)).await.unwrap();
+        let versions = book.versions.lock().unwrap().clone();
+        assert_eq!(versions.len(), 1, "the published words are kept");
+        assert_eq!((versions[0].version, versions[0].author.clone()), (1, None), "Stringer's draft, as published");
     }
 }

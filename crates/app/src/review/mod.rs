@@ -6,13 +6,16 @@
 //! [`ReviewBook`]); [`crate::letters`] mails it when a quarter ends.
 
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::postmortem::Owed;
+use crate::postmortem::Reports;
 use crate::records::{OrgRecord, TicketRecord};
 use crate::status::PageRecord;
+use crate::status::StatusPages;
 use crate::store::StoreError;
 use serde::Serialize;
 use std::collections::HashSet;
+use std::sync::Arc;
 use stringer_core::ids::{Deployment, OrgSlug, Role, UserId};
 use stringer_core::postmortem::{ActionItem, ItemState};
 use stringer_core::review::{Figures, Quarter, ReviewTicket, figures, incident_observations, observations};
@@ -29,6 +32,26 @@ pub struct ReportLine {
     pub published_at: Option<String>,
     /// `on time`, `late`, `overdue` (unpublished past due) or `open` (not due yet).
     pub standing: &'static str,
+}
+
+/// What a quarterly review reads: the org's tickets, reports and status page, the people
+/// named, and the recommendations written for it.
+#[derive(Clone)]
+pub struct ReviewPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// The org's tickets of a span, with whom their pages reached.
+    pub reporting: Arc<dyn ReportingReads>,
+    /// Post-incident reports and their versions.
+    pub reports: Arc<dyn Reports>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+    /// Quarterly reviews' recommendations.
+    pub review_book: Arc<dyn ReviewBook>,
 }
 
 /// An action item not done yet, from any of the org's reports.
@@ -112,6 +135,19 @@ pub struct Recommendations {
     pub updated_at: i64,
 }
 
+/// The reporting read port: what a quarterly review reads of an org's tickets.
+#[async_trait::async_trait]
+pub trait ReportingReads: Send + Sync {
+    /// The tickets an org opened in `[from, until)` (Unix seconds), oldest first, with the
+    /// roles each one's pages reached, in order.
+    async fn opened_between(
+        &self,
+        org: &OrgSlug,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(TicketRecord, Vec<Role>)>, StoreError>;
+}
+
 /// Where the TAMs' recommendations are kept.
 #[async_trait::async_trait]
 pub trait ReviewBook: Send + Sync {
@@ -137,7 +173,7 @@ fn iso(secs: i64) -> String {
 
 /// Reviews `org`'s `quarter` as of `now`, telling `progress` what it is doing.
 pub async fn review(
-    ports: &Ports,
+    ports: &ReviewPorts,
     org: &OrgRecord,
     quarter: Quarter,
     now: i64,
@@ -149,9 +185,9 @@ pub async fn review(
     let rank = |s: &stringer_core::ids::Severity| contract.rank(s).unwrap_or(usize::MAX);
     progress(&format!("reading {}'s tickets of {quarter}", org.slug));
     let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
-    let these = ports.reports.opened_between(&org.slug, start, end).await?;
+    let these = ports.reporting.opened_between(&org.slug, start, end).await?;
     progress(&format!("{} tickets; reading {}'s for the trends", these.len(), quarter.previous()));
-    let before = ports.reports.opened_between(&org.slug, quarter.previous().start().as_second(), start).await?;
+    let before = ports.reporting.opened_between(&org.slug, quarter.previous().start().as_second(), start).await?;
     progress("computing the figures");
     let keys: Vec<String> = these.iter().map(|(t, _)| t.key().to_string()).collect();
     let before_keys: Vec<String> = before.iter().map(|(t, _)| t.key().to_string()).collect();
@@ -227,7 +263,7 @@ pub async fn review(
 /// Writes the recommendations of `org`'s `quarter` as `author` completed them (Markdown):
 /// refused when empty, longer than [`RECOMMENDATIONS_LIMIT`], or for a quarter not begun.
 pub async fn write_recommendations(
-    ports: &Ports,
+    ports: &ReviewPorts,
     org: &OrgRecord,
     quarter: Quarter,
     body: &str,
@@ -254,7 +290,7 @@ fn as_read<'a>(list: &'a [(TicketRecord, Vec<Role>)], keys: &'a [String]) -> Vec
 }
 
 /// The org's status page: its own for dedicated and federal orgs, else the public page.
-async fn status_page(ports: &Ports, org: &OrgRecord) -> Result<Option<PageRecord>, AppError> {
+async fn status_page(ports: &ReviewPorts, org: &OrgRecord) -> Result<Option<PageRecord>, AppError> {
     let own = org.deployment != Deployment::Shared;
     Ok(ports
         .status
@@ -265,7 +301,7 @@ async fn status_page(ports: &Ports, org: &OrgRecord) -> Result<Option<PageRecord
 }
 
 /// The incidents (not maintenance) of `page` that began in the quarter, oldest first.
-async fn incidents(ports: &Ports, page: &PageRecord, quarter: Quarter) -> Result<Vec<IncidentLine>, AppError> {
+async fn incidents(ports: &ReviewPorts, page: &PageRecord, quarter: Quarter) -> Result<Vec<IncidentLine>, AppError> {
     let (start, end) = (quarter.start().as_second(), quarter.end().as_second());
     let names: std::collections::HashMap<String, String> =
         ports.status.components(std::slice::from_ref(&page.id)).await?.into_iter().map(|c| (c.id, c.name)).collect();
@@ -294,7 +330,7 @@ async fn incidents(ports: &Ports, page: &PageRecord, quarter: Quarter) -> Result
 
 /// Each component of `page` over the quarter up to `now`, weighted as the pages weigh it.
 async fn uptime(
-    ports: &Ports,
+    ports: &ReviewPorts,
     page: &PageRecord,
     quarter: Quarter,
     now: i64,

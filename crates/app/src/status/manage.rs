@@ -6,9 +6,11 @@
 
 use super::{ComponentRecord, IncidentRecord, MAX_NAME, NewIncident, NewUpdate, PageRecord, StatusDesk};
 use crate::act::{Principal, TicketRef};
+use crate::alerts::Alerts;
 use crate::desk::AppError;
-use crate::ports::Ports;
+use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord};
+use crate::status::StatusPages;
 use crate::store::StoreError;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object, OrgRef};
@@ -259,10 +261,26 @@ fn decided(decision: Decision, what: &'static str) -> Result<(), ManageError> {
     }
 }
 
+/// What the status manager reads and changes: the pages, the alerts that move them, and
+/// the tickets and orgs they speak of.
+#[derive(Clone)]
+pub struct StatusPorts {
+    /// Changes tickets (and tells the time and the contract).
+    pub commands: Arc<dyn Commands>,
+    /// The read port: tickets, comments, timelines.
+    pub queries: Arc<dyn Queries>,
+    /// Orgs, users, tokens.
+    pub accounts: Arc<dyn Accounts>,
+    /// Integration keys, alerts from monitoring and their signals.
+    pub alerts: Arc<dyn Alerts>,
+    /// Status pages, their components, incidents and maintenance.
+    pub status: Arc<dyn StatusPages>,
+}
+
 /// Status pages as principals run them.
 #[derive(Clone)]
 pub struct StatusManager {
-    ports: Ports,
+    ports: StatusPorts,
     new_id: fn(&str) -> String,
     changed: Arc<dyn Fn() + Send + Sync>,
     own_host: Option<String>,
@@ -274,7 +292,7 @@ impl StatusManager {
     /// served any longer. `own_host` is the host name the server answers at, which no page
     /// may take.
     pub fn new(
-        ports: Ports,
+        ports: StatusPorts,
         new_id: fn(&str) -> String,
         changed: Arc<dyn Fn() + Send + Sync>,
         own_host: Option<String>,
@@ -664,5 +682,493 @@ mod tests {
         ] {
             assert!(host_refusal(host, Some("desk.vendor.example")).is_some(), "{host}");
         }
+    }
+}
+
+#[cfg(test)]
+mod desk_tests {
+    //! The status manager's decisions over in-memory ports: who may post, and what an
+    //! incident, a maintenance and their updates do to the components.
+    #![allow(unused_variables)]
+
+    use super::*;
+    use crate::act::Proof;
+    use crate::alerts::{AlertRecord, ChangeRecord, IntegrationKey, Signal, SignalOutcome, SignalRecord};
+    use crate::fakes::{World, absent, org, user};
+    use crate::status::StatusChange;
+    use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+    use stringer_core::access::{Scope, Scopes};
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::{OrgSlug, UserRole};
+    use stringer_core::status::StatusInterval;
+
+    /// Components named by a draft, with the status each is given.
+    type Named<'a> = &'a [(&'a str, Option<&'a str>)];
+    /// Components with their statuses.
+    type Statuses<'a> = &'a [(&'a str, &'a str)];
+    /// Who acts: their role, org and scopes.
+    type Who<'a> = (UserRole, Option<&'a str>, Scopes);
+
+    crate::fakes::no_sendings!(Pages, NoticeRecord);
+
+    /// Status pages in memory: the platform page `pub`, Fedco's page `fed`, their components.
+    struct Pages {
+        pages: Vec<PageRecord>,
+        components: Mutex<Vec<ComponentRecord>>,
+        incidents: Mutex<Vec<IncidentRecord>>,
+    }
+
+    #[async_trait]
+    impl StatusPages for Pages {
+        async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
+            Err(absent("ensure_page"))
+        }
+
+        async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
+            Ok(self.pages.iter().find(|p| p.org.as_ref() == org).cloned())
+        }
+
+        async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
+            Err(absent("page_by_host"))
+        }
+
+        async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
+            Err(absent("pages"))
+        }
+
+        async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
+            Ok(self.pages.iter().find(|p| p.id == id).cloned())
+        }
+
+        async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
+            Err(absent("update_page"))
+        }
+
+        async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
+            Ok(self.components.lock().unwrap().iter().filter(|c| pages.contains(&c.page_id)).cloned().collect())
+        }
+
+        async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
+            Err(absent("save_component"))
+        }
+
+        async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("delete_component"))
+        }
+
+        async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
+            Err(absent("alert_key_granted"))
+        }
+
+        async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
+            Err(absent("grant_alert_key"))
+        }
+
+        async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
+            Err(absent("components_by_alert_key"))
+        }
+
+        async fn intervals(
+            &self,
+            components: &[String],
+            since: i64,
+        ) -> Result<Vec<(String, StatusInterval)>, StoreError> {
+            Err(absent("intervals"))
+        }
+
+        async fn incidents(
+            &self,
+            pages: &[String],
+            maintenance: bool,
+            limit: i64,
+        ) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("incidents"))
+        }
+
+        async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
+            Ok(self.incidents.lock().unwrap().iter().find(|i| i.id == id).cloned())
+        }
+
+        async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
+            Err(absent("incident_of_ticket"))
+        }
+
+        async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("due_maintenances"))
+        }
+
+        async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
+            let mut components = self.components.lock().unwrap();
+            for (id, status) in &change.statuses {
+                if let Some(c) = components.iter_mut().find(|c| &c.id == id) {
+                    c.status = *status;
+                }
+            }
+            if let Some(incident) = &change.incident {
+                let mut incidents = self.incidents.lock().unwrap();
+                incidents.retain(|i| i.id != incident.id);
+                incidents.push(incident.clone());
+            }
+            Ok(())
+        }
+
+        async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
+            Err(absent("add_subscriber"))
+        }
+
+        async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
+            Err(absent("subscriber_by_token"))
+        }
+
+        async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
+            Err(absent("subscribers"))
+        }
+
+        async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("confirm_subscriber"))
+        }
+
+        async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("unsubscribe"))
+        }
+
+        async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+            Err(absent("reminders_due"))
+        }
+
+        async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
+            Err(absent("remind"))
+        }
+    }
+
+    struct NoAlerts;
+
+    #[async_trait]
+    impl Alerts for NoAlerts {
+        async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
+            Err(absent("insert_key"))
+        }
+
+        async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
+            Err(absent("key"))
+        }
+
+        async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
+            Err(absent("key_by_hash"))
+        }
+
+        async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
+            Err(absent("keys"))
+        }
+
+        async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            Err(absent("revoke_key"))
+        }
+
+        async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
+            Err(absent("accept_signal"))
+        }
+
+        async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
+            Err(absent("claim_signals"))
+        }
+
+        async fn finish(
+            &self,
+            settled: &[(i64, SignalOutcome)],
+            alerts: &[AlertRecord],
+            at: i64,
+        ) -> Result<(), StoreError> {
+            Err(absent("finish"))
+        }
+
+        async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
+            Err(absent("keys_by_id"))
+        }
+
+        async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+            Err(absent("alerts_of"))
+        }
+
+        async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError> {
+            Err(absent("insert_change"))
+        }
+
+        async fn changes(
+            &self,
+            org: &OrgSlug,
+            from: i64,
+            to: i64,
+            limit: i64,
+        ) -> Result<Vec<ChangeRecord>, StoreError> {
+            Err(absent("changes"))
+        }
+
+        async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
+            Err(absent("alerts_of_ticket"))
+        }
+    }
+
+    fn page(id: &str, org: Option<&str>) -> PageRecord {
+        PageRecord {
+            id: id.into(),
+            org: org.map(OrgSlug::from),
+            name: id.into(),
+            host: None,
+            time_zone: "UTC".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn component(id: &str, page: &str) -> ComponentRecord {
+        ComponentRecord {
+            id: id.into(),
+            page_id: page.into(),
+            group_id: None,
+            name: id.to_uppercase(),
+            description: None,
+            position: 0,
+            group: false,
+            only_show_if_degraded: false,
+            showcase: false,
+            status: ComponentStatus::Operational,
+            alert_key: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    async fn manager() -> (StatusManager, Arc<Pages>) {
+        let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
+        world.add_org(OrgRecord { deployment: Deployment::Federal, ..org("fedco", "enterprise") }).await;
+        let pages = Arc::new(Pages {
+            pages: vec![page("pub", None), page("fed", Some("fedco"))],
+            components: Mutex::new(vec![component("api", "pub"), component("web", "pub"), component("vault", "fed")]),
+            incidents: Mutex::default(),
+        });
+        let ports = StatusPorts {
+            commands: world.clone(),
+            queries: world.clone(),
+            accounts: world.clone(),
+            alerts: Arc::new(NoAlerts),
+            status: pages.clone(),
+        };
+        let new_id = |prefix: &str| format!("{prefix}_{}", prefix.len());
+        (StatusManager::new(ports, new_id, Arc::new(|| {}), None), pages)
+    }
+
+    fn who(role: UserRole, org: Option<&str>, scopes: Scopes) -> Principal {
+        Principal::new(user("someone", org, role), scopes, Proof::Session).expect("an active user")
+    }
+
+    fn draft(status: &str, components: &[(&str, Option<&str>)]) -> IncidentDraft {
+        IncidentDraft {
+            name: "API errors".into(),
+            status: status.into(),
+            impact: Some("major".into()),
+            body: "We are looking into it.".into(),
+            components: components
+                .iter()
+                .map(|(id, s)| ComponentChange { id: id.to_string(), status: s.map(str::to_string) })
+                .collect(),
+            scheduled_for: None,
+            scheduled_until: None,
+            maintenance: false,
+        }
+    }
+
+    /// What a use came to, in a word the table can hold.
+    fn verdict<T>(r: Result<T, ManageError>) -> String {
+        match r {
+            Ok(_) => "done".into(),
+            Err(ManageError::Forbidden(_)) => "forbidden".into(),
+            Err(ManageError::NotFound(what)) => format!("no {what}"),
+            Err(e) => format!("refused: {e}"),
+        }
+    }
+
+    fn statuses(pages: &Pages) -> Vec<(String, &'static str)> {
+        pages.components.lock().unwrap().iter().map(|c| (c.id.clone(), c.status.as_str())).collect()
+    }
+
+    #[tokio::test]
+    async fn only_staff_who_see_the_page_post_on_it() {
+        let rw = Scopes::READ_WRITE;
+        let cases: &[(&str, Who, &str, &str)] = &[
+            // (why, who, page, what happens)
+            ("an engineer posts on the platform page", (UserRole::Engineer, None, rw), "pub", "done"),
+            ("a read-only token may not", (UserRole::Engineer, None, Scopes::of(&[Scope::Read])), "pub", "forbidden"),
+            ("a customer may not, even on their own page", (UserRole::OrgAdmin, Some("fedco"), rw), "fed", "forbidden"),
+            (
+                "an uncleared engineer does not see a federal page",
+                (UserRole::Engineer, None, rw),
+                "fed",
+                "no status page",
+            ),
+            ("a missing page is not found", (UserRole::Engineer, None, rw), "nope", "no status page"),
+        ];
+        for (why, (role, org, scopes), page, expected) in cases {
+            let (manager, _) = manager().await;
+            let component = if *page == "fed" { "vault" } else { "api" };
+            let caller = who(*role, *org, *scopes);
+            let opened = manager.open_incident(&caller, page, draft("investigating", &[(component, None)])).await;
+            assert_eq!(verdict(opened), *expected, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_incident_moves_the_components_it_names_and_only_those() {
+        let cases: &[(&str, &str, Named, &str, Statuses)] = &[
+            // (why, status, components named, what happens, the components after)
+            (
+                "an outage is shown",
+                "investigating",
+                &[("api", Some("major_outage"))],
+                "done",
+                &[("api", "major_outage"), ("web", "operational")],
+            ),
+            (
+                "naming a component without a status leaves it be",
+                "investigating",
+                &[("api", None)],
+                "done",
+                &[("api", "operational"), ("web", "operational")],
+            ),
+            (
+                "an incident opened resolved leaves its components operational",
+                "resolved",
+                &[("api", Some("major_outage"))],
+                "done",
+                &[("api", "operational"), ("web", "operational")],
+            ),
+            (
+                "a component of another page is refused",
+                "investigating",
+                &[("vault", Some("major_outage"))],
+                "refused: component vault is not on this page",
+                &[("api", "operational"), ("web", "operational")],
+            ),
+            (
+                "an unknown status is refused",
+                "exploding",
+                &[("api", None)],
+                "refused: an incident's status is investigating, identified, monitoring, resolved or postmortem",
+                &[("api", "operational"), ("web", "operational")],
+            ),
+            (
+                "an unknown component status is refused",
+                "investigating",
+                &[("api", Some("on_fire"))],
+                "refused: a component's status is operational, degraded_performance, partial_outage, major_outage or under_maintenance",
+                &[("api", "operational"), ("web", "operational")],
+            ),
+        ];
+        let staff = who(UserRole::Engineer, None, Scopes::READ_WRITE);
+        for (why, status, named, expected, after) in cases {
+            let (manager, pages) = manager().await;
+            assert_eq!(verdict(manager.open_incident(&staff, "pub", draft(status, named)).await), *expected, "{why}");
+            let platform: Vec<_> = statuses(&pages).into_iter().filter(|(id, _)| id != "vault").collect();
+            let after: Vec<_> = after.iter().map(|(id, s)| (id.to_string(), *s)).collect();
+            assert_eq!(platform, after, "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_maintenance_is_scheduled_and_an_incident_is_not() {
+        let staff = who(UserRole::Engineer, None, Scopes::READ_WRITE);
+        let window = (Some("2026-03-03T02:00:00Z"), Some("2026-03-03T04:00:00Z"));
+        let cases = [
+            ("a maintenance with its window", true, "scheduled", window, "done"),
+            (
+                "a maintenance without one",
+                true,
+                "scheduled",
+                (None, None),
+                "refused: a maintenance needs scheduled_for and scheduled_until",
+            ),
+            (
+                "a maintenance ending before it starts",
+                true,
+                "scheduled",
+                (window.1, window.0),
+                "refused: a maintenance needs scheduled_for before scheduled_until",
+            ),
+            ("an incident with a window", false, "investigating", window, "refused: only a maintenance is scheduled"),
+        ];
+        for (why, maintenance, status, (from, until), expected) in cases {
+            let (manager, pages) = manager().await;
+            let d = IncidentDraft {
+                maintenance,
+                scheduled_for: from.map(str::to_string),
+                scheduled_until: until.map(str::to_string),
+                ..draft(status, &[("api", Some("under_maintenance"))])
+            };
+            assert_eq!(verdict(manager.open_incident(&staff, "pub", d).await), expected, "{why}");
+            assert_eq!(
+                statuses(&pages)[0],
+                ("api".into(), "operational"),
+                "{why}: a scheduled maintenance holds its components"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_update_that_ends_an_incident_restores_its_components() {
+        let staff = who(UserRole::Engineer, None, Scopes::READ_WRITE);
+        let cases: &[(&str, &str, Named, &str, &str)] = &[
+            // (why, status, components, what happens, api after)
+            ("monitoring keeps the outage shown", "monitoring", &[], "done", "major_outage"),
+            (
+                "a new status for a component is shown",
+                "identified",
+                &[("api", Some("partial_outage"))],
+                "done",
+                "partial_outage",
+            ),
+            ("resolved makes every component of the incident operational", "resolved", &[], "done", "operational"),
+            (
+                "a component's update needs a status",
+                "identified",
+                &[("api", None)],
+                "refused: an update's component needs a status",
+                "major_outage",
+            ),
+            (
+                "a maintenance's status does not fit an incident",
+                "completed",
+                &[],
+                "refused: an incident's status is investigating, identified, monitoring, resolved or postmortem",
+                "major_outage",
+            ),
+        ];
+        for (why, status, named, expected, api) in cases {
+            let (manager, pages) = manager().await;
+            let (_, incident) = manager
+                .open_incident(&staff, "pub", draft("investigating", &[("api", Some("major_outage"))]))
+                .await
+                .unwrap();
+            let update = UpdateDraft {
+                status: status.to_string(),
+                body: "More news.".into(),
+                components: named
+                    .iter()
+                    .map(|(id, s)| ComponentChange { id: id.to_string(), status: s.map(str::to_string) })
+                    .collect(),
+                impact: None,
+            };
+            assert_eq!(verdict(manager.post_update(&staff, "pub", &incident.id, update).await), *expected, "{why}");
+            assert_eq!(statuses(&pages)[0], ("api".into(), *api), "{why}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_update_finds_only_the_incidents_of_its_page() {
+        let staff = who(UserRole::Engineer, None, Scopes::READ_WRITE);
+        let (manager, _) = manager().await;
+        let update = UpdateDraft { status: "resolved".into(), body: "Done.".into(), components: vec![], impact: None };
+        assert_eq!(verdict(manager.post_update(&staff, "pub", "sti_nope", update).await), "no incident");
     }
 }

@@ -17,7 +17,7 @@ use stringer_app::delivery::{
     DeliveryStore, Dispatched, InFlight, MethodKind, Outcome, Sender, claim_due, dispatch, send,
 };
 use stringer_app::links::AckLinks;
-use stringer_app::mail::letters::{Correspondence, dispatch_letters};
+use stringer_app::mail::letters::{Correspondence, InformStore, dispatch_letters};
 use stringer_app::settle::{Messenger, SettleStore, settle};
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
@@ -54,7 +54,7 @@ pub(crate) struct Dispatcher<S> {
     pub(crate) dispatched: Arc<Notify>,
 }
 
-impl<S: DeliveryStore + 'static> Cycle for Dispatcher<S> {
+impl<S: InformStore + 'static> Cycle for Dispatcher<S> {
     fn name(&self) -> &'static str {
         "dispatcher"
     }

@@ -9,7 +9,7 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use stringer_app::delivery::{Delivery, SendError};
 use stringer_app::mail::Inform;
-use stringer_app::mail::letters::LetterPayload;
+use stringer_app::mail::LetterPayload;
 
 /// The subject, text and HTML of a letter.
 pub fn render(l: &LetterPayload) -> (String, String, String) {

@@ -52,7 +52,7 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode> {
         let started = std::time::Instant::now();
         let mut progress = |what: &str| eprintln!("[{:>6.2} s] {what}", started.elapsed().as_secs_f64());
         let now = ports.commands.now().as_second();
-        let review = stringer_app::review::review(&ports, &org, args.quarter, now, &mut progress).await;
+        let review = stringer_app::review::review(&ports.for_review(), &org, args.quarter, now, &mut progress).await;
         // The HTML names the recommendations' author, so it is written while the database is open.
         let html = match (&review, args.format) {
             (Ok(r), Format::Html) => Some(stringer_web::pages::review::document(&ports, r, args.quarter).await),

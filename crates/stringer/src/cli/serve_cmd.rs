@@ -335,7 +335,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk {
-            ports: state.ports.clone(),
+            ports: state.ports.for_chat(),
             tickets: state.tickets(),
             slack: Arc::new(slack),
             public_url: public.clone(),
@@ -348,7 +348,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             mail_setup.addresses.domains.first().map(|d| format!(", or write to support@{d}")).unwrap_or_default();
         let help = format!("For anything else, open a ticket in the support portal at {public}{mail}.");
         let desk = PhoneDesk {
-            ports: state.ports.clone(),
+            ports: state.ports.for_phone(),
             tickets: state.tickets(),
             pin_key,
             ring_seconds: args.phone_ring_seconds,
@@ -404,7 +404,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         });
         tokio::spawn(smtp.serve(listener));
     }
-    let alerts = Arc::new(AlertDesk { ports: state.ports.clone() });
+    let alerts = Arc::new(AlertDesk { ports: state.ports.for_alerts() });
     let token_key = state
         .ports
         .safeguards
@@ -417,12 +417,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         token_key,
     };
     let reports = stringer_app::postmortem::herald::Herald {
-        desk: stringer_app::postmortem::ReportDesk { ports: state.ports.clone() },
+        desk: stringer_app::postmortem::ReportDesk { ports: state.ports.for_reports() },
         sender: Arc::new(outside.clone()),
         public_url: public.clone(),
     };
     let letters = stringer_app::letters::Postman {
-        ports: state.ports.clone(),
+        ports: state.ports.for_postman(),
         sender: Arc::new(outside.clone()),
         reachable: stringer_web::packet::reachable(&state),
     };
@@ -532,7 +532,7 @@ async fn mail_setup(
     })
     .map_err(anyhow::Error::msg)?;
     let desk = Arc::new(MailDesk {
-        ports: state.ports.clone(),
+        ports: state.ports.for_mail(),
         reader: Arc::new(mail::read::MimeReader::new(instance)),
         addresses: addresses.clone(),
         signer: ReplySigner::new(&key),

@@ -9,13 +9,13 @@ use super::chart::{self, Bar};
 use super::session::{PageForm, Signed};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
+use crate::Ports;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use stringer_app::StoreError;
-use stringer_app::ports::Ports;
 use stringer_app::review::{Review, hours, pct};
 use stringer_core::access::{Action, Object};
 use stringer_core::review::Quarter;
@@ -268,7 +268,7 @@ pub async fn show(State(state): State<AppState>, Signed(session): Signed, Query(
             .ok_or_else(|| PageError::bad_request(format!("{q:?} is not a quarter (e.g. 2026-Q4).")))?,
         None => Quarter::of(now),
     };
-    let review = stringer_app::review::review(&state.ports, &org, quarter, now.as_second(), &mut |_| {})
+    let review = stringer_app::review::review(&state.ports.for_review(), &org, quarter, now.as_second(), &mut |_| {})
         .await
         .map_err(crate::error::ApiError::from)?;
     let download = |kind: &str, ext: &str, body: String| {
@@ -309,7 +309,7 @@ pub async fn write(
         .ok_or_else(|| PageError::bad_request(format!("{:?} is not a quarter (e.g. 2026-Q4).", form.quarter)))?;
     let now = state.now().as_second();
     match stringer_app::review::write_recommendations(
-        &state.ports,
+        &state.ports.for_review(),
         &org,
         quarter,
         &form.recommendations,
@@ -328,7 +328,7 @@ pub async fn write(
             see_other(&format!("/reviews?{query}"))
         }
         Err(stringer_app::AppError::Rejected(why)) => {
-            let review = stringer_app::review::review(&state.ports, &org, quarter, now, &mut |_| {})
+            let review = stringer_app::review::review(&state.ports.for_review(), &org, quarter, now, &mut |_| {})
                 .await
                 .map_err(crate::error::ApiError::from)?;
             page(&state, &session, &org, &review, quarter, None, Some(why)).await

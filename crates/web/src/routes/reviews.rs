@@ -86,6 +86,7 @@ pub async fn put_recommendations(
     let org = state.accounts().org(caller.principal(), &slug, Action::WriteReview).await?;
     let quarter = quarter(&q)?;
     let now = state.now().as_second();
-    let written = write_recommendations(&state.ports, &org, quarter, &body.body, &caller.user().id, now).await?;
+    let written =
+        write_recommendations(&state.ports.for_review(), &org, quarter, &body.body, &caller.user().id, now).await?;
     Ok(axum::Json(out(org.slug.as_str(), quarter, Some(written))))
 }
