@@ -1,8 +1,9 @@
 //! Nothing lost, nothing sent twice, per kind of background work, black box: for each kind
 //! of outgoing message (pages by webhook and by mail, status page notices to mail and
 //! webhook subscribers, post-incident report announcements to the org's admins and Slack
-//! channel, welcome-packet letters) and of incoming message (mail over SMTP, Events API v2
-//! signals, Slack channel messages), a burst is produced against the real server on SQLite
+//! channel, welcome-packet letters, public comments into the tickets' Slack threads) and of
+//! incoming message (mail over SMTP, Events API v2 signals, Slack channel messages), a burst
+//! is produced against the real server on SQLite
 //! and on PostgreSQL, and the server is killed (SIGKILL) twice while the burst is worked
 //! through — once at a seeded random moment in the middle of the burst and once right after
 //! its last request was accepted — and restarted at once on the same database. Afterwards
@@ -27,6 +28,10 @@
 //! has run out since the last kill (plus a margin), so whatever the killed server had claimed
 //! has been taken up again and any second sending would have happened. `STRINGER_CRASH_SEED`
 //! replays another kill schedule.
+//!
+//! The cases that fail on today's code are here too, ignored with their reason (see
+//! `known_bug!`): messages of one key in the same burst (a reply after its opening, a repeated
+//! trigger or an acknowledgement after its trigger) and the Slack answer to an opening.
 
 mod support;
 
@@ -81,6 +86,7 @@ both_backends!(pages_by_webhook_and_mail, pages);
 both_backends!(status_notices_to_mail_and_webhook_subscribers, status_notices);
 both_backends!(report_announcements_to_admins_and_channel, announcements);
 both_backends!(welcome_packet_letters, letters);
+both_backends!(public_comments_into_slack_threads, slack_updates);
 both_backends!(mail_in_over_smtp, mail_in_openings);
 both_backends!(events_v2_triggers, signals_triggers);
 both_backends!(slack_channel_messages, slack_openings);
@@ -619,6 +625,79 @@ async fn letters(db: Db) {
     outgoing_once(&label, &victim, &expected, &seen, false);
 }
 
+/// Posts a customer's message in acme's channel (`CSTRINGER-ACME`), signed as Slack signs
+/// it, and checks it is taken.
+async fn slack_message(server: &Server, event_id: &str, ts: &str, thread: Option<&str>, text: &str) {
+    let mut event = json!({"type": "message", "channel": "CSTRINGER-ACME", "user": "UALICE", "ts": ts, "text": text});
+    if let Some(t) = thread {
+        event["thread_ts"] = json!(t);
+    }
+    let body =
+        json!({"type": "event_callback", "team_id": "T1", "event_id": event_id, "event_time": 1, "event": event})
+            .to_string();
+    let timestamp = jiff::Timestamp::now().as_second();
+    let signature = stringer_integrations::slack::sign_request(SLACK_SECRET, timestamp, body.as_bytes());
+    let (status, answer) =
+        support::slack_post_signed(server, "/slack/events", "application/json", &body, timestamp, &signature).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// Slack thread updates: public comments written through the API on tickets opened in the
+/// org's Slack channel are each posted into the ticket's thread exactly once (a Slack post
+/// carries nothing a reader could drop a second copy by).
+async fn slack_updates(db: Db) {
+    let label = label(&db, "slack-updates");
+    let (api, posts) = support::slack_api(&[("UALICE", "alice@acme.example")]).await;
+    let args = ["--slack-token", "xoxb-test", "--slack-signing-secret", SLACK_SECRET, "--slack-api-url", &api];
+    let mut victim = Victim::start(&db, &args);
+    let d = desk(&victim.server).await;
+    victim
+        .server
+        .ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"slack_channel": "#stringer-acme"})))
+        .await;
+    let (threads, per_thread) = (10, 3);
+    let ts = |i: usize| format!("1700000100.{:06}", i + 1);
+    for i in 0..threads {
+        slack_message(&victim.server, &format!("EvUpd{i}"), &ts(i), None, &burst(i)).await;
+    }
+    let server = &victim.server;
+    let opened = until("the tickets opened and answered in their threads", || async {
+        let tickets = burst_tickets(server, &d.admin).await;
+        let answered = support::slack_calls(&posts, "chat.postMessage")
+            .iter()
+            .filter(|(_, a)| a.get("thread_ts").is_some())
+            .count();
+        (tickets.len() == threads && answered == threads).then_some(tickets)
+    })
+    .await;
+    let thread_of: BTreeMap<String, String> =
+        opened.iter().map(|(m, key)| (key.clone(), ts(m.trim_start_matches("burst-").parse().unwrap()))).collect();
+    let comment = |n: usize| format!("comment {n:03}");
+    let look = || -> Seen {
+        support::slack_calls(&posts, "chat.postMessage")
+            .into_iter()
+            .enumerate()
+            .filter_map(|(n, (_, a))| {
+                let text = a["text"].as_str()?;
+                let at = text.find("comment ")?;
+                let what = format!("{} {}", a.get("thread_ts")?.as_str()?, text.get(at..at + 11)?);
+                Some((what, format!("post {n}")))
+            })
+            .collect()
+    };
+    let steps: Vec<(String, usize)> = (0..threads * per_thread).map(|n| (opened[n % threads].1.clone(), n)).collect();
+    victim.plan(steps.len());
+    for (step, (key, n)) in steps.iter().enumerate() {
+        let body = json!({"body": comment(*n), "public": true});
+        victim.server.ok(Method::POST, &format!("/api/v1/tickets/{key}/comments"), &d.engineer, Some(body)).await;
+        victim.after_step(step, look().len());
+    }
+    let expected: BTreeMap<String, usize> =
+        steps.iter().map(|(key, n)| (format!("{} {}", thread_of[key], comment(*n)), 1)).collect();
+    let seen = settle(&label, &expected, victim.quiet_from(OUTBOX_LEASE), || async { look() }).await;
+    outgoing_once(&label, &victim, &expected, &seen, true);
+}
+
 /// Mail in: every message accepted over SMTP becomes exactly one ticket, and every reply
 /// to one of them (threaded by `References`, sent in the same burst: `replied` per chunk of
 /// twenty) one comment on it.
@@ -791,7 +870,6 @@ async fn slack_in(db: Db, follow_ups: bool) {
     let d = desk(&victim.server).await;
     let setup = json!({"slack_channel": "#stringer-acme"});
     victim.server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(setup)).await;
-    let channel = "CSTRINGER-ACME";
     let openings = 30;
     let replies = if follow_ups { 10 } else { 0 };
     let ts = |i: usize| format!("1700000000.{:06}", i + 1);
@@ -803,25 +881,7 @@ async fn slack_in(db: Db, follow_ups: bool) {
     );
     victim.plan(messages.len());
     for (step, (event_id, ts, thread, text)) in messages.iter().enumerate() {
-        let mut event = json!({"type": "message", "channel": channel, "user": "UALICE", "ts": ts, "text": text});
-        if let Some(t) = thread {
-            event["thread_ts"] = json!(t);
-        }
-        let body =
-            json!({"type": "event_callback", "team_id": "T1", "event_id": event_id, "event_time": 1, "event": event})
-                .to_string();
-        let timestamp = jiff::Timestamp::now().as_second();
-        let signature = stringer_integrations::slack::sign_request(SLACK_SECRET, timestamp, body.as_bytes());
-        let (status, answer) = support::slack_post_signed(
-            &victim.server,
-            "/slack/events",
-            "application/json",
-            &body,
-            timestamp,
-            &signature,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
+        slack_message(&victim.server, event_id, ts, thread.as_deref(), text).await;
         let done =
             if victim.kill_after.contains(&step) { burst_tickets(&victim.server, &d.admin).await.len() } else { 0 };
         victim.after_step(step, done);
