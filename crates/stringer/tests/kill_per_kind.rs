@@ -703,8 +703,9 @@ async fn slack_updates(db: Db) {
 /// twenty) one comment on it.
 async fn mail_in(db: Db, replied: usize) {
     let label = label(&db, "mail-in");
-    let mut victim =
-        Victim::start(&db, &["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", MAIL_DOMAIN]);
+    // The burst is more than a client may send in a minute by default.
+    let args = ["--smtp-listen", "127.0.0.1:0", "--mail-trust-loopback", "--mail-domain", MAIL_DOMAIN];
+    let mut victim = Victim::start(&db, &[&args[..], &["--smtp-messages-per-minute", "10000"]].concat());
     let d = desk(&victim.server).await;
     let put = json!({"unknown_senders": "accept", "subject_severity": true, "accept_domains": ["acme.example"]});
     victim.server.ok(Method::PUT, "/api/v1/orgs/acme/mail", &d.admin, Some(put)).await;
