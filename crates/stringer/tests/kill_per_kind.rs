@@ -3,12 +3,12 @@
 //! webhook subscribers, post-incident report announcements to the org's admins and Slack
 //! channel, welcome-packet letters, public comments into the tickets' Slack threads) and of
 //! incoming message (mail over SMTP, Events API v2 signals, Slack channel messages), a burst
-//! is produced against the real server on SQLite
-//! and on PostgreSQL, and the server is killed (SIGKILL) twice while the burst is worked
-//! through — once at a seeded random moment in the middle of the burst and once right after
-//! its last request was accepted — and restarted at once on the same database. Afterwards
-//! the test waits (polling, with a deadline) until everything is in, and counts at local
-//! receivers (webhook, SMTP and Slack stand-ins) or through the API.
+//! is produced against the real server on SQLite and on PostgreSQL, and the server is killed
+//! (SIGKILL) twice while the burst is worked through — once after a seeded random step in
+//! the middle of the burst and once right after its last request was accepted — and
+//! restarted at once on the same database. Afterwards the test waits (polling, with a
+//! deadline) until everything is in, and counts at local receivers (webhook, SMTP and Slack
+//! stand-ins) or through the API.
 //!
 //! What "once" means (the rule of `crash.rs`, where a page is counted by its idempotency key):
 //!
@@ -21,8 +21,8 @@
 //! - **Outgoing, without such an identity** (a Slack post): every post is what a reader sees,
 //!   so each expected post arrives exactly once.
 //! - **Incoming**: every accepted message (a mail, an event, a Slack message) is exactly one
-//!   ticket or comment, and each signal's action is applied once (one acknowledgement or
-//!   resolution on the ticket's timeline).
+//!   ticket, or one comment on the ticket it answers, and each signal's action is applied
+//!   once (one acknowledgement or resolution on the ticket's timeline).
 //!
 //! Settled means: everything expected has arrived and the longest lease of the kind's work
 //! has run out since the last kill (plus a margin), so whatever the killed server had claimed
