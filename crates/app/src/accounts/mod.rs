@@ -10,6 +10,7 @@
 //! API cannot.
 
 pub mod links;
+pub mod mailing;
 pub mod numbers;
 pub mod orgs;
 pub mod password;
@@ -69,13 +70,6 @@ impl From<StoreError> for AccountError {
     }
 }
 
-/// Mail to one person that is not a page: password links, invitations, notices.
-#[async_trait]
-pub trait AccountMail: Send + Sync {
-    /// Sends a plain-text mail, at once.
-    async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError>;
-}
-
 /// Text messages to one number: the code confirming a phone number.
 #[async_trait]
 pub trait Texts: Send + Sync {
@@ -93,8 +87,9 @@ pub struct Outside {
     pub limits: RateLimit,
     /// The server's own address, for links in mail.
     pub public_url: String,
-    /// The mail relay, when configured.
-    pub mail: Option<Arc<dyn AccountMail>>,
+    /// Whether the server has a mail relay: account mail is then written to the outbox
+    /// (see [`mailing`]) and sent by the engine.
+    pub sends_mail: bool,
     /// The SMS provider, when configured.
     pub texts: Option<Arc<dyn Texts>>,
     /// Whether orgs' shared channels are kicked off (the Slack app has a bot token): a new

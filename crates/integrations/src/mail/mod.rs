@@ -149,10 +149,3 @@ fn header(name: &'static str, value: &str) -> HeaderValue {
 fn unbuildable(e: lettre::error::Error) -> SendError {
     SendError::Permanent(format!("cannot build the message: {e}"))
 }
-
-#[async_trait::async_trait]
-impl stringer_app::accounts::AccountMail for Mail {
-    async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
-        Mail::send_text(self, to, subject, body).await
-    }
-}

@@ -71,7 +71,7 @@ async fn users_page(
                 && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
             let roles = UserRole::ALL.into_iter().filter(|r| r.is_staff() == u.role.is_staff()).collect();
             Some(UserLine {
-                may_mail_link: may_deactivate && state.mail.is_some(),
+                may_mail_link: may_deactivate && state.settings.mail_configured,
                 roles,
                 id: u.id.to_string(),
                 name: u.name.clone(),
