@@ -56,7 +56,7 @@ pub enum AccountError {
     /// The state of things refuses it (no mail relay, a number another person holds).
     #[error("{0}")]
     Conflict(String),
-    /// An outside system (the mail relay, the SMS provider) did not take a message.
+    /// An outside system (the SMS provider) did not take a message.
     #[error("{0}")]
     Unavailable(&'static str),
     /// The rules or the store refused.
