@@ -211,9 +211,9 @@ impl AccountDesk {
     }
 
     /// An org admin invites `email` into their org: the invitation is stored with the mail of
-    /// its link to the address (sent by the engine's courier), unless staff or another org's user holds the address — then
-    /// the holder is told of the attempt and no link is made. Either way the answer is the
-    /// same.
+    /// its link to the address (sent later by the engine's courier), unless staff or another
+    /// org's user holds the address — then the holder is told of the attempt and no link is
+    /// made. Either way the answer is the same.
     async fn invite(
         &self,
         who: &Principal,
