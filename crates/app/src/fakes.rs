@@ -6,6 +6,7 @@
 // The stubs answer the same error whatever they are asked.
 #![allow(unused_variables)]
 
+use crate::accounts::letter::AccountLetter;
 use crate::outcome::{AppError, Recorded};
 use crate::ports::{Accounts, Backlog, Backoff, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use crate::records::{
@@ -312,6 +313,7 @@ impl Accounts for World {
         purpose: &str,
         now: i64,
         expires_at: i64,
+        mail: Option<&AccountLetter>,
     ) -> Result<(), StoreError> {
         Err(absent("insert_password_link"))
     }
@@ -338,7 +340,7 @@ impl Accounts for World {
         Err(absent("address_held_elsewhere"))
     }
 
-    async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError> {
+    async fn insert_invitation(&self, invitation: &InvitationRecord, mail: &AccountLetter) -> Result<(), StoreError> {
         Err(absent("insert_invitation"))
     }
 

@@ -6,6 +6,7 @@
 //! one-time records that protect the doors (rate limits, sign-in back-off, replay guard,
 //! idempotency keys, settings). The SQL stores implement all of them.
 
+use crate::accounts::letter::AccountLetter;
 use crate::outcome::{AppError, Recorded};
 use crate::records::{
     AttachmentRecord, CommentRecord, ContactMethodRecord, DeliveryRecord, InquiryRecord, InvitationRecord, KeyClaim,
@@ -149,7 +150,7 @@ pub trait Accounts: Send + Sync {
     /// or they were deactivated already.
     async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError>;
     /// Stores a one-time password link for `user` (`purpose`: invitation or reset), expiring
-    /// at `expires_at`.
+    /// at `expires_at`, with its `mail` (if it is mailed) in the same transaction.
     async fn insert_password_link(
         &self,
         id: &str,
@@ -157,6 +158,7 @@ pub trait Accounts: Send + Sync {
         purpose: &str,
         now: i64,
         expires_at: i64,
+        mail: Option<&AccountLetter>,
     ) -> Result<(), StoreError>;
     /// Uses a password link at `now`: sets the user's password hash and ends their sessions,
     /// atomically, if the link is unused, unexpired and its user active; answers the user.
@@ -172,7 +174,8 @@ pub trait Accounts: Send + Sync {
     async fn address_held_elsewhere(&self, email: &str, org: &OrgSlug) -> Result<bool, StoreError>;
     /// Stores an invitation; an address with an account in the org, or with an unused
     /// invitation into it that has not expired at `invitation.created_at`, is a duplicate.
-    async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError>;
+    /// Its `mail` is written in the same transaction.
+    async fn insert_invitation(&self, invitation: &InvitationRecord, mail: &AccountLetter) -> Result<(), StoreError>;
     /// Whether an invitation can still be accepted at `now`: unused, unexpired, and its
     /// address held by nobody outside its org.
     async fn invitation_usable(&self, id: &str, now: i64) -> Result<bool, StoreError>;

@@ -8,7 +8,7 @@
 //! | `sweep` | due timers through the [`Desk`]: breaches, escalation steps, deadlines | [`cycles::sweep`] |
 //! | `dispatcher`, `deliverer`, `settler` | outbox notices into deliveries; sending them, pages first; settling sent page messages | [`cycles::outgoing`] |
 //! | `mailroom`, `alert_intake`, `chat_intake` | what the doors stored: mail, monitoring signals, channel messages | [`cycles::intake`] |
-//! | `status_clock`, `report_herald`, `postman` | maintenances moved on time, status notices, report announcements, letters | [`cycles::publishing`] |
+//! | `status_clock`, `report_herald`, `postman`, `courier` | maintenances moved on time, status notices, report announcements, letters, account mail (password links, invitations) | [`cycles::publishing`] |
 //! | `janitor`, `gauges` | expired idempotency keys; open tickets and backlog for `/metrics` | [`cycles::upkeep`] |
 //!
 //! One loop, [`cycle::drive`], runs every cycle: it paces the steps ([`pacing`]: at once
@@ -36,11 +36,12 @@ pub use supervisor::{Pulse, Supervisor};
 use cycle::supervise;
 use cycles::intake::{AlertIntake, ChatIntake, Mailroom};
 use cycles::outgoing::{Deliverer, Dispatcher, Settler};
-use cycles::publishing::{Postman, ReportHerald, StatusClock};
+use cycles::publishing::{AccountCourier, Postman, ReportHerald, StatusClock};
 use cycles::sweep::Sweep;
 use cycles::upkeep::{Gauges, Janitor};
 use std::sync::Arc;
 use std::time::Duration;
+use stringer_app::accounts::mailing::Courier;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
 use stringer_app::delivery::Sender;
@@ -100,6 +101,8 @@ pub struct Intakes {
     pub reports: Herald,
     /// Letters to orgs' people: quarterly reviews mailed when a quarter ends, welcome packets.
     pub letters: Letters,
+    /// Account mail: password links, org invitations and their notices.
+    pub account_mail: Courier,
     /// The doorbells the store rings when this process stored work for a cycle.
     pub bells: Bells,
 }
@@ -162,7 +165,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status, reports, letters, bells } = intakes;
+        let Intakes { mail, alerts, chat, status, reports, letters, account_mail, bells } = intakes;
         let supervisor = Supervisor::new(config.stall_grace);
         let dispatched = Arc::new(Notify::new());
         let (sup, s) = (&supervisor, &stopped);
@@ -196,6 +199,7 @@ where
             supervise(sup, s.clone(), move || StatusClock { status: status.clone() }),
             supervise(sup, s.clone(), move || ReportHerald { herald: reports.clone() }),
             supervise(sup, s.clone(), move || Postman { letters: letters.clone(), reviews_read: None }),
+            supervise(sup, s.clone(), move || AccountCourier { mail: account_mail.clone() }),
             supervise(sup, s.clone(), {
                 let (store, expiry) = (store.clone(), config.idempotency_expiry_seconds);
                 move || Janitor { store: store.clone(), expiry }

@@ -5,6 +5,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::accounts::letter::AccountLetter;
 use stringer_app::keyed::Written;
 use stringer_app::ports::Accounts;
 use stringer_app::records::{InvitationRecord, OrgRecord, SessionRecord, TokenRecord, UserRecord};
@@ -249,7 +250,9 @@ impl Accounts for SqlStore {
         purpose: &str,
         now: i64,
         expires_at: i64,
+        mail: Option<&AccountLetter>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await.map_err(backend_err)?;
         sqlx::query(
             "INSERT INTO password_links (id, user_id, purpose, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, NULL)",
         )
@@ -258,10 +261,13 @@ impl Accounts for SqlStore {
         .bind(purpose)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(|e| insert_err(e, "password link"))?;
-        Ok(())
+        if let Some(mail) = mail {
+            crate::account_mail::insert(&mut tx, mail, now).await?;
+        }
+        tx.commit().await.map_err(backend_err)
     }
 
     async fn use_password_link(&self, id: &str, hash: &str, now: i64) -> Result<Option<UserId>, StoreError> {
@@ -344,7 +350,7 @@ impl Accounts for SqlStore {
         Ok(found.is_some())
     }
 
-    async fn insert_invitation(&self, invitation: &InvitationRecord) -> Result<(), StoreError> {
+    async fn insert_invitation(&self, invitation: &InvitationRecord, mail: &AccountLetter) -> Result<(), StoreError> {
         let taken = || {
             StoreError::Duplicate(format!("a user or invitation for {} in org {}", invitation.email, invitation.org))
         };
@@ -382,6 +388,7 @@ impl Accounts for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| insert_err(e, "invitation"))?;
+        crate::account_mail::insert(&mut tx, mail, invitation.created_at).await?;
         tx.commit().await.map_err(backend_err)
     }
 

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod account_mail;
 mod accounts;
 mod alerts;
 mod bells;

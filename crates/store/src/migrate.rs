@@ -121,6 +121,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0032_keyed_writes_all.sql"),
         include_str!("../migrations/postgres/0032_keyed_writes_all.sql"),
     ),
+    (
+        33,
+        include_str!("../migrations/sqlite/0033_account_mail.sql"),
+        include_str!("../migrations/postgres/0033_account_mail.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -1,4 +1,5 @@
-//! The outbox's tables (status notices, report announcements, letters, channel kickoffs),
+//! The outbox's tables (status notices, report announcements, letters, channel kickoffs,
+//! account mail),
 //! one SQL for all of them behind the one port [`Sendings`]: a row is due while
 //! `next_attempt_at` has passed; claiming pushes it to the lease's end so no other instance
 //! takes it; a send ends it (`sent_at`, or the error it was given up with) or puts it back
@@ -8,6 +9,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
+use stringer_app::accounts::letter::AccountLetter;
 use stringer_app::chat::OwedKickoff;
 use stringer_app::letters::Letter;
 use stringer_app::outbox::Sendings;
@@ -39,6 +41,7 @@ sendings!(NoticeRecord, "status_notices", claim_notices);
 sendings!(Announcement, "report_announcements", claim_announcements);
 sendings!(Letter, "org_letters", claim_letters);
 sendings!(OwedKickoff, "channel_kickoffs", claim_kickoffs);
+sendings!(AccountLetter, "account_mail", claim_account_mail);
 
 impl SqlStore {
     /// Claims up to `limit` rows of `table` due at `now` until `lease_until`, oldest first,

@@ -578,3 +578,65 @@ async fn postgres_keyed_writes_mark_their_key() {
     let Some(url) = postgres_url("keyed") else { return };
     keyed_writes_mark_their_key(&url).await;
 }
+
+/// A password link's mail is written with the link, in its transaction, and holds the link's
+/// id and expiry only: nothing in its row is the link or its signature. A link written twice
+/// is refused and leaves one mail.
+async fn account_mail_holds_no_link(url: &str) {
+    use stringer_app::accounts::letter::Purpose;
+    use stringer_app::accounts::letter::{AccountLetter, Carries, signed_link};
+    use stringer_app::outbox::Sendings;
+    use stringer_app::ports::Accounts;
+    use stringer_app::records::UserRecord;
+    use stringer_core::ids::{UserId, UserRole};
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let ann = UserRecord {
+        id: UserId::from("usr_ann"),
+        email: "ann@vendor.example".into(),
+        name: "Ann".into(),
+        role: UserRole::Engineer,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: 0,
+        time_zone: None,
+        deactivated_at: None,
+    };
+    store.insert_user(&ann, None).await.unwrap();
+    let (link, expires) = ("pwl_01J0000000000000000000000A", 4_600);
+    let carries = Carries::PasswordLink { link: link.into(), expires, purpose: Purpose::Reset };
+    let mail = AccountLetter::new(&ann.email, None, carries);
+    store.insert_password_link(link, &ann.id, "reset", 1_000, expires, Some(&mail)).await.unwrap();
+    assert!(store.insert_password_link(link, &ann.id, "reset", 1_001, expires, Some(&mail)).await.is_err());
+
+    let key = store.setting_or_init("password_link_key", "a-key-made-now").await.unwrap();
+    let signed = signed_link("https://desk.example", &key, link, expires);
+    let signature = signed.rsplit('.').next().unwrap();
+    let raw = sqlx::AnyPool::connect(url).await.unwrap();
+    let rows: Vec<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT id, kind, link, CAST(expires_at AS TEXT), recipient FROM account_mail")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
+    raw.close().await;
+    assert_eq!(rows.len(), 1, "one mail for one link");
+    let row = format!("{:?}", rows[0]);
+    assert!(row.contains(link) && row.contains("4600"), "{row}");
+    assert!(!row.contains(signature) && !row.contains("/password/"), "the row holds no link: {row}");
+
+    let claimed = Sendings::<AccountLetter>::claim(&store, 1_000, 1_060, 10).await.unwrap();
+    assert_eq!(claimed, vec![mail], "the courier reads back what was written");
+}
+
+#[tokio::test]
+async fn sqlite_account_mail_holds_no_link() {
+    let path = tempdir().join("stringer.db");
+    account_mail_holds_no_link(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_account_mail_holds_no_link() {
+    let Some(url) = postgres_url("account_mail") else { return };
+    account_mail_holds_no_link(&url).await;
+}

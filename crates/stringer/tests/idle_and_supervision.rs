@@ -10,7 +10,7 @@ use sqlx::Connection;
 use support::{Db, Server, desk, open_ticket};
 
 /// The engine's cycles (the chat intake runs only with a Slack bot token).
-const CYCLES: [&str; 11] = [
+const CYCLES: [&str; 12] = [
     "sweep",
     "dispatcher",
     "deliverer",
@@ -20,6 +20,7 @@ const CYCLES: [&str; 11] = [
     "status_clock",
     "report_herald",
     "postman",
+    "courier",
     "janitor",
     "gauges",
 ];

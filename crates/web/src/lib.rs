@@ -67,6 +67,9 @@ pub struct Settings {
     /// Events each integration key may send per minute (bursts of ten seconds' worth);
     /// past it the doors answer 429.
     pub alert_events_per_minute: u32,
+    /// Whether the server has a mail relay (`--smtp-url`): mail to people (password links,
+    /// packets) is then written to the outbox, which the engine sends.
+    pub mail_configured: bool,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             idempotency_lease: idempotency::LEASE_SECONDS,
             secure_cookies: false,
             alert_events_per_minute: 6000,
+            mail_configured: false,
         }
     }
 }
@@ -109,9 +113,6 @@ pub struct AppState {
     pub links: Option<AckLinks>,
     /// The Slack app.
     pub slack: SlackApp,
-    /// The SMTP relay, for mail to people that is not a page (password links), when
-    /// configured (`--smtp-url`).
-    pub mail: Option<stringer_integrations::mail::Mail>,
     /// The server's own address (`--public-url`), for links in mail.
     pub public_url: String,
     /// The alert doors' budgets and recently read keys (see [`routes::alerts`]).
@@ -143,13 +144,13 @@ impl AppState {
 
     /// The account and org use cases for a principal.
     pub fn accounts(&self) -> stringer_app::accounts::AccountDesk {
-        use stringer_app::accounts::{AccountMail, Outside, Texts};
+        use stringer_app::accounts::{Outside, Texts};
         let tokens = self.tokens.clone();
         let outside = Outside {
             login_limit: self.settings.login_limit,
             limits: self.settings.limits,
             public_url: self.public_url.clone(),
-            mail: self.mail.clone().map(|m| Arc::new(m) as Arc<dyn AccountMail>),
+            sends_mail: self.settings.mail_configured,
             texts: self.texts.clone().map(|t| Arc::new(t) as Arc<dyn Texts>),
             kicks_off: self.slack.chat.is_some(),
             forget: Arc::new(move || tokens.clear()),
@@ -229,7 +230,6 @@ impl AppState {
             tokens: Arc::default(),
             links: None,
             slack: SlackApp { inbound: None, client: None, chat: None },
-            mail: None,
             public_url: String::new(),
             alert_door: Arc::default(),
             phone: None,

@@ -26,7 +26,7 @@ pub async fn of(state: &AppState, org: &OrgRecord) -> Result<Packet, ApiError> {
 /// Posts `org`'s packet to `to`, for the engine to mail (durable, retried); answers the
 /// addresses it goes to. Refused when the server has no mail relay (`--smtp-url`).
 pub async fn mail(state: &AppState, org: &OrgRecord, to: &[UserRecord]) -> Result<Vec<String>, ApiError> {
-    if state.mail.is_none() {
+    if !state.settings.mail_configured {
         return Err(ApiError::unprocessable("the server has no mail relay (--smtp-url) to send the packet with"));
     }
     let addresses: Vec<String> = to.iter().map(|u| u.email.clone()).collect();

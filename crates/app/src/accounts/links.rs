@@ -1,25 +1,22 @@
-//! One-time "set your password" links, for invitations and resets, sent by mail. A link is
+//! One-time "set your password" links, for invitations and resets, mailed through the outbox
+//! ([`super::mailing`], written with the link in one transaction). A link is
 //! `/password/ID.EXPIRES.SIGNATURE`: the HMAC-SHA256 under the server's key (a setting made on
 //! first use) of the id and expiry, so nothing secret is stored; the row only says whose link
 //! it is and whether it was used. Using a link sets the password and ends the user's other
 //! sessions, once. A link's id is a password link's (`pwl_`, for an account) or an org
 //! admin's invitation's (`inv_`: using it makes the account).
 
-use super::tokens::new_secret;
-use super::{AccountDesk, AccountError, AccountMail, password};
+use super::letter::{AccountLetter, Carries, Purpose, signature, signed_link};
+use super::{AccountDesk, AccountError, password};
 use crate::act::Principal;
 use crate::ids::is_id;
 use crate::limits::{RateLimit, client_key};
-use crate::records::{InvitationRecord, UserRecord};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use std::sync::Arc;
+use crate::ports::Safeguards;
+use crate::records::UserRecord;
+use crate::store::StoreError;
 use stringer_core::access::Action;
 use stringer_core::ids::{UserId, UserRole};
 use subtle::ConstantTimeEq;
-
-/// The setting holding the signing key.
-const KEY_SETTING: &str = "password_link_key";
 
 /// How long an invitation works.
 pub const INVITATION_SECONDS: i64 = 7 * 86_400;
@@ -28,106 +25,50 @@ pub const INVITATION_SECONDS: i64 = 7 * 86_400;
 /// however often it is asked (each link works until it is used or expires, so one is enough).
 pub const RESET_MAIL_INTERVAL: i64 = 15 * 60;
 
-/// What a link is for; an invitation lives longer than a reset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// A new account's first password.
-    Invitation,
-    /// A forgotten password.
-    Reset,
-}
+/// The setting holding the key password links are signed with.
+pub(super) const KEY_SETTING: &str = "password_link_key";
 
-impl Purpose {
-    /// Its name in the store and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Invitation => "invitation",
-            Purpose::Reset => "reset",
-        }
-    }
-
-    /// The purpose named `name` in the API.
-    pub fn parse(name: &str) -> Option<Purpose> {
-        match name {
-            "invitation" => Some(Purpose::Invitation),
-            "reset" => Some(Purpose::Reset),
-            _ => None,
-        }
-    }
-
-    /// How long a link works.
-    pub fn seconds(self) -> i64 {
-        match self {
-            Purpose::Invitation => 7 * 86_400,
-            Purpose::Reset => 3600,
-        }
-    }
-}
-
-fn signature(key: &str, id: &str, expires: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{id}.{expires}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// The signing key in `safeguards`, made on first use.
+pub(super) async fn link_key(safeguards: &dyn Safeguards) -> Result<String, StoreError> {
+    safeguards.setting_or_init(KEY_SETTING, &super::tokens::new_secret()).await
 }
 
 impl AccountDesk {
     async fn link_key(&self) -> Result<String, AccountError> {
-        Ok(self.ports.safeguards.setting_or_init(KEY_SETTING, &new_secret()).await?)
+        Ok(link_key(self.ports.safeguards.as_ref()).await?)
     }
 
-    /// The mail relay, or the refusal of a server without one: a link is never shown to
-    /// anyone but its owner, so without a relay none is made.
-    pub(super) fn relay(&self) -> Result<&Arc<dyn AccountMail>, AccountError> {
-        self.outside.mail.as_ref().ok_or_else(|| {
-            AccountError::Conflict(
-                "this server has no mail relay (--smtp-url), so it cannot send password links".into(),
-            )
-        })
+    /// Refuses on a server without a mail relay: a link is never shown to anyone but its
+    /// owner, so without a relay none is made.
+    pub(super) fn relay(&self) -> Result<(), AccountError> {
+        if self.outside.sends_mail {
+            return Ok(());
+        }
+        Err(AccountError::Conflict(
+            "this server has no mail relay (--smtp-url), so it cannot send password links".into(),
+        ))
     }
 
     /// Whether the server sends mail at all.
     pub fn sends_mail(&self) -> bool {
-        self.outside.mail.is_some()
+        self.outside.sends_mail
     }
 
     /// The signed link for the id `id` expiring at `expires`.
     async fn link(&self, id: &str, expires: i64) -> Result<String, AccountError> {
-        let token = format!("{id}.{expires}.{}", signature(&self.link_key().await?, id, expires));
-        Ok(format!("{}/password/{token}", self.outside.public_url))
+        Ok(signed_link(&self.outside.public_url, &self.link_key().await?, id, expires))
     }
 
-    /// Mails a text; a relay that does not take it is [`AccountError::Unavailable`].
-    async fn deliver(&self, to: &str, subject: &str, body: String) -> Result<(), AccountError> {
-        self.relay()?.send_text(to, subject, body).await.map_err(|e| {
-            tracing::warn!("a mail about an account could not be sent: {e}");
-            AccountError::Unavailable("the mail relay did not take the message; try again")
-        })
-    }
-
-    /// Makes a link for `user` and mails it to them; answers when it expires. Refused when
-    /// the server has no mail relay: the link is never shown to anyone but its owner.
+    /// Makes a link for `user` with its mail, written in one transaction for the engine's
+    /// courier to send; answers when it expires. Refused when the server has no mail relay:
+    /// the link is never shown to anyone but its owner.
     async fn send_link(&self, user: &UserRecord, purpose: Purpose) -> Result<i64, AccountError> {
         self.relay()?;
         let now = self.now();
         let expires = now + purpose.seconds();
         let id = self.new_id("pwl");
-        self.ports.accounts.insert_password_link(&id, &user.id, purpose.as_str(), now, expires).await?;
-        let link = self.link(&id, expires).await?;
-        let hours = purpose.seconds() / 3600;
-        let (subject, opening) = match purpose {
-            Purpose::Invitation => {
-                ("Your Stringer account", format!("Hello {},\n\nan account on Stringer was made for you.", user.name))
-            }
-            Purpose::Reset => (
-                "Reset your Stringer password",
-                format!(
-                    "Hello {},\n\nsomeone asked to reset your Stringer password. If it was not you, ignore this mail.",
-                    user.name
-                ),
-            ),
-        };
-        let body = format!("{opening}\n\nSet your password here (the link works once, for {hours} hours):\n{link}\n");
-        self.deliver(&user.email, subject, body).await?;
+        let mail = AccountLetter::new(&user.email, None, Carries::PasswordLink { link: id.clone(), expires, purpose });
+        self.ports.accounts.insert_password_link(&id, &user.id, purpose.as_str(), now, expires, Some(&mail)).await?;
         Ok(expires)
     }
 
@@ -140,7 +81,8 @@ impl AccountDesk {
         let now = self.now();
         let expires = now + Purpose::Invitation.seconds();
         let id = self.new_id("pwl");
-        self.ports.accounts.insert_password_link(&id, &admin.id, Purpose::Invitation.as_str(), now, expires).await?;
+        let accounts = &self.ports.accounts;
+        accounts.insert_password_link(&id, &admin.id, Purpose::Invitation.as_str(), now, expires, None).await?;
         self.link(&id, expires).await
     }
 
@@ -181,28 +123,6 @@ impl AccountDesk {
             tracing::warn!("a reset link was asked for but not sent: {e}");
         }
         Ok(())
-    }
-
-    /// Mails a stored invitation's link to its address: following it, the invitee sets a
-    /// password and the account is made.
-    pub(super) async fn mail_invitation(&self, invitation: &InvitationRecord, org: &str) -> Result<(), AccountError> {
-        let link = self.link(&invitation.id, invitation.expires_at).await?;
-        let days = INVITATION_SECONDS / 86_400;
-        let body = format!(
-            "Hello {},\n\nyou were invited to {org}'s support desk on Stringer.\n\nChoose your password here to make your account (the link works once, for {days} days):\n{link}\n\nIf you did not expect this, ignore this mail: no account is made.\n",
-            invitation.name
-        );
-        self.deliver(&invitation.email, &format!("Your invitation to {org} on Stringer"), body).await
-    }
-
-    /// Tells the holder of an address that an org admin tried to invite it: no account was
-    /// made and no link exists (the address has an account already, as staff or in another
-    /// org).
-    pub(super) async fn notice_held(&self, invitation: &InvitationRecord, org: &str) -> Result<(), AccountError> {
-        let body = format!(
-            "Hello,\n\nan admin of {org} tried to invite this address to their support desk on Stringer. This address has a Stringer account already, so no new account was made and nothing changed for you.\n\nIf you do want to join {org}, ask your contact at the vendor; if you did not expect this, you need not do anything.\n"
-        );
-        self.deliver(&invitation.email, &format!("Someone at {org} tried to invite you to Stringer"), body).await
     }
 
     /// The link's id, if `token` is genuine, unexpired and unused, and its user active (for

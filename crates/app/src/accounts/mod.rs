@@ -9,7 +9,9 @@
 //! callers. The JSON API and the pages call the same functions, so a page can do nothing the
 //! API cannot.
 
+pub mod letter;
 pub mod links;
+pub mod mailing;
 pub mod numbers;
 pub mod orgs;
 pub mod password;
@@ -59,7 +61,7 @@ pub enum AccountError {
     /// The state of things refuses it (no mail relay, a number another person holds).
     #[error("{0}")]
     Conflict(String),
-    /// An outside system (the mail relay, the SMS provider) did not take a message.
+    /// An outside system (the SMS provider) did not take a message.
     #[error("{0}")]
     Unavailable(&'static str),
     /// The rules or the store refused.
@@ -71,13 +73,6 @@ impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> AccountError {
         AccountError::App(AppError::Store(e))
     }
-}
-
-/// Mail to one person that is not a page: password links, invitations, notices.
-#[async_trait]
-pub trait AccountMail: Send + Sync {
-    /// Sends a plain-text mail, at once.
-    async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError>;
 }
 
 /// Text messages to one number: the code confirming a phone number.
@@ -97,8 +92,9 @@ pub struct Outside {
     pub limits: RateLimit,
     /// The server's own address, for links in mail.
     pub public_url: String,
-    /// The mail relay, when configured.
-    pub mail: Option<Arc<dyn AccountMail>>,
+    /// Whether the server has a mail relay: account mail is then written to the outbox
+    /// (see [`mailing`]) and sent by the engine.
+    pub sends_mail: bool,
     /// The SMS provider, when configured.
     pub texts: Option<Arc<dyn Texts>>,
     /// Whether orgs' shared channels are kicked off (the Slack app has a bot token): a new

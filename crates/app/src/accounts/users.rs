@@ -3,6 +3,7 @@
 //! reveals no account outside the org); changed (name, role, clearance, time zone); and
 //! deactivated.
 
+use super::letter::{AccountLetter, Carries};
 use super::orgs::may_list;
 use super::{AccountDesk, AccountError, check_name, decided, password};
 use crate::act::Principal;
@@ -209,10 +210,10 @@ impl AccountDesk {
         Ok(Created::Account(user))
     }
 
-    /// An org admin invites `email` into their org: the invitation is stored and its link
-    /// mailed to the address, unless staff or another org's user holds the address — then
-    /// the holder is told of the attempt and no link is made. Either way the answer is the
-    /// same.
+    /// An org admin invites `email` into their org: the invitation is stored with the mail of
+    /// its link to the address (sent later by the engine's courier), unless staff or another
+    /// org's user holds the address — then the holder is told of the attempt and no link is
+    /// made. Either way the answer is the same.
     async fn invite(
         &self,
         who: &Principal,
@@ -239,12 +240,14 @@ impl AccountDesk {
             created_at: now,
             expires_at: now + super::links::INVITATION_SECONDS,
         };
-        self.ports.accounts.insert_invitation(&invitation).await?;
-        if held {
-            self.notice_held(&invitation, &org.name).await?;
+        // Its mail goes out with it: its link, or the notice to the holder of the address.
+        let carries = if held {
+            Carries::Held { invitation: invitation.id.clone() }
         } else {
-            self.mail_invitation(&invitation, &org.name).await?;
-        }
+            Carries::Invitation { invitation: invitation.id.clone(), expires: invitation.expires_at }
+        };
+        let mail = AccountLetter::new(&invitation.email, Some(org.slug.clone()), carries);
+        self.ports.accounts.insert_invitation(&invitation, &mail).await?;
         Ok(invitation)
     }
 

@@ -3,7 +3,8 @@
 //! new status, so two instances write one), writes reminders an hour before one begins, and
 //! sends subscribers their notices; the **report herald** announces published post-incident
 //! reports (a post in the org's channel, a mail to each of its admins); the **postman** writes
-//! the quarterly reviews owed once a quarter has ended and sends the letters waiting.
+//! the quarterly reviews owed once a quarter has ended and sends the letters waiting; the
+//! **courier** sends account mail (password links, invitations) under its own policy.
 
 use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
@@ -11,6 +12,7 @@ use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
 use std::time::{Duration, Instant};
 use stringer_app::Clock;
+use stringer_app::accounts::mailing::{ACCOUNT_MAIL, Courier};
 use stringer_app::letters::Postman as Letters;
 use stringer_app::postmortem::herald::Herald;
 use stringer_app::status::subscribers::{NOTICE_BATCH, Notifier};
@@ -126,5 +128,30 @@ impl Cycle for Postman {
             }
         };
         owed.and(sent)
+    }
+}
+
+/// Sends the account mail waiting: password links, org invitations and their notices.
+pub(crate) struct AccountCourier {
+    pub(crate) mail: Courier,
+}
+
+impl Cycle for AccountCourier {
+    fn name(&self) -> &'static str {
+        "courier"
+    }
+
+    fn pacing(&self) -> Pacing {
+        CLOCK_PACE
+    }
+
+    async fn step(&mut self, _pulse: &Pulse) -> Step {
+        match self.mail.send_due(SystemClock.now_precise().as_second()).await {
+            Ok(n) => Step::of(n, ACCOUNT_MAIL.batch),
+            Err(e) => {
+                tracing::warn!(error = %e, "sending account mail failed; retrying");
+                Step::failed()
+            }
+        }
     }
 }

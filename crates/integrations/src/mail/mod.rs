@@ -94,15 +94,6 @@ impl Mail {
         self.hand_over(self.message(d)?).await
     }
 
-    /// Sends a plain-text mail to one person (a password link), at once; its Message-ID is
-    /// derived from what it says (each link is new, so each mail is).
-    pub async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("{to}\n{subject}\n{body}"));
-        let id = format!("stringer.{}", hex::encode(&digest[..16]));
-        self.hand_over(Mail::text(self.envelope(to, subject.to_string(), &id)?, body)?).await
-    }
-
     /// Sends a status page's notice (or another outbox letter: a confirmation, an
     /// announcement, a review, a packet) to a subscriber: its Message-ID derived from the
     /// notice, `Auto-Submitted: auto-generated`, and with a subscription's one-click
@@ -148,11 +139,4 @@ fn header(name: &'static str, value: &str) -> HeaderValue {
 /// Why a message could not be built (a relay would refuse it, whenever it is tried).
 fn unbuildable(e: lettre::error::Error) -> SendError {
     SendError::Permanent(format!("cannot build the message: {e}"))
-}
-
-#[async_trait::async_trait]
-impl stringer_app::accounts::AccountMail for Mail {
-    async fn send_text(&self, to: &str, subject: &str, body: String) -> Result<(), SendError> {
-        Mail::send_text(self, to, subject, body).await
-    }
 }

@@ -323,7 +323,6 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let public = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let links = AckLinks::new(&key, &public);
     state.links = Some(links.clone());
-    state.mail = outside.mail.clone();
     state.public_url = public.clone();
     state.mail_addresses = (!mail_setup.addresses.domains.is_empty()).then(|| mail_setup.addresses.clone());
     state.phone_line = outside.phone.as_ref().and(args.sms_from.clone());
@@ -376,6 +375,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         idempotency_lease: args.idempotency_lease,
         alert_events_per_minute: args.alert_events_per_minute,
         secure_cookies: public.starts_with("https://"),
+        mail_configured: outside.mail.is_some(),
         ..Settings::default()
     };
     let engine_config = stringer_engine::Config {
@@ -426,9 +426,19 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         sender: Arc::new(outside.clone()),
         reachable: stringer_web::packet::reachable(&state),
     };
+    let account_mail = stringer_app::accounts::mailing::Courier {
+        letters: Arc::new(store.clone()),
+        book: Arc::new(stringer_app::accounts::mailing::StoredLinks {
+            accounts: state.ports.accounts.clone(),
+            safeguards: state.ports.safeguards.clone(),
+        }),
+        sender: Arc::new(outside.clone()),
+        public_url: public.clone(),
+    };
     let stringer_store::Bells { outbox, mail, signals, chat: chat_bell } = store.bells();
     let bells = stringer_engine::Bells { outbox, mail, signals, chat: chat_bell };
-    let intakes = stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters, bells };
+    let intakes =
+        stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters, account_mail, bells };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
     state.liveness = Some(Arc::new(engine.supervisor()));
 

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use stringer_app::accounts::links::Purpose;
+use stringer_app::accounts::letter::Purpose;
 use stringer_app::accounts::users::{Created, NewUser, UserChange};
 use stringer_core::access::{Action, Object};
 use stringer_core::ids::UserRole;
@@ -71,7 +71,7 @@ async fn users_page(
                 && caller.allowed(Action::UpdateUser { role: None, cleared: None }, object);
             let roles = UserRole::ALL.into_iter().filter(|r| r.is_staff() == u.role.is_staff()).collect();
             Some(UserLine {
-                may_mail_link: may_deactivate && state.mail.is_some(),
+                may_mail_link: may_deactivate && state.settings.mail_configured,
                 roles,
                 id: u.id.to_string(),
                 name: u.name.clone(),

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use stringer_app::accounts::links::Purpose;
+use stringer_app::accounts::letter::Purpose;
 use stringer_app::accounts::orgs::{NewOrg, OrgChange, warnings};
 use stringer_app::accounts::tokens::NewToken;
 use stringer_app::accounts::users::{Created, NewUser, UserChange};
