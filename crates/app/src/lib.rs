@@ -13,6 +13,7 @@ pub mod delivery;
 mod desk;
 pub mod files;
 pub mod ids;
+pub mod inbox;
 pub mod inquiries;
 pub mod keyed;
 pub mod letters;

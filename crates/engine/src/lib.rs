@@ -54,6 +54,7 @@ use stringer_app::chat::ChatDesk;
 use stringer_app::delivery::{DeliveryStore, Dispatched, InFlight, Sender, claim_due, dispatch, send};
 use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
+use stringer_app::inbox::{self, Report, Runner, WayIn, Work};
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
@@ -81,25 +82,21 @@ const OUTBOX_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::fr
 const SETTLE_PACE: Pacing = Pacing::new(Duration::from_millis(200), Duration::from_secs(2));
 /// How often the janitor runs.
 const JANITOR_PERIOD: Duration = Duration::from_secs(600);
-/// Received messages claimed per mailroom round (processed concurrently).
+/// Received messages claimed per mailroom round (different senders' processed at once).
 const MAIL_BATCH: i64 = 128;
-/// How long a claimed message stays hidden from other instances: far longer than a batch
-/// takes (well under a second), short enough that a crashed instance's claims come back
-/// soon. Processing twice is harmless (every id is derived from the message).
-const MAIL_LEASE_SECONDS: i64 = 15;
+/// How long claimed items of every intake (mail, signals, channel messages) stay hidden from
+/// other instances: far longer than a round takes (well under a second), short enough that a
+/// crashed instance's claims come back soon. Processing twice is harmless (every id is
+/// derived from the stored item).
+const INTAKE_LEASE_SECONDS: i64 = 15;
 /// The intakes' pacing (mail, alerts, chat): woken at once by their doorbells, polling for
 /// what other instances stored at most a second apart.
 const INTAKE_PACE: Pacing = Pacing::new(Duration::from_millis(100), Duration::from_secs(1));
 /// Monitoring signals claimed per round (different alerts processed at once).
 const SIGNAL_BATCH: i64 = 256;
-/// How long claimed signals stay hidden from other instances (as for mail: processing twice
-/// is harmless, every id is derived from the signal).
-const SIGNAL_LEASE_SECONDS: i64 = 15;
 /// Channel messages claimed per chat round (one channel's in order), and thread updates
 /// posted per round.
 const CHAT_BATCH: i64 = 128;
-/// How long claimed channel messages stay hidden from other instances (as for mail).
-const CHAT_LEASE_SECONDS: i64 = 15;
 /// The pacing of the status clock (maintenances to start or complete, notices to send), the
 /// report herald and the postman's letters: every second while there is work, every two
 /// when there is none.
@@ -245,11 +242,13 @@ where
             }),
             sup.spawn("mailroom", INTAKE_PACE.longest(), s.clone(), {
                 let (s, bell) = (s.clone(), bells.mail.clone());
-                move |p| mailroom(mail.clone(), bell.clone(), s.clone(), p)
+                move |p| intake(mail.clone(), "a received message", MAIL_BATCH, count_mail, bell.clone(), s.clone(), p)
             }),
             sup.spawn("alert_intake", INTAKE_PACE.longest(), s.clone(), {
                 let (s, bell) = (s.clone(), bells.signals.clone());
-                move |p| alert_intake(alerts.clone(), bell.clone(), s.clone(), p)
+                move |p| {
+                    intake(alerts.clone(), "a monitoring signal", SIGNAL_BATCH, count_signals, bell.clone(), s.clone(), p)
+                }
             }),
             sup.spawn("status_clock", CLOCK_PACE.longest(), s.clone(), {
                 let s = s.clone();
@@ -499,156 +498,87 @@ struct Letters {
     slack_channels: bool,
 }
 
-/// Processes received mail until told to stop: claims a batch of stored messages with a
-/// lease, processes them concurrently (one change each through the Desk, so the group
-/// committer writes them together), and goes again at once after a full batch. A message
-/// whose processing failed on the store comes back when its lease ends. Woken by the mail
-/// doorbell (`stored`), else at [`INTAKE_PACE`].
-async fn mailroom(mail: Arc<MailDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
-    let mut pacing = INTAKE_PACE;
-    loop {
-        let now = Timestamp::now().as_second();
-        let claimed = match mail.ports.mailroom.claim_inbound(now, now + MAIL_LEASE_SECONDS, MAIL_BATCH).await {
-            Ok(claimed) => {
-                pulse.beat();
-                claimed
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming received mail failed; retrying");
-                Vec::new()
-            }
-        };
-        let round = Round::of(claimed.len(), MAIL_BATCH);
-        // One sender's messages in the order received (a reply after the message it
-        // answers); different senders' at once.
-        let mut by_sender: Vec<(String, Vec<_>)> = Vec::new();
-        for message in claimed {
-            let letter = mail.read(&message);
-            match by_sender.iter_mut().find(|(from, _)| *from == letter.from) {
-                Some((_, list)) => list.push((message, letter)),
-                None => by_sender.push((letter.from.clone(), vec![(message, letter)])),
-            }
-        }
-        let mut work = tokio::task::JoinSet::new();
-        for (_, messages) in by_sender {
-            let mail = mail.clone();
-            work.spawn(async move {
-                for (message, letter) in messages {
-                    match mail.process(&message, &letter).await {
-                        Ok(outcome) => metrics::record_mail(outcome.state().as_str()),
-                        Err(e) => {
-                            tracing::warn!(error = %e, message = message.id, "processing a received message failed; it comes back");
-                            return;
-                        }
-                    }
+/// Runs an intake round's keys as tasks of the runtime (one key's slow message delays no
+/// other, and CPU work such as mail authentication uses every core); a task that panicked
+/// is counted as the cycle's, and its items come back by their lease.
+struct Tasks(Pulse);
+
+impl Runner for Tasks {
+    fn run<T: Send + 'static>(&self, work: Work<T>) -> Work<Option<T>> {
+        let (task, pulse) = (tokio::spawn(work), self.0.clone());
+        Box::pin(async move {
+            match task.await {
+                Ok(done) => Some(done),
+                Err(e) => {
+                    pulse.task_failed(e);
+                    None
                 }
-            });
-        }
-        while let Some(done) = work.join_next().await {
-            if let Err(e) = done {
-                pulse.task_failed(e);
             }
-        }
-        if rest_or_wake(&mut pacing, round, &stored, &mut stop).await {
-            return;
-        }
+        })
     }
 }
 
-/// Processes monitoring signals until told to stop: claims a batch with a lease, processes
-/// each alert's signals in order and different alerts at once (so the group committer
-/// batches their tickets), writes every outcome in one transaction, and goes again at once
-/// after a full batch. Woken by the signals' doorbell (`stored`), else at [`INTAKE_PACE`].
-async fn alert_intake(alerts: Arc<AlertDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
+/// One intake round of `way` ([`inbox::round`]): claims up to `batch` items leased for
+/// [`INTAKE_LEASE_SECONDS`], processes and settles them, and logs what failed (it comes
+/// back when its lease ends). Tasks that panicked are counted on `pulse`.
+async fn intake_round<I: WayIn>(way: &Arc<I>, what: &str, batch: i64, pulse: &Pulse) -> (Report<I>, Round) {
+    let now = Timestamp::now().as_second();
+    let report = inbox::round(way, &Tasks(pulse.clone()), now, now + INTAKE_LEASE_SECONDS, batch).await;
+    for (id, e) in report.failures() {
+        tracing::warn!(error = %e, item = id, "processing {what} failed; it comes back");
+    }
+    if let Some(e) = &report.error {
+        tracing::warn!(error = %e, "a round of {what} failed; its items come back");
+    }
+    let round = Round::of(report.claimed, batch);
+    (report, round)
+}
+
+/// Processes what one way in stored (received mail, monitoring signals) until told to stop:
+/// an intake round at a time ([`intake_round`]), again at once after a full batch; woken by
+/// its doorbell (`stored`), else at [`INTAKE_PACE`]. `counted` records a round's metrics.
+async fn intake<I: WayIn>(
+    way: Arc<I>,
+    what: &'static str,
+    batch: i64,
+    counted: fn(&Report<I>),
+    stored: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+    pulse: Pulse,
+) {
     let mut pacing = INTAKE_PACE;
     loop {
-        let now = Timestamp::now().as_second();
-        let claimed = match alerts.ports.alerts.claim_signals(now, now + SIGNAL_LEASE_SECONDS, SIGNAL_BATCH).await {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming monitoring signals failed; retrying");
-                Vec::new()
-            }
-        };
-        let round = Round::of(claimed.len(), SIGNAL_BATCH);
-        let prepared = match alerts.prepare(claimed).await {
-            Ok(prepared) => prepared,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the alerts of monitoring signals failed; they come back");
-                Vec::new()
-            }
-        };
-        let mut work = tokio::task::JoinSet::new();
-        for group in prepared {
-            let alerts = alerts.clone();
-            work.spawn(async move { alerts.process_alert(group).await });
+        let (report, round) = intake_round(&way, what, batch, &pulse).await;
+        if report.error.is_none() {
+            pulse.beat();
         }
-        let mut processed = Vec::new();
-        while let Some(done) = work.join_next().await {
-            match done {
-                Ok(p) => processed.push(p),
-                Err(e) => pulse.task_failed(e),
-            }
-        }
-        for why in processed.iter().filter_map(|p| p.failed.as_deref()) {
-            tracing::warn!(error = why, "processing monitoring signals failed; they come back");
-        }
-        match alerts.finish(&processed).await {
-            Ok(n) => {
-                metrics::record_signals(n);
-                pulse.beat();
-            }
-            Err(e) => tracing::warn!(error = %e, "recording processed monitoring signals failed; they come back"),
-        }
+        counted(&report);
         if rest_or_wake(&mut pacing, round, &stored, &mut stop).await {
             return;
         }
     }
 }
 
-/// Processes messages from the orgs' shared channels until told to stop: claims a batch
-/// with a lease; one channel's messages in the order posted (a reply after the message that
-/// opened its thread's ticket), different channels' at once; then posts the public comments
+/// A mail round's metrics: each message processed, by the state it was left in.
+fn count_mail(report: &Report<MailDesk>) {
+    report.settled().for_each(|(outcome, _)| metrics::record_mail(outcome.state().as_str()));
+}
+
+/// A signal round's metrics: the signals processed.
+fn count_signals(report: &Report<AlertDesk>) {
+    metrics::record_signals(report.settled().count());
+}
+
+/// Processes messages from the orgs' shared channels until told to stop: an intake round
+/// ([`intake_round`]: one channel's messages in the order posted, so a reply follows the
+/// message that opened its thread's ticket; different channels' at once); then posts the public comments
 /// written elsewhere into their tickets' threads. Woken by the chat doorbell (`stored`), else
 /// at [`INTAKE_PACE`].
 async fn chat_intake(chat: Arc<ChatDesk>, stored: Arc<Notify>, mut stop: watch::Receiver<bool>, pulse: Pulse) {
     let mut pacing = INTAKE_PACE;
     loop {
-        let now = Timestamp::now().as_second();
-        let mut failed = false;
-        let claimed = match chat.ports.chat.claim_messages(now, now + CHAT_LEASE_SECONDS, CHAT_BATCH).await {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming channel messages failed; retrying");
-                failed = true;
-                Vec::new()
-            }
-        };
-        let claimed_round = Round::of(claimed.len(), CHAT_BATCH);
-        let mut by_channel: Vec<(String, Vec<_>)> = Vec::new();
-        for m in claimed {
-            match by_channel.iter_mut().find(|(c, _)| *c == m.message.channel) {
-                Some((_, list)) => list.push(m),
-                None => by_channel.push((m.message.channel.clone(), vec![m])),
-            }
-        }
-        let mut work = tokio::task::JoinSet::new();
-        for (_, messages) in by_channel {
-            let chat = chat.clone();
-            work.spawn(async move {
-                for m in messages {
-                    if let Err(e) = chat.process(&m).await {
-                        tracing::warn!(error = %e, message = m.id, "processing a channel message failed; it comes back");
-                        return;
-                    }
-                }
-            });
-        }
-        while let Some(done) = work.join_next().await {
-            if let Err(e) = done {
-                pulse.task_failed(e);
-            }
-        }
+        let (report, claimed_round) = intake_round(&chat, "a channel message", CHAT_BATCH, &pulse).await;
+        let mut failed = report.error.is_some();
         // Channels owed a kickoff are kicked off.
         let kicked = match chat.kick_off_due(Timestamp::now().as_second()).await {
             Ok(n) => Round::of(n, stringer_app::chat::KICKOFF_BATCH),
