@@ -52,9 +52,9 @@ use std::time::Duration;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
 use stringer_app::delivery::{DeliveryStore, Dispatched, InFlight, Sender, claim_due, dispatch, send};
+use stringer_app::inbox::{self, Report, Runner, WayIn, Work};
 use stringer_app::letters::Postman;
 use stringer_app::links::AckLinks;
-use stringer_app::inbox::{self, Report, Runner, WayIn, Work};
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, dispatch_letters};
 use stringer_app::ports::{Queries, Safeguards};
@@ -247,7 +247,15 @@ where
             sup.spawn("alert_intake", INTAKE_PACE.longest(), s.clone(), {
                 let (s, bell) = (s.clone(), bells.signals.clone());
                 move |p| {
-                    intake(alerts.clone(), "a monitoring signal", SIGNAL_BATCH, count_signals, bell.clone(), s.clone(), p)
+                    intake(
+                        alerts.clone(),
+                        "a monitoring signal",
+                        SIGNAL_BATCH,
+                        count_signals,
+                        bell.clone(),
+                        s.clone(),
+                        p,
+                    )
                 }
             }),
             sup.spawn("status_clock", CLOCK_PACE.longest(), s.clone(), {
