@@ -1,7 +1,7 @@
 //! Alerts from monitoring: integration keys (per org, stored as SHA-256 hashes, revocable),
-//! the [`Alerts`] port (signals stored before a door answers, claimed with a lease; each
-//! deduplication key's alert), and [`AlertDesk`], which turns stored signals into ticket
-//! events by the core's rules ([`stringer_core::alert`]).
+//! the [`Alerts`] port (signals stored before a door answers; each deduplication key's
+//! alert), and [`AlertDesk`], which turns stored signals into ticket events by the core's
+//! rules ([`stringer_core::alert`]) through the one intake round ([`crate::inbox`]).
 //!
 //! The doors (the Events API v2 endpoint, the Alertmanager receiver) only check a signal's
 //! shape and its key, store it and answer; processing happens afterwards, so a burst of
@@ -9,6 +9,7 @@
 
 use crate::desk::AppError;
 use crate::ids::ulid;
+use crate::inbox::{Done, Inbox, Stored, WayIn};
 use crate::ports::{Commands, Queries};
 use crate::status::StatusPages;
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
@@ -173,9 +174,10 @@ pub struct ChangeRecord {
     pub received_at: i64,
 }
 
-/// Integration keys, stored signals and alerts.
+/// Integration keys, stored signals (claimed through the [`Inbox`] every way in shares) and
+/// alerts.
 #[async_trait]
-pub trait Alerts: Send + Sync {
+pub trait Alerts: Inbox<SignalRecord> + Send + Sync {
     /// Stores a new key.
     async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError>;
     /// A key by id.
@@ -188,9 +190,6 @@ pub trait Alerts: Send + Sync {
     async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError>;
     /// Stores a signal for processing; answers its sequence number once it is committed.
     async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError>;
-    /// Claims up to `limit` pending signals whose lease ran out, in order, leasing them
-    /// until `lease_until`.
-    async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError>;
     /// Records, in one transaction, what became of signals (they are not claimed again) and
     /// the alerts they changed (insert or replace).
     async fn finish(&self, settled: &[(i64, SignalOutcome)], alerts: &[AlertRecord], at: i64)
@@ -207,29 +206,6 @@ pub trait Alerts: Send + Sync {
     async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError>;
     /// The alerts whose latest opening opened this ticket.
     async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError>;
-}
-
-/// One alert's claimed signals, with its key (`None`: gone) and its stored alert (with
-/// whether the alert's ticket is resolved), read for a whole batch at once.
-#[derive(Clone, Debug)]
-pub struct AlertWork {
-    /// The key.
-    pub key: Option<IntegrationKey>,
-    /// The alert so far, and whether its ticket is resolved.
-    pub alert: Option<(AlertRecord, bool)>,
-    /// The signals, in the order received.
-    pub signals: Vec<SignalRecord>,
-}
-
-/// What processing one alert's signals came to, before it is written.
-#[derive(Clone, Debug, Default)]
-pub struct Processed {
-    /// Each settled signal's outcome.
-    pub settled: Vec<(i64, SignalOutcome)>,
-    /// The alert, when it changed.
-    pub alert: Option<AlertRecord>,
-    /// Why processing stopped early; the signals not settled come back.
-    pub failed: Option<String>,
 }
 
 /// What the alert desk reads and changes: the alerts' store, the tickets they open and
@@ -252,30 +228,49 @@ pub struct AlertDesk {
     pub ports: AlertPorts,
 }
 
-/// One deduplication key's alert while a batch is processed.
-struct Working {
-    key: IntegrationKey,
+/// One alert (key and deduplication key) while a round processes its signals: its key
+/// (`None`: gone), the alert so far, its state and whether it changed.
+#[derive(Clone, Debug)]
+pub struct Working {
+    key: Option<IntegrationKey>,
     record: Option<AlertRecord>,
     state: Option<AlertState>,
     changed: bool,
 }
 
-impl AlertDesk {
-    /// Claimed signals grouped by alert (key and deduplication key), each group in the
-    /// order received, with what processing needs read in two queries for the whole batch:
-    /// the keys, and the alerts with whether their tickets are resolved. Different groups may
-    /// be processed at once ([`AlertDesk::process_alert`]); one group's signals in order.
-    pub async fn prepare(&self, batch: Vec<SignalRecord>) -> Result<Vec<AlertWork>, AppError> {
-        let mut order: Vec<(String, String)> = Vec::new();
-        let mut groups: HashMap<(String, String), Vec<SignalRecord>> = HashMap::new();
-        for s in batch {
-            let id = (s.signal.key.clone(), s.signal.dedup_key.clone());
-            if !groups.contains_key(&id) {
-                order.push(id.clone());
-            }
-            groups.entry(id).or_default().push(s);
-        }
-        let mut key_ids: Vec<String> = order.iter().map(|(k, _)| k.clone()).collect();
+impl Stored for SignalRecord {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
+/// Monitoring signals through the one intake round ([`crate::inbox::round`]): one alert's
+/// signals in the order received, different alerts' at once (so the group committer batches
+/// their tickets); a round's outcomes and changed alerts written in one transaction.
+#[async_trait]
+impl WayIn for AlertDesk {
+    type Item = SignalRecord;
+    type Key = Working;
+    type Outcome = SignalOutcome;
+
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, AppError> {
+        Ok(self.ports.alerts.claim(now, lease_until, limit).await?)
+    }
+
+    fn order_key(&self, s: &SignalRecord) -> String {
+        format!("{}:{}:{}", s.signal.key.len(), s.signal.key, s.signal.dedup_key)
+    }
+
+    /// Each alert's key and stored alert (with whether its ticket is resolved), read in two
+    /// queries for the whole round.
+    async fn begin(&self, firsts: &[&SignalRecord]) -> Result<Vec<Working>, AppError> {
+        let ids: Vec<(String, String)> =
+            firsts.iter().map(|s| (s.signal.key.clone(), s.signal.dedup_key.clone())).collect();
+        let mut key_ids: Vec<String> = ids.iter().map(|(k, _)| k.clone()).collect();
         key_ids.sort();
         key_ids.dedup();
         let keys: HashMap<String, IntegrationKey> =
@@ -283,62 +278,51 @@ impl AlertDesk {
         let mut alerts: HashMap<(String, String), (AlertRecord, bool)> = self
             .ports
             .alerts
-            .alerts_of(&order)
+            .alerts_of(&ids)
             .await?
             .into_iter()
             .map(|(a, resolved)| ((a.key.clone(), a.dedup_key.clone()), (a, resolved)))
             .collect();
-        Ok(order
+        Ok(ids
             .into_iter()
-            .filter_map(|id| {
-                let signals = groups.remove(&id)?;
-                Some(AlertWork { key: keys.get(&id.0).cloned(), alert: alerts.remove(&id), signals })
+            .map(|id| {
+                let alert = alerts.remove(&id);
+                // Open only while the monitor has not resolved it and its ticket is not resolved.
+                let state = alert.as_ref().map(|(r, ticket_resolved)| AlertState {
+                    open: r.open && !ticket_resolved,
+                    acknowledged: r.acknowledged,
+                });
+                Working { key: keys.get(&id.0).cloned(), record: alert.map(|(r, _)| r), state, changed: false }
             })
             .collect())
     }
 
-    /// Processes one alert's signals in order. What it came to is written with other
-    /// alerts' by [`AlertDesk::finish`]. A store failure stops the alert's remaining
-    /// signals, which come back at the next claim (until [`MAX_PROCESS_ATTEMPTS`]).
-    pub async fn process_alert(&self, work: AlertWork) -> Processed {
-        let mut done = Processed::default();
-        let AlertWork { key, alert, signals } = work;
-        let Some(key) = key else {
-            let gone = SignalOutcome { what: "ignored: the integration key is gone".into(), ticket: None };
-            done.settled = signals.iter().map(|s| (s.id, gone.clone())).collect();
-            return done;
+    /// Processes one signal of its alert. A store failure stops the alert's remaining
+    /// signals, which come back at the next claim (until [`MAX_PROCESS_ATTEMPTS`]; then the
+    /// signal is settled as failed).
+    async fn process(&self, w: &mut Working, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
+        let Some(key) = w.key.clone() else {
+            return Ok(SignalOutcome { what: "ignored: the integration key is gone".into(), ticket: None });
         };
-        // Open only while the monitor has not resolved it and its ticket is not resolved.
-        let state = alert
-            .as_ref()
-            .map(|(r, ticket_resolved)| AlertState { open: r.open && !ticket_resolved, acknowledged: r.acknowledged });
-        let mut working = Working { key, record: alert.map(|(r, _)| r), state, changed: false };
-        for s in &signals {
-            match self.apply(&mut working, s).await {
-                Ok(outcome) => done.settled.push((s.id, outcome)),
-                Err(e @ (AppError::Store(_) | AppError::Busy(_))) if s.attempts < MAX_PROCESS_ATTEMPTS => {
-                    done.failed = Some(e.to_string());
-                    break;
-                }
-                Err(e) => done.settled.push((s.id, SignalOutcome { what: format!("failed: {e}"), ticket: None })),
-            }
+        match self.apply(w, &key, s).await {
+            Ok(outcome) => Ok(outcome),
+            Err(e @ (AppError::Store(_) | AppError::Busy(_))) if s.attempts < MAX_PROCESS_ATTEMPTS => Err(e),
+            Err(e) => Ok(SignalOutcome { what: format!("failed: {e}"), ticket: None }),
         }
-        done.alert = working.record.filter(|_| working.changed);
-        done
     }
 
-    /// Writes what processing came to, for many alerts at once: each signal's outcome and
-    /// each changed alert, in one transaction. Answers how many signals were settled.
-    pub async fn finish(&self, processed: &[Processed]) -> Result<usize, AppError> {
-        let settled: Vec<(i64, SignalOutcome)> = processed.iter().flat_map(|p| p.settled.iter().cloned()).collect();
-        let alerts: Vec<AlertRecord> = processed.iter().filter_map(|p| p.alert.clone()).collect();
-        if settled.is_empty() && alerts.is_empty() {
-            return Ok(0);
-        }
+    /// Writes each settled signal's outcome and each changed alert, in one transaction.
+    async fn settle(&self, done: &[Done<AlertDesk>]) -> Result<(), AppError> {
+        let settled: Vec<(i64, SignalOutcome)> =
+            done.iter().flat_map(|d| &d.settled).map(|(s, outcome)| (s.id, outcome.clone())).collect();
+        let alerts: Vec<AlertRecord> =
+            done.iter().filter(|d| d.key.changed).filter_map(|d| d.key.record.clone()).collect();
         self.ports.alerts.finish(&settled, &alerts, self.ports.commands.now().as_second()).await?;
-        Ok(settled.len())
+        Ok(())
     }
+}
 
+impl AlertDesk {
     /// Sets the status page components bound to the signal's alert (their alert key is its
     /// dedup key): a trigger by its level, a resolve back to operational — on the pages whose
     /// owner let the key ([`access::alert_sets_status`]).
@@ -367,19 +351,19 @@ impl AlertDesk {
         Ok(())
     }
 
-    async fn apply(&self, w: &mut Working, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
+    async fn apply(&self, w: &mut Working, key: &IntegrationKey, s: &SignalRecord) -> Result<SignalOutcome, AppError> {
         let signal = &s.signal;
         let at = signal.received_at_ms.div_euclid(1000);
-        let effect = alert::decide(w.state, signal.action, w.key.on_resolve);
+        let effect = alert::decide(w.state, signal.action, key.on_resolve);
         if !matches!(effect, Effect::Ignore(_)) {
-            self.mark_components(&w.key, signal, at).await?;
+            self.mark_components(key, signal, at).await?;
         }
         let ticket = w.record.as_ref().map(|r| r.ticket.clone());
         let what = match effect {
             Effect::Open => {
-                let id = self.open(&w.key, s).await?;
+                let id = self.open(key, s).await?;
                 w.record = Some(AlertRecord {
-                    key: w.key.id.clone(),
+                    key: key.id.clone(),
                     dedup_key: signal.dedup_key.clone(),
                     ticket: id.clone(),
                     open: true,
@@ -395,7 +379,7 @@ impl AlertDesk {
             }
             Effect::Repeat => "counted on the open alert".to_string(),
             Effect::Acknowledge => {
-                let by = w.key.actor_name();
+                let by = key.actor_name();
                 self.event(ticket.as_ref(), EventKind::Acknowledged { by }, None).await?;
                 "acknowledged its ticket".to_string()
             }
@@ -404,14 +388,14 @@ impl AlertDesk {
                 "resolved its ticket".to_string()
             }
             Effect::NoteResolved => {
-                let body = format!("{} reports the problem resolved: {}", w.key.actor_name(), signal.summary);
+                let body = format!("{} reports the problem resolved: {}", key.actor_name(), signal.summary);
                 let comment = NewComment {
                     id: signal_id("cmt", s),
-                    author: UserId(format!("integration:{}", w.key.id)),
+                    author: UserId(format!("integration:{}", key.id)),
                     public: false,
                     body,
                 };
-                let kind = EventKind::Replied { by: w.key.actor_name(), public: false };
+                let kind = EventKind::Replied { by: key.actor_name(), public: false };
                 self.event(ticket.as_ref(), kind, Some(comment)).await?;
                 "noted on its ticket".to_string()
             }
@@ -436,12 +420,9 @@ impl AlertDesk {
     }
 
     /// Opens the ticket of a new alert; its id is derived from the signal, so a retry finds
-    /// what the first try wrote.
+    /// what the first try wrote (the insert refuses an existing id: no read first).
     async fn open(&self, key: &IntegrationKey, s: &SignalRecord) -> Result<TicketId, AppError> {
         let id = TicketId(signal_id("tkt", s));
-        if self.ports.queries.ticket(&id).await?.is_some() {
-            return Ok(id);
-        }
         let contract = self.ports.commands.contract();
         let map = key.severity.clone().unwrap_or_else(|| SeverityMap::default_for(contract));
         let level = s.signal.level.unwrap_or(AlertLevel::Warning);

@@ -11,6 +11,7 @@ use crate::act::{ActError, Command, PageOutcome, Principal, Proof, TicketDesk, T
 use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
+use crate::inbox::{Done, Inbox, Stored, WayIn};
 use crate::outbox::{Carrier, Claimable, Policy, Sendings, send_due};
 use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
@@ -69,18 +70,17 @@ pub enum Accepted {
     Replay,
 }
 
-/// Channel messages, the channels' orgs and the threads' tickets.
+/// Channel messages (claimed through the [`Inbox`] every way in shares), the channels' orgs
+/// and the threads' tickets.
 #[async_trait]
-pub trait ChatRoom: Sendings<OwedKickoff> {
+pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> {
     /// Stores a message for processing, with the signature of the request that brought it
     /// (one write, so a busy server still answers Slack at once); a second request for the
     /// same event is Slack's retry, or a replay when its signature is the same.
     async fn accept_message(&self, message: &ChatMessage, signature: &str) -> Result<Accepted, StoreError>;
-    /// Claims up to `limit` pending messages whose lease ran out, in order, leasing them
-    /// until `lease_until`.
-    async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError>;
-    /// Records what became of a message; it is not claimed again.
-    async fn settle_message(&self, id: i64, what: &str, ticket: Option<&TicketId>, at: i64) -> Result<(), StoreError>;
+    /// Records, in one write, what became of messages (each: its id, what it came to in
+    /// words, the ticket it opened or joined); they are not claimed again.
+    async fn settle_messages(&self, settled: &[(i64, &str, Option<&TicketId>)], at: i64) -> Result<(), StoreError>;
     /// The org whose shared channel has this id, as learned.
     async fn channel_org(&self, channel: &str) -> Result<Option<OrgSlug>, StoreError>;
     /// Remembers the org of a channel id.
@@ -280,6 +280,59 @@ pub struct ChatPorts {
     pub chat: Arc<dyn ChatRoom>,
 }
 
+impl Stored for ChatRecord {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
+/// Channel messages through the one intake round ([`crate::inbox::round`]): one channel's
+/// messages in the order posted, so that a reply finds the ticket its thread opened;
+/// different channels' at once; a round's outcomes settled in one write.
+#[async_trait]
+impl WayIn for ChatDesk {
+    type Item = ChatRecord;
+    type Key = ();
+    /// What it came to in words, and the ticket it opened or joined.
+    type Outcome = (String, Option<TicketId>);
+
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, AppError> {
+        Ok(Inbox::claim(self.ports.chat.as_ref(), now, lease_until, limit).await?)
+    }
+
+    fn order_key(&self, r: &ChatRecord) -> String {
+        r.message.channel.clone()
+    }
+
+    async fn begin(&self, firsts: &[&ChatRecord]) -> Result<Vec<()>, AppError> {
+        Ok(vec![(); firsts.len()])
+    }
+
+    /// Processes one message. A store or Slack failure leaves it pending for the next
+    /// claim (until [`MAX_PROCESS_ATTEMPTS`]; then it is settled as failed).
+    async fn process(&self, _: &mut (), r: &ChatRecord) -> Result<(String, Option<TicketId>), AppError> {
+        match self.decide(&r.message).await {
+            Ok(done) => Ok(done),
+            Err(e) if r.attempts < MAX_PROCESS_ATTEMPTS => Err(e),
+            Err(e) => Ok((format!("failed: {e}"), None)),
+        }
+    }
+
+    async fn settle(&self, done: &[Done<ChatDesk>]) -> Result<(), AppError> {
+        let settled: Vec<(i64, &str, Option<&TicketId>)> = done
+            .iter()
+            .flat_map(|d| &d.settled)
+            .map(|(r, (what, ticket))| (r.id, what.as_str(), ticket.as_ref()))
+            .collect();
+        self.ports.chat.settle_messages(&settled, self.ports.commands.now().as_second()).await?;
+        Ok(())
+    }
+}
+
 /// Turns channel messages and slash commands into ticket events.
 pub struct ChatDesk {
     /// The application's ports.
@@ -293,20 +346,6 @@ pub struct ChatDesk {
 }
 
 impl ChatDesk {
-    /// Processes one claimed message and settles it. A store or Slack failure leaves it
-    /// pending for the next claim (until [`MAX_PROCESS_ATTEMPTS`]). One channel's messages
-    /// must be processed in order, so that a reply finds the ticket its thread opened.
-    pub async fn process(&self, r: &ChatRecord) -> Result<String, AppError> {
-        let (what, ticket) = match self.decide(&r.message).await {
-            Ok(done) => done,
-            Err(e) if r.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
-            Err(e) => (format!("failed: {e}"), None),
-        };
-        let now = self.ports.commands.now().as_second();
-        self.ports.chat.settle_message(r.id, &what, ticket.as_ref(), now).await?;
-        Ok(what)
-    }
-
     async fn decide(&self, m: &ChatMessage) -> Result<(String, Option<TicketId>), AppError> {
         let Some(org) = self.org_of_channel(&m.channel).await? else {
             return Ok(("ignored: not an org's shared channel".into(), None));

@@ -15,6 +15,7 @@ mod desk;
 mod fakes;
 pub mod files;
 pub mod ids;
+pub mod inbox;
 pub mod inquiries;
 pub mod keyed;
 pub mod letters;

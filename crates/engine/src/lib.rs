@@ -34,7 +34,7 @@ pub use clock::SystemClock;
 pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
-use cycles::intake::{AlertIntake, ChatIntake, Mailroom};
+use cycles::intake::{ChatIntake, alert_intake, mailroom};
 use cycles::outgoing::{Deliverer, Dispatcher, Settler};
 use cycles::publishing::{AccountCourier, Postman, ReportHerald, StatusClock};
 use cycles::sweep::Sweep;
@@ -194,8 +194,8 @@ where
                 let store = store.clone();
                 move || Settler { store: store.clone(), outside: outside.clone() }
             }),
-            supervise(sup, s.clone(), move || Mailroom { mail: mail.clone(), stored: bells.mail.clone() }),
-            supervise(sup, s.clone(), move || AlertIntake { alerts: alerts.clone(), stored: bells.signals.clone() }),
+            supervise(sup, s.clone(), move || mailroom(mail.clone(), bells.mail.clone())),
+            supervise(sup, s.clone(), move || alert_intake(alerts.clone(), bells.signals.clone())),
             supervise(sup, s.clone(), move || StatusClock { status: status.clone() }),
             supervise(sup, s.clone(), move || ReportHerald { herald: reports.clone() }),
             supervise(sup, s.clone(), move || Postman { letters: letters.clone(), reviews_read: None }),

@@ -1,7 +1,7 @@
 //! Alerts from monitoring: integration keys, the signals the doors accepted (stored in
 //! batches, claimed with a lease) and each deduplication key's alert — the [`Alerts`] port.
 
-use crate::drop_box::Droppable;
+use crate::drop_box::{Droppable, Pending};
 use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
@@ -43,6 +43,15 @@ fn key_from(r: &AnyRow) -> Result<IntegrationKey, StoreError> {
         created_at: r.col("created_at")?,
         revoked_at: r.col("revoked_at")?,
     })
+}
+
+impl Pending for SignalRecord {
+    const TABLE: &'static str = "alert_signals";
+    const COLUMNS: &'static str = SIGNAL_COLUMNS;
+
+    fn from_row(row: &AnyRow) -> Result<SignalRecord, StoreError> {
+        signal_from(row)
+    }
 }
 
 fn signal_from(r: &AnyRow) -> Result<SignalRecord, StoreError> {
@@ -168,11 +177,6 @@ impl Alerts for SqlStore {
         self.signal_drop.put(signal.clone(), self.current_key()).await
     }
 
-    async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
-        let rows = self.claim_pending("alert_signals", SIGNAL_COLUMNS, now, lease_until, limit).await?;
-        rows.iter().map(signal_from).collect()
-    }
-
     async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -216,19 +220,10 @@ impl Alerts for SqlStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         // At most 256 signals and alerts a round (the engine's batch), so one statement each.
-        if !settled.is_empty() {
-            let sql = format!(
-                "UPDATE alert_signals SET state = 'done', outcome = v.column2, ticket_id = v.column3, settled_at = {}, \
-                 claimed_until = NULL FROM (VALUES {}) AS v WHERE alert_signals.id = v.column1",
-                self.backend.mark(1),
-                self.backend.value_rows(settled.len(), 3, 2)
-            );
-            let mut query = sqlx::query(&sql).bind(at);
-            for (id, outcome) in settled {
-                query = query.bind(*id).bind(&outcome.what).bind(outcome.ticket.as_ref().map(|t| t.to_string()));
-            }
-            query.execute(&mut *tx).await.map_err(backend_err)?;
-        }
+        let done: Vec<(i64, &str, Option<String>)> =
+            settled.iter().map(|(id, o)| (*id, o.what.as_str(), o.ticket.as_ref().map(|t| t.to_string()))).collect();
+        let done: Vec<(i64, &str, Option<&str>)> = done.iter().map(|(id, w, t)| (*id, *w, t.as_deref())).collect();
+        self.settle_done(&mut *tx, "alert_signals", &done, at).await?;
         if !alerts.is_empty() {
             let sql = format!(
                 "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (key_id, dedup_key) DO UPDATE SET \

@@ -2,6 +2,7 @@
 //! event id, claimed with a lease), the channels' orgs and the threads' tickets — the
 //! [`ChatRoom`] port.
 
+use crate::drop_box::Pending;
 use crate::rows::RowExt;
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
@@ -13,6 +14,15 @@ use stringer_app::chat::{
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
+
+impl Pending for ChatRecord {
+    const TABLE: &'static str = "chat_messages";
+    const COLUMNS: &'static str = COLUMNS;
+
+    fn from_row(row: &AnyRow) -> Result<ChatRecord, StoreError> {
+        record_from(row)
+    }
+}
 
 fn record_from(r: &AnyRow) -> Result<ChatRecord, StoreError> {
     Ok(ChatRecord {
@@ -71,24 +81,10 @@ impl ChatRoom for SqlStore {
         Ok(())
     }
 
-    async fn claim_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {
-        let rows = self.claim_pending("chat_messages", COLUMNS, now, lease_until, limit).await?;
-        rows.iter().map(record_from).collect()
-    }
-
-    async fn settle_message(&self, id: i64, what: &str, ticket: Option<&TicketId>, at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE chat_messages SET state = 'done', outcome = $1, ticket_id = $2, settled_at = $3, \
-             claimed_until = NULL WHERE id = $4",
-        )
-        .bind(what)
-        .bind(ticket.map(|t| t.to_string()))
-        .bind(at)
-        .bind(id)
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+    async fn settle_messages(&self, settled: &[(i64, &str, Option<&TicketId>)], at: i64) -> Result<(), StoreError> {
+        let done: Vec<(i64, &str, Option<&str>)> =
+            settled.iter().map(|(id, what, ticket)| (*id, *what, ticket.map(TicketId::as_str))).collect();
+        self.settle_done(&self.write, "chat_messages", &done, at).await
     }
 
     async fn channel_org(&self, channel: &str) -> Result<Option<OrgSlug>, StoreError> {

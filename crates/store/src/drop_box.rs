@@ -1,19 +1,22 @@
 //! What the doors hand in (received mail, monitoring signals, channel messages): stored in
 //! batches — whatever arrived while the previous transaction ran goes into the next one (up
 //! to 256 items), so many senders share a commit, and each door answers only once its item is
-//! committed — and claimed for processing with a lease, pending rows in the order stored.
+//! committed — and claimed for processing with a lease, pending rows in the order stored
+//! (the one [`Inbox`] claim for every kind), and settled.
 //! An item handed in by a keyed request marks the request's `Idempotency-Key` in its batch's
 //! transaction (see [`crate::keyed`]), or is left out of it when its claim is gone.
 
 use crate::keyed::Mark;
 use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
+use async_trait::async_trait;
 use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
 use std::sync::Arc;
 use stringer_app::StoreError;
+use stringer_app::inbox::Inbox;
 use stringer_app::keyed::{KeyedWrite, Written};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -160,19 +163,27 @@ async fn insert_rows<'e, T: Droppable>(
     Ok(ids)
 }
 
-impl SqlStore {
-    /// Claims up to `limit` pending rows of `table` whose lease ran out (or never began), in
-    /// id order, leasing them until `lease_until` and counting the attempt; answers `columns`
-    /// of each, in id order. On PostgreSQL, rows another instance is claiming are skipped.
-    pub(crate) async fn claim_pending(
-        &self,
-        table: &str,
-        columns: &str,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<AnyRow>, StoreError> {
+/// A kind of stored item the inbox claims: its table (with an ascending `id`, a `state` that
+/// is `'pending'` until settled, `attempts` and `claimed_until`), the columns a claim reads,
+/// and how a row reads.
+pub trait Pending: Sized + Send + Sync + 'static {
+    /// The table.
+    const TABLE: &'static str;
+    /// The columns a claim answers (`id` among them).
+    const COLUMNS: &'static str;
+    /// Reads one claimed row.
+    fn from_row(row: &AnyRow) -> Result<Self, StoreError>;
+}
+
+/// The one claim of the inbox, for every kind of item.
+#[async_trait]
+impl<T: Pending> Inbox<T> for SqlStore {
+    /// Claims up to `limit` pending rows whose lease ran out (or never began), in id order,
+    /// leasing them until `lease_until` and counting the attempt, in one statement. On
+    /// PostgreSQL, rows another instance is claiming are skipped.
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<T>, StoreError> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let (table, columns) = (T::TABLE, T::COLUMNS);
         let sql = format!(
             "UPDATE {table} SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} \
              WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) \
@@ -186,6 +197,34 @@ impl SqlStore {
             .await
             .map_err(backend_err)?;
         rows.sort_by_cached_key(|r| r.col::<i64>("id").unwrap_or(i64::MAX));
-        Ok(rows)
+        rows.iter().map(T::from_row).collect()
+    }
+}
+
+impl SqlStore {
+    /// Settles processed rows of `table` in one statement: each `(id, outcome, ticket)` is
+    /// done, with what it came to in words and the ticket it opened or acted on, at `at`.
+    pub(crate) async fn settle_done<'e>(
+        &self,
+        executor: impl sqlx::Executor<'e, Database = Any>,
+        table: &str,
+        settled: &[(i64, &str, Option<&str>)],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE {table} SET state = 'done', outcome = v.column2, ticket_id = v.column3, settled_at = {}, \
+             claimed_until = NULL FROM (VALUES {}) AS v WHERE {table}.id = v.column1",
+            self.backend.mark(1),
+            self.backend.value_rows(settled.len(), 3, 2)
+        );
+        let mut query = sqlx::query(&sql).bind(at);
+        for (id, outcome, ticket) in settled {
+            query = query.bind(*id).bind(*outcome).bind(*ticket);
+        }
+        query.execute(executor).await.map_err(backend_err)?;
+        Ok(())
     }
 }

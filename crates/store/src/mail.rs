@@ -4,7 +4,7 @@
 
 use crate::accounts::{USER_COLUMNS, user_from};
 use crate::commit::CUSTOMER_INFORM;
-use crate::drop_box::Droppable;
+use crate::drop_box::{Droppable, Pending};
 use crate::rows::{RowExt, json};
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
@@ -17,14 +17,23 @@ use stringer_app::StoreError;
 use stringer_app::keyed::Written;
 use stringer_app::mail::letters::{InformEntry, LetterContext, LetterRecipient};
 use stringer_app::mail::{
-    Door, InboundRecord, Inform, Letter, MailOutcome, MailState, Mailroom, NewInbound, OrgMailPolicy, UnknownSenders,
+    Door, InboundRecord, Inform, MailOutcome, MailState, Mailroom, NewInbound, OrgMailPolicy, SettledMail,
+    UnknownSenders,
 };
 use stringer_app::records::UserRecord;
 use stringer_core::ids::{OrgSlug, TicketId, TicketKey};
-use stringer_core::mail_auth::MailAuth;
 
 const COLUMNS: &str = "id, door, envelope_from, envelope_to, raw, received_at_ms, state, reason, ticket_id, org, \
                        routed_to, sender, subject, attempts, peer, helo, auth";
+
+impl Pending for InboundRecord {
+    const TABLE: &'static str = "inbound_mail";
+    const COLUMNS: &'static str = COLUMNS;
+
+    fn from_row(row: &AnyRow) -> Result<InboundRecord, StoreError> {
+        inbound_from(row)
+    }
+}
 
 fn inbound_from(r: &AnyRow) -> Result<InboundRecord, StoreError> {
     let state: String = r.col("state")?;
@@ -66,39 +75,39 @@ impl Mailroom for SqlStore {
         self.mail_drop.put(m.clone(), self.current_key()).await
     }
 
-    async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
-        let rows = self.claim_pending("inbound_mail", COLUMNS, now, lease_until, limit).await?;
-        rows.iter().map(inbound_from).collect()
+    async fn settle_inbound(&self, settled: &[SettledMail<'_>], at: i64) -> Result<(), StoreError> {
+        if settled.is_empty() {
+            return Ok(());
+        }
+        // At most a round's batch of messages, so one statement.
+        let sql = format!(
+            "UPDATE inbound_mail SET state = v.column2, reason = v.column3, ticket_id = v.column4, org = v.column5, \
+             sender = v.column6, subject = v.column7, message_id = v.column8, auth = v.column9, settled_at = {}, \
+             claimed_until = NULL FROM (VALUES {}) AS v WHERE inbound_mail.id = v.column1",
+            self.backend.mark(1),
+            self.backend.value_rows(settled.len(), 9, 2)
+        );
+        let mut query = sqlx::query(&sql).bind(at);
+        for s in settled {
+            let (reason, ticket, org) = outcome_columns(s.outcome);
+            query = query
+                .bind(s.id)
+                .bind(s.outcome.state().as_str())
+                .bind(reason)
+                .bind(ticket)
+                .bind(org)
+                .bind(&s.letter.from)
+                .bind(s.letter.subject.chars().take(300).collect::<String>())
+                .bind(s.letter.message_id.as_ref().map(|m| m.chars().take(500).collect::<String>()))
+                .bind(json(s.auth));
+        }
+        query.execute(&self.write).await.map_err(backend_err)?;
+        Ok(())
     }
 
-    async fn settle_inbound(
-        &self,
-        id: i64,
-        outcome: &MailOutcome,
-        letter: &Letter,
-        auth: &MailAuth,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        let (reason, ticket, org) = outcome_columns(outcome);
-        let subject: String = letter.subject.chars().take(300).collect();
-        sqlx::query(
-            "UPDATE inbound_mail SET state = $1, reason = $2, ticket_id = $3, org = $4, sender = $5, subject = $6, \
-             message_id = $7, settled_at = $8, claimed_until = NULL, auth = $10 WHERE id = $9",
-        )
-        .bind(outcome.state().as_str())
-        .bind(reason)
-        .bind(ticket)
-        .bind(org)
-        .bind(&letter.from)
-        .bind(subject)
-        .bind(letter.message_id.as_ref().map(|m| m.chars().take(500).collect::<String>()))
-        .bind(at)
-        .bind(id)
-        .bind(json(auth))
-        .execute(&self.write)
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+    async fn reply_recorded(&self, comment_id: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT id FROM comments WHERE id = $1";
+        Ok(self.row(sqlx::query(sql).bind(comment_id), |r| r.col::<String>("id")).await?.is_some())
     }
 
     async fn link_inbound(&self, id: i64, ticket: &TicketId, message_id: Option<&str>) -> Result<(), StoreError> {

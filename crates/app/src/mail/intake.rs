@@ -18,15 +18,17 @@
 
 use super::{
     InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, ReplySigner, SENDER_HOURLY_LIMIT,
-    SenderCheck, UnknownSenders, derived_id,
+    SenderCheck, SettledMail, UnknownSenders, derived_id,
 };
 use crate::act::{ActError, Command, Found, MAX_COMMENT, Principal, Proof, TicketDesk};
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
+use crate::inbox::{Done, Stored, WayIn};
 use crate::mail::Mailroom;
 use crate::ports::{Accounts, Commands, Files, Inquiries, Queries, Safeguards};
 use crate::records::{AttachmentRecord, InquiryRecord, OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, TicketDetails};
+use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Object, Scopes};
@@ -76,39 +78,100 @@ pub struct MailDesk {
     pub tickets: TicketDesk,
 }
 
-impl MailDesk {
-    /// Reads a claimed message.
-    pub fn read(&self, m: &InboundRecord) -> Letter {
-        self.reader.read(&m.raw).without_nul()
+/// A claimed message with its letter read: what the mail intake processes.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// The stored message.
+    pub message: InboundRecord,
+    /// Its letter, read once when claimed.
+    pub letter: Letter,
+}
+
+impl Stored for Received {
+    fn id(&self) -> i64 {
+        self.message.id
     }
 
-    /// Processes one claimed message (read with [`MailDesk::read`]) and records the
-    /// outcome with what mail authentication proved. A store failure leaves it pending for
-    /// the next claim, until [`MAX_PROCESS_ATTEMPTS`]; then it is held. Messages of one
-    /// sender must be processed one after the other, in the order received, so that a reply
-    /// finds the ticket its parent opened.
-    pub async fn process(&self, m: &InboundRecord, letter: &Letter) -> Result<MailOutcome, AppError> {
+    fn attempts(&self) -> i64 {
+        self.message.attempts
+    }
+}
+
+/// What processing one message came to: its outcome, and what mail authentication proved.
+pub type Processed = (MailOutcome, MailAuth);
+
+/// Received mail through the one intake round ([`crate::inbox::round`]): one sender's
+/// messages in the order received, so that a reply finds the ticket its parent opened;
+/// different senders' at once; a round's outcomes settled in one write.
+#[async_trait]
+impl WayIn for MailDesk {
+    type Item = Received;
+    type Key = ();
+    type Outcome = Processed;
+
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Received>, AppError> {
+        let claimed = self.ports.mailroom.claim(now, lease_until, limit).await?;
+        Ok(claimed
+            .into_iter()
+            .map(|message| Received { letter: self.reader.read(&message.raw).without_nul(), message })
+            .collect())
+    }
+
+    fn order_key(&self, item: &Received) -> String {
+        item.letter.from.clone()
+    }
+
+    async fn begin(&self, firsts: &[&Received]) -> Result<Vec<()>, AppError> {
+        Ok(vec![(); firsts.len()])
+    }
+
+    /// Processes one message: what mail authentication proves, then what it becomes. A
+    /// store failure leaves it pending for the next claim, until [`MAX_PROCESS_ATTEMPTS`];
+    /// then it is held.
+    async fn process(&self, _: &mut (), item: &Received) -> Result<Processed, AppError> {
+        let m = &item.message;
         let auth = self.checker.check(m).await;
-        let outcome = match self.decide(m, letter, &auth).await {
+        let outcome = match self.decide(m, &item.letter, &auth).await {
             Ok(outcome) => outcome,
             Err(e @ (AppError::Store(_) | AppError::Busy(_))) if m.attempts < MAX_PROCESS_ATTEMPTS => return Err(e),
             Err(e) => MailOutcome::Held { reason: format!("could not be processed: {e}"), org: None },
         };
-        let now = self.ports.commands.now().as_second();
-        match self.ports.mailroom.settle_inbound(m.id, &outcome, letter, &auth, now).await {
-            Ok(()) => Ok(outcome),
-            Err(e) if m.attempts < MAX_PROCESS_ATTEMPTS => Err(e.into()),
-            // The outcome cannot be recorded with the letter's words: held for staff with
-            // the reason, and nothing of the letter but what the raw message keeps.
-            Err(e) => {
-                let reason = format!("could not be recorded after {} attempts: {e}", m.attempts).replace('\0', "");
-                let held = MailOutcome::Held { reason, org: None };
-                self.ports.mailroom.settle_inbound(m.id, &held, &Letter::default(), &auth, now).await?;
-                Ok(held)
-            }
-        }
+        Ok((outcome, auth))
     }
 
+    /// Records the round's outcomes in one write. If that fails, each is tried alone: one
+    /// that cannot be recorded with its letter's words after [`MAX_PROCESS_ATTEMPTS`] is
+    /// held for staff with the reason, keeping nothing of the letter but the raw message.
+    async fn settle(&self, done: &[Done<MailDesk>]) -> Result<(), AppError> {
+        let now = self.ports.commands.now().as_second();
+        let settled: Vec<(&Received, SettledMail)> = done
+            .iter()
+            .flat_map(|d| &d.settled)
+            .map(|(r, (outcome, auth))| (r, SettledMail { id: r.message.id, outcome, letter: &r.letter, auth }))
+            .collect();
+        let all: Vec<SettledMail> = settled.iter().map(|(_, s)| *s).collect();
+        if self.ports.mailroom.settle_inbound(&all, now).await.is_ok() {
+            return Ok(());
+        }
+        let mut failed = None;
+        for (r, s) in settled {
+            match self.ports.mailroom.settle_inbound(&[s], now).await {
+                Ok(()) => {}
+                Err(e) if r.message.attempts < MAX_PROCESS_ATTEMPTS => failed = Some(e),
+                Err(e) => {
+                    let reason =
+                        format!("could not be recorded after {} attempts: {e}", r.message.attempts).replace('\0', "");
+                    let held = MailOutcome::Held { reason, org: None };
+                    let bare = SettledMail { outcome: &held, letter: &Letter::default(), ..s };
+                    self.ports.mailroom.settle_inbound(&[bare], now).await?;
+                }
+            }
+        }
+        failed.map_or(Ok(()), |e| Err(e.into()))
+    }
+}
+
+impl MailDesk {
     async fn decide(&self, m: &InboundRecord, letter: &Letter, auth: &MailAuth) -> Result<MailOutcome, AppError> {
         let now = self.ports.commands.now().as_second();
         if letter.provenance.ours {
@@ -357,7 +420,8 @@ impl MailDesk {
             org: org.clone(),
             what: format!("reply on {key} from {}", sender.user().email),
         };
-        if self.ports.queries.comments(&ticket).await?.iter().any(|c| c.id == comment_id) {
+        // A retry after the reply was recorded: found by its derived id, one indexed read.
+        if self.ports.mailroom.reply_recorded(&comment_id).await? {
             return Ok(done);
         }
         let mut commands = Vec::new();
@@ -439,9 +503,6 @@ impl MailDesk {
             org: t.org.clone(),
             what: format!("opened {} ({severity}{})", t.key(), if security { ", security incident" } else { "" }),
         };
-        if let Some((existing, _)) = self.ports.queries.ticket(&id).await? {
-            return Ok(done(&existing));
-        }
         let now = self.ports.commands.now();
         let kind = EventKind::Opened {
             org: org.slug.clone(),
@@ -457,8 +518,9 @@ impl MailDesk {
         };
         let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
         self.ports.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;
+        // The insert refuses an existing id, so a retry (or another worker whose lease ran
+        // out) finds the ticket the first try opened without reading it first.
         if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
-            // Another worker whose lease ran out may have opened it meanwhile.
             if let Some((existing, _)) = self.ports.queries.ticket(&id).await? {
                 return Ok(done(&existing));
             }

@@ -1,7 +1,7 @@
 //! Email as a channel. Inbound: every door (the SMTP listener, `stringer mailgate`, the HTTP
 //! endpoint) hands the raw message to [`Mailroom::accept`], which stores it before the door
-//! answers, so accepted mail is never lost; the engine then claims stored messages and
-//! [`intake::MailDesk`] turns each into a ticket, a reply, an inquiry, a held message or an
+//! answers, so accepted mail is never lost; the engine's intake round ([`crate::inbox`])
+//! then claims stored messages, and [`intake::MailDesk`] turns each into a ticket, a reply, an inquiry, a held message or an
 //! ignored one — once, since every id it makes is derived from the stored message. Outbound:
 //! [`letters`] turns the customer updates the rules name ([`Inform`]) into mail deliveries.
 
@@ -10,6 +10,7 @@ pub mod letters;
 pub mod triage;
 
 use crate::ids::ulid;
+use crate::inbox::{Inbox, Stored};
 use crate::records::UserRecord;
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -229,6 +230,16 @@ pub struct InboundRecord {
     pub auth: Option<MailAuth>,
 }
 
+impl Stored for InboundRecord {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
+}
+
 /// What processing made of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MailOutcome {
@@ -313,29 +324,36 @@ impl OrgMailPolicy {
     }
 }
 
-/// Persistence of the mail channel.
+/// What processing made of one message, as it is settled.
+#[derive(Clone, Copy, Debug)]
+pub struct SettledMail<'a> {
+    /// The stored message's id.
+    pub id: i64,
+    /// What it became.
+    pub outcome: &'a MailOutcome,
+    /// The letter as read (its sender, subject and `Message-ID` are kept with it).
+    pub letter: &'a Letter,
+    /// What mail authentication proved.
+    pub auth: &'a MailAuth,
+}
+
+/// Persistence of the mail channel; its stored messages are claimed through the
+/// [`Inbox`] every way in shares.
 #[async_trait]
-pub trait Mailroom: Send + Sync {
+pub trait Mailroom: Inbox<InboundRecord> + Send + Sync {
     /// Stores a received message durably; answers its row id. Only after this returns may a
     /// door acknowledge the message.
     async fn accept(&self, message: &NewInbound) -> Result<i64, StoreError>;
-    /// Claims up to `limit` pending messages, hiding them from other workers until
-    /// `lease_until` (Unix seconds), oldest first; each claim counts an attempt.
-    async fn claim_inbound(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<InboundRecord>, StoreError>;
-    /// Records what processing made of a message (with the sender and subject read, and what
-    /// mail authentication proved).
-    async fn settle_inbound(
-        &self,
-        id: i64,
-        outcome: &MailOutcome,
-        letter: &Letter,
-        auth: &MailAuth,
-        at: i64,
-    ) -> Result<(), StoreError>;
+    /// Records, in one write, what processing made of messages (with the sender and subject
+    /// read, and what mail authentication proved); they are not claimed again.
+    async fn settle_inbound(&self, settled: &[SettledMail<'_>], at: i64) -> Result<(), StoreError>;
     /// Notes the ticket a message is about to open or join, with its `Message-ID`, before the
     /// change is recorded: a letter dispatched at once already threads to it, and a reply
     /// processed right after finds it.
     async fn link_inbound(&self, id: i64, ticket: &TicketId, message_id: Option<&str>) -> Result<(), StoreError>;
+    /// Whether the reply comment of this (derived) id is recorded: a retry of a message
+    /// that was already added to its ticket.
+    async fn reply_recorded(&self, comment_id: &str) -> Result<bool, StoreError>;
     /// One stored message.
     async fn inbound(&self, id: i64) -> Result<Option<InboundRecord>, StoreError>;
     /// The messages that opened or joined a ticket, oldest first.

@@ -846,6 +846,13 @@ mod desk_tests {
     struct NoAlerts;
 
     #[async_trait]
+    impl crate::inbox::Inbox<SignalRecord> for NoAlerts {
+        async fn claim(&self, _: i64, _: i64, _: i64) -> Result<Vec<SignalRecord>, StoreError> {
+            Err(absent("claim"))
+        }
+    }
+
+    #[async_trait]
     impl Alerts for NoAlerts {
         async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
             Err(absent("insert_key"))
@@ -869,10 +876,6 @@ mod desk_tests {
 
         async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
             Err(absent("accept_signal"))
-        }
-
-        async fn claim_signals(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
-            Err(absent("claim_signals"))
         }
 
         async fn finish(
