@@ -49,6 +49,8 @@ impl Pending for SignalRecord {
     const TABLE: &'static str = "alert_signals";
     const COLUMNS: &'static str = SIGNAL_COLUMNS;
 
+    const SAME_KEY: &'static str = "e.key_id = t.key_id AND e.dedup_key = t.dedup_key";
+
     fn from_row(row: &AnyRow) -> Result<SignalRecord, StoreError> {
         signal_from(row)
     }

@@ -19,6 +19,8 @@ impl Pending for ChatRecord {
     const TABLE: &'static str = "chat_messages";
     const COLUMNS: &'static str = COLUMNS;
 
+    const SAME_KEY: &'static str = "e.channel = t.channel";
+
     fn from_row(row: &AnyRow) -> Result<ChatRecord, StoreError> {
         record_from(row)
     }

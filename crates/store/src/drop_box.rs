@@ -171,6 +171,9 @@ pub trait Pending: Sized + Send + Sync + 'static {
     const TABLE: &'static str;
     /// The columns a claim answers (`id` among them).
     const COLUMNS: &'static str;
+    /// When two rows `e` and `t` share an order key (their items are processed in the order
+    /// stored), as SQL over those two aliases.
+    const SAME_KEY: &'static str;
     /// Reads one claimed row.
     fn from_row(row: &AnyRow) -> Result<Self, StoreError>;
 }
@@ -179,15 +182,19 @@ pub trait Pending: Sized + Send + Sync + 'static {
 #[async_trait]
 impl<T: Pending> Inbox<T> for SqlStore {
     /// Claims up to `limit` pending rows whose lease ran out (or never began), in id order,
-    /// leasing them until `lease_until` and counting the attempt, in one statement. On
-    /// PostgreSQL, rows another instance is claiming are skipped.
+    /// leasing them until `lease_until` and counting the attempt, in one statement. A row
+    /// waits while an earlier row of its order key is still leased (a crashed instance's
+    /// claim, an item whose processing failed), so one key's items are processed in the order
+    /// stored whatever happened to the instance that claimed them first. On PostgreSQL, rows
+    /// another instance is claiming are skipped.
     async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<T>, StoreError> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let (table, columns) = (T::TABLE, T::COLUMNS);
+        let (table, columns, same_key) = (T::TABLE, T::COLUMNS, T::SAME_KEY);
         let sql = format!(
-            "UPDATE {table} SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM {table} \
-             WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) \
-             RETURNING {columns}"
+            "UPDATE {table} SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (SELECT t.id FROM {table} t \
+             WHERE t.state = 'pending' AND (t.claimed_until IS NULL OR t.claimed_until <= $2) \
+             AND NOT EXISTS (SELECT 1 FROM {table} e WHERE e.state = 'pending' AND e.claimed_until > $2 \
+             AND e.id < t.id AND {same_key}) ORDER BY t.id LIMIT $3{lock}) RETURNING {columns}"
         );
         let mut rows = sqlx::query(&sql)
             .bind(lease_until)

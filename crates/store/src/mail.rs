@@ -30,6 +30,10 @@ impl Pending for InboundRecord {
     const TABLE: &'static str = "inbound_mail";
     const COLUMNS: &'static str = COLUMNS;
 
+    /// The envelope's sender: the stored row's stand-in for the `From:` the mailroom orders by
+    /// (which is read from the message only when it is processed).
+    const SAME_KEY: &'static str = "COALESCE(e.envelope_from, '') = COALESCE(t.envelope_from, '')";
+
     fn from_row(row: &AnyRow) -> Result<InboundRecord, StoreError> {
         inbound_from(row)
     }

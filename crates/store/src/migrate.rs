@@ -126,6 +126,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0033_account_mail.sql"),
         include_str!("../migrations/postgres/0033_account_mail.sql"),
     ),
+    (
+        34,
+        include_str!("../migrations/sqlite/0034_inbox_order.sql"),
+        include_str!("../migrations/postgres/0034_inbox_order.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
