@@ -36,7 +36,7 @@ pub use supervisor::{Pulse, Supervisor};
 use cycle::supervise;
 use cycles::intake::{ChatIntake, alert_intake, mailroom};
 use cycles::outgoing::{Deliverer, Dispatcher, Settler};
-use cycles::publishing::{AccountCourier, Postman, ReportHerald, StatusClock};
+use cycles::publishing::{Postman, StatusClock, courier, report_herald};
 use cycles::sweep::Sweep;
 use cycles::upkeep::{Gauges, Janitor};
 use std::sync::Arc;
@@ -197,9 +197,9 @@ where
             supervise(sup, s.clone(), move || mailroom(mail.clone(), bells.mail.clone())),
             supervise(sup, s.clone(), move || alert_intake(alerts.clone(), bells.signals.clone())),
             supervise(sup, s.clone(), move || StatusClock { status: status.clone() }),
-            supervise(sup, s.clone(), move || ReportHerald { herald: reports.clone() }),
+            supervise(sup, s.clone(), move || report_herald(reports.clone())),
             supervise(sup, s.clone(), move || Postman { letters: letters.clone(), reviews_read: None }),
-            supervise(sup, s.clone(), move || AccountCourier { mail: account_mail.clone() }),
+            supervise(sup, s.clone(), move || courier(account_mail.clone())),
             supervise(sup, s.clone(), {
                 let (store, expiry) = (store.clone(), config.idempotency_expiry_seconds);
                 move || Janitor { store: store.clone(), expiry }

@@ -10,6 +10,7 @@ use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
+use std::future::Future;
 use std::time::{Duration, Instant};
 use stringer_app::Clock;
 use stringer_app::accounts::mailing::{ACCOUNT_MAIL, Courier};
@@ -67,14 +68,40 @@ impl Cycle for StatusClock {
     }
 }
 
-/// Sends the announcements of published post-incident reports.
-pub(crate) struct ReportHerald {
-    pub(crate) herald: Herald,
+/// An outbox kind whose cycle only sends what is due (report announcements, account mail).
+pub(crate) trait SendsDue: Send + Sync + 'static {
+    /// Sends the sendings due at `now` (Unix seconds): how many it tried.
+    fn send_due(&self, now: i64) -> impl Future<Output = Result<usize, String>> + Send;
 }
 
-impl Cycle for ReportHerald {
+impl SendsDue for Herald {
+    async fn send_due(&self, now: i64) -> Result<usize, String> {
+        Herald::send_due(self, now).await.map_err(|e| e.to_string())
+    }
+}
+
+impl SendsDue for Courier {
+    async fn send_due(&self, now: i64) -> Result<usize, String> {
+        Courier::send_due(self, now).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Sends one outbox kind's due sendings: at [`CLOCK_PACE`], or at once while a full batch
+/// came.
+pub(crate) struct Sending<T> {
+    /// The cycle's name.
+    pub(crate) name: &'static str,
+    /// What it sends, in logs ("report announcements").
+    pub(crate) what: &'static str,
+    /// The kind's batch (a full one means more wait).
+    pub(crate) batch: i64,
+    /// The kind.
+    pub(crate) sender: T,
+}
+
+impl<T: SendsDue> Cycle for Sending<T> {
     fn name(&self) -> &'static str {
-        "report_herald"
+        self.name
     }
 
     fn pacing(&self) -> Pacing {
@@ -82,14 +109,24 @@ impl Cycle for ReportHerald {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match self.herald.send_due(SystemClock.now_precise().as_second()).await {
-            Ok(n) => Step::of(n, NOTICE_BATCH),
+        match self.sender.send_due(SystemClock.now().as_second()).await {
+            Ok(n) => Step::of(n, self.batch),
             Err(e) => {
-                tracing::warn!(error = %e, "sending report announcements failed; retrying");
+                tracing::warn!(error = %e, "sending {} failed; retrying", self.what);
                 Step::failed()
             }
         }
     }
+}
+
+/// The report herald: announcements of published post-incident reports.
+pub(crate) fn report_herald(herald: Herald) -> Sending<Herald> {
+    Sending { name: "report_herald", what: "report announcements", batch: NOTICE_BATCH, sender: herald }
+}
+
+/// The courier: account mail (password links, invitations and their notices).
+pub(crate) fn courier(mail: Courier) -> Sending<Courier> {
+    Sending { name: "courier", what: "account mail", batch: ACCOUNT_MAIL.batch, sender: mail }
 }
 
 /// Writes the quarterly reviews owed (every [`REVIEW_PERIOD`]) and sends the letters waiting.
@@ -128,30 +165,5 @@ impl Cycle for Postman {
             }
         };
         owed.and(sent)
-    }
-}
-
-/// Sends the account mail waiting: password links, org invitations and their notices.
-pub(crate) struct AccountCourier {
-    pub(crate) mail: Courier,
-}
-
-impl Cycle for AccountCourier {
-    fn name(&self) -> &'static str {
-        "courier"
-    }
-
-    fn pacing(&self) -> Pacing {
-        CLOCK_PACE
-    }
-
-    async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match self.mail.send_due(SystemClock.now_precise().as_second()).await {
-            Ok(n) => Step::of(n, ACCOUNT_MAIL.batch),
-            Err(e) => {
-                tracing::warn!(error = %e, "sending account mail failed; retrying");
-                Step::failed()
-            }
-        }
     }
 }
