@@ -16,8 +16,6 @@
 
 mod support;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -25,7 +23,7 @@ use std::time::{Duration, Instant};
 use stringer_app::ports::Queries;
 use stringer_core::ids::TicketId;
 use stringer_store::SqlStore;
-use support::{Db, Log, Received, Server, open_ticket, paging_desk};
+use support::{Db, Received, Server, open_ticket, paging_desk};
 
 /// P1 tickets opened, one every `OPEN_EVERY`.
 const TICKETS: usize = 30;
@@ -41,31 +39,6 @@ const RECEIVER_LATENCY: Duration = Duration::from_millis(50);
 /// timers come back sooner, after `TIMER_LEASE_SECONDS` in crates/app/src/desk.rs.)
 const LEASE: Duration = Duration::from_secs(stringer_app::delivery::CLAIM_LEASE_SECONDS as u64);
 const DEFAULT_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
-
-async fn hook(State(log): State<Log>, Path(who): Path<String>, headers: HeaderMap, body: String) -> &'static str {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    log.lock().unwrap().push(Received {
-        who,
-        at: Instant::now(),
-        wall: std::time::SystemTime::now(),
-        body,
-        timestamp: header("stringer-timestamp").parse().unwrap_or(0),
-        signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
-        key: header("idempotency-key"),
-    });
-    tokio::time::sleep(RECEIVER_LATENCY).await;
-    "ok"
-}
-
-/// A local receiver recording every webhook on arrival (`support::receiver`, answering slowly).
-async fn receiver() -> (String, Log) {
-    let log = Log::default();
-    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(hook)).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), log)
-}
 
 /// The (ticket, role) a webhook pages for.
 fn page_of(r: &Received) -> (String, String) {
@@ -146,7 +119,7 @@ enum Step {
 async fn kill_during_escalations(db: Db, instances: usize, label: &str) {
     let seed = std::env::var("STRINGER_CRASH_SEED").ok().map_or(DEFAULT_SEED, |s| s.parse().expect("a u64 seed"));
     let mut rng = XorShift(seed.max(1));
-    let (hooks, log) = receiver().await;
+    let (hooks, log) = support::receiver_answering_after(RECEIVER_LATENCY).await;
     let contract = seconds_contract(label);
     let args = ["--contract", contract.to_str().unwrap(), "--allow-private-webhooks"];
     let mut servers = vec![Server::start(&db, &args)];

@@ -37,13 +37,11 @@
 
 mod support;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-use support::{Db, Log, Mails, Received, Server, desk, until};
+use support::{Db, Mails, Server, desk, until};
 
 /// How long the webhook receiver takes to answer (it records first): a kill often lands
 /// mid-send.
@@ -299,32 +297,6 @@ fn label(db: &Db, kind: &str) -> String {
     format!("{kind}/{}", if matches!(db, Db::Sqlite(_)) { "sqlite" } else { "postgres" })
 }
 
-async fn slow_hook(State(log): State<Log>, Path(who): Path<String>, headers: HeaderMap, body: String) -> &'static str {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    log.lock().unwrap().push(Received {
-        who,
-        at: Instant::now(),
-        wall: std::time::SystemTime::now(),
-        body,
-        timestamp: header("stringer-timestamp").parse().unwrap_or(0),
-        signature: header("stringer-signature").trim_start_matches("v1=").to_string(),
-        key: header("idempotency-key"),
-    });
-    tokio::time::sleep(RECEIVER_LATENCY).await;
-    "ok"
-}
-
-/// A local webhook receiver recording each webhook on arrival at `/hook/{who}` and
-/// answering after [`RECEIVER_LATENCY`].
-async fn receiver() -> (String, Log) {
-    let log = Log::default();
-    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(slow_hook)).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), log)
-}
-
 /// A header of a recorded mail (folded lines joined), empty when absent.
 fn header(mail: &str, name: &str) -> String {
     let unfolded = mail.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
@@ -383,7 +355,7 @@ async fn burst_tickets(server: &Server, token: &str) -> Seen {
 /// a mail contact method: one delivery per ticket and method.
 async fn pages(db: Db) {
     let label = label(&db, "pages");
-    let (hooks, log) = receiver().await;
+    let (hooks, log) = support::receiver_answering_after(RECEIVER_LATENCY).await;
     let (smtp_port, mails) = support::smtp_receiver().await;
     let smtp = format!("smtp://127.0.0.1:{smtp_port}");
     let mut victim =
@@ -431,7 +403,7 @@ async fn pages(db: Db) {
 /// webhook subscribers of the platform page hear of each incident's opening and its update.
 async fn status_notices(db: Db) {
     let label = label(&db, "status-notices");
-    let (hooks, log) = receiver().await;
+    let (hooks, log) = support::receiver_answering_after(RECEIVER_LATENCY).await;
     let (smtp_port, mails) = support::smtp_receiver().await;
     let smtp = format!("smtp://127.0.0.1:{smtp_port}");
     let mut victim =

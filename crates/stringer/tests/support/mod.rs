@@ -451,6 +451,27 @@ pub async fn receiver() -> (String, Log) {
     (format!("http://{addr}"), log)
 }
 
+/// A local receiver recording every webhook at `/hook/{who}` on arrival and answering only
+/// after `latency`: a kill then often lands mid-send (the crash tests).
+pub async fn receiver_answering_after(latency: std::time::Duration) -> (String, Log) {
+    async fn lagging(
+        axum::extract::State((log, latency)): axum::extract::State<(Log, std::time::Duration)>,
+        who: axum::extract::Path<String>,
+        headers: axum::http::HeaderMap,
+        body: String,
+    ) -> &'static str {
+        hook(axum::extract::State(log), who, headers, body).await;
+        tokio::time::sleep(latency).await;
+        "ok"
+    }
+    let log: Log = Default::default();
+    let app = axum::Router::new().route("/hook/{who}", axum::routing::post(lagging)).with_state((log.clone(), latency));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), log)
+}
+
 /// Staff with webhooks at `hooks` (nico: engineer, tina: TAM, vera: VP of Engineering), the
 /// Enterprise org `zen` whose TAM is tina and named on-call engineer nico, and its customer.
 /// Returns the desk, the customer's token, each person's signing secret and user id.
