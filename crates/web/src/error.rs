@@ -240,3 +240,17 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// An RFC 9457 problem document.
+#[derive(utoipa::ToSchema, serde::Serialize)]
+pub struct Problem {
+    /// Always "about:blank".
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+}

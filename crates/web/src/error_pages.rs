@@ -3,7 +3,7 @@
 //! that says what went wrong, what to do, and links back to where it came from. API clients
 //! (paths under `/api/`, or no `text/html` in `Accept`) keep their problem documents.
 
-use crate::pages::session::{COOKIE_NAME, cookie};
+use crate::cookies::{COOKIE_NAME, cookie};
 use askama::Template;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;

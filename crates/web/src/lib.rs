@@ -10,6 +10,7 @@ mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod client;
+mod cookies;
 mod demo_history;
 mod error;
 mod error_pages;
@@ -294,7 +295,7 @@ fn own_host(public_url: &str) -> Option<String> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Stringer API", description = "Support desk with live SLA clocks. Errors are RFC 9457 problem documents."),
-    components(schemas(routes::Problem)),
+    components(schemas(error::Problem)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -8,9 +8,10 @@
 use super::PageError;
 use crate::AppState;
 use crate::auth::{Caller, new_secret, token_hash};
+use crate::cookies::{COOKIE_NAME, cookie};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
@@ -22,10 +23,6 @@ use stringer_app::records::SessionRecord;
 use stringer_core::access::Scopes;
 use subtle::ConstantTimeEq;
 
-/// The session cookie's name.
-pub const COOKIE_NAME: &str = "stringer_session";
-/// The sign-in form's double-submit cookie.
-pub const SIGNIN_COOKIE: &str = "stringer_signin";
 /// A session unused this long is over.
 pub const IDLE_SECONDS: i64 = 2 * 3600;
 /// A session is over this long after sign-in, whatever happens.
@@ -42,18 +39,6 @@ pub struct Session {
     pub csrf: String,
     /// The session row's key.
     pub id_hash: String,
-}
-
-/// The value of cookie `name` in a request's headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }
 
 /// A `Set-Cookie` value: `HttpOnly`, on the whole site, `Secure` when served over https.

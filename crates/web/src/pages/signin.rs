@@ -2,11 +2,12 @@
 //! rate limits, back-off and constant-cost answer for unknown accounts), and guarded against
 //! cross-site posts by a double-submit cookie, since there is no session yet.
 
-use super::session::{self, OpenForm, PageForm, SIGNIN_COOKIE, cookie, set_cookie, with_cookie};
+use super::session::{self, OpenForm, PageForm, set_cookie, with_cookie};
 use super::{PageError, PageResult, render};
 use crate::AppState;
 use crate::auth::new_secret;
 use crate::client::client_ip;
+use crate::cookies::{SIGNIN_COOKIE, cookie};
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};

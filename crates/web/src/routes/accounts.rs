@@ -165,7 +165,7 @@ pub struct Login {
 /// Exchanges email and password for a 12-hour token (the application's sign-in, with its
 /// back-off); behind a trusted proxy the client address is the proxy's client's.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login,
-    responses((status = 201, body = NewTokenView), (status = 401, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 201, body = NewTokenView), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -199,7 +199,7 @@ pub struct UpdateMe {
 
 /// Changes the caller's own settings (the time zone pages are shown in).
 #[utoipa::path(patch, path = "/api/v1/me", security(("bearer" = [])), request_body = UpdateMe,
-    responses((status = 200, body = UserView), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = UserView), (status = 422, body = crate::error::Problem)))]
 pub async fn update_me(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -241,7 +241,7 @@ pub struct CreateOrg {
 /// Creates an org (admin): Enterprise orgs get their Slack channel `#stringer-<slug>`. The TAM
 /// and named engineers must be staff who may serve the org (cleared, for a federal org).
 #[utoipa::path(post, path = "/api/v1/orgs", security(("bearer" = [])), request_body = CreateOrg,
-    responses((status = 201, body = OrgView), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = OrgView), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_org(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -261,7 +261,7 @@ pub async fn create_org(
 
 /// One org.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 200, body = OrgView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = OrgView), (status = 404, body = crate::error::Problem)))]
 pub async fn get_org(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -317,7 +317,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 /// Changes an org (admin): name, tier, deployment, TAM, named engineers, Slack channel,
 /// email tag. The answer carries warnings, e.g. an Enterprise org left without a TAM.
 #[utoipa::path(patch, path = "/api/v1/orgs/{slug}", security(("bearer" = [])), params(("slug" = String, Path)), request_body = UpdateOrg,
-    responses((status = 200, body = OrgView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = OrgView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_org(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -407,7 +407,7 @@ impl From<InvitationRecord> for Invited {
 /// invitation needs a mail relay, else 409).
 #[utoipa::path(post, path = "/api/v1/users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 202, description = "An org admin's invitation was mailed", body = Invited),
-        (status = 403, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+        (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -430,7 +430,7 @@ pub struct PacketSent {
 
 /// Mails the org's welcome packet to its admins again (admin).
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/packet", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 200, body = PacketSent), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = PacketSent), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn send_packet(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -441,7 +441,7 @@ pub async fn send_packet(
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, body = UserView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = UserView), (status = 404, body = crate::error::Problem)))]
 pub async fn get_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -478,7 +478,7 @@ impl From<UpdateUser> for UserChange {
 /// cannot be withdrawn from someone who still serves a federal org. The user's tokens carry
 /// the change at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = UpdateUser,
-    responses((status = 200, body = UserView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -492,7 +492,7 @@ pub async fn update_user(
 /// stop at once, they are paged no more, and nothing of theirs is deleted; deactivating again
 /// changes nothing.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, body = UserView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn deactivate_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -520,7 +520,7 @@ pub struct PasswordLinkSent {
 
 /// Mails a user a one-time "set your password" link: an invitation or a reset.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password-link", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = SendPasswordLink,
-    responses((status = 202, body = PasswordLinkSent), (status = 404, body = crate::routes::Problem), (status = 409, description = "No mail relay is configured", body = crate::routes::Problem)))]
+    responses((status = 202, body = PasswordLinkSent), (status = 404, body = crate::error::Problem), (status = 409, description = "No mail relay is configured", body = crate::error::Problem)))]
 pub async fn send_password_link(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -559,7 +559,7 @@ pub struct CreateToken {
 
 /// Creates a token for the caller, with at most the caller's own scopes. Rate-limited.
 #[utoipa::path(post, path = "/api/v1/tokens", security(("bearer" = [])), request_body = CreateToken,
-    responses((status = 201, body = NewTokenView), (status = 403, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 201, body = NewTokenView), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn create_token(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -572,7 +572,7 @@ pub async fn create_token(
 
 /// Revokes one of the caller's tokens; a token cannot revoke one with scopes it lacks.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^tok_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -129,7 +129,7 @@ fn new_key_secret() -> String {
 /// the secret, once.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/integration-keys", security(("bearer" = [])),
     params(("slug" = String, Path)), request_body = NewKey,
-    responses((status = 201, body = KeyView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = KeyView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -177,7 +177,7 @@ pub async fn create_key(
 /// the read and admin scopes.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/integration-keys", security(("bearer" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, body = Items<KeyView>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<KeyView>), (status = 404, body = crate::error::Problem)))]
 pub async fn list_keys(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -193,7 +193,7 @@ pub async fn list_keys(
 /// Revokes an integration key: its tool's events are refused from then on.
 #[utoipa::path(delete, path = "/api/v1/integration-keys/{id}", security(("bearer" = [])),
     params(("id" = String, Path, pattern = r"^ink_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn revoke_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -383,7 +383,7 @@ pub struct ChangeView {
 /// sent to `/v2/change/enqueue`) from a day before it opened until it was resolved, newest
 /// first (at most 50). For staff.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/changes", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = Items<ChangeView>), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<ChangeView>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn ticket_changes(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -89,7 +89,7 @@ pub struct ContactReceipt {
 /// Writes to the vendor without an account (see the "Contact us" page): answered on the
 /// contract's general-inquiry target. Rate-limited per client address.
 #[utoipa::path(post, path = "/api/v1/contact", request_body = Contact,
-    responses((status = 202, body = ContactReceipt), (status = 422, body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 202, body = ContactReceipt), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn contact(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -112,7 +112,7 @@ pub struct InquiryQuery {
 
 /// The inquiries queue (staff).
 #[utoipa::path(get, path = "/api/v1/inquiries", security(("bearer" = [])), params(InquiryQuery),
-    responses((status = 200, body = Items<InquiryView>), (status = 403, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<InquiryView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -132,7 +132,7 @@ pub struct Answer {
 
 /// Records the answer to an inquiry (staff).
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/answer", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^inq_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = Answer,
-    responses((status = 200, body = InquiryView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = InquiryView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn answer(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -49,7 +49,7 @@ pub struct InboundReceipt {
 /// like mail to the SMTP listener. A staff admin's token with the `write` scope.
 #[utoipa::path(post, path = "/api/v1/mail/inbound", security(("bearer" = [])), params(InboundQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The raw RFC 5322 message (sent as message/rfc822 or application/octet-stream)"),
-    responses((status = 202, body = InboundReceipt), (status = 403, body = crate::routes::Problem), (status = 413, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 202, body = InboundReceipt), (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn inbound(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -144,7 +144,7 @@ pub struct MailQuery {
 
 /// Received messages in a state (staff): held ones wait for someone to route them.
 #[utoipa::path(get, path = "/api/v1/mail", security(("bearer" = [])), params(MailQuery),
-    responses((status = 200, body = Items<MailView>), (status = 403, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<MailView>), (status = 403, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -171,7 +171,7 @@ pub struct RouteMail {
 
 /// Routes a held message to an org (staff): it is processed again there at once.
 #[utoipa::path(post, path = "/api/v1/mail/{id}/route", security(("bearer" = [])), params(("id" = i64, Path, description = "The message id", minimum = 1)), request_body = RouteMail,
-    responses((status = 202), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 202), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn route(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -186,7 +186,7 @@ pub async fn route(
 /// fixed their mailbox. Answers 204 whether or not it was stopped. (Mail from the person,
 /// proven, lifts it too.)
 #[utoipa::path(delete, path = "/api/v1/mail/suppressions/{address}", security(("bearer" = [])), params(("address" = String, Path, description = "The mail address")),
-    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn lift_suppression(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -198,7 +198,7 @@ pub async fn lift_suppression(
 
 /// The message as received (staff), to read everything the ticket's comment left out.
 #[utoipa::path(get, path = "/api/v1/mail/{id}/original", security(("bearer" = [])), params(("id" = i64, Path, description = "The message id", minimum = 1)),
-    responses((status = 200, content_type = "message/rfc822", body = String), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, content_type = "message/rfc822", body = String), (status = 404, body = crate::error::Problem)))]
 pub async fn original(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -228,7 +228,7 @@ pub async fn my_updates(
 
 /// Chooses the updates the caller gets by mail.
 #[utoipa::path(put, path = "/api/v1/me/mail-updates", security(("bearer" = [])), request_body = MailUpdates,
-    responses((status = 200, body = MailUpdates), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = MailUpdates), (status = 422, body = crate::error::Problem)))]
 pub async fn choose_updates(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -277,7 +277,7 @@ impl From<OrgMail> for OrgMailPolicy {
 
 /// An org's rules for mail (who may see the org).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/mail", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 200, body = OrgMail), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = OrgMail), (status = 404, body = crate::error::Problem)))]
 pub async fn org_mail(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -288,7 +288,7 @@ pub async fn org_mail(
 
 /// Sets an org's rules for mail (admin).
 #[utoipa::path(put, path = "/api/v1/orgs/{slug}/mail", security(("bearer" = [])), params(("slug" = String, Path)), request_body = OrgMail,
-    responses((status = 200, body = OrgMail), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = OrgMail), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_org_mail(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

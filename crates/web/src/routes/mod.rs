@@ -23,24 +23,10 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
 use std::sync::Arc;
+use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// An RFC 9457 problem document.
-#[derive(ToSchema, serde::Serialize)]
-pub struct Problem {
-    /// Always "about:blank".
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The status's reason phrase.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong, for people.
-    pub detail: String,
-}
 
 /// Declares the bearer-token scheme in the document.
 pub struct BearerAuth;

@@ -113,7 +113,7 @@ pub struct RuleInput {
 
 /// A staff user's contact methods.
 #[utoipa::path(get, path = "/api/v1/users/{id}/contact-methods", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, body = Items<MethodView>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<MethodView>), (status = 404, body = crate::error::Problem)))]
 pub async fn list_methods(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -133,7 +133,7 @@ pub async fn list_methods(
 /// be a public address. A Slack member ID is linked when Slack confirms the member's email is
 /// the user's, or by an admin; one member ID belongs to one user.
 #[utoipa::path(post, path = "/api/v1/users/{id}/contact-methods", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddMethod,
-    responses((status = 201, body = NewMethodView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = NewMethodView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn add_method(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -189,7 +189,7 @@ impl AddressChecks for FrontChecks {
 /// Replaces a staff user's notification rules ("method M after N seconds"). With no rules,
 /// every contact method is notified at once.
 #[utoipa::path(put, path = "/api/v1/users/{id}/notification-rules", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = SetRules,
-    responses((status = 200, body = SetRules), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = SetRules), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn set_rules(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -51,7 +51,7 @@ pub struct PhoneNumber {
 
 /// A user's phone number.
 #[utoipa::path(get, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, body = PhoneNumber), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = PhoneNumber), (status = 404, body = crate::error::Problem)))]
 pub async fn get_number(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -78,8 +78,8 @@ pub struct NumberWaiting {
 #[utoipa::path(put, path = "/api/v1/users/{id}/phone", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     request_body = PhoneNumber,
     responses((status = 200, body = PhoneNumber), (status = 202, description = "A code was sent to the number by SMS", body = NumberWaiting),
-        (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem),
-        (status = 429, body = crate::routes::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem)))]
 pub async fn set_number(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -108,8 +108,8 @@ pub struct ConfirmNumber {
 /// caller ID. Five wrong codes, or ten minutes, end the confirmation.
 #[utoipa::path(post, path = "/api/v1/users/{id}/phone/confirm", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
     request_body = ConfirmNumber,
-    responses((status = 200, body = PhoneNumber), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem),
-        (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = PhoneNumber), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 pub async fn confirm(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -131,7 +131,7 @@ pub struct PhonePin {
 
 /// Gives an org a new phone PIN (admin); the old one stops working.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/phone-pin", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 201, body = PhonePin), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 201, body = PhonePin), (status = 404, body = crate::error::Problem)))]
 pub async fn new_pin(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

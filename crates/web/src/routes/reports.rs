@@ -162,7 +162,7 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
 /// A ticket's post-incident report: staff see it at every stage, with its versions and the
 /// review's comments; the org's people once it is published.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::error::Problem)))]
 pub async fn get_report(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -175,7 +175,7 @@ pub async fn get_report(
 /// Starts a report on demand (any ticket; a ticket owing one has its draft already).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/report", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     responses((status = 201, body = ReportOut), (status = 200, description = "It existed already", body = ReportOut),
-        (status = 404, body = crate::routes::Problem)))]
+        (status = 404, body = crate::error::Problem)))]
 pub async fn start_report(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -214,8 +214,8 @@ impl From<StepIn> for StepAsked {
 /// security incident's report needs its root cause and remediation to be published).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/report/steps", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = StepIn,
-    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
-        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn step(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -238,8 +238,8 @@ pub struct CommentIn {
 /// Comments on a report (staff who may write it).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/report/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = CommentIn,
-    responses((status = 200, body = ReportOut), (status = 404, body = crate::routes::Problem),
-        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = ReportOut), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn comment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -280,7 +280,7 @@ pub struct ReportItem {
 /// The post-incident reports the caller may read: staff see every stage, the org's people
 /// the published ones.
 #[utoipa::path(get, path = "/api/v1/reports", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = [ReportItem]), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = [ReportItem]), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

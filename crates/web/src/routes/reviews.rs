@@ -57,8 +57,8 @@ fn out(org: &str, quarter: Quarter, r: Option<Recommendations>) -> Recommendatio
 /// The recommendations of an org's quarterly review.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/reviews/{quarter}/recommendations", security(("bearer" = [])),
     params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[Qq][1-4]$")),
-    responses((status = 200, body = RecommendationsOut), (status = 404, body = crate::routes::Problem),
-        (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = RecommendationsOut), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 pub async fn get_recommendations(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -75,8 +75,8 @@ pub async fn get_recommendations(
 #[utoipa::path(put, path = "/api/v1/orgs/{slug}/reviews/{quarter}/recommendations", security(("bearer" = [])),
     params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[Qq][1-4]$")),
     request_body = RecommendationsIn,
-    responses((status = 200, body = RecommendationsOut), (status = 403, body = crate::routes::Problem),
-        (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = RecommendationsOut), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn put_recommendations(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -66,7 +66,7 @@ pub struct CreateSchedule {
 
 /// Creates a schedule.
 #[utoipa::path(post, path = "/api/v1/schedules", security(("bearer" = [])), request_body = CreateSchedule,
-    responses((status = 201, body = NewScheduleView), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = NewScheduleView), (status = 422, body = crate::error::Problem)))]
 pub async fn create_schedule(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -91,7 +91,7 @@ pub async fn list_schedules(
 
 /// One schedule.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::error::Problem)))]
 pub async fn get_schedule(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -134,7 +134,7 @@ fn source_name(s: &Source) -> String {
 
 /// Who is on call now, or at `at`.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}/on-call", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), AtQuery),
-    responses((status = 200, body = OnCallView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = OnCallView), (status = 404, body = crate::error::Problem)))]
 pub async fn on_call(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -176,7 +176,7 @@ pub struct ShiftView {
 
 /// The final on-call timeline of a window.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}/shifts", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), WindowQuery),
-    responses((status = 200, body = Items<ShiftView>), (status = 400, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<ShiftView>), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn shifts(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -225,7 +225,7 @@ pub struct ReplaceOverride {
 
 /// Adds an override; one overlapping another is refused (409) naming that override.
 #[utoipa::path(post, path = "/api/v1/schedules/{id}/overrides", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$")), request_body = AddOverride,
-    responses((status = 201, body = ScheduleView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 201, body = ScheduleView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn add_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -245,7 +245,7 @@ pub async fn add_override(
 /// Puts another user on an override.
 #[utoipa::path(put, path = "/api/v1/schedules/{id}/overrides/{override_id}", security(("bearer" = [])),
     params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), ("override_id" = String, Path)), request_body = ReplaceOverride,
-    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::error::Problem)))]
 pub async fn replace_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -259,7 +259,7 @@ pub async fn replace_override(
 /// Removes an override.
 #[utoipa::path(delete, path = "/api/v1/schedules/{id}/overrides/{override_id}", security(("bearer" = [])),
     params(("id" = String, Path, pattern = r"^sch_[0-9A-HJKMNP-TV-Z]{26}$"), ("override_id" = String, Path)),
-    responses((status = 200, body = ScheduleView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = ScheduleView), (status = 404, body = crate::error::Problem)))]
 pub async fn remove_override(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -277,7 +277,7 @@ pub struct FeedView {
 
 /// Issues a new secret calendar-feed URL for a staff user's shifts (themself or an admin).
 #[utoipa::path(post, path = "/api/v1/users/{id}/calendar-feed", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^usr_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 201, body = FeedView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 201, body = FeedView), (status = 404, body = crate::error::Problem)))]
 pub async fn user_feed(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

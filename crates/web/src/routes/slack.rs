@@ -60,7 +60,7 @@ pub struct KickoffView {
 /// and named engineers, invites the org's admins through Slack Connect where the workspace
 /// allows it, and posts and pins the welcome message. Also run when an org's channel is set.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/kickoff", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 200, body = KickoffView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = KickoffView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn kickoff(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,

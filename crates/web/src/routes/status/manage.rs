@@ -91,8 +91,8 @@ impl From<PagePatch> for PageChange {
 /// Renames a page, binds it to a host name (admins), or sets its zone.
 #[utoipa::path(patch, path = "/api/v1/status-pages/{page}", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = PagePatch,
-    responses((status = 200, body = PageOut), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem),
-        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = PageOut), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -184,7 +184,7 @@ fn component_io(c: ComponentRecord) -> ComponentIo {
 
 /// A page's own components and groups, by position.
 #[utoipa::path(get, path = "/api/v1/status-pages/{page}/components", security(("bearer" = [])), params(("page" = String, Path)),
-    responses((status = 200, body = [ComponentIo]), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = [ComponentIo]), (status = 404, body = crate::error::Problem)))]
 pub async fn list_components(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -197,7 +197,7 @@ pub async fn list_components(
 /// Adds a component or a group to a page.
 #[utoipa::path(post, path = "/api/v1/status-pages/{page}/components", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = ComponentIo,
-    responses((status = 201, body = ComponentIo), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = ComponentIo), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_component(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -211,7 +211,7 @@ pub async fn create_component(
 /// Changes a component: its name, place, settings and status.
 #[utoipa::path(put, path = "/api/v1/status-pages/{page}/components/{component}", security(("bearer" = [])),
     params(("page" = String, Path), ("component" = String, Path)), request_body = ComponentIo,
-    responses((status = 200, body = ComponentIo), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = ComponentIo), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_component(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -227,7 +227,7 @@ pub async fn update_component(
 /// is deleted on the platform's page only.
 #[utoipa::path(delete, path = "/api/v1/status-pages/{page}/components/{component}", security(("bearer" = [])),
     params(("page" = String, Path), ("component" = String, Path)),
-    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn delete_component(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -241,7 +241,7 @@ pub async fn delete_component(
 /// a tenant page's own org's keys need no grant, every other key does).
 #[utoipa::path(put, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
     params(("page" = String, Path), ("key" = String, Path)),
-    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn grant_alert_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -254,7 +254,7 @@ pub async fn grant_alert_key(
 /// Takes back an integration key's leave to set the page's components.
 #[utoipa::path(delete, path = "/api/v1/status-pages/{page}/alert-keys/{key}", security(("bearer" = [])),
     params(("page" = String, Path), ("key" = String, Path)),
-    responses((status = 204), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn revoke_alert_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -378,7 +378,7 @@ async fn incident_json(state: &AppState, page: PageRecord, incident: &IncidentRe
 #[utoipa::path(post, path = "/api/v1/status-pages/{page}/incidents", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = IncidentIn,
     responses((status = 201, description = "The incident, in Statuspage's incident shape", body = Object),
-        (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_incident(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -392,7 +392,7 @@ pub async fn create_incident(
 /// A page's incidents or maintenances (`?maintenance=true`), newest first, in the public
 /// documents' shape.
 #[utoipa::path(get, path = "/api/v1/status-pages/{page}/incidents", security(("bearer" = [])), params(("page" = String, Path)),
-    responses((status = 200, description = "Incidents in Statuspage's shape", body = Object), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, description = "Incidents in Statuspage's shape", body = Object), (status = 404, body = crate::error::Problem)))]
 pub async fn list_incidents(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -412,7 +412,7 @@ pub async fn list_incidents(
 #[utoipa::path(post, path = "/api/v1/status-pages/{page}/incidents/{incident}/updates", security(("bearer" = [])),
     params(("page" = String, Path), ("incident" = String, Path)), request_body = UpdateIn,
     responses((status = 201, description = "The incident, in Statuspage's incident shape", body = Object),
-        (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn add_update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -456,7 +456,7 @@ impl From<FromTicket> for manage::FromTicket {
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/status-incident", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
     request_body = FromTicket,
     responses((status = 201, description = "The incident, in Statuspage's incident shape", body = Object),
-        (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn from_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -277,7 +277,7 @@ fn io(s: SubscriberRecord) -> SubscriberIo {
 
 /// A page's subscribers.
 #[utoipa::path(get, path = "/api/v1/status-pages/{page}/subscribers", security(("bearer" = [])), params(("page" = String, Path)),
-    responses((status = 200, body = [SubscriberIo]), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = [SubscriberIo]), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -290,8 +290,8 @@ pub async fn list(
 /// Subscribes a webhook, the org's Slack channel, or a mail address (which must confirm).
 #[utoipa::path(post, path = "/api/v1/status-pages/{page}/subscribers", security(("bearer" = [])), params(("page" = String, Path)),
     request_body = SubscriberIo,
-    responses((status = 201, body = SubscriberIo), (status = 404, body = crate::routes::Problem),
-        (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = SubscriberIo), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -330,7 +330,7 @@ pub async fn create(
 /// Ends a subscription.
 #[utoipa::path(delete, path = "/api/v1/status-pages/{page}/subscribers/{subscriber}", security(("bearer" = [])),
     params(("page" = String, Path), ("subscriber" = String, Path)),
-    responses((status = 204), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn remove(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -49,7 +49,7 @@ pub struct CreateTicket {
 
 /// Opens a ticket; its SLA clocks start now.
 #[utoipa::path(post, path = "/api/v1/tickets", security(("bearer" = [])), request_body = CreateTicket,
-    responses((status = 201, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = TicketView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -134,7 +134,7 @@ pub struct UpdateTicket {
 /// Changes a ticket's severity (the contract's rules for severity changes apply) and/or its
 /// status, as one change: both happen, or neither.
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = UpdateTicket,
-    responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -176,7 +176,7 @@ pub struct AddComment {
 
 /// Adds a comment. A public staff reply counts as the response.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = AddComment,
-    responses((status = 201, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 201, body = TicketView), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn add_comment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -190,7 +190,7 @@ pub async fn add_comment(
 
 /// Acknowledges a ticket (and its pages): stops escalation and counts as the response.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/acknowledge", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -201,7 +201,7 @@ pub async fn acknowledge(
 
 /// Resolves a ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -212,7 +212,7 @@ pub async fn resolve(
 
 /// Reopens a resolved ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/reopen", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
 pub async fn reopen(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -232,7 +232,7 @@ pub struct Assign {
 
 /// Gives a ticket to a staff member to work (take it: name yourself), or back to the queue.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/assign", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = Assign,
-    responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn assign(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -258,7 +258,7 @@ pub struct RecordBridge {
 /// Records who joined a security incident's bridge (and where it is): the contract's
 /// bridge deadline is met when someone of its required role joins in time.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/bridge", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")), request_body = RecordBridge,
-    responses((status = 200, body = TicketView), (status = 403, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 422, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn record_bridge(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -300,7 +300,7 @@ pub struct InFlightView {
 /// is in flight (not answered: the ticket not acknowledged since), nothing is paged again and
 /// the answer (200) says when it was paged and when it escalates. Rate-limited per ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/page", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 202, description = "Paged", body = PageView), (status = 200, description = "The last page is still in flight: nothing paged again", body = PageView), (status = 404, body = crate::routes::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::routes::Problem), (status = 429, body = crate::routes::Problem)))]
+    responses((status = 202, description = "Paged", body = PageView), (status = 200, description = "The last page is still in flight: nothing paged again", body = PageView), (status = 404, body = crate::error::Problem), (status = 409, description = "Refused; `opens_at` says when it opens, if ever", body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

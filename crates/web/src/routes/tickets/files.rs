@@ -72,7 +72,7 @@ pub struct UploadQuery {
 /// JSON or text — the type is read from the bytes, and the name's extension must fit it).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = AttachmentView), (status = 404, body = crate::routes::Problem), (status = 409, body = crate::routes::Problem), (status = 413, body = crate::routes::Problem), (status = 415, body = crate::routes::Problem)))]
+    responses((status = 201, body = AttachmentView), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
 pub async fn upload(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -87,7 +87,7 @@ pub async fn upload(
 
 /// A ticket's attachments the caller may see, oldest first.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/attachments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = Items<AttachmentView>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<AttachmentView>), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -100,7 +100,7 @@ pub async fn list(
 
 /// Downloads an attachment (always `Content-Disposition: attachment`, never rendered).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", security(("bearer" = [])), params(("id" = String, Path, pattern = r"^att_[0-9A-HJKMNP-TV-Z]{26}$")),
-    responses((status = 200, description = "The file", content_type = "*/*", body = Vec<u8>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, description = "The file", content_type = "*/*", body = Vec<u8>), (status = 404, body = crate::error::Problem)))]
 pub async fn download(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -35,7 +35,7 @@ impl From<CommentRecord> for CommentView {
 
 /// A ticket's comments (customers see public ones only).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = Items<CommentView>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<CommentView>), (status = 404, body = crate::error::Problem)))]
 pub async fn list_comments(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -85,7 +85,7 @@ pub struct TimelineQuery {
 /// Staff see every entry whole; customers see it without internal notes and staff-only
 /// details.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/timeline", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$"), TimelineQuery),
-    responses((status = 200, body = Items<TimelineView>), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = Items<TimelineView>), (status = 404, body = crate::error::Problem)))]
 pub async fn timeline(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -61,7 +61,7 @@ pub struct ListQuery {
 
 /// Tickets the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/tickets", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = TicketPage), (status = 400, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketPage), (status = 400, body = crate::error::Problem)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -148,7 +148,7 @@ pub async fn list_tickets(
 
 /// One ticket with its SLA clocks.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$")),
-    responses((status = 200, body = TicketView), (status = 404, body = crate::routes::Problem)))]
+    responses((status = 200, body = TicketView), (status = 404, body = crate::error::Problem)))]
 pub async fn get_ticket(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
