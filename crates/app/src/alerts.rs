@@ -250,10 +250,11 @@ impl Stored for SignalRecord {
 
 /// Monitoring signals through the one intake round ([`crate::inbox::round`]): one alert's
 /// signals in the order received, different alerts' at once (so the group committer batches
-/// their tickets); a round's outcomes and changed alerts written in one transaction. Each
-/// ticket change a signal makes carries the signal's receipt, so a signal processed again
-/// after its change committed (the server stopped before the round settled it) decides the
-/// same again, for its alert's state, and changes its ticket once.
+/// their tickets); a round's outcomes and changed alerts written in one transaction. A signal
+/// processed again after its change committed (the server stopped before the round settled
+/// it) decides the same again, for its alert's state, and changes its ticket once: an opening
+/// is found under the ticket id derived from the signal, and every other change carries the
+/// signal's receipt.
 #[async_trait]
 impl WayIn for AlertDesk {
     type Item = SignalRecord;
@@ -440,7 +441,7 @@ impl AlertDesk {
             s.signal.details
         );
         let details = TicketDetails { subject: summary, description, requester: None };
-        let extras = Extras { actor: None, details: Some(details), comment: None, applies: Some(signal_id("apl", s)) };
+        let extras = Extras { actor: None, details: Some(details), comment: None, applies: None };
         let now = self.ports.commands.now();
         if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
             if self.ports.queries.ticket(&id).await?.is_some() {
