@@ -396,7 +396,7 @@ impl TicketDesk {
             kinds.push(kind);
         }
         let events = kinds.into_iter().map(|kind| Event::new(now, found.ticket.id.clone(), kind)).collect();
-        let extras = Extras { actor: Some(who.user.id.clone()), details: None, comment };
+        let extras = Extras { actor: Some(who.user.id.clone()), details: None, comment, applies: None };
         let read = StoredTicket { ticket: found.ticket.state.clone(), version: found.ticket.version as u64 };
         let recorded = self.commands.record_read(read, events, extras).await?;
         let mut ticket = found.ticket;

@@ -9,7 +9,7 @@
 
 use crate::desk::AppError;
 use crate::ids::ulid;
-use crate::inbox::{Done, Inbox, Stored, WayIn};
+use crate::inbox::{Done, Inbox, Stored, WayIn, once};
 use crate::ports::{Commands, Queries};
 use crate::status::StatusPages;
 use crate::store::{Extras, NewComment, StoreError, TicketDetails};
@@ -250,7 +250,11 @@ impl Stored for SignalRecord {
 
 /// Monitoring signals through the one intake round ([`crate::inbox::round`]): one alert's
 /// signals in the order received, different alerts' at once (so the group committer batches
-/// their tickets); a round's outcomes and changed alerts written in one transaction.
+/// their tickets); a round's outcomes and changed alerts written in one transaction. A signal
+/// processed again after its change committed (the server stopped before the round settled
+/// it) decides the same again, for its alert's state, and changes its ticket once: an opening
+/// is found under the ticket id derived from the signal, and every other change carries the
+/// signal's receipt.
 #[async_trait]
 impl WayIn for AlertDesk {
     type Item = SignalRecord;
@@ -380,11 +384,11 @@ impl AlertDesk {
             Effect::Repeat => "counted on the open alert".to_string(),
             Effect::Acknowledge => {
                 let by = key.actor_name();
-                self.event(ticket.as_ref(), EventKind::Acknowledged { by }, None).await?;
+                self.event(s, ticket.as_ref(), EventKind::Acknowledged { by }, None).await?;
                 "acknowledged its ticket".to_string()
             }
             Effect::Resolve => {
-                self.event(ticket.as_ref(), EventKind::Resolved { by_customer: false }, None).await?;
+                self.event(s, ticket.as_ref(), EventKind::Resolved { by_customer: false }, None).await?;
                 "resolved its ticket".to_string()
             }
             Effect::NoteResolved => {
@@ -396,7 +400,7 @@ impl AlertDesk {
                     body,
                 };
                 let kind = EventKind::Replied { by: key.actor_name(), public: false };
-                self.event(ticket.as_ref(), kind, Some(comment)).await?;
+                self.event(s, ticket.as_ref(), kind, Some(comment)).await?;
                 "noted on its ticket".to_string()
             }
             Effect::Ignore(why) => return Ok(SignalOutcome { what: format!("ignored: {why}"), ticket }),
@@ -437,7 +441,7 @@ impl AlertDesk {
             s.signal.details
         );
         let details = TicketDetails { subject: summary, description, requester: None };
-        let extras = Extras { actor: None, details: Some(details), comment: None };
+        let extras = Extras { actor: None, details: Some(details), comment: None, applies: None };
         let now = self.ports.commands.now();
         if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await {
             if self.ports.queries.ticket(&id).await?.is_some() {
@@ -448,18 +452,20 @@ impl AlertDesk {
         Ok(id)
     }
 
-    /// Records one event on an alert's ticket; a ticket already in that state (a retry, or a
-    /// person got there first) is not an error.
+    /// Records one event on an alert's ticket, with the signal's receipt; a ticket already in
+    /// that state (a person got there first) or a signal applied before (processed again
+    /// after its change committed) is not an error.
     async fn event(
         &self,
+        s: &SignalRecord,
         ticket: Option<&TicketId>,
         kind: EventKind,
         comment: Option<NewComment>,
     ) -> Result<(), AppError> {
         let Some(ticket) = ticket else { return Ok(()) };
         let now = self.ports.commands.now();
-        let extras = Extras { actor: None, details: None, comment };
-        match self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await {
+        let extras = Extras { actor: None, details: None, comment, applies: Some(signal_id("apl", s)) };
+        match once(self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await) {
             Ok(_) | Err(AppError::Rejected(_)) => Ok(()),
             Err(e) => Err(e),
         }

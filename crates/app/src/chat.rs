@@ -418,7 +418,7 @@ impl ChatDesk {
                 description: m.text.clone(),
                 requester: requester.org.as_ref().map(|_| requester.id.clone()),
             };
-            let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None };
+            let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None, applies: None };
             let now = self.ports.commands.now();
             if let Err(e) = self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await
                 && self.ports.queries.ticket(&id).await?.is_none()
@@ -719,7 +719,7 @@ impl ChatDesk {
             description: subject.to_string(),
             requester: user.org.as_ref().map(|_| user.id.clone()),
         };
-        let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None };
+        let extras = Extras { actor: Some(user.id.clone()), details: Some(details), comment: None, applies: None };
         self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
         let (ticket, _) =
             self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;

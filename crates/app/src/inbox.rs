@@ -13,14 +13,32 @@
 //! An item whose processing failed is not settled: it stays claimed until its lease ends and
 //! comes back in a later round, and the items after it under its key wait with it, so the
 //! order holds. Processing an item twice (a crash between processing and settling, a lease
-//! that ran out) is harmless: every id processing makes is derived from the stored item.
+//! that ran out) is harmless: every id processing makes is derived from the stored item (a
+//! ticket opened or a comment written is found under it), and a ticket change with no such
+//! id (a monitoring signal's acknowledgement or resolution) carries its item's receipt
+//! ([`crate::store::Extras::applies`]), which commits in the change's transaction — an item
+//! processed again after its change committed finds its receipt and changes nothing
+//! ([`once`]), while what processing carries from one item to the next (an alert's state) is
+//! decided again the same way and settled with it.
 
 use crate::desk::AppError;
+use crate::outcome::Recorded;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// What recording an item's ticket change came to, a change its item applied before counted
+/// as done (`None`): the item was processed again after its change committed, since the server
+/// stopped before settling it or its lease ran out.
+pub fn once(recorded: Result<Recorded, AppError>) -> Result<Option<Recorded>, AppError> {
+    match recorded {
+        Ok(recorded) => Ok(Some(recorded)),
+        Err(AppError::Store(StoreError::Applied(_))) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// A stored item, as claimed.
 pub trait Stored: Send + Sync + 'static {

@@ -3,7 +3,7 @@
 
 use crate::store::{Change, Store, StoreError, StoredTicket, Timer};
 use jiff::Timestamp;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
 use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserRole};
@@ -38,6 +38,8 @@ struct Inner {
     timer_at: HashMap<(TicketId, TimerKind), Timestamp>,
     claimed_until: HashMap<(TicketId, TimerKind), Timestamp>,
     timelines: HashMap<TicketId, Vec<TimelineEntry>>,
+    /// The receipts of the inbox items changes applied.
+    applied: HashSet<String>,
 }
 
 /// The in-memory store.
@@ -131,8 +133,14 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let id = change.ticket.id.clone();
         let current = inner.tickets.get(&id).map(|(_, v)| *v);
+        if let Some(receipt) = change.extras.applies.as_ref().filter(|r| inner.applied.contains(*r)) {
+            return Err(StoreError::Applied(receipt.clone()));
+        }
         if current != change.expected_version {
             return Err(StoreError::Conflict(id));
+        }
+        if let Some(receipt) = change.extras.applies {
+            inner.applied.insert(receipt);
         }
         for op in change.timers {
             match op {

@@ -393,7 +393,7 @@ impl PhoneDesk {
                 Caller::Pin { .. } => None,
             },
         };
-        let extras = Extras { actor: Some(caller.id()), details: Some(details), comment: None };
+        let extras = Extras { actor: Some(caller.id()), details: Some(details), comment: None, applies: None };
         self.ports.commands.record(vec![Event::new(now, id.clone(), kind)], extras).await?;
         self.ports.phone.set_call_ticket(&call.sid, &id, &call.from, now.as_second()).await?;
         let (ticket, _) =
@@ -678,7 +678,7 @@ impl PhoneDesk {
         let now = self.ports.commands.now();
         let comment = NewComment { id, author: author.clone(), public: false, body };
         let kind = EventKind::Replied { by: author.to_string(), public: false };
-        let extras = Extras { actor: Some(author), details: None, comment: Some(comment) };
+        let extras = Extras { actor: Some(author), details: None, comment: Some(comment), applies: None };
         match self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await {
             Ok(_) | Err(AppError::Rejected(_)) => Ok(()),
             Err(e) => Err(e),

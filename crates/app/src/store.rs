@@ -65,6 +65,12 @@ pub struct Extras {
     pub details: Option<TicketDetails>,
     /// A comment to store with the change.
     pub comment: Option<NewComment>,
+    /// The receipt of the inbox item this change applies (an id derived from the stored
+    /// item, see [`crate::inbox`]): it commits with the change, and a change whose receipt
+    /// committed before is not written ([`StoreError::Applied`]), so an item processed again
+    /// after its change committed (the server stopped before the item was settled) changes
+    /// its ticket once.
+    pub applies: Option<String>,
 }
 
 /// Everything one decision changes, committed atomically.
@@ -143,6 +149,10 @@ pub enum StoreError {
     /// lease); its change was not written, since the retry writes it.
     #[error("a retry with this Idempotency-Key took the request over")]
     KeyTakenOver,
+    /// The change applies an inbox item whose change committed before (its receipt is
+    /// stored); nothing was written.
+    #[error("inbox item {0} was applied before")]
+    Applied(String),
     /// The backend failed.
     #[error("store failure: {0}")]
     Backend(String),

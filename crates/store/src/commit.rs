@@ -4,7 +4,9 @@
 //! statements instead of ten per ticket, which is what bounds an embedded SQLite's single
 //! writer. Each change is still all-or-nothing and version-checked on its own: a change whose
 //! ticket moved on is answered [`StoreError::Conflict`] and leaves no row, while the rest of
-//! its batch commits. A caller is answered only after its transaction committed.
+//! its batch commits; so is a change that applies an inbox item whose receipt a change
+//! committed before ([`StoreError::Applied`]). A caller is answered only after its
+//! transaction committed.
 
 use crate::backend_err;
 use crate::keyed::Mark;
@@ -138,13 +140,17 @@ fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {
 async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let held = hold_keys(&mut tx, changes).await?;
-    let guarded: Vec<&Change> = changes.iter().zip(&held).filter(|(_, h)| **h != Mark::Gone).map(|(c, _)| *c).collect();
+    let fresh = hold_receipts(&mut tx, changes).await?;
+    let writable = |i: &usize| held[*i] != Mark::Gone && fresh[*i];
+    let guarded: Vec<&Change> = (0..changes.len()).filter(writable).map(|i| changes[i]).collect();
     let mut guarded_outcomes = guard_tickets(&mut tx, &guarded).await?.into_iter();
-    let outcomes: Vec<Result<(), StoreError>> = held
+    let outcomes: Vec<Result<(), StoreError>> = changes
         .iter()
-        .map(|&h| match h {
-            Mark::Gone => Err(StoreError::KeyTakenOver),
-            Mark::Set | Mark::Kept => guarded_outcomes.next().unwrap_or(Ok(())),
+        .enumerate()
+        .map(|(i, c)| match (held[i], &c.extras.applies) {
+            (Mark::Gone, _) => Err(StoreError::KeyTakenOver),
+            (_, Some(receipt)) if !fresh[i] => Err(StoreError::Applied(receipt.clone())),
+            _ => guarded_outcomes.next().unwrap_or(Ok(())),
         })
         .collect();
     let refused: Vec<&Change> = changes
@@ -154,6 +160,13 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
         .map(|(c, _)| *c)
         .collect();
     forget_written(&mut tx, &refused).await?;
+    let unapplied: Vec<&str> = changes
+        .iter()
+        .zip(fresh.iter().zip(&outcomes))
+        .filter(|(_, (f, o))| **f && o.is_err())
+        .filter_map(|(c, _)| c.extras.applies.as_deref())
+        .collect();
+    forget_receipts(&mut tx, &unapplied).await?;
     let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
     let rows = FollowUps::of(&applied);
     insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body"], &rows.timeline).await?;
@@ -188,6 +201,38 @@ async fn hold_keys(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> 
 async fn forget_written(tx: &mut sqlx::Transaction<'_, Any>, refused: &[&Change]) -> Result<(), sqlx::Error> {
     for keyed in refused.iter().filter_map(|c| c.keyed.as_ref()) {
         crate::keyed::unmark(tx, keyed).await?;
+    }
+    Ok(())
+}
+
+/// Records, for each change that applies an inbox item, the item's receipt in the change's
+/// transaction (see `stringer_app::inbox`): a crash after the commit leaves the receipt, and
+/// the item processed again finds it. Answers per change whether it may be written — false
+/// when its receipt was stored before (its item was applied); a change without one may.
+async fn hold_receipts(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> Result<Vec<bool>, sqlx::Error> {
+    let mut fresh = Vec::with_capacity(changes.len());
+    for change in changes {
+        fresh.push(match &change.extras.applies {
+            Some(receipt) => sqlx::query(
+                "INSERT INTO inbox_applied (receipt, at) VALUES ($1, $2) ON CONFLICT (receipt) DO NOTHING \
+                 RETURNING receipt",
+            )
+            .bind(receipt.as_str())
+            .bind(change.at.as_second())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some(),
+            None => true,
+        });
+    }
+    Ok(fresh)
+}
+
+/// Takes back the receipts [`hold_receipts`] stored for changes that were not written after
+/// all (their ticket moved on: the item decides again and applies under the same receipt).
+async fn forget_receipts(tx: &mut sqlx::Transaction<'_, Any>, receipts: &[&str]) -> Result<(), sqlx::Error> {
+    for receipt in receipts {
+        sqlx::query("DELETE FROM inbox_applied WHERE receipt = $1").bind(*receipt).execute(&mut **tx).await?;
     }
     Ok(())
 }

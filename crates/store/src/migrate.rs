@@ -131,6 +131,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0034_inbox_order.sql"),
         include_str!("../migrations/postgres/0034_inbox_order.sql"),
     ),
+    (
+        36,
+        include_str!("../migrations/sqlite/0036_inbox_applied.sql"),
+        include_str!("../migrations/postgres/0036_inbox_applied.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -42,6 +42,7 @@ async fn conformance<S: Store>(store: S) {
         actor: Some("u_customer".into()),
         details: Some(TicketDetails { subject: "Down".into(), description: "All of it".into(), requester: None }),
         comment: None,
+        applies: None,
     };
     let recorded = desk.record_with(vec![opened("T1", "P1", "20:00:00")], extras).await.unwrap();
     assert_eq!(recorded.notices.len(), 1, "on-call paged at once");
@@ -102,6 +103,7 @@ async fn conformance<S: Store>(store: S) {
         actor: Some("u_eve".into()),
         comment: Some(NewComment { id: "c1".into(), author: "u_eve".into(), public: true, body: "On it".into() }),
         details: None,
+        applies: None,
     };
     desk.clock().set(at("20:20:00"));
     let ack = Event::new(at("20:20:00"), TicketId::from("T1"), EventKind::Acknowledged { by: "u_eve".into() });
@@ -178,6 +180,19 @@ async fn conformance<S: Store>(store: S) {
         .await;
     assert_eq!(chained.iter().map(|o| o.is_ok()).collect::<Vec<_>>(), [true, false, true]);
     assert_eq!(desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap().version, v + 2);
+
+    // A change that applies an inbox item commits the item's receipt with it: the item applied
+    // again writes nothing, and a change refused for its version takes its receipt back.
+    let applying = |expected_version| Change {
+        extras: Extras { applies: Some("apl_1".into()), ..Extras::default() },
+        ..change(t1.ticket.clone(), Some(expected_version), vec![])
+    };
+    let v = v + 2;
+    assert!(matches!(desk.store().commit(applying(v + 7)).await, Err(StoreError::Conflict(_))));
+    desk.store().commit(applying(v)).await.unwrap();
+    let again = desk.store().commit(applying(v + 1)).await;
+    assert!(matches!(&again, Err(StoreError::Applied(r)) if r == "apl_1"), "{again:?}");
+    assert_eq!(desk.store().ticket(&TicketId::from("T1")).await.unwrap().unwrap().version, v + 1);
 }
 
 /// Concurrent commits (grouped into shared transactions by the SQL stores) each get their own

@@ -72,24 +72,10 @@ both_backends!(slack_channel_messages, slack_openings);
 // later item of the same key meanwhile, so a reply, a repeated trigger or an acknowledgement
 // is never worked before what it answers.
 both_backends!(mail_in_replies_in_the_same_burst, mail_in_with_replies);
-// Known to fail now and then: a signal applied to its ticket but not yet settled when the
-// server is killed is applied again after the restart (an acknowledgement twice on the
-// timeline). Exactly once needs the signal settled in its ticket change's transaction.
-mod events_v2_repeats_acknowledgements_and_resolutions_in_the_same_burst {
-    use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "a signal applied but not settled before a kill is applied again (issue 26: settle in the change's transaction)"]
-    async fn sqlite() {
-        signals_with_follow_ups(support::Db::sqlite()).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "a signal applied but not settled before a kill is applied again (issue 26: settle in the change's transaction)"]
-    async fn postgres() {
-        if let Some(db) = support::Db::postgres() {
-            signals_with_follow_ups(db).await;
-        }
-    }
-}
+// A signal whose ticket change committed before the kill but which was not yet settled is
+// processed again after the restart: its receipt, committed with the change, keeps the
+// ticket from being acknowledged or resolved a second time.
+both_backends!(events_v2_repeats_acknowledgements_and_resolutions_in_the_same_burst, signals_with_follow_ups);
 both_backends!(slack_channel_replies_and_answers_in_the_same_burst, slack_with_replies);
 
 async fn mail_in_openings(db: Db) {

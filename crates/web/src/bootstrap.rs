@@ -184,6 +184,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
                 requester: Some(customers[who].clone()),
             }),
             comment: None,
+            applies: None,
         };
         state.record(vec![event], extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
     }

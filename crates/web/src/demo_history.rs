@@ -112,6 +112,7 @@ pub async fn seed(state: &AppState, orgs: &[(&str, UserId)], engineers: &[UserId
                         requester: Some(requester.clone()),
                     }),
                     comment: None,
+                    applies: None,
                 };
                 state.record(events, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 made += 1;
@@ -327,6 +328,7 @@ pub async fn seed_report(
             requester: Some(requester),
         }),
         comment: None,
+        applies: None,
     };
     state.record(events, extras).await.map_err(|e| StoreError::Backend(e.to_string()))?;
     let (ticket, _) = state.ports.queries.ticket(&id).await?.ok_or_else(|| StoreError::Backend("lost".into()))?;

@@ -98,6 +98,7 @@ impl From<StoreError> for ApiError {
             StoreError::KeyTakenOver => ApiError::conflict(
                 "this request outlived its Idempotency-Key's lease and a retry with the key took it over; the retry's outcome counts",
             ),
+            StoreError::Applied(receipt) => ApiError::conflict(format!("inbox item {receipt} was applied before")),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "store failure");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly")

@@ -252,3 +252,105 @@ async fn an_empty_inbox_makes_an_empty_round() {
     assert_eq!((report.claimed, report.done.len(), report.lost), (0, 0, 0));
     assert!(report.error.is_none());
 }
+
+/// A way in whose every message acknowledges one ticket through the real [`crate::Desk`]
+/// (over memory), each change carrying its message's receipt; its settle fails while
+/// `refuse_settle` is set, as a server stopped between a change and the round's settle.
+struct Acknowledging {
+    inbox: MemoryInbox,
+    world: Arc<crate::fakes::World>,
+    ticket: stringer_core::ids::TicketId,
+    refuse_settle: Mutex<bool>,
+}
+
+#[async_trait]
+impl WayIn for Acknowledging {
+    type Item = Message;
+    type Key = ();
+    type Outcome = &'static str;
+
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Message>, AppError> {
+        Ok(self.inbox.claim(now, lease_until, limit).await?)
+    }
+
+    fn order_key(&self, m: &Message) -> String {
+        m.key.clone()
+    }
+
+    async fn begin(&self, firsts: &[&Message]) -> Result<Vec<()>, AppError> {
+        Ok(vec![(); firsts.len()])
+    }
+
+    async fn process(&self, _: &mut (), m: &Message) -> Result<&'static str, AppError> {
+        use crate::ports::Commands;
+        use stringer_core::event::{Event, EventKind};
+        let ack = Event::new(self.world.now(), self.ticket.clone(), EventKind::Acknowledged { by: m.key.clone() });
+        let extras = crate::store::Extras { applies: Some(format!("msg:{}", m.id)), ..Default::default() };
+        Ok(match once(self.world.record(vec![ack], extras).await)? {
+            Some(_) => "acknowledged",
+            None => "acknowledged before",
+        })
+    }
+
+    async fn settle(&self, done: &[Done<Acknowledging>]) -> Result<(), AppError> {
+        if *self.refuse_settle.lock().unwrap() {
+            return Err(AppError::Store(StoreError::Backend("the server stopped".into())));
+        }
+        let ids: HashSet<i64> = done.iter().flat_map(|d| &d.settled).map(|(m, _)| m.id).collect();
+        for row in self.inbox.rows.lock().unwrap().iter_mut().filter(|r| ids.contains(&r.message.id)) {
+            row.settled = true;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_message_processed_again_after_its_change_committed_changes_its_ticket_once() {
+    use crate::ports::Commands;
+    use crate::store::Extras;
+    use stringer_core::event::{Event, EventKind};
+    use stringer_core::ids::{Intake, OrgSlug, Severity, TicketId};
+    let world = crate::fakes::World::new(
+        stringer_core::contract::Contract::default_contract(),
+        "2026-03-02T10:00:00Z".parse().unwrap(),
+    );
+    world.add_org(crate::fakes::org("acme", "enterprise")).await;
+    let ticket = TicketId::from("tkt_1");
+    let opened = EventKind::Opened {
+        org: OrgSlug::from("acme"),
+        severity: Severity::from("P1"),
+        intake: Some(Intake::Alert),
+        security: false,
+    };
+    world.record(vec![Event::new(world.now(), ticket.clone(), opened)], Extras::default()).await.unwrap();
+    let way = Arc::new(Acknowledging {
+        inbox: MemoryInbox::default(),
+        world: world.clone(),
+        ticket: ticket.clone(),
+        refuse_settle: Mutex::new(true),
+    });
+    way.inbox.store("monitor");
+    let acknowledgements = || {
+        let timeline = world.desk.store().timeline(&ticket);
+        timeline
+            .iter()
+            .filter(|e| {
+                matches!(e, crate::memory_store::TimelineEntry::Event(ev) if matches!(ev.kind, EventKind::Acknowledged { .. }))
+            })
+            .count()
+    };
+
+    // The change commits, then the server stops before the round settles the message.
+    let report = round(&way, &Spawn, 100, 100 + LEASE, 100).await;
+    assert!(report.error.is_some(), "not settled");
+    assert_eq!(acknowledgements(), 1);
+
+    // After its lease the message comes back and is processed again: its receipt committed
+    // with the change, so the ticket is not acknowledged a second time.
+    *way.refuse_settle.lock().unwrap() = false;
+    let report = round(&way, &Spawn, 100 + LEASE, 100 + 2 * LEASE, 100).await;
+    assert!(report.error.is_none());
+    assert_eq!(report.settled().copied().collect::<Vec<_>>(), ["acknowledged before"]);
+    assert_eq!(acknowledgements(), 1, "applied once");
+    assert_eq!(round(&way, &Spawn, 10_000, 10_000 + LEASE, 100).await.claimed, 0, "settled");
+}

@@ -516,7 +516,7 @@ impl MailDesk {
             description: letter.text.clone(),
             requester: sender.org.as_ref().map(|_| sender.id.clone()),
         };
-        let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None };
+        let extras = Extras { actor: Some(sender.id.clone()), details: Some(details), comment: None, applies: None };
         self.ports.mailroom.link_inbound(m.id, &id, letter.message_id.as_deref()).await?;
         // The insert refuses an existing id, so a retry (or another worker whose lease ran
         // out) finds the ticket the first try opened without reading it first.

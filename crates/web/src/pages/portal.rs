@@ -359,7 +359,7 @@ pub async fn record_new(
         description: new.description,
         requester: new.requester.or_else(|| caller.user().org.as_ref().map(|_| caller.user().id.clone())),
     };
-    let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details), comment: None };
+    let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details), comment: None, applies: None };
     let now = state.now();
     let mut events = vec![Event::new(now, id.clone(), kind)];
     events.extend(new.bridge.map(|url| Event::new(now, id.clone(), EventKind::BridgeGiven { url })));

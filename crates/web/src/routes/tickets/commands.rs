@@ -99,7 +99,8 @@ pub async fn create_ticket(
         description: body.description,
         requester: caller.user().org.as_ref().map(|_| caller.user().id.clone()),
     };
-    let extras = Extras { actor: Some(caller.user().id.clone()), details: Some(details.clone()), comment: None };
+    let extras =
+        Extras { actor: Some(caller.user().id.clone()), details: Some(details.clone()), comment: None, applies: None };
     let mut events = vec![Event::new(now, id.clone(), kind)];
     events.extend(bridge.map(|url| Event::new(now, id.clone(), EventKind::BridgeGiven { url })));
     state.record(events, extras).await?;
