@@ -12,7 +12,7 @@ use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
 use crate::inbox::{Done, Inbox, Stored, WayIn};
-use crate::outbox::{Carrier, Claimable, Policy, Sendings, send_due};
+use crate::outbox::{Carrier, Claimable, Policy, Sendings, Tried, send_due};
 use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, StoreError, TicketDetails};
@@ -863,7 +863,7 @@ fn refused(reason: &str, opens_at: Option<Timestamp>) -> Reply {
 #[async_trait]
 impl Carrier<OwedKickoff> for ChatDesk {
     type Error = AppError;
-    async fn carry(&self, k: &OwedKickoff, _now: i64) -> Result<Result<(), SendError>, AppError> {
+    async fn carry(&self, k: &OwedKickoff, _now: i64) -> Result<Tried, AppError> {
         let outcome = match self.ports.accounts.org(&k.org).await? {
             Some(org) => self.kickoff(&org).await,
             None => Err(AppError::UnknownOrg(k.org.to_string())),
@@ -871,9 +871,9 @@ impl Carrier<OwedKickoff> for ChatDesk {
         Ok(match outcome {
             Ok(done) => {
                 tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
-                Ok(())
+                Tried::Sent(None)
             }
-            Err(e) => Err(SendError::Temporary(e.to_string())),
+            Err(e) => Tried::Failed(SendError::Temporary(e.to_string())),
         })
     }
 }
