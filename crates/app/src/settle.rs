@@ -174,6 +174,122 @@ impl<S: SettleStore, M: Messenger> Carrier<SettleJob> for Settler<S, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbox::Room;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// One job's row and its ticket's messages, in memory, as the SQL tables behave.
+    #[derive(Default)]
+    struct Memory {
+        /// The job: claimable from (`None`: ended).
+        due: Mutex<Option<i64>>,
+        /// Each message: settled at.
+        messages: Mutex<BTreeMap<String, Option<i64>>>,
+    }
+
+    fn job() -> SettleJob {
+        SettleJob {
+            id: "7".into(),
+            ticket: TicketId("tkt_1".into()),
+            ended: PagingEnded::Acknowledged { by: Some(UserId::from("usr_sia")) },
+        }
+    }
+
+    #[async_trait]
+    impl Sendings<SettleJob> for Memory {
+        async fn claim(&self, now: i64, lease_until: i64, _room: &Room) -> Result<Vec<SettleJob>, StoreError> {
+            let mut due = self.due.lock().unwrap();
+            Ok(match *due {
+                Some(at) if at <= now => {
+                    *due = Some(lease_until);
+                    vec![job()]
+                }
+                _ => Vec::new(),
+            })
+        }
+        async fn sent(&self, _: &str, _: i64, _: Option<&str>) -> Result<(), StoreError> {
+            *self.due.lock().unwrap() = None;
+            Ok(())
+        }
+        async fn later(&self, _: &str, _: i64, next: i64, _: &str) -> Result<(), StoreError> {
+            *self.due.lock().unwrap() = Some(next);
+            Ok(())
+        }
+        async fn given_up(&self, _: &str, _: i64, _: &str) -> Result<(), StoreError> {
+            *self.due.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    impl SettleStore for Memory {
+        async fn unsettled_messages(&self, ticket: &TicketId) -> Result<Vec<SentMessage>, StoreError> {
+            let messages = self.messages.lock().unwrap();
+            let unsettled = messages.iter().filter(|(_, at)| at.is_none());
+            Ok(unsettled
+                .map(|(id, _)| SentMessage { id: id.clone(), receipt: ticket.to_string(), payload: String::new() })
+                .collect())
+        }
+        async fn mark_settled(&self, delivery: &str, at: i64) -> Result<(), StoreError> {
+            self.messages.lock().unwrap().insert(delivery.into(), Some(at));
+            Ok(())
+        }
+        async fn display_name(&self, _: &UserId) -> Result<Option<String>, StoreError> {
+            Ok(Some("Sia".into()))
+        }
+    }
+
+    /// Slack as scripted per message: "ok", "gone" (deleted), "busy" (for now); the outcomes
+    /// it was asked to show.
+    #[derive(Default)]
+    struct Slack {
+        busy: Mutex<bool>,
+        shown: Mutex<Vec<(String, String)>>,
+    }
+
+    impl Messenger for Slack {
+        async fn settle(&self, message: &SentMessage, _: &TicketId, outcome: &str) -> Result<(), SendError> {
+            match message.id.as_str() {
+                "gone" => Err(SendError::Permanent("message_not_found".into())),
+                "busy" if *self.busy.lock().unwrap() => Err(SendError::Temporary("ratelimited".into())),
+                id => {
+                    self.shown.lock().unwrap().push((id.into(), outcome.into()));
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn settler(messages: &[&str]) -> Settler<Memory, Slack> {
+        let memory = Memory { due: Mutex::new(Some(0)), ..Memory::default() };
+        memory.messages.lock().unwrap().extend(messages.iter().map(|m| (m.to_string(), None)));
+        Settler::new(memory, Slack { busy: Mutex::new(true), ..Slack::default() })
+    }
+
+    #[tokio::test]
+    async fn a_job_ends_once_its_messages_are_settled_or_can_never_be() {
+        let settler = settler(&["ok", "gone"]);
+        assert_eq!(settler.send_due(100).await.unwrap(), Round { claimed: 1, sent: 1 });
+        assert_eq!(*settler.messenger.shown.lock().unwrap(), [("ok".into(), "Acknowledged by Sia".into())]);
+        assert_eq!(settler.take_settled(), 1, "the message changed counts, the gone one does not");
+        assert_eq!(settler.take_settled(), 0);
+        let messages = settler.store.messages.lock().unwrap().clone();
+        assert!(messages.values().all(|at| *at == Some(100)), "a gone message counts as settled: {messages:?}");
+        assert_eq!(*settler.store.due.lock().unwrap(), None, "the job ended");
+    }
+
+    #[tokio::test]
+    async fn a_message_that_failed_for_now_brings_its_job_back_after_the_lease() {
+        let settler = settler(&["busy", "ok"]);
+        assert_eq!(settler.send_due(100).await.unwrap(), Round { claimed: 1, sent: 0 });
+        assert_eq!(*settler.store.due.lock().unwrap(), Some(100 + SETTLE_LEASE_SECONDS));
+        assert_eq!(settler.send_due(100 + SETTLE_LEASE_SECONDS - 1).await.unwrap(), Round::default());
+        *settler.messenger.busy.lock().unwrap() = false;
+        let again = settler.send_due(100 + SETTLE_LEASE_SECONDS).await.unwrap();
+        assert_eq!(again, Round { claimed: 1, sent: 1 }, "then only the unsettled message is changed");
+        let shown: Vec<String> = settler.messenger.shown.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(shown, ["ok", "busy"]);
+        assert_eq!(*settler.store.due.lock().unwrap(), None);
+    }
 
     #[test]
     fn outcomes_say_who_and_why() {
