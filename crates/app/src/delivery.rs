@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::LetterPayload;
 pub use crate::outbox::SendError;
-use crate::outbox::{Carrier, Claimable, Decision, Policy, Room, Sendings, Tried, record};
+use crate::outbox::{Carrier, Claimable, Decision, Policy, Room, Sendings, Tried, claim, record};
 pub use crate::records::MethodKind;
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -318,9 +318,9 @@ pub trait Sender: Send + Sync {
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// How deliveries are retried: 2 s doubling, 6 attempts before one fails for good (they are
-/// claimed by [`claim_due`], as many as there is room for, with [`CLAIM_LEASE_SECONDS`];
-/// the batch is unused).
+/// How deliveries are claimed and retried: leased for [`CLAIM_LEASE_SECONDS`], 2 s
+/// doubling, 6 attempts before one fails for good (they are claimed by [`claim_due`], as
+/// many as there is room for: the batch is unused).
 pub const DELIVERIES: Policy = Policy {
     name: "delivery",
     batch: 0,
@@ -510,8 +510,7 @@ pub async fn claim_due<S: DeliveryStore>(
     if in_flight.free() == 0 {
         return Ok(Vec::new());
     }
-    let lease = now + SignedDuration::from_secs(CLAIM_LEASE_SECONDS);
-    let claimed = store.claim(now.as_second(), lease.as_second(), &in_flight.room()).await?;
+    let claimed = claim(store, &DELIVERIES, now.as_second(), &in_flight.room()).await?;
     Ok(claimed.into_iter().filter(|d| in_flight.admit(&d.destination)).collect())
 }
 

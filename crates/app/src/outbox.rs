@@ -8,8 +8,8 @@
 //! - **How**: a sending is a row due once its next attempt has passed; [`send_due`] claims a
 //!   batch with a lease (so no other instance takes it before the lease ends), has its
 //!   [`Carrier`] try it, and [`record`]s it sent, tried again later, given up, or cancelled as
-//!   no longer needed. The deliverer claims within its [`Room`] instead of a batch and sends
-//!   each delivery at once, concurrently, through the same [`record`].
+//!   no longer needed. The deliverer [`claim`]s within its [`Room`] instead of a batch and
+//!   sends each delivery at once, concurrently, through the same [`record`].
 //! - **Retries**: one [`Policy`] type whose parameters (lease, batch, back-off, attempts)
 //!   are data per kind; [`decide`] and [`Policy::wait`] are the crate's one retry rule.
 
@@ -244,6 +244,16 @@ pub struct Round {
     pub sent: usize,
 }
 
+/// Claims the sendings due at `now` that fit `room`, leased for the `policy`'s lease.
+pub async fn claim<T: Claimable>(
+    sendings: &dyn Sendings<T>,
+    policy: &Policy,
+    now: i64,
+    room: &Room,
+) -> Result<Vec<T>, StoreError> {
+    sendings.claim(now, now + policy.lease_seconds, room).await
+}
+
 /// One round of a kind of sendings at `now`: claims a batch with a lease, tries each through
 /// `carrier`, and records how it went.
 pub async fn send_due<T, C>(
@@ -256,7 +266,7 @@ where
     T: Claimable,
     C: Carrier<T> + ?Sized,
 {
-    let due = sendings.claim(now, now + policy.lease_seconds, &Room::batch(policy.batch)).await?;
+    let due = claim(sendings, policy, now, &Room::batch(policy.batch)).await?;
     let mut round = Round { claimed: due.len(), sent: 0 };
     for sending in &due {
         let tried = carrier.carry(sending, now).await?;
