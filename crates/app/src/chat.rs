@@ -12,7 +12,7 @@ use crate::delivery::SendError;
 use crate::desk::AppError;
 use crate::ids::seeded_ulid;
 use crate::inbox::{Done, Inbox, Stored, WayIn};
-use crate::outbox::{Carrier, Claimable, Policy, Sendings, send_due};
+use crate::outbox::{Carrier, Claimable, Policy, Sendings, Tried, send_due};
 use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{OrgRecord, TicketRecord, UserRecord};
 use crate::store::{Extras, StoreError, TicketDetails};
@@ -200,6 +200,12 @@ pub trait SlackDirectory: Send + Sync {
     /// Posts `text` in a channel, in a thread when given (`chat.postMessage`); answers the
     /// message's timestamp.
     async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError>;
+    /// Posts `text` in a thread under `mark`, carried as the message's metadata so the post
+    /// can be found there again (`chat.postMessage`); answers the message's timestamp.
+    async fn post_marked(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<String, SendError>;
+    /// The timestamp of the message posted in a thread under `mark`, if it is there
+    /// (`conversations.replies`, page by page).
+    async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError>;
     /// Creates a channel (`conversations.create`), private when asked; `None` when the name
     /// is taken.
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError>;
@@ -439,8 +445,7 @@ impl ChatDesk {
                 self.first_response(&ticket),
                 self.link(&ticket)
             );
-            self.slack.post(&m.channel, Some(&m.ts), &text).await.map_err(slack_failed)?;
-            self.ports.chat.mark_posted(&mark, self.ports.commands.now().as_second()).await?;
+            self.post_in_thread(&m.channel, &m.ts, &text, &mark).await?;
         }
         Ok((format!("opened {}", ticket.key()), Some(id)))
     }
@@ -508,8 +513,7 @@ impl ChatDesk {
                 "ticket.resolved" => format!("{key} was resolved. If it is not, reply in this thread."),
                 _ => format!("{key} was reopened."),
             };
-            self.slack.post(&e.channel, Some(&e.thread_ts), &text).await.map_err(slack_failed)?;
-            self.ports.chat.mark_posted(&e.mark, self.ports.commands.now().as_second()).await?;
+            self.post_in_thread(&e.channel, &e.thread_ts, &text, &e.mark).await?;
         }
         let updates = self.ports.chat.thread_updates(since, limit).await?;
         for u in &updates {
@@ -519,10 +523,29 @@ impl ChatDesk {
                 |a| if a.org.is_some() { a.name } else { format!("{} (support)", a.name) },
             );
             let text = format!("*{who}*: {}", u.body.chars().take(MAX_TEXT).collect::<String>());
-            self.slack.post(&u.channel, Some(&u.thread_ts), &text).await.map_err(slack_failed)?;
-            self.ports.chat.mark_posted(&u.comment, self.ports.commands.now().as_second()).await?;
+            self.post_in_thread(&u.channel, &u.thread_ts, &text, &u.comment).await?;
         }
         Ok(events.len() + updates.len())
+    }
+
+    /// Posts `text` into a thread once under `mark`, even across a kill: the post is first
+    /// recorded as tried (`try:` and the mark), so one tried before — which may have reached
+    /// Slack before the kill took its record — is looked for in the thread first and posted
+    /// only when it is not there. A first try costs no look. Then it is recorded under `mark`.
+    async fn post_in_thread(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<(), AppError> {
+        let chat = &self.ports.chat;
+        let tried = format!("try:{mark}");
+        let found = if chat.posted(&tried).await? {
+            self.slack.find_marked(channel, thread_ts, mark).await.map_err(slack_failed)?
+        } else {
+            chat.mark_posted(&tried, self.ports.commands.now().as_second()).await?;
+            None
+        };
+        if found.is_none() {
+            self.slack.post_marked(channel, thread_ts, text, mark).await.map_err(slack_failed)?;
+        }
+        chat.mark_posted(mark, self.ports.commands.now().as_second()).await?;
+        Ok(())
     }
 
     /// Runs the kickoffs owed at `now` through the outbox (claimed with a lease): each org's
@@ -863,7 +886,7 @@ fn refused(reason: &str, opens_at: Option<Timestamp>) -> Reply {
 #[async_trait]
 impl Carrier<OwedKickoff> for ChatDesk {
     type Error = AppError;
-    async fn carry(&self, k: &OwedKickoff, _now: i64) -> Result<Result<(), SendError>, AppError> {
+    async fn carry(&self, k: &OwedKickoff, _now: i64) -> Result<Tried, AppError> {
         let outcome = match self.ports.accounts.org(&k.org).await? {
             Some(org) => self.kickoff(&org).await,
             None => Err(AppError::UnknownOrg(k.org.to_string())),
@@ -871,9 +894,9 @@ impl Carrier<OwedKickoff> for ChatDesk {
         Ok(match outcome {
             Ok(done) => {
                 tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
-                Ok(())
+                Tried::Sent(None)
             }
-            Err(e) => Err(SendError::Temporary(e.to_string())),
+            Err(e) => Tried::Failed(SendError::Temporary(e.to_string())),
         })
     }
 }

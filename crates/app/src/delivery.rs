@@ -1,23 +1,28 @@
 //! From notices to people: the dispatcher turns each page (and overdue-report alert) in the
 //! outbox into deliveries — one per person it was routed to (see the Desk) × contact method,
 //! due when the person's notification rule says, plus the org's Slack channel when the page
-//! goes there — and the deliverer sends the due ones through a [`Sender`],
-//! recording every attempt, retrying with backoff, and cancelling what an acknowledgement
-//! made moot. Every delivery carries an idempotency key derived from the outbox row, the
-//! person and the method, so a redelivery after a crash is recognisable downstream.
+//! goes there — and the deliverer sends the due ones through a [`Sender`].
+//! Deliveries are an outbox kind: the store keeps them behind the outbox's [`Sendings`] port
+//! and the [`DeliveryCarrier`] tries each, so every attempt is recorded, retried with the
+//! back-off of [`DELIVERIES`], or given up by the outbox's one rule; a page an
+//! acknowledgement made moot is cancelled unsent. Every delivery carries an idempotency key
+//! derived from the outbox row, the person and the method, so a redelivery after a crash is
+//! recognisable downstream.
 //!
 //! A page is due at its instant whatever any other receiver does: deliveries are sent
-//! concurrently, a bounded number at once and a bounded number per destination ([`InFlight`]),
-//! and claimed most urgent first ([`Urgency`]: pages, then alerts to staff, then letters to
-//! customers), so one slow receiver holds up only its own messages.
+//! concurrently, a bounded number at once and a bounded number per destination ([`InFlight`],
+//! whose [`Room`] a claim fits), and claimed most urgent first ([`Urgency`]: pages, then
+//! alerts to staff, then letters to customers), so one slow receiver holds up only its own
+//! messages.
 
 use crate::clock::Clock;
 use crate::links::AckLinks;
 use crate::mail::LetterPayload;
-use crate::outbox::Policy;
 pub use crate::outbox::SendError;
+use crate::outbox::{Carrier, Claimable, Decision, Policy, Room, Sendings, Tried, claim, record};
 pub use crate::records::MethodKind;
 use crate::store::StoreError;
+use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::future::Future;
@@ -271,22 +276,19 @@ impl Delivery {
     }
 }
 
-/// How an attempt ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Accepted by the receiver, with the provider's receipt when what was sent can still be
-    /// changed (a Slack message's channel and timestamp), so it can be settled later.
-    Sent(Option<String>),
-    /// Failed; try again at the instant.
-    Retry(Timestamp, String),
-    /// Failed for good.
-    Failed(String),
-    /// Not sent: no longer needed.
-    Cancelled(String),
+impl Claimable for Delivery {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attempts(&self) -> i64 {
+        self.attempts
+    }
 }
 
-/// Persistence the delivery use cases need.
-pub trait DeliveryStore: Send + Sync {
+/// Persistence the delivery use cases need: the outbox's [`Sendings`] of deliveries (a claim
+/// fits its [`Room`], most urgent first; a sent one keeps the provider's receipt), and what
+/// the dispatcher reads and writes.
+pub trait DeliveryStore: Sendings<Delivery> + Send + Sync {
     /// Up to `limit` outbox notices not yet dispatched, oldest first.
     fn undispatched(&self, limit: i64) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
     /// The org's shared Slack channel, if it has one.
@@ -300,21 +302,6 @@ pub trait DeliveryStore: Send + Sync {
         batch: Vec<(i64, Vec<NewDelivery>)>,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Claims up to `limit` pending deliveries due at `now`, most urgent first and then
-    /// oldest due, at most `per_destination` to one destination and none to a destination in
-    /// `skip`, hiding them from other workers until `lease_until`.
-    fn claim(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-        per_destination: i64,
-        skip: &[String],
-    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
-    /// Hands claimed deliveries back unsent, due again at `at`.
-    fn release(&self, ids: &[String], at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records an attempt's outcome.
-    fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Whether the ticket has been acknowledged or resolved (pages are then moot).
     fn page_moot(&self, ticket: &TicketId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -331,8 +318,9 @@ pub trait Sender: Send + Sync {
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// How deliveries are retried: 2 s doubling, 6 attempts before one fails for good (they are
-/// claimed by [`claim_due`], as many as there is room for, with [`CLAIM_LEASE_SECONDS`]).
+/// How deliveries are claimed and retried: leased for [`CLAIM_LEASE_SECONDS`], 2 s
+/// doubling, 6 attempts before one fails for good (they are claimed by [`claim_due`], as
+/// many as there is room for: the batch is unused).
 pub const DELIVERIES: Policy = Policy {
     name: "delivery",
     batch: 0,
@@ -478,9 +466,13 @@ impl InFlight {
         self.limit - self.total
     }
 
-    /// The destinations that take no more sends now.
-    pub fn full(&self) -> Vec<String> {
-        self.by_destination.iter().filter(|(_, n)| **n >= self.per_destination).map(|(d, _)| d.clone()).collect()
+    /// The room a claim may fill now: what is free, and each destination's share less the
+    /// sends under way to it.
+    pub fn room(&self) -> Room {
+        let mut under_way: Vec<(String, i64)> =
+            self.by_destination.iter().map(|(d, n)| (d.clone(), *n as i64)).collect();
+        under_way.sort();
+        Room { limit: self.free() as i64, per_destination: Some(self.per_destination as i64), under_way }
     }
 
     /// Counts a send to `destination` if both bounds allow it.
@@ -506,60 +498,55 @@ impl InFlight {
     }
 }
 
-/// Claims as many due deliveries as `in_flight` has room for (none to a destination that is
-/// full) and counts them in; any claimed beyond a destination's room (it has sends under
-/// way) is handed back at once.
-/// Every delivery returned is to be sent now, through [`send`].
+/// Claims as many due deliveries as `in_flight` has room for (within each destination's
+/// share) and counts them in. Every delivery returned is to be sent now, through [`send`];
+/// one a store claimed beyond the room (none, for a store that keeps to it) is left to come
+/// back when its lease ends.
 pub async fn claim_due<S: DeliveryStore>(
     store: &S,
     in_flight: &mut InFlight,
     now: Timestamp,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let free = in_flight.free();
-    if free == 0 {
+    if in_flight.free() == 0 {
         return Ok(Vec::new());
     }
-    let lease = now + SignedDuration::from_secs(CLAIM_LEASE_SECONDS);
-    let claimed = store.claim(now, lease, free as i64, in_flight.per_destination as i64, &in_flight.full()).await?;
-    let (mut admitted, mut over) = (Vec::new(), Vec::new());
-    for d in claimed {
-        if in_flight.admit(&d.destination) {
-            admitted.push(d);
-        } else {
-            over.push(d.id);
-        }
-    }
-    if !over.is_empty() {
-        store.release(&over, now).await?;
-    }
-    Ok(admitted)
+    let claimed = claim(store, &DELIVERIES, now.as_second(), &in_flight.room()).await?;
+    Ok(claimed.into_iter().filter(|d| in_flight.admit(&d.destination)).collect())
 }
 
-/// Sends one claimed delivery and records the outcome as of when the send ended (`clock`): a
-/// page whose paging is over is cancelled unsent; a temporary failure is retried with
-/// back-off until the attempts of [`DELIVERIES`] are spent.
+/// Tries deliveries: a page whose paging is over is cancelled unsent (the ticket was
+/// acknowledged or resolved first); any other is sent through the [`Sender`].
+#[derive(Clone, Debug)]
+pub struct DeliveryCarrier<S, T> {
+    /// Where deliveries wait, and whether a page is moot.
+    pub store: S,
+    /// The way out.
+    pub sender: T,
+}
+
+#[async_trait]
+impl<S: DeliveryStore, T: Sender> Carrier<Delivery> for DeliveryCarrier<S, T> {
+    type Error = StoreError;
+    async fn carry(&self, d: &Delivery, _now: i64) -> Result<Tried, StoreError> {
+        if d.urgency == Urgency::Page && self.store.page_moot(&d.ticket).await? {
+            return Ok(Tried::Moot("the ticket was acknowledged or resolved first".into()));
+        }
+        Ok(match self.sender.send(d).await {
+            Ok(receipt) => Tried::Sent(receipt),
+            Err(e) => Tried::Failed(e),
+        })
+    }
+}
+
+/// Sends one claimed delivery and records, under [`DELIVERIES`], how it went as of when the
+/// send ended (`clock`).
 pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
-    store: &S,
-    sender: &T,
+    carrier: &DeliveryCarrier<S, T>,
     clock: &C,
     d: &Delivery,
-) -> Result<Outcome, StoreError> {
-    let outcome = if d.urgency == Urgency::Page && store.page_moot(&d.ticket).await? {
-        Outcome::Cancelled("the ticket was acknowledged or resolved first".into())
-    } else {
-        let result = sender.send(d).await;
-        let now = clock.now();
-        match result {
-            Ok(receipt) => Outcome::Sent(receipt),
-            Err(SendError::Permanent(e)) => Outcome::Failed(e),
-            Err(SendError::Temporary(e)) if d.attempts + 1 < DELIVERIES.attempts => {
-                Outcome::Retry(now + SignedDuration::from_secs(DELIVERIES.wait(d.attempts + 1)), e)
-            }
-            Err(SendError::Temporary(e)) => Outcome::Failed(e),
-        }
-    };
-    store.finish(&d.id, outcome.clone(), clock.now()).await?;
-    Ok(outcome)
+) -> Result<Decision, StoreError> {
+    let tried = carrier.carry(d, clock.now().as_second()).await?;
+    record(&carrier.store, &DELIVERIES, d, tried, clock.now().as_second()).await
 }
 
 #[cfg(test)]
@@ -602,12 +589,12 @@ mod tests {
         let mut f = InFlight::new(3, 2);
         assert!(f.admit("slow") && f.admit("slow"));
         assert!(!f.admit("slow"), "a third send to one destination waits");
-        assert_eq!(f.full(), ["slow"]);
+        assert_eq!(f.room().under_way, [("slow".to_string(), 2)], "its share is taken");
         assert_eq!(f.free(), 1);
         assert!(f.admit("fast"), "another destination is not held up");
         assert!(!f.admit("other"), "nor more than the limit in all");
         f.done("slow");
-        assert!(f.full().is_empty());
+        assert_eq!(f.room().under_way, [("fast".to_string(), 1), ("slow".to_string(), 1)]);
         assert!(f.admit("other"));
         f.done("never-admitted");
         assert_eq!(f.free(), 0, "ending a send that never started changes nothing");

@@ -590,13 +590,18 @@ macro_rules! no_sendings {
     ($fake:ty, $item:ty) => {
         #[async_trait::async_trait]
         impl crate::outbox::Sendings<$item> for $fake {
-            async fn claim(&self, _: i64, _: i64, _: i64) -> Result<Vec<$item>, crate::store::StoreError> {
+            async fn claim(
+                &self,
+                _: i64,
+                _: i64,
+                _: &crate::outbox::Room,
+            ) -> Result<Vec<$item>, crate::store::StoreError> {
                 Err(crate::fakes::absent("claim"))
             }
-            async fn sent(&self, _: &str, _: i64) -> Result<(), crate::store::StoreError> {
+            async fn sent(&self, _: &str, _: i64, _: Option<&str>) -> Result<(), crate::store::StoreError> {
                 Err(crate::fakes::absent("sent"))
             }
-            async fn later(&self, _: &str, _: i64, _: &str) -> Result<(), crate::store::StoreError> {
+            async fn later(&self, _: &str, _: i64, _: i64, _: &str) -> Result<(), crate::store::StoreError> {
                 Err(crate::fakes::absent("later"))
             }
             async fn given_up(&self, _: &str, _: i64, _: &str) -> Result<(), crate::store::StoreError> {

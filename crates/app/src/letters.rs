@@ -10,7 +10,7 @@
 
 use crate::delivery::SendError;
 use crate::desk::AppError;
-use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, send_due};
+use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, Tried, send_due};
 use crate::packet::Reachable;
 use crate::ports::{Accounts, Commands, Inquiries, org_admins};
 pub use crate::records::{Kind, Letter};
@@ -197,10 +197,10 @@ impl Claimable for Letter {
 #[async_trait]
 impl Carrier<Letter> for Postman {
     type Error = AppError;
-    async fn carry(&self, letter: &Letter, now: i64) -> Result<Result<(), SendError>, AppError> {
-        Ok(match self.message(letter, now).await? {
+    async fn carry(&self, letter: &Letter, now: i64) -> Result<Tried, AppError> {
+        Ok(Tried::from(match self.message(letter, now).await? {
             Some(message) => self.sender.send(&letter.id, &message).await,
             None => Err(SendError::Permanent("the org it was written for no longer exists".into())),
-        })
+        }))
     }
 }

@@ -1,14 +1,17 @@
 //! The outbox: messages written in the transaction of the change that causes them and sent
 //! later by the engine, with one mechanism for all of them — status notices, report
-//! announcements, letters and channel kickoffs.
+//! announcements, letters, channel kickoffs, account mail, deliveries (pages and alerts per
+//! person and contact method) and settle jobs (sent page messages changed once paging is over).
 //!
 //! - **What is sent**: an [`Outgoing`] message (a mail, a webhook, a channel post), handed to
 //!   the one [`Sender`] the integrations implement, which dispatches by its variant.
 //! - **How**: a sending is a row due once its next attempt has passed; [`send_due`] claims a
 //!   batch with a lease (so no other instance takes it before the lease ends), has its
-//!   [`Carrier`] try it, and records it sent, tried again later, or given up.
+//!   [`Carrier`] try it, and [`record`]s it sent, tried again later, given up, or cancelled as
+//!   no longer needed. The deliverer [`claim`]s within its [`Room`] instead of a batch and
+//!   sends each delivery at once, concurrently, through the same [`record`].
 //! - **Retries**: one [`Policy`] type whose parameters (lease, batch, back-off, attempts)
-//!   are data per kind; [`Policy::wait`] is the crate's one back-off (deliveries use it too).
+//!   are data per kind; [`decide`] and [`Policy::wait`] are the crate's one retry rule.
 
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -105,17 +108,66 @@ pub trait Claimable: Send + Sync {
     fn attempts(&self) -> i64;
 }
 
+/// How much one claim may take: `limit` sendings in all and, for a kind whose sendings go to
+/// different receivers (deliveries), at most `per_destination` to one receiver, counting the
+/// sends this worker has `under_way` to it — so a slow receiver ties up only its own share.
+/// A kind with no receivers of its own reads the limit alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Room {
+    /// Sendings claimed at most.
+    pub limit: i64,
+    /// Sendings to one destination at most, counting those under way; `None`: no bound.
+    pub per_destination: Option<i64>,
+    /// The destinations this worker is sending to, with how many sends each.
+    pub under_way: Vec<(String, i64)>,
+}
+
+impl Room {
+    /// Room for a batch of `limit` sendings, whatever their receivers.
+    pub fn batch(limit: i64) -> Room {
+        Room { limit, ..Room::default() }
+    }
+}
+
 /// Where sendings of one kind wait (the store implements it over that kind's table).
 #[async_trait]
 pub trait Sendings<T: Claimable>: Send + Sync {
-    /// Claims up to `limit` sendings due at `now` until `lease_until`, oldest first.
-    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<T>, StoreError>;
-    /// A sending sent at `at`.
-    async fn sent(&self, id: &str, at: i64) -> Result<(), StoreError>;
-    /// A sending that failed for now: tried again at `next`.
-    async fn later(&self, id: &str, next: i64, why: &str) -> Result<(), StoreError>;
+    /// Claims sendings due at `now` until `lease_until`, as many as `room` takes, oldest first
+    /// (deliveries: most urgent first).
+    async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<T>, StoreError>;
+    /// A sending sent at `at`, with the provider's `receipt` when what was sent can still be
+    /// changed (kinds whose messages are never changed have none).
+    async fn sent(&self, id: &str, at: i64, receipt: Option<&str>) -> Result<(), StoreError>;
+    /// A sending that failed at `at` for now: tried again at `next`.
+    async fn later(&self, id: &str, at: i64, next: i64, why: &str) -> Result<(), StoreError>;
     /// A sending given up at `at` with `why`.
     async fn given_up(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError>;
+    /// A sending not sent at `at` because it was no longer needed (`why`); a kind that does
+    /// not tell this apart records it given up.
+    async fn cancelled(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+        self.given_up(id, at, why).await
+    }
+}
+
+/// How a carrier's try of one sending ended.
+#[derive(Debug)]
+pub enum Tried {
+    /// Sent, with the provider's receipt when what was sent can still be changed (a Slack
+    /// message's channel and timestamp), so it can be settled later.
+    Sent(Option<String>),
+    /// Not sent.
+    Failed(SendError),
+    /// Not sent, and no longer needed (a page whose paging is over): not an attempt.
+    Moot(String),
+}
+
+impl From<Result<(), SendError>> for Tried {
+    fn from(sent: Result<(), SendError>) -> Tried {
+        match sent {
+            Ok(()) => Tried::Sent(None),
+            Err(e) => Tried::Failed(e),
+        }
+    }
 }
 
 /// Carries out claimed sendings of one kind: renders and sends them.
@@ -123,16 +175,15 @@ pub trait Sendings<T: Claimable>: Send + Sync {
 pub trait Carrier<T: Claimable>: Send + Sync {
     /// The error of a failure that is not the sending's (the store, a read): the round stops.
     type Error: From<StoreError> + Send;
-    /// Tries one sending at `now`: sent, or the send error (a sending whose subject is gone
-    /// is a permanent one).
-    async fn carry(&self, sending: &T, now: i64) -> Result<Result<(), SendError>, Self::Error>;
+    /// Tries one sending at `now` (a sending whose subject is gone is a permanent failure).
+    async fn carry(&self, sending: &T, now: i64) -> Result<Tried, Self::Error>;
 }
 
 /// How one try ended, as the sending's row records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    /// Sent.
-    Sent,
+    /// Sent, with the provider's receipt if any.
+    Sent(Option<String>),
     /// Failed for now: tried again at `next`.
     Later {
         /// When.
@@ -142,18 +193,46 @@ pub enum Decision {
     },
     /// Given up: it cannot be sent, or its attempts are spent.
     GivenUp(String),
+    /// Not sent: no longer needed.
+    Cancelled(String),
 }
 
 /// What a try of a sending `attempts` times tried before means at `now` under `policy`.
-pub fn decide(policy: &Policy, tried: Result<(), SendError>, attempts: i64, now: i64) -> Decision {
+pub fn decide(policy: &Policy, tried: Tried, attempts: i64, now: i64) -> Decision {
     match tried {
-        Ok(()) => Decision::Sent,
-        Err(SendError::Temporary(why)) => match policy.retry_at(attempts + 1, now) {
+        Tried::Sent(receipt) => Decision::Sent(receipt),
+        Tried::Failed(SendError::Temporary(why)) => match policy.retry_at(attempts + 1, now) {
             Some(next) => Decision::Later { next, why },
             None => Decision::GivenUp(why),
         },
-        Err(SendError::Permanent(why)) => Decision::GivenUp(why),
+        Tried::Failed(SendError::Permanent(why)) => Decision::GivenUp(why),
+        Tried::Moot(why) => Decision::Cancelled(why),
     }
+}
+
+/// Records how a try of `sending` that ended at `now` went, under `policy`: the decision.
+pub async fn record<T: Claimable>(
+    sendings: &dyn Sendings<T>,
+    policy: &Policy,
+    sending: &T,
+    tried: Tried,
+    now: i64,
+) -> Result<Decision, StoreError> {
+    let decision = decide(policy, tried, sending.attempts(), now);
+    let id = sending.id();
+    match &decision {
+        Decision::Sent(receipt) => sendings.sent(id, now, receipt.as_deref()).await?,
+        Decision::Later { next, why } => {
+            tracing::warn!(kind = policy.name, id, error = %why, "sending failed; it is tried again");
+            sendings.later(id, now, *next, why).await?;
+        }
+        Decision::GivenUp(why) => {
+            tracing::warn!(kind = policy.name, id, error = %why, "sending given up");
+            sendings.given_up(id, now, why).await?;
+        }
+        Decision::Cancelled(why) => sendings.cancelled(id, now, why).await?,
+    }
+    Ok(decision)
 }
 
 /// What a round did.
@@ -165,8 +244,18 @@ pub struct Round {
     pub sent: usize,
 }
 
+/// Claims the sendings due at `now` that fit `room`, leased for the `policy`'s lease.
+pub async fn claim<T: Claimable>(
+    sendings: &dyn Sendings<T>,
+    policy: &Policy,
+    now: i64,
+    room: &Room,
+) -> Result<Vec<T>, StoreError> {
+    sendings.claim(now, now + policy.lease_seconds, room).await
+}
+
 /// One round of a kind of sendings at `now`: claims a batch with a lease, tries each through
-/// `carrier`, and records it sent, later or given up.
+/// `carrier`, and records how it went.
 pub async fn send_due<T, C>(
     sendings: &dyn Sendings<T>,
     carrier: &C,
@@ -177,23 +266,12 @@ where
     T: Claimable,
     C: Carrier<T> + ?Sized,
 {
-    let due = sendings.claim(now, now + policy.lease_seconds, policy.batch).await?;
+    let due = claim(sendings, policy, now, &Room::batch(policy.batch)).await?;
     let mut round = Round { claimed: due.len(), sent: 0 };
     for sending in &due {
         let tried = carrier.carry(sending, now).await?;
-        match decide(policy, tried, sending.attempts(), now) {
-            Decision::Sent => {
-                sendings.sent(sending.id(), now).await?;
-                round.sent += 1;
-            }
-            Decision::Later { next, why } => {
-                tracing::warn!(kind = policy.name, id = sending.id(), error = %why, "sending failed; it is tried again");
-                sendings.later(sending.id(), next, &why).await?;
-            }
-            Decision::GivenUp(why) => {
-                tracing::warn!(kind = policy.name, id = sending.id(), error = %why, "sending given up");
-                sendings.given_up(sending.id(), now, &why).await?;
-            }
+        if let Decision::Sent(_) = record(sendings, policy, sending, tried, now).await? {
+            round.sent += 1;
         }
     }
     Ok(round)
@@ -261,27 +339,27 @@ mod tests {
 
     #[async_trait]
     impl Sendings<Item> for Memory {
-        async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Item>, StoreError> {
+        async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<Item>, StoreError> {
             let mut table = self.0.lock().unwrap();
             let mut due: Vec<(&String, &mut Row)> =
                 table.iter_mut().filter(|(_, r)| r.next.is_some_and(|n| n <= now)).collect();
             due.sort_by_key(|(id, r)| (r.next, (*id).clone()));
             Ok(due
                 .into_iter()
-                .take(limit as usize)
+                .take(room.limit as usize)
                 .map(|(id, r)| {
                     r.next = Some(lease_until);
                     Item { id: id.clone(), attempts: r.attempts, script: r.script.clone() }
                 })
                 .collect())
         }
-        async fn sent(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        async fn sent(&self, id: &str, at: i64, _receipt: Option<&str>) -> Result<(), StoreError> {
             let mut table = self.0.lock().unwrap();
             let r = table.get_mut(id).unwrap();
             (r.next, r.sent_at, r.error, r.attempts) = (None, Some(at), None, r.attempts + 1);
             Ok(())
         }
-        async fn later(&self, id: &str, next: i64, why: &str) -> Result<(), StoreError> {
+        async fn later(&self, id: &str, _at: i64, next: i64, why: &str) -> Result<(), StoreError> {
             let mut table = self.0.lock().unwrap();
             let r = table.get_mut(id).unwrap();
             (r.next, r.error, r.attempts) = (Some(next), Some(why.into()), r.attempts + 1);
@@ -301,11 +379,11 @@ mod tests {
     #[async_trait]
     impl Carrier<Item> for Scripted {
         type Error = StoreError;
-        async fn carry(&self, sending: &Item, _now: i64) -> Result<Result<(), SendError>, StoreError> {
+        async fn carry(&self, sending: &Item, _now: i64) -> Result<Tried, StoreError> {
             Ok(match sending.script.as_str() {
-                "down" => Err(SendError::Temporary("down".into())),
-                "refused" => Err(SendError::Permanent("refused".into())),
-                _ => Ok(()),
+                "down" => Tried::Failed(SendError::Temporary("down".into())),
+                "refused" => Tried::Failed(SendError::Permanent("refused".into())),
+                _ => Tried::Sent(None),
             })
         }
     }
@@ -355,7 +433,7 @@ mod tests {
     #[tokio::test]
     async fn a_claimed_sending_is_not_claimed_again_before_its_lease_ends() {
         let memory = Memory::with(&[("a", "ok", 0)]);
-        let claimed = memory.claim(100, 100 + MESSAGES.lease_seconds, MESSAGES.batch).await.unwrap();
+        let claimed = memory.claim(100, 100 + MESSAGES.lease_seconds, &Room::batch(MESSAGES.batch)).await.unwrap();
         assert_eq!(claimed.len(), 1, "an instance claims it and stops before sending");
         assert_eq!(round(&memory, 100 + MESSAGES.lease_seconds - 1).await, Round::default(), "leased to it");
         assert_eq!(round(&memory, 100 + MESSAGES.lease_seconds).await, Round { claimed: 1, sent: 1 }, "then due again");
@@ -383,10 +461,11 @@ mod tests {
     #[test]
     fn a_try_is_sent_tried_later_or_given_up() {
         let p = &MESSAGES;
-        assert_eq!(decide(p, Ok(()), 0, 100), Decision::Sent);
-        let down = || Err(SendError::Temporary("down".into()));
+        assert_eq!(decide(p, Tried::Sent(None), 0, 100), Decision::Sent(None));
+        let down = || Tried::Failed(SendError::Temporary("down".into()));
         assert_eq!(decide(p, down(), 0, 100), Decision::Later { next: 130, why: "down".into() });
         assert_eq!(decide(p, down(), p.attempts - 1, 100), Decision::GivenUp("down".into()), "its attempts spent");
-        assert_eq!(decide(p, Err(SendError::Permanent("refused".into())), 0, 100), Decision::GivenUp("refused".into()));
+        let refused = Tried::Failed(SendError::Permanent("refused".into()));
+        assert_eq!(decide(p, refused, 0, 100), Decision::GivenUp("refused".into()));
     }
 }

@@ -35,7 +35,7 @@ pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
 use cycles::intake::{ChatIntake, alert_intake, mailroom};
-use cycles::outgoing::{Deliverer, Dispatcher, Settler};
+use cycles::outgoing::{Deliverer, Dispatcher, settler};
 use cycles::publishing::{Postman, StatusClock, courier, report_herald};
 use cycles::sweep::Sweep;
 use cycles::upkeep::{Gauges, Janitor};
@@ -51,7 +51,7 @@ use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, InformStore};
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
-use stringer_app::settle::{Messenger, SettleStore};
+use stringer_app::settle::{Messenger, SettleStore, Settler};
 use stringer_app::status::subscribers::Notifier;
 use stringer_app::{Desk, Store};
 use tokio::sync::{Notify, watch};
@@ -192,7 +192,7 @@ where
             }),
             supervise(sup, s.clone(), {
                 let store = store.clone();
-                move || Settler { store: store.clone(), outside: outside.clone() }
+                move || settler(Settler::new(store.clone(), outside.clone()))
             }),
             supervise(sup, s.clone(), move || mailroom(mail.clone(), bells.mail.clone())),
             supervise(sup, s.clone(), move || alert_intake(alerts.clone(), bells.signals.clone())),

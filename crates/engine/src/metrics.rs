@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use stringer_app::Clock;
 use stringer_app::Fired;
-use stringer_app::delivery::{MethodKind, Outcome, Urgency};
+use stringer_app::delivery::{MethodKind, Urgency};
+use stringer_app::outbox::Decision;
 use stringer_core::event::TimerKind;
 
 /// Histogram: seconds from a timer's due instant to its notices being committed.
@@ -187,12 +188,12 @@ pub fn record_sweep(fired: &[Fired], now: Timestamp) {
 }
 
 /// Records a delivery's outcome by channel.
-pub fn record_delivery(kind: MethodKind, outcome: &Outcome) {
+pub fn record_delivery(kind: MethodKind, outcome: &Decision) {
     let outcome = match outcome {
-        Outcome::Sent(_) => OUTCOMES[0],
-        Outcome::Retry(..) => OUTCOMES[1],
-        Outcome::Failed(_) => OUTCOMES[2],
-        Outcome::Cancelled(_) => OUTCOMES[3],
+        Decision::Sent(_) => OUTCOMES[0],
+        Decision::Later { .. } => OUTCOMES[1],
+        Decision::GivenUp(_) => OUTCOMES[2],
+        Decision::Cancelled(_) => OUTCOMES[3],
     };
     metrics::counter!(DELIVERIES, "channel" => kind.as_str(), "outcome" => outcome).increment(1);
 }

@@ -1,17 +1,20 @@
-//! Deliveries made from the outbox (the [`DeliveryStore`] port), and the settle jobs that
-//! change sent page messages once paging is over (the [`SettleStore`] port).
+//! Deliveries made from the outbox (the [`DeliveryStore`] port; claimed within the
+//! deliverer's room and ended through the outbox's [`Sendings`]), and the settle jobs that
+//! change sent page messages once paging is over (the [`SettleStore`] port, its jobs
+//! [`Sendings`] too).
 
 use crate::commit::PAGING_ENDED;
 use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
+use async_trait::async_trait;
 use jiff::Timestamp;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, Outcome, PagedTicket,
-    Recipient, Urgency,
+    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, PagedTicket, Recipient, Urgency,
 };
 use stringer_app::mail::Inform;
 use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, InformStore, LetterContext};
+use stringer_app::outbox::{Room, Sendings};
 use stringer_app::ports::{Accounts, OnCall};
 use stringer_app::settle::{SentMessage, SettleJob, SettleStore};
 use stringer_core::event::Notice;
@@ -26,12 +29,44 @@ const TO_DISPATCH: &str = "o.dispatched_at IS NULL AND o.kind IN ('page', 'repor
 /// How many due deliveries a claim looks at, most urgent first, to pick its share from.
 const CLAIM_WINDOW: i64 = 512;
 
-fn outcome_parts(o: &Outcome) -> (&'static str, String) {
-    match o {
-        Outcome::Sent(_) => ("sent", String::new()),
-        Outcome::Retry(_, e) => ("retry", e.clone()),
-        Outcome::Failed(e) => ("failed", e.clone()),
-        Outcome::Cancelled(e) => ("cancelled", e.clone()),
+/// How an attempt ended, as a delivery's row and its attempt log record it.
+struct Ended<'a> {
+    /// The attempt log's outcome: sent, retry, failed, cancelled.
+    outcome: &'static str,
+    /// The delivery's status after it.
+    status: &'static str,
+    /// When it is due again (a retry), or when it ended.
+    next: i64,
+    /// Why it failed or was cancelled.
+    error: Option<&'a str>,
+    /// The provider's receipt of a sent one.
+    receipt: Option<&'a str>,
+}
+
+#[async_trait]
+impl Sendings<Delivery> for SqlStore {
+    async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<Delivery>, StoreError> {
+        self.claim_deliveries(now, lease_until, room).await
+    }
+
+    async fn sent(&self, id: &str, at: i64, receipt: Option<&str>) -> Result<(), StoreError> {
+        let ended = Ended { outcome: "sent", status: "sent", next: at, error: None, receipt };
+        self.end_attempt(id, at, ended).await
+    }
+
+    async fn later(&self, id: &str, at: i64, next: i64, why: &str) -> Result<(), StoreError> {
+        let ended = Ended { outcome: "retry", status: "pending", next, error: Some(why), receipt: None };
+        self.end_attempt(id, at, ended).await
+    }
+
+    async fn given_up(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+        let ended = Ended { outcome: "failed", status: "failed", next: at, error: Some(why), receipt: None };
+        self.end_attempt(id, at, ended).await
+    }
+
+    async fn cancelled(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+        let ended = Ended { outcome: "cancelled", status: "cancelled", next: at, error: Some(why), receipt: None };
+        self.end_attempt(id, at, ended).await
     }
 }
 
@@ -99,33 +134,49 @@ impl DeliveryStore for SqlStore {
         Ok(())
     }
 
-    async fn claim(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-        per_destination: i64,
-        skip: &[String],
-    ) -> Result<Vec<Delivery>, StoreError> {
-        // The most urgent due deliveries, at most `per_destination` to any one receiver and
-        // none to one that is full on this worker (its rows wait for the next claim). The
-        // window runs over a bounded prefix of the due rows (read in the claim index's order),
-        // so a backlog costs a claim nothing more.
-        let skipped = if skip.is_empty() {
+    async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
+        Ok(stringer_app::Store::ticket(self, ticket).await?.is_none_or(|t| t.ticket.paging_over()))
+    }
+}
+
+impl SqlStore {
+    /// Claims the most urgent due deliveries that fit `room`: at most its per-destination
+    /// share to any one receiver counting the sends under way to it, none to one whose share
+    /// is taken (its rows wait for the next claim). The window runs over a bounded prefix of
+    /// the due rows (read in the claim index's order), so a backlog costs a claim nothing more.
+    async fn claim_deliveries(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<Delivery>, StoreError> {
+        let share = room.per_destination.unwrap_or(i64::MAX);
+        let (full, partial): (Vec<_>, Vec<_>) = room.under_way.iter().partition(|(_, n)| *n >= share);
+        let mut next_mark = 3;
+        let mut mark = || {
+            next_mark += 1;
+            format!("${next_mark}")
+        };
+        let skipped = if full.is_empty() {
             String::new()
         } else {
-            let marks: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 4)).collect();
+            let marks: Vec<String> = full.iter().map(|_| mark()).collect();
             format!(" AND COALESCE(channel_address, method_id) NOT IN ({})", marks.join(", "))
+        };
+        let taken = if partial.is_empty() {
+            "0".to_string()
+        } else {
+            let whens: Vec<String> =
+                partial.iter().map(|_| format!("WHEN {} THEN CAST({} AS BIGINT)", mark(), mark())).collect();
+            format!("CASE destination {} ELSE 0 END", whens.join(" "))
         };
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let pick = format!(
             "WITH due AS (SELECT id, urgency, next_attempt_at, COALESCE(channel_address, method_id) AS destination FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1{skipped} ORDER BY urgency, next_attempt_at, id LIMIT {CLAIM_WINDOW}), \
-             ranked AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY destination ORDER BY urgency, next_attempt_at, id) AS n FROM due) \
+             ranked AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY destination ORDER BY urgency, next_attempt_at, id) + {taken} AS n FROM due) \
              SELECT id, next_attempt_at FROM deliveries WHERE id IN (SELECT id FROM ranked WHERE n <= $3) ORDER BY urgency, next_attempt_at, id LIMIT $2{lock}"
         );
-        let mut query = sqlx::query(&pick).bind(now.as_second()).bind(limit).bind(per_destination);
-        for destination in skip {
+        let mut query = sqlx::query(&pick).bind(now).bind(room.limit).bind(share);
+        for (destination, _) in &full {
             query = query.bind(destination);
+        }
+        for (destination, n) in &partial {
+            query = query.bind(destination).bind(*n);
         }
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         let picked = query.fetch_all(&mut *tx).await.map_err(backend_err)?;
@@ -137,7 +188,7 @@ impl DeliveryStore for SqlStore {
             let r = sqlx::query(
                 "UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2 RETURNING ticket_id, method_id, kind, payload, attempts, urgency, channel_address",
             )
-            .bind(lease_until.as_second())
+            .bind(lease_until)
             .bind(&id)
             .fetch_one(&mut *tx)
             .await
@@ -172,59 +223,33 @@ impl DeliveryStore for SqlStore {
         Ok(out)
     }
 
-    async fn release(&self, ids: &[String], at: Timestamp) -> Result<(), StoreError> {
+    /// Records how an attempt of delivery `id` ended at `at`, and logs the attempt; a
+    /// cancelled delivery was never attempted.
+    async fn end_attempt(&self, id: &str, at: i64, ended: Ended<'_>) -> Result<(), StoreError> {
+        let sent = (ended.status == "sent").then_some(at);
+        let attempted = i64::from(ended.status != "cancelled");
         let mut tx = self.write.begin().await.map_err(backend_err)?;
-        for id in ids {
-            sqlx::query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending'")
-                .bind(at.as_second())
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
-        tx.commit().await.map_err(backend_err)?;
-        Ok(())
-    }
-
-    async fn finish(&self, id: &str, outcome: Outcome, at: Timestamp) -> Result<(), StoreError> {
-        let (name, detail) = outcome_parts(&outcome);
-        let mut tx = self.write.begin().await.map_err(backend_err)?;
-        let (status, next, sent) = match &outcome {
-            Outcome::Sent(_) => ("sent", at.as_second(), Some(at.as_second())),
-            Outcome::Retry(when, _) => ("pending", when.as_second(), None),
-            Outcome::Failed(_) => ("failed", at.as_second(), None),
-            Outcome::Cancelled(_) => ("cancelled", at.as_second(), None),
-        };
-        let attempted = i64::from(!matches!(outcome, Outcome::Cancelled(_)));
-        let receipt = match &outcome {
-            Outcome::Sent(receipt) => receipt.clone(),
-            _ => None,
-        };
         sqlx::query("UPDATE deliveries SET status = $1, next_attempt_at = $2, sent_at = $3, attempts = attempts + $4, last_error = $5, receipt = $6 WHERE id = $7")
-            .bind(status)
-            .bind(next)
+            .bind(ended.status)
+            .bind(ended.next)
             .bind(sent)
             .bind(attempted)
-            .bind((!detail.is_empty()).then(|| detail.clone()))
-            .bind(receipt)
+            .bind(ended.error.filter(|e| !e.is_empty()))
+            .bind(ended.receipt)
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
         sqlx::query("INSERT INTO delivery_attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)")
             .bind(id)
-            .bind(at.as_second())
-            .bind(name)
-            .bind(detail)
+            .bind(at)
+            .bind(ended.outcome)
+            .bind(ended.error.unwrap_or_default())
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
         tx.commit().await.map_err(backend_err)?;
         Ok(())
-    }
-
-    async fn page_moot(&self, ticket: &TicketId) -> Result<bool, StoreError> {
-        Ok(stringer_app::Store::ticket(self, ticket).await?.is_none_or(|t| t.ticket.paging_over()))
     }
 }
 
@@ -243,32 +268,49 @@ impl InformStore for SqlStore {
     }
 }
 
-impl SettleStore for SqlStore {
-    async fn claim_settle_jobs(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<SettleJob>, StoreError> {
+#[async_trait]
+impl Sendings<SettleJob> for SqlStore {
+    async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<SettleJob>, StoreError> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET claimed_until = $1 WHERE id IN (SELECT id FROM outbox WHERE kind = $4 AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3{lock}) RETURNING id, ticket_id, body"
         ))
-        .bind(lease_until.as_second())
-        .bind(now.as_second())
-        .bind(limit)
+        .bind(lease_until)
+        .bind(now)
+        .bind(room.limit)
         .bind(PAGING_ENDED)
         .fetch_all(&self.write)
         .await
         .map_err(backend_err)?;
         let mut jobs = rows
             .iter()
-            .map(|r| Ok(SettleJob { id: r.col("id")?, ticket: TicketId(r.col("ticket_id")?), ended: r.json("body")? }))
+            .map(|r| Ok((r.col::<i64>("id")?, TicketId(r.col("ticket_id")?), r.json("body")?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        jobs.sort_by_key(|j| j.id);
-        Ok(jobs)
+        jobs.sort_by_key(|(id, _, _)| *id);
+        Ok(jobs.into_iter().map(|(id, ticket, ended)| SettleJob { id: id.to_string(), ticket, ended }).collect())
     }
 
+    async fn sent(&self, id: &str, at: i64, _receipt: Option<&str>) -> Result<(), StoreError> {
+        self.end_settle_job(id, at).await
+    }
+
+    /// Back once `next` has passed (the job's lease moved on).
+    async fn later(&self, id: &str, _at: i64, next: i64, _why: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET claimed_until = $1 WHERE id = $2")
+            .bind(next)
+            .bind(outbox_row(id)?)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn given_up(&self, id: &str, at: i64, _why: &str) -> Result<(), StoreError> {
+        self.end_settle_job(id, at).await
+    }
+}
+
+impl SettleStore for SqlStore {
     async fn unsettled_messages(&self, ticket: &TicketId) -> Result<Vec<SentMessage>, StoreError> {
         let sql = "SELECT id, receipt, payload FROM deliveries WHERE ticket_id = $1 AND receipt IS NOT NULL AND settled_at IS NULL ORDER BY id";
         self.rows(sqlx::query(sql).bind(ticket.as_str()), |r| {
@@ -277,20 +319,10 @@ impl SettleStore for SqlStore {
         .await
     }
 
-    async fn mark_settled(&self, delivery: &str, at: Timestamp) -> Result<(), StoreError> {
+    async fn mark_settled(&self, delivery: &str, at: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE deliveries SET settled_at = $1 WHERE id = $2")
-            .bind(at.as_second())
+            .bind(at)
             .bind(delivery)
-            .execute(&self.write)
-            .await
-            .map_err(backend_err)?;
-        Ok(())
-    }
-
-    async fn finish_settle_job(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
-            .bind(at.as_second())
-            .bind(id)
             .execute(&self.write)
             .await
             .map_err(backend_err)?;
@@ -300,6 +332,24 @@ impl SettleStore for SqlStore {
     async fn display_name(&self, user: &UserId) -> Result<Option<String>, StoreError> {
         Ok(Accounts::user(self, user).await?.map(|u| u.name))
     }
+}
+
+impl SqlStore {
+    /// Ends settle job `id` at `at`: it is not claimed again.
+    async fn end_settle_job(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET dispatched_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(outbox_row(id)?)
+            .execute(&self.write)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+}
+
+/// The outbox row a settle job's id names.
+fn outbox_row(id: &str) -> Result<i64, StoreError> {
+    id.parse().map_err(|_| StoreError::Backend(format!("{id:?} names no outbox row")))
 }
 
 /// Inserts one outbox row's deliveries (those already there are left as they are).

@@ -1,5 +1,5 @@
 //! The outbox's tables (status notices, report announcements, letters, channel kickoffs,
-//! account mail),
+//! account mail; deliveries and settle jobs, claimed their own way, are in `deliveries`),
 //! one SQL for all of them behind the one port [`Sendings`]: a row is due while
 //! `next_attempt_at` has passed; claiming pushes it to the lease's end so no other instance
 //! takes it; a send ends it (`sent_at`, or the error it was given up with) or puts it back
@@ -12,7 +12,7 @@ use stringer_app::StoreError;
 use stringer_app::accounts::letter::AccountLetter;
 use stringer_app::chat::OwedKickoff;
 use stringer_app::letters::Letter;
-use stringer_app::outbox::Sendings;
+use stringer_app::outbox::{Room, Sendings};
 use stringer_app::postmortem::Announcement;
 use stringer_app::status::subscribers::NoticeRecord;
 
@@ -21,13 +21,13 @@ macro_rules! sendings {
     ($item:ty, $table:literal, $claim:ident) => {
         #[async_trait]
         impl Sendings<$item> for SqlStore {
-            async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<$item>, StoreError> {
-                self.$claim(now, lease_until, limit).await
+            async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<$item>, StoreError> {
+                self.$claim(now, lease_until, room.limit).await
             }
-            async fn sent(&self, id: &str, at: i64) -> Result<(), StoreError> {
+            async fn sent(&self, id: &str, at: i64, _receipt: Option<&str>) -> Result<(), StoreError> {
                 self.send_done($table, id, at, None).await
             }
-            async fn later(&self, id: &str, next: i64, why: &str) -> Result<(), StoreError> {
+            async fn later(&self, id: &str, _at: i64, next: i64, why: &str) -> Result<(), StoreError> {
                 self.send_later($table, id, next, why).await
             }
             async fn given_up(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {

@@ -600,7 +600,7 @@ async fn postgres_keyed_writes_mark_their_key() {
 async fn account_mail_holds_no_link(url: &str) {
     use stringer_app::accounts::letter::Purpose;
     use stringer_app::accounts::letter::{AccountLetter, Carries, signed_link};
-    use stringer_app::outbox::Sendings;
+    use stringer_app::outbox::{Room, Sendings};
     use stringer_app::ports::Accounts;
     use stringer_app::records::UserRecord;
     use stringer_core::ids::{UserId, UserRole};
@@ -640,7 +640,7 @@ async fn account_mail_holds_no_link(url: &str) {
     assert!(row.contains(link) && row.contains("4600"), "{row}");
     assert!(!row.contains(signature) && !row.contains("/password/"), "the row holds no link: {row}");
 
-    let claimed = Sendings::<AccountLetter>::claim(&store, 1_000, 1_060, 10).await.unwrap();
+    let claimed = Sendings::<AccountLetter>::claim(&store, 1_000, 1_060, &Room::batch(10)).await.unwrap();
     assert_eq!(claimed, vec![mail], "the courier reads back what was written");
 }
 
@@ -654,4 +654,98 @@ async fn sqlite_account_mail_holds_no_link() {
 async fn postgres_account_mail_holds_no_link() {
     let Some(url) = postgres_url("account_mail") else { return };
     account_mail_holds_no_link(&url).await;
+}
+
+/// A delivery's row: id, status, attempts, next attempt, last error, receipt.
+type DeliveryRow = (String, String, i64, i64, Option<String>, Option<String>);
+
+/// Deliveries are an outbox kind: a claim fits the deliverer's room (each destination's share
+/// less the sends under way to it, none to a destination whose share is taken, most urgent
+/// first), and sent, later and cancelled end an attempt as a delivery's row records it.
+async fn deliveries_are_claimed_within_their_room(url: &str) {
+    use stringer_app::delivery::{Delivery, DeliveryStore, NewDelivery, Urgency};
+    use stringer_app::outbox::{Room, Sendings};
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let new = |id: &str, channel: &str, urgency: Urgency| NewDelivery {
+        id: id.into(),
+        ticket: TicketId("tkt_1".into()),
+        user_id: "org:acme".into(),
+        method_id: "org_slack_channel".into(),
+        channel: Some(channel.into()),
+        payload: "{}".into(),
+        due: Timestamp::from_second(1_000).unwrap(),
+        urgency,
+    };
+    let batch = vec![
+        new("a1", "#slow", Urgency::Alert),
+        new("p1", "#slow", Urgency::Page),
+        new("p2", "#slow", Urgency::Page),
+        new("p3", "#fast", Urgency::Page),
+        new("a2", "#fast", Urgency::Alert),
+        new("p4", "#full", Urgency::Page),
+    ];
+    store.dispatch(vec![(1, batch)], Timestamp::from_second(1_000).unwrap()).await.unwrap();
+    let room = Room { limit: 10, per_destination: Some(2), under_way: vec![("#full".into(), 2), ("#slow".into(), 1)] };
+    let claimed: Vec<Delivery> = Sendings::claim(&store, 1_000, 1_020, &room).await.unwrap();
+    let ids: Vec<&str> = claimed.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["p1", "p3", "a2"], "pages first; #slow has room for one more, #full for none");
+    assert_eq!(claimed[0].destination, "#slow");
+    let again: Vec<Delivery> = Sendings::claim(&store, 1_010, 1_030, &Room::batch(10)).await.unwrap();
+    let ids: Vec<&str> = again.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["p2", "p4", "a1"], "the claimed ones are leased; a batch has no per-destination share");
+
+    Sendings::<Delivery>::sent(&store, "p1", 1_001, Some(r#"{"ts":"1.2"}"#)).await.unwrap();
+    Sendings::<Delivery>::later(&store, "p3", 1_001, 1_003, "down").await.unwrap();
+    Sendings::<Delivery>::given_up(&store, "a2", 1_001, "refused").await.unwrap();
+    Sendings::<Delivery>::cancelled(&store, "p2", 1_011, "acknowledged first").await.unwrap();
+    let raw = sqlx::AnyPool::connect(url).await.unwrap();
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, status, attempts, next_attempt_at, last_error, receipt FROM deliveries WHERE id IN ('p1', 'p3', 'a2', 'p2') ORDER BY id",
+    )
+    .fetch_all(&raw)
+    .await
+    .unwrap();
+    let attempts: Vec<(String, String)> =
+        sqlx::query_as("SELECT delivery_id, outcome FROM delivery_attempts ORDER BY delivery_id")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
+    raw.close().await;
+    let row = |id: &str, status: &str, attempts: i64, next: i64, error: Option<&str>, receipt: Option<&str>| {
+        (id.to_string(), status.to_string(), attempts, next, error.map(String::from), receipt.map(String::from))
+    };
+    assert_eq!(
+        rows,
+        [
+            row("a2", "failed", 1, 1_001, Some("refused"), None),
+            row("p1", "sent", 1, 1_001, None, Some(r#"{"ts":"1.2"}"#)),
+            row("p2", "cancelled", 0, 1_011, Some("acknowledged first"), None),
+            row("p3", "pending", 1, 1_003, Some("down"), None),
+        ]
+    );
+    let outcomes: Vec<(&str, &str)> = attempts.iter().map(|(d, o)| (d.as_str(), o.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [("a2", "failed"), ("p1", "sent"), ("p2", "cancelled"), ("p3", "retry")],
+        "every end is logged"
+    );
+    let later: Vec<Delivery> = Sendings::claim(&store, 1_003, 1_023, &Room::batch(10)).await.unwrap();
+    assert_eq!(
+        later.iter().map(|d| (d.id.as_str(), d.attempts)).collect::<Vec<_>>(),
+        [("p3", 1)],
+        "due again at its retry"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_deliveries_are_claimed_within_their_room() {
+    let path = tempdir().join("stringer.db");
+    deliveries_are_claimed_within_their_room(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_deliveries_are_claimed_within_their_room() {
+    let Some(url) = postgres_url("delivery_room") else { return };
+    deliveries_are_claimed_within_their_room(&url).await;
 }

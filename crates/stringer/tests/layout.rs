@@ -1,12 +1,14 @@
 //! What the layout promises, black box: sent page messages are settled durably (a server
 //! killed between an acknowledgement and the Slack update settles them after restart,
-//! exactly once); an acknowledgement over HTTP reads its ticket once; every metric
-//! is on the first scrape.
+//! exactly once); a post into a ticket's Slack thread whose record a kill lost is not posted
+//! again; an acknowledgement over HTTP reads its ticket once; every metric is on the first
+//! scrape.
 
 mod support;
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
+use sqlx::Connection;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use stringer_app::settle::SettleStore;
@@ -83,6 +85,67 @@ async fn settle_survives_a_kill(db: Db) {
     }
 }
 both_backends!(a_killed_settle_is_finished_after_restart_exactly_once, settle_survives_a_kill);
+
+/// A customer's top-level message in acme's channel (`CSTRINGER-ACME`), signed as Slack signs
+/// it with `secret`.
+async fn channel_message(server: &Server, secret: &str, ts: &str, text: &str) {
+    let event = json!({"type": "message", "channel": "CSTRINGER-ACME", "user": "UALICE", "ts": ts, "text": text});
+    let body = json!({"type": "event_callback", "team_id": "T1", "event_id": "Ev1", "event_time": 1, "event": event})
+        .to_string();
+    let timestamp = jiff::Timestamp::now().as_second();
+    let signature = stringer_integrations::slack::sign_request(secret, timestamp, body.as_bytes());
+    let (status, answer) =
+        support::slack_post_signed(server, "/slack/events", "application/json", &body, timestamp, &signature).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// Runs `sql` on the server's database.
+async fn execute(db: &Db, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let url = match db {
+        Db::Sqlite(dir) => format!("sqlite://{}", dir.join("stringer.db").display()),
+        Db::Postgres(url) => url.clone(),
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+/// A public comment posted into its ticket's Slack thread, and the server killed before it
+/// recorded the post (the record is taken away while it is down): after the restart the
+/// server finds its post in the thread and does not post it again.
+async fn thread_post_survives_a_lost_record(db: Db) {
+    let secret = "layout-secret";
+    let (api, posts) = support::slack_api(&[("UALICE", "alice@acme.example")]).await;
+    let args = ["--slack-token", "xoxb-t", "--slack-signing-secret", secret, "--slack-api-url", api.as_str()];
+    let mut server = Server::start(&db, &args);
+    let d = desk(&server).await;
+    server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"slack_channel": "#stringer-acme"}))).await;
+    let thread = "1700000000.000100";
+    channel_message(&server, secret, thread, "Checkout is down").await;
+    let in_thread = |text: &str| {
+        support::slack_calls(&posts, "chat.postMessage")
+            .into_iter()
+            .filter(|(_, a)| a["thread_ts"] == thread && a["text"].as_str().is_some_and(|t| t.contains(text)))
+            .count()
+    };
+    until("the opening answered in the thread", Duration::from_secs(20), || in_thread("Opened ") == 1).await;
+    let tickets = server.ok(Method::GET, "/api/v1/tickets?limit=10", &d.admin, None).await;
+    let key = tickets["items"][0]["key"].as_str().unwrap().to_string();
+    let comment = json!({"body": "We are on it", "public": true});
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/comments"), &d.engineer, Some(comment)).await;
+    until("the comment posted in the thread", Duration::from_secs(20), || in_thread("We are on it") == 1).await;
+
+    server.kill();
+    execute(&db, "DELETE FROM chat_posts WHERE comment_id NOT LIKE '%:%'").await;
+    let _server = Server::start(&db, &args);
+    // The engine posts thread updates every round: long enough for several.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(in_thread("We are on it"), 1, "the comment is in its thread once");
+    assert_eq!(in_thread("Opened "), 1, "and so is the opening answer");
+}
+
+both_backends!(a_thread_post_whose_record_was_lost_is_not_posted_again, thread_post_survives_a_lost_record);
 
 async fn ack_reads_once(db: Db) {
     let dir = std::env::temp_dir().join(format!("stringer-reads-{}-{}", std::process::id(), rand_id()));

@@ -10,7 +10,7 @@
 
 use super::letter::{AccountLetter, Carries, Purpose, signed_link};
 use super::links::{INVITATION_SECONDS, link_key};
-use crate::outbox::{Carrier, Claimable, Outgoing, Policy, SendError, Sender, Sendings, send_due};
+use crate::outbox::{Carrier, Claimable, Outgoing, Policy, SendError, Sender, Sendings, Tried, send_due};
 use crate::ports::{Accounts, Safeguards};
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -129,23 +129,27 @@ impl Courier {
 #[async_trait]
 impl Carrier<AccountLetter> for Courier {
     type Error = StoreError;
-    async fn carry(&self, letter: &AccountLetter, now: i64) -> Result<Result<(), SendError>, StoreError> {
+    async fn carry(&self, letter: &AccountLetter, now: i64) -> Result<Tried, StoreError> {
         let link_dead = match &letter.carries {
             Carries::Held { .. } => false,
             carries => !self.book.usable(carries.subject(), now).await?,
         };
         if link_dead {
-            return Ok(Err(SendError::Permanent("the link was used or expired before it was mailed".into())));
+            return Ok(Tried::Failed(SendError::Permanent("the link was used or expired before it was mailed".into())));
         }
         let org_name = match &letter.org {
             Some(org) => match self.book.org_name(org).await? {
                 Some(name) => name,
-                None => return Ok(Err(SendError::Permanent("the org it was written for no longer exists".into()))),
+                None => {
+                    return Ok(Tried::Failed(SendError::Permanent(
+                        "the org it was written for no longer exists".into(),
+                    )));
+                }
             },
             None => String::new(),
         };
         let message = message(letter, &self.public_url, &self.book.key().await?, &org_name);
-        Ok(self.sender.send(&letter.id, &message).await)
+        Ok(self.sender.send(&letter.id, &message).await.into())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::{AnnouncedTo as To, Announcement, ReportDesk, ReportError, ReportView};
 use crate::delivery::SendError;
-use crate::outbox::{Carrier, MESSAGES, Outgoing, Sender, Sendings, send_due};
+use crate::outbox::{Carrier, MESSAGES, Outgoing, Sender, Sendings, Tried, send_due};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -58,11 +58,11 @@ impl Herald {
 #[async_trait]
 impl Carrier<Announcement> for Herald {
     type Error = ReportError;
-    async fn carry(&self, a: &Announcement, _now: i64) -> Result<Result<(), SendError>, ReportError> {
-        Ok(match self.message(a).await? {
+    async fn carry(&self, a: &Announcement, _now: i64) -> Result<Tried, ReportError> {
+        Ok(Tried::from(match self.message(a).await? {
             Some(message) => self.sender.send(&a.id, &message).await,
             None => Err(SendError::Permanent("the report it announces no longer exists".into())),
-        })
+        }))
     }
 }
 

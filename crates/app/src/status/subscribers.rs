@@ -20,7 +20,7 @@ use super::statuspage::{self, Urls};
 use super::{IncidentRecord, PageRecord, StatusDesk};
 use crate::delivery::SendError;
 use crate::desk::AppError;
-use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, send_due};
+use crate::outbox::{Carrier, Claimable, MESSAGES, Outgoing, Sender, Sendings, Tried, send_due};
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -282,11 +282,11 @@ impl Claimable for NoticeRecord {
 #[async_trait]
 impl Carrier<NoticeRecord> for Notifier {
     type Error = AppError;
-    async fn carry(&self, notice: &NoticeRecord, now: i64) -> Result<Result<(), SendError>, AppError> {
-        Ok(match self.message(notice, now).await? {
+    async fn carry(&self, notice: &NoticeRecord, now: i64) -> Result<Tried, AppError> {
+        Ok(Tried::from(match self.message(notice, now).await? {
             Some(message) => self.sender.send(&notice.id, &message).await,
             None => Err(SendError::Permanent("what it told of no longer exists".into())),
-        })
+        }))
     }
 }
 

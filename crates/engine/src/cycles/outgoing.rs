@@ -5,6 +5,7 @@
 
 use crate::SystemClock;
 use crate::cycle::{Cycle, Step, Wake};
+use crate::cycles::publishing::{Sending, SendsDue};
 use crate::metrics;
 use crate::pacing::{Pacing, Round};
 use crate::supervisor::Pulse;
@@ -14,11 +15,12 @@ use std::time::Duration;
 use stringer_app::Clock;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    DeliveryStore, Dispatched, InFlight, MethodKind, Outcome, Sender, claim_due, dispatch, send,
+    DeliveryCarrier, DeliveryStore, Dispatched, InFlight, MethodKind, Sender, claim_due, dispatch, send,
 };
 use stringer_app::links::AckLinks;
 use stringer_app::mail::letters::{Correspondence, InformStore, dispatch_letters};
-use stringer_app::settle::{Messenger, SettleStore, settle};
+use stringer_app::outbox::Decision;
+use stringer_app::settle::{Messenger, SETTLE, SettleStore, Settler};
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 
@@ -28,8 +30,6 @@ const DISPATCH_BATCH: i64 = 200;
 const DELIVERY_CONCURRENCY: usize = 64;
 /// Sends under way at once to one destination (a contact method, a channel, an address).
 const PER_DESTINATION: usize = 2;
-/// Settle jobs claimed per step.
-const SETTLE_BATCH: i64 = 20;
 /// The pacing of the dispatcher and the deliverer: woken at once by work (the outbox's
 /// doorbell, new deliveries, a send ending), polling for other instances' work at most a
 /// second apart.
@@ -93,7 +93,7 @@ fn dispatched(what: &str, result: Result<Dispatched, StoreError>) -> Step {
 }
 
 /// What one send ended with: the delivery, its channel and the outcome recorded.
-type Sent = (String, MethodKind, Result<Outcome, StoreError>);
+type Sent = (String, MethodKind, Result<Decision, StoreError>);
 
 /// Sends due deliveries: claims as many as there is room for (at most
 /// [`DELIVERY_CONCURRENCY`] under way, [`PER_DESTINATION`] to one receiver, pages first) and
@@ -102,8 +102,7 @@ type Sent = (String, MethodKind, Result<Outcome, StoreError>);
 /// send, so a crash mid-send leaves the delivery to be retried (with the same idempotency
 /// key) once the lease ends. On stop, the sends under way are finished first.
 pub(crate) struct Deliverer<S, T> {
-    store: S,
-    outside: T,
+    carrier: DeliveryCarrier<S, T>,
     /// Rung by the dispatcher when it made deliveries.
     dispatched: Arc<Notify>,
     in_flight: InFlight,
@@ -115,8 +114,7 @@ impl<S, T> Deliverer<S, T> {
     /// A deliverer sending `store`'s deliveries through `outside`, woken by `dispatched`.
     pub(crate) fn new(store: S, outside: T, dispatched: Arc<Notify>) -> Self {
         Deliverer {
-            store,
-            outside,
+            carrier: DeliveryCarrier { store, sender: outside },
             dispatched,
             in_flight: InFlight::new(DELIVERY_CONCURRENCY, PER_DESTINATION),
             sends: JoinSet::new(),
@@ -165,7 +163,7 @@ where
             self.ended(done, pulse);
         }
         let now = SystemClock.now_precise();
-        let claimed = match claim_due(&self.store, &mut self.in_flight, now).await {
+        let claimed = match claim_due(&self.carrier.store, &mut self.in_flight, now).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming deliveries failed; retrying");
@@ -177,10 +175,9 @@ where
         let items = claimed.len();
         for d in claimed {
             metrics::record_delivery_start(d.urgency, d.due, now);
-            let (store, outside) = (self.store.clone(), self.outside.clone());
+            let carrier = self.carrier.clone();
             let destination = d.destination.clone();
-            let task =
-                self.sends.spawn(async move { (d.id.clone(), d.kind, send(&store, &outside, &SystemClock, &d).await) });
+            let task = self.sends.spawn(async move { (d.id.clone(), d.kind, send(&carrier, &SystemClock, &d).await) });
             self.destinations.insert(task.id(), destination);
         }
         let step = Step { items, round: if busy { Round::Worked } else { Round::Empty }, ..Step::empty() };
@@ -203,35 +200,24 @@ where
     }
 }
 
-/// Settles sent page messages once paging is over (the outbox's settle jobs). A crash
-/// mid-settle leaves the job to come back when its lease ends.
-pub(crate) struct Settler<S, T> {
-    pub(crate) store: S,
-    pub(crate) outside: T,
+impl<S: SettleStore + 'static, M: Messenger + 'static> SendsDue for Settler<S, M> {
+    async fn send_due(&self, now: i64) -> Result<usize, String> {
+        let round = Settler::send_due(self, now).await.map_err(|e| e.to_string())?;
+        metrics::record_settled(self.take_settled());
+        Ok(round.claimed)
+    }
 }
 
-impl<S: SettleStore + 'static, T: Messenger + 'static> Cycle for Settler<S, T> {
-    fn name(&self) -> &'static str {
-        "settler"
-    }
-
-    fn pacing(&self) -> Pacing {
-        SETTLE_PACE
-    }
-
-    async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match settle(&self.store, &self.outside, SystemClock.now_precise(), SETTLE_BATCH).await {
-            Ok(report) => {
-                metrics::record_settled(report.messages);
-                for (delivery, why) in &report.given_up {
-                    tracing::warn!(delivery, reason = why, "a page message could not be settled");
-                }
-                Step::of(report.jobs, SETTLE_BATCH)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "settling page messages failed; retrying");
-                Step::failed()
-            }
-        }
+/// The settler: settles sent page messages once paging is over (the outbox's settle jobs),
+/// at [`SETTLE_PACE`]. A crash mid-settle leaves the job to come back when its lease ends.
+pub(crate) fn settler<S: SettleStore + 'static, M: Messenger + 'static>(
+    settler: Settler<S, M>,
+) -> Sending<Settler<S, M>> {
+    Sending {
+        name: "settler",
+        what: "page message settlements",
+        batch: SETTLE.batch,
+        pacing: SETTLE_PACE,
+        sender: settler,
     }
 }

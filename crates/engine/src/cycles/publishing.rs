@@ -86,8 +86,8 @@ impl SendsDue for Courier {
     }
 }
 
-/// Sends one outbox kind's due sendings: at [`CLOCK_PACE`], or at once while a full batch
-/// came.
+/// Sends one outbox kind's due sendings: at its pacing ([`CLOCK_PACE`] but for the settler),
+/// or at once while a full batch came.
 pub(crate) struct Sending<T> {
     /// The cycle's name.
     pub(crate) name: &'static str,
@@ -95,6 +95,8 @@ pub(crate) struct Sending<T> {
     pub(crate) what: &'static str,
     /// The kind's batch (a full one means more wait).
     pub(crate) batch: i64,
+    /// How often it looks for due sendings.
+    pub(crate) pacing: Pacing,
     /// The kind.
     pub(crate) sender: T,
 }
@@ -105,7 +107,7 @@ impl<T: SendsDue> Cycle for Sending<T> {
     }
 
     fn pacing(&self) -> Pacing {
-        CLOCK_PACE
+        self.pacing.clone()
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
@@ -121,12 +123,18 @@ impl<T: SendsDue> Cycle for Sending<T> {
 
 /// The report herald: announcements of published post-incident reports.
 pub(crate) fn report_herald(herald: Herald) -> Sending<Herald> {
-    Sending { name: "report_herald", what: "report announcements", batch: NOTICE_BATCH, sender: herald }
+    Sending {
+        name: "report_herald",
+        what: "report announcements",
+        batch: NOTICE_BATCH,
+        pacing: CLOCK_PACE,
+        sender: herald,
+    }
 }
 
 /// The courier: account mail (password links, invitations and their notices).
 pub(crate) fn courier(mail: Courier) -> Sending<Courier> {
-    Sending { name: "courier", what: "account mail", batch: ACCOUNT_MAIL.batch, sender: mail }
+    Sending { name: "courier", what: "account mail", batch: ACCOUNT_MAIL.batch, pacing: CLOCK_PACE, sender: mail }
 }
 
 /// Writes the quarterly reviews owed (every [`REVIEW_PERIOD`]) and sends the letters waiting.

@@ -19,6 +19,8 @@ pub const RESOLVE_ACTION: &str = "stringer_resolve";
 pub const OPEN_TICKET_SHORTCUT: &str = "stringer_open_ticket";
 /// Slack's replay window for signed requests.
 pub const MAX_SKEW_SECONDS: i64 = 300;
+/// The metadata event type of a thread post made under a mark, to find it again.
+pub const POST_MARK: &str = "stringer_post";
 
 /// The Slack Web API client of the Slack app.
 #[derive(Clone, Debug)]
@@ -121,6 +123,55 @@ impl Slack {
         }
         let body = self.call("chat.postMessage", Args::Json(&message)).await?;
         Ok(body["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Posts `text` in a thread under `mark`, carried as the message's metadata (an event of
+    /// type [`POST_MARK`]) so the post can be found there again; answers its timestamp.
+    pub async fn post_marked(
+        &self,
+        channel: &str,
+        thread_ts: &str,
+        text: &str,
+        mark: &str,
+    ) -> Result<String, SendError> {
+        let message = json!({
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "text": text,
+            "unfurl_links": false,
+            "metadata": {"event_type": POST_MARK, "event_payload": {"mark": mark}},
+        });
+        let body = self.call("chat.postMessage", Args::Json(&message)).await?;
+        Ok(body["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The timestamp of the message posted in a thread under `mark` by
+    /// [`Slack::post_marked`], if it is there (`conversations.replies` with the messages'
+    /// metadata; `channels:history`, `groups:history`; up to 20 pages of 200).
+    pub async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError> {
+        let mut cursor = String::new();
+        for _ in 0..20 {
+            let args = [
+                ("channel", channel),
+                ("ts", thread_ts),
+                ("include_all_metadata", "true"),
+                ("limit", "200"),
+                ("cursor", cursor.as_str()),
+            ];
+            let body = self.call("conversations.replies", Args::Form(&args)).await?;
+            let marked =
+                body["messages"].as_array().into_iter().flatten().find(|m| {
+                    m["metadata"]["event_type"] == POST_MARK && m["metadata"]["event_payload"]["mark"] == mark
+                });
+            if let Some(message) = marked {
+                return Ok(message["ts"].as_str().map(str::to_string));
+            }
+            cursor = body["response_metadata"]["next_cursor"].as_str().unwrap_or_default().to_string();
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     /// Creates a channel (`conversations.create`; `channels:manage`, `groups:write` for a
@@ -237,6 +288,14 @@ impl stringer_app::chat::SlackDirectory for Slack {
 
     async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError> {
         Slack::post(self, channel, thread_ts, text).await
+    }
+
+    async fn post_marked(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<String, SendError> {
+        Slack::post_marked(self, channel, thread_ts, text, mark).await
+    }
+
+    async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError> {
+        Slack::find_marked(self, channel, thread_ts, mark).await
     }
 
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {

@@ -579,6 +579,21 @@ async fn slack_web_api(
             json!({"ok": true, "channel": {"id": format!("C{}", name.to_uppercase()), "name": name}})
         }
         "conversations.list" => json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": ""}}),
+        // A thread's replies: the messages posted in it, with their metadata, each under the
+        // timestamp its post was answered with.
+        "conversations.replies" => {
+            let messages: Vec<Value> = posts
+                .iter()
+                .enumerate()
+                .filter(|(_, (m, _, a))| {
+                    m == "chat.postMessage" && a["channel"] == args["channel"] && a["thread_ts"] == args["ts"]
+                })
+                .map(
+                    |(n, (_, _, a))| json!({"ts": format!("{n}.000100"), "text": a["text"], "metadata": a["metadata"]}),
+                )
+                .collect();
+            json!({"ok": true, "messages": messages, "has_more": false, "response_metadata": {"next_cursor": ""}})
+        }
         "users.lookupByEmail" => {
             let email = args["email"].as_str().unwrap_or_default();
             match stand_in.members.iter().find(|(_, e)| e.as_str() == email) {

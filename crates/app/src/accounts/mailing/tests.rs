@@ -1,5 +1,6 @@
 use super::*;
 use crate::accounts::letter::signature;
+use crate::outbox::Room;
 use std::sync::Mutex;
 
 /// One stored letter and what its row says.
@@ -21,23 +22,23 @@ impl Memory {
 
 #[async_trait]
 impl Sendings<AccountLetter> for Memory {
-    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<AccountLetter>, StoreError> {
+    async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<AccountLetter>, StoreError> {
         let mut rows = self.0.lock().unwrap();
         Ok(rows
             .iter_mut()
             .filter(|r| r.next.is_some_and(|n| n <= now))
-            .take(limit as usize)
+            .take(room.limit as usize)
             .map(|r| {
                 r.next = Some(lease_until);
                 r.letter.clone()
             })
             .collect())
     }
-    async fn sent(&self, id: &str, at: i64) -> Result<(), StoreError> {
+    async fn sent(&self, id: &str, at: i64, _receipt: Option<&str>) -> Result<(), StoreError> {
         self.end(id, |r| (r.next, r.sent_at) = (None, Some(at)));
         Ok(())
     }
-    async fn later(&self, id: &str, next: i64, _why: &str) -> Result<(), StoreError> {
+    async fn later(&self, id: &str, _at: i64, next: i64, _why: &str) -> Result<(), StoreError> {
         self.end(id, |r| r.next = Some(next));
         Ok(())
     }
