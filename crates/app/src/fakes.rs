@@ -7,6 +7,8 @@
 #![allow(unused_variables)]
 
 use crate::accounts::letter::AccountLetter;
+use crate::alerts::{AlertRecord, Alerts, ChangeRecord, IntegrationKey, Signal, SignalOutcome, SignalRecord};
+use crate::inbox::{Inbox, Runner, Work};
 use crate::outcome::{AppError, Recorded};
 use crate::ports::{Accounts, Backlog, Backoff, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use crate::records::{
@@ -14,6 +16,8 @@ use crate::records::{
     Letter, MethodOutcome, NotificationRuleRecord, OrgRecord, ScheduleRecord, SessionRecord, TestPage, TicketFilter,
     TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
+use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
+use crate::status::{ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages};
 use crate::store::{Extras, StoreError, StoredTicket};
 use crate::{Desk, MemoryStore, VirtualClock};
 use async_trait::async_trait;
@@ -24,6 +28,7 @@ use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId};
 use stringer_core::oncall::ScheduleSpec;
+use stringer_core::status::{ComponentStatus, StatusInterval};
 
 /// The error of a port method no test set up.
 pub fn absent(method: &str) -> StoreError {
@@ -606,3 +611,323 @@ macro_rules! no_sendings {
     };
 }
 pub(crate) use no_sendings;
+
+/// Status pages in memory: pages, their components (statuses changed by
+/// [`StatusPages::commit_status`]), incidents, and the integration keys granted leave to set
+/// a page's components (page id, key id).
+#[derive(Default)]
+pub struct Pages {
+    /// The pages.
+    pub pages: Vec<PageRecord>,
+    /// Their components.
+    pub components: Mutex<Vec<ComponentRecord>>,
+    /// Incidents and maintenances, as last committed.
+    pub incidents: Mutex<Vec<IncidentRecord>>,
+    /// (page id, integration key id) granted.
+    pub grants: Vec<(String, String)>,
+}
+
+impl Pages {
+    /// The components with their statuses, in order.
+    pub fn statuses(&self) -> Vec<(String, &'static str)> {
+        self.components.lock().unwrap().iter().map(|c| (c.id.clone(), c.status.as_str())).collect()
+    }
+}
+
+/// A page named after its id, of `org` (`None`: the platform page).
+pub fn page(id: &str, org: Option<&str>) -> PageRecord {
+    PageRecord {
+        id: id.into(),
+        org: org.map(OrgSlug::from),
+        name: id.into(),
+        host: None,
+        time_zone: "UTC".into(),
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// An operational component of `page`, named after its id.
+pub fn component(id: &str, page: &str) -> ComponentRecord {
+    ComponentRecord {
+        id: id.into(),
+        page_id: page.into(),
+        group_id: None,
+        name: id.to_uppercase(),
+        description: None,
+        position: 0,
+        group: false,
+        only_show_if_degraded: false,
+        showcase: false,
+        status: ComponentStatus::Operational,
+        alert_key: None,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+no_sendings!(Pages, NoticeRecord);
+
+#[async_trait]
+impl StatusPages for Pages {
+    async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
+        Err(absent("ensure_page"))
+    }
+
+    async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
+        Ok(self.pages.iter().find(|p| p.org.as_ref() == org).cloned())
+    }
+
+    async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
+        Err(absent("page_by_host"))
+    }
+
+    async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
+        Ok(self.pages.clone())
+    }
+
+    async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
+        Ok(self.pages.iter().find(|p| p.id == id).cloned())
+    }
+
+    async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
+        Err(absent("update_page"))
+    }
+
+    async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
+        Ok(self.components.lock().unwrap().iter().filter(|c| pages.contains(&c.page_id)).cloned().collect())
+    }
+
+    async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
+        Err(absent("save_component"))
+    }
+
+    async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
+        Err(absent("delete_component"))
+    }
+
+    async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
+        Ok(self.grants.iter().any(|(p, k)| p == page && k == key))
+    }
+
+    async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
+        Err(absent("grant_alert_key"))
+    }
+
+    async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
+        let components = self.components.lock().unwrap();
+        Ok(components.iter().filter(|c| c.alert_key.as_deref() == Some(key)).cloned().collect())
+    }
+
+    async fn intervals(&self, components: &[String], since: i64) -> Result<Vec<(String, StatusInterval)>, StoreError> {
+        Err(absent("intervals"))
+    }
+
+    async fn incidents(
+        &self,
+        pages: &[String],
+        maintenance: bool,
+        limit: i64,
+    ) -> Result<Vec<IncidentRecord>, StoreError> {
+        Err(absent("incidents"))
+    }
+
+    async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
+        Ok(self.incidents.lock().unwrap().iter().find(|i| i.id == id).cloned())
+    }
+
+    async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
+        Ok(self.incidents.lock().unwrap().iter().rev().find(|i| i.ticket.as_ref() == Some(ticket)).cloned())
+    }
+
+    async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+        Err(absent("due_maintenances"))
+    }
+
+    async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
+        let mut components = self.components.lock().unwrap();
+        for (id, status) in &change.statuses {
+            if let Some(c) = components.iter_mut().find(|c| &c.id == id) {
+                c.status = *status;
+            }
+        }
+        if let Some(incident) = &change.incident {
+            let mut incidents = self.incidents.lock().unwrap();
+            incidents.retain(|i| i.id != incident.id);
+            incidents.push(incident.clone());
+        }
+        Ok(())
+    }
+
+    async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
+        Err(absent("add_subscriber"))
+    }
+
+    async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
+        Err(absent("subscriber_by_token"))
+    }
+
+    async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
+        Err(absent("subscribers"))
+    }
+
+    async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        Err(absent("confirm_subscriber"))
+    }
+
+    async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        Err(absent("unsubscribe"))
+    }
+
+    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+        Err(absent("reminders_due"))
+    }
+
+    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
+        Err(absent("remind"))
+    }
+}
+
+/// Runs each key's work of an intake round in turn, on the test's own task.
+pub struct Inline;
+
+impl Runner for Inline {
+    fn run<T: Send + 'static>(&self, work: Work<T>) -> Work<Option<T>> {
+        Box::pin(async move { Some(work.await) })
+    }
+}
+
+/// One stored signal: the record as claimed, its lease, and what it came to once settled.
+struct SignalRow {
+    record: SignalRecord,
+    leased_until: Option<i64>,
+    outcome: Option<SignalOutcome>,
+}
+
+/// Integration keys, stored signals and alerts in memory; an alert's ticket is resolved as
+/// the [`World`] says.
+pub struct MemoryAlerts {
+    world: Arc<World>,
+    /// The keys.
+    pub keys: Mutex<Vec<IntegrationKey>>,
+    signals: Mutex<Vec<SignalRow>>,
+    /// The alerts, as last finished.
+    pub alerts: Mutex<Vec<AlertRecord>>,
+}
+
+impl MemoryAlerts {
+    /// No keys, signals or alerts; tickets as `world` has them.
+    pub fn new(world: Arc<World>) -> MemoryAlerts {
+        MemoryAlerts { world, keys: Mutex::default(), signals: Mutex::default(), alerts: Mutex::default() }
+    }
+
+    /// What each settled signal came to, in the order stored (`None`: not settled).
+    pub fn outcomes(&self) -> Vec<Option<SignalOutcome>> {
+        self.signals.lock().unwrap().iter().map(|r| r.outcome.clone()).collect()
+    }
+}
+
+#[async_trait]
+impl Inbox<SignalRecord> for MemoryAlerts {
+    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
+        let mut rows = self.signals.lock().unwrap();
+        let due = rows.iter_mut().filter(|r| r.outcome.is_none() && r.leased_until.is_none_or(|until| until <= now));
+        Ok(due
+            .take(limit.max(0) as usize)
+            .map(|r| {
+                r.leased_until = Some(lease_until);
+                r.record.attempts += 1;
+                r.record.clone()
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Alerts for MemoryAlerts {
+    async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
+        self.keys.lock().unwrap().push(key.clone());
+        Ok(())
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
+        Ok(self.keys.lock().unwrap().iter().find(|k| k.id == id).cloned())
+    }
+
+    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
+        Ok(self.keys.lock().unwrap().iter().find(|k| k.secret_hash == secret_hash).cloned())
+    }
+
+    async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
+        Ok(self.keys.lock().unwrap().iter().rev().filter(|k| &k.org == org).cloned().collect())
+    }
+
+    async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+        let mut keys = self.keys.lock().unwrap();
+        let Some(live) = keys.iter_mut().find(|k| k.id == id && k.revoked_at.is_none()) else { return Ok(false) };
+        live.revoked_at = Some(at);
+        Ok(true)
+    }
+
+    async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
+        let mut rows = self.signals.lock().unwrap();
+        let id = rows.len() as i64 + 1;
+        let record = SignalRecord { id, signal: signal.clone(), attempts: 0 };
+        rows.push(SignalRow { record, leased_until: None, outcome: None });
+        Ok(id)
+    }
+
+    async fn finish(
+        &self,
+        settled: &[(i64, SignalOutcome)],
+        alerts: &[AlertRecord],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut rows = self.signals.lock().unwrap();
+        for (id, outcome) in settled {
+            if let Some(row) = rows.iter_mut().find(|r| r.record.id == *id) {
+                row.outcome = Some(outcome.clone());
+            }
+        }
+        let mut stored = self.alerts.lock().unwrap();
+        for a in alerts {
+            stored.retain(|s| (&s.key, &s.dedup_key) != (&a.key, &a.dedup_key));
+            stored.push(a.clone());
+        }
+        Ok(())
+    }
+
+    async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
+        Ok(self.keys.lock().unwrap().iter().filter(|k| ids.contains(&k.id)).cloned().collect())
+    }
+
+    async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
+        let named: Vec<AlertRecord> = self
+            .alerts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| ids.iter().any(|(k, d)| (k, d) == (&a.key, &a.dedup_key)))
+            .cloned()
+            .collect();
+        let mut found = Vec::new();
+        for a in named {
+            let stored = crate::Store::ticket(self.world.desk.store(), &a.ticket).await?;
+            let resolved = stored.is_some_and(|t| t.ticket.status == stringer_core::ticket::Status::Resolved);
+            found.push((a, resolved));
+        }
+        Ok(found)
+    }
+
+    async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError> {
+        Err(absent("insert_change"))
+    }
+
+    async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        Err(absent("changes"))
+    }
+
+    async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
+        Ok(self.alerts.lock().unwrap().iter().filter(|a| &a.ticket == ticket).cloned().collect())
+    }
+}
