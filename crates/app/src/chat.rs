@@ -877,3 +877,6 @@ impl Carrier<OwedKickoff> for ChatDesk {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

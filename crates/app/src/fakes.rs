@@ -7,8 +7,6 @@
 #![allow(unused_variables)]
 
 use crate::accounts::letter::AccountLetter;
-use crate::alerts::{AlertRecord, Alerts, ChangeRecord, IntegrationKey, Signal, SignalOutcome, SignalRecord};
-use crate::inbox::{Inbox, Runner, Work};
 use crate::outcome::{AppError, Recorded};
 use crate::ports::{Accounts, Backlog, Backoff, Commands, Files, Inquiries, OnCall, Queries, Safeguards};
 use crate::records::{
@@ -16,9 +14,7 @@ use crate::records::{
     Letter, MethodOutcome, NotificationRuleRecord, OrgRecord, ScheduleRecord, SessionRecord, TestPage, TicketFilter,
     TicketRecord, TimelineRecord, TokenRecord, UserRecord,
 };
-use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
-use crate::status::{ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages};
-use crate::store::{Extras, StoreError, StoredTicket};
+use crate::store::{Extras, NewComment, StoreError, StoredTicket};
 use crate::{Desk, MemoryStore, VirtualClock};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -28,7 +24,6 @@ use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId};
 use stringer_core::oncall::ScheduleSpec;
-use stringer_core::status::{ComponentStatus, StatusInterval};
 
 /// The error of a port method no test set up.
 pub fn absent(method: &str) -> StoreError {
@@ -51,9 +46,15 @@ pub struct World {
     pub inquiries: Mutex<Vec<InquiryRecord>>,
     /// Letters posted (with the answers of inquiries).
     pub letters: Mutex<Vec<Letter>>,
-    /// Tickets opened through [`Commands::record`], in order (their number is their place),
-    /// with their requesters.
+    /// Tickets opened through [`Commands::record`], in order (their number is their place
+    /// among their org's), with their requesters.
     pub opened: Mutex<Vec<(TicketId, Option<UserId>)>>,
+    /// Each opened ticket's number within its org.
+    numbers: Mutex<HashMap<TicketId, (OrgSlug, i64)>>,
+    /// Comments recorded with changes, with their tickets, in order.
+    pub comments: Mutex<Vec<(TicketId, CommentRecord)>>,
+    /// Files kept with tickets.
+    pub attachments: Mutex<Vec<AttachmentRecord>>,
 }
 
 impl World {
@@ -68,6 +69,9 @@ impl World {
             inquiries: Mutex::default(),
             letters: Mutex::default(),
             opened: Mutex::default(),
+            numbers: Mutex::default(),
+            comments: Mutex::default(),
+            attachments: Mutex::default(),
         })
     }
 
@@ -93,7 +97,7 @@ impl World {
         TicketRecord {
             id: id.clone(),
             org: stored.ticket.org.clone(),
-            number: place.map_or(0, |p| p as i64 + 1),
+            number: self.numbers.lock().unwrap().get(id).map_or(0, |(_, n)| *n),
             requester: place.and_then(|p| opened[p].1.clone()),
             subject: String::new(),
             description: String::new(),
@@ -101,6 +105,24 @@ impl World {
             version: stored.version as i64,
             updated_at: 0,
         }
+    }
+
+    /// Keeps the comment a recorded change carried.
+    fn keep_comment(&self, events: &[Event], comment: Option<NewComment>) {
+        let (Some(first), Some(c)) = (events.first(), comment) else { return };
+        let record = CommentRecord {
+            id: c.id,
+            author: c.author,
+            public: c.public,
+            body: c.body,
+            created_at: first.at.as_second(),
+        };
+        self.comments.lock().unwrap().push((first.ticket.clone(), record));
+    }
+
+    /// The comments of a ticket, in order.
+    pub fn comments_of(&self, ticket: &TicketId) -> Vec<CommentRecord> {
+        self.comments.lock().unwrap().iter().filter(|(t, _)| t == ticket).map(|(_, c)| c.clone()).collect()
     }
 
     fn deployment(&self, org: &OrgSlug) -> Deployment {
@@ -155,13 +177,22 @@ impl Commands for World {
 
     async fn record(&self, events: Vec<Event>, extras: Extras) -> Result<Recorded, AppError> {
         let requester = extras.details.as_ref().and_then(|d| d.requester.clone());
-        let opens: Vec<(TicketId, Option<UserId>)> = events
+        let opens: Vec<(TicketId, Option<UserId>, OrgSlug)> = events
             .iter()
-            .filter(|e| matches!(e.kind, EventKind::Opened { .. }))
-            .map(|e| (e.ticket.clone(), requester.clone()))
+            .filter_map(|e| match &e.kind {
+                EventKind::Opened { org, .. } => Some((e.ticket.clone(), requester.clone(), org.clone())),
+                _ => None,
+            })
             .collect();
-        let recorded = Commands::record(&self.desk, events, extras).await?;
-        self.opened.lock().unwrap().extend(opens);
+        let comment = extras.comment.clone();
+        let recorded = Commands::record(&self.desk, events.clone(), extras).await?;
+        for (id, requester, org) in opens {
+            let mut numbers = self.numbers.lock().unwrap();
+            let number = numbers.values().filter(|(o, _)| o == &org).count() as i64 + 1;
+            numbers.insert(id.clone(), (org, number));
+            self.opened.lock().unwrap().push((id, requester));
+        }
+        self.keep_comment(&events, comment);
         Ok(recorded)
     }
 
@@ -171,7 +202,10 @@ impl Commands for World {
         events: Vec<Event>,
         extras: Extras,
     ) -> Result<Recorded, AppError> {
-        Commands::record_read(&self.desk, read, events, extras).await
+        let comment = extras.comment.clone();
+        let recorded = Commands::record_read(&self.desk, read, events.clone(), extras).await?;
+        self.keep_comment(&events, comment);
+        Ok(recorded)
     }
 
     async fn on_call(&self, org: &OrgSlug, at: Timestamp) -> Result<Vec<UserId>, AppError> {
@@ -202,7 +236,15 @@ impl Queries for World {
     }
 
     async fn ticket_by_key(&self, key: &TicketKey) -> Result<Option<(TicketRecord, Deployment)>, StoreError> {
-        Err(absent("ticket_by_key"))
+        let ids: Vec<TicketId> = self.opened.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+        for id in ids {
+            if let Some(found) = Queries::ticket(self, &id).await?
+                && found.0.key() == *key
+            {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRecord>, StoreError> {
@@ -223,7 +265,7 @@ impl Queries for World {
     }
 
     async fn comments(&self, ticket: &TicketId) -> Result<Vec<CommentRecord>, StoreError> {
-        Err(absent("comments"))
+        Ok(self.comments_of(ticket))
     }
 
     async fn timeline(&self, ticket: &TicketId, after: i64, limit: i64) -> Result<Vec<TimelineRecord>, StoreError> {
@@ -268,7 +310,7 @@ impl Accounts for World {
     }
 
     async fn org_by_email_tag(&self, tag: &str) -> Result<Option<OrgRecord>, StoreError> {
-        Err(absent("org_by_email_tag"))
+        Ok(self.orgs.lock().unwrap().iter().find(|o| o.email_tag.eq_ignore_ascii_case(tag)).cloned())
     }
 
     async fn orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
@@ -276,7 +318,8 @@ impl Accounts for World {
     }
 
     async fn insert_user(&self, user: &UserRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_user"))
+        self.add_user(user.clone());
+        Ok(())
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
@@ -384,7 +427,16 @@ impl Accounts for World {
     }
 
     async fn login_account(&self, email: &str, org: Option<&OrgSlug>) -> Result<Option<UserRecord>, StoreError> {
-        Err(absent("login_account"))
+        let users = self.users.lock().unwrap();
+        let mut theirs = users.iter().filter(|u| u.email.eq_ignore_ascii_case(email));
+        Ok(match org {
+            Some(org) => theirs.find(|u| u.org.as_ref() == Some(org)).cloned(),
+            // The staff account first, else the earliest customer account.
+            None => {
+                let all: Vec<&UserRecord> = theirs.collect();
+                all.iter().find(|u| u.org.is_none()).or(all.first()).map(|u| (*u).clone())
+            }
+        })
     }
 
     async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
@@ -474,11 +526,12 @@ impl OnCall for World {
 #[async_trait]
 impl Files for World {
     async fn insert_attachment(&self, attachment: &AttachmentRecord, bytes: &[u8]) -> Result<(), StoreError> {
-        Err(absent("insert_attachment"))
+        self.attachments.lock().unwrap().push(attachment.clone());
+        Ok(())
     }
 
     async fn attachments(&self, ticket: &TicketId) -> Result<Vec<AttachmentRecord>, StoreError> {
-        Err(absent("attachments"))
+        Ok(self.attachments.lock().unwrap().iter().filter(|a| &a.ticket == ticket).cloned().collect())
     }
 
     async fn attachment(&self, id: &str) -> Result<Option<(AttachmentRecord, Vec<u8>)>, StoreError> {
@@ -612,322 +665,10 @@ macro_rules! no_sendings {
 }
 pub(crate) use no_sendings;
 
-/// Status pages in memory: pages, their components (statuses changed by
-/// [`StatusPages::commit_status`]), incidents, and the integration keys granted leave to set
-/// a page's components (page id, key id).
-#[derive(Default)]
-pub struct Pages {
-    /// The pages.
-    pub pages: Vec<PageRecord>,
-    /// Their components.
-    pub components: Mutex<Vec<ComponentRecord>>,
-    /// Incidents and maintenances, as last committed.
-    pub incidents: Mutex<Vec<IncidentRecord>>,
-    /// (page id, integration key id) granted.
-    pub grants: Vec<(String, String)>,
-}
+mod alerts;
+mod chat;
+mod status;
 
-impl Pages {
-    /// The components with their statuses, in order.
-    pub fn statuses(&self) -> Vec<(String, &'static str)> {
-        self.components.lock().unwrap().iter().map(|c| (c.id.clone(), c.status.as_str())).collect()
-    }
-}
-
-/// A page named after its id, of `org` (`None`: the platform page).
-pub fn page(id: &str, org: Option<&str>) -> PageRecord {
-    PageRecord {
-        id: id.into(),
-        org: org.map(OrgSlug::from),
-        name: id.into(),
-        host: None,
-        time_zone: "UTC".into(),
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
-/// An operational component of `page`, named after its id.
-pub fn component(id: &str, page: &str) -> ComponentRecord {
-    ComponentRecord {
-        id: id.into(),
-        page_id: page.into(),
-        group_id: None,
-        name: id.to_uppercase(),
-        description: None,
-        position: 0,
-        group: false,
-        only_show_if_degraded: false,
-        showcase: false,
-        status: ComponentStatus::Operational,
-        alert_key: None,
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
-no_sendings!(Pages, NoticeRecord);
-
-#[async_trait]
-impl StatusPages for Pages {
-    async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
-        Err(absent("ensure_page"))
-    }
-
-    async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
-        Ok(self.pages.iter().find(|p| p.org.as_ref() == org).cloned())
-    }
-
-    async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
-        Err(absent("page_by_host"))
-    }
-
-    async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
-        Ok(self.pages.clone())
-    }
-
-    async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
-        Ok(self.pages.iter().find(|p| p.id == id).cloned())
-    }
-
-    async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
-        Err(absent("update_page"))
-    }
-
-    async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
-        Ok(self.components.lock().unwrap().iter().filter(|c| pages.contains(&c.page_id)).cloned().collect())
-    }
-
-    async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
-        Err(absent("save_component"))
-    }
-
-    async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
-        Err(absent("delete_component"))
-    }
-
-    async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
-        Ok(self.grants.iter().any(|(p, k)| p == page && k == key))
-    }
-
-    async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
-        Err(absent("grant_alert_key"))
-    }
-
-    async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
-        let components = self.components.lock().unwrap();
-        Ok(components.iter().filter(|c| c.alert_key.as_deref() == Some(key)).cloned().collect())
-    }
-
-    async fn intervals(&self, components: &[String], since: i64) -> Result<Vec<(String, StatusInterval)>, StoreError> {
-        Err(absent("intervals"))
-    }
-
-    async fn incidents(
-        &self,
-        pages: &[String],
-        maintenance: bool,
-        limit: i64,
-    ) -> Result<Vec<IncidentRecord>, StoreError> {
-        Err(absent("incidents"))
-    }
-
-    async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
-        Ok(self.incidents.lock().unwrap().iter().find(|i| i.id == id).cloned())
-    }
-
-    async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
-        Ok(self.incidents.lock().unwrap().iter().rev().find(|i| i.ticket.as_ref() == Some(ticket)).cloned())
-    }
-
-    async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-        Err(absent("due_maintenances"))
-    }
-
-    async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
-        let mut components = self.components.lock().unwrap();
-        for (id, status) in &change.statuses {
-            if let Some(c) = components.iter_mut().find(|c| &c.id == id) {
-                c.status = *status;
-            }
-        }
-        if let Some(incident) = &change.incident {
-            let mut incidents = self.incidents.lock().unwrap();
-            incidents.retain(|i| i.id != incident.id);
-            incidents.push(incident.clone());
-        }
-        Ok(())
-    }
-
-    async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
-        Err(absent("add_subscriber"))
-    }
-
-    async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
-        Err(absent("subscriber_by_token"))
-    }
-
-    async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
-        Err(absent("subscribers"))
-    }
-
-    async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-        Err(absent("confirm_subscriber"))
-    }
-
-    async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-        Err(absent("unsubscribe"))
-    }
-
-    async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-        Err(absent("reminders_due"))
-    }
-
-    async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
-        Err(absent("remind"))
-    }
-}
-
-/// Runs each key's work of an intake round in turn, on the test's own task.
-pub struct Inline;
-
-impl Runner for Inline {
-    fn run<T: Send + 'static>(&self, work: Work<T>) -> Work<Option<T>> {
-        Box::pin(async move { Some(work.await) })
-    }
-}
-
-/// One stored signal: the record as claimed, its lease, and what it came to once settled.
-struct SignalRow {
-    record: SignalRecord,
-    leased_until: Option<i64>,
-    outcome: Option<SignalOutcome>,
-}
-
-/// Integration keys, stored signals and alerts in memory; an alert's ticket is resolved as
-/// the [`World`] says.
-pub struct MemoryAlerts {
-    world: Arc<World>,
-    /// The keys.
-    pub keys: Mutex<Vec<IntegrationKey>>,
-    signals: Mutex<Vec<SignalRow>>,
-    /// The alerts, as last finished.
-    pub alerts: Mutex<Vec<AlertRecord>>,
-}
-
-impl MemoryAlerts {
-    /// No keys, signals or alerts; tickets as `world` has them.
-    pub fn new(world: Arc<World>) -> MemoryAlerts {
-        MemoryAlerts { world, keys: Mutex::default(), signals: Mutex::default(), alerts: Mutex::default() }
-    }
-
-    /// What each settled signal came to, in the order stored (`None`: not settled).
-    pub fn outcomes(&self) -> Vec<Option<SignalOutcome>> {
-        self.signals.lock().unwrap().iter().map(|r| r.outcome.clone()).collect()
-    }
-}
-
-#[async_trait]
-impl Inbox<SignalRecord> for MemoryAlerts {
-    async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<SignalRecord>, StoreError> {
-        let mut rows = self.signals.lock().unwrap();
-        let due = rows.iter_mut().filter(|r| r.outcome.is_none() && r.leased_until.is_none_or(|until| until <= now));
-        Ok(due
-            .take(limit.max(0) as usize)
-            .map(|r| {
-                r.leased_until = Some(lease_until);
-                r.record.attempts += 1;
-                r.record.clone()
-            })
-            .collect())
-    }
-}
-
-#[async_trait]
-impl Alerts for MemoryAlerts {
-    async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
-        self.keys.lock().unwrap().push(key.clone());
-        Ok(())
-    }
-
-    async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
-        Ok(self.keys.lock().unwrap().iter().find(|k| k.id == id).cloned())
-    }
-
-    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
-        Ok(self.keys.lock().unwrap().iter().find(|k| k.secret_hash == secret_hash).cloned())
-    }
-
-    async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
-        Ok(self.keys.lock().unwrap().iter().rev().filter(|k| &k.org == org).cloned().collect())
-    }
-
-    async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-        let mut keys = self.keys.lock().unwrap();
-        let Some(live) = keys.iter_mut().find(|k| k.id == id && k.revoked_at.is_none()) else { return Ok(false) };
-        live.revoked_at = Some(at);
-        Ok(true)
-    }
-
-    async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
-        let mut rows = self.signals.lock().unwrap();
-        let id = rows.len() as i64 + 1;
-        let record = SignalRecord { id, signal: signal.clone(), attempts: 0 };
-        rows.push(SignalRow { record, leased_until: None, outcome: None });
-        Ok(id)
-    }
-
-    async fn finish(
-        &self,
-        settled: &[(i64, SignalOutcome)],
-        alerts: &[AlertRecord],
-        at: i64,
-    ) -> Result<(), StoreError> {
-        let mut rows = self.signals.lock().unwrap();
-        for (id, outcome) in settled {
-            if let Some(row) = rows.iter_mut().find(|r| r.record.id == *id) {
-                row.outcome = Some(outcome.clone());
-            }
-        }
-        let mut stored = self.alerts.lock().unwrap();
-        for a in alerts {
-            stored.retain(|s| (&s.key, &s.dedup_key) != (&a.key, &a.dedup_key));
-            stored.push(a.clone());
-        }
-        Ok(())
-    }
-
-    async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
-        Ok(self.keys.lock().unwrap().iter().filter(|k| ids.contains(&k.id)).cloned().collect())
-    }
-
-    async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
-        let named: Vec<AlertRecord> = self
-            .alerts
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|a| ids.iter().any(|(k, d)| (k, d) == (&a.key, &a.dedup_key)))
-            .cloned()
-            .collect();
-        let mut found = Vec::new();
-        for a in named {
-            let stored = crate::Store::ticket(self.world.desk.store(), &a.ticket).await?;
-            let resolved = stored.is_some_and(|t| t.ticket.status == stringer_core::ticket::Status::Resolved);
-            found.push((a, resolved));
-        }
-        Ok(found)
-    }
-
-    async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError> {
-        Err(absent("insert_change"))
-    }
-
-    async fn changes(&self, org: &OrgSlug, from: i64, to: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
-        Err(absent("changes"))
-    }
-
-    async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
-        Ok(self.alerts.lock().unwrap().iter().filter(|a| &a.ticket == ticket).cloned().collect())
-    }
-}
+pub use alerts::{Inline, MemoryAlerts};
+pub use chat::{MemoryChat, Slack};
+pub use status::{Pages, component, page};
