@@ -667,8 +667,10 @@ pub(crate) use no_sendings;
 
 mod alerts;
 mod chat;
+mod mail;
 mod status;
 
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
+pub use mail::{MemoryMailroom, Post};
 pub use status::{Pages, component, page};
