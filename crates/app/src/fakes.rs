@@ -55,6 +55,8 @@ pub struct World {
     pub comments: Mutex<Vec<(TicketId, CommentRecord)>>,
     /// Files kept with tickets.
     pub attachments: Mutex<Vec<AttachmentRecord>>,
+    /// On-call schedules.
+    pub schedules: Mutex<Vec<ScheduleRecord>>,
 }
 
 impl World {
@@ -72,6 +74,7 @@ impl World {
             numbers: Mutex::default(),
             comments: Mutex::default(),
             attachments: Mutex::default(),
+            schedules: Mutex::default(),
         })
     }
 
@@ -495,23 +498,31 @@ impl OnCall for World {
     }
 
     async fn insert_schedule(&self, schedule: &ScheduleRecord, actor: &UserId) -> Result<(), StoreError> {
-        Err(absent("insert_schedule"))
+        self.schedules.lock().unwrap().push(schedule.clone());
+        Ok(())
     }
 
     async fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError> {
-        Err(absent("schedule"))
+        Ok(self.schedules.lock().unwrap().iter().find(|s| s.id == id).cloned())
     }
 
     async fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError> {
-        Err(absent("schedules"))
+        Ok(self.schedules.lock().unwrap().clone())
     }
 
     async fn delete_schedule(&self, id: &str) -> Result<bool, StoreError> {
-        Err(absent("delete_schedule"))
+        let mut schedules = self.schedules.lock().unwrap();
+        let before = schedules.len();
+        schedules.retain(|s| s.id != id);
+        Ok(schedules.len() < before)
     }
 
     async fn update_schedule(&self, id: &str, spec: &ScheduleSpec, version: i64) -> Result<bool, StoreError> {
-        Err(absent("update_schedule"))
+        let mut schedules = self.schedules.lock().unwrap();
+        let Some(s) = schedules.iter_mut().find(|s| s.id == id && s.version == version) else { return Ok(false) };
+        s.spec = spec.clone();
+        s.version += 1;
+        Ok(true)
     }
 
     async fn set_user_ics_secret(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
@@ -665,11 +676,13 @@ macro_rules! no_sendings {
 }
 pub(crate) use no_sendings;
 
+mod accounts;
 mod alerts;
 mod chat;
 mod mail;
 mod status;
 
+pub use accounts::account_desk;
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
 pub use mail::{MemoryMailroom, Post};
