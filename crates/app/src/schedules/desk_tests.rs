@@ -17,6 +17,9 @@ use stringer_core::oncall::{RotationSpec, Source};
 /// The people a table puts on call.
 type Members<'a> = &'a [&'a str];
 
+/// A creation in a table: why, who, their scopes, the org, the name, the members, what happens.
+type Creation<'a> = (&'a str, &'a str, Scopes, Option<&'a str>, &'a str, Members<'a>, &'a str);
+
 /// A valid schedule id (`sch_` and 26 base-32 characters).
 const ID: &str = "sch_01J0000000000000000000000A";
 
@@ -81,7 +84,7 @@ fn ts(s: &str) -> Timestamp {
 async fn a_schedule_is_created_by_who_may_manage_its_org_with_staff_who_may_serve_it() {
     let rw = Scopes::READ_WRITE;
     let ro = Scopes::of(&[Scope::Read]);
-    let cases: &[(&str, &str, Scopes, Option<&str>, &str, Members, &str)] = &[
+    let cases: &[Creation] = &[
         // (why, who, scopes, org, name, members, what happens)
         ("a support lead, platform-wide", "lea", rw, None, "Platform", &["eng"], "done"),
         ("a support lead, for an org they see", "lea", rw, Some("acme"), "Acme", &["eng"], "done"),
