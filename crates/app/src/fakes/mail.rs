@@ -110,6 +110,11 @@ impl Mailroom for MemoryMailroom {
             if let Some(row) = rows.iter_mut().find(|r| r.record.id == s.id) {
                 row.outcome = Some(s.outcome.clone());
                 row.record.state = s.outcome.state();
+                (row.record.org, row.record.ticket) = match s.outcome {
+                    MailOutcome::Ticket { ticket, org, .. } => (Some(org.clone()), Some(ticket.clone())),
+                    MailOutcome::Held { org, .. } | MailOutcome::Ignored { org, .. } => (org.clone(), None),
+                    MailOutcome::Inquiry { .. } => (None, None),
+                };
             }
         }
         Ok(())
@@ -133,7 +138,9 @@ impl Mailroom for MemoryMailroom {
     }
 
     async fn inbound_in(&self, state: MailState, limit: i64) -> Result<Vec<InboundRecord>, StoreError> {
-        Err(absent("inbound_in"))
+        let rows = self.rows.lock().unwrap();
+        let found = rows.iter().rev().filter(|r| r.record.state == state).take(limit.max(0) as usize);
+        Ok(found.map(|r| r.record.clone()).collect())
     }
 
     async fn route_held(&self, id: i64, org: &OrgSlug, by: &str, at: i64) -> Result<bool, StoreError> {

@@ -489,3 +489,43 @@ async fn a_bounce_stops_mail_only_to_an_address_we_mailed() {
         assert_eq!(*mailroom.suppressed.lock().unwrap(), stopped, "{why}");
     }
 }
+
+#[tokio::test]
+async fn held_mail_staff_route_to_an_org_opens_its_ticket_as_the_sender_they_vouch_for() {
+    let cases = [
+        // (why, the letter, its proof, what it came to before, and after routing)
+        (
+            "a stranger's mail, held where the org holds it",
+            letter("eve@elsewhere.example", "support+acme", "Down"),
+            Proven,
+            "held: eve@elsewhere.example is not a user of ACME, which holds mail from strangers for staff",
+            "opened ACME-1 (P3)",
+        ),
+        (
+            "an unproven sender's mail",
+            letter("ann@acme.example", "support+acme", "Down"),
+            Unproven,
+            "held: its sender is not proven (nobody checked who sent it (no trusted Authentication-Results)): held, it \
+             opens nothing as ann@acme.example",
+            "opened ACME-1 (P3)",
+        ),
+        (
+            "mail to security@ stays a security incident",
+            letter("eve@elsewhere.example", "security", "Leak"),
+            Unproven,
+            "held: its sender is not proven (nobody checked who sent it (no trusted Authentication-Results)): held, it \
+             opens nothing as eve@elsewhere.example",
+            "opened ACME-1 (P1, security incident)",
+        ),
+    ];
+    for (why, l, proof, before, after) in cases {
+        let (desk, world, mailroom, post) = desk().await;
+        let from = l.from.clone();
+        assert_eq!(process((&desk, &mailroom, &post), vec![(l, proof)]).await, [before], "{why}");
+        assert!(mailroom.route_held(1, &OrgSlug::from("acme"), "eng", 0).await.unwrap(), "{why}");
+        assert_eq!(process((&desk, &mailroom, &post), vec![]).await, [after], "{why}");
+        let requester = tickets(&world).await[0].requester.clone().expect("a requester");
+        let requester = world.user(&requester).await.unwrap().expect("an account");
+        assert_eq!((requester.email, requester.org), (from, Some(OrgSlug::from("acme"))), "{why}");
+    }
+}
