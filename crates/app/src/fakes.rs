@@ -57,6 +57,12 @@ pub struct World {
     pub attachments: Mutex<Vec<AttachmentRecord>>,
     /// On-call schedules.
     pub schedules: Mutex<Vec<ScheduleRecord>>,
+    /// Notification rules, with their people.
+    pub rules: Mutex<Vec<(UserId, NotificationRuleRecord)>>,
+    /// How each contact method's last delivery went.
+    pub outcomes: Mutex<Vec<MethodOutcome>>,
+    /// Test pages queued.
+    pub tests: Mutex<Vec<TestPage>>,
 }
 
 impl World {
@@ -75,6 +81,9 @@ impl World {
             comments: Mutex::default(),
             attachments: Mutex::default(),
             schedules: Mutex::default(),
+            rules: Mutex::default(),
+            outcomes: Mutex::default(),
+            tests: Mutex::default(),
         })
     }
 
@@ -466,7 +475,8 @@ impl Accounts for World {
 #[async_trait]
 impl OnCall for World {
     async fn insert_contact_method(&self, method: &ContactMethodRecord) -> Result<(), StoreError> {
-        Err(absent("insert_contact_method"))
+        self.methods.lock().unwrap().push(method.clone());
+        Ok(())
     }
 
     async fn contact_methods(&self, user: &UserId) -> Result<Vec<ContactMethodRecord>, StoreError> {
@@ -474,23 +484,43 @@ impl OnCall for World {
     }
 
     async fn set_notification_rules(&self, user: &UserId, rules: &[(String, String, i64)]) -> Result<(), StoreError> {
-        Err(absent("set_notification_rules"))
+        let mut stored = self.rules.lock().unwrap();
+        stored.retain(|(u, _)| u != user);
+        stored.extend(rules.iter().map(|(id, method, after)| {
+            let rule = NotificationRuleRecord { id: id.clone(), method_id: method.clone(), after_seconds: *after };
+            (user.clone(), rule)
+        }));
+        Ok(())
     }
 
     async fn remove_contact_method(&self, user: &UserId, method: &str) -> Result<bool, StoreError> {
-        Err(absent("remove_contact_method"))
+        let mut methods = self.methods.lock().unwrap();
+        let before = methods.len();
+        methods.retain(|m| !(&m.user_id == user && m.id == method));
+        self.rules.lock().unwrap().retain(|(u, r)| !(u == user && r.method_id == method));
+        Ok(methods.len() < before)
     }
 
     async fn notification_rules(&self, user: &UserId) -> Result<Vec<NotificationRuleRecord>, StoreError> {
-        Err(absent("notification_rules"))
+        let mut rules: Vec<NotificationRuleRecord> =
+            self.rules.lock().unwrap().iter().filter(|(u, _)| u == user).map(|(_, r)| r.clone()).collect();
+        rules.sort_by_key(|r| r.after_seconds);
+        Ok(rules)
     }
 
     async fn method_outcomes(&self, users: &[UserId]) -> Result<Vec<MethodOutcome>, StoreError> {
-        Err(absent("method_outcomes"))
+        let methods = self.methods.lock().unwrap();
+        let theirs = |o: &&MethodOutcome| methods.iter().any(|m| m.id == o.method_id && users.contains(&m.user_id));
+        Ok(self.outcomes.lock().unwrap().iter().filter(theirs).cloned().collect())
     }
 
     async fn queue_test_page(&self, test: &TestPage) -> Result<bool, StoreError> {
-        Err(absent("queue_test_page"))
+        let mut tests = self.tests.lock().unwrap();
+        if tests.iter().any(|t| t.id == test.id) {
+            return Ok(false);
+        }
+        tests.push(test.clone());
+        Ok(true)
     }
 
     async fn staff_by_slack_member(&self, member: &str) -> Result<Option<UserId>, StoreError> {
@@ -680,10 +710,12 @@ mod accounts;
 mod alerts;
 mod chat;
 mod mail;
+mod paging;
 mod status;
 
 pub use accounts::account_desk;
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
 pub use mail::{MemoryMailroom, Post};
+pub use paging::Checks;
 pub use status::{Pages, component, page};
