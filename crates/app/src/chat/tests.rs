@@ -8,6 +8,7 @@ use super::*;
 use crate::act::PageLimit;
 use crate::fakes::{Inline, MemoryChat, Slack, World, org, user};
 use crate::inbox::round;
+use std::sync::Mutex;
 use stringer_core::contract::Contract;
 use stringer_core::ids::{Severity, UserRole};
 
@@ -18,10 +19,32 @@ const GLOBEX: &str = "C-GLOBEX";
 const RANDOM: &str = "C-RANDOM";
 
 /// Acme (enterprise) and Globex (pro), each with its shared channel; Acme's member `ann`,
-/// its deactivated member `dee`, Globex's member `bob`, the engineer `eng`; in Slack, each
-/// of them by a confirmed address (`U-ANN` …), a member with no confirmed address
-/// (`U-NOBODY`) and one whose address has no account (`U-STRANGER`).
+/// its deactivated member `dee`, its admin `ada` and deactivated admin `ode`, Globex's
+/// member `bob`, the engineer `eng` and the TAM `tam`; in Slack, each of them but `ode` by a
+/// confirmed address (`U-ANN` …), a member with no confirmed address (`U-NOBODY`) and one
+/// whose address has no account (`U-STRANGER`).
 async fn desk() -> (Arc<ChatDesk>, Arc<World>, Arc<MemoryChat>, Arc<Slack>) {
+    let slack = Slack {
+        channels: Mutex::new(
+            [(ACME, "stringer-acme"), (GLOBEX, "stringer-globex"), (RANDOM, "random")]
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .to_vec(),
+        ),
+        emails: emails(),
+        ..Slack::default()
+    };
+    desk_with(slack).await
+}
+
+/// The members whose addresses Slack confirms: `U-ANN` is `ann@example.com`, and so on.
+fn emails() -> Vec<(String, String)> {
+    ["ann", "dee", "bob", "eng", "stranger", "tam", "ada"]
+        .map(|who| (format!("U-{}", who.to_uppercase()), format!("{who}@example.com")))
+        .to_vec()
+}
+
+/// The same, over `slack`.
+async fn desk_with(slack: Slack) -> (Arc<ChatDesk>, Arc<World>, Arc<MemoryChat>, Arc<Slack>) {
     let world = World::new(Contract::default_contract(), NOW.parse().unwrap());
     world.add_org(OrgRecord { slack_channel: Some("#stringer-acme".into()), ..org("acme", "enterprise") }).await;
     world.add_org(OrgRecord { slack_channel: Some("#stringer-globex".into()), ..org("globex", "pro") }).await;
@@ -29,16 +52,11 @@ async fn desk() -> (Arc<ChatDesk>, Arc<World>, Arc<MemoryChat>, Arc<Slack>) {
     world.add_user(UserRecord { deactivated_at: Some(1), ..user("dee", Some("acme"), UserRole::Member) });
     world.add_user(user("bob", Some("globex"), UserRole::Member));
     world.add_user(user("eng", None, UserRole::Engineer));
+    world.add_user(user("tam", None, UserRole::Tam));
+    world.add_user(user("ada", Some("acme"), UserRole::OrgAdmin));
+    world.add_user(UserRecord { deactivated_at: Some(1), ..user("ode", Some("acme"), UserRole::OrgAdmin) });
     let chat = Arc::new(MemoryChat::default());
-    let slack = Arc::new(Slack {
-        channels: [(ACME, "stringer-acme"), (GLOBEX, "stringer-globex"), (RANDOM, "random")]
-            .map(|(id, name)| (id.to_string(), name.to_string()))
-            .to_vec(),
-        emails: ["ann", "dee", "bob", "eng", "stranger"]
-            .map(|who| (format!("U-{}", who.to_uppercase()), format!("{who}@example.com")))
-            .to_vec(),
-        ..Slack::default()
-    });
+    let slack = Arc::new(slack);
     let ports =
         ChatPorts { commands: world.clone(), queries: world.clone(), accounts: world.clone(), chat: chat.clone() };
     let tickets = TicketDesk::new(
@@ -311,4 +329,145 @@ async fn the_slash_command_answers_who_may_ask_what() {
         assert!(reply.text.starts_with(expected), "{why}: {}", reply.text);
         assert_eq!(reply.in_channel, in_channel, "{why}");
     }
+}
+
+/// Acme's record as a kickoff reads it: its channel `#stringer-acme`, the TAM `tam` and the
+/// named engineers `eng` and `ghost` (no account).
+fn kicked(deployment: Deployment, tier: &str) -> OrgRecord {
+    OrgRecord {
+        deployment,
+        slack_channel: Some("#stringer-acme".into()),
+        tam: Some(UserId::from("tam")),
+        named_engineers: vec![UserId::from("eng"), UserId::from("ghost")],
+        ..org("acme", tier)
+    }
+}
+
+#[tokio::test]
+async fn a_kickoff_stands_up_the_orgs_channel_with_its_people() {
+    let admins = vec!["ada@example.com".to_string()];
+    let cases = [
+        // (why, deployment, the channel exists already, Slack Connect refused, created (private?), shared with)
+        (
+            "a new channel, its admins through Slack Connect",
+            Deployment::Shared,
+            false,
+            false,
+            Some(false),
+            admins.clone(),
+        ),
+        ("a federal org's channel is private", Deployment::Federal, false, false, Some(true), admins.clone()),
+        ("a channel of that name is found, not made again", Deployment::Shared, true, false, None, admins.clone()),
+        ("Slack Connect refused is told, the rest done", Deployment::Shared, false, true, Some(false), vec![]),
+    ];
+    for (why, deployment, exists, refused, created, shared) in cases {
+        let taken = if exists { vec![("C-OLD".to_string(), "stringer-acme".to_string())] } else { vec![] };
+        let slack = Slack {
+            channels: Mutex::new(taken),
+            emails: emails(),
+            connect_refused: refused.then(|| "Slack Connect is off in this workspace".to_string()),
+            ..Slack::default()
+        };
+        let (desk, _, chat, slack) = desk_with(slack).await;
+        let org = kicked(deployment, "enterprise");
+        let done = desk.kickoff(&org).await.unwrap();
+        assert_eq!(done.created, created.is_some(), "{why}");
+        let made = slack.created.lock().unwrap().clone();
+        assert_eq!(
+            made,
+            created.map(|private| ("stringer-acme".to_string(), private)).into_iter().collect::<Vec<_>>(),
+            "{why}"
+        );
+        assert_eq!(done.invited, ["tam", "eng"], "{why}: the TAM and named engineers with accounts");
+        let invited = vec![(done.channel.clone(), vec!["U-TAM".to_string(), "U-ENG".to_string()])];
+        assert_eq!(*slack.invited.lock().unwrap(), invited, "{why}");
+        assert_eq!(done.shared_with, shared, "{why}: its active admins, as far as Slack Connect lets");
+        assert_eq!(done.shared_refused.is_some(), refused, "{why}");
+        let pinned = vec![(done.channel.clone(), done.welcome.clone())];
+        assert_eq!(*slack.pinned.lock().unwrap(), pinned, "{why}: the welcome pinned");
+        assert_eq!(chat.channel_org(&done.channel).await.unwrap(), Some(org.slug.clone()), "{why}: the channel's org");
+    }
+}
+
+#[tokio::test]
+async fn an_org_without_a_channel_is_not_kicked_off() {
+    let (desk, _, _, slack) = desk().await;
+    let refused = desk.kickoff(&OrgRecord { slack_channel: None, ..kicked(Deployment::Shared, "enterprise") }).await;
+    assert!(matches!(refused, Err(AppError::Rejected(why)) if why == "org acme has no Slack channel"));
+    assert!(slack.posts.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_welcome_says_how_the_customer_pages_as_the_contract_lets_them() {
+    let cases = [
+        // (tier, the welcome's paging line)
+        ("enterprise", "`/stringer page TICKET` pages the on-call engineer for a P1/P2/P3/P4 ticket at any time."),
+        (
+            "pro",
+            "`/stringer page TICKET` pages the on-call engineer for a P1 ticket still unacknowledged 30 minutes after it opened.",
+        ),
+    ];
+    for (tier, expected) in cases {
+        let (desk, _, _, slack) = desk().await;
+        desk.kickoff(&kicked(Deployment::Shared, tier)).await.unwrap();
+        let welcome = slack.posts.lock().unwrap().last().map(|(_, _, text)| text.clone()).expect("a welcome posted");
+        assert!(welcome.contains(expected), "{tier}: {welcome}");
+        assert!(welcome.contains("your TAM tam, eng (named engineer)"), "{tier}: {welcome}");
+    }
+}
+
+#[tokio::test]
+async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_there_once() {
+    let (desk, _, chat, slack) = desk().await;
+    process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;
+    let ticket = chat.thread_ticket(ACME, "1.0").await.unwrap().expect("the thread's ticket");
+    let event = |mark: &str, kind: &str, actor: Option<&str>, body: &str| ThreadEvent {
+        mark: mark.into(),
+        ticket: ticket.clone(),
+        kind: kind.into(),
+        actor: actor.map(UserId::from),
+        body: body.into(),
+        channel: ACME.into(),
+        thread_ts: "1.0".into(),
+    };
+    *chat.events.lock().unwrap() = vec![
+        event("tl:1", "ticket.acknowledged", Some("eng"), "{}"),
+        event("tl:2", "ticket.severity_changed", None, r#"{"severity":"P2"}"#),
+        event("tl:3", "ticket.waiting_on_customer", Some("eng"), "{}"),
+        event("tl:4", "ticket.resolved", Some("eng"), "{}"),
+        event("tl:5", "ticket.reopened", Some("ann"), "{}"),
+    ];
+    let update = |comment: &str, author: &str| ThreadUpdate {
+        comment: comment.into(),
+        author: UserId::from(author),
+        body: "See the logs.".into(),
+        channel: ACME.into(),
+        thread_ts: "1.0".into(),
+    };
+    *chat.updates.lock().unwrap() = vec![update("cmt_1", "eng"), update("cmt_2", "ann")];
+    slack.posts.lock().unwrap().clear();
+    assert_eq!(desk.post_updates(50).await.unwrap(), 7);
+    let posted: Vec<String> = slack
+        .posts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, thread, text)| {
+            assert_eq!(thread.as_deref(), Some("1.0"));
+            text.clone()
+        })
+        .collect();
+    assert_eq!(
+        posted,
+        [
+            "ACME-1 was acknowledged by eng, who is on it.",
+            "ACME-1 is now P2.",
+            "ACME-1 waits on your answer: reply in this thread.",
+            "ACME-1 was resolved. If it is not, reply in this thread.",
+            "ACME-1 was reopened.",
+            "*eng (support)*: See the logs.",
+            "*ann*: See the logs.",
+        ]
+    );
+    assert_eq!(desk.post_updates(50).await.unwrap(), 0, "each once");
 }

@@ -34,6 +34,10 @@ pub struct MemoryChat {
     pub threads: Mutex<Vec<(String, String, TicketId)>>,
     /// Marks of what was posted (or written) in threads.
     pub posted: Mutex<Vec<String>>,
+    /// Changes of threads' tickets to tell their threads of (until marked posted).
+    pub events: Mutex<Vec<ThreadEvent>>,
+    /// Public comments to post into their tickets' threads (until marked posted).
+    pub updates: Mutex<Vec<ThreadUpdate>>,
 }
 
 impl MemoryChat {
@@ -118,7 +122,9 @@ impl ChatRoom for MemoryChat {
     }
 
     async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
-        Err(absent("thread_updates"))
+        let posted = self.posted.lock().unwrap();
+        let due = self.updates.lock().unwrap().iter().filter(|u| !posted.contains(&u.comment)).cloned().collect();
+        Ok(due)
     }
 
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError> {
@@ -131,7 +137,8 @@ impl ChatRoom for MemoryChat {
     }
 
     async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
-        Err(absent("thread_events"))
+        let posted = self.posted.lock().unwrap();
+        Ok(self.events.lock().unwrap().iter().filter(|e| !posted.contains(&e.mark)).cloned().collect())
     }
 
     async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError> {
@@ -140,25 +147,33 @@ impl ChatRoom for MemoryChat {
 }
 
 /// Slack as the tests set it up: channels (id, name), members' confirmed addresses
-/// (member, address), and every post (channel, thread, text).
+/// (member, address), whether Slack Connect invitations are refused; and what the desk did
+/// there: posts (channel, thread, text), channels created (name, private), invitations and
+/// pins.
 #[derive(Default)]
 pub struct Slack {
     /// (channel id, name without `#`).
-    pub channels: Vec<(String, String)>,
+    pub channels: Mutex<Vec<(String, String)>>,
     /// (member id, confirmed email address).
     pub emails: Vec<(String, String)>,
+    /// Why Slack Connect invitations are refused, when they are.
+    pub connect_refused: Option<String>,
     /// What was posted: (channel, thread, text).
     pub posts: Mutex<Vec<(String, Option<String>, String)>>,
-}
-
-fn lacks(method: &str) -> SendError {
-    SendError::Permanent(format!("{method} is not part of this test's Slack"))
+    /// Channels created: (name, private).
+    pub created: Mutex<Vec<(String, bool)>>,
+    /// Members invited: (channel, members).
+    pub invited: Mutex<Vec<(String, Vec<String>)>>,
+    /// Addresses invited through Slack Connect: (channel, addresses).
+    pub shared: Mutex<Vec<(String, Vec<String>)>>,
+    /// Messages pinned: (channel, timestamp).
+    pub pinned: Mutex<Vec<(String, String)>>,
 }
 
 #[async_trait]
 impl SlackDirectory for Slack {
     async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError> {
-        Ok(self.channels.iter().find(|(id, _)| id == channel).map(|(_, name)| name.clone()))
+        Ok(self.channels.lock().unwrap().iter().find(|(id, _)| id == channel).map(|(_, name)| name.clone()))
     }
 
     async fn member_email(&self, member: &str) -> Result<Option<String>, SendError> {
@@ -172,26 +187,39 @@ impl SlackDirectory for Slack {
     }
 
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
-        Err(lacks("create_channel"))
+        let mut channels = self.channels.lock().unwrap();
+        if channels.iter().any(|(_, n)| n == name) {
+            return Ok(None);
+        }
+        let id = format!("C-NEW-{}", channels.len());
+        channels.push((id.clone(), name.into()));
+        self.created.lock().unwrap().push((name.into(), private));
+        Ok(Some(id))
     }
 
     async fn find_channel(&self, name: &str) -> Result<Option<String>, SendError> {
-        Err(lacks("find_channel"))
+        Ok(self.channels.lock().unwrap().iter().find(|(_, n)| n == name).map(|(id, _)| id.clone()))
     }
 
     async fn member_by_email(&self, email: &str) -> Result<Option<String>, SendError> {
-        Err(lacks("member_by_email"))
+        Ok(self.emails.iter().find(|(_, e)| e == email).map(|(m, _)| m.clone()))
     }
 
     async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError> {
-        Err(lacks("invite"))
+        self.invited.lock().unwrap().push((channel.into(), members.to_vec()));
+        Ok(())
     }
 
     async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError> {
-        Err(lacks("invite_shared"))
+        if let Some(why) = &self.connect_refused {
+            return Err(SendError::Permanent(why.clone()));
+        }
+        self.shared.lock().unwrap().push((channel.into(), emails.to_vec()));
+        Ok(())
     }
 
     async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
-        Err(lacks("pin"))
+        self.pinned.lock().unwrap().push((channel.into(), ts.into()));
+        Ok(())
     }
 }
