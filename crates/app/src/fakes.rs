@@ -63,6 +63,8 @@ pub struct World {
     pub outcomes: Mutex<Vec<MethodOutcome>>,
     /// Test pages queued.
     pub tests: Mutex<Vec<TestPage>>,
+    /// Invitations, each with the mail written with it.
+    pub invitations: Mutex<Vec<(InvitationRecord, AccountLetter)>>,
 }
 
 impl World {
@@ -84,6 +86,7 @@ impl World {
             rules: Mutex::default(),
             outcomes: Mutex::default(),
             tests: Mutex::default(),
+            invitations: Mutex::default(),
         })
     }
 
@@ -155,6 +158,16 @@ pub fn org(slug: &str, tier: &str) -> OrgRecord {
         email_tag: slug.into(),
         created_at: 0,
     }
+}
+
+/// A well-formed user id made of `name` (the account desk refuses any other shape).
+pub fn uid(name: &str) -> String {
+    format!("usr_{:0>26}", name.to_uppercase())
+}
+
+/// An active user named `name`, known by [`uid`], at `name@example.com`.
+pub fn person(name: &str, org: Option<&str>, role: stringer_core::ids::UserRole) -> UserRecord {
+    UserRecord { name: name.into(), email: format!("{name}@example.com"), ..user(&uid(name), org, role) }
 }
 
 /// An active user of `org` (staff with `None`) in `role`.
@@ -359,11 +372,17 @@ impl Accounts for World {
     }
 
     async fn update_user(&self, user: &UserRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("update_user"))
+        let mut users = self.users.lock().unwrap();
+        let Some(stored) = users.iter_mut().find(|u| u.id == user.id) else { return Ok(false) };
+        *stored = user.clone();
+        Ok(true)
     }
 
     async fn deactivate_user(&self, user: &UserId, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("deactivate_user"))
+        let mut users = self.users.lock().unwrap();
+        let Some(stored) = users.iter_mut().find(|u| &u.id == user) else { return Ok(false) };
+        stored.deactivated_at = stored.deactivated_at.or(Some(at));
+        Ok(true)
     }
 
     async fn insert_password_link(
@@ -397,11 +416,13 @@ impl Accounts for World {
     }
 
     async fn address_held_elsewhere(&self, email: &str, org: &OrgSlug) -> Result<bool, StoreError> {
-        Err(absent("address_held_elsewhere"))
+        let users = self.users.lock().unwrap();
+        Ok(users.iter().any(|u| u.email.eq_ignore_ascii_case(email) && u.org.as_ref() != Some(org)))
     }
 
     async fn insert_invitation(&self, invitation: &InvitationRecord, mail: &AccountLetter) -> Result<(), StoreError> {
-        Err(absent("insert_invitation"))
+        self.invitations.lock().unwrap().push((invitation.clone(), mail.clone()));
+        Ok(())
     }
 
     async fn invitation_usable(&self, id: &str, now: i64) -> Result<bool, StoreError> {

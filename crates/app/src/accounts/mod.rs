@@ -295,3 +295,6 @@ mod tests {
         assert_eq!(backoff(i64::MAX), 900);
     }
 }
+
+#[cfg(test)]
+mod desk_tests;

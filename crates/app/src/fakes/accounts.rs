@@ -82,8 +82,9 @@ impl PhoneBook for Elsewhere {
     }
 }
 
-/// The account desk over `world` (no phone book, letter box, SMS or Slack kickoffs); ids
-/// are the prefix and a counter-free constant, enough for one new thing per test.
+/// The account desk over `world`, sending mail (written to the world; no letter box, so a
+/// welcome packet is not posted), without a phone book, SMS or Slack kickoffs; every new id
+/// is the prefix and `_1`, enough for one new thing per test.
 pub fn account_desk(world: &Arc<World>) -> AccountDesk {
     let ports = AccountPorts {
         commands: world.clone(),
@@ -99,7 +100,7 @@ pub fn account_desk(world: &Arc<World>) -> AccountDesk {
         login_limit: RateLimit { limit: 10, window: 60 },
         limits: RateLimit { limit: 10, window: 60 },
         public_url: String::new(),
-        sends_mail: false,
+        sends_mail: true,
         texts: None,
         kicks_off: false,
         forget: Arc::new(|| {}),

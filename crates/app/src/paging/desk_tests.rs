@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::act::Proof;
-use crate::fakes::{Checks, World, account_desk, org, user};
+use crate::fakes::{Checks, World, account_desk, org, person, uid};
 use crate::records::{OrgRecord, ScheduleRecord};
 use stringer_core::access::Scopes;
 use stringer_core::contract::Contract;
@@ -13,16 +13,6 @@ use stringer_core::ids::{OrgSlug, UserRole};
 use stringer_core::oncall::{LayerSpec, Override, RotationSpec};
 
 const NOW: &str = "2026-03-02T10:00:00Z";
-
-/// The id of the user named `name` (a well-formed one: the desk refuses any other).
-fn uid(name: &str) -> String {
-    format!("usr_{:0>26}", name.to_uppercase())
-}
-
-/// A user named `name`, known by [`uid`], at `name@example.com`.
-fn person(name: &str, org: Option<&str>, role: UserRole) -> UserRecord {
-    UserRecord { name: name.into(), email: format!("{name}@example.com"), ..user(&uid(name), org, role) }
-}
 
 /// The admin `adm`, the engineers `eng` and `fed`, Acme's member `ann`; Slack confirms that
 /// `UENG1` is `eng`; webhooks may not reach `10.0.0.1`.
