@@ -167,6 +167,15 @@ async fn a_message_in_a_tickets_thread_is_a_public_comment_of_who_may_write_it()
         ),
         ("staff answer in the thread, a response", false, "U-ENG", Some("1.0"), "comment on ACME-1", 1, "responded"),
         (
+            "staff write on a resolved ticket, which stays resolved",
+            true,
+            "U-ENG",
+            Some("1.0"),
+            "comment on ACME-1",
+            1,
+            "resolved",
+        ),
+        (
             "a thread that is no ticket's",
             false,
             "U-ANN",
