@@ -67,6 +67,8 @@ pub struct World {
     pub invitations: Mutex<Vec<(InvitationRecord, AccountLetter)>>,
     /// Settings, by key.
     pub settings: Mutex<HashMap<String, String>>,
+    /// API tokens.
+    pub tokens: Mutex<Vec<TokenRecord>>,
 }
 
 impl World {
@@ -90,6 +92,7 @@ impl World {
             tests: Mutex::default(),
             invitations: Mutex::default(),
             settings: Mutex::default(),
+            tokens: Mutex::default(),
         })
     }
 
@@ -330,7 +333,11 @@ impl Queries for World {
 #[async_trait]
 impl Accounts for World {
     async fn insert_org(&self, org: &OrgRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_org"))
+        if self.orgs.lock().unwrap().iter().any(|o| o.slug == org.slug) {
+            return Err(StoreError::Duplicate(format!("org {}", org.slug)));
+        }
+        self.add_org(org.clone()).await;
+        Ok(())
     }
 
     async fn org(&self, slug: &OrgSlug) -> Result<Option<OrgRecord>, StoreError> {
@@ -459,7 +466,10 @@ impl Accounts for World {
     }
 
     async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
-        Err(absent("update_org"))
+        let mut orgs = self.orgs.lock().unwrap();
+        let Some(stored) = orgs.iter_mut().find(|o| o.slug == org.slug) else { return Ok(false) };
+        *stored = org.clone();
+        Ok(true)
     }
 
     async fn login_account(&self, email: &str, org: Option<&OrgSlug>) -> Result<Option<UserRecord>, StoreError> {
@@ -476,11 +486,12 @@ impl Accounts for World {
     }
 
     async fn insert_token(&self, token: &TokenRecord, actor: Option<&UserId>) -> Result<(), StoreError> {
-        Err(absent("insert_token"))
+        self.tokens.lock().unwrap().push(token.clone());
+        Ok(())
     }
 
     async fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        Err(absent("token"))
+        Ok(self.tokens.lock().unwrap().iter().find(|t| t.id == id).cloned())
     }
 
     async fn token_by_hash(&self, secret_hash: &str) -> Result<Option<(TokenRecord, UserRecord)>, StoreError> {
@@ -488,11 +499,15 @@ impl Accounts for World {
     }
 
     async fn tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>, StoreError> {
-        Err(absent("tokens"))
+        Ok(self.tokens.lock().unwrap().iter().filter(|t| &t.user_id == user).cloned().collect())
     }
 
     async fn revoke_token(&self, user: &UserId, token: &str, at: i64) -> Result<bool, StoreError> {
-        Err(absent("revoke_token"))
+        let mut tokens = self.tokens.lock().unwrap();
+        let live = tokens.iter_mut().find(|t| &t.user_id == user && t.id == token && t.revoked_at.is_none());
+        let Some(live) = live else { return Ok(false) };
+        live.revoked_at = Some(at);
+        Ok(true)
     }
 }
 
@@ -737,7 +752,7 @@ mod mail;
 mod paging;
 mod status;
 
-pub use accounts::{MemoryPhoneBook, Sms, account_desk, account_desk_with};
+pub use accounts::{Elsewhere, MemoryPhoneBook, Sms, account_desk, account_desk_with};
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
 pub use mail::{MemoryMailroom, Post};

@@ -298,3 +298,5 @@ mod tests {
 
 #[cfg(test)]
 mod desk_tests;
+#[cfg(test)]
+mod org_tests;

@@ -185,11 +185,16 @@ impl PhoneBook for Elsewhere {
 /// welcome packet is not posted), without a phone book, SMS or Slack kickoffs; every new id
 /// is the prefix and `_1`, enough for one new thing per test.
 pub fn account_desk(world: &Arc<World>) -> AccountDesk {
-    account_desk_with(world, Arc::new(Elsewhere), None)
+    account_desk_with(world, Arc::new(Elsewhere), None, Arc::new(Pages::default()))
 }
 
-/// The same, with this phone book and SMS provider.
-pub fn account_desk_with(world: &Arc<World>, phone: Arc<dyn PhoneBook>, texts: Option<Arc<dyn Texts>>) -> AccountDesk {
+/// The same, with this phone book, SMS provider and status pages.
+pub fn account_desk_with(
+    world: &Arc<World>,
+    phone: Arc<dyn PhoneBook>,
+    texts: Option<Arc<dyn Texts>>,
+    status: Arc<Pages>,
+) -> AccountDesk {
     let ports = AccountPorts {
         commands: world.clone(),
         accounts: world.clone(),
@@ -197,7 +202,7 @@ pub fn account_desk_with(world: &Arc<World>, phone: Arc<dyn PhoneBook>, texts: O
         oncall: world.clone(),
         phone,
         chat: Arc::new(MemoryChat::default()),
-        status: Arc::new(Pages::default()),
+        status,
         letters: Arc::new(Elsewhere),
     };
     let outside = Outside {

@@ -12,13 +12,15 @@ use std::sync::Mutex;
 use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::status::{ComponentStatus, StatusInterval};
 
-/// Status pages in memory: pages, their components (statuses changed by
-/// [`StatusPages::commit_status`]), incidents, and the integration keys granted leave to set
-/// a page's components (page id, key id).
+/// Status pages in memory: pages (those a test set up, and those made since), their
+/// components (statuses changed by [`StatusPages::commit_status`]), incidents, and the
+/// integration keys granted leave to set a page's components (page id, key id).
 #[derive(Default)]
 pub struct Pages {
-    /// The pages.
+    /// The pages the test set up.
     pub pages: Vec<PageRecord>,
+    /// The pages made since ([`StatusPages::ensure_page`]).
+    pub made: Mutex<Vec<PageRecord>>,
     /// Their components.
     pub components: Mutex<Vec<ComponentRecord>>,
     /// Incidents and maintenances, as last committed.
@@ -71,11 +73,18 @@ no_sendings!(Pages, NoticeRecord);
 #[async_trait]
 impl StatusPages for Pages {
     async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
-        Err(absent("ensure_page"))
+        if let Some(found) = self.page_of(org).await? {
+            return Ok(found);
+        }
+        let made =
+            PageRecord { name: name.into(), ..page(&format!("stp_{}", name.to_lowercase()), org.map(OrgSlug::as_str)) };
+        self.made.lock().unwrap().push(made.clone());
+        Ok(made)
     }
 
     async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
-        Ok(self.pages.iter().find(|p| p.org.as_ref() == org).cloned())
+        let made = self.made.lock().unwrap();
+        Ok(self.pages.iter().chain(made.iter()).find(|p| p.org.as_ref() == org).cloned())
     }
 
     async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::act::Proof;
-use crate::fakes::{MemoryPhoneBook, Sms, World, account_desk_with, org, person, uid};
+use crate::fakes::{MemoryPhoneBook, Pages, Sms, World, account_desk_with, org, person, uid};
 use crate::phone::PhoneBook;
 use crate::records::UserRecord;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ async fn desk() -> (AccountDesk, Arc<World>, Arc<MemoryPhoneBook>, Arc<Sms>) {
         (UserId(uid("eng")), "+14155550177".into()),
     ];
     let sms = Arc::new(Sms::default());
-    let desk = account_desk_with(&world, phone.clone(), Some(sms.clone()));
+    let desk = account_desk_with(&world, phone.clone(), Some(sms.clone()), Arc::new(Pages::default()));
     (desk, world, phone, sms)
 }
 
