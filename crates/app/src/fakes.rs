@@ -107,6 +107,24 @@ impl World {
         self.users.lock().unwrap().push(user);
     }
 
+    /// The user named `name` (or of that id), signed in with `scopes`.
+    pub fn signed_in(&self, name: &str, scopes: stringer_core::access::Scopes) -> crate::act::Principal {
+        let users = self.users.lock().unwrap();
+        let user =
+            users.iter().find(|u| u.name == name || u.id.as_str() == name).cloned().expect("a user of the world");
+        crate::act::Principal::new(user, scopes, crate::act::Proof::Session).expect("an active user")
+    }
+
+    /// The tickets opened, in order, as they are now.
+    pub async fn opened_tickets(&self) -> Vec<TicketRecord> {
+        let ids: Vec<TicketId> = self.opened.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+        let mut found = Vec::new();
+        for id in ids {
+            found.push(Queries::ticket(self, &id).await.unwrap().expect("an opened ticket is stored").0);
+        }
+        found
+    }
+
     /// The attempts counted under `key`.
     pub fn attempts(&self, key: &str) -> i64 {
         self.attempts.lock().unwrap().get(key).copied().unwrap_or(0)

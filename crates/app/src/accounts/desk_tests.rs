@@ -6,7 +6,6 @@
 use super::letter::Carries;
 use super::users::{Created, NewUser, UserChange};
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{World, account_desk, org, person, uid};
 use crate::records::OrgRecord;
 use stringer_core::contract::Contract;
@@ -31,12 +30,6 @@ async fn desk() -> (AccountDesk, Arc<World>) {
     world.add_user(person("ann", Some("acme"), UserRole::Member));
     world.add_user(person("ben", Some("globex"), UserRole::Member));
     (account_desk(&world), world)
-}
-
-/// The user named `name`, signed in (every scope their role allows).
-fn who(world: &World, name: &str) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.name == name).cloned().expect("a user of the world");
-    Principal::new(user, Scopes::ALL, Proof::Session).expect("an active user")
 }
 
 /// What a use came to, in words the table can hold.
@@ -135,7 +128,7 @@ async fn a_user_is_changed_by_who_may_and_only_as_their_kind_allows() {
         let (desk, world) = desk().await;
         let before = world.users.lock().unwrap().clone();
         let id = if whom.ends_with('!') { whom.to_string() } else { uid(whom) };
-        let got = verdict(desk.change_user(&who(&world, by), &id, change).await);
+        let got = verdict(desk.change_user(&world.signed_in(by, Scopes::ALL), &id, change).await);
         assert!(got.starts_with(expected), "{why}: {got}");
         let changed = *world.users.lock().unwrap() != before;
         assert_eq!(changed, expected == "done", "{why}: stored only when done");
@@ -212,7 +205,7 @@ async fn an_org_admin_invites_and_the_answer_is_the_same_whoever_holds_the_addre
     for (why, by, new, expected, carries) in cases {
         let (desk, world) = desk().await;
         let users_before = world.users.lock().unwrap().len();
-        let got = match desk.add_user(&who(&world, by), new).await {
+        let got = match desk.add_user(&world.signed_in(by, Scopes::ALL), new).await {
             Ok(Created::Invitation(_)) => "invitation".to_string(),
             Ok(Created::Account(_)) => "account".to_string(),
             Err(e) => verdict::<()>(Err(e)),
@@ -238,7 +231,7 @@ async fn an_org_admin_invites_and_the_answer_is_the_same_whoever_holds_the_addre
 #[tokio::test]
 async fn a_deactivated_user_keeps_when_it_happened_and_nobody_deactivates_themself() {
     let (desk, world) = desk().await;
-    let adm = who(&world, "adm");
+    let adm = world.signed_in("adm", Scopes::ALL);
     assert_eq!(
         verdict(desk.deactivate(&adm, &uid("adm")).await),
         "forbidden: ask another admin to change your own role or clearance"

@@ -6,7 +6,6 @@
 
 use super::orgs::{NewOrg, OrgChange};
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{Elsewhere, Pages, World, account_desk_with, org, person, uid};
 use crate::records::TokenRecord;
 use stringer_core::access::Scope;
@@ -27,11 +26,6 @@ async fn desk() -> (AccountDesk, Arc<World>, Arc<Pages>) {
     world.add_user(person("ada", Some("acme"), UserRole::OrgAdmin));
     let pages = Arc::new(Pages::default());
     (account_desk_with(&world, Arc::new(Elsewhere), None, pages.clone()), world, pages)
-}
-
-fn who(world: &World, name: &str, scopes: Scopes) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.name == name).cloned().expect("a user of the world");
-    Principal::new(user, scopes, Proof::Session).expect("an active user")
 }
 
 /// What a use came to, in words the table can hold.
@@ -140,7 +134,7 @@ async fn an_org_is_created_by_an_admin_with_what_its_tier_and_deployment_give_it
     ];
     for (why, by, new, expected, channel, own_page) in cases {
         let (desk, world, pages) = desk().await;
-        let got = desk.create_org(&who(&world, by, Scopes::ALL), new).await;
+        let got = desk.create_org(&world.signed_in(by, Scopes::ALL), new).await;
         let created = got.as_ref().ok().cloned();
         let got = verdict(got);
         assert!(got.starts_with(expected), "{why}: {got}");
@@ -203,7 +197,7 @@ async fn an_org_is_changed_as_it_would_be_created() {
     for (why, by, slug, change, expected) in cases {
         let (desk, world, _) = desk().await;
         let before = world.orgs.lock().unwrap().clone();
-        let got = verdict(desk.change_org(&who(&world, by, Scopes::ALL), slug, change).await);
+        let got = verdict(desk.change_org(&world.signed_in(by, Scopes::ALL), slug, change).await);
         assert!(got.starts_with(expected), "{why}: {got}");
         let changed = world
             .orgs
@@ -247,7 +241,7 @@ async fn a_token_has_at_most_the_scopes_of_the_credential_that_makes_it() {
     ];
     for (why, credential, scopes, days, name, expected) in cases {
         let (desk, world, _) = desk().await;
-        let made = desk.create_token(&who(&world, "eng", credential), name, &scopes, days).await;
+        let made = desk.create_token(&world.signed_in("eng", credential), name, &scopes, days).await;
         let secret = made.as_ref().ok().map(|t| (t.secret.clone(), t.record.secret_hash.clone()));
         assert_eq!(verdict(made), expected, "{why}");
         assert_eq!(world.tokens.lock().unwrap().len(), usize::from(expected == "done"), "{why}");
@@ -291,7 +285,7 @@ async fn a_token_is_revoked_by_its_owner_with_a_credential_that_covers_it() {
             token("tok_0000000000000000000000000A", "eng", Scopes::ALL),
             token("tok_0000000000000000000000000B", "fed", Scopes::of(&[Scope::Read])),
         ];
-        assert_eq!(verdict(desk.revoke_token(&who(&world, "eng", credential), id).await), expected, "{why}");
+        assert_eq!(verdict(desk.revoke_token(&world.signed_in("eng", credential), id).await), expected, "{why}");
         let revoked = world.tokens.lock().unwrap().iter().filter(|t| t.revoked_at.is_some()).count();
         assert_eq!(revoked, usize::from(expected == "done"), "{why}");
     }

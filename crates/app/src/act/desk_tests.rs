@@ -39,11 +39,6 @@ async fn desk(limit: i64) -> (TicketDesk, Arc<World>) {
     (desk, world)
 }
 
-fn who(world: &World, name: &str, scopes: Scopes) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.name == name).cloned().expect("a user of the world");
-    Principal::new(user, scopes, Proof::Session).expect("an active user")
-}
-
 fn comment(public: bool, body: &str) -> Command {
     Command::Comment { id: "cmt_1".into(), public, body: body.into() }
 }
@@ -159,7 +154,7 @@ async fn each_command_is_asked_of_the_policy_as_the_principal_and_all_or_nothing
         let (desk, world) = desk(10).await;
         let before = world.ticket(&TicketId::from(ticket)).await.unwrap().map(|(t, _)| t.version);
         let writes = commands.iter().any(|c| matches!(c, Command::Comment { .. }));
-        let acted = desk.act(&who(&world, name, scopes), &TicketRef::Id(TicketId::from(ticket)), commands).await;
+        let acted = desk.act(&world.signed_in(name, scopes), &TicketRef::Id(TicketId::from(ticket)), commands).await;
         let got = verdict(&acted);
         assert!(got.starts_with(expected), "{why}: {got}");
         let after = world.ticket(&TicketId::from(ticket)).await.unwrap().map(|(t, _)| t.version);
@@ -172,7 +167,7 @@ async fn each_command_is_asked_of_the_policy_as_the_principal_and_all_or_nothing
 #[tokio::test]
 async fn a_customers_resolution_is_theirs_and_their_reply_reopens_it() {
     let (desk, world) = desk(10).await;
-    let ann = who(&world, "ann", Scopes::READ_WRITE);
+    let ann = world.signed_in("ann", Scopes::READ_WRITE);
     let a = TicketRef::Id(TicketId::from("tkt_a"));
     let resolved = desk.act(&ann, &a, vec![Command::Resolve]).await.unwrap();
     assert_eq!(resolved.found.ticket.state.status, Status::Resolved);
@@ -195,7 +190,7 @@ async fn a_ticket_is_given_only_to_active_staff_who_may_see_it() {
     ];
     for (why, ticket, to, expected) in cases {
         let (desk, world) = desk(10).await;
-        let fed = who(&world, "fed", Scopes::READ_WRITE);
+        let fed = world.signed_in("fed", Scopes::READ_WRITE);
         let assign = Command::Assign(to.map(|name| UserId(uid(name))));
         let acted = desk.act(&fed, &TicketRef::Id(TicketId::from(ticket)), vec![assign]).await;
         assert_eq!(verdict(&acted), expected, "{why}");
@@ -208,7 +203,7 @@ async fn a_ticket_is_given_only_to_active_staff_who_may_see_it() {
 #[tokio::test]
 async fn a_customer_pages_a_few_times_a_window_at_most() {
     let (desk, world) = desk(2).await;
-    let ann = who(&world, "ann", Scopes::READ_WRITE);
+    let ann = world.signed_in("ann", Scopes::READ_WRITE);
     let a = TicketRef::Id(TicketId::from("tkt_a"));
     let first = desk.act(&ann, &a, vec![Command::PageOnCall]).await.unwrap().paged();
     assert!(matches!(first, Ok(PageOutcome::Paged(ref roles)) if !roles.is_empty()), "{first:?}");
@@ -216,7 +211,7 @@ async fn a_customer_pages_a_few_times_a_window_at_most() {
     assert!(matches!(second, Ok(PageOutcome::InFlight(_))), "the page in flight is not paged again: {second:?}");
     let third = desk.act(&ann, &a, vec![Command::PageOnCall]).await;
     assert!(matches!(third, Err(ActError::TooSoon(s)) if (1..=60).contains(&s)), "{:?}", third.map(|_| ()));
-    let ben = who(&world, "ben", Scopes::READ_WRITE);
+    let ben = world.signed_in("ben", Scopes::READ_WRITE);
     let refused = desk.act(&ben, &a, vec![Command::PageOnCall]).await;
     assert!(matches!(refused, Err(ActError::NotFound)), "another org's customer pages nothing");
 }

@@ -97,16 +97,6 @@ fn outcomes(alerts: &MemoryAlerts) -> Vec<String> {
     alerts.outcomes().into_iter().map(|o| o.map_or_else(|| "unsettled".into(), |o| o.what)).collect()
 }
 
-/// The tickets opened, in order.
-async fn tickets(world: &World) -> Vec<TicketRecord> {
-    let ids: Vec<TicketId> = world.opened.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
-    let mut found = Vec::new();
-    for id in ids {
-        found.push(world.ticket(&id).await.unwrap().expect("an opened ticket is stored").0);
-    }
-    found
-}
-
 /// A ticket's state in a word: open, acknowledged or resolved.
 fn state(t: &TicketRecord) -> &'static str {
     match (t.state.status, &t.state.acknowledged) {
@@ -196,7 +186,7 @@ async fn an_alert_opens_one_ticket_and_its_later_signals_act_on_it() {
             send(&alerts, sent).await;
             drain(&desk, one_at_a_time).await;
             assert_eq!(outcomes(&alerts), *expected, "{why}");
-            let states: Vec<&str> = tickets(&world).await.iter().map(state).collect();
+            let states: Vec<&str> = world.opened_tickets().await.iter().map(state).collect();
             assert_eq!(states, *after, "{why}");
         }
     }
@@ -220,13 +210,13 @@ async fn a_trigger_after_a_person_resolved_the_ticket_opens_a_new_one() {
     let (desk, world, alerts, _) = desk(&[]).await;
     send(&alerts, &[("ink_res", Trigger, "db", Some(AlertLevel::Error))]).await;
     drain(&desk, false).await;
-    let first = tickets(&world).await[0].id.clone();
+    let first = world.opened_tickets().await[0].id.clone();
     let resolved = Event::new(world.now(), first, EventKind::Resolved { by_customer: false });
     world.record(vec![resolved], Extras::default()).await.unwrap();
     send(&alerts, &[("ink_res", Trigger, "db", Some(AlertLevel::Error))]).await;
     drain(&desk, false).await;
     assert_eq!(outcomes(&alerts), ["opened a ticket", "opened a ticket"]);
-    let states: Vec<&str> = tickets(&world).await.iter().map(state).collect();
+    let states: Vec<&str> = world.opened_tickets().await.iter().map(state).collect();
     assert_eq!(states, ["resolved", "open"]);
 }
 
@@ -247,7 +237,7 @@ async fn a_level_opens_at_the_severity_its_key_maps_it_to() {
         let (desk, world, alerts, _) = desk(&[]).await;
         send(&alerts, &[(key, Trigger, "db", level)]).await;
         drain(&desk, false).await;
-        let opened = tickets(&world).await;
+        let opened = world.opened_tickets().await;
         assert_eq!(opened.len(), 1, "{why}");
         assert_eq!(opened[0].state.severity.as_str(), severity, "{why}");
         assert_eq!(opened[0].state.intake, Some(Intake::Alert), "{why}");

@@ -93,16 +93,6 @@ async fn process(desk: &Arc<ChatDesk>, chat: &MemoryChat, messages: &[ChatMessag
     chat.settled().into_iter().map(|s| s.unwrap_or_else(|| "unsettled".into())).collect()
 }
 
-/// The tickets opened, in order.
-async fn tickets(world: &World) -> Vec<TicketRecord> {
-    let ids: Vec<TicketId> = world.opened.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
-    let mut found = Vec::new();
-    for id in ids {
-        found.push(world.ticket(&id).await.unwrap().expect("an opened ticket is stored").0);
-    }
-    found
-}
-
 const NO_ACCOUNT: &str = "ignored: the Slack member has no Stringer account with a confirmed email";
 
 #[tokio::test]
@@ -136,7 +126,7 @@ async fn a_top_level_message_opens_a_ticket_only_for_a_member_slack_vouched_for(
 async fn a_ticket_opened_from_the_channel_is_the_members_and_answered_in_its_thread() {
     let (desk, world, chat, slack) = desk().await;
     process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;
-    let opened = tickets(&world).await;
+    let opened = world.opened_tickets().await;
     let t = &opened[0];
     assert_eq!((t.org.as_str(), t.requester.as_ref().map(|u| u.as_str())), ("acme", Some("ann")));
     assert_eq!(t.state.intake, Some(Intake::Slack));
@@ -199,7 +189,7 @@ async fn a_message_in_a_tickets_thread_is_a_public_comment_of_who_may_write_it()
     for (why, resolved, member, thread, expected, comments, after) in cases {
         let (desk, world, chat, _) = desk().await;
         process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;
-        let ticket = tickets(&world).await[0].id.clone();
+        let ticket = world.opened_tickets().await[0].id.clone();
         if resolved {
             let resolve = Event::new(world.now(), ticket.clone(), EventKind::Resolved { by_customer: false });
             world
@@ -212,7 +202,7 @@ async fn a_message_in_a_tickets_thread_is_a_public_comment_of_who_may_write_it()
         let written = world.comments_of(&ticket);
         assert_eq!(written.len(), comments, "{why}");
         assert!(written.iter().all(|c| c.public && c.body == "Still failing"), "{why}: {written:?}");
-        let t = &tickets(&world).await[0];
+        let t = &world.opened_tickets().await[0];
         let state = match (t.state.status, t.state.responded_at, resolved) {
             (Status::Resolved, _, _) => "resolved",
             (_, _, true) => "reopened",
@@ -232,7 +222,7 @@ async fn a_message_processed_twice_opens_and_comments_once() {
         desk.process(&mut (), r).await.unwrap();
     }
     assert_eq!(world.opened.lock().unwrap().len(), 1, "one ticket");
-    let ticket = tickets(&world).await[0].id.clone();
+    let ticket = world.opened_tickets().await[0].id.clone();
     assert_eq!(world.comments_of(&ticket).len(), 1, "one comment");
     assert_eq!(slack.posts.lock().unwrap().len(), 1, "answered once");
 }
@@ -487,7 +477,7 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
 async fn a_reply_longer_than_a_comment_takes_is_recorded_cut_as_mails_is() {
     let (desk, world, chat, _) = desk().await;
     process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;
-    let ticket = tickets(&world).await[0].id.clone();
+    let ticket = world.opened_tickets().await[0].id.clone();
     // Slack takes up to 40,000 characters (`MAX_TEXT`); a comment takes 32 KiB.
     let long = "log line 0123456789\n".repeat(MAX_TEXT / 20);
     let done = process(&desk, &chat, &[message(ACME, "U-ANN", "2.0", Some("1.0"), &long)]).await;

@@ -4,7 +4,6 @@
 //! but cannot be reached.
 
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{Checks, World, account_desk, org, person, uid};
 use crate::records::{OrgRecord, ScheduleRecord};
 use stringer_core::access::Scopes;
@@ -32,12 +31,6 @@ async fn desk() -> (PagingDesk, Arc<World>) {
         new_secret: || "secret".into(),
     };
     (PagingDesk::new(ports, account_desk(&world), outside), world)
-}
-
-/// The user named `name`, acting with a session.
-fn who(world: &World, name: &str) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.name == name).cloned().expect("a user of the world");
-    Principal::new(user, Scopes::READ_WRITE, Proof::Session).expect("an active user")
 }
 
 /// A contact method of `user` with id `id`.
@@ -120,7 +113,11 @@ async fn a_contact_method_is_added_by_its_owner_or_an_admin_at_a_well_formed_add
     ];
     for (why, by, whose, kind, address, expected) in cases {
         let (desk, world) = desk().await;
-        assert_eq!(verdict(desk.add_method(&who(&world, by), &uid(whose), kind, address).await), expected, "{why}");
+        assert_eq!(
+            verdict(desk.add_method(&world.signed_in(by, Scopes::READ_WRITE), &uid(whose), kind, address).await),
+            expected,
+            "{why}"
+        );
         let stored: Vec<String> =
             world.methods.lock().unwrap().iter().map(|m| format!("{}:{}", m.user_id, m.address)).collect();
         let added = if expected == "done" { vec![format!("{}:{address}", uid(whose))] } else { vec![] };
@@ -131,7 +128,10 @@ async fn a_contact_method_is_added_by_its_owner_or_an_admin_at_a_well_formed_add
 #[tokio::test]
 async fn a_console_method_shows_on_the_persons_own_pages() {
     let (desk, world) = desk().await;
-    let added = desk.add_method(&who(&world, "eng"), &uid("eng"), MethodKind::Console, "anything").await.unwrap();
+    let added = desk
+        .add_method(&world.signed_in("eng", Scopes::READ_WRITE), &uid("eng"), MethodKind::Console, "anything")
+        .await
+        .unwrap();
     assert_eq!(added.address, CONSOLE_ADDRESS);
 }
 
@@ -167,7 +167,7 @@ async fn notification_rules_name_the_persons_own_methods_within_a_day() {
             method("m2", "eng", MethodKind::Sms, "+14155550100"),
             method("m3", "fed", MethodKind::Email, "fed@example.com"),
         ]);
-        let eng = who(&world, "eng");
+        let eng = world.signed_in("eng", Scopes::READ_WRITE);
         desk.set_rules(&eng, &uid("eng"), &[m("m1", 60)]).await.unwrap();
         assert_eq!(verdict(desk.set_rules(&eng, &uid("eng"), &rules).await), expected, "{why}");
         let stored: Vec<String> = desk
@@ -185,11 +185,14 @@ async fn notification_rules_name_the_persons_own_methods_within_a_day() {
 async fn a_rule_goes_with_its_method_and_an_unknown_one_is_not_found() {
     let (desk, world) = desk().await;
     world.methods.lock().unwrap().push(method("m1", "eng", MethodKind::Email, "eng@example.com"));
-    let eng = who(&world, "eng");
+    let eng = world.signed_in("eng", Scopes::READ_WRITE);
     desk.add_rule(&eng, &uid("eng"), "m1", 0).await.unwrap();
     assert_eq!(verdict(desk.remove_rule(&eng, &uid("eng"), "nr_none").await), "no notification rule");
     assert_eq!(verdict(desk.remove_method(&eng, &uid("eng"), "m9").await), "no contact method");
-    assert_eq!(verdict(desk.remove_method(&who(&world, "fed"), &uid("eng"), "m1").await), "no user");
+    assert_eq!(
+        verdict(desk.remove_method(&world.signed_in("fed", Scopes::READ_WRITE), &uid("eng"), "m1").await),
+        "no user"
+    );
     desk.remove_method(&eng, &uid("eng"), "m1").await.unwrap();
     assert!(desk.rules(&eng, &uid("eng")).await.unwrap().is_empty(), "the method's rules went with it");
 }
@@ -198,13 +201,16 @@ async fn a_rule_goes_with_its_method_and_an_unknown_one_is_not_found() {
 async fn a_test_page_goes_once_a_minute_per_method() {
     let (desk, world) = desk().await;
     world.methods.lock().unwrap().push(method("m1", "eng", MethodKind::Email, "eng@example.com"));
-    let eng = who(&world, "eng");
+    let eng = world.signed_in("eng", Scopes::READ_WRITE);
     assert!(desk.send_test(&eng, &uid("eng"), "m1").await.unwrap(), "the first goes");
     assert!(!desk.send_test(&eng, &uid("eng"), "m1").await.unwrap(), "not a second in the same minute");
     world.desk.clock().set("2026-03-02T10:01:00Z".parse().unwrap());
     assert!(desk.send_test(&eng, &uid("eng"), "m1").await.unwrap(), "the next minute's goes");
     assert_eq!(verdict(desk.send_test(&eng, &uid("eng"), "m9").await), "no contact method");
-    assert_eq!(verdict(desk.send_test(&who(&world, "fed"), &uid("eng"), "m1").await), "no user");
+    assert_eq!(
+        verdict(desk.send_test(&world.signed_in("fed", Scopes::READ_WRITE), &uid("eng"), "m1").await),
+        "no user"
+    );
     let tests = world.tests.lock().unwrap().clone();
     assert_eq!(tests.len(), 2);
     assert!(tests.iter().all(|t| t.method_id == "m1" && t.user_id.as_str() == uid("eng")));
@@ -282,7 +288,7 @@ async fn who_could_be_paged_but_cannot_be_reached_is_listed_for_who_may_see_thei
     ];
     for (why, id, expected) in cases {
         let listed: Vec<String> = desk
-            .unreachable(&who(&world, id))
+            .unreachable(&world.signed_in(id, Scopes::READ_WRITE))
             .await
             .unwrap()
             .into_iter()

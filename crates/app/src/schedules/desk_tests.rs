@@ -5,7 +5,6 @@
 //! instant: an override where one runs, else the highest layer that applies.
 
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{World, account_desk, org, user};
 use crate::records::UserRecord;
 use proptest::prelude::*;
@@ -39,12 +38,6 @@ async fn desk() -> (ScheduleDesk, Arc<World>) {
     let ports = SchedulePorts { commands: world.clone(), accounts: world.clone(), oncall: world.clone() };
     let desk = ScheduleDesk::new(ports, account_desk(&world), |_| ID.to_string(), || "feed-secret".into());
     (desk, world)
-}
-
-/// `id` acting with a session (all their role allows), or with only `scopes`.
-fn who(world: &World, id: &str, scopes: Scopes) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.id.as_str() == id).cloned().expect("a user of the world");
-    Principal::new(user, scopes, Proof::Session).expect("an active user")
 }
 
 fn rotation(members: &[&str], shift_days: u32, handoff: &str) -> RotationSpec {
@@ -150,7 +143,7 @@ async fn a_schedule_is_created_by_who_may_manage_its_org_with_staff_who_may_serv
     ];
     for (why, id, scopes, org, name, members, expected) in cases {
         let (desk, world) = desk().await;
-        let created = desk.create(&who(&world, id, *scopes), name, *org, vec![layer(members)]).await;
+        let created = desk.create(&world.signed_in(id, *scopes), name, *org, vec![layer(members)]).await;
         let got = verdict(created);
         assert!(got.starts_with(expected), "{why}: {got}");
         assert_eq!(world.schedules.lock().unwrap().len(), usize::from(*expected == "done"), "{why}");
@@ -182,7 +175,7 @@ async fn a_schedule_is_seen_by_staff_who_see_its_org_and_by_no_customer() {
             };
             world.schedules.lock().unwrap().push(record);
         }
-        let caller = who(&world, id, Scopes::READ_WRITE);
+        let caller = world.signed_in(id, Scopes::READ_WRITE);
         let names: Vec<String> = desk.list(&caller).await.unwrap().into_iter().map(|(s, _)| s.name).collect();
         assert_eq!(names, listed, "{why}");
         let read = desk.get(&caller, "sch_01J00000000000000000000002", Action::ReadSchedule).await;
@@ -193,7 +186,7 @@ async fn a_schedule_is_seen_by_staff_who_see_its_org_and_by_no_customer() {
 #[tokio::test]
 async fn a_schedule_is_found_by_a_well_formed_id_only() {
     let (desk, world) = desk().await;
-    let lea = who(&world, "lea", Scopes::READ_WRITE);
+    let lea = world.signed_in("lea", Scopes::READ_WRITE);
     desk.create(&lea, "Platform", None, vec![layer(&["eng"])]).await.unwrap();
     let cases = [
         ("its id", ID, "done"),
@@ -233,7 +226,7 @@ async fn an_override_may_not_overlap_another_and_names_staff_who_may_serve() {
     ];
     for (why, o, expected, count) in cases {
         let (desk, world) = desk().await;
-        let lea = who(&world, "lea", Scopes::READ_WRITE);
+        let lea = world.signed_in("lea", Scopes::READ_WRITE);
         desk.create(&lea, "Platform", None, vec![layer(&["eng"])]).await.unwrap();
         desk.add_override(&lea, ID, ovr("o1", "2026-03-03T09:00:00Z", "2026-03-03T17:00:00Z", "fed")).await.unwrap();
         let got = verdict(desk.add_override(&lea, ID, o).await);
@@ -247,7 +240,7 @@ async fn an_override_may_not_overlap_another_and_names_staff_who_may_serve() {
 #[tokio::test]
 async fn overrides_are_replaced_and_removed_by_id() {
     let (desk, world) = desk().await;
-    let lea = who(&world, "lea", Scopes::READ_WRITE);
+    let lea = world.signed_in("lea", Scopes::READ_WRITE);
     desk.create(&lea, "Platform", None, vec![layer(&["eng"])]).await.unwrap();
     let o1 = Override {
         id: "o1".into(),
@@ -262,7 +255,7 @@ async fn overrides_are_replaced_and_removed_by_id() {
     assert_eq!(replaced.spec.overrides[0].user, "fed");
     assert_eq!(verdict(desk.remove_override(&lea, ID, "o9").await), "no override");
     assert!(desk.remove_override(&lea, ID, "o1").await.unwrap().spec.overrides.is_empty());
-    let eng = who(&world, "eng", Scopes::READ_WRITE);
+    let eng = world.signed_in("eng", Scopes::READ_WRITE);
     assert_eq!(verdict(desk.delete(&eng, ID).await), "forbidden: admins and support leads manage schedules");
     assert_eq!(verdict(desk.delete(&lea, ID).await), "done");
     assert_eq!(verdict(desk.delete(&lea, ID).await), "no schedule");
@@ -271,7 +264,7 @@ async fn overrides_are_replaced_and_removed_by_id() {
 #[tokio::test]
 async fn a_change_made_meanwhile_is_not_overwritten() {
     let (desk, world) = desk().await;
-    let lea = who(&world, "lea", Scopes::READ_WRITE);
+    let lea = world.signed_in("lea", Scopes::READ_WRITE);
     desk.create(&lea, "Platform", None, vec![layer(&["eng"])]).await.unwrap();
     let changed = desk
         .edit(&lea, ID, |spec| {

@@ -4,7 +4,6 @@
 //! its minutes and a few tries; a PIN is drawn by admins and kept as its keyed hash.
 
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{MemoryPhoneBook, Pages, Sms, World, account_desk_with, org, person, uid};
 use crate::phone::PhoneBook;
 use crate::records::UserRecord;
@@ -33,11 +32,6 @@ async fn desk() -> (AccountDesk, Arc<World>, Arc<MemoryPhoneBook>, Arc<Sms>) {
     let sms = Arc::new(Sms::default());
     let desk = account_desk_with(&world, phone.clone(), Some(sms.clone()), Arc::new(Pages::default()));
     (desk, world, phone, sms)
-}
-
-fn who(world: &World, name: &str) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.name == name).cloned().expect("a user of the world");
-    Principal::new(user, Scopes::ALL, Proof::Session).expect("an active user")
 }
 
 /// What a change came to, in words the table can hold.
@@ -129,7 +123,11 @@ async fn a_number_is_in_force_when_an_admin_sets_it_else_it_waits_for_its_code()
     ];
     for (why, by, whose, number, expected, after, codes) in cases {
         let (desk, world, phone, sms) = desk().await;
-        assert_eq!(verdict(desk.change_number(&who(&world, by), &uid(whose), number).await), expected, "{why}");
+        assert_eq!(
+            verdict(desk.change_number(&world.signed_in(by, Scopes::ALL), &uid(whose), number).await),
+            expected,
+            "{why}"
+        );
         assert_eq!(phone.number(&UserId(uid("eng"))).await.unwrap().as_deref(), after, "{why}");
         assert_eq!(sms.sent.lock().unwrap().len(), codes, "{why}");
     }
@@ -154,7 +152,7 @@ async fn a_code_confirms_its_number_once_within_its_minutes_and_tries() {
     ];
     for (why, wrongs, minutes, expected, after) in cases {
         let (desk, world, phone, sms) = desk().await;
-        let eng = who(&world, "eng");
+        let eng = world.signed_in("eng", Scopes::ALL);
         desk.change_number(&eng, &uid("eng"), Some("+14155550100")).await.unwrap();
         let right = code(&sms);
         for _ in 0..wrongs {
@@ -180,7 +178,7 @@ async fn a_code_confirms_its_number_once_within_its_minutes_and_tries() {
 #[tokio::test]
 async fn a_number_taken_while_its_code_waited_is_not_put_in_force() {
     let (desk, world, phone, sms) = desk().await;
-    let eng = who(&world, "eng");
+    let eng = world.signed_in("eng", Scopes::ALL);
     desk.change_number(&eng, &uid("eng"), Some("+14155550100")).await.unwrap();
     phone.numbers.lock().unwrap().push((UserId(uid("adm")), "+14155550100".into()));
     let got = desk.confirm_number(&eng, &uid("eng"), &code(&sms)).await.map_err(|e| format!("conflict: {e}"));
@@ -192,14 +190,14 @@ async fn a_number_taken_while_its_code_waited_is_not_put_in_force() {
 #[tokio::test]
 async fn a_pin_is_drawn_by_an_admin_and_kept_as_its_keyed_hash() {
     let (desk, world, phone, _) = desk().await;
-    let refused = desk.draw_pin(&who(&world, "ada"), "acme").await.map_err(|e| e.to_string());
+    let refused = desk.draw_pin(&world.signed_in("ada", Scopes::ALL), "acme").await.map_err(|e| e.to_string());
     assert_eq!(refused, Err("only admins manage orgs".to_string()));
-    let pin = desk.draw_pin(&who(&world, "adm"), "acme").await.unwrap();
+    let pin = desk.draw_pin(&world.signed_in("adm", Scopes::ALL), "acme").await.unwrap();
     assert!(pin.len() == 8 && pin.bytes().all(|b| b.is_ascii_digit()), "{pin}");
     let key = world.settings.lock().unwrap().get(PIN_KEY_SETTING).cloned().expect("the PIN key is kept");
     assert_eq!(phone.org_by_pin(&pin_hash(&key, &pin)).await.unwrap(), Some(OrgSlug::from("acme")));
     assert!(!phone.pins.lock().unwrap().iter().any(|(_, h)| h == &pin), "the PIN itself is not stored");
-    let next = desk.draw_pin(&who(&world, "adm"), "acme").await.unwrap();
+    let next = desk.draw_pin(&world.signed_in("adm", Scopes::ALL), "acme").await.unwrap();
     assert_eq!(phone.org_by_pin(&pin_hash(&key, &pin)).await.unwrap(), None, "the old PIN stops working");
     assert_eq!(phone.org_by_pin(&pin_hash(&key, &next)).await.unwrap(), Some(OrgSlug::from("acme")));
 }

@@ -139,16 +139,6 @@ fn words(o: &MailOutcome) -> String {
     }
 }
 
-/// The tickets opened, in order.
-async fn tickets(world: &World) -> Vec<TicketRecord> {
-    let ids: Vec<TicketId> = world.opened.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
-    let mut found = Vec::new();
-    for id in ids {
-        found.push(world.ticket(&id).await.unwrap().expect("an opened ticket is stored").0);
-    }
-    found
-}
-
 use Proved::{Forged, Proven, Unproven};
 
 #[tokio::test]
@@ -289,7 +279,7 @@ async fn a_new_message_opens_a_ticket_for_the_org_its_address_or_sender_names() 
         let (desk, world, mailroom, post) = desk().await;
         let done = process((&desk, &mailroom, &post), vec![(l, proof)]).await;
         assert_eq!(done, [expected], "{why}");
-        let opened = tickets(&world).await;
+        let opened = world.opened_tickets().await;
         assert_eq!(opened.len(), usize::from(expected.starts_with("opened")), "{why}");
         assert!(opened.iter().all(|t| t.state.intake == Some(Intake::Email)), "{why}");
         let inquiries = world.inquiries.lock().unwrap().len();
@@ -305,7 +295,7 @@ async fn a_stranger_taken_as_a_member_is_the_tickets_requester() {
     let member = world.login_account("new@globex.example", Some(&OrgSlug::from("globex"))).await.unwrap();
     let member = member.expect("the stranger is a member now");
     assert_eq!((member.name.as_str(), member.role), ("Nia New", UserRole::Member));
-    assert_eq!(tickets(&world).await[0].requester, Some(member.id));
+    assert_eq!(world.opened_tickets().await[0].requester, Some(member.id));
 }
 
 #[tokio::test]
@@ -413,7 +403,7 @@ async fn a_reply_to_a_ticket_is_its_senders_public_comment_when_they_may_write_o
         let (desk, world, mailroom, post) = desk().await;
         let first = letter("ann@acme.example", "support+acme", "Checkout fails");
         process((&desk, &mailroom, &post), vec![(first, Proven)]).await;
-        let ticket = tickets(&world).await[0].id.clone();
+        let ticket = world.opened_tickets().await[0].id.clone();
         if resolved {
             let resolve = Event::new(world.now(), ticket.clone(), EventKind::Resolved { by_customer: false });
             world
@@ -426,7 +416,7 @@ async fn a_reply_to_a_ticket_is_its_senders_public_comment_when_they_may_write_o
         let written = world.comments_of(&ticket);
         assert_eq!(written.len(), comments, "{why}");
         assert!(written.iter().all(|c| c.public && c.body == "It is broken."), "{why}: {written:?}");
-        let status = tickets(&world).await[0].state.status;
+        let status = world.opened_tickets().await[0].state.status;
         let state = match (status, resolved) {
             (Status::Resolved, _) => "resolved",
             (_, true) => "reopened",
@@ -448,7 +438,7 @@ async fn a_message_processed_twice_opens_one_ticket_and_adds_one_comment() {
         desk.process(&mut (), &Received { message, letter }).await.unwrap();
     }
     assert_eq!(world.opened.lock().unwrap().len(), 1, "one ticket");
-    assert_eq!(world.comments_of(&tickets(&world).await[0].id).len(), 1, "one comment");
+    assert_eq!(world.comments_of(&world.opened_tickets().await[0].id).len(), 1, "one comment");
 }
 
 #[tokio::test]
@@ -524,7 +514,7 @@ async fn held_mail_staff_route_to_an_org_opens_its_ticket_as_the_sender_they_vou
         assert_eq!(process((&desk, &mailroom, &post), vec![(l, proof)]).await, [before], "{why}");
         assert!(mailroom.route_held(1, &OrgSlug::from("acme"), "eng", 0).await.unwrap(), "{why}");
         assert_eq!(process((&desk, &mailroom, &post), vec![]).await, [after], "{why}");
-        let requester = tickets(&world).await[0].requester.clone().expect("a requester");
+        let requester = world.opened_tickets().await[0].requester.clone().expect("a requester");
         let requester = world.user(&requester).await.unwrap().expect("an account");
         assert_eq!((requester.email, requester.org), (from, Some(OrgSlug::from("acme"))), "{why}");
     }

@@ -3,7 +3,6 @@
 //! address, and who sets an org's mail rules (staff admins: the policy's `UpdateOrg`).
 
 use super::*;
-use crate::act::Proof;
 use crate::fakes::{MemoryMailroom, World, org, user};
 use crate::mail::{Door, Letter, MailOutcome, NewInbound, SettledMail};
 use crate::records::UserRecord;
@@ -47,11 +46,6 @@ async fn triage() -> (MailTriage, Arc<World>, Arc<MemoryMailroom>) {
     (triage, world, mailroom)
 }
 
-fn who(world: &World, id: &str, scopes: Scopes) -> Principal {
-    let user = world.users.lock().unwrap().iter().find(|u| u.id.as_str() == id).cloned().expect("a user of the world");
-    Principal::new(user, scopes, Proof::Session).expect("an active user")
-}
-
 /// What a use came to, in words the table can hold.
 fn verdict<T>(r: Result<T, AccountError>) -> String {
     match r {
@@ -74,7 +68,7 @@ async fn staff_see_held_mail_of_no_org_or_of_an_org_they_see() {
     ];
     for (why, id, expected) in cases {
         let (triage, world, _) = triage().await;
-        let listed = triage.messages(&who(&world, id, Scopes::READ_WRITE), MailState::Held).await;
+        let listed = triage.messages(&world.signed_in(id, Scopes::READ_WRITE), MailState::Held).await;
         let listed = listed.map(|ms| ms.iter().map(|m| m.id).collect::<Vec<_>>()).map_err(|e| verdict::<()>(Err(e)));
         assert_eq!(listed, expected, "{why}");
     }
@@ -96,7 +90,7 @@ async fn a_held_message_is_routed_by_staff_who_see_it_into_an_org_they_may_open_
     ];
     for (why, id, message, org, expected) in cases {
         let (triage, world, mailroom) = triage().await;
-        let routed = triage.route(&who(&world, id, Scopes::READ_WRITE), message, org, 100).await;
+        let routed = triage.route(&world.signed_in(id, Scopes::READ_WRITE), message, org, 100).await;
         assert_eq!(verdict(routed), expected, "{why}");
         let m = mailroom.inbound(message).await.unwrap();
         let routed_to = m.and_then(|m| m.routed_to).map(|o| o.to_string());
@@ -123,7 +117,7 @@ async fn staff_lift_a_stopped_address_named_well() {
     for (why, id, scopes, address, expected, left) in cases {
         let (triage, world, mailroom) = triage().await;
         mailroom.suppressed.lock().unwrap().push("ann@example.com".into());
-        let got = verdict(triage.lift_suppression(&who(&world, id, scopes), address).await);
+        let got = verdict(triage.lift_suppression(&world.signed_in(id, scopes), address).await);
         assert!(got.starts_with(expected), "{why}: {got}");
         assert_eq!(mailroom.suppressed.lock().unwrap().len(), left, "{why}");
     }
@@ -158,7 +152,7 @@ async fn an_orgs_mail_rules_are_set_by_staff_admins_only() {
     ];
     for (why, id, scopes, slug, expected) in cases {
         let (triage, world, mailroom) = triage().await;
-        let got = verdict(triage.set_org_rules(&who(&world, id, scopes), slug, rules.clone()).await);
+        let got = verdict(triage.set_org_rules(&world.signed_in(id, scopes), slug, rules.clone()).await);
         assert!(got.starts_with(expected), "{why}: {got}");
         let stored = mailroom.mail_policy(&OrgSlug::from(slug)).await.unwrap();
         let changed = stored.unknown_senders == UnknownSenders::Accept;
