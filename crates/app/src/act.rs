@@ -516,3 +516,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod desk_tests;

@@ -480,3 +480,6 @@ fn signal_id(prefix: &str, s: &SignalRecord) -> String {
     random[8..].copy_from_slice(&digest[..2]);
     ulid(prefix, s.signal.received_at_ms.max(0) as u64, random)
 }
+
+#[cfg(test)]
+mod tests;

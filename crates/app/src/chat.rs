@@ -900,3 +900,6 @@ impl Carrier<OwedKickoff> for ChatDesk {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

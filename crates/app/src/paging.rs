@@ -318,3 +318,6 @@ fn members(spec: &ScheduleSpec, now: jiff::Timestamp) -> impl Iterator<Item = St
     let layers = spec.layers.iter().flat_map(|l| l.rotation.members.iter().cloned());
     layers.chain(spec.overrides.iter().filter(move |o| o.to > now).map(|o| o.user.clone()))
 }
+
+#[cfg(test)]
+mod desk_tests;

@@ -701,9 +701,8 @@ mod tests {
     use super::*;
     use crate::act::PageLimit;
     use crate::delivery::MethodKind;
-    use crate::fakes::{World, absent, org, user};
+    use crate::fakes::{MemoryPhoneBook, World, org, user};
     use crate::records::ContactMethodRecord;
-    use std::collections::HashMap;
     use std::sync::Mutex;
     use stringer_core::contract::Contract;
     use stringer_core::ids::UserRole;
@@ -713,68 +712,6 @@ mod tests {
 
     const KEY: &str = "pin-key";
     const PIN: &str = "482913";
-
-    /// The phone book: caller IDs (number, user), PIN hashes (hash, org), calls' tickets.
-    #[derive(Default)]
-    struct Book {
-        callers: Vec<(String, String)>,
-        pins: Vec<(String, String)>,
-        calls: Mutex<HashMap<String, TicketId>>,
-    }
-
-    #[async_trait]
-    impl PhoneBook for Book {
-        async fn callers(&self, number: &str) -> Result<Vec<UserId>, StoreError> {
-            Ok(self.callers.iter().filter(|(n, _)| n == number).map(|(_, u)| UserId::from(u.as_str())).collect())
-        }
-
-        async fn number(&self, user: &UserId) -> Result<Option<String>, StoreError> {
-            Err(absent("number"))
-        }
-
-        async fn set_number(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("set_number"))
-        }
-
-        async fn set_confirmation(&self, user: &UserId, waiting: &Confirmation) -> Result<(), StoreError> {
-            Err(absent("set_confirmation"))
-        }
-
-        async fn confirmation(&self, user: &UserId) -> Result<Option<Confirmation>, StoreError> {
-            Err(absent("confirmation"))
-        }
-
-        async fn confirmation_failed(&self, user: &UserId) -> Result<(), StoreError> {
-            Err(absent("confirmation_failed"))
-        }
-
-        async fn confirmed(&self, user: &UserId, number: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("confirmed"))
-        }
-
-        async fn org_by_pin(&self, pin_hash: &str) -> Result<Option<OrgSlug>, StoreError> {
-            Ok(self.pins.iter().find(|(h, _)| h == pin_hash).map(|(_, o)| OrgSlug::from(o.as_str())))
-        }
-
-        async fn set_pin(&self, org: &OrgSlug, pin_hash: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("set_pin"))
-        }
-
-        async fn call_ticket(&self, call: &str) -> Result<Option<TicketId>, StoreError> {
-            Ok(self.calls.lock().unwrap().get(call).cloned())
-        }
-
-        async fn set_call_ticket(
-            &self,
-            call: &str,
-            ticket: &TicketId,
-            caller: &str,
-            at: i64,
-        ) -> Result<(), StoreError> {
-            self.calls.lock().unwrap().entry(call.to_string()).or_insert_with(|| ticket.clone());
-            Ok(())
-        }
-    }
 
     struct NoRecordings;
 
@@ -789,7 +726,7 @@ mod tests {
     /// customer may page), Initech (a tier the contract no longer has); their people, the
     /// on-call engineer `eng` (voice and SMS), the TAM `tam` (SMS only), a deactivated
     /// engineer `gone` and an engineer `mute` with no phone.
-    async fn line(book: Book) -> (PhoneDesk, Arc<World>) {
+    async fn line(book: MemoryPhoneBook) -> (PhoneDesk, Arc<World>) {
         let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
         world.add_org(org("acme", "enterprise")).await;
         world.add_org(org("globex", "pro")).await;
@@ -864,11 +801,11 @@ mod tests {
         }
     }
 
-    fn book(callers: &[(&str, &str)]) -> Book {
-        Book {
-            callers: callers.iter().map(|(n, u)| (n.to_string(), u.to_string())).collect(),
-            pins: vec![(pin_hash(KEY, PIN), "acme".into())],
-            ..Book::default()
+    fn book(callers: &[(&str, &str)]) -> MemoryPhoneBook {
+        MemoryPhoneBook {
+            numbers: Mutex::new(callers.iter().map(|(n, u)| (UserId::from(*u), n.to_string())).collect()),
+            pins: Mutex::new(vec![(OrgSlug::from("acme"), pin_hash(KEY, PIN))]),
+            ..MemoryPhoneBook::default()
         }
     }
 

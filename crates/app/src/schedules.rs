@@ -311,3 +311,6 @@ mod tests {
         assert!(tracks[2].shifts.iter().all(|s| s.user == "c"), "the later layer wins everywhere");
     }
 }
+
+#[cfg(test)]
+mod desk_tests;

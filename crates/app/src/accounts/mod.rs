@@ -295,3 +295,8 @@ mod tests {
         assert_eq!(backoff(i64::MAX), 900);
     }
 }
+
+#[cfg(test)]
+mod desk_tests;
+#[cfg(test)]
+mod org_tests;

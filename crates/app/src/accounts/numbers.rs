@@ -168,3 +168,6 @@ impl AccountDesk {
         Err(AccountError::Conflict("no free PIN was found; try again".into()))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -647,3 +647,6 @@ fn unproven(verdict: &Verdict) -> String {
         Verdict::Authenticated(_) => "its sender is proven".into(),
     }
 }
+
+#[cfg(test)]
+mod tests;

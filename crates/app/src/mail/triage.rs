@@ -1,7 +1,7 @@
 //! What people do with the mail channel, for the API and the pages alike: staff list, read and
 //! route received mail (only what is filed under no org or under an org they see — a federal
-//! org's for cleared staff — and routing only into an org they may open tickets for); an
-//! org's admins set its mail rules; everyone chooses the updates they get by mail. Every
+//! org's for cleared staff — and routing only into an org they may open tickets for);
+//! staff admins set an org's mail rules; everyone chooses the updates they get by mail. Every
 //! "may this principal?" is asked here, of the one access policy.
 
 use super::{InboundRecord, Inform, MailState, OrgMailPolicy, UnknownSenders};
@@ -109,7 +109,7 @@ impl MailTriage {
         Ok(self.ports.mailroom.mail_policy(&OrgSlug::from(slug)).await?)
     }
 
-    /// Sets an org's mail rules (its admins, staff admins), checked: domains in lower case,
+    /// Sets an org's mail rules (staff admins: the policy's `UpdateOrg`), checked: domains in lower case,
     /// and accepting strangers only from the org's own domains; answers them as stored.
     pub async fn set_org_rules(
         &self,
@@ -190,3 +190,6 @@ mod tests {
         assert!(checked(rules(UnknownSenders::Accept, &many)).is_err());
     }
 }
+
+#[cfg(test)]
+mod desk_tests;

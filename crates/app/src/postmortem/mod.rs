@@ -694,14 +694,11 @@ mod desk_tests {
     #![allow(unused_variables)]
 
     use super::*;
-    use crate::fakes::{World, absent, org, user};
+    use crate::fakes::{Pages, World, absent, org, user};
     use crate::records::{OrgRecord, UserRecord};
-    use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
-    use crate::status::{ComponentRecord, IncidentRecord, PageRecord, StatusChange, StatusPages};
     use std::sync::{Arc, Mutex};
     use stringer_core::contract::Contract;
     use stringer_core::ids::{Intake, OrgSlug, Severity, UserRole};
-    use stringer_core::status::StatusInterval;
 
     /// Reports in memory, with every announcement written.
     #[derive(Default)]
@@ -765,123 +762,7 @@ mod desk_tests {
         }
     }
 
-    /// No status pages: the tickets here touched none.
-    struct NoPages;
-
     crate::fakes::no_sendings!(Book, Announcement);
-    crate::fakes::no_sendings!(NoPages, NoticeRecord);
-
-    #[async_trait]
-    impl StatusPages for NoPages {
-        async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
-            Err(absent("ensure_page"))
-        }
-
-        async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
-            Err(absent("page_of"))
-        }
-
-        async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
-            Err(absent("page_by_host"))
-        }
-
-        async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
-            Err(absent("pages"))
-        }
-
-        async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
-            Err(absent("page"))
-        }
-
-        async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
-            Err(absent("update_page"))
-        }
-
-        async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
-            Err(absent("components"))
-        }
-
-        async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
-            Err(absent("save_component"))
-        }
-
-        async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("delete_component"))
-        }
-
-        async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
-            Err(absent("alert_key_granted"))
-        }
-
-        async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("grant_alert_key"))
-        }
-
-        async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
-            Err(absent("components_by_alert_key"))
-        }
-
-        async fn intervals(
-            &self,
-            components: &[String],
-            since: i64,
-        ) -> Result<Vec<(String, StatusInterval)>, StoreError> {
-            Err(absent("intervals"))
-        }
-
-        async fn incidents(
-            &self,
-            pages: &[String],
-            maintenance: bool,
-            limit: i64,
-        ) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("incidents"))
-        }
-
-        async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
-            Err(absent("incident"))
-        }
-
-        async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
-            Ok(None)
-        }
-
-        async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("due_maintenances"))
-        }
-
-        async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
-            Err(absent("commit_status"))
-        }
-
-        async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
-            Err(absent("add_subscriber"))
-        }
-
-        async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
-            Err(absent("subscriber_by_token"))
-        }
-
-        async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
-            Err(absent("subscribers"))
-        }
-
-        async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("confirm_subscriber"))
-        }
-
-        async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("unsubscribe"))
-        }
-
-        async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("reminders_due"))
-        }
-
-        async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
-            Err(absent("remind"))
-        }
-    }
 
     /// Acme (enterprise, with a shared channel) and its people: two active admins, one
     /// deactivated admin and a member; and Acme's P1, resolved or not, with its report in
@@ -926,7 +807,7 @@ mod desk_tests {
             queries: world.clone(),
             accounts: world.clone(),
             reports: book.clone(),
-            status: Arc::new(NoPages),
+            status: Arc::new(Pages::default()),
         };
         (ReportDesk { ports }, book, ticket)
     }

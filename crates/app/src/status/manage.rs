@@ -693,16 +693,11 @@ mod desk_tests {
 
     use super::*;
     use crate::act::Proof;
-    use crate::alerts::{AlertRecord, ChangeRecord, IntegrationKey, Signal, SignalOutcome, SignalRecord};
-    use crate::fakes::{World, absent, org, user};
-    use crate::status::StatusChange;
-    use crate::status::subscribers::{NoticeRecord, SubscriberRecord};
-    use async_trait::async_trait;
+    use crate::fakes::{MemoryAlerts, Pages, World, component, org, page, user};
     use std::sync::Mutex;
     use stringer_core::access::{Scope, Scopes};
     use stringer_core::contract::Contract;
-    use stringer_core::ids::{OrgSlug, UserRole};
-    use stringer_core::status::StatusInterval;
+    use stringer_core::ids::UserRole;
 
     /// Components named by a draft, with the status each is given.
     type Named<'a> = &'a [(&'a str, Option<&'a str>)];
@@ -711,252 +706,19 @@ mod desk_tests {
     /// Who acts: their role, org and scopes.
     type Who<'a> = (UserRole, Option<&'a str>, Scopes);
 
-    crate::fakes::no_sendings!(Pages, NoticeRecord);
-
-    /// Status pages in memory: the platform page `pub`, Fedco's page `fed`, their components.
-    struct Pages {
-        pages: Vec<PageRecord>,
-        components: Mutex<Vec<ComponentRecord>>,
-        incidents: Mutex<Vec<IncidentRecord>>,
-    }
-
-    #[async_trait]
-    impl StatusPages for Pages {
-        async fn ensure_page(&self, org: Option<&OrgSlug>, name: &str, at: i64) -> Result<PageRecord, StoreError> {
-            Err(absent("ensure_page"))
-        }
-
-        async fn page_of(&self, org: Option<&OrgSlug>) -> Result<Option<PageRecord>, StoreError> {
-            Ok(self.pages.iter().find(|p| p.org.as_ref() == org).cloned())
-        }
-
-        async fn page_by_host(&self, host: &str) -> Result<Option<PageRecord>, StoreError> {
-            Err(absent("page_by_host"))
-        }
-
-        async fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
-            Err(absent("pages"))
-        }
-
-        async fn page(&self, id: &str) -> Result<Option<PageRecord>, StoreError> {
-            Ok(self.pages.iter().find(|p| p.id == id).cloned())
-        }
-
-        async fn update_page(&self, page: &PageRecord) -> Result<(), StoreError> {
-            Err(absent("update_page"))
-        }
-
-        async fn components(&self, pages: &[String]) -> Result<Vec<ComponentRecord>, StoreError> {
-            Ok(self.components.lock().unwrap().iter().filter(|c| pages.contains(&c.page_id)).cloned().collect())
-        }
-
-        async fn save_component(&self, component: &ComponentRecord) -> Result<(), StoreError> {
-            Err(absent("save_component"))
-        }
-
-        async fn delete_component(&self, page: &str, component: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("delete_component"))
-        }
-
-        async fn alert_key_granted(&self, page: &str, key: &str) -> Result<bool, StoreError> {
-            Err(absent("alert_key_granted"))
-        }
-
-        async fn grant_alert_key(&self, page: &str, key: &str, by: Option<&str>, at: i64) -> Result<(), StoreError> {
-            Err(absent("grant_alert_key"))
-        }
-
-        async fn components_by_alert_key(&self, key: &str) -> Result<Vec<ComponentRecord>, StoreError> {
-            Err(absent("components_by_alert_key"))
-        }
-
-        async fn intervals(
-            &self,
-            components: &[String],
-            since: i64,
-        ) -> Result<Vec<(String, StatusInterval)>, StoreError> {
-            Err(absent("intervals"))
-        }
-
-        async fn incidents(
-            &self,
-            pages: &[String],
-            maintenance: bool,
-            limit: i64,
-        ) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("incidents"))
-        }
-
-        async fn incident(&self, id: &str) -> Result<Option<IncidentRecord>, StoreError> {
-            Ok(self.incidents.lock().unwrap().iter().find(|i| i.id == id).cloned())
-        }
-
-        async fn incident_of_ticket(&self, ticket: &TicketId) -> Result<Option<IncidentRecord>, StoreError> {
-            Err(absent("incident_of_ticket"))
-        }
-
-        async fn due_maintenances(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("due_maintenances"))
-        }
-
-        async fn commit_status(&self, change: &StatusChange) -> Result<(), StoreError> {
-            let mut components = self.components.lock().unwrap();
-            for (id, status) in &change.statuses {
-                if let Some(c) = components.iter_mut().find(|c| &c.id == id) {
-                    c.status = *status;
-                }
-            }
-            if let Some(incident) = &change.incident {
-                let mut incidents = self.incidents.lock().unwrap();
-                incidents.retain(|i| i.id != incident.id);
-                incidents.push(incident.clone());
-            }
-            Ok(())
-        }
-
-        async fn add_subscriber(&self, subscriber: &SubscriberRecord) -> Result<(), StoreError> {
-            Err(absent("add_subscriber"))
-        }
-
-        async fn subscriber_by_token(&self, token_hash: &str) -> Result<Option<SubscriberRecord>, StoreError> {
-            Err(absent("subscriber_by_token"))
-        }
-
-        async fn subscribers(&self, page: &str) -> Result<Vec<SubscriberRecord>, StoreError> {
-            Err(absent("subscribers"))
-        }
-
-        async fn confirm_subscriber(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("confirm_subscriber"))
-        }
-
-        async fn unsubscribe(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("unsubscribe"))
-        }
-
-        async fn reminders_due(&self, now: i64) -> Result<Vec<IncidentRecord>, StoreError> {
-            Err(absent("reminders_due"))
-        }
-
-        async fn remind(&self, maintenance: &IncidentRecord, at: i64) -> Result<(), StoreError> {
-            Err(absent("remind"))
-        }
-    }
-
-    struct NoAlerts;
-
-    #[async_trait]
-    impl crate::inbox::Inbox<SignalRecord> for NoAlerts {
-        async fn claim(&self, _: i64, _: i64, _: i64) -> Result<Vec<SignalRecord>, StoreError> {
-            Err(absent("claim"))
-        }
-    }
-
-    #[async_trait]
-    impl Alerts for NoAlerts {
-        async fn insert_key(&self, key: &IntegrationKey) -> Result<(), StoreError> {
-            Err(absent("insert_key"))
-        }
-
-        async fn key(&self, id: &str) -> Result<Option<IntegrationKey>, StoreError> {
-            Err(absent("key"))
-        }
-
-        async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<IntegrationKey>, StoreError> {
-            Err(absent("key_by_hash"))
-        }
-
-        async fn keys(&self, org: &OrgSlug) -> Result<Vec<IntegrationKey>, StoreError> {
-            Err(absent("keys"))
-        }
-
-        async fn revoke_key(&self, id: &str, at: i64) -> Result<bool, StoreError> {
-            Err(absent("revoke_key"))
-        }
-
-        async fn accept_signal(&self, signal: &Signal) -> Result<i64, StoreError> {
-            Err(absent("accept_signal"))
-        }
-
-        async fn finish(
-            &self,
-            settled: &[(i64, SignalOutcome)],
-            alerts: &[AlertRecord],
-            at: i64,
-        ) -> Result<(), StoreError> {
-            Err(absent("finish"))
-        }
-
-        async fn keys_by_id(&self, ids: &[String]) -> Result<Vec<IntegrationKey>, StoreError> {
-            Err(absent("keys_by_id"))
-        }
-
-        async fn alerts_of(&self, ids: &[(String, String)]) -> Result<Vec<(AlertRecord, bool)>, StoreError> {
-            Err(absent("alerts_of"))
-        }
-
-        async fn insert_change(&self, change: &ChangeRecord) -> Result<i64, StoreError> {
-            Err(absent("insert_change"))
-        }
-
-        async fn changes(
-            &self,
-            org: &OrgSlug,
-            from: i64,
-            to: i64,
-            limit: i64,
-        ) -> Result<Vec<ChangeRecord>, StoreError> {
-            Err(absent("changes"))
-        }
-
-        async fn alerts_of_ticket(&self, ticket: &TicketId) -> Result<Vec<AlertRecord>, StoreError> {
-            Err(absent("alerts_of_ticket"))
-        }
-    }
-
-    fn page(id: &str, org: Option<&str>) -> PageRecord {
-        PageRecord {
-            id: id.into(),
-            org: org.map(OrgSlug::from),
-            name: id.into(),
-            host: None,
-            time_zone: "UTC".into(),
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
-    fn component(id: &str, page: &str) -> ComponentRecord {
-        ComponentRecord {
-            id: id.into(),
-            page_id: page.into(),
-            group_id: None,
-            name: id.to_uppercase(),
-            description: None,
-            position: 0,
-            group: false,
-            only_show_if_degraded: false,
-            showcase: false,
-            status: ComponentStatus::Operational,
-            alert_key: None,
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
     async fn manager() -> (StatusManager, Arc<Pages>) {
         let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
         world.add_org(OrgRecord { deployment: Deployment::Federal, ..org("fedco", "enterprise") }).await;
         let pages = Arc::new(Pages {
             pages: vec![page("pub", None), page("fed", Some("fedco"))],
             components: Mutex::new(vec![component("api", "pub"), component("web", "pub"), component("vault", "fed")]),
-            incidents: Mutex::default(),
+            ..Pages::default()
         });
         let ports = StatusPorts {
             commands: world.clone(),
             queries: world.clone(),
             accounts: world.clone(),
-            alerts: Arc::new(NoAlerts),
+            alerts: Arc::new(MemoryAlerts::new(world.clone())),
             status: pages.clone(),
         };
         let new_id = |prefix: &str| format!("{prefix}_{}", prefix.len());
@@ -991,10 +753,6 @@ mod desk_tests {
             Err(ManageError::NotFound(what)) => format!("no {what}"),
             Err(e) => format!("refused: {e}"),
         }
-    }
-
-    fn statuses(pages: &Pages) -> Vec<(String, &'static str)> {
-        pages.components.lock().unwrap().iter().map(|c| (c.id.clone(), c.status.as_str())).collect()
     }
 
     #[tokio::test]
@@ -1073,7 +831,7 @@ mod desk_tests {
         for (why, status, named, expected, after) in cases {
             let (manager, pages) = manager().await;
             assert_eq!(verdict(manager.open_incident(&staff, "pub", draft(status, named)).await), *expected, "{why}");
-            let platform: Vec<_> = statuses(&pages).into_iter().filter(|(id, _)| id != "vault").collect();
+            let platform: Vec<_> = pages.statuses().into_iter().filter(|(id, _)| id != "vault").collect();
             let after: Vec<_> = after.iter().map(|(id, s)| (id.to_string(), *s)).collect();
             assert_eq!(platform, after, "{why}");
         }
@@ -1111,7 +869,7 @@ mod desk_tests {
             };
             assert_eq!(verdict(manager.open_incident(&staff, "pub", d).await), expected, "{why}");
             assert_eq!(
-                statuses(&pages)[0],
+                pages.statuses()[0],
                 ("api".into(), "operational"),
                 "{why}: a scheduled maintenance holds its components"
             );
@@ -1163,7 +921,7 @@ mod desk_tests {
                 impact: None,
             };
             assert_eq!(verdict(manager.post_update(&staff, "pub", &incident.id, update).await), *expected, "{why}");
-            assert_eq!(statuses(&pages)[0], ("api".into(), *api), "{why}");
+            assert_eq!(pages.statuses()[0], ("api".into(), *api), "{why}");
         }
     }
 

@@ -710,3 +710,6 @@ impl StatusDesk {
         Ok(moved)
     }
 }
+
+#[cfg(test)]
+mod desk_tests;
