@@ -168,6 +168,8 @@ pub struct Slack {
     pub shared: Mutex<Vec<(String, Vec<String>)>>,
     /// Messages pinned: (channel, timestamp).
     pub pinned: Mutex<Vec<(String, String)>>,
+    /// Marked thread posts: (channel, thread, mark, timestamp).
+    pub marked: Mutex<Vec<(String, String, String, String)>>,
 }
 
 #[async_trait]
@@ -184,6 +186,20 @@ impl SlackDirectory for Slack {
         let mut posts = self.posts.lock().unwrap();
         posts.push((channel.into(), thread_ts.map(String::from), text.into()));
         Ok(format!("9000.{}", posts.len()))
+    }
+
+    async fn post_marked(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<String, SendError> {
+        let ts = self.post(channel, Some(thread_ts), text).await?;
+        self.marked.lock().unwrap().push((channel.into(), thread_ts.into(), mark.into(), ts.clone()));
+        Ok(ts)
+    }
+
+    async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError> {
+        let marked = self.marked.lock().unwrap();
+        Ok(marked
+            .iter()
+            .find(|(c, t, m, _)| (c.as_str(), t.as_str(), m.as_str()) == (channel, thread_ts, mark))
+            .map(|(.., ts)| ts.clone()))
     }
 
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
