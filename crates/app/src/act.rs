@@ -1,12 +1,12 @@
 //! One way to act on a ticket, for every door. A door's only job is to prove who is acting
-//! — a token, a session, a signed link, a Slack member, a phone caller — and to hand that
+//! — a token, a session, a signed link, a chat member, a phone caller — and to hand that
 //! [`Principal`] to [`TicketDesk::act`] with what was asked ([`Command`]s). `act` reads the
 //! ticket once, asks the access policy about every command, checks what the commands name
 //! (a comment's size, an assignee, a bridge's address and who joined it), rate-limits the
 //! customer's page, and records the events as one change: all of them, or none.
 //!
 //! A deactivated account is no principal at all ([`Principal::new`]): whatever a door
-//! proved — an unexpired link, a linked Slack member — it acts on nothing.
+//! proved — an unexpired link, a linked chat member — it acts on nothing.
 
 use crate::desk::{AppError, Recorded};
 use crate::ports::{Accounts, Commands, Queries, Safeguards};
@@ -37,8 +37,9 @@ pub enum Proof {
     Session,
     /// A signed, expiring one-click link sent to the person.
     SignedLink,
-    /// A Slack member whose email Slack confirmed is the person's, or whom an admin linked.
-    SlackMember,
+    /// A member of a chat service (the org's channel's or a direct message's: Slack today)
+    /// whose email the service confirmed is the person's, or whom an admin linked.
+    ChannelMember,
     /// The phone line: the person answered a call put through to their number.
     Phone,
     /// The phone line: a caller who keyed in their org's phone PIN — a member of the org,

@@ -1,11 +1,12 @@
-//! The org's shared Slack channel as a way in. The Events API door stores each channel
-//! message before it answers Slack (the [`ChatRoom`] port; a retried event, same `event_id`,
-//! is stored once); [`ChatDesk`] then turns it into ticket events: a customer's top-level
+//! The org's shared channel as a way in, whatever its kind (Slack today: its ids, threads and
+//! formatting stay in `stringer_integrations::slack`). The channel's door stores each channel
+//! message before it answers (the [`ChatRoom`] port; a retried event, same `event_id`, is
+//! stored once); [`ChatDesk`] then turns it into ticket events: a customer's top-level
 //! message in the org's channel opens a ticket and the desk answers in its thread; a reply in
 //! that thread becomes a public comment (the customer's message, or a staff reply). The
 //! `/stringer` slash command ([`ChatDesk::command`]) opens, pages, tells a ticket's state
-//! and who is on call. Who is who comes from Slack's confirmed email addresses, never from
-//! a member ID a user typed; what anyone may do is the access policy's answer.
+//! and who is on call. Who is who comes from the email addresses the channel confirmed (the
+//! [`ChannelDirectory`]), never from a member ID a user typed; what anyone may do is the access policy's answer.
 
 use crate::act::{ActError, Command, PageOutcome, Principal, Proof, TicketDesk, TicketRef, in_flight_words};
 use crate::delivery::SendError;
@@ -29,19 +30,20 @@ pub const MAX_PROCESS_ATTEMPTS: i64 = 5;
 /// The longest message text kept.
 pub const MAX_TEXT: usize = 40_000;
 
-/// A message posted in a channel, as Slack's Events API told it.
+/// A message posted in a channel, as the channel's door told it. Its ids are the channel's
+/// own, opaque here (for Slack: the channel id, the message's `ts`, the thread's `thread_ts`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatMessage {
-    /// Slack's event id (retries carry the same).
+    /// The channel's event id (retries carry the same).
     pub event_id: String,
     /// The channel's id.
     pub channel: String,
-    /// The Slack member who wrote it.
+    /// The channel member who wrote it.
     pub user: String,
-    /// Its timestamp (Slack's message id within the channel).
-    pub ts: String,
-    /// The thread it replies in (`None` for a top-level message).
-    pub thread_ts: Option<String>,
+    /// The message's id within the channel.
+    pub message_id: String,
+    /// The id of the thread it replies in (`None` for a top-level message).
+    pub thread: Option<String>,
     /// What it says.
     pub text: String,
     /// When it was received (Unix milliseconds).
@@ -64,7 +66,7 @@ pub struct ChatRecord {
 pub enum Accepted {
     /// Stored for processing.
     New,
-    /// Its event was stored already from a request signed otherwise: Slack retrying.
+    /// Its event was stored already from a request signed otherwise: the channel retrying.
     Retry,
     /// The very request that stored it, again: a replay.
     Replay,
@@ -75,8 +77,8 @@ pub enum Accepted {
 #[async_trait]
 pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> {
     /// Stores a message for processing, with the signature of the request that brought it
-    /// (one write, so a busy server still answers Slack at once); a second request for the
-    /// same event is Slack's retry, or a replay when its signature is the same.
+    /// (one write, so a busy server still answers the channel at once); a second request for
+    /// the same event is the channel's retry, or a replay when its signature is the same.
     async fn accept_message(&self, message: &ChatMessage, signature: &str) -> Result<Accepted, StoreError>;
     /// Records, in one write, what became of messages (each: its id, what it came to in
     /// words, the ticket it opened or joined); they are not claimed again.
@@ -87,13 +89,13 @@ pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> {
     async fn set_channel_org(&self, channel: &str, org: &OrgSlug) -> Result<(), StoreError>;
     /// The channel id learned for an org's shared channel.
     async fn channel_org_id(&self, org: &OrgSlug) -> Result<Option<String>, StoreError>;
-    /// The ticket a thread (channel, thread timestamp) belongs to.
-    async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError>;
+    /// The ticket a thread (channel, thread id) belongs to.
+    async fn thread_ticket(&self, channel: &str, thread: &str) -> Result<Option<TicketId>, StoreError>;
     /// Binds a thread to a ticket at `at` (a second binding of the same thread is ignored).
     async fn set_thread_ticket(
         &self,
         channel: &str,
-        thread_ts: &str,
+        thread: &str,
         ticket: &TicketId,
         at: i64,
     ) -> Result<(), StoreError>;
@@ -153,12 +155,12 @@ pub struct ThreadUpdate {
     pub body: String,
     /// The thread's channel.
     pub channel: String,
-    /// The thread.
-    pub thread_ts: String,
+    /// The thread's id.
+    pub thread: String,
 }
 
 /// How far back (seconds) a ticket must have changed for its thread to be told of it: a
-/// day, so that each round reads only live threads (an update Slack could not take for a
+/// day, so that each round reads only live threads (an update the channel could not take for a
 /// whole day is left out).
 pub const THREAD_UPDATE_WINDOW: i64 = 86_400;
 
@@ -186,26 +188,28 @@ pub struct ThreadEvent {
     pub body: String,
     /// The thread's channel.
     pub channel: String,
-    /// The thread.
-    pub thread_ts: String,
+    /// The thread's id.
+    pub thread: String,
 }
 
-/// What the desk asks Slack's Web API (the Slack app implements it).
+/// What the desk asks of the org's channel's service: names, members, posts (each kind's
+/// client implements it; Slack's Web API calls are named beside each method).
 #[async_trait]
-pub trait SlackDirectory: Send + Sync {
+pub trait ChannelDirectory: Send + Sync {
     /// A channel's name without `#` (`conversations.info`).
     async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError>;
-    /// A member's email address, when Slack has confirmed it (`users.info`).
+    /// A member's email address, when the service has confirmed it (`users.info`).
     async fn member_email(&self, member: &str) -> Result<Option<String>, SendError>;
     /// Posts `text` in a channel, in a thread when given (`chat.postMessage`); answers the
-    /// message's timestamp.
-    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError>;
-    /// Posts `text` in a thread under `mark`, carried as the message's metadata so the post
-    /// can be found there again (`chat.postMessage`); answers the message's timestamp.
-    async fn post_marked(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<String, SendError>;
-    /// The timestamp of the message posted in a thread under `mark`, if it is there
+    /// message's id.
+    async fn post(&self, channel: &str, thread: Option<&str>, text: &str) -> Result<String, SendError>;
+    /// Posts `text` in a thread under `mark`, carried with the message (Slack: as its
+    /// metadata) so the post can be found there again (`chat.postMessage`); answers the
+    /// message's id.
+    async fn post_marked(&self, channel: &str, thread: &str, text: &str, mark: &str) -> Result<String, SendError>;
+    /// The id of the message posted in a thread under `mark`, if it is there
     /// (`conversations.replies`, page by page).
-    async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError>;
+    async fn find_marked(&self, channel: &str, thread: &str, mark: &str) -> Result<Option<String>, SendError>;
     /// Creates a channel (`conversations.create`), private when asked; `None` when the name
     /// is taken.
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError>;
@@ -216,11 +220,17 @@ pub trait SlackDirectory: Send + Sync {
     /// Invites members of the workspace to a channel (`conversations.invite`; those in it
     /// already are no error).
     async fn invite(&self, channel: &str, members: &[String]) -> Result<(), SendError>;
-    /// Invites people outside the workspace by email through Slack Connect
-    /// (`conversations.inviteShared`); refused where the workspace does not allow it.
+    /// Invites people outside the workspace by email (Slack Connect's
+    /// `conversations.inviteShared`); refused where the workspace does not allow it.
     async fn invite_shared(&self, channel: &str, emails: &[String]) -> Result<(), SendError>;
     /// Pins a message (`pins.add`).
-    async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError>;
+    async fn pin(&self, channel: &str, message: &str) -> Result<(), SendError>;
+    /// A member named in a post so that the service shows who (Slack: `<@U024BE7LH>`).
+    fn mention(&self, member: &str) -> String;
+    /// A link to `url` shown as `text` (Slack: `<url|text>`).
+    fn link(&self, url: &str, text: &str) -> String;
+    /// Text set in bold (Slack: `*text*`).
+    fn bold(&self, text: &str) -> String;
 }
 
 /// What a channel kickoff did.
@@ -234,15 +244,15 @@ pub struct Kickoff {
     pub invited: Vec<String>,
     /// Staff who could not be invited, with why.
     pub not_invited: Vec<String>,
-    /// The customer admins invited through Slack Connect.
+    /// The customer admins invited from outside the workspace.
     pub shared_with: Vec<String>,
-    /// Why Slack Connect invitations were not sent, when they were not.
+    /// Why invitations from outside the workspace were not sent, when they were not.
     pub shared_refused: Option<String>,
-    /// The pinned welcome message's timestamp.
+    /// The pinned welcome message's id.
     pub welcome: String,
 }
 
-/// A slash command as Slack posts it.
+/// A slash command as the channel's door hands it in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlashCommand {
     /// The channel it was typed in.
@@ -318,7 +328,7 @@ impl WayIn for ChatDesk {
         Ok(vec![(); firsts.len()])
     }
 
-    /// Processes one message. A store or Slack failure leaves it pending for the next
+    /// Processes one message. A store or channel failure leaves it pending for the next
     /// claim (until [`MAX_PROCESS_ATTEMPTS`]; then it is settled as failed).
     async fn process(&self, _: &mut (), r: &ChatRecord) -> Result<(String, Option<TicketId>), AppError> {
         match self.decide(&r.message).await {
@@ -343,10 +353,10 @@ impl WayIn for ChatDesk {
 pub struct ChatDesk {
     /// The application's ports.
     pub ports: ChatPorts,
-    /// Acts on tickets as the member Slack vouched for.
+    /// Acts on tickets as the member the channel vouched for.
     pub tickets: TicketDesk,
-    /// Slack's Web API.
-    pub slack: Arc<dyn SlackDirectory>,
+    /// The channel's service (Slack's Web API today).
+    pub directory: Arc<dyn ChannelDirectory>,
     /// The server's public address, for links in replies.
     pub public_url: String,
 }
@@ -357,9 +367,9 @@ impl ChatDesk {
             return Ok(("ignored: not an org's shared channel".into(), None));
         };
         let Some(user) = self.member(&m.user, &org).await? else {
-            return Ok(("ignored: the Slack member has no Stringer account with a confirmed email".into(), None));
+            return Ok(("ignored: the channel member has no Stringer account with a confirmed email".into(), None));
         };
-        let thread = m.thread_ts.as_deref().filter(|t| *t != m.ts);
+        let thread = m.thread.as_deref().filter(|t| *t != m.message_id);
         match thread {
             Some(thread) => match self.ports.chat.thread_ticket(&m.channel, thread).await? {
                 Some(ticket) => self.comment(m, &user, &ticket).await,
@@ -371,27 +381,27 @@ impl ChatDesk {
     }
 
     /// The org of a channel: learned before, or the org whose shared channel has the name
-    /// Slack gives the id.
+    /// the channel's service gives the id.
     async fn org_of_channel(&self, channel: &str) -> Result<Option<OrgRecord>, AppError> {
         if let Some(slug) = self.ports.chat.channel_org(channel).await? {
             return Ok(self.ports.accounts.org(&slug).await?);
         }
-        let name = self.slack.channel_name(channel).await.map_err(slack_failed)?;
+        let name = self.directory.channel_name(channel).await.map_err(channel_failed)?;
         let Some(name) = name else { return Ok(None) };
         let orgs = self.ports.accounts.orgs().await?;
-        let found = orgs.into_iter().find(|o| {
-            o.slack_channel.as_deref().is_some_and(|c| c.trim_start_matches('#').eq_ignore_ascii_case(&name))
-        });
+        let found = orgs
+            .into_iter()
+            .find(|o| o.channel.as_deref().is_some_and(|c| c.trim_start_matches('#').eq_ignore_ascii_case(&name)));
         if let Some(org) = &found {
             self.ports.chat.set_channel_org(channel, &org.slug).await?;
         }
         Ok(found)
     }
 
-    /// The Stringer user a Slack member is: by the email address Slack confirmed, the org's
+    /// The Stringer user a channel member is: by the email address the service confirmed, the org's
     /// user or a staff user.
     async fn member(&self, member: &str, org: &OrgRecord) -> Result<Option<UserRecord>, AppError> {
-        let Some(email) = self.slack.member_email(member).await.map_err(slack_failed)? else { return Ok(None) };
+        let Some(email) = self.directory.member_email(member).await.map_err(channel_failed)? else { return Ok(None) };
         let user = match self.ports.accounts.login_account(&email, Some(&org.slug)).await? {
             Some(customer) => Some(customer),
             // Else the staff account (staff accounts sort first).
@@ -432,10 +442,13 @@ impl ChatDesk {
                 return Err(e);
             }
         }
-        self.ports.chat.set_thread_ticket(&m.channel, &m.ts, &id, self.ports.commands.now().as_second()).await?;
+        self.ports
+            .chat
+            .set_thread_ticket(&m.channel, &m.message_id, &id, self.ports.commands.now().as_second())
+            .await?;
         let (ticket, _) =
             self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-        // Answered once: a retry after Slack failed to take the answer posts it then.
+        // Answered once: a retry after the channel failed to take the answer posts it then.
         let mark = format!("opened:{id}");
         if !self.ports.chat.posted(&mark).await? {
             let text = format!(
@@ -445,7 +458,7 @@ impl ChatDesk {
                 self.first_response(&ticket),
                 self.link(&ticket)
             );
-            self.post_in_thread(&m.channel, &m.ts, &text, &mark).await?;
+            self.post_in_thread(&m.channel, &m.message_id, &text, &mark).await?;
         }
         Ok((format!("opened {}", ticket.key()), Some(id)))
     }
@@ -461,7 +474,7 @@ impl ChatDesk {
         let Some(found) = self.tickets.lookup(&TicketRef::Id(ticket.clone())).await? else {
             return Ok(("ignored: the thread's ticket is gone".into(), None));
         };
-        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::SlackMember)
+        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::ChannelMember)
             .filter(|who| who.allowed(Action::CommentPublic, Some(found.object())))
         else {
             return Ok(("ignored: the member may not comment on this ticket".into(), Some(ticket.clone())));
@@ -513,7 +526,7 @@ impl ChatDesk {
                 "ticket.resolved" => format!("{key} was resolved. If it is not, reply in this thread."),
                 _ => format!("{key} was reopened."),
             };
-            self.post_in_thread(&e.channel, &e.thread_ts, &text, &e.mark).await?;
+            self.post_in_thread(&e.channel, &e.thread, &text, &e.mark).await?;
         }
         let updates = self.ports.chat.thread_updates(since, limit).await?;
         for u in &updates {
@@ -522,27 +535,28 @@ impl ChatDesk {
                 || u.author.to_string(),
                 |a| if a.org.is_some() { a.name } else { format!("{} (support)", a.name) },
             );
-            let text = format!("*{who}*: {}", u.body.chars().take(MAX_TEXT).collect::<String>());
-            self.post_in_thread(&u.channel, &u.thread_ts, &text, &u.comment).await?;
+            let text = format!("{}: {}", self.directory.bold(&who), u.body.chars().take(MAX_TEXT).collect::<String>());
+            self.post_in_thread(&u.channel, &u.thread, &text, &u.comment).await?;
         }
         Ok(events.len() + updates.len())
     }
 
     /// Posts `text` into a thread once under `mark`, even across a kill: the post is first
     /// recorded as tried (`try:` and the mark), so one tried before — which may have reached
-    /// Slack before the kill took its record — is looked for in the thread first and posted
-    /// only when it is not there. A first try costs no look. Then it is recorded under `mark`.
-    async fn post_in_thread(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<(), AppError> {
+    /// the channel before the kill took its record — is looked for in the thread first and
+    /// posted only when it is not there. A first try costs no look. Then it is recorded under
+    /// `mark`.
+    async fn post_in_thread(&self, channel: &str, thread: &str, text: &str, mark: &str) -> Result<(), AppError> {
         let chat = &self.ports.chat;
         let tried = format!("try:{mark}");
         let found = if chat.posted(&tried).await? {
-            self.slack.find_marked(channel, thread_ts, mark).await.map_err(slack_failed)?
+            self.directory.find_marked(channel, thread, mark).await.map_err(channel_failed)?
         } else {
             chat.mark_posted(&tried, self.ports.commands.now().as_second()).await?;
             None
         };
         if found.is_none() {
-            self.slack.post_marked(channel, thread_ts, text, mark).await.map_err(slack_failed)?;
+            self.directory.post_marked(channel, thread, text, mark).await.map_err(channel_failed)?;
         }
         chat.mark_posted(mark, self.ports.commands.now().as_second()).await?;
         Ok(())
@@ -557,33 +571,35 @@ impl ChatDesk {
     }
 
     /// Kicks off an org's shared channel: creates it if missing, invites its TAM and named
-    /// engineers, invites the org's admins through Slack Connect where the workspace allows
+    /// engineers, invites the org's admins from outside the workspace where it allows
     /// it, and posts and pins the welcome message. Running it again invites anyone missing
     /// and posts the welcome anew.
     pub async fn kickoff(&self, org: &OrgRecord) -> Result<Kickoff, AppError> {
-        let Some(channel_name) = org.slack_channel.as_deref().map(|c| c.trim_start_matches('#').to_string()) else {
-            return Err(AppError::Rejected(format!("org {} has no Slack channel", org.slug)));
+        let Some(channel_name) = org.channel.as_deref().map(|c| c.trim_start_matches('#').to_string()) else {
+            return Err(AppError::Rejected(format!("org {} has no shared channel", org.slug)));
         };
         let mut done = Kickoff::default();
         let known = match self.ports.chat.channel_org_id(&org.slug).await? {
             Some(id) => Some(id),
-            None => self.slack.find_channel(&channel_name).await.map_err(slack_failed)?,
+            None => self.directory.find_channel(&channel_name).await.map_err(channel_failed)?,
         };
         done.channel = match known {
             Some(id) => id,
             // A federal org's channel is private: only those invited see its pages.
             None => match self
-                .slack
+                .directory
                 .create_channel(&channel_name, org.deployment == Deployment::Federal)
                 .await
-                .map_err(slack_failed)?
+                .map_err(channel_failed)?
             {
                 Some(id) => {
                     done.created = true;
                     id
                 }
-                None => self.slack.find_channel(&channel_name).await.map_err(slack_failed)?.ok_or_else(|| {
-                    AppError::Rejected(format!("Slack says #{channel_name} is taken but lists no such channel"))
+                None => self.directory.find_channel(&channel_name).await.map_err(channel_failed)?.ok_or_else(|| {
+                    AppError::Rejected(format!(
+                        "the channel service says #{channel_name} is taken but lists no such channel"
+                    ))
                 })?,
             },
         };
@@ -591,16 +607,16 @@ impl ChatDesk {
         let mut members = Vec::new();
         for id in org.tam.iter().chain(org.named_engineers.iter()) {
             let Some(user) = self.ports.accounts.user(id).await? else { continue };
-            match self.slack.member_by_email(&user.email).await.map_err(slack_failed)? {
+            match self.directory.member_by_email(&user.email).await.map_err(channel_failed)? {
                 Some(member) => {
                     members.push(member);
                     done.invited.push(user.id.to_string());
                 }
-                None => done.not_invited.push(format!("{}: no Slack member has the address {}", user.id, user.email)),
+                None => done.not_invited.push(format!("{}: no channel member has the address {}", user.id, user.email)),
             }
         }
         if !members.is_empty() {
-            self.slack.invite(&done.channel, &members).await.map_err(slack_failed)?;
+            self.directory.invite(&done.channel, &members).await.map_err(channel_failed)?;
         }
         let admins: Vec<String> = self
             .ports
@@ -612,14 +628,14 @@ impl ChatDesk {
             .map(|u| u.email)
             .collect();
         if !admins.is_empty() {
-            match self.slack.invite_shared(&done.channel, &admins).await {
+            match self.directory.invite_shared(&done.channel, &admins).await {
                 Ok(()) => done.shared_with = admins,
                 Err(e) => done.shared_refused = Some(e.to_string()),
             }
         }
         let welcome = self.welcome(org).await?;
-        done.welcome = self.slack.post(&done.channel, None, &welcome).await.map_err(slack_failed)?;
-        self.slack.pin(&done.channel, &done.welcome).await.map_err(slack_failed)?;
+        done.welcome = self.directory.post(&done.channel, None, &welcome).await.map_err(channel_failed)?;
+        self.directory.pin(&done.channel, &done.welcome).await.map_err(channel_failed)?;
         Ok(done)
     }
 
@@ -683,10 +699,10 @@ impl ChatDesk {
         };
         let Some(user) = self.member(presser, &org).await? else {
             return Ok(Reply::private(
-                "Slack has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+                "The channel has not confirmed an email address of yours that belongs to a Stringer account of this org.",
             ));
         };
-        if let Some(ticket) = self.ports.chat.thread_ticket(&message.channel, &message.ts).await? {
+        if let Some(ticket) = self.ports.chat.thread_ticket(&message.channel, &message.message_id).await? {
             let key = self.ports.queries.ticket(&ticket).await?.map(|(t, _)| t.key().to_string()).unwrap_or_default();
             return Ok(Reply::private(format!("This message is ticket {key}'s already.")));
         }
@@ -706,7 +722,7 @@ impl ChatDesk {
         };
         let Some(user) = self.member(&c.user, &org).await? else {
             return Ok(Reply::private(
-                "Slack has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+                "The channel has not confirmed an email address of yours that belongs to a Stringer account of this org.",
             ));
         };
         let text = c.text.trim();
@@ -747,8 +763,8 @@ impl ChatDesk {
         let (ticket, _) =
             self.ports.queries.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
         Ok(Reply::public(format!(
-            "<@{}> opened {} (severity {}): {}. {}",
-            c.user,
+            "{} opened {} (severity {}): {}. {}",
+            self.directory.mention(&c.user),
             ticket.key(),
             ticket.state.severity,
             self.first_response(&ticket),
@@ -779,7 +795,7 @@ impl ChatDesk {
         // A refusal never names a ticket the member may not see: it answers as for none.
         let none = || Ok(Reply::private("No such open ticket of this org."));
         let Some(ticket) = ticket else { return none() };
-        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::SlackMember) else {
+        let Some(who) = Principal::new(user.clone(), Scopes::READ_WRITE, Proof::ChannelMember) else {
             return none();
         };
         // Read again with its own org's deployment: the ticket named may be another org's.
@@ -801,7 +817,12 @@ impl ChatDesk {
             }
             _ => {}
         }
-        Ok(Reply::public(format!("<@{}> paged on-call for {}. {}", c.user, ticket.key(), self.link(&ticket))))
+        Ok(Reply::public(format!(
+            "{} paged on-call for {}. {}",
+            self.directory.mention(&c.user),
+            ticket.key(),
+            self.link(&ticket)
+        )))
     }
 
     async fn command_status(&self, user: &UserRecord, which: &str) -> Result<Reply, AppError> {
@@ -860,18 +881,19 @@ impl ChatDesk {
         if self.public_url.is_empty() {
             String::new()
         } else {
-            format!("<{}/tickets/{}|Open {}>", self.public_url.trim_end_matches('/'), t.key(), t.key())
+            let url = format!("{}/tickets/{}", self.public_url.trim_end_matches('/'), t.key());
+            self.directory.link(&url, &format!("Open {}", t.key()))
         }
     }
 }
 
-fn slack_failed(e: SendError) -> AppError {
-    AppError::Store(StoreError::Backend(format!("Slack: {e}")))
+fn channel_failed(e: SendError) -> AppError {
+    AppError::Store(StoreError::Backend(format!("the org's channel: {e}")))
 }
 
 /// An id derived from a message's event: the same on every try.
 fn message_id(prefix: &str, m: &ChatMessage) -> String {
-    seeded_ulid(prefix, m.received_at_ms, &format!("{prefix}|{}|{}", m.event_id, m.ts))
+    seeded_ulid(prefix, m.received_at_ms, &format!("{prefix}|{}|{}", m.event_id, m.message_id))
 }
 
 /// The reply to a customer page the contract refused: why, and when the line opens if ever.
@@ -893,7 +915,7 @@ impl Carrier<OwedKickoff> for ChatDesk {
         };
         Ok(match outcome {
             Ok(done) => {
-                tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "Slack channel kicked off");
+                tracing::info!(org = %k.org, channel = %done.channel, created = done.created, invited = done.invited.len(), "org channel kicked off");
                 Tried::Sent(None)
             }
             Err(e) => Tried::Failed(SendError::Temporary(e.to_string())),

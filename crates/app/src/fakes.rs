@@ -178,7 +178,7 @@ pub fn org(slug: &str, tier: &str) -> OrgRecord {
         deployment: Deployment::Shared,
         tam: None,
         named_engineers: Vec::new(),
-        slack_channel: None,
+        channel: None,
         email_tag: slug.into(),
         created_at: 0,
     }

@@ -64,8 +64,8 @@ pub struct Packet {
     pub deployment: &'static str,
     /// Where to reach us.
     pub reach: Reach,
-    /// The shared Slack channel.
-    pub slack_channel: Option<String>,
+    /// The org's shared channel.
+    pub channel: Option<String>,
     /// The TAM.
     pub tam: Option<Contact>,
     /// The named engineers.
@@ -285,7 +285,7 @@ pub fn packet(
             Deployment::Federal => "a federal deployment",
         },
         reach,
-        slack_channel: org.slack_channel.clone(),
+        channel: org.channel.clone(),
         tam: tam.map(Contact::from),
         engineers: engineers.iter().map(Contact::from).collect(),
         severities,
@@ -341,7 +341,7 @@ fn reach_lines(p: &Packet) -> Vec<(&'static str, String)> {
     if let Some(mail) = &p.reach.support_mail {
         lines.push(("Email", mail.clone()));
     }
-    if let Some(channel) = &p.slack_channel {
+    if let Some(channel) = &p.channel {
         lines.push(("Slack", format!("{channel}, shared with your team")));
     }
     if let Some(line) = p.reach.phone_line.as_ref().filter(|_| p.line_at_once) {

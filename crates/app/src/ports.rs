@@ -1,4 +1,4 @@
-//! The ports the fronts (web, Slack, and later mail and phone intake) use, as object-safe
+//! The ports the fronts (web, the org's channel, mail and phone intake) use, as object-safe
 //! traits so a front holds `Arc<dyn …>` and never names a store: [`Commands`] changes tickets
 //! (the [`crate::Desk`]), [`Queries`] is the read port, [`Accounts`] holds orgs, users,
 //! tokens and sessions, [`OnCall`] schedules and contact methods, [`Inquiries`] the general
@@ -197,7 +197,7 @@ pub trait Accounts: Send + Sync {
     async fn touch_session(&self, id_hash: &str, at: i64) -> Result<(), StoreError>;
     /// Ends a session (sign-out).
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError>;
-    /// Changes an org's name, tier, deployment, TAM, named engineers, Slack channel and email
+    /// Changes an org's name, tier, deployment, TAM, named engineers, shared channel and email
     /// tag, recording who did; false when there is no such org.
     async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError>;
     /// The account a sign-in with `email` is for: in `org` when given, else the staff

@@ -22,8 +22,9 @@ pub struct OrgRecord {
     pub tam: Option<UserId>,
     /// Named on-call engineers.
     pub named_engineers: Vec<UserId>,
-    /// The shared Slack channel.
-    pub slack_channel: Option<String>,
+    /// The name of the org's shared channel, e.g. `#stringer-acme` (a Slack channel today;
+    /// the API and the `orgs.slack_channel` column keep Slack's word).
+    pub channel: Option<String>,
     /// The routing tag of the org's support address (`support+TAG@…`).
     pub email_tag: String,
     /// Unix seconds.
@@ -93,7 +94,7 @@ pub struct InvitationRecord {
 
 impl UserRecord {
     /// The user as the access policy's actor when they come through a channel that only
-    /// names them (a mail's `From`, a Slack member's confirmed email): they may read and
+    /// names them (a mail's `From`, a chat member's confirmed email): they may read and
     /// write, never administer — such a name is a weaker credential than a password.
     pub fn as_sender(&self) -> Actor<'_> {
         Actor {
@@ -437,13 +438,13 @@ pub struct TestPage {
     pub at: i64,
 }
 
-/// A delivery of a ticket's notice to a person (or the org's Slack channel), as the console
+/// A delivery of a ticket's notice to a person (or the org's shared channel), as the console
 /// shows it: who, how, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryRecord {
     /// The idempotency key.
     pub id: String,
-    /// The person (`org:<slug>` for the org's Slack channel).
+    /// The person (`org:<slug>` for the org's shared channel).
     pub user_id: String,
     /// How.
     pub kind: MethodKind,

@@ -63,9 +63,9 @@ pub struct Config {
     /// The longest pause of the timer sweep: timers written by other instances are seen
     /// within it.
     pub tick: Duration,
-    /// Whether pages routed via an org's Slack channel are posted there (a Slack app is
-    /// configured).
-    pub slack_channels: bool,
+    /// Whether pages routed via an org's shared channel are posted there (the channel's app
+    /// is configured).
+    pub org_channels: bool,
     /// How long a finished idempotency key is remembered.
     pub idempotency_expiry_seconds: i64,
     /// Our mail domains and reply-address signer: customer letters are sent when set.
@@ -91,12 +91,12 @@ pub struct Intakes {
     pub mail: Arc<MailDesk>,
     /// Monitoring signals.
     pub alerts: Arc<AlertDesk>,
-    /// Messages from the orgs' shared Slack channels (when the Slack app has a bot token).
+    /// Messages from the orgs' shared channels (when the channel's app can read them).
     pub chat: Option<Arc<ChatDesk>>,
     /// Status pages: the clock starts and completes their scheduled maintenances, reminds
     /// subscribers of those about to begin, and sends subscribers their notices.
     pub status: Notifier,
-    /// Post-incident reports: the herald announces published ones (the org's Slack
+    /// Post-incident reports: the herald announces published ones (the org's shared
     /// channel, its admins' mail).
     pub reports: Herald,
     /// Letters to orgs' people: quarterly reviews mailed when a quarter ends, welcome packets.
@@ -176,12 +176,12 @@ where
             }),
             supervise(sup, s.clone(), {
                 let (store, dispatched, written) = (store.clone(), dispatched.clone(), bells.outbox.clone());
-                let (correspondence, slack_channels) = (config.correspondence.clone(), config.slack_channels);
+                let (correspondence, org_channels) = (config.correspondence.clone(), config.org_channels);
                 move || Dispatcher {
                     store: store.clone(),
                     links: links.clone(),
                     correspondence: correspondence.clone(),
-                    slack_channels,
+                    slack_channels: org_channels,
                     written: written.clone(),
                     dispatched: dispatched.clone(),
                 }
@@ -206,7 +206,7 @@ where
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
         ];
-        // Without a Slack bot token channel messages wait, stored: there is no chat cycle.
+        // Without the channel's app channel messages wait, stored: there is no chat cycle.
         if let Some(chat) = chat {
             tasks
                 .push(supervise(sup, s.clone(), move || ChatIntake { chat: chat.clone(), stored: bells.chat.clone() }));

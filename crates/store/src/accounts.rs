@@ -24,7 +24,7 @@ fn org_from(row: &AnyRow) -> Result<OrgRecord, StoreError> {
         deployment: row.named("deployment")?,
         tam: row.col::<Option<String>>("tam")?.map(UserId),
         named_engineers: named.into_iter().map(UserId).collect(),
-        slack_channel: row.col("slack_channel")?,
+        channel: row.col("channel")?,
         email_tag: row.col("email_tag")?,
         created_at: row.col("created_at")?,
     })
@@ -87,7 +87,7 @@ pub(crate) fn insert_err(e: sqlx::Error, what: &str) -> StoreError {
     }
 }
 
-const ORG_COLUMNS: &str = "slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at";
+const ORG_COLUMNS: &str = "slug, name, tier, deployment, tam, named_engineers, channel, email_tag, created_at";
 pub(crate) const USER_COLUMNS: &str =
     "id, email, name, role, org, federal_cleared, password_hash, created_at, time_zone, deactivated_at";
 const SESSION_COLUMNS: &str = "id_hash, user_id, csrf, created_at, last_seen_at, expires_at";
@@ -114,7 +114,7 @@ impl Accounts for SqlStore {
         .bind(name_of(&org.deployment))
         .bind(org.tam.as_ref().map(UserId::as_str))
         .bind(json(&named))
-        .bind(&org.slack_channel)
+        .bind(&org.channel)
         .bind(&org.email_tag)
         .bind(org.created_at)
         .bind(actor.map(UserId::as_str))
@@ -507,14 +507,14 @@ impl Accounts for SqlStore {
     async fn update_org(&self, org: &OrgRecord, actor: &UserId, at: i64) -> Result<bool, StoreError> {
         let named: Vec<&str> = org.named_engineers.iter().map(UserId::as_str).collect();
         let done = sqlx::query(
-            "UPDATE orgs SET name = $1, tier = $2, deployment = $3, tam = $4, named_engineers = $5, slack_channel = $6, email_tag = $7, updated_at = $8, updated_by = $9 WHERE slug = $10",
+            "UPDATE orgs SET name = $1, tier = $2, deployment = $3, tam = $4, named_engineers = $5, channel = $6, email_tag = $7, updated_at = $8, updated_by = $9 WHERE slug = $10",
         )
         .bind(&org.name)
         .bind(org.tier.as_str())
         .bind(name_of(&org.deployment))
         .bind(org.tam.as_ref().map(UserId::as_str))
         .bind(json(&named))
-        .bind(&org.slack_channel)
+        .bind(&org.channel)
         .bind(&org.email_tag)
         .bind(at)
         .bind(actor.as_str())

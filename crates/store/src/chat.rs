@@ -1,6 +1,6 @@
-//! The orgs' shared Slack channels as a way in: stored channel messages (once per Slack
-//! event id, claimed with a lease), the channels' orgs and the threads' tickets — the
-//! [`ChatRoom`] port.
+//! The orgs' shared channels as a way in: stored channel messages (once per channel event
+//! id, claimed with a lease), the channels' orgs and the threads' tickets — the [`ChatRoom`]
+//! port.
 
 use crate::drop_box::Pending;
 use crate::rows::RowExt;
@@ -13,7 +13,7 @@ use stringer_app::chat::{
 };
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
-const COLUMNS: &str = "id, event_id, channel, member, ts, thread_ts, body, received_at_ms, attempts";
+const COLUMNS: &str = "id, event_id, channel, member, message_id, thread, body, received_at_ms, attempts";
 
 impl Pending for ChatRecord {
     const TABLE: &'static str = "chat_messages";
@@ -34,8 +34,8 @@ fn record_from(r: &AnyRow) -> Result<ChatRecord, StoreError> {
             event_id: r.col("event_id")?,
             channel: r.col("channel")?,
             user: r.col("member")?,
-            ts: r.col("ts")?,
-            thread_ts: r.col("thread_ts")?,
+            message_id: r.col("message_id")?,
+            thread: r.col("thread")?,
             text: r.col("body")?,
             received_at_ms: r.col("received_at_ms")?,
         },
@@ -46,15 +46,15 @@ fn record_from(r: &AnyRow) -> Result<ChatRecord, StoreError> {
 impl ChatRoom for SqlStore {
     async fn accept_message(&self, m: &ChatMessage, signature: &str) -> Result<Accepted, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO chat_messages (event_id, signature, channel, member, ts, thread_ts, body, received_at_ms, \
+            "INSERT INTO chat_messages (event_id, signature, channel, member, message_id, thread, body, received_at_ms, \
              state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(&m.event_id)
         .bind(signature)
         .bind(&m.channel)
         .bind(&m.user)
-        .bind(&m.ts)
-        .bind(&m.thread_ts)
+        .bind(&m.message_id)
+        .bind(&m.thread)
         .bind(&m.text)
         .bind(m.received_at_ms)
         .execute(&self.write)
@@ -111,24 +111,24 @@ impl ChatRoom for SqlStore {
         self.row(sqlx::query(sql).bind(org.as_str()), |r| r.col::<String>("channel")).await
     }
 
-    async fn thread_ticket(&self, channel: &str, thread_ts: &str) -> Result<Option<TicketId>, StoreError> {
-        let sql = "SELECT ticket_id FROM chat_threads WHERE channel = $1 AND thread_ts = $2";
-        self.row(sqlx::query(sql).bind(channel).bind(thread_ts), |r| Ok(TicketId(r.col("ticket_id")?))).await
+    async fn thread_ticket(&self, channel: &str, thread: &str) -> Result<Option<TicketId>, StoreError> {
+        let sql = "SELECT ticket_id FROM chat_threads WHERE channel = $1 AND thread = $2";
+        self.row(sqlx::query(sql).bind(channel).bind(thread), |r| Ok(TicketId(r.col("ticket_id")?))).await
     }
 
     async fn set_thread_ticket(
         &self,
         channel: &str,
-        thread_ts: &str,
+        thread: &str,
         ticket: &TicketId,
         at: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO chat_threads (channel, thread_ts, ticket_id, bound_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (channel, thread_ts) DO NOTHING",
+            "INSERT INTO chat_threads (channel, thread, ticket_id, bound_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (channel, thread) DO NOTHING",
         )
         .bind(channel)
-        .bind(thread_ts)
+        .bind(thread)
         .bind(ticket.as_str())
         .bind(at)
         .execute(&self.write)
@@ -138,7 +138,7 @@ impl ChatRoom for SqlStore {
     }
 
     async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
-        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread_ts FROM chat_threads t \
+        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread FROM chat_threads t \
                    JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
                    JOIN comments c ON c.ticket_id = t.ticket_id \
                    LEFT JOIN chat_posts p ON p.comment_id = c.id \
@@ -150,7 +150,7 @@ impl ChatRoom for SqlStore {
                 author: UserId(r.col("author")?),
                 body: r.col("body")?,
                 channel: r.col("channel")?,
-                thread_ts: r.col("thread_ts")?,
+                thread: r.col("thread")?,
             })
         })
         .await
@@ -159,7 +159,7 @@ impl ChatRoom for SqlStore {
     async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
         let kinds: Vec<String> = THREAD_EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect();
         let sql = format!(
-            "SELECT e.id, e.ticket_id, e.kind, e.actor, e.body, t.channel, t.thread_ts FROM chat_threads t \
+            "SELECT e.id, e.ticket_id, e.kind, e.actor, e.body, t.channel, t.thread FROM chat_threads t \
              JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
              JOIN timeline e ON e.ticket_id = t.ticket_id \
              LEFT JOIN chat_posts p ON p.comment_id = 'tl:' || CAST(e.id AS TEXT) \
@@ -175,7 +175,7 @@ impl ChatRoom for SqlStore {
                 actor: r.col::<Option<String>>("actor")?.map(UserId),
                 body: r.col("body")?,
                 channel: r.col("channel")?,
-                thread_ts: r.col("thread_ts")?,
+                thread: r.col("thread")?,
             })
         })
         .await

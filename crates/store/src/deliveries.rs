@@ -95,7 +95,7 @@ impl DeliveryStore for SqlStore {
     }
 
     async fn org_channel(&self, org: &OrgSlug) -> Result<Option<String>, StoreError> {
-        Ok(Accounts::org(self, org).await?.and_then(|o| o.slack_channel))
+        Ok(Accounts::org(self, org).await?.and_then(|o| o.channel))
     }
 
     async fn recipient(&self, user_id: &str) -> Result<Recipient, StoreError> {

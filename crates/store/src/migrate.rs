@@ -136,6 +136,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0036_inbox_applied.sql"),
         include_str!("../migrations/postgres/0036_inbox_applied.sql"),
     ),
+    (
+        37,
+        include_str!("../migrations/sqlite/0037_channel_words.sql"),
+        include_str!("../migrations/postgres/0037_channel_words.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

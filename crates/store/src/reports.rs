@@ -60,7 +60,7 @@ fn announcement_from(r: &AnyRow) -> Result<Announcement, StoreError> {
         ticket: TicketId(r.col("ticket_id")?),
         to: match channel.as_str() {
             "mail" => AnnouncedTo::Mail(target),
-            "slack" => AnnouncedTo::Slack(target),
+            "slack" => AnnouncedTo::Channel(target),
             other => return Err(StoreError::Backend(format!("bad announcement channel {other:?}"))),
         },
         attempts: r.col("attempts")?,
@@ -165,7 +165,7 @@ impl Reports for SqlStore {
         for a in &w.announcements {
             let (channel, target) = match &a.to {
                 AnnouncedTo::Mail(to) => ("mail", to),
-                AnnouncedTo::Slack(to) => ("slack", to),
+                AnnouncedTo::Channel(to) => ("slack", to),
             };
             sqlx::query(
                 "INSERT INTO report_announcements (id, ticket_id, channel, target, attempts, next_attempt_at) \

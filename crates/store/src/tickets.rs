@@ -117,7 +117,7 @@ enum Bind {
 impl Store for SqlStore {
     async fn put_org(&self, org: OrgProfile) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO orgs (slug, name, tier, deployment, tam, named_engineers, slack_channel, email_tag, created_at) VALUES ($1, $1, $2, $3, NULL, '[]', NULL, $1, 0) ON CONFLICT (slug) DO UPDATE SET tier = excluded.tier, deployment = excluded.deployment",
+            "INSERT INTO orgs (slug, name, tier, deployment, tam, named_engineers, channel, email_tag, created_at) VALUES ($1, $1, $2, $3, NULL, '[]', NULL, $1, 0) ON CONFLICT (slug) DO UPDATE SET tier = excluded.tier, deployment = excluded.deployment",
         )
         .bind(org.slug.as_str())
         .bind(org.tier.as_str())

@@ -1,5 +1,5 @@
 //! Orgs: listed as far as the policy lets a principal see them, created with their status
-//! page and Slack channel rule, changed (a new channel is kicked off after the answer), and
+//! page and shared channel rule, changed (a new channel is kicked off after the answer), and
 //! their welcome packet posted to their admins.
 
 use super::{AccountDesk, AccountError, check_name, decided};
@@ -40,8 +40,8 @@ pub struct OrgChange {
     pub tam: Option<Option<String>>,
     /// Staff users who may serve the org.
     pub named_engineers: Option<Vec<String>>,
-    /// The shared Slack channel, e.g. `#stringer-acme`; `Some(None)` (or blank) for none.
-    pub slack_channel: Option<Option<String>>,
+    /// The org's shared channel, e.g. `#stringer-acme`; `Some(None)` (or blank) for none.
+    pub channel: Option<Option<String>>,
     /// The tag of the org's support address (`support+TAG@…`).
     pub email_tag: Option<String>,
 }
@@ -88,7 +88,7 @@ impl AccountDesk {
         Ok(orgs.into_iter().filter(|o| who.allowed(Action::ReadOrg, Some(Object::Org(o.as_ref())))).collect())
     }
 
-    /// Creates an org (admin): Enterprise orgs get their Slack channel `#stringer-<slug>`, a
+    /// Creates an org (admin): Enterprise orgs get their shared channel `#stringer-<slug>`, a
     /// dedicated or federal org its own status page. The TAM and named engineers must be
     /// staff who may serve the org (cleared, for a federal org).
     pub async fn create_org(&self, who: &Principal, new: NewOrg) -> Result<OrgRecord, AccountError> {
@@ -104,7 +104,7 @@ impl AccountDesk {
         self.check_servers(&servers, Some(at)).await?;
         let enterprise = new.tier == "enterprise";
         let org = OrgRecord {
-            slack_channel: enterprise.then(|| format!("#stringer-{}", new.slug)),
+            channel: enterprise.then(|| format!("#stringer-{}", new.slug)),
             email_tag: new.slug.clone(),
             slug: OrgSlug(new.slug),
             name: new.name,
@@ -121,11 +121,11 @@ impl AccountDesk {
     }
 
     /// Changes an org (admin): the same checks as creating one; the TAM and named engineers
-    /// must be staff who may serve the org as it will be. A new Slack channel is owed its
+    /// must be staff who may serve the org as it will be. A new shared channel is owed its
     /// kickoff, which runs after the answer (durably: see [`crate::chat::ChatDesk::kick_off_due`]).
     pub async fn change_org(&self, who: &Principal, slug: &str, change: OrgChange) -> Result<OrgRecord, AccountError> {
         let mut org = self.org(who, slug, Action::UpdateOrg).await?;
-        let channel_before = org.slack_channel.clone();
+        let channel_before = org.channel.clone();
         if let Some(deployment) = change.deployment {
             let changed = OrgRef { slug: org.slug.as_str(), deployment };
             decided(access::decide(&who.actor(), Action::UpdateOrg, Some(Object::Org(changed))), "org")?;
@@ -144,13 +144,13 @@ impl AccountDesk {
         if let Some(named) = change.named_engineers {
             org.named_engineers = named.into_iter().map(UserId).collect();
         }
-        if let Some(channel) = change.slack_channel {
+        if let Some(channel) = change.channel {
             let channel = channel.filter(|c| !c.is_empty());
             if channel.as_ref().is_some_and(|c| !c.starts_with('#') || c.len() > 80 || c.contains(char::is_whitespace))
             {
                 return Err(AccountError::Invalid("slack_channel: '#' and a channel name without spaces".into()));
             }
-            org.slack_channel = channel;
+            org.channel = channel;
         }
         if let Some(tag) = change.email_tag {
             if !valid_slug(&tag) {
@@ -163,7 +163,7 @@ impl AccountDesk {
         if !self.ports.accounts.update_org(&org, &who.user().id, self.now()).await? {
             return Err(AccountError::NotFound("org"));
         }
-        if self.outside.kicks_off && org.slack_channel.is_some() && org.slack_channel != channel_before {
+        if self.outside.kicks_off && org.channel.is_some() && org.channel != channel_before {
             self.ports.chat.owe_kickoff(&self.new_id("kck"), &org.slug, self.now()).await?;
         }
         Ok(org)

@@ -1,5 +1,5 @@
 //! Sends the announcements of published reports: a summary with the link in the org's
-//! Slack channel, the report itself in a mail to each of the org's admins. Announcements are
+//! shared channel, the report itself in a mail to each of the org's admins. Announcements are
 //! rows written with the publication; the outbox ([`crate::outbox`]) claims them with a lease,
 //! has the herald write and send each, and retries temporary failures.
 
@@ -41,7 +41,7 @@ impl Herald {
         let url = self.report_url(&view);
         let summary = first_paragraph(&view.current.sections.summary);
         Ok(Some(match &a.to {
-            To::Slack(channel) => Outgoing::Slack {
+            To::Channel(channel) => Outgoing::Slack {
                 channel: channel.clone(),
                 text: format!("The post-incident report for {key} ({}) is published: {summary}\n{url}", ticket.subject),
             },

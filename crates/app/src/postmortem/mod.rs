@@ -2,7 +2,7 @@
 //! through its life — a draft waits from the moment a qualifying ticket is resolved (the
 //! store writes it with the change that resolved it), pre-filled from what happened; every
 //! saved text is a new version; publishing records `report.published` on the ticket (which
-//! stops the overdue alert) and writes the announcements — a post in the org's Slack
+//! stops the overdue alert) and writes the announcements — a post in the org's shared
 //! channel and a mail to each of its admins — that the [`herald::Herald`] sends.
 
 mod access;
@@ -156,8 +156,8 @@ pub struct ReportComment {
 pub enum AnnouncedTo {
     /// A mail to this address.
     Mail(String),
-    /// A post in this Slack channel.
-    Slack(String),
+    /// A post in this org channel (stored as `slack`, its first kind).
+    Channel(String),
 }
 
 /// An announcement waiting to be sent.
@@ -514,18 +514,18 @@ impl ReportDesk {
         }
     }
 
-    /// The org's Slack channel and each active admin of the org.
+    /// The org's shared channel and each active admin of the org.
     async fn announcements(&self, ticket: &TicketRecord, now: i64) -> Result<Vec<Announcement>, ReportError> {
         let org = self.ports.accounts.org(&ticket.org).await?.ok_or(ReportError::NotFound)?;
         let admins = crate::ports::org_admins(self.ports.accounts.as_ref(), &ticket.org).await?;
-        let mut to: Vec<AnnouncedTo> = org.slack_channel.into_iter().map(AnnouncedTo::Slack).collect();
+        let mut to: Vec<AnnouncedTo> = org.channel.into_iter().map(AnnouncedTo::Channel).collect();
         to.extend(admins.into_iter().map(|u| AnnouncedTo::Mail(u.email)));
         Ok(to
             .into_iter()
             .map(|to| {
                 let target = match &to {
                     AnnouncedTo::Mail(a) => format!("mail:{a}"),
-                    AnnouncedTo::Slack(c) => format!("slack:{c}"),
+                    AnnouncedTo::Channel(c) => format!("slack:{c}"),
                 };
                 Announcement {
                     id: crate::ids::seeded_ulid("ann", now * 1000, &format!("report:{}:{target}", ticket.id)),
@@ -769,7 +769,7 @@ mod desk_tests {
     /// `state`.
     async fn desk(resolved: bool, state: ReportState) -> (ReportDesk, Arc<Book>, TicketRecord) {
         let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
-        world.add_org(OrgRecord { slack_channel: Some("C-ACME".into()), ..org("acme", "enterprise") }).await;
+        world.add_org(OrgRecord { channel: Some("C-ACME".into()), ..org("acme", "enterprise") }).await;
         world.add_user(user("ada", Some("acme"), UserRole::OrgAdmin));
         world.add_user(user("abe", Some("acme"), UserRole::OrgAdmin));
         world.add_user(UserRecord { deactivated_at: Some(1), ..user("old", Some("acme"), UserRole::OrgAdmin) });
@@ -850,7 +850,7 @@ mod desk_tests {
         assert_eq!(
             announced,
             vec![
-                AnnouncedTo::Slack("C-ACME".into()),
+                AnnouncedTo::Channel("C-ACME".into()),
                 AnnouncedTo::Mail("ada@example.com".into()),
                 AnnouncedTo::Mail("abe@example.com".into()),
             ],

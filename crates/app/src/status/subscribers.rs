@@ -2,7 +2,7 @@
 //!
 //! - **Who subscribes**: an email address (double opt-in: nothing but the confirmation is
 //!   sent until its link is followed; one-click unsubscribe in every mail), a webhook URL
-//!   (Statuspage's webhook payload: `meta`, `page` and `incident`), or the org's shared Slack
+//!   (Statuspage's webhook payload: `meta`, `page` and `incident`), or the org's shared
 //!   channel (tenant pages). Each may choose components: they then hear only of incidents
 //!   that concern one of them.
 //! - **What they get**: every update of an incident or maintenance on the page (creation,
@@ -42,8 +42,8 @@ pub enum SubscriberKind {
     Email,
     /// An HTTP POST of Statuspage's webhook payload.
     Webhook,
-    /// A post in the org's shared Slack channel.
-    Slack,
+    /// A post in the org's shared channel (`slack` in JSON and the database, its first kind).
+    OrgChannel,
 }
 
 impl SubscriberKind {
@@ -52,13 +52,15 @@ impl SubscriberKind {
         match self {
             SubscriberKind::Email => "email",
             SubscriberKind::Webhook => "webhook",
-            SubscriberKind::Slack => "slack",
+            SubscriberKind::OrgChannel => "slack",
         }
     }
 
     /// The kind of that name.
     pub fn parse(name: &str) -> Option<SubscriberKind> {
-        [SubscriberKind::Email, SubscriberKind::Webhook, SubscriberKind::Slack].into_iter().find(|k| k.as_str() == name)
+        [SubscriberKind::Email, SubscriberKind::Webhook, SubscriberKind::OrgChannel]
+            .into_iter()
+            .find(|k| k.as_str() == name)
     }
 }
 
@@ -71,7 +73,7 @@ pub struct SubscriberRecord {
     pub page_id: String,
     /// How it is reached.
     pub kind: SubscriberKind,
-    /// Where: a mail address, a URL, a Slack channel.
+    /// Where: a mail address, a URL, the org's channel.
     pub address: String,
     /// The components it follows; empty: all.
     pub components: Vec<String>,
@@ -235,7 +237,7 @@ impl Notifier {
                 ),
                 unsubscribe: Some(format!("{manage}/unsubscribe")),
             },
-            SubscriberKind::Slack => Outgoing::Slack {
+            SubscriberKind::OrgChannel => Outgoing::Slack {
                 channel: s.address.clone(),
                 text: format!("*[{} status] {headline}*\n{words}\n<{link}|Details>", page.name),
             },

@@ -172,7 +172,7 @@ impl Cycle for ChatIntake {
         let posted = match self.chat.post_updates(CHAT_BATCH).await {
             Ok(n) => Step::of(n, CHAT_BATCH),
             Err(e) => {
-                tracing::warn!(error = %e, "posting ticket updates into Slack threads failed; retrying");
+                tracing::warn!(error = %e, "posting ticket updates into channel threads failed; retrying");
                 Step::failed()
             }
         };

@@ -248,8 +248,8 @@ impl Inbound {
             event_id,
             channel,
             user,
-            ts,
-            thread_ts: event.thread_ts.filter(|t| t.len() <= 50),
+            message_id: ts,
+            thread: event.thread_ts.filter(|t| t.len() <= 50),
             text: event.text.unwrap_or_default().chars().take(MAX_TEXT).collect(),
             received_at_ms: now_ms,
         };
@@ -290,8 +290,8 @@ impl Inbound {
             event_id: format!("shortcut:{}:{}", channel.id, message.ts),
             channel: channel.id,
             user: message.user.unwrap_or_default(),
-            ts: message.ts,
-            thread_ts: None,
+            message_id: message.ts,
+            thread: None,
             text: message.text.chars().take(MAX_TEXT).collect(),
             received_at_ms: now * 1000,
         };
@@ -327,7 +327,7 @@ impl Inbound {
             .ok_or(Refusal::Forbidden("this Slack member is not a Stringer staff user"))?;
         let user = self.accounts.user(&user_id).await?;
         let presser = user
-            .and_then(|u| Principal::new(u, Scopes::READ_WRITE, Proof::SlackMember))
+            .and_then(|u| Principal::new(u, Scopes::READ_WRITE, Proof::ChannelMember))
             .ok_or(Refusal::Forbidden("this Slack member is not an active Stringer staff user"))?;
         for press in interaction.actions {
             let command = match press.action_id.as_str() {

@@ -276,8 +276,10 @@ impl Slack {
     }
 }
 
+/// The org's shared channel as a Slack channel: the desk's message ids are Slack's `ts`, its
+/// thread ids the `thread_ts` of the thread's first message.
 #[async_trait::async_trait]
-impl stringer_app::chat::SlackDirectory for Slack {
+impl stringer_app::chat::ChannelDirectory for Slack {
     async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError> {
         Slack::channel_name(self, channel).await
     }
@@ -286,16 +288,16 @@ impl stringer_app::chat::SlackDirectory for Slack {
         Slack::member_email(self, member).await
     }
 
-    async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError> {
-        Slack::post(self, channel, thread_ts, text).await
+    async fn post(&self, channel: &str, thread: Option<&str>, text: &str) -> Result<String, SendError> {
+        Slack::post(self, channel, thread, text).await
     }
 
-    async fn post_marked(&self, channel: &str, thread_ts: &str, text: &str, mark: &str) -> Result<String, SendError> {
-        Slack::post_marked(self, channel, thread_ts, text, mark).await
+    async fn post_marked(&self, channel: &str, thread: &str, text: &str, mark: &str) -> Result<String, SendError> {
+        Slack::post_marked(self, channel, thread, text, mark).await
     }
 
-    async fn find_marked(&self, channel: &str, thread_ts: &str, mark: &str) -> Result<Option<String>, SendError> {
-        Slack::find_marked(self, channel, thread_ts, mark).await
+    async fn find_marked(&self, channel: &str, thread: &str, mark: &str) -> Result<Option<String>, SendError> {
+        Slack::find_marked(self, channel, thread, mark).await
     }
 
     async fn create_channel(&self, name: &str, private: bool) -> Result<Option<String>, SendError> {
@@ -318,8 +320,20 @@ impl stringer_app::chat::SlackDirectory for Slack {
         Slack::invite_shared(self, channel, emails).await
     }
 
-    async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
-        Slack::pin(self, channel, ts).await
+    async fn pin(&self, channel: &str, message: &str) -> Result<(), SendError> {
+        Slack::pin(self, channel, message).await
+    }
+
+    fn mention(&self, member: &str) -> String {
+        format!("<@{member}>")
+    }
+
+    fn link(&self, url: &str, text: &str) -> String {
+        format!("<{url}|{text}>")
+    }
+
+    fn bold(&self, text: &str) -> String {
+        format!("*{text}*")
     }
 }
 

@@ -261,7 +261,7 @@ async fn org_page(
         deployment: format!("{:?}", org.deployment).to_lowercase(),
         tam: org.tam.map(|t| t.to_string()).unwrap_or_default(),
         named: org.named_engineers.iter().map(|e| e.to_string()).collect(),
-        slack_channel: org.slack_channel.unwrap_or_default(),
+        slack_channel: org.channel.unwrap_or_default(),
         email_tag: org.email_tag,
         tiers: tiers(state),
         deployments: DEPLOYMENTS,
@@ -339,7 +339,7 @@ pub async fn save(
         deployment: deployment(&value(&form, "deployment")),
         tam: Some(Some(value(&form, "tam"))),
         named_engineers: Some(values(&form, "named_engineers")),
-        slack_channel: Some(Some(value(&form, "slack_channel"))),
+        channel: Some(Some(value(&form, "slack_channel"))),
         email_tag: Some(value(&form, "email_tag")),
     };
     let unknown_senders =

@@ -89,7 +89,7 @@ impl From<OrgRecord> for OrgView {
             deployment: o.deployment,
             tam: o.tam.map(|t| t.0),
             named_engineers: o.named_engineers.into_iter().map(|e| e.0).collect(),
-            slack_channel: o.slack_channel,
+            slack_channel: o.channel,
             email_tag: o.email_tag,
         }
     }
@@ -303,7 +303,7 @@ impl From<UpdateOrg> for OrgChange {
             deployment: b.deployment,
             tam: b.tam,
             named_engineers: b.named_engineers,
-            slack_channel: b.slack_channel,
+            channel: b.slack_channel,
             email_tag: b.email_tag,
         }
     }
