@@ -1,6 +1,13 @@
 //! The shape of the API's identifiers: a type prefix and a ULID (48-bit milliseconds, 80 more
 //! bits, Crockford base32), so ids sort by creation. The web front makes new ones from the
-//! wall clock and randomness; mail processing derives them from a stored message.
+//! desk's clock and randomness ([`NewId`]); mail processing derives them from a stored
+//! message.
+
+use std::sync::Arc;
+
+/// Makes a new id for a prefix (`usr`, `tok`, …): handed to a desk by the front, which takes
+/// the time from the desk's clock and the other bits from randomness.
+pub type NewId = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 const BASE32: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -21,7 +28,7 @@ pub fn ulid(prefix: &str, millis: u64, random: [u8; 10]) -> String {
 
 /// `PREFIX_` + the ULID of `millis` whose 80 other bits are the first of the SHA-256 of
 /// `seed`: the same seed gives the same bits, so an id derived from what came in (a call, a
-/// Slack event) is found again by a retry.
+/// channel's event) is found again by a retry.
 pub fn seeded_ulid(prefix: &str, millis: i64, seed: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(seed.as_bytes());

@@ -70,7 +70,7 @@ pub struct InquiryPorts {
 pub struct InquiryDesk {
     ports: InquiryPorts,
     limit: RateLimit,
-    new_id: fn(&str) -> String,
+    new_id: crate::ids::NewId,
 }
 
 fn decided(decision: Decision) -> Result<(), InquiryError> {
@@ -83,8 +83,8 @@ fn decided(decision: Decision) -> Result<(), InquiryError> {
 
 impl InquiryDesk {
     /// A desk over the ports; each client address may send `limit` inquiries; `new_id` makes
-    /// an inquiry's id (the front makes them from the wall clock).
-    pub fn new(ports: InquiryPorts, limit: RateLimit, new_id: fn(&str) -> String) -> InquiryDesk {
+    /// an inquiry's id (the front makes them from the desk's clock).
+    pub fn new(ports: InquiryPorts, limit: RateLimit, new_id: crate::ids::NewId) -> InquiryDesk {
         InquiryDesk { ports, limit, new_id }
     }
 
@@ -214,7 +214,7 @@ mod desk_tests {
     fn desk(limit: i64) -> (InquiryDesk, Arc<World>) {
         let world = World::new(Contract::default_contract(), "2026-03-02T10:00:00Z".parse().unwrap());
         let ports = InquiryPorts { commands: world.clone(), inquiries: world.clone(), safeguards: world.clone() };
-        (InquiryDesk::new(ports, RateLimit { limit, window: 3600 }, new_id), world)
+        (InquiryDesk::new(ports, RateLimit { limit, window: 3600 }, std::sync::Arc::new(new_id)), world)
     }
 
     fn message() -> Message {

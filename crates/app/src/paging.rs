@@ -74,7 +74,7 @@ pub struct PagingOutside {
     /// Checks the front can make of an address (a webhook's host, a Slack member's email).
     pub checks: Arc<dyn AddressChecks>,
     /// Makes a new id with the given prefix.
-    pub new_id: fn(&str) -> String,
+    pub new_id: crate::ids::NewId,
     /// Makes a new signing secret.
     pub new_secret: fn() -> String,
 }

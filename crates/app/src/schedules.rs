@@ -62,7 +62,7 @@ pub struct SchedulePorts {
 pub struct ScheduleDesk {
     ports: SchedulePorts,
     accounts: AccountDesk,
-    new_id: fn(&str) -> String,
+    new_id: crate::ids::NewId,
     new_secret: fn() -> String,
 }
 
@@ -71,7 +71,7 @@ impl ScheduleDesk {
     pub fn new(
         ports: SchedulePorts,
         accounts: AccountDesk,
-        new_id: fn(&str) -> String,
+        new_id: crate::ids::NewId,
         new_secret: fn() -> String,
     ) -> Self {
         ScheduleDesk { ports, accounts, new_id, new_secret }

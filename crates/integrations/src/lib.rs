@@ -2,12 +2,14 @@
 //! buttons, settling them, confirming a member's email, and the signed requests Slack sends
 //! in), [`mail`] (SMTP), [`pagerduty`] (the Events API v2 monitoring tools send to),
 //! [`alertmanager`] (Prometheus Alertmanager's webhook), [`sms_voice`] (a Twilio-compatible API) and [`webhook`] (signed
-//! JSON posts, with the outbound-address guard). [`Integrations`] sends each delivery over
+//! JSON posts, with the outbound-address guard; [`address_checks`] checks a contact method's
+//! address with them). [`Integrations`] sends each delivery over
 //! its contact method's kind and settles sent messages. Nothing here decides who is paged or
 //! when; inbound requests are checked here and handed to the application's ports.
 
 #![warn(missing_docs)]
 
+pub mod address_checks;
 pub mod alertmanager;
 pub mod mail;
 pub mod nul;

@@ -5,7 +5,6 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ids::new_id;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -40,7 +39,7 @@ pub async fn add(
         return Err(ApiError::conflict(format!("a ticket holds at most {MAX_PER_TICKET} attachments")));
     }
     let record = AttachmentRecord {
-        id: new_id("att"),
+        id: state.new_id("att"),
         ticket: found.ticket.id.clone(),
         filename: filename.to_string(),
         content_type: content_type.to_string(),

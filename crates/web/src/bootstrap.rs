@@ -2,7 +2,6 @@
 
 use crate::AppState;
 use crate::auth::{new_secret, token_hash};
-use crate::ids::new_id;
 use stringer_app::accounts::password;
 use stringer_app::delivery::MethodKind;
 use stringer_app::paging::CONSOLE_ADDRESS;
@@ -38,7 +37,7 @@ async fn add_user(
     password: Option<&str>,
 ) -> Result<(UserRecord, Issued), StoreError> {
     let user = UserRecord {
-        id: UserId(new_id("usr")),
+        id: UserId(state.new_id("usr")),
         email: email.into(),
         name: name.into(),
         role,
@@ -52,7 +51,7 @@ async fn add_user(
     state.ports.accounts.insert_user(&user, None).await?;
     let secret = new_secret();
     let token = TokenRecord {
-        id: new_id("tok"),
+        id: state.new_id("tok"),
         user_id: user.id.clone(),
         name: "bootstrap".into(),
         secret_hash: token_hash(&secret),
@@ -134,7 +133,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
                     deployment,
                     tam: tam.map(|t| staff[t].clone()),
                     named_engineers: engineers.iter().map(|e| staff[e].clone()).collect(),
-                    slack_channel: enterprise.then(|| format!("#stringer-{slug}")),
+                    channel: enterprise.then(|| format!("#stringer-{slug}")),
                     email_tag: slug.into(),
                     created_at: state.now().as_second(),
                 },
@@ -175,7 +174,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Vec<Issued>, StoreError> {
             intake: Some(channel),
             security,
         };
-        let event = Event::new(now, TicketId(new_id("tkt")), kind);
+        let event = Event::new(now, TicketId(state.new_id("tkt")), kind);
         let extras = Extras {
             actor: Some(customers[who].clone()),
             details: Some(TicketDetails {
@@ -203,7 +202,7 @@ async fn seed_paging(state: &AppState, staff: &std::collections::HashMap<&str, U
     let now = state.now();
     for user in staff.values() {
         let method = ContactMethodRecord {
-            id: new_id("cm"),
+            id: state.new_id("cm"),
             user_id: user.clone(),
             kind: MethodKind::Console,
             address: CONSOLE_ADDRESS.into(),
@@ -226,7 +225,7 @@ async fn seed_paging(state: &AppState, staff: &std::collections::HashMap<&str, U
         overrides: vec![],
     };
     let schedule = ScheduleRecord {
-        id: new_id("sch"),
+        id: state.new_id("sch"),
         name: spec.name.clone(),
         org: None,
         spec,

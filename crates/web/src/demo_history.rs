@@ -9,7 +9,6 @@
 //! list then have something to show.
 
 use crate::AppState;
-use crate::ids::new_id;
 use jiff::{SignedDuration, Timestamp};
 use stringer_app::postmortem::StepRequest;
 use stringer_app::status::{ComponentRecord, NewIncident, NewUpdate, StatusDesk};
@@ -88,7 +87,7 @@ pub async fn seed(state: &AppState, orgs: &[(&str, UserId)], engineers: &[UserId
                 let engineer = engineers[dice.below(engineers.len() as u64) as usize].clone();
                 let intake = [Intake::Portal, Intake::Email, Intake::Slack, Intake::Phone][dice.below(4) as usize];
                 let subject = SUBJECTS[dice.below(SUBJECTS.len() as u64) as usize];
-                let id = TicketId(new_id("tkt"));
+                let id = TicketId(state.new_id("tkt"));
                 let at = |minutes: u64| opened + SignedDuration::from_mins(minutes as i64);
                 let events = vec![
                     Event::new(
@@ -192,7 +191,7 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
     let mut ids = Vec::new();
     for (position, name) in COMPONENTS.into_iter().enumerate() {
         let component = ComponentRecord {
-            id: new_id("stc"),
+            id: state.new_id("stc"),
             page_id: page.id.clone(),
             group_id: None,
             name: name.into(),
@@ -210,8 +209,8 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
     }
     // A maintenance 27 days ago, announced three days before; and one a week ahead.
     let maintenance = |from: i64, until: i64, name: &str| NewIncident {
-        id: new_id("sti"),
-        update_id: new_id("stu"),
+        id: state.new_id("sti"),
+        update_id: state.new_id("stu"),
         name: name.into(),
         phase: Phase::Maintenance(MaintenanceStatus::Scheduled),
         impact: Impact::None,
@@ -224,7 +223,7 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
         ticket: None,
     };
     let step = |phase, body: &str| NewUpdate {
-        id: new_id("stu"),
+        id: state.new_id("stu"),
         phase: Phase::Maintenance(phase),
         body: body.into(),
         components: Vec::new(),
@@ -249,8 +248,8 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
             Step::Open(past) => {
                 let (first, rest) = past.updates.split_first().expect("every past incident has updates");
                 let opened = NewIncident {
-                    id: new_id("sti"),
-                    update_id: new_id("stu"),
+                    id: state.new_id("sti"),
+                    update_id: state.new_id("stu"),
                     name: past.name.into(),
                     phase: Phase::Incident(first.1),
                     impact: past.impact,
@@ -263,7 +262,7 @@ pub async fn seed_status(state: &AppState) -> Result<(), StoreError> {
                 for (minutes, phase, body) in rest {
                     let over = *phase == IncidentStatus::Resolved;
                     let update = NewUpdate {
-                        id: new_id("stu"),
+                        id: state.new_id("stu"),
                         phase: Phase::Incident(*phase),
                         body: (*body).into(),
                         components: if over {
@@ -304,7 +303,7 @@ pub async fn seed_report(
     let story = &PAST[0];
     let opened = Timestamp::from_second(today - story.days_ago * DAY + story.at_minute * MINUTE)
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let id = TicketId(new_id("tkt"));
+    let id = TicketId(state.new_id("tkt"));
     let at = |minutes: i64| opened + SignedDuration::from_mins(minutes);
     let events = vec![
         Event::new(

@@ -27,7 +27,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::PathParams;
-use crate::ids::new_id;
 use crate::reads::ticket_for;
 use crate::routes::tickets::view;
 use crate::routes::{accounts, reports, schedules};
@@ -107,7 +106,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let user = &caller.user().id;
     let store = &state.ports.safeguards;
     let lease = state.settings.idempotency_lease;
-    match store.claim_idempotent(user, &key, &hash, &new_id("clm"), now, lease, EXPIRY_SECONDS).await? {
+    match store.claim_idempotent(user, &key, &hash, &state.new_id("clm"), now, lease, EXPIRY_SECONDS).await? {
         KeyClaim::OtherRequest => {
             Err(ApiError::unprocessable("this Idempotency-Key was used with a different request"))
         }

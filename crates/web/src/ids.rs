@@ -1,16 +1,17 @@
 //! Identifiers: a type prefix and a ULID (48-bit millisecond time, 80 random bits, Crockford
 //! base32), so ids sort by creation (to the millisecond) and cursor pagination can compare
-//! them. The time is the wall clock's, not the desk's whole-second clock: ids made within one
-//! second still sort in the order they were made.
+//! them. The time is the desk's clock's to the millisecond (`Clock::now_precise`), not its
+//! whole seconds: ids made within one second still sort in the order they were made.
 
 use rand::RngCore;
 
 pub use stringer_app::ids::is_id;
 use stringer_app::ids::ulid;
 
-/// A new id `PREFIX_` + 26 characters, created now.
-pub fn new_id(prefix: &str) -> String {
-    id_at(prefix, jiff::Timestamp::now().as_millisecond().max(0) as u64)
+/// A new id `PREFIX_` + 26 characters, created at `at` (the front's handlers make them with
+/// [`crate::AppState::new_id`]).
+pub fn new_id(prefix: &str, at: jiff::Timestamp) -> String {
+    id_at(prefix, at.as_millisecond().max(0) as u64)
 }
 
 /// A new id created at `millis` since the Unix epoch.

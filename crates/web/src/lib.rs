@@ -89,14 +89,13 @@ impl Default for Settings {
     }
 }
 
-/// The Slack app, when configured: its inbound side (button presses) and its client (to
-/// confirm a member's email).
+/// The Slack app, when configured: its inbound side (button presses, events, commands; the
+/// door's checks live in `stringer_integrations::slack::inbound`) and the shared channels'
+/// desk.
 #[derive(Clone)]
 pub struct SlackApp {
     /// Handles what Slack sends in.
     pub inbound: Option<slack::inbound::Inbound>,
-    /// The Web API client.
-    pub client: Option<slack::Slack>,
     /// The shared channels' desk (kickoff, commands), when the app has a bot token.
     pub chat: Option<std::sync::Arc<stringer_app::chat::ChatDesk>>,
 }
@@ -128,7 +127,10 @@ pub struct AppState {
     pub phone_line: Option<String>,
     /// The telephony provider, for SMS to people that is not a page (the code confirming a
     /// phone number), when configured (`--sms-account`).
-    pub texts: Option<stringer_integrations::sms_voice::Phone>,
+    pub texts: Option<Arc<dyn stringer_app::accounts::Texts>>,
+    /// The checks of a contact method's address that need an outside system (a webhook's
+    /// host, a Slack member's email).
+    pub address_checks: Arc<dyn stringer_app::paging::AddressChecks>,
     /// The engine's cycles, when they run beside this front: `/readyz` answers unready while
     /// one of them has stalled.
     pub liveness: Option<Arc<dyn stringer_app::ports::Liveness>>,
@@ -145,17 +147,17 @@ impl AppState {
 
     /// The account and org use cases for a principal.
     pub fn accounts(&self) -> stringer_app::accounts::AccountDesk {
-        use stringer_app::accounts::{Outside, Texts};
+        use stringer_app::accounts::Outside;
         let tokens = self.tokens.clone();
         let outside = Outside {
             login_limit: self.settings.login_limit,
             limits: self.settings.limits,
             public_url: self.public_url.clone(),
             sends_mail: self.settings.mail_configured,
-            texts: self.texts.clone().map(|t| Arc::new(t) as Arc<dyn Texts>),
+            texts: self.texts.clone(),
             kicks_off: self.slack.chat.is_some(),
             forget: Arc::new(move || tokens.clear()),
-            new_id: ids::new_id,
+            new_id: self.id_maker(),
         };
         stringer_app::accounts::AccountDesk::new(self.ports.for_accounts(), outside)
     }
@@ -165,7 +167,7 @@ impl AppState {
         stringer_app::schedules::ScheduleDesk::new(
             self.ports.for_schedules(),
             self.accounts(),
-            ids::new_id,
+            self.id_maker(),
             auth::new_secret,
         )
     }
@@ -173,14 +175,9 @@ impl AppState {
     /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
     /// reached), with the checks only this front can make of an address.
     pub fn paging(&self) -> stringer_app::paging::PagingDesk {
-        use stringer_app::paging::{AddressChecks, PagingOutside};
-        let checks = routes::paging::FrontChecks {
-            allow_private: self.settings.allow_private_webhooks,
-            slack: self.slack.client.clone(),
-        };
-        let outside = PagingOutside {
-            checks: Arc::new(checks) as Arc<dyn AddressChecks>,
-            new_id: ids::new_id,
+        let outside = stringer_app::paging::PagingOutside {
+            checks: self.address_checks.clone(),
+            new_id: self.id_maker(),
             new_secret: auth::new_secret,
         };
         stringer_app::paging::PagingDesk::new(self.ports.for_paging(), self.accounts(), outside)
@@ -189,7 +186,11 @@ impl AppState {
     /// The application's "Contact us": each client address may send as many inquiries as
     /// [`Settings::contact_limit`] allows.
     pub fn inquiries(&self) -> stringer_app::inquiries::InquiryDesk {
-        stringer_app::inquiries::InquiryDesk::new(self.ports.for_inquiries(), self.settings.contact_limit, ids::new_id)
+        stringer_app::inquiries::InquiryDesk::new(
+            self.ports.for_inquiries(),
+            self.settings.contact_limit,
+            self.id_maker(),
+        )
     }
 
     /// The application's running of status pages; a change drops what this instance kept of
@@ -198,7 +199,7 @@ impl AppState {
         let cache = self.status.clone();
         stringer_app::status::manage::StatusManager::new(
             self.ports.for_status(),
-            ids::new_id,
+            self.id_maker(),
             Arc::new(move || cache.clear()),
             own_host(&self.public_url),
         )
@@ -230,7 +231,7 @@ impl AppState {
             settings: Settings::default(),
             tokens: Arc::default(),
             links: None,
-            slack: SlackApp { inbound: None, client: None, chat: None },
+            slack: SlackApp { inbound: None, chat: None },
             public_url: String::new(),
             alert_door: Arc::default(),
             phone: None,
@@ -238,6 +239,10 @@ impl AppState {
             mail_addresses: None,
             phone_line: None,
             texts: None,
+            address_checks: Arc::new(stringer_integrations::address_checks::OutsideChecks {
+                allow_private: false,
+                slack: None,
+            }),
             liveness: None,
         }
     }
@@ -255,6 +260,17 @@ impl AppState {
     /// Now to the millisecond (the arrival order of channel messages).
     pub fn now_precise(&self) -> Timestamp {
         self.ports.commands.now_precise()
+    }
+
+    /// A new id `PREFIX_` + 26 characters, created now by the desk's clock.
+    pub fn new_id(&self, prefix: &str) -> String {
+        ids::new_id(prefix, self.now_precise())
+    }
+
+    /// What makes new ids for the application's desks: [`AppState::new_id`]'s.
+    pub fn id_maker(&self) -> stringer_app::ids::NewId {
+        let commands = self.ports.commands.clone();
+        Arc::new(move |prefix| ids::new_id(prefix, commands.now_precise()))
     }
 
     /// Records events on one ticket through the Desk on a task of its own, so a client

@@ -97,14 +97,14 @@ pub struct Outside {
     pub sends_mail: bool,
     /// The SMS provider, when configured.
     pub texts: Option<Arc<dyn Texts>>,
-    /// Whether orgs' shared channels are kicked off (the Slack app has a bot token): a new
+    /// Whether orgs' shared channels are kicked off (the channel's app can create and post): a new
     /// channel is then owed its kickoff, which the chat intake runs.
     pub kicks_off: bool,
     /// Told whenever a user or credential changed, so that what was cached of them is not
     /// believed any longer.
     pub forget: Arc<dyn Fn() + Send + Sync>,
-    /// Makes a new id with the given prefix (the front makes them from the wall clock).
-    pub new_id: fn(&str) -> String,
+    /// Makes a new id with the given prefix (the front makes them from the desk's clock).
+    pub new_id: crate::ids::NewId,
 }
 
 /// What the account desk reads and changes: orgs, users and tokens, their budgets, the

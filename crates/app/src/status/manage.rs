@@ -281,19 +281,19 @@ pub struct StatusPorts {
 #[derive(Clone)]
 pub struct StatusManager {
     ports: StatusPorts,
-    new_id: fn(&str) -> String,
+    new_id: crate::ids::NewId,
     changed: Arc<dyn Fn() + Send + Sync>,
     own_host: Option<String>,
 }
 
 impl StatusManager {
-    /// A manager over the ports; `new_id` makes ids (the front makes them from the wall
+    /// A manager over the ports; `new_id` makes ids (the front makes them from the desk's
     /// clock), and `changed` is told after every change, so what was kept of a page is not
     /// served any longer. `own_host` is the host name the server answers at, which no page
     /// may take.
     pub fn new(
         ports: StatusPorts,
-        new_id: fn(&str) -> String,
+        new_id: crate::ids::NewId,
         changed: Arc<dyn Fn() + Send + Sync>,
         own_host: Option<String>,
     ) -> StatusManager {
@@ -722,7 +722,7 @@ mod desk_tests {
             status: pages.clone(),
         };
         let new_id = |prefix: &str| format!("{prefix}_{}", prefix.len());
-        (StatusManager::new(ports, new_id, Arc::new(|| {}), None), pages)
+        (StatusManager::new(ports, Arc::new(new_id), Arc::new(|| {}), None), pages)
     }
 
     fn who(role: UserRole, org: Option<&str>, scopes: Scopes) -> Principal {

@@ -330,13 +330,17 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         let link = state.accounts().first_admin_link(FIRST_ADMIN).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("Sign in to the pages as {FIRST_ADMIN}: set a password first (once, within 7 days):\n      {link}");
     }
-    state.texts = outside.phone.clone();
+    state.texts = outside.phone.clone().map(|p| Arc::new(p) as Arc<dyn stringer_app::accounts::Texts>);
+    state.address_checks = Arc::new(stringer_integrations::address_checks::OutsideChecks {
+        allow_private: args.allow_private_webhooks,
+        slack: outside.slack.clone(),
+    });
     // The shared channels as a way in need the bot token to read channels and members.
     let chat = outside.slack.clone().map(|slack| {
         Arc::new(ChatDesk {
             ports: state.ports.for_chat(),
             tickets: state.tickets(),
-            slack: Arc::new(slack),
+            directory: Arc::new(slack),
             public_url: public.clone(),
         })
     });
@@ -366,7 +370,6 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .slack_signing_secret
             .clone()
             .map(|secret| wiring::slack_inbound(&state.ports, state.tickets(), secret, chat.clone())),
-        client: outside.slack.clone(),
         chat: chat.clone(),
     };
     state.settings = Settings {
@@ -381,7 +384,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let engine_config = stringer_engine::Config {
         tick: Duration::from_secs(args.tick_seconds),
         stall_grace: Duration::from_secs(args.stall_seconds),
-        slack_channels: outside.slack.is_some(),
+        org_channels: outside.slack.is_some(),
         idempotency_expiry_seconds: stringer_web::IDEMPOTENCY_EXPIRY_SECONDS,
         correspondence: (!mail_setup.addresses.domains.is_empty()).then(|| Correspondence {
             addresses: mail_setup.addresses.clone(),

@@ -10,7 +10,6 @@ use super::text;
 use super::ticket;
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
-use crate::ids::new_id;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -183,7 +182,7 @@ pub async fn act(
     let command = match action.as_str() {
         "take" => Command::Assign(Some(session.caller.user().id.clone())),
         "assign" => Command::Assign((!form.assignee.is_empty()).then(|| UserId(form.assignee.clone()))),
-        "reply" | "note" => Command::Comment { id: new_id("cmt"), public: action == "reply", body: form.body },
+        "reply" | "note" => Command::Comment { id: state.new_id("cmt"), public: action == "reply", body: form.body },
         "bridge" => Command::RecordBridge {
             url: Some(form.url.clone()),
             joined_by: (!form.assignee.is_empty()).then(|| UserId(form.assignee.clone())),

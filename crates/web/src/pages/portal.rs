@@ -8,7 +8,6 @@ use super::text;
 use super::ticket::{self, status_words};
 use super::{Nav, PageError, PageResult, render, see_other};
 use crate::AppState;
-use crate::ids::new_id;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -347,7 +346,7 @@ pub async fn record_new(
     new: NewTicket,
 ) -> Result<String, PageError> {
     let caller = &session.caller;
-    let id = TicketId(new_id("tkt"));
+    let id = TicketId(state.new_id("tkt"));
     let kind = EventKind::Opened {
         org: org.slug.clone(),
         severity: new.severity,
@@ -457,7 +456,7 @@ pub async fn reply(
     if found.ticket.state.status == stringer_core::ticket::Status::Resolved {
         commands.push(Command::Reopen);
     }
-    commands.push(Command::Comment { id: new_id("cmt"), public: true, body: form.body });
+    commands.push(Command::Comment { id: state.new_id("cmt"), public: true, body: form.body });
     state.tickets().act_on(session.caller.principal(), found, commands).await.map_err(crate::ApiError::from)?;
     see_other(&format!("/portal/tickets/{key}"))
 }

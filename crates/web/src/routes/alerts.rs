@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::{is_id, new_id};
+use crate::ids::is_id;
 use crate::reads::{changes_near, ticket_for};
 use crate::routes::accounts::Items;
 use crate::shown_once::ShownOnce;
@@ -157,7 +157,7 @@ pub async fn create_key(
     }
     let secret = new_key_secret();
     let key = IntegrationKey {
-        id: new_id("ink"),
+        id: state.new_id("ink"),
         org: org.slug.clone(),
         name: name.to_string(),
         kind,

@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use stringer_app::delivery::MethodKind;
-use stringer_app::paging::AddressChecks;
 use utoipa::ToSchema;
 
 /// A page the caller received.
@@ -148,42 +147,6 @@ pub async fn add_method(
         secret: record.secret,
     };
     Ok(ShownOnce { id: view.id.clone(), view })
-}
-
-/// The checks of a contact method's address only this front can make: a webhook's host
-/// resolves to public addresses only (unless the server allows private webhooks; a name that
-/// does not resolve now is accepted, as every send checks again), and Slack confirms a
-/// member's email.
-pub struct FrontChecks {
-    /// The server allows webhooks to private addresses.
-    pub allow_private: bool,
-    /// The Slack Web API client, when configured.
-    pub slack: Option<stringer_integrations::slack::Slack>,
-}
-
-#[async_trait::async_trait]
-impl AddressChecks for FrontChecks {
-    async fn webhook_refused(&self, url: &str) -> Option<String> {
-        use stringer_integrations::webhook::guard::{Refused, check_url};
-        if self.allow_private {
-            return None;
-        }
-        match check_url(url).await {
-            Ok(()) | Err(Refused::Unresolved(_)) => None,
-            Err(refused) => Some(refused.to_string()),
-        }
-    }
-
-    async fn slack_confirms(&self, member: &str, email: &str) -> bool {
-        let Some(slack) = &self.slack else { return false };
-        match slack.member_email(member).await {
-            Ok(found) => found.is_some_and(|found| found.eq_ignore_ascii_case(email)),
-            Err(e) => {
-                tracing::warn!(error = %e, "Slack could not be asked about a member");
-                false
-            }
-        }
-    }
 }
 
 /// Replaces a staff user's notification rules ("method M after N seconds"). With no rules,

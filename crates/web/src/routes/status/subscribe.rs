@@ -10,7 +10,6 @@ use crate::auth::Caller;
 use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::new_id;
 use crate::pages::session::OpenForm;
 use crate::ratelimit::spend;
 use askama::Template;
@@ -69,7 +68,7 @@ async fn subscribe(
     address: String,
     components: Vec<String>,
 ) -> Result<SubscriberRecord, ApiError> {
-    let id = new_id("sts");
+    let id = state.new_id("sts");
     let now = state.now().as_second();
     let subscriber = SubscriberRecord {
         token_hash: token_hash(&token(&key(state).await?, &id)),
@@ -315,8 +314,8 @@ pub async fn create(
                 .map_err(|e| ApiError::unprocessable(format!("address: {e}")))?;
             url
         }
-        SubscriberKind::Slack => org
-            .and_then(|o| o.slack_channel)
+        SubscriberKind::OrgChannel => org
+            .and_then(|o| o.channel)
             .ok_or_else(|| ApiError::unprocessable("only a tenant page whose org has a Slack channel posts there"))?,
     };
     let known = state.ports.status.components(std::slice::from_ref(&page.id)).await?;

@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Body, PathParams};
-use crate::ids::new_id;
 use crate::reads::{ticket_for, ticket_ref};
 use axum::Extension;
 use axum::extract::State;
@@ -87,7 +86,7 @@ pub async fn create_ticket(
         return Err(ApiError::unprocessable(format!("description: at most {MAX_TEXT} bytes")));
     }
     let now = state.now();
-    let id = TicketId(new_id("tkt"));
+    let id = TicketId(state.new_id("tkt"));
     let kind = EventKind::Opened {
         org: org.slug.clone(),
         severity,
@@ -184,7 +183,7 @@ pub async fn add_comment(
     PathParams(id): PathParams<String>,
     Body(body): Body<AddComment>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let comment = Command::Comment { id: new_id("cmt"), public: body.public.unwrap_or(true), body: body.body };
+    let comment = Command::Comment { id: state.new_id("cmt"), public: body.public.unwrap_or(true), body: body.body };
     let acted = act(&state, &caller, &id, vec![comment]).await?;
     Ok((StatusCode::CREATED, answer(&state, acted)))
 }
