@@ -37,7 +37,7 @@ pub enum Proof {
     Session,
     /// A signed, expiring one-click link sent to the person.
     SignedLink,
-    /// A member of a chat service (the org's channel's or a direct message's: Slack today)
+    /// A member of a chat service (of the org's channel, or one a direct message went to)
     /// whose email the service confirmed is the person's, or whom an admin linked.
     ChannelMember,
     /// The phone line: the person answered a call put through to their number.

@@ -231,6 +231,8 @@ pub trait ChannelDirectory: Send + Sync {
     fn link(&self, url: &str, text: &str) -> String;
     /// Text set in bold (Slack: `*text*`).
     fn bold(&self, text: &str) -> String;
+    /// How a ticket opened in the channel came in, as its timeline records it.
+    fn intake(&self) -> Intake;
 }
 
 /// What a channel kickoff did.
@@ -426,8 +428,12 @@ impl ChatDesk {
         let existing = self.ports.queries.ticket(&id).await?;
         if existing.is_none() {
             let severity = self.ports.commands.contract().default_severity(&org.tier);
-            let kind =
-                EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Slack), security: false };
+            let kind = EventKind::Opened {
+                org: org.slug.clone(),
+                severity,
+                intake: Some(self.directory.intake()),
+                security: false,
+            };
             let first_line = m.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("(no text)");
             let details = TicketDetails {
                 subject: first_line.chars().take(200).collect(),
@@ -752,7 +758,12 @@ impl ChatDesk {
         let seed = format!("{}|{}|{}|{}", c.channel, c.user, subject, now);
         let id = TicketId(seeded_ulid("tkt", now.as_millisecond(), &seed));
         let severity = self.ports.commands.contract().default_severity(&org.tier);
-        let kind = EventKind::Opened { org: org.slug.clone(), severity, intake: Some(Intake::Slack), security: false };
+        let kind = EventKind::Opened {
+            org: org.slug.clone(),
+            severity,
+            intake: Some(self.directory.intake()),
+            security: false,
+        };
         let details = TicketDetails {
             subject: subject.chars().take(200).collect(),
             description: subject.to_string(),

@@ -335,6 +335,10 @@ impl stringer_app::chat::ChannelDirectory for Slack {
     fn bold(&self, text: &str) -> String {
         format!("*{text}*")
     }
+
+    fn intake(&self) -> stringer_core::ids::Intake {
+        stringer_core::ids::Intake::Slack
+    }
 }
 
 /// A Web API call's arguments: write methods take JSON, read methods a form.
