@@ -173,7 +173,7 @@ impl AppState {
     }
 
     /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
-    /// reached), with the checks only this front can make of an address.
+    /// reached), with the checks of an address the server was given ([`AppState::address_checks`]).
     pub fn paging(&self) -> stringer_app::paging::PagingDesk {
         let outside = stringer_app::paging::PagingOutside {
             checks: self.address_checks.clone(),
