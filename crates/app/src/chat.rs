@@ -233,6 +233,8 @@ pub trait ChannelDirectory: Send + Sync {
     fn bold(&self, text: &str) -> String;
     /// How a ticket opened in the channel came in, as its timeline records it.
     fn intake(&self) -> Intake;
+    /// The service's name as people know it (`Slack`), for what the desk answers them.
+    fn name(&self) -> &'static str;
 }
 
 /// What a channel kickoff did.
@@ -369,7 +371,8 @@ impl ChatDesk {
             return Ok(("ignored: not an org's shared channel".into(), None));
         };
         let Some(user) = self.member(&m.user, &org).await? else {
-            return Ok(("ignored: the channel member has no Stringer account with a confirmed email".into(), None));
+            let name = self.directory.name();
+            return Ok((format!("ignored: the {name} member has no Stringer account with a confirmed email"), None));
         };
         let thread = m.thread.as_deref().filter(|t| *t != m.message_id);
         match thread {
@@ -582,7 +585,7 @@ impl ChatDesk {
     /// and posts the welcome anew.
     pub async fn kickoff(&self, org: &OrgRecord) -> Result<Kickoff, AppError> {
         let Some(channel_name) = org.channel.as_deref().map(|c| c.trim_start_matches('#').to_string()) else {
-            return Err(AppError::Rejected(format!("org {} has no shared channel", org.slug)));
+            return Err(AppError::Rejected(format!("org {} has no {} channel", org.slug, self.directory.name())));
         };
         let mut done = Kickoff::default();
         let known = match self.ports.chat.channel_org_id(&org.slug).await? {
@@ -604,7 +607,8 @@ impl ChatDesk {
                 }
                 None => self.directory.find_channel(&channel_name).await.map_err(channel_failed)?.ok_or_else(|| {
                     AppError::Rejected(format!(
-                        "the channel service says #{channel_name} is taken but lists no such channel"
+                        "{} says #{channel_name} is taken but lists no such channel",
+                        self.directory.name()
                     ))
                 })?,
             },
@@ -618,7 +622,12 @@ impl ChatDesk {
                     members.push(member);
                     done.invited.push(user.id.to_string());
                 }
-                None => done.not_invited.push(format!("{}: no channel member has the address {}", user.id, user.email)),
+                None => done.not_invited.push(format!(
+                    "{}: no {} member has the address {}",
+                    user.id,
+                    self.directory.name(),
+                    user.email
+                )),
             }
         }
         if !members.is_empty() {
@@ -704,9 +713,10 @@ impl ChatDesk {
             return Ok(Reply::private("This channel is no org's shared channel."));
         };
         let Some(user) = self.member(presser, &org).await? else {
-            return Ok(Reply::private(
-                "The channel has not confirmed an email address of yours that belongs to a Stringer account of this org.",
-            ));
+            return Ok(Reply::private(format!(
+                "{} has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+                self.directory.name()
+            )));
         };
         if let Some(ticket) = self.ports.chat.thread_ticket(&message.channel, &message.message_id).await? {
             let key = self.ports.queries.ticket(&ticket).await?.map(|(t, _)| t.key().to_string()).unwrap_or_default();
@@ -727,9 +737,10 @@ impl ChatDesk {
             return Ok(Reply::private("This channel is no org's shared channel: use /stringer in your org's channel."));
         };
         let Some(user) = self.member(&c.user, &org).await? else {
-            return Ok(Reply::private(
-                "The channel has not confirmed an email address of yours that belongs to a Stringer account of this org.",
-            ));
+            return Ok(Reply::private(format!(
+                "{} has not confirmed an email address of yours that belongs to a Stringer account of this org.",
+                self.directory.name()
+            )));
         };
         let text = c.text.trim();
         let (verb, rest) = text.split_once(char::is_whitespace).map_or((text, ""), |(v, r)| (v, r.trim()));

@@ -23,7 +23,7 @@ pub struct OrgRecord {
     /// Named on-call engineers.
     pub named_engineers: Vec<UserId>,
     /// The name of the org's shared channel, e.g. `#stringer-acme` (a Slack channel today;
-    /// the API and the `orgs.slack_channel` column keep Slack's word).
+    /// the API keeps Slack's word, `slack_channel`).
     pub channel: Option<String>,
     /// The routing tag of the org's support address (`support+TAG@…`).
     pub email_tag: String,

@@ -138,7 +138,7 @@ async fn an_org_is_created_by_an_admin_with_what_its_tier_and_deployment_give_it
         let created = got.as_ref().ok().cloned();
         let got = verdict(got);
         assert!(got.starts_with(expected), "{why}: {got}");
-        assert_eq!(created.as_ref().and_then(|o| o.slack_channel.clone()).as_deref(), channel, "{why}");
+        assert_eq!(created.as_ref().and_then(|o| o.channel.clone()).as_deref(), channel, "{why}");
         let stored = world.orgs.lock().unwrap().iter().any(|o| o.slug.as_str() == "initech");
         assert_eq!(stored, expected == "done", "{why}");
         let page = pages.made.lock().unwrap().iter().any(|p| p.org.as_ref().is_some_and(|o| o.as_str() == "initech"));
@@ -161,7 +161,7 @@ async fn an_org_is_changed_as_it_would_be_created() {
             "a channel is '#' and a name",
             "adm",
             "acme",
-            OrgChange { slack_channel: Some(Some("acme support".into())), ..OrgChange::default() },
+            OrgChange { channel: Some(Some("acme support".into())), ..OrgChange::default() },
             "invalid: slack_channel: '#' and a channel name without spaces",
         ),
         (

@@ -46,8 +46,8 @@ fn emails() -> Vec<(String, String)> {
 /// The same, over `slack`.
 async fn desk_with(slack: Slack) -> (Arc<ChatDesk>, Arc<World>, Arc<MemoryChat>, Arc<Slack>) {
     let world = World::new(Contract::default_contract(), NOW.parse().unwrap());
-    world.add_org(OrgRecord { slack_channel: Some("#stringer-acme".into()), ..org("acme", "enterprise") }).await;
-    world.add_org(OrgRecord { slack_channel: Some("#stringer-globex".into()), ..org("globex", "pro") }).await;
+    world.add_org(OrgRecord { channel: Some("#stringer-acme".into()), ..org("acme", "enterprise") }).await;
+    world.add_org(OrgRecord { channel: Some("#stringer-globex".into()), ..org("globex", "pro") }).await;
     world.add_user(user("ann", Some("acme"), UserRole::Member));
     world.add_user(UserRecord { deactivated_at: Some(1), ..user("dee", Some("acme"), UserRole::Member) });
     world.add_user(user("bob", Some("globex"), UserRole::Member));
@@ -66,7 +66,7 @@ async fn desk_with(slack: Slack) -> (Arc<ChatDesk>, Arc<World>, Arc<MemoryChat>,
         world.clone(),
         PageLimit { limit: 10, window: 60 },
     );
-    let desk = ChatDesk { ports, tickets, slack: slack.clone(), public_url: String::new() };
+    let desk = ChatDesk { ports, tickets, directory: slack.clone(), public_url: String::new() };
     (Arc::new(desk), world, chat, slack)
 }
 
@@ -76,8 +76,8 @@ fn message(channel: &str, member: &str, ts: &str, thread: Option<&str>, text: &s
         event_id: format!("Ev-{channel}-{ts}"),
         channel: channel.into(),
         user: member.into(),
-        ts: ts.into(),
-        thread_ts: thread.map(String::from),
+        message_id: ts.into(),
+        thread: thread.map(String::from),
         text: text.into(),
         received_at_ms: 1_772_445_600_000,
     }
@@ -335,7 +335,7 @@ async fn the_slash_command_answers_who_may_ask_what() {
 fn kicked(deployment: Deployment, tier: &str) -> OrgRecord {
     OrgRecord {
         deployment,
-        slack_channel: Some("#stringer-acme".into()),
+        channel: Some("#stringer-acme".into()),
         tam: Some(UserId::from("tam")),
         named_engineers: vec![UserId::from("eng"), UserId::from("ghost")],
         ..org("acme", tier)
@@ -391,7 +391,7 @@ async fn a_kickoff_stands_up_the_orgs_channel_with_its_people() {
 #[tokio::test]
 async fn an_org_without_a_channel_is_not_kicked_off() {
     let (desk, _, _, slack) = desk().await;
-    let refused = desk.kickoff(&OrgRecord { slack_channel: None, ..kicked(Deployment::Shared, "enterprise") }).await;
+    let refused = desk.kickoff(&OrgRecord { channel: None, ..kicked(Deployment::Shared, "enterprise") }).await;
     assert!(matches!(refused, Err(AppError::Rejected(why)) if why == "org acme has no Slack channel"));
     assert!(slack.posts.lock().unwrap().is_empty());
 }
@@ -427,7 +427,7 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
         actor: actor.map(UserId::from),
         body: body.into(),
         channel: ACME.into(),
-        thread_ts: "1.0".into(),
+        thread: "1.0".into(),
     };
     *chat.events.lock().unwrap() = vec![
         event("tl:1", "ticket.acknowledged", Some("eng"), "{}"),
@@ -441,7 +441,7 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
         author: UserId::from(author),
         body: "See the logs.".into(),
         channel: ACME.into(),
-        thread_ts: "1.0".into(),
+        thread: "1.0".into(),
     };
     *chat.updates.lock().unwrap() = vec![update("cmt_1", "eng"), update("cmt_2", "ann")];
     slack.posts.lock().unwrap().clear();

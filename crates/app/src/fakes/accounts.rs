@@ -213,7 +213,7 @@ pub fn account_desk_with(
         texts,
         kicks_off: false,
         forget: Arc::new(|| {}),
-        new_id: |prefix| format!("{prefix}_1"),
+        new_id: std::sync::Arc::new(|prefix| format!("{prefix}_1")),
     };
     AccountDesk::new(ports, outside)
 }

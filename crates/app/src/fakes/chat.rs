@@ -7,7 +7,7 @@
 
 use super::absent;
 use crate::chat::{
-    Accepted, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, SlackDirectory, ThreadEvent, ThreadUpdate,
+    Accepted, ChannelDirectory, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, ThreadEvent, ThreadUpdate,
 };
 use crate::delivery::SendError;
 use crate::inbox::Inbox;
@@ -173,7 +173,7 @@ pub struct Slack {
 }
 
 #[async_trait]
-impl SlackDirectory for Slack {
+impl ChannelDirectory for Slack {
     async fn channel_name(&self, channel: &str) -> Result<Option<String>, SendError> {
         Ok(self.channels.lock().unwrap().iter().find(|(id, _)| id == channel).map(|(_, name)| name.clone()))
     }
@@ -237,5 +237,25 @@ impl SlackDirectory for Slack {
     async fn pin(&self, channel: &str, ts: &str) -> Result<(), SendError> {
         self.pinned.lock().unwrap().push((channel.into(), ts.into()));
         Ok(())
+    }
+
+    fn mention(&self, member: &str) -> String {
+        format!("<@{member}>")
+    }
+
+    fn link(&self, url: &str, text: &str) -> String {
+        format!("<{url}|{text}>")
+    }
+
+    fn bold(&self, text: &str) -> String {
+        format!("*{text}*")
+    }
+
+    fn intake(&self) -> stringer_core::ids::Intake {
+        stringer_core::ids::Intake::Slack
+    }
+
+    fn name(&self) -> &'static str {
+        "Slack"
     }
 }

@@ -27,7 +27,7 @@ async fn desk() -> (PagingDesk, Arc<World>) {
     let ports = PagingPorts { commands: world.clone(), accounts: world.clone(), oncall: world.clone() };
     let outside = PagingOutside {
         checks: Arc::new(checks),
-        new_id: |prefix| format!("{prefix}_1"),
+        new_id: std::sync::Arc::new(|prefix| format!("{prefix}_1")),
         new_secret: || "secret".into(),
     };
     (PagingDesk::new(ports, account_desk(&world), outside), world)

@@ -36,7 +36,9 @@ async fn desk() -> (ScheduleDesk, Arc<World>) {
     world.add_user(user("ann", Some("acme"), UserRole::Member));
     world.add_user(user("ada", Some("acme"), UserRole::OrgAdmin));
     let ports = SchedulePorts { commands: world.clone(), accounts: world.clone(), oncall: world.clone() };
-    let desk = ScheduleDesk::new(ports, account_desk(&world), |_| ID.to_string(), || "feed-secret".into());
+    let desk = ScheduleDesk::new(ports, account_desk(&world), std::sync::Arc::new(|_| ID.to_string()), || {
+        "feed-secret".into()
+    });
     (desk, world)
 }
 

@@ -339,6 +339,10 @@ impl stringer_app::chat::ChannelDirectory for Slack {
     fn intake(&self) -> stringer_core::ids::Intake {
         stringer_core::ids::Intake::Slack
     }
+
+    fn name(&self) -> &'static str {
+        "Slack"
+    }
 }
 
 /// A Web API call's arguments: write methods take JSON, read methods a form.
