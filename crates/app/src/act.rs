@@ -21,6 +21,24 @@ use stringer_core::ticket::PageInFlight;
 
 /// The longest comment, in bytes.
 pub const MAX_COMMENT: usize = 32 * 1024;
+
+/// A received message's words as a comment (mail, a channel reply): "(no text)" when there
+/// are none, cut to the longest comment with a note (the whole message stays as it came in).
+pub fn comment_text(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "(no text)".into();
+    }
+    if text.len() <= MAX_COMMENT {
+        return text.to_string();
+    }
+    let note = "\n\n(cut here: the whole message is kept as it came in)";
+    let mut end = MAX_COMMENT - note.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{note}", &text[..end])
+}
+
 /// The longest ticket subject, in bytes.
 pub const MAX_SUBJECT: usize = 300;
 /// The longest ticket description, in bytes (as long as a comment).

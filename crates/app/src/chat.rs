@@ -497,7 +497,11 @@ impl ChatDesk {
         if !who.is_staff() && found.ticket.state.status == Status::Resolved {
             commands.push(Command::Reopen);
         }
-        commands.push(Command::Comment { id: comment_id.clone(), public: true, body: m.text.clone() });
+        commands.push(Command::Comment {
+            id: comment_id.clone(),
+            public: true,
+            body: crate::act::comment_text(&m.text),
+        });
         match self.tickets.act_on(&who, found, commands).await {
             Ok(_) => {
                 // Written in the thread: never posted back into it.

@@ -472,8 +472,6 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
 }
 
 #[tokio::test]
-#[ignore = "a bug left for chat.rs's owner: ChatDesk::comment passes the whole text to Command::Comment, which \
-            refuses more than MAX_COMMENT bytes, so the reply is ignored; mail cuts it (intake's comment_text)"]
 async fn a_reply_longer_than_a_comment_takes_is_recorded_cut_as_mails_is() {
     let (desk, world, chat, _) = desk().await;
     process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;

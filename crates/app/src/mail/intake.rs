@@ -20,7 +20,7 @@ use super::{
     InboundRecord, Letter, LetterReader, MAX_PROCESS_ATTEMPTS, MailOutcome, ReplySigner, SENDER_HOURLY_LIMIT,
     SenderCheck, SettledMail, UnknownSenders, derived_id,
 };
-use crate::act::{ActError, Command, Found, MAX_COMMENT, Principal, Proof, TicketDesk};
+use crate::act::{ActError, Command, Found, Principal, Proof, TicketDesk, comment_text};
 use crate::desk::AppError;
 use crate::files::{self, MAX_PER_TICKET};
 use crate::inbox::{Done, Stored, WayIn};
@@ -617,23 +617,6 @@ impl MailDesk {
 
 fn held(reason: &str, org: Option<OrgSlug>) -> MailOutcome {
     MailOutcome::Held { reason: reason.to_string(), org }
-}
-
-/// A message's new words as a comment: "(no text)" when there are none, cut to the longest
-/// comment (the whole message stays with the stored mail).
-fn comment_text(text: &str) -> String {
-    if text.trim().is_empty() {
-        return "(no text)".into();
-    }
-    if text.len() <= MAX_COMMENT {
-        return text.to_string();
-    }
-    let note = "\n\n(cut here: the whole message is kept with the mail)";
-    let mut end = MAX_COMMENT - note.len();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{note}", &text[..end])
 }
 
 fn ignored(reason: String, org: Option<OrgSlug>) -> MailOutcome {
