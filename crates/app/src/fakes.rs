@@ -25,6 +25,24 @@ use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, TicketKey, Tier, UserId};
 use stringer_core::oncall::ScheduleSpec;
 
+/// Claims from an in-memory inbox as the store does: items not settled whose lease has
+/// ended, in the order stored, at most `limit`, each leased until `lease_until` with its
+/// attempt counted. `rows` yields each item's lease, whether it is settled, and its record.
+pub fn claim_held<'a, R: Clone + 'a>(
+    rows: impl Iterator<Item = (&'a mut Option<i64>, bool, &'a mut R)>,
+    (now, lease_until, limit): (i64, i64, i64),
+    attempts: fn(&mut R) -> &mut i64,
+) -> Vec<R> {
+    rows.filter(|(leased, settled, _)| !settled && leased.is_none_or(|until| until <= now))
+        .take(limit.max(0) as usize)
+        .map(|(leased, _, record)| {
+            *leased = Some(lease_until);
+            *attempts(record) += 1;
+            record.clone()
+        })
+        .collect()
+}
+
 /// The error of a port method no test set up.
 pub fn absent(method: &str) -> StoreError {
     StoreError::Backend(format!("{method} is not part of this test's world"))

@@ -53,15 +53,8 @@ no_sendings!(MemoryChat, OwedKickoff);
 impl Inbox<ChatRecord> for MemoryChat {
     async fn claim(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ChatRecord>, StoreError> {
         let mut rows = self.rows.lock().unwrap();
-        let due = rows.iter_mut().filter(|r| r.settled.is_none() && r.leased_until.is_none_or(|until| until <= now));
-        Ok(due
-            .take(limit.max(0) as usize)
-            .map(|r| {
-                r.leased_until = Some(lease_until);
-                r.record.attempts += 1;
-                r.record.clone()
-            })
-            .collect())
+        let rows = rows.iter_mut().map(|r| (&mut r.leased_until, r.settled.is_some(), &mut r.record));
+        Ok(super::claim_held(rows, (now, lease_until, limit), |r| &mut r.attempts))
     }
 }
 
