@@ -1,6 +1,6 @@
 //! Thread posts: what a ticket's thread in its org's shared channel is told of the ticket —
 //! its public comments written elsewhere (portal, console, API, mail) and its changes of
-//! state. An outbox kind: the desk decides the [`ThreadNote`]s of a change ([`thread_notes`]),
+//! state. An outbox kind: the desk decides the [`ThreadNote`]s of a change ([`crate::thread_notes`]),
 //! the change's transaction writes one [`ThreadPost`] per note when the ticket has a thread
 //! (so a ticket whose thread is bound later is told only of what changed after), and the
 //! engine sends them through [`ChatDesk`] as a [`Carrier`].
