@@ -383,7 +383,9 @@ impl TicketDesk {
                     } else {
                         EventKind::CustomerReplied
                     };
-                    comment = Some(NewComment { id, author: who.user.id.clone(), public, body });
+                    // A channel member comments only by writing in the ticket's thread.
+                    let in_thread = who.proof() == Proof::ChannelMember;
+                    comment = Some(NewComment { id, author: who.user.id.clone(), public, body, in_thread });
                     (action, kind)
                 }
                 Command::ChangeSeverity(severity) => {

@@ -398,6 +398,7 @@ impl AlertDesk {
                     author: UserId(format!("integration:{}", key.id)),
                     public: false,
                     body,
+                    in_thread: false,
                 };
                 let kind = EventKind::Replied { by: key.actor_name(), public: false };
                 self.event(s, ticket.as_ref(), kind, Some(comment)).await?;

@@ -22,7 +22,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object, OrgRef, Scopes};
 use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{Deployment, Intake, OrgSlug, TicketId, TicketKey, UserId};
+use stringer_core::ids::{Deployment, Intake, OrgSlug, TicketId, TicketKey};
 use stringer_core::ticket::Status;
 
 /// How many times a stored message is tried before it is settled as failed.
@@ -75,7 +75,7 @@ pub enum Accepted {
 /// Channel messages (claimed through the [`Inbox`] every way in shares), the channels' orgs
 /// and the threads' tickets.
 #[async_trait]
-pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> {
+pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> + Sendings<ThreadPost> {
     /// Stores a message for processing, with the signature of the request that brought it
     /// (one write, so a busy server still answers the channel at once); a second request for
     /// the same event is the channel's retry, or a replay when its signature is the same.
@@ -99,19 +99,11 @@ pub trait ChatRoom: Inbox<ChatRecord> + Sendings<OwedKickoff> {
         ticket: &TicketId,
         at: i64,
     ) -> Result<(), StoreError>;
-    /// Public comments written since their ticket's thread was bound and not yet in it, of
-    /// tickets changed at or after `since` (so a round reads only live threads), oldest
-    /// first, at most `limit`.
-    async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError>;
-    /// Records that a comment is in its thread (posted there, or written there), or another
-    /// post under its mark (a ticket's opening answer: `opened:` and the ticket id).
-    async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError>;
+    /// Records that a post is in its thread under its mark (a thread post's id, a ticket's
+    /// opening answer: `opened:` and the ticket id), or that one was tried (`try:` and the mark).
+    async fn mark_posted(&self, mark: &str, at: i64) -> Result<(), StoreError>;
     /// Whether something was marked posted under `mark`.
     async fn posted(&self, mark: &str) -> Result<bool, StoreError>;
-    /// Up to `limit` changes of threads' tickets (of [`THREAD_EVENT_KINDS`]) since each thread
-    /// was bound, not yet posted, of tickets changed at or after `since`, oldest first;
-    /// posted ones are marked with [`ChatRoom::mark_posted`] under their `mark`.
-    async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError>;
     /// Writes that `org`'s channel is owed a kickoff (`id` is the kickoff's), due at `at`.
     async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError>;
 }
@@ -143,54 +135,6 @@ pub const KICKOFFS: Policy =
     Policy { name: "channel kickoff", batch: 16, lease_seconds: 120, first_wait: 30, longest_wait: 3600, attempts: 8 };
 /// Owed kickoffs claimed per round.
 pub const KICKOFF_BATCH: i64 = KICKOFFS.batch;
-
-/// A public comment to post into its ticket's thread.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThreadUpdate {
-    /// The comment's id.
-    pub comment: String,
-    /// Who wrote it.
-    pub author: UserId,
-    /// What it says.
-    pub body: String,
-    /// The thread's channel.
-    pub channel: String,
-    /// The thread's id.
-    pub thread: String,
-}
-
-/// How far back (seconds) a ticket must have changed for its thread to be told of it: a
-/// day, so that each round reads only live threads (an update the channel could not take for a
-/// whole day is left out).
-pub const THREAD_UPDATE_WINDOW: i64 = 86_400;
-
-/// The timeline kinds a ticket's thread is told of, besides public comments.
-pub const THREAD_EVENT_KINDS: [&str; 5] = [
-    "ticket.acknowledged",
-    "ticket.waiting_on_customer",
-    "ticket.severity_changed",
-    "ticket.resolved",
-    "ticket.reopened",
-];
-
-/// A change of a ticket's state to tell its thread of (one of [`THREAD_EVENT_KINDS`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThreadEvent {
-    /// What marks it posted (`tl:` and its timeline position).
-    pub mark: String,
-    /// The ticket.
-    pub ticket: TicketId,
-    /// The timeline kind, e.g. `ticket.resolved`.
-    pub kind: String,
-    /// Who did it.
-    pub actor: Option<UserId>,
-    /// The event's JSON body.
-    pub body: String,
-    /// The thread's channel.
-    pub channel: String,
-    /// The thread's id.
-    pub thread: String,
-}
 
 /// What the desk asks of the org's channel's service: names, members, posts (each kind's
 /// client implements it; Slack's Web API calls are named beside each method).
@@ -503,55 +447,11 @@ impl ChatDesk {
             body: crate::act::comment_text(&m.text),
         });
         match self.tickets.act_on(&who, found, commands).await {
-            Ok(_) => {
-                // Written in the thread: never posted back into it.
-                self.ports.chat.mark_posted(&comment_id, self.ports.commands.now().as_second()).await?;
-                Ok((format!("comment on {key}"), Some(ticket.clone())))
-            }
+            Ok(_) => Ok((format!("comment on {key}"), Some(ticket.clone()))),
             Err(ActError::App(AppError::Rejected(why))) => Ok((format!("ignored: {why}"), Some(ticket.clone()))),
             Err(ActError::App(e)) => Err(e),
             Err(refused) => Ok((format!("ignored: {refused}"), Some(ticket.clone()))),
         }
-    }
-
-    /// Posts into each ticket's thread, once each: the public comments written elsewhere
-    /// (portal, console, API, mail), with who wrote them, and the ticket's changes of state
-    /// (acknowledged, waiting on the customer, severity, resolved, reopened); answers how many.
-    pub async fn post_updates(&self, limit: i64) -> Result<usize, AppError> {
-        let since = self.ports.commands.now().as_second() - THREAD_UPDATE_WINDOW;
-        let events = self.ports.chat.thread_events(since, limit).await?;
-        for e in &events {
-            let key = match self.ports.queries.ticket(&e.ticket).await? {
-                Some((t, _)) => t.key().to_string(),
-                None => e.ticket.to_string(),
-            };
-            let who = match &e.actor {
-                Some(id) => self.ports.accounts.user(id).await?.map_or_else(|| id.to_string(), |u| u.name),
-                None => "support".into(),
-            };
-            let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
-            let text = match e.kind.as_str() {
-                "ticket.acknowledged" => format!("{key} was acknowledged by {who}, who is on it."),
-                "ticket.waiting_on_customer" => format!("{key} waits on your answer: reply in this thread."),
-                "ticket.severity_changed" => {
-                    format!("{key} is now {}.", body["severity"].as_str().unwrap_or("of another severity"))
-                }
-                "ticket.resolved" => format!("{key} was resolved. If it is not, reply in this thread."),
-                _ => format!("{key} was reopened."),
-            };
-            self.post_in_thread(&e.channel, &e.thread, &text, &e.mark).await?;
-        }
-        let updates = self.ports.chat.thread_updates(since, limit).await?;
-        for u in &updates {
-            let author = self.ports.accounts.user(&u.author).await?;
-            let who = author.map_or_else(
-                || u.author.to_string(),
-                |a| if a.org.is_some() { a.name } else { format!("{} (support)", a.name) },
-            );
-            let text = format!("{}: {}", self.directory.bold(&who), u.body.chars().take(MAX_TEXT).collect::<String>());
-            self.post_in_thread(&u.channel, &u.thread, &text, &u.comment).await?;
-        }
-        Ok(events.len() + updates.len())
     }
 
     /// Posts `text` into a thread once under `mark`, even across a kill: the post is first
@@ -948,6 +848,11 @@ impl Carrier<OwedKickoff> for ChatDesk {
         })
     }
 }
+
+mod thread_posts;
+
+pub use crate::store::ThreadNote;
+pub use thread_posts::{THREAD_POSTS, ThreadPost};
 
 #[cfg(test)]
 mod tests;

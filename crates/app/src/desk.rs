@@ -9,7 +9,7 @@ use crate::keyed::CurrentKey;
 use crate::outcome::MAX_ATTEMPTS;
 pub use crate::outcome::{AppError, Recorded};
 use crate::ports::Commands;
-use crate::store::{Change, Extras, PagingEnded, Store, StoreError, StoredTicket, Timer};
+use crate::store::{Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, ThreadNote, Timer};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -203,6 +203,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             expected_version,
             events: events.to_vec(),
             informs: self.informs(events, &decision.notices),
+            thread_notes: thread_notes(events, extras.comment.as_ref()),
             notices: decision.notices.clone(),
             timers: decision.timers,
             paging_ended,
@@ -313,6 +314,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 expected_version: Some(stored.version),
                 events: Vec::new(),
                 informs: self.informs(&[], &notices),
+                thread_notes: Vec::new(),
                 keyed: None,
                 notices,
                 timers: ops,
@@ -404,4 +406,25 @@ impl<S: Store + 'static, C: Clock + 'static> Commands for Desk<S, C> {
         let policy = self.contract.escalation(tier)?;
         Ok(stringer_core::phone::dial_order(&roster, policy, severity, at).into_iter().map(UserId).collect())
     }
+}
+
+/// What a ticket's thread is told of a change made of `events` with `comment`: its changes
+/// of state in order (acknowledged, waiting on the customer, severity, resolved, reopened),
+/// then its comment when public and not written in the thread itself.
+pub fn thread_notes(events: &[Event], comment: Option<&NewComment>) -> Vec<ThreadNote> {
+    let mut notes: Vec<ThreadNote> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Acknowledged { .. } => Some(ThreadNote::Acknowledged),
+            EventKind::WaitingOnCustomer => Some(ThreadNote::WaitingOnCustomer),
+            EventKind::SeverityChanged { severity } => Some(ThreadNote::SeverityChanged { severity: severity.clone() }),
+            EventKind::Resolved { .. } => Some(ThreadNote::Resolved),
+            EventKind::Reopened => Some(ThreadNote::Reopened),
+            _ => None,
+        })
+        .collect();
+    if let Some(c) = comment.filter(|c| c.public && !c.in_thread) {
+        notes.push(ThreadNote::Comment { author: c.author.clone(), body: c.body.clone() });
+    }
+    notes
 }

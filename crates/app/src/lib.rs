@@ -39,7 +39,9 @@ pub mod status;
 mod store;
 
 pub use clock::{Clock, VirtualClock};
-pub use desk::{Desk, Fired};
+pub use desk::{Desk, Fired, thread_notes};
 pub use memory_store::{MemoryStore, TimelineEntry};
 pub use outcome::{AppError, Recorded};
-pub use store::{Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, TicketDetails, Timer};
+pub use store::{
+    Change, Extras, NewComment, PagingEnded, Store, StoreError, StoredTicket, ThreadNote, TicketDetails, Timer,
+};

@@ -676,7 +676,7 @@ impl PhoneDesk {
     /// Records the internal note `id` by `author`.
     async fn write_note(&self, ticket: &TicketId, id: String, author: UserId, body: String) -> Result<(), AppError> {
         let now = self.ports.commands.now();
-        let comment = NewComment { id, author: author.clone(), public: false, body };
+        let comment = NewComment { id, author: author.clone(), public: false, body, in_thread: false };
         let kind = EventKind::Replied { by: author.to_string(), public: false };
         let extras = Extras { actor: Some(author), details: None, comment: Some(comment), applies: None };
         match self.ports.commands.record(vec![Event::new(now, ticket.clone(), kind)], extras).await {

@@ -54,6 +54,8 @@ pub struct NewComment {
     pub public: bool,
     /// The text.
     pub body: String,
+    /// Written in the ticket's thread in its org's shared channel: never posted back there.
+    pub in_thread: bool,
 }
 
 /// What an event carries besides the rules' input: who did it, and the words.
@@ -96,6 +98,9 @@ pub struct Change {
     /// What the customer is to be told of this change (outbox records the letters worker
     /// consumes).
     pub informs: Vec<Inform>,
+    /// What the ticket's thread in its org's shared channel is to be told of this change
+    /// (thread posts, outbox records written only when the ticket has a thread).
+    pub thread_notes: Vec<ThreadNote>,
     /// The `Idempotency-Key` the request that made this change runs under: its outcome is
     /// recorded in the change's transaction (see [`crate::keyed`]).
     pub keyed: Option<KeyedWrite>,
@@ -108,6 +113,32 @@ impl Change {
         let created = self.expected_version.is_none() || self.extras.comment.is_some();
         Written::ticket(self.ticket.id.to_string(), if created { 201 } else { 200 })
     }
+}
+
+/// What a ticket's thread is told of one change.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum ThreadNote {
+    /// Someone acknowledged the ticket.
+    Acknowledged,
+    /// The ticket waits on the customer.
+    WaitingOnCustomer,
+    /// The ticket's severity changed.
+    SeverityChanged {
+        /// The new severity.
+        severity: Severity,
+    },
+    /// The ticket was resolved.
+    Resolved,
+    /// The ticket was reopened.
+    Reopened,
+    /// A public comment written elsewhere than the thread.
+    Comment {
+        /// Who wrote it.
+        author: UserId,
+        /// What it says.
+        body: String,
+    },
 }
 
 /// How paging for a ticket ended, for the messages that paged to say so.

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `sweep` | due timers through the [`Desk`]: breaches, escalation steps, deadlines | [`cycles::sweep`] |
 //! | `dispatcher`, `deliverer`, `settler` | outbox notices into deliveries; sending them, pages first; settling sent page messages | [`cycles::outgoing`] |
-//! | `mailroom`, `alert_intake`, `chat_intake` | what the doors stored: mail, monitoring signals, channel messages | [`cycles::intake`] |
+//! | `mailroom`, `alert_intake`, `chat_intake`, `thread_poster` | what the doors stored: mail, monitoring signals, channel messages; what tickets' threads are owed | [`cycles::intake`] |
 //! | `status_clock`, `report_herald`, `postman`, `courier` | maintenances moved on time, status notices, report announcements, letters, account mail (password links, invitations) | [`cycles::publishing`] |
 //! | `janitor`, `gauges` | expired idempotency keys; open tickets and backlog for `/metrics` | [`cycles::upkeep`] |
 //!
@@ -34,7 +34,7 @@ pub use clock::SystemClock;
 pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
-use cycles::intake::{ChatIntake, alert_intake, mailroom};
+use cycles::intake::{ChatIntake, alert_intake, mailroom, thread_poster};
 use cycles::outgoing::{Deliverer, Dispatcher, settler};
 use cycles::publishing::{Postman, StatusClock, courier, report_herald};
 use cycles::sweep::Sweep;
@@ -206,10 +206,12 @@ where
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
         ];
-        // Without the channel's app channel messages wait, stored: there is no chat cycle.
+        // Without the channel's app channel messages wait, stored: there are no chat cycles.
         if let Some(chat) = chat {
+            let posting = chat.clone();
             tasks
                 .push(supervise(sup, s.clone(), move || ChatIntake { chat: chat.clone(), stored: bells.chat.clone() }));
+            tasks.push(supervise(sup, s.clone(), move || thread_poster(posting.clone())));
         }
         Running { stop, tasks, supervisor }
     }

@@ -1,6 +1,6 @@
 //! The orgs' shared channels as a way in: stored channel messages (once per channel event
 //! id, claimed with a lease), the channels' orgs and the threads' tickets — the [`ChatRoom`]
-//! port.
+//! port — and the thread posts owed (written by the group committer, claimed here).
 
 use crate::drop_box::Pending;
 use crate::rows::RowExt;
@@ -8,9 +8,7 @@ use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
-use stringer_app::chat::{
-    Accepted, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, THREAD_EVENT_KINDS, ThreadEvent, ThreadUpdate,
-};
+use stringer_app::chat::{Accepted, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, ThreadPost};
 use stringer_core::ids::{OrgSlug, TicketId, UserId};
 
 const COLUMNS: &str = "id, event_id, channel, member, message_id, thread, body, received_at_ms, attempts";
@@ -137,50 +135,6 @@ impl ChatRoom for SqlStore {
         Ok(())
     }
 
-    async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
-        let sql = "SELECT c.id, c.author, c.body, t.channel, t.thread FROM chat_threads t \
-                   JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
-                   JOIN comments c ON c.ticket_id = t.ticket_id \
-                   LEFT JOIN chat_posts p ON p.comment_id = c.id \
-                   WHERE c.public = 1 AND p.comment_id IS NULL AND c.created_at >= t.bound_at \
-                   ORDER BY c.created_at, c.id LIMIT $2";
-        self.rows(sqlx::query(sql).bind(since).bind(limit), |r| {
-            Ok(ThreadUpdate {
-                comment: r.col("id")?,
-                author: UserId(r.col("author")?),
-                body: r.col("body")?,
-                channel: r.col("channel")?,
-                thread: r.col("thread")?,
-            })
-        })
-        .await
-    }
-
-    async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
-        let kinds: Vec<String> = THREAD_EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect();
-        let sql = format!(
-            "SELECT e.id, e.ticket_id, e.kind, e.actor, e.body, t.channel, t.thread FROM chat_threads t \
-             JOIN tickets k ON k.id = t.ticket_id AND k.updated_at >= $1 \
-             JOIN timeline e ON e.ticket_id = t.ticket_id \
-             LEFT JOIN chat_posts p ON p.comment_id = 'tl:' || CAST(e.id AS TEXT) \
-             WHERE e.kind IN ({}) AND p.comment_id IS NULL AND e.at >= t.bound_at \
-             ORDER BY e.id LIMIT $2",
-            kinds.join(", ")
-        );
-        self.rows(sqlx::query(&sql).bind(since).bind(limit), |r| {
-            Ok(ThreadEvent {
-                mark: format!("tl:{}", r.col::<i64>("id")?),
-                ticket: TicketId(r.col("ticket_id")?),
-                kind: r.col("kind")?,
-                actor: r.col::<Option<String>>("actor")?.map(UserId),
-                body: r.col("body")?,
-                channel: r.col("channel")?,
-                thread: r.col("thread")?,
-            })
-        })
-        .await
-    }
-
     async fn posted(&self, mark: &str) -> Result<bool, StoreError> {
         let sql = "SELECT 1 AS found FROM chat_posts WHERE comment_id = $1";
         Ok(self.row(sqlx::query(sql).bind(mark), |r| r.col::<i64>("found")).await?.is_some())
@@ -209,5 +163,37 @@ impl SqlStore {
         rows.iter()
             .map(|r| Ok(OwedKickoff { id: r.col("id")?, org: OrgSlug(r.col("org")?), attempts: r.col("attempts")? }))
             .collect()
+    }
+
+    /// Claims the thread posts due at `now` until `lease_until` (see
+    /// [`stringer_app::outbox::Sendings`]), in the order owed, so a thread is told of its
+    /// ticket's changes in the order they were made.
+    pub(crate) async fn claim_thread_posts(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<ThreadPost>, StoreError> {
+        let columns = "id, ticket_id, channel, thread, actor, note, created_at, attempts";
+        let rows = self.claim_due("thread_posts", columns, now, lease_until, limit).await?;
+        let mut owed = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.col("id")?;
+            let note: String = r.col("note")?;
+            let note =
+                serde_json::from_str(&note).map_err(|e| StoreError::Backend(format!("thread post {id}: {e}")))?;
+            let post = ThreadPost {
+                id,
+                ticket: TicketId(r.col("ticket_id")?),
+                actor: r.col::<Option<String>>("actor")?.map(UserId),
+                note,
+                channel: r.col("channel")?,
+                thread: r.col("thread")?,
+                attempts: r.col("attempts")?,
+            };
+            owed.push((r.col::<i64>("created_at")?, post));
+        }
+        owed.sort_by(|(a, p), (b, q)| a.cmp(b).then_with(|| p.id.cmp(&q.id)));
+        Ok(owed.into_iter().map(|(_, p)| p).collect())
     }
 }

@@ -174,6 +174,7 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
         .await?;
     insert_rows(&mut tx, "ticket_search", &["ticket_id", "public", "body"], &rows.search).await?;
+    owe_thread_posts(&mut tx, &rows.thread_posts).await?;
     set_timers(&mut tx, &rows.timer_sets).await?;
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
     owe_reports(&mut tx, &rows.reports).await?;
@@ -328,7 +329,7 @@ async fn take_numbers(
 
 /// What the applied changes bring along, in their order: timeline entries, outbox records
 /// (the notices the dispatcher hands on, the settle job of a change that ended paging, and
-/// what the customer is to be told), comments, full-text search
+/// what the customer is to be told), what the ticket's thread is to be told, comments, full-text search
 /// rows (a new ticket's subject and description, each comment), and the net effect
 /// on each (ticket, timer kind) — the last operation wins.
 #[derive(Default)]
@@ -340,6 +341,7 @@ struct FollowUps {
     timer_sets: Vec<Row>,
     timer_cancels: Vec<Row>,
     reports: Vec<Row>,
+    thread_posts: Vec<Row>,
 }
 
 impl FollowUps {
@@ -386,6 +388,18 @@ impl FollowUps {
                 let body = serde_json::json!({ "inform": inform, "comment": comment.map(|cm| &cm.id) }).to_string();
                 rows.outbox.push(Row::new().text(id).int(at).text(CUSTOMER_INFORM).text(body).int(at));
             }
+            // Each note's id: the ticket, the version this change makes it, the note's place.
+            let version = c.expected_version.map_or(1, |v| v + 1);
+            for (n, note) in c.thread_notes.iter().enumerate() {
+                rows.thread_posts.push(
+                    Row::new()
+                        .text(format!("{id}.{version:010}.{n}"))
+                        .text(id)
+                        .opt_text(actor.clone())
+                        .text(json(note))
+                        .bigint(at),
+                );
+            }
             if let Some(details) = c.expected_version.is_none().then_some(c.extras.details.as_ref()).flatten() {
                 let text = format!("{} {}", details.subject, details.description);
                 rows.search.push(Row::new().text(id).int(1).text(text));
@@ -428,6 +442,23 @@ pub(crate) const PAGING_ENDED: &str = "paging.ended";
 
 /// The outbox kind of a customer update (see `stringer_app::mail::letters`).
 pub(crate) const CUSTOMER_INFORM: &str = "customer.inform";
+
+/// The thread posts the changes owe, for the tickets that have a thread in their org's
+/// shared channel (one thread each; a ticket without one is told nothing, and a ticket
+/// whose thread is bound later only of what changes after).
+async fn owe_thread_posts(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "WITH v (id, ticket_id, actor, note, created_at) AS (VALUES {}) \
+             INSERT INTO thread_posts (id, ticket_id, channel, thread, actor, note, created_at, attempts, next_attempt_at) \
+             SELECT v.id, v.ticket_id, t.channel, t.thread, v.actor, v.note, v.created_at, 0, v.created_at \
+             FROM v JOIN chat_threads t ON t.ticket_id = v.ticket_id WHERE true ON CONFLICT (id) DO NOTHING",
+            placeholders(chunk)
+        );
+        bind(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
 
 async fn set_timers(tx: &mut sqlx::Transaction<'_, Any>, rows: &[Row]) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {

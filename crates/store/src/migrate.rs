@@ -141,6 +141,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0037_channel_words.sql"),
         include_str!("../migrations/postgres/0037_channel_words.sql"),
     ),
+    (
+        38,
+        include_str!("../migrations/sqlite/0038_thread_posts.sql"),
+        include_str!("../migrations/postgres/0038_thread_posts.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -1,5 +1,5 @@
 //! The outbox's tables (status notices, report announcements, letters, channel kickoffs,
-//! account mail; deliveries and settle jobs, claimed their own way, are in `deliveries`),
+//! account mail, thread posts; deliveries and settle jobs, claimed their own way, are in `deliveries`),
 //! one SQL for all of them behind the one port [`Sendings`]: a row is due while
 //! `next_attempt_at` has passed; claiming pushes it to the lease's end so no other instance
 //! takes it; a send ends it (`sent_at`, or the error it was given up with) or puts it back
@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::accounts::letter::AccountLetter;
-use stringer_app::chat::OwedKickoff;
+use stringer_app::chat::{OwedKickoff, ThreadPost};
 use stringer_app::letters::Letter;
 use stringer_app::outbox::{Room, Sendings};
 use stringer_app::postmortem::Announcement;
@@ -42,6 +42,7 @@ sendings!(Announcement, "report_announcements", claim_announcements);
 sendings!(Letter, "org_letters", claim_letters);
 sendings!(OwedKickoff, "channel_kickoffs", claim_kickoffs);
 sendings!(AccountLetter, "account_mail", claim_account_mail);
+sendings!(ThreadPost, "thread_posts", claim_thread_posts);
 
 impl SqlStore {
     /// Claims up to `limit` rows of `table` due at `now` until `lease_until`, oldest first,

@@ -62,6 +62,7 @@ async fn conformance<S: Store>(store: S) {
     stale.severity = Severity::from("P4");
     let change = Change {
         informs: Vec::new(),
+        thread_notes: Vec::new(),
         keyed: None,
         at: at("20:02:00"),
         ticket: stale,
@@ -101,7 +102,13 @@ async fn conformance<S: Store>(store: S) {
     // An acknowledgement with a comment cancels the escalation timer.
     let extras = Extras {
         actor: Some("u_eve".into()),
-        comment: Some(NewComment { id: "c1".into(), author: "u_eve".into(), public: true, body: "On it".into() }),
+        comment: Some(NewComment {
+            id: "c1".into(),
+            author: "u_eve".into(),
+            public: true,
+            body: "On it".into(),
+            in_thread: false,
+        }),
         details: None,
         applies: None,
     };
@@ -127,6 +134,7 @@ async fn conformance<S: Store>(store: S) {
     let (duplicate, _) = Ticket::open(&contract, &org, &opened("T1", "P2", "20:30:00")).unwrap();
     let change = |ticket: Ticket, expected_version, timers| Change {
         informs: Vec::new(),
+        thread_notes: Vec::new(),
         keyed: None,
         at: at("20:30:00"),
         ticket,
@@ -207,6 +215,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
     store
         .commit(Change {
             informs: Vec::new(),
+            thread_notes: Vec::new(),
             keyed: None,
             at: at("20:00:00"),
             ticket: base.clone(),
@@ -230,6 +239,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
         tasks.push(tokio::spawn(async move {
             let change = Change {
                 informs: Vec::new(),
+                thread_notes: Vec::new(),
                 keyed: None,
                 at: at("20:01:00"),
                 ticket,
@@ -654,6 +664,81 @@ async fn sqlite_account_mail_holds_no_link() {
 async fn postgres_account_mail_holds_no_link() {
     let Some(url) = postgres_url("account_mail") else { return };
     account_mail_holds_no_link(&url).await;
+}
+
+/// Thread posts are an outbox kind written with the change that causes them: only for a
+/// ticket that has a thread then (a ticket whose thread is bound later is told only of what
+/// changes after), in the order of the changes, each claimed once.
+async fn thread_posts_are_written_with_their_change(url: &str) {
+    use stringer_app::chat::{ChatRoom, ThreadNote, ThreadPost};
+    use stringer_app::outbox::{Room, Sendings};
+    use stringer_core::ids::UserId;
+
+    let store = SqlStore::connect(url).await.unwrap();
+    let desk = Desk::new(Arc::new(Contract::default_contract()), store.clone(), VirtualClock::new(at("20:00:00")));
+    let org =
+        OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("enterprise"), deployment: Deployment::Dedicated };
+    desk.put_org(org).await.unwrap();
+    let ticket = TicketId::from("T5");
+    desk.record(opened("T5", "P3", "20:00:00")).await.unwrap();
+    let eve = || Extras { actor: Some("u_eve".into()), ..Extras::default() };
+    let ack = Event::new(at("20:01:00"), ticket.clone(), EventKind::Acknowledged { by: "u_eve".into() });
+    desk.record_with(vec![ack], eve()).await.unwrap();
+    let posts: &dyn Sendings<ThreadPost> = &store;
+    let claim = |now| async move { posts.claim(now, now + 60, &Room::batch(10)).await.unwrap() };
+    assert_eq!(claim(at("23:00:00").as_second()).await, [], "no thread, nothing owed");
+
+    desk.store().set_thread_ticket("C1", "1.0", &ticket, at("20:02:00").as_second()).await.unwrap();
+    let severity =
+        Event::new(at("20:03:00"), ticket.clone(), EventKind::SeverityChanged { severity: Severity::from("P2") });
+    desk.record_with(vec![severity], eve()).await.unwrap();
+    let reply = |id: &str, in_thread| Extras {
+        comment: Some(NewComment {
+            id: id.into(),
+            author: "u_eve".into(),
+            public: true,
+            body: "Fixed".into(),
+            in_thread,
+        }),
+        ..eve()
+    };
+    let replied = |when| Event::new(at(when), ticket.clone(), EventKind::Replied { by: "u_eve".into(), public: true });
+    desk.record_with(vec![replied("20:04:00")], reply("c1", true)).await.unwrap();
+    let resolve = Event::new(at("20:05:00"), ticket.clone(), EventKind::Resolved { by_customer: false });
+    desk.record_with(vec![replied("20:05:00"), resolve], reply("c2", false)).await.unwrap();
+
+    let claimed = claim(at("23:00:00").as_second()).await;
+    let told: Vec<(&str, &str, Option<&str>, &ThreadNote)> = claimed
+        .iter()
+        .map(|p| (p.channel.as_str(), p.thread.as_str(), p.actor.as_ref().map(UserId::as_str), &p.note))
+        .collect();
+    let comment = ThreadNote::Comment { author: UserId::from("u_eve"), body: "Fixed".into() };
+    assert_eq!(
+        told,
+        [
+            ("C1", "1.0", Some("u_eve"), &ThreadNote::SeverityChanged { severity: Severity::from("P2") }),
+            ("C1", "1.0", Some("u_eve"), &ThreadNote::Resolved),
+            ("C1", "1.0", Some("u_eve"), &comment),
+        ]
+    );
+    assert!(claimed.iter().all(|p| p.ticket == ticket && p.attempts == 0));
+    assert_eq!(claim(at("23:00:30").as_second()).await, [], "leased");
+    for p in &claimed {
+        posts.sent(&p.id, at("23:00:01").as_second(), None).await.unwrap();
+    }
+    assert_eq!(claim(at("23:59:00").as_second()).await, [], "sent once");
+}
+
+#[tokio::test]
+async fn sqlite_thread_posts_are_written_with_their_change() {
+    let path = tempdir().join("stringer.db");
+    thread_posts_are_written_with_their_change(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_thread_posts_are_written_with_their_change() {
+    let Some(url) = postgres_url("thread_posts") else { return };
+    thread_posts_are_written_with_their_change(&url).await;
 }
 
 /// A delivery's row: id, status, attempts, next attempt, last error, receipt.

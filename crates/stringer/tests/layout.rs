@@ -138,8 +138,9 @@ async fn thread_post_survives_a_lost_record(db: Db) {
 
     server.kill();
     execute(&db, "DELETE FROM chat_posts WHERE comment_id NOT LIKE '%:%'").await;
+    execute(&db, "UPDATE thread_posts SET sent_at = NULL, next_attempt_at = 0").await;
     let _server = Server::start(&db, &args);
-    // The engine posts thread updates every round: long enough for several.
+    // The engine posts what threads are owed every round: long enough for several.
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(in_thread("We are on it"), 1, "the comment is in its thread once");
     assert_eq!(in_thread("Opened "), 1, "and so is the opening answer");

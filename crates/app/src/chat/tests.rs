@@ -8,9 +8,11 @@ use super::*;
 use crate::act::PageLimit;
 use crate::fakes::{Inline, MemoryChat, Slack, World, org, user};
 use crate::inbox::round;
+use crate::store::NewComment;
+use crate::thread_notes;
 use std::sync::Mutex;
 use stringer_core::contract::Contract;
-use stringer_core::ids::{Severity, UserRole};
+use stringer_core::ids::{Severity, UserId, UserRole};
 
 const NOW: &str = "2026-03-02T10:00:00Z";
 /// Acme's shared channel, Globex's, and a channel of no org.
@@ -420,32 +422,27 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
     let (desk, _, chat, slack) = desk().await;
     process(&desk, &chat, &[message(ACME, "U-ANN", "1.0", None, "Checkout fails")]).await;
     let ticket = chat.thread_ticket(ACME, "1.0").await.unwrap().expect("the thread's ticket");
-    let event = |mark: &str, kind: &str, actor: Option<&str>, body: &str| ThreadEvent {
-        mark: mark.into(),
+    let post = |id: &str, actor: Option<&str>, note: ThreadNote| ThreadPost {
+        id: id.into(),
         ticket: ticket.clone(),
-        kind: kind.into(),
         actor: actor.map(UserId::from),
-        body: body.into(),
+        note,
         channel: ACME.into(),
         thread: "1.0".into(),
+        attempts: 0,
     };
-    *chat.events.lock().unwrap() = vec![
-        event("tl:1", "ticket.acknowledged", Some("eng"), "{}"),
-        event("tl:2", "ticket.severity_changed", None, r#"{"severity":"P2"}"#),
-        event("tl:3", "ticket.waiting_on_customer", Some("eng"), "{}"),
-        event("tl:4", "ticket.resolved", Some("eng"), "{}"),
-        event("tl:5", "ticket.reopened", Some("ann"), "{}"),
+    let comment = |author: &str| ThreadNote::Comment { author: UserId::from(author), body: "See the logs.".into() };
+    *chat.thread_posts.lock().unwrap() = vec![
+        post("tp:1", Some("eng"), ThreadNote::Acknowledged),
+        post("tp:2", None, ThreadNote::SeverityChanged { severity: Severity::from("P2") }),
+        post("tp:3", Some("eng"), ThreadNote::WaitingOnCustomer),
+        post("tp:4", Some("eng"), ThreadNote::Resolved),
+        post("tp:5", Some("ann"), ThreadNote::Reopened),
+        post("cmt_1", Some("eng"), comment("eng")),
+        post("cmt_2", Some("ann"), comment("ann")),
     ];
-    let update = |comment: &str, author: &str| ThreadUpdate {
-        comment: comment.into(),
-        author: UserId::from(author),
-        body: "See the logs.".into(),
-        channel: ACME.into(),
-        thread: "1.0".into(),
-    };
-    *chat.updates.lock().unwrap() = vec![update("cmt_1", "eng"), update("cmt_2", "ann")];
     slack.posts.lock().unwrap().clear();
-    assert_eq!(desk.post_updates(50).await.unwrap(), 7);
+    assert_eq!(desk.post_due(0).await.unwrap(), 7);
     let posted: Vec<String> = slack
         .posts
         .lock()
@@ -468,7 +465,7 @@ async fn a_threads_ticket_changes_and_comments_written_elsewhere_are_posted_ther
             "*ann*: See the logs.",
         ]
     );
-    assert_eq!(desk.post_updates(50).await.unwrap(), 0, "each once");
+    assert_eq!(desk.post_due(0).await.unwrap(), 0, "each once");
 }
 
 #[tokio::test]
@@ -483,4 +480,42 @@ async fn a_reply_longer_than_a_comment_takes_is_recorded_cut_as_mails_is() {
     let written = world.comments_of(&ticket);
     assert_eq!(written.len(), 1);
     assert!(written[0].body.len() <= crate::act::MAX_COMMENT && written[0].body.starts_with("log line"));
+}
+
+#[test]
+fn a_change_tells_its_thread_of_its_state_and_of_public_comments_written_elsewhere() {
+    let at = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+    let event = |kind| Event::new(at, TicketId::from("t1"), kind);
+    let comment = |public, in_thread| NewComment {
+        id: "cmt_1".into(),
+        author: UserId::from("ann"),
+        public,
+        body: "Still broken".into(),
+        in_thread,
+    };
+    let reopen_and_reply = [event(EventKind::Reopened), event(EventKind::CustomerReplied)];
+    let said = ThreadNote::Comment { author: UserId::from("ann"), body: "Still broken".into() };
+    assert_eq!(thread_notes(&reopen_and_reply, Some(&comment(true, false))), [ThreadNote::Reopened, said]);
+    assert_eq!(
+        thread_notes(&reopen_and_reply, Some(&comment(true, true))),
+        [ThreadNote::Reopened],
+        "a comment written in the thread is not posted back"
+    );
+    assert_eq!(thread_notes(&[], Some(&comment(false, false))), [], "an internal note stays inside");
+    let states = [
+        event(EventKind::Acknowledged { by: "eng".into() }),
+        event(EventKind::StoppedWaiting),
+        event(EventKind::SeverityChanged { severity: Severity::from("P2") }),
+        event(EventKind::WaitingOnCustomer),
+        event(EventKind::Resolved { by_customer: false }),
+    ];
+    assert_eq!(
+        thread_notes(&states, None),
+        [
+            ThreadNote::Acknowledged,
+            ThreadNote::SeverityChanged { severity: Severity::from("P2") },
+            ThreadNote::WaitingOnCustomer,
+            ThreadNote::Resolved
+        ]
+    );
 }

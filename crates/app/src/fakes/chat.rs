@@ -6,11 +6,10 @@
 #![allow(unused_variables)]
 
 use super::absent;
-use crate::chat::{
-    Accepted, ChannelDirectory, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, ThreadEvent, ThreadUpdate,
-};
+use crate::chat::{Accepted, ChannelDirectory, ChatMessage, ChatRecord, ChatRoom, OwedKickoff, ThreadPost};
 use crate::delivery::SendError;
 use crate::inbox::Inbox;
+use crate::outbox::{Room, Sendings};
 use crate::store::StoreError;
 use async_trait::async_trait;
 use std::sync::Mutex;
@@ -34,10 +33,8 @@ pub struct MemoryChat {
     pub threads: Mutex<Vec<(String, String, TicketId)>>,
     /// Marks of what was posted (or written) in threads.
     pub posted: Mutex<Vec<String>>,
-    /// Changes of threads' tickets to tell their threads of (until marked posted).
-    pub events: Mutex<Vec<ThreadEvent>>,
-    /// Public comments to post into their tickets' threads (until marked posted).
-    pub updates: Mutex<Vec<ThreadUpdate>>,
+    /// Thread posts owed (each claimed once: a fake whose sends never fail).
+    pub thread_posts: Mutex<Vec<ThreadPost>>,
 }
 
 impl MemoryChat {
@@ -48,6 +45,25 @@ impl MemoryChat {
 }
 
 no_sendings!(MemoryChat, OwedKickoff);
+
+/// Owed thread posts, claimed in the order owed; a claimed one is gone (sent or not).
+#[async_trait]
+impl Sendings<ThreadPost> for MemoryChat {
+    async fn claim(&self, now: i64, lease_until: i64, room: &Room) -> Result<Vec<ThreadPost>, StoreError> {
+        let mut owed = self.thread_posts.lock().unwrap();
+        let n = (room.limit.max(0) as usize).min(owed.len());
+        Ok(owed.drain(..n).collect())
+    }
+    async fn sent(&self, id: &str, at: i64, receipt: Option<&str>) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn later(&self, id: &str, at: i64, next: i64, why: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn given_up(&self, id: &str, at: i64, why: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl Inbox<ChatRecord> for MemoryChat {
@@ -114,12 +130,6 @@ impl ChatRoom for MemoryChat {
         Ok(())
     }
 
-    async fn thread_updates(&self, since: i64, limit: i64) -> Result<Vec<ThreadUpdate>, StoreError> {
-        let posted = self.posted.lock().unwrap();
-        let due = self.updates.lock().unwrap().iter().filter(|u| !posted.contains(&u.comment)).cloned().collect();
-        Ok(due)
-    }
-
     async fn mark_posted(&self, comment: &str, at: i64) -> Result<(), StoreError> {
         self.posted.lock().unwrap().push(comment.into());
         Ok(())
@@ -127,11 +137,6 @@ impl ChatRoom for MemoryChat {
 
     async fn posted(&self, mark: &str) -> Result<bool, StoreError> {
         Ok(self.posted.lock().unwrap().iter().any(|m| m == mark))
-    }
-
-    async fn thread_events(&self, since: i64, limit: i64) -> Result<Vec<ThreadEvent>, StoreError> {
-        let posted = self.posted.lock().unwrap();
-        Ok(self.events.lock().unwrap().iter().filter(|e| !posted.contains(&e.mark)).cloned().collect())
     }
 
     async fn owe_kickoff(&self, id: &str, org: &OrgSlug, at: i64) -> Result<(), StoreError> {

@@ -4,10 +4,12 @@
 //! the application's one inbox ([`inbox::round`]): claim a batch with a lease, one key's
 //! items in order and different keys' at once (so the group committer batches their
 //! changes), settle in one write. What failed comes back when its lease ends; processing
-//! twice is harmless, as every id is derived from the stored item.
+//! twice is harmless, as every id is derived from the stored item. Beside the chat intake,
+//! the **thread poster** sends the thread posts the outbox owes tickets' threads.
 
 use crate::SystemClock;
 use crate::cycle::{Cycle, Step, Wake};
+use crate::cycles::publishing::{Sending, SendsDue};
 use crate::metrics;
 use crate::pacing::Pacing;
 use crate::supervisor::Pulse;
@@ -15,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Clock;
 use stringer_app::alerts::AlertDesk;
-use stringer_app::chat::{ChatDesk, KICKOFF_BATCH};
+use stringer_app::chat::{ChatDesk, KICKOFF_BATCH, THREAD_POSTS};
 use stringer_app::inbox::{self, Report, Runner, WayIn, Work};
 use stringer_app::mail::intake::MailDesk;
 use tokio::sync::Notify;
@@ -24,8 +26,7 @@ use tokio::sync::Notify;
 pub(crate) const MAIL_BATCH: i64 = 128;
 /// Monitoring signals claimed per step (different alerts processed at once).
 pub(crate) const SIGNAL_BATCH: i64 = 256;
-/// Channel messages claimed per chat step (one channel's in order), and thread updates
-/// posted per step.
+/// Channel messages claimed per chat step (one channel's in order).
 const CHAT_BATCH: i64 = 128;
 /// How long claimed items of every intake stay hidden from other instances: far longer than
 /// a round takes (well under a second), short enough that a crashed instance's claims come
@@ -139,8 +140,7 @@ fn count_signals(report: &Report<AlertDesk>) {
 }
 
 /// Messages from the orgs' shared channels (one channel's in the order posted, so a reply
-/// follows the message that opened its thread's ticket), then the channels owed a kickoff
-/// and the public comments written elsewhere, posted into their tickets' threads.
+/// follows the message that opened its thread's ticket), then the channels owed a kickoff.
 pub(crate) struct ChatIntake {
     pub(crate) chat: Arc<ChatDesk>,
     /// Rung when this process stored a channel message.
@@ -169,13 +169,27 @@ impl Cycle for ChatIntake {
                 Step::failed()
             }
         };
-        let posted = match self.chat.post_updates(CHAT_BATCH).await {
-            Ok(n) => Step::of(n, CHAT_BATCH),
-            Err(e) => {
-                tracing::warn!(error = %e, "posting ticket updates into channel threads failed; retrying");
-                Step::failed()
-            }
-        };
-        claimed.and(kicked).and(posted)
+        claimed.and(kicked)
+    }
+}
+
+/// The outbox kind of thread posts, sent through the chat desk.
+pub(crate) struct ThreadPosts(Arc<ChatDesk>);
+
+impl SendsDue for ThreadPosts {
+    async fn send_due(&self, now: i64) -> Result<usize, String> {
+        self.0.post_due(now).await.map_err(|e| e.to_string())
+    }
+}
+
+/// The thread poster: what tickets' threads in their orgs' shared channels are owed (public
+/// comments written elsewhere, changes of state), posted at the intakes' pace.
+pub(crate) fn thread_poster(chat: Arc<ChatDesk>) -> Sending<ThreadPosts> {
+    Sending {
+        name: "thread_poster",
+        what: "thread posts",
+        batch: THREAD_POSTS.batch,
+        pacing: INTAKE_PACE,
+        sender: ThreadPosts(chat),
     }
 }
