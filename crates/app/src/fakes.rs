@@ -793,7 +793,7 @@ mod mail;
 mod paging;
 mod status;
 
-pub use accounts::{Elsewhere, MemoryPhoneBook, Sms, account_desk, account_desk_with};
+pub use accounts::{Elsewhere, MemoryPhoneBook, Sms, account_desk, account_desk_with, verdict};
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
 pub use mail::{MemoryMailroom, Post};

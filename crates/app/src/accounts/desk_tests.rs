@@ -6,7 +6,7 @@
 use super::letter::Carries;
 use super::users::{Created, NewUser, UserChange};
 use super::*;
-use crate::fakes::{World, account_desk, org, person, uid};
+use crate::fakes::{World, account_desk, org, person, uid, verdict};
 use crate::records::OrgRecord;
 use stringer_core::contract::Contract;
 use stringer_core::ids::{Deployment, UserRole};
@@ -30,18 +30,6 @@ async fn desk() -> (AccountDesk, Arc<World>) {
     world.add_user(person("ann", Some("acme"), UserRole::Member));
     world.add_user(person("ben", Some("globex"), UserRole::Member));
     (account_desk(&world), world)
-}
-
-/// What a use came to, in words the table can hold.
-fn verdict<T>(r: Result<T, AccountError>) -> String {
-    match r {
-        Ok(_) => "done".into(),
-        Err(AccountError::Forbidden(why)) => format!("forbidden: {why}"),
-        Err(AccountError::NotFound(what)) => format!("no {what}"),
-        Err(AccountError::Invalid(why)) => format!("invalid: {why}"),
-        Err(AccountError::Malformed(why)) => format!("malformed: {why}"),
-        Err(e) => format!("{e:?}"),
-    }
 }
 
 fn role(name: &str) -> UserChange {

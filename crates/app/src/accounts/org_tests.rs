@@ -6,7 +6,7 @@
 
 use super::orgs::{NewOrg, OrgChange};
 use super::*;
-use crate::fakes::{Elsewhere, Pages, World, account_desk_with, org, person, uid};
+use crate::fakes::{Elsewhere, Pages, World, account_desk_with, org, person, uid, verdict};
 use crate::records::TokenRecord;
 use stringer_core::access::Scope;
 use stringer_core::contract::Contract;
@@ -26,18 +26,6 @@ async fn desk() -> (AccountDesk, Arc<World>, Arc<Pages>) {
     world.add_user(person("ada", Some("acme"), UserRole::OrgAdmin));
     let pages = Arc::new(Pages::default());
     (account_desk_with(&world, Arc::new(Elsewhere), None, pages.clone()), world, pages)
-}
-
-/// What a use came to, in words the table can hold.
-fn verdict<T>(r: Result<T, AccountError>) -> String {
-    match r {
-        Ok(_) => "done".into(),
-        Err(AccountError::Forbidden(why)) => format!("forbidden: {why}"),
-        Err(AccountError::NotFound(what)) => format!("no {what}"),
-        Err(AccountError::Invalid(why)) => format!("invalid: {why}"),
-        Err(AccountError::Malformed(why)) => format!("malformed: {why}"),
-        Err(e) => format!("{e:?}"),
-    }
 }
 
 fn new_org(slug: &str, tier: &str, deployment: Deployment, tam: Option<&str>) -> NewOrg {

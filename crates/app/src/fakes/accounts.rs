@@ -7,7 +7,7 @@
 #![allow(unused_variables)]
 
 use super::{MemoryChat, Pages, World, absent};
-use crate::accounts::{AccountDesk, AccountPorts, Outside, Texts};
+use crate::accounts::{AccountDesk, AccountError, AccountPorts, Outside, Texts};
 use crate::delivery::SendError;
 use crate::letters::{Letter, LetterBox};
 use crate::limits::RateLimit;
@@ -216,4 +216,17 @@ pub fn account_desk_with(
         new_id: std::sync::Arc::new(|prefix| format!("{prefix}_1")),
     };
     AccountDesk::new(ports, outside)
+}
+
+/// What an account use came to, in words a table can hold.
+pub fn verdict<T>(r: Result<T, AccountError>) -> String {
+    match r {
+        Ok(_) => "done".into(),
+        Err(AccountError::Forbidden(why)) => format!("forbidden: {why}"),
+        Err(AccountError::NotFound(what)) => format!("no {what}"),
+        Err(AccountError::Invalid(why)) => format!("invalid: {why}"),
+        Err(AccountError::Malformed(why)) => format!("malformed: {why}"),
+        Err(AccountError::Conflict(why)) => format!("conflict: {why}"),
+        Err(e) => format!("{e:?}"),
+    }
 }

@@ -3,7 +3,7 @@
 //! address, and who sets an org's mail rules (staff admins: the policy's `UpdateOrg`).
 
 use super::*;
-use crate::fakes::{MemoryMailroom, World, org, user};
+use crate::fakes::{MemoryMailroom, World, org, user, verdict};
 use crate::mail::{Door, Letter, MailOutcome, NewInbound, SettledMail};
 use crate::records::UserRecord;
 use std::sync::Arc;
@@ -44,18 +44,6 @@ async fn triage() -> (MailTriage, Arc<World>, Arc<MemoryMailroom>) {
     }
     let triage = MailTriage::new(TriagePorts { accounts: world.clone(), mailroom: mailroom.clone() });
     (triage, world, mailroom)
-}
-
-/// What a use came to, in words the table can hold.
-fn verdict<T>(r: Result<T, AccountError>) -> String {
-    match r {
-        Ok(_) => "done".into(),
-        Err(AccountError::Forbidden(why)) => format!("forbidden: {why}"),
-        Err(AccountError::NotFound(what)) => format!("no {what}"),
-        Err(AccountError::Invalid(why)) => format!("invalid: {why}"),
-        Err(AccountError::Conflict(why)) => format!("conflict: {why}"),
-        Err(e) => format!("{e:?}"),
-    }
 }
 
 #[tokio::test]
