@@ -14,6 +14,7 @@ mod desk;
 #[cfg(test)]
 mod fakes;
 pub mod files;
+pub mod history;
 pub mod ids;
 pub mod inbox;
 pub mod inquiries;

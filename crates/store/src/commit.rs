@@ -169,7 +169,7 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     forget_receipts(&mut tx, &unapplied).await?;
     let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
     let rows = FollowUps::of(&applied);
-    insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body"], &rows.timeline).await?;
+    insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body", "version"], &rows.timeline).await?;
     insert_rows(&mut tx, "outbox", &["ticket_id", "at", "kind", "body", "created_at"], &rows.outbox).await?;
     insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
         .await?;
@@ -353,10 +353,18 @@ impl FollowUps {
             let id = c.ticket.id.as_str();
             let at = c.at.as_second();
             let actor = c.extras.actor.as_ref().map(|a| a.to_string());
+            // The version this change makes the ticket: it groups the change's rows.
+            let version = c.expected_version.map_or(1, |v| v + 1);
             for event in &c.events {
                 let body = serde_json::to_value(event).expect("events serialize").to_string();
                 rows.timeline.push(
-                    Row::new().text(id).int(event.at.as_second()).text(event.name()).opt_text(actor.clone()).text(body),
+                    Row::new()
+                        .text(id)
+                        .int(event.at.as_second())
+                        .text(event.name())
+                        .opt_text(actor.clone())
+                        .text(body)
+                        .bigint(version as i64),
                 );
             }
             for n in &c.notices {
@@ -373,7 +381,9 @@ impl FollowUps {
                     );
                 }
                 let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
-                rows.timeline.push(Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()));
+                rows.timeline.push(
+                    Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()).bigint(version as i64),
+                );
                 // Only what the dispatcher hands on is owed: a row nothing settles would stay
                 // pending forever (and be walked by every poll).
                 if dispatched(&n.body) {
@@ -389,7 +399,6 @@ impl FollowUps {
                 rows.outbox.push(Row::new().text(id).int(at).text(CUSTOMER_INFORM).text(body).int(at));
             }
             // Each note's id: the ticket, the version this change makes it, the note's place.
-            let version = c.expected_version.map_or(1, |v| v + 1);
             for (n, note) in c.thread_notes.iter().enumerate() {
                 rows.thread_posts.push(
                     Row::new()

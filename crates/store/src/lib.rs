@@ -18,6 +18,7 @@ mod deliveries;
 mod drop_box;
 mod files;
 mod fit;
+mod history;
 mod inquiries;
 mod keyed;
 mod letters;

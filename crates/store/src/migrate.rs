@@ -146,6 +146,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0038_thread_posts.sql"),
         include_str!("../migrations/postgres/0038_thread_posts.sql"),
     ),
+    (
+        39,
+        include_str!("../migrations/sqlite/0039_history.sql"),
+        include_str!("../migrations/postgres/0039_history.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -834,3 +834,37 @@ async fn postgres_deliveries_are_claimed_within_their_room() {
     let Some(url) = postgres_url("delivery_room") else { return };
     deliveries_are_claimed_within_their_room(&url).await;
 }
+
+/// The contracts the server ran under: a start under the contract last recorded records
+/// nothing; another contract, or another Stringer version, is recorded after it.
+async fn contract_history(store: SqlStore) {
+    use stringer_app::history::{ContractHistory, ContractRecord};
+    let seed = stringer_core::contract::Contract::default_contract();
+    let first = ContractRecord::of(&seed, 1_000, "0.1.0");
+    assert_eq!(first.sha256.len(), 64, "a SHA-256 in hex");
+    assert!(store.record_contract(&first).await.unwrap(), "the first start records its contract");
+    assert!(!store.record_contract(&ContractRecord::of(&seed, 2_000, "0.1.0")).await.unwrap(), "the same again");
+    let text = stringer_core::contract::DEFAULT_CONTRACT.replacen("name = ", "name = \"Proposed\"\n# was: ", 1);
+    let other = stringer_core::contract::Contract::from_toml(&text, "proposed.toml").unwrap();
+    let second = ContractRecord::of(&other, 3_000, "0.1.0");
+    assert_ne!(second.sha256, first.sha256);
+    assert!(store.record_contract(&second).await.unwrap(), "another contract is recorded");
+    let upgraded = ContractRecord::of(&other, 4_000, "0.2.0");
+    assert!(store.record_contract(&upgraded).await.unwrap(), "another Stringer version is recorded");
+    assert!(store.record_contract(&first).await.unwrap(), "going back to the first is recorded again");
+    let history = store.contracts().await.unwrap();
+    assert_eq!(history, vec![first.clone(), second, upgraded, first]);
+    assert_eq!(history[1].name, "Proposed");
+    assert_eq!(history[0].source, stringer_core::contract::DEFAULT_CONTRACT);
+}
+
+#[tokio::test]
+async fn sqlite_contract_history() {
+    contract_history(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_contract_history() {
+    let Some(url) = postgres_url("contract_history") else { return };
+    contract_history(SqlStore::connect(&url).await.unwrap()).await;
+}

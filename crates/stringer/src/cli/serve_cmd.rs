@@ -13,6 +13,7 @@ use std::time::Duration;
 use stringer_app::Desk;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
+use stringer_app::history::{ContractHistory, ContractRecord};
 use stringer_app::links::AckLinks;
 use stringer_app::mail::ReplySigner;
 use stringer_app::mail::intake::MailDesk;
@@ -259,6 +260,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             super::contract_cmd::list(&misfits)
         );
     }
+    // What a what-if replay takes as the contract these tickets ran under.
+    let record = ContractRecord::of(&contract, jiff::Timestamp::now().as_second(), env!("CARGO_PKG_VERSION"));
+    store.record_contract(&record).await.context("cannot record the contract in force")?;
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
     let outside = integrations(&args, &instance, mail_domains(&args, &config).first().map(String::as_str))?;
     let metrics = stringer_engine::metrics::install().map_err(anyhow::Error::msg)?;

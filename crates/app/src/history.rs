@@ -1,0 +1,50 @@
+//! What a replay of history reads besides the tickets' own records: the contracts the server
+//! ran under ([`ContractHistory`]). `stringer serve` records the contract it starts with
+//! when it differs from the last one recorded, so a what-if replay compares a proposed
+//! contract with the one the tickets really ran under, not with whatever file is at hand.
+
+use crate::store::StoreError;
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use stringer_core::contract::Contract;
+
+/// A contract the server ran under from `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractRecord {
+    /// When the server started under it (Unix seconds).
+    pub at: i64,
+    /// The contract's name.
+    pub name: String,
+    /// The contract's version label ("" when it has none).
+    pub version: String,
+    /// SHA-256 of its text, in hex: what tells two contracts apart.
+    pub sha256: String,
+    /// Its TOML text, as read.
+    pub source: String,
+    /// The version of Stringer whose rules applied it.
+    pub stringer_version: String,
+}
+
+impl ContractRecord {
+    /// The record of `contract` in force from `at` under Stringer `stringer_version`.
+    pub fn of(contract: &Contract, at: i64, stringer_version: &str) -> ContractRecord {
+        ContractRecord {
+            at,
+            name: contract.name.clone(),
+            version: contract.version.clone().unwrap_or_default(),
+            sha256: hex::encode(Sha256::digest(contract.source().as_bytes())),
+            source: contract.source().to_string(),
+            stringer_version: stringer_version.to_string(),
+        }
+    }
+}
+
+/// The contracts the server ran under, in the order they came into force.
+#[async_trait]
+pub trait ContractHistory: Send + Sync {
+    /// Records `record` unless the last contract recorded has the same text and Stringer
+    /// version; answers whether it was recorded.
+    async fn record_contract(&self, record: &ContractRecord) -> Result<bool, StoreError>;
+    /// Every contract recorded, oldest first.
+    async fn contracts(&self) -> Result<Vec<ContractRecord>, StoreError>;
+}
