@@ -1,12 +1,55 @@
-//! What a replay of history reads besides the tickets' own records: the contracts the server
-//! ran under ([`ContractHistory`]). `stringer serve` records the contract it starts with
-//! when it differs from the last one recorded, so a what-if replay compares a proposed
-//! contract with the one the tickets really ran under, not with whatever file is at hand.
+//! What a replay of history reads ([`HistoryReads`]): each ticket's record with its timeline
+//! rows as written, change by change, and the contracts the server ran under
+//! ([`ContractHistory`]). `stringer serve` records the contract it starts with when it
+//! differs from the last one recorded, so a what-if replay compares a proposed contract with
+//! the one the tickets really ran under, not with whatever file is at hand.
 
+use crate::records::TicketRecord;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use stringer_core::contract::Contract;
+use stringer_core::ids::{OrgSlug, TicketId};
+
+/// One timeline row as written: an event (what someone did) or a notice (what the rules
+/// decided), with the version of the ticket the change that wrote it made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Unix seconds.
+    pub at: i64,
+    /// `ticket.opened`, `page`, `sla.breached` …
+    pub kind: String,
+    /// The ticket's version after the change that wrote it; `None` for rows written before
+    /// the store kept it (the replay then infers where one change ends).
+    pub version: Option<i64>,
+    /// The event or notice as JSON, undecoded (a replay decodes only what it uses).
+    pub body: String,
+}
+
+/// A ticket with its whole timeline, in commit order.
+#[derive(Clone, Debug)]
+pub struct TicketHistory {
+    /// The ticket as it is now.
+    pub ticket: TicketRecord,
+    /// Its timeline rows, in the order written.
+    pub rows: Vec<HistoryRow>,
+}
+
+/// Reads tickets with their history, in pages, for a replay.
+#[async_trait]
+pub trait HistoryReads: ContractHistory {
+    /// Up to `limit` of `org`'s tickets opened in `[from, until)` (Unix seconds), in the order
+    /// (opening instant, id), after the ticket `after` names in that order, each with its
+    /// timeline.
+    async fn histories(
+        &self,
+        org: &OrgSlug,
+        from: i64,
+        until: i64,
+        after: Option<(i64, TicketId)>,
+        limit: i64,
+    ) -> Result<Vec<TicketHistory>, StoreError>;
+}
 
 /// A contract the server ran under from `at`.
 #[derive(Clone, Debug, PartialEq, Eq)]

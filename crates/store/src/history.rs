@@ -1,11 +1,15 @@
-//! The contracts the server ran under — the [`ContractHistory`] port.
+//! What a replay of history reads — the [`HistoryReads`] port: tickets with their timelines,
+//! and the contracts the server ran under ([`ContractHistory`]).
 
 use crate::rows::RowExt;
+use crate::tickets::{TICKET_COLUMNS, ticket_from};
 use crate::{SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 use stringer_app::StoreError;
-use stringer_app::history::{ContractHistory, ContractRecord};
+use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, TicketHistory};
+use stringer_core::ids::{OrgSlug, TicketId};
 
 fn record_from(r: &AnyRow) -> Result<ContractRecord, StoreError> {
     Ok(ContractRecord {
@@ -41,5 +45,49 @@ impl ContractHistory for SqlStore {
     async fn contracts(&self) -> Result<Vec<ContractRecord>, StoreError> {
         let sql = "SELECT at, name, version, sha256, source, stringer_version FROM contract_history ORDER BY id";
         self.rows(sqlx::query(sql), record_from).await
+    }
+}
+
+#[async_trait]
+impl HistoryReads for SqlStore {
+    async fn histories(
+        &self,
+        org: &OrgSlug,
+        from: i64,
+        until: i64,
+        after: Option<(i64, TicketId)>,
+        limit: i64,
+    ) -> Result<Vec<TicketHistory>, StoreError> {
+        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(at, id)| (at, id.0));
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
+             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6"
+        );
+        let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after_at).bind(after_id);
+        let tickets = self.rows(read.bind(limit), ticket_from).await?;
+        if tickets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT ticket_id, at, kind, version, body FROM timeline WHERE ticket_id IN ({}) ORDER BY ticket_id, id",
+            (1..=tickets.len()).map(|n| self.backend.mark(n)).collect::<Vec<_>>().join(", ")
+        );
+        let mut read = sqlx::query(&sql);
+        for t in &tickets {
+            read = read.bind(t.id.as_str());
+        }
+        let mut rows: HashMap<String, Vec<HistoryRow>> = HashMap::with_capacity(tickets.len());
+        for r in read.fetch_all(&self.read).await.map_err(backend_err)? {
+            let row =
+                HistoryRow { at: r.col("at")?, kind: r.col("kind")?, version: r.col("version")?, body: r.col("body")? };
+            rows.entry(r.col("ticket_id")?).or_default().push(row);
+        }
+        Ok(tickets
+            .into_iter()
+            .map(|ticket| {
+                let rows = rows.remove(ticket.id.as_str()).unwrap_or_default();
+                TicketHistory { ticket, rows }
+            })
+            .collect())
     }
 }

@@ -868,3 +868,77 @@ async fn postgres_contract_history() {
     let Some(url) = postgres_url("contract_history") else { return };
     contract_history(SqlStore::connect(&url).await.unwrap()).await;
 }
+
+/// Tickets with their history, as a replay reads them: an org's tickets opened in the
+/// window, in pages in (opening, id) order, each with its timeline rows in the order written
+/// and the version each change made.
+async fn histories(store: SqlStore) {
+    use stringer_app::history::HistoryReads;
+    use stringer_app::{Desk, VirtualClock};
+    use stringer_core::event::{Event, EventKind};
+    use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier};
+    use stringer_core::ticket::OrgProfile;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let contract = std::sync::Arc::new(stringer_core::contract::Contract::default_contract());
+    let desk = Desk::new(contract, store.clone(), VirtualClock::new(at("2026-07-01T00:00:00Z")));
+    for (slug, tier) in [("kite", "pro"), ("acme", "enterprise")] {
+        let org = OrgProfile { slug: OrgSlug::from(slug), tier: Tier::from(tier), deployment: Deployment::Shared };
+        desk.put_org(org).await.unwrap();
+    }
+    let open = |id: &str, org: &str, when: &str| {
+        let kind = EventKind::Opened {
+            org: OrgSlug::from(org),
+            severity: Severity::from("P2"),
+            intake: None,
+            security: false,
+        };
+        Event::new(at(when), TicketId::from(id), kind)
+    };
+    for (id, org, when) in [
+        ("h-early", "kite", "2026-06-30T23:59:59Z"),
+        ("h-b", "kite", "2026-07-01T10:00:00Z"),
+        ("h-a", "kite", "2026-07-01T10:00:00Z"),
+        ("h-c", "kite", "2026-07-02T10:00:00Z"),
+        ("h-other", "acme", "2026-07-01T10:00:00Z"),
+    ] {
+        desk.clock().set(at(when));
+        desk.record(open(id, org, when)).await.unwrap();
+    }
+    // One change of two events: acknowledged and answered at once.
+    desk.clock().set(at("2026-07-02T11:00:00Z"));
+    let both =
+        [EventKind::Acknowledged { by: "u_eng".into() }, EventKind::Replied { by: "u_eng".into(), public: true }]
+            .map(|kind| Event::new(at("2026-07-02T11:00:00Z"), TicketId::from("h-a"), kind));
+    desk.record_with(both.to_vec(), stringer_app::Extras::default()).await.unwrap();
+    let (from, until) = (at("2026-07-01T00:00:00Z").as_second(), at("2026-10-01T00:00:00Z").as_second());
+    let kite = OrgSlug::from("kite");
+    let first = store.histories(&kite, from, until, None, 2).await.unwrap();
+    let ids: Vec<&str> = first.iter().map(|h| h.ticket.id.as_str()).collect();
+    assert_eq!(ids, ["h-a", "h-b"], "in the window, by opening then id, a page of two");
+    let last = &first[1];
+    let after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
+    let rest = store.histories(&kite, from, until, after, 2).await.unwrap();
+    assert_eq!(rest.iter().map(|h| h.ticket.id.as_str()).collect::<Vec<_>>(), ["h-c"]);
+    let a = &first[0];
+    let rows: Vec<(&str, Option<i64>)> = a.rows.iter().map(|r| (r.kind.as_str(), r.version)).collect();
+    assert_eq!(rows.first(), Some(&("ticket.opened", Some(1))), "{rows:?}");
+    let acked: Vec<&(&str, Option<i64>)> = rows.iter().filter(|(_, v)| *v == Some(2)).collect();
+    assert_eq!(
+        acked.iter().filter(|(k, _)| k.starts_with("ticket.")).map(|(k, _)| *k).collect::<Vec<_>>(),
+        ["ticket.acknowledged", "ticket.replied"],
+        "the change of two events is one version: {rows:?}"
+    );
+    assert!(a.rows.iter().all(|r| r.body.starts_with('{')), "the rows' JSON, undecoded");
+    assert!(a.rows.windows(2).all(|w| w[0].version <= w[1].version), "in the order written");
+}
+
+#[tokio::test]
+async fn sqlite_histories() {
+    histories(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_histories() {
+    let Some(url) = postgres_url("histories") else { return };
+    histories(SqlStore::connect(&url).await.unwrap()).await;
+}
