@@ -23,3 +23,4 @@ pub mod sla;
 pub mod span;
 pub mod status;
 pub mod ticket;
+pub mod whatif;
