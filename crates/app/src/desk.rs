@@ -1,8 +1,11 @@
 //! The use cases: record events on a ticket, run the timers that fell due. This is the one
-//! place that turns events into state changes, timers and notices; the server and
-//! `stringer simulate` both run it, differing only in their Store and Clock. Notices that
-//! ask for people (pages, overdue-report alerts) are routed here, before they are committed,
-//! so the timeline names who was paged and delivery sends to exactly them.
+//! place that turns events into committed state changes, timers and notices; the server and
+//! `stringer simulate` both run it, differing only in their Store and Clock. What a change
+//! does is the core's to decide ([`decide_events`], [`decide_timers`]), the same functions
+//! the what-if replay (`stringer_core::replay`) decides with; the desk reads, commits and
+//! retries. Notices that ask for people (pages, overdue-report alerts) are routed here
+//! ([`route_notices`]), before they are committed, so the timeline names who was paged and
+//! delivery sends to exactly them.
 
 use crate::clock::Clock;
 use crate::keyed::CurrentKey;
