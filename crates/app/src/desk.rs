@@ -1,8 +1,11 @@
 //! The use cases: record events on a ticket, run the timers that fell due. This is the one
-//! place that turns events into state changes, timers and notices; the server and
-//! `stringer simulate` both run it, differing only in their Store and Clock. Notices that
-//! ask for people (pages, overdue-report alerts) are routed here, before they are committed,
-//! so the timeline names who was paged and delivery sends to exactly them.
+//! place that turns events into committed state changes, timers and notices; the server and
+//! `stringer simulate` both run it, differing only in their Store and Clock. What a change
+//! does is the core's to decide ([`decide_events`], [`decide_timers`]), the same functions
+//! the what-if replay (`stringer_core::replay`) decides with; the desk reads, commits and
+//! retries. Notices that ask for people (pages, overdue-report alerts) are routed here
+//! ([`route_notices`]), before they are committed, so the timeline names who was paged and
+//! delivery sends to exactly them.
 
 use crate::clock::Clock;
 use crate::keyed::CurrentKey;
@@ -16,11 +19,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use stringer_core::calendar::SUPPORTED_RANGE;
 use stringer_core::contract::Contract;
-use stringer_core::event::{Decision, Event, EventKind, Notice, TimerOp};
+use stringer_core::event::{Decision, Event, EventKind, Notice};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier, UserId};
-use stringer_core::routing::Roster;
-use stringer_core::ticket::Ticket;
+use stringer_core::routing::{Roster, route_notices};
 use stringer_core::ticket::inform::{Inform, informs};
+use stringer_core::ticket::{Before, Ticket, decide_events, decide_timers};
 
 /// A timer that ran, with what it caused.
 #[derive(Clone, Debug)]
@@ -155,10 +158,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
         }
         if let EventKind::Opened { org, .. } = &first.kind {
             let org = self.store.org(org).await?.ok_or_else(|| AppError::UnknownOrg(org.to_string()))?;
-            let (mut ticket, mut decision) = Ticket::open(&self.contract, &org, first)?;
-            for event in &events[1..] {
-                merge(&mut decision, ticket.apply(&self.contract, event)?);
-            }
+            let (ticket, decision) = decide_events(&self.contract, Before::New(&org), &events)?;
             return match self.commit(&events, None, ticket, None, decision, extras).await {
                 Err(AppError::Store(StoreError::Conflict(_))) => {
                     Err(AppError::Rejected(format!("ticket {id} already exists")))
@@ -171,13 +171,11 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 Some(read) => read,
                 None => self.store.ticket(&id).await?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?,
             };
-            let before = stored.ticket.clone();
-            let mut ticket = stored.ticket;
-            let mut decision = Decision::default();
-            for event in &events {
-                merge(&mut decision, ticket.apply(&self.contract, event)?);
-            }
-            match self.commit(&events, Some(&before), ticket, Some(stored.version), decision, extras.clone()).await {
+            let (ticket, decision) = decide_events(&self.contract, Before::Existing(&stored.ticket), &events)?;
+            match self
+                .commit(&events, Some(&stored.ticket), ticket, Some(stored.version), decision, extras.clone())
+                .await
+            {
                 Err(AppError::Store(StoreError::Conflict(_))) => continue,
                 other => return other,
             }
@@ -214,33 +212,21 @@ impl<S: Store, C: Clock> Desk<S, C> {
         Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })
     }
 
-    /// Names the people each notice that asks for people reaches (see
-    /// [`stringer_core::routing`]), reading an org's roster once per call site.
+    /// Names the people each notice that asks for people reaches ([`route_notices`]),
+    /// reading an org's roster once per call site, and only when a notice asks for someone.
     async fn route(
         &self,
         notices: &mut [Notice],
         org: &OrgSlug,
         rosters: &mut HashMap<OrgSlug, Roster>,
     ) -> Result<(), StoreError> {
-        for notice in notices.iter_mut() {
-            let roles = notice.body.roles();
-            if roles.is_empty() {
-                continue;
-            }
-            if !rosters.contains_key(org) {
-                rosters.insert(org.clone(), self.store.roster(org).await?);
-            }
-            let roster = &rosters[org];
-            let mut people: Vec<String> = Vec::new();
-            for role in roles {
-                for person in roster.route(role, notice.at) {
-                    if !people.contains(&person) {
-                        people.push(person);
-                    }
-                }
-            }
-            notice.body.route_to(people);
+        if notices.iter().all(|n| n.body.roles().is_empty()) {
+            return Ok(());
         }
+        if !rosters.contains_key(org) {
+            rosters.insert(org.clone(), self.store.roster(org).await?);
+        }
+        route_notices(&rosters[org], notices);
         Ok(())
     }
 
@@ -286,26 +272,21 @@ impl<S: Store, C: Clock> Desk<S, C> {
         for (id, timers) in per_ticket {
             let Some(stored) = stored.remove(&id) else { continue };
             let mut ticket = stored.ticket;
+            let decided = decide_timers(&self.contract, &mut ticket, timers.iter().map(|t| &t.kind), now);
             let mut ops = Vec::new();
             let mut fired = Vec::new();
-            for timer in timers {
-                ops.push(TimerOp::Cancel { kind: timer.kind.clone() });
-                let mut decision = match ticket.on_timer(&self.contract, &timer.kind, now) {
-                    Ok(decision) => decision,
-                    Err(uncovered) => {
-                        // The ticket is left as it was, and the timer dropped rather than
-                        // claimed again every second; the log names what the contract lacks.
-                        tracing::error!(
-                            ticket = %ticket.id, org = %ticket.org, tier = %ticket.tier, severity = %ticket.severity,
-                            timer = ?timer.kind, "timer dropped: {uncovered}, so the ticket's rules cannot run"
-                        );
-                        fired.push(Fired { timer, notices: Vec::new() });
-                        continue;
-                    }
-                };
-                self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
-                ops.extend(decision.timers);
-                fired.push(Fired { timer, notices: decision.notices });
+            for (timer, mut run) in timers.into_iter().zip(decided) {
+                if let Some(uncovered) = run.dropped {
+                    // The ticket is left as it was, and the timer dropped rather than
+                    // claimed again every second; the log names what the contract lacks.
+                    tracing::error!(
+                        ticket = %ticket.id, org = %ticket.org, tier = %ticket.tier, severity = %ticket.severity,
+                        timer = ?timer.kind, "timer dropped: {uncovered}, so the ticket's rules cannot run"
+                    );
+                }
+                self.route(&mut run.notices, &ticket.org, &mut rosters).await?;
+                ops.extend(run.ops);
+                fired.push(Fired { timer, notices: run.notices });
             }
             let notices: Vec<Notice> = fired.iter().flat_map(|f| f.notices.iter().cloned()).collect();
             changes.push(Change {
@@ -345,11 +326,6 @@ impl<S: Store, C: Clock> Desk<S, C> {
     pub async fn next_timer_at(&self) -> Result<Option<Timestamp>, AppError> {
         Ok(self.store.next_timer().await?.map(|t| t.at))
     }
-}
-
-fn merge(into: &mut Decision, more: Decision) {
-    into.notices.extend(more.notices);
-    into.timers.extend(more.timers);
 }
 
 /// How paging ended with these events, if it was going on before them and is over after.

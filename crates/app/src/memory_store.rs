@@ -3,9 +3,9 @@
 
 use crate::store::{Change, Store, StoreError, StoredTicket, Timer};
 use jiff::Timestamp;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
-use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
+use stringer_core::event::{Event, Notice, TimerKind, TimerOp, apply_timer_ops};
 use stringer_core::ids::{Deployment, OrgSlug, TicketId, UserRole};
 use stringer_core::oncall::Schedule;
 use stringer_core::routing::{Roster, StaffMember};
@@ -34,8 +34,10 @@ struct Inner {
     schedules: Vec<(Option<OrgSlug>, Schedule)>,
     staff: Vec<StaffMember>,
     tickets: HashMap<TicketId, (Ticket, u64)>,
+    /// Every pending timer, earliest first: what the sweep claims from.
     timers: BTreeSet<(Timestamp, TicketId, TimerKind)>,
-    timer_at: HashMap<(TicketId, TimerKind), Timestamp>,
+    /// Each ticket's pending timers, kept by [`apply_timer_ops`].
+    pending: HashMap<TicketId, BTreeMap<TimerKind, Timestamp>>,
     claimed_until: HashMap<(TicketId, TimerKind), Timestamp>,
     timelines: HashMap<TicketId, Vec<TimelineEntry>>,
     /// The receipts of the inbox items changes applied.
@@ -57,6 +59,11 @@ impl MemoryStore {
     /// A ticket's timeline, oldest first.
     pub fn timeline(&self, ticket: &TicketId) -> Vec<TimelineEntry> {
         self.lock().timelines.get(ticket).cloned().unwrap_or_default()
+    }
+
+    /// A ticket's pending timers: when each kind fires.
+    pub fn timers(&self, ticket: &TicketId) -> BTreeMap<TimerKind, Timestamp> {
+        self.lock().pending.get(ticket).cloned().unwrap_or_default()
     }
 
     /// Sets an org's TAM and named engineers.
@@ -82,14 +89,27 @@ impl MemoryStore {
 }
 
 impl Inner {
-    fn set_timer(&mut self, ticket: &TicketId, kind: TimerKind, at: Option<Timestamp>) {
-        self.claimed_until.remove(&(ticket.clone(), kind.clone()));
-        if let Some(old) = self.timer_at.remove(&(ticket.clone(), kind.clone())) {
-            self.timers.remove(&(old, ticket.clone(), kind.clone()));
+    /// Applies a change's timer ops to its ticket: the last op on a kind wins; every kind
+    /// an op names is free to be claimed again.
+    fn change_timers(&mut self, ticket: &TicketId, ops: &[TimerOp]) {
+        if ops.is_empty() {
+            return;
         }
-        if let Some(at) = at {
-            self.timers.insert((at, ticket.clone(), kind.clone()));
-            self.timer_at.insert((ticket.clone(), kind), at);
+        let pending = self.pending.entry(ticket.clone()).or_default();
+        let before = pending.clone();
+        apply_timer_ops(pending, ops);
+        for op in ops {
+            let key = (ticket.clone(), op.kind().clone());
+            self.claimed_until.remove(&key);
+            if let Some(old) = before.get(&key.1) {
+                self.timers.remove(&(*old, key.0.clone(), key.1.clone()));
+            }
+            if let Some(at) = pending.get(&key.1) {
+                self.timers.insert((*at, key.0, key.1));
+            }
+        }
+        if pending.is_empty() {
+            self.pending.remove(ticket);
         }
     }
 }
@@ -142,12 +162,7 @@ impl Store for MemoryStore {
         if let Some(receipt) = change.extras.applies {
             inner.applied.insert(receipt);
         }
-        for op in change.timers {
-            match op {
-                TimerOp::Set { kind, at } => inner.set_timer(&id, kind, Some(at)),
-                TimerOp::Cancel { kind } => inner.set_timer(&id, kind, None),
-            }
-        }
+        inner.change_timers(&id, &change.timers);
         let timeline = inner.timelines.entry(id.clone()).or_default();
         timeline.extend(change.events.into_iter().map(TimelineEntry::Event));
         timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));

@@ -225,8 +225,10 @@ impl Scenario {
     }
 }
 
-/// Moves the virtual clock from timer to timer while `go(next timer instant)` holds.
-async fn run_timers(
+/// The simulator's timer schedule: moves the virtual clock from timer to timer while
+/// `go(next timer instant)` holds, running at each instant every timer then due (as the
+/// server's sweep would), and adds what they caused to `out`.
+pub async fn run_timers(
     desk: &Desk<MemoryStore, VirtualClock>,
     go: impl Fn(Timestamp) -> bool,
     out: &mut Vec<Notice>,

@@ -4,6 +4,7 @@
 use crate::ids::{Intake, OrgSlug, Role, Severity, TicketId, Via};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Something that happened to a ticket: when, to which ticket, and what.
 #[derive(Clone, Debug, PartialEq)]
@@ -428,6 +429,32 @@ pub enum TimerOp {
     },
 }
 
+impl TimerOp {
+    /// The timer this op sets or cancels.
+    pub fn kind(&self) -> &TimerKind {
+        match self {
+            TimerOp::Set { kind, .. } | TimerOp::Cancel { kind } => kind,
+        }
+    }
+}
+
+/// Applies timer changes, in order, to one ticket's pending timers (one instant per kind): the
+/// last op on a kind wins. The stores keep their timers by this rule (the memory store through
+/// this function, the SQL committer in its own statements), and the replay keeps its own with
+/// it, so both agree on what is pending.
+pub fn apply_timer_ops(timers: &mut BTreeMap<TimerKind, Timestamp>, ops: &[TimerOp]) {
+    for op in ops {
+        match op {
+            TimerOp::Set { kind, at } => {
+                timers.insert(kind.clone(), *at);
+            }
+            TimerOp::Cancel { kind } => {
+                timers.remove(kind);
+            }
+        }
+    }
+}
+
 /// What a decision produced besides the new ticket state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decision {
@@ -435,4 +462,42 @@ pub struct Decision {
     pub notices: Vec<Notice>,
     /// Timer changes, in order (a later op on the same kind wins).
     pub timers: Vec<TimerOp>,
+}
+
+impl Decision {
+    /// Appends a later decision's notices and timer changes to this one's, as one change
+    /// records them.
+    pub fn merge(&mut self, later: Decision) {
+        self.notices.extend(later.notices);
+        self.timers.extend(later.timers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_timer_op_on_a_kind_wins() {
+        let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let breach = || TimerKind::Breach { target: "response".into() };
+        let mut timers = BTreeMap::from([(TimerKind::Escalation, at("2026-11-27T10:00:00Z"))]);
+        apply_timer_ops(
+            &mut timers,
+            &[
+                TimerOp::Set { kind: breach(), at: at("2026-11-27T11:00:00Z") },
+                TimerOp::Cancel { kind: TimerKind::Escalation },
+                TimerOp::Set { kind: TimerKind::Escalation, at: at("2026-11-27T10:15:00Z") },
+                TimerOp::Set { kind: breach(), at: at("2026-11-27T12:00:00Z") },
+                TimerOp::Set { kind: TimerKind::QueueNotify, at: at("2026-11-27T09:00:00Z") },
+                TimerOp::Cancel { kind: TimerKind::QueueNotify },
+                TimerOp::Cancel { kind: TimerKind::ReportOverdue },
+            ],
+        );
+        let expected = BTreeMap::from([
+            (breach(), at("2026-11-27T12:00:00Z")),
+            (TimerKind::Escalation, at("2026-11-27T10:15:00Z")),
+        ]);
+        assert_eq!(timers, expected);
+    }
 }

@@ -17,6 +17,7 @@ pub mod mail_auth;
 pub mod oncall;
 pub mod phone;
 pub mod postmortem;
+pub mod replay;
 pub mod review;
 pub mod routing;
 pub mod sla;

@@ -11,6 +11,7 @@
 //! - **VP of Engineering**, **support lead**: every staff member with that role.
 
 use crate::access::{self, Action, Actor, Object, OrgRef, Scopes};
+use crate::event::Notice;
 use crate::ids::{Deployment, OrgSlug, Role, UserRole};
 use crate::oncall::Schedule;
 use jiff::Timestamp;
@@ -85,6 +86,41 @@ impl Roster {
     }
 }
 
+/// Names the people each notice that asks for people reaches (a page's role, the roles an
+/// overdue alert notifies), each person once per notice, in the order their roles name them.
+/// Notices that ask for nobody are left as they are. Routing is decided once, before the
+/// notices are committed; the server's desk and the replay both route through this.
+pub fn route_notices(roster: &Roster, notices: &mut [Notice]) {
+    for notice in notices.iter_mut() {
+        let roles = notice.body.roles();
+        if roles.is_empty() {
+            continue;
+        }
+        let mut people: Vec<String> = Vec::new();
+        for role in roles {
+            for person in roster.route(role, notice.at) {
+                if !people.contains(&person) {
+                    people.push(person);
+                }
+            }
+        }
+        notice.body.route_to(people);
+    }
+}
+
+/// The roster an org had at an instant: what the replay routes a change's notices with. A
+/// single [`Roster`] is one that never changed.
+pub trait Rosters {
+    /// The roster in force at `at`.
+    fn at(&self, at: Timestamp) -> &Roster;
+}
+
+impl Rosters for Roster {
+    fn at(&self, _: Timestamp) -> &Roster {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +178,25 @@ mod tests {
         for (what, roster, role, expected) in cases {
             assert_eq!(roster.route(role, at), expected, "{what}");
         }
+    }
+
+    #[test]
+    fn a_notice_reaches_each_person_of_its_roles_once() {
+        use crate::event::NoticeBody;
+        let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let mut roster = roster(Deployment::Shared, vec![], &["tina"]);
+        roster.staff.push(member("vic", UserRole::VpEngineering, false));
+        let notice = |body: NoticeBody| Notice { at, ticket: "T".into(), body };
+        let mut notices = vec![
+            notice(NoticeBody::ReportOverdue {
+                due: at,
+                notify: vec![Role::Oncall, Role::Tam, Role::VpEngineering],
+                to: vec![],
+            }),
+            notice(NoticeBody::SlaMet { target: "response".into(), due: at }),
+        ];
+        route_notices(&roster, &mut notices);
+        assert_eq!(notices[0].body.recipients(), ["tina", "vera", "vic"], "the TAM once, though named twice");
+        assert_eq!(notices[1].body, NoticeBody::SlaMet { target: "response".into(), due: at }, "asks for nobody");
     }
 }

@@ -4,11 +4,12 @@
 //! `STRINGER_REQUIRE_POSTGRES=1`, so a missing server fails there instead of skipping).
 
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::{Change, Desk, Extras, MemoryStore, NewComment, Store, StoreError, TicketDetails, VirtualClock};
 use stringer_core::contract::Contract;
-use stringer_core::event::{Event, EventKind, TimerKind, TimerOp};
+use stringer_core::event::{Event, EventKind, TimerKind, TimerOp, apply_timer_ops};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
 use stringer_core::ticket::{OrgProfile, Ticket};
 use stringer_store::SqlStore;
@@ -299,6 +300,74 @@ async fn postgres_store_conforms() {
     let store = SqlStore::connect(&url).await.unwrap();
     conformance(store.clone()).await;
     assert_eq!(Queries::timeline(&store, &TicketId::from("T1"), 0, 100).await.unwrap().len(), 5);
+}
+
+/// Every store keeps a ticket's timers as the core's `apply_timer_ops` does (the last op on a
+/// kind wins, across the changes of one call too), so the replay's pending timers are the
+/// stored ones.
+async fn timers_follow_the_last_op<S: Store>(store: S) {
+    let contract = Contract::default_contract();
+    let org = OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("pro"), deployment: Deployment::Shared };
+    store.put_org(org.clone()).await.unwrap();
+    let (ticket, _) = Ticket::open(&contract, &org, &opened("L1", "P3", "20:00:00")).unwrap();
+    let breach = || TimerKind::Breach { target: "response".into() };
+    let set = |kind, when| TimerOp::Set { kind, at: at(when) };
+    let cancel = |kind| TimerOp::Cancel { kind };
+    let changes = [
+        vec![
+            set(breach(), "21:00:00"),
+            set(TimerKind::Escalation, "20:15:00"),
+            set(TimerKind::QueueNotify, "20:05:00"),
+            set(breach(), "22:00:00"),
+            cancel(TimerKind::QueueNotify),
+        ],
+        vec![cancel(TimerKind::Escalation), set(TimerKind::Escalation, "20:30:00"), cancel(TimerKind::ReportOverdue)],
+        vec![set(TimerKind::CustomerPageOpens, "20:45:00"), cancel(breach()), set(TimerKind::QueueNotify, "20:50:00")],
+    ];
+    let change = |expected_version, timers: &Vec<TimerOp>| Change {
+        informs: Vec::new(),
+        thread_notes: Vec::new(),
+        keyed: None,
+        at: at("20:00:00"),
+        ticket: ticket.clone(),
+        expected_version,
+        events: vec![],
+        notices: vec![],
+        timers: timers.clone(),
+        paging_ended: None,
+        extras: Extras::default(),
+    };
+    store.commit(change(None, &changes[0])).await.unwrap();
+    let outcomes = store.commit_all(vec![change(Some(1), &changes[1]), change(Some(2), &changes[2])]).await;
+    assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
+    let mut expected = BTreeMap::new();
+    for ops in &changes {
+        apply_timer_ops(&mut expected, ops);
+    }
+    let far: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+    let stored: BTreeMap<TimerKind, Timestamp> =
+        store.claim_due_timers(far, far, 100).await.unwrap().into_iter().map(|t| (t.kind, t.at)).collect();
+    assert_eq!(stored, expected);
+    assert_eq!(
+        stored.keys().cloned().collect::<Vec<_>>(),
+        [TimerKind::Escalation, TimerKind::CustomerPageOpens, TimerKind::QueueNotify]
+    );
+}
+
+#[tokio::test]
+async fn memory_store_timers_follow_the_last_op() {
+    timers_follow_the_last_op(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_timers_follow_the_last_op() {
+    timers_follow_the_last_op(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_store_timers_follow_the_last_op() {
+    let Some(url) = postgres_url("timer_ops") else { return };
+    timers_follow_the_last_op(SqlStore::connect(&url).await.unwrap()).await;
 }
 
 #[tokio::test]

@@ -412,3 +412,74 @@ impl Ticket {
         Ok(d)
     }
 }
+
+/// What a change's events apply to: nothing yet (they open a ticket for an org), or the
+/// ticket as it stands.
+#[derive(Clone, Copy, Debug)]
+pub enum Before<'a> {
+    /// No ticket yet: the first event must be `ticket.opened`, for this org.
+    New(&'a OrgProfile),
+    /// The ticket as last committed.
+    Existing(&'a Ticket),
+}
+
+/// Decides what one change's events do: opens the ticket (for [`Before::New`]) or starts
+/// from it as it stands, then applies every event in order, merging their decisions. Every
+/// event applies or none does: the first refusal is the answer. The server's desk and the
+/// replay both decide a change through this, so they cannot disagree on it.
+pub fn decide_events(
+    contract: &Contract,
+    before: Before<'_>,
+    events: &[Event],
+) -> Result<(Ticket, Decision), RuleError> {
+    let (mut ticket, mut decision, rest) = match before {
+        Before::New(org) => {
+            let Some((first, rest)) = events.split_first() else {
+                return Err(Rejected("a ticket starts with ticket.opened".into()).into());
+            };
+            let (ticket, decision) = Ticket::open(contract, org, first)?;
+            (ticket, decision, rest)
+        }
+        Before::Existing(ticket) => (ticket.clone(), Decision::default(), events),
+    };
+    for event in rest {
+        decision.merge(ticket.apply(contract, event)?);
+    }
+    Ok((ticket, decision))
+}
+
+/// What one due timer did to its ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimerRun {
+    /// The timer changes: this timer's removal first, then what its rule set or cancelled.
+    pub ops: Vec<TimerOp>,
+    /// The notices it caused, not yet routed (often none: the state had moved on).
+    pub notices: Vec<Notice>,
+    /// Why the timer was dropped without running: the contract does not cover the ticket.
+    /// Its removal still applies, so it is not run again and again.
+    pub dropped: Option<Uncovered>,
+}
+
+/// Runs a ticket's due timers at `now`, in the order given (a sweep gives them by due
+/// instant, then kind), one [`TimerRun`] per timer in that order. The ticket moves on with
+/// each; one the contract does not cover is dropped and leaves the ticket as its rule left
+/// it. The server's sweep and the replay both run timers through this.
+pub fn decide_timers<'k>(
+    contract: &Contract,
+    ticket: &mut Ticket,
+    due: impl IntoIterator<Item = &'k TimerKind>,
+    now: Timestamp,
+) -> Vec<TimerRun> {
+    due.into_iter()
+        .map(|kind| {
+            let mut ops = vec![TimerOp::Cancel { kind: kind.clone() }];
+            match ticket.on_timer(contract, kind, now) {
+                Ok(decision) => {
+                    ops.extend(decision.timers);
+                    TimerRun { ops, notices: decision.notices, dropped: None }
+                }
+                Err(uncovered) => TimerRun { ops, notices: Vec::new(), dropped: Some(uncovered) },
+            }
+        })
+        .collect()
+}
