@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use stringer_core::contract::Contract;
 use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::routing::Roster;
 
 /// One timeline row as written: an event (what someone did) or a notice (what the rules
 /// decided), with the version of the ticket the change that wrote it made.
@@ -49,6 +50,8 @@ pub trait HistoryReads: ContractHistory {
         after: Option<(i64, TicketId)>,
         limit: i64,
     ) -> Result<Vec<TicketHistory>, StoreError>;
+    /// The people `org`'s notices are routed to (as the server routes them now).
+    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError>;
 }
 
 /// A contract the server ran under from `at`.

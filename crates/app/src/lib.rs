@@ -38,6 +38,7 @@ pub mod settle;
 pub mod simulate;
 pub mod status;
 mod store;
+pub mod whatif;
 
 pub use clock::{Clock, VirtualClock};
 pub use desk::{Desk, Fired, thread_notes};

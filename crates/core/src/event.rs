@@ -119,6 +119,30 @@ impl Event {
     }
 }
 
+/// The `kind` names of events, as [`Event::name`] writes them: what a timeline row holds
+/// when it records something done (the other rows are notices, what the rules decided).
+pub const EVENT_KINDS: [&str; 14] = [
+    "ticket.opened",
+    "ticket.acknowledged",
+    "ticket.replied",
+    "ticket.severity_changed",
+    "ticket.waiting_on_customer",
+    "ticket.stopped_waiting",
+    "ticket.customer_replied",
+    "ticket.resolved",
+    "ticket.reopened",
+    "customer.page_requested",
+    "bridge.joined",
+    "bridge.given",
+    "report.published",
+    "ticket.assigned",
+];
+
+/// Whether a timeline row of `kind` records an event (else a notice).
+pub fn is_event_kind(kind: &str) -> bool {
+    EVENT_KINDS.contains(&kind)
+}
+
 /// The JSON form of an event (a scenario line, a timeline entry): `at`, `ticket` and `kind`
 /// side by side with the kind's fields, unknown fields refused.
 #[derive(Serialize, Deserialize)]

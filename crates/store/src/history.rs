@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, TicketHistory};
 use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::routing::Roster;
 
 fn record_from(r: &AnyRow) -> Result<ContractRecord, StoreError> {
     Ok(ContractRecord {
@@ -89,5 +90,9 @@ impl HistoryReads for SqlStore {
                 TicketHistory { ticket, rows }
             })
             .collect())
+    }
+
+    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
+        stringer_app::Store::roster(self, org).await
     }
 }

@@ -9,6 +9,7 @@ mod review_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
+mod whatif_cmd;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -70,6 +71,9 @@ enum Command {
     /// Print an org's quarterly operational review (Markdown, JSON, or the CSV of its rows)
     /// from the server's database.
     Review(review_cmd::ReviewArgs),
+    /// Replay a past window's tickets under a proposed contract and compare with the one they
+    /// ran under: outcomes, pages, load on people, deadlines (text, Markdown, JSON or CSV).
+    Whatif(Box<whatif_cmd::WhatIfArgs>),
 }
 
 /// Runs a parsed command line.
@@ -92,5 +96,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Org(c) => org_cmd::run(c),
         Command::Packet(a) => packet_cmd::run(a),
         Command::Review(a) => review_cmd::run(a),
+        Command::Whatif(a) => whatif_cmd::run(*a),
     }
 }

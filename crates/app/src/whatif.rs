@@ -1,0 +1,323 @@
+//! What-if on real history: the tickets of a window replayed under the contract they ran
+//! under and under a proposed one, and the difference ([`compare`]). What people did is read
+//! back from the timeline — each recorded change's events, as one change — and replayed
+//! through the core's own rules ([`stringer_core::replay`]); what the rules caused (pages,
+//! escalation steps, due times, breaches, deadlines) is recomputed under each contract, so a
+//! page the old contract sent is not an input of the new run. The comparison itself is the
+//! core's ([`stringer_core::whatif`]); the words of docs/contract.md ("What-if on history")
+//! say which recorded rows are inputs and what is assumed.
+
+pub mod render;
+
+use crate::desk::AppError;
+use crate::history::{HistoryReads, HistoryRow, TicketHistory};
+use crate::ports::Accounts;
+use crate::store::StoreError;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use stringer_core::contract::Contract;
+use stringer_core::event::{Event, EventKind, is_event_kind};
+use stringer_core::ids::{OrgSlug, Severity, Tier};
+use stringer_core::replay::{Setting, TicketRun};
+use stringer_core::routing::Roster;
+use stringer_core::ticket::OrgProfile;
+use stringer_core::whatif::{Run, Tally, WhatIf};
+
+/// Tickets read and replayed per round.
+const CHUNK: i64 = 2_000;
+
+/// What the proposed run does with names the proposed contract lacks, and which orgs it
+/// moves to another tier. The baseline run replays what was recorded, unmapped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// A severity the proposed contract lacks → the one it replays as.
+    pub severities: BTreeMap<Severity, Severity>,
+    /// A tier the proposed contract lacks → the one it replays as.
+    pub tiers: BTreeMap<Tier, Tier>,
+    /// Orgs whose tickets the proposed run replays at another tier.
+    pub retier: BTreeMap<OrgSlug, Tier>,
+}
+
+impl Mapping {
+    /// Reads `--map severity:OLD=NEW` / `--map tier:OLD=NEW` and `--retier ORG=TIER`, and
+    /// checks them against the proposed contract: a mapping names a name it lacks (`OLD`) and
+    /// one it has (`NEW`), once; a retier names a tier it has.
+    pub fn parse(maps: &[String], retiers: &[String], proposed: &Contract) -> Result<Mapping, String> {
+        let mut mapping = Mapping::default();
+        for map in maps {
+            let bad = || format!("--map {map:?}: write it severity:OLD=NEW or tier:OLD=NEW");
+            let (what, pair) = map.split_once(':').ok_or_else(bad)?;
+            let (old, new) = pair.split_once('=').ok_or_else(bad)?;
+            let (old, new) = (old.trim(), new.trim());
+            match what.trim() {
+                "severity" => {
+                    let (old, new) = (Severity::from(old), Severity::from(new));
+                    if proposed.severities.contains_key(&old) {
+                        return Err(format!(
+                            "--map {map:?}: the proposed contract has severity {old}; map only names it lacks"
+                        ));
+                    }
+                    if !proposed.severities.contains_key(&new) {
+                        return Err(format!("--map {map:?}: the proposed contract has no severity {new}"));
+                    }
+                    if mapping.severities.insert(old.clone(), new).is_some() {
+                        return Err(format!("--map {map:?}: severity {old} is mapped twice"));
+                    }
+                }
+                "tier" => {
+                    let (old, new) = (Tier::from(old), Tier::from(new));
+                    if proposed.tiers.contains_key(&old) {
+                        return Err(format!(
+                            "--map {map:?}: the proposed contract has tier {old}; map only names it lacks"
+                        ));
+                    }
+                    if !proposed.tiers.contains_key(&new) {
+                        return Err(format!("--map {map:?}: the proposed contract has no tier {new}"));
+                    }
+                    if mapping.tiers.insert(old.clone(), new).is_some() {
+                        return Err(format!("--map {map:?}: tier {old} is mapped twice"));
+                    }
+                }
+                _ => return Err(bad()),
+            }
+        }
+        for retier in retiers {
+            let (org, tier) =
+                retier.split_once('=').ok_or_else(|| format!("--retier {retier:?}: write it ORG=TIER"))?;
+            let tier = Tier::from(tier.trim());
+            if !proposed.tiers.contains_key(&tier) {
+                return Err(format!("--retier {retier:?}: the proposed contract has no tier {tier}"));
+            }
+            mapping.retier.insert(OrgSlug::from(org.trim()), tier);
+        }
+        Ok(mapping)
+    }
+
+    /// The tier the proposed run replays a ticket of `org` opened at `tier` at.
+    fn tier(&self, org: &OrgSlug, tier: &Tier) -> Tier {
+        self.retier.get(org).or_else(|| self.tiers.get(tier)).unwrap_or(tier).clone()
+    }
+
+    /// An event as the proposed run replays it: its severity mapped.
+    fn event(&self, event: &Event) -> Event {
+        let severity = |s: &Severity| self.severities.get(s).unwrap_or(s).clone();
+        let kind = match &event.kind {
+            EventKind::Opened { org, severity: s, intake, security } => {
+                EventKind::Opened { org: org.clone(), severity: severity(s), intake: *intake, security: *security }
+            }
+            EventKind::SeverityChanged { severity: s } => EventKind::SeverityChanged { severity: severity(s) },
+            other => other.clone(),
+        };
+        Event { kind, ..event.clone() }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.severities.is_empty() && self.tiers.is_empty() && self.retier.is_empty()
+    }
+}
+
+/// What to compare.
+#[derive(Clone)]
+pub struct Request {
+    /// The contract the tickets ran under.
+    pub baseline: Arc<Contract>,
+    /// The contract proposed.
+    pub proposed: Arc<Contract>,
+    /// The window: tickets opened from here…
+    pub from: Timestamp,
+    /// …until here (excluded).
+    pub until: Timestamp,
+    /// The orgs whose tickets are replayed (none: every org).
+    pub orgs: Vec<OrgSlug>,
+    /// What the proposed run maps.
+    pub mapping: Mapping,
+    /// The instant the replay runs the timers up to (the history's end).
+    pub as_of: Timestamp,
+}
+
+/// What a comparison read, and what it assumed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    /// The window's start.
+    pub from: Timestamp,
+    /// The window's end (excluded).
+    pub until: Timestamp,
+    /// Timers were run up to here.
+    pub as_of: Timestamp,
+    /// The orgs replayed.
+    pub orgs: Vec<String>,
+    /// The baseline contract's name and version.
+    pub baseline: String,
+    /// The proposed contract's name and version.
+    pub proposed: String,
+    /// The comparison.
+    pub whatif: WhatIf,
+    /// What the history lacked and what was assumed instead.
+    pub notes: Vec<String>,
+}
+
+/// What a comparison reads.
+#[derive(Clone)]
+pub struct WhatIfPorts {
+    /// Tickets with their timelines, the rosters, the contracts recorded.
+    pub history: Arc<dyn HistoryReads>,
+    /// Orgs and staff (their time zones).
+    pub accounts: Arc<dyn Accounts>,
+}
+
+fn label(contract: &Contract) -> String {
+    match &contract.version {
+        Some(v) => format!("{} {v}", contract.name),
+        None => contract.name.clone(),
+    }
+}
+
+/// A ticket's recorded inputs, change by change: the event rows written by one change (one
+/// version) together, in the order written. A row written before the store kept versions is
+/// a change of its own.
+pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
+    let mut changes: Vec<(Option<i64>, Vec<Event>)> = Vec::new();
+    for row in rows.iter().filter(|r| is_event_kind(&r.kind)) {
+        let event: Event =
+            serde_json::from_str(&row.body).map_err(|e| format!("a {} row does not read: {e}", row.kind))?;
+        match changes.last_mut() {
+            Some((Some(v), events)) if row.version == Some(*v) => events.push(event),
+            _ => changes.push((row.version, vec![event])),
+        }
+    }
+    Ok(changes.into_iter().map(|(_, events)| events).collect())
+}
+
+/// Replays each ticket of the window under both contracts and compares them; `progress` is
+/// told the tickets done so far after each round.
+pub async fn compare(
+    ports: &WhatIfPorts,
+    request: &Request,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Report, AppError> {
+    let orgs = match request.orgs.is_empty() {
+        true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
+        false => request.orgs.clone(),
+    };
+    let zones: HashMap<String, TimeZone> = ports
+        .accounts
+        .users(None)
+        .await?
+        .into_iter()
+        .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
+        .collect();
+    let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
+    let mut tally = Tally::default();
+    let mut done = 0u64;
+    let mut legacy = 0u64;
+    for org in &orgs {
+        let roster = ports.history.roster(org).await?;
+        let mut after = None;
+        loop {
+            let page = ports
+                .history
+                .histories(org, request.from.as_second(), request.until.as_second(), after.clone(), CHUNK)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
+            for history in &page {
+                legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
+                replay_one(request, &roster, history, &mut tally, &zone)?;
+            }
+            done += page.len() as u64;
+            progress(done);
+            if (page.len() as i64) < CHUNK {
+                break;
+            }
+        }
+    }
+    let (b, p) = (&request.baseline, &request.proposed);
+    let tier_rank = |t: &str| {
+        b.tiers
+            .get_index_of(&Tier::from(t))
+            .or_else(|| p.tiers.get_index_of(&Tier::from(t)).map(|i| 1000 + i))
+            .unwrap_or(usize::MAX)
+    };
+    let severity_rank = |s: &str| b.severities.get_index_of(&Severity::from(s)).unwrap_or(usize::MAX);
+    let mut notes = vec![
+        "What people did is held fixed: every acknowledgement, reply, severity change and resolution stays at its \
+         recorded instant under both contracts."
+            .to_string(),
+        "Pages are routed with each org's roster (TAM, named engineers, schedules, staff) as it is now.".to_string(),
+    ];
+    if legacy > 0 {
+        notes.push(format!(
+            "{legacy} tickets have rows written before the store kept where one change ends: each of their events is \
+             replayed as a change of its own."
+        ));
+    }
+    if !request.mapping.is_empty() {
+        let m = &request.mapping;
+        let pairs = m
+            .severities
+            .iter()
+            .map(|(o, n)| format!("severity {o} → {n}"))
+            .chain(m.tiers.iter().map(|(o, n)| format!("tier {o} → {n}")))
+            .chain(m.retier.iter().map(|(o, t)| format!("{o} at tier {t}")))
+            .collect::<Vec<_>>();
+        notes.push(format!("The proposed run maps {}.", pairs.join(", ")));
+    }
+    Ok(Report {
+        from: request.from,
+        until: request.until,
+        as_of: request.as_of,
+        orgs: orgs.iter().map(ToString::to_string).collect(),
+        baseline: label(b),
+        proposed: label(p),
+        whatif: tally.finish(&tier_rank, &severity_rank),
+        notes,
+    })
+}
+
+/// Replays one ticket under both contracts and adds the comparison to `tally` (or lists it
+/// as not comparable).
+fn replay_one(
+    request: &Request,
+    roster: &Roster,
+    history: &TicketHistory,
+    tally: &mut Tally,
+    zone: &dyn Fn(&str) -> TimeZone,
+) -> Result<(), AppError> {
+    let t = &history.ticket;
+    let key = t.key().to_string();
+    let changes = changes(&history.rows).map_err(|e| AppError::Store(StoreError::Backend(format!("{key}: {e}"))))?;
+    let tier = t.state.tier.clone();
+    let org = OrgProfile { slug: t.org.clone(), tier: tier.clone(), deployment: roster.deployment };
+    let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
+    let baseline = TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of);
+    if let Some(uncovered) = baseline.uncovered() {
+        tally.not_comparable(&key, t.org.as_str(), &format!("under the baseline: {uncovered}"));
+        return Ok(());
+    }
+    let mapped: Vec<Vec<Event>> =
+        changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
+    let proposed_org = OrgProfile { tier: request.mapping.tier(&t.org, &tier), ..org.clone() };
+    let setting = Setting { contract: &request.proposed, org: &proposed_org, rosters: roster };
+    let proposed = TicketRun::ideal(setting, mapped.iter().map(Vec::as_slice), request.as_of);
+    if let Some(uncovered) = proposed.uncovered() {
+        let reason = uncovered.to_string().replace("the contract in force", "the proposed contract");
+        tally.not_comparable(&key, t.org.as_str(), &reason);
+        return Ok(());
+    }
+    for skipped in proposed.skipped() {
+        tally.skipped(&format!("{} ({})", skipped.event.name(), skipped.reason));
+    }
+    let (Some(b), Some(p)) = (baseline.ticket(), proposed.ticket()) else {
+        tally.not_comparable(&key, t.org.as_str(), "its history has no opening");
+        return Ok(());
+    };
+    tally.add(
+        &key,
+        Run { ticket: b, notices: baseline.notices() },
+        Run { ticket: p, notices: proposed.notices() },
+        zone,
+    );
+    Ok(())
+}
