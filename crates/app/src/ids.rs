@@ -43,3 +43,35 @@ pub fn is_id(prefix: &str, id: &str) -> bool {
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|rest| rest.len() == 26 && rest.bytes().all(|b| BASE32.contains(&b)))
 }
+
+/// The second an id of the shape `PREFIX_` + ULID was made for (its ULID's milliseconds,
+/// whole seconds), or `None` for any other text. A sending's id is made when the sending is
+/// written, so it tells an adapter how far back a copy of it could be.
+pub fn made_at(id: &str) -> Option<i64> {
+    let (_, ulid) = id.rsplit_once('_')?;
+    if ulid.len() != 26 || !ulid.bytes().all(|b| BASE32.contains(&b)) {
+        return None;
+    }
+    // The first 10 characters are the 48 bits of milliseconds (and two zero bits).
+    let millis = ulid
+        .bytes()
+        .take(10)
+        .try_fold(0i64, |at, b| BASE32.iter().position(|c| *c == b).map(|digit| at * 32 + digit as i64))?;
+    Some(millis / 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_tells_the_second_it_was_made_for() {
+        let at = 1_764_000_123_456;
+        assert_eq!(made_at(&ulid("ann", at as u64, [0xFF; 10])), Some(1_764_000_123));
+        assert_eq!(made_at(&seeded_ulid("stn", at, "a notice")), Some(1_764_000_123));
+        assert_eq!(made_at(&seeded_ulid("stn", 0, "the start")), Some(0));
+        assert_eq!(made_at("ann_01ARZ3NDEKTSV4RRFFQ69G5FA"), None, "25 characters");
+        assert_eq!(made_at("ann_01ARZ3NDEKTSV4RRFFQ69G5FAU"), None, "U is not Crockford base32");
+        assert_eq!(made_at("#acme-ops"), None);
+    }
+}

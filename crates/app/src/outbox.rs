@@ -48,7 +48,9 @@ pub enum Outgoing {
         /// The JSON body.
         payload: String,
     },
-    /// A post in a Slack channel.
+    /// A post in a Slack channel. Slack takes no idempotency key, so the adapter posts it
+    /// under the sending's id and looks for that first: once even when a kill took the record
+    /// of a try Slack had answered.
     Slack {
         /// The channel.
         channel: String,

@@ -138,7 +138,8 @@ impl stringer_app::outbox::Sender for Integrations {
             },
             Outgoing::Webhook { url, payload } => self.webhooks.post_status(url, id, payload).await,
             Outgoing::Slack { channel, text } => match &self.slack {
-                Some(slack) => slack.post(channel, None, text).await.map(|_| ()),
+                // Posted once under the sending's id, looked for since it was written.
+                Some(slack) => slack.post_once(channel, text, id, stringer_app::ids::made_at(id)).await.map(drop),
                 None => Err(unconfigured("Slack", "--slack-token")),
             },
         }

@@ -1,7 +1,7 @@
 //! What the layout promises, black box: sent page messages are settled durably (a server
 //! killed between an acknowledgement and the Slack update settles them after restart,
-//! exactly once); a post into a ticket's Slack thread whose record a kill lost is not posted
-//! again; an acknowledgement over HTTP reads its ticket once; every metric is on the first
+//! exactly once); a post into a ticket's Slack thread, or a report's announcement in the
+//! org's channel, whose record a kill lost is not posted again; an acknowledgement over HTTP reads its ticket once; every metric is on the first
 //! scrape.
 
 mod support;
@@ -147,6 +147,58 @@ async fn thread_post_survives_a_lost_record(db: Db) {
 }
 
 both_backends!(a_thread_post_whose_record_was_lost_is_not_posted_again, thread_post_survives_a_lost_record);
+
+/// A published report announced in its org's Slack channel, and the server killed before it
+/// recorded the post (the record is taken away while it is down): after the restart the
+/// announcement is sent again, finds its post in the channel's history and does not post it
+/// a second time.
+async fn channel_post_survives_a_lost_record(db: Db) {
+    let (api, posts) = support::slack_api(&[]).await;
+    let args = ["--slack-token", "xoxb-t", "--slack-api-url", api.as_str()];
+    let mut server = Server::start(&db, &args);
+    let d = desk(&server).await;
+    let lead = json!({"email": "lena@stringer.example", "name": "Lena Lead", "role": "support_lead", "password": "lena-password-123"});
+    server.ok(Method::POST, "/api/v1/users", &d.admin, Some(lead)).await;
+    let login = json!({"email": "lena@stringer.example", "password": "lena-password-123"});
+    let lead = server.ok(Method::POST, "/api/v1/login", "", Some(login)).await["token"].as_str().unwrap().to_string();
+    server.ok(Method::PATCH, "/api/v1/orgs/acme", &d.admin, Some(json!({"slack_channel": "#acme-ops"}))).await;
+    until("the channel created by its kickoff", Duration::from_secs(20), || {
+        support::slack_calls(&posts, "conversations.create").iter().any(|(_, a)| a["name"] == "acme-ops")
+    })
+    .await;
+    let body = json!({"org": "acme", "severity": "P1", "subject": "Checkout is down", "description": "d"});
+    let key =
+        server.ok(Method::POST, "/api/v1/tickets", &d.alice, Some(body)).await["key"].as_str().unwrap().to_string();
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/acknowledge"), &d.engineer, None).await;
+    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/resolve"), &d.engineer, None).await;
+    let steps = format!("/api/v1/tickets/{key}/report/steps");
+    server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "submit", "revision": 0}))).await;
+    server.ok(Method::POST, &steps, &lead, Some(json!({"step": "approve", "revision": 1}))).await;
+    server.ok(Method::POST, &steps, &d.engineer, Some(json!({"step": "publish", "revision": 2}))).await;
+    let announced = || {
+        support::slack_calls(&posts, "chat.postMessage")
+            .into_iter()
+            .filter(|(_, a)| {
+                a["channel"] == "#acme-ops"
+                    && a["text"].as_str().is_some_and(|t| t.contains("post-incident report") && t.contains(&key))
+            })
+            .count()
+    };
+    let recorded = "SELECT COUNT(*) FROM report_announcements WHERE channel = 'slack' AND sent_at IS NOT NULL";
+    until("the announcement posted and recorded", Duration::from_secs(20), || {
+        announced() == 1 && support::sql(&db, recorded) == "1"
+    })
+    .await;
+
+    server.kill();
+    execute(&db, "UPDATE report_announcements SET sent_at = NULL, next_attempt_at = 0 WHERE channel = 'slack'").await;
+    let _server = Server::start(&db, &args);
+    until("the announcement sent again and recorded", Duration::from_secs(20), || support::sql(&db, recorded) == "1")
+        .await;
+    assert_eq!(announced(), 1, "the announcement is in the channel once");
+}
+
+both_backends!(a_channel_announcement_whose_record_was_lost_is_not_posted_again, channel_post_survives_a_lost_record);
 
 async fn ack_reads_once(db: Db) {
     let dir = std::env::temp_dir().join(format!("stringer-reads-{}-{}", std::process::id(), rand_id()));

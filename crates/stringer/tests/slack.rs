@@ -95,7 +95,7 @@ async fn slack(db: Db) {
     // Both page messages (the direct message and the org channel's) now say who took the
     // page, and have no buttons left.
     let settled = settled_messages(&posts, 2).await;
-    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    assert_eq!(updated_messages(&settled), posted_messages(&posts), "every page message settled");
     for (auth, update) in settled.values() {
         assert_eq!(auth, "Bearer xoxb-test-token");
         assert_eq!(update["blocks"][1]["elements"][0]["text"], "Acknowledged by sia");
@@ -118,7 +118,7 @@ async fn slack(db: Db) {
     let me = server.ok(Method::GET, "/api/v1/me", &d.engineer, None).await;
     server.ok(Method::POST, &format!("/api/v1/tickets/{other}/acknowledge"), &d.engineer, None).await;
     let settled = settled_messages(&posts, 4).await;
-    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    assert_eq!(updated_messages(&settled), posted_messages(&posts), "every page message settled");
     let by = format!("Acknowledged by {}", me["name"].as_str().unwrap());
     let of_other: Vec<&Value> = settled
         .values()
@@ -140,7 +140,7 @@ async fn slack(db: Db) {
     let patch = json!({"severity": "P3"});
     server.ok(Method::PATCH, &format!("/api/v1/tickets/{third}"), &d.engineer, Some(patch)).await;
     let settled = settled_messages(&posts, 6).await;
-    assert_eq!(settled.keys().cloned().collect::<Vec<_>>(), posted_messages(&posts), "every page message settled");
+    assert_eq!(updated_messages(&settled), posted_messages(&posts), "every page message settled");
     let why = format!("Paging stopped: severity changed to P3 by {}", me["name"].as_str().unwrap());
     let of_third: Vec<&Value> = settled
         .values()
@@ -151,14 +151,25 @@ async fn slack(db: Db) {
     assert!(of_third.iter().all(|u| u["blocks"][1]["elements"][0]["text"] == json!(why)), "{of_third:?}");
 }
 
-/// The (channel, ts) of every page message posted, sorted.
-fn posted_messages(posts: &Posts) -> Vec<(String, String)> {
+/// The (channel, call) of every page message posted, sorted: the channel's id as the
+/// stand-in answered it, and the index of the call that posted it.
+fn posted_messages(posts: &Posts) -> Vec<(String, usize)> {
     let posts = posts.lock().unwrap();
-    let mut out: Vec<(String, String)> = posts
+    let mut out: Vec<(String, usize)> = posts
         .iter()
         .enumerate()
         .filter(|(_, (m, _, _))| m == "chat.postMessage")
-        .map(|(i, (_, _, b))| (format!("C-{}", b["channel"].as_str().unwrap()), format!("{i}.000100")))
+        .map(|(i, (_, _, b))| (format!("C-{}", b["channel"].as_str().unwrap()), i))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The (channel, call) of every message updated (see [`posted_messages`]), sorted.
+fn updated_messages(settled: &std::collections::BTreeMap<(String, String), (String, Value)>) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = settled
+        .keys()
+        .map(|(channel, ts)| (channel.clone(), support::slack_call_of(ts).expect("a stand-in's timestamp")))
         .collect();
     out.sort();
     out

@@ -1,7 +1,9 @@
 //! Sends the announcements of published reports: a summary with the link in the org's
 //! shared channel, the report itself in a mail to each of the org's admins. Announcements are
 //! rows written with the publication; the outbox ([`crate::outbox`]) claims them with a lease,
-//! has the herald write and send each, and retries temporary failures.
+//! has the herald write and send each, and retries temporary failures. The channel's post is
+//! sent under the announcement's id, which the sender looks for in the channel before it
+//! posts ([`Outgoing::Slack`]), so a kill after Slack answered makes no second post.
 
 use super::{AnnouncedTo as To, Announcement, ReportDesk, ReportError, ReportView};
 use crate::delivery::SendError;

@@ -1,13 +1,17 @@
 //! Slack: pages as messages from the Slack app (`chat.postMessage`, base URL configurable),
 //! with Acknowledge and Resolve buttons; settling them (`chat.update`) to say who took the
-//! page once paging is over; confirming a member's email (`users.info`); the check of Slack's
-//! request signature; and what Slack sends in ([`inbound`]).
+//! page once paging is over; confirming a member's email (`users.info`); posts in the org's
+//! channel and its threads, made once even across a kill (a mark in the message's metadata,
+//! looked for before a post is made again); the check of Slack's request signature; and what
+//! Slack sends in ([`inbound`]).
 
 pub mod inbound;
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stringer_app::delivery::{Delivery, SendError};
 
@@ -19,8 +23,17 @@ pub const RESOLVE_ACTION: &str = "stringer_resolve";
 pub const OPEN_TICKET_SHORTCUT: &str = "stringer_open_ticket";
 /// Slack's replay window for signed requests.
 pub const MAX_SKEW_SECONDS: i64 = 300;
-/// The metadata event type of a thread post made under a mark, to find it again.
+/// The metadata event type of a post made under a mark (a thread post's id, a channel
+/// sending's id), to find it again.
 pub const POST_MARK: &str = "stringer_post";
+/// How long before its sending was written a channel post is looked for: room for Slack's
+/// clock and the server's to disagree.
+pub const LOOK_BACK_SECONDS: i64 = 600;
+/// Pages of a channel's history (of [`HISTORY_PAGE`] messages) a look reads at most: the
+/// bound when the sending's time is unknown, and in a channel busier than that since.
+pub const HISTORY_PAGES: usize = 5;
+/// Messages a page of history holds.
+pub const HISTORY_PAGE: usize = 200;
 
 /// The Slack Web API client of the Slack app.
 #[derive(Clone, Debug)]
@@ -28,6 +41,9 @@ pub struct Slack {
     client: reqwest::Client,
     api_base: String,
     token: String,
+    /// Channel ids by name, as `conversations.list` told them: a channel keeps its id for
+    /// its life, so a burst of posts to channels named by name lists the channels once.
+    channel_ids: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Slack {
@@ -35,7 +51,12 @@ impl Slack {
     pub fn new(api_base: &str, token: &str) -> Slack {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("the HTTP client builds");
-        Slack { client, api_base: api_base.trim_end_matches('/').to_string(), token: token.to_string() }
+        Slack {
+            client,
+            api_base: api_base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            channel_ids: Arc::default(),
+        }
     }
 
     /// What a page says (see [`crate::PageSummary`]): the headline, why, and the link.
@@ -139,10 +160,93 @@ impl Slack {
             "thread_ts": thread_ts,
             "text": text,
             "unfurl_links": false,
-            "metadata": {"event_type": POST_MARK, "event_payload": {"mark": mark}},
+            "metadata": marked(mark),
         });
         let body = self.call("chat.postMessage", Args::Json(&message)).await?;
         Ok(body["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Posts `text` in a channel (by id, or by `#name`) once under `mark` — an outbox
+    /// sending's id, `written` the second the sending was written — even when the server was
+    /// killed after Slack answered an earlier try and before that try was recorded: the post
+    /// carries the mark as its metadata (an event of type [`POST_MARK`]), and the channel's
+    /// history is first looked through for it (see [`Slack::find_marked_in_channel`]); a
+    /// post found there is not made again. Answers the message's timestamp.
+    ///
+    /// It looks on every send, not only on a retry: the outbox's claim counts no try, so a
+    /// sending taken up again after a kill looks like a first one, and telling them apart
+    /// would take a write before each post (as a thread post's `try:` record does), in the
+    /// store and on the outbox's path. Channel posts — report announcements, status notices
+    /// to an org's channel — are few, and a look is one page of history since the sending
+    /// was written (and, the first time a process posts to a channel named by name, the
+    /// channel list for its id). A channel Slack does not list under its name is posted to
+    /// without a look: Slack's answer to the post says what became of it.
+    pub async fn post_once(
+        &self,
+        channel: &str,
+        text: &str,
+        mark: &str,
+        written: Option<i64>,
+    ) -> Result<String, SendError> {
+        if let Some(id) = self.channel_id(channel).await? {
+            let since = written.map(|at| at - LOOK_BACK_SECONDS);
+            if let Some(ts) = self.find_marked_in_channel(&id, mark, since).await? {
+                return Ok(ts);
+            }
+        }
+        let message = json!({"channel": channel, "text": text, "unfurl_links": false, "metadata": marked(mark)});
+        let body = self.call("chat.postMessage", Args::Json(&message)).await?;
+        Ok(body["ts"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The timestamp of the message posted in a channel (by id) under `mark` by
+    /// [`Slack::post_once`], if it is among the messages since `since` (a Unix second; all
+    /// when `None`), newest first, up to [`HISTORY_PAGES`] pages (`conversations.history` with
+    /// the messages' metadata; `channels:history`, `groups:history`). Slack names messages by
+    /// the second they were posted, so `since` bounds the look to the sending's own life.
+    pub async fn find_marked_in_channel(
+        &self,
+        channel: &str,
+        mark: &str,
+        since: Option<i64>,
+    ) -> Result<Option<String>, SendError> {
+        let oldest = since.map(|s| s.max(0).to_string()).unwrap_or_default();
+        let limit = HISTORY_PAGE.to_string();
+        let mut cursor = String::new();
+        for _ in 0..HISTORY_PAGES {
+            let mut args = vec![
+                ("channel", channel),
+                ("include_all_metadata", "true"),
+                ("limit", limit.as_str()),
+                ("cursor", cursor.as_str()),
+            ];
+            if !oldest.is_empty() {
+                args.push(("oldest", oldest.as_str()));
+            }
+            let body = self.call("conversations.history", Args::Form(&args)).await?;
+            if let Some(ts) = marked_ts(&body, mark) {
+                return Ok(Some(ts));
+            }
+            cursor = body["response_metadata"]["next_cursor"].as_str().unwrap_or_default().to_string();
+            if cursor.is_empty() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// The id of a channel given by id or by `#name` (whose id Slack's reads need: they take
+    /// no names), or `None` when Slack lists no channel of that name.
+    async fn channel_id(&self, channel: &str) -> Result<Option<String>, SendError> {
+        let Some(name) = channel.strip_prefix('#') else { return Ok(Some(channel.to_string())) };
+        if let Some(id) = self.channel_ids.lock().expect("the channel ids' lock").get(name) {
+            return Ok(Some(id.clone()));
+        }
+        let id = self.find_channel(name).await?;
+        if let Some(id) = &id {
+            self.channel_ids.lock().expect("the channel ids' lock").insert(name.to_string(), id.clone());
+        }
+        Ok(id)
     }
 
     /// The timestamp of the message posted in a thread under `mark` by
@@ -159,12 +263,8 @@ impl Slack {
                 ("cursor", cursor.as_str()),
             ];
             let body = self.call("conversations.replies", Args::Form(&args)).await?;
-            let marked =
-                body["messages"].as_array().into_iter().flatten().find(|m| {
-                    m["metadata"]["event_type"] == POST_MARK && m["metadata"]["event_payload"]["mark"] == mark
-                });
-            if let Some(message) = marked {
-                return Ok(message["ts"].as_str().map(str::to_string));
+            if let Some(ts) = marked_ts(&body, mark) {
+                return Ok(Some(ts));
             }
             cursor = body["response_metadata"]["next_cursor"].as_str().unwrap_or_default().to_string();
             if cursor.is_empty() {
@@ -351,6 +451,22 @@ enum Args<'a> {
     Form(&'a [(&'a str, &'a str)]),
 }
 
+/// A post's metadata under `mark`: an event of type [`POST_MARK`].
+fn marked(mark: &str) -> Value {
+    json!({"event_type": POST_MARK, "event_payload": {"mark": mark}})
+}
+
+/// The timestamp of the message in a page of messages (`conversations.history`, `.replies`)
+/// posted under `mark`, if it is there.
+fn marked_ts(page: &Value, mark: &str) -> Option<String> {
+    page["messages"]
+        .as_array()?
+        .iter()
+        .find(|m| m["metadata"]["event_type"] == POST_MARK && m["metadata"]["event_payload"]["mark"] == mark)
+        .and_then(|m| m["ts"].as_str())
+        .map(str::to_string)
+}
+
 /// Checks Slack's `X-Slack-Signature` (`v0=` + hex HMAC-SHA256 of `"v0:<timestamp>:<body>"`
 /// under the signing secret) in constant time, and that `X-Slack-Request-Timestamp` is
 /// within five minutes of `now`.
@@ -390,5 +506,121 @@ mod tests {
         assert!(!verify_request("other", "1764000000", body, &sig, 1_764_000_000));
         assert!(!verify_request("sekret", "soon", body, &sig, 1_764_000_000));
         assert!(!verify_request("sekret", "1764000000", body, "v1=00", 1_764_000_000));
+    }
+
+    /// The Web API calls a stand-in received: (method, arguments as sent).
+    type Calls = Arc<Mutex<Vec<(String, String)>>>;
+
+    /// A local stand-in for the Slack Web API: answers each call with what `answer` makes of
+    /// its method and arguments, and records the call.
+    async fn stand_in(answer: fn(&str, &str) -> Value) -> (Slack, Calls) {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/api", listener.local_addr().unwrap());
+        let calls = Calls::default();
+        let recorded = calls.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let recorded = recorded.clone();
+                tokio::spawn(async move {
+                    let mut stream = BufReader::new(stream);
+                    loop {
+                        let (mut line, mut method, mut length) = (String::new(), String::new(), 0);
+                        while stream.read_line(&mut line).await.unwrap_or(0) > 0 && line != "\r\n" {
+                            if let Some(path) = line.strip_prefix("POST /api/") {
+                                method = path.split_whitespace().next().unwrap_or_default().to_string();
+                            }
+                            if let Some((name, value)) = line.split_once(':')
+                                && name.eq_ignore_ascii_case("content-length")
+                            {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                            line.clear();
+                        }
+                        if method.is_empty() {
+                            return;
+                        }
+                        let mut body = vec![0; length];
+                        stream.read_exact(&mut body).await.unwrap();
+                        let args = String::from_utf8(body).unwrap();
+                        let reply = answer(&method, &args).to_string();
+                        recorded.lock().unwrap().push((method, args));
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            reply.len()
+                        );
+                        stream.get_mut().write_all(format!("{head}{reply}").as_bytes()).await.unwrap();
+                    }
+                });
+            }
+        });
+        (Slack::new(&base, "xoxb-test"), calls)
+    }
+
+    fn called(calls: &Calls, method: &str) -> Vec<String> {
+        calls.lock().unwrap().iter().filter(|(m, _)| m == method).map(|(_, a)| a.clone()).collect()
+    }
+
+    /// acme's channel, `#acme-ops`, is `C1`; its history holds a post under `ann_1` on its
+    /// second page (a page is found by its cursor, `page2`).
+    fn slack_with_a_marked_post(method: &str, args: &str) -> Value {
+        match method {
+            "conversations.list" => json!({"ok": true, "channels": [{"id": "C1", "name": "acme-ops"}],
+                "response_metadata": {"next_cursor": ""}}),
+            "conversations.history" if args.contains("cursor=page2") => json!({"ok": true, "messages": [
+                {"type": "message", "ts": "1700000050.000200", "text": "Published",
+                    "metadata": {"event_type": POST_MARK, "event_payload": {"mark": "ann_1"}}},
+            ], "has_more": false, "response_metadata": {"next_cursor": ""}}),
+            "conversations.history" => json!({"ok": true, "messages": [
+                {"type": "message", "ts": "1700000090.000300", "text": "Another post",
+                    "metadata": {"event_type": POST_MARK, "event_payload": {"mark": "ann_2"}}},
+                {"type": "message", "ts": "1700000080.000100", "text": "A customer's message"},
+            ], "has_more": true, "response_metadata": {"next_cursor": "page2"}}),
+            _ => json!({"ok": true, "channel": "C1", "ts": "1700000100.000100"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_channel_post_found_under_its_mark_is_not_made_again() {
+        let (slack, calls) = stand_in(slack_with_a_marked_post).await;
+        let found = slack.post_once("#acme-ops", "Published", "ann_1", Some(1_700_000_000)).await.unwrap();
+        assert_eq!(found, "1700000050.000200", "the earlier post, found on the history's second page");
+        assert!(called(&calls, "chat.postMessage").is_empty(), "nothing posted again");
+        let looks = called(&calls, "conversations.history");
+        assert_eq!(looks.len(), 2, "{looks:?}");
+        for look in &looks {
+            assert!(look.contains("channel=C1") && look.contains("include_all_metadata=true"), "{look}");
+            let oldest = format!("oldest={}", 1_700_000_000 - LOOK_BACK_SECONDS);
+            assert!(look.contains(&oldest), "looked only since the sending was written, less a margin: {look}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_channel_post_not_found_is_made_under_its_mark() {
+        let (slack, calls) = stand_in(slack_with_a_marked_post).await;
+        assert_eq!(slack.post_once("#acme-ops", "Hello", "ann_3", None).await.unwrap(), "1700000100.000100");
+        let posted: Value = serde_json::from_str(&called(&calls, "chat.postMessage")[0]).unwrap();
+        assert_eq!(posted["channel"], "#acme-ops");
+        assert_eq!(posted["metadata"], json!({"event_type": POST_MARK, "event_payload": {"mark": "ann_3"}}));
+        assert!(!called(&calls, "conversations.history")[0].contains("oldest"), "no time: the pages bound the look");
+        slack.post_once("#acme-ops", "Again", "ann_4", None).await.unwrap();
+        assert_eq!(called(&calls, "conversations.list").len(), 1, "the channel's id is learned once");
+        slack.post_once("C1", "By id", "ann_5", None).await.unwrap();
+        assert_eq!(called(&calls, "conversations.list").len(), 1, "a channel named by id needs no list");
+        assert_eq!(called(&calls, "chat.postMessage").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_channel_slack_does_not_list_is_posted_to_without_a_look() {
+        fn unlisted(method: &str, _: &str) -> Value {
+            match method {
+                "conversations.list" => json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": ""}}),
+                _ => json!({"ok": true, "channel": "C9", "ts": "1700000100.000100"}),
+            }
+        }
+        let (slack, calls) = stand_in(unlisted).await;
+        slack.post_once("#elsewhere", "Hello", "ann_1", None).await.unwrap();
+        assert!(called(&calls, "conversations.history").is_empty());
+        assert_eq!(called(&calls, "chat.postMessage").len(), 1);
     }
 }

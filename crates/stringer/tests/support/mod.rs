@@ -516,6 +516,8 @@ pub type Posts = std::sync::Arc<std::sync::Mutex<Vec<(String, String, Value)>>>;
 #[derive(Clone)]
 struct SlackStandIn {
     posts: Posts,
+    /// The second each recorded call came in (by its index in `posts`): a message's `ts`.
+    seconds: std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
     /// Member ID → profile email, answered by `users.info`.
     members: std::sync::Arc<std::collections::HashMap<String, String>>,
     control: SlackControl,
@@ -541,6 +543,7 @@ async fn slack_web_api(
     body: String,
 ) -> axum::Json<Value> {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let now = jiff::Timestamp::now().as_second();
     // Slack takes JSON or form-encoded arguments.
     let args: Value = serde_json::from_str(&body).unwrap_or_else(|_| {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
@@ -558,6 +561,18 @@ async fn slack_web_api(
         return axum::Json(json!({"ok": false, "error": "ratelimited"}));
     }
     let mut posts = stand_in.posts.lock().unwrap();
+    let mut seconds = stand_in.seconds.lock().unwrap();
+    let ts = |n: usize| slack_ts(seconds[n], n);
+    // Slack returns messages' metadata only when asked to.
+    let with_metadata = matches!(args["include_all_metadata"].as_str(), Some("true" | "1"))
+        || args["include_all_metadata"] == json!(true);
+    let message = |n: usize, a: &Value| {
+        let mut m = json!({"type": "message", "ts": ts(n), "text": a["text"]});
+        if with_metadata && a.get("metadata").is_some() {
+            m["metadata"] = a["metadata"].clone();
+        }
+        m
+    };
     let answer = match method.as_str() {
         "users.info" => match stand_in.members.get(args["user"].as_str().unwrap_or_default()) {
             Some(email) => json!({"ok": true, "user": {"id": args["user"], "is_bot": false, "deleted": false,
@@ -578,9 +593,20 @@ async fn slack_web_api(
             let name = args["name"].as_str().unwrap_or_default().to_string();
             json!({"ok": true, "channel": {"id": format!("C{}", name.to_uppercase()), "name": name}})
         }
-        "conversations.list" => json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": ""}}),
-        // A thread's replies: the messages posted in it, with their metadata, each under the
-        // timestamp its post was answered with.
+        // The channels created here.
+        "conversations.list" => {
+            let channels: Vec<Value> = posts
+                .iter()
+                .filter(|(m, _, _)| m == "conversations.create")
+                .map(|(_, _, a)| {
+                    let name = a["name"].as_str().unwrap_or_default();
+                    json!({"id": format!("C{}", name.to_uppercase()), "name": name})
+                })
+                .collect();
+            json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}})
+        }
+        // A thread's replies: the messages posted in it, each under the timestamp its post was
+        // answered with.
         "conversations.replies" => {
             let messages: Vec<Value> = posts
                 .iter()
@@ -588,11 +614,49 @@ async fn slack_web_api(
                 .filter(|(_, (m, _, a))| {
                     m == "chat.postMessage" && a["channel"] == args["channel"] && a["thread_ts"] == args["ts"]
                 })
-                .map(
-                    |(n, (_, _, a))| json!({"ts": format!("{n}.000100"), "text": a["text"], "metadata": a["metadata"]}),
-                )
+                .map(|(n, (_, _, a))| message(n, a))
                 .collect();
             json!({"ok": true, "messages": messages, "has_more": false, "response_metadata": {"next_cursor": ""}})
+        }
+        // A channel's messages (not the replies in its threads), newest first, between
+        // `oldest` and `latest` (both left out unless `inclusive`), `limit` a page (100 unless
+        // given, at most 999), the next page under `response_metadata.next_cursor`. As Slack,
+        // it takes the channel's id only: posts made to `#name` are in `C` + its name in
+        // capitals.
+        "conversations.history" => {
+            let channel = args["channel"].as_str().unwrap_or_default();
+            if !channel.starts_with('C') || channel.len() < 2 || channel.contains('#') {
+                json!({"ok": false, "error": "channel_not_found"})
+            } else {
+                let bound = |name: &str| args[name].as_str().filter(|t| !t.is_empty()).map(ts_key);
+                let (oldest, latest) = (bound("oldest"), bound("latest"));
+                let inclusive = matches!(args["inclusive"].as_str(), Some("true" | "1"));
+                let within = |key: (i64, u32)| {
+                    oldest.is_none_or(|o| if inclusive { key >= o } else { key > o })
+                        && latest.is_none_or(|l| if inclusive { key <= l } else { key < l })
+                };
+                let mut messages: Vec<Value> = posts
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, (m, _, a))| {
+                        m == "chat.postMessage"
+                            && a.get("thread_ts").is_none()
+                            && channel_id(a["channel"].as_str().unwrap_or_default()) == channel
+                            && within(ts_key(&ts(*n)))
+                    })
+                    .map(|(n, (_, _, a))| message(n, a))
+                    .collect();
+                messages.reverse();
+                let limit = args["limit"].as_str().and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 999);
+                let from = args["cursor"]
+                    .as_str()
+                    .and_then(|c| c.strip_prefix("next_ts:"))
+                    .map_or(0, |t| messages.iter().take_while(|m| m["ts"] != t).count());
+                let page: Vec<Value> = messages.iter().skip(from).take(limit).cloned().collect();
+                let next = messages.get(from + limit).map(|m| format!("next_ts:{}", m["ts"].as_str().unwrap()));
+                json!({"ok": true, "messages": page, "has_more": next.is_some(),
+                    "response_metadata": {"next_cursor": next.unwrap_or_default()}})
+            }
         }
         "users.lookupByEmail" => {
             let email = args["email"].as_str().unwrap_or_default();
@@ -603,11 +667,40 @@ async fn slack_web_api(
         }
         // As Slack does: the channel's id and a message timestamp unique in it.
         _ => {
-            json!({"ok": true, "channel": format!("C-{}", args["channel"].as_str().unwrap_or_default()), "ts": format!("{}.000100", posts.len())})
+            let ts = slack_ts(now, posts.len());
+            json!({"ok": true, "channel": format!("C-{}", args["channel"].as_str().unwrap_or_default()), "ts": ts})
         }
     };
     posts.push((method, auth, args));
+    seconds.push(now);
     axum::Json(answer)
+}
+
+/// The timestamp the stand-in gives the message of its `n`th call, made at second `at`: as
+/// Slack's, the second it was posted, and in its six decimals the call's index (so unique).
+pub fn slack_ts(at: i64, n: usize) -> String {
+    format!("{at}.{n:06}")
+}
+
+/// The index (in the posts) of the call whose message has the stand-in's timestamp `ts`.
+pub fn slack_call_of(ts: &str) -> Option<usize> {
+    ts.split_once('.')?.1.parse().ok()
+}
+
+/// A Slack timestamp (`1700000000.000100`, or whole seconds) as (seconds, microseconds), to
+/// compare.
+fn ts_key(ts: &str) -> (i64, u32) {
+    let (seconds, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    (seconds.parse().unwrap_or(0), format!("{micros:0<6}").get(..6).and_then(|m| m.parse().ok()).unwrap_or(0))
+}
+
+/// The id the stand-in gives a channel posted to by id or by `#name` (`#acme-ops` is
+/// `CACME-OPS`).
+fn channel_id(channel: &str) -> String {
+    match channel.strip_prefix('#') {
+        Some(name) => format!("C{}", name.to_uppercase()),
+        None => channel.to_string(),
+    }
 }
 
 /// A local stand-in for the Slack Web API that records every call; `members` are the Slack
@@ -622,7 +715,12 @@ pub async fn slack_api_controlled(members: &[(&str, &str)]) -> (String, Posts, S
     let posts: Posts = Default::default();
     let members = members.iter().map(|(id, email)| (id.to_string(), email.to_string())).collect();
     let control = SlackControl::default();
-    let state = SlackStandIn { posts: posts.clone(), members: std::sync::Arc::new(members), control: control.clone() };
+    let state = SlackStandIn {
+        posts: posts.clone(),
+        seconds: Default::default(),
+        members: std::sync::Arc::new(members),
+        control: control.clone(),
+    };
     let app = axum::Router::new().route("/api/{method}", axum::routing::post(slack_web_api)).with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
