@@ -16,6 +16,8 @@
 //! alerts to staff, then letters to customers), so one slow receiver holds up only its own
 //! messages.
 
+// Below the outbox, whose `Outgoing` names the parcel (this module uses the outbox); its
+// types are this module's to the world.
 pub(crate) mod parcel;
 
 use crate::clock::Clock;
@@ -190,10 +192,10 @@ pub trait DeliveryStore: Sendings<Delivery> + Send + Sync {
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// How deliveries are claimed and retried: at most 64 under way on one worker — the batch is
-/// the bound of its [`InFlight`] (see [`InFlight::deliveries`]), so a claim takes at most a
-/// batch, and only as many as the sends under way leave room for ([`claim_due`]) —, leased
-/// for [`CLAIM_LEASE_SECONDS`], 2 s doubling, 6 attempts before one fails for good.
+/// How deliveries are claimed and retried. The batch, 64, is the most sends one worker has
+/// under way ([`InFlight::deliveries`]): a claim ([`claim_due`]) takes what the sends under
+/// way leave of it, a whole batch at most. Leased for [`CLAIM_LEASE_SECONDS`], 2 s doubling,
+/// 6 attempts before one fails for good.
 pub const DELIVERIES: Policy = Policy {
     name: "delivery",
     batch: 64,

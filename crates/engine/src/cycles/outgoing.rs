@@ -91,12 +91,13 @@ fn dispatched(what: &str, result: Result<Dispatched, StoreError>) -> Step {
 /// What one send ended with: the delivery, its channel and the outcome recorded.
 type Sent = (String, MethodKind, Result<Decision, StoreError>);
 
-/// Sends due deliveries: claims as many as there is room for (at most a `DELIVERIES` batch
-/// under way, `PER_DESTINATION` to one receiver, pages first: [`InFlight::deliveries`]) and
-/// sends each at once in a task of its own, through the outbox's one [`Sender`]; claims again whenever a send ends, the dispatcher
-/// made deliveries, or its pause passed (retries falling due). A claim's lease covers its one
-/// send, so a crash mid-send leaves the delivery to be retried (with the same idempotency
-/// key) once the lease ends. On stop, the sends under way are finished first.
+/// Sends due deliveries: claims as many as there is room for ([`InFlight::deliveries`]: at
+/// most a `DELIVERIES` batch under way, `PER_DESTINATION` to one receiver, pages first) and
+/// sends each at once in a task of its own, through the outbox's one [`Sender`]; claims
+/// again whenever a send ends, the dispatcher made deliveries, or its pause passed (retries
+/// falling due). A claim's lease covers its one send, so a crash mid-send leaves the
+/// delivery to be retried (with the same idempotency key) once the lease ends. On stop, the
+/// sends under way are finished first.
 pub(crate) struct Deliverer<S> {
     carrier: DeliveryCarrier<S>,
     /// Rung by the dispatcher when it made deliveries.
