@@ -1,7 +1,8 @@
 //! From notices to people: the dispatcher turns each page (and overdue-report alert) in the
 //! outbox into deliveries — one per person it was routed to (see the Desk) × contact method,
 //! due when the person's notification rule says, plus the org's Slack channel when the page
-//! goes there — and the deliverer sends the due ones through a [`Sender`].
+//! goes there — and the deliverer sends the due ones through the outbox's one [`Sender`],
+//! each as an [`Outgoing::Delivery`] holding its [`Parcel`] (what it carries, and where to).
 //! Deliveries are an outbox kind: the store keeps them behind the outbox's [`Sendings`] port
 //! and the [`DeliveryCarrier`] tries each, so every attempt is recorded, retried with the
 //! back-off of [`DELIVERIES`], or given up by the outbox's one rule; a page an
@@ -15,17 +16,22 @@
 //! alerts to staff, then letters to customers), so one slow receiver holds up only its own
 //! messages.
 
+// Below the outbox, whose `Outgoing` names the parcel (this module uses the outbox); its
+// types are this module's to the world.
+pub(crate) mod parcel;
+
 use crate::clock::Clock;
 use crate::links::AckLinks;
-use crate::mail::LetterPayload;
 pub use crate::outbox::SendError;
-use crate::outbox::{Carrier, Claimable, Decision, Policy, Room, Sendings, Tried, claim, record};
+use crate::outbox::{Carrier, Claimable, Decision, Outgoing, Policy, Room, Sender, Sendings, Tried, claim, record};
 pub use crate::records::MethodKind;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+pub use parcel::{Carried, NoticeHead, NoticePayload, Parcel, TicketHead, Unreadable, Urgency};
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use stringer_core::event::{Notice, NoticeBody};
 use stringer_core::ids::{OrgSlug, TicketId, Via};
 
@@ -112,41 +118,6 @@ pub struct Recipient {
     pub rules: Vec<NotificationRule>,
 }
 
-/// How urgent a delivery is: when several are due, the more urgent are claimed first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Urgency {
-    /// A page: a person is asked to act now (cancelled once paging is over).
-    Page,
-    /// An alert to staff that is not a page (an overdue report, a missed bridge).
-    Alert,
-    /// A letter to a customer.
-    Letter,
-}
-
-impl Urgency {
-    /// The number stored with the delivery (lower is more urgent).
-    pub fn rank(self) -> i64 {
-        self as i64
-    }
-
-    /// The urgency a stored number names; anything unknown is the least urgent.
-    pub fn from_rank(rank: i64) -> Urgency {
-        match rank {
-            0 => Urgency::Page,
-            1 => Urgency::Alert,
-            _ => Urgency::Letter,
-        }
-    }
-
-    /// The urgency of deliveries made from a notice.
-    pub fn of(body: &NoticeBody) -> Urgency {
-        match body {
-            NoticeBody::Page { .. } => Urgency::Page,
-            _ => Urgency::Alert,
-        }
-    }
-}
-
 /// A delivery to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
@@ -168,112 +139,21 @@ pub struct NewDelivery {
     pub urgency: Urgency,
 }
 
-/// A delivery claimed for sending.
+/// A delivery claimed for sending: its parcel, and what the outbox keeps of it.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     /// The idempotency key.
     pub id: String,
-    /// The ticket.
-    pub ticket: TicketId,
-    /// How.
-    pub kind: MethodKind,
-    /// Where.
-    pub address: String,
-    /// The method's signing secret.
-    pub secret: String,
-    /// What (JSON).
-    pub payload: String,
+    /// What it carries, and where to (a page is cancelled once paging for its ticket is
+    /// over). Shared with the [`Outgoing::Delivery`] it is sent as, so a send copies nothing.
+    pub parcel: Arc<Parcel>,
     /// Attempts so far.
     pub attempts: i64,
-    /// How urgent; a page is cancelled once paging for its ticket is over.
-    pub urgency: Urgency,
     /// The receiver, for bounding the sends in flight to it: the contact method, or the
     /// channel or address of a delivery that has its own.
     pub destination: String,
     /// When it fell due (its first instant, or its retry's).
     pub due: Timestamp,
-}
-
-/// What a delivery carries, told by its kind ([`Delivery::urgency`]: a customer letter, or a
-/// notice paging or alerting staff), read from its payload with types.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Carried {
-    /// A page or an alert to staff.
-    Notice(NoticePayload),
-    /// A letter to a customer.
-    Letter(LetterPayload),
-}
-
-/// A notice's delivery payload as the adapters read it (it is also the JSON body a webhook
-/// receives); what an older payload lacks is empty.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(default)]
-pub struct NoticePayload {
-    /// The org's slug.
-    pub org: Option<String>,
-    /// The notice.
-    pub notice: NoticeHead,
-    /// The ticket as the notice shows it.
-    pub ticket: TicketHead,
-    /// The person's acknowledge link (pages).
-    pub ack_url: Option<String>,
-}
-
-/// What the adapters read of a delivered notice.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(default)]
-pub struct NoticeHead {
-    /// Its kind (`page`, `report.overdue`, …).
-    pub kind: Option<String>,
-    /// A page's severity.
-    pub severity: Option<String>,
-    /// Why a page went out.
-    pub reason: Option<String>,
-}
-
-/// What the adapters read of a delivered notice's ticket.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(default)]
-pub struct TicketHead {
-    /// `ACME-42`.
-    pub key: Option<String>,
-    /// The org's name.
-    pub org_name: Option<String>,
-    /// The subject.
-    pub subject: Option<String>,
-    /// "12 min".
-    pub open_for: Option<String>,
-    /// The ticket in the console.
-    pub url: Option<String>,
-    /// A security incident's bridge.
-    pub bridge: Option<String>,
-}
-
-impl NoticePayload {
-    /// Reads a notice's payload; one that does not read is empty (the adapters fall back to
-    /// the ticket's id).
-    pub fn read(payload: &str) -> NoticePayload {
-        serde_json::from_str(payload).unwrap_or_default()
-    }
-}
-
-/// A letter's delivery payload: the letter, under `letter`.
-#[derive(serde::Deserialize)]
-struct LetterDelivery {
-    letter: LetterPayload,
-}
-
-impl Delivery {
-    /// What this delivery carries, by its kind; a letter whose payload does not read cannot
-    /// be sent (a permanent failure).
-    pub fn carried(&self) -> Result<Carried, SendError> {
-        match self.urgency {
-            Urgency::Letter => serde_json::from_str::<LetterDelivery>(&self.payload)
-                .map(|l| Carried::Letter(l.letter))
-                .map_err(|e| SendError::Permanent(format!("the letter's payload does not read: {e}"))),
-            Urgency::Page | Urgency::Alert => Ok(Carried::Notice(NoticePayload::read(&self.payload))),
-        }
-    }
 }
 
 impl Claimable for Delivery {
@@ -306,29 +186,28 @@ pub trait DeliveryStore: Sendings<Delivery> + Send + Sync {
     fn page_moot(&self, ticket: &TicketId) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// Sends a delivery over its channel.
-pub trait Sender: Send + Sync {
-    /// Sends once; answers the provider's receipt when the message can be changed later.
-    fn send(&self, delivery: &Delivery) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
-}
-
 /// How long a claimed delivery stays hidden from other workers: longer than the slowest
 /// adapter's timeout (15 s), short enough that a crashed worker's claims come back soon.
 /// A claimed delivery is sent at once (never queued behind another), so the lease covers
 /// exactly its one send.
 pub const CLAIM_LEASE_SECONDS: i64 = 20;
 
-/// How deliveries are claimed and retried: leased for [`CLAIM_LEASE_SECONDS`], 2 s
-/// doubling, 6 attempts before one fails for good (they are claimed by [`claim_due`], as
-/// many as there is room for: the batch is unused).
+/// How deliveries are claimed and retried. The batch, 64, is the most sends one worker has
+/// under way ([`InFlight::deliveries`]): a claim ([`claim_due`]) takes what the sends under
+/// way leave of it, a whole batch at most. Leased for [`CLAIM_LEASE_SECONDS`], 2 s doubling,
+/// 6 attempts before one fails for good.
 pub const DELIVERIES: Policy = Policy {
     name: "delivery",
-    batch: 0,
+    batch: 64,
     lease_seconds: CLAIM_LEASE_SECONDS,
     first_wait: 2,
     longest_wait: 3600,
     attempts: 6,
 };
+
+/// Sends under way at once on one worker to one destination (a contact method, a channel, an
+/// address): a slow receiver ties up two of the deliverer's sends, no more.
+pub const PER_DESTINATION: usize = 2;
 
 /// The method id of deliveries to an org's shared Slack channel.
 pub const ORG_CHANNEL: &str = "org_slack_channel";
@@ -451,6 +330,12 @@ pub struct InFlight {
 }
 
 impl InFlight {
+    /// The deliverer's: at most a [`DELIVERIES`] batch under way, [`PER_DESTINATION`] to one
+    /// receiver.
+    pub fn deliveries() -> InFlight {
+        InFlight::new(DELIVERIES.batch as usize, PER_DESTINATION)
+    }
+
     /// No sends under way yet; both bounds at least one.
     pub fn new(limit: usize, per_destination: usize) -> InFlight {
         InFlight {
@@ -515,33 +400,31 @@ pub async fn claim_due<S: DeliveryStore>(
 }
 
 /// Tries deliveries: a page whose paging is over is cancelled unsent (the ticket was
-/// acknowledged or resolved first); any other is sent through the [`Sender`].
-#[derive(Clone, Debug)]
-pub struct DeliveryCarrier<S, T> {
+/// acknowledged or resolved first); any other is sent through the outbox's [`Sender`] as an
+/// [`Outgoing::Delivery`], its receipt kept when the message can be changed later.
+#[derive(Clone)]
+pub struct DeliveryCarrier<S> {
     /// Where deliveries wait, and whether a page is moot.
     pub store: S,
     /// The way out.
-    pub sender: T,
+    pub sender: Arc<dyn Sender>,
 }
 
 #[async_trait]
-impl<S: DeliveryStore, T: Sender> Carrier<Delivery> for DeliveryCarrier<S, T> {
+impl<S: DeliveryStore> Carrier<Delivery> for DeliveryCarrier<S> {
     type Error = StoreError;
     async fn carry(&self, d: &Delivery, _now: i64) -> Result<Tried, StoreError> {
-        if d.urgency == Urgency::Page && self.store.page_moot(&d.ticket).await? {
+        if d.parcel.urgency == Urgency::Page && self.store.page_moot(&d.parcel.ticket).await? {
             return Ok(Tried::Moot("the ticket was acknowledged or resolved first".into()));
         }
-        Ok(match self.sender.send(d).await {
-            Ok(receipt) => Tried::Sent(receipt),
-            Err(e) => Tried::Failed(e),
-        })
+        Ok(self.sender.send(&d.id, &Outgoing::Delivery(d.parcel.clone())).await.into())
     }
 }
 
 /// Sends one claimed delivery and records, under [`DELIVERIES`], how it went as of when the
 /// send ended (`clock`).
-pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
-    carrier: &DeliveryCarrier<S, T>,
+pub async fn send<S: DeliveryStore, C: Clock>(
+    carrier: &DeliveryCarrier<S>,
     clock: &C,
     d: &Delivery,
 ) -> Result<Decision, StoreError> {
@@ -552,36 +435,130 @@ pub async fn send<S: DeliveryStore, T: Sender, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::VirtualClock;
+    use crate::fakes::{Relay, absent};
+    use std::sync::Mutex;
 
-    fn delivery(urgency: Urgency, payload: &str) -> Delivery {
-        Delivery {
-            id: "dlv_1".into(),
+    /// Deliveries in memory: the due ones claimed in order up to the room's limit, and how
+    /// each ended — (id, outcome, receipt or reason).
+    #[derive(Default)]
+    struct Memory {
+        due: Mutex<Vec<Delivery>>,
+        paging_over: bool,
+        ended: Mutex<Vec<(String, &'static str, Option<String>)>>,
+    }
+
+    impl Memory {
+        fn end(&self, id: &str, outcome: &'static str, detail: Option<&str>) -> Result<(), StoreError> {
+            self.ended.lock().unwrap().push((id.into(), outcome, detail.map(str::to_string)));
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl Sendings<Delivery> for Memory {
+        async fn claim(&self, _now: i64, _lease_until: i64, room: &Room) -> Result<Vec<Delivery>, StoreError> {
+            let mut due = self.due.lock().unwrap();
+            let n = due.len().min(room.limit as usize);
+            Ok(due.drain(..n).collect())
+        }
+        async fn sent(&self, id: &str, _at: i64, receipt: Option<&str>) -> Result<(), StoreError> {
+            self.end(id, "sent", receipt)
+        }
+        async fn later(&self, id: &str, _at: i64, _next: i64, why: &str) -> Result<(), StoreError> {
+            self.end(id, "later", Some(why))
+        }
+        async fn given_up(&self, id: &str, _at: i64, why: &str) -> Result<(), StoreError> {
+            self.end(id, "given up", Some(why))
+        }
+        async fn cancelled(&self, id: &str, _at: i64, why: &str) -> Result<(), StoreError> {
+            self.end(id, "cancelled", Some(why))
+        }
+    }
+
+    impl DeliveryStore for Memory {
+        async fn undispatched(&self, _limit: i64) -> Result<Vec<OutboxEntry>, StoreError> {
+            Err(absent("undispatched"))
+        }
+        async fn org_channel(&self, _org: &OrgSlug) -> Result<Option<String>, StoreError> {
+            Err(absent("org_channel"))
+        }
+        async fn recipient(&self, _user_id: &str) -> Result<Recipient, StoreError> {
+            Err(absent("recipient"))
+        }
+        async fn dispatch(&self, _batch: Vec<(i64, Vec<NewDelivery>)>, _at: Timestamp) -> Result<(), StoreError> {
+            Err(absent("dispatch"))
+        }
+        async fn page_moot(&self, _ticket: &TicketId) -> Result<bool, StoreError> {
+            Ok(self.paging_over)
+        }
+    }
+
+    fn delivery(id: &str, urgency: Urgency, kind: MethodKind, address: &str) -> Delivery {
+        let parcel = Parcel {
             ticket: TicketId("tkt_1".into()),
-            kind: MethodKind::Email,
-            address: "a@example.com".into(),
+            kind,
+            address: address.into(),
             secret: String::new(),
-            payload: payload.into(),
-            attempts: 0,
             urgency,
-            destination: "a@example.com".into(),
+            payload: "{}".into(),
+        };
+        Delivery {
+            id: id.into(),
+            parcel: Arc::new(parcel),
+            attempts: 0,
+            destination: address.into(),
             due: Timestamp::UNIX_EPOCH,
         }
     }
 
-    #[test]
-    fn what_a_delivery_carries_is_told_by_its_kind_not_its_payloads_shape() {
-        let page = r#"{"letter":{},"notice":{"kind":"page","severity":"P1"},"ack_url":"https://x/ack"}"#;
-        let Ok(Carried::Notice(n)) = delivery(Urgency::Page, page).carried() else { panic!("a page is a notice") };
-        assert_eq!((n.notice.severity.as_deref(), n.ack_url.as_deref()), (Some("P1"), Some("https://x/ack")));
-        assert!(
-            matches!(delivery(Urgency::Letter, page).carried(), Err(SendError::Permanent(_))),
-            "a letter whose payload is no letter is never sent"
-        );
-        assert_eq!(
-            delivery(Urgency::Alert, "not json").carried().ok(),
-            Some(Carried::Notice(NoticePayload::default())),
-            "an unreadable notice is an empty one"
-        );
+    fn carrier(store: Memory, relay: &Arc<Relay>) -> DeliveryCarrier<Memory> {
+        DeliveryCarrier { store, sender: relay.clone() }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_goes_out_through_the_one_sender_and_its_receipt_is_kept() {
+        let relay = Arc::new(Relay { receipt: Some(r#"{"channel":"C1","ts":"1.2"}"#.into()), ..Relay::default() });
+        let carrier = carrier(Memory::default(), &relay);
+        let d = delivery("dlv_1", Urgency::Page, MethodKind::Slack, "C1");
+        let decision = send(&carrier, &VirtualClock::new(Timestamp::UNIX_EPOCH), &d).await.unwrap();
+        assert_eq!(decision, Decision::Sent(Some(r#"{"channel":"C1","ts":"1.2"}"#.into())));
+        let took = relay.took.lock().unwrap();
+        let [(id, Outgoing::Delivery(parcel))] = took.as_slice() else { panic!("one delivery: {took:?}") };
+        assert_eq!(id, "dlv_1", "the delivery's idempotency key goes with it");
+        assert!(Arc::ptr_eq(parcel, &d.parcel), "the parcel is handed on, not copied");
+        let ended = carrier.store.ended.lock().unwrap();
+        assert_eq!(*ended, [("dlv_1".into(), "sent", Some(r#"{"channel":"C1","ts":"1.2"}"#.into()))]);
+    }
+
+    #[tokio::test]
+    async fn a_page_whose_paging_is_over_is_cancelled_unsent_and_an_alert_still_goes() {
+        let relay = Arc::new(Relay::default());
+        let carrier = carrier(Memory { paging_over: true, ..Memory::default() }, &relay);
+        let clock = VirtualClock::new(Timestamp::UNIX_EPOCH);
+        let page = delivery("dlv_page", Urgency::Page, MethodKind::Sms, "+15550100");
+        let alert = delivery("dlv_alert", Urgency::Alert, MethodKind::Email, "a@example.com");
+        assert!(matches!(send(&carrier, &clock, &page).await.unwrap(), Decision::Cancelled(_)));
+        assert_eq!(send(&carrier, &clock, &alert).await.unwrap(), Decision::Sent(None), "no receipt: never changed");
+        let took: Vec<String> = relay.took.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+        assert_eq!(took, ["dlv_alert"]);
+    }
+
+    #[tokio::test]
+    async fn the_deliverer_claims_at_most_its_batch_and_then_only_the_room_left() {
+        let batch = DELIVERIES.batch as usize;
+        let due = (0..batch + 5)
+            .map(|i| delivery(&format!("dlv_{i}"), Urgency::Alert, MethodKind::Webhook, &format!("cm_{i}")))
+            .collect();
+        let store = Memory { due: Mutex::new(due), ..Memory::default() };
+        let mut in_flight = InFlight::deliveries();
+        let now = Timestamp::UNIX_EPOCH;
+        let first = claim_due(&store, &mut in_flight, now).await.unwrap();
+        assert_eq!(first.len(), batch, "a batch is the most under way at once");
+        assert!(claim_due(&store, &mut in_flight, now).await.unwrap().is_empty(), "no room while all are under way");
+        in_flight.done(&first[0].destination);
+        in_flight.done(&first[1].destination);
+        assert_eq!(claim_due(&store, &mut in_flight, now).await.unwrap().len(), 2, "as many as ended");
     }
 
     #[test]
@@ -598,21 +575,5 @@ mod tests {
         assert!(f.admit("other"));
         f.done("never-admitted");
         assert_eq!(f.free(), 0, "ending a send that never started changes nothing");
-    }
-
-    #[test]
-    fn pages_are_more_urgent_than_alerts_and_letters() {
-        let page = NoticeBody::Page {
-            role: stringer_core::ids::Role::Oncall,
-            reason: String::new(),
-            to: Vec::new(),
-            via: Vec::new(),
-            severity: "P1".into(),
-        };
-        let alert = NoticeBody::ReportOverdue { due: Timestamp::UNIX_EPOCH, notify: Vec::new(), to: Vec::new() };
-        assert!(Urgency::of(&page) < Urgency::of(&alert) && Urgency::of(&alert) < Urgency::Letter);
-        for u in [Urgency::Page, Urgency::Alert, Urgency::Letter] {
-            assert_eq!(Urgency::from_rank(u.rank()), u);
-        }
     }
 }

@@ -790,6 +790,7 @@ mod accounts;
 mod alerts;
 mod chat;
 mod mail;
+mod outside;
 mod paging;
 mod status;
 
@@ -797,5 +798,6 @@ pub use accounts::{Elsewhere, MemoryPhoneBook, Sms, account_desk, account_desk_w
 pub use alerts::{Inline, MemoryAlerts};
 pub use chat::{MemoryChat, Slack};
 pub use mail::{MemoryMailroom, Post};
+pub use outside::Relay;
 pub use paging::Checks;
 pub use status::{Pages, component, page};

@@ -3,18 +3,23 @@
 //! announcements, letters, channel kickoffs, account mail, deliveries (pages and alerts per
 //! person and contact method) and settle jobs (sent page messages changed once paging is over).
 //!
-//! - **What is sent**: an [`Outgoing`] message (a mail, a webhook, a channel post), handed to
-//!   the one [`Sender`] the integrations implement, which dispatches by its variant.
+//! - **What is sent**: an [`Outgoing`] message (a mail, a webhook, a channel post, or a
+//!   delivery's [`Parcel`] to a contact method), handed to the one [`Sender`] the integrations
+//!   implement, which dispatches by its variant (a parcel by its contact method's kind) and
+//!   answers the provider's receipt of a message that can still be changed.
 //! - **How**: a sending is a row due once its next attempt has passed; [`send_due`] claims a
 //!   batch with a lease (so no other instance takes it before the lease ends), has its
 //!   [`Carrier`] try it, and [`record`]s it sent, tried again later, given up, or cancelled as
-//!   no longer needed. The deliverer [`claim`]s within its [`Room`] instead of a batch and
-//!   sends each delivery at once, concurrently, through the same [`record`].
+//!   no longer needed. The deliverer [`claim`]s within its [`Room`] — its batch less the sends
+//!   under way, a share per destination — and sends each delivery at once, concurrently,
+//!   through the same [`record`].
 //! - **Retries**: one [`Policy`] type whose parameters (lease, batch, back-off, attempts)
 //!   are data per kind; [`decide`] and [`Policy::wait`] are the crate's one retry rule.
 
+use crate::delivery::parcel::{Parcel, Unreadable};
 use crate::store::StoreError;
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// Why a send failed.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +30,13 @@ pub enum SendError {
     /// Not worth retrying (refused address, 4xx).
     #[error("{0}")]
     Permanent(String),
+}
+
+impl From<Unreadable> for SendError {
+    /// A parcel whose payload does not read never will.
+    fn from(e: Unreadable) -> SendError {
+        SendError::Permanent(e.to_string())
+    }
 }
 
 /// A message for the outside world.
@@ -57,13 +69,19 @@ pub enum Outgoing {
         /// The text (Slack's mrkdwn).
         text: String,
     },
+    /// A delivery's parcel — a page, an alert to staff or a letter to a customer — over one
+    /// contact method or to an org's channel; shared with the claimed delivery (no copy).
+    Delivery(Arc<Parcel>),
 }
 
-/// Sends outgoing messages (the integrations implement it, one adapter per variant).
+/// Sends outgoing messages: the one way out (the integrations implement it, one adapter per
+/// kind).
 #[async_trait]
 pub trait Sender: Send + Sync {
-    /// Sends one message; `id` is its sending's, for the receiver's idempotency.
-    async fn send(&self, id: &str, message: &Outgoing) -> Result<(), SendError>;
+    /// Sends one message; `id` is its sending's, for the receiver's idempotency. Answers the
+    /// provider's receipt when what was sent can still be changed (a page posted in Slack is
+    /// settled later), `None` for a message that never is.
+    async fn send(&self, id: &str, message: &Outgoing) -> Result<Option<String>, SendError>;
 }
 
 /// How a kind of sending is claimed and retried: data, the same loop for every kind.
@@ -71,7 +89,8 @@ pub trait Sender: Send + Sync {
 pub struct Policy {
     /// What is sent, for the logs.
     pub name: &'static str,
-    /// Sendings claimed per round.
+    /// Sendings claimed at most per round; for deliveries, sent at once at most, each claim
+    /// taking only the room the sends under way leave.
     pub batch: i64,
     /// How long a claimed sending stays hidden from other instances.
     pub lease_seconds: i64,
@@ -163,10 +182,11 @@ pub enum Tried {
     Moot(String),
 }
 
-impl From<Result<(), SendError>> for Tried {
-    fn from(sent: Result<(), SendError>) -> Tried {
+impl From<Result<Option<String>, SendError>> for Tried {
+    /// How a [`Sender::send`] went.
+    fn from(sent: Result<Option<String>, SendError>) -> Tried {
         match sent {
-            Ok(()) => Tried::Sent(None),
+            Ok(receipt) => Tried::Sent(receipt),
             Err(e) => Tried::Failed(e),
         }
     }

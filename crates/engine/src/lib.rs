@@ -44,11 +44,11 @@ use std::time::Duration;
 use stringer_app::accounts::mailing::Courier;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
-use stringer_app::delivery::Sender;
 use stringer_app::letters::Postman as Letters;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::{Correspondence, InformStore};
+use stringer_app::outbox::Sender;
 use stringer_app::ports::{Queries, Safeguards};
 use stringer_app::postmortem::herald::Herald;
 use stringer_app::settle::{Messenger, SettleStore, Settler};
@@ -187,8 +187,8 @@ where
                 }
             }),
             supervise(sup, s.clone(), {
-                let (store, outside) = (store.clone(), outside.clone());
-                move || Deliverer::new(store.clone(), outside.clone(), dispatched.clone())
+                let (store, sender) = (store.clone(), Arc::new(outside.clone()) as Arc<dyn Sender>);
+                move || Deliverer::new(store.clone(), sender.clone(), dispatched.clone())
             }),
             supervise(sup, s.clone(), {
                 let store = store.clone();

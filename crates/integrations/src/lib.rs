@@ -3,9 +3,10 @@
 //! in), [`mail`] (SMTP), [`pagerduty`] (the Events API v2 monitoring tools send to),
 //! [`alertmanager`] (Prometheus Alertmanager's webhook), [`sms_voice`] (a Twilio-compatible API) and [`webhook`] (signed
 //! JSON posts, with the outbound-address guard; [`address_checks`] checks a contact method's
-//! address with them). [`Integrations`] sends each delivery over
-//! its contact method's kind and settles sent messages. Nothing here decides who is paged or
-//! when; inbound requests are checked here and handed to the application's ports.
+//! address with them). [`Integrations`] is the application's one `Sender`: it sends each
+//! outgoing message by its kind (a delivery's parcel over its contact method's kind) and
+//! settles sent messages. Nothing here decides who is paged or when; inbound requests are
+//! checked here and handed to the application's ports.
 
 #![warn(missing_docs)]
 
@@ -18,14 +19,15 @@ pub mod slack;
 pub mod sms_voice;
 pub mod webhook;
 
-use stringer_app::delivery::{Delivery, MethodKind, NoticePayload, SendError, Sender};
+use stringer_app::delivery::{MethodKind, NoticePayload, Parcel, SendError};
+use stringer_app::outbox::{Outgoing, Sender};
 use stringer_app::settle::{Messenger, SentMessage};
 use stringer_core::ids::TicketId;
 
 /// What a page says, whatever carries it: what an engineer needs at 3 a.m. — severity,
 /// the ticket's key, org and subject, how long it has been open, the customer's incident
-/// bridge for a security incident, why they are paged, and the link to the ticket. Read from a delivery's payload; fields an older payload lacks
-/// fall back to the ticket id.
+/// bridge for a security incident, why they are paged, and the link to the ticket. Read from
+/// a delivery's payload; fields an older payload lacks fall back to the ticket id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageSummary {
     /// P1…, or empty for notices that are not pages.
@@ -88,7 +90,8 @@ impl PageSummary {
     }
 }
 
-/// Every configured outside system; sends each delivery over its contact method's kind.
+/// Every configured outside system: the application's one [`Sender`], sending each message
+/// by its kind.
 #[derive(Clone, Debug)]
 pub struct Integrations {
     /// Webhooks (always available).
@@ -105,33 +108,10 @@ fn unconfigured(what: &str, flag: &str) -> SendError {
     SendError::Permanent(format!("{what} is not configured on this server ({flag})"))
 }
 
-impl Sender for Integrations {
-    async fn send(&self, d: &Delivery) -> Result<Option<String>, SendError> {
-        match d.kind {
-            MethodKind::Webhook => self.webhooks.send(d).await.map(|()| None),
-            MethodKind::Slack => match &self.slack {
-                Some(slack) => slack.send(d).await.map(Some),
-                None => Err(unconfigured("Slack", "--slack-token")),
-            },
-            MethodKind::Email => match &self.mail {
-                Some(mail) => mail.send(d).await.map(|()| None),
-                None => Err(unconfigured("Mail", "--smtp-url")),
-            },
-            // Delivered by being recorded sent: the person's "My pages" lists it.
-            MethodKind::Console => Ok(None),
-            MethodKind::Sms | MethodKind::Voice => match &self.phone {
-                Some(phone) => phone.send(d).await.map(|()| None),
-                None => Err(unconfigured("SMS and voice", "--sms-account")),
-            },
-        }
-    }
-}
-
 #[async_trait::async_trait]
-impl stringer_app::outbox::Sender for Integrations {
-    async fn send(&self, id: &str, message: &stringer_app::outbox::Outgoing) -> Result<(), SendError> {
-        use stringer_app::outbox::Outgoing;
-        match message {
+impl Sender for Integrations {
+    async fn send(&self, id: &str, message: &Outgoing) -> Result<Option<String>, SendError> {
+        let sent = match message {
             Outgoing::Mail { to, subject, body, unsubscribe } => match &self.mail {
                 Some(mail) => mail.send_notice(id, to, subject, body.clone(), unsubscribe.as_deref()).await,
                 None => Err(unconfigured("Mail", "--smtp-url")),
@@ -141,6 +121,33 @@ impl stringer_app::outbox::Sender for Integrations {
                 // Posted once under the sending's id, looked for since it was written.
                 Some(slack) => slack.post_once(channel, text, id, stringer_app::ids::made_at(id)).await.map(drop),
                 None => Err(unconfigured("Slack", "--slack-token")),
+            },
+            Outgoing::Delivery(parcel) => return self.deliver(id, parcel).await,
+        };
+        // A notice, an announcement or a letter of the desk's is never changed once sent.
+        sent.map(|()| None)
+    }
+}
+
+impl Integrations {
+    /// Sends a delivery's parcel over its contact method's kind; answers the receipt of a
+    /// Slack message, which is settled once paging is over.
+    async fn deliver(&self, id: &str, parcel: &Parcel) -> Result<Option<String>, SendError> {
+        match parcel.kind {
+            MethodKind::Webhook => self.webhooks.send(id, parcel).await.map(|()| None),
+            MethodKind::Slack => match &self.slack {
+                Some(slack) => slack.send(id, parcel).await.map(Some),
+                None => Err(unconfigured("Slack", "--slack-token")),
+            },
+            MethodKind::Email => match &self.mail {
+                Some(mail) => mail.send(id, parcel).await.map(|()| None),
+                None => Err(unconfigured("Mail", "--smtp-url")),
+            },
+            // Delivered by being recorded sent: the person's "My pages" lists it.
+            MethodKind::Console => Ok(None),
+            MethodKind::Sms | MethodKind::Voice => match &self.phone {
+                Some(phone) => phone.send(id, parcel).await.map(|()| None),
+                None => Err(unconfigured("SMS and voice", "--sms-account")),
             },
         }
     }
@@ -156,5 +163,88 @@ impl Messenger for Integrations {
             }
             None => Err(unconfigured("Slack", "--slack-token")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use stringer_app::delivery::Urgency;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn parcel(kind: MethodKind, address: &str) -> Outgoing {
+        Outgoing::Delivery(Arc::new(Parcel {
+            ticket: "tkt_1".into(),
+            kind,
+            address: address.into(),
+            secret: String::new(),
+            urgency: Urgency::Page,
+            payload: r#"{"notice":{"kind":"page","severity":"P1"},"ticket":{"key":"ACME-1"}}"#.into(),
+        }))
+    }
+
+    fn outside(slack: Option<slack::Slack>) -> Integrations {
+        let clock = Arc::new(stringer_app::VirtualClock::new(jiff::Timestamp::UNIX_EPOCH));
+        Integrations { webhooks: webhook::Webhooks::new(true, clock), slack, mail: None, phone: None }
+    }
+
+    /// A Web API that answers one request with `body`, once it has read the whole request.
+    async fn answering_once(body: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let (mut request, mut buf) = (Vec::new(), [0u8; 4096]);
+            loop {
+                let n = socket.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                let complete = text.split_once("\r\n\r\n").is_some_and(|(head, rest)| {
+                    let length = head.lines().find_map(|l| l.strip_prefix("content-length:"));
+                    rest.len() >= length.map_or(0, |l| l.trim().parse().unwrap())
+                });
+                if complete || n == 0 {
+                    break;
+                }
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_delivery_to_a_system_not_configured_is_refused_for_good() {
+        let outside = outside(None);
+        let cases = [
+            (parcel(MethodKind::Slack, "C1"), "--slack-token"),
+            (parcel(MethodKind::Email, "a@example.com"), "--smtp-url"),
+            (parcel(MethodKind::Sms, "+15550100"), "--sms-account"),
+            (parcel(MethodKind::Voice, "+15550100"), "--sms-account"),
+            (
+                Outgoing::Mail { to: "a@example.com".into(), subject: "s".into(), body: "b".into(), unsubscribe: None },
+                "--smtp-url",
+            ),
+        ];
+        for (message, flag) in cases {
+            match outside.send("dlv_1", &message).await {
+                Err(SendError::Permanent(why)) => assert!(why.contains(flag), "{why}"),
+                other => panic!("{message:?}: {other:?}"),
+            }
+        }
+        assert_eq!(outside.send("dlv_1", &parcel(MethodKind::Console, "")).await.unwrap(), None, "recorded sent");
+    }
+
+    #[tokio::test]
+    async fn a_page_posted_in_slack_answers_the_receipt_that_settles_it_later() {
+        let api = answering_once(r#"{"ok":true,"channel":"C1","ts":"1700000000.000100"}"#).await;
+        let outside = outside(Some(slack::Slack::new(&api, "xoxb-test")));
+        let receipt = outside.send("dlv_1", &parcel(MethodKind::Slack, "C1")).await.unwrap();
+        let receipt: serde_json::Value = serde_json::from_str(&receipt.expect("a receipt")).unwrap();
+        assert_eq!(receipt, serde_json::json!({"channel": "C1", "ts": "1700000000.000100"}));
     }
 }

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 use stringer_app::Clock;
-use stringer_app::delivery::{Delivery, SendError};
+use stringer_app::delivery::{Parcel, SendError};
 
 /// The signature over a webhook body: hex HMAC-SHA256 of `"<timestamp>.<body>"`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -75,13 +75,13 @@ impl Webhooks {
 }
 
 impl Webhooks {
-    /// Posts one signed webhook.
-    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        self.destination(&d.address).await?;
+    /// Posts a delivery's parcel as one signed webhook, under its delivery's `id`.
+    pub async fn send(&self, id: &str, p: &Parcel) -> Result<(), SendError> {
+        self.destination(&p.address).await?;
         let timestamp = self.clock.now().as_second();
-        let signature = format!("v1={}", signature(&d.secret, timestamp, &d.payload));
+        let signature = format!("v1={}", signature(&p.secret, timestamp, &p.payload));
         let headers = [("Stringer-Timestamp", timestamp.to_string()), ("Stringer-Signature", signature)];
-        self.post(&d.address, &d.id, &d.payload, &headers).await
+        self.post(&p.address, id, &p.payload, &headers).await
     }
 
     /// Posts a JSON body to `url` with an `Idempotency-Key` and these extra headers; the
@@ -146,26 +146,22 @@ mod tests {
 
     #[tokio::test]
     async fn internal_destinations_are_refused_unless_allowed() {
-        let d = Delivery {
-            id: "dlv_1".into(),
+        let d = Parcel {
             ticket: "T1".into(),
             kind: MethodKind::Webhook,
             address: "http://127.0.0.1:9/hook".into(),
             secret: "s".into(),
-            payload: "{}".into(),
-            attempts: 0,
             urgency: Urgency::Page,
-            destination: "cm_1".into(),
-            due: jiff::Timestamp::UNIX_EPOCH,
+            payload: "{}".into(),
         };
-        match webhooks(false).send(&d).await {
+        match webhooks(false).send("dlv_1", &d).await {
             Err(SendError::Permanent(e)) => assert!(e.contains("internal address"), "{e}"),
             other => panic!("expected a refusal, got {other:?}"),
         }
         let mut ftp = d.clone();
         ftp.address = "ftp://example.com/x".into();
-        assert!(matches!(webhooks(true).send(&ftp).await, Err(SendError::Permanent(_))));
+        assert!(matches!(webhooks(true).send("dlv_1", &ftp).await, Err(SendError::Permanent(_))));
         // Allowed, but nothing listens on port 9: a temporary failure, worth retrying.
-        assert!(matches!(webhooks(true).send(&d).await, Err(SendError::Temporary(_))));
+        assert!(matches!(webhooks(true).send("dlv_1", &d).await, Err(SendError::Temporary(_))));
     }
 }

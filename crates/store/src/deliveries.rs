@@ -8,9 +8,11 @@ use crate::rows::RowExt;
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use std::sync::Arc;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, PagedTicket, Recipient, Urgency,
+    ContactMethod, Delivery, DeliveryStore, NewDelivery, NotificationRule, OutboxEntry, PagedTicket, Parcel, Recipient,
+    Urgency,
 };
 use stringer_app::mail::Inform;
 use stringer_app::mail::letters::{CUSTOMER_MAIL, InformEntry, InformStore, LetterContext};
@@ -206,18 +208,15 @@ impl SqlStore {
                     (m.col("address")?, m.col("secret")?, method_id)
                 }
             };
-            out.push(Delivery {
-                id,
+            let parcel = Parcel {
                 ticket: TicketId(r.col("ticket_id")?),
                 kind: r.named("kind")?,
                 address,
                 secret,
-                payload: r.col("payload")?,
-                attempts: r.col("attempts")?,
                 urgency: Urgency::from_rank(r.col("urgency")?),
-                destination,
-                due,
-            });
+                payload: r.col("payload")?,
+            };
+            out.push(Delivery { id, parcel: Arc::new(parcel), attempts: r.col("attempts")?, destination, due });
         }
         tx.commit().await.map_err(backend_err)?;
         Ok(out)

@@ -15,21 +15,17 @@ use std::time::Duration;
 use stringer_app::Clock;
 use stringer_app::StoreError;
 use stringer_app::delivery::{
-    DeliveryCarrier, DeliveryStore, Dispatched, InFlight, MethodKind, Sender, claim_due, dispatch, send,
+    DeliveryCarrier, DeliveryStore, Dispatched, InFlight, MethodKind, claim_due, dispatch, send,
 };
 use stringer_app::links::AckLinks;
 use stringer_app::mail::letters::{Correspondence, InformStore, dispatch_letters};
-use stringer_app::outbox::Decision;
+use stringer_app::outbox::{Decision, Sender};
 use stringer_app::settle::{Messenger, SETTLE, SettleStore, Settler};
 use tokio::sync::Notify;
 use tokio::task::{JoinError, JoinSet};
 
 /// Outbox notices turned into deliveries per step.
 const DISPATCH_BATCH: i64 = 200;
-/// Sends under way at once on one instance.
-const DELIVERY_CONCURRENCY: usize = 64;
-/// Sends under way at once to one destination (a contact method, a channel, an address).
-const PER_DESTINATION: usize = 2;
 /// The pacing of the dispatcher and the deliverer: woken at once by work (the outbox's
 /// doorbell, new deliveries, a send ending), polling for other instances' work at most a
 /// second apart.
@@ -95,14 +91,15 @@ fn dispatched(what: &str, result: Result<Dispatched, StoreError>) -> Step {
 /// What one send ended with: the delivery, its channel and the outcome recorded.
 type Sent = (String, MethodKind, Result<Decision, StoreError>);
 
-/// Sends due deliveries: claims as many as there is room for (at most
-/// [`DELIVERY_CONCURRENCY`] under way, [`PER_DESTINATION`] to one receiver, pages first) and
-/// sends each at once in a task of its own; claims again whenever a send ends, the dispatcher
-/// made deliveries, or its pause passed (retries falling due). A claim's lease covers its one
-/// send, so a crash mid-send leaves the delivery to be retried (with the same idempotency
-/// key) once the lease ends. On stop, the sends under way are finished first.
-pub(crate) struct Deliverer<S, T> {
-    carrier: DeliveryCarrier<S, T>,
+/// Sends due deliveries: claims as many as there is room for ([`InFlight::deliveries`]: at
+/// most a `DELIVERIES` batch under way, `PER_DESTINATION` to one receiver, pages first) and
+/// sends each at once in a task of its own, through the outbox's one [`Sender`]; claims
+/// again whenever a send ends, the dispatcher made deliveries, or its pause passed (retries
+/// falling due). A claim's lease covers its one send, so a crash mid-send leaves the
+/// delivery to be retried (with the same idempotency key) once the lease ends. On stop, the
+/// sends under way are finished first.
+pub(crate) struct Deliverer<S> {
+    carrier: DeliveryCarrier<S>,
     /// Rung by the dispatcher when it made deliveries.
     dispatched: Arc<Notify>,
     in_flight: InFlight,
@@ -110,13 +107,13 @@ pub(crate) struct Deliverer<S, T> {
     destinations: HashMap<tokio::task::Id, String>,
 }
 
-impl<S, T> Deliverer<S, T> {
+impl<S> Deliverer<S> {
     /// A deliverer sending `store`'s deliveries through `outside`, woken by `dispatched`.
-    pub(crate) fn new(store: S, outside: T, dispatched: Arc<Notify>) -> Self {
+    pub(crate) fn new(store: S, outside: Arc<dyn Sender>, dispatched: Arc<Notify>) -> Self {
         Deliverer {
             carrier: DeliveryCarrier { store, sender: outside },
             dispatched,
-            in_flight: InFlight::new(DELIVERY_CONCURRENCY, PER_DESTINATION),
+            in_flight: InFlight::deliveries(),
             sends: JoinSet::new(),
             destinations: HashMap::new(),
         }
@@ -141,10 +138,9 @@ impl<S, T> Deliverer<S, T> {
     }
 }
 
-impl<S, T> Cycle for Deliverer<S, T>
+impl<S> Cycle for Deliverer<S>
 where
     S: DeliveryStore + Clone + 'static,
-    T: Sender + Clone + 'static,
 {
     fn name(&self) -> &'static str {
         "deliverer"
@@ -174,10 +170,11 @@ where
         let lag = claimed.iter().map(|d| now.duration_since(d.due).as_secs_f64().max(0.0)).reduce(f64::max);
         let items = claimed.len();
         for d in claimed {
-            metrics::record_delivery_start(d.urgency, d.due, now);
+            metrics::record_delivery_start(d.parcel.urgency, d.due, now);
             let carrier = self.carrier.clone();
             let destination = d.destination.clone();
-            let task = self.sends.spawn(async move { (d.id.clone(), d.kind, send(&carrier, &SystemClock, &d).await) });
+            let task =
+                self.sends.spawn(async move { (d.id.clone(), d.parcel.kind, send(&carrier, &SystemClock, &d).await) });
             self.destinations.insert(task.id(), destination);
         }
         let step = Step { items, round: if busy { Round::Worked } else { Round::Empty }, ..Step::empty() };

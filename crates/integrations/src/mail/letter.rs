@@ -7,7 +7,7 @@
 use super::{Mail, header, unbuildable};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
-use stringer_app::delivery::{Delivery, SendError};
+use stringer_app::delivery::{Parcel, SendError};
 use stringer_app::mail::Inform;
 use stringer_app::mail::LetterPayload;
 
@@ -62,15 +62,16 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The message of a letter delivery: [`Mail::envelope`] with the ticket's thread, its reply
-/// address and, for an automatic letter, the marks that ask nothing to answer it.
-pub fn message(mail: &Mail, d: &Delivery, l: &LetterPayload) -> Result<Message, SendError> {
+/// The message of a letter delivery (`id`, its parcel `p`): [`Mail::envelope`] with the
+/// ticket's thread, its reply address and, for an automatic letter, the marks that ask
+/// nothing to answer it.
+pub fn message(mail: &Mail, id: &str, p: &Parcel, l: &LetterPayload) -> Result<Message, SendError> {
     let (subject, text, html) = render(l);
     let root = format!("<stringer.{}@{}>", l.ticket, l.domain);
     let mut thread: Vec<String> = l.thread.iter().map(|t| format!("<{t}>")).collect();
     thread.insert(0, root.clone());
     let mut builder = mail
-        .envelope(&d.address, subject, &format!("stringer.{}.{}", l.ticket, d.id))?
+        .envelope(&p.address, subject, &format!("stringer.{}.{}", l.ticket, id))?
         .in_reply_to(thread.last().cloned().unwrap_or(root))
         .references(thread.join(" "))
         .raw_header(header("X-Stringer-Ticket", &l.key));

@@ -16,7 +16,7 @@ pub mod read;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use stringer_app::delivery::{Carried, Delivery, SendError};
+use stringer_app::delivery::{Carried, Parcel, SendError};
 
 /// An SMTP relay, the sender address and the domain our Message-IDs name.
 #[derive(Clone)]
@@ -65,14 +65,15 @@ impl Mail {
         envelope.singlepart(SinglePart::plain(body)).map_err(unbuildable)
     }
 
-    /// The message for a delivery: a customer letter, or a notice to staff (by its kind).
-    pub fn message(&self, d: &Delivery) -> Result<Message, SendError> {
-        let payload = match d.carried()? {
-            Carried::Letter(l) => return letter::message(self, d, &l),
+    /// The message for a delivery's parcel (its Message-ID derived from the delivery's `id`):
+    /// a customer letter, or a notice to staff (by its kind).
+    pub fn message(&self, id: &str, p: &Parcel) -> Result<Message, SendError> {
+        let payload = match p.carried()? {
+            Carried::Letter(l) => return letter::message(self, id, p, &l),
             Carried::Notice(payload) => payload,
         };
         let kind = payload.notice.kind.as_deref().unwrap_or("notice");
-        let s = crate::PageSummary::read(&payload, d.ticket.as_str());
+        let s = crate::PageSummary::read(&payload, p.ticket.as_str());
         let subject = match kind {
             "page" => format!("[Stringer] page: {}", s.headline()),
             "report.overdue" => format!("[Stringer] post-incident report overdue: {}", s.headline()),
@@ -86,12 +87,12 @@ impl Mail {
         if let Some(link) = &payload.ack_url {
             body.push_str(&format!("\nAcknowledge (stops the escalation): {link}\n"));
         }
-        Mail::text(self.envelope(&d.address, subject, &d.id)?, body)
+        Mail::text(self.envelope(&p.address, subject, id)?, body)
     }
 
-    /// Hands the message to the relay.
-    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        self.hand_over(self.message(d)?).await
+    /// Hands a delivery's message to the relay.
+    pub async fn send(&self, id: &str, p: &Parcel) -> Result<(), SendError> {
+        self.hand_over(self.message(id, p)?).await
     }
 
     /// Sends a status page's notice (or another outbox letter: a confirmation, an

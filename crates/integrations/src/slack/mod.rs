@@ -13,7 +13,7 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stringer_app::delivery::{Delivery, SendError};
+use stringer_app::delivery::{Parcel, SendError};
 
 /// Action ids of the buttons.
 pub const ACK_ACTION: &str = "stringer_ack";
@@ -66,12 +66,13 @@ impl Slack {
         format!("Page: {} — {}{link}", s.headline(), s.reason)
     }
 
-    /// The message for a page delivery: who, why, and the buttons.
-    pub fn message(d: &Delivery) -> Value {
-        let ticket = d.ticket.as_str();
-        let text = Slack::page_text(&d.payload, ticket);
+    /// The message for a page delivery's parcel (the delivery's `id` in its metadata): who,
+    /// why, and the buttons.
+    pub fn message(id: &str, p: &Parcel) -> Value {
+        let ticket = p.ticket.as_str();
+        let text = Slack::page_text(&p.payload, ticket);
         json!({
-            "channel": d.address,
+            "channel": p.address,
             "text": text,
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": text}},
@@ -80,14 +81,14 @@ impl Slack {
                     {"type": "button", "action_id": RESOLVE_ACTION, "value": ticket, "text": {"type": "plain_text", "text": "Resolve"}}
                 ]}
             ],
-            "metadata": {"event_type": "stringer_page", "event_payload": {"idempotency_key": d.id}}
+            "metadata": {"event_type": "stringer_page", "event_payload": {"idempotency_key": id}}
         })
     }
 
     /// Posts the page; answers the receipt (the message's channel and timestamp, as JSON)
     /// that [`Slack::settle`] needs to change it later.
-    pub async fn send(&self, d: &Delivery) -> Result<String, SendError> {
-        let body = self.call("chat.postMessage", Args::Json(&Slack::message(d))).await?;
+    pub async fn send(&self, id: &str, p: &Parcel) -> Result<String, SendError> {
+        let body = self.call("chat.postMessage", Args::Json(&Slack::message(id, p))).await?;
         Ok(json!({"channel": body["channel"], "ts": body["ts"]}).to_string())
     }
 

@@ -9,7 +9,7 @@ pub mod signature;
 pub mod twiml;
 
 use std::time::Duration;
-use stringer_app::delivery::{Delivery, MethodKind, NoticePayload, SendError};
+use stringer_app::delivery::{MethodKind, NoticePayload, Parcel, SendError};
 
 /// An account at a Twilio-compatible provider.
 #[derive(Clone, Debug)]
@@ -35,11 +35,11 @@ impl Phone {
         }
     }
 
-    fn text(d: &Delivery) -> String {
-        let payload = NoticePayload::read(&d.payload);
-        let s = crate::PageSummary::read(&payload, d.ticket.as_str());
+    fn text(p: &Parcel) -> String {
+        let payload = NoticePayload::read(&p.payload);
+        let s = crate::PageSummary::read(&payload, p.ticket.as_str());
         let mut text = format!("Stringer page: {}. Why: {}.", s.headline(), s.reason);
-        if d.kind == MethodKind::Sms
+        if p.kind == MethodKind::Sms
             && let Some(link) = &payload.ack_url
         {
             text.push_str(&format!(" Ack: {link}"));
@@ -51,17 +51,17 @@ impl Phone {
         s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
     }
 
-    /// Sends an SMS or places a call.
-    pub async fn send(&self, d: &Delivery) -> Result<(), SendError> {
-        let text = Phone::text(d);
-        let (resource, form) = match d.kind {
+    /// Sends a delivery's parcel as an SMS or a call, under the delivery's `id`.
+    pub async fn send(&self, id: &str, p: &Parcel) -> Result<(), SendError> {
+        let text = Phone::text(p);
+        let (resource, form) = match p.kind {
             MethodKind::Voice => {
                 let twiml = format!("<Response><Say>{}</Say></Response>", Phone::escape_xml(&text));
-                ("Calls", vec![("To", d.address.clone()), ("From", self.from.clone()), ("Twiml", twiml)])
+                ("Calls", vec![("To", p.address.clone()), ("From", self.from.clone()), ("Twiml", twiml)])
             }
-            _ => ("Messages", vec![("To", d.address.clone()), ("From", self.from.clone()), ("Body", text)]),
+            _ => ("Messages", vec![("To", p.address.clone()), ("From", self.from.clone()), ("Body", text)]),
         };
-        self.post(resource, &form, &d.id).await
+        self.post(resource, &form, id).await
     }
 
     /// Sends the SMS `body` to `to` (E.164) — not a page: e.g. the code that confirms a

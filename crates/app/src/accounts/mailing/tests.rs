@@ -1,5 +1,6 @@
 use super::*;
 use crate::accounts::letter::signature;
+use crate::fakes::Relay;
 use crate::outbox::Room;
 use std::sync::Mutex;
 
@@ -75,26 +76,6 @@ impl LinkBook for Book {
     }
 }
 
-/// A relay that is down for its first `down` sends, recording what it took.
-#[derive(Default)]
-struct Relay {
-    down: Mutex<usize>,
-    took: Mutex<Vec<Outgoing>>,
-}
-
-#[async_trait]
-impl Sender for Relay {
-    async fn send(&self, _id: &str, message: &Outgoing) -> Result<(), SendError> {
-        let mut down = self.down.lock().unwrap();
-        if *down > 0 {
-            *down -= 1;
-            return Err(SendError::Temporary("451 try again later".into()));
-        }
-        self.took.lock().unwrap().push(message.clone());
-        Ok(())
-    }
-}
-
 fn reset_letter() -> AccountLetter {
     let carries = Carries::PasswordLink { link: "pwl_1".into(), expires: 5000, purpose: Purpose::Reset };
     AccountLetter::new("ann@example.com", None, carries)
@@ -147,7 +128,7 @@ async fn a_relay_that_is_down_is_tried_again_under_the_account_mail_policy() {
     assert_eq!(courier.send_due(100 + ACCOUNT_MAIL.first_wait).await.unwrap(), 1);
     assert_eq!(letters.row(|r| r.sent_at), Some(110));
     let took = relay.took.lock().unwrap();
-    let Outgoing::Mail { body, .. } = &took[0] else { panic!("a mail") };
+    let (_, Outgoing::Mail { body, .. }) = &took[0] else { panic!("a mail") };
     assert!(
         body.contains(&format!("https://desk.example/password/pwl_1.5000.{}", signature("the-key", "pwl_1", 5000)))
     );
@@ -173,7 +154,7 @@ async fn an_invitation_names_its_org_and_a_held_address_gets_no_link() {
     for (letter, link) in [(invited, true), (held, false)] {
         let relay = Arc::new(Relay::default());
         assert_eq!(courier(stored(letter), relay.clone(), &["inv_2"]).send_due(100).await.unwrap(), 1);
-        let Outgoing::Mail { subject, body, .. } = &relay.took.lock().unwrap()[0] else { panic!("a mail") };
+        let (_, Outgoing::Mail { subject, body, .. }) = &relay.took.lock().unwrap()[0] else { panic!("a mail") };
         assert!(subject.contains("Acme") && body.contains("Acme"), "{subject}\n{body}");
         assert_eq!(body.contains("/password/inv_1.9000."), link, "{body}");
     }
