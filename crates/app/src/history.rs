@@ -50,6 +50,9 @@ pub trait HistoryReads: ContractHistory {
         after: Option<(i64, TicketId)>,
         limit: i64,
     ) -> Result<Vec<TicketHistory>, StoreError>;
+    /// The instant of the last row written to any timeline (Unix seconds), if any: what a
+    /// check replays up to, as every timer due by then has fired on the server.
+    async fn last_recorded(&self) -> Result<Option<i64>, StoreError>;
     /// The people `org`'s notices are routed to (as the server routes them now).
     async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError>;
 }

@@ -321,3 +321,205 @@ fn replay_one(
     );
     Ok(())
 }
+
+/// What `--check` found: replaying history under the contract in force must reproduce what
+/// the server recorded, ticket by ticket.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Check {
+    /// Tickets checked.
+    pub tickets: u64,
+    /// Notices compared (pages, SLA outcomes, deadlines…).
+    pub notices: u64,
+    /// Of them, pages.
+    pub pages: u64,
+    /// Timers the server ran after they fell due (its sweep's lag), and the longest lag, in
+    /// seconds.
+    pub late_timers: u64,
+    /// The longest a timer waited for the sweep that ran it, in seconds.
+    pub max_lag_seconds: i64,
+    /// Timers overtaken: an input was recorded after a timer fell due and before any sweep
+    /// ran it (a server that was not running, or a sweep behind), so the timer's effect never
+    /// happened; a replay at the due instants would differ for these tickets.
+    pub overtaken: u64,
+    /// The first ticket with an overtaken timer, the timer, and by how long, if any.
+    pub first_overtaken: Option<String>,
+    /// The first ticket whose replay differs from its record, if any.
+    pub mismatch: Option<Mismatch>,
+}
+
+/// Where a ticket's replay first differs from its record.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Mismatch {
+    /// The ticket's key.
+    pub ticket: String,
+    /// What differs.
+    pub what: String,
+    /// As recorded.
+    pub recorded: String,
+    /// As replayed.
+    pub replayed: String,
+}
+
+/// One step of a ticket's recorded schedule.
+enum Step {
+    /// A change someone made: its events.
+    Change(Vec<Event>),
+    /// A sweep of the engine that ran the ticket's due timers, at the instant of the last
+    /// notice it recorded.
+    Sweep(Timestamp),
+}
+
+/// A ticket's history as it happened on the server, change by change: the changes people made
+/// and the sweeps that ran its timers, each a version of the ticket; `None` when a row was
+/// written before the store kept versions (the steps cannot be told apart).
+fn recorded_steps(rows: &[HistoryRow]) -> Result<Option<Vec<Step>>, String> {
+    let mut groups: Vec<(i64, Vec<Event>, Option<Timestamp>)> = Vec::new();
+    for row in rows {
+        let Some(version) = row.version else { return Ok(None) };
+        if groups.last().is_none_or(|(v, _, _)| *v != version) {
+            groups.push((version, Vec::new(), None));
+        }
+        let Some((_, events, last)) = groups.last_mut() else { continue };
+        if is_event_kind(&row.kind) {
+            events.push(serde_json::from_str(&row.body).map_err(|e| format!("a {} row does not read: {e}", row.kind))?);
+        } else {
+            let at = Timestamp::from_second(row.at).map_err(|e| e.to_string())?;
+            *last = Some(last.map_or(at, |l: Timestamp| l.max(at)));
+        }
+    }
+    Ok(Some(
+        groups
+            .into_iter()
+            .filter_map(|(_, events, last)| match events.is_empty() {
+                false => Some(Step::Change(events)),
+                true => last.map(Step::Sweep),
+            })
+            .collect(),
+    ))
+}
+
+/// Replays each ticket of the window under `request.baseline` (the contract in force) in its
+/// recorded schedule — each change people made at its instant, each sweep of the engine at
+/// its instant — and compares it with its record: every notice in order (its instant, kind
+/// and body with the people it reached) and the ticket's state (every clock with its due time
+/// and outcome, the escalation, the customer's page, the bridge and report deadlines). Stops
+/// at the first ticket that differs. The sweeps' lag and the timers an input overtook are
+/// counted, not compared. A ticket written before the store kept versions is replayed with
+/// its timers at their due instants and its events one by one.
+pub async fn check(
+    ports: &WhatIfPorts,
+    request: &Request,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Check, AppError> {
+    let orgs = match request.orgs.is_empty() {
+        true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
+        false => request.orgs.clone(),
+    };
+    let mut found = Check::default();
+    for org in &orgs {
+        let roster = ports.history.roster(org).await?;
+        let mut after = None;
+        loop {
+            let page = ports
+                .history
+                .histories(org, request.from.as_second(), request.until.as_second(), after.clone(), CHUNK)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
+            for history in &page {
+                found.tickets += 1;
+                if let Some(m) = check_one(request, &roster, history, &mut found) {
+                    found.mismatch = Some(m);
+                    return Ok(found);
+                }
+            }
+            progress(found.tickets);
+            if (page.len() as i64) < CHUNK {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn check_one(request: &Request, roster: &Roster, history: &TicketHistory, found: &mut Check) -> Option<Mismatch> {
+    let t = &history.ticket;
+    let mismatch = |what: &str, recorded: String, replayed: String| {
+        Some(Mismatch { ticket: t.key().to_string(), what: what.to_string(), recorded, replayed })
+    };
+    let org = OrgProfile { slug: t.org.clone(), tier: t.state.tier.clone(), deployment: roster.deployment };
+    let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
+    let run = match recorded_steps(&history.rows) {
+        Err(e) => return mismatch("its timeline", e, String::new()),
+        Ok(Some(steps)) => {
+            let mut run = TicketRun::new();
+            for step in steps {
+                let due = |run: &TicketRun, by: Timestamp| {
+                    run.timers().iter().filter(|(_, at)| **at <= by).map(|(k, at)| (*at, k.clone())).min()
+                };
+                match step {
+                    Step::Change(events) => {
+                        let at = events[0].at;
+                        if let Some((first, kind)) = due(&run, at - jiff::SignedDuration::from_secs(1)) {
+                            found.overtaken += 1;
+                            if found.first_overtaken.is_none() {
+                                let late = (at - first).get_seconds();
+                                found.first_overtaken =
+                                    Some(format!("{}: {kind:?} due {first}, overtaken {late} s later", t.key()));
+                            }
+                        }
+                        run.change(setting, &events);
+                    }
+                    Step::Sweep(now) => {
+                        if let Some((first, _)) = due(&run, now) {
+                            found.late_timers += u64::from(now > first);
+                            found.max_lag_seconds = found.max_lag_seconds.max((now - first).get_seconds());
+                        }
+                        run.sweep(setting, now);
+                    }
+                }
+            }
+            run
+        }
+        Ok(None) => match changes(&history.rows) {
+            Ok(changes) => TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of),
+            Err(e) => return mismatch("its timeline", e, String::new()),
+        },
+    };
+    if let Some(uncovered) = run.uncovered() {
+        return mismatch("the contract", "covered".into(), uncovered.to_string());
+    }
+    if let Some(skipped) = run.skipped().first() {
+        return mismatch("an input the rules refuse", skipped.event.name().into(), skipped.reason.to_string());
+    }
+    let mut recorded = Vec::new();
+    for row in history.rows.iter().filter(|r| !is_event_kind(&r.kind)) {
+        match serde_json::from_str::<stringer_core::event::Notice>(&row.body) {
+            Ok(notice) => recorded.push(notice),
+            Err(e) => return mismatch("a notice's row", row.body.clone(), e.to_string()),
+        }
+    }
+    let replayed = run.notices();
+    for (i, (r, p)) in recorded.iter().zip(replayed).enumerate() {
+        if r != p {
+            let show = |n: &stringer_core::event::Notice| serde_json::to_string(n).unwrap_or_default();
+            return mismatch(&format!("notice {}", i + 1), show(r), show(p));
+        }
+        found.notices += 1;
+        found.pages += u64::from(r.body.kind() == "page");
+    }
+    if recorded.len() != replayed.len() {
+        let kinds = |n: &[stringer_core::event::Notice]| n.iter().map(|n| n.body.kind()).collect::<Vec<_>>().join(", ");
+        return mismatch("the notices", kinds(&recorded), kinds(replayed));
+    }
+    let Some(ticket) = run.ticket() else { return mismatch("the opening", "opened".into(), "none".into()) };
+    let (stored, replayed) = (serde_json::to_value(&t.state).ok()?, serde_json::to_value(ticket).ok()?);
+    if stored != replayed {
+        let field = stored
+            .as_object()
+            .and_then(|s| s.iter().find(|(k, v)| replayed.get(k.as_str()) != Some(*v)).map(|(k, _)| k.clone()))
+            .unwrap_or_else(|| "state".into());
+        return mismatch(&format!("the state's {field}"), stored[&field].to_string(), replayed[&field].to_string());
+    }
+    None
+}

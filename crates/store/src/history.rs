@@ -92,6 +92,12 @@ impl HistoryReads for SqlStore {
             .collect())
     }
 
+    async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {
+        let row =
+            sqlx::query("SELECT MAX(at) AS last FROM timeline").fetch_one(&self.read).await.map_err(backend_err)?;
+        row.col("last")
+    }
+
     async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
         stringer_app::Store::roster(self, org).await
     }

@@ -25,7 +25,7 @@ use stringer_core::event::{Event, EventKind};
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier, UserId, UserRole};
 use stringer_core::ticket::OrgProfile;
 use stringer_store::SqlStore;
-use support::Db;
+use support::{Db, Server};
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -357,14 +357,29 @@ async fn a_renamed_tier_is_not_comparable_until_mapped() {
     assert!(refused.stdout.is_empty());
 }
 
-/// The contract in force against itself: no outcome, page or deadline changes, on both
-/// backends.
+/// Runs `stringer whatif --check` over November 2026: answers its exit code and what it printed.
+fn check(db: &Db) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["whatif", "--check", "--from", "2026-11-01", "--to", "2026-12-01"])
+        .args(db.args())
+        .env_remove("STRINGER_CONTRACT")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(err.contains("checking") && err.contains("done"), "progress on stderr: {err}");
+    (output.status.code(), String::from_utf8(output.stdout).unwrap())
+}
+
+/// The contract in force against itself: no outcome, page or deadline changes; and replayed
+/// under it, the history reproduces every recorded notice and state (`--check`), while a
+/// record changed behind the server's back — a page's recipient, a due time in a ticket's
+/// state, a breach deleted — is named with its ticket. On both backends.
 async fn the_contract_in_force_changes_nothing(db: Db) {
     let h = History::new(&db).await;
     h.open("f1", "acme", "P1", "2026-11-25T10:00:00Z").await;
+    h.event("f1", "2026-11-25T10:40:00Z", EventKind::Resolved { by_customer: false }).await;
     h.open("f2", "bolt", "P2", "2026-11-27T20:00:00Z").await;
     h.ack("f2", "2026-11-30T05:00:00Z").await;
-    h.event("f1", "2026-11-25T10:40:00Z", EventKind::Resolved { by_customer: false }).await;
     h.close().await;
     let report = whatif(&db, DEFAULT_CONTRACT, &[]);
     let w = &report["whatif"];
@@ -374,6 +389,29 @@ async fn the_contract_in_force_changes_nothing(db: Db) {
     assert!(pages(&report, "baseline", "vp_engineering") == 1, "f1 reached the VP at 10:30: {}", w["pages"]);
     assert_eq!(w["load"], serde_json::json!([]));
     assert_eq!(w["reports"]["same"], 1, "f1's report is due at the same instant");
+
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("identical: 2 tickets,") && out.contains("7 notices (3 pages) as recorded"), "{out}");
+    let page_to = "UPDATE timeline SET body = replace(body, '\"tina\"', '\"mallory\"') WHERE kind = 'page'";
+    support::sql(&db, page_to);
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("differs: ACME-1") && out.contains("notice") && out.contains("mallory"), "{out}");
+    support::sql(&db, "UPDATE timeline SET body = replace(body, '\"mallory\"', '\"tina\"') WHERE kind = 'page'");
+    assert_eq!(check(&db).0, Some(0), "restored");
+    let due =
+        "UPDATE tickets SET state = replace(state, '2026-11-30T04:00:00Z', '2026-11-30T04:30:00Z') WHERE org = 'bolt'";
+    support::sql(&db, due);
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("differs: BOLT-1") && out.contains("the state's clocks"), "{out}");
+    support::sql(&db, &due.replace("04:00:00Z', '2026-11-30T04:30", "04:30:00Z', '2026-11-30T04:00"));
+    assert_eq!(check(&db).0, Some(0), "restored");
+    support::sql(&db, "DELETE FROM timeline WHERE kind = 'sla.breached'");
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("differs: BOLT-1") && out.contains("the notices"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,5 +423,103 @@ async fn the_contract_in_force_changes_nothing_on_sqlite() {
 async fn the_contract_in_force_changes_nothing_on_postgres() {
     if let Some(db) = Db::postgres() {
         the_contract_in_force_changes_nothing(db).await;
+    }
+}
+
+/// The demo desk after some use, on a contract whose steps are seconds apart so the real
+/// engine's sweep fires real timers: the demo's seeded history, then tickets opened, paged,
+/// escalated to the TAM and the VP, raised, acknowledged, resolved and breached through the
+/// API. `stringer whatif --check` replays it all under the contract in force and finds every
+/// notice and every ticket's state as the server recorded them.
+async fn a_day_of_use_replays_as_recorded(db: Db) {
+    use reqwest::Method;
+    use serde_json::json;
+    let contract = support::contract_with(&[
+        ("{ notify = \"tam\", after = \"15 minutes\"", "{ notify = \"tam\", after = \"3 seconds\""),
+        (
+            "{ notify = \"vp_engineering\", after = \"30 minutes\"",
+            "{ notify = \"vp_engineering\", after = \"6 seconds\"",
+        ),
+        ("P1 = { within = \"1 hour\" }", "P1 = { within = \"9 seconds\" }"),
+        ("P2 = { within = \"4 hours\" }", "P2 = { within = \"12 seconds\" }"),
+    ]);
+    let server =
+        Server::start(&db, &["--demo", "--smtp-listen", "127.0.0.1:0", "--contract", contract.to_str().unwrap()]);
+    let admin = server.admin();
+    let mut ids = std::collections::HashMap::new();
+    for (name, role) in [("nina", "engineer"), ("theo", "tam"), ("val", "vp_engineering")] {
+        let body = json!({"email": format!("{name}@stringer.example"), "name": name, "role": role, "password": format!("{name}-password-123")});
+        ids.insert(
+            name,
+            server.ok(Method::POST, "/api/v1/users", &admin, Some(body)).await["id"].as_str().unwrap().to_string(),
+        );
+    }
+    let zoe = support::zen_org(&server, &admin, Some(&ids["theo"]), &[&ids["nina"]]).await;
+    let login = json!({"email": "nina@stringer.example", "password": "nina-password-123"});
+    let nina = server.ok(Method::POST, "/api/v1/login", "", Some(login)).await["token"].as_str().unwrap().to_string();
+    let open = |severity: &'static str| {
+        let (server, zoe) = (&server, &zoe);
+        async move { support::open_ticket(server, zoe, "zen", severity).await["id"].as_str().unwrap().to_string() }
+    };
+    let act = |id: String, what: &'static str| {
+        let (server, nina) = (&server, &nina);
+        async move { server.ok(Method::POST, &format!("/api/v1/tickets/{id}/{what}"), nina, None).await }
+    };
+    let unanswered = open("P1").await; // on-call, TAM at 3 s, VP at 6 s, breached at 9 s
+    let answered = open("P1").await; // acknowledged after the TAM's page
+    let raised = open("P2").await; // raised to P1 at once, acknowledged later
+    let quick = open("P2").await; // acknowledged and resolved at once
+    act(quick.clone(), "acknowledge").await;
+    act(quick.clone(), "resolve").await;
+    server.ok(Method::PATCH, &format!("/api/v1/tickets/{raised}"), &nina, Some(json!({"severity": "P1"}))).await;
+    let timeline = |id: String| {
+        let (server, admin) = (&server, &admin);
+        async move {
+            server.ok(Method::GET, &format!("/api/v1/tickets/{id}/timeline"), admin, None).await["items"].to_string()
+        }
+    };
+    support::until("the TAM is paged for the answered P1", || {
+        let t = timeline(answered.clone());
+        async move { t.await.contains("\"tam\"").then_some(()) }
+    })
+    .await;
+    act(answered.clone(), "acknowledge").await;
+    support::until("the unanswered P1 reaches the VP and breaches", || {
+        let t = timeline(unanswered.clone());
+        async move { t.await.contains("sla.breached").then_some(()) }
+    })
+    .await;
+    act(raised.clone(), "acknowledge").await;
+    support::until("the raised ticket's response is decided", || {
+        let t = timeline(raised.clone());
+        async move { t.await.contains("sla.").then_some(()) }
+    })
+    .await;
+    assert!(timeline(unanswered.clone()).await.contains("vp_engineering"), "the VP was paged");
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let output = Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["whatif", "--check", "--quarter", &stringer_core::review::Quarter::of(Timestamp::now()).to_string()])
+        .args(db.args())
+        .env_remove("STRINGER_CONTRACT")
+        .output()
+        .unwrap();
+    let out = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(out.starts_with("identical: "), "{out}");
+    eprintln!("whatif --check after a day of use: {out}");
+    let pages: u64 = out.split(" notices (").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!(pages >= 8, "the live pages are among those checked (on-call 4, TAM 3, VP 1 at least): {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_of_use_replays_as_recorded_on_sqlite() {
+    a_day_of_use_replays_as_recorded(Db::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_of_use_replays_as_recorded_on_postgres() {
+    if let Some(db) = Db::postgres() {
+        a_day_of_use_replays_as_recorded(db).await;
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use stringer_app::history::ContractHistory;
-use stringer_app::whatif::{Mapping, Request, WhatIfPorts, compare, render};
+use stringer_app::whatif::{Check, Mapping, Request, WhatIfPorts, check, compare, render};
 use stringer_core::contract::Contract;
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
@@ -21,8 +21,8 @@ use stringer_core::review::Quarter;
 pub struct WhatIfArgs {
     /// The proposed contract (TOML). Unlike other commands, STRINGER_CONTRACT is not read here:
     /// it names the contract in force, which is the baseline.
-    #[arg(long, value_name = "FILE")]
-    contract: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "check")]
+    contract: Option<PathBuf>,
     /// The contract the tickets ran under [default: the one `serve` recorded in the database;
     /// else the config file's, else the built-in one].
     #[arg(long, value_name = "FILE")]
@@ -47,6 +47,16 @@ pub struct WhatIfArgs {
     /// (repeatable), e.g. to see what a new tier would have meant.
     #[arg(long = "retier", value_name = "ORG=TIER")]
     retiers: Vec<String>,
+    /// Check instead of comparing: replay the window under the baseline (the contract in
+    /// force), each change and each sweep of the engine at its recorded instant, and compare
+    /// every notice and every ticket's state with what the server recorded; exit 1 naming the
+    /// first ticket that differs.
+    #[arg(long, conflicts_with_all = ["contract", "maps", "retiers"])]
+    check: bool,
+    /// With --check: exit 1 also when an input overtook a timer that had fallen due (the
+    /// server was down or its sweep behind, so the timer's effect never happened).
+    #[arg(long, requires = "check")]
+    strict: bool,
     /// Output format: text (Markdown, as read in a terminal), md, json (every figure), csv (the
     /// tickets whose outcome changes, with both due times).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -83,7 +93,7 @@ enum Format {
     Csv,
 }
 
-fn load(path: &PathBuf) -> Result<Contract> {
+fn load(path: &std::path::Path) -> Result<Contract> {
     let text = crate::config::read_limited(path)?;
     Contract::from_toml(&text, &path.display().to_string()).map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -95,8 +105,14 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
         (None, Some(_), Some(_)) => bail!("--from must be before --to"),
         _ => bail!("give the window: --quarter 2026-Q3, or --from DAY --to DAY"),
     };
-    let proposed = Arc::new(load(&args.contract)?);
-    let mapping = Mapping::parse(&args.maps, &args.retiers, &proposed).map_err(anyhow::Error::msg)?;
+    let proposed = match &args.contract {
+        Some(path) => Some(Arc::new(load(path)?)),
+        None => None,
+    };
+    let mapping = match &proposed {
+        Some(p) => Mapping::parse(&args.maps, &args.retiers, p).map_err(anyhow::Error::msg)?,
+        None => Mapping::default(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let source = ContractSource { contract: None, config: args.config.clone() };
@@ -142,9 +158,22 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
                 bail!("no org {org:?} in this database");
             }
         }
-        let request =
-            Request { baseline: Arc::new(baseline), proposed, from, until, orgs, mapping, as_of: Timestamp::now() };
+        let baseline = Arc::new(baseline);
         let started = std::time::Instant::now();
+        let Some(proposed) = proposed else {
+            let last = ports.history.last_recorded().await?.unwrap_or(from.as_second());
+            let as_of = Timestamp::from_second(last)?;
+            let request = Request { baseline: baseline.clone(), proposed: baseline, from, until, orgs, mapping, as_of };
+            eprintln!("[{:>6.2} s] checking the tickets opened from {from} until {until}, up to {as_of}", 0.0);
+            let mut progress =
+                |done: u64| eprintln!("[{:>6.2} s] checked {done} tickets", started.elapsed().as_secs_f64());
+            let found = check(&ports, &request, &mut progress).await;
+            store.close().await;
+            let found = found.context("the check failed")?;
+            eprintln!("[{:>6.2} s] done", started.elapsed().as_secs_f64());
+            return report_check(&found, args.format, args.strict);
+        };
+        let request = Request { baseline, proposed, from, until, orgs, mapping, as_of: Timestamp::now() };
         eprintln!("[{:>6.2} s] replaying the tickets opened from {from} until {until}", 0.0);
         let mut progress =
             |done: u64| eprintln!("[{:>6.2} s] replayed {done} tickets", started.elapsed().as_secs_f64());
@@ -161,4 +190,30 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
         std::io::stdout().lock().write_all(text.as_bytes())?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints what a check found; exit 1 when a ticket's replay differs from its record.
+fn report_check(found: &Check, format: Format, strict: bool) -> Result<ExitCode> {
+    let overtaken = match &found.first_overtaken {
+        Some(first) => {
+            format!("; {} timers overtaken by an input before a sweep ran them (first: {first})", found.overtaken)
+        }
+        None => String::new(),
+    };
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(found)? + "\n",
+        _ => match &found.mismatch {
+            None => format!(
+                "identical: {} tickets, {} notices ({} pages) as recorded; {} timers ran late, the longest lag {} s{overtaken}\n",
+                found.tickets, found.notices, found.pages, found.late_timers, found.max_lag_seconds
+            ),
+            Some(m) => format!(
+                "differs: {} ({} tickets checked before it)\n  {}\n  recorded: {}\n  replayed: {}\n",
+                m.ticket, found.tickets, m.what, m.recorded, m.replayed
+            ),
+        },
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    let failed = found.mismatch.is_some() || (strict && found.overtaken > 0);
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
