@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use stringer_app::Desk;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
 use stringer_app::history::{ContractHistory, ContractRecord};
@@ -20,6 +19,7 @@ use stringer_app::mail::intake::MailDesk;
 use stringer_app::mail::letters::Correspondence;
 use stringer_app::phone::{PIN_KEY_SETTING, PhoneDesk};
 use stringer_app::ports::Safeguards;
+use stringer_app::{Clock, Desk};
 use stringer_core::ids::OrgSlug;
 use stringer_core::mail::MailAddresses;
 use stringer_engine::{Engine, SystemClock};
@@ -261,7 +261,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         );
     }
     // What a what-if replay takes as the contract these tickets ran under.
-    let record = ContractRecord::of(&contract, jiff::Timestamp::now().as_second(), env!("CARGO_PKG_VERSION"));
+    let record = ContractRecord::of(&contract, SystemClock.now().as_second(), env!("CARGO_PKG_VERSION"));
     store.record_contract(&record).await.context("cannot record the contract in force")?;
     let instance = store.setting_or_init("mail_instance", &stringer_web::auth::new_secret()[..16]).await?;
     let outside = integrations(&args, &instance, mail_domains(&args, &config).first().map(String::as_str))?;

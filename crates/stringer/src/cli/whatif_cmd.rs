@@ -10,11 +10,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use stringer_app::Clock;
 use stringer_app::history::ContractHistory;
 use stringer_app::whatif::{Check, Mapping, Request, WhatIfPorts, check, compare, render};
 use stringer_core::contract::Contract;
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
+use stringer_engine::SystemClock;
 
 /// Replay a past window's tickets under a proposed contract and compare with what happened.
 #[derive(Args, Debug)]
@@ -173,7 +175,7 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
             eprintln!("[{:>6.2} s] done", started.elapsed().as_secs_f64());
             return report_check(&found, args.format, args.strict);
         };
-        let request = Request { baseline, proposed, from, until, orgs, mapping, as_of: Timestamp::now() };
+        let request = Request { baseline, proposed, from, until, orgs, mapping, as_of: SystemClock.now() };
         eprintln!("[{:>6.2} s] replaying the tickets opened from {from} until {until}", 0.0);
         let mut progress =
             |done: u64| eprintln!("[{:>6.2} s] replayed {done} tickets", started.elapsed().as_secs_f64());
