@@ -9,14 +9,16 @@
 
 pub mod render;
 
+use crate::act::Principal;
 use crate::desk::AppError;
-use crate::history::{HistoryReads, HistoryRow, TicketHistory};
+use crate::history::{ContractRecord, HistoryReads, HistoryRow, TicketHistory};
 use crate::ports::Accounts;
 use crate::store::StoreError;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use stringer_core::access::{self, Action, Decision, Object};
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind, is_event_kind};
 use stringer_core::ids::{OrgSlug, Severity, Tier};
@@ -522,4 +524,120 @@ fn check_one(request: &Request, roster: &Roster, history: &TicketHistory, found:
         return mismatch(&format!("the state's {field}"), stored[&field].to_string(), replayed[&field].to_string());
     }
     None
+}
+
+/// The contract the tickets of a window ending at `until` ran under, as the server recorded
+/// it: the last one recorded before the window's end, else (a window older than every
+/// record) the first one recorded.
+pub fn recorded_baseline(recorded: &[ContractRecord], until: Timestamp) -> Option<&ContractRecord> {
+    recorded.iter().rfind(|r| r.at < until.as_second()).or(recorded.first())
+}
+
+/// What a person asks the what-if: a proposed contract's text, a window and the orgs.
+#[derive(Clone, Debug, Default)]
+pub struct Ask {
+    /// The proposed contract, as TOML.
+    pub proposed: String,
+    /// Tickets opened from here…
+    pub from: Option<Timestamp>,
+    /// …until here (excluded).
+    pub until: Option<Timestamp>,
+    /// Only these orgs (none: every org the person sees).
+    pub orgs: Vec<OrgSlug>,
+    /// `severity:OLD=NEW` / `tier:OLD=NEW` mappings.
+    pub maps: Vec<String>,
+    /// `ORG=TIER` moves.
+    pub retiers: Vec<String>,
+}
+
+/// Why a what-if was not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WhatIfError {
+    /// The access policy refuses it.
+    #[error("{0}")]
+    Refused(&'static str),
+    /// The proposed contract does not load: the located diagnostics.
+    #[error("{0}")]
+    Contract(String),
+    /// The window, an org or a mapping is not usable.
+    #[error("{0}")]
+    Request(String),
+    /// Reading the history failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<StoreError> for WhatIfError {
+    fn from(e: StoreError) -> WhatIfError {
+        WhatIfError::App(AppError::Store(e))
+    }
+}
+
+/// The most a proposed contract's text may hold, in bytes (a contract is a few KiB).
+pub const MAX_CONTRACT_BYTES: usize = 256 * 1024;
+
+/// The what-if as people run it (the console): the access policy decides who may
+/// ([`Action::RunWhatIf`]) and which orgs' tickets they may replay (those they see); the
+/// baseline is the contract the server recorded, else the one in force.
+#[derive(Clone)]
+pub struct WhatIfDesk {
+    /// What the comparison reads.
+    pub ports: WhatIfPorts,
+    /// Tells the contract in force.
+    pub commands: Arc<dyn crate::ports::Commands>,
+}
+
+impl WhatIfDesk {
+    /// Whether `who` may run the what-if at all.
+    pub fn may_run(who: &Principal) -> bool {
+        access::decide(&who.actor(), Action::RunWhatIf, Some(Object::Staff)).allowed()
+    }
+
+    /// The orgs `who` may replay (those they see), by slug.
+    pub async fn orgs(&self, who: &Principal) -> Result<Vec<OrgSlug>, WhatIfError> {
+        self.refused(who)?;
+        let actor = who.actor();
+        Ok(self.ports.accounts.orgs().await?.into_iter().filter(|o| actor.sees(o.as_ref())).map(|o| o.slug).collect())
+    }
+
+    fn refused(&self, who: &Principal) -> Result<(), WhatIfError> {
+        match access::decide(&who.actor(), Action::RunWhatIf, Some(Object::Staff)) {
+            Decision::Allow => Ok(()),
+            Decision::Forbidden(why) => Err(WhatIfError::Refused(why)),
+            Decision::NotFound => Err(WhatIfError::Refused("the what-if on history is for admins and support leads")),
+        }
+    }
+
+    /// Runs `ask` for `who` at `now`: the proposed contract checked (its located errors),
+    /// the window and orgs checked against what `who` sees, then the comparison.
+    pub async fn run(&self, who: &Principal, ask: &Ask, now: Timestamp) -> Result<Report, WhatIfError> {
+        let visible = self.orgs(who).await?;
+        if ask.proposed.len() > MAX_CONTRACT_BYTES {
+            return Err(WhatIfError::Contract(format!("the contract is over {} KiB", MAX_CONTRACT_BYTES / 1024)));
+        }
+        let proposed = Contract::from_toml(&ask.proposed, "the proposed contract")
+            .map_err(|e| WhatIfError::Contract(e.to_string()))?;
+        let (Some(from), Some(until)) = (ask.from, ask.until) else {
+            return Err(WhatIfError::Request("choose the window: a quarter, or the first and last day".into()));
+        };
+        if from >= until {
+            return Err(WhatIfError::Request("the window's first day must come before its end".into()));
+        }
+        for org in &ask.orgs {
+            if !visible.contains(org) {
+                return Err(WhatIfError::Request(format!("no org {org}")));
+            }
+        }
+        let mapping = Mapping::parse(&ask.maps, &ask.retiers, &proposed).map_err(WhatIfError::Request)?;
+        let recorded = self.ports.history.contracts().await?;
+        let baseline = match recorded_baseline(&recorded, until) {
+            Some(r) => Arc::new(Contract::from_toml(&r.source, "the recorded contract").map_err(|e| {
+                WhatIfError::App(AppError::Store(StoreError::Backend(format!("the recorded contract: {e}"))))
+            })?),
+            None => Arc::new(self.commands.contract().clone()),
+        };
+        let orgs = if ask.orgs.is_empty() { visible } else { ask.orgs.clone() };
+        let request = Request { baseline, proposed: Arc::new(proposed), from, until, orgs, mapping, as_of: now };
+        Ok(compare(&self.ports, &request, &mut |_| {}).await?)
+    }
 }

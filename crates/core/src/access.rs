@@ -327,6 +327,10 @@ pub enum Action {
     /// Write the recommendations of an org's quarterly review: the TAM completes them before
     /// presenting; a support lead, the VP of Engineering or an admin may too.
     WriteReview,
+    /// Replay past tickets under a proposed contract and compare (the what-if on history):
+    /// admins and support leads, who decide what the desk promises; the replay covers only
+    /// the orgs the actor sees.
+    RunWhatIf,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -341,7 +345,7 @@ impl Action {
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
             | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
-            | ReadReport | ReadReview => Some(Scope::Read),
+            | ReadReport | ReadReview | RunWhatIf => Some(Scope::Read),
             OpenTicket
             | CommentPublic
             | CommentInternal
@@ -489,6 +493,9 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         {
             Some("the TAM completes the review's recommendations")
         }
+        RunWhatIf if !matches!(actor.role, UserRole::Admin | UserRole::SupportLead) => {
+            Some("the what-if on history is for admins and support leads")
+        }
         ReviewReport if !matches!(actor.role, UserRole::SupportLead | UserRole::VpEngineering) => {
             Some("a support lead or the VP of Engineering reviews post-incident reports")
         }
@@ -505,7 +512,10 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
             Object::Ticket(org),
         ) => seen(org),
-        (OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail, Object::Staff) => Allow,
+        (
+            OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail | RunWhatIf,
+            Object::Staff,
+        ) => Allow,
         (
             OpenTicket | ReadOrg | UpdateOrg | ServeOrg | ManageIntegrations | ReadReview | WriteReview,
             Object::Org(org),

@@ -27,6 +27,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         reporting: store.clone(),
         review_book: store.clone(),
         letters: store.clone(),
+        history: store.clone(),
         safeguards: store,
     }
 }

@@ -205,6 +205,11 @@ impl AppState {
         )
     }
 
+    /// The what-if on history, over this front's ports.
+    pub fn whatif(&self) -> stringer_app::whatif::WhatIfDesk {
+        stringer_app::whatif::WhatIfDesk { ports: self.ports.for_whatif(), commands: self.ports.commands.clone() }
+    }
+
     /// The application's post-incident reports, over this front's ports.
     pub fn reports(&self) -> stringer_app::postmortem::ReportDesk {
         stringer_app::postmortem::ReportDesk { ports: self.ports.for_reports() }

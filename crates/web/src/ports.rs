@@ -7,6 +7,7 @@ use std::sync::Arc;
 use stringer_app::accounts::AccountPorts;
 use stringer_app::alerts::{AlertPorts, Alerts};
 use stringer_app::chat::{ChatPorts, ChatRoom};
+use stringer_app::history::HistoryReads;
 use stringer_app::inquiries::InquiryPorts;
 use stringer_app::letters::{LetterBox, PostmanPorts};
 use stringer_app::mail::Mailroom;
@@ -56,6 +57,8 @@ pub struct Ports {
     pub review_book: Arc<dyn ReviewBook>,
     /// Letters to an org's people (quarterly reviews, welcome packets) waiting to be sent.
     pub letters: Arc<dyn LetterBox>,
+    /// Tickets with their history, and the contracts the server ran under (the what-if).
+    pub history: Arc<dyn HistoryReads>,
 }
 
 impl Ports {
@@ -152,6 +155,11 @@ impl Ports {
             reports: self.reports.clone(),
             status: self.status.clone(),
         }
+    }
+
+    /// What the what-if on history reads.
+    pub fn for_whatif(&self) -> stringer_app::whatif::WhatIfPorts {
+        stringer_app::whatif::WhatIfPorts { history: self.history.clone(), accounts: self.accounts.clone() }
     }
 
     /// What a quarterly review reads.

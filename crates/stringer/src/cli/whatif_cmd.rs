@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use stringer_app::Clock;
 use stringer_app::history::ContractHistory;
-use stringer_app::whatif::{Check, Mapping, Request, WhatIfPorts, check, compare, render};
+use stringer_app::whatif::{Check, Mapping, Request, WhatIfPorts, check, compare, recorded_baseline, render};
 use stringer_core::contract::Contract;
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
@@ -126,14 +126,14 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
             Some(path) => load(path)?,
             None => {
                 let recorded = store.contracts().await?;
-                let in_force: Vec<_> = recorded.iter().filter(|r| r.at < until.as_second()).collect();
-                match in_force.last().copied().or(recorded.first()) {
+                let in_force = recorded.iter().filter(|r| r.at < until.as_second()).count();
+                match recorded_baseline(&recorded, until) {
                     Some(record) => {
-                        if in_force.len() > 1 {
+                        if in_force > 1 {
                             notes.push(format!(
                                 "{} contracts were recorded before the window's end; the baseline is the last, \
                                  {} (recorded {}).",
-                                in_force.len(),
+                                in_force,
                                 record.name,
                                 Timestamp::from_second(record.at).map(|t| t.to_string()).unwrap_or_default()
                             ));

@@ -32,6 +32,7 @@ mod status;
 mod text;
 mod ticket;
 mod ticket_incident;
+mod whatif;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -62,6 +63,8 @@ pub struct Nav {
     pub reviews: bool,
     /// Invites colleagues into their org (a customer org's admins).
     pub people: bool,
+    /// Runs the what-if on history (admins and support leads).
+    pub whatif: bool,
     /// People who could be paged but cannot be reached, as the console and admin pages warn.
     pub unreachable: Vec<Unreachable>,
 }
@@ -85,6 +88,7 @@ impl Nav {
             admin: caller.may_list(Action::UpdateOrg).is_ok(),
             csrf: session.csrf.clone(),
             reviews: caller.may_list(Action::ReadReview).is_ok(),
+            whatif: stringer_app::whatif::WhatIfDesk::may_run(caller.principal()),
             people: !caller.is_staff()
                 && caller.may_list(Action::CreateUser { role: UserRole::Member, cleared: false }).is_ok(),
             unreachable: Vec::new(),
@@ -282,6 +286,7 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/console/reports", get(reports::list))
         .route("/reports", get(reports::list))
         .route("/reviews", get(review::show).post(review::write))
+        .route("/console/whatif", get(whatif::form).post(whatif::run))
         .route("/reports/{key}", get(reports::page))
         .route("/console/tickets/{key}/report", get(reports::edit).post(reports::act))
         .route("/console/tickets/{key}", get(console::ticket))
