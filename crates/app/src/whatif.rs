@@ -53,36 +53,25 @@ impl Mapping {
             let (what, pair) = map.split_once(':').ok_or_else(bad)?;
             let (old, new) = pair.split_once('=').ok_or_else(bad)?;
             let (old, new) = (old.trim(), new.trim());
-            match what.trim() {
-                "severity" => {
-                    let (old, new) = (Severity::from(old), Severity::from(new));
-                    if proposed.severities.contains_key(&old) {
-                        return Err(format!(
-                            "--map {map:?}: the proposed contract has severity {old}; map only names it lacks"
-                        ));
-                    }
-                    if !proposed.severities.contains_key(&new) {
-                        return Err(format!("--map {map:?}: the proposed contract has no severity {new}"));
-                    }
-                    if mapping.severities.insert(old.clone(), new).is_some() {
-                        return Err(format!("--map {map:?}: severity {old} is mapped twice"));
-                    }
-                }
-                "tier" => {
-                    let (old, new) = (Tier::from(old), Tier::from(new));
-                    if proposed.tiers.contains_key(&old) {
-                        return Err(format!(
-                            "--map {map:?}: the proposed contract has tier {old}; map only names it lacks"
-                        ));
-                    }
-                    if !proposed.tiers.contains_key(&new) {
-                        return Err(format!("--map {map:?}: the proposed contract has no tier {new}"));
-                    }
-                    if mapping.tiers.insert(old.clone(), new).is_some() {
-                        return Err(format!("--map {map:?}: tier {old} is mapped twice"));
-                    }
-                }
-                _ => return Err(bad()),
+            let has = |name: &str| match what.trim() {
+                "severity" => Some(proposed.severities.contains_key(&Severity::from(name))),
+                "tier" => Some(proposed.tiers.contains_key(&Tier::from(name))),
+                _ => None,
+            };
+            let (Some(has_old), Some(has_new)) = (has(old), has(new)) else { return Err(bad()) };
+            let what = what.trim();
+            if has_old {
+                return Err(format!("--map {map:?}: the proposed contract has {what} {old}; map only names it lacks"));
+            }
+            if !has_new {
+                return Err(format!("--map {map:?}: the proposed contract has no {what} {new}"));
+            }
+            let twice = match what {
+                "severity" => mapping.severities.insert(Severity::from(old), Severity::from(new)).is_some(),
+                _ => mapping.tiers.insert(Tier::from(old), Tier::from(new)).is_some(),
+            };
+            if twice {
+                return Err(format!("--map {map:?}: {what} {old} is mapped twice"));
             }
         }
         for retier in retiers {
@@ -639,5 +628,54 @@ impl WhatIfDesk {
         let orgs = if ask.orgs.is_empty() { visible } else { ask.orgs.clone() };
         let request = Request { baseline, proposed: Arc::new(proposed), from, until, orgs, mapping, as_of: now };
         Ok(compare(&self.ports, &request, &mut |_| {}).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_names_what_the_proposed_contract_lacks_and_what_it_has() {
+        let proposed = Contract::default_contract();
+        let parse = |maps: &[&str], retiers: &[&str]| {
+            let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            Mapping::parse(&owned(maps), &owned(retiers), &proposed)
+        };
+        let ok = parse(&["severity:P5=P4", "tier: gold = enterprise"], &["acme=pro"]).unwrap();
+        assert_eq!(ok.severities[&Severity::from("P5")], Severity::from("P4"));
+        assert_eq!(ok.tier(&OrgSlug::from("bolt"), &Tier::from("gold")), Tier::from("enterprise"));
+        assert_eq!(ok.tier(&OrgSlug::from("acme"), &Tier::from("enterprise")), Tier::from("pro"), "a retier wins");
+        for (maps, retiers, refusal) in [
+            (&["severity:P4=P3"][..], &[][..], "the proposed contract has severity P4; map only names it lacks"),
+            (&["severity:P5=P9"], &[], "the proposed contract has no severity P9"),
+            (&["tier:gold=platinum"], &[], "the proposed contract has no tier platinum"),
+            (&["severity:P5=P4", "severity:P5=P3"], &[], "severity P5 is mapped twice"),
+            (&["colour:red=blue"], &[], "write it severity:OLD=NEW or tier:OLD=NEW"),
+            (&["severity P5 P4"], &[], "write it severity:OLD=NEW or tier:OLD=NEW"),
+            (&[], &["acme"], "write it ORG=TIER"),
+            (&[], &["acme=gold"], "the proposed contract has no tier gold"),
+        ] {
+            let error = parse(maps, retiers).unwrap_err();
+            assert!(error.ends_with(refusal), "{maps:?} {retiers:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_baseline_is_the_last_contract_recorded_before_the_windows_end() {
+        let record = |at: i64, name: &str| ContractRecord {
+            at,
+            name: name.into(),
+            version: String::new(),
+            sha256: String::new(),
+            source: String::new(),
+            stringer_version: String::new(),
+        };
+        let recorded = [record(100, "first"), record(200, "second"), record(300, "third")];
+        let at = |s: i64| Timestamp::from_second(s).unwrap();
+        assert_eq!(recorded_baseline(&recorded, at(250)).map(|r| r.name.as_str()), Some("second"));
+        assert_eq!(recorded_baseline(&recorded, at(200)).map(|r| r.name.as_str()), Some("first"), "in force before");
+        assert_eq!(recorded_baseline(&recorded, at(50)).map(|r| r.name.as_str()), Some("first"), "older than all");
+        assert_eq!(recorded_baseline(&[], at(50)), None);
     }
 }

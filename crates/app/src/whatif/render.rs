@@ -9,11 +9,13 @@ use stringer_core::whatif::{Counts, Due, Load, Pages, Shift};
 /// How many changed targets the Markdown lists (the CSV and JSON list every one kept).
 const SHOWN: usize = 200;
 
-fn percent(c: &Counts) -> String {
+/// Met as a share of met and breached, as the reports write it ("96.1 %", "–" when neither).
+pub fn percent(c: &Counts) -> String {
     c.percent().map_or_else(|| "–".into(), |p| format!("{p:.1} %"))
 }
 
-fn due(d: &Option<Due>) -> String {
+/// A target's outcome and due time, as the reports write it.
+pub fn due(d: &Option<Due>) -> String {
     match d {
         Some(Due { outcome, due: Some(at) }) => {
             format!("{} (due {})", outcome.as_str(), at.strftime("%Y-%m-%d %H:%M UTC"))

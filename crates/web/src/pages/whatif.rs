@@ -15,10 +15,11 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Deserialize;
+use stringer_app::whatif::render::{due, percent};
 use stringer_app::whatif::{Ask, Report, WhatIfError, render as report};
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
-use stringer_core::whatif::{Counts, Due};
+use stringer_core::whatif::Counts;
 
 /// The form as posted.
 #[derive(Deserialize, Default)]
@@ -205,22 +206,8 @@ fn page_error(e: WhatIfError) -> PageError {
     }
 }
 
-fn percent(c: &Counts) -> String {
-    c.percent().map_or_else(|| "–".into(), |p| format!("{p:.1} %"))
-}
-
 fn counts(c: &Counts) -> String {
     format!("{} met, {} breached, {} withdrawn, {} running", c.met, c.breached, c.withdrawn, c.running)
-}
-
-fn due(d: &Option<Due>) -> String {
-    match d {
-        Some(Due { outcome, due: Some(at) }) => {
-            format!("{}, due {}", outcome.as_str(), at.strftime("%Y-%m-%d %H:%M UTC"))
-        }
-        Some(Due { outcome, due: None }) => format!("{}, paused", outcome.as_str()),
-        None => "no such target".into(),
-    }
 }
 
 fn shown(r: &Report) -> Shown {
