@@ -212,6 +212,18 @@ async fn halving_pro_p2_on_a_friday_evening_ticket() {
     assert_eq!(pages(&report, "baseline", "oncall") + pages(&report, "proposed", "oncall"), 0, "Pro P2 pages nobody");
     let observations = report["whatif"]["observations"].to_string();
     assert!(observations.contains("pro P2 response: met 33.3 % instead of 66.7 % (1 more breached)"), "{observations}");
+
+    let file = std::env::temp_dir().join(support::unique("proposed")).with_extension("toml");
+    std::fs::write(&file, &proposed).unwrap();
+    let html = Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .args(["whatif", "--contract", file.to_str().unwrap(), "--quarter", "2026-Q4", "--format", "html"])
+        .args(db.args())
+        .output()
+        .unwrap();
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.contains("<td>pro</td><td>P2</td><td>response</td>"), "{html}");
+    assert!(html.contains(&format!("<td>{key}</td>")), "the changed ticket named, not linked: {html}");
+    assert!(!html.contains("/console/tickets/"), "a standalone file links nowhere");
 }
 
 /// The TAM paged at 10 minutes instead of 15, for an Enterprise P2 opened on Wednesday 25

@@ -59,8 +59,8 @@ pub struct WhatIfArgs {
     /// server was down or its sweep behind, so the timer's effect never happened).
     #[arg(long, requires = "check")]
     strict: bool,
-    /// Output format: text (Markdown, as read in a terminal), md, json (every figure), csv (the
-    /// tickets whose outcome changes, with both due times).
+    /// Output format: text (Markdown, as read in a terminal), md, html (one print-friendly
+    /// file), json (every figure), csv (the tickets whose outcome changes, with both due times).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Database URL (`postgres://…` or `sqlite://FILE`) [default: stringer.db in --data-dir].
@@ -89,6 +89,8 @@ enum Format {
     Text,
     /// Markdown.
     Md,
+    /// HTML: the console page's report as one standalone, print-friendly file.
+    Html,
     /// JSON.
     Json,
     /// CSV.
@@ -186,6 +188,7 @@ pub fn run(args: WhatIfArgs) -> Result<ExitCode> {
         eprintln!("[{:>6.2} s] done", started.elapsed().as_secs_f64());
         let text = match args.format {
             Format::Text | Format::Md => render::markdown(&report),
+            Format::Html => stringer_web::pages::whatif::document(&report)?,
             Format::Json => serde_json::to_string_pretty(&report)? + "\n",
             Format::Csv => render::csv(&report),
         };

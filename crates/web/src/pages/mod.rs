@@ -32,7 +32,7 @@ mod status;
 mod text;
 mod ticket;
 mod ticket_incident;
-mod whatif;
+pub mod whatif;
 
 use crate::AppState;
 use crate::error::ApiError;

@@ -61,8 +61,10 @@ struct ChangedLine {
     cells: Vec<String>,
 }
 
-/// The report as the page shows it.
+/// The report as the page and the document show it.
 struct Shown {
+    /// Whether changed tickets link to their console pages (not in a standalone file).
+    links: bool,
     title: String,
     summary: String,
     observations: Vec<String>,
@@ -89,6 +91,19 @@ struct WhatIfPage {
     /// Why the rest of the form is not usable.
     error: Option<String>,
     report: Option<Shown>,
+}
+
+/// The report as a standalone, print-friendly HTML document (`stringer whatif --format html`).
+#[derive(Template)]
+#[template(path = "whatif_document.html")]
+struct WhatIfDocument {
+    r: Shown,
+}
+
+/// The report as a standalone HTML document: the page's own tables, without the site around
+/// them (changed tickets named, not linked).
+pub fn document(report: &Report) -> Result<String, askama::Error> {
+    WhatIfDocument { r: shown(report, false) }.render()
 }
 
 /// The page: the form, with the contract in force as the text to start from.
@@ -161,7 +176,7 @@ pub async fn run(State(state): State<AppState>, PageForm(session, form): PageFor
         _ => render(&WhatIfPage {
             nav: Nav::of(&session),
             orgs: list(&visible),
-            report: Some(shown(&done)),
+            report: Some(shown(&done, true)),
             form,
             contract_error: None,
             error: None,
@@ -210,7 +225,7 @@ fn counts(c: &Counts) -> String {
     format!("{} met, {} breached, {} withdrawn, {} running", c.met, c.breached, c.withdrawn, c.running)
 }
 
-fn shown(r: &Report) -> Shown {
+fn shown(r: &Report, links: bool) -> Shown {
     let w = &r.whatif;
     let line = |cells: Vec<String>| Line { cells };
     let (b, p) = (&w.pages.baseline, &w.pages.proposed);
@@ -238,6 +253,7 @@ fn shown(r: &Report) -> Shown {
         ])
     };
     Shown {
+        links,
         title: format!("{} instead of {}", r.proposed, r.baseline),
         summary: format!(
             "Tickets opened from {} until {} at {}: {} compared, {} with a target whose outcome changes.",
