@@ -21,7 +21,7 @@ use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object};
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind, is_event_kind};
-use stringer_core::ids::{OrgSlug, Severity, Tier};
+use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier};
 use stringer_core::replay::{Setting, TicketRun};
 use stringer_core::routing::Roster;
 use stringer_core::ticket::OrgProfile;
@@ -181,6 +181,53 @@ pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
     Ok(changes.into_iter().map(|(_, events)| events).collect())
 }
 
+/// The window's tickets with their history, org by org in pages, each page with the roster
+/// its org's notices are routed with: what both a comparison and a check read.
+struct Walk<'a> {
+    ports: &'a WhatIfPorts,
+    request: &'a Request,
+    orgs: Vec<OrgSlug>,
+    at: usize,
+    roster: Option<Arc<Roster>>,
+    after: Option<(i64, TicketId)>,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over the request's orgs (none named: every org).
+    async fn new(ports: &'a WhatIfPorts, request: &'a Request) -> Result<Walk<'a>, AppError> {
+        let orgs = match request.orgs.is_empty() {
+            true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
+            false => request.orgs.clone(),
+        };
+        Ok(Walk { ports, request, orgs, at: 0, roster: None, after: None })
+    }
+
+    /// The next page of tickets and its org's roster; `None` once every org is read.
+    async fn next(&mut self) -> Result<Option<(Arc<Roster>, Vec<TicketHistory>)>, AppError> {
+        let (from, until) = (self.request.from.as_second(), self.request.until.as_second());
+        while let Some(org) = self.orgs.get(self.at) {
+            let roster = match &self.roster {
+                Some(roster) => roster.clone(),
+                None => self.roster.insert(Arc::new(self.ports.history.roster(org).await?)).clone(),
+            };
+            let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK).await?;
+            match page.last() {
+                Some(last) if page.len() as i64 == CHUNK => {
+                    self.after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
+                }
+                _ => {
+                    self.at += 1;
+                    self.roster = None;
+                }
+            }
+            if !page.is_empty() {
+                return Ok(Some((roster, page)));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Replays each ticket of the window under both contracts and compares them; `progress` is
 /// told the tickets done so far after each round.
 pub async fn compare(
@@ -188,10 +235,7 @@ pub async fn compare(
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Report, AppError> {
-    let orgs = match request.orgs.is_empty() {
-        true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
-        false => request.orgs.clone(),
-    };
+    let mut walk = Walk::new(ports, request).await?;
     let zones: HashMap<String, TimeZone> = ports
         .accounts
         .users(None)
@@ -203,26 +247,13 @@ pub async fn compare(
     let mut tally = Tally::default();
     let mut done = 0u64;
     let mut legacy = 0u64;
-    for org in &orgs {
-        let roster = ports.history.roster(org).await?;
-        let mut after = None;
-        loop {
-            let page = ports
-                .history
-                .histories(org, request.from.as_second(), request.until.as_second(), after.clone(), CHUNK)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
-            for history in &page {
-                legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
-                replay_one(request, &roster, history, &mut tally, &zone)?;
-            }
-            done += page.len() as u64;
-            progress(done);
-            if (page.len() as i64) < CHUNK {
-                break;
-            }
+    while let Some((roster, page)) = walk.next().await? {
+        for history in &page {
+            legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
+            replay_one(request, &roster, history, &mut tally, &zone)?;
         }
+        done += page.len() as u64;
+        progress(done);
     }
     let (b, p) = (&request.baseline, &request.proposed);
     let tier_rank = |t: &str| {
@@ -259,7 +290,7 @@ pub async fn compare(
         from: request.from,
         until: request.until,
         as_of: request.as_of,
-        orgs: orgs.iter().map(ToString::to_string).collect(),
+        orgs: walk.orgs.iter().map(ToString::to_string).collect(),
         baseline: label(b),
         proposed: label(p),
         whatif: tally.finish(&tier_rank, &severity_rank),
@@ -402,33 +433,17 @@ pub async fn check(
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Check, AppError> {
-    let orgs = match request.orgs.is_empty() {
-        true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
-        false => request.orgs.clone(),
-    };
+    let mut walk = Walk::new(ports, request).await?;
     let mut found = Check::default();
-    for org in &orgs {
-        let roster = ports.history.roster(org).await?;
-        let mut after = None;
-        loop {
-            let page = ports
-                .history
-                .histories(org, request.from.as_second(), request.until.as_second(), after.clone(), CHUNK)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
-            for history in &page {
-                found.tickets += 1;
-                if let Some(m) = check_one(request, &roster, history, &mut found) {
-                    found.mismatch = Some(m);
-                    return Ok(found);
-                }
-            }
-            progress(found.tickets);
-            if (page.len() as i64) < CHUNK {
-                break;
+    while let Some((roster, page)) = walk.next().await? {
+        for history in &page {
+            found.tickets += 1;
+            if let Some(m) = check_one(request, &roster, history, &mut found) {
+                found.mismatch = Some(m);
+                return Ok(found);
             }
         }
+        progress(found.tickets);
     }
     Ok(found)
 }
@@ -634,6 +649,160 @@ impl WhatIfDesk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::{World, org, person};
+    use crate::history::{ContractHistory, HistoryReads};
+    use crate::records::{OrgRecord, TicketRecord};
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+    use stringer_core::access::Scopes;
+    use stringer_core::ids::{Deployment, UserRole};
+    use stringer_core::routing::Roster;
+
+    /// Tickets with their histories in memory, read in pages as the store reads them, with
+    /// the pages asked for.
+    #[derive(Default)]
+    struct Histories {
+        tickets: Vec<TicketHistory>,
+        asked: Mutex<Vec<(String, Option<(i64, TicketId)>)>>,
+    }
+
+    #[async_trait]
+    impl ContractHistory for Histories {
+        async fn record_contract(&self, _: &ContractRecord) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        async fn contracts(&self) -> Result<Vec<ContractRecord>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[async_trait]
+    impl HistoryReads for Histories {
+        async fn histories(
+            &self,
+            org: &OrgSlug,
+            from: i64,
+            until: i64,
+            after: Option<(i64, TicketId)>,
+            limit: i64,
+        ) -> Result<Vec<TicketHistory>, StoreError> {
+            self.asked.lock().unwrap().push((org.to_string(), after.clone()));
+            let key = |h: &TicketHistory| (h.ticket.state.opened_at.as_second(), h.ticket.id.clone());
+            let mut found: Vec<TicketHistory> = self
+                .tickets
+                .iter()
+                .filter(|h| h.ticket.org == *org && (from..until).contains(&h.ticket.state.opened_at.as_second()))
+                .filter(|h| after.as_ref().is_none_or(|a| key(h) > *a))
+                .cloned()
+                .collect();
+            found.sort_by_key(key);
+            found.truncate(limit as usize);
+            Ok(found)
+        }
+        async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {
+            Ok(None)
+        }
+        async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
+            Ok(Roster {
+                org: org.clone(),
+                deployment: Deployment::Shared,
+                tam: None,
+                named_engineers: Vec::new(),
+                schedules: Vec::new(),
+                staff: Vec::new(),
+            })
+        }
+    }
+
+    /// `n` P3 tickets of `slug` (at `tier`) opened a minute apart from 2026-11-02 00:00 UTC,
+    /// each with its opening as its whole history.
+    fn opened(slug: &str, tier: &str, n: usize) -> Vec<TicketHistory> {
+        let contract = Contract::default_contract();
+        let profile = org(slug, tier).profile();
+        (0..n)
+            .map(|i| {
+                let at = Timestamp::from_second(1_793_577_600 + 60 * i as i64).unwrap();
+                let kind = EventKind::Opened {
+                    org: profile.slug.clone(),
+                    severity: Severity::from("P3"),
+                    intake: None,
+                    security: false,
+                };
+                let event = Event::new(at, TicketId(format!("{slug}-{i:05}")), kind);
+                let (state, _) = stringer_core::ticket::Ticket::open(&contract, &profile, &event).unwrap();
+                let body = serde_json::to_string(&event).unwrap();
+                let row = HistoryRow { at: at.as_second(), kind: "ticket.opened".into(), version: Some(1), body };
+                let ticket = TicketRecord {
+                    id: event.ticket.clone(),
+                    org: profile.slug.clone(),
+                    number: i as i64 + 1,
+                    requester: None,
+                    subject: String::new(),
+                    description: String::new(),
+                    state,
+                    version: 1,
+                    updated_at: at.as_second(),
+                };
+                TicketHistory { ticket, rows: vec![row] }
+            })
+            .collect()
+    }
+
+    /// A world with acme (Enterprise), bolt (Pro) and fedco (federal), an admin not cleared for
+    /// federal and an engineer; answers the desk over `tickets`.
+    async fn desk(tickets: Vec<TicketHistory>) -> (WhatIfDesk, Arc<World>, Arc<Histories>) {
+        let world = World::new(Contract::default_contract(), "2026-12-01T00:00:00Z".parse().unwrap());
+        world.add_org(org("acme", "enterprise")).await;
+        world.add_org(org("bolt", "pro")).await;
+        world.add_org(OrgRecord { deployment: Deployment::Federal, ..org("fedco", "enterprise") }).await;
+        world.add_user(person("ada", None, UserRole::Admin));
+        world.add_user(person("nico", None, UserRole::Engineer));
+        let history = Arc::new(Histories { tickets, ..Histories::default() });
+        let ports = WhatIfPorts { history: history.clone(), accounts: world.clone() };
+        let commands: Arc<dyn crate::ports::Commands> = world.clone();
+        (WhatIfDesk { ports, commands }, world, history)
+    }
+
+    fn november() -> Ask {
+        Ask {
+            proposed: stringer_core::contract::DEFAULT_CONTRACT.to_string(),
+            from: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            until: Some("2026-12-01T00:00:00Z".parse().unwrap()),
+            ..Ask::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_is_read_org_by_org_in_pages_and_every_ticket_compared_once() {
+        let mut tickets = opened("acme", "enterprise", CHUNK as usize + 5);
+        tickets.extend(opened("bolt", "pro", 3));
+        let (desk, world, history) = desk(tickets).await;
+        let ada = world.signed_in("ada", Scopes::ALL);
+        let report = desk.run(&ada, &november(), "2026-12-01T00:00:00Z".parse().unwrap()).await.unwrap();
+        assert_eq!(report.whatif.tickets as i64, CHUNK + 8, "every ticket of both orgs, once");
+        assert_eq!(report.orgs, ["acme", "bolt"], "the federal org is not seen by an admin not cleared for it");
+        let asked = history.asked.lock().unwrap().clone();
+        let orgs: Vec<&str> = asked.iter().map(|(o, _)| o.as_str()).collect();
+        assert_eq!(orgs, ["acme", "acme", "bolt"], "a full page asks for the next; a short one ends the org");
+        assert_eq!(asked[1].1.as_ref().map(|(_, id)| id.as_str()), Some("acme-01999"), "after the page's last");
+        assert_eq!(report.whatif.changed_tickets, 0);
+    }
+
+    #[tokio::test]
+    async fn only_admins_and_support_leads_run_it_and_only_on_orgs_they_see() {
+        let (desk, world, _) = desk(opened("bolt", "pro", 2)).await;
+        let nico = world.signed_in("nico", Scopes::ALL);
+        let now = "2026-12-01T00:00:00Z".parse().unwrap();
+        let refused = desk.run(&nico, &november(), now).await.unwrap_err();
+        assert_eq!(refused.to_string(), "the what-if on history is for admins and support leads");
+        let ada = world.signed_in("ada", Scopes::ALL);
+        let hidden = Ask { orgs: vec![OrgSlug::from("fedco")], ..november() };
+        assert_eq!(desk.run(&ada, &hidden, now).await.unwrap_err().to_string(), "no org fedco");
+        let broken = Ask { proposed: "[contract]\nname = 1".into(), ..november() };
+        assert!(matches!(desk.run(&ada, &broken, now).await, Err(WhatIfError::Contract(_))));
+        let backwards = Ask { from: november().until, until: november().from, ..november() };
+        assert!(matches!(desk.run(&ada, &backwards, now).await, Err(WhatIfError::Request(_))));
+    }
 
     #[test]
     fn a_mapping_names_what_the_proposed_contract_lacks_and_what_it_has() {

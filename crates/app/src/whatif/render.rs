@@ -131,9 +131,10 @@ pub fn markdown(r: &Report) -> String {
     out
 }
 
-fn pages(b: &Pages, p: &Pages) -> String {
-    let mut out = String::from("\n## Pages\n\n| | Baseline | Proposed | Change |\n|---|---|---|---|\n");
-    for (what, x, y) in [
+/// The paging figures under both contracts, as the reports name them: (what, baseline,
+/// proposed).
+pub fn page_rows(b: &Pages, p: &Pages) -> [(&'static str, u32, u32); 9] {
+    [
         ("Pages to on-call", b.oncall, p.oncall),
         ("Pages to the TAM", b.tam, p.tam),
         ("Pages to the VP of Engineering", b.vp_engineering, p.vp_engineering),
@@ -143,7 +144,12 @@ fn pages(b: &Pages, p: &Pages) -> String {
         ("Of them at weekends", b.weekend, p.weekend),
         ("Tickets reaching the TAM", b.reached_tam, p.reached_tam),
         ("Tickets reaching the VP", b.reached_vp, p.reached_vp),
-    ] {
+    ]
+}
+
+fn pages(b: &Pages, p: &Pages) -> String {
+    let mut out = String::from("\n## Pages\n\n| | Baseline | Proposed | Change |\n|---|---|---|---|\n");
+    for (what, x, y) in page_rows(b, p) {
         out.push_str(&format!("| {what} | {x} | {y} | {} |\n", change(x, y)));
     }
     out

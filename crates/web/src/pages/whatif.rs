@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::Deserialize;
-use stringer_app::whatif::render::{due, percent};
+use stringer_app::whatif::render::{due, page_rows, percent};
 use stringer_app::whatif::{Ask, Report, WhatIfError, render as report};
 use stringer_core::ids::OrgSlug;
 use stringer_core::review::Quarter;
@@ -228,18 +228,7 @@ fn counts(c: &Counts) -> String {
 fn shown(r: &Report, links: bool) -> Shown {
     let w = &r.whatif;
     let line = |cells: Vec<String>| Line { cells };
-    let (b, p) = (&w.pages.baseline, &w.pages.proposed);
-    let pages = [
-        ("Pages to on-call", b.oncall, p.oncall),
-        ("Pages to the TAM", b.tam, p.tam),
-        ("Pages to the VP of Engineering", b.vp_engineering, p.vp_engineering),
-        ("Pages to the support lead", b.support_lead, p.support_lead),
-        ("People paged", b.person_pages, p.person_pages),
-        ("Of them at night", b.night, p.night),
-        ("Of them at weekends", b.weekend, p.weekend),
-        ("Tickets reaching the TAM", b.reached_tam, p.reached_tam),
-        ("Tickets reaching the VP", b.reached_vp, p.reached_vp),
-    ];
+    let pages = page_rows(&w.pages.baseline, &w.pages.proposed);
     let load =
         |l: &stringer_core::whatif::Load| format!("{} ({} at night, {} at weekends)", l.pages, l.night, l.weekend);
     let shift = |what: &str, s: &stringer_core::whatif::Shift| {
