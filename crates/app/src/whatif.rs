@@ -658,12 +658,15 @@ mod tests {
     use stringer_core::ids::{Deployment, UserRole};
     use stringer_core::routing::Roster;
 
+    /// A page asked for: the org, and the ticket it starts after.
+    type Asked = (String, Option<(i64, TicketId)>);
+
     /// Tickets with their histories in memory, read in pages as the store reads them, with
     /// the pages asked for.
     #[derive(Default)]
     struct Histories {
         tickets: Vec<TicketHistory>,
-        asked: Mutex<Vec<(String, Option<(i64, TicketId)>)>>,
+        asked: Mutex<Vec<Asked>>,
     }
 
     #[async_trait]
