@@ -139,9 +139,25 @@ impl Slack {
     /// Posts `text` in a channel, as a reply in `thread_ts` when given (`chat.postMessage`);
     /// answers the message's timestamp.
     pub async fn post(&self, channel: &str, thread_ts: Option<&str>, text: &str) -> Result<String, SendError> {
+        self.post_message(channel, thread_ts, text, None).await
+    }
+
+    /// `chat.postMessage`: `text` in `channel`, in `thread_ts` when given, carrying `mark` as
+    /// its metadata (an event of type [`POST_MARK`]) when given; answers the message's
+    /// timestamp.
+    async fn post_message(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        text: &str,
+        mark: Option<&str>,
+    ) -> Result<String, SendError> {
         let mut message = json!({"channel": channel, "text": text, "unfurl_links": false});
         if let Some(thread) = thread_ts {
             message["thread_ts"] = json!(thread);
+        }
+        if let Some(mark) = mark {
+            message["metadata"] = marked(mark);
         }
         let body = self.call("chat.postMessage", Args::Json(&message)).await?;
         Ok(body["ts"].as_str().unwrap_or_default().to_string())
@@ -156,15 +172,7 @@ impl Slack {
         text: &str,
         mark: &str,
     ) -> Result<String, SendError> {
-        let message = json!({
-            "channel": channel,
-            "thread_ts": thread_ts,
-            "text": text,
-            "unfurl_links": false,
-            "metadata": marked(mark),
-        });
-        let body = self.call("chat.postMessage", Args::Json(&message)).await?;
-        Ok(body["ts"].as_str().unwrap_or_default().to_string())
+        self.post_message(channel, Some(thread_ts), text, Some(mark)).await
     }
 
     /// Posts `text` in a channel (by id, or by `#name`) once under `mark` — an outbox
@@ -195,9 +203,7 @@ impl Slack {
                 return Ok(ts);
             }
         }
-        let message = json!({"channel": channel, "text": text, "unfurl_links": false, "metadata": marked(mark)});
-        let body = self.call("chat.postMessage", Args::Json(&message)).await?;
-        Ok(body["ts"].as_str().unwrap_or_default().to_string())
+        self.post_message(channel, None, text, Some(mark)).await
     }
 
     /// The timestamp of the message posted in a channel (by id) under `mark` by
