@@ -318,11 +318,18 @@ fn replay_one(
         tally.not_comparable(&key, t.org.as_str(), &format!("under the baseline: {uncovered}"));
         return Ok(());
     }
-    let mapped: Vec<Vec<Event>> =
-        changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
+    // Only a severity mapping changes the events: without one, the proposed run replays the
+    // very events the baseline did, not a copy of them.
+    let mapped: Vec<Vec<Event>>;
+    let inputs = if request.mapping.severities.is_empty() {
+        &changes
+    } else {
+        mapped = changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
+        &mapped
+    };
     let proposed_org = OrgProfile { tier: request.mapping.tier(&t.org, &tier), ..org.clone() };
     let setting = Setting { contract: &request.proposed, org: &proposed_org, rosters: roster };
-    let proposed = TicketRun::ideal(setting, mapped.iter().map(Vec::as_slice), request.as_of);
+    let proposed = TicketRun::ideal(setting, inputs.iter().map(Vec::as_slice), request.as_of);
     if let Some(uncovered) = proposed.uncovered() {
         let reason = uncovered.to_string().replace("the contract in force", "the proposed contract");
         tally.not_comparable(&key, t.org.as_str(), &reason);
