@@ -11,10 +11,10 @@ mod support;
 use jiff::Timestamp;
 use std::process::Command;
 use std::sync::Arc;
-use stringer_app::{Desk, Extras, TicketDetails, VirtualClock};
+use stringer_app::{Desk, VirtualClock};
 use stringer_core::contract::Contract;
-use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, TicketId, Tier};
+use stringer_core::event::EventKind;
+use stringer_core::ids::{Deployment, Intake, OrgSlug, Severity, Tier};
 use stringer_core::ticket::OrgProfile;
 use stringer_store::SqlStore;
 use support::Db;
@@ -28,27 +28,13 @@ struct Quarter {
 }
 
 impl Quarter {
-    /// Moves the clock to `when`, running every timer due by then (breaches) on the way.
+    /// Moves the clock to `when`, running every timer due by then on the way.
     async fn to(&self, when: &str) {
-        while let Some(next) = self.desk.next_timer_at().await.unwrap() {
-            if next > at(when) {
-                break;
-            }
-            self.desk.clock().set(next);
-            self.desk.tick().await.unwrap();
-        }
-        self.desk.clock().set(at(when));
+        support::run_to(&self.desk, at(when)).await;
     }
 
     async fn event(&self, ticket: &str, when: &str, kind: EventKind) {
-        self.to(when).await;
-        let details = matches!(kind, EventKind::Opened { .. }).then(|| TicketDetails {
-            subject: format!("{ticket} subject"),
-            description: "generated".into(),
-            requester: None,
-        });
-        let extras = Extras { details, ..Extras::default() };
-        self.desk.record_with(vec![Event::new(at(when), TicketId::from(ticket), kind)], extras).await.unwrap();
+        support::record_at(&self.desk, ticket, at(when), kind).await;
     }
 
     async fn open(&self, ticket: &str, severity: &str, when: &str) {

@@ -19,10 +19,10 @@ use std::process::Command;
 use std::sync::Arc;
 use stringer_app::ports::Accounts;
 use stringer_app::records::{OrgRecord, UserRecord};
-use stringer_app::{Desk, Extras, TicketDetails, VirtualClock};
+use stringer_app::{Desk, VirtualClock};
 use stringer_core::contract::{Contract, DEFAULT_CONTRACT};
-use stringer_core::event::{Event, EventKind};
-use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier, UserId, UserRole};
+use stringer_core::event::EventKind;
+use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, UserId, UserRole};
 use stringer_core::ticket::OrgProfile;
 use stringer_store::SqlStore;
 use support::{Db, Server};
@@ -82,28 +82,13 @@ impl History {
         History { desk, store }
     }
 
-    /// Moves the clock to `when`, running every timer due by then on the way, as the server's
-    /// sweep does.
+    /// Moves the clock to `when`, running every timer due by then on the way.
     async fn to(&self, when: &str) {
-        while let Some(next) = self.desk.next_timer_at().await.unwrap() {
-            if next > at(when) {
-                break;
-            }
-            self.desk.clock().set(next);
-            self.desk.tick().await.unwrap();
-        }
-        self.desk.clock().set(at(when));
+        support::run_to(&self.desk, at(when)).await;
     }
 
     async fn event(&self, ticket: &str, when: &str, kind: EventKind) {
-        self.to(when).await;
-        let details = matches!(kind, EventKind::Opened { .. }).then(|| TicketDetails {
-            subject: format!("{ticket} subject"),
-            description: "known answer".into(),
-            requester: None,
-        });
-        let extras = Extras { details, ..Extras::default() };
-        self.desk.record_with(vec![Event::new(at(when), TicketId::from(ticket), kind)], extras).await.unwrap();
+        support::record_at(&self.desk, ticket, at(when), kind).await;
     }
 
     async fn open(&self, ticket: &str, org: &str, severity: &str, when: &str) {

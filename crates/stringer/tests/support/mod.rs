@@ -1000,3 +1000,35 @@ pub fn sql(db: &Db, query: &str) -> String {
     assert!(output.status.success(), "{query}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
+
+/// A desk on a virtual clock over a real database, as the tests that write history through
+/// the application's own Desk drive it.
+pub type VirtualDesk = stringer_app::Desk<stringer_store::SqlStore, stringer_app::VirtualClock>;
+
+/// Moves `desk`'s clock to `when`, running every timer due by then on the way, as the
+/// server's sweep does.
+pub async fn run_to(desk: &VirtualDesk, when: jiff::Timestamp) {
+    while let Some(next) = desk.next_timer_at().await.unwrap() {
+        if next > when {
+            break;
+        }
+        desk.clock().set(next);
+        desk.tick().await.unwrap();
+    }
+    desk.clock().set(when);
+}
+
+/// Records one event of `ticket` at `when` on `desk`, after the timers due by then (an
+/// opening with a subject of its own).
+pub async fn record_at(desk: &VirtualDesk, ticket: &str, when: jiff::Timestamp, kind: stringer_core::event::EventKind) {
+    use stringer_core::event::{Event, EventKind};
+    run_to(desk, when).await;
+    let details = matches!(kind, EventKind::Opened { .. }).then(|| stringer_app::TicketDetails {
+        subject: format!("{ticket} subject"),
+        description: "generated".into(),
+        requester: None,
+    });
+    let extras = stringer_app::Extras { details, ..stringer_app::Extras::default() };
+    let id = stringer_core::ids::TicketId::from(ticket);
+    desk.record_with(vec![Event::new(when, id, kind)], extras).await.unwrap();
+}
