@@ -21,6 +21,11 @@ state allows:
 * mostly `ticket.resolved` (from open or waiting), sometimes `ticket.reopened` and resolved
   again; some P1/P2 get `report.published` a few days after their final resolution.
 
+With `--roster`, the setup also has the people pages reach: a staff line for the VP of
+Engineering, each TAM, agent and platform engineer (some of the agents cleared for federal
+orgs), and a platform-wide on-call schedule of the agents in weekly turns, so that pages have
+recipients. The events are the same with or without it.
+
 Tickets are generated in opening order and their events merged through a heap, so memory
 holds only the tickets still in flight, not the whole scenario.
 """
@@ -64,6 +69,19 @@ class Org:
         if self.tam:
             line["tam"] = self.tam
         return line
+
+
+def roster_lines(start_day):
+    """Staff lines and the platform-wide schedule: who pages reach (`--roster`)."""
+    lines = [{"kind": "staff", "user": "vera", "role": "vp_engineering", "federal_cleared": True}]
+    lines += [{"kind": "staff", "user": tam, "role": "tam"} for tam in TAMS]
+    lines += [{"kind": "staff", "user": agent, "role": "engineer", "federal_cleared": i % 4 == 0}
+              for i, agent in enumerate(AGENTS)]
+    lines += [{"kind": "staff", "user": pe, "role": "platform_engineer"} for pe in PLATFORM_ENGINEERS]
+    rotation = {"name": "Agents", "time_zone": "UTC", "members": AGENTS[:8], "shift_days": 7,
+                "handoff": "09:00", "start": start_day}
+    lines.append({"kind": "schedule", "name": "Platform on call", "layers": [{"rotation": rotation}]})
+    return lines
 
 
 def around(rng, median, spread=1.0):
@@ -184,6 +202,9 @@ def generate(args, out):
     org_weights = [1 / (i + 1) ** 0.8 for i in range(len(orgs))]  # a few big customers
     for org in orgs:
         out.write(json.dumps(org.setup_line()) + "\n")
+    if args.roster:
+        for line in roster_lines(args.start):
+            out.write(json.dumps(line) + "\n")
 
     start = int(dt.datetime.fromisoformat(args.start).replace(tzinfo=dt.timezone.utc).timestamp())
     pending = []  # (at, sequence, event): the sequence keeps each ticket's own order on ties
@@ -211,6 +232,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--days", type=int, default=90, help="days over which tickets open (default 90)")
     parser.add_argument("--start", default="2026-01-05", help="first day, UTC (default 2026-01-05)")
+    parser.add_argument("--roster", action="store_true",
+                        help="add staff lines and an on-call schedule, so pages have recipients")
     parser.add_argument("--out", help="output file (default stdout)")
     args = parser.parse_args()
     if args.out:

@@ -6,7 +6,7 @@
 //! the very second a step falls due stops that step, and a response at the due instant meets
 //! its target.
 
-use crate::{AppError, Desk, MemoryStore, VirtualClock};
+use crate::{AppError, Desk, MemoryStore, Store, VirtualClock};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -17,6 +17,10 @@ use stringer_core::ids::{Deployment, OrgSlug, TicketId, Tier, UserRole};
 use stringer_core::oncall::{LayerSpec, Schedule, ScheduleSpec};
 use stringer_core::routing::StaffMember;
 use stringer_core::ticket::OrgProfile;
+
+mod record;
+
+pub use record::{Cast, RECORDER, Recorded};
 
 /// The largest scenario accepted, in bytes.
 pub const MAX_SCENARIO_BYTES: usize = 1 << 30;
@@ -74,7 +78,7 @@ fn shared() -> Deployment {
 pub struct Scenario {
     orgs: Vec<(OrgProfile, Option<String>, Vec<String>)>,
     staff: Vec<StaffMember>,
-    schedules: Vec<(Option<OrgSlug>, Schedule)>,
+    schedules: Vec<(Option<OrgSlug>, ScheduleSpec, Schedule)>,
     events: Vec<(usize, Event)>,
 }
 
@@ -142,7 +146,7 @@ impl Scenario {
                 }
                 let spec = ScheduleSpec { name: line.name, layers: line.layers, overrides: vec![] };
                 let schedule = Schedule::compile(&spec).map_err(|e| fail(format!("schedule line: {e}")))?;
-                schedules.push((line.org, schedule));
+                schedules.push((line.org, spec, schedule));
                 continue;
             }
             let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
@@ -193,12 +197,15 @@ impl Scenario {
         self.events.is_empty()
     }
 
+    /// The instant of the first event (the epoch for a scenario without events).
+    fn start(&self) -> Timestamp {
+        self.events.first().map_or(Timestamp::UNIX_EPOCH, |(_, e)| e.at)
+    }
+
     /// Runs the scenario and returns every notice in time order. Stops at the first event the
     /// rules reject, naming its line. Timers after `until` (when given) are left pending.
     pub async fn run(self, contract: Arc<Contract>, until: Option<Timestamp>) -> Result<Vec<Notice>, ScenarioError> {
-        let start = self.events.first().map_or(Timestamp::UNIX_EPOCH, |(_, e)| e.at);
-        let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(start));
-        let internal = |e: AppError| ScenarioError { line: 0, message: e.to_string() };
+        let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(self.start()));
         for (org, tam, named) in self.orgs {
             desk.store().set_org_people(&org.slug, tam, named);
             desk.put_org(org).await.map_err(internal)?;
@@ -206,39 +213,53 @@ impl Scenario {
         for member in self.staff {
             desk.store().add_staff(member);
         }
-        for (org, schedule) in self.schedules {
+        for (org, _, schedule) in self.schedules {
             desk.store().add_schedule(org, schedule);
         }
         let mut out = Vec::new();
-        for (line, event) in self.events {
-            let at = event.at;
-            if until.is_some_and(|u| at > u) {
-                break;
-            }
-            run_timers(&desk, |t| t < at, &mut out).await.map_err(internal)?;
-            desk.clock().set(at);
-            let notices = desk.record(event).await.map_err(|e| ScenarioError { line, message: e.to_string() })?;
-            out.extend(notices);
-        }
-        run_timers(&desk, |t| until.is_none_or(|u| t <= u), &mut out).await.map_err(internal)?;
+        play(&desk, self.events, until, |notices| out.extend(notices)).await?;
         Ok(out)
     }
 }
 
+fn internal(e: impl std::fmt::Display) -> ScenarioError {
+    ScenarioError { line: 0, message: e.to_string() }
+}
+
+/// Records each event at its instant, after the timers due before it, then the timers due
+/// by `until` (all of them without it); hands what each step caused to `out`.
+async fn play<S: Store + 'static>(
+    desk: &Desk<S, VirtualClock>,
+    events: Vec<(usize, Event)>,
+    until: Option<Timestamp>,
+    mut out: impl FnMut(Vec<Notice>),
+) -> Result<(), ScenarioError> {
+    for (line, event) in events {
+        let at = event.at;
+        if until.is_some_and(|u| at > u) {
+            break;
+        }
+        run_timers(desk, |t| t < at, &mut out).await.map_err(internal)?;
+        desk.clock().set(at);
+        out(desk.record(event).await.map_err(|e| ScenarioError { line, message: e.to_string() })?);
+    }
+    run_timers(desk, |t| until.is_none_or(|u| t <= u), &mut out).await.map_err(internal)
+}
+
 /// The simulator's timer schedule: moves the virtual clock from timer to timer while
 /// `go(next timer instant)` holds, running at each instant every timer then due (as the
-/// server's sweep would), and adds what they caused to `out`.
-pub async fn run_timers(
-    desk: &Desk<MemoryStore, VirtualClock>,
+/// server's sweep would), and hands what they caused to `out`.
+pub async fn run_timers<S: Store + 'static>(
+    desk: &Desk<S, VirtualClock>,
     go: impl Fn(Timestamp) -> bool,
-    out: &mut Vec<Notice>,
+    out: &mut impl FnMut(Vec<Notice>),
 ) -> Result<(), AppError> {
     while let Some(next) = desk.next_timer_at().await? {
         if !go(next) {
             break;
         }
         desk.clock().set(next);
-        out.extend(desk.tick().await?);
+        out(desk.tick().await?);
     }
     Ok(())
 }

@@ -396,12 +396,18 @@ enum Step {
     /// A sweep of the engine that ran the ticket's due timers, at the instant of the last
     /// notice it recorded.
     Sweep(Timestamp),
+    /// A version that left no row: a sweep whose timers caused no notice (an escalation
+    /// step skipped, a deadline passed quietly), replayed at the instant its first timer
+    /// fell due when one did before the next step — else a change the replay does not model
+    /// (an edit of the ticket's fields), which changes nothing replayed.
+    Quiet,
 }
 
 /// A ticket's history as it happened on the server, change by change: the changes people made
-/// and the sweeps that ran its timers, each a version of the ticket; `None` when a row was
-/// written before the store kept versions (the steps cannot be told apart).
-fn recorded_steps(rows: &[HistoryRow]) -> Result<Option<Vec<Step>>, String> {
+/// and the sweeps that ran its timers, each a version of the ticket up to `version`, its
+/// current one; `None` when a row was written before the store kept versions (the steps
+/// cannot be told apart).
+fn recorded_steps(rows: &[HistoryRow], version: i64) -> Result<Option<Vec<Step>>, String> {
     let mut groups: Vec<(i64, Vec<Event>, Option<Timestamp>)> = Vec::new();
     for row in rows {
         let Some(version) = row.version else { return Ok(None) };
@@ -416,15 +422,18 @@ fn recorded_steps(rows: &[HistoryRow]) -> Result<Option<Vec<Step>>, String> {
             *last = Some(last.map_or(at, |l: Timestamp| l.max(at)));
         }
     }
-    Ok(Some(
-        groups
-            .into_iter()
-            .filter_map(|(_, events, last)| match events.is_empty() {
-                false => Some(Step::Change(events)),
-                true => last.map(Step::Sweep),
-            })
-            .collect(),
-    ))
+    let mut steps = Vec::with_capacity(groups.len());
+    let mut seen = groups.first().map_or(0, |(v, _, _)| v - 1);
+    for (v, events, last) in groups {
+        steps.extend((seen + 1..v).map(|_| Step::Quiet));
+        seen = v;
+        match events.is_empty() {
+            false => steps.push(Step::Change(events)),
+            true => steps.extend(last.map(Step::Sweep)),
+        }
+    }
+    steps.extend((seen + 1..=version).map(|_| Step::Quiet));
+    Ok(Some(steps))
 }
 
 /// Replays each ticket of the window under `request.baseline` (the contract in force) in its
@@ -462,14 +471,14 @@ fn check_one(request: &Request, roster: &Roster, history: &TicketHistory, found:
     };
     let org = OrgProfile { slug: t.org.clone(), tier: t.state.tier.clone(), deployment: roster.deployment };
     let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
-    let run = match recorded_steps(&history.rows) {
+    let run = match recorded_steps(&history.rows, t.version) {
         Err(e) => return mismatch("its timeline", e, String::new()),
         Ok(Some(steps)) => {
             let mut run = TicketRun::new();
-            for step in steps {
-                let due = |run: &TicketRun, by: Timestamp| {
-                    run.timers().iter().filter(|(_, at)| **at <= by).map(|(k, at)| (*at, k.clone())).min()
-                };
+            let due = |run: &TicketRun, by: Timestamp| {
+                run.timers().iter().filter(|(_, at)| **at <= by).map(|(k, at)| (*at, k.clone())).min()
+            };
+            for (i, step) in steps.iter().enumerate() {
                 match step {
                     Step::Change(events) => {
                         let at = events[0].at;
@@ -481,14 +490,24 @@ fn check_one(request: &Request, roster: &Roster, history: &TicketHistory, found:
                                     Some(format!("{}: {kind:?} due {first}, overtaken {late} s later", t.key()));
                             }
                         }
-                        run.change(setting, &events);
+                        run.change(setting, events);
                     }
                     Step::Sweep(now) => {
-                        if let Some((first, _)) = due(&run, now) {
-                            found.late_timers += u64::from(now > first);
-                            found.max_lag_seconds = found.max_lag_seconds.max((now - first).get_seconds());
+                        if let Some((first, _)) = due(&run, *now) {
+                            found.late_timers += u64::from(*now > first);
+                            found.max_lag_seconds = found.max_lag_seconds.max((*now - first).get_seconds());
                         }
-                        run.sweep(setting, now);
+                        run.sweep(setting, *now);
+                    }
+                    Step::Quiet => {
+                        let by = steps[i + 1..].iter().find_map(|s| match s {
+                            Step::Change(events) => Some(events[0].at - jiff::SignedDuration::from_secs(1)),
+                            Step::Sweep(now) => Some(*now),
+                            Step::Quiet => None,
+                        });
+                        if let Some((first, _)) = due(&run, by.unwrap_or(request.as_of)) {
+                            run.sweep(setting, first);
+                        }
                     }
                 }
             }

@@ -391,7 +391,7 @@ async fn via_desk(contract: Arc<Contract>, h: &History, changes: &[Vec<Event>], 
     let mut recorded = Vec::new();
     for change in changes {
         let at = change[0].at;
-        run_timers(&desk, |t| t < at, &mut notices).await.unwrap();
+        run_timers(&desk, |t| t < at, &mut |n| notices.extend(n)).await.unwrap();
         desk.clock().set(at);
         match desk.record_with(change.clone(), Extras::default()).await {
             Ok(r) => {
@@ -402,7 +402,7 @@ async fn via_desk(contract: Arc<Contract>, h: &History, changes: &[Vec<Event>], 
             Err(other) => panic!("unexpected error {other}"),
         }
     }
-    run_timers(&desk, |t| t <= until, &mut notices).await.unwrap();
+    run_timers(&desk, |t| t <= until, &mut |n| notices.extend(n)).await.unwrap();
     let id = TicketId::from("T");
     Desked {
         notices,

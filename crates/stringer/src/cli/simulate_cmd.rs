@@ -1,6 +1,7 @@
 //! `stringer simulate`.
 
 use super::ContractSource;
+use super::serve_cmd::DatabaseArgs;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use jiff::Timestamp;
@@ -8,7 +9,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use stringer_app::simulate::{MAX_SCENARIO_BYTES, Scenario, ScenarioError};
+use stringer_app::simulate::{Cast, MAX_SCENARIO_BYTES, Scenario, ScenarioError};
+use stringer_app::{Desk, VirtualClock};
+use stringer_core::contract::Contract;
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
@@ -19,6 +22,17 @@ pub struct SimulateArgs {
     /// Stop at this instant (RFC 3339); by default run until no timer is left.
     #[arg(long)]
     until: Option<String>,
+    /// Write the scenario into a new Stringer database (--database or --data-dir) through the
+    /// application, as the server would have recorded it, instead of printing its notices:
+    /// e.g. a generated quarter for `stringer whatif --check`.
+    #[arg(long)]
+    record: bool,
+    /// With --record: the database URL (`postgres://…` or `sqlite://FILE`).
+    #[arg(long, value_name = "URL", requires = "record", conflicts_with = "data_dir")]
+    database: Option<String>,
+    /// With --record: the directory of the embedded SQLite database (created if missing).
+    #[arg(long, value_name = "DIR", requires = "record")]
+    data_dir: Option<PathBuf>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {
@@ -38,6 +52,9 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     let name = args.scenario.display().to_string();
     let located = |e: ScenarioError| anyhow::anyhow!("{name}:{}: {}", e.line, e.message);
     let scenario = Scenario::parse(&text, &contract).map_err(located)?;
+    if args.record {
+        return record(scenario, contract, until, args.database, args.data_dir, &name);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let notices =
         runtime.block_on(scenario.run(contract, until)).map_err(|e| located(e).context("nothing was simulated"))?;
@@ -48,4 +65,43 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--record`: the scenario written into a new database through the application.
+fn record(
+    scenario: Scenario,
+    contract: Arc<Contract>,
+    until: Option<Timestamp>,
+    database: Option<String>,
+    data_dir: Option<PathBuf>,
+    name: &str,
+) -> Result<ExitCode> {
+    if database.is_none() && data_dir.is_none() {
+        bail!("--record writes into a database: give --database URL or --data-dir DIR");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let source = ContractSource { contract: None, config: None };
+        let db = DatabaseArgs { database, data_dir, source };
+        let store = db.open(&Default::default()).await?;
+        let desk = Desk::new(contract, store.clone(), VirtualClock::new(Timestamp::UNIX_EPOCH));
+        let cast =
+            Cast { accounts: &store, oncall: &store, contracts: &store, stringer_version: env!("CARGO_PKG_VERSION") };
+        let started = std::time::Instant::now();
+        eprintln!("recording {} events of {name}…", scenario.len());
+        let recorded = scenario.record(&desk, &cast, until).await;
+        store.close().await;
+        let r = recorded.map_err(|e| anyhow::anyhow!("{name}:{}: {}", e.line, e.message))?;
+        eprintln!(
+            "recorded {} orgs, {} staff, {} tickets, {} events, {} notices ({} pages) in {:.1} s",
+            r.orgs,
+            r.staff,
+            r.tickets,
+            r.events,
+            r.notices,
+            r.pages,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }
