@@ -194,6 +194,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
     ) -> Result<Recorded, AppError> {
         let mut rosters = HashMap::new();
         self.route(&mut decision.notices, &ticket.org, &mut rosters).await?;
+        let roster = rosters.remove(&ticket.org);
         let paging_ended = before.and_then(|b| paging_ended(b, &ticket, events, extras.actor.as_ref()));
         let change = Change {
             at: events.last().map_or_else(|| self.clock.now(), |e| e.at),
@@ -207,6 +208,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
             paging_ended,
             extras,
             keyed: (self.keyed)(),
+            roster,
         };
         self.store.commit(change).await?;
         Ok(Recorded { ticket, version: expected_version.map_or(1, |v| v + 1), notices: decision.notices })
@@ -218,13 +220,13 @@ impl<S: Store, C: Clock> Desk<S, C> {
         &self,
         notices: &mut [Notice],
         org: &OrgSlug,
-        rosters: &mut HashMap<OrgSlug, Roster>,
+        rosters: &mut HashMap<OrgSlug, Arc<Roster>>,
     ) -> Result<(), StoreError> {
         if notices.iter().all(|n| n.body.roles().is_empty()) {
             return Ok(());
         }
         if !rosters.contains_key(org) {
-            rosters.insert(org.clone(), self.store.roster(org).await?);
+            rosters.insert(org.clone(), Arc::new(self.store.roster(org).await?));
         }
         route_notices(&rosters[org], notices);
         Ok(())
@@ -289,6 +291,8 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 fired.push(Fired { timer, notices: run.notices });
             }
             let notices: Vec<Notice> = fired.iter().flat_map(|f| f.notices.iter().cloned()).collect();
+            let routed = notices.iter().any(|n| !n.body.roles().is_empty());
+            let roster = rosters.get(&ticket.org).filter(|_| routed).cloned();
             changes.push(Change {
                 at: now,
                 ticket,
@@ -301,6 +305,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 timers: ops,
                 paging_ended: None,
                 extras: Extras::default(),
+                roster,
             });
             runs.push(fired);
         }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use stringer_core::contract::Contract;
 use stringer_core::ids::{OrgSlug, TicketId};
-use stringer_core::routing::Roster;
+use stringer_core::routing::RosterHistory;
 
 /// One timeline row as written: an event (what someone did) or a notice (what the rules
 /// decided), with the version of the ticket the change that wrote it made.
@@ -53,8 +53,9 @@ pub trait HistoryReads: ContractHistory {
     /// The instant of the last row written to any timeline (Unix seconds), if any: what a
     /// check replays up to, as every timer due by then has fired on the server.
     async fn last_recorded(&self) -> Result<Option<i64>, StoreError>;
-    /// The people `org`'s notices are routed to (as the server routes them now).
-    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError>;
+    /// Whom `org`'s notices were routed to over time: every roster recorded (migration 40) with
+    /// the instant it was first used, and the roster as it is now.
+    async fn rosters(&self, org: &OrgSlug) -> Result<RosterHistory, StoreError>;
 }
 
 /// A contract the server ran under from `at`.

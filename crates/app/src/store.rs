@@ -6,6 +6,7 @@
 use crate::keyed::{KeyedWrite, Written};
 use jiff::Timestamp;
 use std::future::Future;
+use std::sync::Arc;
 use stringer_core::event::{Event, Notice, TimerKind, TimerOp};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, UserId};
 use stringer_core::routing::Roster;
@@ -104,6 +105,9 @@ pub struct Change {
     /// The `Idempotency-Key` the request that made this change runs under: its outcome is
     /// recorded in the change's transaction (see [`crate::keyed`]).
     pub keyed: Option<KeyedWrite>,
+    /// The org's roster the change's notices were routed with, when one asked for people: a
+    /// store that keeps the roster history records it when it differs from the last one.
+    pub roster: Option<Arc<Roster>>,
 }
 
 impl Change {

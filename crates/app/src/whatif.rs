@@ -23,7 +23,7 @@ use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind, is_event_kind};
 use stringer_core::ids::{OrgSlug, Severity, TicketId, Tier};
 use stringer_core::replay::{Setting, TicketRun};
-use stringer_core::routing::Roster;
+use stringer_core::routing::{RosterHistory, Rosters};
 use stringer_core::ticket::OrgProfile;
 use stringer_core::whatif::{Run, Tally, WhatIf};
 
@@ -181,14 +181,14 @@ pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
     Ok(changes.into_iter().map(|(_, events)| events).collect())
 }
 
-/// The window's tickets with their history, org by org in pages, each page with the roster
-/// its org's notices are routed with: what both a comparison and a check read.
+/// The window's tickets with their history, org by org in pages, each page with the rosters
+/// its org's notices were routed with over time: what both a comparison and a check read.
 struct Walk<'a> {
     ports: &'a WhatIfPorts,
     request: &'a Request,
     orgs: Vec<OrgSlug>,
     at: usize,
-    roster: Option<Arc<Roster>>,
+    roster: Option<Arc<RosterHistory>>,
     after: Option<(i64, TicketId)>,
 }
 
@@ -202,13 +202,13 @@ impl<'a> Walk<'a> {
         Ok(Walk { ports, request, orgs, at: 0, roster: None, after: None })
     }
 
-    /// The next page of tickets and its org's roster; `None` once every org is read.
-    async fn next(&mut self) -> Result<Option<(Arc<Roster>, Vec<TicketHistory>)>, AppError> {
+    /// The next page of tickets and its org's rosters; `None` once every org is read.
+    async fn next(&mut self) -> Result<Option<(Arc<RosterHistory>, Vec<TicketHistory>)>, AppError> {
         let (from, until) = (self.request.from.as_second(), self.request.until.as_second());
         while let Some(org) = self.orgs.get(self.at) {
             let roster = match &self.roster {
                 Some(roster) => roster.clone(),
-                None => self.roster.insert(Arc::new(self.ports.history.roster(org).await?)).clone(),
+                None => self.roster.insert(Arc::new(self.ports.history.rosters(org).await?)).clone(),
             };
             let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK).await?;
             match page.last() {
@@ -247,7 +247,11 @@ pub async fn compare(
     let mut tally = Tally::default();
     let mut done = 0u64;
     let mut legacy = 0u64;
+    let mut unrecorded = std::collections::BTreeSet::new();
     while let Some((roster, page)) = walk.next().await? {
+        if roster.recorded.is_empty() {
+            unrecorded.insert(roster.current.org.clone());
+        }
         for history in &page {
             legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
             replay_one(request, &roster, history, &mut tally, &zone)?;
@@ -267,8 +271,18 @@ pub async fn compare(
         "What people did is held fixed: every acknowledgement, reply, severity change and resolution stays at its \
          recorded instant under both contracts."
             .to_string(),
-        "Pages are routed with each org's roster (TAM, named engineers, schedules, staff) as it is now.".to_string(),
+        "Pages are routed with each org's roster (TAM, named engineers, schedules, staff) as it was at each \
+         instant: the last one the server routed with before it."
+            .to_string(),
     ];
+    if !unrecorded.is_empty() {
+        let orgs: Vec<&str> = unrecorded.iter().map(OrgSlug::as_str).collect();
+        notes.push(format!(
+            "The server recorded no roster for {} (their pages were routed before it kept them): their pages are \
+             routed with the roster as it is now.",
+            orgs.join(", ")
+        ));
+    }
     if legacy > 0 {
         notes.push(format!(
             "{legacy} tickets have rows written before the store kept where one change ends: each of their events is \
@@ -302,7 +316,7 @@ pub async fn compare(
 /// as not comparable).
 fn replay_one(
     request: &Request,
-    roster: &Roster,
+    roster: &RosterHistory,
     history: &TicketHistory,
     tally: &mut Tally,
     zone: &dyn Fn(&str) -> TimeZone,
@@ -311,7 +325,8 @@ fn replay_one(
     let key = t.key().to_string();
     let changes = changes(&history.rows).map_err(|e| AppError::Store(StoreError::Backend(format!("{key}: {e}"))))?;
     let tier = t.state.tier.clone();
-    let org = OrgProfile { slug: t.org.clone(), tier: tier.clone(), deployment: roster.deployment };
+    let deployment = roster.at(t.state.opened_at).deployment;
+    let org = OrgProfile { slug: t.org.clone(), tier: tier.clone(), deployment };
     let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
     let baseline = TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of);
     if let Some(uncovered) = baseline.uncovered() {
@@ -464,12 +479,18 @@ pub async fn check(
     Ok(found)
 }
 
-fn check_one(request: &Request, roster: &Roster, history: &TicketHistory, found: &mut Check) -> Option<Mismatch> {
+fn check_one(
+    request: &Request,
+    roster: &RosterHistory,
+    history: &TicketHistory,
+    found: &mut Check,
+) -> Option<Mismatch> {
     let t = &history.ticket;
     let mismatch = |what: &str, recorded: String, replayed: String| {
         Some(Mismatch { ticket: t.key().to_string(), what: what.to_string(), recorded, replayed })
     };
-    let org = OrgProfile { slug: t.org.clone(), tier: t.state.tier.clone(), deployment: roster.deployment };
+    let deployment = roster.at(t.state.opened_at).deployment;
+    let org = OrgProfile { slug: t.org.clone(), tier: t.state.tier.clone(), deployment };
     let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
     let run = match recorded_steps(&history.rows, t.version) {
         Err(e) => return mismatch("its timeline", e, String::new()),
@@ -731,15 +752,16 @@ mod tests {
         async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {
             Ok(None)
         }
-        async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
-            Ok(Roster {
+        async fn rosters(&self, org: &OrgSlug) -> Result<RosterHistory, StoreError> {
+            let current = Roster {
                 org: org.clone(),
                 deployment: Deployment::Shared,
                 tam: None,
                 named_engineers: Vec::new(),
                 schedules: Vec::new(),
                 staff: Vec::new(),
-            })
+            };
+            Ok(RosterHistory { recorded: Vec::new(), current })
         }
     }
 

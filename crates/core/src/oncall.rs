@@ -217,7 +217,9 @@ pub struct Shift {
 
 /// A checked schedule: layers and overrides, ready for queries. Built by
 /// [`Schedule::compile`]; overrides change through [`Schedule::add_override`] and friends.
-#[derive(Clone, Debug)]
+/// It serializes as its written form ([`Schedule::to_spec`]) and deserializes by compiling it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(into = "ScheduleSpec", try_from = "ScheduleSpec")]
 pub struct Schedule {
     name: String,
     layers: Vec<Layer>,

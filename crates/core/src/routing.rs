@@ -17,7 +17,7 @@ use crate::oncall::Schedule;
 use jiff::Timestamp;
 
 /// A staff member as routing needs to know them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StaffMember {
     /// The user's id.
     pub id: String,
@@ -41,8 +41,9 @@ impl StaffMember {
     }
 }
 
-/// Everything routing needs to know about one org's people.
-#[derive(Clone, Debug)]
+/// Everything routing needs to know about one org's people. It serializes with its schedules
+/// in their written form, as the roster history keeps it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Roster {
     /// The org.
     pub org: OrgSlug,
@@ -121,6 +122,28 @@ impl Rosters for Roster {
     }
 }
 
+/// An org's rosters as recorded over time: each with the instant of the first change that
+/// routed notices with it, oldest first, and the roster as it is now.
+#[derive(Clone, Debug)]
+pub struct RosterHistory {
+    /// The recorded rosters, each with the instant it was first used, in order.
+    pub recorded: Vec<(Timestamp, Roster)>,
+    /// The roster now: what a history without any record routes with.
+    pub current: Roster,
+}
+
+impl Rosters for RosterHistory {
+    /// The last roster recorded at or before `at`; before the first record, the first (the
+    /// oldest known); with no record at all, the current one.
+    fn at(&self, at: Timestamp) -> &Roster {
+        let after = self.recorded.partition_point(|(from, _)| *from <= at);
+        match after.checked_sub(1).or((!self.recorded.is_empty()).then_some(0)) {
+            Some(i) => &self.recorded[i].1,
+            None => &self.current,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +200,39 @@ mod tests {
         ];
         for (what, roster, role, expected) in cases {
             assert_eq!(roster.route(role, at), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_roster_history_answers_the_roster_in_force() {
+        let t = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let with_tam = |tam: &str| Roster { tam: Some(tam.into()), ..roster(Deployment::Shared, vec![], &[]) };
+        let history = RosterHistory {
+            recorded: vec![(t("2026-11-10T00:00:00Z"), with_tam("tina")), (t("2026-11-20T00:00:00Z"), with_tam("tom"))],
+            current: with_tam("ursula"),
+        };
+        let tam = |at: &str| history.at(t(at)).tam.clone().unwrap();
+        assert_eq!(tam("2026-11-01T00:00:00Z"), "tina", "before the first record: the oldest known");
+        assert_eq!(tam("2026-11-10T00:00:00Z"), "tina", "from its first use");
+        assert_eq!(tam("2026-11-19T23:59:59Z"), "tina");
+        assert_eq!(tam("2026-11-20T00:00:00Z"), "tom");
+        assert_eq!(tam("2026-12-31T00:00:00Z"), "tom", "after the last record: the last, not today's");
+        let unrecorded = RosterHistory { recorded: vec![], current: with_tam("ursula") };
+        assert_eq!(unrecorded.at(t("2026-11-01T00:00:00Z")).tam.as_deref(), Some("ursula"), "no record: today's");
+    }
+
+    #[test]
+    fn a_roster_reads_back_as_it_was_written_and_routes_the_same() {
+        let at: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let written = roster(Deployment::Federal, vec![schedule(&["lena", "pat"]), schedule(&["nico"])], &["nico"]);
+        let text = serde_json::to_string(&written).unwrap();
+        let read: Roster = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), text);
+        for role in [Role::Oncall, Role::Tam, Role::VpEngineering, Role::SupportLead] {
+            for days in [0, 7, 14] {
+                let when = at + jiff::SignedDuration::from_hours(24 * days);
+                assert_eq!(read.route(role, when), written.route(role, when), "{role:?} at {when}");
+            }
         }
     }
 

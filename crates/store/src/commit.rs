@@ -19,7 +19,7 @@ use stringer_app::delivery::dispatched;
 use stringer_app::mail::Inform;
 use stringer_app::{Change, StoreError};
 use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
-use stringer_core::ids::TicketId;
+use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
@@ -178,8 +178,36 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     set_timers(&mut tx, &rows.timer_sets).await?;
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
     owe_reports(&mut tx, &rows.reports).await?;
+    record_rosters(&mut tx, &applied).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Records the rosters the changes routed their notices with, each when it differs from its
+/// org's last one recorded (the roster history a replay routes with; migration 40), at the
+/// instant of the first change of the batch that used it.
+async fn record_rosters(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> Result<(), sqlx::Error> {
+    let mut seen: Vec<&OrgSlug> = Vec::new();
+    let mut used: Vec<&Change> = changes.iter().copied().filter(|c| c.roster.is_some()).collect();
+    used.sort_by_key(|c| c.at);
+    for change in used {
+        let Some(roster) = &change.roster else { continue };
+        if seen.contains(&&roster.org) {
+            continue;
+        }
+        seen.push(&roster.org);
+        let text = serde_json::to_string(roster.as_ref()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO roster_history (org, at, roster) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM \
+             roster_history WHERE id = (SELECT MAX(id) FROM roster_history WHERE org = $1) AND roster = $3)",
+        )
+        .bind(roster.org.as_str())
+        .bind(change.at.as_second())
+        .bind(text)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Records, for each keyed change, what it writes on its `Idempotency-Key`, in the change's

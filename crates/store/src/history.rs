@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, TicketHistory};
 use stringer_core::ids::{OrgSlug, TicketId};
-use stringer_core::routing::Roster;
+use stringer_core::routing::RosterHistory;
 
 fn record_from(r: &AnyRow) -> Result<ContractRecord, StoreError> {
     Ok(ContractRecord {
@@ -98,7 +98,18 @@ impl HistoryReads for SqlStore {
         row.col("last")
     }
 
-    async fn roster(&self, org: &OrgSlug) -> Result<Roster, StoreError> {
-        stringer_app::Store::roster(self, org).await
+    async fn rosters(&self, org: &OrgSlug) -> Result<RosterHistory, StoreError> {
+        let sql = "SELECT at, roster FROM roster_history WHERE org = $1 ORDER BY id";
+        let rows = self
+            .rows(sqlx::query(sql).bind(org.as_str()), |r| Ok((r.col::<i64>("at")?, r.col::<String>("roster")?)))
+            .await?;
+        // A roster whose schedules no longer compile (written by an older version) is left
+        // out, as the store's own roster leaves such a schedule out.
+        let recorded = rows
+            .into_iter()
+            .filter_map(|(at, text)| Some((jiff::Timestamp::from_second(at).ok()?, serde_json::from_str(&text).ok()?)))
+            .collect();
+        let current = stringer_app::Store::roster(self, org).await?;
+        Ok(RosterHistory { recorded, current })
     }
 }

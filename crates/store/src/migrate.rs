@@ -151,6 +151,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0039_history.sql"),
         include_str!("../migrations/postgres/0039_history.sql"),
     ),
+    (
+        40,
+        include_str!("../migrations/sqlite/0040_roster_history.sql"),
+        include_str!("../migrations/postgres/0040_roster_history.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -65,6 +65,7 @@ async fn conformance<S: Store>(store: S) {
         informs: Vec::new(),
         thread_notes: Vec::new(),
         keyed: None,
+        roster: None,
         at: at("20:02:00"),
         ticket: stale,
         expected_version: Some(0),
@@ -137,6 +138,7 @@ async fn conformance<S: Store>(store: S) {
         informs: Vec::new(),
         thread_notes: Vec::new(),
         keyed: None,
+        roster: None,
         at: at("20:30:00"),
         ticket,
         expected_version,
@@ -218,6 +220,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
             informs: Vec::new(),
             thread_notes: Vec::new(),
             keyed: None,
+            roster: None,
             at: at("20:00:00"),
             ticket: base.clone(),
             expected_version: None,
@@ -242,6 +245,7 @@ async fn concurrent_commits<S: Store + 'static>(store: S) {
                 informs: Vec::new(),
                 thread_notes: Vec::new(),
                 keyed: None,
+                roster: None,
                 at: at("20:01:00"),
                 ticket,
                 expected_version,
@@ -328,6 +332,7 @@ async fn timers_follow_the_last_op<S: Store>(store: S) {
         informs: Vec::new(),
         thread_notes: Vec::new(),
         keyed: None,
+        roster: None,
         at: at("20:00:00"),
         ticket: ticket.clone(),
         expected_version,
@@ -1010,4 +1015,77 @@ async fn sqlite_histories() {
 async fn postgres_histories() {
     let Some(url) = postgres_url("histories") else { return };
     histories(SqlStore::connect(&url).await.unwrap()).await;
+}
+
+/// The roster history: a change that routes notices records the roster it routed with when
+/// it differs from the org's last one recorded, at the change's instant; a change that routes
+/// nobody records nothing; reading answers them in order with the roster as it is now.
+async fn roster_history(store: SqlStore) {
+    use stringer_app::history::HistoryReads;
+    use stringer_app::ports::Accounts;
+    use stringer_app::records::UserRecord;
+    use stringer_app::{Desk, VirtualClock};
+    use stringer_core::event::{Event, EventKind};
+    use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, UserId, UserRole};
+    use stringer_core::ticket::OrgProfile;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let contract = std::sync::Arc::new(stringer_core::contract::Contract::default_contract());
+    let desk = Desk::new(contract, store.clone(), VirtualClock::new(at("2026-07-01T00:00:00Z")));
+    let kite = OrgSlug::from("kite");
+    let org = OrgProfile { slug: kite.clone(), tier: Tier::from("pro"), deployment: Deployment::Shared };
+    desk.put_org(org).await.unwrap();
+    let engineer = |id: &str| UserRecord {
+        id: UserId::from(id),
+        email: format!("{id}@vendor.example"),
+        name: id.to_string(),
+        role: UserRole::PlatformEngineer,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: 0,
+        time_zone: None,
+        deactivated_at: None,
+    };
+    store.insert_user(&engineer("pat"), None).await.unwrap();
+    let open = |id: &str, severity: &str, when: &str| {
+        let kind =
+            EventKind::Opened { org: kite.clone(), severity: Severity::from(severity), intake: None, security: false };
+        Event::new(at(when), TicketId::from(id), kind)
+    };
+    for (id, severity, when) in [("k1", "P1", "2026-07-01T10:00:00Z"), ("k2", "P1", "2026-07-01T11:00:00Z")] {
+        desk.clock().set(at(when));
+        let recorded = desk.record(open(id, severity, when)).await.unwrap();
+        assert!(recorded.iter().any(|n| n.body.kind() == "page"), "{id} pages on-call");
+    }
+    desk.clock().set(at("2026-07-01T11:30:00Z"));
+    desk.record(open("k3", "P4", "2026-07-01T11:30:00Z")).await.unwrap();
+    store.insert_user(&engineer("paul"), None).await.unwrap();
+    desk.clock().set(at("2026-07-01T12:00:00Z"));
+    desk.record(open("k4", "P1", "2026-07-01T12:00:00Z")).await.unwrap();
+    let history = store.rosters(&kite).await.unwrap();
+    let seen: Vec<(String, Vec<String>)> = history
+        .recorded
+        .iter()
+        .map(|(when, r)| (when.to_string(), r.staff.iter().map(|m| m.id.clone()).collect()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("2026-07-01T10:00:00Z".to_string(), vec!["pat".to_string()]),
+            ("2026-07-01T12:00:00Z".into(), vec!["pat".into(), "paul".into()])
+        ],
+        "the same roster again, or a change that paged nobody, records nothing"
+    );
+    assert_eq!(history.current.staff.len(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_roster_history() {
+    roster_history(SqlStore::open_sqlite(&tempdir().join("stringer.db")).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_roster_history() {
+    let Some(url) = postgres_url("roster_history") else { return };
+    roster_history(SqlStore::connect(&url).await.unwrap()).await;
 }

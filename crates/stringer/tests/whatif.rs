@@ -576,3 +576,62 @@ async fn a_generated_scenario_replays_as_recorded_on_postgres() {
         a_generated_scenario_replays_as_recorded(db).await;
     }
 }
+
+/// Whom pages reached is history too: acme's TAM is tina until 15 November 2026 and tom
+/// after. A P1 left unanswered on the 10th paged tina at minute 15 and one on the 20th paged
+/// tom; the check replays each with the roster in force at its instant (the roster history
+/// the server wrote as it routed) and finds both as recorded. Without that history (its rows
+/// deleted), the replay would route both with today's roster, and the check names the first
+/// ticket and the TAM it would have paged instead.
+async fn pages_are_replayed_with_the_roster_of_their_time(db: Db) {
+    let h = History::new(&db).await;
+    let tom = UserRecord {
+        id: UserId::from("tom"),
+        email: "tom@vendor.example".into(),
+        name: "tom".into(),
+        role: UserRole::Tam,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: at("2026-01-01T00:00:00Z").as_second(),
+        time_zone: None,
+        deactivated_at: None,
+    };
+    h.store.insert_user(&tom, None).await.unwrap();
+    h.open("r1", "acme", "P1", "2026-11-10T10:00:00Z").await;
+    h.event("r1", "2026-11-10T10:40:00Z", EventKind::Resolved { by_customer: false }).await;
+    h.to("2026-11-15T00:00:00Z").await;
+    let mut acme = h.store.org(&OrgSlug::from("acme")).await.unwrap().unwrap();
+    acme.tam = Some(UserId::from("tom"));
+    let changed = h.store.update_org(&acme, &UserId::from("vera"), at("2026-11-15T00:00:00Z").as_second()).await;
+    assert!(changed.unwrap());
+    h.open("r2", "acme", "P1", "2026-11-20T10:00:00Z").await;
+    h.event("r2", "2026-11-20T10:40:00Z", EventKind::Resolved { by_customer: false }).await;
+    h.close().await;
+    let recorded = support::sql(&db, "SELECT COUNT(*) FROM roster_history WHERE org = 'acme'");
+    assert_eq!(recorded, "2", "tina's roster from the first page, tom's from the first after the change");
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("identical: 2 tickets,"), "{out}");
+    let report = whatif(&db, DEFAULT_CONTRACT, &[]);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("as it was at each instant") && !notes.contains("recorded no roster"), "{notes}");
+    support::sql(&db, "DELETE FROM roster_history");
+    let (code, out) = check(&db);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("differs: ACME-1") && out.contains("\"tina\"") && out.contains("\"tom\""), "{out}");
+    let report = whatif(&db, DEFAULT_CONTRACT, &[]);
+    assert!(report["notes"].to_string().contains("recorded no roster for acme"), "{}", report["notes"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_replayed_with_the_roster_of_their_time_on_sqlite() {
+    pages_are_replayed_with_the_roster_of_their_time(Db::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_replayed_with_the_roster_of_their_time_on_postgres() {
+    if let Some(db) = Db::postgres() {
+        pages_are_replayed_with_the_roster_of_their_time(db).await;
+    }
+}

@@ -200,6 +200,20 @@ fn restriction_calendar(rotation: &Rotation, windows: &[Window]) -> Result<calen
     })
 }
 
+impl From<Schedule> for ScheduleSpec {
+    fn from(schedule: Schedule) -> ScheduleSpec {
+        schedule.to_spec()
+    }
+}
+
+impl TryFrom<ScheduleSpec> for Schedule {
+    type Error = SpecError;
+
+    fn try_from(spec: ScheduleSpec) -> Result<Schedule, SpecError> {
+        Schedule::compile(&spec)
+    }
+}
+
 impl Schedule {
     /// Checks the written form and builds the schedule: every layer compiles, and the
     /// overrides are valid and disjoint (as [`Schedule::add_override`] would accept them, in
