@@ -613,9 +613,34 @@ pub enum WhatIfError {
     /// The window, an org or a mapping is not usable.
     #[error("{0}")]
     Request(String),
+    /// Another replay is running on this server.
+    #[error("another what-if replay is running on this server; try again when it is done")]
+    Busy,
     /// Reading the history failed.
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+/// The what-if replays running on this server: one at a time, so that replays of large
+/// windows asked for together cannot take every core from the desk they read.
+#[derive(Debug, Default)]
+pub struct Runs(std::sync::atomic::AtomicBool);
+
+/// A replay running: the next may start once it is dropped.
+struct Running<'a>(&'a Runs);
+
+impl Runs {
+    /// Starts a replay, unless one is running.
+    fn start(&self) -> Option<Running<'_>> {
+        use std::sync::atomic::Ordering;
+        self.0.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok().map(|_| Running(self))
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl From<StoreError> for WhatIfError {
@@ -636,6 +661,8 @@ pub struct WhatIfDesk {
     pub ports: WhatIfPorts,
     /// Tells the contract in force.
     pub commands: Arc<dyn crate::ports::Commands>,
+    /// The replays running on this server (shared by every desk of one server).
+    pub runs: Arc<Runs>,
 }
 
 impl WhatIfDesk {
@@ -689,6 +716,7 @@ impl WhatIfDesk {
         };
         let orgs = if ask.orgs.is_empty() { visible } else { ask.orgs.clone() };
         let request = Request { baseline, proposed: Arc::new(proposed), from, until, orgs, mapping, as_of: now };
+        let Some(_running) = self.runs.start() else { return Err(WhatIfError::Busy) };
         Ok(compare(&self.ports, &request, &mut |_| {}).await?)
     }
 }
@@ -811,7 +839,7 @@ mod tests {
         let history = Arc::new(Histories { tickets, ..Histories::default() });
         let ports = WhatIfPorts { history: history.clone(), accounts: world.clone() };
         let commands: Arc<dyn crate::ports::Commands> = world.clone();
-        (WhatIfDesk { ports, commands }, world, history)
+        (WhatIfDesk { ports, commands, runs: Arc::default() }, world, history)
     }
 
     fn november() -> Ask {
@@ -853,6 +881,20 @@ mod tests {
         assert!(matches!(desk.run(&ada, &broken, now).await, Err(WhatIfError::Contract(_))));
         let backwards = Ask { from: november().until, until: november().from, ..november() };
         assert!(matches!(desk.run(&ada, &backwards, now).await, Err(WhatIfError::Request(_))));
+    }
+
+    #[tokio::test]
+    async fn one_replay_runs_at_a_time() {
+        let (desk, world, _) = desk(opened("bolt", "pro", 2)).await;
+        let ada = world.signed_in("ada", Scopes::ALL);
+        let now = "2026-12-01T00:00:00Z".parse().unwrap();
+        let running = desk.runs.start().unwrap();
+        let busy = desk.run(&ada, &november(), now).await.unwrap_err();
+        assert!(matches!(busy, WhatIfError::Busy), "{busy}");
+        let broken = Ask { proposed: "[contract]\nname = 1".into(), ..november() };
+        assert!(matches!(desk.run(&ada, &broken, now).await, Err(WhatIfError::Contract(_))), "checked before waiting");
+        drop(running);
+        assert_eq!(desk.run(&ada, &november(), now).await.unwrap().whatif.tickets, 2, "free again once it ended");
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub struct AppState {
     pub phone: Option<stringer_integrations::sms_voice::inbound::VoiceLine>,
     /// Status pages computed in the last second (see [`routes::status`]).
     pub status: Arc<routes::status::StatusCache>,
+    /// The what-if replays running (one at a time).
+    pub whatif_runs: Arc<stringer_app::whatif::Runs>,
     /// The support mailboxes, when the server takes mail (`--mail-domain`).
     pub mail_addresses: Option<stringer_core::mail::MailAddresses>,
     /// The P1 phone line's number, when the server has one (`--sms-from`).
@@ -207,7 +209,11 @@ impl AppState {
 
     /// The what-if on history, over this front's ports.
     pub fn whatif(&self) -> stringer_app::whatif::WhatIfDesk {
-        stringer_app::whatif::WhatIfDesk { ports: self.ports.for_whatif(), commands: self.ports.commands.clone() }
+        stringer_app::whatif::WhatIfDesk {
+            ports: self.ports.for_whatif(),
+            commands: self.ports.commands.clone(),
+            runs: self.whatif_runs.clone(),
+        }
     }
 
     /// The application's post-incident reports, over this front's ports.
@@ -241,6 +247,7 @@ impl AppState {
             alert_door: Arc::default(),
             phone: None,
             status: Arc::default(),
+            whatif_runs: Arc::default(),
             mail_addresses: None,
             phone_line: None,
             texts: None,

@@ -159,6 +159,7 @@ pub async fn run(State(state): State<AppState>, PageForm(session, form): PageFor
         Ok(done) => done,
         Err(WhatIfError::Contract(why)) => return failed(form, Some(why), None),
         Err(WhatIfError::Request(why)) => return failed(form, None, Some(why)),
+        Err(WhatIfError::Busy) => return failed(form, None, Some(WhatIfError::Busy.to_string())),
         Err(e) => return Err(page_error(e)),
     };
     let export = |kind: &str, text: String, name: &str| {
@@ -217,6 +218,7 @@ fn page_error(e: WhatIfError) -> PageError {
     match e {
         WhatIfError::Refused(why) => PageError::forbidden(why),
         WhatIfError::Contract(why) | WhatIfError::Request(why) => PageError::bad_request(why),
+        WhatIfError::Busy => PageError::bad_request(WhatIfError::Busy.to_string()),
         WhatIfError::App(e) => crate::error::ApiError::from(e).into(),
     }
 }
