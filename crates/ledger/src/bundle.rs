@@ -273,7 +273,7 @@ fn event_name(ticket: &TicketRef, entry: &Entry) -> String {
 /// Unix seconds of a `YYYY-MM-DDTHH:MM:SSZ` instant; any other spelling is refused.
 pub fn instant_seconds(at: &str) -> Option<i64> {
     let t: jiff::Timestamp = at.parse().ok()?;
-    (t.to_string() == at).then(|| t.as_second())
+    (t.subsec_nanosecond() == 0 && t.to_string() == at).then(|| t.as_second())
 }
 
 /// The named fields an entry shows: `at` in seconds, `kind`, `actor`, `body.<key>`.
