@@ -276,7 +276,8 @@ pub fn instant_seconds(at: &str) -> Option<i64> {
     (t.subsec_nanosecond() == 0 && t.to_string() == at).then(|| t.as_second())
 }
 
-/// The named fields an entry shows: `at` in seconds, `kind`, `actor`, `body.<key>`.
+/// The named fields an entry shows: `at` in seconds, `kind`, `actor`, then `body.<key>` by key
+/// in code-point order (the order a verifier reports a first failure in).
 fn shown_fields(shown: &Shown) -> Result<Vec<(String, Value)>, EntryProblem> {
     let at = instant_seconds(&shown.at).ok_or_else(|| EntryProblem::BadInstant(shown.at.clone()))?;
     let Value::Object(body) = &shown.body else { return Err(EntryProblem::BodyNotObject) };
@@ -285,7 +286,9 @@ fn shown_fields(shown: &Shown) -> Result<Vec<(String, Value)>, EntryProblem> {
         ("kind".to_owned(), Value::from(shown.kind.as_str())),
         ("actor".to_owned(), shown.actor.as_deref().map_or(Value::Null, Value::from)),
     ];
-    fields.extend(body.iter().map(|(k, v)| (format!("body.{k}"), v.clone())));
+    let mut keys: Vec<&String> = body.keys().collect();
+    keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    fields.extend(keys.into_iter().map(|k| (format!("body.{k}"), body[k].clone())));
     Ok(fields)
 }
 
