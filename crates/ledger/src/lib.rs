@@ -12,6 +12,8 @@
 //! Pure: no IO, no clock reads, no randomness, no async. Secrets, keys and instants are passed
 //! in; every failure is a value, never a panic.
 
+#![warn(missing_docs)]
+
 pub mod bundle;
 pub mod encode;
 pub mod head;

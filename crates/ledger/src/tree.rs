@@ -48,9 +48,10 @@ pub struct Node {
 }
 
 impl Node {
-    /// The index of its first leaf.
-    pub fn first_leaf(&self) -> u64 {
-        self.index << self.level
+    /// The index of its first leaf, if it fits a `u64`.
+    pub fn first_leaf(&self) -> Option<u64> {
+        let first = self.index.checked_shl(self.level.into())?;
+        (first >> self.level == self.index).then_some(first)
     }
 }
 

@@ -152,6 +152,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A bundle garbled anywhere is refused as malformed or fails a check; it never panics.
+    /// Only the ticket's key, which names the ticket in messages and is in no leaf, may change
+    /// and pass.
+    #[test]
+    fn a_garbled_bundle_is_an_error_never_a_panic(at in any::<usize>(), with in proptest::char::range('!', '~')) {
+        let key = test_key(1);
+        let world = World::new(40);
+        let original = world.bundle(40, false, None, &key);
+        let text = serde_json::to_string(&original).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let i = at % chars.len();
+        prop_assume!(chars[i] != with);
+        let garbled: String = chars[..i].iter().chain(std::iter::once(&with)).chain(chars[i + 1..].iter()).collect();
+        if let Ok(mut bundle) = Bundle::from_json(&garbled) {
+            if verify_bundle(&bundle, Some(&PublicKey::of(&key)), None).is_ok() {
+                bundle.ticket.key = original.ticket.key.clone();
+                prop_assert_eq!(bundle, original);
+            }
+        }
+    }
+}
+
 fn head_of(size: u64, root: [u8; 32]) -> TreeHead {
     TreeHead { log_id: LOG_ID, tree_size: size, root_hash: root, timestamp: 1_767_225_660 }
 }

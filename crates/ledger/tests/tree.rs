@@ -184,6 +184,9 @@ fn bad_sizes_and_indices_are_errors_not_panics() {
     for (m, n) in [(0, 8), (8, 8), (9, 8), (0, 0), (u64::MAX, u64::MAX)] {
         assert_eq!(consistency_proof(&tree, m, n), Err(TreeError::BadSizes { from: m, to: n }));
     }
+    assert_eq!(Node { level: 4, index: 3 }.first_leaf(), Some(48));
+    assert_eq!(Node { level: 200, index: 1 }.first_leaf(), None);
+    assert_eq!(Node { level: 1, index: u64::MAX }.first_leaf(), None);
     assert!(plan_inclusion(u64::MAX - 1, u64::MAX).unwrap().len() <= 64);
     assert!(plan_consistency(u64::MAX - 1, u64::MAX).unwrap().len() <= 128);
     assert_eq!(Frontier::from_bytes(3, &[0; 32]), Err(TreeError::BadFrontier { bytes: 32, size: 3 }));

@@ -207,10 +207,8 @@ impl World {
     pub fn shown(row: &Row, staff: bool) -> Shown {
         let at = jiff::Timestamp::from_second(row.at).unwrap().to_string();
         let mut body = row.body.clone();
-        if !staff {
-            if let Value::Object(map) = &mut body {
-                map.retain(|k, _| !STAFF_ONLY.contains(&format!("body.{k}").as_str()));
-            }
+        if let (false, Value::Object(map)) = (staff, &mut body) {
+            map.retain(|k, _| !STAFF_ONLY.contains(&format!("body.{k}").as_str()));
         }
         Shown { at, kind: row.kind.to_owned(), actor: if staff { row.actor.map(str::to_owned) } else { None }, body }
     }
