@@ -1,4 +1,4 @@
-//! Black-box tests of the `stringer` binary: `contract show|check`, `sla due`, `simulate`.
+//! Black-box tests of the `stringer` binary: `contract show|check`, `sla due`, `simulate`, `verify`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -274,4 +274,58 @@ fn a_closed_pipe_ends_a_command_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}: {stderr}", out.status);
+}
+
+/// `stringer verify` gives every bundle of the ledger's published vectors (docs/ledger-vectors.json:
+/// a customer's bundle, later bundles against earlier ones, an instant edited, an entry
+/// deleted, two entries swapped, history rewritten under a new key, a float, a key not
+/// pinned) the verdict the specification gives it: exit 0 with what was proved, or exit 1
+/// naming the first failing event with the documented words. An input it cannot use exits 2.
+#[test]
+fn verify_gives_each_published_bundle_its_documented_verdict() {
+    let text = std::fs::read_to_string(repo().join("docs/ledger-vectors.json")).unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = vectors["bundles"].as_array().unwrap();
+    assert!(cases.len() >= 8, "{} cases", cases.len());
+    for (i, case) in cases.iter().enumerate() {
+        let name = case["name"].as_str().unwrap();
+        let bundle = temp_file(&format!("bundle-{i}.json"), &case["bundle"].to_string());
+        let mut args = vec!["verify".to_string(), bundle.display().to_string()];
+        if let Some(key) = case["key"].as_str() {
+            args.extend(["--key".to_string(), key.to_string()]);
+        }
+        if !case["previous"].is_null() {
+            let previous = temp_file(&format!("previous-{i}.json"), &case["previous"].to_string());
+            args.extend(["--previous-head".to_string(), previous.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = stringer(&args);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        match case["error"].as_str() {
+            None => {
+                assert_eq!(out.status.code(), Some(0), "{name}: {stdout}");
+                assert!(stdout.starts_with("verified: "), "{name}: {stdout}");
+                let pinned = case["key"].is_string();
+                assert_eq!(stdout.contains("(pinned)"), pinned, "{name}: {stdout}");
+            }
+            Some(error) => {
+                assert_eq!(out.status.code(), Some(1), "{name}: {stdout}");
+                assert_eq!(stdout, format!("refused: {error}\n"), "{name}");
+            }
+        }
+    }
+    let good = temp_file("good.json", &cases[0]["bundle"].to_string());
+    let good = good.to_str().unwrap();
+    for (args, says) in [
+        (vec!["verify", "/nonexistent.json"], "cannot read /nonexistent.json"),
+        (vec!["verify", temp_file("junk.json", "{").to_str().unwrap()], "not a bundle"),
+        (vec!["verify", good, "--key", "ed25519:short"], "--key"),
+        (vec!["verify", good, "--previous-head", temp_file("p.json", "[]").to_str().unwrap()], "not a bundle"),
+    ] {
+        let out = stringer(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }

@@ -9,6 +9,7 @@ mod review_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod sla_cmd;
+mod verify_cmd;
 mod whatif_cmd;
 
 use anyhow::Result;
@@ -74,6 +75,9 @@ enum Command {
     /// Replay a past window's tickets under a proposed contract and compare with the one they
     /// ran under: outcomes, pages, load on people, deadlines (text, Markdown, JSON or CSV).
     Whatif(Box<whatif_cmd::WhatIfArgs>),
+    /// Check a ticket's ledger bundle offline: every event in the log under a signed head,
+    /// the key pinned, the log extending an earlier head or bundle.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 /// Runs a parsed command line.
@@ -97,5 +101,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Packet(a) => packet_cmd::run(a),
         Command::Review(a) => review_cmd::run(a),
         Command::Whatif(a) => whatif_cmd::run(*a),
+        Command::Verify(a) => verify_cmd::run(a),
     }
 }

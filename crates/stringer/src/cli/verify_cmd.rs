@@ -1,0 +1,86 @@
+//! `stringer verify`: a ticket's ledger bundle checked offline, against a pinned key and an
+//! earlier head or bundle (docs/ledger.md, "Verifying a bundle").
+
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use stringer_ledger::bundle::{Bundle, Previous, verify_bundle};
+use stringer_ledger::head::PublicKey;
+
+/// The largest bundle or head file read, in bytes.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The bundle (JSON), as the ticket's proof download gives it.
+    bundle: PathBuf,
+    /// The log's public key to hold the bundle to (`ed25519:…`, or a file holding it), e.g.
+    /// the one pinned from the welcome packet. Without it, the bundle's own key is taken, which
+    /// proves the entries consistent but not whose log they are in.
+    #[arg(long, value_name = "KEY|FILE")]
+    key: Option<String>,
+    /// An earlier signed head (JSON) or an earlier bundle of the same ticket: the log must
+    /// extend it, and the earlier bundle's entries must reappear unchanged.
+    #[arg(long, value_name = "FILE")]
+    previous_head: Option<PathBuf>,
+}
+
+/// The bundle, the pinned key and the earlier head or bundle the arguments name.
+fn inputs(args: &VerifyArgs) -> Result<(Bundle, Option<PublicKey>, Option<Previous>)> {
+    let bundle =
+        Bundle::from_json(&read(&args.bundle)?).map_err(|e| anyhow::anyhow!("{}: {e}", args.bundle.display()))?;
+    let key = match &args.key {
+        None => None,
+        Some(text) => {
+            let text = match text.trim().starts_with("ed25519:") {
+                true => text.clone(),
+                false => read(Path::new(text))?,
+            };
+            Some(text.parse::<PublicKey>().map_err(|e| anyhow::anyhow!("--key: {e}"))?)
+        }
+    };
+    let previous = match &args.previous_head {
+        None => None,
+        Some(path) => Some(Previous::from_json(&read(path)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
+    };
+    Ok((bundle, key, previous))
+}
+
+fn read(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(meta.len() <= MAX_FILE_BYTES, "{} is larger than {MAX_FILE_BYTES} bytes", path.display());
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8 text", path.display()))
+}
+
+/// Exit 0 when the bundle holds, 1 when it is refused (the first failure, naming its event,
+/// on stdout), 2 when an input cannot be used (on stderr).
+pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+    let (bundle, key, previous) = match inputs(&args) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match verify_bundle(&bundle, key.as_ref(), previous.as_ref()) {
+        Ok(v) => {
+            println!(
+                "verified: {} entries of {} ({} pending) in the log of key {}{}, under a head of {} entries signed at {}{}",
+                v.entries,
+                bundle.ticket.key,
+                v.pending,
+                v.fingerprint,
+                if v.pinned { " (pinned)" } else { " (not pinned: give --key to know whose log this is)" },
+                v.tree_size,
+                jiff::Timestamp::from_second(v.timestamp as i64).map(|t| t.to_string()).unwrap_or_default(),
+                v.previous_size.map(|s| format!(", extending the earlier head of {s} entries")).unwrap_or_default(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("refused: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
