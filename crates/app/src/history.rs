@@ -27,12 +27,21 @@ pub struct HistoryRow {
     pub body: String,
 }
 
-/// A ticket with its whole timeline, in commit order.
+/// Which of a ticket's timeline rows a read brings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// The events only (what people did): all a comparison replays, and about half the rows.
+    Events,
+    /// Every row, the notices too: what a check compares the replay with.
+    All,
+}
+
+/// A ticket with its timeline (the rows a read asked for), in commit order.
 #[derive(Clone, Debug)]
 pub struct TicketHistory {
     /// The ticket as it is now.
     pub ticket: TicketRecord,
-    /// Its timeline rows, in the order written.
+    /// Its timeline rows (those asked for), in the order written.
     pub rows: Vec<HistoryRow>,
 }
 
@@ -40,8 +49,8 @@ pub struct TicketHistory {
 #[async_trait]
 pub trait HistoryReads: ContractHistory {
     /// Up to `limit` of `org`'s tickets opened in `[from, until)` (Unix seconds), in the order
-    /// (opening instant, id), after the ticket `after` names in that order, each with its
-    /// timeline.
+    /// (opening instant, id), after the ticket `after` names in that order, each with the
+    /// `rows` of its timeline.
     async fn histories(
         &self,
         org: &OrgSlug,
@@ -49,6 +58,7 @@ pub trait HistoryReads: ContractHistory {
         until: i64,
         after: Option<(i64, TicketId)>,
         limit: i64,
+        rows: Rows,
     ) -> Result<Vec<TicketHistory>, StoreError>;
     /// The instant of the last row written to any timeline (Unix seconds), if any: what a
     /// check replays up to, as every timer due by then has fired on the server.

@@ -11,7 +11,7 @@ pub mod render;
 
 use crate::act::Principal;
 use crate::desk::AppError;
-use crate::history::{ContractRecord, HistoryReads, HistoryRow, TicketHistory};
+use crate::history::{ContractRecord, HistoryReads, HistoryRow, Rows, TicketHistory};
 use crate::ports::Accounts;
 use crate::store::StoreError;
 use jiff::Timestamp;
@@ -186,6 +186,7 @@ pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
 struct Walk<'a> {
     ports: &'a WhatIfPorts,
     request: &'a Request,
+    rows: Rows,
     orgs: Vec<OrgSlug>,
     at: usize,
     roster: Option<Arc<RosterHistory>>,
@@ -193,13 +194,14 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// A walk over the request's orgs (none named: every org).
-    async fn new(ports: &'a WhatIfPorts, request: &'a Request) -> Result<Walk<'a>, AppError> {
+    /// A walk over the request's orgs (none named: every org), reading `rows` of each
+    /// ticket's timeline.
+    async fn new(ports: &'a WhatIfPorts, request: &'a Request, rows: Rows) -> Result<Walk<'a>, AppError> {
         let orgs = match request.orgs.is_empty() {
             true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
             false => request.orgs.clone(),
         };
-        Ok(Walk { ports, request, orgs, at: 0, roster: None, after: None })
+        Ok(Walk { ports, request, rows, orgs, at: 0, roster: None, after: None })
     }
 
     /// The next page of tickets and its org's rosters; `None` once every org is read.
@@ -210,7 +212,7 @@ impl<'a> Walk<'a> {
                 Some(roster) => roster.clone(),
                 None => self.roster.insert(Arc::new(self.ports.history.rosters(org).await?)).clone(),
             };
-            let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK).await?;
+            let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK, self.rows).await?;
             match page.last() {
                 Some(last) if page.len() as i64 == CHUNK => {
                     self.after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
@@ -229,13 +231,18 @@ impl<'a> Walk<'a> {
 }
 
 /// Replays each ticket of the window under both contracts and compares them; `progress` is
-/// told the tickets done so far after each round.
+/// told the tickets read so far after each round.
+///
+/// The replay runs on a thread of its own, page after page in the order read, while the next
+/// page is read: reading (the store's) and replaying (the core's) take about as long as each
+/// other, and overlap on two cores. At most one page waits for the replay (the read blocks
+/// until the replay takes it), so memory stays at two pages however long the window.
 pub async fn compare(
     ports: &WhatIfPorts,
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Report, AppError> {
-    let mut walk = Walk::new(ports, request).await?;
+    let mut walk = Walk::new(ports, request, Rows::Events).await?;
     let zones: HashMap<String, TimeZone> = ports
         .accounts
         .users(None)
@@ -243,22 +250,37 @@ pub async fn compare(
         .into_iter()
         .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
         .collect();
-    let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
-    let mut tally = Tally::default();
+    let (pages, read) = std::sync::mpsc::sync_channel::<(Arc<RosterHistory>, Vec<TicketHistory>)>(1);
+    let replayed = {
+        let request = request.clone();
+        std::thread::spawn(move || -> Result<(Tally, u64), AppError> {
+            let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
+            let (mut tally, mut legacy) = (Tally::default(), 0u64);
+            for (roster, page) in read {
+                for history in &page {
+                    legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
+                    replay_one(&request, &roster, history, &mut tally, &zone)?;
+                }
+            }
+            Ok((tally, legacy))
+        })
+    };
     let mut done = 0u64;
-    let mut legacy = 0u64;
     let mut unrecorded = std::collections::BTreeSet::new();
     while let Some((roster, page)) = walk.next().await? {
         if roster.recorded.is_empty() {
             unrecorded.insert(roster.current.org.clone());
         }
-        for history in &page {
-            legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
-            replay_one(request, &roster, history, &mut tally, &zone)?;
-        }
         done += page.len() as u64;
+        // Refused only when the replay stopped on an error, which its result says.
+        if pages.send((roster, page)).is_err() {
+            break;
+        }
         progress(done);
     }
+    drop(pages);
+    let (tally, legacy) =
+        replayed.join().map_err(|_| AppError::Store(StoreError::Backend("the replay stopped on a fault".into())))??;
     let (b, p) = (&request.baseline, &request.proposed);
     let tier_rank = |t: &str| {
         b.tiers
@@ -464,7 +486,7 @@ pub async fn check(
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Check, AppError> {
-    let mut walk = Walk::new(ports, request).await?;
+    let mut walk = Walk::new(ports, request, Rows::All).await?;
     let mut found = Check::default();
     while let Some((roster, page)) = walk.next().await? {
         for history in &page {
@@ -763,6 +785,7 @@ mod tests {
             until: i64,
             after: Option<(i64, TicketId)>,
             limit: i64,
+            rows: Rows,
         ) -> Result<Vec<TicketHistory>, StoreError> {
             self.asked.lock().unwrap().push((org.to_string(), after.clone()));
             let key = |h: &TicketHistory| (h.ticket.state.opened_at.as_second(), h.ticket.id.clone());
@@ -775,6 +798,9 @@ mod tests {
                 .collect();
             found.sort_by_key(key);
             found.truncate(limit as usize);
+            for history in &mut found {
+                history.rows.retain(|r| rows == Rows::All || is_event_kind(&r.kind));
+            }
             Ok(found)
         }
         async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {

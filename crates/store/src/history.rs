@@ -3,12 +3,12 @@
 
 use crate::rows::RowExt;
 use crate::tickets::{TICKET_COLUMNS, ticket_from};
-use crate::{SqlStore, backend_err};
+use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
-use std::collections::HashMap;
 use stringer_app::StoreError;
-use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, TicketHistory};
+use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, Rows, TicketHistory};
+use stringer_core::event::EVENT_KINDS;
 use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::routing::RosterHistory;
 
@@ -49,6 +49,54 @@ impl ContractHistory for SqlStore {
     }
 }
 
+/// Between two timeline rows in a ticket's aggregated history, and between a row's fields:
+/// the ASCII record and unit separators, which JSON never holds unescaped.
+const ROW_END: char = '\u{1e}';
+const FIELD_END: char = '\u{1f}';
+
+/// A ticket's timeline rows aggregated into one text (see [`ROW_END`]), in the order
+/// written, only the events when `rows` says so: one row of the result per ticket, where a
+/// row per timeline row cost the read most of its time.
+fn aggregated(backend: Backend, rows: Rows) -> String {
+    let kinds = match rows {
+        Rows::Events => {
+            format!(" AND kind IN ({})", EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", "))
+        }
+        Rows::All => String::new(),
+    };
+    let (agg, chr, text) = match backend {
+        Backend::Sqlite => ("group_concat", "char", ""),
+        Backend::Postgres => ("string_agg", "chr", "::text"),
+    };
+    let fields =
+        format!("at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body");
+    format!(
+        "(SELECT {agg}({fields}, {chr}(30) ORDER BY id) FROM timeline WHERE ticket_id = tickets.id{kinds}) AS history"
+    )
+}
+
+/// The rows of a ticket's aggregated history (see [`aggregated`]).
+fn split_history(id: &str, text: Option<&str>) -> Result<Vec<HistoryRow>, StoreError> {
+    let bad = |what: &str| StoreError::Backend(format!("the timeline of ticket {id}: {what}"));
+    let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(Vec::new()) };
+    text.split(ROW_END)
+        .map(|row| {
+            let mut fields = row.splitn(4, FIELD_END);
+            let (Some(at), Some(kind), Some(version), Some(body)) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Err(bad("a row does not read"));
+            };
+            let version = match version {
+                "" => None,
+                v => Some(v.parse().map_err(|_| bad("a version does not read"))?),
+            };
+            let at = at.parse().map_err(|_| bad("an instant does not read"))?;
+            Ok(HistoryRow { at, kind: kind.to_string(), version, body: body.to_string() })
+        })
+        .collect()
+}
+
 #[async_trait]
 impl HistoryReads for SqlStore {
     async fn histories(
@@ -58,38 +106,21 @@ impl HistoryReads for SqlStore {
         until: i64,
         after: Option<(i64, TicketId)>,
         limit: i64,
+        rows: Rows,
     ) -> Result<Vec<TicketHistory>, StoreError> {
         let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(at, id)| (at, id.0));
         let sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
-             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6"
+            "SELECT {TICKET_COLUMNS}, {} FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
+             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6",
+            aggregated(self.backend, rows)
         );
         let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after_at).bind(after_id);
-        let tickets = self.rows(read.bind(limit), ticket_from).await?;
-        if tickets.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT ticket_id, at, kind, version, body FROM timeline WHERE ticket_id IN ({}) ORDER BY ticket_id, id",
-            (1..=tickets.len()).map(|n| self.backend.mark(n)).collect::<Vec<_>>().join(", ")
-        );
-        let mut read = sqlx::query(&sql);
-        for t in &tickets {
-            read = read.bind(t.id.as_str());
-        }
-        let mut rows: HashMap<String, Vec<HistoryRow>> = HashMap::with_capacity(tickets.len());
-        for r in read.fetch_all(&self.read).await.map_err(backend_err)? {
-            let row =
-                HistoryRow { at: r.col("at")?, kind: r.col("kind")?, version: r.col("version")?, body: r.col("body")? };
-            rows.entry(r.col("ticket_id")?).or_default().push(row);
-        }
-        Ok(tickets
-            .into_iter()
-            .map(|ticket| {
-                let rows = rows.remove(ticket.id.as_str()).unwrap_or_default();
-                TicketHistory { ticket, rows }
-            })
-            .collect())
+        self.rows(read.bind(limit), |r| {
+            let ticket = ticket_from(r)?;
+            let rows = split_history(ticket.id.as_str(), r.col::<Option<String>>("history")?.as_deref())?;
+            Ok(TicketHistory { ticket, rows })
+        })
+        .await
     }
 
     async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {
