@@ -456,7 +456,7 @@ async fn action_item_owners_migrate(url: &str) {
     use stringer_app::ports::Accounts;
     use stringer_app::postmortem::{ReportRecord, Reports, VersionRecord, Written};
     use stringer_app::records::UserRecord;
-    use stringer_core::ids::{UserId, UserRole};
+    use stringer_core::ids::UserRole;
     use stringer_core::postmortem::{ActionItem, ItemState, ReportState, Sections};
 
     let store = SqlStore::connect(url).await.unwrap();
@@ -466,16 +466,9 @@ async fn action_item_owners_migrate(url: &str) {
     desk.put_org(org).await.unwrap();
     desk.record(opened("T9", "P1", "20:00:00")).await.unwrap();
     let nico = UserRecord {
-        id: UserId::from("u_nico"),
         email: "nico@vendor.example".into(),
         name: "Nico Engineer".into(),
-        role: UserRole::Engineer,
-        org: None,
-        federal_cleared: false,
-        password_hash: None,
-        created_at: 0,
-        time_zone: None,
-        deactivated_at: None,
+        ..staff("u_nico", UserRole::Engineer)
     };
     store.insert_user(&nico, None).await.unwrap();
     let ticket = TicketId::from("T9");
@@ -600,23 +593,12 @@ async fn keyed_writes_mark_their_key(url: &str) {
     use stringer_app::keyed::Written;
     use stringer_app::mail::{Door, MailState, Mailroom, NewInbound};
     use stringer_app::ports::{Accounts, OnCall};
-    use stringer_app::records::{ContactMethodRecord, KeyClaim, UserRecord};
+    use stringer_app::records::{ContactMethodRecord, KeyClaim};
     use stringer_core::ids::{UserId, UserRole};
 
     let store = SqlStore::connect(url).await.unwrap();
     let owner = UserId::from(KEY_OWNER);
-    let user = |id: &str| UserRecord {
-        id: UserId::from(id),
-        email: format!("{id}@vendor.example"),
-        name: id.into(),
-        role: UserRole::Engineer,
-        org: None,
-        federal_cleared: false,
-        password_hash: None,
-        created_at: 0,
-        time_zone: None,
-        deactivated_at: None,
-    };
+    let user = |id: &str| staff(id, UserRole::Engineer);
     let claimed = store.claim_idempotent(&owner, "k1", "hash", "clm_live", 1_000, 30, 86_400).await.unwrap();
     assert_eq!(claimed, KeyClaim::New { claim: "clm_live".into() });
 
@@ -687,21 +669,11 @@ async fn account_mail_holds_no_link(url: &str) {
     use stringer_app::outbox::{Room, Sendings};
     use stringer_app::ports::Accounts;
     use stringer_app::records::UserRecord;
-    use stringer_core::ids::{UserId, UserRole};
+    use stringer_core::ids::UserRole;
 
     let store = SqlStore::connect(url).await.unwrap();
-    let ann = UserRecord {
-        id: UserId::from("usr_ann"),
-        email: "ann@vendor.example".into(),
-        name: "Ann".into(),
-        role: UserRole::Engineer,
-        org: None,
-        federal_cleared: false,
-        password_hash: None,
-        created_at: 0,
-        time_zone: None,
-        deactivated_at: None,
-    };
+    let ann =
+        UserRecord { email: "ann@vendor.example".into(), name: "Ann".into(), ..staff("usr_ann", UserRole::Engineer) };
     store.insert_user(&ann, None).await.unwrap();
     let (link, expires) = ("pwl_01J0000000000000000000000A", 4_600);
     let carries = Carries::PasswordLink { link: link.into(), expires, purpose: Purpose::Reset };
@@ -1032,10 +1004,9 @@ async fn postgres_histories() {
 async fn roster_history(store: SqlStore) {
     use stringer_app::history::HistoryReads;
     use stringer_app::ports::Accounts;
-    use stringer_app::records::UserRecord;
     use stringer_app::{Desk, VirtualClock};
     use stringer_core::event::{Event, EventKind};
-    use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, UserId, UserRole};
+    use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier, UserRole};
     use stringer_core::ticket::OrgProfile;
     let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
     let contract = std::sync::Arc::new(stringer_core::contract::Contract::default_contract());
@@ -1043,18 +1014,7 @@ async fn roster_history(store: SqlStore) {
     let kite = OrgSlug::from("kite");
     let org = OrgProfile { slug: kite.clone(), tier: Tier::from("pro"), deployment: Deployment::Shared };
     desk.put_org(org).await.unwrap();
-    let engineer = |id: &str| UserRecord {
-        id: UserId::from(id),
-        email: format!("{id}@vendor.example"),
-        name: id.to_string(),
-        role: UserRole::PlatformEngineer,
-        org: None,
-        federal_cleared: false,
-        password_hash: None,
-        created_at: 0,
-        time_zone: None,
-        deactivated_at: None,
-    };
+    let engineer = |id: &str| staff(id, UserRole::PlatformEngineer);
     store.insert_user(&engineer("pat"), None).await.unwrap();
     let open = |id: &str, severity: &str, when: &str| {
         let kind =
@@ -1097,4 +1057,20 @@ async fn sqlite_roster_history() {
 async fn postgres_roster_history() {
     let Some(url) = postgres_url("roster_history") else { return };
     roster_history(SqlStore::connect(&url).await.unwrap()).await;
+}
+
+/// A staff account with no password: `id` is its name, and its address is at vendor.example.
+fn staff(id: &str, role: stringer_core::ids::UserRole) -> stringer_app::records::UserRecord {
+    stringer_app::records::UserRecord {
+        id: stringer_core::ids::UserId::from(id),
+        email: format!("{id}@vendor.example"),
+        name: id.into(),
+        role,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: 0,
+        time_zone: None,
+        deactivated_at: None,
+    }
 }

@@ -31,6 +31,22 @@ fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
+/// A staff account made at the start of 2026, with no password.
+fn staff(id: &str, role: UserRole) -> UserRecord {
+    UserRecord {
+        id: UserId::from(id),
+        email: format!("{id}@vendor.example"),
+        name: id.to_string(),
+        role,
+        org: None,
+        federal_cleared: false,
+        password_hash: None,
+        created_at: at("2026-01-01T00:00:00Z").as_second(),
+        time_zone: None,
+        deactivated_at: None,
+    }
+}
+
 /// A desk on a virtual clock over a real database, with two orgs: acme (Enterprise, TAM tina,
 /// named engineer nico) and bolt (Pro).
 struct History {
@@ -45,19 +61,7 @@ impl History {
             Db::Postgres(url) => SqlStore::connect(url).await.unwrap(),
         };
         for (id, role) in [("tina", UserRole::Tam), ("nico", UserRole::Engineer), ("vera", UserRole::VpEngineering)] {
-            let user = UserRecord {
-                id: UserId::from(id),
-                email: format!("{id}@vendor.example"),
-                name: id.to_string(),
-                role,
-                org: None,
-                federal_cleared: false,
-                password_hash: None,
-                created_at: at("2026-01-01T00:00:00Z").as_second(),
-                time_zone: None,
-                deactivated_at: None,
-            };
-            store.insert_user(&user, None).await.unwrap();
+            store.insert_user(&staff(id, role), None).await.unwrap();
         }
         for (slug, tier, tam) in [("acme", "enterprise", Some("tina")), ("bolt", "pro", None)] {
             let org = OrgRecord {
@@ -585,19 +589,7 @@ async fn a_generated_scenario_replays_as_recorded_on_postgres() {
 /// ticket and the TAM it would have paged instead.
 async fn pages_are_replayed_with_the_roster_of_their_time(db: Db) {
     let h = History::new(&db).await;
-    let tom = UserRecord {
-        id: UserId::from("tom"),
-        email: "tom@vendor.example".into(),
-        name: "tom".into(),
-        role: UserRole::Tam,
-        org: None,
-        federal_cleared: false,
-        password_hash: None,
-        created_at: at("2026-01-01T00:00:00Z").as_second(),
-        time_zone: None,
-        deactivated_at: None,
-    };
-    h.store.insert_user(&tom, None).await.unwrap();
+    h.store.insert_user(&staff("tom", UserRole::Tam), None).await.unwrap();
     h.open("r1", "acme", "P1", "2026-11-10T10:00:00Z").await;
     h.event("r1", "2026-11-10T10:40:00Z", EventKind::Resolved { by_customer: false }).await;
     h.to("2026-11-15T00:00:00Z").await;

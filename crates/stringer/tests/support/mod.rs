@@ -991,7 +991,10 @@ print(json.dumps(out))
 /// crash would leave it, and answers what the client printed, trimmed.
 pub fn sql(db: &Db, query: &str) -> String {
     let output = match db {
-        Db::Sqlite(dir) => Command::new("sqlite3").arg(dir.join("stringer.db")).arg(query).output(),
+        // Waits for a lock as the server's own connections do (a busy timeout), not failing at once.
+        Db::Sqlite(dir) => {
+            Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(dir.join("stringer.db")).arg(query).output()
+        }
         Db::Postgres(url) => {
             Command::new("psql").args([url.as_str(), "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query]).output()
         }
