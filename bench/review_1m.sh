@@ -9,14 +9,9 @@ orgs=${2:-20}
 cargo build --release --locked -q -p stringer
 bin=target/release/stringer
 data=$(mktemp -d /tmp/stringer-review.XXXXXX)
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$data"' EXIT
+trap 'rm -rf "$data"' EXIT
 # The demo desk makes the schema and a real ticket state to copy.
-"$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --demo > "$data/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 600); do grep -q "Open http" "$data/serve.log" && break; sleep 0.1; done
-grep -q "Open http" "$data/serve.log" || { cat "$data/serve.log"; exit 1; }
-kill "$server"; wait "$server" || true; server=""
+bench/review/demo_db.sh "$bin" "$data"
 start=$(date +%s)
 python3 bench/review/fill.py "$data/stringer.db" "$tickets" "$orgs"
 echo "filled $tickets tickets over $orgs orgs in $(( $(date +%s) - start )) s ($(du -h "$data/stringer.db" | cut -f1))"

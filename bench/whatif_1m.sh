@@ -14,20 +14,14 @@ cargo build --release --locked -q -p stringer
 bin=${STRINGER_BIN:-target/release/stringer}
 data=${KEEP:-$(mktemp -d /tmp/stringer-whatif.XXXXXX)}
 mkdir -p "$data"
-server=""
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$data"
 }
 trap cleanup EXIT
 if [ ! -e "$data/filled" ]; then
     rm -f "$data"/stringer.db*
     # The demo desk makes the schema, the staff and a real ticket state to copy.
-    "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" --demo > "$data/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 600); do grep -q "Open http" "$data/serve.log" && break; sleep 0.1; done
-    grep -q "Open http" "$data/serve.log" || { cat "$data/serve.log"; exit 1; }
-    kill "$server"; wait "$server" || true; server=""
+    bench/review/demo_db.sh "$bin" "$data"
     start=$(date +%s)
     python3 bench/review/fill.py "$data/stringer.db" "$tickets" "$orgs" --quarter 2026-Q3 --events
     touch "$data/filled"
