@@ -222,7 +222,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
         org: &OrgSlug,
         rosters: &mut HashMap<OrgSlug, Arc<Roster>>,
     ) -> Result<(), StoreError> {
-        if notices.iter().all(|n| n.body.roles().is_empty()) {
+        if !asks_for_people(notices) {
             return Ok(());
         }
         if !rosters.contains_key(org) {
@@ -291,8 +291,7 @@ impl<S: Store, C: Clock> Desk<S, C> {
                 fired.push(Fired { timer, notices: run.notices });
             }
             let notices: Vec<Notice> = fired.iter().flat_map(|f| f.notices.iter().cloned()).collect();
-            let routed = notices.iter().any(|n| !n.body.roles().is_empty());
-            let roster = rosters.get(&ticket.org).filter(|_| routed).cloned();
+            let roster = rosters.get(&ticket.org).filter(|_| asks_for_people(&notices)).cloned();
             changes.push(Change {
                 at: now,
                 ticket,
@@ -331,6 +330,12 @@ impl<S: Store, C: Clock> Desk<S, C> {
     pub async fn next_timer_at(&self) -> Result<Option<Timestamp>, AppError> {
         Ok(self.store.next_timer().await?.map(|t| t.at))
     }
+}
+
+/// Whether one of these notices asks for people (a page, an escalation step, an alert), so
+/// that routing them reads the org's roster and the change carries it.
+fn asks_for_people(notices: &[Notice]) -> bool {
+    notices.iter().any(|n| !n.body.roles().is_empty())
 }
 
 /// How paging ended with these events, if it was going on before them and is over after.

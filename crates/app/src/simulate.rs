@@ -78,7 +78,7 @@ fn shared() -> Deployment {
 pub struct Scenario {
     orgs: Vec<(OrgProfile, Option<String>, Vec<String>)>,
     staff: Vec<StaffMember>,
-    schedules: Vec<(Option<OrgSlug>, ScheduleSpec, Schedule)>,
+    schedules: Vec<(Option<OrgSlug>, Schedule)>,
     events: Vec<(usize, Event)>,
 }
 
@@ -146,7 +146,7 @@ impl Scenario {
                 }
                 let spec = ScheduleSpec { name: line.name, layers: line.layers, overrides: vec![] };
                 let schedule = Schedule::compile(&spec).map_err(|e| fail(format!("schedule line: {e}")))?;
-                schedules.push((line.org, spec, schedule));
+                schedules.push((line.org, schedule));
                 continue;
             }
             let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
@@ -213,7 +213,7 @@ impl Scenario {
         for member in self.staff {
             desk.store().add_staff(member);
         }
-        for (org, _, schedule) in self.schedules {
+        for (org, schedule) in self.schedules {
             desk.store().add_schedule(org, schedule);
         }
         let mut out = Vec::new();

@@ -440,6 +440,19 @@ enum Step {
     Quiet,
 }
 
+impl Step {
+    /// The last instant at which a timer due by then would have run before this step: a
+    /// change's events come before the timers of their own instant; a sweep runs the timers
+    /// due at its own. A quiet step's instant is not known.
+    fn last_timer_instant(&self) -> Option<Timestamp> {
+        match self {
+            Step::Change(events) => Some(events[0].at - jiff::SignedDuration::from_secs(1)),
+            Step::Sweep(now) => Some(*now),
+            Step::Quiet => None,
+        }
+    }
+}
+
 /// A ticket's history as it happened on the server, change by change: the changes people made
 /// and the sweeps that ran its timers, each a version of the ticket up to `version`, its
 /// current one; `None` when a row was written before the store kept versions (the steps
@@ -525,7 +538,7 @@ fn check_one(
                 match step {
                     Step::Change(events) => {
                         let at = events[0].at;
-                        if let Some((first, kind)) = due(&run, at - jiff::SignedDuration::from_secs(1)) {
+                        if let Some((first, kind)) = step.last_timer_instant().and_then(|by| due(&run, by)) {
                             found.overtaken += 1;
                             if found.first_overtaken.is_none() {
                                 let late = (at - first).get_seconds();
@@ -543,11 +556,7 @@ fn check_one(
                         run.sweep(setting, *now);
                     }
                     Step::Quiet => {
-                        let by = steps[i + 1..].iter().find_map(|s| match s {
-                            Step::Change(events) => Some(events[0].at - jiff::SignedDuration::from_secs(1)),
-                            Step::Sweep(now) => Some(*now),
-                            Step::Quiet => None,
-                        });
+                        let by = steps[i + 1..].iter().find_map(Step::last_timer_instant);
                         if let Some((first, _)) = due(&run, by.unwrap_or(request.as_of)) {
                             run.sweep(setting, first);
                         }

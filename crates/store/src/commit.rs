@@ -20,6 +20,7 @@ use stringer_app::mail::Inform;
 use stringer_app::{Change, StoreError};
 use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
 use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::routing::Roster;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
@@ -187,22 +188,22 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
 /// org's last one recorded (the roster history a replay routes with; migration 40), at the
 /// instant of the first change of the batch that used it.
 async fn record_rosters(tx: &mut sqlx::Transaction<'_, Any>, changes: &[&Change]) -> Result<(), sqlx::Error> {
+    let mut used: Vec<(i64, &Roster)> =
+        changes.iter().filter_map(|c| Some((c.at.as_second(), c.roster.as_deref()?))).collect();
+    used.sort_by_key(|(at, _)| *at);
     let mut seen: Vec<&OrgSlug> = Vec::new();
-    let mut used: Vec<&Change> = changes.iter().copied().filter(|c| c.roster.is_some()).collect();
-    used.sort_by_key(|c| c.at);
-    for change in used {
-        let Some(roster) = &change.roster else { continue };
+    for (at, roster) in used {
         if seen.contains(&&roster.org) {
             continue;
         }
         seen.push(&roster.org);
-        let text = serde_json::to_string(roster.as_ref()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let text = serde_json::to_string(roster).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
             "INSERT INTO roster_history (org, at, roster) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM \
              roster_history WHERE id = (SELECT MAX(id) FROM roster_history WHERE org = $1) AND roster = $3)",
         )
         .bind(roster.org.as_str())
-        .bind(change.at.as_second())
+        .bind(at)
         .bind(text)
         .execute(&mut **tx)
         .await?;

@@ -119,12 +119,13 @@ impl Scenario {
             };
             cast.accounts.insert_org(&org, Some(&recorder)).await.map_err(internal)?;
         }
-        for (n, (org, spec, _)) in self.schedules.iter().enumerate() {
+        for (n, (org, schedule)) in self.schedules.iter().enumerate() {
+            let spec = schedule.to_spec();
             let record = ScheduleRecord {
                 id: format!("sch_scenario_{}", n + 1),
                 name: spec.name.clone(),
                 org: org.clone(),
-                spec: spec.clone(),
+                spec,
                 ics_secret_hash: String::new(),
                 version: 1,
                 created_at: at,
