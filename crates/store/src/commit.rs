@@ -10,6 +10,7 @@
 
 use crate::backend_err;
 use crate::keyed::Mark;
+use crate::ledger::{self, NewLeaf, STORED_LEVEL, node_key};
 use sqlx::Row as _;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
@@ -22,6 +23,8 @@ use stringer_core::event::{NoticeBody, TimerKind, TimerOp};
 use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
+use stringer_ledger::encode::TimelineEntry;
+use stringer_ledger::tree::Frontier;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// The most changes committed in one transaction.
@@ -168,8 +171,7 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
         .collect();
     forget_receipts(&mut tx, &unapplied).await?;
     let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
-    let rows = FollowUps::of(&applied);
-    insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body", "version"], &rows.timeline).await?;
+    let rows = FollowUps::of(&applied).map_err(ledger::encode_err)?;
     insert_rows(&mut tx, "outbox", &["ticket_id", "at", "kind", "body", "created_at"], &rows.outbox).await?;
     insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
         .await?;
@@ -179,8 +181,70 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
     owe_reports(&mut tx, &rows.reports).await?;
     record_rosters(&mut tx, &applied).await?;
+    // Last: the ledger's lock, held until the commit (see `append_timeline`).
+    append_timeline(&mut tx, rows.timeline, &rows.leaves).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
+/// leaf, no leaf without its row). Locks `ledger_state` — the last lock any transaction
+/// takes, after its org, ticket and receipt rows, so lanes cannot deadlock — which serializes
+/// appends in commit order: the indices are `size .. size + n`, gapless and unique, and a
+/// transaction that rolls back takes its increment with it. Then inserts the leaves, the
+/// complete subtrees of level [`STORED_LEVEL`] and up that they complete, and the new frontier.
+async fn append_timeline(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    rows: Vec<Row>,
+    leaves: &[NewLeaf],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let count = rows.len() as i64;
+    let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await?;
+    let first = state.try_get::<i64, _>("size")? - count;
+    let mut frontier =
+        Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
+    let rows: Vec<Row> = rows.into_iter().zip(first..).map(|(row, leaf)| row.bigint(leaf)).collect();
+    let mut row_ids = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) VALUES {} RETURNING id, leaf",
+            placeholders(chunk)
+        );
+        for row in bind(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+            row_ids.insert(row.try_get::<i64, _>("leaf")?, row.try_get::<i64, _>("id")?);
+        }
+    }
+    let mut leaf_rows = Vec::with_capacity(leaves.len());
+    let mut node_rows = Vec::new();
+    for (leaf, index) in leaves.iter().zip(first..) {
+        let row_id = row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?;
+        for (node, hash) in frontier.push(leaf.hash).map_err(ledger::encode_err)? {
+            if node.level >= STORED_LEVEL {
+                node_rows.push(Row::new().bigint(node_key(node)).blob(hash.to_vec()));
+            }
+        }
+        leaf_rows.push(
+            Row::new()
+                .bigint(index)
+                .blob(leaf.hash.to_vec())
+                .blob(leaf.secret.to_vec())
+                .text(ledger::TIMELINE)
+                .bigint(row_id),
+        );
+    }
+    insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id"], &leaf_rows).await?;
+    insert_rows(tx, "ledger_nodes", &["id", "hash"], &node_rows).await?;
+    sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
+        .bind(frontier.to_bytes())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records the rosters the changes routed their notices with, each when it differs from its
@@ -359,10 +423,12 @@ async fn take_numbers(
 /// (the notices the dispatcher hands on, the settle job of a change that ended paging, and
 /// what the customer is to be told), what the ticket's thread is to be told, comments, full-text search
 /// rows (a new ticket's subject and description, each comment), and the net effect
-/// on each (ticket, timer kind) — the last operation wins.
+/// on each (ticket, timer kind) — the last operation wins. Each timeline row comes with its
+/// ledger leaf (same position in `leaves`), computed here, before the ledger is locked.
 #[derive(Default)]
 struct FollowUps {
     timeline: Vec<Row>,
+    leaves: Vec<NewLeaf>,
     outbox: Vec<Row>,
     comments: Vec<Row>,
     search: Vec<Row>,
@@ -373,7 +439,7 @@ struct FollowUps {
 }
 
 impl FollowUps {
-    fn of(applied: &[&Change]) -> FollowUps {
+    fn of(applied: &[&Change]) -> Result<FollowUps, stringer_ledger::encode::EncodeError> {
         let mut rows = FollowUps::default();
         let mut timer_ops: HashMap<(&str, String), Option<i64>> = HashMap::new();
         let mut timer_order = Vec::new();
@@ -383,8 +449,19 @@ impl FollowUps {
             let actor = c.extras.actor.as_ref().map(|a| a.to_string());
             // The version this change makes the ticket: it groups the change's rows.
             let version = c.expected_version.map_or(1, |v| v + 1);
+            let org = c.ticket.org.as_str();
             for event in &c.events {
-                let body = serde_json::to_value(event).expect("events serialize").to_string();
+                let value = serde_json::to_value(event).expect("events serialize");
+                rows.leaves.push(NewLeaf::timeline(&TimelineEntry {
+                    org,
+                    ticket: id,
+                    version: Some(version as i64),
+                    at: event.at.as_second(),
+                    kind: event.name(),
+                    actor: actor.as_deref(),
+                    body: &value,
+                })?);
+                let body = value.to_string();
                 rows.timeline.push(
                     Row::new()
                         .text(id)
@@ -409,6 +486,15 @@ impl FollowUps {
                     );
                 }
                 let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
+                rows.leaves.push(NewLeaf::timeline(&TimelineEntry {
+                    org,
+                    ticket: id,
+                    version: Some(version as i64),
+                    at: when,
+                    kind,
+                    actor: None,
+                    body: &serde_json::to_value(n).expect("notices serialize"),
+                })?);
                 rows.timeline.push(
                     Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()).bigint(version as i64),
                 );
@@ -470,7 +556,7 @@ impl FollowUps {
                 None => rows.timer_cancels.push(Row::new().text(key.0).text(key.1)),
             }
         }
-        rows
+        Ok(rows)
     }
 }
 
@@ -540,6 +626,7 @@ enum Value {
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+    Blob(Vec<u8>),
 }
 
 /// One row of a multi-row statement: its values in column order, each with the SQL type it
@@ -577,6 +664,12 @@ impl Row {
         self.0.push((Value::OptInt(i), Some("BIGINT")));
         self
     }
+
+    /// Bytes (a hash, a secret), inserted into a BLOB or BYTEA column.
+    fn blob(mut self, b: Vec<u8>) -> Row {
+        self.0.push((Value::Blob(b), None));
+        self
+    }
 }
 
 fn bind<'q>(
@@ -590,6 +683,7 @@ fn bind<'q>(
                 Value::OptText(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
                 Value::OptInt(i) => q.bind(i),
+                Value::Blob(b) => q.bind(b),
             };
         }
     }
