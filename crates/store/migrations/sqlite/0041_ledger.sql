@@ -5,6 +5,7 @@
 --   first, 32 bytes each) and 32 random bytes naming this log.
 -- * ledger_leaves: each leaf's hash, its secret (the field salts derive from it) and what it
 --   stands for: the source ('timeline') and that row's id.
+--   (Not indexed: appends stay cheap; the row points back through timeline.leaf.)
 -- * ledger_nodes: the complete subtrees of level 4 and up (16 leaves and more), keyed
 --   level << 56 | index, so that a proof reads O(log n) rows; lower levels are recomputed
 --   from one block of 16 leaves.
@@ -24,7 +25,6 @@ CREATE TABLE ledger_leaves (
     source TEXT NOT NULL,
     source_id BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX ledger_leaves_source ON ledger_leaves (source, source_id);
 CREATE TABLE ledger_nodes (
     id INTEGER PRIMARY KEY,
     hash BLOB NOT NULL
