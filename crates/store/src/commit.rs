@@ -10,6 +10,7 @@
 
 use crate::backend_err;
 use crate::keyed::Mark;
+use crate::ledger::{self, NewLeaf, STORED_LEVEL, node_key};
 use sqlx::Row as _;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
@@ -23,6 +24,8 @@ use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::routing::Roster;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
+use stringer_ledger::encode::{EncodeError, TimelineEntry};
+use stringer_ledger::tree::Frontier;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 /// The most changes committed in one transaction.
@@ -30,9 +33,11 @@ const MAX_BATCH: usize = 256;
 /// The most rows in one multi-row statement (keeps binds far below both backends' limits).
 const ROWS_PER_STATEMENT: usize = 100;
 
-/// A change waiting for its transaction, with where to send the outcome.
+/// A change waiting for its transaction, with its timeline rows and their leaves (computed
+/// when it was queued) and where to send the outcome.
 struct Pending {
     change: Change,
+    timeline: Vec<Entry>,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -57,7 +62,12 @@ impl Committer {
         let mut waiting = Vec::with_capacity(changes.len());
         for change in changes {
             let (done, outcome) = oneshot::channel();
-            let sent = self.queue.send(Pending { change, done }).is_ok();
+            // The leaves are hashed here, on the caller's task, beside other callers: not in
+            // the committer's transaction, which on SQLite is the one writer.
+            let sent = match timeline_of(&change) {
+                Ok(timeline) => self.queue.send(Pending { change, timeline, done }).is_ok(),
+                Err(e) => done.send(Err(StoreError::Backend(format!("not a ledger entry: {e}")))).is_ok(),
+            };
             waiting.push((sent, outcome));
         }
         let mut out = Vec::with_capacity(waiting.len());
@@ -101,16 +111,16 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usi
 async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>) -> bool {
     // Row locks are taken in ticket order, so concurrent lanes cannot deadlock.
     batch.sort_by(|a, b| a.change.ticket.id.cmp(&b.change.ticket.id));
-    let changes: Vec<&Change> = batch.iter().map(|p| &p.change).collect();
-    let outcomes = match write(pool, &changes).await {
+    let pending: Vec<&Pending> = batch.iter().collect();
+    let outcomes = match write(pool, &pending).await {
         Ok(outcomes) => outcomes,
         Err(e) if batch.len() == 1 => vec![Err(single_error(e, &batch[0].change.ticket.id))],
         Err(_) => {
             let mut outcomes = Vec::with_capacity(batch.len());
-            for change in &changes {
-                outcomes.push(match write(pool, &[change]).await {
+            for one in &pending {
+                outcomes.push(match write(pool, &[one]).await {
                     Ok(mut one) => one.pop().unwrap_or(Ok(())),
-                    Err(e) => Err(single_error(e, &change.ticket.id)),
+                    Err(e) => Err(single_error(e, &one.change.ticket.id)),
                 });
             }
             outcomes
@@ -136,9 +146,11 @@ fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {
     }
 }
 
-/// One transaction for `changes`: per change `Ok` or `Conflict`; `Err` when the transaction
+/// One transaction for the changes: per change `Ok` or `Conflict`; `Err` when the transaction
 /// failed and nothing was written.
-async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+async fn write(pool: &AnyPool, pending: &[&Pending]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+    let changes: Vec<&Change> = pending.iter().map(|p| &p.change).collect();
+    let changes = changes.as_slice();
     let mut tx = pool.begin().await?;
     let held = hold_keys(&mut tx, changes).await?;
     let fresh = hold_receipts(&mut tx, changes).await?;
@@ -169,8 +181,9 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
         .collect();
     forget_receipts(&mut tx, &unapplied).await?;
     let applied: Vec<&Change> = changes.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(c, _)| *c).collect();
+    let timeline: Vec<&Entry> =
+        pending.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).flat_map(|(p, _)| &p.timeline).collect();
     let rows = FollowUps::of(&applied);
-    insert_rows(&mut tx, "timeline", &["ticket_id", "at", "kind", "actor", "body", "version"], &rows.timeline).await?;
     insert_rows(&mut tx, "outbox", &["ticket_id", "at", "kind", "body", "created_at"], &rows.outbox).await?;
     insert_rows(&mut tx, "comments", &["id", "ticket_id", "author", "public", "body", "created_at"], &rows.comments)
         .await?;
@@ -180,8 +193,66 @@ async fn write(pool: &AnyPool, changes: &[&Change]) -> Result<Vec<Result<(), Sto
     cancel_timers(&mut tx, &rows.timer_cancels).await?;
     owe_reports(&mut tx, &rows.reports).await?;
     record_rosters(&mut tx, &applied).await?;
+    // Last: the ledger's lock, held until the commit (see `append_timeline`).
+    append_timeline(&mut tx, &timeline).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
+/// leaf, no leaf without its row). Locks `ledger_state` — the last lock any transaction
+/// takes, after its org, ticket and receipt rows, so lanes cannot deadlock — which serializes
+/// appends in commit order: the indices are `size .. size + n`, gapless and unique, and a
+/// transaction that rolls back takes its increment with it. Then inserts the leaves, the
+/// complete subtrees of level [`STORED_LEVEL`] and up that they complete, and the new frontier.
+async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let count = entries.len() as i64;
+    let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await?;
+    let first = state.try_get::<i64, _>("size")? - count;
+    let mut frontier =
+        Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
+    let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
+    let mut row_ids = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) VALUES {} RETURNING id, leaf",
+            placeholders(chunk)
+        );
+        for row in bind(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+            row_ids.insert(row.try_get::<i64, _>("leaf")?, row.try_get::<i64, _>("id")?);
+        }
+    }
+    let mut leaf_rows = Vec::with_capacity(entries.len());
+    let mut node_rows = Vec::new();
+    for (leaf, index) in entries.iter().map(|e| &e.leaf).zip(first..) {
+        let row_id = row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?;
+        for (node, hash) in frontier.push(leaf.hash).map_err(ledger::encode_err)? {
+            if node.level >= STORED_LEVEL {
+                node_rows.push(Row::new().bigint(node_key(node)).blob(hash.to_vec()));
+            }
+        }
+        leaf_rows.push(
+            Row::new()
+                .bigint(index)
+                .blob(leaf.hash.to_vec())
+                .blob(leaf.secret.to_vec())
+                .text(ledger::TIMELINE)
+                .bigint(row_id),
+        );
+    }
+    insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id"], &leaf_rows).await?;
+    insert_rows(tx, "ledger_nodes", &["id", "hash"], &node_rows).await?;
+    sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
+        .bind(frontier.to_bytes())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records the rosters the changes routed their notices with, each when it differs from its
@@ -356,14 +427,14 @@ async fn take_numbers(
     Ok(numbers)
 }
 
-/// What the applied changes bring along, in their order: timeline entries, outbox records
+/// What the applied changes bring along, in their order: outbox records
 /// (the notices the dispatcher hands on, the settle job of a change that ended paging, and
 /// what the customer is to be told), what the ticket's thread is to be told, comments, full-text search
 /// rows (a new ticket's subject and description, each comment), and the net effect
-/// on each (ticket, timer kind) — the last operation wins.
+/// on each (ticket, timer kind) — the last operation wins. (Timeline rows are computed when a
+/// change is queued: [`timeline_of`].)
 #[derive(Default)]
 struct FollowUps {
-    timeline: Vec<Row>,
     outbox: Vec<Row>,
     comments: Vec<Row>,
     search: Vec<Row>,
@@ -384,18 +455,6 @@ impl FollowUps {
             let actor = c.extras.actor.as_ref().map(|a| a.to_string());
             // The version this change makes the ticket: it groups the change's rows.
             let version = c.expected_version.map_or(1, |v| v + 1);
-            for event in &c.events {
-                let body = serde_json::to_value(event).expect("events serialize").to_string();
-                rows.timeline.push(
-                    Row::new()
-                        .text(id)
-                        .int(event.at.as_second())
-                        .text(event.name())
-                        .opt_text(actor.clone())
-                        .text(body)
-                        .bigint(version as i64),
-                );
-            }
             for n in &c.notices {
                 if let NoticeBody::ReportDue { due } = n.body {
                     let security = i64::from(c.ticket.security);
@@ -409,14 +468,11 @@ impl FollowUps {
                             .int(at),
                     );
                 }
-                let (when, kind, body) = (n.at.as_second(), n.body.kind(), json(n));
-                rows.timeline.push(
-                    Row::new().text(id).int(when).text(kind).opt_text(None).text(body.clone()).bigint(version as i64),
-                );
+                let (when, kind) = (n.at.as_second(), n.body.kind());
                 // Only what the dispatcher hands on is owed: a row nothing settles would stay
                 // pending forever (and be walked by every poll).
                 if dispatched(&n.body) {
-                    rows.outbox.push(Row::new().text(id).int(when).text(kind).text(body).int(at));
+                    rows.outbox.push(Row::new().text(id).int(when).text(kind).text(json(n)).int(at));
                 }
             }
             if let Some(ended) = &c.paging_ended {
@@ -473,6 +529,41 @@ impl FollowUps {
         }
         rows
     }
+}
+
+/// A timeline row a change writes (its leaf index is appended under the ledger's lock) and
+/// its leaf.
+struct Entry {
+    row: Row,
+    leaf: NewLeaf,
+}
+
+/// The timeline rows of a change, in order — its events, then its notices — each with its
+/// leaf (docs/ledger.md §1: the fields the timeline shows, and the version the change makes
+/// the ticket). Refused for a value the ledger cannot encode (a float).
+fn timeline_of(c: &Change) -> Result<Vec<Entry>, EncodeError> {
+    let (org, ticket) = (c.ticket.org.as_str(), c.ticket.id.as_str());
+    let actor = c.extras.actor.as_ref().map(|a| a.to_string());
+    let version = c.expected_version.map_or(1, |v| v + 1) as i64;
+    // An event's row holds its JSON value; a notice's keeps the text the outbox gets too.
+    let events = c.events.iter().map(|e| {
+        let body = serde_json::to_value(e).expect("events serialize");
+        (e.at.as_second(), e.name(), actor.clone(), body.to_string(), body)
+    });
+    let notices = c
+        .notices
+        .iter()
+        .map(|n| (n.at.as_second(), n.body.kind(), None, json(n), serde_json::to_value(n).expect("notices serialize")));
+    events
+        .chain(notices)
+        .map(|(at, kind, actor, text, body)| {
+            let entry =
+                TimelineEntry { org, ticket, version: Some(version), at, kind, actor: actor.as_deref(), body: &body };
+            let leaf = NewLeaf::timeline(&entry)?;
+            let row = Row::new().text(ticket).int(at).text(kind).opt_text(actor).text(text).bigint(version);
+            Ok(Entry { row, leaf })
+        })
+        .collect()
 }
 
 /// The outbox kind of a settle job (see `stringer_app::settle`).
@@ -541,6 +632,7 @@ enum Value {
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+    Blob(Vec<u8>),
 }
 
 /// One row of a multi-row statement: its values in column order, each with the SQL type it
@@ -578,6 +670,12 @@ impl Row {
         self.0.push((Value::OptInt(i), Some("BIGINT")));
         self
     }
+
+    /// Bytes (a hash, a secret), inserted into a BLOB or BYTEA column.
+    fn blob(mut self, b: Vec<u8>) -> Row {
+        self.0.push((Value::Blob(b), None));
+        self
+    }
 }
 
 fn bind<'q>(
@@ -591,6 +689,7 @@ fn bind<'q>(
                 Value::OptText(s) => q.bind(s),
                 Value::Int(i) => q.bind(i),
                 Value::OptInt(i) => q.bind(i),
+                Value::Blob(b) => q.bind(b),
             };
         }
     }

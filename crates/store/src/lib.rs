@@ -21,6 +21,7 @@ mod fit;
 mod history;
 mod inquiries;
 mod keyed;
+mod ledger;
 mod letters;
 mod mail;
 mod migrate;
@@ -43,6 +44,7 @@ use stringer_app::StoreError;
 use stringer_app::keyed::CurrentKey;
 
 pub use bells::Bells;
+pub use ledger::StoredLeaf;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

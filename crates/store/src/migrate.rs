@@ -156,6 +156,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0040_roster_history.sql"),
         include_str!("../migrations/postgres/0040_roster_history.sql"),
     ),
+    (41, include_str!("../migrations/sqlite/0041_ledger.sql"), include_str!("../migrations/postgres/0041_ledger.sql")),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

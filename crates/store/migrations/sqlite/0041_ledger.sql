@@ -1,0 +1,33 @@
+-- The ledger (issue 28, docs/ledger.md): one append-only Merkle tree (RFC 9162) of every
+-- timeline row, appended in the transaction that writes the row (crates/store/src/commit.rs).
+-- * ledger_state: one row, the lock that orders appends (taken last in a transaction): the
+--   number of leaves, the frontier (the roots of the complete subtrees of that size, largest
+--   first, 32 bytes each) and 32 random bytes naming this log.
+-- * ledger_leaves: each leaf's hash, its secret (the field salts derive from it) and what it
+--   stands for: the source ('timeline') and that row's id.
+--   (Not indexed: appends stay cheap; the row points back through timeline.leaf.)
+-- * ledger_nodes: the complete subtrees of level 4 and up (16 leaves and more), keyed
+--   level << 56 | index, so that a proof reads O(log n) rows; lower levels are recomputed
+--   from one block of 16 leaves.
+-- * timeline.leaf: the leaf of each row. Rows written before this migration have none (a
+--   later backfill appends them).
+CREATE TABLE ledger_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    size BIGINT NOT NULL,
+    frontier BLOB NOT NULL,
+    log_id BLOB NOT NULL
+);
+INSERT INTO ledger_state (id, size, frontier, log_id) VALUES (1, 0, x'', randomblob(32));
+CREATE TABLE ledger_leaves (
+    idx INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL,
+    secret BLOB NOT NULL,
+    source TEXT NOT NULL,
+    source_id BIGINT NOT NULL
+);
+CREATE TABLE ledger_nodes (
+    id INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+);
+ALTER TABLE timeline ADD COLUMN leaf BIGINT;
+CREATE UNIQUE INDEX timeline_leaf ON timeline (leaf);

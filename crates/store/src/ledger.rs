@@ -1,0 +1,152 @@
+//! The ledger's storage (issue 28, docs/ledger.md; migration 41): every timeline row is a leaf
+//! of one append-only RFC 9162 tree, appended by the committer in the row's own transaction
+//! (`commit.rs`). This module holds what an append computes before it takes the ledger's lock
+//! (the leaf of a row, under a fresh secret), how a subtree is keyed, and the reads that proofs
+//! are assembled from.
+//!
+//! Stored: one `ledger_state` row (size, frontier, log id), one `ledger_leaves` row per leaf
+//! (hash, secret, source and its row id), and `ledger_nodes`, the complete subtrees of level
+//! [`STORED_LEVEL`] and up. The levels below are recomputed from one block of leaves, so any
+//! proof reads one block and O(log n) nodes.
+
+use crate::SqlStore;
+use crate::rows::RowExt;
+use std::collections::HashMap;
+use stringer_app::StoreError;
+use stringer_ledger::Hash;
+use stringer_ledger::encode::{EncodeError, Secret, TimelineEntry};
+use stringer_ledger::tree::{Frontier, Node, node_hash};
+
+/// The lowest level of the complete subtrees kept in `ledger_nodes` (16 leaves); the levels
+/// below are recomputed from a block of `2^STORED_LEVEL` leaves.
+pub(crate) const STORED_LEVEL: u8 = 4;
+
+/// The `source` of a leaf that stands for a timeline row.
+pub(crate) const TIMELINE: &str = "timeline";
+
+/// A leaf computed before the append: its hash and the secret its field salts derive from.
+pub(crate) struct NewLeaf {
+    pub(crate) hash: Hash,
+    pub(crate) secret: Secret,
+}
+
+impl NewLeaf {
+    /// The leaf of a timeline entry under a fresh random secret; refused (as the whole
+    /// append) for a value the ledger cannot encode, e.g. a float.
+    pub(crate) fn timeline(entry: &TimelineEntry<'_>) -> Result<NewLeaf, EncodeError> {
+        let secret: Secret = rand::random();
+        Ok(NewLeaf { hash: entry.leaf(&secret)?.hash(), secret })
+    }
+}
+
+/// A stored subtree's key: `level << 56 | index`.
+pub(crate) fn node_key(node: Node) -> i64 {
+    ((u64::from(node.level) << 56) | node.index) as i64
+}
+
+/// A stored leaf, as the future proof reads and the audit use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLeaf {
+    /// Its 0-based index in the tree.
+    pub index: u64,
+    /// Its leaf hash, `SHA-256(0x00 || leaf_data)`.
+    pub hash: Hash,
+    /// The secret its field salts derive from (never published; salts are disclosed).
+    pub secret: Secret,
+    /// What it stands for: `timeline`.
+    pub source: String,
+    /// The id of the source row (`timeline.id`).
+    pub source_id: i64,
+}
+
+fn hash_of(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    bytes.try_into().map_err(|b: Vec<u8>| StoreError::Backend(format!("a stored hash of {} bytes", b.len())))
+}
+
+impl SqlStore {
+    /// The ledger's size and its root, `MTH` of every leaf appended (from the stored frontier).
+    pub async fn ledger_head(&self) -> Result<(u64, Hash), StoreError> {
+        let (size, frontier) = self
+            .row(sqlx::query("SELECT size, frontier FROM ledger_state WHERE id = 1"), |r| {
+                Ok((r.col::<i64>("size")?, r.col::<Vec<u8>>("frontier")?))
+            })
+            .await?
+            .ok_or_else(|| StoreError::Backend("the ledger has no state row".into()))?;
+        let frontier = Frontier::from_bytes(size as u64, &frontier).map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok((frontier.size(), frontier.root()))
+    }
+
+    /// Up to `limit` stored leaves from index `from` on, in index order.
+    pub async fn ledger_leaves(&self, from: u64, limit: u64) -> Result<Vec<StoredLeaf>, StoreError> {
+        let query = sqlx::query(
+            "SELECT idx, hash, secret, source, source_id FROM ledger_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(from as i64)
+        .bind(limit as i64);
+        self.rows(query, |r| {
+            let secret = hash_of(r.col("secret")?)?;
+            Ok(StoredLeaf {
+                index: r.col::<i64>("idx")? as u64,
+                hash: hash_of(r.col("hash")?)?,
+                secret,
+                source: r.col("source")?,
+                source_id: r.col("source_id")?,
+            })
+        })
+        .await
+    }
+
+    /// The hashes of complete subtrees, as a proof plan (`tree::plan_inclusion`,
+    /// `tree::plan_consistency`) lists them: those of level [`STORED_LEVEL`] and up read from
+    /// `ledger_nodes`, the lower ones recomputed from their block of leaves. A subtree not (yet)
+    /// complete in the store is left out.
+    pub async fn ledger_nodes(&self, nodes: &[Node]) -> Result<HashMap<Node, Hash>, StoreError> {
+        let mut found = HashMap::new();
+        for node in nodes {
+            if node.level >= STORED_LEVEL {
+                let stored = self
+                    .row(sqlx::query("SELECT hash FROM ledger_nodes WHERE id = $1").bind(node_key(*node)), |r| {
+                        hash_of(r.col("hash")?)
+                    })
+                    .await?;
+                found.extend(stored.map(|hash| (*node, hash)));
+                continue;
+            }
+            let Some(first) = node.first_leaf() else { continue };
+            let width = 1u64 << node.level;
+            let mut level: Vec<Hash> = self.ledger_leaves(first, width).await?.into_iter().map(|l| l.hash).collect();
+            if level.len() as u64 != width {
+                continue;
+            }
+            while level.len() > 1 {
+                level = level.chunks_exact(2).map(|pair| node_hash(&pair[0], &pair[1])).collect();
+            }
+            found.insert(*node, level[0]);
+        }
+        Ok(found)
+    }
+
+    /// The 32 random bytes naming this log (in every signed head).
+    pub async fn ledger_log_id(&self) -> Result<Hash, StoreError> {
+        self.row(sqlx::query("SELECT log_id FROM ledger_state WHERE id = 1"), |r| hash_of(r.col("log_id")?))
+            .await?
+            .ok_or_else(|| StoreError::Backend("the ledger has no state row".into()))
+    }
+}
+
+/// Maps a ledger error met inside a transaction onto the transaction's error type.
+pub(crate) fn encode_err(e: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_keys_keep_levels_apart() {
+        assert_eq!(node_key(Node { level: 4, index: 0 }), 4 << 56);
+        assert_eq!(node_key(Node { level: 4, index: 7 }), (4 << 56) | 7);
+        assert_ne!(node_key(Node { level: 5, index: 0 }), node_key(Node { level: 4, index: 1 << 52 }));
+    }
+}
