@@ -5,7 +5,10 @@
 --   first, 32 bytes each) and 32 random bytes naming this log.
 -- * ledger_leaves: each leaf's hash, its secret (the field salts derive from it) and what it
 --   stands for: the source ('timeline') and that row's id.
---   (Not indexed: appends stay cheap; the row points back through timeline.leaf.)
+--   Neither this table's source_id nor timeline.leaf is indexed, so an append costs no
+--   B-tree insert beyond the rows themselves: a proof reaches a ticket's leaves through its
+--   timeline rows (indexed by ticket), the audit reaches a leaf's row through source_id (the
+--   row's key), and that the pointers agree and are unique is one of the audit's checks.
 -- * ledger_nodes: the complete subtrees of level 4 and up (16 leaves and more), keyed
 --   level << 56 | index, so that a proof reads O(log n) rows; lower levels are recomputed
 --   from one block of 16 leaves.
@@ -30,4 +33,3 @@ CREATE TABLE ledger_nodes (
     hash BYTEA NOT NULL
 );
 ALTER TABLE timeline ADD COLUMN leaf BIGINT;
-CREATE UNIQUE INDEX timeline_leaf ON timeline (leaf);
