@@ -201,7 +201,7 @@ pub struct ServeArgs {
     #[arg(long, env = "STRINGER_STALL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_seconds: u64,
     #[command(flatten)]
-    db: DatabaseArgs,
+    ledger: super::ledger_heads_cmd::KeyArgs,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -248,10 +248,10 @@ async fn bind(addr: &str, what: &str) -> Result<tokio::net::TcpListener> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let config = args.db.source.config()?;
-    let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
+    let config = args.ledger.db.source.config()?;
+    let contract = Arc::new(crate::config::load_contract(args.ledger.db.source.contract.as_deref(), &config)?);
     // A write made by a keyed request records the key's outcome with it.
-    let store = args.db.open(&config).await?.keyed_by(stringer_web::current_key);
+    let store = args.ledger.db.open(&config).await?.keyed_by(stringer_web::current_key);
     let misfits = super::contract_cmd::misfits(&contract, &store).await?;
     if !misfits.is_empty() {
         anyhow::bail!(
@@ -260,6 +260,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             super::contract_cmd::list(&misfits)
         );
     }
+    // The ledger's key: refused unless it is the log's (the first start records it).
+    let ledger_key = crate::ledger_key::load_or_create(&args.ledger.path(&config))?;
+    let notary = stringer_app::ledger::Notary::open(Arc::new(store.clone()), ledger_key, Arc::new(SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notary = Arc::new(notary);
     // What a what-if replay takes as the contract these tickets ran under.
     let record = ContractRecord::of(&contract, SystemClock.now().as_second(), env!("CARGO_PKG_VERSION"));
     store.record_contract(&record).await.context("cannot record the contract in force")?;
@@ -444,8 +450,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let stringer_store::Bells { outbox, mail, signals, chat: chat_bell } = store.bells();
     let bells = stringer_engine::Bells { outbox, mail, signals, chat: chat_bell };
-    let intakes =
-        stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters, account_mail, bells };
+    state.notary = Some(notary.clone());
+    let intakes = stringer_engine::Intakes {
+        mail: mail_setup.desk,
+        alerts,
+        chat,
+        status,
+        reports,
+        letters,
+        account_mail,
+        notary,
+        bells,
+    };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
     state.liveness = Some(Arc::new(engine.supervisor()));
 
