@@ -111,9 +111,13 @@ impl LedgerBook for SqlStore {
         self.row(sqlx::query(&format!("{HEAD} ORDER BY h.tree_size DESC LIMIT 1")), head_from).await
     }
 
-    async fn heads_after(&self, after: u64, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
+    async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
         let sql = format!("{HEAD} WHERE h.tree_size > $1 ORDER BY h.tree_size LIMIT $2");
-        self.rows(sqlx::query(&sql).bind(after.min(i64::MAX as u64) as i64).bind(limit as i64), head_from).await
+        self.rows(
+            sqlx::query(&sql).bind(after.map_or(-1, |a| a.min(i64::MAX as u64) as i64)).bind(limit as i64),
+            head_from,
+        )
+        .await
     }
 
     async fn record_head(&self, head: &SignedHead) -> Result<(), StoreError> {

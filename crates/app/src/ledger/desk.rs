@@ -170,9 +170,15 @@ impl LedgerDesk {
         Ok(ConsistencyProof { from, to, proof })
     }
 
-    /// Signed heads of sizes above `after`, smallest first, at most `limit` (1 to
-    /// [`MAX_HEADS`]); `who` is `None` for an anonymous reader of the published heads.
-    pub async fn heads(&self, who: Option<&Principal>, after: u64, limit: u64) -> Result<Vec<SignedHead>, LedgerError> {
+    /// Signed heads of sizes above `after` (from the first when `None`), smallest first, at
+    /// most `limit` (1 to [`MAX_HEADS`]); `who` is `None` for an anonymous reader of the
+    /// published heads.
+    pub async fn heads(
+        &self,
+        who: Option<&Principal>,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<SignedHead>, LedgerError> {
         self.may_read(who)?;
         if !(1..=MAX_HEADS).contains(&limit) {
             return Err(LedgerError::BadRange(format!("limit: 1 to {MAX_HEADS}")));

@@ -86,8 +86,9 @@ pub trait LedgerBook: Send + Sync {
     /// The signed head of the largest tree size.
     async fn latest_head(&self) -> Result<Option<SignedHead>, StoreError>;
 
-    /// Up to `limit` signed heads of tree sizes above `after`, smallest first.
-    async fn heads_after(&self, after: u64, limit: u64) -> Result<Vec<SignedHead>, StoreError>;
+    /// Up to `limit` signed heads of tree sizes above `after` (all when `None`), smallest
+    /// first.
+    async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError>;
 
     /// Stores a signed head; a head of that tree size already stored is kept (two
     /// instances signing the same size at once store one).

@@ -141,7 +141,7 @@ pub async fn list_heads(
     Extension(caller): Extension<Caller>,
     Params(q): Params<HeadsQuery>,
 ) -> Result<axum::Json<Items<HeadView>>, ApiError> {
-    let heads = state.ledger().heads(Some(caller.principal()), q.after.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+    let heads = state.ledger().heads(Some(caller.principal()), q.after, q.limit.unwrap_or(100)).await?;
     Ok(axum::Json(Items { items: heads.into_iter().map(HeadView).collect() }))
 }
 
@@ -172,6 +172,6 @@ pub async fn well_known_heads(
     State(state): State<AppState>,
     Params(q): Params<HeadsQuery>,
 ) -> Result<axum::Json<Items<HeadView>>, ApiError> {
-    let heads = state.ledger().heads(None, q.after.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+    let heads = state.ledger().heads(None, q.after, q.limit.unwrap_or(100)).await?;
     Ok(axum::Json(Items { items: heads.into_iter().map(HeadView).collect() }))
 }

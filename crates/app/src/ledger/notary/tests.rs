@@ -46,8 +46,15 @@ impl LedgerBook for Book {
     async fn latest_head(&self) -> Result<Option<SignedHead>, StoreError> {
         Ok(self.heads.lock().unwrap().values().last().copied())
     }
-    async fn heads_after(&self, after: u64, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
-        Ok(self.heads.lock().unwrap().range(after + 1..).take(limit as usize).map(|(_, h)| *h).collect())
+    async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
+        Ok(self
+            .heads
+            .lock()
+            .unwrap()
+            .range(after.map_or(0, |a| a + 1)..)
+            .take(limit as usize)
+            .map(|(_, h)| *h)
+            .collect())
     }
     async fn record_head(&self, head: &SignedHead) -> Result<(), StoreError> {
         self.heads.lock().unwrap().entry(head.head.tree_size).or_insert(*head);
