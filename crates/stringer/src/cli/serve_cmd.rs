@@ -200,8 +200,12 @@ pub struct ServeArgs {
     /// progress beyond two of its own periods before /readyz answers unready naming it.
     #[arg(long, env = "STRINGER_STALL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_seconds: u64,
+    /// The ledger's Ed25519 signing key file, created with mode 0600 if missing; never in the
+    /// database [default: the config file's ledger_key, else ledger.key in --data-dir].
+    #[arg(long, env = "STRINGER_LEDGER_KEY", value_name = "FILE")]
+    ledger_key: Option<PathBuf>,
     #[command(flatten)]
-    ledger: super::ledger_heads_cmd::KeyArgs,
+    db: DatabaseArgs,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -248,10 +252,10 @@ async fn bind(addr: &str, what: &str) -> Result<tokio::net::TcpListener> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let config = args.ledger.db.source.config()?;
-    let contract = Arc::new(crate::config::load_contract(args.ledger.db.source.contract.as_deref(), &config)?);
+    let config = args.db.source.config()?;
+    let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
     // A write made by a keyed request records the key's outcome with it.
-    let store = args.ledger.db.open(&config).await?.keyed_by(stringer_web::current_key);
+    let store = args.db.open(&config).await?.keyed_by(stringer_web::current_key);
     let misfits = super::contract_cmd::misfits(&contract, &store).await?;
     if !misfits.is_empty() {
         anyhow::bail!(
@@ -261,7 +265,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         );
     }
     // The ledger's key: refused unless it is the log's (the first start records it).
-    let ledger_key = crate::ledger_key::load_or_create(&args.ledger.path(&config))?;
+    let key_file = crate::ledger_key::path(args.ledger_key.as_deref(), args.db.data_dir.as_deref(), &config);
+    let ledger_key = crate::ledger_key::load_or_create(&key_file)?;
     let notary = stringer_app::ledger::Notary::open(Arc::new(store.clone()), ledger_key, Arc::new(SystemClock))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
