@@ -194,6 +194,9 @@ pub enum Object<'a> {
     Account(&'a str),
     /// A status page: a tenant's (of this org) or the public platform page (`None`).
     StatusPage(Option<OrgRef<'a>>),
+    /// The installation's ledger (docs/ledger.md): its signed heads and consistency proofs,
+    /// which name no org.
+    Ledger,
     /// A ticket's post-incident report: its org, and whether it is published.
     Report {
         /// The ticket's org.
@@ -331,6 +334,16 @@ pub enum Action {
     /// admins and support leads, who decide what the desk promises; the replay covers only
     /// the orgs the actor sees.
     RunWhatIf,
+    /// Download a ticket's ledger bundle: its timeline entries as the reader may see them,
+    /// with inclusion proofs under a signed head (decided as [`Action::ReadTicket`]; what
+    /// the bundle discloses is what the timeline shows the reader).
+    ProveTicket,
+    /// Read the ledger's signed heads and consistency proofs (every signed-in role: they
+    /// name no org and disclose no entry). Anyone reads the published key and heads (see
+    /// [`view_ledger`]).
+    ReadLedger,
+    /// Sign a tree head now rather than at the notary's next round (admins).
+    SignLedgerHead,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -345,7 +358,7 @@ impl Action {
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
             | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
-            | ReadReport | ReadReview | RunWhatIf => Some(Scope::Read),
+            | ReadReport | ReadReview | RunWhatIf | ProveTicket | ReadLedger => Some(Scope::Read),
             OpenTicket
             | CommentPublic
             | CommentInternal
@@ -378,7 +391,8 @@ impl Action {
             | ManageIntegrations
             | ConfigureStatusPage
             | CreateUser { .. }
-            | UpdateUser { .. } => Some(Scope::Admin),
+            | UpdateUser { .. }
+            | SignLedgerHead => Some(Scope::Admin),
             ReceivePage | ServeOrg => None,
         }
     }
@@ -496,6 +510,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         RunWhatIf if !matches!(actor.role, UserRole::Admin | UserRole::SupportLead) => {
             Some("the what-if on history is for admins and support leads")
         }
+        SignLedgerHead if actor.role != UserRole::Admin => Some("only admins sign ledger heads on demand"),
         ReviewReport if !matches!(actor.role, UserRole::SupportLead | UserRole::VpEngineering) => {
             Some("a support lead or the VP of Engineering reviews post-incident reports")
         }
@@ -509,9 +524,11 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
     match (action, object) {
         (
             ReadTicket | ReadInternal | CommentPublic | CommentInternal | Acknowledge | RaiseSeverity | LowerSeverity
-            | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge,
+            | WaitOnCustomer | Resolve | Reopen | PageOnCall | ReadDeliveries | ReceivePage | Assign | RecordBridge
+            | ProveTicket,
             Object::Ticket(org),
         ) => seen(org),
+        (ReadLedger | SignLedgerHead, Object::Ledger) => Allow,
         (
             OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail | RunWhatIf,
             Object::Staff,
@@ -630,6 +647,13 @@ pub fn view_status_page(visitor: Option<&Actor<'_>>, page: Option<OrgRef<'_>>) -
         }
         (Some(_), _) => NotFound,
     }
+}
+
+/// Whether a visitor — signed in (`Some`) or anonymous (`None`) — may read the ledger's
+/// published key and signed heads (`/.well-known/stringer-ledger/…`): everyone may, since a
+/// reader checks a bundle against heads they fetched themselves, and a head names no org.
+pub fn view_ledger(_visitor: Option<&Actor<'_>>) -> Decision {
+    Allow
 }
 
 /// Whether a monitoring alert sent with an integration key of `key_org` may set the

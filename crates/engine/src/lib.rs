@@ -10,6 +10,7 @@
 //! | `mailroom`, `alert_intake`, `chat_intake`, `thread_poster` | what the doors stored: mail, monitoring signals, channel messages; what tickets' threads are owed | [`cycles::intake`] |
 //! | `status_clock`, `report_herald`, `postman`, `courier` | maintenances moved on time, status notices, report announcements, letters, account mail (password links, invitations) | [`cycles::publishing`] |
 //! | `janitor`, `gauges` | expired idempotency keys; open tickets and backlog for `/metrics` | [`cycles::upkeep`] |
+//! | `notary` | the ledger's tree head signed while the log grows | [`cycles::notary`] |
 //!
 //! One loop, [`cycle::drive`], runs every cycle: it paces the steps ([`pacing`]: at once
 //! while work waits, slowing down to an idle pause when there is none, woken by the store's
@@ -35,6 +36,7 @@ pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
 use cycles::intake::{ChatIntake, alert_intake, mailroom, thread_poster};
+use cycles::notary::NotaryCycle;
 use cycles::outgoing::{Deliverer, Dispatcher, settler};
 use cycles::publishing::{Postman, StatusClock, courier, report_herald};
 use cycles::sweep::Sweep;
@@ -103,6 +105,8 @@ pub struct Intakes {
     pub letters: Letters,
     /// Account mail: password links, org invitations and their notices.
     pub account_mail: Courier,
+    /// The ledger's notary: signs tree heads with the log's key.
+    pub notary: Arc<stringer_app::ledger::Notary>,
     /// The doorbells the store rings when this process stored work for a cycle.
     pub bells: Bells,
 }
@@ -165,7 +169,7 @@ where
     pub fn start(self) -> Running {
         let (stop, stopped) = watch::channel(false);
         let Engine { desk, store, outside, links, config, intakes } = self;
-        let Intakes { mail, alerts, chat, status, reports, letters, account_mail, bells } = intakes;
+        let Intakes { mail, alerts, chat, status, reports, letters, account_mail, notary, bells } = intakes;
         let supervisor = Supervisor::new(config.stall_grace);
         let dispatched = Arc::new(Notify::new());
         let (sup, s) = (&supervisor, &stopped);
@@ -205,6 +209,7 @@ where
                 move || Janitor { store: store.clone(), expiry }
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
+            supervise(sup, s.clone(), move || NotaryCycle { notary: notary.clone() }),
         ];
         // Without the channel's app channel messages wait, stored: there are no chat cycles.
         if let Some(chat) = chat {

@@ -224,6 +224,13 @@ pub fn consistency_proof(source: &impl NodeSource, from: u64, to: u64) -> Result
     consistency_runs(from, to)?.into_iter().map(|(a, b)| run_hash(source, a, b)).collect()
 }
 
+/// The complete subtrees [`root`] reads for a tree of `size` leaves (its frontier's nodes,
+/// largest first; none for the empty tree): what a store fetches to give the root of an
+/// earlier size.
+pub fn plan_root(size: u64) -> Vec<Node> {
+    if size == 0 { Vec::new() } else { cover(0, size) }
+}
+
 /// `MTH` of the first `size` leaves, read from the source (the empty root for 0).
 pub fn root(source: &impl NodeSource, size: u64) -> Result<Hash, TreeError> {
     if size == 0 {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use stringer_ledger::Hash;
 use stringer_ledger::tree::{
     self, Frontier, MemoryTree, Node, NodeSource, TreeError, consistency_proof, empty_root, inclusion_proof, leaf_hash,
-    mth, node_hash, plan_consistency, plan_inclusion,
+    mth, node_hash, plan_consistency, plan_inclusion, plan_root,
 };
 use stringer_ledger::verify::{ProofError, root_from_inclusion, verify_consistency, verify_inclusion};
 use support::{leaf, leaves, naive_mth, naive_path, naive_proof};
@@ -171,6 +171,14 @@ fn plans_name_exactly_the_subtrees_a_proof_reads() {
     let gone = *planned.keys().next().unwrap();
     planned.remove(&gone);
     assert_eq!(inclusion_proof(&planned, 5, 9), Err(TreeError::MissingNode(gone)));
+    // The root of an earlier size reads its frontier's subtrees, and only those.
+    for n in [1, 2, 7, 16, 63, 100] {
+        let planned: HashMap<Node, Hash> =
+            plan_root(n).into_iter().map(|node| (node, tree.node(node).unwrap())).collect();
+        assert_eq!(planned.len(), n.count_ones() as usize);
+        assert_eq!(tree::root(&planned, n).unwrap(), naive_mth(&d[..n as usize]));
+    }
+    assert!(plan_root(0).is_empty());
 }
 
 #[test]

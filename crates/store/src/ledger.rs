@@ -59,7 +59,7 @@ pub struct StoredLeaf {
     pub source_id: i64,
 }
 
-fn hash_of(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+pub(crate) fn hash_of(bytes: Vec<u8>) -> Result<Hash, StoreError> {
     bytes.try_into().map_err(|b: Vec<u8>| StoreError::Backend(format!("a stored hash of {} bytes", b.len())))
 }
 

@@ -157,6 +157,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0040_roster_history.sql"),
     ),
     (41, include_str!("../migrations/sqlite/0041_ledger.sql"), include_str!("../migrations/postgres/0041_ledger.sql")),
+    (
+        42,
+        include_str!("../migrations/sqlite/0042_ledger_heads.sql"),
+        include_str!("../migrations/postgres/0042_ledger_heads.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -25,6 +25,9 @@ pub struct ConfigFile {
     pub smtp_listen: Option<String>,
     /// The support domains mail is accepted for, e.g. ["support.vendor.example"].
     pub mail_domains: Option<Vec<String>>,
+    /// The ledger's signing key file, relative to the config file's directory (default:
+    /// `ledger.key` in the data directory).
+    pub ledger_key: Option<PathBuf>,
 }
 
 impl ConfigFile {
@@ -38,6 +41,7 @@ impl ConfigFile {
         let base = path.parent().unwrap_or(Path::new("."));
         config.contract = config.contract.map(|c| base.join(c));
         config.data_dir = config.data_dir.map(|d| base.join(d));
+        config.ledger_key = config.ledger_key.map(|k| base.join(k));
         Ok(config)
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod ledger_key;
 mod wiring;
 
 use clap::Parser;

@@ -10,7 +10,7 @@ use sqlx::Connection;
 use support::{Db, Server, desk, open_ticket};
 
 /// The engine's cycles (the chat intake runs only with a Slack bot token).
-const CYCLES: [&str; 12] = [
+const CYCLES: [&str; 13] = [
     "sweep",
     "dispatcher",
     "deliverer",
@@ -23,6 +23,7 @@ const CYCLES: [&str; 12] = [
     "courier",
     "janitor",
     "gauges",
+    "notary",
 ];
 
 /// The value of the series `name` (with its labels) on a `/metrics` page.

@@ -136,6 +136,9 @@ pub struct AppState {
     /// The engine's cycles, when they run beside this front: `/readyz` answers unready while
     /// one of them has stalled.
     pub liveness: Option<Arc<dyn stringer_app::ports::Liveness>>,
+    /// The ledger's notary, on a server that holds the log's key (`POST
+    /// /api/v1/ledger/heads` signs through it).
+    pub notary: Option<Arc<stringer_app::ledger::Notary>>,
 }
 
 impl AppState {
@@ -221,6 +224,16 @@ impl AppState {
         stringer_app::postmortem::ReportDesk { ports: self.ports.for_reports() }
     }
 
+    /// The ledger's use cases (bundles, proofs, published key and heads, signing on demand),
+    /// over this front's ports.
+    pub fn ledger(&self) -> stringer_app::ledger::LedgerDesk {
+        stringer_app::ledger::LedgerDesk {
+            book: self.ports.ledger.clone(),
+            tickets: self.tickets(),
+            notary: self.notary.clone(),
+        }
+    }
+
     /// The application's one way to act on tickets, over this front's ports; customers may
     /// page as often as [`Settings::limits`] allows.
     pub fn tickets(&self) -> stringer_app::act::TicketDesk {
@@ -256,6 +269,7 @@ impl AppState {
                 slack: None,
             }),
             liveness: None,
+            notary: None,
         }
     }
 

@@ -59,6 +59,8 @@ pub struct Ports {
     pub letters: Arc<dyn LetterBox>,
     /// Tickets with their history, and the contracts the server ran under (the what-if).
     pub history: Arc<dyn HistoryReads>,
+    /// The ledger's state, leaves, keys and signed heads.
+    pub ledger: Arc<dyn stringer_app::ledger::LedgerBook>,
 }
 
 impl Ports {

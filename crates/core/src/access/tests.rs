@@ -383,6 +383,42 @@ fn check(rows: &[(&str, &str, Action, Option<Object<'_>>, Decision)]) {
     }
 }
 
+#[test]
+fn the_ledger() {
+    let t = |org| Some(Object::Ticket(org));
+    let ledger = Some(Object::Ledger);
+    #[rustfmt::skip]
+    let rows: &[(&str, &str, Action, Option<Object>, Decision)] = &[
+        // A ticket's proof is decided as reading it: one's own org's, and nobody else's.
+        ("alice",    "r",   ProveTicket,    t(ACME),  A),
+        ("alice",    "rw",  ProveTicket,    t(BOLT),  N),
+        ("alice",    "rw",  ProveTicket,    t(FEDCO), N),
+        ("alice",    "rw",  ProveTicket,    None,     N),
+        ("bob",      "w",   ProveTicket,    t(BOLT),  F),
+        ("engineer", "r",   ProveTicket,    t(BOLT),  A),
+        ("engineer", "r",   ProveTicket,    t(FEDCO), N),
+        ("pat",      "r",   ProveTicket,    t(FEDCO), A),
+        ("ada",      "rwa", ProveTicket,    t(FEDCO), N),
+        // Heads and consistency proofs name no org: every signed-in role reads them.
+        ("alice",    "r",   ReadLedger,     ledger,   A),
+        ("bob",      "r",   ReadLedger,     ledger,   A),
+        ("engineer", "r",   ReadLedger,     ledger,   A),
+        ("bob",      "w",   ReadLedger,     ledger,   F),
+        ("bob",      "r",   ReadLedger,     t(BOLT),  F),
+        // Signing a head on demand is for admins, with the admin scope.
+        ("root",     "rwa", SignLedgerHead, ledger,   A),
+        ("ada",      "a",   SignLedgerHead, ledger,   A),
+        ("ada",      "rw",  SignLedgerHead, ledger,   F),
+        ("lena",     "rw",  SignLedgerHead, ledger,   F),
+        ("alice",    "rwa", SignLedgerHead, ledger,   F),
+        ("engineer", "rw",  SignLedgerHead, ledger,   F),
+    ];
+    check(rows);
+    // The published key and heads are for everyone, signed in or not.
+    assert_eq!(view_ledger(None), Allow);
+    assert_eq!(view_ledger(Some(&who("bob", "r"))), Allow);
+}
+
 /// Whatever the actor, action and credential, an object the actor may not see answers
 /// exactly as a missing one: the policy cannot be used to learn what exists.
 #[test]
@@ -417,6 +453,7 @@ fn an_unseen_object_answers_as_a_missing_one() {
         ReviewReport,
         ReadReview,
         WriteReview,
+        ProveTicket,
     ];
     for name in ["engineer", "pat", "lena", "root", "ada", "alice", "bob"] {
         for scopes in ["rwa", "rw", "r", "w", "a"] {

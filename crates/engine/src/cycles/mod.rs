@@ -2,6 +2,7 @@
 //! step and a pacing — and nothing else.
 
 pub(crate) mod intake;
+pub(crate) mod notary;
 pub(crate) mod outgoing;
 pub(crate) mod publishing;
 pub(crate) mod sweep;

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod contract_cmd;
+mod ledger_heads_cmd;
 mod mailgate_cmd;
 mod org_cmd;
 mod packet_cmd;
@@ -32,7 +33,7 @@ pub struct ContractSource {
     #[arg(long, env = "STRINGER_CONTRACT", value_name = "FILE")]
     pub contract: Option<PathBuf>,
     /// Config file (TOML) with any of: contract, listen, data_dir, database, smtp_listen,
-    /// mail_domains (flags and STRINGER_* variables override it).
+    /// mail_domains, ledger_key (flags and STRINGER_* variables override it).
     #[arg(long, env = "STRINGER_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -78,6 +79,16 @@ enum Command {
     /// Check a ticket's ledger bundle offline: every event in the log under a signed head,
     /// the key pinned, the log extending an earlier head or bundle.
     Verify(verify_cmd::VerifyArgs),
+    /// The tamper-evident ledger: its key and signed heads.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+/// `stringer ledger …`: each group of subcommands lives in its own module.
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    #[command(flatten)]
+    Heads(ledger_heads_cmd::HeadsCommand),
 }
 
 /// Runs a parsed command line.
@@ -102,5 +113,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Review(a) => review_cmd::run(a),
         Command::Whatif(a) => whatif_cmd::run(*a),
         Command::Verify(a) => verify_cmd::run(a),
+        Command::Ledger(LedgerCommand::Heads(c)) => ledger_heads_cmd::run(c),
     }
 }

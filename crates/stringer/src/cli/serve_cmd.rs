@@ -200,6 +200,10 @@ pub struct ServeArgs {
     /// progress beyond two of its own periods before /readyz answers unready naming it.
     #[arg(long, env = "STRINGER_STALL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_seconds: u64,
+    /// The ledger's Ed25519 signing key file, created with mode 0600 if missing; never in the
+    /// database [default: the config file's ledger_key, else ledger.key in --data-dir].
+    #[arg(long, env = "STRINGER_LEDGER_KEY", value_name = "FILE")]
+    ledger_key: Option<PathBuf>,
     #[command(flatten)]
     db: DatabaseArgs,
 }
@@ -260,6 +264,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
             super::contract_cmd::list(&misfits)
         );
     }
+    // The ledger's key: refused unless it is the log's (the first start records it).
+    let key_file = crate::ledger_key::path(args.ledger_key.as_deref(), args.db.data_dir.as_deref(), &config);
+    let ledger_key = crate::ledger_key::load_or_create(&key_file)?;
+    let notary = stringer_app::ledger::Notary::open(Arc::new(store.clone()), ledger_key, Arc::new(SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notary = Arc::new(notary);
     // What a what-if replay takes as the contract these tickets ran under.
     let record = ContractRecord::of(&contract, SystemClock.now().as_second(), env!("CARGO_PKG_VERSION"));
     store.record_contract(&record).await.context("cannot record the contract in force")?;
@@ -444,8 +455,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let stringer_store::Bells { outbox, mail, signals, chat: chat_bell } = store.bells();
     let bells = stringer_engine::Bells { outbox, mail, signals, chat: chat_bell };
-    let intakes =
-        stringer_engine::Intakes { mail: mail_setup.desk, alerts, chat, status, reports, letters, account_mail, bells };
+    state.notary = Some(notary.clone());
+    let intakes = stringer_engine::Intakes {
+        mail: mail_setup.desk,
+        alerts,
+        chat,
+        status,
+        reports,
+        letters,
+        account_mail,
+        notary,
+        bells,
+    };
     let engine = Engine::new(desk, store.clone(), outside, links, engine_config, intakes).start();
     state.liveness = Some(Arc::new(engine.supervisor()));
 

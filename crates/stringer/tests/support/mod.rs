@@ -67,9 +67,26 @@ impl Db {
     }
 
     pub fn args(&self) -> Vec<String> {
+        let dir = self.dir();
         match self {
-            Db::Sqlite(dir) => vec!["--data-dir".into(), dir.display().to_string()],
-            Db::Postgres(url) => vec!["--database".into(), url.clone()],
+            Db::Sqlite(_) => vec!["--data-dir".into(), dir.display().to_string()],
+            Db::Postgres(url) => {
+                vec!["--database".into(), url.clone(), "--data-dir".into(), dir.display().to_string()]
+            }
+        }
+    }
+
+    /// The data directory: the SQLite database's, or one of its own beside a PostgreSQL
+    /// database (named after it, so every server on the database shares it), where the ledger's
+    /// key file lives.
+    pub fn dir(&self) -> PathBuf {
+        match self {
+            Db::Sqlite(dir) => dir.clone(),
+            Db::Postgres(url) => {
+                let dir = std::env::temp_dir().join(url.rsplit('/').next().expect("URL has a database part"));
+                std::fs::create_dir_all(&dir).unwrap();
+                dir
+            }
         }
     }
 }

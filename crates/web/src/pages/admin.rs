@@ -223,6 +223,8 @@ struct ContractPage {
     targets: Vec<TargetTable>,
     coverage: Vec<(String, String)>,
     escalation: Vec<(String, Vec<String>)>,
+    /// The ledger's public key and fingerprint, once the log has a key.
+    ledger_key: Option<(String, String)>,
 }
 
 /// The loaded contract, as the seed's tables.
@@ -269,5 +271,6 @@ pub async fn contract(State(state): State<AppState>, Signed(session): Signed) ->
             (tier.to_string(), steps)
         })
         .collect();
-    render(&ContractPage { nav: Nav::of(&session), severities, tiers, targets, coverage, escalation })
+    let ledger_key = state.ledger().key().await.ok().map(|k| (k.log.public_key.to_string(), k.fingerprint));
+    render(&ContractPage { nav: Nav::of(&session), severities, tiers, targets, coverage, escalation, ledger_key })
 }

@@ -22,6 +22,7 @@ mod paging_forms;
 mod password;
 mod people;
 pub mod portal;
+mod proof;
 pub mod reports;
 pub mod review;
 mod schedules;
@@ -242,6 +243,8 @@ pub fn router(state: AppState, others: Router<AppState>) -> Router<AppState> {
         .route("/portal/new", get(portal::new_form).post(portal::open))
         .route("/portal/status", get(portal::status))
         .route("/portal/tickets/{key}", get(portal::ticket))
+        .route("/portal/tickets/{key}/proof.json", get(proof::download))
+        .route("/console/tickets/{key}/proof.json", get(proof::download))
         .route("/portal/tickets/{key}/reply", post(portal::reply))
         .route("/portal/tickets/{key}/resolve", post(portal::resolve))
         .route("/portal/tickets/{key}/reopen", post(portal::reopen))

@@ -169,6 +169,8 @@ pub struct TicketPage {
     pub status_incident: Option<StatusIncidentLine>,
     /// Staff: its post-incident report's stage and due time in words, when it has one.
     pub report: Option<String>,
+    /// "Verify this timeline": the ledger bundle's download and the head it covers.
+    pub ledger: Option<super::proof::LedgerNote>,
 }
 
 /// A ticket's incident on its org's status page, as the console shows it.
@@ -382,10 +384,12 @@ pub async fn page(
     };
     let org = state.ports.accounts.org(&t.org).await?.map_or_else(|| t.org.to_string(), |o| o.name);
     let severity_meaning = contract.severities.get(&s.severity).map(|d| d.name.clone()).unwrap_or_default();
+    let base = format!("/{}/tickets/{}", if staff { "console" } else { "portal" }, t.key());
+    let ledger = super::proof::note(state, session, &base).await;
     Ok(TicketPage {
         nav: Nav::of(session),
         staff,
-        base: format!("/{}/tickets/{}", if staff { "console" } else { "portal" }, t.key()),
+        base,
         key: t.key().to_string(),
         org,
         subject: t.subject.clone(),
@@ -416,6 +420,7 @@ pub async fn page(
         changes,
         status_incident,
         report,
+        ledger,
     })
 }
 

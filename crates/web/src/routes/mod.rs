@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 mod ack;
 pub mod alerts;
 pub(crate) mod inquiries;
+pub(crate) mod ledger;
 pub(crate) mod mail;
 pub(crate) mod paging;
 pub(crate) mod phone;
@@ -65,6 +66,9 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::commands::record_bridge))
         .routes(routes!(tickets::files::list, tickets::files::upload))
         .routes(routes!(tickets::files::download))
+        .routes(routes!(ledger::proof))
+        .routes(routes!(ledger::consistency))
+        .routes(routes!(ledger::list_heads, ledger::sign_head))
         .routes(routes!(paging::my_pages))
         .routes(routes!(paging::list_methods, paging::add_method))
         .routes(routes!(paging::set_rules))
@@ -128,6 +132,9 @@ pub fn public(doc: Arc<serde_json::Value>) -> Router<AppState> {
         .route("/api/v1/alerts/alertmanager/{key}", axum::routing::post(alerts::alertmanager_path))
         .route("/ical/schedules/{file}", get(schedules::schedule_feed))
         .route("/ical/users/{file}", get(schedules::user_feed_ics))
+        .route("/.well-known/stringer-ledger/key", get(ledger::well_known_key))
+        .route("/.well-known/stringer-ledger/head", get(ledger::well_known_head))
+        .route("/.well-known/stringer-ledger/heads", get(ledger::well_known_heads))
         .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
 }
 
