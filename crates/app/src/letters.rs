@@ -64,7 +64,7 @@ pub struct PostmanPorts {
     pub inquiries: Arc<dyn Inquiries>,
     /// Letters to an org's people waiting to be sent.
     pub letters: Arc<dyn LetterBox>,
-    /// What a quarterly review reads.
+    /// What a quarterly review reads (its ledger's key also goes in the welcome packet).
     pub review: ReviewPorts,
 }
 
@@ -149,8 +149,14 @@ impl Postman {
         let Some(org) = self.ports.accounts.org(slug).await? else { return Ok(None) };
         let (subject, body) = match &letter.kind {
             Kind::Packet => crate::packet::letter(
-                &crate::packet::of(self.ports.accounts.as_ref(), self.ports.commands.contract(), &org, &self.reachable)
-                    .await?,
+                &crate::packet::of(
+                    self.ports.accounts.as_ref(),
+                    self.ports.review.ledger.as_ref(),
+                    self.ports.commands.contract(),
+                    &org,
+                    &self.reachable,
+                )
+                .await?,
             ),
             Kind::InquiryAnswer { .. } => return Ok(None),
             Kind::Review { quarter, tam } => {

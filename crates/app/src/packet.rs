@@ -3,6 +3,7 @@
 //! Markdown ([`markdown`]) and as a print-friendly HTML document ([`html`]); the same
 //! [`Packet`] serves the command line, the portal and the mail to the org's admins.
 
+use crate::ledger::LedgerBook;
 use crate::ports::Accounts;
 use crate::records::{OrgRecord, UserRecord};
 use crate::store::StoreError;
@@ -23,6 +24,8 @@ pub struct Reach {
     pub phone_line: Option<String>,
     /// The org's status page: its own (dedicated, federal) or the public one.
     pub status_page: String,
+    /// Where the ledger's key is published (`/.well-known/stringer-ledger/key`).
+    pub ledger_key: String,
 }
 
 /// A person who serves the org, and how to reach them.
@@ -49,6 +52,18 @@ pub struct TargetRow {
     pub measures: &'static str,
     /// Per severity (in the contract's order): the time, e.g. "1 hour" or "8 business hours".
     pub cells: Vec<String>,
+}
+
+/// The ledger's public key as the packet hands it out, for the org to pin (docs/ledger.md
+/// §6.1): the same key `/.well-known/stringer-ledger/key` publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerKey {
+    /// The key that signs the log's heads now, `ed25519:<base64>`.
+    pub public_key: String,
+    /// Its key id (SHA-256 of the key), in hex.
+    pub key_id: String,
+    /// Its fingerprint, what people compare.
+    pub fingerprint: String,
 }
 
 /// The packet's content.
@@ -87,6 +102,8 @@ pub struct Packet {
     pub line_at_once: bool,
     /// Security incidents: how to report and what happens.
     pub security: Vec<String>,
+    /// The ledger's key to pin; `None` while the log has none (no server has started on it).
+    pub ledger_key: Option<LedgerKey>,
 }
 
 fn role_words(r: Role) -> &'static str {
@@ -133,15 +150,18 @@ impl Reachable {
                 Deployment::Shared => format!("{base}/status"),
                 _ => format!("{base}/status/{}", org.slug),
             },
+            ledger_key: format!("{base}/.well-known/stringer-ledger/key"),
         }
     }
 }
 
 /// The packet of `org` as the server reached through `reachable` hands it out, with its TAM
-/// and named engineers read from the accounts (no permission is asked here: the pages ask
-/// the policy first; the command line is the operator's).
+/// and named engineers read from the accounts and the ledger's current key from its book (no
+/// permission is asked here: the pages ask the policy first; the command line is the
+/// operator's; the key is published to anyone).
 pub async fn of(
     accounts: &dyn Accounts,
+    ledger: &dyn LedgerBook,
     contract: &Contract,
     org: &OrgRecord,
     reachable: &Reachable,
@@ -156,7 +176,12 @@ pub async fn of(
             engineers.push(user);
         }
     }
-    Ok(packet(contract, org, tam.as_ref(), &engineers, reachable.of(org)))
+    let ledger_key = ledger.log_keys().await?.last().map(|k| LedgerKey {
+        public_key: k.public_key.to_string(),
+        key_id: hex::encode(k.public_key.key_id()),
+        fingerprint: k.public_key.fingerprint(),
+    });
+    Ok(Packet { ledger_key, ..packet(contract, org, tam.as_ref(), &engineers, reachable.of(org)) })
 }
 
 /// The packet as a mail: its subject and its Markdown as the text.
@@ -284,7 +309,6 @@ pub fn packet(
             Deployment::Dedicated => "a dedicated deployment",
             Deployment::Federal => "a federal deployment",
         },
-        reach,
         channel: org.channel.clone(),
         tam: tam.map(Contact::from),
         engineers: engineers.iter().map(Contact::from).collect(),
@@ -296,6 +320,8 @@ pub fn packet(
         customer_page,
         line_at_once,
         security,
+        ledger_key: None,
+        reach,
     }
 }
 
@@ -333,7 +359,50 @@ pub fn markdown(p: &Packet) -> String {
     for line in &p.security {
         out.push_str(&format!("- {line}\n"));
     }
+    out.push_str(&format!("\n## {LEDGER_TITLE}\n\n{}\n\n", ledger_intro(p)));
+    for (what, how) in ledger_lines(p) {
+        out.push_str(&format!("- **{what}**: {how}\n"));
+    }
+    if let Some(pin) = pin_line(p) {
+        out.push_str(&format!("\n{pin}\n"));
+    }
     out
+}
+
+/// The title of the packet's section on the ledger.
+const LEDGER_TITLE: &str = "Checking your tickets' timelines";
+
+fn ledger_intro(p: &Packet) -> String {
+    match &p.ledger_key {
+        Some(_) => "Every event on your tickets' timelines is an entry of a tamper-evident log whose heads \
+                    are signed with this key. Keep it: it is how you check, offline, that what you \
+                    are shown was not changed afterwards."
+            .to_string(),
+        None => format!(
+            "Every event on your tickets' timelines is an entry of a tamper-evident log. Its signing key \
+             is not made yet; it will be published at {}.",
+            p.reach.ledger_key
+        ),
+    }
+}
+
+fn ledger_lines(p: &Packet) -> Vec<(&'static str, String)> {
+    let Some(k) = &p.ledger_key else { return Vec::new() };
+    vec![
+        ("Public key", k.public_key.clone()),
+        ("Key id", k.key_id.clone()),
+        ("Fingerprint", k.fingerprint.clone()),
+        ("Published at", p.reach.ledger_key.clone()),
+    ]
+}
+
+fn pin_line(p: &Packet) -> Option<String> {
+    let k = p.ledger_key.as_ref()?;
+    Some(format!(
+        "Pin it when you verify a ticket's bundle (\"Verify this timeline\" in the portal): `stringer verify \
+         BUNDLE --key {}`. A later key is trusted only when this one endorsed it.",
+        k.public_key
+    ))
 }
 
 fn reach_lines(p: &Packet) -> Vec<(&'static str, String)> {
@@ -423,6 +492,21 @@ pub fn html_body(p: &Packet) -> String {
     out.push_str(&format!("<h2>Escalation</h2>\n<ul>\n{}</ul>\n", items(&p.escalation)));
     out.push_str(&format!("<p>{}</p>\n", esc(&p.customer_page)));
     out.push_str(&format!("<h2>Security incidents</h2>\n<ul>\n{}</ul>\n", items(&p.security)));
+    out.push_str(&format!("<h2>{}</h2>\n<p>{}</p>\n", esc(LEDGER_TITLE), esc(&ledger_intro(p))));
+    let lines = ledger_lines(p);
+    if !lines.is_empty() {
+        let items: String =
+            lines.iter().map(|(w, h)| format!("<li><strong>{w}</strong>: <code>{}</code></li>\n", esc(h))).collect();
+        out.push_str(&format!("<ul>\n{items}</ul>\n"));
+    }
+    if let Some(pin) = pin_line(p) {
+        let code: String = esc(&pin)
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() })
+            .collect();
+        out.push_str(&format!("<p>{code}</p>\n"));
+    }
     out
 }
 
@@ -432,9 +516,11 @@ mod tests {
     //! it names and where it sends the org's people.
 
     use super::*;
-    use crate::fakes::{World, org, user};
+    use crate::fakes::{MemoryLedger, World, org, user};
+    use crate::ledger::LogKey;
     use std::sync::Arc;
     use stringer_core::ids::{UserId, UserRole};
+    use stringer_ledger::head::{PublicKey, SigningKey};
 
     /// Who serves an org: its TAM and named engineers.
     type Serving<'a> = (Option<&'a str>, &'a [&'a str]);
@@ -464,7 +550,8 @@ mod tests {
             let world = world().await;
             let o =
                 OrgRecord { tam: tam.map(UserId::from), named_engineers: ids(engineers), ..org("acme", "enterprise") };
-            let p = of(&*world, world.desk.contract(), &o, &Reachable::default()).await.unwrap();
+            let p =
+                of(&*world, &MemoryLedger::default(), world.desk.contract(), &o, &Reachable::default()).await.unwrap();
             let expected = (named_tam.map(str::to_string), named_engineers.iter().map(|n| n.to_string()).collect());
             assert_eq!(names(&p), expected, "{why}");
         }
@@ -519,12 +606,35 @@ mod tests {
                 addresses: with_mail.then(|| mail.clone()),
                 phone_line: with_line.then(|| "+15559999999".into()),
             };
-            let p = of(&*world, world.desk.contract(), &o, &reachable).await.unwrap();
+            let p = of(&*world, &MemoryLedger::default(), world.desk.contract(), &o, &reachable).await.unwrap();
             assert_eq!(p.reach.support_mail.as_deref(), support, "{why}");
             assert_eq!(p.reach.status_page, status, "{why}");
             assert_eq!(p.reach.portal, "https://desk.example/portal", "{why}");
             assert_eq!(p.reach.phone_line.is_some(), with_line, "{why}");
             assert_eq!(p.line_at_once, at_once, "{why}: the line opens at once only where the tier's page does");
         }
+    }
+
+    #[tokio::test]
+    async fn the_packet_hands_out_the_key_that_signs_now_for_the_org_to_pin() {
+        let world = world().await;
+        let o = org("acme", "enterprise");
+        let reachable = Reachable { public_url: "https://desk.example".into(), ..Reachable::default() };
+        let ledger = MemoryLedger::default();
+        let p = of(&*world, &ledger, world.desk.contract(), &o, &reachable).await.unwrap();
+        assert_eq!(p.ledger_key, None, "no key yet");
+        assert!(markdown(&p).contains("will be published at https://desk.example/.well-known/stringer-ledger/key"));
+        let key = |seed: u8| PublicKey::of(&SigningKey::from_bytes(&[seed; 32]));
+        for seed in [1, 2] {
+            ledger.keys.lock().unwrap().push(LogKey { public_key: key(seed), added_at: 0, rotation: None });
+        }
+        let p = of(&*world, &ledger, world.desk.contract(), &o, &reachable).await.unwrap();
+        let k = p.ledger_key.clone().expect("the log's key");
+        assert_eq!(k.public_key, key(2).to_string(), "the current key, after a rotation");
+        assert_eq!(k.fingerprint, key(2).fingerprint());
+        let md = markdown(&p);
+        assert!(md.contains(&format!("`stringer verify BUNDLE --key {}`", key(2))), "{md}");
+        assert!(md.contains(&format!("- **Key id**: {}", hex::encode(key(2).key_id()))), "{md}");
+        assert!(html_body(&p).contains(&format!("<code>stringer verify BUNDLE --key {}</code>", key(2))));
     }
 }

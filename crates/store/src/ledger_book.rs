@@ -111,6 +111,11 @@ impl LedgerBook for SqlStore {
         self.row(sqlx::query(&format!("{HEAD} ORDER BY h.tree_size DESC LIMIT 1")), head_from).await
     }
 
+    async fn head_signed_by(&self, at: u64) -> Result<Option<SignedHead>, StoreError> {
+        let sql = format!("{HEAD} WHERE h.signed_at <= $1 ORDER BY h.tree_size DESC LIMIT 1");
+        self.row(sqlx::query(&sql).bind(at.min(i64::MAX as u64) as i64), head_from).await
+    }
+
     async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
         let sql = format!("{HEAD} WHERE h.tree_size > $1 ORDER BY h.tree_size LIMIT $2");
         self.rows(

@@ -199,6 +199,7 @@ fn ports(store: &SqlStore, commands: Arc<dyn stringer_app::ports::Commands>) -> 
         reports: s.clone(),
         status: s.clone(),
         review_book: s.clone(),
+        ledger: s.clone(),
     };
     PostmanPorts { commands, accounts: s.clone(), inquiries: s.clone(), letters: s, review }
 }

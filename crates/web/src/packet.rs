@@ -20,7 +20,14 @@ pub fn reachable(state: &AppState) -> Reachable {
 
 /// The packet of `org` (no permission is asked here: the pages ask the policy first; the command line is the operator's).
 pub async fn of(state: &AppState, org: &OrgRecord) -> Result<Packet, ApiError> {
-    Ok(stringer_app::packet::of(state.ports.accounts.as_ref(), state.contract(), org, &reachable(state)).await?)
+    Ok(stringer_app::packet::of(
+        state.ports.accounts.as_ref(),
+        state.ports.ledger.as_ref(),
+        state.contract(),
+        org,
+        &reachable(state),
+    )
+    .await?)
 }
 
 /// Posts `org`'s packet to `to`, for the engine to mail (durable, retried); answers the

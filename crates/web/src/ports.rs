@@ -156,6 +156,7 @@ impl Ports {
             accounts: self.accounts.clone(),
             reports: self.reports.clone(),
             status: self.status.clone(),
+            ledger: self.ledger.clone(),
         }
     }
 
@@ -174,6 +175,7 @@ impl Ports {
             reports: self.reports.clone(),
             status: self.status.clone(),
             review_book: self.review_book.clone(),
+            ledger: self.ledger.clone(),
         }
     }
 

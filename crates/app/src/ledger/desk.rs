@@ -203,6 +203,13 @@ impl LedgerDesk {
         Ok(PublishedKey { fingerprint: current.public_key.fingerprint(), log })
     }
 
+    /// The head a page written at `now` shows it covers, as published to anyone (the status
+    /// pages' footer): the latest signed by then, `None` before the first.
+    pub async fn cover(&self, now: i64) -> Result<Option<super::Cover>, LedgerError> {
+        decided(access::view_ledger(None))?;
+        Ok(super::cover::cover(self.book.as_ref(), now).await?)
+    }
+
     /// Signs a head now (admins): the log's head, or the latest one when the log did not grow.
     pub async fn sign(&self, who: &Principal) -> Result<SignedHead, LedgerError> {
         decided(access::decide(&who.actor(), Action::SignLedgerHead, Some(Object::Ledger)))?;

@@ -4,6 +4,7 @@
 //! The store appends the leaves (in each timeline row's transaction) and keeps keys and heads
 //! behind the [`LedgerBook`] port; the format is the pure `stringer-ledger` crate.
 
+pub mod cover;
 pub mod desk;
 pub mod notary;
 
@@ -16,6 +17,7 @@ use stringer_ledger::encode::Secret;
 use stringer_ledger::head::{PublicKey, Rotation, SignedHead};
 use stringer_ledger::tree::Node;
 
+pub use cover::Cover;
 pub use desk::LedgerDesk;
 pub use notary::Notary;
 
@@ -85,6 +87,10 @@ pub trait LedgerBook: Send + Sync {
 
     /// The signed head of the largest tree size.
     async fn latest_head(&self) -> Result<Option<SignedHead>, StoreError>;
+
+    /// The signed head of the largest tree size among those signed at or before `at` (Unix
+    /// seconds): the latest head as it stood then, which a document written then covers.
+    async fn head_signed_by(&self, at: u64) -> Result<Option<SignedHead>, StoreError>;
 
     /// Up to `limit` signed heads of tree sizes above `after` (all when `None`), smallest
     /// first.

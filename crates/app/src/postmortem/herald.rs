@@ -97,5 +97,7 @@ fn letter(view: &ReportView, url: &str, name: &dyn Fn(&str) -> String) -> String
             jiff::Timestamp::from_second(l.at).map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
         out.push_str(&format!("- {at} {}\n", l.what));
     }
+    out.push('\n');
+    out.push_str(&crate::ledger::cover::markdown("report", view.ledger_head.as_ref()));
     out
 }

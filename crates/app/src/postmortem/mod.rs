@@ -12,6 +12,7 @@ pub mod words;
 pub use access::StepAsked;
 
 use crate::desk::AppError;
+use crate::ledger::{Cover, LedgerBook};
 use crate::ports::{Accounts, Commands, Queries};
 use crate::records::{TicketRecord, TimelineRecord};
 use crate::status::StatusPages;
@@ -238,6 +239,9 @@ pub struct ReportView {
     pub versions: Vec<VersionRecord>,
     /// Comments, oldest first.
     pub comments: Vec<ReportComment>,
+    /// The ledger's signed head the report covers: the latest signed when it was published,
+    /// or for a report not published yet, when it is read; `None` before the first head.
+    pub ledger_head: Option<Cover>,
 }
 
 impl ReportView {
@@ -369,6 +373,8 @@ pub struct ReportPorts {
     pub reports: Arc<dyn Reports>,
     /// Status pages, their components, incidents and maintenance.
     pub status: Arc<dyn StatusPages>,
+    /// The ledger's signed heads, the one a report covers.
+    pub ledger: Arc<dyn LedgerBook>,
 }
 
 /// Post-incident reports' use cases, over the ports.
@@ -393,7 +399,9 @@ impl ReportDesk {
             Some(v) => VersionRecord { timeline: self.timeline(ticket).await?, ..v.clone() },
             None => self.prefilled(ticket, record.created_at).await?,
         };
-        Ok(Some(ReportView { record, ticket: ticket.clone(), current, versions, comments }))
+        let written = record.published_at.unwrap_or_else(|| self.ports.commands.now().as_second());
+        let ledger_head = crate::ledger::cover::cover(self.ports.ledger.as_ref(), written).await?;
+        Ok(Some(ReportView { record, ticket: ticket.clone(), current, versions, comments, ledger_head }))
     }
 
     /// Starts a report on demand (any ticket); the ticket's own when it owes one already.
@@ -808,6 +816,7 @@ mod desk_tests {
             accounts: world.clone(),
             reports: book.clone(),
             status: Arc::new(Pages::default()),
+            ledger: Arc::new(crate::fakes::MemoryLedger::default()),
         };
         (ReportDesk { ports }, book, ticket)
     }

@@ -6,6 +6,7 @@
 //! [`ReviewBook`]); [`crate::letters`] mails it when a quarter ends.
 
 use crate::desk::AppError;
+use crate::ledger::{Cover, LedgerBook};
 use crate::ports::{Accounts, Commands, Queries};
 use crate::postmortem::Owed;
 use crate::postmortem::Reports;
@@ -52,6 +53,8 @@ pub struct ReviewPorts {
     pub status: Arc<dyn StatusPages>,
     /// Quarterly reviews' recommendations.
     pub review_book: Arc<dyn ReviewBook>,
+    /// The ledger's signed heads, the one a review covers.
+    pub ledger: Arc<dyn LedgerBook>,
 }
 
 /// An action item not done yet, from any of the org's reports.
@@ -122,6 +125,9 @@ pub struct Review {
     pub observations: Vec<String>,
     /// The recommendations for the next quarter as the TAM completed them (Markdown), once written.
     pub recommendations: Option<Recommendations>,
+    /// The ledger's signed head the review covers: the latest signed when it was written
+    /// (`now`); `None` before the first.
+    pub ledger_head: Option<Cover>,
 }
 
 /// The recommendations a TAM wrote for an org's quarter.
@@ -243,6 +249,7 @@ pub async fn review(
     let items: Vec<ActionItem> = open_items.iter().map(|i| i.item.clone()).collect();
     observations.extend(incident_observations(&affected, &items, today));
     let recommendations = ports.review_book.recommendations(&org.slug, &quarter.to_string()).await?;
+    let ledger_head = crate::ledger::cover::cover(ports.ledger.as_ref(), now).await?;
     Ok(Review {
         org: org.slug.to_string(),
         name: org.name.clone(),
@@ -257,6 +264,7 @@ pub async fn review(
         uptime,
         observations,
         recommendations,
+        ledger_head,
     })
 }
 
@@ -470,6 +478,8 @@ pub fn markdown(r: &Review) -> String {
     for o in &r.observations {
         out.push_str(&format!("- {o}\n"));
     }
+    out.push('\n');
+    out.push_str(&crate::ledger::cover::markdown("review", r.ledger_head.as_ref()));
     out
 }
 

@@ -92,6 +92,9 @@ mod tests {
         async fn latest_head(&self) -> Result<Option<SignedHead>, StoreError> {
             Ok(self.heads.lock().unwrap().values().last().copied())
         }
+        async fn head_signed_by(&self, at: u64) -> Result<Option<SignedHead>, StoreError> {
+            Ok(self.heads.lock().unwrap().values().filter(|h| h.head.timestamp <= at).last().copied())
+        }
         async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
             Ok(self
                 .heads

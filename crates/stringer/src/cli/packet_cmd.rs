@@ -63,8 +63,14 @@ pub fn run(args: PacketArgs) -> Result<ExitCode> {
             store.close().await;
             bail!("no org {:?} in this database", args.org);
         };
-        let packet =
-            stringer_app::packet::of(ports.accounts.as_ref(), ports.commands.contract(), &org, &reachable).await;
+        let packet = stringer_app::packet::of(
+            ports.accounts.as_ref(),
+            ports.ledger.as_ref(),
+            ports.commands.contract(),
+            &org,
+            &reachable,
+        )
+        .await;
         store.close().await;
         let packet = packet?;
         match args.format {

@@ -148,6 +148,8 @@ struct ReadPage {
     /// (when, what).
     timeline: Vec<(String, String)>,
     staff: bool,
+    /// The section on the ledger's signed head the report covers, rendered.
+    ledger: String,
 }
 
 fn items(s: &Sections, name: &dyn Fn(&str) -> String) -> Vec<ItemRow> {
@@ -188,6 +190,7 @@ pub async fn page(State(state): State<AppState>, Path(key): Path<String>, Signed
         items: items(s, &name),
         timeline: view.customer_timeline().iter().map(|l| (super::ticket::at(l.at, &tz), l.what.clone())).collect(),
         staff: session.caller.user().org.is_none(),
+        ledger: markdown(&stringer_app::ledger::cover::markdown("report", view.ledger_head.as_ref())),
     })
 }
 

@@ -76,6 +76,8 @@ struct Body {
     recommendations: Option<String>,
     /// Who wrote them and when.
     recommended_by: String,
+    /// The section on the ledger's signed head the review covers, rendered.
+    ledger: String,
 }
 
 #[derive(Template)]
@@ -249,6 +251,7 @@ fn body(r: &Review, quarter: Quarter, recommended_by: String) -> Body {
         observations: r.observations.clone(),
         recommendations: r.recommendations.as_ref().map(|rec| super::reports::markdown(&rec.body)),
         recommended_by,
+        ledger: super::reports::markdown(&stringer_app::ledger::cover::markdown("review", r.ledger_head.as_ref())),
     }
 }
 

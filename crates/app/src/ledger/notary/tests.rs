@@ -2,65 +2,8 @@
 
 use super::*;
 use crate::VirtualClock;
-use crate::ledger::{LeafRow, LogState};
-use crate::store::StoreError;
-use async_trait::async_trait;
+use crate::fakes::MemoryLedger as Book;
 use jiff::Timestamp;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use stringer_core::ids::TicketId;
-use stringer_ledger::Hash;
-use stringer_ledger::tree::Node;
-
-/// A log of `size` leaves with its keys and heads in memory.
-#[derive(Default)]
-struct Book {
-    size: Mutex<u64>,
-    keys: Mutex<Vec<LogKey>>,
-    heads: Mutex<BTreeMap<u64, SignedHead>>,
-}
-
-#[async_trait]
-impl LedgerBook for Book {
-    async fn log_state(&self) -> Result<LogState, StoreError> {
-        let size = *self.size.lock().unwrap();
-        Ok(LogState { log_id: [7; 32], size, root: [size as u8; 32] })
-    }
-    async fn subtrees(&self, _: &[Node]) -> Result<HashMap<Node, Hash>, StoreError> {
-        Ok(HashMap::new())
-    }
-    async fn ticket_leaves(&self, _: &TicketId) -> Result<Vec<LeafRow>, StoreError> {
-        Ok(Vec::new())
-    }
-    async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
-        Ok(self.keys.lock().unwrap().clone())
-    }
-    async fn add_log_key(&self, position: u64, key: &LogKey) -> Result<bool, StoreError> {
-        let mut keys = self.keys.lock().unwrap();
-        if keys.len() as u64 != position {
-            return Ok(false);
-        }
-        keys.push(key.clone());
-        Ok(true)
-    }
-    async fn latest_head(&self) -> Result<Option<SignedHead>, StoreError> {
-        Ok(self.heads.lock().unwrap().values().last().copied())
-    }
-    async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
-        Ok(self
-            .heads
-            .lock()
-            .unwrap()
-            .range(after.map_or(0, |a| a + 1)..)
-            .take(limit as usize)
-            .map(|(_, h)| *h)
-            .collect())
-    }
-    async fn record_head(&self, head: &SignedHead) -> Result<(), StoreError> {
-        self.heads.lock().unwrap().entry(head.head.tree_size).or_insert(*head);
-        Ok(())
-    }
-}
 
 fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])

@@ -1,12 +1,14 @@
 //! A page as people read it, server-rendered without JavaScript: the overall state, active
 //! incidents and maintenance, components with their 90-day uptime bars (each day's worst
 //! status and uptime on hover and on keyboard focus), scheduled maintenance, and the
-//! incident history, each incident with a page of its own.
+//! incident history, each incident with a page of its own; the footer names the ledger's
+//! latest signed head.
 
 use crate::error::ApiError;
 use askama::Template;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use stringer_app::ledger::Cover;
 use stringer_app::status::statuspage::{impact, phase_words};
 use stringer_app::status::{IncidentRecord, PageView, UPTIME_DAYS};
 use stringer_core::status::{ComponentStatus, DayUptime};
@@ -111,6 +113,15 @@ struct StatusPageHtml {
     components: Vec<ComponentRow>,
     upcoming: Vec<IncidentRow>,
     history: Vec<IncidentRow>,
+    ledger: Option<LedgerLine>,
+}
+
+/// The footer's line on the ledger's latest signed head.
+struct LedgerLine {
+    tree_size: u64,
+    root: String,
+    signed_at: String,
+    fingerprint: String,
 }
 
 fn render_error(e: askama::Error) -> ApiError {
@@ -118,8 +129,8 @@ fn render_error(e: askama::Error) -> ApiError {
     ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "the status page failed to render")
 }
 
-/// The page.
-pub fn page(view: &PageView, base: &str) -> Result<String, ApiError> {
+/// The page, with the ledger's latest signed head in its footer.
+pub fn page(view: &PageView, base: &str, ledger_head: Option<&Cover>) -> Result<String, ApiError> {
     let zone = view.zone();
     let row = |i: &IncidentRecord| IncidentRow::of(i, base, &zone);
     let indicator = serde_json::to_value(view.indicator).ok().and_then(|v| v.as_str().map(str::to_string));
@@ -158,6 +169,12 @@ pub fn page(view: &PageView, base: &str) -> Result<String, ApiError> {
         components,
         upcoming: view.upcoming().into_iter().map(row).collect(),
         history: view.incidents.iter().filter(|i| i.phase.is_over()).map(row).collect(),
+        ledger: ledger_head.map(|c| LedgerLine {
+            tree_size: c.tree_size(),
+            root: c.root_prefix(),
+            signed_at: c.signed_at(),
+            fingerprint: c.fingerprint.clone(),
+        }),
     };
     page.render().map_err(render_error)
 }

@@ -15,6 +15,10 @@
 //!   page for 10 seconds; a tenant's page is `private, no-cache`.
 //! - **CORS**: the public page's documents may be read from any origin (widgets); a tenant's
 //!   page sends no CORS header, so other sites cannot read it with a visitor's credentials.
+//! - **The ledger**: the HTML page's footer names the ledger's latest signed head (tree size,
+//!   root hash prefix, when, the key's fingerprint) and links `/.well-known/stringer-ledger/head`.
+//!   The v2 JSON documents keep Statuspage's shapes: they carry no head (it has a document of
+//!   its own at that address).
 
 mod feeds;
 mod html;
@@ -35,6 +39,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use stringer_app::ledger::Cover;
 use stringer_app::records::OrgRecord;
 use stringer_app::status::statuspage::{self, Urls};
 use stringer_app::status::{PageView, StatusDesk};
@@ -57,6 +62,8 @@ struct Shown {
     /// The org whose page it is.
     org: Option<OrgRecord>,
     urls: Urls,
+    /// The ledger's latest signed head when the view was computed, for the page's footer.
+    ledger_head: Option<Cover>,
     /// Documents rendered so far, by name.
     rendered: Mutex<HashMap<String, Arc<Body>>>,
 }
@@ -331,7 +338,9 @@ async fn respond(
                     };
                     Body::new(serde_json::to_vec(&doc).expect("documents serialize"), "application/json")
                 }
-                What::Html => Body::new(html::page(&shown.view, &base)?.into_bytes(), html::TYPE),
+                What::Html => {
+                    Body::new(html::page(&shown.view, &base, shown.ledger_head.as_ref())?.into_bytes(), html::TYPE)
+                }
                 What::Atom => Body::new(feeds::atom(&shown.view, &shown.urls).into_bytes(), feeds::ATOM),
                 _ => Body::new(feeds::rss(&shown.view, &shown.urls).into_bytes(), feeds::RSS),
             };
@@ -435,7 +444,8 @@ async fn compute(state: &AppState, scope: &Scope, base: &str) -> Result<Option<S
     };
     let view = desk.view(page, now).await?;
     let urls = Urls { page: format!("{}{base}", state.public_url.trim_end_matches('/')) };
-    Ok(Some(Shown { view, org, urls, rendered: Mutex::default() }))
+    let ledger_head = state.ledger().cover(now).await?;
+    Ok(Some(Shown { view, org, urls, ledger_head, rendered: Mutex::default() }))
 }
 
 /// The public page's name: the contract's (the vendor's support) until staff rename it.
