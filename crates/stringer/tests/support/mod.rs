@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
+pub mod ledger;
+
 /// Where a test server keeps its data.
 #[derive(Clone, Debug)]
 pub enum Db {
