@@ -93,7 +93,7 @@ mod tests {
             Ok(self.heads.lock().unwrap().values().last().copied())
         }
         async fn head_signed_by(&self, at: u64) -> Result<Option<SignedHead>, StoreError> {
-            Ok(self.heads.lock().unwrap().values().filter(|h| h.head.timestamp <= at).last().copied())
+            Ok(self.heads.lock().unwrap().values().rev().find(|h| h.head.timestamp <= at).copied())
         }
         async fn heads_after(&self, after: Option<u64>, limit: u64) -> Result<Vec<SignedHead>, StoreError> {
             Ok(self
