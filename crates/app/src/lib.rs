@@ -19,6 +19,7 @@ pub mod ids;
 pub mod inbox;
 pub mod inquiries;
 pub mod keyed;
+pub mod ledger_audit;
 pub mod letters;
 pub mod limits;
 pub mod links;

@@ -157,6 +157,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0040_roster_history.sql"),
     ),
     (41, include_str!("../migrations/sqlite/0041_ledger.sql"), include_str!("../migrations/postgres/0041_ledger.sql")),
+    (
+        44,
+        include_str!("../migrations/sqlite/0044_ledger_audit.sql"),
+        include_str!("../migrations/postgres/0044_ledger_audit.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

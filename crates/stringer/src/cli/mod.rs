@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod contract_cmd;
+mod ledger_cmd;
 mod mailgate_cmd;
 mod org_cmd;
 mod packet_cmd;
@@ -78,6 +79,9 @@ enum Command {
     /// Check a ticket's ledger bundle offline: every event in the log under a signed head,
     /// the key pinned, the log extending an earlier head or bundle.
     Verify(verify_cmd::VerifyArgs),
+    /// The server's ledger: append rows older than it, audit it against the stored events.
+    #[command(subcommand)]
+    Ledger(ledger_cmd::LedgerCommand),
 }
 
 /// Runs a parsed command line.
@@ -102,5 +106,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Review(a) => review_cmd::run(a),
         Command::Whatif(a) => whatif_cmd::run(*a),
         Command::Verify(a) => verify_cmd::run(a),
+        Command::Ledger(c) => ledger_cmd::run(c),
     }
 }

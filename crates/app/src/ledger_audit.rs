@@ -1,0 +1,515 @@
+//! The ledger's audit (issue 28, docs/ledger.md "Audit"): every leaf recomputed from the
+//! timeline row it stands for and its stored secret, the tree rebuilt from the leaves and
+//! held to the stored subtrees and the stored frontier. Tampering with a stored event (its
+//! instant, its content, its place among its ticket's rows) or deleting one is found and
+//! named the way a bundle's verifier names an event:
+//! `<ticket key> seq <seq> <kind> at <instant> (leaf N): <problem>`.
+//!
+//! The checks are pure ([`Walk`], [`check_leaf`]) over pages the store answers through the
+//! [`LedgerAudit`] port, so memory stays bounded by a page (and, for the per-ticket order,
+//! one number per ticket). Two callers: [`audit`], the whole log at once (`stringer ledger
+//! audit`), and [`Auditor`], the engine's incremental walk, which extends a verified prefix
+//! and slowly re-reads what it verified before.
+//!
+//! What the audit cannot see: a rewrite by someone who recomputes every leaf, subtree and the
+//! frontier consistently (they hold the database, so they hold the secrets). Only a signed
+//! head published before, or a bundle a reader kept, catches that; [`LedgerAudit::signed_heads`]
+//! is where the store's signed heads come in.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::HashMap;
+use stringer_core::ids::{OrgSlug, TicketKey};
+use stringer_ledger::Hash;
+use stringer_ledger::encode::{EncodeError, Secret, TimelineEntry};
+use stringer_ledger::head::{PublicKey, SignedHead};
+use stringer_ledger::tree::{Frontier, Node};
+
+/// The `source` of a leaf that stands for a timeline row.
+pub const TIMELINE: &str = "timeline";
+
+/// A timeline row as stored, with its ticket's org and number: the source of its leaf.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceRow {
+    /// The row's id: the entry's `seq` in its ticket's timeline.
+    pub id: i64,
+    /// The ticket's id (`tkt_…`).
+    pub ticket: String,
+    /// The ticket's org.
+    pub org: String,
+    /// The ticket's number in its org (its key is `ORG-number`).
+    pub number: i64,
+    /// The ticket version the change that wrote the row made.
+    pub version: Option<i64>,
+    /// When, in Unix seconds.
+    pub at: i64,
+    /// The entry's kind.
+    pub kind: String,
+    /// Who acted.
+    pub actor: Option<String>,
+    /// The body as stored (JSON text).
+    pub body: String,
+}
+
+impl SourceRow {
+    /// The stored body, parsed.
+    pub fn body(&self) -> Result<Value, EncodeError> {
+        serde_json::from_str(&self.body).map_err(|_| EncodeError::BodyNotObject)
+    }
+
+    /// The entry this row stands for (docs/ledger.md §1), given its parsed [`Self::body`]: the
+    /// one mapping from a stored row to a leaf's fields, for the backfill and the audit alike.
+    pub fn entry<'a>(&'a self, body: &'a Value) -> TimelineEntry<'a> {
+        TimelineEntry {
+            org: &self.org,
+            ticket: &self.ticket,
+            version: self.version,
+            at: self.at,
+            kind: &self.kind,
+            actor: self.actor.as_deref(),
+            body,
+        }
+    }
+
+    /// The row's leaf hash under `secret`.
+    pub fn leaf_hash(&self, secret: &Secret) -> Result<Hash, EncodeError> {
+        Ok(self.entry(&self.body()?).leaf(secret)?.hash())
+    }
+
+    /// The event as the timeline shows it: `ACME-42 seq 7 ticket.acknowledged at
+    /// 2026-01-01T00:01:00Z`.
+    pub fn event(&self) -> String {
+        let key = TicketKey { org: OrgSlug::from(self.org.as_str()), number: self.number };
+        let at = jiff::Timestamp::from_second(self.at).map_or_else(|_| format!("{}s", self.at), |t| t.to_string());
+        format!("{key} seq {} {} at {at}", self.id, self.kind)
+    }
+}
+
+/// A stored leaf and the row that claims it (the timeline row whose `leaf` is its index), if
+/// any.
+#[derive(Clone, Debug)]
+pub struct AuditLeaf {
+    /// Its index.
+    pub index: u64,
+    /// Its stored hash.
+    pub hash: Hash,
+    /// Its stored secret.
+    pub secret: Secret,
+    /// What it stands for (`timeline`).
+    pub source: String,
+    /// The id of the row it stands for.
+    pub source_id: i64,
+    /// The row that claims it.
+    pub row: Option<SourceRow>,
+}
+
+/// What the auditor keeps between its steps (migration 44).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditProgress {
+    /// The frontier of the verified prefix (its size is the prefix's length).
+    pub frontier: Frontier,
+    /// Where the re-check of the verified prefix goes on.
+    pub rolling_from: u64,
+    /// The first mismatch found, if any.
+    pub finding: Option<Finding>,
+}
+
+/// A mismatch: what the audit prints and the admin pages show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The leaf it is about, if one.
+    pub leaf: Option<u64>,
+    /// The message, naming the event.
+    pub message: String,
+}
+
+impl Finding {
+    fn at_leaf(leaf: u64, what: String, problem: impl std::fmt::Display) -> Finding {
+        Finding { leaf: Some(leaf), message: format!("{what} (leaf {leaf}): {problem}") }
+    }
+
+    fn of_log(leaf: Option<u64>, problem: impl std::fmt::Display) -> Finding {
+        Finding { leaf, message: format!("the ledger: {problem}") }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What the audit reads from the store.
+#[async_trait]
+pub trait LedgerAudit: Send + Sync {
+    /// The stored frontier (`ledger_state`): the log's size and root.
+    async fn ledger_frontier(&self) -> Result<Frontier, StoreError>;
+    /// Up to `limit` stored leaves from index `from` on, in index order, each with the row
+    /// that claims it.
+    async fn audit_leaves(&self, from: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError>;
+    /// The lowest level of the complete subtrees the store keeps.
+    fn stored_level(&self) -> u8;
+    /// The stored subtrees of `level` with index in `[from, to)`, in index order.
+    async fn stored_nodes(&self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>, StoreError>;
+    /// Whether the rows written before the ledger have been appended (a row without a leaf
+    /// is then a finding).
+    async fn backfilled(&self) -> Result<bool, StoreError>;
+    /// The first timeline row (by id) without a leaf.
+    async fn unappended_row(&self) -> Result<Option<SourceRow>, StoreError>;
+    /// The first timeline row (by id) whose leaf is `size` or beyond, and that leaf.
+    async fn row_beyond(&self, size: u64) -> Result<Option<(SourceRow, u64)>, StoreError>;
+    /// The signed heads of sizes in `(from, to]`, by size. The seam for the signed heads
+    /// (migration 42): a store without them answers none, and the audit checks none.
+    async fn signed_heads(&self, from: u64, to: u64) -> Result<Vec<SignedHead>, StoreError>;
+    /// The key that signs the log's heads now, if the store keeps one.
+    async fn signing_key(&self) -> Result<Option<PublicKey>, StoreError>;
+    /// The auditor's progress.
+    async fn audit_progress(&self) -> Result<AuditProgress, StoreError>;
+    /// Records the auditor's progress, unless another instance moved it on from `was` (the
+    /// verified size this step started from); a finding already stored is kept. `now` in
+    /// Unix seconds.
+    async fn save_audit_progress(&self, was: u64, progress: &AuditProgress, now: i64) -> Result<(), StoreError>;
+}
+
+/// Checks one leaf against the row that claims it: the row exists, is the one the leaf names,
+/// and recomputes to the stored hash under the stored secret.
+pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
+    if leaf.source != TIMELINE {
+        return Err(Finding::of_log(
+            Some(leaf.index),
+            format!("leaf {} has the unknown source {:?}", leaf.index, leaf.source),
+        ));
+    }
+    let Some(row) = &leaf.row else {
+        return Err(Finding::at_leaf(leaf.index, format!("timeline row {}", leaf.source_id), "missing"));
+    };
+    if row.id != leaf.source_id {
+        return Err(Finding::at_leaf(
+            leaf.index,
+            row.event(),
+            format!("its leaf stands for timeline row {}, not this one", leaf.source_id),
+        ));
+    }
+    match row.leaf_hash(&leaf.secret) {
+        Ok(hash) if hash == leaf.hash => Ok(()),
+        Ok(_) => Err(Finding::at_leaf(leaf.index, row.event(), "does not match its leaf")),
+        Err(e) => Err(Finding::at_leaf(leaf.index, row.event(), format!("can no longer be encoded: {e}"))),
+    }
+}
+
+/// A walk along the leaves in index order: each leaf checked ([`check_leaf`]) and folded into
+/// the frontier; the complete subtrees it completes collected for comparison with the stored
+/// ones; and, when asked, each ticket's rows held to leaf order (a row's id must rise with its
+/// leaf, which swapped ids break).
+#[derive(Debug)]
+pub struct Walk {
+    frontier: Frontier,
+    stored_level: u8,
+    /// The last row id seen of each ticket, when the per-ticket order is checked.
+    last_row: Option<HashMap<String, i64>>,
+    /// Complete subtrees of the stored levels, computed since the last [`Walk::take_nodes`].
+    nodes: Vec<(Node, Hash)>,
+}
+
+impl Walk {
+    /// A walk going on from `frontier` (the empty one for the whole log), checking the
+    /// per-ticket order when `order` (which needs the walk to start at leaf 0).
+    pub fn new(frontier: Frontier, stored_level: u8, order: bool) -> Walk {
+        Walk { frontier, stored_level, last_row: order.then(HashMap::new), nodes: Vec::new() }
+    }
+
+    /// The frontier of the leaves walked.
+    pub fn frontier(&self) -> &Frontier {
+        &self.frontier
+    }
+
+    /// Checks the next leaf and folds it in.
+    pub fn leaf(&mut self, leaf: &AuditLeaf) -> Result<(), Finding> {
+        let expected = self.frontier.size();
+        if leaf.index != expected {
+            let problem = match leaf.index < expected {
+                true => format!("two rows claim leaf {}", leaf.index),
+                false => format!("leaf {expected} is missing (the next stored leaf is {})", leaf.index),
+            };
+            return Err(Finding::of_log(Some(expected), problem));
+        }
+        check_leaf(leaf)?;
+        if let (Some(last_row), Some(row)) = (&mut self.last_row, &leaf.row) {
+            match last_row.get_mut(&row.ticket) {
+                Some(last) if *last > row.id => {
+                    let problem = format!("out of order: its leaf follows seq {last}'s, its row precedes it");
+                    return Err(Finding::at_leaf(leaf.index, row.event(), problem));
+                }
+                Some(last) => *last = row.id,
+                None => {
+                    last_row.insert(row.ticket.clone(), row.id);
+                }
+            }
+        }
+        let completed = self.frontier.push(leaf.hash).map_err(|e| Finding::of_log(Some(leaf.index), e))?;
+        self.nodes.extend(completed.into_iter().filter(|(node, _)| node.level >= self.stored_level));
+        Ok(())
+    }
+
+    /// The complete subtrees of the stored levels computed since the last call.
+    pub fn take_nodes(&mut self) -> Vec<(Node, Hash)> {
+        std::mem::take(&mut self.nodes)
+    }
+}
+
+/// Compares the subtrees a walk computed with the stored ones: each must be stored, with the
+/// same hash.
+pub async fn check_nodes(
+    port: &dyn LedgerAudit,
+    computed: Vec<(Node, Hash)>,
+) -> Result<Result<(), Finding>, StoreError> {
+    let mut by_level: HashMap<u8, Vec<(u64, Hash)>> = HashMap::new();
+    for (node, hash) in computed {
+        by_level.entry(node.level).or_default().push((node.index, hash));
+    }
+    let mut levels: Vec<_> = by_level.into_iter().collect();
+    levels.sort_by_key(|(level, _)| *level);
+    for (level, nodes) in levels {
+        let (from, to) = (nodes[0].0, nodes[nodes.len() - 1].0 + 1);
+        let stored: HashMap<u64, Hash> = port.stored_nodes(level, from, to).await?.into_iter().collect();
+        for (index, hash) in nodes {
+            let first = index << level;
+            let leaves = format!("leaves {first} to {}", first + (1u64 << level) - 1);
+            match stored.get(&index) {
+                Some(h) if *h == hash => {}
+                Some(_) => {
+                    let problem = format!("the stored subtree of {leaves} differs from the hash of those leaves");
+                    return Ok(Err(Finding::of_log(Some(first), problem)));
+                }
+                None => {
+                    return Ok(Err(Finding::of_log(Some(first), format!("the subtree of {leaves} is not stored"))));
+                }
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// What a whole audit found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audit {
+    /// Every leaf matches its row and the tree its leaves.
+    Clean {
+        /// Leaves checked.
+        leaves: u64,
+        /// The root they give (equal to the stored one).
+        root: Hash,
+        /// Signed heads checked.
+        heads: usize,
+    },
+    /// The first mismatch.
+    Mismatch(Finding),
+}
+
+/// How many leaves a page of the whole audit reads.
+pub const AUDIT_PAGE: u64 = 10_000;
+
+/// Audits the whole log: the leaves in index order against their rows (per-ticket order
+/// included), the stored subtrees and the stored frontier against the leaves, the signed
+/// heads (their roots, and their signatures under `key` or the store's key), and then the
+/// rows: none without a leaf once the backfill is done, none beyond the log's size.
+pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Audit, StoreError> {
+    let stored = port.ledger_frontier().await?;
+    let size = stored.size();
+    let key = match key {
+        Some(key) => Some(*key),
+        None => port.signing_key().await?,
+    };
+    let mut heads = port.signed_heads(0, size).await?.into_iter().peekable();
+    let mut heads_checked = 0;
+    let mut walk = Walk::new(Frontier::new(), port.stored_level(), true);
+    loop {
+        // A head of the size walked so far (the empty tree's included) covers these leaves.
+        while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
+            if let Err(finding) = check_head(&head, walk.frontier(), key.as_ref()) {
+                return Ok(Audit::Mismatch(finding));
+            }
+            heads_checked += 1;
+        }
+        let from = walk.frontier().size();
+        if from >= size {
+            break;
+        }
+        let page = port.audit_leaves(from, AUDIT_PAGE.min(size - from)).await?;
+        if page.is_empty() {
+            return Ok(Audit::Mismatch(Finding::of_log(
+                Some(from),
+                format!("leaves {from} to {} are missing", size - 1),
+            )));
+        }
+        for leaf in &page {
+            if let Err(finding) = walk.leaf(leaf) {
+                return Ok(Audit::Mismatch(finding));
+            }
+        }
+        if let Err(finding) = check_nodes(port, walk.take_nodes()).await? {
+            return Ok(Audit::Mismatch(finding));
+        }
+    }
+    if walk.frontier() != &stored {
+        return Ok(Audit::Mismatch(Finding::of_log(None, "the stored frontier is not the one its leaves give")));
+    }
+    if let Some(leaf) = port.audit_leaves(size, 1).await?.first() {
+        let what = leaf.row.as_ref().map_or_else(|| format!("timeline row {}", leaf.source_id), SourceRow::event);
+        return Ok(Audit::Mismatch(Finding::at_leaf(leaf.index, what, format!("beyond the ledger's size {size}"))));
+    }
+    if let Some(finding) = check_rows(port, size).await? {
+        return Ok(Audit::Mismatch(finding));
+    }
+    Ok(Audit::Clean { leaves: size, root: stored.root(), heads: heads_checked })
+}
+
+/// The checks of the rows themselves: none without a leaf once the backfill is done, none
+/// pointing beyond the log.
+async fn check_rows(port: &dyn LedgerAudit, size: u64) -> Result<Option<Finding>, StoreError> {
+    if port.backfilled().await?
+        && let Some(row) = port.unappended_row().await?
+    {
+        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", row.event()) }));
+    }
+    Ok(port
+        .row_beyond(size)
+        .await?
+        .map(|(row, leaf)| Finding::at_leaf(leaf, row.event(), format!("beyond the ledger's size {size}"))))
+}
+
+/// A signed head checked against the walk at its size: its root, and its signature under
+/// `key` when there is one.
+fn check_head(head: &SignedHead, walked: &Frontier, key: Option<&PublicKey>) -> Result<(), Finding> {
+    let size = head.head.tree_size;
+    if walked.size() != size || walked.root() != head.head.root_hash {
+        return Err(Finding::of_log(
+            size.checked_sub(1),
+            format!("the signed head of size {size} is not the root of the first {size} leaves"),
+        ));
+    }
+    match key.map(|k| head.verify(k)) {
+        Some(Err(e)) => Err(Finding::of_log(size.checked_sub(1), format!("the signed head of size {size}: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// The engine's incremental audit: each step extends the verified prefix by up to `extend`
+/// leaves (folding them into the stored frontier, comparing subtrees and, once it reaches the
+/// log's size, the stored frontier) and re-checks `recheck` leaves of the prefix against their
+/// rows, going round the prefix, so a row edited after it was verified is found too.
+#[derive(Clone)]
+pub struct Auditor {
+    /// The store.
+    pub port: std::sync::Arc<dyn LedgerAudit>,
+    /// Leaves verified anew per step, at most.
+    pub extend: u64,
+    /// Leaves of the verified prefix re-checked per step.
+    pub recheck: u64,
+}
+
+/// What one step of the [`Auditor`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stepped {
+    /// New leaves verified.
+    pub extended: u64,
+    /// Old leaves re-checked.
+    pub rechecked: u64,
+    /// Whether more new leaves wait.
+    pub more: bool,
+    /// The finding, stored (found now or before).
+    pub finding: Option<Finding>,
+    /// Whether this step found it.
+    pub found_now: bool,
+}
+
+impl Auditor {
+    /// One step at `now` (Unix seconds, for the finding's record). Once a finding is stored
+    /// the auditor does nothing more but report it.
+    pub async fn step(&self, now: i64) -> Result<Stepped, StoreError> {
+        let mut progress = self.port.audit_progress().await?;
+        if progress.finding.is_some() {
+            return Ok(Stepped { extended: 0, rechecked: 0, more: false, finding: progress.finding, found_now: false });
+        }
+        let was = progress.frontier.size();
+        let (outcome, extended, more) = self.extend(&mut progress).await?;
+        let outcome = match outcome {
+            Ok(()) => self.recheck(&mut progress).await?,
+            Err(finding) => Err(finding),
+        };
+        let rechecked = match &outcome {
+            Ok(n) => *n,
+            Err(_) => 0,
+        };
+        progress.finding = outcome.err();
+        self.port.save_audit_progress(was, &progress, now).await?;
+        let found_now = progress.finding.is_some();
+        Ok(Stepped { extended, rechecked, more, finding: progress.finding, found_now })
+    }
+
+    /// Extends the verified prefix: answers the outcome, the leaves verified and whether more
+    /// wait.
+    async fn extend(&self, progress: &mut AuditProgress) -> Result<(Result<(), Finding>, u64, bool), StoreError> {
+        let stored = self.port.ledger_frontier().await?;
+        let (from, size) = (progress.frontier.size(), stored.size());
+        if from > size {
+            return Ok((Err(Finding::of_log(None, format!("the log shrank from {from} leaves to {size}"))), 0, false));
+        }
+        let want = self.extend.min(size - from);
+        if want == 0 {
+            return Ok((Ok(()), 0, false));
+        }
+        let mut walk = Walk::new(progress.frontier.clone(), self.port.stored_level(), false);
+        let mut heads = self.port.signed_heads(from, from + want).await?.into_iter().peekable();
+        let key = self.port.signing_key().await?;
+        for leaf in self.port.audit_leaves(from, want).await? {
+            if let Err(finding) = walk.leaf(&leaf) {
+                return Ok((Err(finding), 0, false));
+            }
+            while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
+                if let Err(finding) = check_head(&head, walk.frontier(), key.as_ref()) {
+                    return Ok((Err(finding), 0, false));
+                }
+            }
+        }
+        if let Err(finding) = check_nodes(&*self.port, walk.take_nodes()).await? {
+            return Ok((Err(finding), 0, false));
+        }
+        let done = walk.frontier().size();
+        if done < from + want {
+            return Ok((Err(Finding::of_log(Some(done), format!("leaf {done} is missing"))), 0, false));
+        }
+        if done == size && walk.frontier() != &stored {
+            return Ok((Err(Finding::of_log(None, "the stored frontier is not the one its leaves give")), 0, false));
+        }
+        progress.frontier = walk.frontier().clone();
+        Ok((Ok(()), done - from, done < size))
+    }
+
+    /// Re-checks leaves of the verified prefix from where the last step left off; answers how
+    /// many.
+    async fn recheck(&self, progress: &mut AuditProgress) -> Result<Result<u64, Finding>, StoreError> {
+        let audited = progress.frontier.size();
+        if audited == 0 || self.recheck == 0 {
+            return Ok(Ok(0));
+        }
+        let from = if progress.rolling_from >= audited { 0 } else { progress.rolling_from };
+        let want = self.recheck.min(audited - from);
+        let leaves = self.port.audit_leaves(from, want).await?;
+        for (leaf, index) in leaves.iter().zip(from..) {
+            if leaf.index != index {
+                return Ok(Err(Finding::of_log(Some(index), format!("leaf {index} is missing"))));
+            }
+            if let Err(finding) = check_leaf(leaf) {
+                return Ok(Err(finding));
+            }
+        }
+        if (leaves.len() as u64) < want {
+            let index = from + leaves.len() as u64;
+            return Ok(Err(Finding::of_log(Some(index), format!("leaf {index} is missing"))));
+        }
+        progress.rolling_from = from + want;
+        Ok(Ok(want))
+    }
+}
