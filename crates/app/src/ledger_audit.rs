@@ -17,9 +17,11 @@
 //! is where the store's signed heads come in.
 
 use crate::StoreError;
+use crate::act::Principal;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
+use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::{OrgSlug, TicketKey};
 use stringer_ledger::Hash;
 use stringer_ledger::encode::{EncodeError, Secret, TimelineEntry};
@@ -305,6 +307,15 @@ pub enum Audit {
     },
     /// The first mismatch.
     Mismatch(Finding),
+}
+
+/// The finding the engine's auditor stored, for whoever may see the ledger's audit (the
+/// admin pages' banner); `None` when there is none, or for anyone else.
+pub async fn stored_finding(port: &dyn LedgerAudit, who: &Principal) -> Result<Option<Finding>, StoreError> {
+    if !access::decide(&who.actor(), Action::AuditLedger, Some(Object::Staff)).allowed() {
+        return Ok(None);
+    }
+    Ok(port.audit_progress().await?.finding)
 }
 
 /// How many leaves a page of the whole audit reads.

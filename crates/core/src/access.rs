@@ -331,6 +331,9 @@ pub enum Action {
     /// admins and support leads, who decide what the desk promises; the replay covers only
     /// the orgs the actor sees.
     RunWhatIf,
+    /// See the ledger's audit: whether a stored event no longer matches its leaf (the admin
+    /// pages' banner). Admins only.
+    AuditLedger,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -345,7 +348,7 @@ impl Action {
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
             | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
-            | ReadReport | ReadReview | RunWhatIf => Some(Scope::Read),
+            | ReadReport | ReadReview | RunWhatIf | AuditLedger => Some(Scope::Read),
             OpenTicket
             | CommentPublic
             | CommentInternal
@@ -493,6 +496,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         {
             Some("the TAM completes the review's recommendations")
         }
+        AuditLedger if actor.role != UserRole::Admin => Some("the ledger's audit is for admins"),
         RunWhatIf if !matches!(actor.role, UserRole::Admin | UserRole::SupportLead) => {
             Some("the what-if on history is for admins and support leads")
         }
@@ -513,7 +517,8 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             Object::Ticket(org),
         ) => seen(org),
         (
-            OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail | RunWhatIf,
+            OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail | RunWhatIf
+            | AuditLedger,
             Object::Staff,
         ) => Allow,
         (

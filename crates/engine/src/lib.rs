@@ -9,6 +9,7 @@
 //! | `dispatcher`, `deliverer`, `settler` | outbox notices into deliveries; sending them, pages first; settling sent page messages | [`cycles::outgoing`] |
 //! | `mailroom`, `alert_intake`, `chat_intake`, `thread_poster` | what the doors stored: mail, monitoring signals, channel messages; what tickets' threads are owed | [`cycles::intake`] |
 //! | `status_clock`, `report_herald`, `postman`, `courier` | maintenances moved on time, status notices, report announcements, letters, account mail (password links, invitations) | [`cycles::publishing`] |
+//! | `auditor` | the ledger's incremental audit: new leaves verified against their events and the tree, old ones re-checked slowly | [`cycles::auditor`] |
 //! | `janitor`, `gauges` | expired idempotency keys; open tickets and backlog for `/metrics` | [`cycles::upkeep`] |
 //!
 //! One loop, [`cycle::drive`], runs every cycle: it paces the steps ([`pacing`]: at once
@@ -34,6 +35,7 @@ pub use clock::SystemClock;
 pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
+use cycles::auditor::LedgerAuditor;
 use cycles::intake::{ChatIntake, alert_intake, mailroom, thread_poster};
 use cycles::outgoing::{Deliverer, Dispatcher, settler};
 use cycles::publishing::{Postman, StatusClock, courier, report_herald};
@@ -44,6 +46,7 @@ use std::time::Duration;
 use stringer_app::accounts::mailing::Courier;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
+use stringer_app::ledger_audit::{Auditor, LedgerAudit};
 use stringer_app::letters::Postman as Letters;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -145,7 +148,7 @@ impl Running {
 
 impl<S, T> Engine<S, T>
 where
-    S: Store + InformStore + SettleStore + Safeguards + Queries + Clone + 'static,
+    S: Store + InformStore + SettleStore + Safeguards + Queries + LedgerAudit + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
     /// An engine running `desk`'s timers, processing what the `intakes` stored (mail,
@@ -203,6 +206,11 @@ where
             supervise(sup, s.clone(), {
                 let (store, expiry) = (store.clone(), config.idempotency_expiry_seconds);
                 move || Janitor { store: store.clone(), expiry }
+            }),
+            supervise(sup, s.clone(), {
+                let port = Arc::new(store.clone()) as Arc<dyn LedgerAudit>;
+                let auditor = Auditor { port, extend: cycles::auditor::EXTEND, recheck: cycles::auditor::RECHECK };
+                move || LedgerAuditor { auditor: auditor.clone(), reported: false }
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
         ];

@@ -28,6 +28,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         review_book: store.clone(),
         letters: store.clone(),
         history: store.clone(),
+        ledger_audit: store.clone(),
         safeguards: store,
     }
 }

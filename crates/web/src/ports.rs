@@ -59,6 +59,8 @@ pub struct Ports {
     pub letters: Arc<dyn LetterBox>,
     /// Tickets with their history, and the contracts the server ran under (the what-if).
     pub history: Arc<dyn HistoryReads>,
+    /// The ledger's audit: its stored finding (the admin pages' banner).
+    pub ledger_audit: Arc<dyn stringer_app::ledger_audit::LedgerAudit>,
 }
 
 impl Ports {
