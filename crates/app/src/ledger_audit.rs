@@ -524,3 +524,116 @@ impl Auditor {
         Ok(Ok(want))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, ticket: &str, at: i64, kind: &str) -> SourceRow {
+        SourceRow {
+            id,
+            ticket: ticket.into(),
+            org: "acme".into(),
+            number: 42,
+            version: Some(id),
+            at,
+            kind: kind.into(),
+            actor: None,
+            body: format!(r#"{{"at":"{}"}}"#, jiff::Timestamp::from_second(at).unwrap()),
+        }
+    }
+
+    /// Leaves for rows, appended in the order given, each under its own secret.
+    fn leaves(rows: Vec<SourceRow>) -> Vec<AuditLeaf> {
+        rows.into_iter()
+            .zip(0..)
+            .map(|(row, index)| {
+                let secret = [index as u8 + 1; 32];
+                AuditLeaf {
+                    index,
+                    hash: row.leaf_hash(&secret).unwrap(),
+                    secret,
+                    source: TIMELINE.into(),
+                    source_id: row.id,
+                    row: Some(row),
+                }
+            })
+            .collect()
+    }
+
+    fn walk(leaves: &[AuditLeaf]) -> Result<Frontier, Finding> {
+        let mut walk = Walk::new(Frontier::new(), 4, true);
+        for leaf in leaves {
+            walk.leaf(leaf)?;
+        }
+        Ok(walk.frontier().clone())
+    }
+
+    fn day() -> Vec<AuditLeaf> {
+        leaves(vec![
+            row(1, "tkt_a", 1_767_225_600, "ticket.opened"),
+            row(2, "tkt_b", 1_767_225_610, "ticket.opened"),
+            row(3, "tkt_a", 1_767_225_660, "ticket.acknowledged"),
+        ])
+    }
+
+    #[test]
+    fn a_clean_walk_gives_the_root_of_its_leaves() {
+        let leaves = day();
+        let frontier = walk(&leaves).unwrap();
+        let hashes: Vec<Hash> = leaves.iter().map(|l| l.hash).collect();
+        assert_eq!(frontier.root(), stringer_ledger::tree::mth(&hashes));
+    }
+
+    #[test]
+    fn an_edited_row_is_named_as_the_timeline_shows_it() {
+        let mut leaves = day();
+        leaves[2].row.as_mut().unwrap().at += 60;
+        let finding = walk(&leaves).unwrap_err();
+        assert_eq!(
+            finding.message,
+            "ACME-42 seq 3 ticket.acknowledged at 2026-01-01T00:02:00Z (leaf 2): does not match its leaf"
+        );
+        assert_eq!(finding.leaf, Some(2));
+    }
+
+    #[test]
+    fn a_missing_row_a_gap_and_another_rows_leaf_are_findings() {
+        let mut missing = day();
+        missing[1].row = None;
+        assert_eq!(walk(&missing).unwrap_err().message, "timeline row 2 (leaf 1): missing");
+        let mut gap = day();
+        gap.remove(1);
+        assert_eq!(walk(&gap).unwrap_err().message, "the ledger: leaf 1 is missing (the next stored leaf is 2)");
+        let mut other = day();
+        other[0].source_id = 9;
+        assert!(
+            walk(&other).unwrap_err().message.ends_with("(leaf 0): its leaf stands for timeline row 9, not this one")
+        );
+    }
+
+    #[test]
+    fn a_ticket_whose_rows_run_against_its_leaves_is_out_of_order() {
+        // Rows 3 and 1 of ticket a: ids swapped with their leaves' sources, each leaf intact.
+        let mut rows = vec![
+            row(1, "tkt_a", 1_767_225_600, "ticket.opened"),
+            row(2, "tkt_b", 1_767_225_610, "ticket.opened"),
+            row(3, "tkt_a", 1_767_225_660, "ticket.acknowledged"),
+        ];
+        rows.swap(0, 2);
+        let finding = walk(&leaves(rows)).unwrap_err();
+        assert_eq!(
+            finding.message,
+            "ACME-42 seq 1 ticket.opened at 2026-01-01T00:00:00Z (leaf 2): out of order: its leaf follows seq 3's, its row precedes it"
+        );
+    }
+
+    #[test]
+    fn a_float_in_a_stored_body_cannot_be_encoded() {
+        let mut leaves = day();
+        leaves[0].row.as_mut().unwrap().body = r#"{"x":1.5}"#.into();
+        assert!(
+            walk(&leaves).unwrap_err().message.contains("(leaf 0): can no longer be encoded: 1.5 is not an integer")
+        );
+    }
+}

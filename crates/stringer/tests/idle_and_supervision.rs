@@ -10,7 +10,7 @@ use sqlx::Connection;
 use support::{Db, Server, desk, open_ticket};
 
 /// The engine's cycles (the chat intake runs only with a Slack bot token).
-const CYCLES: [&str; 12] = [
+const CYCLES: [&str; 13] = [
     "sweep",
     "dispatcher",
     "deliverer",
@@ -21,6 +21,7 @@ const CYCLES: [&str; 12] = [
     "report_herald",
     "postman",
     "courier",
+    "auditor",
     "janitor",
     "gauges",
 ];
