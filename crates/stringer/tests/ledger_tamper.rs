@@ -159,6 +159,21 @@ async fn tampering_is_found(db: Db) {
     let (_, leaf, event) = row(&edited, second);
     audit_finds(&edited, &format!("{event} (leaf {leaf}): does not match its leaf"));
 
+    // …and a body holding the separators of the audit's packed read (raw control characters,
+    // which no JSON text holds): read row by row, and named.
+    let odd = copy(&db);
+    let chr = match odd {
+        Db::Sqlite(_) => "char",
+        Db::Postgres(_) => "chr",
+    };
+    sql(
+        &odd,
+        &format!("UPDATE timeline SET body = '{{\"x\":\"' || {chr}(30) || {chr}(31) || '\"}}' WHERE id = {second}"),
+    );
+    let (_, leaf, event) = row(&odd, second);
+    let problem = "can no longer be encoded: a timeline body must be a JSON object";
+    audit_finds(&odd, &format!("{event} (leaf {leaf}): {problem}"));
+
     // (b) A row deleted.
     let deleted = copy(&db);
     let (_, leaf, _) = row(&deleted, second);
