@@ -21,6 +21,9 @@ use crate::act::Principal;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::{OrgSlug, TicketKey};
 use stringer_ledger::Hash;
@@ -335,6 +338,8 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
     let mut heads = port.signed_heads(0, size).await?.into_iter().peekable();
     let mut heads_checked = 0;
     let mut walk = Walk::new(Frontier::new(), port.stored_level(), true);
+    // The next page's read, started beside this page's checks: (its first index, the read).
+    let mut next: Option<(u64, Started<'_>)> = None;
     loop {
         // A head of the size walked so far (the empty tree's included) covers these leaves.
         while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
@@ -347,12 +352,19 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
         if from >= size {
             break;
         }
-        let page = port.audit_leaves(from, AUDIT_PAGE.min(size - from)).await?;
-        if page.is_empty() {
+        let page = match next.take() {
+            Some((first, started)) if first == from => started.finish().await?,
+            _ => port.audit_leaves(from, AUDIT_PAGE.min(size - from)).await?,
+        };
+        let Some(last) = page.last() else {
             return Ok(Audit::Mismatch(Finding::of_log(
                 Some(from),
                 format!("leaves {from} to {} are missing", size - 1),
             )));
+        };
+        let after = last.index + 1;
+        if after < size {
+            next = Some((after, Started::start(port.audit_leaves(after, AUDIT_PAGE.min(size - after))).await));
         }
         for leaf in &page {
             if let Err(finding) = walk.leaf(leaf) {
@@ -374,6 +386,37 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
         return Ok(Audit::Mismatch(finding));
     }
     Ok(Audit::Clean { leaves: size, root: stored.root(), heads: heads_checked })
+}
+
+/// A page's read.
+type Read<'a> = Pin<Box<dyn Future<Output = Result<Vec<AuditLeaf>, StoreError>> + Send + 'a>>;
+
+/// A read polled once: a store whose reads run on a thread of their own (SQLite's) reads the
+/// next page while this one is checked.
+enum Started<'a> {
+    Done(Result<Vec<AuditLeaf>, StoreError>),
+    Running(Read<'a>),
+}
+
+impl<'a> Started<'a> {
+    async fn start(read: Read<'a>) -> Started<'a> {
+        let mut read = Some(read);
+        std::future::poll_fn(|cx| {
+            let mut running = read.take().expect("polled once");
+            Poll::Ready(match running.as_mut().poll(cx) {
+                Poll::Ready(done) => Started::Done(done),
+                Poll::Pending => Started::Running(running),
+            })
+        })
+        .await
+    }
+
+    async fn finish(self) -> Result<Vec<AuditLeaf>, StoreError> {
+        match self {
+            Started::Done(done) => done,
+            Started::Running(read) => read.await,
+        }
+    }
 }
 
 /// The checks of the rows themselves: none without a leaf once the backfill is done, none
