@@ -21,9 +21,6 @@ use crate::act::Principal;
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 use stringer_core::access::{self, Action, Object};
 use stringer_core::ids::{OrgSlug, TicketKey};
 use stringer_ledger::Hash;
@@ -231,6 +228,12 @@ impl Walk {
 
     /// Checks the next leaf and folds it in.
     pub fn leaf(&mut self, leaf: &AuditLeaf) -> Result<(), Finding> {
+        self.leaf_checked(leaf, check_leaf(leaf))
+    }
+
+    /// Folds in the next leaf, whose [`check_leaf`] answered `checked` (computed elsewhere,
+    /// e.g. on another thread).
+    pub fn leaf_checked(&mut self, leaf: &AuditLeaf, checked: Result<(), Finding>) -> Result<(), Finding> {
         let expected = self.frontier.size();
         if leaf.index != expected {
             let problem = match leaf.index < expected {
@@ -239,7 +242,7 @@ impl Walk {
             };
             return Err(Finding::of_log(Some(expected), problem));
         }
-        check_leaf(leaf)?;
+        checked?;
         if let (Some(last_row), Some(row)) = (&mut self.last_row, &leaf.row) {
             match last_row.get_mut(&row.ticket) {
                 Some(last) if *last > row.id => {
@@ -321,6 +324,9 @@ pub async fn stored_finding(port: &dyn LedgerAudit, who: &Principal) -> Result<O
     Ok(port.audit_progress().await?.finding)
 }
 
+/// A page's leaves and what [`check_leaf`] answered for each.
+type Checked = (Vec<AuditLeaf>, Vec<Result<(), Finding>>);
+
 /// How many leaves a page of the whole audit reads.
 pub const AUDIT_PAGE: u64 = 10_000;
 
@@ -338,42 +344,53 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
     let mut heads = port.signed_heads(0, size).await?.into_iter().peekable();
     let mut heads_checked = 0;
     let mut walk = Walk::new(Frontier::new(), port.stored_level(), true);
-    // The next page's read, started beside this page's checks: (its first index, the read).
-    let mut next: Option<(u64, Started<'_>)> = None;
+    // Each page's leaves are recomputed on a thread of their own while the next page is read.
+    let mut checking: Option<std::thread::JoinHandle<Checked>> = None;
+    let mut from = 0;
     loop {
-        // A head of the size walked so far (the empty tree's included) covers these leaves.
-        while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
-            if let Err(finding) = check_head(&head, walk.frontier(), key.as_ref()) {
+        let page = match from < size {
+            true => port.audit_leaves(from, AUDIT_PAGE.min(size - from)).await?,
+            false => Vec::new(),
+        };
+        if let Some(checked) = checking.take() {
+            let (leaves, checks) =
+                checked.join().map_err(|_| StoreError::Backend("the audit's checks stopped".into()))?;
+            for (leaf, checked) in leaves.iter().zip(checks) {
+                // A head of the size walked so far (the empty tree's included) covers these leaves.
+                while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
+                    if let Err(finding) = check_head(&head, walk.frontier(), key.as_ref()) {
+                        return Ok(Audit::Mismatch(finding));
+                    }
+                    heads_checked += 1;
+                }
+                if let Err(finding) = walk.leaf_checked(leaf, checked) {
+                    return Ok(Audit::Mismatch(finding));
+                }
+            }
+            if let Err(finding) = check_nodes(port, walk.take_nodes()).await? {
                 return Ok(Audit::Mismatch(finding));
             }
-            heads_checked += 1;
         }
-        let from = walk.frontier().size();
         if from >= size {
             break;
         }
-        let page = match next.take() {
-            Some((first, started)) if first == from => started.finish().await?,
-            _ => port.audit_leaves(from, AUDIT_PAGE.min(size - from)).await?,
-        };
         let Some(last) = page.last() else {
             return Ok(Audit::Mismatch(Finding::of_log(
                 Some(from),
                 format!("leaves {from} to {} are missing", size - 1),
             )));
         };
-        let after = last.index + 1;
-        if after < size {
-            next = Some((after, Started::start(port.audit_leaves(after, AUDIT_PAGE.min(size - after))).await));
-        }
-        for leaf in &page {
-            if let Err(finding) = walk.leaf(leaf) {
-                return Ok(Audit::Mismatch(finding));
-            }
-        }
-        if let Err(finding) = check_nodes(port, walk.take_nodes()).await? {
+        from = last.index + 1;
+        checking = Some(std::thread::spawn(move || {
+            let checks = page.iter().map(check_leaf).collect();
+            (page, checks)
+        }));
+    }
+    while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
+        if let Err(finding) = check_head(&head, walk.frontier(), key.as_ref()) {
             return Ok(Audit::Mismatch(finding));
         }
+        heads_checked += 1;
     }
     if walk.frontier() != &stored {
         return Ok(Audit::Mismatch(Finding::of_log(None, "the stored frontier is not the one its leaves give")));
@@ -386,37 +403,6 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
         return Ok(Audit::Mismatch(finding));
     }
     Ok(Audit::Clean { leaves: size, root: stored.root(), heads: heads_checked })
-}
-
-/// A page's read.
-type Read<'a> = Pin<Box<dyn Future<Output = Result<Vec<AuditLeaf>, StoreError>> + Send + 'a>>;
-
-/// A read polled once: a store whose reads run on a thread of their own (SQLite's) reads the
-/// next page while this one is checked.
-enum Started<'a> {
-    Done(Result<Vec<AuditLeaf>, StoreError>),
-    Running(Read<'a>),
-}
-
-impl<'a> Started<'a> {
-    async fn start(read: Read<'a>) -> Started<'a> {
-        let mut read = Some(read);
-        std::future::poll_fn(|cx| {
-            let mut running = read.take().expect("polled once");
-            Poll::Ready(match running.as_mut().poll(cx) {
-                Poll::Ready(done) => Started::Done(done),
-                Poll::Pending => Started::Running(running),
-            })
-        })
-        .await
-    }
-
-    async fn finish(self) -> Result<Vec<AuditLeaf>, StoreError> {
-        match self {
-            Started::Done(done) => done,
-            Started::Running(read) => read.await,
-        }
-    }
 }
 
 /// The checks of the rows themselves: none without a leaf once the backfill is done, none
