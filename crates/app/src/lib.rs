@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod inquiries;
 pub mod keyed;
 pub mod ledger;
+pub mod ledger_audit;
 pub mod letters;
 pub mod limits;
 pub mod links;

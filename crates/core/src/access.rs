@@ -344,6 +344,9 @@ pub enum Action {
     ReadLedger,
     /// Sign a tree head now rather than at the notary's next round (admins).
     SignLedgerHead,
+    /// See the ledger's audit: whether a stored event no longer matches its leaf (the admin
+    /// pages' banner). Admins only.
+    AuditLedger,
     /// Be paged (and sent a link) for a ticket of this org.
     ReceivePage,
     /// Serve an org: be its TAM, a named engineer, or on its schedule.
@@ -358,7 +361,7 @@ impl Action {
         match self {
             ReadTicket | ReadInternal | ReadDeliveries | ReadOrg | ReadUser | ReadAccount | ReadSchedule
             | ReadContactMethods | OpenConsole | ReadInquiries | ReadMail | ViewStatusPage | ReadSubscribers
-            | ReadReport | ReadReview | RunWhatIf | ProveTicket | ReadLedger => Some(Scope::Read),
+            | ReadReport | ReadReview | RunWhatIf | ProveTicket | ReadLedger | AuditLedger => Some(Scope::Read),
             OpenTicket
             | CommentPublic
             | CommentInternal
@@ -507,6 +510,7 @@ fn refused_by_role(actor: &Actor<'_>, action: Action) -> Option<&'static str> {
         {
             Some("the TAM completes the review's recommendations")
         }
+        AuditLedger if actor.role != UserRole::Admin => Some("the ledger's audit is for admins"),
         RunWhatIf if !matches!(actor.role, UserRole::Admin | UserRole::SupportLead) => {
             Some("the what-if on history is for admins and support leads")
         }
@@ -528,7 +532,7 @@ fn on_object(actor: &Actor<'_>, action: Action, object: Object<'_>) -> Decision 
             | ProveTicket,
             Object::Ticket(org),
         ) => seen(org),
-        (ReadLedger | SignLedgerHead, Object::Ledger) => Allow,
+        (ReadLedger | SignLedgerHead | AuditLedger, Object::Ledger) => Allow,
         (
             OpenConsole | ReadInquiries | HandleInquiries | ReadMail | TriageMail | DeliverMail | RunWhatIf,
             Object::Staff,

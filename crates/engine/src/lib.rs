@@ -9,6 +9,7 @@
 //! | `dispatcher`, `deliverer`, `settler` | outbox notices into deliveries; sending them, pages first; settling sent page messages | [`cycles::outgoing`] |
 //! | `mailroom`, `alert_intake`, `chat_intake`, `thread_poster` | what the doors stored: mail, monitoring signals, channel messages; what tickets' threads are owed | [`cycles::intake`] |
 //! | `status_clock`, `report_herald`, `postman`, `courier` | maintenances moved on time, status notices, report announcements, letters, account mail (password links, invitations) | [`cycles::publishing`] |
+//! | `auditor` | the ledger's incremental audit: new leaves verified against their events and the tree, old ones re-checked slowly | [`cycles::auditor`] |
 //! | `janitor`, `gauges` | expired idempotency keys; open tickets and backlog for `/metrics` | [`cycles::upkeep`] |
 //! | `notary` | the ledger's tree head signed while the log grows | [`cycles::notary`] |
 //!
@@ -35,6 +36,7 @@ pub use clock::SystemClock;
 pub use supervisor::{Pulse, Supervisor};
 
 use cycle::supervise;
+use cycles::auditor::LedgerAuditor;
 use cycles::intake::{ChatIntake, alert_intake, mailroom, thread_poster};
 use cycles::notary::NotaryCycle;
 use cycles::outgoing::{Deliverer, Dispatcher, settler};
@@ -46,6 +48,7 @@ use std::time::Duration;
 use stringer_app::accounts::mailing::Courier;
 use stringer_app::alerts::AlertDesk;
 use stringer_app::chat::ChatDesk;
+use stringer_app::ledger_audit::{Auditor, LedgerAudit};
 use stringer_app::letters::Postman as Letters;
 use stringer_app::links::AckLinks;
 use stringer_app::mail::intake::MailDesk;
@@ -149,7 +152,7 @@ impl Running {
 
 impl<S, T> Engine<S, T>
 where
-    S: Store + InformStore + SettleStore + Safeguards + Queries + Clone + 'static,
+    S: Store + InformStore + SettleStore + Safeguards + Queries + LedgerAudit + Clone + 'static,
     T: Sender + Messenger + Clone + 'static,
 {
     /// An engine running `desk`'s timers, processing what the `intakes` stored (mail,
@@ -207,6 +210,11 @@ where
             supervise(sup, s.clone(), {
                 let (store, expiry) = (store.clone(), config.idempotency_expiry_seconds);
                 move || Janitor { store: store.clone(), expiry }
+            }),
+            supervise(sup, s.clone(), {
+                let port = Arc::new(store.clone()) as Arc<dyn LedgerAudit>;
+                let auditor = Auditor { port, extend: cycles::auditor::EXTEND, recheck: cycles::auditor::RECHECK };
+                move || LedgerAuditor { auditor: auditor.clone(), reported: false }
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
             supervise(sup, s.clone(), move || NotaryCycle { notary: notary.clone() }),

@@ -36,6 +36,9 @@ pub const TIMERS_DUE: &str = "stringer_timers_due";
 /// Gauge: outbox records not yet handed on (the dispatcher's, settle worker's and letters'
 /// backlog); zero when nothing is owed.
 pub const OUTBOX_PENDING: &str = "stringer_outbox_pending";
+/// Gauge: 1 once the ledger's audit found a stored event that no longer matches its leaf (or
+/// a tree that no longer matches its leaves), else 0.
+pub const LEDGER_AUDIT_MISMATCH: &str = "stringer_ledger_audit_mismatch";
 /// Counter: panics of an engine cycle, by cycle (each one restarted by the supervisor).
 pub const CYCLE_PANICS: &str = "stringer_cycle_panics_total";
 /// Gauge: when an engine cycle last made progress (Unix seconds), by cycle.
@@ -112,6 +115,10 @@ fn register() {
     metrics::describe_gauge!(OPEN_TICKETS, "Unresolved tickets by worst SLA clock state");
     metrics::describe_gauge!(TIMERS_DUE, "Timers due and not yet run");
     metrics::describe_gauge!(OUTBOX_PENDING, "Outbox records not yet handed on");
+    metrics::describe_gauge!(
+        LEDGER_AUDIT_MISMATCH,
+        "1 once the ledger's audit found an event or subtree that no longer matches, else 0"
+    );
     metrics::describe_counter!(CYCLE_PANICS, "Panics of an engine cycle, each restarted after a back-off, by cycle");
     metrics::describe_gauge!(
         CYCLE_LAST_PROGRESS,
@@ -149,6 +156,7 @@ fn register() {
     }
     metrics::gauge!(TIMERS_DUE).set(0.0);
     metrics::gauge!(OUTBOX_PENDING).set(0.0);
+    metrics::gauge!(LEDGER_AUDIT_MISMATCH).set(0.0);
 }
 
 fn urgency_name(urgency: Urgency) -> &'static str {
@@ -249,6 +257,11 @@ pub(crate) fn record_panic(cycle: &'static str) {
 pub(crate) fn record_progress(cycle: &'static str) {
     metrics::gauge!(CYCLE_LAST_PROGRESS, "cycle" => cycle)
         .set(SystemClock.now_precise().as_millisecond() as f64 / 1000.0);
+}
+
+/// Sets the ledger audit's mismatch gauge.
+pub fn set_ledger_audit_mismatch(found: bool) {
+    metrics::gauge!(LEDGER_AUDIT_MISMATCH).set(if found { 1.0 } else { 0.0 });
 }
 
 /// Sets the backlog gauges.

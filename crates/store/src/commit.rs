@@ -200,23 +200,13 @@ async fn write(pool: &AnyPool, pending: &[&Pending]) -> Result<Vec<Result<(), St
 }
 
 /// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
-/// leaf, no leaf without its row). Locks `ledger_state` — the last lock any transaction
-/// takes, after its org, ticket and receipt rows, so lanes cannot deadlock — which serializes
-/// appends in commit order: the indices are `size .. size + n`, gapless and unique, and a
-/// transaction that rolls back takes its increment with it. Then inserts the leaves, the
-/// complete subtrees of level [`STORED_LEVEL`] and up that they complete, and the new frontier.
+/// leaf, no leaf without its row), through the one append: [`reserve_leaves`] takes the
+/// ledger's lock and the indices, [`write_leaves`] writes the leaves.
 async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]) -> Result<(), sqlx::Error> {
     if entries.is_empty() {
         return Ok(());
     }
-    let count = entries.len() as i64;
-    let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
-        .bind(count)
-        .fetch_one(&mut **tx)
-        .await?;
-    let first = state.try_get::<i64, _>("size")? - count;
-    let mut frontier =
-        Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
+    let (first, frontier) = reserve_leaves(tx, entries.len()).await?;
     let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
     let mut row_ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -228,10 +218,68 @@ async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]
             row_ids.insert(row.try_get::<i64, _>("leaf")?, row.try_get::<i64, _>("id")?);
         }
     }
-    let mut leaf_rows = Vec::with_capacity(entries.len());
+    let mut leaves = Vec::with_capacity(entries.len());
+    for (entry, index) in entries.iter().zip(first..) {
+        leaves.push((&entry.leaf, row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?));
+    }
+    write_leaves(tx, first, frontier, &leaves).await
+}
+
+/// Appends timeline rows written before the ledger (the backfill), in the order given, in one
+/// transaction through the same append as a change's rows: each row gets its leaf unless it
+/// got one meanwhile, in which case nothing is written and `false` is answered (read again).
+pub(crate) async fn append_existing(pool: &AnyPool, rows: &[(i64, NewLeaf)]) -> Result<bool, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(true);
+    }
+    let mut tx = pool.begin().await?;
+    let (first, frontier) = reserve_leaves(&mut tx, rows.len()).await?;
+    let pointers: Vec<Row> =
+        rows.iter().zip(first..).map(|((id, _), leaf)| Row::new().bigint(*id).bigint(leaf)).collect();
+    for chunk in pointers.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "WITH v (id, leaf) AS (VALUES {}) UPDATE timeline SET leaf = (SELECT v.leaf FROM v WHERE v.id = timeline.id) \
+             WHERE id IN (SELECT id FROM v) AND leaf IS NULL",
+            placeholders(chunk)
+        );
+        if bind(sqlx::query(&sql), chunk).execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
+            return Ok(false);
+        }
+    }
+    let leaves: Vec<(&NewLeaf, i64)> = rows.iter().map(|(id, leaf)| (leaf, *id)).collect();
+    write_leaves(&mut tx, first, frontier, &leaves).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Locks `ledger_state` — the last lock any transaction takes, after its org, ticket and
+/// receipt rows, so lanes cannot deadlock — and reserves `count` leaf indices: answers the
+/// first and the frontier before them. This serializes appends in commit order: the indices
+/// are `size .. size + count`, gapless and unique, and a transaction that rolls back takes
+/// its increment with it.
+async fn reserve_leaves(tx: &mut sqlx::Transaction<'_, Any>, count: usize) -> Result<(i64, Frontier), sqlx::Error> {
+    let count = count as i64;
+    let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await?;
+    let first = state.try_get::<i64, _>("size")? - count;
+    let frontier =
+        Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
+    Ok((first, frontier))
+}
+
+/// Writes the leaves reserved from `first` on (each with its source row's id), the complete
+/// subtrees of level [`STORED_LEVEL`] and up that they complete, and the new frontier.
+async fn write_leaves(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    first: i64,
+    mut frontier: Frontier,
+    leaves: &[(&NewLeaf, i64)],
+) -> Result<(), sqlx::Error> {
+    let mut leaf_rows = Vec::with_capacity(leaves.len());
     let mut node_rows = Vec::new();
-    for (leaf, index) in entries.iter().map(|e| &e.leaf).zip(first..) {
-        let row_id = row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?;
+    for ((leaf, row_id), index) in leaves.iter().zip(first..) {
         for (node, hash) in frontier.push(leaf.hash).map_err(ledger::encode_err)? {
             if node.level >= STORED_LEVEL {
                 node_rows.push(Row::new().bigint(node_key(node)).blob(hash.to_vec()));
@@ -243,7 +291,7 @@ async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]
                 .blob(leaf.hash.to_vec())
                 .blob(leaf.secret.to_vec())
                 .text(ledger::TIMELINE)
-                .bigint(row_id),
+                .bigint(*row_id),
         );
     }
     insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id"], &leaf_rows).await?;

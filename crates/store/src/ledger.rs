@@ -22,7 +22,7 @@ use stringer_ledger::tree::{Frontier, Node, node_hash};
 pub(crate) const STORED_LEVEL: u8 = 4;
 
 /// The `source` of a leaf that stands for a timeline row.
-pub(crate) const TIMELINE: &str = "timeline";
+pub(crate) const TIMELINE: &str = stringer_app::ledger_audit::TIMELINE;
 
 /// A leaf computed before the append: its hash and the secret its field salts derive from.
 pub(crate) struct NewLeaf {

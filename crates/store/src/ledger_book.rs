@@ -16,14 +16,14 @@ use stringer_ledger::head::{PublicKey, Rotation, SignedHead, TreeHead};
 use stringer_ledger::tree::Node;
 
 /// The columns of a stored head, with the log's id beside them.
-const HEAD: &str = "SELECT h.tree_size, h.root_hash, h.signed_at, h.key_id, h.signature, s.log_id \
+pub(crate) const HEAD: &str = "SELECT h.tree_size, h.root_hash, h.signed_at, h.key_id, h.signature, s.log_id \
                     FROM ledger_heads h CROSS JOIN ledger_state s";
 
 fn signature_of(bytes: Vec<u8>) -> Result<[u8; 64], StoreError> {
     bytes.try_into().map_err(|b: Vec<u8>| StoreError::Backend(format!("a stored signature of {} bytes", b.len())))
 }
 
-fn head_from(r: &AnyRow) -> Result<SignedHead, StoreError> {
+pub(crate) fn head_from(r: &AnyRow) -> Result<SignedHead, StoreError> {
     let head = TreeHead {
         log_id: hash_of(r.col("log_id")?)?,
         tree_size: r.col::<i64>("tree_size")? as u64,

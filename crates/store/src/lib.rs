@@ -22,6 +22,7 @@ mod history;
 mod inquiries;
 mod keyed;
 mod ledger;
+mod ledger_audit;
 mod ledger_book;
 mod letters;
 mod mail;

@@ -162,6 +162,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0042_ledger_heads.sql"),
         include_str!("../migrations/postgres/0042_ledger_heads.sql"),
     ),
+    (
+        44,
+        include_str!("../migrations/sqlite/0044_ledger_audit.sql"),
+        include_str!("../migrations/postgres/0044_ledger_audit.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -29,6 +29,7 @@ pub fn ports(store: &SqlStore, commands: Arc<dyn Commands>) -> Ports {
         letters: store.clone(),
         history: store.clone(),
         ledger: store.clone(),
+        ledger_audit: store.clone(),
         safeguards: store,
     }
 }

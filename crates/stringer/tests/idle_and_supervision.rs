@@ -21,6 +21,7 @@ const CYCLES: [&str; 13] = [
     "report_herald",
     "postman",
     "courier",
+    "auditor",
     "janitor",
     "gauges",
     "notary",

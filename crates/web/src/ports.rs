@@ -61,6 +61,8 @@ pub struct Ports {
     pub history: Arc<dyn HistoryReads>,
     /// The ledger's state, leaves, keys and signed heads.
     pub ledger: Arc<dyn stringer_app::ledger::LedgerBook>,
+    /// The ledger's audit: its stored finding (the admin pages' banner).
+    pub ledger_audit: Arc<dyn stringer_app::ledger_audit::LedgerAudit>,
 }
 
 impl Ports {

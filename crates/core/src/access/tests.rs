@@ -122,6 +122,12 @@ fn tickets() {
         ("vera",     "rw", RunWhatIf,     Some(Object::Staff), F),
         ("alice",    "rw", RunWhatIf,     Some(Object::Staff), F),
         ("bob",      "rw", RunWhatIf,     Some(Object::Staff), F),
+        // The ledger's audit (its finding, the admin pages' banner) is for admins.
+        ("ada",      "r",  AuditLedger,   Some(Object::Ledger), A),
+        ("ada",      "w",  AuditLedger,   Some(Object::Ledger), F),
+        ("lena",     "rw", AuditLedger,   Some(Object::Ledger), F),
+        ("engineer", "rw", AuditLedger,   Some(Object::Ledger), F),
+        ("alice",    "rw", AuditLedger,   Some(Object::Ledger), F),
         ("engineer", "r",  OpenConsole,   Some(Object::Staff), A),
         ("alice",    "rw", OpenConsole,   Some(Object::Staff), F),
         ("lena",     "rw", HandleInquiries, Some(Object::Staff), A),

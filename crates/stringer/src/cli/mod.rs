@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod contract_cmd;
+mod ledger_cmd;
 mod ledger_heads_cmd;
 mod mailgate_cmd;
 mod org_cmd;
@@ -79,7 +80,8 @@ enum Command {
     /// Check a ticket's ledger bundle offline: every event in the log under a signed head,
     /// the key pinned, the log extending an earlier head or bundle.
     Verify(verify_cmd::VerifyArgs),
-    /// The tamper-evident ledger: its key and signed heads.
+    /// The tamper-evident ledger: its key and signed heads, the backfill of rows older than
+    /// it, and its audit against the stored events.
     #[command(subcommand)]
     Ledger(LedgerCommand),
 }
@@ -89,6 +91,8 @@ enum Command {
 enum LedgerCommand {
     #[command(flatten)]
     Heads(ledger_heads_cmd::HeadsCommand),
+    #[command(flatten)]
+    Audit(ledger_cmd::AuditCommand),
 }
 
 /// Runs a parsed command line.
@@ -114,5 +118,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Whatif(a) => whatif_cmd::run(*a),
         Command::Verify(a) => verify_cmd::run(a),
         Command::Ledger(LedgerCommand::Heads(c)) => ledger_heads_cmd::run(c),
+        Command::Ledger(LedgerCommand::Audit(c)) => ledger_cmd::run(c),
     }
 }

@@ -256,6 +256,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let contract = Arc::new(crate::config::load_contract(args.db.source.contract.as_deref(), &config)?);
     // A write made by a keyed request records the key's outcome with it.
     let store = args.db.open(&config).await?.keyed_by(stringer_web::current_key);
+    // Rows written before the ledger are appended, in row order, before anything new is.
+    let appended = store.ledger_backfill().await?;
+    if appended > 0 {
+        tracing::info!(rows = appended, "appended the timeline rows written before the ledger");
+    }
     let misfits = super::contract_cmd::misfits(&contract, &store).await?;
     if !misfits.is_empty() {
         anyhow::bail!(

@@ -68,6 +68,8 @@ pub struct Nav {
     pub whatif: bool,
     /// People who could be paged but cannot be reached, as the console and admin pages warn.
     pub unreachable: Vec<Unreachable>,
+    /// The ledger audit's finding: a stored event no longer matches its leaf (for admins).
+    pub ledger_finding: Option<String>,
 }
 
 /// Someone who could be paged but cannot be reached, as a warning says it.
@@ -93,6 +95,7 @@ impl Nav {
             people: !caller.is_staff()
                 && caller.may_list(Action::CreateUser { role: UserRole::Member, cleared: false }).is_ok(),
             unreachable: Vec::new(),
+            ledger_finding: None,
         }
     }
 
@@ -102,6 +105,9 @@ impl Nav {
         let mut nav = Nav::of(session);
         let caller = &session.caller;
         if caller.is_staff() {
+            let finding =
+                stringer_app::ledger_audit::stored_finding(&*state.ports.ledger_audit, caller.principal()).await?;
+            nav.ledger_finding = finding.map(|f| f.message);
             let found = state.paging().unreachable(caller.principal()).await.map_err(ApiError::from)?;
             nav.unreachable = found
                 .into_iter()
