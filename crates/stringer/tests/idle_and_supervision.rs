@@ -10,7 +10,7 @@ use sqlx::Connection;
 use support::{Db, Server, desk, open_ticket};
 
 /// The engine's cycles (the chat intake runs only with a Slack bot token).
-const CYCLES: [&str; 13] = [
+const CYCLES: [&str; 14] = [
     "sweep",
     "dispatcher",
     "deliverer",
