@@ -968,17 +968,16 @@ mod tests {
         let asked = history.asked.lock().unwrap().clone();
         assert_eq!(asked, [vec![OrgSlug::from("acme"), OrgSlug::from("bolt")]], "one read of both orgs");
         assert_eq!(report.whatif.changed_tickets, 0);
-        // A proposal without the Enterprise tier leaves every acme ticket out: they are
-        // listed in the report's order (by opening), though read in reverse.
+        // A proposal without the Pro tier leaves every bolt ticket out: they are listed in
+        // the report's order (by opening), though read in reverse.
         let renamed = stringer_core::contract::DEFAULT_CONTRACT
-            .replace("[tiers.enterprise]", "[tiers.premium]")
-            .replace("[targets.response.tiers.enterprise]", "[targets.response.tiers.premium]")
-            .replace("[escalation.enterprise]", "[escalation.premium]")
-            .replace("[security.tiers.enterprise]", "[security.tiers.premium]");
+            .replace("[tiers.pro]", "[tiers.standard]")
+            .replace("[targets.response.tiers.pro]", "[targets.response.tiers.standard]")
+            .replace("[escalation.pro]", "[escalation.standard]");
         let ask = Ask { proposed: renamed, ..november() };
         let report = desk.run(&ada, &ask, "2026-12-01T00:00:00Z".parse().unwrap()).await.unwrap();
         let keys: Vec<String> = report.whatif.not_comparable.iter().map(|n| n.key.clone()).collect();
-        let expected: Vec<String> = (1..=CHUNK + 5).map(|n| format!("ACME-{n}")).collect();
+        let expected: Vec<String> = (1..=3).map(|n| format!("BOLT-{n}")).collect();
         assert_eq!(keys, expected);
     }
 
