@@ -302,7 +302,7 @@ impl HistoryReads for SqlStore {
         let sql = &sql;
         let window = |start: i64| async move {
             let end = start.saturating_add(WINDOW);
-            let read = sqlx::query(&sql).bind(start).bind(end).fetch_one(&self.read).await.map_err(backend_err)?;
+            let read = sqlx::query(sql).bind(start).bind(end).fetch_one(&self.read).await.map_err(backend_err)?;
             Ok::<_, StoreError>((start, end, read.col::<Option<String>>("rows")?))
         };
         let mut live: HashMap<&str, EventHistory> = HashMap::new();
