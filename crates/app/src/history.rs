@@ -7,9 +7,10 @@
 use crate::records::TicketRecord;
 use crate::store::StoreError;
 use async_trait::async_trait;
+use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use stringer_core::contract::Contract;
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{OrgSlug, TicketId, TicketKey, Tier};
 use stringer_core::routing::RosterHistory;
 
 /// One timeline row as written: an event (what someone did) or a notice (what the rules
@@ -27,30 +28,41 @@ pub struct HistoryRow {
     pub body: String,
 }
 
-/// Which of a ticket's timeline rows a read brings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rows {
-    /// The events only (what people did): all a comparison replays, and about half the rows.
-    Events,
-    /// Every row, the notices too: what a check compares the replay with.
-    All,
-}
-
-/// A ticket with its timeline (the rows a read asked for), in commit order.
+/// A ticket with its whole timeline, in commit order: what a check compares a replay with.
 #[derive(Clone, Debug)]
 pub struct TicketHistory {
     /// The ticket as it is now.
     pub ticket: TicketRecord,
-    /// Its timeline rows (those asked for), in the order written.
+    /// Its timeline rows, the notices too, in the order written.
     pub rows: Vec<HistoryRow>,
 }
 
-/// Reads tickets with their history, in pages, for a replay.
+/// A ticket as a comparison replays it: its event rows (what people did, about half its
+/// rows) and, of its record, only what the replay reads, so that a read of a million
+/// tickets decodes no ticket's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventHistory {
+    /// The ticket.
+    pub id: TicketId,
+    /// Its org and number, as a report names it.
+    pub key: TicketKey,
+    /// The tier it was opened at (its state's).
+    pub tier: Tier,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// Its place in the order a comparison lists tickets in: the orgs as asked, then each
+    /// org's tickets by opening instant and id, counted from 0.
+    pub order: u64,
+    /// Its event rows, in the order written.
+    pub rows: Vec<HistoryRow>,
+}
+
+/// Reads tickets with their history, for a replay.
 #[async_trait]
 pub trait HistoryReads: ContractHistory {
     /// Up to `limit` of `org`'s tickets opened in `[from, until)` (Unix seconds), in the order
-    /// (opening instant, id), after the ticket `after` names in that order, each with the
-    /// `rows` of its timeline.
+    /// (opening instant, id), after the ticket `after` names in that order, each with its
+    /// whole timeline.
     async fn histories(
         &self,
         org: &OrgSlug,
@@ -58,8 +70,19 @@ pub trait HistoryReads: ContractHistory {
         until: i64,
         after: Option<(i64, TicketId)>,
         limit: i64,
-        rows: Rows,
     ) -> Result<Vec<TicketHistory>, StoreError>;
+    /// Every ticket of `orgs` opened in `[from, until)` (Unix seconds) with its event rows,
+    /// handed to `each` in batches. The timeline is read once, in the order written, and a
+    /// ticket is handed over as soon as its last row is read: tickets come in the order of
+    /// their last rows, not in [`EventHistory::order`], and the read holds only the tickets
+    /// whose rows are still being read. Stops early when `each` answers false.
+    async fn event_histories(
+        &self,
+        orgs: &[OrgSlug],
+        from: i64,
+        until: i64,
+        each: &mut (dyn FnMut(Vec<EventHistory>) -> bool + Send),
+    ) -> Result<(), StoreError>;
     /// The instant of the last row written to any timeline (Unix seconds), if any: what a
     /// check replays up to, as every timer due by then has fired on the server.
     async fn last_recorded(&self) -> Result<Option<i64>, StoreError>;

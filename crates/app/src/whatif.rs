@@ -11,7 +11,7 @@ pub mod render;
 
 use crate::act::Principal;
 use crate::desk::AppError;
-use crate::history::{ContractRecord, HistoryReads, HistoryRow, Rows, TicketHistory};
+use crate::history::{ContractRecord, EventHistory, HistoryReads, HistoryRow, TicketHistory};
 use crate::ports::Accounts;
 use crate::store::StoreError;
 use jiff::Timestamp;
@@ -27,8 +27,11 @@ use stringer_core::routing::{RosterHistory, Rosters};
 use stringer_core::ticket::OrgProfile;
 use stringer_core::whatif::{Run, Tally, WhatIf};
 
-/// Tickets read and replayed per round.
+/// Tickets a check reads and replays per round.
 const CHUNK: i64 = 2_000;
+
+/// The most threads a comparison replays on.
+const MAX_THREADS: usize = 4;
 
 /// What the proposed run does with names the proposed contract lacks, and which orgs it
 /// moves to another tier. The baseline run replays what was recorded, unmapped.
@@ -165,12 +168,12 @@ fn label(contract: &Contract) -> String {
     }
 }
 
-/// A ticket's recorded inputs, change by change: the event rows written by one change (one
-/// version) together, in the order written. A row written before the store kept versions is
-/// a change of its own.
-pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
+/// A ticket's recorded inputs, change by change, from its event rows (in the order written):
+/// the rows written by one change (one version) together. A row written before the store
+/// kept versions is a change of its own.
+pub fn changes<'r>(rows: impl IntoIterator<Item = &'r HistoryRow>) -> Result<Vec<Vec<Event>>, String> {
     let mut changes: Vec<(Option<i64>, Vec<Event>)> = Vec::new();
-    for row in rows.iter().filter(|r| is_event_kind(&r.kind)) {
+    for row in rows {
         let event: Event =
             serde_json::from_str(&row.body).map_err(|e| format!("a {} row does not read: {e}", row.kind))?;
         match changes.last_mut() {
@@ -181,12 +184,19 @@ pub fn changes(rows: &[HistoryRow]) -> Result<Vec<Vec<Event>>, String> {
     Ok(changes.into_iter().map(|(_, events)| events).collect())
 }
 
-/// The window's tickets with their history, org by org in pages, each page with the rosters
-/// its org's notices were routed with over time: what both a comparison and a check read.
+/// The orgs a request names, or every org when it names none.
+async fn orgs_of(ports: &WhatIfPorts, request: &Request) -> Result<Vec<OrgSlug>, AppError> {
+    Ok(match request.orgs.is_empty() {
+        true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
+        false => request.orgs.clone(),
+    })
+}
+
+/// The window's tickets with their whole history, org by org in pages, each page with the
+/// rosters its org's notices were routed with over time: what a check reads.
 struct Walk<'a> {
     ports: &'a WhatIfPorts,
     request: &'a Request,
-    rows: Rows,
     orgs: Vec<OrgSlug>,
     at: usize,
     roster: Option<Arc<RosterHistory>>,
@@ -194,14 +204,10 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// A walk over the request's orgs (none named: every org), reading `rows` of each
-    /// ticket's timeline.
-    async fn new(ports: &'a WhatIfPorts, request: &'a Request, rows: Rows) -> Result<Walk<'a>, AppError> {
-        let orgs = match request.orgs.is_empty() {
-            true => ports.accounts.orgs().await?.into_iter().map(|o| o.slug).collect(),
-            false => request.orgs.clone(),
-        };
-        Ok(Walk { ports, request, rows, orgs, at: 0, roster: None, after: None })
+    /// A walk over the request's orgs (none named: every org).
+    async fn new(ports: &'a WhatIfPorts, request: &'a Request) -> Result<Walk<'a>, AppError> {
+        let orgs = orgs_of(ports, request).await?;
+        Ok(Walk { ports, request, orgs, at: 0, roster: None, after: None })
     }
 
     /// The next page of tickets and its org's rosters; `None` once every org is read.
@@ -212,7 +218,7 @@ impl<'a> Walk<'a> {
                 Some(roster) => roster.clone(),
                 None => self.roster.insert(Arc::new(self.ports.history.rosters(org).await?)).clone(),
             };
-            let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK, self.rows).await?;
+            let page = self.ports.history.histories(org, from, until, self.after.take(), CHUNK).await?;
             match page.last() {
                 Some(last) if page.len() as i64 == CHUNK => {
                     self.after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
@@ -230,57 +236,90 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// What one replay thread tallied: the comparison, the tickets with rows written before the
+/// store kept versions, and the orgs whose tickets were routed with no recorded roster.
+type Replayed = (Tally, u64, std::collections::BTreeSet<OrgSlug>);
+
 /// Replays each ticket of the window under both contracts and compares them; `progress` is
-/// told the tickets read so far after each round.
+/// told the tickets read so far after each batch.
 ///
-/// The replay runs on a thread of its own, page after page in the order read, while the next
-/// page is read: reading (the store's) and replaying (the core's) take about as long as each
-/// other, and overlap on two cores. At most one page waits for the replay (the read blocks
-/// until the replay takes it), so memory stays at two pages however long the window.
+/// The store reads the window's timelines once, in the order written, and hands over each
+/// ticket once its rows are read ([`HistoryReads::event_histories`]); the tickets are
+/// replayed (the core's work) on threads of their own, one per core, batch by batch in turn,
+/// while the read goes on. Each thread tallies its tickets and the tallies merge at the end;
+/// a ticket's place in the report's order comes with it, so the report does not depend on
+/// the order tickets were read or which thread replayed them. At most one batch waits for
+/// each thread (the read blocks until the thread takes it), so memory stays bounded by the
+/// tickets being read, however long the window.
 pub async fn compare(
     ports: &WhatIfPorts,
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Report, AppError> {
-    let mut walk = Walk::new(ports, request, Rows::Events).await?;
-    let zones: HashMap<String, TimeZone> = ports
-        .accounts
-        .users(None)
-        .await?
-        .into_iter()
-        .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
-        .collect();
-    let (pages, read) = std::sync::mpsc::sync_channel::<(Arc<RosterHistory>, Vec<TicketHistory>)>(1);
-    let replayed = {
-        let request = request.clone();
-        std::thread::spawn(move || -> Result<(Tally, u64), AppError> {
+    let orgs = orgs_of(ports, request).await?;
+    let mut rosters = HashMap::new();
+    for org in &orgs {
+        rosters.insert(org.clone(), Arc::new(ports.history.rosters(org).await?));
+    }
+    let rosters = Arc::new(rosters);
+    let zones: Arc<HashMap<String, TimeZone>> = Arc::new(
+        ports
+            .accounts
+            .users(None)
+            .await?
+            .into_iter()
+            .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
+            .collect(),
+    );
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_THREADS);
+    let mut batches = Vec::with_capacity(threads);
+    let mut replays = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let (send, read) = std::sync::mpsc::sync_channel::<Vec<EventHistory>>(1);
+        let (request, rosters, zones) = (request.clone(), rosters.clone(), zones.clone());
+        replays.push(std::thread::spawn(move || -> Result<Replayed, AppError> {
             let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
-            let (mut tally, mut legacy) = (Tally::default(), 0u64);
-            for (roster, page) in read {
-                for history in &page {
+            let (mut tally, mut legacy, mut unrecorded) = (Tally::default(), 0u64, std::collections::BTreeSet::new());
+            for batch in read {
+                for history in &batch {
+                    let org = &history.key.org;
+                    let roster = rosters.get(org).ok_or_else(|| {
+                        AppError::Store(StoreError::Backend(format!("{}: an org not asked for", history.key)))
+                    })?;
+                    if roster.recorded.is_empty() {
+                        unrecorded.insert(org.clone());
+                    }
                     legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
-                    replay_one(&request, &roster, history, &mut tally, &zone)?;
+                    replay_one(&request, roster, history, &mut tally, &zone)?;
                 }
             }
-            Ok((tally, legacy))
-        })
-    };
-    let mut done = 0u64;
-    let mut unrecorded = std::collections::BTreeSet::new();
-    while let Some((roster, page)) = walk.next().await? {
-        if roster.recorded.is_empty() {
-            unrecorded.insert(roster.current.org.clone());
-        }
-        done += page.len() as u64;
-        // Refused only when the replay stopped on an error, which its result says.
-        if pages.send((roster, page)).is_err() {
-            break;
-        }
-        progress(done);
+            Ok((tally, legacy, unrecorded))
+        }));
+        batches.push(send);
     }
-    drop(pages);
-    let (tally, legacy) =
-        replayed.join().map_err(|_| AppError::Store(StoreError::Backend("the replay stopped on a fault".into())))??;
+    let (mut done, mut turn) = (0u64, 0usize);
+    let (from, until) = (request.from.as_second(), request.until.as_second());
+    let read = ports
+        .history
+        .event_histories(&orgs, from, until, &mut |batch| {
+            done += batch.len() as u64;
+            turn = (turn + 1) % batches.len();
+            // Refused only when the replay stopped on an error, which its result says.
+            let taken = batches[turn].send(batch).is_ok();
+            progress(done);
+            taken
+        })
+        .await;
+    drop(batches);
+    let (mut tally, mut legacy, mut unrecorded) = (Tally::default(), 0u64, std::collections::BTreeSet::new());
+    for replay in replays {
+        let fault = || AppError::Store(StoreError::Backend("the replay stopped on a fault".into()));
+        let (t, l, u) = replay.join().map_err(|_| fault())??;
+        tally.merge(t);
+        legacy += l;
+        unrecorded.extend(u);
+    }
+    read?;
     let (b, p) = (&request.baseline, &request.proposed);
     let tier_rank = |t: &str| {
         b.tiers
@@ -326,7 +365,7 @@ pub async fn compare(
         from: request.from,
         until: request.until,
         as_of: request.as_of,
-        orgs: walk.orgs.iter().map(ToString::to_string).collect(),
+        orgs: orgs.iter().map(ToString::to_string).collect(),
         baseline: label(b),
         proposed: label(p),
         whatif: tally.finish(&tier_rank, &severity_rank),
@@ -339,20 +378,19 @@ pub async fn compare(
 fn replay_one(
     request: &Request,
     roster: &RosterHistory,
-    history: &TicketHistory,
+    history: &EventHistory,
     tally: &mut Tally,
     zone: &dyn Fn(&str) -> TimeZone,
 ) -> Result<(), AppError> {
-    let t = &history.ticket;
-    let key = t.key().to_string();
+    let (key, order, org_slug) = (history.key.to_string(), history.order, &history.key.org);
     let changes = changes(&history.rows).map_err(|e| AppError::Store(StoreError::Backend(format!("{key}: {e}"))))?;
-    let tier = t.state.tier.clone();
-    let deployment = roster.at(t.state.opened_at).deployment;
-    let org = OrgProfile { slug: t.org.clone(), tier: tier.clone(), deployment };
+    let tier = history.tier.clone();
+    let deployment = roster.at(history.opened_at).deployment;
+    let org = OrgProfile { slug: org_slug.clone(), tier: tier.clone(), deployment };
     let setting = Setting { contract: &request.baseline, org: &org, rosters: roster };
     let baseline = TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of);
     if let Some(uncovered) = baseline.uncovered() {
-        tally.not_comparable(&key, t.org.as_str(), &format!("under the baseline: {uncovered}"));
+        tally.not_comparable(order, &key, org_slug.as_str(), &format!("under the baseline: {uncovered}"));
         return Ok(());
     }
     // Only a severity mapping changes the events: without one, the proposed run replays the
@@ -364,22 +402,23 @@ fn replay_one(
         mapped = changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
         &mapped
     };
-    let proposed_org = OrgProfile { tier: request.mapping.tier(&t.org, &tier), ..org.clone() };
+    let proposed_org = OrgProfile { tier: request.mapping.tier(org_slug, &tier), ..org.clone() };
     let setting = Setting { contract: &request.proposed, org: &proposed_org, rosters: roster };
     let proposed = TicketRun::ideal(setting, inputs.iter().map(Vec::as_slice), request.as_of);
     if let Some(uncovered) = proposed.uncovered() {
         let reason = uncovered.to_string().replace("the contract in force", "the proposed contract");
-        tally.not_comparable(&key, t.org.as_str(), &reason);
+        tally.not_comparable(order, &key, org_slug.as_str(), &reason);
         return Ok(());
     }
     for skipped in proposed.skipped() {
         tally.skipped(&format!("{} ({})", skipped.event.name(), skipped.reason));
     }
     let (Some(b), Some(p)) = (baseline.ticket(), proposed.ticket()) else {
-        tally.not_comparable(&key, t.org.as_str(), "its history has no opening");
+        tally.not_comparable(order, &key, org_slug.as_str(), "its history has no opening");
         return Ok(());
     };
     tally.add(
+        order,
         &key,
         Run { ticket: b, notices: baseline.notices() },
         Run { ticket: p, notices: proposed.notices() },
@@ -499,7 +538,7 @@ pub async fn check(
     request: &Request,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Check, AppError> {
-    let mut walk = Walk::new(ports, request, Rows::All).await?;
+    let mut walk = Walk::new(ports, request).await?;
     let mut found = Check::default();
     while let Some((roster, page)) = walk.next().await? {
         for history in &page {
@@ -565,7 +604,7 @@ fn check_one(
             }
             run
         }
-        Ok(None) => match changes(&history.rows) {
+        Ok(None) => match changes(history.rows.iter().filter(|r| is_event_kind(&r.kind))) {
             Ok(changes) => TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of),
             Err(e) => return mismatch("its timeline", e, String::new()),
         },
@@ -764,15 +803,20 @@ mod tests {
     use stringer_core::ids::{Deployment, UserRole};
     use stringer_core::routing::Roster;
 
-    /// A page asked for: the org, and the ticket it starts after.
-    type Asked = (String, Option<(i64, TicketId)>);
-
-    /// Tickets with their histories in memory, read in pages as the store reads them, with
-    /// the pages asked for.
+    /// Tickets with their histories in memory: read in pages as the store reads them, and
+    /// as a comparison reads them, in the reverse of the report's order, in batches of
+    /// three, with the orgs asked for.
     #[derive(Default)]
     struct Histories {
         tickets: Vec<TicketHistory>,
-        asked: Mutex<Vec<Asked>>,
+        asked: Mutex<Vec<Vec<OrgSlug>>>,
+    }
+
+    impl Histories {
+        /// A ticket's place in an org's order: opening instant, then id.
+        fn place(h: &TicketHistory) -> (i64, TicketId) {
+            (h.ticket.state.opened_at.as_second(), h.ticket.id.clone())
+        }
     }
 
     #[async_trait]
@@ -794,23 +838,49 @@ mod tests {
             until: i64,
             after: Option<(i64, TicketId)>,
             limit: i64,
-            rows: Rows,
         ) -> Result<Vec<TicketHistory>, StoreError> {
-            self.asked.lock().unwrap().push((org.to_string(), after.clone()));
-            let key = |h: &TicketHistory| (h.ticket.state.opened_at.as_second(), h.ticket.id.clone());
             let mut found: Vec<TicketHistory> = self
                 .tickets
                 .iter()
                 .filter(|h| h.ticket.org == *org && (from..until).contains(&h.ticket.state.opened_at.as_second()))
-                .filter(|h| after.as_ref().is_none_or(|a| key(h) > *a))
+                .filter(|h| after.as_ref().is_none_or(|a| Histories::place(h) > *a))
                 .cloned()
                 .collect();
-            found.sort_by_key(key);
+            found.sort_by_key(Histories::place);
             found.truncate(limit as usize);
-            for history in &mut found {
-                history.rows.retain(|r| rows == Rows::All || is_event_kind(&r.kind));
-            }
             Ok(found)
+        }
+        async fn event_histories(
+            &self,
+            orgs: &[OrgSlug],
+            from: i64,
+            until: i64,
+            each: &mut (dyn FnMut(Vec<EventHistory>) -> bool + Send),
+        ) -> Result<(), StoreError> {
+            self.asked.lock().unwrap().push(orgs.to_vec());
+            let mut all = Vec::new();
+            for org in orgs {
+                all.extend(self.histories(org, from, until, None, i64::MAX).await?);
+            }
+            let mut read: Vec<EventHistory> = all
+                .into_iter()
+                .enumerate()
+                .map(|(order, h)| EventHistory {
+                    id: h.ticket.id.clone(),
+                    key: h.ticket.key(),
+                    tier: h.ticket.state.tier.clone(),
+                    opened_at: h.ticket.state.opened_at,
+                    order: order as u64,
+                    rows: h.rows.into_iter().filter(|r| is_event_kind(&r.kind)).collect(),
+                })
+                .collect();
+            read.reverse();
+            for batch in read.chunks(3) {
+                if !each(batch.to_vec()) {
+                    break;
+                }
+            }
+            Ok(())
         }
         async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {
             Ok(None)
@@ -887,7 +957,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_window_is_read_org_by_org_in_pages_and_every_ticket_compared_once() {
+    async fn every_ticket_of_the_orgs_seen_is_compared_once_and_listed_in_the_reports_order() {
         let mut tickets = opened("acme", "enterprise", CHUNK as usize + 5);
         tickets.extend(opened("bolt", "pro", 3));
         let (desk, world, history) = desk(tickets).await;
@@ -896,10 +966,19 @@ mod tests {
         assert_eq!(report.whatif.tickets as i64, CHUNK + 8, "every ticket of both orgs, once");
         assert_eq!(report.orgs, ["acme", "bolt"], "the federal org is not seen by an admin not cleared for it");
         let asked = history.asked.lock().unwrap().clone();
-        let orgs: Vec<&str> = asked.iter().map(|(o, _)| o.as_str()).collect();
-        assert_eq!(orgs, ["acme", "acme", "bolt"], "a full page asks for the next; a short one ends the org");
-        assert_eq!(asked[1].1.as_ref().map(|(_, id)| id.as_str()), Some("acme-01999"), "after the page's last");
+        assert_eq!(asked, [vec![OrgSlug::from("acme"), OrgSlug::from("bolt")]], "one read of both orgs");
         assert_eq!(report.whatif.changed_tickets, 0);
+        // A proposal without the Pro tier leaves every bolt ticket out: they are listed in
+        // the report's order (by opening), though read in reverse.
+        let renamed = stringer_core::contract::DEFAULT_CONTRACT
+            .replace("[tiers.pro]", "[tiers.standard]")
+            .replace("[targets.response.tiers.pro]", "[targets.response.tiers.standard]")
+            .replace("[escalation.pro]", "[escalation.standard]");
+        let ask = Ask { proposed: renamed, ..november() };
+        let report = desk.run(&ada, &ask, "2026-12-01T00:00:00Z".parse().unwrap()).await.unwrap();
+        let keys: Vec<String> = report.whatif.not_comparable.iter().map(|n| n.key.clone()).collect();
+        let expected: Vec<String> = (1..=3).map(|n| format!("BOLT-{n}")).collect();
+        assert_eq!(keys, expected);
     }
 
     #[tokio::test]

@@ -301,13 +301,18 @@ fn iso_week(at: Timestamp) -> String {
     format!("{}-W{:02}", week.year(), week.week())
 }
 
-/// Counts as the comparison goes; tallies of disjoint tickets merge.
+/// Counts as the comparison goes; tallies of disjoint tickets merge. Each ticket comes with
+/// its place in the order the report lists tickets in (`order`), so that tickets may be
+/// added in any order, and tallied on several threads, with the same report: the changed
+/// targets listed are those of the first tickets in that order, and the tickets not
+/// comparable are listed in it.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     tickets: u32,
     rows: BTreeMap<(String, String, String), Row>,
     orgs: BTreeMap<(String, String, String, String), Row>,
-    changed: Vec<Changed>,
+    /// Changed targets with their ticket's place, at most twice [`LISTED`] (see [`Tally::keep_first`]).
+    changed: Vec<(u64, Changed)>,
     changed_total: u32,
     changed_tickets: u32,
     pages: (Pages, Pages),
@@ -315,14 +320,22 @@ pub struct Tally {
     customer_page: Shift,
     bridges: Shift,
     reports: Shift,
-    not_comparable: Vec<NotComparable>,
+    not_comparable: Vec<(u64, NotComparable)>,
     skipped: BTreeMap<String, u32>,
 }
 
 impl Tally {
-    /// Compares one ticket's two runs: `key` and `org` name it in the report, `zone` gives a
-    /// person's time zone (for night and weekend pages).
-    pub fn add(&mut self, key: &str, baseline: Run<'_>, proposed: Run<'_>, zone: &dyn Fn(&str) -> TimeZone) {
+    /// Compares one ticket's two runs: `order` is its place in the report's order, `key` and
+    /// `org` name it in the report, `zone` gives a person's time zone (for night and weekend
+    /// pages).
+    pub fn add(
+        &mut self,
+        order: u64,
+        key: &str,
+        baseline: Run<'_>,
+        proposed: Run<'_>,
+        zone: &dyn Fn(&str) -> TimeZone,
+    ) {
         self.tickets += 1;
         let b = baseline.ticket;
         let (tier, severity) = (b.tier.to_string(), b.severity.to_string());
@@ -363,8 +376,9 @@ impl Tally {
             if before.map(|d| d.outcome) != after.map(|d| d.outcome) {
                 changed = true;
                 self.changed_total += 1;
-                if self.changed.len() < LISTED {
-                    self.changed.push(Changed {
+                self.changed.push((
+                    order,
+                    Changed {
                         key: key.to_string(),
                         org: org.clone(),
                         tier: tier.clone(),
@@ -372,11 +386,14 @@ impl Tally {
                         target: target.to_string(),
                         baseline: before,
                         proposed: after,
-                    });
-                }
+                    },
+                ));
             }
         }
         self.changed_tickets += u32::from(changed);
+        if self.changed.len() >= 2 * LISTED {
+            self.keep_first();
+        }
         for (run, which) in [(baseline, 0), (proposed, 1)] {
             let pages = if which == 0 { &mut self.pages.0 } else { &mut self.pages.1 };
             let (mut tam, mut vp) = (false, false);
@@ -411,9 +428,17 @@ impl Tally {
         self.reports.add(b.report.as_ref().map(|x| x.due), p.report.as_ref().map(|x| x.due));
     }
 
-    /// A ticket left out of both runs.
-    pub fn not_comparable(&mut self, key: &str, org: &str, reason: &str) {
-        self.not_comparable.push(NotComparable { key: key.into(), org: org.into(), reason: reason.into() });
+    /// Keeps the changed targets of the first tickets in the report's order, at most
+    /// [`LISTED`]: a ticket's targets stay in the order compared.
+    fn keep_first(&mut self) {
+        self.changed.sort_by_key(|(order, _)| *order);
+        self.changed.truncate(LISTED);
+    }
+
+    /// A ticket left out of both runs; `order` is its place in the report's order.
+    pub fn not_comparable(&mut self, order: u64, key: &str, org: &str, reason: &str) {
+        let ticket = NotComparable { key: key.into(), org: org.into(), reason: reason.into() };
+        self.not_comparable.push((order, ticket));
     }
 
     /// A recorded input one run could not apply (e.g. a report published that the proposed
@@ -432,7 +457,7 @@ impl Tally {
             merge_row(self.orgs.entry(k).or_default(), r);
         }
         self.changed.extend(other.changed);
-        self.changed.truncate(LISTED);
+        self.keep_first();
         self.changed_total += other.changed_total;
         self.changed_tickets += other.changed_tickets;
         self.pages.0.merge(other.pages.0);
@@ -456,7 +481,9 @@ impl Tally {
 
     /// The report: rows ordered by `tier_rank` and `severity_rank` (the baseline contract's
     /// order; names it lacks last), the person-weeks whose load differs, the observations.
-    pub fn finish(self, tier_rank: &dyn Fn(&str) -> usize, severity_rank: &dyn Fn(&str) -> usize) -> WhatIf {
+    pub fn finish(mut self, tier_rank: &dyn Fn(&str) -> usize, severity_rank: &dyn Fn(&str) -> usize) -> WhatIf {
+        self.keep_first();
+        self.not_comparable.sort_by_key(|(order, _)| *order);
         let order = |r: &Row| (tier_rank(&r.tier), severity_rank(&r.severity), r.target.clone());
         let mut rows: Vec<Row> = self.rows.into_values().collect();
         rows.sort_by_key(|r| (order(r), r.tier.clone(), r.severity.clone()));
@@ -482,14 +509,14 @@ impl Tally {
             changed_tickets: self.changed_tickets,
             changed_total: self.changed_total,
             rows,
-            changed: self.changed,
+            changed: self.changed.into_iter().map(|(_, c)| c).collect(),
             pages: Comparison { baseline: self.pages.0, proposed: self.pages.1 },
             load,
             customer_page: self.customer_page,
             bridges: self.bridges,
             reports: self.reports,
             reviews,
-            not_comparable: self.not_comparable,
+            not_comparable: self.not_comparable.into_iter().map(|(_, n)| n).collect(),
             skipped: self.skipped,
             observations: Vec::new(),
         };
@@ -690,7 +717,7 @@ mod tests {
             with_response(ticket(), ClockState::Breached, "2026-11-30T00:00:00Z"),
         );
         let mut tally = Tally::default();
-        tally.add("BOLT-1", Run { ticket: &b, notices: &[] }, Run { ticket: &p, notices: &[] }, &utc);
+        tally.add(1, "BOLT-1", Run { ticket: &b, notices: &[] }, Run { ticket: &p, notices: &[] }, &utc);
         let w = tally.finish(&|_| 0, &|_| 0);
         assert_eq!((w.tickets, w.changed_tickets, w.changed_total), (1, 1, 1));
         let row = w.rows.iter().find(|r| r.target == "response").unwrap();
@@ -718,7 +745,7 @@ mod tests {
             with_response(ticket(), ClockState::Met, "2026-11-30T00:00:00Z"),
         );
         let mut tally = Tally::default();
-        tally.add("BOLT-1", Run { ticket: &b, notices: &[] }, Run { ticket: &p, notices: &[] }, &utc);
+        tally.add(1, "BOLT-1", Run { ticket: &b, notices: &[] }, Run { ticket: &p, notices: &[] }, &utc);
         let w = tally.finish(&|_| 0, &|_| 0);
         assert_eq!((w.changed_tickets, w.changed.len()), (0, 0));
         assert_eq!(w.rows.iter().find(|r| r.target == "response").unwrap().due_moved, 1);
@@ -733,7 +760,7 @@ mod tests {
             [page(Role::Oncall, "omar", "2026-11-28T23:30:00Z"), page(Role::Tam, "tina", "2026-11-28T23:30:00Z")];
         let zone = |who: &str| if who == "tina" { TimeZone::get("America/New_York").unwrap() } else { TimeZone::UTC };
         let mut tally = Tally::default();
-        tally.add("BOLT-1", Run { ticket: &t, notices: &baseline }, Run { ticket: &t, notices: &proposed }, &zone);
+        tally.add(1, "BOLT-1", Run { ticket: &t, notices: &baseline }, Run { ticket: &t, notices: &proposed }, &zone);
         let w = tally.finish(&|_| 0, &|_| 0);
         let (b, p) = (w.pages.baseline, w.pages.proposed);
         assert_eq!((b.oncall, b.tam, b.person_pages, b.night, b.weekend, b.reached_tam), (1, 0, 1, 1, 1, 0));
@@ -749,24 +776,51 @@ mod tests {
     }
 
     #[test]
-    fn tallies_of_disjoint_tickets_merge_to_the_tally_of_all() {
+    fn tallies_of_disjoint_tickets_merge_to_the_tally_of_all_in_whatever_order_they_were_added() {
         let (b, p) = (
             with_response(ticket(), ClockState::Met, "2026-11-30T04:00:00Z"),
             with_response(ticket(), ClockState::Breached, "2026-11-30T00:00:00Z"),
         );
         let notices = [page(Role::Oncall, "omar", "2026-11-30T09:00:00Z")];
-        let add = |tally: &mut Tally, key: &str| {
-            tally.add(key, Run { ticket: &b, notices: &notices }, Run { ticket: &p, notices: &[] }, &utc);
+        let add = |tally: &mut Tally, order: u64, key: &str| {
+            tally.add(order, key, Run { ticket: &b, notices: &notices }, Run { ticket: &p, notices: &[] }, &utc);
         };
+        let reason = "the contract in force has no severity \"P5\"";
         let mut all = Tally::default();
-        let (mut one, mut two) = (Tally::default(), Tally::default());
-        for (i, key) in ["A-1", "A-2", "A-3"].into_iter().enumerate() {
-            add(&mut all, key);
-            add(if i == 0 { &mut one } else { &mut two }, key);
+        for (order, key) in [(1, "A-1"), (2, "A-2"), (3, "A-3")] {
+            add(&mut all, order, key);
         }
-        one.not_comparable("A-4", "bolt", "the contract in force has no severity \"P5\"");
-        all.not_comparable("A-4", "bolt", "the contract in force has no severity \"P5\"");
+        all.not_comparable(4, "A-4", "bolt", reason);
+        all.not_comparable(5, "A-5", "bolt", reason);
+        // The same tickets on two tallies, each out of order.
+        let (mut one, mut two) = (Tally::default(), Tally::default());
+        one.not_comparable(5, "A-5", "bolt", reason);
+        add(&mut one, 2, "A-2");
+        add(&mut two, 3, "A-3");
+        two.not_comparable(4, "A-4", "bolt", reason);
+        add(&mut two, 1, "A-1");
         one.merge(two);
-        assert_eq!(one.finish(&|_| 0, &|_| 0), all.finish(&|_| 0, &|_| 0));
+        let (merged, expected) = (one.finish(&|_| 0, &|_| 0), all.finish(&|_| 0, &|_| 0));
+        assert_eq!(merged.changed.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), ["A-1", "A-2", "A-3"]);
+        assert_eq!(merged.not_comparable.iter().map(|n| n.key.as_str()).collect::<Vec<_>>(), ["A-4", "A-5"]);
+        assert_eq!(merged, expected);
+    }
+
+    #[test]
+    fn the_targets_listed_are_those_of_the_first_tickets_in_the_reports_order() {
+        let (b, p) = (
+            with_response(ticket(), ClockState::Met, "2026-11-30T04:00:00Z"),
+            with_response(ticket(), ClockState::Breached, "2026-11-30T00:00:00Z"),
+        );
+        let mut tally = Tally::default();
+        let total = 2 * LISTED as u64 + 3;
+        for order in (0..total).rev() {
+            let key = format!("A-{order}");
+            tally.add(order, &key, Run { ticket: &b, notices: &[] }, Run { ticket: &p, notices: &[] }, &utc);
+        }
+        let w = tally.finish(&|_| 0, &|_| 0);
+        assert_eq!((w.changed_tickets as u64, w.changed.len()), (total, LISTED), "all counted, the first listed");
+        let expected: Vec<String> = (0..LISTED).map(|order| format!("A-{order}")).collect();
+        assert_eq!(w.changed.iter().map(|c| c.key.clone()).collect::<Vec<_>>(), expected);
     }
 }

@@ -6,10 +6,11 @@ use crate::tickets::{TICKET_COLUMNS, ticket_from};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 use stringer_app::StoreError;
-use stringer_app::history::{ContractHistory, ContractRecord, HistoryReads, HistoryRow, Rows, TicketHistory};
+use stringer_app::history::{ContractHistory, ContractRecord, EventHistory, HistoryReads, HistoryRow, TicketHistory};
 use stringer_core::event::EVENT_KINDS;
-use stringer_core::ids::{OrgSlug, TicketId};
+use stringer_core::ids::{OrgSlug, TicketId, TicketKey, Tier};
 use stringer_core::routing::RosterHistory;
 
 fn record_from(r: &AnyRow) -> Result<ContractRecord, StoreError> {
@@ -49,52 +50,178 @@ impl ContractHistory for SqlStore {
     }
 }
 
-/// Between two timeline rows in a ticket's aggregated history, and between a row's fields:
-/// the ASCII record and unit separators, which JSON never holds unescaped.
+/// Between two timeline rows in an aggregated read, and between a row's fields: the ASCII
+/// record and unit separators, which JSON never holds unescaped.
 const ROW_END: char = '\u{1e}';
 const FIELD_END: char = '\u{1f}';
 
-/// A ticket's timeline rows aggregated into one text (see [`ROW_END`]), in the order
-/// written, only the events when `rows` says so: one row of the result per ticket, where a
-/// row per timeline row cost the read most of its time.
-fn aggregated(backend: Backend, rows: Rows) -> String {
-    let kinds = match rows {
-        Rows::Events => {
-            format!(" AND kind IN ({})", EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", "))
-        }
-        Rows::All => String::new(),
+/// Timeline row ids a comparison's read covers per query (see [`SqlStore::event_histories`]).
+const WINDOW: i64 = 20_000;
+
+/// Tickets handed over at a time by [`SqlStore::event_histories`].
+const BATCH: usize = 1_000;
+
+/// The fields of a timeline row as one text (see [`FIELD_END`]): its instant, kind, version
+/// and body, after its ticket's id when `with_ticket`.
+fn row_fields(backend: Backend, with_ticket: bool) -> String {
+    let (chr, text) = match backend {
+        Backend::Sqlite => ("char", ""),
+        Backend::Postgres => ("chr", "::text"),
     };
-    let (agg, chr, text) = match backend {
-        Backend::Sqlite => ("group_concat", "char", ""),
-        Backend::Postgres => ("string_agg", "chr", "::text"),
-    };
-    let fields =
-        format!("at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body");
-    format!(
-        "(SELECT {agg}({fields}, {chr}(30) ORDER BY id) FROM timeline WHERE ticket_id = tickets.id{kinds}) AS history"
-    )
+    let ticket = if with_ticket { format!("ticket_id || {chr}(31) || ") } else { String::new() };
+    format!("{ticket}at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
 }
 
-/// The rows of a ticket's aggregated history (see [`aggregated`]).
+/// `agg(fields, ROW_END ORDER BY id)` in the backend's words.
+fn aggregate(backend: Backend, fields: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY id)"),
+        Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY id)"),
+    }
+}
+
+/// `kind IN (…the event kinds…)`.
+fn is_event() -> String {
+    format!("kind IN ({})", EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", "))
+}
+
+/// One row's fields (after any prefix), as [`row_fields`] aggregates them.
+fn split_row(row: &str) -> Option<HistoryRow> {
+    let mut fields = row.splitn(4, FIELD_END);
+    let (at, kind, version, body) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    let version = match version {
+        "" => None,
+        v => Some(v.parse().ok()?),
+    };
+    Some(HistoryRow { at: at.parse().ok()?, kind: kind.to_string(), version, body: body.to_string() })
+}
+
+/// The rows of a ticket's aggregated history.
 fn split_history(id: &str, text: Option<&str>) -> Result<Vec<HistoryRow>, StoreError> {
-    let bad = |what: &str| StoreError::Backend(format!("the timeline of ticket {id}: {what}"));
     let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(Vec::new()) };
     text.split(ROW_END)
         .map(|row| {
-            let mut fields = row.splitn(4, FIELD_END);
-            let (Some(at), Some(kind), Some(version), Some(body)) =
-                (fields.next(), fields.next(), fields.next(), fields.next())
-            else {
-                return Err(bad("a row does not read"));
-            };
-            let version = match version {
-                "" => None,
-                v => Some(v.parse().map_err(|_| bad("a version does not read"))?),
-            };
-            let at = at.parse().map_err(|_| bad("an instant does not read"))?;
-            Ok(HistoryRow { at, kind: kind.to_string(), version, body: body.to_string() })
+            split_row(row)
+                .ok_or_else(|| StoreError::Backend(format!("the timeline of ticket {id}: a row does not read")))
         })
         .collect()
+}
+
+/// Tickets of one org a comparison's read asks for at a time.
+const PAGE: usize = 20_000;
+
+/// `fields` as one text, each after [`FIELD_END`] but the first.
+fn fields(backend: Backend, fields: &[&str]) -> String {
+    let (chr, text) = match backend {
+        Backend::Sqlite => ("char", ""),
+        Backend::Postgres => ("chr", "::text"),
+    };
+    fields.iter().map(|f| format!("({f}){text}")).collect::<Vec<_>>().join(&format!(" || {chr}(31) || "))
+}
+
+/// A ticket of a comparison's window before its rows are read, kept small (a window may
+/// hold millions): its id, org (of those asked, by index), number, opening instant, tier (of
+/// those met, by index) and the ids of its first and last timeline rows (0 when it has none).
+struct Head {
+    id: Box<str>,
+    org: u32,
+    number: i64,
+    opened_at: i64,
+    tier: u32,
+    first: i64,
+    last: i64,
+}
+
+impl Head {
+    /// A ticket of the `org`-th org as the read aggregates it (see [`fields`]), its tier
+    /// looked up in (or added to) `tiers`.
+    fn read(org: u32, line: &str, tiers: &mut Vec<Tier>) -> Option<Head> {
+        let mut f = line.split(FIELD_END);
+        let id = f.next()?.into();
+        let (number, opened_at) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+        let tier = tier_index(tiers, &Tier::from(f.next().filter(|t| !t.is_empty())?));
+        let (first, last) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+        Some(Head { id, org, number, opened_at, tier, first, last })
+    }
+
+    /// The ticket as a comparison replays it, its rows still to come; it is the `order`-th
+    /// of the read.
+    fn history(&self, order: usize, orgs: &[OrgSlug], tiers: &[Tier]) -> Result<EventHistory, StoreError> {
+        let opened_at = jiff::Timestamp::from_second(self.opened_at).map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(EventHistory {
+            id: TicketId(self.id.to_string()),
+            key: TicketKey { org: orgs[self.org as usize].clone(), number: self.number },
+            tier: tiers[self.tier as usize].clone(),
+            opened_at,
+            order: order as u64,
+            rows: Vec::new(),
+        })
+    }
+}
+
+impl SqlStore {
+    /// The tickets of `orgs[range]` opened in `[from, until)`, in the order of a comparison
+    /// (the orgs in turn, each by opening instant and id), page by page, each page read as
+    /// one aggregated text (a row per ticket cost the read more than the ticket's columns);
+    /// with the tiers they name.
+    async fn heads(
+        &self,
+        orgs: &[OrgSlug],
+        range: std::ops::Range<usize>,
+        from: i64,
+        until: i64,
+    ) -> Result<(Vec<Head>, Vec<Tier>), StoreError> {
+        let tier = match self.backend {
+            Backend::Sqlite => "json_extract(state, '$.tier')",
+            Backend::Postgres => "state::json ->> 'tier'",
+        };
+        let fields = fields(
+            self.backend,
+            &["id", "number", "opened_at", "COALESCE(tier, '')", "COALESCE(first_row, 0)", "COALESCE(last_row, 0)"],
+        );
+        let agg = match self.backend {
+            Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY opened_at, id)"),
+            Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY opened_at, id)"),
+        };
+        let sql = format!(
+            "SELECT {agg} AS heads FROM (SELECT id, number, opened_at, {tier} AS tier, \
+             (SELECT MIN(id) FROM timeline WHERE ticket_id = tickets.id) AS first_row, \
+             (SELECT MAX(id) FROM timeline WHERE ticket_id = tickets.id) AS last_row \
+             FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
+             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6) AS page"
+        );
+        let (mut heads, mut tiers): (Vec<Head>, Vec<Tier>) = (Vec::new(), Vec::new());
+        for index in range {
+            let org = &orgs[index];
+            let mut after = (i64::MIN, String::new());
+            loop {
+                let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after.0).bind(&after.1);
+                let text: Option<String> =
+                    read.bind(PAGE as i64).fetch_one(&self.read).await.map_err(backend_err)?.col("heads")?;
+                let before = heads.len();
+                for line in text.as_deref().unwrap_or_default().split(ROW_END).filter(|l| !l.is_empty()) {
+                    let bad = || StoreError::Backend(format!("a ticket of {org} does not read: {line:?}"));
+                    heads.push(Head::read(index as u32, line, &mut tiers).ok_or_else(bad)?);
+                }
+                match heads.last() {
+                    Some(last) if heads.len() - before == PAGE => after = (last.opened_at, last.id.to_string()),
+                    _ => break,
+                }
+            }
+        }
+        Ok((heads, tiers))
+    }
+}
+
+/// `tier`'s place in `tiers`, added when it is not there.
+fn tier_index(tiers: &mut Vec<Tier>, tier: &Tier) -> u32 {
+    match tiers.iter().position(|t| t == tier) {
+        Some(i) => i as u32,
+        None => {
+            tiers.push(tier.clone());
+            tiers.len() as u32 - 1
+        }
+    }
 }
 
 #[async_trait]
@@ -106,13 +233,13 @@ impl HistoryReads for SqlStore {
         until: i64,
         after: Option<(i64, TicketId)>,
         limit: i64,
-        rows: Rows,
     ) -> Result<Vec<TicketHistory>, StoreError> {
         let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(at, id)| (at, id.0));
+        let history = aggregate(self.backend, &row_fields(self.backend, false));
         let sql = format!(
-            "SELECT {TICKET_COLUMNS}, {} FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
-             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6",
-            aggregated(self.backend, rows)
+            "SELECT {TICKET_COLUMNS}, (SELECT {history} FROM timeline WHERE ticket_id = tickets.id) AS history \
+             FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
+             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6"
         );
         let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after_at).bind(after_id);
         self.rows(read.bind(limit), |r| {
@@ -121,6 +248,106 @@ impl HistoryReads for SqlStore {
             Ok(TicketHistory { ticket, rows })
         })
         .await
+    }
+
+    /// The window's tickets are read first, org by org (their state's tier only, not the
+    /// whole state), each with the ids of its first and last timeline row (from the
+    /// ticket's index); then the timeline's event rows from the first such id to the last,
+    /// in windows of [`WINDOW`] ids, each window one aggregated text: a read in the order
+    /// the rows lie in the table, where reading ticket by ticket cost a random page per row.
+    /// A ticket is held from its first row to its last.
+    async fn event_histories(
+        &self,
+        orgs: &[OrgSlug],
+        from: i64,
+        until: i64,
+        each: &mut (dyn FnMut(Vec<EventHistory>) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        // Two halves of the orgs at once, on two connections: their reads (the database's
+        // work) run side by side.
+        let half = orgs.len().div_ceil(2);
+        let ((mut heads, mut tiers), (more, more_tiers)) =
+            tokio::try_join!(self.heads(orgs, 0..half, from, until), self.heads(orgs, half..orgs.len(), from, until))?;
+        for mut head in more {
+            let tier = &more_tiers[head.tier as usize];
+            head.tier = tier_index(&mut tiers, tier);
+            heads.push(head);
+        }
+        // Tickets with no row are handed over as they are; the rest (by their place in
+        // `heads`, their order) when their first row is read and when their last is.
+        let mut batch = Vec::new();
+        let mut starts: Vec<u32> = Vec::with_capacity(heads.len());
+        for (order, head) in heads.iter().enumerate() {
+            match head.first {
+                0 => batch.push(head.history(order, orgs, &tiers)?),
+                _ => starts.push(order as u32),
+            }
+        }
+        let mut ends = starts.clone();
+        starts.sort_by_key(|&i| std::cmp::Reverse(heads[i as usize].first));
+        ends.sort_by_key(|&i| std::cmp::Reverse(heads[i as usize].last));
+        let (Some(lo), Some(hi)) =
+            (starts.last().map(|&i| heads[i as usize].first), ends.first().map(|&i| heads[i as usize].last))
+        else {
+            if !batch.is_empty() {
+                each(batch);
+            }
+            return Ok(());
+        };
+        let sql = format!(
+            "SELECT {} AS rows FROM timeline WHERE id >= $1 AND id < $2 AND {}",
+            aggregate(self.backend, &row_fields(self.backend, true)),
+            is_event()
+        );
+        let sql = &sql;
+        let window = |start: i64| async move {
+            let end = start.saturating_add(WINDOW);
+            let read = sqlx::query(sql).bind(start).bind(end).fetch_one(&self.read).await.map_err(backend_err)?;
+            Ok::<_, StoreError>((start, end, read.col::<Option<String>>("rows")?))
+        };
+        let mut live: HashMap<&str, EventHistory> = HashMap::new();
+        let mut read = Some(window(lo).await?);
+        while let Some((start, end, text)) = read.take() {
+            // The next window is read while this one is taken apart.
+            let next = async {
+                match end <= hi {
+                    true => window(end).await.map(Some),
+                    false => Ok(None),
+                }
+            };
+            let mut apart = || -> Result<bool, StoreError> {
+                while let Some(&i) = starts.last().filter(|&&i| heads[i as usize].first < end) {
+                    starts.pop();
+                    let head = &heads[i as usize];
+                    live.insert(&head.id, head.history(i as usize, orgs, &tiers)?);
+                }
+                for row in text.as_deref().unwrap_or_default().split(ROW_END).filter(|r| !r.is_empty()) {
+                    let bad = || StoreError::Backend(format!("timeline rows {start} to {end}: a row does not read"));
+                    let (ticket, fields) = row.split_once(FIELD_END).ok_or_else(bad)?;
+                    // Rows of tickets outside the window (other orgs, other openings) are passed over.
+                    if let Some(history) = live.get_mut(ticket) {
+                        history.rows.push(split_row(fields).ok_or_else(bad)?);
+                    }
+                }
+                while let Some(&i) = ends.last().filter(|&&i| heads[i as usize].last < end) {
+                    ends.pop();
+                    batch.extend(live.remove(&*heads[i as usize].id));
+                    if batch.len() >= BATCH && !each(std::mem::take(&mut batch)) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            };
+            let (next, go_on) = tokio::join!(next, async { apart() });
+            if !go_on? {
+                return Ok(());
+            }
+            read = next?;
+        }
+        if !batch.is_empty() {
+            each(batch);
+        }
+        Ok(())
     }
 
     async fn last_recorded(&self) -> Result<Option<i64>, StoreError> {

@@ -917,9 +917,10 @@ async fn postgres_contract_history() {
 
 /// Tickets with their history, as a replay reads them: an org's tickets opened in the
 /// window, in pages in (opening, id) order, each with its timeline rows in the order written
-/// and the version each change made.
+/// and the version each change made; and as a comparison reads them, every org asked for
+/// at once, each ticket with its event rows and its place in the report's order.
 async fn histories(store: SqlStore) {
-    use stringer_app::history::{HistoryReads, Rows};
+    use stringer_app::history::{EventHistory, HistoryReads};
     use stringer_app::{Desk, VirtualClock};
     use stringer_core::event::{Event, EventKind};
     use stringer_core::ids::{Deployment, OrgSlug, Severity, Tier};
@@ -958,12 +959,12 @@ async fn histories(store: SqlStore) {
     desk.record_with(both.to_vec(), stringer_app::Extras::default()).await.unwrap();
     let (from, until) = (at("2026-07-01T00:00:00Z").as_second(), at("2026-10-01T00:00:00Z").as_second());
     let kite = OrgSlug::from("kite");
-    let first = store.histories(&kite, from, until, None, 2, Rows::All).await.unwrap();
+    let first = store.histories(&kite, from, until, None, 2).await.unwrap();
     let ids: Vec<&str> = first.iter().map(|h| h.ticket.id.as_str()).collect();
     assert_eq!(ids, ["h-a", "h-b"], "in the window, by opening then id, a page of two");
     let last = &first[1];
     let after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
-    let rest = store.histories(&kite, from, until, after, 2, Rows::All).await.unwrap();
+    let rest = store.histories(&kite, from, until, after, 2).await.unwrap();
     assert_eq!(rest.iter().map(|h| h.ticket.id.as_str()).collect::<Vec<_>>(), ["h-c"]);
     let a = &first[0];
     let rows: Vec<(&str, Option<i64>)> = a.rows.iter().map(|r| (r.kind.as_str(), r.version)).collect();
@@ -977,14 +978,32 @@ async fn histories(store: SqlStore) {
     assert!(a.rows.iter().all(|r| r.body.starts_with('{')), "the rows' JSON, undecoded");
     assert!(a.rows.windows(2).all(|w| w[0].version <= w[1].version), "in the order written");
     assert!(a.rows.iter().any(|r| r.kind == "queue.notified"), "every row, the notices too: {rows:?}");
-    let events = store.histories(&kite, from, until, None, 2, Rows::Events).await.unwrap();
-    let kept: Vec<(&str, Option<i64>)> = events[0].rows.iter().map(|r| (r.kind.as_str(), r.version)).collect();
-    let expected: Vec<(&str, Option<i64>)> =
-        rows.iter().copied().filter(|(k, _)| stringer_core::event::is_event_kind(k)).collect();
-    assert_eq!(kept, expected, "only the events, in the order written");
-    assert_eq!(events[0].rows.iter().map(|r| &r.body).collect::<Vec<_>>(), {
-        a.rows.iter().filter(|r| stringer_core::event::is_event_kind(&r.kind)).map(|r| &r.body).collect::<Vec<_>>()
-    });
+    let acme = OrgSlug::from("acme");
+    let mut read: Vec<EventHistory> = Vec::new();
+    store
+        .event_histories(&[kite.clone(), acme.clone()], from, until, &mut |batch| {
+            read.extend(batch);
+            true
+        })
+        .await
+        .unwrap();
+    read.sort_by_key(|h| h.order);
+    let placed: Vec<(u64, &str, String)> = read.iter().map(|h| (h.order, h.id.as_str(), h.key.to_string())).collect();
+    assert_eq!(
+        placed,
+        [
+            (0, "h-a", "KITE-3".into()),
+            (1, "h-b", "KITE-2".into()),
+            (2, "h-c", "KITE-4".into()),
+            (3, "h-other", "ACME-1".into())
+        ],
+        "the orgs as asked, each by opening then id; none opened outside the window"
+    );
+    assert_eq!((read[0].tier.as_str(), read[3].tier.as_str()), ("pro", "enterprise"));
+    assert_eq!(read[0].opened_at, at("2026-07-01T10:00:00Z"));
+    let expected: Vec<&stringer_app::history::HistoryRow> =
+        a.rows.iter().filter(|r| stringer_core::event::is_event_kind(&r.kind)).collect();
+    assert_eq!(read[0].rows.iter().collect::<Vec<_>>(), expected, "only the events, in the order written");
 }
 
 #[tokio::test]
