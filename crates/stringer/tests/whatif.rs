@@ -541,7 +541,7 @@ async fn a_generated_scenario_replays_as_recorded(db: Db) {
     let record = || {
         Command::new(env!("CARGO_BIN_EXE_stringer"))
             .args(["simulate", scenario.to_str().unwrap(), "--record"])
-            .args(db.args())
+            .args(db.database_args())
             .env_remove("STRINGER_CONTRACT")
             .output()
             .unwrap()

@@ -68,6 +68,17 @@ impl Db {
         Some(Db::Postgres(format!("{prefix}/{name}")))
     }
 
+    /// Where the database is, and nothing else: for a command that takes either `--data-dir`
+    /// or `--database`, not both (`simulate --record`).
+    pub fn database_args(&self) -> Vec<String> {
+        match self {
+            Db::Sqlite(dir) => vec!["--data-dir".into(), dir.display().to_string()],
+            Db::Postgres(url) => vec!["--database".into(), url.clone()],
+        }
+    }
+
+    /// The server's and the commands' arguments: the database, and the data directory the
+    /// ledger's key file is in (see [`Db::dir`]).
     pub fn args(&self) -> Vec<String> {
         let dir = self.dir();
         match self {
