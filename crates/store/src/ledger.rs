@@ -98,30 +98,42 @@ impl SqlStore {
 
     /// The hashes of complete subtrees, as a proof plan (`tree::plan_inclusion`,
     /// `tree::plan_consistency`) lists them: those of level [`STORED_LEVEL`] and up read from
-    /// `ledger_nodes`, the lower ones recomputed from their block of leaves. A subtree not (yet)
-    /// complete in the store is left out.
+    /// `ledger_nodes` in one query, the lower ones recomputed from their block of
+    /// `2^STORED_LEVEL` leaves, one query per block (an inclusion proof's lie in one). A
+    /// subtree not (yet) complete in the store is left out.
     pub async fn ledger_nodes(&self, nodes: &[Node]) -> Result<HashMap<Node, Hash>, StoreError> {
         let mut found = HashMap::new();
-        for node in nodes {
-            if node.level >= STORED_LEVEL {
-                let stored = self
-                    .row(sqlx::query("SELECT hash FROM ledger_nodes WHERE id = $1").bind(node_key(*node)), |r| {
-                        hash_of(r.col("hash")?)
-                    })
-                    .await?;
-                found.extend(stored.map(|hash| (*node, hash)));
-                continue;
+        let (stored, low): (Vec<Node>, Vec<Node>) = nodes.iter().partition(|n| n.level >= STORED_LEVEL);
+        if !stored.is_empty() {
+            let keys: HashMap<i64, Node> = stored.iter().map(|n| (node_key(*n), *n)).collect();
+            let list = (1..=keys.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT id, hash FROM ledger_nodes WHERE id IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for key in keys.keys() {
+                query = query.bind(*key);
             }
+            for (key, hash) in self.rows(query, |r| Ok((r.col::<i64>("id")?, hash_of(r.col("hash")?)?))).await? {
+                found.extend(keys.get(&key).map(|node| (*node, hash)));
+            }
+        }
+        let mut blocks: HashMap<u64, Vec<Hash>> = HashMap::new();
+        for node in low {
             let Some(first) = node.first_leaf() else { continue };
-            let width = 1u64 << node.level;
-            let mut level: Vec<Hash> = self.ledger_leaves(first, width).await?.into_iter().map(|l| l.hash).collect();
-            if level.len() as u64 != width {
-                continue;
+            let block = first >> STORED_LEVEL;
+            if let std::collections::hash_map::Entry::Vacant(entry) = blocks.entry(block) {
+                let from = (block << STORED_LEVEL) as i64;
+                let query = sqlx::query("SELECT hash FROM ledger_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                    .bind(from)
+                    .bind(from + (1 << STORED_LEVEL));
+                entry.insert(self.rows(query, |r| hash_of(r.col("hash")?)).await?);
             }
+            let offset = (first - (block << STORED_LEVEL)) as usize;
+            let Some(leaves) = blocks[&block].get(offset..offset + (1usize << node.level)) else { continue };
+            let mut level = leaves.to_vec();
             while level.len() > 1 {
                 level = level.chunks_exact(2).map(|pair| node_hash(&pair[0], &pair[1])).collect();
             }
-            found.insert(*node, level[0]);
+            found.insert(node, level[0]);
         }
         Ok(found)
     }
