@@ -2,9 +2,12 @@
 //! after a day of use through the API, raw SQL edits a timeline row's instant, deletes a row,
 //! swaps two rows' contents and, separately, their ids; `stringer ledger audit` exits 1 naming
 //! the event each time, and the engine's auditor, stepped, stores the finding (the server's
-//! gauge and admin banner follow from it). A rewrite of history that recomputes every leaf,
-//! subtree and the frontier consistently is caught by the head signed before it; rewritten
-//! and re-signed with a new key, by the key a customer pinned (`--key`). The backfill appends rows that have no leaf, in row order,
+//! gauge and admin banner follow from it); a bundle of the ticket downloaded afterwards fails
+//! both `stringer verify` and `tools/verify_bundle.py`, given the bundle downloaded before as
+//! `--previous-head` and the log's key pinned, naming the entry. A rewrite of history that
+//! recomputes every leaf, subtree and the frontier consistently is caught by the head signed
+//! before it; rewritten and re-signed with a new key, by the key a customer pinned (`--key`)
+//! and by both verifiers against the earlier bundle. The backfill appends rows that have no leaf, in row order,
 //! once.
 
 mod support;
@@ -22,7 +25,7 @@ const ADMIN: (&str, &str) = ("auditor-admin@stringer.example", "auditor-admin-pa
 
 /// A day of use: orgs, people, tickets opened, acknowledged, commented, resolved, reopened;
 /// the server stopped cleanly.
-async fn day(db: &Db) {
+async fn day(db: &Db) -> String {
     let server = Server::start(db, &[]);
     let d = support::desk(&server).await;
     let admin = json!({"email": ADMIN.0, "name": "Audit Admin", "role": "admin", "password": ADMIN.1});
@@ -36,10 +39,18 @@ async fn day(db: &Db) {
         server.ok(Method::POST, &format!("/api/v1/tickets/{id}/resolve"), &d.engineer, None).await;
     }
     assert!(server.terminate().success());
+    d.admin
 }
 
 /// A copy of a stopped server's database, for one tamper each.
 fn copy(db: &Db) -> Db {
+    let copied = copy_database(db);
+    std::fs::copy(db.dir().join("ledger.key"), copied.dir().join("ledger.key")).unwrap();
+    copied
+}
+
+/// A copy of the database alone.
+fn copy_database(db: &Db) -> Db {
     match db {
         Db::Sqlite(dir) => {
             let Db::Sqlite(to) = Db::sqlite() else { unreachable!() };
@@ -122,6 +133,28 @@ fn two_rows(db: &Db) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
+/// The bundle of `ticket` as `admin` reads it now (with a consistency proof from `from`).
+async fn bundle(db: &Db, admin: &str, ticket: &str, from: Option<u64>) -> serde_json::Value {
+    let server = Server::start(db, &[]);
+    let query = from.map_or(String::new(), |n| format!("?from={n}"));
+    let bundle = server.ok(Method::GET, &format!("/api/v1/tickets/{ticket}/proof{query}"), admin, None).await;
+    assert!(server.terminate().success());
+    bundle
+}
+
+/// Both verifiers, given a bundle of `ticket` downloaded from the tampered database and the
+/// one downloaded before (`before`, its path) as the previous head, with the key pinned: each
+/// fails, naming `expected`.
+async fn verifiers_find(tampered: &Db, admin: &str, ticket: &str, before: &std::path::Path, key: &str, expected: &str) {
+    let b0: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(before).unwrap()).unwrap();
+    let from = b0["head"]["tree_size"].as_u64().unwrap();
+    let after = bundle(tampered, admin, ticket, Some(from)).await;
+    let path = support::ledger::write(&tampered.dir(), "after.json", &after);
+    let (ok, said) = support::ledger::verify_both(&path, key, Some(before));
+    assert!(!ok, "the verifiers catch it: {said}");
+    assert!(said.contains(expected), "expected {expected:?} in: {said}");
+}
+
 fn audit_finds(db: &Db, expected: &str) {
     let (code, printed) = ledger(db, &["audit"]);
     assert_eq!(code, 1, "the audit fails: {printed}");
@@ -145,7 +178,7 @@ fn blob(db: &Db, bytes: &[u8]) -> String {
 }
 
 async fn tampering_is_found(db: Db) {
-    day(&db).await;
+    let admin = day(&db).await;
     let size: u64 = sql(&db, "SELECT size FROM ledger_state").parse().unwrap();
     let rows: u64 = sql(&db, "SELECT COUNT(*) FROM timeline").parse().unwrap();
     assert_eq!(size, rows, "every row of the day is a leaf");
@@ -160,12 +193,18 @@ async fn tampering_is_found(db: Db) {
     assert!(pinned.starts_with("ed25519:"), "{printed}");
     clean_root(&db);
     let (first, second) = two_rows(&db);
+    // The ticket's bundle as a reader kept it before anything was tampered with.
+    let ticket = sql(&db, &format!("SELECT ticket_id FROM timeline WHERE id = {second}"));
+    let b0 = bundle(&db, &admin, &ticket, None).await;
+    let before = support::ledger::write(&std::env::temp_dir(), &support::unique("b0"), &b0);
+    let seq = |id: i64| format!("seq {id} ");
 
     // (a) A row's instant, edited.
     let edited = copy(&db);
     sql(&edited, &format!("UPDATE timeline SET at = at + 60 WHERE id = {second}"));
     let (_, leaf, event) = row(&edited, second);
     audit_finds(&edited, &format!("{event} (leaf {leaf}): does not match its leaf"));
+    verifiers_find(&edited, &admin, &ticket, &before, &pinned, &seq(second)).await;
 
     // …and a body holding the separators of the audit's packed read (raw control characters,
     // which no JSON text holds): read row by row, and named.
@@ -187,6 +226,7 @@ async fn tampering_is_found(db: Db) {
     let (_, leaf, _) = row(&deleted, second);
     sql(&deleted, &format!("DELETE FROM timeline WHERE id = {second}"));
     audit_finds(&deleted, &format!("timeline row {second} (leaf {leaf}): missing"));
+    verifiers_find(&deleted, &admin, &ticket, &before, &pinned, &seq(second)).await;
 
     // (c) Two rows of one ticket reordered: their contents swapped…
     let swapped = copy(&db);
@@ -204,6 +244,7 @@ async fn tampering_is_found(db: Db) {
     let (_, leaf, event) = row(&swapped, first);
     assert!(event.contains("ticket.acknowledged"), "the first row now reads as the second: {event}");
     audit_finds(&swapped, &format!("{event} (leaf {leaf}): does not match its leaf"));
+    verifiers_find(&swapped, &admin, &ticket, &before, &pinned, &seq(first)).await;
 
     // …and, separately, their ids swapped (the leaves' rows follow the content)…
     let renumbered = copy(&db);
@@ -263,9 +304,20 @@ async fn tampering_is_found(db: Db) {
     let (code, printed) = ledger(&rewritten, &["audit", "--key", &pinned]);
     assert_eq!(code, 1, "{printed}");
     assert!(printed.contains(&format!("the pinned key {pinned} is not one of the log's keys")), "{printed}");
+    // The forged log's server signs with the forged key: a bundle from it fails both verifiers
+    // against the pinned key.
+    std::fs::copy(&forged, rewritten.dir().join("ledger.key")).unwrap();
+    let b1 = bundle(&rewritten, &admin, &ticket, None).await;
+    let path = support::ledger::write(&rewritten.dir(), "forged.json", &b1);
+    let (ok, said) = support::ledger::verify_both(&path, &pinned, Some(&before));
+    assert!(!ok, "the verifiers refuse the forged log: {said}");
     std::fs::remove_file(&forged).unwrap();
+    std::fs::remove_file(&before).unwrap();
 
-    // The engine's auditor, stepped, stores the finding of (a).
+    // The engine's auditor, stepped, stores the finding of (a) (on a copy no server ran on,
+    // whose own auditor would have found it first).
+    let edited = copy(&db);
+    sql(&edited, &format!("UPDATE timeline SET at = at + 60 WHERE id = {second}"));
     let store = store(&edited).await;
     let auditor = Auditor { port: Arc::new(store.clone()), extend: 5, recheck: 3 };
     let (_, leaf, event) = row(&edited, second);
