@@ -41,6 +41,9 @@ REFUSALS = [
     ("POST /api/v1/status-pages/{page}/incidents/{incident}/updates", r"needs a status|status is",
      "a component's status is needed, and the statuses follow the incident's kind"),
     ("GET /api/v1/schedules/{id}/shifts", r"ends before it starts|366 days", "`to` follows `from`"),
+    ("GET /api/v1/ledger/consistency", r"a consistency proof needs 0 < from < to <=",
+     "`to` follows `from` and is at most the log's size"),
+    ("GET /api/v1/tickets/{id}/proof", r"^from: a tree size from 1 to", "`from` is at most the signed head's size"),
     ("POST /api/v1/schedules", r"at or before it opens|overlap", "a window's `to` follows its `from`; windows apart"),
     ("GET /api/v1/tickets", r"order=due has no cursor", "the queue (order=due) is one page"),
     ("Stateful tests", r"order=due has no cursor", "the queue (order=due) is one page"),
@@ -54,6 +57,7 @@ REFUSALS = [
     ("PUT /api/v1/users/{id}/notification-rules", r"malformed user id", "an inferred link gave another resource's id"),
     ("PUT /api/v1/users/{id}/phone", r"malformed user id", "an inferred link gave another resource's id"),
     ("POST /api/v1/users/{id}/contact-methods", r"malformed user id", "an inferred link gave another resource's id"),
+    ("GET /api/v1/tickets/{id}/proof", r"malformed ticket id", "an inferred link gave another resource's id"),
 ]
 
 HEADING = re.compile(r"^_{3,} (.+?) _{3,}$")

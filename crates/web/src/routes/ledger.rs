@@ -92,8 +92,10 @@ pub async fn proof(
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
     /// The earlier size (at least 1).
+    #[param(minimum = 1)]
     from: u64,
     /// The later size (above `from`, at most the log's size).
+    #[param(minimum = 2)]
     to: u64,
 }
 
@@ -127,10 +129,21 @@ pub async fn consistency(
 #[serde(deny_unknown_fields)]
 pub struct HeadsQuery {
     /// Only heads of tree sizes above this one; default: from the first.
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     after: Option<u64>,
     /// 1–1000, default 100.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+}
+
+impl HeadsQuery {
+    /// `after`, refused beyond the largest tree size a log can hold (as its schema says).
+    fn after(&self) -> Result<Option<u64>, ApiError> {
+        match self.after {
+            Some(after) if after > i64::MAX as u64 => Err(ApiError::bad_request("after: a tree size, 0 to 2^63 - 1")),
+            after => Ok(after),
+        }
+    }
 }
 
 /// The log's signed heads, smallest tree size first, a page at a time.
@@ -141,7 +154,7 @@ pub async fn list_heads(
     Extension(caller): Extension<Caller>,
     Params(q): Params<HeadsQuery>,
 ) -> Result<axum::Json<Items<HeadView>>, ApiError> {
-    let heads = state.ledger().heads(Some(caller.principal()), q.after, q.limit.unwrap_or(100)).await?;
+    let heads = state.ledger().heads(Some(caller.principal()), q.after()?, q.limit.unwrap_or(100)).await?;
     Ok(axum::Json(Items { items: heads.into_iter().map(HeadView).collect() }))
 }
 
@@ -172,6 +185,6 @@ pub async fn well_known_heads(
     State(state): State<AppState>,
     Params(q): Params<HeadsQuery>,
 ) -> Result<axum::Json<Items<HeadView>>, ApiError> {
-    let heads = state.ledger().heads(None, q.after, q.limit.unwrap_or(100)).await?;
+    let heads = state.ledger().heads(None, q.after()?, q.limit.unwrap_or(100)).await?;
     Ok(axum::Json(Items { items: heads.into_iter().map(HeadView).collect() }))
 }
