@@ -6,9 +6,12 @@
 //! instance goes on where it was. A mismatch sets `stringer_ledger_audit_mismatch` to 1, is
 //! logged as an error naming the event, and is stored for the admin pages' banner.
 //!
-//! Pacing: at once while new leaves wait, then slowing to [`IDLE`]; the re-check is not work
-//! for the pacing, so an idle server re-reads [`RECHECK`] leaves per [`IDLE`] (a million
-//! leaves about every three hours), not the whole log each step.
+//! Pacing: a step every [`BUSY`] while new leaves wait — never at once, so under a burst of
+//! writes the audit takes at most [`EXTEND`] leaves a second and falls behind rather than
+//! competing with intake for the CPU (it re-hashes every leaf, as the append did), and catches
+//! up when the burst is over — then slowing to [`IDLE`]; the re-check is not work for the
+//! pacing, so an idle server re-reads [`RECHECK`] leaves per [`IDLE`] (a million leaves about
+//! every three hours), not the whole log each step.
 
 use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
@@ -20,7 +23,7 @@ use stringer_app::Clock;
 use stringer_app::ledger_audit::Auditor;
 
 /// New leaves verified per step, at most.
-pub(crate) const EXTEND: u64 = 10_000;
+pub(crate) const EXTEND: u64 = 2_000;
 /// Leaves verified before re-checked per step.
 pub(crate) const RECHECK: u64 = 1_000;
 /// The pause after a step that found new leaves.
@@ -54,10 +57,9 @@ impl Cycle for LedgerAuditor {
                     tracing::error!(finding = %finding, "the ledger no longer matches the stored events");
                     self.reported = true;
                 }
-                let round = match (stepped.more, stepped.extended) {
-                    (true, _) => Round::Full,
-                    (false, 0) => Round::Empty,
-                    (false, _) => Round::Worked,
+                let round = match stepped.extended {
+                    0 => Round::Empty,
+                    _ => Round::Worked,
                 };
                 Step { round, ..Step::of((stepped.extended + stepped.rechecked) as usize, i64::MAX) }
             }
