@@ -78,15 +78,8 @@ async fn documents_name_their_head(db: Db) {
     server.ok(Method::POST, &format!("/api/v1/tickets/{key}/report"), &d.engineer, None).await;
     let (client, cookie) =
         support::sign_in(&server, "eng@stringer.example", "eng@stringer.example-password", "/console").await;
-    let page = client
-        .get(format!("{}/reports/{key}", server.base))
-        .header("cookie", cookie.split(';').next().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page =
+        support::get_signed_in(&server, &client, &cookie, &format!("/reports/{key}")).await.text().await.unwrap();
     assert!(page.contains(&covers("report", &first, fingerprint)), "{page}");
     let in_report = head_in(&page);
     assert_eq!(in_report, first, "the report holds the head's JSON form");

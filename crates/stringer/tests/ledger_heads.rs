@@ -124,23 +124,15 @@ async fn a_customer_verifies_their_timeline(db: Db) {
     // The portal's download is the same bundle.
     let (client, cookie) =
         support::sign_in(&server, "alice@acme.example", "alice@acme.example-password", "/portal").await;
-    let page = client
-        .get(format!("{}/portal/tickets/{key}", server.base))
-        .header("cookie", cookie.split(';').next().unwrap())
-        .send()
+    let page = support::get_signed_in(&server, &client, &cookie, &format!("/portal/tickets/{key}"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(page.contains(&format!("/portal/tickets/{key}/proof.json")), "{page}");
     assert!(page.contains(published["fingerprint"].as_str().unwrap()), "the page names the key's fingerprint");
-    let download = client
-        .get(format!("{}/portal/tickets/{key}/proof.json", server.base))
-        .header("cookie", cookie.split(';').next().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download =
+        support::get_signed_in(&server, &client, &cookie, &format!("/portal/tickets/{key}/proof.json")).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert!(download.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     let downloaded: Value = download.json().await.unwrap();

@@ -406,15 +406,7 @@ async fn the_server_raises_the_alarm(db: Db) {
     })
     .await;
     let (client, cookie) = support::sign_in(&server, ADMIN.0, ADMIN.1, "/admin/users").await;
-    let page = client
-        .get(format!("{}/admin/users", server.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = support::get_signed_in(&server, &client, &cookie, "/admin/users").await.text().await.unwrap();
     assert!(page.contains("id=\"ledger-mismatch\""), "the banner: {page}");
     assert!(page.contains(&format!("{event} (leaf {leaf}): does not match its leaf")), "it names the event: {page}");
 }

@@ -912,6 +912,12 @@ pub async fn sign_in(server: &Server, email: &str, password: &str, next: &str) -
     (client, set)
 }
 
+/// `GET path` with the session `sign_in` answered (its `Set-Cookie`, whole or not).
+pub async fn get_signed_in(server: &Server, client: &reqwest::Client, cookie: &str, path: &str) -> reqwest::Response {
+    let session = cookie.split(';').next().unwrap();
+    client.get(format!("{}{path}", server.base)).header("cookie", session).send().await.unwrap()
+}
+
 /// How many SQL statements in `log` (a stretch of a server's log written with
 /// `sqlx::query=debug`) read one ticket: by its id, or by its key (org and number).
 pub fn ticket_reads(log: &str) -> usize {
