@@ -2,8 +2,11 @@
 engineer, admin), tenant isolation in HTML, CSRF, escaping, no request leaving 127.0.0.1
 (every Person asserts it on close), and an axe-core accessibility check."""
 
+import json
 import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -333,6 +336,29 @@ def test_screenshots_for_the_readme(browser):
             person.page.screenshot(path=os.path.join(where, f"{name}-{suffix}.png"), full_page=suffix == "phone")
             person.close()
     server.stop()
+
+
+def test_the_customer_downloads_their_timeline_and_it_verifies(server, people):
+    ticket = server.api("POST", "/api/v1/tickets", {"org": "acme", "severity": "P3", "subject": "Audit me",
+                                                   "description": "Keep the record."})
+    head = server.api("POST", "/api/v1/ledger/heads")
+    key = server.api("GET", "/.well-known/stringer-ledger/key")
+    page = people("alice@acme.example").page
+    page.goto(f"/portal/tickets/{ticket['key']}")
+    assert key["fingerprint"] in page.content(), "the page names the key's fingerprint"
+    with page.expect_download() as download:
+        page.click("text=Verify this timeline")
+    path = download.value.path()
+    with open(path) as f:
+        bundle = json.load(f)
+    assert bundle["format"] == "stringer-ledger-bundle/1"
+    assert bundle["ticket"]["key"] == ticket["key"]
+    assert bundle["head"]["tree_size"] >= head["tree_size"]
+    assert bundle["entries"], "the ticket's entries under the head"
+    verifier = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "verify_bundle.py")
+    checked = subprocess.run([sys.executable, verifier, str(path), "--key", key["public_key"]],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_welcome_packet_is_the_orgs_own(server, people):
