@@ -355,7 +355,7 @@ def test_the_customer_downloads_their_timeline_and_it_verifies(server, people):
     assert bundle["ticket"]["key"] == ticket["key"]
     assert bundle["head"]["tree_size"] >= head["tree_size"]
     assert bundle["entries"], "the ticket's entries under the head"
-    verifier = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "verify_bundle.py")
+    verifier = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "verify-bundle.py")
     checked = subprocess.run([sys.executable, verifier, str(path), "--key", key["public_key"]],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr

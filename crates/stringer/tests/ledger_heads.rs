@@ -1,6 +1,6 @@
 //! Signed heads and proofs, end to end (issue 28, docs/ledger.md §6): a customer downloads a
 //! bundle of their ticket, from the API and from the portal, and both verifiers — `stringer
-//! verify` and `tools/verify_bundle.py` — accept it against the key published under
+//! verify` and `tools/verify-bundle.py` — accept it against the key published under
 //! `/.well-known/stringer-ledger/` and an earlier bundle; the bundle shows exactly what the
 //! timeline shows them and discloses nothing staff-only and nothing of another org; another
 //! org's ticket is missing; the key file is refused when others may read it, and so is any key

@@ -3,7 +3,7 @@
 //! swaps two rows' contents and, separately, their ids; `stringer ledger audit` exits 1 naming
 //! the event each time, and the engine's auditor, stepped, stores the finding (the server's
 //! gauge and admin banner follow from it); a bundle of the ticket downloaded afterwards fails
-//! both `stringer verify` and `tools/verify_bundle.py`, given the bundle downloaded before as
+//! both `stringer verify` and `tools/verify-bundle.py`, given the bundle downloaded before as
 //! `--previous-head` and the log's key pinned, naming the entry. A rewrite of history that
 //! recomputes every leaf, subtree and the frontier consistently is caught by the head signed
 //! before it; rewritten and re-signed with a new key, by the key a customer pinned (`--key`)

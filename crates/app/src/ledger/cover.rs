@@ -74,7 +74,7 @@ pub fn markdown(document: &str, cover: Option<&Cover>) -> String {
     match cover {
         Some(c) => out.push_str(&format!(
             "This {document} covers {}.\n\nThe signed head, to keep and pass as `--previous-head` to \
-             `stringer verify` (or `tools/verify_bundle.py`) when you check a later bundle of a \
+             `stringer verify` (or `tools/verify-bundle.py`) when you check a later bundle of a \
              ticket's timeline:\n\n```json\n{}\n```\n",
             c.covers(),
             c.json()

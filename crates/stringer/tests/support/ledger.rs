@@ -1,5 +1,5 @@
 //! The ledger's helpers for black-box tests: sign a head as an admin, keep JSON in a file, and
-//! run both verifiers (`stringer verify` and `tools/verify_bundle.py`) on a bundle.
+//! run both verifiers (`stringer verify` and `tools/verify-bundle.py`) on a bundle.
 
 use super::Server;
 use reqwest::{Method, StatusCode};
@@ -21,7 +21,7 @@ pub fn verify_both(bundle: &Path, key: &str, previous: Option<&Path>) -> (bool, 
     rust.arg("verify").arg(bundle).args(["--key", key]);
     let python = std::env::var("STRINGER_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut py = Command::new(python);
-    py.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/verify_bundle.py")).arg(bundle).args(["--key", key]);
+    py.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/verify-bundle.py")).arg(bundle).args(["--key", key]);
     if let Some(previous) = previous {
         rust.arg("--previous-head").arg(previous);
         py.arg("--previous-head").arg(previous);
@@ -34,7 +34,7 @@ pub fn verify_both(bundle: &Path, key: &str, previous: Option<&Path>) -> (bool, 
     assert_eq!(
         rust.status.success(),
         py.status.success(),
-        "the verifiers disagree:\nstringer verify: {}\nverify_bundle.py: {}",
+        "the verifiers disagree:\nstringer verify: {}\nverify-bundle.py: {}",
         said(&rust),
         said(&py)
     );

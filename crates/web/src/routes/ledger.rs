@@ -73,7 +73,7 @@ pub struct ProofQuery {
 /// head, as the reader may see them: exactly the timeline this caller is shown, the fields
 /// they see disclosed with their salts and the rest withheld as digests; entries appended
 /// since the head under `pending`. `from` adds a consistency proof from that tree size.
-/// Check it offline with `stringer verify` or `tools/verify_bundle.py`.
+/// Check it offline with `stringer verify` or `tools/verify-bundle.py`.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/proof", security(("bearer" = [])), params(("id" = String, Path, description = "The ticket id or its key (ACME-42)", pattern = r"^(tkt_[0-9A-HJKMNP-TV-Z]{26}|[A-Z0-9][A-Z0-9-]{1,39}-[1-9][0-9]{0,17})$"), ProofQuery),
     responses((status = 200, body = BundleView), (status = 404, body = crate::error::Problem), (status = 409, description = "No head is signed yet", body = crate::error::Problem)))]
 pub async fn proof(

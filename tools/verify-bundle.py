@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a Stringer ledger bundle, written from docs/ledger.md alone (a second verifier).
 
-    python3 tools/verify_bundle.py BUNDLE.json [--key ed25519:<base64>] [--previous-head FILE]
+    python3 tools/verify-bundle.py BUNDLE.json [--key ed25519:<base64>] [--previous-head FILE]
 
 --key pins the log's key (e.g. from the welcome packet); --previous-head names a file holding
 an earlier head's JSON form or a whole earlier bundle. Exit status: 0 when the bundle
@@ -56,7 +56,7 @@ try:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 except ImportError:
-    sys.exit("verify_bundle.py needs pyca's cryptography package: pip install cryptography")
+    sys.exit("verify-bundle.py needs pyca's cryptography package: pip install cryptography")
 
 FORMAT = "stringer-ledger-bundle/1"
 I64 = (-(2**63), 2**63 - 1)
