@@ -53,6 +53,8 @@ pub struct SourceRow {
     pub actor: Option<String>,
     /// The body as stored (JSON text).
     pub body: String,
+    /// The leaf the row claims (its `leaf` column), if any.
+    pub leaf: Option<u64>,
 }
 
 impl SourceRow {
@@ -89,7 +91,7 @@ impl SourceRow {
     }
 }
 
-/// A stored leaf and the row that claims it (the timeline row whose `leaf` is its index), if
+/// A stored leaf and the row it names (the timeline row whose id is its `source_id`), if
 /// any.
 #[derive(Clone, Debug)]
 pub struct AuditLeaf {
@@ -103,7 +105,7 @@ pub struct AuditLeaf {
     pub source: String,
     /// The id of the row it stands for.
     pub source_id: i64,
-    /// The row that claims it.
+    /// The row it names.
     pub row: Option<SourceRow>,
 }
 
@@ -149,7 +151,7 @@ pub trait LedgerAudit: Send + Sync {
     /// The stored frontier (`ledger_state`): the log's size and root.
     async fn ledger_frontier(&self) -> Result<Frontier, StoreError>;
     /// Up to `limit` stored leaves from index `from` on, in index order, each with the row
-    /// that claims it.
+    /// it names (reached through the row's key, never by searching the rows' `leaf`).
     async fn audit_leaves(&self, from: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError>;
     /// The lowest level of the complete subtrees the store keeps.
     fn stored_level(&self) -> u8;
@@ -158,10 +160,13 @@ pub trait LedgerAudit: Send + Sync {
     /// Whether the rows written before the ledger have been appended (a row without a leaf
     /// is then a finding).
     async fn backfilled(&self) -> Result<bool, StoreError>;
-    /// The first timeline row (by id) without a leaf.
-    async fn unappended_row(&self) -> Result<Option<SourceRow>, StoreError>;
-    /// The first timeline row (by id) whose leaf is `size` or beyond, and that leaf.
-    async fn row_beyond(&self, size: u64) -> Result<Option<(SourceRow, u64)>, StoreError>;
+    /// The timeline rows counted in one pass: see [`RowCensus`].
+    async fn row_census(&self, below: u64, beyond: u64) -> Result<RowCensus, StoreError>;
+    /// The timeline row with this id.
+    async fn source_row(&self, id: i64) -> Result<Option<SourceRow>, StoreError>;
+    /// The first timeline row (by id) that claims a leaf below `below` which does not name
+    /// it (another row's or another source's).
+    async fn row_claiming_another(&self, below: u64) -> Result<Option<SourceRow>, StoreError>;
     /// The signed heads of sizes in `(from, to]`, by size.
     async fn signed_heads(&self, from: u64, to: u64) -> Result<Vec<SignedHead>, StoreError>;
     /// The log's keys in the order they signed, each later one with its endorsement by the
@@ -175,8 +180,20 @@ pub trait LedgerAudit: Send + Sync {
     async fn save_audit_progress(&self, was: u64, progress: &AuditProgress, now: i64) -> Result<(), StoreError>;
 }
 
-/// Checks one leaf against the row that claims it: the row exists, is the one the leaf names,
-/// and recomputes to the stored hash under the stored secret.
+/// The timeline rows as one pass over them sees them: what the audit holds against the leaves
+/// it walked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowCensus {
+    /// Rows claiming a leaf below the size audited.
+    pub claiming: u64,
+    /// The first row (by id) claiming no leaf.
+    pub unappended: Option<i64>,
+    /// The first row (by id) claiming a leaf beyond the log's size when the census began.
+    pub beyond: Option<i64>,
+}
+
+/// Checks one leaf against the row it names: the row exists, claims this leaf, and
+/// recomputes to the stored hash under the stored secret.
 pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     if leaf.source != TIMELINE {
         return Err(Finding::of_log(
@@ -187,12 +204,9 @@ pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     let Some(row) = &leaf.row else {
         return Err(Finding::at_leaf(leaf.index, format!("timeline row {}", leaf.source_id), "missing"));
     };
-    if row.id != leaf.source_id {
-        return Err(Finding::at_leaf(
-            leaf.index,
-            row.event(),
-            format!("its leaf stands for timeline row {}, not this one", leaf.source_id),
-        ));
+    if row.leaf != Some(leaf.index) {
+        let claims = row.leaf.map_or_else(|| "no leaf".to_owned(), |l| format!("leaf {l}"));
+        return Err(Finding::at_leaf(leaf.index, row.event(), format!("the row claims {claims}, not this one")));
     }
     match row.leaf_hash(&leaf.secret) {
         Ok(hash) if hash == leaf.hash => Ok(()),
@@ -396,28 +410,44 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
     if walk.frontier() != &stored {
         return Ok(Audit::Mismatch(Finding::of_log(None, "the stored frontier is not the one its leaves give")));
     }
-    if let Some(leaf) = port.audit_leaves(size, 1).await?.first() {
-        let what = leaf.row.as_ref().map_or_else(|| format!("timeline row {}", leaf.source_id), SourceRow::event);
-        return Ok(Audit::Mismatch(Finding::at_leaf(leaf.index, what, format!("beyond the ledger's size {size}"))));
-    }
-    if let Some(finding) = check_rows(port, size).await? {
+    if let Some(finding) = check_rows(port, size, walk.frontier().size()).await? {
         return Ok(Audit::Mismatch(finding));
     }
     Ok(Audit::Clean { leaves: size, root: stored.root(), heads: heads_checked })
 }
 
-/// The checks of the rows themselves: none without a leaf once the backfill is done, none
-/// pointing beyond the log.
-async fn check_rows(port: &dyn LedgerAudit, size: u64) -> Result<Option<Finding>, StoreError> {
-    if port.backfilled().await?
-        && let Some(row) = port.unappended_row().await?
-    {
-        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", row.event()) }));
+/// The checks of the rows themselves, after a walk of the first `size` leaves found each
+/// naming a row that claims it (`verified` of them): no other row claims one of them, none
+/// is without a leaf once the backfill is done, and neither a leaf nor a row is beyond the
+/// log (its size read again, as a running server appends meanwhile).
+async fn check_rows(port: &dyn LedgerAudit, size: u64, verified: u64) -> Result<Option<Finding>, StoreError> {
+    let now = port.ledger_frontier().await?.size();
+    if let Some(leaf) = port.audit_leaves(now, 1).await?.first() {
+        let what = leaf.row.as_ref().map_or_else(|| format!("timeline row {}", leaf.source_id), SourceRow::event);
+        return Ok(Some(Finding::at_leaf(leaf.index, what, format!("beyond the ledger's size {now}"))));
     }
-    Ok(port
-        .row_beyond(size)
-        .await?
-        .map(|(row, leaf)| Finding::at_leaf(leaf, row.event(), format!("beyond the ledger's size {size}"))))
+    let census = port.row_census(size, now).await?;
+    let named = |id: i64| async move {
+        Ok::<_, StoreError>(port.source_row(id).await?.map_or_else(|| format!("timeline row {id}"), |r| r.event()))
+    };
+    if port.backfilled().await?
+        && let Some(id) = census.unappended
+    {
+        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", named(id).await?) }));
+    }
+    if let Some(id) = census.beyond
+        && let Some(row) = port.source_row(id).await?
+    {
+        let leaf = row.leaf.unwrap_or(now);
+        return Ok(Some(Finding::at_leaf(leaf, row.event(), format!("beyond the ledger's size {now}"))));
+    }
+    if census.claiming != verified
+        && let Some(row) = port.row_claiming_another(size).await?
+    {
+        let leaf = row.leaf.unwrap_or(size);
+        return Ok(Some(Finding::at_leaf(leaf, row.event(), "claims a leaf that stands for another row")));
+    }
+    Ok(None)
 }
 
 /// The keys a head may be signed by: the log's keys from `pin` on (all of them without a
@@ -606,6 +636,7 @@ mod tests {
             kind: kind.into(),
             actor: None,
             body: format!(r#"{{"at":"{}"}}"#, jiff::Timestamp::from_second(at).unwrap()),
+            leaf: None,
         }
     }
 
@@ -613,7 +644,8 @@ mod tests {
     fn leaves(rows: Vec<SourceRow>) -> Vec<AuditLeaf> {
         rows.into_iter()
             .zip(0..)
-            .map(|(row, index)| {
+            .map(|(mut row, index)| {
+                row.leaf = Some(index);
                 let secret = [index as u8 + 1; 32];
                 AuditLeaf {
                     index,
@@ -672,10 +704,11 @@ mod tests {
         gap.remove(1);
         assert_eq!(walk(&gap).unwrap_err().message, "the ledger: leaf 1 is missing (the next stored leaf is 2)");
         let mut other = day();
-        other[0].source_id = 9;
-        assert!(
-            walk(&other).unwrap_err().message.ends_with("(leaf 0): its leaf stands for timeline row 9, not this one")
-        );
+        other[0].row.as_mut().unwrap().leaf = Some(9);
+        assert!(walk(&other).unwrap_err().message.ends_with("(leaf 0): the row claims leaf 9, not this one"));
+        let mut none = day();
+        none[0].row.as_mut().unwrap().leaf = None;
+        assert!(walk(&none).unwrap_err().message.ends_with("(leaf 0): the row claims no leaf, not this one"));
     }
 
     #[test]
