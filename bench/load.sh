@@ -13,7 +13,9 @@
 #
 # Knobs (environment): DURATION (10s), CONNECTIONS (32), THREADS (2), READ_IDS (1000),
 # TICK_SECONDS (1, the server's timer sweep period), QUIET_WAIT (120: seconds to wait for
-# other work on the machine to calm down before each test), KEEP=1 keeps the work directory
+# other work on the machine to calm down before each test), PROFILE=DIR records the server
+# with `perf record -g` during each test and writes DIR/<backend>-<test>.perf and a flat
+# profile by symbol, DIR/<backend>-<test>.txt (where a request's CPU goes), KEEP=1 keeps the work directory
 # (server logs, wrk output) for inspection. STRINGER_BIN runs another binary instead of
 # building and running target/release/stringer (to compare two versions in one sitting).
 # What this script shares with bench/escalation_lag.sh (server start, token, CPU accounting,
@@ -85,7 +87,13 @@ run_wrk() {
     m0=$(machine_ticks)
     t0=$(date +%s%N)
     # wrk runs in the foreground; bash's `time` gives its own CPU use.
-    local TIMEFORMAT='%U %S'
+    local TIMEFORMAT='%U %S' profiler=""
+    if [ -n "${PROFILE:-}" ]; then
+        command -v perf >/dev/null || die "PROFILE needs perf (linux-perf)"
+        mkdir -p "$PROFILE"
+        perf record -q -F 199 -g -p "$server_pid" -o "$PROFILE/$bench_backend-$name.perf" >/dev/null 2>&1 &
+        profiler=$!
+    fi
     { time wrk --latency -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 5s \
         -s "$root/bench/load/$script" "$base_url" -- "$@" >"$out" 2>&1; } 2>"$work/$name.time" ||
         {
@@ -95,6 +103,12 @@ run_wrk() {
     t1=$(date +%s%N)
     m1=$(machine_ticks)
     proc_snapshot >"$work/$name.cpu1"
+    if [ -n "$profiler" ]; then
+        kill -INT "$profiler"
+        wait "$profiler" || true
+        perf report -q -i "$PROFILE/$bench_backend-$name.perf" --no-children --sort symbol -g none 2>/dev/null |
+            sed 's/[ -]*$//' >"$PROFILE/$bench_backend-$name.txt" || true
+    fi
     # Percent of one core, averaged over the test.
     local wall_ms=$(((t1 - t0) / 1000000)) split
     # The split's "bench" share is this script with its reaped child wrk: wrk is measured on
@@ -143,6 +157,7 @@ row() { printf '%-7s %9s %9s %7s %7s %7s %8s %8s %5s %5s %7s %8s  %-23s %s\n' "$
 bench_backend() {
     local name=$1
     shift
+    bench_backend=$name
     log "$name: starting the server"
     start_server --tick-seconds "$TICK_SECONDS" "$@"
     log "$name: server at $base_url (pid $server_pid); logs in $work"
