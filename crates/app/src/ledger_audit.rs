@@ -105,6 +105,9 @@ pub struct AuditLeaf {
     pub source_id: i64,
     /// The row that claims it.
     pub row: Option<SourceRow>,
+    /// For a leaf of another source (a status update, a report publication, a review's
+    /// figures: [`crate::ledger_sources`]), the row that claims it.
+    pub other: Option<crate::ledger_sources::OtherRow>,
 }
 
 /// What the auditor keeps between its steps (migration 44).
@@ -179,10 +182,7 @@ pub trait LedgerAudit: Send + Sync {
 /// and recomputes to the stored hash under the stored secret.
 pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     if leaf.source != TIMELINE {
-        return Err(Finding::of_log(
-            Some(leaf.index),
-            format!("leaf {} has the unknown source {:?}", leaf.index, leaf.source),
-        ));
+        return crate::ledger_sources::check_other(leaf);
     }
     let Some(row) = &leaf.row else {
         return Err(Finding::at_leaf(leaf.index, format!("timeline row {}", leaf.source_id), "missing"));
@@ -622,6 +622,7 @@ mod tests {
                     source: TIMELINE.into(),
                     source_id: row.id,
                     row: Some(row),
+                    other: None,
                 }
             })
             .collect()
