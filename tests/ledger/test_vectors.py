@@ -363,7 +363,7 @@ DERIVED = [
     ("no consistency proof against a previous head", edit(lambda b: b.update(consistency=None)), PIN,
      STAFF["previous"], "previous head:", 1),
     ("a previous head larger than the bundle's", CUSTOMER["bundle"], PIN, LATER["bundle"]["head"], "previous head:", 1),
-    ("an unknown format", edit(lambda b: b.update(format="stringer-ledger-bundle/2")), PIN, None,
+    ("an unknown format", edit(lambda b: b.update(format="stringer-ledger-bundle/3")), PIN, None,
      "unknown bundle format", 2),
     ("an unknown member", edit(lambda b: b.update(extra=1)), PIN, None, "not a bundle:", 2),
     ("a hash in capitals", edit(lambda b: b["head"].update(root_hash=b["head"]["root_hash"].upper())), PIN, None,

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// The format this crate writes and reads.
+/// The format this crate writes and reads: timeline entries only.
 pub const FORMAT: &str = "stringer-ledger-bundle/1";
+/// Version 2: version 1 and, in `reports`, the ticket's post-incident report publications
+/// (docs/ledger.md §6.3). The server writes it only for a bundle that holds one.
+pub const FORMAT_V2: &str = "stringer-ledger-bundle/2";
 
 /// Fields a timeline leaf discloses that the timeline does not show: they name the entry's
 /// kind, org, ticket and version.
@@ -39,6 +42,43 @@ pub struct Bundle {
     /// Entries appended after the head was signed, without proofs yet.
     #[serde(default)]
     pub pending: Vec<Pending>,
+    /// The ticket's report publications under the head, in leaf order ([`FORMAT_V2`] only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<ReportProof>,
+}
+
+/// What a reader is shown of a report publication: the published text's version, when, the
+/// text as the org's people read it and, for staff only, the whole text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportShown {
+    /// The text version published.
+    pub text_version: i64,
+    /// When, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    /// The text as the org's people read it.
+    pub customer_text: Value,
+    /// The whole text, shown to staff only (a customer's bundle withholds it as a digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_text: Option<Value>,
+}
+
+/// A report publication with its leaf's disclosure and its inclusion proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportProof {
+    /// Its leaf's index in the log.
+    pub leaf_index: u64,
+    /// What the reader is shown.
+    pub shown: ReportShown,
+    /// The fields disclosed to this reader.
+    pub disclosed: Vec<Disclosed>,
+    /// The digests of the other fields.
+    #[serde(with = "wire::hex32_vec")]
+    pub withheld: Vec<Hash>,
+    /// The inclusion proof of its leaf under the head.
+    #[serde(with = "wire::hex32_vec")]
+    pub inclusion: Vec<Hash>,
 }
 
 /// The log: its id and its current public key, with the rotations that lead to it.
@@ -255,7 +295,7 @@ pub struct Verified {
     pub timestamp: u64,
     /// The fingerprint of the key that signed it.
     pub fingerprint: String,
-    /// Entries proved.
+    /// Entries proved (timeline entries and report publications).
     pub entries: usize,
     /// Entries pending (shown, not proved).
     pub pending: usize,
@@ -294,6 +334,55 @@ fn shown_fields(shown: &Shown) -> Result<Vec<(String, Value)>, EntryProblem> {
 
 fn same(a: &Value, b: &Value) -> Result<bool, EntryProblem> {
     Ok(canonical_json(a).map_err(EntryProblem::BadValue)? == canonical_json(b).map_err(EntryProblem::BadValue)?)
+}
+
+/// `KEY report text N at INSTANT (leaf I)`.
+fn report_name(ticket: &TicketRef, report: &ReportProof) -> String {
+    format!(
+        "{} report text {} at {} (leaf {})",
+        ticket.key, report.shown.text_version, report.shown.at, report.leaf_index
+    )
+}
+
+/// Checks one report publication's shown values against its disclosed fields (each shown
+/// field disclosed, unchanged; `entry` = `"report"`, `org` and `ticket` the bundle's) and
+/// answers its leaf hash.
+fn check_report(ticket: &TicketRef, report: &ReportProof) -> Result<Hash, EntryProblem> {
+    let shown = &report.shown;
+    let at = instant_seconds(&shown.at).ok_or_else(|| EntryProblem::BadInstant(shown.at.clone()))?;
+    let mut fields = vec![
+        ("text_version".to_owned(), Value::from(shown.text_version)),
+        ("at".to_owned(), Value::from(at)),
+        ("customer_text".to_owned(), shown.customer_text.clone()),
+    ];
+    fields.extend(shown.staff_text.clone().map(|t| ("staff_text".to_owned(), t)));
+    for (i, d) in report.disclosed.iter().enumerate() {
+        if report.disclosed[..i].iter().any(|e| e.name == d.name) {
+            return Err(EntryProblem::DisclosedTwice(d.name.clone()));
+        }
+        let expected = match d.name.as_str() {
+            "entry" => Some(Value::from("report")),
+            "org" => Some(Value::from(ticket.org.as_str())),
+            "ticket" => Some(Value::from(ticket.id.as_str())),
+            _ => None,
+        };
+        match (expected, fields.iter().find(|(name, _)| *name == d.name)) {
+            (Some(expected), _) if d.value != expected => return Err(EntryProblem::OtherTicket(d.name.clone())),
+            (Some(_), _) => {}
+            (None, None) => return Err(EntryProblem::Unshown(d.name.clone())),
+            (None, Some((_, value))) if !same(value, &d.value)? => {
+                return Err(EntryProblem::Changed(d.name.clone()));
+            }
+            (None, Some(_)) => {}
+        }
+    }
+    let required = ["entry", "org", "ticket"].into_iter().chain(fields.iter().map(|(name, _)| name.as_str()));
+    for name in required {
+        if !report.disclosed.iter().any(|d| d.name == name) {
+            return Err(EntryProblem::Undisclosed(name.to_owned()));
+        }
+    }
+    leaf_hash_of(&report.disclosed, &report.withheld).map_err(EntryProblem::BadValue)
 }
 
 /// Checks one entry's shown values against its disclosed fields and answers its leaf hash.
@@ -366,8 +455,11 @@ pub fn verify_bundle(
     pinned: Option<&PublicKey>,
     previous: Option<&Previous>,
 ) -> Result<Verified, BundleError> {
-    if bundle.format != FORMAT {
+    if bundle.format != FORMAT && bundle.format != FORMAT_V2 {
         return Err(BundleError::Format(bundle.format.clone()));
+    }
+    if bundle.format == FORMAT && !bundle.reports.is_empty() {
+        return Err(BundleError::Malformed(format!("a {FORMAT} bundle holds timeline entries only, not reports")));
     }
     let head = &bundle.head.head;
     let mut leaves: Vec<(u64, Hash)> = Vec::with_capacity(bundle.entries.len());
@@ -386,6 +478,21 @@ pub fn verify_bundle(
             .map_err(|_| fail(EntryProblem::DoesNotMatchLeaf))?;
         leaves.push((entry.leaf_index, leaf));
     }
+    let mut last_report: Option<u64> = None;
+    for report in &bundle.reports {
+        let fail = |problem| BundleError::Entry { event: report_name(&bundle.ticket, report), problem };
+        if last_report.is_some_and(|index| report.leaf_index <= index) {
+            return Err(fail(EntryProblem::OutOfOrder));
+        }
+        last_report = Some(report.leaf_index);
+        if report.leaf_index >= head.tree_size {
+            return Err(fail(EntryProblem::BeyondHead));
+        }
+        let leaf = check_report(&bundle.ticket, report).map_err(fail)?;
+        verify_inclusion(&leaf, report.leaf_index, head.tree_size, &report.inclusion, &head.root_hash)
+            .map_err(|_| fail(EntryProblem::DoesNotMatchLeaf))?;
+        leaves.push((report.leaf_index, leaf));
+    }
     if let Some(Previous::Bundle(old)) = previous {
         for entry in old.entries.iter().filter(|e| e.leaf_index < old.head.head.tree_size) {
             let fail = |problem| BundleError::Entry { event: event_name(&old.ticket, entry), problem };
@@ -393,6 +500,15 @@ pub fn verify_bundle(
                 return Err(fail(EntryProblem::Missing));
             };
             if leaf_hash_of(&entry.disclosed, &entry.withheld).ok() != Some(now) {
+                return Err(fail(EntryProblem::ChangedSincePrevious));
+            }
+        }
+        for report in old.reports.iter().filter(|r| r.leaf_index < old.head.head.tree_size) {
+            let fail = |problem| BundleError::Entry { event: report_name(&old.ticket, report), problem };
+            let Some(&(_, now)) = leaves.iter().find(|(index, _)| *index == report.leaf_index) else {
+                return Err(fail(EntryProblem::Missing));
+            };
+            if leaf_hash_of(&report.disclosed, &report.withheld).ok() != Some(now) {
                 return Err(fail(EntryProblem::ChangedSincePrevious));
             }
         }
@@ -428,7 +544,7 @@ pub fn verify_bundle(
         tree_size: head.tree_size,
         timestamp: head.timestamp,
         fingerprint: bundle.log.public_key.fingerprint(),
-        entries: bundle.entries.len(),
+        entries: bundle.entries.len() + bundle.reports.len(),
         pending: bundle.pending.len(),
         pinned: pinned.is_some(),
         previous_size,

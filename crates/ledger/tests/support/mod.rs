@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 use stringer_ledger::Hash;
-use stringer_ledger::bundle::{Bundle, Consistency, Entry, FORMAT, LogInfo, Pending, Shown, TicketRef};
-use stringer_ledger::encode::{Leaf, TimelineEntry};
+use stringer_ledger::bundle::{
+    Bundle, Consistency, Entry, FORMAT, FORMAT_V2, LogInfo, Pending, ReportProof, ReportShown, Shown, TicketRef,
+};
+use stringer_ledger::encode::{Leaf, ReportEntry, TimelineEntry};
 use stringer_ledger::head::{PublicKey, Rotation, SigningKey, TreeHead};
 use stringer_ledger::tree::{self, MemoryTree, empty_root, leaf_hash, node_hash};
 
@@ -256,6 +258,64 @@ impl World {
             ticket: self.ticket.clone(),
             entries,
             pending,
+            reports: Vec::new(),
         }
+    }
+}
+
+/// The leaf index of the report publication in [`World::with_report`].
+pub const REPORT_LEAF: u64 = 38;
+
+/// The published report's texts: what the org's people read, and the whole (with a
+/// staff-only timeline line).
+pub fn report_texts() -> (Value, Value) {
+    let sections = json!({"summary": "Checkout was down for an hour.", "root_cause": "A full disk."});
+    let customer = json!({"sections": sections, "timeline": [{"key": "t:1", "at": 1_767_225_600, "what": "Opened"}]});
+    let staff = json!({"sections": sections, "timeline": [
+        {"key": "t:1", "at": 1_767_225_600, "what": "Opened by Ann", "customer": "Opened"},
+        {"key": "d:1", "at": 1_767_225_660, "what": "Paged Bob (on call)", "customer": null}]});
+    (customer, staff)
+}
+
+impl World {
+    /// The ACME world of 40 leaves with leaf [`REPORT_LEAF`] a publication of ACME-42's report
+    /// (text 1).
+    pub fn with_report() -> World {
+        let mut world = World::new(40);
+        let (customer, staff) = report_texts();
+        let entry = ReportEntry {
+            org: &world.ticket.org,
+            ticket: &world.ticket.id,
+            text_version: 1,
+            at: 1_767_240_000,
+            customer_text: &customer,
+            staff_text: &staff,
+        };
+        world.leaves[REPORT_LEAF as usize] = entry.leaf(&secret(REPORT_LEAF)).unwrap();
+        world.tree = MemoryTree::from_leaves(world.leaves.iter().map(Leaf::hash));
+        world
+    }
+
+    /// [`World::bundle`] with the report publication (version 2): a customer's withholds
+    /// `staff_text`.
+    pub fn bundle_with_report(&self, head_size: u64, staff: bool, key: &SigningKey) -> Bundle {
+        let mut bundle = self.bundle(head_size, staff, None, key);
+        let (customer, whole) = report_texts();
+        let leaf = &self.leaves[REPORT_LEAF as usize];
+        let (disclosed, withheld) = leaf.disclose(|name| staff || name != "staff_text");
+        bundle.format = FORMAT_V2.to_owned();
+        bundle.reports.push(ReportProof {
+            leaf_index: REPORT_LEAF,
+            shown: ReportShown {
+                text_version: 1,
+                at: "2026-01-01T04:00:00Z".to_owned(),
+                customer_text: customer,
+                staff_text: staff.then_some(whole),
+            },
+            disclosed,
+            withheld,
+            inclusion: tree::inclusion_proof(&self.tree, REPORT_LEAF, head_size).unwrap(),
+        });
+        bundle
     }
 }
