@@ -259,8 +259,20 @@ def run_cli(tmp_path, bundle, key=None, previous=None):
 
 
 def test_the_vectors_hold_the_bundle_cases_the_issue_names():
-    assert len(BUNDLES) == 10
-    assert sum(case["error"] is None for case in BUNDLES.values()) == 4
+    assert len(BUNDLES) == 13
+    assert sum(case["error"] is None for case in BUNDLES.values()) == 6
+
+
+def test_a_customers_report_publication_withholds_the_staff_text():
+    bundle = BUNDLES["a customer's bundle with a published report"]["bundle"]
+    assert bundle["format"] == "stringer-ledger-bundle/2"
+    (report,) = bundle["reports"]
+    assert "staff_text" not in report["shown"]
+    assert "staff_text" not in {d["name"] for d in report["disclosed"]}
+    assert len(report["withheld"]) == 1
+    assert "Paged Bob" not in json.dumps(bundle)
+    staff = BUNDLES["a staff bundle with a published report"]["bundle"]
+    assert "Paged Bob" in json.dumps(staff["reports"][0]["shown"]["staff_text"])
 
 
 @pytest.mark.parametrize("name", list(BUNDLES))
@@ -325,6 +337,26 @@ ROTATED = resigned(later(), ROTATION["new_seed"], [ROTATION["json"]])
 NEW_KEY = ROTATION["json"]["new_key"]
 SEED3 = "03" * 32
 
+REPORTED = BUNDLES["a customer's bundle with a published report"]
+REPORT_EVENT = "ACME-42 report text 1 at 2026-01-01T04:00:00Z (leaf 38)"
+
+
+def reported(change, fmt=None):
+    """The customer's bundle with a report, its report changed (and its format, if given)."""
+    b = copy.deepcopy(REPORTED["bundle"])
+    change(b["reports"][0])
+    if fmt:
+        b["format"] = fmt
+    return b
+
+
+def without_reports():
+    b = copy.deepcopy(REPORTED["bundle"])
+    del b["reports"]
+    b["format"] = "stringer-ledger-bundle/1"
+    return b
+
+
 DERIVED = [
     # (name, bundle, key, previous, expected message or prefix, exit status)
     ("a rotated key, pinned to the old one", ROTATED, PIN, CUSTOMER["bundle"], None, 0),
@@ -368,6 +400,16 @@ DERIVED = [
     ("an unknown member", edit(lambda b: b.update(extra=1)), PIN, None, "not a bundle:", 2),
     ("a hash in capitals", edit(lambda b: b["head"].update(root_hash=b["head"]["root_hash"].upper())), PIN, None,
      "not a bundle:", 2),
+    ("a report's staff text shown but withheld", reported(lambda r: r["shown"].update(staff_text="x")), PIN, None,
+     f"{REPORT_EVENT}: shows staff_text without disclosing it", 1),
+    ("a report's version changed", reported(lambda r: r["shown"].update(text_version=2)), PIN, None,
+     "ACME-42 report text 2 at 2026-01-01T04:00:00Z (leaf 38): changed: shows text_version unlike its leaf", 1),
+    ("a report's leaf of another kind", reported(lambda r: disclosed(r, "entry").update(value="timeline")), PIN,
+     None, f"{REPORT_EVENT}: its leaf's entry is not this bundle's", 1),
+    ("reports in a version-1 bundle", reported(lambda r: None, "stringer-ledger-bundle/1"), PIN, None,
+     "not a bundle:", 2),
+    ("a report dropped since the previous bundle", without_reports(), PIN, REPORTED["bundle"],
+     f"{REPORT_EVENT}: missing", 1),
 ]
 
 
