@@ -105,6 +105,17 @@ pub struct PublicationRow {
     pub timeline: String,
 }
 
+impl PublicationRow {
+    /// The published text as the ledger holds it, `(customer_text, staff_text)` (see
+    /// [`report_texts`]), read from the stored version; refused, saying why, when it no
+    /// longer reads.
+    pub fn texts(&self) -> Result<(Value, Value), String> {
+        let sections: Sections = parsed(&self.sections, "text")?;
+        let timeline: Vec<Line> = parsed(&self.timeline, "timeline")?;
+        Ok(report_texts(&sections, &timeline))
+    }
+}
+
 /// A quarterly review's frozen figure set as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FiguresRow {
@@ -195,9 +206,7 @@ impl OtherRow {
                 .leaf(secret)
             }
             OtherRow::Report(p) => {
-                let sections: Sections = parsed(&p.sections, "text")?;
-                let timeline: Vec<Line> = parsed(&p.timeline, "timeline")?;
-                let (customer_text, staff_text) = report_texts(&sections, &timeline);
+                let (customer_text, staff_text) = p.texts()?;
                 ReportEntry {
                     org: &p.org,
                     ticket: &p.ticket,

@@ -206,6 +206,21 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A ticket's report publications in leaf order, each with its leaf's index and secret
+    /// (for its bundle).
+    pub(crate) async fn publication_leaves(
+        &self,
+        ticket: &str,
+    ) -> Result<Vec<(PublicationRow, u64, Secret)>, StoreError> {
+        let sql =
+            format!("{REPORT_SELECT} JOIN ledger_leaves l ON l.idx = r.leaf WHERE r.ticket_id = $1 ORDER BY r.leaf");
+        let sql = sql.replace(", r.leaf FROM", ", r.leaf, l.secret FROM");
+        self.rows(sqlx::query(&sql).bind(ticket), |r| {
+            Ok((publication_from(r)?, r.col::<i64>("leaf")? as u64, crate::ledger::hash_of(r.col("secret")?)?))
+        })
+        .await
+    }
+
     /// Appends the status updates and report publications written before migration 43: each
     /// update without a leaf (by instant, then id), and each published report without a
     /// publication (its current text at its publication's instant), one transaction each,

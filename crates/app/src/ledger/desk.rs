@@ -11,11 +11,12 @@ use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Decision, Object};
+use stringer_core::access::{self, Action, Decision, Object, OrgRef};
 use stringer_core::ids::UserId;
 use stringer_ledger::Hash;
 use stringer_ledger::bundle::{
-    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, Shown, TicketRef as BundleTicket,
+    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, ReportProof, ReportShown, Shown,
+    TicketRef as BundleTicket,
 };
 use stringer_ledger::encode::TimelineEntry;
 use stringer_ledger::head::SignedHead;
@@ -144,15 +145,64 @@ impl LedgerDesk {
             let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
             entries.push(Entry { leaf_index: index, seq, shown, disclosed, withheld, inclusion });
         }
+        let org = OrgRef { slug: t.org.as_str(), deployment: found.deployment };
+        let reports =
+            match access::decide(&who.actor(), Action::ReadReport, Some(Object::Report { org, published: true }))
+                .allowed()
+            {
+                true => self.report_proofs(&t.id, size, internal).await?,
+                false => Vec::new(),
+            };
         Ok(Bundle {
-            format: bundle::FORMAT.to_owned(),
+            format: if reports.is_empty() { bundle::FORMAT } else { bundle::FORMAT_V2 }.to_owned(),
             log,
             head,
             consistency,
             ticket: BundleTicket { id: t.id.to_string(), key: t.key().to_string(), org: t.org.to_string() },
             entries,
             pending,
+            reports,
         })
+    }
+
+    /// The ticket's report publications under a head of `size` leaves, each with its
+    /// inclusion proof: the text the org's people read disclosed, the whole text disclosed to
+    /// staff (`internal`) and withheld as its digest from anyone else. A publication appended
+    /// after the head waits for the next one.
+    async fn report_proofs(
+        &self,
+        ticket: &stringer_core::ids::TicketId,
+        size: u64,
+        internal: bool,
+    ) -> Result<Vec<ReportProof>, LedgerError> {
+        let mut proofs = Vec::new();
+        for (row, index, secret) in self.book.report_leaves(ticket).await? {
+            if index >= size {
+                continue;
+            }
+            let what = || format!("report publication {}", row.id);
+            let (customer_text, staff_text) = row.texts().map_err(|e| broken(format!("{}: {e}", what())))?;
+            let leaf = crate::ledger_sources::OtherRow::Report(row.clone())
+                .leaf(&secret)
+                .map_err(|e| broken(format!("{}: {e}", what())))?;
+            let (disclosed, withheld) = leaf.disclose(|name| internal || name != "staff_text");
+            let plan = tree::plan_inclusion(index, size).map_err(broken)?;
+            let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
+            let at = Timestamp::from_second(row.at).map(|t| t.to_string()).unwrap_or_default();
+            proofs.push(ReportProof {
+                leaf_index: index,
+                shown: ReportShown {
+                    text_version: row.text_version,
+                    at,
+                    customer_text,
+                    staff_text: internal.then_some(staff_text),
+                },
+                disclosed,
+                withheld,
+                inclusion,
+            });
+        }
+        Ok(proofs)
     }
 
     /// The proof that the log of `to` leaves extends the log of its first `from`; both sizes

@@ -78,6 +78,12 @@ pub trait LedgerBook: Send + Sync {
     /// A ticket's timeline rows in order, each with its leaf.
     async fn ticket_leaves(&self, ticket: &TicketId) -> Result<Vec<LeafRow>, StoreError>;
 
+    /// A ticket's report publications in leaf order, each with its leaf's index and secret.
+    async fn report_leaves(
+        &self,
+        ticket: &TicketId,
+    ) -> Result<Vec<(crate::ledger_sources::PublicationRow, u64, Secret)>, StoreError>;
+
     /// The log's keys, oldest first.
     async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError>;
 

@@ -78,6 +78,13 @@ mod tests {
         async fn ticket_leaves(&self, _: &TicketId) -> Result<Vec<LeafRow>, StoreError> {
             Ok(Vec::new())
         }
+        async fn report_leaves(
+            &self,
+            _: &TicketId,
+        ) -> Result<Vec<(stringer_app::ledger_sources::PublicationRow, u64, stringer_ledger::encode::Secret)>, StoreError>
+        {
+            Ok(Vec::new())
+        }
         async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
             Ok(self.keys.lock().unwrap().clone())
         }
