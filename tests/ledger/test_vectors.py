@@ -96,6 +96,20 @@ def test_leaf_fields_salts_digests_and_hash():
     assert leaf["leaf_hash"] == "a124f609aa325d4f82577ddb21524b03182c03ddd86276aaacf4275ebf9c4864"
 
 
+@pytest.mark.parametrize("case", VECTORS["leaf_kinds"], ids=lambda c: c["kind"])
+def test_other_kinds_of_leaf(case):
+    names = {
+        "status": ["entry", "page", "org", "incident", "update", "status", "body", "affected", "at"],
+        "report": ["entry", "org", "ticket", "text_version", "at", "customer_text", "staff_text"],
+        "review": ["entry", "org", "quarter", "at", "figures"],
+    }[case["kind"]]
+    assert [f["name"] for f in case["fields"]] == names
+    assert case["fields"][0]["value"] == case["kind"]
+    secret = h(case["secret"])
+    digests = [vb.digest(vb.salt(secret, f["name"]), f["name"], f["value"]) for f in case["fields"]]
+    assert vb.leaf_hash(vb.leaf_data(digests)).hex() == case["leaf_hash"]
+
+
 # --- §5 the tree, written out from RFC 9162's recursive definitions -------------------------------
 
 

@@ -11,7 +11,8 @@ use stringer_ledger::bundle::{
     Bundle, BundleError, EntryProblem, FORMAT, FORMAT_V2, Previous, instant_seconds, verify_bundle,
 };
 use stringer_ledger::encode::{
-    Disclosed, EncodeError, Leaf, TimelineEntry, canonical_json, field_digest, leaf_data, leaf_hash_of, salt,
+    Disclosed, EncodeError, Leaf, ReportEntry, ReviewEntry, StatusEntry, TimelineEntry, canonical_json, field_digest,
+    leaf_data, leaf_hash_of, salt,
 };
 use stringer_ledger::head::{HEAD_LEN, HeadError, PublicKey, Rotation, SignedHead, TreeHead};
 use stringer_ledger::tree::{self, MemoryTree, leaf_hash};
@@ -544,6 +545,7 @@ fn vectors() -> Value {
             "leaf_data": h(leaf.data()),
             "leaf_hash": h(&leaf.hash()),
         },
+        "leaf_kinds": leaf_kinds(),
         "tree": {
             "leaves": "leaf i's data is the 8 bytes u64be(i); its leaf hash is SHA-256(0x00 || u64be(i))",
             "roots": roots,
@@ -570,6 +572,45 @@ fn vectors() -> Value {
 
 fn leaf_at(i: u64) -> [u8; 32] {
     leaf(i)
+}
+
+/// One entry of each other kind (docs/ledger.md §1) under a secret: its fields in the
+/// documented order and its leaf hash.
+fn leaf_kinds() -> Vec<Value> {
+    let affected =
+        json!([{"code": "cmp_api", "name": "API", "old_status": "operational", "new_status": "major_outage"}]);
+    let status = StatusEntry {
+        page: "pg_acme",
+        org: Some("acme"),
+        incident: "inc_01",
+        update: "upd_01",
+        status: "investigating",
+        body: "Logins fail for some.",
+        affected: &affected,
+        at: 1_767_226_000,
+    };
+    let (customer, staff) = support::report_texts();
+    let report = ReportEntry {
+        org: "acme",
+        ticket: "tkt_01JGZ0ACME42",
+        text_version: 1,
+        at: 1_767_240_000,
+        customer_text: &customer,
+        staff_text: &staff,
+    };
+    let figures = json!({"tier": "gold", "tickets": 3, "attainment": [{"severity": "sev2", "target": "response",
+        "met": 2, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}]});
+    let review = ReviewEntry { org: "acme", quarter: "2026-Q1", at: 1_775_001_600, figures: &figures };
+    let kinds = [("status", status.fields(), 2), ("report", report.fields(), 3), ("review", review.fields(), 4)];
+    kinds
+        .into_iter()
+        .map(|(kind, fields, n)| {
+            let leaf = Leaf::new(&secret(n), fields.clone()).unwrap();
+            let fields: Vec<Value> =
+                fields.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+            json!({"kind": kind, "secret": h(&secret(n)), "fields": fields, "leaf_hash": h(&leaf.hash())})
+        })
+        .collect()
 }
 
 /// Bundles with the verdict each verifier must reach: `error` is the message of the first
