@@ -182,7 +182,7 @@ pub trait LedgerAudit: Send + Sync {
 /// and recomputes to the stored hash under the stored secret.
 pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     if leaf.source != TIMELINE {
-        return crate::ledger_sources::check_other(leaf);
+        return check_other(leaf);
     }
     let Some(row) = &leaf.row else {
         return Err(Finding::at_leaf(leaf.index, format!("timeline row {}", leaf.source_id), "missing"));
@@ -198,6 +198,38 @@ pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
         Ok(hash) if hash == leaf.hash => Ok(()),
         Ok(_) => Err(Finding::at_leaf(leaf.index, row.event(), "does not match its leaf")),
         Err(e) => Err(Finding::at_leaf(leaf.index, row.event(), format!("can no longer be encoded: {e}"))),
+    }
+}
+
+/// Checks a leaf of another source than the timeline against the row that claims it (the
+/// store reads it into [`AuditLeaf::other`]): the row exists, is of the leaf's source and the
+/// one it names, and recomputes to the stored hash under the stored secret.
+pub fn check_other(leaf: &AuditLeaf) -> Result<(), Finding> {
+    let at_leaf = |what: String, problem: String| Finding {
+        leaf: Some(leaf.index),
+        message: format!("{what} (leaf {}): {problem}", leaf.index),
+    };
+    let noun = match leaf.source.as_str() {
+        crate::ledger_sources::STATUS_UPDATE => "status update",
+        crate::ledger_sources::REPORT => "report publication",
+        crate::ledger_sources::REVIEW => "review figures",
+        other => {
+            return Err(Finding {
+                leaf: Some(leaf.index),
+                message: format!("the ledger: leaf {} has the unknown source {other:?}", leaf.index),
+            });
+        }
+    };
+    let Some(row) = &leaf.other else {
+        return Err(at_leaf(format!("{noun} {}", leaf.source_id), "missing".into()));
+    };
+    if row.source() != leaf.source || row.source_id(leaf.index) != leaf.source_id {
+        return Err(at_leaf(row.event(), format!("its leaf stands for {noun} {}, not this one", leaf.source_id)));
+    }
+    match row.leaf_hash(&leaf.secret) {
+        Ok(hash) if hash == leaf.hash => Ok(()),
+        Ok(_) => Err(at_leaf(row.event(), "does not match its leaf".into())),
+        Err(e) => Err(at_leaf(row.event(), format!("can no longer be encoded: {e}"))),
     }
 }
 

@@ -4,16 +4,13 @@
 //!
 //! This module is the one mapping from what the store keeps of each to the entry's fields
 //! (`stringer_ledger::encode`'s [`StatusEntry`], [`ReportEntry`], [`ReviewEntry`]), for the
-//! append, the backfill, the audit and the bundle alike, and the audit's check of such a leaf
-//! ([`check_other`]), naming the thing as its reader finds it:
+//! append, the backfill, the audit (`ledger_audit::check_other`) and the bundle alike, and
+//! names the thing as its reader finds it:
 //! `status update upd_… at <instant>`, `report ACME-42 text 2 at <instant>`,
 //! `review acme 2026-Q3 at <instant>`.
 
-use crate::ledger_audit::{AuditLeaf, Finding};
-use crate::postmortem::{Line, customer_lines};
-use serde_json::{Value, json};
+use serde_json::Value;
 use stringer_core::ids::{OrgSlug, TicketKey};
-use stringer_core::postmortem::Sections;
 use stringer_ledger::Hash;
 use stringer_ledger::encode::{EncodeError, Leaf, ReportEntry, ReviewEntry, Secret, StatusEntry};
 
@@ -23,44 +20,6 @@ pub const STATUS_UPDATE: &str = "status_update";
 pub const REPORT: &str = "report";
 /// The `source` of a leaf that stands for a quarterly review's figure set.
 pub const REVIEW: &str = "review";
-
-/// A report's text as the ledger holds it: `(customer_text, staff_text)`. The customer's is
-/// what the org's people read (the sections without staff's timeline edits, and the timeline
-/// lines they are shown, in the words staff's edits gave them: `key`, `at`, `what`); staff's
-/// is the whole text (every section, the edits, and every line with both wordings).
-pub fn report_texts(sections: &Sections, timeline: &[Line]) -> (Value, Value) {
-    let mut shown = sections.clone();
-    shown.timeline_edits.clear();
-    let lines: Vec<Value> = customer_lines(timeline, &sections.timeline_edits)
-        .into_iter()
-        .map(|l| json!({"key": l.key, "at": l.at, "what": l.what}))
-        .collect();
-    let customer = json!({"sections": shown, "timeline": lines});
-    let staff = json!({"sections": sections, "timeline": timeline});
-    (customer, staff)
-}
-
-/// A quarterly review's figure set as the ledger freezes it when the review round is written:
-/// integers only — the org's tier, its tickets, met / breached / running / withdrawn counts
-/// per severity and target, response, acknowledgement and resolution times in seconds
-/// (median and 90th percentile), volumes against the previous quarter, tickets per week and
-/// paging counts. Percentages are the reader's to derive (met / (met + breached)). The
-/// export's per-ticket rows and the components' uptime are not in it.
-pub fn review_figures(review: &crate::review::Review) -> Value {
-    let f = &review.figures;
-    json!({
-        "tier": review.tier,
-        "tickets": review.tickets,
-        "attainment": f.attainment,
-        "first_response": f.first_response,
-        "acknowledge": f.acknowledge,
-        "resolve": f.resolve,
-        "by_severity": f.by_severity,
-        "by_channel": f.by_channel,
-        "by_week": f.by_week,
-        "paging": f.paging,
-    })
-}
 
 /// A status update as stored, with its incident's page and the page's org.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,21 +58,10 @@ pub struct PublicationRow {
     pub text_version: i64,
     /// When, in Unix seconds.
     pub at: i64,
-    /// The text's sections (JSON text as stored; empty when the version is gone).
-    pub sections: String,
-    /// The text's timeline (JSON text as stored; empty when the version is gone).
-    pub timeline: String,
-}
-
-impl PublicationRow {
-    /// The published text as the ledger holds it, `(customer_text, staff_text)` (see
-    /// [`report_texts`]), read from the stored version; refused, saying why, when it no
-    /// longer reads.
-    pub fn texts(&self) -> Result<(Value, Value), String> {
-        let sections: Sections = parsed(&self.sections, "text")?;
-        let timeline: Vec<Line> = parsed(&self.timeline, "timeline")?;
-        Ok(report_texts(&sections, &timeline))
-    }
+    /// The published text as the ledger holds it, `(customer_text, staff_text)`, read from
+    /// the stored version by [`crate::postmortem::stored_report_texts`]; why not, when it no
+    /// longer reads (or is gone).
+    pub texts: Result<(Value, Value), String>,
 }
 
 /// A quarterly review's frozen figure set as stored.
@@ -206,7 +154,7 @@ impl OtherRow {
                 .leaf(secret)
             }
             OtherRow::Report(p) => {
-                let (customer_text, staff_text) = p.texts()?;
+                let (customer_text, staff_text) = p.texts.clone()?;
                 ReportEntry {
                     org: &p.org,
                     ticket: &p.ticket,
@@ -227,37 +175,5 @@ impl OtherRow {
     /// The row's leaf hash under `secret`.
     pub fn leaf_hash(&self, secret: &Secret) -> Result<Hash, String> {
         Ok(self.leaf(secret)?.hash())
-    }
-}
-
-/// Checks a leaf of another source than the timeline against the row that claims it (the
-/// store reads it into [`AuditLeaf::other`]): the row exists, is of the leaf's source and the
-/// one it names, and recomputes to the stored hash under the stored secret.
-pub fn check_other(leaf: &AuditLeaf) -> Result<(), Finding> {
-    let at_leaf = |what: String, problem: String| Finding {
-        leaf: Some(leaf.index),
-        message: format!("{what} (leaf {}): {problem}", leaf.index),
-    };
-    let noun = match leaf.source.as_str() {
-        STATUS_UPDATE => "status update",
-        REPORT => "report publication",
-        REVIEW => "review figures",
-        other => {
-            return Err(Finding {
-                leaf: Some(leaf.index),
-                message: format!("the ledger: leaf {} has the unknown source {other:?}", leaf.index),
-            });
-        }
-    };
-    let Some(row) = &leaf.other else {
-        return Err(at_leaf(format!("{noun} {}", leaf.source_id), "missing".into()));
-    };
-    if row.source() != leaf.source || row.source_id(leaf.index) != leaf.source_id {
-        return Err(at_leaf(row.event(), format!("its leaf stands for {noun} {}, not this one", leaf.source_id)));
-    }
-    match row.leaf_hash(&leaf.secret) {
-        Ok(hash) if hash == leaf.hash => Ok(()),
-        Ok(_) => Err(at_leaf(row.event(), "does not match its leaf".into())),
-        Err(e) => Err(at_leaf(row.event(), format!("can no longer be encoded: {e}"))),
     }
 }

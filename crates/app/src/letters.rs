@@ -29,7 +29,7 @@ pub trait LetterBox: Sendings<Letter> {
     /// The orgs whose review round of `quarter` is written.
     async fn review_rounds(&self, quarter: &str) -> Result<Vec<OrgSlug>, StoreError>;
     /// Writes an org's review round of a quarter with its letters and its frozen figure set
-    /// (integers only, a leaf of the ledger: [`crate::ledger_sources::review_figures`]), in one
+    /// (integers only, a leaf of the ledger: [`crate::review::ledger_figures`]), in one
     /// transaction; false (nothing written) when the round was written already.
     async fn write_round(
         &self,
@@ -134,9 +134,8 @@ impl Postman {
                 .collect();
             // The figures are frozen as the round is written: a leaf of the ledger.
             let reviewed = Quarter::parse(&quarter).ok_or_else(|| AppError::Rejected(format!("quarter {quarter}")))?;
-            let figures = crate::ledger_sources::review_figures(
-                &review(&self.ports.review, &org, reviewed, now, &mut |_| {}).await?,
-            );
+            let figures =
+                crate::review::ledger_figures(&review(&self.ports.review, &org, reviewed, now, &mut |_| {}).await?);
             if self.ports.letters.write_round(&org.slug, &quarter, &letters, &figures, now).await? {
                 written += 1;
             }

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use stringer_app::StoreError;
 use stringer_app::ledger_audit::AuditLeaf;
 use stringer_app::ledger_sources::{FiguresRow, OtherRow, PublicationRow, REPORT, REVIEW, STATUS_UPDATE, StatusRow};
+use stringer_app::postmortem::stored_report_texts;
 use stringer_ledger::encode::{Secret, canonical_json};
 
 /// A status update with its page and org (`u`, `i`, `p`).
@@ -54,8 +55,7 @@ fn publication_from(r: &AnyRow) -> Result<PublicationRow, StoreError> {
         number: r.col("number")?,
         text_version: r.col("text_version")?,
         at: r.col("at")?,
-        sections: r.col("sections")?,
-        timeline: r.col("timeline")?,
+        texts: stored_report_texts(&r.col::<String>("sections")?, &r.col::<String>("timeline")?),
     })
 }
 
@@ -122,8 +122,7 @@ pub(crate) async fn append_publication(
         number: text.col("number")?,
         text_version,
         at,
-        sections: text.col("sections")?,
-        timeline: text.col("timeline")?,
+        texts: stored_report_texts(&text.col::<String>("sections")?, &text.col::<String>("timeline")?),
     };
     let leaf = new_leaf(&OtherRow::Report(publication.clone()))?;
     let (index, frontier) = commit::reserve_leaves(tx, 1).await.map_err(backend_err)?;

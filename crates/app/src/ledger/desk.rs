@@ -181,7 +181,7 @@ impl LedgerDesk {
                 continue;
             }
             let what = || format!("report publication {}", row.id);
-            let (customer_text, staff_text) = row.texts().map_err(|e| broken(format!("{}: {e}", what())))?;
+            let (customer_text, staff_text) = row.texts.clone().map_err(|e| broken(format!("{}: {e}", what())))?;
             let leaf = crate::ledger_sources::OtherRow::Report(row.clone())
                 .leaf(&secret)
                 .map_err(|e| broken(format!("{}: {e}", what())))?;
