@@ -40,6 +40,8 @@ Where docs/ledger.md leaves a choice open, this verifier decides as follows:
   with a `reports` member is not well formed. Report publications are checked after the
   timeline entries, in their own leaf order, with the same messages; their `seq` in the
   out-of-order message does not apply (only the leaf index must rise).
+* A review bundle (`stringer-ledger-review/1`, §6.5) takes as `--previous-head` a head's
+  JSON form or a document holding one as its `head` member.
 * Check 6 with `from_size` 0 fails, as §5.3 step 1 says (a proof from the empty tree).
 * Exit status 2 for `not a bundle:` and `unknown bundle format` is this script's choice:
   docs/ledger.md words the messages, not the exit statuses.
@@ -64,6 +66,7 @@ except ImportError:
 
 FORMAT = "stringer-ledger-bundle/1"
 FORMAT_V2 = "stringer-ledger-bundle/2"  # version 1 and `reports`: a ticket's report publications
+REVIEW_FORMAT = "stringer-ledger-review/1"  # an org's quarterly-review figure set (§6.5)
 I64 = (-(2**63), 2**63 - 1)
 U64_MAX = 2**64 - 1
 MAX_DEPTH = 128
@@ -571,8 +574,6 @@ def check_report(bundle, r, previous):
 def verify(bundle, pinned_key=None, previous=None):
     """Run §6.4's checks in order on parsed input; return warnings or raise the first Failure."""
     warnings = []
-    head, log = bundle["head"], bundle["log"]
-
     leaves, last = {}, None  # 2. each entry
     for e in bundle["entries"]:
         leaves[e["leaf_index"]] = check_entry(bundle, e, last)
@@ -609,6 +610,12 @@ def verify(bundle, pinned_key=None, previous=None):
             if leaves[r["leaf_index"]] != old:
                 raise Failure(f"{name}: changed since the previous bundle")
 
+    return check_anchor(bundle, pinned_key, prev_kind, prev, warnings)
+
+
+def check_anchor(bundle, pinned_key, prev_kind, prev, warnings):
+    """Checks 4-7 of §6.4 (key, head, consistency, previous head); returns the warnings."""
+    head, log = bundle["head"], bundle["log"]
     if log["key_id"] != key_id(log["public_key"]):  # 4. the key
         raise Failure("key: log.key_id is not the id of log.public_key")
     rotations = log["rotations"]
@@ -666,9 +673,77 @@ def verify(bundle, pinned_key=None, previous=None):
     return warnings
 
 
+def parse_review(v):
+    """A review bundle (§6.5) with its binary members decoded."""
+    shape = Shape("not a bundle:")
+    b = shape.obj(v, "the bundle", ("format", "log", "head", "review"), ("consistency",))
+    parsed = shape.bundle({
+        "format": FORMAT, "log": b["log"], "head": b["head"], "consistency": b.get("consistency"),
+        "ticket": {"id": "", "key": "", "org": ""}, "entries": [],
+    })
+    w = "review"
+    r = shape.obj(b["review"], w, ("org", "quarter", "leaf_index", "at", "figures", "disclosed", "withheld",
+                                   "inclusion"))
+    parsed["review"] = {
+        "org": shape.string(r["org"], w + ".org"),
+        "quarter": shape.string(r["quarter"], w + ".quarter"),
+        "leaf_index": shape.u64(r["leaf_index"], w + ".leaf_index"),
+        "at": r["at"],
+        "figures": r["figures"],
+        "disclosed": shape.disclosed(r["disclosed"], w),
+        "withheld": shape.hashes(r["withheld"], w + ".withheld"),
+        "inclusion": shape.hashes(r["inclusion"], w + ".inclusion"),
+    }
+    return parsed
+
+
+def verify_review(bundle, pinned_key=None, previous_head=None):
+    """§6.5: the figure set against its leaf and its inclusion, then checks 4-7 of §6.4."""
+    r, head = bundle["review"], bundle["head"]
+    at_text = r["at"] if isinstance(r["at"], str) else json.dumps(r["at"])
+
+    def fail(problem):
+        raise Failure(f"review {r['org']} {r['quarter']} at {at_text} (leaf {r['leaf_index']}): {problem}")
+
+    if r["leaf_index"] >= head["tree_size"]:
+        fail("beyond the head's tree size")
+    at = seconds(r["at"])
+    if at is None:
+        fail(f'its instant "{at_text}" is not YYYY-MM-DDTHH:MM:SSZ')
+    fields = {"entry": "review", "org": r["org"], "quarter": r["quarter"], "at": at, "figures": r["figures"]}
+    seen = set()
+    for name, _, value in r["disclosed"]:
+        if name in seen:
+            fail(f"discloses {name} twice")
+        seen.add(name)
+        if name not in fields:
+            fail(f"discloses {name} without showing it")
+        if name == "entry" and value != "review":
+            fail("its leaf's entry is not this bundle's")
+        if json_text(value) != json_text(fields[name]):
+            fail(f"changed: shows {name} unlike its leaf")
+    for name in fields:
+        if name not in seen:
+            fail(f"shows {name} without disclosing it")
+    try:
+        leaf = rebuild_leaf(r)
+    except Refused as why:
+        fail(f"a disclosed value is refused: {why}")
+    if not verify_inclusion(r["leaf_index"], head["tree_size"], leaf, r["inclusion"], head["root_hash"]):
+        fail("does not match its leaf")
+    warnings = []
+    return check_anchor(bundle, pinned_key, "head" if previous_head else None, previous_head, warnings)
+
+
 def verify_documents(bundle_value, key_text=None, previous_value=None):
     """Verify JSON values as read from files; return warnings or raise a Failure."""
     pinned = Shape("--key:").key(key_text, "the pinned key") if key_text is not None else None
+    if isinstance(bundle_value, dict) and bundle_value.get("format") == REVIEW_FORMAT:
+        bundle = parse_review(bundle_value)
+        if isinstance(previous_value, dict) and "format" in previous_value:
+            previous_value = previous_value.get("head")
+        previous = Shape("previous head:").head(previous_value, "the head") if previous_value is not None else None
+        return verify_review(bundle, pinned, previous)
     bundle = parse_bundle(bundle_value)
     previous = parse_previous(previous_value) if previous_value is not None else None
     return verify(bundle, pinned, previous)
@@ -696,6 +771,11 @@ def main(argv=None):
         return 2 if f.unusable else 1
     for w in warnings:
         print("warning: " + w, file=sys.stderr)
+    if bundle.get("format") == REVIEW_FORMAT:
+        review = bundle["review"]
+        print(f"valid: the figures of {review['org']}'s {review['quarter']} review under a head of "
+              f"{bundle['head']['tree_size']} leaves")
+        return 0
     entries = len(bundle["entries"]) + len(bundle.get("reports", []))
     print(f"valid: {entries} entries of {bundle['ticket']['key']} under a head of "
           f"{bundle['head']['tree_size']} leaves; {len(bundle.get('pending', []))} pending without proof")

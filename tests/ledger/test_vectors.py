@@ -303,6 +303,29 @@ def test_bundle_case(name, tmp_path):
         assert done.stdout.strip() == case["error"]
 
 
+@pytest.mark.parametrize("case", VECTORS["review_bundles"], ids=lambda c: c["name"])
+def test_review_bundle_case(case, tmp_path):
+    assert verdict(case["bundle"], case["key"], None) == case["error"]
+    done = run_cli(tmp_path, case["bundle"], case["key"], None)
+    assert done.returncode == (0 if case["error"] is None else 1), done.stdout + done.stderr
+    if case["error"] is None:
+        assert done.stdout.startswith("valid: the figures of acme's 2026-Q1 review"), done.stdout
+    else:
+        assert done.stdout.strip() == case["error"]
+
+
+def test_a_review_bundle_against_a_head():
+    good = VECTORS["review_bundles"][0]
+    bundle = copy.deepcopy(good["bundle"])
+    assert verdict(bundle, good["key"], bundle["head"]) is None
+    older = copy.deepcopy(bundle["head"])
+    older["tree_size"] = 30
+    assert verdict(bundle, good["key"], older).startswith("previous head:")
+    bundle["review"]["disclosed"] = [d for d in bundle["review"]["disclosed"] if d["name"] != "quarter"]
+    assert verdict(bundle, good["key"], None) == (
+        "review acme 2026-Q1 at 2026-04-01T00:00:00Z (leaf 39): shows quarter without disclosing it")
+
+
 # --- derived cases: the vectors' bundles tampered here, for checks the vectors do not reach yet ---
 
 CUSTOMER = BUNDLES["a customer's bundle"]

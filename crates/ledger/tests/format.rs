@@ -8,7 +8,8 @@ mod support;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use stringer_ledger::bundle::{
-    Bundle, BundleError, EntryProblem, FORMAT, FORMAT_V2, Previous, instant_seconds, verify_bundle,
+    Bundle, BundleError, EntryProblem, FORMAT, FORMAT_V2, Previous, ReviewBundle, instant_seconds, verify_bundle,
+    verify_review_bundle,
 };
 use stringer_ledger::encode::{
     Disclosed, EncodeError, Leaf, ReportEntry, ReviewEntry, StatusEntry, TimelineEntry, canonical_json, field_digest,
@@ -546,6 +547,7 @@ fn vectors() -> Value {
             "leaf_hash": h(&leaf.hash()),
         },
         "leaf_kinds": leaf_kinds(),
+        "review_bundles": review_vectors(),
         "tree": {
             "leaves": "leaf i's data is the 8 bytes u64be(i); its leaf hash is SHA-256(0x00 || u64be(i))",
             "roots": roots,
@@ -611,6 +613,47 @@ fn leaf_kinds() -> Vec<Value> {
             json!({"kind": kind, "secret": h(&secret(n)), "fields": fields, "leaf_hash": h(&leaf.hash())})
         })
         .collect()
+}
+
+/// Review bundles (docs/ledger.md §6.5) with the verdict each verifier must reach.
+fn review_vectors() -> Vec<Value> {
+    let key = test_key(1);
+    let pin = PublicKey::of(&key).to_string();
+    let good = support::review_bundle(&key);
+    let mut edited = good.clone();
+    edited.review.figures["attainment"][0]["breached"] = json!(0);
+    edited.review.disclosed.iter_mut().find(|d| d.name == "figures").unwrap().value = edited.review.figures.clone();
+    let mut unshown = good.clone();
+    unshown.review.figures["tickets"] = json!(4);
+    [("a review's figures", &good), ("a frozen figure edited", &edited), ("figures shown unlike the leaf", &unshown)]
+        .into_iter()
+        .map(|(name, bundle)| {
+            let pinned: PublicKey = pin.parse().unwrap();
+            let error = verify_review_bundle(bundle, Some(&pinned), None).err().map(|e| e.to_string());
+            json!({"name": name, "key": pin, "error": error, "bundle": bundle})
+        })
+        .collect()
+}
+
+#[test]
+fn a_review_bundle_proves_its_figures() {
+    let key = test_key(1);
+    let good = support::review_bundle(&key);
+    let verified = verify_review_bundle(&good, Some(&PublicKey::of(&key)), None).unwrap();
+    assert_eq!((verified.entries, verified.tree_size), (1, 40));
+    let mut later = good.clone();
+    later.review.at = "2026-04-01T00:00:01Z".to_owned();
+    let (event, problem) = entry_error(verify_review_bundle(&later, None, None));
+    assert_eq!(event, "review acme 2026-Q1 at 2026-04-01T00:00:01Z (leaf 39)");
+    assert_eq!(problem, EntryProblem::Changed("at".into()));
+    let mut withheld = good.clone();
+    let figures = withheld.review.disclosed.iter().position(|d| d.name == "figures").unwrap();
+    let digest = withheld.review.disclosed.remove(figures).digest().unwrap();
+    withheld.review.withheld.push(digest);
+    assert_eq!(entry_error(verify_review_bundle(&withheld, None, None)).1, EntryProblem::Undisclosed("figures".into()));
+    let text = serde_json::to_string(&good).unwrap();
+    assert_eq!(ReviewBundle::from_json(&text).unwrap(), good);
+    assert!(matches!(verify_review_bundle(&good, Some(&PublicKey::of(&test_key(9))), None), Err(BundleError::Key(_))));
 }
 
 /// Bundles with the verdict each verifier must reach: `error` is the message of the first

@@ -5,9 +5,10 @@
 use serde_json::{Value, json};
 use stringer_ledger::Hash;
 use stringer_ledger::bundle::{
-    Bundle, Consistency, Entry, FORMAT, FORMAT_V2, LogInfo, Pending, ReportProof, ReportShown, Shown, TicketRef,
+    Bundle, Consistency, Entry, FORMAT, FORMAT_V2, LogInfo, Pending, REVIEW_FORMAT, ReportProof, ReportShown,
+    ReviewBundle, ReviewProof, Shown, TicketRef,
 };
-use stringer_ledger::encode::{Leaf, ReportEntry, TimelineEntry};
+use stringer_ledger::encode::{Leaf, ReportEntry, ReviewEntry, TimelineEntry};
 use stringer_ledger::head::{PublicKey, Rotation, SigningKey, TreeHead};
 use stringer_ledger::tree::{self, MemoryTree, empty_root, leaf_hash, node_hash};
 
@@ -317,5 +318,50 @@ impl World {
             inclusion: tree::inclusion_proof(&self.tree, REPORT_LEAF, head_size).unwrap(),
         });
         bundle
+    }
+}
+
+/// The leaf index of the review figure set in [`review_bundle`].
+pub const REVIEW_LEAF: u64 = 39;
+
+/// ACME's 2026-Q1 review figures.
+pub fn review_figures() -> Value {
+    json!({"tier": "gold", "tickets": 3, "attainment": [{"severity": "sev2", "target": "response",
+        "met": 2, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}],
+        "by_week": [1, 0, 2]})
+}
+
+/// A review bundle of ACME's 2026-Q1 figures at leaf [`REVIEW_LEAF`] of the ACME world, under
+/// a head of 40 leaves signed by `key`.
+pub fn review_bundle(key: &SigningKey) -> ReviewBundle {
+    let mut world = World::new(40);
+    let figures = review_figures();
+    let entry = ReviewEntry { org: "acme", quarter: "2026-Q1", at: 1_775_001_600, figures: &figures };
+    world.leaves[REVIEW_LEAF as usize] = entry.leaf(&secret(REVIEW_LEAF)).unwrap();
+    world.tree = MemoryTree::from_leaves(world.leaves.iter().map(Leaf::hash));
+    let head = TreeHead {
+        log_id: LOG_ID,
+        tree_size: 40,
+        root_hash: tree::root(&world.tree, 40).unwrap(),
+        timestamp: 1_775_002_000,
+    }
+    .sign(key);
+    let public_key = PublicKey::of(key);
+    let (disclosed, withheld) = world.leaves[REVIEW_LEAF as usize].disclose(|_| true);
+    ReviewBundle {
+        format: REVIEW_FORMAT.to_owned(),
+        log: LogInfo { log_id: LOG_ID, public_key, key_id: public_key.key_id(), rotations: Vec::new() },
+        head,
+        consistency: None,
+        review: ReviewProof {
+            org: "acme".to_owned(),
+            quarter: "2026-Q1".to_owned(),
+            leaf_index: REVIEW_LEAF,
+            at: "2026-04-01T00:00:00Z".to_owned(),
+            figures,
+            disclosed,
+            withheld,
+            inclusion: tree::inclusion_proof(&world.tree, REVIEW_LEAF, 40).unwrap(),
+        },
     }
 }

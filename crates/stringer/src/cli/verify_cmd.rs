@@ -1,11 +1,12 @@
-//! `stringer verify`: a ticket's ledger bundle checked offline, against a pinned key and an
-//! earlier head or bundle (docs/ledger.md, "Verifying a bundle").
+//! `stringer verify`: a ticket's ledger bundle, or an org's quarterly-review figure bundle,
+//! checked offline against a pinned key and an earlier head or bundle (docs/ledger.md,
+//! "Verifying a bundle", §6.5).
 
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stringer_ledger::bundle::{Bundle, Previous, verify_bundle};
+use stringer_ledger::bundle::{Bundle, Previous, REVIEW_FORMAT, ReviewBundle, verify_bundle, verify_review_bundle};
 use stringer_ledger::head::PublicKey;
 
 /// The largest bundle or head file read, in bytes.
@@ -26,10 +27,22 @@ pub struct VerifyArgs {
     previous_head: Option<PathBuf>,
 }
 
+/// What `stringer verify` checks: a ticket's bundle or a review's.
+enum Document {
+    Ticket(Bundle),
+    Review(ReviewBundle),
+}
+
 /// The bundle, the pinned key and the earlier head or bundle the arguments name.
-fn inputs(args: &VerifyArgs) -> Result<(Bundle, Option<PublicKey>, Option<Previous>)> {
-    let bundle =
-        Bundle::from_json(&read(&args.bundle)?).map_err(|e| anyhow::anyhow!("{}: {e}", args.bundle.display()))?;
+fn inputs(args: &VerifyArgs) -> Result<(Document, Option<PublicKey>, Option<Previous>)> {
+    let text = read(&args.bundle)?;
+    let is_review = serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(REVIEW_FORMAT));
+    let bundle = match is_review {
+        true => ReviewBundle::from_json(&text).map(Document::Review),
+        false => Bundle::from_json(&text).map(Document::Ticket),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.bundle.display()))?;
     let key = match &args.key {
         None => None,
         Some(text) => {
@@ -63,12 +76,20 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    match verify_bundle(&bundle, key.as_ref(), previous.as_ref()) {
+    let verified = match &bundle {
+        Document::Ticket(bundle) => verify_bundle(bundle, key.as_ref(), previous.as_ref()),
+        Document::Review(review) => verify_review_bundle(review, key.as_ref(), previous.as_ref().map(Previous::head)),
+    };
+    match verified {
         Ok(v) => {
+            let what = match &bundle {
+                Document::Ticket(bundle) => format!("{} entries of {}", v.entries, bundle.ticket.key),
+                Document::Review(review) => {
+                    format!("the figures of {}'s {} review", review.review.org, review.review.quarter)
+                }
+            };
             println!(
-                "verified: {} entries of {} ({} pending) in the log of key {}{}, under a head of {} entries signed at {}{}",
-                v.entries,
-                bundle.ticket.key,
+                "verified: {what} ({} pending) in the log of key {}{}, under a head of {} entries signed at {}{}",
                 v.pending,
                 v.fingerprint,
                 if v.pinned { " (pinned)" } else { " (not pinned: give --key to know whose log this is)" },
