@@ -220,6 +220,21 @@ impl SqlStore {
         .await
     }
 
+    /// An org's frozen review figures of a quarter, with their leaf's index and secret (for
+    /// the review's bundle).
+    pub(crate) async fn figures_leaf(
+        &self,
+        org: &str,
+        quarter: &str,
+    ) -> Result<Option<(FiguresRow, u64, Secret)>, StoreError> {
+        let sql = "SELECT f.id, f.org, f.quarter, f.at, f.figures, f.leaf, l.secret FROM review_figures f \
+                   JOIN ledger_leaves l ON l.idx = f.leaf WHERE f.org = $1 AND f.quarter = $2";
+        self.row(sqlx::query(sql).bind(org).bind(quarter), |r| {
+            Ok((figures_from(r)?, r.col::<i64>("leaf")? as u64, crate::ledger::hash_of(r.col("secret")?)?))
+        })
+        .await
+    }
+
     /// Appends the status updates and report publications written before migration 43: each
     /// update without a leaf (by instant, then id), and each published report without a
     /// publication (its current text at its publication's instant), one transaction each,

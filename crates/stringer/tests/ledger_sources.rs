@@ -5,7 +5,10 @@
 //! staff text withheld as a digest, and verifies with `stringer verify` and
 //! `tools/verify-bundle.py`; staff's bundle discloses the whole text; `stringer ledger audit`
 //! is clean, and names the report once its published text is edited in the database, while
-//! the bundle taken after the edit fails both verifiers against the one taken before.
+//! the bundle taken after the edit fails both verifiers against the one taken before. An org's
+//! quarterly-review figures, frozen with their round, are proved by their own bundle
+//! (`GET /api/v1/orgs/{org}/reviews/{quarter}/proof`) to the org's admin, refused to another
+//! org's people as the review itself is, and a frozen figure edited is named by the audit and by both verifiers.
 
 mod support;
 
@@ -98,4 +101,64 @@ async fn report_in_bundles(db: Db) {
     assert!(server.terminate().success());
 }
 
+async fn store(db: &Db) -> stringer_store::SqlStore {
+    match db {
+        Db::Sqlite(dir) => stringer_store::SqlStore::open_sqlite(&dir.join("stringer.db")).await.unwrap(),
+        Db::Postgres(url) => stringer_store::SqlStore::connect(url).await.unwrap(),
+    }
+}
+
+async fn review_in_bundle(db: Db) {
+    use stringer_app::letters::LetterBox;
+    let server = Server::start(&db, &[]);
+    let d = desk(&server).await;
+    assert!(server.terminate().success());
+    let figures = json!({"tier": "enterprise", "tickets": 2, "attainment": [{"severity": "P1", "target": "response",
+        "met": 1, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}]});
+    let frozen_at = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let books = store(&db).await;
+    let acme = stringer_core::ids::OrgSlug::from("acme");
+    assert!(books.write_round(&acme, "2025-Q4", &[], &figures, frozen_at).await.unwrap());
+    books.close().await;
+    let leaf = sql(&db, "SELECT leaf FROM review_figures WHERE org = 'acme'");
+    assert_eq!(sql(&db, &format!("SELECT source FROM ledger_leaves WHERE idx = {leaf}")), "review");
+
+    let server = Server::start(&db, &[]);
+    sign(&server, &d.admin).await;
+    let pinned = server.ok(Method::GET, "/.well-known/stringer-ledger/key", "", None).await["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = "/api/v1/orgs/acme/reviews/2025-Q4/proof";
+    let bundle = server.ok(Method::GET, path, &d.alice, None).await;
+    assert_eq!(bundle["format"], "stringer-ledger-review/1", "{bundle}");
+    assert_eq!(bundle["review"]["figures"], figures);
+    assert_eq!(bundle["review"]["at"], "2026-01-01T00:00:00Z");
+    let before = write(&db.dir(), "review.json", &bundle);
+    let (ok, said) = verify_both(&before, &pinned, None);
+    assert!(ok, "{said}");
+    // Another org's member is refused exactly as reading the review itself (the one policy).
+    let (status, _) = server.call(Method::GET, path, Some(&d.bob), None).await;
+    let recommendations = "/api/v1/orgs/acme/reviews/2025-Q4/recommendations";
+    let (read, _) = server.call(Method::GET, recommendations, Some(&d.bob), None).await;
+    assert!(!status.is_success() && status == read, "{status} against {read}");
+    let (status, _) = server.call(Method::GET, "/api/v1/orgs/acme/reviews/2025-Q3/proof", Some(&d.alice), None).await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "no figures frozen for that quarter");
+    assert!(server.terminate().success());
+    let (code, said) = audit(&db);
+    assert_eq!(code, 0, "{said}");
+
+    let edited = sql(&db, "UPDATE review_figures SET figures = replace(figures, '\"breached\":1', '\"breached\":0')");
+    assert!(edited.is_empty(), "{edited}");
+    let (code, said) = audit(&db);
+    let named = format!("review acme 2025-Q4 at 2026-01-01T00:00:00Z (leaf {leaf}): does not match its leaf");
+    assert!(code == 1 && said.contains(&named), "{said}\nexpected: {named}");
+    let server = Server::start(&db, &[]);
+    let after = server.ok(Method::GET, path, &d.alice, None).await;
+    let (ok, said) = verify_both(&write(&db.dir(), "review-after.json", &after), &pinned, None);
+    assert!(!ok && said.contains(&named), "{said}");
+    assert!(server.terminate().success());
+}
+
 both_backends!(report_publications, report_in_bundles);
+both_backends!(review_figures, review_in_bundle);

@@ -39,6 +39,13 @@ impl LedgerBook for MemoryLedger {
     ) -> Result<Vec<(crate::ledger_sources::PublicationRow, u64, stringer_ledger::encode::Secret)>, StoreError> {
         Ok(Vec::new())
     }
+    async fn review_leaf(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<(crate::ledger_sources::FiguresRow, u64, stringer_ledger::encode::Secret)>, StoreError> {
+        Ok(None)
+    }
     async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
         Ok(self.keys.lock().unwrap().clone())
     }

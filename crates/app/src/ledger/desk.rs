@@ -15,8 +15,8 @@ use stringer_core::access::{self, Action, Decision, Object, OrgRef};
 use stringer_core::ids::UserId;
 use stringer_ledger::Hash;
 use stringer_ledger::bundle::{
-    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, ReportProof, ReportShown, Shown,
-    TicketRef as BundleTicket,
+    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, ReportProof, ReportShown, ReviewBundle,
+    ReviewProof, Shown, TicketRef as BundleTicket,
 };
 use stringer_ledger::encode::TimelineEntry;
 use stringer_ledger::head::SignedHead;
@@ -203,6 +203,66 @@ impl LedgerDesk {
             });
         }
         Ok(proofs)
+    }
+
+    /// The bundle of `org`'s quarterly-review figures of `quarter` for `who` (docs/ledger.md
+    /// §6.5), under the latest signed head, every field disclosed, with a consistency proof
+    /// from the size `from` when asked. Asked of the policy as reading the review is: an org
+    /// `who` may not read the review of is [`LedgerError::NotFound`]; figures not frozen (or
+    /// not yet under a signed head) are [`LedgerError::NoFigures`] (or
+    /// [`LedgerError::Unavailable`]).
+    pub async fn review_bundle(
+        &self,
+        who: &Principal,
+        org: &crate::records::OrgRecord,
+        quarter: &str,
+        from: Option<u64>,
+    ) -> Result<ReviewBundle, LedgerError> {
+        match access::decide(&who.actor(), Action::ReadReview, Some(Object::Org(org.as_ref()))) {
+            Decision::Allow => {}
+            Decision::NotFound => return Err(LedgerError::NotFound),
+            Decision::Forbidden(why) => return Err(LedgerError::Forbidden(why.to_string())),
+        }
+        let (row, index, secret) =
+            self.book.review_leaf(org.slug.as_str(), quarter).await?.ok_or(LedgerError::NoFigures)?;
+        let head = self.latest_head().await?;
+        let size = head.head.tree_size;
+        if index >= size {
+            return Err(LedgerError::Unavailable(
+                "the review's figures were appended after the latest signed head: ask again after the next".into(),
+            ));
+        }
+        let keys = self.book.log_keys().await?;
+        let log = chain_to(head.head.log_id, &keys, &head.key_id)
+            .ok_or_else(|| broken("a head signed by no key of the log"))?;
+        let consistency = match from {
+            Some(from) => Some(self.consistency_from(from, &head).await?),
+            None => None,
+        };
+        let what = format!("review figures {}", row.id);
+        let leaf = crate::ledger_sources::OtherRow::Review(row.clone())
+            .leaf(&secret)
+            .map_err(|e| broken(format!("{what}: {e}")))?;
+        let (disclosed, withheld) = leaf.disclose(|_| true);
+        let figures = leaf.fields().iter().find(|f| f.name == "figures").map(|f| f.value.clone()).unwrap_or_default();
+        let plan = tree::plan_inclusion(index, size).map_err(broken)?;
+        let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
+        Ok(ReviewBundle {
+            format: bundle::REVIEW_FORMAT.to_owned(),
+            log,
+            head,
+            consistency,
+            review: ReviewProof {
+                org: row.org,
+                quarter: row.quarter,
+                leaf_index: index,
+                at: Timestamp::from_second(row.at).map(|t| t.to_string()).unwrap_or_default(),
+                figures,
+                disclosed,
+                withheld,
+                inclusion,
+            },
+        })
     }
 
     /// The proof that the log of `to` leaves extends the log of its first `from`; both sizes

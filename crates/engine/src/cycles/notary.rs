@@ -85,6 +85,14 @@ mod tests {
         {
             Ok(Vec::new())
         }
+        async fn review_leaf(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<(stringer_app::ledger_sources::FiguresRow, u64, stringer_ledger::encode::Secret)>, StoreError>
+        {
+            Ok(None)
+        }
         async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
             Ok(self.keys.lock().unwrap().clone())
         }
