@@ -12,7 +12,7 @@
 use serde_json::Value;
 use stringer_core::ids::{OrgSlug, TicketKey};
 use stringer_ledger::Hash;
-use stringer_ledger::encode::{EncodeError, Leaf, ReportEntry, ReviewEntry, Secret, StatusEntry};
+use stringer_ledger::encode::{Leaf, ReportEntry, ReviewEntry, Secret, StatusEntry};
 
 /// The `source` of a leaf that stands for a status-page update.
 pub const STATUS_UPDATE: &str = "status_update";
@@ -134,11 +134,7 @@ impl OtherRow {
     /// The row's entry encoded under `secret` (docs/ledger.md §1); refused, saying why, when
     /// a stored value no longer reads or cannot be encoded.
     pub fn leaf(&self, secret: &Secret) -> Result<Leaf, String> {
-        self.encode(secret)?.map_err(|e| e.to_string())
-    }
-
-    fn encode(&self, secret: &Secret) -> Result<Result<Leaf, EncodeError>, String> {
-        Ok(match self {
+        let encoded = match self {
             OtherRow::Status(s) => {
                 let affected: Value = parsed(&s.affected, "affected components")?;
                 StatusEntry {
@@ -169,11 +165,87 @@ impl OtherRow {
                 let figures: Value = parsed(&f.figures, "figures")?;
                 ReviewEntry { org: &f.org, quarter: &f.quarter, at: f.at, figures: &figures }.leaf(secret)
             }
-        })
+        };
+        encoded.map_err(|e| e.to_string())
     }
 
     /// The row's leaf hash under `secret`.
     pub fn leaf_hash(&self, secret: &Secret) -> Result<Hash, String> {
         Ok(self.leaf(secret)?.hash())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger_audit::{AuditLeaf, check_other};
+
+    fn update() -> OtherRow {
+        OtherRow::Status(StatusRow {
+            update: "upd_1".into(),
+            incident: "inc_1".into(),
+            page: "pg_1".into(),
+            org: None,
+            status: "investigating".into(),
+            body: "Looking into it.".into(),
+            affected: "[]".into(),
+            at: 1_767_225_600,
+        })
+    }
+
+    fn leaf_of(row: OtherRow, index: u64) -> AuditLeaf {
+        let secret = [7; 32];
+        AuditLeaf {
+            index,
+            hash: row.leaf_hash(&secret).unwrap(),
+            secret,
+            source: row.source().into(),
+            source_id: row.source_id(index),
+            row: None,
+            other: Some(row),
+        }
+    }
+
+    #[test]
+    fn another_sources_leaf_is_checked_against_its_row_and_named() {
+        let good = leaf_of(update(), 5);
+        assert_eq!(check_other(&good), Ok(()));
+        let mut edited = good.clone();
+        if let Some(OtherRow::Status(s)) = &mut edited.other {
+            s.body = "Nothing happened.".into();
+        }
+        let found = check_other(&edited).unwrap_err();
+        assert_eq!(found.message, "status update upd_1 at 2026-01-01T00:00:00Z (leaf 5): does not match its leaf");
+        let mut gone = good.clone();
+        gone.other = None;
+        assert_eq!(check_other(&gone).unwrap_err().message, "status update 5 (leaf 5): missing");
+        let mut unreadable = good.clone();
+        if let Some(OtherRow::Status(s)) = &mut unreadable.other {
+            s.affected = "[1.5]".into();
+        }
+        assert!(check_other(&unreadable).unwrap_err().message.contains("can no longer be encoded"));
+        let mut other = good;
+        other.source = "review".into();
+        assert!(
+            check_other(&other).unwrap_err().message.ends_with("its leaf stands for review figures 5, not this one")
+        );
+    }
+
+    #[test]
+    fn a_figures_row_names_its_org_and_quarter() {
+        let figures = |text: &str| {
+            OtherRow::Review(FiguresRow {
+                id: 3,
+                org: "acme".into(),
+                quarter: "2026-Q3".into(),
+                at: 1_767_225_600,
+                figures: text.into(),
+            })
+        };
+        let row = figures(r#"{"tickets":2}"#);
+        assert_eq!(row.event(), "review acme 2026-Q3 at 2026-01-01T00:00:00Z");
+        assert_eq!(row.source_id(9), 3);
+        assert!(row.leaf(&[1; 32]).is_ok());
+        assert!(figures(r#"{"percent":99.5}"#).leaf(&[1; 32]).unwrap_err().contains("refuses floats"));
     }
 }
