@@ -53,6 +53,8 @@ pub struct SourceRow {
     pub actor: Option<String>,
     /// The body as stored (JSON text).
     pub body: String,
+    /// The leaf the row claims (its `leaf` column), if any.
+    pub leaf: Option<u64>,
 }
 
 impl SourceRow {
@@ -89,7 +91,7 @@ impl SourceRow {
     }
 }
 
-/// A stored leaf and the row that claims it (the timeline row whose `leaf` is its index), if
+/// A stored leaf and the row it names (the timeline row whose id is its `source_id`), if
 /// any.
 #[derive(Clone, Debug)]
 pub struct AuditLeaf {
@@ -103,7 +105,7 @@ pub struct AuditLeaf {
     pub source: String,
     /// The id of the row it stands for.
     pub source_id: i64,
-    /// The row that claims it.
+    /// The row it names.
     pub row: Option<SourceRow>,
     /// For a leaf of another source (a status update, a report publication, a review's
     /// figures: [`crate::ledger_sources`]), the row that claims it.
@@ -152,7 +154,7 @@ pub trait LedgerAudit: Send + Sync {
     /// The stored frontier (`ledger_state`): the log's size and root.
     async fn ledger_frontier(&self) -> Result<Frontier, StoreError>;
     /// Up to `limit` stored leaves from index `from` on, in index order, each with the row
-    /// that claims it.
+    /// it names (reached through the row's key, never by searching the rows' `leaf`).
     async fn audit_leaves(&self, from: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError>;
     /// The lowest level of the complete subtrees the store keeps.
     fn stored_level(&self) -> u8;
@@ -161,10 +163,13 @@ pub trait LedgerAudit: Send + Sync {
     /// Whether the rows written before the ledger have been appended (a row without a leaf
     /// is then a finding).
     async fn backfilled(&self) -> Result<bool, StoreError>;
-    /// The first timeline row (by id) without a leaf.
-    async fn unappended_row(&self) -> Result<Option<SourceRow>, StoreError>;
-    /// The first timeline row (by id) whose leaf is `size` or beyond, and that leaf.
-    async fn row_beyond(&self, size: u64) -> Result<Option<(SourceRow, u64)>, StoreError>;
+    /// The timeline rows counted in one pass: see [`RowCensus`].
+    async fn row_census(&self, below: u64, beyond: u64) -> Result<RowCensus, StoreError>;
+    /// The timeline row with this id.
+    async fn source_row(&self, id: i64) -> Result<Option<SourceRow>, StoreError>;
+    /// The first timeline row (by id) that claims a leaf below `below` which does not name
+    /// it (another row's or another source's).
+    async fn row_claiming_another(&self, below: u64) -> Result<Option<SourceRow>, StoreError>;
     /// The signed heads of sizes in `(from, to]`, by size.
     async fn signed_heads(&self, from: u64, to: u64) -> Result<Vec<SignedHead>, StoreError>;
     /// The log's keys in the order they signed, each later one with its endorsement by the
@@ -178,8 +183,20 @@ pub trait LedgerAudit: Send + Sync {
     async fn save_audit_progress(&self, was: u64, progress: &AuditProgress, now: i64) -> Result<(), StoreError>;
 }
 
-/// Checks one leaf against the row that claims it: the row exists, is the one the leaf names,
-/// and recomputes to the stored hash under the stored secret.
+/// The timeline rows as one pass over them sees them: what the audit holds against the leaves
+/// it walked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowCensus {
+    /// Rows claiming a leaf below the size audited.
+    pub claiming: u64,
+    /// The first row (by id) claiming no leaf.
+    pub unappended: Option<i64>,
+    /// The first row (by id) claiming a leaf beyond the log's size when the census began.
+    pub beyond: Option<i64>,
+}
+
+/// Checks one leaf against the row it names: the row exists, claims this leaf, and
+/// recomputes to the stored hash under the stored secret.
 pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     if leaf.source != TIMELINE {
         return check_other(leaf);
@@ -187,12 +204,9 @@ pub fn check_leaf(leaf: &AuditLeaf) -> Result<(), Finding> {
     let Some(row) = &leaf.row else {
         return Err(Finding::at_leaf(leaf.index, format!("timeline row {}", leaf.source_id), "missing"));
     };
-    if row.id != leaf.source_id {
-        return Err(Finding::at_leaf(
-            leaf.index,
-            row.event(),
-            format!("its leaf stands for timeline row {}, not this one", leaf.source_id),
-        ));
+    if row.leaf != Some(leaf.index) {
+        let claims = row.leaf.map_or_else(|| "no leaf".to_owned(), |l| format!("leaf {l}"));
+        return Err(Finding::at_leaf(leaf.index, row.event(), format!("the row claims {claims}, not this one")));
     }
     match row.leaf_hash(&leaf.secret) {
         Ok(hash) if hash == leaf.hash => Ok(()),
@@ -377,6 +391,8 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
     let mut heads = port.signed_heads(0, size).await?.into_iter().peekable();
     let mut heads_checked = 0;
     let mut walk = Walk::new(Frontier::new(), port.stored_level(), true);
+    // Leaves of other sources than the timeline (`ledger_sources`): no timeline row claims them.
+    let mut others = 0;
     // Each page's leaves are recomputed on a thread of their own while the next page is read.
     let mut checking: Option<std::thread::JoinHandle<Checked>> = None;
     let mut from = 0;
@@ -399,6 +415,7 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
                 if let Err(finding) = walk.leaf_checked(leaf, checked) {
                     return Ok(Audit::Mismatch(finding));
                 }
+                others += u64::from(leaf.source != TIMELINE);
             }
             if let Err(finding) = check_nodes(port, walk.take_nodes()).await? {
                 return Ok(Audit::Mismatch(finding));
@@ -428,28 +445,44 @@ pub async fn audit(port: &dyn LedgerAudit, key: Option<&PublicKey>) -> Result<Au
     if walk.frontier() != &stored {
         return Ok(Audit::Mismatch(Finding::of_log(None, "the stored frontier is not the one its leaves give")));
     }
-    if let Some(leaf) = port.audit_leaves(size, 1).await?.first() {
-        let what = leaf.row.as_ref().map_or_else(|| format!("timeline row {}", leaf.source_id), SourceRow::event);
-        return Ok(Audit::Mismatch(Finding::at_leaf(leaf.index, what, format!("beyond the ledger's size {size}"))));
-    }
-    if let Some(finding) = check_rows(port, size).await? {
+    if let Some(finding) = check_rows(port, size, walk.frontier().size() - others).await? {
         return Ok(Audit::Mismatch(finding));
     }
     Ok(Audit::Clean { leaves: size, root: stored.root(), heads: heads_checked })
 }
 
-/// The checks of the rows themselves: none without a leaf once the backfill is done, none
-/// pointing beyond the log.
-async fn check_rows(port: &dyn LedgerAudit, size: u64) -> Result<Option<Finding>, StoreError> {
-    if port.backfilled().await?
-        && let Some(row) = port.unappended_row().await?
-    {
-        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", row.event()) }));
+/// The checks of the rows themselves, after a walk of the first `size` leaves found each
+/// naming a row that claims it (`verified` of them): no other row claims one of them, none
+/// is without a leaf once the backfill is done, and neither a leaf nor a row is beyond the
+/// log (its size read again, as a running server appends meanwhile).
+async fn check_rows(port: &dyn LedgerAudit, size: u64, verified: u64) -> Result<Option<Finding>, StoreError> {
+    let now = port.ledger_frontier().await?.size();
+    if let Some(leaf) = port.audit_leaves(now, 1).await?.first() {
+        let what = leaf.row.as_ref().map_or_else(|| format!("timeline row {}", leaf.source_id), SourceRow::event);
+        return Ok(Some(Finding::at_leaf(leaf.index, what, format!("beyond the ledger's size {now}"))));
     }
-    Ok(port
-        .row_beyond(size)
-        .await?
-        .map(|(row, leaf)| Finding::at_leaf(leaf, row.event(), format!("beyond the ledger's size {size}"))))
+    let census = port.row_census(size, now).await?;
+    let named = |id: i64| async move {
+        Ok::<_, StoreError>(port.source_row(id).await?.map_or_else(|| format!("timeline row {id}"), |r| r.event()))
+    };
+    if port.backfilled().await?
+        && let Some(id) = census.unappended
+    {
+        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", named(id).await?) }));
+    }
+    if let Some(id) = census.beyond
+        && let Some(row) = port.source_row(id).await?
+    {
+        let leaf = row.leaf.unwrap_or(now);
+        return Ok(Some(Finding::at_leaf(leaf, row.event(), format!("beyond the ledger's size {now}"))));
+    }
+    if census.claiming != verified
+        && let Some(row) = port.row_claiming_another(size).await?
+    {
+        let leaf = row.leaf.unwrap_or(size);
+        return Ok(Some(Finding::at_leaf(leaf, row.event(), "claims a leaf that stands for another row")));
+    }
+    Ok(None)
 }
 
 /// The keys a head may be signed by: the log's keys from `pin` on (all of them without a
@@ -522,8 +555,6 @@ pub struct Stepped {
     pub extended: u64,
     /// Old leaves re-checked.
     pub rechecked: u64,
-    /// Whether more new leaves wait.
-    pub more: bool,
     /// The finding, stored (found now or before).
     pub finding: Option<Finding>,
     /// Whether this step found it.
@@ -536,10 +567,10 @@ impl Auditor {
     pub async fn step(&self, now: i64) -> Result<Stepped, StoreError> {
         let mut progress = self.port.audit_progress().await?;
         if progress.finding.is_some() {
-            return Ok(Stepped { extended: 0, rechecked: 0, more: false, finding: progress.finding, found_now: false });
+            return Ok(Stepped { extended: 0, rechecked: 0, finding: progress.finding, found_now: false });
         }
         let was = progress.frontier.size();
-        let (outcome, extended, more) = self.extend(&mut progress).await?;
+        let (outcome, extended) = self.extend(&mut progress).await?;
         let outcome = match outcome {
             Ok(()) => self.recheck(&mut progress).await?,
             Err(finding) => Err(finding),
@@ -551,49 +582,48 @@ impl Auditor {
         progress.finding = outcome.err();
         self.port.save_audit_progress(was, &progress, now).await?;
         let found_now = progress.finding.is_some();
-        Ok(Stepped { extended, rechecked, more, finding: progress.finding, found_now })
+        Ok(Stepped { extended, rechecked, finding: progress.finding, found_now })
     }
 
-    /// Extends the verified prefix: answers the outcome, the leaves verified and whether more
-    /// wait.
-    async fn extend(&self, progress: &mut AuditProgress) -> Result<(Result<(), Finding>, u64, bool), StoreError> {
+    /// Extends the verified prefix: answers the outcome and the leaves verified.
+    async fn extend(&self, progress: &mut AuditProgress) -> Result<(Result<(), Finding>, u64), StoreError> {
         let stored = self.port.ledger_frontier().await?;
         let (from, size) = (progress.frontier.size(), stored.size());
         if from > size {
-            return Ok((Err(Finding::of_log(None, format!("the log shrank from {from} leaves to {size}"))), 0, false));
+            return Ok((Err(Finding::of_log(None, format!("the log shrank from {from} leaves to {size}"))), 0));
         }
         let want = self.extend.min(size - from);
         if want == 0 {
-            return Ok((Ok(()), 0, false));
+            return Ok((Ok(()), 0));
         }
         let mut walk = Walk::new(progress.frontier.clone(), self.port.stored_level(), false);
         let mut heads = self.port.signed_heads(from, from + want).await?.into_iter().peekable();
         let keys = match trusted_keys(&self.port.log_keys().await?, None) {
             Ok(keys) => keys,
-            Err(finding) => return Ok((Err(finding), 0, false)),
+            Err(finding) => return Ok((Err(finding), 0)),
         };
         for leaf in self.port.audit_leaves(from, want).await? {
             if let Err(finding) = walk.leaf(&leaf) {
-                return Ok((Err(finding), 0, false));
+                return Ok((Err(finding), 0));
             }
             while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
                 if let Err(finding) = check_head(&head, walk.frontier(), &keys) {
-                    return Ok((Err(finding), 0, false));
+                    return Ok((Err(finding), 0));
                 }
             }
         }
         if let Err(finding) = check_nodes(&*self.port, walk.take_nodes()).await? {
-            return Ok((Err(finding), 0, false));
+            return Ok((Err(finding), 0));
         }
         let done = walk.frontier().size();
         if done < from + want {
-            return Ok((Err(Finding::of_log(Some(done), format!("leaf {done} is missing"))), 0, false));
+            return Ok((Err(Finding::of_log(Some(done), format!("leaf {done} is missing"))), 0));
         }
         if done == size && walk.frontier() != &stored {
-            return Ok((Err(Finding::of_log(None, "the stored frontier is not the one its leaves give")), 0, false));
+            return Ok((Err(Finding::of_log(None, "the stored frontier is not the one its leaves give")), 0));
         }
         progress.frontier = walk.frontier().clone();
-        Ok((Ok(()), done - from, done < size))
+        Ok((Ok(()), done - from))
     }
 
     /// Re-checks leaves of the verified prefix from where the last step left off; answers how
@@ -638,6 +668,7 @@ mod tests {
             kind: kind.into(),
             actor: None,
             body: format!(r#"{{"at":"{}"}}"#, jiff::Timestamp::from_second(at).unwrap()),
+            leaf: None,
         }
     }
 
@@ -645,7 +676,8 @@ mod tests {
     fn leaves(rows: Vec<SourceRow>) -> Vec<AuditLeaf> {
         rows.into_iter()
             .zip(0..)
-            .map(|(row, index)| {
+            .map(|(mut row, index)| {
+                row.leaf = Some(index);
                 let secret = [index as u8 + 1; 32];
                 AuditLeaf {
                     index,
@@ -705,10 +737,11 @@ mod tests {
         gap.remove(1);
         assert_eq!(walk(&gap).unwrap_err().message, "the ledger: leaf 1 is missing (the next stored leaf is 2)");
         let mut other = day();
-        other[0].source_id = 9;
-        assert!(
-            walk(&other).unwrap_err().message.ends_with("(leaf 0): its leaf stands for timeline row 9, not this one")
-        );
+        other[0].row.as_mut().unwrap().leaf = Some(9);
+        assert!(walk(&other).unwrap_err().message.ends_with("(leaf 0): the row claims leaf 9, not this one"));
+        let mut none = day();
+        none[0].row.as_mut().unwrap().leaf = None;
+        assert!(walk(&none).unwrap_err().message.ends_with("(leaf 0): the row claims no leaf, not this one"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use stringer_app::StoreError;
 use stringer_app::ledger::LogKey;
-use stringer_app::ledger_audit::{AuditLeaf, AuditProgress, Finding, LedgerAudit, SourceRow};
+use stringer_app::ledger_audit::{AuditLeaf, AuditProgress, Finding, LedgerAudit, RowCensus, SourceRow};
 use stringer_ledger::Hash;
 use stringer_ledger::head::SignedHead;
 use stringer_ledger::tree::{Frontier, Node};
@@ -19,8 +19,7 @@ use stringer_ledger::tree::{Frontier, Node};
 pub const BACKFILL_BATCH: usize = 10_000;
 
 /// The columns of a source row, read from `timeline t JOIN tickets k`.
-const SOURCE_COLUMNS: &str =
-    "t.id AS row_id, t.ticket_id, k.org, k.number, t.version, t.at, t.kind, t.actor, t.body AS row_body";
+const SOURCE_COLUMNS: &str = "t.id AS row_id, t.ticket_id, k.org, k.number, t.version, t.at, t.kind, t.actor, t.body AS row_body, t.leaf AS row_leaf";
 
 fn source_from(r: &AnyRow) -> Result<SourceRow, StoreError> {
     Ok(SourceRow {
@@ -33,6 +32,7 @@ fn source_from(r: &AnyRow) -> Result<SourceRow, StoreError> {
         kind: r.col("kind")?,
         actor: r.col("actor")?,
         body: r.col("row_body")?,
+        leaf: r.col::<Option<i64>>("row_leaf")?.map(|l| l as u64),
     })
 }
 
@@ -93,7 +93,7 @@ const RECORD: char = '\u{1e}';
 const FIELD: char = '\u{1f}';
 
 impl SqlStore {
-    /// The leaves with index in `[from, to)`, each with the row that claims it, packed in runs of
+    /// The leaves with index in `[from, to)`, each with the row it names, packed in runs of
     /// [`RUN`] (by index): (first index, leaves, the run's records).
     async fn packed_leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, u64, String)>, StoreError> {
         let (hex, chr) = match self.backend {
@@ -118,6 +118,7 @@ impl SqlStore {
             text("t.version"),
             text("t.at"),
             text("t.kind"),
+            text("t.leaf"),
             "COALESCE('+' || t.actor, '-')".into(),
             text("t.body"),
         ];
@@ -132,7 +133,7 @@ impl SqlStore {
         let one = |n: usize| {
             format!(
                 "SELECT MIN(l.idx) AS first, COUNT(*) AS n, string_agg({record}, {chr}(30)) AS packed \
-                 FROM ledger_leaves l LEFT JOIN timeline t ON t.leaf = l.idx LEFT JOIN tickets k ON k.id = t.ticket_id \
+                 FROM ledger_leaves l LEFT JOIN timeline t ON t.id = l.source_id AND l.source = 'timeline' LEFT JOIN tickets k ON k.id = t.ticket_id \
                  WHERE l.idx >= ${} AND l.idx < ${}",
                 2 * n + 1,
                 2 * n + 2
@@ -159,12 +160,12 @@ impl SqlStore {
         Ok(packed)
     }
 
-    /// Up to `limit` leaves from index `from` on (below `to`), each with the row that claims
-    /// it, a row each.
+    /// Up to `limit` leaves from index `from` on (below `to`), each with the row it
+    /// names, a row each.
     async fn leaf_rows(&self, from: u64, to: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError> {
         let sql = format!(
             "SELECT l.idx, l.hash, l.secret, l.source, l.source_id, {SOURCE_COLUMNS} FROM ledger_leaves l \
-             LEFT JOIN timeline t ON t.leaf = l.idx LEFT JOIN tickets k ON k.id = t.ticket_id \
+             LEFT JOIN timeline t ON t.id = l.source_id AND l.source = 'timeline' LEFT JOIN tickets k ON k.id = t.ticket_id \
              WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx LIMIT $3"
         );
         let query = sqlx::query(&sql)
@@ -195,8 +196,9 @@ impl SqlStore {
 fn unpack(packed: &str, count: u64) -> Option<Vec<AuditLeaf>> {
     let mut leaves = Vec::with_capacity(count as usize);
     for record in packed.split(RECORD) {
-        let f: Vec<&str> = record.splitn(14, FIELD).collect();
-        let [idx, hash, secret, source, source_id, id, ticket, org, number, version, at, kind, actor, body] = f[..]
+        let f: Vec<&str> = record.splitn(15, FIELD).collect();
+        let [idx, hash, secret, source, source_id, id, ticket, org, number, version, at, kind, leaf, actor, body] =
+            f[..]
         else {
             return None;
         };
@@ -223,6 +225,10 @@ fn unpack(packed: &str, count: u64) -> Option<Vec<AuditLeaf>> {
                     None => return None,
                 },
                 body: body.into(),
+                leaf: match leaf {
+                    "" => None,
+                    l => Some(l.parse().ok()?),
+                },
             }),
         };
         leaves.push(AuditLeaf {
@@ -264,8 +270,8 @@ impl LedgerAudit for SqlStore {
 
     async fn audit_leaves(&self, from: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError> {
         // The leaves of [from, from + limit), read as runs of one SQL row each (see
-        // `packed_leaves`); a run that does not read back cleanly (a body holding a separator,
-        // two rows claiming one leaf) is read again row by row.
+        // `packed_leaves`); a run that does not read back cleanly (a body holding a separator)
+        // is read again row by row.
         let end = from.saturating_add(limit);
         let mut leaves = Vec::with_capacity(limit.min(1 << 20) as usize);
         for (first, count, packed) in self.packed_leaves(from, end).await? {
@@ -304,20 +310,41 @@ impl LedgerAudit for SqlStore {
             .unwrap_or(false))
     }
 
-    async fn unappended_row(&self) -> Result<Option<SourceRow>, StoreError> {
-        let query = format!(
-            "SELECT {SOURCE_COLUMNS} FROM timeline t JOIN tickets k ON k.id = t.ticket_id \
-             WHERE t.leaf IS NULL ORDER BY t.id LIMIT 1"
-        );
-        self.row(sqlx::query(&query), source_from).await
+    async fn row_census(&self, below: u64, beyond: u64) -> Result<RowCensus, StoreError> {
+        // One pass over the rows (`leaf` is not indexed, see migration 41).
+        let query = sqlx::query(
+            "SELECT COUNT(CASE WHEN leaf < $1 THEN 1 END) AS claiming, \
+             MIN(CASE WHEN leaf IS NULL THEN id END) AS unappended, \
+             MIN(CASE WHEN leaf >= $2 THEN id END) AS beyond FROM timeline",
+        )
+        .bind(below.min(i64::MAX as u64) as i64)
+        .bind(beyond.min(i64::MAX as u64) as i64);
+        Ok(self
+            .row(query, |r| {
+                Ok(RowCensus {
+                    claiming: r.col::<i64>("claiming")? as u64,
+                    unappended: r.col("unappended")?,
+                    beyond: r.col("beyond")?,
+                })
+            })
+            .await?
+            .unwrap_or_default())
     }
 
-    async fn row_beyond(&self, size: u64) -> Result<Option<(SourceRow, u64)>, StoreError> {
+    async fn source_row(&self, id: i64) -> Result<Option<SourceRow>, StoreError> {
+        let query =
+            format!("SELECT {SOURCE_COLUMNS} FROM timeline t JOIN tickets k ON k.id = t.ticket_id WHERE t.id = $1");
+        self.row(sqlx::query(&query).bind(id), source_from).await
+    }
+
+    async fn row_claiming_another(&self, below: u64) -> Result<Option<SourceRow>, StoreError> {
         let query = format!(
-            "SELECT {SOURCE_COLUMNS}, t.leaf FROM timeline t JOIN tickets k ON k.id = t.ticket_id \
-             WHERE t.leaf >= $1 ORDER BY t.leaf LIMIT 1"
+            "SELECT {SOURCE_COLUMNS} FROM timeline t JOIN tickets k ON k.id = t.ticket_id \
+             LEFT JOIN ledger_leaves l ON l.idx = t.leaf \
+             WHERE t.leaf < $1 AND (l.idx IS NULL OR l.source <> 'timeline' OR l.source_id <> t.id) \
+             ORDER BY t.id LIMIT 1"
         );
-        self.row(sqlx::query(&query).bind(size as i64), |r| Ok((source_from(r)?, r.col::<i64>("leaf")? as u64))).await
+        self.row(sqlx::query(&query).bind(below.min(i64::MAX as u64) as i64), source_from).await
     }
 
     async fn signed_heads(&self, from: u64, to: u64) -> Result<Vec<SignedHead>, StoreError> {

@@ -115,6 +115,7 @@ fn row(db: &Db, id: i64) -> (i64, i64, String) {
         kind: cells[4].into(),
         actor: None,
         body: String::new(),
+        leaf: cells[1].parse().ok(),
     };
     (source.id, cells[1].parse().unwrap_or(-1), source.event())
 }
@@ -228,6 +229,24 @@ async fn tampering_is_found(db: Db) {
     audit_finds(&deleted, &format!("timeline row {second} (leaf {leaf}): missing"));
     verifiers_find(&deleted, &admin, &ticket, &before, &pinned, &seq(second)).await;
 
+    // …and a forged row added, claiming the leaf of a real one (the leaves all still match
+    // the rows they name): the pass over the rows finds the extra claim.
+    let forged = copy(&db);
+    sql(
+        &forged,
+        &format!(
+            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) \
+             SELECT ticket_id, at, kind, actor, body, version, leaf FROM timeline WHERE id = {second}"
+        ),
+    );
+    let extra = sql(&forged, "SELECT MAX(id) FROM timeline");
+    let (_, leaf, event) = row(&forged, extra.parse().unwrap());
+    audit_finds(&forged, &format!("{event} (leaf {leaf}): claims a leaf that stands for another row"));
+    // …or one beyond the log.
+    sql(&forged, &format!("UPDATE timeline SET leaf = 1000000 WHERE id = {extra}"));
+    let (_, _, event) = row(&forged, extra.parse().unwrap());
+    audit_finds(&forged, &format!("{event} (leaf 1000000): beyond the ledger's size"));
+
     // (c) Two rows of one ticket reordered: their contents swapped…
     let swapped = copy(&db);
     sql(
@@ -253,8 +272,10 @@ async fn tampering_is_found(db: Db) {
          UPDATE timeline SET id = {second} WHERE id = -1"
     );
     sql(&renumbered, &swap_ids);
-    let (_, leaf, event) = row(&renumbered, second);
-    audit_finds(&renumbered, &format!("{event} (leaf {leaf}): its leaf stands for timeline row {first}, not this one"));
+    // The earlier leaf names row `first`, which now holds the later row and claims its leaf.
+    let (_, later_leaf, event) = row(&renumbered, first);
+    let (_, earlier_leaf, _) = row(&renumbered, second);
+    audit_finds(&renumbered, &format!("{event} (leaf {earlier_leaf}): the row claims leaf {later_leaf}, not this one"));
 
     // …and with the leaves' source ids swapped to match: only the ticket's order shows it,
     // at the ticket's next leaf after the one the later row now claims.
@@ -368,12 +389,12 @@ async fn the_recheck_finds_an_old_edit(db: Db) {
     day(&db).await;
     let store = store(&db).await;
     let auditor = Auditor { port: Arc::new(store.clone()), extend: 1_000, recheck: 4 };
+    let size = store.ledger_frontier().await.unwrap().size();
     let first = auditor.step(1_767_225_600).await.unwrap();
-    assert!(!first.more && first.finding.is_none(), "the day's leaves verify in one step: {first:?}");
+    assert!(first.extended == size && first.finding.is_none(), "the day's leaves verify in one step: {first:?}");
     let (_, second) = two_rows(&db);
     sql(&db, &format!("UPDATE timeline SET at = at + 60 WHERE id = {second}"));
     let (_, leaf, event) = row(&db, second);
-    let size = store.ledger_frontier().await.unwrap().size();
     let mut found = None;
     for _ in 0..size {
         let stepped = auditor.step(1_767_225_600).await.unwrap();
