@@ -137,6 +137,9 @@ async fn review_in_bundle(db: Db) {
     let before = write(&db.dir(), "review.json", &bundle);
     let (ok, said) = verify_both(&before, &pinned, None);
     assert!(ok, "{said}");
+    // An earlier review document stands for its head, for both verifiers.
+    let (ok, said) = verify_both(&before, &pinned, Some(&before));
+    assert!(ok, "{said}");
     // Another org's member is refused exactly as reading the review itself (the one policy).
     let (status, _) = server.call(Method::GET, path, Some(&d.bob), None).await;
     let recommendations = "/api/v1/orgs/acme/reviews/2025-Q4/recommendations";

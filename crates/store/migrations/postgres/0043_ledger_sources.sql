@@ -6,8 +6,8 @@
 -- * status_updates.leaf: the update's leaf. An update has a text id, so its leaf's
 --   source_id is the leaf's own index and the update is found by this column.
 -- * report_publications: each publication of a report's text (the first, and a re-publication
---   with a new text version), with its leaf (source_id = id). The text is the one stored in
---   report_versions at that version; the leaf is recomputed from it.
+--   with a new text version), once per text version, with its leaf (source_id = id). The
+--   text is the one stored in report_versions at that version; the leaf is recomputed from it.
 -- * review_figures: a quarterly review's figure set, frozen when its round is written:
 --   integers only (counts and seconds; readers derive percentages), as canonical JSON text.
 --   Written once per org and quarter, with its leaf (source_id = id).
@@ -20,7 +20,7 @@ CREATE TABLE report_publications (
     at BIGINT NOT NULL,
     leaf BIGINT NOT NULL UNIQUE
 );
-CREATE INDEX report_publications_ticket ON report_publications (ticket_id, text_version);
+CREATE UNIQUE INDEX report_publications_ticket ON report_publications (ticket_id, text_version);
 CREATE TABLE review_figures (
     id BIGSERIAL PRIMARY KEY,
     org TEXT NOT NULL REFERENCES orgs(slug),

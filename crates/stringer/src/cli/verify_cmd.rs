@@ -36,9 +36,7 @@ enum Document {
 /// The bundle, the pinned key and the earlier head or bundle the arguments name.
 fn inputs(args: &VerifyArgs) -> Result<(Document, Option<PublicKey>, Option<Previous>)> {
     let text = read(&args.bundle)?;
-    let is_review = serde_json::from_str::<serde_json::Value>(&text)
-        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(REVIEW_FORMAT));
-    let bundle = match is_review {
+    let bundle = match is_review(&text) {
         true => ReviewBundle::from_json(&text).map(Document::Review),
         false => Bundle::from_json(&text).map(Document::Ticket),
     }
@@ -55,9 +53,23 @@ fn inputs(args: &VerifyArgs) -> Result<(Document, Option<PublicKey>, Option<Prev
     };
     let previous = match &args.previous_head {
         None => None,
-        Some(path) => Some(Previous::from_json(&read(path)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
+        Some(path) => {
+            let text = read(path)?;
+            // An earlier review document stands for the head it was proved under.
+            let previous = match is_review(&text) {
+                true => ReviewBundle::from_json(&text).map(|r| Previous::Head(r.head)),
+                false => Previous::from_json(&text),
+            };
+            Some(previous.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        }
     };
     Ok((bundle, key, previous))
+}
+
+/// Whether a document is a review's figure bundle (by its `format`).
+fn is_review(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(REVIEW_FORMAT))
 }
 
 fn read(path: &Path) -> Result<String> {
