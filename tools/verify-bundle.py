@@ -36,6 +36,12 @@ Where docs/ledger.md leaves a choice open, this verifier decides as follows:
   previous entry whose leaf cannot be rebuilt fails with `previous head:`.
 * Check 4: if the pinned key occurs more than once in the chain, its first place counts;
   rotations' `at` values are endorsed but not required to rise.
+* Version 2 bundles (`stringer-ledger-bundle/2`) may carry `reports`; a version-1 bundle
+  with a `reports` member is not well formed. Report publications are checked after the
+  timeline entries, in their own leaf order, with the same messages; their `seq` in the
+  out-of-order message does not apply (only the leaf index must rise).
+* A review bundle (`stringer-ledger-review/1`, §6.5) takes as `--previous-head` a head's
+  JSON form or a document holding one as its `head` member.
 * Check 6 with `from_size` 0 fails, as §5.3 step 1 says (a proof from the empty tree).
 * Exit status 2 for `not a bundle:` and `unknown bundle format` is this script's choice:
   docs/ledger.md words the messages, not the exit statuses.
@@ -59,6 +65,8 @@ except ImportError:
     sys.exit("verify-bundle.py needs pyca's cryptography package: pip install cryptography")
 
 FORMAT = "stringer-ledger-bundle/1"
+FORMAT_V2 = "stringer-ledger-bundle/2"  # version 1 and `reports`: a ticket's report publications
+REVIEW_FORMAT = "stringer-ledger-review/1"  # an org's quarterly-review figure set (§6.5)
 I64 = (-(2**63), 2**63 - 1)
 U64_MAX = 2**64 - 1
 MAX_DEPTH = 128
@@ -336,10 +344,11 @@ class Shape:
         """A bundle with its binary members decoded; `unknown bundle format` comes first."""
         if not isinstance(v, dict):
             self.fail("the document", "is not an object")
-        if v.get("format") != FORMAT:
+        if v.get("format") not in (FORMAT, FORMAT_V2):
             raise Failure(f"unknown bundle format {json.dumps(v.get('format'))}", unusable=True)
         members = ("format", "log", "head", "ticket", "entries")
-        b = self.obj(v, "the bundle", members, ("consistency", "pending"))
+        optional = ("consistency", "pending") + (("reports",) if v["format"] == FORMAT_V2 else ())
+        b = self.obj(v, "the bundle", members, optional)
         log = self.obj(b["log"], "log", ("log_id", "public_key", "key_id"), ("rotations",))
         rotations = []
         for i, r in enumerate(self.array(log.get("rotations", []), "log.rotations")):
@@ -363,6 +372,7 @@ class Shape:
                 "proof": self.hashes(c["proof"], "consistency.proof"),
             }
         entries = [self.entry(e, f"entries[{i}]") for i, e in enumerate(self.array(b["entries"], "entries"))]
+        reports = [self.report(r, f"reports[{i}]") for i, r in enumerate(self.array(b.get("reports", []), "reports"))]
         pending = self.array(b.get("pending", []), "pending")
         for i, p in enumerate(pending):
             self.obj(p, f"pending[{i}]", ("seq", "shown"))
@@ -377,8 +387,34 @@ class Shape:
             "consistency": consistency,
             "ticket": ticket,
             "entries": entries,
+            "reports": reports,
             "pending": pending,
         }
+
+    def report(self, r, w):
+        r = self.obj(r, w, ("leaf_index", "shown", "disclosed", "withheld", "inclusion"))
+        shown = self.obj(r["shown"], w + ".shown", ("text_version", "at", "customer_text"), ("staff_text",))
+        v = shown["text_version"]
+        if isinstance(v, bool) or not isinstance(v, int) or not I64[0] <= v <= I64[1]:
+            self.fail(w + ".shown.text_version", "is not a 64-bit integer")
+        return {
+            "leaf_index": self.u64(r["leaf_index"], w + ".leaf_index"),
+            "shown": shown,
+            "disclosed": self.disclosed(r["disclosed"], w),
+            "withheld": self.hashes(r["withheld"], w + ".withheld"),
+            "inclusion": self.hashes(r["inclusion"], w + ".inclusion"),
+        }
+
+    def disclosed(self, items, w):
+        disclosed = []
+        for i, d in enumerate(self.array(items, w + ".disclosed")):
+            d = self.obj(d, f"{w}.disclosed[{i}]", ("name", "salt", "value"))
+            disclosed.append((
+                self.string(d["name"], f"{w}.disclosed[{i}].name"),
+                self.hash32(d["salt"], f"{w}.disclosed[{i}].salt"),
+                d["value"],
+            ))
+        return disclosed
 
     def entry(self, e, w):
         e = self.obj(e, w, ("leaf_index", "seq", "shown", "disclosed", "withheld", "inclusion"))
@@ -486,15 +522,66 @@ def check_entry(bundle, e, previous):
     return leaf
 
 
+def report_event(ticket_key, r):
+    return f"{ticket_key} report text {r['shown']['text_version']} at {instant_text(r['shown'])} (leaf {r['leaf_index']})"
+
+
+def check_report(bundle, r, previous):
+    """Check 2 for one report publication (version 2); returns its leaf hash or raises."""
+    ticket = bundle["ticket"]
+
+    def fail(problem):
+        raise Failure(f"{report_event(ticket['key'], r)}: {problem}")
+
+    if previous is not None and not r["leaf_index"] > previous["leaf_index"]:
+        fail("out of order (leaf index and seq must both rise)")
+    if r["leaf_index"] >= bundle["head"]["tree_size"]:
+        fail("beyond the head's tree size")
+    shown = r["shown"]
+    at = seconds(shown["at"])
+    if at is None:
+        fail(f'its instant "{instant_text(shown)}" is not YYYY-MM-DDTHH:MM:SSZ')
+    shown_fields = {"text_version": shown["text_version"], "at": at, "customer_text": shown["customer_text"]}
+    if "staff_text" in shown:
+        shown_fields["staff_text"] = shown["staff_text"]
+    required = {"entry": "report", "org": ticket["org"], "ticket": ticket["id"]}
+    seen = set()
+    for name, _, value in r["disclosed"]:
+        if name in seen:
+            fail(f"discloses {name} twice")
+        seen.add(name)
+        if name in required:
+            if not (isinstance(value, str) and value == required[name]):
+                fail(f"its leaf's {name} is not this bundle's")
+        elif name in shown_fields:
+            if json_text(value) != json_text(shown_fields[name]):
+                fail(f"changed: shows {name} unlike its leaf")
+        else:
+            fail(f"discloses {name} without showing it")
+    for name in list(required) + list(shown_fields):
+        if name not in seen:
+            fail(f"shows {name} without disclosing it")
+    try:
+        leaf = rebuild_leaf(r)
+    except Refused as why:
+        fail(f"a disclosed value is refused: {why}")
+    head = bundle["head"]
+    if not verify_inclusion(r["leaf_index"], head["tree_size"], leaf, r["inclusion"], head["root_hash"]):
+        fail("does not match its leaf")
+    return leaf
+
+
 def verify(bundle, pinned_key=None, previous=None):
     """Run §6.4's checks in order on parsed input; return warnings or raise the first Failure."""
     warnings = []
-    head, log = bundle["head"], bundle["log"]
-
     leaves, last = {}, None  # 2. each entry
     for e in bundle["entries"]:
         leaves[e["leaf_index"]] = check_entry(bundle, e, last)
         last = e
+    last = None
+    for r in bundle["reports"]:
+        leaves[r["leaf_index"]] = check_report(bundle, r, last)
+        last = r
 
     prev_kind, prev = previous if previous else (None, None)
     if prev_kind == "bundle":  # 3. entries seen before
@@ -510,7 +597,25 @@ def verify(bundle, pinned_key=None, previous=None):
                 raise Failure(f"{name}: missing")
             if leaves[e["leaf_index"]] != old:
                 raise Failure(f"{name}: changed since the previous bundle")
+        for r in prev["reports"]:
+            if r["leaf_index"] >= prev["head"]["tree_size"]:
+                continue
+            name = report_event(prev["ticket"]["key"], r)
+            try:
+                old = rebuild_leaf(r)
+            except Refused as why:
+                raise Failure(f"previous head: {name}: a disclosed value is refused: {why}") from None
+            if r["leaf_index"] not in leaves:
+                raise Failure(f"{name}: missing")
+            if leaves[r["leaf_index"]] != old:
+                raise Failure(f"{name}: changed since the previous bundle")
 
+    return check_anchor(bundle, pinned_key, prev_kind, prev, warnings)
+
+
+def check_anchor(bundle, pinned_key, prev_kind, prev, warnings):
+    """Checks 4-7 of §6.4 (key, head, consistency, previous head); returns the warnings."""
+    head, log = bundle["head"], bundle["log"]
     if log["key_id"] != key_id(log["public_key"]):  # 4. the key
         raise Failure("key: log.key_id is not the id of log.public_key")
     rotations = log["rotations"]
@@ -568,9 +673,77 @@ def verify(bundle, pinned_key=None, previous=None):
     return warnings
 
 
+def parse_review(v):
+    """A review bundle (§6.5) with its binary members decoded."""
+    shape = Shape("not a bundle:")
+    b = shape.obj(v, "the bundle", ("format", "log", "head", "review"), ("consistency",))
+    parsed = shape.bundle({
+        "format": FORMAT, "log": b["log"], "head": b["head"], "consistency": b.get("consistency"),
+        "ticket": {"id": "", "key": "", "org": ""}, "entries": [],
+    })
+    w = "review"
+    r = shape.obj(b["review"], w, ("org", "quarter", "leaf_index", "at", "figures", "disclosed", "withheld",
+                                   "inclusion"))
+    parsed["review"] = {
+        "org": shape.string(r["org"], w + ".org"),
+        "quarter": shape.string(r["quarter"], w + ".quarter"),
+        "leaf_index": shape.u64(r["leaf_index"], w + ".leaf_index"),
+        "at": r["at"],
+        "figures": r["figures"],
+        "disclosed": shape.disclosed(r["disclosed"], w),
+        "withheld": shape.hashes(r["withheld"], w + ".withheld"),
+        "inclusion": shape.hashes(r["inclusion"], w + ".inclusion"),
+    }
+    return parsed
+
+
+def verify_review(bundle, pinned_key=None, previous_head=None):
+    """§6.5: the figure set against its leaf and its inclusion, then checks 4-7 of §6.4."""
+    r, head = bundle["review"], bundle["head"]
+    at_text = r["at"] if isinstance(r["at"], str) else json.dumps(r["at"])
+
+    def fail(problem):
+        raise Failure(f"review {r['org']} {r['quarter']} at {at_text} (leaf {r['leaf_index']}): {problem}")
+
+    if r["leaf_index"] >= head["tree_size"]:
+        fail("beyond the head's tree size")
+    at = seconds(r["at"])
+    if at is None:
+        fail(f'its instant "{at_text}" is not YYYY-MM-DDTHH:MM:SSZ')
+    fields = {"entry": "review", "org": r["org"], "quarter": r["quarter"], "at": at, "figures": r["figures"]}
+    seen = set()
+    for name, _, value in r["disclosed"]:
+        if name in seen:
+            fail(f"discloses {name} twice")
+        seen.add(name)
+        if name not in fields:
+            fail(f"discloses {name} without showing it")
+        if name == "entry" and value != "review":
+            fail("its leaf's entry is not this bundle's")
+        if json_text(value) != json_text(fields[name]):
+            fail(f"changed: shows {name} unlike its leaf")
+    for name in fields:
+        if name not in seen:
+            fail(f"shows {name} without disclosing it")
+    try:
+        leaf = rebuild_leaf(r)
+    except Refused as why:
+        fail(f"a disclosed value is refused: {why}")
+    if not verify_inclusion(r["leaf_index"], head["tree_size"], leaf, r["inclusion"], head["root_hash"]):
+        fail("does not match its leaf")
+    warnings = []
+    return check_anchor(bundle, pinned_key, "head" if previous_head else None, previous_head, warnings)
+
+
 def verify_documents(bundle_value, key_text=None, previous_value=None):
     """Verify JSON values as read from files; return warnings or raise a Failure."""
     pinned = Shape("--key:").key(key_text, "the pinned key") if key_text is not None else None
+    if isinstance(bundle_value, dict) and bundle_value.get("format") == REVIEW_FORMAT:
+        bundle = parse_review(bundle_value)
+        if isinstance(previous_value, dict) and "format" in previous_value:
+            previous_value = previous_value.get("head")
+        previous = Shape("previous head:").head(previous_value, "the head") if previous_value is not None else None
+        return verify_review(bundle, pinned, previous)
     bundle = parse_bundle(bundle_value)
     previous = parse_previous(previous_value) if previous_value is not None else None
     return verify(bundle, pinned, previous)
@@ -598,7 +771,13 @@ def main(argv=None):
         return 2 if f.unusable else 1
     for w in warnings:
         print("warning: " + w, file=sys.stderr)
-    print(f"valid: {len(bundle['entries'])} entries of {bundle['ticket']['key']} under a head of "
+    if bundle.get("format") == REVIEW_FORMAT:
+        review = bundle["review"]
+        print(f"valid: the figures of {review['org']}'s {review['quarter']} review under a head of "
+              f"{bundle['head']['tree_size']} leaves")
+        return 0
+    entries = len(bundle["entries"]) + len(bundle.get("reports", []))
+    print(f"valid: {entries} entries of {bundle['ticket']['key']} under a head of "
           f"{bundle['head']['tree_size']} leaves; {len(bundle.get('pending', []))} pending without proof")
     return 0
 

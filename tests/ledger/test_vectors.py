@@ -96,6 +96,20 @@ def test_leaf_fields_salts_digests_and_hash():
     assert leaf["leaf_hash"] == "a124f609aa325d4f82577ddb21524b03182c03ddd86276aaacf4275ebf9c4864"
 
 
+@pytest.mark.parametrize("case", VECTORS["leaf_kinds"], ids=lambda c: c["kind"])
+def test_other_kinds_of_leaf(case):
+    names = {
+        "status": ["entry", "page", "org", "incident", "update", "status", "body", "affected", "at"],
+        "report": ["entry", "org", "ticket", "text_version", "at", "customer_text", "staff_text"],
+        "review": ["entry", "org", "quarter", "at", "figures"],
+    }[case["kind"]]
+    assert [f["name"] for f in case["fields"]] == names
+    assert case["fields"][0]["value"] == case["kind"]
+    secret = h(case["secret"])
+    digests = [vb.digest(vb.salt(secret, f["name"]), f["name"], f["value"]) for f in case["fields"]]
+    assert vb.leaf_hash(vb.leaf_data(digests)).hex() == case["leaf_hash"]
+
+
 # --- §5 the tree, written out from RFC 9162's recursive definitions -------------------------------
 
 
@@ -259,8 +273,20 @@ def run_cli(tmp_path, bundle, key=None, previous=None):
 
 
 def test_the_vectors_hold_the_bundle_cases_the_issue_names():
-    assert len(BUNDLES) == 10
-    assert sum(case["error"] is None for case in BUNDLES.values()) == 4
+    assert len(BUNDLES) == 13
+    assert sum(case["error"] is None for case in BUNDLES.values()) == 6
+
+
+def test_a_customers_report_publication_withholds_the_staff_text():
+    bundle = BUNDLES["a customer's bundle with a published report"]["bundle"]
+    assert bundle["format"] == "stringer-ledger-bundle/2"
+    (report,) = bundle["reports"]
+    assert "staff_text" not in report["shown"]
+    assert "staff_text" not in {d["name"] for d in report["disclosed"]}
+    assert len(report["withheld"]) == 1
+    assert "Paged Bob" not in json.dumps(bundle)
+    staff = BUNDLES["a staff bundle with a published report"]["bundle"]
+    assert "Paged Bob" in json.dumps(staff["reports"][0]["shown"]["staff_text"])
 
 
 @pytest.mark.parametrize("name", list(BUNDLES))
@@ -275,6 +301,29 @@ def test_bundle_case(name, tmp_path):
     else:
         assert done.returncode == 1, done.stdout + done.stderr
         assert done.stdout.strip() == case["error"]
+
+
+@pytest.mark.parametrize("case", VECTORS["review_bundles"], ids=lambda c: c["name"])
+def test_review_bundle_case(case, tmp_path):
+    assert verdict(case["bundle"], case["key"], None) == case["error"]
+    done = run_cli(tmp_path, case["bundle"], case["key"], None)
+    assert done.returncode == (0 if case["error"] is None else 1), done.stdout + done.stderr
+    if case["error"] is None:
+        assert done.stdout.startswith("valid: the figures of acme's 2026-Q1 review"), done.stdout
+    else:
+        assert done.stdout.strip() == case["error"]
+
+
+def test_a_review_bundle_against_a_head():
+    good = VECTORS["review_bundles"][0]
+    bundle = copy.deepcopy(good["bundle"])
+    assert verdict(bundle, good["key"], bundle["head"]) is None
+    older = copy.deepcopy(bundle["head"])
+    older["tree_size"] = 30
+    assert verdict(bundle, good["key"], older).startswith("previous head:")
+    bundle["review"]["disclosed"] = [d for d in bundle["review"]["disclosed"] if d["name"] != "quarter"]
+    assert verdict(bundle, good["key"], None) == (
+        "review acme 2026-Q1 at 2026-04-01T00:00:00Z (leaf 39): shows quarter without disclosing it")
 
 
 # --- derived cases: the vectors' bundles tampered here, for checks the vectors do not reach yet ---
@@ -325,6 +374,26 @@ ROTATED = resigned(later(), ROTATION["new_seed"], [ROTATION["json"]])
 NEW_KEY = ROTATION["json"]["new_key"]
 SEED3 = "03" * 32
 
+REPORTED = BUNDLES["a customer's bundle with a published report"]
+REPORT_EVENT = "ACME-42 report text 1 at 2026-01-01T04:00:00Z (leaf 38)"
+
+
+def reported(change, fmt=None):
+    """The customer's bundle with a report, its report changed (and its format, if given)."""
+    b = copy.deepcopy(REPORTED["bundle"])
+    change(b["reports"][0])
+    if fmt:
+        b["format"] = fmt
+    return b
+
+
+def without_reports():
+    b = copy.deepcopy(REPORTED["bundle"])
+    del b["reports"]
+    b["format"] = "stringer-ledger-bundle/1"
+    return b
+
+
 DERIVED = [
     # (name, bundle, key, previous, expected message or prefix, exit status)
     ("a rotated key, pinned to the old one", ROTATED, PIN, CUSTOMER["bundle"], None, 0),
@@ -363,11 +432,21 @@ DERIVED = [
     ("no consistency proof against a previous head", edit(lambda b: b.update(consistency=None)), PIN,
      STAFF["previous"], "previous head:", 1),
     ("a previous head larger than the bundle's", CUSTOMER["bundle"], PIN, LATER["bundle"]["head"], "previous head:", 1),
-    ("an unknown format", edit(lambda b: b.update(format="stringer-ledger-bundle/2")), PIN, None,
+    ("an unknown format", edit(lambda b: b.update(format="stringer-ledger-bundle/3")), PIN, None,
      "unknown bundle format", 2),
     ("an unknown member", edit(lambda b: b.update(extra=1)), PIN, None, "not a bundle:", 2),
     ("a hash in capitals", edit(lambda b: b["head"].update(root_hash=b["head"]["root_hash"].upper())), PIN, None,
      "not a bundle:", 2),
+    ("a report's staff text shown but withheld", reported(lambda r: r["shown"].update(staff_text="x")), PIN, None,
+     f"{REPORT_EVENT}: shows staff_text without disclosing it", 1),
+    ("a report's version changed", reported(lambda r: r["shown"].update(text_version=2)), PIN, None,
+     "ACME-42 report text 2 at 2026-01-01T04:00:00Z (leaf 38): changed: shows text_version unlike its leaf", 1),
+    ("a report's leaf of another kind", reported(lambda r: disclosed(r, "entry").update(value="timeline")), PIN,
+     None, f"{REPORT_EVENT}: its leaf's entry is not this bundle's", 1),
+    ("reports in a version-1 bundle", reported(lambda r: None, "stringer-ledger-bundle/1"), PIN, None,
+     "not a bundle:", 2),
+    ("a report dropped since the previous bundle", without_reports(), PIN, REPORTED["bundle"],
+     f"{REPORT_EVENT}: missing", 1),
 ]
 
 

@@ -28,9 +28,17 @@ use stringer_core::review::{Quarter, mailing_owed};
 pub trait LetterBox: Sendings<Letter> {
     /// The orgs whose review round of `quarter` is written.
     async fn review_rounds(&self, quarter: &str) -> Result<Vec<OrgSlug>, StoreError>;
-    /// Writes an org's review round of a quarter with its letters, in one transaction; false
-    /// (nothing written) when the round was written already.
-    async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError>;
+    /// Writes an org's review round of a quarter with its letters and its frozen figure set
+    /// (integers only, a leaf of the ledger: [`crate::review::ledger_figures`]), in one
+    /// transaction; false (nothing written) when the round was written already.
+    async fn write_round(
+        &self,
+        org: &OrgSlug,
+        quarter: &str,
+        letters: &[Letter],
+        figures: &serde_json::Value,
+        at: i64,
+    ) -> Result<bool, StoreError>;
     /// Writes letters to send from `at` (one with an id already written is left as it is).
     async fn post(&self, letters: &[Letter], at: i64) -> Result<(), StoreError>;
 }
@@ -124,7 +132,11 @@ impl Postman {
                     attempts: 0,
                 })
                 .collect();
-            if self.ports.letters.write_round(&org.slug, &quarter, &letters, now).await? {
+            // The figures are frozen as the round is written: a leaf of the ledger.
+            let reviewed = Quarter::parse(&quarter).ok_or_else(|| AppError::Rejected(format!("quarter {quarter}")))?;
+            let figures =
+                crate::review::ledger_figures(&review(&self.ports.review, &org, reviewed, now, &mut |_| {}).await?);
+            if self.ports.letters.write_round(&org.slug, &quarter, &letters, &figures, now).await? {
                 written += 1;
             }
         }

@@ -21,6 +21,7 @@ pub mod inquiries;
 pub mod keyed;
 pub mod ledger;
 pub mod ledger_audit;
+pub mod ledger_sources;
 pub mod letters;
 pub mod limits;
 pub mod links;

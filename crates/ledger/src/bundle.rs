@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// The format this crate writes and reads.
+/// The format this crate writes and reads: timeline entries only.
 pub const FORMAT: &str = "stringer-ledger-bundle/1";
+/// Version 2: version 1 and, in `reports`, the ticket's post-incident report publications
+/// (docs/ledger.md §6.3). The server writes it only for a bundle that holds one.
+pub const FORMAT_V2: &str = "stringer-ledger-bundle/2";
 
 /// Fields a timeline leaf discloses that the timeline does not show: they name the entry's
 /// kind, org, ticket and version.
@@ -39,6 +42,43 @@ pub struct Bundle {
     /// Entries appended after the head was signed, without proofs yet.
     #[serde(default)]
     pub pending: Vec<Pending>,
+    /// The ticket's report publications under the head, in leaf order ([`FORMAT_V2`] only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<ReportProof>,
+}
+
+/// What a reader is shown of a report publication: the published text's version, when, the
+/// text as the org's people read it and, for staff only, the whole text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportShown {
+    /// The text version published.
+    pub text_version: i64,
+    /// When, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    /// The text as the org's people read it.
+    pub customer_text: Value,
+    /// The whole text, shown to staff only (a customer's bundle withholds it as a digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_text: Option<Value>,
+}
+
+/// A report publication with its leaf's disclosure and its inclusion proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportProof {
+    /// Its leaf's index in the log.
+    pub leaf_index: u64,
+    /// What the reader is shown.
+    pub shown: ReportShown,
+    /// The fields disclosed to this reader.
+    pub disclosed: Vec<Disclosed>,
+    /// The digests of the other fields.
+    #[serde(with = "wire::hex32_vec")]
+    pub withheld: Vec<Hash>,
+    /// The inclusion proof of its leaf under the head.
+    #[serde(with = "wire::hex32_vec")]
+    pub inclusion: Vec<Hash>,
 }
 
 /// The log: its id and its current public key, with the rotations that lead to it.
@@ -149,7 +189,8 @@ impl Previous {
         }
     }
 
-    fn head(&self) -> &SignedHead {
+    /// The signed head it holds (a bundle's own head).
+    pub fn head(&self) -> &SignedHead {
         match self {
             Previous::Head(head) => head,
             Previous::Bundle(bundle) => &bundle.head,
@@ -255,7 +296,7 @@ pub struct Verified {
     pub timestamp: u64,
     /// The fingerprint of the key that signed it.
     pub fingerprint: String,
-    /// Entries proved.
+    /// Entries proved (timeline entries and report publications).
     pub entries: usize,
     /// Entries pending (shown, not proved).
     pub pending: usize,
@@ -294,6 +335,55 @@ fn shown_fields(shown: &Shown) -> Result<Vec<(String, Value)>, EntryProblem> {
 
 fn same(a: &Value, b: &Value) -> Result<bool, EntryProblem> {
     Ok(canonical_json(a).map_err(EntryProblem::BadValue)? == canonical_json(b).map_err(EntryProblem::BadValue)?)
+}
+
+/// `KEY report text N at INSTANT (leaf I)`.
+fn report_name(ticket: &TicketRef, report: &ReportProof) -> String {
+    format!(
+        "{} report text {} at {} (leaf {})",
+        ticket.key, report.shown.text_version, report.shown.at, report.leaf_index
+    )
+}
+
+/// Checks one report publication's shown values against its disclosed fields (each shown
+/// field disclosed, unchanged; `entry` = `"report"`, `org` and `ticket` the bundle's) and
+/// answers its leaf hash.
+fn check_report(ticket: &TicketRef, report: &ReportProof) -> Result<Hash, EntryProblem> {
+    let shown = &report.shown;
+    let at = instant_seconds(&shown.at).ok_or_else(|| EntryProblem::BadInstant(shown.at.clone()))?;
+    let mut fields = vec![
+        ("text_version".to_owned(), Value::from(shown.text_version)),
+        ("at".to_owned(), Value::from(at)),
+        ("customer_text".to_owned(), shown.customer_text.clone()),
+    ];
+    fields.extend(shown.staff_text.clone().map(|t| ("staff_text".to_owned(), t)));
+    for (i, d) in report.disclosed.iter().enumerate() {
+        if report.disclosed[..i].iter().any(|e| e.name == d.name) {
+            return Err(EntryProblem::DisclosedTwice(d.name.clone()));
+        }
+        let expected = match d.name.as_str() {
+            "entry" => Some(Value::from("report")),
+            "org" => Some(Value::from(ticket.org.as_str())),
+            "ticket" => Some(Value::from(ticket.id.as_str())),
+            _ => None,
+        };
+        match (expected, fields.iter().find(|(name, _)| *name == d.name)) {
+            (Some(expected), _) if d.value != expected => return Err(EntryProblem::OtherTicket(d.name.clone())),
+            (Some(_), _) => {}
+            (None, None) => return Err(EntryProblem::Unshown(d.name.clone())),
+            (None, Some((_, value))) if !same(value, &d.value)? => {
+                return Err(EntryProblem::Changed(d.name.clone()));
+            }
+            (None, Some(_)) => {}
+        }
+    }
+    let required = ["entry", "org", "ticket"].into_iter().chain(fields.iter().map(|(name, _)| name.as_str()));
+    for name in required {
+        if !report.disclosed.iter().any(|d| d.name == name) {
+            return Err(EntryProblem::Undisclosed(name.to_owned()));
+        }
+    }
+    leaf_hash_of(&report.disclosed, &report.withheld).map_err(EntryProblem::BadValue)
 }
 
 /// Checks one entry's shown values against its disclosed fields and answers its leaf hash.
@@ -366,8 +456,11 @@ pub fn verify_bundle(
     pinned: Option<&PublicKey>,
     previous: Option<&Previous>,
 ) -> Result<Verified, BundleError> {
-    if bundle.format != FORMAT {
+    if bundle.format != FORMAT && bundle.format != FORMAT_V2 {
         return Err(BundleError::Format(bundle.format.clone()));
+    }
+    if bundle.format == FORMAT && !bundle.reports.is_empty() {
+        return Err(BundleError::Malformed(format!("a {FORMAT} bundle holds timeline entries only, not reports")));
     }
     let head = &bundle.head.head;
     let mut leaves: Vec<(u64, Hash)> = Vec::with_capacity(bundle.entries.len());
@@ -386,6 +479,21 @@ pub fn verify_bundle(
             .map_err(|_| fail(EntryProblem::DoesNotMatchLeaf))?;
         leaves.push((entry.leaf_index, leaf));
     }
+    let mut last_report: Option<u64> = None;
+    for report in &bundle.reports {
+        let fail = |problem| BundleError::Entry { event: report_name(&bundle.ticket, report), problem };
+        if last_report.is_some_and(|index| report.leaf_index <= index) {
+            return Err(fail(EntryProblem::OutOfOrder));
+        }
+        last_report = Some(report.leaf_index);
+        if report.leaf_index >= head.tree_size {
+            return Err(fail(EntryProblem::BeyondHead));
+        }
+        let leaf = check_report(&bundle.ticket, report).map_err(fail)?;
+        verify_inclusion(&leaf, report.leaf_index, head.tree_size, &report.inclusion, &head.root_hash)
+            .map_err(|_| fail(EntryProblem::DoesNotMatchLeaf))?;
+        leaves.push((report.leaf_index, leaf));
+    }
     if let Some(Previous::Bundle(old)) = previous {
         for entry in old.entries.iter().filter(|e| e.leaf_index < old.head.head.tree_size) {
             let fail = |problem| BundleError::Entry { event: event_name(&old.ticket, entry), problem };
@@ -396,39 +504,23 @@ pub fn verify_bundle(
                 return Err(fail(EntryProblem::ChangedSincePrevious));
             }
         }
-    }
-    let chain = key_chain(&bundle.log)?;
-    let trusted = match pinned {
-        None => &chain[..],
-        Some(pin) => match chain.iter().position(|k| k == pin) {
-            Some(at) => &chain[at..],
-            None => {
-                return Err(BundleError::Key(format!(
-                    "the pinned key {} is neither the log's key nor endorsed into it",
-                    pin.fingerprint()
-                )));
+        for report in old.reports.iter().filter(|r| r.leaf_index < old.head.head.tree_size) {
+            let fail = |problem| BundleError::Entry { event: report_name(&old.ticket, report), problem };
+            let Some(&(_, now)) = leaves.iter().find(|(index, _)| *index == report.leaf_index) else {
+                return Err(fail(EntryProblem::Missing));
+            };
+            if leaf_hash_of(&report.disclosed, &report.withheld).ok() != Some(now) {
+                return Err(fail(EntryProblem::ChangedSincePrevious));
             }
-        },
-    };
-    if head.log_id != bundle.log.log_id {
-        return Err(BundleError::Key("the head is of another log".to_owned()));
-    }
-    bundle.head.verify(&bundle.log.public_key).map_err(BundleError::Head)?;
-    if let Some(c) = &bundle.consistency {
-        check_consistency(c, &bundle.head)?;
-    }
-    let previous_size = match previous {
-        None => None,
-        Some(previous) => {
-            check_previous(previous.head(), bundle, trusted)?;
-            Some(previous.head().head.tree_size)
         }
-    };
+    }
+    let anchor = Anchor { log: &bundle.log, head: &bundle.head, consistency: bundle.consistency.as_ref() };
+    let previous_size = check_anchor(&anchor, pinned, previous.map(Previous::head))?;
     Ok(Verified {
         tree_size: head.tree_size,
         timestamp: head.timestamp,
         fingerprint: bundle.log.public_key.fingerprint(),
-        entries: bundle.entries.len(),
+        entries: bundle.entries.len() + bundle.reports.len(),
         pending: bundle.pending.len(),
         pinned: pinned.is_some(),
         previous_size,
@@ -447,16 +539,60 @@ fn check_consistency(c: &Consistency, head: &SignedHead) -> Result<(), BundleErr
         .map_err(|e| BundleError::Consistency(format!("from size {} to {}: {e}", c.from_size, head.tree_size)))
 }
 
-fn check_previous(old: &SignedHead, bundle: &Bundle, trusted: &[PublicKey]) -> Result<(), BundleError> {
+/// What a document's entries are proved under: the log and its key, the signed head and the
+/// consistency proof from an earlier size, if any.
+struct Anchor<'a> {
+    log: &'a LogInfo,
+    head: &'a SignedHead,
+    consistency: Option<&'a Consistency>,
+}
+
+/// Steps 4 to 7 of docs/ledger.md §6.4: the key chain and the pin, the head's signature, the
+/// consistency proof and the previous head; answers the previous head's size, if one.
+fn check_anchor(
+    anchor: &Anchor<'_>,
+    pinned: Option<&PublicKey>,
+    previous: Option<&SignedHead>,
+) -> Result<Option<u64>, BundleError> {
+    let chain = key_chain(anchor.log)?;
+    let trusted = match pinned {
+        None => &chain[..],
+        Some(pin) => match chain.iter().position(|k| k == pin) {
+            Some(at) => &chain[at..],
+            None => {
+                return Err(BundleError::Key(format!(
+                    "the pinned key {} is neither the log's key nor endorsed into it",
+                    pin.fingerprint()
+                )));
+            }
+        },
+    };
+    if anchor.head.head.log_id != anchor.log.log_id {
+        return Err(BundleError::Key("the head is of another log".to_owned()));
+    }
+    anchor.head.verify(&anchor.log.public_key).map_err(BundleError::Head)?;
+    if let Some(c) = anchor.consistency {
+        check_consistency(c, anchor.head)?;
+    }
+    match previous {
+        None => Ok(None),
+        Some(previous) => {
+            check_previous(previous, anchor, trusted)?;
+            Ok(Some(previous.head.tree_size))
+        }
+    }
+}
+
+fn check_previous(old: &SignedHead, anchor: &Anchor<'_>, trusted: &[PublicKey]) -> Result<(), BundleError> {
     let fail = |why: String| Err(BundleError::Previous(why));
-    if old.head.log_id != bundle.log.log_id {
+    if old.head.log_id != anchor.log.log_id {
         return fail("it is of another log".to_owned());
     }
     let Some(key) = trusted.iter().find(|k| k.key_id() == old.key_id) else {
         return fail("it is signed by a key that is neither pinned nor endorsed into the log's key".to_owned());
     };
     old.verify(key).map_err(|e| BundleError::Previous(e.to_string()))?;
-    let (then, now) = (&old.head, &bundle.head.head);
+    let (then, now) = (&old.head, &anchor.head.head);
     if then.tree_size > now.tree_size {
         return fail(format!("the log shrank from {} to {} leaves", then.tree_size, now.tree_size));
     }
@@ -470,8 +606,129 @@ fn check_previous(old: &SignedHead, bundle: &Bundle, trusted: &[PublicKey]) -> R
     if then.tree_size == 0 {
         return Ok(());
     }
-    match &bundle.consistency {
+    match anchor.consistency {
         Some(c) if c.from_size == then.tree_size && c.from_root == then.root_hash => Ok(()),
         _ => fail(format!("the bundle proves no consistency from its size {} and root", then.tree_size)),
     }
+}
+
+/// The format of a quarterly review's figure-set bundle (docs/ledger.md §6.5).
+pub const REVIEW_FORMAT: &str = "stringer-ledger-review/1";
+
+/// An org's quarterly-review figure set with its proof under one signed head.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBundle {
+    /// Always [`REVIEW_FORMAT`].
+    pub format: String,
+    /// The log and its key.
+    pub log: LogInfo,
+    /// The head the inclusion proof leads to.
+    pub head: SignedHead,
+    /// A proof that `head` extends an earlier head, if one was asked for.
+    #[serde(default)]
+    pub consistency: Option<Consistency>,
+    /// The figure set.
+    pub review: ReviewProof,
+}
+
+/// A review's figure set as shown, its leaf's disclosure and its inclusion proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewProof {
+    /// The org's slug.
+    pub org: String,
+    /// The quarter (`2026-Q3`).
+    pub quarter: String,
+    /// Its leaf's index.
+    pub leaf_index: u64,
+    /// When the figures were frozen, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    /// The figures (integers only).
+    pub figures: Value,
+    /// The fields disclosed: all of them.
+    pub disclosed: Vec<Disclosed>,
+    /// The digests of fields not disclosed (none today).
+    #[serde(with = "wire::hex32_vec")]
+    pub withheld: Vec<Hash>,
+    /// The inclusion proof of its leaf under the head.
+    #[serde(with = "wire::hex32_vec")]
+    pub inclusion: Vec<Hash>,
+}
+
+impl ReviewBundle {
+    /// Reads a review bundle from its JSON.
+    pub fn from_json(text: &str) -> Result<ReviewBundle, BundleError> {
+        serde_json::from_str(text).map_err(|e| BundleError::Malformed(e.to_string()))
+    }
+}
+
+/// Checks the figure set's shown values against its disclosed fields and answers its leaf
+/// hash: `entry` = `"review"`, and `org`, `quarter`, `at` (in seconds) and `figures` each
+/// disclosed once, as shown.
+fn check_review(review: &ReviewProof) -> Result<Hash, EntryProblem> {
+    let at = instant_seconds(&review.at).ok_or_else(|| EntryProblem::BadInstant(review.at.clone()))?;
+    let fields = [
+        ("entry", Value::from("review")),
+        ("org", Value::from(review.org.as_str())),
+        ("quarter", Value::from(review.quarter.as_str())),
+        ("at", Value::from(at)),
+        ("figures", review.figures.clone()),
+    ];
+    for (i, d) in review.disclosed.iter().enumerate() {
+        if review.disclosed[..i].iter().any(|e| e.name == d.name) {
+            return Err(EntryProblem::DisclosedTwice(d.name.clone()));
+        }
+        match fields.iter().find(|(name, _)| *name == d.name) {
+            None => return Err(EntryProblem::Unshown(d.name.clone())),
+            Some(("entry", expected)) if d.value != *expected => {
+                return Err(EntryProblem::OtherTicket(d.name.clone()));
+            }
+            Some((_, value)) if !same(value, &d.value)? => return Err(EntryProblem::Changed(d.name.clone())),
+            Some(_) => {}
+        }
+    }
+    for (name, _) in &fields {
+        if !review.disclosed.iter().any(|d| d.name == *name) {
+            return Err(EntryProblem::Undisclosed((*name).to_owned()));
+        }
+    }
+    leaf_hash_of(&review.disclosed, &review.withheld).map_err(EntryProblem::BadValue)
+}
+
+/// Checks a review bundle as [`verify_bundle`] checks a ticket's (docs/ledger.md §6.5): the
+/// format; the figure set (named `review <org> <quarter> at <at> (leaf N)`) against its leaf
+/// and its inclusion under the head; then the key, the head, the consistency proof and the
+/// previous head.
+pub fn verify_review_bundle(
+    bundle: &ReviewBundle,
+    pinned: Option<&PublicKey>,
+    previous: Option<&SignedHead>,
+) -> Result<Verified, BundleError> {
+    if bundle.format != REVIEW_FORMAT {
+        return Err(BundleError::Format(bundle.format.clone()));
+    }
+    let head = &bundle.head.head;
+    let review = &bundle.review;
+    let fail = |problem| BundleError::Entry {
+        event: format!("review {} {} at {} (leaf {})", review.org, review.quarter, review.at, review.leaf_index),
+        problem,
+    };
+    if review.leaf_index >= head.tree_size {
+        return Err(fail(EntryProblem::BeyondHead));
+    }
+    let leaf = check_review(review).map_err(fail)?;
+    verify_inclusion(&leaf, review.leaf_index, head.tree_size, &review.inclusion, &head.root_hash)
+        .map_err(|_| fail(EntryProblem::DoesNotMatchLeaf))?;
+    let anchor = Anchor { log: &bundle.log, head: &bundle.head, consistency: bundle.consistency.as_ref() };
+    let previous_size = check_anchor(&anchor, pinned, previous)?;
+    Ok(Verified {
+        tree_size: head.tree_size,
+        timestamp: head.timestamp,
+        fingerprint: bundle.log.public_key.fingerprint(),
+        entries: 1,
+        pending: 0,
+        pinned: pinned.is_some(),
+        previous_size,
+    })
 }

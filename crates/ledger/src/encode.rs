@@ -304,3 +304,118 @@ impl TimelineEntry<'_> {
         Leaf::new(secret, self.fields()?)
     }
 }
+
+/// The fields of a status-page update (docs/ledger.md §1): `entry` = `"status"`, `page`,
+/// `org` (`null` for the public page), `incident`, `update`, `status`, `body`, `affected`
+/// (the components it named, as stored) and `at` (Unix seconds, UTC).
+pub struct StatusEntry<'a> {
+    /// The status page's id.
+    pub page: &'a str,
+    /// The org whose page it is; `None` for the public page.
+    pub org: Option<&'a str>,
+    /// The incident or maintenance the update belongs to.
+    pub incident: &'a str,
+    /// The update's id.
+    pub update: &'a str,
+    /// The incident's status it announced (`investigating`, …).
+    pub status: &'a str,
+    /// Its words.
+    pub body: &'a str,
+    /// The components it affected, with their statuses, as stored.
+    pub affected: &'a Value,
+    /// When it was posted, in Unix seconds.
+    pub at: i64,
+}
+
+impl StatusEntry<'_> {
+    /// The named fields, in the documented order.
+    pub fn fields(&self) -> Vec<(String, Value)> {
+        vec![
+            ("entry".to_owned(), Value::from("status")),
+            ("page".to_owned(), Value::from(self.page)),
+            ("org".to_owned(), self.org.map_or(Value::Null, Value::from)),
+            ("incident".to_owned(), Value::from(self.incident)),
+            ("update".to_owned(), Value::from(self.update)),
+            ("status".to_owned(), Value::from(self.status)),
+            ("body".to_owned(), Value::from(self.body)),
+            ("affected".to_owned(), self.affected.clone()),
+            ("at".to_owned(), Value::from(self.at)),
+        ]
+    }
+
+    /// The entry encoded as a leaf under `secret`.
+    pub fn leaf(&self, secret: &Secret) -> Result<Leaf, EncodeError> {
+        Leaf::new(secret, self.fields())
+    }
+}
+
+/// The fields of a post-incident report's publication (docs/ledger.md §1): `entry` =
+/// `"report"`, `org`, `ticket`, `text_version` (the version of the text published), `at`
+/// (Unix seconds, UTC), `customer_text` (the text as the org's people read it) and
+/// `staff_text` (the whole text, with the staff-only timeline lines and edits).
+pub struct ReportEntry<'a> {
+    /// The org's slug.
+    pub org: &'a str,
+    /// The ticket's id (`tkt_…`).
+    pub ticket: &'a str,
+    /// The published text's version (1, 2, …).
+    pub text_version: i64,
+    /// When it was published, in Unix seconds.
+    pub at: i64,
+    /// What the org's people read of it.
+    pub customer_text: &'a Value,
+    /// The whole text, as staff read it.
+    pub staff_text: &'a Value,
+}
+
+impl ReportEntry<'_> {
+    /// The named fields, in the documented order.
+    pub fn fields(&self) -> Vec<(String, Value)> {
+        vec![
+            ("entry".to_owned(), Value::from("report")),
+            ("org".to_owned(), Value::from(self.org)),
+            ("ticket".to_owned(), Value::from(self.ticket)),
+            ("text_version".to_owned(), Value::from(self.text_version)),
+            ("at".to_owned(), Value::from(self.at)),
+            ("customer_text".to_owned(), self.customer_text.clone()),
+            ("staff_text".to_owned(), self.staff_text.clone()),
+        ]
+    }
+
+    /// The entry encoded as a leaf under `secret`.
+    pub fn leaf(&self, secret: &Secret) -> Result<Leaf, EncodeError> {
+        Leaf::new(secret, self.fields())
+    }
+}
+
+/// The fields of a quarterly review's figure set (docs/ledger.md §1): `entry` = `"review"`,
+/// `org`, `quarter` (`2026-Q3`), `at` (when the review round was written, Unix seconds) and
+/// `figures` (integers only: counts and seconds; readers derive the percentages).
+pub struct ReviewEntry<'a> {
+    /// The org's slug.
+    pub org: &'a str,
+    /// The quarter reviewed.
+    pub quarter: &'a str,
+    /// When the figures were frozen, in Unix seconds.
+    pub at: i64,
+    /// The figure set.
+    pub figures: &'a Value,
+}
+
+impl ReviewEntry<'_> {
+    /// The named fields, in the documented order.
+    pub fn fields(&self) -> Vec<(String, Value)> {
+        vec![
+            ("entry".to_owned(), Value::from("review")),
+            ("org".to_owned(), Value::from(self.org)),
+            ("quarter".to_owned(), Value::from(self.quarter)),
+            ("at".to_owned(), Value::from(self.at)),
+            ("figures".to_owned(), self.figures.clone()),
+        ]
+    }
+
+    /// The entry encoded as a leaf under `secret`.
+    pub fn leaf(&self, secret: &Secret) -> Result<Leaf, EncodeError> {
+        Leaf::new(secret, self.fields())
+    }
+}

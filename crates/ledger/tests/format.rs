@@ -7,9 +7,13 @@ mod support;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use stringer_ledger::bundle::{Bundle, BundleError, EntryProblem, FORMAT, Previous, instant_seconds, verify_bundle};
+use stringer_ledger::bundle::{
+    Bundle, BundleError, EntryProblem, FORMAT, FORMAT_V2, Previous, ReviewBundle, instant_seconds, verify_bundle,
+    verify_review_bundle,
+};
 use stringer_ledger::encode::{
-    Disclosed, EncodeError, Leaf, TimelineEntry, canonical_json, field_digest, leaf_data, leaf_hash_of, salt,
+    Disclosed, EncodeError, Leaf, ReportEntry, ReviewEntry, StatusEntry, TimelineEntry, canonical_json, field_digest,
+    leaf_data, leaf_hash_of, salt,
 };
 use stringer_ledger::head::{HEAD_LEN, HeadError, PublicKey, Rotation, SignedHead, TreeHead};
 use stringer_ledger::tree::{self, MemoryTree, leaf_hash};
@@ -365,7 +369,7 @@ fn a_bundle_under_another_key_log_or_format_is_refused() {
     assert!(matches!(verify_bundle(&relogged, Some(&pin), None), Err(BundleError::Key(_))));
 
     let mut format = good.clone();
-    format.format = "stringer-ledger-bundle/2".to_owned();
+    format.format = "stringer-ledger-bundle/3".to_owned();
     assert_eq!(verify_bundle(&format, Some(&pin), None), Err(BundleError::Format(format.format.clone())));
 
     let text = serde_json::to_string(&good).unwrap();
@@ -542,6 +546,8 @@ fn vectors() -> Value {
             "leaf_data": h(leaf.data()),
             "leaf_hash": h(&leaf.hash()),
         },
+        "leaf_kinds": leaf_kinds(),
+        "review_bundles": review_vectors(),
         "tree": {
             "leaves": "leaf i's data is the 8 bytes u64be(i); its leaf hash is SHA-256(0x00 || u64be(i))",
             "roots": roots,
@@ -568,6 +574,86 @@ fn vectors() -> Value {
 
 fn leaf_at(i: u64) -> [u8; 32] {
     leaf(i)
+}
+
+/// One entry of each other kind (docs/ledger.md §1) under a secret: its fields in the
+/// documented order and its leaf hash.
+fn leaf_kinds() -> Vec<Value> {
+    let affected =
+        json!([{"code": "cmp_api", "name": "API", "old_status": "operational", "new_status": "major_outage"}]);
+    let status = StatusEntry {
+        page: "pg_acme",
+        org: Some("acme"),
+        incident: "inc_01",
+        update: "upd_01",
+        status: "investigating",
+        body: "Logins fail for some.",
+        affected: &affected,
+        at: 1_767_226_000,
+    };
+    let (customer, staff) = support::report_texts();
+    let report = ReportEntry {
+        org: "acme",
+        ticket: "tkt_01JGZ0ACME42",
+        text_version: 1,
+        at: 1_767_240_000,
+        customer_text: &customer,
+        staff_text: &staff,
+    };
+    let figures = json!({"tier": "gold", "tickets": 3, "attainment": [{"severity": "sev2", "target": "response",
+        "met": 2, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}]});
+    let review = ReviewEntry { org: "acme", quarter: "2026-Q1", at: 1_775_001_600, figures: &figures };
+    let kinds = [("status", status.fields(), 2), ("report", report.fields(), 3), ("review", review.fields(), 4)];
+    kinds
+        .into_iter()
+        .map(|(kind, fields, n)| {
+            let leaf = Leaf::new(&secret(n), fields.clone()).unwrap();
+            let fields: Vec<Value> =
+                fields.into_iter().map(|(name, value)| json!({"name": name, "value": value})).collect();
+            json!({"kind": kind, "secret": h(&secret(n)), "fields": fields, "leaf_hash": h(&leaf.hash())})
+        })
+        .collect()
+}
+
+/// Review bundles (docs/ledger.md §6.5) with the verdict each verifier must reach.
+fn review_vectors() -> Vec<Value> {
+    let key = test_key(1);
+    let pin = PublicKey::of(&key).to_string();
+    let good = support::review_bundle(&key);
+    let mut edited = good.clone();
+    edited.review.figures["attainment"][0]["breached"] = json!(0);
+    edited.review.disclosed.iter_mut().find(|d| d.name == "figures").unwrap().value = edited.review.figures.clone();
+    let mut unshown = good.clone();
+    unshown.review.figures["tickets"] = json!(4);
+    [("a review's figures", &good), ("a frozen figure edited", &edited), ("figures shown unlike the leaf", &unshown)]
+        .into_iter()
+        .map(|(name, bundle)| {
+            let pinned: PublicKey = pin.parse().unwrap();
+            let error = verify_review_bundle(bundle, Some(&pinned), None).err().map(|e| e.to_string());
+            json!({"name": name, "key": pin, "error": error, "bundle": bundle})
+        })
+        .collect()
+}
+
+#[test]
+fn a_review_bundle_proves_its_figures() {
+    let key = test_key(1);
+    let good = support::review_bundle(&key);
+    let verified = verify_review_bundle(&good, Some(&PublicKey::of(&key)), None).unwrap();
+    assert_eq!((verified.entries, verified.tree_size), (1, 40));
+    let mut later = good.clone();
+    later.review.at = "2026-04-01T00:00:01Z".to_owned();
+    let (event, problem) = entry_error(verify_review_bundle(&later, None, None));
+    assert_eq!(event, "review acme 2026-Q1 at 2026-04-01T00:00:01Z (leaf 39)");
+    assert_eq!(problem, EntryProblem::Changed("at".into()));
+    let mut withheld = good.clone();
+    let figures = withheld.review.disclosed.iter().position(|d| d.name == "figures").unwrap();
+    let digest = withheld.review.disclosed.remove(figures).digest().unwrap();
+    withheld.review.withheld.push(digest);
+    assert_eq!(entry_error(verify_review_bundle(&withheld, None, None)).1, EntryProblem::Undisclosed("figures".into()));
+    let text = serde_json::to_string(&good).unwrap();
+    assert_eq!(ReviewBundle::from_json(&text).unwrap(), good);
+    assert!(matches!(verify_review_bundle(&good, Some(&PublicKey::of(&test_key(9))), None), Err(BundleError::Key(_))));
 }
 
 /// Bundles with the verdict each verifier must reach: `error` is the message of the first
@@ -597,6 +683,14 @@ fn bundle_vectors() -> Vec<Value> {
     float.entries[3].shown.body = json!({"minutes": 60.5});
     float.entries[3].disclosed.iter_mut().find(|d| d.name == "body.minutes").unwrap().value = json!(60.5);
 
+    let reported = World::with_report();
+    let with_report = reported.bundle_with_report(40, false, &key);
+    let staff_report = reported.bundle_with_report(40, true, &key);
+    let mut report_edited = with_report.clone();
+    let edit = |text: &mut Value| text["sections"]["root_cause"] = json!("Nobody knows.");
+    edit(&mut report_edited.reports[0].shown.customer_text);
+    edit(&mut report_edited.reports[0].disclosed.iter_mut().find(|d| d.name == "customer_text").unwrap().value);
+
     let cases: Vec<(&str, &Bundle, Option<&str>, Option<Value>)> = vec![
         ("a customer's bundle", &before, Some(&pin), None),
         ("a later customer's bundle against the earlier one", &after, Some(&pin), Some(json!(before))),
@@ -608,6 +702,9 @@ fn bundle_vectors() -> Vec<Value> {
         ("history rewritten and signed by a new key", &rewritten, Some(&pin), Some(json!(before))),
         ("a float in a disclosed value", &float, Some(&pin), None),
         ("a key that is not pinned", &after, Some(&stranger), None),
+        ("a customer's bundle with a published report", &with_report, Some(&pin), None),
+        ("a staff bundle with a published report", &staff_report, Some(&pin), None),
+        ("a published report's text edited", &report_edited, Some(&pin), None),
     ];
     cases
         .into_iter()
@@ -647,10 +744,12 @@ fn the_worked_vectors_in_the_docs_are_current() {
             "a customer's bundle",
             "a later customer's bundle against the earlier one",
             "a staff bundle against an earlier head",
-            "an unpinned bundle"
+            "an unpinned bundle",
+            "a customer's bundle with a published report",
+            "a staff bundle with a published report",
         ]
     );
-    assert_eq!(verdicts.len(), 10);
+    assert_eq!(verdicts.len(), 13);
     for b in v["bundles"].as_array().unwrap() {
         let bundle: Bundle = serde_json::from_value(b["bundle"].clone()).unwrap();
         let error = b["error"].as_str().unwrap_or("");
@@ -660,8 +759,48 @@ fn the_worked_vectors_in_the_docs_are_current() {
                 "{error}"
             );
         }
-        assert_eq!(bundle.format, FORMAT);
+        let reports = b["name"].as_str().unwrap().contains("report");
+        assert_eq!(bundle.format, if reports { FORMAT_V2 } else { FORMAT });
+        assert_eq!(bundle.reports.len(), usize::from(reports));
     }
     let d: Disclosed = serde_json::from_value(json!({"name": "kind", "salt": "00".repeat(32), "value": "x"})).unwrap();
     assert_eq!(d.name, "kind");
+}
+
+#[test]
+fn a_report_publication_proves_the_customer_text_and_withholds_the_staff_text() {
+    let key = test_key(1);
+    let world = World::with_report();
+    let customer = world.bundle_with_report(40, false, &key);
+    let verified = verify_bundle(&customer, Some(&PublicKey::of(&key)), None).unwrap();
+    assert_eq!(verified.entries, customer.entries.len() + 1);
+    let report = &customer.reports[0];
+    assert!(report.shown.staff_text.is_none() && !report.disclosed.iter().any(|d| d.name == "staff_text"));
+    assert_eq!(report.withheld.len(), 1, "staff_text is given as its digest alone");
+    assert!(!serde_json::to_string(&customer).unwrap().contains("Paged Bob"), "no staff-only words");
+    let staff = world.bundle_with_report(40, true, &key);
+    verify_bundle(&staff, None, Some(&Previous::Bundle(Box::new(customer.clone())))).unwrap();
+
+    let named = |bundle: &Bundle| entry_error(verify_bundle(bundle, None, None));
+    let event = "ACME-42 report text 1 at 2026-01-01T04:00:00Z (leaf 38)";
+    let mut changed = customer.clone();
+    changed.reports[0].shown.text_version = 2;
+    assert_eq!(named(&changed).1, EntryProblem::Changed("text_version".into()));
+    let mut hidden = customer.clone();
+    hidden.reports[0].shown.staff_text = Some(json!("the whole text"));
+    assert_eq!(named(&hidden), (event.to_owned(), EntryProblem::Undisclosed("staff_text".into())));
+    let mut other = customer.clone();
+    other.reports[0].disclosed.iter_mut().find(|d| d.name == "entry").unwrap().value = json!("timeline");
+    assert_eq!(named(&other).1, EntryProblem::OtherTicket("entry".into()));
+    let mut v1 = customer.clone();
+    v1.format = FORMAT.to_owned();
+    assert!(matches!(verify_bundle(&v1, None, None), Err(BundleError::Malformed(_))));
+    let mut dropped = staff.clone();
+    dropped.reports.clear();
+    dropped.format = FORMAT.to_owned();
+    let (event, problem) = entry_error(verify_bundle(&dropped, None, Some(&Previous::Bundle(Box::new(customer)))));
+    assert_eq!(
+        (event.as_str(), problem),
+        ("ACME-42 report text 1 at 2026-01-01T04:00:00Z (leaf 38)", EntryProblem::Missing)
+    );
 }

@@ -222,7 +222,7 @@ async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]
     for (entry, index) in entries.iter().zip(first..) {
         leaves.push((&entry.leaf, row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?));
     }
-    write_leaves(tx, first, frontier, &leaves).await
+    write_leaves(tx, first, frontier, ledger::TIMELINE, &leaves).await
 }
 
 /// Appends timeline rows written before the ledger (the backfill), in the order given, in one
@@ -247,7 +247,7 @@ pub(crate) async fn append_existing(pool: &AnyPool, rows: &[(i64, NewLeaf)]) -> 
         }
     }
     let leaves: Vec<(&NewLeaf, i64)> = rows.iter().map(|(id, leaf)| (leaf, *id)).collect();
-    write_leaves(&mut tx, first, frontier, &leaves).await?;
+    write_leaves(&mut tx, first, frontier, ledger::TIMELINE, &leaves).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -257,7 +257,10 @@ pub(crate) async fn append_existing(pool: &AnyPool, rows: &[(i64, NewLeaf)]) -> 
 /// first and the frontier before them. This serializes appends in commit order: the indices
 /// are `size .. size + count`, gapless and unique, and a transaction that rolls back takes
 /// its increment with it.
-async fn reserve_leaves(tx: &mut sqlx::Transaction<'_, Any>, count: usize) -> Result<(i64, Frontier), sqlx::Error> {
+pub(crate) async fn reserve_leaves(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    count: usize,
+) -> Result<(i64, Frontier), sqlx::Error> {
     let count = count as i64;
     let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
         .bind(count)
@@ -269,12 +272,14 @@ async fn reserve_leaves(tx: &mut sqlx::Transaction<'_, Any>, count: usize) -> Re
     Ok((first, frontier))
 }
 
-/// Writes the leaves reserved from `first` on (each with its source row's id), the complete
-/// subtrees of level [`STORED_LEVEL`] and up that they complete, and the new frontier.
-async fn write_leaves(
+/// Writes the leaves reserved from `first` on, standing for rows of `source` (each with its
+/// source row's id), the complete subtrees of level [`STORED_LEVEL`] and up that they
+/// complete, and the new frontier.
+pub(crate) async fn write_leaves(
     tx: &mut sqlx::Transaction<'_, Any>,
     first: i64,
     mut frontier: Frontier,
+    source: &str,
     leaves: &[(&NewLeaf, i64)],
 ) -> Result<(), sqlx::Error> {
     let mut leaf_rows = Vec::with_capacity(leaves.len());
@@ -286,12 +291,7 @@ async fn write_leaves(
             }
         }
         leaf_rows.push(
-            Row::new()
-                .bigint(index)
-                .blob(leaf.hash.to_vec())
-                .blob(leaf.secret.to_vec())
-                .text(ledger::TIMELINE)
-                .bigint(*row_id),
+            Row::new().bigint(index).blob(leaf.hash.to_vec()).blob(leaf.secret.to_vec()).text(source).bigint(*row_id),
         );
     }
     insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id"], &leaf_rows).await?;

@@ -72,6 +72,7 @@ impl SqlStore {
                 appended += leaves.len() as u64;
             }
         }
+        appended += self.ledger_backfill_sources().await?;
         sqlx::query("UPDATE ledger_audit SET backfilled = 1 WHERE id = 1")
             .execute(&self.write)
             .await
@@ -183,6 +184,7 @@ impl SqlStore {
                 source: r.col("source")?,
                 source_id: r.col("source_id")?,
                 row,
+                other: None,
             })
         })
         .await
@@ -236,6 +238,7 @@ fn unpack(packed: &str, count: u64) -> Option<Vec<AuditLeaf>> {
             source: source.into(),
             source_id: source_id.parse().ok()?,
             row,
+            other: None,
         });
     }
     (leaves.len() as u64 == count).then_some(leaves)
@@ -285,6 +288,7 @@ impl LedgerAudit for SqlStore {
             leaves.extend(self.leaf_rows(end, u64::MAX, limit - leaves.len() as u64).await?);
         }
         leaves.truncate(limit.min(usize::MAX as u64) as usize);
+        self.attach_other_sources(&mut leaves).await?;
         Ok(leaves)
     }
 

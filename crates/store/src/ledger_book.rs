@@ -65,6 +65,23 @@ impl LedgerBook for SqlStore {
         .await
     }
 
+    async fn report_leaves(
+        &self,
+        ticket: &TicketId,
+    ) -> Result<Vec<(stringer_app::ledger_sources::PublicationRow, u64, stringer_ledger::encode::Secret)>, StoreError>
+    {
+        self.publication_leaves(ticket.as_str()).await
+    }
+
+    async fn review_leaf(
+        &self,
+        org: &str,
+        quarter: &str,
+    ) -> Result<Option<(stringer_app::ledger_sources::FiguresRow, u64, stringer_ledger::encode::Secret)>, StoreError>
+    {
+        self.figures_leaf(org, quarter).await
+    }
+
     async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
         let sql = "SELECT public_key, added_at, endorsed_at, endorsement FROM ledger_keys ORDER BY seq";
         let rows = self

@@ -71,7 +71,14 @@ impl LetterBox for SqlStore {
         self.rows(sqlx::query(sql).bind(quarter), |r| Ok(OrgSlug(r.col("org")?))).await
     }
 
-    async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError> {
+    async fn write_round(
+        &self,
+        org: &OrgSlug,
+        quarter: &str,
+        letters: &[Letter],
+        figures: &serde_json::Value,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         let round = sqlx::query(
             "INSERT INTO review_rounds (org, quarter, created_at) VALUES ($1, $2, $3) \
@@ -87,6 +94,8 @@ impl LetterBox for SqlStore {
             return Ok(false);
         }
         insert(&mut tx, letters, at).await?;
+        // Last: the frozen figures and their leaf, under the ledger's lock.
+        crate::ledger_sources::append_figures(&mut tx, org.as_str(), quarter, at, figures).await?;
         tx.commit().await.map_err(backend_err)?;
         Ok(true)
     }

@@ -24,6 +24,7 @@ mod keyed;
 mod ledger;
 mod ledger_audit;
 mod ledger_book;
+mod ledger_sources;
 mod letters;
 mod mail;
 mod migrate;

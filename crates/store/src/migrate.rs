@@ -163,6 +163,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0042_ledger_heads.sql"),
     ),
     (
+        43,
+        include_str!("../migrations/sqlite/0043_ledger_sources.sql"),
+        include_str!("../migrations/postgres/0043_ledger_sources.sql"),
+    ),
+    (
         44,
         include_str!("../migrations/sqlite/0044_ledger_audit.sql"),
         include_str!("../migrations/postgres/0044_ledger_audit.sql"),

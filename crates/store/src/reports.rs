@@ -118,6 +118,17 @@ impl Reports for SqlStore {
         let mut tx = self.write.begin().await.map_err(backend_err)?;
         self.mark_key(&mut tx, stringer_app::keyed::Written::resource("report", ticket.as_str(), 200)).await?;
         let published = (w.state == ReportState::Published).then_some(at);
+        // A publication is a step to `published` from another state, or a new text of a
+        // published report: the ledger appends it (below, last).
+        let was: Option<(String, i64)> =
+            sqlx::query("SELECT state, text_version FROM reports WHERE ticket_id = $1 AND revision = $2")
+                .bind(ticket.as_str())
+                .bind(revision)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_err)?
+                .map(|r| Ok::<_, StoreError>((r.col("state")?, r.col("text_version")?)))
+                .transpose()?;
         let moved = sqlx::query(
             "UPDATE reports SET state = $1, revision = revision + 1, text_version = text_version + $2, \
              updated_at = $3, published_at = COALESCE(published_at, $4) WHERE ticket_id = $5 AND revision = $6",
@@ -179,6 +190,12 @@ impl Reports for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        }
+        if let (Some(at), Some((state, text_version))) = (published, was)
+            && (state != ReportState::Published.as_str() || w.version.is_some())
+        {
+            let version = w.version.as_ref().map_or(text_version, |v| v.version);
+            crate::ledger_sources::append_publication(&mut tx, ticket.as_str(), version, at).await?;
         }
         tx.commit().await.map_err(backend_err)?;
         Ok(true)

@@ -568,6 +568,11 @@ impl StatusPages for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend_err)?;
+        // Last: the update's leaf, under the ledger's lock (an update written before returned
+        // above, so a repeat appends nothing).
+        if let Some(u) = &change.update {
+            crate::ledger_sources::append_status_update(&mut tx, &u.id).await?;
+        }
         tx.commit().await.map_err(backend_err)
     }
 

@@ -125,7 +125,14 @@ impl LetterBox for Elsewhere {
         Err(absent("review_rounds"))
     }
 
-    async fn write_round(&self, org: &OrgSlug, quarter: &str, letters: &[Letter], at: i64) -> Result<bool, StoreError> {
+    async fn write_round(
+        &self,
+        org: &OrgSlug,
+        quarter: &str,
+        letters: &[Letter],
+        figures: &serde_json::Value,
+        at: i64,
+    ) -> Result<bool, StoreError> {
         Err(absent("write_round"))
     }
 

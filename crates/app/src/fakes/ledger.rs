@@ -33,6 +33,19 @@ impl LedgerBook for MemoryLedger {
     async fn ticket_leaves(&self, _: &TicketId) -> Result<Vec<LeafRow>, StoreError> {
         Ok(Vec::new())
     }
+    async fn report_leaves(
+        &self,
+        _: &TicketId,
+    ) -> Result<Vec<(crate::ledger_sources::PublicationRow, u64, stringer_ledger::encode::Secret)>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn review_leaf(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<(crate::ledger_sources::FiguresRow, u64, stringer_ledger::encode::Secret)>, StoreError> {
+        Ok(None)
+    }
     async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError> {
         Ok(self.keys.lock().unwrap().clone())
     }

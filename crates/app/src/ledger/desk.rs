@@ -11,11 +11,12 @@ use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use stringer_core::access::{self, Action, Decision, Object};
+use stringer_core::access::{self, Action, Decision, Object, OrgRef};
 use stringer_core::ids::UserId;
 use stringer_ledger::Hash;
 use stringer_ledger::bundle::{
-    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, Shown, TicketRef as BundleTicket,
+    self, Bundle, Consistency, Entry, IDENTITY_FIELDS, LogInfo, Pending, ReportProof, ReportShown, ReviewBundle,
+    ReviewProof, Shown, TicketRef as BundleTicket,
 };
 use stringer_ledger::encode::TimelineEntry;
 use stringer_ledger::head::SignedHead;
@@ -144,14 +145,123 @@ impl LedgerDesk {
             let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
             entries.push(Entry { leaf_index: index, seq, shown, disclosed, withheld, inclusion });
         }
+        let org = OrgRef { slug: t.org.as_str(), deployment: found.deployment };
+        let reports =
+            match access::decide(&who.actor(), Action::ReadReport, Some(Object::Report { org, published: true }))
+                .allowed()
+            {
+                true => self.report_proofs(&t.id, size, internal).await?,
+                false => Vec::new(),
+            };
         Ok(Bundle {
-            format: bundle::FORMAT.to_owned(),
+            format: if reports.is_empty() { bundle::FORMAT } else { bundle::FORMAT_V2 }.to_owned(),
             log,
             head,
             consistency,
             ticket: BundleTicket { id: t.id.to_string(), key: t.key().to_string(), org: t.org.to_string() },
             entries,
             pending,
+            reports,
+        })
+    }
+
+    /// The ticket's report publications under a head of `size` leaves, each with its
+    /// inclusion proof: the text the org's people read disclosed, the whole text disclosed to
+    /// staff (`internal`) and withheld as its digest from anyone else. A publication appended
+    /// after the head waits for the next one.
+    async fn report_proofs(
+        &self,
+        ticket: &stringer_core::ids::TicketId,
+        size: u64,
+        internal: bool,
+    ) -> Result<Vec<ReportProof>, LedgerError> {
+        let mut proofs = Vec::new();
+        for (row, index, secret) in self.book.report_leaves(ticket).await? {
+            if index >= size {
+                continue;
+            }
+            let what = || format!("report publication {}", row.id);
+            let (customer_text, staff_text) = row.texts.clone().map_err(|e| broken(format!("{}: {e}", what())))?;
+            let leaf = crate::ledger_sources::OtherRow::Report(row.clone())
+                .leaf(&secret)
+                .map_err(|e| broken(format!("{}: {e}", what())))?;
+            let (disclosed, withheld) = leaf.disclose(|name| internal || name != "staff_text");
+            let plan = tree::plan_inclusion(index, size).map_err(broken)?;
+            let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
+            let at = Timestamp::from_second(row.at).map(|t| t.to_string()).unwrap_or_default();
+            proofs.push(ReportProof {
+                leaf_index: index,
+                shown: ReportShown {
+                    text_version: row.text_version,
+                    at,
+                    customer_text,
+                    staff_text: internal.then_some(staff_text),
+                },
+                disclosed,
+                withheld,
+                inclusion,
+            });
+        }
+        Ok(proofs)
+    }
+
+    /// The bundle of `org`'s quarterly-review figures of `quarter` for `who` (docs/ledger.md
+    /// §6.5), under the latest signed head, every field disclosed, with a consistency proof
+    /// from the size `from` when asked. Asked of the policy as reading the review is: an org
+    /// `who` may not read the review of is [`LedgerError::NotFound`]; figures not frozen (or
+    /// not yet under a signed head) are [`LedgerError::NoFigures`] (or
+    /// [`LedgerError::Unavailable`]).
+    pub async fn review_bundle(
+        &self,
+        who: &Principal,
+        org: &crate::records::OrgRecord,
+        quarter: &str,
+        from: Option<u64>,
+    ) -> Result<ReviewBundle, LedgerError> {
+        match access::decide(&who.actor(), Action::ReadReview, Some(Object::Org(org.as_ref()))) {
+            Decision::Allow => {}
+            Decision::NotFound => return Err(LedgerError::NotFound),
+            Decision::Forbidden(why) => return Err(LedgerError::Forbidden(why.to_string())),
+        }
+        let (row, index, secret) =
+            self.book.review_leaf(org.slug.as_str(), quarter).await?.ok_or(LedgerError::NoFigures)?;
+        let head = self.latest_head().await?;
+        let size = head.head.tree_size;
+        if index >= size {
+            return Err(LedgerError::Unavailable(
+                "the review's figures were appended after the latest signed head: ask again after the next".into(),
+            ));
+        }
+        let keys = self.book.log_keys().await?;
+        let log = chain_to(head.head.log_id, &keys, &head.key_id)
+            .ok_or_else(|| broken("a head signed by no key of the log"))?;
+        let consistency = match from {
+            Some(from) => Some(self.consistency_from(from, &head).await?),
+            None => None,
+        };
+        let what = format!("review figures {}", row.id);
+        let leaf = crate::ledger_sources::OtherRow::Review(row.clone())
+            .leaf(&secret)
+            .map_err(|e| broken(format!("{what}: {e}")))?;
+        let (disclosed, withheld) = leaf.disclose(|_| true);
+        let figures = leaf.fields().iter().find(|f| f.name == "figures").map(|f| f.value.clone()).unwrap_or_default();
+        let plan = tree::plan_inclusion(index, size).map_err(broken)?;
+        let inclusion = tree::inclusion_proof(&self.book.subtrees(&plan).await?, index, size).map_err(broken)?;
+        Ok(ReviewBundle {
+            format: bundle::REVIEW_FORMAT.to_owned(),
+            log,
+            head,
+            consistency,
+            review: ReviewProof {
+                org: row.org,
+                quarter: row.quarter,
+                leaf_index: index,
+                at: Timestamp::from_second(row.at).map(|t| t.to_string()).unwrap_or_default(),
+                figures,
+                disclosed,
+                withheld,
+                inclusion,
+            },
         })
     }
 

@@ -78,6 +78,19 @@ pub trait LedgerBook: Send + Sync {
     /// A ticket's timeline rows in order, each with its leaf.
     async fn ticket_leaves(&self, ticket: &TicketId) -> Result<Vec<LeafRow>, StoreError>;
 
+    /// A ticket's report publications in leaf order, each with its leaf's index and secret.
+    async fn report_leaves(
+        &self,
+        ticket: &TicketId,
+    ) -> Result<Vec<(crate::ledger_sources::PublicationRow, u64, Secret)>, StoreError>;
+
+    /// An org's frozen review figures of a quarter, with their leaf's index and secret.
+    async fn review_leaf(
+        &self,
+        org: &str,
+        quarter: &str,
+    ) -> Result<Option<(crate::ledger_sources::FiguresRow, u64, Secret)>, StoreError>;
+
     /// The log's keys, oldest first.
     async fn log_keys(&self) -> Result<Vec<LogKey>, StoreError>;
 
@@ -116,6 +129,10 @@ pub enum LedgerError {
     /// The key is not the log's to sign with: another key is current, or it was rotated out.
     #[error("{0}")]
     KeyRefused(String),
+    /// No figures frozen for that org and quarter (none written yet, or before the ledger
+    /// kept them).
+    #[error("no review figures of that quarter are in the ledger")]
+    NoFigures,
     /// Nothing signed yet, or no key to sign with on this server.
     #[error("{0}")]
     Unavailable(String),

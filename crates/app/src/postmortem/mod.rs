@@ -122,6 +122,32 @@ pub fn customer_lines(lines: &[Line], edits: &[LineEdit]) -> Vec<Line> {
         .collect()
 }
 
+/// A report's text as the ledger holds it: `(customer_text, staff_text)`. The customer's is
+/// what the org's people read (the sections without staff's timeline edits, and the timeline
+/// lines they are shown, in the words staff's edits gave them: `key`, `at`, `what`); staff's
+/// is the whole text (every section, the edits, and every line with both wordings).
+pub fn report_texts(sections: &Sections, timeline: &[Line]) -> (serde_json::Value, serde_json::Value) {
+    let mut shown = sections.clone();
+    shown.timeline_edits.clear();
+    let lines: Vec<serde_json::Value> = customer_lines(timeline, &sections.timeline_edits)
+        .into_iter()
+        .map(|l| serde_json::json!({"key": l.key, "at": l.at, "what": l.what}))
+        .collect();
+    let customer = serde_json::json!({"sections": shown, "timeline": lines});
+    let staff = serde_json::json!({"sections": sections, "timeline": timeline});
+    (customer, staff)
+}
+
+/// [`report_texts`] of a version as the store keeps it (its sections and timeline as JSON
+/// text); why not, when they no longer read.
+pub fn stored_report_texts(sections: &str, timeline: &str) -> Result<(serde_json::Value, serde_json::Value), String> {
+    let sections: Sections =
+        serde_json::from_str(sections).map_err(|e| format!("its stored text does not read: {e}"))?;
+    let timeline: Vec<Line> =
+        serde_json::from_str(timeline).map_err(|e| format!("its stored timeline does not read: {e}"))?;
+    Ok(report_texts(&sections, &timeline))
+}
+
 /// One saved text of a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionRecord {

@@ -364,6 +364,28 @@ async fn uptime(
         .collect())
 }
 
+/// A quarterly review's figure set as the ledger freezes it when the review round is written:
+/// integers only — the org's tier, its tickets, met / breached / running / withdrawn counts
+/// per severity and target, response, acknowledgement and resolution times in seconds
+/// (median and 90th percentile), volumes against the previous quarter, tickets per week and
+/// paging counts. Percentages are the reader's to derive (met / (met + breached)). The
+/// export's per-ticket rows and the components' uptime are not in it.
+pub fn ledger_figures(review: &Review) -> serde_json::Value {
+    let f = &review.figures;
+    serde_json::json!({
+        "tier": review.tier,
+        "tickets": review.tickets,
+        "attainment": f.attainment,
+        "first_response": f.first_response,
+        "acknowledge": f.acknowledge,
+        "resolve": f.resolve,
+        "by_severity": f.by_severity,
+        "by_channel": f.by_channel,
+        "by_week": f.by_week,
+        "paging": f.paging,
+    })
+}
+
 /// A duration as the review writes it: minutes under an hour, else hours to a tenth.
 pub fn hours(seconds: Option<i64>) -> String {
     match seconds {

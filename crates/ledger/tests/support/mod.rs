@@ -4,8 +4,11 @@
 
 use serde_json::{Value, json};
 use stringer_ledger::Hash;
-use stringer_ledger::bundle::{Bundle, Consistency, Entry, FORMAT, LogInfo, Pending, Shown, TicketRef};
-use stringer_ledger::encode::{Leaf, TimelineEntry};
+use stringer_ledger::bundle::{
+    Bundle, Consistency, Entry, FORMAT, FORMAT_V2, LogInfo, Pending, REVIEW_FORMAT, ReportProof, ReportShown,
+    ReviewBundle, ReviewProof, Shown, TicketRef,
+};
+use stringer_ledger::encode::{Leaf, ReportEntry, ReviewEntry, TimelineEntry};
 use stringer_ledger::head::{PublicKey, Rotation, SigningKey, TreeHead};
 use stringer_ledger::tree::{self, MemoryTree, empty_root, leaf_hash, node_hash};
 
@@ -256,6 +259,109 @@ impl World {
             ticket: self.ticket.clone(),
             entries,
             pending,
+            reports: Vec::new(),
         }
+    }
+}
+
+/// The leaf index of the report publication in [`World::with_report`].
+pub const REPORT_LEAF: u64 = 38;
+
+/// The published report's texts: what the org's people read, and the whole (with a
+/// staff-only timeline line).
+pub fn report_texts() -> (Value, Value) {
+    let sections = json!({"summary": "Checkout was down for an hour.", "root_cause": "A full disk."});
+    let customer = json!({"sections": sections, "timeline": [{"key": "t:1", "at": 1_767_225_600, "what": "Opened"}]});
+    let staff = json!({"sections": sections, "timeline": [
+        {"key": "t:1", "at": 1_767_225_600, "what": "Opened by Ann", "customer": "Opened"},
+        {"key": "d:1", "at": 1_767_225_660, "what": "Paged Bob (on call)", "customer": null}]});
+    (customer, staff)
+}
+
+impl World {
+    /// The ACME world of 40 leaves with leaf [`REPORT_LEAF`] a publication of ACME-42's report
+    /// (text 1).
+    pub fn with_report() -> World {
+        let mut world = World::new(40);
+        let (customer, staff) = report_texts();
+        let entry = ReportEntry {
+            org: &world.ticket.org,
+            ticket: &world.ticket.id,
+            text_version: 1,
+            at: 1_767_240_000,
+            customer_text: &customer,
+            staff_text: &staff,
+        };
+        world.leaves[REPORT_LEAF as usize] = entry.leaf(&secret(REPORT_LEAF)).unwrap();
+        world.tree = MemoryTree::from_leaves(world.leaves.iter().map(Leaf::hash));
+        world
+    }
+
+    /// [`World::bundle`] with the report publication (version 2): a customer's withholds
+    /// `staff_text`.
+    pub fn bundle_with_report(&self, head_size: u64, staff: bool, key: &SigningKey) -> Bundle {
+        let mut bundle = self.bundle(head_size, staff, None, key);
+        let (customer, whole) = report_texts();
+        let leaf = &self.leaves[REPORT_LEAF as usize];
+        let (disclosed, withheld) = leaf.disclose(|name| staff || name != "staff_text");
+        bundle.format = FORMAT_V2.to_owned();
+        bundle.reports.push(ReportProof {
+            leaf_index: REPORT_LEAF,
+            shown: ReportShown {
+                text_version: 1,
+                at: "2026-01-01T04:00:00Z".to_owned(),
+                customer_text: customer,
+                staff_text: staff.then_some(whole),
+            },
+            disclosed,
+            withheld,
+            inclusion: tree::inclusion_proof(&self.tree, REPORT_LEAF, head_size).unwrap(),
+        });
+        bundle
+    }
+}
+
+/// The leaf index of the review figure set in [`review_bundle`].
+pub const REVIEW_LEAF: u64 = 39;
+
+/// ACME's 2026-Q1 review figures.
+pub fn review_figures() -> Value {
+    json!({"tier": "gold", "tickets": 3, "attainment": [{"severity": "sev2", "target": "response",
+        "met": 2, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}],
+        "by_week": [1, 0, 2]})
+}
+
+/// A review bundle of ACME's 2026-Q1 figures at leaf [`REVIEW_LEAF`] of the ACME world, under
+/// a head of 40 leaves signed by `key`.
+pub fn review_bundle(key: &SigningKey) -> ReviewBundle {
+    let mut world = World::new(40);
+    let figures = review_figures();
+    let entry = ReviewEntry { org: "acme", quarter: "2026-Q1", at: 1_775_001_600, figures: &figures };
+    world.leaves[REVIEW_LEAF as usize] = entry.leaf(&secret(REVIEW_LEAF)).unwrap();
+    world.tree = MemoryTree::from_leaves(world.leaves.iter().map(Leaf::hash));
+    let head = TreeHead {
+        log_id: LOG_ID,
+        tree_size: 40,
+        root_hash: tree::root(&world.tree, 40).unwrap(),
+        timestamp: 1_775_002_000,
+    }
+    .sign(key);
+    let public_key = PublicKey::of(key);
+    let (disclosed, withheld) = world.leaves[REVIEW_LEAF as usize].disclose(|_| true);
+    ReviewBundle {
+        format: REVIEW_FORMAT.to_owned(),
+        log: LogInfo { log_id: LOG_ID, public_key, key_id: public_key.key_id(), rotations: Vec::new() },
+        head,
+        consistency: None,
+        review: ReviewProof {
+            org: "acme".to_owned(),
+            quarter: "2026-Q1".to_owned(),
+            leaf_index: REVIEW_LEAF,
+            at: "2026-04-01T00:00:00Z".to_owned(),
+            figures,
+            disclosed,
+            withheld,
+            inclusion: tree::inclusion_proof(&world.tree, REVIEW_LEAF, 40).unwrap(),
+        },
     }
 }

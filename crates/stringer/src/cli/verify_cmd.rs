@@ -1,11 +1,12 @@
-//! `stringer verify`: a ticket's ledger bundle checked offline, against a pinned key and an
-//! earlier head or bundle (docs/ledger.md, "Verifying a bundle").
+//! `stringer verify`: a ticket's ledger bundle, or an org's quarterly-review figure bundle,
+//! checked offline against a pinned key and an earlier head or bundle (docs/ledger.md,
+//! "Verifying a bundle", §6.5).
 
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stringer_ledger::bundle::{Bundle, Previous, verify_bundle};
+use stringer_ledger::bundle::{Bundle, Previous, REVIEW_FORMAT, ReviewBundle, verify_bundle, verify_review_bundle};
 use stringer_ledger::head::PublicKey;
 
 /// The largest bundle or head file read, in bytes.
@@ -26,10 +27,20 @@ pub struct VerifyArgs {
     previous_head: Option<PathBuf>,
 }
 
+/// What `stringer verify` checks: a ticket's bundle or a review's.
+enum Document {
+    Ticket(Bundle),
+    Review(ReviewBundle),
+}
+
 /// The bundle, the pinned key and the earlier head or bundle the arguments name.
-fn inputs(args: &VerifyArgs) -> Result<(Bundle, Option<PublicKey>, Option<Previous>)> {
-    let bundle =
-        Bundle::from_json(&read(&args.bundle)?).map_err(|e| anyhow::anyhow!("{}: {e}", args.bundle.display()))?;
+fn inputs(args: &VerifyArgs) -> Result<(Document, Option<PublicKey>, Option<Previous>)> {
+    let text = read(&args.bundle)?;
+    let bundle = match is_review(&text) {
+        true => ReviewBundle::from_json(&text).map(Document::Review),
+        false => Bundle::from_json(&text).map(Document::Ticket),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.bundle.display()))?;
     let key = match &args.key {
         None => None,
         Some(text) => {
@@ -42,9 +53,23 @@ fn inputs(args: &VerifyArgs) -> Result<(Bundle, Option<PublicKey>, Option<Previo
     };
     let previous = match &args.previous_head {
         None => None,
-        Some(path) => Some(Previous::from_json(&read(path)?).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?),
+        Some(path) => {
+            let text = read(path)?;
+            // An earlier review document stands for the head it was proved under.
+            let previous = match is_review(&text) {
+                true => ReviewBundle::from_json(&text).map(|r| Previous::Head(r.head)),
+                false => Previous::from_json(&text),
+            };
+            Some(previous.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        }
     };
     Ok((bundle, key, previous))
+}
+
+/// Whether a document is a review's figure bundle (by its `format`).
+fn is_review(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(REVIEW_FORMAT))
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -63,12 +88,20 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    match verify_bundle(&bundle, key.as_ref(), previous.as_ref()) {
+    let verified = match &bundle {
+        Document::Ticket(bundle) => verify_bundle(bundle, key.as_ref(), previous.as_ref()),
+        Document::Review(review) => verify_review_bundle(review, key.as_ref(), previous.as_ref().map(Previous::head)),
+    };
+    match verified {
         Ok(v) => {
+            let what = match &bundle {
+                Document::Ticket(bundle) => format!("{} entries of {}", v.entries, bundle.ticket.key),
+                Document::Review(review) => {
+                    format!("the figures of {}'s {} review", review.review.org, review.review.quarter)
+                }
+            };
             println!(
-                "verified: {} entries of {} ({} pending) in the log of key {}{}, under a head of {} entries signed at {}{}",
-                v.entries,
-                bundle.ticket.key,
+                "verified: {what} ({} pending) in the log of key {}{}, under a head of {} entries signed at {}{}",
                 v.pending,
                 v.fingerprint,
                 if v.pinned { " (pinned)" } else { " (not pinned: give --key to know whose log this is)" },

@@ -14,8 +14,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use stringer_app::ledger::LedgerError;
 use stringer_app::ledger::desk::PublishedKey;
+use stringer_core::access::Action;
+use stringer_core::review::Quarter;
 use stringer_ledger::Hash;
-use stringer_ledger::bundle::{Bundle, LogInfo};
+use stringer_ledger::bundle::{Bundle, LogInfo, ReviewBundle};
 use stringer_ledger::head::SignedHead;
 use utoipa::ToSchema;
 
@@ -23,6 +25,7 @@ impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> ApiError {
         match e {
             LedgerError::NotFound => ApiError::not_found("ticket"),
+            LedgerError::NoFigures => ApiError::not_found("review figures"),
             LedgerError::Forbidden(why) => ApiError::forbidden(why),
             LedgerError::BadRange(detail) => ApiError::bad_request(detail),
             LedgerError::KeyRefused(detail) | LedgerError::Unavailable(detail) => ApiError::conflict(detail),
@@ -84,6 +87,37 @@ pub async fn proof(
 ) -> Result<axum::Json<BundleView>, ApiError> {
     let ticket = ticket_ref(&id)?;
     Ok(axum::Json(BundleView(state.ledger().bundle(caller.principal(), &ticket, q.from).await?)))
+}
+
+/// An org's quarterly-review figure bundle (docs/ledger.md §6.5, format
+/// `stringer-ledger-review/1`).
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct ReviewBundleView(pub ReviewBundle);
+
+/// An org's quarterly-review figures as the ledger froze them when the review round was
+/// written (integers only), with their inclusion proof under the latest signed head; `from`
+/// adds a consistency proof from that tree size. For whoever may read the review (staff who
+/// see the org, its admins). Check it offline with `stringer verify` or
+/// `tools/verify-bundle.py`.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/reviews/{quarter}/proof", security(("bearer" = [])),
+    params(("slug" = String, Path), ("quarter" = String, Path, pattern = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[Qq][1-4]$"), ProofQuery),
+    responses((status = 200, body = ReviewBundleView), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, description = "No head is signed yet, or none since the figures", body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn review_proof(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    PathParams((slug, q)): PathParams<(String, String)>,
+    Params(p): Params<ProofQuery>,
+) -> Result<axum::Json<ReviewBundleView>, ApiError> {
+    let org = state.accounts().org(caller.principal(), &slug, Action::ReadReview).await?;
+    let quarter = Quarter::parse(&q)
+        .ok_or_else(|| ApiError::unprocessable(format!("{q:?} is not a quarter (e.g. 2026-Q4)")))?
+        .to_string();
+    let bundle = state.ledger().review_bundle(caller.principal(), &org, &quarter, p.from).await?;
+    Ok(axum::Json(ReviewBundleView(bundle)))
 }
 
 /// Two tree sizes of the log.

@@ -67,6 +67,7 @@ pub fn api(base: OpenApiRouter<AppState>, state: AppState) -> OpenApiRouter<AppS
         .routes(routes!(tickets::files::list, tickets::files::upload))
         .routes(routes!(tickets::files::download))
         .routes(routes!(ledger::proof))
+        .routes(routes!(ledger::review_proof))
         .routes(routes!(ledger::consistency))
         .routes(routes!(ledger::list_heads, ledger::sign_head))
         .routes(routes!(paging::my_pages))
