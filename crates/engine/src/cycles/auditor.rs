@@ -19,8 +19,8 @@ use crate::metrics;
 use crate::pacing::{Pacing, Round};
 use crate::supervisor::Pulse;
 use std::time::Duration;
-use stringer_app::Clock;
 use stringer_app::ledger_audit::Auditor;
+use stringer_app::{Clock, StoreError};
 
 /// New leaves verified per step, at most.
 pub(crate) const EXTEND: u64 = 2_000;
@@ -48,7 +48,15 @@ impl Cycle for LedgerAuditor {
     }
 
     async fn step(&mut self, _pulse: &Pulse) -> Step {
-        match self.auditor.step(SystemClock.now_precise().as_second()).await {
+        // A step re-hashes thousands of leaves: on a runtime worker that would hold the
+        // requests and the committer scheduled there for milliseconds at a time, so it runs
+        // on a blocking thread (its reads still go through the runtime's driver).
+        let (auditor, now) = (self.auditor.clone(), SystemClock.now_precise().as_second());
+        let stepped =
+            tokio::task::spawn_blocking(move || tokio::runtime::Handle::current().block_on(auditor.step(now))).await;
+        let stepped =
+            stepped.unwrap_or_else(|e| Err(StoreError::Backend(format!("the ledger audit's step stopped: {e}"))));
+        match stepped {
             Ok(stepped) => {
                 metrics::set_ledger_audit_mismatch(stepped.finding.is_some());
                 if let Some(finding) = &stepped.finding
