@@ -165,6 +165,9 @@ pub trait LedgerAudit: Send + Sync {
     async fn backfilled(&self) -> Result<bool, StoreError>;
     /// The timeline rows counted in one pass: see [`RowCensus`].
     async fn row_census(&self, below: u64, beyond: u64) -> Result<RowCensus, StoreError>;
+    /// The first status update or published report (the other sources) that is in no leaf,
+    /// named as [`crate::ledger_sources::OtherRow::event`] names it.
+    async fn unappended_other(&self) -> Result<Option<String>, StoreError>;
     /// The timeline row with this id.
     async fn source_row(&self, id: i64) -> Result<Option<SourceRow>, StoreError>;
     /// The first timeline row (by id) that claims a leaf below `below` which does not name
@@ -465,10 +468,16 @@ async fn check_rows(port: &dyn LedgerAudit, size: u64, verified: u64) -> Result<
     let named = |id: i64| async move {
         Ok::<_, StoreError>(port.source_row(id).await?.map_or_else(|| format!("timeline row {id}"), |r| r.event()))
     };
-    if port.backfilled().await?
-        && let Some(id) = census.unappended
-    {
-        return Ok(Some(Finding { leaf: None, message: format!("{} (no leaf): not in the ledger", named(id).await?) }));
+    if port.backfilled().await? {
+        if let Some(id) = census.unappended {
+            return Ok(Some(Finding {
+                leaf: None,
+                message: format!("{} (no leaf): not in the ledger", named(id).await?),
+            }));
+        }
+        if let Some(event) = port.unappended_other().await? {
+            return Ok(Some(Finding { leaf: None, message: format!("{event} (no leaf): not in the ledger") }));
+        }
     }
     if let Some(id) = census.beyond
         && let Some(row) = port.source_row(id).await?

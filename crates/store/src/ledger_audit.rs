@@ -331,6 +331,10 @@ impl LedgerAudit for SqlStore {
             .unwrap_or_default())
     }
 
+    async fn unappended_other(&self) -> Result<Option<String>, StoreError> {
+        self.unappended_other_source().await
+    }
+
     async fn source_row(&self, id: i64) -> Result<Option<SourceRow>, StoreError> {
         let query =
             format!("SELECT {SOURCE_COLUMNS} FROM timeline t JOIN tickets k ON k.id = t.ticket_id WHERE t.id = $1");

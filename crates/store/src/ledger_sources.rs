@@ -18,6 +18,7 @@ use stringer_app::StoreError;
 use stringer_app::ledger_audit::AuditLeaf;
 use stringer_app::ledger_sources::{FiguresRow, OtherRow, PublicationRow, REPORT, REVIEW, STATUS_UPDATE, StatusRow};
 use stringer_app::postmortem::stored_report_texts;
+use stringer_core::ids::{OrgSlug, TicketKey};
 use stringer_ledger::encode::{Secret, canonical_json};
 
 /// A status update with its page and org (`u`, `i`, `p`).
@@ -231,6 +232,27 @@ impl SqlStore {
                    JOIN ledger_leaves l ON l.idx = f.leaf WHERE f.org = $1 AND f.quarter = $2";
         self.row(sqlx::query(sql).bind(org).bind(quarter), |r| {
             Ok((figures_from(r)?, r.col::<i64>("leaf")? as u64, crate::ledger::hash_of(r.col("secret")?)?))
+        })
+        .await
+    }
+
+    /// The first status update without a leaf, or published report without a publication,
+    /// named as its event reads (for the audit, once the backfill is done).
+    pub(crate) async fn unappended_other_source(&self) -> Result<Option<String>, StoreError> {
+        let status = format!("{STATUS_SELECT} WHERE u.leaf IS NULL ORDER BY u.created_at, u.id LIMIT 1");
+        if let Some(row) = self.row(sqlx::query(&status), status_from).await? {
+            return Ok(Some(OtherRow::Status(row).event()));
+        }
+        let report = sqlx::query(
+            "SELECT k.org, k.number, r.published_at FROM reports r JOIN tickets k ON k.id = r.ticket_id \
+             WHERE r.state = 'published' AND r.text_version > 0 AND r.published_at IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM report_publications p WHERE p.ticket_id = r.ticket_id) ORDER BY r.published_at LIMIT 1",
+        );
+        self.row(report, |r| {
+            let key = TicketKey { org: OrgSlug::from(r.col::<String>("org")?.as_str()), number: r.col("number")? };
+            let at = r.col::<Option<i64>>("published_at")?.unwrap_or_default();
+            let at = jiff::Timestamp::from_second(at).map_or_else(|_| format!("{at}s"), |t| t.to_string());
+            Ok(format!("report {key} published at {at}"))
         })
         .await
     }
