@@ -123,6 +123,9 @@ async fn quarter_end(db: Db) {
     assert_eq!(mailer.send_due(now).await.unwrap(), 2, "acme's TAM and acme's one active admin");
     assert_eq!(mailer.send_due(now + 60).await.unwrap(), 0, "each letter goes once");
     let got = mails.lock().unwrap().clone();
+    // The server signed the ledger's head while it ran: the mail states the head it covers.
+    let head = stringer_app::ledger::LedgerBook::latest_head(&store).await.unwrap().expect("a signed head");
+    let covers = format!("covers log entries up to tree size {}", head.head.tree_size);
     let to: Vec<&str> = got.iter().flat_map(|(_, rcpt, _)| rcpt.iter().map(|r| r.trim_matches(['<', '>']))).collect();
     assert_eq!(to.len(), 2, "{to:?}");
     assert!(to.contains(&"tara@stringer.example") && to.contains(&"alice@acme.example"), "{to:?}");
@@ -134,6 +137,7 @@ async fn quarter_end(db: Db) {
             "{text}"
         );
         assert!(text.contains("Move the **P2** weekend rota"), "the TAM's recommendations travel with it: {text}");
+        assert!(text.contains("## The ledger") && text.contains(&covers), "the head it covers: {text}");
         assert!(
             text.contains("## Status-page incidents")
                 && text.contains("| Cluster down | major | Acme cluster | open |"),
