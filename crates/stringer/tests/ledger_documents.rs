@@ -75,7 +75,8 @@ async fn documents_name_their_head(db: Db) {
 
     // A report written now covers the head just signed, and says so on its page.
     server.ok(Method::POST, &format!("/api/v1/tickets/{key}/resolve"), &d.engineer, None).await;
-    server.ok(Method::POST, &format!("/api/v1/tickets/{key}/report"), &d.engineer, None).await;
+    let report = server.ok(Method::POST, &format!("/api/v1/tickets/{key}/report"), &d.engineer, None).await;
+    assert_eq!(report["ledger_head"], first, "the API's report names the head too");
     let (client, cookie) =
         support::sign_in(&server, "eng@stringer.example", "eng@stringer.example-password", "/console").await;
     let page =

@@ -91,6 +91,10 @@ pub struct ReportOut {
     pub comments: Vec<CommentOut>,
     /// Where the org's people read it once published.
     pub url: String,
+    /// The ledger's signed head the report covers (docs/ledger.md §6.2): the latest signed
+    /// when it was published (or now, for a draft); null before the first head. Give it to
+    /// `stringer verify --previous-head` with a later bundle of the ticket.
+    pub ledger_head: Option<crate::routes::ledger::HeadView>,
 }
 
 fn iso(secs: i64) -> String {
@@ -156,6 +160,7 @@ pub fn report_out(state: &AppState, caller: &Caller, view: &ReportView) -> Repor
             Vec::new()
         },
         url: format!("{}/reports/{}", state.public_url.trim_end_matches('/'), view.ticket.key()),
+        ledger_head: view.ledger_head.as_ref().map(|c| crate::routes::ledger::HeadView(c.head)),
     }
 }
 
