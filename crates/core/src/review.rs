@@ -17,7 +17,7 @@ use crate::sla::ClockState;
 use crate::ticket::Ticket;
 use jiff::civil::{Date, Weekday};
 use jiff::{Timestamp, tz::TimeZone};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A calendar quarter, e.g. 2026-Q4.
@@ -125,7 +125,7 @@ pub struct ReviewTicket<'a> {
 }
 
 /// Met and breached counts of one target at one severity.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attainment {
     /// The severity.
     pub severity: String,
@@ -155,7 +155,7 @@ impl Attainment {
 }
 
 /// A duration's median and 90th percentile over some tickets, in seconds.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spread {
     /// The severity.
     pub severity: String,
@@ -168,7 +168,7 @@ pub struct Spread {
 }
 
 /// A count this quarter and the previous one.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Volume {
     /// What is counted (a severity, a channel).
     pub key: String,
@@ -187,7 +187,7 @@ impl Volume {
 }
 
 /// Paging in the quarter.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paging {
     /// Tickets that paged anyone.
     pub tickets_paged: u32,

@@ -114,7 +114,9 @@ async fn review_in_bundle(db: Db) {
     let d = desk(&server).await;
     assert!(server.terminate().success());
     let figures = json!({"tier": "enterprise", "tickets": 2, "attainment": [{"severity": "P1", "target": "response",
-        "met": 1, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}]});
+        "met": 1, "breached": 1, "running": 0, "withdrawn": 0, "weekend_met": 0, "weekend_breached": 0}],
+        "first_response": [], "acknowledge": [], "resolve": [], "by_severity": [], "by_channel": [], "by_week": [],
+        "paging": {"tickets_paged": 0, "pages": 0, "reached_tam": 0, "reached_vp": 0, "customer_pages": 0}});
     let frozen_at = 1_767_225_600; // 2026-01-01T00:00:00Z
     let books = store(&db).await;
     let acme = stringer_core::ids::OrgSlug::from("acme");
@@ -122,6 +124,24 @@ async fn review_in_bundle(db: Db) {
     books.close().await;
     let leaf = sql(&db, "SELECT leaf FROM review_figures WHERE org = 'acme'");
     assert_eq!(sql(&db, &format!("SELECT source FROM ledger_leaves WHERE idx = {leaf}")), "review");
+    // The review shows the frozen set (the quarter has no tickets now: its figures would be
+    // empty if computed), and says where it is in the ledger.
+    let review = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_stringer"))
+            .args(["review", "--org", "acme", "--quarter", "2025-Q4", "--format", format])
+            .args(db.args())
+            .env_remove("STRINGER_CONTRACT")
+            .env_remove("STRINGER_CONFIG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown: Value = serde_json::from_str(&review("json")).unwrap();
+    assert_eq!(shown["figures_leaf"].as_u64(), Some(leaf.parse().unwrap()), "{shown}");
+    assert_eq!((&shown["tickets"], &shown["figures"]["attainment"]), (&figures["tickets"], &figures["attainment"]));
+    let md = review("md");
+    assert!(md.contains(&format!("frozen in the ledger when the review was sent out, leaf {leaf}")), "{md}");
 
     let server = Server::start(&db, &[]);
     sign(&server, &d.admin).await;

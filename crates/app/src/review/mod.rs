@@ -113,6 +113,9 @@ pub struct Review {
     pub tickets: usize,
     /// The figures.
     pub figures: Figures,
+    /// The ledger leaf holding these figures, frozen when the review was mailed (then the
+    /// figures above are that set; `None` before, when they are computed now).
+    pub figures_leaf: Option<u64>,
     /// The quarter's post-incident reports.
     pub reports: Vec<ReportLine>,
     /// Action items still open.
@@ -197,7 +200,23 @@ pub async fn review(
     progress("computing the figures");
     let keys: Vec<String> = these.iter().map(|(t, _)| t.key().to_string()).collect();
     let before_keys: Vec<String> = before.iter().map(|(t, _)| t.key().to_string()).collect();
-    let figures = figures(quarter, &as_read(&these, &keys), &as_read(&before, &before_keys), &rank);
+    let mut figures = figures(quarter, &as_read(&these, &keys), &as_read(&before, &before_keys), &rank);
+    let mut tickets = these.len();
+    // Once the review was mailed its figures are a leaf of the ledger: shown as frozen, so
+    // the document says what its proof proves (the per-ticket rows are read anew).
+    let figures_leaf = match ports.ledger.review_leaf(org.slug.as_str(), &quarter.to_string()).await? {
+        Some((row, leaf, _)) => match serde_json::from_str::<Frozen>(&row.figures) {
+            Ok(frozen) => {
+                tickets = frozen.apply(&mut figures);
+                Some(leaf)
+            }
+            Err(e) => {
+                tracing::warn!(org = %org.slug, %quarter, error = %e, "the review's frozen figures do not read");
+                None
+            }
+        },
+        None => None,
+    };
     progress("reading reports and action items");
     let in_quarter: HashSet<&str> = these.iter().map(|(t, _)| t.id.as_str()).collect();
     let mut reports = Vec::new();
@@ -256,8 +275,9 @@ pub async fn review(
         tier: org.tier.to_string(),
         tier_name: contract.tiers.get(&org.tier).map_or_else(|| org.tier.to_string(), |t| t.name.clone()),
         quarter: quarter.to_string(),
-        tickets: these.len(),
+        tickets,
         figures,
+        figures_leaf,
         reports,
         open_items,
         incidents,
@@ -362,6 +382,36 @@ async fn uptime(
             ComponentUptime { name: c.name.clone(), percent }
         })
         .collect())
+}
+
+/// A figure set as [`ledger_figures`] froze it, read back.
+#[derive(serde::Deserialize)]
+struct Frozen {
+    tickets: usize,
+    attainment: Vec<stringer_core::review::Attainment>,
+    first_response: Vec<stringer_core::review::Spread>,
+    acknowledge: Vec<stringer_core::review::Spread>,
+    resolve: Vec<stringer_core::review::Spread>,
+    by_severity: Vec<stringer_core::review::Volume>,
+    by_channel: Vec<stringer_core::review::Volume>,
+    by_week: Vec<u32>,
+    paging: stringer_core::review::Paging,
+}
+
+impl Frozen {
+    /// Puts the frozen figures in place of `figures`' (its per-ticket rows stay); answers the
+    /// frozen ticket count.
+    fn apply(self, figures: &mut Figures) -> usize {
+        figures.attainment = self.attainment;
+        figures.first_response = self.first_response;
+        figures.acknowledge = self.acknowledge;
+        figures.resolve = self.resolve;
+        figures.by_severity = self.by_severity;
+        figures.by_channel = self.by_channel;
+        figures.by_week = self.by_week;
+        figures.paging = self.paging;
+        self.tickets
+    }
 }
 
 /// A quarterly review's figure set as the ledger freezes it when the review round is written:
@@ -502,6 +552,13 @@ pub fn markdown(r: &Review) -> String {
     }
     out.push('\n');
     out.push_str(&crate::ledger::cover::markdown("review", r.ledger_head.as_ref()));
+    if let Some(leaf) = r.figures_leaf {
+        out.push_str(&format!(
+            "\nIts figures are the set frozen in the ledger when the review was sent out, leaf {leaf}: \
+             `GET /api/v1/orgs/{}/reviews/{}/proof` proves them.\n",
+            r.org, r.quarter
+        ));
+    }
     out
 }
 
