@@ -585,10 +585,12 @@ def verify(bundle, pinned_key=None, previous=None):
 
     prev_kind, prev = previous if previous else (None, None)
     if prev_kind == "bundle":  # 3. entries seen before
-        for e in prev["entries"]:
+        key = prev["ticket"]["key"]
+        seen = [(e, event) for e in prev["entries"]] + [(r, report_event) for r in prev["reports"]]
+        for e, named in seen:
             if e["leaf_index"] >= prev["head"]["tree_size"]:
                 continue
-            name = event(prev["ticket"]["key"], e)
+            name = named(key, e)
             try:
                 old = rebuild_leaf(e)
             except Refused as why:
@@ -596,18 +598,6 @@ def verify(bundle, pinned_key=None, previous=None):
             if e["leaf_index"] not in leaves:
                 raise Failure(f"{name}: missing")
             if leaves[e["leaf_index"]] != old:
-                raise Failure(f"{name}: changed since the previous bundle")
-        for r in prev["reports"]:
-            if r["leaf_index"] >= prev["head"]["tree_size"]:
-                continue
-            name = report_event(prev["ticket"]["key"], r)
-            try:
-                old = rebuild_leaf(r)
-            except Refused as why:
-                raise Failure(f"previous head: {name}: a disclosed value is refused: {why}") from None
-            if r["leaf_index"] not in leaves:
-                raise Failure(f"{name}: missing")
-            if leaves[r["leaf_index"]] != old:
                 raise Failure(f"{name}: changed since the previous bundle")
 
     return check_anchor(bundle, pinned_key, prev_kind, prev, warnings)

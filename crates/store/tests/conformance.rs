@@ -3,6 +3,8 @@
 //! `STRINGER_TEST_POSTGRES_URL` is set (scripts/test-all starts one and sets
 //! `STRINGER_REQUIRE_POSTGRES=1`, so a missing server fails there instead of skipping).
 
+mod support;
+
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use stringer_core::event::{Event, EventKind, TimerKind, TimerOp, apply_timer_ops
 use stringer_core::ids::{Deployment, OrgSlug, Severity, TicketId, Tier};
 use stringer_core::ticket::{OrgProfile, Ticket};
 use stringer_store::SqlStore;
+use support::{postgres_url, tempdir};
 
 fn at(s: &str) -> Timestamp {
     format!("2026-11-27T{s}Z").parse().unwrap()
@@ -411,42 +414,6 @@ async fn sqlite_rate_limit_windows() {
 async fn postgres_rate_limit_windows() {
     let Some(url) = postgres_url("rate_limits") else { return };
     rate_limit_windows(SqlStore::connect(&url).await.unwrap()).await;
-}
-
-/// A fresh database named after `test` on the test server, dropped first if it exists.
-fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("STRINGER_TEST_POSTGRES_URL") {
-        Ok(base) => Some(fresh_postgres_database(&base, test)),
-        Err(_) if std::env::var("STRINGER_REQUIRE_POSTGRES").is_ok() => {
-            panic!("STRINGER_REQUIRE_POSTGRES is set but STRINGER_TEST_POSTGRES_URL is not")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: set STRINGER_TEST_POSTGRES_URL=postgres://… to run against PostgreSQL");
-            None
-        }
-    }
-}
-
-fn fresh_postgres_database(base: &str, test: &str) -> String {
-    let name = format!("{test}_{}", std::process::id());
-    let status = std::process::Command::new("psql")
-        .args([base, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "could not create database {name}");
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
-    format!("{prefix}/{name}")
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("stringer-store-{}-{}", std::process::id(), rand_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
 
 /// Migration 25 on a report saved before it: action items' owners written as a staff

@@ -5,6 +5,8 @@
 //! naming the thing; a float in the figures is refused with nothing written; and the backfill
 //! appends an update written before the ledger knew updates.
 
+mod support;
+
 use jiff::Timestamp;
 use serde_json::json;
 use sqlx::Row as _;
@@ -21,6 +23,7 @@ use stringer_core::postmortem::{ReportState, Sections};
 use stringer_core::status::{Impact, IncidentStatus, Phase};
 use stringer_core::ticket::{OrgProfile, Ticket};
 use stringer_store::SqlStore;
+use support::{postgres_url, tempdir};
 
 const NOW: i64 = 1_790_000_000;
 
@@ -277,37 +280,6 @@ async fn backfill_appends_older_updates(url: &str) {
     let found = mismatch(&store).await;
     assert_eq!(found, "status update upd_old at 2026-09-21T14:13:21Z (leaf 0): does not match its leaf");
     store.close().await;
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("stringer-sources-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A fresh database named after `test` on the test server (`None`, skipped, without one,
-/// unless `STRINGER_REQUIRE_POSTGRES` is set).
-fn postgres_url(test: &str) -> Option<String> {
-    let base = match std::env::var("STRINGER_TEST_POSTGRES_URL") {
-        Ok(base) => base,
-        Err(_) if std::env::var("STRINGER_REQUIRE_POSTGRES").is_ok() => {
-            panic!("STRINGER_REQUIRE_POSTGRES is set but STRINGER_TEST_POSTGRES_URL is not")
-        }
-        Err(_) => {
-            eprintln!("SKIPPED: set STRINGER_TEST_POSTGRES_URL=postgres://… to run against PostgreSQL");
-            return None;
-        }
-    };
-    let name = format!("{test}_{}", std::process::id());
-    let status = std::process::Command::new("psql")
-        .args([&base, "-q", "-c", &format!("DROP DATABASE IF EXISTS {name}"), "-c", &format!("CREATE DATABASE {name}")])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "could not create database {name}");
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database part");
-    Some(format!("{prefix}/{name}"))
 }
 
 #[tokio::test]
