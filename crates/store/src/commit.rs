@@ -200,23 +200,36 @@ async fn write(pool: &AnyPool, pending: &[&Pending]) -> Result<Vec<Result<(), St
 }
 
 /// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
-/// leaf, no leaf without its row), through the one append: [`reserve_leaves`] takes the
-/// ledger's lock and the indices, [`write_leaves`] writes the leaves.
+/// leaf, no leaf without its row), through the one append: [`reserve`] takes the ledger's
+/// lock and the indices, [`write_leaves`] writes the leaves.
 async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]) -> Result<(), sqlx::Error> {
     if entries.is_empty() {
         return Ok(());
     }
-    let (first, frontier) = reserve_leaves(tx, entries.len()).await?;
+    let (first, frontier, last_row) = reserve(tx, entries.len(), true).await?;
     let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
     let mut row_ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) VALUES {} RETURNING id, leaf",
+        let insert = format!(
+            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) VALUES {}",
             placeholders(chunk)
         );
-        for row in bind(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-            row_ids.insert(row.try_get::<i64, _>("leaf")?, row.try_get::<i64, _>("id")?);
+        match last_row {
+            // SQLite: the rows are numbered on from the last id, in order (see `reserve`);
+            // reading each back (RETURNING) crossed to the driver's thread once per row.
+            Some(_) => {
+                bind(sqlx::query(&insert), chunk).execute(&mut **tx).await?;
+            }
+            None => {
+                let sql = format!("{insert} RETURNING id, leaf");
+                for row in bind(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+                    row_ids.insert(row.try_get::<i64, _>("leaf")?, row.try_get::<i64, _>("id")?);
+                }
+            }
         }
+    }
+    if let Some(last) = last_row {
+        row_ids.extend((first..).zip(last + 1..).take(rows.len()));
     }
     let mut leaves = Vec::with_capacity(entries.len());
     for (entry, index) in entries.iter().zip(first..) {
@@ -261,15 +274,38 @@ pub(crate) async fn reserve_leaves(
     tx: &mut sqlx::Transaction<'_, Any>,
     count: usize,
 ) -> Result<(i64, Frontier), sqlx::Error> {
+    let (first, frontier, _) = reserve(tx, count, false).await?;
+    Ok((first, frontier))
+}
+
+/// [`reserve_leaves`], and for `timeline` rows on SQLite also the timeline's last row id
+/// (0 before the first): SQLite has one writer and numbers an AUTOINCREMENT table's new rows
+/// on from the largest id ever (`sqlite_sequence`), in a statement's VALUES order, so the
+/// rows this transaction inserts are the ids after it. PostgreSQL's sequence promises no
+/// such thing under concurrent writers (`None`: the rows say their ids).
+async fn reserve(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    count: usize,
+    timeline: bool,
+) -> Result<(i64, Frontier, Option<i64>), sqlx::Error> {
     let count = count as i64;
-    let state = sqlx::query("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier")
-        .bind(count)
-        .fetch_one(&mut **tx)
-        .await?;
+    let sqlite = timeline && tx.backend_name() == "SQLite";
+    let sql = match sqlite {
+        true => {
+            "UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier, \
+             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline'), 0) AS last_row"
+        }
+        false => "UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier",
+    };
+    let state = sqlx::query(sql).bind(count).fetch_one(&mut **tx).await?;
     let first = state.try_get::<i64, _>("size")? - count;
     let frontier =
         Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
-    Ok((first, frontier))
+    let last_row = match sqlite {
+        true => Some(state.try_get::<i64, _>("last_row")?),
+        false => None,
+    };
+    Ok((first, frontier, last_row))
 }
 
 /// Writes the leaves reserved from `first` on, standing for rows of `source` (each with its
