@@ -491,6 +491,15 @@ def check_entry(bundle, e, previous):
     shown_fields.update(("body." + k, v) for k, v in sorted(shown["body"].items()))
 
     required = {"entry": "timeline", "org": ticket["org"], "ticket": ticket["id"]}
+    must_show = [n for n, v in shown_fields.items() if v is not None]
+    return check_leaf_fields(bundle, e, fail, required, shown_fields, must_show, unshown=("version",))
+
+
+def check_leaf_fields(bundle, e, fail, required, shown_fields, must_show, unshown=()):
+    """The disclosed fields of an entry or report (checks 2.4-2.7): each once, the `required`
+    ones equal to this bundle's, the `unshown` ones canonical, every other one equal to what
+    is shown; every `required` and `must_show` field disclosed; the leaf rebuilt and included
+    under the head. Returns the leaf hash or calls `fail`."""
     seen = set()
     for name, _, value in e["disclosed"]:
         if name in seen:
@@ -499,7 +508,7 @@ def check_entry(bundle, e, previous):
         if name in required:
             if not (isinstance(value, str) and value == required[name]):
                 fail(f"its leaf's {name} is not this bundle's")
-        elif name == "version":
+        elif name in unshown:
             try:
                 check_canonical(value)
             except Refused as why:
@@ -509,7 +518,7 @@ def check_entry(bundle, e, previous):
                 fail(f"changed: shows {name} unlike its leaf")
         else:
             fail(f"discloses {name} without showing it")
-    for name in list(required) + [n for n, v in shown_fields.items() if v is not None]:
+    for name in list(required) + list(must_show):
         if name not in seen:
             fail(f"shows {name} without disclosing it")
     try:
@@ -545,30 +554,7 @@ def check_report(bundle, r, previous):
     if "staff_text" in shown:
         shown_fields["staff_text"] = shown["staff_text"]
     required = {"entry": "report", "org": ticket["org"], "ticket": ticket["id"]}
-    seen = set()
-    for name, _, value in r["disclosed"]:
-        if name in seen:
-            fail(f"discloses {name} twice")
-        seen.add(name)
-        if name in required:
-            if not (isinstance(value, str) and value == required[name]):
-                fail(f"its leaf's {name} is not this bundle's")
-        elif name in shown_fields:
-            if json_text(value) != json_text(shown_fields[name]):
-                fail(f"changed: shows {name} unlike its leaf")
-        else:
-            fail(f"discloses {name} without showing it")
-    for name in list(required) + list(shown_fields):
-        if name not in seen:
-            fail(f"shows {name} without disclosing it")
-    try:
-        leaf = rebuild_leaf(r)
-    except Refused as why:
-        fail(f"a disclosed value is refused: {why}")
-    head = bundle["head"]
-    if not verify_inclusion(r["leaf_index"], head["tree_size"], leaf, r["inclusion"], head["root_hash"]):
-        fail("does not match its leaf")
-    return leaf
+    return check_leaf_fields(bundle, r, fail, required, shown_fields, list(shown_fields))
 
 
 def verify(bundle, pinned_key=None, previous=None):
