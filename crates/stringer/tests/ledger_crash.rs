@@ -10,7 +10,6 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -122,15 +121,8 @@ async fn crashes_keep_the_ledger_whole(db: Db) {
     let size: u64 = sql(&db, "SELECT size FROM ledger_state").parse().unwrap();
     let unappended: u64 = sql(&db, "SELECT COUNT(*) FROM timeline WHERE leaf IS NULL").parse().unwrap();
     assert_eq!((rows, leaves, unappended), (size, size, 0), "rows, leaves, rows without a leaf");
-    let audit = Command::new(env!("CARGO_BIN_EXE_stringer"))
-        .args(["ledger", "audit"])
-        .args(db.args())
-        .env_remove("STRINGER_CONTRACT")
-        .env_remove("STRINGER_CONFIG")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&audit.stdout);
-    assert!(audit.status.success(), "the audit is clean: {said}{}", String::from_utf8_lossy(&audit.stderr));
+    let (code, said) = support::ledger::ledger(&db, &["audit"]);
+    assert_eq!(code, 0, "the audit is clean: {said}");
     assert!(said.contains(&format!("clean: {size} leaves")), "{said}");
 }
 both_backends!(crashes, crashes_keep_the_ledger_whole);

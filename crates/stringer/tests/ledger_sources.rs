@@ -15,20 +15,12 @@ mod support;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::process::Command;
-use support::ledger::{sign, verify_both, write};
+use support::ledger::{ledger, sign, verify_both, write};
 use support::{Db, Server, desk, sql};
 
 /// `stringer ledger audit` on `db`: its exit code and what it printed.
 fn audit(db: &Db) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stringer"))
-        .args(["ledger", "audit"])
-        .args(db.args())
-        .env_remove("STRINGER_CONTRACT")
-        .env_remove("STRINGER_CONFIG")
-        .output()
-        .unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap(), printed)
+    ledger(db, &["audit"])
 }
 
 async fn report_in_bundles(db: Db) {

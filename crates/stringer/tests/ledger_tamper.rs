@@ -19,6 +19,7 @@ use std::sync::Arc;
 use stringer_app::ledger_audit::{Auditor, LedgerAudit, SourceRow};
 use stringer_ledger::tree::Frontier;
 use stringer_store::SqlStore;
+use support::ledger::ledger;
 use support::{Db, Server, sql};
 
 const ADMIN: (&str, &str) = ("auditor-admin@stringer.example", "auditor-admin-password");
@@ -73,20 +74,6 @@ fn copy_database(db: &Db) -> Db {
             Db::Postgres(format!("{prefix}/{copy}"))
         }
     }
-}
-
-/// `stringer ledger <args>` on `db`: its exit code and what it printed.
-fn ledger(db: &Db, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stringer"))
-        .arg("ledger")
-        .args(args)
-        .args(db.args())
-        .env_remove("STRINGER_CONTRACT")
-        .env_remove("STRINGER_CONFIG")
-        .output()
-        .unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code().unwrap(), printed)
 }
 
 async fn store(db: &Db) -> SqlStore {

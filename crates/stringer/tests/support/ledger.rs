@@ -1,11 +1,26 @@
-//! The ledger's helpers for black-box tests: sign a head as an admin, keep JSON in a file, and
-//! run both verifiers (`stringer verify` and `tools/verify-bundle.py`) on a bundle.
+//! The ledger's helpers for black-box tests: run `stringer ledger`, sign a head as an admin,
+//! keep JSON in a file, and run both verifiers (`stringer verify` and `tools/verify-bundle.py`)
+//! on a bundle.
 
-use super::Server;
+use super::{Db, Server};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// `stringer ledger <args>` on `db`: its exit code and what it printed (stdout, then stderr).
+pub fn ledger(db: &Db, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stringer"))
+        .arg("ledger")
+        .args(args)
+        .args(db.args())
+        .env_remove("STRINGER_CONTRACT")
+        .env_remove("STRINGER_CONFIG")
+        .output()
+        .unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap(), printed)
+}
 
 /// Writes `value` as `name` in `dir`; answers its path.
 pub fn write(dir: &Path, name: &str, value: &Value) -> PathBuf {
