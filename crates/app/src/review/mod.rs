@@ -384,9 +384,16 @@ async fn uptime(
         .collect())
 }
 
-/// A figure set as [`ledger_figures`] froze it, read back.
-#[derive(serde::Deserialize)]
+/// A quarterly review's figure set as the ledger freezes it when the review round is written
+/// ([`ledger_figures`]) and as the review reads it back: integers only — the org's tier, its
+/// tickets, met / breached / running / withdrawn counts per severity and target, response,
+/// acknowledgement and resolution times in seconds (median and 90th percentile), volumes
+/// against the previous quarter, tickets per week and paging counts. Percentages are the
+/// reader's to derive (met / (met + breached)). The export's per-ticket rows and the
+/// components' uptime are not in it.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Frozen {
+    tier: String,
     tickets: usize,
     attainment: Vec<stringer_core::review::Attainment>,
     first_response: Vec<stringer_core::review::Spread>,
@@ -414,26 +421,23 @@ impl Frozen {
     }
 }
 
-/// A quarterly review's figure set as the ledger freezes it when the review round is written:
-/// integers only — the org's tier, its tickets, met / breached / running / withdrawn counts
-/// per severity and target, response, acknowledgement and resolution times in seconds
-/// (median and 90th percentile), volumes against the previous quarter, tickets per week and
-/// paging counts. Percentages are the reader's to derive (met / (met + breached)). The
-/// export's per-ticket rows and the components' uptime are not in it.
+/// The figure set of `review` to freeze in the ledger (see [`Frozen`]).
 pub fn ledger_figures(review: &Review) -> serde_json::Value {
     let f = &review.figures;
-    serde_json::json!({
-        "tier": review.tier,
-        "tickets": review.tickets,
-        "attainment": f.attainment,
-        "first_response": f.first_response,
-        "acknowledge": f.acknowledge,
-        "resolve": f.resolve,
-        "by_severity": f.by_severity,
-        "by_channel": f.by_channel,
-        "by_week": f.by_week,
-        "paging": f.paging,
-    })
+    let frozen = Frozen {
+        tier: review.tier.clone(),
+        tickets: review.tickets,
+        attainment: f.attainment.clone(),
+        first_response: f.first_response.clone(),
+        acknowledge: f.acknowledge.clone(),
+        resolve: f.resolve.clone(),
+        by_severity: f.by_severity.clone(),
+        by_channel: f.by_channel.clone(),
+        by_week: f.by_week.clone(),
+        paging: f.paging.clone(),
+    };
+    // Strings, integers, lists and structs: serializing cannot fail.
+    serde_json::to_value(frozen).unwrap_or_default()
 }
 
 /// A duration as the review writes it: minutes under an hour, else hours to a tenth.
