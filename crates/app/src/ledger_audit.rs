@@ -158,8 +158,9 @@ pub trait LedgerAudit: Send + Sync {
     async fn audit_leaves(&self, from: u64, limit: u64) -> Result<Vec<AuditLeaf>, StoreError>;
     /// The lowest level of the complete subtrees the store keeps.
     fn stored_level(&self) -> u8;
-    /// The stored subtrees of `level` with index in `[from, to)`, in index order.
-    async fn stored_nodes(&self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>, StoreError>;
+    /// The stored subtrees that the leaves in `[from, to)` completed (each one's last leaf is
+    /// in the range).
+    async fn stored_nodes(&self, from: u64, to: u64) -> Result<Vec<(Node, Hash)>, StoreError>;
     /// Whether the rows written before the ledger have been appended (a row without a leaf
     /// is then a finding).
     async fn backfilled(&self) -> Result<bool, StoreError>;
@@ -322,27 +323,22 @@ pub async fn check_nodes(
     port: &dyn LedgerAudit,
     computed: Vec<(Node, Hash)>,
 ) -> Result<Result<(), Finding>, StoreError> {
-    let mut by_level: HashMap<u8, Vec<(u64, Hash)>> = HashMap::new();
+    let last_leaves = || computed.iter().filter_map(|(node, _)| node.last_leaf());
+    let (Some(from), Some(to)) = (last_leaves().min(), last_leaves().max()) else {
+        return Ok(Ok(()));
+    };
+    let stored: HashMap<Node, Hash> = port.stored_nodes(from, to.saturating_add(1)).await?.into_iter().collect();
     for (node, hash) in computed {
-        by_level.entry(node.level).or_default().push((node.index, hash));
-    }
-    let mut levels: Vec<_> = by_level.into_iter().collect();
-    levels.sort_by_key(|(level, _)| *level);
-    for (level, nodes) in levels {
-        let (from, to) = (nodes[0].0, nodes[nodes.len() - 1].0 + 1);
-        let stored: HashMap<u64, Hash> = port.stored_nodes(level, from, to).await?.into_iter().collect();
-        for (index, hash) in nodes {
-            let first = index << level;
-            let leaves = format!("leaves {first} to {}", first + (1u64 << level) - 1);
-            match stored.get(&index) {
-                Some(h) if *h == hash => {}
-                Some(_) => {
-                    let problem = format!("the stored subtree of {leaves} differs from the hash of those leaves");
-                    return Ok(Err(Finding::of_log(Some(first), problem)));
-                }
-                None => {
-                    return Ok(Err(Finding::of_log(Some(first), format!("the subtree of {leaves} is not stored"))));
-                }
+        let first = node.index << node.level;
+        let leaves = format!("leaves {first} to {}", first + (1u64 << node.level) - 1);
+        match stored.get(&node) {
+            Some(h) if *h == hash => {}
+            Some(_) => {
+                let problem = format!("the stored subtree of {leaves} differs from the hash of those leaves");
+                return Ok(Err(Finding::of_log(Some(first), problem)));
+            }
+            None => {
+                return Ok(Err(Finding::of_log(Some(first), format!("the subtree of {leaves} is not stored"))));
             }
         }
     }

@@ -53,6 +53,11 @@ impl Node {
         let first = self.index.checked_shl(self.level.into())?;
         (first >> self.level == self.index).then_some(first)
     }
+
+    /// The index of its last leaf (the one whose append completes it), if it fits a `u64`.
+    pub fn last_leaf(&self) -> Option<u64> {
+        self.first_leaf()?.checked_add((1u64 << self.level) - 1)
+    }
 }
 
 /// What can go wrong building a tree or a proof; never a panic.

@@ -1,8 +1,9 @@
 //! An inclusion proof served from the store at 10,000,000 leaves (issue 28: at most 24 hashes,
-//! under 1 ms): a real SQLite file is filled with a log of that size as migration 41 keeps it
-//! (`ledger_leaves`, the subtrees of 16 leaves and up in `ledger_nodes`, the frontier in
-//! `ledger_state`), then each iteration plans a proof for another leaf, reads the subtrees it
-//! names through the `LedgerBook` port (one block of 16 leaves and O(log n) node rows) and
+//! under 1 ms): a real SQLite file is filled with a log of that size as migrations 41 and 45
+//! keep it (`ledger_leaves`, each row with the subtrees of 16 leaves and up that its leaf
+//! completes, the frontier in `ledger_state`), then each iteration plans a proof for another
+//! leaf, reads the subtrees it names through the `LedgerBook` port (one block of 16 leaves and
+//! O(log n) leaf rows) and
 //! assembles it — what `GET /api/v1/tickets/{id}/proof` does per entry. The proof is checked
 //! against the root the store keeps.
 //! Run: `cargo bench -p stringer-store --bench ledger_proof` (the fill takes a minute or two;
@@ -40,30 +41,25 @@ async fn fill(path: &Path, n: u64) -> [u8; 32] {
     while from < n {
         let to = (from + BATCH).min(n);
         let mut tx = conn.begin().await.unwrap();
-        let mut nodes = Vec::new();
         let indices: Vec<u64> = (from..to).collect();
         for chunk in indices.chunks(ROWS) {
-            let values = vec!["(?, ?, ?, 'timeline', ?)"; chunk.len()].join(", ");
-            let sql = format!("INSERT INTO ledger_leaves (idx, hash, secret, source, source_id) VALUES {values}");
+            let values = vec!["(?, ?, ?, 'timeline', ?, ?)"; chunk.len()].join(", ");
+            let sql =
+                format!("INSERT INTO ledger_leaves (idx, hash, secret, source, source_id, nodes) VALUES {values}");
             let mut query = sqlx::query(&sql);
             for &i in chunk {
                 let hash = leaf(i);
-                for (node, h) in frontier.push(hash).unwrap() {
-                    if node.level >= 4 {
-                        // Keyed as migration 41 documents: level << 56 | index.
-                        nodes.push((((u64::from(node.level) << 56) | node.index) as i64, h.to_vec()));
-                    }
-                }
-                query = query.bind(i as i64).bind(hash.to_vec()).bind(secret.clone()).bind(i as i64);
-            }
-            query.execute(&mut *tx).await.unwrap();
-        }
-        for chunk in nodes.chunks(ROWS) {
-            let values = vec!["(?, ?)"; chunk.len()].join(", ");
-            let sql = format!("INSERT INTO ledger_nodes (id, hash) VALUES {values}");
-            let mut query = sqlx::query(&sql);
-            for (id, h) in chunk {
-                query = query.bind(*id).bind(h.clone());
+                // As migration 45 documents: the subtrees of level 4 and up this leaf completes,
+                // in level order.
+                let nodes: Vec<u8> = frontier
+                    .push(hash)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|(n, _)| n.level >= 4)
+                    .flat_map(|(_, h)| h)
+                    .collect();
+                let nodes = (!nodes.is_empty()).then_some(nodes);
+                query = query.bind(i as i64).bind(hash.to_vec()).bind(secret.clone()).bind(i as i64).bind(nodes);
             }
             query.execute(&mut *tx).await.unwrap();
         }

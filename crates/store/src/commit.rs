@@ -10,7 +10,7 @@
 
 use crate::backend_err;
 use crate::keyed::Mark;
-use crate::ledger::{self, NewLeaf, STORED_LEVEL, node_key};
+use crate::ledger::{self, NewLeaf};
 use sqlx::Row as _;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyPool};
@@ -24,6 +24,7 @@ use stringer_core::ids::{OrgSlug, TicketId};
 use stringer_core::routing::Roster;
 use stringer_core::sla::ClockState;
 use stringer_core::ticket::{Status, Ticket};
+use stringer_ledger::Hash;
 use stringer_ledger::encode::{EncodeError, TimelineEntry};
 use stringer_ledger::tree::Frontier;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
@@ -83,6 +84,7 @@ impl Committer {
 
 async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usize, outbox: Arc<Notify>) {
     let lanes = Arc::new(Semaphore::new(lanes.max(1)));
+    let known = Arc::new(Known::default());
     loop {
         // Wait for a lane first: while the previous transaction runs, changes queue up and
         // all go into the next one.
@@ -95,9 +97,9 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usi
                 Err(_) => break,
             }
         }
-        let (pool, outbox) = (pool.clone(), outbox.clone());
+        let (pool, outbox, known) = (pool.clone(), outbox.clone(), known.clone());
         tokio::spawn(async move {
-            if commit_batch(&pool, batch).await {
+            if commit_batch(&pool, batch, &known).await {
                 outbox.notify_one();
             }
             drop(lane);
@@ -108,17 +110,17 @@ async fn run(pool: AnyPool, mut rx: mpsc::UnboundedReceiver<Pending>, lanes: usi
 /// Commits a batch; when the batch as a whole fails (a backend error, not a version
 /// conflict), commits its changes one by one so each caller gets its own outcome. Answers
 /// whether a committed change wrote outbox records.
-async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>) -> bool {
+async fn commit_batch(pool: &AnyPool, mut batch: Vec<Pending>, known: &Known) -> bool {
     // Row locks are taken in ticket order, so concurrent lanes cannot deadlock.
     batch.sort_by(|a, b| a.change.ticket.id.cmp(&b.change.ticket.id));
     let pending: Vec<&Pending> = batch.iter().collect();
-    let outcomes = match write(pool, &pending).await {
+    let outcomes = match write(pool, &pending, known).await {
         Ok(outcomes) => outcomes,
         Err(e) if batch.len() == 1 => vec![Err(single_error(e, &batch[0].change.ticket.id))],
         Err(_) => {
             let mut outcomes = Vec::with_capacity(batch.len());
             for one in &pending {
-                outcomes.push(match write(pool, &[one]).await {
+                outcomes.push(match write(pool, &[one], known).await {
                     Ok(mut one) => one.pop().unwrap_or(Ok(())),
                     Err(e) => Err(single_error(e, &one.change.ticket.id)),
                 });
@@ -148,7 +150,11 @@ fn single_error(e: sqlx::Error, id: &TicketId) -> StoreError {
 
 /// One transaction for the changes: per change `Ok` or `Conflict`; `Err` when the transaction
 /// failed and nothing was written.
-async fn write(pool: &AnyPool, pending: &[&Pending]) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+async fn write(
+    pool: &AnyPool,
+    pending: &[&Pending],
+    known: &Known,
+) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
     let changes: Vec<&Change> = pending.iter().map(|p| &p.change).collect();
     let changes = changes.as_slice();
     let mut tx = pool.begin().await?;
@@ -194,19 +200,50 @@ async fn write(pool: &AnyPool, pending: &[&Pending]) -> Result<Vec<Result<(), St
     owe_reports(&mut tx, &rows.reports).await?;
     record_rosters(&mut tx, &applied).await?;
     // Last: the ledger's lock, held until the commit (see `append_timeline`).
-    append_timeline(&mut tx, &timeline).await?;
+    let grown = append_timeline(&mut tx, &timeline, known.get()).await?;
     tx.commit().await?;
+    if let Some(grown) = grown {
+        known.keep(grown);
+    }
     Ok(outcomes)
+}
+
+/// The ledger's state as this committer last committed it: the frontier (and so the size).
+/// With it, an append reserves its leaves and stores the grown frontier in one statement
+/// (see [`reserve`]); it is a hint, checked against the stored state by that statement.
+#[derive(Default)]
+pub(crate) struct Known(std::sync::Mutex<Option<Frontier>>);
+
+impl Known {
+    fn get(&self) -> Option<Frontier> {
+        self.0.lock().ok().and_then(|known| known.clone())
+    }
+
+    /// Keeps a committed frontier, unless a later one is kept already (lanes commit in any
+    /// order).
+    fn keep(&self, committed: Frontier) {
+        if let Ok(mut known) = self.0.lock()
+            && known.as_ref().is_none_or(|k| k.size() < committed.size())
+        {
+            *known = Some(committed);
+        }
+    }
 }
 
 /// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
 /// leaf, no leaf without its row), through the one append: [`reserve`] takes the ledger's
-/// lock and the indices, [`write_leaves`] writes the leaves.
-async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]) -> Result<(), sqlx::Error> {
+/// lock and the indices, [`write_leaves`] writes the leaves. Answers the grown frontier.
+async fn append_timeline(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    entries: &[&Entry],
+    known: Option<Frontier>,
+) -> Result<Option<Frontier>, sqlx::Error> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let (first, frontier, last_row) = reserve(tx, entries.len(), true).await?;
+    let hashes: Vec<Hash> = entries.iter().map(|e| e.leaf.hash).collect();
+    let (growth, last_row) = reserve(tx, &hashes, known, true).await?;
+    let first = growth.first;
     let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
     let mut row_ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -235,7 +272,8 @@ async fn append_timeline(tx: &mut sqlx::Transaction<'_, Any>, entries: &[&Entry]
     for (entry, index) in entries.iter().zip(first..) {
         leaves.push((&entry.leaf, row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?));
     }
-    write_leaves(tx, first, frontier, ledger::TIMELINE, &leaves).await
+    write_leaves(tx, &growth, ledger::TIMELINE, &leaves).await?;
+    Ok(Some(growth.frontier))
 }
 
 /// Appends timeline rows written before the ledger (the backfill), in the order given, in one
@@ -246,9 +284,10 @@ pub(crate) async fn append_existing(pool: &AnyPool, rows: &[(i64, NewLeaf)]) -> 
         return Ok(true);
     }
     let mut tx = pool.begin().await?;
-    let (first, frontier) = reserve_leaves(&mut tx, rows.len()).await?;
+    let hashes: Vec<Hash> = rows.iter().map(|(_, leaf)| leaf.hash).collect();
+    let growth = reserve_leaves(&mut tx, &hashes).await?;
     let pointers: Vec<Row> =
-        rows.iter().zip(first..).map(|((id, _), leaf)| Row::new().bigint(*id).bigint(leaf)).collect();
+        rows.iter().zip(growth.first..).map(|((id, _), leaf)| Row::new().bigint(*id).bigint(leaf)).collect();
     for chunk in pointers.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "WITH v (id, leaf) AS (VALUES {}) UPDATE timeline SET leaf = (SELECT v.leaf FROM v WHERE v.id = timeline.id) \
@@ -260,82 +299,127 @@ pub(crate) async fn append_existing(pool: &AnyPool, rows: &[(i64, NewLeaf)]) -> 
         }
     }
     let leaves: Vec<(&NewLeaf, i64)> = rows.iter().map(|(id, leaf)| (leaf, *id)).collect();
-    write_leaves(&mut tx, first, frontier, ledger::TIMELINE, &leaves).await?;
+    write_leaves(&mut tx, &growth, ledger::TIMELINE, &leaves).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Locks `ledger_state` — the last lock any transaction takes, after its org, ticket and
-/// receipt rows, so lanes cannot deadlock — and reserves `count` leaf indices: answers the
-/// first and the frontier before them. This serializes appends in commit order: the indices
-/// are `size .. size + count`, gapless and unique, and a transaction that rolls back takes
-/// its increment with it.
-pub(crate) async fn reserve_leaves(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    count: usize,
-) -> Result<(i64, Frontier), sqlx::Error> {
-    let (first, frontier, _) = reserve(tx, count, false).await?;
-    Ok((first, frontier))
+/// The leaves an append reserved: the first index, what each leaf's row keeps of the subtrees
+/// it completes (`ledger::completed_nodes`), the frontier after them, and whether that
+/// frontier is stored already.
+pub(crate) struct Growth {
+    /// The index of the first leaf reserved.
+    pub(crate) first: i64,
+    nodes: Vec<Option<Vec<u8>>>,
+    frontier: Frontier,
+    saved: bool,
 }
 
-/// [`reserve_leaves`], and for `timeline` rows on SQLite also the timeline's last row id
-/// (0 before the first): SQLite has one writer and numbers an AUTOINCREMENT table's new rows
-/// on from the largest id ever (`sqlite_sequence`), in a statement's VALUES order, so the
-/// rows this transaction inserts are the ids after it. PostgreSQL's sequence promises no
-/// such thing under concurrent writers (`None`: the rows say their ids).
+impl Growth {
+    /// `frontier` grown by the leaf hashes, not yet stored.
+    fn of(mut frontier: Frontier, hashes: &[Hash]) -> Result<Growth, sqlx::Error> {
+        let first = frontier.size() as i64;
+        let mut nodes = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            nodes.push(ledger::completed_nodes(&frontier.push(*hash).map_err(ledger::encode_err)?));
+        }
+        Ok(Growth { first, nodes, frontier, saved: false })
+    }
+}
+
+/// Locks `ledger_state` — the last lock any transaction takes, after its org, ticket and
+/// receipt rows, so lanes cannot deadlock — and reserves a leaf index for each hash, the
+/// indices `size .. size + count`, gapless and unique. This serializes appends in commit
+/// order, and a transaction that rolls back takes its increment with it.
+pub(crate) async fn reserve_leaves(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    hashes: &[Hash],
+) -> Result<Growth, sqlx::Error> {
+    Ok(reserve(tx, hashes, None, false).await?.0)
+}
+
+/// [`reserve_leaves`], in one statement with storing the grown frontier when the stored state
+/// is still the `known` one (size and frontier compared under the lock); else the stored
+/// frontier is read under the lock and grown, to be stored with the leaves. For `timeline`
+/// rows on SQLite also answers the timeline's last row id (0 before the first): SQLite has
+/// one writer and numbers an AUTOINCREMENT table's new rows on from the largest id ever
+/// (`sqlite_sequence`), in a statement's VALUES order, so the rows this transaction inserts
+/// are the ids after it. PostgreSQL's sequence promises no such thing under concurrent
+/// writers (`None`: the rows say their ids).
 async fn reserve(
     tx: &mut sqlx::Transaction<'_, Any>,
-    count: usize,
+    hashes: &[Hash],
+    known: Option<Frontier>,
     timeline: bool,
-) -> Result<(i64, Frontier, Option<i64>), sqlx::Error> {
-    let count = count as i64;
+) -> Result<(Growth, Option<i64>), sqlx::Error> {
+    let count = hashes.len() as i64;
     let sqlite = timeline && tx.backend_name() == "SQLite";
-    let sql = match sqlite {
-        true => {
-            "UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier, \
-             COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline'), 0) AS last_row"
-        }
-        false => "UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier",
+    let last_row = match sqlite {
+        true => ", COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline'), 0) AS last_row",
+        false => "",
     };
-    let state = sqlx::query(sql).bind(count).fetch_one(&mut **tx).await?;
+    let read_last_row = |state: &sqlx::any::AnyRow| match sqlite {
+        true => state.try_get::<i64, _>("last_row").map(Some),
+        false => Ok(None),
+    };
+    if let Some(known) = known {
+        let was = known.to_bytes();
+        let was_size = known.size() as i64;
+        let mut growth = Growth::of(known, hashes)?;
+        let sql = format!(
+            "UPDATE ledger_state SET size = $1, frontier = $2 WHERE id = 1 AND size = $3 AND frontier = $4 \
+             RETURNING size{last_row}"
+        );
+        let state = sqlx::query(&sql)
+            .bind(was_size + count)
+            .bind(growth.frontier.to_bytes())
+            .bind(was_size)
+            .bind(was)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(state) = state {
+            growth.saved = true;
+            return Ok((growth, read_last_row(&state)?));
+        }
+    }
+    let sql = format!("UPDATE ledger_state SET size = size + $1 WHERE id = 1 RETURNING size, frontier{last_row}");
+    let state = sqlx::query(&sql).bind(count).fetch_one(&mut **tx).await?;
     let first = state.try_get::<i64, _>("size")? - count;
     let frontier =
         Frontier::from_bytes(first as u64, &state.try_get::<Vec<u8>, _>("frontier")?).map_err(ledger::encode_err)?;
-    let last_row = match sqlite {
-        true => Some(state.try_get::<i64, _>("last_row")?),
-        false => None,
-    };
-    Ok((first, frontier, last_row))
+    Ok((Growth::of(frontier, hashes)?, read_last_row(&state)?))
 }
 
-/// Writes the leaves reserved from `first` on, standing for rows of `source` (each with its
-/// source row's id), the complete subtrees of level [`STORED_LEVEL`] and up that they
-/// complete, and the new frontier.
+/// Writes the leaves [`reserve`] reserved, standing for rows of `source` (each with its
+/// source row's id, in the order of the reserved hashes), each with the subtrees it completes,
+/// and the grown frontier unless the reservation stored it.
 pub(crate) async fn write_leaves(
     tx: &mut sqlx::Transaction<'_, Any>,
-    first: i64,
-    mut frontier: Frontier,
+    growth: &Growth,
     source: &str,
     leaves: &[(&NewLeaf, i64)],
 ) -> Result<(), sqlx::Error> {
-    let mut leaf_rows = Vec::with_capacity(leaves.len());
-    let mut node_rows = Vec::new();
-    for ((leaf, row_id), index) in leaves.iter().zip(first..) {
-        for (node, hash) in frontier.push(leaf.hash).map_err(ledger::encode_err)? {
-            if node.level >= STORED_LEVEL {
-                node_rows.push(Row::new().bigint(node_key(node)).blob(hash.to_vec()));
-            }
-        }
-        leaf_rows.push(
-            Row::new().bigint(index).blob(leaf.hash.to_vec()).blob(leaf.secret.to_vec()).text(source).bigint(*row_id),
-        );
+    let rows: Vec<Row> = leaves
+        .iter()
+        .zip(&growth.nodes)
+        .zip(growth.first..)
+        .map(|(((leaf, row_id), nodes), index)| {
+            Row::new()
+                .bigint(index)
+                .blob(leaf.hash.to_vec())
+                .blob(leaf.secret.to_vec())
+                .text(source)
+                .bigint(*row_id)
+                .opt_blob(nodes.clone())
+        })
+        .collect();
+    insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id", "nodes"], &rows).await?;
+    if !growth.saved {
+        sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
+            .bind(growth.frontier.to_bytes())
+            .execute(&mut **tx)
+            .await?;
     }
-    insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id"], &leaf_rows).await?;
-    insert_rows(tx, "ledger_nodes", &["id", "hash"], &node_rows).await?;
-    sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
-        .bind(frontier.to_bytes())
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -717,6 +801,7 @@ enum Value {
     Int(i64),
     OptInt(Option<i64>),
     Blob(Vec<u8>),
+    OptBlob(Option<Vec<u8>>),
 }
 
 /// One row of a multi-row statement: its values in column order, each with the SQL type it
@@ -760,6 +845,11 @@ impl Row {
         self.0.push((Value::Blob(b), None));
         self
     }
+
+    fn opt_blob(mut self, b: Option<Vec<u8>>) -> Row {
+        self.0.push((Value::OptBlob(b), None));
+        self
+    }
 }
 
 fn bind<'q>(
@@ -774,6 +864,7 @@ fn bind<'q>(
                 Value::Int(i) => q.bind(i),
                 Value::OptInt(i) => q.bind(i),
                 Value::Blob(b) => q.bind(b),
+                Value::OptBlob(b) => q.bind(b),
             };
         }
     }

@@ -4,10 +4,10 @@
 //! (the leaf of a row, under a fresh secret), how a subtree is keyed, and the reads that proofs
 //! are assembled from.
 //!
-//! Stored: one `ledger_state` row (size, frontier, log id), one `ledger_leaves` row per leaf
-//! (hash, secret, source and its row id), and `ledger_nodes`, the complete subtrees of level
-//! [`STORED_LEVEL`] and up. The levels below are recomputed from one block of leaves, so any
-//! proof reads one block and O(log n) nodes.
+//! Stored: one `ledger_state` row (size, frontier, log id) and one `ledger_leaves` row per leaf
+//! (hash, secret, source and its row id, and the complete subtrees of level [`STORED_LEVEL`]
+//! and up that the leaf completes: see [`completed_nodes`]). The levels below are recomputed
+//! from one block of leaves, so any proof reads one block and O(log n) leaf rows.
 
 use crate::SqlStore;
 use crate::rows::RowExt;
@@ -17,8 +17,8 @@ use stringer_ledger::Hash;
 use stringer_ledger::encode::{EncodeError, Secret, TimelineEntry};
 use stringer_ledger::tree::{Frontier, Node, node_hash};
 
-/// The lowest level of the complete subtrees kept in `ledger_nodes` (16 leaves); the levels
-/// below are recomputed from a block of `2^STORED_LEVEL` leaves.
+/// The lowest level of the complete subtrees kept in leaf rows (16 leaves); the levels below
+/// are recomputed from a block of `2^STORED_LEVEL` leaves.
 pub(crate) const STORED_LEVEL: u8 = 4;
 
 /// The `source` of a leaf that stands for a timeline row.
@@ -39,9 +39,25 @@ impl NewLeaf {
     }
 }
 
-/// A stored subtree's key: `level << 56 | index`.
-pub(crate) fn node_key(node: Node) -> i64 {
-    ((u64::from(node.level) << 56) | node.index) as i64
+/// The `nodes` column of a leaf's row (migration 45), from what appending the leaf completed
+/// (`Frontier::push`, lowest level first): the hashes of levels [`STORED_LEVEL`] and up,
+/// concatenated in level order; `None` for a leaf that completes none (15 in 16). Kept in the
+/// leaf's own row, an append writes no other row and stays at the end of one B-tree.
+pub(crate) fn completed_nodes(completed: &[(Node, Hash)]) -> Option<Vec<u8>> {
+    let stored: Vec<u8> = completed.iter().filter(|(n, _)| n.level >= STORED_LEVEL).flat_map(|(_, h)| *h).collect();
+    (!stored.is_empty()).then_some(stored)
+}
+
+/// The stored subtrees a leaf row's `nodes` column holds (see [`completed_nodes`]): level
+/// [`STORED_LEVEL`] first, then one level up per 32 bytes. A short last piece is left out.
+pub(crate) fn nodes_of(leaf: i64, nodes: &[u8]) -> impl Iterator<Item = (Node, Hash)> + '_ {
+    let end = leaf as u64 + 1;
+    nodes.chunks_exact(32).zip(STORED_LEVEL..).map(move |(hash, level)| {
+        let node = Node { level, index: (end >> level).saturating_sub(1) };
+        let mut h = [0; 32];
+        h.copy_from_slice(hash);
+        (node, h)
+    })
 }
 
 /// A stored leaf, as the future proof reads and the audit use it.
@@ -98,22 +114,24 @@ impl SqlStore {
 
     /// The hashes of complete subtrees, as a proof plan (`tree::plan_inclusion`,
     /// `tree::plan_consistency`) lists them: those of level [`STORED_LEVEL`] and up read from
-    /// `ledger_nodes` in one query, the lower ones recomputed from their block of
+    /// the rows of the leaves that completed them in one query, the lower ones recomputed from their block of
     /// `2^STORED_LEVEL` leaves, one query per block (an inclusion proof's lie in one). A
     /// subtree not (yet) complete in the store is left out.
     pub async fn ledger_nodes(&self, nodes: &[Node]) -> Result<HashMap<Node, Hash>, StoreError> {
         let mut found = HashMap::new();
         let (stored, low): (Vec<Node>, Vec<Node>) = nodes.iter().partition(|n| n.level >= STORED_LEVEL);
         if !stored.is_empty() {
-            let keys: HashMap<i64, Node> = stored.iter().map(|n| (node_key(*n), *n)).collect();
-            let list = (1..=keys.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-            let sql = format!("SELECT id, hash FROM ledger_nodes WHERE id IN ({list})");
+            let wanted: std::collections::HashSet<Node> = stored.iter().copied().collect();
+            let rows: std::collections::BTreeSet<i64> =
+                stored.iter().filter_map(|n| Some(n.last_leaf()? as i64)).collect();
+            let list = (1..=rows.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT idx, nodes FROM ledger_leaves WHERE idx IN ({list}) AND nodes IS NOT NULL");
             let mut query = sqlx::query(&sql);
-            for key in keys.keys() {
-                query = query.bind(*key);
+            for row in &rows {
+                query = query.bind(*row);
             }
-            for (key, hash) in self.rows(query, |r| Ok((r.col::<i64>("id")?, hash_of(r.col("hash")?)?))).await? {
-                found.extend(keys.get(&key).map(|node| (*node, hash)));
+            for (idx, nodes) in self.rows(query, |r| Ok((r.col::<i64>("idx")?, r.col::<Vec<u8>>("nodes")?))).await? {
+                found.extend(nodes_of(idx, &nodes).filter(|(node, _)| wanted.contains(node)));
             }
         }
         let mut blocks: HashMap<u64, Vec<Hash>> = HashMap::new();
@@ -156,9 +174,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn node_keys_keep_levels_apart() {
-        assert_eq!(node_key(Node { level: 4, index: 0 }), 4 << 56);
-        assert_eq!(node_key(Node { level: 4, index: 7 }), (4 << 56) | 7);
-        assert_ne!(node_key(Node { level: 5, index: 0 }), node_key(Node { level: 4, index: 1 << 52 }));
+    fn a_leaf_row_keeps_the_subtrees_its_append_completes() {
+        let mut frontier = Frontier::new();
+        let mut kept = Vec::new();
+        for i in 0..64u8 {
+            let completed = frontier.push([i; 32]).unwrap();
+            let nodes = completed_nodes(&completed);
+            assert_eq!(nodes.is_some(), (i as u64 + 1).is_multiple_of(16), "leaf {i}");
+            let read: Vec<(Node, Hash)> = nodes_of(i as i64, nodes.as_deref().unwrap_or_default()).collect();
+            let expected: Vec<(Node, Hash)> = completed.into_iter().filter(|(n, _)| n.level >= STORED_LEVEL).collect();
+            assert_eq!(read, expected, "leaf {i}");
+            kept.extend(read);
+        }
+        let levels: Vec<(u8, u64)> = kept.iter().map(|(n, _)| (n.level, n.index)).collect();
+        assert_eq!(levels, [(4, 0), (4, 1), (5, 0), (4, 2), (4, 3), (5, 1), (6, 0)]);
+        for (node, _) in kept {
+            assert_eq!(node.last_leaf(), Some(node.first_leaf().unwrap() + (1 << node.level) - 1));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! committer's append (`commit::append_existing`); the audit's checks are the application's
 //! (`stringer_app::ledger_audit`), over the pages read here.
 
-use crate::ledger::{NewLeaf, STORED_LEVEL, hash_of, node_key};
+use crate::ledger::{NewLeaf, STORED_LEVEL, hash_of, nodes_of};
 use crate::rows::RowExt;
 use crate::{SqlStore, backend_err, commit};
 use async_trait::async_trait;
@@ -296,11 +296,13 @@ impl LedgerAudit for SqlStore {
         STORED_LEVEL
     }
 
-    async fn stored_nodes(&self, level: u8, from: u64, to: u64) -> Result<Vec<(u64, Hash)>, StoreError> {
-        let query = sqlx::query("SELECT id, hash FROM ledger_nodes WHERE id >= $1 AND id < $2 ORDER BY id")
-            .bind(node_key(Node { level, index: from }))
-            .bind(node_key(Node { level, index: to }));
-        self.rows(query, |r| Ok((r.col::<i64>("id")? as u64 & ((1 << 56) - 1), hash_of(r.col("hash")?)?))).await
+    async fn stored_nodes(&self, from: u64, to: u64) -> Result<Vec<(Node, Hash)>, StoreError> {
+        let query =
+            sqlx::query("SELECT idx, nodes FROM ledger_leaves WHERE idx >= $1 AND idx < $2 AND nodes IS NOT NULL")
+                .bind(from.min(i64::MAX as u64) as i64)
+                .bind(to.min(i64::MAX as u64) as i64);
+        let rows = self.rows(query, |r| Ok((r.col::<i64>("idx")?, r.col::<Vec<u8>>("nodes")?))).await?;
+        Ok(rows.iter().flat_map(|(idx, nodes)| nodes_of(*idx, nodes)).collect())
     }
 
     async fn backfilled(&self) -> Result<bool, StoreError> {

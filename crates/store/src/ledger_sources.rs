@@ -86,7 +86,8 @@ pub(crate) async fn append_status_update(tx: Tx<'_, '_>, update: &str) -> Result
     let sql = format!("{STATUS_SELECT} WHERE u.id = $1");
     let row = sqlx::query(&sql).bind(update).fetch_one(&mut **tx).await.map_err(backend_err)?;
     let leaf = new_leaf(&OtherRow::Status(status_from(&row)?))?;
-    let (index, frontier) = commit::reserve_leaves(tx, 1).await.map_err(backend_err)?;
+    let growth = commit::reserve_leaves(tx, &[leaf.hash]).await.map_err(backend_err)?;
+    let index = growth.first;
     let claimed = sqlx::query("UPDATE status_updates SET leaf = $1 WHERE id = $2 AND leaf IS NULL")
         .bind(index)
         .bind(update)
@@ -96,7 +97,7 @@ pub(crate) async fn append_status_update(tx: Tx<'_, '_>, update: &str) -> Result
     if claimed.rows_affected() != 1 {
         return Err(StoreError::Backend(format!("status update {update} is in the ledger already")));
     }
-    commit::write_leaves(tx, index, frontier, STATUS_UPDATE, &[(&leaf, index)]).await.map_err(backend_err)
+    commit::write_leaves(tx, &growth, STATUS_UPDATE, &[(&leaf, index)]).await.map_err(backend_err)
 }
 
 /// Appends the publication of `ticket`'s report text `text_version` at `at` (the version is
@@ -126,7 +127,8 @@ pub(crate) async fn append_publication(
         texts: stored_report_texts(&text.col::<String>("sections")?, &text.col::<String>("timeline")?),
     };
     let leaf = new_leaf(&OtherRow::Report(publication.clone()))?;
-    let (index, frontier) = commit::reserve_leaves(tx, 1).await.map_err(backend_err)?;
+    let growth = commit::reserve_leaves(tx, &[leaf.hash]).await.map_err(backend_err)?;
+    let index = growth.first;
     publication.id = sqlx::query_scalar(
         "INSERT INTO report_publications (ticket_id, text_version, at, leaf) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -137,7 +139,7 @@ pub(crate) async fn append_publication(
     .fetch_one(&mut **tx)
     .await
     .map_err(backend_err)?;
-    commit::write_leaves(tx, index, frontier, REPORT, &[(&leaf, publication.id)]).await.map_err(backend_err)
+    commit::write_leaves(tx, &growth, REPORT, &[(&leaf, publication.id)]).await.map_err(backend_err)
 }
 
 /// Freezes `org`'s review figures of `quarter` at `at` (integers only: a float is refused)
@@ -153,7 +155,8 @@ pub(crate) async fn append_figures(
     let text = String::from_utf8(text).map_err(|e| StoreError::Backend(e.to_string()))?;
     let row = FiguresRow { id: 0, org: org.to_owned(), quarter: quarter.to_owned(), at, figures: text.clone() };
     let leaf = new_leaf(&OtherRow::Review(row))?;
-    let (index, frontier) = commit::reserve_leaves(tx, 1).await.map_err(backend_err)?;
+    let growth = commit::reserve_leaves(tx, &[leaf.hash]).await.map_err(backend_err)?;
+    let index = growth.first;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO review_figures (org, quarter, at, figures, leaf) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -165,7 +168,7 @@ pub(crate) async fn append_figures(
     .fetch_one(&mut **tx)
     .await
     .map_err(backend_err)?;
-    commit::write_leaves(tx, index, frontier, REVIEW, &[(&leaf, id)]).await.map_err(backend_err)
+    commit::write_leaves(tx, &growth, REVIEW, &[(&leaf, id)]).await.map_err(backend_err)
 }
 
 impl SqlStore {

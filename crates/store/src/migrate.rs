@@ -172,6 +172,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0044_ledger_audit.sql"),
         include_str!("../migrations/postgres/0044_ledger_audit.sql"),
     ),
+    (
+        45,
+        include_str!("../migrations/sqlite/0045_ledger_nodes_in_leaves.sql"),
+        include_str!("../migrations/postgres/0045_ledger_nodes_in_leaves.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -1201,6 +1201,68 @@ async fn postgres_ledger_follows_the_timeline() {
     ledger_follows_the_timeline(&url).await;
 }
 
+/// Migration 45 on a ledger written before it, its subtrees in `ledger_nodes` (keyed
+/// `level << 56 | index`): each moves into the row of the leaf that completes it, in level
+/// order, and proofs read from there come out as before.
+async fn ledger_nodes_move_into_leaves(url: &str) {
+    use sqlx::Row as _;
+    let store = SqlStore::connect(url).await.unwrap();
+    let pool = raw_pool(url).await;
+    let contract = Contract::default_contract();
+    let org = OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("pro"), deployment: Deployment::Shared };
+    store.put_org(org.clone()).await.unwrap();
+    let changes: Vec<Change> = (0..60).map(|i| opening(&contract, &org, &format!("M{i}"), "20:00:00")).collect();
+    assert!(store.commit_all(changes).await.iter().all(Result::is_ok));
+    let size = check_ledger(&store, &pool).await;
+    assert!(size >= 64, "levels 4 to 6 are stored: {size}");
+    let read = "SELECT idx, nodes FROM ledger_leaves WHERE nodes IS NOT NULL ORDER BY idx";
+    let nodes = |rows: Vec<sqlx::any::AnyRow>| -> Vec<(i64, Vec<u8>)> {
+        rows.iter().map(|r| (r.get::<i64, _>("idx"), r.get::<Vec<u8>, _>("nodes"))).collect()
+    };
+    let before = nodes(sqlx::query(read).fetch_all(&pool).await.unwrap());
+    assert_eq!(before.len() as u64, size / 16, "one row in 16 keeps subtrees");
+    assert_eq!(before.iter().find(|(idx, _)| *idx == 63).map(|(_, n)| n.len()), Some(3 * 32), "levels 4, 5, 6");
+
+    // The ledger as migration 44 left it.
+    let blob = if url.starts_with("sqlite") { "BLOB" } else { "BYTEA" };
+    let create = format!("CREATE TABLE ledger_nodes (id BIGINT PRIMARY KEY, hash {blob} NOT NULL)");
+    sqlx::query(&create).execute(&pool).await.unwrap();
+    for (idx, hashes) in &before {
+        for (level, hash) in (4u64..).zip(hashes.chunks(32)) {
+            let key = (level << 56) | (((*idx as u64) + 1) >> level).saturating_sub(1);
+            sqlx::query("INSERT INTO ledger_nodes (id, hash) VALUES ($1, $2)")
+                .bind(key as i64)
+                .bind(hash.to_vec())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    sqlx::query("ALTER TABLE ledger_leaves DROP COLUMN nodes").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 45").execute(&pool).await.unwrap();
+    pool.close().await;
+    store.close().await;
+
+    let migrated = SqlStore::connect(url).await.unwrap();
+    let pool = raw_pool(url).await;
+    assert_eq!(nodes(sqlx::query(read).fetch_all(&pool).await.unwrap()), before, "each subtree in its leaf's row");
+    assert_eq!(check_ledger(&migrated, &pool).await, size);
+    let gone = sqlx::query("SELECT COUNT(*) AS n FROM ledger_nodes").fetch_one(&pool).await;
+    assert!(gone.is_err(), "ledger_nodes is dropped");
+}
+
+#[tokio::test]
+async fn sqlite_ledger_nodes_move_into_leaves() {
+    let path = tempdir().join("stringer.db");
+    ledger_nodes_move_into_leaves(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_ledger_nodes_move_into_leaves() {
+    let Some(url) = postgres_url("nodes_move") else { return };
+    ledger_nodes_move_into_leaves(&url).await;
+}
+
 /// Committers racing (4 lanes on PostgreSQL): 4 tasks × 250 changes, some refused for their
 /// version and some failing their whole batch (a ticket of an org that does not exist, so the
 /// batch is retried change by change); the leaves still come out gapless, once each, one per

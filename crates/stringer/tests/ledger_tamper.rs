@@ -359,11 +359,15 @@ async fn rebuild_tree(db: &Db) {
         if hash != leaf.hash {
             writes.push(format!("UPDATE ledger_leaves SET hash = {} WHERE idx = {}", blob(db, &hash), leaf.index));
         }
-        for (node, hash) in frontier.push(hash).unwrap() {
-            if node.level >= store.stored_level() {
-                let key = ((node.level as u64) << 56) | node.index;
-                writes.push(format!("UPDATE ledger_nodes SET hash = {} WHERE id = {key}", blob(db, &hash)));
-            }
+        let nodes: Vec<u8> = frontier
+            .push(hash)
+            .unwrap()
+            .into_iter()
+            .filter(|(node, _)| node.level >= store.stored_level())
+            .flat_map(|(_, hash)| hash)
+            .collect();
+        if !nodes.is_empty() {
+            writes.push(format!("UPDATE ledger_leaves SET nodes = {} WHERE idx = {}", blob(db, &nodes), leaf.index));
         }
     }
     store.close().await;
@@ -432,20 +436,13 @@ async fn the_backfill_appends_old_rows_once(db: Db) {
     for leaf in store.audit_leaves(0, kept).await.unwrap() {
         frontier.push(leaf.hash).unwrap();
     }
-    let level = store.stored_level();
     store.close().await;
-    let mut undo = vec![
+    let undo = [
         format!("UPDATE timeline SET leaf = NULL WHERE leaf >= {kept}"),
+        // With the leaves go the subtrees they completed (kept in their rows).
         format!("DELETE FROM ledger_leaves WHERE idx >= {kept}"),
         format!("UPDATE ledger_state SET size = {kept}, frontier = {}", blob(&db, &frontier.to_bytes())),
     ];
-    for l in level as u64..40 {
-        undo.push(format!(
-            "DELETE FROM ledger_nodes WHERE id >= {} AND id < {}",
-            (l << 56) | (kept >> l),
-            (l + 1) << 56
-        ));
-    }
     sql(&db, &undo.join("; "));
     let old: Vec<String> =
         sql(&db, "SELECT id FROM timeline WHERE leaf IS NULL ORDER BY id").lines().map(Into::into).collect();
