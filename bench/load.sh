@@ -15,7 +15,8 @@
 # TICK_SECONDS (1, the server's timer sweep period), QUIET_WAIT (120: seconds to wait for
 # other work on the machine to calm down before each test), PROFILE=DIR records the server
 # with `perf record -g` during each test and writes DIR/<backend>-<test>.perf and a flat
-# profile by symbol, DIR/<backend>-<test>.txt (where a request's CPU goes), KEEP=1 keeps the work directory
+# profile by symbol, DIR/<backend>-<test>.txt (where a request's CPU goes; PROFILE_HZ sets the
+# sampling rate, 199 a second by default), KEEP=1 keeps the work directory
 # (server logs, wrk output) for inspection. STRINGER_BIN runs another binary instead of
 # building and running target/release/stringer (to compare two versions in one sitting).
 # What this script shares with bench/escalation_lag.sh (server start, token, CPU accounting,
@@ -91,7 +92,7 @@ run_wrk() {
     if [ -n "${PROFILE:-}" ]; then
         command -v perf >/dev/null || die "PROFILE needs perf (linux-perf)"
         mkdir -p "$PROFILE"
-        perf record -q -F 199 -g -p "$server_pid" -o "$PROFILE/$bench_backend-$name.perf" >/dev/null 2>&1 &
+        perf record -q -F ${PROFILE_HZ:-199} -g -p "$server_pid" -o "$PROFILE/$bench_backend-$name.perf" >/dev/null 2>&1 &
         profiler=$!
     fi
     { time wrk --latency -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 5s \

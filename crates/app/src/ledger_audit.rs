@@ -560,6 +560,8 @@ pub struct Stepped {
     pub extended: u64,
     /// Old leaves re-checked.
     pub rechecked: u64,
+    /// Leaves of the log still to verify after this step (appended faster than verified).
+    pub behind: u64,
     /// The finding, stored (found now or before).
     pub finding: Option<Finding>,
     /// Whether this step found it.
@@ -572,10 +574,10 @@ impl Auditor {
     pub async fn step(&self, now: i64) -> Result<Stepped, StoreError> {
         let mut progress = self.port.audit_progress().await?;
         if progress.finding.is_some() {
-            return Ok(Stepped { extended: 0, rechecked: 0, finding: progress.finding, found_now: false });
+            return Ok(Stepped { extended: 0, rechecked: 0, behind: 0, finding: progress.finding, found_now: false });
         }
         let was = progress.frontier.size();
-        let (outcome, extended) = self.extend(&mut progress).await?;
+        let (outcome, extended, size) = self.extend(&mut progress).await?;
         let outcome = match outcome {
             Ok(()) => self.recheck(&mut progress).await?,
             Err(finding) => Err(finding),
@@ -587,48 +589,49 @@ impl Auditor {
         progress.finding = outcome.err();
         self.port.save_audit_progress(was, &progress, now).await?;
         let found_now = progress.finding.is_some();
-        Ok(Stepped { extended, rechecked, finding: progress.finding, found_now })
+        let behind = size.saturating_sub(progress.frontier.size());
+        Ok(Stepped { extended, rechecked, behind, finding: progress.finding, found_now })
     }
 
-    /// Extends the verified prefix: answers the outcome and the leaves verified.
-    async fn extend(&self, progress: &mut AuditProgress) -> Result<(Result<(), Finding>, u64), StoreError> {
+    /// Extends the verified prefix: answers the outcome, the leaves verified and the log's size.
+    async fn extend(&self, progress: &mut AuditProgress) -> Result<(Result<(), Finding>, u64, u64), StoreError> {
         let stored = self.port.ledger_frontier().await?;
         let (from, size) = (progress.frontier.size(), stored.size());
         if from > size {
-            return Ok((Err(Finding::of_log(None, format!("the log shrank from {from} leaves to {size}"))), 0));
+            return Ok((Err(Finding::of_log(None, format!("the log shrank from {from} leaves to {size}"))), 0, size));
         }
         let want = self.extend.min(size - from);
         if want == 0 {
-            return Ok((Ok(()), 0));
+            return Ok((Ok(()), 0, size));
         }
         let mut walk = Walk::new(progress.frontier.clone(), self.port.stored_level(), false);
         let mut heads = self.port.signed_heads(from, from + want).await?.into_iter().peekable();
         let keys = match trusted_keys(&self.port.log_keys().await?, None) {
             Ok(keys) => keys,
-            Err(finding) => return Ok((Err(finding), 0)),
+            Err(finding) => return Ok((Err(finding), 0, size)),
         };
         for leaf in self.port.audit_leaves(from, want).await? {
             if let Err(finding) = walk.leaf(&leaf) {
-                return Ok((Err(finding), 0));
+                return Ok((Err(finding), 0, size));
             }
             while let Some(head) = heads.next_if(|h| h.head.tree_size <= walk.frontier().size()) {
                 if let Err(finding) = check_head(&head, walk.frontier(), &keys) {
-                    return Ok((Err(finding), 0));
+                    return Ok((Err(finding), 0, size));
                 }
             }
         }
         if let Err(finding) = check_nodes(&*self.port, walk.take_nodes()).await? {
-            return Ok((Err(finding), 0));
+            return Ok((Err(finding), 0, size));
         }
         let done = walk.frontier().size();
         if done < from + want {
-            return Ok((Err(Finding::of_log(Some(done), format!("leaf {done} is missing"))), 0));
+            return Ok((Err(Finding::of_log(Some(done), format!("leaf {done} is missing"))), 0, size));
         }
         if done == size && walk.frontier() != &stored {
-            return Ok((Err(Finding::of_log(None, "the stored frontier is not the one its leaves give")), 0));
+            return Ok((Err(Finding::of_log(None, "the stored frontier is not the one its leaves give")), 0, size));
         }
         progress.frontier = walk.frontier().clone();
-        Ok((Ok(()), done - from))
+        Ok((Ok(()), done - from, size))
     }
 
     /// Re-checks leaves of the verified prefix from where the last step left off; answers how

@@ -214,7 +214,7 @@ where
             supervise(sup, s.clone(), {
                 let port = Arc::new(store.clone()) as Arc<dyn LedgerAudit>;
                 let auditor = Auditor { port, extend: cycles::auditor::EXTEND, recheck: cycles::auditor::RECHECK };
-                move || LedgerAuditor { auditor: auditor.clone(), reported: false }
+                move || LedgerAuditor { auditor: auditor.clone(), reported: false, behind: 0 }
             }),
             supervise(sup, s.clone(), move || Gauges::new(store.clone())),
             supervise(sup, s.clone(), move || NotaryCycle { notary: notary.clone() }),

@@ -155,6 +155,27 @@ async fn write(
     pending: &[&Pending],
     known: &Known,
 ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+    let mut hint = known.get();
+    loop {
+        match write_once(pool, pending, hint.take()).await? {
+            (outcomes, Appended::Grown(tip)) => {
+                known.keep(tip);
+                return Ok(outcomes);
+            }
+            (outcomes, Appended::Nothing) => return Ok(outcomes),
+            // Rolled back: the ledger moved on since the hint; again, reading its state.
+            (_, Appended::Stale) => {}
+        }
+    }
+}
+
+/// [`write`] in one transaction, appending with the `hint` of the ledger's state; when the
+/// hint was stale the transaction is rolled back ([`Appended::Stale`]).
+async fn write_once(
+    pool: &AnyPool,
+    pending: &[&Pending],
+    hint: Option<Tip>,
+) -> Result<(Vec<Result<(), StoreError>>, Appended), sqlx::Error> {
     let changes: Vec<&Change> = pending.iter().map(|p| &p.change).collect();
     let changes = changes.as_slice();
     let mut tx = pool.begin().await?;
@@ -200,57 +221,76 @@ async fn write(
     owe_reports(&mut tx, &rows.reports).await?;
     record_rosters(&mut tx, &applied).await?;
     // Last: the ledger's lock, held until the commit (see `append_timeline`).
-    let grown = append_timeline(&mut tx, &timeline, known.get()).await?;
-    tx.commit().await?;
-    if let Some(grown) = grown {
-        known.keep(grown);
+    let appended = append_timeline(&mut tx, &timeline, hint).await?;
+    if !matches!(appended, Appended::Stale) {
+        tx.commit().await?;
     }
-    Ok(outcomes)
+    Ok((outcomes, appended))
 }
 
-/// The ledger's state as this committer last committed it: the frontier (and so the size).
-/// With it, an append reserves its leaves and stores the grown frontier in one statement
-/// (see [`reserve`]); it is a hint, checked against the stored state by that statement.
+/// The ledger's state after a commit: the frontier (and so the size) and, on SQLite, the
+/// timeline's last row id.
+#[derive(Clone)]
+pub(crate) struct Tip {
+    frontier: Frontier,
+    last_row: Option<i64>,
+}
+
+/// The ledger's state as this committer last committed it ([`Tip`]). With it, an append
+/// reserves its leaves and stores the grown frontier in one statement (PostgreSQL, see
+/// [`reserve`]), or appends in one statement list (SQLite, see [`append_known`]); it is a
+/// hint, checked against the stored state under the ledger's lock.
 #[derive(Default)]
-pub(crate) struct Known(std::sync::Mutex<Option<Frontier>>);
+pub(crate) struct Known(std::sync::Mutex<Option<Tip>>);
 
 impl Known {
-    fn get(&self) -> Option<Frontier> {
+    fn get(&self) -> Option<Tip> {
         self.0.lock().ok().and_then(|known| known.clone())
     }
 
-    /// Keeps a committed frontier, unless a later one is kept already (lanes commit in any
-    /// order).
-    fn keep(&self, committed: Frontier) {
-        if let Ok(mut known) = self.0.lock()
-            && known.as_ref().is_none_or(|k| k.size() < committed.size())
-        {
+    /// Keeps the state a transaction committed.
+    fn keep(&self, committed: Tip) {
+        if let Ok(mut known) = self.0.lock() {
             *known = Some(committed);
         }
     }
 }
 
+/// What [`append_timeline`] did.
+enum Appended {
+    /// No rows to append.
+    Nothing,
+    /// Appended: the ledger's state after it.
+    Grown(Tip),
+    /// Nothing may be committed: the hint was stale (SQLite), roll back and write again.
+    Stale,
+}
+
 /// Inserts the timeline rows with their leaves (the invariant: no timeline row without its
 /// leaf, no leaf without its row), through the one append: [`reserve`] takes the ledger's
-/// lock and the indices, [`write_leaves`] writes the leaves. Answers the grown frontier.
+/// lock and the indices, [`write_leaves`] writes the leaves — or on SQLite, with a hint,
+/// [`append_known`] all at once. Answers the ledger's state after it.
 async fn append_timeline(
     tx: &mut sqlx::Transaction<'_, Any>,
     entries: &[&Entry],
-    known: Option<Frontier>,
-) -> Result<Option<Frontier>, sqlx::Error> {
+    hint: Option<Tip>,
+) -> Result<Appended, sqlx::Error> {
     if entries.is_empty() {
-        return Ok(None);
+        return Ok(Appended::Nothing);
     }
     let hashes: Vec<Hash> = entries.iter().map(|e| e.leaf.hash).collect();
-    let (growth, last_row) = reserve(tx, &hashes, known, true).await?;
+    let hint = match hint {
+        Some(Tip { frontier, last_row: Some(last_row) }) => {
+            return append_known(tx, entries, &hashes, frontier, last_row).await;
+        }
+        hint => hint.map(|tip| tip.frontier),
+    };
+    let (growth, last_row) = reserve(tx, &hashes, hint, true).await?;
     let first = growth.first;
     let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
     let mut row_ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let insert = format!(
-            "INSERT INTO timeline (ticket_id, at, kind, actor, body, version, leaf) VALUES {}",
-            placeholders(chunk)
-        );
+        let insert = format!("INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES {}", placeholders(chunk));
         match last_row {
             // SQLite: the rows are numbered on from the last id, in order (see `reserve`);
             // reading each back (RETURNING) crossed to the driver's thread once per row.
@@ -273,7 +313,53 @@ async fn append_timeline(
         leaves.push((&entry.leaf, row_ids.get(&index).copied().ok_or(sqlx::Error::RowNotFound)?));
     }
     write_leaves(tx, &growth, ledger::TIMELINE, &leaves).await?;
-    Ok(Some(growth.frontier))
+    let last_row = last_row.map(|last| last + rows.len() as i64);
+    Ok(Appended::Grown(Tip { frontier: growth.frontier, last_row }))
+}
+
+/// The timeline columns an append writes, in [`Entry`]'s row order and then the leaf.
+const TIMELINE_COLUMNS: &str = "ticket_id, at, kind, actor, body, version, leaf";
+
+/// The append on SQLite with the state this committer last committed (`frontier` and the
+/// timeline's `last_row` id): one statement list, so one crossing to the driver's thread —
+/// the state row moved on to the grown frontier if it still is that state (size, frontier and
+/// last row id compared under the lock), the timeline rows (numbered on from that id, see
+/// [`reserve`]) and their leaves. Should the state have moved (another writer appended), the
+/// update changes nothing and a leaf may collide (`OR IGNORE`): fewer rows change than the
+/// list writes, and the caller rolls the transaction back ([`Appended::Stale`]).
+async fn append_known(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    entries: &[&Entry],
+    hashes: &[Hash],
+    frontier: Frontier,
+    last_row: i64,
+) -> Result<Appended, sqlx::Error> {
+    let (was, size) = (frontier.to_bytes(), frontier.size() as i64);
+    let mut growth = Growth::of(frontier, hashes)?;
+    growth.saved = true;
+    let count = entries.len() as i64;
+    let state =
+        Row::new().bigint(size + count).blob(growth.frontier.to_bytes()).bigint(size).blob(was).bigint(last_row);
+    let mut sql = String::from(
+        "UPDATE ledger_state SET size = ?, frontier = ? WHERE id = 1 AND size = ? AND frontier = ? \
+         AND COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline'), 0) = ?;",
+    );
+    let rows: Vec<Row> = entries.iter().zip(growth.first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        sql += &format!("INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES {};", anonymous_placeholders(chunk));
+    }
+    let leaves: Vec<(&NewLeaf, i64)> = entries.iter().map(|e| &e.leaf).zip(last_row + 1..).collect();
+    let leaf_rows = leaf_rows(&growth, ledger::TIMELINE, &leaves);
+    for chunk in leaf_rows.chunks(ROWS_PER_STATEMENT) {
+        let (columns, values) = (LEAF_COLUMNS.join(", "), anonymous_placeholders(chunk));
+        sql += &format!("INSERT OR IGNORE INTO ledger_leaves ({columns}) VALUES {values};");
+    }
+    let list: Vec<Row> = std::iter::once(state).chain(rows).chain(leaf_rows).collect();
+    let changed = bind(sqlx::query(&sql), &list).execute(&mut **tx).await?.rows_affected();
+    Ok(match changed == 1 + 2 * count as u64 {
+        true => Appended::Grown(Tip { frontier: growth.frontier, last_row: Some(last_row + count) }),
+        false => Appended::Stale,
+    })
 }
 
 /// Appends timeline rows written before the ledger (the backfill), in the order given, in one
@@ -399,7 +485,23 @@ pub(crate) async fn write_leaves(
     source: &str,
     leaves: &[(&NewLeaf, i64)],
 ) -> Result<(), sqlx::Error> {
-    let rows: Vec<Row> = leaves
+    insert_rows(tx, "ledger_leaves", &LEAF_COLUMNS, &leaf_rows(growth, source, leaves)).await?;
+    if !growth.saved {
+        sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
+            .bind(growth.frontier.to_bytes())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The columns of a `ledger_leaves` row, in [`leaf_rows`]' order.
+const LEAF_COLUMNS: [&str; 6] = ["idx", "hash", "secret", "source", "source_id", "nodes"];
+
+/// The `ledger_leaves` rows of the leaves `growth` reserved, standing for rows of `source`
+/// (each with its source row's id), each with the subtrees it completes.
+fn leaf_rows(growth: &Growth, source: &str, leaves: &[(&NewLeaf, i64)]) -> Vec<Row> {
+    leaves
         .iter()
         .zip(&growth.nodes)
         .zip(growth.first..)
@@ -412,15 +514,7 @@ pub(crate) async fn write_leaves(
                 .bigint(*row_id)
                 .opt_blob(nodes.clone())
         })
-        .collect();
-    insert_rows(tx, "ledger_leaves", &["idx", "hash", "secret", "source", "source_id", "nodes"], &rows).await?;
-    if !growth.saved {
-        sqlx::query("UPDATE ledger_state SET frontier = $1 WHERE id = 1")
-            .bind(growth.frontier.to_bytes())
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// Records the rosters the changes routed their notices with, each when it differs from its
@@ -874,17 +968,28 @@ fn bind<'q>(
 /// `($1, $2, $3), ($4, $5, $6), …` for the rows, with their casts.
 fn placeholders(rows: &[Row]) -> String {
     let mut n = 0;
+    values_list(rows, || {
+        n += 1;
+        format!("${n}")
+    })
+}
+
+/// `(?, ?, ?), (?, ?, ?), …` for the rows, with their casts: SQLite's anonymous parameters,
+/// bound in order, across the statements of a statement list too.
+fn anonymous_placeholders(rows: &[Row]) -> String {
+    values_list(rows, || "?".to_owned())
+}
+
+/// The rows' `VALUES` tuples, each parameter named by `param` and cast as its row says.
+fn values_list(rows: &[Row], mut param: impl FnMut() -> String) -> String {
     rows.iter()
         .map(|row| {
             let cells: Vec<String> = row
                 .0
                 .iter()
-                .map(|(_, cast)| {
-                    n += 1;
-                    match cast {
-                        Some(t) => format!("CAST(${n} AS {t})"),
-                        None => format!("${n}"),
-                    }
+                .map(|(_, cast)| match cast {
+                    Some(t) => format!("CAST({} AS {t})", param()),
+                    None => param(),
                 })
                 .collect();
             format!("({})", cells.join(", "))

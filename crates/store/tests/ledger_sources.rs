@@ -199,6 +199,11 @@ async fn other_sources(url: &str) {
     let total = clean(&store).await;
     assert_eq!(total, opened + 4, "the timeline's leaves and four more");
 
+    // The committer's hint of the ledger's state (its last commit) is stale now that the other
+    // sources appended: its next append finds that out under the lock and appends after them.
+    store.commit(opening(&contract, &org, "tkt_src2")).await.unwrap();
+    assert_eq!(clean(&store).await, total + opened, "the second opening's leaves follow the others'");
+
     // Tampering with each is found, naming it.
     tampered(
         &store,

@@ -6,12 +6,15 @@
 //! instance goes on where it was. A mismatch sets `stringer_ledger_audit_mismatch` to 1, is
 //! logged as an error naming the event, and is stored for the admin pages' banner.
 //!
-//! Pacing: a step every [`BUSY`] while new leaves wait — never at once, so under a burst of
-//! writes the audit takes at most [`EXTEND`] leaves a second and falls behind rather than
-//! competing with intake for the CPU (it re-hashes every leaf, as the append did), and catches
-//! up when the burst is over — then slowing to [`IDLE`]; the re-check is not work for the
-//! pacing, so an idle server re-reads [`RECHECK`] leaves per [`IDLE`] (a million leaves about
-//! every three hours), not the whole log each step.
+//! Pacing: a step every [`BUSY`] while new leaves wait and the audit gains on them — never at
+//! once. While writes outpace it (more leaves wait after a step than after the one before) it
+//! yields to them: its pause doubles up to [`IDLE`], so under a burst it re-hashes at most
+//! [`EXTEND`] + [`RECHECK`] leaves per [`IDLE`] instead of per second rather than competing
+//! with intake for the CPU (it re-hashes every leaf, as the append did: at full pace that cost
+//! ticket creation 5 % on SQLite, `bench/load_pair.sh`), and it catches up at a step a second
+//! once the burst is over — then slowing to [`IDLE`]; the re-check is not work for the pacing,
+//! so an idle server re-reads [`RECHECK`] leaves per [`IDLE`] (a million leaves about every
+//! three hours), not the whole log each step.
 
 use crate::SystemClock;
 use crate::cycle::{Cycle, Step};
@@ -36,6 +39,19 @@ pub(crate) struct LedgerAuditor {
     pub(crate) auditor: Auditor,
     /// Whether this process has logged the stored finding.
     pub(crate) reported: bool,
+    /// The leaves left to verify after the last step.
+    pub(crate) behind: u64,
+}
+
+/// What a step that verified `extended` new leaves, leaving `behind` to verify (`was` after
+/// the step before), was for the pacing: work while it gains on the writes, none when there
+/// were no new leaves or the writes outpace it (the pause grows: see the module docs).
+fn round(extended: u64, behind: u64, was: u64) -> Round {
+    match extended {
+        0 => Round::Empty,
+        _ if behind > was => Round::Empty,
+        _ => Round::Worked,
+    }
 }
 
 impl Cycle for LedgerAuditor {
@@ -65,16 +81,35 @@ impl Cycle for LedgerAuditor {
                     tracing::error!(finding = %finding, "the ledger no longer matches the stored events");
                     self.reported = true;
                 }
-                let round = match stepped.extended {
-                    0 => Round::Empty,
-                    _ => Round::Worked,
-                };
+                let round = round(stepped.extended, stepped.behind, self.behind);
+                self.behind = stepped.behind;
                 Step { round, ..Step::of((stepped.extended + stepped.rechecked) as usize, i64::MAX) }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the ledger audit could not read the database");
                 Step::failed()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_yields_to_writes_that_outpace_it() {
+        let cases = [
+            // (verified now, left to verify, left after the step before) → the round
+            (0, 0, 0, Round::Empty),              // nothing new: slow down to the idle pause
+            (500, 0, 0, Round::Worked),           // caught up: a step a second
+            (2_000, 3_000, 5_000, Round::Worked), // gaining on the writes: keep going
+            (2_000, 5_000, 5_000, Round::Worked), // keeping level
+            (2_000, 9_000, 5_000, Round::Empty),  // outpaced: yield, the pause doubles
+            (0, 9_000, 9_000, Round::Empty),
+        ];
+        for (extended, behind, was, expected) in cases {
+            assert_eq!(round(extended, behind, was), expected, "{extended} verified, {behind} left (was {was})");
         }
     }
 }
