@@ -79,23 +79,22 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 ratios=()
 failed=0
+hz=$(getconf CLK_TCK)
 printf '%-5s %12s %12s %12s %12s %9s\n' round "A creates/s" "A µs/create" "B creates/s" "B µs/create" "B/A"
 for round in $(seq "$ROUNDS"); do
     # The binary in slot 0: A in odd rounds, B in even ones.
     swap=$(((round + 1) % 2))
-    order=(0 1)
-    for side in "${order[@]}"; do start_side "$side" "${bins[$((side ^ swap))]}"; done
+    for side in 0 1; do start_side "$side" "${bins[$((side ^ swap))]}"; done
     wait_for_quiet
     t0=("$(cpu_ticks "${pids[0]}")" "$(cpu_ticks "${pids[1]}")")
     wrk_pids=()
-    for side in "${order[@]}"; do
+    for side in 0 1; do
         wrk -t 1 -c "$CONNECTIONS" -d "$DURATION" --timeout 5s -s "$root/bench/load/create.lua" "${urls[$side]}" \
             -- "${tokens[$side]}" acme >"${works[$side]}/create.wrk" 2>&1 &
         wrk_pids+=($!)
     done
     for pid in "${wrk_pids[@]}"; do wait "$pid" || failed=1; done
     t1=("$(cpu_ticks "${pids[0]}")" "$(cpu_ticks "${pids[1]}")")
-    hz=$(getconf CLK_TCK)
     rps=()
     us=()
     for side in 0 1; do

@@ -287,7 +287,7 @@ async fn append_timeline(
     };
     let (growth, last_row) = reserve(tx, &hashes, hint, true).await?;
     let first = growth.first;
-    let rows: Vec<Row> = entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
+    let rows = timeline_rows(entries, first);
     let mut row_ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let insert = format!("INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES {}", placeholders(chunk));
@@ -320,6 +320,12 @@ async fn append_timeline(
 /// The timeline columns an append writes, in [`Entry`]'s row order and then the leaf.
 const TIMELINE_COLUMNS: &str = "ticket_id, at, kind, actor, body, version, leaf";
 
+/// The timeline rows of the entries, in [`TIMELINE_COLUMNS`]' order, with the leaves reserved
+/// from `first` on.
+fn timeline_rows(entries: &[&Entry], first: i64) -> Vec<Row> {
+    entries.iter().zip(first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect()
+}
+
 /// The append on SQLite with the state this committer last committed (`frontier` and the
 /// timeline's `last_row` id): one statement list, so one crossing to the driver's thread —
 /// the state row moved on to the grown frontier if it still is that state (size, frontier and
@@ -344,7 +350,7 @@ async fn append_known(
         "UPDATE ledger_state SET size = ?, frontier = ? WHERE id = 1 AND size = ? AND frontier = ? \
          AND COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline'), 0) = ?;",
     );
-    let rows: Vec<Row> = entries.iter().zip(growth.first..).map(|(e, leaf)| e.row.clone().bigint(leaf)).collect();
+    let rows = timeline_rows(entries, growth.first);
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         sql += &format!("INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES {};", anonymous_placeholders(chunk));
     }

@@ -114,9 +114,9 @@ impl SqlStore {
 
     /// The hashes of complete subtrees, as a proof plan (`tree::plan_inclusion`,
     /// `tree::plan_consistency`) lists them: those of level [`STORED_LEVEL`] and up read from
-    /// the rows of the leaves that completed them in one query, the lower ones recomputed from their block of
-    /// `2^STORED_LEVEL` leaves, one query per block (an inclusion proof's lie in one). A
-    /// subtree not (yet) complete in the store is left out.
+    /// the rows of the leaves that completed them in one query, the lower ones recomputed from
+    /// their block of `2^STORED_LEVEL` leaves, one query per block (an inclusion proof's lie
+    /// in one). A subtree not (yet) complete in the store is left out.
     pub async fn ledger_nodes(&self, nodes: &[Node]) -> Result<HashMap<Node, Hash>, StoreError> {
         let mut found = HashMap::new();
         let (stored, low): (Vec<Node>, Vec<Node>) = nodes.iter().partition(|n| n.level >= STORED_LEVEL);
