@@ -8,6 +8,12 @@ mod wiring;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the server and the batch commands allocate and
+/// free small values on many threads (rows read on the database's threads are freed on the
+/// replay's and the request's), where glibc's arenas cost a sixth of a what-if's time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Logs to stderr; `RUST_LOG` filters (default: info).
 fn logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
