@@ -171,14 +171,14 @@ fn label(contract: &Contract) -> String {
 /// A ticket's recorded inputs, change by change, from its event rows (in the order written):
 /// the rows written by one change (one version) together. A row written before the store
 /// kept versions is a change of its own.
-pub fn changes<'r>(rows: impl IntoIterator<Item = &'r HistoryRow>) -> Result<Vec<Vec<Event>>, String> {
+pub fn changes<'r>(rows: impl IntoIterator<Item = (Option<i64>, &'r str)>) -> Result<Vec<Vec<Event>>, String> {
     let mut changes: Vec<(Option<i64>, Vec<Event>)> = Vec::new();
-    for row in rows {
+    for (n, (version, body)) in rows.into_iter().enumerate() {
         let event: Event =
-            serde_json::from_str(&row.body).map_err(|e| format!("a {} row does not read: {e}", row.kind))?;
+            serde_json::from_str(body).map_err(|e| format!("its event row {} does not read: {e}", n + 1))?;
         match changes.last_mut() {
-            Some((Some(v), events)) if row.version == Some(*v) => events.push(event),
-            _ => changes.push((row.version, vec![event])),
+            Some((Some(v), events)) if version == Some(*v) => events.push(event),
+            _ => changes.push((version, vec![event])),
         }
     }
     Ok(changes.into_iter().map(|(_, events)| events).collect())
@@ -289,7 +289,7 @@ pub async fn compare(
                     if roster.recorded.is_empty() {
                         unrecorded.insert(org.clone());
                     }
-                    legacy += u64::from(history.rows.iter().any(|r| r.version.is_none()));
+                    legacy += u64::from(history.rows.iter().any(|(version, _)| version.is_none()));
                     replay_one(&request, roster, history, &mut tally, &zone)?;
                 }
             }
@@ -383,7 +383,8 @@ fn replay_one(
     zone: &dyn Fn(&str) -> TimeZone,
 ) -> Result<(), AppError> {
     let (key, order, org_slug) = (history.key.to_string(), history.order, &history.key.org);
-    let changes = changes(&history.rows).map_err(|e| AppError::Store(StoreError::Backend(format!("{key}: {e}"))))?;
+    let changes =
+        changes(history.rows.iter()).map_err(|e| AppError::Store(StoreError::Backend(format!("{key}: {e}"))))?;
     let tier = history.tier.clone();
     let deployment = roster.at(history.opened_at).deployment;
     let org = OrgProfile { slug: org_slug.clone(), tier: tier.clone(), deployment };
@@ -604,10 +605,12 @@ fn check_one(
             }
             run
         }
-        Ok(None) => match changes(history.rows.iter().filter(|r| is_event_kind(&r.kind))) {
-            Ok(changes) => TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of),
-            Err(e) => return mismatch("its timeline", e, String::new()),
-        },
+        Ok(None) => {
+            match changes(history.rows.iter().filter(|r| is_event_kind(&r.kind)).map(|r| (r.version, &*r.body))) {
+                Ok(changes) => TicketRun::ideal(setting, changes.iter().map(Vec::as_slice), request.as_of),
+                Err(e) => return mismatch("its timeline", e, String::new()),
+            }
+        }
     };
     if let Some(uncovered) = run.uncovered() {
         return mismatch("the contract", "covered".into(), uncovered.to_string());
@@ -871,7 +874,7 @@ mod tests {
                     tier: h.ticket.state.tier.clone(),
                     opened_at: h.ticket.state.opened_at,
                     order: order as u64,
-                    rows: h.rows.into_iter().filter(|r| is_event_kind(&r.kind)).collect(),
+                    rows: h.rows.iter().filter(|r| is_event_kind(&r.kind)).map(|r| (r.version, &*r.body)).collect(),
                 })
                 .collect();
             read.reverse();

@@ -62,14 +62,23 @@ const WINDOW: i64 = 20_000;
 const BATCH: usize = 1_000;
 
 /// The fields of a timeline row as one text (see [`FIELD_END`]): its instant, kind, version
-/// and body, after its ticket's id when `with_ticket`.
-fn row_fields(backend: Backend, with_ticket: bool) -> String {
+/// and body.
+fn row_fields(backend: Backend) -> String {
     let (chr, text) = match backend {
         Backend::Sqlite => ("char", ""),
         Backend::Postgres => ("chr", "::text"),
     };
-    let ticket = if with_ticket { format!("ticket_id || {chr}(31) || ") } else { String::new() };
-    format!("{ticket}at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
+    format!("at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
+}
+
+/// The fields of an event row as a comparison reads it, as one text (see [`FIELD_END`]): its
+/// ticket's id, version and body (the body holds its instant and kind).
+fn event_fields(backend: Backend) -> String {
+    let (chr, text) = match backend {
+        Backend::Sqlite => ("char", ""),
+        Backend::Postgres => ("chr", "::text"),
+    };
+    format!("ticket_id || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
 }
 
 /// `agg(fields, ROW_END ORDER BY id)` in the backend's words.
@@ -85,15 +94,19 @@ fn is_event() -> String {
     format!("kind IN ({})", EVENT_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", "))
 }
 
-/// One row's fields (after any prefix), as [`row_fields`] aggregates them.
+/// A version as [`row_fields`] and [`event_fields`] write it ("" for none).
+fn version(field: &str) -> Option<Option<i64>> {
+    match field {
+        "" => Some(None),
+        v => v.parse().ok().map(Some),
+    }
+}
+
+/// One row's fields, as [`row_fields`] aggregates them.
 fn split_row(row: &str) -> Option<HistoryRow> {
     let mut fields = row.splitn(4, FIELD_END);
-    let (at, kind, version, body) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
-    let version = match version {
-        "" => None,
-        v => Some(v.parse().ok()?),
-    };
-    Some(HistoryRow { at: at.parse().ok()?, kind: kind.to_string(), version, body: body.to_string() })
+    let (at, kind, v, body) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    Some(HistoryRow { at: at.parse().ok()?, kind: kind.to_string(), version: version(v)?, body: body.to_string() })
 }
 
 /// The rows of a ticket's aggregated history.
@@ -154,7 +167,7 @@ impl Head {
             tier: tiers[self.tier as usize].clone(),
             opened_at,
             order: order as u64,
-            rows: Vec::new(),
+            rows: Default::default(),
         })
     }
 }
@@ -179,9 +192,11 @@ impl SqlStore {
             self.backend,
             &["id", "number", "opened_at", "COALESCE(tier, '')", "COALESCE(first_row, 0)", "COALESCE(last_row, 0)"],
         );
+        // The page is aggregated in no order of its own (SQLite's group_concat(… ORDER BY)
+        // sorts its rows again in a table of its own): a sort below sets the order.
         let agg = match self.backend {
-            Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY opened_at, id)"),
-            Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY opened_at, id)"),
+            Backend::Sqlite => format!("group_concat({fields}, char(30))"),
+            Backend::Postgres => format!("string_agg({fields}, chr(30))"),
         };
         let sql = format!(
             "SELECT {agg} AS heads FROM (SELECT id, number, opened_at, {tier} AS tier, \
@@ -203,6 +218,7 @@ impl SqlStore {
                     let bad = || StoreError::Backend(format!("a ticket of {org} does not read: {line:?}"));
                     heads.push(Head::read(index as u32, line, &mut tiers).ok_or_else(bad)?);
                 }
+                heads[before..].sort_unstable_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
                 match heads.last() {
                     Some(last) if heads.len() - before == PAGE => after = (last.opened_at, last.id.to_string()),
                     _ => break,
@@ -235,7 +251,7 @@ impl HistoryReads for SqlStore {
         limit: i64,
     ) -> Result<Vec<TicketHistory>, StoreError> {
         let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(at, id)| (at, id.0));
-        let history = aggregate(self.backend, &row_fields(self.backend, false));
+        let history = aggregate(self.backend, &row_fields(self.backend));
         let sql = format!(
             "SELECT {TICKET_COLUMNS}, (SELECT {history} FROM timeline WHERE ticket_id = tickets.id) AS history \
              FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
@@ -294,11 +310,17 @@ impl HistoryReads for SqlStore {
             }
             return Ok(());
         };
-        let sql = format!(
-            "SELECT {} AS rows FROM timeline WHERE id >= $1 AND id < $2 AND {}",
-            aggregate(self.backend, &row_fields(self.backend, true)),
-            is_event()
-        );
+        // SQLite's group_concat(… ORDER BY id) sorts its rows again in a table of its own; the
+        // rows of an id range come in id order already, so it aggregates them as an ordered
+        // subquery gives them.
+        let rows = format!("FROM timeline WHERE id >= $1 AND id < $2 AND {}", is_event());
+        let fields = event_fields(self.backend);
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                format!("SELECT group_concat(r, char(30)) AS rows FROM (SELECT {fields} AS r {rows} ORDER BY id)")
+            }
+            Backend::Postgres => format!("SELECT {} AS rows {rows}", aggregate(self.backend, &fields)),
+        };
         let sql = &sql;
         let window = |start: i64| async move {
             let end = start.saturating_add(WINDOW);
@@ -323,10 +345,12 @@ impl HistoryReads for SqlStore {
                 }
                 for row in text.as_deref().unwrap_or_default().split(ROW_END).filter(|r| !r.is_empty()) {
                     let bad = || StoreError::Backend(format!("timeline rows {start} to {end}: a row does not read"));
-                    let (ticket, fields) = row.split_once(FIELD_END).ok_or_else(bad)?;
+                    let mut fields = row.splitn(3, FIELD_END);
+                    let (ticket, v, body) = (fields.next(), fields.next(), fields.next());
+                    let (Some(ticket), Some(v), Some(body)) = (ticket, v, body) else { return Err(bad()) };
                     // Rows of tickets outside the window (other orgs, other openings) are passed over.
                     if let Some(history) = live.get_mut(ticket) {
-                        history.rows.push(split_row(fields).ok_or_else(bad)?);
+                        history.rows.push(version(v).ok_or_else(bad)?, body);
                     }
                 }
                 while let Some(&i) = ends.last().filter(|&&i| heads[i as usize].last < end) {

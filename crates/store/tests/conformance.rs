@@ -968,8 +968,12 @@ async fn histories(store: SqlStore) {
     );
     assert_eq!((read[0].tier.as_str(), read[3].tier.as_str()), ("pro", "enterprise"));
     assert_eq!(read[0].opened_at, at("2026-07-01T10:00:00Z"));
-    let expected: Vec<&stringer_app::history::HistoryRow> =
-        a.rows.iter().filter(|r| stringer_core::event::is_event_kind(&r.kind)).collect();
+    let expected: Vec<(Option<i64>, &str)> = a
+        .rows
+        .iter()
+        .filter(|r| stringer_core::event::is_event_kind(&r.kind))
+        .map(|r| (r.version, r.body.as_str()))
+        .collect();
     assert_eq!(read[0].rows.iter().collect::<Vec<_>>(), expected, "only the events, in the order written");
 }
 
