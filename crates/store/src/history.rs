@@ -192,11 +192,11 @@ impl SqlStore {
             self.backend,
             &["id", "number", "opened_at", "COALESCE(tier, '')", "COALESCE(first_row, 0)", "COALESCE(last_row, 0)"],
         );
-        // The page is aggregated in no order of its own (SQLite's group_concat(… ORDER BY)
-        // sorts its rows again in a table of its own): a sort below sets the order.
+        // The aggregate keeps the database's order: the next page starts after the last
+        // ticket in the database's collation of ids, which need not be Rust's byte order.
         let agg = match self.backend {
-            Backend::Sqlite => format!("group_concat({fields}, char(30))"),
-            Backend::Postgres => format!("string_agg({fields}, chr(30))"),
+            Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY opened_at, id)"),
+            Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY opened_at, id)"),
         };
         let sql = format!(
             "SELECT {agg} AS heads FROM (SELECT id, number, opened_at, {tier} AS tier, \
@@ -218,7 +218,6 @@ impl SqlStore {
                     let bad = || StoreError::Backend(format!("a ticket of {org} does not read: {line:?}"));
                     heads.push(Head::read(index as u32, line, &mut tiers).ok_or_else(bad)?);
                 }
-                heads[before..].sort_unstable_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
                 match heads.last() {
                     Some(last) if heads.len() - before == PAGE => after = (last.opened_at, last.id.to_string()),
                     _ => break,
