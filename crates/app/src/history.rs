@@ -79,16 +79,6 @@ impl EventRows {
         let starts = std::iter::once(0).chain(self.rows.iter().map(|&(_, end)| end));
         self.rows.iter().zip(starts).map(|(&(version, end), start)| (version, &self.bodies[start..end]))
     }
-
-    /// How many rows there are.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
 }
 
 impl<'r> FromIterator<(Option<i64>, &'r str)> for EventRows {

@@ -61,24 +61,19 @@ const WINDOW: i64 = 20_000;
 /// Tickets handed over at a time by [`SqlStore::event_histories`].
 const BATCH: usize = 1_000;
 
-/// The fields of a timeline row as one text (see [`FIELD_END`]): its instant, kind, version
-/// and body.
+/// A row's version as text, "" when it has none (written before the store kept versions).
+const VERSION: &str = "COALESCE(CAST(version AS TEXT), '')";
+
+/// The fields of a timeline row as one text (see [`fields`]): its instant, kind, version and
+/// body.
 fn row_fields(backend: Backend) -> String {
-    let (chr, text) = match backend {
-        Backend::Sqlite => ("char", ""),
-        Backend::Postgres => ("chr", "::text"),
-    };
-    format!("at{text} || {chr}(31) || kind || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
+    fields(backend, &["at", "kind", VERSION, "body"])
 }
 
-/// The fields of an event row as a comparison reads it, as one text (see [`FIELD_END`]): its
+/// The fields of an event row as a comparison reads it, as one text (see [`fields`]): its
 /// ticket's id, version and body (the body holds its instant and kind).
 fn event_fields(backend: Backend) -> String {
-    let (chr, text) = match backend {
-        Backend::Sqlite => ("char", ""),
-        Backend::Postgres => ("chr", "::text"),
-    };
-    format!("ticket_id || {chr}(31) || COALESCE(version{text}, '') || {chr}(31) || body")
+    fields(backend, &["ticket_id", VERSION, "body"])
 }
 
 /// `agg(fields, ROW_END ORDER BY id)` in the backend's words.
