@@ -144,9 +144,9 @@ pub fn is_event_kind(kind: &str) -> bool {
 }
 
 /// The JSON form of an event (a scenario line, a timeline entry): `at`, `ticket` and `kind`
-/// side by side with the kind's fields, unknown fields refused.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", deny_unknown_fields)]
+/// side by side with the kind's fields, as written; [`Fields`] reads it back.
+#[derive(Serialize)]
+#[serde(tag = "kind")]
 enum Wire {
     #[serde(rename = "ticket.opened")]
     Opened {
@@ -154,9 +154,9 @@ enum Wire {
         ticket: TicketId,
         org: OrgSlug,
         severity: Severity,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         channel: Option<Intake>,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
         security: bool,
     },
     #[serde(rename = "ticket.acknowledged")]
@@ -175,7 +175,7 @@ enum Wire {
     Resolved {
         at: Timestamp,
         ticket: TicketId,
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
         by_customer: bool,
     },
     #[serde(rename = "ticket.reopened")]
@@ -188,7 +188,7 @@ enum Wire {
         ticket: TicketId,
         by: String,
         role: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
     #[serde(rename = "bridge.given")]
@@ -196,37 +196,7 @@ enum Wire {
     #[serde(rename = "report.published")]
     ReportPublished { at: Timestamp, ticket: TicketId },
     #[serde(rename = "ticket.assigned")]
-    Assigned {
-        at: Timestamp,
-        ticket: TicketId,
-        #[serde(default)]
-        to: Option<String>,
-    },
-}
-
-impl From<Wire> for Event {
-    fn from(w: Wire) -> Event {
-        use EventKind as K;
-        let (at, ticket, kind) = match w {
-            Wire::Opened { at, ticket, org, severity, channel, security } => {
-                (at, ticket, K::Opened { org, severity, intake: channel, security })
-            }
-            Wire::Acknowledged { at, ticket, by } => (at, ticket, K::Acknowledged { by }),
-            Wire::Replied { at, ticket, by, public } => (at, ticket, K::Replied { by, public }),
-            Wire::SeverityChanged { at, ticket, severity } => (at, ticket, K::SeverityChanged { severity }),
-            Wire::WaitingOnCustomer { at, ticket } => (at, ticket, K::WaitingOnCustomer),
-            Wire::StoppedWaiting { at, ticket } => (at, ticket, K::StoppedWaiting),
-            Wire::CustomerReplied { at, ticket } => (at, ticket, K::CustomerReplied),
-            Wire::Resolved { at, ticket, by_customer } => (at, ticket, K::Resolved { by_customer }),
-            Wire::Reopened { at, ticket } => (at, ticket, K::Reopened),
-            Wire::CustomerPageRequested { at, ticket } => (at, ticket, K::CustomerPageRequested),
-            Wire::BridgeJoined { at, ticket, by, role, url } => (at, ticket, K::BridgeJoined { by, role, url }),
-            Wire::BridgeGiven { at, ticket, url } => (at, ticket, K::BridgeGiven { url }),
-            Wire::ReportPublished { at, ticket } => (at, ticket, K::ReportPublished),
-            Wire::Assigned { at, ticket, to } => (at, ticket, K::Assigned { to }),
-        };
-        Event { at, ticket, kind }
-    }
+    Assigned { at: Timestamp, ticket: TicketId, to: Option<String> },
 }
 
 impl From<&Event> for Wire {
@@ -261,7 +231,163 @@ impl Serialize for Event {
 
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
-        Wire::deserialize(deserializer).map(Event::from)
+        Fields::deserialize(deserializer)?.event()
+    }
+}
+
+/// The kinds of event by their names in JSON (`kind`).
+#[derive(Clone, Copy, Deserialize)]
+enum Kind {
+    #[serde(rename = "ticket.opened")]
+    Opened,
+    #[serde(rename = "ticket.acknowledged")]
+    Acknowledged,
+    #[serde(rename = "ticket.replied")]
+    Replied,
+    #[serde(rename = "ticket.severity_changed")]
+    SeverityChanged,
+    #[serde(rename = "ticket.waiting_on_customer")]
+    WaitingOnCustomer,
+    #[serde(rename = "ticket.stopped_waiting")]
+    StoppedWaiting,
+    #[serde(rename = "ticket.customer_replied")]
+    CustomerReplied,
+    #[serde(rename = "ticket.resolved")]
+    Resolved,
+    #[serde(rename = "ticket.reopened")]
+    Reopened,
+    #[serde(rename = "customer.page_requested")]
+    CustomerPageRequested,
+    #[serde(rename = "bridge.joined")]
+    BridgeJoined,
+    #[serde(rename = "bridge.given")]
+    BridgeGiven,
+    #[serde(rename = "report.published")]
+    ReportPublished,
+    #[serde(rename = "ticket.assigned")]
+    Assigned,
+}
+
+impl Kind {
+    /// The fields an event of this kind may have besides `kind`, as [`Wire`] writes them.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Opened => &["at", "ticket", "org", "severity", "channel", "security"],
+            Kind::Acknowledged => &["at", "ticket", "by"],
+            Kind::Replied => &["at", "ticket", "by", "public"],
+            Kind::SeverityChanged => &["at", "ticket", "severity"],
+            Kind::Resolved => &["at", "ticket", "by_customer"],
+            Kind::BridgeJoined => &["at", "ticket", "by", "role", "url"],
+            Kind::BridgeGiven => &["at", "ticket", "url"],
+            Kind::Assigned => &["at", "ticket", "to"],
+            Kind::WaitingOnCustomer
+            | Kind::StoppedWaiting
+            | Kind::CustomerReplied
+            | Kind::Reopened
+            | Kind::CustomerPageRequested
+            | Kind::ReportPublished => &["at", "ticket"],
+        }
+    }
+}
+
+/// An event's JSON read in one pass: every field some kind has, each then taken or refused by
+/// the event's kind. (A tagged enum makes serde buffer each object before reading it by its
+/// tag, which a what-if pays for millions of timeline rows.) A field given as `null` stays apart
+/// from one left out: `null` is refused where the kind's field is not optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    kind: Kind,
+    #[serde(default, deserialize_with = "given")]
+    at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "given")]
+    ticket: Option<TicketId>,
+    #[serde(default, deserialize_with = "given")]
+    org: Option<OrgSlug>,
+    #[serde(default, deserialize_with = "given")]
+    severity: Option<Severity>,
+    #[serde(default, deserialize_with = "given")]
+    channel: Option<Option<Intake>>,
+    #[serde(default, deserialize_with = "given")]
+    security: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    by: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    public: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    by_customer: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    to: Option<Option<String>>,
+}
+
+/// A field that is there: its value read as `T` (so `null` only where `T` takes it).
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+/// `field`'s value, or the error of a field left out.
+fn needed<T, E: serde::de::Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
+    value.ok_or_else(|| E::missing_field(field))
+}
+
+impl Fields {
+    /// The event these fields make, or the error serde gives for a field the kind does not
+    /// have or one it needs and lacks.
+    fn event<E: serde::de::Error>(self) -> Result<Event, E> {
+        let allowed = self.kind.fields();
+        let given = [
+            ("at", self.at.is_some()),
+            ("ticket", self.ticket.is_some()),
+            ("org", self.org.is_some()),
+            ("severity", self.severity.is_some()),
+            ("channel", self.channel.is_some()),
+            ("security", self.security.is_some()),
+            ("by", self.by.is_some()),
+            ("public", self.public.is_some()),
+            ("by_customer", self.by_customer.is_some()),
+            ("role", self.role.is_some()),
+            ("url", self.url.is_some()),
+            ("to", self.to.is_some()),
+        ];
+        if let Some((field, _)) = given.iter().find(|(field, there)| *there && !allowed.contains(field)) {
+            return Err(E::unknown_field(field, allowed));
+        }
+        let (at, ticket) = (needed(self.at, "at")?, needed(self.ticket, "ticket")?);
+        use EventKind as K;
+        let kind = match self.kind {
+            Kind::Opened => K::Opened {
+                org: needed(self.org, "org")?,
+                severity: needed(self.severity, "severity")?,
+                intake: self.channel.flatten(),
+                security: self.security.unwrap_or(false),
+            },
+            Kind::Acknowledged => K::Acknowledged { by: needed(self.by, "by")? },
+            Kind::Replied => K::Replied { by: needed(self.by, "by")?, public: needed(self.public, "public")? },
+            Kind::SeverityChanged => K::SeverityChanged { severity: needed(self.severity, "severity")? },
+            Kind::WaitingOnCustomer => K::WaitingOnCustomer,
+            Kind::StoppedWaiting => K::StoppedWaiting,
+            Kind::CustomerReplied => K::CustomerReplied,
+            Kind::Resolved => K::Resolved { by_customer: self.by_customer.unwrap_or(false) },
+            Kind::Reopened => K::Reopened,
+            Kind::CustomerPageRequested => K::CustomerPageRequested,
+            Kind::BridgeJoined => K::BridgeJoined {
+                by: needed(self.by, "by")?,
+                role: needed(self.role, "role")?,
+                url: self.url.flatten(),
+            },
+            Kind::BridgeGiven => match self.url {
+                Some(Some(url)) => K::BridgeGiven { url },
+                Some(None) => return Err(E::invalid_type(serde::de::Unexpected::Unit, &"a string")),
+                None => return Err(E::missing_field("url")),
+            },
+            Kind::ReportPublished => K::ReportPublished,
+            Kind::Assigned => K::Assigned { to: self.to.flatten() },
+        };
+        Ok(Event { at, ticket, kind })
     }
 }
 
@@ -523,5 +649,88 @@ mod tests {
             (TimerKind::Escalation, at("2026-11-27T10:15:00Z")),
         ]);
         assert_eq!(timers, expected);
+    }
+
+    /// Every kind written and read back is the same event, whatever optional fields it has.
+    #[test]
+    fn every_kind_reads_back_as_written() {
+        let at: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+        let kinds = [
+            EventKind::Opened { org: "acme".into(), severity: "P1".into(), intake: None, security: false },
+            EventKind::Opened {
+                org: "acme".into(),
+                severity: "P2".into(),
+                intake: Some(Intake::Slack),
+                security: true,
+            },
+            EventKind::Acknowledged { by: "usr_1".into() },
+            EventKind::Replied { by: "usr_1".into(), public: true },
+            EventKind::SeverityChanged { severity: "P3".into() },
+            EventKind::WaitingOnCustomer,
+            EventKind::StoppedWaiting,
+            EventKind::CustomerReplied,
+            EventKind::Resolved { by_customer: true },
+            EventKind::Resolved { by_customer: false },
+            EventKind::Reopened,
+            EventKind::CustomerPageRequested,
+            EventKind::BridgeJoined { by: "usr_1".into(), role: "on_call".into(), url: None },
+            EventKind::BridgeJoined { by: "usr_1".into(), role: "tam".into(), url: Some("https://meet/x".into()) },
+            EventKind::BridgeGiven { url: "https://meet/x".into() },
+            EventKind::ReportPublished,
+            EventKind::Assigned { to: Some("usr_2".into()) },
+            EventKind::Assigned { to: None },
+        ];
+        for kind in kinds {
+            let event = Event::new(at, "T1".into(), kind);
+            let json = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event, "{json}");
+        }
+    }
+
+    /// What an event's JSON may not be, and the error that says so: a field the kind lacks, a
+    /// needed field left out, `null` where the field is not optional; `null` is taken where it
+    /// is.
+    #[test]
+    fn events_are_read_strictly() {
+        let head = r#""at":"2026-11-27T10:00:00Z","ticket":"T1""#;
+        let refused = [
+            (
+                r#""kind":"ticket.acknowledged","by":"u","org":"acme""#,
+                "unknown field `org`, expected one of `at`, `ticket`, `by`",
+            ),
+            (r#""kind":"ticket.acknowledged""#, "missing field `by`"),
+            (r#""kind":"ticket.replied","by":"u""#, "missing field `public`"),
+            (
+                r#""kind":"ticket.opened","org":"acme","severity":"P1","security":null"#,
+                "invalid type: null, expected a boolean",
+            ),
+            (r#""kind":"ticket.acknowledged","by":null"#, "invalid type: null, expected a string"),
+            (r#""kind":"bridge.given","url":null"#, "invalid type: null, expected a string"),
+            (r#""kind":"bridge.given""#, "missing field `url`"),
+            (r#""kind":"ticket.reopened","colour":"red""#, "unknown field `colour`"),
+            (r#""kind":"ticket.exploded""#, "unknown variant `ticket.exploded`"),
+            (r#""kind":"ticket.reopened","at":"2026-11-27T11:00:00Z""#, "duplicate field `at`"),
+        ];
+        for (fields, error) in refused {
+            let json = format!("{{{head},{fields}}}");
+            let e = serde_json::from_str::<Event>(&json).expect_err(&json).to_string();
+            assert!(e.contains(error), "{json}: {e}");
+        }
+        assert!(
+            serde_json::from_str::<Event>(r#"{"kind":"ticket.reopened","ticket":"T1"}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("missing field `at`")
+        );
+        let taken = [
+            (r#""kind":"ticket.opened","org":"acme","severity":"P1","channel":null"#, "ticket.opened"),
+            (r#""kind":"bridge.joined","by":"u","role":"tam","url":null"#, "bridge.joined"),
+            (r#""kind":"ticket.assigned","to":null"#, "ticket.assigned"),
+            (r#""kind":"ticket.assigned""#, "ticket.assigned"),
+        ];
+        for (fields, name) in taken {
+            let json = format!("{{{head},{fields}}}");
+            assert_eq!(serde_json::from_str::<Event>(&json).expect(&json).name(), name);
+        }
     }
 }
