@@ -126,7 +126,7 @@ impl Checker {
     }
 
     fn contract(&mut self, raw: RawContract, text: &str) -> Option<Contract> {
-        let mut calendars = IndexMap::new();
+        let mut calendars = Table::default();
         // References are checked against every calendar named, valid or not, so one broken
         // calendar is reported once rather than at each use.
         let calendar_names: Vec<String> = raw.calendars.keys().cloned().collect();
@@ -148,7 +148,7 @@ impl Checker {
         if raw.severities.is_empty() {
             self.problem(path(&["severities"]), "define at least one severity");
         }
-        let severities: IndexMap<Severity, SeverityDef> = raw
+        let severities: Table<Severity, SeverityDef> = raw
             .severities
             .into_iter()
             .map(|(k, v)| (Severity(k), SeverityDef { name: v.name, definition: v.definition }))
@@ -163,7 +163,7 @@ impl Checker {
             tiers: tier_names,
         };
 
-        let mut tiers = IndexMap::new();
+        let mut tiers = Table::default();
         for (name, t) in raw.tiers {
             let at = path(&["tiers", &name]);
             ctx.calendar(self, &at, "coverage", &t.coverage);
@@ -181,13 +181,13 @@ impl Checker {
             );
         }
 
-        let mut targets = IndexMap::new();
+        let mut targets = Table::default();
         if raw.targets.is_empty() {
             self.problem(path(&["targets"]), "define at least one target (e.g. [targets.response])");
         }
         for (name, def) in raw.targets {
             let base = path(&["targets", &name, "tiers"]);
-            let mut cells = IndexMap::new();
+            let mut cells = Table::default();
             for (tier, row) in def.tiers {
                 let mut at = base.clone();
                 at.push(tier.clone());
@@ -195,7 +195,7 @@ impl Checker {
                     self.problem(at.clone(), format!("unknown tier {tier:?}; tiers are {}", ctx.tiers.join(", ")));
                     continue;
                 }
-                let mut out = IndexMap::new();
+                let mut out = Table::default();
                 for (severity, cell) in &row {
                     let mut at = at.clone();
                     at.push(severity.clone());
@@ -236,7 +236,7 @@ impl Checker {
             );
         }
 
-        let mut escalation = IndexMap::new();
+        let mut escalation = Table::default();
         for (tier, e) in raw.escalation {
             let at = path(&["escalation", &tier]);
             if !ctx.tiers.contains(&tier) {
@@ -282,7 +282,7 @@ impl Checker {
             Some(s) => ctx.severity_list(self, &path(&["security"]), "severity", &[s]).pop(),
             None => severities.keys().next().cloned(),
         };
-        let mut security_tiers = IndexMap::new();
+        let mut security_tiers = Table::default();
         for (tier, rule) in raw.security.tiers {
             let at = path(&["security", "tiers", &tier]);
             if !ctx.tiers.contains(&tier) {

@@ -13,6 +13,11 @@ use crate::calendar::{Calendar, CalendarSpec};
 use crate::ids::{Role, Severity, Tier, Via};
 use crate::span::Span;
 use indexmap::IndexMap;
+
+/// The contract's tables: in file order, looked up by short names on every event a ticket
+/// takes, so hashed with a quick hash of the name's bytes (a contract is the vendor's own
+/// file, not input an attacker chooses keys for).
+pub type Table<K, V> = IndexMap<K, V, rustc_hash::FxBuildHasher>;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -59,15 +64,15 @@ pub struct Contract {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Calendars by name.
-    pub calendars: IndexMap<String, NamedCalendar>,
+    pub calendars: Table<String, NamedCalendar>,
     /// Severities, most severe first.
-    pub severities: IndexMap<Severity, SeverityDef>,
+    pub severities: Table<Severity, SeverityDef>,
     /// Tiers, in file order.
-    pub tiers: IndexMap<Tier, TierDef>,
+    pub tiers: Table<Tier, TierDef>,
     /// Targets by name; every one has a cell for every tier × severity.
-    pub targets: IndexMap<String, TargetDef>,
+    pub targets: Table<String, TargetDef>,
     /// Escalation policy per tier.
-    pub escalation: IndexMap<Tier, EscalationPolicy>,
+    pub escalation: Table<Tier, EscalationPolicy>,
     /// Security-incident rules.
     pub security: SecurityRules,
     /// The post-incident report rule.
@@ -126,7 +131,7 @@ pub struct TargetDef {
     /// Whether the clock stops while the ticket waits on the customer.
     pub pause_while_waiting: bool,
     /// The cells.
-    pub tiers: IndexMap<Tier, IndexMap<Severity, Target>>,
+    pub tiers: Table<Tier, Table<Severity, Target>>,
 }
 
 /// A length of time, in business time on a calendar or in clock time.
@@ -184,7 +189,7 @@ pub struct SecurityRules {
     /// (a tier's rule may name another); the contract's most severe when it names none.
     pub severity: Severity,
     /// Per tier.
-    pub tiers: IndexMap<Tier, SecurityTierRule>,
+    pub tiers: Table<Tier, SecurityTierRule>,
     /// The incident-bridge promise.
     pub bridge: BridgeRule,
 }
