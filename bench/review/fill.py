@@ -226,7 +226,7 @@ def main(args):
                       "responded_at": iso(opened + response), "resolved_at": iso(resolved), "clocks": [c],
                       "escalation": None, "report": None, "bridge": None, "customer_page_opens_at": None})
         number = i // args.orgs + 1
-        batch.append((tid, org, number, f"Generated {i}", "generated", severity, "resolved", channel,
+        batch.append((tid, org, tier, number, f"Generated {i}", "generated", severity, "resolved", channel,
                       opened, "met" if met else "breached", json.dumps(state), version, updated))
         if len(batch) == BATCH:
             flush(db, batch, timeline)
@@ -242,9 +242,9 @@ def main(args):
 
 def flush(db, batch, timeline):
     db.executemany(
-        "INSERT INTO tickets (id, org, number, subject, description, severity, status, security, channel, opened_at, "
-        "next_due, sla_state, state, version, updated_at, queue_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?, ?, ?, ?, 0)", batch)
+        "INSERT INTO tickets (id, org, tier, number, subject, description, severity, status, security, channel, "
+        "opened_at, next_due, sla_state, state, version, updated_at, queue_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, ?, ?, ?, ?, 0)", batch)
     db.executemany("INSERT INTO timeline (ticket_id, at, kind, actor, body, version) VALUES (?, ?, ?, ?, ?, ?)",
                    timeline)
 

@@ -1018,9 +1018,10 @@ async fn insert_rows(
 }
 
 /// The columns of a new ticket's row, in [`new_ticket_row`]'s order.
-const NEW_TICKET_COLUMNS: [&str; 18] = [
+const NEW_TICKET_COLUMNS: [&str; 19] = [
     "id",
     "org",
+    "tier",
     "number",
     "requester",
     "subject",
@@ -1045,6 +1046,7 @@ fn new_ticket_row(c: &Change, number: Option<i64>) -> Row {
     Row::new()
         .text(t.id.as_str())
         .text(t.org.as_str())
+        .text(t.tier.as_str())
         .opt_bigint(number)
         .opt_text(details.requester.map(|r| r.to_string()))
         .text(details.subject)

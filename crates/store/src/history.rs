@@ -5,6 +5,7 @@ use crate::rows::RowExt;
 use crate::tickets::{TICKET_COLUMNS, ticket_from};
 use crate::{Backend, SqlStore, backend_err};
 use async_trait::async_trait;
+use rustc_hash::FxHashMap;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use stringer_app::StoreError;
@@ -115,7 +116,7 @@ fn split_history(id: &str, text: Option<&str>) -> Result<Vec<HistoryRow>, StoreE
         .collect()
 }
 
-/// Tickets of one org a comparison's read asks for at a time.
+/// Tickets a comparison's read asks for at a time.
 const PAGE: usize = 20_000;
 
 /// `fields` as one text, each after [`FIELD_END`] but the first.
@@ -141,11 +142,11 @@ struct Head {
 }
 
 impl Head {
-    /// A ticket of the `org`-th org as the read aggregates it (see [`fields`]), its tier
-    /// looked up in (or added to) `tiers`.
-    fn read(org: u32, line: &str, tiers: &mut Vec<Tier>) -> Option<Head> {
+    /// A ticket as the read aggregates it (see [`fields`]): its org looked up in `orgs` (by
+    /// slug, to its index among those asked), its tier in (or added to) `tiers`.
+    fn read(line: &str, orgs: &HashMap<&str, u32>, tiers: &mut Vec<Tier>) -> Option<Head> {
         let mut f = line.split(FIELD_END);
-        let id = f.next()?.into();
+        let (id, org) = (f.next()?.into(), *orgs.get(f.next()?)?);
         let (number, opened_at) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
         let tier = tier_index(tiers, &Tier::from(f.next().filter(|t| !t.is_empty())?));
         let (first, last) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
@@ -168,24 +169,26 @@ impl Head {
 }
 
 impl SqlStore {
-    /// The tickets of `orgs[range]` opened in `[from, until)`, in the order of a comparison
-    /// (the orgs in turn, each by opening instant and id), page by page, each page read as
-    /// one aggregated text (a row per ticket cost the read more than the ticket's columns);
-    /// with the tiers they name.
-    async fn heads(
-        &self,
-        orgs: &[OrgSlug],
-        range: std::ops::Range<usize>,
-        from: i64,
-        until: i64,
-    ) -> Result<(Vec<Head>, Vec<Tier>), StoreError> {
-        let tier = match self.backend {
-            Backend::Sqlite => "json_extract(state, '$.tier')",
-            Backend::Postgres => "state::json ->> 'tier'",
-        };
+    /// The tickets of `orgs` opened in `[from, until)` by opening instant and id (not in a
+    /// comparison's order: see [`SqlStore::event_histories`]), page by page, each page read
+    /// as one aggregated text (a row per ticket cost the read more than the ticket's
+    /// columns); with the tiers they name.
+    async fn heads(&self, orgs: &[OrgSlug], from: i64, until: i64) -> Result<(Vec<Head>, Vec<Tier>), StoreError> {
+        let (mut heads, mut tiers): (Vec<Head>, Vec<Tier>) = (Vec::new(), Vec::new());
+        if orgs.is_empty() {
+            return Ok((heads, tiers));
+        }
         let fields = fields(
             self.backend,
-            &["id", "number", "opened_at", "COALESCE(tier, '')", "COALESCE(first_row, 0)", "COALESCE(last_row, 0)"],
+            &[
+                "id",
+                "org",
+                "number",
+                "opened_at",
+                "COALESCE(tier, '')",
+                "COALESCE(first_row, 0)",
+                "COALESCE(last_row, 0)",
+            ],
         );
         // The aggregate keeps the database's order: the next page starts after the last
         // ticket in the database's collation of ids, which need not be Rust's byte order.
@@ -193,30 +196,35 @@ impl SqlStore {
             Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY opened_at, id)"),
             Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY opened_at, id)"),
         };
+        // The tickets are read by tickets(opened_at), about the order they were written in;
+        // `org || ''` keeps the planners off tickets(org, opened_at), whose order reads each
+        // page of the tickets (and of the timeline's index) once per org it holds.
+        let asked = (0..orgs.len()).map(|i| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "SELECT {agg} AS heads FROM (SELECT id, number, opened_at, {tier} AS tier, \
+            "SELECT {agg} AS heads FROM (SELECT id, org, number, opened_at, tier, \
              (SELECT MIN(id) FROM timeline WHERE ticket_id = tickets.id) AS first_row, \
              (SELECT MAX(id) FROM timeline WHERE ticket_id = tickets.id) AS last_row \
-             FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
-             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6) AS page"
+             FROM tickets WHERE opened_at >= $1 AND opened_at < $2 AND (opened_at > $1 OR id > $3) \
+             AND (org || '') IN ({asked}) ORDER BY opened_at, id LIMIT $4) AS page"
         );
-        let (mut heads, mut tiers): (Vec<Head>, Vec<Tier>) = (Vec::new(), Vec::new());
-        for index in range {
-            let org = &orgs[index];
-            let mut after = (i64::MIN, String::new());
-            loop {
-                let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after.0).bind(&after.1);
-                let text: Option<String> =
-                    read.bind(PAGE as i64).fetch_one(&self.read).await.map_err(backend_err)?.col("heads")?;
-                let before = heads.len();
-                for line in text.as_deref().unwrap_or_default().split(ROW_END).filter(|l| !l.is_empty()) {
-                    let bad = || StoreError::Backend(format!("a ticket of {org} does not read: {line:?}"));
-                    heads.push(Head::read(index as u32, line, &mut tiers).ok_or_else(bad)?);
-                }
-                match heads.last() {
-                    Some(last) if heads.len() - before == PAGE => after = (last.opened_at, last.id.to_string()),
-                    _ => break,
-                }
+        let index: HashMap<&str, u32> = orgs.iter().enumerate().map(|(i, o)| (o.as_str(), i as u32)).collect();
+        // The next page starts at the last ticket's instant, after its id: its instant is the
+        // lower bound of the index's range (the same instant is not read again page by page).
+        let mut after = (from, String::new());
+        loop {
+            let mut read = sqlx::query(&sql).bind(after.0).bind(until).bind(&after.1).bind(PAGE as i64);
+            for org in orgs {
+                read = read.bind(org.as_str());
+            }
+            let text: Option<String> = read.fetch_one(&self.read).await.map_err(backend_err)?.col("heads")?;
+            let before = heads.len();
+            for line in text.as_deref().unwrap_or_default().split(ROW_END).filter(|l| !l.is_empty()) {
+                let bad = || StoreError::Backend(format!("a ticket does not read: {line:?}"));
+                heads.push(Head::read(line, &index, &mut tiers).ok_or_else(bad)?);
+            }
+            match heads.last() {
+                Some(last) if heads.len() - before == PAGE => after = (last.opened_at, last.id.to_string()),
+                _ => break,
             }
         }
         Ok((heads, tiers))
@@ -244,14 +252,19 @@ impl HistoryReads for SqlStore {
         after: Option<(i64, TicketId)>,
         limit: i64,
     ) -> Result<Vec<TicketHistory>, StoreError> {
-        let (after_at, after_id) = after.map_or((i64::MIN, String::new()), |(at, id)| (at, id.0));
+        // The page starts at the instant of the ticket `after` names, after its id: that instant
+        // is the lower bound of the index's range.
+        let (from, after) = match after {
+            Some((at, id)) if at >= from => (at, id.0),
+            _ => (from, String::new()),
+        };
         let history = aggregate(self.backend, &row_fields(self.backend));
         let sql = format!(
             "SELECT {TICKET_COLUMNS}, (SELECT {history} FROM timeline WHERE ticket_id = tickets.id) AS history \
              FROM tickets WHERE org = $1 AND opened_at >= $2 AND opened_at < $3 \
-             AND (opened_at > $4 OR (opened_at = $4 AND id > $5)) ORDER BY opened_at, id LIMIT $6"
+             AND (opened_at > $2 OR id > $4) ORDER BY opened_at, id LIMIT $5"
         );
-        let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after_at).bind(after_id);
+        let read = sqlx::query(&sql).bind(org.as_str()).bind(from).bind(until).bind(after);
         self.rows(read.bind(limit), |r| {
             let ticket = ticket_from(r)?;
             let rows = split_history(ticket.id.as_str(), r.col::<Option<String>>("history")?.as_deref())?;
@@ -260,8 +273,7 @@ impl HistoryReads for SqlStore {
         .await
     }
 
-    /// The window's tickets are read first, org by org (their state's tier only, not the
-    /// whole state), each with the ids of its first and last timeline row (from the
+    /// The window's tickets are read first, by opening instant (their tier, not their state), each with the ids of its first and last timeline row (from the
     /// ticket's index); then the timeline's event rows from the first such id to the last,
     /// in windows of [`WINDOW`] ids, each window one aggregated text: a read in the order
     /// the rows lie in the table, where reading ticket by ticket cost a random page per row.
@@ -273,16 +285,19 @@ impl HistoryReads for SqlStore {
         until: i64,
         each: &mut (dyn FnMut(Vec<EventHistory>) -> bool + Send),
     ) -> Result<(), StoreError> {
-        // Two halves of the orgs at once, on two connections: their reads (the database's
-        // work) run side by side.
-        let half = orgs.len().div_ceil(2);
+        // Two halves of the window at once, on two connections: their reads (the database's
+        // work) run side by side. Each half comes by opening instant; sorted by org (stably),
+        // the tickets are in a comparison's order: the orgs as asked, each by opening instant
+        // and id.
+        let middle = ((i128::from(from) + i128::from(until)) / 2) as i64;
         let ((mut heads, mut tiers), (more, more_tiers)) =
-            tokio::try_join!(self.heads(orgs, 0..half, from, until), self.heads(orgs, half..orgs.len(), from, until))?;
+            tokio::try_join!(self.heads(orgs, from, middle), self.heads(orgs, middle, until))?;
         for mut head in more {
             let tier = &more_tiers[head.tier as usize];
             head.tier = tier_index(&mut tiers, tier);
             heads.push(head);
         }
+        heads.sort_by_key(|head| head.org);
         // Tickets with no row are handed over as they are; the rest (by their place in
         // `heads`, their order) when their first row is read and when their last is.
         let mut batch = Vec::new();
@@ -321,7 +336,8 @@ impl HistoryReads for SqlStore {
             let read = sqlx::query(sql).bind(start).bind(end).fetch_one(&self.read).await.map_err(backend_err)?;
             Ok::<_, StoreError>((start, end, read.col::<Option<String>>("rows")?))
         };
-        let mut live: HashMap<&str, EventHistory> = HashMap::new();
+        // Looked up once per row read: a hash of the id's bytes that is quick on short keys.
+        let mut live: FxHashMap<&str, EventHistory> = FxHashMap::default();
         let mut read = Some(window(lo).await?);
         while let Some((start, end, text)) = read.take() {
             // The next window is read while this one is taken apart.

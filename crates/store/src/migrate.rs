@@ -177,6 +177,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0045_ledger_nodes_in_leaves.sql"),
         include_str!("../migrations/postgres/0045_ledger_nodes_in_leaves.sql"),
     ),
+    (
+        46,
+        include_str!("../migrations/sqlite/0046_tickets_opened.sql"),
+        include_str!("../migrations/postgres/0046_tickets_opened.sql"),
+    ),
+    (
+        47,
+        include_str!("../migrations/sqlite/0047_ticket_tiers.sql"),
+        include_str!("../migrations/postgres/0047_ticket_tiers.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.

@@ -914,6 +914,7 @@ async fn histories(store: SqlStore) {
         ("h-a", "kite", "2026-07-01T10:00:00Z"),
         ("h-c", "kite", "2026-07-02T10:00:00Z"),
         ("h-other", "acme", "2026-07-01T10:00:00Z"),
+        ("h-d", "kite", "2026-09-20T10:00:00Z"),
     ] {
         desk.clock().set(at(when));
         desk.record(open(id, org, when)).await.unwrap();
@@ -932,7 +933,7 @@ async fn histories(store: SqlStore) {
     let last = &first[1];
     let after = Some((last.ticket.state.opened_at.as_second(), last.ticket.id.clone()));
     let rest = store.histories(&kite, from, until, after, 2).await.unwrap();
-    assert_eq!(rest.iter().map(|h| h.ticket.id.as_str()).collect::<Vec<_>>(), ["h-c"]);
+    assert_eq!(rest.iter().map(|h| h.ticket.id.as_str()).collect::<Vec<_>>(), ["h-c", "h-d"]);
     let a = &first[0];
     let rows: Vec<(&str, Option<i64>)> = a.rows.iter().map(|r| (r.kind.as_str(), r.version)).collect();
     assert_eq!(rows.first(), Some(&("ticket.opened", Some(1))), "{rows:?}");
@@ -962,11 +963,13 @@ async fn histories(store: SqlStore) {
             (0, "h-a", "KITE-3".into()),
             (1, "h-b", "KITE-2".into()),
             (2, "h-c", "KITE-4".into()),
-            (3, "h-other", "ACME-1".into())
+            (3, "h-d", "KITE-5".into()),
+            (4, "h-other", "ACME-1".into())
         ],
-        "the orgs as asked, each by opening then id; none opened outside the window"
+        "the orgs as asked, each by opening then id (the window's two halves read apart); none opened \
+         outside the window"
     );
-    assert_eq!((read[0].tier.as_str(), read[3].tier.as_str()), ("pro", "enterprise"));
+    assert_eq!((read[0].tier.as_str(), read[4].tier.as_str()), ("pro", "enterprise"));
     assert_eq!(read[0].opened_at, at("2026-07-01T10:00:00Z"));
     let expected: Vec<(Option<i64>, &str)> = a
         .rows
@@ -1265,6 +1268,57 @@ async fn sqlite_ledger_nodes_move_into_leaves() {
 async fn postgres_ledger_nodes_move_into_leaves() {
     let Some(url) = postgres_url("nodes_move") else { return };
     ledger_nodes_move_into_leaves(&url).await;
+}
+
+/// Migration 47 on tickets written before it: each takes the tier of its state into the
+/// column a comparison's read takes it from.
+async fn ticket_tiers_come_from_their_states(url: &str) {
+    use sqlx::Row as _;
+    use stringer_app::history::{EventHistory, HistoryReads};
+    let store = SqlStore::connect(url).await.unwrap();
+    let contract = Contract::default_contract();
+    let pro = OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("pro"), deployment: Deployment::Shared };
+    let enterprise = OrgProfile { slug: OrgSlug::from("bigco"), tier: Tier::from("enterprise"), ..pro.clone() };
+    for org in [&pro, &enterprise] {
+        store.put_org(org.clone()).await.unwrap();
+        store.commit(opening(&contract, org, &format!("T-{}", org.slug), "20:00:00")).await.unwrap();
+    }
+    let pool = raw_pool(url).await;
+    // The tickets as migration 46 left them.
+    sqlx::query("ALTER TABLE tickets DROP COLUMN tier").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 47").execute(&pool).await.unwrap();
+    pool.close().await;
+    store.close().await;
+
+    let migrated = SqlStore::connect(url).await.unwrap();
+    let pool = raw_pool(url).await;
+    let rows = sqlx::query("SELECT id, tier FROM tickets ORDER BY id").fetch_all(&pool).await.unwrap();
+    let tiers: Vec<(String, String)> = rows.iter().map(|r| (r.get("id"), r.get("tier"))).collect();
+    assert_eq!(tiers, [("T-acme".into(), "pro".into()), ("T-bigco".into(), "enterprise".into())]);
+    let mut read: Vec<EventHistory> = Vec::new();
+    let orgs = [enterprise.slug.clone(), pro.slug.clone()];
+    migrated
+        .event_histories(&orgs, 0, i64::MAX, &mut |batch| {
+            read.extend(batch);
+            true
+        })
+        .await
+        .unwrap();
+    read.sort_by_key(|h| h.order);
+    let named: Vec<(&str, &str)> = read.iter().map(|h| (h.id.as_str(), h.tier.as_str())).collect();
+    assert_eq!(named, [("T-bigco", "enterprise"), ("T-acme", "pro")], "the orgs as asked, each with its tier");
+}
+
+#[tokio::test]
+async fn sqlite_ticket_tiers_come_from_their_states() {
+    let path = tempdir().join("stringer.db");
+    ticket_tiers_come_from_their_states(&format!("sqlite://{}?mode=rwc", path.display())).await;
+}
+
+#[tokio::test]
+async fn postgres_ticket_tiers_come_from_their_states() {
+    let Some(url) = postgres_url("ticket_tiers") else { return };
+    ticket_tiers_come_from_their_states(&url).await;
 }
 
 /// Committers racing (4 lanes on PostgreSQL): 4 tasks × 250 changes, some refused for their
