@@ -16,7 +16,7 @@ use crate::ports::Accounts;
 use crate::store::StoreError;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use stringer_core::access::{self, Action, Decision, Object};
 use stringer_core::contract::Contract;
@@ -271,12 +271,24 @@ pub async fn compare(
             .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
             .collect(),
     );
+    // A tier whose terms the proposal keeps, where no severity is mapped: its tickets' runs
+    // under the proposal would be their runs under the baseline, so they are replayed once.
+    let unchanged: Arc<BTreeSet<Tier>> = Arc::new(match request.mapping.severities.is_empty() {
+        true => request
+            .baseline
+            .tiers
+            .keys()
+            .filter(|t| request.baseline.same_terms_for(&request.proposed, t))
+            .cloned()
+            .collect(),
+        false => BTreeSet::new(),
+    });
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_THREADS);
     let mut batches = Vec::with_capacity(threads);
     let mut replays = Vec::with_capacity(threads);
     for _ in 0..threads {
         let (send, read) = std::sync::mpsc::sync_channel::<Vec<EventHistory>>(1);
-        let (request, rosters, zones) = (request.clone(), rosters.clone(), zones.clone());
+        let (request, rosters, zones, unchanged) = (request.clone(), rosters.clone(), zones.clone(), unchanged.clone());
         replays.push(std::thread::spawn(move || -> Result<Replayed, AppError> {
             let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
             let (mut tally, mut legacy, mut unrecorded) = (Tally::default(), 0u64, std::collections::BTreeSet::new());
@@ -290,7 +302,7 @@ pub async fn compare(
                         unrecorded.insert(org.clone());
                     }
                     legacy += u64::from(history.rows.iter().any(|(version, _)| version.is_none()));
-                    replay_one(&request, roster, history, &mut tally, &zone)?;
+                    replay_one(&request, &unchanged, roster, history, &mut tally, &zone)?;
                 }
             }
             Ok((tally, legacy, unrecorded))
@@ -374,9 +386,11 @@ pub async fn compare(
 }
 
 /// Replays one ticket under both contracts and adds the comparison to `tally` (or lists it
-/// as not comparable).
+/// as not comparable); once only when its tier is one of `unchanged` (the proposal keeps its
+/// terms) and the proposal leaves its tier as it is.
 fn replay_one(
     request: &Request,
+    unchanged: &BTreeSet<Tier>,
     roster: &RosterHistory,
     history: &EventHistory,
     tally: &mut Tally,
@@ -394,18 +408,25 @@ fn replay_one(
         tally.not_comparable(order, &key, org_slug.as_str(), &format!("under the baseline: {uncovered}"));
         return Ok(());
     }
-    // Only a severity mapping changes the events: without one, the proposed run replays the
-    // very events the baseline did, not a copy of them.
-    let mapped: Vec<Vec<Event>>;
-    let inputs = if request.mapping.severities.is_empty() {
-        &changes
+    let proposed_tier = request.mapping.tier(org_slug, &tier);
+    let rerun: TicketRun;
+    let proposed = if proposed_tier == tier && unchanged.contains(&tier) {
+        &baseline
     } else {
-        mapped = changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
-        &mapped
+        // Only a severity mapping changes the events: without one, the proposed run replays
+        // the very events the baseline did, not a copy of them.
+        let mapped: Vec<Vec<Event>>;
+        let inputs = if request.mapping.severities.is_empty() {
+            &changes
+        } else {
+            mapped = changes.iter().map(|c| c.iter().map(|e| request.mapping.event(e)).collect()).collect();
+            &mapped
+        };
+        let proposed_org = OrgProfile { tier: proposed_tier, ..org.clone() };
+        let setting = Setting { contract: &request.proposed, org: &proposed_org, rosters: roster };
+        rerun = TicketRun::ideal(setting, inputs.iter().map(Vec::as_slice), request.as_of);
+        &rerun
     };
-    let proposed_org = OrgProfile { tier: request.mapping.tier(org_slug, &tier), ..org.clone() };
-    let setting = Setting { contract: &request.proposed, org: &proposed_org, rosters: roster };
-    let proposed = TicketRun::ideal(setting, inputs.iter().map(Vec::as_slice), request.as_of);
     if let Some(uncovered) = proposed.uncovered() {
         let reason = uncovered.to_string().replace("the contract in force", "the proposed contract");
         tally.not_comparable(order, &key, org_slug.as_str(), &reason);

@@ -5,6 +5,7 @@
 mod fit;
 mod load;
 mod raw;
+mod terms;
 
 pub use fit::{Misfit, StoredOrg, StoredTicket};
 pub use load::{Diagnostic, LoadError};
