@@ -12,5 +12,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export STRINGER_KILL_ROUNDS="${ROUNDS:-25}" STRINGER_KILL_KEYS="${KEYS:-220}"
-scripts/with-postgres env STRINGER_REQUIRE_POSTGRES=1 cargo test -p stringer --test idempotency_crash -- --nocapture --test-threads 1 2>&1 |
+scripts/with-postgres env STRINGER_REQUIRE_POSTGRES=1 cargo test -p stringer --test black_box idempotency_crash:: -- --nocapture --test-threads 1 2>&1 |
     grep -E "idempotency kill loop|test result|panicked|FAILED"

@@ -7,7 +7,7 @@
 //! Once the person is deactivated, each door refuses the same acknowledgement and changes
 //! nothing: the escalation goes on. Runs on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 //! and Alertmanager's webhook (a firing group opens one ticket at the key's severity,
 //! resolved notes it).
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

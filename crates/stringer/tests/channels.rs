@@ -1,7 +1,7 @@
 //! Mail, SMS and voice pages: a real SMTP conversation with a local SMTP receiver, and a
 //! local stand-in for a Twilio-compatible API recording the requests it gets.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::json;

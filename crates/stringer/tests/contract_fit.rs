@@ -6,7 +6,7 @@
 //! lacks while another org's escalation still fires on time. A handler's panic is a 500
 //! problem saying an internal error happened, its message logged.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

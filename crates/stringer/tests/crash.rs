@@ -14,7 +14,7 @@
 //! unfinished, so nothing more can be sent. `STRINGER_CRASH_SEED=<n>` replays another
 //! schedule.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! bind a status page's host name, and to what; the headers every page carries; and how the
 //! Slack door answers refusals and retries and how it calls Slack.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -11,7 +11,7 @@
 //! `STRINGER_KILL_ROUNDS` and `STRINGER_KILL_KEYS` (keys per round) make it the kill -9 loop
 //! of `bench/idempotency_kill.sh` (≥ 20 kills, ≥ 5,000 keyed writes); by default it is small.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Identity rules (issue "One way in"): an address and a phone number are one person's. Each
 //! test drives the real server as the outside probe did and asserts the closed door.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! panics and last progress are on `/metrics`, and `/readyz` says which cycle stopped
 //! progressing.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use sqlx::Connection;

@@ -2,7 +2,7 @@
 //! whichever instance's timer sweep claims it (with a contract whose minutes are seconds),
 //! and rate limits are one budget for all instances.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

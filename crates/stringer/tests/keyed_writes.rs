@@ -5,7 +5,7 @@
 //! leaves no secret in `idempotency_keys`, and a replay does not show it (F23); ten "forgot
 //! your password" posts mail one link (F37).
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -37,7 +37,7 @@
 //! acknowledgement after its trigger) are cases of their own: the killed server's claims stay
 //! leased, and the inbox takes no later item of their key meanwhile.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

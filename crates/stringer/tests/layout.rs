@@ -4,7 +4,7 @@
 //! org's channel, whose record a kill lost is not posted again; an acknowledgement over HTTP reads its ticket once; every metric is on the first
 //! scrape.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -6,7 +6,7 @@
 //! the one before it: the API's consistency proof between them verifies with the ledger
 //! crate.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

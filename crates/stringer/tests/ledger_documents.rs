@@ -4,7 +4,7 @@
 //! head they cover, with its JSON form, which `stringer verify --previous-head` accepts
 //! against a later bundle of the ticket. Runs on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 //! org's ticket is missing; the key file is refused when others may read it, and so is any key
 //! but the log's — until a rotation endorses it. Runs on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

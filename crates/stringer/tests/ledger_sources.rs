@@ -10,7 +10,7 @@
 //! (`GET /api/v1/orgs/{org}/reviews/{quarter}/proof`) to the org's admin, refused to another
 //! org's people as the review itself is, and a frozen figure edited is named by the audit and by both verifiers.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@
 //! and by both verifiers against the earlier bundle. The backfill appends rows that have no leaf, in row order,
 //! once.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! at a local SMTP receiver — on SQLite and PostgreSQL. And the promise that mail answered
 //! `250` is never lost: the server is killed right after the last `250` and restarted.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! test with keys it generated. Each case's outcome — accepted as the person, held as
 //! unproven, ignored as forged — is read back from the mail triage API.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};

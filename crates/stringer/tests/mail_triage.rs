@@ -3,7 +3,7 @@
 //! hourly budget — is filed under that org whatever becomes of it, so only cleared staff
 //! list it, read it or route it, as with the org's tickets.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! the window opens; the status clock then puts it under maintenance, and gives it back as
 //! operational when the window closes.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! mail with NUL characters in its headers and text is cleaned and becomes its ticket instead
 //! of staying pending for ever.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! `ticket.acknowledged` entry naming the person), and a deactivated person is refused at
 //! every door (F24: their unexpired link no longer acknowledges a P1).
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! the HTML form escaped and printable, the ledger's key as `/.well-known/stringer-ledger/key`
 //! publishes it, a changed contract changing the packet, and an unknown org refused.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use support::{Db, Server};

@@ -3,7 +3,7 @@
 //! are seconds), each at a local webhook receiver, signed and keyed for idempotency; an
 //! acknowledgement at 10 s stops the rest.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 //! then put through for their open P1; forged requests and another call's ticket are
 //! refused. (`tests/outside/test_phone.py` walks the same flow with Twilio's own library.)
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! met whatever happens after. A security incident is P1 for every tier: another severity is
 //! refused naming the contract's rule, and the customer's bridge address reaches on-call.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

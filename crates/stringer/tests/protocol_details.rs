@@ -5,7 +5,7 @@
 //! merged list of the platform's components and its own once, in order; the Events API v2
 //! answers a routing key of the wrong shape and a spent budget as PagerDuty does.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! internal obligation), worded and trimmed by staff before publishing, with the edits in
 //! the report's history.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

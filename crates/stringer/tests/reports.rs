@@ -7,7 +7,7 @@
 //! the test; the business-day arithmetic of the real "5 business days" is the calendar's,
 //! tested in the core.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

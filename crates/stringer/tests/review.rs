@@ -6,7 +6,7 @@
 //! counted apart) — and the same figures recomputed independently by Python
 //! from the CSV export.
 
-mod support;
+use crate::support;
 
 use jiff::Timestamp;
 use std::process::Command;

@@ -6,7 +6,7 @@
 //! none, and neither does a quarter ended longer ago than the grace. The welcome packet goes
 //! through the same letters' outbox, kept and retried while the relay is down.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! call, and iCalendar feeds read back by a real parser (Python's `icalendar`, in the
 //! virtualenv the test command prepares; `STRINGER_TEST_PYTHON` names its interpreter).
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

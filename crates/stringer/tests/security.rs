@@ -1,7 +1,7 @@
 //! One test per finding of the outside security probe (issue "one access policy for every
 //! door"). Each drives the real server the way the probe did and asserts the closed door.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Black-box tests of `stringer serve`: the real binary on port 0 with a fresh database, the
 //! same suite against SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 //! page reaches its local webhook receiver within 1 s of its instant. The simulator, given
 //! the events the server recorded, decides the same notices at the same instants.
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! Acknowledge/Resolve buttons; pressing Acknowledge sends a signed interaction that
 //! acknowledges the ticket as that engineer. Unsigned, stale or foreign presses are refused.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@
 //! invites the TAM and named engineers and the org's admins (Slack Connect), and posts and
 //! pins the welcome; the kickoff endpoint runs it again without creating anything twice.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

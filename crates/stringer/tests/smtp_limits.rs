@@ -3,7 +3,7 @@
 //! limited per minute with a `451` it retries later; a session that starts no message is
 //! closed after the short wait.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 use support::{Db, Server, smtp_address};

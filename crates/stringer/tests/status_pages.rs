@@ -9,7 +9,7 @@
 //! (`tests/outside/test_status.py` checks the documents' shapes against fixtures written
 //! from Statuspage's documentation, and parses the feeds.)
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 //! Slack channel hears of the platform's incidents (its page shows them) and of a
 //! maintenance an hour before it begins; one-click unsubscribe (RFC 8058) stops the mail.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -11,7 +11,7 @@
 //! Slack door (an uncleared engineer's button presses and `/stringer` commands in a federal
 //! org's channel); and the phone line (another org's caller ID reaches no federal ticket).
 
-mod support;
+use crate::support;
 
 use reqwest::Method;
 use serde_json::{Value, json};

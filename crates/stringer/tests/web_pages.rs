@@ -4,7 +4,7 @@
 //! the queue order; the session cookie's flags, CSRF and cross-site refusals, and another
 //! org's ticket answering 404 in HTML. The browser walk-through is in tests/browser.
 
-mod support;
+use crate::support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

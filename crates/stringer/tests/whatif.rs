@@ -11,7 +11,7 @@
 //!
 //! And the identity: the contract in force, replayed, changes nothing.
 
-mod support;
+use crate::support;
 
 use jiff::Timestamp;
 use serde_json::Value;

@@ -402,7 +402,6 @@ pub async fn until<T, F: std::future::Future<Output = Option<T>>>(what: &str, mu
 }
 
 /// Runs an async test body against SQLite and, when configured, PostgreSQL.
-#[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:ident) => {
         mod $name {
