@@ -42,6 +42,8 @@ struct Inner {
     timelines: HashMap<TicketId, Vec<TimelineEntry>>,
     /// The receipts of the inbox items changes applied.
     applied: HashSet<String>,
+    /// Tickets the caller is done with, kept until their last timer has run.
+    finished: HashSet<TicketId>,
 }
 
 /// The in-memory store.
@@ -78,6 +80,18 @@ impl MemoryStore {
         inner.staff.push(member);
     }
 
+    /// The caller will name this ticket no more (the simulator has played its last event):
+    /// the ticket, its timeline and its claims go once none of its timers is pending — now,
+    /// or when the change that ends its last timer commits.
+    pub fn finish(&self, ticket: &TicketId) {
+        let mut inner = self.lock();
+        if inner.pending.contains_key(ticket) {
+            inner.finished.insert(ticket.clone());
+        } else {
+            inner.forget(ticket);
+        }
+    }
+
     /// Adds an on-call schedule: of an org, or platform-wide (`None`).
     pub fn add_schedule(&self, org: Option<OrgSlug>, schedule: Schedule) {
         self.lock().schedules.push((org, schedule));
@@ -89,6 +103,14 @@ impl MemoryStore {
 }
 
 impl Inner {
+    /// Drops a finished ticket without pending timers.
+    fn forget(&mut self, ticket: &TicketId) {
+        self.finished.remove(ticket);
+        self.tickets.remove(ticket);
+        self.timelines.remove(ticket);
+        self.claimed_until.retain(|(t, _), _| t != ticket);
+    }
+
     /// Applies a change's timer ops to its ticket: the last op on a kind wins; every kind
     /// an op names is free to be claimed again.
     fn change_timers(&mut self, ticket: &TicketId, ops: &[TimerOp]) {
@@ -166,7 +188,11 @@ impl Store for MemoryStore {
         let timeline = inner.timelines.entry(id.clone()).or_default();
         timeline.extend(change.events.into_iter().map(TimelineEntry::Event));
         timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));
-        inner.tickets.insert(id, (change.ticket, current.map_or(1, |v| v + 1)));
+        if inner.finished.contains(&id) && !inner.pending.contains_key(&id) {
+            inner.forget(&id);
+        } else {
+            inner.tickets.insert(id, (change.ticket, current.map_or(1, |v| v + 1)));
+        }
         Ok(())
     }
 
@@ -235,5 +261,59 @@ impl Store for MemoryStore {
             schedules: own.chain(platform).map(|(_, s)| s.clone()).collect(),
             staff,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::run_timers;
+    use crate::{Desk, VirtualClock};
+    use std::sync::Arc;
+    use stringer_core::contract::Contract;
+    use stringer_core::ids::Tier;
+
+    fn event(json: &str) -> Event {
+        serde_json::from_str(json).expect("a well-formed event")
+    }
+
+    async fn desk() -> Desk<MemoryStore, VirtualClock> {
+        let opened_at = "2026-11-24T10:00:00Z".parse().unwrap();
+        let desk = Desk::new(Arc::new(Contract::default_contract()), MemoryStore::new(), VirtualClock::new(opened_at));
+        let org = OrgProfile { slug: OrgSlug::from("acme"), tier: Tier::from("pro"), deployment: Deployment::Shared };
+        desk.put_org(org).await.unwrap();
+        desk
+    }
+
+    const OPENED: &str =
+        r#"{"at":"2026-11-24T10:00:00Z","kind":"ticket.opened","ticket":"T1","org":"acme","severity":"P3"}"#;
+
+    #[tokio::test]
+    async fn a_finished_ticket_stays_until_its_last_timer_has_run() {
+        let desk = desk().await;
+        let id = TicketId::from("T1");
+        desk.record(event(OPENED)).await.unwrap();
+        assert!(!desk.store().timers(&id).is_empty(), "an open P3 has its response target pending");
+        desk.store().finish(&id);
+        assert!(desk.store().ticket(&id).await.unwrap().is_some(), "kept while a timer is pending");
+        let mut notices = Vec::new();
+        run_timers(&desk, |_| true, &mut |n| notices.extend(n)).await.unwrap();
+        assert!(notices.iter().any(|n| n.body.kind() == "sla.breached"), "its timers ran: {notices:?}");
+        assert!(desk.store().ticket(&id).await.unwrap().is_none(), "gone with its last timer");
+        assert!(desk.store().timeline(&id).is_empty() && desk.store().timers(&id).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_finished_ticket_without_timers_goes_at_once_and_others_stay() {
+        let desk = desk().await;
+        desk.record(event(OPENED)).await.unwrap();
+        desk.record(event(&OPENED.replace("T1", "T2"))).await.unwrap();
+        desk.record(event(r#"{"at":"2026-11-24T10:05:00Z","kind":"ticket.resolved","ticket":"T1"}"#)).await.unwrap();
+        let (t1, t2) = (TicketId::from("T1"), TicketId::from("T2"));
+        assert!(desk.store().timers(&t1).is_empty(), "a resolved ticket has no timer left");
+        desk.store().finish(&t1);
+        assert!(desk.store().ticket(&t1).await.unwrap().is_none(), "gone at once");
+        assert!(desk.store().ticket(&t2).await.unwrap().is_some(), "the other ticket is untouched");
+        assert_eq!(desk.next_timer_at().await.unwrap(), desk.store().timers(&t2).values().min().copied());
     }
 }

@@ -9,7 +9,10 @@
 use crate::{AppError, Desk, MemoryStore, Store, VirtualClock};
 use jiff::Timestamp;
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stringer_core::contract::Contract;
 use stringer_core::event::{Event, EventKind, Notice};
@@ -73,84 +76,178 @@ fn shared() -> Deployment {
     Deployment::Shared
 }
 
-/// A checked scenario: orgs and who serves them, then events in time order, each with its
-/// line number.
-pub struct Scenario {
+/// Where a scenario's lines come from. It is read twice: checked whole first (nothing is
+/// simulated from a scenario with a bad line), then played line by line, so a scenario of any
+/// length is never held in memory.
+enum Source<'a> {
+    Text(&'a str),
+    File(PathBuf),
+}
+
+impl<'a> Source<'a> {
+    fn lines(&self) -> Result<Lines<'a>, ScenarioError> {
+        let reader: Box<dyn BufRead + 'a> = match self {
+            Source::Text(text) => Box::new(text.as_bytes()),
+            Source::File(path) => Box::new(BufReader::with_capacity(
+                1 << 16,
+                File::open(path).map_err(|e| internal(format!("cannot read {}: {e}", path.display())))?,
+            )),
+        };
+        Ok(Lines { reader, buffer: String::new(), line: 0, bytes: 0 })
+    }
+}
+
+/// A scenario's lines, numbered from 1, through one reused buffer.
+struct Lines<'a> {
+    reader: Box<dyn BufRead + 'a>,
+    buffer: String,
+    line: usize,
+    bytes: usize,
+}
+
+impl Lines<'_> {
+    /// The next line, trimmed, with its number; `None` at the end.
+    fn next(&mut self) -> Option<Result<(usize, &str), ScenarioError>> {
+        self.buffer.clear();
+        self.line += 1;
+        let line = self.line;
+        match self.reader.read_line(&mut self.buffer) {
+            Ok(0) => None,
+            Ok(n) => {
+                self.bytes += n;
+                if self.bytes > MAX_SCENARIO_BYTES {
+                    return Some(Err(ScenarioError {
+                        line,
+                        message: format!("the scenario is larger than {MAX_SCENARIO_BYTES} bytes"),
+                    }));
+                }
+                Some(Ok((line, self.buffer.trim())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Some(Err(ScenarioError { line, message: "not UTF-8 text".into() }))
+            }
+            Err(e) => Some(Err(ScenarioError { line, message: format!("cannot read the line: {e}") })),
+        }
+    }
+}
+
+/// What one line of a scenario says.
+enum Line {
+    /// Blank or a `#` comment.
+    Nothing,
+    Org(OrgLine),
+    Staff(StaffLine),
+    Schedule(ScheduleLine),
+    Event(Event),
+}
+
+/// Reads one trimmed line. A well-formed event (nearly every line) is read straight from its
+/// text; anything else goes through a JSON value first, which gives setup lines their shape
+/// and every malformed line its message.
+fn parse_line(line: usize, trimmed: &str) -> Result<Line, ScenarioError> {
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok(Line::Nothing);
+    }
+    if let Ok(mut event) = serde_json::from_str::<Event>(trimmed) {
+        event.truncate_to_second();
+        return Ok(Line::Event(event));
+    }
+    let fail = |message: String| ScenarioError { line, message };
+    let mut value: serde_json::Value =
+        serde_json::from_str(trimmed).map_err(|e| fail(format!("not a JSON object: {e}")))?;
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| fail("every line needs a \"kind\"".into()))?;
+    let setup = matches!(kind.as_str(), "org" | "staff" | "schedule");
+    if setup {
+        value.as_object_mut().expect("has a kind, so an object").remove("kind");
+    }
+    Ok(match kind.as_str() {
+        "org" => Line::Org(serde_json::from_value(value).map_err(|e| fail(format!("org line: {e}")))?),
+        "staff" => Line::Staff(serde_json::from_value(value).map_err(|e| fail(format!("staff line: {e}")))?),
+        "schedule" => Line::Schedule(serde_json::from_value(value).map_err(|e| fail(format!("schedule line: {e}")))?),
+        _ => {
+            let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
+            event.truncate_to_second();
+            Line::Event(event)
+        }
+    })
+}
+
+/// A checked scenario: orgs and who serves them, how many events and tickets it holds, and
+/// the line of each ticket's last event (after it, and once no timer of the ticket is
+/// pending, the simulator forgets the ticket). The events themselves are read again when
+/// the scenario is played.
+pub struct Scenario<'a> {
+    source: Source<'a>,
     orgs: Vec<(OrgProfile, Option<String>, Vec<String>)>,
     staff: Vec<StaffMember>,
     schedules: Vec<(Option<OrgSlug>, Schedule)>,
-    events: Vec<(usize, Event)>,
+    events: usize,
+    start: Option<Timestamp>,
+    last_lines: HashMap<TicketId, usize>,
 }
 
-impl Scenario {
-    /// Reads and checks a scenario against a contract: every line well-formed, tiers and
-    /// severities known, orgs set up and tickets opened before use, events in time order.
-    pub fn parse(text: &str, contract: &Contract) -> Result<Scenario, ScenarioError> {
-        if text.len() > MAX_SCENARIO_BYTES {
-            return Err(ScenarioError {
-                line: 0,
-                message: format!("the scenario is larger than {MAX_SCENARIO_BYTES} bytes"),
-            });
-        }
+impl<'a> Scenario<'a> {
+    /// Reads and checks a scenario held in memory against a contract: every line
+    /// well-formed, tiers and severities known, orgs set up and tickets opened before use,
+    /// events in time order.
+    pub fn parse(text: &'a str, contract: &Contract) -> Result<Scenario<'a>, ScenarioError> {
+        Scenario::check(Source::Text(text), contract)
+    }
+
+    fn check(source: Source<'a>, contract: &Contract) -> Result<Scenario<'a>, ScenarioError> {
         let mut orgs: HashMap<OrgSlug, (OrgProfile, Option<String>, Vec<String>)> = HashMap::new();
         let mut org_order = Vec::new();
         let mut staff = Vec::new();
         let mut schedules = Vec::new();
-        let mut opened: HashSet<TicketId> = HashSet::new();
-        let mut events = Vec::new();
+        let mut last_lines: HashMap<TicketId, usize> = HashMap::new();
+        let mut events = 0;
+        let mut start = None;
         let mut last: Option<Timestamp> = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let trimmed = raw.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
+        let mut lines = source.lines()?;
+        while let Some(next) = lines.next() {
+            let (line, trimmed) = next?;
             let fail = |message: String| ScenarioError { line, message };
-            let mut value: serde_json::Value =
-                serde_json::from_str(trimmed).map_err(|e| fail(format!("not a JSON object: {e}")))?;
-            let kind = value
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| fail("every line needs a \"kind\"".into()))?;
-            if kind == "org" {
-                value.as_object_mut().expect("has a kind, so an object").remove("kind");
-                let o: OrgLine = serde_json::from_value(value).map_err(|e| fail(format!("org line: {e}")))?;
-                if contract.tier(o.tier.as_str()).is_none() {
-                    let tiers: Vec<&str> = contract.tiers.keys().map(|t| t.as_str()).collect();
-                    return Err(fail(format!("unknown tier {:?}; tiers are {}", o.tier.as_str(), tiers.join(", "))));
+            let event = match parse_line(line, trimmed)? {
+                Line::Nothing => continue,
+                Line::Org(o) => {
+                    if contract.tier(o.tier.as_str()).is_none() {
+                        let tiers: Vec<&str> = contract.tiers.keys().map(|t| t.as_str()).collect();
+                        return Err(fail(format!(
+                            "unknown tier {:?}; tiers are {}",
+                            o.tier.as_str(),
+                            tiers.join(", ")
+                        )));
+                    }
+                    if orgs.contains_key(&o.org) {
+                        return Err(fail(format!("org {} is set up twice", o.org)));
+                    }
+                    org_order.push(o.org.clone());
+                    let profile = OrgProfile { slug: o.org.clone(), tier: o.tier, deployment: o.deployment };
+                    orgs.insert(o.org, (profile, o.tam, o.named_engineers));
+                    continue;
                 }
-                if orgs.contains_key(&o.org) {
-                    return Err(fail(format!("org {} is set up twice", o.org)));
+                Line::Staff(m) => {
+                    if !m.role.is_staff() {
+                        return Err(fail(format!("{} is a customer role; staff lines name staff", m.role)));
+                    }
+                    staff.push(StaffMember { id: m.user, role: m.role, federal_cleared: m.federal_cleared });
+                    continue;
                 }
-                org_order.push(o.org.clone());
-                let profile = OrgProfile { slug: o.org.clone(), tier: o.tier, deployment: o.deployment };
-                orgs.insert(o.org, (profile, o.tam, o.named_engineers));
-                continue;
-            }
-            if kind == "staff" {
-                value.as_object_mut().expect("has a kind, so an object").remove("kind");
-                let m: StaffLine = serde_json::from_value(value).map_err(|e| fail(format!("staff line: {e}")))?;
-                if !m.role.is_staff() {
-                    return Err(fail(format!("{} is a customer role; staff lines name staff", m.role)));
+                Line::Schedule(s) => {
+                    if s.org.as_ref().is_some_and(|o| !orgs.contains_key(o)) {
+                        return Err(fail("unknown org; set it up with an org line first".into()));
+                    }
+                    let spec = ScheduleSpec { name: s.name, layers: s.layers, overrides: vec![] };
+                    let schedule = Schedule::compile(&spec).map_err(|e| fail(format!("schedule line: {e}")))?;
+                    schedules.push((s.org, schedule));
+                    continue;
                 }
-                staff.push(StaffMember { id: m.user, role: m.role, federal_cleared: m.federal_cleared });
-                continue;
-            }
-            if kind == "schedule" {
-                value.as_object_mut().expect("has a kind, so an object").remove("kind");
-                let line: ScheduleLine =
-                    serde_json::from_value(value).map_err(|e| fail(format!("schedule line: {e}")))?;
-                if line.org.as_ref().is_some_and(|o| !orgs.contains_key(o)) {
-                    return Err(fail("unknown org; set it up with an org line first".into()));
-                }
-                let spec = ScheduleSpec { name: line.name, layers: line.layers, overrides: vec![] };
-                let schedule = Schedule::compile(&spec).map_err(|e| fail(format!("schedule line: {e}")))?;
-                schedules.push((line.org, schedule));
-                continue;
-            }
-            let mut event: Event = serde_json::from_value(value).map_err(|e| fail(format!("{kind}: {e}")))?;
-            event.truncate_to_second();
+                Line::Event(event) => event,
+            };
             if last.is_some_and(|l| event.at < l) {
                 return Err(fail(format!(
                     "event at {} is earlier than the line before it; events must be in time order",
@@ -158,6 +255,7 @@ impl Scenario {
                 )));
             }
             last = Some(event.at);
+            start.get_or_insert(event.at);
             match &event.kind {
                 EventKind::Opened { org, severity, .. } => {
                     let ticket = &event.ticket;
@@ -172,78 +270,117 @@ impl Scenario {
                             list.join(", ")
                         )));
                     }
-                    if !opened.insert(ticket.clone()) {
+                    if last_lines.insert(ticket.clone(), line).is_some() {
                         return Err(fail(format!("ticket {ticket} is opened twice")));
                     }
                 }
-                _ if !opened.contains(&event.ticket) => {
-                    return Err(fail(format!("unknown ticket {}; open it with ticket.opened first", event.ticket)));
-                }
-                _ => {}
+                _ => match last_lines.get_mut(&event.ticket) {
+                    Some(last_line) => *last_line = line,
+                    None => {
+                        return Err(fail(format!("unknown ticket {}; open it with ticket.opened first", event.ticket)));
+                    }
+                },
             }
-            events.push((line, event));
+            events += 1;
         }
         let orgs = org_order.into_iter().map(|slug| orgs.remove(&slug).expect("recorded above")).collect();
-        Ok(Scenario { orgs, staff, schedules, events })
+        Ok(Scenario { source, orgs, staff, schedules, events, start, last_lines })
     }
 
     /// Number of events.
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.events
     }
 
     /// Whether there are no events.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.events == 0
+    }
+
+    /// Number of tickets the scenario opens.
+    pub fn tickets(&self) -> usize {
+        self.last_lines.len()
     }
 
     /// The instant of the first event (the epoch for a scenario without events).
     fn start(&self) -> Timestamp {
-        self.events.first().map_or(Timestamp::UNIX_EPOCH, |(_, e)| e.at)
+        self.start.unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
-    /// Runs the scenario and returns every notice in time order. Stops at the first event the
-    /// rules reject, naming its line. Timers after `until` (when given) are left pending.
+    /// Runs the scenario and returns every notice in time order (see [`Scenario::stream`]).
     pub async fn run(self, contract: Arc<Contract>, until: Option<Timestamp>) -> Result<Vec<Notice>, ScenarioError> {
-        let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(self.start()));
-        for (org, tam, named) in self.orgs {
-            desk.store().set_org_people(&org.slug, tam, named);
-            desk.put_org(org).await.map_err(internal)?;
-        }
-        for member in self.staff {
-            desk.store().add_staff(member);
-        }
-        for (org, schedule) in self.schedules {
-            desk.store().add_schedule(org, schedule);
-        }
         let mut out = Vec::new();
-        play(&desk, self.events, until, |notices| out.extend(notices)).await?;
+        self.stream(contract, until, |notices| out.extend(notices)).await?;
         Ok(out)
+    }
+
+    /// Runs the scenario, handing the notices of each step to `out` in time order as they
+    /// come. Stops at the first event the rules reject, naming its line (what came before it
+    /// has been handed out: a caller that promises all or nothing holds it back). Timers after `until` (when given) are
+    /// left pending. A ticket is forgotten once its last event has run and none of its timers
+    /// is pending, so memory follows the tickets in flight, not the scenario's length.
+    pub async fn stream(
+        self,
+        contract: Arc<Contract>,
+        until: Option<Timestamp>,
+        out: impl FnMut(Vec<Notice>),
+    ) -> Result<(), ScenarioError> {
+        let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(self.start()));
+        for (org, tam, named) in &self.orgs {
+            desk.store().set_org_people(&org.slug, tam.clone(), named.clone());
+            desk.put_org(org.clone()).await.map_err(internal)?;
+        }
+        for member in &self.staff {
+            desk.store().add_staff(member.clone());
+        }
+        for (org, schedule) in &self.schedules {
+            desk.store().add_schedule(org.clone(), schedule.clone());
+        }
+        let store = desk.store();
+        self.play(&desk, until, |ticket| store.finish(ticket), out).await
+    }
+
+    /// Records each event at its instant, after the timers due before it, then the timers due
+    /// by `until` (all of them without it); hands what each step caused to `out`, and each
+    /// ticket whose last event has been recorded to `done`.
+    async fn play<S: Store + 'static>(
+        &self,
+        desk: &Desk<S, VirtualClock>,
+        until: Option<Timestamp>,
+        mut done: impl FnMut(&TicketId),
+        mut out: impl FnMut(Vec<Notice>),
+    ) -> Result<(), ScenarioError> {
+        let mut lines = self.source.lines()?;
+        while let Some(next) = lines.next() {
+            let (line, trimmed) = next?;
+            let Line::Event(event) = parse_line(line, trimmed)? else { continue };
+            let at = event.at;
+            if until.is_some_and(|u| at > u) {
+                break;
+            }
+            run_timers(desk, |t| t < at, &mut out).await.map_err(internal)?;
+            desk.clock().set(at);
+            let ticket = event.ticket.clone();
+            let notices = desk.record(event).await.map_err(|e| ScenarioError { line, message: e.to_string() })?;
+            if self.last_lines.get(&ticket) == Some(&line) {
+                done(&ticket);
+            }
+            out(notices);
+        }
+        run_timers(desk, |t| until.is_none_or(|u| t <= u), &mut out).await.map_err(internal)
+    }
+}
+
+impl Scenario<'static> {
+    /// Reads and checks a scenario file as [`Scenario::parse`] does, line by line; playing it
+    /// reads the file again.
+    pub fn read(path: &Path, contract: &Contract) -> Result<Scenario<'static>, ScenarioError> {
+        Scenario::check(Source::File(path.to_path_buf()), contract)
     }
 }
 
 fn internal(e: impl std::fmt::Display) -> ScenarioError {
     ScenarioError { line: 0, message: e.to_string() }
-}
-
-/// Records each event at its instant, after the timers due before it, then the timers due
-/// by `until` (all of them without it); hands what each step caused to `out`.
-async fn play<S: Store + 'static>(
-    desk: &Desk<S, VirtualClock>,
-    events: Vec<(usize, Event)>,
-    until: Option<Timestamp>,
-    mut out: impl FnMut(Vec<Notice>),
-) -> Result<(), ScenarioError> {
-    for (line, event) in events {
-        let at = event.at;
-        if until.is_some_and(|u| at > u) {
-            break;
-        }
-        run_timers(desk, |t| t < at, &mut out).await.map_err(internal)?;
-        desk.clock().set(at);
-        out(desk.record(event).await.map_err(|e| ScenarioError { line, message: e.to_string() })?);
-    }
-    run_timers(desk, |t| until.is_none_or(|u| t <= u), &mut out).await.map_err(internal)
 }
 
 /// The simulator's timer schedule: moves the virtual clock from timer to timer while

@@ -5,7 +5,7 @@
 //! `--check` of that database then compares the replay with a record made by the application
 //! itself, at any size.
 
-use super::{Scenario, ScenarioError, internal, play};
+use super::{Scenario, ScenarioError, internal};
 use crate::history::{ContractHistory, ContractRecord};
 use crate::ports::{Accounts, OnCall};
 use crate::records::{OrgRecord, ScheduleRecord, UserRecord};
@@ -46,7 +46,7 @@ pub struct Recorded {
     pub pages: u64,
 }
 
-impl Scenario {
+impl Scenario<'_> {
     /// Writes the scenario into the database behind `desk` and `cast`, which must hold no org
     /// yet: the contract in force (as `serve` records it), an account for every staff line and
     /// every TAM or named engineer the org lines name (staff lines first; a name only an org
@@ -132,12 +132,17 @@ impl Scenario {
             };
             cast.oncall.insert_schedule(&record, &recorder).await.map_err(internal)?;
         }
-        recorded.tickets = self.events.iter().filter(|(_, e)| e.name() == "ticket.opened").count() as u64;
-        recorded.events = self.events.len() as u64;
-        play(desk, self.events, until, |notices| {
-            recorded.notices += notices.len() as u64;
-            recorded.pages += notices.iter().filter(|n| n.body.kind() == "page").count() as u64;
-        })
+        recorded.tickets = self.tickets() as u64;
+        recorded.events = self.len() as u64;
+        self.play(
+            desk,
+            until,
+            |_| {},
+            |notices| {
+                recorded.notices += notices.len() as u64;
+                recorded.pages += notices.iter().filter(|n| n.body.kind() == "page").count() as u64;
+            },
+        )
         .await?;
         Ok(recorded)
     }

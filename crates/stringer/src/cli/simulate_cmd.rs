@@ -5,7 +5,7 @@ use super::serve_cmd::DatabaseArgs;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use jiff::Timestamp;
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,29 +47,42 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     if meta.len() > MAX_SCENARIO_BYTES as u64 {
         bail!("{} is larger than {MAX_SCENARIO_BYTES} bytes", args.scenario.display());
     }
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read {} as UTF-8 text", args.scenario.display()))?;
     let name = args.scenario.display().to_string();
     let located = |e: ScenarioError| anyhow::anyhow!("{name}:{}: {}", e.line, e.message);
-    let scenario = Scenario::parse(&text, &contract).map_err(located)?;
+    let scenario = Scenario::read(&args.scenario, &contract).map_err(located)?;
     if args.record {
         return record(scenario, contract, until, args.database, args.data_dir, &name);
     }
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let notices =
-        runtime.block_on(scenario.run(contract, until)).map_err(|e| located(e).context("nothing was simulated"))?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for n in &notices {
-        serde_json::to_writer(&mut out, n)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
+    // The notices go to an unnamed temporary file as they come and reach stdout only when the
+    // whole scenario has run: a scenario stopped by a rejected event prints nothing, and memory
+    // does not grow with the output.
+    let spool = tempfile::tempfile().context("cannot create a temporary file for the notices")?;
+    let mut out = std::io::BufWriter::new(spool);
+    let mut written: std::io::Result<()> = Ok(());
+    let run = runtime.block_on(scenario.stream(contract, until, |notices| {
+        for n in &notices {
+            if written.is_ok() {
+                written = serde_json::to_writer(&mut out, n)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"));
+            }
+        }
+    }));
+    run.map_err(|e| located(e).context("nothing was simulated"))?;
+    written.context("cannot write the notices to a temporary file")?;
+    let mut spool =
+        out.into_inner().map_err(|e| e.into_error()).context("cannot write the notices to a temporary file")?;
+    spool.seek(std::io::SeekFrom::Start(0))?;
+    let mut stdout = std::io::stdout().lock();
+    std::io::copy(&mut spool, &mut stdout)?;
+    stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `--record`: the scenario written into a new database through the application.
 fn record(
-    scenario: Scenario,
+    scenario: Scenario<'_>,
     contract: Arc<Contract>,
     until: Option<Timestamp>,
     database: Option<String>,
