@@ -50,12 +50,20 @@ struct Inner {
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// Whether tickets' timelines are kept (the simulator, which prints notices as they come,
+    /// reads none).
+    no_timelines: bool,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// An empty store that keeps no timeline: [`MemoryStore::timeline`] is always empty.
+    pub fn without_timelines() -> MemoryStore {
+        MemoryStore { no_timelines: true, ..MemoryStore::default() }
     }
 
     /// A ticket's timeline, oldest first.
@@ -185,9 +193,11 @@ impl Store for MemoryStore {
             inner.applied.insert(receipt);
         }
         inner.change_timers(&id, &change.timers);
-        let timeline = inner.timelines.entry(id.clone()).or_default();
-        timeline.extend(change.events.into_iter().map(TimelineEntry::Event));
-        timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));
+        if !self.no_timelines {
+            let timeline = inner.timelines.entry(id.clone()).or_default();
+            timeline.extend(change.events.into_iter().map(TimelineEntry::Event));
+            timeline.extend(change.notices.into_iter().map(TimelineEntry::Notice));
+        }
         if inner.finished.contains(&id) && !inner.pending.contains_key(&id) {
             inner.forget(&id);
         } else {

@@ -325,7 +325,7 @@ impl<'a> Scenario<'a> {
         until: Option<Timestamp>,
         out: impl FnMut(Vec<Notice>),
     ) -> Result<(), ScenarioError> {
-        let desk = Desk::new(contract, MemoryStore::new(), VirtualClock::new(self.start()));
+        let desk = Desk::new(contract, MemoryStore::without_timelines(), VirtualClock::new(self.start()));
         for (org, tam, named) in &self.orgs {
             desk.store().set_org_people(&org.slug, tam.clone(), named.clone());
             desk.put_org(org.clone()).await.map_err(internal)?;
