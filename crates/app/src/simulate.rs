@@ -360,10 +360,11 @@ impl<'a> Scenario<'a> {
             }
             run_timers(desk, |t| t < at, &mut out).await.map_err(internal)?;
             desk.clock().set(at);
-            let ticket = event.ticket.clone();
+            // The id as the check stored it, when this is the ticket's last line.
+            let finished = self.last_lines.get_key_value(&event.ticket).filter(|(_, last)| **last == line);
             let notices = desk.record(event).await.map_err(|e| ScenarioError { line, message: e.to_string() })?;
-            if self.last_lines.get(&ticket) == Some(&line) {
-                done(&ticket);
+            if let Some((ticket, _)) = finished {
+                done(ticket);
             }
             out(notices);
         }

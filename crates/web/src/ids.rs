@@ -9,7 +9,7 @@ pub use stringer_app::ids::is_id;
 use stringer_app::ids::ulid;
 
 /// A new id `PREFIX_` + 26 characters, created at `at` (the front's handlers make them with
-/// [`crate::AppState::new_id`]).
+/// [`crate::Front::new_id`]).
 pub fn new_id(prefix: &str, at: jiff::Timestamp) -> String {
     id_at(prefix, at.as_millisecond().max(0) as u64)
 }

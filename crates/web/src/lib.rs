@@ -229,7 +229,7 @@ impl Front {
     }
 
     /// Where and when staff are paged (contact methods, rules, test pages, who cannot be
-    /// reached), with the checks of an address the server was given ([`AppState::address_checks`]).
+    /// reached), with the checks of an address the server was given ([`Front::address_checks`]).
     pub fn paging(&self) -> stringer_app::paging::PagingDesk {
         let outside = stringer_app::paging::PagingOutside {
             checks: self.address_checks.clone(),
@@ -319,7 +319,7 @@ impl Front {
         ids::new_id(prefix, self.now_precise())
     }
 
-    /// What makes new ids for the application's desks: [`AppState::new_id`]'s.
+    /// What makes new ids for the application's desks: [`Front::new_id`]'s.
     pub fn id_maker(&self) -> stringer_app::ids::NewId {
         let commands = self.ports.commands.clone();
         Arc::new(move |prefix| ids::new_id(prefix, commands.now_precise()))
