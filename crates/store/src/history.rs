@@ -192,13 +192,17 @@ impl SqlStore {
         );
         // The aggregate keeps the database's order: the next page starts after the last
         // ticket in the database's collation of ids, which need not be Rust's byte order.
+        // SQLite's group_concat(… ORDER BY) would sort the page again in a table of its own;
+        // the page comes off tickets_opened in that order already, and it aggregates its rows
+        // as the ordered subquery gives them.
         let agg = match self.backend {
-            Backend::Sqlite => format!("group_concat({fields}, char(30) ORDER BY opened_at, id)"),
+            Backend::Sqlite => format!("group_concat({fields}, char(30))"),
             Backend::Postgres => format!("string_agg({fields}, chr(30) ORDER BY opened_at, id)"),
         };
-        // The tickets are read by tickets(opened_at), about the order they were written in;
+        // The tickets are read off tickets_opened (opening instant, id, then the columns read:
+        // the tickets' rows are never visited), about the order they were written in;
         // `org || ''` keeps the planners off tickets(org, opened_at), whose order reads each
-        // page of the tickets (and of the timeline's index) once per org it holds.
+        // page of the timeline's index once per org it holds.
         let asked = (0..orgs.len()).map(|i| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
         let sql = format!(
             "SELECT {agg} AS heads FROM (SELECT id, org, number, opened_at, tier, \
@@ -299,21 +303,23 @@ impl HistoryReads for SqlStore {
         }
         heads.sort_by_key(|head| head.org);
         // Tickets with no row are handed over as they are; the rest (by their place in
-        // `heads`, their order) when their first row is read and when their last is.
+        // `heads`, their order) when their first row is read and when their last is. Each
+        // place is kept with its row id, so the sorts compare without reaching into `heads`;
+        // row ids are unique, so the order does not depend on the sort.
         let mut batch = Vec::new();
-        let mut starts: Vec<u32> = Vec::with_capacity(heads.len());
+        let (mut starts, mut ends): (Vec<(i64, u32)>, Vec<(i64, u32)>) = Default::default();
         for (order, head) in heads.iter().enumerate() {
             match head.first {
                 0 => batch.push(head.history(order, orgs, &tiers)?),
-                _ => starts.push(order as u32),
+                _ => {
+                    starts.push((head.first, order as u32));
+                    ends.push((head.last, order as u32));
+                }
             }
         }
-        let mut ends = starts.clone();
-        starts.sort_by_key(|&i| std::cmp::Reverse(heads[i as usize].first));
-        ends.sort_by_key(|&i| std::cmp::Reverse(heads[i as usize].last));
-        let (Some(lo), Some(hi)) =
-            (starts.last().map(|&i| heads[i as usize].first), ends.first().map(|&i| heads[i as usize].last))
-        else {
+        starts.sort_unstable_by_key(|&(first, _)| std::cmp::Reverse(first));
+        ends.sort_unstable_by_key(|&(last, _)| std::cmp::Reverse(last));
+        let (Some(&(lo, _)), Some(&(hi, _))) = (starts.last(), ends.first()) else {
             if !batch.is_empty() {
                 each(batch);
             }
@@ -348,7 +354,7 @@ impl HistoryReads for SqlStore {
                 }
             };
             let mut apart = || -> Result<bool, StoreError> {
-                while let Some(&i) = starts.last().filter(|&&i| heads[i as usize].first < end) {
+                while let Some(&(_, i)) = starts.last().filter(|&&(first, _)| first < end) {
                     starts.pop();
                     let head = &heads[i as usize];
                     live.insert(&head.id, head.history(i as usize, orgs, &tiers)?);
@@ -363,7 +369,7 @@ impl HistoryReads for SqlStore {
                         history.rows.push(version(v).ok_or_else(bad)?, body);
                     }
                 }
-                while let Some(&i) = ends.last().filter(|&&i| heads[i as usize].last < end) {
+                while let Some(&(_, i)) = ends.last().filter(|&&(last, _)| last < end) {
                     ends.pop();
                     batch.extend(live.remove(&*heads[i as usize].id));
                     if batch.len() >= BATCH && !each(std::mem::take(&mut batch)) {

@@ -187,6 +187,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0047_ticket_tiers.sql"),
         include_str!("../migrations/postgres/0047_ticket_tiers.sql"),
     ),
+    (
+        48,
+        include_str!("../migrations/sqlite/0048_tickets_opened_covering.sql"),
+        include_str!("../migrations/postgres/0048_tickets_opened_covering.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming Stringer's migration lock.
