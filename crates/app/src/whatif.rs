@@ -271,24 +271,25 @@ pub async fn compare(
             .filter_map(|u| Some((u.id.0, TimeZone::get(u.time_zone.as_deref()?).ok()?)))
             .collect(),
     );
-    // A tier whose terms the proposal keeps, where no severity is mapped: its tickets' runs
-    // under the proposal would be their runs under the baseline, so they are replayed once.
-    let unchanged: Arc<BTreeSet<Tier>> = Arc::new(match request.mapping.severities.is_empty() {
+    // For each tier whose terms the proposal keeps but for some severities' target cells,
+    // where no severity is mapped: those severities. A ticket of such a tier that never had
+    // one of them would run under the proposal as it ran under the baseline, so it is
+    // replayed once.
+    let kept: Arc<Kept> = Arc::new(match request.mapping.severities.is_empty() {
         true => request
             .baseline
             .tiers
             .keys()
-            .filter(|t| request.baseline.same_terms_for(&request.proposed, t))
-            .cloned()
+            .filter_map(|t| Some((t.clone(), request.baseline.severities_changed_for(&request.proposed, t)?)))
             .collect(),
-        false => BTreeSet::new(),
+        false => HashMap::new(),
     });
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_THREADS);
     let mut batches = Vec::with_capacity(threads);
     let mut replays = Vec::with_capacity(threads);
     for _ in 0..threads {
         let (send, read) = std::sync::mpsc::sync_channel::<Vec<EventHistory>>(1);
-        let (request, rosters, zones, unchanged) = (request.clone(), rosters.clone(), zones.clone(), unchanged.clone());
+        let (request, rosters, zones, kept) = (request.clone(), rosters.clone(), zones.clone(), kept.clone());
         replays.push(std::thread::spawn(move || -> Result<Replayed, AppError> {
             let zone = |who: &str| zones.get(who).cloned().unwrap_or(TimeZone::UTC);
             let (mut tally, mut legacy, mut unrecorded) = (Tally::default(), 0u64, std::collections::BTreeSet::new());
@@ -302,7 +303,7 @@ pub async fn compare(
                         unrecorded.insert(org.clone());
                     }
                     legacy += u64::from(history.rows.iter().any(|(version, _)| version.is_none()));
-                    replay_one(&request, &unchanged, roster, history, &mut tally, &zone)?;
+                    replay_one(&request, &kept, roster, history, &mut tally, &zone)?;
                 }
             }
             Ok((tally, legacy, unrecorded))
@@ -385,12 +386,31 @@ pub async fn compare(
     })
 }
 
+/// The tiers whose terms a proposal keeps but for the target cells of some severities, with
+/// those severities ([`Contract::severities_changed_for`]).
+type Kept = HashMap<Tier, BTreeSet<Severity>>;
+
+/// Whether a ticket's recorded changes ever put it at one of `severities`: the severity it
+/// was opened at (a security incident's is its tier's security severity, which the rules use
+/// instead) and every severity it was changed to.
+fn had_any(changes: &[Vec<Event>], severities: &BTreeSet<Severity>, contract: &Contract, tier: &Tier) -> bool {
+    !severities.is_empty()
+        && changes.iter().flatten().any(|event| match &event.kind {
+            EventKind::Opened { severity, security, .. } => {
+                severities.contains(severity) || (*security && severities.contains(contract.security_severity(tier)))
+            }
+            EventKind::SeverityChanged { severity } => severities.contains(severity),
+            _ => false,
+        })
+}
+
 /// Replays one ticket under both contracts and adds the comparison to `tally` (or lists it
-/// as not comparable); once only when its tier is one of `unchanged` (the proposal keeps its
-/// terms) and the proposal leaves its tier as it is.
+/// as not comparable); once only when the proposal leaves its tier as it is and keeps every
+/// term the ticket's rules read (`kept`: its tier's terms, and the target cells of each
+/// severity it had).
 fn replay_one(
     request: &Request,
-    unchanged: &BTreeSet<Tier>,
+    kept: &Kept,
     roster: &RosterHistory,
     history: &EventHistory,
     tally: &mut Tally,
@@ -410,7 +430,8 @@ fn replay_one(
     }
     let proposed_tier = request.mapping.tier(org_slug, &tier);
     let rerun: TicketRun;
-    let proposed = if proposed_tier == tier && unchanged.contains(&tier) {
+    let same_terms = kept.get(&tier).is_some_and(|changed| !had_any(&changes, changed, &request.baseline, &tier));
+    let proposed = if proposed_tier == tier && same_terms {
         &baseline
     } else {
         // Only a severity mapping changes the events: without one, the proposed run replays
@@ -1077,5 +1098,29 @@ mod tests {
         assert_eq!(recorded_baseline(&recorded, at(200)).map(|r| r.name.as_str()), Some("first"), "in force before");
         assert_eq!(recorded_baseline(&recorded, at(50)).map(|r| r.name.as_str()), Some("first"), "older than all");
         assert_eq!(recorded_baseline(&[], at(50)), None);
+    }
+
+    #[test]
+    fn a_ticket_had_the_severities_it_opened_at_was_changed_to_or_was_opened_as_for_security() {
+        let contract = Contract::default_contract();
+        let pro = Tier::from("pro");
+        let event = |kind: EventKind| Event { at: Timestamp::UNIX_EPOCH, ticket: TicketId::from("t"), kind };
+        let opened = |severity: &str, security: bool| {
+            event(EventKind::Opened { org: OrgSlug::from("bolt"), severity: Severity::from(severity), intake: None, security })
+        };
+        let raised = |severity: &str| event(EventKind::SeverityChanged { severity: Severity::from(severity) });
+        let ack = event(EventKind::Acknowledged { by: "nico".into() });
+        let set = |names: &[&str]| names.iter().map(|n| Severity::from(*n)).collect::<BTreeSet<_>>();
+        let cases: [(&str, Vec<Vec<Event>>, &[&str], bool); 6] = [
+            ("opened at one named", vec![vec![opened("P2", false)], vec![ack.clone()]], &["P2"], true),
+            ("opened at another", vec![vec![opened("P3", false)], vec![ack.clone()]], &["P2"], false),
+            ("raised to one named", vec![vec![opened("P3", false)], vec![raised("P2"), ack.clone()]], &["P2"], true),
+            ("raised past it", vec![vec![opened("P3", false)], vec![raised("P1")]], &["P2"], false),
+            ("a security incident runs at the security severity", vec![vec![opened("P3", true)]], &["P1"], true),
+            ("none named", vec![vec![opened("P2", false)], vec![raised("P1")]], &[], false),
+        ];
+        for (what, changes, named, had) in cases {
+            assert_eq!(had_any(&changes, &set(named), &contract, &pro), had, "{what}");
+        }
     }
 }

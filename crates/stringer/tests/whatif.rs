@@ -3,7 +3,8 @@
 //! contract, and the changes it reports checked against answers computed by hand from the
 //! contract's words:
 //!
-//! - halving Pro P2's response target on a ticket opened on Friday evening;
+//! - halving Pro P2's response target on a ticket opened on Friday evening, and on a P3
+//!   raised to P2;
 //! - moving the TAM step from 15 to 10 minutes when the acknowledgement came at minute 12;
 //! - removing Enterprise weekend coverage;
 //! - adding a tier (nothing changes until an org is moved onto it);
@@ -213,6 +214,43 @@ async fn halving_pro_p2_on_a_friday_evening_ticket() {
     assert!(html.starts_with("<!doctype html>") && html.contains("<td>pro</td><td>P2</td><td>response</td>"), "{html}");
     assert!(html.contains(&format!("<td>{key}</td>")), "the changed ticket named, not linked: {html}");
     assert!(!html.contains("/console/tickets/"), "a standalone file links nowhere");
+}
+
+/// Halving Pro P2 reaches a ticket that was a P2 only for a while. Two Pro P3s opened on
+/// Friday 27 November 2026 at 20:00 and acknowledged on Monday at 02:30; the first was raised
+/// to P2 at 21:00. The P3 (1 business day) is met under both contracts. The raised one was
+/// due on Monday at 04:00 or later under the baseline (8 business hours from its opening or
+/// from the raise: 4 or 3 of them on Friday) and on Monday at 01:00 at the latest under the
+/// proposal (4 business hours): met, now breached. The tier's other severities keep their
+/// terms, so the P3 runs once for both columns; the raised one must not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halving_pro_p2_reaches_a_ticket_raised_to_p2() {
+    let db = Db::sqlite();
+    let h = History::new(&db).await;
+    for t in ["d1", "d2"] {
+        h.open(t, "bolt", "P3", "2026-11-27T20:00:00Z").await;
+    }
+    h.event("d1", "2026-11-27T21:00:00Z", EventKind::SeverityChanged { severity: Severity::from("P2") }).await;
+    for t in ["d1", "d2"] {
+        h.ack(t, "2026-11-30T02:30:00Z").await;
+    }
+    h.close().await;
+    let proposed = edited(
+        r#"P2 = { within = "8 business hours", calendar = "pro_coverage" }"#,
+        r#"P2 = { within = "4 business hours", calendar = "pro_coverage" }"#,
+    );
+    let report = whatif(&db, &proposed, &[]);
+    let changes = changed(&report);
+    assert_eq!(changes.len(), 1, "only the raised ticket changes: {changes:?}");
+    let (key, target, before, after) = &changes[0];
+    assert_eq!((target.as_str(), before.as_str(), after.as_str()), ("response", "met", "breached"));
+    assert_eq!(key, "BOLT-1", "the first opened, d1, is the raised one");
+    let listed = &report["whatif"]["changed"][0];
+    let due = |run: &str| listed[run]["due"].as_str().unwrap().parse::<Timestamp>().unwrap();
+    assert!(due("baseline") >= at("2026-11-30T04:00:00Z"), "{listed}");
+    assert!(due("proposed") <= at("2026-11-30T01:00:00Z"), "{listed}");
+    let r = row(&report, "pro", "P3");
+    assert_eq!((r["baseline"]["met"].as_u64(), r["proposed"]["met"].as_u64()), (Some(1), Some(1)), "{r}");
 }
 
 /// The TAM paged at 10 minutes instead of 15, for an Enterprise P2 opened on Wednesday 25
