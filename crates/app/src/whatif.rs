@@ -1106,7 +1106,12 @@ mod tests {
         let pro = Tier::from("pro");
         let event = |kind: EventKind| Event { at: Timestamp::UNIX_EPOCH, ticket: TicketId::from("t"), kind };
         let opened = |severity: &str, security: bool| {
-            event(EventKind::Opened { org: OrgSlug::from("bolt"), severity: Severity::from(severity), intake: None, security })
+            event(EventKind::Opened {
+                org: OrgSlug::from("bolt"),
+                severity: Severity::from(severity),
+                intake: None,
+                security,
+            })
         };
         let raised = |severity: &str| event(EventKind::SeverityChanged { severity: Severity::from(severity) });
         let ack = event(EventKind::Acknowledged { by: "nico".into() });
