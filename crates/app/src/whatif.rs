@@ -1116,7 +1116,9 @@ mod tests {
         let raised = |severity: &str| event(EventKind::SeverityChanged { severity: Severity::from(severity) });
         let ack = event(EventKind::Acknowledged { by: "nico".into() });
         let set = |names: &[&str]| names.iter().map(|n| Severity::from(*n)).collect::<BTreeSet<_>>();
-        let cases: [(&str, Vec<Vec<Event>>, &[&str], bool); 6] = [
+        // What the ticket did, its changes, the severities named, whether it had one.
+        type Case = (&'static str, Vec<Vec<Event>>, &'static [&'static str], bool);
+        let cases: [Case; 6] = [
             ("opened at one named", vec![vec![opened("P2", false)], vec![ack.clone()]], &["P2"], true),
             ("opened at another", vec![vec![opened("P3", false)], vec![ack.clone()]], &["P2"], false),
             ("raised to one named", vec![vec![opened("P3", false)], vec![raised("P2"), ack.clone()]], &["P2"], true),
