@@ -141,6 +141,24 @@ fn edited(from: &str, to: &str) -> String {
     DEFAULT_CONTRACT.replacen(from, to, 1)
 }
 
+/// The default contract with Pro P2's response halved: 8 business hours → 4.
+fn pro_p2_halved() -> String {
+    edited(
+        r#"P2 = { within = "8 business hours", calendar = "pro_coverage" }"#,
+        r#"P2 = { within = "4 business hours", calendar = "pro_coverage" }"#,
+    )
+}
+
+/// The key of the one ticket whose outcome `report` changes, asserting that it changes only
+/// there (`why`) and that it is a response met that is now breached.
+fn the_one_response_now_breached(report: &Value, why: &str) -> String {
+    let changes = changed(report);
+    assert_eq!(changes.len(), 1, "{why}: {changes:?}");
+    let (key, target, before, after) = &changes[0];
+    assert_eq!((target.as_str(), before.as_str(), after.as_str()), ("response", "met", "breached"));
+    key.clone()
+}
+
 /// The changed targets as (ticket key, target, baseline outcome, proposed outcome).
 fn changed(report: &Value) -> Vec<(String, String, String, String)> {
     let outcome = |d: &Value| d["outcome"].as_str().unwrap_or("none").to_string();
@@ -182,15 +200,9 @@ async fn halving_pro_p2_on_a_friday_evening_ticket() {
         h.ack(t, ack).await;
     }
     h.close().await;
-    let proposed = edited(
-        r#"P2 = { within = "8 business hours", calendar = "pro_coverage" }"#,
-        r#"P2 = { within = "4 business hours", calendar = "pro_coverage" }"#,
-    );
+    let proposed = pro_p2_halved();
     let report = whatif(&db, &proposed, &[]);
-    let changes = changed(&report);
-    assert_eq!(changes.len(), 1, "only the Monday 02:30 acknowledgement changes: {changes:?}");
-    let (key, target, before, after) = &changes[0];
-    assert_eq!((target.as_str(), before.as_str(), after.as_str()), ("response", "met", "breached"));
+    let key = the_one_response_now_breached(&report, "only the Monday 02:30 acknowledgement changes");
     let listed = &report["whatif"]["changed"][0];
     assert_eq!(listed["baseline"]["due"], "2026-11-30T04:00:00Z", "{listed}");
     assert_eq!(listed["proposed"]["due"], "2026-11-30T00:00:00Z", "{listed}");
@@ -235,15 +247,8 @@ async fn halving_pro_p2_reaches_a_ticket_raised_to_p2() {
         h.ack(t, "2026-11-30T02:30:00Z").await;
     }
     h.close().await;
-    let proposed = edited(
-        r#"P2 = { within = "8 business hours", calendar = "pro_coverage" }"#,
-        r#"P2 = { within = "4 business hours", calendar = "pro_coverage" }"#,
-    );
-    let report = whatif(&db, &proposed, &[]);
-    let changes = changed(&report);
-    assert_eq!(changes.len(), 1, "only the raised ticket changes: {changes:?}");
-    let (key, target, before, after) = &changes[0];
-    assert_eq!((target.as_str(), before.as_str(), after.as_str()), ("response", "met", "breached"));
+    let report = whatif(&db, &pro_p2_halved(), &[]);
+    let key = the_one_response_now_breached(&report, "only the raised ticket changes");
     assert_eq!(key, "BOLT-1", "the first opened, d1, is the raised one");
     let listed = &report["whatif"]["changed"][0];
     let due = |run: &str| listed[run]["due"].as_str().unwrap().parse::<Timestamp>().unwrap();
