@@ -430,8 +430,9 @@ fn replay_one(
     }
     let proposed_tier = request.mapping.tier(org_slug, &tier);
     let rerun: TicketRun;
-    let same_terms = kept.get(&tier).is_some_and(|changed| !had_any(&changes, changed, &request.baseline, &tier));
-    let proposed = if proposed_tier == tier && same_terms {
+    let same_terms = proposed_tier == tier
+        && kept.get(&tier).is_some_and(|changed| !had_any(&changes, changed, &request.baseline, &tier));
+    let proposed = if same_terms {
         &baseline
     } else {
         // Only a severity mapping changes the events: without one, the proposed run replays
